@@ -1,0 +1,56 @@
+/* cctrust core utilities: encodings, time, constant-time compare, bounded file reads. */
+#ifndef CCTRUST_CORE_H
+#define CCTRUST_CORE_H
+
+#include "common.h"
+#include "errors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Largest evidence/collateral file cctrust reads (named cap). */
+#define CCT_MAX_INPUT_FILE (64u * 1024u * 1024u)
+
+/** Lowercase hex of n bytes into out (2n+1 bytes incl. NUL). */
+CCT_EXTERN void cct_hex_encode(char *out, const uint8_t *in, size_t n);
+/** Hex string (any case, optional whitespace ignored) to bytes. *out is malloc'd. */
+CCT_EXTERN int cct_hex_decode(uint8_t **out, size_t *out_len, const char *s, size_t slen,
+			      cct_err *err);
+/** Exact-length hex decode into buf (n bytes); EENCODING if not exactly 2n hex digits. */
+CCT_EXTERN int cct_hex_decode_fixed(uint8_t *buf, size_t n, const char *s, cct_err *err);
+/** Standard or URL-safe base64 (padding optional, whitespace ignored). *out is malloc'd. */
+CCT_EXTERN int cct_b64_decode(uint8_t **out, size_t *out_len, const char *s, size_t slen,
+			      cct_err *err);
+/** base64 (url=0: standard with padding; url=1: base64url without padding). malloc'd. */
+CCT_EXTERN char *cct_b64_encode(const uint8_t *in, size_t n, int url);
+
+/** Parse RFC 3339 ("2024-05-01T12:00:00Z", "+hh:mm", fractional seconds) or a bare date. */
+CCT_EXTERN int cct_time_parse(time_t *out, const char *s, cct_err *err);
+/** Format as RFC 3339 UTC ("2024-05-01T12:00:00Z") into buf (>= 21 bytes). */
+CCT_EXTERN void cct_time_format(char *buf, size_t size, time_t t);
+
+/** 1 if equal; time depends only on n. */
+CCT_EXTERN int cct_ct_eq(const void *a, const void *b, size_t n);
+/** Overwrite key material in a way the compiler keeps. */
+CCT_EXTERN void cct_wipe(void *p, size_t n);
+/** 1 if all n bytes are zero. */
+CCT_EXTERN int cct_is_zero(const void *p, size_t n);
+
+/** Read a whole file (at most max bytes; 0 = CCT_MAX_INPUT_FILE). *out malloc'd, NUL-terminated. */
+CCT_EXTERN int cct_file_read(uint8_t **out, size_t *out_len, const char *path, size_t max,
+			     cct_err *err);
+/** Write a whole file (mode 0644 unless private: 0600), atomically via rename. */
+CCT_EXTERN int cct_file_write(const char *path, const void *data, size_t n, int private_,
+			      cct_err *err);
+
+/** Evidence file contents that may be raw binary, hex text or base64 text: decode to bytes.
+ *  If the input is exactly expect_len raw bytes (or expect_len is 0 and it is not text), it is
+ *  taken as raw. *out malloc'd. */
+CCT_EXTERN int cct_input_decode(uint8_t **out, size_t *out_len, const uint8_t *in, size_t n,
+				size_t expect_len, cct_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

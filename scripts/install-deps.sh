@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs the Debian 12 packages cctrust builds, tests and benchmarks with (only missing ones).
+set -e
+PKGS="build-essential cmake pkg-config libssl-dev libjansson-dev libcurl4-openssl-dev
+libxml2-dev libxmlsec1-dev libarchive-dev libsqlite3-dev libpq-dev libmicrohttpd-dev
+libcjose-dev libcmocka-dev cryptsetup-bin python3 openssl clang"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+echo "installing:$missing"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing

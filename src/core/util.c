@@ -1,0 +1,222 @@
+/* Time parsing, constant-time compare, wiping, bounded file I/O. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cctrust/core.h"
+
+static int digits(const char *s, int n, int *out)
+{
+	int i, v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int64_t days_from_civil(int y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int cct_time_parse(time_t *out, const char *s, cct_err *err)
+{
+	int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign = 0;
+	size_t len = s ? strlen(s) : 0;
+	const char *p;
+	int64_t t;
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (len < 10 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' ||
+	    digits(s + 8, 2, &d))
+		goto bad;
+	p = s + 10;
+	if (*p == 'T' || *p == 't' || *p == ' ') {
+		if (strlen(p) < 9 || digits(p + 1, 2, &h) || p[3] != ':' || digits(p + 4, 2, &mi) ||
+		    p[6] != ':' || digits(p + 7, 2, &sec))
+			goto bad;
+		p += 9;
+		if (*p == '.') {
+			p++;
+			if (*p < '0' || *p > '9')
+				goto bad;
+			while (*p >= '0' && *p <= '9')
+				p++;
+		}
+		if (*p == 'Z' || *p == 'z') {
+			p++;
+		} else if (*p == '+' || *p == '-') {
+			sign = *p == '-' ? -1 : 1;
+			if (strlen(p) < 6 || digits(p + 1, 2, &oh) || p[3] != ':' ||
+			    digits(p + 4, 2, &om))
+				goto bad;
+			p += 6;
+		} else {
+			goto bad;
+		}
+	}
+	if (*p)
+		goto bad;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60 ||
+	    oh > 23 || om > 59)
+		goto bad;
+	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	t -= (int64_t)sign * (oh * 3600 + om * 60);
+	*out = (time_t)t;
+	return CCT_OK;
+bad:
+	return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+			   "not an RFC 3339 time: '%.40s' (want e.g. 2024-05-01T12:00:00Z)",
+			   s ? s : "");
+}
+
+void cct_time_format(char *buf, size_t size, time_t t)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int cct_ct_eq(const void *a, const void *b, size_t n)
+{
+	const volatile uint8_t *x = a, *y = b;
+	uint32_t d = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		d |= (uint32_t)(x[i] ^ y[i]);
+	return (int)(1 & ((d - 1) >> 8));
+}
+
+void cct_wipe(void *p, size_t n)
+{
+	volatile uint8_t *v = p;
+
+	while (n--)
+		*v++ = 0;
+}
+
+int cct_is_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint8_t acc = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		acc |= b[i];
+	return acc == 0;
+}
+
+int cct_file_read(uint8_t **out, size_t *out_len, const char *path, size_t max, cct_err *err)
+{
+	FILE *f;
+	uint8_t *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	if (!max)
+		max = CCT_MAX_INPUT_FILE;
+	f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f)
+		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "cannot read %s: %s", path,
+				   strerror(errno));
+	for (;;) {
+		size_t got;
+
+		if (n == cap) {
+			uint8_t *nb;
+
+			if (cap > max)
+				break;
+			cap = cap ? cap * 2 : 65536;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				if (f != stdin)
+					fclose(f);
+				return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0,
+						   "out of memory reading %s", path);
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		if (f != stdin)
+			fclose(f);
+		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "cannot read %s: %s", path,
+				   strerror(errno ? errno : EIO));
+	}
+	if (f != stdin)
+		fclose(f);
+	if (n > max) {
+		free(buf);
+		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0,
+				   "%s is larger than the %zu-byte limit", path, max);
+	}
+	if (!buf) {
+		buf = malloc(1);
+		if (!buf)
+			return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*out_len = n;
+	return CCT_OK;
+}
+
+int cct_file_write(const char *path, const void *data, size_t n, int private_, cct_err *err)
+{
+	char tmp[4096];
+	int fd;
+	const uint8_t *p = data;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "path too long");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, private_ ? 0600 : 0644);
+	if (fd < 0)
+		return cct_err_set(err, CCT_EIO, CCT_STAGE_NONE, 0, "cannot write %s: %s", path,
+				   strerror(errno));
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			unlink(tmp);
+			return cct_err_set(err, CCT_EIO, CCT_STAGE_NONE, 0, "cannot write %s: %s",
+					   path, strerror(errno));
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return cct_err_set(err, CCT_EIO, CCT_STAGE_NONE, 0, "cannot write %s: %s", path,
+				   strerror(errno));
+	}
+	return CCT_OK;
+}

@@ -1,0 +1,49 @@
+/* cctrust CLI: shared helpers and the subcommand entry points (one file per area). */
+#ifndef CCT_CLI_H
+#define CCT_CLI_H
+
+#include <stdio.h>
+#include <jansson.h>
+
+#include "cctrust/core.h"
+#include "cctrust/errors.h"
+
+/* Exit codes of every verify command (CLI contract). */
+#define CCT_EXIT_OK 0       /* verified and policy satisfied */
+#define CCT_EXIT_REJECT 1   /* evidence rejected */
+#define CCT_EXIT_USAGE 2    /* usage error or unreadable input */
+
+/* Subcommands: argv[0] is the subcommand name ("snp", "tdx", ...). */
+int cct_cmd_snp(int argc, char **argv);
+int cct_cmd_tdx(int argc, char **argv);
+int cct_cmd_gpu(int argc, char **argv);
+int cct_cmd_measure(int argc, char **argv);
+int cct_cmd_model(int argc, char **argv);
+int cct_cmd_verify(int argc, char **argv);
+int cct_cmd_token(int argc, char **argv);
+int cct_cmd_sim(int argc, char **argv);
+int cct_cmd_evidence(int argc, char **argv);
+int cct_cmd_gate(int argc, char **argv);
+int cct_cmd_kbs(int argc, char **argv);
+int cct_cmd_cert(int argc, char **argv);
+
+/* Print "cctrust: <msg>" to stderr, return CCT_EXIT_USAGE. */
+int cct_cli_usage_error(const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 1, 2)))
+#endif
+	;
+/* Exit code for a library status: OK -> 0, input/usage class -> 2, anything else -> 1. */
+int cct_cli_exit_code(int rc);
+/* {"code","stage","message"} (+ "offset" when non-zero) for err, or JSON null when rc == OK. */
+json_t *cct_cli_error_json(int rc, const cct_err *err);
+/* Print one JSON object on one line (compact) or pretty; takes ownership of obj. */
+void cct_cli_print_json(json_t *obj, int one_line);
+/* Parse --at value; on error prints and returns -1. */
+int cct_cli_parse_time(time_t *out, const char *s);
+/* Print a human "REJECTED (stage/code) at offset: message" line to stdout. */
+void cct_cli_print_reject(const char *what, int rc, const cct_err *err);
+/* Add "key": "<lowercase hex>" to obj. */
+void cct_cli_json_hex(json_t *obj, const char *key, const uint8_t *p, size_t n);
+
+#endif

@@ -1,0 +1,9 @@
+/* cctrust token: not built yet (stub; the area's issue replaces this file). */
+#include "cli.h"
+
+int cct_cmd_token(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return cct_cli_usage_error("'token' is not implemented in this build");
+}
