@@ -1,2 +1,350 @@
+/* cctrust snp: verify and show AMD SEV-SNP attestation reports. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cctrust/snp.h"
 #include "cli.h"
-int cct_cmd_snp(int argc, char **argv) { (void)argc; (void)argv; return 2; }
+#include "snp/claims.h"
+
+static const char snp_usage[] =
+	"usage: cctrust snp verify REPORT... [--certs PATH] [--cert-table FILE] [--collateral DIR]\n"
+	"                          [--at RFC3339] [--report-data HEX] [--policy FILE]\n"
+	"                          [--max-vmpl N] [--insecure-allow-debug] [--offline] [--no-crl]\n"
+	"                          [--trust-ark-insecure PEM] [--json]\n"
+	"       cctrust snp show REPORT [--json]\n"
+	"\n"
+	"REPORT: raw binary (1184 bytes, optionally followed by the GHCB certificate table of an\n"
+	"extended report), hex text or base64 text. Chain: VCEK/VLEK -> ASK/ASVK -> ARK, where the ARK\n"
+	"must be one of AMD's pinned root keys (Milan, Genoa, Turin).\n"
+	"  --certs PATH         PEM/DER file or directory with VCEK/VLEK, ASK/ASVK, ARK, CRLs\n"
+	"  --cert-table FILE    GHCB certificate table (configfs-tsm auxblob, sev-guest certs)\n"
+	"  --collateral DIR     on-disk cache for AMD KDS; fetched there unless --offline\n"
+	"  --at TIME            verification time (default now), e.g. 2024-05-01T00:00:00Z\n"
+	"  --report-data HEX    expected REPORT_DATA (up to 64 bytes, zero-padded)\n"
+	"  --policy FILE        JSON policy (docs/snp.md)\n"
+	"  --max-vmpl N         accept VMPL up to N (default 0)\n"
+	"  --insecure-allow-debug  accept guests whose policy allows debugging (reported)\n"
+	"  --offline            never use the network\n"
+	"  --no-crl             do not check the AMD CRL (reported in the output)\n"
+	"  --json               one JSON object per report: {verified, error, claims, ...}\n"
+	"exit: 0 all accepted, 1 any rejected, 2 usage error or unreadable input\n";
+
+enum { OPT_CERTS = 256, OPT_TABLE, OPT_COLL, OPT_AT, OPT_RD, OPT_POLICY, OPT_VMPL, OPT_DEBUG,
+       OPT_OFFLINE, OPT_NOCRL, OPT_JSON, OPT_TRUST, OPT_HELP };
+
+static const struct option snp_opts[] = {
+	{ "certs", required_argument, NULL, OPT_CERTS },
+	{ "cert-table", required_argument, NULL, OPT_TABLE },
+	{ "collateral", required_argument, NULL, OPT_COLL },
+	{ "at", required_argument, NULL, OPT_AT },
+	{ "report-data", required_argument, NULL, OPT_RD },
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "max-vmpl", required_argument, NULL, OPT_VMPL },
+	{ "insecure-allow-debug", no_argument, NULL, OPT_DEBUG },
+	{ "offline", no_argument, NULL, OPT_OFFLINE },
+	{ "no-crl", no_argument, NULL, OPT_NOCRL },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "trust-ark-insecure", required_argument, NULL, OPT_TRUST },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+typedef struct {
+	uint8_t *bytes;  /* decoded input (owned) */
+	size_t len;
+	cct_snp_report rep;
+} loaded_report;
+
+/* Read REPORT, decode text forms; split off a trailing certificate table. */
+static int load_report(loaded_report *lr, const char *path, cct_snp_verifier *v, cct_err *err)
+{
+	uint8_t *raw = NULL;
+	size_t n = 0;
+	int rc;
+
+	memset(lr, 0, sizeof(*lr));
+	rc = cct_file_read(&raw, &n, path, 1u << 20, err);
+	if (rc != CCT_OK)
+		return rc;
+	rc = cct_input_decode(&lr->bytes, &lr->len, raw, n, CCT_SNP_REPORT_SIZE, err);
+	free(raw);
+	if (rc != CCT_OK)
+		return rc;
+	if (lr->len > CCT_SNP_REPORT_SIZE && v) {
+		/* extended report: the GHCB certificate table follows the report */
+		rc = cct_snp_verifier_add_cert_table(v, lr->bytes + CCT_SNP_REPORT_SIZE,
+						     lr->len - CCT_SNP_REPORT_SIZE, err);
+		if (rc != CCT_OK)
+			return rc;
+		return cct_snp_report_parse(&lr->rep, lr->bytes, CCT_SNP_REPORT_SIZE, err);
+	}
+	return cct_snp_report_parse(&lr->rep, lr->bytes, lr->len, err);
+}
+
+static void print_human(const char *path, const cct_snp_report *rep, const cct_snp_result *res,
+			int rc, const cct_err *err, int crl_off)
+{
+	char m[97];
+
+	if (rc != CCT_OK) {
+		cct_cli_print_reject(path, rc, err);
+		return;
+	}
+	cct_hex_encode(m, rep->measurement, 48);
+	printf("%s: VERIFIED %s report v%u signed by %s%s\n", path,
+	       cct_snp_product_name(res->product), rep->version,
+	       res->signing_key == CCT_SNP_KEY_VLEK ? "VLEK" : "VCEK",
+	       res->simulated ? " (SIMULATED TEE: test roots, not AMD)" : "");
+	printf("  measurement %s\n", m);
+	printf("  chain ARK->ASK->%s ok; signature ok; TCB binding ok; revocation %s\n",
+	       res->signing_key == CCT_SNP_KEY_VLEK ? "VLEK" : "VCEK",
+	       crl_off ? "NOT CHECKED (--no-crl)" : "checked (AMD CRL)");
+	if (res->debug_allowed_insecure)
+		printf("  WARNING: guest is debuggable; accepted only because of "
+		       "--insecure-allow-debug\n");
+}
+
+static int snp_verify(int argc, char **argv)
+{
+	cct_snp_verifier *v = NULL;
+	cct_snp_policy pol;
+	cct_err err;
+	int json = 0, crl = 1, offline = 0, worst = CCT_EXIT_OK, c, i;
+	time_t at = 0;
+	const char *policy_file = NULL, *rd_hex = NULL;
+	long max_vmpl = -1;
+	int allow_debug = 0;
+	int rc;
+
+	cct_snp_policy_init(&pol);
+	if (cct_snp_verifier_new(&v, &err) != CCT_OK)
+		return cct_cli_usage_error("%s", err.msg);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", snp_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CERTS:
+			if (cct_snp_verifier_add_certs_path(v, optarg, &err) != CCT_OK) {
+				cct_snp_verifier_free(v);
+				return cct_cli_usage_error("--certs: %s", err.msg);
+			}
+			break;
+		case OPT_TABLE: {
+			uint8_t *b;
+			size_t n;
+
+			if (cct_file_read(&b, &n, optarg, 1u << 20, &err) != CCT_OK ||
+			    cct_snp_verifier_add_cert_table(v, b, n, &err) != CCT_OK) {
+				cct_snp_verifier_free(v);
+				return cct_cli_usage_error("--cert-table: %s", err.msg);
+			}
+			free(b);
+			break;
+		}
+		case OPT_COLL:
+			cct_snp_verifier_set_collateral_dir(v, optarg, NULL);
+			break;
+		case OPT_AT:
+			if (cct_cli_parse_time(&at, optarg) != 0) {
+				cct_snp_verifier_free(v);
+				return CCT_EXIT_USAGE;
+			}
+			break;
+		case OPT_RD:
+			rd_hex = optarg;
+			break;
+		case OPT_POLICY:
+			policy_file = optarg;
+			break;
+		case OPT_VMPL: {
+			char *end;
+
+			max_vmpl = strtol(optarg, &end, 10);
+			if (*end || max_vmpl < 0 || max_vmpl > 3) {
+				cct_snp_verifier_free(v);
+				return cct_cli_usage_error("--max-vmpl: expected 0-3");
+			}
+			break;
+		}
+		case OPT_DEBUG:
+			allow_debug = 1;
+			break;
+		case OPT_OFFLINE:
+			offline = 1;
+			break;
+		case OPT_NOCRL:
+			crl = 0;
+			break;
+		case OPT_JSON:
+			json = 1;
+			break;
+		case OPT_TRUST: {
+			uint8_t *b;
+			size_t n;
+
+			if (cct_file_read(&b, &n, optarg, 1u << 20, &err) != CCT_OK ||
+			    cct_snp_verifier_trust_ark_insecure(v, b, n, &err) != CCT_OK) {
+				cct_snp_verifier_free(v);
+				return cct_cli_usage_error("--trust-ark-insecure: %s", err.msg);
+			}
+			free(b);
+			break;
+		}
+		case OPT_HELP:
+			fputs(snp_usage, stdout);
+			cct_snp_verifier_free(v);
+			return 0;
+		default:
+			cct_snp_verifier_free(v);
+			fputs(snp_usage, stderr);
+			return CCT_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		cct_snp_verifier_free(v);
+		fputs(snp_usage, stderr);
+		return cct_cli_usage_error("snp verify: no REPORT given");
+	}
+	if (policy_file) {
+		uint8_t *b;
+		size_t n;
+
+		if (cct_file_read(&b, &n, policy_file, 1u << 20, &err) != CCT_OK ||
+		    cct_snp_policy_load_json(&pol, (const char *)b, n, &err) != CCT_OK) {
+			cct_snp_verifier_free(v);
+			return cct_cli_usage_error("--policy %s: %s", policy_file, err.msg);
+		}
+		free(b);
+	}
+	if (rd_hex) {
+		uint8_t *b;
+		size_t n;
+
+		if (cct_hex_decode(&b, &n, rd_hex, strlen(rd_hex), &err) != CCT_OK || n > 64) {
+			cct_snp_verifier_free(v);
+			cct_snp_policy_clear(&pol);
+			return cct_cli_usage_error("--report-data: expected at most 64 bytes of hex");
+		}
+		memset(pol.report_data, 0, 64);
+		memcpy(pol.report_data, b, n);
+		pol.has_report_data = 1;
+		free(b);
+	}
+	if (max_vmpl >= 0)
+		pol.max_vmpl = (int)max_vmpl;
+	if (allow_debug)
+		pol.allow_debug_insecure = 1;
+	if (at)
+		cct_snp_verifier_set_time(v, at);
+	cct_snp_verifier_set_crl_check(v, crl);
+	cct_snp_verifier_set_offline(v, offline);
+
+	for (i = optind; i < argc; i++) {
+		loaded_report lr;
+		cct_snp_result res;
+		int code;
+
+		memset(&res, 0, sizeof(res));
+		cct_err_clear(&err);
+		rc = load_report(&lr, argv[i], v, &err);
+		if (rc == CCT_OK)
+			rc = cct_snp_verify(&res, v, &lr.rep, &pol, &err);
+		code = cct_cli_exit_code(rc);
+		if (code > worst)
+			worst = code;
+		if (json) {
+			json_t *o = json_object(), *ins = json_array();
+
+			json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
+			json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
+			json_object_set_new(o, "claims", lr.rep.signed_bytes
+								  ? cct_snp__claims(&lr.rep, &res)
+								  : json_null());
+			if (argc - optind > 1)
+				json_object_set_new(o, "report", json_string(argv[i]));
+			json_object_set_new(o, "crl_checked", json_boolean(res.crl_checked));
+			if (!crl)
+				json_array_append_new(ins, json_string("no-crl"));
+			if (res.debug_allowed_insecure)
+				json_array_append_new(ins, json_string("insecure-allow-debug"));
+			if (res.simulated)
+				json_array_append_new(ins, json_string("simulated-root"));
+			json_object_set_new(o, "insecure", ins);
+			json_object_set_new(o, "simulated", json_boolean(res.simulated));
+			cct_cli_print_json(o, 1);
+		} else {
+			print_human(argv[i], &lr.rep, &res, rc, &err, !crl);
+		}
+		free(lr.bytes);
+	}
+	cct_snp_policy_clear(&pol);
+	cct_snp_verifier_free(v);
+	return worst;
+}
+
+static int snp_show(int argc, char **argv)
+{
+	int json = 0, i, rc;
+	const char *path = NULL;
+	loaded_report lr;
+	cct_err err;
+	json_t *o;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!strcmp(argv[i], "--help")) {
+			fputs(snp_usage, stdout);
+			return 0;
+		} else if (!path)
+			path = argv[i];
+		else
+			return cct_cli_usage_error("snp show: one REPORT at a time");
+	}
+	if (!path)
+		return cct_cli_usage_error("snp show: no REPORT given");
+	rc = load_report(&lr, path, NULL, &err);
+	if (rc != CCT_OK) {
+		free(lr.bytes);
+		if (json) {
+			o = json_object();
+			json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
+			cct_cli_print_json(o, 1);
+		} else {
+			fprintf(stderr, "cctrust: %s: %s\n", path, err.msg);
+		}
+		return cct_cli_exit_code(rc) == CCT_EXIT_OK ? CCT_EXIT_USAGE : cct_cli_exit_code(rc);
+	}
+	o = cct_snp__claims(&lr.rep, NULL);
+	if (json) {
+		cct_cli_print_json(o, 0);
+	} else {
+		const char *k;
+		json_t *val;
+
+		json_object_foreach(o, k, val) {
+			char *s = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
+
+			printf("%-20s %s\n", k, s ? s : "?");
+			free(s);
+		}
+		json_decref(o);
+	}
+	free(lr.bytes);
+	return 0;
+}
+
+int cct_cmd_snp(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(snp_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? CCT_EXIT_USAGE : 0;
+	}
+	if (!strcmp(argv[1], "verify"))
+		return snp_verify(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "show"))
+		return snp_show(argc - 1, argv + 1);
+	fputs(snp_usage, stderr);
+	return cct_cli_usage_error("snp: unknown subcommand '%s'", argv[1]);
+}

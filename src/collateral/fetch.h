@@ -1,0 +1,35 @@
+/* Collateral fetching with an on-disk cache (semi-private).
+ * Every fetch first looks in the cache; the network is used only when allowed, with libcurl,
+ * honouring HTTP 429 (Retry-After, else exponential backoff). Nothing cached is fetched again
+ * unless the caller says it is stale. */
+#ifndef CCT_COLLATERAL_FETCH_H
+#define CCT_COLLATERAL_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cctrust/errors.h"
+
+#define CCT_FETCH_MAX_BODY (8u * 1024u * 1024u)
+#define CCT_FETCH_MAX_RETRIES 4
+
+typedef struct cct_fetch_opts {
+	int offline;              /* never use the network */
+	long timeout_s;           /* per request (default 30) */
+	int max_retries;          /* on 429/5xx (default CCT_FETCH_MAX_RETRIES) */
+	long min_backoff_s;       /* first backoff when no Retry-After (default 10) */
+	int quiet;                /* no progress lines on stderr */
+} cct_fetch_opts;
+
+/* Read cache_path if it exists (and !refresh); else GET url (if allowed), store the body in
+ * cache_path (directories created) and return it. *out malloc'd. *from_cache set when given.
+ * ENETWORK when offline and not cached, or the fetch failed. */
+int cct_fetch_cached(uint8_t **out, size_t *out_len, int *from_cache, const char *url,
+		     const char *cache_path, int refresh, const cct_fetch_opts *opts, cct_err *err);
+/* Plain GET (no cache). */
+int cct_fetch_url(uint8_t **out, size_t *out_len, const char *url, const cct_fetch_opts *opts,
+		  cct_err *err);
+/* mkdir -p for the directory part of path. */
+int cct_mkdirs_for(const char *path);
+
+#endif

@@ -1,0 +1,708 @@
+/* SEV-SNP verification: VCEK/VLEK chain to a pinned ARK, CRL, report signature, binding of the
+ * endorsement key's TCB and hwID to the report. Policy checks are in policy.c. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "cctrust/core.h"
+#include "cctrust/snp.h"
+#include "collateral/fetch.h"
+#include "snp/amd_roots.h"
+#include "x509/x509.h"
+
+/* AMD VCEK/VLEK certificate extensions (AMD "VCEK certificate and KDS interface spec"). */
+#define OID_PRODUCT_NAME "1.3.6.1.4.1.3704.1.2"
+#define OID_BL_SPL "1.3.6.1.4.1.3704.1.3.1"
+#define OID_TEE_SPL "1.3.6.1.4.1.3704.1.3.2"
+#define OID_SNP_SPL "1.3.6.1.4.1.3704.1.3.3"
+#define OID_UCODE_SPL "1.3.6.1.4.1.3704.1.3.8"
+#define OID_FMC_SPL "1.3.6.1.4.1.3704.1.3.9"
+#define OID_HWID "1.3.6.1.4.1.3704.1.4"
+
+#define CHAIN_CACHE_SIZE 64
+
+typedef struct {
+	uint8_t fp[32];
+	int rc;
+	cct_err err;
+	EVP_PKEY *key;
+	cct_snp_product product;
+	int simulated;
+	int crl_checked;
+} chain_entry;
+
+struct cct_snp_verifier {
+	time_t at;
+	int crl_check;
+	int offline;
+	char *coll_dir;
+	char kds_url[256];
+	STACK_OF(X509) *arks;          /* trust anchors */
+	int *ark_product;              /* parallel to arks */
+	int *ark_sim;                  /* parallel to arks: trusted with _insecure */
+	int ark_cap;
+	STACK_OF(X509) *intermediates; /* ASK / ASVK (pinned copies + offered) */
+	STACK_OF(X509) *leaves;        /* offered VCEK / VLEK */
+	STACK_OF(X509) *offered_arks;  /* roots that came with the evidence: must match a pin */
+	STACK_OF(X509_CRL) *crls;
+	chain_entry cache[CHAIN_CACHE_SIZE];
+	size_t cache_n;
+};
+
+static int push_ark(cct_snp_verifier *v, X509 *x, cct_snp_product p, int sim)
+{
+	int n = sk_X509_num(v->arks);
+
+	if (n >= v->ark_cap) {
+		int cap = v->ark_cap ? v->ark_cap * 2 : 8;
+		int *np = realloc(v->ark_product, sizeof(int) * (size_t)cap);
+		int *ns;
+
+		if (!np)
+			return -1;
+		v->ark_product = np;
+		ns = realloc(v->ark_sim, sizeof(int) * (size_t)cap);
+		if (!ns)
+			return -1;
+		v->ark_sim = ns;
+		v->ark_cap = cap;
+	}
+	v->ark_product[n] = (int)p;
+	v->ark_sim[n] = sim;
+	sk_X509_push(v->arks, x);
+	return 0;
+}
+
+int cct_snp_verifier_new(cct_snp_verifier **out, cct_err *err)
+{
+	cct_snp_verifier *v = calloc(1, sizeof(*v));
+	size_t i;
+
+	*out = NULL;
+	if (!v)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	v->at = time(NULL);
+	v->crl_check = 1;
+	snprintf(v->kds_url, sizeof(v->kds_url), "https://kdsintf.amd.com");
+	v->arks = sk_X509_new_null();
+	v->intermediates = sk_X509_new_null();
+	v->leaves = sk_X509_new_null();
+	v->offered_arks = sk_X509_new_null();
+	v->crls = sk_X509_CRL_new_null();
+	if (!v->arks || !v->intermediates || !v->leaves || !v->offered_arks || !v->crls) {
+		cct_snp_verifier_free(v);
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	}
+	for (i = 0; i < cct_snp_amd_cert_count; i++) {
+		const cct_snp_amd_cert *c = &cct_snp_amd_certs[i];
+		BIO *bio = BIO_new_mem_buf(c->pem, -1);
+		X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+
+		BIO_free(bio);
+		if (!x) {
+			cct_snp_verifier_free(v);
+			return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0,
+					   "pinned AMD certificate %zu does not decode", i);
+		}
+		if (!strcmp(c->kind, "ark"))
+			push_ark(v, x, c->product, 0);
+		else
+			sk_X509_push(v->intermediates, x);
+	}
+	*out = v;
+	return CCT_OK;
+}
+
+void cct_snp_verifier_free(cct_snp_verifier *v)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	sk_X509_pop_free(v->arks, X509_free);
+	sk_X509_pop_free(v->intermediates, X509_free);
+	sk_X509_pop_free(v->leaves, X509_free);
+	sk_X509_pop_free(v->offered_arks, X509_free);
+	sk_X509_CRL_pop_free(v->crls, X509_CRL_free);
+	for (i = 0; i < v->cache_n; i++)
+		EVP_PKEY_free(v->cache[i].key);
+	free(v->ark_product);
+	free(v->ark_sim);
+	free(v->coll_dir);
+	free(v);
+}
+
+void cct_snp_verifier_set_time(cct_snp_verifier *v, time_t at)
+{
+	v->at = at;
+}
+
+void cct_snp_verifier_set_crl_check(cct_snp_verifier *v, int on)
+{
+	v->crl_check = on;
+}
+
+void cct_snp_verifier_set_offline(cct_snp_verifier *v, int offline)
+{
+	v->offline = offline;
+}
+
+void cct_snp_verifier_set_kds_url(cct_snp_verifier *v, const char *url)
+{
+	snprintf(v->kds_url, sizeof(v->kds_url), "%s", url);
+}
+
+int cct_snp_verifier_set_collateral_dir(cct_snp_verifier *v, const char *dir, cct_err *err)
+{
+	free(v->coll_dir);
+	v->coll_dir = strdup(dir);
+	if (!v->coll_dir)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	return CCT_OK;
+}
+
+static int is_self_signed(X509 *x)
+{
+	return X509_check_issued(x, x) == X509_V_OK;
+}
+
+static int have_cert(STACK_OF(X509) *sk, X509 *x)
+{
+	int i;
+
+	for (i = 0; i < sk_X509_num(sk); i++)
+		if (X509_cmp(sk_X509_value(sk, i), x) == 0)
+			return 1;
+	return 0;
+}
+
+/* Sort offered certificates into ARKs, intermediates and leaves; takes ownership. */
+static void classify(cct_snp_verifier *v, STACK_OF(X509) *sk)
+{
+	X509 *x;
+
+	while ((x = sk_X509_shift(sk))) {
+		STACK_OF(X509) *dst;
+
+		if (is_self_signed(x))
+			dst = v->offered_arks;
+		else if (X509_check_ca(x) > 0)
+			dst = v->intermediates;
+		else
+			dst = v->leaves;
+		if (have_cert(dst, x))
+			X509_free(x);
+		else
+			sk_X509_push(dst, x);
+	}
+}
+
+int cct_snp_verifier_add_certs(cct_snp_verifier *v, const uint8_t *buf, size_t len, cct_err *err)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	int rc;
+
+	if (!sk)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	rc = cct_x509_parse_certs(sk, v->crls, buf, len, "certificates", err);
+	classify(v, sk);
+	sk_X509_free(sk);
+	return rc;
+}
+
+int cct_snp_verifier_add_certs_path(cct_snp_verifier *v, const char *path, cct_err *err)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	int rc;
+
+	if (!sk)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	rc = cct_x509_load_path(sk, v->crls, path, err);
+	classify(v, sk);
+	sk_X509_free(sk);
+	return rc;
+}
+
+static int on_table_entry(void *ctx, const char *guid, const uint8_t *p, size_t n)
+{
+	cct_snp_verifier *v = ctx;
+	cct_err e;
+
+	if (!strcmp(guid, CCT_SNP_GUID_CRL)) {
+		X509_CRL *crl;
+
+		if (cct_x509_parse_crl(&crl, p, n, &e) == CCT_OK)
+			sk_X509_CRL_push(v->crls, crl);
+		return CCT_OK;
+	}
+	if (!strcmp(guid, CCT_SNP_GUID_ARK) || !strcmp(guid, CCT_SNP_GUID_ASK) ||
+	    !strcmp(guid, CCT_SNP_GUID_VCEK) || !strcmp(guid, CCT_SNP_GUID_VLEK))
+		cct_snp_verifier_add_certs(v, p, n, &e); /* a bad entry only removes an option */
+	return CCT_OK;
+}
+
+int cct_snp_verifier_add_cert_table(cct_snp_verifier *v, const uint8_t *buf, size_t len,
+				    cct_err *err)
+{
+	return cct_snp_cert_table_parse(buf, len, on_table_entry, v, err);
+}
+
+int cct_snp_verifier_trust_ark_insecure(cct_snp_verifier *v, const uint8_t *pem, size_t len,
+					cct_err *err)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	int rc, added = 0;
+	X509 *x;
+
+	if (!sk)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	rc = cct_x509_parse_certs(sk, NULL, pem, len, "trusted ARK", err);
+	while ((x = sk_X509_shift(sk))) {
+		if (is_self_signed(x)) {
+			push_ark(v, x, CCT_SNP_PRODUCT_UNKNOWN, 1);
+			added++;
+		} else if (X509_check_ca(x) > 0 && !have_cert(v->intermediates, x)) {
+			sk_X509_push(v->intermediates, x);
+		} else {
+			X509_free(x);
+		}
+	}
+	sk_X509_free(sk);
+	if (rc == CCT_OK && !added)
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				 "no self-signed ARK among the certificates to trust");
+	return rc;
+}
+
+/* ---- helpers ---- */
+
+static int ark_index(const cct_snp_verifier *v, const X509 *x)
+{
+	int i;
+
+	for (i = 0; i < sk_X509_num(v->arks); i++)
+		if (cct_x509_same_key(sk_X509_value(v->arks, i), x))
+			return i;
+	return -1;
+}
+
+static cct_snp_product product_from_name(const char *s)
+{
+	if (!strncmp(s, "Milan", 5))
+		return CCT_SNP_PRODUCT_MILAN;
+	if (!strncmp(s, "Genoa", 5))
+		return CCT_SNP_PRODUCT_GENOA;
+	if (!strncmp(s, "Turin", 5))
+		return CCT_SNP_PRODUCT_TURIN;
+	return CCT_SNP_PRODUCT_UNKNOWN;
+}
+
+static int leaf_hwid_matches(const X509 *x, const cct_snp_report *rep)
+{
+	uint8_t *hw = NULL;
+	size_t n = 0;
+	int ok = 0;
+
+	if (!cct_x509_ext_octets(x, OID_HWID, &hw, &n))
+		return 0;
+	if (n == 64 || n == 8)
+		ok = !memcmp(hw, rep->chip_id, n);
+	OPENSSL_free(hw);
+	return ok;
+}
+
+static int leaf_is_vlek(const X509 *x)
+{
+	char cn[128];
+
+	cct_x509_subject_cn(x, cn, sizeof(cn));
+	return strstr(cn, "VLEK") != NULL;
+}
+
+/* Pick the endorsement key certificate for this report among the offered leaves. */
+static X509 *find_leaf(cct_snp_verifier *v, const cct_snp_report *rep, cct_snp_signing_key key)
+{
+	X509 *fallback = NULL;
+	int i;
+
+	for (i = 0; i < sk_X509_num(v->leaves); i++) {
+		X509 *x = sk_X509_value(v->leaves, i);
+
+		if ((key == CCT_SNP_KEY_VLEK) != leaf_is_vlek(x))
+			continue;
+		if (key == CCT_SNP_KEY_VCEK && leaf_hwid_matches(x, rep))
+			return x;
+		if (!fallback)
+			fallback = x;
+	}
+	return fallback;
+}
+
+static void tcb_query(char *buf, size_t size, const cct_snp_tcb *t, cct_snp_product p)
+{
+	if (p == CCT_SNP_PRODUCT_TURIN)
+		snprintf(buf, size, "fmcSPL=%u&blSPL=%u&teeSPL=%u&snpSPL=%u&ucodeSPL=%u", t->fmc,
+			 t->bootloader, t->tee, t->snp, t->microcode);
+	else
+		snprintf(buf, size, "blSPL=%u&teeSPL=%u&snpSPL=%u&ucodeSPL=%u", t->bootloader,
+			 t->tee, t->snp, t->microcode);
+}
+
+/* Fetch (or read from the collateral cache) the VCEK for this report from AMD KDS. */
+static X509 *fetch_vcek(cct_snp_verifier *v, const cct_snp_report *rep, cct_err *err)
+{
+	static const cct_snp_product order[] = { CCT_SNP_PRODUCT_MILAN, CCT_SNP_PRODUCT_GENOA,
+						 CCT_SNP_PRODUCT_TURIN };
+	cct_snp_product p = cct_snp_report_product(rep);
+	cct_fetch_opts fo = { .offline = v->offline };
+	size_t i;
+
+	if (!v->coll_dir && v->offline)
+		return NULL;
+	for (i = 0; i < 3; i++) {
+		cct_snp_product try = p != CCT_SNP_PRODUCT_UNKNOWN ? p : order[i];
+		cct_snp_tcb t = cct_snp_tcb_decode(rep->reported_tcb, try);
+		char hw[129], q[128], url[768], cache[4096];
+		uint8_t *body = NULL;
+		size_t n = 0;
+		const unsigned char *d;
+		X509 *x;
+
+		cct_hex_encode(hw, rep->chip_id, try == CCT_SNP_PRODUCT_TURIN ? 8 : 64);
+		tcb_query(q, sizeof(q), &t, try);
+		snprintf(url, sizeof(url), "%s/vcek/v1/%s/%s?%s", v->kds_url,
+			 cct_snp_product_name(try), hw, q);
+		if (v->coll_dir) {
+			char name[128];
+			size_t k;
+
+			snprintf(name, sizeof(name), "%s", q);
+			for (k = 0; name[k]; k++)
+				if (name[k] == '&' || name[k] == '=')
+					name[k] = '_';
+			snprintf(cache, sizeof(cache), "%s/vcek/%s/%s/%s.der", v->coll_dir,
+				 cct_snp_product_name(try), hw, name);
+		}
+		if (cct_fetch_cached(&body, &n, NULL, url, v->coll_dir ? cache : NULL, 0, &fo,
+				     err) == CCT_OK) {
+			d = body;
+			x = d2i_X509(NULL, &d, (long)n);
+			free(body);
+			ERR_clear_error();
+			if (x) {
+				sk_X509_push(v->leaves, x);
+				return x;
+			}
+		}
+		if (p != CCT_SNP_PRODUCT_UNKNOWN)
+			break;
+	}
+	return NULL;
+}
+
+/* Fetch the ARK-signed CRL for a product (VCEK or VLEK path) into the verifier. */
+static void fetch_crl(cct_snp_verifier *v, cct_snp_product p, int vlek, int refresh)
+{
+	cct_fetch_opts fo = { .offline = v->offline };
+	char url[512], cache[4096];
+	uint8_t *body = NULL;
+	size_t n = 0;
+	X509_CRL *crl;
+	cct_err e;
+
+	if (!v->coll_dir && v->offline)
+		return;
+	snprintf(url, sizeof(url), "%s/%s/v1/%s/crl", v->kds_url, vlek ? "vlek" : "vcek",
+		 cct_snp_product_name(p));
+	if (v->coll_dir)
+		snprintf(cache, sizeof(cache), "%s/crl/%s-%s.crl", v->coll_dir,
+			 vlek ? "vlek" : "vcek", cct_snp_product_name(p));
+	if (cct_fetch_cached(&body, &n, NULL, url, v->coll_dir ? cache : NULL, refresh, &fo,
+			     &e) != CCT_OK)
+		return;
+	if (cct_x509_parse_crl(&crl, body, n, &e) == CCT_OK)
+		sk_X509_CRL_push(v->crls, crl);
+	free(body);
+}
+
+/* The newest CRL signed by ark. Returns NULL if none. */
+static X509_CRL *find_crl(cct_snp_verifier *v, X509 *ark)
+{
+	X509_CRL *best = NULL;
+	EVP_PKEY *key = X509_get0_pubkey(ark);
+	int i;
+
+	for (i = 0; i < sk_X509_CRL_num(v->crls); i++) {
+		X509_CRL *c = sk_X509_CRL_value(v->crls, i);
+
+		if (X509_NAME_cmp(X509_CRL_get_issuer(c), X509_get_subject_name(ark)) != 0)
+			continue;
+		if (X509_CRL_verify(c, key) != 1) {
+			ERR_clear_error();
+			continue;
+		}
+		if (!best || ASN1_TIME_compare(X509_CRL_get0_lastUpdate(c),
+					       X509_CRL_get0_lastUpdate(best)) > 0)
+			best = c;
+	}
+	return best;
+}
+
+static int crl_fresh(X509_CRL *crl, time_t at)
+{
+	struct tm tm;
+	time_t last, next;
+
+	if (!X509_CRL_get0_nextUpdate(crl) ||
+	    !ASN1_TIME_to_tm(X509_CRL_get0_lastUpdate(crl), &tm))
+		return 0;
+	last = timegm(&tm);
+	if (!ASN1_TIME_to_tm(X509_CRL_get0_nextUpdate(crl), &tm))
+		return 0;
+	next = timegm(&tm);
+	return at >= last && at <= next;
+}
+
+static int check_revocation(cct_snp_verifier *v, STACK_OF(X509) *chain, cct_snp_product p,
+			    int vlek, cct_err *err)
+{
+	X509 *ark = sk_X509_value(chain, sk_X509_num(chain) - 1);
+	X509_CRL *crl = find_crl(v, ark);
+	char t[32], cn[128];
+	int i;
+
+	if (!crl || !crl_fresh(crl, v->at)) {
+		fetch_crl(v, p, vlek, crl != NULL);
+		crl = find_crl(v, ark);
+	}
+	cct_time_format(t, sizeof(t), v->at);
+	if (!crl)
+		return cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_REVOCATION, 0,
+				   "no AMD CRL signed by the %s ARK is available (give it with "
+				   "--certs or --collateral, or turn revocation off explicitly "
+				   "with --no-crl)",
+				   cct_snp_product_name(p));
+	if (!crl_fresh(crl, v->at))
+		return cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_REVOCATION, 0,
+				   "the AMD %s CRL is not current at %s (stale or not yet valid); "
+				   "refresh the collateral",
+				   cct_snp_product_name(p), t);
+	for (i = 0; i + 1 < sk_X509_num(chain); i++) {
+		X509 *x = sk_X509_value(chain, i);
+		X509_REVOKED *rev = NULL;
+
+		if (X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(x)) == 1) {
+			cct_x509_subject_cn(x, cn, sizeof(cn));
+			return cct_err_set(err, CCT_EREVOKED, CCT_STAGE_REVOCATION, 0,
+					   "certificate '%s' is revoked by the AMD %s CRL", cn,
+					   cct_snp_product_name(p));
+		}
+	}
+	return CCT_OK;
+}
+
+/* Verify (or look up) the chain of leaf; fills entry. */
+static chain_entry *verify_chain(cct_snp_verifier *v, X509 *leaf, int vlek)
+{
+	chain_entry *e;
+	STACK_OF(X509) *chain = NULL;
+	cct_x509_verify_in in;
+	uint8_t fp[32];
+	size_t i;
+	int k;
+
+	cct_x509_fingerprint(leaf, fp);
+	for (i = 0; i < v->cache_n; i++)
+		if (!memcmp(v->cache[i].fp, fp, 32))
+			return &v->cache[i];
+	if (v->cache_n == CHAIN_CACHE_SIZE) {
+		EVP_PKEY_free(v->cache[0].key);
+		memmove(&v->cache[0], &v->cache[1], sizeof(v->cache[0]) * (CHAIN_CACHE_SIZE - 1));
+		v->cache_n--;
+	}
+	e = &v->cache[v->cache_n++];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->fp, fp, 32);
+
+	/* roots shipped with the evidence are never trusted: they must be a pinned key */
+	for (k = 0; k < sk_X509_num(v->offered_arks); k++) {
+		X509 *x = sk_X509_value(v->offered_arks, k);
+
+		if (ark_index(v, x) < 0) {
+			char cn[128];
+
+			cct_x509_subject_cn(x, cn, sizeof(cn));
+			e->rc = cct_err_set(&e->err, CCT_ECHAIN, CCT_STAGE_CHAIN, 0,
+					    "the ARK shipped with the evidence ('%s') is not one of "
+					    "AMD's pinned root keys; a root that arrives with the "
+					    "evidence is never trusted",
+					    cn);
+			return e;
+		}
+	}
+	memset(&in, 0, sizeof(in));
+	in.leaf = leaf;
+	in.untrusted = v->intermediates;
+	in.roots = v->arks;
+	in.at = v->at;
+	in.what = vlek ? "VLEK chain" : "VCEK chain";
+	e->rc = cct_x509_chain_verify(&chain, &in, &e->err);
+	if (e->rc != CCT_OK)
+		goto out;
+	if (sk_X509_num(chain) != 3) {
+		e->rc = cct_err_set(&e->err, CCT_ECHAIN, CCT_STAGE_CHAIN, 0,
+				    "%s has %d certificates; AMD chains are ARK -> ASK/ASVK -> "
+				    "VCEK/VLEK",
+				    in.what, sk_X509_num(chain));
+		goto out;
+	}
+	k = ark_index(v, sk_X509_value(chain, 2));
+	if (k < 0) {
+		e->rc = cct_err_set(&e->err, CCT_ECHAIN, CCT_STAGE_CHAIN, 0,
+				    "%s does not end at a pinned ARK", in.what);
+		goto out;
+	}
+	e->simulated = v->ark_sim[k];
+	e->product = (cct_snp_product)v->ark_product[k];
+	if (e->product == CCT_SNP_PRODUCT_UNKNOWN) {
+		char name[64];
+
+		if (cct_x509_ext_string(leaf, OID_PRODUCT_NAME, name, sizeof(name)))
+			e->product = product_from_name(name);
+		if (e->product == CCT_SNP_PRODUCT_UNKNOWN)
+			e->product = CCT_SNP_PRODUCT_MILAN;
+	}
+	if (X509_get0_pubkey(leaf) == NULL || EVP_PKEY_get_base_id(X509_get0_pubkey(leaf)) !=
+						      EVP_PKEY_EC) {
+		e->rc = cct_err_set(&e->err, CCT_ECHAIN, CCT_STAGE_CHAIN, 0,
+				    "%s leaf key is not an EC P-384 key", in.what);
+		goto out;
+	}
+	if (v->crl_check) {
+		e->rc = check_revocation(v, chain, e->product, vlek, &e->err);
+		if (e->rc != CCT_OK)
+			goto out;
+		e->crl_checked = 1;
+	}
+	e->key = EVP_PKEY_dup(X509_get0_pubkey(leaf));
+	e->rc = CCT_OK;
+out:
+	sk_X509_pop_free(chain, X509_free);
+	return e;
+}
+
+static int check_tcb_binding(const X509 *leaf, const cct_snp_report *rep, cct_snp_product p,
+			     int vlek, cct_snp_result *res, cct_err *err)
+{
+	cct_snp_tcb t = cct_snp_tcb_decode(rep->reported_tcb, p);
+	long bl, tee, snp, uc, fmc = 0;
+	char name[64];
+
+	if (cct_x509_ext_integer(leaf, OID_BL_SPL, &bl) || cct_x509_ext_integer(leaf, OID_TEE_SPL, &tee) ||
+	    cct_x509_ext_integer(leaf, OID_SNP_SPL, &snp) ||
+	    cct_x509_ext_integer(leaf, OID_UCODE_SPL, &uc) ||
+	    (p == CCT_SNP_PRODUCT_TURIN && cct_x509_ext_integer(leaf, OID_FMC_SPL, &fmc)))
+		return cct_err_set(err, CCT_ECHAIN, CCT_STAGE_TCB, 0,
+				   "%s certificate lacks the AMD TCB extensions (blSPL, teeSPL, "
+				   "snpSPL, ucodeSPL%s)",
+				   vlek ? "VLEK" : "VCEK", p == CCT_SNP_PRODUCT_TURIN ? ", fmcSPL" : "");
+	res->vcek_tcb.bootloader = (uint8_t)bl;
+	res->vcek_tcb.tee = (uint8_t)tee;
+	res->vcek_tcb.snp = (uint8_t)snp;
+	res->vcek_tcb.microcode = (uint8_t)uc;
+	res->vcek_tcb.fmc = (uint8_t)fmc;
+	if (bl != t.bootloader || tee != t.tee || snp != t.snp || uc != t.microcode ||
+	    (p == CCT_SNP_PRODUCT_TURIN && fmc != t.fmc))
+		return cct_err_set(err, CCT_ETCB, CCT_STAGE_TCB, 0x180,
+				   "%s was issued for TCB bl=%ld tee=%ld snp=%ld ucode=%ld%s but the "
+				   "report's REPORTED_TCB (offset 0x180) is bl=%u tee=%u snp=%u "
+				   "ucode=%u",
+				   vlek ? "VLEK" : "VCEK", bl, tee, snp, uc,
+				   p == CCT_SNP_PRODUCT_TURIN ? " (+fmc)" : "", t.bootloader, t.tee,
+				   t.snp, t.microcode);
+	if (!vlek) {
+		int masked = (rep->flags & 2) && cct_is_zero(rep->chip_id, 64);
+
+		if (!masked && !leaf_hwid_matches(leaf, rep))
+			return cct_err_set(err, CCT_EUNTRUSTED, CCT_STAGE_TCB, 0x1A0,
+					   "VCEK hwID does not match the report's CHIP_ID (offset "
+					   "0x1A0): the VCEK belongs to another chip");
+	}
+	if (cct_x509_ext_string(leaf, OID_PRODUCT_NAME, name, sizeof(name)) &&
+	    product_from_name(name) != CCT_SNP_PRODUCT_UNKNOWN && product_from_name(name) != p)
+		return cct_err_set(err, CCT_ECHAIN, CCT_STAGE_CHAIN, 0,
+				   "endorsement key is for product '%s' but its chain ends at the "
+				   "%s ARK",
+				   name, cct_snp_product_name(p));
+	return CCT_OK;
+}
+
+int cct_snp_verify(cct_snp_result *result, cct_snp_verifier *v, const cct_snp_report *rep,
+		   const cct_snp_policy *pol, cct_err *err)
+{
+	cct_snp_result local;
+	cct_snp_result *res = result ? result : &local;
+	cct_snp_signing_key key = cct_snp_report_signing_key(rep);
+	int vlek = key == CCT_SNP_KEY_VLEK;
+	int rc = CCT_ERROR;
+	chain_entry *ce;
+	X509 *leaf;
+
+	memset(res, 0, sizeof(*res));
+	res->signing_key = key;
+	res->product = cct_snp_report_product(rep);
+	if (!rep->signed_bytes)
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "report was not parsed");
+	if (key == CCT_SNP_KEY_NONE)
+		return cct_err_set(err, CCT_EUNTRUSTED, CCT_STAGE_SIGNATURE, 0x048,
+				   "the report is not signed (SIGNING_KEY = none)");
+	leaf = find_leaf(v, rep, key);
+	if (!leaf && !vlek)
+		leaf = fetch_vcek(v, rep, err);
+	if (!leaf)
+		return cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_CHAIN, 0,
+				   "no %s certificate for this report (chip_id %02x%02x%02x%02x...): "
+				   "give it with --certs, an extended report's certificate table, or "
+				   "--collateral DIR%s",
+				   vlek ? "VLEK" : "VCEK", rep->chip_id[0], rep->chip_id[1],
+				   rep->chip_id[2], rep->chip_id[3],
+				   v->offline ? " (network fetch is off: --offline)" : "");
+	ce = verify_chain(v, leaf, vlek);
+	if (ce->rc != CCT_OK) {
+		if (err)
+			*err = ce->err;
+		return ce->rc;
+	}
+	res->chain_verified = 1;
+	res->product = ce->product;
+	res->simulated = ce->simulated;
+	res->crl_checked = ce->crl_checked;
+	/* SNP ABI: SIGNATURE covers bytes 0x000-0x29F; r and s are 72-byte little-endian. */
+	if (!cct_ecdsa_verify_rs(ce->key, EVP_sha384(), rep->signed_bytes, rep->signed_size,
+				 rep->sig_r, rep->sig_s, 72, 1)) {
+		rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_SIGNATURE, 0x2A0,
+				 "report signature (offset 0x2A0) does not verify with the %s over "
+				 "bytes 0x000-0x29F: the report was altered or signed by another key",
+				 vlek ? "VLEK" : "VCEK");
+		goto out;
+	}
+	res->signature_verified = 1;
+	rc = check_tcb_binding(leaf, rep, ce->product, vlek, res, err);
+	if (rc != CCT_OK)
+		goto out;
+	if (pol) {
+		rc = cct_snp_policy_check(rep, ce->product, pol, err);
+		if (rc != CCT_OK)
+			goto out;
+		res->debug_allowed_insecure =
+			(int)((rep->policy >> CCT_SNP_POLICY_DEBUG_BIT) & 1);
+	}
+	rc = CCT_OK;
+out:
+	return rc;
+}
