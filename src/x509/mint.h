@@ -1,0 +1,53 @@
+/* Minting keys, certificates and CRLs with OpenSSL (semi-private).
+ * Used by the simulated TEE (test-only roots generated at run time) and by tests. Nothing minted
+ * here is ever trusted unless a caller configures it explicitly. */
+#ifndef CCT_X509_MINT_H
+#define CCT_X509_MINT_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "cctrust/errors.h"
+
+EVP_PKEY *cct_mint_rsa_key(int bits);
+EVP_PKEY *cct_mint_ec_key(const char *curve /* "P-256", "P-384" */);
+EVP_PKEY *cct_mint_ed25519_key(void);
+
+typedef struct cct_mint_ext {
+	const char *oid;       /* dotted OID */
+	const uint8_t *der;    /* DER value placed in the extension's OCTET STRING */
+	size_t der_len;
+	int critical;
+} cct_mint_ext;
+
+typedef struct cct_mint_spec {
+	const char *cn;           /* subject CN */
+	const char *org;          /* subject O (optional) */
+	const char *ou;           /* subject OU (optional) */
+	EVP_PKEY *key;            /* subject public key */
+	X509 *issuer;             /* NULL: self-signed */
+	EVP_PKEY *issuer_key;     /* signing key (the subject key when self-signed) */
+	long serial;
+	time_t not_before, not_after;
+	int is_ca;                /* basicConstraints CA:TRUE + keyCertSign/cRLSign */
+	int pss;                  /* RSA issuer: sign RSASSA-PSS SHA-384, salt 48 (AMD) */
+	const EVP_MD *md;         /* default SHA-384 */
+	const cct_mint_ext *exts;
+	size_t ext_count;
+} cct_mint_spec;
+
+X509 *cct_mint_cert(const cct_mint_spec *spec);
+/* CRL by issuer listing serials (revoked at last_update). reason < 0: none. */
+X509_CRL *cct_mint_crl(X509 *issuer, EVP_PKEY *issuer_key, int pss, const long *serials,
+		       size_t n, int reason, time_t last_update, time_t next_update);
+/* PEM text (malloc'd, NUL-terminated). */
+char *cct_mint_cert_pem(X509 *x);
+char *cct_mint_key_pem(EVP_PKEY *k);        /* private key, PKCS#8 */
+char *cct_mint_pubkey_pem(EVP_PKEY *k);
+char *cct_mint_crl_pem(X509_CRL *c);
+/* DER of an INTEGER / IA5String / OCTET STRING; free with OPENSSL_free(). */
+uint8_t *cct_mint_der_integer(long v, size_t *len);
+uint8_t *cct_mint_der_ia5(const char *s, size_t *len);
+uint8_t *cct_mint_der_octets(const uint8_t *p, size_t n, size_t *len);
+
+#endif
