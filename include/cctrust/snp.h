@@ -160,6 +160,8 @@ CCT_EXTERN int cct_snp_verifier_set_collateral_dir(cct_snp_verifier *v, const ch
 						   cct_err *err);
 /** KDS base URL (default https://kdsintf.amd.com). */
 CCT_EXTERN void cct_snp_verifier_set_kds_url(cct_snp_verifier *v, const char *url);
+/** Forget verified chains (the next report re-verifies its whole chain). */
+CCT_EXTERN void cct_snp_verifier_clear_cache(cct_snp_verifier *v);
 /** Offer certificates / CRLs from a PEM or DER file, or every file of a directory. */
 CCT_EXTERN int cct_snp_verifier_add_certs_path(cct_snp_verifier *v, const char *path,
 					       cct_err *err);

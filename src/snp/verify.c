@@ -137,6 +137,15 @@ void cct_snp_verifier_free(cct_snp_verifier *v)
 	free(v);
 }
 
+void cct_snp_verifier_clear_cache(cct_snp_verifier *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->cache_n; i++)
+		EVP_PKEY_free(v->cache[i].key);
+	v->cache_n = 0;
+}
+
 void cct_snp_verifier_set_time(cct_snp_verifier *v, time_t at)
 {
 	v->at = at;

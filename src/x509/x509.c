@@ -280,7 +280,10 @@ int cct_x509_chain_verify(STACK_OF(X509) **chain_out, const cct_x509_verify_in *
 	X509_STORE *store = NULL;
 	X509_STORE_CTX *ctx = NULL;
 	int rc = CCT_ERROR, i;
-	unsigned long flags = X509_V_FLAG_USE_CHECK_TIME | X509_V_FLAG_PARTIAL_CHAIN;
+	/* CHECK_SS_SIGNATURE: a root's self-signature is checked too (a pinned root with a broken
+	 * self-signature is corrupt, and sim roots get the same treatment) */
+	unsigned long flags = X509_V_FLAG_USE_CHECK_TIME | X509_V_FLAG_PARTIAL_CHAIN |
+			      X509_V_FLAG_CHECK_SS_SIGNATURE;
 	cct_stage stage = in->stage ? in->stage : CCT_STAGE_CHAIN;
 	const char *what = in->what ? in->what : "certificate chain";
 
