@@ -88,7 +88,9 @@ int cct_snp_verifier_new(cct_snp_verifier **out, cct_err *err)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	v->at = time(NULL);
 	v->crl_check = 1;
-	snprintf(v->kds_url, sizeof(v->kds_url), "https://kdsintf.amd.com");
+	/* CCTRUST_KDS_URL points at a KDS mirror (or a local test server) */
+	snprintf(v->kds_url, sizeof(v->kds_url), "%s",
+		 getenv("CCTRUST_KDS_URL") ? getenv("CCTRUST_KDS_URL") : "https://kdsintf.amd.com");
 	v->arks = sk_X509_new_null();
 	v->intermediates = sk_X509_new_null();
 	v->leaves = sk_X509_new_null();

@@ -673,6 +673,47 @@ static void sim_policy_rules(void **state)
 	cct_snp_verifier_free(v);
 }
 
+
+static void sim_turin_v5_verifies(void **state)
+{
+	cct_sim_snp *t;
+	cct_sim_snp_opts o;
+	cct_sim_snp_report_opts ro;
+	uint8_t b[CCT_SNP_REPORT_SIZE];
+	cct_snp_verifier *v;
+	cct_snp_policy pol;
+	cct_snp_result res;
+	cct_snp_report rep;
+	cct_err err;
+	char *claims;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.rsa_bits = 2048;
+	o.product = CCT_SNP_PRODUCT_TURIN;
+	o.tcb = (cct_snp_tcb){ .fmc = 1, .bootloader = 2, .tee = 3, .snp = 4, .microcode = 9 };
+	assert_int_equal(cct_sim_snp_new(&t, &o, NULL), CCT_OK);
+	memset(&ro, 0, sizeof(ro));
+	ro.version = 5;
+	assert_int_equal(cct_sim_snp_report(b, t, &ro, NULL), CCT_OK);
+	v = sim_verifier(t, 0);
+	cct_snp_policy_init(&pol);
+	assert_int_equal(verify_bytes(b, v, &pol, &err, &res), CCT_OK);
+	assert_int_equal(res.product, CCT_SNP_PRODUCT_TURIN);
+	assert_int_equal(res.vcek_tcb.fmc, 1);
+	assert_int_equal(cct_snp_report_parse(&rep, b, sizeof(b), NULL), CCT_OK);
+	claims = cct_snp_claims_json(&rep, &res);
+	assert_non_null(strstr(claims, "\"fmc\":1"));
+	free(claims);
+	/* a minimum FMC SPL above the platform's: refused */
+	pol.has_min_reported_tcb = 1;
+	pol.min_reported_tcb = (cct_snp_tcb){ .fmc = 2 };
+	assert_int_equal(verify_bytes(b, v, &pol, &err, &res), CCT_ETCB);
+	assert_non_null(strstr(err.msg, "fmc"));
+	cct_snp_verifier_free(v);
+	cct_sim_snp_free(t);
+}
+
 static void cert_table_roundtrip(void **state)
 {
 	/* a GHCB table with VCEK + ASK entries, built by hand in the ABI layout */
@@ -753,6 +794,7 @@ int main(void)
 		cmocka_unit_test(sim_vcek_tcb_mismatch_rejected),
 		cmocka_unit_test(sim_policy_rules),
 		cmocka_unit_test(cert_table_roundtrip),
+		cmocka_unit_test(sim_turin_v5_verifies),
 	};
 	int rc;
 
