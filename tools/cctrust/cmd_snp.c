@@ -131,11 +131,12 @@ static int snp_verify(int argc, char **argv)
 			}
 			break;
 		case OPT_TABLE: {
-			uint8_t *b;
+			uint8_t *b = NULL;
 			size_t n;
 
 			if (cct_file_read(&b, &n, optarg, 1u << 20, &err) != CCT_OK ||
 			    cct_snp_verifier_add_cert_table(v, b, n, &err) != CCT_OK) {
+				free(b);
 				cct_snp_verifier_free(v);
 				return cct_cli_usage_error("--cert-table: %s", err.msg);
 			}
@@ -180,11 +181,12 @@ static int snp_verify(int argc, char **argv)
 			json = 1;
 			break;
 		case OPT_TRUST: {
-			uint8_t *b;
+			uint8_t *b = NULL;
 			size_t n;
 
 			if (cct_file_read(&b, &n, optarg, 1u << 20, &err) != CCT_OK ||
 			    cct_snp_verifier_trust_ark_insecure(v, b, n, &err) != CCT_OK) {
+				free(b);
 				cct_snp_verifier_free(v);
 				return cct_cli_usage_error("--trust-ark-insecure: %s", err.msg);
 			}
@@ -207,11 +209,13 @@ static int snp_verify(int argc, char **argv)
 		return cct_cli_usage_error("snp verify: no REPORT given");
 	}
 	if (policy_file) {
-		uint8_t *b;
+		uint8_t *b = NULL;
 		size_t n;
 
 		if (cct_file_read(&b, &n, policy_file, 1u << 20, &err) != CCT_OK ||
 		    cct_snp_policy_load_json(&pol, (const char *)b, n, &err) != CCT_OK) {
+			free(b);
+			cct_snp_policy_clear(&pol);
 			cct_snp_verifier_free(v);
 			return cct_cli_usage_error("--policy %s: %s", policy_file, err.msg);
 		}
@@ -222,6 +226,8 @@ static int snp_verify(int argc, char **argv)
 		size_t n;
 
 		if (cct_hex_decode(&b, &n, rd_hex, strlen(rd_hex), &err) != CCT_OK || n > 64) {
+			if (n > 64)
+				free(b);
 			cct_snp_verifier_free(v);
 			cct_snp_policy_clear(&pol);
 			return cct_cli_usage_error("--report-data: expected at most 64 bytes of hex");
