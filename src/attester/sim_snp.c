@@ -70,12 +70,14 @@ static X509 *mint_vcek(const cct_sim_snp *s, const cct_sim_snp_opts *o, time_t n
 		ext[n] = (cct_mint_ext){ spl_oids[i], der[n], len[n], 0 };
 		n++;
 	}
-	der[n] = cct_mint_der_octets(s->chip_id, s->product == CCT_SNP_PRODUCT_TURIN ? 8 : 64,
-				     &len[n]);
-	ext[n] = (cct_mint_ext){ "1.3.6.1.4.1.3704.1.4", der[n], len[n], 0 };
-	n++;
+	if (!s->vlek) { /* a VLEK is not bound to one chip: no hwID */
+		der[n] = cct_mint_der_octets(s->chip_id,
+					     s->product == CCT_SNP_PRODUCT_TURIN ? 8 : 64, &len[n]);
+		ext[n] = (cct_mint_ext){ "1.3.6.1.4.1.3704.1.4", der[n], len[n], 0 };
+		n++;
+	}
 	memset(&spec, 0, sizeof(spec));
-	spec.cn = "SEV-VCEK";
+	spec.cn = s->vlek ? "SEV-VLEK" : "SEV-VCEK";
 	spec.org = "Advanced Micro Devices (SIMULATED)";
 	spec.ou = "Engineering";
 	spec.key = s->vcek_key;
@@ -133,7 +135,8 @@ int cct_sim_snp_new(cct_sim_snp **out, const cct_sim_snp_opts *o, cct_err *err)
 	spec.is_ca = 1;
 	spec.pss = 1;
 	s->ark = cct_mint_cert(&spec);
-	snprintf(cn, sizeof(cn), "SEV-%s", pn);
+	s->vlek = o && o->vlek;
+	snprintf(cn, sizeof(cn), s->vlek ? "SEV-VLEK-%s" : "SEV-%s", pn);
 	spec.cn = cn;
 	spec.key = s->ask_key;
 	spec.issuer = s->ark;
@@ -210,7 +213,7 @@ int cct_sim_snp_report(uint8_t out[CCT_SNP_REPORT_SIZE], const cct_sim_snp *s,
 	put_u32(out + 0x034, 1);
 	put_u64(out + 0x038, tcb);
 	put_u64(out + 0x040, 1);
-	put_u32(out + 0x048, 0); /* VCEK */
+	put_u32(out + 0x048, s->vlek ? 1u << 2 : 0); /* SIGNING_KEY: 0 VCEK, 1 VLEK */
 	if (o) {
 		memcpy(out + 0x050, o->report_data, 64);
 		memcpy(out + 0x090, o->measurement, 48);

@@ -18,12 +18,14 @@ typedef struct cct_sim_snp_opts {
 	time_t not_before, not_after; /* VCEK validity (default now-1d .. now+7y) */
 	long vcek_serial;          /* default 1 (real VCEKs use 0) */
 	int vcek_tcb_mismatch;     /* test: issue the VCEK for another TCB */
+	int vlek;                  /* endorse with a VLEK (ASVK "SEV-VLEK-<product>") instead */
 } cct_sim_snp_opts;
 
 typedef struct cct_sim_snp {
 	cct_snp_product product;
 	cct_snp_tcb tcb;
 	uint8_t chip_id[64];
+	int vlek;                  /* the endorsement key is a VLEK */
 	EVP_PKEY *ark_key, *ask_key, *vcek_key;
 	X509 *ark, *ask, *vcek;
 } cct_sim_snp;

@@ -714,6 +714,40 @@ static void sim_turin_v5_verifies(void **state)
 	cct_sim_snp_free(t);
 }
 
+
+static void sim_vlek_verifies(void **state)
+{
+	cct_sim_snp *l;
+	cct_sim_snp_opts o;
+	uint8_t b[CCT_SNP_REPORT_SIZE];
+	cct_snp_verifier *v;
+	cct_snp_policy pol;
+	cct_snp_result res;
+	cct_err err;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.rsa_bits = 2048;
+	o.vlek = 1;
+	assert_int_equal(cct_sim_snp_new(&l, &o, NULL), CCT_OK);
+	assert_int_equal(cct_sim_snp_report(b, l, NULL, NULL), CCT_OK);
+	v = sim_verifier(l, 0);
+	cct_snp_policy_init(&pol);
+	assert_int_equal(verify_bytes(b, v, &pol, &err, &res), CCT_OK);
+	assert_int_equal(res.signing_key, CCT_SNP_KEY_VLEK);
+	pol.signing_keys_allowed = 1u << CCT_SNP_KEY_VCEK;
+	assert_int_equal(verify_bytes(b, v, &pol, &err, &res), CCT_EPOLICY);
+	cct_snp_verifier_free(v);
+	/* the report claims VCEK but only a VLEK is offered: no endorsement key for it */
+	b[0x48] = 0;
+	cct_sim_snp_sign(b, l->vcek_key);
+	v = sim_verifier(l, 0);
+	cct_snp_policy_init(&pol);
+	assert_int_equal(verify_bytes(b, v, &pol, &err, &res), CCT_ECOLLATERAL);
+	cct_snp_verifier_free(v);
+	cct_sim_snp_free(l);
+}
+
 static void cert_table_roundtrip(void **state)
 {
 	/* a GHCB table with VCEK + ASK entries, built by hand in the ABI layout */
@@ -795,6 +829,7 @@ int main(void)
 		cmocka_unit_test(sim_policy_rules),
 		cmocka_unit_test(cert_table_roundtrip),
 		cmocka_unit_test(sim_turin_v5_verifies),
+		cmocka_unit_test(sim_vlek_verifies),
 	};
 	int rc;
 
