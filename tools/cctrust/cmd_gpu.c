@@ -1,9 +1,338 @@
-/* cctrust gpu: not built yet (stub; the area's issue replaces this file). */
+/* cctrust gpu: verify / show NVIDIA GPU and NVSwitch evidence; check a RIM. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cctrust/nvgpu.h"
 #include "cli.h"
+
+static void usage(void)
+{
+	fputs("usage: cctrust gpu verify EVIDENCE.json... [--nonce HEX] [--at RFC3339]\n"
+	      "                          [--rim-dir DIR] [--ocsp-dir DIR] [--cache-dir DIR]\n"
+	      "                          [--policy FILE] [--expected-count N] [--expected-arch A]\n"
+	      "                          [--offline] [--no-ocsp] [--no-rim] [--allow-hold] [--json]\n"
+	      "       cctrust gpu show EVIDENCE.json\n"
+	      "       cctrust gpu rim verify RIM.xml [--at RFC3339] [--ocsp] [--ocsp-dir DIR]\n"
+	      "                          [--offline] [--json]\n"
+	      "test-only: --device-root FILE, --rim-root FILE replace the pinned NVIDIA roots\n",
+	      stderr);
+}
+
+typedef struct {
+	cct_nvgpu_opts o;
+	const char *files[CCT_NVGPU_MAX_DEVICES];
+	int nfiles;
+	const char *nonce_hex;
+	int json, repeat, ocsp_on;
+} gpu_args;
+
+static int parse_args(gpu_args *a, int argc, char **argv, int first)
+{
+	int i;
+
+	cct_nvgpu_opts_init(&a->o);
+	for (i = first; i < argc; i++) {
+		const char *s = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		int takes = 1;
+
+		if (!strcmp(s, "--json")) {
+			a->json = 1;
+			takes = 0;
+		} else if (!strcmp(s, "--offline")) {
+			a->o.offline = 1;
+			takes = 0;
+		} else if (!strcmp(s, "--no-ocsp")) {
+			a->o.no_ocsp = 1;
+			takes = 0;
+		} else if (!strcmp(s, "--ocsp")) {
+			a->ocsp_on = 1;
+			takes = 0;
+		} else if (!strcmp(s, "--no-rim")) {
+			a->o.no_rim = 1;
+			takes = 0;
+		} else if (!strcmp(s, "--allow-hold")) {
+			a->o.allow_hold = 1;
+			takes = 0;
+		} else if (s[0] == '-' && s[1] == '-') {
+			if (!val)
+				return cct_cli_usage_error("%s needs a value", s);
+			if (!strcmp(s, "--nonce"))
+				a->nonce_hex = val;
+			else if (!strcmp(s, "--at")) {
+				if (cct_cli_parse_time(&a->o.at, val) != 0)
+					return CCT_EXIT_USAGE;
+			} else if (!strcmp(s, "--rim-dir"))
+				a->o.rim_dir = val;
+			else if (!strcmp(s, "--ocsp-dir"))
+				a->o.ocsp_dir = val;
+			else if (!strcmp(s, "--cache-dir"))
+				a->o.cache_dir = val;
+			else if (!strcmp(s, "--rim-url"))
+				a->o.rim_url = val;
+			else if (!strcmp(s, "--ocsp-url"))
+				a->o.ocsp_url = val;
+			else if (!strcmp(s, "--policy"))
+				a->o.policy_path = val;
+			else if (!strcmp(s, "--expected-count"))
+				a->o.expected_count = atoi(val);
+			else if (!strcmp(s, "--expected-arch"))
+				a->o.expected_arch = val;
+			else if (!strcmp(s, "--device-root"))
+				a->o.device_root_path_insecure = val;
+			else if (!strcmp(s, "--rim-root"))
+				a->o.rim_root_path_insecure = val;
+			else if (!strcmp(s, "--repeat"))
+				a->repeat = atoi(val);
+			else
+				return cct_cli_usage_error("unknown option %s", s);
+			i++;
+		} else {
+			if (a->nfiles >= CCT_NVGPU_MAX_DEVICES)
+				return cct_cli_usage_error("too many files");
+			a->files[a->nfiles++] = s;
+		}
+		(void)takes;
+	}
+	return 0;
+}
+
+static int load_evidence(cct_nvgpu_evidence_list **out, gpu_args *a, cct_err *err)
+{
+	cct_nvgpu_evidence_list *all = NULL;
+	int i, rc = CCT_OK;
+
+	*out = NULL;
+	for (i = 0; i < a->nfiles && rc == CCT_OK; i++) {
+		uint8_t *buf = NULL;
+		size_t n = 0;
+		cct_nvgpu_evidence_list *l = NULL;
+
+		rc = cct_file_read(&buf, &n, a->files[i], CCT_NVGPU_MAX_JSON, err);
+		if (rc == CCT_OK)
+			rc = cct_nvgpu_evidence_list_parse(&l, buf, n, err);
+		free(buf);
+		if (rc == CCT_OK && !all) {
+			all = l;
+			l = NULL;
+		} else if (rc == CCT_OK) {
+			rc = cct_nvgpu_evidence_list_append(all, l, err);
+		}
+		cct_nvgpu_evidence_list_free(l);
+	}
+	if (rc != CCT_OK) {
+		cct_nvgpu_evidence_list_free(all);
+		return rc;
+	}
+	*out = all;
+	return CCT_OK;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void print_human(const char *claims, int rc, const cct_err *err)
+{
+	json_error_t je;
+	json_t *c = claims ? json_loads(claims, 0, &je) : NULL;
+	json_t *gpus = json_object_get(c, "gpus"), *g;
+	size_t i;
+
+	json_array_foreach(gpus, i, g) {
+		const char *drv = json_string_value(json_object_get(g, "x-nvidia-gpu-driver-version"));
+		const char *vb = json_string_value(json_object_get(g, "x-nvidia-gpu-vbios-version"));
+
+		if (!vb)
+			vb = json_string_value(json_object_get(g, "x-nvidia-switch-bios-version"));
+		printf("device %zu: %s %s ueid %s driver %s vbios %s measres %s\n", i,
+		       json_string_value(json_object_get(g, "x-cctrust-arch")),
+		       json_string_value(json_object_get(g, "hwmodel"))
+			       ? json_string_value(json_object_get(g, "hwmodel")) : "?",
+		       json_string_value(json_object_get(g, "ueid"))
+			       ? json_string_value(json_object_get(g, "ueid")) : "?",
+		       drv ? drv : "-", vb ? vb : "-",
+		       json_string_value(json_object_get(g, "measres")));
+		if (json_is_string(json_object_get(g, "x-nvidia-attestation-warning")))
+			printf("  warning: %s\n", json_string_value(
+				       json_object_get(g, "x-nvidia-attestation-warning")));
+	}
+	if (rc == CCT_OK)
+		printf("gpu evidence: ACCEPTED\n");
+	else
+		cct_cli_print_reject("gpu evidence", rc, err);
+	json_decref(c);
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	gpu_args a;
+	cct_nvgpu_evidence_list *ev = NULL;
+	cct_nvgpu_verifier *v = NULL;
+	uint8_t nonce[32];
+	char *claims = NULL;
+	cct_err err;
+	int rc, ex;
+
+	memset(&a, 0, sizeof(a));
+	if (parse_args(&a, argc, argv, 1) != 0)
+		return CCT_EXIT_USAGE;
+	if (a.nfiles == 0) {
+		usage();
+		return CCT_EXIT_USAGE;
+	}
+	if (a.nonce_hex && cct_hex_decode_fixed(nonce, sizeof(nonce), a.nonce_hex, &err) != CCT_OK)
+		return cct_cli_usage_error("--nonce: want 64 hex digits (32 bytes)");
+	cct_err_clear(&err);
+	rc = load_evidence(&ev, &a, &err);
+	if (rc == CCT_OK)
+		rc = cct_nvgpu_verifier_new(&v, &a.o, &err);
+	if (rc == CCT_OK) {
+		double t0 = now_s(), t1;
+		int i;
+
+		rc = cct_nvgpu_verify(&claims, v, ev, a.nonce_hex ? nonce : NULL, 32, &err);
+		t1 = now_s();
+		if (a.repeat > 0) {
+			double t2, t3;
+
+			t2 = now_s();
+			for (i = 0; i < a.repeat; i++) {
+				char *c2 = NULL;
+				cct_err e2;
+
+				cct_nvgpu_verify(&c2, v, ev, a.nonce_hex ? nonce : NULL, 32, &e2);
+				free(c2);
+			}
+			t3 = now_s();
+			fprintf(stderr,
+				"gpu-bench: devices %zu cold_us %.0f warm_us %.1f per_device_per_s %.1f\n",
+				cct_nvgpu_evidence_list_count(ev), (t1 - t0) * 1e6,
+				(t3 - t2) * 1e6 / a.repeat,
+				(double)a.repeat * (double)cct_nvgpu_evidence_list_count(ev) /
+					(t3 - t2));
+		}
+	}
+	ex = cct_cli_exit_code(rc);
+	/* a rejected device whose bytes were readable is a rejection, not unreadable input */
+	if (rc != CCT_OK && claims && err.stage != CCT_STAGE_INPUT)
+		ex = CCT_EXIT_REJECT;
+	if (a.json) {
+		json_t *o = json_object();
+		json_error_t je;
+
+		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
+		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
+		json_object_set_new(o, "claims", claims ? json_loads(claims, 0, &je) : json_null());
+		cct_cli_print_json(o, 0);
+	} else if (claims) {
+		print_human(claims, rc, &err);
+	} else {
+		cct_cli_print_reject("gpu evidence", rc, &err);
+	}
+	free(claims);
+	cct_nvgpu_verifier_free(v);
+	cct_nvgpu_evidence_list_free(ev);
+	return ex;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	gpu_args a;
+	cct_nvgpu_evidence_list *ev = NULL;
+	char *out = NULL;
+	cct_err err;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	if (parse_args(&a, argc, argv, 1) != 0)
+		return CCT_EXIT_USAGE;
+	if (a.nfiles == 0) {
+		usage();
+		return CCT_EXIT_USAGE;
+	}
+	rc = load_evidence(&ev, &a, &err);
+	if (rc == CCT_OK)
+		rc = cct_nvgpu_evidence_show(&out, ev, &err);
+	if (rc == CCT_OK)
+		puts(out);
+	else
+		fprintf(stderr, "cctrust: %s\n", err.msg);
+	free(out);
+	cct_nvgpu_evidence_list_free(ev);
+	return rc == CCT_OK ? CCT_EXIT_OK : CCT_EXIT_USAGE;
+}
+
+static int cmd_rim(int argc, char **argv)
+{
+	gpu_args a;
+	cct_nvgpu_verifier *v = NULL;
+	uint8_t *buf = NULL;
+	size_t n = 0;
+	char *info = NULL;
+	cct_err err;
+	int rc, ex;
+
+	memset(&a, 0, sizeof(a));
+	if (argc < 2 || strcmp(argv[1], "verify")) {
+		usage();
+		return CCT_EXIT_USAGE;
+	}
+	if (parse_args(&a, argc, argv, 2) != 0)
+		return CCT_EXIT_USAGE;
+	if (a.nfiles != 1) {
+		usage();
+		return CCT_EXIT_USAGE;
+	}
+	a.o.no_ocsp = !a.ocsp_on; /* a RIM on its own: OCSP only when asked (--ocsp) */
+	cct_err_clear(&err);
+	rc = cct_file_read(&buf, &n, a.files[0], 0, &err);
+	if (rc == CCT_OK)
+		rc = cct_nvgpu_verifier_new(&v, &a.o, &err);
+	if (rc == CCT_OK)
+		rc = cct_nvgpu_rim_check(&info, v, buf, n, &err);
+	ex = cct_cli_exit_code(rc);
+	if (a.json) {
+		json_t *o = json_object();
+		json_error_t je;
+
+		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
+		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
+		json_object_set_new(o, "rim", info ? json_loads(info, 0, &je) : json_null());
+		cct_cli_print_json(o, 0);
+	} else {
+		if (info)
+			puts(info);
+		if (rc == CCT_OK)
+			printf("RIM: ACCEPTED\n");
+		else
+			cct_cli_print_reject("RIM", rc, &err);
+	}
+	free(info);
+	free(buf);
+	cct_nvgpu_verifier_free(v);
+	return ex;
+}
 
 int cct_cmd_gpu(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cct_cli_usage_error("'gpu' is not implemented in this build");
+	if (argc < 2) {
+		usage();
+		return CCT_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "verify"))
+		return cmd_verify(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "show"))
+		return cmd_show(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "rim"))
+		return cmd_rim(argc - 1, argv + 1);
+	usage();
+	return CCT_EXIT_USAGE;
 }

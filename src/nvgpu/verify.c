@@ -1,0 +1,1187 @@
+/* NVIDIA GPU / NVSwitch evidence verification and claims (see include/cctrust/nvgpu.h).
+ * Order per device: parse -> device chain (pinned root, cached) -> OCSP of the chain ->
+ * report signature -> FWID -> nonce -> RIMs (signature, chain, OCSP, version) -> golden
+ * measurements. Then across devices: duplicate UEIDs, expected count/arch, policy. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/asn1t.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "cctrust/core.h"
+#include "nvgpu/nvgpu_internal.h"
+#include "nvgpu/rim.h"
+#include "nvgpu/spdm.h"
+#include "x509/ocsp.h"
+#include "x509/x509.h"
+
+#define CHAIN_CACHE 64
+#define RIM_CACHE 64
+#define DEFAULT_RIM_URL "https://rim.attestation.nvidia.com/v1/rim/"
+#define OID_DICE_FWID "2.23.133.5.4.1"       /* Hopper/LS10: {version, spki, FWID} */
+#define OID_DICE_TCBINFO "2.23.133.5.4.1.1"  /* Blackwell: DiceTcbInfo with fwids */
+/* LS10 switch BIOS RIM ids name a fixed project/SKU/chip SKU (NVIDIA's settings). */
+#define LS10_RIM_PREFIX "NV_SWITCH_BIOS_5612_0002_890_"
+
+/* ---- ASN.1 of the FWID extensions, as OpenSSL templates ---- */
+typedef struct {
+	ASN1_OBJECT *alg;
+	ASN1_OCTET_STRING *digest;
+} NV_FWID;
+ASN1_SEQUENCE(NV_FWID) = {
+	ASN1_SIMPLE(NV_FWID, alg, ASN1_OBJECT),
+	ASN1_SIMPLE(NV_FWID, digest, ASN1_OCTET_STRING),
+} static_ASN1_SEQUENCE_END(NV_FWID)
+DEFINE_STACK_OF(NV_FWID)
+
+typedef struct {
+	ASN1_INTEGER *version;
+	X509_PUBKEY *key;
+	NV_FWID *fwid;
+} NV_FWID_EXT;
+ASN1_SEQUENCE(NV_FWID_EXT) = {
+	ASN1_SIMPLE(NV_FWID_EXT, version, ASN1_INTEGER),
+	ASN1_SIMPLE(NV_FWID_EXT, key, X509_PUBKEY),
+	ASN1_SIMPLE(NV_FWID_EXT, fwid, NV_FWID),
+} static_ASN1_SEQUENCE_END(NV_FWID_EXT)
+
+typedef struct {
+	ASN1_UTF8STRING *vendor, *model, *version;
+	ASN1_INTEGER *svn, *layer, *index;
+	STACK_OF(NV_FWID) *fwids;
+	ASN1_BIT_STRING *flags;
+	ASN1_OCTET_STRING *vendor_info, *type;
+	ASN1_BIT_STRING *flags_mask;
+} NV_TCBINFO;
+ASN1_SEQUENCE(NV_TCBINFO) = {
+	ASN1_IMP_OPT(NV_TCBINFO, vendor, ASN1_UTF8STRING, 0),
+	ASN1_IMP_OPT(NV_TCBINFO, model, ASN1_UTF8STRING, 1),
+	ASN1_IMP_OPT(NV_TCBINFO, version, ASN1_UTF8STRING, 2),
+	ASN1_IMP_OPT(NV_TCBINFO, svn, ASN1_INTEGER, 3),
+	ASN1_IMP_OPT(NV_TCBINFO, layer, ASN1_INTEGER, 4),
+	ASN1_IMP_OPT(NV_TCBINFO, index, ASN1_INTEGER, 5),
+	ASN1_IMP_SEQUENCE_OF_OPT(NV_TCBINFO, fwids, NV_FWID, 6),
+	ASN1_IMP_OPT(NV_TCBINFO, flags, ASN1_BIT_STRING, 7),
+	ASN1_IMP_OPT(NV_TCBINFO, vendor_info, ASN1_OCTET_STRING, 8),
+	ASN1_IMP_OPT(NV_TCBINFO, type, ASN1_OCTET_STRING, 9),
+	ASN1_IMP_OPT(NV_TCBINFO, flags_mask, ASN1_BIT_STRING, 10),
+} static_ASN1_SEQUENCE_END(NV_TCBINFO)
+
+/* ---- caches ---- */
+typedef struct {
+	int used;
+	uint8_t key[32];           /* SHA-256 of the PEM chain bytes */
+	time_t nb, na;             /* window in which the chain verified */
+	STACK_OF(X509) *chain;     /* built chain, leaf first (owned) */
+	EVP_PKEY *leaf_key;        /* owned reference */
+	char hwmodel[128], ueid[80], expiry[32];
+	uint8_t fwid[48];
+	int has_fwid;
+	int ocsp_done;             /* OCSP of the chain checked and good (memo per at window) */
+} chain_entry;
+
+typedef struct {
+	int used;
+	char id[160];
+	cct_rim *rim;
+	STACK_OF(X509) *chain;     /* built chain (owned) */
+	time_t nb, na;
+	char expiry[32];
+} rim_entry;
+
+struct cct_nvgpu_verifier {
+	cct_nvgpu_opts o;
+	STACK_OF(X509) *device_roots, *rim_roots;
+	json_t *policy;
+	cct_ocsp_cache *ocsp;
+	chain_entry chains[CHAIN_CACHE];
+	size_t chain_next;
+	rim_entry rims[RIM_CACHE];
+	size_t rim_next;
+};
+
+void cct_nvgpu_opts_init(cct_nvgpu_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
+static int load_roots(STACK_OF(X509) **out, const char *pem, const char *path, const char *what,
+		      cct_err *err)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	int rc;
+
+	*out = NULL;
+	if (!sk)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+	if (path)
+		rc = cct_x509_load_path(sk, NULL, path, err);
+	else
+		rc = cct_x509_parse_certs(sk, NULL, (const uint8_t *)pem, strlen(pem), what, err);
+	if (rc != CCT_OK) {
+		sk_X509_pop_free(sk, X509_free);
+		return rc;
+	}
+	*out = sk;
+	return CCT_OK;
+}
+
+void cct_nvgpu_verifier_free(cct_nvgpu_verifier *v)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < CHAIN_CACHE; i++) {
+		if (v->chains[i].chain)
+			sk_X509_pop_free(v->chains[i].chain, X509_free);
+		EVP_PKEY_free(v->chains[i].leaf_key);
+	}
+	for (i = 0; i < RIM_CACHE; i++) {
+		cct_rim_free(v->rims[i].rim);
+		if (v->rims[i].chain)
+			sk_X509_pop_free(v->rims[i].chain, X509_free);
+	}
+	if (v->device_roots)
+		sk_X509_pop_free(v->device_roots, X509_free);
+	if (v->rim_roots)
+		sk_X509_pop_free(v->rim_roots, X509_free);
+	json_decref(v->policy);
+	cct_ocsp_cache_free(v->ocsp);
+	free(v);
+}
+
+int cct_nvgpu_verifier_new(cct_nvgpu_verifier **out, const cct_nvgpu_opts *o, cct_err *err)
+{
+	int rc = CCT_ERROR;
+	cct_nvgpu_verifier *v = calloc(1, sizeof(*v));
+
+	*out = NULL;
+	if (!v)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+	v->o = *o;
+	rc = load_roots(&v->device_roots, cct_nvgpu__device_root_pem,
+			o->device_root_path_insecure, "pinned device root", err);
+	if (rc == CCT_OK)
+		rc = load_roots(&v->rim_roots, cct_nvgpu__rim_root_pem, o->rim_root_path_insecure,
+				"pinned RIM root", err);
+	if (rc == CCT_OK && cct_ocsp_cache_new(&v->ocsp) != CCT_OK)
+		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+	if (rc == CCT_OK && o->policy_path) {
+		json_error_t je;
+
+		v->policy = json_load_file(o->policy_path, JSON_REJECT_DUPLICATES, &je);
+		if (!v->policy || !json_is_object(v->policy))
+			rc = cct_err_set(err, access(o->policy_path, R_OK) ? CCT_EIO : CCT_EENCODING,
+					 CCT_STAGE_INPUT, 0, "policy %s: %s", o->policy_path,
+					 v->policy ? "not a JSON object" : je.text);
+	}
+	if (rc != CCT_OK) {
+		cct_nvgpu_verifier_free(v);
+		return rc;
+	}
+	*out = v;
+	return CCT_OK;
+}
+
+/* ---- helpers ---- */
+static time_t now_or(const cct_nvgpu_verifier *v)
+{
+	return v->o.at ? v->o.at : time(NULL);
+}
+
+static void set_hex(json_t *o, const char *k, const uint8_t *p, size_t n)
+{
+	char *h = malloc(2 * n + 1);
+
+	if (!h)
+		return;
+	cct_hex_encode(h, p, n);
+	json_object_set_new(o, k, json_string(h));
+	free(h);
+}
+
+static void kset(json_t *o, const char *prefix, const char *suffix, json_t *val)
+{
+	char k[160];
+
+	snprintf(k, sizeof(k), "%s%s", prefix, suffix);
+	json_object_set_new(o, k, val);
+}
+
+static json_t *cert_chain_claims(const char *status, const char *ocsp, const char *expiry,
+				 const char *reason)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "x-nvidia-cert-status", json_string(status));
+	json_object_set_new(o, "x-nvidia-cert-ocsp-status", ocsp ? json_string(ocsp) : json_null());
+	json_object_set_new(o, "x-nvidia-cert-expiration-date",
+			    expiry && expiry[0] ? json_string(expiry) : json_null());
+	json_object_set_new(o, "x-nvidia-cert-revocation-reason",
+			    reason ? json_string(reason) : json_null());
+	return o;
+}
+
+static const char *status_for(int code)
+{
+	switch (code) {
+	case CCT_EEXPIRED: return "expired";
+	case CCT_EREVOKED: return "revoked";
+	default: return "invalid";
+	}
+}
+
+static void chain_window(STACK_OF(X509) *chain, time_t *nb, time_t *na, char *expiry, size_t esz)
+{
+	int i;
+
+	*nb = 0;
+	*na = (time_t)0x7fffffffffffffffLL;
+	for (i = 0; i < sk_X509_num(chain); i++) {
+		time_t b, a;
+
+		if (cct_x509_validity(sk_X509_value(chain, i), &b, &a) == 0) {
+			if (b > *nb)
+				*nb = b;
+			if (a < *na)
+				*na = a;
+		}
+	}
+	cct_time_format(expiry, esz, *na);
+}
+
+static void serial_decimal(const X509 *x, char *buf, size_t size)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	char *d = bn ? BN_bn2dec(bn) : NULL;
+
+	snprintf(buf, size, "%s", d ? d : "");
+	OPENSSL_free(d);
+	BN_free(bn);
+}
+
+/* FWID of the leaf: 1 and out filled when present and decodable; 0 absent; -1 malformed. */
+static int leaf_fwid(const X509 *leaf, uint8_t out[48])
+{
+	const uint8_t *p;
+	size_t n;
+	const unsigned char *q;
+	int rc = 0;
+
+	if (cct_x509_ext_value(leaf, OID_DICE_TCBINFO, &p, &n)) {
+		NV_TCBINFO *t;
+		int i;
+
+		q = p;
+		t = (NV_TCBINFO *)ASN1_item_d2i(NULL, &q, (long)n, ASN1_ITEM_rptr(NV_TCBINFO));
+		rc = -1;
+		for (i = 0; t && t->fwids && i < sk_NV_FWID_num(t->fwids); i++) {
+			NV_FWID *f = sk_NV_FWID_value(t->fwids, i);
+
+			if (OBJ_obj2nid(f->alg) == NID_sha384 && ASN1_STRING_length(f->digest) == 48) {
+				memcpy(out, ASN1_STRING_get0_data(f->digest), 48);
+				rc = 1;
+				break;
+			}
+		}
+		ASN1_item_free((ASN1_VALUE *)t, ASN1_ITEM_rptr(NV_TCBINFO));
+	} else if (cct_x509_ext_value(leaf, OID_DICE_FWID, &p, &n)) {
+		NV_FWID_EXT *e;
+
+		q = p;
+		e = (NV_FWID_EXT *)ASN1_item_d2i(NULL, &q, (long)n, ASN1_ITEM_rptr(NV_FWID_EXT));
+		rc = -1;
+		if (e && q == p + n && OBJ_obj2nid(e->fwid->alg) == NID_sha384 &&
+		    ASN1_STRING_length(e->fwid->digest) == 48) {
+			memcpy(out, ASN1_STRING_get0_data(e->fwid->digest), 48);
+			rc = 1;
+		}
+		ASN1_item_free((ASN1_VALUE *)e, ASN1_ITEM_rptr(NV_FWID_EXT));
+	}
+	ERR_clear_error();
+	return rc;
+}
+
+static int arch_known(const char *arch)
+{
+	return !strcmp(arch, "HOPPER") || !strcmp(arch, "BLACKWELL") || !strcmp(arch, "LS10");
+}
+
+static int arch_matches_model(const char *arch, const char *hwmodel)
+{
+	if (!strcmp(arch, "HOPPER"))
+		return !strncmp(hwmodel, "GH1", 3);
+	if (!strcmp(arch, "BLACKWELL"))
+		return !strncmp(hwmodel, "GB1", 3) || !strncmp(hwmodel, "GB2", 3);
+	if (!strcmp(arch, "LS10"))
+		return !strncmp(hwmodel, "LS_10", 5);
+	return 0;
+}
+
+/* ---- device chain (cached by PEM digest and validity window) ---- */
+static int device_chain(chain_entry **out, cct_nvgpu_verifier *v, const cct_nvgpu_entry *e,
+			time_t at, cct_err *err)
+{
+	uint8_t key[32];
+	size_t i;
+	int rc = CCT_ERROR;
+	STACK_OF(X509) *sk = NULL, *built = NULL;
+	cct_x509_verify_in in;
+	chain_entry *ce;
+	char cn[128];
+
+	*out = NULL;
+	cct_sha256(e->chain_pem, e->chain_pem_size, key);
+	for (i = 0; i < CHAIN_CACHE; i++) {
+		ce = &v->chains[i];
+		if (ce->used && !memcmp(ce->key, key, 32) && at >= ce->nb && at <= ce->na) {
+			*out = ce;
+			return CCT_OK;
+		}
+	}
+	sk = sk_X509_new_null();
+	if (!sk)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_CHAIN, 0, "out of memory");
+	rc = cct_x509_parse_certs(sk, NULL, e->chain_pem, e->chain_pem_size, "device chain", err);
+	if (rc != CCT_OK) {
+		err->stage = CCT_STAGE_CHAIN;
+		goto out;
+	}
+	if (sk_X509_num(sk) < 2 || sk_X509_num(sk) > CCT_X509_MAX_CHAIN) {
+		rc = cct_err_set(err, CCT_ECHAIN, CCT_STAGE_CHAIN, 0,
+				 "device chain holds %d certificates (want 2..%d, leaf first)",
+				 sk_X509_num(sk), CCT_X509_MAX_CHAIN);
+		goto out;
+	}
+	memset(&in, 0, sizeof(in));
+	in.leaf = sk_X509_value(sk, 0);
+	in.untrusted = sk;
+	in.roots = v->device_roots;
+	in.at = at;
+	in.what = "device certificate chain";
+	rc = cct_x509_chain_verify(&built, &in, err);
+	if (rc != CCT_OK)
+		goto out;
+	/* the whole presented chain must be the built one (no unused extra certificates) */
+	if (sk_X509_num(built) < 2) {
+		rc = cct_err_set(err, CCT_ECHAIN, CCT_STAGE_CHAIN, 0,
+				 "device chain is too short to name the device model");
+		goto out;
+	}
+	ce = &v->chains[v->chain_next];
+	v->chain_next = (v->chain_next + 1) % CHAIN_CACHE;
+	if (ce->chain)
+		sk_X509_pop_free(ce->chain, X509_free);
+	EVP_PKEY_free(ce->leaf_key);
+	memset(ce, 0, sizeof(*ce));
+	memcpy(ce->key, key, 32);
+	ce->chain = built;
+	built = NULL;
+	ce->leaf_key = X509_get_pubkey(sk_X509_value(ce->chain, 0));
+	chain_window(ce->chain, &ce->nb, &ce->na, ce->expiry, sizeof(ce->expiry));
+	cct_x509_subject_cn(sk_X509_value(ce->chain, 1), cn, sizeof(cn));
+	snprintf(ce->hwmodel, sizeof(ce->hwmodel), "%s", cn);
+	serial_decimal(sk_X509_value(ce->chain, 0), ce->ueid, sizeof(ce->ueid));
+	ce->has_fwid = leaf_fwid(sk_X509_value(ce->chain, 0), ce->fwid);
+	ce->used = ce->leaf_key != NULL;
+	if (!ce->used) {
+		rc = cct_err_set(err, CCT_ECHAIN, CCT_STAGE_CHAIN, 0, "leaf key does not decode");
+		goto out;
+	}
+	*out = ce;
+	rc = CCT_OK;
+out:
+	if (sk)
+		sk_X509_pop_free(sk, X509_free);
+	if (built)
+		sk_X509_pop_free(built, X509_free);
+	return rc;
+}
+
+/* OCSP of every non-root certificate of chain. Fills ocsp_status / reason for the claims. */
+static int chain_ocsp(cct_nvgpu_verifier *v, STACK_OF(X509) *chain, time_t at, const char *what,
+		      const char **ocsp_status, const char **reason, cct_err *err)
+{
+	cct_ocsp_opts oo;
+	int i, rc;
+
+	*reason = NULL;
+	if (v->o.no_ocsp) {
+		*ocsp_status = "skipped";
+		return CCT_OK;
+	}
+	memset(&oo, 0, sizeof(oo));
+	oo.at = at;
+	oo.dir = v->o.ocsp_dir;
+	oo.cache_dir = v->o.cache_dir;
+	oo.url = v->o.ocsp_url;
+	oo.offline = v->o.offline;
+	oo.cache = v->ocsp;
+	*ocsp_status = "good";
+	for (i = 0; i + 1 < sk_X509_num(chain); i++) {
+		cct_ocsp_result r;
+		char cn[128];
+
+		rc = cct_ocsp_check(&r, sk_X509_value(chain, i), sk_X509_value(chain, i + 1), &oo,
+				    err);
+		if (rc != CCT_OK) {
+			*ocsp_status = "unavailable";
+			return rc;
+		}
+		cct_x509_subject_cn(sk_X509_value(chain, i), cn, sizeof(cn));
+		if (r.status == CCT_OCSP_REVOKED) {
+			*ocsp_status = "revoked";
+			*reason = cct_ocsp_reason_name(r.reason);
+			if (r.reason == 6 && v->o.allow_hold)
+				continue; /* certificateHold explicitly allowed */
+			return cct_err_set(err, CCT_EREVOKED, CCT_STAGE_REVOCATION, 0,
+					   "%s: certificate '%s' is revoked (%s)%s", what, cn,
+					   *reason ? *reason : "?",
+					   r.reason == 6 ? "; --allow-hold accepts a hold" : "");
+		}
+		if (r.status != CCT_OCSP_GOOD) {
+			*ocsp_status = "unknown";
+			return cct_err_set(err, CCT_EREVOKED, CCT_STAGE_REVOCATION, 0,
+					   "%s: OCSP responder does not know certificate '%s'",
+					   what, cn);
+		}
+	}
+	return CCT_OK;
+}
+
+/* ---- RIMs ---- */
+static int find_rim_file(char *path, size_t size, const char *dir, const char *id)
+{
+	DIR *d;
+	struct dirent *de;
+	size_t idlen = strlen(id);
+	int found = 0;
+
+	snprintf(path, size, "%s/%s.xml", dir, id);
+	if (access(path, R_OK) == 0)
+		return 1;
+	snprintf(path, size, "%s/%s", dir, id);
+	if (access(path, R_OK) == 0)
+		return 1;
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		const char *m = strstr(de->d_name, id);
+		char c;
+
+		if (!m)
+			continue;
+		c = m[idlen];
+		/* the id must end there: "_suffix", ".xml", or end of name (not 535.86.091) */
+		if (c == '_' || c == '-' || c == '\0' || !strcmp(m + idlen, ".xml")) {
+			snprintf(path, size, "%s/%s", dir, de->d_name);
+			found = 1;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static int load_rim_bytes(uint8_t **xml, size_t *len, cct_nvgpu_verifier *v, const char *id,
+			  char *src, size_t srcsz, cct_err *err)
+{
+	char path[4096];
+	int rc;
+
+	if (v->o.rim_dir && find_rim_file(path, sizeof(path), v->o.rim_dir, id)) {
+		snprintf(src, srcsz, "%s", path);
+		return cct_file_read(xml, len, path, CCT_RIM_MAX_SIZE, err);
+	}
+	if (v->o.cache_dir) {
+		snprintf(path, sizeof(path), "%s/%s.xml", v->o.cache_dir, id);
+		if (access(path, R_OK) == 0) {
+			snprintf(src, srcsz, "%s", path);
+			return cct_file_read(xml, len, path, CCT_RIM_MAX_SIZE, err);
+		}
+	}
+	if (v->o.offline)
+		return cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
+				   "RIM %s not found in %s and --offline forbids fetching it "
+				   "(or use --no-rim to skip the golden comparison)",
+				   id, v->o.rim_dir ? v->o.rim_dir : "(no --rim-dir)");
+	rc = cct_nvgpu__rim_fetch(xml, len, v->o.rim_url ? v->o.rim_url : DEFAULT_RIM_URL, id, err);
+	if (rc == CCT_OK && v->o.cache_dir) {
+		mkdir(v->o.cache_dir, 0700);
+		snprintf(path, sizeof(path), "%s/%s.xml", v->o.cache_dir, id);
+		cct_file_write(path, *xml, *len, 0, NULL); /* best effort */
+	}
+	snprintf(src, srcsz, "RIM service");
+	return rc;
+}
+
+/* Parse + signature (once per id) and chain at `at` (window cached). */
+static int get_rim(rim_entry **out, cct_nvgpu_verifier *v, const char *id, time_t at,
+		   json_t *claims, const char *kp, cct_err *err)
+{
+	size_t i;
+	rim_entry *re = NULL;
+	uint8_t *xml = NULL;
+	size_t len = 0;
+	cct_rim *rim = NULL;
+	int rc = CCT_ERROR;
+	char src[4096], what[256];
+
+	*out = NULL;
+	snprintf(what, sizeof(what), "RIM %s", id);
+	for (i = 0; i < RIM_CACHE; i++)
+		if (v->rims[i].used && !strcmp(v->rims[i].id, id))
+			re = &v->rims[i];
+	if (!re) {
+		rc = load_rim_bytes(&xml, &len, v, id, src, sizeof(src), err);
+		if (rc != CCT_OK) {
+			if (err->stage == CCT_STAGE_INPUT)
+				err->stage = CCT_STAGE_COLLATERAL;
+			if (rc == CCT_EIO)
+				rc = err->code = CCT_ECOLLATERAL;
+			goto out;
+		}
+		kset(claims, kp, "-rim-fetched", json_true());
+		rc = cct_rim_parse(&rim, xml, len, err);
+		if (rc != CCT_OK)
+			goto out;
+		kset(claims, kp, "-rim-schema-validated", json_true());
+		rc = cct_rim_verify_signature(rim, what, err);
+		if (rc != CCT_OK) {
+			kset(claims, kp, "-rim-signature-verified", json_false());
+			goto out;
+		}
+		re = &v->rims[v->rim_next];
+		v->rim_next = (v->rim_next + 1) % RIM_CACHE;
+		cct_rim_free(re->rim);
+		if (re->chain)
+			sk_X509_pop_free(re->chain, X509_free);
+		memset(re, 0, sizeof(*re));
+		snprintf(re->id, sizeof(re->id), "%s", id);
+		re->rim = rim;
+		rim = NULL;
+		re->used = 1;
+	}
+	kset(claims, kp, "-rim-fetched", json_true());
+	kset(claims, kp, "-rim-schema-validated", json_true());
+	kset(claims, kp, "-rim-signature-verified", json_true());
+	if (!re->chain || at < re->nb || at > re->na) {
+		if (re->chain)
+			sk_X509_pop_free(re->chain, X509_free);
+		re->chain = NULL;
+		rc = cct_rim_verify_chain(&re->chain, re->rim, v->rim_roots, at, what, err);
+		if (rc != CCT_OK) {
+			time_t nb, na;
+			char exp[32] = "";
+
+			if (cct_x509_validity(sk_X509_value(re->rim->certs, 0), &nb, &na) == 0)
+				cct_time_format(exp, sizeof(exp), na);
+			kset(claims, kp, "-rim-cert-chain",
+			     cert_chain_claims(status_for(rc), NULL, exp, NULL));
+			goto out;
+		}
+		chain_window(re->chain, &re->nb, &re->na, re->expiry, sizeof(re->expiry));
+	}
+	*out = re;
+	rc = CCT_OK;
+out:
+	cct_rim_free(rim);
+	free(xml);
+	return rc;
+}
+
+static int rim_stage(rim_entry **out, cct_nvgpu_verifier *v, const char *id, const char *want_ver,
+		     const char *role, time_t at, json_t *claims, const char *kp, cct_err *err)
+{
+	rim_entry *re;
+	const char *ocsp = NULL, *reason = NULL;
+	char what[256];
+	int rc;
+
+	*out = NULL;
+	kset(claims, kp, "-rim-id", json_string(id));
+	rc = get_rim(&re, v, id, at, claims, kp, err);
+	if (rc != CCT_OK)
+		return rc;
+	snprintf(what, sizeof(what), "%s RIM %s", role, id);
+	rc = chain_ocsp(v, re->chain, at, what, &ocsp, &reason, err);
+	kset(claims, kp, "-rim-cert-chain",
+	     cert_chain_claims(rc == CCT_OK ? "valid" : status_for(rc), ocsp, re->expiry, reason));
+	if (rc != CCT_OK)
+		return rc;
+	if (strcasecmp(re->rim->version, want_ver) != 0) {
+		kset(claims, kp, "-rim-version-match", json_false());
+		return cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
+				   "%s: RIM is for version %s but the evidence reports %s",
+				   what, re->rim->version, want_ver);
+	}
+	kset(claims, kp, "-rim-version-match", json_true());
+	kset(claims, kp, "-rim-measurements-available", json_boolean(re->rim->meas_count > 0));
+	*out = re;
+	return CCT_OK;
+}
+
+/* ---- golden comparison ---- */
+static int golden_compare(const cct_spdm_evidence *sp, const cct_rim *a, const char *a_role,
+			  const char *a_id, const cct_rim *b, const char *b_role,
+			  const char *b_id, json_t *claims, const char *prefix, cct_err *err)
+{
+	json_t *mism = json_array();
+	const cct_spdm_opaque_field *nvdec = cct_spdm_opaque_find(sp, CCT_NVOPQ_NVDEC0_STATUS);
+	int nvdec_disabled = nvdec && nvdec->size >= 1 && nvdec->value[0] == 0x55;
+	unsigned idx, conflicts = 0, first_conflict = 0;
+	char first[200] = "";
+	size_t nm;
+
+	for (idx = 0; idx < 256; idx++) {
+		const cct_rim_measurement *ma = a ? cct_rim_find(a, idx) : NULL;
+		const cct_rim_measurement *mb = b ? cct_rim_find(b, idx) : NULL;
+		const cct_rim_measurement *g;
+		const char *role, *id;
+		const cct_spdm_block *blk;
+		unsigned k;
+		int ok = 0;
+
+		if (ma && !ma->active)
+			ma = NULL;
+		if (mb && !mb->active)
+			mb = NULL;
+		if (ma && mb) {
+			if (!conflicts++)
+				first_conflict = idx;
+			continue;
+		}
+		g = ma ? ma : mb;
+		role = ma ? a_role : b_role;
+		id = ma ? a_id : b_id;
+		if (!g)
+			continue;
+		if (idx == 35 && nvdec_disabled)
+			continue; /* NVDEC0 disabled: its measurement is not appraised */
+		blk = cct_spdm_block_find(sp, idx + 1);
+		if (blk && blk->value && blk->value_size == CCT_RIM_HASH_SIZE)
+			for (k = 0; k < g->alt_count && !ok; k++)
+				ok = cct_ct_eq(blk->value, g->hash[k], CCT_RIM_HASH_SIZE);
+		if (!ok) {
+			json_t *m = json_object(), *exp = json_array();
+
+			json_object_set_new(m, "index", json_integer(idx + 1));
+			json_object_set_new(m, "rim-index", json_integer(idx));
+			json_object_set_new(m, "rim", json_string(role));
+			json_object_set_new(m, "rim-id", json_string(id));
+			for (k = 0; k < g->alt_count; k++) {
+				char h[97];
+
+				cct_hex_encode(h, g->hash[k], CCT_RIM_HASH_SIZE);
+				json_array_append_new(exp, json_string(h));
+			}
+			json_object_set_new(m, "expected", exp);
+			if (blk && blk->value)
+				set_hex(m, "actual", blk->value, blk->value_size);
+			else
+				json_object_set_new(m, "actual", json_null());
+			json_array_append_new(mism, m);
+			if (!first[0])
+				snprintf(first, sizeof(first), "index %u (%s RIM %s)", idx + 1,
+					 role, id);
+		}
+	}
+	if (b && a)
+		kset(claims, prefix, "vbios-index-no-conflict", json_boolean(conflicts == 0));
+	nm = json_array_size(mism);
+	if (conflicts) {
+		json_decref(mism);
+		json_object_set_new(claims, "measres", json_string("failure"));
+		return cct_err_set(err, CCT_EMEASUREMENT, CCT_STAGE_MEASUREMENT, 0,
+				   "driver and VBIOS RIMs both set measurement index %u "
+				   "(%u conflicting indices)", first_conflict + 1, conflicts);
+	}
+	if (nm) {
+		json_object_set_new(claims, "x-cctrust-mismatched-measurements", mism);
+		json_object_set_new(claims, "measres", json_string("failure"));
+		return cct_err_set(err, CCT_EMEASUREMENT, CCT_STAGE_MEASUREMENT, 0,
+				   "%zu measurement(s) differ from the RIMs, first at %s "
+				   "(see x-cctrust-mismatched-measurements)", nm, first);
+	}
+	json_decref(mism);
+	json_object_set_new(claims, "measres", json_string("success"));
+	json_object_set_new(claims, "secboot", json_true());
+	json_object_set_new(claims, "dbgstat", json_string("disabled"));
+	return CCT_OK;
+}
+
+/* VBIOS version: 8 bytes {u32le major word, u8 minor, ...} -> "96.00.74.00.20"; switches send
+ * ASCII already. */
+static void vbios_version(const cct_spdm_opaque_field *f, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	if (!f)
+		return;
+	cct_spdm_opaque_text(f, buf, size);
+	if (buf[0] && strchr(buf, '.'))
+		return;
+	if (f->size >= 5) {
+		uint32_t w = (uint32_t)f->value[0] | (uint32_t)f->value[1] << 8 |
+			     (uint32_t)f->value[2] << 16 | (uint32_t)f->value[3] << 24;
+
+		snprintf(buf, size, "%02X.%02X.%02X.%02X.%02X", (w >> 24) & 0xff,
+			 (w >> 16) & 0xff, (w >> 8) & 0xff, w & 0xff, f->value[4]);
+	} else {
+		buf[0] = '\0';
+	}
+}
+
+static void strip_dots_upper(char *dst, size_t size, const char *src)
+{
+	size_t j = 0;
+
+	for (; *src && j + 1 < size; src++)
+		if (*src != '.')
+			dst[j++] = (char)toupper((unsigned char)*src);
+	dst[j] = '\0';
+}
+
+/* ---- one device ---- */
+static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_nvgpu_entry *e,
+			 size_t idx, const uint8_t *nonce, time_t at, cct_err *err)
+{
+	int rc = CCT_ERROR, is_switch = !strcmp(e->arch, "LS10");
+	const char *kp = is_switch ? "x-nvidia-switch" : "x-nvidia-gpu";
+	char prefix[40], buf[200], drv[64] = "", vb[64] = "", warn[512] = "";
+	json_t *c = json_object();
+	cct_spdm_evidence *sp = NULL;
+	chain_entry *ce = NULL;
+	const char *ocsp = NULL, *reason = NULL;
+	const cct_spdm_opaque_field *f;
+	uint8_t dgst[48], json_nonce[32];
+	rim_entry *r_drv = NULL, *r_vb = NULL;
+	char drv_id[160] = "", vb_id[160] = "";
+
+	snprintf(prefix, sizeof(prefix), "%s-", kp);
+	json_object_set_new(c, "x-cctrust-arch", json_string(e->arch));
+	if (e->uuid[0])
+		json_object_set_new(c, "x-cctrust-uuid", json_string(e->uuid));
+	if (!arch_known(e->arch)) {
+		kset(c, prefix, "arch-check", json_false());
+		rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
+				 "arch \"%s\" is not HOPPER, BLACKWELL or LS10", e->arch);
+		goto out;
+	}
+	/* parse */
+	sp = malloc(sizeof(*sp));
+	if (!sp) {
+		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_PARSE, 0, "out of memory");
+		goto out;
+	}
+	rc = cct_spdm_evidence_parse(sp, e->evidence, e->evidence_size, err);
+	kset(c, prefix, "attestation-report-parsed", json_boolean(rc == CCT_OK));
+	if (rc != CCT_OK)
+		goto out;
+	set_hex(c, "eat_nonce", sp->req_nonce, CCT_SPDM_NONCE_SIZE);
+	f = cct_spdm_opaque_find(sp, CCT_NVOPQ_DRIVER_VERSION);
+	cct_spdm_opaque_text(f, drv, sizeof(drv));
+	vbios_version(cct_spdm_opaque_find(sp, CCT_NVOPQ_VBIOS_VERSION), vb, sizeof(vb));
+	if (!is_switch)
+		kset(c, prefix, "driver-version", drv[0] ? json_string(drv) : json_null());
+	kset(c, prefix, is_switch ? "bios-version" : "vbios-version",
+	     vb[0] ? json_string(vb) : json_null());
+	f = cct_spdm_opaque_find(sp, CCT_NVOPQ_FEATURE_FLAG);
+	if (f && f->size >= 1) {
+		static const char *const modes[] = { "SPT", "MPT", "PPCIE" };
+		const char *m = f->value[0] < 3 ? modes[f->value[0]] : "unknown";
+
+		json_object_set_new(c, "x-cctrust-feature-flag", json_string(m));
+		json_object_set_new(c, "x-cctrust-ppcie-mode", json_boolean(f->value[0] == 2));
+	}
+	/* device chain */
+	rc = device_chain(&ce, v, e, at, err);
+	if (rc != CCT_OK) {
+		kset(c, prefix, "attestation-report-cert-chain",
+		     cert_chain_claims(status_for(rc), NULL, NULL, NULL));
+		goto out;
+	}
+	json_object_set_new(c, "hwmodel", json_string(ce->hwmodel));
+	json_object_set_new(c, "ueid", json_string(ce->ueid));
+	kset(c, prefix, "arch-check", json_boolean(arch_matches_model(e->arch, ce->hwmodel)));
+	if (!arch_matches_model(e->arch, ce->hwmodel)) {
+		rc = cct_err_set(err, CCT_EPOLICY, CCT_STAGE_CHAIN, 0,
+				 "arch %s does not match the device model '%s' of the chain",
+				 e->arch, ce->hwmodel);
+		goto out;
+	}
+	snprintf(buf, sizeof(buf), "device %zu chain", idx);
+	rc = chain_ocsp(v, ce->chain, at, buf, &ocsp, &reason, err);
+	kset(c, prefix, "attestation-report-cert-chain",
+	     cert_chain_claims(rc == CCT_OK ? "valid" : status_for(rc), ocsp, ce->expiry, reason));
+	if (rc != CCT_OK)
+		goto out;
+	/* signature: SHA-384(request || response without signature), raw r||s */
+	cct_sha384(sp->signed_bytes, sp->signed_size, dgst);
+	if (!cct_ecdsa_verify_digest_rs(ce->leaf_key, dgst, sizeof(dgst), sp->sig, sp->sig + 48,
+					48, 0)) {
+		kset(c, prefix, "attestation-report-signature-verified", json_false());
+		rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_SIGNATURE, sp->sig_offset,
+				 "device %zu: SPDM signature at offset 0x%zx does not verify with "
+				 "the leaf key of its chain", idx, sp->sig_offset);
+		goto out;
+	}
+	kset(c, prefix, "attestation-report-signature-verified", json_true());
+	/* FWID of the leaf vs the signed opaque FWID */
+	f = cct_spdm_opaque_find(sp, CCT_NVOPQ_FWID);
+	if (ce->has_fwid < 0) {
+		kset(c, prefix, "attestation-report-cert-chain-fwid-match", json_false());
+		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_CHAIN, 0,
+				 "leaf certificate FWID extension does not decode");
+		goto out;
+	}
+	if (f && ce->has_fwid == 1) {
+		if (f->size != 48 || !cct_ct_eq(f->value, ce->fwid, 48)) {
+			kset(c, prefix, "attestation-report-cert-chain-fwid-match", json_false());
+			rc = cct_err_set(err, CCT_ECHAIN, CCT_STAGE_CHAIN, f->offset,
+					 "device %zu: opaque FWID differs from the leaf "
+					 "certificate's FWID (DICE TcbInfo)", idx);
+			goto out;
+		}
+		kset(c, prefix, "attestation-report-cert-chain-fwid-match", json_true());
+	} else if (f && ce->has_fwid == 0) {
+		kset(c, prefix, "attestation-report-cert-chain-fwid-match", json_false());
+		rc = cct_err_set(err, CCT_ECHAIN, CCT_STAGE_CHAIN, 0,
+				 "device %zu: evidence carries an FWID but the leaf certificate "
+				 "has no FWID extension", idx);
+		goto out;
+	} else {
+		kset(c, prefix, "attestation-report-cert-chain-fwid-match", json_null());
+		snprintf(warn + strlen(warn), sizeof(warn) - strlen(warn),
+			 "%sevidence has no opaque FWID; firmware identity bound only by the "
+			 "signature", warn[0] ? "; " : "");
+	}
+	/* nonce */
+	if (!nonce) {
+		if (!e->nonce_hex[0] ||
+		    cct_hex_decode_fixed(json_nonce, sizeof(json_nonce), e->nonce_hex, NULL) != CCT_OK) {
+			kset(c, prefix, "attestation-report-nonce-match", json_false());
+			rc = cct_err_set(err, CCT_ENONCE, CCT_STAGE_BINDING, 4,
+					 "device %zu: no expected nonce (give --nonce)", idx);
+			goto out;
+		}
+		nonce = json_nonce;
+		snprintf(warn + strlen(warn), sizeof(warn) - strlen(warn),
+			 "%sexpected nonce taken from the evidence file; freshness not "
+			 "established", warn[0] ? "; " : "");
+	}
+	if (!cct_ct_eq(nonce, sp->req_nonce, CCT_SPDM_NONCE_SIZE)) {
+		char want[65], got[65];
+
+		cct_hex_encode(want, nonce, 32);
+		cct_hex_encode(got, sp->req_nonce, 32);
+		kset(c, prefix, "attestation-report-nonce-match", json_false());
+		rc = cct_err_set(err, CCT_ENONCE, CCT_STAGE_BINDING, 4,
+				 "device %zu: SPDM request nonce %s differs from the expected %s",
+				 idx, got, want);
+		goto out;
+	}
+	kset(c, prefix, "attestation-report-nonce-match", json_true());
+	/* RIMs */
+	if (v->o.no_rim) {
+		json_object_set_new(c, "measres", json_string("skipped"));
+		snprintf(warn + strlen(warn), sizeof(warn) - strlen(warn),
+			 "%s--no-rim: measurements not appraised", warn[0] ? "; " : "");
+		rc = CCT_OK;
+		goto out;
+	}
+	if (is_switch) {
+		char ver[64];
+
+		strip_dots_upper(ver, sizeof(ver), vb);
+		snprintf(vb_id, sizeof(vb_id), "%s%s", LS10_RIM_PREFIX, ver);
+		rc = rim_stage(&r_vb, v, vb_id, vb, "switch BIOS", at, c,
+			       "x-nvidia-switch-bios", err);
+		if (rc != CCT_OK)
+			goto out;
+		json_object_set_new(c, "oemid", r_vb->rim->manufacturer_id[0]
+						     ? json_string(r_vb->rim->manufacturer_id)
+						     : json_null());
+		rc = golden_compare(sp, r_vb->rim, "switch BIOS", vb_id, NULL, NULL, NULL, c,
+				    "x-nvidia-switch-", err);
+		goto out;
+	}
+	{
+		char proj[24] = "", psku[24] = "", csku[24] = "", chip[24] = "", ver[40];
+
+		if (!drv[0] || !vb[0]) {
+			rc = cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
+					 "device %zu: evidence lacks the driver or VBIOS version "
+					 "that names its RIMs", idx);
+			goto out;
+		}
+		cct_spdm_opaque_text(cct_spdm_opaque_find(sp, CCT_NVOPQ_PROJECT), proj, sizeof(proj));
+		cct_spdm_opaque_text(cct_spdm_opaque_find(sp, CCT_NVOPQ_PROJECT_SKU), psku,
+				     sizeof(psku));
+		cct_spdm_opaque_text(cct_spdm_opaque_find(sp, CCT_NVOPQ_CHIP_SKU), csku,
+				     sizeof(csku));
+		cct_spdm_opaque_text(cct_spdm_opaque_find(sp, CCT_NVOPQ_CHIP_INFO), chip,
+				     sizeof(chip));
+		if (!strcmp(e->arch, "BLACKWELL"))
+			snprintf(drv_id, sizeof(drv_id), "NV_GPU_CC_DRIVER_%s_%s",
+				 chip[0] ? chip : "GB100", drv);
+		else
+			snprintf(drv_id, sizeof(drv_id), "NV_GPU_DRIVER_GH100_%s", drv);
+		strip_dots_upper(ver, sizeof(ver), vb);
+		snprintf(vb_id, sizeof(vb_id), "NV_GPU_VBIOS_%s_%s_%s_%s", proj, psku, csku, ver);
+		rc = rim_stage(&r_drv, v, drv_id, drv, "driver", at, c, "x-nvidia-gpu-driver", err);
+		if (rc != CCT_OK)
+			goto out;
+		rc = rim_stage(&r_vb, v, vb_id, vb, "VBIOS", at, c, "x-nvidia-gpu-vbios", err);
+		if (rc != CCT_OK)
+			goto out;
+		json_object_set_new(c, "oemid", r_drv->rim->manufacturer_id[0]
+						     ? json_string(r_drv->rim->manufacturer_id)
+						     : json_null());
+		rc = golden_compare(sp, r_drv->rim, "driver", drv_id, r_vb->rim, "VBIOS", vb_id, c,
+				    "x-nvidia-gpu-", err);
+	}
+out:
+	json_object_set_new(c, "x-nvidia-attestation-warning",
+			    warn[0] ? json_string(warn) : json_null());
+	if (rc != CCT_OK && !json_object_get(c, "measres"))
+		json_object_set_new(c, "measres", json_string("failure"));
+	free(sp);
+	*claims_out = c;
+	return rc;
+}
+
+/* ---- policy: nvtrust "authorization-rules" ---- */
+static int json_subset(json_t *want, json_t *have)
+{
+	const char *k;
+	json_t *w;
+
+	if (json_is_object(want)) {
+		if (!json_is_object(have))
+			return 0;
+		json_object_foreach(want, k, w)
+			if (!json_subset(w, json_object_get(have, k)))
+				return 0;
+		return 1;
+	}
+	return have && json_equal(want, have);
+}
+
+static int apply_policy(json_t *policy, json_t *overall, json_t *gpus, cct_err *err)
+{
+	json_t *rules = json_object_get(policy, "authorization-rules"), *oc, *dc, *w;
+	const char *k;
+	size_t i;
+
+	if (!json_is_object(rules))
+		return cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0,
+				   "policy has no \"authorization-rules\" object");
+	oc = json_object_get(rules, "overall-claims");
+	json_object_foreach(oc, k, w) {
+		if (!strcmp(k, "iss") || !strcmp(k, "x-nvidia-ver"))
+			continue; /* token metadata, not attestation facts */
+		if (!json_subset(w, json_object_get(overall, k)))
+			return cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0,
+					   "policy: overall claim \"%s\" does not match", k);
+	}
+	dc = json_object_get(rules, "detached-claims");
+	for (i = 0; i < json_array_size(gpus); i++) {
+		json_t *g = json_array_get(gpus, i);
+
+		json_object_foreach(dc, k, w)
+			if (!json_subset(w, json_object_get(g, k)))
+				return cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0,
+						   "policy: device %zu claim \"%s\" does not "
+						   "match the policy", i, k);
+	}
+	return CCT_OK;
+}
+
+int cct_nvgpu__verify_claims(json_t **claims_out, cct_nvgpu_verifier *v,
+			     const cct_nvgpu_evidence_list *ev, const uint8_t *nonce,
+			     size_t nonce_size, cct_err *err)
+{
+	int rc = CCT_ERROR, first = CCT_OK;
+	json_t *all = json_object(), *gpus = json_array(), *pc, *pa;
+	time_t at = now_or(v);
+	cct_err e1;
+	size_t i, j;
+	int want_count = v->o.expected_count;
+	const char *want_arch = v->o.expected_arch;
+
+	if (claims_out)
+		*claims_out = NULL;
+	cct_err_clear(err);
+	if (!ev || ev->count == 0) {
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "no device evidence");
+		goto out;
+	}
+	if (nonce && nonce_size != CCT_SPDM_NONCE_SIZE) {
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				 "expected nonce must be 32 bytes (got %zu)", nonce_size);
+		goto out;
+	}
+	for (i = 0; i < ev->count; i++) {
+		json_t *c = NULL;
+
+		cct_err_clear(&e1);
+		rc = verify_device(&c, v, &ev->e[i], i, nonce, at, &e1);
+		json_array_append_new(gpus, c);
+		if (rc != CCT_OK && first == CCT_OK) {
+			first = rc;
+			if (err) {
+				*err = e1;
+				if (ev->count > 1 && !strstr(e1.msg, "device ")) {
+					char m[CCT_ERR_MSG_SIZE];
+
+					snprintf(m, sizeof(m), "device %zu: %.200s", i, e1.msg);
+					memcpy(err->msg, m, sizeof(m));
+				}
+			}
+		}
+	}
+	if (first == CCT_OK) {
+		/* one device presented twice proves nothing about a second device */
+		for (i = 0; i < ev->count && first == CCT_OK; i++)
+			for (j = i + 1; j < ev->count && first == CCT_OK; j++) {
+				const char *a = json_string_value(
+					json_object_get(json_array_get(gpus, i), "ueid"));
+				const char *b = json_string_value(
+					json_object_get(json_array_get(gpus, j), "ueid"));
+
+				if (a && b && !strcmp(a, b) && !v->o.allow_duplicate_ueid_insecure)
+					first = cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0,
+							    "devices %zu and %zu have the same UEID "
+							    "%s (one device presented twice)",
+							    i, j, a);
+			}
+	}
+	pc = v->policy ? json_object_get(v->policy, "x-cctrust-expected-count") : NULL;
+	pa = v->policy ? json_object_get(v->policy, "x-cctrust-expected-arch") : NULL;
+	if (json_is_integer(pc) && !want_count)
+		want_count = (int)json_integer_value(pc);
+	if (json_is_string(pa) && !want_arch)
+		want_arch = json_string_value(pa);
+	if (first == CCT_OK && want_count && (size_t)want_count != ev->count)
+		first = cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0,
+				    "policy expects %d devices, evidence has %zu", want_count,
+				    ev->count);
+	for (i = 0; first == CCT_OK && want_arch && i < ev->count; i++)
+		if (strcasecmp(ev->e[i].arch, want_arch))
+			first = cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0,
+					    "policy expects arch %s, device %zu is %s", want_arch,
+					    i, ev->e[i].arch);
+	json_object_set_new(all, "x-nvidia-overall-att-result", json_boolean(first == CCT_OK));
+	json_object_set_new(all, "gpus", gpus);
+	gpus = NULL;
+	if (first == CCT_OK && v->policy) {
+		first = apply_policy(v->policy, all, json_object_get(all, "gpus"), err);
+		if (first != CCT_OK)
+			json_object_set_new(all, "x-nvidia-overall-att-result", json_false());
+	}
+	rc = first;
+out:
+	json_decref(gpus);
+	if (claims_out && rc != CCT_EINVAL) {
+		*claims_out = all;
+		all = NULL;
+	}
+	json_decref(all);
+	return rc;
+}
+
+int cct_nvgpu_verify(char **claims_json_out, cct_nvgpu_verifier *v,
+		     const cct_nvgpu_evidence_list *ev, const uint8_t *nonce, size_t nonce_size,
+		     cct_err *err)
+{
+	json_t *c = NULL;
+	int rc = cct_nvgpu__verify_claims(&c, v, ev, nonce, nonce_size, err);
+
+	if (claims_json_out)
+		*claims_json_out = c ? json_dumps(c, JSON_COMPACT) : NULL;
+	json_decref(c);
+	return rc;
+}
+
+int cct_nvgpu_rim_check(char **info_json_out, cct_nvgpu_verifier *v, const uint8_t *xml,
+			size_t len, cct_err *err)
+{
+	int rc = CCT_ERROR;
+	cct_rim *rim = NULL;
+	STACK_OF(X509) *chain = NULL;
+	json_t *o = json_object(), *ms = json_array();
+	time_t at = now_or(v), nb, na;
+	const char *ocsp = NULL, *reason = NULL;
+	char t[32], cn[128];
+	size_t i;
+	unsigned k;
+
+	if (info_json_out)
+		*info_json_out = NULL;
+	rc = cct_rim_parse(&rim, xml, len, err);
+	if (rc != CCT_OK)
+		goto out;
+	json_object_set_new(o, "name", json_string(rim->name));
+	json_object_set_new(o, "tag-id", json_string(rim->tag_id));
+	json_object_set_new(o, "version", json_string(rim->version));
+	json_object_set_new(o, "product", json_string(rim->product));
+	json_object_set_new(o, "edition", json_string(rim->edition));
+	json_object_set_new(o, "manufacturer-id", json_string(rim->manufacturer_id));
+	cct_x509_subject_cn(sk_X509_value(rim->certs, 0), cn, sizeof(cn));
+	json_object_set_new(o, "signer", json_string(cn));
+	if (cct_x509_validity(sk_X509_value(rim->certs, 0), &nb, &na) == 0) {
+		cct_time_format(t, sizeof(t), nb);
+		json_object_set_new(o, "signer-not-before", json_string(t));
+		cct_time_format(t, sizeof(t), na);
+		json_object_set_new(o, "signer-not-after", json_string(t));
+	}
+	for (i = 0; i < rim->meas_count; i++) {
+		json_t *m = json_object(), *h = json_array();
+
+		json_object_set_new(m, "index", json_integer(rim->meas[i].index));
+		json_object_set_new(m, "active", json_boolean(rim->meas[i].active));
+		for (k = 0; k < rim->meas[i].alt_count; k++) {
+			char hx[97];
+
+			cct_hex_encode(hx, rim->meas[i].hash[k], CCT_RIM_HASH_SIZE);
+			json_array_append_new(h, json_string(hx));
+		}
+		json_object_set_new(m, "hashes", h);
+		json_array_append_new(ms, m);
+	}
+	json_object_set_new(o, "measurements", ms);
+	ms = NULL;
+	rc = cct_rim_verify_signature(rim, "RIM", err);
+	json_object_set_new(o, "signature-verified", json_boolean(rc == CCT_OK));
+	if (rc != CCT_OK)
+		goto out;
+	rc = cct_rim_verify_chain(&chain, rim, v->rim_roots, at, "RIM signing chain", err);
+	json_object_set_new(o, "cert-chain", json_string(rc == CCT_OK ? "valid" : status_for(rc)));
+	if (rc != CCT_OK)
+		goto out;
+	rc = chain_ocsp(v, chain, at, "RIM signing chain", &ocsp, &reason, err);
+	json_object_set_new(o, "ocsp", json_string(ocsp ? ocsp : "unavailable"));
+	if (reason)
+		json_object_set_new(o, "revocation-reason", json_string(reason));
+out:
+	json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
+	if (info_json_out)
+		*info_json_out = json_dumps(o, JSON_INDENT(2));
+	json_decref(o);
+	json_decref(ms);
+	if (chain)
+		sk_X509_pop_free(chain, X509_free);
+	cct_rim_free(rim);
+	return rc;
+}
