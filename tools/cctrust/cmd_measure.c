@@ -1,9 +1,701 @@
-/* cctrust measure: not built yet (stub; the area's issue replaces this file). */
+/* cctrust measure: reference values from launch artifacts.
+ *   measure snp   SEV/SEV-ES/SEV-SNP launch digest (+ optional ID block / ID_AUTH_INFO)
+ *   measure ovmf-hash   SNP digest of the OVMF pages alone (input of --ovmf-hash)
+ *   measure id-block    ID block + ID_AUTH_INFO for a given launch digest
+ *   measure tdx   MRTD from the TDVF metadata */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <openssl/sha.h>
+
+#include "cctrust/measure.h"
 #include "cli.h"
+
+#define MAX_KERNEL_FILE (1024u * 1024u * 1024u)
+
+static const char *usage_snp =
+	"usage: cctrust measure snp --ovmf OVMF.fd [--mode snp|seves|sev|snp:svsm] [--ovmf-hash HEX]\n"
+	"         [--kernel K [--initrd I] [--append CMDLINE]] --vcpus N\n"
+	"         (--vcpu-type TYPE | --vcpu-sig SIG | --vcpu-family F --vcpu-model M --vcpu-stepping S)\n"
+	"         [--vmm-type qemu|ec2|gce] [--vmm-version N] [--guest-features HEX]\n"
+	"         [--svsm SVSM.bin --vars-size N] [--dump-vmsa DIR]\n"
+	"         [--id-key ID.pem [--author-key AUTHOR.pem] [--family-id HEX] [--image-id HEX]\n"
+	"          [--guest-svn N] [--policy HEX] [--id-block FILE] [--auth-block FILE]] [--json]";
+
+typedef struct idb_args {
+	const char *id_key, *author_key, *family_id, *image_id, *id_block_out, *auth_block_out;
+	const char *id_sig, *auth_sig;
+	uint32_t svn;
+	uint64_t policy;
+} idb_args;
+
+static int parse_u64(uint64_t *out, const char *s, int base, const char *opt)
+{
+	char *end = NULL;
+	unsigned long long v;
+
+	if (!s || !*s)
+		return cct_cli_usage_error("%s needs a value", opt);
+	errno = 0;
+	v = strtoull(s, &end, base);
+	if (errno || !end || *end || s[0] == '-')
+		return cct_cli_usage_error("%s: '%s' is not a number", opt, s);
+	*out = v;
+	return 0;
+}
+
+static int read_file(uint8_t **buf, size_t *n, const char *path, size_t max, const char *what,
+		     json_t **jerr, cct_err *err)
+{
+	int rc = cct_file_read(buf, n, path, max, err);
+
+	if (rc != CCT_OK) {
+		char m[CCT_ERR_MSG_SIZE];
+		size_t w = strlen(what);
+
+		memcpy(m, err->msg, sizeof(m));
+		m[sizeof(m) - 1] = '\0';
+		if (w + 2 < sizeof(err->msg)) {
+			memcpy(err->msg, what, w);
+			memcpy(err->msg + w, ": ", 2);
+			memcpy(err->msg + w + 2, m, sizeof(err->msg) - w - 2);
+			err->msg[sizeof(err->msg) - 1] = '\0';
+		}
+		*jerr = cct_cli_error_json(rc, err);
+	}
+	return rc;
+}
+
+static int finish(int rc, const cct_err *err, int json, json_t *out)
+{
+	if (rc != CCT_OK) {
+		if (json) {
+			json_t *o = json_object();
+
+			json_object_set_new(o, "error", cct_cli_error_json(rc, err));
+			cct_cli_print_json(o, 0);
+		} else {
+			fprintf(stderr, "cctrust: %s\n", err->msg[0] ? err->msg : cct_strerror(rc));
+		}
+		json_decref(out);
+		return cct_cli_exit_code(rc);
+	}
+	return CCT_EXIT_OK;
+}
+
+/* ID block (+ ID_AUTH_INFO when an author key is given) for digest ld; adds JSON fields. */
+static int make_id_block(json_t *o, const uint8_t ld[48], const idb_args *a, cct_err *err)
+{
+	int rc = CCT_ERROR;
+	cct_measure_id_block_opts opts;
+	uint8_t idb[CCT_MEASURE_ID_BLOCK_SIZE], id_pub[CCT_MEASURE_SNP_PUBKEY_SIZE];
+	uint8_t au_pub[CCT_MEASURE_SNP_PUBKEY_SIZE], id_sig[CCT_MEASURE_SNP_SIG_SIZE];
+	uint8_t au_sig[CCT_MEASURE_SNP_SIG_SIZE], digest[48];
+	uint8_t *auth = NULL, *idk = NULL, *auk = NULL, *sig = NULL;
+	size_t idk_n = 0, auk_n = 0, sig_n = 0;
+	char *b64 = NULL;
+	json_t *jerr = NULL;
+
+	memset(&opts, 0, sizeof(opts));
+	memcpy(opts.launch_digest, ld, 48);
+	opts.version = 1;
+	opts.guest_svn = a->svn;
+	opts.policy = a->policy;
+	if (a->family_id && (rc = cct_hex_decode_fixed(opts.family_id, 16, a->family_id, err)))
+		goto out;
+	if (a->image_id && (rc = cct_hex_decode_fixed(opts.image_id, 16, a->image_id, err)))
+		goto out;
+	cct_measure_id_block_encode(idb, &opts);
+	if ((rc = read_file(&idk, &idk_n, a->id_key, 0, "--id-key", &jerr, err)) != CCT_OK)
+		goto out;
+	if ((rc = cct_measure_snp_pubkey(id_pub, idk, idk_n, err)) != CCT_OK)
+		goto out;
+	if (a->id_sig) { /* a signature made elsewhere (HSM): take it, but it must verify */
+		if ((rc = read_file(&sig, &sig_n, a->id_sig, 0, "--id-sig", &jerr, err)))
+			goto out;
+		if (sig_n != sizeof(id_sig)) {
+			rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+					 "--id-sig: %zu bytes, expected 512", sig_n);
+			goto out;
+		}
+		memcpy(id_sig, sig, sizeof(id_sig));
+		free(sig);
+		sig = NULL;
+	} else if ((rc = cct_measure_snp_sign(id_sig, idb, sizeof(idb), idk, idk_n, err))) {
+		goto out;
+	}
+	if ((rc = cct_measure_snp_sig_verify(id_sig, idb, sizeof(idb), idk, idk_n, err)))
+		goto out;
+	b64 = cct_b64_encode(idb, sizeof(idb), 0);
+	json_object_set_new(o, "id_block", json_string(b64 ? b64 : ""));
+	free(b64);
+	b64 = NULL;
+	if ((rc = cct_measure_key_digest(digest, idk, idk_n, err)) != CCT_OK)
+		goto out;
+	b64 = cct_b64_encode(digest, 48, 0);
+	json_object_set_new(o, "id_key_digest", json_string(b64 ? b64 : ""));
+	free(b64);
+	b64 = NULL;
+	cct_cli_json_hex(o, "id_key_digest_hex", digest, 48);
+	if (a->id_block_out && (rc = cct_file_write(a->id_block_out, idb, sizeof(idb), 0, err)))
+		goto out;
+	if (a->author_key) {
+		if ((rc = read_file(&auk, &auk_n, a->author_key, 0, "--author-key", &jerr, err)))
+			goto out;
+		if ((rc = cct_measure_snp_pubkey(au_pub, auk, auk_n, err)) != CCT_OK)
+			goto out;
+		if (a->auth_sig) {
+			if ((rc = read_file(&sig, &sig_n, a->auth_sig, 0, "--auth-sig", &jerr, err)))
+				goto out;
+			if (sig_n != sizeof(au_sig)) {
+				rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+						 "--auth-sig: %zu bytes, expected 512", sig_n);
+				goto out;
+			}
+			memcpy(au_sig, sig, sizeof(au_sig));
+		} else if ((rc = cct_measure_snp_sign(au_sig, id_pub, sizeof(id_pub), auk, auk_n,
+						       err))) {
+			goto out;
+		}
+		if ((rc = cct_measure_snp_sig_verify(au_sig, id_pub, sizeof(id_pub), auk, auk_n,
+						     err)))
+			goto out;
+		if (!(auth = malloc(CCT_MEASURE_ID_AUTH_SIZE))) {
+			rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+			goto out;
+		}
+		cct_measure_id_auth_encode(auth, id_sig, id_pub, au_sig, au_pub);
+		b64 = cct_b64_encode(auth, CCT_MEASURE_ID_AUTH_SIZE, 0);
+		json_object_set_new(o, "auth_block", json_string(b64 ? b64 : ""));
+		free(b64);
+		b64 = NULL;
+		if ((rc = cct_measure_key_digest(digest, auk, auk_n, err)) != CCT_OK)
+			goto out;
+		b64 = cct_b64_encode(digest, 48, 0);
+		json_object_set_new(o, "author_key_digest", json_string(b64 ? b64 : ""));
+		cct_cli_json_hex(o, "author_key_digest_hex", digest, 48);
+		if (a->auth_block_out &&
+		    (rc = cct_file_write(a->auth_block_out, auth, CCT_MEASURE_ID_AUTH_SIZE, 0, err)))
+			goto out;
+	} else if (a->auth_block_out) {
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				 "--auth-block needs --author-key");
+		goto out;
+	}
+	rc = CCT_OK;
+out:
+	json_decref(jerr);
+	free(b64);
+	free(auth);
+	free(sig);
+	if (idk)
+		cct_wipe(idk, idk_n);
+	if (auk)
+		cct_wipe(auk, auk_n);
+	free(idk);
+	free(auk);
+	return rc;
+}
+
+/* Options shared by snp and id-block: returns 1 if consumed (and *i advanced), -1 on error. */
+static int idb_option(idb_args *a, int argc, char **argv, int *i)
+{
+	const char *k = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+	uint64_t u;
+
+	if (strcmp(k, "--id-key") && strcmp(k, "--author-key") && strcmp(k, "--family-id") &&
+	    strcmp(k, "--image-id") && strcmp(k, "--guest-svn") && strcmp(k, "--policy") &&
+	    strcmp(k, "--id-block") && strcmp(k, "--auth-block") && strcmp(k, "--id-sig") &&
+	    strcmp(k, "--auth-sig"))
+		return 0;
+	if (!v) {
+		cct_cli_usage_error("%s needs a value", k);
+		return -1;
+	}
+	(*i)++;
+	if (!strcmp(k, "--id-key")) a->id_key = v;
+	else if (!strcmp(k, "--author-key")) a->author_key = v;
+	else if (!strcmp(k, "--family-id")) a->family_id = v;
+	else if (!strcmp(k, "--image-id")) a->image_id = v;
+	else if (!strcmp(k, "--id-block")) a->id_block_out = v;
+	else if (!strcmp(k, "--auth-block")) a->auth_block_out = v;
+	else if (!strcmp(k, "--id-sig")) a->id_sig = v;
+	else if (!strcmp(k, "--auth-sig")) a->auth_sig = v;
+	else if (!strcmp(k, "--guest-svn")) {
+		if (parse_u64(&u, v, 0, k) || u > UINT32_MAX)
+			return -1;
+		a->svn = (uint32_t)u;
+	} else {
+		if (parse_u64(&a->policy, v, 16, k))
+			return -1;
+	}
+	return 1;
+}
+
+static int dump_vmsas(const char *dir, const cct_measure_snp_opts *o, cct_err *err)
+{
+	uint8_t page[CCT_MEASURE_VMSA_SIZE];
+	char path[4096];
+	uint32_t i;
+	int rc = CCT_OK;
+
+	(void)mkdir(dir, 0755);
+	for (i = 0; i < o->vcpus && rc == CCT_OK; i++) {
+		if ((rc = cct_measure_vmsa_page(page, o, i, err)) != CCT_OK)
+			break;
+		snprintf(path, sizeof(path), "%s/vmsa%u.bin", dir, i);
+		rc = cct_file_write(path, page, sizeof(page), 0, err);
+	}
+	return rc;
+}
+
+static const char *mode_name(cct_measure_mode m)
+{
+	switch (m) {
+	case CCT_MEASURE_MODE_SEV: return "sev";
+	case CCT_MEASURE_MODE_SEVES: return "seves";
+	case CCT_MEASURE_MODE_SNP_SVSM: return "snp:svsm";
+	default: return "snp";
+	}
+}
+
+static int cmd_snp(int argc, char **argv)
+{
+	int rc = CCT_ERROR, json = 0, i, have_mode = 0, have_sig = 0, have_gf = 0;
+	const char *ovmf_path = NULL, *kernel_path = NULL, *initrd_path = NULL, *svsm_path = NULL;
+	const char *vcpu_type = NULL, *ovmf_hash_hex = NULL, *dump_dir = NULL;
+	uint64_t vcpus = 0, fam = 0, model = 0, step = 0, u, vars_size = 0;
+	int have_fam = 0, have_vcpus = 0, have_vars = 0;
+	uint8_t *ovmf = NULL, *kernel = NULL, *initrd = NULL, *svsm = NULL;
+	size_t ovmf_n = 0, kernel_n = 0, initrd_n = 0, svsm_n = 0, ld_n = 0;
+	uint8_t ovmf_hash[48], ld[48], khash[32];
+	cct_measure_snp_opts o;
+	idb_args idb;
+	cct_err err;
+	json_t *out = NULL, *jerr = NULL;
+	char sigbuf[16];
+
+	memset(&o, 0, sizeof(o));
+	memset(&idb, 0, sizeof(idb));
+	memset(&err, 0, sizeof(err));
+	idb.policy = 0x30000;
+	o.guest_features = 0x1;
+	for (i = 1; i < argc; i++) {
+		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int r;
+
+		if (!strcmp(k, "--json")) { json = 1; continue; }
+		if (!strcmp(k, "-h") || !strcmp(k, "--help")) { puts(usage_snp); return 0; }
+		if ((r = idb_option(&idb, argc, argv, &i)) < 0)
+			return CCT_EXIT_USAGE;
+		if (r > 0)
+			continue;
+		if (!v)
+			return cct_cli_usage_error("%s needs a value (or is unknown)\n%s", k, usage_snp);
+		i++;
+		if (!strcmp(k, "--ovmf")) ovmf_path = v;
+		else if (!strcmp(k, "--ovmf-hash")) ovmf_hash_hex = v;
+		else if (!strcmp(k, "--kernel")) kernel_path = v;
+		else if (!strcmp(k, "--initrd")) initrd_path = v;
+		else if (!strcmp(k, "--append")) o.append = v;
+		else if (!strcmp(k, "--svsm")) svsm_path = v;
+		else if (!strcmp(k, "--dump-vmsa")) dump_dir = v;
+		else if (!strcmp(k, "--vcpu-type")) vcpu_type = v;
+		else if (!strcmp(k, "--mode")) {
+			have_mode = 1;
+			if (!strcmp(v, "snp") || !strcmp(v, "sev-snp")) o.mode = CCT_MEASURE_MODE_SNP;
+			else if (!strcmp(v, "sev")) o.mode = CCT_MEASURE_MODE_SEV;
+			else if (!strcmp(v, "seves") || !strcmp(v, "sev-es")) o.mode = CCT_MEASURE_MODE_SEVES;
+			else if (!strcmp(v, "snp:svsm") || !strcmp(v, "sev-snp:svsm")) o.mode = CCT_MEASURE_MODE_SNP_SVSM;
+			else return cct_cli_usage_error("--mode: '%s' is not snp, seves, sev or snp:svsm", v);
+		} else if (!strcmp(k, "--vmm-type")) {
+			if (!strcasecmp(v, "qemu")) o.vmm = CCT_MEASURE_VMM_QEMU;
+			else if (!strcasecmp(v, "ec2")) o.vmm = CCT_MEASURE_VMM_EC2;
+			else if (!strcasecmp(v, "gce")) o.vmm = CCT_MEASURE_VMM_GCE;
+			else return cct_cli_usage_error("--vmm-type: '%s' is not qemu, ec2 or gce", v);
+		} else if (!strcmp(k, "--vmm-version")) {
+			if (parse_u64(&u, v, 10, k) || u > 2)
+				return CCT_EXIT_USAGE;
+			o.vmm_version = (int)u;
+		} else if (!strcmp(k, "--guest-features")) {
+			if (parse_u64(&o.guest_features, v, 16, k))
+				return CCT_EXIT_USAGE;
+			have_gf = 1;
+		} else if (!strcmp(k, "--vcpus")) {
+			if (parse_u64(&vcpus, v, 10, k))
+				return CCT_EXIT_USAGE;
+			have_vcpus = 1;
+		} else if (!strcmp(k, "--vcpu-sig")) {
+			if (parse_u64(&u, v, 0, k) || u > UINT32_MAX)
+				return CCT_EXIT_USAGE;
+			o.vcpu_sig = (uint32_t)u;
+			have_sig = 1;
+		} else if (!strcmp(k, "--vcpu-family")) {
+			if (parse_u64(&fam, v, 0, k)) return CCT_EXIT_USAGE;
+			have_fam = 1;
+		} else if (!strcmp(k, "--vcpu-model")) {
+			if (parse_u64(&model, v, 0, k)) return CCT_EXIT_USAGE;
+		} else if (!strcmp(k, "--vcpu-stepping")) {
+			if (parse_u64(&step, v, 0, k)) return CCT_EXIT_USAGE;
+		} else if (!strcmp(k, "--vars-size")) {
+			if (parse_u64(&vars_size, v, 0, k)) return CCT_EXIT_USAGE;
+			have_vars = 1;
+		} else {
+			return cct_cli_usage_error("unknown option %s\n%s", k, usage_snp);
+		}
+	}
+	if (!ovmf_path)
+		return cct_cli_usage_error("--ovmf is required\n%s", usage_snp);
+	if (svsm_path && !have_mode)
+		o.mode = CCT_MEASURE_MODE_SNP_SVSM;
+	if (o.mode == CCT_MEASURE_MODE_SNP_SVSM && (!svsm_path || !have_vars))
+		return cct_cli_usage_error("SVSM mode needs --svsm FILE and --vars-size N");
+	if ((initrd_path || o.append) && !kernel_path)
+		return cct_cli_usage_error("--initrd and --append need --kernel");
+	if (o.mode != CCT_MEASURE_MODE_SEV) {
+		if (!have_vcpus || vcpus == 0)
+			return cct_cli_usage_error("missing --vcpus N in mode '%s'", mode_name(o.mode));
+		if (vcpus > CCT_MEASURE_MAX_VCPUS)
+			return cct_cli_usage_error("--vcpus %llu above the cap %d",
+						   (unsigned long long)vcpus, CCT_MEASURE_MAX_VCPUS);
+		if (have_fam)
+			o.vcpu_sig = cct_measure_cpu_sig((uint32_t)fam, (uint32_t)model, (uint32_t)step);
+		else if (vcpu_type && !have_sig && cct_measure_vcpu_sig(&o.vcpu_sig, vcpu_type))
+			return cct_cli_usage_error("--vcpu-type: unknown type '%s' (EPYC, EPYC-v1..v4, "
+						   "EPYC-IBPB, EPYC-Rome[-v1..v3], EPYC-Milan[-v1,v2], "
+						   "EPYC-Genoa[-v1], EPYC-Turin)", vcpu_type);
+		else if (!vcpu_type && !have_sig && o.vmm == CCT_MEASURE_VMM_QEMU)
+			return cct_cli_usage_error("missing --vcpu-type, --vcpu-sig or --vcpu-family "
+						   "in mode '%s'", mode_name(o.mode));
+	}
+	if (have_gf && o.mode != CCT_MEASURE_MODE_SNP && o.mode != CCT_MEASURE_MODE_SNP_SVSM)
+		have_gf = 0; /* ignored outside SNP, as in sev-snp-measure */
+	o.vcpus = (uint32_t)vcpus;
+	o.ovmf_vars_size = vars_size;
+	if (ovmf_hash_hex) {
+		if (cct_hex_decode_fixed(ovmf_hash, 48, ovmf_hash_hex, &err) != CCT_OK)
+			return cct_cli_usage_error("--ovmf-hash: %s (need 96 hex digits)", err.msg);
+		o.ovmf_hash = ovmf_hash;
+	}
+	if ((rc = read_file(&ovmf, &ovmf_n, ovmf_path, CCT_MEASURE_MAX_FIRMWARE, "--ovmf", &jerr,
+			    &err)) != CCT_OK)
+		goto out;
+	o.ovmf = ovmf;
+	o.ovmf_size = ovmf_n;
+	if (kernel_path) {
+		if ((rc = read_file(&kernel, &kernel_n, kernel_path, MAX_KERNEL_FILE, "--kernel",
+				    &jerr, &err)) != CCT_OK)
+			goto out;
+		o.has_kernel = 1;
+		o.kernel = kernel;
+		o.kernel_size = kernel_n;
+	}
+	if (initrd_path) {
+		if ((rc = read_file(&initrd, &initrd_n, initrd_path, MAX_KERNEL_FILE, "--initrd",
+				    &jerr, &err)) != CCT_OK)
+			goto out;
+		o.initrd = initrd;
+		o.initrd_size = initrd_n;
+	}
+	if (svsm_path) {
+		if ((rc = read_file(&svsm, &svsm_n, svsm_path, CCT_MEASURE_MAX_FIRMWARE, "--svsm",
+				    &jerr, &err)) != CCT_OK)
+			goto out;
+		o.svsm = svsm;
+		o.svsm_size = svsm_n;
+	}
+	if ((rc = cct_measure_launch_digest(ld, &ld_n, &o, &err)) != CCT_OK)
+		goto out;
+	out = json_object();
+	json_object_set_new(out, "tee", json_string(o.mode == CCT_MEASURE_MODE_SEV ? "sev" :
+						    o.mode == CCT_MEASURE_MODE_SEVES ? "sev-es" :
+						    "snp"));
+	json_object_set_new(out, "mode", json_string(mode_name(o.mode)));
+	cct_cli_json_hex(out, "launch_digest", ld, ld_n);
+	if (o.mode != CCT_MEASURE_MODE_SEV) {
+		json_object_set_new(out, "vcpus", json_integer((json_int_t)o.vcpus));
+		snprintf(sigbuf, sizeof(sigbuf), "0x%08x", o.vcpu_sig);
+		json_object_set_new(out, "vcpu_sig", json_string(sigbuf));
+		json_object_set_new(out, "vmm_type", json_string(o.vmm == CCT_MEASURE_VMM_EC2 ? "ec2" :
+							    o.vmm == CCT_MEASURE_VMM_GCE ? "gce" :
+							    "qemu"));
+	}
+	if (o.mode == CCT_MEASURE_MODE_SNP || o.mode == CCT_MEASURE_MODE_SNP_SVSM) {
+		snprintf(sigbuf, sizeof(sigbuf), "0x%llx",
+			 (unsigned long long)(o.mode == CCT_MEASURE_MODE_SNP ? o.guest_features : 1));
+		json_object_set_new(out, "guest_features", json_string(sigbuf));
+	}
+	if (o.mode == CCT_MEASURE_MODE_SNP) {
+		uint8_t oh[48];
+
+		if (o.ovmf_hash) {
+			cct_cli_json_hex(out, "ovmf_hash", o.ovmf_hash, 48);
+		} else if (cct_measure_snp_ovmf_hash(oh, ovmf, ovmf_n, NULL) == CCT_OK) {
+			cct_cli_json_hex(out, "ovmf_hash", oh, 48);
+		}
+	}
+	if (kernel) {
+		SHA256(kernel, kernel_n, khash);
+		cct_cli_json_hex(out, "kernel_sha256", khash, 32);
+	}
+	if (initrd) {
+		SHA256(initrd, initrd_n, khash);
+		cct_cli_json_hex(out, "initrd_sha256", khash, 32);
+	}
+	if (kernel_path)
+		json_object_set_new(out, "cmdline", json_string(o.append ? o.append : ""));
+	if (dump_dir && (rc = dump_vmsas(dump_dir, &o, &err)) != CCT_OK)
+		goto out;
+	if (idb.id_key) {
+		if (ld_n != 48) {
+			rc = cct_err_set(&err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+					 "ID blocks exist only for SNP launch digests");
+			goto out;
+		}
+		if ((rc = make_id_block(out, ld, &idb, &err)) != CCT_OK)
+			goto out;
+	} else if (idb.author_key || idb.id_block_out || idb.auth_block_out) {
+		rc = cct_err_set(&err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				 "--author-key/--id-block/--auth-block need --id-key");
+		goto out;
+	}
+	{ /* policy snippet: the reference value as a policy rule */
+		json_t *pol = json_object(), *tee = json_object(), *arr = json_array();
+		char hex[97];
+
+		cct_hex_encode(hex, ld, ld_n);
+		json_array_append_new(arr, json_string(hex));
+		json_object_set_new(tee, "measurement", arr);
+		json_object_set_new(pol, o.mode == CCT_MEASURE_MODE_SEV ||
+					 o.mode == CCT_MEASURE_MODE_SEVES ? "sev" : "snp", tee);
+		json_object_set_new(out, "policy", pol);
+	}
+	if (json) {
+		cct_cli_print_json(out, 0);
+	} else {
+		char hex[97];
+
+		cct_hex_encode(hex, ld, ld_n);
+		printf("%s\n", hex);
+		json_decref(out);
+	}
+	out = NULL;
+	rc = CCT_OK;
+out:
+	json_decref(jerr);
+	free(ovmf);
+	free(kernel);
+	free(initrd);
+	free(svsm);
+	return finish(rc, &err, json, out);
+}
+
+static int cmd_ovmf_hash(int argc, char **argv)
+{
+	int rc = CCT_ERROR, json = 0, i;
+	const char *path = NULL;
+	uint8_t *img = NULL, h[48];
+	size_t n = 0;
+	cct_err err;
+	json_t *jerr = NULL, *out = NULL;
+
+	memset(&err, 0, sizeof(err));
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!strcmp(argv[i], "--ovmf") && i + 1 < argc)
+			path = argv[++i];
+		else
+			return cct_cli_usage_error("usage: cctrust measure ovmf-hash --ovmf OVMF.fd [--json]");
+	}
+	if (!path)
+		return cct_cli_usage_error("usage: cctrust measure ovmf-hash --ovmf OVMF.fd [--json]");
+	if ((rc = read_file(&img, &n, path, CCT_MEASURE_MAX_FIRMWARE, "--ovmf", &jerr, &err)))
+		goto out;
+	if ((rc = cct_measure_snp_ovmf_hash(h, img, n, &err)) != CCT_OK)
+		goto out;
+	if (json) {
+		out = json_object();
+		cct_cli_json_hex(out, "ovmf_hash", h, 48);
+		cct_cli_print_json(out, 0);
+		out = NULL;
+	} else {
+		char hex[97];
+
+		cct_hex_encode(hex, h, 48);
+		puts(hex);
+	}
+	rc = CCT_OK;
+out:
+	json_decref(jerr);
+	free(img);
+	return finish(rc, &err, json, out);
+}
+
+static int cmd_id_block(int argc, char **argv)
+{
+	static const char *usage =
+		"usage: cctrust measure id-block --launch-digest HEX --id-key ID.pem\n"
+		"         [--author-key AUTHOR.pem] [--family-id HEX] [--image-id HEX] [--guest-svn N]\n"
+		"         [--policy HEX] [--id-sig SIG.bin] [--auth-sig SIG.bin]\n"
+		"         [--id-block FILE] [--auth-block FILE] [--json]";
+	int rc = CCT_ERROR, json = 0, i, r;
+	const char *ld_hex = NULL;
+	uint8_t ld[48];
+	idb_args idb;
+	cct_err err;
+	json_t *out = NULL;
+
+	memset(&idb, 0, sizeof(idb));
+	memset(&err, 0, sizeof(err));
+	idb.policy = 0x30000;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = 1;
+			continue;
+		}
+		if ((r = idb_option(&idb, argc, argv, &i)) < 0)
+			return CCT_EXIT_USAGE;
+		if (r > 0)
+			continue;
+		if (!strcmp(argv[i], "--launch-digest") && i + 1 < argc)
+			ld_hex = argv[++i];
+		else
+			return cct_cli_usage_error("unknown option %s\n%s", argv[i], usage);
+	}
+	if (!ld_hex || !idb.id_key)
+		return cct_cli_usage_error("%s", usage);
+	if (cct_hex_decode_fixed(ld, 48, ld_hex, &err) != CCT_OK)
+		return cct_cli_usage_error("--launch-digest: %s (need 96 hex digits)", err.msg);
+	out = json_object();
+	cct_cli_json_hex(out, "launch_digest", ld, 48);
+	if ((rc = make_id_block(out, ld, &idb, &err)) != CCT_OK)
+		goto out;
+	if (json) {
+		cct_cli_print_json(out, 0);
+	} else {
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(out, k, v)
+			if (json_is_string(v) && strlen(json_string_value(v)) < 200)
+				printf("%s: %s\n", k, json_string_value(v));
+		json_decref(out);
+	}
+	out = NULL;
+	rc = CCT_OK;
+out:
+	return finish(rc, &err, json, out);
+}
+
+static const char *tdvf_type_name(uint32_t t)
+{
+	static const char *const names[] = { "BFV", "CFV", "TD_HOB", "TEMP_MEM", "PERM_MEM",
+					     "PAYLOAD", "PAYLOAD_PARAM" };
+
+	return t < sizeof(names) / sizeof(names[0]) ? names[t] : "UNKNOWN";
+}
+
+static int cmd_tdx(int argc, char **argv)
+{
+	int rc = CCT_ERROR, json = 0, two_pass = 0, i;
+	const char *path = NULL;
+	uint8_t *img = NULL, mrtd[48], h[48];
+	size_t n = 0, k;
+	cct_measure_tdvf *t = NULL;
+	cct_err err;
+	json_t *jerr = NULL, *out = NULL, *secs, *pol, *tdx;
+	char hex[97];
+
+	memset(&err, 0, sizeof(err));
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!strcmp(argv[i], "--two-pass"))
+			two_pass = 1;
+		else if ((!strcmp(argv[i], "--tdvf") || !strcmp(argv[i], "--ovmf")) && i + 1 < argc)
+			path = argv[++i];
+		else
+			return cct_cli_usage_error("usage: cctrust measure tdx --tdvf OVMF.tdx.fd [--two-pass] [--json]");
+	}
+	if (!path)
+		return cct_cli_usage_error("usage: cctrust measure tdx --tdvf OVMF.tdx.fd [--two-pass] [--json]");
+	if ((rc = read_file(&img, &n, path, CCT_MEASURE_MAX_FIRMWARE, "--tdvf", &jerr, &err)))
+		goto out;
+	if (!(t = calloc(1, sizeof(*t)))) {
+		rc = cct_err_set(&err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+		goto out;
+	}
+	if ((rc = cct_measure_tdvf_parse(t, img, n, &err)) != CCT_OK)
+		goto out;
+	if ((rc = cct_measure_tdx_mrtd(mrtd, t, two_pass, &err)) != CCT_OK)
+		goto out;
+	out = json_object();
+	json_object_set_new(out, "tee", json_string("tdx"));
+	cct_cli_json_hex(out, "mrtd", mrtd, 48);
+	json_object_set_new(out, "page_add_order", json_string(two_pass ? "two-pass" : "single-pass"));
+	secs = json_array();
+	for (k = 0; k < t->section_count; k++) {
+		const cct_measure_tdvf_section *s = &t->sections[k];
+		json_t *js = json_object();
+
+		json_object_set_new(js, "type", json_string(tdvf_type_name(s->type)));
+		json_object_set_new(js, "gpa", json_integer((json_int_t)s->gpa));
+		json_object_set_new(js, "memory_size", json_integer((json_int_t)s->mem_size));
+		json_object_set_new(js, "raw_size", json_integer((json_int_t)s->raw_size));
+		json_object_set_new(js, "mr_extend",
+				    json_boolean(s->attributes & CCT_MEASURE_TDVF_ATTR_MR_EXTEND));
+		json_object_set_new(js, "page_aug",
+				    json_boolean(s->attributes & CCT_MEASURE_TDVF_ATTR_PAGE_AUG));
+		if (s->type == CCT_MEASURE_TDVF_CFV) {
+			/* TDVF measures the configuration volume into RTMR0 as one event */
+			SHA384(img + s->data_offset, s->raw_size, h);
+			cct_cli_json_hex(js, "rtmr0_event_sha384", h, 48);
+		}
+		json_array_append_new(secs, js);
+	}
+	json_object_set_new(out, "sections", secs);
+	pol = json_object();
+	tdx = json_object();
+	cct_hex_encode(hex, mrtd, 48);
+	json_object_set_new(tdx, "mrtd", json_pack("[s]", hex));
+	json_object_set_new(pol, "tdx", tdx);
+	json_object_set_new(out, "policy", pol);
+	if (json) {
+		cct_cli_print_json(out, 0);
+	} else {
+		printf("%s\n", hex);
+		json_decref(out);
+	}
+	out = NULL;
+	rc = CCT_OK;
+out:
+	json_decref(jerr);
+	free(t);
+	free(img);
+	return finish(rc, &err, json, out);
+}
 
 int cct_cmd_measure(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cct_cli_usage_error("'measure' is not implemented in this build");
+	const char *sub = argc > 1 ? argv[1] : NULL;
+
+	if (!sub || !strcmp(sub, "-h") || !strcmp(sub, "--help")) {
+		fprintf(sub ? stdout : stderr,
+			"usage: cctrust measure snp|ovmf-hash|id-block|tdx ...\n%s\n", usage_snp);
+		return sub ? CCT_EXIT_OK : CCT_EXIT_USAGE;
+	}
+	if (!strcmp(sub, "snp"))
+		return cmd_snp(argc - 1, argv + 1);
+	if (!strcmp(sub, "ovmf-hash"))
+		return cmd_ovmf_hash(argc - 1, argv + 1);
+	if (!strcmp(sub, "id-block"))
+		return cmd_id_block(argc - 1, argv + 1);
+	if (!strcmp(sub, "tdx"))
+		return cmd_tdx(argc - 1, argv + 1);
+	return cct_cli_usage_error("measure: unknown subcommand '%s' (snp, ovmf-hash, id-block, tdx)",
+				   sub);
 }

@@ -1,9 +1,327 @@
-/* cctrust model: not built yet (stub; the area's issue replaces this file). */
+/* cctrust model: reproducible model archives and their dm-verity hash trees.
+ *   model pack DIR -o MODEL.tar
+ *   model verity MODEL.tar [--salt HEX|-] [--uuid UUID] [-o HASHFILE] [--threads N]
+ *                [--name NAME --revision REV] [--json]
+ *   model verify MODEL.tar HASHFILE ROOT [--threads N] [--json]
+ *   model spec NAME@REVISION:ROOT [--json]          (check and print a model spec) */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "cctrust/verity.h"
 #include "cli.h"
+
+#define VERITY_DEFAULT_SALT 32
+
+static void progress_bar(uint64_t done, uint64_t total, void *ctx)
+{
+	int *last = ctx, pct = total ? (int)(done * 100 / total) : 100, i;
+
+	if (pct == *last)
+		return;
+	*last = pct;
+	fputs("\r[", stderr);
+	for (i = 0; i < 40; i++)
+		fputc(i < pct * 40 / 100 ? '#' : '.', stderr);
+	fprintf(stderr, "] %3d%% %llu/%llu blocks", pct, (unsigned long long)done,
+		(unsigned long long)total);
+	if (done >= total)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static int fail(int rc, const cct_err *err, int json)
+{
+	if (json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "error", cct_cli_error_json(rc, err));
+		cct_cli_print_json(o, 0);
+	} else {
+		fprintf(stderr, "cctrust: %s\n", err->msg[0] ? err->msg : cct_strerror(rc));
+	}
+	return cct_cli_exit_code(rc);
+}
+
+static int parse_threads(int *out, const char *s)
+{
+	char *end = NULL;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || !end || *end || v < 1 || v > CCT_VERITY_MAX_THREADS)
+		return cct_cli_usage_error("--threads: 1..%d", CCT_VERITY_MAX_THREADS);
+	*out = (int)v;
+	return 0;
+}
+
+static int cmd_pack(int argc, char **argv)
+{
+	const char *dir = NULL, *out = NULL;
+	int i, rc, json = 0;
+	cct_err err;
+
+	memset(&err, 0, sizeof(err));
+	for (i = 1; i < argc; i++) {
+		if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc)
+			out = argv[++i];
+		else if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (argv[i][0] != '-' && !dir)
+			dir = argv[i];
+		else
+			return cct_cli_usage_error("usage: cctrust model pack DIR -o MODEL.tar");
+	}
+	if (!dir || !out)
+		return cct_cli_usage_error("usage: cctrust model pack DIR -o MODEL.tar");
+	if ((rc = cct_verity_pack(dir, out, &err)) != CCT_OK)
+		return fail(rc, &err, json);
+	if (json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "archive", json_string(out));
+		cct_cli_print_json(o, 0);
+	} else {
+		printf("packed %s -> %s\n", dir, out);
+	}
+	return CCT_EXIT_OK;
+}
+
+static int cmd_verity(int argc, char **argv)
+{
+	static const char *usage =
+		"usage: cctrust model verity MODEL.tar [--salt HEX|-] [--uuid UUID] [-o HASHFILE]\n"
+		"         [--threads N] [--name NAME --revision REV] [--json]";
+	const char *data = NULL, *out = NULL, *salt = NULL, *uuid = NULL, *name = NULL, *rev = NULL;
+	int i, rc, json = 0, threads = 0, last = -1;
+	cct_verity_params p;
+	uint8_t root[CCT_VERITY_DIGEST_SIZE];
+	char hex[2 * CCT_VERITY_MAX_SALT + 1], uuid_s[37], *def_out = NULL;
+	char spec_s[CCT_VERITY_SPEC_MAX + 8];
+	cct_err err;
+
+	memset(&err, 0, sizeof(err));
+	memset(&p, 0, sizeof(p));
+	for (i = 1; i < argc; i++) {
+		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(k, "--json")) { json = 1; continue; }
+		if (k[0] != '-' && !data) { data = k; continue; }
+		if (!v)
+			return cct_cli_usage_error("%s", usage);
+		i++;
+		if (!strcmp(k, "-o") || !strcmp(k, "--output")) out = v;
+		else if (!strcmp(k, "--salt")) salt = v;
+		else if (!strcmp(k, "--uuid")) uuid = v;
+		else if (!strcmp(k, "--name")) name = v;
+		else if (!strcmp(k, "--revision")) rev = v;
+		else if (!strcmp(k, "--threads")) {
+			if (parse_threads(&threads, v))
+				return CCT_EXIT_USAGE;
+		} else
+			return cct_cli_usage_error("unknown option %s\n%s", k, usage);
+	}
+	if (!data)
+		return cct_cli_usage_error("%s", usage);
+	if ((name != NULL) != (rev != NULL))
+		return cct_cli_usage_error("--name and --revision go together");
+	if (salt && strcmp(salt, "-") != 0) {
+		uint8_t *s = NULL;
+		size_t n = 0;
+
+		if (cct_hex_decode(&s, &n, salt, strlen(salt), &err) != CCT_OK ||
+		    n > CCT_VERITY_MAX_SALT) {
+			free(s);
+			return cct_cli_usage_error("--salt: hex of at most %d bytes, or '-' for none",
+						   CCT_VERITY_MAX_SALT);
+		}
+		memcpy(p.salt, s, n);
+		p.salt_size = n;
+		free(s);
+	} else if (!salt) {
+		/* veritysetup's default: 32 random bytes */
+		if (RAND_bytes(p.salt, VERITY_DEFAULT_SALT) != 1)
+			return cct_cli_usage_error("no randomness for the salt");
+		p.salt_size = VERITY_DEFAULT_SALT;
+	}
+	if (uuid) {
+		if (cct_verity_uuid_parse(p.uuid, uuid) != CCT_OK)
+			return cct_cli_usage_error("--uuid: not a UUID (8-4-4-4-12 hex digits)");
+	} else {
+		if (RAND_bytes(p.uuid, 16) != 1)
+			return cct_cli_usage_error("no randomness for the UUID");
+		p.uuid[6] = (uint8_t)((p.uuid[6] & 0x0f) | 0x40); /* version 4 */
+		p.uuid[8] = (uint8_t)((p.uuid[8] & 0x3f) | 0x80);
+	}
+	if (!out) {
+		size_t n = strlen(data) + sizeof(".verity");
+
+		if (!(def_out = malloc(n)))
+			return cct_cli_usage_error("out of memory");
+		snprintf(def_out, n, "%s.verity", data);
+		out = def_out;
+	}
+	rc = cct_verity_format(root, data, out, &p, threads,
+			       isatty(STDERR_FILENO) ? progress_bar : NULL, &last, &err);
+	if (rc != CCT_OK) {
+		free(def_out);
+		return fail(rc, &err, json);
+	}
+	cct_verity_uuid_format(uuid_s, p.uuid);
+	cct_hex_encode(hex, p.salt, p.salt_size);
+	spec_s[0] = '\0';
+	if (name) {
+		cct_verity_model_spec spec;
+		char root_hex[65];
+
+		cct_hex_encode(root_hex, root, sizeof(root));
+		snprintf(spec_s, sizeof(spec_s), "%s@%s:%s", name, rev, root_hex);
+		if ((rc = cct_verity_model_spec_parse(&spec, spec_s, &err)) != CCT_OK) {
+			free(def_out);
+			return fail(rc, &err, json);
+		}
+	}
+	if (json) {
+		json_t *o = json_object(), *pol, *model;
+
+		cct_cli_json_hex(o, "root_hash", root, sizeof(root));
+		json_object_set_new(o, "hash_file", json_string(out));
+		json_object_set_new(o, "uuid", json_string(uuid_s));
+		json_object_set_new(o, "salt", json_string(p.salt_size ? hex : "-"));
+		json_object_set_new(o, "data_blocks", json_integer((json_int_t)p.data_blocks));
+		json_object_set_new(o, "data_block_size", json_integer(CCT_VERITY_BLOCK_SIZE));
+		json_object_set_new(o, "hash_algorithm", json_string("sha256"));
+		if (spec_s[0]) {
+			json_object_set_new(o, "model_spec", json_string(spec_s));
+			pol = json_object();
+			model = json_object();
+			json_object_set_new(model, "spec", json_string(spec_s));
+			json_object_set_new(pol, "model", model);
+			json_object_set_new(o, "policy", pol);
+		}
+		cct_cli_print_json(o, 0);
+	} else {
+		char root_hex[65];
+
+		cct_hex_encode(root_hex, root, sizeof(root));
+		printf("VERITY header information for %s\n", out);
+		printf("UUID:            \t%s\n", uuid_s);
+		printf("Hash type:       \t1\n");
+		printf("Data blocks:     \t%llu\n", (unsigned long long)p.data_blocks);
+		printf("Data block size: \t%d\n", CCT_VERITY_BLOCK_SIZE);
+		printf("Hash block size: \t%d\n", CCT_VERITY_BLOCK_SIZE);
+		printf("Hash algorithm:  \tsha256\n");
+		printf("Salt:            \t%s\n", p.salt_size ? hex : "-");
+		printf("Root hash:      \t%s\n", root_hex);
+		if (spec_s[0])
+			printf("Model spec:      \t%s\n", spec_s);
+	}
+	free(def_out);
+	return CCT_EXIT_OK;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	static const char *usage =
+		"usage: cctrust model verify MODEL.tar HASHFILE ROOT|NAME@REV:ROOT [--threads N] [--json]";
+	const char *pos[3] = { NULL, NULL, NULL };
+	int i, np = 0, rc, json = 0, threads = 0, in_hash = 0, last = -1;
+	uint8_t root[CCT_VERITY_DIGEST_SIZE];
+	uint64_t bad = 0;
+	cct_verity_model_spec spec;
+	cct_err err;
+	const char *root_s;
+
+	memset(&err, 0, sizeof(err));
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+			if (parse_threads(&threads, argv[++i]))
+				return CCT_EXIT_USAGE;
+		} else if (argv[i][0] != '-' && np < 3)
+			pos[np++] = argv[i];
+		else
+			return cct_cli_usage_error("%s", usage);
+	}
+	if (np != 3)
+		return cct_cli_usage_error("%s", usage);
+	root_s = pos[2];
+	if (strchr(root_s, '@')) {
+		if (cct_verity_model_spec_parse(&spec, root_s, &err) != CCT_OK)
+			return cct_cli_usage_error("ROOT: %s", err.msg);
+		memcpy(root, spec.root, sizeof(root));
+	} else if (cct_hex_decode_fixed(root, sizeof(root), root_s, &err) != CCT_OK) {
+		return cct_cli_usage_error("ROOT: need 64 hex digits (%s)", err.msg);
+	}
+	rc = cct_verity_verify(&bad, &in_hash, pos[0], pos[1], root, threads,
+			       isatty(STDERR_FILENO) ? progress_bar : NULL, &last, &err);
+	if (json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
+		cct_cli_json_hex(o, "root_hash", root, sizeof(root));
+		if (rc == CCT_EMEASUREMENT) {
+			json_object_set_new(o, in_hash ? "bad_hash_block" : "bad_block",
+					    json_integer((json_int_t)bad));
+		}
+		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
+		cct_cli_print_json(o, 0);
+	} else if (rc == CCT_OK) {
+		printf("%s: OK (every data block matches root hash)\n", pos[0]);
+	} else if (rc == CCT_EMEASUREMENT) {
+		printf("%s: REJECTED %s\n", pos[0], err.msg);
+	} else {
+		fprintf(stderr, "cctrust: %s\n", err.msg[0] ? err.msg : cct_strerror(rc));
+	}
+	return cct_cli_exit_code(rc);
+}
+
+static int cmd_spec(int argc, char **argv)
+{
+	cct_verity_model_spec spec;
+	cct_err err;
+	char buf[CCT_VERITY_SPEC_MAX];
+	int rc, json = argc > 2 && !strcmp(argv[2], "--json");
+
+	if (argc < 2)
+		return cct_cli_usage_error("usage: cctrust model spec NAME@REVISION:ROOT [--json]");
+	if ((rc = cct_verity_model_spec_parse(&spec, argv[1], &err)) != CCT_OK)
+		return fail(rc, &err, json);
+	cct_verity_model_spec_format(buf, sizeof(buf), &spec);
+	if (json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", json_string(spec.name));
+		json_object_set_new(o, "revision", json_string(spec.revision));
+		cct_cli_json_hex(o, "root_hash", spec.root, sizeof(spec.root));
+		json_object_set_new(o, "model_spec", json_string(buf));
+		cct_cli_print_json(o, 0);
+	} else {
+		puts(buf);
+	}
+	return CCT_EXIT_OK;
+}
 
 int cct_cmd_model(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cct_cli_usage_error("'model' is not implemented in this build");
+	const char *sub = argc > 1 ? argv[1] : NULL;
+
+	if (!sub || !strcmp(sub, "-h") || !strcmp(sub, "--help")) {
+		fprintf(sub ? stdout : stderr, "usage: cctrust model pack|verity|verify|spec ...\n");
+		return sub ? CCT_EXIT_OK : CCT_EXIT_USAGE;
+	}
+	if (!strcmp(sub, "pack"))
+		return cmd_pack(argc - 1, argv + 1);
+	if (!strcmp(sub, "verity"))
+		return cmd_verity(argc - 1, argv + 1);
+	if (!strcmp(sub, "verify"))
+		return cmd_verify(argc - 1, argv + 1);
+	if (!strcmp(sub, "spec"))
+		return cmd_spec(argc - 1, argv + 1);
+	return cct_cli_usage_error("model: unknown subcommand '%s' (pack, verity, verify, spec)", sub);
 }

@@ -1,0 +1,264 @@
+/* Reproducible model archive: PAX tar through libarchive, independent of the file system's
+ * order, timestamps, owners and the packer's umask. Names sorted bytewise, mtime 0, numeric
+ * owner 0/0 with no names, modes 0755 (directories and executables) or 0644, symlinks followed
+ * (the archive holds contents), zero-padded to a multiple of 4096 bytes so the tar is directly
+ * a dm-verity data device. */
+#define _GNU_SOURCE /* pread, posix_fadvise, O_CLOEXEC, mkstemp */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "cctrust/verity.h"
+
+#define COPY_CHUNK (1024u * 1024u)
+
+typedef struct entries {
+	char **path;       /* relative paths, malloc'd */
+	size_t count, cap;
+} entries;
+
+static int add_entry(entries *e, const char *rel, cct_err *err)
+{
+	if (e->count >= CCT_VERITY_PACK_MAX_ENTRIES)
+		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0,
+				   "more than %d entries in the model directory",
+				   CCT_VERITY_PACK_MAX_ENTRIES);
+	if (e->count == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 64;
+		char **p = realloc(e->path, cap * sizeof(*p));
+
+		if (!p)
+			return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+		e->path = p;
+		e->cap = cap;
+	}
+	if (!(e->path[e->count] = strdup(rel)))
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+	e->count++;
+	return CCT_OK;
+}
+
+static int join(char *out, size_t size, const char *a, const char *b)
+{
+	int n = a[0] ? snprintf(out, size, "%s/%s", a, b) : snprintf(out, size, "%s", b);
+
+	return n >= 0 && (size_t)n < size;
+}
+
+/* Collect every path under root/rel (relative to root), recursively. */
+static int walk(entries *e, const char *root, const char *rel, int depth, cct_err *err)
+{
+	int rc = CCT_ERROR;
+	char abs[CCT_VERITY_PACK_MAX_PATH], child[CCT_VERITY_PACK_MAX_PATH];
+	DIR *d = NULL;
+	struct dirent *de;
+	struct stat st;
+
+	if (depth > CCT_VERITY_PACK_MAX_DEPTH) {
+		rc = cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0,
+				 "%s: deeper than %d levels (symlink loop?)", rel,
+				 CCT_VERITY_PACK_MAX_DEPTH);
+		goto out;
+	}
+	if (!join(abs, sizeof(abs), root, rel)) {
+		rc = cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0, "path too long under %s", root);
+		goto out;
+	}
+	if (!(d = opendir(abs))) {
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", abs, strerror(errno));
+		goto out;
+	}
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (!join(child, sizeof(child), rel, de->d_name) ||
+		    !join(abs, sizeof(abs), root, child)) {
+			rc = cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0,
+					 "path too long: %s/%s", rel, de->d_name);
+			goto out;
+		}
+		if (stat(abs, &st) != 0) {
+			rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", abs,
+					 strerror(errno));
+			goto out;
+		}
+		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+			rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
+					 "%s: only regular files and directories can be packed", abs);
+			goto out;
+		}
+		if ((rc = add_entry(e, child, err)) != CCT_OK)
+			goto out;
+		if (S_ISDIR(st.st_mode) && (rc = walk(e, root, child, depth + 1, err)) != CCT_OK)
+			goto out;
+	}
+	if (errno) {
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", rel, strerror(errno));
+		goto out;
+	}
+	rc = CCT_OK;
+out:
+	if (d)
+		closedir(d);
+	return rc;
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int archive_fail(struct archive *a, const char *what, cct_err *err)
+{
+	return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", what,
+			   archive_error_string(a) ? archive_error_string(a) : "libarchive error");
+}
+
+static int add_file(struct archive *a, struct archive_entry *ae, const char *abs,
+		    const char *rel, uint8_t *buf, cct_err *err)
+{
+	int rc = CCT_ERROR, fd = -1;
+	struct stat st;
+	int64_t left;
+
+	if ((fd = open(abs, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", abs, strerror(errno));
+		goto out;
+	}
+	archive_entry_clear(ae);
+	archive_entry_set_pathname(ae, rel);
+	archive_entry_set_mtime(ae, 0, 0);
+	archive_entry_set_uid(ae, 0);
+	archive_entry_set_gid(ae, 0);
+	if (S_ISDIR(st.st_mode)) {
+		archive_entry_set_filetype(ae, AE_IFDIR);
+		archive_entry_set_perm(ae, 0755);
+		archive_entry_set_size(ae, 0);
+	} else {
+		archive_entry_set_filetype(ae, AE_IFREG);
+		archive_entry_set_perm(ae, (st.st_mode & 0111) ? 0755 : 0644);
+		archive_entry_set_size(ae, (la_int64_t)st.st_size);
+	}
+	if (archive_write_header(a, ae) != ARCHIVE_OK) {
+		rc = archive_fail(a, rel, err);
+		goto out;
+	}
+	left = S_ISDIR(st.st_mode) ? 0 : (int64_t)st.st_size;
+	while (left > 0) {
+		size_t want = left < (int64_t)COPY_CHUNK ? (size_t)left : COPY_CHUNK;
+		ssize_t r = read(fd, buf, want);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
+					 "%s: %s", abs, r < 0 ? strerror(errno) :
+					 "file shrank while packing");
+			goto out;
+		}
+		if (archive_write_data(a, buf, (size_t)r) != r) {
+			rc = archive_fail(a, rel, err);
+			goto out;
+		}
+		left -= r;
+	}
+	rc = CCT_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int cct_verity_pack(const char *dir, const char *out_path, cct_err *err)
+{
+	int rc = CCT_ERROR, fd = -1;
+	entries e = { NULL, 0, 0 };
+	struct archive *a = NULL;
+	struct archive_entry *ae = NULL;
+	char tmp[CCT_VERITY_PACK_MAX_PATH + 16], abs[CCT_VERITY_PACK_MAX_PATH];
+	uint8_t *buf = NULL;
+	struct stat st;
+	size_t i;
+
+	if (!dir || !out_path || strlen(out_path) >= CCT_VERITY_PACK_MAX_PATH) {
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "bad pack arguments");
+		goto out;
+	}
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: not a directory", dir);
+		goto out;
+	}
+	if ((rc = walk(&e, dir, "", 0, err)) != CCT_OK)
+		goto out;
+	qsort(e.path, e.count, sizeof(*e.path), cmp_path);
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out_path);
+	if ((fd = mkstemp(tmp)) < 0) {
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	(void)fchmod(fd, 0644);
+	if (!(buf = malloc(COPY_CHUNK)) || !(a = archive_write_new()) ||
+	    !(ae = archive_entry_new())) {
+		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+		goto out;
+	}
+	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(a, CCT_VERITY_BLOCK_SIZE) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, CCT_VERITY_BLOCK_SIZE) != ARCHIVE_OK ||
+	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+		rc = archive_fail(a, out_path, err);
+		goto out;
+	}
+	for (i = 0; i < e.count; i++) {
+		if (!join(abs, sizeof(abs), dir, e.path[i])) {
+			rc = cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0, "path too long");
+			goto out;
+		}
+		if ((rc = add_file(a, ae, abs, e.path[i], buf, err)) != CCT_OK)
+			goto out;
+	}
+	if (archive_write_close(a) != ARCHIVE_OK) {
+		rc = archive_fail(a, out_path, err);
+		goto out;
+	}
+	/* belt and braces: the block size above already pads; make sure of 4 KiB alignment */
+	if (fstat(fd, &st) != 0 ||
+	    (st.st_size % CCT_VERITY_BLOCK_SIZE &&
+	     ftruncate(fd, st.st_size + (CCT_VERITY_BLOCK_SIZE - st.st_size % CCT_VERITY_BLOCK_SIZE)))) {
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		fd = -1;
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, out_path) != 0) {
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", out_path,
+				 strerror(errno));
+		goto out;
+	}
+	tmp[0] = '\0';
+	rc = CCT_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc != CCT_OK && tmp[0] && fd != -2)
+		(void)unlink(tmp);
+	archive_entry_free(ae);
+	archive_write_free(a);
+	for (i = 0; i < e.count; i++)
+		free(e.path[i]);
+	free(e.path);
+	free(buf);
+	return rc;
+}

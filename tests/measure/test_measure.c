@@ -1,0 +1,444 @@
+/* Measure tests: every published launch digest and expected error (virtee/sev vectors, read in
+ * place), sev-snp-measure's EC2/GCE values, ID block / ID_AUTH_INFO, the OVMF and TDVF parsers
+ * on truncations, bit flips and tampered fields, and the CLI contract. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "cct_test.h"
+#include "cctrust/core.h"
+#include "cctrust/measure.h"
+
+#define VDIR "measure/virtee-sev/"
+
+static uint8_t *vec(const char *name, size_t *n)
+{
+	char rel[256];
+
+	snprintf(rel, sizeof(rel), VDIR "%s", name);
+	return cct_test_read_vector(rel, n);
+}
+
+static void hex_of(char *out, const uint8_t *p, size_t n) { cct_hex_encode(out, p, n); }
+
+/* Every launch_digest_vectors entry, through the library (EC2 included: virtee/sev's values
+ * are sev-snp-measure's EC2 "v1"). */
+static void published_launch_digests(void **state)
+{
+	size_t n, jn, i, checked = 0;
+	uint8_t *j = vec("expected.json", &jn), ovmf_hash[48];
+	json_t *root, *arr, *v;
+	json_error_t je;
+
+	(void)state;
+	root = json_loadb((const char *)j, jn, 0, &je);
+	assert_non_null(root);
+	arr = json_object_get(root, "launch_digest_vectors");
+	assert_true(json_array_size(arr) >= 20);
+	json_array_foreach(arr, i, v) {
+		const char *mode = json_string_value(json_object_get(v, "mode"));
+		const char *want = json_string_value(json_object_get(v, "expected_launch_digest"));
+		const char *want_err = json_string_value(json_object_get(v, "expected_error"));
+		const char *oh = json_string_value(json_object_get(v, "ovmf_hash"));
+		const char *vmm = json_string_value(json_object_get(v, "vmm_type"));
+		json_t *gf = json_object_get(v, "guest_features");
+		cct_measure_snp_opts o;
+		uint8_t *ovmf, out[48];
+		size_t out_n = 0;
+		char hex[97];
+		cct_err err;
+		int rc;
+
+		memset(&o, 0, sizeof(o));
+		ovmf = vec(json_string_value(json_object_get(v, "ovmf")), &n);
+		o.ovmf = ovmf;
+		o.ovmf_size = n;
+		o.mode = !strcmp(mode, "SEV") ? CCT_MEASURE_MODE_SEV :
+			 !strcmp(mode, "SEV_ES") ? CCT_MEASURE_MODE_SEVES : CCT_MEASURE_MODE_SNP;
+		o.vcpus = (uint32_t)json_integer_value(json_object_get(v, "vcpus"));
+		assert_int_equal(cct_measure_vcpu_sig(&o.vcpu_sig, "EPYC-v4"), CCT_OK);
+		assert_int_equal(o.vcpu_sig, 0x00800f12);
+		o.guest_features = json_is_integer(gf) ? (uint64_t)json_integer_value(gf) : 1;
+		o.has_kernel = !json_is_null(json_object_get(v, "kernel"));
+		o.append = json_string_value(json_object_get(v, "append"));
+		if (vmm && strstr(vmm, "EC2")) {
+			o.vmm = CCT_MEASURE_VMM_EC2;
+			o.vmm_version = 1;
+		}
+		if (oh && strlen(oh) == 96) {
+			assert_int_equal(cct_hex_decode_fixed(ovmf_hash, 48, oh, NULL), CCT_OK);
+			o.ovmf_hash = ovmf_hash;
+		}
+		rc = cct_measure_launch_digest(out, &out_n, &o, &err);
+		if (want_err) {
+			assert_int_not_equal(rc, CCT_OK);
+			assert_non_null(strstr(err.msg, want_err));
+		} else {
+			if (rc != CCT_OK)
+				fail_msg("%s: %s", json_string_value(json_object_get(v, "test")), err.msg);
+			hex_of(hex, out, out_n);
+			if (strcmp(hex, want) != 0)
+				fail_msg("%s: got %s want %s",
+					 json_string_value(json_object_get(v, "test")), hex, want);
+		}
+		checked++;
+		free(ovmf);
+	}
+	assert_int_equal(checked, json_array_size(arr));
+	json_decref(root);
+	free(j);
+}
+
+static void ovmf_hash_of_amdsev(void **state)
+{
+	size_t n;
+	uint8_t *ovmf = vec("ovmf_AmdSev_suffix.bin", &n), h[48];
+	char hex[97];
+
+	(void)state;
+	assert_int_equal(cct_measure_snp_ovmf_hash(h, ovmf, n, NULL), CCT_OK);
+	hex_of(hex, h, 48);
+	assert_string_equal(hex, "086e2e9149ebf45abdc3445fba5b2da8270bdbb04094d7a2c37faaa4b24af3aa"
+				 "16aff8c374c2a55c467a50da6d466b74");
+	/* an image that is not whole pages cannot be page-measured */
+	assert_int_equal(cct_measure_snp_ovmf_hash(h, ovmf, n - 1, NULL), CCT_EFORMAT);
+	free(ovmf);
+}
+
+/* sev-snp-measure's own test values (tests/test_guest.py) for EC2 (current VMSA) and GCE. */
+static void ec2_and_gce_follow_sev_snp_measure(void **state)
+{
+	static const struct { cct_measure_vmm vmm; uint64_t gf; uint32_t vcpus; const char *want; } c[] = {
+		{ CCT_MEASURE_VMM_EC2, 0x21, 1, "0ce9ccc06bab55eebe8abc234f3df6514883977a68a591b71052498ab52b2f1aa415db338033946ef93aa8278c0d67fb" },
+		{ CCT_MEASURE_VMM_EC2, 0x1, 1, "0883bd0eeb716e65b7b977a321c278d1e51b33b5c655fab985443bbcc65c086b9c15e8a0bd8811050dec7e24964e5056" },
+		{ CCT_MEASURE_VMM_GCE, 0x1, 1, "5da7106cf14cf46b1725ebab123eb9e53bd46a1e9f400cd0c08e7827b04b688ea8b4e403c8404efed4397ea5d5d0722e" },
+		{ CCT_MEASURE_VMM_GCE, 0x1, 4, "5c5debf100fc339f90276e761ee1f1658d08922c3b20e2a2e6c7a6c3370b2452a15a00eae11886a93d6fd1e7ab81e29d" },
+	};
+	size_t n, i, out_n;
+	uint8_t *ovmf = vec("ovmf_AmdSev_suffix.bin", &n), out[48];
+	char hex[97];
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		cct_measure_snp_opts o;
+
+		memset(&o, 0, sizeof(o));
+		o.ovmf = ovmf;
+		o.ovmf_size = n;
+		o.has_kernel = 1;
+		o.vcpus = c[i].vcpus;
+		o.vcpu_sig = 0x00800f12;
+		o.guest_features = c[i].gf;
+		o.vmm = c[i].vmm;
+		assert_int_equal(cct_measure_launch_digest(out, &out_n, &o, NULL), CCT_OK);
+		hex_of(hex, out, out_n);
+		assert_string_equal(hex, c[i].want);
+	}
+	free(ovmf);
+}
+
+static void vmsa_layout(void **state)
+{
+	size_t n;
+	uint8_t *ovmf = vec("ovmf_AmdSev_suffix.bin", &n), page[4096];
+	cct_measure_snp_opts o;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.ovmf = ovmf;
+	o.ovmf_size = n;
+	o.vcpus = 2;
+	o.vcpu_sig = 0x00800f12;
+	o.guest_features = 0x21;
+	assert_int_equal(cct_measure_vmsa_page(page, &o, 0, NULL), CCT_OK);
+	assert_int_equal(page[0x178], 0xf0); /* rip = 0xfff0 */
+	assert_int_equal(page[0x179], 0xff);
+	assert_int_equal(page[0x310], 0x12); /* rdx = CPUID signature */
+	assert_int_equal(page[0x312], 0x80);
+	assert_int_equal(page[0x3b0], 0x21); /* sev_features = guest features */
+	assert_int_equal(page[0x408], 0x80); /* mxcsr 0x1f80 */
+	assert_int_equal(page[0x410], 0x7f); /* x87 fcw 0x37f */
+	free(ovmf);
+}
+
+static void id_block_and_auth_block(void **state)
+{
+	size_t idk_n, auk_n, ids_n, aus_n, ab_n, b_n;
+	uint8_t *idk = vec("idblock/test_id_key.pem", &idk_n), *auk = vec("idblock/test_auth_key.pem", &auk_n);
+	uint8_t *ids = vec("idblock/test_id_sig.bin", &ids_n), *aus = vec("idblock/test_auth_sig.bin", &aus_n);
+	uint8_t *ab = vec("idblock/test_auth_block.bin", &ab_n), *b = NULL;
+	uint8_t idb[96], idpub[0x404], aupub[0x404], auth[4096], d[48], sig[512];
+	cct_measure_id_block_opts o;
+	char *s;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(cct_hex_decode_fixed(o.launch_digest, 48,
+		"a14d638341e5674628fe1e02fbedebe5e5ab4faf1dd72d8966068e615bb99efd13d214b35c231715b38e263dc6059745", NULL), CCT_OK);
+	o.version = 1;
+	o.policy = 0x30000;
+	cct_measure_id_block_encode(idb, &o);
+	s = cct_b64_encode(idb, 96, 0);
+	assert_string_equal(s, "oU1jg0HlZ0Yo/h4C++3r5eWrT68d1y2JZgaOYVu5nv0T0hSzXCMXFbOOJj3GBZdFAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAABAAAAAAAAAAAAAwAAAAAA");
+	free(s);
+	assert_int_equal(cct_measure_key_digest(d, idk, idk_n, NULL), CCT_OK);
+	s = cct_b64_encode(d, 48, 0);
+	assert_string_equal(s, "WfssaG36T+9J84M5qndckAUcKNVzg93DuvO160sUlt87DbvcuuX+J2d6ZEggdz/i");
+	free(s);
+	assert_int_equal(cct_measure_key_digest(d, auk, auk_n, NULL), CCT_OK);
+	s = cct_b64_encode(d, 48, 0);
+	assert_string_equal(s, "7tgRafsMteDsNHlPEo/U4MSkb2fGWhrfqB/LJLzAiMJyNpt//D6ytq9qQoShs2xf");
+	free(s);
+	assert_int_equal(cct_measure_snp_pubkey(idpub, idk, idk_n, NULL), CCT_OK);
+	assert_int_equal(cct_measure_snp_pubkey(aupub, auk, auk_n, NULL), CCT_OK);
+	/* the published signatures verify: ID block by the ID key, ID key by the author key */
+	assert_int_equal(ids_n, 512);
+	assert_int_equal(cct_measure_snp_sig_verify(ids, idb, 96, idk, idk_n, NULL), CCT_OK);
+	assert_int_equal(cct_measure_snp_sig_verify(aus, idpub, sizeof(idpub), auk, auk_n, NULL), CCT_OK);
+	cct_measure_id_auth_encode(auth, ids, idpub, aus, aupub);
+	assert_int_equal(ab_n, 4096);
+	assert_memory_equal(auth, ab, 4096);
+	/* tampered: wrong key, flipped ID block byte */
+	assert_int_equal(cct_measure_snp_sig_verify(ids, idb, 96, auk, auk_n, NULL), CCT_ESIGNATURE);
+	idb[5] ^= 1;
+	assert_int_equal(cct_measure_snp_sig_verify(ids, idb, 96, idk, idk_n, NULL), CCT_ESIGNATURE);
+	idb[5] ^= 1;
+	/* a fresh signature verifies */
+	assert_int_equal(cct_measure_snp_sign(sig, idb, 96, idk, idk_n, NULL), CCT_OK);
+	assert_int_equal(cct_measure_snp_sig_verify(sig, idb, 96, idk, idk_n, NULL), CCT_OK);
+	/* not a P-384 key */
+	assert_int_not_equal(cct_measure_snp_pubkey(idpub, (const uint8_t *)"junk", 4, NULL), CCT_OK);
+	(void)b;
+	(void)b_n;
+	free(idk); free(auk); free(ids); free(aus); free(ab);
+}
+
+/* Parser robustness on the real footer: every truncation (kept at the end, as firmware is read
+ * from the end) and every bit flip in the last 512 bytes never crashes; named failures. */
+static void ovmf_parser_truncations_and_flips(void **state)
+{
+	size_t n, k;
+	uint8_t *ovmf = vec("ovmf_AmdSev_suffix.bin", &n), *copy = malloc(n);
+	cct_measure_ovmf *o = malloc(sizeof(*o));
+	cct_err err;
+	int bit;
+
+	(void)state;
+	assert_int_equal(cct_measure_ovmf_parse(o, ovmf, n, &err), CCT_OK);
+	assert_true(o->table_count >= 4);
+	assert_true(o->section_count >= 4);
+	assert_non_null(cct_measure_ovmf_table_find(o, "dc886566-984a-4798-a75e-5585a7bf67cc"));
+	for (k = 1; k < n; k++) /* suffixes of the image */
+		(void)cct_measure_ovmf_parse(o, ovmf + k, n - k, &err);
+	memcpy(copy, ovmf, n);
+	for (k = n - 512; k < n; k++) {
+		for (bit = 0; bit < 8; bit++) {
+			copy[k] ^= (uint8_t)(1 << bit);
+			(void)cct_measure_ovmf_parse(o, copy, n, &err);
+			copy[k] ^= (uint8_t)(1 << bit);
+		}
+	}
+	free(copy);
+	free(o);
+	free(ovmf);
+}
+
+static size_t find(const uint8_t *p, size_t n, const char *s)
+{
+	size_t i, l = strlen(s);
+
+	for (i = 0; i + l <= n; i++)
+		if (!memcmp(p + i, s, l))
+			return i;
+	return (size_t)-1;
+}
+
+static void ovmf_tampered_fields(void **state)
+{
+	size_t n, at;
+	uint8_t *ovmf = vec("ovmf_AmdSev_suffix.bin", &n);
+	cct_measure_ovmf *o = malloc(sizeof(*o));
+	cct_err err;
+
+	(void)state;
+	at = find(ovmf, n, "ASEV");
+	assert_true(at != (size_t)-1);
+	ovmf[at] = 'B';
+	assert_int_equal(cct_measure_ovmf_parse(o, ovmf, n, &err), CCT_EFORMAT);
+	assert_int_equal(err.offset, at);
+	assert_non_null(strstr(err.msg, "ASEV"));
+	ovmf[at] = 'A';
+	ovmf[at + 8] = 2; /* version */
+	assert_int_equal(cct_measure_ovmf_parse(o, ovmf, n, &err), CCT_EUNSUPPORTED);
+	ovmf[at + 8] = 1;
+	ovmf[at + 12] = 200; /* num_items above the cap */
+	assert_int_equal(cct_measure_ovmf_parse(o, ovmf, n, &err), CCT_ETOOBIG);
+	ovmf[at + 12] = 60;  /* more items than the metadata size holds */
+	assert_int_equal(cct_measure_ovmf_parse(o, ovmf, n, &err), CCT_ETRUNC);
+	ovmf[at + 12] = 0;
+	/* footer table entry size below 18 */
+	ovmf[n - 50] = 3;
+	ovmf[n - 49] = 0;
+	assert_int_equal(cct_measure_ovmf_parse(o, ovmf, n, &err), CCT_OK); /* footer too small: no table */
+	free(o);
+	free(ovmf);
+}
+
+/* ---- TDVF: a synthetic image (footer table + TDVF descriptor + two sections) ---- */
+static void put32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+static void put64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+static void put_guid(uint8_t *p, const char *g)
+{
+	static const int order[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
+	uint8_t be[16];
+	char hex[33];
+	int i, k = 0;
+
+	for (i = 0; g[i]; i++)
+		if (g[i] != '-')
+			hex[k++] = g[i];
+	hex[k] = 0;
+	assert_int_equal(cct_hex_decode_fixed(be, 16, hex, NULL), CCT_OK);
+	for (i = 0; i < 16; i++)
+		p[i] = be[order[i]];
+}
+
+#define TDVF_SIZE (3 * 4096)
+/* layout: page 0 = BFV data (extended), page 1 = descriptor, page 2 = footer page */
+static void make_tdvf(uint8_t *img)
+{
+	uint8_t *d = img + 4096, *t;
+	size_t i;
+
+	for (i = 0; i < 4096; i++)
+		img[i] = (uint8_t)(i * 7 + 3);
+	memset(img + 4096, 0, 2 * 4096);
+	memcpy(d, "TDVF", 4);
+	put32(d + 4, 16 + 2 * 32);
+	put32(d + 8, 1);
+	put32(d + 12, 2);
+	/* section 0: BFV, 1 page of data at offset 0 -> GPA 0xfffff000, MR.EXTEND */
+	put32(d + 16, 0); put32(d + 20, 4096); put64(d + 24, 0xfffff000ull); put64(d + 32, 4096);
+	put32(d + 40, 0); put32(d + 44, 1);
+	/* section 1: TEMP_MEM, 2 pages at 0x800000, no data */
+	put32(d + 48, 0); put32(d + 52, 0); put64(d + 56, 0x800000ull); put64(d + 64, 8192);
+	put32(d + 72, 3); put32(d + 76, 0);
+	/* footer table ending 32 bytes before the end: one entry (TDX metadata offset) + footer */
+	t = img + TDVF_SIZE - 32 - 18;           /* footer entry */
+	put_guid(t + 2, "96b582de-1fb2-45f7-baea-a366c55a082d");
+	t[0] = 18 + 22; t[1] = 0;                 /* footer size covers the 22-byte entry */
+	t -= 22;                                  /* entry: u32 offset, u16 size, GUID */
+	put32(t, TDVF_SIZE - 4096);               /* descriptor offset from the end */
+	t[4] = 22; t[5] = 0;
+	put_guid(t + 6, "e47a6535-984a-4798-865e-4685a7bf8ec2");
+}
+
+static void tdvf_mrtd(void **state)
+{
+	uint8_t *img = malloc(TDVF_SIZE), mrtd[48], want[48], rec[128];
+	cct_measure_tdvf *t = malloc(sizeof(*t));
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	cct_err err;
+	size_t k;
+	int p, c;
+
+	(void)state;
+	make_tdvf(img);
+	assert_int_equal(cct_measure_tdvf_parse(t, img, TDVF_SIZE, &err), CCT_OK);
+	assert_int_equal(t->section_count, 2);
+	assert_int_equal(cct_measure_tdx_mrtd(mrtd, t, 0, &err), CCT_OK);
+	/* independent construction of the expected records */
+	EVP_DigestInit_ex(h, EVP_sha384(), NULL);
+	memset(rec, 0, 128); memcpy(rec, "MEM.PAGE.ADD", 12); put64(rec + 16, 0xfffff000ull);
+	EVP_DigestUpdate(h, rec, 128);
+	for (c = 0; c < 16; c++) {
+		memset(rec, 0, 128); memcpy(rec, "MR.EXTEND", 9); put64(rec + 16, 0xfffff000ull + 256u * c);
+		EVP_DigestUpdate(h, rec, 128);
+		EVP_DigestUpdate(h, img + 256 * c, 256);
+	}
+	for (p = 0; p < 2; p++) {
+		memset(rec, 0, 128); memcpy(rec, "MEM.PAGE.ADD", 12); put64(rec + 16, 0x800000ull + 4096u * p);
+		EVP_DigestUpdate(h, rec, 128);
+	}
+	EVP_DigestFinal_ex(h, want, NULL);
+	assert_memory_equal(mrtd, want, 48);
+	/* the data is measured: one byte changes the MRTD */
+	img[100] ^= 1;
+	assert_int_equal(cct_measure_tdvf_parse(t, img, TDVF_SIZE, &err), CCT_OK);
+	assert_int_equal(cct_measure_tdx_mrtd(want, t, 0, &err), CCT_OK);
+	assert_memory_not_equal(mrtd, want, 48);
+	img[100] ^= 1;
+	/* tampered descriptor fields */
+	img[4096] = 'X';
+	assert_int_equal(cct_measure_tdvf_parse(t, img, TDVF_SIZE, &err), CCT_EFORMAT);
+	img[4096] = 'T';
+	img[4096 + 8] = 2;
+	assert_int_equal(cct_measure_tdvf_parse(t, img, TDVF_SIZE, &err), CCT_EUNSUPPORTED);
+	img[4096 + 8] = 1;
+	img[4096 + 24] = 1; /* section 0 GPA not page aligned */
+	assert_int_equal(cct_measure_tdvf_parse(t, img, TDVF_SIZE, &err), CCT_EFORMAT);
+	assert_int_equal(err.offset, 4096 + 16);
+	img[4096 + 24] = 0;
+	/* every suffix and every bit flip of the descriptor page: no crash */
+	for (k = 1; k < TDVF_SIZE; k += 7)
+		(void)cct_measure_tdvf_parse(t, img + k, TDVF_SIZE - k, &err);
+	for (k = 4096; k < 4096 + 96; k++)
+		for (c = 0; c < 8; c++) {
+			img[k] ^= (uint8_t)(1 << c);
+			if (cct_measure_tdvf_parse(t, img, TDVF_SIZE, &err) == CCT_OK)
+				(void)cct_measure_tdx_mrtd(want, t, c & 1, &err);
+			img[k] ^= (uint8_t)(1 << c);
+		}
+	/* a plain OVMF is not a TDVF */
+	memset(img + TDVF_SIZE - 100, 0, 100);
+	assert_int_equal(cct_measure_tdvf_parse(t, img, TDVF_SIZE, &err), CCT_EFORMAT);
+	EVP_MD_CTX_free(h);
+	free(t);
+	free(img);
+}
+
+static void cli_contract(void **state)
+{
+	char *out = NULL;
+	const char *ovmf = cct_test_vector_path(VDIR "ovmf_AmdSev_suffix.bin");
+	char cmd[1024];
+	int rc;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "measure snp --ovmf '%s' --vcpus 4 --vcpu-type EPYC-v4 "
+		 "--kernel /dev/null --initrd /dev/null --guest-features 0x21 --json", ovmf);
+	rc = cct_test_cli(&out, "%s", cmd);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "4953b1fb416fa874980e8442b3706d345926d5f38879134e00813c5d7abcbe78eafe7b422907be0b4698e2414a631942"));
+	assert_non_null(strstr(out, "\"policy\""));
+	free(out);
+	ovmf = cct_test_vector_path(VDIR "ovmf_OvmfX64_suffix.bin");
+	snprintf(cmd, sizeof(cmd), "measure snp --ovmf '%s' --vcpus 1 --vcpu-type EPYC-v4 "
+		 "--kernel /dev/null --json", ovmf);
+	rc = cct_test_cli(&out, "%s", cmd);
+	assert_int_not_equal(rc, 0);
+	assert_non_null(strstr(out, "SNP_KERNEL_HASHES"));
+	free(out);
+	rc = cct_test_cli(&out, "measure snp --vcpus 1");
+	assert_int_equal(rc, 2);
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(published_launch_digests),
+		cmocka_unit_test(ovmf_hash_of_amdsev),
+		cmocka_unit_test(ec2_and_gce_follow_sev_snp_measure),
+		cmocka_unit_test(vmsa_layout),
+		cmocka_unit_test(id_block_and_auth_block),
+		cmocka_unit_test(ovmf_parser_truncations_and_flips),
+		cmocka_unit_test(ovmf_tampered_fields),
+		cmocka_unit_test(tdvf_mrtd),
+		cmocka_unit_test(cli_contract),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
