@@ -143,7 +143,8 @@ static char *mint_crl_hex(X509 *issuer, EVP_PKEY *key, long serial)
 /* debug: TD_ATTRIBUTES.DEBUG; revoke_pck: PCK CRL lists the leaf; status: TCB level status */
 static void mint_all(mint_t *m, X509 *real_pck, int debug, int revoke_pck, const char *status)
 {
-	int idx = X509_get_ext_by_OBJ(real_pck, OBJ_txt2obj("1.2.840.113741.1.13.1", 1), -1);
+	ASN1_OBJECT *oid = OBJ_txt2obj("1.2.840.113741.1.13.1", 1);
+	int idx = X509_get_ext_by_OBJ(real_pck, oid, -1);
 	X509_EXTENSION *sgx = X509_get_ext(real_pck, idx);
 	uint8_t *q, att_xy[65], h[32], *auth;
 	size_t xy_len = sizeof(att_xy), pem_len, sig_len, off;
@@ -151,6 +152,7 @@ static void mint_all(mint_t *m, X509 *real_pck, int debug, int revoke_pck, const
 	uint8_t sig[64];
 	json_t *b;
 
+	ASN1_OBJECT_free(oid);
 	memset(m, 0, sizeof(*m));
 	m->root_key = mint_key();
 	m->ca_key = mint_key();
