@@ -1,0 +1,61 @@
+#!/bin/bash
+# TDX quote verification throughput (one core, collateral parsed and checked once = cached),
+# next to OpenSSL's ECDSA P-256 verify rate and the npm package @phala/dcap-qvl on the same
+# quote + collateral. Usage: bench/tdx.sh BUILD_DIR. Never fails because a peer is missing.
+set -u
+build=${1:-build}
+cct=$build/cctrust
+vec=${CCT_VECTORS:-$(cd "$(dirname "$0")/.." && pwd)/../shared/vectors}
+quote=$vec/tdx/phala-dcap-qvl/sample/tdx_quote
+coll=$vec/tdx/phala-dcap-qvl/sample/tdx_quote_collateral.json
+at=2025-07-19T10:00:34Z
+at_unix=1752919234
+n=${TDX_BENCH_N:-3000}
+
+[ -x "$cct" ] || { echo "tdx bench: no $cct (build first)"; exit 0; }
+[ -f "$quote" ] || { echo "tdx bench: vectors not found under $vec"; exit 0; }
+
+now() { date +%s.%N; }
+# one verification (startup + collateral load) vs n verifications: the difference is the loop
+t0=$(now); taskset -c 0 "$cct" tdx verify "$quote" --collateral "$coll" --at $at --offline >/dev/null 2>&1 || true; t1=$(now)
+rc=0; taskset -c 0 "$cct" tdx verify "$quote" --collateral "$coll" --at $at --offline --repeat $n >/dev/null 2>&1 || rc=$?
+t2=$(now)
+if [ $rc -ne 0 ]; then echo "tdx bench: verification failed (exit $rc)"; exit 0; fi
+cct_rate=$(awk -v a="$t0" -v b="$t1" -v c="$t2" -v n="$n" 'BEGIN{d=(c-b)-(b-a); if(d<=0)d=c-b; printf "%.0f", (n-1)/d}')
+printf "cctrust tdx verify:     %8s verifications/s per core (full DCAP verification, collateral cached, n=%d)\n" "$cct_rate" "$n"
+
+ossl=$(taskset -c 0 openssl speed -seconds 2 ecdsap256 2>/dev/null | awk '/ecdsa \(nistp256\)/{print $(NF)}' | tail -1)
+printf "openssl ecdsap256:      %8s verify/s per core (openssl speed -seconds 2 ecdsap256, same run)\n" "${ossl:-n/a}"
+if [ -n "${ossl:-}" ]; then
+	awk -v r="$cct_rate" -v o="$ossl" 'BEGIN{printf "  => one TDX verification costs %.1f P-256 verifies (quote, QE report, 2 PCK chain certs, 2 CRLs)\n", o/r}'
+fi
+
+tmp=$(mktemp -d /tmp/cct-tdx-bench-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1 &&
+	(cd "$tmp" && timeout 120 npm install --silent --no-audit --no-fund @phala/dcap-qvl >/dev/null 2>&1); then
+	cat >"$tmp/bench.js" <<'JS'
+const fs = require("fs");
+const qvl = require(process.argv[2] + "/node_modules/@phala/dcap-qvl");
+const quote = fs.readFileSync(process.argv[3]);
+const coll = JSON.parse(fs.readFileSync(process.argv[4], "utf8"));
+const now = Number(process.argv[5]);
+const n = Number(process.argv[6]);
+let r = qvl.verify(quote, coll, now);
+const t0 = process.hrtime.bigint();
+for (let i = 0; i < n; i++) r = qvl.verify(quote, coll, now);
+const s = Number(process.hrtime.bigint() - t0) / 1e9;
+console.log(`${Math.round(n / s)} ${r.status}`);
+JS
+	out=$(taskset -c 0 node "$tmp/bench.js" "$tmp" "$quote" "$coll" $at_unix ${TDX_BENCH_JS_N:-200} 2>&1 | tail -1)
+	js_rate=${out%% *}
+	if [[ "$js_rate" =~ ^[0-9]+$ ]] && [ "$js_rate" -gt 0 ]; then
+		printf "@phala/dcap-qvl (npm):  %8s verifications/s per core (status %s)\n" "$js_rate" "${out#* }"
+		awk -v r="$cct_rate" -v j="$js_rate" 'BEGIN{printf "  => cctrust is %.1fx @phala/dcap-qvl (target >= 5x)\n", r/j}'
+	else
+		echo "@phala/dcap-qvl (npm): could not run: $out"
+	fi
+else
+	echo "@phala/dcap-qvl (npm): not installable here (npm/node missing or offline); skipped"
+fi
+exit 0
