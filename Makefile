@@ -30,6 +30,7 @@ demo: build
 	./scripts/demo.sh $(BUILD)/cctrust
 
 bench: build
+	@./scripts/install-deps.sh --bench
 	./bench/run.sh $(BUILD)
 
 # libFuzzer binaries (clang); run one with e.g. build-fuzz/fuzz/snp_report_fuzzer fuzz/corpora/snp_report

@@ -4,6 +4,8 @@ set -e
 PKGS="build-essential cmake pkg-config libssl-dev libjansson-dev libcurl4-openssl-dev
 libxml2-dev libxmlsec1-dev libarchive-dev libsqlite3-dev libpq-dev libmicrohttpd-dev
 libcjose-dev libcmocka-dev cryptsetup-bin python3 openssl clang"
+# benchmark peers (make bench): node + npm run @phala/dcap-qvl next to cctrust tdx
+[ "${1:-}" = "--bench" ] && PKGS="$PKGS nodejs npm util-linux"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -198,9 +198,13 @@ static int is_text(const uint8_t *in, size_t n)
 
 static int all_hex(const uint8_t *in, size_t n)
 {
-	size_t i, digits = 0;
+	size_t i = 0, digits = 0;
 
-	for (i = 0; i < n; i++) {
+	while (i < n && isspace(in[i]))
+		i++;
+	if (i + 1 < n && in[i] == '0' && (in[i + 1] == 'x' || in[i + 1] == 'X'))
+		i += 2;
+	for (; i < n; i++) {
 		if (isspace(in[i]))
 			continue;
 		if (hexval(in[i]) < 0)
@@ -228,7 +232,11 @@ int cct_input_decode(uint8_t **out, size_t *out_len, const uint8_t *in, size_t n
 		return CCT_OK;
 	}
 	if (all_hex(in, n)) {
-		rc = cct_hex_decode(out, out_len, (const char *)in, n, err);
+		size_t skip = 0;
+
+		while (skip < n && isspace(in[skip]))
+			skip++;
+		rc = cct_hex_decode(out, out_len, (const char *)in + skip, n - skip, err);
 		if (rc == CCT_OK && (!expect_len || *out_len == expect_len))
 			return rc;
 		if (rc == CCT_OK && expect_len) {

@@ -127,6 +127,10 @@ static void input_detection(void **state)
 			 CCT_OK);
 	assert_memory_equal(out, raw, 4);
 	free(out);
+	assert_int_equal(cct_input_decode(&out, &n, (const uint8_t *)" 0x000102ff\n", 12, 4, NULL),
+			 CCT_OK);
+	assert_memory_equal(out, raw, 4);
+	free(out);
 	assert_int_equal(cct_input_decode(&out, &n, (const uint8_t *)"AAEC/w==", 8, 4, NULL),
 			 CCT_OK);
 	assert_memory_equal(out, raw, 4);
