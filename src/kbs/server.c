@@ -354,6 +354,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	void *impl;
 	const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
 	char *token = NULL, *claims = NULL, *teepub = NULL, *pol = NULL, digest[65], id[65];
+	char who[32];
 	int64_t now = now_of(s);
 	double t0 = mono();
 	int rc, status;
@@ -365,6 +366,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 		goto out;
 	}
 	session_id_of(id, req->cookie);
+	snprintf(who, sizeof(who), "session:%.16s", id);
 	if (ops->session_get(impl, id, &ss, &err) != CCT_OK || ss.expires <= now) {
 		status = problem(r, 401, "AttestationError",
 				 "session unknown or expired: call /kbs/v0/auth again");
@@ -408,7 +410,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 		COUNT(s, attest_fail);
 		snprintf(rule, sizeof(rule), "%s/%s: %s", cct_stage_name(err.stage),
 			 cct_code_name(err.code), err.msg);
-		audit(s, req, "attest", "rejected", NULL, ss.id, digest, rule, NULL);
+		audit(s, req, "attest", "rejected", NULL, who, digest, rule, NULL);
 		status = problem(r, 401, "AttestationError", "%s", rule);
 		goto out;
 	}
@@ -417,7 +419,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 		goto out;
 	}
 	COUNT(s, attest_ok);
-	audit(s, req, "attest", "affirming", NULL, ss.id, digest, NULL, NULL);
+	audit(s, req, "attest", "affirming", NULL, who, digest, NULL, NULL);
 	status = json_reply(r, 200, json_pack("{s:s}", "token", token));
 out:
 	observe_latency(s, mono() - t0);
