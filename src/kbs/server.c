@@ -280,10 +280,11 @@ static int handle_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_re
 	ver = json_string_value(json_object_get(body, "version"));
 	tee = json_string_value(json_object_get(body, "tee"));
 	if (!ver || strcmp(ver, CCT_KBS_PROTOCOL_VERSION)) {
+		problem(r, 401, "AttestationError",
+			"KBS protocol version %.32s is not supported: this server speaks exactly %s",
+			ver ? ver : "(missing)", CCT_KBS_PROTOCOL_VERSION);
 		json_decref(body);
-		return problem(r, 401, "AttestationError",
-			       "KBS protocol version %.32s is not supported: this server speaks "
-			       "exactly %s", ver ? ver : "(missing)", CCT_KBS_PROTOCOL_VERSION);
+		return r->status;
 	}
 	if (!tee || !*tee || strlen(tee) > 32 || strspn(tee, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(tee)) {
 		json_decref(body);
