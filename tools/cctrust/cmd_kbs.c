@@ -68,6 +68,7 @@ static void usage(FILE *f)
 		"tools:\n"
 		"  admin-keygen PRIVATE.pem PUBLIC.pem\n"
 		"  sample-init DIR              (INSECURE software TEE for tests and demos)\n"
+		"  sample-evidence DIR NONCE_B64 TEE_PUBKEY_JWK   (attest body of the sample TEE)\n"
 		"  bench --url URL --insecure-sample-attester DIR [--flows N] [--threads N] RESOURCE\n"
 		"exit status: 0 ok, 1 refused by the broker (RFC 7807 reason printed), 2 usage/input\n");
 }
@@ -320,6 +321,19 @@ int cct_cmd_kbs(int argc, char **argv)
 		return pr > 0 ? 0 : CCT_EXIT_USAGE;
 	argc -= optind + 1;
 	argv += optind + 1;
+	if (!strcmp(cmd, "sample-evidence")) {
+		char *body = NULL;
+
+		if (argc != 3)
+			return cct_cli_usage_error("sample-evidence DIR NONCE_B64 TEE_PUBKEY_JWK");
+		if (cct_kbs_sample_evidence(&body, argv[0], argv[1], argv[2], NULL, 1, &err) != CCT_OK) {
+			fprintf(stderr, "cctrust: %s\n", err.msg);
+			return CCT_EXIT_USAGE;
+		}
+		printf("%s\n", body);
+		free(body);
+		return 0;
+	}
 	if (!strcmp(cmd, "admin-keygen") || !strcmp(cmd, "sample-init")) {
 		if (!strcmp(cmd, "sample-init")) {
 			if (argc != 1)
