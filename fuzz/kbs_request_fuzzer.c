@@ -78,6 +78,19 @@ static void init(void)
 		abort();
 	BIO_free(b);
 	EVP_PKEY_free(adm);
+	/* keys are in memory now: leave nothing behind in /tmp */
+	{
+		static const char *const files[] = { "sample/attester.key", "sample/attester.pub",
+						     "sample/token.key", "sample/token.pub",
+						     "admin.key", "sample" };
+		size_t i;
+
+		for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+			remove(p);
+		}
+		remove(dir);
+	}
 }
 
 static void handle(const char *method, const char *path, const char *ck, const char *auth,
