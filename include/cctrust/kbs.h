@@ -1,0 +1,229 @@
+/* cctrust kbs: the key broker (KBS protocol 0.4.0, Trustee-compatible) as a transport-free
+ * request handler, the attestation-service seam it calls, the guest/admin client, the
+ * workload-certificate CA, and an INSECURE "sample" TEE for tests, demos and benchmarks.
+ *
+ * The HTTP transport (libmicrohttpd, TLS) lives in tools/cctrustd; it turns each request into a
+ * cct_kbs_request, calls cct_kbs_handle(), and writes the cct_kbs_response back. Everything
+ * protocol-level (sessions, nonces, tokens, policies, JWE, admin auth, audit, metrics) is here,
+ * so tests and fuzzers drive the exact server logic in-process. */
+#ifndef CCTRUST_KBS_H
+#define CCTRUST_KBS_H
+
+#include "common.h"
+#include "errors.h"
+#include "store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CCT_KBS_PROTOCOL_VERSION "0.4.0"
+#define CCT_KBS_MAX_BODY (1u << 20)     /**< any request body (HTTP 413 above) */
+#define CCT_KBS_MAX_JSON_DEPTH 32       /**< nesting of request JSON */
+#define CCT_KBS_MAX_HEADER 8192         /**< Cookie / Authorization header value */
+#define CCT_KBS_NONCE_SIZE 32
+#define CCT_KBS_SESSION_TTL_DEFAULT 300 /**< seconds (Trustee default: 5 min) */
+#define CCT_KBS_CERT_TTL_DEFAULT 3600   /**< workload certificate lifetime, seconds */
+#define CCT_KBS_MAX_POLICY_RULES 256
+#define CCT_KBS_ERROR_TYPE_PREFIX "https://github.com/confidential-containers/kbs/errors/"
+/** OID of the workload-certificate extension holding SHA-384 of the verified claims
+ *  (OCTET STRING). Under the RFC 5612 documentation arc until cctrust has its own PEN. */
+#define CCT_KBS_CERT_CLAIMS_OID "1.3.6.1.4.1.32473.1.1"
+
+/* ------------------------------------------------------------------------------------------
+ * The attestation-service seam. cctrustd calls only this to turn an attest request into a
+ * token, and a token back into claims. The composite verifier (src/policy + src/token) and the
+ * sample TEE below implement it.
+ * ---------------------------------------------------------------------------------------- */
+typedef struct cct_kbs_verifier {
+	void *ctx; /**< owned by the verifier; released by free_ctx */
+	/** Verify one attest request.
+	 *  tee: the "tee" of the session's auth request ("snp", "tdx", "sample", ...).
+	 *  body: the exact /kbs/v0/attest request body (the evidence bundle, JSON, not NUL-
+	 *        terminated): runtime-data, init-data?, tee-evidence.
+	 *  nonce_b64: the session's challenge exactly as the server issued it; the verifier must
+	 *        check runtime-data.nonce against it and the evidence's binding to runtime-data.
+	 *  policy_json: attestation policy stored by the admin (id "default"), or NULL for the
+	 *        verifier's own default.
+	 *  now: verification time (unix seconds).
+	 *  On CCT_OK: *token_out = signed EAR JWT, *claims_json_out = its verified claims (the JWT
+	 *  payload, JSON object text), *tee_pubkey_jwk_out = the tee-pubkey JWK (JSON text) the
+	 *  evidence is bound to; all malloc'd, the server frees them. On failure: err filled
+	 *  (code + stage + a message naming the failed rule), outs NULL. Thread-safe. */
+	int (*attest)(void *ctx, const char *tee, const char *body, size_t body_len,
+		      const char *nonce_b64, const char *policy_json, int64_t now,
+		      char **token_out, char **claims_json_out, char **tee_pubkey_jwk_out,
+		      cct_err *err);
+	/** Verify a token this service issued (signature, expiry at now, profile) for
+	 *  "Authorization: Bearer". Outs as for attest. Thread-safe. */
+	int (*token_verify)(void *ctx, const char *token, int64_t now, char **claims_json_out,
+			    char **tee_pubkey_jwk_out, cct_err *err);
+	/** The token signing key set (JWKS JSON text, malloc'd) for /.well-known/jwks.json. */
+	char *(*jwks)(void *ctx);
+	/** Optional: extra Prometheus text lines (malloc'd), e.g. collateral cache hits. */
+	char *(*metrics)(void *ctx);
+	/** Release ctx (may be NULL). */
+	void (*free_ctx)(void *ctx);
+} cct_kbs_verifier;
+
+/** A verifier that refuses everything (fail closed): what cctrustd runs when no attestation
+ *  service is configured. reason (copied) is the refusal message. */
+CCT_EXTERN int cct_kbs_verifier_none_new(cct_kbs_verifier **out, const char *reason);
+/** Free a verifier made by any _new (calls free_ctx). NULL is fine. */
+CCT_EXTERN void cct_kbs_verifier_free(cct_kbs_verifier *v);
+
+/* ------------------------------------------------------------------------------------------
+ * The "sample" TEE: INSECURE, a software attester whose P-256 key lives in a directory. It
+ * exists so the broker, the client and the benchmarks run end to end on any machine; it proves
+ * nothing about hardware. cctrustd accepts it only with --insecure-sample-tee DIR.
+ * Evidence: tee-evidence.primary_evidence = {"jws": ES256 JWS by DIR/attester.key over
+ * {"report_data": hex SHA-384(canonical {"additional-evidence","nonce","tee-pubkey"}),
+ *  "measurement": hex, "svn": n}}. Tokens: EAR JWT (Trustee profile) by DIR/token.key.
+ * Attestation policy (JSON): {"measurements": ["hex", ...], "min_svn": n} (both optional).
+ * ---------------------------------------------------------------------------------------- */
+/** Create DIR (0700) with attester.key/.pub and token.key/.pub (P-256). */
+CCT_EXTERN int cct_kbs_sample_init(const char *dir, cct_err *err);
+/** The sample verifier over DIR (reads attester.pub and token.key). */
+CCT_EXTERN int cct_kbs_verifier_sample_insecure_new(cct_kbs_verifier **out, const char *dir,
+						    cct_err *err);
+/** Build an attest request body for nonce_b64 / tee_pubkey_jwk (JSON text) signed by
+ *  DIR/attester.key. measurement_hex: NULL for the default (96 hex zeros); svn >= 0. */
+CCT_EXTERN int cct_kbs_sample_evidence(char **body_out, const char *dir, const char *nonce_b64,
+				       const char *tee_pubkey_jwk, const char *measurement_hex,
+				       int svn, cct_err *err);
+
+/* ------------------------------------------------------------------------------------------
+ * Server (transport-free).
+ * ---------------------------------------------------------------------------------------- */
+typedef struct cct_kbs_config {
+	cct_store *store;                 /**< borrowed; required */
+	const cct_kbs_verifier *verifier; /**< borrowed; required */
+	const char *admin_pubkey_pem;     /**< Ed25519 public key (PEM text); required */
+	const char *attestation_policy;   /**< fallback attestation policy (--policy), or NULL */
+	int session_ttl_s;                /**< 0: CCT_KBS_SESSION_TTL_DEFAULT */
+	int cert_ttl_s;                   /**< 0: CCT_KBS_CERT_TTL_DEFAULT */
+	const char *ca_cert_pem;          /**< workload CA; both NULL: a fresh CA per process */
+	const char *ca_key_pem;
+	int secure_cookie;                /**< add "Secure" to the session cookie (TLS) */
+	int64_t (*now)(void *now_ctx);    /**< clock; NULL: time(NULL) */
+	void *now_ctx;
+	/** Optional log sink (one JSON line per event; never contains secrets). */
+	void (*log)(void *log_ctx, const char *line);
+	void *log_ctx;
+} cct_kbs_config;
+
+typedef struct cct_kbs_server cct_kbs_server;
+
+/** One HTTP request as the transport saw it. Strings NUL-terminated or NULL. */
+typedef struct cct_kbs_request {
+	const char *method;        /**< "GET", "POST", "DELETE" */
+	const char *path;          /**< URL path without query, e.g. "/kbs/v0/auth" */
+	const char *query;         /**< raw query string after '?', or NULL */
+	const char *cookie;        /**< value of the kbs-session-id cookie, or NULL */
+	const char *authorization; /**< the Authorization header, or NULL */
+	const char *peer;          /**< client address (audit), or NULL */
+	const uint8_t *body;
+	size_t body_len;
+} cct_kbs_request;
+
+typedef struct cct_kbs_response {
+	int status;                /**< HTTP status */
+	char *body;                /**< malloc'd (may hold a JWE; wiped by _clear) */
+	size_t body_len;
+	const char *content_type;  /**< static string */
+	char set_cookie[192];      /**< Set-Cookie value or "" */
+} cct_kbs_response;
+
+/** *out freed with cct_kbs_server_free. Errors: CCT_EINVAL (config), CCT_EENCODING (keys). */
+CCT_EXTERN int cct_kbs_server_new(cct_kbs_server **out, const cct_kbs_config *cfg,
+				  cct_err *err);
+CCT_EXTERN void cct_kbs_server_free(cct_kbs_server *srv);
+/** Handle one request; always fills resp (errors are RFC 7807 bodies with Trustee's type
+ *  names). Thread-safe. Returns resp->status. */
+CCT_EXTERN int cct_kbs_handle(cct_kbs_server *srv, const cct_kbs_request *req,
+			      cct_kbs_response *resp);
+/** Wipe and free the body. */
+CCT_EXTERN void cct_kbs_response_clear(cct_kbs_response *resp);
+/** The workload CA certificate (PEM, borrowed for the server's lifetime). */
+CCT_EXTERN const char *cct_kbs_server_ca_pem(const cct_kbs_server *srv);
+/** Record a transport-level event in the metrics (e.g. a 413 the transport answered). */
+CCT_EXTERN void cct_kbs_server_count_status(cct_kbs_server *srv, int status);
+
+/* ------------------------------------------------------------------------------------------
+ * Resource policy (JSON; evaluated over the token's claims). See docs/kbs.md.
+ * {"version":1,"rules":[{"name":"..","resources":["repo/type/tag", PATTERN ...],
+ *   "require":[{"claim":"/submods/cpu0/ear.status","equals":"affirming"},
+ *              {"claim":"/json/pointer","one_of":[..]},{"claim":"..","exists":true},
+ *              {"all_submods":"affirming"}]}]}
+ * A PATTERN is three segments where "*" matches any one segment.
+ * A resource is released when some rule whose "resources" match it has every requirement
+ * true. No matching rule: denied. The built-in default: every submod "affirming".
+ * ---------------------------------------------------------------------------------------- */
+/** Check a policy's shape. */
+CCT_EXTERN int cct_kbs_policy_check(const char *policy_json, size_t len, cct_err *err);
+/** CCT_OK to release; CCT_EPOLICY with the failing rule/requirement in err.msg. policy_json
+ *  NULL: the built-in default. */
+CCT_EXTERN int cct_kbs_policy_eval(const char *policy_json, const char *claims_json,
+				   const char *resource, cct_err *err);
+
+/* ------------------------------------------------------------------------------------------
+ * Client (guest and admin), libcurl.
+ * ---------------------------------------------------------------------------------------- */
+/** Evidence provider: builds the full attest request body for the session's nonce and the
+ *  client's tee-pubkey (JWK JSON text). *body_out malloc'd. This is the seam the attester
+ *  (real hardware) and the simulated TEE plug into. */
+typedef int (*cct_kbs_evidence_fn)(void *ctx, char **body_out, const char *tee,
+				   const char *nonce_b64, const char *tee_pubkey_jwk,
+				   cct_err *err);
+
+/** The default provider of this build: always CCT_EUNSUPPORTED "no evidence provider". */
+CCT_EXTERN int cct_kbs_evidence_none(void *ctx, char **body_out, const char *tee,
+				     const char *nonce_b64, const char *tee_pubkey_jwk,
+				     cct_err *err);
+/** Provider over the sample TEE; ctx = the sample directory (const char *). */
+CCT_EXTERN int cct_kbs_evidence_sample(void *ctx, char **body_out, const char *tee,
+				       const char *nonce_b64, const char *tee_pubkey_jwk,
+				       cct_err *err);
+
+typedef struct cct_kbs_client_opts {
+	const char *url;          /**< "https://host:port" or "http://127.0.0.1:port" */
+	const char *cacert;       /**< PEM bundle to verify the server (NULL: system store) */
+	const char *tee;          /**< "snp", "tdx", "sample" */
+	cct_kbs_evidence_fn evidence;
+	void *evidence_ctx;
+	const char *key_kind;     /**< ephemeral tee key: "P-256" (default) or "RSA" */
+	long timeout_s;           /**< per HTTP request; 0: 30 */
+} cct_kbs_client_opts;
+
+/** Guest flow: auth -> evidence -> attest -> GET resource -> decrypt with the ephemeral key.
+ *  On CCT_OK *secret (malloc'd; wipe + free). When the broker refuses, returns CCT_EPOLICY
+ *  (403), CCT_EUNTRUSTED (401) or CCT_EINVAL (404) and *problem_out (if not NULL) gets the
+ *  RFC 7807 body (malloc'd). Transport failures: CCT_ENETWORK. */
+CCT_EXTERN int cct_kbs_client_get_resource(uint8_t **secret, size_t *secret_len,
+					   const cct_kbs_client_opts *o, const char *resource,
+					   char **problem_out, cct_err *err);
+/** Admin request signed with an Ed25519 private key (PEM file): a fresh EdDSA JWT with
+ *  {"role":role,"iat","exp":+300s}. *status_out = HTTP status, *resp_out body (malloc'd). */
+CCT_EXTERN int cct_kbs_client_admin(int *status_out, char **resp_out, size_t *resp_len,
+				    const cct_kbs_client_opts *o, const char *admin_key_path,
+				    const char *role, const char *method, const char *path,
+				    const uint8_t *body, size_t body_len, cct_err *err);
+/** Make an admin JWT (EdDSA) with the given role valid for ttl_s seconds. *out malloc'd. */
+CCT_EXTERN int cct_kbs_admin_token(char **out, const char *admin_key_path, const char *role,
+				   int64_t now, int ttl_s, cct_err *err);
+
+/* ------------------------------------------------------------------------------------------
+ * Workload certificates.
+ * ---------------------------------------------------------------------------------------- */
+/** Verify a workload certificate (PEM or DER) against the CA (PEM) at time at: chain,
+ *  validity, the claims-digest extension present; when claims_json is not NULL, its SHA-384
+ *  (of the exact bytes the CA hashed: compact, sorted keys) must equal the extension.
+ *  *info_out (may be NULL): JSON {"subject","not_before","not_after","claims_sha384"}. */
+CCT_EXTERN int cct_kbs_cert_verify(const uint8_t *cert, size_t cert_len, const uint8_t *ca,
+				   size_t ca_len, const char *claims_json, int64_t at,
+				   char **info_out, cct_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,125 @@
+/* cctrust store: the key broker's state (sessions, nonces, resources, policies, reference
+ * values, audit) behind one interface with two back ends: SQLite (embedded default, one file,
+ * WAL) and PostgreSQL (several cctrustd replicas share one database).
+ *
+ * Secrets are encrypted at rest by this layer, never by a back end: AES-256-GCM under a 32-byte
+ * master key, a fresh 96-bit nonce per row, the object's kind and name as associated data (so
+ * a row copied under another name does not decrypt). Back ends only see ciphertext.
+ * Every statement is prepared; SQL text is never built from request data. */
+#ifndef CCTRUST_STORE_H
+#define CCTRUST_STORE_H
+
+#include "common.h"
+#include "errors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CCT_STORE_MAX_NAME 256            /**< object name (e.g. "repo/type/tag") */
+#define CCT_STORE_MAX_VALUE (1u << 20)    /**< one object (secret, policy) */
+#define CCT_STORE_MAX_SESSION_TEXT (256u * 1024u) /**< token / claims kept with a session */
+#define CCT_STORE_MAX_AUDIT 1000          /**< audit records returned by one query */
+#define CCT_STORE_KEY_SIZE 32
+
+/** Object kinds kept in the generic object table. */
+#define CCT_STORE_KIND_RESOURCE "resource"      /**< secret bytes: encrypted at rest */
+#define CCT_STORE_KIND_ATT_POLICY "attestation-policy"
+#define CCT_STORE_KIND_RES_POLICY "resource-policy"
+#define CCT_STORE_KIND_REFVAL "reference-value"
+
+/** One KBS session (auth -> attest -> resource). Strings are NUL-terminated; the three
+ *  malloc'd members are NULL until the session is attested. */
+typedef struct cct_store_session {
+	char id[65];          /**< hex SHA-256 of the cookie value (the cookie itself is not kept) */
+	char tee[33];
+	char nonce[64];       /**< base64 of the 32-byte challenge */
+	int64_t created;      /**< unix seconds */
+	int64_t expires;      /**< session (and nonce) expiry */
+	int nonce_used;       /**< 1 once an attest consumed the nonce */
+	char evidence_digest[65]; /**< hex SHA-256 of the attest request body ("" before) */
+	char *token;          /**< EAR JWT issued on attest (malloc'd) */
+	char *claims;         /**< verified claims JSON (malloc'd) */
+	char *tee_pubkey;     /**< attested tee-pubkey JWK JSON (malloc'd) */
+} cct_store_session;
+
+/** Release the malloc'd members of s (not s itself). */
+CCT_EXTERN void cct_store_session_clear(cct_store_session *s);
+
+/** A back end: plain rows, no crypto. Every call is thread-safe; each write is one
+ *  transaction that is durable when the call returns CCT_OK. Errors: CCT_EIO (database),
+ *  CCT_EINVAL (missing row where one is needed), CCT_ENONCE (nonce already used / expired). */
+typedef struct cct_store_ops {
+	const char *name; /**< "sqlite", "postgres" */
+	int (*session_put)(void *impl, const cct_store_session *s, cct_err *err);
+	/** CCT_OK and *out filled, or CCT_EINVAL when absent. */
+	int (*session_get)(void *impl, const char *id, cct_store_session *out, cct_err *err);
+	/** Atomically: nonce unused, matching and session not expired at now -> mark used. */
+	int (*session_consume_nonce)(void *impl, const char *id, const char *nonce, int64_t now,
+				     cct_err *err);
+	int (*session_set_attested)(void *impl, const char *id, const char *token,
+				    const char *claims, const char *tee_pubkey,
+				    const char *evidence_digest, cct_err *err);
+	/** Delete sessions expired before now. */
+	int (*session_gc)(void *impl, int64_t now, cct_err *err);
+	int (*obj_put)(void *impl, const char *kind, const char *name, const uint8_t *v, size_t n,
+		       int64_t now, cct_err *err);
+	/** CCT_OK with *v malloc'd, or CCT_EINVAL when absent. */
+	int (*obj_get)(void *impl, const char *kind, const char *name, uint8_t **v, size_t *n,
+		       cct_err *err);
+	/** CCT_OK, or CCT_EINVAL when absent. */
+	int (*obj_delete)(void *impl, const char *kind, const char *name, cct_err *err);
+	/** JSON array text of names of that kind (malloc'd). */
+	int (*obj_list)(void *impl, const char *kind, char **json_out, cct_err *err);
+	/** Append one audit record (JSON object text); *id_out (may be NULL) its sequence. */
+	int (*audit_append)(void *impl, int64_t time, const char *record_json, int64_t *id_out,
+			    cct_err *err);
+	/** JSON array text of records with id > after_id, oldest first, at most limit. */
+	int (*audit_query)(void *impl, int64_t after_id, int limit, char **json_out, cct_err *err);
+	/** 1 if the database answers (readiness). */
+	int (*ping)(void *impl);
+	void (*close)(void *impl);
+} cct_store_ops;
+
+typedef struct cct_store cct_store;
+
+/** Open a store from a URL: "sqlite:PATH", "sqlite::memory:", or any URL handled by a back
+ *  end registered with cct_store_register (e.g. "postgres://..." from cctrustd).
+ *  master_key: 32 bytes; copied (and wiped on free). *out freed with cct_store_free().
+ *  Errors: CCT_EINVAL (URL), CCT_EUNSUPPORTED (no back end), CCT_EIO (open / migrate). */
+CCT_EXTERN int cct_store_open(cct_store **out, const char *url,
+			      const uint8_t master_key[CCT_STORE_KEY_SIZE], cct_err *err);
+/** Back-end factory for a URL scheme prefix ("postgres://", "postgresql://"). At most 4. */
+typedef int (*cct_store_open_fn)(const cct_store_ops **ops, void **impl, const char *url,
+				 cct_err *err);
+CCT_EXTERN int cct_store_register(const char *prefix, cct_store_open_fn open_fn);
+/** The SQLite back end (path or ":memory:"): WAL, migrations keyed on user_version. */
+CCT_EXTERN int cct_store_sqlite_open(const cct_store_ops **ops, void **impl, const char *path,
+				     cct_err *err);
+CCT_EXTERN void cct_store_free(cct_store *st);
+/** The back end (for sessions, policies, audit: plain rows). Borrowed. */
+CCT_EXTERN const cct_store_ops *cct_store_backend(const cct_store *st, void **impl);
+
+/** Secrets: encrypted with the master key before they reach the back end. */
+CCT_EXTERN int cct_store_secret_put(cct_store *st, const char *name, const uint8_t *v, size_t n,
+				    int64_t now, cct_err *err);
+/** *v malloc'd: wipe it (cct_wipe) and free. CCT_EINVAL absent; CCT_ESIGNATURE when the row
+ *  does not decrypt (wrong master key, tampered row). */
+CCT_EXTERN int cct_store_secret_get(cct_store *st, const char *name, uint8_t **v, size_t *n,
+				    cct_err *err);
+
+/** Master key from a file (32 raw bytes, or 64 hex digits, or base64) or from the environment
+ *  variable env (same encodings). Exactly one of path/env is used: path when not NULL. */
+CCT_EXTERN int cct_store_master_key_load(uint8_t key[CCT_STORE_KEY_SIZE], const char *path,
+					 const char *env, cct_err *err);
+
+/** The encryption of a row (exposed for tests): out = 0x01 || nonce(12) || ct || tag(16). */
+CCT_EXTERN int cct_store_seal(uint8_t **out, size_t *out_len, const uint8_t key[32],
+			      const char *aad, const uint8_t *pt, size_t n, cct_err *err);
+CCT_EXTERN int cct_store_unseal(uint8_t **out, size_t *out_len, const uint8_t key[32],
+				const char *aad, const uint8_t *in, size_t n, cct_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,280 @@
+#define _GNU_SOURCE
+/* KBS client (libcurl): the guest flow as Trustee's kbs-client does it, and signed admin calls. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "cctrust/core.h"
+#include "cctrust/kbs.h"
+#include "kbs/jose.h"
+#include "kbs/kbs_int.h"
+
+#define CLIENT_MAX_RESPONSE (4u << 20)
+
+typedef struct buf {
+	char *p;
+	size_t n;
+	int over;
+} buf;
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	buf *b = ud;
+	size_t add = size * nmemb;
+	char *np;
+
+	if (b->over || add > CLIENT_MAX_RESPONSE - b->n) {
+		b->over = 1;
+		return 0;
+	}
+	np = realloc(b->p, b->n + add + 1);
+	if (!np)
+		return 0;
+	memcpy(np + b->n, ptr, add);
+	b->p = np;
+	b->n += add;
+	b->p[b->n] = 0;
+	return add;
+}
+
+static void buf_wipe(buf *b)
+{
+	if (b->p) {
+		cct_wipe(b->p, b->n);
+		free(b->p);
+	}
+	b->p = NULL;
+	b->n = 0;
+}
+
+/* One request on handle h (keeps cookies). body NULL: GET unless method given. */
+static int http(CURL *h, const cct_kbs_client_opts *o, const char *method, const char *path,
+		const char *auth, const char *ctype, const void *body, size_t body_len, long *status,
+		buf *out, cct_err *err)
+{
+	char url[2048], hdr_auth[CCT_KBS_MAX_HEADER + 64], hdr_ct[128];
+	struct curl_slist *hdrs = NULL;
+	CURLcode cc;
+	int rc = CCT_OK;
+
+	if (snprintf(url, sizeof(url), "%s%s", o->url, path) >= (int)sizeof(url))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "URL too long");
+	buf_wipe(out);
+	out->over = 0;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, o->timeout_s > 0 ? o->timeout_s : 30L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (o->cacert)
+		curl_easy_setopt(h, CURLOPT_CAINFO, o->cacert);
+	if (auth) {
+		snprintf(hdr_auth, sizeof(hdr_auth), "Authorization: Bearer %s", auth);
+		hdrs = curl_slist_append(hdrs, hdr_auth);
+	}
+	if (ctype) {
+		snprintf(hdr_ct, sizeof(hdr_ct), "Content-Type: %s", ctype);
+		hdrs = curl_slist_append(hdrs, hdr_ct);
+	}
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	if (body) {
+		curl_easy_setopt(h, CURLOPT_POST, 1L);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+	} else {
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	}
+	cc = curl_easy_perform(h);
+	if (cc != CURLE_OK)
+		rc = cct_err_set(err, CCT_ENETWORK, CCT_STAGE_INPUT, 0, "%s %s: %s", method, url,
+				 out->over ? "response too large" : curl_easy_strerror(cc));
+	else
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(hdrs);
+	cct_wipe(hdr_auth, sizeof(hdr_auth));
+	return rc;
+}
+
+/* A refusal: keep the RFC 7807 body, map the status to a code. */
+static int refused(long status, buf *b, char **problem_out, const char *step, cct_err *err)
+{
+	json_t *j = b->p ? json_loads(b->p, 0, NULL) : NULL;
+	const char *type = json_string_value(json_object_get(j, "type"));
+	const char *detail = json_string_value(json_object_get(j, "detail"));
+	const char *t = type && strrchr(type, '/') ? strrchr(type, '/') + 1 : "?";
+	int code = status == 403 ? CCT_EPOLICY : status == 404 ? CCT_EINVAL : CCT_EUNTRUSTED;
+
+	if (problem_out && !*problem_out && b->p)
+		*problem_out = strdup(b->p);
+	cct_err_set(err, code, code == CCT_EPOLICY ? CCT_STAGE_POLICY : CCT_STAGE_TOKEN, 0,
+		    "%s refused (HTTP %ld %s): %.180s", step, status, t, detail ? detail : "");
+	json_decref(j);
+	return code;
+}
+
+int cct_kbs_evidence_none(void *ctx, char **body_out, const char *tee, const char *nonce_b64,
+			  const char *tee_pubkey_jwk, cct_err *err)
+{
+	(void)ctx; (void)nonce_b64; (void)tee_pubkey_jwk;
+	*body_out = NULL;
+	return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
+			   "no evidence provider in this build for tee \"%s\"", tee ? tee : "?");
+}
+
+int cct_kbs_client_get_resource(uint8_t **secret, size_t *secret_len,
+				const cct_kbs_client_opts *o, const char *resource,
+				char **problem_out, cct_err *err)
+{
+	int rc = CCT_ERROR;
+	CURL *h = curl_easy_init();
+	buf b = { 0 };
+	long status = 0;
+	json_t *j = NULL, *jwk = NULL;
+	char *req = NULL, *pubtxt = NULL, *ev = NULL, path[512];
+	const char *nonce, *tee = o->tee ? o->tee : "sample";
+	EVP_PKEY *key = NULL;
+	cct_kbs_evidence_fn evf = o->evidence ? o->evidence : cct_kbs_evidence_none;
+
+	*secret = NULL;
+	*secret_len = 0;
+	if (problem_out)
+		*problem_out = NULL;
+	if (!h) {
+		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "curl init failed");
+		goto out;
+	}
+	if (!cct_kbs__resource_path_ok(resource)) {
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				 "resource must be REPO/TYPE/TAG ([A-Za-z0-9._-]+ each)");
+		goto out;
+	}
+	curl_easy_setopt(h, CURLOPT_COOKIEFILE, ""); /* in-memory cookie engine */
+	/* 1. auth */
+	j = json_pack("{s:s,s:s,s:{}}", "version", CCT_KBS_PROTOCOL_VERSION, "tee", tee,
+		      "extra-params");
+	req = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	j = NULL;
+	if (!req) {
+		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+		goto out;
+	}
+	if ((rc = http(h, o, "POST", "/kbs/v0/auth", NULL, "application/json", req, strlen(req),
+		       &status, &b, err)) != CCT_OK)
+		goto out;
+	if (status != 200) {
+		rc = refused(status, &b, problem_out, "auth", err);
+		goto out;
+	}
+	j = json_loads(b.p ? b.p : "", 0, NULL);
+	nonce = json_string_value(json_object_get(j, "nonce"));
+	if (!nonce) {
+		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0, "auth reply has no nonce");
+		goto out;
+	}
+	/* 2. ephemeral tee key + evidence bound to nonce and key */
+	key = cct_jose_keygen(o->key_kind ? o->key_kind : "P-256");
+	jwk = key ? cct_jose_pkey_to_jwk(key, EVP_PKEY_is_a(key, "RSA") ? "RSA-OAEP-256"
+								       : "ECDH-ES+A256KW")
+		  : NULL;
+	pubtxt = jwk ? json_dumps(jwk, JSON_COMPACT) : NULL;
+	if (!pubtxt) {
+		rc = cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "tee key generation failed");
+		goto out;
+	}
+	if ((rc = evf(o->evidence_ctx, &ev, tee, nonce, pubtxt, err)) != CCT_OK)
+		goto out;
+	/* 3. attest */
+	if ((rc = http(h, o, "POST", "/kbs/v0/attest", NULL, "application/json", ev, strlen(ev),
+		       &status, &b, err)) != CCT_OK)
+		goto out;
+	if (status != 200) {
+		rc = refused(status, &b, problem_out, "attest", err);
+		goto out;
+	}
+	/* 4. resource (cookie) */
+	snprintf(path, sizeof(path), "/kbs/v0/resource/%s", resource);
+	if ((rc = http(h, o, "GET", path, NULL, NULL, NULL, 0, &status, &b, err)) != CCT_OK)
+		goto out;
+	if (status != 200) {
+		rc = refused(status, &b, problem_out, "resource", err);
+		goto out;
+	}
+	/* 5. unwrap with the ephemeral private key */
+	rc = cct_jose_jwe_decrypt(secret, secret_len, b.p ? b.p : "", b.n, key, err);
+out:
+	buf_wipe(&b);
+	json_decref(j);
+	json_decref(jwk);
+	free(req);
+	free(pubtxt);
+	free(ev);
+	EVP_PKEY_free(key);
+	if (h)
+		curl_easy_cleanup(h);
+	return rc;
+}
+
+int cct_kbs_admin_token(char **out, const char *admin_key_path, const char *role, int64_t now,
+			int ttl_s, cct_err *err)
+{
+	EVP_PKEY *k = NULL;
+	json_t *c;
+	char *payload = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = cct_jose_pem_read(&k, admin_key_path, 1, err)) != CCT_OK)
+		return rc;
+	c = json_pack("{s:s,s:I,s:I,s:s}", "role", role ? role : "admin", "iat", (json_int_t)now,
+		      "exp", (json_int_t)(now + ttl_s), "sub", "cctrust-cli");
+	payload = c ? json_dumps(c, JSON_COMPACT) : NULL;
+	json_decref(c);
+	rc = payload ? cct_jose_jws_sign(out, k, "EdDSA", NULL, payload, strlen(payload), err)
+		     : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	free(payload);
+	EVP_PKEY_free(k);
+	return rc;
+}
+
+int cct_kbs_client_admin(int *status_out, char **resp_out, size_t *resp_len,
+			 const cct_kbs_client_opts *o, const char *admin_key_path, const char *role,
+			 const char *method, const char *path, const uint8_t *body, size_t body_len,
+			 cct_err *err)
+{
+	CURL *h = curl_easy_init();
+	char *tok = NULL;
+	buf b = { 0 };
+	long status = 0;
+	int rc;
+
+	*status_out = 0;
+	*resp_out = NULL;
+	*resp_len = 0;
+	if (!h)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "curl init failed");
+	rc = admin_key_path ? cct_kbs_admin_token(&tok, admin_key_path, role, (int64_t)time(NULL),
+						  300, err)
+			    : CCT_OK;
+	if (rc == CCT_OK)
+		rc = http(h, o, method, path, tok, body ? "application/octet-stream" : NULL,
+			  body ? (const void *)body : NULL, body_len, &status, &b, err);
+	if (rc == CCT_OK) {
+		*status_out = (int)status;
+		*resp_out = b.p ? b.p : strdup("");
+		*resp_len = b.p ? b.n : 0;
+		b.p = NULL;
+	}
+	buf_wipe(&b);
+	free(tok);
+	curl_easy_cleanup(h);
+	return rc;
+}

@@ -1,0 +1,991 @@
+#define _GNU_SOURCE
+/* The key broker as a transport-free request handler: KBS protocol 0.4.0 (auth, attest,
+ * resource), admin API (Ed25519 JWT), workload certificates, health, metrics, audit.
+ *
+ * Invariants:
+ *  - a secret leaves only inside a JWE to a tee-pubkey taken from verified claims (a session the
+ *    verifier attested, or a bearer token the verifier verified), after the resource policy
+ *    allowed it and the release was written to the audit log;
+ *  - a nonce is consumed (atomically, in the store) before its evidence is verified, so it can
+ *    be used once even across replicas;
+ *  - nothing admin runs without a valid admin JWT;
+ *  - secrets are wiped after use and never appear in logs, audit records or error messages. */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+
+#include "cctrust/core.h"
+#include "cctrust/kbs.h"
+#include "kbs/jose.h"
+#include "kbs/kbs_int.h"
+
+#define RES_PREFIX "/kbs/v0/resource/"
+#define CERT_RESOURCE "kbs-ca/cert/workload"
+#define ADMIN_TOKEN_MAX_TTL (24 * 3600)
+#define CLOCK_SKEW 60
+
+enum { ROLE_AUDITOR = 1, ROLE_ADMIN = 2 };
+
+static const double lat_buckets[] = { 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5 };
+#define NBUCKETS (sizeof(lat_buckets) / sizeof(lat_buckets[0]))
+
+struct cct_kbs_server {
+	cct_kbs_config cfg;
+	EVP_PKEY *admin;
+	cct_kbs_ca *ca;
+	char *att_policy; /* copy of cfg.attestation_policy */
+	pthread_mutex_t mlock;
+	struct {
+		uint64_t status[6]; /* by class: 1xx..5xx, index 0 unused */
+		uint64_t auth, attest_ok, attest_fail, releases, denials_policy, denials_auth,
+			denials_missing, admin_ok, admin_denied, certs;
+		uint64_t lat_count, lat_bucket[NBUCKETS];
+		double lat_sum;
+	} m;
+};
+
+/* ---- responses ---- */
+
+static void set_body(cct_kbs_response *r, int status, const char *ctype, char *body)
+{
+	cct_kbs_response_clear(r);
+	r->status = status;
+	r->content_type = ctype;
+	r->body = body;
+	r->body_len = body ? strlen(body) : 0;
+}
+
+static int json_reply(cct_kbs_response *r, int status, json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	set_body(r, status, "application/json", s);
+	if (!s)
+		r->status = 500;
+	return r->status;
+}
+
+/* RFC 7807 body with Trustee's error type names. */
+static int problem(cct_kbs_response *r, int status, const char *type, const char *fmt, ...)
+{
+	char detail[400], t[160];
+	va_list ap;
+	json_t *j;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	snprintf(t, sizeof(t), "%s%s", CCT_KBS_ERROR_TYPE_PREFIX, type);
+	j = json_pack("{s:s,s:s}", "type", t, "detail", detail);
+	r->set_cookie[0] = 0;
+	return json_reply(r, status, j);
+}
+
+void cct_kbs_response_clear(cct_kbs_response *r)
+{
+	if (!r)
+		return;
+	if (r->body) {
+		cct_wipe(r->body, r->body_len);
+		free(r->body);
+	}
+	r->body = NULL;
+	r->body_len = 0;
+}
+
+/* ---- time, log, audit, metrics ---- */
+
+static int64_t now_of(const cct_kbs_server *s)
+{
+	return s->cfg.now ? s->cfg.now(s->cfg.now_ctx) : (int64_t)time(NULL);
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void log_line(cct_kbs_server *s, json_t *ev)
+{
+	char *line;
+
+	if (!s->cfg.log)
+		return;
+	line = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+	if (line)
+		s->cfg.log(s->cfg.log_ctx, line);
+	free(line);
+}
+
+/* Append an audit record; the record is also logged. CCT_OK only if it is durable. */
+static int audit(cct_kbs_server *s, const cct_kbs_request *req, const char *event,
+		 const char *outcome, const char *resource, const char *who,
+		 const char *evidence_digest, const char *rule, cct_err *err)
+{
+	json_t *rec = json_object();
+	char *txt;
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
+	int rc;
+
+	json_object_set_new(rec, "event", json_string(event));
+	json_object_set_new(rec, "outcome", json_string(outcome));
+	if (resource)
+		json_object_set_new(rec, "resource", json_string(resource));
+	if (who)
+		json_object_set_new(rec, "who", json_string(who));
+	if (req && req->peer)
+		json_object_set_new(rec, "peer", json_string(req->peer));
+	if (evidence_digest && *evidence_digest)
+		json_object_set_new(rec, "evidence_sha256", json_string(evidence_digest));
+	if (rule && *rule)
+		json_object_set_new(rec, "rule", json_string(rule));
+	txt = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+	rc = txt ? ops->audit_append(impl, now_of(s), txt, NULL, err)
+		 : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	json_object_set_new(rec, "audit", json_true());
+	json_object_set_new(rec, "time", json_integer(now_of(s)));
+	log_line(s, rec);
+	json_decref(rec);
+	free(txt);
+	return rc;
+}
+
+#define COUNT(s, field)                          \
+	do {                                     \
+		pthread_mutex_lock(&(s)->mlock); \
+		(s)->m.field++;                  \
+		pthread_mutex_unlock(&(s)->mlock); \
+	} while (0)
+
+void cct_kbs_server_count_status(cct_kbs_server *s, int status)
+{
+	if (status < 100 || status > 599)
+		return;
+	COUNT(s, status[status / 100]);
+}
+
+static void observe_latency(cct_kbs_server *s, double secs)
+{
+	size_t i;
+
+	pthread_mutex_lock(&s->mlock);
+	s->m.lat_count++;
+	s->m.lat_sum += secs;
+	for (i = 0; i < NBUCKETS; i++)
+		if (secs <= lat_buckets[i])
+			s->m.lat_bucket[i]++;
+	pthread_mutex_unlock(&s->mlock);
+}
+
+static int metrics(cct_kbs_server *s, cct_kbs_response *r)
+{
+	char *buf = NULL, *extra = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return problem(r, 500, "HTTPFailed", "out of memory");
+	pthread_mutex_lock(&s->mlock);
+	fprintf(f, "# HELP cctrustd_responses_total HTTP responses by status class.\n"
+		   "# TYPE cctrustd_responses_total counter\n");
+	for (i = 1; i <= 5; i++)
+		fprintf(f, "cctrustd_responses_total{class=\"%zuxx\"} %llu\n", i,
+			(unsigned long long)s->m.status[i]);
+	fprintf(f, "# TYPE cctrustd_auth_total counter\ncctrustd_auth_total %llu\n",
+		(unsigned long long)s->m.auth);
+	fprintf(f, "# HELP cctrustd_attestations_total Attest requests by verdict.\n"
+		   "# TYPE cctrustd_attestations_total counter\n"
+		   "cctrustd_attestations_total{verdict=\"affirming\"} %llu\n"
+		   "cctrustd_attestations_total{verdict=\"rejected\"} %llu\n",
+		(unsigned long long)s->m.attest_ok, (unsigned long long)s->m.attest_fail);
+	fprintf(f, "# TYPE cctrustd_releases_total counter\ncctrustd_releases_total %llu\n",
+		(unsigned long long)s->m.releases);
+	fprintf(f, "# TYPE cctrustd_denials_total counter\n"
+		   "cctrustd_denials_total{reason=\"policy\"} %llu\n"
+		   "cctrustd_denials_total{reason=\"unauthenticated\"} %llu\n"
+		   "cctrustd_denials_total{reason=\"not_found\"} %llu\n",
+		(unsigned long long)s->m.denials_policy, (unsigned long long)s->m.denials_auth,
+		(unsigned long long)s->m.denials_missing);
+	fprintf(f, "# TYPE cctrustd_admin_requests_total counter\n"
+		   "cctrustd_admin_requests_total{result=\"ok\"} %llu\n"
+		   "cctrustd_admin_requests_total{result=\"denied\"} %llu\n",
+		(unsigned long long)s->m.admin_ok, (unsigned long long)s->m.admin_denied);
+	fprintf(f, "# TYPE cctrustd_certificates_issued_total counter\n"
+		   "cctrustd_certificates_issued_total %llu\n",
+		(unsigned long long)s->m.certs);
+	fprintf(f, "# HELP cctrustd_attest_seconds Attest request latency.\n"
+		   "# TYPE cctrustd_attest_seconds histogram\n");
+	for (i = 0; i < NBUCKETS; i++)
+		fprintf(f, "cctrustd_attest_seconds_bucket{le=\"%g\"} %llu\n", lat_buckets[i],
+			(unsigned long long)s->m.lat_bucket[i]);
+	fprintf(f, "cctrustd_attest_seconds_bucket{le=\"+Inf\"} %llu\n"
+		   "cctrustd_attest_seconds_sum %.6f\ncctrustd_attest_seconds_count %llu\n",
+		(unsigned long long)s->m.lat_count, s->m.lat_sum,
+		(unsigned long long)s->m.lat_count);
+	pthread_mutex_unlock(&s->mlock);
+	if (s->cfg.verifier->metrics && (extra = s->cfg.verifier->metrics(s->cfg.verifier->ctx)))
+		fputs(extra, f);
+	free(extra);
+	fclose(f);
+	set_body(r, 200, "text/plain; version=0.0.4", buf);
+	return 200;
+}
+
+/* ---- sessions ---- */
+
+static void session_id_of(char out[65], const char *cookie)
+{
+	cct_kbs__sha256_hex(out, cookie, strlen(cookie));
+}
+
+static int cookie_ok(const char *c)
+{
+	size_t i;
+
+	if (!c || strlen(c) != 64)
+		return 0;
+	for (i = 0; i < 64; i++)
+		if (!((c[i] >= '0' && c[i] <= '9') || (c[i] >= 'a' && c[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int handle_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r)
+{
+	cct_err err;
+	json_t *body = cct_kbs__json_body(req->body, req->body_len, &err);
+	const char *ver, *tee;
+	uint8_t nonce[CCT_KBS_NONCE_SIZE], ck[32];
+	char cookie[65], *n64 = NULL;
+	cct_store_session ss;
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
+	int64_t now = now_of(s);
+	size_t i;
+
+	if (!body)
+		return problem(r, err.code == CCT_ETOOBIG ? 413 : 400, "SerdeError", "%s", err.msg);
+	ver = json_string_value(json_object_get(body, "version"));
+	tee = json_string_value(json_object_get(body, "tee"));
+	if (!ver || strcmp(ver, CCT_KBS_PROTOCOL_VERSION)) {
+		problem(r, 401, "AttestationError",
+			"KBS protocol version %.32s is not supported: this server speaks exactly %s",
+			ver ? ver : "(missing)", CCT_KBS_PROTOCOL_VERSION);
+		json_decref(body);
+		return r->status;
+	}
+	if (!tee || !*tee || strlen(tee) > 32 || strspn(tee, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(tee)) {
+		json_decref(body);
+		return problem(r, 401, "AttestationError", "\"tee\" missing or not a TEE name");
+	}
+	memset(&ss, 0, sizeof(ss));
+	snprintf(ss.tee, sizeof(ss.tee), "%s", tee);
+	json_decref(body);
+	if (RAND_bytes(nonce, sizeof(nonce)) != 1 || RAND_bytes(ck, sizeof(ck)) != 1 ||
+	    !(n64 = cct_b64_encode(nonce, sizeof(nonce), 0)))
+		return problem(r, 500, "HTTPFailed", "no randomness");
+	for (i = 0; i < 32; i++)
+		snprintf(cookie + 2 * i, 3, "%02x", ck[i]);
+	session_id_of(ss.id, cookie);
+	snprintf(ss.nonce, sizeof(ss.nonce), "%s", n64);
+	ss.created = now;
+	ss.expires = now + s->cfg.session_ttl_s;
+	if (ops->session_put(impl, &ss, &err) != CCT_OK) {
+		free(n64);
+		cct_wipe(cookie, sizeof(cookie));
+		return problem(r, 500, "HTTPFailed", "session store: %s", err.msg);
+	}
+	COUNT(s, auth);
+	json_reply(r, 200, json_pack("{s:s,s:s}", "nonce", n64, "extra-params", ""));
+	snprintf(r->set_cookie, sizeof(r->set_cookie),
+		 "kbs-session-id=%s; Path=/kbs; Max-Age=%d; HttpOnly; SameSite=Strict%s", cookie,
+		 s->cfg.session_ttl_s, s->cfg.secure_cookie ? "; Secure" : "");
+	cct_wipe(cookie, sizeof(cookie));
+	free(n64);
+	return r->status;
+}
+
+/* Same public key in both JWK texts. */
+static int same_jwk(const char *a, const json_t *b)
+{
+	EVP_PKEY *ka = NULL, *kb = NULL;
+	int eq;
+
+	if (cct_jose_jwk_text_to_pkey(&ka, a, NULL) != CCT_OK ||
+	    cct_jose_jwk_to_pkey(&kb, b, NULL) != CCT_OK) {
+		EVP_PKEY_free(ka);
+		return 0;
+	}
+	eq = EVP_PKEY_eq(ka, kb) == 1;
+	EVP_PKEY_free(ka);
+	EVP_PKEY_free(kb);
+	return eq;
+}
+
+static char *policy_text(cct_kbs_server *s, const char *kind, const char *name)
+{
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
+	uint8_t *v = NULL;
+	size_t n = 0;
+
+	if (ops->obj_get(impl, kind, name, &v, &n, NULL) != CCT_OK)
+		return NULL;
+	return (char *)v; /* obj_get NUL-terminates */
+}
+
+static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r)
+{
+	cct_err err;
+	json_t *body = NULL, *rd, *pub;
+	const char *nonce;
+	cct_store_session ss;
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
+	char *token = NULL, *claims = NULL, *teepub = NULL, *pol = NULL, digest[65], id[65];
+	char who[32];
+	int64_t now = now_of(s);
+	double t0 = mono();
+	int rc, status;
+
+	memset(&ss, 0, sizeof(ss));
+	if (!cookie_ok(req->cookie)) {
+		status = problem(r, 401, "AttestationError",
+				 "no valid kbs-session-id cookie: call /kbs/v0/auth first");
+		goto out;
+	}
+	session_id_of(id, req->cookie);
+	snprintf(who, sizeof(who), "session:%.16s", id);
+	if (ops->session_get(impl, id, &ss, &err) != CCT_OK || ss.expires <= now) {
+		status = problem(r, 401, "AttestationError",
+				 "session unknown or expired: call /kbs/v0/auth again");
+		goto out;
+	}
+	if (!(body = cct_kbs__json_body(req->body, req->body_len, &err))) {
+		status = problem(r, err.code == CCT_ETOOBIG ? 413 : 400, "SerdeError", "%s", err.msg);
+		goto out;
+	}
+	rd = json_object_get(body, "runtime-data");
+	nonce = json_string_value(json_object_get(rd, "nonce"));
+	pub = json_object_get(rd, "tee-pubkey");
+	if (!nonce || !json_is_object(pub) || !json_is_object(json_object_get(body, "tee-evidence"))) {
+		status = problem(r, 401, "AttestationError",
+				 "attest body needs runtime-data.nonce, runtime-data.tee-pubkey and "
+				 "tee-evidence");
+		goto out;
+	}
+	if (strlen(nonce) != strlen(ss.nonce) || !cct_ct_eq(nonce, ss.nonce, strlen(ss.nonce))) {
+		status = problem(r, 401, "AttestationError",
+				 "runtime-data.nonce is not this session's challenge");
+		goto out;
+	}
+	/* single use, before verification: a replay cannot race the first attempt */
+	if (ops->session_consume_nonce(impl, id, ss.nonce, now, &err) != CCT_OK) {
+		status = problem(r, 401, "AttestationError", "%s", err.msg);
+		goto out;
+	}
+	cct_kbs__sha256_hex(digest, req->body, req->body_len);
+	pol = policy_text(s, CCT_STORE_KIND_ATT_POLICY, "default");
+	rc = s->cfg.verifier->attest(s->cfg.verifier->ctx, ss.tee, (const char *)req->body,
+				     req->body_len, ss.nonce, pol ? pol : s->att_policy, now,
+				     &token, &claims, &teepub, &err);
+	if (rc == CCT_OK && (!token || !claims || !teepub || !same_jwk(teepub, pub))) {
+		rc = cct_err_set(&err, CCT_EBINDING, CCT_STAGE_BINDING, 0,
+				 "the verified tee-pubkey differs from runtime-data.tee-pubkey");
+	}
+	if (rc != CCT_OK) {
+		char rule[CCT_ERR_MSG_SIZE + 40];
+
+		COUNT(s, attest_fail);
+		snprintf(rule, sizeof(rule), "%s/%s: %s", cct_stage_name(err.stage),
+			 cct_code_name(err.code), err.msg);
+		audit(s, req, "attest", "rejected", NULL, who, digest, rule, NULL);
+		status = problem(r, 401, "AttestationError", "%s", rule);
+		goto out;
+	}
+	if (ops->session_set_attested(impl, id, token, claims, teepub, digest, &err) != CCT_OK) {
+		status = problem(r, 500, "AttestationError", "session store: %s", err.msg);
+		goto out;
+	}
+	COUNT(s, attest_ok);
+	audit(s, req, "attest", "affirming", NULL, who, digest, NULL, NULL);
+	status = json_reply(r, 200, json_pack("{s:s}", "token", token));
+out:
+	observe_latency(s, mono() - t0);
+	cct_store_session_clear(&ss);
+	json_decref(body);
+	free(token);
+	free(claims);
+	free(teepub);
+	free(pol);
+	return status;
+}
+
+/* The caller's verified claims and tee-pubkey: from a Bearer token the verifier accepts, or
+ * from an attested, unexpired session. 0 on success; else the response is filled. */
+static int caller_claims(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r,
+			 char **claims, char **teepub, char who[80], char digest[65])
+{
+	cct_err err;
+	int64_t now = now_of(s);
+
+	*claims = *teepub = NULL;
+	digest[0] = 0;
+	if (req->authorization && !strncmp(req->authorization, "Bearer ", 7)) {
+		const char *tok = req->authorization + 7;
+
+		if (strlen(tok) > CCT_KBS_MAX_HEADER ||
+		    s->cfg.verifier->token_verify(s->cfg.verifier->ctx, tok, now, claims, teepub,
+						  &err) != CCT_OK) {
+			COUNT(s, denials_auth);
+			problem(r, 401, "TokenVerifierError", "bearer token rejected: %s",
+				strlen(tok) > CCT_KBS_MAX_HEADER ? "too long" : err.msg);
+			free(*claims);
+			free(*teepub);
+			*claims = *teepub = NULL;
+			return -1;
+		}
+		cct_kbs__sha256_hex(digest, tok, strlen(tok));
+		snprintf(who, 80, "token:%.16s", digest);
+		return 0;
+	}
+	if (cookie_ok(req->cookie)) {
+		cct_store_session ss;
+		char id[65];
+		void *impl;
+		const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
+
+		session_id_of(id, req->cookie);
+		if (ops->session_get(impl, id, &ss, NULL) == CCT_OK && ss.expires > now &&
+		    ss.token && ss.claims && ss.tee_pubkey) {
+			*claims = ss.claims;
+			*teepub = ss.tee_pubkey;
+			ss.claims = ss.tee_pubkey = NULL;
+			snprintf(digest, 65, "%s", ss.evidence_digest);
+			snprintf(who, 80, "session:%.16s", id);
+			cct_store_session_clear(&ss);
+			return 0;
+		}
+		cct_store_session_clear(&ss);
+	}
+	COUNT(s, denials_auth);
+	problem(r, 401, "TokenNotFound",
+		"no attested session (kbs-session-id cookie) or valid Bearer token; the session "
+		"may have expired");
+	return -1;
+}
+
+static char *resource_policy_for(cct_kbs_server *s, const char *res)
+{
+	char *p = policy_text(s, CCT_STORE_KIND_RES_POLICY, res);
+
+	return p ? p : policy_text(s, CCT_STORE_KIND_RES_POLICY, "default");
+}
+
+static int handle_resource_get(cct_kbs_server *s, const cct_kbs_request *req,
+			       cct_kbs_response *r, const char *res)
+{
+	cct_err err;
+	char *claims = NULL, *teepub = NULL, *pol = NULL, *jwe = NULL, who[80] = "", digest[65];
+	uint8_t *secret = NULL;
+	size_t n = 0;
+	EVP_PKEY *key = NULL;
+	int status;
+
+	if (caller_claims(s, req, r, &claims, &teepub, who, digest) != 0) {
+		audit(s, req, "release", "denied", res, NULL, NULL, "unauthenticated", NULL);
+		return r->status;
+	}
+	pol = resource_policy_for(s, res);
+	if (cct_kbs_policy_eval(pol, claims, res, &err) != CCT_OK) {
+		COUNT(s, denials_policy);
+		audit(s, req, "release", "denied", res, who, digest, err.msg, NULL);
+		status = problem(r, 403, "PolicyDeny", "Access denied by policy: %s", err.msg);
+		goto out;
+	}
+	if (cct_store_secret_get(s->cfg.store, res, &secret, &n, &err) != CCT_OK) {
+		COUNT(s, denials_missing);
+		audit(s, req, "release", "denied", res, who, digest, "not found", NULL);
+		status = err.code == CCT_EINVAL
+				 ? problem(r, 404, "InvalidRequestPath", "resource %s not found", res)
+				 : problem(r, 500, "PluginInternalError", "resource store: %s", err.msg);
+		goto out;
+	}
+	if (cct_jose_jwk_text_to_pkey(&key, teepub, &err) != CCT_OK ||
+	    cct_jose_jwe_encrypt(&jwe, key, secret, n, &err) != CCT_OK) {
+		status = problem(r, 401, "JweError", "cannot wrap to the attested tee-pubkey: %s",
+				 err.msg);
+		goto out;
+	}
+	/* the release is audited durably before the secret leaves */
+	if (audit(s, req, "release", "released", res, who, digest, NULL, &err) != CCT_OK) {
+		status = problem(r, 500, "PluginInternalError", "audit log unavailable: %s",
+				 err.msg);
+		goto out;
+	}
+	COUNT(s, releases);
+	set_body(r, 200, "application/json", jwe);
+	jwe = NULL;
+	status = 200;
+out:
+	if (secret) {
+		cct_wipe(secret, n);
+		free(secret);
+	}
+	if (jwe) {
+		cct_wipe(jwe, strlen(jwe));
+		free(jwe);
+	}
+	EVP_PKEY_free(key);
+	free(claims);
+	free(teepub);
+	free(pol);
+	return status;
+}
+
+static int handle_cert(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r)
+{
+	cct_err err;
+	char *claims = NULL, *teepub = NULL, *pol = NULL, *pem = NULL, who[80] = "", digest[65];
+	EVP_PKEY *key = NULL;
+	int status;
+
+	if (caller_claims(s, req, r, &claims, &teepub, who, digest) != 0)
+		return r->status;
+	pol = resource_policy_for(s, CERT_RESOURCE);
+	if (cct_kbs_policy_eval(pol, claims, CERT_RESOURCE, &err) != CCT_OK) {
+		COUNT(s, denials_policy);
+		audit(s, req, "certificate", "denied", CERT_RESOURCE, who, digest, err.msg, NULL);
+		status = problem(r, 403, "PolicyDeny", "Access denied by policy: %s", err.msg);
+		goto out;
+	}
+	if (req->body_len > 64 * 1024) {
+		status = problem(r, 413, "SerdeError", "CSR larger than 64 KiB");
+		goto out;
+	}
+	if (cct_jose_jwk_text_to_pkey(&key, teepub, &err) != CCT_OK ||
+	    cct_kbs__ca_issue(&pem, s->ca, req->body, req->body_len, key, claims, now_of(s),
+			      s->cfg.cert_ttl_s, &err) != CCT_OK) {
+		audit(s, req, "certificate", "denied", CERT_RESOURCE, who, digest, err.msg, NULL);
+		status = problem(r, err.code == CCT_EBINDING ? 403 : 400,
+				 err.code == CCT_EBINDING ? "PolicyDeny" : "SerdeError", "%s", err.msg);
+		goto out;
+	}
+	audit(s, req, "certificate", "issued", CERT_RESOURCE, who, digest, NULL, NULL);
+	COUNT(s, certs);
+	set_body(r, 200, "application/pem-certificate-chain", pem);
+	pem = NULL;
+	status = 200;
+out:
+	EVP_PKEY_free(key);
+	free(claims);
+	free(teepub);
+	free(pol);
+	free(pem);
+	return status;
+}
+
+/* ---- admin ---- */
+
+/* 0 if the request carries an admin JWT with at least need_role; else response filled. */
+static int admin_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r,
+		      int need_role, char who[80])
+{
+	cct_err err;
+	json_t *claims = NULL;
+	const char *role;
+	int64_t now = now_of(s), exp, iat;
+	int have = 0, ok = 0;
+
+	snprintf(who, 80, "admin");
+	if (!req->authorization || strncmp(req->authorization, "Bearer ", 7) ||
+	    strlen(req->authorization) > CCT_KBS_MAX_HEADER) {
+		cct_err_set(&err, CCT_EUNTRUSTED, CCT_STAGE_TOKEN, 0,
+			    "admin endpoint needs Authorization: Bearer <admin JWT>");
+	} else if (cct_jose_jws_verify(&claims, req->authorization + 7, s->admin, "EdDSA",
+				       &err) == CCT_OK) {
+		role = json_string_value(json_object_get(claims, "role"));
+		exp = json_integer_value(json_object_get(claims, "exp"));
+		iat = json_integer_value(json_object_get(claims, "iat"));
+		have = !role ? 0 : !strcmp(role, "admin") ? ROLE_ADMIN
+				   : !strcmp(role, "auditor") ? ROLE_AUDITOR : 0;
+		if (!json_is_integer(json_object_get(claims, "exp")) || exp <= now ||
+		    exp - now > ADMIN_TOKEN_MAX_TTL + CLOCK_SKEW)
+			cct_err_set(&err, CCT_EEXPIRED, CCT_STAGE_TOKEN, 0,
+				    "admin JWT expired or has no/too distant \"exp\"");
+		else if (json_object_get(claims, "iat") && iat > now + CLOCK_SKEW)
+			cct_err_set(&err, CCT_EEXPIRED, CCT_STAGE_TOKEN, 0,
+				    "admin JWT issued in the future");
+		else if (have < need_role)
+			cct_err_set(&err, CCT_EPOLICY, CCT_STAGE_TOKEN, 0,
+				    "admin JWT role \"%.32s\" may not call this endpoint",
+				    role ? role : "(none)");
+		else
+			ok = 1;
+		if (json_is_string(json_object_get(claims, "sub")))
+			snprintf(who, 80, "admin:%.60s",
+				 json_string_value(json_object_get(claims, "sub")));
+	}
+	json_decref(claims);
+	if (ok) {
+		COUNT(s, admin_ok);
+		return 0;
+	}
+	COUNT(s, admin_denied);
+	audit(s, req, "admin", "denied", req->path, NULL, NULL, err.msg, NULL);
+	problem(r, 401, "AdminAuth", "Admin auth error: %s", err.msg);
+	return -1;
+}
+
+static int admin_done(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r,
+		      const char *who, const char *what, int rc, const cct_err *err)
+{
+	if (rc != CCT_OK) {
+		int st = rc == CCT_EINVAL ? 404 : rc == CCT_ETOOBIG ? 413 : rc == CCT_EIO ? 500 : 400;
+
+		return problem(r, st, st == 404 ? "InvalidRequestPath" : "SerdeError", "%s",
+			       err->msg);
+	}
+	audit(s, req, "admin", what, req->path, who, NULL, NULL, NULL);
+	return json_reply(r, 200, json_object());
+}
+
+/* Base64 member "policy" of a JSON body -> text (malloc'd, NUL-terminated). */
+static int b64_member(char **out, const json_t *body, const char *k, cct_err *err)
+{
+	const char *b = json_string_value(json_object_get(body, k));
+	uint8_t *raw = NULL, *t;
+	size_t n = 0;
+
+	*out = NULL;
+	if (!b)
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+				   "body needs \"%s\" (base64)", k);
+	if (cct_b64_decode(&raw, &n, b, strlen(b), err) != CCT_OK)
+		return CCT_EENCODING;
+	t = realloc(raw, n + 1);
+	if (!t) {
+		free(raw);
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	}
+	t[n] = 0;
+	*out = (char *)t;
+	return CCT_OK;
+}
+
+static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r,
+			const char *res)
+{
+	cct_err err;
+	char who[80], *txt = NULL, *pol = NULL;
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
+	json_t *body = NULL;
+	int rc, status, is_get = !strcmp(req->method, "GET");
+	const char *p = req->path;
+	int64_t now = now_of(s);
+
+	cct_err_clear(&err);
+	if (admin_auth(s, req, r, is_get ? ROLE_AUDITOR : ROLE_ADMIN, who) != 0)
+		return r->status;
+	if (res) { /* POST/DELETE /kbs/v0/resource/<r>/<t>/<g> */
+		if (!strcmp(req->method, "DELETE")) {
+			rc = ops->obj_delete(impl, CCT_STORE_KIND_RESOURCE, res, &err);
+			return admin_done(s, req, r, who, "resource-deleted", rc, &err);
+		}
+		rc = cct_store_secret_put(s->cfg.store, res, req->body, req->body_len, now, &err);
+		return admin_done(s, req, r, who, "resource-written", rc, &err);
+	}
+	if (!strcmp(p, "/kbs/v0/admin/resources") && is_get) {
+		rc = ops->obj_list(impl, CCT_STORE_KIND_RESOURCE, &txt, &err);
+		if (rc != CCT_OK)
+			return admin_done(s, req, r, who, "", rc, &err);
+		set_body(r, 200, "application/json", txt);
+		return 200;
+	}
+	if (!strcmp(p, "/kbs/v0/audit") && is_get) {
+		long long after = 0;
+		int limit = 100;
+		const char *q = req->query;
+
+		if (q && strstr(q, "after="))
+			after = strtoll(strstr(q, "after=") + 6, NULL, 10);
+		if (q && strstr(q, "limit="))
+			limit = (int)strtol(strstr(q, "limit=") + 6, NULL, 10);
+		rc = ops->audit_query(impl, after, limit, &txt, &err);
+		if (rc != CCT_OK)
+			return admin_done(s, req, r, who, "", rc, &err);
+		set_body(r, 200, "application/json", txt);
+		return 200;
+	}
+	if (is_get && (!strcmp(p, "/kbs/v0/resource-policy") ||
+		       !strncmp(p, "/kbs/v0/resource-policy/", 24))) {
+		const char *name = p[23] == '/' ? p + 24 : "default";
+
+		txt = policy_text(s, CCT_STORE_KIND_RES_POLICY, name);
+		if (!txt)
+			return problem(r, 404, "InvalidRequestPath", "no resource policy %.140s", name);
+		pol = cct_b64_encode((const uint8_t *)txt, strlen(txt), 0);
+		free(txt);
+		status = json_reply(r, 200, json_pack("{s:s}", "policy", pol ? pol : ""));
+		free(pol);
+		return status;
+	}
+	if (is_get && !strcmp(p, "/kbs/v0/reference-value")) {
+		json_t *all = json_object(), *names;
+		size_t i;
+		json_t *nm;
+
+		rc = ops->obj_list(impl, CCT_STORE_KIND_REFVAL, &txt, &err);
+		if (rc != CCT_OK) {
+			json_decref(all);
+			return admin_done(s, req, r, who, "", rc, &err);
+		}
+		names = json_loads(txt, 0, NULL);
+		free(txt);
+		json_array_foreach(names, i, nm) {
+			char *v = policy_text(s, CCT_STORE_KIND_REFVAL, json_string_value(nm));
+
+			if (v)
+				json_object_set_new(all, json_string_value(nm), json_loads(v, 0, NULL));
+			free(v);
+		}
+		json_decref(names);
+		return json_reply(r, 200, all);
+	}
+	if (is_get)
+		return problem(r, 404, "InvalidRequestPath", "no admin endpoint GET %.100s", p);
+	/* writes with a JSON body */
+	if (!(body = cct_kbs__json_body(req->body, req->body_len, &err)))
+		return problem(r, err.code == CCT_ETOOBIG ? 413 : 400, "SerdeError", "%s", err.msg);
+	if (!strcmp(p, "/kbs/v0/attestation-policy")) {
+		const char *id = json_string_value(json_object_get(body, "policy_id"));
+
+		if (!id)
+			id = "default";
+		if (strlen(id) > 64 || !strlen(id)) {
+			rc = cct_err_set(&err, CCT_EFORMAT, CCT_STAGE_INPUT, 0, "bad policy_id");
+		} else if ((rc = b64_member(&txt, body, "policy", &err)) == CCT_OK) {
+			rc = ops->obj_put(impl, CCT_STORE_KIND_ATT_POLICY, id, (uint8_t *)txt,
+					  strlen(txt), now, &err);
+		}
+		status = admin_done(s, req, r, who, "attestation-policy-written", rc, &err);
+	} else if (!strcmp(p, "/kbs/v0/resource-policy")) {
+		const char *target = json_string_value(json_object_get(body, "resource"));
+
+		if (target && !cct_kbs__resource_path_ok(target))
+			rc = cct_err_set(&err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+					 "\"resource\" must be repo/type/tag");
+		else if ((rc = b64_member(&txt, body, "policy", &err)) == CCT_OK &&
+			 (rc = cct_kbs_policy_check(txt, strlen(txt), &err)) == CCT_OK)
+			rc = ops->obj_put(impl, CCT_STORE_KIND_RES_POLICY, target ? target : "default",
+					  (uint8_t *)txt, strlen(txt), now, &err);
+		status = admin_done(s, req, r, who, "resource-policy-written", rc, &err);
+	} else if (!strcmp(p, "/kbs/v0/reference-value")) {
+		const char *name = json_string_value(json_object_get(body, "name"));
+		json_t *vals = json_object_get(body, "values");
+
+		if (!name || !*name || strlen(name) > 128 || !json_is_array(vals)) {
+			rc = cct_err_set(&err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+					 "reference value needs \"name\" and a \"values\" array");
+		} else {
+			txt = json_dumps(vals, JSON_COMPACT);
+			rc = txt ? ops->obj_put(impl, CCT_STORE_KIND_REFVAL, name, (uint8_t *)txt,
+						strlen(txt), now, &err)
+				 : cct_err_set(&err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+		}
+		status = admin_done(s, req, r, who, "reference-value-written", rc, &err);
+	} else {
+		status = problem(r, 404, "InvalidRequestPath", "no admin endpoint POST %.100s", p);
+	}
+	json_decref(body);
+	free(txt);
+	return status;
+}
+
+/* ---- routing ---- */
+
+int cct_kbs_handle(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r)
+{
+	const char *p = req->path ? req->path : "", *m = req->method ? req->method : "";
+	int get = !strcmp(m, "GET"), post = !strcmp(m, "POST"), del = !strcmp(m, "DELETE");
+	int status;
+
+	memset(r, 0, sizeof(*r));
+	r->status = 500;
+	if (req->body_len > CCT_KBS_MAX_BODY) {
+		status = problem(r, 413, "SerdeError", "request body above %u bytes",
+				 CCT_KBS_MAX_BODY);
+	} else if (post && !strcmp(p, "/kbs/v0/auth")) {
+		status = handle_auth(s, req, r);
+	} else if (post && !strcmp(p, "/kbs/v0/attest")) {
+		status = handle_attest(s, req, r);
+	} else if (!strncmp(p, RES_PREFIX, strlen(RES_PREFIX)) && (get || post || del)) {
+		const char *res = p + strlen(RES_PREFIX);
+
+		if (!cct_kbs__resource_path_ok(res))
+			status = problem(r, 404, "InvalidRequestPath",
+					 "Request path %.100s is invalid: need "
+					 "/kbs/v0/resource/<repository>/<type>/<tag>", p);
+		else if (get)
+			status = handle_resource_get(s, req, r, res);
+		else
+			status = handle_admin(s, req, r, res);
+	} else if (post && !strcmp(p, "/kbs/v0/cert")) {
+		status = handle_cert(s, req, r);
+	} else if (get && !strcmp(p, "/kbs/v0/cert/ca")) {
+		char *pem = strdup(cct_kbs__ca_pem(s->ca));
+
+		set_body(r, pem ? 200 : 500, "application/x-pem-file", pem);
+		status = r->status;
+	} else if (get && !strcmp(p, "/.well-known/jwks.json")) {
+		char *j = s->cfg.verifier->jwks ? s->cfg.verifier->jwks(s->cfg.verifier->ctx) : NULL;
+
+		if (!j)
+			j = strdup("{\"keys\":[]}");
+		set_body(r, j ? 200 : 500, "application/json", j);
+		status = r->status;
+	} else if (get && (!strcmp(p, "/healthz") || !strcmp(p, "/kbs/v0/healthz"))) {
+		status = json_reply(r, 200, json_pack("{s:s}", "status", "ok"));
+	} else if (get && (!strcmp(p, "/readyz") || !strcmp(p, "/kbs/v0/readyz"))) {
+		void *impl;
+		const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
+		int ok = ops->ping(impl);
+
+		status = json_reply(r, ok ? 200 : 503,
+				    json_pack("{s:s,s:s}", "status", ok ? "ready" : "store unavailable",
+					      "store", ops->name));
+	} else if (get && (!strcmp(p, "/metrics") || !strcmp(p, "/kbs/v0/metrics"))) {
+		status = metrics(s, r);
+	} else if ((get || post) &&
+		   (!strcmp(p, "/kbs/v0/attestation-policy") ||
+		    !strcmp(p, "/kbs/v0/resource-policy") ||
+		    !strncmp(p, "/kbs/v0/resource-policy/", 24) ||
+		    !strcmp(p, "/kbs/v0/reference-value") || !strcmp(p, "/kbs/v0/audit") ||
+		    !strcmp(p, "/kbs/v0/admin/resources"))) {
+		status = handle_admin(s, req, r, NULL);
+	} else {
+		status = problem(r, 404, "InvalidRequestPath", "Request path %.100s is invalid", p);
+	}
+	cct_kbs_server_count_status(s, status);
+	return status;
+}
+
+/* ---- lifecycle ---- */
+
+int cct_kbs_server_new(cct_kbs_server **out, const cct_kbs_config *cfg, cct_err *err)
+{
+	cct_kbs_server *s;
+	BIO *b;
+	int rc;
+
+	*out = NULL;
+	if (!cfg || !cfg->store || !cfg->verifier || !cfg->verifier->attest ||
+	    !cfg->verifier->token_verify || !cfg->admin_pubkey_pem)
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0,
+				   "kbs server needs a store, a verifier and an admin public key");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	s->cfg = *cfg;
+	if (s->cfg.session_ttl_s <= 0)
+		s->cfg.session_ttl_s = CCT_KBS_SESSION_TTL_DEFAULT;
+	if (s->cfg.cert_ttl_s <= 0)
+		s->cfg.cert_ttl_s = CCT_KBS_CERT_TTL_DEFAULT;
+	pthread_mutex_init(&s->mlock, NULL);
+	b = BIO_new_mem_buf(cfg->admin_pubkey_pem, -1);
+	s->admin = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
+	BIO_free(b);
+	if (!s->admin || !EVP_PKEY_is_a(s->admin, "ED25519")) {
+		rc = cct_err_set(err, CCT_EENCODING, CCT_STAGE_INPUT, 0,
+				 "admin public key must be an Ed25519 public key in PEM");
+		goto fail;
+	}
+	if (cfg->attestation_policy && !(s->att_policy = strdup(cfg->attestation_policy))) {
+		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+		goto fail;
+	}
+	if ((rc = cct_kbs__ca_new(&s->ca, cfg->ca_cert_pem, cfg->ca_key_pem, err)) != CCT_OK)
+		goto fail;
+	s->cfg.attestation_policy = s->att_policy;
+	*out = s;
+	return CCT_OK;
+fail:
+	cct_kbs_server_free(s);
+	return rc;
+}
+
+void cct_kbs_server_free(cct_kbs_server *s)
+{
+	if (!s)
+		return;
+	EVP_PKEY_free(s->admin);
+	cct_kbs__ca_free(s->ca);
+	free(s->att_policy);
+	pthread_mutex_destroy(&s->mlock);
+	free(s);
+}
+
+const char *cct_kbs_server_ca_pem(const cct_kbs_server *s)
+{
+	return cct_kbs__ca_pem(s->ca);
+}
+
+/* ---- the fail-closed verifier ---- */
+
+static int none_attest(void *ctx, const char *tee, const char *body, size_t body_len,
+		       const char *nonce, const char *policy, int64_t now, char **t, char **c,
+		       char **k, cct_err *err)
+{
+	(void)tee; (void)body; (void)body_len; (void)nonce; (void)policy; (void)now;
+	*t = *c = *k = NULL;
+	return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_POLICY, 0, "%s", (const char *)ctx);
+}
+
+static int none_token(void *ctx, const char *token, int64_t now, char **c, char **k,
+		      cct_err *err)
+{
+	(void)token; (void)now;
+	*c = *k = NULL;
+	return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_TOKEN, 0, "%s", (const char *)ctx);
+}
+
+int cct_kbs_verifier_none_new(cct_kbs_verifier **out, const char *reason)
+{
+	cct_kbs_verifier *v = calloc(1, sizeof(*v));
+
+	*out = NULL;
+	if (!v)
+		return CCT_ENOMEM;
+	v->ctx = strdup(reason ? reason : "no attestation service configured");
+	if (!v->ctx) {
+		free(v);
+		return CCT_ENOMEM;
+	}
+	v->attest = none_attest;
+	v->token_verify = none_token;
+	v->free_ctx = free;
+	*out = v;
+	return CCT_OK;
+}
+
+void cct_kbs_verifier_free(cct_kbs_verifier *v)
+{
+	if (!v)
+		return;
+	if (v->free_ctx)
+		v->free_ctx(v->ctx);
+	free(v);
+}

@@ -1,0 +1,699 @@
+/* KBS protocol 0.4.0 in-process: the exact server logic of cctrustd (cct_kbs_handle) with a
+ * SQLite store, the sample TEE verifier, a fake clock, and a second test verifier at the seam. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "cct_test.h"
+#include "cctrust/core.h"
+#include "cctrust/kbs.h"
+#include "kbs/jose.h"
+
+typedef struct fx {
+	cct_store *store;
+	cct_kbs_verifier *ver;
+	cct_kbs_server *srv;
+	int64_t now;
+	char dir[400], sample[512], admin_key[512], other_key[512];
+	char *admin_pub;
+} fx;
+
+static int64_t clock_of(void *ctx)
+{
+	return ((fx *)ctx)->now;
+}
+
+static char *slurp(const char *p)
+{
+	uint8_t *b = NULL;
+	size_t n = 0;
+
+	assert_int_equal(cct_file_read(&b, &n, p, 0, NULL), CCT_OK);
+	return (char *)b;
+}
+
+static int setup(void **state)
+{
+	static int seq;
+	fx *f = calloc(1, sizeof(*f));
+	uint8_t mk[32];
+	cct_kbs_config cfg;
+	char url[600], pub[600];
+	EVP_PKEY *k;
+	cct_err err;
+
+	snprintf(f->dir, sizeof(f->dir), "%s/kbs%d", cct_test_tmpdir(), seq++);
+	snprintf(f->sample, sizeof(f->sample), "%s/sample", f->dir);
+	{
+		char cmd[700];
+
+		snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", f->dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	assert_int_equal(cct_kbs_sample_init(f->sample, &err), CCT_OK);
+	snprintf(f->admin_key, sizeof(f->admin_key), "%s/admin.key", f->dir);
+	snprintf(pub, sizeof(pub), "%s/admin.pub", f->dir);
+	k = cct_jose_keygen("Ed25519");
+	assert_int_equal(cct_jose_pem_write(f->admin_key, k, 1, NULL), CCT_OK);
+	assert_int_equal(cct_jose_pem_write(pub, k, 0, NULL), CCT_OK);
+	EVP_PKEY_free(k);
+	snprintf(f->other_key, sizeof(f->other_key), "%s/other.key", f->dir);
+	k = cct_jose_keygen("Ed25519");
+	assert_int_equal(cct_jose_pem_write(f->other_key, k, 1, NULL), CCT_OK);
+	EVP_PKEY_free(k);
+	f->admin_pub = slurp(pub);
+	memset(mk, 7, sizeof(mk));
+	snprintf(url, sizeof(url), "sqlite:%s/db", f->dir);
+	assert_int_equal(cct_store_open(&f->store, url, mk, &err), CCT_OK);
+	assert_int_equal(cct_kbs_verifier_sample_insecure_new(&f->ver, f->sample, &err), CCT_OK);
+	f->now = (int64_t)time(NULL);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.store = f->store;
+	cfg.verifier = f->ver;
+	cfg.admin_pubkey_pem = f->admin_pub;
+	cfg.session_ttl_s = 300;
+	cfg.now = clock_of;
+	cfg.now_ctx = f;
+	assert_int_equal(cct_kbs_server_new(&f->srv, &cfg, &err), CCT_OK);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+
+	cct_kbs_server_free(f->srv);
+	cct_kbs_verifier_free(f->ver);
+	cct_store_free(f->store);
+	free(f->admin_pub);
+	free(f);
+	return 0;
+}
+
+/* One request; returns status, fills resp (caller clears). */
+static int req(fx *f, cct_kbs_response *r, const char *method, const char *path,
+	       const char *cookie, const char *auth, const char *body)
+{
+	cct_kbs_request q;
+
+	memset(&q, 0, sizeof(q));
+	q.method = method;
+	q.path = path;
+	q.cookie = cookie;
+	q.authorization = auth;
+	q.peer = "127.0.0.1";
+	q.body = (const uint8_t *)body;
+	q.body_len = body ? strlen(body) : 0;
+	return cct_kbs_handle(f->srv, &q, r);
+}
+
+static void assert_problem(const cct_kbs_response *r, const char *type)
+{
+	json_t *j = json_loads(r->body, 0, NULL);
+	const char *t = json_string_value(json_object_get(j, "type"));
+	char want[200];
+
+	snprintf(want, sizeof(want), "%s%s", CCT_KBS_ERROR_TYPE_PREFIX, type);
+	if (!t || strcmp(t, want))
+		fail_msg("expected problem type %s, got %s", type, r->body ? r->body : "(none)");
+	assert_non_null(json_object_get(j, "detail"));
+	json_decref(j);
+}
+
+static char *admin_bearer(const fx *f, const char *key, const char *role, int64_t now, int ttl)
+{
+	char *tok = NULL, *h;
+
+	(void)f;
+
+	assert_int_equal(cct_kbs_admin_token(&tok, key, role, now, ttl, NULL), CCT_OK);
+	h = malloc(strlen(tok) + 8);
+	sprintf(h, "Bearer %s", tok);
+	free(tok);
+	return h;
+}
+
+static void put_secret(fx *f, const char *res, const char *secret)
+{
+	cct_kbs_response r;
+	char path[256], *h = admin_bearer(f, f->admin_key, "admin", f->now, 300);
+
+	snprintf(path, sizeof(path), "/kbs/v0/resource/%s", res);
+	assert_int_equal(req(f, &r, "POST", path, NULL, h, secret), 200);
+	cct_kbs_response_clear(&r);
+	free(h);
+}
+
+/* auth: returns cookie value (static buffer in *cookie) and the nonce (malloc'd). */
+static char *do_auth(fx *f, char cookie[80], const char *tee)
+{
+	cct_kbs_response r;
+	char body[128];
+	json_t *j;
+	char *nonce, *p;
+
+	snprintf(body, sizeof(body), "{\"version\":\"0.4.0\",\"tee\":\"%s\",\"extra-params\":{}}",
+		 tee);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/auth", NULL, NULL, body), 200);
+	p = strstr(r.set_cookie, "kbs-session-id=");
+	assert_non_null(p);
+	snprintf(cookie, 80, "%.64s", p + 15);
+	j = json_loads(r.body, 0, NULL);
+	nonce = strdup(json_string_value(json_object_get(j, "nonce")));
+	assert_string_equal(json_string_value(json_object_get(j, "extra-params")), "");
+	json_decref(j);
+	cct_kbs_response_clear(&r);
+	return nonce;
+}
+
+static char *jwk_of(EVP_PKEY *k)
+{
+	json_t *j = cct_jose_pkey_to_jwk(k, EVP_PKEY_is_a(k, "RSA") ? "RSA-OAEP-256"
+								    : "ECDH-ES+A256KW");
+	char *s = json_dumps(j, JSON_COMPACT);
+
+	json_decref(j);
+	return s;
+}
+
+/* Full flow to an attested session; returns the attest status. */
+static int attest_with(fx *f, char cookie[80], EVP_PKEY *k, char **token_out)
+{
+	cct_kbs_response r;
+	char *nonce = do_auth(f, cookie, "sample"), *jwk = jwk_of(k), *body = NULL;
+	int st;
+
+	assert_int_equal(cct_kbs_sample_evidence(&body, f->sample, nonce, jwk, NULL, 1, NULL),
+			 CCT_OK);
+	st = req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, body);
+	if (token_out && st == 200) {
+		json_t *j = json_loads(r.body, 0, NULL);
+
+		*token_out = strdup(json_string_value(json_object_get(j, "token")));
+		json_decref(j);
+	}
+	cct_kbs_response_clear(&r);
+	free(nonce);
+	free(jwk);
+	free(body);
+	return st;
+}
+
+static void flow_releases_secret_wrapped_to_attested_key(void **state, const char *kind)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[80];
+	EVP_PKEY *k = cct_jose_keygen(kind), *other = cct_jose_keygen(kind);
+	uint8_t *pt = NULL;
+	size_t n = 0;
+	cct_err err;
+
+	put_secret(f, "default/key/model", "model-key-123");
+	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL, NULL),
+			 200);
+	assert_null(strstr(r.body, "model-key-123"));
+	assert_int_equal(cct_jose_jwe_decrypt(&pt, &n, r.body, r.body_len, k, &err), CCT_OK);
+	assert_int_equal(n, 13);
+	assert_memory_equal(pt, "model-key-123", 13);
+	free(pt);
+	/* only the attested private key opens it */
+	assert_int_equal(cct_jose_jwe_decrypt(&pt, &n, r.body, r.body_len, other, &err),
+			 CCT_ESIGNATURE);
+	assert_null(pt);
+	cct_kbs_response_clear(&r);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(other);
+}
+
+static void success_ec(void **state)
+{
+	flow_releases_secret_wrapped_to_attested_key(state, "P-256");
+}
+
+static void success_rsa(void **state)
+{
+	flow_releases_secret_wrapped_to_attested_key(state, "RSA");
+}
+
+static void replayed_nonce_refused(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[80], *nonce = do_auth(f, cookie, "sample"), *jwk, *body = NULL;
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+
+	jwk = jwk_of(k);
+	assert_int_equal(cct_kbs_sample_evidence(&body, f->sample, nonce, jwk, NULL, 1, NULL), 0);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, body), 200);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, body), 401);
+	assert_problem(&r, "AttestationError");
+	assert_non_null(strstr(r.body, "nonce already used"));
+	cct_kbs_response_clear(&r);
+	free(nonce);
+	free(jwk);
+	free(body);
+	EVP_PKEY_free(k);
+}
+
+static void expired_session_refused(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[80], *nonce = do_auth(f, cookie, "sample"), *jwk, *body = NULL;
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+
+	put_secret(f, "default/key/model", "s");
+	jwk = jwk_of(k);
+	assert_int_equal(cct_kbs_sample_evidence(&body, f->sample, nonce, jwk, NULL, 1, NULL), 0);
+	f->now += 301; /* past the 300 s session */
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, body), 401);
+	assert_problem(&r, "AttestationError");
+	cct_kbs_response_clear(&r);
+	/* an attested session stops releasing once it expires */
+	f->now -= 301;
+	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	f->now += 301;
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL, NULL),
+			 401);
+	assert_problem(&r, "TokenNotFound");
+	cct_kbs_response_clear(&r);
+	free(nonce);
+	free(jwk);
+	free(body);
+	EVP_PKEY_free(k);
+}
+
+static void wrong_tee_pubkey_refused(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[80], *nonce = do_auth(f, cookie, "sample"), *jwk_a, *jwk_b, *body = NULL, *sw;
+	EVP_PKEY *a = cct_jose_keygen("P-256"), *b = cct_jose_keygen("P-256");
+	json_t *j;
+
+	jwk_a = jwk_of(a);
+	jwk_b = jwk_of(b);
+	/* evidence bound to key A, request claims key B */
+	assert_int_equal(cct_kbs_sample_evidence(&body, f->sample, nonce, jwk_a, NULL, 1, NULL), 0);
+	j = json_loads(body, 0, NULL);
+	json_object_set_new(json_object_get(j, "runtime-data"), "tee-pubkey",
+			    json_loads(jwk_b, 0, NULL));
+	sw = json_dumps(j, JSON_COMPACT);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, sw), 401);
+	assert_problem(&r, "AttestationError");
+	assert_non_null(strstr(r.body, "binding"));
+	cct_kbs_response_clear(&r);
+	json_decref(j);
+	free(sw);
+	free(nonce);
+	free(jwk_a);
+	free(jwk_b);
+	free(body);
+	EVP_PKEY_free(a);
+	EVP_PKEY_free(b);
+}
+
+static void tampered_evidence_refused(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[80], *nonce, *jwk, *body = NULL, *p;
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+	int i;
+
+	jwk = jwk_of(k);
+	for (i = 0; i < 3; i++) {
+		nonce = do_auth(f, cookie, "sample");
+		assert_int_equal(cct_kbs_sample_evidence(&body, f->sample, nonce, jwk, NULL, 1, NULL),
+				 0);
+		p = strstr(body, "\"jws\":\"") + 7;
+		/* flip one character in header, payload, signature */
+		p = i == 0 ? p + 5 : i == 1 ? strchr(p, '.') + 9 : strrchr(p, '.') + 9;
+		*p = *p == 'A' ? 'B' : 'A';
+		assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, body), 401);
+		assert_problem(&r, "AttestationError");
+		cct_kbs_response_clear(&r);
+		free(body);
+		body = NULL;
+		free(nonce);
+	}
+	free(jwk);
+	EVP_PKEY_free(k);
+}
+
+static void nonce_mismatch_refused(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[80], *nonce = do_auth(f, cookie, "sample"), *jwk, *body = NULL;
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+
+	jwk = jwk_of(k);
+	assert_int_equal(cct_kbs_sample_evidence(&body, f->sample,
+						 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", jwk,
+						 NULL, 1, NULL), 0);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, body), 401);
+	assert_non_null(strstr(r.body, "not this session's challenge"));
+	cct_kbs_response_clear(&r);
+	free(nonce);
+	free(jwk);
+	free(body);
+	EVP_PKEY_free(k);
+}
+
+static void resource_policy_deny(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[80], *h, *b64, body[2048];
+	const char *pol = "{\"version\":1,\"rules\":[{\"name\":\"needs-prod-image\","
+			  "\"resources\":[\"default/key/*\"],\"require\":[{\"claim\":"
+			  "\"/submods/cpu0/ear.veraison.annotated-evidence/sample/measurement\","
+			  "\"equals\":\"ff\"}]}]}";
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+	json_t *audit;
+
+	put_secret(f, "default/key/model", "s3");
+	h = admin_bearer(f, f->admin_key, "admin", f->now, 300);
+	b64 = cct_b64_encode((const uint8_t *)pol, strlen(pol), 0);
+	snprintf(body, sizeof(body), "{\"policy\":\"%s\",\"resource\":\"default/key/model\"}", b64);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/resource-policy", NULL, h, body), 200);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL, NULL),
+			 403);
+	assert_problem(&r, "PolicyDeny");
+	assert_non_null(strstr(r.body, "needs-prod-image"));
+	cct_kbs_response_clear(&r);
+	/* the denial is in the audit log with its rule */
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/audit", NULL, h, NULL), 200);
+	audit = json_loads(r.body, 0, NULL);
+	assert_non_null(strstr(r.body, "\"outcome\":\"denied\""));
+	assert_non_null(strstr(r.body, "needs-prod-image"));
+	assert_null(strstr(r.body, "s3\""));
+	json_decref(audit);
+	cct_kbs_response_clear(&r);
+	/* an invalid policy is refused at upload */
+	snprintf(body, sizeof(body), "{\"policy\":\"e30=\"}");
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/resource-policy", NULL, h, body), 400);
+	cct_kbs_response_clear(&r);
+	free(b64);
+	free(h);
+	EVP_PKEY_free(k);
+}
+
+static void attestation_policy_enforced(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[80], *h, *b64, body[512];
+	const char *pol = "{\"measurements\":[\"abcd\"]}";
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+
+	h = admin_bearer(f, f->admin_key, "admin", f->now, 300);
+	b64 = cct_b64_encode((const uint8_t *)pol, strlen(pol), 0);
+	snprintf(body, sizeof(body), "{\"type\":\"json\",\"policy_id\":\"default\",\"policy\":\"%s\"}",
+		 b64);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attestation-policy", NULL, h, body), 200);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(attest_with(f, cookie, k, NULL), 401);
+	free(b64);
+	free(h);
+	EVP_PKEY_free(k);
+}
+
+static void admin_auth_required(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char *h;
+
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/resource/a/b/c", NULL, NULL, "x"), 401);
+	assert_problem(&r, "AdminAuth");
+	cct_kbs_response_clear(&r);
+	h = admin_bearer(f, f->other_key, "admin", f->now, 300); /* wrong key */
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/resource/a/b/c", NULL, h, "x"), 401);
+	assert_problem(&r, "AdminAuth");
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/audit", NULL, h, NULL), 401);
+	cct_kbs_response_clear(&r);
+	free(h);
+	h = admin_bearer(f, f->admin_key, "admin", f->now - 600, 300); /* expired */
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/resource/a/b/c", NULL, h, "x"), 401);
+	cct_kbs_response_clear(&r);
+	free(h);
+	h = admin_bearer(f, f->admin_key, "auditor", f->now, 300); /* role too weak to write */
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/resource/a/b/c", NULL, h, "x"), 401);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/audit", NULL, h, NULL), 200);
+	cct_kbs_response_clear(&r);
+	free(h);
+	h = admin_bearer(f, f->admin_key, "admin", f->now, 300);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/resource/a/b/c", NULL, h, "x"), 200);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/admin/resources", NULL, h, NULL), 200);
+	assert_string_equal(r.body, "[\"a/b/c\"]");
+	cct_kbs_response_clear(&r);
+	/* an unattested guest cannot read it */
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/a/b/c", NULL, NULL, NULL), 401);
+	assert_problem(&r, "TokenNotFound");
+	cct_kbs_response_clear(&r);
+	free(h);
+}
+
+static void bearer_token_releases(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[80], *tok = NULL, *h;
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+	uint8_t *pt = NULL;
+	size_t n = 0;
+
+	put_secret(f, "repo/t/x", "bearer-secret");
+	assert_int_equal(attest_with(f, cookie, k, &tok), 200);
+	h = malloc(strlen(tok) + 8);
+	sprintf(h, "Bearer %s", tok);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/repo/t/x", NULL, h, NULL), 200);
+	assert_int_equal(cct_jose_jwe_decrypt(&pt, &n, r.body, r.body_len, k, NULL), CCT_OK);
+	assert_memory_equal(pt, "bearer-secret", 13);
+	free(pt);
+	cct_kbs_response_clear(&r);
+	h[strlen(h) - 3] ^= 1; /* tampered signature */
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/repo/t/x", NULL, h, NULL), 401);
+	assert_problem(&r, "TokenVerifierError");
+	cct_kbs_response_clear(&r);
+	h[strlen(h) - 3] ^= 1;
+	f->now += 400; /* token expired */
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/repo/t/x", NULL, h, NULL), 401);
+	cct_kbs_response_clear(&r);
+	free(h);
+	free(tok);
+	EVP_PKEY_free(k);
+}
+
+static void malformed_requests(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	cct_kbs_request q;
+	char *big = malloc(CCT_KBS_MAX_BODY + 2);
+
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/auth", NULL, NULL,
+			     "{\"version\":\"0.3.0\",\"tee\":\"snp\"}"), 401);
+	assert_non_null(strstr(r.body, "0.4.0"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/auth", NULL, NULL, "{\"version\":"), 400);
+	assert_problem(&r, "SerdeError");
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/auth", NULL, NULL,
+			     "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+			     "]]]]]]"), 413);
+	cct_kbs_response_clear(&r);
+	memset(big, 'a', CCT_KBS_MAX_BODY + 1);
+	big[CCT_KBS_MAX_BODY + 1] = 0;
+	memset(&q, 0, sizeof(q));
+	q.method = "POST";
+	q.path = "/kbs/v0/auth";
+	q.body = (uint8_t *)big;
+	q.body_len = CCT_KBS_MAX_BODY + 1;
+	assert_int_equal(cct_kbs_handle(f->srv, &q, &r), 413);
+	cct_kbs_response_clear(&r);
+	free(big);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/a/../b", NULL, NULL, NULL), 404);
+	assert_problem(&r, "InvalidRequestPath");
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/a/b", NULL, NULL, NULL), 404);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", "zz", NULL, "{}"), 401);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest",
+			     "0000000000000000000000000000000000000000000000000000000000000000",
+			     NULL, "{}"), 401);
+	cct_kbs_response_clear(&r);
+}
+
+static void operations_endpoints(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+
+	assert_int_equal(req(f, &r, "GET", "/healthz", NULL, NULL, NULL), 200);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/readyz", NULL, NULL, NULL), 200);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/.well-known/jwks.json", NULL, NULL, NULL), 200);
+	assert_non_null(strstr(r.body, "\"kty\":\"EC\""));
+	assert_null(strstr(r.body, "\"d\""));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/metrics", NULL, NULL, NULL), 200);
+	assert_non_null(strstr(r.body, "cctrustd_attestations_total{verdict=\"affirming\"}"));
+	assert_non_null(strstr(r.body, "cctrustd_attest_seconds_bucket"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/nope", NULL, NULL, NULL), 404);
+	cct_kbs_response_clear(&r);
+}
+
+static char *make_csr(EVP_PKEY *k)
+{
+	X509_REQ *q = X509_REQ_new();
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p = NULL, *out;
+	long n;
+
+	X509_REQ_set_version(q, 0);
+	X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(q), "CN", MBSTRING_ASC,
+				   (const unsigned char *)"workload-1", -1, -1, 0);
+	X509_REQ_set_pubkey(q, k);
+	X509_REQ_sign(q, k, EVP_sha256());
+	PEM_write_bio_X509_REQ(b, q);
+	n = BIO_get_mem_data(b, &p);
+	out = strndup(p, (size_t)n);
+	BIO_free(b);
+	X509_REQ_free(q);
+	return out;
+}
+
+static void workload_certificate(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[80], *tok = NULL, *csr, *csr_other, *info = NULL;
+	EVP_PKEY *k = cct_jose_keygen("P-256"), *other = cct_jose_keygen("P-256");
+	const char *ca = cct_kbs_server_ca_pem(f->srv);
+	json_t *claims = NULL;
+	char *ctext;
+	cct_err err;
+
+	assert_int_equal(attest_with(f, cookie, k, &tok), 200);
+	csr = make_csr(k);
+	csr_other = make_csr(other);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/cert", cookie, NULL, csr_other), 403);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/cert", cookie, NULL, csr), 200);
+	assert_int_equal(cct_jose_jws_peek(NULL, &claims, tok, NULL), CCT_OK);
+	ctext = json_dumps(claims, JSON_COMPACT);
+	assert_int_equal(cct_kbs_cert_verify((uint8_t *)r.body, r.body_len, (const uint8_t *)ca,
+					     strlen(ca), ctext, f->now, &info, &err), CCT_OK);
+	assert_non_null(strstr(info, "workload-1"));
+	free(info);
+	/* other claims do not match the digest; outside validity fails */
+	assert_int_equal(cct_kbs_cert_verify((uint8_t *)r.body, r.body_len, (const uint8_t *)ca,
+					     strlen(ca), "{\"x\":1}", f->now, NULL, &err),
+			 CCT_EBINDING);
+	assert_int_equal(cct_kbs_cert_verify((uint8_t *)r.body, r.body_len, (const uint8_t *)ca,
+					     strlen(ca), NULL, f->now + 7200, NULL, &err),
+			 CCT_EEXPIRED);
+	cct_kbs_response_clear(&r);
+	json_decref(claims);
+	free(ctext);
+	free(csr);
+	free(csr_other);
+	free(tok);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(other);
+}
+
+/* A verifier at the seam that lies about the tee-pubkey: the server must not trust it over
+ * runtime-data, and the none verifier refuses everything. */
+static int lying_attest(void *ctx, const char *tee, const char *body, size_t len,
+			const char *nonce, const char *pol, int64_t now, char **t, char **c,
+			char **k, cct_err *err)
+{
+	EVP_PKEY *x = cct_jose_keygen("P-256");
+
+	(void)ctx; (void)tee; (void)body; (void)len; (void)nonce; (void)pol; (void)now; (void)err;
+	*t = strdup("a.b.c");
+	*c = strdup("{\"submods\":{\"cpu0\":{\"ear.status\":\"affirming\"}}}");
+	*k = jwk_of(x);
+	EVP_PKEY_free(x);
+	return CCT_OK;
+}
+
+static void seam_verifier_cannot_swap_key(void **state)
+{
+	fx *f = *state;
+	cct_kbs_verifier lying = { 0 }, *none = NULL;
+	cct_kbs_server *srv2 = NULL;
+	cct_kbs_config cfg;
+	cct_kbs_response r;
+	cct_kbs_server *saved = f->srv;
+	char cookie[80];
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+	int i;
+
+	lying.attest = lying_attest;
+	lying.token_verify = f->ver->token_verify;
+	lying.ctx = f->ver->ctx;
+	assert_int_equal(cct_kbs_verifier_none_new(&none, "no service"), CCT_OK);
+	for (i = 0; i < 2; i++) {
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.store = f->store;
+		cfg.verifier = i ? none : &lying;
+		cfg.admin_pubkey_pem = f->admin_pub;
+		cfg.now = clock_of;
+		cfg.now_ctx = f;
+		assert_int_equal(cct_kbs_server_new(&srv2, &cfg, NULL), CCT_OK);
+		f->srv = srv2;
+		assert_int_equal(attest_with(f, cookie, k, NULL), 401);
+		assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/a/b/c", cookie, NULL, NULL), 401);
+		cct_kbs_response_clear(&r);
+		f->srv = saved;
+		cct_kbs_server_free(srv2);
+	}
+	cct_kbs_verifier_free(none);
+	EVP_PKEY_free(k);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(success_ec, setup, teardown),
+		cmocka_unit_test_setup_teardown(success_rsa, setup, teardown),
+		cmocka_unit_test_setup_teardown(replayed_nonce_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(expired_session_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(wrong_tee_pubkey_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(tampered_evidence_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(nonce_mismatch_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(resource_policy_deny, setup, teardown),
+		cmocka_unit_test_setup_teardown(attestation_policy_enforced, setup, teardown),
+		cmocka_unit_test_setup_teardown(admin_auth_required, setup, teardown),
+		cmocka_unit_test_setup_teardown(bearer_token_releases, setup, teardown),
+		cmocka_unit_test_setup_teardown(malformed_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(operations_endpoints, setup, teardown),
+		cmocka_unit_test_setup_teardown(workload_certificate, setup, teardown),
+		cmocka_unit_test_setup_teardown(seam_verifier_cannot_swap_key, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

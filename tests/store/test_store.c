@@ -1,0 +1,196 @@
+/* Store: SQLite back end, sealed secrets, nonce single use, migrations, audit. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "cct_test.h"
+#include "cctrust/core.h"
+#include "cctrust/store.h"
+
+static const char *db_path(const char *name)
+{
+	static char p[600];
+
+	snprintf(p, sizeof(p), "%s/%s", cct_test_tmpdir(), name);
+	return p;
+}
+
+static cct_store *open_store(const char *name, uint8_t fill)
+{
+	uint8_t mk[32];
+	char url[700];
+	cct_store *st = NULL;
+	cct_err err;
+
+	memset(mk, fill, sizeof(mk));
+	snprintf(url, sizeof(url), "sqlite:%s", db_path(name));
+	if (cct_store_open(&st, url, mk, &err) != CCT_OK)
+		fail_msg("open: %s", err.msg);
+	return st;
+}
+
+static void secrets_sealed_at_rest(void **state)
+{
+	cct_store *st = open_store("s1.db", 1);
+	uint8_t *v = NULL, *raw;
+	size_t n = 0, rn = 0, i;
+	cct_err err;
+	const char *secret = "PLAINTEXT-MODEL-KEY-0123456789";
+	int found = 0;
+
+	(void)state;
+	assert_int_equal(cct_store_secret_put(st, "r/t/g", (const uint8_t *)secret, strlen(secret),
+					      1, &err), CCT_OK);
+	assert_int_equal(cct_store_secret_get(st, "r/t/g", &v, &n, &err), CCT_OK);
+	assert_int_equal(n, strlen(secret));
+	assert_memory_equal(v, secret, n);
+	free(v);
+	assert_int_equal(cct_store_secret_get(st, "r/t/none", &v, &n, &err), CCT_EINVAL);
+	cct_store_free(st);
+	/* the plaintext is in no database file */
+	raw = cct_test_read_file(db_path("s1.db"), &rn);
+	assert_non_null(raw);
+	for (i = 0; raw && i + 10 <= rn; i++)
+		if (!memcmp(raw + i, "PLAINTEXT-", 10))
+			found = 1;
+	free(raw);
+	raw = cct_test_read_file(db_path("s1.db-wal"), &rn);
+	for (i = 0; raw && i + 10 <= rn; i++)
+		if (!memcmp(raw + i, "PLAINTEXT-", 10))
+			found = 1;
+	free(raw);
+	assert_int_equal(found, 0);
+	/* another master key cannot read it */
+	st = open_store("s1.db", 2);
+	assert_int_equal(cct_store_secret_get(st, "r/t/g", &v, &n, &err), CCT_ESIGNATURE);
+	cct_store_free(st);
+}
+
+static void sealed_row_bound_to_name_and_tamper_evident(void **state)
+{
+	uint8_t key[32], *s = NULL, *o = NULL;
+	size_t sn = 0, on = 0, i;
+
+	(void)state;
+	memset(key, 9, sizeof(key));
+	assert_int_equal(cct_store_seal(&s, &sn, key, "a", (const uint8_t *)"xyz", 3, NULL), CCT_OK);
+	assert_int_equal(sn, 1 + 12 + 3 + 16);
+	assert_int_equal(cct_store_unseal(&o, &on, key, "b", s, sn, NULL), CCT_ESIGNATURE);
+	for (i = 0; i < sn; i++) {
+		s[i] ^= 0x01;
+		assert_int_not_equal(cct_store_unseal(&o, &on, key, "a", s, sn, NULL), CCT_OK);
+		s[i] ^= 0x01;
+	}
+	for (i = 0; i < sn; i++)
+		assert_int_not_equal(cct_store_unseal(&o, &on, key, "a", s, i, NULL), CCT_OK);
+	assert_int_equal(cct_store_unseal(&o, &on, key, "a", s, sn, NULL), CCT_OK);
+	assert_memory_equal(o, "xyz", 3);
+	free(o);
+	free(s);
+}
+
+static void nonce_is_single_use_and_expires(void **state)
+{
+	cct_store *st = open_store("s2.db", 1);
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(st, &impl);
+	cct_store_session s, g;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	strcpy(s.id, "abc");
+	strcpy(s.tee, "snp");
+	strcpy(s.nonce, "bm9uY2U=");
+	s.created = 100;
+	s.expires = 400;
+	assert_int_equal(ops->session_put(impl, &s, NULL), CCT_OK);
+	assert_int_equal(ops->session_put(impl, &s, NULL), CCT_EIO); /* id unique */
+	assert_int_equal(ops->session_consume_nonce(impl, "abc", "other", 200, NULL), CCT_ENONCE);
+	assert_int_equal(ops->session_consume_nonce(impl, "abc", "bm9uY2U=", 400, NULL), CCT_ENONCE);
+	assert_int_equal(ops->session_consume_nonce(impl, "abc", "bm9uY2U=", 200, NULL), CCT_OK);
+	assert_int_equal(ops->session_consume_nonce(impl, "abc", "bm9uY2U=", 200, NULL), CCT_ENONCE);
+	assert_int_equal(ops->session_set_attested(impl, "abc", "t", "{}", "{}", "d", NULL), CCT_OK);
+	assert_int_equal(ops->session_set_attested(impl, "abc", "t2", "{}", "{}", "d", NULL),
+			 CCT_EINVAL);
+	assert_int_equal(ops->session_get(impl, "abc", &g, NULL), CCT_OK);
+	assert_string_equal(g.token, "t");
+	assert_int_equal(g.nonce_used, 1);
+	cct_store_session_clear(&g);
+	assert_int_equal(ops->session_gc(impl, 500, NULL), CCT_OK);
+	assert_int_equal(ops->session_get(impl, "abc", &g, NULL), CCT_EINVAL);
+	cct_store_free(st);
+}
+
+static void migrations_and_audit(void **state)
+{
+	cct_store *st = open_store("s3.db", 1);
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(st, &impl);
+	char *txt = NULL;
+	int64_t id = 0;
+	sqlite3 *db;
+	sqlite3_stmt *q;
+
+	(void)state;
+	assert_int_equal(ops->audit_append(impl, 5, "{\"event\":\"x\"}", &id, NULL), CCT_OK);
+	assert_int_equal(ops->audit_append(impl, 6, "{\"event\":\"y\"}", &id, NULL), CCT_OK);
+	assert_int_equal(id, 2);
+	assert_int_equal(ops->audit_query(impl, 1, 10, &txt, NULL), CCT_OK);
+	assert_string_equal(txt, "[{\"event\":\"y\",\"id\":2,\"time\":6}]");
+	free(txt);
+	assert_int_equal(ops->ping(impl), 1);
+	cct_store_free(st);
+	st = open_store("s3.db", 1); /* reopen: migrations idempotent */
+	cct_store_free(st);
+	assert_int_equal(sqlite3_open(db_path("s3.db"), &db), SQLITE_OK);
+	sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 1);
+	sqlite3_finalize(q);
+	/* a newer schema is refused, not used */
+	sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL);
+	sqlite3_close(db);
+	{
+		uint8_t mk[32] = { 1 };
+		char url[700];
+		cct_err err;
+
+		snprintf(url, sizeof(url), "sqlite:%s", db_path("s3.db"));
+		assert_int_equal(cct_store_open(&st, url, mk, &err), CCT_EUNSUPPORTED);
+		assert_int_equal(cct_store_open(&st, "mysql://x", mk, &err), CCT_EUNSUPPORTED);
+	}
+}
+
+static void master_key_encodings(void **state)
+{
+	uint8_t k[32];
+	const char *hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+	(void)state;
+	setenv("CCT_TEST_MK", hex, 1);
+	assert_int_equal(cct_store_master_key_load(k, NULL, "CCT_TEST_MK", NULL), CCT_OK);
+	assert_int_equal(k[31], 0x1f);
+	setenv("CCT_TEST_MK", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", 1);
+	assert_int_equal(cct_store_master_key_load(k, NULL, "CCT_TEST_MK", NULL), CCT_OK);
+	assert_int_equal(k[31], 0x1f);
+	setenv("CCT_TEST_MK", "short", 1);
+	assert_int_equal(cct_store_master_key_load(k, NULL, "CCT_TEST_MK", NULL), CCT_EFORMAT);
+	unsetenv("CCT_TEST_MK");
+	assert_int_equal(cct_store_master_key_load(k, NULL, "CCT_TEST_MK", NULL), CCT_EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(secrets_sealed_at_rest),
+		cmocka_unit_test(sealed_row_bound_to_name_and_tamper_evident),
+		cmocka_unit_test(nonce_is_single_use_and_expires),
+		cmocka_unit_test(migrations_and_audit),
+		cmocka_unit_test(master_key_encodings),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

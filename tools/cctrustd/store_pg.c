@@ -1,0 +1,533 @@
+/* PostgreSQL back end of the store (libpq): several cctrustd replicas share sessions, nonces,
+ * resources, policies and audit. A small pool of connections, each with its own prepared
+ * statements; migrations under an advisory lock keyed on a schema-version table; nonce
+ * consumption is a single conditional UPDATE, so a nonce is used once across replicas.
+ * Built only when libpq is found (CMake links PkgConfig::PQ into cctrustd). */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cctrustd.h"
+
+#if defined(__has_include)
+#if __has_include(<libpq-fe.h>)
+#define HAVE_PQ 1
+#endif
+#endif
+
+#ifdef HAVE_PQ
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#define POOL 4
+#define MIGRATION_LOCK 0x63637472 /* "cctr" */
+
+static const char *const migrations[] = {
+	"CREATE TABLE sessions ("
+	"  id TEXT PRIMARY KEY, tee TEXT NOT NULL, nonce TEXT NOT NULL,"
+	"  created BIGINT NOT NULL, expires BIGINT NOT NULL, nonce_used INT NOT NULL DEFAULT 0,"
+	"  token TEXT, claims TEXT, tee_pubkey TEXT, evidence_digest TEXT);"
+	"CREATE INDEX sessions_expires ON sessions(expires);"
+	"CREATE TABLE objects (kind TEXT NOT NULL, name TEXT NOT NULL, value BYTEA NOT NULL,"
+	"  updated BIGINT NOT NULL, PRIMARY KEY (kind, name));"
+	"CREATE TABLE audit (id BIGSERIAL PRIMARY KEY, time BIGINT NOT NULL, record TEXT NOT NULL);",
+};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static const struct {
+	const char *name, *sql;
+	int nparams;
+} stmts[] = {
+	{ "session_put", "INSERT INTO sessions (id, tee, nonce, created, expires) "
+			 "VALUES ($1, $2, $3, $4::bigint, $5::bigint)", 5 },
+	{ "session_get", "SELECT tee, nonce, created, expires, nonce_used, token, claims, "
+			 "tee_pubkey, evidence_digest FROM sessions WHERE id = $1", 1 },
+	{ "session_consume", "UPDATE sessions SET nonce_used = 1 WHERE id = $1 AND nonce = $2 "
+			     "AND nonce_used = 0 AND expires > $3::bigint", 3 },
+	{ "session_attested", "UPDATE sessions SET token = $2, claims = $3, tee_pubkey = $4, "
+			      "evidence_digest = $5 WHERE id = $1 AND token IS NULL", 5 },
+	{ "session_gc", "DELETE FROM sessions WHERE expires <= $1::bigint", 1 },
+	{ "obj_put", "INSERT INTO objects (kind, name, value, updated) VALUES ($1, $2, $3, "
+		     "$4::bigint) ON CONFLICT (kind, name) DO UPDATE SET value = EXCLUDED.value, "
+		     "updated = EXCLUDED.updated", 4 },
+	{ "obj_get", "SELECT value FROM objects WHERE kind = $1 AND name = $2", 2 },
+	{ "obj_delete", "DELETE FROM objects WHERE kind = $1 AND name = $2", 2 },
+	{ "obj_list", "SELECT name FROM objects WHERE kind = $1 ORDER BY name LIMIT 10000", 1 },
+	{ "audit_append", "INSERT INTO audit (time, record) VALUES ($1::bigint, $2) RETURNING id",
+	  2 },
+	{ "audit_query", "SELECT id, time, record FROM audit WHERE id > $1::bigint ORDER BY id "
+			 "LIMIT $2::int", 2 },
+	{ "ping", "SELECT 1", 0 },
+};
+
+typedef struct pg {
+	PGconn *c[POOL];
+	pthread_mutex_t lock[POOL];
+	unsigned next;
+	pthread_mutex_t next_lock;
+} pg;
+
+static int prepare_all(PGconn *c)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(stmts) / sizeof(stmts[0]); i++) {
+		PGresult *r = PQprepare(c, stmts[i].name, stmts[i].sql, stmts[i].nparams, NULL);
+		int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+		PQclear(r);
+		if (!ok)
+			return -1;
+	}
+	return 0;
+}
+
+/* A locked, live connection index. */
+static int acquire(pg *p)
+{
+	unsigned i, start;
+
+	pthread_mutex_lock(&p->next_lock);
+	start = p->next++;
+	pthread_mutex_unlock(&p->next_lock);
+	for (i = 0; i < POOL; i++)
+		if (pthread_mutex_trylock(&p->lock[(start + i) % POOL]) == 0)
+			return (int)((start + i) % POOL);
+	pthread_mutex_lock(&p->lock[start % POOL]);
+	return (int)(start % POOL);
+}
+
+static void release(pg *p, int i)
+{
+	pthread_mutex_unlock(&p->lock[i]);
+}
+
+/* Run prepared statement; reconnect once if the connection dropped. */
+static PGresult *run(pg *p, int ci, const char *name, int n, const char *const *vals,
+		     const int *lens, const int *fmts)
+{
+	PGresult *r = PQexecPrepared(p->c[ci], name, n, vals, lens, fmts, 0);
+
+	if (PQstatus(p->c[ci]) == CONNECTION_BAD) {
+		PQclear(r);
+		PQreset(p->c[ci]);
+		if (PQstatus(p->c[ci]) != CONNECTION_OK || prepare_all(p->c[ci]))
+			return NULL;
+		r = PQexecPrepared(p->c[ci], name, n, vals, lens, fmts, 0);
+	}
+	return r;
+}
+
+static int pgerr(pg *p, int ci, PGresult *r, cct_err *err, const char *what)
+{
+	return cct_err_set(err, CCT_EIO, CCT_STAGE_NONE, 0, "postgres %s: %.160s", what,
+			   r ? PQresultErrorMessage(r) : PQerrorMessage(p->c[ci]));
+}
+
+static int exec_cmd(pg *p, const char *name, int n, const char *const *v, const int *lens,
+		    const int *fmts, int want_rows, int *affected, cct_err *err, const char *what)
+{
+	int ci = acquire(p), rc;
+	PGresult *r = run(p, ci, name, n, v, lens, fmts);
+
+	if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+		rc = pgerr(p, ci, r, err, what);
+	} else {
+		rc = CCT_OK;
+		if (affected)
+			*affected = atoi(PQcmdTuples(r));
+	}
+	(void)want_rows;
+	PQclear(r);
+	release(p, ci);
+	return rc;
+}
+
+static int pq_session_put(void *impl, const cct_store_session *s, cct_err *err)
+{
+	char c[24], e[24];
+	const char *v[5] = { s->id, s->tee, s->nonce, c, e };
+
+	snprintf(c, sizeof(c), "%lld", (long long)s->created);
+	snprintf(e, sizeof(e), "%lld", (long long)s->expires);
+	return exec_cmd(impl, "session_put", 5, v, NULL, NULL, 0, NULL, err, "session insert");
+}
+
+static char *dupv(PGresult *r, int col)
+{
+	return PQgetisnull(r, 0, col) ? NULL : strdup(PQgetvalue(r, 0, col));
+}
+
+static int pq_session_get(void *impl, const char *id, cct_store_session *out, cct_err *err)
+{
+	pg *p = impl;
+	const char *v[1] = { id };
+	int ci = acquire(p), rc;
+	PGresult *r = run(p, ci, "session_get", 1, v, NULL, NULL);
+
+	memset(out, 0, sizeof(*out));
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = pgerr(p, ci, r, err, "session read");
+	} else if (PQntuples(r) != 1) {
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "no such session");
+	} else {
+		snprintf(out->id, sizeof(out->id), "%s", id);
+		snprintf(out->tee, sizeof(out->tee), "%s", PQgetvalue(r, 0, 0));
+		snprintf(out->nonce, sizeof(out->nonce), "%s", PQgetvalue(r, 0, 1));
+		out->created = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+		out->expires = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
+		out->nonce_used = atoi(PQgetvalue(r, 0, 4));
+		out->token = dupv(r, 5);
+		out->claims = dupv(r, 6);
+		out->tee_pubkey = dupv(r, 7);
+		snprintf(out->evidence_digest, sizeof(out->evidence_digest), "%s",
+			 PQgetvalue(r, 0, 8));
+		rc = CCT_OK;
+	}
+	PQclear(r);
+	release(p, ci);
+	return rc;
+}
+
+static int pq_session_consume(void *impl, const char *id, const char *nonce, int64_t now,
+			      cct_err *err)
+{
+	char t[24];
+	const char *v[3] = { id, nonce, t };
+	int n = 0, rc;
+
+	snprintf(t, sizeof(t), "%lld", (long long)now);
+	rc = exec_cmd(impl, "session_consume", 3, v, NULL, NULL, 0, &n, err, "nonce update");
+	if (rc == CCT_OK && n != 1)
+		rc = cct_err_set(err, CCT_ENONCE, CCT_STAGE_BINDING, 0,
+				 "nonce already used, not this session's, or the session expired");
+	return rc;
+}
+
+static int pq_session_attested(void *impl, const char *id, const char *token,
+			       const char *claims, const char *pub, const char *digest,
+			       cct_err *err)
+{
+	const char *v[5] = { id, token, claims, pub, digest };
+	int n = 0, rc = exec_cmd(impl, "session_attested", 5, v, NULL, NULL, 0, &n, err,
+				 "session update");
+
+	if (rc == CCT_OK && n != 1)
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0,
+				 "no such session, or it is attested already");
+	return rc;
+}
+
+static int pq_session_gc(void *impl, int64_t now, cct_err *err)
+{
+	char t[24];
+	const char *v[1] = { t };
+
+	snprintf(t, sizeof(t), "%lld", (long long)now);
+	return exec_cmd(impl, "session_gc", 1, v, NULL, NULL, 0, NULL, err, "session gc");
+}
+
+static int pq_obj_put(void *impl, const char *kind, const char *name, const uint8_t *val,
+		      size_t n, int64_t now, cct_err *err)
+{
+	char t[24];
+	const char *v[4] = { kind, name, n ? (const char *)val : "", t };
+	int lens[4] = { 0, 0, (int)n, 0 }, fmts[4] = { 0, 0, 1, 0 };
+
+	if (n > CCT_STORE_MAX_VALUE + 64)
+		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_NONE, 0, "object too large");
+	snprintf(t, sizeof(t), "%lld", (long long)now);
+	return exec_cmd(impl, "obj_put", 4, v, lens, fmts, 0, NULL, err, "object write");
+}
+
+static int pq_obj_get(void *impl, const char *kind, const char *name, uint8_t **val, size_t *n,
+		      cct_err *err)
+{
+	pg *p = impl;
+	const char *v[2] = { kind, name };
+	int ci = acquire(p), rc;
+	PGresult *r;
+
+	*val = NULL;
+	*n = 0;
+	/* result in binary so BYTEA arrives as raw bytes */
+	r = PQexecPrepared(p->c[ci], "obj_get", 2, v, NULL, NULL, 1);
+	if (PQstatus(p->c[ci]) == CONNECTION_BAD) {
+		PQclear(r);
+		PQreset(p->c[ci]);
+		r = (PQstatus(p->c[ci]) == CONNECTION_OK && !prepare_all(p->c[ci]))
+			    ? PQexecPrepared(p->c[ci], "obj_get", 2, v, NULL, NULL, 1)
+			    : NULL;
+	}
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = pgerr(p, ci, r, err, "object read");
+	} else if (PQntuples(r) != 1) {
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "no %s named %s", kind, name);
+	} else {
+		int len = PQgetlength(r, 0, 0);
+
+		*val = malloc((size_t)len + 1);
+		if (!*val) {
+			rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+		} else {
+			memcpy(*val, PQgetvalue(r, 0, 0), (size_t)len);
+			(*val)[len] = 0;
+			*n = (size_t)len;
+			rc = CCT_OK;
+		}
+	}
+	PQclear(r);
+	release(p, ci);
+	return rc;
+}
+
+static int pq_obj_delete(void *impl, const char *kind, const char *name, cct_err *err)
+{
+	const char *v[2] = { kind, name };
+	int n = 0, rc = exec_cmd(impl, "obj_delete", 2, v, NULL, NULL, 0, &n, err, "delete");
+
+	if (rc == CCT_OK && n != 1)
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "no %s named %s", kind, name);
+	return rc;
+}
+
+static int pq_obj_list(void *impl, const char *kind, char **json_out, cct_err *err)
+{
+	pg *p = impl;
+	const char *v[1] = { kind };
+	int ci = acquire(p), rc = CCT_OK, i;
+	PGresult *r = run(p, ci, "obj_list", 1, v, NULL, NULL);
+	json_t *arr = json_array();
+
+	*json_out = NULL;
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
+		rc = pgerr(p, ci, r, err, "object list");
+	else
+		for (i = 0; i < PQntuples(r); i++)
+			json_array_append_new(arr, json_string(PQgetvalue(r, i, 0)));
+	PQclear(r);
+	release(p, ci);
+	if (rc == CCT_OK && !(*json_out = json_dumps(arr, JSON_COMPACT)))
+		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	json_decref(arr);
+	return rc;
+}
+
+static int pq_audit_append(void *impl, int64_t time, const char *rec, int64_t *id_out,
+			   cct_err *err)
+{
+	pg *p = impl;
+	char t[24];
+	const char *v[2] = { t, rec };
+	int ci = acquire(p), rc;
+	PGresult *r;
+
+	snprintf(t, sizeof(t), "%lld", (long long)time);
+	r = run(p, ci, "audit_append", 2, v, NULL, NULL);
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		rc = pgerr(p, ci, r, err, "audit append");
+	} else {
+		if (id_out)
+			*id_out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		rc = CCT_OK;
+	}
+	PQclear(r);
+	release(p, ci);
+	return rc;
+}
+
+static int pq_audit_query(void *impl, int64_t after, int limit, char **json_out, cct_err *err)
+{
+	pg *p = impl;
+	char a[24], l[16];
+	const char *v[2] = { a, l };
+	int ci, rc = CCT_OK, i;
+	PGresult *r;
+	json_t *arr = json_array();
+
+	*json_out = NULL;
+	if (limit <= 0 || limit > CCT_STORE_MAX_AUDIT)
+		limit = CCT_STORE_MAX_AUDIT;
+	snprintf(a, sizeof(a), "%lld", (long long)after);
+	snprintf(l, sizeof(l), "%d", limit);
+	ci = acquire(p);
+	r = run(p, ci, "audit_query", 2, v, NULL, NULL);
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = pgerr(p, ci, r, err, "audit query");
+	} else {
+		for (i = 0; i < PQntuples(r); i++) {
+			json_t *rec = json_loads(PQgetvalue(r, i, 2), 0, NULL);
+
+			if (!json_is_object(rec)) {
+				json_decref(rec);
+				rec = json_object();
+			}
+			json_object_set_new(rec, "id",
+					    json_integer(strtoll(PQgetvalue(r, i, 0), NULL, 10)));
+			json_object_set_new(rec, "time",
+					    json_integer(strtoll(PQgetvalue(r, i, 1), NULL, 10)));
+			json_array_append_new(arr, rec);
+		}
+	}
+	PQclear(r);
+	release(p, ci);
+	if (rc == CCT_OK && !(*json_out = json_dumps(arr, JSON_COMPACT)))
+		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	json_decref(arr);
+	return rc;
+}
+
+static int pq_ping(void *impl)
+{
+	pg *p = impl;
+	int ci = acquire(p);
+	PGresult *r = run(p, ci, "ping", 0, NULL, NULL, NULL);
+	int ok = r && PQresultStatus(r) == PGRES_TUPLES_OK;
+
+	PQclear(r);
+	release(p, ci);
+	return ok;
+}
+
+static void pq_close(void *impl)
+{
+	pg *p = impl;
+	int i;
+
+	if (!p)
+		return;
+	for (i = 0; i < POOL; i++) {
+		if (p->c[i])
+			PQfinish(p->c[i]);
+		pthread_mutex_destroy(&p->lock[i]);
+	}
+	pthread_mutex_destroy(&p->next_lock);
+	free(p);
+}
+
+static const cct_store_ops pg_ops = {
+	.name = "postgres",
+	.session_put = pq_session_put,
+	.session_get = pq_session_get,
+	.session_consume_nonce = pq_session_consume,
+	.session_set_attested = pq_session_attested,
+	.session_gc = pq_session_gc,
+	.obj_put = pq_obj_put,
+	.obj_get = pq_obj_get,
+	.obj_delete = pq_obj_delete,
+	.obj_list = pq_obj_list,
+	.audit_append = pq_audit_append,
+	.audit_query = pq_audit_query,
+	.ping = pq_ping,
+	.close = pq_close,
+};
+
+static int simple(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+static int migrate(PGconn *c, cct_err *err)
+{
+	PGresult *r;
+	int ver, i;
+	char lock[96];
+
+	snprintf(lock, sizeof(lock), "SELECT pg_advisory_xact_lock(%d)", MIGRATION_LOCK);
+	if (simple(c, "BEGIN") || simple(c, lock) ||
+	    simple(c, "CREATE TABLE IF NOT EXISTS cctrust_schema (version INT NOT NULL)"))
+		goto fail;
+	r = PQexec(c, "SELECT version FROM cctrust_schema");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		goto fail;
+	}
+	ver = PQntuples(r) ? atoi(PQgetvalue(r, 0, 0)) : 0;
+	PQclear(r);
+	if (ver > SCHEMA_VERSION) {
+		simple(c, "ROLLBACK");
+		return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_NONE, 0,
+				   "postgres schema version %d is newer than this build (%d)", ver,
+				   SCHEMA_VERSION);
+	}
+	for (i = ver; i < SCHEMA_VERSION; i++)
+		if (simple(c, migrations[i]))
+			goto fail;
+	if (ver != SCHEMA_VERSION) {
+		char set[96];
+
+		snprintf(set, sizeof(set), "%s cctrust_schema %s%d",
+			 ver ? "UPDATE" : "INSERT INTO", ver ? "SET version = " : "VALUES (",
+			 SCHEMA_VERSION);
+		if (!ver)
+			strcat(set, ")");
+		if (simple(c, set))
+			goto fail;
+	}
+	if (simple(c, "COMMIT"))
+		goto fail;
+	return CCT_OK;
+fail:
+	{
+		int rc = cct_err_set(err, CCT_EIO, CCT_STAGE_NONE, 0, "postgres migration: %.160s",
+				     PQerrorMessage(c));
+
+		simple(c, "ROLLBACK");
+		return rc;
+	}
+}
+
+static int pg_open(const cct_store_ops **ops, void **impl, const char *url, cct_err *err)
+{
+	pg *p = calloc(1, sizeof(*p));
+	int i, rc;
+
+	if (!p)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	pthread_mutex_init(&p->next_lock, NULL);
+	for (i = 0; i < POOL; i++)
+		pthread_mutex_init(&p->lock[i], NULL);
+	for (i = 0; i < POOL; i++) {
+		p->c[i] = PQconnectdb(url);
+		if (PQstatus(p->c[i]) != CONNECTION_OK) {
+			rc = cct_err_set(err, CCT_EIO, CCT_STAGE_NONE, 0, "postgres connect: %.160s",
+					 PQerrorMessage(p->c[i]));
+			goto fail;
+		}
+		if (i == 0 && (rc = migrate(p->c[0], err)) != CCT_OK)
+			goto fail;
+		if (prepare_all(p->c[i])) {
+			rc = cct_err_set(err, CCT_EIO, CCT_STAGE_NONE, 0, "postgres prepare: %.160s",
+					 PQerrorMessage(p->c[i]));
+			goto fail;
+		}
+	}
+	*ops = &pg_ops;
+	*impl = p;
+	return CCT_OK;
+fail:
+	pq_close(p);
+	return rc;
+}
+
+int cctrustd_store_pg_register(void)
+{
+	cct_store_register("postgres://", pg_open);
+	cct_store_register("postgresql://", pg_open);
+	return 1;
+}
+
+#else
+
+int cctrustd_store_pg_register(void)
+{
+	return 0;
+}
+
+#endif
