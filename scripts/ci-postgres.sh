@@ -8,7 +8,7 @@ if ! command -v pg_lsclusters >/dev/null || [ -z "$(pg_lsclusters -h 2>/dev/null
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 fi
 read -r ver name port _ < <(pg_lsclusters -h | head -1)
-$SUDO pg_ctlcluster "$ver" "$name" start 2>/dev/null || true
+$SUDO pg_ctlcluster "$ver" "$name" start >/dev/null 2>&1 || true
 for _ in $(seq 30); do
 	$SUDO -u postgres psql -qAtc 'select 1' >/dev/null 2>&1 && break
 	[ "$(id -u)" -eq 0 ] && runuser -u postgres -- psql -qAtc 'select 1' >/dev/null 2>&1 && break
