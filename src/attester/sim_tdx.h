@@ -4,8 +4,8 @@
  * composite verifier's --trust-sim DIR); results verified that way carry `simulated`.
  *
  * PKI (every certificate ECDSA P-256 / SHA-256, every name marked SIMULATED):
- *   "Intel SGX Root CA (SIMULATED)"            self-signed, CA, pathlen 1
- *    +- "Intel SGX PCK Platform CA (SIMULATED)" CA, pathlen 0; issues the PCK CRL
+ *   "Intel SGX Root CA (SIMULATED)"            self-signed CA; signs the Root CA CRL
+ *    +- "Intel SGX PCK Platform CA (SIMULATED)" CA; signs the PCK CRL
  *    |   +- "Intel SGX PCK Certificate (SIMULATED)" with the SGX extensions
  *    |      (OID 1.2.840.113741.1.13.1: PPID, TCB = 16 components + PCESVN + CPUSVN, PCE-ID,
  *    |      FMSPC, SGX type, platform instance ID, configuration); its key signs QE reports
@@ -25,8 +25,8 @@
  *     q.report_data = SHA-384(JCS(runtime data)) zero-padded to 64 bytes (the caller computes);
  *     q.mrconfigid  = the 48-byte init-data digest (zero when there is no init-data);
  *     cct_sim_tdx_quote(&quote, &len, t, &q, &err);   -> "primary_evidence" (caller encodes)
- *     (collateral older than its nextUpdate: cct_sim_tdx_collateral(t, NULL, &err) and
- *      cct_sim_tdx_save() re-issue it)
+ *     (the collateral lives 30 days, as Intel's: when t->coll_next_update has passed,
+ *      cct_sim_tdx_collateral(t, NULL, &err) + cct_sim_tdx_save() re-issue it)
  *   cctrust verify REQUEST.json --trust-sim DIR
  *     cct_sim_tdx_trust_load(&root_pem, &root_len, &coll, DIR, &err);
  *     opts.trust_root_pem = {root_pem, root_len}; opts.collateral = coll;
