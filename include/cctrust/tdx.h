@@ -168,7 +168,9 @@ typedef struct cct_tdx_verify_opts {
 					     *  one collateral between threads */
 	int quote_only;                     /**< verify signatures + PCK chain, no TCB evaluation */
 	const cct_tdx_policy *policy;       /**< NULL = defaults */
-	cct_slice trust_root_pem;           /**< tests only: replaces the pinned Intel SGX Root CA */
+	cct_slice trust_root_pem;           /**< tests and the simulated TEE only: replaces the
+					     *  pinned Intel SGX Root CA; results from another root
+					     *  carry cct_tdx_result.simulated */
 } cct_tdx_verify_opts;
 
 /** What a verification established (filled as far as verification got, even on failure). */
@@ -191,6 +193,9 @@ typedef struct cct_tdx_result {
 	cct_tdx_tcb_status tdx_module_status;
 	int debug;                          /**< TD_ATTRIBUTES.DEBUG set */
 	time_t collateral_expires;          /**< earliest nextUpdate of the collateral (0 = none) */
+	int simulated;                      /**< the PCK chain ends at a trust_root_pem override
+					     *  root that is not the pinned Intel SGX Root CA
+					     *  (simulated TEE / tests): never genuine Intel */
 } cct_tdx_result;
 
 /** Verify one quote (raw bytes). Returns CCT_OK when every check and the policy pass.

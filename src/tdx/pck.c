@@ -117,6 +117,20 @@ int cct_tdx__roots(STACK_OF(X509) **out, const cct_slice *override, cct_err *err
 	return CCT_OK;
 }
 
+int cct_tdx__is_intel_root(const X509 *cert)
+{
+	unsigned char *der = NULL;
+	uint8_t h[32];
+	int dlen = i2d_PUBKEY(X509_get0_pubkey(cert), &der), same;
+
+	if (dlen > 0)
+		cct_sha256(der, (size_t)dlen, h);
+	OPENSSL_free(der);
+	same = dlen > 0 && cct_ct_eq(h, intel_root_spki_sha256, 32);
+	ERR_clear_error();
+	return same;
+}
+
 int cct_tdx__pck_chain_parse(STACK_OF(X509) **out, const cct_slice *pem, STACK_OF(X509) *roots,
 			     size_t offset, cct_err *err)
 {

@@ -28,6 +28,8 @@ int cct_tdx__roots(STACK_OF(X509) **out, const cct_slice *override, cct_err *err
  * pinned one (same key, self-signature verifies under it). New stack, leaf first. */
 int cct_tdx__pck_chain_parse(STACK_OF(X509) **out, const cct_slice *pem, STACK_OF(X509) *roots,
 			     size_t offset, cct_err *err);
+/* 1 if cert carries the pinned Intel SGX Root CA key (SPKI SHA-256). */
+int cct_tdx__is_intel_root(const X509 *cert);
 int cct_tdx__pck_ext_parse(cct_tdx_pck_ext *out, const X509 *leaf, cct_err *err);
 /* "platform" / "processor" from the intermediate's CN, "" if neither. */
 void cct_tdx__pck_ca_name(const X509 *ca, char *buf, size_t size);

@@ -224,6 +224,10 @@ int cct_tdx_verify(cct_tdx_result *out, const uint8_t *buf, size_t len,
 	rc = cct_tdx__pck_chain_parse(&chain, &q->pck_chain_pem, roots, q->off_pck_chain, err);
 	if (rc != CCT_OK)
 		goto out;
+	/* an override root (simulated TEE, tests) that is not Intel's marks every claim */
+	if (opts->trust_root_pem.p && opts->trust_root_pem.size)
+		res->simulated = !cct_tdx__is_intel_root(
+			sk_X509_value(chain, CCT_TDX_PCK_CHAIN_LEN - 1));
 	/* 3. QE report signature by the PCK leaf key */
 	if (!cct_ecdsa_verify_rs(X509_get0_pubkey(sk_X509_value(chain, 0)), EVP_sha256(),
 				 q->qe_report_raw.p, q->qe_report_raw.size, q->qe_report_sig,

@@ -1,14 +1,16 @@
-/* TDX: parser loops, vector verdicts (read in place), tampered variants, minted chains/CRLs. */
+/* TDX: parser loops, vector verdicts (read in place), tampered variants, chains/CRLs/collateral
+ * minted by the simulated platform (src/attester/sim_tdx.c; more in test_sim_tdx.c). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "attester/sim_tdx.h"
 #include "cct_test.h"
+#include "cctrust/core.h"
 #include "cctrust/tdx.h"
 #include "tdx/tdx_int.h"
-#include "tdx_mint.h"
 
 #define GTG "tdx/go-tdx-guest/"
 #define PH "tdx/phala-dcap-qvl/"
@@ -441,37 +443,22 @@ static void ccel_replay(void **state)
 	free(d);
 }
 
-static X509 *real_pck(void)
-{
-	size_t n;
-	uint8_t *b = cct_test_read_vector(GTG "tdx_prod_quote_SPR_E4.dat", &n);
-	cct_tdx_quote q;
-	STACK_OF(X509) *roots = NULL, *chain = NULL;
-	X509 *leaf;
-
-	assert_int_equal(cct_tdx_quote_parse(&q, b, n, NULL), CCT_OK);
-	assert_int_equal(cct_tdx__roots(&roots, NULL, NULL), CCT_OK);
-	assert_int_equal(cct_tdx__pck_chain_parse(&chain, &q.pck_chain_pem, roots, 0, NULL),
-			 CCT_OK);
-	leaf = X509_dup(sk_X509_value(chain, 0));
-	sk_X509_pop_free(chain, X509_free);
-	sk_X509_pop_free(roots, X509_free);
-	free(b);
-	return leaf;
-}
-
-static int minted_verify(mint_t *m, int with_coll, int use_root, const cct_tdx_policy *pol,
-			 cct_tdx_result *r, cct_err *err)
+/* evidence of a simulated platform (src/attester/sim_tdx.c) with the given collateral */
+static int minted_verify(cct_sim_tdx *t, const cct_sim_tdx_quote_opts *qo, int with_coll,
+			 int use_root, const cct_tdx_policy *pol, cct_tdx_result *r, cct_err *err)
 {
 	cct_tdx_verify_opts o;
 	cct_tdx_collateral *c = NULL;
+	char *root = cct_sim_tdx_root_pem(t);
+	uint8_t *q = NULL;
+	size_t n = 0;
 	int rc;
 
+	assert_int_equal(cct_sim_tdx_quote(&q, &n, t, qo, err), CCT_OK);
 	memset(&o, 0, sizeof(o));
-	o.at = T("2025-01-01T00:00:00Z");
 	if (with_coll) {
-		assert_int_equal(cct_tdx_collateral_load_bundle(&c, (uint8_t *)m->bundle,
-								strlen(m->bundle), err),
+		assert_int_equal(cct_tdx_collateral_load_bundle(&c, (uint8_t *)t->bundle,
+								strlen(t->bundle), err),
 				 CCT_OK);
 		o.collateral = c;
 	} else {
@@ -479,33 +466,41 @@ static int minted_verify(mint_t *m, int with_coll, int use_root, const cct_tdx_p
 	}
 	o.policy = pol;
 	if (use_root) {
-		o.trust_root_pem.p = (const uint8_t *)m->root_pem;
-		o.trust_root_pem.size = strlen(m->root_pem);
+		o.trust_root_pem.p = (const uint8_t *)root;
+		o.trust_root_pem.size = strlen(root);
 	}
-	rc = cct_tdx_verify(r, m->quote, m->quote_len, &o, err);
+	rc = cct_tdx_verify(r, q, n, &o, err);
 	cct_tdx_collateral_free(c);
+	free(root);
+	free(q);
 	return rc;
 }
 
 static void minted_chains(void **state)
 {
-	X509 *pck = real_pck();
-	mint_t m;
+	cct_sim_tdx *t = NULL;
+	cct_sim_tdx_collateral_opts co;
+	cct_sim_tdx_quote_opts debug;
 	cct_tdx_result r;
 	cct_tdx_policy pol;
 	cct_err err;
 
 	(void)state;
 	memset(&pol, 0, sizeof(pol));
-	mint_all(&m, pck, 0, 0, "UpToDate");
+	memset(&co, 0, sizeof(co));
+	co.advisory_ids[0] = "INTEL-SA-00001";
+	co.advisory_count = 1;
+	assert_int_equal(cct_sim_tdx_new(&t, NULL, &err), CCT_OK);
+	assert_int_equal(cct_sim_tdx_collateral(t, &co, &err), CCT_OK);
 	/* foreign root: rejected under the pinned Intel root */
-	assert_int_equal(minted_verify(&m, 0, 0, NULL, &r, &err), CCT_ECHAIN);
+	assert_int_equal(minted_verify(t, NULL, 0, 0, NULL, &r, &err), CCT_ECHAIN);
 	assert_int_equal(err.stage, CCT_STAGE_CHAIN);
-	assert_int_equal(minted_verify(&m, 1, 0, NULL, &r, &err), CCT_ECHAIN);
+	assert_int_equal(minted_verify(t, NULL, 1, 0, NULL, &r, &err), CCT_ECHAIN);
 	/* the same evidence under its own (test) root passes, with collateral too */
-	assert_int_equal(minted_verify(&m, 0, 1, NULL, &r, &err), CCT_OK);
-	assert_int_equal(minted_verify(&m, 1, 1, NULL, &r, &err), CCT_OK);
+	assert_int_equal(minted_verify(t, NULL, 0, 1, NULL, &r, &err), CCT_OK);
+	assert_int_equal(minted_verify(t, NULL, 1, 1, NULL, &r, &err), CCT_OK);
 	assert_int_equal(r.tcb_status, CCT_TDX_TCB_UP_TO_DATE);
+	assert_true(r.simulated);
 	assert_int_equal(r.advisory_count, 1);
 	assert_string_equal(r.advisory_ids[0], "INTEL-SA-00001");
 	{
@@ -513,44 +508,45 @@ static void minted_chains(void **state)
 
 		pol.advisory_deny = deny;
 		pol.advisory_deny_count = 1;
-		assert_int_equal(minted_verify(&m, 1, 1, &pol, &r, &err), CCT_EPOLICY);
+		assert_int_equal(minted_verify(t, NULL, 1, 1, &pol, &r, &err), CCT_EPOLICY);
 		memset(&pol, 0, sizeof(pol));
 	}
 	/* tampered TCB info text: signature over the exact bytes fails */
 	{
-		char *p = strstr(m.bundle, "2024-01-01T00:00:00Z");
+		char *p = strstr(t->bundle, "2024-11-13T00:00:00Z");
 
 		p[3] = '5';
-		assert_int_equal(minted_verify(&m, 1, 1, NULL, &r, &err), CCT_ESIGNATURE);
+		assert_int_equal(minted_verify(t, NULL, 1, 1, NULL, &r, &err), CCT_ESIGNATURE);
 		assert_int_equal(err.stage, CCT_STAGE_COLLATERAL);
 	}
-	mint_free(&m);
 
 	/* revoked PCK */
-	mint_all(&m, pck, 0, 1, "UpToDate");
-	assert_int_equal(minted_verify(&m, 0, 1, NULL, &r, &err), CCT_OK); /* no CRL: quote-only */
-	assert_int_equal(minted_verify(&m, 1, 1, NULL, &r, &err), CCT_EREVOKED);
+	memset(&co, 0, sizeof(co));
+	co.revoke_pck = 1;
+	assert_int_equal(cct_sim_tdx_collateral(t, &co, &err), CCT_OK);
+	assert_int_equal(minted_verify(t, NULL, 0, 1, NULL, &r, &err), CCT_OK); /* no CRL */
+	assert_int_equal(minted_verify(t, NULL, 1, 1, NULL, &r, &err), CCT_EREVOKED);
 	assert_int_equal(err.stage, CCT_STAGE_REVOCATION);
-	mint_free(&m);
 
 	/* TCB status not accepted, then accepted by name */
-	mint_all(&m, pck, 0, 0, "SWHardeningNeeded");
-	assert_int_equal(minted_verify(&m, 1, 1, NULL, &r, &err), CCT_ETCB);
+	memset(&co, 0, sizeof(co));
+	co.tcb_status = CCT_TDX_TCB_SW_HARDENING_NEEDED;
+	assert_int_equal(cct_sim_tdx_collateral(t, &co, &err), CCT_OK);
+	assert_int_equal(minted_verify(t, NULL, 1, 1, NULL, &r, &err), CCT_ETCB);
 	assert_int_equal(err.stage, CCT_STAGE_TCB);
 	pol.accept_tcb = 1u << CCT_TDX_TCB_UP_TO_DATE | 1u << CCT_TDX_TCB_SW_HARDENING_NEEDED;
-	assert_int_equal(minted_verify(&m, 1, 1, &pol, &r, &err), CCT_OK);
+	assert_int_equal(minted_verify(t, NULL, 1, 1, &pol, &r, &err), CCT_OK);
 	assert_int_equal(r.tcb_status, CCT_TDX_TCB_SW_HARDENING_NEEDED);
 	memset(&pol, 0, sizeof(pol));
-	mint_free(&m);
 
 	/* debug TD: refused by default, accepted only when asked */
-	mint_all(&m, pck, 1, 0, "UpToDate");
-	assert_int_equal(minted_verify(&m, 0, 1, NULL, &r, &err), CCT_EPOLICY);
+	memset(&debug, 0, sizeof(debug));
+	debug.debug = 1;
+	assert_int_equal(minted_verify(t, &debug, 0, 1, NULL, &r, &err), CCT_EPOLICY);
 	assert_true(r.debug);
 	pol.allow_debug_insecure = 1;
-	assert_int_equal(minted_verify(&m, 0, 1, &pol, &r, &err), CCT_OK);
-	mint_free(&m);
-	X509_free(pck);
+	assert_int_equal(minted_verify(t, &debug, 0, 1, &pol, &r, &err), CCT_OK);
+	cct_sim_tdx_free(t);
 }
 
 static void json_span_scanner(void **state)

@@ -255,6 +255,7 @@ static json_t *claims_json(const cct_tdx_result *r)
 	size_t i;
 
 	json_object_set_new(o, "debug", json_boolean(r->debug));
+	json_object_set_new(o, "simulated", json_boolean(r->simulated));
 	if (r->signature_ok) {
 		json_hex(o, "fmspc", r->fmspc, 6);
 		json_hex(o, "pceid", r->pceid, 2);
@@ -452,16 +453,18 @@ static int verify_one(verify_ctx *vc, const char *path)
 		cct_hex_encode(fm, res.fmspc, 6);
 		if (res.tcb_evaluated)
 			printf("%s: ACCEPTED TDX quote v%u, FMSPC %s, TCB %s (tcbDate %s), QE TCB "
-			       "%s%s\n",
+			       "%s%s%s\n",
 			       path, res.quote.version, fm,
 			       cct_tdx_tcb_status_name(res.tcb_status), res.tcb_date,
 			       cct_tdx_tcb_status_name(res.qe_tcb_status),
-			       res.debug ? " [DEBUG TD accepted: insecure]" : "");
+			       res.debug ? " [DEBUG TD accepted: insecure]" : "",
+			       res.simulated ? " [SIMULATED TEE: test root, not Intel]" : "");
 		else
 			printf("%s: ACCEPTED TDX quote v%u, FMSPC %s (quote only: signatures and "
-			       "PCK chain verified, revocation and TCB NOT evaluated)%s\n",
+			       "PCK chain verified, revocation and TCB NOT evaluated)%s%s\n",
 			       path, res.quote.version, fm,
-			       res.debug ? " [DEBUG TD accepted: insecure]" : "");
+			       res.debug ? " [DEBUG TD accepted: insecure]" : "",
+			       res.simulated ? " [SIMULATED TEE: test root, not Intel]" : "");
 	} else {
 		cct_cli_print_reject(path, rc, &err);
 	}
