@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,16 +51,32 @@ uint8_t *cct_test_read_vector(const char *rel, size_t *len)
 	return b;
 }
 
+static char tmpdir[256];
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* the temp dir may hold simulated private keys: remove it when the test program ends */
+static void rm_tmpdir(void)
+{
+	if (tmpdir[0] && !getenv("CCT_KEEP_TMP"))
+		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 const char *cct_test_tmpdir(void)
 {
-	static char dir[256];
-
-	if (!dir[0]) {
-		snprintf(dir, sizeof(dir), "/tmp/cct-test-XXXXXX");
-		if (!mkdtemp(dir))
+	if (!tmpdir[0]) {
+		snprintf(tmpdir, sizeof(tmpdir), "/tmp/cct-test-XXXXXX");
+		if (!mkdtemp(tmpdir))
 			fail_msg("mkdtemp failed");
+		atexit(rm_tmpdir);
 	}
-	return dir;
+	return tmpdir;
 }
 
 const char *cct_test_write_tmp(const char *name, const void *p, size_t n)
