@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
@@ -38,6 +39,7 @@
 #define NS_RIM "https://trustedcomputinggroup.org/resource/tcg-reference-integrity-manifest-rim-information-model/"
 #define NS_SHA384 "http://www.w3.org/2001/04/xmlenc#sha384"
 #define OID_DICE_FWID "2.23.133.5.4.1"
+#define OID_DICE_TCBINFO "2.23.133.5.4.1.1"
 #define OID_NV_SAN_DEVICE "1.3.6.1.4.1.412.274.1"
 #define NOT_AFTER_FOREVER ((time_t)253402300799LL) /* 9999-12-31T23:59:59Z, as NVIDIA */
 #define SPDM_MAX_BUILD 8192u                        /* request + response we build */
@@ -65,6 +67,24 @@ ASN1_SEQUENCE(SIM_FWID_EXT) = {
 	ASN1_SIMPLE(SIM_FWID_EXT, key, X509_PUBKEY),
 	ASN1_SIMPLE(SIM_FWID_EXT, fwid, SIM_FWID),
 } static_ASN1_SEQUENCE_END(SIM_FWID_EXT)
+
+DEFINE_STACK_OF(SIM_FWID)
+
+/* TCG DICE TcbInfo (2.23.133.5.4.1.1), as Blackwell leaves carry it (the fields used here) */
+typedef struct {
+	ASN1_UTF8STRING *vendor, *model, *version;
+	ASN1_INTEGER *svn, *layer, *index;
+	STACK_OF(SIM_FWID) *fwids;
+} SIM_TCBINFO;
+ASN1_SEQUENCE(SIM_TCBINFO) = {
+	ASN1_IMP_OPT(SIM_TCBINFO, vendor, ASN1_UTF8STRING, 0),
+	ASN1_IMP_OPT(SIM_TCBINFO, model, ASN1_UTF8STRING, 1),
+	ASN1_IMP_OPT(SIM_TCBINFO, version, ASN1_UTF8STRING, 2),
+	ASN1_IMP_OPT(SIM_TCBINFO, svn, ASN1_INTEGER, 3),
+	ASN1_IMP_OPT(SIM_TCBINFO, layer, ASN1_INTEGER, 4),
+	ASN1_IMP_OPT(SIM_TCBINFO, index, ASN1_INTEGER, 5),
+	ASN1_IMP_SEQUENCE_OF_OPT(SIM_TCBINFO, fwids, SIM_FWID, 6),
+} static_ASN1_SEQUENCE_END(SIM_TCBINFO)
 
 /* Measurement split of NVIDIA's GH100 RIMs (0-based RIM indices). */
 static int vbios_index(unsigned i)
@@ -145,7 +165,8 @@ typedef struct cert_spec {
 	int ca;
 	const char *key_usage;      /* X509v3 config value */
 	const char *san;            /* X509v3 config value (NULL: none) */
-	const uint8_t *fwid_der;    /* DICE FWID extension value (NULL: none) */
+	const char *fwid_oid;       /* DICE FWID or TcbInfo extension (NULL: none) */
+	const uint8_t *fwid_der;
 	size_t fwid_len;
 } cert_spec;
 
@@ -245,7 +266,7 @@ static X509 *mint(const cert_spec *s)
 		goto out;
 	if (s->san && !add_conf_ext(x, s->issuer, NID_subject_alt_name, s->san))
 		goto out;
-	if (s->fwid_der && !add_der_ext(x, OID_DICE_FWID, s->fwid_der, s->fwid_len))
+	if (s->fwid_oid && !add_der_ext(x, s->fwid_oid, s->fwid_der, s->fwid_len))
 		goto out;
 	if (!X509_sign(x, s->issuer_key, EVP_sha384()))
 		goto out;
@@ -286,6 +307,46 @@ static uint8_t *fwid_ext_der(EVP_PKEY *issuer_key, const uint8_t fwid[48], size_
 	return der;
 }
 
+/* DER of a DiceTcbInfo {vendor "NVIDIA", model "<chip> A01 GSP", svn 0, layer 0, index 0,
+ * fwids [{sha384, fwid}]}. OPENSSL_free. */
+static uint8_t *tcbinfo_ext_der(const char *chip, const uint8_t fwid[48], size_t *len)
+{
+	SIM_TCBINFO *t = (SIM_TCBINFO *)ASN1_item_new(ASN1_ITEM_rptr(SIM_TCBINFO));
+	SIM_FWID *f = (SIM_FWID *)ASN1_item_new(ASN1_ITEM_rptr(SIM_FWID));
+	unsigned char *der = NULL;
+	char model[32];
+	int n = -1;
+
+	*len = 0;
+	snprintf(model, sizeof(model), "%s A01 GSP", chip);
+	if (t && f) {
+		t->vendor = ASN1_UTF8STRING_new();
+		t->model = ASN1_UTF8STRING_new();
+		t->svn = ASN1_INTEGER_new();
+		t->layer = ASN1_INTEGER_new();
+		t->index = ASN1_INTEGER_new();
+		t->fwids = sk_SIM_FWID_new_null();
+		ASN1_OBJECT_free(f->alg);
+		f->alg = OBJ_nid2obj(NID_sha384);
+		if (t->vendor && t->model && t->svn && t->layer && t->index && t->fwids &&
+		    ASN1_STRING_set(t->vendor, "NVIDIA", -1) && ASN1_STRING_set(t->model, model, -1) &&
+		    ASN1_INTEGER_set(t->svn, 0) && ASN1_INTEGER_set(t->layer, 0) &&
+		    ASN1_INTEGER_set(t->index, 0) && ASN1_OCTET_STRING_set(f->digest, fwid, 48) &&
+		    sk_SIM_FWID_push(t->fwids, f) > 0) {
+			f = NULL; /* owned by t */
+			n = ASN1_item_i2d((ASN1_VALUE *)t, &der, ASN1_ITEM_rptr(SIM_TCBINFO));
+		}
+	}
+	ASN1_item_free((ASN1_VALUE *)f, ASN1_ITEM_rptr(SIM_FWID));
+	ASN1_item_free((ASN1_VALUE *)t, ASN1_ITEM_rptr(SIM_TCBINFO));
+	if (n <= 0) {
+		OPENSSL_free(der);
+		return NULL;
+	}
+	*len = (size_t)n;
+	return der;
+}
+
 static void fwid_for(uint8_t out[48], const char *vbios)
 {
 	golden(out, "fmc", vbios, 0);
@@ -309,16 +370,18 @@ static int mint_device(cct_sim_gpu_device *d, const cct_sim_gpu *g, time_t now)
 	cert_spec s;
 	uint8_t *der;
 	size_t dlen;
-	char san[96], id[17];
+	char san[96], id[17], cn[40];
 	uint8_t idb[8];
 	size_t i;
+	int blackwell = !strcmp(g->arch, "BLACKWELL");
 
 	d->brom_key = EVP_EC_gen("P-384");
 	d->leaf_key = EVP_EC_gen("P-384");
 	if (!d->brom_key || !d->leaf_key)
 		return -1;
 	memset(&s, 0, sizeof(s));
-	s.cn = "GH100 A01 GSP BROM";
+	snprintf(cn, sizeof(cn), "%s A01 GSP BROM", g->chip);
+	s.cn = cn;
 	s.org = "NVIDIA Corporation (SIMULATED)";
 	s.country = "US";
 	s.serial_attr = 1;
@@ -334,16 +397,19 @@ static int mint_device(cct_sim_gpu_device *d, const cct_sim_gpu *g, time_t now)
 	if (!d->brom)
 		return -1;
 	fwid_for(d->fwid, g->vbios_version);
-	der = fwid_ext_der(d->brom_key, d->fwid, &dlen);
+	der = blackwell ? tcbinfo_ext_der(g->chip, d->fwid, &dlen)
+			: fwid_ext_der(d->brom_key, d->fwid, &dlen);
 	if (!der)
 		return -1;
 	RAND_bytes(idb, sizeof(idb));
 	cct_hex_encode(id, idb, sizeof(idb));
 	for (i = 0; id[i]; i++)
 		id[i] = (char)toupper((unsigned char)id[i]);
-	snprintf(san, sizeof(san), "otherName:%s;UTF8:NVIDIA:GH100:%s", OID_NV_SAN_DEVICE, id);
+	snprintf(san, sizeof(san), "otherName:%s;UTF8:NVIDIA:%s:%s", OID_NV_SAN_DEVICE,
+		 g->chip, id);
 	memset(&s, 0, sizeof(s));
-	s.cn = "GH100 A01 GSP FMC LF";
+	snprintf(cn, sizeof(cn), "%s A01 GSP FMC LF", g->chip);
+	s.cn = cn;
 	s.org = "NVIDIA Corporation (SIMULATED)";
 	s.country = "US";
 	s.serial_attr = 1;
@@ -355,6 +421,7 @@ static int mint_device(cct_sim_gpu_device *d, const cct_sim_gpu *g, time_t now)
 	s.na = NOT_AFTER_FOREVER;
 	s.key_usage = "critical,digitalSignature";
 	s.san = san;
+	s.fwid_oid = blackwell ? OID_DICE_TCBINFO : OID_DICE_FWID;
 	s.fwid_der = der;
 	s.fwid_len = dlen;
 	d->leaf = mint(&s);
@@ -424,7 +491,13 @@ static int set_identity(cct_sim_gpu *g, const cct_sim_gpu_opts *o, cct_err *err)
 	const char *proj = o && o->project ? o->project : "G520";
 	const char *psku = o && o->project_sku ? o->project_sku : "0200";
 	const char *csku = o && o->chip_sku ? o->chip_sku : "885";
+	const char *arch = o && o->arch ? o->arch : "HOPPER";
 
+	if (strcasecmp(arch, "HOPPER") && strcasecmp(arch, "BLACKWELL"))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				   "arch '%s': the simulated GPU is HOPPER or BLACKWELL", arch);
+	snprintf(g->arch, sizeof(g->arch), "%s", strcasecmp(arch, "HOPPER") ? "BLACKWELL" : "HOPPER");
+	snprintf(g->chip, sizeof(g->chip), "%s", strcasecmp(arch, "HOPPER") ? "GB100" : "GH100");
 	if (!version_ok(drv))
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
 				   "driver version '%s': want 1..31 of [0-9A-Za-z.-]", drv);
@@ -451,6 +524,7 @@ int cct_sim_gpu_new(cct_sim_gpu **out, const cct_sim_gpu_opts *o, cct_err *err)
 	time_t now = time(NULL);
 	unsigned i, n = o && o->device_count ? o->device_count : CCT_SIM_GPU_DEFAULT_DEVICES;
 	const char *nv = "NVIDIA Corporation (SIMULATED)";
+	char id_cn[64], ica_cn[64], rca_cn[64], rl3_cn[64];
 
 	if (!out)
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "bad argument");
@@ -471,13 +545,17 @@ int cct_sim_gpu_new(cct_sim_gpu **out, const cct_sim_gpu_opts *o, cct_err *err)
 		goto out;
 	}
 	g->device_count = n;
+	snprintf(id_cn, sizeof(id_cn), "SIMULATED NVIDIA %s Identity", g->chip);
+	snprintf(ica_cn, sizeof(ica_cn), "SIMULATED NVIDIA %s Provisioner ICA 1", g->chip);
+	snprintf(rca_cn, sizeof(rca_cn), "SIMULATED NVIDIA Reference Value %s CA", g->chip);
+	snprintf(rl3_cn, sizeof(rl3_cn), "SIMULATED NVIDIA Reference Value L3 %s 001", g->chip);
 	rc = cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0,
 			 "cannot mint the simulated NVIDIA PKI (OpenSSL)");
 	if (mint_ca(&g->root, &g->root_key, "SIMULATED NVIDIA Device Identity CA",
 		    "NVIDIA (SIMULATED)", NULL, NULL, NULL, now - 86400, NOT_AFTER_FOREVER, NULL) ||
-	    mint_ca(&g->identity, &g->identity_key, "SIMULATED NVIDIA GH100 Identity", nv, NULL,
+	    mint_ca(&g->identity, &g->identity_key, id_cn, nv, NULL,
 		    g->root, g->root_key, now - 86400, NOT_AFTER_FOREVER, NULL) ||
-	    mint_ca(&g->ica, &g->ica_key, "SIMULATED NVIDIA GH100 Provisioner ICA 1", nv, "US",
+	    mint_ca(&g->ica, &g->ica_key, ica_cn, nv, "US",
 		    g->identity, g->identity_key, now - 86400, NOT_AFTER_FOREVER, NULL))
 		goto out;
 	for (i = 0; i < n; i++)
@@ -486,10 +564,10 @@ int cct_sim_gpu_new(cct_sim_gpu **out, const cct_sim_gpu_opts *o, cct_err *err)
 	if (mint_ca(&g->rim_root, &g->rim_root_key, "SIMULATED NVIDIA CoRIM signing Root CA",
 		    "NVIDIA (SIMULATED)", "US", NULL, NULL, now - 86400, now + 30L * 365 * 86400,
 		    "critical,keyCertSign,cRLSign") ||
-	    mint_ca(&g->rim_ca, &g->rim_ca_key, "SIMULATED NVIDIA Reference Value GH100 CA", nv,
+	    mint_ca(&g->rim_ca, &g->rim_ca_key, rca_cn, nv,
 		    "US", g->rim_root, g->rim_root_key, now - 86400, now + 10L * 365 * 86400,
 		    NULL) ||
-	    mint_ca(&g->rim_l3, &g->rim_l3_key, "SIMULATED NVIDIA Reference Value L3 GH100 001",
+	    mint_ca(&g->rim_l3, &g->rim_l3_key, rl3_cn,
 		    nv, "US", g->rim_ca, g->rim_ca_key, now - 86400, now + 4L * 365 * 86400, NULL))
 		goto out;
 	{
@@ -842,10 +920,10 @@ int cct_sim_gpu_evidence(char **kbs_json_out, char **nvidia_json_out, const cct_
 			rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 			goto out;
 		}
-		json_array_append_new(kbs, json_pack("{s:s,s:s,s:s,s:s}", "arch", "HOPPER", "uuid",
+		json_array_append_new(kbs, json_pack("{s:s,s:s,s:s,s:s}", "arch", g->arch, "uuid",
 						     g->dev[d].uuid, "evidence", e64,
 						     "certificate", p64));
-		json_array_append_new(nv, json_pack("{s:s,s:s,s:s,s:s}", "arch", "HOPPER", "nonce",
+		json_array_append_new(nv, json_pack("{s:s,s:s,s:s,s:s}", "arch", g->arch, "nonce",
 						    nonce_hex, "evidence", e64, "certificate",
 						    p64));
 		free(e64);
@@ -895,7 +973,10 @@ void cct_sim_gpu_rim_id(char *buf, size_t size, const cct_sim_gpu *g, cct_sim_gp
 	char v[40];
 
 	if (kind == CCT_SIM_GPU_RIM_DRIVER) {
-		snprintf(buf, size, "NV_GPU_DRIVER_GH100_%s", version);
+		if (!strcmp(g->arch, "BLACKWELL"))
+			snprintf(buf, size, "NV_GPU_CC_DRIVER_%s_%s", g->chip, version);
+		else
+			snprintf(buf, size, "NV_GPU_DRIVER_%s_%s", g->chip, version);
 		return;
 	}
 	strip_dots_upper(v, sizeof(v), version);
@@ -920,8 +1001,8 @@ static char *pem_body(X509 *x)
 	return pem;
 }
 
-static int rim_text(char **out, size_t *len, cct_sim_gpu_rim_kind kind, const char *version,
-		    const cct_sim_gpu_rim_opts *o)
+static int rim_text(char **out, size_t *len, const char *chip, cct_sim_gpu_rim_kind kind,
+		    const char *version, const cct_sim_gpu_rim_opts *o)
 {
 	FILE *f = open_memstream(out, len);
 	uint8_t tag[48], h[48], decoy[48];
@@ -936,19 +1017,19 @@ static int rim_text(char **out, size_t *len, cct_sim_gpu_rim_kind kind, const ch
 	cct_hex_encode(tag_hex, tag, 48);
 	fprintf(f,
 		"<SoftwareIdentity xmlns=\"%s\" xmlns:ns0=\"%s\" xmlns:ns2=\"%s\" corpus=\"false\" "
-		"name=\"GH100\" patch=\"false\" supplemental=\"false\" tagId=\"%s\" version=\"1.0\" "
+		"name=\"%s\" patch=\"false\" supplemental=\"false\" tagId=\"%s\" version=\"1.0\" "
 		"tagVersion=\"0\">\n",
-		NS_SWID, NS_SWID, NS_SHA384, tag_hex);
+		NS_SWID, NS_SWID, NS_SHA384, chip, tag_hex);
 	fprintf(f, "    <ns0:Entity name=\"NVIDIA Corporation (SIMULATED)\" "
 		   "role=\"softwareCreator tagCreator\"/>\n");
 	fprintf(f,
 		"    <ns0:Meta xmlns:ns1=\"%s\" colloquialVersion=\"%s\" edition=\"GPU\" "
-		"product=\"GH100\" revision=\"r1\" PayloadType=\"direct\" ns1:BindingSpec=\"RIMIM\" "
+		"product=\"%s\" revision=\"r1\" PayloadType=\"direct\" ns1:BindingSpec=\"RIMIM\" "
 		"ns1:BindingSpecVersion=\"1.01\" ns1:PlatformManufacturerId=\"5703\" "
-		"ns1:PlatformManufacturerStr=\"NVIDIA Corporation\" ns1:PlatformModel=\"GH100\" "
+		"ns1:PlatformManufacturerStr=\"NVIDIA Corporation\" ns1:PlatformModel=\"%s\" "
 		"ns1:FirmwareManufacturer=\"NVIDIA Corporation\" "
 		"ns1:FirmwareManufacturerId=\"5703\"/>\n",
-		NS_RIM, version);
+		NS_RIM, version, chip, chip);
 	fprintf(f, "    <ns0:Payload xmlns:SHA384=\"%s\">\n", NS_SHA384);
 	for (i = 0; i < CCT_SIM_GPU_BLOCKS; i++) {
 		int active = kind == CCT_SIM_GPU_RIM_DRIVER ? driver_index(i) : vbios_index(i);
@@ -1161,7 +1242,7 @@ int cct_sim_gpu_rim_xml(char **xml_out, size_t *len_out, const cct_sim_gpu *g,
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
 				   "wrong_index %u is not a block index (1..%d)", o->wrong_index,
 				   CCT_SIM_GPU_BLOCKS);
-	if (rim_text(&text, &tlen, kind, ver, o) != 0)
+	if (rim_text(&text, &tlen, g->chip, kind, ver, o) != 0)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	rc = rim_sign(xml_out, &n, text, tlen, g, err);
 	free(text);
@@ -1376,7 +1457,7 @@ int cct_sim_gpu_save(const cct_sim_gpu *g, const char *dir, cct_err *err)
 		json_array_append_new(devs, json_pack("{s:s,s:s,s:s}", "uuid", g->dev[i].uuid,
 						      "ueid", ueid, "fwid", fw));
 	}
-	info = json_pack("{s:b,s:s,s:s,s:s,s:s,s:s,s:s,s:O}", "simulated", 1, "arch", "HOPPER",
+	info = json_pack("{s:b,s:s,s:s,s:s,s:s,s:s,s:s,s:O}", "simulated", 1, "arch", g->arch,
 			 "driver_version", g->driver_version, "vbios_version", g->vbios_version,
 			 "project", g->project, "project_sku", g->project_sku, "chip_sku",
 			 g->chip_sku, "devices", devs);
@@ -1468,6 +1549,7 @@ int cct_sim_gpu_load(cct_sim_gpu **out, const char *dir, cct_err *err)
 	so.project = json_string_value(json_object_get(info, "project"));
 	so.project_sku = json_string_value(json_object_get(info, "project_sku"));
 	so.chip_sku = json_string_value(json_object_get(info, "chip_sku"));
+	so.arch = json_string_value(json_object_get(info, "arch"));
 	if (!so.driver_version || !so.vbios_version || !so.project || !so.project_sku ||
 	    !so.chip_sku) {
 		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,

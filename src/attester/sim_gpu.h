@@ -4,6 +4,10 @@
  * is trusted unless a caller configures it explicitly (cct_nvgpu_opts.device_root_path_insecure
  * and .rim_root_path_insecure, or `cctrust gpu verify --device-root F --rim-root F`).
  *
+ * Architecture: HOPPER (GH100, default) as described below, or BLACKWELL (GB100: the same
+ * shape with GB100 names, the leaf's FWID in a TCG DiceTcbInfo extension 2.23.133.5.4.1.1, and the
+ * driver RIM id NV_GPU_CC_DRIVER_GB100_<ver>).
+ *
  * PKI (all keys ECDSA P-384, certificates signed with ecdsa-with-SHA384):
  *   device identity:  "SIMULATED NVIDIA Device Identity CA" (self-signed root)
  *                     -> "SIMULATED NVIDIA GH100 Identity" -> "SIMULATED NVIDIA GH100 Provisioner
@@ -77,6 +81,7 @@
 /** Options of a new simulated PKI (NULL or zeroed: defaults). Strings are copied. */
 typedef struct cct_sim_gpu_opts {
 	unsigned device_count;      /**< GPUs minted (default 8, at most 64) */
+	const char *arch;           /**< "HOPPER" (GH100, default) or "BLACKWELL" (GB100) */
 	const char *driver_version; /**< default "590.12" */
 	const char *vbios_version;  /**< "AA.BB.CC.DD.EE" hex bytes (default "96.00.A5.00.01") */
 	const char *project;        /**< opaque PROJECT (default "G520") */
@@ -95,6 +100,8 @@ typedef struct cct_sim_gpu_device {
 
 /** The simulated PKI (owns every key and certificate). */
 typedef struct cct_sim_gpu {
+	char arch[16];             /**< "HOPPER" or "BLACKWELL" */
+	char chip[8];              /**< "GH100" or "GB100" */
 	char driver_version[32], vbios_version[32];
 	char project[16], project_sku[16], chip_sku[16];
 	EVP_PKEY *root_key, *identity_key, *ica_key;
@@ -160,8 +167,8 @@ typedef struct cct_sim_gpu_rim_opts {
 	int alternatives;            /**< every active value gets a decoy Hash0, the real is Hash1 */
 } cct_sim_gpu_rim_opts;
 
-/** RIM id the verifier looks up: NV_GPU_DRIVER_GH100_<ver> or
- *  NV_GPU_VBIOS_<project>_<project sku>_<chip sku>_<VER without dots, upper case>. */
+/** RIM id the verifier looks up: NV_GPU_DRIVER_GH100_<ver> (Hopper),
+ *  NV_GPU_CC_DRIVER_GB100_<ver> (Blackwell), or NV_GPU_VBIOS_<project>_<project sku>_<chip sku>_<VER without dots, upper case>. */
 void cct_sim_gpu_rim_id(char *buf, size_t size, const cct_sim_gpu *g, cct_sim_gpu_rim_kind kind,
 			const char *version);
 /** One signed RIM (SWID XML, enveloped XML-DSig ecdsa-sha384 / C14N 1.1 made with xmlsec1, KeyInfo

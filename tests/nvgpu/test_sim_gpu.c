@@ -653,6 +653,66 @@ static void save_load_round_trip(void **state)
 	assert_null(g);
 }
 
+/* ---- Blackwell ---- */
+static void blackwell_sim_verifies_with_dice_tcbinfo(void **state)
+{
+	cct_sim_gpu *g = NULL;
+	cct_sim_gpu_opts so;
+	cct_sim_gpu_evidence_opts eo;
+	cct_nvgpu_opts o;
+	cct_nvgpu_evidence_list *l;
+	json_t *c = NULL;
+	char d[800], root[900], rroot[900], rd[900], od[900];
+	cct_err err;
+
+	(void)state;
+	memset(&so, 0, sizeof(so));
+	so.arch = "cobalt";
+	assert_int_equal(cct_sim_gpu_new(&g, &so, &err), CCT_EINVAL);
+	so.arch = "BLACKWELL";
+	so.device_count = 2;
+	snprintf(d, sizeof(d), "%s", subdir("sim-bw/gpu"));
+	assert_int_equal(cct_sim_gpu_init_dir(NULL, d, &so, &err), CCT_OK);
+	assert_int_equal(cct_sim_gpu_load(&g, d, &err), CCT_OK);
+	assert_string_equal(g->arch, "BLACKWELL");
+	memset(&eo, 0, sizeof(eo));
+	eo.gpu_count = 2;
+	l = sim_list(g, &eo, 0);
+	cct_nvgpu_opts_init(&o);
+	snprintf(root, sizeof(root), "%s/%s", d, CCT_SIM_GPU_DEVICE_ROOT);
+	snprintf(rroot, sizeof(rroot), "%s/%s", d, CCT_SIM_GPU_RIM_ROOT);
+	snprintf(rd, sizeof(rd), "%s/%s", d, CCT_SIM_GPU_RIM_SUBDIR);
+	snprintf(od, sizeof(od), "%s/%s", d, CCT_SIM_GPU_OCSP_SUBDIR);
+	o.device_root_path_insecure = root;
+	o.rim_root_path_insecure = rroot;
+	o.rim_dir = rd;
+	o.ocsp_dir = od;
+	o.offline = 1;
+	o.expected_arch = "BLACKWELL";
+	assert_int_equal(run(&c, &o, l, nonce, &err), CCT_OK);
+	assert_string_equal(gstr(c, 0, "hwmodel"), "GB100 A01 GSP BROM");
+	assert_string_equal(gstr(c, 1, "x-nvidia-gpu-driver-rim-id"), "NV_GPU_CC_DRIVER_GB100_590.12");
+	assert_string_equal(gstr(c, 1, "measres"), "success");
+	assert_true(json_is_true(json_object_get(gpu(c, 0), "x-nvidia-gpu-attestation-report-cert-chain-fwid-match")));
+	json_decref(c);
+	/* presented as HOPPER: the GB100 chain does not match */
+	snprintf(l->e[0].arch, sizeof(l->e[0].arch), "HOPPER");
+	o.expected_arch = NULL;
+	assert_int_equal(run(&c, &o, l, nonce, &err), CCT_EPOLICY);
+	assert_non_null(strstr(err.msg, "GB100"));
+	json_decref(c);
+	cct_nvgpu_evidence_list_free(l);
+	/* FWID in the TcbInfo differs from the opaque FWID */
+	eo.gpu_count = 1;
+	eo.fwid_mismatch = 1;
+	l = sim_list(g, &eo, 0);
+	assert_int_equal(run(&c, &o, l, nonce, &err), CCT_ECHAIN);
+	assert_non_null(strstr(err.msg, "FWID"));
+	json_decref(c);
+	cct_nvgpu_evidence_list_free(l);
+	cct_sim_gpu_free(g);
+}
+
 static int generate(const char *out)
 {
 	cct_sim_gpu *g = NULL;
@@ -717,6 +777,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(rim_check_signature_chain_and_tamper),
 		cmocka_unit_test(ocsp_revoked_held_stale_and_expired_signer),
 		cmocka_unit_test(save_load_round_trip),
+		cmocka_unit_test(blackwell_sim_verifies_with_dice_tcbinfo),
 	};
 
 	if (argc == 3 && !strcmp(argv[1], "--generate"))
