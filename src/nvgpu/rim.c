@@ -64,6 +64,12 @@ static void xml_init(void)
 	xml_ready = 1;
 }
 
+int cct_rim_xml_init(void)
+{
+	pthread_once(&xml_once, xml_init);
+	return xml_ready;
+}
+
 static int is_el(const xmlNode *n, const char *name, const char *ns)
 {
 	return n && n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, name) &&
@@ -326,8 +332,7 @@ int cct_rim_parse(cct_rim **out, const uint8_t *xml, size_t len, cct_err *err)
 	const xmlNode *root, *meta, *payload, *sig;
 
 	*out = NULL;
-	pthread_once(&xml_once, xml_init);
-	if (!xml_ready)
+	if (!cct_rim_xml_init())
 		return cct_err_set(err, CCT_ERROR, CCT_STAGE_COLLATERAL, 0,
 				   "xmlsec1/libxml2 failed to initialise");
 	if (len > CCT_RIM_MAX_SIZE)

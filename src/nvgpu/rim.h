@@ -39,6 +39,9 @@ typedef struct cct_rim {
 	int signature_ok;                 /* set by cct_rim_verify_signature */
 } cct_rim;
 
+/* Initialise libxml2 + xmlsec1 (OpenSSL) once for the process; 1 when ready. Also used by the
+ * simulated GPU (src/attester/sim_gpu.c), which signs RIMs with the same xmlsec instance. */
+int cct_rim_xml_init(void);
 /* Parse a RIM document (no trust decision). Errors (stage COLLATERAL): ETOOBIG, EFORMAT,
  * EUNSUPPORTED (signature profile other than enveloped, URI="", C14N, ECDSA/SHA-2). */
 int cct_rim_parse(cct_rim **out, const uint8_t *xml, size_t len, cct_err *err);

@@ -1,0 +1,75 @@
+#!/bin/bash
+# Simulated GPU through the CLI contract: `cctrust gpu verify` accepts simulated evidence (KBS and
+# NVIDIA forms, 2 GPUs, OCSP on, offline) only with --device-root/--rim-root pointing at the sim,
+# refuses a golden mismatch naming index, digests and RIM, and `gpu rim verify` checks a sim RIM.
+# The sim directory is written by the unit-test binary (nvgpu_test_sim_gpu --generate DIR).
+set -u
+cct=${CCT_CLI:?}; build=${CCT_BUILD:?}
+gen=$build/tests/nvgpu_test_sim_gpu
+[ -x "$gen" ] || gen=$(find "$build" -type f -name nvgpu_test_sim_gpu -perm -u+x | head -n 1)
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAIL: $*"; }
+expect_rc() { local want=$1; shift; "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?; [ $rc -eq "$want" ] && ok || bad "want exit $want got $rc: $* :: $(head -c 400 "$tmp/out" "$tmp/err")"; }
+
+"$gen" --generate "$tmp/sim" || { echo "FAIL: cannot generate the sim"; exit 1; }
+g=$tmp/sim/gpu
+n=$(cat "$tmp/sim/nonce.hex")
+trust="--device-root $g/device-root.pem --rim-root $g/rim-root.pem"
+coll="--rim-dir $g/rims --ocsp-dir $g/ocsp --offline"
+
+expect_rc 0 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $coll
+expect_rc 0 "$cct" gpu verify "$tmp/sim/evidence-nvidia.json" --nonce "$n" $trust $coll --expected-count 2 --expected-arch HOPPER
+"$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $coll --json >"$tmp/j"
+python3 - "$tmp/j" "$g/info.json" <<'PY' && ok || bad "json claims of the sim"
+import json, sys
+o = json.load(open(sys.argv[1])); info = json.load(open(sys.argv[2]))
+assert o["verified"] is True and o["error"] is None
+gpus = o["claims"]["gpus"]
+assert len(gpus) == 2
+for i, g in enumerate(gpus):
+    assert g["measres"] == "success" and g["hwmodel"] == "GH100 A01 GSP BROM"
+    assert g["ueid"] == info["devices"][i]["ueid"] and g["x-cctrust-uuid"] == info["devices"][i]["uuid"]
+    assert g["x-nvidia-gpu-driver-rim-id"] == "NV_GPU_DRIVER_GH100_590.12"
+    assert g["x-nvidia-gpu-vbios-rim-id"] == "NV_GPU_VBIOS_G520_0200_885_9600A50001"
+    assert g["x-nvidia-gpu-attestation-report-cert-chain"]["x-nvidia-cert-ocsp-status"] == "good"
+    assert g["x-nvidia-gpu-driver-rim-cert-chain"]["x-nvidia-cert-ocsp-status"] == "good"
+assert gpus[0]["ueid"] != gpus[1]["ueid"]
+PY
+# pinned NVIDIA roots: refused at the chain
+expect_rc 1 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $coll
+grep -q "chain" "$tmp/out" && ok || bad "chain refusal not named"
+expect_rc 1 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n" --device-root "$g/device-root.pem" $coll
+# wrong nonce
+expect_rc 1 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$(echo "$n" | tr 0123 3210)" $trust $coll
+grep -q "nonce" "$tmp/out" && ok || bad "nonce refusal not named"
+# golden mismatch: index, RIM, expected and actual digests in the JSON
+"$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust --rim-dir "$tmp/sim/rims-mismatch" --ocsp-dir "$g/ocsp" --offline --json >"$tmp/m"
+[ $? -eq 1 ] && ok || bad "mismatch exit"
+python3 - "$tmp/m" <<'PY' && ok || bad "mismatch json"
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["verified"] is False
+e = o["error"]
+assert e["stage"] == "measurement" and "index 23" in e["message"], e
+m = o["claims"]["gpus"][0]["x-cctrust-mismatched-measurements"][0]
+assert m["index"] == 23 and m["rim"] == "driver" and m["rim-id"] == "NV_GPU_DRIVER_GH100_590.12"
+assert len(m["actual"]) == 96 and m["actual"] not in m["expected"]
+PY
+# one RIM on its own
+expect_rc 0 "$cct" gpu rim verify "$g/rims/NV_GPU_DRIVER_GH100_590.12.xml" --rim-root "$g/rim-root.pem" --ocsp --ocsp-dir "$g/ocsp" --offline
+expect_rc 1 "$cct" gpu rim verify "$g/rims/NV_GPU_DRIVER_GH100_590.12.xml"
+python3 - "$g/rims/NV_GPU_DRIVER_GH100_590.12.xml" "$tmp/tampered.xml" <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+k = 'index="7" active="True" alternatives="1" ns2:Hash0="'
+i = s.index(k) + len(k)
+s = s[:i] + ("1" if s[i] != "1" else "2") + s[i + 1:]
+open(sys.argv[2], "w").write(s)
+PY
+expect_rc 1 "$cct" gpu rim verify "$tmp/tampered.xml" --rim-root "$g/rim-root.pem"
+grep -qi "signature" "$tmp/out" && ok || bad "tampered RIM refusal not named"
+
+echo "gpu sim e2e: $pass passed, $fail failed"
+[ $fail -eq 0 ]
