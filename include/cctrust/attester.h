@@ -77,6 +77,12 @@ typedef struct cct_attester_sim_opts {
 CCT_EXTERN int cct_attester_sim_evidence(char **out, const char *dir, const cct_attester_opts *o,
 					 const cct_attester_sim_opts *so, cct_err *err);
 
+/** A raw simulated SNP report (1184 bytes) over report_data and its GHCB certificate table
+ *  (what a fake configfs-tsm kernel or /dev/sev-guest returns). Both malloc'd. */
+CCT_EXTERN int cct_attester_sim_raw_report(uint8_t **report, size_t *report_len, uint8_t **table,
+					   size_t *table_len, const char *dir,
+					   const uint8_t report_data[64], cct_err *err);
+
 /** The simulated verifier's JWKS (new reference) / signing key PEM path (static buffer). */
 CCT_EXTERN int cct_attester_sim_jwks(json_t **out, const char *dir, cct_err *err);
 

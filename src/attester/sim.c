@@ -340,3 +340,61 @@ out:
 	cct_sim_snp_free(s);
 	return rc;
 }
+
+int cct_attester_sim_raw_report(uint8_t **report, size_t *report_len, uint8_t **table,
+				size_t *table_len, const char *dir, const uint8_t report_data[64],
+				cct_err *err)
+{
+	static const char *const guids[3] = { CCT_SNP_GUID_VCEK, CCT_SNP_GUID_ASK, CCT_SNP_GUID_ARK };
+	cct_sim_snp_report_opts ro;
+	cct_sim_snp *s = NULL;
+	uint8_t *der[3] = { 0 };
+	size_t der_len[3] = { 0 }, i;
+	char path[4096];
+	json_t *sim = NULL;
+	const char *m;
+	int rc = CCT_ERROR;
+
+	*report = *table = NULL;
+	*report_len = *table_len = 0;
+	memset(&ro, 0, sizeof(ro));
+	ro.version = 3;
+	memcpy(ro.report_data, report_data, 64);
+	path_of(path, sizeof(path), dir, "sim.json");
+	sim = json_load_file(path, 0, NULL);
+	m = json_string_value(json_object_get(sim, "measurement"));
+	if (!m || cct_hex_decode_fixed(ro.measurement, 48, m, NULL) != CCT_OK) {
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s missing or damaged", path);
+		goto out;
+	}
+	path_of(path, sizeof(path), dir, "snp");
+	if ((rc = cct_sim_snp_load(&s, path, err)) != CCT_OK)
+		goto out;
+	*report = malloc(CCT_SNP_REPORT_SIZE);
+	if (!*report || (rc = cct_sim_snp_report(*report, s, &ro, err)) != CCT_OK) {
+		rc = *report ? rc : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+		goto out;
+	}
+	*report_len = CCT_SNP_REPORT_SIZE;
+	der[0] = cert_der(s->vcek, &der_len[0]);
+	der[1] = cert_der(s->ask, &der_len[1]);
+	der[2] = cert_der(s->ark, &der_len[2]);
+	if (!der[0] || !der[1] || !der[2] ||
+	    !(*table = cct_attester__cert_table(table_len, guids, (const uint8_t *const *)der,
+						 der_len, 3))) {
+		rc = cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "certificate table failed");
+		goto out;
+	}
+	rc = CCT_OK;
+out:
+	if (rc != CCT_OK) {
+		free(*report);
+		*report = NULL;
+		*report_len = 0;
+	}
+	for (i = 0; i < 3; i++)
+		OPENSSL_free(der[i]);
+	json_decref(sim);
+	cct_sim_snp_free(s);
+	return rc;
+}

@@ -16,6 +16,8 @@ static const char sim_usage[] =
 	"                            [-o FILE] [--init-data TOML_FILE] [--form report|tsm|serde]\n"
 	"                            [--gpu-cc-mode on|devtools|off] [--additional-evidence FILE]\n"
 	"                            [--debug-guest] [--measurement HEX]\n"
+	"       cctrust sim report DIR --report-data HEX -o REPORT_FILE CERT_TABLE_FILE\n"
+	"                                       raw report + GHCB table (fake-kernel helper)\n"
 	"       cctrust sim jwks DIR            the simulated verifier's token key set (JWKS)\n"
 	"       cctrust sim tee-key [-o PRIVATE_PEM]   a fresh P-256 TEE key; prints its public JWK\n"
 	"\n"
@@ -149,6 +151,30 @@ out:
 	return rc;
 }
 
+/* A raw report + certificate table over REPORT_DATA: the fake kernel side of the attester tests. */
+static int sim_report(int argc, char **argv)
+{
+	uint8_t rd[64], *rep = NULL, *tab = NULL;
+	size_t rn = 0, tn = 0;
+	cct_err err;
+	int rc = CCT_EXIT_USAGE;
+
+	if (argc != 7 || strcmp(argv[2], "--report-data") || strcmp(argv[4], "-o"))
+		return cct_cli_usage_error("usage: cctrust sim report DIR --report-data HEX128 -o "
+					   "REPORT_FILE CERT_TABLE_FILE");
+	if (cct_hex_decode_fixed(rd, 64, argv[3], &err) != CCT_OK)
+		return cct_cli_usage_error("--report-data: 64 bytes of hex expected");
+	if (cct_attester_sim_raw_report(&rep, &rn, &tab, &tn, argv[1], rd, &err) != CCT_OK ||
+	    cct_file_write(argv[5], rep, rn, 0, &err) != CCT_OK ||
+	    cct_file_write(argv[6], tab, tn, 0, &err) != CCT_OK)
+		cct_cli_usage_error("sim report: %s", err.msg);
+	else
+		rc = 0;
+	free(rep);
+	free(tab);
+	return rc;
+}
+
 static int sim_jwks(int argc, char **argv)
 {
 	json_t *j = NULL;
@@ -206,6 +232,8 @@ int cct_cmd_sim(int argc, char **argv)
 		return sim_init(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "evidence"))
 		return sim_evidence(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "report"))
+		return sim_report(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "jwks"))
 		return sim_jwks(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "tee-key"))
