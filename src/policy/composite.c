@@ -314,7 +314,7 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 		json_object_set_new(submods, "cpu0", cpu0);
 		for (i = 0; i < ngpu; i++) {
 			json_t *g = json_object(), *gae = json_object(), *gc;
-			char name[16];
+			char name[32];
 			const json_t *cm;
 
 			gc = json_deep_copy(gpu_claims[i]);
@@ -357,7 +357,7 @@ fail:
 		json_object_set_new(rs, "cpu0", c0);
 		for (i = 0; i < ngpu; i++) {
 			json_t *g = json_object();
-			char name[16];
+			char name[32];
 
 			json_object_set_new(g, "status",
 					    json_string(gpu_claims[i] && json_array_size(gpu_fail[i]) == 0
