@@ -65,7 +65,8 @@ CCT_EXTERN int cct_attester_sim_init(const char *dir, cct_err *err);
 typedef struct cct_attester_sim_opts {
 	const char *tee;                 /**< "snp" (default) or "tdx" (not built yet: EUNSUPPORTED) */
 	int gpus;                        /**< simulated GPUs (not built yet: EUNSUPPORTED if > 0) */
-	const char *gpu_cc_mode;         /**< recorded CC mode of simulated GPUs ("on") */
+	const char *gpu_cc_mode;         /**< recorded CC mode of the simulated GPUs: rewrites
+					      nvidia.cc_mode of additional_evidence before binding */
 	const char *additional_evidence; /**< embed this additional_evidence string verbatim */
 	const char *form;                /**< SNP primary evidence: "report" (default), "tsm", "serde" */
 	int debug;                       /**< guest policy with DEBUG set */
@@ -83,7 +84,7 @@ CCT_EXTERN int cct_attester_sim_raw_report(uint8_t **report, size_t *report_len,
 					   size_t *table_len, const char *dir,
 					   const uint8_t report_data[64], cct_err *err);
 
-/** The simulated verifier's JWKS (new reference) / signing key PEM path (static buffer). */
+/** The simulated verifier's token key set {"keys":[JWK]} (*out: new reference). */
 CCT_EXTERN int cct_attester_sim_jwks(json_t **out, const char *dir, cct_err *err);
 
 #ifdef __cplusplus

@@ -277,6 +277,25 @@ int cct_attester_sim_evidence(char **out, const char *dir, const cct_attester_op
 	}
 	if (so->additional_evidence)
 		additional = so->additional_evidence;
+	if (so->gpu_cc_mode && so->additional_evidence) {
+		/* the simulated GPUs' CC switch: rewrite the recorded mode before binding it */
+		json_t *a = json_loads(so->additional_evidence, 0, NULL);
+		json_t *nv = json_object_get(a, "nvidia");
+
+		if (!json_is_object(nv)) {
+			json_decref(a);
+			rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+					 "--gpu-cc-mode needs additional evidence with an \"nvidia\" "
+					 "object");
+			goto out;
+		}
+		json_object_set_new(nv, "cc_mode", json_string(so->gpu_cc_mode));
+		add = json_dumps(a, JSON_COMPACT);
+		json_decref(a);
+		if (!add)
+			goto nomem;
+		additional = add;
+	}
 	rc = cct_attester__report_data(ro.report_data, o->nonce_b64, o->tee_pubkey, additional, err);
 	if (rc != CCT_OK)
 		goto out;

@@ -71,6 +71,11 @@ cat >"$T/add-ccoff.json" <<'EOF'
 EOF
 "$C" sim evidence "$T/sim" --gpus 1 --additional-evidence "$T/add-ccoff.json" --nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$T/req-cc.json"
 expect cc-mode-off 1 "'gpu.cc_mode' in rules and [f for f in r['failures'] if f['rule']=='gpu.cc_mode'][0]['actual']=='off'" "$T/req-cc.json" $S --nonce "$N"
+# the simulator's CC switch: same evidence, CC mode set to devtools before binding
+"$C" sim evidence "$T/sim" --gpus 1 --additional-evidence "$T/add-ccoff.json" --gpu-cc-mode devtools --nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$T/req-dev.json"
+expect cc-mode-devtools 1 "[f for f in r['failures'] if f['rule']=='gpu.cc_mode' and f['actual']=='devtools'] and r['binding']=='verified'" "$T/req-dev.json" $S --nonce "$N"
+echo '{"version":"cctrust.policy/v1","gpu":{"cc_mode":["on","devtools"]}}' >"$T/pol-dev.json"
+expect cc-mode-devtools-allowed 1 "'gpu.cc_mode' not in rules and e['code']=='unsupported'" "$T/req-dev.json" $S --nonce "$N" --policy "$T/pol-dev.json"
 # 6. GPU count short
 cat >"$T/pol-count.json" <<'EOF'
 {"version":"cctrust.policy/v1","id":"two-gpus","gpu":{"count":2}}
