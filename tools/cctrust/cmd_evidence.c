@@ -1,9 +1,102 @@
-/* cctrust evidence: not built yet (stub; the area's issue replaces this file). */
+/* cctrust evidence collect: build the KBS 0.4.0 attest request body inside a confidential VM. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cctrust/attester.h"
 #include "cli.h"
+
+static const char evidence_usage[] =
+	"usage: cctrust evidence collect --nonce B64 --tee-pubkey JWK_FILE|JSON [-o FILE]\n"
+	"                                [--init-data TOML_FILE] [--cpu auto|tsm|sev-guest]\n"
+	"                                [--no-gpu]\n"
+	"CPU evidence from configfs-tsm (/sys/kernel/config/tsm/report) or /dev/sev-guest; GPU\n"
+	"evidence from NVML (libnvidia-ml.so.1, loaded at run time) with each GPU's CC mode.\n"
+	"REPORT_DATA = SHA-384(JCS({additional-evidence, nonce, tee-pubkey})) as Trustee expects.\n";
+
+json_t *cct_cli__load_jwk(const char *arg);
+
+json_t *cct_cli__load_jwk(const char *arg)
+{
+	json_error_t je;
+	json_t *j = arg[0] == '{' ? json_loads(arg, JSON_REJECT_DUPLICATES, &je)
+				  : json_load_file(arg, JSON_REJECT_DUPLICATES, &je);
+
+	if (!json_is_object(j)) {
+		json_decref(j);
+		cct_cli_usage_error("--tee-pubkey: not a JWK JSON object (%s)", je.text);
+		return NULL;
+	}
+	return j;
+}
 
 int cct_cmd_evidence(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cct_cli_usage_error("'evidence' is not implemented in this build");
+	enum { O_NONCE = 256, O_PK, O_INIT, O_CPU, O_NOGPU };
+	static const struct option opts[] = {
+		{ "nonce", required_argument, NULL, O_NONCE },
+		{ "tee-pubkey", required_argument, NULL, O_PK },
+		{ "init-data", required_argument, NULL, O_INIT },
+		{ "cpu", required_argument, NULL, O_CPU },
+		{ "no-gpu", no_argument, NULL, O_NOGPU },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	cct_attester_opts o;
+	const char *pk = NULL, *init = NULL, *outp = NULL;
+	uint8_t *ib = NULL;
+	size_t in = 0;
+	json_t *jwk = NULL;
+	char *body = NULL;
+	cct_err err;
+	int c, rc = CCT_EXIT_USAGE;
+
+	if (argc < 2 || strcmp(argv[1], "collect")) {
+		fputs(evidence_usage, argc < 2 ? stderr : stdout);
+		return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : CCT_EXIT_USAGE;
+	}
+	argc--;
+	argv++;
+	memset(&o, 0, sizeof(o));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case O_NONCE: o.nonce_b64 = optarg; break;
+		case O_PK: pk = optarg; break;
+		case O_INIT: init = optarg; break;
+		case O_CPU: o.cpu_method = optarg; break;
+		case O_NOGPU: o.no_gpu = 1; break;
+		case 'o': outp = optarg; break;
+		default: fputs(evidence_usage, stderr); return CCT_EXIT_USAGE;
+		}
+	}
+	if (!o.nonce_b64 || !pk)
+		return cct_cli_usage_error("evidence collect: --nonce and --tee-pubkey are required");
+	if (!(jwk = cct_cli__load_jwk(pk)))
+		return CCT_EXIT_USAGE;
+	o.tee_pubkey = jwk;
+	if (init) {
+		if (cct_file_read(&ib, &in, init, 1u << 20, &err) != CCT_OK) {
+			cct_cli_usage_error("--init-data: %s", err.msg);
+			goto out;
+		}
+		o.init_data_toml = (const char *)ib;
+	}
+	if (cct_attester_collect(&body, &o, &err) != CCT_OK) {
+		cct_cli_usage_error("evidence collect: %s", err.msg);
+		goto out;
+	}
+	if (outp && cct_file_write(outp, body, strlen(body), 0, &err) != CCT_OK) {
+		cct_cli_usage_error("-o: %s", err.msg);
+		goto out;
+	}
+	if (!outp)
+		puts(body);
+	rc = 0;
+out:
+	free(body);
+	free(ib);
+	json_decref(jwk);
+	return rc;
 }

@@ -1,9 +1,145 @@
-/* cctrust gate: not built yet (stub; the area's issue replaces this file). */
+/* cctrust gate: verify this machine's own evidence (fresh nonce, ephemeral TEE key) against a
+ * policy; only then set the GPUs ready (NVML) and exec COMMAND. Any failure: COMMAND is not
+ * started, the reason goes to stderr, exit 1 (2 for usage). The boot gate of a confidential
+ * GPU VM (dist/cctrust-gate.service). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "cctrust/attester.h"
+#include "cctrust/policy.h"
+#include "cctrust/token.h"
 #include "cli.h"
+
+static const char gate_usage[] =
+	"usage: cctrust gate --policy FILE [--trust-sim DIR] [--certs PATH] [--collateral DIR]\n"
+	"                    [--offline] [--no-crl] [--init-data TOML] [--cpu auto|tsm|sev-guest]\n"
+	"                    [--no-gpu] -- COMMAND [ARGS...]\n"
+	"Collects this VM's evidence for a fresh nonce, verifies it (CPU, GPUs, binding, policy),\n"
+	"sets the GPUs' ready state and execs COMMAND. On any failure COMMAND is not run.\n";
 
 int cct_cmd_gate(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cct_cli_usage_error("'gate' is not implemented in this build");
+	enum { O_POLICY = 256, O_SIM, O_CERTS, O_COLL, O_OFF, O_NOCRL, O_INIT, O_CPU, O_NOGPU };
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, O_POLICY },
+		{ "trust-sim", required_argument, NULL, O_SIM },
+		{ "certs", required_argument, NULL, O_CERTS },
+		{ "collateral", required_argument, NULL, O_COLL },
+		{ "offline", no_argument, NULL, O_OFF },
+		{ "no-crl", no_argument, NULL, O_NOCRL },
+		{ "init-data", required_argument, NULL, O_INIT },
+		{ "cpu", required_argument, NULL, O_CPU },
+		{ "no-gpu", no_argument, NULL, O_NOGPU },
+		{ NULL, 0, NULL, 0 },
+	};
+	cct_attester_opts ao;
+	cct_composite_opts co;
+	cct_composite_result r;
+	cct_attester_gpu_state gs;
+	cct_policy *pol = NULL;
+	cct_token_signer *tee = NULL;
+	const char *policy_file = NULL, *init = NULL;
+	uint8_t nonce[32], *b = NULL, *ib = NULL;
+	char *nonce_b64 = NULL, *body = NULL;
+	json_t *jwk = NULL, *pub = NULL;
+	size_t n = 0;
+	cct_err err;
+	int c, rc = CCT_EXIT_USAGE;
+
+	memset(&ao, 0, sizeof(ao));
+	memset(&co, 0, sizeof(co));
+	memset(&r, 0, sizeof(r));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case O_POLICY: policy_file = optarg; break;
+		case O_SIM: co.trust_sim_dir = optarg; break;
+		case O_CERTS: co.certs_path = optarg; break;
+		case O_COLL: co.collateral_dir = optarg; break;
+		case O_OFF: co.offline = 1; break;
+		case O_NOCRL: co.crl_check_off_insecure = 1; break;
+		case O_INIT: init = optarg; break;
+		case O_CPU: ao.cpu_method = optarg; break;
+		case O_NOGPU: ao.no_gpu = 1; break;
+		default: fputs(gate_usage, stderr); return CCT_EXIT_USAGE;
+		}
+	}
+	if (!policy_file)
+		return cct_cli_usage_error("gate: --policy FILE is required (the gate never runs "
+					   "without one)");
+	if (optind >= argc)
+		return cct_cli_usage_error("gate: no COMMAND after --");
+	if (cct_file_read(&b, &n, policy_file, CCT_POLICY_MAX_POLICY, &err) != CCT_OK ||
+	    cct_policy_load(&pol, (const char *)b, n, &err) != CCT_OK) {
+		cct_cli_usage_error("--policy %s: %s", policy_file, err.msg);
+		goto out;
+	}
+	if (init) {
+		if (cct_file_read(&ib, &n, init, 1u << 20, &err) != CCT_OK) {
+			cct_cli_usage_error("--init-data: %s", err.msg);
+			goto out;
+		}
+		ao.init_data_toml = (const char *)ib;
+	}
+	rc = CCT_EXIT_REJECT;
+	if (RAND_bytes(nonce, sizeof(nonce)) != 1 || !(nonce_b64 = cct_b64_encode(nonce, 32, 0)) ||
+	    cct_token_signer_generate(&tee, &err) != CCT_OK) {
+		fprintf(stderr, "cctrust gate: cannot make a nonce / TEE key\n");
+		goto out;
+	}
+	jwk = cct_token_signer_jwk(tee);
+	pub = json_pack("{s:s,s:s,s:s,s:O,s:O}", "kty", "EC", "crv", "P-256", "alg", "ECDH-ES+A256KW",
+			"x", json_object_get(jwk, "x"), "y", json_object_get(jwk, "y"));
+	ao.nonce_b64 = nonce_b64;
+	ao.tee_pubkey = pub;
+	if (cct_attester_collect(&body, &ao, &err) != CCT_OK) {
+		fprintf(stderr, "cctrust gate: REFUSED: cannot collect evidence: %s\n", err.msg);
+		goto out;
+	}
+	co.expected_nonce = nonce;
+	co.expected_nonce_len = 32;
+	if (cct_composite_verify(&r, (const uint8_t *)body, strlen(body), pol, &co, NULL) != CCT_OK) {
+		json_t *f;
+		size_t i;
+
+		fprintf(stderr, "cctrust gate: REFUSED [%s/%s] %s\n", cct_stage_name(r.err.stage),
+			cct_code_name(r.status), r.err.msg);
+		json_array_foreach(json_object_get(r.result, "failures"), i, f)
+			fprintf(stderr, "  rule %s: %s\n", json_string_value(json_object_get(f, "rule")),
+				json_string_value(json_object_get(f, "message")));
+		goto out;
+	}
+	if (!ao.no_gpu && cct_attester_gpu_state_get(&gs, &err) == CCT_OK && gs.present &&
+	    cct_attester_gpu_set_ready(1, &err) != CCT_OK) {
+		fprintf(stderr, "cctrust gate: REFUSED: attested, but GPUs cannot be set ready: %s\n",
+			err.msg);
+		goto out;
+	}
+	fprintf(stderr, "cctrust gate: attested (%s%s); starting %s\n",
+		json_string_value(json_object_get(r.result, "tee")),
+		json_is_true(json_object_get(r.result, "simulated")) ? ", SIMULATED" : "", argv[optind]);
+	fflush(NULL);
+	cct_composite_result_clear(&r);
+	cct_policy_free(pol);
+	execvp(argv[optind], argv + optind);
+	fprintf(stderr, "cctrust gate: cannot exec %s: %s\n", argv[optind], strerror(errno));
+	pol = NULL;
+	rc = 127;
+out:
+	cct_composite_result_clear(&r);
+	cct_policy_free(pol);
+	cct_token_signer_free(tee);
+	json_decref(jwk);
+	json_decref(pub);
+	free(nonce_b64);
+	free(body);
+	free(b);
+	free(ib);
+	return rc;
 }

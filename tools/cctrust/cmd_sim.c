@@ -1,9 +1,243 @@
-/* cctrust sim: not built yet (stub; the area's issue replaces this file). */
+/* cctrust sim: the simulated TEE for tests and demos (never trusted unless --trust-sim DIR). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "cctrust/attester.h"
+#include "cctrust/token.h"
 #include "cli.h"
+
+static const char sim_usage[] =
+	"usage: cctrust sim init DIR\n"
+	"       cctrust sim evidence DIR --tee snp|tdx [--gpus N] --nonce B64 --tee-pubkey JWK_FILE\n"
+	"                            [-o FILE] [--init-data TOML_FILE] [--form report|tsm|serde]\n"
+	"                            [--gpu-cc-mode on|devtools|off] [--additional-evidence FILE]\n"
+	"                            [--debug-guest] [--measurement HEX]\n"
+	"       cctrust sim report DIR --report-data HEX -o REPORT_FILE CERT_TABLE_FILE\n"
+	"                                       raw report + GHCB table (fake-kernel helper)\n"
+	"       cctrust sim jwks DIR            the simulated verifier's token key set (JWKS)\n"
+	"       cctrust sim tee-key [-o PRIVATE_PEM]   a fresh P-256 TEE key; prints its public JWK\n"
+	"\n"
+	"A simulated TEE: an AMD-shaped SNP PKI generated at run time and reports in the real ABI\n"
+	"format, bound to the request exactly as a real guest binds them. Verifiers accept it only\n"
+	"with --trust-sim DIR, and mark such results \"simulated\". Simulated TDX and GPUs are not\n"
+	"built yet (they land with their verifiers).\n";
+
+static int sim_init(int argc, char **argv)
+{
+	cct_err err;
+
+	if (argc != 2)
+		return cct_cli_usage_error("usage: cctrust sim init DIR");
+	if (cct_attester_sim_init(argv[1], &err) != CCT_OK)
+		return cct_cli_usage_error("sim init: %s", err.msg);
+	printf("simulated TEE created in %s (SNP platform, CRL, verifier token key)\n", argv[1]);
+	return 0;
+}
+
+static char *read_text(const char *path, const char *what)
+{
+	uint8_t *b = NULL;
+	size_t n = 0;
+	cct_err err;
+
+	if (cct_file_read(&b, &n, path, 4u << 20, &err) != CCT_OK) {
+		cct_cli_usage_error("%s: %s", what, err.msg);
+		return NULL;
+	}
+	return (char *)b;
+}
+
+static int sim_evidence(int argc, char **argv)
+{
+	enum { O_TEE = 256, O_GPUS, O_NONCE, O_PK, O_INIT, O_FORM, O_CC, O_ADD, O_DEBUG, O_MEAS };
+	static const struct option opts[] = {
+		{ "tee", required_argument, NULL, O_TEE },
+		{ "gpus", required_argument, NULL, O_GPUS },
+		{ "nonce", required_argument, NULL, O_NONCE },
+		{ "tee-pubkey", required_argument, NULL, O_PK },
+		{ "init-data", required_argument, NULL, O_INIT },
+		{ "form", required_argument, NULL, O_FORM },
+		{ "gpu-cc-mode", required_argument, NULL, O_CC },
+		{ "additional-evidence", required_argument, NULL, O_ADD },
+		{ "debug-guest", no_argument, NULL, O_DEBUG },
+		{ "measurement", required_argument, NULL, O_MEAS },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	cct_attester_opts ao;
+	cct_attester_sim_opts so;
+	const char *pk_file = NULL, *init_file = NULL, *add_file = NULL, *outp = NULL;
+	char *init = NULL, *add = NULL, *body = NULL;
+	uint8_t meas[48];
+	json_t *pk = NULL;
+	json_error_t je;
+	cct_err err;
+	int c, rc = CCT_EXIT_USAGE;
+
+	memset(&ao, 0, sizeof(ao));
+	memset(&so, 0, sizeof(so));
+	so.tee = "snp";
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case O_TEE: so.tee = optarg; break;
+		case O_GPUS: so.gpus = atoi(optarg); break;
+		case O_NONCE: ao.nonce_b64 = optarg; break;
+		case O_PK: pk_file = optarg; break;
+		case O_INIT: init_file = optarg; break;
+		case O_FORM: so.form = optarg; break;
+		case O_CC: so.gpu_cc_mode = optarg; break;
+		case O_ADD: add_file = optarg; break;
+		case O_DEBUG: so.debug = 1; break;
+		case O_MEAS:
+			if (cct_hex_decode_fixed(meas, 48, optarg, &err) != CCT_OK)
+				return cct_cli_usage_error("--measurement: 48 bytes of hex expected");
+			so.measurement = meas;
+			break;
+		case 'o': outp = optarg; break;
+		default:
+			fputs(sim_usage, stderr);
+			return CCT_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1)
+		return cct_cli_usage_error("sim evidence: exactly one DIR expected");
+	if (strcmp(so.tee, "snp") && strcmp(so.tee, "tdx"))
+		return cct_cli_usage_error("--tee: snp or tdx");
+	if (strcmp(so.tee, "snp"))
+		return cct_cli_usage_error("sim evidence --tee %s: simulated %s is not built yet "
+					   "(lands with the %s verifier)", so.tee, so.tee, so.tee);
+	if (so.gpus < 0 || so.gpus > CCT_ATTESTER_MAX_GPUS)
+		return cct_cli_usage_error("--gpus: 0..%d", CCT_ATTESTER_MAX_GPUS);
+	if (so.gpus > 0 && !add_file)
+		return cct_cli_usage_error("sim evidence --gpus %d: simulated GPUs are not built yet "
+					   "(land with the GPU verifier)", so.gpus);
+	if (!ao.nonce_b64 || !pk_file)
+		return cct_cli_usage_error("sim evidence: --nonce and --tee-pubkey are required");
+	pk = json_load_file(pk_file, JSON_REJECT_DUPLICATES, &je);
+	if (!json_is_object(pk)) {
+		json_decref(pk);
+		return cct_cli_usage_error("--tee-pubkey %s: not a JWK JSON object (%s)", pk_file, je.text);
+	}
+	ao.tee_pubkey = pk;
+	if (init_file && !(init = read_text(init_file, "--init-data")))
+		goto out;
+	if (add_file && !(add = read_text(add_file, "--additional-evidence")))
+		goto out;
+	ao.init_data_toml = init;
+	so.additional_evidence = add;
+	if (cct_attester_sim_evidence(&body, argv[optind], &ao, &so, &err) != CCT_OK) {
+		cct_cli_usage_error("sim evidence: %s", err.msg);
+		goto out;
+	}
+	if (outp) {
+		if (cct_file_write(outp, body, strlen(body), 0, &err) != CCT_OK) {
+			cct_cli_usage_error("-o: %s", err.msg);
+			goto out;
+		}
+	} else {
+		puts(body);
+	}
+	rc = 0;
+out:
+	free(init);
+	free(add);
+	free(body);
+	json_decref(pk);
+	return rc;
+}
+
+/* A raw report + certificate table over REPORT_DATA: the fake kernel side of the attester tests. */
+static int sim_report(int argc, char **argv)
+{
+	uint8_t rd[64], *rep = NULL, *tab = NULL;
+	size_t rn = 0, tn = 0;
+	cct_err err;
+	int rc = CCT_EXIT_USAGE;
+
+	if (argc != 7 || strcmp(argv[2], "--report-data") || strcmp(argv[4], "-o"))
+		return cct_cli_usage_error("usage: cctrust sim report DIR --report-data HEX128 -o "
+					   "REPORT_FILE CERT_TABLE_FILE");
+	if (cct_hex_decode_fixed(rd, 64, argv[3], &err) != CCT_OK)
+		return cct_cli_usage_error("--report-data: 64 bytes of hex expected");
+	if (cct_attester_sim_raw_report(&rep, &rn, &tab, &tn, argv[1], rd, &err) != CCT_OK ||
+	    cct_file_write(argv[5], rep, rn, 0, &err) != CCT_OK ||
+	    cct_file_write(argv[6], tab, tn, 0, &err) != CCT_OK)
+		cct_cli_usage_error("sim report: %s", err.msg);
+	else
+		rc = 0;
+	free(rep);
+	free(tab);
+	return rc;
+}
+
+static int sim_jwks(int argc, char **argv)
+{
+	json_t *j = NULL;
+	cct_err err;
+
+	if (argc != 2)
+		return cct_cli_usage_error("usage: cctrust sim jwks DIR");
+	if (cct_attester_sim_jwks(&j, argv[1], &err) != CCT_OK)
+		return cct_cli_usage_error("sim jwks: %s", err.msg);
+	cct_cli_print_json(j, 0);
+	return 0;
+}
+
+/* A TEE key pair as a guest would make one: public JWK out, private PEM kept (optional). */
+static int sim_tee_key(int argc, char **argv)
+{
+	cct_token_signer *k = NULL;
+	json_t *jwk, *pub;
+	cct_err err;
+	char *pem;
+	int rc = 0;
+
+	if (cct_token_signer_generate(&k, &err) != CCT_OK)
+		return cct_cli_usage_error("%s", err.msg);
+	if (argc == 3 && !strcmp(argv[1], "-o")) {
+		pem = cct_token_signer_pem(k);
+		if (!pem || cct_file_write(argv[2], pem, strlen(pem), 1, &err) != CCT_OK)
+			rc = cct_cli_usage_error("-o: cannot write the private key");
+		if (pem) {
+			cct_wipe(pem, strlen(pem));
+			free(pem);
+		}
+	} else if (argc != 1) {
+		rc = cct_cli_usage_error("usage: cctrust sim tee-key [-o PRIVATE_PEM]");
+	}
+	jwk = cct_token_signer_jwk(k);
+	pub = json_pack("{s:s,s:s,s:s,s:O,s:O}", "kty", "EC", "crv", "P-256", "alg",
+			"ECDH-ES+A256KW", "x", json_object_get(jwk, "x"), "y", json_object_get(jwk, "y"));
+	json_decref(jwk);
+	cct_token_signer_free(k);
+	if (rc == 0)
+		cct_cli_print_json(pub, 0);
+	else
+		json_decref(pub);
+	return rc;
+}
 
 int cct_cmd_sim(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cct_cli_usage_error("'sim' is not implemented in this build");
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(sim_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? CCT_EXIT_USAGE : 0;
+	}
+	if (!strcmp(argv[1], "init"))
+		return sim_init(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "evidence"))
+		return sim_evidence(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "report"))
+		return sim_report(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "jwks"))
+		return sim_jwks(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "tee-key"))
+		return sim_tee_key(argc - 1, argv + 1);
+	fputs(sim_usage, stderr);
+	return cct_cli_usage_error("sim: unknown subcommand '%s'", argv[1]);
 }

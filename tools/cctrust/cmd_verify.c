@@ -1,9 +1,199 @@
-/* cctrust verify: not built yet (stub; the area's issue replaces this file). */
+/* cctrust verify: one KBS 0.4.0 attest request (CPU + GPU evidence) against a policy. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cctrust/policy.h"
+#include "cctrust/token.h"
 #include "cli.h"
+
+static const char verify_usage[] =
+	"usage: cctrust verify REQUEST.json [--policy FILE] [--nonce B64] [--at RFC3339]\n"
+	"                      [--collateral DIR] [--offline] [--certs PATH] [--no-crl]\n"
+	"                      [--trust-sim DIR] [--tee snp|tdx] [--signing-key PEM]\n"
+	"                      [--skip-binding-insecure] [--json | --token]\n"
+	"\n"
+	"REQUEST.json is exactly the body of a KBS protocol 0.4.0 attest request:\n"
+	"  {\"runtime-data\":{\"nonce\",\"tee-pubkey\"},\"init-data\"?,\n"
+	"   \"tee-evidence\":{\"primary_evidence\":{..},\"additional_evidence\":\"<GPU JSON>\"}}\n"
+	"Checks: CPU evidence (SNP; TDX and GPU modules are not built into this build and refuse),\n"
+	"REPORT_DATA = SHA-384(JCS({additional-evidence,nonce,tee-pubkey})), GPU SPDM nonces,\n"
+	"init-data digest = HOST_DATA/MRCONFIGID, then the policy (docs/policy.md).\n"
+	"  --policy FILE     cctrust policy (default: debug refused, VMPL 0, GPU CC mode on)\n"
+	"  --nonce B64       the session nonce the request must carry (freshness)\n"
+	"  --trust-sim DIR   accept the simulated TEE made by 'cctrust sim init DIR' (marked)\n"
+	"  --certs PATH      extra certificates / CRLs for the CPU chain\n"
+	"  --no-crl          do not require revocation lists (reported)\n"
+	"  --skip-binding-insecure  do not check runtime-data binding (replaying captured\n"
+	"                    evidence only; the result says binding: skipped)\n"
+	"  --signing-key PEM EAR signing key (default: DIR/token.key with --trust-sim)\n"
+	"  --json            the full result; --token: the signed EAR JWT only\n"
+	"exit: 0 accepted, 1 rejected, 2 usage error or unreadable input\n";
+
+static int load_file(uint8_t **b, size_t *n, const char *path, size_t max, const char *what)
+{
+	cct_err err;
+
+	if (cct_file_read(b, n, path, max, &err) != CCT_OK)
+		return cct_cli_usage_error("%s: %s", what, err.msg);
+	return 0;
+}
+
+static void print_human(const char *path, const cct_composite_result *r)
+{
+	const json_t *res = r->result, *f;
+	size_t i;
+
+	if (r->status == CCT_OK) {
+		printf("%s: ACCEPTED %s%s, binding %s, nonce %s, policy \"%s\"\n", path,
+		       json_string_value(json_object_get(res, "tee")),
+		       json_is_true(json_object_get(res, "simulated")) ? " (SIMULATED TEE: test roots)"
+								      : "",
+		       json_string_value(json_object_get(res, "binding")),
+		       json_string_value(json_object_get(res, "nonce")),
+		       json_string_value(json_object_get(res, "policy_id")));
+	} else {
+		cct_cli_print_reject(path, r->status, &r->err);
+	}
+	json_array_foreach(json_object_get(res, "failures"), i, f) {
+		char *e = json_dumps(json_object_get(f, "expected"), JSON_ENCODE_ANY | JSON_COMPACT);
+		char *a = json_dumps(json_object_get(f, "actual"), JSON_ENCODE_ANY | JSON_COMPACT);
+
+		printf("  rule %s: %s\n    expected %s\n    actual   %s\n",
+		       json_string_value(json_object_get(f, "rule")),
+		       json_string_value(json_object_get(f, "message")), e ? e : "?", a ? a : "?");
+		free(e);
+		free(a);
+	}
+}
 
 int cct_cmd_verify(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cct_cli_usage_error("'verify' is not implemented in this build");
+	enum { O_POLICY = 256, O_NONCE, O_AT, O_COLL, O_OFFLINE, O_CERTS, O_NOCRL, O_SIM, O_TEE,
+	       O_KEY, O_SKIP, O_JSON, O_TOKEN, O_HELP };
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, O_POLICY },
+		{ "nonce", required_argument, NULL, O_NONCE },
+		{ "at", required_argument, NULL, O_AT },
+		{ "collateral", required_argument, NULL, O_COLL },
+		{ "offline", no_argument, NULL, O_OFFLINE },
+		{ "certs", required_argument, NULL, O_CERTS },
+		{ "no-crl", no_argument, NULL, O_NOCRL },
+		{ "trust-sim", required_argument, NULL, O_SIM },
+		{ "tee", required_argument, NULL, O_TEE },
+		{ "signing-key", required_argument, NULL, O_KEY },
+		{ "skip-binding-insecure", no_argument, NULL, O_SKIP },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "token", no_argument, NULL, O_TOKEN },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	cct_composite_opts o;
+	cct_composite_result r;
+	cct_policy *pol = NULL;
+	cct_token_signer *signer = NULL;
+	const char *policy_file = NULL, *key_file = NULL, *nonce = NULL;
+	uint8_t *body = NULL, *nb = NULL, *b;
+	size_t n = 0, nn = 0;
+	int c, json = 0, token = 0, rc = CCT_EXIT_USAGE;
+	char keypath[4096];
+	cct_err err;
+
+	memset(&o, 0, sizeof(o));
+	memset(&r, 0, sizeof(r));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_POLICY: policy_file = optarg; break;
+		case O_NONCE: nonce = optarg; break;
+		case O_AT:
+			if (cct_cli_parse_time(&o.at, optarg) != 0)
+				return CCT_EXIT_USAGE;
+			break;
+		case O_COLL: o.collateral_dir = optarg; break;
+		case O_OFFLINE: o.offline = 1; break;
+		case O_CERTS: o.certs_path = optarg; break;
+		case O_NOCRL: o.crl_check_off_insecure = 1; break;
+		case O_SIM: o.trust_sim_dir = optarg; break;
+		case O_TEE: o.tee_hint = optarg; break;
+		case O_KEY: key_file = optarg; break;
+		case O_SKIP: o.skip_binding_insecure = 1; break;
+		case O_JSON: json = 1; break;
+		case O_TOKEN: token = 1; break;
+		case O_HELP: fputs(verify_usage, stdout); return 0;
+		default: fputs(verify_usage, stderr); return CCT_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fputs(verify_usage, stderr);
+		return cct_cli_usage_error("verify: exactly one REQUEST.json expected");
+	}
+	if (json && token)
+		return cct_cli_usage_error("verify: --json and --token are exclusive");
+	if (nonce) {
+		if (cct_b64_decode(&nb, &nn, nonce, strlen(nonce), &err) != CCT_OK || !nn)
+			return cct_cli_usage_error("--nonce: not base64");
+		o.expected_nonce = nb;
+		o.expected_nonce_len = nn;
+	}
+	if (policy_file) {
+		if (load_file(&b, &n, policy_file, CCT_POLICY_MAX_POLICY, "--policy"))
+			goto out;
+		c = cct_policy_load(&pol, (const char *)b, n, &err);
+		free(b);
+		if (c != CCT_OK) {
+			cct_cli_usage_error("--policy %s: %s", policy_file, err.msg);
+			goto out;
+		}
+	} else if (cct_policy_default(&pol, &err) != CCT_OK) {
+		cct_cli_usage_error("default policy: %s", err.msg);
+		goto out;
+	}
+	if (!key_file && o.trust_sim_dir) {
+		snprintf(keypath, sizeof(keypath), "%s/token.key", o.trust_sim_dir);
+		key_file = keypath;
+	}
+	if (key_file) {
+		if (load_file(&b, &n, key_file, 1u << 16, "--signing-key"))
+			goto out;
+		c = cct_token_signer_load_pem(&signer, b, n, &err);
+		cct_wipe(b, n);
+		free(b);
+		if (c != CCT_OK) {
+			cct_cli_usage_error("--signing-key %s: %s", key_file, err.msg);
+			goto out;
+		}
+	} else if (token) {
+		if (cct_token_signer_generate(&signer, &err) != CCT_OK)
+			goto out;
+		fprintf(stderr, "cctrust: no --signing-key: token signed with an ephemeral key "
+				"(verify it with the JWK in its header only)\n");
+	}
+	if (load_file(&body, &n, argv[optind], CCT_POLICY_MAX_REQUEST, argv[optind]))
+		goto out;
+	cct_composite_verify(&r, body, n, pol, &o, signer);
+	if (json) {
+		json_t *res = json_deep_copy(r.result);
+
+		if (r.token)
+			json_object_set_new(res, "token", json_string(r.token));
+		cct_cli_print_json(res, 0);
+	} else if (token) {
+		if (r.token)
+			puts(r.token);
+		if (r.status != CCT_OK)
+			fprintf(stderr, "cctrust: REJECTED [%s/%s] %s\n", cct_stage_name(r.err.stage),
+				cct_code_name(r.status), r.err.msg);
+	} else {
+		print_human(argv[optind], &r);
+	}
+	rc = cct_cli_exit_code(r.status);
+out:
+	cct_composite_result_clear(&r);
+	cct_token_signer_free(signer);
+	cct_policy_free(pol);
+	free(body);
+	free(nb);
+	return rc;
 }

@@ -1,0 +1,60 @@
+/* Fuzz target: policy documents: load/validate, then evaluate against fixed SNP claims and a
+ * GPU device list, so every rule's value handling runs on hostile input. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cctrust/policy.h"
+#include "policy/internal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	cct_policy *pol = NULL;
+	cct_err err;
+	json_t *claims, *nv, *cpu_f, *gpu_f[2], *gpu_c[2];
+	cct_eval_ctx c;
+	cct_init_data init;
+
+	if (cct_policy_load(&pol, (const char *)data, size, &err) != CCT_OK)
+		return 0;
+	claims = json_loads("{\"measurement\":\"ab\",\"vmpl\":1,\"guest_svn\":3,\"product\":\"Milan\","
+			    "\"current_version\":\"1.55.2\",\"signing_key\":\"vcek\",\"policy_bits\":"
+			    "{\"debug\":true,\"smt\":true,\"migrate_ma\":true},\"reported_tcb\":"
+			    "{\"bootloader\":3,\"tee\":0,\"snp\":8,\"microcode\":115}}",
+			    0, NULL);
+	nv = json_loads("{\"device_evidence_list\":[{\"arch\":\"HOPPER\"},{\"arch\":\"BLACKWELL\","
+			"\"cc_mode\":\"off\"}],\"cc_mode\":\"on\",\"ppcie_mode\":true}",
+			0, NULL);
+	gpu_c[0] = json_loads("{\"measres\":\"success\",\"x-nvidia-gpu-driver-version\":\"550.54.15\","
+			      "\"x-nvidia-gpu-vbios-version\":\"96.00.9F.00.04\",\"arch\":\"HOPPER\"}",
+			      0, NULL);
+	gpu_c[1] = NULL;
+	memset(&init, 0, sizeof(init));
+	init.present = 1;
+	init.claims = json_loads("{\"algorithm\":\"sha384\",\"data\":{\"model\":\"m@r:00\"}}", 0, NULL);
+	init.digest_len = 48;
+	cpu_f = json_array();
+	gpu_f[0] = json_array();
+	gpu_f[1] = json_array();
+	memset(&c, 0, sizeof(c));
+	c.tee = (size & 1) ? "snp" : "tdx";
+	c.cpu_claims = claims;
+	c.gpu_claims = gpu_c;
+	c.gpu_count = 2;
+	c.nvidia = nv;
+	c.gpu_devices = json_object_get(nv, "device_evidence_list");
+	c.init = &init;
+	c.binding_checked = 1;
+	cct_policy__eval(pol, &c, cpu_f, gpu_f);
+	json_decref(cpu_f);
+	json_decref(gpu_f[0]);
+	json_decref(gpu_f[1]);
+	json_decref(gpu_c[0]);
+	json_decref(claims);
+	json_decref(nv);
+	json_decref(init.claims);
+	cct_policy_free(pol);
+	return 0;
+}

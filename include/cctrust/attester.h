@@ -1,0 +1,93 @@
+/* cctrust: the guest side. Collects evidence inside a confidential VM (configfs-tsm, /dev/sev-guest,
+ * /dev/tdx_guest, NVIDIA GPUs through NVML loaded with dlopen) and builds the KBS 0.4.0 attest
+ * request body; plus a simulated TEE producing the same body in the real formats, signed by
+ * roots generated at run time (never trusted unless a verifier is told --trust-sim DIR).
+ * The attester never verifies; it collects. */
+#ifndef CCTRUST_ATTESTER_H
+#define CCTRUST_ATTESTER_H
+
+#include <jansson.h>
+
+#include "common.h"
+#include "errors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Environment variable overriding the configfs-tsm report directory (tests use a fake tree). */
+#define CCT_ATTESTER_TSM_ENV "CCT_TSM_ROOT"
+#define CCT_ATTESTER_TSM_ROOT "/sys/kernel/config/tsm/report"
+/** Environment variable naming the NVML library to dlopen (tests use a fake one). */
+#define CCT_ATTESTER_NVML_ENV "CCT_NVML_LIB"
+#define CCT_ATTESTER_NVML_LIB "libnvidia-ml.so.1"
+/** Environment variables overriding the guest device nodes (tests). */
+#define CCT_ATTESTER_SEV_DEV_ENV "CCT_SEV_GUEST_DEV"
+#define CCT_ATTESTER_TDX_DEV_ENV "CCT_TDX_GUEST_DEV"
+#define CCT_ATTESTER_MAX_GPUS 16
+
+/** Inputs common to collection and simulation. */
+typedef struct cct_attester_opts {
+	const char *nonce_b64;          /**< the KBS challenge nonce, as sent (base64) */
+	const json_t *tee_pubkey;       /**< the TEE's public JWK (the broker wraps secrets to it) */
+	const char *init_data_toml;     /**< init-data TOML text, or NULL (must be the text the VM
+					     was launched with: its digest is HOST_DATA/MRCONFIGID) */
+	int no_gpu;                     /**< collect: skip GPUs even if NVML is present */
+	const char *cpu_method;         /**< collect: "auto" (default), "tsm", "sev-guest", "tdx-guest" */
+} cct_attester_opts;
+
+/** Build the attest request body from this machine's TEE and GPUs.
+ *  *out malloc'd JSON text. Errors: EIO (no TEE interface found), EUNSUPPORTED, EFORMAT. */
+CCT_EXTERN int cct_attester_collect(char **out, const cct_attester_opts *o, cct_err *err);
+
+/** GPU confidential-computing state from NVML. */
+typedef struct cct_attester_gpu_state {
+	int present;          /**< NVML loaded and at least one GPU */
+	unsigned gpu_count;
+	char cc_mode[12];     /**< "on", "devtools", "off" */
+	int ppcie;            /**< protected-PCIe (multi-GPU) mode */
+	int ready;            /**< GPUs accept work (conf-compute ready state) */
+} cct_attester_gpu_state;
+
+/** Read the GPUs' CC state through NVML (dlopen). present = 0 when NVML is absent. */
+CCT_EXTERN int cct_attester_gpu_state_get(cct_attester_gpu_state *out, cct_err *err);
+/** Set the GPUs' ready state (after a successful attestation). */
+CCT_EXTERN int cct_attester_gpu_set_ready(int ready, cct_err *err);
+
+/* ---- simulated TEE ---- */
+
+/** Create DIR with a simulated AMD-shaped SNP PKI (DIR/snp/), a CRL, the verifier's token signing
+ *  key (DIR/token.key) and DIR/sim.json (the simulated guest's measurement).
+ *  TODO(tdx, gpu): Intel-like and NVIDIA-like PKIs land with the TDX and GPU verifiers. */
+CCT_EXTERN int cct_attester_sim_init(const char *dir, cct_err *err);
+
+/** Simulation knobs (tests). Zero = defaults. */
+typedef struct cct_attester_sim_opts {
+	const char *tee;                 /**< "snp" (default) or "tdx" (not built yet: EUNSUPPORTED) */
+	int gpus;                        /**< simulated GPUs (not built yet: EUNSUPPORTED if > 0) */
+	const char *gpu_cc_mode;         /**< recorded CC mode of the simulated GPUs: rewrites
+					      nvidia.cc_mode of additional_evidence before binding */
+	const char *additional_evidence; /**< embed this additional_evidence string verbatim */
+	const char *form;                /**< SNP primary evidence: "report" (default), "tsm", "serde" */
+	int debug;                       /**< guest policy with DEBUG set */
+	const uint8_t *measurement;      /**< 48 bytes; default: DIR/sim.json's measurement */
+} cct_attester_sim_opts;
+
+/** Fresh simulated evidence bound to o->nonce_b64 / o->tee_pubkey: the attest request body.
+ *  *out malloc'd JSON text. */
+CCT_EXTERN int cct_attester_sim_evidence(char **out, const char *dir, const cct_attester_opts *o,
+					 const cct_attester_sim_opts *so, cct_err *err);
+
+/** A raw simulated SNP report (1184 bytes) over report_data and its GHCB certificate table
+ *  (what a fake configfs-tsm kernel or /dev/sev-guest returns). Both malloc'd. */
+CCT_EXTERN int cct_attester_sim_raw_report(uint8_t **report, size_t *report_len, uint8_t **table,
+					   size_t *table_len, const char *dir,
+					   const uint8_t report_data[64], cct_err *err);
+
+/** The simulated verifier's token key set {"keys":[JWK]} (*out: new reference). */
+CCT_EXTERN int cct_attester_sim_jwks(json_t **out, const char *dir, cct_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

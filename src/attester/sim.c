@@ -1,0 +1,419 @@
+/* The simulated TEE (`cctrust sim`): a directory with an AMD-shaped SNP PKI (sim_snp), a CRL, the
+ * verifier's token signing key and the simulated guest's launch measurement; evidence in the real
+ * formats, bound to the request exactly as a real guest binds it.
+ *
+ * DIR/snp/{ark,ask,vcek}.{pem,key} info.json crl.pem   simulated AMD platform
+ * DIR/token.key                                        verifier's EAR signing key (P-256)
+ * DIR/sim.json                                         {"simulated":true,"measurement":hex,...}
+ * TODO(tdx): DIR/tdx/ Intel-like root/PCK chain, TCB info and QE identity (issue 3 seam).
+ * TODO(gpu): DIR/gpu/ NVIDIA-like device chain and signed RIMs (issue 4 seam). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+
+#include "attester/internal.h"
+#include "attester/sim_snp.h"
+#include "cctrust/core.h"
+#include "cctrust/token.h"
+
+static void path_of(char *buf, size_t size, const char *dir, const char *name)
+{
+	snprintf(buf, size, "%s/%s", dir, name);
+}
+
+uint8_t *cct_attester__cert_table(size_t *n, const char *const *guids, const uint8_t *const *der,
+				  const size_t *der_len, size_t count)
+{
+	size_t hdr = (count + 1) * 24, total = hdr, i, off;
+	uint8_t *t;
+
+	for (i = 0; i < count; i++)
+		total += der_len[i];
+	t = calloc(1, total);
+	if (!t)
+		return NULL;
+	off = hdr;
+	for (i = 0; i < count; i++) {
+		uint8_t g[16];
+
+		{
+			char hex[33];
+			size_t k = 0, j;
+
+			for (j = 0; guids[i][j] && k < 32; j++)
+				if (guids[i][j] != '-')
+					hex[k++] = guids[i][j];
+			hex[k] = 0;
+			if (cct_hex_decode_fixed(g, 16, hex, NULL) != CCT_OK) {
+				free(t);
+				return NULL;
+			}
+		}
+		memcpy(t + i * 24, g, 16);
+		t[i * 24 + 16] = (uint8_t)off;
+		t[i * 24 + 17] = (uint8_t)(off >> 8);
+		t[i * 24 + 18] = (uint8_t)(off >> 16);
+		t[i * 24 + 19] = (uint8_t)(off >> 24);
+		t[i * 24 + 20] = (uint8_t)der_len[i];
+		t[i * 24 + 21] = (uint8_t)(der_len[i] >> 8);
+		t[i * 24 + 22] = (uint8_t)(der_len[i] >> 16);
+		t[i * 24 + 23] = (uint8_t)(der_len[i] >> 24);
+		memcpy(t + off, der[i], der_len[i]);
+		off += der_len[i];
+	}
+	*n = total;
+	return t;
+}
+
+int cct_attester_sim_init(const char *dir, cct_err *err)
+{
+	cct_sim_snp_opts so;
+	cct_sim_snp *s = NULL;
+	cct_token_signer *signer = NULL;
+	char path[4096], *pem = NULL, *crl = NULL, meas[97], info[512];
+	uint8_t m[48];
+	time_t now = time(NULL);
+	int rc = CCT_ERROR;
+
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "cannot create %s", dir);
+	memset(&so, 0, sizeof(so));
+	so.rsa_bits = 2048; /* AMD uses 4096; 2048 keeps `sim init` fast (the shape is the same) */
+	so.product = CCT_SNP_PRODUCT_MILAN;
+	so.tcb.bootloader = 4;
+	so.tcb.tee = 0;
+	so.tcb.snp = 22;
+	so.tcb.microcode = 213;
+	rc = cct_sim_snp_new(&s, &so, err);
+	if (rc != CCT_OK)
+		goto out;
+	path_of(path, sizeof(path), dir, "snp");
+	rc = cct_sim_snp_save(s, path, err);
+	if (rc != CCT_OK)
+		goto out;
+	crl = cct_sim_snp_crl_pem(s, NULL, 0, now - 86400, now + 3650L * 86400);
+	path_of(path, sizeof(path), dir, "snp/crl.pem");
+	if (!crl || (rc = cct_file_write(path, crl, strlen(crl), 0, err)) != CCT_OK) {
+		rc = crl ? rc : cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "CRL minting failed");
+		goto out;
+	}
+	rc = cct_token_signer_generate(&signer, err);
+	if (rc != CCT_OK)
+		goto out;
+	pem = cct_token_signer_pem(signer);
+	path_of(path, sizeof(path), dir, "token.key");
+	if (!pem || (rc = cct_file_write(path, pem, strlen(pem), 1, err)) != CCT_OK) {
+		rc = pem ? rc : cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "key export failed");
+		goto out;
+	}
+	RAND_bytes(m, sizeof(m));
+	cct_hex_encode(meas, m, 48);
+	snprintf(info, sizeof(info),
+		 "{\"simulated\":true,\"measurement\":\"%s\",\"tee\":[\"snp\"],"
+		 "\"todo\":\"tdx and gpu simulated PKIs land with their verifiers\"}\n",
+		 meas);
+	path_of(path, sizeof(path), dir, "sim.json");
+	rc = cct_file_write(path, info, strlen(info), 0, err);
+out:
+	if (pem) {
+		cct_wipe(pem, strlen(pem));
+		free(pem);
+	}
+	free(crl);
+	cct_token_signer_free(signer);
+	cct_sim_snp_free(s);
+	return rc;
+}
+
+int cct_attester_sim_jwks(json_t **out, const char *dir, cct_err *err)
+{
+	char path[4096];
+	uint8_t *b = NULL;
+	size_t n = 0;
+	cct_token_signer *s = NULL;
+	int rc;
+
+	*out = NULL;
+	path_of(path, sizeof(path), dir, "token.key");
+	rc = cct_file_read(&b, &n, path, 1u << 16, err);
+	if (rc != CCT_OK)
+		return rc;
+	rc = cct_token_signer_load_pem(&s, b, n, err);
+	cct_wipe(b, n);
+	free(b);
+	if (rc != CCT_OK)
+		return rc;
+	*out = cct_token_signer_jwks(s);
+	cct_token_signer_free(s);
+	return CCT_OK;
+}
+
+static json_t *bytes_array(const uint8_t *p, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(p[i]));
+	return a;
+}
+
+static json_t *tcb_obj(const uint8_t *p)
+{ /* Milan/Genoa layout (the simulator is Milan) */
+	return json_pack("{s:i,s:i,s:i,s:i,s:n}", "bootloader", p[0], "tee", p[1], "snp", p[6],
+			 "microcode", p[7], "fmc");
+}
+
+static uint64_t le(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* virtee sev serde JSON of a report (what Trustee's guest-components send). */
+static json_t *serde_report(const uint8_t *r)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "version", json_integer((json_int_t)le(r, 4)));
+	json_object_set_new(o, "guest_svn", json_integer((json_int_t)le(r + 4, 4)));
+	json_object_set_new(o, "policy", json_integer((json_int_t)le(r + 8, 8)));
+	json_object_set_new(o, "family_id", bytes_array(r + 0x10, 16));
+	json_object_set_new(o, "image_id", bytes_array(r + 0x20, 16));
+	json_object_set_new(o, "vmpl", json_integer((json_int_t)le(r + 0x30, 4)));
+	json_object_set_new(o, "sig_algo", json_integer((json_int_t)le(r + 0x34, 4)));
+	json_object_set_new(o, "current_tcb", tcb_obj(r + 0x38));
+	json_object_set_new(o, "plat_info", json_integer((json_int_t)le(r + 0x40, 8)));
+	json_object_set_new(o, "key_info", json_integer((json_int_t)le(r + 0x48, 4)));
+	json_object_set_new(o, "report_data", bytes_array(r + 0x50, 64));
+	json_object_set_new(o, "measurement", bytes_array(r + 0x90, 48));
+	json_object_set_new(o, "host_data", bytes_array(r + 0xC0, 32));
+	json_object_set_new(o, "id_key_digest", bytes_array(r + 0xE0, 48));
+	json_object_set_new(o, "author_key_digest", bytes_array(r + 0x110, 48));
+	json_object_set_new(o, "report_id", bytes_array(r + 0x140, 32));
+	json_object_set_new(o, "report_id_ma", bytes_array(r + 0x160, 32));
+	json_object_set_new(o, "reported_tcb", tcb_obj(r + 0x180));
+	json_object_set_new(o, "cpuid_fam_id", json_integer(r[0x188]));
+	json_object_set_new(o, "cpuid_mod_id", json_integer(r[0x189]));
+	json_object_set_new(o, "cpuid_step", json_integer(r[0x18A]));
+	json_object_set_new(o, "chip_id", bytes_array(r + 0x1A0, 64));
+	json_object_set_new(o, "committed_tcb", tcb_obj(r + 0x1E0));
+	json_object_set_new(o, "current", json_pack("{s:i,s:i,s:i}", "build", r[0x1E8], "minor",
+						    r[0x1E9], "major", r[0x1EA]));
+	json_object_set_new(o, "committed", json_pack("{s:i,s:i,s:i}", "build", r[0x1EC], "minor",
+						      r[0x1ED], "major", r[0x1EE]));
+	json_object_set_new(o, "launch_tcb", tcb_obj(r + 0x1F0));
+	json_object_set_new(o, "signature", json_pack("{s:o,s:o}", "r", bytes_array(r + 0x2A0, 72),
+						      "s", bytes_array(r + 0x2E8, 72)));
+	return o;
+}
+
+static uint8_t *cert_der(X509 *x, size_t *n)
+{
+	uint8_t *d = NULL;
+	int l = i2d_X509(x, &d);
+
+	if (l <= 0)
+		return NULL;
+	*n = (size_t)l;
+	return d;
+}
+
+int cct_attester_sim_evidence(char **out, const char *dir, const cct_attester_opts *o,
+			      const cct_attester_sim_opts *so, cct_err *err)
+{
+	static const char *const guids[3] = { CCT_SNP_GUID_VCEK, CCT_SNP_GUID_ASK, CCT_SNP_GUID_ARK };
+	static const char *const names[3] = { "VCEK", "ASK", "ARK" };
+	cct_attester_sim_opts dso;
+	cct_sim_snp *s = NULL;
+	cct_sim_snp_report_opts ro;
+	uint8_t report[CCT_SNP_REPORT_SIZE], digest[64], *der[3] = { 0 }, *table = NULL;
+	size_t dn = 0, der_len[3] = { 0 }, tn = 0, i;
+	char path[4096], *add = NULL;
+	const char *additional = "";
+	json_t *sim = NULL, *primary = NULL;
+	int rc = CCT_ERROR;
+
+	*out = NULL;
+	if (!so) {
+		memset(&dso, 0, sizeof(dso));
+		so = &dso;
+	}
+	if (!o || !o->nonce_b64 || !o->tee_pubkey)
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "nonce and tee-pubkey required");
+	if (so->tee && strcmp(so->tee, "snp"))
+		return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
+				   "simulated %s evidence is not built yet (TODO: lands with the %s "
+				   "verifier); use --tee snp",
+				   so->tee, so->tee);
+	if (so->gpus > 0 && !so->additional_evidence)
+		return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
+				   "simulated GPUs are not built yet (TODO: land with the GPU "
+				   "verifier); use --gpus 0");
+	memset(&ro, 0, sizeof(ro));
+	ro.version = 3;
+	ro.policy = 0x30000 | (so->debug ? (1ull << CCT_SNP_POLICY_DEBUG_BIT) : 0);
+	path_of(path, sizeof(path), dir, "sim.json");
+	sim = json_load_file(path, 0, NULL);
+	if (so->measurement) {
+		memcpy(ro.measurement, so->measurement, 48);
+	} else {
+		const char *m = json_string_value(json_object_get(sim, "measurement"));
+
+		if (!m || cct_hex_decode_fixed(ro.measurement, 48, m, NULL) != CCT_OK) {
+			rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
+					 "%s missing or damaged: run 'cctrust sim init %s'", path, dir);
+			goto out;
+		}
+	}
+	if (so->additional_evidence)
+		additional = so->additional_evidence;
+	if (so->gpu_cc_mode && so->additional_evidence) {
+		/* the simulated GPUs' CC switch: rewrite the recorded mode before binding it */
+		json_t *a = json_loads(so->additional_evidence, 0, NULL);
+		json_t *nv = json_object_get(a, "nvidia");
+
+		if (!json_is_object(nv)) {
+			json_decref(a);
+			rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+					 "--gpu-cc-mode needs additional evidence with an \"nvidia\" "
+					 "object");
+			goto out;
+		}
+		json_object_set_new(nv, "cc_mode", json_string(so->gpu_cc_mode));
+		add = json_dumps(a, JSON_COMPACT);
+		json_decref(a);
+		if (!add)
+			goto nomem;
+		additional = add;
+	}
+	rc = cct_attester__report_data(ro.report_data, o->nonce_b64, o->tee_pubkey, additional, err);
+	if (rc != CCT_OK)
+		goto out;
+	if (o->init_data_toml) {
+		rc = cct_attester__init_data_digest(digest, &dn, o->init_data_toml, err);
+		if (rc != CCT_OK)
+			goto out;
+		memcpy(ro.host_data, digest, dn < 32 ? dn : 32); /* HOST_DATA: 32 bytes */
+	}
+	path_of(path, sizeof(path), dir, "snp");
+	rc = cct_sim_snp_load(&s, path, err);
+	if (rc != CCT_OK)
+		goto out;
+	rc = cct_sim_snp_report(report, s, &ro, err);
+	if (rc != CCT_OK)
+		goto out;
+	der[0] = cert_der(s->vcek, &der_len[0]);
+	der[1] = cert_der(s->ask, &der_len[1]);
+	der[2] = cert_der(s->ark, &der_len[2]);
+	if (!der[0] || !der[1] || !der[2]) {
+		rc = cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "certificate encoding failed");
+		goto out;
+	}
+	primary = json_object();
+	if (!so->form || !strcmp(so->form, "report")) {
+		table = cct_attester__cert_table(&tn, guids, (const uint8_t *const *)der, der_len, 3);
+		if (!table || cct_attester__b64_member(primary, "report", report, sizeof(report)) ||
+		    cct_attester__b64_member(primary, "cert_table", table, tn))
+			goto nomem;
+	} else if (!strcmp(so->form, "tsm")) {
+		table = cct_attester__cert_table(&tn, guids, (const uint8_t *const *)der, der_len, 3);
+		if (!table || cct_attester__b64_member(primary, "outblob", report, sizeof(report)) ||
+		    cct_attester__b64_member(primary, "auxblob", table, tn))
+			goto nomem;
+		json_object_set_new(primary, "provider", json_string("sev_guest"));
+	} else if (!strcmp(so->form, "serde")) {
+		json_t *chain = json_array();
+
+		json_object_set_new(primary, "attestation_report", serde_report(report));
+		for (i = 0; i < 3; i++)
+			json_array_append_new(chain, json_pack("{s:s,s:o}", "cert_type", names[i],
+							       "data", bytes_array(der[i], der_len[i])));
+		json_object_set_new(primary, "cert_chain", chain);
+	} else {
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				 "unknown SNP evidence form \"%.20s\" (report, tsm, serde)", so->form);
+		goto out;
+	}
+	rc = cct_attester__body(out, o, primary, additional, err);
+	primary = NULL;
+	goto out;
+nomem:
+	rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+out:
+	for (i = 0; i < 3; i++)
+		OPENSSL_free(der[i]);
+	free(table);
+	free(add);
+	json_decref(primary);
+	json_decref(sim);
+	cct_sim_snp_free(s);
+	return rc;
+}
+
+int cct_attester_sim_raw_report(uint8_t **report, size_t *report_len, uint8_t **table,
+				size_t *table_len, const char *dir, const uint8_t report_data[64],
+				cct_err *err)
+{
+	static const char *const guids[3] = { CCT_SNP_GUID_VCEK, CCT_SNP_GUID_ASK, CCT_SNP_GUID_ARK };
+	cct_sim_snp_report_opts ro;
+	cct_sim_snp *s = NULL;
+	uint8_t *der[3] = { 0 };
+	size_t der_len[3] = { 0 }, i;
+	char path[4096];
+	json_t *sim = NULL;
+	const char *m;
+	int rc = CCT_ERROR;
+
+	*report = *table = NULL;
+	*report_len = *table_len = 0;
+	memset(&ro, 0, sizeof(ro));
+	ro.version = 3;
+	memcpy(ro.report_data, report_data, 64);
+	path_of(path, sizeof(path), dir, "sim.json");
+	sim = json_load_file(path, 0, NULL);
+	m = json_string_value(json_object_get(sim, "measurement"));
+	if (!m || cct_hex_decode_fixed(ro.measurement, 48, m, NULL) != CCT_OK) {
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s missing or damaged", path);
+		goto out;
+	}
+	path_of(path, sizeof(path), dir, "snp");
+	if ((rc = cct_sim_snp_load(&s, path, err)) != CCT_OK)
+		goto out;
+	*report = malloc(CCT_SNP_REPORT_SIZE);
+	if (!*report || (rc = cct_sim_snp_report(*report, s, &ro, err)) != CCT_OK) {
+		rc = *report ? rc : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+		goto out;
+	}
+	*report_len = CCT_SNP_REPORT_SIZE;
+	der[0] = cert_der(s->vcek, &der_len[0]);
+	der[1] = cert_der(s->ask, &der_len[1]);
+	der[2] = cert_der(s->ark, &der_len[2]);
+	if (!der[0] || !der[1] || !der[2] ||
+	    !(*table = cct_attester__cert_table(table_len, guids, (const uint8_t *const *)der,
+						 der_len, 3))) {
+		rc = cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "certificate table failed");
+		goto out;
+	}
+	rc = CCT_OK;
+out:
+	if (rc != CCT_OK) {
+		free(*report);
+		*report = NULL;
+		*report_len = 0;
+	}
+	for (i = 0; i < 3; i++)
+		OPENSSL_free(der[i]);
+	json_decref(sim);
+	cct_sim_snp_free(s);
+	return rc;
+}

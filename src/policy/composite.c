@@ -1,0 +1,438 @@
+/* Composite verification: request -> modules -> binding -> policy -> result + EAR claims.
+ * Order matters and is fail closed: nothing is appraised before its evidence verified, and a
+ * binding mismatch rejects the whole request (no token). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "cctrust/core.h"
+#include "policy/internal.h"
+
+static const char *const tv_names[] = { "instance-identity", "configuration", "executables",
+					"file-system", "hardware", "runtime-opaque",
+					"storage-opaque", "sourced-data" };
+
+static const char *form_name(cct_cpu_form f)
+{
+	switch (f) {
+	case CCT_CPU_SNP_RAW: return "snp-report";
+	case CCT_CPU_SNP_TSM: return "snp-configfs-tsm";
+	case CCT_CPU_SNP_SERDE: return "snp-virtee-serde";
+	case CCT_CPU_TDX: return "tdx-quote";
+	default: return "unknown";
+	}
+}
+
+static json_t *hexj(const uint8_t *p, size_t n)
+{
+	char buf[257];
+
+	if (n > 128)
+		n = 128;
+	cct_hex_encode(buf, p, n);
+	return json_string(buf);
+}
+
+/* AR4SI trust vector of one submod: affirming values for what was verified, 96 (contraindicated)
+ * for every category with a failing rule. */
+static json_t *trust_vector(const json_t *failures, int ref_exec, int ref_fs)
+{
+	json_t *tv = json_object(), *f;
+	size_t i, j;
+
+	json_object_set_new(tv, "instance-identity", json_integer(2));
+	json_object_set_new(tv, "configuration", json_integer(2));
+	json_object_set_new(tv, "executables", json_integer(ref_exec ? 2 : 0));
+	json_object_set_new(tv, "file-system", json_integer(ref_fs ? 2 : 0));
+	json_object_set_new(tv, "hardware", json_integer(2));
+	json_object_set_new(tv, "runtime-opaque", json_integer(0));
+	json_object_set_new(tv, "storage-opaque", json_integer(0));
+	json_object_set_new(tv, "sourced-data", json_integer(0));
+	json_array_foreach(failures, i, f) {
+		const char *cat = json_string_value(json_object_get(f, "category"));
+
+		for (j = 0; j < sizeof(tv_names) / sizeof(tv_names[0]); j++)
+			if (cat && !strcmp(cat, tv_names[j]))
+				json_object_set_new(tv, tv_names[j], json_integer(96));
+	}
+	return tv;
+}
+
+static void set_error(cct_composite_result *out, int rc, const cct_err *e)
+{
+	json_t *o = json_object();
+
+	out->status = rc;
+	if (e && e != &out->err)
+		out->err = *e;
+	json_object_set_new(o, "code", json_string(cct_code_name(rc)));
+	json_object_set_new(o, "stage", json_string(cct_stage_name(out->err.stage)));
+	json_object_set_new(o, "message", json_string(out->err.msg[0] ? out->err.msg : cct_strerror(rc)));
+	json_object_set_new(out->result, "error", o);
+}
+
+int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t len,
+			 const cct_policy *pol, const cct_composite_opts *opts,
+			 const cct_token_signer *signer)
+{
+	cct_composite_opts dflt;
+	cct_request req;
+	cct_init_data init;
+	cct_ev_out cpu, gpu[CCT_POLICY_MAX_GPUS];
+	json_t *gpu_claims[CCT_POLICY_MAX_GPUS] = { 0 }, *gpu_fail[CCT_POLICY_MAX_GPUS] = { 0 };
+	json_t *cpu_fail = json_array(), *insecure = json_array(), *all_fail = json_array();
+	json_t *submods = json_object(), *rd_claims = NULL;
+	uint8_t want_cpu[64], want_gpu[32], want_init[48];
+	cct_ev_in in;
+	cct_err e;
+	size_t ngpu = 0, i;
+	time_t now;
+	int rc = CCT_ERROR, gpu_rc = CCT_OK, simulated = 0, cpu_ok = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(&req, 0, sizeof(req));
+	memset(&init, 0, sizeof(init));
+	memset(&cpu, 0, sizeof(cpu));
+	memset(gpu, 0, sizeof(gpu));
+	cct_err_clear(&e);
+	if (!opts) {
+		memset(&dflt, 0, sizeof(dflt));
+		opts = &dflt;
+	}
+	now = opts->at ? opts->at : time(NULL);
+	out->result = json_object();
+	json_object_set_new(out->result, "verified", json_false());
+	json_object_set_new(out->result, "status", json_string("contraindicated"));
+	json_object_set_new(out->result, "error", json_null());
+	json_object_set_new(out->result, "policy_id", json_string(cct_policy_id(pol)));
+	if (!pol) {
+		cct_err_set(&e, CCT_EINVAL, CCT_STAGE_POLICY, 0, "no policy given");
+		rc = CCT_EINVAL;
+		goto fail;
+	}
+
+	/* 1. shape */
+	rc = cct_policy__request_parse(&req, body, len, opts->tee_hint, &e);
+	if (rc != CCT_OK)
+		goto fail;
+	json_object_set_new(out->result, "tee", json_string(req.tee));
+	json_object_set_new(out->result, "evidence_form", json_string(form_name(req.cpu_form)));
+	ngpu = req.gpu_devices ? json_array_size(req.gpu_devices) : 0;
+	json_object_set_new(out->result, "gpu_count", json_integer((json_int_t)ngpu));
+	rd_claims = json_object();
+	json_object_set_new(rd_claims, "nonce", json_string(req.nonce));
+	json_object_set(rd_claims, "tee-pubkey", (json_t *)req.tee_pubkey);
+	json_object_set(out->result, "runtime_data", rd_claims);
+	{ /* the tee-pubkey must be a usable key: the broker wraps secrets to it */
+		void *pk = NULL;
+
+		rc = cct_token_jwk_to_pkey(&pk, req.tee_pubkey, &e);
+		EVP_PKEY_free((EVP_PKEY *)pk);
+		if (rc != CCT_OK) {
+			e.stage = CCT_STAGE_INPUT;
+			goto fail;
+		}
+	}
+	rc = cct_policy__init_data(&init, req.init_data, &e);
+	if (rc != CCT_OK)
+		goto fail;
+	rc = cct_policy__cpu_binding(want_cpu, &req, &e);
+	if (rc == CCT_OK)
+		rc = cct_policy__gpu_binding(want_gpu, &req, &e);
+	if (rc != CCT_OK)
+		goto fail;
+
+	/* 2. freshness: the nonce is the session's */
+	if (opts->expected_nonce) {
+		uint8_t *nb = NULL;
+		size_t nn = 0;
+		int same;
+
+		cct_b64_decode(&nb, &nn, req.nonce, strlen(req.nonce), NULL);
+		same = nb && nn == opts->expected_nonce_len &&
+		       cct_ct_eq(nb, opts->expected_nonce, nn);
+		free(nb);
+		if (!same) {
+			rc = cct_err_set(&e, CCT_ENONCE, CCT_STAGE_BINDING, 0,
+					 "runtime-data.nonce is not the expected (session) nonce: "
+					 "replayed or stale evidence");
+			goto fail;
+		}
+		json_object_set_new(out->result, "nonce", json_string("checked"));
+	} else {
+		json_object_set_new(out->result, "nonce", json_string("not-checked"));
+		json_array_append_new(insecure, json_string("nonce-not-checked"));
+	}
+
+	/* 3. CPU evidence */
+	memset(&in, 0, sizeof(in));
+	in.evidence = req.primary;
+	in.cpu_form = req.cpu_form;
+	in.expected = want_cpu;
+	in.expected_len = 64;
+	in.at = now;
+	in.collateral_dir = opts->collateral_dir;
+	in.offline = opts->offline;
+	in.certs_path = opts->certs_path;
+	in.crl_check_off_insecure = opts->crl_check_off_insecure;
+	in.trust_sim_dir = opts->trust_sim_dir;
+	rc = !strcmp(req.tee, "snp") ? cct_policy__ev_snp(&cpu, &in, &e)
+				     : cct_policy__ev_tdx(&cpu, &in, &e);
+	if (rc != CCT_OK)
+		goto fail;
+	simulated |= cpu.simulated;
+	if (opts->crl_check_off_insecure)
+		json_array_append_new(insecure, json_string("no-crl"));
+
+	/* 4. binding (Trustee): REPORT_DATA = pad64(SHA-384(JCS(runtime data + GPU evidence))) */
+	if (opts->skip_binding_insecure) {
+		json_object_set_new(out->result, "binding", json_string("skipped"));
+		json_array_append_new(insecure, json_string("skip-binding"));
+	} else {
+		if (cpu.bound_len != 64 || !cct_ct_eq(cpu.bound, want_cpu, 64)) {
+			char h1[129], h2[129];
+
+			cct_hex_encode(h1, want_cpu, 64);
+			cct_hex_encode(h2, cpu.bound, 64);
+			rc = cct_err_set(&e, CCT_EBINDING, CCT_STAGE_BINDING, 0x50,
+					 "REPORT_DATA is not SHA-384(JCS({additional-evidence, nonce, "
+					 "tee-pubkey})): the evidence was made for another nonce, key "
+					 "or GPU evidence (expected %.24s..., report has %.24s...)",
+					 h1, h2);
+			goto fail;
+		}
+		if (init.present) {
+			size_t fl = cpu.init_field_len;
+
+			memset(want_init, 0, sizeof(want_init));
+			memcpy(want_init, init.digest, init.digest_len < fl ? init.digest_len : fl);
+			if (!fl || !cct_ct_eq(cpu.init_field, want_init, fl)) {
+				rc = cct_err_set(&e, CCT_EBINDING, CCT_STAGE_BINDING, 0,
+						 "init-data digest does not match the %s: the guest "
+						 "was launched with other init-data",
+						 !strcmp(req.tee, "snp") ? "SNP HOST_DATA" : "TDX MRCONFIGID");
+				goto fail;
+			}
+		}
+		json_object_set_new(out->result, "binding", json_string("verified"));
+	}
+	cpu_ok = 1;
+
+	/* 5. GPU evidence, each bound to the runtime data */
+	for (i = 0; i < ngpu; i++) {
+		cct_err ge;
+
+		gpu_fail[i] = json_array();
+		in.evidence = json_array_get(req.gpu_devices, i);
+		in.expected = want_gpu;
+		in.expected_len = 32;
+		in.index = (int)i;
+		in.gpu_rules = json_object_get(json_object_get(pol->doc, "gpu"), "authorization_rules");
+		cct_err_clear(&ge);
+		if (!json_is_object(in.evidence))
+			rc = cct_err_set(&ge, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+					 "device_evidence_list[%zu] is not an object", i);
+		else
+			rc = cct_policy__ev_gpu(&gpu[i], &in, &ge);
+		if (rc == CCT_OK && !opts->skip_binding_insecure &&
+		    (gpu[i].bound_len != 32 || !cct_ct_eq(gpu[i].bound, want_gpu, 32)))
+			rc = cct_err_set(&ge, CCT_EBINDING, CCT_STAGE_BINDING, 0,
+					 "gpu%zu SPDM nonce is not the first 32 bytes of "
+					 "SHA-384(JCS({nonce, tee-pubkey})): GPU evidence not bound "
+					 "to this request", i);
+		if (rc != CCT_OK) {
+			if (gpu_rc == CCT_OK) {
+				gpu_rc = rc;
+				e = ge;
+			}
+			continue;
+		}
+		simulated |= gpu[i].simulated;
+		gpu_claims[i] = gpu[i].claims;
+	}
+
+	/* 6. policy over verified claims (also when a GPU failed: every failing rule is named) */
+	{
+		cct_eval_ctx c;
+
+		memset(&c, 0, sizeof(c));
+		c.tee = req.tee;
+		c.cpu_claims = cpu.claims;
+		c.cpu = &cpu;
+		c.gpu_claims = gpu_claims;
+		c.gpu_count = ngpu;
+		c.nvidia = req.nvidia;
+		c.gpu_devices = req.gpu_devices;
+		c.init = &init;
+		c.binding_checked = !opts->skip_binding_insecure;
+		cct_policy__eval(pol, &c, cpu_fail, gpu_fail);
+	}
+	if (gpu_rc != CCT_OK) {
+		rc = gpu_rc;
+		goto fail;
+	}
+
+	/* 7. EAR claims: Trustee profile */
+	{
+		json_t *ear = json_object(), *vid = json_object(), *cpu0 = json_object(),
+		       *ae = json_object();
+		const json_t *psnp = json_object_get(pol->doc, !strcmp(req.tee, "snp") ? "snp" : "tdx");
+		int ref_exec = json_object_get(psnp, "measurements") || json_object_get(psnp, "mrtd");
+		int ref_fs = json_object_get(json_object_get(pol->doc, "model"), "specs") != NULL;
+		int ok;
+
+		json_object_set_new(ear, "eat_profile", json_string(CCT_TOKEN_EAR_PROFILE));
+		json_object_set_new(ear, "iat", json_integer((json_int_t)now));
+		json_object_set_new(ear, "exp",
+				    json_integer((json_int_t)now + (opts->token_ttl_s > 0
+									    ? opts->token_ttl_s
+									    : 300)));
+		json_object_set_new(ear, "iss", json_string(opts->issuer ? opts->issuer : "cctrust"));
+		json_object_set_new(vid, "developer", json_string("https://github.com/cctrust"));
+		json_object_set_new(vid, "build", json_string("cctrust " CCT_VERSION_STRING));
+		json_object_set_new(ear, "ear.verifier-id", vid);
+		json_object_set(ae, req.tee, cpu.claims);
+		json_object_set_new(ae, "report_data", hexj(cpu.bound, cpu.bound_len));
+		json_object_set_new(ae, "init_data",
+				    init.present ? hexj(cpu.init_field, cpu.init_field_len) : json_null());
+		json_object_set(ae, "init_data_claims", init.present ? init.claims : json_null());
+		json_object_set(ae, "runtime_data_claims", rd_claims);
+		ok = json_array_size(cpu_fail) == 0;
+		json_object_set_new(cpu0, "ear.status", json_string(ok ? "affirming" : "contraindicated"));
+		json_object_set_new(cpu0, "ear.trustworthiness-vector",
+				    trust_vector(cpu_fail, ref_exec, ref_fs));
+		json_object_set_new(cpu0, "ear.appraisal-policy-id", json_string(cct_policy_id(pol)));
+		json_object_set_new(cpu0, "ear.veraison.annotated-evidence", ae);
+		if (simulated)
+			json_object_set_new(cpu0, "cctrust.simulated", json_true());
+		if (opts->skip_binding_insecure)
+			json_object_set_new(cpu0, "cctrust.binding", json_string("skipped"));
+		if (!ok)
+			json_object_set(cpu0, "cctrust.failures", cpu_fail);
+		json_object_set_new(submods, "cpu0", cpu0);
+		for (i = 0; i < ngpu; i++) {
+			json_t *g = json_object(), *gae = json_object(), *gc;
+			char name[32];
+			const json_t *cm;
+
+			gc = json_deep_copy(gpu_claims[i]);
+			cm = json_object_get(json_array_get(req.gpu_devices, i), "cc_mode");
+			if (!cm && req.nvidia)
+				cm = json_object_get(req.nvidia, "cc_mode");
+			json_object_set_new(gc, "x-cctrust-gpu-cc-mode", cm ? json_deep_copy(cm) : json_null());
+			json_object_set_new(gae, "nvidia", gc);
+			json_object_set(gae, "runtime_data_claims", rd_claims);
+			ok = json_array_size(gpu_fail[i]) == 0;
+			json_object_set_new(g, "ear.status", json_string(ok ? "affirming" : "contraindicated"));
+			json_object_set_new(g, "ear.trustworthiness-vector", trust_vector(gpu_fail[i], 1, 0));
+			json_object_set_new(g, "ear.appraisal-policy-id", json_string(cct_policy_id(pol)));
+			json_object_set_new(g, "ear.veraison.annotated-evidence", gae);
+			if (!ok)
+				json_object_set(g, "cctrust.failures", gpu_fail[i]);
+			snprintf(name, sizeof(name), "gpu%zu", i);
+			json_object_set_new(submods, name, g);
+		}
+		json_object_set(ear, "submods", submods);
+		out->ear = ear;
+	}
+	rc = CCT_OK;
+fail:
+	/* result document */
+	json_array_extend(all_fail, cpu_fail);
+	for (i = 0; i < ngpu; i++)
+		if (gpu_fail[i])
+			json_array_extend(all_fail, gpu_fail[i]);
+	json_object_set(out->result, "failures", all_fail);
+	if (cpu_ok || cpu.claims) {
+		json_t *rs = json_object(), *c0 = json_object();
+
+		json_object_set_new(c0, "tee", json_string(req.tee));
+		json_object_set_new(c0, "status", json_string(json_array_size(cpu_fail) || !cpu_ok
+								      ? "contraindicated"
+								      : "affirming"));
+		json_object_set(c0, "claims", cpu.claims);
+		json_object_set(c0, "failures", cpu_fail);
+		json_object_set_new(rs, "cpu0", c0);
+		for (i = 0; i < ngpu; i++) {
+			json_t *g = json_object();
+			char name[32];
+
+			json_object_set_new(g, "status",
+					    json_string(gpu_claims[i] && json_array_size(gpu_fail[i]) == 0
+								? "affirming"
+								: "contraindicated"));
+			json_object_set_new(g, "verified", json_boolean(gpu_claims[i] != NULL));
+			json_object_set(g, "claims", gpu_claims[i] ? gpu_claims[i] : json_null());
+			json_object_set(g, "failures", gpu_fail[i]);
+			snprintf(name, sizeof(name), "gpu%zu", i);
+			json_object_set_new(rs, name, g);
+		}
+		json_object_set_new(out->result, "submods", rs);
+	}
+	if (init.present) {
+		json_t *id = json_object();
+
+		json_object_set_new(id, "algorithm", json_string(init.algorithm));
+		json_object_set_new(id, "digest", hexj(init.digest, init.digest_len));
+		json_object_set(id, "claims", init.claims);
+		json_object_set_new(out->result, "init_data", id);
+	}
+	json_object_set_new(out->result, "simulated", json_boolean(simulated));
+	if (simulated)
+		json_array_append_new(insecure, json_string("simulated-tee"));
+	json_object_set(out->result, "insecure", insecure);
+	if (rc == CCT_OK && json_array_size(all_fail)) {
+		json_t *f0 = json_array_get(all_fail, 0);
+
+		rc = cct_err_set(&e, CCT_EPOLICY, CCT_STAGE_POLICY, 0, "%zu policy rule(s) failed: %s: %s",
+				 json_array_size(all_fail),
+				 json_string_value(json_object_get(f0, "rule")),
+				 json_string_value(json_object_get(f0, "message")));
+	}
+	if (rc != CCT_OK) {
+		set_error(out, rc, &e);
+	} else {
+		out->status = CCT_OK;
+		json_object_set_new(out->result, "verified", json_true());
+		json_object_set_new(out->result, "status", json_string("affirming"));
+	}
+	if (out->ear && signer) {
+		cct_err te;
+
+		if (cct_token_sign(&out->token, signer, out->ear, &te) != CCT_OK) {
+			json_decref(out->ear);
+			out->ear = NULL;
+			out->token = NULL;
+			if (out->status == CCT_OK)
+				set_error(out, te.code, &te);
+		}
+	}
+	json_decref(rd_claims);
+	json_decref(cpu_fail);
+	json_decref(all_fail);
+	json_decref(insecure);
+	json_decref(submods);
+	for (i = 0; i < CCT_POLICY_MAX_GPUS; i++) {
+		json_decref(gpu_fail[i]);
+		cct_policy__ev_out_clear(&gpu[i]);
+	}
+	cct_policy__ev_out_clear(&cpu);
+	cct_policy__init_data_clear(&init);
+	cct_policy__request_clear(&req);
+	return out->status;
+}
+
+void cct_composite_result_clear(cct_composite_result *r)
+{
+	if (!r)
+		return;
+	json_decref(r->result);
+	json_decref(r->ear);
+	if (r->token) {
+		cct_wipe(r->token, strlen(r->token));
+		free(r->token);
+	}
+	memset(r, 0, sizeof(*r));
+}

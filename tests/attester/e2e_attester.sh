@@ -1,0 +1,91 @@
+#!/bin/bash
+# Guest side against fakes: a fake configfs-tsm kernel (tests/attester/fake_tsm.py) signing with
+# the simulated SNP platform, and a fake libnvidia-ml.so built here with cc -shared.
+# Collect -> verify (binding is real: REPORT_DATA was made by the attester), GPU nonce and CC
+# state recorded, the boot gate runs a command only when attestation passes.
+set -u
+C=${CCT_CLI:?CCT_CLI not set}
+SRC=${CCT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+T=$(mktemp -d)
+KPID=
+trap '[[ -n $KPID ]] && kill $KPID 2>/dev/null; rm -rf "$T"' EXIT
+fails=0
+pass() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+
+"$C" sim init "$T/sim" >/dev/null || exit 1
+"$C" sim tee-key >"$T/tee.jwk"
+mkdir -p "$T/tsm"
+cc -shared -fPIC -o "$T/libfakenvml.so" "$SRC/tests/attester/fake_nvml.c" || { echo "cannot build fake NVML"; exit 1; }
+python3 "$SRC/tests/attester/fake_tsm.py" "$C" "$T/sim" "$T/tsm" &
+KPID=$!
+export CCT_TSM_ROOT=$T/tsm CCT_NVML_LIB=$T/absent-libnvidia-ml.so
+N=$(head -c 32 /dev/urandom | base64)
+S="--trust-sim $T/sim"
+
+# 1. configfs-tsm, no GPU: the collected request verifies with real binding
+if "$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$T/req.json" &&
+   "$C" verify "$T/req.json" $S --nonce "$N" >"$T/out.txt"; then pass tsm-collect-verify; else fail tsm-collect-verify; cat "$T/out.txt"; fi
+grep -q '"outblob"' "$T/req.json" && grep -q '"provider": "sev_guest"' "$T/req.json" && pass tsm-shape || fail tsm-shape
+# the inblob the attester wrote is the REPORT_DATA carried by the verified report
+python3 - "$T/tsm" "$T/req.json" <<'PY' && pass tsm-inblob-is-report-data || fail tsm-inblob-is-report-data
+import base64, glob, json, sys
+ib = [open(p, 'rb').read() for p in glob.glob(sys.argv[1] + '/cctrust-*/inblob')]
+rep = base64.b64decode(json.load(open(sys.argv[2]))['tee-evidence']['primary_evidence']['outblob'])
+assert len(ib) == 1 and len(ib[0]) == 64 and rep[0x50:0x90] == ib[0]
+PY
+# the attester wrote REPORT_DATA = SHA-384(JCS(runtime data)): swap the key and it no longer binds
+python3 -c "
+import json; r=json.load(open('$T/req.json')); r['runtime-data']['tee-pubkey']['x']=r['runtime-data']['tee-pubkey']['y']; json.dump(r,open('$T/req2.json','w'))"
+"$C" verify "$T/req2.json" $S --nonce "$N" --json >"$T/o.json"; rc=$?
+[[ $rc == 1 ]] && pass tsm-rebinding-refused || fail "tsm-rebinding-refused ($rc)"
+
+# 2. GPUs through the fake NVML: nonce = first 32 bytes of SHA-384(JCS({nonce,tee-pubkey}))
+export CCT_NVML_LIB=$T/libfakenvml.so FAKE_NVML_GPUS=2 FAKE_NVML_CC=on FAKE_NVML_READY_FILE=$T/ready
+"$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$T/req-gpu.json" || fail gpu-collect
+python3 - "$T/req-gpu.json" <<'PY' && pass gpu-nonce-and-cc-recorded || fail gpu-nonce-and-cc-recorded
+import base64, hashlib, json, sys
+r = json.load(open(sys.argv[1]))
+rd = r['runtime-data']
+jcs = json.dumps({'nonce': rd['nonce'], 'tee-pubkey': rd['tee-pubkey']}, sort_keys=True, separators=(',', ':'))
+want = hashlib.sha384(jcs.encode()).digest()[:32]
+nv = json.loads(r['tee-evidence']['additional_evidence'])['nvidia']
+assert nv['cc_mode'] == 'on' and nv['ppcie_mode'] is False and len(nv['device_evidence_list']) == 2
+for d in nv['device_evidence_list']:
+    ev = base64.b64decode(d['evidence'])
+    assert ev[:9] == b'FAKE-SPDM' and ev[9:41] == want, 'wrong SPDM nonce'
+    assert d['arch'] == 'HOPPER' and d['uuid'].startswith('GPU-fake')
+PY
+# the CPU report binds the GPU evidence; the GPU verifier is not built in: refused, fail closed
+"$C" verify "$T/req-gpu.json" $S --nonce "$N" --json >"$T/o.json"; rc=$?
+[[ $rc == 1 ]] && python3 -c "import json; r=json.load(open('$T/o.json')); assert r['binding']=='verified' and r['gpu_count']==2 and r['error']['code']=='unsupported'" && pass gpu-bound-fail-closed || fail gpu-bound-fail-closed
+# CC off recorded by the attester -> the policy's gpu.cc_mode rule names it
+FAKE_NVML_CC=off "$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$T/req-off.json"
+"$C" verify "$T/req-off.json" $S --nonce "$N" --json >"$T/o.json"
+python3 -c "import json; r=json.load(open('$T/o.json')); assert [f for f in r['failures'] if f['rule']=='gpu.cc_mode' and f['actual']=='off']" && pass cc-off-named || fail cc-off-named
+FAKE_NVML_CC=devtools "$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$T/req-dev.json"
+"$C" verify "$T/req-dev.json" $S --nonce "$N" --json >"$T/o.json"
+python3 -c "import json; r=json.load(open('$T/o.json')); assert [f for f in r['failures'] if f['rule']=='gpu.cc_mode' and f['actual']=='devtools']" && pass devtools-refused || fail devtools-refused
+
+# 3. the boot gate
+echo '{"version":"cctrust.policy/v1","id":"gate"}' >"$T/pol.json"
+out=$("$C" gate --policy "$T/pol.json" $S --no-gpu -- sh -c 'echo STARTED' 2>"$T/gate.err"); rc=$?
+[[ $rc == 0 && $out == STARTED ]] && pass gate-runs-when-attested || { fail "gate-runs-when-attested ($rc)"; cat "$T/gate.err"; }
+echo "{\"version\":\"cctrust.policy/v1\",\"snp\":{\"measurements\":[\"$(printf '00%.0s' $(seq 48))\"]}}" >"$T/pol-bad.json"
+out=$("$C" gate --policy "$T/pol-bad.json" $S --no-gpu -- sh -c 'echo STARTED' 2>"$T/gate.err"); rc=$?
+[[ $rc == 1 && -z $out ]] && grep -q snp.measurements "$T/gate.err" && pass gate-refuses-policy || fail "gate-refuses-policy ($rc)"
+rm -f "$T/ready"
+out=$("$C" gate --policy "$T/pol.json" $S -- sh -c 'echo STARTED' 2>"$T/gate.err"); rc=$?
+[[ $rc == 1 && -z $out && ! -e $T/ready ]] && pass gate-gpus-not-ready-when-unverified || fail "gate-gpus-not-ready-when-unverified ($rc)"
+out=$("$C" gate --policy "$T/pol.json" --no-gpu -- sh -c 'echo STARTED' 2>"$T/gate.err"); rc=$?
+[[ $rc == 1 && -z $out ]] && pass gate-untrusted-root || fail "gate-untrusted-root ($rc)"
+
+# 4. no TEE interface / a device that is not sev-guest: clear errors, exit 2
+CCT_TSM_ROOT=$T/none CCT_SEV_GUEST_DEV=$T/none "$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" --no-gpu >/dev/null 2>"$T/e.txt"
+[[ $? == 2 ]] && grep -q "no TEE interface" "$T/e.txt" && pass no-tee-interface || fail no-tee-interface
+touch "$T/fake-dev"
+CCT_SEV_GUEST_DEV=$T/fake-dev "$C" evidence collect --cpu sev-guest --nonce "$N" --tee-pubkey "$T/tee.jwk" --no-gpu >/dev/null 2>"$T/e.txt"
+[[ $? == 2 ]] && grep -q "SNP_GET_EXT_REPORT" "$T/e.txt" && pass sev-guest-ioctl-error || fail sev-guest-ioctl-error
+
+echo "attester e2e: $fails failure(s)"
+exit $((fails > 0))

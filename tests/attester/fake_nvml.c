@@ -1,0 +1,78 @@
+/* A fake libnvidia-ml for the attester tests, built at test time with `cc -shared -fPIC`.
+ * Environment: FAKE_NVML_GPUS (count, default 1), FAKE_NVML_CC (on|off|devtools, default on),
+ * FAKE_NVML_PPCIE (0/1), FAKE_NVML_READY_FILE (the ready state is written there).
+ * The "attestation report" is the ASCII tag "FAKE-SPDM" followed by the 32-byte nonce it was
+ * asked for, so tests can check which nonce the attester sent. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct { unsigned int environment, ccFeature, devToolsMode; } st_t;
+typedef struct { unsigned int version, environment, ccFeature, devToolsMode, multiGpuMode; } set_t;
+typedef struct {
+	unsigned int certChainSize, attestationCertChainSize;
+	unsigned char certChain[0x1000], attestationCertChain[0x1400];
+} cert_t;
+typedef struct {
+	unsigned int isCec, reportSize, cecSize;
+	unsigned char nonce[0x20], report[0x2000], cec[0x1000];
+} rep_t;
+
+static const char *env(const char *k, const char *d) { const char *v = getenv(k); return v ? v : d; }
+
+int nvmlInit_v2(void) { return 0; }
+int nvmlShutdown(void) { return 0; }
+int nvmlDeviceGetCount_v2(unsigned int *n) { *n = (unsigned)atoi(env("FAKE_NVML_GPUS", "1")); return 0; }
+int nvmlDeviceGetHandleByIndex_v2(unsigned int i, void **d) { *d = (void *)(unsigned long)(i + 1); return 0; }
+int nvmlDeviceGetUUID(void *d, char *b, unsigned int n) { snprintf(b, n, "GPU-fake-%lu", (unsigned long)d); return 0; }
+int nvmlDeviceGetArchitecture(void *d, unsigned int *a) { (void)d; *a = 9; return 0; }
+int nvmlSystemGetConfComputeState(st_t *s)
+{
+	const char *cc = env("FAKE_NVML_CC", "on");
+
+	s->environment = 2;
+	s->ccFeature = strcmp(cc, "off") != 0;
+	s->devToolsMode = !strcmp(cc, "devtools");
+	return 0;
+}
+int nvmlSystemGetConfComputeSettings(set_t *s)
+{
+	st_t st;
+
+	if (s->version != (unsigned)(sizeof(set_t) | (1u << 24)))
+		return 25; /* NVML_ERROR_ARGUMENT_VERSION_MISMATCH */
+	nvmlSystemGetConfComputeState(&st);
+	s->environment = st.environment;
+	s->ccFeature = st.ccFeature;
+	s->devToolsMode = st.devToolsMode;
+	s->multiGpuMode = (unsigned)atoi(env("FAKE_NVML_PPCIE", "0"));
+	return 0;
+}
+int nvmlDeviceGetConfComputeGpuAttestationReport(void *d, rep_t *r)
+{
+	(void)d;
+	memcpy(r->report, "FAKE-SPDM", 9);
+	memcpy(r->report + 9, r->nonce, 32);
+	r->reportSize = 41;
+	return 0;
+}
+int nvmlDeviceGetConfComputeGpuCertificate(void *d, cert_t *c)
+{
+	static const char pem[] = "-----BEGIN CERTIFICATE-----\nZmFrZQ==\n-----END CERTIFICATE-----\n";
+
+	(void)d;
+	memcpy(c->attestationCertChain, pem, sizeof(pem) - 1);
+	c->attestationCertChainSize = sizeof(pem) - 1;
+	return 0;
+}
+int nvmlSystemSetConfComputeGpusReadyState(unsigned int ready)
+{
+	FILE *f = fopen(env("FAKE_NVML_READY_FILE", "/dev/null"), "w");
+
+	if (f) {
+		fprintf(f, "%u\n", ready);
+		fclose(f);
+	}
+	return 0;
+}
+int nvmlSystemGetConfComputeGpusReadyState(unsigned int *r) { *r = 0; return 0; }

@@ -1,0 +1,185 @@
+#!/bin/bash
+# End-to-end composite attestation over the simulated TEE and the real SNP vectors:
+# every case asserts the exit status AND the named check/rule that decided it.
+set -u
+C=${CCT_CLI:?CCT_CLI not set}
+V=${CCT_VECTORS:-}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+pass() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+
+# expect NAME WANT_EXIT PYTHON_CHECK_ON_RESULT -- verify args...
+expect() {
+	local name=$1 want=$2 check=$3
+	shift 3
+	"$C" verify "$@" --json >"$T/out.json" 2>"$T/err.txt"
+	local rc=$?
+	if [[ $rc != "$want" ]]; then
+		fail "$name: exit $rc, want $want"; head -c 600 "$T/out.json" "$T/err.txt"; return
+	fi
+	if [[ -n $check ]] && ! python3 -c "import json,sys; r=json.load(open('$T/out.json')); rules=[f['rule'] for f in r.get('failures',[])]; e=r.get('error') or {}; sys.exit(0 if ($check) else 1)"; then
+		fail "$name: check failed: $check"; head -c 1500 "$T/out.json"; return
+	fi
+	pass "$name"
+}
+jset() { # jset IN OUT PYTHON_EXPR_ON_r
+	python3 -c "import json; r=json.load(open('$1')); $3; json.dump(r, open('$2','w'))"
+}
+
+"$C" sim init "$T/sim" >/dev/null || { echo "sim init failed"; exit 1; }
+"$C" sim tee-key -o "$T/tee.pem" >"$T/tee.jwk"
+"$C" sim tee-key >"$T/other.jwk"
+N=$(head -c 32 /dev/urandom | base64)
+N2=$(head -c 32 /dev/urandom | base64)
+S="--trust-sim $T/sim"
+"$C" sim evidence "$T/sim" --tee snp --nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$T/req.json" || exit 1
+
+# 1. success, token verifies with the sim JWKS, tee-pubkey at Trustee's path
+expect success 0 "r['verified'] and r['binding']=='verified' and r['nonce']=='checked' and r['simulated'] and 'simulated-tee' in r['insecure']" "$T/req.json" $S --nonce "$N"
+"$C" verify "$T/req.json" $S --nonce "$N" --token >"$T/tok" && "$C" sim jwks "$T/sim" >"$T/jwks.json"
+"$C" token verify "$T/tok" --jwks "$T/jwks.json" --json >"$T/tv.json"
+if [[ $? == 0 ]] && python3 -c "
+import json; c=json.load(open('$T/tv.json'))['claims']; k=json.load(open('$T/tee.jwk'))
+s=c['submods']['cpu0']
+assert c['eat_profile']=='tag:github.com,2024:confidential-containers/Trustee'
+assert s['ear.status']=='affirming'
+assert s['ear.veraison.annotated-evidence']['runtime_data_claims']['tee-pubkey']==k
+assert s['ear.trustworthiness-vector']['hardware']==2
+assert 'snp' in s['ear.veraison.annotated-evidence']"; then pass token-claims; else fail token-claims; fi
+# every SNP evidence form verifies the same way
+for form in tsm serde; do
+	"$C" sim evidence "$T/sim" --form $form --nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$T/req-$form.json"
+	expect "form-$form" 0 "r['evidence_form'].startswith('snp-')" "$T/req-$form.json" $S --nonce "$N"
+done
+
+# 2. nonce mismatch (replay under another session)
+expect nonce-mismatch 1 "e['code']=='nonce' and e['stage']=='binding'" "$T/req.json" $S --nonce "$N2"
+# the request's nonce itself swapped: REPORT_DATA no longer matches
+jset "$T/req.json" "$T/req-n.json" "r['runtime-data']['nonce']='$N2'"
+expect nonce-swapped 1 "e['code']=='binding' and 'REPORT_DATA' in e['message']" "$T/req-n.json" $S --nonce "$N2"
+# 3. wrong tee-pubkey (a man in the middle substitutes its key)
+jset "$T/req.json" "$T/req-k.json" "r['runtime-data']['tee-pubkey']=json.load(open('$T/other.jwk'))"
+expect wrong-tee-pubkey 1 "e['code']=='binding' and e['stage']=='binding'" "$T/req-k.json" $S --nonce "$N"
+# 4. GPU evidence not bound: additional evidence added after the CPU report was made
+jset "$T/req.json" "$T/req-g.json" "r['tee-evidence']['additional_evidence']=json.dumps({'nvidia':{'device_evidence_list':[{'arch':'HOPPER','evidence':'AA==','certificate':'AA=='}],'cc_mode':'on'}})"
+expect gpu-not-bound 1 "e['code']=='binding'" "$T/req-g.json" $S --nonce "$N"
+# 5. CC mode off, recorded by the attester and bound via the CPU report
+cat >"$T/add-ccoff.json" <<'EOF'
+{"nvidia":{"device_evidence_list":[{"arch":"HOPPER","uuid":"GPU-0","evidence":"AA==","certificate":"AA=="}],"cc_mode":"off","ppcie_mode":false}}
+EOF
+"$C" sim evidence "$T/sim" --gpus 1 --additional-evidence "$T/add-ccoff.json" --nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$T/req-cc.json"
+expect cc-mode-off 1 "'gpu.cc_mode' in rules and [f for f in r['failures'] if f['rule']=='gpu.cc_mode'][0]['actual']=='off'" "$T/req-cc.json" $S --nonce "$N"
+# the simulator's CC switch: same evidence, CC mode set to devtools before binding
+"$C" sim evidence "$T/sim" --gpus 1 --additional-evidence "$T/add-ccoff.json" --gpu-cc-mode devtools --nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$T/req-dev.json"
+expect cc-mode-devtools 1 "[f for f in r['failures'] if f['rule']=='gpu.cc_mode' and f['actual']=='devtools'] and r['binding']=='verified'" "$T/req-dev.json" $S --nonce "$N"
+echo '{"version":"cctrust.policy/v1","gpu":{"cc_mode":["on","devtools"]}}' >"$T/pol-dev.json"
+expect cc-mode-devtools-allowed 1 "'gpu.cc_mode' not in rules and e['code']=='unsupported'" "$T/req-dev.json" $S --nonce "$N" --policy "$T/pol-dev.json"
+# 6. GPU count short
+cat >"$T/pol-count.json" <<'EOF'
+{"version":"cctrust.policy/v1","id":"two-gpus","gpu":{"count":2}}
+EOF
+expect gpu-count-short 1 "'gpu.count' in rules and e['code']=='policy'" "$T/req.json" $S --nonce "$N" --policy "$T/pol-count.json"
+# 7. policy reference value mismatch (measurement) and a matching one
+cat >"$T/pol-meas.json" <<EOF
+{"version":"cctrust.policy/v1","id":"pinned","snp":{"measurements":["$(printf 'ab%.0s' $(seq 48))"],"min_reported_tcb":{"snp":99}}}
+EOF
+expect measurement-mismatch 1 "'snp.measurements' in rules and 'snp.min_reported_tcb' in rules" "$T/req.json" $S --nonce "$N" --policy "$T/pol-meas.json"
+M=$(python3 -c "import json; print(json.load(open('$T/sim/sim.json'))['measurement'])")
+cat >"$T/pol-good.json" <<EOF
+{"version":"cctrust.policy/v1","id":"pinned","tee":["snp"],"snp":{"measurements":["$M"],"min_reported_tcb":{"bootloader":4,"snp":22},"max_vmpl":0,"products":["Milan"]}}
+EOF
+expect measurement-match 0 "r['policy_id']=='pinned'" "$T/req.json" $S --nonce "$N" --policy "$T/pol-good.json"
+# 8. debuggable guest refused by default
+"$C" sim evidence "$T/sim" --debug-guest --nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$T/req-dbg.json"
+expect debug-guest 1 "rules==['snp.allow_debug']" "$T/req-dbg.json" $S --nonce "$N"
+# 9. init-data with a model spec: bound to HOST_DATA; model rule; tampered init-data
+ROOT=$(printf '5e%.0s' $(seq 32))
+cat >"$T/init.toml" <<EOF
+algorithm = "sha384"
+version = "0.1.0"
+
+[data]
+model = "llama-3-8b@0123abcd:$ROOT"
+"policy.rego" = '''
+package agent_policy
+default AllowRequestsFailingPolicy := false
+'''
+EOF
+"$C" sim evidence "$T/sim" --init-data "$T/init.toml" --nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$T/req-init.json"
+cat >"$T/pol-model.json" <<EOF
+{"version":"cctrust.policy/v1","model":{"specs":["llama-3-8b@0123abcd:$ROOT"]},"init_data":{"required":true}}
+EOF
+expect model-ok 0 "r['init_data']['claims']['data']['model'].endswith('$ROOT')" "$T/req-init.json" $S --nonce "$N" --policy "$T/pol-model.json"
+sed "s/0123abcd/deadbeef/" "$T/pol-model.json" >"$T/pol-model2.json"
+expect model-mismatch 1 "rules==['model.specs']" "$T/req-init.json" $S --nonce "$N" --policy "$T/pol-model2.json"
+jset "$T/req-init.json" "$T/req-init2.json" "r['init-data']['body']=r['init-data']['body'].replace('0123abcd','deadbeef')"
+expect init-data-tampered 1 "e['code']=='binding' and 'HOST_DATA' in e['message']" "$T/req-init2.json" $S --nonce "$N"
+# 10. a flipped byte in the signed report
+python3 - "$T/req.json" "$T/req-flip.json" <<'EOF'
+import base64, json, sys
+r = json.load(open(sys.argv[1])); p = r['tee-evidence']['primary_evidence']
+b = bytearray(base64.b64decode(p['report'])); b[0x90] ^= 1
+p['report'] = base64.b64encode(bytes(b)).decode(); json.dump(r, open(sys.argv[2], 'w'))
+EOF
+expect report-tampered 1 "e['code']=='signature'" "$T/req-flip.json" $S --nonce "$N"
+# 11. not trusted without --trust-sim (the sim root is not AMD's)
+expect sim-untrusted 1 "e['stage'] in ('chain','collateral')" "$T/req.json" --nonce "$N" --offline
+# 12. TDX evidence: the module seam refuses (fail closed) until the TDX verifier is wired
+jset "$T/req.json" "$T/req-tdx.json" "r['tee-evidence']['primary_evidence']={'quote':'AAAA','cc_eventlog':None}"
+expect tdx-not-built 1 "e['code']=='unsupported' and 'TDX' in e['message']" "$T/req-tdx.json" $S
+# 13. malformed requests: exit 2 (unreadable) or 1 (shape)
+echo '{"runtime-data":' >"$T/bad.json"
+expect bad-json 2 "e['code']=='encoding'" "$T/bad.json" $S
+jset "$T/req.json" "$T/req-extra.json" "r['surprise']=1"
+expect unknown-member 1 "e['code']=='format'" "$T/req-extra.json" $S
+echo '{"version":"cctrust.policy/v1","snp":{"measurment":[]}}' >"$T/pol-typo.json"
+"$C" verify "$T/req.json" $S --policy "$T/pol-typo.json" >/dev/null 2>&1
+[[ $? == 2 ]] && pass policy-typo-refused || fail policy-typo-refused
+
+# 14. tokens: wrong key set, expired, alg none, tampered payload
+"$C" sim init "$T/sim2" >/dev/null && "$C" sim jwks "$T/sim2" >"$T/jwks2.json"
+"$C" token verify "$T/tok" --jwks "$T/jwks2.json" >/dev/null; [[ $? == 1 ]] && pass token-untrusted-key || fail token-untrusted-key
+"$C" token verify "$T/tok" --jwks "$T/jwks.json" --at 2099-01-01T00:00:00Z --json >"$T/tv.json"
+[[ $? == 1 ]] && grep -q '"expired"' "$T/tv.json" && pass token-expired || fail token-expired
+python3 - "$T/tok" "$T/tok-none" "$T/tok-tamper" <<'EOF'
+import base64, json, sys
+h, p, s = open(sys.argv[1]).read().strip().split('.')
+d = lambda x: json.loads(base64.urlsafe_b64decode(x + '=' * (-len(x) % 4)))
+e = lambda o: base64.urlsafe_b64encode(json.dumps(o).encode()).decode().rstrip('=')
+hdr = d(h); hdr['alg'] = 'none'
+open(sys.argv[2], 'w').write(e(hdr) + '.' + p + '.')
+pl = d(p); pl['submods']['cpu0']['ear.status'] = 'affirming'; pl['iss'] = 'evil'
+open(sys.argv[3], 'w').write(h + '.' + e(pl) + '.' + s)
+EOF
+"$C" token verify "$T/tok-none" --jwks "$T/jwks.json" --json >"$T/tv.json"; [[ $? == 1 ]] && grep -q unsupported "$T/tv.json" && pass token-alg-none || fail token-alg-none
+"$C" token verify "$T/tok-tamper" --jwks "$T/jwks.json" --json >"$T/tv.json"; [[ $? == 1 ]] && grep -q '"signature"' "$T/tv.json" && pass token-tampered || fail token-tampered
+
+# 15. real SNP vectors wrapped in a request: binding explicitly skipped (their nonces are fixed)
+if [[ -n $V && -d $V/snp/virtee-sev ]]; then
+	mkdir -p "$T/vcerts" "$T/gcerts"
+	cp "$V/snp/virtee-sev/vcek_milan.der" "$V/snp/virtee-sev/cert_chain_milan.pem" "$T/vcerts/"
+	cp "$V/snp/go-sev-guest/vcek.der" "$V/snp/go-sev-guest/trust/ask_ark_milan.pem" "$T/gcerts/"
+	python3 - "$V" "$T" <<'EOF'
+import base64, json, sys
+v, t = sys.argv[1], sys.argv[2]
+k = json.load(open(t + '/tee.jwk'))
+def req(rep, out):
+    json.dump({"runtime-data": {"nonce": base64.b64encode(b'\0' * 32).decode(), "tee-pubkey": k},
+               "tee-evidence": {"primary_evidence": {"report": base64.b64encode(rep).decode()},
+                                "additional_evidence": ""}}, open(out, 'w'))
+req(bytes.fromhex(open(v + '/snp/virtee-sev/report_milan.hex').read().strip()), t + '/real-virtee.json')
+req(open(v + '/snp/go-sev-guest/attestation.bin', 'rb').read(), t + '/real-gsg.json')
+EOF
+	expect real-virtee-skip 0 "r['binding']=='skipped' and 'skip-binding' in r['insecure'] and not r['simulated'] and r['submods']['cpu0']['claims']['measurement'].startswith('7a1e5c26')" "$T/real-virtee.json" --certs "$T/vcerts" --no-crl --offline --skip-binding-insecure
+	expect real-virtee-bound 1 "e['code']=='binding'" "$T/real-virtee.json" --certs "$T/vcerts" --no-crl --offline
+	expect real-gsg-debug 1 "rules==['snp.allow_debug']" "$T/real-gsg.json" --certs "$T/gcerts" --no-crl --offline --skip-binding-insecure
+	echo '{"version":"cctrust.policy/v1","snp":{"allow_debug":true,"min_version":"1.49"}}' >"$T/pol-dbg.json"
+	expect real-gsg-allow-debug 0 "r['binding']=='skipped'" "$T/real-gsg.json" --certs "$T/gcerts" --no-crl --offline --skip-binding-insecure --policy "$T/pol-dbg.json"
+else
+	echo "skip real vectors (CCT_VECTORS not set)"
+fi
+
+echo "composite e2e: $fails failure(s)"
+exit $((fails > 0))

@@ -1,0 +1,247 @@
+/* Composite verification through the library API (what the key broker calls): a simulated
+ * request verifies; every truncation is refused as malformed; byte flips never verify; the
+ * TOML subset, policy validation and the nvtrust authorization-rules. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cct_test.h"
+#include "cctrust/attester.h"
+#include "cctrust/core.h"
+#include "cctrust/policy.h"
+#include "policy/internal.h"
+
+static char simdir[512];
+static char *body;
+static const char *nonce_b64 = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+static int setup(void **state)
+{
+	cct_attester_opts o;
+	cct_err err;
+	json_t *jwk = json_loads("{\"kty\":\"EC\",\"crv\":\"P-256\",\"alg\":\"ECDH-ES+A256KW\","
+				 "\"x\":\"Ivr33Lt1CYwoLyeCduORPxd_DzvgvmoN0vtQw_p7lfY\","
+				 "\"y\":\"azxriO6J5XqEA1agU_wEPTpCxP0b5oXL0NPcW-hmcVU\"}",
+				 0, NULL);
+
+	(void)state;
+	snprintf(simdir, sizeof(simdir), "%s/sim", cct_test_tmpdir());
+	if (cct_attester_sim_init(simdir, &err) != CCT_OK)
+		return -1;
+	memset(&o, 0, sizeof(o));
+	o.nonce_b64 = nonce_b64;
+	o.tee_pubkey = jwk;
+	if (cct_attester_sim_evidence(&body, simdir, &o, NULL, &err) != CCT_OK)
+		return -1;
+	json_decref(jwk);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(body);
+	return 0;
+}
+
+static int verify(const char *b, size_t n, const char *policy_text, json_t **result)
+{
+	cct_policy *pol = NULL;
+	cct_composite_opts o;
+	cct_composite_result r;
+	cct_token_signer *s = NULL;
+	uint8_t *nb = NULL;
+	size_t nn = 0;
+	int rc;
+
+	assert_int_equal(policy_text ? cct_policy_load(&pol, policy_text, strlen(policy_text), NULL)
+				     : cct_policy_default(&pol, NULL),
+			 CCT_OK);
+	assert_int_equal(cct_b64_decode(&nb, &nn, nonce_b64, strlen(nonce_b64), NULL), CCT_OK);
+	assert_int_equal(cct_token_signer_generate(&s, NULL), CCT_OK);
+	memset(&o, 0, sizeof(o));
+	o.trust_sim_dir = simdir;
+	o.expected_nonce = nb;
+	o.expected_nonce_len = nn;
+	rc = cct_composite_verify(&r, (const uint8_t *)b, n, pol, &o, s);
+	assert_non_null(r.result);
+	if (rc == CCT_OK) {
+		json_t *claims = NULL;
+		cct_token_verify_opts to;
+		json_t *jwks = cct_token_signer_jwks(s);
+
+		assert_non_null(r.token);
+		memset(&to, 0, sizeof(to));
+		to.jwks = jwks;
+		assert_int_equal(cct_token_verify(&claims, r.token, strlen(r.token), &to, NULL), CCT_OK);
+		json_decref(claims);
+		json_decref(jwks);
+	}
+	if (result)
+		*result = json_incref(r.result);
+	cct_composite_result_clear(&r);
+	cct_token_signer_free(s);
+	cct_policy_free(pol);
+	free(nb);
+	return rc;
+}
+
+static void test_sim_request_verifies(void **state)
+{
+	(void)state;
+	assert_int_equal(verify(body, strlen(body), NULL, NULL), CCT_OK);
+}
+
+static void test_every_truncation_refused(void **state)
+{
+	size_t n = strlen(body), i;
+
+	(void)state;
+	for (i = 0; i < n; i += (i < 64 ? 1 : 13)) {
+		json_t *res = NULL;
+		int rc = verify(body, i, NULL, &res);
+
+		assert_int_not_equal(rc, CCT_OK);
+		json_decref(res);
+	}
+}
+
+/* Flips in the signed report and in the runtime data (the cert table's ARK copy is not
+ * trusted anyway: the pinned root is the anchor, so flips there may legitimately verify). */
+static void test_byte_flips_never_verify(void **state)
+{
+	size_t n = strlen(body), i;
+	char *b = malloc(n + 1);
+	const char *rep = strstr(body, "\"report\": \""), *rd = strstr(body, "\"runtime-data\"");
+	size_t rs, re, ds, de;
+
+	(void)state;
+	assert_non_null(rep);
+	assert_non_null(rd);
+	rs = (size_t)(rep - body) + 11;
+	re = rs + strcspn(body + rs, "\"");
+	ds = (size_t)(rd - body);
+	de = ds + strcspn(body + ds, "}") ;
+	for (i = 0; i < n; i += 3) {
+		if (!((i >= rs && i < re - 4) || (i >= ds && i < de)))
+			continue; /* the last base64 chars may carry unused bits */
+		memcpy(b, body, n + 1);
+		if (b[i] == ' ' || b[i] == '\n') /* whitespace flips may keep the same JSON */
+			continue;
+		b[i] ^= 0x01;
+		if (verify(b, n, NULL, NULL) == CCT_OK)
+			fail_msg("flip at %zu (%.40s) still verifies", i, body + (i > 20 ? i - 20 : 0));
+	}
+	free(b);
+}
+
+static void test_named_rules(void **state)
+{
+	json_t *res = NULL, *f;
+	const char *pol = "{\"version\":\"cctrust.policy/v1\",\"id\":\"x\",\"tee\":[\"tdx\"],"
+			  "\"snp\":{\"min_guest_svn\":5,\"allow_smt\":false},\"gpu\":{\"min_count\":1}}";
+
+	(void)state;
+	assert_int_equal(verify(body, strlen(body), pol, &res), CCT_EPOLICY);
+	f = json_object_get(res, "failures");
+	assert_int_equal(json_array_size(f), 4);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 0), "rule")), "tee");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 1), "rule")),
+			    "snp.min_guest_svn");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 2), "rule")),
+			    "snp.allow_smt");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 3), "rule")),
+			    "gpu.min_count");
+	json_decref(res);
+}
+
+static void test_policy_validation(void **state)
+{
+	static const char *bad[] = {
+		"[]",
+		"{}",
+		"{\"version\":\"cctrust.policy/v2\"}",
+		"{\"version\":\"cctrust.policy/v1\",\"snp\":{\"measurment\":[]}}",
+		"{\"version\":\"cctrust.policy/v1\",\"snp\":{\"measurements\":[\"abcd\"]}}",
+		"{\"version\":\"cctrust.policy/v1\",\"snp\":{\"host_data\":\"zz\"}}",
+		"{\"version\":\"cctrust.policy/v1\",\"snp\":{\"min_reported_tcb\":{\"bl\":1}}}",
+		"{\"version\":\"cctrust.policy/v1\",\"gpu\":{\"cc_mode\":[\"maybe\"]}}",
+		"{\"version\":\"cctrust.policy/v1\",\"gpu\":{\"ppcie\":\"sometimes\"}}",
+		"{\"version\":\"cctrust.policy/v1\",\"model\":{\"specs\":[\"no-root\"]}}",
+		"{\"version\":\"cctrust.policy/v1\",\"tee\":[\"sgx\"]}",
+		"{\"version\":\"cctrust.policy/v1\",\"version\":\"cctrust.policy/v1\"}",
+	};
+	size_t i;
+	cct_policy *p = NULL;
+	cct_err err;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_not_equal(cct_policy_load(&p, bad[i], strlen(bad[i]), &err), CCT_OK);
+		assert_null(p);
+		assert_int_equal(err.stage, CCT_STAGE_POLICY);
+	}
+}
+
+static void test_toml_subset(void **state)
+{
+	const char *t = "# c\nalgorithm = \"sha384\"\nversion = '0.1.0'\n\n[data]\n"
+			"\"a.b\" = '''\nline1\nline2'''\nesc = \"x\\u00e9\\n\" # trailing\nn = 42\n"
+			"[data.sub]\nflag = true\n";
+	json_t *o = NULL;
+	cct_err err;
+
+	(void)state;
+	assert_int_equal(cct_policy__toml_parse(&o, t, strlen(t), &err), CCT_OK);
+	assert_string_equal(json_string_value(json_object_get(o, "version")), "0.1.0");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "data"), "a.b")),
+			    "line1\nline2");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "data"), "esc")),
+			    "x\xc3\xa9\n");
+	assert_true(json_is_true(json_object_get(
+		json_object_get(json_object_get(o, "data"), "sub"), "flag")));
+	json_decref(o);
+	assert_int_equal(cct_policy__toml_parse(&o, "a = [1]\n", 8, &err), CCT_EFORMAT);
+	assert_int_equal(cct_policy__toml_parse(&o, "a = \"x\n", 7, &err), CCT_EFORMAT);
+	assert_int_equal(cct_policy__toml_parse(&o, "a = 1\na = 2\n", 12, &err), CCT_EFORMAT);
+	assert_int_equal(cct_policy__toml_parse(&o, "[[t]]\n", 6, &err), CCT_EFORMAT);
+	assert_int_equal(cct_policy__toml_parse(&o, "a = \"\\u0000\"\n", 13, &err), CCT_EFORMAT);
+}
+
+static void test_nv_authorization_rules(void **state)
+{
+	json_t *rules = json_loads("{\"version\":\"4.0\",\"authorization-rules\":{\"type\":\"JWT\","
+				   "\"detached-claims\":{\"measres\":\"success\",\"secboot\":true,"
+				   "\"dbgstat\":\"disabled\"}}}",
+				   0, NULL);
+	json_t *good = json_loads("{\"measres\":\"success\",\"secboot\":true,\"dbgstat\":\"disabled\"}",
+				  0, NULL);
+	json_t *bad = json_loads("{\"measres\":\"fail\",\"secboot\":true}", 0, NULL);
+	json_t *f = json_array();
+
+	(void)state;
+	cct_policy__nv_rules(rules, good, 0, f);
+	assert_int_equal(json_array_size(f), 0);
+	cct_policy__nv_rules(rules, bad, 1, f);
+	assert_int_equal(json_array_size(f), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f, 0), "rule")),
+			    "gpu.authorization_rules.measres");
+	json_decref(rules);
+	json_decref(good);
+	json_decref(bad);
+	json_decref(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sim_request_verifies),
+		cmocka_unit_test(test_every_truncation_refused),
+		cmocka_unit_test(test_byte_flips_never_verify),
+		cmocka_unit_test(test_named_rules),
+		cmocka_unit_test(test_policy_validation),
+		cmocka_unit_test(test_toml_subset),
+		cmocka_unit_test(test_nv_authorization_rules),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
