@@ -239,28 +239,49 @@ int cct_snp_verifier_add_certs_path(cct_snp_verifier *v, const char *path, cct_e
 	return rc;
 }
 
+typedef struct {
+	cct_snp_verifier *v;
+	cct_err *err;
+} table_ctx;
+
+/* Every entry the table names as an AMD certificate or CRL must decode: a corrupt entry means the
+ * evidence was altered in transit, and is refused rather than skipped. */
 static int on_table_entry(void *ctx, const char *guid, const uint8_t *p, size_t n)
 {
-	cct_snp_verifier *v = ctx;
+	table_ctx *t = ctx;
+	const char *what = !strcmp(guid, CCT_SNP_GUID_ARK)    ? "ARK"
+			   : !strcmp(guid, CCT_SNP_GUID_ASK)  ? "ASK/ASVK"
+			   : !strcmp(guid, CCT_SNP_GUID_VCEK) ? "VCEK"
+			   : !strcmp(guid, CCT_SNP_GUID_VLEK) ? "VLEK"
+			   : !strcmp(guid, CCT_SNP_GUID_CRL)  ? "CRL"
+							      : NULL;
 	cct_err e;
 
-	if (!strcmp(guid, CCT_SNP_GUID_CRL)) {
+	if (!what)
+		return CCT_OK; /* other GUIDs (extra platform info, ...) are not ours to judge */
+	if (!strcmp(what, "CRL")) {
 		X509_CRL *crl;
 
-		if (cct_x509_parse_crl(&crl, p, n, &e) == CCT_OK)
-			sk_X509_CRL_push(v->crls, crl);
+		if (cct_x509_parse_crl(&crl, p, n, &e) != CCT_OK)
+			return cct_err_set(t->err, CCT_EFORMAT, CCT_STAGE_PARSE, 0,
+					   "SNP certificate table: the CRL entry does not decode");
+		sk_X509_CRL_push(t->v->crls, crl);
 		return CCT_OK;
 	}
-	if (!strcmp(guid, CCT_SNP_GUID_ARK) || !strcmp(guid, CCT_SNP_GUID_ASK) ||
-	    !strcmp(guid, CCT_SNP_GUID_VCEK) || !strcmp(guid, CCT_SNP_GUID_VLEK))
-		cct_snp_verifier_add_certs(v, p, n, &e); /* a bad entry only removes an option */
+	if (cct_snp_verifier_add_certs(t->v, p, n, &e) != CCT_OK)
+		return cct_err_set(t->err, CCT_EFORMAT, CCT_STAGE_PARSE, 0,
+				   "SNP certificate table: the %s entry (%zu bytes) is not a "
+				   "certificate",
+				   what, n);
 	return CCT_OK;
 }
 
 int cct_snp_verifier_add_cert_table(cct_snp_verifier *v, const uint8_t *buf, size_t len,
 				    cct_err *err)
 {
-	return cct_snp_cert_table_parse(buf, len, on_table_entry, v, err);
+	table_ctx t = { v, err };
+
+	return cct_snp_cert_table_parse(buf, len, on_table_entry, &t, err);
 }
 
 int cct_snp_verifier_trust_ark_insecure(cct_snp_verifier *v, const uint8_t *pem, size_t len,

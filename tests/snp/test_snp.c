@@ -786,6 +786,13 @@ static void cert_table_roundtrip(void **state)
 	cct_snp_policy_init(&pol);
 	assert_int_equal(verify_bytes(b, v, &pol, &err, NULL), CCT_OK);
 	cct_snp_verifier_free(v);
+	/* a corrupt certificate entry is refused, not skipped */
+	assert_int_equal(cct_snp_verifier_new(&v, NULL), CCT_OK);
+	t[off + 40] = '!';
+	assert_int_equal(cct_snp_verifier_add_cert_table(v, t, off + nv + na, &err), CCT_EFORMAT);
+	assert_non_null(strstr(err.msg, "VCEK"));
+	memcpy(t + off, vcek, nv);
+	cct_snp_verifier_free(v);
 	/* every truncation of the table fails cleanly (never reads past it) */
 	for (cut = 0; cut < off + nv + na; cut += 7) {
 		int rc;
