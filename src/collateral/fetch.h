@@ -16,7 +16,7 @@
 typedef struct cct_fetch_opts {
 	int offline;              /* never use the network */
 	long timeout_s;           /* per request (default 30) */
-	int max_retries;          /* on 429/5xx (default CCT_FETCH_MAX_RETRIES) */
+	int max_retries;          /* on 429/5xx (0: default CCT_FETCH_MAX_RETRIES; < 0: none) */
 	long min_backoff_s;       /* first backoff when no Retry-After (default 10) */
 	int quiet;                /* no progress lines on stderr */
 } cct_fetch_opts;
@@ -26,6 +26,21 @@ typedef struct cct_fetch_opts {
  * ENETWORK when offline and not cached, or the fetch failed. */
 int cct_fetch_cached(uint8_t **out, size_t *out_len, int *from_cache, const char *url,
 		     const char *cache_path, int refresh, const cct_fetch_opts *opts, cct_err *err);
+/* One HTTP exchange: GET, or POST when body is set; optionally capture one response header. */
+typedef struct cct_fetch_req {
+	const char *url;
+	const char *content_type;   /* POST: Content-Type of body */
+	const uint8_t *body;        /* NULL: GET */
+	size_t body_len;
+	const char *header_name;    /* capture this response header's value ... */
+	char **header_out;          /* ... here (malloc'd, trimmed; NULL if absent) */
+	size_t max_body;            /* response cap (0: CCT_FETCH_MAX_BODY) */
+	cct_stage stage;            /* stage for errors (0: COLLATERAL) */
+} cct_fetch_req;
+
+/* Perform req; 200 -> *out (malloc'd, NUL-terminated), else ENETWORK/ETOOBIG naming the URL. */
+int cct_fetch(uint8_t **out, size_t *out_len, const cct_fetch_req *req, const cct_fetch_opts *opts,
+	      cct_err *err);
 /* Plain GET (no cache). */
 int cct_fetch_url(uint8_t **out, size_t *out_len, const char *url, const cct_fetch_opts *opts,
 		  cct_err *err);

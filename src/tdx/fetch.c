@@ -11,124 +11,38 @@
 #include <curl/curl.h>
 
 #include "cctrust/core.h"
+#include "collateral/fetch.h"
 #include "tdx/tdx_int.h"
 
 #define DEFAULT_PCS "https://api.trustedservices.intel.com"
 #define INTEL_ROOT_CRL_URL "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der"
 #define FETCH_MAX_BODY (4u << 20)
-#define FETCH_MAX_HEADER 16384
 #define FETCH_TIMEOUT_S 30L
-
-typedef struct {
-	uint8_t *body;
-	size_t n;
-	int too_big;
-	const char *want_header;   /* header name whose value we keep (issuer chain) */
-	char *header;              /* URL-encoded value */
-} fetch_buf;
-
-static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
-{
-	fetch_buf *f = ud;
-	size_t n = size * nmemb;
-	uint8_t *nb;
-
-	if (n > FETCH_MAX_BODY - f->n) {
-		f->too_big = 1;
-		return 0;
-	}
-	nb = realloc(f->body, f->n + n + 1);
-	if (!nb)
-		return 0;
-	memcpy(nb + f->n, p, n);
-	f->body = nb;
-	f->n += n;
-	f->body[f->n] = 0;
-	return n;
-}
-
-static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
-{
-	fetch_buf *f = ud;
-	size_t n = size * nmemb, kl;
-
-	if (!f->want_header || n > FETCH_MAX_HEADER)
-		return n;
-	kl = strlen(f->want_header);
-	if (n > kl + 1 && !strncasecmp(p, f->want_header, kl) && p[kl] == ':') {
-		size_t s = kl + 1, e = n;
-
-		while (s < e && (p[s] == ' ' || p[s] == '\t'))
-			s++;
-		while (e > s && (p[e - 1] == '\r' || p[e - 1] == '\n' || p[e - 1] == ' '))
-			e--;
-		free(f->header);
-		f->header = strndup(p + s, e - s);
-	}
-	return n;
-}
-
-static int http_get(fetch_buf *f, const char *url, cct_err *err)
-{
-	CURL *c = curl_easy_init();
-	CURLcode cr;
-	long status = 0;
-
-	if (!c)
-		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_COLLATERAL, 0, "curl init failed");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, f);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, FETCH_TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	cr = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
-	if (f->too_big)
-		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_COLLATERAL, 0,
-				   "%s: response above %u bytes", url, FETCH_MAX_BODY);
-	if (cr != CURLE_OK)
-		return cct_err_set(err, CCT_ENETWORK, CCT_STAGE_COLLATERAL, 0, "%s: %s", url,
-				   curl_easy_strerror(cr));
-	if (status != 200)
-		return cct_err_set(err, CCT_ENETWORK, CCT_STAGE_COLLATERAL, 0, "%s: HTTP %ld", url,
-				   status);
-	return CCT_OK;
-}
-
-static void fetch_buf_free(fetch_buf *f)
-{
-	free(f->body);
-	free(f->header);
-	memset(f, 0, sizeof(*f));
-}
 
 /* GET url; store body as dir/name and (when header_name) the URL-decoded header as dir/chain */
 static int get_part(const char *url, const char *dir, const char *name, const char *header_name,
 		    const char *chain_name, cct_err *err)
 {
-	fetch_buf f;
-	char path[4096];
+	uint8_t *body = NULL;
+	size_t n = 0;
+	char *header = NULL, path[4096];
+	cct_fetch_req req = { .url = url, .header_name = header_name,
+			      .header_out = header_name ? &header : NULL,
+			      .max_body = FETCH_MAX_BODY };
+	cct_fetch_opts fo = { .timeout_s = FETCH_TIMEOUT_S };
 	int rc;
 
-	memset(&f, 0, sizeof(f));
-	f.want_header = header_name;
-	rc = http_get(&f, url, err);
-	if (rc == CCT_OK && header_name && !f.header)
+	rc = cct_fetch(&body, &n, &req, &fo, err);
+	if (rc == CCT_OK && header_name && !header)
 		rc = cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
 				 "%s: response has no %s header", url, header_name);
 	if (rc == CCT_OK) {
 		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		rc = cct_file_write(path, f.body ? (const void *)f.body : "", f.n, 0, err);
+		rc = cct_file_write(path, body, n, 0, err);
 	}
 	if (rc == CCT_OK && header_name) {
 		int dn = 0;
-		char *dec = curl_easy_unescape(NULL, f.header, 0, &dn);
+		char *dec = curl_easy_unescape(NULL, header, 0, &dn);
 
 		if (!dec) {
 			rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_COLLATERAL, 0, "out of memory");
@@ -138,7 +52,8 @@ static int get_part(const char *url, const char *dir, const char *name, const ch
 			curl_free(dec);
 		}
 	}
-	fetch_buf_free(&f);
+	free(body);
+	free(header);
 	return rc;
 }
 

@@ -8,12 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 
 #include "cctrust/core.h"
+#include "collateral/fetch.h"
 #include "x509/ocsp.h"
 #include "x509/x509.h"
 
@@ -283,31 +283,6 @@ static int try_file(cct_ocsp_result *out, const char *dir, X509 *cert, X509 *iss
 	return rc;
 }
 
-typedef struct {
-	uint8_t *p;
-	size_t n;
-	int too_big;
-} body;
-
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-	body *b = ud;
-	size_t add = size * nmemb;
-	uint8_t *np;
-
-	if (add > CCT_OCSP_MAX_RESPONSE - b->n) {
-		b->too_big = 1;
-		return 0;
-	}
-	np = realloc(b->p, b->n + add + 1);
-	if (!np)
-		return 0;
-	b->p = np;
-	memcpy(b->p + b->n, ptr, add);
-	b->n += add;
-	return add;
-}
-
 static int fetch(cct_ocsp_result *out, X509 *cert, X509 *issuer, const cct_ocsp_opts *o,
 		 uint8_t **der_out, size_t *der_n, cct_err *err)
 {
@@ -317,10 +292,13 @@ static int fetch(cct_ocsp_result *out, X509 *cert, X509 *issuer, const cct_ocsp_
 	STACK_OF(OPENSSL_STRING) *aia = NULL;
 	const char *url = o->url;
 	unsigned char *reqder = NULL;
-	CURL *curl = NULL;
-	struct curl_slist *hdr = NULL;
-	body b = { 0 };
-	long code = 0;
+	uint8_t *resp = NULL;
+	size_t resp_n = 0;
+	cct_fetch_req freq = { .content_type = "application/ocsp-request",
+			       .max_body = CCT_OCSP_MAX_RESPONSE,
+			       .stage = CCT_STAGE_REVOCATION };
+	cct_fetch_opts fo = { .timeout_s = o->timeout ? o->timeout : 10L, .max_retries = -1 };
+	cct_err ferr;
 	char cn[128];
 
 	cct_x509_subject_cn(cert, cn, sizeof(cn));
@@ -343,39 +321,26 @@ static int fetch(cct_ocsp_result *out, X509 *cert, X509 *issuer, const cct_ocsp_
 	id = NULL;
 	OCSP_request_add1_nonce(req, NULL, -1);
 	len = i2d_OCSP_REQUEST(req, &reqder);
-	curl = curl_easy_init();
-	hdr = curl_slist_append(NULL, "Content-Type: application/ocsp-request");
-	if (len <= 0 || !curl || !hdr) {
+	if (len <= 0) {
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_REVOCATION, 0, "out of memory");
 		goto out;
 	}
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, reqder);
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)len);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, o->timeout ? o->timeout : 10L);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	if (curl_easy_perform(curl) != CURLE_OK ||
-	    (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code), code != 200)) {
+	freq.url = url;
+	freq.body = reqder;
+	freq.body_len = (size_t)len;
+	if (cct_fetch(&resp, &resp_n, &freq, &fo, &ferr) != CCT_OK) {
 		rc = cct_err_set(err, CCT_ENETWORK, CCT_STAGE_REVOCATION, 0,
-				 "OCSP fetch for '%s' from %s failed%s", cn, url,
-				 b.too_big ? " (response too large)" : "");
+				 "OCSP for '%s': %s", cn, ferr.msg);
 		goto out;
 	}
-	rc = check_response(out, b.p, b.n, cert, issuer, req, o, "network", err);
+	rc = check_response(out, resp, resp_n, cert, issuer, req, o, "network", err);
 	if (rc == CCT_OK) {
-		*der_out = b.p;
-		*der_n = b.n;
-		b.p = NULL;
+		*der_out = resp;
+		*der_n = resp_n;
+		resp = NULL;
 	}
 out:
-	free(b.p);
-	curl_slist_free_all(hdr);
-	if (curl)
-		curl_easy_cleanup(curl);
+	free(resp);
 	OPENSSL_free(reqder);
 	OCSP_CERTID_free(id);
 	OCSP_REQUEST_free(req);
