@@ -3,7 +3,7 @@
  * JSON policy (docs/policy.md), and signed as an EAR JWT (token.h).
  *
  * Flow: request bytes -> cct_policy_request_parse (shape, caps) -> per-evidence-type modules
- * (src/policy/ev_*.c: SNP now; TDX and GPU seams fail closed until wired) -> verified claims ->
+ * (src/policy/ev_*.c: SNP, TDX, NVIDIA GPUs) -> verified claims ->
  * binding (REPORT_DATA / SPDM nonce / init-data digest) -> policy rules -> result + EAR claims. */
 #ifndef CCTRUST_POLICY_H
 #define CCTRUST_POLICY_H
@@ -65,12 +65,15 @@ typedef struct cct_composite_opts {
 	const uint8_t *expected_nonce; /**< the session nonce (decoded bytes); NULL = not checked */
 	size_t expected_nonce_len;
 	const char *tee_hint;          /**< "snp"/"tdx" from the auth request, or NULL (detected) */
-	const char *collateral_dir;    /**< on-disk collateral cache (AMD KDS, Intel PCS, NVIDIA) */
+	const char *collateral_dir;    /**< on-disk collateral (docs/composite.md): AMD KDS cache,
+					    Intel QVL bundle / PCS dir / cache (DIR or DIR/tdx),
+					    NVIDIA RIMs and OCSP (DIR/nvidia/{rims,ocsp}) */
 	int offline;                   /**< never use the network */
 	const char *certs_path;        /**< extra certificates / CRLs (file or directory) */
 	const char *trust_sim_dir;     /**< trust the simulated TEE's roots in this dir (results say
 					    "simulated"); NULL in production */
-	int crl_check_off_insecure;    /**< do not require CRLs (real vectors ship none) */
+	int crl_check_off_insecure;    /**< do not require revocation: CRLs (SNP, TDX) and GPU
+					    OCSP (real vectors ship none) */
 	int skip_binding_insecure;     /**< do not check REPORT_DATA / SPDM nonces / init-data:
 					    ONLY for replaying captured evidence; result says so */
 	int token_ttl_s;               /**< EAR lifetime (default 300, Trustee's 5 minutes) */

@@ -1,12 +1,15 @@
-/* The simulated TEE (`cctrust sim`): a directory with an AMD-shaped SNP PKI (sim_snp), a CRL, the
- * verifier's token signing key and the simulated guest's launch measurement; evidence in the real
- * formats, bound to the request exactly as a real guest binds it.
+/* The simulated TEE (`cctrust sim`): a directory with an AMD-shaped SNP PKI (sim_snp), an
+ * Intel-shaped TDX DCAP PKI with collateral (sim_tdx), NVIDIA-shaped GPUs with signed RIMs and
+ * OCSP responses (sim_gpu), the verifier's token signing key and the simulated guest's launch
+ * measurements; evidence in the real formats, bound to the request exactly as a real guest binds
+ * it.
  *
  * DIR/snp/{ark,ask,vcek}.{pem,key} info.json crl.pem   simulated AMD platform
+ * DIR/tdx/  root_ca.pem collateral.json pcs/ ...       simulated Intel platform (sim_tdx.h)
+ * DIR/gpu/  device-root.pem rim-root.pem rims/ ocsp/   simulated NVIDIA GPUs (sim_gpu.h)
  * DIR/token.key                                        verifier's EAR signing key (P-256)
- * DIR/sim.json                                         {"simulated":true,"measurement":hex,...}
- * TODO(tdx): DIR/tdx/ Intel-like root/PCK chain, TCB info and QE identity (issue 3 seam).
- * TODO(gpu): DIR/gpu/ NVIDIA-like device chain and signed RIMs (issue 4 seam). */
+ * DIR/sim.json                                         {"simulated":true,"measurement":hex,
+ *                                                       "tdx":{"mrtd":hex,"rtmr":[4 hex]},..} */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +20,9 @@
 #include <openssl/x509.h>
 
 #include "attester/internal.h"
+#include "attester/sim_gpu.h"
 #include "attester/sim_snp.h"
+#include "attester/sim_tdx.h"
 #include "cctrust/core.h"
 #include "cctrust/token.h"
 
@@ -70,15 +75,27 @@ uint8_t *cct_attester__cert_table(size_t *n, const char *const *guids, const uin
 	return t;
 }
 
+/* Simulated GPUs minted by `sim init` (each costs two P-384 keys; --gpus N takes the first N). */
+#define SIM_GPU_DEVICES 8
+
+static void random_hex(char *out, size_t bytes)
+{
+	uint8_t b[64];
+
+	RAND_bytes(b, (int)bytes);
+	cct_hex_encode(out, b, bytes);
+}
+
 int cct_attester_sim_init(const char *dir, cct_err *err)
 {
 	cct_sim_snp_opts so;
 	cct_sim_snp *s = NULL;
+	cct_sim_tdx *t = NULL;
+	cct_sim_gpu_opts go;
 	cct_token_signer *signer = NULL;
-	char path[4096], *pem = NULL, *crl = NULL, meas[97], info[512];
-	uint8_t m[48];
+	char path[4096], *pem = NULL, *crl = NULL, meas[97], mrtd[97], rtmr[4][97], info[1024];
 	time_t now = time(NULL);
-	int rc = CCT_ERROR;
+	int rc = CCT_ERROR, i;
 
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
 		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "cannot create %s", dir);
@@ -102,6 +119,16 @@ int cct_attester_sim_init(const char *dir, cct_err *err)
 		rc = crl ? rc : cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "CRL minting failed");
 		goto out;
 	}
+	/* Intel-shaped TDX platform + collateral in DIR/tdx/ */
+	if ((rc = cct_sim_tdx_new(&t, NULL, err)) != CCT_OK ||
+	    (rc = cct_sim_tdx_save(t, dir, err)) != CCT_OK)
+		goto out;
+	/* NVIDIA-shaped GPUs, RIMs and OCSP responses in DIR/gpu/ */
+	memset(&go, 0, sizeof(go));
+	go.device_count = SIM_GPU_DEVICES;
+	path_of(path, sizeof(path), dir, "gpu");
+	if ((rc = cct_sim_gpu_init_dir(NULL, path, &go, err)) != CCT_OK)
+		goto out;
 	rc = cct_token_signer_generate(&signer, err);
 	if (rc != CCT_OK)
 		goto out;
@@ -111,12 +138,15 @@ int cct_attester_sim_init(const char *dir, cct_err *err)
 		rc = pem ? rc : cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "key export failed");
 		goto out;
 	}
-	RAND_bytes(m, sizeof(m));
-	cct_hex_encode(meas, m, 48);
+	random_hex(meas, 48);
+	random_hex(mrtd, 48);
+	for (i = 0; i < 4; i++)
+		random_hex(rtmr[i], 48);
 	snprintf(info, sizeof(info),
-		 "{\"simulated\":true,\"measurement\":\"%s\",\"tee\":[\"snp\"],"
-		 "\"todo\":\"tdx and gpu simulated PKIs land with their verifiers\"}\n",
-		 meas);
+		 "{\"simulated\":true,\"measurement\":\"%s\",\"tee\":[\"snp\",\"tdx\"],"
+		 "\"tdx\":{\"mrtd\":\"%s\",\"rtmr\":[\"%s\",\"%s\",\"%s\",\"%s\"]},"
+		 "\"gpus\":%d}\n",
+		 meas, mrtd, rtmr[0], rtmr[1], rtmr[2], rtmr[3], SIM_GPU_DEVICES);
 	path_of(path, sizeof(path), dir, "sim.json");
 	rc = cct_file_write(path, info, strlen(info), 0, err);
 out:
@@ -126,6 +156,7 @@ out:
 	}
 	free(crl);
 	cct_token_signer_free(signer);
+	cct_sim_tdx_free(t);
 	cct_sim_snp_free(s);
 	return rc;
 }
@@ -228,82 +259,185 @@ static uint8_t *cert_der(X509 *x, size_t *n)
 	return d;
 }
 
-int cct_attester_sim_evidence(char **out, const char *dir, const cct_attester_opts *o,
-			      const cct_attester_sim_opts *so, cct_err *err)
+/* Simulated GPUs' evidence bound to the GPU nonce, as the attester records it:
+ * {"nvidia":{"device_evidence_list":[..],"cc_mode","ppcie_mode"}} (compact JSON text). */
+static int sim_gpus(char **out, const char *dir, const cct_attester_opts *o,
+		    const cct_attester_sim_opts *so, cct_err *err)
+{
+	cct_sim_gpu *g = NULL;
+	cct_sim_gpu_evidence_opts eo;
+	uint8_t nonce[32];
+	char path[4096], *kbs = NULL;
+	json_t *nv = NULL, *a = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = cct_attester__gpu_nonce(nonce, o->nonce_b64, o->tee_pubkey, err);
+	if (rc != CCT_OK)
+		return rc;
+	path_of(path, sizeof(path), dir, "gpu");
+	rc = cct_sim_gpu_load(&g, path, err);
+	if (rc != CCT_OK) {
+		cct_err_set(err, rc, CCT_STAGE_INPUT, 0,
+			    "%.200s (simulated GPUs missing: run 'cctrust sim init %.200s')", err->msg,
+			    dir);
+		goto out;
+	}
+	if ((unsigned)so->gpus > g->device_count) {
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				 "--gpus %d: the simulated platform has %u GPUs", so->gpus,
+				 g->device_count);
+		goto out;
+	}
+	/* fresh OCSP responses, as a responder would serve them now */
+	path_of(path, sizeof(path), dir, "gpu/" CCT_SIM_GPU_OCSP_SUBDIR);
+	if ((rc = cct_sim_gpu_ocsp(g, path, NULL, err)) != CCT_OK)
+		goto out;
+	memset(&eo, 0, sizeof(eo));
+	eo.gpu_count = (unsigned)so->gpus;
+	rc = cct_sim_gpu_evidence(&kbs, NULL, g, nonce, &eo, err);
+	if (rc != CCT_OK)
+		goto out;
+	nv = json_loads(kbs, 0, NULL);
+	if (!json_is_object(nv))
+		goto nomem;
+	json_object_set_new(nv, "cc_mode", json_string(so->gpu_cc_mode ? so->gpu_cc_mode : "on"));
+	json_object_set_new(nv, "ppcie_mode", json_false());
+	a = json_pack("{s:O}", "nvidia", nv);
+	*out = a ? json_dumps(a, JSON_COMPACT) : NULL;
+	if (!*out)
+		goto nomem;
+	rc = CCT_OK;
+	goto out;
+nomem:
+	rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+out:
+	json_decref(a);
+	json_decref(nv);
+	free(kbs);
+	cct_sim_gpu_free(g);
+	return rc;
+}
+
+static int hex48(uint8_t out[48], const json_t *v)
+{
+	const char *h = json_string_value(v);
+
+	return h && cct_hex_decode_fixed(out, 48, h, NULL) == CCT_OK ? 0 : -1;
+}
+
+/* TDX primary evidence: a fresh quote over report_data with MRCONFIGID = init-data digest. */
+static int tdx_primary(json_t **primary, const char *dir, const json_t *sim,
+		       const cct_attester_sim_opts *so, const uint8_t rd[64],
+		       const uint8_t *init_digest, size_t init_len, cct_err *err)
+{
+	cct_sim_tdx *t = NULL;
+	cct_sim_tdx_quote_opts qo;
+	cct_tdx_ccel ccel;
+	const json_t *td = json_object_get(sim, "tdx");
+	uint8_t *quote = NULL;
+	size_t qn = 0, i;
+	json_t *p = NULL;
+	int rc;
+
+	*primary = NULL;
+	memset(&qo, 0, sizeof(qo));
+	memset(&ccel, 0, sizeof(ccel));
+	memcpy(qo.report_data, rd, 64);
+	if (init_digest)
+		memcpy(qo.mrconfigid, init_digest, init_len < 48 ? init_len : 48);
+	qo.debug = so->debug;
+	if (hex48(qo.mrtd, json_object_get(td, "mrtd")))
+		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
+				   "%s/sim.json has no TDX measurements: run 'cctrust sim init %s'",
+				   dir, dir);
+	for (i = 0; i < 4; i++)
+		if (hex48(qo.rtmr[i], json_array_get(json_object_get(td, "rtmr"), i)))
+			return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
+					   "%s/sim.json: tdx.rtmr[%zu] missing", dir, i);
+	if (so->measurement)
+		memcpy(qo.mrtd, so->measurement, 48);
+	if (so->ccel) { /* RTMRs as this event log replays them */
+		rc = cct_tdx_ccel_parse(&ccel, NULL, 0, so->ccel, so->ccel_len, err);
+		if (rc != CCT_OK)
+			return rc;
+		memcpy(qo.rtmr, ccel.rtmr, sizeof(qo.rtmr));
+		cct_tdx_ccel_free(&ccel);
+	}
+	rc = cct_sim_tdx_load(&t, dir, err);
+	if (rc != CCT_OK)
+		return rc;
+	if (t->coll_next_update <= time(NULL) + 86400) { /* Intel re-issues collateral monthly */
+		if ((rc = cct_sim_tdx_collateral(t, NULL, err)) != CCT_OK ||
+		    (rc = cct_sim_tdx_save(t, dir, err)) != CCT_OK)
+			goto out;
+	}
+	rc = cct_sim_tdx_quote(&quote, &qn, t, &qo, err);
+	if (rc != CCT_OK)
+		goto out;
+	p = json_object();
+	if (so->form && !strcmp(so->form, "tsm")) {
+		if (cct_attester__b64_member(p, "outblob", quote, qn))
+			goto nomem;
+		json_object_set_new(p, "provider", json_string("tdx_guest"));
+	} else if (!so->form || !strcmp(so->form, "quote") || !strcmp(so->form, "report")) {
+		if (cct_attester__b64_member(p, "quote", quote, qn))
+			goto nomem;
+	} else {
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				 "unknown TDX evidence form \"%.20s\" (quote, tsm)", so->form);
+		goto out;
+	}
+	if (so->ccel) {
+		if (cct_attester__b64_member(p, "cc_eventlog", so->ccel, so->ccel_len))
+			goto nomem;
+	} else {
+		json_object_set_new(p, "cc_eventlog", json_null());
+	}
+	*primary = p;
+	p = NULL;
+	rc = CCT_OK;
+	goto out;
+nomem:
+	rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+out:
+	json_decref(p);
+	free(quote);
+	cct_sim_tdx_free(t);
+	return rc;
+}
+
+/* SNP primary evidence in one of the three shapes the composite accepts. */
+static int snp_primary(json_t **primary, const char *dir, const json_t *sim,
+		       const cct_attester_sim_opts *so, const uint8_t rd[64],
+		       const uint8_t *init_digest, size_t init_len, cct_err *err)
 {
 	static const char *const guids[3] = { CCT_SNP_GUID_VCEK, CCT_SNP_GUID_ASK, CCT_SNP_GUID_ARK };
 	static const char *const names[3] = { "VCEK", "ASK", "ARK" };
-	cct_attester_sim_opts dso;
 	cct_sim_snp *s = NULL;
 	cct_sim_snp_report_opts ro;
-	uint8_t report[CCT_SNP_REPORT_SIZE], digest[64], *der[3] = { 0 }, *table = NULL;
-	size_t dn = 0, der_len[3] = { 0 }, tn = 0, i;
-	char path[4096], *add = NULL;
-	const char *additional = "";
-	json_t *sim = NULL, *primary = NULL;
+	uint8_t report[CCT_SNP_REPORT_SIZE], *der[3] = { 0 }, *table = NULL;
+	size_t der_len[3] = { 0 }, tn = 0, i;
+	char path[4096];
+	json_t *p = NULL;
 	int rc = CCT_ERROR;
 
-	*out = NULL;
-	if (!so) {
-		memset(&dso, 0, sizeof(dso));
-		so = &dso;
-	}
-	if (!o || !o->nonce_b64 || !o->tee_pubkey)
-		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "nonce and tee-pubkey required");
-	if (so->tee && strcmp(so->tee, "snp"))
-		return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
-				   "simulated %s evidence is not built yet (TODO: lands with the %s "
-				   "verifier); use --tee snp",
-				   so->tee, so->tee);
-	if (so->gpus > 0 && !so->additional_evidence)
-		return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
-				   "simulated GPUs are not built yet (TODO: land with the GPU "
-				   "verifier); use --gpus 0");
+	*primary = NULL;
 	memset(&ro, 0, sizeof(ro));
 	ro.version = 3;
 	ro.policy = 0x30000 | (so->debug ? (1ull << CCT_SNP_POLICY_DEBUG_BIT) : 0);
-	path_of(path, sizeof(path), dir, "sim.json");
-	sim = json_load_file(path, 0, NULL);
+	memcpy(ro.report_data, rd, 64);
+	if (init_digest)
+		memcpy(ro.host_data, init_digest, init_len < 32 ? init_len : 32); /* HOST_DATA: 32 */
 	if (so->measurement) {
 		memcpy(ro.measurement, so->measurement, 48);
 	} else {
 		const char *m = json_string_value(json_object_get(sim, "measurement"));
 
-		if (!m || cct_hex_decode_fixed(ro.measurement, 48, m, NULL) != CCT_OK) {
-			rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
-					 "%s missing or damaged: run 'cctrust sim init %s'", path, dir);
-			goto out;
-		}
-	}
-	if (so->additional_evidence)
-		additional = so->additional_evidence;
-	if (so->gpu_cc_mode && so->additional_evidence) {
-		/* the simulated GPUs' CC switch: rewrite the recorded mode before binding it */
-		json_t *a = json_loads(so->additional_evidence, 0, NULL);
-		json_t *nv = json_object_get(a, "nvidia");
-
-		if (!json_is_object(nv)) {
-			json_decref(a);
-			rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
-					 "--gpu-cc-mode needs additional evidence with an \"nvidia\" "
-					 "object");
-			goto out;
-		}
-		json_object_set_new(nv, "cc_mode", json_string(so->gpu_cc_mode));
-		add = json_dumps(a, JSON_COMPACT);
-		json_decref(a);
-		if (!add)
-			goto nomem;
-		additional = add;
-	}
-	rc = cct_attester__report_data(ro.report_data, o->nonce_b64, o->tee_pubkey, additional, err);
-	if (rc != CCT_OK)
-		goto out;
-	if (o->init_data_toml) {
-		rc = cct_attester__init_data_digest(digest, &dn, o->init_data_toml, err);
-		if (rc != CCT_OK)
-			goto out;
-		memcpy(ro.host_data, digest, dn < 32 ? dn : 32); /* HOST_DATA: 32 bytes */
+		if (!m || cct_hex_decode_fixed(ro.measurement, 48, m, NULL) != CCT_OK)
+			return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
+					   "%s/sim.json missing or damaged: run 'cctrust sim init %s'",
+					   dir, dir);
 	}
 	path_of(path, sizeof(path), dir, "snp");
 	rc = cct_sim_snp_load(&s, path, err);
@@ -319,33 +453,34 @@ int cct_attester_sim_evidence(char **out, const char *dir, const cct_attester_op
 		rc = cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "certificate encoding failed");
 		goto out;
 	}
-	primary = json_object();
+	p = json_object();
 	if (!so->form || !strcmp(so->form, "report")) {
 		table = cct_attester__cert_table(&tn, guids, (const uint8_t *const *)der, der_len, 3);
-		if (!table || cct_attester__b64_member(primary, "report", report, sizeof(report)) ||
-		    cct_attester__b64_member(primary, "cert_table", table, tn))
+		if (!table || cct_attester__b64_member(p, "report", report, sizeof(report)) ||
+		    cct_attester__b64_member(p, "cert_table", table, tn))
 			goto nomem;
 	} else if (!strcmp(so->form, "tsm")) {
 		table = cct_attester__cert_table(&tn, guids, (const uint8_t *const *)der, der_len, 3);
-		if (!table || cct_attester__b64_member(primary, "outblob", report, sizeof(report)) ||
-		    cct_attester__b64_member(primary, "auxblob", table, tn))
+		if (!table || cct_attester__b64_member(p, "outblob", report, sizeof(report)) ||
+		    cct_attester__b64_member(p, "auxblob", table, tn))
 			goto nomem;
-		json_object_set_new(primary, "provider", json_string("sev_guest"));
+		json_object_set_new(p, "provider", json_string("sev_guest"));
 	} else if (!strcmp(so->form, "serde")) {
 		json_t *chain = json_array();
 
-		json_object_set_new(primary, "attestation_report", serde_report(report));
+		json_object_set_new(p, "attestation_report", serde_report(report));
 		for (i = 0; i < 3; i++)
 			json_array_append_new(chain, json_pack("{s:s,s:o}", "cert_type", names[i],
 							       "data", bytes_array(der[i], der_len[i])));
-		json_object_set_new(primary, "cert_chain", chain);
+		json_object_set_new(p, "cert_chain", chain);
 	} else {
 		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
 				 "unknown SNP evidence form \"%.20s\" (report, tsm, serde)", so->form);
 		goto out;
 	}
-	rc = cct_attester__body(out, o, primary, additional, err);
-	primary = NULL;
+	*primary = p;
+	p = NULL;
+	rc = CCT_OK;
 	goto out;
 nomem:
 	rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
@@ -353,10 +488,89 @@ out:
 	for (i = 0; i < 3; i++)
 		OPENSSL_free(der[i]);
 	free(table);
+	json_decref(p);
+	cct_sim_snp_free(s);
+	return rc;
+}
+
+int cct_attester_sim_evidence(char **out, const char *dir, const cct_attester_opts *o,
+			      const cct_attester_sim_opts *so, cct_err *err)
+{
+	cct_attester_sim_opts dso;
+	uint8_t rd[64], digest[64];
+	size_t dn = 0;
+	char path[4096], *add = NULL;
+	const char *additional = "", *tee;
+	json_t *sim = NULL, *primary = NULL;
+	int rc = CCT_ERROR;
+
+	*out = NULL;
+	if (!so) {
+		memset(&dso, 0, sizeof(dso));
+		so = &dso;
+	}
+	tee = so->tee ? so->tee : "snp";
+	if (!o || !o->nonce_b64 || !o->tee_pubkey)
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "nonce and tee-pubkey required");
+	if (strcmp(tee, "snp") && strcmp(tee, "tdx"))
+		return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
+				   "simulated TEE \"%.20s\": snp or tdx", tee);
+	if (so->gpus < 0 || so->gpus > CCT_ATTESTER_MAX_GPUS)
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "--gpus: 0..%d",
+				   CCT_ATTESTER_MAX_GPUS);
+	path_of(path, sizeof(path), dir, "sim.json");
+	sim = json_load_file(path, 0, NULL);
+	/* GPUs first (as a real guest): their SPDM nonce does not depend on the CPU report */
+	if (so->additional_evidence) {
+		additional = so->additional_evidence;
+		if (so->gpu_cc_mode) {
+			/* the simulated GPUs' CC switch: rewrite the recorded mode before binding it */
+			json_t *a = json_loads(so->additional_evidence, 0, NULL);
+			json_t *nv = json_object_get(a, "nvidia");
+
+			if (!json_is_object(nv)) {
+				json_decref(a);
+				rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+						 "--gpu-cc-mode needs additional evidence with an "
+						 "\"nvidia\" object");
+				goto out;
+			}
+			json_object_set_new(nv, "cc_mode", json_string(so->gpu_cc_mode));
+			add = json_dumps(a, JSON_COMPACT);
+			json_decref(a);
+			if (!add)
+				goto nomem;
+			additional = add;
+		}
+	} else if (so->gpus > 0) {
+		rc = sim_gpus(&add, dir, o, so, err);
+		if (rc != CCT_OK)
+			goto out;
+		additional = add;
+	}
+	rc = cct_attester__report_data(rd, o->nonce_b64, o->tee_pubkey, additional, err);
+	if (rc != CCT_OK)
+		goto out;
+	if (o->init_data_toml) {
+		rc = cct_attester__init_data_digest(digest, &dn, o->init_data_toml, err);
+		if (rc != CCT_OK)
+			goto out;
+	}
+	if (!strcmp(tee, "tdx"))
+		rc = tdx_primary(&primary, dir, sim, so, rd, dn ? digest : NULL, dn, err);
+	else
+		rc = snp_primary(&primary, dir, sim, so, rd, dn ? digest : NULL, dn, err);
+	if (rc != CCT_OK)
+		goto out;
+	rc = cct_attester__body(out, o, primary, additional, err);
+	primary = NULL;
+	goto out;
+nomem:
+	rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+out:
 	free(add);
 	json_decref(primary);
 	json_decref(sim);
-	cct_sim_snp_free(s);
 	return rc;
 }
 

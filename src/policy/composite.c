@@ -86,6 +86,7 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 	json_t *submods = json_object(), *rd_claims = NULL;
 	uint8_t want_cpu[64], want_gpu[32], want_init[48];
 	cct_ev_in in;
+	void *gpu_ctx = NULL;
 	cct_err e;
 	size_t ngpu = 0, i;
 	time_t now;
@@ -230,6 +231,9 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 		in.expected_len = 32;
 		in.index = (int)i;
 		in.gpu_rules = json_object_get(json_object_get(pol->doc, "gpu"), "authorization_rules");
+		in.gpu_no_rim = json_is_false(json_object_get(json_object_get(pol->doc, "gpu"),
+							      "require_measres"));
+		in.gpu_ctx = &gpu_ctx;
 		cct_err_clear(&ge);
 		if (!json_is_object(in.evidence))
 			rc = cct_err_set(&ge, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
@@ -409,6 +413,7 @@ fail:
 				set_error(out, te.code, &te);
 		}
 	}
+	cct_policy__ev_gpu_ctx_free(gpu_ctx);
 	json_decref(rd_claims);
 	json_decref(cpu_fail);
 	json_decref(all_fail);

@@ -86,6 +86,11 @@ typedef struct cct_ev_in {
 	const char *trust_sim_dir;     /* trust the simulated roots in this dir, may be NULL */
 	const json_t *gpu_rules;       /* GPU: nvtrust "authorization-rules" (or NULL) */
 	int index;                     /* GPU: device index (gpu0 = 0) */
+	int gpu_no_rim;                /* GPU: skip the RIM golden comparison (policy
+					  gpu.require_measres = false; measres "skipped") */
+	void **gpu_ctx;                /* GPU: verifier shared by the GPUs of one request (created
+					  on first use; the caller frees it with
+					  cct_policy__ev_gpu_ctx_free), may be NULL */
 } cct_ev_in;
 
 typedef struct cct_ev_out {
@@ -105,6 +110,7 @@ int cct_policy__ev_snp(cct_ev_out *out, const cct_ev_in *in, cct_err *err);
 int cct_policy__ev_tdx(cct_ev_out *out, const cct_ev_in *in, cct_err *err);
 int cct_policy__ev_gpu(cct_ev_out *out, const cct_ev_in *in, cct_err *err);
 void cct_policy__ev_out_clear(cct_ev_out *o);
+void cct_policy__ev_gpu_ctx_free(void *ctx);
 /* virtee sev serde JSON {"attestation_report","cert_chain"} -> the 1184-byte ABI report
  * (*report malloc'd); the cert_chain entries are offered to v (a cct_snp_verifier *). */
 int cct_policy__snp_serde(uint8_t **report, size_t *n, void *v, const json_t *ev, cct_err *err);

@@ -554,8 +554,15 @@ static void eval_gpu(const json_t *sec, const cct_eval_ctx *c, const json_t *dev
 					 rule_n, mode ? "\"" : "", mode ? mode : "not recorded",
 					 mode ? "\"" : "");
 		if (ppcie && strcmp(ppcie, "any")) {
-			const json_t *pm = json_object_get(c->nvidia, "ppcie_mode");
-			int on = json_is_true(pm);
+			/* the GPU's own signed FEATURE_FLAG when verified, else the attester's record */
+			const json_t *pm = c->gpu_claims && c->gpu_claims[i]
+						   ? json_object_get(c->gpu_claims[i], "x-cctrust-ppcie-mode")
+						   : NULL;
+			int on;
+
+			if (!pm)
+				pm = json_object_get(c->nvidia, "ppcie_mode");
+			on = json_is_true(pm);
 
 			if (!json_is_boolean(pm) || on != !strcmp(ppcie, "required"))
 				cct_policy__fail(gpu_f[i], "gpu.ppcie", "configuration",
@@ -573,6 +580,21 @@ static void eval_gpu(const json_t *sec, const cct_eval_ctx *c, const json_t *dev
 			continue; /* not verified: the module's failure already rejects */
 		{
 			const json_t *g = c->gpu_claims[i];
+			const char *ueid = json_string_value(json_object_get(g, "ueid"));
+			size_t j;
+
+			/* one GPU presented twice proves nothing about a second GPU */
+			for (j = 0; ueid && j < i; j++) {
+				const char *other = c->gpu_claims[j]
+					? json_string_value(json_object_get(c->gpu_claims[j], "ueid"))
+					: NULL;
+
+				if (other && !strcmp(ueid, other))
+					cct_policy__fail(gpu_f[i], "gpu.unique_devices", "hardware",
+							 json_string("distinct UEIDs"), json_string(ueid),
+							 "%s is the same device as gpu%zu (UEID %s): one GPU "
+							 "presented twice", rule_n, j, ueid);
+			}
 			const char *dv = json_string_value(json_object_get(g, "x-nvidia-gpu-driver-version"));
 			const char *vb = json_string_value(json_object_get(g, "x-nvidia-gpu-vbios-version"));
 

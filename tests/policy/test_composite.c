@@ -135,6 +135,66 @@ static void test_byte_flips_never_verify(void **state)
 	free(b);
 }
 
+/* TDX + 2 simulated GPUs through the API: verifies with every claim the rules read; flips in
+ * the quote and in the bound GPU evidence never verify. */
+static void test_tdx_gpus(void **state)
+{
+	cct_attester_opts o;
+	cct_attester_sim_opts so;
+	cct_err err;
+	char *b = NULL, *c;
+	json_t *res = NULL, *cpu, *g;
+	size_t n, i, qs, qe;
+	const char *q;
+	json_t *jwk = json_loads("{\"kty\":\"EC\",\"crv\":\"P-256\",\"alg\":\"ECDH-ES+A256KW\","
+				 "\"x\":\"Ivr33Lt1CYwoLyeCduORPxd_DzvgvmoN0vtQw_p7lfY\","
+				 "\"y\":\"azxriO6J5XqEA1agU_wEPTpCxP0b5oXL0NPcW-hmcVU\"}",
+				 0, NULL);
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	memset(&so, 0, sizeof(so));
+	o.nonce_b64 = nonce_b64;
+	o.tee_pubkey = jwk;
+	so.tee = "tdx";
+	so.gpus = 2;
+	assert_int_equal(cct_attester_sim_evidence(&b, simdir, &o, &so, &err), CCT_OK);
+	json_decref(jwk);
+	n = strlen(b);
+	assert_int_equal(verify(b, n, NULL, &res), CCT_OK);
+	cpu = json_object_get(json_object_get(json_object_get(res, "submods"), "cpu0"), "claims");
+	for (i = 0; i < 4; i++) {
+		static const char *const k[] = { "mrtd", "rtmr3", "mrconfigid", "tcb_status" };
+
+		assert_non_null(json_string_value(json_object_get(cpu, k[i])));
+	}
+	g = json_object_get(json_object_get(json_object_get(res, "submods"), "gpu1"), "claims");
+	assert_string_equal(json_string_value(json_object_get(g, "measres")), "success");
+	assert_string_equal(json_string_value(json_object_get(g, "arch")), "HOPPER");
+	json_decref(res);
+	q = strstr(b, "\"quote\": \"");
+	assert_non_null(q);
+	qs = (size_t)(q - b) + 10;
+	qe = qs + strcspn(b + qs, "\"");
+	c = malloc(n + 1);
+	for (i = qs; i + 4 < qe; i += 61) {
+		memcpy(c, b, n + 1);
+		c[i] ^= 0x01;
+		if (verify(c, n, NULL, NULL) == CCT_OK)
+			fail_msg("quote flip at %zu still verifies", i - qs);
+	}
+	q = strstr(b, "\\\"evidence\\\":\\\"");
+	assert_non_null(q);
+	for (i = 0; i < 2000; i += 97) {
+		memcpy(c, b, n + 1);
+		c[(size_t)(q - b) + 15 + i] ^= 0x01;
+		if (verify(c, n, NULL, NULL) == CCT_OK)
+			fail_msg("GPU evidence flip at %zu still verifies", i);
+	}
+	free(c);
+	free(b);
+}
+
 static void test_named_rules(void **state)
 {
 	json_t *res = NULL, *f;
@@ -238,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_sim_request_verifies),
 		cmocka_unit_test(test_every_truncation_refused),
 		cmocka_unit_test(test_byte_flips_never_verify),
+		cmocka_unit_test(test_tdx_gpus),
 		cmocka_unit_test(test_named_rules),
 		cmocka_unit_test(test_policy_validation),
 		cmocka_unit_test(test_toml_subset),

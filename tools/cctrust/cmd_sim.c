@@ -15,16 +15,21 @@ static const char sim_usage[] =
 	"       cctrust sim evidence DIR --tee snp|tdx [--gpus N] --nonce B64 --tee-pubkey JWK_FILE\n"
 	"                            [-o FILE] [--init-data TOML_FILE] [--form report|tsm|serde]\n"
 	"                            [--gpu-cc-mode on|devtools|off] [--additional-evidence FILE]\n"
-	"                            [--debug-guest] [--measurement HEX]\n"
+	"                            [--debug-guest] [--measurement HEX] [--ccel-data FILE]\n"
 	"       cctrust sim report DIR --report-data HEX -o REPORT_FILE CERT_TABLE_FILE\n"
 	"                                       raw report + GHCB table (fake-kernel helper)\n"
 	"       cctrust sim jwks DIR            the simulated verifier's token key set (JWKS)\n"
 	"       cctrust sim tee-key [-o PRIVATE_PEM]   a fresh P-256 TEE key; prints its public JWK\n"
 	"\n"
-	"A simulated TEE: an AMD-shaped SNP PKI generated at run time and reports in the real ABI\n"
-	"format, bound to the request exactly as a real guest binds them. Verifiers accept it only\n"
-	"with --trust-sim DIR, and mark such results \"simulated\". Simulated TDX and GPUs are not\n"
-	"built yet (they land with their verifiers).\n";
+	"\n"
+	"A simulated TEE: AMD-shaped SNP, Intel-shaped TDX (DCAP PKI + collateral) and NVIDIA-shaped\n"
+	"GPU (device PKI, signed RIMs, OCSP) roots generated at run time, and evidence in the real\n"
+	"formats bound to the request exactly as a real guest binds it: SNP REPORT_DATA / TDX\n"
+	"REPORTDATA = SHA-384(JCS({additional-evidence,nonce,tee-pubkey})), HOST_DATA / MRCONFIGID =\n"
+	"init-data digest, each GPU's SPDM nonce = SHA-384(JCS({nonce,tee-pubkey}))[0..32], the GPUs'\n"
+	"CC mode recorded (--gpu-cc-mode, default on). --measurement sets the SNP MEASUREMENT or the\n"
+	"TDX MRTD; --ccel-data sends a CCEL event log and sets RTMR0..3 to its replay (TDX).\n"
+	"Verifiers accept it only with --trust-sim DIR, and mark such results \"simulated\".\n";
 
 static int sim_init(int argc, char **argv)
 {
@@ -34,7 +39,8 @@ static int sim_init(int argc, char **argv)
 		return cct_cli_usage_error("usage: cctrust sim init DIR");
 	if (cct_attester_sim_init(argv[1], &err) != CCT_OK)
 		return cct_cli_usage_error("sim init: %s", err.msg);
-	printf("simulated TEE created in %s (SNP platform, CRL, verifier token key)\n", argv[1]);
+	printf("simulated TEE created in %s (SNP and TDX platforms, 8 GPUs, verifier token key)\n",
+	       argv[1]);
 	return 0;
 }
 
@@ -53,7 +59,8 @@ static char *read_text(const char *path, const char *what)
 
 static int sim_evidence(int argc, char **argv)
 {
-	enum { O_TEE = 256, O_GPUS, O_NONCE, O_PK, O_INIT, O_FORM, O_CC, O_ADD, O_DEBUG, O_MEAS };
+	enum { O_TEE = 256, O_GPUS, O_NONCE, O_PK, O_INIT, O_FORM, O_CC, O_ADD, O_DEBUG, O_MEAS,
+	       O_CCEL };
 	static const struct option opts[] = {
 		{ "tee", required_argument, NULL, O_TEE },
 		{ "gpus", required_argument, NULL, O_GPUS },
@@ -65,13 +72,16 @@ static int sim_evidence(int argc, char **argv)
 		{ "additional-evidence", required_argument, NULL, O_ADD },
 		{ "debug-guest", no_argument, NULL, O_DEBUG },
 		{ "measurement", required_argument, NULL, O_MEAS },
+		{ "ccel-data", required_argument, NULL, O_CCEL },
 		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	cct_attester_opts ao;
 	cct_attester_sim_opts so;
 	const char *pk_file = NULL, *init_file = NULL, *add_file = NULL, *outp = NULL;
+	const char *ccel_file = NULL;
 	char *init = NULL, *add = NULL, *body = NULL;
+	uint8_t *ccel = NULL;
 	uint8_t meas[48];
 	json_t *pk = NULL;
 	json_error_t je;
@@ -93,6 +103,7 @@ static int sim_evidence(int argc, char **argv)
 		case O_CC: so.gpu_cc_mode = optarg; break;
 		case O_ADD: add_file = optarg; break;
 		case O_DEBUG: so.debug = 1; break;
+		case O_CCEL: ccel_file = optarg; break;
 		case O_MEAS:
 			if (cct_hex_decode_fixed(meas, 48, optarg, &err) != CCT_OK)
 				return cct_cli_usage_error("--measurement: 48 bytes of hex expected");
@@ -108,14 +119,13 @@ static int sim_evidence(int argc, char **argv)
 		return cct_cli_usage_error("sim evidence: exactly one DIR expected");
 	if (strcmp(so.tee, "snp") && strcmp(so.tee, "tdx"))
 		return cct_cli_usage_error("--tee: snp or tdx");
-	if (strcmp(so.tee, "snp"))
-		return cct_cli_usage_error("sim evidence --tee %s: simulated %s is not built yet "
-					   "(lands with the %s verifier)", so.tee, so.tee, so.tee);
 	if (so.gpus < 0 || so.gpus > CCT_ATTESTER_MAX_GPUS)
 		return cct_cli_usage_error("--gpus: 0..%d", CCT_ATTESTER_MAX_GPUS);
-	if (so.gpus > 0 && !add_file)
-		return cct_cli_usage_error("sim evidence --gpus %d: simulated GPUs are not built yet "
-					   "(land with the GPU verifier)", so.gpus);
+	if (so.gpu_cc_mode && strcmp(so.gpu_cc_mode, "on") && strcmp(so.gpu_cc_mode, "devtools") &&
+	    strcmp(so.gpu_cc_mode, "off"))
+		return cct_cli_usage_error("--gpu-cc-mode: on, devtools or off");
+	if (ccel_file && strcmp(so.tee, "tdx"))
+		return cct_cli_usage_error("--ccel-data: TDX only");
 	if (!ao.nonce_b64 || !pk_file)
 		return cct_cli_usage_error("sim evidence: --nonce and --tee-pubkey are required");
 	pk = json_load_file(pk_file, JSON_REJECT_DUPLICATES, &je);
@@ -128,6 +138,13 @@ static int sim_evidence(int argc, char **argv)
 		goto out;
 	if (add_file && !(add = read_text(add_file, "--additional-evidence")))
 		goto out;
+	if (ccel_file) {
+		if (cct_file_read(&ccel, &so.ccel_len, ccel_file, 16u << 20, &err) != CCT_OK) {
+			cct_cli_usage_error("--ccel-data: %s", err.msg);
+			goto out;
+		}
+		so.ccel = ccel;
+	}
 	ao.init_data_toml = init;
 	so.additional_evidence = add;
 	if (cct_attester_sim_evidence(&body, argv[optind], &ao, &so, &err) != CCT_OK) {
@@ -147,6 +164,7 @@ out:
 	free(init);
 	free(add);
 	free(body);
+	free(ccel);
 	json_decref(pk);
 	return rc;
 }
