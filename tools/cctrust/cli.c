@@ -81,3 +81,13 @@ void cct_cli_json_hex(json_t *obj, const char *key, const uint8_t *p, size_t n)
 	json_object_set_new(obj, key, json_string(h));
 	free(h);
 }
+
+const char *cct_cli_sim_path(const char *dir, const char *rel)
+{
+	static char bufs[16][4096];
+	static unsigned next;
+	char *b = bufs[next++ % 16];
+
+	snprintf(b, sizeof(bufs[0]), "%s/%s", dir, rel);
+	return b;
+}

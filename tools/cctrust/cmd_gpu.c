@@ -17,6 +17,7 @@ static void usage(void)
 	      "       cctrust gpu show EVIDENCE.json\n"
 	      "       cctrust gpu rim verify RIM.xml [--at RFC3339] [--ocsp] [--ocsp-dir DIR]\n"
 	      "                          [--offline] [--json]\n"
+	      "--trust-sim DIR: accept the simulated GPUs of `cctrust sim init DIR` (results marked)\n"
 	      "test-only: --device-root FILE, --rim-root FILE replace the pinned NVIDIA roots\n",
 	      stderr);
 }
@@ -81,7 +82,15 @@ static int parse_args(gpu_args *a, int argc, char **argv, int first)
 				a->o.expected_count = atoi(val);
 			else if (!strcmp(s, "--expected-arch"))
 				a->o.expected_arch = val;
-			else if (!strcmp(s, "--device-root"))
+			else if (!strcmp(s, "--trust-sim")) {
+				/* the simulated TEE of `cctrust sim init DIR`: its roots, RIMs, OCSP */
+				a->o.device_root_path_insecure = cct_cli_sim_path(val, "gpu/device-root.pem");
+				a->o.rim_root_path_insecure = cct_cli_sim_path(val, "gpu/rim-root.pem");
+				if (!a->o.rim_dir)
+					a->o.rim_dir = cct_cli_sim_path(val, "gpu/rims");
+				if (!a->o.ocsp_dir)
+					a->o.ocsp_dir = cct_cli_sim_path(val, "gpu/ocsp");
+			} else if (!strcmp(s, "--device-root"))
 				a->o.device_root_path_insecure = val;
 			else if (!strcmp(s, "--rim-root"))
 				a->o.rim_root_path_insecure = val;

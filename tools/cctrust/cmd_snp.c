@@ -12,7 +12,7 @@ static const char snp_usage[] =
 	"usage: cctrust snp verify REPORT... [--certs PATH] [--cert-table FILE] [--collateral DIR]\n"
 	"                          [--at RFC3339] [--report-data HEX] [--policy FILE]\n"
 	"                          [--max-vmpl N] [--insecure-allow-debug] [--offline] [--no-crl]\n"
-	"                          [--trust-ark-insecure PEM] [--json]\n"
+	"                          [--trust-sim DIR] [--trust-ark-insecure PEM] [--json]\n"
 	"       cctrust snp show REPORT [--json]\n"
 	"\n"
 	"REPORT: raw binary (1184 bytes, optionally followed by the GHCB certificate table of an\n"
@@ -28,11 +28,12 @@ static const char snp_usage[] =
 	"  --insecure-allow-debug  accept guests whose policy allows debugging (reported)\n"
 	"  --offline            never use the network\n"
 	"  --no-crl             do not check the AMD CRL (reported in the output)\n"
+	"  --trust-sim DIR      accept the simulated TEE of 'cctrust sim init DIR' (marked)\n"
 	"  --json               one JSON object per report: {verified, error, claims, ...}\n"
 	"exit: 0 all accepted, 1 any rejected, 2 usage error or unreadable input\n";
 
 enum { OPT_CERTS = 256, OPT_TABLE, OPT_COLL, OPT_AT, OPT_RD, OPT_POLICY, OPT_VMPL, OPT_DEBUG,
-       OPT_OFFLINE, OPT_NOCRL, OPT_JSON, OPT_TRUST, OPT_HELP };
+       OPT_OFFLINE, OPT_NOCRL, OPT_JSON, OPT_TRUST, OPT_SIM, OPT_HELP };
 
 static const struct option snp_opts[] = {
 	{ "certs", required_argument, NULL, OPT_CERTS },
@@ -47,6 +48,7 @@ static const struct option snp_opts[] = {
 	{ "no-crl", no_argument, NULL, OPT_NOCRL },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "trust-ark-insecure", required_argument, NULL, OPT_TRUST },
+	{ "trust-sim", required_argument, NULL, OPT_SIM },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -191,6 +193,28 @@ static int snp_verify(int argc, char **argv)
 				return cct_cli_usage_error("--trust-ark-insecure: %s", err.msg);
 			}
 			free(b);
+			break;
+		}
+		case OPT_SIM: {
+			/* the simulated AMD platform: its ARK (trusted, results marked simulated),
+			 * ASK, VCEK and CRL */
+			uint8_t *b = NULL;
+			size_t n;
+
+			if (cct_file_read(&b, &n, cct_cli_sim_path(optarg, "snp/ark.pem"), 1u << 20,
+					  &err) != CCT_OK ||
+			    cct_snp_verifier_trust_ark_insecure(v, b, n, &err) != CCT_OK ||
+			    cct_snp_verifier_add_certs_path(v, cct_cli_sim_path(optarg, "snp/ask.pem"),
+							    &err) != CCT_OK ||
+			    cct_snp_verifier_add_certs_path(v, cct_cli_sim_path(optarg, "snp/vcek.pem"),
+							    &err) != CCT_OK) {
+				free(b);
+				cct_snp_verifier_free(v);
+				return cct_cli_usage_error("--trust-sim: %s", err.msg);
+			}
+			free(b);
+			cct_snp_verifier_add_certs_path(v, cct_cli_sim_path(optarg, "snp/crl.pem"),
+							NULL);
 			break;
 		}
 		case OPT_HELP:

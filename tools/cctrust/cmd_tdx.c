@@ -37,7 +37,7 @@ static void usage(FILE *f)
 		"                 [--deny-advisory ID,...] [--mrtd HEX] [--rtmr0..3 HEX]\n"
 		"                 [--mrconfigid HEX] [--mrowner HEX] [--mrownerconfig HEX]\n"
 		"                 [--xfam HEX] [--ccel-table F --ccel-data F] [--quote-only]\n"
-		"                 [--insecure-allow-debug] [--offline] [--json]\n"
+		"                 [--insecure-allow-debug] [--offline] [--trust-sim DIR] [--json]\n"
 		"       cctrust tdx show QUOTE [--json]\n"
 		"       cctrust tdx eventlog QUOTE --ccel-table F --ccel-data F [--json]\n"
 		"QUOTE: raw binary, ASCII hex (optional 0x) or base64; several QUOTEs give one\n"
@@ -522,6 +522,11 @@ static int cmd_verify(int argc, char **argv)
 		} else if (!strcmp(a, "--ccel-data")) {
 			NEED();
 			vc.ccel_data = v;
+		} else if (!strcmp(a, "--trust-sim")) { /* simulated TEE: its root + collateral */
+			NEED();
+			vc.trust_root = cct_cli_sim_path(v, "tdx/root_ca.pem");
+			if (!vc.collateral)
+				vc.collateral = cct_cli_sim_path(v, "tdx/collateral.json");
 		} else if (!strcmp(a, "--insecure-trust-root")) { /* tests only */
 			NEED();
 			vc.trust_root = v;
