@@ -275,8 +275,11 @@ int cct_store_master_key_load(uint8_t key[32], const char *path, const char *env
 			return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 		memcpy(buf, ev, n + 1);
 	}
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-		n--;
+	/* exactly 32 bytes is a raw key, whatever its last bytes are (a raw key may end in what
+	 * looks like a newline); only text encodings are trimmed */
+	if (n != CCT_STORE_KEY_SIZE)
+		while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+			n--;
 	if (n == CCT_STORE_KEY_SIZE) {
 		memcpy(key, buf, CCT_STORE_KEY_SIZE);
 		rc = CCT_OK;
