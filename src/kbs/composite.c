@@ -60,25 +60,36 @@ static char *dup_or_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+/* src into dst, cut with "..." when longer than the room (max 72 characters). */
+static void clip(char *dst, size_t size, const char *src)
+{
+	size_t room = size - 1 < 72 ? size - 1 : 72, n = strlen(src);
+
+	if (n <= room)
+		memcpy(dst, src, n + 1);
+	else
+		snprintf(dst, size, "%.*s...", (int)(room - 3), src);
+}
+
 /* Every failing rule of a result, compact, into the refusal message. */
 static void policy_detail(char *out, size_t size, const cct_composite_result *r)
 {
 	const json_t *f;
+	const char *id = json_string_value(json_object_get(r->result, "policy_id"));
 	size_t i, used;
 
-	used = (size_t)snprintf(out, size, "policy \"%s\" refused:",
-				json_string_value(json_object_get(r->result, "policy_id"))
-					? json_string_value(json_object_get(r->result, "policy_id"))
-					: "?");
+	used = (size_t)snprintf(out, size, "policy \"%s\" refused:", id ? id : "?");
 	json_array_foreach(json_object_get(r->result, "failures"), i, f) {
 		char *e = json_dumps(json_object_get(f, "expected"), JSON_ENCODE_ANY | JSON_COMPACT);
 		char *a = json_dumps(json_object_get(f, "actual"), JSON_ENCODE_ANY | JSON_COMPACT);
+		char ce[80], ca[80];
 
+		clip(ce, sizeof(ce), e ? e : "?");
+		clip(ca, sizeof(ca), a ? a : "?");
 		if (used < size)
 			used += (size_t)snprintf(out + used, size - used,
-						 "%s rule %s (expected %.60s, actual %.60s)",
-						 i ? ";" : "", json_string_value(json_object_get(f, "rule")),
-						 e ? e : "?", a ? a : "?");
+						 "%s rule %s (expected %s, actual %s)", i ? ";" : "",
+						 json_string_value(json_object_get(f, "rule")), ce, ca);
 		free(e);
 		free(a);
 	}
