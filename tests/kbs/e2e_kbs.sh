@@ -90,10 +90,13 @@ n6=$(auth "$URL_short" "$T/jar6")
 evidence "$n6" A "$T/body6"
 [ "$(attest "$URL_short" "$T/jar6" "$T/body6" "$T/r")" = 200 ] || bad "attest within the session: $(cat "$T/r")"
 sleep 1.2
-code=$(attest "$URL_short" "$T/jar5" "$T/body5" "$T/r")
-[ "$code" = 401 ] && grep -q 'expired' "$T/r" && ok "expired session refused" || bad "expired session: $code $(cat "$T/r")"
-code=$(curl -s -o "$T/r" -w '%{http_code}' -b "$T/jar6" "$URL_short/kbs/v0/resource/default/key/llm")
-[ "$code" = 401 ] && ok "expired attested session releases nothing" || bad "expired attested session: $code"
+# the cookie is sent by hand: curl itself drops it once its Max-Age has passed
+code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Cookie: kbs-session-id=$(cookie_of "$T/jar5")" \
+	-H 'Content-Type: application/json' --data-binary @"$T/body5" "$URL_short/kbs/v0/attest")
+[ "$code" = 401 ] && grep -q 'session unknown or expired' "$T/r" && ok "expired session refused" || bad "expired session: $code $(cat "$T/r")"
+code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Cookie: kbs-session-id=$(cookie_of "$T/jar6")" \
+	"$URL_short/kbs/v0/resource/default/key/llm")
+[ "$code" = 401 ] && grep -q TokenNotFound "$T/r" && ok "expired attested session releases nothing" || bad "expired attested session: $code $(cat "$T/r")"
 
 # --- JWE only for the attested key; bearer tokens: ours only ---
 code=$(curl -s -o "$T/jwe" -w '%{http_code}' -b "$T/jar1" "$U/kbs/v0/resource/default/key/llm")

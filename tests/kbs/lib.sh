@@ -75,6 +75,9 @@ attest() {
 		--data-binary @"$3" "$1/kbs/v0/attest"
 }
 
+# cookie_of JAR: the session cookie value (sent by hand once curl's jar considers it expired)
+cookie_of() { awk '$6 == "kbs-session-id" {print $7}' "$1"; }
+
 # evidence NONCE KEYNAME OUT [sim evidence options]: simulated SNP evidence from $T/sim
 evidence() {
 	local n=$1 k=$2 o=$3
