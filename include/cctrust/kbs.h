@@ -64,11 +64,38 @@ typedef struct cct_kbs_verifier {
 	char *(*metrics)(void *ctx);
 	/** Release ctx (may be NULL). */
 	void (*free_ctx)(void *ctx);
+	/** Optional: check an attestation policy before the admin API stores it (so a typo is
+	 *  refused at write time, not at the next attest). CCT_OK or err naming the problem. */
+	int (*policy_check)(void *ctx, const char *policy, size_t len, cct_err *err);
 } cct_kbs_verifier;
 
 /** A verifier that refuses everything (fail closed): what cctrustd runs when no attestation
  *  service is configured. reason (copied) is the refusal message. */
 CCT_EXTERN int cct_kbs_verifier_none_new(cct_kbs_verifier **out, const char *reason);
+/** The composite attestation service (the production verifier): cct_composite_verify
+ *  (include/cctrust/policy.h) of the exact attest body with expected nonce = the session's,
+ *  tee hint = the session's TEE ("snp"/"tdx"; anything else refused), policy = the stored
+ *  attestation policy (cctrust.policy/v1; a policy that does not load refuses, never weakens)
+ *  or default_policy or the built-in default; an EAR JWT signed with signing_key_pem for
+ *  affirming results only (anything else refuses the attest, naming every failed rule).
+ *  token_verify accepts only tokens of this key (cct_token_verify against its JWKS); the
+ *  tee-pubkey is taken from the verified claims (runtime_data_claims). Thread-safe. */
+typedef struct cct_kbs_composite_config {
+	const char *signing_key_pem;  /**< EAR signing key, P-256 private PEM; required */
+	const char *default_policy;   /**< policy text when none is stored, or NULL (built-in) */
+	const char *trust_sim_dir;    /**< trust the simulated TEE of `cctrust sim init DIR`
+					   (results and tokens say "simulated"); NULL in production */
+	const char *collateral_dir;   /**< on-disk collateral cache (KDS / PCS / NVIDIA), or NULL */
+	int offline;                  /**< never use the network for collateral */
+	const char *certs_path;       /**< extra certificates / CRLs, or NULL */
+	int token_ttl_s;              /**< EAR lifetime (0: 300 s) */
+	const char *issuer;           /**< EAR "iss" (NULL: "cctrust") */
+} cct_kbs_composite_config;
+
+/** *out freed with cct_kbs_verifier_free. Errors: EINVAL (no key), EENCODING/EUNSUPPORTED
+ *  (key), policy load errors for default_policy. */
+CCT_EXTERN int cct_kbs_verifier_composite_new(cct_kbs_verifier **out,
+					      const cct_kbs_composite_config *cfg, cct_err *err);
 /** Free a verifier made by any _new (calls free_ctx). NULL is fine. */
 CCT_EXTERN void cct_kbs_verifier_free(cct_kbs_verifier *v);
 
@@ -195,6 +222,12 @@ typedef struct cct_kbs_client_opts {
 	long timeout_s;           /**< per HTTP request; 0: 30 */
 } cct_kbs_client_opts;
 
+/** Guest flow: auth -> evidence -> attest -> GET resource -> decrypt with the ephemeral key.
+ *  As cct_kbs_client_get_resource; token_out (may be NULL) gets the EAR JWT the broker issued
+ *  on attest (malloc'd) once the attest succeeded, even when the resource is then refused. */
+CCT_EXTERN int cct_kbs_client_get_resource_ex(uint8_t **secret, size_t *secret_len,
+					      const cct_kbs_client_opts *o, const char *resource,
+					      char **problem_out, char **token_out, cct_err *err);
 /** Guest flow: auth -> evidence -> attest -> GET resource -> decrypt with the ephemeral key.
  *  On CCT_OK *secret (malloc'd; wipe + free). When the broker refuses, returns CCT_EPOLICY
  *  (403), CCT_EUNTRUSTED (401) or CCT_EINVAL (404) and *problem_out (if not NULL) gets the

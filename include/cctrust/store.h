@@ -27,6 +27,9 @@ extern "C" {
 #define CCT_STORE_KIND_ATT_POLICY "attestation-policy"
 #define CCT_STORE_KIND_RES_POLICY "resource-policy"
 #define CCT_STORE_KIND_REFVAL "reference-value"
+/** The service's own keys (e.g. the EAR signing key): encrypted at rest, never reachable
+ *  through the admin or resource API. */
+#define CCT_STORE_KIND_SERVICE_KEY "service-key"
 
 /** One KBS session (auth -> attest -> resource). Strings are NUL-terminated; the three
  *  malloc'd members are NULL until the session is attested. */
@@ -79,6 +82,10 @@ typedef struct cct_store_ops {
 	/** 1 if the database answers (readiness). */
 	int (*ping)(void *impl);
 	void (*close)(void *impl);
+	/** Insert only if (kind, name) is absent (replicas racing to create the same row: one
+	 *  wins, all then read the winner). *created = 1 when this call inserted it. */
+	int (*obj_create)(void *impl, const char *kind, const char *name, const uint8_t *v,
+			  size_t n, int64_t now, int *created, cct_err *err);
 } cct_store_ops;
 
 typedef struct cct_store cct_store;
@@ -112,6 +119,17 @@ CCT_EXTERN int cct_store_secret_get(cct_store *st, const char *name, uint8_t **v
  *  variable env (same encodings). Exactly one of path/env is used: path when not NULL. */
 CCT_EXTERN int cct_store_master_key_load(uint8_t key[CCT_STORE_KEY_SIZE], const char *path,
 					 const char *env, cct_err *err);
+
+/** Sealed objects of any kind (AES-256-GCM under the master key, aad = kind and name), e.g.
+ *  CCT_STORE_KIND_SERVICE_KEY. _create inserts only when absent (*created says whether it
+ *  did). _get: as cct_store_secret_get. */
+CCT_EXTERN int cct_store_sealed_put(cct_store *st, const char *kind, const char *name,
+				    const uint8_t *v, size_t n, int64_t now, cct_err *err);
+CCT_EXTERN int cct_store_sealed_create(cct_store *st, const char *kind, const char *name,
+				       const uint8_t *v, size_t n, int64_t now, int *created,
+				       cct_err *err);
+CCT_EXTERN int cct_store_sealed_get(cct_store *st, const char *kind, const char *name,
+				    uint8_t **v, size_t *n, cct_err *err);
 
 /** The encryption of a row (exposed for tests): out = 0x01 || nonce(12) || ct || tag(16). */
 CCT_EXTERN int cct_store_seal(uint8_t **out, size_t *out_len, const uint8_t key[32],

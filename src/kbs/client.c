@@ -133,6 +133,14 @@ int cct_kbs_client_get_resource(uint8_t **secret, size_t *secret_len,
 				const cct_kbs_client_opts *o, const char *resource,
 				char **problem_out, cct_err *err)
 {
+	return cct_kbs_client_get_resource_ex(secret, secret_len, o, resource, problem_out, NULL,
+					      err);
+}
+
+int cct_kbs_client_get_resource_ex(uint8_t **secret, size_t *secret_len,
+				   const cct_kbs_client_opts *o, const char *resource,
+				   char **problem_out, char **token_out, cct_err *err)
+{
 	int rc = CCT_ERROR;
 	CURL *h = curl_easy_init();
 	buf b = { 0 };
@@ -147,6 +155,8 @@ int cct_kbs_client_get_resource(uint8_t **secret, size_t *secret_len,
 	*secret_len = 0;
 	if (problem_out)
 		*problem_out = NULL;
+	if (token_out)
+		*token_out = NULL;
 	if (!h) {
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "curl init failed");
 		goto out;
@@ -199,6 +209,13 @@ int cct_kbs_client_get_resource(uint8_t **secret, size_t *secret_len,
 	if (status != 200) {
 		rc = refused(status, &b, problem_out, "attest", err);
 		goto out;
+	}
+	if (token_out) {
+		json_t *t = json_loads(b.p ? b.p : "", 0, NULL);
+		const char *tok = json_string_value(json_object_get(t, "token"));
+
+		*token_out = tok ? strdup(tok) : NULL;
+		json_decref(t);
 	}
 	/* 4. resource (cookie) */
 	snprintf(path, sizeof(path), "/kbs/v0/resource/%s", resource);

@@ -777,7 +777,11 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 			id = "default";
 		if (strlen(id) > 64 || !strlen(id)) {
 			rc = cct_err_set(&err, CCT_EFORMAT, CCT_STAGE_INPUT, 0, "bad policy_id");
-		} else if ((rc = b64_member(&txt, body, "policy", &err)) == CCT_OK) {
+		} else if ((rc = b64_member(&txt, body, "policy", &err)) == CCT_OK &&
+			   (!s->cfg.verifier->policy_check ||
+			    (rc = s->cfg.verifier->policy_check(s->cfg.verifier->ctx, txt,
+								strlen(txt), &err) ? CCT_EFORMAT
+										   : CCT_OK) == CCT_OK)) {
 			rc = ops->obj_put(impl, CCT_STORE_KIND_ATT_POLICY, id, (uint8_t *)txt,
 					  strlen(txt), now, &err);
 		}

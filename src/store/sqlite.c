@@ -40,6 +40,7 @@ enum {
 	Q_AUDIT_APPEND,
 	Q_AUDIT_QUERY,
 	Q_PING,
+	Q_OBJ_CREATE,
 	Q_COUNT
 };
 
@@ -62,6 +63,8 @@ static const char *const sql[Q_COUNT] = {
 	[Q_AUDIT_APPEND] = "INSERT INTO audit (time, record) VALUES (?1, ?2)",
 	[Q_AUDIT_QUERY] = "SELECT id, time, record FROM audit WHERE id > ?1 ORDER BY id LIMIT ?2",
 	[Q_PING] = "SELECT 1",
+	[Q_OBJ_CREATE] = "INSERT INTO objects (kind, name, value, updated) VALUES (?1, ?2, ?3, ?4) "
+			 "ON CONFLICT (kind, name) DO NOTHING",
 };
 
 typedef struct sq {
@@ -227,6 +230,28 @@ static int sq_obj_put(void *impl, const char *kind, const char *name, const uint
 	return rc;
 }
 
+static int sq_obj_create(void *impl, const char *kind, const char *name, const uint8_t *v,
+			 size_t n, int64_t now, int *created, cct_err *err)
+{
+	sq *s = impl;
+	sqlite3_stmt *st;
+	int rc;
+
+	*created = 0;
+	if (n > CCT_STORE_MAX_VALUE + 64)
+		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_NONE, 0, "object too large");
+	st = begin(s, Q_OBJ_CREATE);
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, n ? (const void *)v : "", (int)n, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now);
+	rc = sqlite3_step(st) == SQLITE_DONE ? CCT_OK : dberr(s, err, "object create");
+	if (rc == CCT_OK)
+		*created = sqlite3_changes(s->db) == 1;
+	end(s, Q_OBJ_CREATE);
+	return rc;
+}
+
 static int sq_obj_get(void *impl, const char *kind, const char *name, uint8_t **v, size_t *n,
 		      cct_err *err)
 {
@@ -388,6 +413,7 @@ static const cct_store_ops sqlite_ops = {
 	.audit_query = sq_audit_query,
 	.ping = sq_ping,
 	.close = sq_close,
+	.obj_create = sq_obj_create,
 };
 
 static int exec(sq *s, const char *q, cct_err *err)

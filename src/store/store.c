@@ -180,30 +180,51 @@ int cct_store_unseal(uint8_t **out, size_t *out_len, const uint8_t key[32], cons
 	return CCT_OK;
 }
 
-static int secret_aad(char *aad, size_t size, const char *name)
+static int sealed_aad(char *aad, size_t size, const char *kind, const char *name)
 {
-	return snprintf(aad, size, "cctrust-store:%s:%s", CCT_STORE_KIND_RESOURCE, name) <
-	       (int)size;
+	return kind && name && strlen(name) <= CCT_STORE_MAX_NAME &&
+	       snprintf(aad, size, "cctrust-store:%s:%s", kind, name) < (int)size;
 }
 
-int cct_store_secret_put(cct_store *st, const char *name, const uint8_t *v, size_t n,
-			 int64_t now, cct_err *err)
+/* put (create == NULL) or create-if-absent */
+static int sealed_write(cct_store *st, const char *kind, const char *name, const uint8_t *v,
+			size_t n, int64_t now, int *created, cct_err *err)
 {
 	char aad[CCT_STORE_MAX_NAME + 64];
 	uint8_t *sealed = NULL;
 	size_t sn = 0;
 	int rc;
 
-	if (!name || strlen(name) > CCT_STORE_MAX_NAME || !secret_aad(aad, sizeof(aad), name))
-		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "resource name too long");
+	if (!sealed_aad(aad, sizeof(aad), kind, name))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "object name too long");
+	if (created && !st->ops->obj_create)
+		return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_NONE, 0,
+				   "store back end %s cannot create-if-absent", st->ops->name);
 	rc = cct_store_seal(&sealed, &sn, st->key, aad, v, n, err);
 	if (rc == CCT_OK)
-		rc = st->ops->obj_put(st->impl, CCT_STORE_KIND_RESOURCE, name, sealed, sn, now, err);
+		rc = created ? st->ops->obj_create(st->impl, kind, name, sealed, sn, now, created,
+						   err)
+			     : st->ops->obj_put(st->impl, kind, name, sealed, sn, now, err);
 	free(sealed);
 	return rc;
 }
 
-int cct_store_secret_get(cct_store *st, const char *name, uint8_t **v, size_t *n, cct_err *err)
+int cct_store_sealed_put(cct_store *st, const char *kind, const char *name, const uint8_t *v,
+			 size_t n, int64_t now, cct_err *err)
+{
+	return sealed_write(st, kind, name, v, n, now, NULL, err);
+}
+
+int cct_store_sealed_create(cct_store *st, const char *kind, const char *name,
+			    const uint8_t *v, size_t n, int64_t now, int *created, cct_err *err)
+{
+	int dummy;
+
+	return sealed_write(st, kind, name, v, n, now, created ? created : &dummy, err);
+}
+
+int cct_store_sealed_get(cct_store *st, const char *kind, const char *name, uint8_t **v,
+			 size_t *n, cct_err *err)
 {
 	char aad[CCT_STORE_MAX_NAME + 64];
 	uint8_t *sealed = NULL;
@@ -212,13 +233,24 @@ int cct_store_secret_get(cct_store *st, const char *name, uint8_t **v, size_t *n
 
 	*v = NULL;
 	*n = 0;
-	if (!name || strlen(name) > CCT_STORE_MAX_NAME || !secret_aad(aad, sizeof(aad), name))
-		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "resource name too long");
-	rc = st->ops->obj_get(st->impl, CCT_STORE_KIND_RESOURCE, name, &sealed, &sn, err);
+	if (!sealed_aad(aad, sizeof(aad), kind, name))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "object name too long");
+	rc = st->ops->obj_get(st->impl, kind, name, &sealed, &sn, err);
 	if (rc == CCT_OK)
 		rc = cct_store_unseal(v, n, st->key, aad, sealed, sn, err);
 	free(sealed);
 	return rc;
+}
+
+int cct_store_secret_put(cct_store *st, const char *name, const uint8_t *v, size_t n,
+			 int64_t now, cct_err *err)
+{
+	return cct_store_sealed_put(st, CCT_STORE_KIND_RESOURCE, name, v, n, now, err);
+}
+
+int cct_store_secret_get(cct_store *st, const char *name, uint8_t **v, size_t *n, cct_err *err)
+{
+	return cct_store_sealed_get(st, CCT_STORE_KIND_RESOURCE, name, v, n, err);
 }
 
 int cct_store_master_key_load(uint8_t key[32], const char *path, const char *env, cct_err *err)
@@ -243,8 +275,11 @@ int cct_store_master_key_load(uint8_t key[32], const char *path, const char *env
 			return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 		memcpy(buf, ev, n + 1);
 	}
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-		n--;
+	/* exactly 32 bytes is a raw key, whatever its last bytes are (a raw key may end in what
+	 * looks like a newline); only text encodings are trimmed */
+	if (n != CCT_STORE_KEY_SIZE)
+		while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+			n--;
 	if (n == CCT_STORE_KEY_SIZE) {
 		memcpy(key, buf, CCT_STORE_KEY_SIZE);
 		rc = CCT_OK;

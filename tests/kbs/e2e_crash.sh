@@ -1,12 +1,13 @@
 #!/bin/bash
-# Crash safety: kill -9 cctrustd during a stream of admin writes and guest releases (some with
-# untrusted evidence), restart it on the same SQLite file, and assert:
+# Crash safety: kill -9 cctrustd during a stream of admin writes and guest releases (real
+# composite verification of simulated SNP evidence; one guest's TEE has roots the broker does
+# not trust), restart it on the same SQLite file, and assert:
 #  1. every acknowledged write is there (and decrypts to what was written);
 #  2. nothing is half-written (integrity check; every stored resource decrypts);
 #  3. no secret was ever released without a passing attestation (audit log + client results).
 . "$(dirname "$0")/lib.sh"
 setup_keys
-ARGS=(--store "sqlite:$T/db" --admin-pubkey "$T/admin.pub" --insecure-sample-tee "$T/sample"
+ARGS=(--store "sqlite:$T/db" --admin-pubkey "$T/admin.pub" --trust-sim "$T/sim"
 	--master-key "$T/master.key")
 N=${CCT_CRASH_WRITES:-60}
 start_d a "${ARGS[@]}"
@@ -24,10 +25,10 @@ writer() {
 		fi
 	done
 }
-guest() { # guest SAMPLE_DIR TAG
+guest() { # guest SIM_DIR TAG
 	local i
 	for i in $(seq 1 "$N"); do
-		if "$CLI" kbs get-resource --url "$U" --insecure-sample-attester "$1" --timeout 5 \
+		if "$CLI" kbs get-resource --url "$U" --sim "$1" --timeout 5 \
 			crash/key/seed >/dev/null 2>&1; then
 			echo "$i" >>"$T/released-$2"
 		fi
@@ -38,9 +39,9 @@ guest() { # guest SAMPLE_DIR TAG
 : >"$T/released-rogue"
 writer &
 w=$!
-guest "$T/sample" good &
+guest "$T/sim" good &
 g1=$!
-guest "$T/rogue-sample" rogue &
+guest "$T/rogue-sim" rogue &
 g2=$!
 # let the stream run, then kill -9 in the middle of it
 for i in $(seq 1 100); do
@@ -59,7 +60,7 @@ U=$URL_b
 	bad "integrity_check"
 missing=0
 for i in $(cat "$T/acked"); do
-	"$CLI" kbs get-resource --url "$U" --insecure-sample-attester "$T/sample" "crash/key/k$i" \
+	"$CLI" kbs get-resource --url "$U" --sim "$T/sim" "crash/key/k$i" \
 		-o "$T/r$i" >/dev/null 2>&1 && cmp -s "$T/w$i" "$T/r$i" || missing=$((missing + 1))
 done
 [ "$missing" = 0 ] && ok "all $acked acknowledged writes present and intact" ||
@@ -67,7 +68,7 @@ done
 "$CLI" kbs list-resources --url "$U" --admin-key "$T/admin.key" >"$T/list" || bad list
 half=0
 for r in $(jq -r '.[]' "$T/list"); do
-	"$CLI" kbs get-resource --url "$U" --insecure-sample-attester "$T/sample" "$r" >/dev/null 2>&1 ||
+	"$CLI" kbs get-resource --url "$U" --sim "$T/sim" "$r" >/dev/null 2>&1 ||
 		half=$((half + 1))
 done
 [ "$half" = 0 ] && ok "every stored resource ($(jq length "$T/list")) decrypts: nothing half-written" ||

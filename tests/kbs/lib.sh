@@ -1,4 +1,6 @@
 # Shared helpers of the cctrustd end-to-end tests (sourced). Loopback only, bounded waits.
+# Every test runs the REAL attestation path: cctrustd --trust-sim DIR (the composite verifier)
+# and guests with simulated SNP evidence (`cctrust sim`), real formats, real signatures.
 set -u
 CLI=${CCT_CLI:?CCT_CLI not set}
 BUILD=${CCT_BUILD:-$(dirname "$CLI")}
@@ -19,15 +21,20 @@ check() { # check NAME EXPECTED_RC ACTUAL_RC
 	if [ "$2" = "$3" ]; then ok "$1"; else bad "$1 (exit $3, expected $2)"; fi
 }
 
-# start_d NAME ARGS...: start cctrustd on 127.0.0.1:0, sets URL_<NAME> and PID_<NAME>
-start_d() {
+# launch_d NAME ARGS...: start cctrustd on 127.0.0.1:0 without waiting (sets PID_<NAME>)
+launch_d() {
 	local name=$1; shift
 	rm -f "$T/$name.port"
 	"$D" --listen 127.0.0.1:0 --port-file "$T/$name.port" "$@" 2>>"$T/$name.log" &
 	local pid=$!
 	PIDS="$PIDS $pid"
 	eval "PID_$name=$pid"
-	local i
+}
+
+# wait_d NAME: wait until it listens, sets URL_<NAME>
+wait_d() {
+	local name=$1 pid i
+	eval "pid=\$PID_$name"
 	for i in $(seq 1 100); do
 		[ -s "$T/$name.port" ] && break
 		kill -0 "$pid" 2>/dev/null || break
@@ -37,10 +44,43 @@ start_d() {
 	eval "URL_$name=http://127.0.0.1:$(cat "$T/$name.port")"
 }
 
+# start_d NAME ARGS...: launch_d + wait_d
+start_d() {
+	launch_d "$@"
+	wait_d "$1"
+}
+
+# Admin keys (trusted + rogue), the simulated TEE the broker trusts ($T/sim) and one it does
+# not ($T/rogue-sim: same shapes, other roots), a master key.
 setup_keys() {
 	"$CLI" kbs admin-keygen "$T/admin.key" "$T/admin.pub" || exit 1
 	"$CLI" kbs admin-keygen "$T/rogue.key" "$T/rogue.pub" || exit 1
-	"$CLI" kbs sample-init "$T/sample" 2>/dev/null || exit 1
-	"$CLI" kbs sample-init "$T/rogue-sample" 2>/dev/null || exit 1
+	"$CLI" sim init "$T/sim" >/dev/null || exit 1
+	"$CLI" sim init "$T/rogue-sim" >/dev/null || exit 1
 	head -c 32 /dev/urandom >"$T/master.key"
+}
+
+# tee_key NAME: $T/NAME.pem (private) and $T/NAME.jwk (public JWK)
+tee_key() { "$CLI" sim tee-key -o "$T/$1.pem" >"$T/$1.jwk" || exit 1; }
+
+# auth URL JAR: POST /kbs/v0/auth (tee snp), cookie into JAR, prints the nonce
+auth() {
+	curl -s -c "$2" -H 'Content-Type: application/json' \
+		-d '{"version":"0.4.0","tee":"snp","extra-params":{}}' "$1/kbs/v0/auth" | jq -r .nonce
+}
+
+# attest URL JAR BODY OUT: prints the HTTP status, the reply in OUT
+attest() {
+	curl -s -o "$4" -w '%{http_code}' -b "$2" -H 'Content-Type: application/json' \
+		--data-binary @"$3" "$1/kbs/v0/attest"
+}
+
+# cookie_of JAR: the session cookie value (sent by hand once curl's jar considers it expired)
+cookie_of() { awk '$6 == "kbs-session-id" {print $7}' "$1"; }
+
+# evidence NONCE KEYNAME OUT [sim evidence options]: simulated SNP evidence from $T/sim
+evidence() {
+	local n=$1 k=$2 o=$3
+	shift 3
+	"$CLI" sim evidence "$T/sim" --tee snp --nonce "$n" --tee-pubkey "$T/$k.jwk" -o "$o" "$@"
 }

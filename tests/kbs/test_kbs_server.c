@@ -1,5 +1,6 @@
 /* KBS protocol 0.4.0 in-process: the exact server logic of cctrustd (cct_kbs_handle) with a
- * SQLite store, the sample TEE verifier, a fake clock, and a second test verifier at the seam. */
+ * SQLite store, the production composite verifier over simulated SNP evidence (`cctrust sim`),
+ * a fake clock, the insecure sample TEE, and a lying test verifier at the seam. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,9 @@
 
 #include "cct_test.h"
 #include "cctrust/core.h"
+#include "cctrust/attester.h"
 #include "cctrust/kbs.h"
+#include "cctrust/policy.h"
 #include "kbs/jose.h"
 
 typedef struct fx {
@@ -20,8 +23,9 @@ typedef struct fx {
 	cct_kbs_verifier *ver;
 	cct_kbs_server *srv;
 	int64_t now;
-	char dir[400], sample[512], admin_key[512], other_key[512];
+	char dir[400], sample[512], sim[512], admin_key[512], other_key[512];
 	char *admin_pub;
+	int sample_mode; /* the insecure sample TEE instead of the composite verifier */
 } fx;
 
 static int64_t clock_of(void *ctx)
@@ -38,7 +42,7 @@ static char *slurp(const char *p)
 	return (char *)b;
 }
 
-static int setup(void **state)
+static int setup_mode(void **state, int sample_mode)
 {
 	static int seq;
 	fx *f = calloc(1, sizeof(*f));
@@ -50,13 +54,18 @@ static int setup(void **state)
 
 	snprintf(f->dir, sizeof(f->dir), "%s/kbs%d", cct_test_tmpdir(), seq++);
 	snprintf(f->sample, sizeof(f->sample), "%s/sample", f->dir);
+	snprintf(f->sim, sizeof(f->sim), "%s/sim", f->dir);
+	f->sample_mode = sample_mode;
 	{
 		char cmd[700];
 
 		snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", f->dir);
 		assert_int_equal(system(cmd), 0);
 	}
-	assert_int_equal(cct_kbs_sample_init(f->sample, &err), CCT_OK);
+	if (sample_mode)
+		assert_int_equal(cct_kbs_sample_init(f->sample, &err), CCT_OK);
+	else
+		assert_int_equal(cct_attester_sim_init(f->sim, &err), CCT_OK);
 	snprintf(f->admin_key, sizeof(f->admin_key), "%s/admin.key", f->dir);
 	snprintf(pub, sizeof(pub), "%s/admin.pub", f->dir);
 	k = cct_jose_keygen("Ed25519");
@@ -71,7 +80,26 @@ static int setup(void **state)
 	memset(mk, 7, sizeof(mk));
 	snprintf(url, sizeof(url), "sqlite:%s/db", f->dir);
 	assert_int_equal(cct_store_open(&f->store, url, mk, &err), CCT_OK);
-	assert_int_equal(cct_kbs_verifier_sample_insecure_new(&f->ver, f->sample, &err), CCT_OK);
+	if (sample_mode) {
+		assert_int_equal(cct_kbs_verifier_sample_insecure_new(&f->ver, f->sample, &err),
+				 CCT_OK);
+	} else {
+		cct_kbs_composite_config cc;
+		cct_token_signer *ts = NULL;
+		char *pem;
+
+		assert_int_equal(cct_token_signer_generate(&ts, &err), CCT_OK);
+		pem = cct_token_signer_pem(ts);
+		memset(&cc, 0, sizeof(cc));
+		cc.signing_key_pem = pem;
+		cc.trust_sim_dir = f->sim;
+		cc.offline = 1;
+		if (cct_kbs_verifier_composite_new(&f->ver, &cc, &err) != CCT_OK)
+			fail_msg("composite verifier: %s", err.msg);
+		cct_wipe(pem, strlen(pem));
+		free(pem);
+		cct_token_signer_free(ts);
+	}
 	f->now = (int64_t)time(NULL);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.store = f->store;
@@ -83,6 +111,16 @@ static int setup(void **state)
 	assert_int_equal(cct_kbs_server_new(&f->srv, &cfg, &err), CCT_OK);
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_mode(state, 0);
+}
+
+static int setup_sample(void **state)
+{
+	return setup_mode(state, 1);
 }
 
 static int teardown(void **state)
@@ -183,15 +221,39 @@ static char *jwk_of(EVP_PKEY *k)
 	return s;
 }
 
+static const char *tee_of(const fx *f)
+{
+	return f->sample_mode ? "sample" : "snp";
+}
+
+/* Evidence for nonce / tee-pubkey: simulated SNP through the attester's simulator (what
+ * `cctrust kbs get-resource --sim` sends), or the sample TEE. Returns the status. */
+static int make_evidence(const fx *f, char **body, const char *nonce, const char *jwk)
+{
+	cct_attester_opts ao;
+	json_t *pub;
+	cct_err err;
+	int rc;
+
+	if (f->sample_mode)
+		return cct_kbs_sample_evidence(body, f->sample, nonce, jwk, NULL, 1, NULL);
+	pub = json_loads(jwk, 0, NULL);
+	memset(&ao, 0, sizeof(ao));
+	ao.nonce_b64 = nonce;
+	ao.tee_pubkey = pub;
+	rc = cct_attester_sim_evidence(body, f->sim, &ao, NULL, &err);
+	json_decref(pub);
+	return rc;
+}
+
 /* Full flow to an attested session; returns the attest status. */
 static int attest_with(fx *f, char cookie[80], EVP_PKEY *k, char **token_out)
 {
 	cct_kbs_response r;
-	char *nonce = do_auth(f, cookie, "sample"), *jwk = jwk_of(k), *body = NULL;
+	char *nonce = do_auth(f, cookie, tee_of(f)), *jwk = jwk_of(k), *body = NULL;
 	int st;
 
-	assert_int_equal(cct_kbs_sample_evidence(&body, f->sample, nonce, jwk, NULL, 1, NULL),
-			 CCT_OK);
+	assert_int_equal(make_evidence(f, &body, nonce, jwk), CCT_OK);
 	st = req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, body);
 	if (token_out && st == 200) {
 		json_t *j = json_loads(r.body, 0, NULL);
@@ -248,11 +310,11 @@ static void replayed_nonce_refused(void **state)
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], *nonce = do_auth(f, cookie, "sample"), *jwk, *body = NULL;
+	char cookie[80], *nonce = do_auth(f, cookie, tee_of(f)), *jwk, *body = NULL;
 	EVP_PKEY *k = cct_jose_keygen("P-256");
 
 	jwk = jwk_of(k);
-	assert_int_equal(cct_kbs_sample_evidence(&body, f->sample, nonce, jwk, NULL, 1, NULL), 0);
+	assert_int_equal(make_evidence(f, &body, nonce, jwk), 0);
 	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, body), 200);
 	cct_kbs_response_clear(&r);
 	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, body), 401);
@@ -269,12 +331,12 @@ static void expired_session_refused(void **state)
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], *nonce = do_auth(f, cookie, "sample"), *jwk, *body = NULL;
+	char cookie[80], *nonce = do_auth(f, cookie, tee_of(f)), *jwk, *body = NULL;
 	EVP_PKEY *k = cct_jose_keygen("P-256");
 
 	put_secret(f, "default/key/model", "s");
 	jwk = jwk_of(k);
-	assert_int_equal(cct_kbs_sample_evidence(&body, f->sample, nonce, jwk, NULL, 1, NULL), 0);
+	assert_int_equal(make_evidence(f, &body, nonce, jwk), 0);
 	f->now += 301; /* past the 300 s session */
 	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, body), 401);
 	assert_problem(&r, "AttestationError");
@@ -297,14 +359,14 @@ static void wrong_tee_pubkey_refused(void **state)
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], *nonce = do_auth(f, cookie, "sample"), *jwk_a, *jwk_b, *body = NULL, *sw;
+	char cookie[80], *nonce = do_auth(f, cookie, tee_of(f)), *jwk_a, *jwk_b, *body = NULL, *sw;
 	EVP_PKEY *a = cct_jose_keygen("P-256"), *b = cct_jose_keygen("P-256");
 	json_t *j;
 
 	jwk_a = jwk_of(a);
 	jwk_b = jwk_of(b);
 	/* evidence bound to key A, request claims key B */
-	assert_int_equal(cct_kbs_sample_evidence(&body, f->sample, nonce, jwk_a, NULL, 1, NULL), 0);
+	assert_int_equal(make_evidence(f, &body, nonce, jwk_a), 0);
 	j = json_loads(body, 0, NULL);
 	json_object_set_new(json_object_get(j, "runtime-data"), "tee-pubkey",
 			    json_loads(jwk_b, 0, NULL));
@@ -323,6 +385,62 @@ static void wrong_tee_pubkey_refused(void **state)
 	EVP_PKEY_free(b);
 }
 
+/* Flip one byte of the simulated SNP report inside the request body (re-encoded). */
+static char *tamper_report(const char *body, size_t off)
+{
+	json_t *j = json_loads(body, 0, NULL);
+	json_t *pe = json_object_get(json_object_get(j, "tee-evidence"), "primary_evidence");
+	const char *b64 = json_string_value(json_object_get(pe, "report"));
+	uint8_t *raw = NULL;
+	size_t n = 0;
+	char *enc, *out;
+
+	assert_non_null(b64);
+	assert_int_equal(cct_b64_decode(&raw, &n, b64, strlen(b64), NULL), CCT_OK);
+	assert_true(off < n);
+	raw[off] ^= 0x01;
+	enc = cct_b64_encode(raw, n, 0);
+	json_object_set_new(pe, "report", json_string(enc));
+	out = json_dumps(j, JSON_COMPACT);
+	free(enc);
+	free(raw);
+	json_decref(j);
+	return out;
+}
+
+static void tampered_sim_evidence_refused(void **state)
+{
+	/* measurement, report_data, host_data, the signature's r component */
+	static const size_t offs[] = { 0x90, 0x50, 0xC0, 0x2A0 };
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[80], *nonce, *jwk, *body = NULL, *bad;
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+	size_t i;
+
+	jwk = jwk_of(k);
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		nonce = do_auth(f, cookie, "snp");
+		assert_int_equal(make_evidence(f, &body, nonce, jwk), 0);
+		bad = tamper_report(body, offs[i]);
+		assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, bad), 401);
+		assert_problem(&r, "AttestationError");
+		/* the VCEK signature covers every byte before 0x2A0: caught before binding */
+		if (!strstr(r.body, "signature/signature: report signature"))
+			fail_msg("offset 0x%zx: %s", offs[i], r.body);
+		cct_kbs_response_clear(&r);
+		/* the nonce was consumed: the genuine body is refused too on this session */
+		assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, body), 401);
+		cct_kbs_response_clear(&r);
+		free(bad);
+		free(body);
+		body = NULL;
+		free(nonce);
+	}
+	free(jwk);
+	EVP_PKEY_free(k);
+}
+
 static void tampered_evidence_refused(void **state)
 {
 	fx *f = *state;
@@ -333,8 +451,8 @@ static void tampered_evidence_refused(void **state)
 
 	jwk = jwk_of(k);
 	for (i = 0; i < 3; i++) {
-		nonce = do_auth(f, cookie, "sample");
-		assert_int_equal(cct_kbs_sample_evidence(&body, f->sample, nonce, jwk, NULL, 1, NULL),
+		nonce = do_auth(f, cookie, tee_of(f));
+		assert_int_equal(make_evidence(f, &body, nonce, jwk),
 				 0);
 		p = strstr(body, "\"jws\":\"") + 7;
 		/* flip one character in header, payload, signature */
@@ -355,13 +473,12 @@ static void nonce_mismatch_refused(void **state)
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], *nonce = do_auth(f, cookie, "sample"), *jwk, *body = NULL;
+	char cookie[80], *nonce = do_auth(f, cookie, tee_of(f)), *jwk, *body = NULL;
 	EVP_PKEY *k = cct_jose_keygen("P-256");
 
 	jwk = jwk_of(k);
-	assert_int_equal(cct_kbs_sample_evidence(&body, f->sample,
-						 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", jwk,
-						 NULL, 1, NULL), 0);
+	assert_int_equal(make_evidence(f, &body, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+				       jwk), 0);
 	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, body), 401);
 	assert_non_null(strstr(r.body, "not this session's challenge"));
 	cct_kbs_response_clear(&r);
@@ -378,7 +495,7 @@ static void resource_policy_deny(void **state)
 	char cookie[80], *h, *b64, body[2048];
 	const char *pol = "{\"version\":1,\"rules\":[{\"name\":\"needs-prod-image\","
 			  "\"resources\":[\"default/key/*\"],\"require\":[{\"claim\":"
-			  "\"/submods/cpu0/ear.veraison.annotated-evidence/sample/measurement\","
+			  "\"/submods/cpu0/ear.veraison.annotated-evidence/snp/measurement\","
 			  "\"equals\":\"ff\"}]}]}";
 	EVP_PKEY *k = cct_jose_keygen("P-256");
 	json_t *audit;
@@ -412,23 +529,118 @@ static void resource_policy_deny(void **state)
 	EVP_PKEY_free(k);
 }
 
+static int post_att_policy(fx *f, const char *h, const char *pol)
+{
+	cct_kbs_response r;
+	char *b64 = cct_b64_encode((const uint8_t *)pol, strlen(pol), 0), body[2048];
+	int st;
+
+	snprintf(body, sizeof(body), "{\"type\":\"json\",\"policy_id\":\"default\",\"policy\":\"%s\"}",
+		 b64);
+	st = req(f, &r, "POST", "/kbs/v0/attestation-policy", NULL, h, body);
+	cct_kbs_response_clear(&r);
+	free(b64);
+	return st;
+}
+
 static void attestation_policy_enforced(void **state)
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], *h, *b64, body[512];
-	const char *pol = "{\"measurements\":[\"abcd\"]}";
+	char cookie[80], *h, *nonce, *jwk, *body = NULL, pol[512];
 	EVP_PKEY *k = cct_jose_keygen("P-256");
 
 	h = admin_bearer(f, f->admin_key, "admin", f->now, 300);
-	b64 = cct_b64_encode((const uint8_t *)pol, strlen(pol), 0);
-	snprintf(body, sizeof(body), "{\"type\":\"json\",\"policy_id\":\"default\",\"policy\":\"%s\"}",
-		 b64);
-	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attestation-policy", NULL, h, body), 200);
+	/* a policy with a typo is refused when written, never applied */
+	assert_int_equal(post_att_policy(f, h, "{\"version\":\"cctrust.policy/v1\","
+					       "\"snp\":{\"measurment\":[]}}"), 400);
+	snprintf(pol, sizeof(pol), "{\"version\":\"cctrust.policy/v1\",\"id\":\"pinned\","
+		 "\"snp\":{\"measurements\":[\"%096d\"],\"min_guest_svn\":3}}", 0);
+	assert_int_equal(post_att_policy(f, h, pol), 200);
+	nonce = do_auth(f, cookie, "snp");
+	jwk = jwk_of(k);
+	assert_int_equal(make_evidence(f, &body, nonce, jwk), 0);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, body), 401);
+	assert_problem(&r, "AttestationError");
+	/* every failing rule is named */
+	assert_non_null(strstr(r.body, "snp.measurements"));
+	assert_non_null(strstr(r.body, "snp.min_guest_svn"));
+	assert_non_null(strstr(r.body, "pinned"));
 	cct_kbs_response_clear(&r);
-	assert_int_equal(attest_with(f, cookie, k, NULL), 401);
-	free(b64);
+	/* the default policy accepts the same guest again */
+	assert_int_equal(post_att_policy(f, h, "{\"version\":\"cctrust.policy/v1\"}"), 200);
+	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	free(nonce);
+	free(jwk);
+	free(body);
 	free(h);
+	EVP_PKEY_free(k);
+}
+
+/* The insecure sample TEE still works where chosen explicitly (and only for tee "sample"). */
+static void sample_tee_flow(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[80];
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+
+	put_secret(f, "default/key/model", "sample-secret");
+	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL, NULL),
+			 200);
+	cct_kbs_response_clear(&r);
+	EVP_PKEY_free(k);
+}
+
+/* The composite verifier refuses a session whose TEE it does not verify, and a bearer token
+ * signed by any key but its own (here: the simulated TEE's own verifier key). */
+static void composite_refuses_foreign_tee_and_tokens(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[80], *nonce = do_auth(f, cookie, "sample"), *jwk, *body = NULL, path[700];
+	char *tok = NULL, *hdr;
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+	cct_composite_result cr;
+	cct_composite_opts o;
+	cct_policy *pol = NULL;
+	cct_token_signer *sim_signer = NULL;
+	uint8_t *pem = NULL;
+	size_t n = 0;
+
+	jwk = jwk_of(k);
+	assert_int_equal(make_evidence(f, &body, nonce, jwk), 0);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, body), 401);
+	assert_non_null(strstr(r.body, "not verified by this service"));
+	cct_kbs_response_clear(&r);
+	/* a genuine EAR over the same evidence, signed by a key the broker does not hold */
+	snprintf(path, sizeof(path), "%s/token.key", f->sim);
+	assert_int_equal(cct_file_read(&pem, &n, path, 0, NULL), CCT_OK);
+	assert_int_equal(cct_token_signer_load_pem(&sim_signer, pem, n, NULL), CCT_OK);
+	assert_int_equal(cct_policy_default(&pol, NULL), CCT_OK);
+	memset(&o, 0, sizeof(o));
+	o.trust_sim_dir = f->sim;
+	o.at = (time_t)f->now;
+	assert_int_equal(cct_composite_verify(&cr, (const uint8_t *)body, strlen(body), pol, &o,
+					      sim_signer), CCT_OK);
+	tok = cr.token;
+	assert_non_null(tok);
+	hdr = malloc(strlen(tok) + 8);
+	sprintf(hdr, "Bearer %s", tok);
+	put_secret(f, "default/key/model", "never");
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", NULL, hdr, NULL),
+			 401);
+	assert_problem(&r, "TokenVerifierError");
+	cct_kbs_response_clear(&r);
+	free(hdr);
+	cct_composite_result_clear(&cr);
+	cct_policy_free(pol);
+	cct_token_signer_free(sim_signer);
+	free(pem);
+	free(nonce);
+	free(jwk);
+	free(body);
 	EVP_PKEY_free(k);
 }
 
@@ -683,7 +895,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(replayed_nonce_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(expired_session_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(wrong_tee_pubkey_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(tampered_evidence_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(tampered_sim_evidence_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(tampered_evidence_refused, setup_sample, teardown),
+		cmocka_unit_test_setup_teardown(sample_tee_flow, setup_sample, teardown),
+		cmocka_unit_test_setup_teardown(composite_refuses_foreign_tee_and_tokens, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(nonce_mismatch_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(resource_policy_deny, setup, teardown),
 		cmocka_unit_test_setup_teardown(attestation_policy_enforced, setup, teardown),

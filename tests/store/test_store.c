@@ -180,6 +180,62 @@ static void master_key_encodings(void **state)
 	assert_int_equal(cct_store_master_key_load(k, NULL, "CCT_TEST_MK", NULL), CCT_EFORMAT);
 	unsetenv("CCT_TEST_MK");
 	assert_int_equal(cct_store_master_key_load(k, NULL, "CCT_TEST_MK", NULL), CCT_EINVAL);
+	{ /* a raw 32-byte key file whose last bytes look like whitespace is still raw */
+		uint8_t raw[32];
+		int i;
+
+		for (i = 0; i < 32; i++)
+			raw[i] = (uint8_t)(i + 1);
+		raw[30] = ' ';
+		raw[31] = '\n';
+		assert_int_equal(cct_file_write(db_path("raw.key"), raw, 32, 1, NULL), CCT_OK);
+		assert_int_equal(cct_store_master_key_load(k, db_path("raw.key"), NULL, NULL), CCT_OK);
+		assert_memory_equal(k, raw, 32);
+	}
+}
+
+/* Sealed objects of other kinds (the EAR signing key): bound to kind + name; create-if-absent
+ * keeps the first value. */
+static void sealed_service_keys(void **state)
+{
+	cct_store *st = NULL;
+	uint8_t mk[32], *v = NULL;
+	size_t n = 0;
+	char url[700];
+	int created = -1;
+	cct_err err;
+	void *impl;
+	const cct_store_ops *ops;
+
+	(void)state;
+	memset(mk, 3, sizeof(mk));
+	snprintf(url, sizeof(url), "sqlite:%s", db_path("svc.db"));
+	assert_int_equal(cct_store_open(&st, url, mk, &err), CCT_OK);
+	assert_int_equal(cct_store_sealed_get(st, CCT_STORE_KIND_SERVICE_KEY, "k", &v, &n, &err),
+			 CCT_EINVAL);
+	assert_int_equal(cct_store_sealed_create(st, CCT_STORE_KIND_SERVICE_KEY, "k",
+						 (const uint8_t *)"first", 5, 1, &created, &err),
+			 CCT_OK);
+	assert_int_equal(created, 1);
+	assert_int_equal(cct_store_sealed_create(st, CCT_STORE_KIND_SERVICE_KEY, "k",
+						 (const uint8_t *)"second", 6, 2, &created, &err),
+			 CCT_OK);
+	assert_int_equal(created, 0);
+	assert_int_equal(cct_store_sealed_get(st, CCT_STORE_KIND_SERVICE_KEY, "k", &v, &n, &err),
+			 CCT_OK);
+	assert_int_equal(n, 5);
+	assert_memory_equal(v, "first", 5);
+	free(v);
+	/* not reachable as a resource of the same name, and sealed at rest */
+	assert_int_equal(cct_store_secret_get(st, "k", &v, &n, &err), CCT_EINVAL);
+	ops = cct_store_backend(st, &impl);
+	assert_int_equal(ops->obj_get(impl, CCT_STORE_KIND_SERVICE_KEY, "k", &v, &n, &err), CCT_OK);
+	assert_null(memmem(v, n, "first", 5));
+	/* a row copied to another kind does not decrypt */
+	assert_int_equal(ops->obj_put(impl, CCT_STORE_KIND_RESOURCE, "k", v, n, 3, &err), CCT_OK);
+	free(v);
+	assert_int_equal(cct_store_secret_get(st, "k", &v, &n, &err), CCT_ESIGNATURE);
+	cct_store_free(st);
 }
 
 int main(void)
@@ -190,6 +246,7 @@ int main(void)
 		cmocka_unit_test(nonce_is_single_use_and_expires),
 		cmocka_unit_test(migrations_and_audit),
 		cmocka_unit_test(master_key_encodings),
+		cmocka_unit_test(sealed_service_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

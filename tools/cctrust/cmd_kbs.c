@@ -8,35 +8,83 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/rand.h>
+
+#include "cctrust/attester.h"
 #include "cctrust/kbs.h"
+#include "cctrust/policy.h"
 #include "cli.h"
 #include "kbs/jose.h"
 
 #define BENCH_MAX_FLOWS 100000
 #define BENCH_MAX_THREADS 64
 
-/* Evidence sources of the guest client. Seams: the simulated TEE (`--sim DIR`, issue 5's
- * `cctrust sim`) and the hardware attester (src/attester) plug in here. */
-typedef struct sim_ctx {
-	const char *dir;
+/* Evidence sources of the guest client: the simulated TEE (`--sim DIR`, `cctrust sim`) and
+ * this machine's TEE and GPUs (src/attester). Both build the attest body for the session nonce
+ * and the client's ephemeral tee-pubkey; tee / gpus pass through unchanged, so simulated TDX
+ * and GPUs work here as soon as the simulator has them. */
+typedef struct evidence_ctx {
+	const char *sim_dir;
 	int gpus;
-} sim_ctx;
+	const char *init_data;  /* init-data TOML text the guest was launched with, or NULL */
+	int no_gpu;
+} evidence_ctx;
 
 static int sim_evidence(void *ctx, char **body_out, const char *tee, const char *nonce_b64,
 			const char *tee_pubkey_jwk, cct_err *err)
 {
-	(void)ctx; (void)tee; (void)nonce_b64; (void)tee_pubkey_jwk;
+	const evidence_ctx *e = ctx;
+	cct_attester_opts ao;
+	cct_attester_sim_opts so;
+	json_t *pub = json_loads(tee_pubkey_jwk, 0, NULL);
+	int rc;
+
 	*body_out = NULL;
-	return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
-			   "the simulated TEE (--sim) is not in this build");
+	if (!json_is_object(pub)) {
+		json_decref(pub);
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0, "tee-pubkey is not a JWK");
+	}
+	memset(&ao, 0, sizeof(ao));
+	memset(&so, 0, sizeof(so));
+	ao.nonce_b64 = nonce_b64;
+	ao.tee_pubkey = pub;
+	ao.init_data_toml = e->init_data;
+	so.tee = tee;
+	so.gpus = e->gpus;
+	rc = cct_attester_sim_evidence(body_out, e->sim_dir, &ao, &so, err);
+	json_decref(pub);
+	return rc;
 }
 
-static const cct_kbs_evidence_fn hardware_evidence = cct_kbs_evidence_none;
+static int hardware_evidence(void *ctx, char **body_out, const char *tee, const char *nonce_b64,
+			     const char *tee_pubkey_jwk, cct_err *err)
+{
+	const evidence_ctx *e = ctx;
+	cct_attester_opts ao;
+	json_t *pub = json_loads(tee_pubkey_jwk, 0, NULL);
+	int rc;
+
+	(void)tee; /* the attester detects the TEE; the broker checks it against the session's */
+	*body_out = NULL;
+	if (!json_is_object(pub)) {
+		json_decref(pub);
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0, "tee-pubkey is not a JWK");
+	}
+	memset(&ao, 0, sizeof(ao));
+	ao.nonce_b64 = nonce_b64;
+	ao.tee_pubkey = pub;
+	ao.init_data_toml = e->init_data;
+	ao.no_gpu = e->no_gpu;
+	rc = cct_attester_collect(body_out, &ao, err);
+	json_decref(pub);
+	return rc;
+}
 
 typedef struct common {
 	cct_kbs_client_opts o;
 	const char *admin_key, *out, *sample_dir, *resource_target, *id, *role;
-	sim_ctx sim;
+	const char *init_data_file, *token_out, *key_file;
+	evidence_ctx ev;
 	long after, limit, flows, threads;
 } common;
 
@@ -46,7 +94,9 @@ static const struct option lopts[] = {
 	{ "gpus", 1, 0, 'g' }, { "insecure-sample-attester", 1, 0, 'S' }, { "key", 1, 0, 'k' },
 	{ "resource", 1, 0, 'r' }, { "id", 1, 0, 'i' }, { "after", 1, 0, 'A' },
 	{ "limit", 1, 0, 'L' }, { "flows", 1, 0, 'n' }, { "threads", 1, 0, 'j' },
-	{ "role", 1, 0, 'R' }, { "timeout", 1, 0, 'T' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+	{ "role", 1, 0, 'R' }, { "timeout", 1, 0, 'T' }, { "init-data", 1, 0, 'I' },
+	{ "token-out", 1, 0, 'K' }, { "no-gpu", 0, 0, 'G' }, { "help", 0, 0, 'h' },
+	{ 0, 0, 0, 0 }
 };
 
 static void usage(FILE *f)
@@ -55,8 +105,10 @@ static void usage(FILE *f)
 		"usage: cctrust kbs <command> [options]\n"
 		"guest:\n"
 		"  get-resource --url URL REPO/TYPE/TAG [-o FILE] [--cacert PEM]\n"
-		"               [--tee snp|tdx|sample] [--sim DIR --gpus N]\n"
-		"               [--insecure-sample-attester DIR] [--key ec|rsa]\n"
+		"               [--sim DIR --tee snp|tdx --gpus N] [--init-data TOML] [--no-gpu]\n"
+		"               [--token-out FILE] [--key ec|rsa] [--insecure-sample-attester DIR]\n"
+		"     evidence: this machine's TEE and GPUs (configfs-tsm, /dev/sev-guest, NVML),\n"
+		"     or with --sim DIR the simulated TEE of 'cctrust sim init DIR'\n"
 		"admin (Ed25519 admin key, PEM):\n"
 		"  put-resource    --url URL --admin-key FILE REPO/TYPE/TAG FILE\n"
 		"  delete-resource --url URL --admin-key FILE REPO/TYPE/TAG\n"
@@ -69,7 +121,8 @@ static void usage(FILE *f)
 		"  admin-keygen PRIVATE.pem PUBLIC.pem\n"
 		"  sample-init DIR              (INSECURE software TEE for tests and demos)\n"
 		"  sample-evidence DIR NONCE_B64 TEE_PUBKEY_JWK   (attest body of the sample TEE)\n"
-		"  bench --url URL --insecure-sample-attester DIR [--flows N] [--threads N] RESOURCE\n"
+		"  bench --url URL --sim DIR [--flows N] [--threads N] RESOURCE   (full flows, stats)\n"
+		"  decrypt --key PRIVATE.pem JWE_FILE     (unwrap a broker JWE with a TEE key)\n"
 		"exit status: 0 ok, 1 refused by the broker (RFC 7807 reason printed), 2 usage/input\n");
 }
 
@@ -90,10 +143,18 @@ static int parse(common *c, int argc, char **argv)
 		case 'o': c->out = optarg; break;
 		case 'c': c->o.cacert = optarg; break;
 		case 't': c->o.tee = optarg; break;
-		case 's': c->sim.dir = optarg; break;
-		case 'g': c->sim.gpus = atoi(optarg); break;
+		case 's': c->ev.sim_dir = optarg; break;
+		case 'g': c->ev.gpus = atoi(optarg); break;
+		case 'I': c->init_data_file = optarg; break;
+		case 'K': c->token_out = optarg; break;
+		case 'G': c->ev.no_gpu = 1; break;
 		case 'S': c->sample_dir = optarg; break;
-		case 'k': c->o.key_kind = !strcmp(optarg, "rsa") ? "RSA" : "P-256"; break;
+		case 'k':
+			if (strcmp(optarg, "rsa") && strcmp(optarg, "ec"))
+				c->key_file = optarg; /* decrypt --key PEM */
+			else
+				c->o.key_kind = !strcmp(optarg, "rsa") ? "RSA" : "P-256";
+			break;
 		case 'r': c->resource_target = optarg; break;
 		case 'i': c->id = optarg; break;
 		case 'A': c->after = atol(optarg); break;
@@ -111,11 +172,16 @@ static int parse(common *c, int argc, char **argv)
 		c->o.evidence_ctx = (void *)c->sample_dir;
 		if (!c->o.tee)
 			c->o.tee = "sample";
-	} else if (c->sim.dir) {
+	} else if (c->ev.sim_dir) {
 		c->o.evidence = sim_evidence;
-		c->o.evidence_ctx = &c->sim;
+		c->o.evidence_ctx = &c->ev;
 	} else {
 		c->o.evidence = hardware_evidence;
+		c->o.evidence_ctx = &c->ev;
+	}
+	if (c->ev.gpus < 0 || c->ev.gpus > CCT_ATTESTER_MAX_GPUS) {
+		cct_cli_usage_error("--gpus: 0..%d", CCT_ATTESTER_MAX_GPUS);
+		return -1;
 	}
 	if (!c->o.tee)
 		c->o.tee = "snp";
@@ -275,10 +341,18 @@ static int get_resource(common *c, const char *res)
 	cct_err err;
 	uint8_t *secret = NULL;
 	size_t n = 0;
-	char *problem = NULL;
-	int rc = cct_kbs_client_get_resource(&secret, &n, &c->o, res, &problem, &err), ex;
+	char *problem = NULL, *token = NULL;
+	int rc = cct_kbs_client_get_resource_ex(&secret, &n, &c->o, res, &problem,
+						c->token_out ? &token : NULL, &err), ex;
 	int had_problem;
 
+	if (token) { /* the EAR the broker issued on attest: written even when then refused */
+		cct_err terr;
+
+		if (cct_file_write(c->token_out, token, strlen(token), 0, &terr) != CCT_OK)
+			fprintf(stderr, "cctrust: --token-out: %s\n", terr.msg);
+		free(token);
+	}
 	if (rc == CCT_OK) {
 		if (c->out) {
 			rc = cct_file_write(c->out, secret, n, 1, &err);
@@ -298,13 +372,141 @@ static int get_resource(common *c, const char *res)
 		free(problem);
 	}
 	fprintf(stderr, "cctrust: %s\n", err.msg);
-	/* refused by the broker or a JWE not for our key: 1; cannot run at all: 2 */
-	return rc == CCT_ENETWORK || rc == CCT_EUNSUPPORTED || (rc == CCT_EINVAL && !had_problem)
-		       ? CCT_EXIT_USAGE
-		       : CCT_EXIT_REJECT;
+	/* refused by the broker (RFC 7807 body) or a JWE not for our key: 1; could not run at all
+	 * (network, no TEE / simulator, bad input): 2 */
+	return had_problem || rc == CCT_ESIGNATURE ? CCT_EXIT_REJECT : CCT_EXIT_USAGE;
 }
 
+/* Unwrap a broker JWE with a TEE private key (tests: only the attested key opens it). */
+static int decrypt(const common *c, const char *jwe_file)
+{
+	cct_err err;
+	EVP_PKEY *k = NULL;
+	uint8_t *jwe = NULL, *pt = NULL;
+	size_t jn = 0, pn = 0;
+	int ex = CCT_EXIT_USAGE, rc;
+
+	if (!c->key_file)
+		return cct_cli_usage_error("decrypt needs --key PRIVATE.pem");
+	if (cct_jose_pem_read(&k, c->key_file, 1, &err) != CCT_OK ||
+	    cct_file_read(&jwe, &jn, jwe_file, CCT_KBS_MAX_BODY * 2, &err) != CCT_OK) {
+		fprintf(stderr, "cctrust: %s\n", err.msg);
+		goto out;
+	}
+	rc = cct_jose_jwe_decrypt(&pt, &pn, (const char *)jwe, jn, k, &err);
+	if (rc != CCT_OK) {
+		fprintf(stderr, "cctrust: JWE does not open with this key: %s\n", err.msg);
+		ex = cct_code_is_input(rc) ? CCT_EXIT_USAGE : CCT_EXIT_REJECT;
+		goto out;
+	}
+	ex = c->out ? (cct_file_write(c->out, pt, pn, 1, &err) == CCT_OK ? CCT_EXIT_OK
+									  : CCT_EXIT_USAGE)
+		    : (fwrite(pt, 1, pn, stdout) == pn ? CCT_EXIT_OK : CCT_EXIT_USAGE);
+out:
+	if (pt) {
+		cct_wipe(pt, pn);
+		free(pt);
+	}
+	free(jwe);
+	EVP_PKEY_free(k);
+	return ex;
+}
+
+/* The raw limit of the same evidence, in process: N simulated evidence builds (the guest's
+ * cost) and N composite verifications with token signing (the broker's crypto per flow). */
+static int verify_bench(const common *c, int argc, char **argv)
+{
+	cct_err err;
+	cct_policy *pol = NULL;
+	cct_token_signer *signer = NULL;
+	cct_composite_opts vo;
+	cct_composite_result r;
+	cct_attester_opts ao;
+	cct_attester_sim_opts so;
+	EVP_PKEY *k = NULL;
+	json_t *jwk = NULL;
+	uint8_t nonce[CCT_KBS_NONCE_SIZE];
+	char *n64 = NULL, *body = NULL;
+	long i, n = c->flows;
+	double t0, t_ev = 0, t_ver = 0;
+	int ex = CCT_EXIT_USAGE, failed = 0;
+
+	(void)argv;
+	if (argc != 0 || !c->ev.sim_dir || n < 1 || n > BENCH_MAX_FLOWS)
+		return cct_cli_usage_error("verify-bench --sim DIR [--tee snp|tdx] [--gpus N] "
+					   "[--flows 1..%d]", BENCH_MAX_FLOWS);
+	if (RAND_bytes(nonce, sizeof(nonce)) != 1 ||
+	    !(n64 = cct_b64_encode(nonce, sizeof(nonce), 0)) || !(k = cct_jose_keygen("P-256")) ||
+	    !(jwk = cct_jose_pkey_to_jwk(k, "ECDH-ES+A256KW")) ||
+	    cct_policy_default(&pol, &err) != CCT_OK ||
+	    cct_token_signer_generate(&signer, &err) != CCT_OK) {
+		fprintf(stderr, "cctrust: verify-bench setup failed\n");
+		goto out;
+	}
+	memset(&ao, 0, sizeof(ao));
+	memset(&so, 0, sizeof(so));
+	ao.nonce_b64 = n64;
+	ao.tee_pubkey = jwk;
+	ao.init_data_toml = c->ev.init_data;
+	so.tee = c->o.tee;
+	so.gpus = c->ev.gpus;
+	memset(&vo, 0, sizeof(vo));
+	vo.expected_nonce = nonce;
+	vo.expected_nonce_len = sizeof(nonce);
+	vo.tee_hint = c->o.tee;
+	vo.trust_sim_dir = c->ev.sim_dir;
+	vo.offline = 1;
+	for (i = 0; i < n; i++) {
+		free(body);
+		body = NULL;
+		t0 = now_s();
+		if (cct_attester_sim_evidence(&body, c->ev.sim_dir, &ao, &so, &err) != CCT_OK) {
+			fprintf(stderr, "cctrust: sim evidence: %s\n", err.msg);
+			goto out;
+		}
+		t_ev += now_s() - t0;
+	}
+	for (i = 0; i < n; i++) {
+		t0 = now_s();
+		failed |= cct_composite_verify(&r, (const uint8_t *)body, strlen(body), pol, &vo,
+					       signer) != CCT_OK;
+		t_ver += now_s() - t0;
+		if (failed)
+			fprintf(stderr, "cctrust: composite verify: %s\n", r.err.msg);
+		cct_composite_result_clear(&r);
+		if (failed)
+			goto out;
+	}
+	printf("{\"evidence\":\"%s simulated, %d GPU(s)\",\"n\":%ld,"
+	       "\"sim_evidence_ms\":%.3f,\"composite_verify_ms\":%.3f,"
+	       "\"composite_verifies_per_s_per_core\":%.1f}\n",
+	       c->o.tee, c->ev.gpus, n, t_ev * 1e3 / (double)n, t_ver * 1e3 / (double)n,
+	       (double)n / t_ver);
+	ex = CCT_EXIT_OK;
+out:
+	free(body);
+	free(n64);
+	json_decref(jwk);
+	EVP_PKEY_free(k);
+	cct_policy_free(pol);
+	cct_token_signer_free(signer);
+	return ex;
+}
+
+static char *init_data_buf;
+
+static int kbs_cmd(int argc, char **argv);
+
 int cct_cmd_kbs(int argc, char **argv)
+{
+	int ex = kbs_cmd(argc, argv);
+
+	free(init_data_buf);
+	init_data_buf = NULL;
+	return ex;
+}
+
+static int kbs_cmd(int argc, char **argv)
 {
 	common c;
 	const char *cmd;
@@ -321,6 +523,22 @@ int cct_cmd_kbs(int argc, char **argv)
 		return pr > 0 ? 0 : CCT_EXIT_USAGE;
 	argc -= optind + 1;
 	argv += optind + 1;
+	if (c.init_data_file) {
+		uint8_t *b = NULL;
+		size_t n = 0;
+
+		if (read_file(&b, &n, c.init_data_file))
+			return CCT_EXIT_USAGE;
+		init_data_buf = (char *)b;
+		c.ev.init_data = init_data_buf;
+	}
+	if (!strcmp(cmd, "decrypt")) {
+		if (argc != 1)
+			return cct_cli_usage_error("decrypt --key PRIVATE.pem JWE_FILE");
+		return decrypt(&c, argv[0]);
+	}
+	if (!strcmp(cmd, "verify-bench"))
+		return verify_bench(&c, argc, argv);
 	if (!strcmp(cmd, "sample-evidence")) {
 		char *body = NULL;
 

@@ -32,7 +32,8 @@
 typedef struct opts {
 	const char *store, *listen, *tls_cert, *tls_key, *admin_pubkey, *trust_sim, *policy;
 	const char *master_key, *sample_dir, *ca_cert, *ca_key, *port_file, *config;
-	int insecure_http, session_ttl, cert_ttl, threads;
+	const char *collateral, *certs, *token_key;
+	int insecure_http, session_ttl, cert_ttl, threads, offline, token_ttl;
 } opts;
 
 typedef struct conn {
@@ -78,6 +79,8 @@ static void usage(FILE *f)
 		"usage: cctrustd --store sqlite:PATH|postgres://... --listen ADDR:PORT\n"
 		"                [--tls-cert F --tls-key F] [--insecure-http] --admin-pubkey FILE\n"
 		"                [--trust-sim DIR] [--policy FILE] [--master-key FILE]\n"
+		"                [--collateral DIR] [--offline] [--certs PATH]\n"
+		"                [--token-key FILE] [--token-ttl S]\n"
 		"                [--insecure-sample-tee DIR] [--session-ttl S] [--cert-ttl S]\n"
 		"                [--ca-cert F --ca-key F] [--threads N] [--port-file F] [--config F]\n"
 		"Key broker and attestation service (KBS protocol 0.4.0). See cctrustd(8).\n");
@@ -299,6 +302,9 @@ static int load_config(opts *o, const char *path, char **store_lines)
 		CFG("tls-key", tls_key) CFG("admin-pubkey", admin_pubkey) CFG("trust-sim", trust_sim)
 		CFG("policy", policy) CFG("master-key", master_key)
 		CFG("insecure-sample-tee", sample_dir) CFG("ca-cert", ca_cert) CFG("ca-key", ca_key)
+		CFG("collateral", collateral) CFG("certs", certs) CFG("token-key", token_key)
+		else if (!strcmp(k, "token-ttl") && !o->token_ttl) o->token_ttl = atoi(v);
+		else if (!strcmp(k, "offline")) o->offline |= !strcmp(v, "true");
 		else if (!strcmp(k, "session-ttl") && !o->session_ttl) o->session_ttl = atoi(v);
 		else if (!strcmp(k, "cert-ttl") && !o->cert_ttl) o->cert_ttl = atoi(v);
 		else if (!strcmp(k, "threads") && !o->threads) o->threads = atoi(v);
@@ -367,7 +373,9 @@ int main(int argc, char **argv)
 		{ "master-key", 1, 0, 'm' }, { "insecure-sample-tee", 1, 0, 'S' },
 		{ "session-ttl", 1, 0, 't' }, { "cert-ttl", 1, 0, 'e' }, { "ca-cert", 1, 0, 'C' },
 		{ "ca-key", 1, 0, 'K' }, { "threads", 1, 0, 'n' }, { "port-file", 1, 0, 'P' },
-		{ "config", 1, 0, 'f' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+		{ "config", 1, 0, 'f' }, { "collateral", 1, 0, 'D' }, { "offline", 0, 0, 'O' },
+		{ "certs", 1, 0, 'X' }, { "token-key", 1, 0, 'y' }, { "token-ttl", 1, 0, 'Y' },
+		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	opts o;
 	char *cfg_lines[CONFIG_MAX_LINES] = { 0 };
@@ -406,6 +414,11 @@ int main(int argc, char **argv)
 		case 'n': o.threads = atoi(optarg); break;
 		case 'P': o.port_file = optarg; break;
 		case 'f': o.config = optarg; break;
+		case 'D': o.collateral = optarg; break;
+		case 'O': o.offline = 1; break;
+		case 'X': o.certs = optarg; break;
+		case 'y': o.token_key = optarg; break;
+		case 'Y': o.token_ttl = atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -468,9 +481,29 @@ int main(int argc, char **argv)
 		}
 		logf_("warning", "INSECURE: the sample TEE is enabled (--insecure-sample-tee); "
 				 "software evidence is accepted");
-	} else if (cctrustd_composite_verifier_new(&ver, o.trust_sim, o.policy, &err) != CCT_OK) {
-		logf_("error", "attestation service: %s", err.msg);
-		goto out;
+	} else {
+		cctrustd_verifier_opts vo;
+		const char *key_src = "";
+
+		memset(&vo, 0, sizeof(vo));
+		vo.trust_sim_dir = o.trust_sim;
+		vo.policy_text = policy;
+		vo.collateral_dir = o.collateral;
+		vo.offline = o.offline;
+		vo.certs_path = o.certs;
+		vo.token_key_path = o.token_key;
+		vo.token_ttl_s = o.token_ttl;
+		if (cctrustd_composite_verifier_new(&ver, &vo, store, &key_src, &err) != CCT_OK) {
+			logf_("error", "attestation service: %s%s%s", o.policy ? o.policy : "",
+			      o.policy ? ": " : "", err.msg);
+			goto out;
+		}
+		logf_("info", "attestation service: composite verifier (policy %s, EAR key from %s%s%s)",
+		      o.policy ? o.policy : "built-in default", key_src,
+		      o.collateral ? ", collateral " : "", o.collateral ? o.collateral : "");
+		if (o.trust_sim)
+			logf_("warning", "SIMULATED TEE trusted (--trust-sim %s): test roots are "
+					 "accepted; results and tokens are marked simulated", o.trust_sim);
 	}
 	cfg.store = store;
 	cfg.verifier = ver;

@@ -60,6 +60,8 @@ static const struct {
 	{ "audit_query", "SELECT id, time, record FROM audit WHERE id > $1::bigint ORDER BY id "
 			 "LIMIT $2::int", 2 },
 	{ "ping", "SELECT 1", 0 },
+	{ "obj_create", "INSERT INTO objects (kind, name, value, updated) VALUES ($1, $2, $3, "
+			"$4::bigint) ON CONFLICT (kind, name) DO NOTHING", 4 },
 };
 
 typedef struct pg {
@@ -242,6 +244,23 @@ static int pq_obj_put(void *impl, const char *kind, const char *name, const uint
 	return exec_cmd(impl, "obj_put", 4, v, lens, fmts, 0, NULL, err, "object write");
 }
 
+static int pq_obj_create(void *impl, const char *kind, const char *name, const uint8_t *val,
+			 size_t n, int64_t now, int *created, cct_err *err)
+{
+	char t[24];
+	const char *v[4] = { kind, name, n ? (const char *)val : "", t };
+	int lens[4] = { 0, 0, (int)n, 0 }, fmts[4] = { 0, 0, 1, 0 }, rows = 0, rc;
+
+	*created = 0;
+	if (n > CCT_STORE_MAX_VALUE + 64)
+		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_NONE, 0, "object too large");
+	snprintf(t, sizeof(t), "%lld", (long long)now);
+	rc = exec_cmd(impl, "obj_create", 4, v, lens, fmts, 0, &rows, err, "object create");
+	if (rc == CCT_OK)
+		*created = rows == 1;
+	return rc;
+}
+
 static int pq_obj_get(void *impl, const char *kind, const char *name, uint8_t **val, size_t *n,
 		      cct_err *err)
 {
@@ -422,6 +441,7 @@ static const cct_store_ops pg_ops = {
 	.audit_query = pq_audit_query,
 	.ping = pq_ping,
 	.close = pq_close,
+	.obj_create = pq_obj_create,
 };
 
 static int simple(PGconn *c, const char *sql)
