@@ -16,7 +16,7 @@
 
 #include "cctrust/core.h"
 #include "cctrust/kbs.h"
-#include "kbs/jose.h"
+#include "token/jose.h"
 #include "kbs/kbs_int.h"
 
 static cct_kbs_server *srv;

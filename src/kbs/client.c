@@ -8,7 +8,7 @@
 
 #include "cctrust/core.h"
 #include "cctrust/kbs.h"
-#include "kbs/jose.h"
+#include "token/jose.h"
 #include "kbs/kbs_int.h"
 
 #define CLIENT_MAX_RESPONSE (4u << 20)

@@ -11,7 +11,7 @@
 
 #include "cctrust/core.h"
 #include "cctrust/kbs.h"
-#include "kbs/jose.h"
+#include "token/jose.h"
 #include "kbs/kbs_int.h"
 #include "x509/x509.h"
 

@@ -23,7 +23,7 @@
 
 #include "cctrust/core.h"
 #include "cctrust/kbs.h"
-#include "kbs/jose.h"
+#include "token/jose.h"
 #include "kbs/kbs_int.h"
 
 #define RES_PREFIX "/kbs/v0/resource/"

@@ -16,7 +16,7 @@
 #include "cctrust/attester.h"
 #include "cctrust/kbs.h"
 #include "cctrust/policy.h"
-#include "kbs/jose.h"
+#include "token/jose.h"
 
 typedef struct fx {
 	cct_store *store;

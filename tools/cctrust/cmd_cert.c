@@ -9,7 +9,7 @@
 
 #include "cctrust/kbs.h"
 #include "cli.h"
-#include "kbs/jose.h"
+#include "token/jose.h"
 
 static void usage(FILE *f)
 {

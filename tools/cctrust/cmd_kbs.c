@@ -14,7 +14,7 @@
 #include "cctrust/kbs.h"
 #include "cctrust/policy.h"
 #include "cli.h"
-#include "kbs/jose.h"
+#include "token/jose.h"
 
 #define BENCH_MAX_FLOWS 100000
 #define BENCH_MAX_THREADS 64

@@ -15,7 +15,7 @@
 #include <openssl/rsa.h>
 
 #include "cctrust/core.h"
-#include "kbs/jose.h"
+#include "token/jose.h"
 
 #define JOSE_MAX_HEADER 8192
 #define JWE_IV_SIZE 12

@@ -1,13 +1,13 @@
-/* JOSE pieces the key broker needs, over OpenSSL EVP (semi-private, shared by cctrustd,
- * the guest client and the tests). cjose covers neither ECDH-ES+A256KW nor RSA-OAEP-256,
+/* JOSE over OpenSSL EVP (semi-private): the one implementation behind EAR tokens,
+ * cctrustd, the guest client and the tests. cjose covers neither ECDH-ES+A256KW nor RSA-OAEP-256,
  * so JWE is built from EVP primitives: ECDH derive, SSKDF (= JWA Concat KDF), AES key wrap,
  * AES-GCM, RSA-OAEP. No hand-rolled crypto.
  *
  * JWS: compact serialization, ES256 (raw r||s, RFC 7518 3.4) and EdDSA (Ed25519, RFC 8037).
  * JWE: flattened JSON serialization (RFC 7516 7.2.2), alg ECDH-ES+A256KW (P-256) or
  *      RSA-OAEP-256, enc A256GCM; AAD = ASCII(BASE64URL(protected header)). */
-#ifndef CCT_KBS_JOSE_H
-#define CCT_KBS_JOSE_H
+#ifndef CCT_TOKEN_JOSE_H
+#define CCT_TOKEN_JOSE_H
 
 #include <jansson.h>
 #include <openssl/evp.h>
