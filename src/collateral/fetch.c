@@ -82,6 +82,21 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+static unsigned long stat_hits, stat_fetches;
+
+void cct_collateral_count_hit(void)
+{
+	__atomic_add_fetch(&stat_hits, 1, __ATOMIC_RELAXED);
+}
+
+void cct_collateral_stats(unsigned long *cache_hits, unsigned long *network_fetches)
+{
+	if (cache_hits)
+		*cache_hits = __atomic_load_n(&stat_hits, __ATOMIC_RELAXED);
+	if (network_fetches)
+		*network_fetches = __atomic_load_n(&stat_fetches, __ATOMIC_RELAXED);
+}
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
 static void curl_init_once(void)
@@ -142,6 +157,7 @@ int cct_fetch(uint8_t **out, size_t *out_len, const cct_fetch_req *req, const cc
 			curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
 			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
 		}
+		__atomic_add_fetch(&stat_fetches, 1, __ATOMIC_RELAXED);
 		cc = curl_easy_perform(c);
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &retry_after);
@@ -198,8 +214,11 @@ int cct_fetch_cached(uint8_t **out, size_t *out_len, int *from_cache, const char
 		*from_cache = 0;
 	if (cache_path && !refresh && stat(cache_path, &st) == 0 && S_ISREG(st.st_mode)) {
 		rc = cct_file_read(out, out_len, cache_path, CCT_FETCH_MAX_BODY, err);
-		if (rc == CCT_OK && from_cache)
-			*from_cache = 1;
+		if (rc == CCT_OK) {
+			cct_collateral_count_hit();
+			if (from_cache)
+				*from_cache = 1;
+		}
 		return rc;
 	}
 	rc = cct_fetch_url(out, out_len, url, opts, err);

@@ -44,6 +44,12 @@ int cct_fetch(uint8_t **out, size_t *out_len, const cct_fetch_req *req, const cc
 /* Plain GET (no cache). */
 int cct_fetch_url(uint8_t **out, size_t *out_len, const char *url, const cct_fetch_opts *opts,
 		  cct_err *err);
+/* Process-wide collateral counters (thread-safe), for metrics: a cache hit is collateral served
+ * from a cache or an offline directory (VCEK, CRL, TDX collateral, RIM, OCSP response); a fetch
+ * is a request that went to the network. */
+void cct_collateral_count_hit(void);
+void cct_collateral_stats(unsigned long *cache_hits, unsigned long *network_fetches);
+
 /* mkdir -p for the directory part of path. */
 int cct_mkdirs_for(const char *path);
 

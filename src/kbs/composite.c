@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "cctrust/core.h"
+#include "collateral/fetch.h"
 #include "cctrust/kbs.h"
 #include "cctrust/policy.h"
 #include "cctrust/token.h"
@@ -319,6 +320,19 @@ static char *composite_metrics(void *ctx)
 		   "cctrustd_bearer_tokens_total{result=\"valid\"} %llu\n"
 		   "cctrustd_bearer_tokens_total{result=\"rejected\"} %llu\n",
 		(unsigned long long)c->m.token_ok, (unsigned long long)c->m.token_bad);
+	{
+		unsigned long hits, fetches;
+
+		cct_collateral_stats(&hits, &fetches);
+		fprintf(f, "# HELP cctrustd_collateral_cache_hits_total Collateral served from a "
+			   "cache or offline directory (VCEK, CRL, TDX collateral, RIM, OCSP).\n"
+			   "# TYPE cctrustd_collateral_cache_hits_total counter\n"
+			   "cctrustd_collateral_cache_hits_total %lu\n"
+			   "# HELP cctrustd_collateral_fetches_total Collateral requests that went to "
+			   "the network.\n# TYPE cctrustd_collateral_fetches_total counter\n"
+			   "cctrustd_collateral_fetches_total %lu\n",
+			hits, fetches);
+	}
 	if (entries >= 0) {
 		long fetched = entries - c->m.coll_entries_at_start;
 

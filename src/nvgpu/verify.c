@@ -19,6 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include "cctrust/core.h"
+#include "collateral/fetch.h"
 #include "nvgpu/nvgpu_internal.h"
 #include "nvgpu/rim.h"
 #include "nvgpu/spdm.h"
@@ -502,12 +503,14 @@ static int load_rim_bytes(uint8_t **xml, size_t *len, cct_nvgpu_verifier *v, con
 
 	if (v->o.rim_dir && find_rim_file(path, sizeof(path), v->o.rim_dir, id)) {
 		snprintf(src, srcsz, "%s", path);
+		cct_collateral_count_hit();
 		return cct_file_read(xml, len, path, CCT_RIM_MAX_SIZE, err);
 	}
 	if (v->o.cache_dir) {
 		snprintf(path, sizeof(path), "%s/%s.xml", v->o.cache_dir, id);
 		if (access(path, R_OK) == 0) {
 			snprintf(src, srcsz, "%s", path);
+			cct_collateral_count_hit();
 			return cct_file_read(xml, len, path, CCT_RIM_MAX_SIZE, err);
 		}
 	}

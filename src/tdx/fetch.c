@@ -93,6 +93,7 @@ int cct_tdx_collateral_fetch(cct_tdx_collateral **out, const char *base_url,
 	if (cct_tdx_collateral_load(&c, dir, &cached_err) == CCT_OK) {
 		if (at >= c->tcb.issue_date && at <= c->tcb.next_update &&
 		    at >= c->qe.issue_date && at <= c->qe.next_update) {
+			cct_collateral_count_hit();
 			*out = c;
 			return CCT_OK;
 		}

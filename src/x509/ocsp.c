@@ -127,6 +127,7 @@ static int cache_get(cct_ocsp_result *out, const uint8_t key[32], const cct_ocsp
 			*out = s->r;
 			out->source = "memory";
 			hit = 1;
+			cct_collateral_count_hit();
 			break;
 		}
 	}

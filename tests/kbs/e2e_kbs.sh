@@ -163,6 +163,8 @@ curl -sf "$U/metrics" >"$T/metrics"
 grep -q "cctrustd_releases_total $rel" "$T/metrics" && ok "metrics count releases" || bad "metrics releases"
 grep -q 'cctrustd_verifier_results_total{result="affirming",simulated="true"} [1-9]' "$T/metrics" &&
 	grep -q 'cctrustd_verifier_seconds_count [1-9]' "$T/metrics" && ok "metrics: verifier results and latency" || bad "verifier metrics"
+# the simulated GPU flow above read its RIMs and OCSP responses from the sim's directories
+grep -q '^cctrustd_collateral_cache_hits_total [1-9]' "$T/metrics" && ok "metrics: collateral cache hits" || bad "collateral cache hits: $(grep collateral "$T/metrics")"
 jq -e '.keys[0].kty=="EC" and .keys[0].alg=="ES256"' "$T/jwks.json" >/dev/null && ok jwks || bad jwks
 
 # --- the EAR key persists: restart on the same store, or in a --token-key file ---
