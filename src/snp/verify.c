@@ -348,12 +348,22 @@ static int leaf_hwid_matches(const X509 *x, const cct_snp_report *rep)
 	return ok;
 }
 
+/* A VLEK is issued by an ASVK ("SEV-VLEK-<product>") and, unlike a VCEK, names no chip (no
+ * hwID extension); its own CN is "SEV-VLEK". Any of these marks it. */
 static int leaf_is_vlek(const X509 *x)
 {
 	char cn[128];
+	const uint8_t *p;
+	size_t n;
+	X509_NAME *iss = X509_get_issuer_name(x);
 
 	cct_x509_subject_cn(x, cn, sizeof(cn));
-	return strstr(cn, "VLEK") != NULL;
+	if (strstr(cn, "VLEK"))
+		return 1;
+	if (iss && X509_NAME_get_text_by_NID(iss, NID_commonName, cn, sizeof(cn)) > 0 &&
+	    strstr(cn, "VLEK"))
+		return 1;
+	return !cct_x509_ext_value(x, OID_HWID, &p, &n);
 }
 
 /* Pick the endorsement key certificate for this report among the offered leaves. */
