@@ -32,6 +32,7 @@
 #include "cctrust/core.h"
 #include "nvgpu/rim.h"
 #include "nvgpu/spdm.h"
+#include "x509/mint.h"
 #include "x509/ocsp.h"
 #include "x509/x509.h"
 
@@ -1384,32 +1385,17 @@ int cct_sim_gpu_ocsp(const cct_sim_gpu *g, const char *dir, const cct_sim_gpu_oc
 }
 
 /* ---- save / load ---- */
-static int save_text(const char *dir, const char *name, char *text, int private_, cct_err *err)
-{
-	char path[4096];
-	int rc;
-
-	if (!text)
-		return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "cannot encode %s", name);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	rc = cct_file_write(path, text, strlen(text), private_, err);
-	if (private_)
-		cct_wipe(text, strlen(text));
-	free(text);
-	return rc;
-}
-
 static int save_pair(const char *dir, const char *base, X509 *x, EVP_PKEY *k, cct_err *err)
 {
 	char name[64];
 	int rc;
 
 	snprintf(name, sizeof(name), "%s.pem", base);
-	rc = save_text(dir, name, pem_of(x, NULL), 0, err);
+	rc = cct_mint_save_text(dir, name, pem_of(x, NULL), 0, err);
 	if (rc != CCT_OK)
 		return rc;
 	snprintf(name, sizeof(name), "%s.key", base);
-	return save_text(dir, name, pem_of(NULL, k), 1, err);
+	return cct_mint_save_text(dir, name, pem_of(NULL, k), 1, err);
 }
 
 static void ueid_of(const X509 *x, char *buf, size_t size)
@@ -1450,7 +1436,7 @@ int cct_sim_gpu_save(const cct_sim_gpu *g, const char *dir, cct_err *err)
 		if ((rc = make_dir(sub, err)) ||
 		    (rc = save_pair(sub, "brom", g->dev[i].brom, g->dev[i].brom_key, err)) ||
 		    (rc = save_pair(sub, "leaf", g->dev[i].leaf, g->dev[i].leaf_key, err)) ||
-		    (rc = save_text(sub, "chain.pem", cct_sim_gpu_chain_pem(g, i), 0, err)))
+		    (rc = cct_mint_save_text(sub, "chain.pem", cct_sim_gpu_chain_pem(g, i), 0, err)))
 			goto out;
 		cct_hex_encode(fw, g->dev[i].fwid, 48);
 		ueid_of(g->dev[i].leaf, ueid, sizeof(ueid));
@@ -1461,33 +1447,11 @@ int cct_sim_gpu_save(const cct_sim_gpu *g, const char *dir, cct_err *err)
 			 "driver_version", g->driver_version, "vbios_version", g->vbios_version,
 			 "project", g->project, "project_sku", g->project_sku, "chip_sku",
 			 g->chip_sku, "devices", devs);
-	rc = save_text(dir, "info.json", info ? json_dumps(info, JSON_INDENT(2)) : NULL, 0, err);
+	rc = cct_mint_save_text(dir, "info.json", info ? json_dumps(info, JSON_INDENT(2)) : NULL, 0, err);
 out:
 	json_decref(info);
 	json_decref(devs);
 	return rc;
-}
-
-static int load_pem(const char *dir, const char *name, X509 **x, EVP_PKEY **k, cct_err *err)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "r");
-	if (!f)
-		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
-				   "cannot read %s (made by 'cctrust sim init')", path);
-	if (x)
-		*x = PEM_read_X509(f, NULL, NULL, NULL);
-	if (k)
-		*k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	ERR_clear_error();
-	if ((x && !*x) || (k && !*k))
-		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0, "%s does not decode",
-				   path);
-	return CCT_OK;
 }
 
 static int load_pair(const char *dir, const char *base, X509 **x, EVP_PKEY **k, cct_err *err)
@@ -1496,11 +1460,11 @@ static int load_pair(const char *dir, const char *base, X509 **x, EVP_PKEY **k, 
 	int rc;
 
 	snprintf(name, sizeof(name), "%s.pem", base);
-	rc = load_pem(dir, name, x, NULL, err);
+	rc = cct_mint_load_pem(dir, name, x, NULL, err);
 	if (rc != CCT_OK)
 		return rc;
 	snprintf(name, sizeof(name), "%s.key", base);
-	rc = load_pem(dir, name, NULL, k, err);
+	rc = cct_mint_load_pem(dir, name, NULL, k, err);
 	if (rc == CCT_OK && X509_check_private_key(*x, *k) != 1) {
 		ERR_clear_error();
 		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,

@@ -1,4 +1,5 @@
 /* Simulated SEV-SNP platform: AMD-shaped test PKI and signed reports. */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,17 +252,6 @@ char *cct_sim_snp_crl_pem(const cct_sim_snp *s, const long *serials, size_t n, t
 	return pem;
 }
 
-static int save_text(const char *dir, const char *name, const char *text, int private_,
-		     cct_err *err)
-{
-	char path[4096];
-
-	if (!text)
-		return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "cannot encode %s", name);
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return cct_file_write(path, text, strlen(text), private_, err);
-}
-
 int cct_sim_snp_save(const cct_sim_snp *s, const char *dir, cct_err *err)
 {
 	char *t[6];
@@ -281,42 +271,20 @@ int cct_sim_snp_save(const cct_sim_snp *s, const char *dir, cct_err *err)
 		 "\"snp\":%u,\"microcode\":%u,\"fmc\":%u},\"simulated\":true}\n",
 		 cct_snp_product_name(s->product), hex, s->tcb.bootloader, s->tcb.tee, s->tcb.snp,
 		 s->tcb.microcode, s->tcb.fmc);
-	if ((rc = save_text(dir, "ark.pem", t[0], 0, err)) ||
-	    (rc = save_text(dir, "ask.pem", t[1], 0, err)) ||
-	    (rc = save_text(dir, "vcek.pem", t[2], 0, err)) ||
-	    (rc = save_text(dir, "vcek.key", t[3], 1, err)) ||
-	    (rc = save_text(dir, "ark.key", t[4], 1, err)) ||
-	    (rc = save_text(dir, "ask.key", t[5], 1, err)) ||
-	    (rc = save_text(dir, "info.json", info, 0, err))) {
-		/* rc and err say which file failed */
-	}
-	for (i = 0; i < 6; i++) {
-		if (t[i])
+	static const char *const names[6] = { "ark.pem", "ask.pem", "vcek.pem",
+					      "vcek.key", "ark.key", "ask.key" };
+
+	/* each text is owned (wiped and freed) by cct_mint_save_text, saved or not */
+	for (i = 0; i < 6; i++)
+		if (rc == CCT_OK)
+			rc = cct_mint_save_text(dir, names[i], t[i], i >= 3, err);
+		else if (t[i]) {
 			cct_wipe(t[i], strlen(t[i]));
-		free(t[i]);
-	}
+			free(t[i]);
+		}
+	if (rc == CCT_OK)
+		rc = cct_mint_save_text(dir, "info.json", strdup(info), 0, err);
 	return rc;
-}
-
-static int load_pem(const char *dir, const char *name, X509 **x, EVP_PKEY **k, cct_err *err)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "r");
-	if (!f)
-		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
-				   "cannot read %s (made by 'cctrust sim init')", path);
-	if (x)
-		*x = PEM_read_X509(f, NULL, NULL, NULL);
-	if (k)
-		*k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	if ((x && !*x) || (k && !*k))
-		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0, "%s does not decode",
-				   path);
-	return CCT_OK;
 }
 
 int cct_sim_snp_load(cct_sim_snp **out, const char *dir, cct_err *err)
@@ -330,12 +298,12 @@ int cct_sim_snp_load(cct_sim_snp **out, const char *dir, cct_err *err)
 	*out = NULL;
 	if (!s)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
-	if ((rc = load_pem(dir, "ark.pem", &s->ark, NULL, err)) ||
-	    (rc = load_pem(dir, "ask.pem", &s->ask, NULL, err)) ||
-	    (rc = load_pem(dir, "vcek.pem", &s->vcek, NULL, err)) ||
-	    (rc = load_pem(dir, "vcek.key", NULL, &s->vcek_key, err)) ||
-	    (rc = load_pem(dir, "ark.key", NULL, &s->ark_key, err)) ||
-	    (rc = load_pem(dir, "ask.key", NULL, &s->ask_key, err)))
+	if ((rc = cct_mint_load_pem(dir, "ark.pem", &s->ark, NULL, err)) ||
+	    (rc = cct_mint_load_pem(dir, "ask.pem", &s->ask, NULL, err)) ||
+	    (rc = cct_mint_load_pem(dir, "vcek.pem", &s->vcek, NULL, err)) ||
+	    (rc = cct_mint_load_pem(dir, "vcek.key", NULL, &s->vcek_key, err)) ||
+	    (rc = cct_mint_load_pem(dir, "ark.key", NULL, &s->ark_key, err)) ||
+	    (rc = cct_mint_load_pem(dir, "ask.key", NULL, &s->ask_key, err)))
 		goto fail;
 	snprintf(path, sizeof(path), "%s/info.json", dir);
 	info = json_load_file(path, 0, NULL);

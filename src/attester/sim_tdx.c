@@ -889,16 +889,6 @@ static int save_blob(const char *dir, const char *name, const void *p, size_t n,
 	return cct_file_write(path, p, n, private_, err);
 }
 
-static int save_text(const char *dir, const char *name, char *text, int private_, cct_err *err)
-{
-	int rc = save_blob(dir, name, text, text ? strlen(text) : 0, private_, err);
-
-	if (text && private_)
-		cct_wipe(text, strlen(text));
-	free(text);
-	return rc;
-}
-
 static int save_crl_der(const char *dir, const char *name, X509_CRL *c, cct_err *err)
 {
 	unsigned char *der = NULL;
@@ -974,33 +964,33 @@ int cct_sim_tdx_save(const cct_sim_tdx *t, const char *sim_dir, cct_err *err)
 	    (rc = mkdir_p1(sim_dir, err)) != CCT_OK || (rc = mkdir_p1(dir, err)) != CCT_OK ||
 	    (rc = mkdir_p1(pcs, err)) != CCT_OK)
 		return rc;
-	if ((rc = save_text(dir, CCT_SIM_TDX_ROOT_FILE, cct_mint_cert_pem(t->root), 0, err)) ||
-	    (rc = save_text(dir, "root_ca.key", cct_mint_key_pem(t->root_key), 1, err)) ||
-	    (rc = save_text(dir, "pck_platform_ca.pem", cct_mint_cert_pem(t->pck_ca), 0, err)) ||
-	    (rc = save_text(dir, "pck_platform_ca.key", cct_mint_key_pem(t->pck_ca_key), 1,
+	if ((rc = cct_mint_save_text(dir, CCT_SIM_TDX_ROOT_FILE, cct_mint_cert_pem(t->root), 0, err)) ||
+	    (rc = cct_mint_save_text(dir, "root_ca.key", cct_mint_key_pem(t->root_key), 1, err)) ||
+	    (rc = cct_mint_save_text(dir, "pck_platform_ca.pem", cct_mint_cert_pem(t->pck_ca), 0, err)) ||
+	    (rc = cct_mint_save_text(dir, "pck_platform_ca.key", cct_mint_key_pem(t->pck_ca_key), 1,
 			    err)) ||
-	    (rc = save_text(dir, "pck.pem", cct_mint_cert_pem(t->pck), 0, err)) ||
-	    (rc = save_text(dir, "pck.key", cct_mint_key_pem(t->pck_key), 1, err)) ||
-	    (rc = save_text(dir, "tcb_signing.pem", cct_mint_cert_pem(t->tcb), 0, err)) ||
-	    (rc = save_text(dir, "tcb_signing.key", cct_mint_key_pem(t->tcb_key), 1, err)) ||
-	    (rc = save_text(dir, "attestation.key", cct_mint_key_pem(t->att_key), 1, err)) ||
-	    (rc = save_text(dir, "pck_chain.pem", pem_concat(t->pck, t->pck_ca, t->root), 0,
+	    (rc = cct_mint_save_text(dir, "pck.pem", cct_mint_cert_pem(t->pck), 0, err)) ||
+	    (rc = cct_mint_save_text(dir, "pck.key", cct_mint_key_pem(t->pck_key), 1, err)) ||
+	    (rc = cct_mint_save_text(dir, "tcb_signing.pem", cct_mint_cert_pem(t->tcb), 0, err)) ||
+	    (rc = cct_mint_save_text(dir, "tcb_signing.key", cct_mint_key_pem(t->tcb_key), 1, err)) ||
+	    (rc = cct_mint_save_text(dir, "attestation.key", cct_mint_key_pem(t->att_key), 1, err)) ||
+	    (rc = cct_mint_save_text(dir, "pck_chain.pem", pem_concat(t->pck, t->pck_ca, t->root), 0,
 			    err)) ||
-	    (rc = save_text(dir, "info.json", info_text(t), 0, err)) ||
+	    (rc = cct_mint_save_text(dir, "info.json", info_text(t), 0, err)) ||
 	    (rc = save_blob(dir, CCT_SIM_TDX_COLLATERAL_FILE, t->bundle,
 			    t->bundle ? strlen(t->bundle) : 0, 0, err)))
 		return rc;
 	/* the same collateral in the Intel PCS v4 directory layout */
-	if ((rc = save_text(pcs, "tcb_info.json",
+	if ((rc = cct_mint_save_text(pcs, "tcb_info.json",
 			    pcs_signed("tcbInfo", t->tcb_info, t->tcb_info_sig), 0, err)) ||
-	    (rc = save_text(pcs, "qe_identity.json",
+	    (rc = cct_mint_save_text(pcs, "qe_identity.json",
 			    pcs_signed("enclaveIdentity", t->qe_identity, t->qe_identity_sig), 0,
 			    err)) ||
-	    (rc = save_text(pcs, "tcb_info_issuer_chain.pem", pem_concat(t->tcb, t->root, NULL),
+	    (rc = cct_mint_save_text(pcs, "tcb_info_issuer_chain.pem", pem_concat(t->tcb, t->root, NULL),
 			    0, err)) ||
-	    (rc = save_text(pcs, "qe_identity_issuer_chain.pem",
+	    (rc = cct_mint_save_text(pcs, "qe_identity_issuer_chain.pem",
 			    pem_concat(t->tcb, t->root, NULL), 0, err)) ||
-	    (rc = save_text(pcs, "pck_crl_issuer_chain.pem",
+	    (rc = cct_mint_save_text(pcs, "pck_crl_issuer_chain.pem",
 			    pem_concat(t->pck_ca, t->root, NULL), 0, err)) ||
 	    (rc = save_crl_der(pcs, "pck_crl.der", t->pck_crl, err)) ||
 	    (rc = save_crl_der(pcs, "root_ca_crl.der", t->root_crl, err)))

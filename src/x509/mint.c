@@ -7,6 +7,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include "cctrust/core.h"
 #include "x509/mint.h"
 
 EVP_PKEY *cct_mint_rsa_key(int bits)
@@ -269,4 +270,43 @@ uint8_t *cct_mint_der_octets(const uint8_t *p, size_t plen, size_t *len)
 	ASN1_OCTET_STRING_free(a);
 	*len = n > 0 ? (size_t)n : 0;
 	return der;
+}
+
+int cct_mint_save_text(const char *dir, const char *name, char *text, int private_, cct_err *err)
+{
+	char path[4096];
+	int rc;
+
+	if (!text)
+		return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "cannot encode %s", name);
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "path too long: %s", dir);
+	else
+		rc = cct_file_write(path, text, strlen(text), private_, err);
+	if (private_)
+		cct_wipe(text, strlen(text));
+	free(text);
+	return rc;
+}
+
+int cct_mint_load_pem(const char *dir, const char *name, X509 **x, EVP_PKEY **k, cct_err *err)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
+				   "cannot read %s (made by 'cctrust sim init')", path);
+	if (x)
+		*x = PEM_read_X509(f, NULL, NULL, NULL);
+	if (k)
+		*k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	ERR_clear_error();
+	if ((x && !*x) || (k && !*k))
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0, "%s does not decode",
+				   path);
+	return CCT_OK;
 }

@@ -45,6 +45,12 @@ char *cct_mint_cert_pem(X509 *x);
 char *cct_mint_key_pem(EVP_PKEY *k);        /* private key, PKCS#8 */
 char *cct_mint_pubkey_pem(EVP_PKEY *k);
 char *cct_mint_crl_pem(X509_CRL *c);
+/* Write text as dir/name (mode 0600 when private_), taking ownership of text: wiped when private,
+ * then freed. NULL text (an encoding that failed) is an error naming the file. */
+int cct_mint_save_text(const char *dir, const char *name, char *text, int private_,
+		       cct_err *err);
+/* Read dir/name: a certificate into *x and/or a private key into *k (either may be NULL). */
+int cct_mint_load_pem(const char *dir, const char *name, X509 **x, EVP_PKEY **k, cct_err *err);
 /* DER of an INTEGER / IA5String / OCTET STRING; free with OPENSSL_free(). */
 uint8_t *cct_mint_der_integer(long v, size_t *len);
 uint8_t *cct_mint_der_ia5(const char *s, size_t *len);
