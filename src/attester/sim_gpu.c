@@ -30,6 +30,7 @@
 
 #include "attester/sim_gpu.h"
 #include "cctrust/core.h"
+#include "nvgpu/dice.h"
 #include "nvgpu/rim.h"
 #include "nvgpu/spdm.h"
 #include "x509/mint.h"
@@ -39,53 +40,13 @@
 #define NS_SWID "http://standards.iso.org/iso/19770/-2/2015/schema.xsd"
 #define NS_RIM "https://trustedcomputinggroup.org/resource/tcg-reference-integrity-manifest-rim-information-model/"
 #define NS_SHA384 "http://www.w3.org/2001/04/xmlenc#sha384"
-#define OID_DICE_FWID "2.23.133.5.4.1"
-#define OID_DICE_TCBINFO "2.23.133.5.4.1.1"
 #define OID_NV_SAN_DEVICE "1.3.6.1.4.1.412.274.1"
 #define NOT_AFTER_FOREVER ((time_t)253402300799LL) /* 9999-12-31T23:59:59Z, as NVIDIA */
 #define SPDM_MAX_BUILD 8192u                        /* request + response we build */
 #define OCSP_DEFAULT_VALIDITY (7L * 86400)
 #define MAX_CERT_PEM (16u * 1024u)
 
-/* ---- TCG DICE FWID extension (2.23.133.5.4.1) as NVIDIA's Hopper leaves carry it:
- *      SEQUENCE { INTEGER 1, SubjectPublicKeyInfo (issuer key), SEQUENCE { OID, OCTET STRING } } */
-typedef struct {
-	ASN1_OBJECT *alg;
-	ASN1_OCTET_STRING *digest;
-} SIM_FWID;
-ASN1_SEQUENCE(SIM_FWID) = {
-	ASN1_SIMPLE(SIM_FWID, alg, ASN1_OBJECT),
-	ASN1_SIMPLE(SIM_FWID, digest, ASN1_OCTET_STRING),
-} static_ASN1_SEQUENCE_END(SIM_FWID)
-
-typedef struct {
-	ASN1_INTEGER *version;
-	X509_PUBKEY *key;
-	SIM_FWID *fwid;
-} SIM_FWID_EXT;
-ASN1_SEQUENCE(SIM_FWID_EXT) = {
-	ASN1_SIMPLE(SIM_FWID_EXT, version, ASN1_INTEGER),
-	ASN1_SIMPLE(SIM_FWID_EXT, key, X509_PUBKEY),
-	ASN1_SIMPLE(SIM_FWID_EXT, fwid, SIM_FWID),
-} static_ASN1_SEQUENCE_END(SIM_FWID_EXT)
-
-DEFINE_STACK_OF(SIM_FWID)
-
-/* TCG DICE TcbInfo (2.23.133.5.4.1.1), as Blackwell leaves carry it (the fields used here) */
-typedef struct {
-	ASN1_UTF8STRING *vendor, *model, *version;
-	ASN1_INTEGER *svn, *layer, *index;
-	STACK_OF(SIM_FWID) *fwids;
-} SIM_TCBINFO;
-ASN1_SEQUENCE(SIM_TCBINFO) = {
-	ASN1_IMP_OPT(SIM_TCBINFO, vendor, ASN1_UTF8STRING, 0),
-	ASN1_IMP_OPT(SIM_TCBINFO, model, ASN1_UTF8STRING, 1),
-	ASN1_IMP_OPT(SIM_TCBINFO, version, ASN1_UTF8STRING, 2),
-	ASN1_IMP_OPT(SIM_TCBINFO, svn, ASN1_INTEGER, 3),
-	ASN1_IMP_OPT(SIM_TCBINFO, layer, ASN1_INTEGER, 4),
-	ASN1_IMP_OPT(SIM_TCBINFO, index, ASN1_INTEGER, 5),
-	ASN1_IMP_SEQUENCE_OF_OPT(SIM_TCBINFO, fwids, SIM_FWID, 6),
-} static_ASN1_SEQUENCE_END(SIM_TCBINFO)
+/* DICE FWID / DiceTcbInfo templates: nvgpu/dice.h (the schema the verifier reads) */
 
 /* Measurement split of NVIDIA's GH100 RIMs (0-based RIM indices). */
 static int vbios_index(unsigned i)
@@ -285,7 +246,7 @@ out:
 /* DER of the DICE FWID extension: {1, SPKI of issuer_key, {sha384, fwid}}. OPENSSL_free. */
 static uint8_t *fwid_ext_der(EVP_PKEY *issuer_key, const uint8_t fwid[48], size_t *len)
 {
-	SIM_FWID_EXT *e = (SIM_FWID_EXT *)ASN1_item_new(ASN1_ITEM_rptr(SIM_FWID_EXT));
+	NV_FWID_EXT *e = (NV_FWID_EXT *)ASN1_item_new(ASN1_ITEM_rptr(NV_FWID_EXT));
 	unsigned char *der = NULL;
 	int n = -1;
 
@@ -298,8 +259,8 @@ static uint8_t *fwid_ext_der(EVP_PKEY *issuer_key, const uint8_t fwid[48], size_
 	e->key = NULL;
 	if (ASN1_INTEGER_set(e->version, 1) && X509_PUBKEY_set(&e->key, issuer_key) &&
 	    ASN1_OCTET_STRING_set(e->fwid->digest, fwid, 48))
-		n = ASN1_item_i2d((ASN1_VALUE *)e, &der, ASN1_ITEM_rptr(SIM_FWID_EXT));
-	ASN1_item_free((ASN1_VALUE *)e, ASN1_ITEM_rptr(SIM_FWID_EXT));
+		n = ASN1_item_i2d((ASN1_VALUE *)e, &der, ASN1_ITEM_rptr(NV_FWID_EXT));
+	ASN1_item_free((ASN1_VALUE *)e, ASN1_ITEM_rptr(NV_FWID_EXT));
 	if (n <= 0) {
 		OPENSSL_free(der);
 		return NULL;
@@ -312,8 +273,8 @@ static uint8_t *fwid_ext_der(EVP_PKEY *issuer_key, const uint8_t fwid[48], size_
  * fwids [{sha384, fwid}]}. OPENSSL_free. */
 static uint8_t *tcbinfo_ext_der(const char *chip, const uint8_t fwid[48], size_t *len)
 {
-	SIM_TCBINFO *t = (SIM_TCBINFO *)ASN1_item_new(ASN1_ITEM_rptr(SIM_TCBINFO));
-	SIM_FWID *f = (SIM_FWID *)ASN1_item_new(ASN1_ITEM_rptr(SIM_FWID));
+	NV_TCBINFO *t = (NV_TCBINFO *)ASN1_item_new(ASN1_ITEM_rptr(NV_TCBINFO));
+	NV_FWID *f = (NV_FWID *)ASN1_item_new(ASN1_ITEM_rptr(NV_FWID));
 	unsigned char *der = NULL;
 	char model[32];
 	int n = -1;
@@ -326,20 +287,20 @@ static uint8_t *tcbinfo_ext_der(const char *chip, const uint8_t fwid[48], size_t
 		t->svn = ASN1_INTEGER_new();
 		t->layer = ASN1_INTEGER_new();
 		t->index = ASN1_INTEGER_new();
-		t->fwids = sk_SIM_FWID_new_null();
+		t->fwids = sk_NV_FWID_new_null();
 		ASN1_OBJECT_free(f->alg);
 		f->alg = OBJ_nid2obj(NID_sha384);
 		if (t->vendor && t->model && t->svn && t->layer && t->index && t->fwids &&
 		    ASN1_STRING_set(t->vendor, "NVIDIA", -1) && ASN1_STRING_set(t->model, model, -1) &&
 		    ASN1_INTEGER_set(t->svn, 0) && ASN1_INTEGER_set(t->layer, 0) &&
 		    ASN1_INTEGER_set(t->index, 0) && ASN1_OCTET_STRING_set(f->digest, fwid, 48) &&
-		    sk_SIM_FWID_push(t->fwids, f) > 0) {
+		    sk_NV_FWID_push(t->fwids, f) > 0) {
 			f = NULL; /* owned by t */
-			n = ASN1_item_i2d((ASN1_VALUE *)t, &der, ASN1_ITEM_rptr(SIM_TCBINFO));
+			n = ASN1_item_i2d((ASN1_VALUE *)t, &der, ASN1_ITEM_rptr(NV_TCBINFO));
 		}
 	}
-	ASN1_item_free((ASN1_VALUE *)f, ASN1_ITEM_rptr(SIM_FWID));
-	ASN1_item_free((ASN1_VALUE *)t, ASN1_ITEM_rptr(SIM_TCBINFO));
+	ASN1_item_free((ASN1_VALUE *)f, ASN1_ITEM_rptr(NV_FWID));
+	ASN1_item_free((ASN1_VALUE *)t, ASN1_ITEM_rptr(NV_TCBINFO));
 	if (n <= 0) {
 		OPENSSL_free(der);
 		return NULL;
@@ -422,7 +383,7 @@ static int mint_device(cct_sim_gpu_device *d, const cct_sim_gpu *g, time_t now)
 	s.na = NOT_AFTER_FOREVER;
 	s.key_usage = "critical,digitalSignature";
 	s.san = san;
-	s.fwid_oid = blackwell ? OID_DICE_TCBINFO : OID_DICE_FWID;
+	s.fwid_oid = blackwell ? CCT_OID_DICE_TCBINFO : CCT_OID_DICE_FWID;
 	s.fwid_der = der;
 	s.fwid_len = dlen;
 	d->leaf = mint(&s);

@@ -20,6 +20,7 @@
 
 #include "cctrust/core.h"
 #include "collateral/fetch.h"
+#include "nvgpu/dice.h"
 #include "nvgpu/nvgpu_internal.h"
 #include "nvgpu/rim.h"
 #include "nvgpu/spdm.h"
@@ -29,54 +30,10 @@
 #define CHAIN_CACHE 64
 #define RIM_CACHE 64
 #define DEFAULT_RIM_URL "https://rim.attestation.nvidia.com/v1/rim/"
-#define OID_DICE_FWID "2.23.133.5.4.1"       /* Hopper/LS10: {version, spki, FWID} */
-#define OID_DICE_TCBINFO "2.23.133.5.4.1.1"  /* Blackwell: DiceTcbInfo with fwids */
 /* LS10 switch BIOS RIM ids name a fixed project/SKU/chip SKU (NVIDIA's settings). */
 #define LS10_RIM_PREFIX "NV_SWITCH_BIOS_5612_0002_890_"
 
-/* ---- ASN.1 of the FWID extensions, as OpenSSL templates ---- */
-typedef struct {
-	ASN1_OBJECT *alg;
-	ASN1_OCTET_STRING *digest;
-} NV_FWID;
-ASN1_SEQUENCE(NV_FWID) = {
-	ASN1_SIMPLE(NV_FWID, alg, ASN1_OBJECT),
-	ASN1_SIMPLE(NV_FWID, digest, ASN1_OCTET_STRING),
-} static_ASN1_SEQUENCE_END(NV_FWID)
-DEFINE_STACK_OF(NV_FWID)
-
-typedef struct {
-	ASN1_INTEGER *version;
-	X509_PUBKEY *key;
-	NV_FWID *fwid;
-} NV_FWID_EXT;
-ASN1_SEQUENCE(NV_FWID_EXT) = {
-	ASN1_SIMPLE(NV_FWID_EXT, version, ASN1_INTEGER),
-	ASN1_SIMPLE(NV_FWID_EXT, key, X509_PUBKEY),
-	ASN1_SIMPLE(NV_FWID_EXT, fwid, NV_FWID),
-} static_ASN1_SEQUENCE_END(NV_FWID_EXT)
-
-typedef struct {
-	ASN1_UTF8STRING *vendor, *model, *version;
-	ASN1_INTEGER *svn, *layer, *index;
-	STACK_OF(NV_FWID) *fwids;
-	ASN1_BIT_STRING *flags;
-	ASN1_OCTET_STRING *vendor_info, *type;
-	ASN1_BIT_STRING *flags_mask;
-} NV_TCBINFO;
-ASN1_SEQUENCE(NV_TCBINFO) = {
-	ASN1_IMP_OPT(NV_TCBINFO, vendor, ASN1_UTF8STRING, 0),
-	ASN1_IMP_OPT(NV_TCBINFO, model, ASN1_UTF8STRING, 1),
-	ASN1_IMP_OPT(NV_TCBINFO, version, ASN1_UTF8STRING, 2),
-	ASN1_IMP_OPT(NV_TCBINFO, svn, ASN1_INTEGER, 3),
-	ASN1_IMP_OPT(NV_TCBINFO, layer, ASN1_INTEGER, 4),
-	ASN1_IMP_OPT(NV_TCBINFO, index, ASN1_INTEGER, 5),
-	ASN1_IMP_SEQUENCE_OF_OPT(NV_TCBINFO, fwids, NV_FWID, 6),
-	ASN1_IMP_OPT(NV_TCBINFO, flags, ASN1_BIT_STRING, 7),
-	ASN1_IMP_OPT(NV_TCBINFO, vendor_info, ASN1_OCTET_STRING, 8),
-	ASN1_IMP_OPT(NV_TCBINFO, type, ASN1_OCTET_STRING, 9),
-	ASN1_IMP_OPT(NV_TCBINFO, flags_mask, ASN1_BIT_STRING, 10),
-} static_ASN1_SEQUENCE_END(NV_TCBINFO)
+/* ASN.1 of the FWID extensions: nvgpu/dice.h */
 
 /* ---- caches ---- */
 typedef struct {
@@ -280,7 +237,7 @@ static int leaf_fwid(const X509 *leaf, uint8_t out[48])
 	const unsigned char *q;
 	int rc = 0;
 
-	if (cct_x509_ext_value(leaf, OID_DICE_TCBINFO, &p, &n)) {
+	if (cct_x509_ext_value(leaf, CCT_OID_DICE_TCBINFO, &p, &n)) {
 		NV_TCBINFO *t;
 		int i;
 
@@ -297,7 +254,7 @@ static int leaf_fwid(const X509 *leaf, uint8_t out[48])
 			}
 		}
 		ASN1_item_free((ASN1_VALUE *)t, ASN1_ITEM_rptr(NV_TCBINFO));
-	} else if (cct_x509_ext_value(leaf, OID_DICE_FWID, &p, &n)) {
+	} else if (cct_x509_ext_value(leaf, CCT_OID_DICE_FWID, &p, &n)) {
 		NV_FWID_EXT *e;
 
 		q = p;
