@@ -2,31 +2,7 @@
 # End-to-end composite attestation over the simulated TEE and the real SNP vectors:
 # every case asserts the exit status AND the named check/rule that decided it.
 set -u
-C=${CCT_CLI:?CCT_CLI not set}
-V=${CCT_VECTORS:-}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; fails=$((fails + 1)); }
-
-# expect NAME WANT_EXIT PYTHON_CHECK_ON_RESULT -- verify args...
-expect() {
-	local name=$1 want=$2 check=$3
-	shift 3
-	"$C" verify "$@" --json >"$T/out.json" 2>"$T/err.txt"
-	local rc=$?
-	if [[ $rc != "$want" ]]; then
-		fail "$name: exit $rc, want $want"; head -c 600 "$T/out.json" "$T/err.txt"; return
-	fi
-	if [[ -n $check ]] && ! python3 -c "import json,sys; r=json.load(open('$T/out.json')); rules=[f['rule'] for f in r.get('failures',[])]; e=r.get('error') or {}; sys.exit(0 if ($check) else 1)"; then
-		fail "$name: check failed: $check"; head -c 1500 "$T/out.json"; return
-	fi
-	pass "$name"
-}
-jset() { # jset IN OUT PYTHON_EXPR_ON_r
-	python3 -c "import json; r=json.load(open('$1')); $3; json.dump(r, open('$2','w'))"
-}
+. "$(dirname "$0")/lib.sh"
 
 "$C" sim init "$T/sim" >/dev/null || { echo "sim init failed"; exit 1; }
 "$C" sim tee-key -o "$T/tee.pem" >"$T/tee.jwk"
