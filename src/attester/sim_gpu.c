@@ -132,38 +132,6 @@ typedef struct cert_spec {
 	size_t fwid_len;
 } cert_spec;
 
-static int add_conf_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509_EXTENSION *ext;
-	int ok;
-
-	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	if (!ext)
-		return 0;
-	ok = X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	return ok;
-}
-
-static int add_der_ext(X509 *x, const char *oid, const uint8_t *der, size_t n)
-{
-	ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
-	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-	X509_EXTENSION *ext = NULL;
-	int ok = 0;
-
-	if (obj && os && ASN1_OCTET_STRING_set(os, der, (int)n))
-		ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os);
-	if (ext)
-		ok = X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	ASN1_OCTET_STRING_free(os);
-	ASN1_OBJECT_free(obj);
-	return ok;
-}
-
 static int name_add(X509_NAME *n, const char *field, const char *v)
 {
 	return !v || X509_NAME_add_entry_by_txt(n, field, MBSTRING_UTF8, (const unsigned char *)v,
@@ -220,15 +188,15 @@ static X509 *mint(const cert_spec *s)
 	}
 	if (!X509_set_issuer_name(x, s->issuer ? X509_get_subject_name(s->issuer) : name))
 		goto out;
-	if (s->ca && !add_conf_ext(x, s->issuer, NID_basic_constraints, "critical,CA:TRUE"))
+	if (s->ca && !cct_mint_add_ext_conf(x, s->issuer, NID_basic_constraints, "critical,CA:TRUE"))
 		goto out;
-	if (!add_conf_ext(x, s->issuer, NID_key_usage, s->key_usage) ||
-	    !add_conf_ext(x, s->issuer, NID_subject_key_identifier, "hash") ||
-	    !add_conf_ext(x, s->issuer, NID_authority_key_identifier, "keyid:always"))
+	if (!cct_mint_add_ext_conf(x, s->issuer, NID_key_usage, s->key_usage) ||
+	    !cct_mint_add_ext_conf(x, s->issuer, NID_subject_key_identifier, "hash") ||
+	    !cct_mint_add_ext_conf(x, s->issuer, NID_authority_key_identifier, "keyid:always"))
 		goto out;
-	if (s->san && !add_conf_ext(x, s->issuer, NID_subject_alt_name, s->san))
+	if (s->san && !cct_mint_add_ext_conf(x, s->issuer, NID_subject_alt_name, s->san))
 		goto out;
-	if (s->fwid_oid && !add_der_ext(x, s->fwid_oid, s->fwid_der, s->fwid_len))
+	if (s->fwid_oid && !cct_mint_add_ext_der(x, s->fwid_oid, s->fwid_der, s->fwid_len, 0))
 		goto out;
 	if (!X509_sign(x, s->issuer_key, EVP_sha384()))
 		goto out;

@@ -56,7 +56,7 @@ out:
 	return ok;
 }
 
-static int add_ext_der(X509 *x, const char *oid, const uint8_t *der, size_t n, int critical)
+int cct_mint_add_ext_der(X509 *x, const char *oid, const uint8_t *der, size_t n, int critical)
 {
 	ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
 	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
@@ -73,7 +73,7 @@ static int add_ext_der(X509 *x, const char *oid, const uint8_t *der, size_t n, i
 	return ok;
 }
 
-static int add_ext_conf(X509 *x, X509 *issuer, int nid, const char *value)
+int cct_mint_add_ext_conf(X509 *x, X509 *issuer, int nid, const char *value)
 {
 	X509V3_CTX ctx;
 	X509_EXTENSION *ext;
@@ -113,14 +113,14 @@ X509 *cct_mint_cert(const cct_mint_spec *s)
 				   0);
 	X509_set_issuer_name(x, s->issuer ? X509_get_subject_name(s->issuer) : name);
 	if (s->is_ca) {
-		add_ext_conf(x, s->issuer, NID_basic_constraints, "critical,CA:TRUE");
-		add_ext_conf(x, s->issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
+		cct_mint_add_ext_conf(x, s->issuer, NID_basic_constraints, "critical,CA:TRUE");
+		cct_mint_add_ext_conf(x, s->issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
 	}
-	add_ext_conf(x, s->issuer, NID_subject_key_identifier, "hash");
+	cct_mint_add_ext_conf(x, s->issuer, NID_subject_key_identifier, "hash");
 	if (s->issuer)
-		add_ext_conf(x, s->issuer, NID_authority_key_identifier, "keyid:always");
+		cct_mint_add_ext_conf(x, s->issuer, NID_authority_key_identifier, "keyid:always");
 	for (i = 0; i < s->ext_count; i++)
-		if (!add_ext_der(x, s->exts[i].oid, s->exts[i].der, s->exts[i].der_len,
+		if (!cct_mint_add_ext_der(x, s->exts[i].oid, s->exts[i].der, s->exts[i].der_len,
 				 s->exts[i].critical))
 			goto fail;
 	if (!sign_with(x, NULL, s->issuer_key, s->pss, md))
