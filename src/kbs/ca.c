@@ -12,6 +12,7 @@
 
 #include "cctrust/core.h"
 #include "token/jose.h"
+#include "x509/mint.h"
 #include "kbs/kbs_int.h"
 #include "x509/x509.h"
 
@@ -37,19 +38,6 @@ static char *to_pem(X509 *c)
 	}
 	BIO_free(b);
 	return out;
-}
-
-static int add_ext(X509 *c, X509 *issuer, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509_EXTENSION *e;
-	int ok;
-
-	X509V3_set_ctx(&ctx, issuer, c, NULL, NULL, 0);
-	e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	ok = e && X509_add_ext(c, e, -1);
-	X509_EXTENSION_free(e);
-	return ok;
 }
 
 static int random_serial(X509 *c)
@@ -87,9 +75,9 @@ static int generate(cct_kbs_ca *ca)
 				   (const unsigned char *)"cctrustd workload CA", -1, -1, 0);
 	X509_set_issuer_name(c, nm);
 	X509_set_pubkey(c, ca->key);
-	if (!add_ext(c, c, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") ||
-	    !add_ext(c, c, NID_key_usage, "critical,keyCertSign,cRLSign") ||
-	    !add_ext(c, c, NID_subject_key_identifier, "hash") ||
+	if (!cct_mint_add_ext_conf(c, c, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") ||
+	    !cct_mint_add_ext_conf(c, c, NID_key_usage, "critical,keyCertSign,cRLSign") ||
+	    !cct_mint_add_ext_conf(c, c, NID_subject_key_identifier, "hash") ||
 	    !X509_sign(c, ca->key, EVP_sha256()))
 		goto fail;
 	ca->cert = c;
@@ -242,10 +230,10 @@ int cct_kbs__ca_issue(char **pem_out, cct_kbs_ca *ca, const uint8_t *csr_buf, si
 	    !X509_set_issuer_name(c, X509_get_subject_name(ca->cert)) ||
 	    !X509_set_subject_name(c, X509_NAME_entry_count(subj) ? subj : X509_get_subject_name(ca->cert)) ||
 	    !X509_set_pubkey(c, ck) ||
-	    !add_ext(c, ca->cert, NID_basic_constraints, "critical,CA:FALSE") ||
-	    !add_ext(c, ca->cert, NID_key_usage, "critical,digitalSignature,keyAgreement") ||
-	    !add_ext(c, ca->cert, NID_ext_key_usage, "serverAuth,clientAuth") ||
-	    !add_ext(c, ca->cert, NID_authority_key_identifier, "keyid:always") ||
+	    !cct_mint_add_ext_conf(c, ca->cert, NID_basic_constraints, "critical,CA:FALSE") ||
+	    !cct_mint_add_ext_conf(c, ca->cert, NID_key_usage, "critical,digitalSignature,keyAgreement") ||
+	    !cct_mint_add_ext_conf(c, ca->cert, NID_ext_key_usage, "serverAuth,clientAuth") ||
+	    !cct_mint_add_ext_conf(c, ca->cert, NID_authority_key_identifier, "keyid:always") ||
 	    !(e = claims_ext(dg)) || !X509_add_ext(c, e, -1) || !X509_sign(c, ca->key, EVP_sha256()) ||
 	    !(leaf = to_pem(c))) {
 		rc = cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "certificate issuance failed");

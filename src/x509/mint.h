@@ -37,7 +37,7 @@ typedef struct cct_mint_spec {
 } cct_mint_spec;
 
 X509 *cct_mint_cert(const cct_mint_spec *spec);
-/* Add one extension to x: from an OpenSSL config value ("critical,CA:TRUE", "hash", ...; issuer
+/* Add one extension to x (generic; cctrustd's workload CA uses these too): from an OpenSSL config value ("critical,CA:TRUE", "hash", ...; issuer
  * NULL = self-issued), or as raw DER under a dotted OID. 1 on success. */
 int cct_mint_add_ext_conf(X509 *x, X509 *issuer, int nid, const char *value);
 int cct_mint_add_ext_der(X509 *x, const char *oid, const uint8_t *der, size_t n, int critical);
