@@ -2,6 +2,10 @@
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# Warnings are errors for `make check` / `make asan` (developers, CI); plain builds and the demo
+# never fail on a new compiler's warning.
+WERROR ?= OFF
+check asan: WERROR = ON
 
 .PHONY: all deps build check asan demo bench fuzz clean install
 
@@ -10,10 +14,8 @@ all: build
 deps:
 	@./scripts/install-deps.sh
 
-$(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
-
-build: deps $(BUILD)/CMakeCache.txt
+build: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DCCT_WERROR=$(WERROR)
 	cmake --build $(BUILD) -j$(JOBS)
 
 check: build
@@ -21,7 +23,7 @@ check: build
 
 # Same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan: deps
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DENABLE_SANITIZERS=ON
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DENABLE_SANITIZERS=ON -DCCT_WERROR=$(WERROR)
 	cmake --build build-asan -j$(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j$(JOBS)

@@ -12,7 +12,7 @@ build=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
 cct=$build/cctrust
 [ -x "$cct" ] || { echo "no $cct; build first"; exit 2; }
-vec=${CCT_VECTORS:-$here/../shared/vectors}/nvgpu/nvidia-attestation-sdk
+vec=${CCT_VECTORS:-$here/../tests/vectors}/nvgpu/nvidia-attestation-sdk
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=${GPU_BENCH_N:-2000}

@@ -3,7 +3,7 @@
 # measured in the same run. Usage: bench/snp.sh BUILD_DIR
 set -u
 build=${1:-build}
-V=$(cd "$(dirname "$0")/../.." && pwd)/shared/vectors/snp/virtee-sev
+V=${CCT_VECTORS:-$(cd "$(dirname "$0")/.." && pwd)/tests/vectors}/snp/virtee-sev
 b="$build/bench/snp_bench"
 [ -x "$b" ] || { echo "snp_bench not built (make build)"; exit 1; }
 certs="$V/vcek_milan.der $V/cert_chain_milan.pem"

@@ -5,7 +5,7 @@
 set -u
 build=${1:-build}
 cct=$build/cctrust
-vec=${CCT_VECTORS:-$(cd "$(dirname "$0")/.." && pwd)/../shared/vectors}
+vec=${CCT_VECTORS:-$(cd "$(dirname "$0")/.." && pwd)/tests/vectors}
 quote=$vec/tdx/phala-dcap-qvl/sample/tdx_quote
 coll=$vec/tdx/phala-dcap-qvl/sample/tdx_quote_collateral.json
 at=2025-07-19T10:00:34Z

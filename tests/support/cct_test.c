@@ -15,7 +15,7 @@ const char *cct_test_vector_path(const char *rel)
 	static char buf[4096];
 	const char *base = getenv("CCT_VECTORS");
 
-	snprintf(buf, sizeof(buf), "%s/%s", base ? base : "../shared/vectors", rel);
+	snprintf(buf, sizeof(buf), "%s/%s", base ? base : "tests/vectors", rel);
 	return buf;
 }
 
