@@ -1,6 +1,6 @@
 #define _GNU_SOURCE
 /* JOSE over OpenSSL EVP: JWK <-> EVP_PKEY, compact JWS (ES256, EdDSA), flattened JWE
- * (ECDH-ES+A256KW P-256 / RSA-OAEP-256 with A256GCM). See jose.h. */
+ * (ECDH-ES+A256KW P-256/P-384/P-521 / RSA-OAEP-256 with A256GCM). See jose.h. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,6 +175,9 @@ int cct_jose_jwk_to_pkey(EVP_PKEY **out, const json_t *jwk, cct_err *err)
 		} else if (crv && !strcmp(crv, "P-384")) {
 			group = "secp384r1";
 			clen = 48;
+		} else if (crv && !strcmp(crv, "P-521")) {
+			group = "secp521r1";
+			clen = 66;
 		} else {
 			rc = jerr(err, CCT_EUNSUPPORTED, "JWK EC curve \"%s\" not supported", crv);
 			goto out;
@@ -271,6 +274,9 @@ json_t *cct_jose_pkey_to_jwk(EVP_PKEY *key, const char *alg)
 		} else if (!strcmp(group, "secp384r1")) {
 			crv = "P-384";
 			clen = 48;
+		} else if (!strcmp(group, "secp521r1")) {
+			crv = "P-521";
+			clen = 66;
 		} else {
 			goto out;
 		}
@@ -663,6 +669,19 @@ static int aes_gcm(uint8_t *out, const uint8_t cek[32], const uint8_t iv[12], co
 	return ok ? 0 : -1;
 }
 
+/* JWK curve name of an EC key on P-256 / P-384 / P-521, else NULL. */
+static const char *ec_curve(EVP_PKEY *key)
+{
+	char group[64];
+
+	if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+					    NULL))
+		return NULL;
+	return !strcmp(group, "prime256v1") ? "P-256"
+	       : !strcmp(group, "secp384r1") ? "P-384"
+	       : !strcmp(group, "secp521r1") ? "P-521" : NULL;
+}
+
 int cct_jose_jwe_encrypt(char **out, EVP_PKEY *recipient, const uint8_t *pt, size_t pt_len,
 			 cct_err *err)
 {
@@ -685,9 +704,10 @@ int cct_jose_jwe_encrypt(char **out, EVP_PKEY *recipient, const uint8_t *pt, siz
 	}
 	if (RAND_bytes(cek, sizeof(cek)) != 1 || RAND_bytes(iv, sizeof(iv)) != 1)
 		goto crypto;
-	if (EVP_PKEY_is_a(recipient, "EC") && EVP_PKEY_get_bits(recipient) == 256) {
+	if (EVP_PKEY_is_a(recipient, "EC") && ec_curve(recipient)) {
+		/* the ephemeral key is on the recipient's curve (JWA 4.6: P-256, P-384, P-521) */
 		alg = "ECDH-ES+A256KW";
-		eph = cct_jose_keygen("P-256");
+		eph = cct_jose_keygen(ec_curve(recipient));
 		epk = eph ? cct_jose_pkey_to_jwk(eph, NULL) : NULL;
 		if (!epk || ecdh(z, &zlen, eph, recipient) || concat_kdf(kek, z, zlen, alg) ||
 		    aes_kw(ek, &kwlen, kek, cek, sizeof(cek), 1))
@@ -695,14 +715,14 @@ int cct_jose_jwe_encrypt(char **out, EVP_PKEY *recipient, const uint8_t *pt, siz
 		eklen = (size_t)kwlen;
 		json_object_set_new(hdr, "epk", epk);
 		epk = NULL;
-	} else if (EVP_PKEY_is_a(recipient, "RSA")) {
+	} else if (EVP_PKEY_is_a(recipient, "RSA") && EVP_PKEY_get_bits(recipient) >= RSA_MIN_BITS) {
 		alg = "RSA-OAEP-256";
 		if ((size_t)EVP_PKEY_get_size(recipient) > sizeof(ek) ||
 		    rsa_oaep256(ek, &eklen, recipient, cek, sizeof(cek), 1))
 			goto crypto;
 	} else {
 		rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_NONE, 0,
-				 "JWE: tee-pubkey must be EC P-256 or RSA");
+				 "JWE: tee-pubkey must be EC P-256, P-384, P-521 or RSA >= %d bits", RSA_MIN_BITS);
 		goto out;
 	}
 	json_object_set_new(hdr, "alg", json_string(alg));
@@ -854,8 +874,8 @@ out:
 
 EVP_PKEY *cct_jose_keygen(const char *kind)
 {
-	if (!strcmp(kind, "P-256"))
-		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	if (!strcmp(kind, "P-256") || !strcmp(kind, "P-384") || !strcmp(kind, "P-521"))
+		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", kind);
 	if (!strcmp(kind, "RSA"))
 		return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
 	if (!strcmp(kind, "Ed25519"))
