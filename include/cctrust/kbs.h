@@ -105,7 +105,9 @@ CCT_EXTERN void cct_kbs_verifier_free(cct_kbs_verifier *v);
 typedef struct cct_kbs_config {
 	cct_store *store;                 /**< borrowed; required */
 	const cct_kbs_verifier *verifier; /**< borrowed; required */
-	const char *admin_pubkey_pem;     /**< Ed25519 public key (PEM text); required */
+	const char *admin_pubkey_pem;     /**< admin token keys: PEM text (one or more Ed25519,
+					       EC P-256/P-384 or RSA public keys) or a JWKS;
+					       required */
 	const char *attestation_policy;   /**< fallback attestation policy (--policy), or NULL */
 	int session_ttl_s;                /**< 0: CCT_KBS_SESSION_TTL_DEFAULT */
 	int cert_ttl_s;                   /**< 0: CCT_KBS_CERT_TTL_DEFAULT */
@@ -117,6 +119,10 @@ typedef struct cct_kbs_config {
 	/** Optional log sink (one JSON line per event; never contains secrets). */
 	void (*log)(void *log_ctx, const char *line);
 	void *log_ctx;
+	int64_t admin_max_token_lifetime_s; /**< exp - (iat or now) cap; 0: 24 h */
+	const char *admin_audience;       /**< admin JWT "aud" must contain it; NULL: unchecked */
+	int admin_require_jti;            /**< refuse admin JWTs without "jti" (a jti present is
+					       always single use) */
 } cct_kbs_config;
 
 typedef struct cct_kbs_server cct_kbs_server;

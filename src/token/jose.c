@@ -324,12 +324,65 @@ static char *b64url_json(const json_t *j)
 	return s;
 }
 
+/* The JWS algorithms (RFC 7518 3.1, RFC 8037): key type, digest, signature form. */
+typedef struct jws_alg {
+	const char *name;
+	const char *key;   /* EVP key type */
+	int bits;          /* EC curve size; RSA: minimum modulus */
+	const char *md;    /* NULL: EdDSA (no pre-hash) */
+	int pss;           /* RSA-PSS (salt = digest length) */
+	size_t ec_half;    /* ECDSA: bytes of r and of s (raw r||s) */
+} jws_alg;
+
+static const jws_alg jws_algs[] = {
+	{ "ES256", "EC", 256, "SHA256", 0, 32 },
+	{ "ES384", "EC", 384, "SHA384", 0, 48 },
+	{ "EdDSA", "ED25519", 0, NULL, 0, 0 },
+	{ "RS256", "RSA", RSA_MIN_BITS, "SHA256", 0, 0 },
+	{ "PS256", "RSA", RSA_MIN_BITS, "SHA256", 1, 0 },
+};
+
+static const jws_alg *jws_alg_find(const char *alg)
+{
+	size_t i;
+
+	for (i = 0; alg && i < sizeof(jws_algs) / sizeof(jws_algs[0]); i++)
+		if (!strcmp(jws_algs[i].name, alg))
+			return &jws_algs[i];
+	return NULL;
+}
+
 static int alg_matches_key(const char *alg, EVP_PKEY *key)
 {
-	if (!strcmp(alg, "ES256"))
-		return EVP_PKEY_is_a(key, "EC") && EVP_PKEY_get_bits(key) == 256;
-	if (!strcmp(alg, "EdDSA"))
-		return EVP_PKEY_is_a(key, "ED25519");
+	const jws_alg *a = jws_alg_find(alg);
+
+	if (!a || !key || !EVP_PKEY_is_a(key, a->key))
+		return 0;
+	if (!strcmp(a->key, "EC"))
+		return EVP_PKEY_get_bits(key) == a->bits;
+	if (!strcmp(a->key, "RSA"))
+		return EVP_PKEY_get_bits(key) >= a->bits;
+	return 1;
+}
+
+int cct_jose_alg_fits_key(const char *alg, EVP_PKEY *key)
+{
+	return alg_matches_key(alg, key);
+}
+
+static int ds_init(EVP_MD_CTX *md, const jws_alg *a, EVP_PKEY *key, int sign)
+{
+	EVP_PKEY_CTX *pc = NULL;
+	const EVP_MD *d = a->md ? EVP_get_digestbyname(a->md) : NULL;
+
+	if ((sign ? EVP_DigestSignInit(md, &pc, d, NULL, key)
+		  : EVP_DigestVerifyInit(md, &pc, d, NULL, key)) <= 0)
+		return -1;
+	if (!strcmp(a->key, "RSA") &&
+	    (EVP_PKEY_CTX_set_rsa_padding(pc, a->pss ? RSA_PKCS1_PSS_PADDING
+						     : RSA_PKCS1_PADDING) <= 0 ||
+	     (a->pss && EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, RSA_PSS_SALTLEN_DIGEST) <= 0)))
+		return -1;
 	return 0;
 }
 
@@ -339,13 +392,14 @@ int cct_jose_jws_sign(char **out, EVP_PKEY *key, const char *alg, const json_t *
 	int rc = CCT_ERROR;
 	json_t *hdr = json_object();
 	char *h64 = NULL, *p64 = NULL, *s64 = NULL, *input = NULL;
-	uint8_t *der = NULL, sig[64];
+	uint8_t *der = NULL, *sig = NULL;
 	size_t derlen = 0, siglen = 0, inlen;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	ECDSA_SIG *es = NULL;
+	const jws_alg *a = jws_alg_find(alg);
 
 	*out = NULL;
-	if (!hdr || !md || !key || !alg || !alg_matches_key(alg, key)) {
+	if (!hdr || !md || !key || !a || !alg_matches_key(alg, key)) {
 		rc = jerr(err, CCT_EINVAL, "JWS: key does not fit alg %s", alg);
 		goto out;
 	}
@@ -361,29 +415,29 @@ int cct_jose_jws_sign(char **out, EVP_PKEY *key, const char *alg, const json_t *
 	if (!input)
 		goto oom;
 	snprintf(input, inlen + 1, "%s.%s", h64, p64);
-	if (EVP_DigestSignInit(md, NULL, !strcmp(alg, "ES256") ? EVP_sha256() : NULL, NULL, key) <= 0 ||
+	if (ds_init(md, a, key, 1) ||
 	    EVP_DigestSign(md, NULL, &derlen, (const uint8_t *)input, inlen) <= 0 ||
 	    !(der = malloc(derlen)) ||
 	    EVP_DigestSign(md, der, &derlen, (const uint8_t *)input, inlen) <= 0) {
 		rc = jerr(err, CCT_ERROR, "JWS signing failed%s", NULL);
 		goto out;
 	}
-	if (!strcmp(alg, "ES256")) {
+	if (a->ec_half) { /* DER ECDSA-Sig-Value -> raw r || s */
 		const uint8_t *q = der;
 		const BIGNUM *r, *s;
 
 		es = d2i_ECDSA_SIG(NULL, &q, (long)derlen);
-		if (!es)
+		if (!es || !(sig = malloc(2 * a->ec_half)))
 			goto oom;
 		ECDSA_SIG_get0(es, &r, &s);
-		if (BN_bn2binpad(r, sig, 32) != 32 || BN_bn2binpad(s, sig + 32, 32) != 32)
+		if (BN_bn2binpad(r, sig, (int)a->ec_half) != (int)a->ec_half ||
+		    BN_bn2binpad(s, sig + a->ec_half, (int)a->ec_half) != (int)a->ec_half)
 			goto oom;
-		siglen = 64;
+		siglen = 2 * a->ec_half;
 	} else {
-		if (derlen != 64)
-			goto oom;
-		memcpy(sig, der, 64);
-		siglen = 64;
+		sig = der;
+		der = NULL;
+		siglen = derlen;
 	}
 	s64 = cct_jose_b64url(sig, siglen);
 	if (!s64)
@@ -405,6 +459,7 @@ out:
 	free(s64);
 	free(input);
 	free(der);
+	free(sig);
 	return rc;
 }
 
@@ -488,12 +543,14 @@ int cct_jose_jws_verify(json_t **payload_out, const char *jws, EVP_PKEY *key,
 			const char *expect_alg, cct_err *err)
 {
 	int rc = CCT_ERROR;
-	size_t l1, l2, l3, sn = 0, derlen;
+	size_t l1, l2, l3, sn = 0, derlen = 0;
 	const char *p2, *p3, *alg;
 	json_t *hdr = NULL, *payload = NULL;
 	uint8_t *sig = NULL, *der = NULL;
 	EVP_MD_CTX *md = NULL;
 	ECDSA_SIG *es = NULL;
+	const jws_alg *a;
+	int der_ossl = 0;
 
 	if (payload_out)
 		*payload_out = NULL;
@@ -501,10 +558,12 @@ int cct_jose_jws_verify(json_t **payload_out, const char *jws, EVP_PKEY *key,
 		goto out;
 	jws_split(jws, &l1, &p2, &l2, &p3, &l3, NULL);
 	alg = json_string_value(json_object_get(hdr, "alg"));
-	if (!alg || strcmp(alg, expect_alg) || !key || !alg_matches_key(alg, key)) {
+	a = jws_alg_find(alg);
+	if (!alg || !a || (expect_alg && strcmp(alg, expect_alg)) || !key ||
+	    !alg_matches_key(alg, key)) {
 		rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_TOKEN, 0,
 				 "JWS alg \"%s\" where \"%s\" with a matching key is required",
-				 alg ? alg : "(none)", expect_alg);
+				 alg ? alg : "(none)", expect_alg ? expect_alg : "an alg fitting the key");
 		goto out;
 	}
 	if (json_object_get(hdr, "crit")) {
@@ -514,18 +573,24 @@ int cct_jose_jws_verify(json_t **payload_out, const char *jws, EVP_PKEY *key,
 	}
 	if ((rc = cct_jose_b64url_decode(&sig, &sn, p3, l3, err)) != CCT_OK)
 		goto out;
-	if (sn != 64) {
-		rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_TOKEN, 0,
-				 "JWS signature has %zu bytes, expected 64", sn);
-		goto out;
+	{
+		size_t want = a->ec_half ? 2 * a->ec_half
+			      : !strcmp(a->key, "RSA") ? (size_t)EVP_PKEY_get_size(key) : 64;
+
+		if (sn != want) {
+			rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_TOKEN, 0,
+					 "JWS signature has %zu bytes, expected %zu", sn, want);
+			goto out;
+		}
 	}
 	md = EVP_MD_CTX_new();
 	if (!md) {
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_TOKEN, 0, "out of memory");
 		goto out;
 	}
-	if (!strcmp(alg, "ES256")) {
-		BIGNUM *r = BN_bin2bn(sig, 32, NULL), *s = BN_bin2bn(sig + 32, 32, NULL);
+	if (a->ec_half) {
+		BIGNUM *r = BN_bin2bn(sig, (int)a->ec_half, NULL);
+		BIGNUM *s = BN_bin2bn(sig + a->ec_half, (int)a->ec_half, NULL);
 		int dl;
 
 		es = ECDSA_SIG_new();
@@ -541,13 +606,13 @@ int cct_jose_jws_verify(json_t **payload_out, const char *jws, EVP_PKEY *key,
 			goto out;
 		}
 		derlen = (size_t)dl;
+		der_ossl = 1;
 	} else {
 		der = sig;
 		sig = NULL;
-		derlen = 64;
+		derlen = sn;
 	}
-	if (EVP_DigestVerifyInit(md, NULL, !strcmp(alg, "ES256") ? EVP_sha256() : NULL, NULL,
-				 key) <= 0 ||
+	if (ds_init(md, a, key, 0) ||
 	    EVP_DigestVerify(md, der, derlen, (const uint8_t *)jws, l1 + 1 + l2) != 1) {
 		rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_TOKEN, 0,
 				 "JWS %s signature does not verify", alg);
@@ -561,8 +626,10 @@ int cct_jose_jws_verify(json_t **payload_out, const char *jws, EVP_PKEY *key,
 out:
 	ECDSA_SIG_free(es);
 	EVP_MD_CTX_free(md);
-	if (der && der != sig)
+	if (der_ossl)
 		OPENSSL_free(der);
+	else
+		free(der);
 	free(sig);
 	json_decref(hdr);
 	json_decref(payload);
