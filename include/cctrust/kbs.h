@@ -90,6 +90,8 @@ typedef struct cct_kbs_composite_config {
 	const char *certs_path;       /**< extra certificates / CRLs, or NULL */
 	int token_ttl_s;              /**< EAR lifetime (0: 300 s) */
 	const char *issuer;           /**< EAR "iss" (NULL: "cctrust") */
+	const char *token_cert_pem;   /**< certificate chain of the signing key (PEM, leaf first):
+					   sent as the header JWK's "x5c"; NULL: none */
 } cct_kbs_composite_config;
 
 /** *out freed with cct_kbs_verifier_free. Errors: EINVAL (no key), EENCODING/EUNSUPPORTED

@@ -159,6 +159,8 @@ int cct_composite__ev_gpu(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 	json_object_set_new(out->claims, "arch", json_string(l->e[0].arch));
 	json_object_set(out->claims, "x-nvidia-overall-att-result",
 			json_object_get(claims, "x-nvidia-overall-att-result"));
+	cct_composite__trustee_gpu_claims(out->claims, l->e[0].evidence, l->e[0].evidence_size,
+					  l->e[0].uuid);
 	memcpy(out->bound, nonce, sizeof(nonce));
 	out->bound_len = sizeof(nonce);
 	out->simulated = in->trust_sim_dir != NULL;
