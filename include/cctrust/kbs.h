@@ -20,7 +20,8 @@ extern "C" {
 #define CCT_KBS_PROTOCOL_VERSION "0.4.0"
 #define CCT_KBS_MAX_BODY (1u << 20)     /**< any request body (HTTP 413 above) */
 #define CCT_KBS_MAX_JSON_DEPTH 32       /**< nesting of request JSON */
-#define CCT_KBS_MAX_HEADER 8192         /**< Cookie / Authorization header value */
+#define CCT_KBS_MAX_HEADER 65536        /**< Cookie / Authorization header value (an EAR with
+					     GPU claims as Bearer token is tens of KiB) */
 #define CCT_KBS_NONCE_SIZE 32
 #define CCT_KBS_SESSION_TTL_DEFAULT 300 /**< seconds (Trustee default: 5 min) */
 #define CCT_KBS_CERT_TTL_DEFAULT 3600   /**< workload certificate lifetime, seconds */

@@ -40,15 +40,13 @@ const char *cct_kbs__rego_detail(const char *text, int attestation)
 	    !strstr(text, "import rego") && !strstr(text, "import future"))
 		return NULL;
 	return attestation
-		       ? "Rego policies are not supported: cctrust appraises evidence with a "
-			 "cctrust.policy/v1 JSON document (docs/policy.md). The equivalent of "
-			 "Trustee's default_cpu/default_gpu policies is "
-			 "{\"version\":\"cctrust.policy/v1\"} (debug refused, GPUs in CC mode); "
-			 "reference values are named as \"rv:NAME\""
-		       : "Rego policies are not supported: cctrust's resource policy is JSON "
-			 "(docs/kbs.md). The equivalent of Trustee's default resource policy "
-			 "(every submod affirming) is {\"version\":1,\"rules\":[{\"name\":"
-			 "\"affirming\",\"resources\":[\"*/*/*\"],\"require\":[{\"all_submods\":"
+		       ? "Rego is not supported: attestation policies are cctrust.policy/v1 JSON "
+			 "(docs/policy.md); Trustee's default_cpu/default_gpu is "
+			 "{\"version\":\"cctrust.policy/v1\"} (debug refused, GPUs in CC mode), "
+			 "reference values are named \"rv:NAME\""
+		       : "Rego is not supported: resource policies are JSON (docs/kbs.md); "
+			 "Trustee's default is {\"version\":1,\"rules\":[{\"name\":\"a\","
+			 "\"resources\":[\"*/*/*\"],\"require\":[{\"all_submods\":"
 			 "\"affirming\"}]}]}";
 }
 

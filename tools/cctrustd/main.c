@@ -26,6 +26,7 @@
 #define DEFAULT_THREADS 4
 #define CONN_LIMIT 1024
 #define CONN_TIMEOUT_S 30
+#define CONN_MEMORY (4 * CCT_KBS_MAX_HEADER)
 #define CONFIG_MAX_LINES 64
 #define GC_INTERVAL_S 30
 
@@ -555,6 +556,8 @@ int main(int argc, char **argv)
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o.threads > 0 ? o.threads : DEFAULT_THREADS),
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)CONN_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		/* headers must fit: a Bearer EAR with GPU claims is tens of KiB (Trustee's too) */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 		tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, tls_cert,
 		MHD_OPTION_HTTPS_MEM_KEY, tls_key, MHD_OPTION_END);
 	if (!d) {
