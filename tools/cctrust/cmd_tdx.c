@@ -397,7 +397,7 @@ static int cmd_verify(int argc, char **argv)
 		return cct_cli_usage_error("out of memory");
 	}
 	cct_cli_getopt_begin();
-	while (!rc && (c = cct_cli_getopt(argc, argv, verify_opts)) != -1) {
+	while (!rc && (c = cct_cli_getopt(argc, argv, NULL, verify_opts)) != -1) {
 		const char *v = optarg;
 
 		switch (c) {
