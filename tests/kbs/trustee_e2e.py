@@ -168,13 +168,19 @@ def run(cli, simdir, work, url_a, url_b):
                     tc.compact({"type": "json", "policy_id": "default",
                                 "policy": tc.b64u(tc.compact(rvpol).encode())}), ed_tok())
     check("RVPS: policy naming rv:snp-launch-measurement accepted", st == 200, (st, txt))
+    allow = {"version": 1, "rules": [{"name": "affirming", "resources": ["*/*/*"],
+                                      "require": [{"all_submods": "affirming"}]}]}
+    st, txt = admin(url_a, "/kbs/v0/resource-policy",
+                    tc.compact({"policy": tc.b64u(tc.compact(allow).encode())}), ed_tok())
+    check("resource policy (base64url, as Trustee's kbs-client sends it) accepted", st == 200,
+          (st, txt))
     st, txt = admin(url_a, "/kbs/v0/resource-policy", None, ed_tok(), "GET")
     try:
         got = json.loads(tc.b64u_dec(txt.strip()))
     except Exception as e:  # noqa: BLE001
         got = e
     check("GET /kbs/v0/resource-policy returns base64url of the policy (as Trustee)",
-          st in (200, 404) and (st == 404 or isinstance(got, dict)), (st, txt))
+          st == 200 and got == allow, (st, txt))
 
     # --- guest flows: SNP, SNP + init-data, TDX (AAEL), SNP + 1 GPU, TDX + 1 GPU; P-256/384/521/RSA
     toml = os.path.join(work, "initdata.toml")
