@@ -288,6 +288,17 @@ static void success_rsa(void **state)
 	flow_releases_secret_wrapped_to_attested_key(state, "RSA");
 }
 
+/* guest-components offers ECDH-ES+A256KW on P-384 and P-521 too (Trustee's JWE supports them) */
+static void success_p384(void **state)
+{
+	flow_releases_secret_wrapped_to_attested_key(state, "P-384");
+}
+
+static void success_p521(void **state)
+{
+	flow_releases_secret_wrapped_to_attested_key(state, "P-521");
+}
+
 static void replayed_nonce_refused(void **state)
 {
 	fx *f = *state;
@@ -872,6 +883,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(success_ec, setup, teardown),
 		cmocka_unit_test_setup_teardown(success_rsa, setup, teardown),
+		cmocka_unit_test_setup_teardown(success_p384, setup, teardown),
+		cmocka_unit_test_setup_teardown(success_p521, setup, teardown),
 		cmocka_unit_test_setup_teardown(replayed_nonce_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(expired_session_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(wrong_tee_pubkey_refused, setup, teardown),
