@@ -135,6 +135,9 @@ typedef struct cct_ratls_serve_opts {
 	cct_ratls_make_opts make;    /**< evidence source */
 	long rotate_s;               /**< re-issue key + certificate every rotate_s (0: 1 hour) */
 	long validity_s;             /**< certificate lifetime (0: 2 * rotate) */
+	const char *cert_file;       /**< serve this certificate (from cct_ratls_cert_make / `ratls
+				      cert`) and key_file instead of issuing one; no rotation */
+	const char *key_file;
 	const char *port_file;       /**< write the bound port here once listening */
 	int max_connections;         /**< concurrent connections (0: 64) */
 	volatile int *stop;          /**< set non-zero to stop (checked every 200 ms) */

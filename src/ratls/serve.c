@@ -71,8 +71,40 @@ static SSL_CTX *new_ctx(const cct_ratls_serve_opts *o, cct_err *err)
 	X509 *x = NULL;
 	EVP_PKEY *k = NULL;
 
-	if (cct_ratls_cert_make(&key, &cert, &o->make, validity, 0, err) != CCT_OK)
+	if (o->cert_file || o->key_file) {
+		uint8_t *kb = NULL, *cb = NULL;
+		size_t kn = 0, cn = 0;
+
+		if (!o->cert_file || !o->key_file) {
+			cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "--cert and --key go together");
+			return NULL;
+		}
+		if (cct_file_read(&cb, &cn, o->cert_file, 1u << 24, err) != CCT_OK)
+			return NULL;
+		if (cct_file_read(&kb, &kn, o->key_file, 1u << 16, err) != CCT_OK) {
+			free(cb);
+			return NULL;
+		}
+		cert = malloc(cn + 1);
+		key = malloc(kn + 1);
+		if (cert && key) {
+			memcpy(cert, cb, cn);
+			cert[cn] = 0;
+			memcpy(key, kb, kn);
+			key[kn] = 0;
+		}
+		cct_wipe(kb, kn);
+		free(kb);
+		free(cb);
+		if (!cert || !key) {
+			free(cert);
+			free(key);
+			cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+			return NULL;
+		}
+	} else if (cct_ratls_cert_make(&key, &cert, &o->make, validity, 0, err) != CCT_OK) {
 		return NULL;
+	}
 	ctx = SSL_CTX_new(TLS_server_method());
 	if (ctx && SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) &&
 	    (b = BIO_new_mem_buf(cert, -1)) && (x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
@@ -376,7 +408,7 @@ int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 		struct pollfd p = { lfd, POLLIN, 0 };
 		int cfd;
 
-		if (time(NULL) - issued >= rotate) {
+		if (!o->cert_file && time(NULL) - issued >= rotate) {
 			cct_err e2;
 			SSL_CTX *n;
 

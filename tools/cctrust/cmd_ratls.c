@@ -16,7 +16,7 @@ static const char ratls_usage[] =
 	"                          --cert-out CERT [--nonce HEX] [--validity 1h]\n"
 	"       cctrust ratls show CERT [--json]\n"
 	"       cctrust ratls serve --listen ADDR --backend URL [--tee snp|tdx] [--gpus all|N]\n"
-	"                          [--sim DIR] [--rotate 1h] [--port-file FILE]\n"
+	"                          [--sim DIR] [--rotate 1h] [--cert CERT --key KEY] [--port-file FILE]\n"
 	"       cctrust ratls verify HOST:PORT --policy FILE [--collateral BUNDLE]\n"
 	"                          [--trust-sim DIR] [--cert-only] [--at T] [--offline] [--no-crl] [--json]\n"
 	"       cctrust ratls get URL --policy FILE [-d DATA] [-H HEADER]... [-X METHOD] [-o FILE]\n"
@@ -29,7 +29,8 @@ static const char ratls_usage[] =
 	"  cert     make a P-384 key (KEY, mode 0600) and the attested self-signed certificate\n"
 	"  show     print a certificate's evidence, claims and whether pubkey-hash matches its key\n"
 	"  serve    TLS-terminating reverse proxy in front of BACKEND (http://HOST:PORT);\n"
-	"           re-issues its key and certificate every --rotate\n"
+	"           re-issues its key and certificate every --rotate (or serves --cert/--key as\n"
+	"           made by 'ratls cert', never rotated)\n"
 	"  verify   connect, verify certificate evidence + channel-bound fresh evidence against\n"
 	"           the policy (cctrust.policy/v1); prints the verdict, failing check and rules,\n"
 	"           and the SPKI pin (sha256//BASE64, for curl --pinnedpubkey)\n"
@@ -43,7 +44,7 @@ static const char ratls_usage[] =
 
 enum { O_TEE = 256, O_GPUS, O_SIM, O_KEYOUT, O_CERTOUT, O_NONCE, O_VALIDITY, O_JSON, O_LISTEN,
        O_BACKEND, O_ROTATE, O_PORTFILE, O_POLICY, O_COLL, O_TRUSTSIM, O_CERTONLY, O_AT, O_OFFLINE,
-       O_NOCRL, O_CCMODE, O_MEAS, O_NOTBEFORE, O_HELP };
+       O_NOCRL, O_CCMODE, O_MEAS, O_NOTBEFORE, O_CERT, O_KEY, O_HELP };
 
 static const struct option lopts[] = {
 	{ "tee", required_argument, NULL, O_TEE },
@@ -72,6 +73,8 @@ static const struct option lopts[] = {
 	{ "header", required_argument, NULL, 'H' },
 	{ "request", required_argument, NULL, 'X' },
 	{ "output", required_argument, NULL, 'o' },
+	{ "cert", required_argument, NULL, O_CERT },
+	{ "key", required_argument, NULL, O_KEY },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -81,7 +84,7 @@ static const struct option lopts[] = {
 typedef struct args {
 	cct_ratls_make_opts make;
 	cct_ratls_verify_opts vo;
-	const char *key_out, *cert_out, *listen, *backend, *port_file, *policy, *data, *method,
+	const char *key_out, *cert_out, *cert, *key, *listen, *backend, *port_file, *policy, *data, *method,
 		*out_file;
 	const char *headers[MAX_HEADERS];
 	size_t nheaders;
@@ -148,6 +151,8 @@ static int parse(args *a, int argc, char **argv)
 			break;
 		case O_SIM: a->make.sim_dir = optarg; break;
 		case O_KEYOUT: a->key_out = optarg; break;
+		case O_CERT: a->cert = optarg; break;
+		case O_KEY: a->key = optarg; break;
 		case O_CERTOUT: a->cert_out = optarg; break;
 		case O_NONCE:
 			n = strlen(optarg);
@@ -307,6 +312,8 @@ static int cmd_serve(args *a)
 	so.rotate_s = a->rotate;
 	so.validity_s = a->validity;
 	so.port_file = a->port_file;
+	so.cert_file = a->cert;
+	so.key_file = a->key;
 	so.stop = &stop_int;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -351,7 +358,7 @@ static int split_target(char *host, size_t hs, char *port, size_t ps, const char
 	return 0;
 }
 
-static void print_verdict(const char *target, const cct_ratls_result *r)
+static void print_verdict(FILE *f_, const char *target, const cct_ratls_result *r)
 {
 	const json_t *f;
 	size_t i;
@@ -360,27 +367,27 @@ static void print_verdict(const char *target, const cct_ratls_result *r)
 		const json_t *cc = json_object_get(json_object_get(r->result, "certificate"), "composite");
 		const char *tee = json_string_value(json_object_get(cc, "tee"));
 
-		printf("%s: ACCEPTED %s + %lld GPU(s), certificate evidence%s%s\n", target, tee ? tee : "?",
+		fprintf(f_, "%s: ACCEPTED %s + %lld GPU(s), certificate evidence%s%s\n", target, tee ? tee : "?",
 		       (long long)json_integer_value(json_object_get(cc, "gpu_count")),
 		       json_object_get(r->result, "fresh") ? " + channel-bound fresh evidence"
 							   : " only (no fresh evidence: replayable)",
 		       json_is_true(json_object_get(r->result, "simulated")) ? " (SIMULATED TEE: test roots)" : "");
 	} else {
-		printf("%s: REJECTED check %s [%s/%s] %s\n", target, r->check[0] ? r->check : "?",
+		fprintf(f_, "%s: REJECTED check %s [%s/%s] %s\n", target, r->check[0] ? r->check : "?",
 		       cct_stage_name(r->err.stage), cct_code_name(r->status), r->err.msg);
 	}
 	json_array_foreach(json_object_get(r->result, "failures"), i, f) {
 		char *e = json_dumps(json_object_get(f, "expected"), JSON_ENCODE_ANY | JSON_COMPACT);
 		char *ac = json_dumps(json_object_get(f, "actual"), JSON_ENCODE_ANY | JSON_COMPACT);
 
-		printf("  rule %s: %s\n    expected %s\n    actual   %s\n",
+		fprintf(f_, "  rule %s: %s\n    expected %s\n    actual   %s\n",
 		       json_string_value(json_object_get(f, "rule")),
 		       json_string_value(json_object_get(f, "message")), e ? e : "?", ac ? ac : "?");
 		free(e);
 		free(ac);
 	}
 	if (r->pin[0])
-		printf("  pin %s\n", r->pin);
+		fprintf(f_, "  pin %s\n", r->pin);
 }
 
 /* connect + verify; returns exit code, *ssl_out set on acceptance */
@@ -410,7 +417,7 @@ static int connect_verify(void **ssl_out, args *a, const char *host, const char 
 		json_object_set_new(o, "target", json_string(label));
 		cct_cli_print_json(o, 0);
 	} else if (print_ok || rc != CCT_OK) {
-		print_verdict(label, &r);
+		print_verdict(print_ok ? stdout : stderr, label, &r); /* get: stdout is the body */
 	}
 	cct_ratls_result_clear(&r);
 	if (rc != CCT_OK) {
