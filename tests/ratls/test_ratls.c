@@ -1,0 +1,246 @@
+/* Attested TLS evidence: genuine evidence for a key verifies (simulated SNP + 2 GPUs, TDX),
+ * and every tampered variant is refused at its named check and stage: malformed CBOR,
+ * trailing bytes, another key, another nonce / exporter, a claims buffer not the one the report
+ * binds, a flipped report byte, GPU CC state not the bound claim, missing GPU evidence. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "cct_test.h"
+#include "cctrust/attester.h"
+#include "cctrust/core.h"
+#include "ratls/ratls_int.h"
+
+static char simdir[4096];
+static EVP_PKEY *key, *other;
+static cct_policy *pol;
+static uint8_t nonce[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, exporter[32];
+
+static int setup(void **st)
+{
+	cct_err err;
+
+	(void)st;
+	snprintf(simdir, sizeof(simdir), "%s/sim", cct_test_tmpdir());
+	if (cct_attester_sim_init(simdir, &err) != CCT_OK) {
+		fprintf(stderr, "sim init: %s\n", err.msg);
+		return -1;
+	}
+	key = EVP_EC_gen("P-384");
+	other = EVP_EC_gen("P-384");
+	memset(exporter, 0x5a, sizeof(exporter));
+	return key && other && cct_policy_default(&pol, &err) == CCT_OK ? 0 : -1;
+}
+
+static int teardown(void **st)
+{
+	(void)st;
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(other);
+	cct_policy_free(pol);
+	return 0;
+}
+
+static uint8_t *make(size_t *n, const char *tee, int gpus, const char *cc)
+{
+	cct_ratls_make_opts o;
+	uint8_t *ev = NULL;
+	cct_err err;
+
+	memset(&o, 0, sizeof(o));
+	o.tee = tee;
+	o.gpus = gpus;
+	o.sim_dir = simdir;
+	o.sim_gpu_cc_mode = cc;
+	o.nonce = nonce;
+	o.nonce_len = sizeof(nonce);
+	o.exporter = exporter;
+	if (cct_ratls_evidence_make(&ev, n, key, &o, &err) != CCT_OK)
+		fail_msg("evidence: %s", err.msg);
+	return ev;
+}
+
+/* verify as fresh evidence; returns the status, check in check */
+static int verify(const uint8_t *ev, size_t n, EVP_PKEY *k, const uint8_t *want_exp, char check[48],
+		  cct_err *err)
+{
+	cct_ratls_verify_opts o;
+	json_t *sec = NULL;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.composite.trust_sim_dir = simdir;
+	check[0] = 0;
+	rc = cct_ratls__verify_ev(&sec, check, ev, n, k, "fresh", nonce, sizeof(nonce), want_exp, pol,
+				  &o, err);
+	json_decref(sec);
+	return rc;
+}
+
+static void expect_refused(const uint8_t *ev, size_t n, EVP_PKEY *k, const uint8_t *exp, int code,
+			   cct_stage stage, const char *want_check)
+{
+	char check[48];
+	cct_err err;
+	int rc = verify(ev, n, k, exp, check, &err);
+
+	if (rc != code || err.stage != stage || strcmp(check, want_check))
+		fail_msg("want %s/%d/%s, got %s/%d/%s: %s", cct_code_name(code), (int)stage, want_check,
+			 cct_code_name(rc), (int)err.stage, check, err.msg);
+}
+
+/* re-encode decoded evidence with changes */
+static uint8_t *reencode(size_t *n, const cct_ratls_ev *e, const uint8_t *claims, size_t cn,
+			 const char *gpus)
+{
+	uint8_t *out = NULL;
+	cct_err err;
+
+	assert_int_equal(cct_ratls__encode(&out, n, e->tee, e->cpu, e->cpu_len, e->snp_certs,
+					   e->snp_certs_len, gpus, claims, cn, &err),
+			 CCT_OK);
+	return out;
+}
+
+static void test_snp_gpus_genuine_and_tampered(void **st)
+{
+	size_t n = 0, tn = 0, cn = 0;
+	uint8_t *ev = make(&n, "snp", 2, NULL), *t, *claims = NULL, bad_exp[32];
+	cct_ratls_ev e;
+	cct_ratls_claims_in ci;
+	char check[48];
+	cct_err err;
+	size_t hl = 0;
+
+	(void)st;
+	assert_int_equal(verify(ev, n, key, exporter, check, &err), CCT_OK);
+	/* decoded fields */
+	assert_int_equal(cct_ratls__decode(&e, ev, n, &err), CCT_OK);
+	assert_true(e.cmw && e.tag == CCT_RATLS_TAG_SEV_SNP && !strcmp(e.tee, "snp"));
+	assert_int_equal(e.cpu_len, 1184);
+	assert_true(e.has_nonce && e.has_exporter && e.has_gpu_claim && e.gpu_count == 2);
+	assert_string_equal(e.gpu_cc_mode, "on");
+	/* truncated and trailing bytes */
+	expect_refused(ev, n - 1, key, exporter, CCT_ETRUNC, CCT_STAGE_PARSE, "fresh.evidence-format");
+	t = malloc(n + 1);
+	memcpy(t, ev, n);
+	t[n] = 0;
+	expect_refused(t, n + 1, key, exporter, CCT_ETRAILING, CCT_STAGE_PARSE, "fresh.evidence-format");
+	free(t);
+	/* another key, another connection */
+	expect_refused(ev, n, other, exporter, CCT_EBINDING, CCT_STAGE_BINDING, "fresh.pubkey-hash");
+	memset(bad_exp, 0x11, sizeof(bad_exp));
+	expect_refused(ev, n, key, bad_exp, CCT_EBINDING, CCT_STAGE_BINDING, "fresh.exporter");
+	/* claims the report does not bind: same key, nonce and exporter, other GPU claim order
+	 * (ppcie-mode true, and the GPU JSON edited to match): REPORT_DATA mismatch */
+	memset(&ci, 0, sizeof(ci));
+	assert_int_equal(cct_ratls__spki_hash(ci.spki_sha384, &hl, 7, key), 0);
+	ci.nonce = nonce;
+	ci.nonce_len = sizeof(nonce);
+	ci.exporter = exporter;
+	ci.gpus = 2;
+	ci.gpu_cc_mode = "on";
+	ci.gpu_ppcie = 1;
+	assert_int_equal(cct_ratls__claims_encode(&claims, &cn, &ci, &err), CCT_OK);
+	{
+		json_t *g = json_loads(e.gpus, 0, NULL);
+		char *gs;
+
+		json_object_set_new(json_object_get(g, "nvidia"), "ppcie_mode", json_true());
+		gs = json_dumps(g, JSON_COMPACT);
+		t = reencode(&tn, &e, claims, cn, gs);
+		expect_refused(t, tn, key, exporter, CCT_EBINDING, CCT_STAGE_BINDING, "fresh.evidence");
+		free(t);
+		/* the GPU JSON's CC mode changed after binding: not the bound claim */
+		json_object_set_new(json_object_get(g, "nvidia"), "ppcie_mode", json_false());
+		json_object_set_new(json_object_get(g, "nvidia"), "cc_mode", json_string("off"));
+		free(gs);
+		gs = json_dumps(g, JSON_COMPACT);
+		t = reencode(&tn, &e, e.claims, e.claims_len, gs);
+		expect_refused(t, tn, key, exporter, CCT_EBINDING, CCT_STAGE_BINDING, "fresh.gpu-state");
+		free(t);
+		free(gs);
+		json_decref(g);
+	}
+	/* GPU evidence dropped although the claims name 2 GPUs */
+	t = reencode(&tn, &e, e.claims, e.claims_len, NULL);
+	expect_refused(t, tn, key, exporter, CCT_EBINDING, CCT_STAGE_BINDING, "fresh.gpu-state");
+	free(t);
+	/* one bit of the signed report flipped (the measurement) */
+	e.cpu[0x90] ^= 1;
+	t = reencode(&tn, &e, e.claims, e.claims_len, e.gpus);
+	{
+		int rc = verify(t, tn, key, exporter, check, &err);
+
+		assert_int_equal(rc, CCT_ESIGNATURE);
+		assert_string_equal(check, "fresh.evidence");
+	}
+	free(t);
+	free(claims);
+	cct_ratls__ev_clear(&e);
+	free(ev);
+}
+
+static void test_tdx_tagged(void **st)
+{
+	size_t n = 0;
+	uint8_t *ev = make(&n, "tdx", 0, NULL);
+	cct_ratls_ev e;
+	char check[48];
+	cct_err err;
+
+	(void)st;
+	assert_int_equal(cct_ratls__decode(&e, ev, n, &err), CCT_OK);
+	assert_false(e.cmw); /* the interoperable bare tag */
+	assert_true(e.tag == CCT_RATLS_TAG_INTEL_QUOTE && !strcmp(e.tee, "tdx") && !e.gpus);
+	cct_ratls__ev_clear(&e);
+	assert_int_equal(verify(ev, n, key, exporter, check, &err), CCT_OK);
+	expect_refused(ev, n, other, exporter, CCT_EBINDING, CCT_STAGE_BINDING, "fresh.pubkey-hash");
+	free(ev);
+}
+
+static void test_gpu_cc_off_is_policy(void **st)
+{
+	size_t n = 0;
+	uint8_t *ev = make(&n, "snp", 1, "off");
+	char check[48];
+	cct_err err;
+
+	(void)st;
+	assert_int_equal(verify(ev, n, key, exporter, check, &err), CCT_EPOLICY);
+	assert_string_equal(check, "fresh.policy");
+	assert_non_null(strstr(err.msg, "gpu.cc_mode"));
+	free(ev);
+}
+
+static void test_malformed(void **st)
+{
+	static const uint8_t not_cbor[] = { 0xff, 0x00 };
+	static const uint8_t wrong_tag[] = { 0xc1, 0x82, 0x41, 0x00, 0x41, 0x00 }; /* 1([h'00',h'00']) */
+	static const uint8_t map_no_type[] = { 0xa1, 0x63, 'c', 'p', 'u', 0x00 };
+	cct_ratls_ev e;
+	cct_err err;
+
+	(void)st;
+	assert_int_equal(cct_ratls__decode(&e, not_cbor, sizeof(not_cbor), &err), CCT_EENCODING);
+	assert_int_equal(cct_ratls__decode(&e, NULL, 0, &err), CCT_ETRUNC);
+	/* an unknown tag decodes (show) but its claims buffer h'00' is not a map */
+	assert_int_equal(cct_ratls__decode(&e, wrong_tag, sizeof(wrong_tag), &err), CCT_EFORMAT);
+	assert_non_null(strstr(err.msg, "claims buffer"));
+	assert_int_equal(cct_ratls__decode(&e, map_no_type, sizeof(map_no_type), &err), CCT_EUNSUPPORTED);
+	assert_non_null(strstr(err.msg, "__cmwc_t"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_snp_gpus_genuine_and_tampered),
+		cmocka_unit_test(test_tdx_tagged),
+		cmocka_unit_test(test_gpu_cc_off_is_policy),
+		cmocka_unit_test(test_malformed),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
