@@ -11,7 +11,7 @@
  * collection (draft-ietf-rats-msg-wrap). The server also answers
  * GET /.well-known/cctrust/attestation?nonce=B64URL on the same connection with fresh evidence
  * (same encoding) whose claims bind that nonce AND the connection's exporter.
- * Verification reuses the composite verifier and the cctrust.policy/v1 policy (policy.h). */
+ * Verification reuses the composite verifier (composite.h) and the cctrust.policy/v1 policy. */
 #ifndef CCTRUST_RATLS_H
 #define CCTRUST_RATLS_H
 
@@ -21,6 +21,7 @@
 
 #include "common.h"
 #include "errors.h"
+#include "composite.h"
 #include "policy.h"
 
 #ifdef __cplusplus

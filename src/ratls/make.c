@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include "cctrust/attester.h"
+#include "cctrust/sim.h"
 #include "cctrust/core.h"
 #include "ratls/ratls_int.h"
 #include "x509/mint.h"
@@ -30,7 +31,7 @@ int cct_ratls__make(uint8_t **out, size_t *n, EVP_PKEY *pk, const cct_ratls_make
 {
 	cct_ratls_claims_in ci;
 	cct_attester_opts ao;
-	cct_attester_sim_opts so;
+	cct_sim_opts so;
 	cct_attester_gpu_state gs;
 	const char *tee = o->tee ? o->tee : "snp";
 	uint8_t *claims = NULL, rd[64], gn[32], *cpu = NULL, *certs = NULL;
@@ -87,7 +88,7 @@ int cct_ratls__make(uint8_t **out, size_t *n, EVP_PKEY *pk, const cct_ratls_make
 		so.gpus = gpus;
 		so.gpu_cc_mode = ci.gpu_cc_mode;
 		so.measurement = o->sim_measurement;
-		rc = cct_attester_sim_evidence(&body, o->sim_dir, &ao, &so, err);
+		rc = cct_sim_evidence(&body, o->sim_dir, &ao, &so, err);
 	} else {
 		rc = cct_attester_collect(&body, &ao, err);
 	}

@@ -136,7 +136,7 @@ static int decode_gpu_claim(cct_ratls_ev *e, const cbor_item_t *b, cct_err *err)
 	c = member(m, "count");
 	cm = member(m, "cc-mode");
 	pp = member(m, "ppcie-mode");
-	if (!c || !cbor_isa_uint(c) || cbor_get_int(c) > CCT_POLICY_MAX_GPUS) {
+	if (!c || !cbor_isa_uint(c) || cbor_get_int(c) > CCT_COMPOSITE_MAX_GPUS) {
 		rc = bad(err, CCT_EFORMAT, "%s: missing, not an unsigned integer or above the GPU cap",
 			 "claims.cctrust-gpus.count");
 		goto out;

@@ -9,7 +9,7 @@
 #include <openssl/evp.h>
 
 #include "cct_test.h"
-#include "cctrust/attester.h"
+#include "cctrust/sim.h"
 #include "cctrust/core.h"
 #include "ratls/ratls_int.h"
 
@@ -24,7 +24,7 @@ static int setup(void **st)
 
 	(void)st;
 	snprintf(simdir, sizeof(simdir), "%s/sim", cct_test_tmpdir());
-	if (cct_attester_sim_init(simdir, &err) != CCT_OK) {
+	if (cct_sim_init(simdir, &err) != CCT_OK) {
 		fprintf(stderr, "sim init: %s\n", err.msg);
 		return -1;
 	}

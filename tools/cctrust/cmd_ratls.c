@@ -144,8 +144,8 @@ static int parse(args *a, int argc, char **argv)
 				char *e;
 				long g = strtol(optarg, &e, 10);
 
-				if (*e || g < 0 || g > CCT_POLICY_MAX_GPUS)
-					return cct_cli_usage_error("--gpus: all or 0..%d", CCT_POLICY_MAX_GPUS);
+				if (*e || g < 0 || g > CCT_COMPOSITE_MAX_GPUS)
+					return cct_cli_usage_error("--gpus: all or 0..%d", CCT_COMPOSITE_MAX_GPUS);
 				a->make.gpus = (int)g;
 			}
 			break;
