@@ -162,6 +162,17 @@ expect sim-roots-untrusted 1 "r['check']=='certificate.evidence' and e['stage']=
 out=$("$C" ratls get "https://127.0.0.1:$P1/hello" --policy "$T/pol.json" 2>/dev/null)
 [[ $? == 1 && -z $out ]] && pass sim-roots-get-refused || fail "sim-roots-get-refused: '$out'"
 
+# rotation: a new key and certificate after --rotate, still verifying
+P8=$(serve rotate --tee tdx --rotate 2s)
+cat >"$T/pol-tdx0.json" <<P
+{"version":"cctrust.policy/v1","id":"tdx-no-gpu","tee":["tdx"],"tdx":{"mrtd":["$MRTD"]}}
+P
+expect rotate-before 0 "r['verified'] and r['certificate']['evidence']['format']=='tagged-evidence'" 127.0.0.1:$P8 --policy "$T/pol-tdx0.json" $S
+PIN1=$(python3 -c "import json; print(json.load(open('$T/out.json'))['pin'])")
+sleep 3
+expect rotate-after 0 "r['verified'] and r['pin']!='$PIN1'" 127.0.0.1:$P8 --policy "$T/pol-tdx0.json" $S
+grep -q "re-issued" "$T/rotate.log" && pass rotate-logged || fail rotate-logged
+
 # unreachable / usage: exit 2
 "$C" ratls verify 127.0.0.1:1 --policy "$T/pol.json" $S >/dev/null 2>&1; [[ $? == 2 ]] && pass unreachable-exit-2 || fail unreachable-exit-2
 "$C" ratls verify 127.0.0.1:$P1 $S >/dev/null 2>&1; [[ $? == 2 ]] && pass no-policy-exit-2 || fail no-policy-exit-2

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <time.h>
 
 #include "cct_test.h"
 #include "cctrust/sim.h"
@@ -233,6 +235,52 @@ static void test_malformed(void **st)
 	assert_non_null(strstr(err.msg, "__cmwc_t"));
 }
 
+/* the public certificate path: cct_ratls_cert_make + cct_ratls_verify_cert (certificate only) */
+static void test_cert_make_verify(void **st)
+{
+	cct_ratls_make_opts mo;
+	cct_ratls_verify_opts vo;
+	cct_ratls_result r;
+	char *kp = NULL, *cp = NULL;
+	X509 *x;
+	BIO *b;
+	cct_err err;
+
+	(void)st;
+	memset(&mo, 0, sizeof(mo));
+	mo.tee = "snp";
+	mo.gpus = 1;
+	mo.sim_dir = simdir;
+	assert_int_equal(cct_ratls_cert_make(&kp, &cp, &mo, 3600, 0, &err), CCT_OK);
+	b = BIO_new_mem_buf(cp, -1);
+	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	assert_non_null(x);
+	memset(&vo, 0, sizeof(vo));
+	vo.composite.trust_sim_dir = simdir;
+	assert_int_equal(cct_ratls_verify_cert(&r, x, pol, &vo), CCT_OK);
+	assert_true(json_is_true(json_object_get(r.result, "verified")));
+	assert_int_equal(json_array_size(json_object_get(r.result, "checks_skipped")), 1);
+	assert_int_equal(strncmp(r.pin, "sha256//", 8), 0);
+	cct_ratls_result_clear(&r);
+	/* two hours later: outside its validity */
+	vo.composite.at = time(NULL) + 7200;
+	assert_int_equal(cct_ratls_verify_cert(&r, x, pol, &vo), CCT_EEXPIRED);
+	assert_string_equal(r.check, "certificate.validity");
+	cct_ratls_result_clear(&r);
+	/* without --trust-sim: the simulated roots are not trusted */
+	vo.composite.at = 0;
+	vo.composite.trust_sim_dir = NULL;
+	vo.composite.offline = 1;
+	assert_int_not_equal(cct_ratls_verify_cert(&r, x, pol, &vo), CCT_OK);
+	assert_string_equal(r.check, "certificate.evidence");
+	cct_ratls_result_clear(&r);
+	X509_free(x);
+	cct_wipe(kp, strlen(kp));
+	free(kp);
+	free(cp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_tdx_tagged),
 		cmocka_unit_test(test_gpu_cc_off_is_policy),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_cert_make_verify),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
