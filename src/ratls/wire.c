@@ -13,6 +13,8 @@
  *                                                     "ppcie-mode": bool } }
  * Every input is untrusted: sizes are capped before libcbor sees them, only definite-length
  * items are accepted, no trailing bytes, every field checked with a distinct message. */
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,10 +32,110 @@ static int bad(cct_err *err, int code, const char *fmt, const char *what)
 	return cct_err_set(err, code, CCT_STAGE_PARSE, 0, fmt, what);
 }
 
+/* Before cbor_load (libcbor 0.8 allocates every array/map for its declared size up front and
+ * frees nested items recursively): walk the input with libcbor's streaming decoder and refuse
+ * indefinite lengths, nesting deeper than MAX_DEPTH, declared container sizes that the input
+ * cannot hold (their sum above the input length), and more than one top-level item. */
+#define MAX_DEPTH 16
+typedef struct pre {
+	size_t left[MAX_DEPTH + 1]; /* elements still expected by each open container */
+	int depth;
+	size_t declared, limit, top;
+	int bad;                    /* 1 indefinite length, 2 too deep, 3 sizes beyond the input,
+				       4 a break byte outside an indefinite item */
+} pre;
+
+static void pre_item(pre *s, int container, uint64_t n)
+{
+	if (s->bad)
+		return;
+	if (s->depth > 0)
+		s->left[s->depth]--;
+	else
+		s->top++;
+	if (container && n > 0) {
+		if (n > s->limit || s->declared + n > s->limit) {
+			s->bad = 3;
+			return;
+		}
+		if (s->depth >= MAX_DEPTH) {
+			s->bad = 2;
+			return;
+		}
+		s->declared += n;
+		s->left[++s->depth] = (size_t)n;
+		return;
+	}
+	while (s->depth > 0 && s->left[s->depth] == 0)
+		s->depth--;
+}
+
+static void pre_u8(void *c, uint8_t v) { (void)v; pre_item(c, 0, 0); }
+static void pre_u16(void *c, uint16_t v) { (void)v; pre_item(c, 0, 0); }
+static void pre_u32(void *c, uint32_t v) { (void)v; pre_item(c, 0, 0); }
+static void pre_u64(void *c, uint64_t v) { (void)v; pre_item(c, 0, 0); }
+static void pre_str(void *c, cbor_data d, size_t n) { (void)d; (void)n; pre_item(c, 0, 0); }
+static void pre_simple(void *c) { pre_item(c, 0, 0); }
+static void pre_indef(void *c) { ((pre *)c)->bad = ((pre *)c)->bad ? ((pre *)c)->bad : 1; }
+static void pre_break(void *c) { ((pre *)c)->bad = ((pre *)c)->bad ? ((pre *)c)->bad : 4; }
+static void pre_array(void *c, size_t n) { pre_item(c, 1, n); }
+static void pre_map(void *c, size_t n)
+{
+	pre_item(c, 1, n > SIZE_MAX / 2 ? SIZE_MAX : 2 * (uint64_t)n);
+}
+static void pre_tag(void *c, uint64_t v) { (void)v; pre_item(c, 1, 1); }
+static void pre_f(void *c, float v) { (void)v; pre_item(c, 0, 0); }
+static void pre_d(void *c, double v) { (void)v; pre_item(c, 0, 0); }
+static void pre_b(void *c, bool v) { (void)v; pre_item(c, 0, 0); }
+
+static int precheck(const uint8_t *p, size_t n, const char *what, cct_err *err)
+{
+	struct cbor_callbacks cb = {
+		.uint8 = pre_u8, .uint16 = pre_u16, .uint32 = pre_u32, .uint64 = pre_u64,
+		.negint8 = pre_u8, .negint16 = pre_u16, .negint32 = pre_u32, .negint64 = pre_u64,
+		.byte_string_start = pre_indef, .byte_string = pre_str, .string = pre_str,
+		.string_start = pre_indef, .indef_array_start = pre_indef, .array_start = pre_array,
+		.indef_map_start = pre_indef, .map_start = pre_map, .tag = pre_tag, .float2 = pre_f,
+		.float4 = pre_f, .float8 = pre_d, .undefined = pre_simple, .null = pre_simple,
+		.boolean = pre_b, .indef_break = pre_break,
+	};
+	pre s;
+	size_t off = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.limit = n;
+	while (off < n && !s.bad) {
+		struct cbor_decoder_result r = cbor_stream_decode(p + off, n - off, &cb, &s);
+
+		if (r.status != CBOR_DECODER_FINISHED || !r.read)
+			return cct_err_set(err, r.status == CBOR_DECODER_NEDATA ? CCT_ETRUNC : CCT_EENCODING,
+					   CCT_STAGE_PARSE, off, "%s: %s at byte %zu", what,
+					   r.status == CBOR_DECODER_NEDATA ? "CBOR ends inside an item"
+									   : "not CBOR",
+					   off);
+		off += r.read;
+		if (s.top > 1 || (s.top == 1 && !s.depth && off < n && !s.bad))
+			return cct_err_set(err, CCT_ETRAILING, CCT_STAGE_PARSE, off,
+					   "%s: %zu bytes after the CBOR item", what, n - off);
+	}
+	if (s.bad)
+		return cct_err_set(err, s.bad == 3 ? CCT_ETOOBIG : s.bad == 4 ? CCT_EENCODING : CCT_EFORMAT,
+				   CCT_STAGE_PARSE, off, "%s: %s", what,
+				   s.bad == 1 ? "indefinite-length item (only definite lengths are accepted)"
+				   : s.bad == 2 ? "nested deeper than 16 levels"
+				   : s.bad == 3 ? "container sizes larger than the input can hold"
+						: "break byte outside an indefinite-length item");
+	if (s.depth)
+		return cct_err_set(err, CCT_ETRUNC, CCT_STAGE_PARSE, off, "%s: CBOR ends inside a container",
+				   what);
+	return CCT_OK;
+}
+
 /* cbor_load with the caps: whole input consumed, definite lengths only (checked per item). */
 static int load(cbor_item_t **out, const uint8_t *p, size_t n, const char *what, cct_err *err)
 {
 	struct cbor_load_result r;
+	int rc;
 
 	*out = NULL;
 	if (!p || !n)
@@ -41,6 +143,8 @@ static int load(cbor_item_t **out, const uint8_t *p, size_t n, const char *what,
 	if (n > CCT_RATLS_MAX_EVIDENCE)
 		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0, "%s: %zu bytes; the limit is %u",
 				   what, n, CCT_RATLS_MAX_EVIDENCE);
+	if ((rc = precheck(p, n, what, err)) != CCT_OK)
+		return rc;
 	*out = cbor_load(p, n, &r);
 	if (!*out || r.error.code != CBOR_ERR_NONE) {
 		if (*out)

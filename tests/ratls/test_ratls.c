@@ -233,6 +233,24 @@ static void test_malformed(void **st)
 	assert_non_null(strstr(err.msg, "claims buffer"));
 	assert_int_equal(cct_ratls__decode(&e, map_no_type, sizeof(map_no_type), &err), CCT_EUNSUPPORTED);
 	assert_non_null(strstr(err.msg, "__cmwc_t"));
+	/* refused before libcbor allocates: a declared array of 2^32 items, 17 levels of nesting,
+	 * indefinite lengths, two top-level items */
+	{
+		static const uint8_t huge[] = { 0x9b, 0, 0, 0, 1, 0, 0, 0, 0, 0x00 };
+		static const uint8_t indef[] = { 0x9f, 0x00, 0xff };
+		static const uint8_t two[] = { 0x00, 0x00 };
+		uint8_t deep[18];
+
+		assert_int_equal(cct_ratls__decode(&e, huge, sizeof(huge), &err), CCT_ETOOBIG);
+		memset(deep, 0x81, 17);
+		deep[17] = 0x00;
+		assert_int_equal(cct_ratls__decode(&e, deep, sizeof(deep), &err), CCT_EFORMAT);
+		assert_non_null(strstr(err.msg, "deeper"));
+		assert_int_equal(cct_ratls__decode(&e, deep + 1, sizeof(deep) - 1, &err), CCT_EFORMAT);
+		assert_int_equal(cct_ratls__decode(&e, indef, sizeof(indef), &err), CCT_EFORMAT);
+		assert_non_null(strstr(err.msg, "indefinite"));
+		assert_int_equal(cct_ratls__decode(&e, two, sizeof(two), &err), CCT_ETRAILING);
+	}
 }
 
 /* the public certificate path: cct_ratls_cert_make + cct_ratls_verify_cert (certificate only) */
