@@ -65,3 +65,32 @@ assert "nonce" not in claims and "cctrust-gpus" not in claims
 assert quote[568:632] == hashlib.sha384(claims_bytes).digest() + bytes(16), "TDX REPORTDATA"
 print("ok   cbor2 decodes the CMW collection and the CCC tagged evidence; bindings recomputed")
 PY
+
+# Another RA-TLS implementation's certificate: an SGX quote under the CCC Intel-quote tag with a
+# sha-256 pubkey-hash (built here with cbor2 + openssl). `show` decodes it, checks pubkey-hash
+# and says cctrust cannot verify SGX evidence.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/sgx.key" 2>/dev/null
+openssl pkey -in "$T/sgx.key" -pubout -outform DER -out "$T/sgx.spki.der" 2>/dev/null
+HEX=$("$PY" - "$T" <<'PY'
+import hashlib, sys, cbor2
+T = sys.argv[1]
+spki = open(f"{T}/sgx.spki.der", "rb").read()
+claims = cbor2.dumps({"pubkey-hash": cbor2.dumps([1, hashlib.sha256(spki).digest()]),
+                      "nonce": b"\x01\x02", "vendor-claim": b"x"})
+quote = bytes([3, 0, 2, 0, 0, 0, 0, 0]) + bytes(424)   # SGX ECDSA quote v3 header shape, tee_type 0
+print(cbor2.dumps(cbor2.CBORTag(0x1a7501, [quote, claims])).hex())
+PY
+)
+printf '[req]\ndistinguished_name=dn\nprompt=no\n[dn]\nCN=sgx\n[ext]\n2.23.133.5.4.9=DER:%s\n' "$HEX" >"$T/sgx.cnf"
+openssl req -x509 -new -key "$T/sgx.key" -config "$T/sgx.cnf" -extensions ext -days 1 -out "$T/sgx.pem" 2>/dev/null || exit 1
+"$C" ratls show "$T/sgx.pem" --json >"$T/sgx.json" || { echo "FAIL show foreign"; exit 1; }
+"$PY" - "$T/sgx.json" <<'PY' || exit 1
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["tee"] == "sgx" and d["evidence_tag"] == "0x1a7501" and d["format"] == "tagged-evidence", d
+assert d["cctrust_can_verify"] is False and "SGX" in d["note"], d
+assert d["pubkey_hash_matches"] is True and d["claims"]["pubkey-hash"]["alg"] == 1, d
+assert d["claims"]["nonce"] == "0102", d
+print("ok   a foreign SGX RA-TLS certificate decodes; pubkey-hash (sha-256) checked; marked not verifiable")
+PY
+

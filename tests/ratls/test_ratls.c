@@ -299,6 +299,51 @@ static void test_cert_make_verify(void **st)
 	free(cp);
 }
 
+/* the composite's caller binding: a body without runtime-data is refused unless the caller
+ * binds it, and a body with runtime-data is refused when the caller binds */
+static void test_composite_caller_binding(void **st)
+{
+	cct_attester_opts ao;
+	cct_sim_opts so;
+	cct_composite_opts co;
+	cct_composite_result r;
+	uint8_t rd[64], gn[32];
+	char *body = NULL;
+	cct_err err;
+
+	(void)st;
+	memset(rd, 0x42, sizeof(rd));
+	memset(gn, 0x24, sizeof(gn));
+	memset(&ao, 0, sizeof(ao));
+	ao.report_data = rd;
+	ao.gpu_nonce = gn;
+	memset(&so, 0, sizeof(so));
+	so.gpus = 1;
+	assert_int_equal(cct_sim_evidence(&body, simdir, &ao, &so, &err), CCT_OK);
+	assert_null(strstr(body, "runtime-data"));
+	memset(&co, 0, sizeof(co));
+	co.trust_sim_dir = simdir;
+	/* not bound by the caller: refused as a shape error, never verified */
+	assert_int_equal(cct_composite_verify(&r, (uint8_t *)body, strlen(body), pol, &co, NULL), CCT_EFORMAT);
+	assert_non_null(strstr(r.err.msg, "runtime-data"));
+	cct_composite_result_clear(&r);
+	co.bound_report_data = rd;
+	co.bound_gpu_nonce = gn;
+	assert_int_equal(cct_composite_verify(&r, (uint8_t *)body, strlen(body), pol, &co, NULL), CCT_OK);
+	assert_string_equal(json_string_value(json_object_get(r.result, "nonce")), "caller-bound");
+	cct_composite_result_clear(&r);
+	/* another caller binding */
+	rd[0] ^= 1;
+	assert_int_equal(cct_composite_verify(&r, (uint8_t *)body, strlen(body), pol, &co, NULL), CCT_EBINDING);
+	cct_composite_result_clear(&r);
+	rd[0] ^= 1;
+	gn[0] ^= 1;
+	assert_int_equal(cct_composite_verify(&r, (uint8_t *)body, strlen(body), pol, &co, NULL), CCT_EBINDING);
+	assert_non_null(strstr(r.err.msg, "gpu0"));
+	cct_composite_result_clear(&r);
+	free(body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_gpu_cc_off_is_policy),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_cert_make_verify),
+		cmocka_unit_test(test_composite_caller_binding),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
