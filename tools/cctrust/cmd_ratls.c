@@ -123,8 +123,8 @@ static int parse(args *a, int argc, char **argv)
 
 	memset(a, 0, sizeof(*a));
 	a->make.tee = "snp";
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "-d:H:X:o:", lopts, NULL)) != -1) {
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, "-d:H:X:o:", lopts)) != -1) {
 		switch (c) {
 		case 1:
 			if (a->npos >= 4)
