@@ -127,7 +127,8 @@ CCT_EXTERN int cct_ratls_request(void *ssl, const char *method, const char *path
 /** OpenSSL verify callback for SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, cb): accepts a
  *  self-signed leaf only if it carries the evidence extension (the evidence itself is checked
  *  by cct_ratls_verify_peer after the handshake). */
-CCT_EXTERN int cct_ratls_verify_callback(int preverify_ok, void *x509_store_ctx);
+struct x509_store_ctx_st; /* OpenSSL's X509_STORE_CTX */
+CCT_EXTERN int cct_ratls_verify_callback(int preverify_ok, struct x509_store_ctx_st *ctx);
 
 /** Proxy server (guest side). */
 typedef struct cct_ratls_serve_opts {

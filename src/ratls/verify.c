@@ -404,9 +404,8 @@ int cct_ratls_verify_cert(cct_ratls_result *r, const void *x509, const cct_polic
 	return r->status;
 }
 
-int cct_ratls_verify_callback(int preverify_ok, void *store_ctx)
+int cct_ratls_verify_callback(int preverify_ok, X509_STORE_CTX *ctx)
 {
-	X509_STORE_CTX *ctx = store_ctx;
 	X509 *x = X509_STORE_CTX_get_current_cert(ctx);
 	const uint8_t *p;
 	size_t n;

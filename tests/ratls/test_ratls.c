@@ -293,6 +293,34 @@ static void test_cert_make_verify(void **st)
 	assert_int_not_equal(cct_ratls_verify_cert(&r, x, pol, &vo), CCT_OK);
 	assert_string_equal(r.check, "certificate.evidence");
 	cct_ratls_result_clear(&r);
+	/* the OpenSSL verify callback: the attested self-signed leaf passes X509_verify_cert,
+	 * an ordinary self-signed certificate does not */
+	{
+		X509_STORE *store = X509_STORE_new();
+		X509_STORE_CTX *sc = X509_STORE_CTX_new();
+		X509 *plain = X509_new();
+		EVP_PKEY *pk = EVP_EC_gen("P-256");
+
+		X509_STORE_set_verify_cb(store, cct_ratls_verify_callback);
+		assert_int_equal(X509_STORE_CTX_init(sc, store, x, NULL), 1);
+		assert_int_equal(X509_verify_cert(sc), 1);
+		X509_STORE_CTX_cleanup(sc);
+		X509_set_version(plain, 2);
+		ASN1_INTEGER_set(X509_get_serialNumber(plain), 1);
+		X509_gmtime_adj(X509_getm_notBefore(plain), -60);
+		X509_gmtime_adj(X509_getm_notAfter(plain), 3600);
+		X509_NAME_add_entry_by_txt(X509_get_subject_name(plain), "CN", MBSTRING_ASC,
+					   (const unsigned char *)"plain", -1, -1, 0);
+		X509_set_issuer_name(plain, X509_get_subject_name(plain));
+		X509_set_pubkey(plain, pk);
+		assert_true(X509_sign(plain, pk, EVP_sha256()) > 0);
+		assert_int_equal(X509_STORE_CTX_init(sc, store, plain, NULL), 1);
+		assert_int_not_equal(X509_verify_cert(sc), 1);
+		X509_STORE_CTX_free(sc);
+		X509_STORE_free(store);
+		X509_free(plain);
+		EVP_PKEY_free(pk);
+	}
 	X509_free(x);
 	cct_wipe(kp, strlen(kp));
 	free(kp);
