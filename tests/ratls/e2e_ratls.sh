@@ -9,12 +9,14 @@ H=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
+PORT=
 trap cleanup EXIT
 fails=0
 pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1"; fails=$((fails + 1)); }
 
-# start NAME CMD...: run in the background, wait (bounded) for $T/NAME.port
+# start NAME CMD...: run in the background (in this shell, so its PID is recorded for the
+# cleanup), wait (bounded) for $T/NAME.port, leave the port in $PORT
 start() {
 	local name=$1
 	shift
@@ -22,7 +24,7 @@ start() {
 	PIDS+=($!)
 	for _ in $(seq 300); do [[ -s $T/$name.port ]] && break; sleep 0.1; done
 	[[ -s $T/$name.port ]] || { echo "server $name did not start"; cat "$T/$name.log"; exit 1; }
-	cat "$T/$name.port"
+	PORT=$(cat "$T/$name.port")
 }
 serve() { # serve NAME ratls-serve-args...
 	local name=$1
@@ -58,10 +60,10 @@ P
 cat >"$T/pol-other.json" <<P
 {"version":"cctrust.policy/v1","id":"other-measurement","snp":{"measurements":["$(printf 'ab%.0s' $(seq 48))"]}}
 P
-BP=$(start backend python3 "$H/servers.py" backend "$T/backend.port")
+start backend python3 "$H/servers.py" backend "$T/backend.port"; BP=$PORT
 
 # ---- 1. SNP + 2 GPUs behind the proxy: accepted, and get returns the backend's body ----
-P1=$(serve snp --tee snp --gpus 2)
+serve snp --tee snp --gpus 2; P1=$PORT
 expect snp-2gpu-accepted 0 "r['verified'] and r['check'] is None and r['simulated'] and r['certificate']['pubkey_hash']=='verified' and r['fresh']['exporter']=='verified' and r['fresh']['nonce']=='verified' and r['certificate']['composite']['gpu_count']==2 and r['fresh']['composite']['tee']=='snp' and r['pin'].startswith('sha256//') and r['checks_skipped']==[]" 127.0.0.1:$P1 --policy "$T/pol.json" $S
 PIN=$(python3 -c "import json; print(json.load(open('$T/out.json'))['pin'])")
 out=$("$C" ratls get "https://127.0.0.1:$P1/hello" --policy "$T/pol.json" $S)
@@ -96,7 +98,7 @@ grep -q "ACCEPTED snp + 2 GPU(s), certificate evidence + channel-bound fresh evi
 	grep -q "pin sha256//" "$T/h.txt" && pass human-verdict || { fail human-verdict; cat "$T/h.txt"; }
 
 # ---- 2. TDX + 1 GPU ----
-P2=$(serve tdx --tee tdx --gpus 1)
+serve tdx --tee tdx --gpus 1; P2=$PORT
 expect tdx-1gpu-accepted 0 "r['verified'] and r['certificate']['composite']['tee']=='tdx' and r['certificate']['evidence']['format']=='cmw-collection' and r['certificate']['evidence']['evidence_tag']=='0x1a7501' and r['fresh']['exporter']=='verified'" 127.0.0.1:$P2 --policy "$T/pol-tdx.json" $S
 out=$("$C" ratls get "https://127.0.0.1:$P2/hello" --policy "$T/pol-tdx.json" $S)
 [[ $out == "hello from backend /hello" ]] && pass tdx-get-body || fail "tdx-get-body: '$out'"
@@ -118,7 +120,7 @@ assert d['pubkey_hash_matches'] is True and d['claims']['nonce']=='00112233' and
 # a plain TLS server with an ordinary certificate
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/plain.key" -out "$T/plain.pem" \
 	-subj /CN=localhost -days 1 2>/dev/null
-PP=$(start plain python3 "$H/servers.py" plain "$T/plain.port" "$T/plain.pem" "$T/plain.key")
+start plain python3 "$H/servers.py" plain "$T/plain.port" "$T/plain.pem" "$T/plain.key"; PP=$PORT
 expect plain-tls-refused 1 "r['check']=='certificate.evidence-extension' and not r['verified']" 127.0.0.1:$PP --policy "$T/pol.json" $S
 out=$("$C" ratls get "https://127.0.0.1:$PP/" --policy "$T/pol.json" $S 2>/dev/null)
 [[ $? == 1 && -z $out ]] && pass plain-tls-get-refused || fail "plain-tls-get-refused: '$out'"
@@ -130,31 +132,31 @@ printf '[req]\ndistinguished_name=dn\nprompt=no\n[dn]\nCN=forged\n[ext]\n2.23.13
 openssl req -x509 -new -key "$T/b.key" -config "$T/forge.cnf" -extensions ext -days 1 -out "$T/forged.pem" 2>"$T/forge.err" ||
 	{ fail forge-cert; cat "$T/forge.err"; }
 "$C" ratls show "$T/forged.pem" | grep -q "DOES NOT MATCH" && pass show-forged-mismatch || fail show-forged-mismatch
-P3=$(serve forged --cert "$T/forged.pem" --key "$T/b.key")
+serve forged --cert "$T/forged.pem" --key "$T/b.key"; P3=$PORT
 expect pubkey-hash-mismatch 1 "r['check']=='certificate.pubkey-hash' and e['stage']=='binding'" 127.0.0.1:$P3 --policy "$T/pol.json" $S
 
 # a proxy that terminates TLS itself (holding the genuine certificate and key) and relays the
 # attestation endpoint to the genuine server: the fresh evidence carries the other connection's exporter
-P4=$(serve genuine --tee snp --gpus 2 --cert "$T/a.pem" --key "$T/a.key")
+serve genuine --tee snp --gpus 2 --cert "$T/a.pem" --key "$T/a.key"; P4=$PORT
 expect genuine-cert-served 0 "r['verified']" 127.0.0.1:$P4 --policy "$T/pol.json" $S
-PR=$(start relay python3 "$H/servers.py" relay "$T/relay.port" "$T/a.pem" "$T/a.key" "$P4")
+start relay python3 "$H/servers.py" relay "$T/relay.port" "$T/a.pem" "$T/a.key" "$P4"; PR=$PORT
 expect relay-exporter-mismatch 1 "r['check']=='fresh.exporter' and r['certificate']['verified'] and e['code']=='binding'" 127.0.0.1:$PR --policy "$T/pol.json" $S
 # certificate-only mode cannot see the relay: accepted, and says what was skipped
 expect relay-cert-only-weaker 0 "r['verified'] and 'fresh' not in r and r['checks_skipped'] and 'replayable' in r['checks_skipped'][0]" 127.0.0.1:$PR --policy "$T/pol.json" $S --cert-only
 
 # an old certificate past its validity
 "$C" ratls cert --tee snp --gpus 2 --sim "$T/sim" --not-before -2d --validity 1h --key-out "$T/old.key" --cert-out "$T/old.pem" 2>/dev/null
-P5=$(serve old --cert "$T/old.pem" --key "$T/old.key")
+serve old --cert "$T/old.pem" --key "$T/old.key"; P5=$PORT
 expect expired-cert 1 "r['check']=='certificate.validity' and e['code']=='expired'" 127.0.0.1:$P5 --policy "$T/pol.json" $S
 
 # a policy with another measurement
 expect other-measurement 1 "r['check']=='certificate.policy' and 'snp.measurements' in rules and e['code']=='policy'" 127.0.0.1:$P1 --policy "$T/pol-other.json" $S
 # a guest launched with another measurement, against the right policy
-P6=$(serve othermeas --tee snp --gpus 2 --measurement "$(printf 'cd%.0s' $(seq 48))")
+serve othermeas --tee snp --gpus 2 --measurement "$(printf 'cd%.0s' $(seq 48))"; P6=$PORT
 expect guest-other-measurement 1 "r['check']=='certificate.policy' and 'snp.measurements' in rules" 127.0.0.1:$P6 --policy "$T/pol.json" $S
 
 # GPUs with confidential computing off
-P7=$(serve ccoff --tee snp --gpus 2 --gpu-cc-mode off)
+serve ccoff --tee snp --gpus 2 --gpu-cc-mode off; P7=$PORT
 expect gpu-cc-off 1 "r['check']=='certificate.policy' and 'gpu.cc_mode' in rules" 127.0.0.1:$P7 --policy "$T/pol.json" $S
 
 # simulated roots without --trust-sim
@@ -163,7 +165,7 @@ out=$("$C" ratls get "https://127.0.0.1:$P1/hello" --policy "$T/pol.json" 2>/dev
 [[ $? == 1 && -z $out ]] && pass sim-roots-get-refused || fail "sim-roots-get-refused: '$out'"
 
 # rotation: a new key and certificate after --rotate, still verifying
-P8=$(serve rotate --tee tdx --rotate 2s)
+serve rotate --tee tdx --rotate 2s; P8=$PORT
 cat >"$T/pol-tdx0.json" <<P
 {"version":"cctrust.policy/v1","id":"tdx-no-gpu","tee":["tdx"],"tdx":{"mrtd":["$MRTD"]}}
 P
@@ -181,5 +183,13 @@ grep -q "re-issued" "$T/rotate.log" && pass rotate-logged || fail rotate-logged
 curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$P1/.well-known/cctrust/attestation" | grep -q 400 &&
 	pass endpoint-needs-nonce || fail endpoint-needs-nonce
 
+# every server this test started is stopped by its PID and exits on SIGTERM
+[[ ${#PIDS[@]} == 11 ]] && pass "servers-tracked (${#PIDS[@]})" || fail "servers-tracked: ${#PIDS[@]} PIDs, want 11"
+for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+wait
+left=0
+for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done
+[[ $left == 0 ]] && pass servers-stopped || fail "servers-stopped: $left still running"
+PIDS=()
 echo "failures: $fails"
 [[ $fails == 0 ]]
