@@ -367,10 +367,41 @@ static int listen_on(const char *listen_s, int *port_out, cct_err *err)
 	return fd;
 }
 
+/* A served --cert must describe what the fresh evidence will be (same TEE, same GPU count),
+ * or every client would refuse the fresh evidence: refuse to start instead. */
+static int check_cert_matches(const cct_ratls_serve_opts *o, cct_err *err)
+{
+	uint8_t *b = NULL;
+	size_t n = 0;
+	json_t *d = NULL;
+	const char *tee, *want = o->make.tee ? o->make.tee : "snp";
+	json_int_t g;
+	int rc;
+
+	if ((rc = cct_file_read(&b, &n, o->cert_file, 1u << 24, err)) != CCT_OK)
+		return rc;
+	rc = cct_ratls_cert_describe(&d, b, n, err);
+	free(b);
+	if (rc != CCT_OK)
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "--cert %.100s: %s", o->cert_file,
+				   err->msg);
+	tee = json_string_value(json_object_get(d, "tee"));
+	g = json_integer_value(json_object_get(json_object_get(json_object_get(d, "claims"), "cctrust-gpus"),
+					       "count"));
+	if (!tee || strcmp(tee, want) || (o->make.gpus >= 0 ? g != o->make.gpus : g == 0))
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				 "--cert %.100s carries %s evidence with %lld GPU(s) but fresh evidence "
+				 "would be %s with %s%d GPU(s): give the --tee/--gpus it was made with",
+				 o->cert_file, tee ? tee : "?", (long long)g, want,
+				 o->make.gpus < 0 ? "all " : "", o->make.gpus < 0 ? 0 : o->make.gpus);
+	json_decref(d);
+	return rc;
+}
+
 int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 {
 	srv s;
-	int lfd, port = 0, maxc = o->max_connections > 0 ? o->max_connections : 64;
+	int rc, lfd, port = 0, maxc = o->max_connections > 0 ? o->max_connections : 64;
 	long rotate = o->rotate_s > 0 ? o->rotate_s : 3600;
 	time_t issued;
 	const char *b = o->backend;
@@ -382,6 +413,8 @@ int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 	    strchr(s.bport, '/'))
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
 				   "--backend %.100s: http://HOST:PORT (no path)", b ? b : "(none)");
+	if (o->cert_file && (rc = check_cert_matches(o, err)) != CCT_OK)
+		return rc;
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_mutex_init(&s.ev_lock, NULL);
 	s.ctx = new_ctx(o, err);

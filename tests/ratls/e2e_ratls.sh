@@ -132,7 +132,7 @@ printf '[req]\ndistinguished_name=dn\nprompt=no\n[dn]\nCN=forged\n[ext]\n2.23.13
 openssl req -x509 -new -key "$T/b.key" -config "$T/forge.cnf" -extensions ext -days 1 -out "$T/forged.pem" 2>"$T/forge.err" ||
 	{ fail forge-cert; cat "$T/forge.err"; }
 "$C" ratls show "$T/forged.pem" | grep -q "DOES NOT MATCH" && pass show-forged-mismatch || fail show-forged-mismatch
-serve forged --cert "$T/forged.pem" --key "$T/b.key"; P3=$PORT
+serve forged --tee snp --gpus 2 --cert "$T/forged.pem" --key "$T/b.key"; P3=$PORT
 expect pubkey-hash-mismatch 1 "r['check']=='certificate.pubkey-hash' and e['stage']=='binding'" 127.0.0.1:$P3 --policy "$T/pol.json" $S
 
 # a proxy that terminates TLS itself (holding the genuine certificate and key) and relays the
@@ -144,9 +144,15 @@ expect relay-exporter-mismatch 1 "r['check']=='fresh.exporter' and r['certificat
 # certificate-only mode cannot see the relay: accepted, and says what was skipped
 expect relay-cert-only-weaker 0 "r['verified'] and 'fresh' not in r and r['checks_skipped'] and 'replayable' in r['checks_skipped'][0]" 127.0.0.1:$PR --policy "$T/pol.json" $S --cert-only
 
+# serving a certificate whose evidence differs from what the fresh evidence would be: refused
+"$C" ratls serve --listen 127.0.0.1:0 --backend "http://127.0.0.1:$BP" --sim "$T/sim" --tee tdx \
+	--cert "$T/a.pem" --key "$T/a.key" --port-file "$T/never.port" >/dev/null 2>"$T/mm.err"
+[[ $? == 2 && ! -e $T/never.port ]] && grep -q "snp evidence with 2 GPU" "$T/mm.err" && pass serve-cert-mismatch ||
+	{ fail serve-cert-mismatch; cat "$T/mm.err"; }
+
 # an old certificate past its validity
 "$C" ratls cert --tee snp --gpus 2 --sim "$T/sim" --not-before -2d --validity 1h --key-out "$T/old.key" --cert-out "$T/old.pem" 2>/dev/null
-serve old --cert "$T/old.pem" --key "$T/old.key"; P5=$PORT
+serve old --tee snp --gpus 2 --cert "$T/old.pem" --key "$T/old.key"; P5=$PORT
 expect expired-cert 1 "r['check']=='certificate.validity' and e['code']=='expired'" 127.0.0.1:$P5 --policy "$T/pol.json" $S
 
 # a policy with another measurement
