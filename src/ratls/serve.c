@@ -388,12 +388,15 @@ static int check_cert_matches(const cct_ratls_serve_opts *o, cct_err *err)
 	tee = json_string_value(json_object_get(d, "tee"));
 	g = json_integer_value(json_object_get(json_object_get(json_object_get(d, "claims"), "cctrust-gpus"),
 					       "count"));
-	if (!tee || strcmp(tee, want) || (o->make.gpus >= 0 ? g != o->make.gpus : g == 0))
+	if (!tee || strcmp(tee, want) || (o->make.gpus >= 0 ? g != o->make.gpus : g == 0)) {
+		char gs[16];
+
+		snprintf(gs, sizeof(gs), o->make.gpus < 0 ? "all" : "%d", o->make.gpus);
 		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
 				 "--cert %.100s carries %s evidence with %lld GPU(s) but fresh evidence "
-				 "would be %s with %s%d GPU(s): give the --tee/--gpus it was made with",
-				 o->cert_file, tee ? tee : "?", (long long)g, want,
-				 o->make.gpus < 0 ? "all " : "", o->make.gpus < 0 ? 0 : o->make.gpus);
+				 "would be %s with %s GPU(s): give the --tee/--gpus it was made with",
+				 o->cert_file, tee ? tee : "?", (long long)g, want, gs);
+	}
 	json_decref(d);
 	return rc;
 }
