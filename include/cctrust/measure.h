@@ -109,6 +109,12 @@ CCT_EXTERN int cct_measure_launch_digest(uint8_t out[CCT_MEASURE_SNP_DIGEST_SIZE
 /** SNP page-measurement of the OVMF image alone (the value --ovmf-hash takes). */
 CCT_EXTERN int cct_measure_snp_ovmf_hash(uint8_t out[CCT_MEASURE_SNP_DIGEST_SIZE],
 					 const uint8_t *ovmf, size_t n, cct_err *err);
+/** SNP launch digests for 1..max_vcpus vCPUs in one pass (out[i] is the digest for i+1 vCPUs):
+ *  the chain is shared up to the VMSA pages, so this costs one launch digest. Needs SNP mode
+ *  and o->ovmf_hash (the OVMF page digest computed once); o->vcpus is ignored. */
+CCT_EXTERN int cct_measure_snp_vcpu_scan(uint8_t (*out)[CCT_MEASURE_SNP_DIGEST_SIZE],
+					 uint32_t max_vcpus, const cct_measure_snp_opts *o,
+					 cct_err *err);
 /** CPUID signature of a QEMU vCPU model name ("EPYC-v4", "EPYC-Milan", ...). */
 CCT_EXTERN int cct_measure_vcpu_sig(uint32_t *out, const char *name);
 /** CPUID signature from family/model/stepping (AMD CPUID Fn0000_0001_EAX). */

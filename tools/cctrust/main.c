@@ -22,6 +22,8 @@ static const struct {
 	{ "model", cct_cmd_model, "model integrity: reproducible pack, dm-verity" },
 	{ "kbs", cct_cmd_kbs, "key broker client (guest and admin)" },
 	{ "cert", cct_cmd_cert, "workload certificates: verify" },
+	{ "launch", cct_cmd_launch, "launch plans: QEMU line, expected values, policy; diagnose" },
+	{ "host", cct_cmd_host, "host preparation: bind GPUs to vfio-pci and back" },
 };
 
 static void usage(FILE *f)
