@@ -22,7 +22,7 @@
 #include "cctrust/snp.h"
 #include "cctrust/tdx.h"
 #include "launch/launch_int.h"
-#include "policy/internal.h"
+#include "composite/internal.h"
 
 /* SEV_FEATURES values seen in the field: SNPActive alone (QEMU default), + DebugSwap (0x20,
  * Linux >= 6.5 KVM default), + vTOM/ReflectVC/RestrictedInjection/AlternateInjection/
@@ -77,7 +77,7 @@ static int evidence_bytes(uint8_t **out, size_t *out_n, int *tee, const uint8_t 
 		cct_request r;
 		const char *b64 = NULL;
 
-		if ((rc = cct_policy__request_parse(&r, ev, n, NULL, err)) != CCT_OK)
+		if ((rc = cct_composite__request_parse(&r, ev, n, NULL, err)) != CCT_OK)
 			return rc;
 		switch (r.cpu_form) {
 		case CCT_CPU_SNP_RAW:
@@ -98,13 +98,13 @@ static int evidence_bytes(uint8_t **out, size_t *out_n, int *tee, const uint8_t 
 			break;
 		}
 		if (!b64) {
-			cct_policy__request_clear(&r);
+			cct_composite__request_clear(&r);
 			return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
 					   "diagnose: this request's CPU evidence form is not "
 					   "supported (raw/TSM SNP reports and TDX quotes are)");
 		}
 		rc = cct_b64_decode(out, out_n, b64, strlen(b64), err);
-		cct_policy__request_clear(&r);
+		cct_composite__request_clear(&r);
 		if (rc == CCT_OK && *tee == CCT_LAUNCH_SNP && *out_n > CCT_SNP_REPORT_SIZE)
 			*out_n = CCT_SNP_REPORT_SIZE; /* a GHCB certificate table may follow */
 		return rc;

@@ -10,7 +10,7 @@
 #include "cctrust/core.h"
 #include "cctrust/launch.h"
 #include "launch/launch_int.h"
-#include "policy/internal.h"
+#include "composite/internal.h"
 
 static int perr(cct_err *err, int code, const char *key, const char *what)
 {
@@ -249,7 +249,7 @@ int cct_launch_plan_parse(cct_launch_plan *p, const char *text, size_t len, cons
 	memset(p, 0, sizeof(*p));
 	if (len > CCT_LAUNCH_MAX_PLAN)
 		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0, "launch plan too large");
-	if ((rc = cct_policy__toml_parse(&root, text, len, err)) != CCT_OK)
+	if ((rc = cct_composite__toml_parse(&root, text, len, err)) != CCT_OK)
 		return rc;
 	if ((rc = check_keys(root, top_keys, "", err)) != CCT_OK)
 		goto out;

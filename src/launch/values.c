@@ -12,7 +12,7 @@
 #include "cctrust/launch.h"
 #include "cctrust/policy.h"
 #include "launch/launch_int.h"
-#include "policy/internal.h"
+#include "composite/internal.h"
 
 int cct_launch__read(uint8_t **out, size_t *n, const char *path, size_t max, const char *key,
 		     cct_err *err)
@@ -69,7 +69,7 @@ static int init_data_digest(cct_launch_values *v, const char *path, cct_err *err
 	if (!req)
 		return cct_err_set(err, CCT_EENCODING, CCT_STAGE_INPUT, 0,
 				   "launch plan init_data: not UTF-8 text");
-	rc = cct_policy__init_data(&d, req, err);
+	rc = cct_composite__init_data(&d, req, err);
 	json_decref(req);
 	if (rc != CCT_OK)
 		return rc;
@@ -80,7 +80,7 @@ static int init_data_digest(cct_launch_values *v, const char *path, cct_err *err
 	/* Trustee's regularize_data: zero-pad or truncate to the field */
 	memcpy(v->host_data, d.digest, d.digest_len < 32 ? d.digest_len : 32);
 	memcpy(v->mrconfigid, d.digest, d.digest_len < 48 ? d.digest_len : 48);
-	cct_policy__init_data_clear(&d);
+	cct_composite__init_data_clear(&d);
 	return CCT_OK;
 }
 
