@@ -45,6 +45,9 @@ void cct_launch__snp_opts(cct_measure_snp_opts *o, const cct_launch_plan *p, con
 int cct_launch__tdx_rtmrs(cct_launch_values *v, const cct_launch_plan *p, const uint8_t *k,
 			  size_t kn, const uint8_t *i, size_t in, cct_err *err);
 
+/* QEMU -m size ("64G", "4096" = MiB) in bytes. */
+int cct_launch__memory_bytes(uint64_t *out, const char *s);
+
 /* expected.json / policy.json contents for computed values. */
 json_t *cct_launch__expected_json(const cct_launch_plan *p, const cct_launch_values *v);
 json_t *cct_launch__policy_json(const cct_launch_plan *p, const cct_launch_values *v);
