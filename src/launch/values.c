@@ -202,6 +202,11 @@ void cct_launch__values_clear(cct_launch_values *v)
 	cct_wipe(v, sizeof(*v));
 }
 
+#define RTMR_CAVEAT                                                                          \
+	"event digest forms checked on real TDX CCEL logs; the QEMU kernel-header patch and the "  \
+	"EFI-stub events follow the QEMU/edk2/Linux sources and were not validated on a real "     \
+	"direct-boot log (docs/launch.md): compare with cctrust tdx eventlog"
+
 static json_t *hexs(const uint8_t *p, size_t n)
 {
 	char h[2 * 64 + 1];
@@ -307,6 +312,10 @@ json_t *cct_launch__expected_json(const cct_launch_plan *p, const cct_launch_val
 			json_object_set_new(vals, "rtmr2",
 					    val(hexs(v->rtmr2, 48), 1,
 						"kernel command line and initrd events"));
+			json_object_set_new(json_object_get(vals, "rtmr1"), "caveat",
+					    json_string(RTMR_CAVEAT));
+			json_object_set_new(json_object_get(vals, "rtmr2"), "caveat",
+					    json_string(RTMR_CAVEAT));
 			if (v->rtmr_events)
 				json_object_set_new(o, "rtmr_events", json_incref(v->rtmr_events));
 		} else {
