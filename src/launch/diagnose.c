@@ -111,7 +111,16 @@ static int evidence_bytes(uint8_t **out, size_t *out_n, int *tee, const uint8_t 
 	}
 	if ((rc = cct_input_decode(out, out_n, ev, n, CCT_SNP_REPORT_SIZE, err)) != CCT_OK)
 		return rc;
-	*tee = *out_n == CCT_SNP_REPORT_SIZE ? CCT_LAUNCH_SNP : CCT_LAUNCH_TDX;
+	/* a TDX quote header: version 4/5, attestation key type 2, TEE type 0x81 */
+	if (*out_n >= 8 && ((*out)[0] == 4 || (*out)[0] == 5) && (*out)[1] == 0 &&
+	    (*out)[2] == 2 && (*out)[3] == 0 && (*out)[4] == 0x81 && !(*out)[5] && !(*out)[6] &&
+	    !(*out)[7]) {
+		*tee = CCT_LAUNCH_TDX;
+	} else {
+		*tee = CCT_LAUNCH_SNP; /* a report, possibly followed by its certificate table */
+		if (*out_n > CCT_SNP_REPORT_SIZE)
+			*out_n = CCT_SNP_REPORT_SIZE;
+	}
 	return CCT_OK;
 }
 
