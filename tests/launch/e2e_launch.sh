@@ -3,6 +3,7 @@
 # back as an argument list), policy.json accepts the simulated SNP platform's report carrying
 # the plan's MEASUREMENT and refuses a 7-vCPU one; `launch diagnose` names the variation for
 # simulated reports launched with 7 vCPUs, another vCPU type and guest features 0x21;
+# TDX: the plan's MRTD/MRCONFIGID match a simulated quote, the two-pass variation is named;
 # `host gpu` binds, restores and refuses a shared IOMMU group on fake sysfs trees.
 set -u
 C=${CCT_CLI:?CCT_CLI not set}
@@ -122,6 +123,40 @@ check verify-7-vcpus-rule "'snp.measurements' in [f['rule'] for f in d.get('fail
 sim_report "$T/none.json" "$(printf 'ab%.0s' $(seq 48))"
 "$C" launch diagnose "$T/plan.toml" "$T/none.json" --json >"$T/d-none.json"
 check diagnose-none "d['explained_by'] is None and d['fields']['host_data']['match'] and 'host_data' in d['message']" "$T/d-none.json"
+
+# ---- TDX: a synthetic TDVF; the simulated TDX platform's quote carries the MRTD ----
+python3 - "$T/tdvf.fd" <<'EOF'
+import struct, sys, uuid
+img = bytearray(4 * 4096)   # 2 BFV pages (so the page-add order matters), descriptor, footer
+for i in range(8192): img[i] = (i * 7 + 3) & 0xff
+d = 8192
+img[d:d+4] = b"TDVF"; struct.pack_into("<III", img, d + 4, 16 + 2 * 32, 1, 2)
+struct.pack_into("<IIQQII", img, d + 16, 0, 8192, 0xffffe000, 8192, 0, 1)   # BFV, MR.EXTEND
+struct.pack_into("<IIQQII", img, d + 48, 0, 0, 0x800000, 8192, 3, 0)        # TEMP_MEM
+t = len(img) - 32 - 18
+img[t + 2:t + 18] = uuid.UUID("96b582de-1fb2-45f7-baea-a366c55a082d").bytes_le
+struct.pack_into("<H", img, t, 18 + 22)
+t -= 22
+struct.pack_into("<IH", img, t, len(img) - 8192, 22)
+img[t + 6:t + 22] = uuid.UUID("e47a6535-984a-4798-865e-4685a7bf8ec2").bytes_le
+open(sys.argv[1], "wb").write(img)
+EOF
+printf 'tee = "tdx"\nfirmware = "tdvf.fd"\nvcpus = 8\nmemory = "32G"\ninit_data = "init.toml"\n' >"$T/tdx.toml"
+"$C" launch plan "$T/tdx.toml" -o "$T/tdx" >/dev/null && pass tdx-plan || fail tdx-plan
+MRTD=$("$C" measure tdx --tdvf "$T/tdvf.fd")
+MRTD2=$("$C" measure tdx --tdvf "$T/tdvf.fd" --two-pass)
+check tdx-expected-mrtd "d['values']['mrtd']['value']=='$MRTD' and not d['values']['rtmr0']['derived']" "$T/tdx/expected.json"
+"$C" sim evidence "$T/sim" --tee tdx --nonce "$N" --tee-pubkey "$T/tee.jwk" --init-data "$T/init.toml" --measurement "$MRTD" -o "$T/tdx-ok.json"
+"$C" launch diagnose "$T/tdx.toml" "$T/tdx-ok.json" --json >"$T/dt.json"; rc=$?
+[[ $rc == 0 ]] && pass tdx-diagnose-match-exit-0 || { fail "tdx-diagnose-match-exit-0 ($rc)"; cat "$T/dt.json"; }
+check tdx-diagnose-match "d['matches'] and d['fields']['mrconfigid']['match']" "$T/dt.json"
+"$C" verify "$T/tdx-ok.json" --policy "$T/tdx/policy.json" --trust-sim "$T/sim" --offline --json >"$T/vt.json"
+[[ $? == 0 ]] && pass tdx-verify-plan-policy-accepts || { fail tdx-verify-plan-policy-accepts; head -c 1500 "$T/vt.json"; }
+"$C" sim evidence "$T/sim" --tee tdx --nonce "$N" --tee-pubkey "$T/tee.jwk" --init-data "$T/init.toml" --measurement "$MRTD2" -o "$T/tdx-2p.json"
+"$C" launch diagnose "$T/tdx.toml" "$T/tdx-2p.json" --json >"$T/dt2.json"; rc=$?
+[[ $rc == 1 ]] && pass tdx-diagnose-two-pass-exit-1 || fail "tdx-diagnose-two-pass-exit-1 ($rc)"
+check tdx-diagnose-two-pass "d['explained_by']=={'two_pass': True}" "$T/dt2.json"
+"$C" launch diagnose "$T/plan.toml" "$T/tdx-ok.json" >/dev/null 2>&1; [[ $? == 2 ]] && pass diagnose-tee-mismatch-exit-2 || fail diagnose-tee-mismatch-exit-2
 
 # ---- host gpu on fake sysfs trees ----
 mkdev() { # mkdev ROOT BDF VENDOR CLASS GROUP [DRIVER]
