@@ -20,6 +20,7 @@
 
 #define NVIDIA_VENDOR 0x10de
 #define MAX_GROUP_DEVICES 64
+#define MAX_PCI_DEVICES 65536
 
 static const char *rootdir(const char *root)
 {
@@ -136,8 +137,8 @@ int cct_launch_host_gpu_list(json_t **out, const char *root, cct_err *err)
 	DIR *d;
 	struct dirent *e;
 	json_t *a;
-	char *names[256];
-	size_t n = 0, i, j;
+	char **names = NULL, **grown;
+	size_t n = 0, cap = 0, i, j;
 
 	*out = NULL;
 	snprintf(path, sizeof(path), "%s/sys/bus/pci/devices", rootdir(root));
@@ -145,9 +146,18 @@ int cct_launch_host_gpu_list(json_t **out, const char *root, cct_err *err)
 	if (!d)
 		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", path,
 				   strerror(errno));
-	while ((e = readdir(d)) && n < 256)
-		if (cct_launch__bdf_valid(e->d_name) && (names[n] = strdup(e->d_name)))
+	while ((e = readdir(d)) && n < MAX_PCI_DEVICES) {
+		if (!cct_launch__bdf_valid(e->d_name))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			if (!(grown = realloc(names, cap * sizeof(*names))))
+				break;
+			names = grown;
+		}
+		if ((names[n] = strdup(e->d_name)))
 			n++;
+	}
 	closedir(d);
 	for (i = 1; i < n; i++) /* sorted output */
 		for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
@@ -164,6 +174,7 @@ int cct_launch_host_gpu_list(json_t **out, const char *root, cct_err *err)
 			json_array_append_new(a, o);
 		free(names[i]);
 	}
+	free(names);
 	*out = a;
 	return CCT_OK;
 }
