@@ -699,7 +699,10 @@ static int cmd_tdx(int argc, char **argv)
 			append = argv[++i];
 		else if (!strcmp(argv[i], "--memory") && i + 1 < argc)
 			memory = argv[++i];
-		else
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("%s\n", usage_tdx);
+			return CCT_EXIT_OK;
+		} else
 			return cct_cli_usage_error("%s", usage_tdx);
 	}
 	if (!path && !kernel)
@@ -795,7 +798,10 @@ int cct_cmd_measure(int argc, char **argv)
 
 	if (!sub || !strcmp(sub, "-h") || !strcmp(sub, "--help")) {
 		fprintf(sub ? stdout : stderr,
-			"usage: cctrust measure snp|ovmf-hash|id-block|tdx ...\n%s\n", usage_snp);
+			"usage: cctrust measure snp|ovmf-hash|id-block|tdx ...\n%s\n%s\n"
+			"  tdx: MRTD from the TDVF metadata; with --kernel the RTMR1/RTMR2 of a QEMU\n"
+			"  direct kernel boot and their events (docs/launch.md: what is validated)\n",
+			usage_snp, usage_tdx);
 		return sub ? CCT_EXIT_OK : CCT_EXIT_USAGE;
 	}
 	if (!strcmp(sub, "snp"))
