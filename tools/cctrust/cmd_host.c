@@ -3,6 +3,7 @@
  *   host gpu bind BDF             driver_override=vfio-pci, unbind, drivers_probe
  *   host gpu restore BDF          clear driver_override, unbind vfio-pci, drivers_probe */
 #define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,8 +31,13 @@ static const char host_usage[] =
 
 int cct_cmd_host(int argc, char **argv)
 {
+	static const struct option lo[] = { { "json", no_argument, NULL, 'j' },
+					     { "dry-run", no_argument, NULL, 'd' },
+					     { "sysfs-root", required_argument, NULL, 'r' },
+					     { "help", no_argument, NULL, 'h' },
+					     { NULL, 0, NULL, 0 } };
 	const char *root = NULL, *bdf = NULL, *op;
-	int json = 0, dry = 0, i, rc;
+	int json = 0, dry = 0, ch, rc;
 	json_t *o = NULL;
 	cct_err err;
 
@@ -46,19 +52,20 @@ int cct_cmd_host(int argc, char **argv)
 		fputs(host_usage, stdout);
 		return CCT_EXIT_OK;
 	}
-	for (i = 3; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = 1;
-		else if (!strcmp(argv[i], "--dry-run"))
-			dry = 1;
-		else if (!strcmp(argv[i], "--sysfs-root") && i + 1 < argc)
-			root = argv[++i];
-		else if (argv[i][0] != '-' && !bdf && strcmp(op, "list"))
-			bdf = argv[i];
-		else
-			return cct_cli_usage_error("host gpu: unexpected '%s'\n%s", argv[i],
-						   host_usage);
+	cct_cli_getopt_begin();
+	while ((ch = cct_cli_getopt(argc - 2, argv + 2, "h", lo)) != -1) {
+		switch (ch) {
+		case 'j': json = 1; break;
+		case 'd': dry = 1; break;
+		case 'r': root = optarg; break;
+		case 'h': fputs(host_usage, stdout); return CCT_EXIT_OK;
+		default: fputs(host_usage, stderr); return CCT_EXIT_USAGE;
+		}
 	}
+	if (strcmp(op, "list") && optind == argc - 3)
+		bdf = argv[2 + optind];
+	else if (optind != argc - 2)
+		return cct_cli_usage_error("host gpu %s: unexpected arguments\n%s", op, host_usage);
 	if (!strcmp(op, "list")) {
 		rc = cct_launch_host_gpu_list(&o, root, &err);
 	} else if (!strcmp(op, "bind") || !strcmp(op, "restore")) {

@@ -2,6 +2,7 @@
  *   launch plan PLAN.toml [-o DIR] [--json]       qemu.args, launch.sh, expected.json, policy.json
  *   launch diagnose PLAN.toml EVIDENCE [--json]   does the evidence come from this plan? why not? */
 #define _POSIX_C_SOURCE 200809L
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,27 +77,30 @@ static int write_json(const char *dir, const char *name, const json_t *v, cct_er
 
 static int cmd_plan(int argc, char **argv)
 {
+	static const struct option lo[] = { { "json", no_argument, NULL, 'j' },
+					     { "output", required_argument, NULL, 'o' },
+					     { "help", no_argument, NULL, 'h' },
+					     { NULL, 0, NULL, 0 } };
 	const char *plan = NULL, *dir = ".";
-	int json = 0, i, rc;
+	int json = 0, ch, rc;
 	cct_launch_plan p;
 	json_t *o = NULL, *a;
 	cct_err err;
 	char *args = NULL;
 	size_t k, len = 0;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = 1;
-		else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc)
-			dir = argv[++i];
-		else if (argv[i][0] == '-' || plan)
-			return cct_cli_usage_error("launch plan: unexpected '%s'\n%s", argv[i],
-						   launch_usage);
-		else
-			plan = argv[i];
+	cct_cli_getopt_begin();
+	while ((ch = cct_cli_getopt(argc, argv, "o:h", lo)) != -1) {
+		switch (ch) {
+		case 'j': json = 1; break;
+		case 'o': dir = optarg; break;
+		case 'h': fputs(launch_usage, stdout); return CCT_EXIT_OK;
+		default: fputs(launch_usage, stderr); return CCT_EXIT_USAGE;
+		}
 	}
-	if (!plan)
+	if (optind != argc - 1)
 		return cct_cli_usage_error("%s", launch_usage);
+	plan = argv[optind];
 	if ((rc = cct_launch_plan_load(&p, plan, &err)) != CCT_OK)
 		return fail(rc, &err, json);
 	rc = cct_launch_plan_build(&o, &p, &err);
@@ -162,27 +166,29 @@ static int cmd_plan(int argc, char **argv)
 
 static int cmd_diagnose(int argc, char **argv)
 {
+	static const struct option lo[] = { { "json", no_argument, NULL, 'j' },
+					     { "help", no_argument, NULL, 'h' },
+					     { NULL, 0, NULL, 0 } };
 	const char *plan = NULL, *evf = NULL;
-	int json = 0, i, rc;
+	int json = 0, ch, rc;
 	cct_launch_plan p;
 	json_t *o = NULL;
 	uint8_t *ev = NULL;
 	size_t n = 0;
 	cct_err err;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = 1;
-		else if (argv[i][0] == '-' || (plan && evf))
-			return cct_cli_usage_error("launch diagnose: unexpected '%s'\n%s", argv[i],
-						   launch_usage);
-		else if (!plan)
-			plan = argv[i];
-		else
-			evf = argv[i];
+	cct_cli_getopt_begin();
+	while ((ch = cct_cli_getopt(argc, argv, "h", lo)) != -1) {
+		switch (ch) {
+		case 'j': json = 1; break;
+		case 'h': fputs(launch_usage, stdout); return CCT_EXIT_OK;
+		default: fputs(launch_usage, stderr); return CCT_EXIT_USAGE;
+		}
 	}
-	if (!plan || !evf)
+	if (optind != argc - 2)
 		return cct_cli_usage_error("%s", launch_usage);
+	plan = argv[optind];
+	evf = argv[optind + 1];
 	if ((rc = cct_launch_plan_load(&p, plan, &err)) != CCT_OK)
 		return fail(rc, &err, json);
 	if ((rc = cct_file_read(&ev, &n, evf, 16u << 20, &err)) != CCT_OK) {
