@@ -2,7 +2,7 @@
  *   measure snp   SEV/SEV-ES/SEV-SNP launch digest (+ optional ID block / ID_AUTH_INFO)
  *   measure ovmf-hash   SNP digest of the OVMF pages alone (input of --ovmf-hash)
  *   measure id-block    ID block + ID_AUTH_INFO for a given launch digest
- *   measure tdx   MRTD from the TDVF metadata */
+ *   measure tdx   MRTD from the TDVF metadata; RTMR1/RTMR2 of a direct kernel boot */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -599,12 +599,85 @@ static const char *tdvf_type_name(uint32_t t)
 	return t < sizeof(names) / sizeof(names[0]) ? names[t] : "UNKNOWN";
 }
 
+static const char *usage_tdx =
+	"usage: cctrust measure tdx [--tdvf OVMF.tdx.fd [--two-pass]]\n"
+	"         [--kernel K [--initrd I --memory SIZE] [--append CMDLINE]] [--json]";
+
+/* QEMU -m size ("64G", "4096" = MiB). */
+static int parse_mem(uint64_t *out, const char *s)
+{
+	char *end = NULL;
+	unsigned long long v;
+	uint64_t mul = 1024ull * 1024ull;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		mul = 1024ull;
+	else if (*end == 'G' || *end == 'g')
+		mul = 1024ull * 1024ull * 1024ull;
+	else if (*end == 'T' || *end == 't')
+		mul = 1024ull * 1024ull * 1024ull * 1024ull;
+	else if (*end && *end != 'M' && *end != 'm')
+		return -1;
+	if ((*end && end[1]) || v > UINT64_MAX / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+static int tdx_boot(json_t *out, const char *kpath, const char *ipath, const char *append,
+		    uint64_t mem, int json, json_t **jerr, cct_err *err)
+{
+	uint8_t *k = NULL, *ini = NULL;
+	size_t kn = 0, in = 0, e;
+	cct_measure_tdx_boot *b = calloc(1, sizeof(*b));
+	json_t *evs;
+	char hex[97];
+	int rc;
+
+	if (!b)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+	if ((rc = read_file(&k, &kn, kpath, MAX_KERNEL_FILE, "--kernel", jerr, err)))
+		goto out;
+	if (ipath && (rc = read_file(&ini, &in, ipath, MAX_KERNEL_FILE, "--initrd", jerr, err)))
+		goto out;
+	if ((rc = cct_measure_tdx_direct_boot(b, k, kn, ipath ? ini : NULL, in, append, mem, err)))
+		goto out;
+	cct_cli_json_hex(out, "rtmr1", b->rtmr[1], 48);
+	cct_cli_json_hex(out, "rtmr2", b->rtmr[2], 48);
+	cct_cli_json_hex(out, "kernel_authenticode_sha384", b->kernel_authenticode, 48);
+	evs = json_array();
+	for (e = 0; e < b->count; e++) {
+		cct_hex_encode(hex, b->events[e].sha384, 48);
+		json_array_append_new(evs, json_pack("{s:i,s:i,s:I,s:s,s:s}", "rtmr",
+						     (int)b->events[e].rtmr, "mr_index",
+						     (int)b->events[e].rtmr + 1, "event_type",
+						     (json_int_t)b->events[e].event_type,
+						     "description", b->events[e].description,
+						     "sha384", hex));
+		if (!json)
+			printf("  RTMR%u  type 0x%08x  %s  %s\n", b->events[e].rtmr,
+			       b->events[e].event_type, hex, b->events[e].description);
+	}
+	json_object_set_new(out, "rtmr_events", evs);
+	rc = CCT_OK;
+out:
+	free(b);
+	free(k);
+	free(ini);
+	return rc;
+}
+
 static int cmd_tdx(int argc, char **argv)
 {
 	int rc = CCT_ERROR, json = 0, two_pass = 0, i;
-	const char *path = NULL;
+	const char *path = NULL, *kernel = NULL, *initrd = NULL, *append = NULL, *memory = NULL;
 	uint8_t *img = NULL, mrtd[48], h[48];
 	size_t n = 0, k;
+	uint64_t mem = 0;
 	cct_measure_tdvf *t = NULL;
 	cct_err err;
 	json_t *jerr = NULL, *out = NULL, *secs, *pol, *tdx;
@@ -618,61 +691,101 @@ static int cmd_tdx(int argc, char **argv)
 			two_pass = 1;
 		else if ((!strcmp(argv[i], "--tdvf") || !strcmp(argv[i], "--ovmf")) && i + 1 < argc)
 			path = argv[++i];
-		else
-			return cct_cli_usage_error("usage: cctrust measure tdx --tdvf OVMF.tdx.fd [--two-pass] [--json]");
+		else if (!strcmp(argv[i], "--kernel") && i + 1 < argc)
+			kernel = argv[++i];
+		else if (!strcmp(argv[i], "--initrd") && i + 1 < argc)
+			initrd = argv[++i];
+		else if (!strcmp(argv[i], "--append") && i + 1 < argc)
+			append = argv[++i];
+		else if (!strcmp(argv[i], "--memory") && i + 1 < argc)
+			memory = argv[++i];
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("%s\n", usage_tdx);
+			return CCT_EXIT_OK;
+		} else
+			return cct_cli_usage_error("%s", usage_tdx);
 	}
-	if (!path)
-		return cct_cli_usage_error("usage: cctrust measure tdx --tdvf OVMF.tdx.fd [--two-pass] [--json]");
-	if ((rc = read_file(&img, &n, path, CCT_MEASURE_MAX_FIRMWARE, "--tdvf", &jerr, &err)))
-		goto out;
-	if (!(t = calloc(1, sizeof(*t)))) {
-		rc = cct_err_set(&err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
-		goto out;
-	}
-	if ((rc = cct_measure_tdvf_parse(t, img, n, &err)) != CCT_OK)
-		goto out;
-	if ((rc = cct_measure_tdx_mrtd(mrtd, t, two_pass, &err)) != CCT_OK)
-		goto out;
+	if (!path && !kernel)
+		return cct_cli_usage_error("%s", usage_tdx);
+	if ((initrd || append || memory) && !kernel)
+		return cct_cli_usage_error("--initrd/--append/--memory need --kernel\n%s", usage_tdx);
+	if (initrd && !memory)
+		return cct_cli_usage_error("--initrd needs --memory (the guest's -m: QEMU places the "
+					   "initrd below it and writes the address into the "
+					   "measured kernel header)");
+	if (memory && parse_mem(&mem, memory) != 0)
+		return cct_cli_usage_error("--memory: '%s' is not a size (64G, 4096M)", memory);
+	if (!memory)
+		mem = 2ull << 30;
 	out = json_object();
 	json_object_set_new(out, "tee", json_string("tdx"));
-	cct_cli_json_hex(out, "mrtd", mrtd, 48);
-	json_object_set_new(out, "page_add_order", json_string(two_pass ? "two-pass" : "single-pass"));
-	secs = json_array();
-	for (k = 0; k < t->section_count; k++) {
-		const cct_measure_tdvf_section *s = &t->sections[k];
-		json_t *js = json_object();
-
-		json_object_set_new(js, "type", json_string(tdvf_type_name(s->type)));
-		json_object_set_new(js, "gpa", json_integer((json_int_t)s->gpa));
-		json_object_set_new(js, "memory_size", json_integer((json_int_t)s->mem_size));
-		json_object_set_new(js, "raw_size", json_integer((json_int_t)s->raw_size));
-		json_object_set_new(js, "mr_extend",
-				    json_boolean(s->attributes & CCT_MEASURE_TDVF_ATTR_MR_EXTEND));
-		json_object_set_new(js, "page_aug",
-				    json_boolean(s->attributes & CCT_MEASURE_TDVF_ATTR_PAGE_AUG));
-		if (s->type == CCT_MEASURE_TDVF_CFV) {
-			/* TDVF measures the configuration volume into RTMR0 as one event */
-			SHA384(img + s->data_offset, s->raw_size, h);
-			cct_cli_json_hex(js, "rtmr0_event_sha384", h, 48);
-		}
-		json_array_append_new(secs, js);
-	}
-	json_object_set_new(out, "sections", secs);
 	pol = json_object();
 	tdx = json_object();
-	cct_hex_encode(hex, mrtd, 48);
-	json_object_set_new(tdx, "mrtd", json_pack("[s]", hex));
 	json_object_set_new(pol, "tdx", tdx);
 	json_object_set_new(out, "policy", pol);
-	if (json) {
-		cct_cli_print_json(out, 0);
-	} else {
-		printf("%s\n", hex);
-		json_decref(out);
+	if (path) {
+		if ((rc = read_file(&img, &n, path, CCT_MEASURE_MAX_FIRMWARE, "--tdvf", &jerr, &err)))
+			goto out;
+		if (!(t = calloc(1, sizeof(*t)))) {
+			rc = cct_err_set(&err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+			goto out;
+		}
+		if ((rc = cct_measure_tdvf_parse(t, img, n, &err)) != CCT_OK)
+			goto out;
+		if ((rc = cct_measure_tdx_mrtd(mrtd, t, two_pass, &err)) != CCT_OK)
+			goto out;
+		cct_cli_json_hex(out, "mrtd", mrtd, 48);
+		json_object_set_new(out, "page_add_order",
+				    json_string(two_pass ? "two-pass" : "single-pass"));
+		secs = json_array();
+		for (k = 0; k < t->section_count; k++) {
+			const cct_measure_tdvf_section *s = &t->sections[k];
+			json_t *js = json_object();
+
+			json_object_set_new(js, "type", json_string(tdvf_type_name(s->type)));
+			json_object_set_new(js, "gpa", json_integer((json_int_t)s->gpa));
+			json_object_set_new(js, "memory_size", json_integer((json_int_t)s->mem_size));
+			json_object_set_new(js, "raw_size", json_integer((json_int_t)s->raw_size));
+			json_object_set_new(js, "mr_extend",
+					    json_boolean(s->attributes &
+							 CCT_MEASURE_TDVF_ATTR_MR_EXTEND));
+			json_object_set_new(js, "page_aug",
+					    json_boolean(s->attributes &
+							 CCT_MEASURE_TDVF_ATTR_PAGE_AUG));
+			if (s->type == CCT_MEASURE_TDVF_CFV) {
+				/* TDVF measures the configuration volume into RTMR0 as one event */
+				SHA384(img + s->data_offset, s->raw_size, h);
+				cct_cli_json_hex(js, "rtmr0_event_sha384", h, 48);
+			}
+			json_array_append_new(secs, js);
+		}
+		json_object_set_new(out, "sections", secs);
+		cct_hex_encode(hex, mrtd, 48);
+		json_object_set_new(tdx, "mrtd", json_pack("[s]", hex));
+		if (!json)
+			printf("%s\n", hex);
 	}
+	if (kernel) {
+		if ((rc = tdx_boot(out, kernel, initrd, append, mem, json, &jerr, &err)) != CCT_OK)
+			goto out;
+		json_object_set_new(tdx, "rtmr1", json_pack("[O]", json_object_get(out, "rtmr1")));
+		json_object_set_new(tdx, "rtmr2", json_pack("[O]", json_object_get(out, "rtmr2")));
+		if (!json)
+			printf("rtmr1 %s\nrtmr2 %s\n", json_string_value(json_object_get(out, "rtmr1")),
+			       json_string_value(json_object_get(out, "rtmr2")));
+	}
+	json_incref(pol); /* moved after the values, for readability */
+	json_object_del(out, "policy");
+	json_object_set_new(out, "policy", pol);
+	if (json)
+		cct_cli_print_json(out, 0);
+	else
+		json_decref(out);
 	out = NULL;
 	rc = CCT_OK;
 out:
+	json_decref(out);
+	out = NULL;
 	json_decref(jerr);
 	free(t);
 	free(img);
@@ -685,7 +798,10 @@ int cct_cmd_measure(int argc, char **argv)
 
 	if (!sub || !strcmp(sub, "-h") || !strcmp(sub, "--help")) {
 		fprintf(sub ? stdout : stderr,
-			"usage: cctrust measure snp|ovmf-hash|id-block|tdx ...\n%s\n", usage_snp);
+			"usage: cctrust measure snp|ovmf-hash|id-block|tdx ...\n%s\n%s\n"
+			"  tdx: MRTD from the TDVF metadata; with --kernel the RTMR1/RTMR2 of a QEMU\n"
+			"  direct kernel boot and their events (docs/launch.md: what is validated)\n",
+			usage_snp, usage_tdx);
 		return sub ? CCT_EXIT_OK : CCT_EXIT_USAGE;
 	}
 	if (!strcmp(sub, "snp"))
