@@ -200,39 +200,84 @@ out:
 	return rc;
 }
 
-/* Options shared by snp and id-block: returns 1 if consumed (and *i advanced), -1 on error. */
-static int idb_option(idb_args *a, int argc, char **argv, int *i)
-{
-	const char *k = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
-	uint64_t u;
+/* Options shared by snp and id-block (their long names, without "--", all take a value). */
+static const char *const idb_names[] = { "id-key", "author-key", "family-id", "image-id",
+					 "guest-svn", "policy", "id-block", "auth-block",
+					 "id-sig", "auth-sig", NULL };
 
-	if (strcmp(k, "--id-key") && strcmp(k, "--author-key") && strcmp(k, "--family-id") &&
-	    strcmp(k, "--image-id") && strcmp(k, "--guest-svn") && strcmp(k, "--policy") &&
-	    strcmp(k, "--id-block") && strcmp(k, "--auth-block") && strcmp(k, "--id-sig") &&
-	    strcmp(k, "--auth-sig"))
+/* k: option name without "--"; returns 1 if it is an ID-block option (consumed), 0 if not,
+ * -1 on error. */
+static int idb_option(idb_args *a, const char *k, const char *v)
+{
+	uint64_t u;
+	size_t i;
+	int known = 0;
+
+	for (i = 0; idb_names[i]; i++)
+		known |= !strcmp(k, idb_names[i]);
+	if (!known)
 		return 0;
-	if (!v) {
-		cct_cli_usage_error("%s needs a value", k);
-		return -1;
-	}
-	(*i)++;
-	if (!strcmp(k, "--id-key")) a->id_key = v;
-	else if (!strcmp(k, "--author-key")) a->author_key = v;
-	else if (!strcmp(k, "--family-id")) a->family_id = v;
-	else if (!strcmp(k, "--image-id")) a->image_id = v;
-	else if (!strcmp(k, "--id-block")) a->id_block_out = v;
-	else if (!strcmp(k, "--auth-block")) a->auth_block_out = v;
-	else if (!strcmp(k, "--id-sig")) a->id_sig = v;
-	else if (!strcmp(k, "--auth-sig")) a->auth_sig = v;
-	else if (!strcmp(k, "--guest-svn")) {
-		if (parse_u64(&u, v, 0, k) || u > UINT32_MAX)
+	if (!strcmp(k, "id-key")) a->id_key = v;
+	else if (!strcmp(k, "author-key")) a->author_key = v;
+	else if (!strcmp(k, "family-id")) a->family_id = v;
+	else if (!strcmp(k, "image-id")) a->image_id = v;
+	else if (!strcmp(k, "id-block")) a->id_block_out = v;
+	else if (!strcmp(k, "auth-block")) a->auth_block_out = v;
+	else if (!strcmp(k, "id-sig")) a->id_sig = v;
+	else if (!strcmp(k, "auth-sig")) a->auth_sig = v;
+	else if (!strcmp(k, "guest-svn")) {
+		if (parse_u64(&u, v, 0, "--guest-svn") || u > UINT32_MAX)
 			return -1;
 		a->svn = (uint32_t)u;
 	} else {
-		if (parse_u64(&a->policy, v, 16, k))
+		if (parse_u64(&a->policy, v, 16, "--policy"))
 			return -1;
 	}
 	return 1;
+}
+
+/* The option table of a measure subcommand: its own names (`name` or `name=` for a value), the
+ * ID-block options when idb is set, then --json and --help. Option i returns 256 + i. */
+static struct option *measure_opts(const char *const *own, int idb)
+{
+	static struct option tab[64];
+	static char names[64][32];
+	size_t n = 0, i;
+
+	for (i = 0; own[i] && n < 60; i++, n++) {
+		size_t l = strlen(own[i]);
+		int arg = l && own[i][l - 1] == '=';
+
+		snprintf(names[n], sizeof(names[n]), "%.*s", (int)(arg ? l - 1 : l), own[i]);
+		tab[n].name = names[n];
+		tab[n].has_arg = arg ? required_argument : no_argument;
+		tab[n].flag = NULL;
+		tab[n].val = 256 + (int)n;
+	}
+	for (i = 0; idb && idb_names[i] && n < 62; i++, n++) {
+		tab[n].name = idb_names[i];
+		tab[n].has_arg = required_argument;
+		tab[n].flag = NULL;
+		tab[n].val = 256 + (int)n;
+	}
+	memset(&tab[n], 0, sizeof(tab[n]));
+	return tab;
+}
+
+/* Next option of argv through the CLI's getopt helper: its name (without "--") and *val, NULL
+ * at the end; "?" after a usage error (getopt printed it). */
+static const char *next_opt(int argc, char **argv, const struct option *tab, const char **val)
+{
+	int c = cct_cli_getopt(argc, argv, "h", tab);
+
+	*val = optarg;
+	if (c == -1)
+		return NULL;
+	if (c == 'h')
+		return "help";
+	if (c < 256)
+		return "?";
+	return tab[c - 256].name;
 }
 
 static int dump_vmsas(const char *dir, const cct_measure_snp_opts *o, cct_err *err)
@@ -264,7 +309,7 @@ static const char *mode_name(cct_measure_mode m)
 
 static int cmd_snp(int argc, char **argv)
 {
-	int rc = CCT_ERROR, json = 0, i, have_mode = 0, have_sig = 0, have_gf = 0;
+	int rc = CCT_ERROR, json = 0, have_mode = 0, have_sig = 0, have_gf = 0;
 	const char *ovmf_path = NULL, *kernel_path = NULL, *initrd_path = NULL, *svsm_path = NULL;
 	const char *vcpu_type = NULL, *ovmf_hash_hex = NULL, *dump_dir = NULL;
 	uint64_t vcpus = 0, fam = 0, model = 0, step = 0, u, vars_size = 0;
@@ -283,70 +328,79 @@ static int cmd_snp(int argc, char **argv)
 	memset(&err, 0, sizeof(err));
 	idb.policy = 0x30000;
 	o.guest_features = 0x1;
-	for (i = 1; i < argc; i++) {
-		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+	static const char *const own[] = { "json", "help", "ovmf=", "ovmf-hash=", "kernel=",
+					   "initrd=", "append=", "svsm=", "dump-vmsa=", "vcpu-type=",
+					   "mode=", "vmm-type=", "vmm-version=", "guest-features=",
+					   "vcpus=", "vcpu-sig=", "vcpu-family=", "vcpu-model=",
+					   "vcpu-stepping=", "vars-size=", NULL };
+	const struct option *tab = measure_opts(own, 1);
+	const char *k, *v;
+
+	cct_cli_getopt_begin();
+	while ((k = next_opt(argc, argv, tab, &v)) != NULL) {
 		int r;
 
-		if (!strcmp(k, "--json")) { json = 1; continue; }
-		if (!strcmp(k, "-h") || !strcmp(k, "--help")) { puts(usage_snp); return 0; }
-		if ((r = idb_option(&idb, argc, argv, &i)) < 0)
+		if (!strcmp(k, "?"))
+			return cct_cli_usage_error("%s", usage_snp);
+		if (!strcmp(k, "json")) { json = 1; continue; }
+		if (!strcmp(k, "help")) { puts(usage_snp); return 0; }
+		if ((r = idb_option(&idb, k, v)) < 0)
 			return CCT_EXIT_USAGE;
 		if (r > 0)
 			continue;
-		if (!v)
-			return cct_cli_usage_error("%s needs a value (or is unknown)\n%s", k, usage_snp);
-		i++;
-		if (!strcmp(k, "--ovmf")) ovmf_path = v;
-		else if (!strcmp(k, "--ovmf-hash")) ovmf_hash_hex = v;
-		else if (!strcmp(k, "--kernel")) kernel_path = v;
-		else if (!strcmp(k, "--initrd")) initrd_path = v;
-		else if (!strcmp(k, "--append")) o.append = v;
-		else if (!strcmp(k, "--svsm")) svsm_path = v;
-		else if (!strcmp(k, "--dump-vmsa")) dump_dir = v;
-		else if (!strcmp(k, "--vcpu-type")) vcpu_type = v;
-		else if (!strcmp(k, "--mode")) {
+		if (!strcmp(k, "ovmf")) ovmf_path = v;
+		else if (!strcmp(k, "ovmf-hash")) ovmf_hash_hex = v;
+		else if (!strcmp(k, "kernel")) kernel_path = v;
+		else if (!strcmp(k, "initrd")) initrd_path = v;
+		else if (!strcmp(k, "append")) o.append = v;
+		else if (!strcmp(k, "svsm")) svsm_path = v;
+		else if (!strcmp(k, "dump-vmsa")) dump_dir = v;
+		else if (!strcmp(k, "vcpu-type")) vcpu_type = v;
+		else if (!strcmp(k, "mode")) {
 			have_mode = 1;
 			if (!strcmp(v, "snp") || !strcmp(v, "sev-snp")) o.mode = CCT_MEASURE_MODE_SNP;
 			else if (!strcmp(v, "sev")) o.mode = CCT_MEASURE_MODE_SEV;
 			else if (!strcmp(v, "seves") || !strcmp(v, "sev-es")) o.mode = CCT_MEASURE_MODE_SEVES;
 			else if (!strcmp(v, "snp:svsm") || !strcmp(v, "sev-snp:svsm")) o.mode = CCT_MEASURE_MODE_SNP_SVSM;
 			else return cct_cli_usage_error("--mode: '%s' is not snp, seves, sev or snp:svsm", v);
-		} else if (!strcmp(k, "--vmm-type")) {
+		} else if (!strcmp(k, "vmm-type")) {
 			if (!strcasecmp(v, "qemu")) o.vmm = CCT_MEASURE_VMM_QEMU;
 			else if (!strcasecmp(v, "ec2")) o.vmm = CCT_MEASURE_VMM_EC2;
 			else if (!strcasecmp(v, "gce")) o.vmm = CCT_MEASURE_VMM_GCE;
 			else return cct_cli_usage_error("--vmm-type: '%s' is not qemu, ec2 or gce", v);
-		} else if (!strcmp(k, "--vmm-version")) {
+		} else if (!strcmp(k, "vmm-version")) {
 			if (parse_u64(&u, v, 10, k) || u > 2)
 				return CCT_EXIT_USAGE;
 			o.vmm_version = (int)u;
-		} else if (!strcmp(k, "--guest-features")) {
+		} else if (!strcmp(k, "guest-features")) {
 			if (parse_u64(&o.guest_features, v, 16, k))
 				return CCT_EXIT_USAGE;
 			have_gf = 1;
-		} else if (!strcmp(k, "--vcpus")) {
+		} else if (!strcmp(k, "vcpus")) {
 			if (parse_u64(&vcpus, v, 10, k))
 				return CCT_EXIT_USAGE;
 			have_vcpus = 1;
-		} else if (!strcmp(k, "--vcpu-sig")) {
+		} else if (!strcmp(k, "vcpu-sig")) {
 			if (parse_u64(&u, v, 0, k) || u > UINT32_MAX)
 				return CCT_EXIT_USAGE;
 			o.vcpu_sig = (uint32_t)u;
 			have_sig = 1;
-		} else if (!strcmp(k, "--vcpu-family")) {
+		} else if (!strcmp(k, "vcpu-family")) {
 			if (parse_u64(&fam, v, 0, k)) return CCT_EXIT_USAGE;
 			have_fam = 1;
-		} else if (!strcmp(k, "--vcpu-model")) {
+		} else if (!strcmp(k, "vcpu-model")) {
 			if (parse_u64(&model, v, 0, k)) return CCT_EXIT_USAGE;
-		} else if (!strcmp(k, "--vcpu-stepping")) {
+		} else if (!strcmp(k, "vcpu-stepping")) {
 			if (parse_u64(&step, v, 0, k)) return CCT_EXIT_USAGE;
-		} else if (!strcmp(k, "--vars-size")) {
+		} else if (!strcmp(k, "vars-size")) {
 			if (parse_u64(&vars_size, v, 0, k)) return CCT_EXIT_USAGE;
 			have_vars = 1;
 		} else {
-			return cct_cli_usage_error("unknown option %s\n%s", k, usage_snp);
+			return cct_cli_usage_error("unknown option --%s\n%s", k, usage_snp);
 		}
 	}
+	if (optind < argc)
+		return cct_cli_usage_error("unexpected argument %s\n%s", argv[optind], usage_snp);
 	if (!ovmf_path)
 		return cct_cli_usage_error("--ovmf is required\n%s", usage_snp);
 	if (svsm_path && !have_mode)
@@ -495,22 +549,32 @@ out:
 
 static int cmd_ovmf_hash(int argc, char **argv)
 {
-	int rc = CCT_ERROR, json = 0, i;
+	int rc = CCT_ERROR, json = 0;
 	const char *path = NULL;
 	uint8_t *img = NULL, h[48];
 	size_t n = 0;
 	cct_err err;
 	json_t *jerr = NULL, *out = NULL;
 
+	static const char *const own[] = { "json", "help", "ovmf=", NULL };
+	const struct option *tab = measure_opts(own, 0);
+	const char *k, *v;
+
 	memset(&err, 0, sizeof(err));
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
+	cct_cli_getopt_begin();
+	while ((k = next_opt(argc, argv, tab, &v)) != NULL) {
+		if (!strcmp(k, "json"))
 			json = 1;
-		else if (!strcmp(argv[i], "--ovmf") && i + 1 < argc)
-			path = argv[++i];
-		else
+		else if (!strcmp(k, "ovmf"))
+			path = v;
+		else if (!strcmp(k, "help")) {
+			puts("usage: cctrust measure ovmf-hash --ovmf OVMF.fd [--json]");
+			return CCT_EXIT_OK;
+		} else
 			return cct_cli_usage_error("usage: cctrust measure ovmf-hash --ovmf OVMF.fd [--json]");
 	}
+	if (optind < argc)
+		return cct_cli_usage_error("usage: cctrust measure ovmf-hash --ovmf OVMF.fd [--json]");
 	if (!path)
 		return cct_cli_usage_error("usage: cctrust measure ovmf-hash --ovmf OVMF.fd [--json]");
 	if ((rc = read_file(&img, &n, path, CCT_MEASURE_MAX_FIRMWARE, "--ovmf", &jerr, &err)))
@@ -542,7 +606,7 @@ static int cmd_id_block(int argc, char **argv)
 		"         [--author-key AUTHOR.pem] [--family-id HEX] [--image-id HEX] [--guest-svn N]\n"
 		"         [--policy HEX] [--id-sig SIG.bin] [--auth-sig SIG.bin]\n"
 		"         [--id-block FILE] [--auth-block FILE] [--json]";
-	int rc = CCT_ERROR, json = 0, i, r;
+	int rc = CCT_ERROR, json = 0, r;
 	const char *ld_hex = NULL;
 	uint8_t ld[48];
 	idb_args idb;
@@ -552,20 +616,31 @@ static int cmd_id_block(int argc, char **argv)
 	memset(&idb, 0, sizeof(idb));
 	memset(&err, 0, sizeof(err));
 	idb.policy = 0x30000;
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
+	static const char *const own[] = { "json", "help", "launch-digest=", NULL };
+	const struct option *tab = measure_opts(own, 1);
+	const char *k, *v;
+
+	cct_cli_getopt_begin();
+	while ((k = next_opt(argc, argv, tab, &v)) != NULL) {
+		if (!strcmp(k, "json")) {
 			json = 1;
 			continue;
 		}
-		if ((r = idb_option(&idb, argc, argv, &i)) < 0)
+		if (!strcmp(k, "help")) {
+			puts(usage);
+			return CCT_EXIT_OK;
+		}
+		if ((r = idb_option(&idb, k, v)) < 0)
 			return CCT_EXIT_USAGE;
 		if (r > 0)
 			continue;
-		if (!strcmp(argv[i], "--launch-digest") && i + 1 < argc)
-			ld_hex = argv[++i];
+		if (!strcmp(k, "launch-digest"))
+			ld_hex = v;
 		else
-			return cct_cli_usage_error("unknown option %s\n%s", argv[i], usage);
+			return cct_cli_usage_error("%s", usage);
 	}
+	if (optind < argc)
+		return cct_cli_usage_error("unexpected argument %s\n%s", argv[optind], usage);
 	if (!ld_hex || !idb.id_key)
 		return cct_cli_usage_error("%s", usage);
 	if (cct_hex_decode_fixed(ld, 48, ld_hex, &err) != CCT_OK)
@@ -673,7 +748,7 @@ out:
 
 static int cmd_tdx(int argc, char **argv)
 {
-	int rc = CCT_ERROR, json = 0, two_pass = 0, i;
+	int rc = CCT_ERROR, json = 0, two_pass = 0;
 	const char *path = NULL, *kernel = NULL, *initrd = NULL, *append = NULL, *memory = NULL;
 	uint8_t *img = NULL, mrtd[48], h[48];
 	size_t n = 0, k;
@@ -683,28 +758,36 @@ static int cmd_tdx(int argc, char **argv)
 	json_t *jerr = NULL, *out = NULL, *secs, *pol, *tdx;
 	char hex[97];
 
+	static const char *const own[] = { "json", "help", "two-pass", "tdvf=", "ovmf=", "kernel=",
+					   "initrd=", "append=", "memory=", NULL };
+	const struct option *tab = measure_opts(own, 0);
+	const char *o, *v;
+
 	memset(&err, 0, sizeof(err));
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
+	cct_cli_getopt_begin();
+	while ((o = next_opt(argc, argv, tab, &v)) != NULL) {
+		if (!strcmp(o, "json"))
 			json = 1;
-		else if (!strcmp(argv[i], "--two-pass"))
+		else if (!strcmp(o, "two-pass"))
 			two_pass = 1;
-		else if ((!strcmp(argv[i], "--tdvf") || !strcmp(argv[i], "--ovmf")) && i + 1 < argc)
-			path = argv[++i];
-		else if (!strcmp(argv[i], "--kernel") && i + 1 < argc)
-			kernel = argv[++i];
-		else if (!strcmp(argv[i], "--initrd") && i + 1 < argc)
-			initrd = argv[++i];
-		else if (!strcmp(argv[i], "--append") && i + 1 < argc)
-			append = argv[++i];
-		else if (!strcmp(argv[i], "--memory") && i + 1 < argc)
-			memory = argv[++i];
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+		else if (!strcmp(o, "tdvf") || !strcmp(o, "ovmf"))
+			path = v;
+		else if (!strcmp(o, "kernel"))
+			kernel = v;
+		else if (!strcmp(o, "initrd"))
+			initrd = v;
+		else if (!strcmp(o, "append"))
+			append = v;
+		else if (!strcmp(o, "memory"))
+			memory = v;
+		else if (!strcmp(o, "help")) {
 			printf("%s\n", usage_tdx);
 			return CCT_EXIT_OK;
 		} else
 			return cct_cli_usage_error("%s", usage_tdx);
 	}
+	if (optind < argc)
+		return cct_cli_usage_error("%s", usage_tdx);
 	if (!path && !kernel)
 		return cct_cli_usage_error("%s", usage_tdx);
 	if ((initrd || append || memory) && !kernel)
