@@ -23,7 +23,8 @@ extern "C" {
 #define CCT_KBS_MAX_HEADER 8192         /**< Cookie / Authorization header value */
 #define CCT_KBS_NONCE_SIZE 32
 #define CCT_KBS_SESSION_TTL_DEFAULT 300 /**< seconds (Trustee default: 5 min) */
-#define CCT_KBS_CERT_TTL_DEFAULT 3600   /**< workload certificate lifetime, seconds */
+#define CCT_KBS_CERT_TTL_DEFAULT 3600
+#define CCT_KBS_UNAUTH_AUDIT_DEFAULT 60 /**< unauthenticated failures audited per minute */   /**< workload certificate lifetime, seconds */
 #define CCT_KBS_MAX_POLICY_RULES 256
 #define CCT_KBS_ERROR_TYPE_PREFIX "https://github.com/confidential-containers/kbs/errors/"
 /** OID of the workload-certificate extension holding SHA-384 of the verified claims
@@ -117,6 +118,12 @@ typedef struct cct_kbs_config {
 	/** Optional log sink (one JSON line per event; never contains secrets). */
 	void (*log)(void *log_ctx, const char *line);
 	void *log_ctx;
+	/** Unauthenticated failures audited one by one per minute (0: default 60); the rest
+	 *  become one aggregate record. */
+	int unauth_audit_per_min;
+	/** Optional: extra Prometheus lines of the transport (limits, insecure modes), malloc'd. */
+	char *(*metrics_extra)(void *metrics_ctx);
+	void *metrics_ctx;
 } cct_kbs_config;
 
 typedef struct cct_kbs_server cct_kbs_server;
