@@ -48,7 +48,7 @@ cat >"$D/attestation.json" <<POL
  "gpu":{"cc_mode":["on"]}}
 POL
 cat >"$D/resource.json" <<POL
-{"version":1,"rules":[{"name":"demo-llm-only","resources":["demo/model-key/*"],
+{"version":1,"rules":[{"name":"demo-llm-only","resources":["demo/model-key/*"],"allow_simulated":true,
  "require":[{"all_submods":"affirming"},
   {"claim":"/submods/cpu0/ear.veraison.annotated-evidence/init_data_claims/data/model","equals":"$MODEL"}]}]}
 POL

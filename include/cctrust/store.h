@@ -88,6 +88,12 @@ typedef struct cct_store_ops {
 	 *  wins, all then read the winner). *created = 1 when this call inserted it. */
 	int (*obj_create)(void *impl, const char *kind, const char *name, const uint8_t *v,
 			  size_t n, int64_t now, int *created, cct_err *err);
+	/** Delete sessions expired at now, then the oldest beyond max_rows (0: no cap);
+	 *  *remaining (may be NULL) = rows left. */
+	int (*session_prune)(void *impl, int64_t now, int64_t max_rows, int64_t *remaining,
+			     cct_err *err);
+	/** Delete audit records older than before (retention). */
+	int (*audit_prune)(void *impl, int64_t before, cct_err *err);
 } cct_store_ops;
 
 typedef struct cct_store cct_store;

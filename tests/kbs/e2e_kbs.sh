@@ -8,6 +8,12 @@ setup_keys
 COMMON=(--admin-pubkey "$T/admin.pub" --trust-sim "$T/sim" --master-key "$T/master.key")
 start_d a --store "sqlite:$T/a.db" "${COMMON[@]}"
 U=$URL_a
+# fail closed: nothing is released before an admin set both policies (problem names which)
+"$CLI" kbs put-resource --url "$U" --admin-key "$T/admin.key" default/key/early <(printf early) >/dev/null
+"$CLI" kbs get-resource --url "$U" --sim "$T/sim" default/key/early >"$T/out" 2>/dev/null
+check "no policies set: release refused" 1 $?
+grep -q 'no attestation policy set' "$T/out" && ok "refusal names the missing attestation policy" || bad "no-policy refusal: $(cat "$T/out")"
+set_policies "$U"
 printf 'model-key-0123' >"$T/secret"
 
 # --- admin API ---
@@ -138,7 +144,7 @@ printf '{"version":"cctrust.policy/v1"}' >"$T/default.json"
 
 # --- resource policy deny ---
 cat >"$T/policy.json" <<'EOF2'
-{"version":1,"rules":[{"name":"prod-only","resources":["default/key/*"],
+{"version":1,"allow_simulated":true,"rules":[{"name":"prod-only","resources":["default/key/*"],
  "require":[{"claim":"/submods/cpu0/ear.veraison.annotated-evidence/snp/guest_svn","equals":7}]}]}
 EOF2
 "$CLI" kbs set-policy --url "$U" --admin-key "$T/admin.key" --resource default/key/llm "$T/policy.json" >/dev/null
@@ -187,6 +193,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -su
 	-addext "subjectAltName=IP:127.0.0.1" -keyout "$T/tls.key" -out "$T/tls.crt" 2>/dev/null
 start_d tls --store "sqlite:$T/c.db" "${COMMON[@]}" --tls-cert "$T/tls.crt" --tls-key "$T/tls.key"
 UT=${URL_tls/http:/https:}
+set_policies "$UT" --cacert "$T/tls.crt"
 "$CLI" kbs put-resource --url "$UT" --cacert "$T/tls.crt" --admin-key "$T/admin.key" a/b/c "$T/secret" >/dev/null
 check "TLS admin put" 0 $?
 "$CLI" kbs get-resource --url "$UT" --cacert "$T/tls.crt" --sim "$T/sim" a/b/c >"$T/got4"

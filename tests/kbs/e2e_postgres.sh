@@ -19,6 +19,7 @@ launch_d a "${ARGS[@]}"
 launch_d b "${ARGS[@]}"
 wait_d a
 wait_d b
+set_policies "$URL_a"
 printf 'shared-secret' >"$T/secret"
 "$CLI" kbs put-resource --url "$URL_a" --admin-key "$T/admin.key" pg/key/one "$T/secret" >/dev/null
 check "write through replica A" 0 $?

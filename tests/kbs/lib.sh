@@ -84,3 +84,16 @@ evidence() {
 	shift 3
 	"$CLI" sim evidence "$T/sim" --tee snp --nonce "$n" --tee-pubkey "$T/$k.jwk" -o "$o" "$@"
 }
+
+# set_policies URL [client options]: what an admin does before anything is released (cctrustd
+# fails closed): the default attestation policy and a default resource policy that releases to
+# any affirming guest, simulated ones included (these tests run on the simulated TEE).
+set_policies() {
+	local u=$1
+	shift
+	printf '{"version":"cctrust.policy/v1"}' >"$T/att-default.json"
+	printf '{"version":1,"allow_simulated":true,"rules":[{"name":"any-affirming","resources":["*/*/*"],"require":[{"all_submods":"affirming"}]}]}' >"$T/res-default.json"
+	"$CLI" kbs set-attestation-policy --url "$u" --admin-key "$T/admin.key" "$@" "$T/att-default.json" >/dev/null &&
+		"$CLI" kbs set-policy --url "$u" --admin-key "$T/admin.key" "$@" "$T/res-default.json" >/dev/null ||
+		{ echo "cannot set the policies on $u"; exit 1; }
+}
