@@ -12,8 +12,15 @@ if [ -z "${CCT_PG_URL:-}" ]; then
 fi
 setup_keys
 psql "$CCT_PG_URL" -qc 'DROP TABLE IF EXISTS sessions, objects, audit, cctrust_schema' >/dev/null 2>&1
-ARGS=(--store "$CCT_PG_URL" --admin-pubkey "$T/admin.pub" --trust-sim "$T/sim"
-	--master-key "$T/master.key")
+# the URL (with its password) from a file, not the command line; loopback test database:
+# --pg-insecure (production needs sslmode=verify-full)
+printf '%s\n' "$CCT_PG_URL" >"$T/pg.url"
+chmod 600 "$T/pg.url"
+"$D" --store postgres --pg-url-file "$T/pg.url" --listen 127.0.0.1:0 --admin-pubkey "$T/admin.pub" \
+	--master-key "$T/master.key" 2>"$T/nossl.log"
+check "PostgreSQL without sslmode=verify-full refused" 2 $?
+ARGS=(--store postgres --pg-url-file "$T/pg.url" --pg-insecure --admin-pubkey "$T/admin.pub"
+	--trust-sim "$T/sim" --master-key "$T/master.key")
 # both replicas start at once: they race to create the EAR key and must agree on one
 launch_d a "${ARGS[@]}"
 launch_d b "${ARGS[@]}"
@@ -49,5 +56,13 @@ code=$(curl -s -o "$T/res2" -w '%{http_code}' -H "Authorization: Bearer $(jq -r 
 "$CLI" kbs audit --url "$URL_a" --admin-key "$T/admin.key" >"$T/audit"
 [ "$(jq '[.[] | select(.outcome=="released")] | length' "$T/audit")" -ge 3 ] &&
 	ok "shared audit log seen from A" || bad "audit"
+# issue 11: a database writer without the master key cannot mint a session
+tee_key X
+psql "$CCT_PG_URL" -qc "$(injection_sql "$INJ_COOKIE" "$T/X.jwk")" >/dev/null || bad "psql insert"
+injection_check "$URL_b" pg/key/one
+psql "$CCT_PG_URL" -qc "UPDATE objects SET value = convert_to('$(cat "$T/res-default.json")', 'UTF8') WHERE kind = 'resource-policy'" >/dev/null
+code=$(curl -s -o "$T/res3" -w '%{http_code}' -H "Authorization: Bearer $(jq -r .token "$T/tok")" \
+	"$URL_a/kbs/v0/resource/pg/key/one")
+[ "$code" = 500 ] && grep -q integrity "$T/res3" && ok "policy row rewritten in PostgreSQL refused" || bad "tampered pg policy: $code $(cat "$T/res3")"
 echo "$fails failure(s)"
 [ "$fails" = 0 ]
