@@ -146,6 +146,7 @@ typedef struct cct_kbs_response {
 	size_t body_len;
 	const char *content_type;  /**< static string */
 	char set_cookie[192];      /**< Set-Cookie value or "" */
+	int retry_after;           /**< seconds for a Retry-After header (503 / 429), or 0 */
 } cct_kbs_response;
 
 /** *out freed with cct_kbs_server_free. Errors: CCT_EINVAL (config), CCT_EENCODING (keys). */

@@ -23,6 +23,7 @@
 
 #include "cctrust/core.h"
 #include "cctrust/kbs.h"
+#include "collateral/fetcher.h"
 #include "token/jose.h"
 #include "kbs/kbs_int.h"
 
@@ -55,7 +56,8 @@ struct cct_kbs_server {
 		uint64_t audit_suppressed;
 		uint64_t status[6]; /* by class: 1xx..5xx, index 0 unused */
 		uint64_t auth, attest_ok, attest_fail, releases, denials_policy, denials_auth,
-			denials_missing, admin_ok, admin_denied, certs, integrity_failures;
+			denials_missing, admin_ok, admin_denied, certs, integrity_failures,
+			collateral_unavailable;
 		uint64_t lat_count, lat_bucket[NBUCKETS];
 		double lat_sum;
 	} m;
@@ -270,12 +272,15 @@ static int metrics(cct_kbs_server *s, cct_kbs_response *r)
 	fprintf(f, "# HELP cctrustd_integrity_failures_total Rows refused by their integrity "
 		   "check.\n# TYPE cctrustd_integrity_failures_total counter\n"
 		   "cctrustd_integrity_failures_total %llu\n"
+		   "# TYPE cctrustd_collateral_unavailable_total counter\n"
+		   "cctrustd_collateral_unavailable_total %llu\n"
 		   "# TYPE cctrustd_audit_suppressed_total counter\n"
 		   "cctrustd_audit_suppressed_total %llu\n"
 		   "# TYPE cctrustd_unauth_audit_per_minute gauge\n"
 		   "cctrustd_unauth_audit_per_minute %d\n"
 		   "# TYPE cctrustd_session_ttl_seconds gauge\ncctrustd_session_ttl_seconds %d\n",
 		(unsigned long long)s->m.integrity_failures,
+		(unsigned long long)s->m.collateral_unavailable,
 		(unsigned long long)s->m.audit_suppressed, s->cfg.unauth_audit_per_min,
 		s->cfg.session_ttl_s);
 	fprintf(f, "# TYPE cctrustd_certificates_issued_total counter\n"
@@ -599,6 +604,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	int64_t now = now_of(s);
 	double t0 = mono();
 	int rc, status, refused = 0, explicit_pol;
+	long retry_after = 0;
 	json_t *passed, *meta_j;
 
 	memset(&ss, 0, sizeof(ss));
@@ -651,10 +657,19 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 		goto out;
 	}
 	explicit_pol = pol || s->att_policy;
+	cct_fetcher_request_begin();
 	rc = s->cfg.verifier->attest(s->cfg.verifier->ctx, ss.tee, (const char *)req->body,
 				     req->body_len, ss.nonce,
 				     pol ? pol : s->att_policy ? s->att_policy : builtin_policy, now,
 				     &token, &claims, &teepub, &err);
+	if (cct_fetcher_request_end(&retry_after) && rc != CCT_OK) {
+		/* collateral could not be had within the wait budget: not the guest's fault, and
+		 * not a verdict; the nonce is spent, so the guest starts again at /auth */
+		COUNT(s, collateral_unavailable);
+		status = problem(r, 503, "AttestationError", "collateral unavailable: %s", err.msg);
+		r->retry_after = (int)retry_after;
+		goto out;
+	}
 	if (rc == CCT_OK && (!token || !claims || !teepub || !same_jwk(teepub, pub))) {
 		rc = cct_err_set(&err, CCT_EBINDING, CCT_STAGE_BINDING, 0,
 				 "the verified tee-pubkey differs from runtime-data.tee-pubkey");

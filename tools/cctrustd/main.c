@@ -21,6 +21,7 @@
 #include <microhttpd.h>
 
 #include "cctrust/core.h"
+#include "collateral/fetcher.h"
 #include "cctrustd.h"
 
 #define DEFAULT_THREADS 4
@@ -192,6 +193,18 @@ static char *metrics_extra(void *ctx)
 		g_o.max_conns, g_o.max_conns_per_ip, g_o.conn_timeout, g_o.rate, g_o.burst,
 		g_o.unauth_body, CCT_KBS_MAX_BODY, g_o.max_sessions, g_o.prune_interval,
 		g_o.audit_retention_days, g_o.collateral_wait);
+	{
+		unsigned long a, b, c, d;
+
+		cct_fetcher_stats(&a, &b, &c, &d);
+		fprintf(f, "# HELP cctrustd_collateral_fetches_total Background collateral fetcher.\n"
+			   "# TYPE cctrustd_collateral_fetches_total counter\n"
+			   "cctrustd_collateral_fetches_total{result=\"started\"} %lu\n"
+			   "cctrustd_collateral_fetches_total{result=\"joined\"} %lu\n"
+			   "cctrustd_collateral_fetches_total{result=\"negative_cache\"} %lu\n"
+			   "cctrustd_collateral_fetches_total{result=\"wait_exceeded\"} %lu\n",
+			a, b, c, d);
+	}
 	pthread_mutex_lock(&g_lim_lock);
 	fprintf(f, "# TYPE cctrustd_rate_limited_total counter\ncctrustd_rate_limited_total %llu\n"
 		   "# TYPE cctrustd_body_refused_total counter\ncctrustd_body_refused_total %llu\n"
@@ -366,7 +379,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (resp.status == 429 || resp.status == 503) {
 		struct MHD_Response *mr;
-		char *b = resp.body ? resp.body : strdup("");
+		char *b = resp.body ? resp.body : strdup(""), ra[24];
 
 		mr = b ? MHD_create_response_from_buffer_with_free_callback(resp.body_len, b, free)
 		       : NULL;
@@ -376,7 +389,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		}
 		MHD_add_response_header(mr, "Content-Type", "application/json");
-		MHD_add_response_header(mr, "Retry-After", resp.status == 429 ? "1" : "5");
+		snprintf(ra, sizeof(ra), "%d", resp.retry_after > 0 ? resp.retry_after
+				  : resp.status == 429 ? 1 : 5);
+		MHD_add_response_header(mr, "Retry-After", ra);
 		ret = MHD_queue_response(c, (unsigned)resp.status, mr);
 		MHD_destroy_response(mr);
 		return ret;
@@ -829,6 +844,7 @@ int main(int argc, char **argv)
 	cfg.secure_cookie = o.tls_cert != NULL;
 	cfg.log = log_json;
 	cfg.unauth_audit_per_min = o.unauth_audit;
+	cct_fetcher_enable(o.collateral_wait);
 	cfg.metrics_extra = metrics_extra;
 	if (cct_kbs_server_new(&g_srv, &cfg, &err) != CCT_OK) {
 		logf_("error", "%s", err.msg);
