@@ -515,6 +515,12 @@ static int release_gate(cct_kbs_server *s, const cct_kbs_request *req, const cha
 	t = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY, "default", &refused);
 	explicit_default = t != NULL || s->att_policy != NULL;
 	free(t);
+	if (refused) {
+		*status = 500;
+		return cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_POLICY, 0,
+				   "the default attestation policy row failed its integrity check "
+				   "(audited)");
+	}
 	if (!strcmp(id, "default") && !explicit_default)
 		return cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0,
 				   "no attestation policy set: an admin must set one (POST "
@@ -693,6 +699,10 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	meta_j = json_pack("{s:o}", "passed", passed);
 	meta = meta_j ? json_dumps(meta_j, JSON_COMPACT) : NULL;
 	json_decref(meta_j);
+	/* the sealed expiry: never later than this broker's own session lifetime from now (the
+	 * unattested row's expiry column is not authenticated) */
+	if (ss.expires > now + s->cfg.session_ttl_s)
+		ss.expires = now + s->cfg.session_ttl_s;
 	ss.token = token;
 	ss.claims = claims;
 	ss.tee_pubkey = teepub;

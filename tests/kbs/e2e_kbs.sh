@@ -241,6 +241,13 @@ check "TLS guest get-resource" 0 $?
 cmp -s "$T/secret" "$T/got4" && ok "TLS secret matches" || bad "TLS secret differs"
 "$CLI" kbs get-resource --url "$UT" --sim "$T/sim" a/b/c >/dev/null 2>&1
 check "TLS with an unknown server certificate refused" 2 $?
+# TLS floor: 1.2+, AEAD with ECDHE only
+curl -s -o /dev/null --cacert "$T/tls.crt" --tls-max 1.2 --ciphers ECDHE-ECDSA-AES128-GCM-SHA256 "$UT/healthz"
+check "TLS 1.2 ECDHE-ECDSA-AES128-GCM accepted" 0 $?
+curl -s -o /dev/null --cacert "$T/tls.crt" --tls-max 1.2 --ciphers ECDHE-ECDSA-AES128-SHA "$UT/healthz"
+[ $? != 0 ] && ok "TLS 1.2 CBC cipher refused" || bad "CBC cipher accepted"
+curl -s -o /dev/null --cacert "$T/tls.crt" --tlsv1.3 "$UT/healthz"
+check "TLS 1.3 accepted" 0 $?
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]

@@ -1103,6 +1103,46 @@ static void per_repository_attestation_policy(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* Unauthenticated failures are audited at most 60 a minute one by one; the rest become one
+ * aggregate record when the next minute starts (an anonymous flood cannot grow the log). */
+static void unauthenticated_audit_aggregated(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char *h = admin_bearer(f, f->admin_key, "auditor", f->now, 600);
+	json_t *a, *rec;
+	size_t i, denied = 0, aggregated = 0;
+	int k;
+
+	f->now = (f->now / 60) * 60 + 1; /* start of a minute */
+	for (k = 0; k < 100; k++) {
+		assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/a/b/c", NULL, NULL, NULL), 401);
+		cct_kbs_response_clear(&r);
+	}
+	f->now += 60;
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/a/b/c", NULL, NULL, NULL), 401);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/audit", NULL, h, NULL), 200);
+	a = json_loads(r.body, 0, NULL);
+	json_array_foreach(a, i, rec) {
+		const char *ev = json_string_value(json_object_get(rec, "event"));
+		const char *rule = json_string_value(json_object_get(rec, "rule"));
+
+		if (!strcmp(ev, "release"))
+			denied++;
+		if (!strcmp(ev, "unauthenticated") && rule && strstr(rule, "40 unauthenticated"))
+			aggregated++;
+	}
+	assert_int_equal(denied, 61);
+	assert_int_equal(aggregated, 1);
+	json_decref(a);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/metrics", NULL, NULL, NULL), 200);
+	assert_non_null(strstr(r.body, "cctrustd_audit_suppressed_total 40"));
+	cct_kbs_response_clear(&r);
+	free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1127,6 +1167,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(db_injected_session_refused, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(db_tampered_policy_refused, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(no_policies_fail_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(unauthenticated_audit_aggregated, setup, teardown),
 		cmocka_unit_test_setup_teardown(per_repository_attestation_policy, setup, teardown),
 	};
 
