@@ -8,7 +8,7 @@
  *    allowed it and the release was written to the audit log;
  *  - a nonce is consumed (atomically, in the store) before its evidence is verified, so it can
  *    be used once even across replicas;
- *  - nothing admin runs without a valid admin JWT;
+ *  - nothing admin runs without a valid admin JWT (admin.c: keys, lifetime, aud, jti, role);
  *  - secrets are wiped after use and never appear in logs, audit records or error messages. */
 #include <pthread.h>
 #include <stdarg.h>
@@ -29,8 +29,6 @@
 
 #define RES_PREFIX "/kbs/v0/resource/"
 #define CERT_RESOURCE "kbs-ca/cert/workload"
-#define ADMIN_TOKEN_MAX_TTL (24 * 3600)
-#define CLOCK_SKEW 60
 #define ATT_POLICY_ID_MAX 64
 #define MAX_EXTRA_ATT_POLICIES 16
 /* What the verifier is given when no attestation policy was set: the built-in checks under an
@@ -39,14 +37,15 @@
 static const char builtin_policy[] =
 	"{\"version\":\"cctrust.policy/v1\",\"id\":\"" BUILTIN_POLICY_ID "\"}";
 
-enum { ROLE_AUDITOR = 1, ROLE_ADMIN = 2 };
+#define ROLE_AUDITOR CCT_KBS_ROLE_AUDITOR
+#define ROLE_ADMIN CCT_KBS_ROLE_ADMIN
 
 static const double lat_buckets[] = { 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5 };
 #define NBUCKETS (sizeof(lat_buckets) / sizeof(lat_buckets[0]))
 
 struct cct_kbs_server {
 	cct_kbs_config cfg;
-	EVP_PKEY *admin;
+	cct_kbs_admin *admin;
 	cct_kbs_ca *ca;
 	char *att_policy; /* copy of cfg.attestation_policy */
 	pthread_mutex_t mlock;
@@ -340,8 +339,8 @@ static int handle_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_re
 	int64_t now = now_of(s);
 	size_t i;
 
-	if (!body)
-		return problem(r, err.code == CCT_ETOOBIG ? 413 : 400, "SerdeError", "%s", err.msg);
+	if (!body) /* Trustee's client re-handshakes on 401; its KBS answers 401 here */
+		return problem(r, err.code == CCT_ETOOBIG ? 413 : 401, "SerdeError", "%s", err.msg);
 	ver = json_string_value(json_object_get(body, "version"));
 	tee = json_string_value(json_object_get(body, "tee"));
 	if (!ver || strcmp(ver, CCT_KBS_PROTOCOL_VERSION)) {
@@ -351,9 +350,12 @@ static int handle_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_re
 		json_decref(body);
 		return r->status;
 	}
-	if (!tee || !*tee || strlen(tee) > 32 || strspn(tee, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(tee)) {
+	if (!tee || !cct_kbs__tee_known(tee)) {
+		problem(r, 401, "AttestationError",
+			"\"tee\" %s%.32s%s is not a TEE name of KBS protocol %s", tee ? "\"" : "",
+			tee ? tee : "missing", tee ? "\"" : "", CCT_KBS_PROTOCOL_VERSION);
 		json_decref(body);
-		return problem(r, 401, "AttestationError", "\"tee\" missing or not a TEE name");
+		return r->status;
 	}
 	memset(&ss, 0, sizeof(ss));
 	snprintf(ss.tee, sizeof(ss.tee), "%s", tee);
@@ -375,7 +377,7 @@ static int handle_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_re
 	COUNT(s, auth);
 	json_reply(r, 200, json_pack("{s:s,s:s}", "nonce", n64, "extra-params", ""));
 	snprintf(r->set_cookie, sizeof(r->set_cookie),
-		 "kbs-session-id=%s; Path=/kbs; Max-Age=%d; HttpOnly; SameSite=Strict%s", cookie,
+		 "kbs-session-id=%s; Max-Age=%d; HttpOnly; SameSite=Strict%s", cookie,
 		 s->cfg.session_ttl_s, s->cfg.secure_cookie ? "; Secure" : "");
 	cct_wipe(cookie, sizeof(cookie));
 	free(n64);
@@ -515,6 +517,11 @@ static int release_gate(cct_kbs_server *s, const cct_kbs_request *req, const cha
 	t = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY, "default", &refused);
 	explicit_default = t != NULL || s->att_policy != NULL;
 	free(t);
+	if (!explicit_default && !refused) {
+		t = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY, "default_gpu", &refused);
+		explicit_default = t != NULL;
+		free(t);
+	}
 	if (refused) {
 		*status = 500;
 		return cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_POLICY, 0,
@@ -581,10 +588,21 @@ static void extra_policies(cct_kbs_server *s, const cct_kbs_request *req,
 		char *pol, *t = NULL, *c = NULL, *k = NULL;
 		cct_err e;
 
-		if (i >= MAX_EXTRA_ATT_POLICIES || !id || !strcmp(id, "default"))
+		char *applied = NULL;
+		cct_err ae;
+
+		if (i >= MAX_EXTRA_ATT_POLICIES || !id || !strcmp(id, "default") ||
+		    !strcmp(id, "default_gpu"))
 			continue;
 		if (!(pol = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY, id, NULL)))
 			continue;
+		/* with the reference values it names (a tampered one: not satisfied) */
+		if (cct_kbs__rvps_apply_store(&applied, pol, s->cfg.store, &ae) != CCT_OK) {
+			free(pol);
+			continue;
+		}
+		free(pol);
+		pol = applied;
 		if (s->cfg.verifier->attest(s->cfg.verifier->ctx, ss->tee, (const char *)req->body,
 					    req->body_len, ss->nonce, pol, now, &t, &c, &k,
 					    &e) == CCT_OK)
@@ -609,7 +627,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	char who[32], *meta = NULL;
 	int64_t now = now_of(s);
 	double t0 = mono();
-	int rc, status, refused = 0, explicit_pol;
+	int rc, status, explicit_pol;
 	long retry_after = 0;
 	json_t *passed, *meta_j;
 
@@ -632,8 +650,12 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 				 "session unknown or expired: call /kbs/v0/auth again");
 		goto out;
 	}
+	if (ss.token && *ss.token) { /* as Trustee: an attested session gets its token again */
+		status = json_reply(r, 200, json_pack("{s:s}", "token", ss.token));
+		goto out;
+	}
 	if (!(body = cct_kbs__json_body(req->body, req->body_len, &err))) {
-		status = problem(r, err.code == CCT_ETOOBIG ? 413 : 400, "SerdeError", "%s", err.msg);
+		status = problem(r, err.code == CCT_ETOOBIG ? 413 : 401, "SerdeError", "%s", err.msg);
 		goto out;
 	}
 	rd = json_object_get(body, "runtime-data");
@@ -656,18 +678,22 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 		goto out;
 	}
 	cct_kbs__sha256_hex(digest, req->body, req->body_len);
-	pol = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY, "default", &refused);
-	if (refused) {
-		status = problem(r, 500, "AttestationError",
-				 "the attestation policy row failed its integrity check (audited)");
+	/* the stored default (+ default_gpu, reference values applied; sealed rows, integrity
+	 * checked), else --policy, else the built-in checks under an id that never releases */
+	rc = cct_kbs__att_policy_effective(&pol, s->cfg.store, s->att_policy, &err);
+	if (rc == CCT_ESIGNATURE) {
+		COUNT(s, integrity_failures);
+		audit(s, req, "integrity", "refused", "attestation-policy/default", who, NULL,
+		      err.msg, NULL);
+		status = problem(r, 500, "AttestationError", "%s (audited)", err.msg);
 		goto out;
 	}
-	explicit_pol = pol || s->att_policy;
+	explicit_pol = pol != NULL;
 	cct_fetcher_request_begin();
-	rc = s->cfg.verifier->attest(s->cfg.verifier->ctx, ss.tee, (const char *)req->body,
-				     req->body_len, ss.nonce,
-				     pol ? pol : s->att_policy ? s->att_policy : builtin_policy, now,
-				     &token, &claims, &teepub, &err);
+	if (rc == CCT_OK)
+		rc = s->cfg.verifier->attest(s->cfg.verifier->ctx, ss.tee, (const char *)req->body,
+					     req->body_len, ss.nonce, pol ? pol : builtin_policy,
+					     now, &token, &claims, &teepub, &err);
 	if (cct_fetcher_request_end(&retry_after) && rc != CCT_OK) {
 		/* collateral could not be had within the wait budget: not the guest's fault, and
 		 * not a verdict; the nonce is spent, so the guest starts again at /auth */
@@ -819,7 +845,7 @@ static int handle_resource_get(cct_kbs_server *s, const cct_kbs_request *req,
 		COUNT(s, denials_policy);
 		audit(s, req, "release", "denied", res, who, digest, err.msg, NULL);
 		status = status == 500 ? problem(r, 500, "PluginInternalError", "%s", err.msg)
-				       : problem(r, 403, "PolicyDeny", "Access denied by policy: %s",
+				       : problem(r, 401, "PolicyDeny", "Access denied by policy: %s",
 						 err.msg);
 		goto out;
 	}
@@ -876,7 +902,7 @@ static int handle_cert(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_re
 		COUNT(s, denials_policy);
 		audit(s, req, "certificate", "denied", CERT_RESOURCE, who, digest, err.msg, NULL);
 		status = status == 500 ? problem(r, 500, "PluginInternalError", "%s", err.msg)
-				       : problem(r, 403, "PolicyDeny", "Access denied by policy: %s",
+				       : problem(r, 401, "PolicyDeny", "Access denied by policy: %s",
 						 err.msg);
 		goto out;
 	}
@@ -888,7 +914,7 @@ static int handle_cert(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_re
 	    cct_kbs__ca_issue(&pem, s->ca, req->body, req->body_len, key, claims, now_of(s),
 			      s->cfg.cert_ttl_s, &err) != CCT_OK) {
 		audit(s, req, "certificate", "denied", CERT_RESOURCE, who, digest, err.msg, NULL);
-		status = problem(r, err.code == CCT_EBINDING ? 403 : 400,
+		status = problem(r, err.code == CCT_EBINDING ? 401 : 400,
 				 err.code == CCT_EBINDING ? "PolicyDeny" : "SerdeError", "%s", err.msg);
 		goto out;
 	}
@@ -913,41 +939,24 @@ static int admin_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_res
 		      int need_role, char who[80])
 {
 	cct_err err;
-	json_t *claims = NULL;
-	const char *role;
-	int64_t now = now_of(s), exp, iat;
-	int have = 0, ok = 0;
+	cct_kbs_admin_claims t;
+	int ok = 0;
 
 	snprintf(who, 80, "admin");
 	if (!req->authorization || strncmp(req->authorization, "Bearer ", 7) ||
 	    strlen(req->authorization) > CCT_KBS_MAX_HEADER) {
 		cct_err_set(&err, CCT_EUNTRUSTED, CCT_STAGE_TOKEN, 0,
 			    "admin endpoint needs Authorization: Bearer <admin JWT>");
-	} else if (cct_jose_jws_verify(&claims, req->authorization + 7, s->admin, "EdDSA",
-				       &err) == CCT_OK) {
-		role = json_string_value(json_object_get(claims, "role"));
-		exp = json_integer_value(json_object_get(claims, "exp"));
-		iat = json_integer_value(json_object_get(claims, "iat"));
-		have = !role ? 0 : !strcmp(role, "admin") ? ROLE_ADMIN
-				   : !strcmp(role, "auditor") ? ROLE_AUDITOR : 0;
-		if (!json_is_integer(json_object_get(claims, "exp")) || exp <= now ||
-		    exp - now > ADMIN_TOKEN_MAX_TTL + CLOCK_SKEW)
-			cct_err_set(&err, CCT_EEXPIRED, CCT_STAGE_TOKEN, 0,
-				    "admin JWT expired or has no/too distant \"exp\"");
-		else if (json_object_get(claims, "iat") && iat > now + CLOCK_SKEW)
-			cct_err_set(&err, CCT_EEXPIRED, CCT_STAGE_TOKEN, 0,
-				    "admin JWT issued in the future");
-		else if (have < need_role)
+	} else if (cct_kbs__admin_verify(s->admin, req->authorization + 7, now_of(s), &t, &err) ==
+		   CCT_OK) {
+		snprintf(who, 80, "%s", t.who);
+		if (t.role < need_role)
 			cct_err_set(&err, CCT_EPOLICY, CCT_STAGE_TOKEN, 0,
-				    "admin JWT role \"%.32s\" may not call this endpoint",
-				    role ? role : "(none)");
-		else
+				    "admin JWT role \"%s\" may not call this endpoint",
+				    t.role == ROLE_AUDITOR ? "auditor" : "admin");
+		else if (cct_kbs__admin_consume_jti(s->cfg.store, &t, now_of(s), &err) == CCT_OK)
 			ok = 1;
-		if (json_is_string(json_object_get(claims, "sub")))
-			snprintf(who, 80, "admin:%.60s",
-				 json_string_value(json_object_get(claims, "sub")));
 	}
-	json_decref(claims);
 	if (ok) {
 		COUNT(s, admin_ok);
 		return 0;
@@ -1046,10 +1055,21 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 		txt = sealed_text(s, req, CCT_STORE_KIND_RES_POLICY, name, NULL);
 		if (!txt)
 			return problem(r, 404, "InvalidRequestPath", "no resource policy %.140s", name);
-		pol = cct_b64_encode((const uint8_t *)txt, strlen(txt), 0);
+		/* as Trustee: the body is the policy, base64url without padding */
+		pol = cct_jose_b64url(txt, strlen(txt));
 		free(txt);
-		status = json_reply(r, 200, json_pack("{s:s}", "policy", pol ? pol : ""));
-		free(pol);
+		set_body(r, pol ? 200 : 500, "text/plain", pol);
+		return r->status;
+	}
+	if (is_get && !strncmp(p, "/kbs/v0/reference-value/", 24)) {
+		char *v = sealed_text(s, req, CCT_STORE_KIND_REFVAL, p + 24, NULL);
+
+		if (!v)
+			return problem(r, 404, "InvalidRequestPath", "no reference value %.128s",
+				       p + 24);
+		status = json_reply(r, 200, json_pack("{s:o}", p + 24,
+						      json_loads(v, 0, NULL) ?: json_array()));
+		free(v);
 		return status;
 	}
 	if (is_get && !strcmp(p, "/kbs/v0/reference-value")) {
@@ -1081,46 +1101,77 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 	if (!(body = cct_kbs__json_body(req->body, req->body_len, &err)))
 		return problem(r, err.code == CCT_ETOOBIG ? 413 : 400, "SerdeError", "%s", err.msg);
 	if (!strcmp(p, "/kbs/v0/attestation-policy")) {
-		const char *id = json_string_value(json_object_get(body, "policy_id"));
+		const char *id = json_string_value(json_object_get(body, "policy_id")), *as = NULL;
+		const char *type = json_string_value(json_object_get(body, "type")), *rego;
+		char *applied = NULL;
+		int active = 0;
 
-		if (!id)
-			id = "default";
-		if (strlen(id) > 64 || !strlen(id)) {
-			rc = cct_err_set(&err, CCT_EFORMAT, CCT_STAGE_INPUT, 0, "bad policy_id");
-		} else if ((rc = b64_member(&txt, body, "policy", &err)) == CCT_OK &&
-			   (!s->cfg.verifier->policy_check ||
-			    (rc = s->cfg.verifier->policy_check(s->cfg.verifier->ctx, txt,
-								strlen(txt), &err) ? CCT_EFORMAT
-										   : CCT_OK) == CCT_OK)) {
-			rc = cct_store_sealed_put(s->cfg.store, CCT_STORE_KIND_ATT_POLICY, id,
-						  (uint8_t *)txt, strlen(txt), now, &err);
+		if ((rc = cct_kbs__att_policy_id(id, &as, &active, &err)) == CCT_OK &&
+		    (rc = b64_member(&txt, body, "policy", &err)) == CCT_OK &&
+		    ((rego = cct_kbs__rego_detail(txt, 1)) ||
+		     (type && !strcmp(type, "rego") && (rego = "Rego policies are not supported: "
+							"send a cctrust.policy/v1 JSON document "
+							"with \"type\":\"json\""))))
+			rc = cct_err_set(&err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0, "%s", rego);
+		/* checked as it will be appraised: with the reference values it names */
+		if (rc == CCT_OK &&
+		    (rc = cct_kbs__rvps_apply_store(&applied, txt, s->cfg.store, &err)) == CCT_OK &&
+		    !strcmp(as, "default_gpu")) {
+			json_t *g = json_loads(applied, 0, NULL);
+
+			if (!json_is_object(json_object_get(g, "gpu")))
+				rc = cct_err_set(&err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+						 "policy_id default_gpu: the policy needs a "
+						 "\"gpu\" section");
+			json_decref(g);
 		}
+		if (rc == CCT_OK && s->cfg.verifier->policy_check &&
+		    s->cfg.verifier->policy_check(s->cfg.verifier->ctx, applied, strlen(applied),
+						  &err))
+			rc = CCT_EFORMAT;
+		free(applied);
+		if (rc == CCT_OK) /* sealed: a database writer cannot forge or edit it */
+			rc = cct_store_sealed_put(s->cfg.store, CCT_STORE_KIND_ATT_POLICY, as,
+						  (uint8_t *)txt, strlen(txt), now, &err);
 		status = admin_done(s, req, r, who, "attestation-policy-written", rc, &err);
+		if (rc == CCT_OK && !active) /* never silently ignored */
+			status = json_reply(r, 200, json_pack("{s:s,s:b,s:s}", "policy_id", as,
+							      "active", 0, "detail",
+							      "stored; the attest is appraised under "
+							      "policy_id default (default_cpu) and "
+							      "default_gpu; this policy must also be "
+							      "satisfied for resources of the "
+							      "repository named like it"));
 	} else if (!strcmp(p, "/kbs/v0/resource-policy")) {
-		const char *target = json_string_value(json_object_get(body, "resource"));
+		const char *target = json_string_value(json_object_get(body, "resource")), *rego;
 
 		if (target && !cct_kbs__resource_path_ok(target))
 			rc = cct_err_set(&err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 					 "\"resource\" must be repo/type/tag");
 		else if ((rc = b64_member(&txt, body, "policy", &err)) == CCT_OK &&
-			 (rc = cct_kbs_policy_check(txt, strlen(txt), &err)) == CCT_OK)
+			 (rego = cct_kbs__rego_detail(txt, 0)))
+			rc = cct_err_set(&err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0, "%s", rego);
+		else if (rc == CCT_OK && (rc = cct_kbs_policy_check(txt, strlen(txt), &err)) == CCT_OK)
 			rc = cct_store_sealed_put(s->cfg.store, CCT_STORE_KIND_RES_POLICY,
 						  target ? target : "default", (uint8_t *)txt,
 						  strlen(txt), now, &err);
 		status = admin_done(s, req, r, who, "resource-policy-written", rc, &err);
 	} else if (!strcmp(p, "/kbs/v0/reference-value")) {
-		const char *name = json_string_value(json_object_get(body, "name"));
-		json_t *vals = json_object_get(body, "values");
+		json_t *vals = NULL, *v;
+		const char *k;
 
-		if (!name || !*name || strlen(name) > 128 || !json_is_array(vals)) {
-			rc = cct_err_set(&err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
-					 "reference value needs \"name\" and a \"values\" array");
-		} else {
-			txt = json_dumps(vals, JSON_COMPACT);
-			rc = txt ? cct_store_sealed_put(s->cfg.store, CCT_STORE_KIND_REFVAL, name,
-						     (uint8_t *)txt, strlen(txt), now, &err)
-				 : cct_err_set(&err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+		rc = cct_kbs__rvps_parse(&vals, body, &err);
+		json_object_foreach(vals, k, v) {
+			char *t = json_dumps(v, JSON_COMPACT);
+
+			rc = t ? cct_store_sealed_put(s->cfg.store, CCT_STORE_KIND_REFVAL, k,
+						      (uint8_t *)t, strlen(t), now, &err)
+			       : cct_err_set(&err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+			free(t);
+			if (rc != CCT_OK)
+				break;
 		}
+		json_decref(vals);
 		status = admin_done(s, req, r, who, "reference-value-written", rc, &err);
 	} else {
 		status = problem(r, 404, "InvalidRequestPath", "no admin endpoint POST %.100s", p);
@@ -1188,7 +1239,8 @@ int cct_kbs_handle(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_respon
 		   (!strcmp(p, "/kbs/v0/attestation-policy") ||
 		    !strcmp(p, "/kbs/v0/resource-policy") ||
 		    !strncmp(p, "/kbs/v0/resource-policy/", 24) ||
-		    !strcmp(p, "/kbs/v0/reference-value") || !strcmp(p, "/kbs/v0/audit") ||
+		    !strcmp(p, "/kbs/v0/reference-value") ||
+		    !strncmp(p, "/kbs/v0/reference-value/", 24) || !strcmp(p, "/kbs/v0/audit") ||
 		    !strcmp(p, "/kbs/v0/admin/resources"))) {
 		status = handle_admin(s, req, r, NULL);
 	} else {
@@ -1203,7 +1255,6 @@ int cct_kbs_handle(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_respon
 int cct_kbs_server_new(cct_kbs_server **out, const cct_kbs_config *cfg, cct_err *err)
 {
 	cct_kbs_server *s;
-	BIO *b;
 	int rc;
 
 	*out = NULL;
@@ -1222,14 +1273,10 @@ int cct_kbs_server_new(cct_kbs_server **out, const cct_kbs_config *cfg, cct_err 
 	if (s->cfg.unauth_audit_per_min <= 0)
 		s->cfg.unauth_audit_per_min = CCT_KBS_UNAUTH_AUDIT_DEFAULT;
 	pthread_mutex_init(&s->mlock, NULL);
-	b = BIO_new_mem_buf(cfg->admin_pubkey_pem, -1);
-	s->admin = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
-	BIO_free(b);
-	if (!s->admin || !EVP_PKEY_is_a(s->admin, "ED25519")) {
-		rc = cct_err_set(err, CCT_EENCODING, CCT_STAGE_INPUT, 0,
-				 "admin public key must be an Ed25519 public key in PEM");
+	if ((rc = cct_kbs__admin_new(&s->admin, cfg->admin_pubkey_pem,
+				     cfg->admin_max_token_lifetime_s, cfg->admin_audience,
+				     cfg->admin_require_jti, err)) != CCT_OK)
 		goto fail;
-	}
 	if (cfg->attestation_policy && !(s->att_policy = strdup(cfg->attestation_policy))) {
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 		goto fail;
@@ -1248,7 +1295,7 @@ void cct_kbs_server_free(cct_kbs_server *s)
 {
 	if (!s)
 		return;
-	EVP_PKEY_free(s->admin);
+	cct_kbs__admin_free(s->admin);
 	cct_kbs__ca_free(s->ca);
 	free(s->att_policy);
 	pthread_mutex_destroy(&s->mlock);

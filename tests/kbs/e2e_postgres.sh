@@ -39,7 +39,7 @@ curl -sf "$URL_a/.well-known/jwks.json" >"$T/jwks-a"
 curl -sf "$URL_b/.well-known/jwks.json" | cmp -s - "$T/jwks-a" && ok "replicas publish the same EAR key" ||
 	bad "replicas have different EAR keys"
 
-# session opened on A, attested on B, resource from A; replay of the attest on A refused
+# session opened on A, attested on B, resource from A; evidence replayed on A refused
 tee_key A
 nonce=$(auth "$URL_a" "$T/jar")
 evidence "$nonce" A "$T/body"
@@ -48,8 +48,14 @@ code=$(attest "$URL_b" "$T/jar" "$T/body" "$T/tok")
 code=$(curl -s -o "$T/res" -w '%{http_code}' -b "$T/jar" "$URL_a/kbs/v0/resource/pg/key/one")
 [ "$code" = 200 ] && "$CLI" kbs decrypt --key "$T/A.pem" "$T/res" | cmp -s - "$T/secret" &&
 	ok "attested session releases on A" || bad "resource on A: $code"
+# the attested session gets its own token back on A (as Trustee); the evidence replayed under
+# another session opened on A is refused (its nonce is not that session's)
 code=$(attest "$URL_a" "$T/jar" "$T/body" "$T/rep")
-[ "$code" = 401 ] && ok "nonce replay refused on the other replica" || bad "replay on A: $code"
+[ "$code" = 200 ] && [ "$(jq -r .token "$T/rep")" = "$(jq -r .token "$T/tok")" ] &&
+	ok "re-attest on the other replica returns the session's token" || bad "re-attest on A: $code"
+auth "$URL_a" "$T/jar2" >/dev/null
+code=$(attest "$URL_a" "$T/jar2" "$T/body" "$T/rep2")
+[ "$code" = 401 ] && ok "evidence replayed under another session refused" || bad "replay on A: $code"
 code=$(curl -s -o "$T/res2" -w '%{http_code}' -H "Authorization: Bearer $(jq -r .token "$T/tok")" \
 	"$URL_a/kbs/v0/resource/pg/key/one")
 [ "$code" = 200 ] && ok "EAR issued by B accepted as Bearer on A" || bad "bearer across replicas: $code"

@@ -25,6 +25,7 @@
 #include "cctrustd.h"
 
 #define DEFAULT_THREADS 4
+#define CONN_MEMORY (4 * CCT_KBS_MAX_HEADER) /* headers: a Bearer EAR with GPU claims */
 #define CONFIG_MAX_LINES 64
 /* Defaults of the resource limits (all options, all exported in /metrics). */
 #define DEF_MAX_CONNS 1024
@@ -43,7 +44,10 @@ typedef struct opts {
 	const char *store, *listen, *tls_cert, *tls_key, *admin_pubkey, *trust_sim, *policy;
 	const char *master_key, *ca_cert, *ca_key, *port_file, *config;
 	const char *collateral, *certs, *token_key, *pg_url_file, *metrics_token;
+	const char *token_cert, *admin_audience;
 	int insecure_http, session_ttl, cert_ttl, threads, offline, token_ttl, pg_insecure;
+	int admin_require_jti;
+	long long admin_max_lifetime;
 	int max_conns, max_conns_per_ip, conn_timeout, rate, burst, unauth_body, max_sessions;
 	int prune_interval, audit_retention_days, unauth_audit, collateral_wait;
 	int cfg_insecure_http, cfg_trust_sim, cfg_pg_insecure; /* set from the config file */
@@ -110,7 +114,9 @@ static void usage(FILE *f)
 		"                [--trust-sim DIR] [--policy FILE] [--master-key FILE]\n"
 		"                [--pg-url-file F] [--pg-insecure]\n"
 		"                [--collateral DIR] [--offline] [--certs PATH] [--collateral-wait S]\n"
-		"                [--token-key FILE] [--token-ttl S]\n"
+		"                [--token-key FILE] [--token-ttl S] [--token-cert FILE]\n"
+		"                [--admin-max-token-lifetime S] [--admin-audience AUD]\n"
+		"                [--admin-require-jti]\n"
 		"                [--session-ttl S] [--cert-ttl S]\n"
 		"                [--ca-cert F --ca-key F] [--threads N] [--port-file F] [--config F]\n"
 		"  limits:       [--max-connections N] [--max-connections-per-ip N]\n"
@@ -519,6 +525,10 @@ static int load_config(opts *o, const char *path, char **store_lines)
 		CFG("ca-cert", ca_cert) CFG("ca-key", ca_key)
 		CFG("collateral", collateral) CFG("certs", certs) CFG("token-key", token_key)
 		CFG("pg-url-file", pg_url_file) CFG("metrics-token", metrics_token)
+		CFG("token-cert", token_cert) CFG("admin-audience", admin_audience)
+		else if (!strcmp(k, "admin-max-token-lifetime") && !o->admin_max_lifetime)
+			o->admin_max_lifetime = atoll(v);
+		else if (!strcmp(k, "admin-require-jti")) o->admin_require_jti |= !strcmp(v, "true");
 		else if (!strcmp(k, "token-ttl") && !o->token_ttl) o->token_ttl = atoi(v);
 #define CFGI(name, field) else if (!strcmp(k, name)) { if (!o->field) o->field = atoi(v); }
 		CFGI("max-connections", max_conns) CFGI("max-connections-per-ip", max_conns_per_ip)
@@ -632,6 +642,8 @@ int main(int argc, char **argv)
 		{ "unauth-body-limit", 1, 0, 1009 }, { "max-sessions", 1, 0, 1010 },
 		{ "prune-interval", 1, 0, 1011 }, { "audit-retention-days", 1, 0, 1012 },
 		{ "unauth-audit-per-min", 1, 0, 1013 }, { "collateral-wait", 1, 0, 1014 },
+		{ "token-cert", 1, 0, 'Z' }, { "admin-max-token-lifetime", 1, 0, 'L' },
+		{ "admin-audience", 1, 0, 'U' }, { "admin-require-jti", 0, 0, 'J' },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	opts o;
@@ -645,7 +657,7 @@ int main(int argc, char **argv)
 	cct_kbs_verifier *ver = NULL;
 	cct_kbs_config cfg;
 	char *admin_pem = NULL, *policy = NULL, *tls_cert = NULL, *tls_key = NULL;
-	char *ca_cert = NULL, *ca_key = NULL;
+	char *ca_cert = NULL, *ca_key = NULL, *token_cert = NULL;
 	struct MHD_Daemon *d = NULL;
 	unsigned int flags;
 	char *pg_url = NULL;
@@ -691,6 +703,19 @@ int main(int argc, char **argv)
 		case 1012: o.audit_retention_days = atoi(optarg); if (!o.audit_retention_days) o.audit_retention_days = -1; break;
 		case 1013: o.unauth_audit = atoi(optarg); break;
 		case 1014: o.collateral_wait = atoi(optarg); break;
+		case 'Z': o.token_cert = optarg; break;
+		case 'L': {
+			char *e = NULL;
+
+			o.admin_max_lifetime = strtoll(optarg, &e, 10);
+			if (!e || *e || o.admin_max_lifetime <= 0) {
+				fprintf(stderr, "cctrustd: --admin-max-token-lifetime: seconds > 0\n");
+				return 2;
+			}
+			break;
+		}
+		case 'U': o.admin_audience = optarg; break;
+		case 'J': o.admin_require_jti = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -807,6 +832,7 @@ int main(int argc, char **argv)
 	    (o.policy && !(policy = read_text(o.policy, &err))) ||
 	    (o.tls_cert && (!(tls_cert = read_text(o.tls_cert, &err)) ||
 			    !(tls_key = read_text(o.tls_key, &err)))) ||
+	    (o.token_cert && !(token_cert = read_text(o.token_cert, &err))) ||
 	    (o.ca_cert && (!(ca_cert = read_text(o.ca_cert, &err)) ||
 			   !(ca_key = read_text(o.ca_key, &err))))) {
 		logf_("error", "%s", err.msg);
@@ -824,6 +850,7 @@ int main(int argc, char **argv)
 		vo.certs_path = o.certs;
 		vo.token_key_path = o.token_key;
 		vo.token_ttl_s = o.token_ttl;
+		vo.token_cert_pem = token_cert;
 		if (cctrustd_composite_verifier_new(&ver, &vo, store, &key_src, &err) != CCT_OK) {
 			logf_("error", "attestation service: %s%s%s", o.policy ? o.policy : "",
 			      o.policy ? ": " : "", err.msg);
@@ -846,6 +873,9 @@ int main(int argc, char **argv)
 	cfg.unauth_audit_per_min = o.unauth_audit;
 	cct_fetcher_enable(o.collateral_wait);
 	cfg.metrics_extra = metrics_extra;
+	cfg.admin_max_token_lifetime_s = o.admin_max_lifetime;
+	cfg.admin_audience = o.admin_audience;
+	cfg.admin_require_jti = o.admin_require_jti;
 	if (cct_kbs_server_new(&g_srv, &cfg, &err) != CCT_OK) {
 		logf_("error", "%s", err.msg);
 		goto out;
@@ -869,7 +899,7 @@ int main(int argc, char **argv)
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)o.max_conns,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o.max_conns_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o.conn_timeout,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		tls_cert ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END,
 		"SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:"
@@ -936,6 +966,7 @@ out:
 		free(tls_key);
 	}
 	free(ca_cert);
+	free(token_cert);
 	if (ca_key) {
 		cct_wipe(ca_key, strlen(ca_key));
 		free(ca_key);
