@@ -93,8 +93,17 @@ static void *kernel(void *arg)
 		n = snprintf(v, sizeof(v), "%ld\n", k->gens[k->served]);
 		if (write(fd, v, (size_t)n) != n)
 			break;
+		/* the next value goes into a fresh FIFO: a reader still draining this one (slow under
+		 * load) must never receive it, or the next open for reading would find no writer */
+		{
+			char next[1300];
+
+			snprintf(next, sizeof(next), "%s/generation.next", k->root);
+			unlink(next);
+			if (mkfifo(next, 0600) != 0 || rename(next, p) != 0)
+				break;
+		}
 		close(fd);
-		sleep_ms(20); /* let the reader see EOF and close before the next open */
 	}
 	return NULL;
 }
