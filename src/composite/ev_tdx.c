@@ -137,8 +137,11 @@ static int is_dir(const char *p)
 static int try_load(cct_tdx_collateral **out, const char *path, cct_err *err)
 {
 	char p[4096];
+	int n = snprintf(p, sizeof(p), "%s/tcb_info.json", path);
 
-	snprintf(p, sizeof(p), "%s/tcb_info.json", path);
+	if (n < 0 || (size_t)n >= sizeof(p))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_COLLATERAL, 0,
+				   "collateral path is too long (%zu bytes)", strlen(path));
 	if (!is_file(path) && !is_file(p))
 		return 0;
 	return cct_tdx_collateral_load(out, path, err) == CCT_OK ? 1 : err->code;

@@ -748,6 +748,8 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 	kset(c, prefix, "attestation-report-parsed", json_boolean(rc == CCT_OK));
 	if (rc != CCT_OK)
 		goto out;
+	/* zero padding after the signature: accepted, not signed, reported */
+	json_object_set_new(c, "x-cctrust-evidence-padding", json_integer((json_int_t)sp->padding_size));
 	set_hex(c, "eat_nonce", sp->req_nonce, CCT_SPDM_NONCE_SIZE);
 	f = cct_spdm_opaque_find(sp, CCT_NVOPQ_DRIVER_VERSION);
 	cct_spdm_opaque_text(f, drv, sizeof(drv));

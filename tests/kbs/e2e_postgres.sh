@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 if [ -z "${CCT_PG_URL:-}" ]; then
 	echo "SKIP: CCT_PG_URL not set (local server: CCT_PG_URL=\$(bash scripts/ci-postgres.sh))"
-	exit 0
+	exit 77
 fi
 setup_keys
 psql "$CCT_PG_URL" -qc 'DROP TABLE IF EXISTS sessions, objects, audit, cctrust_schema' >/dev/null 2>&1

@@ -5,7 +5,7 @@ set -u
 CLI=${CCT_CLI:?CCT_CLI not set}
 BUILD=${CCT_BUILD:-$(dirname "$CLI")}
 D=$BUILD/cctrustd
-[ -x "$D" ] || { echo "SKIP: cctrustd not built (libmicrohttpd missing)"; exit 0; }
+[ -x "$D" ] || { echo "SKIP: cctrustd not built (libmicrohttpd missing)"; exit 77; }
 T=$(mktemp -d /tmp/cct-kbs-e2e.XXXXXX)
 PIDS=""
 cleanup() {

@@ -175,6 +175,46 @@ static void tampered_variants_rejected_at_their_stage(void **state)
 	cct_nvgpu_evidence_list_free(l);
 }
 
+/* Evidence as some driver stacks return it: the SPDM bytes followed by zero padding. The
+ * signature still verifies, the padding length is reported; a non-zero byte there is refused. */
+static void zero_padding_after_signature(void **state)
+{
+	const char *rep = VD "testdata/hopperAttestationReport.txt";
+	const char *nonce = "5bb22e377702d4e1e8215a903ba094826b9ac7f731dee1fe8102958bf2840aca";
+	size_t n, pn;
+	uint8_t *ev = hexfile(rep, &n), *pem = cct_test_read_vector(VD "testdata/hopperCertChain.txt", &pn);
+	uint8_t *pad = calloc(1, n + 256);
+	cct_nvgpu_evidence_list *l = calloc(1, sizeof(*l));
+	cct_nvgpu_opts o;
+	json_t *c = NULL;
+	cct_err err;
+
+	(void)state;
+	offline_opts(&o);
+	memcpy(pad, ev, n);
+	assert_int_equal(cct_nvgpu__entry_add(l, "HOPPER", pad, n + 256, pem, pn, NULL), CCT_OK);
+	assert_int_equal(run(&c, &o, l, nonce, &err), CCT_OK);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(c, "gpus"), 0), "x-cctrust-evidence-padding")),
+			 256);
+	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(c, "gpus"), 0),
+						 "x-nvidia-gpu-attestation-report-signature-verified")));
+	json_decref(c);
+	cct_nvgpu_evidence_list_free(l);
+	/* one non-zero byte in the padding: refused at parse, before any trust decision */
+	pad[n + 100] = 0x80;
+	l = calloc(1, sizeof(*l));
+	assert_int_equal(cct_nvgpu__entry_add(l, "HOPPER", pad, n + 256, pem, pn, NULL), CCT_OK);
+	assert_int_equal(run(&c, &o, l, nonce, &err), CCT_ETRAILING);
+	assert_int_equal(err.stage, CCT_STAGE_PARSE);
+	assert_int_equal(err.offset, n + 100);
+	json_decref(c);
+	cct_nvgpu_evidence_list_free(l);
+	free(pad);
+	free(ev);
+	free(pem);
+}
+
 static void chain_with_self_signed_leaf_is_refused(void **state)
 {
 	cct_nvgpu_opts o;
@@ -422,6 +462,7 @@ int main(void)
 		cmocka_unit_test(hopper_580_genuine_values),
 		cmocka_unit_test(blackwell_genuine_values),
 		cmocka_unit_test(tampered_variants_rejected_at_their_stage),
+		cmocka_unit_test(zero_padding_after_signature),
 		cmocka_unit_test(chain_with_self_signed_leaf_is_refused),
 		cmocka_unit_test(serialized_lists_and_duplicate_ueids),
 		cmocka_unit_test(kbs_form_parses),
