@@ -325,8 +325,29 @@ static void switch_with_genuine_rim_full_golden_comparison(void **state)
 	assert_int_equal(run(&c, &o, l, N931, &err), CCT_OK);
 	assert_string_equal(gstr(c, 0, "measres"), "success");
 	assert_string_equal(gstr(c, 0, "oemid"), "5703");
-	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(c, "gpus"), 0), "secboot")));
+	/* genuine RIM under NVIDIA's pinned roots: identity matches, nothing marked simulated */
+	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(c, "gpus"), 0),
+						 "x-nvidia-switch-bios-rim-identity-match")));
+	assert_string_equal(gstr(c, 0, "x-nvidia-switch-bios-rim-root"), "pinned");
+	assert_string_equal(gstr(c, 0, "x-cctrust-device-root"), "pinned");
+	assert_true(json_is_false(json_object_get(c, "x-cctrust-simulated")));
+	/* matching golden measurements say which firmware runs, not its debug state */
+	assert_string_equal(gstr(c, 0, "secboot"), "unknown");
+	assert_string_equal(gstr(c, 0, "dbgstat"), "unknown");
 	json_decref(c);
+	/* NVIDIA's genuine, validly signed RIM of a GH100 GPU driver offered as this switch's BIOS
+	 * RIM: a RIM for another device is refused by what it states, whatever its file name */
+	o.rim_dir = rim_dir_with("swrim-gpu", VD "testdata/NV_GPU_DRIVER_GH100_550.144.03.xml",
+				 "NV_SWITCH_BIOS_5612_0002_890_9610550001.xml");
+	o.at = 1780272000; /* 2026-06-01: the RIM signer is valid */
+	assert_int_equal(run(&c, &o, l, N931, &err), CCT_ECOLLATERAL);
+	assert_int_equal(err.stage, CCT_STAGE_COLLATERAL);
+	assert_non_null(strstr(err.msg, "another device"));
+	assert_non_null(strstr(err.msg, "GH100"));
+	assert_true(json_is_false(json_object_get(json_array_get(json_object_get(c, "gpus"), 0),
+						  "x-nvidia-switch-bios-rim-identity-match")));
+	json_decref(c);
+	o.at = 0;
 	/* the same RIM with a broken signature */
 	o.rim_dir = rim_dir_with("swrim-bad", VD "testdata/sample_rims/NV_SWITCH_BIOS_5612_0002_890_9610550001_invalid_signature.xml",
 				 "NV_SWITCH_BIOS_5612_0002_890_9610550001.xml");
