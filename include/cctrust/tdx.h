@@ -7,6 +7,8 @@
 #ifndef CCTRUST_TDX_H
 #define CCTRUST_TDX_H
 
+#include <jansson.h>
+
 #include "common.h"
 #include "errors.h"
 
@@ -160,6 +162,11 @@ typedef struct cct_tdx_policy {
 	uint8_t report_data[64];
 } cct_tdx_policy;
 
+/** A policy that appraises nothing: every TCB status with a matching level and a debug TD pass,
+ *  so the quote's crypto, collateral and TCB evaluation run and the relying-party decision is
+ *  left to a `cctrust.policy/v1` document (policy.h) over cct_tdx_claims. */
+CCT_EXTERN void cct_tdx_policy_appraise_none(cct_tdx_policy *pol);
+
 /** Verification options. */
 typedef struct cct_tdx_verify_opts {
 	time_t at;                          /**< verification time (0 = now) */
@@ -241,6 +248,15 @@ CCT_EXTERN int cct_tdx_ccel_parse(cct_tdx_ccel *out, const uint8_t *table, size_
 CCT_EXTERN void cct_tdx_ccel_free(cct_tdx_ccel *c);
 /** Compare the replayed RTMRs with a quote's: CCT_OK or EMEASUREMENT naming the first RTMR. */
 CCT_EXTERN int cct_tdx_ccel_check(const cct_tdx_ccel *c, const cct_tdx_quote *q, cct_err *err);
+
+/* ---- Claims (stable JSON names, docs/tdx.md) ---- */
+
+/** The quote body (TD report) as JSON: version, body_type, mrtd, rtmr0..3, report_data, ...
+ *  New reference. */
+CCT_EXTERN json_t *cct_tdx_body_json(const cct_tdx_quote *q);
+/** Verified claims of a result: the body, then fmspc, pck_ca, tcb_status, tcb_date,
+ *  advisory_ids, tdx_module, ... (null where TCB was not evaluated). New reference. */
+CCT_EXTERN json_t *cct_tdx_claims(const cct_tdx_result *r);
 
 #ifdef __cplusplus
 }
