@@ -138,7 +138,9 @@ def req(rep, out):
 req(bytes.fromhex(open(v + '/snp/virtee-sev/report_milan.hex').read().strip()), t + '/real-virtee.json')
 req(open(v + '/snp/go-sev-guest/attestation.bin', 'rb').read(), t + '/real-gsg.json')
 EOF
-	expect real-virtee-skip 0 "r['binding']=='skipped' and 'skip-binding' in r['insecure'] and not r['simulated'] and r['submods']['cpu0']['claims']['measurement'].startswith('7a1e5c26')" "$T/real-virtee.json" --certs "$T/vcerts" --no-crl --offline --skip-binding-insecure
+	expect real-virtee-skip 0 "r['binding']=='skipped' and 'skip-binding' in r['insecure'] and not r['simulated'] and r['submods']['cpu0']['claims']['measurement'].startswith('7a1e5c26') and r['checks_skipped']==['nonce','crl','binding']" "$T/real-virtee.json" --certs "$T/vcerts" --no-crl --offline --skip-binding-insecure
+	"$C" verify "$T/real-virtee.json" --certs "$T/vcerts" --no-crl --offline --skip-binding-insecure 2>"$T/stderr" >/dev/null
+	grep -q "checks skipped.*: nonce, crl, binding" "$T/stderr" && pass real-virtee-skipped-on-stderr || fail "real-virtee-skipped-on-stderr: $(cat "$T/stderr")"
 	expect real-virtee-bound 1 "e['code']=='binding'" "$T/real-virtee.json" --certs "$T/vcerts" --no-crl --offline
 	expect real-gsg-debug 1 "rules==['snp.allow_debug']" "$T/real-gsg.json" --certs "$T/gcerts" --no-crl --offline --skip-binding-insecure
 	echo '{"version":"cctrust.policy/v1","snp":{"allow_debug":true,"min_version":"1.49"}}' >"$T/pol-dbg.json"

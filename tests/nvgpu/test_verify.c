@@ -467,6 +467,29 @@ static void cli_contract(void **state)
 	free(out);
 	assert_int_equal(cct_test_cli(&out, "gpu verify /nonexistent.json --no-rim"), 2);
 	free(out);
+	/* no --nonce: the evidence file's own nonce is never the expected one. Refused, and the
+	 * nonce is "not_checked" (never true); --no-nonce accepts it saying freshness is not
+	 * established and listing every skipped check */
+	assert_int_equal(cct_test_cli(&out, "gpu verify %s --offline --no-ocsp --no-rim --json", path), 1);
+	assert_non_null(strstr(out, "\"x-nvidia-gpu-attestation-report-nonce-match\": \"not_checked\""));
+	assert_null(strstr(out, "\"x-nvidia-gpu-attestation-report-nonce-match\": true"));
+	assert_non_null(strstr(out, "\"code\": \"nonce\""));
+	free(out);
+	assert_int_equal(cct_test_cli(&out, "gpu verify %s --offline --no-ocsp --no-rim --json --no-nonce", path), 0);
+	assert_non_null(strstr(out, "\"x-nvidia-gpu-attestation-report-nonce-match\": \"not_checked\""));
+	assert_non_null(strstr(out, "\"freshness\": \"not-established\""));
+	assert_non_null(strstr(out, "\"checks_skipped\": [\n    \"ocsp\",\n    \"nonce\",\n    \"rim\"\n  ]"));
+	assert_non_null(strstr(out, "\"simulated\": false"));
+	free(out);
+	assert_int_equal(cct_test_cli(&out, "gpu verify %s --offline --no-ocsp --no-rim --no-nonce 2>&1", path), 0);
+	assert_non_null(strstr(out, "checks skipped (the verdict does not rest on them): ocsp, nonce, rim"));
+	free(out);
+	assert_int_equal(cct_test_cli(&out, "gpu verify %s --nonce %s --no-nonce", path, NE97), 2);
+	free(out);
+	/* with the nonce: freshness established */
+	assert_int_equal(cct_test_cli(&out, "gpu verify %s --offline --no-ocsp --no-rim --json --nonce %s", path, NE97), 0);
+	assert_non_null(strstr(out, "\"freshness\": \"established\""));
+	free(out);
 	assert_int_equal(cct_test_cli(&out, "gpu verify %s --nonce 12", path), 2);
 	free(out);
 	/* offline without --no-ocsp: no OCSP response available -> rejected, fail closed */
