@@ -22,7 +22,7 @@ s=c['submods']['cpu0']
 assert c['eat_profile']=='tag:github.com,2024:confidential-containers/Trustee'
 assert s['ear.status']=='affirming'
 assert s['ear.veraison.annotated-evidence']['runtime_data_claims']['tee-pubkey']==k
-assert s['ear.trustworthiness-vector']['hardware']==2
+assert s['ear.trustworthiness-vector']['hardware']==97 and s['ear.trustworthiness-vector']['instance-identity']==97 and s['cctrust.simulated'] is True  # simulated TEE: unrecognized (AR4SI)
 assert 'snp' in s['ear.veraison.annotated-evidence']"; then pass token-claims; else fail token-claims; fi
 # every SNP evidence form verifies the same way
 for form in tsm serde; do
