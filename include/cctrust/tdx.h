@@ -145,6 +145,27 @@ CCT_EXTERN int cct_tdx_collateral_fetch(cct_tdx_collateral **out, const char *ba
 /** Free (NULL is fine). */
 CCT_EXTERN void cct_tdx_collateral_free(cct_tdx_collateral *c);
 
+/** Where collateral comes from (zero-initialise). */
+typedef struct cct_tdx_collateral_source {
+	const char *path;      /**< a QVL bundle file or a PCS v4 directory (PATH or PATH/tdx),
+				    else a cache directory fetched into (PATH/tdx); NULL: none */
+	const char *pccs_url;  /**< fetch from this PCS/PCCS (NULL: Intel PCS) */
+	const char *cache_dir; /**< fetch cache; NULL: PATH/tdx, else cct_tdx_default_cache_dir */
+	int offline;           /**< never use the network (cache only: ENETWORK when missing) */
+	time_t at;             /**< verification time (freshness of cached items); 0 = now */
+} cct_tdx_collateral_source;
+
+/** The collateral for quote q (its FMSPC and PCK CA): loaded from src->path when that is a
+ *  bundle or PCS directory, else fetched through the cache. One function for the CLI, the
+ *  composite verifier and cctrustd. */
+CCT_EXTERN int cct_tdx_collateral_for_quote(cct_tdx_collateral **out,
+					    const cct_tdx_collateral_source *src,
+					    const cct_tdx_quote *q, cct_err *err);
+/** 1 when path (or path/tdx) is a QVL bundle file or a PCS v4 directory. */
+CCT_EXTERN int cct_tdx_collateral_is_local(const char *path);
+/** $CCT_CACHE_DIR, else $XDG_CACHE_HOME/cctrust-tdx, else ~/.cache/cctrust-tdx. */
+CCT_EXTERN void cct_tdx_default_cache_dir(char *buf, size_t size);
+
 /** Relying-party policy. Zero-initialised = defaults: accept UpToDate only, debug refused. */
 typedef struct cct_tdx_policy {
 	unsigned accept_tcb;        /**< bit (1u << status); 0 = UpToDate only */

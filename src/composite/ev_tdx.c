@@ -66,51 +66,20 @@ static json_t *tdx_claims(const cct_tdx_result *r, int ccel_checked)
 	return o;
 }
 
-static int is_file(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static int is_dir(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* A bundle file or a PCS v4 directory: load it. 1 loaded, 0 not one of those, <0 error. */
-static int try_load(cct_tdx_collateral **out, const char *path, cct_err *err)
-{
-	char p[4096];
-	int n = snprintf(p, sizeof(p), "%s/tcb_info.json", path);
-
-	if (n < 0 || (size_t)n >= sizeof(p))
-		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_COLLATERAL, 0,
-				   "collateral path is too long (%zu bytes)", strlen(path));
-	if (!is_file(path) && !is_file(p))
-		return 0;
-	return cct_tdx_collateral_load(out, path, err) == CCT_OK ? 1 : err->code;
-}
-
 static int get_collateral(cct_tdx_collateral **out, const cct_ev_in *in, const cct_tdx_quote *q,
 			  cct_err *err)
 {
-	char sub[4096], cache[4096], fmspc[13], ca[16];
-	const char *x = getenv("CCT_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"),
-		   *home = getenv("HOME");
+	cct_tdx_collateral_source src;
 	int rc;
 
 	*out = NULL;
-	if (in->collateral_dir) {
-		if ((rc = try_load(out, in->collateral_dir, err)) != 0)
-			return rc == 1 ? CCT_OK : rc;
-		snprintf(sub, sizeof(sub), "%s/tdx", in->collateral_dir);
-		if ((rc = try_load(out, sub, err)) != 0)
-			return rc == 1 ? CCT_OK : rc;
-	}
-	if (in->trust_sim_dir) {
+	memset(&src, 0, sizeof(src));
+	src.path = in->collateral_dir;
+	src.offline = in->offline;
+	src.at = in->at;
+	if (in->trust_sim_dir &&
+	    !(in->collateral_dir && cct_tdx_collateral_is_local(in->collateral_dir))) {
+		/* the simulator's own collateral, unless an explicit bundle was given */
 		uint8_t *root = NULL;
 		size_t rn = 0;
 
@@ -118,22 +87,7 @@ static int get_collateral(cct_tdx_collateral **out, const cct_ev_in *in, const c
 		free(root);
 		return rc;
 	}
-	rc = cct_tdx_quote_pck_info(q, fmspc, ca, err);
-	if (rc != CCT_OK)
-		return rc;
-	if (in->collateral_dir)
-		snprintf(cache, sizeof(cache), "%s/tdx", in->collateral_dir);
-	else if (x && *x)
-		snprintf(cache, sizeof(cache), "%s", x);
-	else if (xdg && *xdg)
-		snprintf(cache, sizeof(cache), "%s/cctrust-tdx", xdg);
-	else
-		snprintf(cache, sizeof(cache), "%s/.cache/cctrust-tdx", home ? home : "/tmp");
-	if (in->collateral_dir && !is_dir(in->collateral_dir))
-		return cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
-				   "--collateral %s: not a QVL bundle, a PCS directory or a cache "
-				   "directory", in->collateral_dir);
-	return cct_tdx_collateral_fetch(out, NULL, fmspc, ca, cache, in->offline, in->at, err);
+	return cct_tdx_collateral_for_quote(out, &src, q, err);
 }
 
 int cct_composite__ev_tdx(cct_ev_out *out, const cct_ev_in *in, cct_err *err)

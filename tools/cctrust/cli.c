@@ -93,10 +93,10 @@ const char *cct_cli_sim_path(const char *dir, const char *rel)
 	return b;
 }
 
-int cct_cli_getopt(int argc, char **argv, const struct option *longopts)
+int cct_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
 	opterr = 1;
-	return getopt_long(argc, argv, "", longopts, NULL);
+	return getopt_long(argc, argv, shortopts ? shortopts : "", longopts, NULL);
 }
 
 int cct_cli_getopt_begin(void)

@@ -54,11 +54,12 @@ const char *cct_cli_sim_path(const char *dir, const char *rel);
 /* Add "key": "<lowercase hex>" to obj. */
 void cct_cli_json_hex(json_t *obj, const char *key, const uint8_t *p, size_t n);
 
-/* Options: every command parses its options with getopt_long through this one helper (long
- * options only, GNU argument permutation, getopt's own message for unknown options). Call
- * cct_cli_getopt_begin() before the first cct_cli_getopt() of an argv. */
+/* Options: every command parses its options with getopt_long through this one helper (GNU
+ * argument permutation unless shortopts starts with '+', getopt's own message for unknown
+ * options; shortopts NULL = long options only). Call cct_cli_getopt_begin() before the first
+ * cct_cli_getopt() of an argv. */
 int cct_cli_getopt_begin(void);
-int cct_cli_getopt(int argc, char **argv, const struct option *longopts);
+int cct_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 
 /* The single verifiers' --policy FILE: a cctrust.policy/v1 document, or a legacy format of
  * `kind` ("snp"/"tdx"/"gpu") converted with one deprecation warning per key on stderr; the

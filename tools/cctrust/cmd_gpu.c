@@ -77,7 +77,7 @@ static int parse_args(gpu_args *a, int argc, char **argv)
 
 	cct_nvgpu_opts_init(&a->o);
 	cct_cli_getopt_begin();
-	while ((c = cct_cli_getopt(argc, argv, gpu_opts)) != -1) {
+	while ((c = cct_cli_getopt(argc, argv, NULL, gpu_opts)) != -1) {
 		const char *val = optarg;
 
 		switch (c) {

@@ -96,7 +96,7 @@ int cct_cmd_policy(int argc, char **argv)
 		return cct_cli_usage_error("policy: unknown subcommand '%s'", sub);
 	}
 	cct_cli_getopt_begin();
-	while ((c = cct_cli_getopt(argc - 1, argv + 1, policy_opts)) != -1) {
+	while ((c = cct_cli_getopt(argc - 1, argv + 1, NULL, policy_opts)) != -1) {
 		switch (c) {
 		case OPT_JSON: json = 1; break;
 		case OPT_KIND:

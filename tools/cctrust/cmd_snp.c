@@ -149,7 +149,7 @@ static int snp_verify(int argc, char **argv)
 	if (cct_snp_verifier_new(&v, &err) != CCT_OK)
 		return cct_cli_usage_error("%s", err.msg);
 	cct_cli_getopt_begin();
-	while ((c = cct_cli_getopt(argc, argv, snp_opts)) != -1) {
+	while ((c = cct_cli_getopt(argc, argv, NULL, snp_opts)) != -1) {
 		switch (c) {
 		case OPT_CERTS:
 			if (cct_snp_verifier_add_certs_path(v, optarg, &err) != CCT_OK) {
@@ -375,7 +375,7 @@ static int snp_show(int argc, char **argv)
 	json_t *o;
 
 	cct_cli_getopt_begin();
-	while ((c = cct_cli_getopt(argc, argv, show_opts)) != -1) {
+	while ((c = cct_cli_getopt(argc, argv, NULL, show_opts)) != -1) {
 		if (c == OPT_JSON) {
 			json = 1;
 		} else if (c == OPT_HELP) {

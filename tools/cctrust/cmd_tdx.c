@@ -152,25 +152,13 @@ typedef struct {
 	const char *trust_root; /* hidden, tests only */
 } verify_ctx;
 
-static void default_cache(char *buf, size_t size)
-{
-	const char *x = getenv("CCT_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"),
-		   *home = getenv("HOME");
-
-	if (x && *x)
-		snprintf(buf, size, "%s", x);
-	else if (xdg && *xdg)
-		snprintf(buf, size, "%s/cctrust-tdx", xdg);
-	else
-		snprintf(buf, size, "%s/.cache/cctrust-tdx", home ? home : "/tmp");
-}
-
 /* collateral for this quote: --collateral (loaded once) or --pccs (one per FMSPC/CA) */
 static int quote_collateral(cct_tdx_collateral **out, verify_ctx *vc, const uint8_t *buf,
 			    size_t n, cct_err *err)
 {
+	cct_tdx_collateral_source src;
 	cct_tdx_quote q;
-	char fmspc[13], ca[16], key[32], cache[4096];
+	char fmspc[13], ca[16], key[32];
 	size_t i;
 	int rc;
 
@@ -195,12 +183,12 @@ static int quote_collateral(cct_tdx_collateral **out, verify_ctx *vc, const uint
 	if (vc->nfetched >= MAX_FETCHED)
 		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_COLLATERAL, 0,
 				   "more than %d distinct FMSPCs in one call", MAX_FETCHED);
-	if (vc->cache)
-		snprintf(cache, sizeof(cache), "%s", vc->cache);
-	else
-		default_cache(cache, sizeof(cache));
-	rc = cct_tdx_collateral_fetch(out, vc->pccs, fmspc, ca, cache, vc->offline,
-				      vc->at ? vc->at : time(NULL), err);
+	memset(&src, 0, sizeof(src));
+	src.pccs_url = vc->pccs;
+	src.cache_dir = vc->cache;
+	src.offline = vc->offline;
+	src.at = vc->at;
+	rc = cct_tdx_collateral_for_quote(out, &src, &q, err);
 	if (rc != CCT_OK)
 		return rc;
 	vc->fetched[vc->nfetched].c = *out;
@@ -405,7 +393,7 @@ static int cmd_verify(int argc, char **argv)
 		return cct_cli_usage_error("out of memory");
 	}
 	cct_cli_getopt_begin();
-	while (!rc && (c = cct_cli_getopt(argc, argv, verify_opts)) != -1) {
+	while (!rc && (c = cct_cli_getopt(argc, argv, NULL, verify_opts)) != -1) {
 		const char *v = optarg;
 
 		switch (c) {
