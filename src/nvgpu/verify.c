@@ -477,7 +477,11 @@ static int find_rim_file(char *path, size_t size, const char *dir, const char *i
 		if (!m)
 			continue;
 		c = m[idlen];
-		/* the id must end there: "_suffix", ".xml", or end of name (not 535.86.091) */
+		/* the id must be a whole word of the name: it starts the name or follows '_'/'-'
+		 * (not XNV_GPU_...), and ends with "_suffix", ".xml" or the name (not 535.86.091).
+		 * The document itself must still state the right device and kind (rim_identity). */
+		if (m != de->d_name && m[-1] != '_' && m[-1] != '-')
+			continue;
 		if (c == '_' || c == '-' || c == '\0' || !strcmp(m + idlen, ".xml")) {
 			snprintf(path, size, "%s/%s", dir, de->d_name);
 			found = 1;
