@@ -302,9 +302,9 @@ static int cmd_verify(int argc, char **argv)
 		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
 		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
 		/* what the verdict rests on: skipped checks, freshness, simulated/overriding roots */
-		json_object_set(o, "checks_skipped",
-				cj ? json_object_get(cj, "checks_skipped") : json_array());
-		if (!json_object_get(o, "checks_skipped"))
+		if (json_is_array(json_object_get(cj, "checks_skipped")))
+			json_object_set(o, "checks_skipped", json_object_get(cj, "checks_skipped"));
+		else
 			json_object_set_new(o, "checks_skipped", json_array());
 		json_object_set_new(o, "freshness",
 				    json_is_string(json_object_get(cj, "x-cctrust-freshness"))
