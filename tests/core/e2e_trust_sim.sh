@@ -60,7 +60,7 @@ python3 -c "
 import json; o=json.load(open('$tmp/j')); g=o['claims']['gpus'][0]
 assert o['verified'] and o['simulated'] is True and o['claims']['x-cctrust-simulated'] is True
 assert g['x-cctrust-device-root']=='untrusted-override' and g['x-nvidia-gpu-driver-rim-root']=='untrusted-override'
-assert o['checks_skipped']==[] and o['freshness']=='established'" && ok || bad "gpu json marks simulated (untrusted root)"
+assert o['checks_skipped']==[] and o['freshness']=='established' and o['insecure']==['simulated-root']" && ok || bad "gpu json marks simulated (untrusted root)"
 "$cct" gpu verify "$tmp/gpu.json" --trust-sim "$tmp/sim" --nonce "$gn" --offline 2>"$tmp/e" >/dev/null
 grep -q "SIMULATED / UNTRUSTED ROOT" "$tmp/e" && ok || bad "gpu text marks simulated: $(cat "$tmp/e")"
 expect 1 gpu-wrong-nonce "$cct" gpu verify "$tmp/gpu.json" --trust-sim "$tmp/sim" --nonce "$(printf '%064d' 0)" --offline

@@ -312,6 +312,19 @@ static int cmd_verify(int argc, char **argv)
 					    : json_string("not-established"));
 		json_object_set_new(o, "simulated",
 				    json_boolean(json_is_true(json_object_get(cj, "x-cctrust-simulated"))));
+		{ /* as snp/tdx verify: the explicit weakenings and a simulated root, by name */
+			json_t *ins = json_array();
+
+			if (a.o.no_nonce)
+				json_array_append_new(ins, json_string("no-nonce"));
+			if (a.o.no_ocsp)
+				json_array_append_new(ins, json_string("no-ocsp"));
+			if (a.o.no_rim)
+				json_array_append_new(ins, json_string("no-rim"));
+			if (json_is_true(json_object_get(cj, "x-cctrust-simulated")))
+				json_array_append_new(ins, json_string("simulated-root"));
+			json_object_set_new(o, "insecure", ins);
+		}
 		json_object_set_new(o, "claims", cj ? cj : json_null());
 		if (a.v1) {
 			json_object_set_new(o, "policy_id", json_string(cct_policy_id(a.v1)));
