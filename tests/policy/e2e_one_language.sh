@@ -116,7 +116,8 @@ for old in old-snp old-tdx; do
 	"$C" policy convert "$T/$old.json" >"$T/$old-v1.json" 2>/dev/null && "$C" policy check "$T/$old-v1.json" >/dev/null \
 		&& pass "$old-converted-valid" || fail "$old-converted-valid"
 done
-"$C" $SS --policy "$T/old-snp-v1.json" >/dev/null 2>"$T/w.txt"; [[ $? == 0 && ! -s $T/w.txt ]] && pass converted-snp-by-snp-verify || fail converted-snp-by-snp-verify
+# no deprecation warning for a converted policy (stderr only lists the checks not performed)
+"$C" $SS --policy "$T/old-snp-v1.json" >/dev/null 2>"$T/w.txt"; [[ $? == 0 && -z $(grep -v 'checks skipped' "$T/w.txt") ]] && pass converted-snp-by-snp-verify || fail converted-snp-by-snp-verify
 "$C" verify $SC --policy "$T/old-snp-v1.json" >/dev/null 2>&1 && pass converted-snp-by-verify || fail converted-snp-by-verify
 "$C" $TS --policy "$T/old-tdx-v1.json" >/dev/null 2>&1 && pass converted-tdx-by-tdx-verify || fail converted-tdx-by-tdx-verify
 "$C" verify $TC --policy "$T/old-tdx-v1.json" >/dev/null 2>&1 && pass converted-tdx-by-verify || fail converted-tdx-by-verify
