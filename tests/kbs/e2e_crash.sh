@@ -38,6 +38,7 @@ attempt() {
 	rm -f "$T/db" "$T/db-wal" "$T/db-shm"
 	start_d "a$1" "${ARGS[@]}"
 	eval "U=\$URL_a$1; PID_a=\$PID_a$1"
+	set_policies "$U"
 	printf 'seed' >"$T/seed"
 	"$CLI" kbs put-resource --url "$U" --admin-key "$T/admin.key" crash/key/seed "$T/seed" >/dev/null || exit 1
 	: >"$T/acked"
