@@ -15,6 +15,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (cct_spdm_evidence_parse(&ev, data, size, &err) != CCT_OK)
 		return 0;
+	/* a parse covers the input exactly: signed bytes, signature, zero padding */
+	if (ev.signed_size + CCT_SPDM_SIG_SIZE + ev.padding_size != size || ev.size != size)
+		abort();
+	for (i = ev.signed_size + CCT_SPDM_SIG_SIZE; i < size; i++)
+		if (data[i])
+			abort();
 	for (i = 0; i < ev.field_count; i++) {
 		cct_spdm_opaque_text(&ev.fields[i], txt, sizeof(txt));
 		(void)cct_spdm_opaque_name(ev.fields[i].type, (int)(i & 1));

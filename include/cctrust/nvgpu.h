@@ -60,6 +60,8 @@ typedef struct cct_nvgpu_opts {
 	int allow_duplicate_ueid_insecure; /**< accept one device presented twice */
 	const char *device_root_path_insecure; /**< replace the pinned device root (tests) */
 	const char *rim_root_path_insecure;    /**< replace the pinned RIM root (tests) */
+	int no_nonce;                 /**< accept without an expected nonce: nonce-match claims say
+				       *   "not_checked", freshness "not-established" */
 } cct_nvgpu_opts;
 
 /** Defaults (all checks on). */
@@ -75,10 +77,19 @@ CCT_EXTERN int cct_nvgpu_verifier_new(cct_nvgpu_verifier **out, const cct_nvgpu_
 /** Free (NULL is fine). */
 CCT_EXTERN void cct_nvgpu_verifier_free(cct_nvgpu_verifier *v);
 
-/** Verify every entry of ev against the expected nonce (nonce_size 32; NULL: the nonce in the
- *  evidence JSON is used and a warning says freshness is not established).
+/** Verify every entry of ev against the expected nonce (nonce_size 32). nonce NULL: ENONCE
+ *  (stage BINDING) unless opts.no_nonce, which accepts with the nonce "not_checked" (never
+ *  compared with the evidence file's own "nonce") and freshness "not-established".
  *  *claims_json_out (optional, malloc'd, caller frees) gets
- *  {"x-nvidia-overall-att-result":bool,"gpus":[{claims v3...}]}, also on rejection.
+ *  {"x-nvidia-overall-att-result":bool,"checks_skipped":[...],"x-cctrust-simulated":bool,
+ *   "x-cctrust-freshness":"established"|"not-established","gpus":[{claims v3...}]}, also on
+ *  rejection. checks_skipped names every check not performed ("nonce", "ocsp", "rim",
+ *  "fwid"); x-cctrust-simulated is true when a device chain or RIM chain ended at an
+ *  overriding root (device_root_path_insecure / rim_root_path_insecure) instead of NVIDIA's
+ *  pinned one (per device: x-cctrust-device-root, x-nvidia-*-rim-root "untrusted-override").
+ *  secboot and dbgstat are "unknown": no evidence field states them.
+ *  A RIM must state the device's kind (edition GPU/SWITCH), chip (product, PlatformModel),
+ *  the RIM kind (driver / VBIOS version form) and the version the evidence reports.
  *  Returns CCT_OK only when every device and the policy pass; else the first failure's code,
  *  with err naming the device, stage and check. */
 CCT_EXTERN int cct_nvgpu_verify(char **claims_json_out, cct_nvgpu_verifier *v,

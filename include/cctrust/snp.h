@@ -205,6 +205,11 @@ CCT_EXTERN int cct_snp_policy_check(const cct_snp_report *rep, cct_snp_product p
  *  as "claims", what the composite verifier and the policy's `snp` section read). res may be
  *  NULL (parse-only: no product or signing-key facts). New reference. */
 CCT_EXTERN json_t *cct_snp_claims(const cct_snp_report *rep, const cct_snp_result *res);
+/** Checks a verification did not perform, as a JSON array of names (new reference):
+ *  "report_data" when no expected REPORT_DATA was compared (no binding, no freshness), "crl"
+ *  when revocation was not checked (res NULL or res->crl_checked 0). Every verify command
+ *  prints it as "checks_skipped". */
+CCT_EXTERN json_t *cct_snp_checks_skipped(const cct_snp_result *res, int report_data_checked);
 /** Claims of a report as JSON text (the CLI's "claims" object). Caller frees with free(). */
 CCT_EXTERN char *cct_snp_claims_json(const cct_snp_report *rep, const cct_snp_result *res);
 

@@ -287,6 +287,11 @@ CCT_EXTERN json_t *cct_tdx_body_json(const cct_tdx_quote *q);
 /** Verified claims of a result: the body, then fmspc, pck_ca, tcb_status, tcb_date,
  *  advisory_ids, tdx_module, ... (null where TCB was not evaluated). New reference. */
 CCT_EXTERN json_t *cct_tdx_claims(const cct_tdx_result *r);
+/** Checks a verification did not perform, as a JSON array of names (new reference):
+ *  "report_data" (no expected REPORT_DATA compared: no binding, no freshness), "crl" (PCK
+ *  revocation not checked), "tcb" (TCB level, QE identity and TDX module not evaluated:
+ *  --quote-only or verification stopped before). */
+CCT_EXTERN json_t *cct_tdx_checks_skipped(const cct_tdx_result *r, int report_data_checked);
 
 #ifdef __cplusplus
 }

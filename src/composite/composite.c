@@ -53,18 +53,40 @@ static void submod_name(char *buf, size_t size, const json_t *devices, size_t i)
 	snprintf(buf, size, "%s%zu", sw ? "switch" : "gpu", k);
 }
 
-/* AR4SI trust vector of one submod: affirming values for what was verified, 96 (contraindicated)
- * for every category with a failing rule. */
-static json_t *trust_vector(const json_t *failures, int ref_exec, int ref_fs)
+/* What one submod's verification established, for its AR4SI trust vector. */
+typedef struct {
+	int ref_exec;          /* executables compared with reference values (and matched) */
+	int ref_fs;            /* file system (model specs) appraised */
+	int simulated;         /* rooted in a simulated / overriding root, not the vendor's */
+	int revocation_skipped;/* CRL / OCSP not checked: the key may be revoked */
+	int binding_skipped;   /* evidence not bound to this request (replayable) */
+	int nonce_unchecked;   /* no session nonce: freshness not established */
+	int tcb_warning;       /* genuine, but its TCB is not up to date (policy accepted it) */
+} tv_facts;
+
+/* AR4SI trust vector (draft-ietf-rats-ar4si, values as in veraison/ear) of one submod, derived
+ * from what was verified: hardware 2 only for a chain to the vendor's root (97 "unrecognized"
+ * for a simulated root, 32 for an out-of-date TCB); instance-identity 2 only when revocation,
+ * binding and freshness were all checked (0 "no claim" when one was skipped, 97 when
+ * simulated); executables/file-system 2 only when appraised against references; 96
+ * (contraindicated) for every category with a failing rule. */
+static json_t *trust_vector(const json_t *failures, const tv_facts *t)
 {
 	json_t *tv = json_object(), *f;
 	size_t i, j;
+	int ident = 2, hw = 2;
 
-	json_object_set_new(tv, "instance-identity", json_integer(2));
+	if (t->revocation_skipped || t->binding_skipped || t->nonce_unchecked)
+		ident = 0;
+	if (t->tcb_warning)
+		hw = 32;
+	if (t->simulated)
+		ident = hw = 97;
+	json_object_set_new(tv, "instance-identity", json_integer(ident));
 	json_object_set_new(tv, "configuration", json_integer(2));
-	json_object_set_new(tv, "executables", json_integer(ref_exec ? 2 : 0));
-	json_object_set_new(tv, "file-system", json_integer(ref_fs ? 2 : 0));
-	json_object_set_new(tv, "hardware", json_integer(2));
+	json_object_set_new(tv, "executables", json_integer(t->ref_exec ? 2 : 0));
+	json_object_set_new(tv, "file-system", json_integer(t->ref_fs ? 2 : 0));
+	json_object_set_new(tv, "hardware", json_integer(hw));
 	json_object_set_new(tv, "runtime-opaque", json_integer(0));
 	json_object_set_new(tv, "storage-opaque", json_integer(0));
 	json_object_set_new(tv, "sourced-data", json_integer(0));
@@ -101,6 +123,7 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 	cct_ev_out cpu, gpu[CCT_COMPOSITE_MAX_GPUS];
 	json_t *gpu_claims[CCT_COMPOSITE_MAX_GPUS] = { 0 }, *gpu_fail[CCT_COMPOSITE_MAX_GPUS] = { 0 };
 	json_t *cpu_fail = json_array(), *insecure = json_array(), *all_fail = json_array();
+	json_t *skipped = json_array();
 	json_t *submods = json_object(), *rd_claims = NULL;
 	uint8_t want_cpu[64], want_gpu[32], want_init[48];
 	cct_ev_in in;
@@ -211,6 +234,7 @@ bound:
 	} else {
 		json_object_set_new(out->result, "nonce", json_string("not-checked"));
 		json_array_append_new(insecure, json_string("nonce-not-checked"));
+		json_array_append_new(skipped, json_string("nonce"));
 	}
 
 	/* 3. CPU evidence */
@@ -232,11 +256,14 @@ bound:
 	simulated |= cpu.simulated;
 	if (opts->crl_check_off_insecure)
 		json_array_append_new(insecure, json_string("no-crl"));
+	if (!cpu.crl_checked)
+		json_array_append_new(skipped, json_string("crl"));
 
 	/* 4. binding (Trustee): REPORT_DATA = pad64(SHA-384(JCS(runtime data + GPU evidence))) */
 	if (opts->skip_binding_insecure) {
 		json_object_set_new(out->result, "binding", json_string("skipped"));
 		json_array_append_new(insecure, json_string("skip-binding"));
+		json_array_append_new(skipped, json_string("binding"));
 	} else {
 		if (cpu.bound_len != 64 || !cct_ct_eq(cpu.bound, want_cpu, 64)) {
 			char h1[129], h2[129];
@@ -309,7 +336,41 @@ bound:
 			continue;
 		}
 		simulated |= gpu[i].simulated;
+		if (opts->skip_binding_insecure) {
+			/* the SPDM nonce was compared with itself: nothing was checked */
+			const char *arch = json_string_value(json_object_get(gpu[i].claims,
+									     "x-cctrust-arch"));
+
+			json_object_set_new(gpu[i].claims,
+					    arch && !strcasecmp(arch, "LS10")
+						    ? "x-nvidia-switch-attestation-report-nonce-match"
+						    : "x-nvidia-gpu-attestation-report-nonce-match",
+					    json_string("not_checked"));
+			json_object_set_new(gpu[i].claims, "x-cctrust-freshness",
+					    json_string("not-established"));
+		}
 		gpu_claims[i] = gpu[i].claims;
+	}
+	{ /* GPU checks not performed (OCSP, golden measurements, FWID), once each */
+		size_t gi, xi;
+		json_t *x;
+
+		for (gi = 0; gi < ngpu; gi++) {
+			char name[32];
+
+			json_array_foreach(json_object_get(gpu_claims[gi], "x-cctrust-checks-skipped"),
+					   xi, x) {
+				json_t *y;
+				size_t yi;
+				int have = 0;
+
+				snprintf(name, sizeof(name), "gpu-%s", json_string_value(x));
+				json_array_foreach(skipped, yi, y)
+					have |= !strcmp(json_string_value(y), name);
+				if (!have)
+					json_array_append_new(skipped, json_string(name));
+			}
+		}
 	}
 
 	/* 6. policy over verified claims (also when a GPU failed: every failing rule is named) */
@@ -363,14 +424,27 @@ bound:
 		json_object_set(ae, "runtime_data_claims", rd_claims);
 		ok = json_array_size(cpu_fail) == 0;
 		json_object_set_new(cpu0, "ear.status", json_string(ok ? "affirming" : "contraindicated"));
-		json_object_set_new(cpu0, "ear.trustworthiness-vector",
-				    trust_vector(cpu_fail, ref_exec, ref_fs));
+		{
+			tv_facts t;
+			const char *tcb = json_string_value(json_object_get(cpu.claims, "tcb_status"));
+
+			memset(&t, 0, sizeof(t));
+			t.ref_exec = ref_exec;
+			t.ref_fs = ref_fs;
+			t.simulated = cpu.simulated;
+			t.revocation_skipped = !cpu.crl_checked;
+			t.binding_skipped = opts->skip_binding_insecure;
+			t.nonce_unchecked = !opts->expected_nonce;
+			t.tcb_warning = tcb && strcmp(tcb, "UpToDate") != 0;
+			json_object_set_new(cpu0, "ear.trustworthiness-vector", trust_vector(cpu_fail, &t));
+		}
 		json_object_set_new(cpu0, "ear.appraisal-policy-id", json_string(cct_policy_id(pol)));
 		json_object_set_new(cpu0, "ear.veraison.annotated-evidence", ae);
 		if (simulated)
 			json_object_set_new(cpu0, "cctrust.simulated", json_true());
 		if (opts->skip_binding_insecure)
 			json_object_set_new(cpu0, "cctrust.binding", json_string("skipped"));
+		json_object_set(cpu0, "cctrust.checks_skipped", skipped);
 		if (!ok)
 			json_object_set(cpu0, "cctrust.failures", cpu_fail);
 		json_object_set_new(submods, "cpu0", cpu0);
@@ -388,7 +462,22 @@ bound:
 			json_object_set(gae, "runtime_data_claims", rd_claims);
 			ok = json_array_size(gpu_fail[i]) == 0;
 			json_object_set_new(g, "ear.status", json_string(ok ? "affirming" : "contraindicated"));
-			json_object_set_new(g, "ear.trustworthiness-vector", trust_vector(gpu_fail[i], 1, 0));
+			{
+				tv_facts t;
+
+				memset(&t, 0, sizeof(t));
+				t.ref_exec = !strcmp(json_string_value(json_object_get(gpu_claims[i], "measres"))
+							     ? json_string_value(json_object_get(gpu_claims[i], "measres"))
+							     : "", "success");
+				t.simulated = gpu[i].simulated;
+				t.revocation_skipped = !gpu[i].crl_checked;
+				t.binding_skipped = opts->skip_binding_insecure;
+				t.nonce_unchecked = !opts->expected_nonce;
+				json_object_set_new(g, "ear.trustworthiness-vector",
+						    trust_vector(gpu_fail[i], &t));
+			}
+			if (gpu[i].simulated)
+				json_object_set_new(g, "cctrust.simulated", json_true());
 			json_object_set_new(g, "ear.appraisal-policy-id", json_string(cct_policy_id(pol)));
 			json_object_set_new(g, "ear.veraison.annotated-evidence", gae);
 			if (!ok)
@@ -445,6 +534,7 @@ fail:
 	if (simulated)
 		json_array_append_new(insecure, json_string("simulated-tee"));
 	json_object_set(out->result, "insecure", insecure);
+	json_object_set(out->result, "checks_skipped", skipped);
 	if (rc == CCT_OK && json_array_size(all_fail))
 		rc = cct_policy_failures_error(all_fail, &e);
 	if (rc != CCT_OK) {
@@ -470,6 +560,7 @@ fail:
 	json_decref(cpu_fail);
 	json_decref(all_fail);
 	json_decref(insecure);
+	json_decref(skipped);
 	json_decref(submods);
 	for (i = 0; i < CCT_COMPOSITE_MAX_GPUS; i++) {
 		json_decref(gpu_fail[i]);

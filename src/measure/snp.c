@@ -212,6 +212,7 @@ static int table_u32(uint32_t *out, const cct_measure_ovmf *o, const char *guid,
 	const cct_slice *e = cct_measure_ovmf_table_find(o, guid);
 	cct_rd r;
 
+	*out = 0; /* defined on every path, also when the entry is missing */
 	if (!e)
 		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 				   "can't find the %s entry (GUID %s) in the firmware table", what,

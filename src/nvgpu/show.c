@@ -53,6 +53,7 @@ static json_t *show_one(const cct_nvgpu_entry *e)
 		hexset(resp, "Nonce", sp->resp_nonce, 32);
 		json_object_set_new(resp, "OpaqueLength", json_integer(sp->opaque_size));
 		hexset(resp, "Signature", sp->sig, CCT_SPDM_SIG_SIZE);
+		json_object_set_new(o, "padding-size", json_integer((json_int_t)sp->padding_size));
 		blocks = json_object();
 		for (i = 0; i < sp->block_count; i++) {
 			json_t *b = json_object();

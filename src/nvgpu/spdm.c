@@ -141,6 +141,22 @@ int cct_spdm_evidence_parse(cct_spdm_evidence *out, const uint8_t *buf, size_t l
 	out->sig_offset = cct_rd_pos(&r);
 	cct_rd_field(&r, "Signature");
 	out->sig = cct_rd_take(&r, CCT_SPDM_SIG_SIZE);       /* +42+L1+L2 */
+	/* Some driver stacks return the evidence in a larger zero-filled buffer: zero bytes after
+	 * the signature are padding (the signature does not cover them), anything else is not. */
+	if (!r.err) {
+		const uint8_t *pad = r.p + r.off;
+		size_t left = cct_rd_left(&r), k;
+
+		cct_rd_field(&r, "trailing bytes after Signature (only zero padding allowed)");
+		for (k = 0; k < left && !pad[k]; k++)
+			;
+		if (k < left) {
+			cct_rd_fail_at(&r, CCT_ETRAILING, cct_rd_pos(&r) + k);
+		} else {
+			out->padding_size = left;
+			cct_rd_take(&r, left);
+		}
+	}
 	rc = cct_rd_done(&r, err, "SPDM evidence");
 	if (rc != CCT_OK) {
 		const cct_spdm_evidence zero = { 0 };

@@ -93,10 +93,13 @@ typedef struct cct_spdm_evidence {
 	size_t sig_offset;
 	const uint8_t *signed_bytes;       /* request || response without signature */
 	size_t signed_size;
-	size_t size;                       /* whole evidence */
+	size_t padding_size;               /* zero bytes after the signature (not signed) */
+	size_t size;                       /* whole evidence, padding included */
 } cct_spdm_evidence;
 
-/* Parse request + response. Errors (stage PARSE): ETRUNC, ETRAILING, EFORMAT (wrong codes,
+/* Parse request + response. Zero bytes after the signature are accepted as padding
+ * (padding_size); a non-zero byte there is ETRAILING at its offset.
+ * Errors (stage PARSE): ETRUNC, ETRAILING, EFORMAT (wrong codes,
  * block index/size/spec), EUNSUPPORTED (SPDM version), ETOOBIG (caps). */
 int cct_spdm_evidence_parse(cct_spdm_evidence *out, const uint8_t *buf, size_t len, cct_err *err);
 /* First opaque field of that type, or NULL. */

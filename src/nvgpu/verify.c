@@ -60,6 +60,7 @@ typedef struct {
 struct cct_nvgpu_verifier {
 	cct_nvgpu_opts o;
 	STACK_OF(X509) *device_roots, *rim_roots;
+	STACK_OF(X509) *pinned_device, *pinned_rim; /* NVIDIA's roots, to mark other roots */
 	json_t *policy;
 	cct_ocsp_cache *ocsp;
 	chain_entry chains[CHAIN_CACHE];
@@ -114,6 +115,10 @@ void cct_nvgpu_verifier_free(cct_nvgpu_verifier *v)
 		sk_X509_pop_free(v->device_roots, X509_free);
 	if (v->rim_roots)
 		sk_X509_pop_free(v->rim_roots, X509_free);
+	if (v->pinned_device)
+		sk_X509_pop_free(v->pinned_device, X509_free);
+	if (v->pinned_rim)
+		sk_X509_pop_free(v->pinned_rim, X509_free);
 	json_decref(v->policy);
 	cct_ocsp_cache_free(v->ocsp);
 	free(v);
@@ -133,6 +138,12 @@ int cct_nvgpu_verifier_new(cct_nvgpu_verifier **out, const cct_nvgpu_opts *o, cc
 	if (rc == CCT_OK)
 		rc = load_roots(&v->rim_roots, cct_nvgpu__rim_root_pem, o->rim_root_path_insecure,
 				"pinned RIM root", err);
+	if (rc == CCT_OK)
+		rc = load_roots(&v->pinned_device, cct_nvgpu__device_root_pem, NULL,
+				"pinned device root", err);
+	if (rc == CCT_OK)
+		rc = load_roots(&v->pinned_rim, cct_nvgpu__rim_root_pem, NULL, "pinned RIM root",
+				err);
 	if (rc == CCT_OK && cct_ocsp_cache_new(&v->ocsp) != CCT_OK)
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
 	if (rc == CCT_OK && o->policy_path) {
@@ -153,6 +164,30 @@ int cct_nvgpu_verifier_new(cct_nvgpu_verifier **out, const cct_nvgpu_opts *o, cc
 }
 
 /* ---- helpers ---- */
+/* 1 when the root of a built chain (its last certificate) is one of NVIDIA's pinned roots. */
+static int chain_root_pinned(STACK_OF(X509) *chain, STACK_OF(X509) *pinned)
+{
+	X509 *root = sk_X509_num(chain) > 0 ? sk_X509_value(chain, sk_X509_num(chain) - 1) : NULL;
+	int i;
+
+	for (i = 0; root && i < sk_X509_num(pinned); i++)
+		if (X509_cmp(root, sk_X509_value(pinned, i)) == 0)
+			return 1;
+	return 0;
+}
+
+/* Append a check name to a JSON array of skipped checks (once). */
+static void skip_add(json_t *arr, const char *name)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(arr, i, x)
+		if (!strcmp(json_string_value(x), name))
+			return;
+	json_array_append_new(arr, json_string(name));
+}
+
 static time_t now_or(const cct_nvgpu_verifier *v)
 {
 	return v->o.at ? v->o.at : time(NULL);
@@ -442,7 +477,11 @@ static int find_rim_file(char *path, size_t size, const char *dir, const char *i
 		if (!m)
 			continue;
 		c = m[idlen];
-		/* the id must end there: "_suffix", ".xml", or end of name (not 535.86.091) */
+		/* the id must be a whole word of the name: it starts the name or follows '_'/'-'
+		 * (not XNV_GPU_...), and ends with "_suffix", ".xml" or the name (not 535.86.091).
+		 * The document itself must still state the right device and kind (rim_identity). */
+		if (m != de->d_name && m[-1] != '_' && m[-1] != '-')
+			continue;
 		if (c == '_' || c == '-' || c == '\0' || !strcmp(m + idlen, ".xml")) {
 			snprintf(path, size, "%s/%s", dir, de->d_name);
 			found = 1;
@@ -561,8 +600,74 @@ out:
 	return rc;
 }
 
+/* Driver versions are decimal groups ("580.159.03"); VBIOS / switch BIOS versions are five
+ * hex pairs ("96.00.74.00.20"). The form tells which kind of RIM a document is. */
+static int is_driver_version(const char *v)
+{
+	int groups = 1;
+
+	if (!isdigit((unsigned char)*v))
+		return 0;
+	for (; *v; v++) {
+		if (*v == '.')
+			groups++;
+		else if (!isdigit((unsigned char)*v))
+			return 0;
+	}
+	return groups >= 2 && groups <= 4;
+}
+
+static int is_bios_version(const char *v)
+{
+	int i;
+
+	for (i = 0; i < 5; i++, v += 3)
+		if (!isxdigit((unsigned char)v[0]) || !isxdigit((unsigned char)v[1]) ||
+		    v[2] != (i == 4 ? '\0' : '.'))
+			return 0;
+	return 1;
+}
+
+/* The identity a RIM states (SoftwareIdentity tagId, Meta edition/product/PlatformModel/
+ * colloquialVersion) against what the evidence asks for: the device kind (GPU or SWITCH),
+ * its chip (from the device chain's model, "GH100 A01 GSP BROM" -> GH100, "LS_10 ..." -> LS10)
+ * and the RIM kind (driver or VBIOS by the form of its version). A RIM for another chip, device
+ * kind or RIM kind is refused, whatever its file was called. */
+static int rim_identity(const cct_rim *rim, const char *what, const char *chip, int is_switch,
+			int driver, json_t *claims, const char *kp, cct_err *err)
+{
+	const char *want_ed = is_switch ? "SWITCH" : "GPU";
+	const char *kind = driver ? "driver" : is_switch ? "switch BIOS" : "VBIOS";
+	int kind_ok = driver ? is_driver_version(rim->version) : is_bios_version(rim->version);
+	int chip_ok = chip[0] && !strcasecmp(rim->product, chip) &&
+		      (!rim->platform_model[0] || !strcasecmp(rim->platform_model, chip));
+
+	kset(claims, kp, "-rim-tag-id", rim->tag_id[0] ? json_string(rim->tag_id) : json_null());
+	kset(claims, kp, "-rim-product", json_string(rim->product));
+	if (!rim->tag_id[0] || strcasecmp(rim->edition, want_ed) || !chip_ok || !kind_ok) {
+		kset(claims, kp, "-rim-identity-match", json_false());
+		if (!rim->tag_id[0])
+			return cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
+					   "%s: RIM has no SoftwareIdentity tagId", what);
+		if (strcasecmp(rim->edition, want_ed) || !chip_ok)
+			return cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
+					   "%s: RIM is for a %s %s (PlatformModel %s) but the "
+					   "device is a %s %s: a RIM for another device",
+					   what, rim->edition[0] ? rim->edition : "(no edition)",
+					   rim->product[0] ? rim->product : "(no product)",
+					   rim->platform_model[0] ? rim->platform_model : "-",
+					   want_ed, chip[0] ? chip : "(unknown chip)");
+		return cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
+				   "%s: RIM version '%s' is not a %s version: not a %s RIM", what,
+				   rim->version, kind, kind);
+	}
+	kset(claims, kp, "-rim-identity-match", json_true());
+	return CCT_OK;
+}
+
 static int rim_stage(rim_entry **out, cct_nvgpu_verifier *v, const char *id, const char *want_ver,
-		     const char *role, time_t at, json_t *claims, const char *kp, cct_err *err)
+		     const char *role, const char *chip, int is_switch, int driver, time_t at,
+		     json_t *claims, const char *kp, cct_err *err)
 {
 	rim_entry *re;
 	const char *ocsp = NULL, *reason = NULL;
@@ -575,9 +680,19 @@ static int rim_stage(rim_entry **out, cct_nvgpu_verifier *v, const char *id, con
 	if (rc != CCT_OK)
 		return rc;
 	snprintf(what, sizeof(what), "%s RIM %s", role, id);
+	/* a RIM signed under an overriding root (simulated TEE, tests) is marked */
+	if (chain_root_pinned(re->chain, v->pinned_rim)) {
+		kset(claims, kp, "-rim-root", json_string("pinned"));
+	} else {
+		kset(claims, kp, "-rim-root", json_string("untrusted-override"));
+		json_object_set_new(claims, "x-cctrust-simulated", json_true());
+	}
 	rc = chain_ocsp(v, re->chain, at, what, &ocsp, &reason, err);
 	kset(claims, kp, "-rim-cert-chain",
 	     cert_chain_claims(rc == CCT_OK ? "valid" : status_for(rc), ocsp, re->expiry, reason));
+	if (rc != CCT_OK)
+		return rc;
+	rc = rim_identity(re->rim, what, chip, is_switch, driver, claims, kp, err);
 	if (rc != CCT_OK)
 		return rc;
 	if (strcasecmp(re->rim->version, want_ver) != 0) {
@@ -676,8 +791,6 @@ static int golden_compare(const cct_spdm_evidence *sp, const cct_rim *a, const c
 	}
 	json_decref(mism);
 	json_object_set_new(claims, "measres", json_string("success"));
-	json_object_set_new(claims, "secboot", json_true());
-	json_object_set_new(claims, "dbgstat", json_string("disabled"));
 	return CCT_OK;
 }
 
@@ -719,17 +832,22 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 	int rc = CCT_ERROR, is_switch = !strcmp(e->arch, "LS10");
 	const char *kp = is_switch ? "x-nvidia-switch" : "x-nvidia-gpu";
 	char prefix[40], buf[200], drv[64] = "", vb[64] = "", warn[512] = "";
-	json_t *c = json_object();
+	json_t *c = json_object(), *skipped = json_array();
 	cct_spdm_evidence *sp = NULL;
 	chain_entry *ce = NULL;
 	const char *ocsp = NULL, *reason = NULL;
 	const cct_spdm_opaque_field *f;
-	uint8_t dgst[48], json_nonce[32];
+	uint8_t dgst[48];
 	rim_entry *r_drv = NULL, *r_vb = NULL;
-	char drv_id[160] = "", vb_id[160] = "";
+	char drv_id[160] = "", vb_id[160] = "", dev_chip[32] = "";
+	size_t k;
 
 	snprintf(prefix, sizeof(prefix), "%s-", kp);
 	json_object_set_new(c, "x-cctrust-arch", json_string(e->arch));
+	/* No evidence field states the secure-boot or debug state of a GPU (matching golden
+	 * measurements says which firmware runs, not these): never claimed, always unknown. */
+	json_object_set_new(c, "secboot", json_string("unknown"));
+	json_object_set_new(c, "dbgstat", json_string("unknown"));
 	if (e->uuid[0])
 		json_object_set_new(c, "x-cctrust-uuid", json_string(e->uuid));
 	if (!arch_known(e->arch)) {
@@ -748,6 +866,8 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 	kset(c, prefix, "attestation-report-parsed", json_boolean(rc == CCT_OK));
 	if (rc != CCT_OK)
 		goto out;
+	/* zero padding after the signature: accepted, not signed, reported */
+	json_object_set_new(c, "x-cctrust-evidence-padding", json_integer((json_int_t)sp->padding_size));
 	set_hex(c, "eat_nonce", sp->req_nonce, CCT_SPDM_NONCE_SIZE);
 	f = cct_spdm_opaque_find(sp, CCT_NVOPQ_DRIVER_VERSION);
 	cct_spdm_opaque_text(f, drv, sizeof(drv));
@@ -786,6 +906,18 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 	}
 	json_object_set_new(c, "hwmodel", json_string(ce->hwmodel));
 	json_object_set_new(c, "ueid", json_string(ce->ueid));
+	/* chip of the device (first word of the model, "LS_10" -> "LS10"): names its RIMs */
+	for (k = 0; ce->hwmodel[k] && ce->hwmodel[k] != ' ' && strlen(dev_chip) + 1 < sizeof(dev_chip);
+	     k++)
+		if (ce->hwmodel[k] != '_')
+			dev_chip[strlen(dev_chip)] = ce->hwmodel[k];
+	/* a chain that ends at an overriding root (simulated TEE, tests) is marked */
+	if (chain_root_pinned(ce->chain, v->pinned_device)) {
+		json_object_set_new(c, "x-cctrust-device-root", json_string("pinned"));
+	} else {
+		json_object_set_new(c, "x-cctrust-device-root", json_string("untrusted-override"));
+		json_object_set_new(c, "x-cctrust-simulated", json_true());
+	}
 	kset(c, prefix, "arch-check", json_boolean(arch_matches_model(e->arch, ce->hwmodel)));
 	if (!arch_matches_model(e->arch, ce->hwmodel)) {
 		rc = cct_err_set(err, CCT_EPOLICY, CCT_STAGE_CHAIN, 0,
@@ -794,6 +926,8 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 		goto out;
 	}
 	snprintf(buf, sizeof(buf), "device %zu chain", idx);
+	if (v->o.no_ocsp)
+		skip_add(skipped, "ocsp");
 	rc = chain_ocsp(v, ce->chain, at, buf, &ocsp, &reason, err);
 	kset(c, prefix, "attestation-report-cert-chain",
 	     cert_chain_claims(rc == CCT_OK ? "valid" : status_for(rc), ocsp, ce->expiry, reason));
@@ -839,25 +973,28 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 		goto out;
 	} else {
 		kset(c, prefix, "attestation-report-cert-chain-fwid-match", json_null());
+		skip_add(skipped, "fwid");
 		snprintf(warn + strlen(warn), sizeof(warn) - strlen(warn),
 			 "%sevidence has no opaque FWID; firmware identity bound only by the "
 			 "signature", warn[0] ? "; " : "");
 	}
-	/* nonce */
+	/* nonce: only an expected nonce from the caller establishes freshness (the "nonce" of
+	 * the evidence file is the attester's word, never compared against itself) */
 	if (!nonce) {
-		if (!e->nonce_hex[0] ||
-		    cct_hex_decode_fixed(json_nonce, sizeof(json_nonce), e->nonce_hex, NULL) != CCT_OK) {
-			kset(c, prefix, "attestation-report-nonce-match", json_false());
+		kset(c, prefix, "attestation-report-nonce-match", json_string("not_checked"));
+		json_object_set_new(c, "x-cctrust-freshness", json_string("not-established"));
+		skip_add(skipped, "nonce");
+		if (!v->o.no_nonce) {
 			rc = cct_err_set(err, CCT_ENONCE, CCT_STAGE_BINDING, 4,
-					 "device %zu: no expected nonce (give --nonce)", idx);
+					 "device %zu: no expected nonce: give --nonce HEX (or "
+					 "--no-nonce to accept evidence whose freshness is not "
+					 "established)", idx);
 			goto out;
 		}
-		nonce = json_nonce;
 		snprintf(warn + strlen(warn), sizeof(warn) - strlen(warn),
-			 "%sexpected nonce taken from the evidence file; freshness not "
-			 "established", warn[0] ? "; " : "");
-	}
-	if (!cct_ct_eq(nonce, sp->req_nonce, CCT_SPDM_NONCE_SIZE)) {
+			 "%sno expected nonce (--no-nonce): freshness not established",
+			 warn[0] ? "; " : "");
+	} else if (!cct_ct_eq(nonce, sp->req_nonce, CCT_SPDM_NONCE_SIZE)) {
 		char want[65], got[65];
 
 		cct_hex_encode(want, nonce, 32);
@@ -867,10 +1004,13 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 				 "device %zu: SPDM request nonce %s differs from the expected %s",
 				 idx, got, want);
 		goto out;
+	} else {
+		kset(c, prefix, "attestation-report-nonce-match", json_true());
+		json_object_set_new(c, "x-cctrust-freshness", json_string("established"));
 	}
-	kset(c, prefix, "attestation-report-nonce-match", json_true());
 	/* RIMs */
 	if (v->o.no_rim) {
+		skip_add(skipped, "rim");
 		json_object_set_new(c, "measres", json_string("skipped"));
 		snprintf(warn + strlen(warn), sizeof(warn) - strlen(warn),
 			 "%s--no-rim: measurements not appraised", warn[0] ? "; " : "");
@@ -882,7 +1022,7 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 
 		strip_dots_upper(ver, sizeof(ver), vb);
 		snprintf(vb_id, sizeof(vb_id), "%s%s", LS10_RIM_PREFIX, ver);
-		rc = rim_stage(&r_vb, v, vb_id, vb, "switch BIOS", at, c,
+		rc = rim_stage(&r_vb, v, vb_id, vb, "switch BIOS", dev_chip, 1, 0, at, c,
 			       "x-nvidia-switch-bios", err);
 		if (rc != CCT_OK)
 			goto out;
@@ -916,10 +1056,12 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 			snprintf(drv_id, sizeof(drv_id), "NV_GPU_DRIVER_GH100_%s", drv);
 		strip_dots_upper(ver, sizeof(ver), vb);
 		snprintf(vb_id, sizeof(vb_id), "NV_GPU_VBIOS_%s_%s_%s_%s", proj, psku, csku, ver);
-		rc = rim_stage(&r_drv, v, drv_id, drv, "driver", at, c, "x-nvidia-gpu-driver", err);
+		rc = rim_stage(&r_drv, v, drv_id, drv, "driver", dev_chip, 0, 1, at, c,
+			       "x-nvidia-gpu-driver", err);
 		if (rc != CCT_OK)
 			goto out;
-		rc = rim_stage(&r_vb, v, vb_id, vb, "VBIOS", at, c, "x-nvidia-gpu-vbios", err);
+		rc = rim_stage(&r_vb, v, vb_id, vb, "VBIOS", dev_chip, 0, 0, at, c, "x-nvidia-gpu-vbios",
+			       err);
 		if (rc != CCT_OK)
 			goto out;
 		json_object_set_new(c, "oemid", r_drv->rim->manufacturer_id[0]
@@ -931,6 +1073,9 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 out:
 	json_object_set_new(c, "x-nvidia-attestation-warning",
 			    warn[0] ? json_string(warn) : json_null());
+	json_object_set_new(c, "x-cctrust-checks-skipped", skipped);
+	if (!json_object_get(c, "x-cctrust-simulated"))
+		json_object_set_new(c, "x-cctrust-simulated", json_false());
 	if (rc != CCT_OK && !json_object_get(c, "measres"))
 		json_object_set_new(c, "measres", json_string("failure"));
 	free(sp);
@@ -1060,6 +1205,25 @@ int cct_nvgpu__verify_claims(json_t **claims_out, cct_nvgpu_verifier *v,
 					    "policy expects arch %s, device %zu is %s", want_arch,
 					    i, ev->e[i].arch);
 	json_object_set_new(all, "x-nvidia-overall-att-result", json_boolean(first == CCT_OK));
+	{ /* what the verdict does not rest on: union of the devices' skipped checks; marks */
+		json_t *sk = json_array(), *g, *x;
+		size_t gi, xi;
+		int sim = 0, fresh = 1;
+
+		json_array_foreach(gpus, gi, g) {
+			json_array_foreach(json_object_get(g, "x-cctrust-checks-skipped"), xi, x)
+				skip_add(sk, json_string_value(x));
+			sim |= json_is_true(json_object_get(g, "x-cctrust-simulated"));
+			fresh &= json_is_true(json_object_get(
+					 g, "x-nvidia-gpu-attestation-report-nonce-match")) ||
+				 json_is_true(json_object_get(
+					 g, "x-nvidia-switch-attestation-report-nonce-match"));
+		}
+		json_object_set_new(all, "checks_skipped", sk);
+		json_object_set_new(all, "x-cctrust-simulated", json_boolean(sim));
+		json_object_set_new(all, "x-cctrust-freshness",
+				    json_string(fresh && ev->count ? "established" : "not-established"));
+	}
 	json_object_set_new(all, "gpus", gpus);
 	gpus = NULL;
 	if (first == CCT_OK && v->policy) {

@@ -106,3 +106,14 @@ char *cct_snp_claims_json(const cct_snp_report *rep, const cct_snp_result *res)
 	json_decref(o);
 	return s;
 }
+
+json_t *cct_snp_checks_skipped(const cct_snp_result *res, int report_data_checked)
+{
+	json_t *a = json_array();
+
+	if (!report_data_checked)
+		json_array_append_new(a, json_string("report_data"));
+	if (!res || !res->crl_checked)
+		json_array_append_new(a, json_string("crl"));
+	return a;
+}

@@ -37,18 +37,23 @@ void cct_tdx_default_cache_dir(char *buf, size_t size)
 		snprintf(buf, size, "%s/.cache/cctrust-tdx", home ? home : "/tmp");
 }
 
+/* path/name into p; 0 when it does not fit (a truncated path must never name another file) */
+static int join(char *p, size_t size, const char *path, const char *name)
+{
+	int n = snprintf(p, size, "%s/%s", path, name);
+
+	return n >= 0 && (size_t)n < size;
+}
+
 int cct_tdx_collateral_is_local(const char *path)
 {
 	char p[4096];
 
-	snprintf(p, sizeof(p), "%s/tcb_info.json", path);
-	if (is_file(path) || is_file(p))
+	if (is_file(path))
 		return 1;
-	snprintf(p, sizeof(p), "%s/tdx", path);
-	if (is_file(p))
-		return 1;
-	snprintf(p, sizeof(p), "%s/tdx/tcb_info.json", path);
-	return is_file(p);
+	return (join(p, sizeof(p), path, "tcb_info.json") && is_file(p)) ||
+	       (join(p, sizeof(p), path, "tdx") && is_file(p)) ||
+	       (join(p, sizeof(p), path, "tdx/tcb_info.json") && is_file(p));
 }
 
 /* A bundle file or a PCS v4 directory: load it. 1 loaded, 0 not one of those, <0 error. */
@@ -56,7 +61,9 @@ static int try_load(cct_tdx_collateral **out, const char *path, cct_err *err)
 {
 	char p[4096];
 
-	snprintf(p, sizeof(p), "%s/tcb_info.json", path);
+	if (!join(p, sizeof(p), path, "tcb_info.json"))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_COLLATERAL, 0,
+				   "collateral path is too long (%zu bytes)", strlen(path));
 	if (!is_file(path) && !is_file(p))
 		return 0;
 	return cct_tdx_collateral_load(out, path, err) == CCT_OK ? 1 : err->code;

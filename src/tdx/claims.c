@@ -101,3 +101,16 @@ json_t *cct_tdx_claims(const cct_tdx_result *r)
 	return o;
 }
 
+
+json_t *cct_tdx_checks_skipped(const cct_tdx_result *r, int report_data_checked)
+{
+	json_t *a = json_array();
+
+	if (!report_data_checked)
+		json_array_append_new(a, json_string("report_data"));
+	if (!r || !r->revocation_checked)
+		json_array_append_new(a, json_string("crl"));
+	if (!r || !r->tcb_evaluated)
+		json_array_append_new(a, json_string("tcb"));
+	return a;
+}

@@ -470,6 +470,9 @@ static int jws_split(const char *jws, size_t *l1, const char **p2, size_t *l2, c
 	const char *d1, *d2;
 	size_t n;
 
+	/* outputs are defined on every path, also when the split fails */
+	*l1 = *l2 = *l3 = 0;
+	*p2 = *p3 = NULL;
 	n = strnlen(jws, CCT_JOSE_MAX_TOKEN + 1);
 	if (n > CCT_JOSE_MAX_TOKEN)
 		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_TOKEN, 0,

@@ -18,6 +18,14 @@ expect 0 snp-trusted "$cct" snp verify "$tmp/r.bin" --cert-table "$tmp/t.bin" --
 expect 1 snp-untrusted "$cct" snp verify "$tmp/r.bin" --cert-table "$tmp/t.bin" --offline --no-crl
 "$cct" snp verify "$tmp/r.bin" --trust-sim "$tmp/sim" --offline --json > "$tmp/j"
 python3 -c "import json;o=json.load(open('$tmp/j'));assert o['verified'] and o['simulated'] and 'simulated-root' in o['insecure'] and o['crl_checked']" && ok || bad "snp json marks simulated"
+# every check not performed is listed: no --report-data -> report_data (JSON and stderr)
+python3 -c "import json;o=json.load(open('$tmp/j'));assert o['checks_skipped']==['report_data'], o['checks_skipped']" && ok || bad "snp checks_skipped report_data"
+"$cct" snp verify "$tmp/r.bin" --trust-sim "$tmp/sim" --offline --report-data "$(printf '%0128d' 0)" --json > "$tmp/j"
+python3 -c "import json;o=json.load(open('$tmp/j'));assert o['verified'] and o['checks_skipped']==[]" && ok || bad "snp nothing skipped with --report-data"
+"$cct" snp verify "$tmp/r.bin" --trust-sim "$tmp/sim" --offline --no-crl --json > "$tmp/j"
+python3 -c "import json;o=json.load(open('$tmp/j'));assert o['checks_skipped']==['report_data','crl'], o['checks_skipped']" && ok || bad "snp checks_skipped crl"
+"$cct" snp verify "$tmp/r.bin" --trust-sim "$tmp/sim" --offline 2>"$tmp/e" >/dev/null
+grep -q "checks skipped.*: report_data" "$tmp/e" && ok || bad "snp text: checks skipped on stderr: $(cat "$tmp/e")"
 
 # TDX: the quote of a simulated request
 "$cct" sim evidence "$tmp/sim" --tee tdx --gpus 1 --nonce "$nonce" --tee-pubkey "$tmp/tee.jwk" -o "$tmp/req.json"
@@ -36,11 +44,25 @@ expect 0 tdx-trusted "$cct" tdx verify "$tmp/quote.bin" --trust-sim "$tmp/sim" -
 expect 1 tdx-untrusted "$cct" tdx verify "$tmp/quote.bin" --quote-only --offline
 "$cct" tdx verify "$tmp/quote.bin" --trust-sim "$tmp/sim" --offline --json > "$tmp/j"
 python3 -c "import json;o=json.load(open('$tmp/j'));assert o['claims']['simulated'] is True" && ok || bad "tdx json marks simulated"
+python3 -c "import json;o=json.load(open('$tmp/j'));assert o['checks_skipped']==['report_data'], o['checks_skipped']" && ok || bad "tdx checks_skipped"
+# --quote-only on a real quote (Intel chain): accepted, but TCB, revocation and binding skipped
+"$cct" tdx verify "${CCT_VECTORS:?}/tdx/phala-dcap-qvl/sample/tdx_quote" --quote-only --json > "$tmp/j"
+python3 -c "import json;o=json.load(open('$tmp/j'));assert o['accepted'] and o['checks_skipped']==['report_data','crl','tcb'], o" && ok || bad "tdx --quote-only lists skipped checks"
+"$cct" tdx verify "${CCT_VECTORS:?}/tdx/phala-dcap-qvl/sample/tdx_quote" --quote-only 2>"$tmp/e" >/dev/null
+grep -q "checks skipped.*report_data, crl, tcb" "$tmp/e" && ok || bad "tdx text: checks skipped on stderr: $(cat "$tmp/e")"
 
 # GPU: the simulated H100's evidence, bound to the GPU nonce of the request
 gn=$(cat "$tmp/gpu_nonce")
 expect 0 gpu-trusted "$cct" gpu verify "$tmp/gpu.json" --trust-sim "$tmp/sim" --nonce "$gn" --offline
 expect 1 gpu-untrusted "$cct" gpu verify "$tmp/gpu.json" --nonce "$gn" --offline --no-ocsp --no-rim
+"$cct" gpu verify "$tmp/gpu.json" --trust-sim "$tmp/sim" --nonce "$gn" --offline --json > "$tmp/j"
+python3 -c "
+import json; o=json.load(open('$tmp/j')); g=o['claims']['gpus'][0]
+assert o['verified'] and o['simulated'] is True and o['claims']['x-cctrust-simulated'] is True
+assert g['x-cctrust-device-root']=='untrusted-override' and g['x-nvidia-gpu-driver-rim-root']=='untrusted-override'
+assert o['checks_skipped']==[] and o['freshness']=='established' and o['insecure']==['simulated-root']" && ok || bad "gpu json marks simulated (untrusted root)"
+"$cct" gpu verify "$tmp/gpu.json" --trust-sim "$tmp/sim" --nonce "$gn" --offline 2>"$tmp/e" >/dev/null
+grep -q "SIMULATED / UNTRUSTED ROOT" "$tmp/e" && ok || bad "gpu text marks simulated: $(cat "$tmp/e")"
 expect 1 gpu-wrong-nonce "$cct" gpu verify "$tmp/gpu.json" --trust-sim "$tmp/sim" --nonce "$(printf '%064d' 0)" --offline
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -204,7 +204,20 @@ rel=$(jq '[.[] | select(.event=="release" and .outcome=="released")] | length' "
 	ok "audit: denial recorded" || bad "audit denial"
 [ "$(jq '[.[] | select(.event=="attest" and .outcome=="rejected" and (.rule|test("binding")))] | length' "$T/audit")" -ge 1 ] &&
 	ok "audit: rejected attestation with its reason" || bad "audit attest rejection"
-grep -q 'model-key-0123' "$T/audit" "$T/a.log" "$T/a.db" && bad "secret leaked to audit/log/db" || ok "secret never in audit, log or database"
+# Recent rows live in the -wal file until a checkpoint: move them into the main file (the WAL
+# keeps its frames), then look at both. The resource name, stored in clear, is the positive
+# control that this grep can see rows at all.
+sqlite3 "$T/a.db" 'PRAGMA wal_checkpoint(FULL);' >/dev/null || bad "WAL checkpoint"
+dbfiles=("$T/a.db")
+[ -e "$T/a.db-wal" ] && dbfiles+=("$T/a.db-wal")
+grep -qa 'default/key/llm' "${dbfiles[@]}" && ok "database files readable by grep (resource name found)" ||
+	bad "resource name not found in ${dbfiles[*]}: the leak check below would prove nothing"
+leaked=""
+for f in "$T/audit" "$T/a.log" "${dbfiles[@]}"; do
+	[ -s "$f" ] || [ "$f" = "$T/a.log" ] || bad "$f missing or empty"
+	grep -qa 'model-key-0123' "$f" && leaked="$leaked $f"
+done
+[ -z "$leaked" ] && ok "secret never in audit, log, database or its WAL" || bad "secret leaked to$leaked"
 curl -sf "$U/healthz" >/dev/null && ok healthz || bad healthz
 curl -sf "$U/readyz" >/dev/null && ok readyz || bad readyz
 curl -sf "$U/metrics" >"$T/metrics"

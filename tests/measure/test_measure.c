@@ -216,31 +216,70 @@ static void id_block_and_auth_block(void **state)
 	free(idk); free(auk); free(ids); free(aus); free(ab);
 }
 
+/* What every parse result must satisfy: a failure is a named parse error (code set, stage
+ * INPUT, message naming the field, offset inside the image); a success only borrows bytes of
+ * the image it was given. */
+static int ovmf_outcome_ok(int rc, const cct_measure_ovmf *o, const uint8_t *img, size_t n,
+			   const cct_err *err)
+{
+	size_t i;
+
+	if (rc != CCT_OK)
+		return rc == err->code && err->msg[0] && err->offset <= n &&
+		       (rc == CCT_EFORMAT || rc == CCT_ETRUNC || rc == CCT_EUNSUPPORTED ||
+			rc == CCT_ETOOBIG || rc == CCT_EMBZ);
+	if (o->image.p != img || o->image.size != n)
+		return 0;
+	for (i = 0; i < o->table_count; i++)
+		if (o->table[i].data.p < img || o->table[i].data.p + o->table[i].data.size > img + n)
+			return 0;
+	return 1;
+}
+
 /* Parser robustness on the real footer: every truncation (kept at the end, as firmware is read
- * from the end) and every bit flip in the last 512 bytes never crashes; named failures. */
+ * from the end) and every bit flip in the last 512 bytes gives a named failure or a result
+ * inside the image; the flips that break the footer's structure are detected. */
 static void ovmf_parser_truncations_and_flips(void **state)
 {
-	size_t n, k;
+	size_t n, k, fail = 0, ok = 0, changed = 0, tables;
 	uint8_t *ovmf = vec("ovmf_AmdSev_suffix.bin", &n), *copy = malloc(n);
 	cct_measure_ovmf *o = malloc(sizeof(*o));
 	cct_err err;
-	int bit;
+	int bit, rc;
 
 	(void)state;
 	assert_int_equal(cct_measure_ovmf_parse(o, ovmf, n, &err), CCT_OK);
 	assert_true(o->table_count >= 4);
 	assert_true(o->section_count >= 4);
 	assert_non_null(cct_measure_ovmf_table_find(o, "dc886566-984a-4798-a75e-5585a7bf67cc"));
-	for (k = 1; k < n; k++) /* suffixes of the image */
-		(void)cct_measure_ovmf_parse(o, ovmf + k, n - k, &err);
+	tables = o->table_count;
+	for (k = 1; k < n; k++) { /* suffixes of the image */
+		cct_err_clear(&err);
+		rc = cct_measure_ovmf_parse(o, ovmf + k, n - k, &err);
+		assert_true(ovmf_outcome_ok(rc, o, ovmf + k, n - k, &err));
+		rc == CCT_OK ? ok++ : fail++;
+	}
+	/* the SEV metadata lies before the footer: cutting it off must be noticed */
+	assert_true(fail > 0);
+	assert_true(ok > 0);
 	memcpy(copy, ovmf, n);
+	fail = 0;
 	for (k = n - 512; k < n; k++) {
 		for (bit = 0; bit < 8; bit++) {
 			copy[k] ^= (uint8_t)(1 << bit);
-			(void)cct_measure_ovmf_parse(o, copy, n, &err);
+			cct_err_clear(&err);
+			rc = cct_measure_ovmf_parse(o, copy, n, &err);
+			assert_true(ovmf_outcome_ok(rc, o, copy, n, &err));
+			if (rc != CCT_OK)
+				fail++;
+			else if (o->table_count != tables)
+				changed++; /* footer GUID or size no longer found: table dropped */
 			copy[k] ^= (uint8_t)(1 << bit);
 		}
 	}
+	assert_true(fail > 0);
+	assert_true(changed > 0);
+	assert_memory_equal(copy, ovmf, n);
 	free(copy);
 	free(o);
 	free(ovmf);
@@ -382,16 +421,60 @@ static void tdvf_mrtd(void **state)
 	assert_int_equal(cct_measure_tdvf_parse(t, img, TDVF_SIZE, &err), CCT_EFORMAT);
 	assert_int_equal(err.offset, 4096 + 16);
 	img[4096 + 24] = 0;
-	/* every suffix and every bit flip of the descriptor page: no crash */
-	for (k = 1; k < TDVF_SIZE; k += 7)
-		(void)cct_measure_tdvf_parse(t, img + k, TDVF_SIZE - k, &err);
-	for (k = 4096; k < 4096 + 96; k++)
-		for (c = 0; c < 8; c++) {
-			img[k] ^= (uint8_t)(1 << c);
-			if (cct_measure_tdvf_parse(t, img, TDVF_SIZE, &err) == CCT_OK)
-				(void)cct_measure_tdx_mrtd(want, t, c & 1, &err);
-			img[k] ^= (uint8_t)(1 << c);
+	/* every suffix and every bit flip of the descriptor: a named failure, or sections that
+	 * stay inside the image, and an MRTD that differs from the genuine one whenever the flip
+	 * changed a measured field */
+	{
+		size_t bad = 0, differ = 0, sc;
+		int rc;
+
+		for (k = 1; k < TDVF_SIZE; k += 7) {
+			cct_err_clear(&err);
+			rc = cct_measure_tdvf_parse(t, img + k, TDVF_SIZE - k, &err);
+			if (rc != CCT_OK) {
+				assert_int_equal(err.code, rc);
+				assert_true(err.msg[0] != 0);
+				bad++;
+			} else {
+				for (sc = 0; sc < t->section_count; sc++)
+					assert_true((uint64_t)t->sections[sc].data_offset +
+							    t->sections[sc].raw_size <= TDVF_SIZE - k);
+			}
 		}
+		assert_true(bad > 0);
+		bad = 0;
+		for (k = 4096; k < 4096 + 80; k++)
+			for (c = 0; c < 8; c++) {
+				img[k] ^= (uint8_t)(1 << c);
+				cct_err_clear(&err);
+				rc = cct_measure_tdvf_parse(t, img, TDVF_SIZE, &err);
+				if (rc == CCT_OK)
+					rc = cct_measure_tdx_mrtd(want, t, 0, &err);
+				if (rc != CCT_OK) {
+					assert_int_equal(err.code, rc);
+					assert_true(err.msg[0] != 0);
+					bad++;
+				} else if (memcmp(want, mrtd, 48)) {
+					differ++;
+				} else {
+					/* same MRTD: only bytes the MRTD does not cover may have
+					 * changed: descriptor length (4..7), section type (40, 72),
+					 * attribute bits other than MR_EXTEND/PAGE_AUG (44, 76),
+					 * section 0's raw_size (20; MR.EXTEND hashes mem_size bytes)
+					 * and section 1's data location (48..55: not extended) */
+					size_t r = k - 4096;
+
+					assert_true((r >= 4 && r < 8) || (r >= 20 && r < 24) ||
+						    (r >= 40 && r < 44) || (r >= 72 && r < 76) ||
+						    (r >= 48 && r < 56) ||
+						    (((r >= 44 && r < 48) || r >= 76) &&
+						     !(r == 44 && c < 2) && !(r == 76 && c < 2)));
+				}
+				img[k] ^= (uint8_t)(1 << c);
+			}
+		assert_true(bad > 0);
+		assert_true(differ > 0);
+	}
 	/* a plain OVMF is not a TDVF */
 	memset(img + TDVF_SIZE - 100, 0, 100);
 	assert_int_equal(cct_measure_tdvf_parse(t, img, TDVF_SIZE, &err), CCT_EFORMAT);

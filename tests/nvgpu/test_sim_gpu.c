@@ -165,10 +165,60 @@ static void honest_evidence_verifies_with_injected_roots(void **state)
 	assert_string_equal(chain_ocsp(c, 0, "x-nvidia-gpu-vbios-rim-cert-chain"), "good");
 	json_decref(c);
 	cct_nvgpu_evidence_list_free(l);
-	/* NVIDIA's list form carries the nonce: it verifies with it (freshness warned) */
+	/* NVIDIA's list form carries a "nonce" of its own: it is the attester's word, never the
+	 * expected nonce. Without one from the caller: refused, nonce "not_checked" (not true) */
 	l = sim_list(sim, NULL, 1);
+	assert_int_equal(run(&c, &o, l, NULL, &err), CCT_ENONCE);
+	assert_int_equal(err.stage, CCT_STAGE_BINDING);
+	assert_string_equal(gstr(c, 0, "x-nvidia-gpu-attestation-report-nonce-match"), "not_checked");
+	json_decref(c);
+	/* explicitly without a nonce (--no-nonce): accepted, freshness not established, said so */
+	o.no_nonce = 1;
 	assert_int_equal(run(&c, &o, l, NULL, &err), CCT_OK);
+	assert_string_equal(gstr(c, 0, "x-nvidia-gpu-attestation-report-nonce-match"), "not_checked");
+	assert_string_equal(gstr(c, 0, "x-cctrust-freshness"), "not-established");
+	assert_string_equal(json_string_value(json_object_get(c, "x-cctrust-freshness")),
+			    "not-established");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(c, "checks_skipped"), 0)),
+			    "nonce");
 	assert_non_null(strstr(gstr(c, 0, "x-nvidia-attestation-warning"), "freshness"));
+	json_decref(c);
+	cct_nvgpu_evidence_list_free(l);
+}
+
+/* Injected roots (the simulated TEE, --device-root/--rim-root) are marked on every result;
+ * with a nonce, freshness is established and nothing is skipped. */
+static void injected_roots_are_marked(void **state)
+{
+	cct_nvgpu_opts o;
+	cct_nvgpu_evidence_list *l = sim_list(sim, NULL, 0);
+	json_t *c = NULL;
+	cct_err err;
+
+	(void)state;
+	sim_opts(&o);
+	assert_int_equal(run(&c, &o, l, nonce, &err), CCT_OK);
+	assert_true(json_is_true(json_object_get(c, "x-cctrust-simulated")));
+	assert_true(json_is_true(json_object_get(gpu(c, 0), "x-cctrust-simulated")));
+	assert_string_equal(gstr(c, 0, "x-cctrust-device-root"), "untrusted-override");
+	assert_string_equal(gstr(c, 0, "x-nvidia-gpu-driver-rim-root"), "untrusted-override");
+	assert_string_equal(gstr(c, 0, "x-nvidia-gpu-vbios-rim-root"), "untrusted-override");
+	assert_true(json_is_true(json_object_get(gpu(c, 0), "x-nvidia-gpu-attestation-report-nonce-match")));
+	assert_string_equal(json_string_value(json_object_get(c, "x-cctrust-freshness")), "established");
+	assert_int_equal(json_array_size(json_object_get(c, "checks_skipped")), 0);
+	/* no evidence field states secure boot or debug state: unknown, never asserted */
+	assert_string_equal(gstr(c, 0, "secboot"), "unknown");
+	assert_string_equal(gstr(c, 0, "dbgstat"), "unknown");
+	assert_true(json_is_true(json_object_get(gpu(c, 0), "x-nvidia-gpu-driver-rim-identity-match")));
+	assert_string_equal(gstr(c, 0, "x-nvidia-gpu-vbios-rim-product"), "GH100");
+	json_decref(c);
+	/* skipped OCSP and golden comparison are listed */
+	o.no_ocsp = 1;
+	o.no_rim = 1;
+	assert_int_equal(run(&c, &o, l, nonce, &err), CCT_OK);
+	assert_int_equal(json_array_size(json_object_get(c, "checks_skipped")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(c, "checks_skipped"), 0)), "ocsp");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(c, "checks_skipped"), 1)), "rim");
 	json_decref(c);
 	cct_nvgpu_evidence_list_free(l);
 }
@@ -764,6 +814,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(honest_evidence_verifies_with_injected_roots),
+		cmocka_unit_test(injected_roots_are_marked),
 		cmocka_unit_test(spdm_shape_matches_nvidia),
 		cmocka_unit_test(refused_without_injected_roots),
 		cmocka_unit_test(golden_mismatch_names_index_digests_and_rim),

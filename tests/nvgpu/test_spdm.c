@@ -1,5 +1,5 @@
 /* SPDM evidence parser: NVIDIA vectors parse to the values of expected.json; every truncation,
- * a trailing byte and bit flips in the header are rejected at the parse stage. */
+ * trailing non-zero bytes (zero padding is accepted) and bit flips in the header are rejected at the parse stage. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,11 +136,23 @@ static void truncated_at_every_length_and_trailing(void **state)
 		assert_int_equal(cct_spdm_evidence_parse(sp, ev, k, &err), CCT_ETRUNC);
 		assert_int_equal(err.stage, CCT_STAGE_PARSE);
 	}
-	big = malloc(n + 1);
+	/* zero bytes after the signature are padding: accepted, counted, not signed */
+	big = calloc(1, n + 40);
 	memcpy(big, ev, n);
-	big[n] = 0;
-	assert_int_equal(cct_spdm_evidence_parse(sp, big, n + 1, &err), CCT_ETRAILING);
-	assert_int_equal(err.offset, n);
+	assert_int_equal(cct_spdm_evidence_parse(sp, big, n + 40, &err), CCT_OK);
+	assert_int_equal(sp->padding_size, 40);
+	assert_int_equal(sp->signed_size + CCT_SPDM_SIG_SIZE, n);
+	assert_int_equal(sp->size, n + 40);
+	assert_int_equal(cct_spdm_evidence_parse(sp, ev, n, &err), CCT_OK);
+	assert_int_equal(sp->padding_size, 0);
+	/* a non-zero byte anywhere after the signature is not padding */
+	for (k = n; k < n + 40; k += 13) {
+		big[k] = 0x01;
+		assert_int_equal(cct_spdm_evidence_parse(sp, big, n + 40, &err), CCT_ETRAILING);
+		assert_int_equal(err.offset, k);
+		assert_int_equal(err.stage, CCT_STAGE_PARSE);
+		big[k] = 0;
+	}
 	free(big);
 	free(sp);
 	free(ev);

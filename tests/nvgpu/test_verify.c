@@ -175,6 +175,46 @@ static void tampered_variants_rejected_at_their_stage(void **state)
 	cct_nvgpu_evidence_list_free(l);
 }
 
+/* Evidence as some driver stacks return it: the SPDM bytes followed by zero padding. The
+ * signature still verifies, the padding length is reported; a non-zero byte there is refused. */
+static void zero_padding_after_signature(void **state)
+{
+	const char *rep = VD "testdata/hopperAttestationReport.txt";
+	const char *nonce = "5bb22e377702d4e1e8215a903ba094826b9ac7f731dee1fe8102958bf2840aca";
+	size_t n, pn;
+	uint8_t *ev = hexfile(rep, &n), *pem = cct_test_read_vector(VD "testdata/hopperCertChain.txt", &pn);
+	uint8_t *pad = calloc(1, n + 256);
+	cct_nvgpu_evidence_list *l = calloc(1, sizeof(*l));
+	cct_nvgpu_opts o;
+	json_t *c = NULL;
+	cct_err err;
+
+	(void)state;
+	offline_opts(&o);
+	memcpy(pad, ev, n);
+	assert_int_equal(cct_nvgpu__entry_add(l, "HOPPER", pad, n + 256, pem, pn, NULL), CCT_OK);
+	assert_int_equal(run(&c, &o, l, nonce, &err), CCT_OK);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(c, "gpus"), 0), "x-cctrust-evidence-padding")),
+			 256);
+	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(c, "gpus"), 0),
+						 "x-nvidia-gpu-attestation-report-signature-verified")));
+	json_decref(c);
+	cct_nvgpu_evidence_list_free(l);
+	/* one non-zero byte in the padding: refused at parse, before any trust decision */
+	pad[n + 100] = 0x80;
+	l = calloc(1, sizeof(*l));
+	assert_int_equal(cct_nvgpu__entry_add(l, "HOPPER", pad, n + 256, pem, pn, NULL), CCT_OK);
+	assert_int_equal(run(&c, &o, l, nonce, &err), CCT_ETRAILING);
+	assert_int_equal(err.stage, CCT_STAGE_PARSE);
+	assert_int_equal(err.offset, n + 100);
+	json_decref(c);
+	cct_nvgpu_evidence_list_free(l);
+	free(pad);
+	free(ev);
+	free(pem);
+}
+
 static void chain_with_self_signed_leaf_is_refused(void **state)
 {
 	cct_nvgpu_opts o;
@@ -285,8 +325,29 @@ static void switch_with_genuine_rim_full_golden_comparison(void **state)
 	assert_int_equal(run(&c, &o, l, N931, &err), CCT_OK);
 	assert_string_equal(gstr(c, 0, "measres"), "success");
 	assert_string_equal(gstr(c, 0, "oemid"), "5703");
-	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(c, "gpus"), 0), "secboot")));
+	/* genuine RIM under NVIDIA's pinned roots: identity matches, nothing marked simulated */
+	assert_true(json_is_true(json_object_get(json_array_get(json_object_get(c, "gpus"), 0),
+						 "x-nvidia-switch-bios-rim-identity-match")));
+	assert_string_equal(gstr(c, 0, "x-nvidia-switch-bios-rim-root"), "pinned");
+	assert_string_equal(gstr(c, 0, "x-cctrust-device-root"), "pinned");
+	assert_true(json_is_false(json_object_get(c, "x-cctrust-simulated")));
+	/* matching golden measurements say which firmware runs, not its debug state */
+	assert_string_equal(gstr(c, 0, "secboot"), "unknown");
+	assert_string_equal(gstr(c, 0, "dbgstat"), "unknown");
 	json_decref(c);
+	/* NVIDIA's genuine, validly signed RIM of a GH100 GPU driver offered as this switch's BIOS
+	 * RIM: a RIM for another device is refused by what it states, whatever its file name */
+	o.rim_dir = rim_dir_with("swrim-gpu", VD "testdata/NV_GPU_DRIVER_GH100_550.144.03.xml",
+				 "NV_SWITCH_BIOS_5612_0002_890_9610550001.xml");
+	o.at = 1780272000; /* 2026-06-01: the RIM signer is valid */
+	assert_int_equal(run(&c, &o, l, N931, &err), CCT_ECOLLATERAL);
+	assert_int_equal(err.stage, CCT_STAGE_COLLATERAL);
+	assert_non_null(strstr(err.msg, "another device"));
+	assert_non_null(strstr(err.msg, "GH100"));
+	assert_true(json_is_false(json_object_get(json_array_get(json_object_get(c, "gpus"), 0),
+						  "x-nvidia-switch-bios-rim-identity-match")));
+	json_decref(c);
+	o.at = 0;
 	/* the same RIM with a broken signature */
 	o.rim_dir = rim_dir_with("swrim-bad", VD "testdata/sample_rims/NV_SWITCH_BIOS_5612_0002_890_9610550001_invalid_signature.xml",
 				 "NV_SWITCH_BIOS_5612_0002_890_9610550001.xml");
@@ -406,6 +467,29 @@ static void cli_contract(void **state)
 	free(out);
 	assert_int_equal(cct_test_cli(&out, "gpu verify /nonexistent.json --no-rim"), 2);
 	free(out);
+	/* no --nonce: the evidence file's own nonce is never the expected one. Refused, and the
+	 * nonce is "not_checked" (never true); --no-nonce accepts it saying freshness is not
+	 * established and listing every skipped check */
+	assert_int_equal(cct_test_cli(&out, "gpu verify %s --offline --no-ocsp --no-rim --json", path), 1);
+	assert_non_null(strstr(out, "\"x-nvidia-gpu-attestation-report-nonce-match\": \"not_checked\""));
+	assert_null(strstr(out, "\"x-nvidia-gpu-attestation-report-nonce-match\": true"));
+	assert_non_null(strstr(out, "\"code\": \"nonce\""));
+	free(out);
+	assert_int_equal(cct_test_cli(&out, "gpu verify %s --offline --no-ocsp --no-rim --json --no-nonce", path), 0);
+	assert_non_null(strstr(out, "\"x-nvidia-gpu-attestation-report-nonce-match\": \"not_checked\""));
+	assert_non_null(strstr(out, "\"freshness\": \"not-established\""));
+	assert_non_null(strstr(out, "\"checks_skipped\": [\n    \"ocsp\",\n    \"nonce\",\n    \"rim\"\n  ]"));
+	assert_non_null(strstr(out, "\"simulated\": false"));
+	free(out);
+	assert_int_equal(cct_test_cli(&out, "gpu verify %s --offline --no-ocsp --no-rim --no-nonce 2>&1", path), 0);
+	assert_non_null(strstr(out, "checks skipped (the verdict does not rest on them): ocsp, nonce, rim"));
+	free(out);
+	assert_int_equal(cct_test_cli(&out, "gpu verify %s --nonce %s --no-nonce", path, NE97), 2);
+	free(out);
+	/* with the nonce: freshness established */
+	assert_int_equal(cct_test_cli(&out, "gpu verify %s --offline --no-ocsp --no-rim --json --nonce %s", path, NE97), 0);
+	assert_non_null(strstr(out, "\"freshness\": \"established\""));
+	free(out);
 	assert_int_equal(cct_test_cli(&out, "gpu verify %s --nonce 12", path), 2);
 	free(out);
 	/* offline without --no-ocsp: no OCSP response available -> rejected, fail closed */
@@ -422,6 +506,7 @@ int main(void)
 		cmocka_unit_test(hopper_580_genuine_values),
 		cmocka_unit_test(blackwell_genuine_values),
 		cmocka_unit_test(tampered_variants_rejected_at_their_stage),
+		cmocka_unit_test(zero_padding_after_signature),
 		cmocka_unit_test(chain_with_self_signed_leaf_is_refused),
 		cmocka_unit_test(serialized_lists_and_duplicate_ueids),
 		cmocka_unit_test(kbs_form_parses),

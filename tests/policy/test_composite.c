@@ -196,6 +196,114 @@ static void test_tdx_gpus(void **state)
 	free(b);
 }
 
+/* The AR4SI trust vector of each submod follows from what was verified, never hard-coded. */
+static int tv(json_t *ear, const char *sub, const char *claim)
+{
+	return (int)json_integer_value(json_object_get(
+		json_object_get(json_object_get(json_object_get(ear, "submods"), sub),
+				"ear.trustworthiness-vector"),
+		claim));
+}
+
+static int has_str(const json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(arr, i, x)
+		if (json_is_string(x) && !strcmp(json_string_value(x), s))
+			return 1;
+	return 0;
+}
+
+static void test_trust_vector_from_what_was_verified(void **state)
+{
+	cct_attester_opts o;
+	cct_sim_opts so;
+	cct_policy *pol = NULL;
+	cct_composite_opts co;
+	cct_composite_result r;
+	cct_err err;
+	char *b = NULL, *req, *rep_b64, *jwk_txt, dir[600], cmd[2000];
+	uint8_t *nb = NULL, *rep = NULL, *hex;
+	size_t nn = 0, rn = 0, hn;
+	json_t *jwk = json_loads("{\"kty\":\"EC\",\"crv\":\"P-256\",\"alg\":\"ECDH-ES+A256KW\","
+				 "\"x\":\"Ivr33Lt1CYwoLyeCduORPxd_DzvgvmoN0vtQw_p7lfY\","
+				 "\"y\":\"azxriO6J5XqEA1agU_wEPTpCxP0b5oXL0NPcW-hmcVU\"}",
+				 0, NULL);
+
+	(void)state;
+	assert_int_equal(cct_policy_default(&pol, NULL), CCT_OK);
+	assert_int_equal(cct_b64_decode(&nb, &nn, nonce_b64, strlen(nonce_b64), NULL), CCT_OK);
+	memset(&o, 0, sizeof(o));
+	memset(&so, 0, sizeof(so));
+	o.nonce_b64 = nonce_b64;
+	o.tee_pubkey = jwk;
+	so.tee = "tdx";
+	so.gpus = 1;
+	assert_int_equal(cct_sim_evidence(&b, simdir, &o, &so, &err), CCT_OK);
+	/* 1. simulated TEE, everything checked: hardware and identity unrecognised (97), the
+	 *    GPU's executables appraised against its RIMs (2), nothing skipped */
+	memset(&co, 0, sizeof(co));
+	co.trust_sim_dir = simdir;
+	co.expected_nonce = nb;
+	co.expected_nonce_len = nn;
+	assert_int_equal(cct_composite_verify(&r, (const uint8_t *)b, strlen(b), pol, &co, NULL), CCT_OK);
+	assert_int_equal(tv(r.ear, "cpu0", "hardware"), 97);
+	assert_int_equal(tv(r.ear, "cpu0", "instance-identity"), 97);
+	assert_int_equal(tv(r.ear, "gpu0", "hardware"), 97);
+	assert_int_equal(tv(r.ear, "gpu0", "executables"), 2);
+	assert_int_equal(json_array_size(json_object_get(r.result, "checks_skipped")), 0);
+	cct_composite_result_clear(&r);
+	/* 2. no session nonce, binding skipped: the GPU nonce is "not_checked", both listed */
+	co.expected_nonce = NULL;
+	co.skip_binding_insecure = 1;
+	assert_int_equal(cct_composite_verify(&r, (const uint8_t *)b, strlen(b), pol, &co, NULL), CCT_OK);
+	assert_true(has_str(json_object_get(r.result, "checks_skipped"), "nonce"));
+	assert_true(has_str(json_object_get(r.result, "checks_skipped"), "binding"));
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(json_object_get(json_object_get(r.result, "submods"),
+								    "gpu0"), "claims"),
+				    "x-nvidia-gpu-attestation-report-nonce-match")),
+			    "not_checked");
+	cct_composite_result_clear(&r);
+	free(b);
+	/* 3. a real SNP report (virtee/sev, genuine AMD chain), binding and CRL skipped: genuine
+	 *    hardware (2), but no claim on the instance (0): it may be revoked or replayed */
+	hex = cct_test_read_vector("snp/virtee-sev/report_milan.hex", &hn);
+	assert_int_equal(cct_hex_decode(&rep, &rn, (const char *)hex, hn, NULL), CCT_OK);
+	rep_b64 = cct_b64_encode(rep, rn, 0);
+	req = malloc(strlen(rep_b64) + 1024);
+	sprintf(req, "{\"runtime-data\":{\"nonce\":\"%s\",\"tee-pubkey\":%s},\"tee-evidence\":"
+		     "{\"primary_evidence\":{\"report\":\"%s\"},\"additional_evidence\":\"\"}}",
+		nonce_b64, (jwk_txt = json_dumps(jwk, JSON_COMPACT)), rep_b64);
+	free(jwk_txt);
+	snprintf(dir, sizeof(dir), "%s/vcerts", cct_test_tmpdir());
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s' && cp '%s' '%s' '%s/'", dir, dir,
+		 cct_test_vector_path("snp/virtee-sev/vcek_milan.der"),
+		 cct_test_vector_path("snp/virtee-sev/cert_chain_milan.pem"), dir);
+	assert_int_equal(system(cmd), 0);
+	memset(&co, 0, sizeof(co));
+	co.certs_path = dir;
+	co.offline = 1;
+	co.crl_check_off_insecure = 1;
+	co.skip_binding_insecure = 1;
+	assert_int_equal(cct_composite_verify(&r, (const uint8_t *)req, strlen(req), pol, &co, NULL), CCT_OK);
+	assert_int_equal(tv(r.ear, "cpu0", "hardware"), 2);
+	assert_int_equal(tv(r.ear, "cpu0", "instance-identity"), 0);
+	assert_true(has_str(json_object_get(r.result, "checks_skipped"), "crl"));
+	assert_true(has_str(json_object_get(r.result, "checks_skipped"), "binding"));
+	assert_true(has_str(json_object_get(r.result, "checks_skipped"), "nonce"));
+	cct_composite_result_clear(&r);
+	free(req);
+	free(rep_b64);
+	free(rep);
+	free(hex);
+	free(nb);
+	json_decref(jwk);
+	cct_policy_free(pol);
+}
+
 static void test_named_rules(void **state)
 {
 	json_t *res = NULL, *f;
@@ -314,6 +422,7 @@ int main(void)
 		cmocka_unit_test(test_every_truncation_refused),
 		cmocka_unit_test(test_byte_flips_never_verify),
 		cmocka_unit_test(test_tdx_gpus),
+		cmocka_unit_test(test_trust_vector_from_what_was_verified),
 		cmocka_unit_test(test_named_rules),
 		cmocka_unit_test(test_policy_validation),
 		cmocka_unit_test(test_toml_subset),

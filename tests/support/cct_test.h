@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-/* Path under $CCT_VECTORS (../shared/vectors); static buffer. */
+/* Path under $CCT_VECTORS (tests/vectors); static buffer. */
 const char *cct_test_vector_path(const char *rel);
 /* Read a vector file; fails the test if missing. Caller frees. */
 uint8_t *cct_test_read_vector(const char *rel, size_t *len);

@@ -160,6 +160,19 @@ json_t *cct_cli_policy_apply(const cct_policy *pol, const cct_policy_claims *c, 
 	return all;
 }
 
+void cct_cli_print_skipped(const char *what, const json_t *skipped)
+{
+	const json_t *x;
+	size_t i;
+
+	if (!json_array_size(skipped))
+		return;
+	fprintf(stderr, "%s: checks skipped (the verdict does not rest on them):", what);
+	json_array_foreach(skipped, i, x)
+		fprintf(stderr, "%s %s", i ? "," : "", json_string_value(x));
+	fputc('\n', stderr);
+}
+
 void cct_cli_print_failures(const json_t *failures)
 {
 	const json_t *f;

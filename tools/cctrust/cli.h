@@ -75,5 +75,8 @@ json_t *cct_cli_policy_apply(const cct_policy *pol, const cct_policy_claims *c, 
 			     cct_err *err);
 /* "  rule <name>: <message>" per failure, on stdout. */
 void cct_cli_print_failures(const json_t *failures);
+/* Text mode: "WHAT: checks skipped ...: a, b" on stderr when the array is not empty (every
+ * verify command lists the checks it did not perform; JSON: "checks_skipped"). */
+void cct_cli_print_skipped(const char *what, const json_t *skipped);
 
 #endif

@@ -10,13 +10,16 @@
 
 static void usage(void)
 {
-	fputs("usage: cctrust gpu verify EVIDENCE.json... [--nonce HEX] [--at RFC3339]\n"
+	fputs("usage: cctrust gpu verify EVIDENCE.json... (--nonce HEX | --no-nonce) [--at RFC3339]\n"
 	      "                          [--rim-dir DIR] [--ocsp-dir DIR] [--cache-dir DIR]\n"
 	      "                          [--policy FILE] [--expected-count N] [--expected-arch A]\n"
 	      "                          [--offline] [--no-ocsp] [--no-rim] [--allow-hold] [--json]\n"
 	      "       cctrust gpu show EVIDENCE.json\n"
 	      "       cctrust gpu rim verify RIM.xml [--at RFC3339] [--ocsp] [--ocsp-dir DIR]\n"
 	      "                          [--offline] [--json]\n"
+	      "--nonce HEX: the expected SPDM nonce (freshness); without it the evidence is refused\n"
+	      "unless --no-nonce accepts it with the nonce \"not_checked\" and freshness not\n"
+	      "established. Checks not performed are listed (JSON \"checks_skipped\", else stderr).\n"
 	      "--trust-sim DIR: accept the simulated GPUs of `cctrust sim init DIR` (results marked)\n"
 	      "test-only: --device-root FILE, --rim-root FILE replace the pinned NVIDIA roots\n"
 	      "--policy FILE: a cctrust.policy/v1 document (its \"gpu\" rules over every device's\n"
@@ -31,13 +34,14 @@ typedef struct {
 	const char *files[CCT_NVGPU_MAX_DEVICES];
 	int nfiles;
 	const char *nonce_hex, *policy_file;
-	int json, repeat, ocsp_on;
+	int json, repeat, ocsp_on, no_nonce;
 	cct_policy *v1; /* --policy: cctrust.policy/v1 appraisal of the devices' claims */
 } gpu_args;
 
 enum { OPT_JSON = 256, OPT_OFFLINE, OPT_NO_OCSP, OPT_OCSP, OPT_NO_RIM, OPT_HOLD, OPT_NONCE,
        OPT_AT, OPT_RIM_DIR, OPT_OCSP_DIR, OPT_CACHE_DIR, OPT_RIM_URL, OPT_OCSP_URL, OPT_POLICY,
-       OPT_COUNT, OPT_ARCH, OPT_SIM, OPT_DEVICE_ROOT, OPT_RIM_ROOT, OPT_REPEAT, OPT_HELP };
+       OPT_COUNT, OPT_ARCH, OPT_SIM, OPT_DEVICE_ROOT, OPT_RIM_ROOT, OPT_REPEAT, OPT_HELP,
+       OPT_NO_NONCE };
 
 static const struct option gpu_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -47,6 +51,7 @@ static const struct option gpu_opts[] = {
 	{ "no-rim", no_argument, NULL, OPT_NO_RIM },
 	{ "allow-hold", no_argument, NULL, OPT_HOLD },
 	{ "nonce", required_argument, NULL, OPT_NONCE },
+	{ "no-nonce", no_argument, NULL, OPT_NO_NONCE },
 	{ "at", required_argument, NULL, OPT_AT },
 	{ "rim-dir", required_argument, NULL, OPT_RIM_DIR },
 	{ "ocsp-dir", required_argument, NULL, OPT_OCSP_DIR },
@@ -83,6 +88,7 @@ static int parse_args(gpu_args *a, int argc, char **argv)
 		case OPT_NO_RIM: a->o.no_rim = 1; break;
 		case OPT_HOLD: a->o.allow_hold = 1; break;
 		case OPT_NONCE: a->nonce_hex = val; break;
+		case OPT_NO_NONCE: a->o.no_nonce = 1; break;
 		case OPT_AT:
 			if (cct_cli_parse_time(&a->o.at, val) != 0)
 				return CCT_EXIT_USAGE;
@@ -261,6 +267,8 @@ static int cmd_verify(int argc, char **argv)
 	}
 	if (a.nonce_hex && cct_hex_decode_fixed(nonce, sizeof(nonce), a.nonce_hex, &err) != CCT_OK)
 		return cct_cli_usage_error("--nonce: want 64 hex digits (32 bytes)");
+	if (a.nonce_hex && a.o.no_nonce)
+		return cct_cli_usage_error("--nonce and --no-nonce exclude each other");
 	cct_err_clear(&err);
 	rc = load_evidence(&ev, &a, &err);
 	if (rc == CCT_OK)
@@ -298,20 +306,52 @@ static int cmd_verify(int argc, char **argv)
 	if (rc != CCT_OK && claims && err.stage != CCT_STAGE_INPUT)
 		ex = CCT_EXIT_REJECT;
 	if (a.json) {
-		json_t *o = json_object();
+		json_t *o = json_object(), *cj;
 		json_error_t je;
 
+		cj = claims ? json_loads(claims, 0, &je) : NULL;
 		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
 		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
-		json_object_set_new(o, "claims", claims ? json_loads(claims, 0, &je) : json_null());
+		/* what the verdict rests on: skipped checks, freshness, simulated/overriding roots */
+		if (json_is_array(json_object_get(cj, "checks_skipped")))
+			json_object_set(o, "checks_skipped", json_object_get(cj, "checks_skipped"));
+		else
+			json_object_set_new(o, "checks_skipped", json_array());
+		json_object_set_new(o, "freshness",
+				    json_is_string(json_object_get(cj, "x-cctrust-freshness"))
+					    ? json_copy(json_object_get(cj, "x-cctrust-freshness"))
+					    : json_string("not-established"));
+		json_object_set_new(o, "simulated",
+				    json_boolean(json_is_true(json_object_get(cj, "x-cctrust-simulated"))));
+		{ /* as snp/tdx verify: the explicit weakenings and a simulated root, by name */
+			json_t *ins = json_array();
+
+			if (a.o.no_nonce)
+				json_array_append_new(ins, json_string("no-nonce"));
+			if (a.o.no_ocsp)
+				json_array_append_new(ins, json_string("no-ocsp"));
+			if (a.o.no_rim)
+				json_array_append_new(ins, json_string("no-rim"));
+			if (json_is_true(json_object_get(cj, "x-cctrust-simulated")))
+				json_array_append_new(ins, json_string("simulated-root"));
+			json_object_set_new(o, "insecure", ins);
+		}
+		json_object_set_new(o, "claims", cj ? cj : json_null());
 		if (a.v1) {
 			json_object_set_new(o, "policy_id", json_string(cct_policy_id(a.v1)));
 			json_object_set(o, "failures", failures ? failures : json_array());
 		}
 		cct_cli_print_json(o, 0);
 	} else if (claims) {
+		json_t *cj = json_loads(claims, 0, NULL);
+
 		print_human(claims, rc, &err);
 		cct_cli_print_failures(failures);
+		if (json_is_true(json_object_get(cj, "x-cctrust-simulated")))
+			fprintf(stderr, "gpu evidence: SIMULATED / UNTRUSTED ROOT: a device or RIM chain "
+					"ends at an overriding root, not NVIDIA's\n");
+		cct_cli_print_skipped("gpu evidence", json_object_get(cj, "checks_skipped"));
+		json_decref(cj);
 	} else {
 		cct_cli_print_reject("gpu evidence", rc, &err);
 	}

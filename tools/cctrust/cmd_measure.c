@@ -37,6 +37,7 @@ static int parse_u64(uint64_t *out, const char *s, int base, const char *opt)
 	char *end = NULL;
 	unsigned long long v;
 
+	*out = 0; /* defined on every path, also on a usage error */
 	if (!s || !*s)
 		return cct_cli_usage_error("%s needs a value", opt);
 	errno = 0;

@@ -338,14 +338,19 @@ static int snp_verify(int argc, char **argv)
 				json_array_append_new(ins, json_string("simulated-root"));
 			json_object_set_new(o, "insecure", ins);
 			json_object_set_new(o, "simulated", json_boolean(res.simulated));
+			json_object_set_new(o, "checks_skipped", cct_snp_checks_skipped(&res, has_rd));
 			if (vpol) {
 				json_object_set_new(o, "policy_id", json_string(cct_policy_id(vpol)));
 				json_object_set(o, "failures", failures ? failures : json_array());
 			}
 			cct_cli_print_json(o, 1);
 		} else {
+			json_t *sk = cct_snp_checks_skipped(&res, has_rd);
+
 			print_human(argv[i], &lr.rep, &res, rc, &err, !crl);
 			cct_cli_print_failures(failures);
+			cct_cli_print_skipped(argv[i], sk);
+			json_decref(sk);
 		}
 		json_decref(failures);
 		free(lr.bytes);

@@ -277,6 +277,8 @@ static int verify_one(verify_ctx *vc, const char *path)
 		json_object_set_new(o2, "tcb_evaluated", json_boolean(res.tcb_evaluated));
 		json_object_set_new(o2, "claims", res.parsed ? cct_tdx_claims(&res) : json_object());
 		json_object_set_new(o2, "error", cct_cli_error_json(rc, &err));
+		json_object_set_new(o2, "checks_skipped",
+				    cct_tdx_checks_skipped(&res, vc->cp->pol.has_report_data));
 		if (res.debug && vc->cp->pol.allow_debug_insecure && rc == CCT_OK)
 			json_object_set_new(o2, "warning",
 					    json_string("debug TD accepted (--insecure-allow-debug)"));
@@ -306,6 +308,12 @@ static int verify_one(verify_ctx *vc, const char *path)
 	} else {
 		cct_cli_print_reject(path, rc, &err);
 		cct_cli_print_failures(failures);
+	}
+	if (!vc->json) {
+		json_t *sk = cct_tdx_checks_skipped(&res, vc->cp->pol.has_report_data);
+
+		cct_cli_print_skipped(path, sk);
+		json_decref(sk);
 	}
 	json_decref(failures);
 	free(buf);

@@ -72,6 +72,7 @@ static void print_human(const char *path, const cct_composite_result *r)
 		free(e);
 		free(a);
 	}
+	cct_cli_print_skipped(path, json_object_get(res, "checks_skipped"));
 }
 
 int cct_cmd_verify(int argc, char **argv)

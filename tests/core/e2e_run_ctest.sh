@@ -1,0 +1,37 @@
+#!/bin/bash
+# scripts/run-ctest.sh (what `make check` and CI run): a skipped test (exit 77) is listed as
+# skipped; with CCT_FAIL_ON_SKIP=1 (CI) an unexpected skip fails the run, an allowed one does not,
+# and a failing test fails it whatever the skip settings.
+set -u
+src=${CCT_SRC:?}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fails=0
+check() { if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1 (exit $3, want $2)"; fails=$((fails + 1)); fi; }
+mk() { # mk DIR EXIT_OF_SECOND_TEST
+	mkdir -p "$tmp/$1"
+	cat >"$tmp/$1/CMakeLists.txt" <<CM
+cmake_minimum_required(VERSION 3.18)
+project(s NONE)
+enable_testing()
+add_test(NAME runs COMMAND sh -c "exit 0")
+add_test(NAME other COMMAND sh -c "exit $2")
+set_tests_properties(runs other PROPERTIES SKIP_RETURN_CODE 77)
+CM
+	cmake -S "$tmp/$1" -B "$tmp/$1/b" >/dev/null || exit 1
+}
+mk skip 77
+mk fail 1
+"$src/scripts/run-ctest.sh" "$tmp/skip/b" >"$tmp/out" 2>&1
+check "a skip alone passes a developer run" 0 $?
+grep -q "skipped tests: other" "$tmp/out" && grep -q "other (Skipped)" "$tmp/out"
+check "the skip is listed as skipped" 0 $?
+CCT_FAIL_ON_SKIP=1 "$src/scripts/run-ctest.sh" "$tmp/skip/b" >"$tmp/out" 2>&1
+check "CI: an unexpected skip fails" 1 $?
+grep -q "unexpected skip(s): other" "$tmp/out"
+check "CI: the unexpected skip is named" 0 $?
+CCT_FAIL_ON_SKIP=1 CCT_ALLOWED_SKIPS="other" "$src/scripts/run-ctest.sh" "$tmp/skip/b" >/dev/null 2>&1
+check "CI: an allowed skip passes" 0 $?
+CCT_FAIL_ON_SKIP=1 CCT_ALLOWED_SKIPS="other" "$src/scripts/run-ctest.sh" "$tmp/fail/b" >/dev/null 2>&1
+check "a failing test fails (ctest's non-zero status)" 1 $(( $? != 0 ))
+echo "$fails failure(s)"
+[ "$fails" = 0 ]
