@@ -13,6 +13,7 @@
 #include "cctrust/snp.h"
 #include "collateral/fetch.h"
 #include "snp/amd_roots.h"
+#include "x509/vcache.h"
 #include "x509/x509.h"
 
 /* AMD VCEK/VLEK certificate extensions (AMD "VCEK certificate and KDS interface spec"). */
@@ -24,10 +25,9 @@
 #define OID_FMC_SPL "1.3.6.1.4.1.3704.1.3.9"
 #define OID_HWID "1.3.6.1.4.1.3704.1.4"
 
-#define CHAIN_CACHE_SIZE 64
-
+/* outcome of one chain check: remembered process-wide (x509/vcache) per every input (leaf,
+ * intermediates, anchors, CRLs, flags) and the window of times it holds for */
 typedef struct {
-	uint8_t fp[32];
 	int rc;
 	cct_err err;
 	EVP_PKEY *key;
@@ -50,8 +50,7 @@ struct cct_snp_verifier {
 	STACK_OF(X509) *leaves;        /* offered VCEK / VLEK */
 	STACK_OF(X509) *offered_arks;  /* roots that came with the evidence: must match a pin */
 	STACK_OF(X509_CRL) *crls;
-	chain_entry cache[CHAIN_CACHE_SIZE];
-	size_t cache_n;
+	int skip_cache_once; /* cct_snp_verifier_clear_cache: re-verify the next chain */
 };
 
 static int push_ark(cct_snp_verifier *v, X509 *x, cct_snp_product p, int sim)
@@ -122,8 +121,6 @@ int cct_snp_verifier_new(cct_snp_verifier **out, cct_err *err)
 
 void cct_snp_verifier_free(cct_snp_verifier *v)
 {
-	size_t i;
-
 	if (!v)
 		return;
 	sk_X509_pop_free(v->arks, X509_free);
@@ -131,8 +128,6 @@ void cct_snp_verifier_free(cct_snp_verifier *v)
 	sk_X509_pop_free(v->leaves, X509_free);
 	sk_X509_pop_free(v->offered_arks, X509_free);
 	sk_X509_CRL_pop_free(v->crls, X509_CRL_free);
-	for (i = 0; i < v->cache_n; i++)
-		EVP_PKEY_free(v->cache[i].key);
 	free(v->ark_product);
 	free(v->ark_sim);
 	free(v->coll_dir);
@@ -141,11 +136,7 @@ void cct_snp_verifier_free(cct_snp_verifier *v)
 
 void cct_snp_verifier_clear_cache(cct_snp_verifier *v)
 {
-	size_t i;
-
-	for (i = 0; i < v->cache_n; i++)
-		EVP_PKEY_free(v->cache[i].key);
-	v->cache_n = 0;
+	v->skip_cache_once = 1;
 }
 
 void cct_snp_verifier_set_time(cct_snp_verifier *v, time_t at)
@@ -548,28 +539,85 @@ static int check_revocation(cct_snp_verifier *v, STACK_OF(X509) *chain, cct_snp_
 	return CCT_OK;
 }
 
-/* Verify (or look up) the chain of leaf; fills entry. */
-static chain_entry *verify_chain(cct_snp_verifier *v, X509 *leaf, int vlek)
+static void chain_entry_free(void *p)
 {
+	chain_entry *e = p;
+
+	EVP_PKEY_free(e->key);
+	free(e);
+}
+
+/* every input of the chain check, hashed: the leaf, the offered intermediates and roots, the
+ * pinned anchors with their product and simulated marks, the CRLs and how they may be fetched */
+static int chain_key(uint8_t key[32], cct_snp_verifier *v, X509 *leaf, int vlek)
+{
+	enum { MAXP = 256 };
+	STACK_OF(X509) *sets[3] = { v->intermediates, v->arks, v->offered_arks };
+	cct_vcache_part parts[MAXP];
+	uint8_t (*fps)[32];
+	int flags[4] = { vlek, v->crl_check, v->offline, sk_X509_num(v->arks) };
+	size_t k = 0, f = 0, total = 1, need;
+	unsigned int n = 32;
+	int i, j, ok;
+
+	for (j = 0; j < 3; j++)
+		total += (size_t)sk_X509_num(sets[j]);
+	total += (size_t)sk_X509_CRL_num(v->crls);
+	need = total + 8;
+	if (need > MAXP)
+		return 0; /* unusually many certificates: verify without the cache */
+	fps = malloc(total * 32);
+	if (!fps)
+		return 0;
+	cct_x509_fingerprint(leaf, fps[f]);
+	parts[k++] = (cct_vcache_part){ fps[f++], 32 };
+	for (j = 0; j < 3; j++) {
+		int cnt = sk_X509_num(sets[j]);
+
+		for (i = 0; i < cnt; i++) {
+			cct_x509_fingerprint(sk_X509_value(sets[j], i), fps[f]);
+			parts[k++] = (cct_vcache_part){ fps[f++], 32 };
+		}
+		parts[k++] = (cct_vcache_part){ NULL, 0 }; /* set separator */
+	}
+	for (i = 0; i < sk_X509_CRL_num(v->crls); i++) {
+		if (!X509_CRL_digest(sk_X509_CRL_value(v->crls, i), EVP_sha256(), fps[f], &n)) {
+			free(fps);
+			return 0;
+		}
+		parts[k++] = (cct_vcache_part){ fps[f++], 32 };
+	}
+	parts[k++] = (cct_vcache_part){ flags, sizeof(flags) };
+	parts[k++] = (cct_vcache_part){ v->ark_product, sizeof(int) * (size_t)flags[3] };
+	parts[k++] = (cct_vcache_part){ v->ark_sim, sizeof(int) * (size_t)flags[3] };
+	parts[k++] = (cct_vcache_part){ v->coll_dir, v->coll_dir ? strlen(v->coll_dir) : 0 };
+	parts[k++] = (cct_vcache_part){ v->kds_url, strlen(v->kds_url) };
+	ok = cct_vcache_key(key, "snp-chain", parts, k);
+	free(fps);
+	return ok;
+}
+
+/* Verify (or look up) the chain of leaf. Returns the pinned entry (release it) whose object is
+ * the chain_entry, or NULL when out of memory. */
+static cct_vcache_entry *verify_chain(cct_snp_verifier *v, X509 *leaf, int vlek)
+{
+	cct_vcache *cache = cct_vcache_shared();
+	cct_vcache_entry *ve;
 	chain_entry *e;
 	STACK_OF(X509) *chain = NULL;
 	cct_x509_verify_in in;
-	uint8_t fp[32];
-	size_t i;
+	uint8_t key[32];
+	time_t lo = CCT_VCACHE_FOREVER_LO, hi = CCT_VCACHE_FOREVER_HI;
 	int k;
 
-	cct_x509_fingerprint(leaf, fp);
-	for (i = 0; i < v->cache_n; i++)
-		if (!memcmp(v->cache[i].fp, fp, 32))
-			return &v->cache[i];
-	if (v->cache_n == CHAIN_CACHE_SIZE) {
-		EVP_PKEY_free(v->cache[0].key);
-		memmove(&v->cache[0], &v->cache[1], sizeof(v->cache[0]) * (CHAIN_CACHE_SIZE - 1));
-		v->cache_n--;
-	}
-	e = &v->cache[v->cache_n++];
-	memset(e, 0, sizeof(*e));
-	memcpy(e->fp, fp, 32);
+	if (cache && !chain_key(key, v, leaf, vlek))
+		cache = NULL;
+	if (cache && !v->skip_cache_once && (ve = cct_vcache_get(cache, key, v->at)) != NULL)
+		return ve;
+	v->skip_cache_once = 0;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
 
 	/* roots shipped with the evidence are never trusted: they must be a pinned key */
 	for (k = 0; k < sk_X509_num(v->offered_arks); k++) {
@@ -584,7 +632,7 @@ static chain_entry *verify_chain(cct_snp_verifier *v, X509 *leaf, int vlek)
 					    "AMD's pinned root keys; a root that arrives with the "
 					    "evidence is never trusted",
 					    cn);
-			return e;
+			goto out;
 		}
 	}
 	memset(&in, 0, sizeof(in));
@@ -632,10 +680,21 @@ static chain_entry *verify_chain(cct_snp_verifier *v, X509 *leaf, int vlek)
 		e->crl_checked = 1;
 	}
 	e->key = EVP_PKEY_dup(X509_get0_pubkey(leaf));
+	if (!e->key) {
+		e->rc = cct_err_set(&e->err, CCT_ENOMEM, CCT_STAGE_CHAIN, 0, "out of memory");
+		goto out;
+	}
 	e->rc = CCT_OK;
+	/* the outcome holds while every certificate of the chain and the CRL used are valid */
+	for (k = 0; k < sk_X509_num(chain); k++)
+		cct_vcache_window_cert(&lo, &hi, sk_X509_value(chain, k));
+	if (v->crl_check)
+		cct_vcache_window_crl(&lo, &hi, find_crl(v, sk_X509_value(chain, 2)));
 out:
 	sk_X509_pop_free(chain, X509_free);
-	return e;
+	if (e->rc != CCT_OK || v->at < lo || v->at > hi)
+		lo = hi = v->at;
+	return cct_vcache_put(cache, key, lo, hi, e->rc, &e->err, e, chain_entry_free);
 }
 
 static int check_tcb_binding(const X509 *leaf, const cct_snp_report *rep, cct_snp_product p,
@@ -692,7 +751,8 @@ int cct_snp_verify(cct_snp_result *result, cct_snp_verifier *v, const cct_snp_re
 	cct_snp_signing_key key = cct_snp_report_signing_key(rep);
 	int vlek = key == CCT_SNP_KEY_VLEK;
 	int rc = CCT_ERROR;
-	chain_entry *ce;
+	cct_vcache_entry *pin = NULL;
+	const chain_entry *ce;
 	X509 *leaf;
 
 	memset(res, 0, sizeof(*res));
@@ -714,11 +774,15 @@ int cct_snp_verify(cct_snp_result *result, cct_snp_verifier *v, const cct_snp_re
 				   vlek ? "VLEK" : "VCEK", rep->chip_id[0], rep->chip_id[1],
 				   rep->chip_id[2], rep->chip_id[3],
 				   v->offline ? " (network fetch is off: --offline)" : "");
-	ce = verify_chain(v, leaf, vlek);
+	pin = verify_chain(v, leaf, vlek);
+	if (!pin)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_CHAIN, 0, "out of memory");
+	ce = cct_vcache_entry_obj(pin);
 	if (ce->rc != CCT_OK) {
 		if (err)
 			*err = ce->err;
-		return ce->rc;
+		rc = ce->rc;
+		goto out;
 	}
 	res->chain_verified = 1;
 	res->product = ce->product;
@@ -746,5 +810,6 @@ int cct_snp_verify(cct_snp_result *result, cct_snp_verifier *v, const cct_snp_re
 	}
 	rc = CCT_OK;
 out:
+	cct_vcache_release(pin);
 	return rc;
 }
