@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
+#include "collateral/dl_curl.h"
 
 #include "cctrust/core.h"
 #include "cctrust/kbs.h"
