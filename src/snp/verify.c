@@ -51,6 +51,11 @@ struct cct_snp_verifier {
 	STACK_OF(X509) *offered_arks;  /* roots that came with the evidence: must match a pin */
 	STACK_OF(X509_CRL) *crls;
 	int skip_cache_once; /* cct_snp_verifier_clear_cache: re-verify the next chain */
+	/* hash of every verifier-wide input of a chain check, valid while the certificate and CRL
+	 * sets (which only grow) keep these sizes and no setter ran */
+	uint8_t ctx_key[32];
+	int ctx_counts[4];
+	int ctx_valid;
 };
 
 static int push_ark(cct_snp_verifier *v, X509 *x, cct_snp_product p, int sim)
@@ -146,21 +151,25 @@ void cct_snp_verifier_set_time(cct_snp_verifier *v, time_t at)
 
 void cct_snp_verifier_set_crl_check(cct_snp_verifier *v, int on)
 {
+	v->ctx_valid = 0;
 	v->crl_check = on;
 }
 
 void cct_snp_verifier_set_offline(cct_snp_verifier *v, int offline)
 {
+	v->ctx_valid = 0;
 	v->offline = offline;
 }
 
 void cct_snp_verifier_set_kds_url(cct_snp_verifier *v, const char *url)
 {
+	v->ctx_valid = 0;
 	snprintf(v->kds_url, sizeof(v->kds_url), "%s", url);
 }
 
 int cct_snp_verifier_set_collateral_dir(cct_snp_verifier *v, const char *dir, cct_err *err)
 {
+	v->ctx_valid = 0;
 	free(v->coll_dir);
 	v->coll_dir = strdup(dir);
 	if (!v->coll_dir)
@@ -547,40 +556,37 @@ static void chain_entry_free(void *p)
 	free(e);
 }
 
-/* every input of the chain check, hashed: the leaf, the offered intermediates and roots, the
- * pinned anchors with their product and simulated marks, the CRLs and how they may be fetched */
-static int chain_key(uint8_t key[32], cct_snp_verifier *v, X509 *leaf, int vlek)
+/* every input of the chain check, hashed: the offered intermediates and roots, the pinned
+ * anchors with their product and simulated marks, the CRLs and how they may be fetched */
+static int ctx_key(cct_snp_verifier *v)
 {
 	enum { MAXP = 256 };
 	STACK_OF(X509) *sets[3] = { v->intermediates, v->arks, v->offered_arks };
 	cct_vcache_part parts[MAXP];
 	uint8_t (*fps)[32];
-	int flags[4] = { vlek, v->crl_check, v->offline, sk_X509_num(v->arks) };
-	size_t k = 0, f = 0, total = 1, need;
+	int flags[3] = { v->crl_check, v->offline, sk_X509_num(v->arks) };
+	int counts[4] = { sk_X509_num(v->intermediates), sk_X509_num(v->arks),
+			  sk_X509_num(v->offered_arks), sk_X509_CRL_num(v->crls) };
+	size_t k = 0, f = 0, total;
 	unsigned int n = 32;
 	int i, j, ok;
 
-	for (j = 0; j < 3; j++)
-		total += (size_t)sk_X509_num(sets[j]);
-	total += (size_t)sk_X509_CRL_num(v->crls);
-	need = total + 8;
-	if (need > MAXP)
+	if (v->ctx_valid && !memcmp(counts, v->ctx_counts, sizeof(counts)))
+		return 1;
+	total = (size_t)counts[0] + (size_t)counts[1] + (size_t)counts[2] + (size_t)counts[3];
+	if (total + 8 > MAXP)
 		return 0; /* unusually many certificates: verify without the cache */
-	fps = malloc(total * 32);
+	fps = malloc((total ? total : 1) * 32);
 	if (!fps)
 		return 0;
-	cct_x509_fingerprint(leaf, fps[f]);
-	parts[k++] = (cct_vcache_part){ fps[f++], 32 };
 	for (j = 0; j < 3; j++) {
-		int cnt = sk_X509_num(sets[j]);
-
-		for (i = 0; i < cnt; i++) {
+		for (i = 0; i < counts[j]; i++) {
 			cct_x509_fingerprint(sk_X509_value(sets[j], i), fps[f]);
 			parts[k++] = (cct_vcache_part){ fps[f++], 32 };
 		}
 		parts[k++] = (cct_vcache_part){ NULL, 0 }; /* set separator */
 	}
-	for (i = 0; i < sk_X509_CRL_num(v->crls); i++) {
+	for (i = 0; i < counts[3]; i++) {
 		if (!X509_CRL_digest(sk_X509_CRL_value(v->crls, i), EVP_sha256(), fps[f], &n)) {
 			free(fps);
 			return 0;
@@ -588,13 +594,29 @@ static int chain_key(uint8_t key[32], cct_snp_verifier *v, X509 *leaf, int vlek)
 		parts[k++] = (cct_vcache_part){ fps[f++], 32 };
 	}
 	parts[k++] = (cct_vcache_part){ flags, sizeof(flags) };
-	parts[k++] = (cct_vcache_part){ v->ark_product, sizeof(int) * (size_t)flags[3] };
-	parts[k++] = (cct_vcache_part){ v->ark_sim, sizeof(int) * (size_t)flags[3] };
+	parts[k++] = (cct_vcache_part){ v->ark_product, sizeof(int) * (size_t)flags[2] };
+	parts[k++] = (cct_vcache_part){ v->ark_sim, sizeof(int) * (size_t)flags[2] };
 	parts[k++] = (cct_vcache_part){ v->coll_dir, v->coll_dir ? strlen(v->coll_dir) : 0 };
 	parts[k++] = (cct_vcache_part){ v->kds_url, strlen(v->kds_url) };
-	ok = cct_vcache_key(key, "snp-chain", parts, k);
+	ok = cct_vcache_key(v->ctx_key, "snp-verifier", parts, k);
 	free(fps);
+	if (ok) {
+		memcpy(v->ctx_counts, counts, sizeof(counts));
+		v->ctx_valid = 1;
+	}
 	return ok;
+}
+
+static int chain_key(uint8_t key[32], cct_snp_verifier *v, X509 *leaf, int vlek)
+{
+	uint8_t fp[32];
+	cct_vcache_part parts[3] = { { NULL, 32 }, { fp, 32 }, { &vlek, sizeof(vlek) } };
+
+	if (!ctx_key(v))
+		return 0;
+	parts[0].p = v->ctx_key;
+	cct_x509_fingerprint(leaf, fp);
+	return cct_vcache_key(key, "snp-chain", parts, 3);
 }
 
 /* Verify (or look up) the chain of leaf. Returns the pinned entry (release it) whose object is
