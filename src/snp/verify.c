@@ -2,6 +2,7 @@
  * endorsement key's TCB and hwID to the report. Policy checks are in policy.c. */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +83,24 @@ static int push_ark(cct_snp_verifier *v, X509 *x, cct_snp_product p, int sim)
 	return 0;
 }
 
+/* the pinned AMD certificates, parsed once per process (immutable; shared by reference) */
+static X509 **pinned;
+static pthread_once_t pinned_once = PTHREAD_ONCE_INIT;
+
+static void pinned_parse(void)
+{
+	size_t i;
+
+	pinned = calloc(cct_snp_amd_cert_count ? cct_snp_amd_cert_count : 1, sizeof(*pinned));
+	for (i = 0; pinned && i < cct_snp_amd_cert_count; i++) {
+		BIO *bio = BIO_new_mem_buf(cct_snp_amd_certs[i].pem, -1);
+
+		pinned[i] = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+		BIO_free(bio);
+	}
+	ERR_clear_error();
+}
+
 int cct_snp_verifier_new(cct_snp_verifier **out, cct_err *err)
 {
 	cct_snp_verifier *v = calloc(1, sizeof(*v));
@@ -104,13 +123,12 @@ int cct_snp_verifier_new(cct_snp_verifier **out, cct_err *err)
 		cct_snp_verifier_free(v);
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	}
+	pthread_once(&pinned_once, pinned_parse);
 	for (i = 0; i < cct_snp_amd_cert_count; i++) {
 		const cct_snp_amd_cert *c = &cct_snp_amd_certs[i];
-		BIO *bio = BIO_new_mem_buf(c->pem, -1);
-		X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+		X509 *x = pinned[i];
 
-		BIO_free(bio);
-		if (!x) {
+		if (!x || !X509_up_ref(x)) {
 			cct_snp_verifier_free(v);
 			return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0,
 					   "pinned AMD certificate %zu does not decode", i);
