@@ -5,9 +5,11 @@
 # exit 1; the JSON contract; usage errors exit 2. Bounded: a few flows each.
 . "$(dirname "$0")/lib.sh"
 setup_keys
+# one loopback client drives every flow: the per-client rate limit is off, as in bench/kbs.sh
 start_d a --store "sqlite:$T/a.db" --admin-pubkey "$T/admin.pub" --trust-sim "$T/sim" \
-	--master-key "$T/master.key"
+	--master-key "$T/master.key" --rate-limit 0
 U=$URL_a
+set_policies "$U"
 printf 'model-key-0123' >"$T/secret"
 "$CLI" kbs put-resource --url "$U" --admin-key "$T/admin.key" default/key/llm "$T/secret" >/dev/null
 check "put-resource" 0 $?
