@@ -7,7 +7,7 @@ build=${1:-build}
 cct=$(find "$build" -type f -name cctrust -perm -u+x 2>/dev/null | head -n 1)
 [[ -x ${cct:-} ]] || { echo "no cctrust binary under $build"; exit 2; }
 here=$(cd "$(dirname "$0")/.." && pwd)
-vec=${CCT_VECTORS:-$here/../tests/vectors}
+vec=${CCT_VECTORS:-$here/tests/vectors}
 
 want=$((2 * 1024 * 1024 * 1024))
 tmpdir=$(mktemp -d /tmp/cct-bench-measure.XXXXXX)

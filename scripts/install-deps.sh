@@ -5,13 +5,16 @@ PKGS="build-essential cmake pkg-config libssl-dev libjansson-dev libcurl4-openss
 libxml2-dev libxmlsec1-dev libarchive-dev libsqlite3-dev libpq-dev libmicrohttpd-dev
 libcjose-dev libcmocka-dev libcbor-dev cryptsetup-bin python3 python3-cryptography python3-cbor2
 openssl clang jq sqlite3 curl osslsigncode"
-# benchmark peers (make bench): node + npm run @phala/dcap-qvl next to cctrust tdx (some nodejs
+# benchmark peers and tools (make bench): hyperfine for start-up times; node + npm run
+# @phala/dcap-qvl next to cctrust tdx (some nodejs
 # builds bundle npm, so look for the commands, and never fail the bench over a missing peer)
 BENCH_PKGS=""
 if [ "${1:-}" = "--bench" ]; then
 	command -v node >/dev/null || BENCH_PKGS="$BENCH_PKGS nodejs"
 	command -v npm >/dev/null || BENCH_PKGS="$BENCH_PKGS npm"
 	command -v taskset >/dev/null || BENCH_PKGS="$BENCH_PKGS util-linux"
+	# start-up figures (cctrust --version against openssl version, measure snp per process)
+	command -v hyperfine >/dev/null || BENCH_PKGS="$BENCH_PKGS hyperfine"
 fi
 missing=""
 for p in $PKGS; do

@@ -40,6 +40,17 @@ CCT_EXTERN int cct_is_zero(const void *p, size_t n);
 /** Read a whole file (at most max bytes; 0 = CCT_MAX_INPUT_FILE). *out malloc'd, NUL-terminated. */
 CCT_EXTERN int cct_file_read(uint8_t **out, size_t *out_len, const char *path, size_t max,
 			     cct_err *err);
+/** Called once per input by cct_inputs_each with a file path, or "-" for standard input; set
+ *  *stop to end the iteration early. */
+typedef void (*cct_input_fn)(void *ctx, const char *path, int *stop);
+/** The inputs of a command, one at a time, in order: each argument is a file (or a path that
+ *  does not exist: fn gets it and reports it), "-" (standard input), or a directory, whose
+ *  regular files (not recursive, no dot files) come sorted by name. Nothing is read here and
+ *  no list of all inputs is built, so a command that handles one input at a time keeps its
+ *  memory flat however many inputs it gets. CCT_OK, or EIO / ENOMEM (a directory that cannot
+ *  be read: the inputs before it were passed already). */
+CCT_EXTERN int cct_inputs_each(char *const *args, size_t n, cct_input_fn fn, void *ctx,
+			       cct_err *err);
 /** Write a whole file (mode 0644 unless private: 0600), atomically via rename. */
 CCT_EXTERN int cct_file_write(const char *path, const void *data, size_t n, int private_,
 			      cct_err *err);

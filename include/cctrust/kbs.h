@@ -228,6 +228,63 @@ CCT_EXTERN int cct_kbs_client_get_resource_ex(uint8_t **secret, size_t *secret_l
 CCT_EXTERN int cct_kbs_client_get_resource(uint8_t **secret, size_t *secret_len,
 					   const cct_kbs_client_opts *o, const char *resource,
 					   char **problem_out, cct_err *err);
+/** Steps of one guest flow, as timed by cct_kbs_client_flow. */
+typedef enum cct_kbs_step {
+	CCT_KBS_STEP_AUTH = 0,     /**< POST /kbs/v0/auth */
+	CCT_KBS_STEP_EVIDENCE,     /**< the evidence provider (guest side, not the broker) */
+	CCT_KBS_STEP_ATTEST,       /**< POST /kbs/v0/attest */
+	CCT_KBS_STEP_RESOURCE,     /**< GET /kbs/v0/resource/... */
+	CCT_KBS_STEP_UNWRAP,       /**< JWE decryption with the ephemeral key */
+	CCT_KBS_STEPS
+} cct_kbs_step;
+
+typedef struct cct_kbs_flow_times {
+	double seconds[CCT_KBS_STEPS]; /**< wall-clock seconds per step */
+	int step;                      /**< -1 when the flow succeeded, else the failing step */
+	long status;                   /**< HTTP status of the failing step (0: not HTTP) */
+} cct_kbs_flow_times;
+
+/** cct_kbs_client_get_resource with per-step timing and the failing step in *t. */
+CCT_EXTERN int cct_kbs_client_flow(uint8_t **secret, size_t *secret_len,
+				   const cct_kbs_client_opts *o, const char *resource,
+				   cct_kbs_flow_times *t, cct_err *err);
+
+/** Load generator (`cctrust kbs bench`): `clients` threads run `flows` full guest flows in
+ *  total against one broker. Latency is measured per endpoint (auth, attest, resource) and
+ *  for the flow without the evidence step (the guest's cost, built in process). */
+typedef struct cct_kbs_loadgen_opts {
+	const cct_kbs_client_opts *client;
+	const char *resource;      /**< REPO/TYPE/TAG */
+	int clients;               /**< threads, 1..256 */
+	long flows;                /**< total flows, 1..10,000,000 */
+	/** called about once per second from one thread (may be NULL) */
+	void (*progress)(void *ctx, long done, long failed, double elapsed_s);
+	void *progress_ctx;
+} cct_kbs_loadgen_opts;
+
+#define CCT_KBS_LOADGEN_MAX_ERROR_TYPES 16
+typedef struct cct_kbs_loadgen_report {
+	long flows, failures;
+	int clients;
+	double seconds;            /**< wall-clock of the whole run */
+	double evidence_s;         /**< total time spent building evidence (excluded) */
+	/** per endpoint (auth, attest, resource) and [3] the whole flow without evidence:
+	 *  p50, p90, p99, max in milliseconds, over the flows that reached the step */
+	double ms[4][4];
+	long samples[4];
+	struct {
+		char type[64];         /**< "attest: HTTP 403", "auth: network", ... */
+		long count;
+	} errors[CCT_KBS_LOADGEN_MAX_ERROR_TYPES];
+	size_t error_types;
+	long errors_other;         /**< beyond the distinct types kept */
+} cct_kbs_loadgen_report;
+
+CCT_EXTERN int cct_kbs_loadgen_run(cct_kbs_loadgen_report *r, const cct_kbs_loadgen_opts *o,
+				   cct_err *err);
+/** The report as compact JSON (malloc'd). */
+CCT_EXTERN char *cct_kbs_loadgen_json(const cct_kbs_loadgen_report *r);
+
 /** Admin request signed with an Ed25519 private key (PEM file): a fresh EdDSA JWT with
  *  {"role":role,"iat","exp":+300s}. *status_out = HTTP status, *resp_out body (malloc'd). */
 CCT_EXTERN int cct_kbs_client_admin(int *status_out, char **resp_out, size_t *resp_len,

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
+#include "collateral/dl_curl.h"
 #include <pthread.h>
 #include <strings.h>
 

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
+#include "collateral/dl_curl.h"
 
 #include "cctrust/core.h"
 #include "cctrust/kbs.h"
@@ -139,9 +139,27 @@ int cct_kbs_client_get_resource(uint8_t **secret, size_t *secret_len,
 					      err);
 }
 
-int cct_kbs_client_get_resource_ex(uint8_t **secret, size_t *secret_len,
-				   const cct_kbs_client_opts *o, const char *resource,
-				   char **problem_out, char **token_out, cct_err *err)
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#define STEP(t, i, expr)                                                 \
+	do {                                                             \
+		double t0_ = mono_s();                                   \
+		expr;                                                    \
+		if (t) {                                                 \
+			(t)->seconds[i] += mono_s() - t0_;               \
+			(t)->step = (i);                                 \
+		}                                                        \
+	} while (0)
+
+static int flow(uint8_t **secret, size_t *secret_len, const cct_kbs_client_opts *o,
+		const char *resource, char **problem_out, char **token_out,
+		cct_kbs_flow_times *t, cct_err *err)
 {
 	int rc = CCT_ERROR;
 	CURL *h = curl_easy_init();
@@ -179,8 +197,12 @@ int cct_kbs_client_get_resource_ex(uint8_t **secret, size_t *secret_len,
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 		goto out;
 	}
-	if ((rc = http(h, o, "POST", "/kbs/v0/auth", NULL, "application/json", req, strlen(req),
-		       &status, &b, err)) != CCT_OK)
+	STEP(t, CCT_KBS_STEP_AUTH,
+	     rc = http(h, o, "POST", "/kbs/v0/auth", NULL, "application/json", req, strlen(req),
+		       &status, &b, err));
+	if (t)
+		t->status = status;
+	if (rc != CCT_OK)
 		goto out;
 	if (status != 200) {
 		rc = refused(status, &b, problem_out, "auth", err);
@@ -202,11 +224,18 @@ int cct_kbs_client_get_resource_ex(uint8_t **secret, size_t *secret_len,
 		rc = cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "tee key generation failed");
 		goto out;
 	}
-	if ((rc = evf(o->evidence_ctx, &ev, tee, nonce, pubtxt, err)) != CCT_OK)
+	STEP(t, CCT_KBS_STEP_EVIDENCE, rc = evf(o->evidence_ctx, &ev, tee, nonce, pubtxt, err));
+	if (t)
+		t->status = 0;
+	if (rc != CCT_OK)
 		goto out;
 	/* 3. attest */
-	if ((rc = http(h, o, "POST", "/kbs/v0/attest", NULL, "application/json", ev, strlen(ev),
-		       &status, &b, err)) != CCT_OK)
+	STEP(t, CCT_KBS_STEP_ATTEST,
+	     rc = http(h, o, "POST", "/kbs/v0/attest", NULL, "application/json", ev, strlen(ev),
+		       &status, &b, err));
+	if (t)
+		t->status = status;
+	if (rc != CCT_OK)
 		goto out;
 	if (status != 200) {
 		rc = refused(status, &b, problem_out, "attest", err);
@@ -221,14 +250,23 @@ int cct_kbs_client_get_resource_ex(uint8_t **secret, size_t *secret_len,
 	}
 	/* 4. resource (cookie) */
 	snprintf(path, sizeof(path), "/kbs/v0/resource/%s", resource);
-	if ((rc = http(h, o, "GET", path, NULL, NULL, NULL, 0, &status, &b, err)) != CCT_OK)
+	STEP(t, CCT_KBS_STEP_RESOURCE,
+	     rc = http(h, o, "GET", path, NULL, NULL, NULL, 0, &status, &b, err));
+	if (t)
+		t->status = status;
+	if (rc != CCT_OK)
 		goto out;
 	if (status != 200) {
 		rc = refused(status, &b, problem_out, "resource", err);
 		goto out;
 	}
 	/* 5. unwrap with the ephemeral private key */
-	rc = cct_jose_jwe_decrypt(secret, secret_len, b.p ? b.p : "", b.n, key, err);
+	STEP(t, CCT_KBS_STEP_UNWRAP,
+	     rc = cct_jose_jwe_decrypt(secret, secret_len, b.p ? b.p : "", b.n, key, err));
+	if (t)
+		t->status = 0;
+	if (rc == CCT_OK && t)
+		t->step = -1;
 out:
 	buf_wipe(&b);
 	json_decref(j);
@@ -240,6 +278,23 @@ out:
 	if (h)
 		curl_easy_cleanup(h);
 	return rc;
+}
+
+int cct_kbs_client_get_resource_ex(uint8_t **secret, size_t *secret_len,
+				   const cct_kbs_client_opts *o, const char *resource,
+				   char **problem_out, char **token_out, cct_err *err)
+{
+	return flow(secret, secret_len, o, resource, problem_out, token_out, NULL, err);
+}
+
+int cct_kbs_client_flow(uint8_t **secret, size_t *secret_len, const cct_kbs_client_opts *o,
+			const char *resource, cct_kbs_flow_times *t, cct_err *err)
+{
+	if (t) {
+		memset(t, 0, sizeof(*t));
+		t->step = CCT_KBS_STEP_AUTH;
+	}
+	return flow(secret, secret_len, o, resource, NULL, NULL, t, err);
 }
 
 int cct_kbs_admin_token(char **out, const char *admin_key_path, const char *role, int64_t now,

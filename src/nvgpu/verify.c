@@ -25,35 +25,30 @@
 #include "nvgpu/rim.h"
 #include "nvgpu/spdm.h"
 #include "x509/ocsp.h"
+#include "x509/vcache.h"
 #include "x509/x509.h"
 
-#define CHAIN_CACHE 64
-#define RIM_CACHE 64
+#define MAX_PINS 32 /* cache entries one device verification holds */
 #define DEFAULT_RIM_URL "https://rim.attestation.nvidia.com/v1/rim/"
 /* LS10 switch BIOS RIM ids name a fixed project/SKU/chip SKU (NVIDIA's settings). */
 #define LS10_RIM_PREFIX "NV_SWITCH_BIOS_5612_0002_890_"
 
 /* ASN.1 of the FWID extensions: nvgpu/dice.h */
 
-/* ---- caches ---- */
+/* ---- caches: process-wide (x509/vcache), pinned for the length of one device ---- */
 typedef struct {
-	int used;
-	uint8_t key[32];           /* SHA-256 of the PEM chain bytes */
-	time_t nb, na;             /* window in which the chain verified */
 	STACK_OF(X509) *chain;     /* built chain, leaf first (owned) */
 	EVP_PKEY *leaf_key;        /* owned reference */
 	char hwmodel[128], ueid[80], expiry[32];
 	uint8_t fwid[48];
 	int has_fwid;
-	int ocsp_done;             /* OCSP of the chain checked and good (memo per at window) */
 } chain_entry;
 
+/* a RIM whose XML-DSig verified and whose signing chain verified to the RIM roots: one per
+ * (RIM content, anchors) and window of the chain's validity */
 typedef struct {
-	int used;
-	char id[160];
 	cct_rim *rim;
 	STACK_OF(X509) *chain;     /* built chain (owned) */
-	time_t nb, na;
 	char expiry[32];
 } rim_entry;
 
@@ -61,13 +56,64 @@ struct cct_nvgpu_verifier {
 	cct_nvgpu_opts o;
 	STACK_OF(X509) *device_roots, *rim_roots;
 	STACK_OF(X509) *pinned_device, *pinned_rim; /* NVIDIA's roots, to mark other roots */
+	uint8_t device_roots_fp[32], rim_roots_fp[32];
 	json_t *policy;
 	cct_ocsp_cache *ocsp;
-	chain_entry chains[CHAIN_CACHE];
-	size_t chain_next;
-	rim_entry rims[RIM_CACHE];
-	size_t rim_next;
+	cct_vcache_entry *pins[MAX_PINS]; /* released when the device's verification ends */
+	size_t npins;
 };
+
+static void chain_entry_free(void *p)
+{
+	chain_entry *ce = p;
+
+	if (ce->chain)
+		sk_X509_pop_free(ce->chain, X509_free);
+	EVP_PKEY_free(ce->leaf_key);
+	free(ce);
+}
+
+static void rim_entry_free(void *p)
+{
+	rim_entry *re = p;
+
+	cct_rim_free(re->rim);
+	if (re->chain)
+		sk_X509_pop_free(re->chain, X509_free);
+	free(re);
+}
+
+/* keep e pinned until unpin_all; 0 (and e released) when the verifier holds too many */
+static void *hold(cct_nvgpu_verifier *v, cct_vcache_entry *e)
+{
+	if (!e)
+		return NULL;
+	if (v->npins == MAX_PINS) {
+		cct_vcache_release(e);
+		return NULL;
+	}
+	v->pins[v->npins++] = e;
+	return cct_vcache_entry_obj(e);
+}
+
+static void unpin_all(cct_nvgpu_verifier *v)
+{
+	while (v->npins)
+		cct_vcache_release(v->pins[--v->npins]);
+}
+
+static int roots_fp(STACK_OF(X509) *sk, uint8_t fp[32])
+{
+	cct_vcache_part parts[CCT_X509_MAX_CERTS];
+	uint8_t fps[CCT_X509_MAX_CERTS][32];
+	int i;
+
+	for (i = 0; i < sk_X509_num(sk) && i < CCT_X509_MAX_CERTS; i++) {
+		cct_x509_fingerprint(sk_X509_value(sk, i), fps[i]);
+		parts[i] = (cct_vcache_part){ fps[i], 32 };
+	}
+	return cct_vcache_key(fp, "gpu-roots", parts, (size_t)i);
+}
 
 void cct_nvgpu_opts_init(cct_nvgpu_opts *o)
 {
@@ -97,20 +143,9 @@ static int load_roots(STACK_OF(X509) **out, const char *pem, const char *path, c
 
 void cct_nvgpu_verifier_free(cct_nvgpu_verifier *v)
 {
-	size_t i;
-
 	if (!v)
 		return;
-	for (i = 0; i < CHAIN_CACHE; i++) {
-		if (v->chains[i].chain)
-			sk_X509_pop_free(v->chains[i].chain, X509_free);
-		EVP_PKEY_free(v->chains[i].leaf_key);
-	}
-	for (i = 0; i < RIM_CACHE; i++) {
-		cct_rim_free(v->rims[i].rim);
-		if (v->rims[i].chain)
-			sk_X509_pop_free(v->rims[i].chain, X509_free);
-	}
+	unpin_all(v);
 	if (v->device_roots)
 		sk_X509_pop_free(v->device_roots, X509_free);
 	if (v->rim_roots)
@@ -144,6 +179,9 @@ int cct_nvgpu_verifier_new(cct_nvgpu_verifier **out, const cct_nvgpu_opts *o, cc
 	if (rc == CCT_OK)
 		rc = load_roots(&v->pinned_rim, cct_nvgpu__rim_root_pem, NULL, "pinned RIM root",
 				err);
+	if (rc == CCT_OK && (!roots_fp(v->device_roots, v->device_roots_fp) ||
+			     !roots_fp(v->rim_roots, v->rim_roots_fp)))
+		rc = cct_err_set(err, CCT_ERROR, CCT_STAGE_INPUT, 0, "cannot hash the trust roots");
 	if (rc == CCT_OK && cct_ocsp_cache_new(&v->ocsp) != CCT_OK)
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
 	if (rc == CCT_OK && o->policy_path) {
@@ -322,26 +360,30 @@ static int arch_matches_model(const char *arch, const char *hwmodel)
 	return 0;
 }
 
-/* ---- device chain (cached by PEM digest and validity window) ---- */
+/* ---- device chain (once per chain text and anchors, within the chain's validity) ---- */
 static int device_chain(chain_entry **out, cct_nvgpu_verifier *v, const cct_nvgpu_entry *e,
 			time_t at, cct_err *err)
 {
+	cct_vcache *cache = cct_vcache_shared();
+	cct_vcache_part parts[2] = { { v->device_roots_fp, 32 },
+				     { e->chain_pem, e->chain_pem_size } };
+	cct_vcache_entry *pin;
 	uint8_t key[32];
-	size_t i;
+	time_t nb, na;
 	int rc = CCT_ERROR;
 	STACK_OF(X509) *sk = NULL, *built = NULL;
 	cct_x509_verify_in in;
-	chain_entry *ce;
+	chain_entry *ce = NULL;
 	char cn[128];
 
 	*out = NULL;
-	cct_sha256(e->chain_pem, e->chain_pem_size, key);
-	for (i = 0; i < CHAIN_CACHE; i++) {
-		ce = &v->chains[i];
-		if (ce->used && !memcmp(ce->key, key, 32) && at >= ce->nb && at <= ce->na) {
-			*out = ce;
-			return CCT_OK;
-		}
+	if (cache && !cct_vcache_key(key, "gpu-device-chain", parts, 2))
+		cache = NULL;
+	if (cache && (pin = cct_vcache_get(cache, key, at)) != NULL) {
+		*out = hold(v, pin);
+		return *out ? CCT_OK
+			    : cct_err_set(err, CCT_ERROR, CCT_STAGE_CHAIN, 0,
+					  "too many certificate chains in one device's evidence");
 	}
 	sk = sk_X509_new_null();
 	if (!sk)
@@ -372,28 +414,31 @@ static int device_chain(chain_entry **out, cct_nvgpu_verifier *v, const cct_nvgp
 				 "device chain is too short to name the device model");
 		goto out;
 	}
-	ce = &v->chains[v->chain_next];
-	v->chain_next = (v->chain_next + 1) % CHAIN_CACHE;
-	if (ce->chain)
-		sk_X509_pop_free(ce->chain, X509_free);
-	EVP_PKEY_free(ce->leaf_key);
-	memset(ce, 0, sizeof(*ce));
-	memcpy(ce->key, key, 32);
+	ce = calloc(1, sizeof(*ce));
+	if (!ce) {
+		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_CHAIN, 0, "out of memory");
+		goto out;
+	}
 	ce->chain = built;
 	built = NULL;
 	ce->leaf_key = X509_get_pubkey(sk_X509_value(ce->chain, 0));
-	chain_window(ce->chain, &ce->nb, &ce->na, ce->expiry, sizeof(ce->expiry));
+	chain_window(ce->chain, &nb, &na, ce->expiry, sizeof(ce->expiry));
 	cct_x509_subject_cn(sk_X509_value(ce->chain, 1), cn, sizeof(cn));
 	snprintf(ce->hwmodel, sizeof(ce->hwmodel), "%s", cn);
 	serial_decimal(sk_X509_value(ce->chain, 0), ce->ueid, sizeof(ce->ueid));
 	ce->has_fwid = leaf_fwid(sk_X509_value(ce->chain, 0), ce->fwid);
-	ce->used = ce->leaf_key != NULL;
-	if (!ce->used) {
+	if (!ce->leaf_key) {
+		chain_entry_free(ce);
 		rc = cct_err_set(err, CCT_ECHAIN, CCT_STAGE_CHAIN, 0, "leaf key does not decode");
 		goto out;
 	}
-	*out = ce;
-	rc = CCT_OK;
+	/* the built chain holds the anchor: its window covers every certificate checked */
+	if (at < nb || at > na)
+		nb = na = at;
+	*out = hold(v, cct_vcache_put(cache, key, nb, na, CCT_OK, NULL, ce, chain_entry_free));
+	rc = *out ? CCT_OK
+		  : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_CHAIN, 0,
+				"out of memory (or too many chains in one device's evidence)");
 out:
 	if (sk)
 		sk_X509_pop_free(sk, X509_free);
@@ -515,7 +560,43 @@ static int load_rim_bytes(uint8_t **xml, size_t *len, cct_nvgpu_verifier *v, con
 				   "RIM %s not found in %s and --offline forbids fetching it "
 				   "(or use --no-rim to skip the golden comparison)",
 				   id, v->o.rim_dir ? v->o.rim_dir : "(no --rim-dir)");
-	rc = cct_nvgpu__rim_fetch(xml, len, v->o.rim_url ? v->o.rim_url : DEFAULT_RIM_URL, id, err);
+	{
+		/* what the RIM service answered for an id is remembered (its content is still
+		 * verified every time it is used) */
+		const char *url = v->o.rim_url ? v->o.rim_url : DEFAULT_RIM_URL;
+		cct_vcache *cache = cct_vcache_shared();
+		cct_vcache_part parts[2] = { { url, strlen(url) }, { id, strlen(id) } };
+		cct_vcache_entry *pin = NULL;
+		uint8_t key[32];
+		cct_slice *got;
+
+		if (cache && !cct_vcache_key(key, "gpu-rim-fetched", parts, 2))
+			cache = NULL;
+		if (cache && (pin = cct_vcache_get(cache, key, 0)) != NULL) {
+			got = cct_vcache_entry_obj(pin);
+			*xml = malloc(got->size ? got->size : 1);
+			if (*xml)
+				memcpy(*xml, got->p, got->size);
+			*len = got->size;
+			cct_vcache_release(pin);
+			snprintf(src, srcsz, "RIM service (remembered)");
+			return *xml ? CCT_OK
+				    : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_COLLATERAL, 0,
+						  "out of memory");
+		}
+		rc = cct_nvgpu__rim_fetch(xml, len, url, id, err);
+		if (rc == CCT_OK && cache) {
+			got = malloc(sizeof(*got) + *len);
+			if (got) {
+				got->p = (uint8_t *)(got + 1);
+				got->size = *len;
+				memcpy((uint8_t *)(got + 1), *xml, *len);
+				cct_vcache_release(cct_vcache_put(cache, key, CCT_VCACHE_FOREVER_LO,
+								  CCT_VCACHE_FOREVER_HI, CCT_OK,
+								  NULL, got, free));
+			}
+		}
+	}
 	if (rc == CCT_OK && v->o.cache_dir) {
 		mkdir(v->o.cache_dir, 0700);
 		snprintf(path, sizeof(path), "%s/%s.xml", v->o.cache_dir, id);
@@ -525,76 +606,92 @@ static int load_rim_bytes(uint8_t **xml, size_t *len, cct_nvgpu_verifier *v, con
 	return rc;
 }
 
-/* Parse + signature (once per id) and chain at `at` (window cached). */
+/* Parse + XML-DSig + signing chain at `at`, once per (RIM content, anchors) and window of the
+ * chain's validity; failures are not remembered. */
 static int get_rim(rim_entry **out, cct_nvgpu_verifier *v, const char *id, time_t at,
 		   json_t *claims, const char *kp, cct_err *err)
 {
-	size_t i;
+	cct_vcache *cache = cct_vcache_shared();
+	cct_vcache_entry *pin;
 	rim_entry *re = NULL;
-	uint8_t *xml = NULL;
+	uint8_t *xml = NULL, key[32];
 	size_t len = 0;
 	cct_rim *rim = NULL;
+	STACK_OF(X509) *chain = NULL;
+	time_t nb, na;
 	int rc = CCT_ERROR;
-	char src[4096], what[256];
+	char src[4096], what[256], expiry[32];
 
 	*out = NULL;
 	snprintf(what, sizeof(what), "RIM %s", id);
-	for (i = 0; i < RIM_CACHE; i++)
-		if (v->rims[i].used && !strcmp(v->rims[i].id, id))
-			re = &v->rims[i];
-	if (!re) {
-		rc = load_rim_bytes(&xml, &len, v, id, src, sizeof(src), err);
-		if (rc != CCT_OK) {
-			if (err->stage == CCT_STAGE_INPUT)
-				err->stage = CCT_STAGE_COLLATERAL;
-			if (rc == CCT_EIO)
-				rc = err->code = CCT_ECOLLATERAL;
-			goto out;
-		}
-		kset(claims, kp, "-rim-fetched", json_true());
-		rc = cct_rim_parse(&rim, xml, len, err);
-		if (rc != CCT_OK)
-			goto out;
-		kset(claims, kp, "-rim-schema-validated", json_true());
-		rc = cct_rim_verify_signature(rim, what, err);
-		if (rc != CCT_OK) {
-			kset(claims, kp, "-rim-signature-verified", json_false());
-			goto out;
-		}
-		re = &v->rims[v->rim_next];
-		v->rim_next = (v->rim_next + 1) % RIM_CACHE;
-		cct_rim_free(re->rim);
-		if (re->chain)
-			sk_X509_pop_free(re->chain, X509_free);
-		memset(re, 0, sizeof(*re));
-		snprintf(re->id, sizeof(re->id), "%s", id);
-		re->rim = rim;
-		rim = NULL;
-		re->used = 1;
+	rc = load_rim_bytes(&xml, &len, v, id, src, sizeof(src), err);
+	if (rc != CCT_OK) {
+		if (err->stage == CCT_STAGE_INPUT)
+			err->stage = CCT_STAGE_COLLATERAL;
+		if (rc == CCT_EIO)
+			rc = err->code = CCT_ECOLLATERAL;
+		goto out;
 	}
 	kset(claims, kp, "-rim-fetched", json_true());
-	kset(claims, kp, "-rim-schema-validated", json_true());
-	kset(claims, kp, "-rim-signature-verified", json_true());
-	if (!re->chain || at < re->nb || at > re->na) {
-		if (re->chain)
-			sk_X509_pop_free(re->chain, X509_free);
-		re->chain = NULL;
-		rc = cct_rim_verify_chain(&re->chain, re->rim, v->rim_roots, at, what, err);
-		if (rc != CCT_OK) {
-			time_t nb, na;
-			char exp[32] = "";
+	{
+		cct_vcache_part parts[2] = { { v->rim_roots_fp, 32 }, { xml, len } };
 
-			if (cct_x509_validity(sk_X509_value(re->rim->certs, 0), &nb, &na) == 0)
-				cct_time_format(exp, sizeof(exp), na);
-			kset(claims, kp, "-rim-cert-chain",
-			     cert_chain_claims(status_for(rc), NULL, exp, NULL));
+		if (cache && !cct_vcache_key(key, "gpu-rim", parts, 2))
+			cache = NULL;
+	}
+	if (cache && (pin = cct_vcache_get(cache, key, at)) != NULL) {
+		re = hold(v, pin);
+		if (!re) {
+			rc = cct_err_set(err, CCT_ERROR, CCT_STAGE_COLLATERAL, 0,
+					 "too many RIMs in one device's evidence");
 			goto out;
 		}
-		chain_window(re->chain, &re->nb, &re->na, re->expiry, sizeof(re->expiry));
+		kset(claims, kp, "-rim-schema-validated", json_true());
+		kset(claims, kp, "-rim-signature-verified", json_true());
+		*out = re;
+		rc = CCT_OK;
+		goto out;
 	}
-	*out = re;
-	rc = CCT_OK;
+	rc = cct_rim_parse(&rim, xml, len, err);
+	if (rc != CCT_OK)
+		goto out;
+	kset(claims, kp, "-rim-schema-validated", json_true());
+	rc = cct_rim_verify_signature(rim, what, err);
+	if (rc != CCT_OK) {
+		kset(claims, kp, "-rim-signature-verified", json_false());
+		goto out;
+	}
+	kset(claims, kp, "-rim-signature-verified", json_true());
+	rc = cct_rim_verify_chain(&chain, rim, v->rim_roots, at, what, err);
+	if (rc != CCT_OK) {
+		char exp[32] = "";
+
+		if (cct_x509_validity(sk_X509_value(rim->certs, 0), &nb, &na) == 0)
+			cct_time_format(exp, sizeof(exp), na);
+		kset(claims, kp, "-rim-cert-chain",
+		     cert_chain_claims(status_for(rc), NULL, exp, NULL));
+		goto out;
+	}
+	chain_window(chain, &nb, &na, expiry, sizeof(expiry));
+	re = calloc(1, sizeof(*re));
+	if (!re) {
+		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_COLLATERAL, 0, "out of memory");
+		goto out;
+	}
+	re->rim = rim;
+	re->chain = chain;
+	memcpy(re->expiry, expiry, sizeof(expiry));
+	rim = NULL;
+	chain = NULL;
+	if (at < nb || at > na)
+		nb = na = at;
+	*out = hold(v, cct_vcache_put(cache, key, nb, na, CCT_OK, NULL, re, rim_entry_free));
+	rc = *out ? CCT_OK
+		  : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_COLLATERAL, 0,
+				"out of memory (or too many RIMs in one device's evidence)");
 out:
+	if (chain)
+		sk_X509_pop_free(chain, X509_free);
 	cct_rim_free(rim);
 	free(xml);
 	return rc;
@@ -1079,6 +1176,7 @@ out:
 	if (rc != CCT_OK && !json_object_get(c, "measres"))
 		json_object_set_new(c, "measres", json_string("failure"));
 	free(sp);
+	unpin_all(v);
 	*claims_out = c;
 	return rc;
 }

@@ -10,7 +10,9 @@
  * DIR/token.key                                        verifier's EAR signing key (P-256)
  * DIR/sim.json                                         {"simulated":true,"measurement":hex,
  *                                                       "tdx":{"mrtd":hex,"rtmr":[4 hex]},..} */
+#define _GNU_SOURCE /* struct stat st_mtim */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,112 @@
 #include "sim/sim_tdx.h"
 #include "cctrust/core.h"
 #include "cctrust/token.h"
+#include "x509/vcache.h"
+
+/* ---- simulated platforms loaded once per process ----
+ * Loading a simulated platform parses its private keys (RSA/EC PEM), which costs more than the
+ * evidence it then signs; load tests call these per flow. A loaded platform is kept in the
+ * shared cache (x509/vcache) under its directory's identity and modification time (every save
+ * goes through rename, which changes the directory's mtime), and used read-only. */
+typedef int (*sim_loader)(void **out, const char *dir, cct_err *err);
+
+static int load_snp(void **out, const char *dir, cct_err *err)
+{
+	return cct_sim_snp_load((cct_sim_snp **)out, dir, err);
+}
+
+static int load_gpu(void **out, const char *dir, cct_err *err)
+{
+	return cct_sim_gpu_load((cct_sim_gpu **)out, dir, err);
+}
+
+static void free_snp(void *p)
+{
+	cct_sim_snp_free(p);
+}
+
+static void free_gpu(void *p)
+{
+	cct_sim_gpu_free(p);
+}
+
+/* the platform of dir, pinned (release it), or NULL with err set */
+static cct_vcache_entry *sim_loaded(const char *kind, const char *dir, sim_loader load,
+				    void (*fr)(void *), cct_err *err)
+{
+	cct_vcache *cache = cct_vcache_shared();
+	struct stat st;
+	int64_t id[5];
+	cct_vcache_part parts[2] = { { dir, strlen(dir) }, { id, sizeof(id) } };
+	cct_vcache_entry *e;
+	uint8_t key[32];
+	void *obj = NULL;
+
+	if (stat(dir, &st) != 0)
+		cache = NULL; /* the loader reports the missing directory */
+	else {
+		id[0] = (int64_t)st.st_dev;
+		id[1] = (int64_t)st.st_ino;
+		id[2] = (int64_t)st.st_mtim.tv_sec;
+		id[3] = (int64_t)st.st_mtim.tv_nsec;
+		id[4] = (int64_t)st.st_ctim.tv_nsec;
+	}
+	if (cache && !cct_vcache_key(key, kind, parts, 2))
+		cache = NULL;
+	if (cache && (e = cct_vcache_get(cache, key, 0)) != NULL)
+		return e;
+	if (load(&obj, dir, err) != CCT_OK)
+		return NULL;
+	e = cct_vcache_put(cache, key, CCT_VCACHE_FOREVER_LO, CCT_VCACHE_FOREVER_HI, CCT_OK, NULL,
+			   obj, fr);
+	if (!e)
+		cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	return e;
+}
+
+/* Fresh simulated OCSP responses in dir, as a responder serves them: rewritten when this process
+ * has not written them yet, when anyone else changed the directory since (a revocation, say), or
+ * when a quarter of their validity has passed; otherwise the ones written are still current. */
+static pthread_mutex_t ocsp_memo_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char dir[512];
+	time_t written;
+	struct timespec mtime;
+} ocsp_memo[8];
+
+static int sim_gpu_ocsp_fresh(const cct_sim_gpu *g, const char *dir, cct_err *err)
+{
+	struct stat st;
+	time_t now = time(NULL);
+	size_t i, slot = 0;
+	int rc, fresh = 0;
+
+	pthread_mutex_lock(&ocsp_memo_lock);
+	for (i = 0; i < 8; i++)
+		if (!strcmp(ocsp_memo[i].dir, dir)) {
+			fresh = stat(dir, &st) == 0 &&
+				st.st_mtim.tv_sec == ocsp_memo[i].mtime.tv_sec &&
+				st.st_mtim.tv_nsec == ocsp_memo[i].mtime.tv_nsec &&
+				now - ocsp_memo[i].written < 7 * 86400 / 4 && now >= ocsp_memo[i].written;
+			slot = i;
+			break;
+		}
+	if (fresh) {
+		pthread_mutex_unlock(&ocsp_memo_lock);
+		return CCT_OK;
+	}
+	rc = cct_sim_gpu_ocsp(g, dir, NULL, err);
+	if (rc == CCT_OK && strlen(dir) < sizeof(ocsp_memo[0].dir) && stat(dir, &st) == 0) {
+		if (i == 8) /* not memoised yet: take a slot (round robin) */
+			for (slot = 0; slot < 7 && ocsp_memo[slot].dir[0]; slot++)
+				;
+		snprintf(ocsp_memo[slot].dir, sizeof(ocsp_memo[slot].dir), "%s", dir);
+		ocsp_memo[slot].written = now;
+		ocsp_memo[slot].mtime = st.st_mtim;
+	}
+	pthread_mutex_unlock(&ocsp_memo_lock);
+	return rc;
+}
 
 static void path_of(char *buf, size_t size, const char *dir, const char *name)
 {
@@ -265,7 +373,8 @@ static uint8_t *cert_der(X509 *x, size_t *n)
 static int sim_gpus(char **out, const char *dir, const cct_attester_opts *o,
 		    const cct_sim_opts *so, cct_err *err)
 {
-	cct_sim_gpu *g = NULL;
+	const cct_sim_gpu *g = NULL;
+	cct_vcache_entry *pin = NULL;
 	cct_sim_gpu_evidence_opts eo;
 	uint8_t nonce[32];
 	char path[4096], *kbs = NULL;
@@ -278,7 +387,9 @@ static int sim_gpus(char **out, const char *dir, const cct_attester_opts *o,
 	else if ((rc = cct_attester__gpu_nonce(nonce, o->nonce_b64, o->tee_pubkey, err)) != CCT_OK)
 		return rc;
 	path_of(path, sizeof(path), dir, "gpu");
-	rc = cct_sim_gpu_load(&g, path, err);
+	pin = sim_loaded("sim-gpu", path, load_gpu, free_gpu, err);
+	g = pin ? cct_vcache_entry_obj(pin) : NULL;
+	rc = pin ? CCT_OK : err->code ? err->code : CCT_ERROR;
 	if (rc != CCT_OK) {
 		cct_err_set(err, rc, CCT_STAGE_INPUT, 0,
 			    "%.200s (simulated GPUs missing: run 'cctrust sim init %.200s')", err->msg,
@@ -293,7 +404,7 @@ static int sim_gpus(char **out, const char *dir, const cct_attester_opts *o,
 	}
 	/* fresh OCSP responses, as a responder would serve them now */
 	path_of(path, sizeof(path), dir, "gpu/" CCT_SIM_GPU_OCSP_SUBDIR);
-	if ((rc = cct_sim_gpu_ocsp(g, path, NULL, err)) != CCT_OK)
+	if ((rc = sim_gpu_ocsp_fresh(g, path, err)) != CCT_OK)
 		goto out;
 	memset(&eo, 0, sizeof(eo));
 	eo.gpu_count = (unsigned)so->gpus;
@@ -317,7 +428,7 @@ out:
 	json_decref(a);
 	json_decref(nv);
 	free(kbs);
-	cct_sim_gpu_free(g);
+	cct_vcache_release(pin);
 	return rc;
 }
 
@@ -416,7 +527,8 @@ static int snp_primary(json_t **primary, const char *dir, const json_t *sim,
 {
 	static const char *const guids[3] = { CCT_SNP_GUID_VCEK, CCT_SNP_GUID_ASK, CCT_SNP_GUID_ARK };
 	static const char *const names[3] = { "VCEK", "ASK", "ARK" };
-	cct_sim_snp *s = NULL;
+	const cct_sim_snp *s = NULL;
+	cct_vcache_entry *spin = NULL;
 	cct_sim_snp_report_opts ro;
 	uint8_t report[CCT_SNP_REPORT_SIZE], *der[3] = { 0 }, *table = NULL;
 	size_t der_len[3] = { 0 }, tn = 0, i;
@@ -442,9 +554,12 @@ static int snp_primary(json_t **primary, const char *dir, const json_t *sim,
 					   dir, dir);
 	}
 	path_of(path, sizeof(path), dir, "snp");
-	rc = cct_sim_snp_load(&s, path, err);
-	if (rc != CCT_OK)
+	spin = sim_loaded("sim-snp", path, load_snp, free_snp, err);
+	if (!spin) {
+		rc = err->code ? err->code : CCT_ERROR;
 		goto out;
+	}
+	s = cct_vcache_entry_obj(spin);
 	rc = cct_sim_snp_report(report, s, &ro, err);
 	if (rc != CCT_OK)
 		goto out;
@@ -491,7 +606,7 @@ out:
 		OPENSSL_free(der[i]);
 	free(table);
 	json_decref(p);
-	cct_sim_snp_free(s);
+	cct_vcache_release(spin);
 	return rc;
 }
 
@@ -585,7 +700,8 @@ int cct_sim_raw_report(uint8_t **report, size_t *report_len, uint8_t **table,
 {
 	static const char *const guids[3] = { CCT_SNP_GUID_VCEK, CCT_SNP_GUID_ASK, CCT_SNP_GUID_ARK };
 	cct_sim_snp_report_opts ro;
-	cct_sim_snp *s = NULL;
+	const cct_sim_snp *s = NULL;
+	cct_vcache_entry *spin = NULL;
 	uint8_t *der[3] = { 0 };
 	size_t der_len[3] = { 0 }, i;
 	char path[4096];
@@ -606,8 +722,12 @@ int cct_sim_raw_report(uint8_t **report, size_t *report_len, uint8_t **table,
 		goto out;
 	}
 	path_of(path, sizeof(path), dir, "snp");
-	if ((rc = cct_sim_snp_load(&s, path, err)) != CCT_OK)
+	spin = sim_loaded("sim-snp", path, load_snp, free_snp, err);
+	if (!spin) {
+		rc = err->code ? err->code : CCT_ERROR;
 		goto out;
+	}
+	s = cct_vcache_entry_obj(spin);
 	*report = malloc(CCT_SNP_REPORT_SIZE);
 	if (!*report || (rc = cct_sim_snp_report(*report, s, &ro, err)) != CCT_OK) {
 		rc = *report ? rc : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
@@ -633,6 +753,6 @@ out:
 	for (i = 0; i < 3; i++)
 		OPENSSL_free(der[i]);
 	json_decref(sim);
-	cct_sim_snp_free(s);
+	cct_vcache_release(spin);
 	return rc;
 }

@@ -2,6 +2,7 @@
  * endorsement key's TCB and hwID to the report. Policy checks are in policy.c. */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "cctrust/snp.h"
 #include "collateral/fetch.h"
 #include "snp/amd_roots.h"
+#include "x509/vcache.h"
 #include "x509/x509.h"
 
 /* AMD VCEK/VLEK certificate extensions (AMD "VCEK certificate and KDS interface spec"). */
@@ -24,10 +26,9 @@
 #define OID_FMC_SPL "1.3.6.1.4.1.3704.1.3.9"
 #define OID_HWID "1.3.6.1.4.1.3704.1.4"
 
-#define CHAIN_CACHE_SIZE 64
-
+/* outcome of one chain check: remembered process-wide (x509/vcache) per every input (leaf,
+ * intermediates, anchors, CRLs, flags) and the window of times it holds for */
 typedef struct {
-	uint8_t fp[32];
 	int rc;
 	cct_err err;
 	EVP_PKEY *key;
@@ -50,8 +51,12 @@ struct cct_snp_verifier {
 	STACK_OF(X509) *leaves;        /* offered VCEK / VLEK */
 	STACK_OF(X509) *offered_arks;  /* roots that came with the evidence: must match a pin */
 	STACK_OF(X509_CRL) *crls;
-	chain_entry cache[CHAIN_CACHE_SIZE];
-	size_t cache_n;
+	int skip_cache_once; /* cct_snp_verifier_clear_cache: re-verify the next chain */
+	/* hash of every verifier-wide input of a chain check, valid while the certificate and CRL
+	 * sets (which only grow) keep these sizes and no setter ran */
+	uint8_t ctx_key[32];
+	int ctx_counts[4];
+	int ctx_valid;
 };
 
 static int push_ark(cct_snp_verifier *v, X509 *x, cct_snp_product p, int sim)
@@ -78,6 +83,24 @@ static int push_ark(cct_snp_verifier *v, X509 *x, cct_snp_product p, int sim)
 	return 0;
 }
 
+/* the pinned AMD certificates, parsed once per process (immutable; shared by reference) */
+static X509 **pinned;
+static pthread_once_t pinned_once = PTHREAD_ONCE_INIT;
+
+static void pinned_parse(void)
+{
+	size_t i;
+
+	pinned = calloc(cct_snp_amd_cert_count ? cct_snp_amd_cert_count : 1, sizeof(*pinned));
+	for (i = 0; pinned && i < cct_snp_amd_cert_count; i++) {
+		BIO *bio = BIO_new_mem_buf(cct_snp_amd_certs[i].pem, -1);
+
+		pinned[i] = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+		BIO_free(bio);
+	}
+	ERR_clear_error();
+}
+
 int cct_snp_verifier_new(cct_snp_verifier **out, cct_err *err)
 {
 	cct_snp_verifier *v = calloc(1, sizeof(*v));
@@ -100,13 +123,12 @@ int cct_snp_verifier_new(cct_snp_verifier **out, cct_err *err)
 		cct_snp_verifier_free(v);
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	}
+	pthread_once(&pinned_once, pinned_parse);
 	for (i = 0; i < cct_snp_amd_cert_count; i++) {
 		const cct_snp_amd_cert *c = &cct_snp_amd_certs[i];
-		BIO *bio = BIO_new_mem_buf(c->pem, -1);
-		X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+		X509 *x = pinned[i];
 
-		BIO_free(bio);
-		if (!x) {
+		if (!x || !X509_up_ref(x)) {
 			cct_snp_verifier_free(v);
 			return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0,
 					   "pinned AMD certificate %zu does not decode", i);
@@ -122,8 +144,6 @@ int cct_snp_verifier_new(cct_snp_verifier **out, cct_err *err)
 
 void cct_snp_verifier_free(cct_snp_verifier *v)
 {
-	size_t i;
-
 	if (!v)
 		return;
 	sk_X509_pop_free(v->arks, X509_free);
@@ -131,8 +151,6 @@ void cct_snp_verifier_free(cct_snp_verifier *v)
 	sk_X509_pop_free(v->leaves, X509_free);
 	sk_X509_pop_free(v->offered_arks, X509_free);
 	sk_X509_CRL_pop_free(v->crls, X509_CRL_free);
-	for (i = 0; i < v->cache_n; i++)
-		EVP_PKEY_free(v->cache[i].key);
 	free(v->ark_product);
 	free(v->ark_sim);
 	free(v->coll_dir);
@@ -141,11 +159,7 @@ void cct_snp_verifier_free(cct_snp_verifier *v)
 
 void cct_snp_verifier_clear_cache(cct_snp_verifier *v)
 {
-	size_t i;
-
-	for (i = 0; i < v->cache_n; i++)
-		EVP_PKEY_free(v->cache[i].key);
-	v->cache_n = 0;
+	v->skip_cache_once = 1;
 }
 
 void cct_snp_verifier_set_time(cct_snp_verifier *v, time_t at)
@@ -155,21 +169,25 @@ void cct_snp_verifier_set_time(cct_snp_verifier *v, time_t at)
 
 void cct_snp_verifier_set_crl_check(cct_snp_verifier *v, int on)
 {
+	v->ctx_valid = 0;
 	v->crl_check = on;
 }
 
 void cct_snp_verifier_set_offline(cct_snp_verifier *v, int offline)
 {
+	v->ctx_valid = 0;
 	v->offline = offline;
 }
 
 void cct_snp_verifier_set_kds_url(cct_snp_verifier *v, const char *url)
 {
+	v->ctx_valid = 0;
 	snprintf(v->kds_url, sizeof(v->kds_url), "%s", url);
 }
 
 int cct_snp_verifier_set_collateral_dir(cct_snp_verifier *v, const char *dir, cct_err *err)
 {
+	v->ctx_valid = 0;
 	free(v->coll_dir);
 	v->coll_dir = strdup(dir);
 	if (!v->coll_dir)
@@ -548,28 +566,98 @@ static int check_revocation(cct_snp_verifier *v, STACK_OF(X509) *chain, cct_snp_
 	return CCT_OK;
 }
 
-/* Verify (or look up) the chain of leaf; fills entry. */
-static chain_entry *verify_chain(cct_snp_verifier *v, X509 *leaf, int vlek)
+static void chain_entry_free(void *p)
 {
+	chain_entry *e = p;
+
+	EVP_PKEY_free(e->key);
+	free(e);
+}
+
+/* every input of the chain check, hashed: the offered intermediates and roots, the pinned
+ * anchors with their product and simulated marks, the CRLs and how they may be fetched */
+static int ctx_key(cct_snp_verifier *v)
+{
+	enum { MAXP = 256 };
+	STACK_OF(X509) *sets[3] = { v->intermediates, v->arks, v->offered_arks };
+	cct_vcache_part parts[MAXP];
+	uint8_t (*fps)[32];
+	int flags[3] = { v->crl_check, v->offline, sk_X509_num(v->arks) };
+	int counts[4] = { sk_X509_num(v->intermediates), sk_X509_num(v->arks),
+			  sk_X509_num(v->offered_arks), sk_X509_CRL_num(v->crls) };
+	size_t k = 0, f = 0, total;
+	unsigned int n = 32;
+	int i, j, ok;
+
+	if (v->ctx_valid && !memcmp(counts, v->ctx_counts, sizeof(counts)))
+		return 1;
+	total = (size_t)counts[0] + (size_t)counts[1] + (size_t)counts[2] + (size_t)counts[3];
+	if (total + 8 > MAXP)
+		return 0; /* unusually many certificates: verify without the cache */
+	fps = malloc((total ? total : 1) * 32);
+	if (!fps)
+		return 0;
+	for (j = 0; j < 3; j++) {
+		for (i = 0; i < counts[j]; i++) {
+			cct_x509_fingerprint(sk_X509_value(sets[j], i), fps[f]);
+			parts[k++] = (cct_vcache_part){ fps[f++], 32 };
+		}
+		parts[k++] = (cct_vcache_part){ NULL, 0 }; /* set separator */
+	}
+	for (i = 0; i < counts[3]; i++) {
+		if (!X509_CRL_digest(sk_X509_CRL_value(v->crls, i), EVP_sha256(), fps[f], &n)) {
+			free(fps);
+			return 0;
+		}
+		parts[k++] = (cct_vcache_part){ fps[f++], 32 };
+	}
+	parts[k++] = (cct_vcache_part){ flags, sizeof(flags) };
+	parts[k++] = (cct_vcache_part){ v->ark_product, sizeof(int) * (size_t)flags[2] };
+	parts[k++] = (cct_vcache_part){ v->ark_sim, sizeof(int) * (size_t)flags[2] };
+	parts[k++] = (cct_vcache_part){ v->coll_dir, v->coll_dir ? strlen(v->coll_dir) : 0 };
+	parts[k++] = (cct_vcache_part){ v->kds_url, strlen(v->kds_url) };
+	ok = cct_vcache_key(v->ctx_key, "snp-verifier", parts, k);
+	free(fps);
+	if (ok) {
+		memcpy(v->ctx_counts, counts, sizeof(counts));
+		v->ctx_valid = 1;
+	}
+	return ok;
+}
+
+static int chain_key(uint8_t key[32], cct_snp_verifier *v, X509 *leaf, int vlek)
+{
+	uint8_t fp[32];
+	cct_vcache_part parts[3] = { { NULL, 32 }, { fp, 32 }, { &vlek, sizeof(vlek) } };
+
+	if (!ctx_key(v))
+		return 0;
+	parts[0].p = v->ctx_key;
+	cct_x509_fingerprint(leaf, fp);
+	return cct_vcache_key(key, "snp-chain", parts, 3);
+}
+
+/* Verify (or look up) the chain of leaf. Returns the pinned entry (release it) whose object is
+ * the chain_entry, or NULL when out of memory. */
+static cct_vcache_entry *verify_chain(cct_snp_verifier *v, X509 *leaf, int vlek)
+{
+	cct_vcache *cache = cct_vcache_shared();
+	cct_vcache_entry *ve;
 	chain_entry *e;
 	STACK_OF(X509) *chain = NULL;
 	cct_x509_verify_in in;
-	uint8_t fp[32];
-	size_t i;
+	uint8_t key[32];
+	time_t lo = CCT_VCACHE_FOREVER_LO, hi = CCT_VCACHE_FOREVER_HI;
 	int k;
 
-	cct_x509_fingerprint(leaf, fp);
-	for (i = 0; i < v->cache_n; i++)
-		if (!memcmp(v->cache[i].fp, fp, 32))
-			return &v->cache[i];
-	if (v->cache_n == CHAIN_CACHE_SIZE) {
-		EVP_PKEY_free(v->cache[0].key);
-		memmove(&v->cache[0], &v->cache[1], sizeof(v->cache[0]) * (CHAIN_CACHE_SIZE - 1));
-		v->cache_n--;
-	}
-	e = &v->cache[v->cache_n++];
-	memset(e, 0, sizeof(*e));
-	memcpy(e->fp, fp, 32);
+	if (cache && !chain_key(key, v, leaf, vlek))
+		cache = NULL;
+	if (cache && !v->skip_cache_once && (ve = cct_vcache_get(cache, key, v->at)) != NULL)
+		return ve;
+	v->skip_cache_once = 0;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
 
 	/* roots shipped with the evidence are never trusted: they must be a pinned key */
 	for (k = 0; k < sk_X509_num(v->offered_arks); k++) {
@@ -584,7 +672,7 @@ static chain_entry *verify_chain(cct_snp_verifier *v, X509 *leaf, int vlek)
 					    "AMD's pinned root keys; a root that arrives with the "
 					    "evidence is never trusted",
 					    cn);
-			return e;
+			goto out;
 		}
 	}
 	memset(&in, 0, sizeof(in));
@@ -632,10 +720,21 @@ static chain_entry *verify_chain(cct_snp_verifier *v, X509 *leaf, int vlek)
 		e->crl_checked = 1;
 	}
 	e->key = EVP_PKEY_dup(X509_get0_pubkey(leaf));
+	if (!e->key) {
+		e->rc = cct_err_set(&e->err, CCT_ENOMEM, CCT_STAGE_CHAIN, 0, "out of memory");
+		goto out;
+	}
 	e->rc = CCT_OK;
+	/* the outcome holds while every certificate of the chain and the CRL used are valid */
+	for (k = 0; k < sk_X509_num(chain); k++)
+		cct_vcache_window_cert(&lo, &hi, sk_X509_value(chain, k));
+	if (v->crl_check)
+		cct_vcache_window_crl(&lo, &hi, find_crl(v, sk_X509_value(chain, 2)));
 out:
 	sk_X509_pop_free(chain, X509_free);
-	return e;
+	if (e->rc != CCT_OK || v->at < lo || v->at > hi)
+		lo = hi = v->at;
+	return cct_vcache_put(cache, key, lo, hi, e->rc, &e->err, e, chain_entry_free);
 }
 
 static int check_tcb_binding(const X509 *leaf, const cct_snp_report *rep, cct_snp_product p,
@@ -692,7 +791,8 @@ int cct_snp_verify(cct_snp_result *result, cct_snp_verifier *v, const cct_snp_re
 	cct_snp_signing_key key = cct_snp_report_signing_key(rep);
 	int vlek = key == CCT_SNP_KEY_VLEK;
 	int rc = CCT_ERROR;
-	chain_entry *ce;
+	cct_vcache_entry *pin = NULL;
+	const chain_entry *ce;
 	X509 *leaf;
 
 	memset(res, 0, sizeof(*res));
@@ -714,11 +814,15 @@ int cct_snp_verify(cct_snp_result *result, cct_snp_verifier *v, const cct_snp_re
 				   vlek ? "VLEK" : "VCEK", rep->chip_id[0], rep->chip_id[1],
 				   rep->chip_id[2], rep->chip_id[3],
 				   v->offline ? " (network fetch is off: --offline)" : "");
-	ce = verify_chain(v, leaf, vlek);
+	pin = verify_chain(v, leaf, vlek);
+	if (!pin)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_CHAIN, 0, "out of memory");
+	ce = cct_vcache_entry_obj(pin);
 	if (ce->rc != CCT_OK) {
 		if (err)
 			*err = ce->err;
-		return ce->rc;
+		rc = ce->rc;
+		goto out;
 	}
 	res->chain_verified = 1;
 	res->product = ce->product;
@@ -746,5 +850,6 @@ int cct_snp_verify(cct_snp_result *result, cct_snp_verifier *v, const cct_snp_re
 	}
 	rc = CCT_OK;
 out:
+	cct_vcache_release(pin);
 	return rc;
 }

@@ -14,6 +14,7 @@
 
 #include "cctrust/core.h"
 #include "tdx/tdx_int.h"
+#include "x509/vcache.h"
 #include "x509/x509.h"
 
 /* ---- span scanner: finds where a member's value text starts and ends; no semantics ---- */
@@ -530,13 +531,80 @@ static int dup_bytes(uint8_t **dst, size_t *dn, const void *p, size_t n)
 	return CCT_OK;
 }
 
+static int crl_times(const X509_CRL *crl, time_t *last, time_t *next);
+
+/* fingerprints of every certificate of sk appended to parts (at most max) */
+static size_t chain_parts(cct_vcache_part *parts, uint8_t (*fps)[32], size_t max,
+			  STACK_OF(X509) *sk)
+{
+	size_t k = 0;
+	int i;
+
+	for (i = 0; i < sk_X509_num(sk) && k < max; i++, k++) {
+		cct_x509_fingerprint(sk_X509_value(sk, i), fps[k]);
+		parts[k].p = fps[k];
+		parts[k].n = 32;
+	}
+	return k;
+}
+
+/* content hash (cache key part) and the earliest nextUpdate, computed once at load */
+static int seal(cct_tdx_collateral *c, cct_err *err)
+{
+	enum { MAXP = 3 * (CCT_X509_MAX_CHAIN + 1) + 8 };
+	cct_vcache_part parts[MAXP];
+	uint8_t fps[MAXP][32];
+	unsigned int n = 32;
+	size_t k = 0;
+	time_t last, next;
+
+	parts[k++] = (cct_vcache_part){ c->tcb_info_raw, c->tcb_info_len };
+	parts[k++] = (cct_vcache_part){ c->tcb_sig, 64 };
+	parts[k++] = (cct_vcache_part){ c->qe_id_raw, c->qe_id_len };
+	parts[k++] = (cct_vcache_part){ c->qe_sig, 64 };
+	if (!X509_CRL_digest(c->pck_crl, EVP_sha256(), fps[k], &n) ||
+	    !X509_CRL_digest(c->root_crl, EVP_sha256(), fps[k + 1], &n))
+		return cct_err_set(err, CCT_ERROR, CCT_STAGE_COLLATERAL, 0,
+				   "collateral: cannot hash the CRLs");
+	parts[k] = (cct_vcache_part){ fps[k], 32 };
+	parts[k + 1] = (cct_vcache_part){ fps[k + 1], 32 };
+	k += 2;
+	/* each chain is delimited by its count so certificates cannot move between chains */
+	{
+		STACK_OF(X509) *chains[3] = { c->tcb_chain, c->qe_chain, c->pck_crl_chain };
+		int counts[3], j;
+
+		for (j = 0; j < 3; j++) {
+			counts[j] = sk_X509_num(chains[j]);
+			k += chain_parts(parts + k, fps + k, MAXP - k - 1, chains[j]);
+		}
+		parts[k++] = (cct_vcache_part){ counts, sizeof(counts) };
+		if (!cct_vcache_key(c->content_hash, "tdx-collateral", parts, k))
+			return cct_err_set(err, CCT_ERROR, CCT_STAGE_COLLATERAL, 0,
+					   "collateral: cannot hash its content");
+	}
+	c->content_hashed = 1;
+	c->earliest_next_update = c->tcb.next_update;
+	if (c->qe.next_update < c->earliest_next_update)
+		c->earliest_next_update = c->qe.next_update;
+	if (crl_times(c->root_crl, &last, &next) == 0 && next < c->earliest_next_update)
+		c->earliest_next_update = next;
+	if (crl_times(c->pck_crl, &last, &next) == 0 && next < c->earliest_next_update)
+		c->earliest_next_update = next;
+	ERR_clear_error();
+	return CCT_OK;
+}
+
 static int parse_signed_parts(cct_tdx_collateral *c, cct_err *err)
 {
 	int rc = cct_tdx__tcb_info_parse(&c->tcb, c->tcb_info_raw, c->tcb_info_len, err);
 
 	if (rc != CCT_OK)
 		return rc;
-	return cct_tdx__qe_identity_parse(&c->qe, c->qe_id_raw, c->qe_id_len, err);
+	rc = cct_tdx__qe_identity_parse(&c->qe, c->qe_id_raw, c->qe_id_len, err);
+	if (rc != CCT_OK)
+		return rc;
+	return seal(c, err);
 }
 
 int cct_tdx_collateral_load_bundle(cct_tdx_collateral **out, const uint8_t *buf, size_t n,
@@ -787,42 +855,32 @@ static int check_json_sig(X509 *signer, const uint8_t *raw, size_t n, const uint
 	return CCT_OK;
 }
 
-static void note_next(cct_tdx_collateral *c, time_t t)
-{
-	if (!c->earliest_next_update || t < c->earliest_next_update)
-		c->earliest_next_update = t;
-}
-
-static int check_uncached(cct_tdx_collateral *c, STACK_OF(X509) *roots, time_t at, cct_err *err)
+static int check_uncached(const cct_tdx_collateral *c, STACK_OF(X509) *roots, time_t at,
+			  cct_err *err)
 {
 	time_t last, next;
 	X509 *root = sk_X509_value(roots, 0);
 	int rc, i, root_ok = 0;
 
-	c->earliest_next_update = 0;
 	/* freshness first: the clearest explanation of stale collateral */
 	rc = check_window(c->tcb.issue_date, c->tcb.next_update, at, "TCB info", err);
 	if (rc != CCT_OK)
 		return rc;
-	note_next(c, c->tcb.next_update);
 	rc = check_window(c->qe.issue_date, c->qe.next_update, at, "QE identity", err);
 	if (rc != CCT_OK)
 		return rc;
-	note_next(c, c->qe.next_update);
 	if (crl_times(c->root_crl, &last, &next) != 0)
 		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_COLLATERAL, 0,
 				   "Root CA CRL: thisUpdate/nextUpdate missing");
 	rc = check_window(last, next, at, "Root CA CRL", err);
 	if (rc != CCT_OK)
 		return rc;
-	note_next(c, next);
 	if (crl_times(c->pck_crl, &last, &next) != 0)
 		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_COLLATERAL, 0,
 				   "PCK CRL: thisUpdate/nextUpdate missing");
 	rc = check_window(last, next, at, "PCK CRL", err);
 	if (rc != CCT_OK)
 		return rc;
-	note_next(c, next);
 	/* Root CA CRL signed by a pinned root */
 	for (i = 0; i < sk_X509_num(roots); i++) {
 		root = sk_X509_value(roots, i);
@@ -860,30 +918,65 @@ static int check_uncached(cct_tdx_collateral *c, STACK_OF(X509) *roots, time_t a
 	return rc;
 }
 
-int cct_tdx__collateral_check(cct_tdx_collateral *c, STACK_OF(X509) *roots, time_t at,
-			      cct_err *err)
+int cct_tdx__roots_fp(STACK_OF(X509) *sk, uint8_t fp[32])
 {
-	uint8_t fp[32] = { 0 }, one[32];
-	int i;
+	cct_vcache_part parts[CCT_X509_MAX_CHAIN + 1];
+	uint8_t fps[CCT_X509_MAX_CHAIN + 1][32];
+	size_t k = chain_parts(parts, fps, CCT_X509_MAX_CHAIN + 1, sk);
 
-	for (i = 0; i < sk_X509_num(roots); i++) {
-		int k;
+	return cct_vcache_key(fp, "tdx-roots", parts, k);
+}
 
-		cct_x509_fingerprint(sk_X509_value(roots, i), one);
-		for (k = 0; k < 32; k++)
-			fp[k] ^= one[k];
+/* verification times over which a successful check stays successful: every signed item's
+ * issue..next window and every certificate's validity (issuer chains and anchors) */
+static void success_window(const cct_tdx_collateral *c, STACK_OF(X509) *roots, time_t *lo,
+			   time_t *hi)
+{
+	STACK_OF(X509) *chains[4] = { c->tcb_chain, c->qe_chain, c->pck_crl_chain, roots };
+	int i, j;
+
+	*lo = CCT_VCACHE_FOREVER_LO;
+	*hi = CCT_VCACHE_FOREVER_HI;
+	cct_vcache_window(lo, hi, c->tcb.issue_date, c->tcb.next_update);
+	cct_vcache_window(lo, hi, c->qe.issue_date, c->qe.next_update);
+	cct_vcache_window_crl(lo, hi, c->root_crl);
+	cct_vcache_window_crl(lo, hi, c->pck_crl);
+	for (j = 0; j < 4; j++)
+		for (i = 0; i < sk_X509_num(chains[j]); i++)
+			cct_vcache_window_cert(lo, hi, sk_X509_value(chains[j], i));
+}
+
+int cct_tdx__collateral_check(const cct_tdx_collateral *c, STACK_OF(X509) *roots,
+			      const uint8_t roots_fp[32], time_t at, cct_err *err)
+{
+	cct_vcache *cache = c->content_hashed ? cct_vcache_shared() : NULL;
+	cct_vcache_part parts[2] = { { c->content_hash, 32 }, { roots_fp, 32 } };
+	cct_vcache_entry *e;
+	uint8_t key[32];
+	time_t lo, hi;
+	cct_err local;
+	int rc;
+
+	if (cache && !cct_vcache_key(key, "tdx-collateral-check", parts, 2))
+		cache = NULL;
+	e = cache ? cct_vcache_get(cache, key, at) : NULL;
+	if (e) {
+		rc = cct_vcache_entry_rc(e, err);
+		cct_vcache_release(e);
+		return rc;
 	}
-	if (c->checked && c->checked_at == at && !memcmp(c->checked_roots, fp, 32)) {
-		if (err)
-			*err = c->checked_err;
-		return c->checked_rc;
-	}
-	cct_err_clear(&c->checked_err);
-	c->checked_rc = check_uncached(c, roots, at, &c->checked_err);
-	c->checked = 1;
-	c->checked_at = at;
-	memcpy(c->checked_roots, fp, 32);
+	cct_err_clear(&local);
+	rc = check_uncached(c, roots, at, &local);
+	if (rc == CCT_OK)
+		success_window(c, roots, &lo, &hi);
+	else
+		lo = hi = at;
+	/* a success is only cached for times inside every window it relied on (an at outside it
+	 * would mean a check missed something: then remember nothing beyond this very time) */
+	if (rc != CCT_OK || at < lo || at > hi)
+		lo = hi = at;
+	cct_vcache_release(cct_vcache_put(cache, key, lo, hi, rc, &local, NULL, NULL));
 	if (err)
-		*err = c->checked_err;
-	return c->checked_rc;
+		*err = local;
+	return rc;
 }

@@ -8,7 +8,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include <curl/curl.h>
+#include "collateral/dl_curl.h"
 
 #include "cctrust/core.h"
 #include "collateral/fetch.h"

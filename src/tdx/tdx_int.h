@@ -91,18 +91,20 @@ struct cct_tdx_collateral {
 	uint8_t tcb_sig[64], qe_sig[64];
 	tdx_tcb_info tcb;
 	tdx_qe_identity qe;
-	/* one check per (verification time, trust anchors) */
-	int checked;
-	time_t checked_at;
-	uint8_t checked_roots[32];
-	int checked_rc;
-	cct_err checked_err;
-	time_t earliest_next_update;
+	/* SHA-256 over every signed part (set at load; read-only afterwards, so one collateral
+	 * object may be shared by concurrent verifications) */
+	uint8_t content_hash[32];
+	int content_hashed;
+	time_t earliest_next_update; /* min nextUpdate of TCB info, QE identity, both CRLs */
 };
 
-/* Signatures, chains, CRLs and freshness of the collateral at time at (cached per at+roots). */
-int cct_tdx__collateral_check(cct_tdx_collateral *c, STACK_OF(X509) *roots, time_t at,
-			      cct_err *err);
+/* Signatures, chains, CRLs and freshness of the collateral at time at. The outcome is cached
+ * process-wide (x509/vcache) per (content hash, trust anchors roots_fp) and the window of
+ * verification times over which it holds; c is never written. */
+int cct_tdx__collateral_check(const cct_tdx_collateral *c, STACK_OF(X509) *roots,
+			      const uint8_t roots_fp[32], time_t at, cct_err *err);
+/* SHA-256 over the DER of every certificate of sk (a trust anchor set), for cache keys. */
+int cct_tdx__roots_fp(STACK_OF(X509) *sk, uint8_t fp[32]);
 /* Parse TCB info / QE identity JSON text (the exact signed bytes). */
 int cct_tdx__tcb_info_parse(tdx_tcb_info *out, const uint8_t *p, size_t n, cct_err *err);
 int cct_tdx__qe_identity_parse(tdx_qe_identity *out, const uint8_t *p, size_t n, cct_err *err);

@@ -1,4 +1,5 @@
 /* TDX quote verification: signatures, QE binding, PCK chain + CRLs, collateral, TCB, policy. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -7,6 +8,7 @@
 
 #include "cctrust/core.h"
 #include "tdx/tdx_int.h"
+#include "x509/vcache.h"
 #include "x509/x509.h"
 
 int cct_tdx_quote_pck_info(const cct_tdx_quote *q, char fmspc_hex[13], char ca[16], cct_err *err)
@@ -134,9 +136,142 @@ static int policy_check(const cct_tdx_result *res, const cct_tdx_policy *pol, cc
 	return CCT_OK;
 }
 
-static int verify_pck_chain(STACK_OF(X509) *chain, STACK_OF(X509) *roots,
-			    cct_tdx_collateral *coll, time_t at, int *revocation_checked,
-			    cct_err *err)
+/* ---- per-certificate and per-anchor work, done once per process (x509/vcache) ---- */
+
+/* trust anchors, parsed once per override text (or once for the pinned Intel root) */
+typedef struct roots_obj {
+	STACK_OF(X509) *sk;
+	uint8_t fp[32];
+} roots_obj;
+
+static void roots_obj_free(void *p)
+{
+	roots_obj *o = p;
+
+	sk_X509_pop_free(o->sk, X509_free);
+	free(o);
+}
+
+/* parsing is a pure function of the text: the outcome holds at every time. Failures are not
+ * remembered (they are cheap and rare). */
+static cct_vcache_entry *roots_get(const cct_slice *override, cct_err *err, int *rc)
+{
+	cct_vcache *cache = cct_vcache_shared();
+	cct_vcache_part part = { override ? override->p : NULL, override ? override->size : 0 };
+	cct_vcache_entry *e;
+	roots_obj *o;
+	uint8_t key[32];
+
+	if (cache && !cct_vcache_key(key, "tdx-roots-parsed", &part, 1))
+		cache = NULL;
+	if (cache && (e = cct_vcache_get(cache, key, 0)) != NULL) {
+		*rc = CCT_OK;
+		return e;
+	}
+	o = calloc(1, sizeof(*o));
+	if (!o) {
+		*rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_CHAIN, 0, "out of memory");
+		return NULL;
+	}
+	*rc = cct_tdx__roots(&o->sk, override, err);
+	if (*rc == CCT_OK && !cct_tdx__roots_fp(o->sk, o->fp))
+		*rc = cct_err_set(err, CCT_ERROR, CCT_STAGE_CHAIN, 0, "cannot hash the trust roots");
+	if (*rc != CCT_OK) {
+		roots_obj_free(o);
+		return NULL;
+	}
+	e = cct_vcache_put(cache, key, CCT_VCACHE_FOREVER_LO, CCT_VCACHE_FOREVER_HI, CCT_OK, NULL,
+			   o, roots_obj_free);
+	if (!e)
+		*rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_CHAIN, 0, "out of memory");
+	return e;
+}
+
+/* the attestation key as an EVP_PKEY, once per key (a QE certifies one key for many quotes;
+ * building the key object costs as much as a third of a signature verification) */
+static void pkey_free(void *p)
+{
+	EVP_PKEY_free(p);
+}
+
+static cct_vcache_entry *att_key_get(const uint8_t xy[64])
+{
+	cct_vcache *cache = cct_vcache_shared();
+	cct_vcache_part part = { xy, 64 };
+	cct_vcache_entry *e;
+	EVP_PKEY *k;
+	uint8_t key[32];
+
+	if (cache && !cct_vcache_key(key, "tdx-att-key", &part, 1))
+		cache = NULL;
+	if (cache && (e = cct_vcache_get(cache, key, 0)) != NULL)
+		return e;
+	k = cct_tdx__p256_key(xy);
+	if (!k)
+		return NULL; /* not a P-256 point: not remembered */
+	return cct_vcache_put(cache, key, CCT_VCACHE_FOREVER_LO, CCT_VCACHE_FOREVER_HI, CCT_OK,
+			      NULL, k, pkey_free);
+}
+
+/* the quote's PCK chain, parsed and pinned to the anchors once per (PEM text, anchors); the SGX
+ * extension parse and the CA name with it (pure functions of the leaf / intermediate) */
+typedef struct pck_obj {
+	STACK_OF(X509) *chain;
+	int ext_rc;
+	cct_err ext_err;
+	cct_tdx_pck_ext ext;
+	char ca[16];
+	int intel_root;
+} pck_obj;
+
+static void pck_obj_free(void *p)
+{
+	pck_obj *o = p;
+
+	sk_X509_pop_free(o->chain, X509_free);
+	free(o);
+}
+
+static cct_vcache_entry *pck_get(const cct_tdx_quote *q, const roots_obj *roots,
+				 uint8_t key[32], cct_err *err, int *rc)
+{
+	cct_vcache *cache = cct_vcache_shared();
+	cct_vcache_part parts[2] = { { roots->fp, 32 },
+				     { q->pck_chain_pem.p, q->pck_chain_pem.size } };
+	cct_vcache_entry *e;
+	pck_obj *o;
+
+	if (!cct_vcache_key(key, "tdx-pck-parsed", parts, 2)) {
+		memset(key, 0, 32);
+		cache = NULL;
+	}
+	if (cache && (e = cct_vcache_get(cache, key, 0)) != NULL) {
+		*rc = CCT_OK;
+		return e;
+	}
+	o = calloc(1, sizeof(*o));
+	if (!o) {
+		*rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_CHAIN, 0, "out of memory");
+		return NULL;
+	}
+	*rc = cct_tdx__pck_chain_parse(&o->chain, &q->pck_chain_pem, roots->sk, q->off_pck_chain,
+				       err);
+	if (*rc != CCT_OK) {
+		pck_obj_free(o);
+		return NULL;
+	}
+	o->ext_rc = cct_tdx__pck_ext_parse(&o->ext, sk_X509_value(o->chain, 0), &o->ext_err);
+	cct_tdx__pck_ca_name(sk_X509_value(o->chain, 1), o->ca, sizeof(o->ca));
+	o->intel_root = cct_tdx__is_intel_root(sk_X509_value(o->chain, CCT_TDX_PCK_CHAIN_LEN - 1));
+	e = cct_vcache_put(cache, key, CCT_VCACHE_FOREVER_LO, CCT_VCACHE_FOREVER_HI, CCT_OK, NULL,
+			   o, pck_obj_free);
+	if (!e)
+		*rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_CHAIN, 0, "out of memory");
+	return e;
+}
+
+static int verify_pck_chain_uncached(STACK_OF(X509) *chain, STACK_OF(X509) *roots,
+				     const cct_tdx_collateral *coll, time_t at, cct_err *err)
 {
 	cct_x509_verify_in in;
 	STACK_OF(X509) *untrusted = sk_X509_new_null();
@@ -165,9 +300,56 @@ static int verify_pck_chain(STACK_OF(X509) *chain, STACK_OF(X509) *roots,
 		in.crl_check = 2;
 	}
 	rc = cct_x509_chain_verify(NULL, &in, err);
-	*revocation_checked = coll && rc == CCT_OK;
 	sk_X509_CRL_free(crls);
 	sk_X509_free(untrusted);
+	return rc;
+}
+
+/* PCK chain to the anchors at time at (with the collateral's CRLs when given), once per
+ * (chain, anchors, collateral content) and window of times: the validity of every certificate
+ * involved and of both CRLs */
+static int verify_pck_chain(const pck_obj *pck, const uint8_t pck_key[32],
+			    const roots_obj *roots, const cct_tdx_collateral *coll, time_t at,
+			    int *revocation_checked, cct_err *err)
+{
+	static const uint8_t none[32];
+	cct_vcache *cache = cct_vcache_shared();
+	cct_vcache_part parts[2] = {
+		{ pck_key, 32 }, { coll && coll->content_hashed ? coll->content_hash : none, 32 }
+	};
+	cct_vcache_entry *e;
+	uint8_t key[32];
+	time_t lo = CCT_VCACHE_FOREVER_LO, hi = CCT_VCACHE_FOREVER_HI;
+	cct_err local;
+	int rc, i;
+
+	if ((coll && !coll->content_hashed) || !cct_vcache_key(key, "tdx-pck-chain", parts, 2))
+		cache = NULL;
+	e = cache ? cct_vcache_get(cache, key, at) : NULL;
+	if (e) {
+		rc = cct_vcache_entry_rc(e, err);
+		cct_vcache_release(e);
+		*revocation_checked = coll && rc == CCT_OK;
+		return rc;
+	}
+	cct_err_clear(&local);
+	rc = verify_pck_chain_uncached(pck->chain, roots->sk, coll, at, &local);
+	if (rc == CCT_OK) {
+		for (i = 0; i < sk_X509_num(pck->chain); i++)
+			cct_vcache_window_cert(&lo, &hi, sk_X509_value(pck->chain, i));
+		for (i = 0; i < sk_X509_num(roots->sk); i++)
+			cct_vcache_window_cert(&lo, &hi, sk_X509_value(roots->sk, i));
+		if (coll) {
+			cct_vcache_window_crl(&lo, &hi, coll->pck_crl);
+			cct_vcache_window_crl(&lo, &hi, coll->root_crl);
+		}
+	}
+	if (rc != CCT_OK || at < lo || at > hi)
+		lo = hi = at;
+	cct_vcache_release(cct_vcache_put(cache, key, lo, hi, rc, &local, NULL, NULL));
+	if (err)
+		*err = local;
+	*revocation_checked = coll && rc == CCT_OK;
 	return rc;
 }
 
@@ -185,9 +367,11 @@ int cct_tdx_verify(cct_tdx_result *out, const uint8_t *buf, size_t len,
 	cct_tdx_result local, *res = out ? out : &local;
 	const cct_tdx_policy *pol = opts && opts->policy ? opts->policy : &default_policy;
 	cct_tdx_collateral *coll = opts ? opts->collateral : NULL;
-	STACK_OF(X509) *roots = NULL, *chain = NULL;
+	cct_vcache_entry *roots_e = NULL, *pck_e = NULL, *att_e = NULL;
+	const roots_obj *roots;
+	const pck_obj *pck;
+	uint8_t pck_key[32];
 	EVP_PKEY *att = NULL;
-	cct_tdx_pck_ext ext;
 	cct_tdx_quote *q = &res->quote;
 	time_t at;
 	uint8_t h[32];
@@ -211,7 +395,8 @@ int cct_tdx_verify(cct_tdx_result *out, const uint8_t *buf, size_t len,
 	res->debug = q->body.td_attributes[0] & CCT_TDX_TD_ATTR_DEBUG;
 
 	/* 1. quote signature: attestation key over header + body */
-	att = cct_tdx__p256_key(q->att_key);
+	att_e = att_key_get(q->att_key);
+	att = att_e ? cct_vcache_entry_obj(att_e) : NULL;
 	if (!att) {
 		rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_SIGNATURE, q->off_sig_data + 64,
 				 "attestation public key is not a P-256 point");
@@ -225,18 +410,19 @@ int cct_tdx_verify(cct_tdx_result *out, const uint8_t *buf, size_t len,
 		goto out;
 	}
 	/* 2. PCK chain structure and pinned root */
-	rc = cct_tdx__roots(&roots, &opts->trust_root_pem, err);
-	if (rc != CCT_OK)
+	roots_e = roots_get(&opts->trust_root_pem, err, &rc);
+	if (!roots_e)
 		goto out;
-	rc = cct_tdx__pck_chain_parse(&chain, &q->pck_chain_pem, roots, q->off_pck_chain, err);
-	if (rc != CCT_OK)
+	roots = cct_vcache_entry_obj(roots_e);
+	pck_e = pck_get(q, roots, pck_key, err, &rc);
+	if (!pck_e)
 		goto out;
+	pck = cct_vcache_entry_obj(pck_e);
 	/* an override root (simulated TEE, tests) that is not Intel's marks every claim */
 	if (opts->trust_root_pem.p && opts->trust_root_pem.size)
-		res->simulated = !cct_tdx__is_intel_root(
-			sk_X509_value(chain, CCT_TDX_PCK_CHAIN_LEN - 1));
+		res->simulated = !pck->intel_root;
 	/* 3. QE report signature by the PCK leaf key */
-	if (!cct_ecdsa_verify_rs(X509_get0_pubkey(sk_X509_value(chain, 0)), EVP_sha256(),
+	if (!cct_ecdsa_verify_rs(X509_get0_pubkey(sk_X509_value(pck->chain, 0)), EVP_sha256(),
 				 q->qe_report_raw.p, q->qe_report_raw.size, q->qe_report_sig,
 				 q->qe_report_sig + 32, 32, 0)) {
 		rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_SIGNATURE, q->off_qe_sig,
@@ -263,31 +449,34 @@ int cct_tdx_verify(cct_tdx_result *out, const uint8_t *buf, size_t len,
 	}
 	res->signature_ok = 1;
 	/* 5. PCK SGX extensions */
-	rc = cct_tdx__pck_ext_parse(&ext, sk_X509_value(chain, 0), err);
-	if (rc != CCT_OK)
+	if (pck->ext_rc != CCT_OK) {
+		if (err)
+			*err = pck->ext_err;
+		rc = pck->ext_rc;
 		goto out;
-	memcpy(res->fmspc, ext.fmspc, 6);
-	memcpy(res->pceid, ext.pceid, 2);
-	memcpy(res->ppid, ext.ppid, 16);
-	memcpy(res->cpusvn, ext.cpusvn, 16);
-	memcpy(res->sgx_tcb_comp, ext.comp, 16);
-	res->pcesvn = ext.pcesvn;
-	cct_tdx__pck_ca_name(sk_X509_value(chain, 1), res->pck_ca, sizeof(res->pck_ca));
-	/* 6. collateral (checked once per verification time) */
+	}
+	memcpy(res->fmspc, pck->ext.fmspc, 6);
+	memcpy(res->pceid, pck->ext.pceid, 2);
+	memcpy(res->ppid, pck->ext.ppid, 16);
+	memcpy(res->cpusvn, pck->ext.cpusvn, 16);
+	memcpy(res->sgx_tcb_comp, pck->ext.comp, 16);
+	res->pcesvn = pck->ext.pcesvn;
+	snprintf(res->pck_ca, sizeof(res->pck_ca), "%s", pck->ca);
+	/* 6. collateral (checked once per content, anchors and window of verification times) */
 	if (coll) {
-		rc = cct_tdx__collateral_check(coll, roots, at, err);
+		rc = cct_tdx__collateral_check(coll, roots->sk, roots->fp, at, err);
 		if (rc != CCT_OK)
 			goto out;
 		res->collateral_expires = coll->earliest_next_update;
 	}
 	/* 7. PCK chain to the pinned root at the verification time, with CRLs when available */
-	rc = verify_pck_chain(chain, roots, coll, at, &res->revocation_checked, err);
+	rc = verify_pck_chain(pck, pck_key, roots, coll, at, &res->revocation_checked, err);
 	if (rc != CCT_OK)
 		goto out;
 	res->chain_ok = 1;
 	/* 8. TCB */
 	if (coll) {
-		rc = cct_tdx__tcb_evaluate(res, coll, q, &ext, err);
+		rc = cct_tdx__tcb_evaluate(res, coll, q, &pck->ext, err);
 		if (rc != CCT_OK)
 			goto out;
 	}
@@ -298,9 +487,9 @@ int cct_tdx_verify(cct_tdx_result *out, const uint8_t *buf, size_t len,
 	rc = CCT_OK;
 out:
 	free(hashed);
-	EVP_PKEY_free(att);
-	sk_X509_pop_free(chain, X509_free);
-	sk_X509_pop_free(roots, X509_free);
+	cct_vcache_release(att_e);
+	cct_vcache_release(pck_e);
+	cct_vcache_release(roots_e);
 	ERR_clear_error();
 	return rc;
 }

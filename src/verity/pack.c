@@ -13,8 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
+#include "verity/dl_archive.h"
 
 #include "cctrust/verity.h"
 
@@ -196,6 +195,15 @@ int cct_verity_pack(const char *dir, const char *out_path, cct_err *err)
 		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: not a directory", dir);
 		goto out;
 	}
+	{
+		char why[256];
+
+		if (!cct_dl_archive_ok(why, sizeof(why))) {
+			rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
+					 "verity pack needs libarchive: %s", why);
+			goto out;
+		}
+	}
 	if ((rc = walk(&e, dir, "", 0, err)) != CCT_OK)
 		goto out;
 	qsort(e.path, e.count, sizeof(*e.path), cmp_path);
@@ -254,8 +262,10 @@ out:
 		close(fd);
 	if (rc != CCT_OK && tmp[0] && fd != -2)
 		(void)unlink(tmp);
-	archive_entry_free(ae);
-	archive_write_free(a);
+	if (ae) /* unset (not loaded) when the library is missing */
+		archive_entry_free(ae);
+	if (a)
+		archive_write_free(a);
 	for (i = 0; i < e.count; i++)
 		free(e.path[i]);
 	free(e.path);

@@ -15,6 +15,7 @@
 #include "cctrust/core.h"
 #include "collateral/fetch.h"
 #include "x509/ocsp.h"
+#include "x509/vcache.h"
 #include "x509/x509.h"
 
 typedef struct {
@@ -168,7 +169,7 @@ static time_t asn1_time(const ASN1_GENERALIZEDTIME *t)
 /* Verify one DER response for (cert, issuer); req non-NULL for a live answer (nonce). */
 static int check_response(cct_ocsp_result *out, const uint8_t *der, size_t n, X509 *cert,
 			  X509 *issuer, OCSP_REQUEST *req, const cct_ocsp_opts *o,
-			  const char *src, cct_err *err)
+			  const char *src, time_t *win_lo, time_t *win_hi, cct_err *err)
 {
 	int rc = CCT_ERROR, i, count, status = -1, reason = -1;
 	const unsigned char *p = der;
@@ -255,6 +256,20 @@ static int check_response(cct_ocsp_result *out, const uint8_t *der, size_t n, X5
 				 "OCSP response for '%s' (%s) is not current at %s", cn, src, t);
 		goto out;
 	}
+	if (win_lo && win_hi) {
+		/* times at which this same answer holds: its freshness window and the validity
+		 * of the issuer and of the certificate that signed it */
+		long skew = o->skew ? o->skew : 300, max_age = o->max_age ? o->max_age : 86400;
+		X509 *signer = NULL;
+
+		*win_lo = out->this_update - skew;
+		*win_hi = out->next_update ? out->next_update + skew : out->this_update + max_age;
+		cct_vcache_window_cert(win_lo, win_hi, issuer);
+		if (OCSP_resp_get0_signer(bs, &signer, certs) == 1 && signer)
+			cct_vcache_window_cert(win_lo, win_hi, signer);
+		else
+			*win_lo = *win_hi + 1; /* unknown signer: do not remember */
+	}
 	rc = CCT_OK;
 out:
 	ERR_clear_error();
@@ -262,6 +277,41 @@ out:
 	X509_STORE_free(store);
 	OCSP_BASICRESP_free(bs);
 	OCSP_RESPONSE_free(resp);
+	return rc;
+}
+
+/* A stored response (no nonce), verified once per (response bytes, certificate, issuer,
+ * tolerances) and window of times it holds for (x509/vcache); failures are not remembered. */
+static int check_stored(cct_ocsp_result *out, const uint8_t *der, size_t n, X509 *cert,
+			X509 *issuer, const cct_ocsp_opts *o, const char *src, cct_err *err)
+{
+	cct_vcache *cache = cct_vcache_shared();
+	uint8_t fps[64], key[32];
+	long tol[2] = { o->skew, o->max_age };
+	cct_vcache_part parts[3] = { { der, n }, { fps, 64 }, { tol, sizeof(tol) } };
+	cct_vcache_entry *e;
+	cct_ocsp_result *r;
+	time_t lo = 0, hi = -1;
+	int rc;
+
+	cct_x509_fingerprint(cert, fps);
+	cct_x509_fingerprint(issuer, fps + 32);
+	if (cache && !cct_vcache_key(key, "ocsp-response", parts, 3))
+		cache = NULL;
+	if (cache && (e = cct_vcache_get(cache, key, o->at)) != NULL) {
+		*out = *(const cct_ocsp_result *)cct_vcache_entry_obj(e);
+		out->source = src;
+		cct_vcache_release(e);
+		return CCT_OK;
+	}
+	rc = check_response(out, der, n, cert, issuer, NULL, o, src, &lo, &hi, err);
+	if (rc != CCT_OK || !cache || lo > hi || o->at < lo || o->at > hi)
+		return rc;
+	r = malloc(sizeof(*r));
+	if (r) {
+		*r = *out;
+		cct_vcache_release(cct_vcache_put(cache, key, lo, hi, CCT_OK, NULL, r, free));
+	}
 	return rc;
 }
 
@@ -279,7 +329,7 @@ static int try_file(cct_ocsp_result *out, const char *dir, X509 *cert, X509 *iss
 		return CCT_EIO;
 	rc = cct_file_read(&buf, &n, path, CCT_OCSP_MAX_RESPONSE, err);
 	if (rc == CCT_OK)
-		rc = check_response(out, buf, n, cert, issuer, NULL, o, src, err);
+		rc = check_stored(out, buf, n, cert, issuer, o, src, err);
 	free(buf);
 	return rc;
 }
@@ -334,7 +384,7 @@ static int fetch(cct_ocsp_result *out, X509 *cert, X509 *issuer, const cct_ocsp_
 				 "OCSP for '%s': %s", cn, ferr.msg);
 		goto out;
 	}
-	rc = check_response(out, resp, resp_n, cert, issuer, req, o, "network", err);
+	rc = check_response(out, resp, resp_n, cert, issuer, req, o, "network", NULL, NULL, err);
 	if (rc == CCT_OK) {
 		*der_out = resp;
 		*der_n = resp_n;

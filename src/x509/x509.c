@@ -14,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include "cctrust/core.h"
+#include "x509/vcache.h"
 #include "x509/x509.h"
 
 static int looks_pem(const uint8_t *buf, size_t len)
@@ -26,8 +27,8 @@ static int looks_pem(const uint8_t *buf, size_t len)
 	return 0;
 }
 
-int cct_x509_parse_certs(STACK_OF(X509) *sk, STACK_OF(X509_CRL) *crls, const uint8_t *buf,
-			 size_t len, const char *what, cct_err *err)
+static int parse_certs(STACK_OF(X509) *sk, STACK_OF(X509_CRL) *crls, const uint8_t *buf,
+		       size_t len, const char *what, cct_err *err)
 {
 	int found = 0;
 
@@ -98,6 +99,102 @@ int cct_x509_parse_certs(STACK_OF(X509) *sk, STACK_OF(X509_CRL) *crls, const uin
 		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 				   "%s: no certificate or CRL found (want PEM or DER)", what);
 	return CCT_OK;
+}
+
+/* Parsed certificate/CRL sets, remembered per input text (x509/vcache): evidence carries the
+ * same few chains again and again, and decoding them (RSA-4096 keys) costs more than checking
+ * a signature. Objects are immutable once parsed and shared by reference (X509_up_ref). */
+typedef struct parsed_set {
+	STACK_OF(X509) *certs;
+	STACK_OF(X509_CRL) *crls;
+} parsed_set;
+
+static void parsed_set_free(void *p)
+{
+	parsed_set *ps = p;
+
+	sk_X509_pop_free(ps->certs, X509_free);
+	sk_X509_CRL_pop_free(ps->crls, X509_CRL_free);
+	free(ps);
+}
+
+static int push_set(STACK_OF(X509) *sk, STACK_OF(X509_CRL) *crls, const parsed_set *ps)
+{
+	int i;
+
+	for (i = 0; i < sk_X509_num(ps->certs); i++) {
+		X509 *x = sk_X509_value(ps->certs, i);
+
+		if (!X509_up_ref(x))
+			return 0;
+		if (!sk_X509_push(sk, x)) {
+			X509_free(x);
+			return 0;
+		}
+	}
+	for (i = 0; crls && i < sk_X509_CRL_num(ps->crls); i++) {
+		X509_CRL *c = sk_X509_CRL_value(ps->crls, i);
+
+		if (!X509_CRL_up_ref(c))
+			return 0;
+		if (!sk_X509_CRL_push(crls, c)) {
+			X509_CRL_free(c);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int cct_x509_parse_certs(STACK_OF(X509) *sk, STACK_OF(X509_CRL) *crls, const uint8_t *buf,
+			 size_t len, const char *what, cct_err *err)
+{
+	cct_vcache *cache = cct_vcache_shared();
+	int want_crls = crls != NULL;
+	cct_vcache_part parts[2] = { { buf, len }, { &want_crls, sizeof(want_crls) } };
+	cct_vcache_entry *e;
+	parsed_set *ps;
+	uint8_t key[32];
+	int rc;
+
+	if (!cache || !cct_vcache_key(key, "x509-parsed", parts, 2))
+		return parse_certs(sk, crls, buf, len, what, err);
+	e = cct_vcache_get(cache, key, 0);
+	if (e) {
+		const parsed_set *got = cct_vcache_entry_obj(e);
+
+		/* the cap on certificates counts what sk already holds: only within it */
+		if (sk_X509_num(sk) + sk_X509_num(got->certs) <= CCT_X509_MAX_CERTS) {
+			rc = push_set(sk, crls, got) ? CCT_OK
+						     : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT,
+								   0, "out of memory");
+			cct_vcache_release(e);
+			return rc;
+		}
+		cct_vcache_release(e);
+		return parse_certs(sk, crls, buf, len, what, err);
+	}
+	ps = calloc(1, sizeof(*ps));
+	if (!ps || !(ps->certs = sk_X509_new_null()) || !(ps->crls = sk_X509_CRL_new_null())) {
+		if (ps)
+			parsed_set_free(ps);
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+	}
+	rc = parse_certs(ps->certs, want_crls ? ps->crls : NULL, buf, len, what, err);
+	if (rc != CCT_OK || sk_X509_num(sk) + sk_X509_num(ps->certs) > CCT_X509_MAX_CERTS ||
+	    sk_X509_num(ps->certs) >= CCT_X509_MAX_CERTS) {
+		/* failures are not remembered; near the cap, parse into the caller's set */
+		parsed_set_free(ps);
+		return rc != CCT_OK ? rc : parse_certs(sk, crls, buf, len, what, err);
+	}
+	e = cct_vcache_put(cache, key, CCT_VCACHE_FOREVER_LO, CCT_VCACHE_FOREVER_HI, CCT_OK, NULL,
+			   ps, parsed_set_free);
+	if (!e)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+	rc = push_set(sk, crls, cct_vcache_entry_obj(e))
+		     ? CCT_OK
+		     : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+	cct_vcache_release(e);
+	return rc;
 }
 
 int cct_x509_parse_crl(X509_CRL **out, const uint8_t *buf, size_t len, cct_err *err)

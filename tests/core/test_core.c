@@ -1,5 +1,8 @@
 /* Unit tests: bounded reader, errors, hex/base64, RFC 3339 time. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "cct_test.h"
@@ -171,6 +174,74 @@ static void ct_and_errors(void **state)
 	assert_false(cct_code_is_input(CCT_ESIGNATURE));
 }
 
+typedef struct seen {
+	char paths[16][256];
+	int n, stop_after;
+} seen;
+
+static void collect(void *ctx, const char *path, int *stop)
+{
+	seen *s = ctx;
+
+	if (s->n < 16)
+		snprintf(s->paths[s->n], sizeof(s->paths[0]), "%s", path);
+	s->n++;
+	if (s->stop_after && s->n == s->stop_after)
+		*stop = 1;
+}
+
+static void inputs_files_dirs_stdin(void **state)
+{
+	const char *dir = cct_test_tmpdir();
+	char d[512], sub[600], p[700], *args[4];
+	seen s;
+	cct_err err;
+	int i;
+
+	(void)state;
+	snprintf(d, sizeof(d), "%s/inputs", dir);
+	mkdir(d, 0700);
+	snprintf(sub, sizeof(sub), "%s/sub", d);
+	mkdir(sub, 0700);
+	for (i = 0; i < 3; i++) { /* created out of order: listed by name */
+		static const char *const names[3] = { "b.bin", "a.bin", ".hidden" };
+		FILE *f;
+
+		snprintf(p, sizeof(p), "%s/%s", d, names[i]);
+		f = fopen(p, "w");
+		assert_non_null(f);
+		fputs("x", f);
+		fclose(f);
+	}
+	args[0] = "-";
+	args[1] = d;
+	args[2] = "/nonexistent/q.bin";
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(cct_inputs_each(args, 3, collect, &s, &err), CCT_OK);
+	assert_int_equal(s.n, 4); /* "-", a.bin, b.bin (no dot file, no subdirectory), missing */
+	assert_string_equal(s.paths[0], "-");
+	snprintf(p, sizeof(p), "%s/a.bin", d);
+	assert_string_equal(s.paths[1], p);
+	snprintf(p, sizeof(p), "%s/b.bin", d);
+	assert_string_equal(s.paths[2], p);
+	assert_string_equal(s.paths[3], "/nonexistent/q.bin");
+	/* the callback can stop the iteration, inside a directory too */
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 2;
+	assert_int_equal(cct_inputs_each(args, 3, collect, &s, &err), CCT_OK);
+	assert_int_equal(s.n, 2);
+	/* an unreadable directory is an error after the inputs before it */
+	chmod(sub, 0);
+	args[0] = "-";
+	args[1] = sub;
+	memset(&s, 0, sizeof(s));
+	if (access(sub, R_OK) != 0) { /* (root reads it anyway) */
+		assert_int_equal(cct_inputs_each(args, 2, collect, &s, &err), CCT_EIO);
+		assert_int_equal(s.n, 1);
+	}
+	chmod(sub, 0700);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +253,7 @@ int main(void)
 		cmocka_unit_test(input_detection),
 		cmocka_unit_test(rfc3339),
 		cmocka_unit_test(ct_and_errors),
+		cmocka_unit_test(inputs_files_dirs_stdin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,10 @@ static void usage(void)
 	      "                          [--rim-dir DIR] [--ocsp-dir DIR] [--cache-dir DIR]\n"
 	      "                          [--policy FILE] [--expected-count N] [--expected-arch A]\n"
 	      "                          [--offline] [--no-ocsp] [--no-rim] [--allow-hold] [--json]\n"
+	      "                          [--each]\n"
+	      "  inputs: files, - (stdin), directories (their files, by name); their entries are\n"
+	      "  verified as one set (one machine's devices), or with --each every input on its own,\n"
+	      "  one result per input (JSON: one line each, with \"evidence\": the input)\n"
 	      "       cctrust gpu show EVIDENCE.json\n"
 	      "       cctrust gpu rim verify RIM.xml [--at RFC3339] [--ocsp] [--ocsp-dir DIR]\n"
 	      "                          [--offline] [--json]\n"
@@ -31,8 +35,9 @@ static void usage(void)
 
 typedef struct {
 	cct_nvgpu_opts o;
-	const char *files[CCT_NVGPU_MAX_DEVICES];
+	char **files; /* the inputs (files, "-", directories: cct_inputs_each), not copied */
 	int nfiles;
+	int each;     /* --each: every input is its own evidence set, verified and printed alone */
 	const char *nonce_hex, *policy_file;
 	int json, repeat, ocsp_on, no_nonce;
 	cct_policy *v1; /* --policy: cctrust.policy/v1 appraisal of the devices' claims */
@@ -41,10 +46,11 @@ typedef struct {
 enum { OPT_JSON = 256, OPT_OFFLINE, OPT_NO_OCSP, OPT_OCSP, OPT_NO_RIM, OPT_HOLD, OPT_NONCE,
        OPT_AT, OPT_RIM_DIR, OPT_OCSP_DIR, OPT_CACHE_DIR, OPT_RIM_URL, OPT_OCSP_URL, OPT_POLICY,
        OPT_COUNT, OPT_ARCH, OPT_SIM, OPT_DEVICE_ROOT, OPT_RIM_ROOT, OPT_REPEAT, OPT_HELP,
-       OPT_NO_NONCE };
+       OPT_NO_NONCE, OPT_EACH };
 
 static const struct option gpu_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "each", no_argument, NULL, OPT_EACH },
 	{ "offline", no_argument, NULL, OPT_OFFLINE },
 	{ "no-ocsp", no_argument, NULL, OPT_NO_OCSP },
 	{ "ocsp", no_argument, NULL, OPT_OCSP },
@@ -113,14 +119,14 @@ static int parse_args(gpu_args *a, int argc, char **argv)
 		case OPT_DEVICE_ROOT: a->o.device_root_path_insecure = val; break;
 		case OPT_RIM_ROOT: a->o.rim_root_path_insecure = val; break;
 		case OPT_REPEAT: a->repeat = atoi(val); break;
+		case OPT_EACH: a->each = 1; break;
 		case OPT_HELP: usage(); return -1;
 		default: usage(); return CCT_EXIT_USAGE;
 		}
 	}
-	for (; optind < argc; optind++) {
-		if (a->nfiles >= CCT_NVGPU_MAX_DEVICES)
-			return cct_cli_usage_error("too many files");
-		a->files[a->nfiles++] = argv[optind];
+	if (optind < argc) {
+		a->files = argv + optind;
+		a->nfiles = argc - optind;
 	}
 	if (!a->policy_file)
 		return 0;
@@ -141,8 +147,8 @@ static int parse_args(gpu_args *a, int argc, char **argv)
 }
 
 /* The devices' claims appraised by the policy's "gpu" rules, as `cctrust verify` does. */
-static json_t *appraise_v1(const cct_policy *pol, const char *claims_text, const gpu_args *a,
-			   int *rc, cct_err *err)
+static json_t *appraise_v1(const cct_policy *pol, const char *claims_text,
+			   char *const *files, size_t nfiles, int *rc, cct_err *err)
 {
 	json_t *claims = json_loads(claims_text, 0, NULL), **dev, *failures, *nv = NULL;
 	size_t n = json_array_size(json_object_get(claims, "gpus")), i;
@@ -155,10 +161,10 @@ static json_t *appraise_v1(const cct_policy *pol, const char *claims_text, const
 	c.gpu_claims = (const json_t *const *)dev;
 	c.gpu_count = dev ? n : 0;
 	c.sections = CCT_POLICY_SECTION_GPU;
-	if (a->nfiles == 1) {
+	if (nfiles == 1) { /* (a directory or "-" does not load: no statement) */
 		/* Trustee's {"device_evidence_list", "cc_mode"?, "ppcie_mode"?}: the attester's NVML
 		 * statement, when the file carries one, must agree as in `cctrust verify` */
-		nv = json_load_file(a->files[0], JSON_REJECT_DUPLICATES, NULL);
+		nv = json_load_file(files[0], JSON_REJECT_DUPLICATES, NULL);
 		if (json_is_object(nv) && json_is_array(json_object_get(nv, "device_evidence_list"))) {
 			c.nvidia = nv;
 			c.gpu_devices = json_object_get(nv, "device_evidence_list");
@@ -173,35 +179,60 @@ static json_t *appraise_v1(const cct_policy *pol, const char *claims_text, const
 	return failures;
 }
 
-static int load_evidence(cct_nvgpu_evidence_list **out, gpu_args *a, cct_err *err)
+typedef struct load_ctx {
+	cct_nvgpu_evidence_list *all;
+	cct_err *err;
+	int rc;
+} load_ctx;
+
+/* one input's entries appended to the set (cct_inputs_each) */
+static void load_input(void *ctx, const char *path, int *stop)
 {
-	cct_nvgpu_evidence_list *all = NULL;
-	int i, rc = CCT_OK;
+	load_ctx *lc = ctx;
+	uint8_t *buf = NULL;
+	size_t n = 0;
+	cct_nvgpu_evidence_list *l = NULL;
+	int rc = cct_file_read(&buf, &n, path, CCT_NVGPU_MAX_JSON, lc->err);
 
-	*out = NULL;
-	for (i = 0; i < a->nfiles && rc == CCT_OK; i++) {
-		uint8_t *buf = NULL;
-		size_t n = 0;
-		cct_nvgpu_evidence_list *l = NULL;
-
-		rc = cct_file_read(&buf, &n, a->files[i], CCT_NVGPU_MAX_JSON, err);
-		if (rc == CCT_OK)
-			rc = cct_nvgpu_evidence_list_parse(&l, buf, n, err);
-		free(buf);
-		if (rc == CCT_OK && !all) {
-			all = l;
-			l = NULL;
-		} else if (rc == CCT_OK) {
-			rc = cct_nvgpu_evidence_list_append(all, l, err);
-		}
-		cct_nvgpu_evidence_list_free(l);
+	if (rc == CCT_OK)
+		rc = cct_nvgpu_evidence_list_parse(&l, buf, n, lc->err);
+	free(buf);
+	if (rc == CCT_OK && !lc->all) {
+		lc->all = l;
+		l = NULL;
+	} else if (rc == CCT_OK) {
+		rc = cct_nvgpu_evidence_list_append(lc->all, l, lc->err);
 	}
+	cct_nvgpu_evidence_list_free(l);
 	if (rc != CCT_OK) {
-		cct_nvgpu_evidence_list_free(all);
+		lc->rc = rc;
+		*stop = 1;
+	}
+}
+
+/* the inputs as one evidence set (their entries verified together) */
+static int load_evidence_of(cct_nvgpu_evidence_list **out, char *const *files, size_t nfiles,
+			    cct_err *err)
+{
+	load_ctx lc = { NULL, err, CCT_OK };
+	int rc = cct_inputs_each(files, nfiles, load_input, &lc, err);
+
+	if (rc == CCT_OK)
+		rc = lc.rc;
+	if (rc == CCT_OK && !lc.all)
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "no evidence file found");
+	if (rc != CCT_OK) {
+		cct_nvgpu_evidence_list_free(lc.all);
 		return rc;
 	}
-	*out = all;
+	*out = lc.all;
 	return CCT_OK;
+}
+
+static int load_evidence(cct_nvgpu_evidence_list **out, gpu_args *a, cct_err *err)
+{
+	*out = NULL;
+	return load_evidence_of(out, a->files, (size_t)a->nfiles, err);
 }
 
 static double now_s(void)
@@ -244,14 +275,139 @@ static void print_human(const char *claims, int rc, const cct_err *err)
 	json_decref(c);
 }
 
+/* Verify one evidence set (the entries of files) and print its result; label names the input
+ * with --each. The verifier is made once and reused. Returns the exit code. */
+static int verify_set(gpu_args *a, cct_nvgpu_verifier **vp, const uint8_t *nonce,
+		      char *const *files, size_t nfiles, const char *label)
+{
+	cct_nvgpu_evidence_list *ev = NULL;
+	cct_nvgpu_verifier *v = NULL;
+	char *claims = NULL;
+	json_t *failures = NULL;
+	cct_err err;
+	int rc, ex;
+
+	cct_err_clear(&err);
+	rc = load_evidence_of(&ev, files, nfiles, &err);
+	if (rc == CCT_OK && !*vp)
+		rc = cct_nvgpu_verifier_new(vp, &a->o, &err);
+	v = *vp;
+	if (rc == CCT_OK) {
+		double t0 = now_s(), t1;
+		int i;
+
+		rc = cct_nvgpu_verify(&claims, v, ev, a->nonce_hex ? nonce : NULL, 32, &err);
+		t1 = now_s();
+		if (a->repeat > 0) {
+			double t2, t3;
+
+			t2 = now_s();
+			for (i = 0; i < a->repeat; i++) {
+				char *c2 = NULL;
+				cct_err e2;
+
+				cct_nvgpu_verify(&c2, v, ev, a->nonce_hex ? nonce : NULL, 32, &e2);
+				free(c2);
+			}
+			t3 = now_s();
+			fprintf(stderr,
+				"gpu-bench: devices %zu cold_us %.0f warm_us %.1f per_device_per_s %.1f\n",
+				cct_nvgpu_evidence_list_count(ev), (t1 - t0) * 1e6,
+				(t3 - t2) * 1e6 / a->repeat,
+				(double)a->repeat * (double)cct_nvgpu_evidence_list_count(ev) /
+					(t3 - t2));
+		}
+	}
+	if (rc == CCT_OK && a->v1 && claims)
+		failures = appraise_v1(a->v1, claims, files, nfiles, &rc, &err);
+	ex = cct_cli_exit_code(rc);
+	/* a rejected device whose bytes were readable is a rejection, not unreadable input */
+	if (rc != CCT_OK && claims && err.stage != CCT_STAGE_INPUT)
+		ex = CCT_EXIT_REJECT;
+	if (a->json) {
+		json_t *o = json_object(), *cj;
+		json_error_t je;
+
+		cj = claims ? json_loads(claims, 0, &je) : NULL;
+		if (label)
+			json_object_set_new(o, "evidence", json_string(label));
+		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
+		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
+		/* what the verdict rests on: skipped checks, freshness, simulated/overriding roots */
+		if (json_is_array(json_object_get(cj, "checks_skipped")))
+			json_object_set(o, "checks_skipped", json_object_get(cj, "checks_skipped"));
+		else
+			json_object_set_new(o, "checks_skipped", json_array());
+		json_object_set_new(o, "freshness",
+				    json_is_string(json_object_get(cj, "x-cctrust-freshness"))
+					    ? json_copy(json_object_get(cj, "x-cctrust-freshness"))
+					    : json_string("not-established"));
+		json_object_set_new(o, "simulated",
+				    json_boolean(json_is_true(json_object_get(cj, "x-cctrust-simulated"))));
+		{ /* as snp/tdx verify: the explicit weakenings and a simulated root, by name */
+			json_t *ins = json_array();
+
+			if (a->o.no_nonce)
+				json_array_append_new(ins, json_string("no-nonce"));
+			if (a->o.no_ocsp)
+				json_array_append_new(ins, json_string("no-ocsp"));
+			if (a->o.no_rim)
+				json_array_append_new(ins, json_string("no-rim"));
+			if (json_is_true(json_object_get(cj, "x-cctrust-simulated")))
+				json_array_append_new(ins, json_string("simulated-root"));
+			json_object_set_new(o, "insecure", ins);
+		}
+		json_object_set_new(o, "claims", cj ? cj : json_null());
+		if (a->v1) {
+			json_object_set_new(o, "policy_id", json_string(cct_policy_id(a->v1)));
+			json_object_set(o, "failures", failures ? failures : json_array());
+		}
+		cct_cli_print_json(o, label != NULL); /* --each: one line per input */
+	} else if (claims) {
+		json_t *cj = json_loads(claims, 0, NULL);
+
+		if (label)
+			printf("%s:\n", label);
+		print_human(claims, rc, &err);
+		cct_cli_print_failures(failures);
+		if (json_is_true(json_object_get(cj, "x-cctrust-simulated")))
+			fprintf(stderr, "gpu evidence: SIMULATED / UNTRUSTED ROOT: a device or RIM chain "
+					"ends at an overriding root, not NVIDIA's\n");
+		cct_cli_print_skipped(label ? label : "gpu evidence", json_object_get(cj, "checks_skipped"));
+		json_decref(cj);
+	} else {
+		cct_cli_print_reject(label ? label : "gpu evidence", rc, &err);
+	}
+	json_decref(failures);
+	free(claims);
+	cct_nvgpu_evidence_list_free(ev);
+	fflush(stdout);
+	return ex;
+}
+
+typedef struct each_ctx {
+	gpu_args *a;
+	cct_nvgpu_verifier **vp;
+	const uint8_t *nonce;
+	int worst;
+} each_ctx;
+
+static void verify_each_input(void *ctx, const char *path, int *stop)
+{
+	each_ctx *ec = ctx;
+	char *one[1] = { (char *)path };
+	int e = verify_set(ec->a, ec->vp, ec->nonce, one, 1, path);
+
+	(void)stop;
+	if (e == CCT_EXIT_USAGE || (e == CCT_EXIT_REJECT && ec->worst == CCT_EXIT_OK))
+		ec->worst = e;
+}
+
 static int cmd_verify(int argc, char **argv)
 {
 	gpu_args a;
-	cct_nvgpu_evidence_list *ev = NULL;
 	cct_nvgpu_verifier *v = NULL;
 	uint8_t nonce[32];
-	char *claims = NULL;
-	json_t *failures = NULL;
 	cct_err err;
 	int rc, ex;
 
@@ -269,97 +425,22 @@ static int cmd_verify(int argc, char **argv)
 		return cct_cli_usage_error("--nonce: want 64 hex digits (32 bytes)");
 	if (a.nonce_hex && a.o.no_nonce)
 		return cct_cli_usage_error("--nonce and --no-nonce exclude each other");
-	cct_err_clear(&err);
-	rc = load_evidence(&ev, &a, &err);
-	if (rc == CCT_OK)
-		rc = cct_nvgpu_verifier_new(&v, &a.o, &err);
-	if (rc == CCT_OK) {
-		double t0 = now_s(), t1;
-		int i;
-
-		rc = cct_nvgpu_verify(&claims, v, ev, a.nonce_hex ? nonce : NULL, 32, &err);
-		t1 = now_s();
-		if (a.repeat > 0) {
-			double t2, t3;
-
-			t2 = now_s();
-			for (i = 0; i < a.repeat; i++) {
-				char *c2 = NULL;
-				cct_err e2;
-
-				cct_nvgpu_verify(&c2, v, ev, a.nonce_hex ? nonce : NULL, 32, &e2);
-				free(c2);
-			}
-			t3 = now_s();
-			fprintf(stderr,
-				"gpu-bench: devices %zu cold_us %.0f warm_us %.1f per_device_per_s %.1f\n",
-				cct_nvgpu_evidence_list_count(ev), (t1 - t0) * 1e6,
-				(t3 - t2) * 1e6 / a.repeat,
-				(double)a.repeat * (double)cct_nvgpu_evidence_list_count(ev) /
-					(t3 - t2));
-		}
-	}
-	if (rc == CCT_OK && a.v1 && claims)
-		failures = appraise_v1(a.v1, claims, &a, &rc, &err);
-	ex = cct_cli_exit_code(rc);
-	/* a rejected device whose bytes were readable is a rejection, not unreadable input */
-	if (rc != CCT_OK && claims && err.stage != CCT_STAGE_INPUT)
-		ex = CCT_EXIT_REJECT;
-	if (a.json) {
-		json_t *o = json_object(), *cj;
-		json_error_t je;
-
-		cj = claims ? json_loads(claims, 0, &je) : NULL;
-		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
-		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
-		/* what the verdict rests on: skipped checks, freshness, simulated/overriding roots */
-		if (json_is_array(json_object_get(cj, "checks_skipped")))
-			json_object_set(o, "checks_skipped", json_object_get(cj, "checks_skipped"));
-		else
-			json_object_set_new(o, "checks_skipped", json_array());
-		json_object_set_new(o, "freshness",
-				    json_is_string(json_object_get(cj, "x-cctrust-freshness"))
-					    ? json_copy(json_object_get(cj, "x-cctrust-freshness"))
-					    : json_string("not-established"));
-		json_object_set_new(o, "simulated",
-				    json_boolean(json_is_true(json_object_get(cj, "x-cctrust-simulated"))));
-		{ /* as snp/tdx verify: the explicit weakenings and a simulated root, by name */
-			json_t *ins = json_array();
-
-			if (a.o.no_nonce)
-				json_array_append_new(ins, json_string("no-nonce"));
-			if (a.o.no_ocsp)
-				json_array_append_new(ins, json_string("no-ocsp"));
-			if (a.o.no_rim)
-				json_array_append_new(ins, json_string("no-rim"));
-			if (json_is_true(json_object_get(cj, "x-cctrust-simulated")))
-				json_array_append_new(ins, json_string("simulated-root"));
-			json_object_set_new(o, "insecure", ins);
-		}
-		json_object_set_new(o, "claims", cj ? cj : json_null());
-		if (a.v1) {
-			json_object_set_new(o, "policy_id", json_string(cct_policy_id(a.v1)));
-			json_object_set(o, "failures", failures ? failures : json_array());
-		}
-		cct_cli_print_json(o, 0);
-	} else if (claims) {
-		json_t *cj = json_loads(claims, 0, NULL);
-
-		print_human(claims, rc, &err);
-		cct_cli_print_failures(failures);
-		if (json_is_true(json_object_get(cj, "x-cctrust-simulated")))
-			fprintf(stderr, "gpu evidence: SIMULATED / UNTRUSTED ROOT: a device or RIM chain "
-					"ends at an overriding root, not NVIDIA's\n");
-		cct_cli_print_skipped("gpu evidence", json_object_get(cj, "checks_skipped"));
-		json_decref(cj);
+	if (!a.each) {
+		/* every input's entries together: one machine's devices */
+		ex = verify_set(&a, &v, nonce, a.files, (size_t)a.nfiles, NULL);
 	} else {
-		cct_cli_print_reject("gpu evidence", rc, &err);
+		/* every input on its own, one at a time: memory flat however many inputs */
+		each_ctx ec = { &a, &v, nonce, CCT_EXIT_OK };
+
+		if (cct_inputs_each(a.files, (size_t)a.nfiles, verify_each_input, &ec, &err) !=
+		    CCT_OK) {
+			fprintf(stderr, "cctrust: %s\n", err.msg);
+			ec.worst = CCT_EXIT_USAGE;
+		}
+		ex = ec.worst;
 	}
-	json_decref(failures);
 	cct_policy_free(a.v1);
-	free(claims);
 	cct_nvgpu_verifier_free(v);
-	cct_nvgpu_evidence_list_free(ev);
 	return ex;
 }
 

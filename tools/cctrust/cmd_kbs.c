@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <openssl/rand.h>
@@ -87,6 +88,7 @@ typedef struct common {
 	const char *init_data_file, *token_out, *key_file;
 	evidence_ctx ev;
 	long after, limit, flows, threads;
+	int json;
 } common;
 
 static const struct option lopts[] = {
@@ -97,6 +99,7 @@ static const struct option lopts[] = {
 	{ "limit", 1, 0, 'L' }, { "flows", 1, 0, 'n' }, { "threads", 1, 0, 'j' },
 	{ "role", 1, 0, 'R' }, { "timeout", 1, 0, 'T' }, { "init-data", 1, 0, 'I' },
 	{ "token-out", 1, 0, 'K' }, { "no-gpu", 0, 0, 'G' }, { "help", 0, 0, 'h' },
+	{ "clients", 1, 0, 'j' }, { "json", 0, 0, 'J' },
 	{ 0, 0, 0, 0 }
 };
 
@@ -120,7 +123,10 @@ static void usage(FILE *f)
 		"  list-resources  --url URL --admin-key FILE\n"
 		"tools:\n"
 		"  admin-keygen PRIVATE.pem PUBLIC.pem\n"
-		"  bench --url URL --sim DIR [--flows N] [--threads N] RESOURCE   (full flows, stats)\n"
+		"  bench --url URL --sim DIR [--tee snp|tdx] [--gpus K] [--clients N] [--flows M]\n"
+		"        [--json] RESOURCE   (load generator: M full flows from N client threads;\n"
+		"        evidence built per flow in process, not counted; flows/s, p50/p90/p99/max\n"
+		"        per endpoint, errors by type; --threads is --clients)\n"
 		"  decrypt --key PRIVATE.pem JWE_FILE     (unwrap a broker JWE with a TEE key)\n"
 		"exit status: 0 ok, 1 refused by the broker (RFC 7807 reason printed), 2 usage/input\n");
 }
@@ -161,6 +167,7 @@ static int parse(common *c, int argc, char **argv)
 		case 'j': c->threads = atol(optarg); break;
 		case 'R': c->role = optarg; break;
 		case 'T': c->o.timeout_s = atol(optarg); break;
+		case 'J': c->json = 1; break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return -1;
 		}
@@ -241,14 +248,6 @@ static int b64_policy_body(char **out, const uint8_t *txt, size_t n, const char 
 	return *out ? 0 : -1;
 }
 
-typedef struct bench_state {
-	const common *c;
-	const char *res;
-	long next, done, failures;
-	double *lat;
-	pthread_mutex_t lock;
-} bench_state;
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -257,76 +256,75 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void *bench_worker(void *arg)
+static void bench_progress(void *ctx, long done, long failed, double el)
 {
-	bench_state *b = arg;
+	const common *c = ctx;
+	int tty = isatty(2);
 
-	for (;;) {
-		long i;
-		double t0;
-		uint8_t *s = NULL;
-		size_t n = 0;
-		int rc;
-
-		pthread_mutex_lock(&b->lock);
-		i = b->next < b->c->flows ? b->next++ : -1;
-		pthread_mutex_unlock(&b->lock);
-		if (i < 0)
-			break;
-		t0 = now_s();
-		rc = cct_kbs_client_get_resource(&s, &n, &b->c->o, b->res, NULL, NULL);
-		b->lat[i] = now_s() - t0;
-		if (s) {
-			cct_wipe(s, n);
-			free(s);
-		}
-		if (rc != CCT_OK) {
-			pthread_mutex_lock(&b->lock);
-			b->failures++;
-			pthread_mutex_unlock(&b->lock);
-		}
-	}
-	return NULL;
+	fprintf(stderr, "%sbench: %ld/%ld flows, %ld failed, %.1f s, %.1f flows/s%s",
+		tty ? "\r" : "", done, c->flows, failed, el, el > 0 ? (double)done / el : 0.0,
+		tty ? "  " : "\n");
+	if (tty && done == c->flows)
+		fputc('\n', stderr);
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
+/* Load generator: library src/kbs/loadgen.c; here only options and output. */
 static int bench(common *c, const char *res)
 {
-	bench_state b;
-	pthread_t th[BENCH_MAX_THREADS];
-	long i, nt = c->threads;
-	double t0, el;
+	static const char *const names[4] = { "auth", "attest", "resource", "flow" };
+	cct_kbs_loadgen_opts lo;
+	cct_kbs_loadgen_report r;
+	cct_err err;
+	size_t i;
 
-	if (c->flows < 1 || c->flows > BENCH_MAX_FLOWS || nt < 1 || nt > BENCH_MAX_THREADS)
-		return cct_cli_usage_error("--flows 1..%d, --threads 1..%d", BENCH_MAX_FLOWS,
-					   BENCH_MAX_THREADS);
-	memset(&b, 0, sizeof(b));
-	b.c = c;
-	b.res = res;
-	b.lat = calloc((size_t)c->flows, sizeof(double));
-	if (!b.lat)
+	memset(&lo, 0, sizeof(lo));
+	lo.client = &c->o;
+	lo.resource = res;
+	lo.clients = (int)c->threads;
+	lo.flows = c->flows;
+	lo.progress = bench_progress;
+	lo.progress_ctx = c;
+	if (c->threads < 1 || c->threads > 256 || c->flows < 1 || c->flows > 10000000L)
+		return cct_cli_usage_error("--clients 1..256, --flows 1..10000000");
+	if (cct_kbs_loadgen_run(&r, &lo, &err) != CCT_OK) {
+		fprintf(stderr, "cctrust: %s\n", err.msg);
 		return CCT_EXIT_USAGE;
-	pthread_mutex_init(&b.lock, NULL);
-	t0 = now_s();
-	for (i = 0; i < nt; i++)
-		pthread_create(&th[i], NULL, bench_worker, &b);
-	for (i = 0; i < nt; i++)
-		pthread_join(th[i], NULL);
-	el = now_s() - t0;
-	qsort(b.lat, (size_t)c->flows, sizeof(double), cmp_d);
-	printf("{\"flows\":%ld,\"threads\":%ld,\"failures\":%ld,\"seconds\":%.3f,"
-	       "\"flows_per_s\":%.1f,\"p50_ms\":%.2f,\"p99_ms\":%.2f}\n",
-	       c->flows, nt, b.failures, el, (double)c->flows / el,
-	       b.lat[(c->flows - 1) / 2] * 1e3, b.lat[(c->flows * 99 - 1) / 100] * 1e3);
-	free(b.lat);
-	pthread_mutex_destroy(&b.lock);
-	return b.failures ? CCT_EXIT_REJECT : CCT_EXIT_OK;
+	}
+	if (c->json) {
+		char *js = cct_kbs_loadgen_json(&r);
+		json_t *o = js ? json_loads(js, 0, NULL) : NULL;
+
+		free(js);
+		if (!o)
+			return CCT_EXIT_USAGE;
+		/* the fields of earlier versions, kept */
+		json_object_set_new(o, "threads", json_integer(r.clients));
+		json_object_set_new(o, "p50_ms", json_real(r.ms[3][0]));
+		json_object_set_new(o, "p99_ms", json_real(r.ms[3][2]));
+		json_object_set_new(o, "tee", json_string(c->o.tee));
+		json_object_set_new(o, "gpus", json_integer(c->ev.gpus));
+		js = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(o);
+		if (js)
+			printf("%s\n", js);
+		free(js);
+	} else {
+		printf("%ld flows (%s, %d GPU(s)) from %d clients in %.2f s: %.1f flows/s, %ld "
+		       "failed; evidence %.2f ms/flow in process (not counted)\n",
+		       r.flows, c->o.tee, c->ev.gpus, r.clients, r.seconds,
+		       r.seconds > 0 ? (double)(r.flows - r.failures) / r.seconds : 0.0,
+		       r.failures, r.flows ? r.evidence_s * 1e3 / (double)r.flows : 0.0);
+		printf("%-10s %10s %10s %10s %10s %8s\n", "latency ms", "p50", "p90", "p99", "max",
+		       "n");
+		for (i = 0; i < 4; i++)
+			printf("%-10s %10.2f %10.2f %10.2f %10.2f %8ld\n", names[i], r.ms[i][0],
+			       r.ms[i][1], r.ms[i][2], r.ms[i][3], r.samples[i]);
+		for (i = 0; i < r.error_types; i++)
+			printf("error %-40s %ld\n", r.errors[i].type, r.errors[i].count);
+		if (r.errors_other)
+			printf("error %-40s %ld\n", "(other types)", r.errors_other);
+	}
+	return r.failures ? CCT_EXIT_REJECT : CCT_EXIT_OK;
 }
 
 static int get_resource(common *c, const char *res)

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cctrust/snp.h"
 #include "cli.h"
@@ -130,6 +131,79 @@ static int appraise_v1(const cct_policy *vpol, const cct_snp_report *rep, cct_sn
 	return rc;
 }
 
+typedef struct snp_each {
+	cct_snp_verifier *v;
+	const cct_policy *vpol;
+	cct_snp_policy *pol;
+	const uint8_t *rd;
+	int has_rd, json, crl, multi, worst;
+} snp_each;
+
+/* one report (cct_inputs_each): verified, printed, forgotten */
+static void snp_verify_input(void *ctx, const char *path, int *stop)
+{
+	snp_each *e = ctx;
+	cct_err err;
+	int rc;
+	loaded_report lr;
+	cct_snp_result res;
+	json_t *failures = NULL;
+	int code;
+
+	memset(&res, 0, sizeof(res));
+	cct_err_clear(&err);
+	rc = load_report(&lr, path, e->v, &err);
+	if (rc == CCT_OK && !e->vpol)
+		rc = cct_snp_verify(&res, e->v, &lr.rep, e->pol, &err);
+	else if (rc == CCT_OK) {
+		rc = cct_snp_verify(&res, e->v, &lr.rep, NULL, &err);
+		if (rc == CCT_OK && e->has_rd)
+			rc = cct_snp_report_data_check(&lr.rep, e->rd, &err);
+		if (rc == CCT_OK)
+			rc = appraise_v1(e->vpol, &lr.rep, &res, &failures, &err);
+	}
+	code = cct_cli_exit_code(rc);
+	if (code > e->worst)
+		e->worst = code;
+	if (e->json) {
+		json_t *o = json_object(), *ins = json_array();
+
+		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
+		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
+		json_object_set_new(o, "claims", lr.rep.signed_bytes
+							  ? cct_snp_claims(&lr.rep, &res)
+							  : json_null());
+		if (e->multi)
+			json_object_set_new(o, "report", json_string(path));
+		json_object_set_new(o, "crl_checked", json_boolean(res.crl_checked));
+		if (!e->crl)
+			json_array_append_new(ins, json_string("no-crl"));
+		if (res.debug_allowed_insecure)
+			json_array_append_new(ins, json_string("insecure-allow-debug"));
+		if (res.simulated)
+			json_array_append_new(ins, json_string("simulated-root"));
+		json_object_set_new(o, "insecure", ins);
+		json_object_set_new(o, "simulated", json_boolean(res.simulated));
+		json_object_set_new(o, "checks_skipped", cct_snp_checks_skipped(&res, e->has_rd));
+		if (e->vpol) {
+			json_object_set_new(o, "policy_id", json_string(cct_policy_id(e->vpol)));
+			json_object_set(o, "failures", failures ? failures : json_array());
+		}
+		cct_cli_print_json(o, 1);
+	} else {
+		json_t *sk = cct_snp_checks_skipped(&res, e->has_rd);
+
+		print_human(path, &lr.rep, &res, rc, &err, !e->crl);
+		cct_cli_print_failures(failures);
+		cct_cli_print_skipped(path, sk);
+		json_decref(sk);
+	}
+	json_decref(failures);
+	free(lr.bytes);
+	(void)stop;
+	fflush(stdout);
+}
+
 static int snp_verify(int argc, char **argv)
 {
 	cct_snp_verifier *v = NULL;
@@ -138,7 +212,7 @@ static int snp_verify(int argc, char **argv)
 	uint8_t rd[64];
 	int has_rd = 0;
 	cct_err err;
-	int json = 0, crl = 1, offline = 0, worst = CCT_EXIT_OK, c, i;
+	int json = 0, crl = 1, offline = 0, worst = CCT_EXIT_OK, c;
 	time_t at = 0;
 	const char *policy_file = NULL, *rd_hex = NULL;
 	long max_vmpl = -1;
@@ -298,62 +372,21 @@ static int snp_verify(int argc, char **argv)
 	cct_snp_verifier_set_crl_check(v, crl);
 	cct_snp_verifier_set_offline(v, offline);
 
-	for (i = optind; i < argc; i++) {
-		loaded_report lr;
-		cct_snp_result res;
-		json_t *failures = NULL;
-		int code;
+	{
+		/* one report at a time: memory stays flat however many inputs */
+		struct stat st;
+		snp_each e = { v, vpol, &pol, rd, has_rd, json, crl, 0, CCT_EXIT_OK };
+		cct_err derr;
 
-		memset(&res, 0, sizeof(res));
-		cct_err_clear(&err);
-		rc = load_report(&lr, argv[i], v, &err);
-		if (rc == CCT_OK && !vpol)
-			rc = cct_snp_verify(&res, v, &lr.rep, &pol, &err);
-		else if (rc == CCT_OK) {
-			rc = cct_snp_verify(&res, v, &lr.rep, NULL, &err);
-			if (rc == CCT_OK && has_rd)
-				rc = cct_snp_report_data_check(&lr.rep, rd, &err);
-			if (rc == CCT_OK)
-				rc = appraise_v1(vpol, &lr.rep, &res, &failures, &err);
+		e.multi = argc - optind > 1 ||
+			  (strcmp(argv[optind], "-") && stat(argv[optind], &st) == 0 &&
+			   S_ISDIR(st.st_mode));
+		if (cct_inputs_each(argv + optind, (size_t)(argc - optind), snp_verify_input, &e,
+				    &derr) != CCT_OK) {
+			fprintf(stderr, "cctrust: %s\n", derr.msg);
+			e.worst = CCT_EXIT_USAGE;
 		}
-		code = cct_cli_exit_code(rc);
-		if (code > worst)
-			worst = code;
-		if (json) {
-			json_t *o = json_object(), *ins = json_array();
-
-			json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
-			json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
-			json_object_set_new(o, "claims", lr.rep.signed_bytes
-								  ? cct_snp_claims(&lr.rep, &res)
-								  : json_null());
-			if (argc - optind > 1)
-				json_object_set_new(o, "report", json_string(argv[i]));
-			json_object_set_new(o, "crl_checked", json_boolean(res.crl_checked));
-			if (!crl)
-				json_array_append_new(ins, json_string("no-crl"));
-			if (res.debug_allowed_insecure)
-				json_array_append_new(ins, json_string("insecure-allow-debug"));
-			if (res.simulated)
-				json_array_append_new(ins, json_string("simulated-root"));
-			json_object_set_new(o, "insecure", ins);
-			json_object_set_new(o, "simulated", json_boolean(res.simulated));
-			json_object_set_new(o, "checks_skipped", cct_snp_checks_skipped(&res, has_rd));
-			if (vpol) {
-				json_object_set_new(o, "policy_id", json_string(cct_policy_id(vpol)));
-				json_object_set(o, "failures", failures ? failures : json_array());
-			}
-			cct_cli_print_json(o, 1);
-		} else {
-			json_t *sk = cct_snp_checks_skipped(&res, has_rd);
-
-			print_human(argv[i], &lr.rep, &res, rc, &err, !crl);
-			cct_cli_print_failures(failures);
-			cct_cli_print_skipped(argv[i], sk);
-			json_decref(sk);
-		}
-		json_decref(failures);
-		free(lr.bytes);
+		worst = e.worst;
 	}
 	cct_snp_policy_clear(&pol);
 	cct_policy_free(vpol);

@@ -13,7 +13,6 @@
 #include "cctrust/tdx.h"
 #include "cli.h"
 
-#define MAX_QUOTES 256
 #define MAX_FETCHED 16
 #define MAX_DENY 64
 
@@ -374,11 +373,53 @@ static void override_list(json_t *sec, const char *key, const char *csv, int wit
 	free(copy);
 }
 
+typedef struct unusable {
+	verify_ctx *vc;
+	int rc;
+	const cct_err *err;
+} unusable;
+
+static void reject_input(void *ctx, const char *path, int *stop)
+{
+	unusable *u = ctx;
+
+	(void)stop;
+	if (u->vc->json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "quote", json_string(path));
+		json_object_set_new(o, "verdict", json_string("rejected"));
+		json_object_set_new(o, "accepted", json_false());
+		json_object_set_new(o, "claims", json_object());
+		json_object_set_new(o, "error", cct_cli_error_json(u->rc, u->err));
+		cct_cli_print_json(o, 1);
+	} else {
+		cct_cli_print_reject(path, u->rc, u->err);
+	}
+}
+
+typedef struct verify_each {
+	verify_ctx *vc;
+	int worst;
+} verify_each;
+
+static void verify_input(void *ctx, const char *path, int *stop)
+{
+	verify_each *ve = ctx;
+	int e = cct_cli_exit_code(verify_one(ve->vc, path));
+
+	(void)stop;
+	if (e == CCT_EXIT_USAGE || (e == CCT_EXIT_REJECT && ve->worst == CCT_EXIT_OK))
+		ve->worst = e;
+	fflush(stdout); /* results as they come, for pipes too */
+}
+
 static int cmd_verify(int argc, char **argv)
 {
 	verify_ctx vc;
 	cli_policy *cp = calloc(1, sizeof(*cp));
-	const char *quotes[MAX_QUOTES], *policy_file = NULL;
+	char **quotes = NULL; /* the inputs: files, "-", directories (cct_inputs_each) */
+	const char *policy_file = NULL;
 	json_t *ov = json_object(), *ovt = json_object();
 	size_t nq = 0, k;
 	int rc = 0, worst = CCT_EXIT_OK, c;
@@ -460,11 +501,9 @@ static int cmd_verify(int argc, char **argv)
 			}
 		}
 	}
-	for (; !rc && optind < argc; optind++) {
-		if (nq < MAX_QUOTES)
-			quotes[nq++] = argv[optind];
-		else
-			rc = cct_cli_usage_error("more than %d quotes", MAX_QUOTES);
+	if (!rc && optind < argc) {
+		quotes = argv + optind;
+		nq = (size_t)(argc - optind);
 	}
 	if (!rc && policy_file) {
 		/* cctrust.policy/v1: the verifier checks crypto, collateral, TCB level and binding;
@@ -507,29 +546,27 @@ static int cmd_verify(int argc, char **argv)
 
 		if (lrc != CCT_OK) {
 			/* unreadable collateral: every quote gets the same answer */
-			for (k = 0; k < nq; k++) {
-				if (vc.json) {
-					json_t *o = json_object();
+			unusable u = { &vc, lrc, &err };
+			cct_err derr;
 
-					json_object_set_new(o, "quote", json_string(quotes[k]));
-					json_object_set_new(o, "verdict", json_string("rejected"));
-					json_object_set_new(o, "accepted", json_false());
-					json_object_set_new(o, "claims", json_object());
-					json_object_set_new(o, "error", cct_cli_error_json(lrc, &err));
-					cct_cli_print_json(o, 1);
-				} else {
-					cct_cli_print_reject(quotes[k], lrc, &err);
-				}
-			}
 			rc = cct_cli_exit_code(lrc);
+			if (cct_inputs_each(quotes, nq, reject_input, &u, &derr) != CCT_OK) {
+				fprintf(stderr, "cctrust: %s\n", derr.msg);
+				rc = CCT_EXIT_USAGE;
+			}
 			goto done;
 		}
 	}
-	for (k = 0; k < nq; k++) {
-		int e = cct_cli_exit_code(verify_one(&vc, quotes[k]));
+	{
+		/* one quote at a time: memory stays flat however many inputs */
+		verify_each ve = { &vc, CCT_EXIT_OK };
+		cct_err derr;
 
-		if (e == CCT_EXIT_USAGE || (e == CCT_EXIT_REJECT && worst == CCT_EXIT_OK))
-			worst = e;
+		if (cct_inputs_each(quotes, nq, verify_input, &ve, &derr) != CCT_OK) {
+			fprintf(stderr, "cctrust: %s\n", derr.msg);
+			ve.worst = CCT_EXIT_USAGE;
+		}
+		worst = ve.worst;
 	}
 	rc = worst;
 done:

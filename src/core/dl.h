@@ -1,0 +1,21 @@
+/* Lazy loading of optional shared libraries (semi-private).
+ *
+ * libcurl (collateral fetching, the KBS client) and libarchive (reproducible tar) are loaded
+ * with dlopen the first time a command needs them, so the many commands that never fetch or
+ * pack do not pay for loading them and their dependency trees at every start-up. Each user
+ * includes a small header (collateral/dl_curl.h, verity/dl_archive.h) that routes the library's
+ * function names through a table filled here; when the library cannot be loaded every entry
+ * points at a stub that fails the way the real function reports failure (NULL handle, error
+ * code), so callers' existing error paths report it and nothing crashes. */
+#ifndef CCT_CORE_DL_H
+#define CCT_CORE_DL_H
+
+#include <stddef.h>
+
+/* dlopen soname (RTLD_NOW | RTLD_LOCAL) once and resolve names[i] into slots[i] for i < n.
+ * Returns 1 when every symbol resolved; otherwise leaves every slot untouched and returns 0,
+ * with a reason in why (if not NULL). */
+int cct_dl_load(const char *soname, const char *const *names, void **slots, size_t n,
+		char *why, size_t why_size);
+
+#endif

@@ -1,0 +1,53 @@
+#!/bin/bash
+# cctrust kbs bench as a load generator against a real cctrustd on 127.0.0.1 (simulated SNP
+# evidence, real composite verification): every flow succeeds and is counted per endpoint; a
+# missing resource and an untrusted TEE show up as errors by type at the right endpoint with
+# exit 1; the JSON contract; usage errors exit 2. Bounded: a few flows each.
+. "$(dirname "$0")/lib.sh"
+setup_keys
+# one loopback client drives every flow: the per-client rate limit is off, as in bench/kbs.sh
+start_d a --store "sqlite:$T/a.db" --admin-pubkey "$T/admin.pub" --trust-sim "$T/sim" \
+	--master-key "$T/master.key" --rate-limit 0
+U=$URL_a
+set_policies "$U"
+printf 'model-key-0123' >"$T/secret"
+"$CLI" kbs put-resource --url "$U" --admin-key "$T/admin.key" default/key/llm "$T/secret" >/dev/null
+check "put-resource" 0 $?
+
+"$CLI" kbs bench --url "$U" --sim "$T/sim" --tee snp --clients 2 --flows 6 --json \
+	default/key/llm >"$T/ok.json" 2>"$T/progress"
+check "bench: 6 flows from 2 clients" 0 $?
+jq -e '.flows == 6 and .failures == 0 and .clients == 2 and .threads == 2 and .tee == "snp"
+	and .flows_per_s > 0 and .evidence_ms_per_flow > 0 and .errors == {}
+	and ([.latency_ms.auth, .latency_ms.attest, .latency_ms.resource, .latency_ms.flow]
+	     | all(.n == 6 and .p50 > 0 and .p50 <= .p90 and .p90 <= .p99 and .p99 <= .max))
+	and .p50_ms == .latency_ms.flow.p50 and .p99_ms == .latency_ms.flow.p99' "$T/ok.json" >/dev/null &&
+	ok "JSON: counts, per-endpoint percentiles ordered, earlier keys kept" || bad "JSON: $(cat "$T/ok.json")"
+grep -q 'bench: 6/6 flows, 0 failed' "$T/progress" && ok "progress line" || bad "progress: $(cat "$T/progress")"
+
+"$CLI" kbs bench --url "$U" --sim "$T/sim" --clients 2 --flows 4 default/key/llm >"$T/ok.txt" 2>/dev/null
+check "bench, text output" 0 $?
+grep -q '^4 flows (snp, 0 GPU(s)) from 2 clients' "$T/ok.txt" && grep -q '^attest ' "$T/ok.txt" &&
+	ok "text: summary and per-endpoint rows" || bad "text: $(cat "$T/ok.txt")"
+
+# a resource that does not exist: auth and attest succeed, the resource step fails with 404
+"$CLI" kbs bench --url "$U" --sim "$T/sim" --clients 2 --flows 4 --json default/key/none \
+	>"$T/miss.json" 2>/dev/null
+check "bench with a missing resource exits 1" 1 $?
+jq -e '.failures == 4 and .errors["resource: HTTP 404"] == 4 and .latency_ms.attest.n == 4
+	and .latency_ms.flow.n == 0' "$T/miss.json" >/dev/null &&
+	ok "missing resource: errors by type at the resource endpoint" || bad "missing: $(cat "$T/miss.json")"
+
+# evidence from a TEE the broker does not trust: refused at attest
+"$CLI" kbs bench --url "$U" --sim "$T/rogue-sim" --clients 1 --flows 2 --json default/key/llm \
+	>"$T/rogue.json" 2>/dev/null
+check "bench with untrusted evidence exits 1" 1 $?
+jq -e '.failures == 2 and (.errors | keys == ["attest: HTTP 401"] or keys == ["attest: HTTP 403"])
+	and .latency_ms.resource.n == 0' "$T/rogue.json" >/dev/null &&
+	ok "untrusted evidence: refused at attest" || bad "rogue: $(cat "$T/rogue.json")"
+
+"$CLI" kbs bench --url "$U" --sim "$T/sim" --clients 0 --flows 2 default/key/llm >/dev/null 2>&1
+check "--clients 0 is a usage error" 2 $?
+
+echo "$fails failure(s)"
+[ "$fails" = 0 ]
