@@ -140,6 +140,13 @@ CCT_EXTERN int cct_tdx_collateral_fetch(cct_tdx_collateral **out, const char *ba
 					const char *fmspc_hex, const char *ca,
 					const char *cache_dir, int offline, time_t at,
 					cct_err *err);
+/** Load the set for fmspc_hex / ca from a collateral source (a bundle: items tdx-tcb-info
+ *  <fmspc>, tdx-qe-identity tdx, tdx-pck-crl <ca>, tdx-root-ca-crl root). ECOLLATERAL names a
+ *  missing item. */
+struct cct_collateral_source;
+CCT_EXTERN int cct_tdx_collateral_from_source(cct_tdx_collateral **out,
+					      const struct cct_collateral_source *src,
+					      const char *fmspc_hex, const char *ca, cct_err *err);
 /** Free (NULL is fine). */
 CCT_EXTERN void cct_tdx_collateral_free(cct_tdx_collateral *c);
 

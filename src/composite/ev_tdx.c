@@ -21,6 +21,7 @@
 
 #include "cctrust/core.h"
 #include "cctrust/tdx.h"
+#include "cctrust/collateral.h"
 #include "sim/sim_tdx.h"
 #include "composite/internal.h"
 
@@ -153,6 +154,12 @@ static int get_collateral(cct_tdx_collateral **out, const cct_ev_in *in, const c
 	int rc;
 
 	*out = NULL;
+	if (in->collateral) {
+		rc = cct_tdx_quote_pck_info(q, fmspc, ca, err);
+		if (rc == CCT_OK)
+			rc = cct_tdx_collateral_from_source(out, in->collateral, fmspc, ca, err);
+		return rc;
+	}
 	if (in->collateral_dir) {
 		if ((rc = try_load(out, in->collateral_dir, err)) != 0)
 			return rc == 1 ? CCT_OK : rc;

@@ -20,6 +20,7 @@
 
 #include "cctrust/core.h"
 #include "collateral/fetch.h"
+#include "cctrust/collateral.h"
 #include "nvgpu/dice.h"
 #include "nvgpu/nvgpu_internal.h"
 #include "nvgpu/rim.h"
@@ -384,6 +385,7 @@ static int chain_ocsp(cct_nvgpu_verifier *v, STACK_OF(X509) *chain, time_t at, c
 	oo.dir = v->o.ocsp_dir;
 	oo.cache_dir = v->o.cache_dir;
 	oo.url = v->o.ocsp_url;
+	oo.source = v->o.collateral;
 	oo.offline = v->o.offline;
 	oo.cache = v->ocsp;
 	*ocsp_status = "good";
@@ -458,6 +460,21 @@ static int load_rim_bytes(uint8_t **xml, size_t *len, cct_nvgpu_verifier *v, con
 	char path[4096];
 	int rc;
 
+	if (v->o.collateral) {
+		cct_err e;
+
+		rc = cct_coll_get(v->o.collateral, CCT_COLL_NVIDIA_RIM, id, xml, len, NULL, NULL,
+				  &e);
+		if (rc == CCT_OK) {
+			snprintf(src, srcsz, "collateral bundle");
+			return CCT_OK;
+		}
+		if (rc != CCT_ECOLLATERAL) {
+			if (err)
+				*err = e;
+			return rc;
+		}
+	}
 	if (v->o.rim_dir && find_rim_file(path, sizeof(path), v->o.rim_dir, id)) {
 		snprintf(src, srcsz, "%s", path);
 		cct_collateral_count_hit();

@@ -22,6 +22,7 @@ static const struct {
 	{ "model", cct_cmd_model, "model integrity: reproducible pack, dm-verity" },
 	{ "kbs", cct_cmd_kbs, "key broker client (guest and admin)" },
 	{ "cert", cct_cmd_cert, "workload certificates: verify" },
+	{ "collateral", cct_cmd_collateral, "vendor collateral bundles: fetch, check, serve" },
 };
 
 static void usage(FILE *f)
@@ -32,7 +33,7 @@ static void usage(FILE *f)
 		   "Verify confidential GPU VMs: SEV-SNP / TDX evidence, NVIDIA GPU evidence,\n"
 		   "policies and signed results.\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nexit status of verify commands: 0 accepted, 1 rejected, 2 usage error or "
 		   "unreadable input\n");
 }
