@@ -19,6 +19,7 @@
 #include "cctrust/tdx.h"
 #include "collateral/fetch.h"
 #include "snp/snp_coll.h"
+#include "nvgpu/nvgpu_internal.h"
 
 #define DEFAULT_KDS "https://kdsintf.amd.com"
 #define DEFAULT_PCS "https://api.trustedservices.intel.com"
@@ -621,6 +622,7 @@ static int run_gpu(cct_coll_bundle *b, cct_coll_plan *p, size_t gi)
 	rec_src rs;
 	cct_collateral_source src;
 	cct_err e;
+	size_t k, i;
 	int rc;
 
 	if (!mkdtemp(tmpl))
@@ -640,8 +642,27 @@ static int run_gpu(cct_coll_bundle *b, cct_coll_plan *p, size_t gi)
 	o.device_root_path_insecure = p->o.trust.gpu_device_root_insecure;
 	o.rim_root_path_insecure = p->o.trust.gpu_rim_root_insecure;
 	rc = cct_nvgpu_verifier_new(&v, &o, &e);
-	if (rc == CCT_OK)
-		rc = cct_nvgpu_verify(NULL, v, p->gpu[gi].ev, NULL, 0, &e);
+	/* one device at a time, bound to its own request nonce: this run only derives and
+	 * fetches collateral, it is not a verdict */
+	for (k = 0; rc == CCT_OK && k < p->gpu[gi].ev->count; k++) {
+		const cct_nvgpu_entry *en = &p->gpu[gi].ev->e[k];
+		cct_nvgpu_evidence_list one = { NULL, 0 };
+
+		rc = cct_nvgpu__entry_add(&one, en->arch, en->evidence, en->evidence_size,
+					  en->chain_pem, en->chain_pem_size, &e);
+		if (rc == CCT_OK)
+			rc = cct_nvgpu_verify(NULL, v, &one, en->evidence_size >= 36 ? en->evidence + 4
+										: NULL,
+					      32, &e);
+		for (i = 0; i < one.count; i++) {
+			free(one.e[i].evidence);
+			free(one.e[i].chain_pem);
+		}
+		free(one.e);
+		if (rc != CCT_OK && e.stage != CCT_STAGE_COLLATERAL &&
+		    e.stage != CCT_STAGE_REVOCATION && rc != CCT_ENETWORK)
+			rc = CCT_OK; /* a verdict, not missing collateral: next device */
+	}
 	cct_nvgpu_verifier_free(v);
 	import_dir(b, p, tmpl);
 	rmdir(tmpl);

@@ -145,9 +145,11 @@ int cct_coll_check(cct_coll_check_entry **out, size_t *count, cct_coll_bundle *b
 		e->not_after = it.not_after;
 		e->next_update = it.next_update;
 		e->deadline = earliest(it.not_after, it.next_update);
-		if (rc == CCT_EEXPIRED || (rc == CCT_OK && e->deadline && at > e->deadline)) {
+		if (rc == CCT_EEXPIRED || (e->deadline && at > e->deadline) ||
+		    (rc == CCT_ECOLLATERAL && strstr(e->err.msg, "not current"))) {
+			/* past its own nextUpdate / notAfter, or checked against a CRL that is */
 			e->state = CCT_COLL_EXPIRED;
-			if (rc == CCT_OK) {
+			if (rc == CCT_OK || (e->deadline && at > e->deadline)) {
 				cct_time_format(t, sizeof(t), e->deadline);
 				cct_err_set(&e->err, CCT_EEXPIRED, CCT_STAGE_COLLATERAL, 0,
 					    "%s %s expired at %s (%s)",

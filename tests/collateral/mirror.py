@@ -8,9 +8,11 @@ by a JSON map, and answers HTTP 429 (Retry-After) to a KDS request that comes le
 
 map.json: {"get": {"/path" or "/path?query": {"file": F, "headers": {"H": "file:F" | "text"},
                     "rim_id": ID (wrap F as the RIM service's JSON)}},
-           "ocsp_dir": DIR (POST: the response whose serial (file name) occurs in the request)}
+           "ocsp_dir": DIR (POST: the response whose serial (file name) occurs in the request),
+           "ocsp_cas": [[CA_PEM, CA_KEY], ...] (POST: a live answer signed by `openssl ocsp` as
+                        the issuer, echoing the request nonce; serials of ocsp_dir are "good")}
 """
-import base64, json, os, sys, threading, time, urllib.parse
+import base64, json, os, subprocess, sys, tempfile, threading, time, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
@@ -70,9 +72,39 @@ class H(BaseHTTPRequestHandler):
         log("GET %s 200" % path)
         self.answer(200, body, hdrs)
 
+    def live_ocsp(self, req):
+        d = MAP.get("ocsp_dir")
+        with tempfile.TemporaryDirectory() as t:
+            with open(os.path.join(t, "index.txt"), "w") as f:
+                for name in sorted(os.listdir(d)):
+                    if name.endswith(".der"):
+                        s = name[:-4].upper()
+                        s = ("0" + s) if len(s) % 2 else s
+                        f.write("V\t991231235959Z\t\t%s\tunknown\t/CN=%s\n" % (s, s))
+            open(os.path.join(t, "req.der"), "wb").write(req)
+            for ca, key in MAP["ocsp_cas"]:
+                out = os.path.join(t, "resp.der")
+                r = subprocess.run(["openssl", "ocsp", "-index", os.path.join(t, "index.txt"),
+                                    "-CA", ca, "-rsigner", ca, "-rkey", key, "-reqin",
+                                    os.path.join(t, "req.der"), "-respout", out, "-nmin", "60"],
+                                   capture_output=True)
+                if r.returncode != 0 or not os.path.exists(out):
+                    continue
+                txt = subprocess.run(["openssl", "ocsp", "-respin", out, "-resp_text", "-noverify"],
+                                     capture_output=True, text=True).stdout
+                if "Cert Status: good" in txt:
+                    return open(out, "rb").read()
+        return None
+
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))
         req = self.rfile.read(min(n, 65536))
+        if MAP.get("ocsp_cas"):
+            body = self.live_ocsp(req)
+            log("POST %s %d" % (self.path, 200 if body else 404))
+            if body:
+                return self.answer(200, body, {"Content-Type": "application/ocsp-response"})
+            return self.answer(404, b"unknown certificate")
         d = MAP.get("ocsp_dir")
         for name in sorted(os.listdir(d)) if d else []:
             serial = name[:-4]

@@ -22,11 +22,13 @@
 #include "collateral/fetch.h"
 
 #define MAX_OCSP_REQUEST 65536
+#define FAIL_HOLD_S 5 /* a failed upstream fetch is not repeated for its waiters */
 
 static const char usage[] =
 	"usage: cctrust collateral serve BUNDLE --listen ADDR:PORT [--port-file F]\n"
 	"                 [--upstream URL] [--upstream-kds URL] [--upstream-pcs URL]\n"
 	"                 [--upstream-rim URL] [--upstream-ocsp URL] [--kds-interval SECONDS]\n"
+	"                 [--at RFC3339 (validation time of fetched items; default now)]\n"
 	"Serves KDS /vcek/v1/.., /vlek/v1/..; PCS/PCCS /sgx|tdx/certification/v4/.. with the\n"
 	"issuer-chain headers; RIM /v1/rim/ID; OCSP POST; /metrics. Port 0 picks a free port\n"
 	"(written to F). With --upstream (a directory BUNDLE): a caching proxy, one upstream\n"
@@ -43,6 +45,10 @@ static struct {
 	const char *upstream;
 	unsigned long hits, misses, upstream_errors;
 	time_t started;
+	/* the last failed fetch: waiters of the same flight share its outcome */
+	cct_coll_kind fail_kind;
+	char fail_key[CCT_COLLATERAL_MAX_KEY];
+	time_t fail_at;
 } S;
 
 typedef struct {
@@ -99,7 +105,7 @@ static int try_serve(struct MHD_Connection *c, cct_coll_kind kind, const char *k
 	char *hv = NULL;
 	cct_err e;
 	int rc = -1, fresh = 1;
-	time_t now = time(NULL);
+	time_t now = S.fo.at ? S.fo.at : time(NULL);
 
 	pthread_rwlock_rdlock(&S.lock);
 	it = cct_coll_bundle_find(S.b, kind, key);
@@ -166,13 +172,25 @@ static int proxy_fetch(cct_coll_kind kind, const char *key, const uint8_t *ocsp_
 			rc = cct_coll_fetch_item(scratch, kind, key, &S.fo, err);
 		}
 	}
-	it = rc == CCT_OK ? cct_coll_bundle_find(scratch, kind, key) : NULL;
-	if (rc == CCT_OK && it)
-		rc = cct_coll_bundle_read(scratch, it, &body, &n, &chain, &cn, err);
-	if (rc == CCT_OK && it) {
-		pthread_rwlock_wrlock(&S.lock);
-		rc = cct_coll_bundle_put(S.b, it, body, n, chain, chain ? cn : 0, err);
-		pthread_rwlock_unlock(&S.lock);
+	if (rc == CCT_OK && !cct_coll_bundle_find(scratch, kind, key))
+		rc = cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0, "not stored");
+	if (rc == CCT_OK) {
+		/* everything the scratch bundle validated (the item, a Root CA CRL fetched for it) */
+		const cct_coll_manifest *m = cct_coll_bundle_manifest(scratch);
+		size_t i;
+
+		for (i = 0; rc == CCT_OK && i < m->count; i++) {
+			it = &m->items[i];
+			rc = cct_coll_bundle_read(scratch, it, &body, &n, &chain, &cn, err);
+			if (rc == CCT_OK) {
+				pthread_rwlock_wrlock(&S.lock);
+				rc = cct_coll_bundle_put(S.b, it, body, n, chain, chain ? cn : 0, err);
+				pthread_rwlock_unlock(&S.lock);
+			}
+			free(body);
+			free(chain);
+			body = chain = NULL;
+		}
 	}
 	free(body);
 	free(chain);
@@ -284,7 +302,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		pthread_mutex_unlock(&S.fetch_mu);
 		return ret;
 	}
+	if (S.fail_at && time(NULL) - S.fail_at < FAIL_HOLD_S && S.fail_kind == kind &&
+	    !strcmp(S.fail_key, key)) {
+		pthread_mutex_unlock(&S.fetch_mu);
+		return send_text(c, MHD_HTTP_BAD_GATEWAY, "upstream failed or did not validate\n");
+	}
 	if (proxy_fetch(kind, key, cn->body, cn->len, &e) != CCT_OK) {
+		S.fail_kind = kind;
+		snprintf(S.fail_key, sizeof(S.fail_key), "%s", key);
+		S.fail_at = time(NULL);
 		pthread_mutex_unlock(&S.fetch_mu);
 		__atomic_add_fetch(&S.upstream_errors, 1, __ATOMIC_RELAXED);
 		fprintf(stderr, "cctrust-collateral-serve: %s %s: %s\n", cct_coll_kind_name(kind),
@@ -333,7 +359,8 @@ static int parse_listen(struct sockaddr_in *sa, const char *s)
 
 int main(int argc, char **argv)
 {
-	enum { O_LISTEN = 256, O_PORTFILE, O_UP, O_UPKDS, O_UPPCS, O_UPRIM, O_UPOCSP, O_KDSINT };
+	enum { O_LISTEN = 256, O_PORTFILE, O_UP, O_UPKDS, O_UPPCS, O_UPRIM, O_UPOCSP, O_KDSINT,
+	       O_AT };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "port-file", required_argument, NULL, O_PORTFILE },
@@ -343,6 +370,7 @@ int main(int argc, char **argv)
 		{ "upstream-rim", required_argument, NULL, O_UPRIM },
 		{ "upstream-ocsp", required_argument, NULL, O_UPOCSP },
 		{ "kds-interval", required_argument, NULL, O_KDSINT },
+		{ "at", required_argument, NULL, O_AT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -375,6 +403,12 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			S.fo.kds_interval_ms = sec == 0 ? -1 : (long)(sec * 1000);
+			break;
+		case O_AT:
+			if (cct_time_parse(&S.fo.at, optarg, &err) != CCT_OK) {
+				fprintf(stderr, "cctrust: --at: %s\n", err.msg);
+				return 2;
+			}
 			break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
