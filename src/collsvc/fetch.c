@@ -54,6 +54,7 @@ static void base_url(char *dst, size_t size, const char *given, const char *env,
 int cct_coll_plan_new(cct_coll_plan **out, const cct_coll_fetch_opts *o)
 {
 	cct_coll_plan *p = calloc(1, sizeof(*p));
+	char pfx[600];
 	long kds_ms;
 
 	*out = NULL;
@@ -68,13 +69,20 @@ int cct_coll_plan_new(cct_coll_plan **out, const cct_coll_fetch_opts *o)
 	base_url(p->rim, sizeof(p->rim), p->o.rim_url, "CCTRUST_RIM_URL", DEFAULT_RIM);
 	if (!p->o.ocsp_url && getenv("CCTRUST_OCSP_URL") && *getenv("CCTRUST_OCSP_URL"))
 		p->o.ocsp_url = getenv("CCTRUST_OCSP_URL");
+	/* pacing per service, by path prefix (the services may share one mirror's base URL) */
 	kds_ms = p->o.kds_interval_ms ? p->o.kds_interval_ms : 10000;
-	cct_fetch_set_min_interval(p->kds, kds_ms < 0 ? 0 : kds_ms);
-	cct_fetch_set_min_interval(p->pcs, p->o.pcs_interval_ms > 0 ? p->o.pcs_interval_ms : 0);
-	cct_fetch_set_min_interval(p->rim, p->o.rim_interval_ms > 0 ? p->o.rim_interval_ms : 0);
-	if (p->o.ocsp_url)
-		cct_fetch_set_min_interval(p->o.ocsp_url,
-					   p->o.ocsp_interval_ms > 0 ? p->o.ocsp_interval_ms : 0);
+	snprintf(pfx, sizeof(pfx), "%s/vcek/", p->kds);
+	cct_fetch_set_min_interval(pfx, kds_ms < 0 ? 0 : kds_ms);
+	snprintf(pfx, sizeof(pfx), "%s/vlek/", p->kds);
+	cct_fetch_set_min_interval(pfx, kds_ms < 0 ? 0 : kds_ms);
+	snprintf(pfx, sizeof(pfx), "%s/sgx/", p->pcs);
+	cct_fetch_set_min_interval(pfx, p->o.pcs_interval_ms > 0 ? p->o.pcs_interval_ms : 0);
+	snprintf(pfx, sizeof(pfx), "%s/tdx/", p->pcs);
+	cct_fetch_set_min_interval(pfx, p->o.pcs_interval_ms > 0 ? p->o.pcs_interval_ms : 0);
+	snprintf(pfx, sizeof(pfx), "%s/v1/rim/", p->rim);
+	cct_fetch_set_min_interval(pfx, p->o.rim_interval_ms > 0 ? p->o.rim_interval_ms : 0);
+	if (p->o.ocsp_url && p->o.ocsp_interval_ms > 0)
+		cct_fetch_set_min_interval(p->o.ocsp_url, p->o.ocsp_interval_ms);
 	*out = p;
 	return CCT_OK;
 }

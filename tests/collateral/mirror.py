@@ -16,7 +16,8 @@ import base64, json, os, subprocess, sys, tempfile, threading, time, urllib.pars
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
-MAP = json.load(open(args["--map"]))
+MAP_PATH = args["--map"]
+MAP = json.load(open(MAP_PATH))
 LOG = args["--log"]
 WINDOW = float(args.get("--window", "10"))
 RETRY_AFTER = args.get("--retry-after", str(int(WINDOW)))
@@ -46,6 +47,8 @@ class H(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
+        global MAP
+        MAP = json.load(open(MAP_PATH))  # tests rewrite it between fetches
         path = self.path
         if path.startswith("/vcek/") or path.startswith("/vlek/"):
             with lock:
