@@ -13,6 +13,8 @@
 #ifndef CCTRUST_NVGPU_H
 #define CCTRUST_NVGPU_H
 
+#include <jansson.h>
+
 #include "common.h"
 #include "errors.h"
 
@@ -49,6 +51,8 @@ typedef struct cct_nvgpu_opts {
 	const char *cache_dir;        /**< where fetched RIMs/OCSP responses are cached (NULL: none) */
 	const struct cct_collateral_source *collateral; /**< bundle queried first for RIMs
 					 *  (nvidia-rim <id>) and OCSP (nvidia-ocsp <serial>) */
+	const char *collateral_path;  /**< a collateral bundle (directory or .tar) the verifier
+					 *  opens and queries first (when collateral is NULL) */
 	const char *rim_url;          /**< RIM service base (default NVIDIA's /v1/rim/) */
 	const char *ocsp_url;         /**< OCSP responder override (default: AIA / NVIDIA's) */
 	int offline;                  /**< never use the network */
@@ -96,6 +100,11 @@ CCT_EXTERN int cct_nvgpu_rim_check(char **info_json_out, cct_nvgpu_verifier *v,
  *  subjects), for `cctrust gpu show`. No trust decision. */
 CCT_EXTERN int cct_nvgpu_evidence_show(char **json_out, const cct_nvgpu_evidence_list *ev,
 				       cct_err *err);
+
+/** One device's claims for the policy (`gpu` section) and the EAR: gpus[i] of the claims that
+ *  cct_nvgpu_verify returns, with "arch" (from x-cctrust-arch) and the overall result added.
+ *  New reference, or NULL when there is no device i. */
+CCT_EXTERN json_t *cct_nvgpu_device_claims(const json_t *claims, size_t i);
 
 #ifdef __cplusplus
 }

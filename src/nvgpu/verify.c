@@ -67,6 +67,8 @@ struct cct_nvgpu_verifier {
 	size_t chain_next;
 	rim_entry rims[RIM_CACHE];
 	size_t rim_next;
+	cct_coll_bundle *own_bundle;   /* opts.collateral_path, opened by the verifier */
+	cct_collateral_source own_src;
 };
 
 void cct_nvgpu_opts_init(cct_nvgpu_opts *o)
@@ -101,6 +103,7 @@ void cct_nvgpu_verifier_free(cct_nvgpu_verifier *v)
 
 	if (!v)
 		return;
+	cct_coll_bundle_free(v->own_bundle);
 	for (i = 0; i < CHAIN_CACHE; i++) {
 		if (v->chains[i].chain)
 			sk_X509_pop_free(v->chains[i].chain, X509_free);
@@ -134,6 +137,13 @@ int cct_nvgpu_verifier_new(cct_nvgpu_verifier **out, const cct_nvgpu_opts *o, cc
 	if (rc == CCT_OK)
 		rc = load_roots(&v->rim_roots, cct_nvgpu__rim_root_pem, o->rim_root_path_insecure,
 				"pinned RIM root", err);
+	if (rc == CCT_OK && o->collateral_path && !o->collateral) {
+		rc = cct_coll_bundle_open(&v->own_bundle, o->collateral_path, 0, err);
+		if (rc == CCT_OK) {
+			cct_coll_bundle_source(&v->own_src, v->own_bundle);
+			v->o.collateral = &v->own_src;
+		}
+	}
 	if (rc == CCT_OK && cct_ocsp_cache_new(&v->ocsp) != CCT_OK)
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
 	if (rc == CCT_OK && o->policy_path) {

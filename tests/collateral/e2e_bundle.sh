@@ -121,18 +121,14 @@ expect_rc 1 "$cct" snp verify "$tmp/tampered.hex" --certs "$SNP/vcek_milan.der" 
 expect_rc 1 "$cct" snp verify "$tmp/tampered.hex" --collateral "$B" --offline --no-crl
 "$cct" collateral fetch --from "$SNP/report_milan.hex" -o "$tmp/b.tar" $urls >/dev/null 2>&1
 expect_rc 0 "$cct" snp verify "$SNP/report_milan.hex" --collateral "$tmp/b.tar" --offline --no-crl
-if "$cct" gpu verify --help 2>&1 | grep -q -- '--collateral'; then
-	expect_rc 0 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$nonce" --device-root "$G/device-root.pem" --rim-root "$G/rim-root.pem" --rim-dir "$G/rims" --ocsp-dir "$G/ocsp" --offline
-	expect_rc 0 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$nonce" --device-root "$G/device-root.pem" --rim-root "$G/rim-root.pem" --collateral "$B" --offline
-	expect_rc 1 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$(echo "$nonce" | tr 0123 3210)" --device-root "$G/device-root.pem" --rim-root "$G/rim-root.pem" --collateral "$B" --offline
-	expect_rc 1 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$nonce" --device-root "$G/device-root.pem" --rim-root "$G/rim-root.pem" --collateral "$tmp/b429" --offline
-fi
-if "$cct" tdx verify --help 2>&1 | grep -q -- 'BUNDLE'; then
-	expect_rc 0 "$cct" tdx verify "$QUOTE" --collateral "$V/tdx/phala-dcap-qvl/sample/tdx_quote_collateral.json" --at $TDX_AT
-	expect_rc 0 "$cct" tdx verify "$QUOTE" --collateral "$B" --offline --at $TDX_AT
-	expect_rc 1 "$cct" tdx verify "$QUOTE" --collateral "$B" --offline
-	expect_rc 1 "$cct" tdx verify "$V/tdx/phala-dcap-qvl/sample/tdx_quote_outdated" --collateral "$B" --offline --at $TDX_AT
-fi
+expect_rc 0 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$nonce" --device-root "$G/device-root.pem" --rim-root "$G/rim-root.pem" --rim-dir "$G/rims" --ocsp-dir "$G/ocsp" --offline
+expect_rc 0 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$nonce" --device-root "$G/device-root.pem" --rim-root "$G/rim-root.pem" --collateral "$B" --offline
+expect_rc 1 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$(echo "$nonce" | tr 0123 3210)" --device-root "$G/device-root.pem" --rim-root "$G/rim-root.pem" --collateral "$B" --offline
+expect_rc 1 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$nonce" --device-root "$G/device-root.pem" --rim-root "$G/rim-root.pem" --collateral "$tmp/b429" --offline
+expect_rc 0 "$cct" tdx verify "$QUOTE" --collateral "$V/tdx/phala-dcap-qvl/sample/tdx_quote_collateral.json" --at $TDX_AT
+expect_rc 0 "$cct" tdx verify "$QUOTE" --collateral "$B" --offline --at $TDX_AT
+expect_rc 1 "$cct" tdx verify "$QUOTE" --collateral "$B" --offline
+expect_rc 1 "$cct" tdx verify "$V/tdx/phala-dcap-qvl/sample/tdx_quote_outdated" --collateral "$B" --offline --at $TDX_AT
 
 # 7. collateral check
 expect_rc 0 "$cct" collateral check "$tmp/r"
