@@ -20,6 +20,7 @@
 #include "collateral/fetch.h"
 #include "snp/snp_coll.h"
 #include "nvgpu/nvgpu_internal.h"
+#include "composite/internal.h"
 
 #define DEFAULT_KDS "https://kdsintf.amd.com"
 #define DEFAULT_PCS "https://api.trustedservices.intel.com"
@@ -341,52 +342,61 @@ static int add_gpu(cct_coll_plan *p, const uint8_t *buf, size_t len, const char 
 	return CCT_OK;
 }
 
-/* A KBS attestation request: its GPU devices (if any) as a device_evidence_list. The CPU
- * evidence is derived through the same decoders when it carries a raw report / quote. */
-static int add_kbs_request(cct_coll_plan *p, json_t *req, const char *name, cct_err *err)
+/* A KBS attestation request (the composite verifier's parser): its CPU report or quote and its
+ * GPU devices. */
+static int add_kbs_request(cct_coll_plan *p, const uint8_t *buf, size_t len, const char *name,
+			   cct_err *err)
 {
-	json_t *te = json_object_get(req, "tee-evidence");
-	json_t *ev = NULL, *list;
-	char *txt;
-	int rc = CCT_OK;
+	cct_request req;
+	const char *member = NULL;
+	uint8_t *cpu = NULL;
+	size_t cn = 0;
+	int rc;
 
-	if (json_is_string(te))
-		ev = json_loads(json_string_value(te), 0, NULL);
-	else if (json_is_object(te))
-		ev = json_incref(te);
-	if (!ev)
-		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
-				   "%s: KBS request without tee-evidence", name);
-	list = json_object_get(ev, "device_evidence_list");
-	if (!list)
-		list = json_object_get(json_object_get(ev, "gpu"), "device_evidence_list");
-	if (json_is_array(list) && json_array_size(list) > 0) {
-		json_t *w = json_pack("{s:O}", "device_evidence_list", list);
+	memset(&req, 0, sizeof(req));
+	rc = cct_composite__request_parse(&req, buf, len, NULL, err);
+	if (rc != CCT_OK)
+		return rc;
+	switch (req.cpu_form) {
+	case CCT_CPU_SNP_RAW: member = "report"; break;
+	case CCT_CPU_SNP_TSM: member = "outblob"; break;
+	case CCT_CPU_TDX:
+		member = json_object_get(req.primary, "outblob") ? "outblob" : "quote";
+		break;
+	case CCT_CPU_SNP_SERDE: {
+		cct_snp_verifier *v = NULL;
 
-		txt = json_dumps(w, JSON_COMPACT);
-		json_decref(w);
-		rc = txt ? add_gpu(p, (const uint8_t *)txt, strlen(txt), name, err) : CCT_ENOMEM;
+		rc = cct_snp_verifier_new(&v, err);
+		if (rc == CCT_OK)
+			rc = cct_composite__snp_serde(&cpu, &cn, v, req.primary, err);
+		cct_snp_verifier_free(v);
+		break;
+	}
+	default:
+		break;
+	}
+	if (rc == CCT_OK && member) {
+		json_t *m = json_object_get(req.primary, member);
+
+		if (!json_is_string(m) ||
+		    cct_b64_decode(&cpu, &cn, json_string_value(m), json_string_length(m), err) !=
+			    CCT_OK)
+			rc = cct_err_set(err, CCT_EENCODING, CCT_STAGE_INPUT, 0,
+					 "%s: primary_evidence.%s is not base64", name, member);
+	}
+	if (rc == CCT_OK && cpu)
+		rc = cct_coll_plan_add_evidence(p, cpu, cn, name, err);
+	if (rc == CCT_OK && req.gpu_devices && json_array_size(req.gpu_devices) > 0) {
+		json_t *w = json_pack("{s:O}", "device_evidence_list", req.gpu_devices);
+		char *txt = w ? json_dumps(w, JSON_COMPACT) : NULL;
+
+		rc = txt ? add_gpu(p, (const uint8_t *)txt, strlen(txt), name, err)
+			 : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
 		free(txt);
+		json_decref(w);
 	}
-	{ /* CPU part: an SNP report or TDX quote as base64 under a known member */
-		static const char *const names[] = { "attestation_report", "report", "quote",
-						     "outblob", NULL };
-		json_t *prim = json_object_get(ev, "primary_evidence");
-		size_t i;
-
-		if (!prim)
-			prim = ev;
-		if (json_is_string(prim))
-			prim = NULL;
-		for (i = 0; prim && names[i] && rc == CCT_OK; i++) {
-			json_t *v = json_object_get(prim, names[i]);
-
-			if (json_is_string(v))
-				rc = cct_coll_plan_add_evidence(p, (const uint8_t *)json_string_value(v),
-								json_string_length(v), name, err);
-		}
-	}
-	json_decref(ev);
+	free(cpu);
+	cct_composite__request_clear(&req);
 	return rc;
 }
 
@@ -404,14 +414,10 @@ int cct_coll_plan_add_evidence(cct_coll_plan *p, const uint8_t *buf, size_t len,
 		i++;
 	if (i < len && (buf[i] == '{' || buf[i] == '[')) {
 		json_t *j = json_loadb((const char *)buf, len, 0, NULL);
+		int kbs = j && json_is_object(j) && json_object_get(j, "tee-evidence");
 
-		if (j && json_is_object(j) && json_object_get(j, "tee-evidence")) {
-			rc = add_kbs_request(p, j, name, err);
-			json_decref(j);
-			return rc;
-		}
 		json_decref(j);
-		return add_gpu(p, buf, len, name, err);
+		return kbs ? add_kbs_request(p, buf, len, name, err) : add_gpu(p, buf, len, name, err);
 	}
 	/* TDX quote? */
 	if (cct_tdx_input_decode(&bin, &n, buf, len, &e) == CCT_OK &&

@@ -130,6 +130,31 @@ expect_rc 0 "$cct" tdx verify "$QUOTE" --collateral "$B" --offline --at $TDX_AT
 expect_rc 1 "$cct" tdx verify "$QUOTE" --collateral "$B" --offline
 expect_rc 1 "$cct" tdx verify "$V/tdx/phala-dcap-qvl/sample/tdx_quote_outdated" --collateral "$B" --offline --at $TDX_AT
 
+# 6b. keys from KBS attestation requests (simulated SNP + GPU, the real TDX quote wrapped in a
+#     request): CPU report / quote and GPUs; the
+#     services are unreachable, so every derived item is named missing with its URL
+"$cct" sim init "$tmp/kbs-sim" >/dev/null && "$cct" sim tee-key >"$tmp/tee.jwk" || bad "sim init"
+kn=$(head -c 32 /dev/urandom | base64)
+"$cct" sim evidence "$tmp/kbs-sim" --tee snp --gpus 1 --nonce "$kn" --tee-pubkey "$tmp/tee.jwk" -o "$tmp/req-snp.json" || bad "sim evidence snp"
+python3 - "$QUOTE" "$tmp/tee.jwk" "$tmp/real-tdx.json" <<'PY'
+import base64, json, sys
+json.dump({"runtime-data": {"nonce": base64.b64encode(b"\0" * 32).decode(), "tee-pubkey": json.load(open(sys.argv[2]))},
+           "tee-evidence": {"primary_evidence": {"quote": base64.b64encode(open(sys.argv[1], "rb").read()).decode(), "cc_eventlog": None},
+                            "additional_evidence": ""}}, open(sys.argv[3], "w"))
+PY
+none="--kds-url http://127.0.0.1:9 --pcs-url http://127.0.0.1:9 --rim-url http://127.0.0.1:9 --ocsp-url http://127.0.0.1:9/ocsp"
+expect_rc 1 "$cct" collateral fetch --from "$tmp/req-snp.json" "$tmp/real-tdx.json" -o "$tmp/kbs-b" $none --kds-interval 0 --gpu-device-root "$tmp/kbs-sim/gpu/device-root.pem" --gpu-rim-root "$tmp/kbs-sim/gpu/rim-root.pem"
+check "KBS request: SNP VCEK, ASK+ARK and CRL derived" "grep -q '^missing snp-vcek [A-Za-z]*/[0-9a-f]*/.*SPL_[0-9]*: .*127.0.0.1:9/vcek/v1/' '$tmp/out' && grep -q '^missing snp-ask-ark ' '$tmp/out' && grep -q '^missing snp-crl vcek/' '$tmp/out'"
+check "KBS request: TDX items for its FMSPC derived" "grep -q '^missing tdx-tcb-info b0c06f000000: ' '$tmp/out' && grep -q '^missing tdx-qe-identity tdx' '$tmp/out' && grep -q '^missing tdx-root-ca-crl root' '$tmp/out'"
+check "KBS request: its GPU evidence derived (first unreachable OCSP named)" "grep -q '^missing nvidia-rim gpu-0: .*OCSP' '$tmp/out'"
+
+# 6c. cctrust verify (composite): the real TDX quote in a request, --collateral BUNDLE vs the
+#     QVL bundle file (binding skipped: the vector's REPORTDATA is fixed)
+expect_rc 0 "$cct" verify "$tmp/real-tdx.json" --collateral "$V/tdx/phala-dcap-qvl/sample/tdx_quote_collateral.json" --offline --skip-binding-insecure --at $TDX_AT --json
+expect_rc 0 "$cct" verify "$tmp/real-tdx.json" --collateral "$B" --offline --skip-binding-insecure --at $TDX_AT --json
+check "composite with the bundle: TCB UpToDate" "grep -q '\"tcb_status\": \"UpToDate\"' '$tmp/out'"
+expect_rc 1 "$cct" verify "$tmp/real-tdx.json" --collateral "$B" --offline --skip-binding-insecure --json
+
 # 7. collateral check
 expect_rc 0 "$cct" collateral check "$tmp/r"
 expect_rc 1 "$cct" collateral check "$B" --at $TDX_AT --gpu-rim-root "$G/rim-root.pem" --gpu-device-root "$G/device-root.pem" --json
