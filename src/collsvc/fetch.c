@@ -689,6 +689,7 @@ static int run_gpu(cct_coll_bundle *b, cct_coll_plan *p, size_t gi)
 		snprintf(key, sizeof(key), "gpu-%zu", gi);
 		nd = need_add(p, CCT_COLL_NVIDIA_RIM, key, NULL);
 		if (nd) {
+			nd->url[0] = 0; /* not one URL: the message names what failed */
 			nd->state = CCT_NEED_FAILED;
 			cct_err_set(&nd->err, rc, e.stage, 0, "%s: %s", p->gpu[gi].name, e.msg);
 		}

@@ -30,7 +30,9 @@ static const char coll_usage[] =
 	"  (each named with its URL), 2 usage.\n"
 	"check: verifies every item and its freshness at --at (default now) and for DAYS more.\n"
 	"  exit: 0 all valid and fresh, 1 any expired / stale / invalid (named), 2 unreadable.\n"
-	"serve: the vendors' URL layouts from the bundle (separate program cctrust-collateral-serve).\n";
+	"serve: the vendors' URL layouts from the bundle (separate program cctrust-collateral-serve).\n"
+	"test-only (fetch, check): --gpu-device-root FILE, --gpu-rim-root FILE replace the pinned\n"
+	"  NVIDIA roots (simulated GPUs).\n";
 
 static char *days_left(char *buf, size_t size, time_t deadline, time_t at)
 {
@@ -382,8 +384,12 @@ static int coll_fetch(int argc, char **argv)
 			present++;
 		else if (needs[i].state == CCT_NEED_FAILED) {
 			failed++;
-			printf("missing %s %s: %s\n", cct_coll_kind_name(needs[i].kind), needs[i].key,
-			       needs[i].err.msg);
+			/* the URL that failed, when the (bounded) message does not carry it whole */
+			int with_url = needs[i].url[0] && !strstr(needs[i].err.msg, needs[i].url);
+
+			printf("missing %s %s: %s%s%s%s\n", cct_coll_kind_name(needs[i].kind),
+			       needs[i].key, needs[i].err.msg, with_url ? " [" : "",
+			       with_url ? needs[i].url : "", with_url ? "]" : "");
 		}
 	}
 	printf("collateral fetch %s: %zu needed, %zu stored, %zu already present, %zu missing, "
