@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 
@@ -34,6 +35,23 @@ static json_t *hexj(const uint8_t *p, size_t n)
 		n = 128;
 	cct_hex_encode(buf, p, n);
 	return json_string(buf);
+}
+
+/* EAR submod name of device i as Trustee names it: NVSwitches (arch LS10) are switch0..,
+ * GPUs gpu0.. (each counted among its own kind). */
+static void submod_name(char *buf, size_t size, const json_t *devices, size_t i)
+{
+	size_t j, k = 0;
+	const char *a = json_string_value(json_object_get(json_array_get(devices, i), "arch"));
+	int sw = a && !strcasecmp(a, "LS10");
+
+	for (j = 0; j < i; j++) {
+		const char *b = json_string_value(json_object_get(json_array_get(devices, j), "arch"));
+
+		if ((b && !strcasecmp(b, "LS10")) == sw)
+			k++;
+	}
+	snprintf(buf, size, "%s%zu", sw ? "switch" : "gpu", k);
 }
 
 /* AR4SI trust vector of one submod: affirming values for what was verified, 96 (contraindicated)
@@ -317,6 +335,7 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 		json_object_set_new(vid, "developer", json_string("https://github.com/cctrust"));
 		json_object_set_new(vid, "build", json_string("cctrust " CCT_VERSION_STRING));
 		json_object_set_new(ear, "ear.verifier-id", vid);
+		cct_composite__trustee_cpu_claims(cpu.claims, req.tee);
 		json_object_set(ae, req.tee, cpu.claims);
 		json_object_set_new(ae, "report_data", hexj(cpu.bound, cpu.bound_len));
 		json_object_set_new(ae, "init_data",
@@ -355,7 +374,7 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 			json_object_set_new(g, "ear.veraison.annotated-evidence", gae);
 			if (!ok)
 				json_object_set(g, "cctrust.failures", gpu_fail[i]);
-			snprintf(name, sizeof(name), "gpu%zu", i);
+			submod_name(name, sizeof(name), req.gpu_devices, i);
 			json_object_set_new(submods, name, g);
 		}
 		json_object_set(ear, "submods", submods);
@@ -390,7 +409,7 @@ fail:
 			json_object_set_new(g, "verified", json_boolean(gpu_claims[i] != NULL));
 			json_object_set(g, "claims", gpu_claims[i] ? gpu_claims[i] : json_null());
 			json_object_set(g, "failures", gpu_fail[i]);
-			snprintf(name, sizeof(name), "gpu%zu", i);
+			submod_name(name, sizeof(name), req.gpu_devices, i);
 			json_object_set_new(rs, name, g);
 		}
 		json_object_set_new(out->result, "submods", rs);

@@ -63,7 +63,10 @@ static json_t *tdx_claims(const cct_tdx_result *r, int ccel_checked)
 	if (!o)
 		return NULL;
 	json_object_set_new(o, "quote_version", json_integer(r->quote.version));
-	json_object_set_new(o, "ccel", json_string(ccel_checked ? "replayed" : "absent"));
+	/* "replayed": RTMR0..3 from the log; "rtmr3-replayed": guest-components' placeholder
+	 * header + agent log (no firmware log in the guest), RTMR3 only */
+	json_object_set_new(o, "ccel", json_string(ccel_checked == 2 ? "rtmr3-replayed"
+						   : ccel_checked ? "replayed" : "absent"));
 	return o;
 }
 
@@ -166,7 +169,7 @@ int cct_composite__ev_tdx(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 			goto out;
 		}
 	}
-	out->claims = tdx_claims(res, log != NULL);
+	out->claims = tdx_claims(res, !log ? 0 : ccel.aael_only ? 2 : 1);
 	if (!out->claims) {
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 		goto out;

@@ -391,6 +391,9 @@ int cct_kbs_verifier_composite_new(cct_kbs_verifier **out, const cct_kbs_composi
 	if ((rc = cct_token_signer_load_pem(&c->signer, (const uint8_t *)cfg->signing_key_pem,
 					    strlen(cfg->signing_key_pem), err)) != CCT_OK)
 		goto out;
+	if (cfg->token_cert_pem &&
+	    (rc = cct_token_signer_set_x5c(c->signer, cfg->token_cert_pem, err)) != CCT_OK)
+		goto out;
 	rc = cfg->default_policy
 		     ? cct_policy_load(&c->default_policy, cfg->default_policy,
 				       strlen(cfg->default_policy), err)

@@ -59,7 +59,17 @@ static int parse_table(cct_tdx_ccel *out, const uint8_t *t, size_t n, cct_err *e
 }
 
 /* TCG_PCClientPCREvent (SHA-1 format) carrying the TCG_EfiSpecIDEvent: digest sizes */
-static void parse_spec_id(cct_rd *r, struct alg *algs, uint32_t *nalgs)
+static int all_zero(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+static void parse_spec_id(cct_rd *r, struct alg *algs, uint32_t *nalgs, int *placeholder)
 {
 	cct_rd ev;
 	uint32_t size, i;
@@ -72,7 +82,10 @@ static void parse_spec_id(cct_rd *r, struct alg *algs, uint32_t *nalgs)
 	cct_rd_field(r, "Spec ID event");
 	cct_rd_sub(r, size, &ev);
 	sig = cct_rd_take(&ev, 16);
-	if (sig && memcmp(sig, "Spec ID Event03", 16) != 0)
+	/* guest-components' placeholder header (no CCEL in the guest, AAEL follows) has an
+	 * all-zero signature; everything else must be a real Spec ID Event */
+	*placeholder = sig && all_zero(sig, 16);
+	if (sig && !*placeholder && memcmp(sig, "Spec ID Event03", 16) != 0)
 		cct_rd_fail_at(&ev, CCT_EFORMAT, ev.base);
 	cct_rd_take(&ev, 8); /* platform class, spec version, errata, uintn size */
 	*nalgs = cct_rd_u32le(&ev);
@@ -117,7 +130,7 @@ int cct_tdx_ccel_parse(cct_tdx_ccel *out, const uint8_t *table, size_t table_len
 	if (!out->events)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_PARSE, 0, "out of memory");
 	cct_rd_init(&r, data, data_len);
-	parse_spec_id(&r, algs, &nalgs);
+	parse_spec_id(&r, algs, &nalgs, &out->aael_only);
 	while (!r.err && cct_rd_left(&r) >= 8) {
 		cct_tdx_ccel_event *e;
 		size_t start = cct_rd_pos(&r);
@@ -144,7 +157,11 @@ int cct_tdx_ccel_parse(cct_tdx_ccel *out, const uint8_t *table, size_t table_len
 			cct_rd_fail_at(&r, CCT_EFORMAT, start + 8);
 			break;
 		}
-		if (!r.err && e->mr_index > 4) {
+		if (!r.err && e->mr_index >= 16) /* AAEL register index (PCR numbering) */
+			e->mr_index = 4;
+		if (!r.err && (e->mr_index > 4 ||
+			       (out->aael_only && e->mr_index != 4 && e->event_type != EV_NO_ACTION))) {
+			/* after the placeholder header only the agent's RTMR3 events can follow */
 			cct_rd_fail_at(&r, CCT_EFORMAT, start);
 			break;
 		}
@@ -213,7 +230,7 @@ int cct_tdx_ccel_check(const cct_tdx_ccel *c, const cct_tdx_quote *q, cct_err *e
 {
 	int i;
 
-	for (i = 0; i < 4; i++)
+	for (i = c->aael_only ? 3 : 0; i < 4; i++)
 		if (!cct_ct_eq(c->rtmr[i], q->body.rtmr[i], 48)) {
 			char a[97], b[97];
 
