@@ -90,9 +90,11 @@ static int opt_time(time_t *out, json_t *o, const char *name, size_t idx, cct_er
 	*out = 0;
 	if (!v || json_is_null(v))
 		return CCT_OK;
-	if (!json_is_string(v) || cct_time_parse(out, json_string_value(v), &e) != CCT_OK)
+	if (!json_is_string(v) || cct_time_parse(out, json_string_value(v), &e) != CCT_OK ||
+	    *out <= 0) /* 0 means absent; collateral predates nothing before 1970 */
 		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_COLLATERAL, 0,
-				   "manifest item %zu: \"%s\" is not an RFC 3339 time", idx, name);
+				   "manifest item %zu: \"%s\" is not an RFC 3339 time after 1970",
+				   idx, name);
 	return CCT_OK;
 }
 
