@@ -71,7 +71,7 @@ reqs() { wc -l < "$tmp/log" 2>/dev/null || echo 0; }
 # 1. SNP + GPU at now, KDS paced above the mirror's window: no 429; the CRL is missing (none is
 #    shipped with the vectors) and named with its URL
 expect_rc 1 "$cct" collateral fetch --from "$SNP/report_milan.hex" "$tmp/sim/evidence-kbs.json" \
-	-o "$B" $urls $simroots --kds-interval 3.5
+	-o "$B" $urls $simroots --kds-interval 4.5
 check "fetch names the missing CRL with its URL" "grep -q 'missing snp-crl vcek/Milan: .*$M/vcek/v1/Milan/crl' '$tmp/out'"
 check "paced KDS requests get no 429" "! grep -q ' 429' '$tmp/log'"
 man=$B/manifest.json
