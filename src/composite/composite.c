@@ -146,6 +146,27 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 	ngpu = req.gpu_devices ? json_array_size(req.gpu_devices) : 0;
 	json_object_set_new(out->result, "gpu_count", json_integer((json_int_t)ngpu));
 	rd_claims = json_object();
+	if (opts->bound_report_data) { /* the caller binds (attested TLS): no runtime data */
+		if (req.runtime_data || !opts->bound_gpu_nonce) {
+			rc = cct_err_set(&e, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+					 req.runtime_data ? "runtime-data present but the caller "
+							    "binds the evidence itself"
+							  : "bound_gpu_nonce missing");
+			goto fail;
+		}
+		memcpy(want_cpu, opts->bound_report_data, 64);
+		memcpy(want_gpu, opts->bound_gpu_nonce, 32);
+		json_object_set_new(out->result, "runtime_data", json_null());
+		rc = cct_composite__init_data(&init, req.init_data, &e);
+		if (rc != CCT_OK)
+			goto fail;
+		goto bound;
+	}
+	if (!req.runtime_data) {
+		rc = cct_err_set(&e, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+				 "runtime-data: missing or not an object");
+		goto fail;
+	}
 	json_object_set_new(rd_claims, "nonce", json_string(req.nonce));
 	json_object_set(rd_claims, "tee-pubkey", (json_t *)req.tee_pubkey);
 	json_object_set(out->result, "runtime_data", rd_claims);
@@ -169,7 +190,14 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 		goto fail;
 
 	/* 2. freshness: the nonce is the session's */
-	if (opts->expected_nonce) {
+bound:
+	if (opts->expected_nonce && opts->bound_report_data) {
+		rc = cct_err_set(&e, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				 "expected_nonce with bound_report_data: the caller checks its nonce");
+		goto fail;
+	} else if (opts->bound_report_data) {
+		json_object_set_new(out->result, "nonce", json_string("caller-bound"));
+	} else if (opts->expected_nonce) {
 		uint8_t *nb = NULL;
 		size_t nn = 0;
 		int same;
@@ -234,9 +262,14 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 			cct_hex_encode(h1, want_cpu, 64);
 			cct_hex_encode(h2, cpu.bound, 64);
 			rc = cct_err_set(&e, CCT_EBINDING, CCT_STAGE_BINDING, 0x50,
-					 "REPORT_DATA is not SHA-384(JCS({additional-evidence, nonce, "
-					 "tee-pubkey})): the evidence was made for another nonce, key "
-					 "or GPU evidence (expected %.24s..., report has %.24s...)",
+					 opts->bound_report_data
+						 ? "REPORT_DATA is not the caller's binding (attested "
+						   "TLS: the hash of the claims buffer): evidence made for "
+						   "other claims (expected %.24s..., report has %.24s...)"
+						 : "REPORT_DATA is not SHA-384(JCS({additional-evidence, "
+						   "nonce, tee-pubkey})): the evidence was made for another "
+						   "nonce, key or GPU evidence (expected %.24s..., report "
+						   "has %.24s...)",
 					 h1, h2);
 			goto fail;
 		}
@@ -279,9 +312,13 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 		if (rc == CCT_OK && !opts->skip_binding_insecure &&
 		    (gpu[i].bound_len != 32 || !cct_ct_eq(gpu[i].bound, want_gpu, 32)))
 			rc = cct_err_set(&ge, CCT_EBINDING, CCT_STAGE_BINDING, 0,
-					 "gpu%zu SPDM nonce is not the first 32 bytes of "
-					 "SHA-384(JCS({nonce, tee-pubkey})): GPU evidence not bound "
-					 "to this request", i);
+					 opts->bound_report_data
+						 ? "gpu%zu SPDM nonce is not the caller's GPU binding: "
+						   "GPU evidence not bound to these claims"
+						 : "gpu%zu SPDM nonce is not the first 32 bytes of "
+						   "SHA-384(JCS({nonce, tee-pubkey})): GPU evidence not "
+						   "bound to this request",
+					 i);
 		if (rc != CCT_OK) {
 			if (gpu_rc == CCT_OK) {
 				gpu_rc = rc;

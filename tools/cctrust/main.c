@@ -24,6 +24,7 @@ static const struct {
 	{ "kbs", cct_cmd_kbs, "key broker client (guest and admin)" },
 	{ "cert", cct_cmd_cert, "workload certificates: verify" },
 	{ "collateral", cct_cmd_collateral, "vendor collateral bundles: fetch, check, serve" },
+	{ "ratls", cct_cmd_ratls, "attested TLS: cert, show, serve, verify, get" },
 };
 
 static void usage(FILE *f)
