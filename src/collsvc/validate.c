@@ -39,13 +39,11 @@ static int validate_rim(cct_coll_item *it, const uint8_t *p, size_t n, const cct
 	if (j) {
 		const char *nb = json_string_value(json_object_get(j, "signer-not-before"));
 		const char *na = json_string_value(json_object_get(j, "signer-not-after"));
-		const char *id = json_string_value(json_object_get(j, "name"));
 
 		if (nb)
 			cct_time_parse(&it->not_before, nb, NULL);
 		if (na)
 			cct_time_parse(&it->not_after, na, NULL);
-		(void)id;
 	}
 	json_decref(j);
 	free(info);
