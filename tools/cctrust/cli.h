@@ -33,6 +33,8 @@ int cct_cmd_kbs(int argc, char **argv);
 int cct_cmd_cert(int argc, char **argv);
 int cct_cmd_collateral(int argc, char **argv);
 int cct_cmd_ratls(int argc, char **argv);
+int cct_cmd_launch(int argc, char **argv);
+int cct_cmd_host(int argc, char **argv);
 
 /* Print "cctrust: <msg>" to stderr, return CCT_EXIT_USAGE. */
 int cct_cli_usage_error(const char *fmt, ...)

@@ -25,6 +25,8 @@ static const struct {
 	{ "cert", cct_cmd_cert, "workload certificates: verify" },
 	{ "collateral", cct_cmd_collateral, "vendor collateral bundles: fetch, check, serve" },
 	{ "ratls", cct_cmd_ratls, "attested TLS: cert, show, serve, verify, get" },
+	{ "launch", cct_cmd_launch, "launch plans: QEMU line, expected values, policy; diagnose" },
+	{ "host", cct_cmd_host, "host preparation: bind GPUs to vfio-pci and back" },
 };
 
 static void usage(FILE *f)
