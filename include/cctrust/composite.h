@@ -37,6 +37,7 @@ CCT_EXTERN int cct_composite_runtime_digest(uint8_t out[48], const json_t *obj, 
 
 /* ---- Composite verification ----------------------------------------------------------------- */
 
+struct cct_collateral_source;
 /** Options of one verification. Zero-initialise; every weakening option ends in _insecure. */
 typedef struct cct_composite_opts {
 	time_t at;                     /**< verification time; 0 = now */
@@ -46,6 +47,9 @@ typedef struct cct_composite_opts {
 	const char *collateral_dir;    /**< on-disk collateral (docs/composite.md): AMD KDS cache,
 					    Intel QVL bundle / PCS dir / cache (DIR or DIR/tdx),
 					    NVIDIA RIMs and OCSP (DIR/nvidia/{rims,ocsp}) */
+	const struct cct_collateral_source *collateral; /**< collateral bundle/cache queried first
+					    (include/cctrust/collateral.h); a collateral_dir that is a
+					    bundle (manifest.json or .tar) is opened as one */
 	int offline;                   /**< never use the network */
 	const char *certs_path;        /**< extra certificates / CRLs (file or directory) */
 	const char *trust_sim_dir;     /**< trust the simulated TEE's roots in this dir (results say

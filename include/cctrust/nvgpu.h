@@ -41,6 +41,7 @@ CCT_EXTERN int cct_nvgpu_evidence_list_append(cct_nvgpu_evidence_list *dst,
 /** Free (NULL is fine). */
 CCT_EXTERN void cct_nvgpu_evidence_list_free(cct_nvgpu_evidence_list *l);
 
+struct cct_collateral_source;
 /** Options. Strings are borrowed and must outlive the verifier. Initialise with
  *  cct_nvgpu_opts_init(): everything checked, time = now, no directories. */
 typedef struct cct_nvgpu_opts {
@@ -48,6 +49,10 @@ typedef struct cct_nvgpu_opts {
 	const char *rim_dir;          /**< local RIM files (<id>.xml, or any name containing id) */
 	const char *ocsp_dir;         /**< offline OCSP responses (<serial hex>.der) */
 	const char *cache_dir;        /**< where fetched RIMs/OCSP responses are cached (NULL: none) */
+	const struct cct_collateral_source *collateral; /**< bundle queried first for RIMs
+					 *  (nvidia-rim <id>) and OCSP (nvidia-ocsp <serial>) */
+	const char *collateral_path;  /**< a collateral bundle (directory or .tar) the verifier
+					 *  opens and queries first (when collateral is NULL) */
 	const char *rim_url;          /**< RIM service base (default NVIDIA's /v1/rim/) */
 	const char *ocsp_url;         /**< OCSP responder override (default: AIA / NVIDIA's) */
 	int offline;                  /**< never use the network */

@@ -160,6 +160,11 @@ CCT_EXTERN void cct_snp_verifier_set_offline(cct_snp_verifier *v, int offline);
 /** On-disk collateral cache for AMD KDS (VCEKs, cert chains, CRLs). */
 CCT_EXTERN int cct_snp_verifier_set_collateral_dir(cct_snp_verifier *v, const char *dir,
 						   cct_err *err);
+/** Collateral source (a bundle, include/cctrust/collateral.h) queried for VCEKs and CRLs
+ *  before the collateral directory and KDS. Borrowed; NULL turns it off. */
+struct cct_collateral_source;
+CCT_EXTERN void cct_snp_verifier_set_collateral_source(cct_snp_verifier *v,
+						       const struct cct_collateral_source *src);
 /** KDS base URL (default https://kdsintf.amd.com). */
 CCT_EXTERN void cct_snp_verifier_set_kds_url(cct_snp_verifier *v, const char *url);
 /** Forget verified chains (the next report re-verifies its whole chain). */

@@ -142,6 +142,13 @@ CCT_EXTERN int cct_tdx_collateral_fetch(cct_tdx_collateral **out, const char *ba
 					const char *fmspc_hex, const char *ca,
 					const char *cache_dir, int offline, time_t at,
 					cct_err *err);
+/** Load the set for fmspc_hex / ca from a collateral source (a bundle: items tdx-tcb-info
+ *  <fmspc>, tdx-qe-identity tdx, tdx-pck-crl <ca>, tdx-root-ca-crl root). ECOLLATERAL names a
+ *  missing item. */
+struct cct_collateral_source;
+CCT_EXTERN int cct_tdx_collateral_from_source(cct_tdx_collateral **out,
+					      const struct cct_collateral_source *src,
+					      const char *fmspc_hex, const char *ca, cct_err *err);
 /** Free (NULL is fine). */
 CCT_EXTERN void cct_tdx_collateral_free(cct_tdx_collateral *c);
 
@@ -153,6 +160,8 @@ typedef struct cct_tdx_collateral_source {
 	const char *cache_dir; /**< fetch cache; NULL: PATH/tdx, else cct_tdx_default_cache_dir */
 	int offline;           /**< never use the network (cache only: ENETWORK when missing) */
 	time_t at;             /**< verification time (freshness of cached items); 0 = now */
+	const struct cct_collateral_source *bundle; /**< collateral bundle (collateral.h): when
+				    set, the only source; a path that is a bundle is opened as one */
 } cct_tdx_collateral_source;
 
 /** The collateral for quote q (its FMSPC and PCK CA): loaded from src->path when that is a

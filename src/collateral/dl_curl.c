@@ -50,6 +50,14 @@ static char *stub_easy_unescape(CURL *c, const char *s, int n, int *out)
 	(void)out;
 	return NULL;
 }
+static char *stub_easy_escape(CURL *c, const char *s, int n)
+{
+	(void)c;
+	(void)s;
+	(void)n;
+	return NULL;
+}
+
 static void stub_free(void *p)
 {
 	(void)p;
@@ -67,7 +75,7 @@ static void stub_slist_free_all(struct curl_slist *l)
 
 static cct_dl_curl_table table = {
 	stub_global_init,   stub_easy_init,     stub_easy_cleanup,  stub_easy_setopt,
-	stub_easy_perform,  stub_easy_getinfo,  stub_easy_strerror, stub_easy_unescape,
+	stub_easy_perform,  stub_easy_getinfo,  stub_easy_strerror, stub_easy_unescape, stub_easy_escape,
 	stub_free,          stub_slist_append,  stub_slist_free_all,
 };
 static int loaded;

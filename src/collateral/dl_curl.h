@@ -9,7 +9,7 @@
 #define CCT_CURL_FUNCS(X)                                                                  \
 	X(curl_global_init) X(curl_easy_init) X(curl_easy_cleanup) X(curl_easy_setopt)     \
 	X(curl_easy_perform) X(curl_easy_getinfo) X(curl_easy_strerror)                    \
-	X(curl_easy_unescape) X(curl_free) X(curl_slist_append) X(curl_slist_free_all)
+	X(curl_easy_unescape) X(curl_easy_escape) X(curl_free) X(curl_slist_append) X(curl_slist_free_all)
 
 typedef struct cct_dl_curl_table {
 #define CCT_X(f) __typeof__(&f) f;
@@ -34,6 +34,7 @@ int cct_dl_curl_ok(char *why, size_t size);
 #define curl_easy_getinfo (cct_dl_curl()->curl_easy_getinfo)
 #define curl_easy_strerror (cct_dl_curl()->curl_easy_strerror)
 #define curl_easy_unescape (cct_dl_curl()->curl_easy_unescape)
+#define curl_easy_escape (cct_dl_curl()->curl_easy_escape)
 #define curl_free (cct_dl_curl()->curl_free)
 #define curl_slist_append (cct_dl_curl()->curl_slist_append)
 #define curl_slist_free_all (cct_dl_curl()->curl_slist_free_all)

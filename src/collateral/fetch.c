@@ -10,6 +10,7 @@
 #include "collateral/dl_curl.h"
 #include <pthread.h>
 #include <strings.h>
+#include <time.h>
 
 #include "cctrust/core.h"
 #include "collateral/fetch.h"
@@ -106,6 +107,105 @@ void cct_collateral_stats(unsigned long *cache_hits, unsigned long *network_fetc
 		*network_fetches = __atomic_load_n(&stat_fetches, __ATOMIC_RELAXED);
 }
 
+/* Per-service pacing: the minimum interval between two requests whose URL starts with a prefix
+ * (AMD KDS allows about one request per 10 s). A slot is reserved under the lock, so threads
+ * queue instead of bursting; a 429 pushes the next slot to after its Retry-After. */
+#define PACE_SLOTS 16
+static struct {
+	char prefix[256];
+	long ms;
+	struct timespec next;
+} pace[PACE_SLOTS];
+static size_t pace_n;
+static pthread_mutex_t pace_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static double ts_sec(const struct timespec *t)
+{
+	return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
+}
+
+void cct_fetch_set_min_interval(const char *prefix, long ms)
+{
+	size_t i;
+
+	if (!prefix || !*prefix)
+		return;
+	pthread_mutex_lock(&pace_mu);
+	for (i = 0; i < pace_n; i++)
+		if (!strcmp(pace[i].prefix, prefix))
+			break;
+	if (i == pace_n && pace_n < PACE_SLOTS) {
+		snprintf(pace[i].prefix, sizeof(pace[i].prefix), "%s", prefix);
+		memset(&pace[i].next, 0, sizeof(pace[i].next));
+		pace_n++;
+	}
+	if (i < pace_n)
+		pace[i].ms = ms;
+	pthread_mutex_unlock(&pace_mu);
+}
+
+static int pace_slot(const char *url)
+{
+	size_t i, best_len = 0;
+	int best = -1;
+
+	for (i = 0; i < pace_n; i++) {
+		size_t l = strlen(pace[i].prefix);
+
+		if (l > best_len && !strncmp(url, pace[i].prefix, l)) {
+			best = (int)i;
+			best_len = l;
+		}
+	}
+	return best;
+}
+
+/* wait for url's service slot; reserve the next one */
+static void pace_wait(const char *url)
+{
+	struct timespec now;
+	double wait = 0;
+	int k;
+
+	pthread_mutex_lock(&pace_mu);
+	k = pace_slot(url);
+	if (k >= 0 && pace[k].ms > 0) {
+		double nx, start;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		nx = ts_sec(&pace[k].next);
+		start = nx > ts_sec(&now) ? nx : ts_sec(&now);
+		wait = start - ts_sec(&now);
+		start += (double)pace[k].ms / 1000.0;
+		pace[k].next.tv_sec = (time_t)start;
+		pace[k].next.tv_nsec = (long)((start - (double)(time_t)start) * 1e9);
+	}
+	pthread_mutex_unlock(&pace_mu);
+	if (wait > 0) {
+		struct timespec d = { (time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9) };
+
+		nanosleep(&d, NULL);
+	}
+}
+
+/* after a 429: nobody asks that service again before Retry-After */
+static void pace_defer(const char *url, long seconds)
+{
+	struct timespec now;
+	int k;
+
+	pthread_mutex_lock(&pace_mu);
+	k = pace_slot(url);
+	if (k >= 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (ts_sec(&pace[k].next) < ts_sec(&now) + (double)seconds) {
+			pace[k].next = now;
+			pace[k].next.tv_sec += seconds;
+		}
+	}
+	pthread_mutex_unlock(&pace_mu);
+}
+
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
 static void curl_init_once(void)
@@ -169,6 +269,7 @@ int cct_fetch(uint8_t **out, size_t *out_len, const cct_fetch_req *req, const cc
 			curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
 			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
 		}
+		pace_wait(req->url);
 		__atomic_add_fetch(&stat_fetches, 1, __ATOMIC_RELAXED);
 		cc = curl_easy_perform(c);
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -196,6 +297,8 @@ int cct_fetch(uint8_t **out, size_t *out_len, const cct_fetch_req *req, const cc
 
 			if (wait > 120)
 				wait = 120;
+			if (status == 429)
+				pace_defer(req->url, wait);
 			if (!opts || !opts->quiet)
 				fprintf(stderr, "cctrust: %s answered %ld; retrying in %ld s\n",
 					req->url, status, wait);

@@ -50,6 +50,10 @@ int cct_fetch_url(uint8_t **out, size_t *out_len, const char *url, const cct_fet
 void cct_collateral_count_hit(void);
 void cct_collateral_stats(unsigned long *cache_hits, unsigned long *network_fetches);
 
+/* Minimum interval between two requests to URLs starting with prefix (process-wide; the
+ * longest matching prefix applies; ms 0 turns pacing off). */
+void cct_fetch_set_min_interval(const char *prefix, long ms);
+
 /* mkdir -p for the directory part of path. */
 int cct_mkdirs_for(const char *path);
 

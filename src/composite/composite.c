@@ -10,6 +10,7 @@
 
 #include "cctrust/core.h"
 #include "composite/internal.h"
+#include "cctrust/collateral.h"
 
 static const char *const tv_names[] = { "instance-identity", "configuration", "executables",
 					"file-system", "hardware", "runtime-opaque",
@@ -128,6 +129,10 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 	uint8_t want_cpu[64], want_gpu[32], want_init[48];
 	cct_ev_in in;
 	void *gpu_ctx = NULL;
+	cct_coll_bundle *own_bundle = NULL;
+	cct_collateral_source own_src;
+	const cct_collateral_source *coll_src = NULL;
+	const char *coll_dir = NULL;
 	cct_err e;
 	size_t ngpu = 0, i;
 	time_t now;
@@ -237,6 +242,18 @@ bound:
 		json_array_append_new(skipped, json_string("nonce"));
 	}
 
+	/* collateral: a source, or a directory that is a bundle, or the per-vendor directories */
+	coll_src = opts->collateral;
+	coll_dir = opts->collateral_dir;
+	if (!coll_src && coll_dir && cct_coll_is_bundle(coll_dir)) {
+		rc = cct_coll_bundle_open(&own_bundle, coll_dir, 0, &e);
+		if (rc != CCT_OK)
+			goto fail;
+		cct_coll_bundle_source(&own_src, own_bundle);
+		coll_src = &own_src;
+		coll_dir = NULL;
+	}
+
 	/* 3. CPU evidence */
 	memset(&in, 0, sizeof(in));
 	in.evidence = req.primary;
@@ -244,7 +261,8 @@ bound:
 	in.expected = want_cpu;
 	in.expected_len = 64;
 	in.at = now;
-	in.collateral_dir = opts->collateral_dir;
+	in.collateral_dir = coll_dir;
+	in.collateral = coll_src;
 	in.offline = opts->offline;
 	in.certs_path = opts->certs_path;
 	in.crl_check_off_insecure = opts->crl_check_off_insecure;
@@ -556,6 +574,7 @@ fail:
 		}
 	}
 	cct_composite__ev_gpu_ctx_free(gpu_ctx);
+	cct_coll_bundle_free(own_bundle);
 	json_decref(rd_claims);
 	json_decref(cpu_fail);
 	json_decref(all_fail);

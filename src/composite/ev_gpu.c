@@ -63,6 +63,7 @@ static int ctx_new(gpu_ctx **out, const cct_ev_in *in, cct_err *err)
 	o.offline = in->offline;
 	o.no_ocsp = in->crl_check_off_insecure;
 	o.no_rim = in->gpu_no_rim;
+	o.collateral = in->collateral;
 	if (in->trust_sim_dir) {
 		snprintf(c->dev_root, sizeof(c->dev_root), "%s/gpu/%s", in->trust_sim_dir,
 			 CCT_SIM_GPU_DEVICE_ROOT);

@@ -15,6 +15,7 @@
 
 #include "cctrust/core.h"
 #include "cctrust/snp.h"
+#include "cctrust/collateral.h"
 #include "composite/internal.h"
 
 #define MAX_SNP_BLOB (1u << 20)
@@ -115,6 +116,7 @@ int cct_composite__ev_snp(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 		cct_snp_verifier_set_time(v, in->at);
 	cct_snp_verifier_set_offline(v, in->offline);
 	cct_snp_verifier_set_crl_check(v, !in->crl_check_off_insecure);
+	cct_snp_verifier_set_collateral_source(v, in->collateral);
 	if (in->collateral_dir &&
 	    (rc = cct_snp_verifier_set_collateral_dir(v, in->collateral_dir, err)) != CCT_OK)
 		goto out;

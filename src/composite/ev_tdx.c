@@ -21,6 +21,7 @@
 
 #include "cctrust/core.h"
 #include "cctrust/tdx.h"
+#include "cctrust/collateral.h"
 #include "sim/sim_tdx.h"
 #include "composite/internal.h"
 
@@ -80,7 +81,8 @@ static int get_collateral(cct_tdx_collateral **out, const cct_ev_in *in, const c
 	src.path = in->collateral_dir;
 	src.offline = in->offline;
 	src.at = in->at;
-	if (in->trust_sim_dir &&
+	src.bundle = in->collateral;
+	if (in->trust_sim_dir && !in->collateral &&
 	    !(in->collateral_dir && cct_tdx_collateral_is_local(in->collateral_dir))) {
 		/* the simulator's own collateral, unless an explicit bundle was given */
 		uint8_t *root = NULL;

@@ -80,6 +80,7 @@ typedef struct cct_ev_in {
 	size_t expected_len;
 	time_t at;                     /* verification time */
 	const char *collateral_dir;    /* offline/online collateral cache, may be NULL */
+	const struct cct_collateral_source *collateral; /* bundle, may be NULL */
 	int offline;                   /* never use the network */
 	const char *certs_path;        /* extra certificates / CRLs, may be NULL */
 	int crl_check_off_insecure;    /* revocation lists not required */

@@ -3,7 +3,7 @@
  * libcurl (collateral fetching, the KBS client) and libarchive (reproducible tar) are loaded
  * with dlopen the first time a command needs them, so the many commands that never fetch or
  * pack do not pay for loading them and their dependency trees at every start-up. Each user
- * includes a small header (collateral/dl_curl.h, verity/dl_archive.h) that routes the library's
+ * includes a small header (collateral/dl_curl.h, core/dl_archive.h) that routes the library's
  * function names through a table filled here; when the library cannot be loaded every entry
  * points at a stub that fails the way the real function reports failure (NULL handle, error
  * code), so callers' existing error paths report it and nothing crashes. */

@@ -20,6 +20,7 @@
 
 #include "cctrust/core.h"
 #include "collateral/fetch.h"
+#include "cctrust/collateral.h"
 #include "nvgpu/dice.h"
 #include "nvgpu/nvgpu_internal.h"
 #include "nvgpu/rim.h"
@@ -61,6 +62,8 @@ struct cct_nvgpu_verifier {
 	cct_ocsp_cache *ocsp;
 	cct_vcache_entry *pins[MAX_PINS]; /* released when the device's verification ends */
 	size_t npins;
+	cct_coll_bundle *own_bundle;   /* opts.collateral_path, opened by the verifier */
+	cct_collateral_source own_src;
 };
 
 static void chain_entry_free(void *p)
@@ -146,6 +149,7 @@ void cct_nvgpu_verifier_free(cct_nvgpu_verifier *v)
 	if (!v)
 		return;
 	unpin_all(v);
+	cct_coll_bundle_free(v->own_bundle);
 	if (v->device_roots)
 		sk_X509_pop_free(v->device_roots, X509_free);
 	if (v->rim_roots)
@@ -182,6 +186,13 @@ int cct_nvgpu_verifier_new(cct_nvgpu_verifier **out, const cct_nvgpu_opts *o, cc
 	if (rc == CCT_OK && (!roots_fp(v->device_roots, v->device_roots_fp) ||
 			     !roots_fp(v->rim_roots, v->rim_roots_fp)))
 		rc = cct_err_set(err, CCT_ERROR, CCT_STAGE_INPUT, 0, "cannot hash the trust roots");
+	if (rc == CCT_OK && o->collateral_path && !o->collateral) {
+		rc = cct_coll_bundle_open(&v->own_bundle, o->collateral_path, 0, err);
+		if (rc == CCT_OK) {
+			cct_coll_bundle_source(&v->own_src, v->own_bundle);
+			v->o.collateral = &v->own_src;
+		}
+	}
 	if (rc == CCT_OK && cct_ocsp_cache_new(&v->ocsp) != CCT_OK)
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
 	if (rc == CCT_OK && o->policy_path) {
@@ -464,6 +475,7 @@ static int chain_ocsp(cct_nvgpu_verifier *v, STACK_OF(X509) *chain, time_t at, c
 	oo.dir = v->o.ocsp_dir;
 	oo.cache_dir = v->o.cache_dir;
 	oo.url = v->o.ocsp_url;
+	oo.source = v->o.collateral;
 	oo.offline = v->o.offline;
 	oo.cache = v->ocsp;
 	*ocsp_status = "good";
@@ -542,6 +554,21 @@ static int load_rim_bytes(uint8_t **xml, size_t *len, cct_nvgpu_verifier *v, con
 	char path[4096];
 	int rc;
 
+	if (v->o.collateral) {
+		cct_err e;
+
+		rc = cct_coll_get(v->o.collateral, CCT_COLL_NVIDIA_RIM, id, xml, len, NULL, NULL,
+				  &e);
+		if (rc == CCT_OK) {
+			snprintf(src, srcsz, "collateral bundle");
+			return CCT_OK;
+		}
+		if (rc != CCT_ECOLLATERAL) {
+			if (err)
+				*err = e;
+			return rc;
+		}
+	}
 	if (v->o.rim_dir && find_rim_file(path, sizeof(path), v->o.rim_dir, id)) {
 		snprintf(src, srcsz, "%s", path);
 		cct_collateral_count_hit();

@@ -12,9 +12,11 @@
 
 #include "cctrust/core.h"
 #include "cctrust/snp.h"
+#include "cctrust/collateral.h"
 #include "collateral/fetch.h"
 #include "snp/amd_roots.h"
 #include "x509/vcache.h"
+#include "snp/snp_coll.h"
 #include "x509/x509.h"
 
 /* AMD VCEK/VLEK certificate extensions (AMD "VCEK certificate and KDS interface spec"). */
@@ -42,6 +44,9 @@ struct cct_snp_verifier {
 	int crl_check;
 	int offline;
 	char *coll_dir;
+	const cct_collateral_source *source; /* bundle / cache queried before KDS */
+	cct_coll_bundle *own_bundle;         /* --collateral BUNDLE opened by the verifier */
+	cct_collateral_source own_src;
 	char kds_url[256];
 	STACK_OF(X509) *arks;          /* trust anchors */
 	int *ark_product;              /* parallel to arks */
@@ -154,6 +159,7 @@ void cct_snp_verifier_free(cct_snp_verifier *v)
 	free(v->ark_product);
 	free(v->ark_sim);
 	free(v->coll_dir);
+	cct_coll_bundle_free(v->own_bundle);
 	free(v);
 }
 
@@ -185,9 +191,29 @@ void cct_snp_verifier_set_kds_url(cct_snp_verifier *v, const char *url)
 	snprintf(v->kds_url, sizeof(v->kds_url), "%s", url);
 }
 
+void cct_snp_verifier_set_collateral_source(cct_snp_verifier *v,
+					     const cct_collateral_source *src)
+{
+	v->ctx_valid = 0;
+	v->source = src;
+}
+
 int cct_snp_verifier_set_collateral_dir(cct_snp_verifier *v, const char *dir, cct_err *err)
 {
 	v->ctx_valid = 0;
+	if (cct_coll_is_bundle(dir)) {
+		/* a collateral bundle (docs/collateral.md): read-only, looked up by key */
+		int rc;
+
+		cct_coll_bundle_free(v->own_bundle);
+		v->own_bundle = NULL;
+		rc = cct_coll_bundle_open(&v->own_bundle, dir, 0, err);
+		if (rc != CCT_OK)
+			return rc;
+		cct_coll_bundle_source(&v->own_src, v->own_bundle);
+		v->source = &v->own_src;
+		return CCT_OK;
+	}
 	free(v->coll_dir);
 	v->coll_dir = strdup(dir);
 	if (!v->coll_dir)
@@ -413,6 +439,47 @@ static void tcb_query(char *buf, size_t size, const cct_snp_tcb *t, cct_snp_prod
 			 t->tee, t->snp, t->microcode);
 }
 
+void cct_snp__vcek_key(char *key, size_t keysz, char *path, size_t pathsz,
+		       const cct_snp_report *rep, cct_snp_product p)
+{
+	cct_snp_tcb t = cct_snp_tcb_decode(rep->reported_tcb, p);
+	char hw[129], q[128], name[128];
+	size_t k;
+
+	cct_hex_encode(hw, rep->chip_id, p == CCT_SNP_PRODUCT_TURIN ? 8 : 64);
+	tcb_query(q, sizeof(q), &t, p);
+	snprintf(name, sizeof(name), "%s", q);
+	for (k = 0; name[k]; k++)
+		if (name[k] == '&' || name[k] == '=')
+			name[k] = '_';
+	if (key)
+		snprintf(key, keysz, "%s/%s/%s", cct_snp_product_name(p), hw, name);
+	if (path)
+		snprintf(path, pathsz, "/vcek/v1/%s/%s?%s", cct_snp_product_name(p), hw, q);
+}
+
+/* The VCEK from the collateral source (bundle), if it has one. */
+static X509 *source_vcek(cct_snp_verifier *v, const cct_snp_report *rep, cct_snp_product p)
+{
+	char key[CCT_COLLATERAL_MAX_KEY];
+	uint8_t *body = NULL;
+	size_t n = 0;
+	const unsigned char *d;
+	X509 *x = NULL;
+	cct_err e;
+
+	cct_snp__vcek_key(key, sizeof(key), NULL, 0, rep, p);
+	if (cct_coll_get(v->source, CCT_COLL_SNP_VCEK, key, &body, &n, NULL, NULL, &e) != CCT_OK)
+		return NULL;
+	d = body;
+	x = d2i_X509(NULL, &d, (long)n);
+	ERR_clear_error();
+	free(body);
+	if (x)
+		sk_X509_push(v->leaves, x);
+	return x;
+}
+
 /* Fetch (or read from the collateral cache) the VCEK for this report from AMD KDS. */
 static X509 *fetch_vcek(cct_snp_verifier *v, const cct_snp_report *rep, cct_err *err)
 {
@@ -422,6 +489,14 @@ static X509 *fetch_vcek(cct_snp_verifier *v, const cct_snp_report *rep, cct_err 
 	cct_fetch_opts fo = { .offline = v->offline };
 	size_t i;
 
+	for (i = 0; v->source && i < 3; i++) {
+		X509 *x = source_vcek(v, rep, p != CCT_SNP_PRODUCT_UNKNOWN ? p : order[i]);
+
+		if (x)
+			return x;
+		if (p != CCT_SNP_PRODUCT_UNKNOWN)
+			break;
+	}
 	if (!v->coll_dir && v->offline)
 		return NULL;
 	for (i = 0; i < 3; i++) {
@@ -475,6 +550,18 @@ static void fetch_crl(cct_snp_verifier *v, cct_snp_product p, int vlek, int refr
 	X509_CRL *crl;
 	cct_err e;
 
+	if (v->source) {
+		snprintf(url, sizeof(url), "%s/%s", vlek ? "vlek" : "vcek", cct_snp_product_name(p));
+		if (cct_coll_get(v->source, CCT_COLL_SNP_CRL, url, &body, &n, NULL, NULL, &e) ==
+		    CCT_OK) {
+			if (cct_x509_parse_crl(&crl, body, n, &e) == CCT_OK)
+				sk_X509_CRL_push(v->crls, crl);
+			free(body);
+			body = NULL;
+			if (!refresh)
+				return;
+		}
+	}
 	if (!v->coll_dir && v->offline)
 		return;
 	snprintf(url, sizeof(url), "%s/%s/v1/%s/crl", v->kds_url, vlek ? "vlek" : "vcek",

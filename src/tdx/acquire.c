@@ -9,6 +9,7 @@
 
 #include "cctrust/core.h"
 #include "cctrust/tdx.h"
+#include "cctrust/collateral.h"
 
 static int is_file(const char *p)
 {
@@ -76,6 +77,23 @@ int cct_tdx_collateral_for_quote(cct_tdx_collateral **out, const cct_tdx_collate
 	int rc;
 
 	*out = NULL;
+	if (src->bundle || (src->path && cct_coll_is_bundle(src->path))) {
+		/* a collateral bundle: looked up by the quote's FMSPC and PCK CA, never fetched */
+		cct_coll_bundle *b = NULL;
+		cct_collateral_source own;
+		const cct_collateral_source *bs = src->bundle;
+
+		rc = cct_tdx_quote_pck_info(q, fmspc, ca, err);
+		if (rc == CCT_OK && !bs) {
+			rc = cct_coll_bundle_open(&b, src->path, 0, err);
+			cct_coll_bundle_source(&own, b);
+			bs = &own;
+		}
+		if (rc == CCT_OK)
+			rc = cct_tdx_collateral_from_source(out, bs, fmspc, ca, err);
+		cct_coll_bundle_free(b);
+		return rc;
+	}
 	if (src->path) {
 		if ((rc = try_load(out, src->path, err)) != 0)
 			return rc == 1 ? CCT_OK : rc;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
@@ -15,6 +16,7 @@
 #include "cctrust/core.h"
 #include "tdx/tdx_int.h"
 #include "x509/vcache.h"
+#include "cctrust/collateral.h"
 #include "x509/x509.h"
 
 /* ---- span scanner: finds where a member's value text starts and ends; no semantics ---- */
@@ -697,24 +699,93 @@ static int load_signed_file(uint8_t **raw, size_t *raw_len, uint8_t sig[64], con
 	return CCT_OK;
 }
 
+/* Where the parts come from: a PCS v4 directory, or a collateral source (bundle) for one
+ * FMSPC and PCK CA. */
+typedef struct part_reader {
+	const char *dir;
+	const cct_collateral_source *src;
+	const char *fmspc, *ca;
+} part_reader;
+
+static int source_part(uint8_t **buf, size_t *n, const part_reader *r, const char *name,
+		       cct_err *err)
+{
+	static const struct {
+		const char *name;
+		cct_coll_kind kind;
+		int chain;
+	} map[] = {
+		{ "tcb_info.json", CCT_COLL_TDX_TCB_INFO, 0 },
+		{ "tcb_info_issuer_chain.pem", CCT_COLL_TDX_TCB_INFO, 1 },
+		{ "qe_identity.json", CCT_COLL_TDX_QE_IDENTITY, 0 },
+		{ "qe_identity_issuer_chain.pem", CCT_COLL_TDX_QE_IDENTITY, 1 },
+		{ "pck_crl.der", CCT_COLL_TDX_PCK_CRL, 0 },
+		{ "pck_crl_issuer_chain.pem", CCT_COLL_TDX_PCK_CRL, 1 },
+		{ "root_ca_crl.der", CCT_COLL_TDX_ROOT_CA_CRL, 0 },
+	};
+	uint8_t *body = NULL, *chain = NULL;
+	size_t bn = 0, cn = 0, i;
+	const char *key;
+	int rc;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(map[i].name, name))
+			break;
+	if (i == sizeof(map) / sizeof(map[0]))
+		return CCT_ECOLLATERAL;
+	key = map[i].kind == CCT_COLL_TDX_TCB_INFO	   ? r->fmspc
+	      : map[i].kind == CCT_COLL_TDX_QE_IDENTITY ? "tdx"
+	      : map[i].kind == CCT_COLL_TDX_PCK_CRL	   ? r->ca
+							   : "root";
+	rc = cct_coll_get(r->src, map[i].kind, key, &body, &bn, map[i].chain ? &chain : NULL,
+			  map[i].chain ? &cn : NULL, err);
+	if (rc != CCT_OK)
+		return rc;
+	if (map[i].chain) {
+		free(body);
+		if (!chain)
+			return cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
+					   "bundle item %s %s has no issuer chain",
+					   cct_coll_kind_name(map[i].kind), key);
+		*buf = chain;
+		*n = cn;
+	} else {
+		*buf = body;
+		*n = bn;
+	}
+	return CCT_OK;
+}
+
 /* read dir/name (first existing of a list); ECOLLATERAL when none exists */
-static int read_part(uint8_t **buf, size_t *n, const char *dir, const char *const *names,
+static int read_part(uint8_t **buf, size_t *n, const part_reader *r, const char *const *names,
 		     cct_err *err)
 {
 	char path[4096];
 	struct stat st;
 	size_t i;
+	int rc;
 
+	if (r->src) {
+		for (i = 0; names[i]; i++) {
+			rc = source_part(buf, n, r, names[i], err);
+			if (rc != CCT_ECOLLATERAL)
+				return rc;
+		}
+		return cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
+				   "collateral bundle has no %s for FMSPC %s / PCK CA %s (fail "
+				   "closed)",
+				   names[0], r->fmspc, r->ca);
+	}
 	for (i = 0; names[i]; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		snprintf(path, sizeof(path), "%s/%s", r->dir, names[i]);
 		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
 			return cct_file_read(buf, n, path, CCT_TDX_MAX_COLLATERAL, err);
 	}
 	return cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
-			   "collateral directory %s has no %s (fail closed)", dir, names[0]);
+			   "collateral directory %s has no %s (fail closed)", r->dir, names[0]);
 }
 
-static int load_dir(cct_tdx_collateral **out, const char *dir, cct_err *err)
+static int load_parts(cct_tdx_collateral **out, const part_reader *pr, cct_err *err)
 {
 	static const char *const n_tcb[] = { "tcb_info.json", NULL };
 	static const char *const n_qe[] = { "qe_identity.json", NULL };
@@ -734,7 +805,7 @@ static int load_dir(cct_tdx_collateral **out, const char *dir, cct_err *err)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_COLLATERAL, 0, "out of memory");
 #define PART(names, stmt)                                      \
 	do {                                                   \
-		rc = read_part(&b, &n, dir, names, err);       \
+		rc = read_part(&b, &n, pr, names, err);       \
 		if (rc == CCT_OK)                              \
 			rc = (stmt);                           \
 		free(b);                                       \
@@ -773,14 +844,28 @@ int cct_tdx_collateral_load(cct_tdx_collateral **out, const char *path, cct_err 
 	if (!path || stat(path, &st) != 0)
 		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "cannot read collateral %s",
 				   path ? path : "(null)");
-	if (S_ISDIR(st.st_mode))
-		return load_dir(out, path, err);
+	if (S_ISDIR(st.st_mode)) {
+		part_reader pr = { .dir = path };
+
+		return load_parts(out, &pr, err);
+	}
 	rc = cct_file_read(&buf, &n, path, CCT_TDX_MAX_COLLATERAL, err);
 	if (rc != CCT_OK)
 		return rc;
 	rc = cct_tdx_collateral_load_bundle(out, buf, n, err);
 	free(buf);
 	return rc;
+}
+
+int cct_tdx_collateral_from_source(cct_tdx_collateral **out, const cct_collateral_source *src,
+				   const char *fmspc_hex, const char *ca, cct_err *err)
+{
+	part_reader pr = { .src = src, .fmspc = fmspc_hex, .ca = ca };
+
+	*out = NULL;
+	if (!src || !fmspc_hex || !ca)
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_COLLATERAL, 0, "bad argument");
+	return load_parts(out, &pr, err);
 }
 
 /* ---- checks ---- */
@@ -978,5 +1063,108 @@ int cct_tdx__collateral_check(const cct_tdx_collateral *c, STACK_OF(X509) *roots
 	cct_vcache_release(cct_vcache_put(cache, key, lo, hi, rc, &local, NULL, NULL));
 	if (err)
 		*err = local;
+	return rc;
+}
+
+/* ---- one bundle item (collateral fetch / check) ---- */
+
+int cct_tdx__coll_validate(cct_coll_item *it, const uint8_t *p, size_t n, const uint8_t *chain,
+			   size_t chain_n, const uint8_t *root_crl, size_t root_n, time_t at,
+			   cct_err *err)
+{
+	STACK_OF(X509) *roots = NULL, *sk = NULL;
+	X509_CRL *crl = NULL, *rcrl = NULL;
+	uint8_t *raw = NULL, sig[64];
+	size_t raw_n = 0;
+	time_t last, next;
+	int rc, i, ok = 0, tcb = it->kind == CCT_COLL_TDX_TCB_INFO;
+	const char *what = cct_coll_kind_name(it->kind);
+
+	it->not_before = it->not_after = it->next_update = 0;
+	rc = cct_tdx__roots(&roots, NULL, err);
+	if (rc != CCT_OK)
+		return rc;
+	if (it->kind == CCT_COLL_TDX_ROOT_CA_CRL) {
+		rc = set_crl(&crl, p, n, "root_ca_crl", err);
+		if (rc != CCT_OK)
+			goto out;
+		for (i = 0; i < sk_X509_num(roots) && !ok; i++)
+			ok = X509_CRL_verify(crl, X509_get0_pubkey(sk_X509_value(roots, i))) == 1;
+		if (crl_times(crl, &last, &next) == 0) {
+			it->not_before = last;
+			it->next_update = next;
+		}
+		if (!ok)
+			rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_COLLATERAL, 0,
+					 "Root CA CRL is not signed by the pinned Intel SGX Root CA");
+		goto out;
+	}
+	/* the other three need their issuer chain and the Root CA CRL for it */
+	if (!chain || !root_crl) {
+		rc = cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
+				 "%s %s: %s missing (fail closed)", what, it->key,
+				 !chain ? "issuer chain" : "Root CA CRL (tdx-root-ca-crl root)");
+		goto out;
+	}
+	rc = set_chain(&sk, chain, chain_n, "issuer chain", err);
+	if (rc == CCT_OK)
+		rc = set_crl(&rcrl, root_crl, root_n, "root_ca_crl", err);
+	if (rc != CCT_OK)
+		goto out;
+	if (it->kind == CCT_COLL_TDX_PCK_CRL) {
+		rc = set_crl(&crl, p, n, "pck_crl", err);
+		if (rc == CCT_OK && crl_times(crl, &last, &next) == 0) {
+			it->not_before = last;
+			it->next_update = next;
+		}
+		if (rc == CCT_OK)
+			rc = check_signer_chain(sk, roots, rcrl, at, "PCK CRL issuer chain", err);
+		if (rc == CCT_OK &&
+		    X509_CRL_verify(crl, X509_get0_pubkey(sk_X509_value(sk, 0))) != 1)
+			rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_COLLATERAL, 0,
+					 "PCK CRL (%s) is not signed by its issuer chain", it->key);
+		goto out;
+	}
+	rc = load_signed_file(&raw, &raw_n, sig, p, n, tcb ? "tcbInfo" : "enclaveIdentity", what,
+			      err);
+	if (rc != CCT_OK)
+		goto out;
+	if (tcb) {
+		tdx_tcb_info t;
+		char fm[13];
+
+		memset(&t, 0, sizeof(t));
+		rc = cct_tdx__tcb_info_parse(&t, raw, raw_n, err);
+		it->not_before = t.issue_date;
+		it->next_update = t.next_update;
+		cct_hex_encode(fm, t.fmspc, 6);
+		cct_tdx__tcb_info_clear(&t);
+		if (rc == CCT_OK && strcasecmp(fm, it->key) != 0)
+			rc = cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
+					 "TCB info is for FMSPC %s, not %s", fm, it->key);
+	} else {
+		tdx_qe_identity q;
+
+		memset(&q, 0, sizeof(q));
+		rc = cct_tdx__qe_identity_parse(&q, raw, raw_n, err);
+		it->not_before = q.issue_date;
+		it->next_update = q.next_update;
+		cct_tdx__qe_identity_clear(&q);
+	}
+	if (rc == CCT_OK)
+		rc = check_signer_chain(sk, roots, rcrl, at,
+					tcb ? "TCB info issuer chain" : "QE identity issuer chain",
+					err);
+	if (rc == CCT_OK)
+		rc = check_json_sig(sk_X509_value(sk, 0), raw, raw_n, sig,
+				    tcb ? "TCB info" : "QE identity", err);
+out:
+	ERR_clear_error();
+	free(raw);
+	X509_CRL_free(crl);
+	X509_CRL_free(rcrl);
+	if (sk)
+		sk_X509_pop_free(sk, X509_free);
+	sk_X509_pop_free(roots, X509_free);
 	return rc;
 }

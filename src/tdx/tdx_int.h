@@ -119,4 +119,12 @@ int cct_tdx__json_member_span(const uint8_t *buf, size_t n, const char *key, siz
 int cct_tdx__tcb_evaluate(cct_tdx_result *res, const cct_tdx_collateral *c,
 			  const cct_tdx_quote *q, const cct_tdx_pck_ext *pck, cct_err *err);
 
+/* Validate one bundle item (tdx-root-ca-crl, tdx-pck-crl, tdx-tcb-info, tdx-qe-identity) at
+ * time at with the pinned Intel SGX Root CA: issuer chain (+ Root CA CRL) and signature;
+ * fills the item's not_before/next_update. */
+#include "cctrust/collateral.h"
+int cct_tdx__coll_validate(cct_coll_item *it, const uint8_t *p, size_t n, const uint8_t *chain,
+			   size_t chain_n, const uint8_t *root_crl, size_t root_n, time_t at,
+			   cct_err *err);
+
 #endif

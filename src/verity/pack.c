@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "verity/dl_archive.h"
+#include "core/dl_archive.h"
 
 #include "cctrust/verity.h"
 

@@ -16,6 +16,7 @@
 #include "collateral/fetch.h"
 #include "x509/ocsp.h"
 #include "x509/vcache.h"
+#include "cctrust/collateral.h"
 #include "x509/x509.h"
 
 typedef struct {
@@ -416,6 +417,21 @@ int cct_ocsp_check(cct_ocsp_result *out, X509 *cert, X509 *issuer, const cct_ocs
 		return CCT_OK;
 	cct_err_clear(&e1);
 	cct_err_clear(&e2);
+	if (o->source) {
+		uint8_t *b = NULL;
+		size_t bn = 0;
+		char key[128];
+
+		cct_ocsp_file_name(key, sizeof(key), cert);
+		if (strlen(key) > 4)
+			key[strlen(key) - 4] = 0; /* drop ".der" */
+		rc = cct_coll_get(o->source, CCT_COLL_NVIDIA_OCSP, key, &b, &bn, NULL, NULL, &e1);
+		if (rc == CCT_OK)
+			rc = check_response(out, b, bn, cert, issuer, NULL, o, "bundle", NULL, NULL, &e1);
+		free(b);
+		if (rc == CCT_OK)
+			goto found;
+	}
 	if (o->dir) {
 		rc = try_file(out, o->dir, cert, issuer, o, "dir", &e1);
 		if (rc == CCT_OK)
@@ -453,4 +469,37 @@ int cct_ocsp_check(cct_ocsp_result *out, X509 *cert, X509 *issuer, const cct_ocs
 found:
 	cache_put(key, out, o);
 	return CCT_OK;
+}
+
+int cct_ocsp_response_inspect(const uint8_t *der, size_t n, time_t *this_update,
+			      time_t *next_update, cct_err *err)
+{
+	const unsigned char *d = der;
+	OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &d, (long)n);
+	OCSP_BASICRESP *bs = NULL;
+	ASN1_GENERALIZEDTIME *thisupd = NULL, *nextupd = NULL, *rev = NULL;
+	int rc = CCT_OK, reason;
+
+	*this_update = *next_update = 0;
+	if (!resp || d != der + n ||
+	    OCSP_response_status(resp) != OCSP_RESPONSE_STATUS_SUCCESSFUL ||
+	    !(bs = OCSP_response_get1_basic(resp)) || OCSP_resp_count(bs) < 1) {
+		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_REVOCATION, 0,
+				 "not a successful basic OCSP response");
+		goto out;
+	}
+	if (OCSP_basic_verify(bs, NULL, NULL, OCSP_NOVERIFY) <= 0) {
+		rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_REVOCATION, 0,
+				 "OCSP response signature does not verify under its signer "
+				 "certificate");
+		goto out;
+	}
+	OCSP_single_get0_status(OCSP_resp_get0(bs, 0), &reason, &rev, &thisupd, &nextupd);
+	*this_update = asn1_time(thisupd);
+	*next_update = nextupd ? asn1_time(nextupd) : 0;
+out:
+	ERR_clear_error();
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(resp);
+	return rc;
 }

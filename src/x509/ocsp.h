@@ -18,6 +18,8 @@
 
 #include "cctrust/errors.h"
 
+struct cct_collateral_source;
+
 #define CCT_OCSP_MAX_RESPONSE (64u * 1024u)
 #define CCT_OCSP_CACHE_SLOTS 256
 
@@ -33,6 +35,7 @@ typedef struct cct_ocsp_opts {
 	long max_age;           /* seconds, when nextUpdate is absent (default 86400 when 0) */
 	long timeout;           /* seconds for a fetch (default 10 when 0) */
 	cct_ocsp_cache *cache;  /* may be NULL */
+	const struct cct_collateral_source *source; /* bundle (nvidia-ocsp <serial>), may be NULL */
 } cct_ocsp_opts;
 
 typedef enum {
@@ -60,6 +63,12 @@ void cct_ocsp_file_name(char *buf, size_t size, const X509 *cert);
 const char *cct_ocsp_status_name(cct_ocsp_status s);
 /* RFC 5280 CRLReason name in NVIDIA's spelling ("certificateHold", "keyCompromise", ...). */
 const char *cct_ocsp_reason_name(int reason);
+
+/* A stored response on its own (collateral check, no certificate at hand): successful, basic,
+ * signature verifies under the signer certificate it carries. thisUpdate / nextUpdate of its
+ * first answer. The chain to the issuer is checked when a verifier uses it (cct_ocsp_check). */
+int cct_ocsp_response_inspect(const uint8_t *der, size_t n, time_t *this_update,
+			      time_t *next_update, cct_err *err);
 
 int cct_ocsp_cache_new(cct_ocsp_cache **out);
 void cct_ocsp_cache_free(cct_ocsp_cache *c);

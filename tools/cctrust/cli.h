@@ -31,6 +31,7 @@ int cct_cmd_evidence(int argc, char **argv);
 int cct_cmd_gate(int argc, char **argv);
 int cct_cmd_kbs(int argc, char **argv);
 int cct_cmd_cert(int argc, char **argv);
+int cct_cmd_collateral(int argc, char **argv);
 int cct_cmd_ratls(int argc, char **argv);
 int cct_cmd_launch(int argc, char **argv);
 int cct_cmd_host(int argc, char **argv);

@@ -11,7 +11,8 @@
 static void usage(void)
 {
 	fputs("usage: cctrust gpu verify EVIDENCE.json... (--nonce HEX | --no-nonce) [--at RFC3339]\n"
-	      "                          [--rim-dir DIR] [--ocsp-dir DIR] [--cache-dir DIR]\n"
+	      "                          [--collateral BUNDLE] [--rim-dir DIR] [--ocsp-dir DIR]\n"
+	      "                          [--cache-dir DIR]\n"
 	      "                          [--policy FILE] [--expected-count N] [--expected-arch A]\n"
 	      "                          [--offline] [--no-ocsp] [--no-rim] [--allow-hold] [--json]\n"
 	      "                          [--each]\n"
@@ -46,7 +47,7 @@ typedef struct {
 enum { OPT_JSON = 256, OPT_OFFLINE, OPT_NO_OCSP, OPT_OCSP, OPT_NO_RIM, OPT_HOLD, OPT_NONCE,
        OPT_AT, OPT_RIM_DIR, OPT_OCSP_DIR, OPT_CACHE_DIR, OPT_RIM_URL, OPT_OCSP_URL, OPT_POLICY,
        OPT_COUNT, OPT_ARCH, OPT_SIM, OPT_DEVICE_ROOT, OPT_RIM_ROOT, OPT_REPEAT, OPT_HELP,
-       OPT_NO_NONCE, OPT_EACH };
+       OPT_NO_NONCE, OPT_EACH, OPT_COLLATERAL };
 
 static const struct option gpu_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -62,6 +63,7 @@ static const struct option gpu_opts[] = {
 	{ "rim-dir", required_argument, NULL, OPT_RIM_DIR },
 	{ "ocsp-dir", required_argument, NULL, OPT_OCSP_DIR },
 	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
+	{ "collateral", required_argument, NULL, OPT_COLLATERAL },
 	{ "rim-url", required_argument, NULL, OPT_RIM_URL },
 	{ "ocsp-url", required_argument, NULL, OPT_OCSP_URL },
 	{ "policy", required_argument, NULL, OPT_POLICY },
@@ -102,6 +104,7 @@ static int parse_args(gpu_args *a, int argc, char **argv)
 		case OPT_RIM_DIR: a->o.rim_dir = val; break;
 		case OPT_OCSP_DIR: a->o.ocsp_dir = val; break;
 		case OPT_CACHE_DIR: a->o.cache_dir = val; break;
+		case OPT_COLLATERAL: a->o.collateral_path = val; break;
 		case OPT_RIM_URL: a->o.rim_url = val; break;
 		case OPT_OCSP_URL: a->o.ocsp_url = val; break;
 		case OPT_POLICY: a->policy_file = val; break;

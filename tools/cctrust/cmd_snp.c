@@ -19,7 +19,8 @@ static const char snp_usage[] =
 	"must be one of AMD's pinned root keys (Milan, Genoa, Turin).\n"
 	"  --certs PATH         PEM/DER file or directory with VCEK/VLEK, ASK/ASVK, ARK, CRLs\n"
 	"  --cert-table FILE    GHCB certificate table (configfs-tsm auxblob, sev-guest certs)\n"
-	"  --collateral DIR     on-disk cache for AMD KDS; fetched there unless --offline\n"
+	"  --collateral DIR     on-disk cache for AMD KDS; fetched there unless --offline;\n"
+	"                       or a collateral bundle (manifest.json / .tar, docs/collateral.md)\n"
 	"  --at TIME            verification time (default now), e.g. 2024-05-01T00:00:00Z\n"
 	"  --report-data HEX    expected REPORT_DATA (up to 64 bytes, zero-padded)\n"
 	"  --policy FILE        cctrust.policy/v1 document (its \"tee\" and \"snp\" rules, exactly as\n"
@@ -244,8 +245,11 @@ static int snp_verify(int argc, char **argv)
 			free(b);
 			break;
 		}
-		case OPT_COLL:
-			cct_snp_verifier_set_collateral_dir(v, optarg, NULL);
+		case OPT_COLL: /* a KDS cache directory, or a collateral bundle */
+			if (cct_snp_verifier_set_collateral_dir(v, optarg, &err) != CCT_OK) {
+				cct_snp_verifier_free(v);
+				return cct_cli_usage_error("--collateral %s: %s", optarg, err.msg);
+			}
 			break;
 		case OPT_AT:
 			if (cct_cli_parse_time(&at, optarg) != 0) {

@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 
 #include "cctrust/tdx.h"
+#include "cctrust/collateral.h"
 #include "cli.h"
 
 #define MAX_FETCHED 16
@@ -30,7 +31,7 @@ typedef struct {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cctrust tdx verify QUOTE... [--collateral PATH] [--pccs URL] [--cache DIR]\n"
+		"usage: cctrust tdx verify QUOTE... [--collateral PATH|BUNDLE] [--pccs URL] [--cache DIR]\n"
 		"                 [--at RFC3339] [--report-data HEX] [--policy FILE]\n"
 		"                 [--accept-tcb STATUS,...] [--min-tcb-date DATE]\n"
 		"                 [--deny-advisory ID,...] [--mrtd HEX] [--rtmr0..3 HEX]\n"
@@ -168,7 +169,7 @@ static int quote_collateral(cct_tdx_collateral **out, verify_ctx *vc, const uint
 		*out = vc->coll;
 		return CCT_OK;
 	}
-	if (!vc->pccs)
+	if (!vc->pccs && !(vc->collateral && cct_coll_is_bundle(vc->collateral)))
 		return CCT_OK; /* cct_tdx_verify fails closed */
 	if ((rc = cct_tdx_quote_parse(&q, buf, n, err)) != CCT_OK ||
 	    (rc = cct_tdx_quote_pck_info(&q, fmspc, ca, err)) != CCT_OK)
@@ -183,6 +184,8 @@ static int quote_collateral(cct_tdx_collateral **out, verify_ctx *vc, const uint
 		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_COLLATERAL, 0,
 				   "more than %d distinct FMSPCs in one call", MAX_FETCHED);
 	memset(&src, 0, sizeof(src));
+	if (vc->collateral && cct_coll_is_bundle(vc->collateral))
+		src.path = vc->collateral; /* a bundle: looked up by this quote's FMSPC and CA */
 	src.pccs_url = vc->pccs;
 	src.cache_dir = vc->cache;
 	src.offline = vc->offline;
@@ -541,7 +544,7 @@ static int cmd_verify(int argc, char **argv)
 	}
 	if (!vc.at)
 		vc.at = time(NULL);
-	if (vc.collateral) {
+	if (vc.collateral && !cct_coll_is_bundle(vc.collateral)) {
 		int lrc = cct_tdx_collateral_load(&vc.coll, vc.collateral, &err);
 
 		if (lrc != CCT_OK) {

@@ -23,6 +23,7 @@ static const struct {
 	{ "model", cct_cmd_model, "model integrity: reproducible pack, dm-verity" },
 	{ "kbs", cct_cmd_kbs, "key broker client (guest and admin)" },
 	{ "cert", cct_cmd_cert, "workload certificates: verify" },
+	{ "collateral", cct_cmd_collateral, "vendor collateral bundles: fetch, check, serve" },
 	{ "ratls", cct_cmd_ratls, "attested TLS: cert, show, serve, verify, get" },
 	{ "launch", cct_cmd_launch, "launch plans: QEMU line, expected values, policy; diagnose" },
 	{ "host", cct_cmd_host, "host preparation: bind GPUs to vfio-pci and back" },
@@ -36,7 +37,7 @@ static void usage(FILE *f)
 		   "Verify confidential GPU VMs: SEV-SNP / TDX evidence, NVIDIA GPU evidence,\n"
 		   "policies and signed results.\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nexit status of verify commands: 0 accepted, 1 rejected, 2 usage error or "
 		   "unreadable input\n");
 }

@@ -1,11 +1,11 @@
-/* libarchive loaded on first use (only `verity pack` writes tar files). */
+/* libarchive loaded on first use (model packs and collateral bundle tars only). */
 #define CCT_DL_ARCHIVE_IMPL 1
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/dl.h"
-#include "verity/dl_archive.h"
+#include "core/dl_archive.h"
 
 cct_dl_archive_table cct_dl_archive_fns;
 static int loaded;

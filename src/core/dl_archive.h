@@ -1,7 +1,8 @@
-/* libarchive, loaded on first use (core/dl.h). Include this instead of <archive.h>; call
+/* libarchive, loaded on first use (core/dl.h): header types only at build time; tar files are
+ * written by `model pack` (verity) and read/written as collateral bundles (collateral). Include this instead of <archive.h>; call
  * cct_dl_archive_ok() before any archive function (they are unset until it succeeds). */
-#ifndef CCT_VERITY_DL_ARCHIVE_H
-#define CCT_VERITY_DL_ARCHIVE_H
+#ifndef CCT_CORE_DL_ARCHIVE_H
+#define CCT_CORE_DL_ARCHIVE_H
 
 #include <stddef.h>
 
@@ -15,7 +16,11 @@
 	X(archive_entry_set_uid) X(archive_error_string) X(archive_write_close)               \
 	X(archive_write_data) X(archive_write_free) X(archive_write_header)                   \
 	X(archive_write_new) X(archive_write_open_fd) X(archive_write_set_bytes_in_last_block) \
-	X(archive_write_set_bytes_per_block) X(archive_write_set_format_pax_restricted)
+	X(archive_write_set_bytes_per_block) X(archive_write_set_format_pax_restricted)         \
+	X(archive_write_open_filename) X(archive_read_new) X(archive_read_free)               \
+	X(archive_read_support_format_tar) X(archive_read_support_filter_none)                \
+	X(archive_read_open_filename) X(archive_read_next_header) X(archive_read_data)        \
+	X(archive_entry_size) X(archive_entry_filetype) X(archive_entry_pathname)
 
 typedef struct cct_dl_archive_table {
 #define CCT_X(f) __typeof__(&f) f;
@@ -48,6 +53,17 @@ int cct_dl_archive_ok(char *why, size_t size);
 #define archive_write_set_bytes_in_last_block (cct_dl_archive_fns.archive_write_set_bytes_in_last_block)
 #define archive_write_set_bytes_per_block (cct_dl_archive_fns.archive_write_set_bytes_per_block)
 #define archive_write_set_format_pax_restricted (cct_dl_archive_fns.archive_write_set_format_pax_restricted)
+#define archive_write_open_filename (cct_dl_archive_fns.archive_write_open_filename)
+#define archive_read_new (cct_dl_archive_fns.archive_read_new)
+#define archive_read_free (cct_dl_archive_fns.archive_read_free)
+#define archive_read_support_format_tar (cct_dl_archive_fns.archive_read_support_format_tar)
+#define archive_read_support_filter_none (cct_dl_archive_fns.archive_read_support_filter_none)
+#define archive_read_open_filename (cct_dl_archive_fns.archive_read_open_filename)
+#define archive_read_next_header (cct_dl_archive_fns.archive_read_next_header)
+#define archive_read_data (cct_dl_archive_fns.archive_read_data)
+#define archive_entry_size (cct_dl_archive_fns.archive_entry_size)
+#define archive_entry_filetype (cct_dl_archive_fns.archive_entry_filetype)
+#define archive_entry_pathname (cct_dl_archive_fns.archive_entry_pathname)
 #endif
 
 #endif
