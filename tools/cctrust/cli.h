@@ -26,6 +26,9 @@ int cct_cmd_evidence(int argc, char **argv);
 int cct_cmd_gate(int argc, char **argv);
 int cct_cmd_kbs(int argc, char **argv);
 int cct_cmd_cert(int argc, char **argv);
+int cct_cmd_eventlog(int argc, char **argv);
+int cct_cmd_tpm(int argc, char **argv);
+int cct_cmd_vtpm(int argc, char **argv);
 
 /* Print "cctrust: <msg>" to stderr, return CCT_EXIT_USAGE. */
 int cct_cli_usage_error(const char *fmt, ...)
