@@ -579,20 +579,23 @@ int cct_evlog_compare(const cct_evlog *log, const cct_tpm_pcrs *want, cct_err *e
 					   "%s %s: replays to %.16s..., expected %.16s...; %s", an,
 					   cct_evlog_reg_name(log, i, rn, sizeof(rn)), a, x, why);
 		}
-		/* a replay that matches but carries an altered hash-checked event still lies */
-		for (k = 0; k < log->count; k++) {
-			const cct_evlog_event *e = &log->events[k];
-			int reg = cct_evlog_event_reg(log, e);
-			char rn[16];
+	}
+	/* a replay that matches but carries an altered hash-checked event still lies */
+	for (k = 0; k < log->count; k++) {
+		const cct_evlog_event *e = &log->events[k];
+		int reg = cct_evlog_event_reg(log, e);
+		char rn[16];
 
-			if (e->data_check < 0 && reg >= 0 && (want->banks[b].mask & (1u << reg)))
+		if (e->data_check >= 0 || reg < 0)
+			continue;
+		for (b = 0; b < want->nbanks; b++)
+			if (want->banks[b].mask & (1u << reg))
 				return cct_err_set(err, CCT_EMEASUREMENT, CCT_STAGE_MEASUREMENT,
 						   e->offset,
-						   "%s %s: event #%zu (%s at offset %zu) was changed: "
-						   "its data does not hash to its digest", an,
+						   "%s: event #%zu (%s at offset %zu) was changed: its "
+						   "data does not hash to its digest",
 						   cct_evlog_reg_name(log, (uint32_t)reg, rn, sizeof(rn)),
 						   e->seq, cct_evlog_type_name(e->type), e->offset);
-		}
 	}
 	return CCT_OK;
 }
