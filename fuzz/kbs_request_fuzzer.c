@@ -1,6 +1,6 @@
 /* Every HTTP request body parser of cctrustd, through the real handler where one exists.
  * The first byte picks the target; the rest is the body:
- *   0 auth, 1 attest (server), 2 attest (sample verifier parser), 3 resource-policy,
+ *   0 auth, 1 attest (server), 2 attest (composite verifier, offline), 3 resource-policy,
  *   4 attestation-policy, 5 reference-value, 6 resource policy / claims evaluation,
  *   7 CSR (workload certificate), 8 JOSE (JWE, JWS, JWK), 9 resource path,
  *   10 bearer token, 11 admin JWT. */
@@ -16,6 +16,7 @@
 
 #include "cctrust/core.h"
 #include "cctrust/kbs.h"
+#include "cctrust/token.h"
 #include "token/jose.h"
 #include "kbs/kbs_int.h"
 
@@ -42,9 +43,24 @@ static void init(void)
 
 	if (!mkdtemp(dir) || !adm || !b)
 		abort();
-	snprintf(p, sizeof(p), "%s/sample", dir);
-	if (cct_kbs_sample_init(p, NULL) || cct_kbs_verifier_sample_insecure_new(&ver, p, NULL) ||
-	    cct_store_open(&store, "sqlite::memory:", mk, NULL))
+	{
+		cct_kbs_composite_config cc;
+		cct_token_signer *ts = NULL;
+		char *pem;
+
+		if (cct_token_signer_generate(&ts, NULL))
+			abort();
+		pem = cct_token_signer_pem(ts);
+		memset(&cc, 0, sizeof(cc));
+		cc.signing_key_pem = pem;
+		cc.offline = 1;
+		if (cct_kbs_verifier_composite_new(&ver, &cc, NULL))
+			abort();
+		cct_wipe(pem, strlen(pem));
+		free(pem);
+		cct_token_signer_free(ts);
+	}
+	if (cct_store_open(&store, "sqlite::memory:", mk, NULL))
 		abort();
 	PEM_write_bio_PUBKEY(b, adm);
 	n = BIO_get_mem_data(b, &bp);
@@ -65,7 +81,7 @@ static void init(void)
 	memset(&q, 0, sizeof(q));
 	q.method = "POST";
 	q.path = "/kbs/v0/auth";
-	q.body = (const uint8_t *)"{\"version\":\"0.4.0\",\"tee\":\"sample\"}";
+	q.body = (const uint8_t *)"{\"version\":\"0.4.0\",\"tee\":\"snp\"}";
 	q.body_len = strlen((const char *)q.body);
 	cct_kbs_handle(srv, &q, &r);
 	c = strstr(r.set_cookie, "kbs-session-id=");
@@ -80,9 +96,7 @@ static void init(void)
 	EVP_PKEY_free(adm);
 	/* keys are in memory now: leave nothing behind in /tmp */
 	{
-		static const char *const files[] = { "sample/attester.key", "sample/attester.pub",
-						     "sample/token.key", "sample/token.pub",
-						     "admin.key", "sample" };
+		static const char *const files[] = { "admin.key" };
 		size_t i;
 
 		for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -135,12 +149,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 0: handle("POST", "/kbs/v0/auth", NULL, NULL, body, n); break;
 	case 1: handle("POST", "/kbs/v0/attest", cookie, NULL, body, n); break;
 	case 2:
-		ver->attest(ver->ctx, "sample", s, n, "bm9uY2U=", NULL, 0, &t, &c, &k, NULL);
+		ver->attest(ver->ctx, "snp", s, n, "bm9uY2U=", NULL, 0, &t, &c, &k, NULL);
 		free(t);
 		free(c);
 		free(k);
 		t = c = k = NULL;
-		ver->attest(ver->ctx, "sample", s, n, "bm9uY2U=", s, 0, &t, &c, &k, NULL);
+		ver->attest(ver->ctx, "snp", s, n, "bm9uY2U=", s, 0, &t, &c, &k, NULL);
 		break;
 	case 3: handle("POST", "/kbs/v0/resource-policy", NULL, admin_auth, body, n); break;
 	case 4: handle("POST", "/kbs/v0/attestation-policy", NULL, admin_auth, body, n); break;

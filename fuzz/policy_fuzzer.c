@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "cctrust/policy.h"
-#include "policy/internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -14,8 +13,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cct_policy *pol = NULL;
 	cct_err err;
 	json_t *claims, *nv, *cpu_f, *gpu_f[2], *gpu_c[2];
-	cct_eval_ctx c;
-	cct_init_data init;
+	cct_policy_claims c;
+	json_t *init_claims;
+	uint8_t init_digest[48] = {0};
 
 	if (cct_policy_load(&pol, (const char *)data, size, &err) != CCT_OK)
 		return 0;
@@ -31,30 +31,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			      "\"x-nvidia-gpu-vbios-version\":\"96.00.9F.00.04\",\"arch\":\"HOPPER\"}",
 			      0, NULL);
 	gpu_c[1] = NULL;
-	memset(&init, 0, sizeof(init));
-	init.present = 1;
-	init.claims = json_loads("{\"algorithm\":\"sha384\",\"data\":{\"model\":\"m@r:00\"}}", 0, NULL);
-	init.digest_len = 48;
+	init_claims = json_loads("{\"algorithm\":\"sha384\",\"data\":{\"model\":\"m@r:00\"}}", 0, NULL);
 	cpu_f = json_array();
 	gpu_f[0] = json_array();
 	gpu_f[1] = json_array();
 	memset(&c, 0, sizeof(c));
 	c.tee = (size & 1) ? "snp" : "tdx";
 	c.cpu_claims = claims;
-	c.gpu_claims = gpu_c;
+	c.gpu_claims = (const json_t *const *)gpu_c;
 	c.gpu_count = 2;
 	c.nvidia = nv;
 	c.gpu_devices = json_object_get(nv, "device_evidence_list");
-	c.init = &init;
+	c.init_present = 1;
+	c.init_digest = init_digest;
+	c.init_digest_len = sizeof(init_digest);
+	c.init_claims = init_claims;
 	c.binding_checked = 1;
-	cct_policy__eval(pol, &c, cpu_f, gpu_f);
+	cct_policy_evaluate(pol, &c, cpu_f, gpu_f);
 	json_decref(cpu_f);
 	json_decref(gpu_f[0]);
 	json_decref(gpu_f[1]);
 	json_decref(gpu_c[0]);
 	json_decref(claims);
 	json_decref(nv);
-	json_decref(init.claims);
+	json_decref(init_claims);
 	cct_policy_free(pol);
 	return 0;
 }

@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "cctrust/policy.h"
-#include "policy/internal.h"
+#include "cctrust/composite.h"
+#include "composite/internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	cct_composite_result_clear(&r);
 	/* the init-data TOML reader on its own */
-	if (cct_policy__toml_parse(&toml, (const char *)data, size, &err) == CCT_OK)
+	if (cct_composite__toml_parse(&toml, (const char *)data, size, &err) == CCT_OK)
 		json_decref(toml);
 	return 0;
 }

@@ -54,48 +54,6 @@ CCT_EXTERN int cct_attester_gpu_state_get(cct_attester_gpu_state *out, cct_err *
 /** Set the GPUs' ready state (after a successful attestation). */
 CCT_EXTERN int cct_attester_gpu_set_ready(int ready, cct_err *err);
 
-/* ---- simulated TEE ---- */
-
-/** Create DIR with a simulated AMD-shaped SNP PKI (DIR/snp/) and CRL, an Intel-shaped TDX DCAP
- *  PKI with its collateral (DIR/tdx/), 8 NVIDIA-shaped GPUs with signed RIMs and OCSP responses
- *  (DIR/gpu/), the verifier's token signing key (DIR/token.key) and DIR/sim.json (the simulated
- *  guest's measurements: SNP MEASUREMENT, TDX MRTD and RTMR0..3). */
-CCT_EXTERN int cct_attester_sim_init(const char *dir, cct_err *err);
-
-/** Simulation knobs (tests). Zero = defaults. */
-typedef struct cct_attester_sim_opts {
-	const char *tee;                 /**< "snp" (default) or "tdx" */
-	int gpus;                        /**< simulated GPUs (0..CCT_ATTESTER_MAX_GPUS, at most the 8
-					      of `sim init`): SPDM evidence bound to the GPU nonce,
-					      recorded as additional evidence {"nvidia":{..}} */
-	const char *gpu_cc_mode;         /**< recorded CC mode of the simulated GPUs ("on" by
-					      default): with additional_evidence, rewrites its
-					      nvidia.cc_mode before binding */
-	const char *additional_evidence; /**< embed this additional_evidence string verbatim */
-	const char *form;                /**< SNP primary evidence: "report" (default), "tsm",
-					      "serde"; TDX: "quote" (default), "tsm" */
-	int debug;                       /**< guest policy with DEBUG set */
-	const uint8_t *measurement;      /**< 48 bytes; default: DIR/sim.json's measurement (SNP
-					      MEASUREMENT, TDX MRTD) */
-	const uint8_t *ccel;             /**< TDX: CCEL event log data sent as cc_eventlog; the
-					      quote's RTMR0..3 are what it replays to (borrowed) */
-	size_t ccel_len;
-} cct_attester_sim_opts;
-
-/** Fresh simulated evidence bound to o->nonce_b64 / o->tee_pubkey: the attest request body.
- *  *out malloc'd JSON text. */
-CCT_EXTERN int cct_attester_sim_evidence(char **out, const char *dir, const cct_attester_opts *o,
-					 const cct_attester_sim_opts *so, cct_err *err);
-
-/** A raw simulated SNP report (1184 bytes) over report_data and its GHCB certificate table
- *  (what a fake configfs-tsm kernel or /dev/sev-guest returns). Both malloc'd. */
-CCT_EXTERN int cct_attester_sim_raw_report(uint8_t **report, size_t *report_len, uint8_t **table,
-					   size_t *table_len, const char *dir,
-					   const uint8_t report_data[64], cct_err *err);
-
-/** The simulated verifier's token key set {"keys":[JWK]} (*out: new reference). */
-CCT_EXTERN int cct_attester_sim_jwks(json_t **out, const char *dir, cct_err *err);
-
 #ifdef __cplusplus
 }
 #endif

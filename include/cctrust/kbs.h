@@ -1,6 +1,6 @@
 /* cctrust kbs: the key broker (KBS protocol 0.4.0, Trustee-compatible) as a transport-free
  * request handler, the attestation-service seam it calls, the guest/admin client, the
- * workload-certificate CA, and an INSECURE "sample" TEE for tests, demos and benchmarks.
+ * workload-certificate CA.
  *
  * The HTTP transport (libmicrohttpd, TLS) lives in tools/cctrustd; it turns each request into a
  * cct_kbs_request, calls cct_kbs_handle(), and writes the cct_kbs_response back. Everything
@@ -33,12 +33,12 @@ extern "C" {
 /* ------------------------------------------------------------------------------------------
  * The attestation-service seam. cctrustd calls only this to turn an attest request into a
  * token, and a token back into claims. The composite verifier (src/policy + src/token) and the
- * sample TEE below implement it.
+ * tests' verifiers implement it.
  * ---------------------------------------------------------------------------------------- */
 typedef struct cct_kbs_verifier {
 	void *ctx; /**< owned by the verifier; released by free_ctx */
 	/** Verify one attest request.
-	 *  tee: the "tee" of the session's auth request ("snp", "tdx", "sample", ...).
+	 *  tee: the "tee" of the session's auth request ("snp", "tdx", ...).
 	 *  body: the exact /kbs/v0/attest request body (the evidence bundle, JSON, not NUL-
 	 *        terminated): runtime-data, init-data?, tee-evidence.
 	 *  nonce_b64: the session's challenge exactly as the server issued it; the verifier must
@@ -98,26 +98,6 @@ CCT_EXTERN int cct_kbs_verifier_composite_new(cct_kbs_verifier **out,
 					      const cct_kbs_composite_config *cfg, cct_err *err);
 /** Free a verifier made by any _new (calls free_ctx). NULL is fine. */
 CCT_EXTERN void cct_kbs_verifier_free(cct_kbs_verifier *v);
-
-/* ------------------------------------------------------------------------------------------
- * The "sample" TEE: INSECURE, a software attester whose P-256 key lives in a directory. It
- * exists so the broker, the client and the benchmarks run end to end on any machine; it proves
- * nothing about hardware. cctrustd accepts it only with --insecure-sample-tee DIR.
- * Evidence: tee-evidence.primary_evidence = {"jws": ES256 JWS by DIR/attester.key over
- * {"report_data": hex SHA-384(canonical {"additional-evidence","nonce","tee-pubkey"}),
- *  "measurement": hex, "svn": n}}. Tokens: EAR JWT (Trustee profile) by DIR/token.key.
- * Attestation policy (JSON): {"measurements": ["hex", ...], "min_svn": n} (both optional).
- * ---------------------------------------------------------------------------------------- */
-/** Create DIR (0700) with attester.key/.pub and token.key/.pub (P-256). */
-CCT_EXTERN int cct_kbs_sample_init(const char *dir, cct_err *err);
-/** The sample verifier over DIR (reads attester.pub and token.key). */
-CCT_EXTERN int cct_kbs_verifier_sample_insecure_new(cct_kbs_verifier **out, const char *dir,
-						    cct_err *err);
-/** Build an attest request body for nonce_b64 / tee_pubkey_jwk (JSON text) signed by
- *  DIR/attester.key. measurement_hex: NULL for the default (96 hex zeros); svn >= 0. */
-CCT_EXTERN int cct_kbs_sample_evidence(char **body_out, const char *dir, const char *nonce_b64,
-				       const char *tee_pubkey_jwk, const char *measurement_hex,
-				       int svn, cct_err *err);
 
 /* ------------------------------------------------------------------------------------------
  * Server (transport-free).
@@ -207,15 +187,11 @@ typedef int (*cct_kbs_evidence_fn)(void *ctx, char **body_out, const char *tee,
 CCT_EXTERN int cct_kbs_evidence_none(void *ctx, char **body_out, const char *tee,
 				     const char *nonce_b64, const char *tee_pubkey_jwk,
 				     cct_err *err);
-/** Provider over the sample TEE; ctx = the sample directory (const char *). */
-CCT_EXTERN int cct_kbs_evidence_sample(void *ctx, char **body_out, const char *tee,
-				       const char *nonce_b64, const char *tee_pubkey_jwk,
-				       cct_err *err);
 
 typedef struct cct_kbs_client_opts {
 	const char *url;          /**< "https://host:port" or "http://127.0.0.1:port" */
 	const char *cacert;       /**< PEM bundle to verify the server (NULL: system store) */
-	const char *tee;          /**< "snp", "tdx", "sample" */
+	const char *tee;          /**< "snp", "tdx" */
 	cct_kbs_evidence_fn evidence;
 	void *evidence_ctx;
 	const char *key_kind;     /**< ephemeral tee key: "P-256" (default) or "RSA" */

@@ -1,10 +1,7 @@
-/* cctrust: composite attestation (one KBS 0.4.0 attest request: CPU evidence + GPU evidence)
- * verified, bound to its runtime data exactly as Trustee does it, appraised against a versioned
- * JSON policy (docs/policy.md), and signed as an EAR JWT (token.h).
- *
- * Flow: request bytes -> cct_policy_request_parse (shape, caps) -> per-evidence-type modules
- * (src/policy/ev_*.c: SNP, TDX, NVIDIA GPUs) -> verified claims ->
- * binding (REPORT_DATA / SPDM nonce / init-data digest) -> policy rules -> result + EAR claims. */
+/* cctrust: the policy language `cctrust.policy/v1` (docs/policy.md): load and validate a policy
+ * document, and evaluate VERIFIED claims against it (every failing rule named, with expected and
+ * actual values). The policy sees claims, never evidence bytes: it includes no verifier header.
+ * The same document serves `cctrust verify`, cctrustd and `cctrust snp|tdx|gpu verify --policy`. */
 #ifndef CCTRUST_POLICY_H
 #define CCTRUST_POLICY_H
 
@@ -12,35 +9,19 @@
 
 #include "common.h"
 #include "errors.h"
-#include "token.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/** Largest attest request body accepted (named cap; the broker uses the same). */
-#define CCT_POLICY_MAX_REQUEST (4u * 1024u * 1024u)
 /** Largest policy document. */
 #define CCT_POLICY_MAX_POLICY (1u * 1024u * 1024u)
 /** Deepest JSON nesting accepted in requests and policies. */
 #define CCT_POLICY_MAX_DEPTH 32
-/** Most GPUs (devices) in one request. */
-#define CCT_POLICY_MAX_GPUS 16
 /** Most failures listed in one result. */
 #define CCT_POLICY_MAX_FAILURES 64
 /** The policy language version this build reads. */
 #define CCT_POLICY_VERSION "cctrust.policy/v1"
-
-/* ---- RFC 8785 JSON Canonicalization Scheme ------------------------------------------------ */
-
-/** Canonical JSON (RFC 8785) of v: object members sorted by UTF-16 code units, no whitespace,
- *  ECMAScript number formatting, minimal string escaping. *out is malloc'd, NUL-terminated;
- *  out_len (may be NULL) excludes the NUL. Errors: EINVAL (NaN/Inf, depth > CCT_POLICY_MAX_DEPTH),
- *  ENOMEM. */
-CCT_EXTERN int cct_policy_jcs(char **out, size_t *out_len, const json_t *v, cct_err *err);
-
-/** Trustee's runtime-data digest: SHA-384(JCS(obj)) (48 bytes). */
-CCT_EXTERN int cct_policy_runtime_digest(uint8_t out[48], const json_t *obj, cct_err *err);
 
 /* ---- Policy --------------------------------------------------------------------------------- */
 
@@ -57,48 +38,34 @@ CCT_EXTERN void cct_policy_free(cct_policy *pol);
 /** Policy id (the "id" key, default "default"), borrowed. */
 CCT_EXTERN const char *cct_policy_id(const cct_policy *pol);
 
-/* ---- Composite verification ----------------------------------------------------------------- */
+/** Borrowed section of the loaded policy ("snp", "tdx", "gpu", "model", "init_data", ...), or
+ *  NULL when the document has none. */
+CCT_EXTERN const json_t *cct_policy_section(const cct_policy *pol, const char *name);
 
-/** Options of one verification. Zero-initialise; every weakening option ends in _insecure. */
-typedef struct cct_composite_opts {
-	time_t at;                     /**< verification time; 0 = now */
-	const uint8_t *expected_nonce; /**< the session nonce (decoded bytes); NULL = not checked */
-	size_t expected_nonce_len;
-	const char *tee_hint;          /**< "snp"/"tdx" from the auth request, or NULL (detected) */
-	const char *collateral_dir;    /**< on-disk collateral (docs/composite.md): AMD KDS cache,
-					    Intel QVL bundle / PCS dir / cache (DIR or DIR/tdx),
-					    NVIDIA RIMs and OCSP (DIR/nvidia/{rims,ocsp}) */
-	int offline;                   /**< never use the network */
-	const char *certs_path;        /**< extra certificates / CRLs (file or directory) */
-	const char *trust_sim_dir;     /**< trust the simulated TEE's roots in this dir (results say
-					    "simulated"); NULL in production */
-	int crl_check_off_insecure;    /**< do not require revocation: CRLs (SNP, TDX) and GPU
-					    OCSP (real vectors ship none) */
-	int skip_binding_insecure;     /**< do not check REPORT_DATA / SPDM nonces / init-data:
-					    ONLY for replaying captured evidence; result says so */
-	int token_ttl_s;               /**< EAR lifetime (default 300, Trustee's 5 minutes) */
-	const char *issuer;            /**< EAR "iss" (default "cctrust") */
-} cct_composite_opts;
+/* ---- Evaluation over verified claims -------------------------------------------------------- */
 
-/** Outcome of cct_composite_verify. Release with cct_composite_result_clear. */
-typedef struct cct_composite_result {
-	int status;       /**< CCT_OK: every check and rule passed ("affirming") */
-	cct_err err;      /**< first failure (stage/code/message) when status != CCT_OK */
-	json_t *result;   /**< owned: the full result (docs/composite.md), always set on return */
-	json_t *ear;      /**< owned: EAR claims set, or NULL when evidence did not verify */
-	char *token;      /**< owned: signed EAR JWT when a signer was given and ear != NULL */
-} cct_composite_result;
+/** What the policy is evaluated on: claims produced by a verifier (stable names, docs/policy.md),
+ *  never evidence bytes. Zero-initialise; unset members are "absent". */
+typedef struct cct_policy_claims {
+	const char *tee;                 /**< "snp" / "tdx"; NULL: no CPU evidence (GPU only) */
+	const json_t *cpu_claims;        /**< verified CPU claims, or NULL */
+	const json_t *const *gpu_claims; /**< verified claims per GPU (NULL entries: not verified) */
+	size_t gpu_count;
+	const json_t *nvidia;            /**< attester-recorded GPU state (bound via the CPU) */
+	const json_t *gpu_devices;       /**< the request's device entries (array) or NULL */
+	int init_present;                /**< init-data was supplied */
+	const uint8_t *init_digest;      /**< its digest (the bound HOST_DATA / MRCONFIGID value) */
+	size_t init_digest_len;
+	const json_t *init_claims;       /**< {"version","algorithm","data":{..}} */
+	int binding_checked;             /**< runtime data / init-data binding was checked */
+} cct_policy_claims;
 
-/** Verify one KBS 0.4.0 attest request body (the bytes as received) against pol.
- *  signer may be NULL (no token). Always fills out->result (also on failure: it names the
- *  failing check or every failing rule). Returns out->status. A token is issued for policy
- *  failures too (ear.status "contraindicated"), never when evidence or binding fails.
- *  Errors: EINVAL/EENCODING/ETOOBIG/EFORMAT (request shape), EUNSUPPORTED (evidence type not
- *  built in), chain/signature/TCB codes from the verifiers, EBINDING/ENONCE (binding), EPOLICY. */
-CCT_EXTERN int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t len,
-				    const cct_policy *pol, const cct_composite_opts *opts,
-				    const cct_token_signer *signer);
-CCT_EXTERN void cct_composite_result_clear(cct_composite_result *r);
+/** Evaluate every rule of pol over c. Failures ({"rule","expected","actual","message",
+ *  "category"}) are appended to cpu_failures (CPU, platform, model, init-data rules) and to
+ *  gpu_failures[i] (per GPU; may be NULL when c->gpu_count is 0). Sections with no claims to
+ *  judge (e.g. "tdx" for an SNP guest) are not evaluated. */
+CCT_EXTERN void cct_policy_evaluate(const cct_policy *pol, const cct_policy_claims *c,
+				    json_t *cpu_failures, json_t **gpu_failures);
 
 #ifdef __cplusplus
 }

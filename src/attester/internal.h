@@ -5,7 +5,7 @@
 #include <jansson.h>
 
 #include "cctrust/attester.h"
-#include "policy/internal.h"
+#include "cctrust/composite.h"
 
 /* Trustee's CPU REPORT_DATA for (nonce, tee-pubkey, additional evidence string). */
 int cct_attester__report_data(uint8_t out[64], const char *nonce_b64, const json_t *tee_pubkey,

@@ -4,8 +4,9 @@
 #include <string.h>
 
 #include "attester/internal.h"
+#include "composite/internal.h"
 #include "cctrust/core.h"
-#include "cctrust/policy.h"
+#include "cctrust/composite.h"
 
 int cct_attester__report_data(uint8_t out[64], const char *nonce_b64, const json_t *tee_pubkey,
 			      const char *additional, cct_err *err)
@@ -17,7 +18,7 @@ int cct_attester__report_data(uint8_t out[64], const char *nonce_b64, const json
 	if (!o)
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "bad nonce or tee-pubkey");
 	memset(out, 0, 64);
-	rc = cct_policy_runtime_digest(out, o, err);
+	rc = cct_composite_runtime_digest(out, o, err);
 	json_decref(o);
 	return rc;
 }
@@ -31,7 +32,7 @@ int cct_attester__gpu_nonce(uint8_t out[32], const char *nonce_b64, const json_t
 
 	if (!o)
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "bad nonce or tee-pubkey");
-	rc = cct_policy_runtime_digest(d, o, err);
+	rc = cct_composite_runtime_digest(d, o, err);
 	json_decref(o);
 	if (rc == CCT_OK)
 		memcpy(out, d, 32);
@@ -46,13 +47,13 @@ int cct_attester__init_data_digest(uint8_t out[64], size_t *n, const char *toml,
 
 	if (!id)
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "init-data is not UTF-8");
-	rc = cct_policy__init_data(&d, id, err);
+	rc = cct_composite__init_data(&d, id, err);
 	json_decref(id);
 	if (rc != CCT_OK)
 		return rc;
 	memcpy(out, d.digest, d.digest_len);
 	*n = d.digest_len;
-	cct_policy__init_data_clear(&d);
+	cct_composite__init_data_clear(&d);
 	return CCT_OK;
 }
 

@@ -147,7 +147,7 @@ int cct_kbs_client_get_resource_ex(uint8_t **secret, size_t *secret_len,
 	long status = 0;
 	json_t *j = NULL, *jwk = NULL;
 	char *req = NULL, *pubtxt = NULL, *ev = NULL, path[512];
-	const char *nonce, *tee = o->tee ? o->tee : "sample";
+	const char *nonce, *tee = o->tee ? o->tee : "snp";
 	EVP_PKEY *key = NULL;
 	cct_kbs_evidence_fn evf = o->evidence ? o->evidence : cct_kbs_evidence_none;
 

@@ -17,7 +17,7 @@
 #include "cctrust/core.h"
 #include "collateral/fetch.h"
 #include "cctrust/kbs.h"
-#include "cctrust/policy.h"
+#include "cctrust/composite.h"
 #include "cctrust/token.h"
 #include "kbs/kbs_int.h"
 

@@ -293,6 +293,41 @@ const char *cct_policy_id(const cct_policy *pol)
 	return pol ? pol->id : "default";
 }
 
+const json_t *cct_policy_section(const cct_policy *pol, const char *name)
+{
+	return pol && name ? json_object_get(pol->doc, name) : NULL;
+}
+
+int cct_policy__json_depth(const json_t *v)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	int d = 0, t;
+
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, k, x) {
+			t = cct_policy__json_depth(x);
+			if (t > d)
+				d = t;
+			if (d > CCT_POLICY_MAX_DEPTH)
+				break;
+		}
+		return d + 1;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x) {
+			t = cct_policy__json_depth(x);
+			if (t > d)
+				d = t;
+			if (d > CCT_POLICY_MAX_DEPTH)
+				break;
+		}
+		return d + 1;
+	}
+	return 0;
+}
+
 /* ---- evaluation ---- */
 
 void cct_policy__fail(json_t *failures, const char *rule, const char *category, json_t *expected,
@@ -509,14 +544,14 @@ static void eval_tdx(const json_t *sec, const json_t *c, json_t *f)
 				 "TD is debuggable (TD_ATTRIBUTES.DEBUG)");
 }
 
-static const char *device_field(const cct_eval_ctx *c, size_t i, const char *key)
+static const char *device_field(const cct_policy_claims *c, size_t i, const char *key)
 {
 	if (c->gpu_claims && c->gpu_claims[i])
 		return json_string_value(json_object_get(c->gpu_claims[i], key));
 	return NULL;
 }
 
-static void eval_gpu(const json_t *sec, const cct_eval_ctx *c, const json_t *devices,
+static void eval_gpu(const json_t *sec, const cct_policy_claims *c, const json_t *devices,
 		     json_t *cpu_f, json_t **gpu_f)
 {
 	const json_t *modes = json_object_get(sec, "cc_mode"), *v;
@@ -657,7 +692,7 @@ void cct_policy__nv_rules(const json_t *rules, const json_t *g, int index, json_
 	}
 }
 
-static void eval_model(const json_t *sec, const cct_eval_ctx *c, json_t *f)
+static void eval_model(const json_t *sec, const cct_policy_claims *c, json_t *f)
 {
 	const json_t *specs = json_object_get(sec, "specs"), *data, *have = NULL;
 	const char *key = json_string_value(json_object_get(sec, "init_data_key"));
@@ -666,15 +701,15 @@ static void eval_model(const json_t *sec, const cct_eval_ctx *c, json_t *f)
 		return;
 	if (!key)
 		key = "model";
-	if (!c->init || !c->init->present) {
+	if (!c->init_present) {
 		cct_policy__fail(f, "model.specs", "file-system", copy(specs), json_null(),
 				 "no init-data in the request: the model's dm-verity root is not attested");
 		return;
 	}
-	data = json_object_get(c->init->claims, "data");
-	have = json_object_get(data ? data : c->init->claims, key);
+	data = json_object_get(c->init_claims, "data");
+	have = json_object_get(data ? data : c->init_claims, key);
 	if (!have)
-		have = json_object_get(c->init->claims, key);
+		have = json_object_get(c->init_claims, key);
 	if (!c->binding_checked)
 		cct_policy__fail(f, "model.init_data_bound", "file-system", json_true(), json_false(),
 				 "init-data is not bound (binding skipped): its model spec cannot be "
@@ -686,32 +721,37 @@ static void eval_model(const json_t *sec, const cct_eval_ctx *c, json_t *f)
 				 key);
 }
 
-static void eval_init_data(const json_t *sec, const cct_eval_ctx *c, json_t *f)
+static void eval_init_data(const json_t *sec, const cct_policy_claims *c, json_t *f)
 {
 	const json_t *digests = json_object_get(sec, "digests");
 	char hex[129];
 
-	if (get_bool(sec, "required", 0) && (!c->init || !c->init->present))
+	if (get_bool(sec, "required", 0) && !c->init_present)
 		cct_policy__fail(f, "init_data.required", "configuration", json_true(), json_false(),
 				 "the request carries no init-data");
 	if (digests) {
-		if (!c->init || !c->init->present) {
+		if (!c->init_present) {
 			cct_policy__fail(f, "init_data.digests", "configuration", copy(digests), json_null(),
 					 "the request carries no init-data");
 			return;
 		}
-		cct_hex_encode(hex, c->init->digest, c->init->digest_len);
+		cct_hex_encode(hex, c->init_digest, c->init_digest_len);
 		if (!str_in(digests, hex))
 			cct_policy__fail(f, "init_data.digests", "configuration", copy(digests),
 					 json_string(hex), "init-data digest is not an approved one");
 	}
 }
 
-void cct_policy__eval(const cct_policy *pol, const cct_eval_ctx *c, json_t *cpu_f, json_t **gpu_f)
+void cct_policy_evaluate(const cct_policy *pol, const cct_policy_claims *c, json_t *cpu_f, json_t **gpu_f)
 {
 	const json_t *doc = pol->doc, *tees = json_object_get(doc, "tee");
 	const json_t *devices = c->gpu_devices;
 
+	if (!c->tee) {
+		/* GPU evidence judged alone (gpu verify --policy): no CPU, platform or model claims */
+		eval_gpu(json_object_get(doc, "gpu"), c, devices, cpu_f, gpu_f);
+		return;
+	}
 	if (tees && !str_in(tees, c->tee))
 		cct_policy__fail(cpu_f, "tee", "hardware", copy(tees), json_string(c->tee),
 				 "CPU TEE \"%s\" is not allowed by the policy", c->tee);

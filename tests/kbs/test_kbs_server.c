@@ -1,6 +1,6 @@
 /* KBS protocol 0.4.0 in-process: the exact server logic of cctrustd (cct_kbs_handle) with a
  * SQLite store, the production composite verifier over simulated SNP evidence (`cctrust sim`),
- * a fake clock, the insecure sample TEE, and a lying test verifier at the seam. */
+ * a fake clock, the simulated TEE, and a lying test verifier at the seam. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +14,9 @@
 #include "cct_test.h"
 #include "cctrust/core.h"
 #include "cctrust/attester.h"
+#include "cctrust/sim.h"
 #include "cctrust/kbs.h"
-#include "cctrust/policy.h"
+#include "cctrust/composite.h"
 #include "token/jose.h"
 
 typedef struct fx {
@@ -23,9 +24,8 @@ typedef struct fx {
 	cct_kbs_verifier *ver;
 	cct_kbs_server *srv;
 	int64_t now;
-	char dir[400], sample[512], sim[512], admin_key[512], other_key[512];
+	char dir[400], sim[512], admin_key[512], other_key[512];
 	char *admin_pub;
-	int sample_mode; /* the insecure sample TEE instead of the composite verifier */
 } fx;
 
 static int64_t clock_of(void *ctx)
@@ -42,7 +42,7 @@ static char *slurp(const char *p)
 	return (char *)b;
 }
 
-static int setup_mode(void **state, int sample_mode)
+static int setup(void **state)
 {
 	static int seq;
 	fx *f = calloc(1, sizeof(*f));
@@ -53,19 +53,14 @@ static int setup_mode(void **state, int sample_mode)
 	cct_err err;
 
 	snprintf(f->dir, sizeof(f->dir), "%s/kbs%d", cct_test_tmpdir(), seq++);
-	snprintf(f->sample, sizeof(f->sample), "%s/sample", f->dir);
 	snprintf(f->sim, sizeof(f->sim), "%s/sim", f->dir);
-	f->sample_mode = sample_mode;
 	{
 		char cmd[700];
 
 		snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", f->dir);
 		assert_int_equal(system(cmd), 0);
 	}
-	if (sample_mode)
-		assert_int_equal(cct_kbs_sample_init(f->sample, &err), CCT_OK);
-	else
-		assert_int_equal(cct_attester_sim_init(f->sim, &err), CCT_OK);
+	assert_int_equal(cct_sim_init(f->sim, &err), CCT_OK);
 	snprintf(f->admin_key, sizeof(f->admin_key), "%s/admin.key", f->dir);
 	snprintf(pub, sizeof(pub), "%s/admin.pub", f->dir);
 	k = cct_jose_keygen("Ed25519");
@@ -80,10 +75,7 @@ static int setup_mode(void **state, int sample_mode)
 	memset(mk, 7, sizeof(mk));
 	snprintf(url, sizeof(url), "sqlite:%s/db", f->dir);
 	assert_int_equal(cct_store_open(&f->store, url, mk, &err), CCT_OK);
-	if (sample_mode) {
-		assert_int_equal(cct_kbs_verifier_sample_insecure_new(&f->ver, f->sample, &err),
-				 CCT_OK);
-	} else {
+	{
 		cct_kbs_composite_config cc;
 		cct_token_signer *ts = NULL;
 		char *pem;
@@ -113,15 +105,6 @@ static int setup_mode(void **state, int sample_mode)
 	return 0;
 }
 
-static int setup(void **state)
-{
-	return setup_mode(state, 0);
-}
-
-static int setup_sample(void **state)
-{
-	return setup_mode(state, 1);
-}
 
 static int teardown(void **state)
 {
@@ -223,11 +206,12 @@ static char *jwk_of(EVP_PKEY *k)
 
 static const char *tee_of(const fx *f)
 {
-	return f->sample_mode ? "sample" : "snp";
+	(void)f;
+	return "snp";
 }
 
 /* Evidence for nonce / tee-pubkey: simulated SNP through the attester's simulator (what
- * `cctrust kbs get-resource --sim` sends), or the sample TEE. Returns the status. */
+ * `cctrust kbs get-resource --sim` sends). Returns the status. */
 static int make_evidence(const fx *f, char **body, const char *nonce, const char *jwk)
 {
 	cct_attester_opts ao;
@@ -235,13 +219,11 @@ static int make_evidence(const fx *f, char **body, const char *nonce, const char
 	cct_err err;
 	int rc;
 
-	if (f->sample_mode)
-		return cct_kbs_sample_evidence(body, f->sample, nonce, jwk, NULL, 1, NULL);
 	pub = json_loads(jwk, 0, NULL);
 	memset(&ao, 0, sizeof(ao));
 	ao.nonce_b64 = nonce;
 	ao.tee_pubkey = pub;
-	rc = cct_attester_sim_evidence(body, f->sim, &ao, NULL, &err);
+	rc = cct_sim_evidence(body, f->sim, &ao, NULL, &err);
 	json_decref(pub);
 	return rc;
 }
@@ -454,9 +436,14 @@ static void tampered_evidence_refused(void **state)
 		nonce = do_auth(f, cookie, tee_of(f));
 		assert_int_equal(make_evidence(f, &body, nonce, jwk),
 				 0);
-		p = strstr(body, "\"jws\":\"") + 7;
-		/* flip one character in header, payload, signature */
-		p = i == 0 ? p + 5 : i == 1 ? strchr(p, '.') + 9 : strrchr(p, '.') + 9;
+		p = strstr(body, "\"report\"");
+		assert_non_null(p);
+		p = strchr(p + 9, '"'); /* the value's opening quote */
+		assert_non_null(p);
+		p++;
+		/* flip one base64 character of the simulated SNP report: in the guest policy /
+		 * family id, in the MEASUREMENT, in the signature */
+		p += i == 0 ? 12 : i == 1 ? 120 : 950;
 		*p = *p == 'A' ? 'B' : 'A';
 		assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, body), 401);
 		assert_problem(&r, "AttestationError");
@@ -574,22 +561,6 @@ static void attestation_policy_enforced(void **state)
 	free(jwk);
 	free(body);
 	free(h);
-	EVP_PKEY_free(k);
-}
-
-/* The insecure sample TEE still works where chosen explicitly (and only for tee "sample"). */
-static void sample_tee_flow(void **state)
-{
-	fx *f = *state;
-	cct_kbs_response r;
-	char cookie[80];
-	EVP_PKEY *k = cct_jose_keygen("P-256");
-
-	put_secret(f, "default/key/model", "sample-secret");
-	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
-	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL, NULL),
-			 200);
-	cct_kbs_response_clear(&r);
 	EVP_PKEY_free(k);
 }
 
@@ -896,8 +867,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(expired_session_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(wrong_tee_pubkey_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(tampered_sim_evidence_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(tampered_evidence_refused, setup_sample, teardown),
-		cmocka_unit_test_setup_teardown(sample_tee_flow, setup_sample, teardown),
+		cmocka_unit_test_setup_teardown(tampered_evidence_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(composite_refuses_foreign_tee_and_tokens, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(nonce_mismatch_refused, setup, teardown),

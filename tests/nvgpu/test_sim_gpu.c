@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "attester/sim_gpu.h"
+#include "sim/sim_gpu.h"
 #include "cct_test.h"
 #include "cctrust/core.h"
 #include "cctrust/nvgpu.h"

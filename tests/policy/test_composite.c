@@ -7,9 +7,10 @@
 
 #include "cct_test.h"
 #include "cctrust/attester.h"
+#include "cctrust/sim.h"
 #include "cctrust/core.h"
-#include "cctrust/policy.h"
-#include "policy/internal.h"
+#include "cctrust/composite.h"
+#include "composite/internal.h"
 
 static char simdir[512];
 static char *body;
@@ -26,12 +27,12 @@ static int setup(void **state)
 
 	(void)state;
 	snprintf(simdir, sizeof(simdir), "%s/sim", cct_test_tmpdir());
-	if (cct_attester_sim_init(simdir, &err) != CCT_OK)
+	if (cct_sim_init(simdir, &err) != CCT_OK)
 		return -1;
 	memset(&o, 0, sizeof(o));
 	o.nonce_b64 = nonce_b64;
 	o.tee_pubkey = jwk;
-	if (cct_attester_sim_evidence(&body, simdir, &o, NULL, &err) != CCT_OK)
+	if (cct_sim_evidence(&body, simdir, &o, NULL, &err) != CCT_OK)
 		return -1;
 	json_decref(jwk);
 	return 0;
@@ -140,7 +141,7 @@ static void test_byte_flips_never_verify(void **state)
 static void test_tdx_gpus(void **state)
 {
 	cct_attester_opts o;
-	cct_attester_sim_opts so;
+	cct_sim_opts so;
 	cct_err err;
 	char *b = NULL, *c;
 	json_t *res = NULL, *cpu, *g;
@@ -158,7 +159,7 @@ static void test_tdx_gpus(void **state)
 	o.tee_pubkey = jwk;
 	so.tee = "tdx";
 	so.gpus = 2;
-	assert_int_equal(cct_attester_sim_evidence(&b, simdir, &o, &so, &err), CCT_OK);
+	assert_int_equal(cct_sim_evidence(&b, simdir, &o, &so, &err), CCT_OK);
 	json_decref(jwk);
 	n = strlen(b);
 	assert_int_equal(verify(b, n, NULL, &res), CCT_OK);
@@ -252,7 +253,7 @@ static void test_toml_subset(void **state)
 	cct_err err;
 
 	(void)state;
-	assert_int_equal(cct_policy__toml_parse(&o, t, strlen(t), &err), CCT_OK);
+	assert_int_equal(cct_composite__toml_parse(&o, t, strlen(t), &err), CCT_OK);
 	assert_string_equal(json_string_value(json_object_get(o, "version")), "0.1.0");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(o, "data"), "a.b")),
 			    "line1\nline2");
@@ -261,11 +262,11 @@ static void test_toml_subset(void **state)
 	assert_true(json_is_true(json_object_get(
 		json_object_get(json_object_get(o, "data"), "sub"), "flag")));
 	json_decref(o);
-	assert_int_equal(cct_policy__toml_parse(&o, "a = [1]\n", 8, &err), CCT_EFORMAT);
-	assert_int_equal(cct_policy__toml_parse(&o, "a = \"x\n", 7, &err), CCT_EFORMAT);
-	assert_int_equal(cct_policy__toml_parse(&o, "a = 1\na = 2\n", 12, &err), CCT_EFORMAT);
-	assert_int_equal(cct_policy__toml_parse(&o, "[[t]]\n", 6, &err), CCT_EFORMAT);
-	assert_int_equal(cct_policy__toml_parse(&o, "a = \"\\u0000\"\n", 13, &err), CCT_EFORMAT);
+	assert_int_equal(cct_composite__toml_parse(&o, "a = [1]\n", 8, &err), CCT_EFORMAT);
+	assert_int_equal(cct_composite__toml_parse(&o, "a = \"x\n", 7, &err), CCT_EFORMAT);
+	assert_int_equal(cct_composite__toml_parse(&o, "a = 1\na = 2\n", 12, &err), CCT_EFORMAT);
+	assert_int_equal(cct_composite__toml_parse(&o, "[[t]]\n", 6, &err), CCT_EFORMAT);
+	assert_int_equal(cct_composite__toml_parse(&o, "a = \"\\u0000\"\n", 13, &err), CCT_EFORMAT);
 }
 
 static void test_nv_authorization_rules(void **state)

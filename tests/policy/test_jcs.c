@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "cct_test.h"
-#include "cctrust/policy.h"
-#include "policy/internal.h"
+#include "cctrust/composite.h"
+#include "composite/internal.h"
 
 static char *canon(const char *in)
 {
@@ -15,7 +15,7 @@ static char *canon(const char *in)
 	cct_err err;
 
 	assert_non_null(v);
-	assert_int_equal(cct_policy_jcs(&out, NULL, v, &err), CCT_OK);
+	assert_int_equal(cct_composite_jcs(&out, NULL, v, &err), CCT_OK);
 	json_decref(v);
 	return out;
 }
@@ -71,7 +71,7 @@ static void test_numbers(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		assert_int_equal(cct_policy__es_number(buf, sizeof(buf), t[i].d), 0);
+		assert_int_equal(cct_composite__es_number(buf, sizeof(buf), t[i].d), 0);
 		assert_string_equal(buf, t[i].s);
 	}
 }
@@ -105,7 +105,7 @@ static void test_depth_cap(void **state)
 	deep[80] = 0;
 	v = json_loads(deep, 0, NULL);
 	assert_non_null(v);
-	assert_int_equal(cct_policy_jcs(&out, NULL, v, &err), CCT_EINVAL);
+	assert_int_equal(cct_composite_jcs(&out, NULL, v, &err), CCT_EINVAL);
 	assert_null(out);
 	json_decref(v);
 }
@@ -122,7 +122,7 @@ static void test_runtime_digest(void **state)
 	cct_err err;
 
 	(void)state;
-	assert_int_equal(cct_policy_runtime_digest(d, o, &err), CCT_OK);
+	assert_int_equal(cct_composite_runtime_digest(d, o, &err), CCT_OK);
 	{
 		extern void cct_sha384(const void *p, size_t n, uint8_t out[48]);
 

@@ -8,7 +8,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "attester/sim_snp.h"
+#include "sim/sim_snp.h"
 #include "cct_test.h"
 #include "cctrust/core.h"
 #include "cctrust/snp.h"

@@ -8,7 +8,7 @@
 
 #include <openssl/pem.h>
 
-#include "attester/sim_tdx.h"
+#include "sim/sim_tdx.h"
 #include "cct_test.h"
 #include "cctrust/core.h"
 #include "cctrust/tdx.h"

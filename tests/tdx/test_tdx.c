@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attester/sim_tdx.h"
+#include "sim/sim_tdx.h"
 #include "cct_test.h"
 #include "cctrust/core.h"
 #include "cctrust/tdx.h"

@@ -12,7 +12,7 @@
 #include <openssl/rand.h>
 
 #include "cctrust/attester.h"
-#include "cctrust/policy.h"
+#include "cctrust/composite.h"
 #include "cctrust/token.h"
 #include "cli.h"
 

@@ -1,5 +1,5 @@
 /* cctrust kbs: the key broker's guest client (get-resource) and admin client (put-resource,
- * set-policy, audit, ...), plus helpers for tests and demos (admin-keygen, sample-init, bench). */
+ * set-policy, audit, ...), plus helpers for tests and demos (admin-keygen, bench). */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <pthread.h>
@@ -11,8 +11,9 @@
 #include <openssl/rand.h>
 
 #include "cctrust/attester.h"
+#include "cctrust/sim.h"
 #include "cctrust/kbs.h"
-#include "cctrust/policy.h"
+#include "cctrust/composite.h"
 #include "cli.h"
 #include "token/jose.h"
 
@@ -35,7 +36,7 @@ static int sim_evidence(void *ctx, char **body_out, const char *tee, const char 
 {
 	const evidence_ctx *e = ctx;
 	cct_attester_opts ao;
-	cct_attester_sim_opts so;
+	cct_sim_opts so;
 	json_t *pub = json_loads(tee_pubkey_jwk, 0, NULL);
 	int rc;
 
@@ -51,7 +52,7 @@ static int sim_evidence(void *ctx, char **body_out, const char *tee, const char 
 	ao.init_data_toml = e->init_data;
 	so.tee = tee;
 	so.gpus = e->gpus;
-	rc = cct_attester_sim_evidence(body_out, e->sim_dir, &ao, &so, err);
+	rc = cct_sim_evidence(body_out, e->sim_dir, &ao, &so, err);
 	json_decref(pub);
 	return rc;
 }
@@ -82,7 +83,7 @@ static int hardware_evidence(void *ctx, char **body_out, const char *tee, const 
 
 typedef struct common {
 	cct_kbs_client_opts o;
-	const char *admin_key, *out, *sample_dir, *resource_target, *id, *role;
+	const char *admin_key, *out, *resource_target, *id, *role;
 	const char *init_data_file, *token_out, *key_file;
 	evidence_ctx ev;
 	long after, limit, flows, threads;
@@ -91,7 +92,7 @@ typedef struct common {
 static const struct option lopts[] = {
 	{ "url", 1, 0, 'u' }, { "admin-key", 1, 0, 'a' }, { "output", 1, 0, 'o' },
 	{ "cacert", 1, 0, 'c' }, { "tee", 1, 0, 't' }, { "sim", 1, 0, 's' },
-	{ "gpus", 1, 0, 'g' }, { "insecure-sample-attester", 1, 0, 'S' }, { "key", 1, 0, 'k' },
+	{ "gpus", 1, 0, 'g' }, { "key", 1, 0, 'k' },
 	{ "resource", 1, 0, 'r' }, { "id", 1, 0, 'i' }, { "after", 1, 0, 'A' },
 	{ "limit", 1, 0, 'L' }, { "flows", 1, 0, 'n' }, { "threads", 1, 0, 'j' },
 	{ "role", 1, 0, 'R' }, { "timeout", 1, 0, 'T' }, { "init-data", 1, 0, 'I' },
@@ -106,7 +107,7 @@ static void usage(FILE *f)
 		"guest:\n"
 		"  get-resource --url URL REPO/TYPE/TAG [-o FILE] [--cacert PEM]\n"
 		"               [--sim DIR --tee snp|tdx --gpus N] [--init-data TOML] [--no-gpu]\n"
-		"               [--token-out FILE] [--key ec|rsa] [--insecure-sample-attester DIR]\n"
+		"               [--token-out FILE] [--key ec|rsa]\n"
 		"     evidence: this machine's TEE and GPUs (configfs-tsm, /dev/sev-guest, NVML),\n"
 		"     or with --sim DIR the simulated TEE of 'cctrust sim init DIR'\n"
 		"admin (Ed25519 admin key, PEM):\n"
@@ -119,8 +120,6 @@ static void usage(FILE *f)
 		"  list-resources  --url URL --admin-key FILE\n"
 		"tools:\n"
 		"  admin-keygen PRIVATE.pem PUBLIC.pem\n"
-		"  sample-init DIR              (INSECURE software TEE for tests and demos)\n"
-		"  sample-evidence DIR NONCE_B64 TEE_PUBKEY_JWK   (attest body of the sample TEE)\n"
 		"  bench --url URL --sim DIR [--flows N] [--threads N] RESOURCE   (full flows, stats)\n"
 		"  decrypt --key PRIVATE.pem JWE_FILE     (unwrap a broker JWE with a TEE key)\n"
 		"exit status: 0 ok, 1 refused by the broker (RFC 7807 reason printed), 2 usage/input\n");
@@ -148,7 +147,6 @@ static int parse(common *c, int argc, char **argv)
 		case 'I': c->init_data_file = optarg; break;
 		case 'K': c->token_out = optarg; break;
 		case 'G': c->ev.no_gpu = 1; break;
-		case 'S': c->sample_dir = optarg; break;
 		case 'k':
 			if (strcmp(optarg, "rsa") && strcmp(optarg, "ec"))
 				c->key_file = optarg; /* decrypt --key PEM */
@@ -167,12 +165,7 @@ static int parse(common *c, int argc, char **argv)
 		default: usage(stderr); return -1;
 		}
 	}
-	if (c->sample_dir) {
-		c->o.evidence = cct_kbs_evidence_sample;
-		c->o.evidence_ctx = (void *)c->sample_dir;
-		if (!c->o.tee)
-			c->o.tee = "sample";
-	} else if (c->ev.sim_dir) {
+	if (c->ev.sim_dir) {
 		c->o.evidence = sim_evidence;
 		c->o.evidence_ctx = &c->ev;
 	} else {
@@ -422,7 +415,7 @@ static int verify_bench(const common *c, int argc, char **argv)
 	cct_composite_opts vo;
 	cct_composite_result r;
 	cct_attester_opts ao;
-	cct_attester_sim_opts so;
+	cct_sim_opts so;
 	EVP_PKEY *k = NULL;
 	json_t *jwk = NULL;
 	uint8_t nonce[CCT_KBS_NONCE_SIZE];
@@ -460,7 +453,7 @@ static int verify_bench(const common *c, int argc, char **argv)
 		free(body);
 		body = NULL;
 		t0 = now_s();
-		if (cct_attester_sim_evidence(&body, c->ev.sim_dir, &ao, &so, &err) != CCT_OK) {
+		if (cct_sim_evidence(&body, c->ev.sim_dir, &ao, &so, &err) != CCT_OK) {
 			fprintf(stderr, "cctrust: sim evidence: %s\n", err.msg);
 			goto out;
 		}
@@ -539,30 +532,8 @@ static int kbs_cmd(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "verify-bench"))
 		return verify_bench(&c, argc, argv);
-	if (!strcmp(cmd, "sample-evidence")) {
-		char *body = NULL;
-
-		if (argc != 3)
-			return cct_cli_usage_error("sample-evidence DIR NONCE_B64 TEE_PUBKEY_JWK");
-		if (cct_kbs_sample_evidence(&body, argv[0], argv[1], argv[2], NULL, 1, &err) != CCT_OK) {
-			fprintf(stderr, "cctrust: %s\n", err.msg);
-			return CCT_EXIT_USAGE;
-		}
-		printf("%s\n", body);
-		free(body);
-		return 0;
-	}
-	if (!strcmp(cmd, "admin-keygen") || !strcmp(cmd, "sample-init")) {
-		if (!strcmp(cmd, "sample-init")) {
-			if (argc != 1)
-				return cct_cli_usage_error("sample-init DIR");
-			if (cct_kbs_sample_init(argv[0], &err) != CCT_OK) {
-				fprintf(stderr, "cctrust: %s\n", err.msg);
-				return CCT_EXIT_USAGE;
-			}
-			fprintf(stderr, "cctrust: INSECURE sample TEE keys written to %s\n", argv[0]);
-			return 0;
-		} else {
+	if (!strcmp(cmd, "admin-keygen")) {
+		{
 			EVP_PKEY *k;
 			int rc;
 

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "cctrust/attester.h"
+#include "cctrust/sim.h"
 #include "cctrust/token.h"
 #include "cli.h"
 
@@ -37,7 +38,7 @@ static int sim_init(int argc, char **argv)
 
 	if (argc != 2)
 		return cct_cli_usage_error("usage: cctrust sim init DIR");
-	if (cct_attester_sim_init(argv[1], &err) != CCT_OK)
+	if (cct_sim_init(argv[1], &err) != CCT_OK)
 		return cct_cli_usage_error("sim init: %s", err.msg);
 	printf("simulated TEE created in %s (SNP and TDX platforms, 8 GPUs, verifier token key)\n",
 	       argv[1]);
@@ -77,7 +78,7 @@ static int sim_evidence(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	cct_attester_opts ao;
-	cct_attester_sim_opts so;
+	cct_sim_opts so;
 	const char *pk_file = NULL, *init_file = NULL, *add_file = NULL, *outp = NULL;
 	const char *ccel_file = NULL;
 	char *init = NULL, *add = NULL, *body = NULL;
@@ -147,7 +148,7 @@ static int sim_evidence(int argc, char **argv)
 	}
 	ao.init_data_toml = init;
 	so.additional_evidence = add;
-	if (cct_attester_sim_evidence(&body, argv[optind], &ao, &so, &err) != CCT_OK) {
+	if (cct_sim_evidence(&body, argv[optind], &ao, &so, &err) != CCT_OK) {
 		cct_cli_usage_error("sim evidence: %s", err.msg);
 		goto out;
 	}
@@ -182,7 +183,7 @@ static int sim_report(int argc, char **argv)
 					   "REPORT_FILE CERT_TABLE_FILE");
 	if (cct_hex_decode_fixed(rd, 64, argv[3], &err) != CCT_OK)
 		return cct_cli_usage_error("--report-data: 64 bytes of hex expected");
-	if (cct_attester_sim_raw_report(&rep, &rn, &tab, &tn, argv[1], rd, &err) != CCT_OK ||
+	if (cct_sim_raw_report(&rep, &rn, &tab, &tn, argv[1], rd, &err) != CCT_OK ||
 	    cct_file_write(argv[5], rep, rn, 0, &err) != CCT_OK ||
 	    cct_file_write(argv[6], tab, tn, 0, &err) != CCT_OK)
 		cct_cli_usage_error("sim report: %s", err.msg);
@@ -200,7 +201,7 @@ static int sim_jwks(int argc, char **argv)
 
 	if (argc != 2)
 		return cct_cli_usage_error("usage: cctrust sim jwks DIR");
-	if (cct_attester_sim_jwks(&j, argv[1], &err) != CCT_OK)
+	if (cct_sim_jwks(&j, argv[1], &err) != CCT_OK)
 		return cct_cli_usage_error("sim jwks: %s", err.msg);
 	cct_cli_print_json(j, 0);
 	return 0;

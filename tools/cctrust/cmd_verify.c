@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cctrust/policy.h"
+#include "cctrust/composite.h"
 #include "cctrust/token.h"
 #include "cli.h"
 
@@ -174,7 +174,7 @@ int cct_cmd_verify(int argc, char **argv)
 		fprintf(stderr, "cctrust: no --signing-key: token signed with an ephemeral key "
 				"(verify it with the JWK in its header only)\n");
 	}
-	if (load_file(&body, &n, argv[optind], CCT_POLICY_MAX_REQUEST, argv[optind]))
+	if (load_file(&body, &n, argv[optind], CCT_COMPOSITE_MAX_REQUEST, argv[optind]))
 		goto out;
 	cct_composite_verify(&r, body, n, pol, &o, signer);
 	if (json) {

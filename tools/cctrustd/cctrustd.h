@@ -4,6 +4,7 @@
 
 #include "cctrust/kbs.h"
 #include "cctrust/store.h"
+#include "store/postgres.h"
 
 /* Register the PostgreSQL back end (postgres:// and postgresql://) when libpq is built in.
  * Returns 1 when registered, 0 when this build has no libpq. */

@@ -31,7 +31,7 @@
 
 typedef struct opts {
 	const char *store, *listen, *tls_cert, *tls_key, *admin_pubkey, *trust_sim, *policy;
-	const char *master_key, *sample_dir, *ca_cert, *ca_key, *port_file, *config;
+	const char *master_key, *ca_cert, *ca_key, *port_file, *config;
 	const char *collateral, *certs, *token_key;
 	int insecure_http, session_ttl, cert_ttl, threads, offline, token_ttl;
 } opts;
@@ -81,7 +81,7 @@ static void usage(FILE *f)
 		"                [--trust-sim DIR] [--policy FILE] [--master-key FILE]\n"
 		"                [--collateral DIR] [--offline] [--certs PATH]\n"
 		"                [--token-key FILE] [--token-ttl S]\n"
-		"                [--insecure-sample-tee DIR] [--session-ttl S] [--cert-ttl S]\n"
+		"                [--session-ttl S] [--cert-ttl S]\n"
 		"                [--ca-cert F --ca-key F] [--threads N] [--port-file F] [--config F]\n"
 		"Key broker and attestation service (KBS protocol 0.4.0). See cctrustd(8).\n");
 }
@@ -301,7 +301,7 @@ static int load_config(opts *o, const char *path, char **store_lines)
 		CFG("store", store) CFG("listen", listen) CFG("tls-cert", tls_cert)
 		CFG("tls-key", tls_key) CFG("admin-pubkey", admin_pubkey) CFG("trust-sim", trust_sim)
 		CFG("policy", policy) CFG("master-key", master_key)
-		CFG("insecure-sample-tee", sample_dir) CFG("ca-cert", ca_cert) CFG("ca-key", ca_key)
+		CFG("ca-cert", ca_cert) CFG("ca-key", ca_key)
 		CFG("collateral", collateral) CFG("certs", certs) CFG("token-key", token_key)
 		else if (!strcmp(k, "token-ttl") && !o->token_ttl) o->token_ttl = atoi(v);
 		else if (!strcmp(k, "offline")) o->offline |= !strcmp(v, "true");
@@ -370,7 +370,7 @@ int main(int argc, char **argv)
 		{ "store", 1, 0, 's' }, { "listen", 1, 0, 'l' }, { "tls-cert", 1, 0, 'c' },
 		{ "tls-key", 1, 0, 'k' }, { "insecure-http", 0, 0, 'I' },
 		{ "admin-pubkey", 1, 0, 'a' }, { "trust-sim", 1, 0, 'T' }, { "policy", 1, 0, 'p' },
-		{ "master-key", 1, 0, 'm' }, { "insecure-sample-tee", 1, 0, 'S' },
+		{ "master-key", 1, 0, 'm' },
 		{ "session-ttl", 1, 0, 't' }, { "cert-ttl", 1, 0, 'e' }, { "ca-cert", 1, 0, 'C' },
 		{ "ca-key", 1, 0, 'K' }, { "threads", 1, 0, 'n' }, { "port-file", 1, 0, 'P' },
 		{ "config", 1, 0, 'f' }, { "collateral", 1, 0, 'D' }, { "offline", 0, 0, 'O' },
@@ -406,7 +406,6 @@ int main(int argc, char **argv)
 		case 'T': o.trust_sim = optarg; break;
 		case 'p': o.policy = optarg; break;
 		case 'm': o.master_key = optarg; break;
-		case 'S': o.sample_dir = optarg; break;
 		case 't': o.session_ttl = atoi(optarg); break;
 		case 'e': o.cert_ttl = atoi(optarg); break;
 		case 'C': o.ca_cert = optarg; break;
@@ -450,7 +449,7 @@ int main(int argc, char **argv)
 		logf_("error", "this libmicrohttpd has no TLS support");
 		goto out;
 	}
-	if (cctrustd_store_pg_register() == 0 && strncmp(o.store, "sqlite:", 7))
+	if (cct_store_postgres_register() == 0 && strncmp(o.store, "sqlite:", 7))
 		logf_("warning", "this cctrustd has no PostgreSQL support (built without libpq)");
 	if (master_key(key, &o, &err) != CCT_OK) {
 		logf_("error", "master key: %s", err.msg);
@@ -474,14 +473,7 @@ int main(int argc, char **argv)
 		logf_("error", "%s", err.msg);
 		goto out;
 	}
-	if (o.sample_dir) {
-		if (cct_kbs_verifier_sample_insecure_new(&ver, o.sample_dir, &err) != CCT_OK) {
-			logf_("error", "sample TEE: %s", err.msg);
-			goto out;
-		}
-		logf_("warning", "INSECURE: the sample TEE is enabled (--insecure-sample-tee); "
-				 "software evidence is accepted");
-	} else {
+	{
 		cctrustd_verifier_opts vo;
 		const char *key_src = "";
 

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cctrustd.h"
+#include "cctrust/store.h"
+#include "store/postgres.h"
 
 #if defined(__has_include)
 #if __has_include(<libpq-fe.h>)
@@ -536,7 +537,7 @@ fail:
 	return rc;
 }
 
-int cctrustd_store_pg_register(void)
+int cct_store_postgres_register(void)
 {
 	cct_store_register("postgres://", pg_open);
 	cct_store_register("postgresql://", pg_open);
@@ -545,7 +546,7 @@ int cctrustd_store_pg_register(void)
 
 #else
 
-int cctrustd_store_pg_register(void)
+int cct_store_postgres_register(void)
 {
 	return 0;
 }

@@ -28,7 +28,7 @@
 #include <xmlsec/xmldsig.h>
 #include <xmlsec/xmlsec.h>
 
-#include "attester/sim_gpu.h"
+#include "sim/sim_gpu.h"
 #include "cctrust/core.h"
 #include "nvgpu/dice.h"
 #include "nvgpu/rim.h"

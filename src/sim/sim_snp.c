@@ -11,7 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
-#include "attester/sim_snp.h"
+#include "sim/sim_snp.h"
 #include "cctrust/core.h"
 #include "x509/mint.h"
 #include "x509/x509.h"

@@ -15,7 +15,7 @@
 #include <openssl/evp.h>
 
 #include "cctrust/core.h"
-#include "policy/internal.h"
+#include "composite/internal.h"
 
 #define MAX_INIT_DATA (256u * 1024u)
 #define MAX_KEY 128
@@ -212,7 +212,7 @@ static int line_end(scan *c, cct_err *err)
 	return CCT_OK;
 }
 
-int cct_policy__toml_parse(json_t **out, const char *text, size_t len, cct_err *err)
+int cct_composite__toml_parse(json_t **out, const char *text, size_t len, cct_err *err)
 {
 	scan c = { text, len, 0, 1 };
 	json_t *root = json_object(), *cur = root;
@@ -336,7 +336,7 @@ out:
 	return rc;
 }
 
-int cct_policy__init_data(cct_init_data *out, const json_t *init_data, cct_err *err)
+int cct_composite__init_data(cct_init_data *out, const json_t *init_data, cct_err *err)
 {
 	const char *fmt, *body, *alg;
 	const EVP_MD *md;
@@ -354,7 +354,7 @@ int cct_policy__init_data(cct_init_data *out, const json_t *init_data, cct_err *
 				   "init-data: expected {\"format\": \"toml\"|\"json\", \"body\": "
 				   "string}");
 	if (!strcmp(fmt, "toml")) {
-		rc = cct_policy__toml_parse(&out->claims, body, strlen(body), err);
+		rc = cct_composite__toml_parse(&out->claims, body, strlen(body), err);
 	} else if (!strcmp(fmt, "json")) {
 		out->claims = json_loads(body, JSON_REJECT_DUPLICATES, &je);
 		rc = out->claims && json_is_object(out->claims)
@@ -393,11 +393,11 @@ int cct_policy__init_data(cct_init_data *out, const json_t *init_data, cct_err *
 	rc = CCT_OK;
 out:
 	if (rc != CCT_OK)
-		cct_policy__init_data_clear(out);
+		cct_composite__init_data_clear(out);
 	return rc;
 }
 
-void cct_policy__init_data_clear(cct_init_data *d)
+void cct_composite__init_data_clear(cct_init_data *d)
 {
 	if (!d)
 		return;

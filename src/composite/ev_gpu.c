@@ -22,17 +22,17 @@
 
 #include "cctrust/core.h"
 #include "cctrust/nvgpu.h"
-#include "attester/sim_gpu.h"
+#include "sim/sim_gpu.h"
 #include "nvgpu/nvgpu_internal.h"
 #include "nvgpu/spdm.h"
-#include "policy/internal.h"
+#include "composite/internal.h"
 
 typedef struct gpu_ctx {
 	cct_nvgpu_verifier *v;
 	char dev_root[4096], rim_root[4096], rim_dir[4096], ocsp_dir[4096], cache_dir[4096];
 } gpu_ctx;
 
-void cct_policy__ev_gpu_ctx_free(void *ctx)
+void cct_composite__ev_gpu_ctx_free(void *ctx)
 {
 	gpu_ctx *c = ctx;
 
@@ -108,7 +108,7 @@ static void prefix_msg(cct_err *err, int index)
 	memcpy(err->msg, m, sizeof(m));
 }
 
-int cct_policy__ev_gpu(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
+int cct_composite__ev_gpu(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 {
 	cct_nvgpu_evidence_list *l = NULL;
 	cct_spdm_evidence *sp = NULL;
@@ -173,6 +173,6 @@ out:
 	free(text);
 	free(sp);
 	cct_nvgpu_evidence_list_free(l);
-	cct_policy__ev_gpu_ctx_free(own);
+	cct_composite__ev_gpu_ctx_free(own);
 	return rc;
 }

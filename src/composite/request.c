@@ -8,37 +8,8 @@
 #include <string.h>
 
 #include "cctrust/core.h"
-#include "policy/internal.h"
+#include "composite/internal.h"
 
-int cct_policy__json_depth(const json_t *v)
-{
-	const char *k;
-	json_t *x;
-	size_t i;
-	int d = 0, t;
-
-	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, k, x) {
-			t = cct_policy__json_depth(x);
-			if (t > d)
-				d = t;
-			if (d > CCT_POLICY_MAX_DEPTH)
-				break;
-		}
-		return d + 1;
-	}
-	if (json_is_array(v)) {
-		json_array_foreach(v, i, x) {
-			t = cct_policy__json_depth(x);
-			if (t > d)
-				d = t;
-			if (d > CCT_POLICY_MAX_DEPTH)
-				break;
-		}
-		return d + 1;
-	}
-	return 0;
-}
 
 static int shape(cct_err *err, const char *fmt, const char *name)
 {
@@ -96,7 +67,7 @@ static cct_cpu_form detect_cpu(const json_t *p, const char **tee)
 	return CCT_CPU_UNKNOWN;
 }
 
-int cct_policy__request_parse(cct_request *out, const uint8_t *body, size_t len,
+int cct_composite__request_parse(cct_request *out, const uint8_t *body, size_t len,
 			      const char *tee_hint, cct_err *err)
 {
 	static const char *const top_keys[] = { "runtime-data", "init-data", "tee-evidence", NULL };
@@ -113,10 +84,10 @@ int cct_policy__request_parse(cct_request *out, const uint8_t *body, size_t len,
 	memset(out, 0, sizeof(*out));
 	if (!body && len)
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "bad argument");
-	if (len > CCT_POLICY_MAX_REQUEST)
+	if (len > CCT_COMPOSITE_MAX_REQUEST)
 		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0,
 				   "request body is %zu bytes; the limit is %u", len,
-				   CCT_POLICY_MAX_REQUEST);
+				   CCT_COMPOSITE_MAX_REQUEST);
 	out->root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &je);
 	if (!out->root) {
 		rc = cct_err_set(err, CCT_EENCODING, CCT_STAGE_INPUT, (size_t)je.position,
@@ -216,10 +187,10 @@ int cct_policy__request_parse(cct_request *out, const uint8_t *body, size_t len,
 			rc = shape(err, "%s: not an array", "nvidia.device_evidence_list");
 			goto out;
 		}
-		if (out->gpu_devices && json_array_size(out->gpu_devices) > CCT_POLICY_MAX_GPUS) {
+		if (out->gpu_devices && json_array_size(out->gpu_devices) > CCT_COMPOSITE_MAX_GPUS) {
 			rc = cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0,
 					 "%zu GPU evidence entries; the limit is %d",
-					 json_array_size(out->gpu_devices), CCT_POLICY_MAX_GPUS);
+					 json_array_size(out->gpu_devices), CCT_COMPOSITE_MAX_GPUS);
 			goto out;
 		}
 		if (!nv) {
@@ -262,11 +233,11 @@ int cct_policy__request_parse(cct_request *out, const uint8_t *body, size_t len,
 out:
 	free(nb);
 	if (rc != CCT_OK)
-		cct_policy__request_clear(out);
+		cct_composite__request_clear(out);
 	return rc;
 }
 
-void cct_policy__request_clear(cct_request *r)
+void cct_composite__request_clear(cct_request *r)
 {
 	if (!r)
 		return;
@@ -275,7 +246,7 @@ void cct_policy__request_clear(cct_request *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int cct_policy__cpu_binding(uint8_t out[64], const cct_request *r, cct_err *err)
+int cct_composite__cpu_binding(uint8_t out[64], const cct_request *r, cct_err *err)
 {
 	json_t *o = json_object();
 	int rc;
@@ -286,12 +257,12 @@ int cct_policy__cpu_binding(uint8_t out[64], const cct_request *r, cct_err *err)
 	json_object_set_new(o, "nonce", json_string(r->nonce));
 	json_object_set(o, "tee-pubkey", (json_t *)r->tee_pubkey);
 	memset(out, 0, 64);
-	rc = cct_policy_runtime_digest(out, o, err); /* 48 bytes, zero-padded to 64 */
+	rc = cct_composite_runtime_digest(out, o, err); /* 48 bytes, zero-padded to 64 */
 	json_decref(o);
 	return rc;
 }
 
-int cct_policy__gpu_binding(uint8_t out[32], const cct_request *r, cct_err *err)
+int cct_composite__gpu_binding(uint8_t out[32], const cct_request *r, cct_err *err)
 {
 	json_t *o = json_object();
 	uint8_t d[48];
@@ -301,7 +272,7 @@ int cct_policy__gpu_binding(uint8_t out[32], const cct_request *r, cct_err *err)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	json_object_set_new(o, "nonce", json_string(r->nonce));
 	json_object_set(o, "tee-pubkey", (json_t *)r->tee_pubkey);
-	rc = cct_policy_runtime_digest(d, o, err);
+	rc = cct_composite_runtime_digest(d, o, err);
 	json_decref(o);
 	if (rc == CCT_OK)
 		memcpy(out, d, 32); /* SPDM nonce = first 32 bytes */

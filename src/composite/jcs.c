@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cctrust/policy.h"
-#include "policy/internal.h"
+#include "cctrust/composite.h"
+#include "composite/internal.h"
 #include "x509/x509.h"
 
 typedef struct buf {
@@ -97,7 +97,7 @@ static long next_unit(const unsigned char *s, size_t n, size_t *i, long *pending
 	return (long)cp;
 }
 
-int cct_policy__utf16_cmp(const char *a, size_t an, const char *b, size_t bn)
+int cct_composite__utf16_cmp(const char *a, size_t an, const char *b, size_t bn)
 {
 	size_t i = 0, j = 0;
 	long pa = -1, pb = -1;
@@ -160,7 +160,7 @@ static void put_string(buf *b, const char *s, size_t n)
 	put(b, "\"", 1);
 }
 
-int cct_policy__es_number(char *out, size_t size, double d)
+int cct_composite__es_number(char *out, size_t size, double d)
 {
 	char tmp[40], digits[20];
 	int prec, exp10 = 0, k = 0, n, i;
@@ -234,7 +234,7 @@ static int member_cmp(const void *x, const void *y)
 {
 	const member *a = x, *b = y;
 
-	return cct_policy__utf16_cmp(a->key, a->key_len, b->key, b->key_len);
+	return cct_composite__utf16_cmp(a->key, a->key_len, b->key, b->key_len);
 }
 
 static int emit(buf *b, const json_t *v, int depth, cct_err *err)
@@ -260,7 +260,7 @@ static int emit(buf *b, const json_t *v, int depth, cct_err *err)
 		break;
 	case JSON_INTEGER:
 	case JSON_REAL:
-		if (cct_policy__es_number(num, sizeof(num), json_number_value(v)) != 0)
+		if (cct_composite__es_number(num, sizeof(num), json_number_value(v)) != 0)
 			return cct_err_set(err, CCT_EINVAL, CCT_STAGE_BINDING, 0,
 					   "JSON number is not finite (RFC 8785 forbids NaN/Inf)");
 		puts_(b, num);
@@ -316,7 +316,7 @@ static int emit(buf *b, const json_t *v, int depth, cct_err *err)
 	return CCT_OK;
 }
 
-int cct_policy_jcs(char **out, size_t *out_len, const json_t *v, cct_err *err)
+int cct_composite_jcs(char **out, size_t *out_len, const json_t *v, cct_err *err)
 {
 	buf b = { 0 };
 	int rc = CCT_ERROR;
@@ -343,11 +343,11 @@ int cct_policy_jcs(char **out, size_t *out_len, const json_t *v, cct_err *err)
 	return CCT_OK;
 }
 
-int cct_policy_runtime_digest(uint8_t out[48], const json_t *obj, cct_err *err)
+int cct_composite_runtime_digest(uint8_t out[48], const json_t *obj, cct_err *err)
 {
 	char *c = NULL;
 	size_t n = 0;
-	int rc = cct_policy_jcs(&c, &n, obj, err);
+	int rc = cct_composite_jcs(&c, &n, obj, err);
 
 	if (rc != CCT_OK)
 		return rc;

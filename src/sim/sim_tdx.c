@@ -16,7 +16,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
-#include "attester/sim_tdx.h"
+#include "sim/sim_tdx.h"
 #include "cctrust/core.h"
 #include "x509/mint.h"
 #include "x509/x509.h"

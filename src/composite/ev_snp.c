@@ -15,7 +15,7 @@
 
 #include "cctrust/core.h"
 #include "cctrust/snp.h"
-#include "policy/internal.h"
+#include "composite/internal.h"
 #include "snp/claims.h"
 
 #define MAX_SNP_BLOB (1u << 20)
@@ -71,7 +71,7 @@ static int add_sim_trust(cct_snp_verifier *v, const char *dir, cct_err *err)
 	return rc;
 }
 
-int cct_policy__ev_snp(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
+int cct_composite__ev_snp(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 {
 	cct_snp_verifier *v = NULL;
 	cct_snp_report rep;
@@ -105,7 +105,7 @@ int cct_policy__ev_snp(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 		break;
 	}
 	case CCT_CPU_SNP_SERDE:
-		rc = cct_policy__snp_serde(&report, &rn, v, in->evidence, err);
+		rc = cct_composite__snp_serde(&report, &rn, v, in->evidence, err);
 		break;
 	default:
 		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "not SNP evidence");
@@ -158,7 +158,7 @@ out:
 	return rc;
 }
 
-void cct_policy__ev_out_clear(cct_ev_out *o)
+void cct_composite__ev_out_clear(cct_ev_out *o)
 {
 	if (!o)
 		return;

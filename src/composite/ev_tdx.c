@@ -21,8 +21,8 @@
 
 #include "cctrust/core.h"
 #include "cctrust/tdx.h"
-#include "attester/sim_tdx.h"
-#include "policy/internal.h"
+#include "sim/sim_tdx.h"
+#include "composite/internal.h"
 
 #define MAX_CCEL (16u << 20) /* named cap: the CCEL log area (real ones are 64 KiB .. 1 MiB) */
 
@@ -186,7 +186,7 @@ static int get_collateral(cct_tdx_collateral **out, const cct_ev_in *in, const c
 	return cct_tdx_collateral_fetch(out, NULL, fmspc, ca, cache, in->offline, in->at, err);
 }
 
-int cct_policy__ev_tdx(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
+int cct_composite__ev_tdx(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 {
 	cct_tdx_collateral *coll = NULL;
 	cct_tdx_verify_opts vo;

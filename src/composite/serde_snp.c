@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cctrust/snp.h"
-#include "policy/internal.h"
+#include "composite/internal.h"
 
 #define MAX_CERT_ENTRIES 8
 #define MAX_CERT_BYTES (64u * 1024u)
@@ -164,7 +164,7 @@ static int add_chain(cct_snp_verifier *v, const json_t *chain, cct_err *err)
 	return CCT_OK;
 }
 
-int cct_policy__snp_serde(uint8_t **report, size_t *n, void *verifier, const json_t *ev,
+int cct_composite__snp_serde(uint8_t **report, size_t *n, void *verifier, const json_t *ev,
 			  cct_err *err)
 {
 	const json_t *r = json_object_get(ev, "attestation_report"), *sig;

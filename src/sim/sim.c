@@ -20,9 +20,10 @@
 #include <openssl/x509.h>
 
 #include "attester/internal.h"
-#include "attester/sim_gpu.h"
-#include "attester/sim_snp.h"
-#include "attester/sim_tdx.h"
+#include "cctrust/sim.h"
+#include "sim/sim_gpu.h"
+#include "sim/sim_snp.h"
+#include "sim/sim_tdx.h"
 #include "cctrust/core.h"
 #include "cctrust/token.h"
 
@@ -86,7 +87,7 @@ static void random_hex(char *out, size_t bytes)
 	cct_hex_encode(out, b, bytes);
 }
 
-int cct_attester_sim_init(const char *dir, cct_err *err)
+int cct_sim_init(const char *dir, cct_err *err)
 {
 	cct_sim_snp_opts so;
 	cct_sim_snp *s = NULL;
@@ -161,7 +162,7 @@ out:
 	return rc;
 }
 
-int cct_attester_sim_jwks(json_t **out, const char *dir, cct_err *err)
+int cct_sim_jwks(json_t **out, const char *dir, cct_err *err)
 {
 	char path[4096];
 	uint8_t *b = NULL;
@@ -262,7 +263,7 @@ static uint8_t *cert_der(X509 *x, size_t *n)
 /* Simulated GPUs' evidence bound to the GPU nonce, as the attester records it:
  * {"nvidia":{"device_evidence_list":[..],"cc_mode","ppcie_mode"}} (compact JSON text). */
 static int sim_gpus(char **out, const char *dir, const cct_attester_opts *o,
-		    const cct_attester_sim_opts *so, cct_err *err)
+		    const cct_sim_opts *so, cct_err *err)
 {
 	cct_sim_gpu *g = NULL;
 	cct_sim_gpu_evidence_opts eo;
@@ -328,7 +329,7 @@ static int hex48(uint8_t out[48], const json_t *v)
 
 /* TDX primary evidence: a fresh quote over report_data with MRCONFIGID = init-data digest. */
 static int tdx_primary(json_t **primary, const char *dir, const json_t *sim,
-		       const cct_attester_sim_opts *so, const uint8_t rd[64],
+		       const cct_sim_opts *so, const uint8_t rd[64],
 		       const uint8_t *init_digest, size_t init_len, cct_err *err)
 {
 	cct_sim_tdx *t = NULL;
@@ -409,7 +410,7 @@ out:
 
 /* SNP primary evidence in one of the three shapes the composite accepts. */
 static int snp_primary(json_t **primary, const char *dir, const json_t *sim,
-		       const cct_attester_sim_opts *so, const uint8_t rd[64],
+		       const cct_sim_opts *so, const uint8_t rd[64],
 		       const uint8_t *init_digest, size_t init_len, cct_err *err)
 {
 	static const char *const guids[3] = { CCT_SNP_GUID_VCEK, CCT_SNP_GUID_ASK, CCT_SNP_GUID_ARK };
@@ -493,10 +494,10 @@ out:
 	return rc;
 }
 
-int cct_attester_sim_evidence(char **out, const char *dir, const cct_attester_opts *o,
-			      const cct_attester_sim_opts *so, cct_err *err)
+int cct_sim_evidence(char **out, const char *dir, const cct_attester_opts *o,
+			      const cct_sim_opts *so, cct_err *err)
 {
-	cct_attester_sim_opts dso;
+	cct_sim_opts dso;
 	uint8_t rd[64], digest[64];
 	size_t dn = 0;
 	char path[4096], *add = NULL;
@@ -574,7 +575,7 @@ out:
 	return rc;
 }
 
-int cct_attester_sim_raw_report(uint8_t **report, size_t *report_len, uint8_t **table,
+int cct_sim_raw_report(uint8_t **report, size_t *report_len, uint8_t **table,
 				size_t *table_len, const char *dir, const uint8_t report_data[64],
 				cct_err *err)
 {

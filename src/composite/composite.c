@@ -8,7 +8,7 @@
 #include <openssl/evp.h>
 
 #include "cctrust/core.h"
-#include "policy/internal.h"
+#include "composite/internal.h"
 
 static const char *const tv_names[] = { "instance-identity", "configuration", "executables",
 					"file-system", "hardware", "runtime-opaque",
@@ -80,8 +80,8 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 	cct_composite_opts dflt;
 	cct_request req;
 	cct_init_data init;
-	cct_ev_out cpu, gpu[CCT_POLICY_MAX_GPUS];
-	json_t *gpu_claims[CCT_POLICY_MAX_GPUS] = { 0 }, *gpu_fail[CCT_POLICY_MAX_GPUS] = { 0 };
+	cct_ev_out cpu, gpu[CCT_COMPOSITE_MAX_GPUS];
+	json_t *gpu_claims[CCT_COMPOSITE_MAX_GPUS] = { 0 }, *gpu_fail[CCT_COMPOSITE_MAX_GPUS] = { 0 };
 	json_t *cpu_fail = json_array(), *insecure = json_array(), *all_fail = json_array();
 	json_t *submods = json_object(), *rd_claims = NULL;
 	uint8_t want_cpu[64], want_gpu[32], want_init[48];
@@ -115,7 +115,7 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 	}
 
 	/* 1. shape */
-	rc = cct_policy__request_parse(&req, body, len, opts->tee_hint, &e);
+	rc = cct_composite__request_parse(&req, body, len, opts->tee_hint, &e);
 	if (rc != CCT_OK)
 		goto fail;
 	json_object_set_new(out->result, "tee", json_string(req.tee));
@@ -136,12 +136,12 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 			goto fail;
 		}
 	}
-	rc = cct_policy__init_data(&init, req.init_data, &e);
+	rc = cct_composite__init_data(&init, req.init_data, &e);
 	if (rc != CCT_OK)
 		goto fail;
-	rc = cct_policy__cpu_binding(want_cpu, &req, &e);
+	rc = cct_composite__cpu_binding(want_cpu, &req, &e);
 	if (rc == CCT_OK)
-		rc = cct_policy__gpu_binding(want_gpu, &req, &e);
+		rc = cct_composite__gpu_binding(want_gpu, &req, &e);
 	if (rc != CCT_OK)
 		goto fail;
 
@@ -179,8 +179,8 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 	in.certs_path = opts->certs_path;
 	in.crl_check_off_insecure = opts->crl_check_off_insecure;
 	in.trust_sim_dir = opts->trust_sim_dir;
-	rc = !strcmp(req.tee, "snp") ? cct_policy__ev_snp(&cpu, &in, &e)
-				     : cct_policy__ev_tdx(&cpu, &in, &e);
+	rc = !strcmp(req.tee, "snp") ? cct_composite__ev_snp(&cpu, &in, &e)
+				     : cct_composite__ev_tdx(&cpu, &in, &e);
 	if (rc != CCT_OK)
 		goto fail;
 	simulated |= cpu.simulated;
@@ -230,8 +230,8 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 		in.expected = want_gpu;
 		in.expected_len = 32;
 		in.index = (int)i;
-		in.gpu_rules = json_object_get(json_object_get(pol->doc, "gpu"), "authorization_rules");
-		in.gpu_no_rim = json_is_false(json_object_get(json_object_get(pol->doc, "gpu"),
+		in.gpu_rules = json_object_get(cct_policy_section(pol, "gpu"), "authorization_rules");
+		in.gpu_no_rim = json_is_false(json_object_get(cct_policy_section(pol, "gpu"),
 							      "require_measres"));
 		in.gpu_ctx = &gpu_ctx;
 		cct_err_clear(&ge);
@@ -239,7 +239,7 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 			rc = cct_err_set(&ge, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 					 "device_evidence_list[%zu] is not an object", i);
 		else
-			rc = cct_policy__ev_gpu(&gpu[i], &in, &ge);
+			rc = cct_composite__ev_gpu(&gpu[i], &in, &ge);
 		if (rc == CCT_OK && !opts->skip_binding_insecure &&
 		    (gpu[i].bound_len != 32 || !cct_ct_eq(gpu[i].bound, want_gpu, 32)))
 			rc = cct_err_set(&ge, CCT_EBINDING, CCT_STAGE_BINDING, 0,
@@ -259,19 +259,21 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 
 	/* 6. policy over verified claims (also when a GPU failed: every failing rule is named) */
 	{
-		cct_eval_ctx c;
+		cct_policy_claims c;
 
 		memset(&c, 0, sizeof(c));
 		c.tee = req.tee;
 		c.cpu_claims = cpu.claims;
-		c.cpu = &cpu;
-		c.gpu_claims = gpu_claims;
+		c.gpu_claims = (const json_t *const *)gpu_claims;
 		c.gpu_count = ngpu;
 		c.nvidia = req.nvidia;
 		c.gpu_devices = req.gpu_devices;
-		c.init = &init;
+		c.init_present = init.present;
+		c.init_digest = init.digest;
+		c.init_digest_len = init.digest_len;
+		c.init_claims = init.claims;
 		c.binding_checked = !opts->skip_binding_insecure;
-		cct_policy__eval(pol, &c, cpu_fail, gpu_fail);
+		cct_policy_evaluate(pol, &c, cpu_fail, gpu_fail);
 	}
 	if (gpu_rc != CCT_OK) {
 		rc = gpu_rc;
@@ -282,9 +284,9 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 	{
 		json_t *ear = json_object(), *vid = json_object(), *cpu0 = json_object(),
 		       *ae = json_object();
-		const json_t *psnp = json_object_get(pol->doc, !strcmp(req.tee, "snp") ? "snp" : "tdx");
+		const json_t *psnp = cct_policy_section(pol, !strcmp(req.tee, "snp") ? "snp" : "tdx");
 		int ref_exec = json_object_get(psnp, "measurements") || json_object_get(psnp, "mrtd");
-		int ref_fs = json_object_get(json_object_get(pol->doc, "model"), "specs") != NULL;
+		int ref_fs = json_object_get(cct_policy_section(pol, "model"), "specs") != NULL;
 		int ok;
 
 		json_object_set_new(ear, "eat_profile", json_string(CCT_TOKEN_EAR_PROFILE));
@@ -413,19 +415,19 @@ fail:
 				set_error(out, te.code, &te);
 		}
 	}
-	cct_policy__ev_gpu_ctx_free(gpu_ctx);
+	cct_composite__ev_gpu_ctx_free(gpu_ctx);
 	json_decref(rd_claims);
 	json_decref(cpu_fail);
 	json_decref(all_fail);
 	json_decref(insecure);
 	json_decref(submods);
-	for (i = 0; i < CCT_POLICY_MAX_GPUS; i++) {
+	for (i = 0; i < CCT_COMPOSITE_MAX_GPUS; i++) {
 		json_decref(gpu_fail[i]);
-		cct_policy__ev_out_clear(&gpu[i]);
+		cct_composite__ev_out_clear(&gpu[i]);
 	}
-	cct_policy__ev_out_clear(&cpu);
-	cct_policy__init_data_clear(&init);
-	cct_policy__request_clear(&req);
+	cct_composite__ev_out_clear(&cpu);
+	cct_composite__init_data_clear(&init);
+	cct_composite__request_clear(&req);
 	return out->status;
 }
 
