@@ -207,6 +207,8 @@ typedef struct cct_vtpm_opts {
 	size_t nonce_len;
 	time_t at;                  /**< verification time (0 = now) */
 	const char *collateral_dir; /**< AMD KDS cache; enables the CRL check */
+	int require_crl;            /**< require the AMD CRL even without collateral_dir (from
+				         --certs / the cache: fails closed when none is there) */
 	int offline;
 	const char *certs_path;     /**< extra certificates / CRLs */
 	const char *snp_policy_json;/**< "snp" policy object text (optional) */

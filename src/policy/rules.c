@@ -13,7 +13,8 @@
 
 /* ---- schema ---- */
 
-typedef enum { T_STR, T_INT, T_BOOL, T_HEX, T_HEXARR, T_STRARR, T_TCB, T_OBJ, T_ANY } ktype;
+typedef enum { T_STR, T_INT, T_BOOL, T_HEX, T_HEXARR, T_STRARR, T_TCB, T_OBJ, T_ANY,
+	       T_PCRS } ktype;
 
 typedef struct key_spec {
 	const char *section; /* "" = top level */
@@ -29,6 +30,7 @@ static const key_spec schema[] = {
 	{ "", "tee", T_STRARR, 0 },
 	{ "", "snp", T_OBJ, 0 },
 	{ "", "tdx", T_OBJ, 0 },
+	{ "", "vtpm", T_OBJ, 0 },
 	{ "", "gpu", T_OBJ, 0 },
 	{ "", "model", T_OBJ, 0 },
 	{ "", "init_data", T_OBJ, 0 },
@@ -54,6 +56,7 @@ static const key_spec schema[] = {
 	{ "snp", "min_version", T_STR, 0 },
 	{ "snp", "products", T_STRARR, 0 },
 	{ "snp", "signing_keys", T_STRARR, 0 },
+	{ "vtpm", "pcrs", T_PCRS, 0 },
 	{ "tdx", "mrtd", T_HEXARR, 48 },
 	{ "tdx", "rtmr0", T_HEXARR, 48 },
 	{ "tdx", "rtmr1", T_HEXARR, 48 },
@@ -146,6 +149,40 @@ static int check_value(const key_spec *ks, const json_t *v, cct_err *err)
 		return json_is_object(v) ? CCT_OK : bad_key(err, ks->section, ks->key, "expected an object");
 	case T_ANY:
 		return CCT_OK;
+	case T_PCRS: { /* {"sha256": {"7": ["HEX", ...]}}: bank -> PCR index -> allowed values */
+		const char *ik;
+		json_t *bank, *vals;
+
+		if (!json_is_object(v))
+			return bad_key(err, ks->section, ks->key,
+				       "expected {\"sha256\": {\"0\": [\"HEX\", ...]}}");
+		json_object_foreach((json_t *)v, k, bank) {
+			int bytes = !strcmp(k, "sha1") ? 20 : !strcmp(k, "sha256") ? 32
+				  : !strcmp(k, "sha384") ? 48 : !strcmp(k, "sha512") ? 64 : 0;
+
+			if (!bytes || !json_is_object(bank))
+				return bad_key(err, ks->section, ks->key,
+					       "banks are sha1, sha256, sha384, sha512 objects");
+			json_object_foreach(bank, ik, vals) {
+				char *end;
+				unsigned long idx = strtoul(ik, &end, 10);
+
+				if (!*ik || *end || idx > 23)
+					return bad_key(err, ks->section, ks->key,
+						       "PCR indices are \"0\"..\"23\"");
+				if (!json_is_array(vals) || !json_array_size(vals))
+					return bad_key(err, ks->section, ks->key,
+						       "each PCR takes a non-empty array of values");
+				json_array_foreach(vals, i, x)
+					if (!json_is_string(x) ||
+					    !is_hex_of(json_string_value(x), bytes))
+						return bad_key(err, ks->section, ks->key,
+							       "a PCR value is not hex of its bank's "
+							       "size");
+			}
+		}
+		return CCT_OK;
+	}
 	}
 	return CCT_ERROR;
 }
@@ -198,7 +235,7 @@ static int check_strs(const json_t *doc, const char *sec, const char *key,
 
 int cct_policy_load(cct_policy **out, const char *text, size_t len, cct_err *err)
 {
-	static const char *const tees[] = { "snp", "tdx", NULL };
+	static const char *const tees[] = { "snp", "tdx", "az-snp-vtpm", NULL };
 	static const char *const modes[] = { "on", "devtools", "off", NULL };
 	static const char *const prods[] = { "Milan", "Genoa", "Turin", NULL };
 	static const char *const keys[] = { "vcek", "vlek", NULL };
@@ -742,6 +779,29 @@ static void eval_init_data(const json_t *sec, const cct_policy_claims *c, json_t
 	}
 }
 
+/* vtpm.pcrs: every listed PCR is quoted (claims.pcrs, from the verified quote) with one of the
+ * allowed values. */
+static void eval_vtpm(const json_t *sec, const json_t *c, json_t *f)
+{
+	const json_t *want = json_object_get(sec, "pcrs"), *have = json_object_get(c, "pcrs");
+	const char *bank, *ik;
+	json_t *bv, *vals;
+
+	json_object_foreach((json_t *)want, bank, bv) {
+		json_object_foreach(bv, ik, vals) {
+			const json_t *hv = json_object_get(json_object_get(have, bank), ik);
+			char rule[48];
+
+			snprintf(rule, sizeof(rule), "vtpm.pcrs.%s.%s", bank, ik);
+			if (!str_in(vals, json_string_value(hv)))
+				cct_policy__fail(f, rule, "executables", copy(vals), copy(hv),
+						 "%s PCR%s %s", bank, ik,
+						 hv ? "is not one of the allowed values"
+						    : "is not covered by the verified quote");
+		}
+	}
+}
+
 void cct_policy_evaluate(const cct_policy *pol, const cct_policy_claims *c, json_t *cpu_f, json_t **gpu_f)
 {
 	const json_t *doc = pol->doc, *tees = json_object_get(doc, "tee");
@@ -759,6 +819,11 @@ void cct_policy_evaluate(const cct_policy *pol, const cct_policy_claims *c, json
 		eval_snp(json_object_get(doc, "snp"), c->cpu_claims, cpu_f);
 	else if (!strcmp(c->tee, "tdx"))
 		eval_tdx(json_object_get(doc, "tdx"), c->cpu_claims, cpu_f);
+	else if (!strcmp(c->tee, "az-snp-vtpm")) {
+		/* the snp section judges the paravisor's hardware report */
+		eval_snp(json_object_get(doc, "snp"), json_object_get(c->cpu_claims, "snp"), cpu_f);
+		eval_vtpm(json_object_get(doc, "vtpm"), c->cpu_claims, cpu_f);
+	}
 	eval_gpu(json_object_get(doc, "gpu"), c, devices, cpu_f, gpu_f);
 	eval_model(json_object_get(doc, "model"), c, cpu_f);
 	eval_init_data(json_object_get(doc, "init_data"), c, cpu_f);

@@ -403,6 +403,8 @@ int cct_vtpm_verify_json(char **claims_json, const char *evidence, size_t len,
 		if (rc != CCT_OK)
 			goto out;
 		cct_snp_verifier_set_offline(v, opts->offline);
+	} else if (opts && opts->require_crl) {
+		cct_snp_verifier_set_offline(v, 1);
 	} else {
 		cct_snp_verifier_set_offline(v, 1);
 		cct_snp_verifier_set_crl_check(v, 0);

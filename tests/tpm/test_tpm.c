@@ -807,6 +807,70 @@ static void cli_quote(void **state)
 	gcp_free(&d);
 }
 
+/* cctrust verify with tee az-snp-vtpm: the composite path and the policy's vtpm section */
+static void composite_az(void **state)
+{
+	char *text = evidence_text("evidence-v1.json"), *body, *out = NULL;
+	json_t *req = json_object(), *rd = json_object(), *te = json_object(), *pk;
+	const char *rq, *good, *bad, *invalid;
+
+	(void)state;
+	pk = json_loads("{\"kty\":\"EC\",\"crv\":\"P-256\",\"alg\":\"ES256\",\"x\":"
+			"\"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\",\"y\":"
+			"\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\"}", 0, NULL);
+	json_object_set_new(rd, "nonce", json_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
+	json_object_set_new(rd, "tee-pubkey", pk);
+	json_object_set_new(req, "runtime-data", rd);
+	json_object_set_new(te, "primary_evidence", json_loads(text, 0, NULL));
+	json_object_set_new(te, "additional_evidence", json_string(""));
+	json_object_set_new(req, "tee-evidence", te);
+	body = json_dumps(req, JSON_COMPACT);
+	rq = strdup(write_text("azreq.json", body));
+	good = strdup(write_text("azpol.json", "{\"version\": \"cctrust.policy/v1\", \"tee\": "
+				 "[\"az-snp-vtpm\"], \"snp\": {\"products\": [\"Milan\"]}, "
+				 "\"vtpm\": {\"pcrs\": {\"sha256\": {\"0\": [\"e15c44796beabf46"
+				 "abcec7c57e590942041e47497e4ec27571c8b7664f48dced\"]}}}}"));
+	bad = strdup(write_text("azpol2.json", "{\"version\": \"cctrust.policy/v1\", \"vtpm\": "
+				"{\"pcrs\": {\"sha256\": {\"0\": [\"f15c44796beabf46abcec7c57e5909"
+				"42041e47497e4ec27571c8b7664f48dced\"]}}}}"));
+	invalid = strdup(write_text("azpol3.json", "{\"version\": \"cctrust.policy/v1\", "
+				    "\"vtpm\": {\"pcrs\": {\"sha256\": {\"24\": [\"00\"]}}}}"));
+	/* captured evidence (its quote nonce is "challenge"): binding skipped, CRL off */
+	assert_int_equal(cct_test_cli(&out, "verify '%s' --no-crl --skip-binding-insecure "
+					    "--policy '%s' --json", rq, good),
+			 0);
+	assert_non_null(strstr(out, "\"tee\": \"az-snp-vtpm\""));
+	assert_non_null(strstr(out, "e15c44796beabf46abcec7c57e590942041e47497e4ec27571c8b7664f48dced"));
+	free(out);
+	assert_int_equal(cct_test_cli(&out, "verify '%s' --no-crl --skip-binding-insecure "
+					    "--policy '%s' --json", rq, bad),
+			 1);
+	assert_non_null(strstr(out, "vtpm.pcrs.sha256.0"));
+	free(out);
+	/* bound to another nonce: the quote's extraData is not the runtime-data hash */
+	assert_int_equal(cct_test_cli(&out, "verify '%s' --no-crl --policy '%s' --json", rq, good),
+			 1);
+	assert_non_null(strstr(out, "\"binding\""));
+	free(out);
+	/* revocation required by default and no CRL offline: fails closed */
+	assert_int_equal(cct_test_cli(&out, "verify '%s' --offline --skip-binding-insecure --json",
+				      rq),
+			 1);
+	free(out);
+	/* a policy with a PCR index out of range does not load */
+	assert_int_equal(cct_test_cli(&out, "verify '%s' --no-crl --skip-binding-insecure "
+					    "--policy '%s'", rq, invalid),
+			 2);
+	free(out);
+	free((void *)rq);
+	free((void *)good);
+	free((void *)bad);
+	free((void *)invalid);
+	free(body);
+	json_decref(req);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -821,6 +885,7 @@ int main(void)
 		cmocka_unit_test(hcl_parse),
 		cmocka_unit_test(cli_contract),
 		cmocka_unit_test(cli_quote),
+		cmocka_unit_test(composite_az),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
