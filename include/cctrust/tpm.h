@@ -211,6 +211,8 @@ typedef struct cct_vtpm_opts {
 				         --certs / the cache: fails closed when none is there) */
 	int offline;
 	const char *certs_path;     /**< extra certificates / CRLs */
+	const char *trust_sim_dir;  /**< trust the simulated SNP root of `cctrust sim init DIR`
+				         (tests; claims say "simulated") */
 	const char *snp_policy_json;/**< "snp" policy object text (optional) */
 	const cct_tpm_pcrs *pcrs;   /**< required PCR values (optional) */
 } cct_vtpm_opts;

@@ -21,10 +21,6 @@ int cct_composite__ev_vtpm(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (in->trust_sim_dir)
-		return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
-				   "az-snp-vtpm: there is no simulated vTPM; --trust-sim does not "
-				   "apply");
 	text = json_dumps(in->evidence, JSON_COMPACT);
 	if (!text)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
@@ -33,6 +29,7 @@ int cct_composite__ev_vtpm(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 	o.collateral_dir = in->collateral_dir;
 	o.offline = in->offline;
 	o.certs_path = in->certs_path;
+	o.trust_sim_dir = in->trust_sim_dir;
 	o.require_crl = !in->crl_check_off_insecure;
 	rc = cct_vtpm_verify_json(&claims, text, strlen(text), &o, err);
 	free(text);
@@ -49,6 +46,7 @@ int cct_composite__ev_vtpm(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 	out->bound_len = 64; /* extraData zero-padded, compared with the expected REPORT_DATA */
 	out->init_field_len = 0; /* Trustee's az-snp-vtpm carries no init-data field */
 	out->crl_checked = in->collateral_dir != NULL;
+	out->simulated = json_is_true(json_object_get(cl, "simulated"));
 	out->debug = json_is_true(json_object_get(
 		json_object_get(json_object_get(cl, "snp"), "policy_bits"), "debug"));
 	out->claims = cl;

@@ -415,6 +415,32 @@ int cct_vtpm_verify_json(char **claims_json, const char *evidence, size_t len,
 		if (rc != CCT_OK)
 			goto out;
 	}
+	if (opts && opts->trust_sim_dir) {
+		char path[4096];
+		uint8_t *b = NULL;
+		size_t bn = 0;
+
+		snprintf(path, sizeof(path), "%s/snp/ark.pem", opts->trust_sim_dir);
+		rc = cct_file_read(&b, &bn, path, 1u << 20, err);
+		if (rc == CCT_OK)
+			rc = cct_snp_verifier_trust_ark_insecure(v, b, bn, err);
+		free(b);
+		b = NULL;
+		/* the simulated ASK (a real guest's comes from AMD KDS or the pinned set) and CRL */
+		snprintf(path, sizeof(path), "%s/snp/ask.pem", opts->trust_sim_dir);
+		if (rc == CCT_OK && cct_file_read(&b, &bn, path, 1u << 20, NULL) == CCT_OK) {
+			rc = cct_snp_verifier_add_certs(v, b, bn, err);
+			free(b);
+			b = NULL;
+		}
+		snprintf(path, sizeof(path), "%s/snp/crl.pem", opts->trust_sim_dir);
+		if (rc == CCT_OK && cct_file_read(&b, &bn, path, 1u << 20, NULL) == CCT_OK) {
+			rc = cct_snp_verifier_add_certs(v, b, bn, err);
+			free(b);
+		}
+		if (rc != CCT_OK)
+			goto out;
+	}
 	rc = cct_snp_verifier_add_certs(v, e.vcek, e.vcek_len, err);
 	if (rc != CCT_OK)
 		goto out;
@@ -433,6 +459,8 @@ int cct_vtpm_verify_json(char **claims_json, const char *evidence, size_t len,
 
 		free(sc);
 		json_object_set_new(claims, "snp", sj ? sj : json_null());
+		if (sres.simulated)
+			json_object_set_new(claims, "simulated", json_true());
 	}
 
 	/* 3. REPORT_DATA binds the runtime data (and so the AK) */

@@ -10,10 +10,14 @@
 static const char evidence_usage[] =
 	"usage: cctrust evidence collect --nonce B64 --tee-pubkey JWK_FILE|JSON [-o FILE]\n"
 	"                                [--init-data TOML_FILE] [--cpu auto|tsm|sev-guest]\n"
-	"                                [--no-gpu]\n"
+	"                                [--no-gpu] [--tee az-snp-vtpm [--tcti CONF] --vcek FILE]\n"
 	"CPU evidence from configfs-tsm (/sys/kernel/config/tsm/report) or /dev/sev-guest; GPU\n"
 	"evidence from NVML (libnvidia-ml.so.1, loaded at run time) with each GPU's CC mode.\n"
-	"REPORT_DATA = SHA-384(JCS({additional-evidence, nonce, tee-pubkey})) as Trustee expects.\n";
+	"REPORT_DATA = SHA-384(JCS({additional-evidence, nonce, tee-pubkey})) as Trustee expects.\n"
+	"--tee az-snp-vtpm: Azure paravisor vTPM evidence through tpm2-tss instead (HCL report\n"
+	"from NV index 0x01400001, TPM quote over SHA-256 PCRs 0-23 with the AK at 0x81000003,\n"
+	"qualifyingData = SHA-384(JCS({nonce, tee-pubkey}))); --tcti: tpm2-tss TCTI (default\n"
+	"its own, e.g. device:/dev/tpmrm0); --vcek: the VCEK (PEM/DER; on Azure from IMDS THIM).\n";
 
 json_t *cct_cli__load_jwk(const char *arg);
 
@@ -33,18 +37,21 @@ json_t *cct_cli__load_jwk(const char *arg)
 
 int cct_cmd_evidence(int argc, char **argv)
 {
-	enum { O_NONCE = 256, O_PK, O_INIT, O_CPU, O_NOGPU };
+	enum { O_NONCE = 256, O_PK, O_INIT, O_CPU, O_NOGPU, O_TEE, O_TCTI, O_VCEK };
 	static const struct option opts[] = {
 		{ "nonce", required_argument, NULL, O_NONCE },
 		{ "tee-pubkey", required_argument, NULL, O_PK },
 		{ "init-data", required_argument, NULL, O_INIT },
 		{ "cpu", required_argument, NULL, O_CPU },
 		{ "no-gpu", no_argument, NULL, O_NOGPU },
+		{ "tee", required_argument, NULL, O_TEE },
+		{ "tcti", required_argument, NULL, O_TCTI },
+		{ "vcek", required_argument, NULL, O_VCEK },
 		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	cct_attester_opts o;
-	const char *pk = NULL, *init = NULL, *outp = NULL;
+	const char *pk = NULL, *init = NULL, *outp = NULL, *tee = NULL, *tcti = NULL, *vcek = NULL;
 	uint8_t *ib = NULL;
 	size_t in = 0;
 	json_t *jwk = NULL;
@@ -67,10 +74,17 @@ int cct_cmd_evidence(int argc, char **argv)
 		case O_INIT: init = optarg; break;
 		case O_CPU: o.cpu_method = optarg; break;
 		case O_NOGPU: o.no_gpu = 1; break;
+		case O_TEE: tee = optarg; break;
+		case O_TCTI: tcti = optarg; break;
+		case O_VCEK: vcek = optarg; break;
 		case 'o': outp = optarg; break;
 		default: fputs(evidence_usage, stderr); return CCT_EXIT_USAGE;
 		}
 	}
+	if (tee && strcmp(tee, "az-snp-vtpm"))
+		return cct_cli_usage_error("--tee: only az-snp-vtpm (SNP and TDX are detected)");
+	if ((tcti || vcek) && !tee)
+		return cct_cli_usage_error("--tcti and --vcek go with --tee az-snp-vtpm");
 	if (!o.nonce_b64 || !pk)
 		return cct_cli_usage_error("evidence collect: --nonce and --tee-pubkey are required");
 	if (!(jwk = cct_cli__load_jwk(pk)))
@@ -83,7 +97,8 @@ int cct_cmd_evidence(int argc, char **argv)
 		}
 		o.init_data_toml = (const char *)ib;
 	}
-	if (cct_attester_collect(&body, &o, &err) != CCT_OK) {
+	if (tee ? cct_attester_collect_vtpm(&body, &o, tcti, vcek, &err) != CCT_OK
+		: cct_attester_collect(&body, &o, &err) != CCT_OK) {
 		cct_cli_usage_error("evidence collect: %s", err.msg);
 		goto out;
 	}

@@ -43,7 +43,8 @@ static const char tpm_usage[] =
 
 static const char vtpm_usage[] =
 	"usage: cctrust vtpm verify EVIDENCE.json [--nonce HEX] [--policy FILE] [--at TIME]\n"
-	"                           [--collateral DIR] [--offline] [--certs PATH] [--json]\n"
+	"                           [--collateral DIR] [--offline] [--certs PATH]\n"
+	"                           [--trust-sim DIR] [--json]\n"
 	"\n"
 	"Verify Azure paravisor vTPM evidence in Trustee's az-snp-vtpm format (v0, v1, v2): the\n"
 	"HCL report's SNP report (chain to AMD's pinned roots with the VCEK given, signature,\n"
@@ -57,11 +58,13 @@ static const char vtpm_usage[] =
 	"  --collateral DIR  AMD KDS cache; turns on the AMD CRL check (fetched unless --offline).\n"
 	"                    Without it the CRL is not checked (checks_skipped: snp_crl)\n"
 	"  --certs PATH      more certificates / CRLs\n"
+	"  --trust-sim DIR   accept the simulated SNP root of 'cctrust sim init DIR' (tests;\n"
+	"                    claims marked \"simulated\")\n"
 	"  --json            {verified, error, claims: {snp, hcl, ak_sha256, tpm_quote, pcrs}}\n"
 	"exit: 0 verified, 1 rejected, 2 usage error or unreadable input\n";
 
 enum { O_PCRS = 256, O_RTMRS, O_CCEL, O_JSON, O_HELP, O_AK, O_QUOTE, O_SIG, O_NONCE, O_POLICY,
-       O_AT, O_COLL, O_OFFLINE, O_CERTS };
+       O_AT, O_COLL, O_OFFLINE, O_CERTS, O_SIM };
 
 static int read_text(char **out, size_t *n, const char *path, const char *what, cct_err *err)
 {
@@ -482,6 +485,7 @@ static int cmd_vtpm_verify(int argc, char **argv)
 		{ "collateral", required_argument, NULL, O_COLL },
 		{ "offline", no_argument, NULL, O_OFFLINE },
 		{ "certs", required_argument, NULL, O_CERTS },
+		{ "trust-sim", required_argument, NULL, O_SIM },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -508,6 +512,7 @@ static int cmd_vtpm_verify(int argc, char **argv)
 		case O_COLL: vo.collateral_dir = optarg; break;
 		case O_OFFLINE: vo.offline = 1; break;
 		case O_CERTS: vo.certs_path = optarg; break;
+		case O_SIM: vo.trust_sim_dir = optarg; break;
 		case O_JSON: json = 1; break;
 		case O_HELP:
 		case 'h': fputs(vtpm_usage, stdout); return 0;
