@@ -255,10 +255,11 @@ static int vcek_der(uint8_t **out, size_t *n, const char *path, cct_err *err)
 	const unsigned char *p;
 	X509 *x = NULL;
 	BIO *bio;
-	int len;
+	int len, rc;
 
-	if (cct_file_read(&b, &bn, path, 1u << 20, err) != CCT_OK)
-		return err ? err->code : CCT_EIO;
+	rc = cct_file_read(&b, &bn, path, 1u << 20, err);
+	if (rc != CCT_OK)
+		return rc;
 	bio = BIO_new_mem_buf(b, (int)bn);
 	x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
 	BIO_free(bio);

@@ -386,7 +386,8 @@ int cct_vtpm_verify_json(char **claims_json, const char *evidence, size_t len,
 	}
 	rc = cct_snp_report_parse(&rep, h.hw_report, CCT_SNP_REPORT_SIZE, err);
 	if (rc != CCT_OK) {
-		err->offset += HCL_HEADER_SIZE;
+		if (err)
+			err->offset += HCL_HEADER_SIZE;
 		goto out;
 	}
 	rc = cct_tpm_quote_parse(&q, e.msg, e.msg_len, err);
