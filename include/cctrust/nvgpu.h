@@ -13,6 +13,8 @@
 #ifndef CCTRUST_NVGPU_H
 #define CCTRUST_NVGPU_H
 
+#include <jansson.h>
+
 #include "common.h"
 #include "errors.h"
 
@@ -93,6 +95,11 @@ CCT_EXTERN int cct_nvgpu_rim_check(char **info_json_out, cct_nvgpu_verifier *v,
  *  subjects), for `cctrust gpu show`. No trust decision. */
 CCT_EXTERN int cct_nvgpu_evidence_show(char **json_out, const cct_nvgpu_evidence_list *ev,
 				       cct_err *err);
+
+/** One device's claims for the policy (`gpu` section) and the EAR: gpus[i] of the claims that
+ *  cct_nvgpu_verify returns, with "arch" (from x-cctrust-arch) and the overall result added.
+ *  New reference, or NULL when there is no device i. */
+CCT_EXTERN json_t *cct_nvgpu_device_claims(const json_t *claims, size_t i);
 
 #ifdef __cplusplus
 }

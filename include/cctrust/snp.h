@@ -3,6 +3,8 @@
 #ifndef CCTRUST_SNP_H
 #define CCTRUST_SNP_H
 
+#include <jansson.h>
+
 #include "common.h"
 #include "errors.h"
 
@@ -191,10 +193,18 @@ typedef struct cct_snp_result {
  *  Returns CCT_OK or the first failure (err says stage and why). result may be NULL. */
 CCT_EXTERN int cct_snp_verify(cct_snp_result *result, cct_snp_verifier *v,
 			      const cct_snp_report *rep, const cct_snp_policy *pol, cct_err *err);
+/** The report's REPORT_DATA equals expected (binding / freshness): CCT_ENONCE, stage BINDING,
+ *  offset 0x050 otherwise. */
+CCT_EXTERN int cct_snp_report_data_check(const cct_snp_report *rep, const uint8_t expected[64],
+					 cct_err *err);
 /** Policy checks alone (no crypto), for callers that verified the signature elsewhere. */
 CCT_EXTERN int cct_snp_policy_check(const cct_snp_report *rep, cct_snp_product product,
 				    const cct_snp_policy *pol, cct_err *err);
 
+/** Claims of a report with stable names (docs/snp.md; what `cctrust snp verify --json` prints
+ *  as "claims", what the composite verifier and the policy's `snp` section read). res may be
+ *  NULL (parse-only: no product or signing-key facts). New reference. */
+CCT_EXTERN json_t *cct_snp_claims(const cct_snp_report *rep, const cct_snp_result *res);
 /** Claims of a report as JSON text (the CLI's "claims" object). Caller frees with free(). */
 CCT_EXTERN char *cct_snp_claims_json(const cct_snp_report *rep, const cct_snp_result *res);
 

@@ -7,6 +7,8 @@
 #ifndef CCTRUST_TDX_H
 #define CCTRUST_TDX_H
 
+#include <jansson.h>
+
 #include "common.h"
 #include "errors.h"
 
@@ -143,6 +145,27 @@ CCT_EXTERN int cct_tdx_collateral_fetch(cct_tdx_collateral **out, const char *ba
 /** Free (NULL is fine). */
 CCT_EXTERN void cct_tdx_collateral_free(cct_tdx_collateral *c);
 
+/** Where collateral comes from (zero-initialise). */
+typedef struct cct_tdx_collateral_source {
+	const char *path;      /**< a QVL bundle file or a PCS v4 directory (PATH or PATH/tdx),
+				    else a cache directory fetched into (PATH/tdx); NULL: none */
+	const char *pccs_url;  /**< fetch from this PCS/PCCS (NULL: Intel PCS) */
+	const char *cache_dir; /**< fetch cache; NULL: PATH/tdx, else cct_tdx_default_cache_dir */
+	int offline;           /**< never use the network (cache only: ENETWORK when missing) */
+	time_t at;             /**< verification time (freshness of cached items); 0 = now */
+} cct_tdx_collateral_source;
+
+/** The collateral for quote q (its FMSPC and PCK CA): loaded from src->path when that is a
+ *  bundle or PCS directory, else fetched through the cache. One function for the CLI, the
+ *  composite verifier and cctrustd. */
+CCT_EXTERN int cct_tdx_collateral_for_quote(cct_tdx_collateral **out,
+					    const cct_tdx_collateral_source *src,
+					    const cct_tdx_quote *q, cct_err *err);
+/** 1 when path (or path/tdx) is a QVL bundle file or a PCS v4 directory. */
+CCT_EXTERN int cct_tdx_collateral_is_local(const char *path);
+/** $CCT_CACHE_DIR, else $XDG_CACHE_HOME/cctrust-tdx, else ~/.cache/cctrust-tdx. */
+CCT_EXTERN void cct_tdx_default_cache_dir(char *buf, size_t size);
+
 /** Relying-party policy. Zero-initialised = defaults: accept UpToDate only, debug refused. */
 typedef struct cct_tdx_policy {
 	unsigned accept_tcb;        /**< bit (1u << status); 0 = UpToDate only */
@@ -159,6 +182,11 @@ typedef struct cct_tdx_policy {
 	int has_report_data;
 	uint8_t report_data[64];
 } cct_tdx_policy;
+
+/** A policy that appraises nothing: every TCB status with a matching level and a debug TD pass,
+ *  so the quote's crypto, collateral and TCB evaluation run and the relying-party decision is
+ *  left to a `cctrust.policy/v1` document (policy.h) over cct_tdx_claims. */
+CCT_EXTERN void cct_tdx_policy_appraise_none(cct_tdx_policy *pol);
 
 /** Verification options. */
 typedef struct cct_tdx_verify_opts {
@@ -241,6 +269,15 @@ CCT_EXTERN int cct_tdx_ccel_parse(cct_tdx_ccel *out, const uint8_t *table, size_
 CCT_EXTERN void cct_tdx_ccel_free(cct_tdx_ccel *c);
 /** Compare the replayed RTMRs with a quote's: CCT_OK or EMEASUREMENT naming the first RTMR. */
 CCT_EXTERN int cct_tdx_ccel_check(const cct_tdx_ccel *c, const cct_tdx_quote *q, cct_err *err);
+
+/* ---- Claims (stable JSON names, docs/tdx.md) ---- */
+
+/** The quote body (TD report) as JSON: version, body_type, mrtd, rtmr0..3, report_data, ...
+ *  New reference. */
+CCT_EXTERN json_t *cct_tdx_body_json(const cct_tdx_quote *q);
+/** Verified claims of a result: the body, then fmspc, pck_ca, tcb_status, tcb_date,
+ *  advisory_ids, tdx_module, ... (null where TCB was not evaluated). New reference. */
+CCT_EXTERN json_t *cct_tdx_claims(const cct_tdx_result *r);
 
 #ifdef __cplusplus
 }

@@ -16,7 +16,6 @@
 
 #include "attester/internal.h"
 #include "cctrust/core.h"
-#include "cctrust/snp.h"
 
 #define SEV_CERTS_START (16u * 1024u)
 #define SEV_CERTS_MAX (1u << 20)
@@ -90,7 +89,7 @@ int cct_attester__sev_guest_report(uint8_t **report, size_t *report_len, uint8_t
 		 (uint32_t)resp.data[3] << 24;
 	rsize = (uint32_t)resp.data[4] | (uint32_t)resp.data[5] << 8 | (uint32_t)resp.data[6] << 16 |
 		(uint32_t)resp.data[7] << 24;
-	if (status != 0 || rsize != CCT_SNP_REPORT_SIZE || 32 + rsize > sizeof(resp.data)) {
+	if (status != 0 || rsize != CCT_ATTESTER_SNP_REPORT_SIZE || 32 + rsize > sizeof(resp.data)) {
 		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 				 "SNP report response: status 0x%x, size %u", status, rsize);
 		goto out;

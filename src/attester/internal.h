@@ -33,6 +33,11 @@ typedef struct cct_tsm_report {
 int cct_attester__tsm_report(cct_tsm_report *out, const char *root, const uint8_t inblob[64],
 			     cct_err *err);
 void cct_attester__tsm_clear(cct_tsm_report *r);
+/* Size of an SEV-SNP ATTESTATION_REPORT in MSG_REPORT_RSP (SEV-SNP firmware ABI, table 23).
+ * The attester collects and never judges, so it carries the ABI size rather than the verifier's
+ * header. */
+#define CCT_ATTESTER_SNP_REPORT_SIZE 1184u
+
 /* /dev/sev-guest SNP_GET_EXT_REPORT: report (1184 bytes) + certificate table, malloc'd. */
 int cct_attester__sev_guest_report(uint8_t **report, size_t *report_len, uint8_t **certs,
 				   size_t *certs_len, const uint8_t report_data[64], cct_err *err);

@@ -395,14 +395,8 @@ fail:
 	if (simulated)
 		json_array_append_new(insecure, json_string("simulated-tee"));
 	json_object_set(out->result, "insecure", insecure);
-	if (rc == CCT_OK && json_array_size(all_fail)) {
-		json_t *f0 = json_array_get(all_fail, 0);
-
-		rc = cct_err_set(&e, CCT_EPOLICY, CCT_STAGE_POLICY, 0, "%zu policy rule(s) failed: %s: %s",
-				 json_array_size(all_fail),
-				 json_string_value(json_object_get(f0, "rule")),
-				 json_string_value(json_object_get(f0, "message")));
-	}
+	if (rc == CCT_OK && json_array_size(all_fail))
+		rc = cct_policy_failures_error(all_fail, &e);
 	if (rc != CCT_OK) {
 		set_error(out, rc, &e);
 	} else {

@@ -113,7 +113,7 @@ int cct_composite__ev_gpu(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 	cct_nvgpu_evidence_list *l = NULL;
 	cct_spdm_evidence *sp = NULL;
 	gpu_ctx *ctx = in->gpu_ctx ? *in->gpu_ctx : NULL, *own = NULL;
-	json_t *one = NULL, *claims = NULL, *g;
+	json_t *one = NULL, *claims = NULL;
 	char *text = NULL;
 	uint8_t nonce[CCT_SPDM_NONCE_SIZE];
 	int rc = CCT_ERROR;
@@ -150,15 +150,11 @@ int cct_composite__ev_gpu(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 	rc = cct_nvgpu__verify_claims(&claims, ctx->v, l, nonce, sizeof(nonce), err);
 	if (rc != CCT_OK)
 		goto fail;
-	g = json_array_get(json_object_get(claims, "gpus"), 0);
-	if (!json_is_object(g)) {
+	out->claims = cct_nvgpu_device_claims(claims, 0);
+	if (!out->claims) {
 		rc = cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "gpu%d: no claims", in->index);
 		goto out;
 	}
-	out->claims = json_deep_copy(g);
-	json_object_set_new(out->claims, "arch", json_string(l->e[0].arch));
-	json_object_set(out->claims, "x-nvidia-overall-att-result",
-			json_object_get(claims, "x-nvidia-overall-att-result"));
 	memcpy(out->bound, nonce, sizeof(nonce));
 	out->bound_len = sizeof(nonce);
 	out->simulated = in->trust_sim_dir != NULL;

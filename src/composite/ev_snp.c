@@ -16,7 +16,6 @@
 #include "cctrust/core.h"
 #include "cctrust/snp.h"
 #include "composite/internal.h"
-#include "snp/claims.h"
 
 #define MAX_SNP_BLOB (1u << 20)
 
@@ -138,7 +137,7 @@ int cct_composite__ev_snp(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 	rc = cct_snp_verify(&res, v, &rep, NULL, err); /* crypto + TCB binding; policy: rules.c */
 	if (rc != CCT_OK)
 		goto out;
-	out->claims = cct_snp__claims(&rep, &res);
+	out->claims = cct_snp_claims(&rep, &res);
 	if (!out->claims) {
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 		goto out;

@@ -53,114 +53,33 @@ static int b64_member(uint8_t **out, size_t *n, const json_t *o, const char *nam
 	return CCT_OK;
 }
 
-static void hexm(json_t *o, const char *k, const uint8_t *p, size_t n)
-{
-	char buf[129];
-
-	cct_hex_encode(buf, p, n);
-	json_object_set_new(o, k, json_string(buf));
-}
-
-/* Claims: the names docs/policy.md promises (rules.c reads them), as `cctrust tdx verify`. */
+/* Claims: the library's TDX claims (what `cctrust tdx verify --json` prints, the names
+ * docs/policy.md promises) plus the composite's own: quote_version and whether CCEL replayed. */
 static json_t *tdx_claims(const cct_tdx_result *r, int ccel_checked)
 {
-	const cct_tdx_td_report *b = &r->quote.body;
-	json_t *o = json_object(), *adv = json_array();
-	char k[8], t[32];
-	size_t i;
+	json_t *o = cct_tdx_claims(r);
 
+	if (!o)
+		return NULL;
 	json_object_set_new(o, "quote_version", json_integer(r->quote.version));
-	json_object_set_new(o, "body_type", json_integer(r->quote.body_type));
-	hexm(o, "tee_tcb_svn", b->tee_tcb_svn, 16);
-	hexm(o, "mrseam", b->mrseam, 48);
-	hexm(o, "mrsignerseam", b->mrsignerseam, 48);
-	hexm(o, "seam_attributes", b->seam_attributes, 8);
-	hexm(o, "td_attributes", b->td_attributes, 8);
-	hexm(o, "xfam", b->xfam, 8);
-	hexm(o, "mrtd", b->mrtd, 48);
-	hexm(o, "mrconfigid", b->mrconfigid, 48);
-	hexm(o, "mrowner", b->mrowner, 48);
-	hexm(o, "mrownerconfig", b->mrownerconfig, 48);
-	for (i = 0; i < 4; i++) {
-		snprintf(k, sizeof(k), "rtmr%zu", i);
-		hexm(o, k, b->rtmr[i], 48);
-	}
-	hexm(o, "report_data", b->report_data, 64);
-	if (r->quote.body_type == 3) {
-		hexm(o, "tee_tcb_svn2", b->tee_tcb_svn2, 16);
-		hexm(o, "mrservicetd", b->mrservicetd, 48);
-	}
-	json_object_set_new(o, "debug", json_boolean(r->debug));
-	json_object_set_new(o, "simulated", json_boolean(r->simulated));
-	hexm(o, "fmspc", r->fmspc, 6);
-	hexm(o, "pceid", r->pceid, 2);
-	json_object_set_new(o, "pcesvn", json_integer(r->pcesvn));
-	hexm(o, "cpusvn", r->cpusvn, 16);
-	json_object_set_new(o, "pck_ca", json_string(r->pck_ca));
-	json_object_set_new(o, "revocation_checked", json_boolean(r->revocation_checked));
-	json_object_set_new(o, "tcb_status", json_string(cct_tdx_tcb_status_name(r->tcb_status)));
-	json_object_set_new(o, "platform_tcb_status",
-			    json_string(cct_tdx_tcb_status_name(r->platform_tcb_status)));
-	json_object_set_new(o, "tcb_date", json_string(r->tcb_date));
-	for (i = 0; i < r->advisory_count; i++)
-		json_array_append_new(adv, json_string(r->advisory_ids[i]));
-	json_object_set_new(o, "advisory_ids", adv);
-	json_object_set_new(o, "qe_tcb_status", json_string(cct_tdx_tcb_status_name(r->qe_tcb_status)));
-	if (r->tdx_module_id[0])
-		json_object_set_new(o, "tdx_module",
-				    json_pack("{s:s,s:i,s:s}", "id", r->tdx_module_id, "isvsvn",
-					      (int)b->tee_tcb_svn[0], "tcb_status",
-					      cct_tdx_tcb_status_name(r->tdx_module_status)));
-	if (r->collateral_expires) {
-		cct_time_format(t, sizeof(t), r->collateral_expires);
-		json_object_set_new(o, "collateral_next_update", json_string(t));
-	}
 	json_object_set_new(o, "ccel", json_string(ccel_checked ? "replayed" : "absent"));
 	return o;
-}
-
-static int is_file(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static int is_dir(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* A bundle file or a PCS v4 directory: load it. 1 loaded, 0 not one of those, <0 error. */
-static int try_load(cct_tdx_collateral **out, const char *path, cct_err *err)
-{
-	char p[4096];
-
-	snprintf(p, sizeof(p), "%s/tcb_info.json", path);
-	if (!is_file(path) && !is_file(p))
-		return 0;
-	return cct_tdx_collateral_load(out, path, err) == CCT_OK ? 1 : err->code;
 }
 
 static int get_collateral(cct_tdx_collateral **out, const cct_ev_in *in, const cct_tdx_quote *q,
 			  cct_err *err)
 {
-	char sub[4096], cache[4096], fmspc[13], ca[16];
-	const char *x = getenv("CCT_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"),
-		   *home = getenv("HOME");
+	cct_tdx_collateral_source src;
 	int rc;
 
 	*out = NULL;
-	if (in->collateral_dir) {
-		if ((rc = try_load(out, in->collateral_dir, err)) != 0)
-			return rc == 1 ? CCT_OK : rc;
-		snprintf(sub, sizeof(sub), "%s/tdx", in->collateral_dir);
-		if ((rc = try_load(out, sub, err)) != 0)
-			return rc == 1 ? CCT_OK : rc;
-	}
-	if (in->trust_sim_dir) {
+	memset(&src, 0, sizeof(src));
+	src.path = in->collateral_dir;
+	src.offline = in->offline;
+	src.at = in->at;
+	if (in->trust_sim_dir &&
+	    !(in->collateral_dir && cct_tdx_collateral_is_local(in->collateral_dir))) {
+		/* the simulator's own collateral, unless an explicit bundle was given */
 		uint8_t *root = NULL;
 		size_t rn = 0;
 
@@ -168,22 +87,7 @@ static int get_collateral(cct_tdx_collateral **out, const cct_ev_in *in, const c
 		free(root);
 		return rc;
 	}
-	rc = cct_tdx_quote_pck_info(q, fmspc, ca, err);
-	if (rc != CCT_OK)
-		return rc;
-	if (in->collateral_dir)
-		snprintf(cache, sizeof(cache), "%s/tdx", in->collateral_dir);
-	else if (x && *x)
-		snprintf(cache, sizeof(cache), "%s", x);
-	else if (xdg && *xdg)
-		snprintf(cache, sizeof(cache), "%s/cctrust-tdx", xdg);
-	else
-		snprintf(cache, sizeof(cache), "%s/.cache/cctrust-tdx", home ? home : "/tmp");
-	if (in->collateral_dir && !is_dir(in->collateral_dir))
-		return cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
-				   "--collateral %s: not a QVL bundle, a PCS directory or a cache "
-				   "directory", in->collateral_dir);
-	return cct_tdx_collateral_fetch(out, NULL, fmspc, ca, cache, in->offline, in->at, err);
+	return cct_tdx_collateral_for_quote(out, &src, q, err);
 }
 
 int cct_composite__ev_tdx(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
@@ -225,9 +129,7 @@ int cct_composite__ev_tdx(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 	    (rc = cct_sim_tdx_trust_load(&root, &rn, NULL, in->trust_sim_dir, err)) != CCT_OK)
 		goto out;
 	/* crypto + TCB evaluation only: every status and debug pass here, rules.c decides */
-	memset(&pol, 0, sizeof(pol));
-	pol.accept_tcb = ((1u << CCT_TDX_TCB_COUNT) - 1) & ~1u;
-	pol.allow_debug_insecure = 1;
+	cct_tdx_policy_appraise_none(&pol);
 	memset(&vo, 0, sizeof(vo));
 	vo.at = in->at;
 	vo.collateral = coll;

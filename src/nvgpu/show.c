@@ -119,3 +119,19 @@ int cct_nvgpu_evidence_show(char **json_out, const cct_nvgpu_evidence_list *ev, 
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
 	return CCT_OK;
 }
+
+json_t *cct_nvgpu_device_claims(const json_t *claims, size_t i)
+{
+	const json_t *g = json_array_get(json_object_get(claims, "gpus"), i);
+	json_t *o;
+
+	if (!json_is_object(g))
+		return NULL;
+	o = json_deep_copy(g);
+	if (!o)
+		return NULL;
+	json_object_set(o, "arch", json_object_get(g, "x-cctrust-arch"));
+	json_object_set(o, "x-nvidia-overall-att-result",
+			json_object_get(claims, "x-nvidia-overall-att-result"));
+	return o;
+}

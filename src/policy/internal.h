@@ -20,6 +20,9 @@ void cct_policy__fail(json_t *failures, const char *rule, const char *category, 
 #endif
 	;
 
+/* s is hex of exactly `bytes` bytes (any even length when 0). */
+int cct_policy__is_hex_of(const char *s, int bytes);
+
 /* Nesting depth of a JSON value (requests and policies are capped at CCT_POLICY_MAX_DEPTH). */
 int cct_policy__json_depth(const json_t *v);
 

@@ -31,7 +31,7 @@ json_t *cct_snp__tcb_json(uint64_t raw, cct_snp_product p)
 	return o;
 }
 
-json_t *cct_snp__claims(const cct_snp_report *rep, const cct_snp_result *res)
+json_t *cct_snp_claims(const cct_snp_report *rep, const cct_snp_result *res)
 {
 	json_t *o = json_object(), *pb;
 	cct_snp_product p = res && res->product ? res->product : cct_snp_report_product(rep);
@@ -100,7 +100,7 @@ json_t *cct_snp__claims(const cct_snp_report *rep, const cct_snp_result *res)
 
 char *cct_snp_claims_json(const cct_snp_report *rep, const cct_snp_result *res)
 {
-	json_t *o = cct_snp__claims(rep, res);
+	json_t *o = cct_snp_claims(rep, res);
 	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 
 	json_decref(o);

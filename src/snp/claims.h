@@ -1,4 +1,4 @@
-/* SNP claims as jansson objects (semi-private: CLI and composite verifier). */
+/* SNP claims as jansson objects (semi-private helpers; the public entry is cct_snp_claims in cctrust/snp.h). */
 #ifndef CCT_SNP_CLAIMS_H
 #define CCT_SNP_CLAIMS_H
 

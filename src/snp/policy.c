@@ -333,6 +333,18 @@ static int in_list(const uint8_t *v, const uint8_t *list, size_t count, size_t e
 	return 0;
 }
 
+int cct_snp_report_data_check(const cct_snp_report *rep, const uint8_t expected[64], cct_err *err)
+{
+	char a[129], b[129];
+
+	if (cct_ct_eq(rep->report_data, expected, 64))
+		return CCT_OK;
+	cct_hex_encode(a, expected, 64);
+	cct_hex_encode(b, rep->report_data, 64);
+	return cct_err_set(err, CCT_ENONCE, CCT_STAGE_BINDING, 0x050,
+			   "REPORT_DATA (offset 0x050) is %.32s...; expected %.32s...", b, a);
+}
+
 int cct_snp_policy_check(const cct_snp_report *rep, cct_snp_product p, const cct_snp_policy *pol,
 			 cct_err *err)
 {
@@ -350,12 +362,9 @@ int cct_snp_policy_check(const cct_snp_report *rep, cct_snp_product p, const cct
 				   "report VMPL (offset 0x030) is %u; policy accepts at most %d (use "
 				   "--max-vmpl N for guests under an SVSM or paravisor)",
 				   rep->vmpl, pol->max_vmpl);
-	if (pol->has_report_data && !cct_ct_eq(rep->report_data, pol->report_data, 64)) {
-		cct_hex_encode(a, pol->report_data, 64);
-		cct_hex_encode(b, rep->report_data, 64);
-		return cct_err_set(err, CCT_ENONCE, CCT_STAGE_BINDING, 0x050,
-				   "REPORT_DATA (offset 0x050) is %.32s...; expected %.32s...", b, a);
-	}
+	if (pol->has_report_data &&
+	    (rc = cct_snp_report_data_check(rep, pol->report_data, err)) != CCT_OK)
+		return rc;
 	if (pol->measurement_count &&
 	    !in_list(rep->measurement, (const uint8_t *)pol->measurements, pol->measurement_count, 48)) {
 		cct_hex_encode(a, rep->measurement, 48);

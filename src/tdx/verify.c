@@ -171,6 +171,13 @@ static int verify_pck_chain(STACK_OF(X509) *chain, STACK_OF(X509) *roots,
 	return rc;
 }
 
+void cct_tdx_policy_appraise_none(cct_tdx_policy *pol)
+{
+	memset(pol, 0, sizeof(*pol));
+	pol->accept_tcb = ((1u << CCT_TDX_TCB_COUNT) - 1) & ~1u;
+	pol->allow_debug_insecure = 1;
+}
+
 int cct_tdx_verify(cct_tdx_result *out, const uint8_t *buf, size_t len,
 		   const cct_tdx_verify_opts *opts, cct_err *err)
 {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cctrust/policy.h"
 
 int cct_cli_usage_error(const char *fmt, ...)
 {
@@ -90,4 +91,81 @@ const char *cct_cli_sim_path(const char *dir, const char *rel)
 
 	snprintf(b, sizeof(bufs[0]), "%s/%s", dir, rel);
 	return b;
+}
+
+int cct_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+	opterr = 1;
+	return getopt_long(argc, argv, shortopts ? shortopts : "", longopts, NULL);
+}
+
+int cct_cli_getopt_begin(void)
+{
+	optind = 0; /* full re-initialisation of GNU getopt for this argv */
+	return 0;
+}
+
+int cct_cli_policy_load(cct_policy **out, const char *file, const char *kind,
+			const json_t *overrides)
+{
+	uint8_t *text = NULL;
+	size_t n = 0;
+	json_t *warnings = json_array(), *w;
+	cct_err err;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (file && cct_file_read(&text, &n, file, CCT_POLICY_MAX_POLICY, &err) != CCT_OK) {
+		json_decref(warnings);
+		return cct_cli_usage_error("--policy %s: %s", file, err.msg);
+	}
+	rc = cct_policy_load_any(out, (const char *)text, n, kind, overrides, warnings, &err);
+	free(text);
+	json_array_foreach(warnings, i, w)
+		fprintf(stderr, "cctrust: warning: --policy %s: %s\n", file ? file : "-",
+			json_string_value(w));
+	json_decref(warnings);
+	if (rc != CCT_OK)
+		return cct_cli_usage_error("--policy %s: %s", file ? file : "(flags)", err.msg);
+	return 0;
+}
+
+json_t *cct_cli_policy_apply(const cct_policy *pol, const cct_policy_claims *c, int *rc,
+			     cct_err *err)
+{
+	json_t *cpu = json_array(), *all = json_array(), **gpu = NULL;
+	size_t i;
+
+	if (c->gpu_count) {
+		gpu = calloc(c->gpu_count, sizeof(*gpu));
+		for (i = 0; gpu && i < c->gpu_count; i++)
+			gpu[i] = json_array();
+	}
+	if (c->gpu_count && !gpu) {
+		*rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+		json_decref(cpu);
+		return all;
+	}
+	cct_policy_evaluate(pol, c, cpu, gpu);
+	json_array_extend(all, cpu);
+	for (i = 0; i < c->gpu_count; i++) {
+		json_array_extend(all, gpu[i]);
+		json_decref(gpu[i]);
+	}
+	free(gpu);
+	json_decref(cpu);
+	if (*rc == CCT_OK && json_array_size(all))
+		*rc = cct_policy_failures_error(all, err);
+	return all;
+}
+
+void cct_cli_print_failures(const json_t *failures)
+{
+	const json_t *f;
+	size_t i;
+
+	json_array_foreach(failures, i, f)
+		printf("  rule %s: %s\n", json_string_value(json_object_get(f, "rule")),
+		       json_string_value(json_object_get(f, "message")));
 }

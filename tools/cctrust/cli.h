@@ -2,11 +2,15 @@
 #ifndef CCT_CLI_H
 #define CCT_CLI_H
 
+#include <getopt.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <jansson.h>
 
 #include "cctrust/core.h"
 #include "cctrust/errors.h"
+#include "cctrust/policy.h"
+#include "cctrust/policy.h"
 
 /* Exit codes of every verify command (CLI contract). */
 #define CCT_EXIT_OK 0       /* verified and policy satisfied */
@@ -20,6 +24,7 @@ int cct_cmd_gpu(int argc, char **argv);
 int cct_cmd_measure(int argc, char **argv);
 int cct_cmd_model(int argc, char **argv);
 int cct_cmd_verify(int argc, char **argv);
+int cct_cmd_policy(int argc, char **argv);
 int cct_cmd_token(int argc, char **argv);
 int cct_cmd_sim(int argc, char **argv);
 int cct_cmd_evidence(int argc, char **argv);
@@ -51,5 +56,24 @@ void cct_cli_print_reject(const char *what, int rc, const cct_err *err);
 const char *cct_cli_sim_path(const char *dir, const char *rel);
 /* Add "key": "<lowercase hex>" to obj. */
 void cct_cli_json_hex(json_t *obj, const char *key, const uint8_t *p, size_t n);
+
+/* Options: every command parses its options with getopt_long through this one helper (GNU
+ * argument permutation unless shortopts starts with '+', getopt's own message for unknown
+ * options; shortopts NULL = long options only). Call cct_cli_getopt_begin() before the first
+ * cct_cli_getopt() of an argv. */
+int cct_cli_getopt_begin(void);
+int cct_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+
+/* The single verifiers' --policy FILE: a cctrust.policy/v1 document, or a legacy format of
+ * `kind` ("snp"/"tdx"/"gpu") converted with one deprecation warning per key on stderr; the
+ * per-verifier flags are `overrides` ({"snp": {"max_vmpl": 1}}). 0 or CCT_EXIT_USAGE. */
+int cct_cli_policy_load(cct_policy **out, const char *file, const char *kind,
+			const json_t *overrides);
+/* Evaluate pol over c: every failure (new reference, array); when any fails and *rc is CCT_OK,
+ * *rc/err become the policy error (CCT_EPOLICY, stage policy). */
+json_t *cct_cli_policy_apply(const cct_policy *pol, const cct_policy_claims *c, int *rc,
+			     cct_err *err);
+/* "  rule <name>: <message>" per failure, on stdout. */
+void cct_cli_print_failures(const json_t *failures);
 
 #endif

@@ -38,8 +38,8 @@ int cct_cmd_cert(int argc, char **argv)
 	}
 	argc--;
 	argv++;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	cct_cli_getopt_begin();
+	while ((ch = cct_cli_getopt(argc, argv, "h", lo)) != -1) {
 		switch (ch) {
 		case 'c': ca = optarg; break;
 		case 'l': claims_path = optarg; break;

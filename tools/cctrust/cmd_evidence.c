@@ -66,8 +66,8 @@ int cct_cmd_evidence(int argc, char **argv)
 	argc--;
 	argv++;
 	memset(&o, 0, sizeof(o));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, "o:", opts)) != -1) {
 		switch (c) {
 		case O_NONCE: o.nonce_b64 = optarg; break;
 		case O_PK: pk = optarg; break;

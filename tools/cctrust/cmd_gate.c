@@ -55,8 +55,8 @@ int cct_cmd_gate(int argc, char **argv)
 	memset(&ao, 0, sizeof(ao));
 	memset(&co, 0, sizeof(co));
 	memset(&r, 0, sizeof(r));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, "+", opts)) != -1) {
 		switch (c) {
 		case O_POLICY: policy_file = optarg; break;
 		case O_SIM: co.trust_sim_dir = optarg; break;

@@ -18,7 +18,11 @@ static void usage(void)
 	      "       cctrust gpu rim verify RIM.xml [--at RFC3339] [--ocsp] [--ocsp-dir DIR]\n"
 	      "                          [--offline] [--json]\n"
 	      "--trust-sim DIR: accept the simulated GPUs of `cctrust sim init DIR` (results marked)\n"
-	      "test-only: --device-root FILE, --rim-root FILE replace the pinned NVIDIA roots\n",
+	      "test-only: --device-root FILE, --rim-root FILE replace the pinned NVIDIA roots\n"
+	      "--policy FILE: a cctrust.policy/v1 document (its \"gpu\" rules over every device's\n"
+	      "claims, exactly as `cctrust verify` applies them; docs/policy.md); --expected-count\n"
+	      "and --expected-arch then override gpu.count / gpu.architectures. nvtrust\n"
+	      "authorization-rules files are converted with a deprecation warning.\n",
 	      stderr);
 }
 
@@ -26,87 +30,130 @@ typedef struct {
 	cct_nvgpu_opts o;
 	const char *files[CCT_NVGPU_MAX_DEVICES];
 	int nfiles;
-	const char *nonce_hex;
+	const char *nonce_hex, *policy_file;
 	int json, repeat, ocsp_on;
+	cct_policy *v1; /* --policy: cctrust.policy/v1 appraisal of the devices' claims */
 } gpu_args;
 
-static int parse_args(gpu_args *a, int argc, char **argv, int first)
+enum { OPT_JSON = 256, OPT_OFFLINE, OPT_NO_OCSP, OPT_OCSP, OPT_NO_RIM, OPT_HOLD, OPT_NONCE,
+       OPT_AT, OPT_RIM_DIR, OPT_OCSP_DIR, OPT_CACHE_DIR, OPT_RIM_URL, OPT_OCSP_URL, OPT_POLICY,
+       OPT_COUNT, OPT_ARCH, OPT_SIM, OPT_DEVICE_ROOT, OPT_RIM_ROOT, OPT_REPEAT, OPT_HELP };
+
+static const struct option gpu_opts[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "offline", no_argument, NULL, OPT_OFFLINE },
+	{ "no-ocsp", no_argument, NULL, OPT_NO_OCSP },
+	{ "ocsp", no_argument, NULL, OPT_OCSP },
+	{ "no-rim", no_argument, NULL, OPT_NO_RIM },
+	{ "allow-hold", no_argument, NULL, OPT_HOLD },
+	{ "nonce", required_argument, NULL, OPT_NONCE },
+	{ "at", required_argument, NULL, OPT_AT },
+	{ "rim-dir", required_argument, NULL, OPT_RIM_DIR },
+	{ "ocsp-dir", required_argument, NULL, OPT_OCSP_DIR },
+	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
+	{ "rim-url", required_argument, NULL, OPT_RIM_URL },
+	{ "ocsp-url", required_argument, NULL, OPT_OCSP_URL },
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "expected-count", required_argument, NULL, OPT_COUNT },
+	{ "expected-arch", required_argument, NULL, OPT_ARCH },
+	{ "trust-sim", required_argument, NULL, OPT_SIM },
+	{ "device-root", required_argument, NULL, OPT_DEVICE_ROOT },
+	{ "rim-root", required_argument, NULL, OPT_RIM_ROOT },
+	{ "repeat", required_argument, NULL, OPT_REPEAT },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* 0, CCT_EXIT_USAGE, or -1 after --help */
+static int parse_args(gpu_args *a, int argc, char **argv)
 {
-	int i;
+	json_t *ov = NULL;
+	int c, rc = 0;
 
 	cct_nvgpu_opts_init(&a->o);
-	for (i = first; i < argc; i++) {
-		const char *s = argv[i];
-		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-		int takes = 1;
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, NULL, gpu_opts)) != -1) {
+		const char *val = optarg;
 
-		if (!strcmp(s, "--json")) {
-			a->json = 1;
-			takes = 0;
-		} else if (!strcmp(s, "--offline")) {
-			a->o.offline = 1;
-			takes = 0;
-		} else if (!strcmp(s, "--no-ocsp")) {
-			a->o.no_ocsp = 1;
-			takes = 0;
-		} else if (!strcmp(s, "--ocsp")) {
-			a->ocsp_on = 1;
-			takes = 0;
-		} else if (!strcmp(s, "--no-rim")) {
-			a->o.no_rim = 1;
-			takes = 0;
-		} else if (!strcmp(s, "--allow-hold")) {
-			a->o.allow_hold = 1;
-			takes = 0;
-		} else if (s[0] == '-' && s[1] == '-') {
-			if (!val)
-				return cct_cli_usage_error("%s needs a value", s);
-			if (!strcmp(s, "--nonce"))
-				a->nonce_hex = val;
-			else if (!strcmp(s, "--at")) {
-				if (cct_cli_parse_time(&a->o.at, val) != 0)
-					return CCT_EXIT_USAGE;
-			} else if (!strcmp(s, "--rim-dir"))
-				a->o.rim_dir = val;
-			else if (!strcmp(s, "--ocsp-dir"))
-				a->o.ocsp_dir = val;
-			else if (!strcmp(s, "--cache-dir"))
-				a->o.cache_dir = val;
-			else if (!strcmp(s, "--rim-url"))
-				a->o.rim_url = val;
-			else if (!strcmp(s, "--ocsp-url"))
-				a->o.ocsp_url = val;
-			else if (!strcmp(s, "--policy"))
-				a->o.policy_path = val;
-			else if (!strcmp(s, "--expected-count"))
-				a->o.expected_count = atoi(val);
-			else if (!strcmp(s, "--expected-arch"))
-				a->o.expected_arch = val;
-			else if (!strcmp(s, "--trust-sim")) {
-				/* the simulated TEE of `cctrust sim init DIR`: its roots, RIMs, OCSP */
-				a->o.device_root_path_insecure = cct_cli_sim_path(val, "gpu/device-root.pem");
-				a->o.rim_root_path_insecure = cct_cli_sim_path(val, "gpu/rim-root.pem");
-				if (!a->o.rim_dir)
-					a->o.rim_dir = cct_cli_sim_path(val, "gpu/rims");
-				if (!a->o.ocsp_dir)
-					a->o.ocsp_dir = cct_cli_sim_path(val, "gpu/ocsp");
-			} else if (!strcmp(s, "--device-root"))
-				a->o.device_root_path_insecure = val;
-			else if (!strcmp(s, "--rim-root"))
-				a->o.rim_root_path_insecure = val;
-			else if (!strcmp(s, "--repeat"))
-				a->repeat = atoi(val);
-			else
-				return cct_cli_usage_error("unknown option %s", s);
-			i++;
-		} else {
-			if (a->nfiles >= CCT_NVGPU_MAX_DEVICES)
-				return cct_cli_usage_error("too many files");
-			a->files[a->nfiles++] = s;
+		switch (c) {
+		case OPT_JSON: a->json = 1; break;
+		case OPT_OFFLINE: a->o.offline = 1; break;
+		case OPT_NO_OCSP: a->o.no_ocsp = 1; break;
+		case OPT_OCSP: a->ocsp_on = 1; break;
+		case OPT_NO_RIM: a->o.no_rim = 1; break;
+		case OPT_HOLD: a->o.allow_hold = 1; break;
+		case OPT_NONCE: a->nonce_hex = val; break;
+		case OPT_AT:
+			if (cct_cli_parse_time(&a->o.at, val) != 0)
+				return CCT_EXIT_USAGE;
+			break;
+		case OPT_RIM_DIR: a->o.rim_dir = val; break;
+		case OPT_OCSP_DIR: a->o.ocsp_dir = val; break;
+		case OPT_CACHE_DIR: a->o.cache_dir = val; break;
+		case OPT_RIM_URL: a->o.rim_url = val; break;
+		case OPT_OCSP_URL: a->o.ocsp_url = val; break;
+		case OPT_POLICY: a->policy_file = val; break;
+		case OPT_COUNT: a->o.expected_count = atoi(val); break;
+		case OPT_ARCH: a->o.expected_arch = val; break;
+		case OPT_SIM:
+			/* the simulated TEE of `cctrust sim init DIR`: its roots, RIMs, OCSP */
+			a->o.device_root_path_insecure = cct_cli_sim_path(val, "gpu/device-root.pem");
+			a->o.rim_root_path_insecure = cct_cli_sim_path(val, "gpu/rim-root.pem");
+			if (!a->o.rim_dir)
+				a->o.rim_dir = cct_cli_sim_path(val, "gpu/rims");
+			if (!a->o.ocsp_dir)
+				a->o.ocsp_dir = cct_cli_sim_path(val, "gpu/ocsp");
+			break;
+		case OPT_DEVICE_ROOT: a->o.device_root_path_insecure = val; break;
+		case OPT_RIM_ROOT: a->o.rim_root_path_insecure = val; break;
+		case OPT_REPEAT: a->repeat = atoi(val); break;
+		case OPT_HELP: usage(); return -1;
+		default: usage(); return CCT_EXIT_USAGE;
 		}
-		(void)takes;
 	}
-	return 0;
+	for (; optind < argc; optind++) {
+		if (a->nfiles >= CCT_NVGPU_MAX_DEVICES)
+			return cct_cli_usage_error("too many files");
+		a->files[a->nfiles++] = argv[optind];
+	}
+	if (!a->policy_file)
+		return 0;
+	/* cctrust.policy/v1 (or nvtrust rules, converted): --expected-count/--expected-arch
+	 * override its "gpu" keys; the verifier does crypto, chains, RIMs and OCSP only */
+	ov = json_pack("{s:{}}", "gpu");
+	if (a->o.expected_count)
+		json_object_set_new(json_object_get(ov, "gpu"), "count",
+				    json_integer(a->o.expected_count));
+	if (a->o.expected_arch)
+		json_object_set_new(json_object_get(ov, "gpu"), "architectures",
+				    json_pack("[s]", a->o.expected_arch));
+	a->o.expected_count = 0;
+	a->o.expected_arch = NULL;
+	rc = cct_cli_policy_load(&a->v1, a->policy_file, "gpu", ov);
+	json_decref(ov);
+	return rc;
+}
+
+/* The devices' claims appraised by the policy's "gpu" rules, as `cctrust verify` does. */
+static json_t *appraise_v1(const cct_policy *pol, const char *claims_text, int *rc, cct_err *err)
+{
+	json_t *claims = json_loads(claims_text, 0, NULL), **dev, *failures;
+	size_t n = json_array_size(json_object_get(claims, "gpus")), i;
+	cct_policy_claims c;
+
+	dev = calloc(n ? n : 1, sizeof(*dev));
+	for (i = 0; dev && i < n; i++)
+		dev[i] = cct_nvgpu_device_claims(claims, i);
+	memset(&c, 0, sizeof(c));
+	c.gpu_claims = (const json_t *const *)dev;
+	c.gpu_count = dev ? n : 0;
+	c.sections = CCT_POLICY_SECTION_GPU;
+	failures = cct_cli_policy_apply(pol, &c, rc, err);
+	for (i = 0; dev && i < n; i++)
+		json_decref(dev[i]);
+	free(dev);
+	json_decref(claims);
+	return failures;
 }
 
 static int load_evidence(cct_nvgpu_evidence_list **out, gpu_args *a, cct_err *err)
@@ -187,14 +234,18 @@ static int cmd_verify(int argc, char **argv)
 	cct_nvgpu_verifier *v = NULL;
 	uint8_t nonce[32];
 	char *claims = NULL;
+	json_t *failures = NULL;
 	cct_err err;
 	int rc, ex;
 
 	memset(&a, 0, sizeof(a));
-	if (parse_args(&a, argc, argv, 1) != 0)
-		return CCT_EXIT_USAGE;
+	if ((rc = parse_args(&a, argc, argv)) != 0) {
+		cct_policy_free(a.v1);
+		return rc < 0 ? CCT_EXIT_OK : CCT_EXIT_USAGE;
+	}
 	if (a.nfiles == 0) {
 		usage();
+		cct_policy_free(a.v1);
 		return CCT_EXIT_USAGE;
 	}
 	if (a.nonce_hex && cct_hex_decode_fixed(nonce, sizeof(nonce), a.nonce_hex, &err) != CCT_OK)
@@ -229,6 +280,8 @@ static int cmd_verify(int argc, char **argv)
 					(t3 - t2));
 		}
 	}
+	if (rc == CCT_OK && a.v1 && claims)
+		failures = appraise_v1(a.v1, claims, &rc, &err);
 	ex = cct_cli_exit_code(rc);
 	/* a rejected device whose bytes were readable is a rejection, not unreadable input */
 	if (rc != CCT_OK && claims && err.stage != CCT_STAGE_INPUT)
@@ -240,12 +293,19 @@ static int cmd_verify(int argc, char **argv)
 		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
 		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
 		json_object_set_new(o, "claims", claims ? json_loads(claims, 0, &je) : json_null());
+		if (a.v1) {
+			json_object_set_new(o, "policy_id", json_string(cct_policy_id(a.v1)));
+			json_object_set(o, "failures", failures ? failures : json_array());
+		}
 		cct_cli_print_json(o, 0);
 	} else if (claims) {
 		print_human(claims, rc, &err);
+		cct_cli_print_failures(failures);
 	} else {
 		cct_cli_print_reject("gpu evidence", rc, &err);
 	}
+	json_decref(failures);
+	cct_policy_free(a.v1);
 	free(claims);
 	cct_nvgpu_verifier_free(v);
 	cct_nvgpu_evidence_list_free(ev);
@@ -261,8 +321,10 @@ static int cmd_show(int argc, char **argv)
 	int rc;
 
 	memset(&a, 0, sizeof(a));
-	if (parse_args(&a, argc, argv, 1) != 0)
-		return CCT_EXIT_USAGE;
+	if ((rc = parse_args(&a, argc, argv)) != 0) {
+		cct_policy_free(a.v1);
+		return rc < 0 ? CCT_EXIT_OK : CCT_EXIT_USAGE;
+	}
 	if (a.nfiles == 0) {
 		usage();
 		return CCT_EXIT_USAGE;
@@ -294,8 +356,12 @@ static int cmd_rim(int argc, char **argv)
 		usage();
 		return CCT_EXIT_USAGE;
 	}
-	if (parse_args(&a, argc, argv, 2) != 0)
-		return CCT_EXIT_USAGE;
+	if ((rc = parse_args(&a, argc - 1, argv + 1)) != 0) {
+		cct_policy_free(a.v1);
+		return rc < 0 ? CCT_EXIT_OK : CCT_EXIT_USAGE;
+	}
+	cct_policy_free(a.v1); /* a RIM alone has no policy */
+	a.v1 = NULL;
 	if (a.nfiles != 1) {
 		usage();
 		return CCT_EXIT_USAGE;

@@ -134,8 +134,8 @@ static int parse(common *c, int argc, char **argv)
 	c->flows = 200;
 	c->threads = 4;
 	c->o.tee = NULL;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "o:h", lopts, NULL)) != -1) {
+	cct_cli_getopt_begin();
+	while ((ch = cct_cli_getopt(argc, argv, "o:h", lopts)) != -1) {
 		switch (ch) {
 		case 'u': c->o.url = optarg; break;
 		case 'a': c->admin_key = optarg; break;

@@ -59,23 +59,37 @@ static int parse_threads(int *out, const char *s)
 	return 0;
 }
 
+enum { OPT_JSON = 256, OPT_SALT, OPT_UUID, OPT_NAME, OPT_REV, OPT_THREADS };
+
+static const struct option model_opts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "salt", required_argument, NULL, OPT_SALT },
+	{ "uuid", required_argument, NULL, OPT_UUID },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "revision", required_argument, NULL, OPT_REV },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int cmd_pack(int argc, char **argv)
 {
 	const char *dir = NULL, *out = NULL;
-	int i, rc, json = 0;
+	int rc, json = 0, c;
 	cct_err err;
 
 	memset(&err, 0, sizeof(err));
-	for (i = 1; i < argc; i++) {
-		if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc)
-			out = argv[++i];
-		else if (!strcmp(argv[i], "--json"))
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, "o:", model_opts)) != -1) {
+		if (c == 'o')
+			out = optarg;
+		else if (c == OPT_JSON)
 			json = 1;
-		else if (argv[i][0] != '-' && !dir)
-			dir = argv[i];
 		else
 			return cct_cli_usage_error("usage: cctrust model pack DIR -o MODEL.tar");
 	}
+	if (optind == argc - 1)
+		dir = argv[optind];
 	if (!dir || !out)
 		return cct_cli_usage_error("usage: cctrust model pack DIR -o MODEL.tar");
 	if ((rc = cct_verity_pack(dir, out, &err)) != CCT_OK)
@@ -97,7 +111,7 @@ static int cmd_verity(int argc, char **argv)
 		"usage: cctrust model verity MODEL.tar [--salt HEX|-] [--uuid UUID] [-o HASHFILE]\n"
 		"         [--threads N] [--name NAME --revision REV] [--json]";
 	const char *data = NULL, *out = NULL, *salt = NULL, *uuid = NULL, *name = NULL, *rev = NULL;
-	int i, rc, json = 0, threads = 0, last = -1;
+	int rc, json = 0, threads = 0, last = -1, c;
 	cct_verity_params p;
 	uint8_t root[CCT_VERITY_DIGEST_SIZE];
 	char hex[2 * CCT_VERITY_MAX_SALT + 1], uuid_s[37], *def_out = NULL;
@@ -106,25 +120,24 @@ static int cmd_verity(int argc, char **argv)
 
 	memset(&err, 0, sizeof(err));
 	memset(&p, 0, sizeof(p));
-	for (i = 1; i < argc; i++) {
-		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!strcmp(k, "--json")) { json = 1; continue; }
-		if (k[0] != '-' && !data) { data = k; continue; }
-		if (!v)
-			return cct_cli_usage_error("%s", usage);
-		i++;
-		if (!strcmp(k, "-o") || !strcmp(k, "--output")) out = v;
-		else if (!strcmp(k, "--salt")) salt = v;
-		else if (!strcmp(k, "--uuid")) uuid = v;
-		else if (!strcmp(k, "--name")) name = v;
-		else if (!strcmp(k, "--revision")) rev = v;
-		else if (!strcmp(k, "--threads")) {
-			if (parse_threads(&threads, v))
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, "o:", model_opts)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case OPT_JSON: json = 1; break;
+		case OPT_SALT: salt = optarg; break;
+		case OPT_UUID: uuid = optarg; break;
+		case OPT_NAME: name = optarg; break;
+		case OPT_REV: rev = optarg; break;
+		case OPT_THREADS:
+			if (parse_threads(&threads, optarg))
 				return CCT_EXIT_USAGE;
-		} else
-			return cct_cli_usage_error("unknown option %s\n%s", k, usage);
+			break;
+		default: return cct_cli_usage_error("%s", usage);
+		}
 	}
+	if (optind == argc - 1)
+		data = argv[optind];
 	if (!data)
 		return cct_cli_usage_error("%s", usage);
 	if ((name != NULL) != (rev != NULL))
@@ -229,7 +242,7 @@ static int cmd_verify(int argc, char **argv)
 	static const char *usage =
 		"usage: cctrust model verify MODEL.tar HASHFILE ROOT|NAME@REV:ROOT [--threads N] [--json]";
 	const char *pos[3] = { NULL, NULL, NULL };
-	int i, np = 0, rc, json = 0, threads = 0, in_hash = 0, last = -1;
+	int np = 0, rc, json = 0, threads = 0, in_hash = 0, last = -1, c;
 	uint8_t root[CCT_VERITY_DIGEST_SIZE];
 	uint64_t bad = 0;
 	cct_verity_model_spec spec;
@@ -237,18 +250,19 @@ static int cmd_verify(int argc, char **argv)
 	const char *root_s;
 
 	memset(&err, 0, sizeof(err));
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, NULL, model_opts)) != -1) {
+		if (c == OPT_JSON)
 			json = 1;
-		else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-			if (parse_threads(&threads, argv[++i]))
+		else if (c == OPT_THREADS) {
+			if (parse_threads(&threads, optarg))
 				return CCT_EXIT_USAGE;
-		} else if (argv[i][0] != '-' && np < 3)
-			pos[np++] = argv[i];
-		else
+		} else
 			return cct_cli_usage_error("%s", usage);
 	}
-	if (np != 3)
+	for (; optind < argc && np < 3; optind++)
+		pos[np++] = argv[optind];
+	if (np != 3 || optind != argc)
 		return cct_cli_usage_error("%s", usage);
 	root_s = pos[2];
 	if (strchr(root_s, '@')) {

@@ -92,8 +92,8 @@ static int sim_evidence(int argc, char **argv)
 	memset(&ao, 0, sizeof(ao));
 	memset(&so, 0, sizeof(so));
 	so.tee = "snp";
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, "o:", opts)) != -1) {
 		switch (c) {
 		case O_TEE: so.tee = optarg; break;
 		case O_GPUS: so.gpus = atoi(optarg); break;

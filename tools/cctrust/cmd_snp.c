@@ -1,12 +1,10 @@
 /* cctrust snp: verify and show AMD SEV-SNP attestation reports. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cctrust/snp.h"
 #include "cli.h"
-#include "snp/claims.h"
 
 static const char snp_usage[] =
 	"usage: cctrust snp verify REPORT... [--certs PATH] [--cert-table FILE] [--collateral DIR]\n"
@@ -23,9 +21,13 @@ static const char snp_usage[] =
 	"  --collateral DIR     on-disk cache for AMD KDS; fetched there unless --offline\n"
 	"  --at TIME            verification time (default now), e.g. 2024-05-01T00:00:00Z\n"
 	"  --report-data HEX    expected REPORT_DATA (up to 64 bytes, zero-padded)\n"
-	"  --policy FILE        JSON policy (docs/snp.md)\n"
-	"  --max-vmpl N         accept VMPL up to N (default 0)\n"
-	"  --insecure-allow-debug  accept guests whose policy allows debugging (reported)\n"
+	"  --policy FILE        cctrust.policy/v1 document (its \"tee\" and \"snp\" rules, exactly as\n"
+	"                       `cctrust verify` applies them; docs/policy.md). The format of earlier\n"
+	"                       releases (docs/snp.md) is converted with a deprecation warning\n"
+	"                       (`cctrust policy convert FILE`)\n"
+	"  --max-vmpl N         accept VMPL up to N (default 0; with --policy: snp.max_vmpl)\n"
+	"  --insecure-allow-debug  accept guests whose policy allows debugging (reported; with\n"
+	"                       --policy: snp.allow_debug)\n"
 	"  --offline            never use the network\n"
 	"  --no-crl             do not check the AMD CRL (reported in the output)\n"
 	"  --trust-sim DIR      accept the simulated TEE of 'cctrust sim init DIR' (marked)\n"
@@ -108,10 +110,33 @@ static void print_human(const char *path, const cct_snp_report *rep, const cct_s
 		       "--insecure-allow-debug\n");
 }
 
+/* --policy: crypto and binding by the verifier, appraisal by the cctrust.policy/v1 rules over
+ * the report's claims (the `tee` and `snp` sections), as the composite verifier does. */
+static int appraise_v1(const cct_policy *vpol, const cct_snp_report *rep, cct_snp_result *res,
+		       json_t **failures, cct_err *err)
+{
+	cct_policy_claims c;
+	json_t *claims = cct_snp_claims(rep, res);
+	int rc = CCT_OK;
+
+	memset(&c, 0, sizeof(c));
+	c.tee = "snp";
+	c.cpu_claims = claims;
+	c.sections = CCT_POLICY_SECTION_TEE | CCT_POLICY_SECTION_SNP;
+	*failures = cct_cli_policy_apply(vpol, &c, &rc, err);
+	json_decref(claims);
+	if (rc == CCT_OK)
+		res->debug_allowed_insecure = (int)((rep->policy >> CCT_SNP_POLICY_DEBUG_BIT) & 1);
+	return rc;
+}
+
 static int snp_verify(int argc, char **argv)
 {
 	cct_snp_verifier *v = NULL;
 	cct_snp_policy pol;
+	cct_policy *vpol = NULL;
+	uint8_t rd[64];
+	int has_rd = 0;
 	cct_err err;
 	int json = 0, crl = 1, offline = 0, worst = CCT_EXIT_OK, c, i;
 	time_t at = 0;
@@ -123,8 +148,8 @@ static int snp_verify(int argc, char **argv)
 	cct_snp_policy_init(&pol);
 	if (cct_snp_verifier_new(&v, &err) != CCT_OK)
 		return cct_cli_usage_error("%s", err.msg);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", snp_opts, NULL)) != -1) {
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, NULL, snp_opts)) != -1) {
 		switch (c) {
 		case OPT_CERTS:
 			if (cct_snp_verifier_add_certs_path(v, optarg, &err) != CCT_OK) {
@@ -233,17 +258,19 @@ static int snp_verify(int argc, char **argv)
 		return cct_cli_usage_error("snp verify: no REPORT given");
 	}
 	if (policy_file) {
-		uint8_t *b = NULL;
-		size_t n;
+		json_t *ov = json_object(), *sec = json_object();
 
-		if (cct_file_read(&b, &n, policy_file, 1u << 20, &err) != CCT_OK ||
-		    cct_snp_policy_load_json(&pol, (const char *)b, n, &err) != CCT_OK) {
-			free(b);
-			cct_snp_policy_clear(&pol);
+		if (max_vmpl >= 0)
+			json_object_set_new(sec, "max_vmpl", json_integer(max_vmpl));
+		if (allow_debug)
+			json_object_set_new(sec, "allow_debug", json_true());
+		json_object_set_new(ov, "snp", sec);
+		rc = cct_cli_policy_load(&vpol, policy_file, "snp", ov);
+		json_decref(ov);
+		if (rc) {
 			cct_snp_verifier_free(v);
-			return cct_cli_usage_error("--policy %s: %s", policy_file, err.msg);
+			return rc;
 		}
-		free(b);
 	}
 	if (rd_hex) {
 		uint8_t *b;
@@ -256,9 +283,10 @@ static int snp_verify(int argc, char **argv)
 			cct_snp_policy_clear(&pol);
 			return cct_cli_usage_error("--report-data: expected at most 64 bytes of hex");
 		}
-		memset(pol.report_data, 0, 64);
-		memcpy(pol.report_data, b, n);
-		pol.has_report_data = 1;
+		memset(rd, 0, 64);
+		memcpy(rd, b, n);
+		memcpy(pol.report_data, rd, 64);
+		pol.has_report_data = has_rd = 1;
 		free(b);
 	}
 	if (max_vmpl >= 0)
@@ -273,13 +301,21 @@ static int snp_verify(int argc, char **argv)
 	for (i = optind; i < argc; i++) {
 		loaded_report lr;
 		cct_snp_result res;
+		json_t *failures = NULL;
 		int code;
 
 		memset(&res, 0, sizeof(res));
 		cct_err_clear(&err);
 		rc = load_report(&lr, argv[i], v, &err);
-		if (rc == CCT_OK)
+		if (rc == CCT_OK && !vpol)
 			rc = cct_snp_verify(&res, v, &lr.rep, &pol, &err);
+		else if (rc == CCT_OK) {
+			rc = cct_snp_verify(&res, v, &lr.rep, NULL, &err);
+			if (rc == CCT_OK && has_rd)
+				rc = cct_snp_report_data_check(&lr.rep, rd, &err);
+			if (rc == CCT_OK)
+				rc = appraise_v1(vpol, &lr.rep, &res, &failures, &err);
+		}
 		code = cct_cli_exit_code(rc);
 		if (code > worst)
 			worst = code;
@@ -289,7 +325,7 @@ static int snp_verify(int argc, char **argv)
 			json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
 			json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
 			json_object_set_new(o, "claims", lr.rep.signed_bytes
-								  ? cct_snp__claims(&lr.rep, &res)
+								  ? cct_snp_claims(&lr.rep, &res)
 								  : json_null());
 			if (argc - optind > 1)
 				json_object_set_new(o, "report", json_string(argv[i]));
@@ -302,36 +338,53 @@ static int snp_verify(int argc, char **argv)
 				json_array_append_new(ins, json_string("simulated-root"));
 			json_object_set_new(o, "insecure", ins);
 			json_object_set_new(o, "simulated", json_boolean(res.simulated));
+			if (vpol) {
+				json_object_set_new(o, "policy_id", json_string(cct_policy_id(vpol)));
+				json_object_set(o, "failures", failures ? failures : json_array());
+			}
 			cct_cli_print_json(o, 1);
 		} else {
 			print_human(argv[i], &lr.rep, &res, rc, &err, !crl);
+			cct_cli_print_failures(failures);
 		}
+		json_decref(failures);
 		free(lr.bytes);
 	}
 	cct_snp_policy_clear(&pol);
+	cct_policy_free(vpol);
 	cct_snp_verifier_free(v);
 	return worst;
 }
 
 static int snp_show(int argc, char **argv)
 {
-	int json = 0, i, rc;
+	static const struct option show_opts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	int json = 0, rc, c;
 	const char *path = NULL;
 	loaded_report lr;
 	cct_err err;
 	json_t *o;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, NULL, show_opts)) != -1) {
+		if (c == OPT_JSON) {
 			json = 1;
-		else if (!strcmp(argv[i], "--help")) {
+		} else if (c == OPT_HELP) {
 			fputs(snp_usage, stdout);
 			return 0;
-		} else if (!path)
-			path = argv[i];
-		else
-			return cct_cli_usage_error("snp show: one REPORT at a time");
+		} else {
+			fputs(snp_usage, stderr);
+			return CCT_EXIT_USAGE;
+		}
 	}
+	if (optind < argc)
+		path = argv[optind];
+	if (optind + 1 < argc)
+		return cct_cli_usage_error("snp show: one REPORT at a time");
 	if (!path)
 		return cct_cli_usage_error("snp show: no REPORT given");
 	rc = load_report(&lr, path, NULL, &err);
@@ -346,7 +399,7 @@ static int snp_show(int argc, char **argv)
 		}
 		return cct_cli_exit_code(rc) == CCT_EXIT_OK ? CCT_EXIT_USAGE : cct_cli_exit_code(rc);
 	}
-	o = cct_snp__claims(&lr.rep, NULL);
+	o = cct_snp_claims(&lr.rep, NULL);
 	if (json) {
 		cct_cli_print_json(o, 0);
 	} else {

@@ -40,6 +40,10 @@ static void usage(FILE *f)
 		"                 [--insecure-allow-debug] [--offline] [--trust-sim DIR] [--json]\n"
 		"       cctrust tdx show QUOTE [--json]\n"
 		"       cctrust tdx eventlog QUOTE --ccel-table F --ccel-data F [--json]\n"
+		"--policy FILE: a cctrust.policy/v1 document (its \"tee\" and \"tdx\" rules, exactly as\n"
+		"`cctrust verify` applies them; docs/policy.md); the flags above then override its\n"
+		"\"tdx\" keys. The format of earlier releases (docs/tdx.md) is converted with a\n"
+		"deprecation warning (`cctrust policy convert FILE`).\n"
 		"QUOTE: raw binary, ASCII hex (optional 0x) or base64; several QUOTEs give one\n"
 		"result per quote (one JSON object per line with --json).\n"
 		"exit: 0 accepted, 1 rejected, 2 usage error or unreadable input\n");
@@ -131,177 +135,6 @@ static int set_report_data(cli_policy *cp, const char *hex)
 	return 0;
 }
 
-/* values of a JSON policy key: string or array of strings, each hex of width bytes */
-static int json_hex_list(json_t *v, uint8_t *dst, size_t width, size_t *count, const char *key)
-{
-	size_t i;
-
-	if (json_is_string(v))
-		return add_hex_list(dst, width, count, json_string_value(v), key);
-	if (!json_is_array(v))
-		return cct_cli_usage_error("policy: \"%s\" must be a hex string or an array", key);
-	for (i = 0; i < json_array_size(v); i++) {
-		const char *s = json_string_value(json_array_get(v, i));
-
-		if (!s || add_hex_list(dst, width, count, s, key))
-			return cct_cli_usage_error("policy: \"%s\"[%zu] is not hex", key, i);
-	}
-	return 0;
-}
-
-static int load_policy(cli_policy *cp, const char *path)
-{
-	json_error_t je;
-	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je), *v;
-	const char *key;
-	size_t i;
-	int rc = 0;
-
-	if (!j || !json_is_object(j)) {
-		json_decref(j);
-		return cct_cli_usage_error("--policy %s: not a JSON object (%s, line %d)", path,
-					   je.text, je.line);
-	}
-	json_object_foreach(j, key, v)
-	{
-		int k, known = 0;
-
-		for (k = 0; k < 8; k++)
-			if (!strcmp(key, allow_keys[k])) {
-				rc = json_hex_list(v, &cp->allow[k][0][0], 48, &cp->pol.allow_count[k],
-						   key);
-				known = 1;
-			}
-		if (known) {
-		} else if (!strcmp(key, "xfam")) {
-			rc = json_hex_list(v, &cp->xfam[0][0], 8, &cp->pol.xfam_allow_count, key);
-		} else if (!strcmp(key, "accept_tcb")) {
-			for (i = 0; !rc && i < json_array_size(v); i++)
-				rc = add_accept(cp, json_string_value(json_array_get(v, i))
-							    ? json_string_value(json_array_get(v, i))
-							    : "?");
-			if (!json_is_array(v))
-				rc = cct_cli_usage_error("policy: accept_tcb must be an array");
-		} else if (!strcmp(key, "deny_advisories")) {
-			for (i = 0; !rc && i < json_array_size(v); i++)
-				rc = add_deny(cp, json_string_value(json_array_get(v, i))
-							  ? json_string_value(json_array_get(v, i))
-							  : "?");
-			if (!json_is_array(v))
-				rc = cct_cli_usage_error("policy: deny_advisories must be an array");
-		} else if (!strcmp(key, "min_tcb_date")) {
-			cct_err e;
-
-			if (!json_is_string(v) ||
-			    cct_time_parse(&cp->pol.min_tcb_date, json_string_value(v), &e) != CCT_OK)
-				rc = cct_cli_usage_error("policy: min_tcb_date is not a date");
-		} else if (!strcmp(key, "allow_debug_insecure")) {
-			cp->pol.allow_debug_insecure = json_is_true(v);
-		} else if (!strcmp(key, "report_data")) {
-			rc = json_is_string(v) ? set_report_data(cp, json_string_value(v))
-					       : cct_cli_usage_error("policy: report_data not hex");
-		} else {
-			rc = cct_cli_usage_error("policy: unknown key \"%s\" (see docs/tdx.md)", key);
-		}
-		if (rc)
-			break;
-	}
-	json_decref(j);
-	for (i = 0; i < 8; i++)
-		cp->pol.allow[i] = (const uint8_t (*)[48])cp->allow[i];
-	cp->pol.xfam_allow = (const uint8_t (*)[8])cp->xfam;
-	return rc;
-}
-
-static void json_hex(json_t *o, const char *k, const uint8_t *p, size_t n)
-{
-	cct_cli_json_hex(o, k, p, n);
-}
-
-static json_t *body_json(const cct_tdx_quote *q)
-{
-	const cct_tdx_td_report *b = &q->body;
-	json_t *o = json_object();
-	char k[8];
-	int i;
-
-	json_object_set_new(o, "version", json_integer(q->version));
-	json_object_set_new(o, "body_type", json_integer(q->body_type));
-	json_hex(o, "tee_tcb_svn", b->tee_tcb_svn, 16);
-	json_hex(o, "mrseam", b->mrseam, 48);
-	json_hex(o, "mrsignerseam", b->mrsignerseam, 48);
-	json_hex(o, "seam_attributes", b->seam_attributes, 8);
-	json_hex(o, "td_attributes", b->td_attributes, 8);
-	json_hex(o, "xfam", b->xfam, 8);
-	json_hex(o, "mrtd", b->mrtd, 48);
-	json_hex(o, "mrconfigid", b->mrconfigid, 48);
-	json_hex(o, "mrowner", b->mrowner, 48);
-	json_hex(o, "mrownerconfig", b->mrownerconfig, 48);
-	for (i = 0; i < 4; i++) {
-		snprintf(k, sizeof(k), "rtmr%d", i);
-		json_hex(o, k, b->rtmr[i], 48);
-	}
-	json_hex(o, "report_data", b->report_data, 64);
-	if (q->body_type == 3) {
-		json_hex(o, "tee_tcb_svn2", b->tee_tcb_svn2, 16);
-		json_hex(o, "mrservicetd", b->mrservicetd, 48);
-	}
-	return o;
-}
-
-static json_t *claims_json(const cct_tdx_result *r)
-{
-	json_t *o = body_json(&r->quote), *adv = json_array();
-	size_t i;
-
-	json_object_set_new(o, "debug", json_boolean(r->debug));
-	json_object_set_new(o, "simulated", json_boolean(r->simulated));
-	if (r->signature_ok) {
-		json_hex(o, "fmspc", r->fmspc, 6);
-		json_hex(o, "pceid", r->pceid, 2);
-		json_object_set_new(o, "pcesvn", json_integer(r->pcesvn));
-		json_hex(o, "cpusvn", r->cpusvn, 16);
-		json_object_set_new(o, "pck_ca", json_string(r->pck_ca));
-	}
-	json_object_set_new(o, "tcb_evaluated", json_boolean(r->tcb_evaluated));
-	json_object_set_new(o, "revocation_checked", json_boolean(r->revocation_checked));
-	if (r->tcb_evaluated) {
-		json_object_set_new(o, "tcb_status",
-				    json_string(cct_tdx_tcb_status_name(r->tcb_status)));
-		json_object_set_new(o, "platform_tcb_status",
-				    json_string(cct_tdx_tcb_status_name(r->platform_tcb_status)));
-		json_object_set_new(o, "tcb_date", json_string(r->tcb_date));
-		for (i = 0; i < r->advisory_count; i++)
-			json_array_append_new(adv, json_string(r->advisory_ids[i]));
-		json_object_set_new(o, "advisory_ids", adv);
-		json_object_set_new(o, "qe_tcb_status",
-				    json_string(cct_tdx_tcb_status_name(r->qe_tcb_status)));
-		if (r->tdx_module_id[0]) {
-			json_t *m = json_object();
-
-			json_object_set_new(m, "id", json_string(r->tdx_module_id));
-			json_object_set_new(m, "isvsvn", json_integer(r->quote.body.tee_tcb_svn[0]));
-			json_object_set_new(
-				m, "tcb_status",
-				json_string(cct_tdx_tcb_status_name(r->tdx_module_status)));
-			json_object_set_new(o, "tdx_module", m);
-		}
-		if (r->collateral_expires) {
-			char t[32];
-
-			cct_time_format(t, sizeof(t), r->collateral_expires);
-			json_object_set_new(o, "collateral_next_update", json_string(t));
-		}
-	} else {
-		json_decref(adv);
-		json_object_set_new(o, "tcb_status", json_null());
-		json_object_set_new(o, "tcb_date", json_null());
-		json_object_set_new(o, "advisory_ids", json_null());
-		json_object_set_new(o, "qe_tcb_status", json_null());
-	}
-	return o;
-}
-
 typedef struct {
 	cct_tdx_collateral *c;
 	char key[32];
@@ -315,28 +148,17 @@ typedef struct {
 	fetched fetched[MAX_FETCHED];
 	size_t nfetched;
 	cli_policy *cp;
+	cct_policy *v1;         /* --policy: cctrust.policy/v1 appraisal */
 	const char *trust_root; /* hidden, tests only */
 } verify_ctx;
-
-static void default_cache(char *buf, size_t size)
-{
-	const char *x = getenv("CCT_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"),
-		   *home = getenv("HOME");
-
-	if (x && *x)
-		snprintf(buf, size, "%s", x);
-	else if (xdg && *xdg)
-		snprintf(buf, size, "%s/cctrust-tdx", xdg);
-	else
-		snprintf(buf, size, "%s/.cache/cctrust-tdx", home ? home : "/tmp");
-}
 
 /* collateral for this quote: --collateral (loaded once) or --pccs (one per FMSPC/CA) */
 static int quote_collateral(cct_tdx_collateral **out, verify_ctx *vc, const uint8_t *buf,
 			    size_t n, cct_err *err)
 {
+	cct_tdx_collateral_source src;
 	cct_tdx_quote q;
-	char fmspc[13], ca[16], key[32], cache[4096];
+	char fmspc[13], ca[16], key[32];
 	size_t i;
 	int rc;
 
@@ -361,12 +183,12 @@ static int quote_collateral(cct_tdx_collateral **out, verify_ctx *vc, const uint
 	if (vc->nfetched >= MAX_FETCHED)
 		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_COLLATERAL, 0,
 				   "more than %d distinct FMSPCs in one call", MAX_FETCHED);
-	if (vc->cache)
-		snprintf(cache, sizeof(cache), "%s", vc->cache);
-	else
-		default_cache(cache, sizeof(cache));
-	rc = cct_tdx_collateral_fetch(out, vc->pccs, fmspc, ca, cache, vc->offline,
-				      vc->at ? vc->at : time(NULL), err);
+	memset(&src, 0, sizeof(src));
+	src.pccs_url = vc->pccs;
+	src.cache_dir = vc->cache;
+	src.offline = vc->offline;
+	src.at = vc->at;
+	rc = cct_tdx_collateral_for_quote(out, &src, &q, err);
 	if (rc != CCT_OK)
 		return rc;
 	vc->fetched[vc->nfetched].c = *out;
@@ -401,6 +223,7 @@ out:
 
 static int verify_one(verify_ctx *vc, const char *path)
 {
+	json_t *failures = NULL;
 	cct_tdx_result res;
 	cct_tdx_verify_opts o;
 	cct_err err;
@@ -433,6 +256,17 @@ static int verify_one(verify_ctx *vc, const char *path)
 		if (rc != CCT_OK && !input && !cct_code_is_input(rc))
 			rc = rc == CCT_EMEASUREMENT ? rc : CCT_EFORMAT; /* damaged log: reject */
 	}
+	if (rc == CCT_OK && vc->v1) {
+		cct_policy_claims pc;
+		json_t *claims = cct_tdx_claims(&res);
+
+		memset(&pc, 0, sizeof(pc));
+		pc.tee = "tdx";
+		pc.cpu_claims = claims;
+		pc.sections = CCT_POLICY_SECTION_TEE | CCT_POLICY_SECTION_TDX;
+		failures = cct_cli_policy_apply(vc->v1, &pc, &rc, &err);
+		json_decref(claims);
+	}
 	if (vc->json) {
 		json_t *o2 = json_object();
 
@@ -441,11 +275,15 @@ static int verify_one(verify_ctx *vc, const char *path)
 									  : "rejected"));
 		json_object_set_new(o2, "accepted", json_boolean(rc == CCT_OK));
 		json_object_set_new(o2, "tcb_evaluated", json_boolean(res.tcb_evaluated));
-		json_object_set_new(o2, "claims", res.parsed ? claims_json(&res) : json_object());
+		json_object_set_new(o2, "claims", res.parsed ? cct_tdx_claims(&res) : json_object());
 		json_object_set_new(o2, "error", cct_cli_error_json(rc, &err));
-		if (res.debug && vc->cp->pol.allow_debug_insecure)
+		if (res.debug && vc->cp->pol.allow_debug_insecure && rc == CCT_OK)
 			json_object_set_new(o2, "warning",
 					    json_string("debug TD accepted (--insecure-allow-debug)"));
+		if (vc->v1) {
+			json_object_set_new(o2, "policy_id", json_string(cct_policy_id(vc->v1)));
+			json_object_set(o2, "failures", failures ? failures : json_array());
+		}
 		cct_cli_print_json(o2, 1);
 	} else if (rc == CCT_OK) {
 		char fm[13];
@@ -467,119 +305,170 @@ static int verify_one(verify_ctx *vc, const char *path)
 			       res.simulated ? " [SIMULATED TEE: test root, not Intel]" : "");
 	} else {
 		cct_cli_print_reject(path, rc, &err);
+		cct_cli_print_failures(failures);
 	}
+	json_decref(failures);
 	free(buf);
 	free(root);
 	return rc;
+}
+
+enum { OPT_JSON = 256, OPT_OFFLINE, OPT_QUOTE_ONLY, OPT_DEBUG, OPT_COLL, OPT_PCCS, OPT_CACHE,
+       OPT_CCEL_TABLE, OPT_CCEL_DATA, OPT_SIM, OPT_ROOT, OPT_REPEAT, OPT_AT, OPT_RD, OPT_POLICY,
+       OPT_ACCEPT, OPT_DENY, OPT_MIN_DATE, OPT_XFAM, OPT_HELP, OPT_ALLOW /* + index 0..7 */ };
+
+static const struct option verify_opts[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "offline", no_argument, NULL, OPT_OFFLINE },
+	{ "quote-only", no_argument, NULL, OPT_QUOTE_ONLY },
+	{ "insecure-allow-debug", no_argument, NULL, OPT_DEBUG },
+	{ "collateral", required_argument, NULL, OPT_COLL },
+	{ "pccs", required_argument, NULL, OPT_PCCS },
+	{ "cache", required_argument, NULL, OPT_CACHE },
+	{ "ccel-table", required_argument, NULL, OPT_CCEL_TABLE },
+	{ "ccel-data", required_argument, NULL, OPT_CCEL_DATA },
+	{ "trust-sim", required_argument, NULL, OPT_SIM },
+	{ "insecure-trust-root", required_argument, NULL, OPT_ROOT }, /* tests only */
+	{ "repeat", required_argument, NULL, OPT_REPEAT },
+	{ "at", required_argument, NULL, OPT_AT },
+	{ "report-data", required_argument, NULL, OPT_RD },
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "accept-tcb", required_argument, NULL, OPT_ACCEPT },
+	{ "deny-advisory", required_argument, NULL, OPT_DENY },
+	{ "min-tcb-date", required_argument, NULL, OPT_MIN_DATE },
+	{ "xfam", required_argument, NULL, OPT_XFAM },
+	{ "mrtd", required_argument, NULL, OPT_ALLOW + 0 },
+	{ "rtmr0", required_argument, NULL, OPT_ALLOW + 1 },
+	{ "rtmr1", required_argument, NULL, OPT_ALLOW + 2 },
+	{ "rtmr2", required_argument, NULL, OPT_ALLOW + 3 },
+	{ "rtmr3", required_argument, NULL, OPT_ALLOW + 4 },
+	{ "mrconfigid", required_argument, NULL, OPT_ALLOW + 5 },
+	{ "mrowner", required_argument, NULL, OPT_ALLOW + 6 },
+	{ "mrownerconfig", required_argument, NULL, OPT_ALLOW + 7 },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* the per-verifier flags as overrides of a cctrust.policy/v1 "tdx" section */
+static void override_list(json_t *sec, const char *key, const char *csv, int with_uptodate)
+{
+	json_t *a = json_object_get(sec, key);
+	char *copy = strdup(csv), *tok, *save = NULL;
+
+	if (!a) {
+		a = json_array();
+		if (with_uptodate)
+			json_array_append_new(a, json_string("UpToDate"));
+		json_object_set_new(sec, key, a);
+	}
+	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save))
+		json_array_append_new(a, json_string(tok));
+	free(copy);
 }
 
 static int cmd_verify(int argc, char **argv)
 {
 	verify_ctx vc;
 	cli_policy *cp = calloc(1, sizeof(*cp));
-	const char *quotes[MAX_QUOTES];
+	const char *quotes[MAX_QUOTES], *policy_file = NULL;
+	json_t *ov = json_object(), *ovt = json_object();
 	size_t nq = 0, k;
-	int i, rc = 0, worst = CCT_EXIT_OK;
+	int rc = 0, worst = CCT_EXIT_OK, c;
 	cct_err err;
 
 	memset(&vc, 0, sizeof(vc));
 	vc.cp = cp;
 	vc.repeat = 1;
-	if (!cp)
+	json_object_set_new(ov, "tdx", ovt);
+	if (!cp) {
+		json_decref(ov);
 		return cct_cli_usage_error("out of memory");
-	for (i = 1; i < argc && !rc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		int k2, took = 0;
+	}
+	cct_cli_getopt_begin();
+	while (!rc && (c = cct_cli_getopt(argc, argv, NULL, verify_opts)) != -1) {
+		const char *v = optarg;
 
-#define NEED()                                                                    \
-	do {                                                                      \
-		if (!v) {                                                         \
-			rc = cct_cli_usage_error("%s needs a value", a);          \
-			goto done;                                                \
-		}                                                                 \
-		took = 1;                                                         \
-	} while (0)
-		if (!strcmp(a, "--json")) {
-			vc.json = 1;
-		} else if (!strcmp(a, "--offline")) {
-			vc.offline = 1;
-		} else if (!strcmp(a, "--quote-only")) {
-			vc.quote_only = 1;
-		} else if (!strcmp(a, "--insecure-allow-debug")) {
+		switch (c) {
+		case OPT_JSON: vc.json = 1; break;
+		case OPT_OFFLINE: vc.offline = 1; break;
+		case OPT_QUOTE_ONLY: vc.quote_only = 1; break;
+		case OPT_DEBUG:
 			cp->pol.allow_debug_insecure = 1;
-		} else if (!strcmp(a, "--collateral")) {
-			NEED();
-			vc.collateral = v;
-		} else if (!strcmp(a, "--pccs")) {
-			NEED();
-			vc.pccs = v;
-		} else if (!strcmp(a, "--cache")) {
-			NEED();
-			vc.cache = v;
-		} else if (!strcmp(a, "--ccel-table")) {
-			NEED();
-			vc.ccel_table = v;
-		} else if (!strcmp(a, "--ccel-data")) {
-			NEED();
-			vc.ccel_data = v;
-		} else if (!strcmp(a, "--trust-sim")) { /* simulated TEE: its root + collateral */
-			NEED();
+			json_object_set_new(ovt, "allow_debug", json_true());
+			break;
+		case OPT_COLL: vc.collateral = v; break;
+		case OPT_PCCS: vc.pccs = v; break;
+		case OPT_CACHE: vc.cache = v; break;
+		case OPT_CCEL_TABLE: vc.ccel_table = v; break;
+		case OPT_CCEL_DATA: vc.ccel_data = v; break;
+		case OPT_SIM: /* simulated TEE: its root + collateral */
 			vc.trust_root = cct_cli_sim_path(v, "tdx/root_ca.pem");
 			if (!vc.collateral)
 				vc.collateral = cct_cli_sim_path(v, "tdx/collateral.json");
-		} else if (!strcmp(a, "--insecure-trust-root")) { /* tests only */
-			NEED();
-			vc.trust_root = v;
-		} else if (!strcmp(a, "--repeat")) {
-			NEED();
+			break;
+		case OPT_ROOT: vc.trust_root = v; break;
+		case OPT_REPEAT:
 			vc.repeat = atoi(v);
 			if (vc.repeat < 1 || vc.repeat > 10000000)
 				rc = cct_cli_usage_error("--repeat: 1..10000000");
-		} else if (!strcmp(a, "--at")) {
-			NEED();
+			break;
+		case OPT_AT:
 			if (cct_cli_parse_time(&vc.at, v) != 0)
 				rc = CCT_EXIT_USAGE;
-		} else if (!strcmp(a, "--report-data")) {
-			NEED();
-			rc = set_report_data(cp, v);
-		} else if (!strcmp(a, "--policy")) {
-			NEED();
-			rc = load_policy(cp, v);
-		} else if (!strcmp(a, "--accept-tcb")) {
-			NEED();
+			break;
+		case OPT_RD: rc = set_report_data(cp, v); break;
+		case OPT_POLICY: policy_file = v; break;
+		case OPT_ACCEPT:
 			rc = add_accept(cp, v);
-		} else if (!strcmp(a, "--deny-advisory")) {
-			NEED();
+			override_list(ovt, "accepted_tcb_status", v, 1);
+			break;
+		case OPT_DENY:
 			rc = add_deny(cp, v);
-		} else if (!strcmp(a, "--min-tcb-date")) {
-			NEED();
+			override_list(ovt, "deny_advisories", v, 0);
+			break;
+		case OPT_MIN_DATE:
 			if (cct_time_parse(&cp->pol.min_tcb_date, v, &err) != CCT_OK)
 				rc = cct_cli_usage_error("--min-tcb-date: %s", err.msg);
-		} else if (!strcmp(a, "--xfam")) {
-			NEED();
-			rc = add_hex_list(&cp->xfam[0][0], 8, &cp->pol.xfam_allow_count, v, a);
-		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			json_object_set_new(ovt, "min_tcb_date", json_string(v));
+			break;
+		case OPT_XFAM:
+			rc = add_hex_list(&cp->xfam[0][0], 8, &cp->pol.xfam_allow_count, v, "--xfam");
+			override_list(ovt, "xfam", v, 0);
+			break;
+		case OPT_HELP:
 			usage(stdout);
 			rc = -1;
-		} else if (a[0] == '-' && a[1] == '-') {
-			for (k2 = 0; k2 < 8; k2++)
-				if (!strcmp(a + 2, allow_keys[k2]))
-					break;
-			if (k2 == 8) {
-				rc = cct_cli_usage_error("unknown option %s", a);
+			break;
+		default:
+			if (c >= OPT_ALLOW && c < OPT_ALLOW + 8) {
+				int k2 = c - OPT_ALLOW;
+
+				rc = add_hex_list(&cp->allow[k2][0][0], 48, &cp->pol.allow_count[k2], v,
+						  allow_keys[k2]);
+				override_list(ovt, allow_keys[k2], v, 0);
 			} else {
-				NEED();
-				rc = add_hex_list(&cp->allow[k2][0][0], 48, &cp->pol.allow_count[k2],
-						  v, a);
+				usage(stderr);
+				rc = CCT_EXIT_USAGE;
 			}
-		} else if (nq < MAX_QUOTES) {
-			quotes[nq++] = a;
-		} else {
-			rc = cct_cli_usage_error("more than %d quotes", MAX_QUOTES);
 		}
-		if (took)
-			i++;
-#undef NEED
+	}
+	for (; !rc && optind < argc; optind++) {
+		if (nq < MAX_QUOTES)
+			quotes[nq++] = argv[optind];
+		else
+			rc = cct_cli_usage_error("more than %d quotes", MAX_QUOTES);
+	}
+	if (!rc && policy_file) {
+		/* cctrust.policy/v1: the verifier checks crypto, collateral, TCB level and binding;
+		 * the "tee" and "tdx" rules appraise, exactly as in `cctrust verify` */
+		int has_rd = cp->pol.has_report_data;
+		uint8_t rd[64];
+
+		memcpy(rd, cp->pol.report_data, 64);
+		rc = cct_cli_policy_load(&vc.v1, policy_file, "tdx", ov);
+		cct_tdx_policy_appraise_none(&cp->pol);
+		cp->pol.has_report_data = has_rd;
+		memcpy(cp->pol.report_data, rd, 64);
 	}
 	if (rc == -1) {
 		rc = 0;
@@ -639,9 +528,11 @@ done:
 	cct_tdx_collateral_free(vc.coll);
 	for (k = 0; k < vc.nfetched; k++)
 		cct_tdx_collateral_free(vc.fetched[k].c);
-	for (k = 0; k < cp->pol.advisory_deny_count; k++)
+	for (k = 0; k < MAX_DENY; k++)
 		free(cp->deny[k]);
 	free(cp);
+	cct_policy_free(vc.v1);
+	json_decref(ov);
 	return rc;
 }
 
@@ -702,25 +593,25 @@ static json_t *show_json(const cct_tdx_quote *q)
 	json_object_set_new(h, "tee_type", json_string(tee));
 	json_object_set_new(h, "qe_svn", json_integer(q->qe_svn));
 	json_object_set_new(h, "pce_svn", json_integer(q->pce_svn));
-	json_hex(h, "qe_vendor_id", q->qe_vendor_id, 16);
-	json_hex(h, "user_data", q->user_data, 20);
+	cct_cli_json_hex(h, "qe_vendor_id", q->qe_vendor_id, 16);
+	cct_cli_json_hex(h, "user_data", q->user_data, 20);
 	json_object_set_new(o, "header", h);
-	json_object_set_new(o, "body", body_json(q));
+	json_object_set_new(o, "body", cct_tdx_body_json(q));
 	json_object_set_new(sig, "size", json_integer(q->sig_data_size));
-	json_hex(sig, "quote_signature", q->quote_sig, 64);
-	json_hex(sig, "attestation_key", q->att_key, 64);
+	cct_cli_json_hex(sig, "quote_signature", q->quote_sig, 64);
+	cct_cli_json_hex(sig, "attestation_key", q->att_key, 64);
 	json_object_set_new(sig, "certification_data_type", json_integer(q->cert_type));
-	json_hex(qe, "cpu_svn", q->qe_report.cpu_svn, 16);
+	cct_cli_json_hex(qe, "cpu_svn", q->qe_report.cpu_svn, 16);
 	json_object_set_new(qe, "misc_select", json_integer(q->qe_report.misc_select));
-	json_hex(qe, "attributes", q->qe_report.attributes, 16);
-	json_hex(qe, "mr_enclave", q->qe_report.mr_enclave, 32);
-	json_hex(qe, "mr_signer", q->qe_report.mr_signer, 32);
+	cct_cli_json_hex(qe, "attributes", q->qe_report.attributes, 16);
+	cct_cli_json_hex(qe, "mr_enclave", q->qe_report.mr_enclave, 32);
+	cct_cli_json_hex(qe, "mr_signer", q->qe_report.mr_signer, 32);
 	json_object_set_new(qe, "isv_prod_id", json_integer(q->qe_report.isv_prod_id));
 	json_object_set_new(qe, "isv_svn", json_integer(q->qe_report.isv_svn));
-	json_hex(qe, "report_data", q->qe_report.report_data, 64);
+	cct_cli_json_hex(qe, "report_data", q->qe_report.report_data, 64);
 	json_object_set_new(sig, "qe_report", qe);
-	json_hex(sig, "qe_report_signature", q->qe_report_sig, 64);
-	json_hex(sig, "qe_auth_data", q->qe_auth_data.p, q->qe_auth_data.size);
+	cct_cli_json_hex(sig, "qe_report_signature", q->qe_report_sig, 64);
+	cct_cli_json_hex(sig, "qe_auth_data", q->qe_auth_data.p, q->qe_auth_data.size);
 	json_object_set_new(sig, "pck_certification_data_type", json_integer(q->pck_cert_type));
 	json_object_set_new(sig, "pck_chain", pck_chain_json(q));
 	json_object_set_new(o, "signature_data", sig);
@@ -896,7 +787,7 @@ static int cmd_eventlog(int argc, char **argv)
 			json_object_set_new(e, "event_type_name",
 					    json_string(event_type_name(c.events[k].event_type)));
 			if (c.events[k].has_sha384)
-				json_hex(e, "sha384", c.events[k].sha384, 48);
+				cct_cli_json_hex(e, "sha384", c.events[k].sha384, 48);
 			json_object_set_new(e, "data_size",
 					    json_integer((json_int_t)c.events[k].data.size));
 			json_array_append_new(evs, e);
@@ -906,8 +797,8 @@ static int cmd_eventlog(int argc, char **argv)
 			char key[8];
 
 			snprintf(key, sizeof(key), "rtmr%d", i);
-			json_hex(r, "replayed", c.rtmr[i], 48);
-			json_hex(r, "quote", q.body.rtmr[i], 48);
+			cct_cli_json_hex(r, "replayed", c.rtmr[i], 48);
+			cct_cli_json_hex(r, "quote", q.body.rtmr[i], 48);
 			json_object_set_new(r, "match",
 					    json_boolean(!memcmp(c.rtmr[i], q.body.rtmr[i], 48)));
 			json_object_set_new(rep, key, r);

@@ -37,8 +37,8 @@ static int token_verify(int argc, char **argv)
 	cct_err err;
 
 	memset(&o, 0, sizeof(o));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
 		case O_JWKS:
 			jwks = json_load_file(optarg, JSON_REJECT_DUPLICATES, &je);

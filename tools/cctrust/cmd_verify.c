@@ -106,8 +106,8 @@ int cct_cmd_verify(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	memset(&r, 0, sizeof(r));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
 		case O_POLICY: policy_file = optarg; break;
 		case O_NONCE: nonce = optarg; break;

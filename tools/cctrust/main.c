@@ -17,6 +17,7 @@ static const struct {
 	{ "eventlog", cct_cmd_eventlog, "TCG event logs / TDX CCEL: show, replay against PCRs/RTMRs" },
 	{ "gpu", cct_cmd_gpu, "NVIDIA GPU / NVSwitch evidence: verify, show, rim verify" },
 	{ "verify", cct_cmd_verify, "composite attest request (CPU + GPUs) against a policy" },
+	{ "policy", cct_cmd_policy, "cctrust.policy/v1 documents: check, convert older formats" },
 	{ "token", cct_cmd_token, "attestation result tokens (EAR JWT): verify" },
 	{ "evidence", cct_cmd_evidence, "collect evidence inside a confidential VM" },
 	{ "gate", cct_cmd_gate, "verify this machine, then run a command" },

@@ -1,6 +1,6 @@
-/* The cctrust policy language (docs/policy.md): load + validate, then evaluate over verified
- * claims. Evaluation is pure (no I/O) and never stops at the first failure: every failing rule
- * is named with its expected and actual values. */
+/* The cctrust policy language (docs/policy.md): evaluation over verified claims. Evaluation is
+ * pure (no I/O) and never stops at the first failure: every failing rule is named with its
+ * expected and actual values. Loading and validation: load.c; legacy formats: convert.c. */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,360 +10,6 @@
 
 #include "cctrust/core.h"
 #include "policy/internal.h"
-
-/* ---- schema ---- */
-
-typedef enum { T_STR, T_INT, T_BOOL, T_HEX, T_HEXARR, T_STRARR, T_TCB, T_OBJ, T_ANY,
-	       T_PCRS } ktype;
-
-typedef struct key_spec {
-	const char *section; /* "" = top level */
-	const char *key;
-	ktype type;
-	int hex_len;         /* bytes, for T_HEX / T_HEXARR */
-} key_spec;
-
-static const key_spec schema[] = {
-	{ "", "version", T_STR, 0 },
-	{ "", "id", T_STR, 0 },
-	{ "", "comment", T_ANY, 0 },
-	{ "", "tee", T_STRARR, 0 },
-	{ "", "snp", T_OBJ, 0 },
-	{ "", "tdx", T_OBJ, 0 },
-	{ "", "vtpm", T_OBJ, 0 },
-	{ "", "gpu", T_OBJ, 0 },
-	{ "", "model", T_OBJ, 0 },
-	{ "", "init_data", T_OBJ, 0 },
-	{ "snp", "measurements", T_HEXARR, 48 },
-	{ "snp", "host_data", T_HEX, 32 },
-	{ "snp", "min_reported_tcb", T_TCB, 0 },
-	{ "snp", "min_committed_tcb", T_TCB, 0 },
-	{ "snp", "min_launch_tcb", T_TCB, 0 },
-	{ "snp", "min_current_tcb", T_TCB, 0 },
-	{ "snp", "min_guest_svn", T_INT, 0 },
-	{ "snp", "max_vmpl", T_INT, 0 },
-	{ "snp", "allow_debug", T_BOOL, 0 },
-	{ "snp", "allow_migrate_ma", T_BOOL, 0 },
-	{ "snp", "allow_smt", T_BOOL, 0 },
-	{ "snp", "require_single_socket", T_BOOL, 0 },
-	{ "snp", "chip_ids", T_HEXARR, 64 },
-	{ "snp", "family_id", T_HEX, 16 },
-	{ "snp", "image_id", T_HEX, 16 },
-	{ "snp", "id_key_digests", T_HEXARR, 48 },
-	{ "snp", "author_key_digests", T_HEXARR, 48 },
-	{ "snp", "require_id_block", T_BOOL, 0 },
-	{ "snp", "require_author_key", T_BOOL, 0 },
-	{ "snp", "min_version", T_STR, 0 },
-	{ "snp", "products", T_STRARR, 0 },
-	{ "snp", "signing_keys", T_STRARR, 0 },
-	{ "vtpm", "pcrs", T_PCRS, 0 },
-	{ "tdx", "mrtd", T_HEXARR, 48 },
-	{ "tdx", "rtmr0", T_HEXARR, 48 },
-	{ "tdx", "rtmr1", T_HEXARR, 48 },
-	{ "tdx", "rtmr2", T_HEXARR, 48 },
-	{ "tdx", "rtmr3", T_HEXARR, 48 },
-	{ "tdx", "mrseam", T_HEXARR, 48 },
-	{ "tdx", "mrowner", T_HEX, 48 },
-	{ "tdx", "mrownerconfig", T_HEX, 48 },
-	{ "tdx", "mrconfigid", T_HEX, 48 },
-	{ "tdx", "accepted_tcb_status", T_STRARR, 0 },
-	{ "tdx", "allow_debug", T_BOOL, 0 },
-	{ "gpu", "required", T_BOOL, 0 },
-	{ "gpu", "count", T_INT, 0 },
-	{ "gpu", "min_count", T_INT, 0 },
-	{ "gpu", "architectures", T_STRARR, 0 },
-	{ "gpu", "cc_mode", T_STRARR, 0 },
-	{ "gpu", "ppcie", T_STR, 0 },
-	{ "gpu", "min_driver_version", T_STR, 0 },
-	{ "gpu", "min_vbios_version", T_STR, 0 },
-	{ "gpu", "rim_ids", T_STRARR, 0 },
-	{ "gpu", "require_measres", T_BOOL, 0 },
-	{ "gpu", "authorization_rules", T_OBJ, 0 },
-	{ "model", "specs", T_STRARR, 0 },
-	{ "model", "init_data_key", T_STR, 0 },
-	{ "init_data", "required", T_BOOL, 0 },
-	{ "init_data", "digests", T_HEXARR, 0 },
-};
-
-static int is_hex_of(const char *s, int bytes)
-{
-	size_t n = strlen(s), i;
-
-	if (n == 0 || n % 2 || (bytes && n != (size_t)bytes * 2))
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return 0;
-	return 1;
-}
-
-static int bad_key(cct_err *err, const char *sec, const char *key, const char *what)
-{
-	return cct_err_set(err, CCT_EINVAL, CCT_STAGE_POLICY, 0, "policy %s%s%s: %s", sec,
-			   sec[0] ? "." : "", key, what);
-}
-
-static int check_value(const key_spec *ks, const json_t *v, cct_err *err)
-{
-	const json_t *x;
-	size_t i;
-	const char *k;
-
-	switch (ks->type) {
-	case T_STR:
-		return json_is_string(v) ? CCT_OK : bad_key(err, ks->section, ks->key, "expected a string");
-	case T_INT:
-		return json_is_integer(v) && json_integer_value(v) >= 0
-			       ? CCT_OK
-			       : bad_key(err, ks->section, ks->key, "expected a non-negative integer");
-	case T_BOOL:
-		return json_is_boolean(v) ? CCT_OK : bad_key(err, ks->section, ks->key, "expected true/false");
-	case T_HEX:
-		return json_is_string(v) && is_hex_of(json_string_value(v), ks->hex_len)
-			       ? CCT_OK
-			       : bad_key(err, ks->section, ks->key, "expected hex of the field's size");
-	case T_HEXARR:
-	case T_STRARR:
-		if (!json_is_array(v))
-			return bad_key(err, ks->section, ks->key, "expected an array");
-		json_array_foreach(v, i, x) {
-			if (!json_is_string(x))
-				return bad_key(err, ks->section, ks->key, "array elements must be strings");
-			if (ks->type == T_HEXARR && !is_hex_of(json_string_value(x), ks->hex_len))
-				return bad_key(err, ks->section, ks->key,
-					       "array element is not hex of the field's size");
-		}
-		return CCT_OK;
-	case T_TCB:
-		if (!json_is_object(v))
-			return bad_key(err, ks->section, ks->key, "expected {bootloader,tee,snp,microcode,fmc?}");
-		json_object_foreach((json_t *)v, k, x) {
-			if (strcmp(k, "bootloader") && strcmp(k, "tee") && strcmp(k, "snp") &&
-			    strcmp(k, "microcode") && strcmp(k, "fmc"))
-				return bad_key(err, ks->section, ks->key, "unknown TCB component");
-			if (!json_is_integer(x) || json_integer_value(x) < 0 || json_integer_value(x) > 255)
-				return bad_key(err, ks->section, ks->key, "TCB components are 0..255");
-		}
-		return CCT_OK;
-	case T_OBJ:
-		return json_is_object(v) ? CCT_OK : bad_key(err, ks->section, ks->key, "expected an object");
-	case T_ANY:
-		return CCT_OK;
-	case T_PCRS: { /* {"sha256": {"7": ["HEX", ...]}}: bank -> PCR index -> allowed values */
-		const char *ik;
-		json_t *bank, *vals;
-
-		if (!json_is_object(v))
-			return bad_key(err, ks->section, ks->key,
-				       "expected {\"sha256\": {\"0\": [\"HEX\", ...]}}");
-		json_object_foreach((json_t *)v, k, bank) {
-			int bytes = !strcmp(k, "sha1") ? 20 : !strcmp(k, "sha256") ? 32
-				  : !strcmp(k, "sha384") ? 48 : !strcmp(k, "sha512") ? 64 : 0;
-
-			if (!bytes || !json_is_object(bank))
-				return bad_key(err, ks->section, ks->key,
-					       "banks are sha1, sha256, sha384, sha512 objects");
-			json_object_foreach(bank, ik, vals) {
-				char *end;
-				unsigned long idx = strtoul(ik, &end, 10);
-
-				if (!*ik || *end || idx > 23)
-					return bad_key(err, ks->section, ks->key,
-						       "PCR indices are \"0\"..\"23\"");
-				if (!json_is_array(vals) || !json_array_size(vals))
-					return bad_key(err, ks->section, ks->key,
-						       "each PCR takes a non-empty array of values");
-				json_array_foreach(vals, i, x)
-					if (!json_is_string(x) ||
-					    !is_hex_of(json_string_value(x), bytes))
-						return bad_key(err, ks->section, ks->key,
-							       "a PCR value is not hex of its bank's "
-							       "size");
-			}
-		}
-		return CCT_OK;
-	}
-	}
-	return CCT_ERROR;
-}
-
-static int validate_section(const json_t *obj, const char *section, cct_err *err)
-{
-	const char *k;
-	json_t *v;
-	size_t i;
-	int rc;
-
-	json_object_foreach((json_t *)obj, k, v) {
-		const key_spec *ks = NULL;
-
-		for (i = 0; i < sizeof(schema) / sizeof(schema[0]); i++)
-			if (!strcmp(schema[i].section, section) && !strcmp(schema[i].key, k))
-				ks = &schema[i];
-		if (!ks)
-			return bad_key(err, section, k,
-				       "unknown key (a typo must not weaken a policy; see docs/policy.md)");
-		rc = check_value(ks, v, err);
-		if (rc != CCT_OK)
-			return rc;
-		if (ks->type == T_OBJ && !section[0]) {
-			rc = validate_section(v, k, err);
-			if (rc != CCT_OK)
-				return rc;
-		}
-	}
-	return CCT_OK;
-}
-
-static int check_strs(const json_t *doc, const char *sec, const char *key,
-		      const char *const *allowed, cct_err *err)
-{
-	const json_t *a = json_object_get(sec[0] ? json_object_get(doc, sec) : doc, key), *x;
-	size_t i, j;
-
-	json_array_foreach(a, i, x) {
-		int ok = 0;
-
-		for (j = 0; allowed[j]; j++)
-			if (!strcmp(json_string_value(x), allowed[j]))
-				ok = 1;
-		if (!ok)
-			return bad_key(err, sec, key, "value not allowed (see docs/policy.md)");
-	}
-	return CCT_OK;
-}
-
-int cct_policy_load(cct_policy **out, const char *text, size_t len, cct_err *err)
-{
-	static const char *const tees[] = { "snp", "tdx", "az-snp-vtpm", NULL };
-	static const char *const modes[] = { "on", "devtools", "off", NULL };
-	static const char *const prods[] = { "Milan", "Genoa", "Turin", NULL };
-	static const char *const keys[] = { "vcek", "vlek", NULL };
-	json_error_t je;
-	json_t *doc = NULL;
-	cct_policy *p = NULL;
-	const char *ver, *id, *pp;
-	int rc = CCT_ERROR;
-
-	*out = NULL;
-	if (len > CCT_POLICY_MAX_POLICY)
-		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_POLICY, 0, "policy larger than %u bytes",
-				   CCT_POLICY_MAX_POLICY);
-	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-	if (!doc)
-		return cct_err_set(err, CCT_EENCODING, CCT_STAGE_POLICY, 0,
-				   "policy is not valid JSON: %s (line %d)", je.text, je.line);
-	if (!json_is_object(doc)) {
-		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_POLICY, 0, "policy must be a JSON object");
-		goto out;
-	}
-	if (cct_policy__json_depth(doc) > CCT_POLICY_MAX_DEPTH) {
-		rc = cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_POLICY, 0, "policy nests too deep");
-		goto out;
-	}
-	ver = json_string_value(json_object_get(doc, "version"));
-	if (!ver || strcmp(ver, CCT_POLICY_VERSION)) {
-		rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_POLICY, 0,
-				 "policy \"version\" must be \"%s\" (got %s%.40s%s)", CCT_POLICY_VERSION,
-				 ver ? "\"" : "", ver ? ver : "none", ver ? "\"" : "");
-		goto out;
-	}
-	if ((rc = validate_section(doc, "", err)) != CCT_OK ||
-	    (rc = check_strs(doc, "", "tee", tees, err)) != CCT_OK ||
-	    (rc = check_strs(doc, "gpu", "cc_mode", modes, err)) != CCT_OK ||
-	    (rc = check_strs(doc, "snp", "products", prods, err)) != CCT_OK ||
-	    (rc = check_strs(doc, "snp", "signing_keys", keys, err)) != CCT_OK)
-		goto out;
-	pp = json_string_value(json_object_get(json_object_get(doc, "gpu"), "ppcie"));
-	if (pp && strcmp(pp, "any") && strcmp(pp, "required") && strcmp(pp, "forbidden")) {
-		rc = bad_key(err, "gpu", "ppcie", "expected \"any\", \"required\" or \"forbidden\"");
-		goto out;
-	}
-	{
-		const json_t *specs = json_object_get(json_object_get(doc, "model"), "specs"), *x;
-		size_t i;
-
-		json_array_foreach(specs, i, x) {
-			const char *s = json_string_value(x), *at = strchr(s, '@'), *colon;
-
-			colon = at ? strchr(at, ':') : NULL;
-			if (!at || at == s || !colon || colon == at + 1 || !is_hex_of(colon + 1, 0)) {
-				rc = bad_key(err, "model", "specs",
-					     "expected \"name@revision:verity-root-hex\"");
-				goto out;
-			}
-		}
-	}
-	p = calloc(1, sizeof(*p));
-	if (!p) {
-		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
-		goto out;
-	}
-	id = json_string_value(json_object_get(doc, "id"));
-	snprintf(p->id, sizeof(p->id), "%s", id ? id : "default");
-	p->doc = doc;
-	doc = NULL;
-	*out = p;
-	rc = CCT_OK;
-out:
-	json_decref(doc);
-	return rc;
-}
-
-int cct_policy_default(cct_policy **out, cct_err *err)
-{
-	static const char def[] = "{\"version\":\"" CCT_POLICY_VERSION "\",\"id\":\"default\"}";
-
-	return cct_policy_load(out, def, sizeof(def) - 1, err);
-}
-
-void cct_policy_free(cct_policy *pol)
-{
-	if (!pol)
-		return;
-	json_decref(pol->doc);
-	free(pol);
-}
-
-const char *cct_policy_id(const cct_policy *pol)
-{
-	return pol ? pol->id : "default";
-}
-
-const json_t *cct_policy_section(const cct_policy *pol, const char *name)
-{
-	return pol && name ? json_object_get(pol->doc, name) : NULL;
-}
-
-int cct_policy__json_depth(const json_t *v)
-{
-	const char *k;
-	json_t *x;
-	size_t i;
-	int d = 0, t;
-
-	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, k, x) {
-			t = cct_policy__json_depth(x);
-			if (t > d)
-				d = t;
-			if (d > CCT_POLICY_MAX_DEPTH)
-				break;
-		}
-		return d + 1;
-	}
-	if (json_is_array(v)) {
-		json_array_foreach(v, i, x) {
-			t = cct_policy__json_depth(x);
-			if (t > d)
-				d = t;
-			if (d > CCT_POLICY_MAX_DEPTH)
-				break;
-		}
-		return d + 1;
-	}
-	return 0;
-}
 
 /* ---- evaluation ---- */
 
@@ -448,6 +94,16 @@ static void equal_hex(json_t *fails, const json_t *sec, const char *sec_name, co
 				 "%s %s differs from the reference value", sec_name, claim);
 }
 
+/* rule: a hex claim equal to the policy's one value, or one of its list of values */
+static void equal_or_one_of(json_t *fails, const json_t *sec, const char *sec_name, const char *key,
+			    const json_t *claims, const char *claim, const char *cat)
+{
+	if (json_is_array(json_object_get(sec, key)))
+		one_of(fails, sec, sec_name, key, claims, claim, cat);
+	else
+		equal_hex(fails, sec, sec_name, key, claims, claim, cat);
+}
+
 static void min_tcb(json_t *fails, const json_t *sec, const char *key, const json_t *claims,
 		    const char *claim)
 {
@@ -499,6 +155,7 @@ static void eval_snp(const json_t *sec, const json_t *c, json_t *f)
 
 	one_of(f, sec, "snp", "measurements", c, "measurement", "executables");
 	equal_hex(f, sec, "snp", "host_data", c, "host_data", "configuration");
+	equal_hex(f, sec, "snp", "report_data", c, "report_data", "configuration");
 	equal_hex(f, sec, "snp", "family_id", c, "family_id", "configuration");
 	equal_hex(f, sec, "snp", "image_id", c, "image_id", "configuration");
 	one_of(f, sec, "snp", "chip_ids", c, "chip_id", "instance-identity");
@@ -548,6 +205,28 @@ static void eval_snp(const json_t *sec, const json_t *c, json_t *f)
 		cct_policy__fail(f, "snp.min_version", "hardware", copy(v),
 				 copy(json_object_get(c, "current_version")),
 				 "SNP firmware version below the minimum");
+	if ((v = json_object_get(sec, "min_abi"))) {
+		/* the guest policy's ABI minimum (bits 15:8 major, 7:0 minor) */
+		json_int_t gp = json_integer_value(json_object_get(c, "policy"));
+		unsigned maj = 0, min = 0, have_maj = (unsigned)(gp >> 8 & 0xff),
+			 have_min = (unsigned)(gp & 0xff);
+
+		if (sscanf(json_string_value(v), "%u.%u", &maj, &min) == 2 &&
+		    (have_maj < maj || (have_maj == maj && have_min < min)))
+			cct_policy__fail(f, "snp.min_abi", "configuration", copy(v),
+					 json_sprintf("%u.%u", have_maj, have_min),
+					 "guest policy ABI minimum is below the policy's");
+	}
+	if ((v = json_object_get(sec, "platform_info"))) {
+		json_int_t mask = json_integer_value(json_object_get(v, "mask")),
+			   val = json_integer_value(json_object_get(v, "value")),
+			   have = json_integer_value(json_object_get(c, "platform_info"));
+
+		if ((have & mask) != val)
+			cct_policy__fail(f, "snp.platform_info", "configuration", copy(v),
+					 copy(json_object_get(c, "platform_info")),
+					 "PLATFORM_INFO does not match the policy's mask/value");
+	}
 	if ((v = json_object_get(sec, "products")) &&
 	    !str_in(v, json_string_value(json_object_get(c, "product"))))
 		cct_policy__fail(f, "snp.products", "hardware", copy(v), copy(json_object_get(c, "product")),
@@ -563,15 +242,39 @@ static void eval_tdx(const json_t *sec, const json_t *c, json_t *f)
 	static const char *const rtmrs[] = { "rtmr0", "rtmr1", "rtmr2", "rtmr3" };
 	const json_t *acc = json_object_get(sec, "accepted_tcb_status");
 	const char *st = json_string_value(json_object_get(c, "tcb_status"));
+	const json_t *v;
 	size_t i;
 
 	one_of(f, sec, "tdx", "mrtd", c, "mrtd", "executables");
 	for (i = 0; i < 4; i++)
 		one_of(f, sec, "tdx", rtmrs[i], c, rtmrs[i], "executables");
 	one_of(f, sec, "tdx", "mrseam", c, "mrseam", "hardware");
-	equal_hex(f, sec, "tdx", "mrowner", c, "mrowner", "configuration");
-	equal_hex(f, sec, "tdx", "mrownerconfig", c, "mrownerconfig", "configuration");
-	equal_hex(f, sec, "tdx", "mrconfigid", c, "mrconfigid", "configuration");
+	equal_or_one_of(f, sec, "tdx", "mrowner", c, "mrowner", "configuration");
+	equal_or_one_of(f, sec, "tdx", "mrownerconfig", c, "mrownerconfig", "configuration");
+	equal_or_one_of(f, sec, "tdx", "mrconfigid", c, "mrconfigid", "configuration");
+	one_of(f, sec, "tdx", "xfam", c, "xfam", "configuration");
+	equal_hex(f, sec, "tdx", "report_data", c, "report_data", "configuration");
+	if ((v = json_object_get(sec, "deny_advisories"))) {
+		const json_t *adv = json_object_get(c, "advisory_ids"), *x;
+
+		json_array_foreach(adv, i, x)
+			if (str_in(v, json_string_value(x))) {
+				cct_policy__fail(f, "tdx.deny_advisories", "hardware", copy(v), copy(adv),
+						 "platform is affected by denied advisory %s",
+						 json_string_value(x));
+				break;
+			}
+	}
+	if ((v = json_object_get(sec, "min_tcb_date"))) {
+		time_t want = 0, have = 0;
+		const char *d = json_string_value(json_object_get(c, "tcb_date"));
+
+		cct_time_parse(&want, json_string_value(v), NULL);
+		if (!d || cct_time_parse(&have, d, NULL) != CCT_OK || have < want)
+			cct_policy__fail(f, "tdx.min_tcb_date", "hardware", copy(v),
+					 copy(json_object_get(c, "tcb_date")),
+					 "platform TCB date is older than the policy's minimum");
+	}
 	if (acc ? !str_in(acc, st) : (!st || strcmp(st, "UpToDate")))
 		cct_policy__fail(f, "tdx.accepted_tcb_status", "hardware",
 				 acc ? copy(acc) : json_pack("[s]", "UpToDate"),
@@ -807,24 +510,35 @@ void cct_policy_evaluate(const cct_policy *pol, const cct_policy_claims *c, json
 	const json_t *doc = pol->doc, *tees = json_object_get(doc, "tee");
 	const json_t *devices = c->gpu_devices;
 
-	if (!c->tee) {
-		/* GPU evidence judged alone (gpu verify --policy): no CPU, platform or model claims */
-		eval_gpu(json_object_get(doc, "gpu"), c, devices, cpu_f, gpu_f);
-		return;
-	}
-	if (tees && !str_in(tees, c->tee))
+	unsigned sec = c->sections ? c->sections : CCT_POLICY_SECTIONS_ALL;
+
+	if (c->tee && (sec & CCT_POLICY_SECTION_TEE) && tees && !str_in(tees, c->tee))
 		cct_policy__fail(cpu_f, "tee", "hardware", copy(tees), json_string(c->tee),
 				 "CPU TEE \"%s\" is not allowed by the policy", c->tee);
-	if (!strcmp(c->tee, "snp"))
+	if (c->tee && !strcmp(c->tee, "snp") && (sec & CCT_POLICY_SECTION_SNP))
 		eval_snp(json_object_get(doc, "snp"), c->cpu_claims, cpu_f);
-	else if (!strcmp(c->tee, "tdx"))
+	else if (c->tee && !strcmp(c->tee, "tdx") && (sec & CCT_POLICY_SECTION_TDX))
 		eval_tdx(json_object_get(doc, "tdx"), c->cpu_claims, cpu_f);
-	else if (!strcmp(c->tee, "az-snp-vtpm")) {
-		/* the snp section judges the paravisor's hardware report */
+	else if (c->tee && !strcmp(c->tee, "az-snp-vtpm") && (sec & CCT_POLICY_SECTION_SNP)) {
+		/* the snp section judges the paravisor's hardware report, vtpm the quoted PCRs */
 		eval_snp(json_object_get(doc, "snp"), json_object_get(c->cpu_claims, "snp"), cpu_f);
 		eval_vtpm(json_object_get(doc, "vtpm"), c->cpu_claims, cpu_f);
 	}
-	eval_gpu(json_object_get(doc, "gpu"), c, devices, cpu_f, gpu_f);
-	eval_model(json_object_get(doc, "model"), c, cpu_f);
-	eval_init_data(json_object_get(doc, "init_data"), c, cpu_f);
+	if (sec & CCT_POLICY_SECTION_GPU)
+		eval_gpu(json_object_get(doc, "gpu"), c, devices, cpu_f, gpu_f);
+	if (sec & CCT_POLICY_SECTION_MODEL)
+		eval_model(json_object_get(doc, "model"), c, cpu_f);
+	if (sec & CCT_POLICY_SECTION_INIT_DATA)
+		eval_init_data(json_object_get(doc, "init_data"), c, cpu_f);
+}
+
+int cct_policy_failures_error(const json_t *failures, cct_err *err)
+{
+	const json_t *f0 = json_array_get(failures, 0);
+
+	if (!f0)
+		return CCT_OK;
+	return cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0, "%zu policy rule(s) failed: %s: %s",
+			   json_array_size(failures), json_string_value(json_object_get(f0, "rule")),
+			   json_string_value(json_object_get(f0, "message")));
 }
