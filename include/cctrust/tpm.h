@@ -213,12 +213,12 @@ typedef struct cct_vtpm_opts {
 	const char *certs_path;     /**< extra certificates / CRLs */
 	const char *trust_sim_dir;  /**< trust the simulated SNP root of `cctrust sim init DIR`
 				         (tests; claims say "simulated") */
-	const char *snp_policy_json;/**< "snp" policy object text (optional) */
-	const cct_tpm_pcrs *pcrs;   /**< required PCR values (optional) */
 } cct_vtpm_opts;
 
-/** Verify Trustee az-snp-vtpm evidence (JSON v0, v1, v2). On success or failure *claims_json
- *  (if not NULL) receives what was established so far as JSON text (free()). */
+/** Verify Trustee az-snp-vtpm evidence (JSON v0, v1, v2): evidence only, with the strict SNP
+ *  baseline (debug refused, VMPL 0); relying-party rules (snp section, vtpm.pcrs) are the policy
+ *  language's (cct_policy_evaluate with tee "az-snp-vtpm" over these claims). On success or
+ *  failure *claims_json (if not NULL) receives what was established so far (free()). */
 CCT_EXTERN int cct_vtpm_verify_json(char **claims_json, const char *evidence, size_t len,
 				    const cct_vtpm_opts *opts, cct_err *err);
 

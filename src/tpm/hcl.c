@@ -316,35 +316,6 @@ static json_t *pcrs_claim(const cct_tpm_pcrs *p)
 	return o;
 }
 
-static int check_policy_pcrs(const cct_tpm_pcrs *want, const cct_tpm_pcrs *have, cct_err *err)
-{
-	uint32_t b, h, i;
-
-	for (b = 0; b < want->nbanks; b++) {
-		for (h = 0; h < have->nbanks; h++)
-			if (have->banks[h].alg == want->banks[b].alg)
-				break;
-		for (i = 0; i < CCT_TPM_NUM_PCRS; i++) {
-			if (!(want->banks[b].mask & (1u << i)))
-				continue;
-			if (h == have->nbanks || !(have->banks[h].mask & (1u << i)))
-				return cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0,
-						   "policy requires %s PCR%u, which the quote does "
-						   "not cover", cct_tpm_alg_name(want->banks[b].alg), i);
-			if (!cct_ct_eq(have->banks[h].v[i], want->banks[b].v[i],
-				       want->banks[b].size)) {
-				char a[129];
-
-				cct_hex_encode(a, have->banks[h].v[i], have->banks[h].size);
-				return cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0,
-						   "%s PCR%u is %.16s..., not the value the policy "
-						   "requires", cct_tpm_alg_name(want->banks[b].alg), i, a);
-			}
-		}
-	}
-	return CCT_OK;
-}
-
 int cct_vtpm_verify_json(char **claims_json, const char *evidence, size_t len,
 			 const cct_vtpm_opts *opts, cct_err *err)
 {
@@ -445,12 +416,6 @@ int cct_vtpm_verify_json(char **claims_json, const char *evidence, size_t len,
 	rc = cct_snp_verifier_add_certs(v, e.vcek, e.vcek_len, err);
 	if (rc != CCT_OK)
 		goto out;
-	if (opts && opts->snp_policy_json) {
-		rc = cct_snp_policy_load_json(&pol, opts->snp_policy_json,
-					      strlen(opts->snp_policy_json), err);
-		if (rc != CCT_OK)
-			goto out;
-	}
 	rc = cct_snp_verify(&sres, v, &rep, &pol, err);
 	if (rc != CCT_OK)
 		goto out;
@@ -520,13 +485,6 @@ int cct_vtpm_verify_json(char **claims_json, const char *evidence, size_t len,
 	/* only the PCRs the quote vouches for */
 	e.pcrs.banks[0].mask &= sel_sha256;
 	json_object_set_new(claims, "pcrs", pcrs_claim(&e.pcrs));
-
-	/* 5. policy over the PCRs */
-	if (opts && opts->pcrs) {
-		rc = check_policy_pcrs(opts->pcrs, &e.pcrs, err);
-		if (rc != CCT_OK)
-			goto out;
-	}
 	rc = CCT_OK;
 out:
 	json_object_set_new(claims, "checks_skipped", skipped);

@@ -733,20 +733,22 @@ static void cli_contract(void **state)
 			 1);
 	free(out);
 	/* policy over PCRs */
-	good = write_text("pol.json", "{\"vtpm\": {\"pcrs\": {\"sha256\": {\"0\": "
-				  "\"e15c44796beabf46abcec7c57e590942041e47497e4ec27571c8b7664f48dced\""
-				  "}}}}");
+	good = write_text("pol.json", "{\"version\": \"cctrust.policy/v1\", \"snp\": "
+				  "{\"products\": [\"Milan\"]}, \"vtpm\": {\"pcrs\": {\"sha256\": "
+				  "{\"0\": [\"e15c44796beabf46abcec7c57e590942041e47497e4ec27571c8b7664f48d"
+				  "ced\"]}}}}");
 	assert_int_equal(cct_test_cli(&out, "vtpm verify '%s/" AZ "evidence-v1.json' --nonce "
 					    "6368616c6c656e6765 --policy '%s'", v, good),
 			 0);
 	free(out);
-	bad = write_text("pol2.json", "{\"vtpm\": {\"pcrs\": {\"sha256\": {\"0\": "
-				 "\"f15c44796beabf46abcec7c57e590942041e47497e4ec27571c8b7664f48dced\""
-				 "}}}}");
+	bad = write_text("pol2.json", "{\"version\": \"cctrust.policy/v1\", \"vtpm\": "
+				 "{\"pcrs\": {\"sha256\": {\"0\": [\"f15c44796beabf46abcec7c57e5909420"
+				 "41e47497e4ec27571c8b7664f48dced\"]}}}}");
 	assert_int_equal(cct_test_cli(&out, "vtpm verify '%s/" AZ "evidence-v1.json' --nonce "
 					    "6368616c6c656e6765 --policy '%s' --json", v, bad),
 			 1);
 	assert_non_null(strstr(out, "\"policy\""));
+	assert_non_null(strstr(out, "vtpm.pcrs.sha256.0"));
 	free(out);
 	assert_int_equal(cct_test_cli(&out, "vtpm verify /nonexistent"), 2);
 	free(out);

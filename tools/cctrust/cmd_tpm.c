@@ -52,8 +52,8 @@ static const char vtpm_usage[] =
 	"the runtime data, the TPM quote's signature with that AK, its extraData == --nonce and its\n"
 	"PCR digest over the PCR values given.\n"
 	"  --nonce HEX       expected TPM quote extraData (without it: checks_skipped)\n"
-	"  --policy FILE     JSON {\"snp\": {...docs/snp.md...}, \"vtpm\": {\"pcrs\": {\"sha256\":\n"
-	"                    {\"7\": \"HEX\", ...}}}}\n"
+	"  --policy FILE     cctrust.policy/v1 (docs/policy.md): its snp section judges the\n"
+	"                    paravisor's SNP report, vtpm.pcrs the quoted PCRs\n"
 	"  --at TIME         verification time (default now)\n"
 	"  --collateral DIR  AMD KDS cache; turns on the AMD CRL check (fetched unless --offline).\n"
 	"                    Without it the CRL is not checked (checks_skipped: snp_crl)\n"
@@ -140,8 +140,10 @@ static int cmd_eventlog(int argc, char **argv)
 	if (strcmp(sub, "show") && strcmp(sub, "replay"))
 		return cct_cli_usage_error("eventlog: unknown subcommand '%s' (show, replay)", sub);
 	show = !strcmp(sub, "show");
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	argc--; /* argv[0] is now the subcommand */
+	argv++;
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case O_PCRS: pcrs = optarg; break;
 		case O_RTMRS: rtmrs = optarg; break;
@@ -311,8 +313,8 @@ static int cmd_tpm_quote_verify(int argc, char **argv)
 	cct_tpm_ak *ak = NULL;
 	cct_err err;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case O_AK: akp = optarg; break;
 		case O_QUOTE: qp = optarg; break;
@@ -418,64 +420,6 @@ int cct_cmd_tpm(int argc, char **argv)
 	return cmd_tpm_quote_verify(argc - 2, argv + 2);
 }
 
-/* --policy FILE: {"snp": {...}, "vtpm": {"pcrs": {...}}} */
-static int load_vtpm_policy(char **snp_json, cct_tpm_pcrs *pcrs, int *has_pcrs, const char *path)
-{
-	cct_err err;
-	char *t = NULL;
-	size_t n = 0;
-	json_error_t je;
-	json_t *root, *snp, *vt, *pj;
-	const char *k;
-	json_t *v;
-
-	*snp_json = NULL;
-	*has_pcrs = 0;
-	if (read_text(&t, &n, path, "--policy", &err))
-		return -1;
-	root = json_loadb(t, n, 0, &je);
-	free(t);
-	if (!json_is_object(root)) {
-		json_decref(root);
-		cct_cli_usage_error("--policy: not a JSON object (%s)", je.text);
-		return -1;
-	}
-	json_object_foreach(root, k, v) {
-		if (strcmp(k, "snp") && strcmp(k, "vtpm")) {
-			json_decref(root);
-			cct_cli_usage_error("--policy: unknown section \"%s\" (snp, vtpm)", k);
-			return -1;
-		}
-	}
-	snp = json_object_get(root, "snp");
-	if (snp)
-		*snp_json = json_dumps(snp, JSON_COMPACT);
-	vt = json_object_get(root, "vtpm");
-	pj = json_object_get(vt, "pcrs");
-	if (vt && (!json_is_object(vt) || json_object_size(vt) != (pj ? 1u : 0u))) {
-		json_decref(root);
-		free(*snp_json);
-		cct_cli_usage_error("--policy: \"vtpm\" takes only \"pcrs\"");
-		return -1;
-	}
-	if (pj) {
-		char *pt = json_dumps(pj, JSON_COMPACT);
-		int rc = pt ? cct_tpm_pcrs_parse_json(pcrs, pt, strlen(pt), CCT_EVLOG_TPM, &err)
-			    : CCT_ENOMEM;
-
-		free(pt);
-		if (rc != CCT_OK) {
-			json_decref(root);
-			free(*snp_json);
-			cct_cli_usage_error("--policy: vtpm.pcrs: %s", err.msg);
-			return -1;
-		}
-		*has_pcrs = 1;
-	}
-	json_decref(root);
-	return 0;
-}
-
 static int cmd_vtpm_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -492,16 +436,17 @@ static int cmd_vtpm_verify(int argc, char **argv)
 	};
 	const char *nonce_hex = NULL, *policy = NULL, *path;
 	cct_vtpm_opts vo;
-	cct_tpm_pcrs ppcrs;
+	cct_policy *pol = NULL;
+	json_t *failures = NULL, *cl = NULL;
 	uint8_t *nonce = NULL;
 	size_t nn = 0, n = 0;
-	char *text = NULL, *claims = NULL, *snp_json = NULL;
-	int json = 0, c, rc, has_pcrs = 0;
+	char *text = NULL, *claims = NULL;
+	int json = 0, c, rc;
 	cct_err err;
 
 	memset(&vo, 0, sizeof(vo));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case O_NONCE: nonce_hex = optarg; break;
 		case O_POLICY: policy = optarg; break;
@@ -530,31 +475,39 @@ static int cmd_vtpm_verify(int argc, char **argv)
 		vo.nonce = nonce;
 		vo.nonce_len = nn;
 	}
-	memset(&ppcrs, 0, sizeof(ppcrs));
-	if (policy && load_vtpm_policy(&snp_json, &ppcrs, &has_pcrs, policy)) {
+	if (policy && cct_cli_policy_load(&pol, policy, "snp", NULL) != 0) {
 		free(nonce);
 		return CCT_EXIT_USAGE;
 	}
-	vo.snp_policy_json = snp_json;
-	vo.pcrs = has_pcrs ? &ppcrs : NULL;
 	if (read_text(&text, &n, path, path, &err)) {
 		free(nonce);
-		free(snp_json);
+		cct_policy_free(pol);
 		return CCT_EXIT_USAGE;
 	}
 	rc = cct_vtpm_verify_json(&claims, text, n, &vo, &err);
+	cl = claims ? json_loads(claims, 0, NULL) : NULL;
+	if (rc == CCT_OK && pol) {
+		cct_policy_claims pc;
+
+		memset(&pc, 0, sizeof(pc));
+		pc.tee = "az-snp-vtpm";
+		pc.cpu_claims = cl;
+		pc.sections = CCT_POLICY_SECTION_TEE | CCT_POLICY_SECTION_SNP;
+		failures = cct_cli_policy_apply(pol, &pc, &rc, &err);
+	}
 	if (json) {
-		json_t *o = json_object(), *cl = claims ? json_loads(claims, 0, NULL) : NULL;
+		json_t *o = json_object();
 
 		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
 		json_object_set_new(o, "tee", json_string("az-snp-vtpm"));
 		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
 		if (cl && json_object_get(cl, "checks_skipped"))
 			json_object_set(o, "checks_skipped", json_object_get(cl, "checks_skipped"));
-		json_object_set_new(o, "claims", cl ? cl : json_null());
+		if (pol)
+			json_object_set(o, "failures", failures ? failures : json_array());
+		json_object_set(o, "claims", cl ? cl : json_null());
 		cct_cli_print_json(o, 0);
 	} else if (rc == CCT_OK) {
-		json_t *cl = claims ? json_loads(claims, 0, NULL) : NULL;
 		json_t *p0 = json_object_get(json_object_get(json_object_get(cl, "pcrs"), "sha256"),
 					     "0");
 		json_t *sk = json_object_get(cl, "checks_skipped"), *s;
@@ -566,14 +519,17 @@ static int cmd_vtpm_verify(int argc, char **argv)
 			printf("  PCR0 (sha256) %s\n", json_string_value(p0));
 		json_array_foreach(sk, i, s)
 			printf("  not checked: %s\n", json_string_value(s));
-		json_decref(cl);
 	} else {
 		cct_cli_print_reject(path, rc, &err);
+		if (failures)
+			cct_cli_print_failures(failures);
 	}
+	json_decref(failures);
+	json_decref(cl);
+	cct_policy_free(pol);
 	free(claims);
 	free(text);
 	free(nonce);
-	free(snp_json);
 	return cct_cli_exit_code(rc);
 }
 
