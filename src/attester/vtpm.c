@@ -281,12 +281,13 @@ static int vcek_der(uint8_t **out, size_t *n, const char *path, cct_err *err)
 }
 
 int cct_attester_vtpm_collect(json_t **out, const char *tcti_conf, const uint8_t *nonce,
-			      size_t nonce_len, const char *vcek_path, cct_err *err)
+			      size_t nonce_len, const char *vcek_path, const char *event_log_path,
+			      cct_err *err)
 {
 	TSS2_TCTI_CONTEXT *tcti = NULL;
 	ESYS_CONTEXT *ctx = NULL;
-	uint8_t ud[64], *hcl = NULL, *vc = NULL;
-	size_t hn = 0, vn = 0;
+	uint8_t ud[64], *hcl = NULL, *vc = NULL, *log = NULL;
+	size_t hn = 0, vn = 0, ln = 0;
 	json_t *ev = NULL, *q = json_object();
 	char *s;
 	TSS2_RC r;
@@ -315,6 +316,8 @@ int cct_attester_vtpm_collect(json_t **out, const char *tcti_conf, const uint8_t
 		rc = quote(ctx, nonce, nonce_len, q, err);
 	if (rc == CCT_OK && vcek_path)
 		rc = vcek_der(&vc, &vn, vcek_path, err);
+	if (rc == CCT_OK && event_log_path)
+		rc = cct_file_read(&log, &ln, event_log_path, 16u << 20, err);
 	if (rc != CCT_OK)
 		goto out;
 	ev = json_object();
@@ -326,11 +329,17 @@ int cct_attester_vtpm_collect(json_t **out, const char *tcti_conf, const uint8_t
 	s = vc ? cct_b64_encode(vc, vn, 1) : NULL;
 	json_object_set_new(ev, "vcek", s ? json_string(s) : json_string(""));
 	free(s);
+	if (log) {
+		s = cct_b64_encode(log, ln, 0);
+		json_object_set_new(ev, "event_log", s ? json_string(s) : json_null());
+		free(s);
+	}
 	*out = ev;
 	rc = CCT_OK;
 out:
 	json_decref(q);
 	free(hcl);
+	free(log);
 	OPENSSL_free(vc);
 	if (ctx)
 		Esys_Finalize(&ctx);
@@ -339,7 +348,7 @@ out:
 }
 
 int cct_attester_collect_vtpm(char **out, const cct_attester_opts *o, const char *tcti_conf,
-			      const char *vcek_path, cct_err *err)
+			      const char *vcek_path, const char *event_log_path, cct_err *err)
 {
 	uint8_t rd[64];
 	json_t *ev = NULL;
@@ -352,7 +361,8 @@ int cct_attester_collect_vtpm(char **out, const cct_attester_opts *o, const char
 	/* the quote's qualifyingData is Trustee's runtime-data hash (SHA-384, 48 bytes) */
 	rc = cct_attester__report_data(rd, o->nonce_b64, o->tee_pubkey, "", err);
 	if (rc == CCT_OK)
-		rc = cct_attester_vtpm_collect(&ev, tcti_conf, rd, 48, vcek_path, err);
+		rc = cct_attester_vtpm_collect(&ev, tcti_conf, rd, 48, vcek_path, event_log_path,
+					       err);
 	if (rc != CCT_OK)
 		return rc;
 	return cct_attester__body(out, o, ev, "", err);

@@ -27,6 +27,7 @@ typedef enum {
 	T_MASKVAL, /* {"mask": N, "value": N} */
 	T_MAJMIN,  /* "MAJOR.MINOR" */
 	T_PCRS,    /* {"sha256": {"7": ["HEX", ...]}}: bank -> PCR index -> allowed values */
+	T_CMDLINE, /* "exact command line" or {"prefix": "..."} */
 } ktype;
 
 typedef struct key_spec {
@@ -52,6 +53,9 @@ static const key_spec schema[] = {
 	{ "", "tdx", T_OBJ, 0, NULL },
 	{ "", "vtpm", T_OBJ, 0, NULL },
 	{ "vtpm", "pcrs", T_PCRS, 0, NULL },
+	{ "vtpm", "secure_boot", T_BOOL, 0, NULL },
+	{ "vtpm", "kernel_cmdline", T_CMDLINE, 0, NULL },
+	{ "vtpm", "boot_applications", T_HEXARR, 32, NULL },
 	{ "", "gpu", T_OBJ, 0, NULL },
 	{ "", "model", T_OBJ, 0, NULL },
 	{ "", "init_data", T_OBJ, 0, NULL },
@@ -236,6 +240,12 @@ static void check_value(vctx *vc, const key_spec *ks, const json_t *v, const cha
 			verr(vc, path, "expected an object");
 		return;
 	case T_ANY:
+		return;
+	case T_CMDLINE:
+		if (!json_is_string(v) &&
+		    !(json_is_object(v) && json_object_size(v) == 1 &&
+		      json_is_string(json_object_get(v, "prefix"))))
+			verr(vc, path, "expected a string (exact) or {\"prefix\": \"...\"}");
 		return;
 	case T_PCRS: {
 		const char *ik;

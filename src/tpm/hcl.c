@@ -153,8 +153,8 @@ static int bytes_field(uint8_t **out, size_t *n, json_t *v, int b64, const char 
 
 typedef struct {
 	int version;
-	uint8_t *hcl, *msg, *sig, *vcek;
-	size_t hcl_len, msg_len, sig_len, vcek_len;
+	uint8_t *hcl, *msg, *sig, *vcek, *log;
+	size_t hcl_len, msg_len, sig_len, vcek_len, log_len;
 	cct_tpm_pcrs pcrs; /* the quote's sha256 PCR values */
 	uint32_t npcrs;
 } az_evidence;
@@ -165,6 +165,7 @@ static void az_free(az_evidence *e)
 	free(e->msg);
 	free(e->sig);
 	free(e->vcek);
+	free(e->log);
 }
 
 static int az_parse(az_evidence *e, const char *text, size_t len, cct_err *err)
@@ -237,12 +238,75 @@ static int az_parse(az_evidence *e, const char *text, size_t len, cct_err *err)
 			rc = bytes_field(&e->vcek, &e->vcek_len, vcek, 1, "vcek", err);
 		}
 	}
+	/* cctrust's extension: the TCG event log that explains the PCRs (base64) */
+	if (rc == CCT_OK && json_object_get(root, "event_log"))
+		rc = bytes_field(&e->log, &e->log_len, json_object_get(root, "event_log"), 1,
+				 "event_log", err);
 	json_decref(root);
 	if (rc != CCT_OK) {
 		az_free(e);
 		return rc == CCT_EINVAL ? CCT_EENCODING : rc;
 	}
 	return CCT_OK;
+}
+
+/* The event log must replay, in the SHA-256 bank, to every quoted PCR it extends; its facts
+ * (Secure Boot, kernel command line, boot applications) become claims only then. */
+static int check_event_log(json_t *claims, const az_evidence *e, cct_err *err)
+{
+	cct_evlog log;
+	cct_tpm_pcrs want;
+	const cct_evlog_bank *bk;
+	uint32_t i, touched = 0;
+	size_t k;
+	char *js;
+	json_t *o;
+	int rc;
+
+	rc = cct_evlog_parse(&log, e->log, e->log_len, CCT_EVLOG_TPM, err);
+	if (rc != CCT_OK)
+		return rc;
+	bk = cct_evlog_find_bank(&log, CCT_TPM_ALG_SHA256);
+	if (!bk || bk->incomplete) {
+		cct_evlog_free(&log);
+		return cct_err_set(err, CCT_EMEASUREMENT, CCT_STAGE_MEASUREMENT, 0,
+				   "event log: no complete SHA-256 bank to compare with the quote");
+	}
+	for (k = 0; k < log.count; k++) {
+		int reg = cct_evlog_event_reg(&log, &log.events[k]);
+
+		if (reg >= 0)
+			touched |= 1u << reg;
+	}
+	memset(&want, 0, sizeof(want));
+	for (i = 0; i < CCT_TPM_NUM_PCRS; i++) {
+		if (!(touched & (1u << i)))
+			continue;
+		if (!(e->pcrs.banks[0].mask & (1u << i))) {
+			cct_evlog_free(&log);
+			return cct_err_set(err, CCT_EMEASUREMENT, CCT_STAGE_MEASUREMENT, 0,
+					   "event log: it extends PCR%u, which the quote does not "
+					   "cover", i);
+		}
+		cct_tpm_pcrs_set(&want, CCT_TPM_ALG_SHA256, i, e->pcrs.banks[0].v[i], 32, NULL);
+	}
+	rc = cct_evlog_compare(&log, &want, err);
+	if (rc == CCT_OK) {
+		js = cct_evlog_json(&log, 0);
+		o = js ? json_loads(js, 0, NULL) : NULL;
+		free(js);
+		if (o) {
+			json_t *f = json_object_get(o, "facts");
+
+			json_object_set_new(f, "format", json_string(log.crypto_agile ? "crypto-agile"
+									       : "sha1-legacy"));
+			json_object_set_new(f, "events", json_integer((json_int_t)log.count));
+			json_object_set(claims, "eventlog", f);
+			json_decref(o);
+		}
+	}
+	cct_evlog_free(&log);
+	return rc;
 }
 
 /* The AK: the key with kid "HCLAkPub" of the runtime data's JWK set. */
@@ -485,6 +549,13 @@ int cct_vtpm_verify_json(char **claims_json, const char *evidence, size_t len,
 	/* only the PCRs the quote vouches for */
 	e.pcrs.banks[0].mask &= sel_sha256;
 	json_object_set_new(claims, "pcrs", pcrs_claim(&e.pcrs));
+
+	/* 5. the event log (optional) explains the quoted PCRs */
+	if (e.log) {
+		rc = check_event_log(claims, &e, err);
+		if (rc != CCT_OK)
+			goto out;
+	}
 	rc = CCT_OK;
 out:
 	json_object_set_new(claims, "checks_skipped", skipped);

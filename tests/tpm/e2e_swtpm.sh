@@ -2,7 +2,9 @@
 # Guest side against swtpm (a real TPM 2.0 implementation) provisioned like an Azure paravisor
 # vTPM: an AK at 0x81000003, an HCL report at NV index 0x01400001 whose (simulated) SNP report
 # binds that AK through REPORT_DATA = SHA-256(runtime data), the request index 0x01400002.
-# collect (tpm2-tss) -> verify with real binding -> accepted; a PCR extended after the policy was
+# collect (tpm2-tss) -> verify with real binding -> accepted; a real UEFI event log (go-eventlog's
+# rhel8) replayed into swtpm's PCRs and sent with the evidence -> Secure Boot / kernel command
+# line rules decided on it, another machine's log refused; a PCR extended after the policy was
 # written -> the next quote no longer satisfies it; a foreign AK -> refused.
 # Skips (77) without swtpm / tpm2-tools. swtpm listens on 127.0.0.1 only, stopped by PID.
 set -u
@@ -78,8 +80,9 @@ q tpm2_nvdefine 0x01400002 -C o -s 64 -a "ownerread|ownerwrite|authread|authwrit
 # --- collect -> verify (binding real: the quote's qualifyingData is the runtime-data hash)
 "$C" sim tee-key >"$T/tee.jwk"
 N=$(head -c 32 /dev/urandom | base64)
-collect() { "$C" evidence collect --tee az-snp-vtpm --tcti "$TCTI" --vcek "$T/sim/snp/vcek.pem" \
-	--nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$1"; }
+collect() { # collect OUT [EVENT_LOG|none]
+	"$C" evidence collect --tee az-snp-vtpm --tcti "$TCTI" --vcek "$T/sim/snp/vcek.pem" \
+	--nonce "$N" --tee-pubkey "$T/tee.jwk" --event-log "${2:-none}" -o "$1"; }
 if collect req1.json && "$C" verify req1.json --trust-sim "$T/sim" --nonce "$N" --json >out1.json; then
 	pass collect-verify
 else
@@ -97,6 +100,44 @@ python3 -c "import json; r = json.load(open('req1.json')); json.dump(r['tee-evid
 # another session's nonce: binding refused
 N2=$(head -c 32 /dev/urandom | base64)
 "$C" verify req1.json --trust-sim "$T/sim" --nonce "$N2" >/dev/null; [[ $? == 1 ]] && pass other-nonce || fail other-nonce
+
+# --- measured boot: replay a real UEFI log into swtpm's SHA-256 PCRs, send it with the evidence
+V=${CCT_VECTORS:-}
+LOG=$V/vtpm/go-eventlog/tpm/rhel8-uefi.bin
+if [[ -f $LOG ]]; then
+	"$C" eventlog show "$LOG" --json >log.json || fail eventlog-show
+	python3 -c "
+import json; r = json.load(open('log.json'))
+print(' '.join('%d:sha256=%s' % (e['pcr'], e['digests']['sha256']) for e in r['events'] if e['type'] != 'EV_NO_ACTION'))" >extends.txt
+	for spec in $(cat extends.txt); do tpm2_pcrextend "$spec" >/dev/null 2>&1 || { fail "pcrextend $spec"; break; }; done
+	flush
+	collect req4.json "$LOG" || fail collect-with-log
+	cat >polsb.json <<J
+{"version": "cctrust.policy/v1", "vtpm": {"secure_boot": true, "kernel_cmdline": {"prefix": "(hd0,gpt2)/boot/vmlinuz-4.18.0-240.22.1.el8_3.x86_64 root=UUID="}}}
+J
+	"$C" verify req4.json --trust-sim "$T/sim" --nonce "$N" --policy polsb.json --json >out4.json &&
+		python3 -c "
+import json; c = json.load(open('out4.json'))['submods']['cpu0']['claims']['eventlog']
+assert c['secure_boot'] is True and 'console=ttyS0,38400n8' in c['kernel_cmdline']" &&
+		pass eventlog-facts-policy || { fail eventlog-facts-policy; head -c 900 out4.json; }
+	sed 's/vmlinuz-4.18.0/vmlinuz-9.99/' polsb.json >polbad.json
+	"$C" verify req4.json --trust-sim "$T/sim" --nonce "$N" --policy polbad.json --json >out5.json
+	rc=$?
+	[[ $rc == 1 ]] && grep -q '"vtpm.kernel_cmdline"' out5.json && pass cmdline-refused || { fail "cmdline-refused (exit $rc)"; head -c 600 out5.json; }
+	# another machine's log does not explain these PCRs: rejected, the register named
+	collect req6.json "$V/vtpm/go-eventlog/tpm/ubuntu-2104-no-secure-boot.bin" || fail collect-other-log
+	"$C" verify req6.json --trust-sim "$T/sim" --nonce "$N" --json >out6.json
+	rc=$?
+	[[ $rc == 1 ]] && grep -q '"measurement"' out6.json && grep -q 'PCR' out6.json && pass foreign-log-refused || { fail "foreign-log-refused (exit $rc)"; head -c 600 out6.json; }
+	# no log: the Secure Boot rule cannot be decided -> refused (fail closed)
+	"$C" verify req1.json --trust-sim "$T/sim" --nonce "$N" --policy polsb.json >/dev/null
+	[[ $? == 1 ]] && pass no-log-fails-closed || fail no-log-fails-closed
+	# PCRs now hold the log's values: a fresh baseline for the PCR7 policy below
+	collect req1.json && "$C" verify req1.json --trust-sim "$T/sim" --nonce "$N" --json >out1.json ||
+		fail collect-again
+else
+	echo "no event-log vector under CCT_VECTORS"; fail eventlog-vector
+fi
 
 # --- policy pinned to PCR7 now; extend PCR7; the next quote no longer satisfies it
 PCR7=$(python3 -c "import json; print(json.load(open('out1.json'))['submods']['cpu0']['claims']['pcrs']['sha256']['7'])")

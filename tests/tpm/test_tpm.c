@@ -864,6 +864,21 @@ static void composite_az(void **state)
 					    "--policy '%s'", rq, invalid),
 			 2);
 	free(out);
+	/* nor one whose kernel_cmdline rule is neither a string nor {"prefix"} */
+	assert_int_equal(cct_test_cli(&out, "verify '%s' --no-crl --skip-binding-insecure "
+					    "--policy '%s'", rq,
+				      write_text("azpol4.json", "{\"version\": \"cctrust.policy/v1\", "
+						 "\"vtpm\": {\"kernel_cmdline\": {\"suffix\": \"x\"}}}")),
+			 2);
+	free(out);
+	/* Trustee's evidence carries no event log: a Secure Boot rule cannot pass (fail closed) */
+	assert_int_equal(cct_test_cli(&out, "verify '%s' --no-crl --skip-binding-insecure "
+					    "--policy '%s' --json", rq,
+				      write_text("azpol5.json", "{\"version\": \"cctrust.policy/v1\", "
+						 "\"vtpm\": {\"secure_boot\": true}}")),
+			 1);
+	assert_non_null(strstr(out, "vtpm.secure_boot"));
+	free(out);
 	free((void *)rq);
 	free((void *)good);
 	free((void *)bad);
