@@ -237,6 +237,9 @@ static void eval_snp(const json_t *sec, const json_t *c, json_t *f)
 				 copy(json_object_get(c, "signing_key")), "report signing key type not allowed");
 }
 
+static void eval_eventlog(const json_t *sec, const json_t *c, json_t *f, const char *sn,
+			  const char *bank);
+
 static void eval_tdx(const json_t *sec, const json_t *c, json_t *f)
 {
 	static const char *const rtmrs[] = { "rtmr0", "rtmr1", "rtmr2", "rtmr3" };
@@ -282,6 +285,7 @@ static void eval_tdx(const json_t *sec, const json_t *c, json_t *f)
 	if (json_is_true(json_object_get(c, "debug")) && !get_bool(sec, "allow_debug", 0))
 		cct_policy__fail(f, "tdx.allow_debug", "configuration", json_false(), json_true(),
 				 "TD is debuggable (TD_ATTRIBUTES.DEBUG)");
+	eval_eventlog(sec, c, f, "tdx", "sha384");
 }
 
 static const char *device_field(const cct_policy_claims *c, size_t i, const char *key)
@@ -482,6 +486,59 @@ static void eval_init_data(const json_t *sec, const cct_policy_claims *c, json_t
 	}
 }
 
+/* Event-log rules (vtpm and tdx sections) over claims.eventlog, which a verifier sets only when
+ * the log replayed to the quoted PCRs / RTMRs: secure_boot, kernel_cmdline, boot_applications
+ * (digests of the given bank). Without a log every rule fails (fail closed). */
+static void eval_eventlog(const json_t *sec, const json_t *c, json_t *f, const char *sn,
+			  const char *bank)
+{
+	const json_t *ev = json_object_get(c, "eventlog"), *w;
+	const char *cl = json_string_value(json_object_get(ev, "kernel_cmdline"));
+	char rule[48];
+
+	if ((w = json_object_get(sec, "secure_boot"))) {
+		const json_t *h = json_object_get(ev, "secure_boot");
+
+		snprintf(rule, sizeof(rule), "%s.secure_boot", sn);
+		if (!json_is_boolean(h) || json_is_true(h) != json_is_true(w))
+			cct_policy__fail(f, rule, "configuration", copy(w), copy(h),
+					 "Secure Boot is %s in the verified event log",
+					 !ev ? "unknown (no event log)"
+					 : !json_is_boolean(h) ? "not recorded"
+					 : json_is_true(h) ? "on" : "off");
+	}
+	if ((w = json_object_get(sec, "kernel_cmdline"))) {
+		const char *px = json_string_value(json_object_get(w, "prefix"));
+		int ok = cl && (px ? !strncmp(cl, px, strlen(px)) : !strcmp(cl, json_string_value(w)));
+
+		snprintf(rule, sizeof(rule), "%s.kernel_cmdline", sn);
+		if (!ok)
+			cct_policy__fail(f, rule, "executables", copy(w),
+					 copy(json_object_get(ev, "kernel_cmdline")),
+					 "the kernel command line %s",
+					 !ev ? "is unknown (no event log)"
+					 : !cl ? "is not in the verified event log"
+					 : px ? "does not start with the required prefix"
+					      : "differs from the required one");
+	}
+	if ((w = json_object_get(sec, "boot_applications"))) {
+		const json_t *apps = json_object_get(
+			json_object_get(ev, "efi_boot_services_application_digests"), bank);
+		const json_t *a;
+		size_t i;
+
+		/* every boot application the firmware loaded is an approved one */
+		snprintf(rule, sizeof(rule), "%s.boot_applications", sn);
+		if (!json_array_size(apps))
+			cct_policy__fail(f, rule, "executables", copy(w), json_null(),
+					 "no boot applications in a verified event log");
+		json_array_foreach(apps, i, a)
+			if (!str_in(w, json_string_value(a)))
+				cct_policy__fail(f, rule, "executables", copy(w), copy(a),
+						 "boot application %zu is not an approved one", i);
+	}
+}
+
 /* vtpm.pcrs: every listed PCR is quoted (claims.pcrs, from the verified quote) with one of the
  * allowed values. */
 static void eval_vtpm(const json_t *sec, const json_t *c, json_t *f)
@@ -503,54 +560,7 @@ static void eval_vtpm(const json_t *sec, const json_t *c, json_t *f)
 						    : "is not covered by the verified quote");
 		}
 	}
-	/* event-log facts: only present when the log replayed to the quoted PCRs */
-	{
-		const json_t *ev = json_object_get(c, "eventlog"), *w;
-		const char *cl = json_string_value(json_object_get(ev, "kernel_cmdline"));
-
-		if ((w = json_object_get(sec, "secure_boot"))) {
-			const json_t *h = json_object_get(ev, "secure_boot");
-
-			if (!json_is_boolean(h) || json_is_true(h) != json_is_true(w))
-				cct_policy__fail(f, "vtpm.secure_boot", "configuration", copy(w),
-						 copy(h), "Secure Boot is %s in the verified event log",
-						 !ev ? "unknown (no event log)"
-						 : !json_is_boolean(h) ? "not recorded"
-						 : json_is_true(h) ? "on" : "off");
-		}
-		if ((w = json_object_get(sec, "kernel_cmdline"))) {
-			const char *px = json_string_value(json_object_get(w, "prefix"));
-			int ok = cl && (px ? !strncmp(cl, px, strlen(px))
-					   : !strcmp(cl, json_string_value(w)));
-
-			if (!ok)
-				cct_policy__fail(f, "vtpm.kernel_cmdline", "executables", copy(w),
-						 copy(json_object_get(ev, "kernel_cmdline")),
-						 "the kernel command line %s",
-						 !ev ? "is unknown (no event log)"
-						 : !cl ? "is not in the verified event log"
-						 : px ? "does not start with the required prefix"
-						      : "differs from the required one");
-		}
-		if ((w = json_object_get(sec, "boot_applications"))) {
-			const json_t *apps = json_object_get(
-				json_object_get(ev, "efi_boot_services_application_digests"), "sha256");
-			const json_t *a;
-			size_t i;
-
-			/* every boot application the firmware loaded is an approved one */
-			if (!json_array_size(apps))
-				cct_policy__fail(f, "vtpm.boot_applications", "executables", copy(w),
-						 json_null(), "no boot applications in a verified "
-						 "event log");
-			json_array_foreach(apps, i, a)
-				if (!str_in(w, json_string_value(a)))
-					cct_policy__fail(f, "vtpm.boot_applications", "executables",
-							 copy(w), copy(a),
-							 "boot application %zu is not an approved "
-							 "one", i);
-		}
-	}
+	eval_eventlog(sec, c, f, "vtpm", "sha256");
 }
 
 void cct_policy_evaluate(const cct_policy *pol, const cct_policy_claims *c, json_t *cpu_f, json_t **gpu_f)

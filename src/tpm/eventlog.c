@@ -111,6 +111,13 @@ const char *cct_evlog_reg_name(const cct_evlog *log, uint32_t reg, char *buf, si
 	return buf;
 }
 
+uint32_t cct_evlog_grub_index(const cct_evlog *log)
+{
+	/* GRUB measures commands into PCR 8 and files into PCR 9; TDX maps PCR 8..15 to RTMR2
+	 * (MR index 3) */
+	return log->kind == CCT_EVLOG_CCEL ? 3 : 8;
+}
+
 int cct_evlog_event_reg(const cct_evlog *log, const cct_evlog_event *ev)
 {
 	if (ev->type == CCT_EV_NO_ACTION)
@@ -181,8 +188,6 @@ static int data_hash_matches(const cct_evlog_event *e, const cct_evlog_digest *d
 
 static int hashed_type(const cct_evlog *log, const cct_evlog_event *e)
 {
-	if (log->kind == CCT_EVLOG_CCEL)
-		return 0; /* TDVF/OS CCEL digests follow their own rules; replay alone decides */
 	switch (e->type) {
 	case CCT_EV_SEPARATOR:
 	case CCT_EV_EFI_VARIABLE_DRIVER_CONFIG:
@@ -195,7 +200,7 @@ static int hashed_type(const cct_evlog *log, const cct_evlog_event *e)
 		const uint8_t *x;
 		size_t xn;
 
-		return e->index == 8 && cct_grub_payload(e, &x, &xn) == 0;
+		return e->index == cct_evlog_grub_index(log) && cct_grub_payload(e, &x, &xn) == 0;
 	}
 	default:
 		return 0;

@@ -323,7 +323,8 @@ static json_t *facts_json(const cct_evlog *log)
 {
 	json_t *f = json_object(), *vars = json_object(), *apps = json_object(), *kern = json_array();
 	json_t *sb = json_null(), *cmdline = json_null();
-	size_t i, altered = 0;
+	size_t i, altered = 0, gxn;
+	const uint8_t *gx;
 	uint32_t k;
 
 	for (i = 0; i < log->count; i++) {
@@ -371,7 +372,9 @@ static json_t *facts_json(const cct_evlog *log)
 				cmdline = text_json(x, xn);
 			}
 		}
-		if (e->type == CCT_EV_IPL && e->index == 9 && e->data &&
+		if (e->type == CCT_EV_IPL &&
+		    e->index == (log->kind == CCT_EVLOG_CCEL ? 3u : 9u) && e->data &&
+		    cct_grub_payload(e, &gx, &gxn) != 0 && /* a file, not a GRUB command */
 		    (contains(e->data, e->data_len, "vmlinuz") ||
 		     contains(e->data, e->data_len, "Kernel"))) {
 			json_t *kj = digests_json(e);
@@ -409,8 +412,7 @@ char *cct_evlog_json(const cct_evlog *log, int with_events)
 	if (log->startup_locality >= 0)
 		json_object_set_new(o, "startup_locality", json_integer(log->startup_locality));
 	json_object_set_new(o, log->kind == CCT_EVLOG_CCEL ? "rtmrs" : "pcrs", regs_json(log));
-	if (log->kind == CCT_EVLOG_TPM)
-		json_object_set_new(o, "facts", facts_json(log));
+	json_object_set_new(o, "facts", facts_json(log));
 	if (with_events) {
 		json_t *evs = json_array();
 

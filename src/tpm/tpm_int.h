@@ -50,6 +50,8 @@ void cct_efi_guid_str(char out[37], const uint8_t *g);
 
 /* GRUB's EV_IPL text in PCR 8: the measured string after its prefix (without the NUL). */
 int cct_grub_payload(const cct_evlog_event *e, const uint8_t **x, size_t *xn);
+/* Index (PCR or MR) GRUB's command measurements land in: PCR 8, or MR 3 (RTMR2) in a CCEL. */
+uint32_t cct_evlog_grub_index(const cct_evlog *log);
 /* 1 when it is a kernel command line event ("kernel_cmdline: ", "grub_kernel_cmdline "). */
 int cct_grub_is_cmdline(const cct_evlog_event *e);
 

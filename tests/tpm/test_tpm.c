@@ -888,6 +888,78 @@ static void composite_az(void **state)
 	free(text);
 }
 
+/* TDX: the same engine's facts over a CCEL that replays to the (simulated) quote's RTMRs;
+ * the tdx section's event-log rules; a changed event behind an unchanged digest refused. */
+static void composite_tdx_ccel(void **state)
+{
+	const char *v = getenv("CCT_VECTORS");
+	char sim[512], *out = NULL, logp[600];
+	const char *jwk, *good, *bad, *req, *treq;
+	size_t n;
+	uint8_t *log;
+	cct_evlog ev;
+	cct_err err;
+	size_t k, off = 0;
+
+	(void)state;
+	snprintf(sim, sizeof(sim), "%s/sim", cct_test_tmpdir());
+	snprintf(logp, sizeof(logp), "%s/" GE "ccel/cos-113-intel-tdx.bin", v);
+	assert_int_equal(cct_test_cli(&out, "sim init '%s'", sim), 0);
+	free(out);
+	assert_int_equal(cct_test_cli(&out, "sim tee-key"), 0);
+	jwk = strdup(write_text("tee.jwk", out));
+	free(out);
+	req = strdup(cct_test_write_tmp("tdxreq.json", "", 0));
+	assert_int_equal(cct_test_cli(&out, "sim evidence '%s' --tee tdx --nonce "
+					    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= --tee-pubkey '%s' "
+					    "--ccel-data '%s' -o '%s'", sim, jwk, logp, req),
+			 0);
+	free(out);
+	good = strdup(write_text("tdxpol.json", "{\"version\": \"cctrust.policy/v1\", \"tdx\": "
+				 "{\"secure_boot\": false, \"kernel_cmdline\": {\"prefix\": "
+				 "\"/syslinux/vmlinuz.A init=/usr/lib/systemd/systemd\"}}}"));
+	bad = strdup(write_text("tdxpol2.json", "{\"version\": \"cctrust.policy/v1\", \"tdx\": "
+				"{\"secure_boot\": true}}"));
+	assert_int_equal(cct_test_cli(&out, "verify '%s' --trust-sim '%s' --policy '%s' --json", req,
+				      sim, good),
+			 0);
+	assert_non_null(strstr(out, "\"eventlog\""));
+	free(out);
+	assert_int_equal(cct_test_cli(&out, "verify '%s' --trust-sim '%s' --policy '%s' --json", req,
+				      sim, bad),
+			 1);
+	assert_non_null(strstr(out, "tdx.secure_boot"));
+	free(out);
+	/* the SecureBoot variable's data changed, its digest kept: RTMRs still replay, the engine
+	 * names the event */
+	log = cct_test_read_vector(GE "ccel/cos-113-intel-tdx.bin", &n);
+	assert_int_equal(cct_evlog_parse(&ev, log, n, CCT_EVLOG_CCEL, &err), CCT_OK);
+	for (k = 0; k < ev.count; k++)
+		if (ev.events[k].type == CCT_EV_EFI_VARIABLE_DRIVER_CONFIG) {
+			off = (size_t)(ev.events[k].data - log) + ev.events[k].data_len - 1;
+			break;
+		}
+	cct_evlog_free(&ev);
+	assert_true(off > 0);
+	log[off] ^= 1;
+	treq = strdup(cct_test_write_tmp("tdxreq2.json", "", 0));
+	assert_int_equal(cct_test_cli(&out, "sim evidence '%s' --tee tdx --nonce "
+					    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= --tee-pubkey '%s' "
+					    "--ccel-data '%s' -o '%s'", sim, jwk,
+				      cct_test_write_tmp("ccel-changed.bin", log, n), treq),
+			 0);
+	free(out);
+	assert_int_equal(cct_test_cli(&out, "verify '%s' --trust-sim '%s' --json", treq, sim), 1);
+	assert_non_null(strstr(out, "EV_EFI_VARIABLE_DRIVER_CONFIG"));
+	free(out);
+	free(log);
+	free((void *)jwk);
+	free((void *)req);
+	free((void *)treq);
+	free((void *)good);
+	free((void *)bad);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -903,6 +975,7 @@ int main(void)
 		cmocka_unit_test(cli_contract),
 		cmocka_unit_test(cli_quote),
 		cmocka_unit_test(composite_az),
+		cmocka_unit_test(composite_tdx_ccel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
