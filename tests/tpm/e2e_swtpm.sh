@@ -129,6 +129,16 @@ assert c['secure_boot'] is True and 'console=ttyS0,38400n8' in c['kernel_cmdline
 	"$C" verify req6.json --trust-sim "$T/sim" --nonce "$N" --json >out6.json
 	rc=$?
 	[[ $rc == 1 ]] && grep -q '"measurement"' out6.json && grep -q 'PCR' out6.json && pass foreign-log-refused || { fail "foreign-log-refused (exit $rc)"; head -c 600 out6.json; }
+	# the boot gate on this vTPM: runs the command only when the policy passes
+	export CCT_NVML_LIB=$T/absent-libnvidia-ml.so
+	G="gate --trust-sim $T/sim --tee az-snp-vtpm --tcti $TCTI --vcek $T/sim/snp/vcek.pem --event-log $LOG"
+	"$C" $G --policy polsb.json -- touch "$T/ran" 2>gate.err && [[ -f $T/ran ]] && pass gate-runs ||
+		{ fail gate-runs; cat gate.err; }
+	rm -f "$T/ran"
+	"$C" $G --policy polbad.json -- touch "$T/ran" 2>gate.err
+	rc=$?
+	[[ $rc == 1 && ! -f $T/ran ]] && grep -q kernel_cmdline gate.err && pass gate-refuses ||
+		{ fail "gate-refuses (exit $rc)"; cat gate.err; }
 	# no log: the Secure Boot rule cannot be decided -> refused (fail closed)
 	"$C" verify req1.json --trust-sim "$T/sim" --nonce "$N" --policy polsb.json >/dev/null
 	[[ $? == 1 ]] && pass no-log-fails-closed || fail no-log-fails-closed
