@@ -5,7 +5,8 @@
 # collect (tpm2-tss) -> verify with real binding -> accepted; a real UEFI event log (go-eventlog's
 # rhel8) replayed into swtpm's PCRs and sent with the evidence -> Secure Boot / kernel command
 # line rules decided on it, another machine's log refused; a PCR extended after the policy was
-# written -> the next quote no longer satisfies it; a foreign AK -> refused.
+# written -> the next quote no longer satisfies it; the boot gate and cctrustd (loopback) on this
+# vTPM; a foreign AK -> refused.
 # Skips (77) without swtpm / tpm2-tools. swtpm listens on 127.0.0.1 only, stopped by PID.
 set -u
 C=${CCT_CLI:?CCT_CLI not set}
@@ -13,7 +14,8 @@ command -v swtpm >/dev/null && command -v tpm2_createprimary >/dev/null || {
 	echo "swtpm or tpm2-tools missing (scripts/install-deps.sh installs them)"; exit 77; }
 T=$(mktemp -d)
 SPID=
-trap '[[ -n $SPID ]] && kill $SPID 2>/dev/null; rm -rf "$T"' EXIT
+DPID=
+trap '[[ -n $DPID ]] && kill $DPID 2>/dev/null; [[ -n $SPID ]] && kill $SPID 2>/dev/null; rm -rf "$T"' EXIT
 fails=0
 pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1"; fails=$((fails + 1)); }
@@ -161,6 +163,39 @@ collect req2.json || fail collect-2
 rc=$?
 [[ $rc == 1 ]] && grep -q '"vtpm.pcrs.sha256.7"' out2.json && pass pcr-extended-refused || { fail "pcr-extended-refused (exit $rc)"; head -c 800 out2.json; }
 "$C" verify req2.json --trust-sim "$T/sim" --nonce "$N" >/dev/null && pass pcr-extended-no-policy || fail pcr-extended-no-policy
+
+# --- the key broker: cctrustd (loopback, --trust-sim) releases a secret to this vTPM guest
+D=$(dirname "$C")/cctrustd
+if [[ -x $D ]]; then
+	"$C" kbs admin-keygen admin.key admin.pub >/dev/null && head -c 32 /dev/urandom >master.key
+	"$D" --listen 127.0.0.1:0 --port-file d.port --admin-pubkey admin.pub --trust-sim "$T/sim" \
+		--master-key master.key --store "sqlite:$T/d.db" 2>d.log &
+	DPID=$!
+	for i in $(seq 1 100); do [[ -s d.port ]] && break; kill -0 $DPID 2>/dev/null || break; sleep 0.05; done
+	if [[ -s d.port ]]; then
+		U=http://127.0.0.1:$(cat d.port)
+		printf 'model-key-vtpm' >secret
+		"$C" kbs put-resource --url "$U" --admin-key admin.key default/key/llm secret >/dev/null
+		"$C" kbs get-resource --url "$U" --tee az-snp-vtpm --tcti "$TCTI" --vcek "$T/sim/snp/vcek.pem" \
+			--event-log none default/key/llm -o got 2>kbs.err && cmp -s got secret &&
+			pass broker-releases || { fail broker-releases; cat kbs.err; tail -5 d.log; }
+		# attestation policy pinning PCR7 to another value: the broker refuses, naming the rule
+		cat >attpol.json <<J
+{"version": "cctrust.policy/v1", "vtpm": {"pcrs": {"sha256": {"7": ["$(printf '00%.0s' $(seq 32))"]}}}}
+J
+		"$C" kbs set-attestation-policy --url "$U" --admin-key admin.key attpol.json >/dev/null
+		"$C" kbs get-resource --url "$U" --tee az-snp-vtpm --tcti "$TCTI" --vcek "$T/sim/snp/vcek.pem" \
+			--event-log none default/key/llm -o got2 >kbs2.out 2>&1
+		rc=$?
+		[[ $rc == 1 && ! -s got2 ]] && grep -q 'vtpm.pcrs.sha256.7' kbs2.out && pass broker-refuses-pcr ||
+			{ fail "broker-refuses-pcr (exit $rc)"; cat kbs2.out; }
+	else
+		fail "cctrustd did not start"; cat d.log
+	fi
+	kill $DPID 2>/dev/null; wait $DPID 2>/dev/null; DPID=
+else
+	echo "cctrustd not built (libmicrohttpd missing): broker part not run"
+fi
 
 # --- a foreign AK: the HCL report binds another key than the one that signs the quote
 openssl genrsa -out foreign.key 2048 2>/dev/null && openssl rsa -in foreign.key -pubout -out foreign.pem 2>/dev/null
