@@ -34,6 +34,12 @@ typedef struct cct_attester_opts {
 					     was launched with: its digest is HOST_DATA/MRCONFIGID) */
 	int no_gpu;                     /**< collect: skip GPUs even if NVML is present */
 	const char *cpu_method;         /**< collect: "auto" (default), "tsm", "sev-guest", "tdx-guest" */
+	const uint8_t *report_data;     /**< 64 bytes: the caller's own binding (attested TLS,
+					     docs/ratls.md) used as REPORT_DATA instead of Trustee's;
+					     nonce_b64/tee_pubkey are then unused and the body has no
+					     "runtime-data" (verify with cct_composite_opts
+					     .bound_report_data) */
+	const uint8_t *gpu_nonce;       /**< 32 bytes: every GPU's SPDM nonce (with report_data) */
 } cct_attester_opts;
 
 /** Build the attest request body from this machine's TEE and GPUs.

@@ -56,6 +56,11 @@ typedef struct cct_composite_opts {
 					    ONLY for replaying captured evidence; result says so */
 	int token_ttl_s;               /**< EAR lifetime (default 300, Trustee's 5 minutes) */
 	const char *issuer;            /**< EAR "iss" (default "cctrust") */
+	const uint8_t *bound_report_data; /**< 64 bytes: the caller's binding (attested TLS,
+					       docs/ratls.md) replaces Trustee's runtime data: the
+					       request has no "runtime-data", REPORT_DATA must equal
+					       these bytes and every GPU's SPDM nonce bound_gpu_nonce */
+	const uint8_t *bound_gpu_nonce;   /**< 32 bytes; required with bound_report_data */
 } cct_composite_opts;
 
 /** Outcome of cct_composite_verify. Release with cct_composite_result_clear. */

@@ -20,7 +20,8 @@ extern "C" {
 #define CCT_KBS_PROTOCOL_VERSION "0.4.0"
 #define CCT_KBS_MAX_BODY (1u << 20)     /**< any request body (HTTP 413 above) */
 #define CCT_KBS_MAX_JSON_DEPTH 32       /**< nesting of request JSON */
-#define CCT_KBS_MAX_HEADER 8192         /**< Cookie / Authorization header value */
+#define CCT_KBS_MAX_HEADER 65536        /**< Cookie / Authorization header value (an EAR with
+					     GPU claims as Bearer token is tens of KiB) */
 #define CCT_KBS_NONCE_SIZE 32
 #define CCT_KBS_SESSION_TTL_DEFAULT 300 /**< seconds (Trustee default: 5 min) */
 #define CCT_KBS_CERT_TTL_DEFAULT 3600   /**< workload certificate lifetime, seconds */
@@ -90,6 +91,8 @@ typedef struct cct_kbs_composite_config {
 	const char *certs_path;       /**< extra certificates / CRLs, or NULL */
 	int token_ttl_s;              /**< EAR lifetime (0: 300 s) */
 	const char *issuer;           /**< EAR "iss" (NULL: "cctrust") */
+	const char *token_cert_pem;   /**< certificate chain of the signing key (PEM, leaf first):
+					   sent as the header JWK's "x5c"; NULL: none */
 } cct_kbs_composite_config;
 
 /** *out freed with cct_kbs_verifier_free. Errors: EINVAL (no key), EENCODING/EUNSUPPORTED
@@ -105,7 +108,9 @@ CCT_EXTERN void cct_kbs_verifier_free(cct_kbs_verifier *v);
 typedef struct cct_kbs_config {
 	cct_store *store;                 /**< borrowed; required */
 	const cct_kbs_verifier *verifier; /**< borrowed; required */
-	const char *admin_pubkey_pem;     /**< Ed25519 public key (PEM text); required */
+	const char *admin_pubkey_pem;     /**< admin token keys: PEM text (one or more Ed25519,
+					       EC P-256/P-384 or RSA public keys) or a JWKS;
+					       required */
 	const char *attestation_policy;   /**< fallback attestation policy (--policy), or NULL */
 	int session_ttl_s;                /**< 0: CCT_KBS_SESSION_TTL_DEFAULT */
 	int cert_ttl_s;                   /**< 0: CCT_KBS_CERT_TTL_DEFAULT */
@@ -117,6 +122,10 @@ typedef struct cct_kbs_config {
 	/** Optional log sink (one JSON line per event; never contains secrets). */
 	void (*log)(void *log_ctx, const char *line);
 	void *log_ctx;
+	int64_t admin_max_token_lifetime_s; /**< exp - (iat or now) cap; 0: 24 h */
+	const char *admin_audience;       /**< admin JWT "aud" must contain it; NULL: unchecked */
+	int admin_require_jti;            /**< refuse admin JWTs without "jti" (a jti present is
+					       always single use) */
 } cct_kbs_config;
 
 typedef struct cct_kbs_server cct_kbs_server;

@@ -260,14 +260,23 @@ typedef struct cct_tdx_ccel {
 	uint8_t rtmr[4][48];    /**< replayed RTMR0..3 */
 	uint64_t log_area_start;
 	uint64_t log_area_min_len;
+	int aael_only;          /**< guest-components' placeholder header (no firmware log): only
+				     RTMR3, the attestation agent's events, is replayed and checked */
 } cct_tdx_ccel;
 
 /** Parse the ACPI CCEL table (may be NULL) and the event log data, replay into RTMR0..3.
- *  The log is parsed through the bounded reader; the data buffer must outlive *out. */
+ *  The log is parsed through the bounded reader; the data buffer must outlive *out.
+ *  Accepted (as Trustee accepts them): a firmware CCEL log ("Spec ID Event03" header), the
+ *  same followed by the attestation agent's log (AAEL), and guest-components' placeholder
+ *  header (an all-zero Spec ID signature) followed by the AAEL alone (aael_only). Event MR
+ *  index 0..4 is the CC MR index (MRTD, RTMR0..3); AAEL events carry the agent's register
+ *  index (PCR numbering, default 17), mapped as guest-components maps it: 16 and above ->
+ *  RTMR3. Indices 5..15 are refused (ambiguous). */
 CCT_EXTERN int cct_tdx_ccel_parse(cct_tdx_ccel *out, const uint8_t *table, size_t table_len,
 				  const uint8_t *data, size_t data_len, cct_err *err);
 CCT_EXTERN void cct_tdx_ccel_free(cct_tdx_ccel *c);
-/** Compare the replayed RTMRs with a quote's: CCT_OK or EMEASUREMENT naming the first RTMR. */
+/** Compare the replayed RTMRs with a quote's: CCT_OK or EMEASUREMENT naming the first RTMR
+ *  (with aael_only, RTMR3 alone: RTMR0..2 have no log to replay). */
 CCT_EXTERN int cct_tdx_ccel_check(const cct_tdx_ccel *c, const cct_tdx_quote *q, cct_err *err);
 
 /* ---- Claims (stable JSON names, docs/tdx.md) ---- */

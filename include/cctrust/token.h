@@ -29,6 +29,10 @@ CCT_EXTERN int cct_token_signer_load_pem(cct_token_signer **out, const uint8_t *
 /** Private key as PKCS#8 PEM (malloc'd; wipe and free it). */
 CCT_EXTERN char *cct_token_signer_pem(const cct_token_signer *s);
 CCT_EXTERN void cct_token_signer_free(cct_token_signer *s);
+/** Add the signing key's certificate chain (PEM, leaf first; the leaf must certify the signing
+ *  key) as "x5c" of the JWK in every token header and in the JWKS, so that a relying party
+ *  (Trustee's KBS) can verify tokens against its trusted certificates. */
+CCT_EXTERN int cct_token_signer_set_x5c(cct_token_signer *s, const char *chain_pem, cct_err *err);
 /** Public JWK {"kty":"EC","crv":"P-256","x","y","alg":"ES256","kid"} (new reference). kid is the
  *  RFC 7638 thumbprint. */
 CCT_EXTERN json_t *cct_token_signer_jwk(const cct_token_signer *s);

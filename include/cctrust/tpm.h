@@ -41,7 +41,9 @@ CCT_EXTERN size_t cct_tpm_alg_size(uint16_t alg);
 /** What the registers of a log are. */
 typedef enum {
 	CCT_EVLOG_TPM = 0,  /**< TPM PCRs 0..23 (binary_bios_measurements) */
-	CCT_EVLOG_CCEL = 1  /**< TDX: MR index 1..4 = RTMR0..3 (index 0 = MRTD, not replayed) */
+	CCT_EVLOG_CCEL = 1  /**< TDX: MR index 1..4 = RTMR0..3 (index 0 = MRTD, not replayed); AAEL
+			         events' register index 16 and above -> RTMR3 (as guest-components
+			         maps it), 5..15 refused */
 } cct_evlog_kind;
 
 typedef struct cct_evlog_digest {
@@ -80,6 +82,9 @@ typedef struct cct_evlog {
 	uint32_t nbanks;
 	cct_evlog_bank banks[CCT_TPM_MAX_BANKS];
 	int startup_locality;   /**< -1 when the log has no StartupLocality event */
+	int ccel_placeholder;   /**< CCEL: guest-components' placeholder header (all-zero Spec ID
+				     signature) followed by the attestation agent's log (AAEL) only:
+				     RTMR3 events alone */
 	cct_evlog_event *events;
 	size_t count;
 } cct_evlog;

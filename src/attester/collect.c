@@ -88,8 +88,9 @@ int cct_attester_collect(char **out, const cct_attester_opts *o, cct_err *err)
 	int rc;
 
 	*out = NULL;
-	if (!o || !o->nonce_b64 || !o->tee_pubkey)
-		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "nonce and tee-pubkey required");
+	if (!o || (o->report_data ? !o->gpu_nonce : !o->nonce_b64 || !o->tee_pubkey))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				   "nonce and tee-pubkey (or report_data and gpu_nonce) required");
 	if (!tsm)
 		tsm = CCT_ATTESTER_TSM_ROOT;
 	if (!sev)
@@ -101,8 +102,9 @@ int cct_attester_collect(char **out, const cct_attester_opts *o, cct_err *err)
 				   "no TEE interface on this machine (%s, %s, /dev/tdx_guest): not a "
 				   "confidential VM?",
 				   tsm, sev);
-	rc = cct_attester__gpu_nonce(gpu_nonce, o->nonce_b64, o->tee_pubkey, err);
-	if (rc != CCT_OK)
+	if (o->report_data)
+		memcpy(gpu_nonce, o->gpu_nonce, 32);
+	else if ((rc = cct_attester__gpu_nonce(gpu_nonce, o->nonce_b64, o->tee_pubkey, err)) != CCT_OK)
 		return rc;
 	if (!o->no_gpu) {
 		rc = cct_attester__nvml_evidence(&nv, gpu_nonce, err);
@@ -117,8 +119,10 @@ int cct_attester_collect(char **out, const cct_attester_opts *o, cct_err *err)
 		if (!additional)
 			return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	}
-	rc = cct_attester__report_data(rd, o->nonce_b64, o->tee_pubkey, additional, err);
-	if (rc != CCT_OK)
+	if (o->report_data)
+		memcpy(rd, o->report_data, 64);
+	else if ((rc = cct_attester__report_data(rd, o->nonce_b64, o->tee_pubkey, additional,
+						 err)) != CCT_OK)
 		goto out;
 	if (!strcmp(m, "tsm"))
 		rc = from_tsm(&primary, rd, err);

@@ -60,9 +60,13 @@ int cct_attester__init_data_digest(uint8_t out[64], size_t *n, const char *toml,
 int cct_attester__body(char **out, const cct_attester_opts *o, json_t *primary,
 		       const char *additional, cct_err *err)
 {
-	json_t *b = json_pack("{s:{s:s,s:O},s:{s:o,s:s}}", "runtime-data", "nonce", o->nonce_b64,
-			      "tee-pubkey", o->tee_pubkey, "tee-evidence", "primary_evidence",
-			      primary, "additional_evidence", additional ? additional : "");
+	json_t *b = o->report_data /* caller-bound (attested TLS): no Trustee runtime data */
+			    ? json_pack("{s:{s:o,s:s}}", "tee-evidence", "primary_evidence", primary,
+					"additional_evidence", additional ? additional : "")
+			    : json_pack("{s:{s:s,s:O},s:{s:o,s:s}}", "runtime-data", "nonce",
+					o->nonce_b64, "tee-pubkey", o->tee_pubkey, "tee-evidence",
+					"primary_evidence", primary, "additional_evidence",
+					additional ? additional : "");
 
 	*out = NULL;
 	if (!b)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 
@@ -34,6 +35,23 @@ static json_t *hexj(const uint8_t *p, size_t n)
 		n = 128;
 	cct_hex_encode(buf, p, n);
 	return json_string(buf);
+}
+
+/* EAR submod name of device i as Trustee names it: NVSwitches (arch LS10) are switch0..,
+ * GPUs gpu0.. (each counted among its own kind). */
+static void submod_name(char *buf, size_t size, const json_t *devices, size_t i)
+{
+	size_t j, k = 0;
+	const char *a = json_string_value(json_object_get(json_array_get(devices, i), "arch"));
+	int sw = a && !strcasecmp(a, "LS10");
+
+	for (j = 0; j < i; j++) {
+		const char *b = json_string_value(json_object_get(json_array_get(devices, j), "arch"));
+
+		if ((b && !strcasecmp(b, "LS10")) == sw)
+			k++;
+	}
+	snprintf(buf, size, "%s%zu", sw ? "switch" : "gpu", k);
 }
 
 /* AR4SI trust vector of one submod: affirming values for what was verified, 96 (contraindicated)
@@ -124,6 +142,27 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 	ngpu = req.gpu_devices ? json_array_size(req.gpu_devices) : 0;
 	json_object_set_new(out->result, "gpu_count", json_integer((json_int_t)ngpu));
 	rd_claims = json_object();
+	if (opts->bound_report_data) { /* the caller binds (attested TLS): no runtime data */
+		if (req.runtime_data || !opts->bound_gpu_nonce) {
+			rc = cct_err_set(&e, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+					 req.runtime_data ? "runtime-data present but the caller "
+							    "binds the evidence itself"
+							  : "bound_gpu_nonce missing");
+			goto fail;
+		}
+		memcpy(want_cpu, opts->bound_report_data, 64);
+		memcpy(want_gpu, opts->bound_gpu_nonce, 32);
+		json_object_set_new(out->result, "runtime_data", json_null());
+		rc = cct_composite__init_data(&init, req.init_data, &e);
+		if (rc != CCT_OK)
+			goto fail;
+		goto bound;
+	}
+	if (!req.runtime_data) {
+		rc = cct_err_set(&e, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+				 "runtime-data: missing or not an object");
+		goto fail;
+	}
 	json_object_set_new(rd_claims, "nonce", json_string(req.nonce));
 	json_object_set(rd_claims, "tee-pubkey", (json_t *)req.tee_pubkey);
 	json_object_set(out->result, "runtime_data", rd_claims);
@@ -147,7 +186,14 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 		goto fail;
 
 	/* 2. freshness: the nonce is the session's */
-	if (opts->expected_nonce) {
+bound:
+	if (opts->expected_nonce && opts->bound_report_data) {
+		rc = cct_err_set(&e, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				 "expected_nonce with bound_report_data: the caller checks its nonce");
+		goto fail;
+	} else if (opts->bound_report_data) {
+		json_object_set_new(out->result, "nonce", json_string("caller-bound"));
+	} else if (opts->expected_nonce) {
 		uint8_t *nb = NULL;
 		size_t nn = 0;
 		int same;
@@ -200,9 +246,14 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 			cct_hex_encode(h1, want_cpu, 64);
 			cct_hex_encode(h2, cpu.bound, 64);
 			rc = cct_err_set(&e, CCT_EBINDING, CCT_STAGE_BINDING, 0x50,
-					 "REPORT_DATA is not SHA-384(JCS({additional-evidence, nonce, "
-					 "tee-pubkey})): the evidence was made for another nonce, key "
-					 "or GPU evidence (expected %.24s..., report has %.24s...)",
+					 opts->bound_report_data
+						 ? "REPORT_DATA is not the caller's binding (attested "
+						   "TLS: the hash of the claims buffer): evidence made for "
+						   "other claims (expected %.24s..., report has %.24s...)"
+						 : "REPORT_DATA is not SHA-384(JCS({additional-evidence, "
+						   "nonce, tee-pubkey})): the evidence was made for another "
+						   "nonce, key or GPU evidence (expected %.24s..., report "
+						   "has %.24s...)",
 					 h1, h2);
 			goto fail;
 		}
@@ -249,9 +300,13 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 		if (rc == CCT_OK && !opts->skip_binding_insecure &&
 		    (gpu[i].bound_len != 32 || !cct_ct_eq(gpu[i].bound, want_gpu, 32)))
 			rc = cct_err_set(&ge, CCT_EBINDING, CCT_STAGE_BINDING, 0,
-					 "gpu%zu SPDM nonce is not the first 32 bytes of "
-					 "SHA-384(JCS({nonce, tee-pubkey})): GPU evidence not bound "
-					 "to this request", i);
+					 opts->bound_report_data
+						 ? "gpu%zu SPDM nonce is not the caller's GPU binding: "
+						   "GPU evidence not bound to these claims"
+						 : "gpu%zu SPDM nonce is not the first 32 bytes of "
+						   "SHA-384(JCS({nonce, tee-pubkey})): GPU evidence not "
+						   "bound to this request",
+					 i);
 		if (rc != CCT_OK) {
 			if (gpu_rc == CCT_OK) {
 				gpu_rc = rc;
@@ -305,6 +360,7 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 		json_object_set_new(vid, "developer", json_string("https://github.com/cctrust"));
 		json_object_set_new(vid, "build", json_string("cctrust " CCT_VERSION_STRING));
 		json_object_set_new(ear, "ear.verifier-id", vid);
+		cct_composite__trustee_cpu_claims(cpu.claims, req.tee);
 		json_object_set(ae, req.tee, cpu.claims);
 		json_object_set_new(ae, "report_data", hexj(cpu.bound, cpu.bound_len));
 		json_object_set_new(ae, "init_data",
@@ -343,7 +399,7 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 			json_object_set_new(g, "ear.veraison.annotated-evidence", gae);
 			if (!ok)
 				json_object_set(g, "cctrust.failures", gpu_fail[i]);
-			snprintf(name, sizeof(name), "gpu%zu", i);
+			submod_name(name, sizeof(name), req.gpu_devices, i);
 			json_object_set_new(submods, name, g);
 		}
 		json_object_set(ear, "submods", submods);
@@ -378,7 +434,7 @@ fail:
 			json_object_set_new(g, "verified", json_boolean(gpu_claims[i] != NULL));
 			json_object_set(g, "claims", gpu_claims[i] ? gpu_claims[i] : json_null());
 			json_object_set(g, "failures", gpu_fail[i]);
-			snprintf(name, sizeof(name), "gpu%zu", i);
+			submod_name(name, sizeof(name), req.gpu_devices, i);
 			json_object_set_new(rs, name, g);
 		}
 		json_object_set_new(out->result, "submods", rs);

@@ -155,6 +155,8 @@ int cct_composite__ev_gpu(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 		rc = cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "gpu%d: no claims", in->index);
 		goto out;
 	}
+	cct_composite__trustee_gpu_claims(out->claims, l->e[0].evidence, l->e[0].evidence_size,
+					  l->e[0].uuid);
 	memcpy(out->bound, nonce, sizeof(nonce));
 	out->bound_len = sizeof(nonce);
 	out->simulated = in->trust_sim_dir != NULL;

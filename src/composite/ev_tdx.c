@@ -63,7 +63,10 @@ static json_t *tdx_claims(const cct_tdx_result *r, int ccel_checked)
 	if (!o)
 		return NULL;
 	json_object_set_new(o, "quote_version", json_integer(r->quote.version));
-	json_object_set_new(o, "ccel", json_string(ccel_checked ? "replayed" : "absent"));
+	/* "replayed": RTMR0..3 from the log; "rtmr3-replayed": guest-components' placeholder
+	 * header + agent log (no firmware log in the guest), RTMR3 only */
+	json_object_set_new(o, "ccel", json_string(ccel_checked == 2 ? "rtmr3-replayed"
+						   : ccel_checked ? "replayed" : "absent"));
 	return o;
 }
 
@@ -107,7 +110,8 @@ static int ccel_facts(json_t *claims, const uint8_t *log, size_t ln, const cct_t
 	if (rc != CCT_OK)
 		return rc;
 	memset(&want, 0, sizeof(want));
-	for (i = 0; i < 4; i++)
+	/* after guest-components' placeholder header only RTMR3 (the agent's events) is logged */
+	for (i = ev.ccel_placeholder ? 3 : 0; i < 4; i++)
 		cct_tpm_pcrs_set(&want, CCT_TPM_ALG_SHA384, (uint32_t)i, q->body.rtmr[i], 48, NULL);
 	rc = cct_evlog_compare(&ev, &want, err);
 	if (rc == CCT_OK) {
@@ -196,7 +200,7 @@ int cct_composite__ev_tdx(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 			goto out;
 		}
 	}
-	out->claims = tdx_claims(res, log != NULL);
+	out->claims = tdx_claims(res, !log ? 0 : ccel.aael_only ? 2 : 1);
 	if (!out->claims) {
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 		goto out;

@@ -118,4 +118,10 @@ void cct_composite__ev_gpu_ctx_free(void *ctx);
  * (*report malloc'd); the cert_chain entries are offered to v (a cct_snp_verifier *). */
 int cct_composite__snp_serde(uint8_t **report, size_t *n, void *v, const json_t *ev, cct_err *err);
 
+/* Trustee's flat claim names beside cctrust's (trustee_claims.c); names already used by
+ * cctrust are left alone. */
+void cct_composite__trustee_cpu_claims(json_t *cpu_claims, const char *tee);
+void cct_composite__trustee_gpu_claims(json_t *gpu_claims, const uint8_t *spdm, size_t n,
+				       const char *uuid);
+
 #endif

@@ -113,6 +113,9 @@ int cct_composite__request_parse(cct_request *out, const uint8_t *body, size_t l
 		goto out;
 	rc = CCT_ERROR;
 	out->runtime_data = json_object_get(out->root, "runtime-data");
+	if (!out->runtime_data)
+		goto evidence; /* only with a caller binding (cct_composite_opts.bound_report_data):
+				  composite.c refuses a request without runtime-data otherwise */
 	if (!json_is_object(out->runtime_data)) {
 		rc = shape(err, "%s: missing or not an object", "runtime-data");
 		goto out;
@@ -136,6 +139,7 @@ int cct_composite__request_parse(cct_request *out, const uint8_t *body, size_t l
 			   "runtime-data.tee-pubkey");
 		goto out;
 	}
+evidence:
 	out->init_data = json_object_get(out->root, "init-data");
 	if (json_is_null(out->init_data))
 		out->init_data = NULL;
@@ -221,6 +225,9 @@ int cct_composite__request_parse(cct_request *out, const uint8_t *body, size_t l
 	}
 	if (!tee_hint && t)
 		tee_hint = json_string_value(t);
+	/* KBS protocol (kbs-types) spells Trustee's az-snp-vtpm verifier "azsnpvtpm" */
+	if (tee_hint && !strcmp(tee_hint, "azsnpvtpm"))
+		tee_hint = "az-snp-vtpm";
 	if (out->cpu_form == CCT_CPU_UNKNOWN) {
 		rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
 				 "primary_evidence: unknown shape (expected SNP "

@@ -110,7 +110,9 @@ static int refused(long status, buf *b, char **problem_out, const char *step, cc
 	const char *type = json_string_value(json_object_get(j, "type"));
 	const char *detail = json_string_value(json_object_get(j, "detail"));
 	const char *t = type && strrchr(type, '/') ? strrchr(type, '/') + 1 : "?";
-	int code = status == 403 ? CCT_EPOLICY : status == 404 ? CCT_EINVAL : CCT_EUNTRUSTED;
+	/* PolicyDeny: 401 as Trustee answers it (403 from older brokers) */
+	int code = status == 403 || !strcmp(t, "PolicyDeny") ? CCT_EPOLICY
+		   : status == 404 ? CCT_EINVAL : CCT_EUNTRUSTED;
 
 	if (problem_out && !*problem_out && b->p)
 		*problem_out = strdup(b->p);

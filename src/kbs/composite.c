@@ -149,10 +149,10 @@ static int composite_attest(void *ctx, const char *tee, const char *body, size_t
 
 	*token_out = *claims_json_out = *tee_pubkey_jwk_out = NULL;
 	memset(&r, 0, sizeof(r));
-	if (!tee || (strcmp(tee, "snp") && strcmp(tee, "tdx") && strcmp(tee, "az-snp-vtpm"))) {
+	if (!tee || (strcmp(tee, "snp") && strcmp(tee, "tdx") && strcmp(tee, "azsnpvtpm"))) {
 		rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
 				 "tee \"%.32s\" is not verified by this service (snp, tdx, "
-				 "az-snp-vtpm)",
+				 "azsnpvtpm)",
 				 tee ? tee : "");
 		goto out;
 	}
@@ -391,6 +391,9 @@ int cct_kbs_verifier_composite_new(cct_kbs_verifier **out, const cct_kbs_composi
 	pthread_mutex_init(&c->lock, NULL);
 	if ((rc = cct_token_signer_load_pem(&c->signer, (const uint8_t *)cfg->signing_key_pem,
 					    strlen(cfg->signing_key_pem), err)) != CCT_OK)
+		goto out;
+	if (cfg->token_cert_pem &&
+	    (rc = cct_token_signer_set_x5c(c->signer, cfg->token_cert_pem, err)) != CCT_OK)
 		goto out;
 	rc = cfg->default_policy
 		     ? cct_policy_load(&c->default_policy, cfg->default_policy,

@@ -31,4 +31,57 @@ int cct_kbs__ca_issue(char **pem_out, cct_kbs_ca *ca, const uint8_t *csr, size_t
 		      EVP_PKEY *tee_pub, const char *claims_json, int64_t now, int ttl_s,
 		      cct_err *err);
 
+/* Admin API authentication (admin.c): the admin key set (PEM public keys or a JWKS; EdDSA,
+ * ES256, ES384, RS256, PS256) and the token rules (exp, lifetime cap, iat/nbf, aud, jti, role). */
+enum { CCT_KBS_ROLE_NONE = 0, CCT_KBS_ROLE_AUDITOR = 1, CCT_KBS_ROLE_ADMIN = 2 };
+#define CCT_KBS_STORE_KIND_ADMIN_JTI "admin-jti"
+typedef struct cct_kbs_admin cct_kbs_admin;
+typedef struct cct_kbs_admin_claims {
+	int role;          /* CCT_KBS_ROLE_* */
+	char who[80];      /* "admin:<sub>" or "admin" */
+	char jti[65];      /* SHA-256 hex of the jti claim, "" when absent */
+	int64_t exp;
+} cct_kbs_admin_claims;
+/* keys: PEM text with one or more public keys, or JWKS JSON ({"keys":[..]}) or one JWK.
+ * max_lifetime_s: exp - (iat or now) cap (0: 24 h). audience: required "aud" (NULL: not
+ * checked). require_jti: refuse tokens without "jti". */
+int cct_kbs__admin_new(cct_kbs_admin **out, const char *keys, int64_t max_lifetime_s,
+		       const char *audience, int require_jti, cct_err *err);
+void cct_kbs__admin_free(cct_kbs_admin *a);
+/* Verify an admin JWT (signature with a configured key, then the claim rules). */
+int cct_kbs__admin_verify(const cct_kbs_admin *a, const char *jwt, int64_t now,
+			  cct_kbs_admin_claims *out, cct_err *err);
+/* Record a jti as used until exp (atomic insert-if-absent in the store, so a token is used once
+ * across replicas); CCT_ENONCE when it was used before. Expired jti rows are
+ * removed. */
+int cct_kbs__admin_consume_jti(cct_store *store, const cct_kbs_admin_claims *t, int64_t now,
+			       cct_err *err);
+
+/* Trustee RVPS reference values (rvps.c). */
+/* Parse a POST /kbs/v0/reference-value body: Trustee's RVPS message {"version","type",
+ * "payload"} (type "sample": payload = JSON text of {name: [values]}) or cctrust's
+ * {"name","values":[..]}. *out: new object {name: [values], ..}. */
+int cct_kbs__rvps_parse(json_t **out, const json_t *body, cct_err *err);
+/* Substitute reference values into a cctrust.policy/v1 text: every string "rv:NAME" inside an
+ * array is replaced by the values stored under NAME (looked up with get). A name with no
+ * stored values is an error (never an empty, vacuous list). *out malloc'd text. */
+int cct_kbs__rvps_apply(char **out, const char *policy,
+			char *(*get)(void *ctx, const char *name), void *ctx, cct_err *err);
+
+/* Trustee conventions (trustee.c). */
+/* 1 if tee is a TEE name of KBS protocol 0.4.0 (kbs-types 0.18). */
+int cct_kbs__tee_known(const char *tee);
+/* A problem detail when text is a Rego policy (naming the cctrust equivalent), else NULL. */
+const char *cct_kbs__rego_detail(const char *text, int attestation);
+/* Trustee policy_id -> stored id: absent/"default"/"default_cpu" -> "default",
+ * "default_gpu" -> "default_gpu" (its "gpu" section overrides), custom ids stored as such
+ * (*active = 0: appraisal does not use them). */
+int cct_kbs__att_policy_id(const char *id, const char **store_as, int *active, cct_err *err);
+/* The attestation policy an attest uses: stored "default", else fallback (--policy), with the
+ * stored "default_gpu" gpu section and reference values applied. *out NULL: built-in. */
+int cct_kbs__att_policy_effective(char **out, cct_store *st, const char *fallback,
+				  cct_err *err);
+/* cct_kbs__rvps_apply with the values stored in st. */
+int cct_kbs__rvps_apply_store(char **out, const char *policy, cct_store *st, cct_err *err);
+
 #endif

@@ -8,7 +8,7 @@
  *    allowed it and the release was written to the audit log;
  *  - a nonce is consumed (atomically, in the store) before its evidence is verified, so it can
  *    be used once even across replicas;
- *  - nothing admin runs without a valid admin JWT;
+ *  - nothing admin runs without a valid admin JWT (admin.c: keys, lifetime, aud, jti, role);
  *  - secrets are wiped after use and never appear in logs, audit records or error messages. */
 #include <pthread.h>
 #include <stdarg.h>
@@ -28,17 +28,15 @@
 
 #define RES_PREFIX "/kbs/v0/resource/"
 #define CERT_RESOURCE "kbs-ca/cert/workload"
-#define ADMIN_TOKEN_MAX_TTL (24 * 3600)
-#define CLOCK_SKEW 60
-
-enum { ROLE_AUDITOR = 1, ROLE_ADMIN = 2 };
+#define ROLE_AUDITOR CCT_KBS_ROLE_AUDITOR
+#define ROLE_ADMIN CCT_KBS_ROLE_ADMIN
 
 static const double lat_buckets[] = { 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5 };
 #define NBUCKETS (sizeof(lat_buckets) / sizeof(lat_buckets[0]))
 
 struct cct_kbs_server {
 	cct_kbs_config cfg;
-	EVP_PKEY *admin;
+	cct_kbs_admin *admin;
 	cct_kbs_ca *ca;
 	char *att_policy; /* copy of cfg.attestation_policy */
 	pthread_mutex_t mlock;
@@ -275,8 +273,8 @@ static int handle_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_re
 	int64_t now = now_of(s);
 	size_t i;
 
-	if (!body)
-		return problem(r, err.code == CCT_ETOOBIG ? 413 : 400, "SerdeError", "%s", err.msg);
+	if (!body) /* Trustee's client re-handshakes on 401; its KBS answers 401 here */
+		return problem(r, err.code == CCT_ETOOBIG ? 413 : 401, "SerdeError", "%s", err.msg);
 	ver = json_string_value(json_object_get(body, "version"));
 	tee = json_string_value(json_object_get(body, "tee"));
 	if (!ver || strcmp(ver, CCT_KBS_PROTOCOL_VERSION)) {
@@ -286,9 +284,12 @@ static int handle_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_re
 		json_decref(body);
 		return r->status;
 	}
-	if (!tee || !*tee || strlen(tee) > 32 || strspn(tee, "abcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(tee)) {
+	if (!tee || !cct_kbs__tee_known(tee)) {
+		problem(r, 401, "AttestationError",
+			"\"tee\" %s%.32s%s is not a TEE name of KBS protocol %s", tee ? "\"" : "",
+			tee ? tee : "missing", tee ? "\"" : "", CCT_KBS_PROTOCOL_VERSION);
 		json_decref(body);
-		return problem(r, 401, "AttestationError", "\"tee\" missing or not a TEE name");
+		return r->status;
 	}
 	memset(&ss, 0, sizeof(ss));
 	snprintf(ss.tee, sizeof(ss.tee), "%s", tee);
@@ -310,7 +311,7 @@ static int handle_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_re
 	COUNT(s, auth);
 	json_reply(r, 200, json_pack("{s:s,s:s}", "nonce", n64, "extra-params", ""));
 	snprintf(r->set_cookie, sizeof(r->set_cookie),
-		 "kbs-session-id=%s; Path=/kbs; Max-Age=%d; HttpOnly; SameSite=Strict%s", cookie,
+		 "kbs-session-id=%s; Max-Age=%d; HttpOnly; SameSite=Strict%s", cookie,
 		 s->cfg.session_ttl_s, s->cfg.secure_cookie ? "; Secure" : "");
 	cct_wipe(cookie, sizeof(cookie));
 	free(n64);
@@ -373,8 +374,12 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 				 "session unknown or expired: call /kbs/v0/auth again");
 		goto out;
 	}
+	if (ss.token && *ss.token) { /* as Trustee: an attested session gets its token again */
+		status = json_reply(r, 200, json_pack("{s:s}", "token", ss.token));
+		goto out;
+	}
 	if (!(body = cct_kbs__json_body(req->body, req->body_len, &err))) {
-		status = problem(r, err.code == CCT_ETOOBIG ? 413 : 400, "SerdeError", "%s", err.msg);
+		status = problem(r, err.code == CCT_ETOOBIG ? 413 : 401, "SerdeError", "%s", err.msg);
 		goto out;
 	}
 	rd = json_object_get(body, "runtime-data");
@@ -397,10 +402,11 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 		goto out;
 	}
 	cct_kbs__sha256_hex(digest, req->body, req->body_len);
-	pol = policy_text(s, CCT_STORE_KIND_ATT_POLICY, "default");
-	rc = s->cfg.verifier->attest(s->cfg.verifier->ctx, ss.tee, (const char *)req->body,
-				     req->body_len, ss.nonce, pol ? pol : s->att_policy, now,
-				     &token, &claims, &teepub, &err);
+	rc = cct_kbs__att_policy_effective(&pol, s->cfg.store, s->att_policy, &err);
+	if (rc == CCT_OK)
+		rc = s->cfg.verifier->attest(s->cfg.verifier->ctx, ss.tee, (const char *)req->body,
+					     req->body_len, ss.nonce, pol, now, &token, &claims,
+					     &teepub, &err);
 	if (rc == CCT_OK && (!token || !claims || !teepub || !same_jwk(teepub, pub))) {
 		rc = cct_err_set(&err, CCT_EBINDING, CCT_STAGE_BINDING, 0,
 				 "the verified tee-pubkey differs from runtime-data.tee-pubkey");
@@ -512,7 +518,7 @@ static int handle_resource_get(cct_kbs_server *s, const cct_kbs_request *req,
 	if (cct_kbs_policy_eval(pol, claims, res, &err) != CCT_OK) {
 		COUNT(s, denials_policy);
 		audit(s, req, "release", "denied", res, who, digest, err.msg, NULL);
-		status = problem(r, 403, "PolicyDeny", "Access denied by policy: %s", err.msg);
+		status = problem(r, 401, "PolicyDeny", "Access denied by policy: %s", err.msg);
 		goto out;
 	}
 	if (cct_store_secret_get(s->cfg.store, res, &secret, &n, &err) != CCT_OK) {
@@ -568,7 +574,7 @@ static int handle_cert(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_re
 	if (cct_kbs_policy_eval(pol, claims, CERT_RESOURCE, &err) != CCT_OK) {
 		COUNT(s, denials_policy);
 		audit(s, req, "certificate", "denied", CERT_RESOURCE, who, digest, err.msg, NULL);
-		status = problem(r, 403, "PolicyDeny", "Access denied by policy: %s", err.msg);
+		status = problem(r, 401, "PolicyDeny", "Access denied by policy: %s", err.msg);
 		goto out;
 	}
 	if (req->body_len > 64 * 1024) {
@@ -579,7 +585,7 @@ static int handle_cert(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_re
 	    cct_kbs__ca_issue(&pem, s->ca, req->body, req->body_len, key, claims, now_of(s),
 			      s->cfg.cert_ttl_s, &err) != CCT_OK) {
 		audit(s, req, "certificate", "denied", CERT_RESOURCE, who, digest, err.msg, NULL);
-		status = problem(r, err.code == CCT_EBINDING ? 403 : 400,
+		status = problem(r, err.code == CCT_EBINDING ? 401 : 400,
 				 err.code == CCT_EBINDING ? "PolicyDeny" : "SerdeError", "%s", err.msg);
 		goto out;
 	}
@@ -604,41 +610,24 @@ static int admin_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_res
 		      int need_role, char who[80])
 {
 	cct_err err;
-	json_t *claims = NULL;
-	const char *role;
-	int64_t now = now_of(s), exp, iat;
-	int have = 0, ok = 0;
+	cct_kbs_admin_claims t;
+	int ok = 0;
 
 	snprintf(who, 80, "admin");
 	if (!req->authorization || strncmp(req->authorization, "Bearer ", 7) ||
 	    strlen(req->authorization) > CCT_KBS_MAX_HEADER) {
 		cct_err_set(&err, CCT_EUNTRUSTED, CCT_STAGE_TOKEN, 0,
 			    "admin endpoint needs Authorization: Bearer <admin JWT>");
-	} else if (cct_jose_jws_verify(&claims, req->authorization + 7, s->admin, "EdDSA",
-				       &err) == CCT_OK) {
-		role = json_string_value(json_object_get(claims, "role"));
-		exp = json_integer_value(json_object_get(claims, "exp"));
-		iat = json_integer_value(json_object_get(claims, "iat"));
-		have = !role ? 0 : !strcmp(role, "admin") ? ROLE_ADMIN
-				   : !strcmp(role, "auditor") ? ROLE_AUDITOR : 0;
-		if (!json_is_integer(json_object_get(claims, "exp")) || exp <= now ||
-		    exp - now > ADMIN_TOKEN_MAX_TTL + CLOCK_SKEW)
-			cct_err_set(&err, CCT_EEXPIRED, CCT_STAGE_TOKEN, 0,
-				    "admin JWT expired or has no/too distant \"exp\"");
-		else if (json_object_get(claims, "iat") && iat > now + CLOCK_SKEW)
-			cct_err_set(&err, CCT_EEXPIRED, CCT_STAGE_TOKEN, 0,
-				    "admin JWT issued in the future");
-		else if (have < need_role)
+	} else if (cct_kbs__admin_verify(s->admin, req->authorization + 7, now_of(s), &t, &err) ==
+		   CCT_OK) {
+		snprintf(who, 80, "%s", t.who);
+		if (t.role < need_role)
 			cct_err_set(&err, CCT_EPOLICY, CCT_STAGE_TOKEN, 0,
-				    "admin JWT role \"%.32s\" may not call this endpoint",
-				    role ? role : "(none)");
-		else
+				    "admin JWT role \"%s\" may not call this endpoint",
+				    t.role == ROLE_AUDITOR ? "auditor" : "admin");
+		else if (cct_kbs__admin_consume_jti(s->cfg.store, &t, now_of(s), &err) == CCT_OK)
 			ok = 1;
-		if (json_is_string(json_object_get(claims, "sub")))
-			snprintf(who, 80, "admin:%.60s",
-				 json_string_value(json_object_get(claims, "sub")));
 	}
-	json_decref(claims);
 	if (ok) {
 		COUNT(s, admin_ok);
 		return 0;
@@ -737,10 +726,21 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 		txt = policy_text(s, CCT_STORE_KIND_RES_POLICY, name);
 		if (!txt)
 			return problem(r, 404, "InvalidRequestPath", "no resource policy %.140s", name);
-		pol = cct_b64_encode((const uint8_t *)txt, strlen(txt), 0);
+		/* as Trustee: the body is the policy, base64url without padding */
+		pol = cct_jose_b64url(txt, strlen(txt));
 		free(txt);
-		status = json_reply(r, 200, json_pack("{s:s}", "policy", pol ? pol : ""));
-		free(pol);
+		set_body(r, pol ? 200 : 500, "text/plain", pol);
+		return r->status;
+	}
+	if (is_get && !strncmp(p, "/kbs/v0/reference-value/", 24)) {
+		char *v = policy_text(s, CCT_STORE_KIND_REFVAL, p + 24);
+
+		if (!v)
+			return problem(r, 404, "InvalidRequestPath", "no reference value %.128s",
+				       p + 24);
+		status = json_reply(r, 200, json_pack("{s:o}", p + 24,
+						      json_loads(v, 0, NULL) ?: json_array()));
+		free(v);
 		return status;
 	}
 	if (is_get && !strcmp(p, "/kbs/v0/reference-value")) {
@@ -771,45 +771,74 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 	if (!(body = cct_kbs__json_body(req->body, req->body_len, &err)))
 		return problem(r, err.code == CCT_ETOOBIG ? 413 : 400, "SerdeError", "%s", err.msg);
 	if (!strcmp(p, "/kbs/v0/attestation-policy")) {
-		const char *id = json_string_value(json_object_get(body, "policy_id"));
+		const char *id = json_string_value(json_object_get(body, "policy_id")), *as = NULL;
+		const char *type = json_string_value(json_object_get(body, "type")), *rego;
+		char *applied = NULL;
+		int active = 0;
 
-		if (!id)
-			id = "default";
-		if (strlen(id) > 64 || !strlen(id)) {
-			rc = cct_err_set(&err, CCT_EFORMAT, CCT_STAGE_INPUT, 0, "bad policy_id");
-		} else if ((rc = b64_member(&txt, body, "policy", &err)) == CCT_OK &&
-			   (!s->cfg.verifier->policy_check ||
-			    (rc = s->cfg.verifier->policy_check(s->cfg.verifier->ctx, txt,
-								strlen(txt), &err) ? CCT_EFORMAT
-										   : CCT_OK) == CCT_OK)) {
-			rc = ops->obj_put(impl, CCT_STORE_KIND_ATT_POLICY, id, (uint8_t *)txt,
-					  strlen(txt), now, &err);
+		if ((rc = cct_kbs__att_policy_id(id, &as, &active, &err)) == CCT_OK &&
+		    (rc = b64_member(&txt, body, "policy", &err)) == CCT_OK &&
+		    ((rego = cct_kbs__rego_detail(txt, 1)) ||
+		     (type && !strcmp(type, "rego") && (rego = "Rego policies are not supported: "
+							"send a cctrust.policy/v1 JSON document "
+							"with \"type\":\"json\""))))
+			rc = cct_err_set(&err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0, "%s", rego);
+		/* checked as it will be appraised: with the reference values it names */
+		if (rc == CCT_OK &&
+		    (rc = cct_kbs__rvps_apply_store(&applied, txt, s->cfg.store, &err)) == CCT_OK &&
+		    !strcmp(as, "default_gpu")) {
+			json_t *g = json_loads(applied, 0, NULL);
+
+			if (!json_is_object(json_object_get(g, "gpu")))
+				rc = cct_err_set(&err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+						 "policy_id default_gpu: the policy needs a "
+						 "\"gpu\" section");
+			json_decref(g);
 		}
+		if (rc == CCT_OK && s->cfg.verifier->policy_check &&
+		    s->cfg.verifier->policy_check(s->cfg.verifier->ctx, applied, strlen(applied),
+						  &err))
+			rc = CCT_EFORMAT;
+		free(applied);
+		if (rc == CCT_OK)
+			rc = ops->obj_put(impl, CCT_STORE_KIND_ATT_POLICY, as, (uint8_t *)txt,
+					  strlen(txt), now, &err);
 		status = admin_done(s, req, r, who, "attestation-policy-written", rc, &err);
+		if (rc == CCT_OK && !active) /* never silently ignored */
+			status = json_reply(r, 200, json_pack("{s:s,s:b,s:s}", "policy_id", as,
+							      "active", 0, "detail",
+							      "stored; appraisal uses policy_id "
+							      "default (default_cpu) and "
+							      "default_gpu"));
 	} else if (!strcmp(p, "/kbs/v0/resource-policy")) {
-		const char *target = json_string_value(json_object_get(body, "resource"));
+		const char *target = json_string_value(json_object_get(body, "resource")), *rego;
 
 		if (target && !cct_kbs__resource_path_ok(target))
 			rc = cct_err_set(&err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 					 "\"resource\" must be repo/type/tag");
 		else if ((rc = b64_member(&txt, body, "policy", &err)) == CCT_OK &&
-			 (rc = cct_kbs_policy_check(txt, strlen(txt), &err)) == CCT_OK)
+			 (rego = cct_kbs__rego_detail(txt, 0)))
+			rc = cct_err_set(&err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0, "%s", rego);
+		else if (rc == CCT_OK && (rc = cct_kbs_policy_check(txt, strlen(txt), &err)) == CCT_OK)
 			rc = ops->obj_put(impl, CCT_STORE_KIND_RES_POLICY, target ? target : "default",
 					  (uint8_t *)txt, strlen(txt), now, &err);
 		status = admin_done(s, req, r, who, "resource-policy-written", rc, &err);
 	} else if (!strcmp(p, "/kbs/v0/reference-value")) {
-		const char *name = json_string_value(json_object_get(body, "name"));
-		json_t *vals = json_object_get(body, "values");
+		json_t *vals = NULL, *v;
+		const char *k;
 
-		if (!name || !*name || strlen(name) > 128 || !json_is_array(vals)) {
-			rc = cct_err_set(&err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
-					 "reference value needs \"name\" and a \"values\" array");
-		} else {
-			txt = json_dumps(vals, JSON_COMPACT);
-			rc = txt ? ops->obj_put(impl, CCT_STORE_KIND_REFVAL, name, (uint8_t *)txt,
-						strlen(txt), now, &err)
-				 : cct_err_set(&err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+		rc = cct_kbs__rvps_parse(&vals, body, &err);
+		json_object_foreach(vals, k, v) {
+			char *t = json_dumps(v, JSON_COMPACT);
+
+			rc = t ? ops->obj_put(impl, CCT_STORE_KIND_REFVAL, k, (uint8_t *)t, strlen(t),
+					      now, &err)
+			       : cct_err_set(&err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+			free(t);
+			if (rc != CCT_OK)
+				break;
 		}
+		json_decref(vals);
 		status = admin_done(s, req, r, who, "reference-value-written", rc, &err);
 	} else {
 		status = problem(r, 404, "InvalidRequestPath", "no admin endpoint POST %.100s", p);
@@ -877,7 +906,8 @@ int cct_kbs_handle(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_respon
 		   (!strcmp(p, "/kbs/v0/attestation-policy") ||
 		    !strcmp(p, "/kbs/v0/resource-policy") ||
 		    !strncmp(p, "/kbs/v0/resource-policy/", 24) ||
-		    !strcmp(p, "/kbs/v0/reference-value") || !strcmp(p, "/kbs/v0/audit") ||
+		    !strcmp(p, "/kbs/v0/reference-value") ||
+		    !strncmp(p, "/kbs/v0/reference-value/", 24) || !strcmp(p, "/kbs/v0/audit") ||
 		    !strcmp(p, "/kbs/v0/admin/resources"))) {
 		status = handle_admin(s, req, r, NULL);
 	} else {
@@ -892,7 +922,6 @@ int cct_kbs_handle(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_respon
 int cct_kbs_server_new(cct_kbs_server **out, const cct_kbs_config *cfg, cct_err *err)
 {
 	cct_kbs_server *s;
-	BIO *b;
 	int rc;
 
 	*out = NULL;
@@ -909,14 +938,10 @@ int cct_kbs_server_new(cct_kbs_server **out, const cct_kbs_config *cfg, cct_err 
 	if (s->cfg.cert_ttl_s <= 0)
 		s->cfg.cert_ttl_s = CCT_KBS_CERT_TTL_DEFAULT;
 	pthread_mutex_init(&s->mlock, NULL);
-	b = BIO_new_mem_buf(cfg->admin_pubkey_pem, -1);
-	s->admin = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
-	BIO_free(b);
-	if (!s->admin || !EVP_PKEY_is_a(s->admin, "ED25519")) {
-		rc = cct_err_set(err, CCT_EENCODING, CCT_STAGE_INPUT, 0,
-				 "admin public key must be an Ed25519 public key in PEM");
+	if ((rc = cct_kbs__admin_new(&s->admin, cfg->admin_pubkey_pem,
+				     cfg->admin_max_token_lifetime_s, cfg->admin_audience,
+				     cfg->admin_require_jti, err)) != CCT_OK)
 		goto fail;
-	}
 	if (cfg->attestation_policy && !(s->att_policy = strdup(cfg->attestation_policy))) {
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 		goto fail;
@@ -935,7 +960,7 @@ void cct_kbs_server_free(cct_kbs_server *s)
 {
 	if (!s)
 		return;
-	EVP_PKEY_free(s->admin);
+	cct_kbs__admin_free(s->admin);
 	cct_kbs__ca_free(s->ca);
 	free(s->att_policy);
 	pthread_mutex_destroy(&s->mlock);

@@ -92,9 +92,17 @@ static int b64_field(uint8_t **out, size_t *n, json_t *o, const char *key, size_
 	if (json_string_length(v) > cap * 2)
 		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0,
 				   "device evidence %zu: \"%s\" too large", idx, key);
-	if (cct_b64_decode(out, n, s, json_string_length(v), err) != CCT_OK)
+	/* SPDM evidence: hex first (guest-components before v0.16 sent hex; Trustee tries hex
+	 * first too), then base64. The certificate chain is always base64. */
+	if (!strcmp(key, "evidence") && json_string_length(v) % 2 == 0 &&
+	    strspn(s, "0123456789abcdefABCDEF") == json_string_length(v) &&
+	    cct_hex_decode(out, n, s, json_string_length(v), NULL) == CCT_OK) {
+		/* decoded as hex */
+	} else if (cct_b64_decode(out, n, s, json_string_length(v), err) != CCT_OK) {
 		return cct_err_set(err, CCT_EENCODING, CCT_STAGE_INPUT, 0,
-				   "device evidence %zu: \"%s\" is not base64", idx, key);
+				   "device evidence %zu: \"%s\" is neither hex nor base64", idx,
+				   key);
+	}
 	if (*n > cap) {
 		free(*out);
 		*out = NULL;

@@ -757,12 +757,25 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 	kset(c, prefix, is_switch ? "bios-version" : "vbios-version",
 	     vb[0] ? json_string(vb) : json_null());
 	f = cct_spdm_opaque_find(sp, CCT_NVOPQ_FEATURE_FLAG);
-	if (f && f->size >= 1) {
+	if (f) {
+		/* OPAQUE_FIELD_ID_FEATURE_FLAG: a little-endian integer of 1..8 bytes (NVIDIA's and
+		 * Trustee's parsers): 0 SPT, 1 MPT, 2 PPCIE; absent: a pre-flag ("legacy") firmware */
 		static const char *const modes[] = { "SPT", "MPT", "PPCIE" };
-		const char *m = f->value[0] < 3 ? modes[f->value[0]] : "unknown";
+		uint64_t flag = 0;
+		size_t k;
+		const char *m;
 
+		if (f->size == 0 || f->size > 8) {
+			rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_PARSE, f->offset,
+					 "device %zu: opaque FEATURE_FLAG has %u bytes (1..8 expected)",
+					 idx, f->size);
+			goto out;
+		}
+		for (k = f->size; k-- > 0;)
+			flag = (flag << 8) | f->value[k];
+		m = flag < 3 ? modes[flag] : "unknown";
 		json_object_set_new(c, "x-cctrust-feature-flag", json_string(m));
-		json_object_set_new(c, "x-cctrust-ppcie-mode", json_boolean(f->value[0] == 2));
+		json_object_set_new(c, "x-cctrust-ppcie-mode", json_boolean(flag == 2));
 	}
 	/* device chain */
 	rc = device_chain(&ce, v, e, at, err);
@@ -797,6 +810,10 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 		goto out;
 	}
 	kset(c, prefix, "attestation-report-signature-verified", json_true());
+	/* a GPU signs a GET_MEASUREMENTS report carrying NVIDIA's opaque data only with
+	 * confidential computing enabled: the verified report itself shows CC on (the opaque data
+	 * does not tell "on" from "devtools"; see rules.c gpu.cc_mode) */
+	json_object_set_new(c, "x-cctrust-cc-mode", json_string("on"));
 	/* FWID of the leaf vs the signed opaque FWID */
 	f = cct_spdm_opaque_find(sp, CCT_NVOPQ_FWID);
 	if (ce->has_fwid < 0) {

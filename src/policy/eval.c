@@ -295,6 +295,51 @@ static const char *device_field(const cct_policy_claims *c, size_t i, const char
 	return NULL;
 }
 
+/* gpu.cc_mode. The signed SPDM report is the primary source: a GPU returns a signed
+ * GET_MEASUREMENTS report with NVIDIA's opaque data only with confidential computing enabled,
+ * so a verified report shows CC "on" (x-cctrust-cc-mode, set by src/nvgpu). The opaque data
+ * does not distinguish "on" from "devtools" (NVIDIA's parsers read only FEATURE_FLAG
+ * SPT/MPT/PPCIE from it), so the attester's NVML statement, when present, is an additional
+ * claim: it must agree with the evidence ("off" contradicts a signed CC report), and being the
+ * more specific one ("devtools") it is what the allowed modes are checked against.
+ * cc_mode_source "attester" additionally requires the statement (devtools then cannot hide
+ * behind a guest that sends none). */
+static void eval_cc_mode(const json_t *sec, const json_t *modes, const json_t *stated,
+			 const json_t *verified, const char *rule_n, json_t *f)
+{
+	const char *src = json_string_value(json_object_get(sec, "cc_mode_source"));
+	const json_t *ev = verified ? json_object_get(verified, "x-cctrust-cc-mode") : NULL;
+	const char *st = json_string_value(stated), *evm = json_string_value(ev);
+
+	if (src && !strcmp(src, "attester") && !st) {
+		cct_policy__fail(f, "gpu.cc_mode", "configuration", copy(modes), json_null(),
+				 "%s confidential-computing mode is not recorded by the attester "
+				 "(policy gpu.cc_mode_source \"attester\" requires its NVML "
+				 "statement)", rule_n);
+		return;
+	}
+	if (st && evm && !strcmp(st, "off")) {
+		cct_policy__fail(f, "gpu.cc_mode", "configuration", copy(modes), copy(stated),
+				 "%s confidential-computing mode is \"off\" as recorded by the "
+				 "attester, contradicting the GPU's signed report (CC %s)", rule_n,
+				 evm);
+		return;
+	}
+	if (st) {
+		if (!str_in(modes, st))
+			cct_policy__fail(f, "gpu.cc_mode", "configuration", copy(modes), copy(stated),
+					 "%s confidential-computing mode is \"%s\" (recorded by the "
+					 "attester from NVML, bound via the CPU report)", rule_n, st);
+		return;
+	}
+	if (!str_in(modes, evm))
+		cct_policy__fail(f, "gpu.cc_mode", "configuration", copy(modes),
+				 ev ? copy(ev) : json_null(),
+				 "%s confidential-computing mode is %s%s%s (from the GPU's signed "
+				 "report; no attester statement)", rule_n, evm ? "\"" : "",
+				 evm ? evm : "not shown by verified evidence", evm ? "\"" : "");
+}
+
 static void eval_gpu(const json_t *sec, const cct_policy_claims *c, const json_t *devices,
 		     json_t *cpu_f, json_t **gpu_f)
 {
@@ -319,19 +364,14 @@ static void eval_gpu(const json_t *sec, const cct_policy_claims *c, const json_t
 	for (i = 0; i < n; i++) {
 		const json_t *dev = json_array_get(devices, i);
 		const json_t *cm = json_object_get(dev, "cc_mode");
-		const char *mode, *arch;
+		const char *arch;
 		char rule_n[32];
 
 		if (!cm && c->nvidia)
 			cm = json_object_get(c->nvidia, "cc_mode");
-		mode = json_string_value(cm);
 		snprintf(rule_n, sizeof(rule_n), "gpu%zu", i);
-		if (!str_in(modes, mode))
-			cct_policy__fail(gpu_f[i], "gpu.cc_mode", "configuration", copy(modes), copy(cm),
-					 "%s confidential-computing mode is %s%s%s (recorded by the "
-					 "attester from NVML, bound via the CPU report)",
-					 rule_n, mode ? "\"" : "", mode ? mode : "not recorded",
-					 mode ? "\"" : "");
+		eval_cc_mode(sec, modes, cm, c->gpu_claims ? c->gpu_claims[i] : NULL, rule_n,
+			     gpu_f[i]);
 		if (ppcie && strcmp(ppcie, "any")) {
 			/* the GPU's own signed FEATURE_FLAG when verified, else the attester's record */
 			const json_t *pm = c->gpu_claims && c->gpu_claims[i]

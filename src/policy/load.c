@@ -43,6 +43,7 @@ static const char *const modes[] = { "on", "devtools", "off", NULL };
 static const char *const prods[] = { "Milan", "Genoa", "Turin", NULL };
 static const char *const keys[] = { "vcek", "vlek", NULL };
 static const char *const ppcie[] = { "any", "required", "forbidden", NULL };
+static const char *const cc_sources[] = { "evidence", "attester", NULL };
 
 static const key_spec schema[] = {
 	{ "", "version", T_STR, 0, NULL },
@@ -107,6 +108,7 @@ static const key_spec schema[] = {
 	{ "gpu", "min_count", T_INT, 0, NULL },
 	{ "gpu", "architectures", T_STRARR, 0, NULL },
 	{ "gpu", "cc_mode", T_STRARR, 0, modes },
+	{ "gpu", "cc_mode_source", T_STR, 0, cc_sources },
 	{ "gpu", "ppcie", T_STR, 0, ppcie },
 	{ "gpu", "min_driver_version", T_STR, 0, NULL },
 	{ "gpu", "min_vbios_version", T_STR, 0, NULL },

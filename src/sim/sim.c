@@ -273,8 +273,9 @@ static int sim_gpus(char **out, const char *dir, const cct_attester_opts *o,
 	int rc;
 
 	*out = NULL;
-	rc = cct_attester__gpu_nonce(nonce, o->nonce_b64, o->tee_pubkey, err);
-	if (rc != CCT_OK)
+	if (o->report_data && o->gpu_nonce)
+		memcpy(nonce, o->gpu_nonce, 32);
+	else if ((rc = cct_attester__gpu_nonce(nonce, o->nonce_b64, o->tee_pubkey, err)) != CCT_OK)
 		return rc;
 	path_of(path, sizeof(path), dir, "gpu");
 	rc = cct_sim_gpu_load(&g, path, err);
@@ -511,8 +512,9 @@ int cct_sim_evidence(char **out, const char *dir, const cct_attester_opts *o,
 		so = &dso;
 	}
 	tee = so->tee ? so->tee : "snp";
-	if (!o || !o->nonce_b64 || !o->tee_pubkey)
-		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "nonce and tee-pubkey required");
+	if (!o || (o->report_data ? !o->gpu_nonce : !o->nonce_b64 || !o->tee_pubkey))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				   "nonce and tee-pubkey (or report_data and gpu_nonce) required");
 	if (strcmp(tee, "snp") && strcmp(tee, "tdx"))
 		return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
 				   "simulated TEE \"%.20s\": snp or tdx", tee);
@@ -549,8 +551,10 @@ int cct_sim_evidence(char **out, const char *dir, const cct_attester_opts *o,
 			goto out;
 		additional = add;
 	}
-	rc = cct_attester__report_data(rd, o->nonce_b64, o->tee_pubkey, additional, err);
-	if (rc != CCT_OK)
+	if (o->report_data)
+		memcpy(rd, o->report_data, 64);
+	else if ((rc = cct_attester__report_data(rd, o->nonce_b64, o->tee_pubkey, additional,
+						 err)) != CCT_OK)
 		goto out;
 	if (o->init_data_toml) {
 		rc = cct_attester__init_data_digest(digest, &dn, o->init_data_toml, err);

@@ -110,6 +110,7 @@ int cct_tdx_ccel_parse(cct_tdx_ccel *out, const uint8_t *table, size_t table_len
 	}
 	for (i = 0; i < 4; i++)
 		memcpy(out->rtmr[i], bk->reg[i], 48);
+	out->aael_only = log.ccel_placeholder;
 	cct_evlog_free(&log);
 	return CCT_OK;
 }
@@ -127,7 +128,7 @@ int cct_tdx_ccel_check(const cct_tdx_ccel *c, const cct_tdx_quote *q, cct_err *e
 {
 	int i;
 
-	for (i = 0; i < 4; i++)
+	for (i = c->aael_only ? 3 : 0; i < 4; i++)
 		if (!cct_ct_eq(c->rtmr[i], q->body.rtmr[i], 48)) {
 			char a[97], b[97];
 

@@ -125,6 +125,48 @@ done:
 	return out;
 }
 
+int cct_token_signer_set_x5c(cct_token_signer *s, const char *chain_pem, cct_err *err)
+{
+	BIO *b = BIO_new_mem_buf(chain_pem, -1);
+	json_t *x5c = json_array();
+	X509 *c;
+	int rc = CCT_OK, n = 0;
+
+	if (!b || !x5c) {
+		BIO_free(b);
+		json_decref(x5c);
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	}
+	while (rc == CCT_OK && (c = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+		uint8_t *der = NULL;
+		int len = i2d_X509(c, &der);
+		char *t = len > 0 ? cct_b64_encode(der, (size_t)len, 0) : NULL;
+
+		/* RFC 7517 4.7: the first certificate holds the key the JWK describes */
+		if (n == 0 && EVP_PKEY_eq(X509_get0_pubkey(c), s->key) != 1)
+			rc = cct_err_set(err, CCT_EUNTRUSTED, CCT_STAGE_TOKEN, 0,
+					 "--token-cert: the first certificate is not for the token "
+					 "signing key");
+		else if (!t)
+			rc = cct_err_set(err, CCT_EENCODING, CCT_STAGE_TOKEN, 0,
+					 "--token-cert: cannot encode certificate %d", n);
+		else
+			json_array_append_new(x5c, json_string(t));
+		free(t);
+		OPENSSL_free(der);
+		X509_free(c);
+		n++;
+	}
+	BIO_free(b);
+	if (rc == CCT_OK && !n)
+		rc = cct_err_set(err, CCT_EENCODING, CCT_STAGE_TOKEN, 0,
+				 "--token-cert: no PEM certificate");
+	if (rc == CCT_OK)
+		json_object_set(s->jwk, "x5c", x5c);
+	json_decref(x5c);
+	return rc;
+}
+
 void cct_token_signer_free(cct_token_signer *s)
 {
 	if (!s)

@@ -1,6 +1,6 @@
 #define _GNU_SOURCE
 /* JOSE over OpenSSL EVP: JWK <-> EVP_PKEY, compact JWS (ES256, EdDSA), flattened JWE
- * (ECDH-ES+A256KW P-256 / RSA-OAEP-256 with A256GCM). See jose.h. */
+ * (ECDH-ES+A256KW P-256/P-384/P-521 / RSA-OAEP-256 with A256GCM). See jose.h. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,6 +175,9 @@ int cct_jose_jwk_to_pkey(EVP_PKEY **out, const json_t *jwk, cct_err *err)
 		} else if (crv && !strcmp(crv, "P-384")) {
 			group = "secp384r1";
 			clen = 48;
+		} else if (crv && !strcmp(crv, "P-521")) {
+			group = "secp521r1";
+			clen = 66;
 		} else {
 			rc = jerr(err, CCT_EUNSUPPORTED, "JWK EC curve \"%s\" not supported", crv);
 			goto out;
@@ -271,6 +274,9 @@ json_t *cct_jose_pkey_to_jwk(EVP_PKEY *key, const char *alg)
 		} else if (!strcmp(group, "secp384r1")) {
 			crv = "P-384";
 			clen = 48;
+		} else if (!strcmp(group, "secp521r1")) {
+			crv = "P-521";
+			clen = 66;
 		} else {
 			goto out;
 		}
@@ -318,12 +324,65 @@ static char *b64url_json(const json_t *j)
 	return s;
 }
 
+/* The JWS algorithms (RFC 7518 3.1, RFC 8037): key type, digest, signature form. */
+typedef struct jws_alg {
+	const char *name;
+	const char *key;   /* EVP key type */
+	int bits;          /* EC curve size; RSA: minimum modulus */
+	const char *md;    /* NULL: EdDSA (no pre-hash) */
+	int pss;           /* RSA-PSS (salt = digest length) */
+	size_t ec_half;    /* ECDSA: bytes of r and of s (raw r||s) */
+} jws_alg;
+
+static const jws_alg jws_algs[] = {
+	{ "ES256", "EC", 256, "SHA256", 0, 32 },
+	{ "ES384", "EC", 384, "SHA384", 0, 48 },
+	{ "EdDSA", "ED25519", 0, NULL, 0, 0 },
+	{ "RS256", "RSA", RSA_MIN_BITS, "SHA256", 0, 0 },
+	{ "PS256", "RSA", RSA_MIN_BITS, "SHA256", 1, 0 },
+};
+
+static const jws_alg *jws_alg_find(const char *alg)
+{
+	size_t i;
+
+	for (i = 0; alg && i < sizeof(jws_algs) / sizeof(jws_algs[0]); i++)
+		if (!strcmp(jws_algs[i].name, alg))
+			return &jws_algs[i];
+	return NULL;
+}
+
 static int alg_matches_key(const char *alg, EVP_PKEY *key)
 {
-	if (!strcmp(alg, "ES256"))
-		return EVP_PKEY_is_a(key, "EC") && EVP_PKEY_get_bits(key) == 256;
-	if (!strcmp(alg, "EdDSA"))
-		return EVP_PKEY_is_a(key, "ED25519");
+	const jws_alg *a = jws_alg_find(alg);
+
+	if (!a || !key || !EVP_PKEY_is_a(key, a->key))
+		return 0;
+	if (!strcmp(a->key, "EC"))
+		return EVP_PKEY_get_bits(key) == a->bits;
+	if (!strcmp(a->key, "RSA"))
+		return EVP_PKEY_get_bits(key) >= a->bits;
+	return 1;
+}
+
+int cct_jose_alg_fits_key(const char *alg, EVP_PKEY *key)
+{
+	return alg_matches_key(alg, key);
+}
+
+static int ds_init(EVP_MD_CTX *md, const jws_alg *a, EVP_PKEY *key, int sign)
+{
+	EVP_PKEY_CTX *pc = NULL;
+	const EVP_MD *d = a->md ? EVP_get_digestbyname(a->md) : NULL;
+
+	if ((sign ? EVP_DigestSignInit(md, &pc, d, NULL, key)
+		  : EVP_DigestVerifyInit(md, &pc, d, NULL, key)) <= 0)
+		return -1;
+	if (!strcmp(a->key, "RSA") &&
+	    (EVP_PKEY_CTX_set_rsa_padding(pc, a->pss ? RSA_PKCS1_PSS_PADDING
+						     : RSA_PKCS1_PADDING) <= 0 ||
+	     (a->pss && EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, RSA_PSS_SALTLEN_DIGEST) <= 0)))
+		return -1;
 	return 0;
 }
 
@@ -333,13 +392,14 @@ int cct_jose_jws_sign(char **out, EVP_PKEY *key, const char *alg, const json_t *
 	int rc = CCT_ERROR;
 	json_t *hdr = json_object();
 	char *h64 = NULL, *p64 = NULL, *s64 = NULL, *input = NULL;
-	uint8_t *der = NULL, sig[64];
+	uint8_t *der = NULL, *sig = NULL;
 	size_t derlen = 0, siglen = 0, inlen;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	ECDSA_SIG *es = NULL;
+	const jws_alg *a = jws_alg_find(alg);
 
 	*out = NULL;
-	if (!hdr || !md || !key || !alg || !alg_matches_key(alg, key)) {
+	if (!hdr || !md || !key || !a || !alg_matches_key(alg, key)) {
 		rc = jerr(err, CCT_EINVAL, "JWS: key does not fit alg %s", alg);
 		goto out;
 	}
@@ -355,29 +415,29 @@ int cct_jose_jws_sign(char **out, EVP_PKEY *key, const char *alg, const json_t *
 	if (!input)
 		goto oom;
 	snprintf(input, inlen + 1, "%s.%s", h64, p64);
-	if (EVP_DigestSignInit(md, NULL, !strcmp(alg, "ES256") ? EVP_sha256() : NULL, NULL, key) <= 0 ||
+	if (ds_init(md, a, key, 1) ||
 	    EVP_DigestSign(md, NULL, &derlen, (const uint8_t *)input, inlen) <= 0 ||
 	    !(der = malloc(derlen)) ||
 	    EVP_DigestSign(md, der, &derlen, (const uint8_t *)input, inlen) <= 0) {
 		rc = jerr(err, CCT_ERROR, "JWS signing failed%s", NULL);
 		goto out;
 	}
-	if (!strcmp(alg, "ES256")) {
+	if (a->ec_half) { /* DER ECDSA-Sig-Value -> raw r || s */
 		const uint8_t *q = der;
 		const BIGNUM *r, *s;
 
 		es = d2i_ECDSA_SIG(NULL, &q, (long)derlen);
-		if (!es)
+		if (!es || !(sig = malloc(2 * a->ec_half)))
 			goto oom;
 		ECDSA_SIG_get0(es, &r, &s);
-		if (BN_bn2binpad(r, sig, 32) != 32 || BN_bn2binpad(s, sig + 32, 32) != 32)
+		if (BN_bn2binpad(r, sig, (int)a->ec_half) != (int)a->ec_half ||
+		    BN_bn2binpad(s, sig + a->ec_half, (int)a->ec_half) != (int)a->ec_half)
 			goto oom;
-		siglen = 64;
+		siglen = 2 * a->ec_half;
 	} else {
-		if (derlen != 64)
-			goto oom;
-		memcpy(sig, der, 64);
-		siglen = 64;
+		sig = der;
+		der = NULL;
+		siglen = derlen;
 	}
 	s64 = cct_jose_b64url(sig, siglen);
 	if (!s64)
@@ -399,6 +459,7 @@ out:
 	free(s64);
 	free(input);
 	free(der);
+	free(sig);
 	return rc;
 }
 
@@ -482,12 +543,14 @@ int cct_jose_jws_verify(json_t **payload_out, const char *jws, EVP_PKEY *key,
 			const char *expect_alg, cct_err *err)
 {
 	int rc = CCT_ERROR;
-	size_t l1, l2, l3, sn = 0, derlen;
+	size_t l1, l2, l3, sn = 0, derlen = 0;
 	const char *p2, *p3, *alg;
 	json_t *hdr = NULL, *payload = NULL;
 	uint8_t *sig = NULL, *der = NULL;
 	EVP_MD_CTX *md = NULL;
 	ECDSA_SIG *es = NULL;
+	const jws_alg *a;
+	int der_ossl = 0;
 
 	if (payload_out)
 		*payload_out = NULL;
@@ -495,10 +558,12 @@ int cct_jose_jws_verify(json_t **payload_out, const char *jws, EVP_PKEY *key,
 		goto out;
 	jws_split(jws, &l1, &p2, &l2, &p3, &l3, NULL);
 	alg = json_string_value(json_object_get(hdr, "alg"));
-	if (!alg || strcmp(alg, expect_alg) || !key || !alg_matches_key(alg, key)) {
+	a = jws_alg_find(alg);
+	if (!alg || !a || (expect_alg && strcmp(alg, expect_alg)) || !key ||
+	    !alg_matches_key(alg, key)) {
 		rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_TOKEN, 0,
 				 "JWS alg \"%s\" where \"%s\" with a matching key is required",
-				 alg ? alg : "(none)", expect_alg);
+				 alg ? alg : "(none)", expect_alg ? expect_alg : "an alg fitting the key");
 		goto out;
 	}
 	if (json_object_get(hdr, "crit")) {
@@ -508,18 +573,24 @@ int cct_jose_jws_verify(json_t **payload_out, const char *jws, EVP_PKEY *key,
 	}
 	if ((rc = cct_jose_b64url_decode(&sig, &sn, p3, l3, err)) != CCT_OK)
 		goto out;
-	if (sn != 64) {
-		rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_TOKEN, 0,
-				 "JWS signature has %zu bytes, expected 64", sn);
-		goto out;
+	{
+		size_t want = a->ec_half ? 2 * a->ec_half
+			      : !strcmp(a->key, "RSA") ? (size_t)EVP_PKEY_get_size(key) : 64;
+
+		if (sn != want) {
+			rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_TOKEN, 0,
+					 "JWS signature has %zu bytes, expected %zu", sn, want);
+			goto out;
+		}
 	}
 	md = EVP_MD_CTX_new();
 	if (!md) {
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_TOKEN, 0, "out of memory");
 		goto out;
 	}
-	if (!strcmp(alg, "ES256")) {
-		BIGNUM *r = BN_bin2bn(sig, 32, NULL), *s = BN_bin2bn(sig + 32, 32, NULL);
+	if (a->ec_half) {
+		BIGNUM *r = BN_bin2bn(sig, (int)a->ec_half, NULL);
+		BIGNUM *s = BN_bin2bn(sig + a->ec_half, (int)a->ec_half, NULL);
 		int dl;
 
 		es = ECDSA_SIG_new();
@@ -535,13 +606,13 @@ int cct_jose_jws_verify(json_t **payload_out, const char *jws, EVP_PKEY *key,
 			goto out;
 		}
 		derlen = (size_t)dl;
+		der_ossl = 1;
 	} else {
 		der = sig;
 		sig = NULL;
-		derlen = 64;
+		derlen = sn;
 	}
-	if (EVP_DigestVerifyInit(md, NULL, !strcmp(alg, "ES256") ? EVP_sha256() : NULL, NULL,
-				 key) <= 0 ||
+	if (ds_init(md, a, key, 0) ||
 	    EVP_DigestVerify(md, der, derlen, (const uint8_t *)jws, l1 + 1 + l2) != 1) {
 		rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_TOKEN, 0,
 				 "JWS %s signature does not verify", alg);
@@ -555,8 +626,10 @@ int cct_jose_jws_verify(json_t **payload_out, const char *jws, EVP_PKEY *key,
 out:
 	ECDSA_SIG_free(es);
 	EVP_MD_CTX_free(md);
-	if (der && der != sig)
+	if (der_ossl)
 		OPENSSL_free(der);
+	else
+		free(der);
 	free(sig);
 	json_decref(hdr);
 	json_decref(payload);
@@ -663,6 +736,19 @@ static int aes_gcm(uint8_t *out, const uint8_t cek[32], const uint8_t iv[12], co
 	return ok ? 0 : -1;
 }
 
+/* JWK curve name of an EC key on P-256 / P-384 / P-521, else NULL. */
+static const char *ec_curve(EVP_PKEY *key)
+{
+	char group[64];
+
+	if (!EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+					    NULL))
+		return NULL;
+	return !strcmp(group, "prime256v1") ? "P-256"
+	       : !strcmp(group, "secp384r1") ? "P-384"
+	       : !strcmp(group, "secp521r1") ? "P-521" : NULL;
+}
+
 int cct_jose_jwe_encrypt(char **out, EVP_PKEY *recipient, const uint8_t *pt, size_t pt_len,
 			 cct_err *err)
 {
@@ -685,9 +771,10 @@ int cct_jose_jwe_encrypt(char **out, EVP_PKEY *recipient, const uint8_t *pt, siz
 	}
 	if (RAND_bytes(cek, sizeof(cek)) != 1 || RAND_bytes(iv, sizeof(iv)) != 1)
 		goto crypto;
-	if (EVP_PKEY_is_a(recipient, "EC") && EVP_PKEY_get_bits(recipient) == 256) {
+	if (EVP_PKEY_is_a(recipient, "EC") && ec_curve(recipient)) {
+		/* the ephemeral key is on the recipient's curve (JWA 4.6: P-256, P-384, P-521) */
 		alg = "ECDH-ES+A256KW";
-		eph = cct_jose_keygen("P-256");
+		eph = cct_jose_keygen(ec_curve(recipient));
 		epk = eph ? cct_jose_pkey_to_jwk(eph, NULL) : NULL;
 		if (!epk || ecdh(z, &zlen, eph, recipient) || concat_kdf(kek, z, zlen, alg) ||
 		    aes_kw(ek, &kwlen, kek, cek, sizeof(cek), 1))
@@ -695,14 +782,14 @@ int cct_jose_jwe_encrypt(char **out, EVP_PKEY *recipient, const uint8_t *pt, siz
 		eklen = (size_t)kwlen;
 		json_object_set_new(hdr, "epk", epk);
 		epk = NULL;
-	} else if (EVP_PKEY_is_a(recipient, "RSA")) {
+	} else if (EVP_PKEY_is_a(recipient, "RSA") && EVP_PKEY_get_bits(recipient) >= RSA_MIN_BITS) {
 		alg = "RSA-OAEP-256";
 		if ((size_t)EVP_PKEY_get_size(recipient) > sizeof(ek) ||
 		    rsa_oaep256(ek, &eklen, recipient, cek, sizeof(cek), 1))
 			goto crypto;
 	} else {
 		rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_NONE, 0,
-				 "JWE: tee-pubkey must be EC P-256 or RSA");
+				 "JWE: tee-pubkey must be EC P-256, P-384, P-521 or RSA >= %d bits", RSA_MIN_BITS);
 		goto out;
 	}
 	json_object_set_new(hdr, "alg", json_string(alg));
@@ -854,8 +941,8 @@ out:
 
 EVP_PKEY *cct_jose_keygen(const char *kind)
 {
-	if (!strcmp(kind, "P-256"))
-		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	if (!strcmp(kind, "P-256") || !strcmp(kind, "P-384") || !strcmp(kind, "P-521"))
+		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", kind);
 	if (!strcmp(kind, "RSA"))
 		return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
 	if (!strcmp(kind, "Ed25519"))

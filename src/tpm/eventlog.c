@@ -355,12 +355,14 @@ int cct_evlog_parse(cct_evlog *out, const uint8_t *data, size_t len, cct_evlog_k
 	/* First event, always TCG_PCClientPCREvent (SHA-1 format). Crypto-agile logs put the
 	 * Spec ID Event03 here; otherwise the whole log is in the SHA-1 format. */
 	if (len >= 48 && rd_le32(data + 4) == CCT_EV_NO_ACTION &&
-	    !memcmp(data + 32, "Spec ID Event03", 16)) {
+	    (!memcmp(data + 32, "Spec ID Event03", 16) ||
+	     (kind == CCT_EVLOG_CCEL && cct_is_zero(data + 32, 16)))) {
 		cct_evlog_event *e;
 		cct_rd ev;
 		uint32_t size;
 
 		out->crypto_agile = 1;
+		out->ccel_placeholder = kind == CCT_EVLOG_CCEL && cct_is_zero(data + 32, 16);
 		if (grow(out, &cap))
 			return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_PARSE, 0, "out of memory");
 		e = &out->events[0];
@@ -424,7 +426,11 @@ int cct_evlog_parse(cct_evlog *out, const uint8_t *data, size_t len, cct_evlog_k
 		e->type = cct_rd_u32le(&r);
 		if (r.err)
 			break;
-		if (e->index >= (kind == CCT_EVLOG_CCEL ? 5u : (uint32_t)CCT_TPM_NUM_PCRS)) {
+		if (kind == CCT_EVLOG_CCEL && e->index >= 16)
+			e->index = 4; /* AAEL register index (PCR numbering) -> RTMR3 */
+		if (e->index >= (kind == CCT_EVLOG_CCEL ? 5u : (uint32_t)CCT_TPM_NUM_PCRS) ||
+		    (out->ccel_placeholder && e->index != 4 && e->type != CCT_EV_NO_ACTION)) {
+			/* after the placeholder header only the agent's RTMR3 events can follow */
 			cct_rd_fail_at(&r, CCT_EFORMAT, start);
 			break;
 		}

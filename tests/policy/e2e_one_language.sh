@@ -74,6 +74,34 @@ pol tdx-bad.json "\"tdx\":{\"mrtd\":[\"$X48\"],\"rtmr1\":[\"$X48\"],\"mrowner\":
 same tdx-accepted tdx "$T/tdx-good.json" "$TC" "$TS"
 same tdx-rejected-every-rule tdx "$T/tdx-bad.json" "$TC" "$TS"
 
+# ---- GPUs on the simulated TEE: the device evidence as the guest sent it, its SPDM nonce ----
+gpu_case() { # OUT-PREFIX [sim evidence args]
+	local out=$1; shift
+	"$C" sim evidence "$S" --tee tdx --gpus 1 --nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$T/$out.json" "$@" || exit 1
+	python3 - "$T/$out.json" "$T/$out-gpu.json" "$T/$out-nonce" <<'EOF'
+import json, sys, hashlib
+r = json.load(open(sys.argv[1]))
+json.dump(json.loads(r['tee-evidence']['additional_evidence'])['nvidia'], open(sys.argv[2], 'w'))
+rd = r['runtime-data']   # Trustee's GPU binding: SHA-384(JCS({nonce, tee-pubkey}))[0:32]
+j = json.dumps({"nonce": rd['nonce'], "tee-pubkey": rd['tee-pubkey']}, sort_keys=True, separators=(',', ':'))
+open(sys.argv[3], 'w').write(hashlib.sha384(j.encode()).hexdigest()[:64])
+EOF
+}
+gpu_case gpu
+gpu_case gpudev --gpu-cc-mode devtools
+GC="$T/gpu.json --trust-sim $S --nonce $N"
+GS="gpu verify $T/gpu-gpu.json --trust-sim $S --nonce $(cat "$T/gpu-nonce")"
+pol gpu-good.json "\"gpu\":{\"count\":1,\"architectures\":[\"HOPPER\"],\"cc_mode\":[\"on\"],\"min_driver_version\":\"590.0\",\"require_measres\":true}"
+pol gpu-bad.json "\"gpu\":{\"count\":2,\"architectures\":[\"BLACKWELL\"],\"min_driver_version\":\"999.0\",\"rim_ids\":[\"NV_GPU_DRIVER_GH100_1.0\"]}"
+same gpu-accepted gpu "$T/gpu-good.json" "$GC" "$GS"
+same gpu-rejected-every-rule gpu "$T/gpu-bad.json" "$GC" "$GS"
+same gpu-devtools-refused gpu "$T/gpu-good.json" "$T/gpudev.json --trust-sim $S --nonce $N" "gpu verify $T/gpudev-gpu.json --trust-sim $S --nonce $(cat "$T/gpudev-nonce")"
+echo '{"authorization-rules":{"detached-claims":{"measres":"success","secboot":true}}}' >"$T/old-gpu.json"
+"$C" $GS --policy "$T/old-gpu.json" >/dev/null 2>"$T/w.txt"
+[[ $? == 0 ]] && grep -q 'use "gpu.authorization_rules"' "$T/w.txt" && pass old-gpu-policy-warns || fail old-gpu-policy-warns
+"$C" policy convert "$T/old-gpu.json" >"$T/old-gpu-v1.json" 2>/dev/null && "$C" verify $GC --policy "$T/old-gpu-v1.json" >/dev/null 2>&1 \
+	&& "$C" $GS --policy "$T/old-gpu-v1.json" >/dev/null 2>&1 && pass converted-gpu-by-all || fail converted-gpu-by-all
+
 # ---- real vectors (binding skipped in the composite: their nonces are fixed) ----
 K=$(cat "$T/tee.jwk")
 python3 - "$V" "$T" <<'EOF'

@@ -34,6 +34,7 @@ int cct_cmd_cert(int argc, char **argv);
 int cct_cmd_eventlog(int argc, char **argv);
 int cct_cmd_tpm(int argc, char **argv);
 int cct_cmd_vtpm(int argc, char **argv);
+int cct_cmd_ratls(int argc, char **argv);
 
 /* Print "cctrust: <msg>" to stderr, return CCT_EXIT_USAGE. */
 int cct_cli_usage_error(const char *fmt, ...)

@@ -135,9 +135,10 @@ static int parse_args(gpu_args *a, int argc, char **argv)
 }
 
 /* The devices' claims appraised by the policy's "gpu" rules, as `cctrust verify` does. */
-static json_t *appraise_v1(const cct_policy *pol, const char *claims_text, int *rc, cct_err *err)
+static json_t *appraise_v1(const cct_policy *pol, const char *claims_text, const gpu_args *a,
+			   int *rc, cct_err *err)
 {
-	json_t *claims = json_loads(claims_text, 0, NULL), **dev, *failures;
+	json_t *claims = json_loads(claims_text, 0, NULL), **dev, *failures, *nv = NULL;
 	size_t n = json_array_size(json_object_get(claims, "gpus")), i;
 	cct_policy_claims c;
 
@@ -148,7 +149,17 @@ static json_t *appraise_v1(const cct_policy *pol, const char *claims_text, int *
 	c.gpu_claims = (const json_t *const *)dev;
 	c.gpu_count = dev ? n : 0;
 	c.sections = CCT_POLICY_SECTION_GPU;
+	if (a->nfiles == 1) {
+		/* Trustee's {"device_evidence_list", "cc_mode"?, "ppcie_mode"?}: the attester's NVML
+		 * statement, when the file carries one, must agree as in `cctrust verify` */
+		nv = json_load_file(a->files[0], JSON_REJECT_DUPLICATES, NULL);
+		if (json_is_object(nv) && json_is_array(json_object_get(nv, "device_evidence_list"))) {
+			c.nvidia = nv;
+			c.gpu_devices = json_object_get(nv, "device_evidence_list");
+		}
+	}
 	failures = cct_cli_policy_apply(pol, &c, rc, err);
+	json_decref(nv);
 	for (i = 0; dev && i < n; i++)
 		json_decref(dev[i]);
 	free(dev);
@@ -281,7 +292,7 @@ static int cmd_verify(int argc, char **argv)
 		}
 	}
 	if (rc == CCT_OK && a.v1 && claims)
-		failures = appraise_v1(a.v1, claims, &rc, &err);
+		failures = appraise_v1(a.v1, claims, &a, &rc, &err);
 	ex = cct_cli_exit_code(rc);
 	/* a rejected device whose bytes were readable is a rejection, not unreadable input */
 	if (rc != CCT_OK && claims && err.stage != CCT_STAGE_INPUT)

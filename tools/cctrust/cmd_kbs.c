@@ -77,7 +77,7 @@ static int hardware_evidence(void *ctx, char **body_out, const char *tee, const 
 	ao.tee_pubkey = pub;
 	ao.init_data_toml = e->init_data;
 	ao.no_gpu = e->no_gpu;
-	if (tee && !strcmp(tee, "az-snp-vtpm"))
+	if (tee && (!strcmp(tee, "az-snp-vtpm") || !strcmp(tee, "azsnpvtpm")))
 		rc = cct_attester_collect_vtpm(body_out, &ao, e->tcti, e->vcek,
 					       e->event_log && strcmp(e->event_log, "none")
 						       ? e->event_log : NULL,
@@ -191,6 +191,8 @@ static int parse(common *c, int argc, char **argv)
 	}
 	if (!c->o.tee)
 		c->o.tee = "snp";
+	if (!strcmp(c->o.tee, "az-snp-vtpm"))
+		c->o.tee = "azsnpvtpm"; /* the KBS protocol's (kbs-types) name on the wire */
 	return 0;
 }
 

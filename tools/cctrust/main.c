@@ -26,6 +26,7 @@ static const struct {
 	{ "model", cct_cmd_model, "model integrity: reproducible pack, dm-verity" },
 	{ "kbs", cct_cmd_kbs, "key broker client (guest and admin)" },
 	{ "cert", cct_cmd_cert, "workload certificates: verify" },
+	{ "ratls", cct_cmd_ratls, "attested TLS: cert, show, serve, verify, get" },
 };
 
 static void usage(FILE *f)

@@ -20,6 +20,7 @@ typedef struct cctrustd_verifier_opts {
 	const char *token_key_path; /* --token-key FILE (created 0600 when absent); NULL: the key
 				       kept sealed in the store (shared by replicas) */
 	int token_ttl_s;            /* --token-ttl S */
+	const char *token_cert_pem; /* --token-cert FILE contents (x5c), or NULL */
 } cctrustd_verifier_opts;
 
 /* The production attestation service: the composite verifier (CPU + GPUs, binding, policy,

@@ -26,14 +26,16 @@
 #define DEFAULT_THREADS 4
 #define CONN_LIMIT 1024
 #define CONN_TIMEOUT_S 30
+#define CONN_MEMORY (4 * CCT_KBS_MAX_HEADER)
 #define CONFIG_MAX_LINES 64
 #define GC_INTERVAL_S 30
 
 typedef struct opts {
 	const char *store, *listen, *tls_cert, *tls_key, *admin_pubkey, *trust_sim, *policy;
 	const char *master_key, *ca_cert, *ca_key, *port_file, *config;
-	const char *collateral, *certs, *token_key;
-	int insecure_http, session_ttl, cert_ttl, threads, offline, token_ttl;
+	const char *collateral, *certs, *token_key, *token_cert, *admin_audience;
+	int insecure_http, session_ttl, cert_ttl, threads, offline, token_ttl, admin_require_jti;
+	long long admin_max_lifetime;
 } opts;
 
 typedef struct conn {
@@ -80,7 +82,9 @@ static void usage(FILE *f)
 		"                [--tls-cert F --tls-key F] [--insecure-http] --admin-pubkey FILE\n"
 		"                [--trust-sim DIR] [--policy FILE] [--master-key FILE]\n"
 		"                [--collateral DIR] [--offline] [--certs PATH]\n"
-		"                [--token-key FILE] [--token-ttl S]\n"
+		"                [--token-key FILE] [--token-ttl S] [--token-cert FILE]\n"
+		"                [--admin-max-token-lifetime S] [--admin-audience AUD]\n"
+		"                [--admin-require-jti]\n"
 		"                [--session-ttl S] [--cert-ttl S]\n"
 		"                [--ca-cert F --ca-key F] [--threads N] [--port-file F] [--config F]\n"
 		"Key broker and attestation service (KBS protocol 0.4.0). See cctrustd(8).\n");
@@ -303,6 +307,10 @@ static int load_config(opts *o, const char *path, char **store_lines)
 		CFG("policy", policy) CFG("master-key", master_key)
 		CFG("ca-cert", ca_cert) CFG("ca-key", ca_key)
 		CFG("collateral", collateral) CFG("certs", certs) CFG("token-key", token_key)
+		CFG("token-cert", token_cert) CFG("admin-audience", admin_audience)
+		else if (!strcmp(k, "admin-max-token-lifetime") && !o->admin_max_lifetime)
+			o->admin_max_lifetime = atoll(v);
+		else if (!strcmp(k, "admin-require-jti")) o->admin_require_jti |= !strcmp(v, "true");
 		else if (!strcmp(k, "token-ttl") && !o->token_ttl) o->token_ttl = atoi(v);
 		else if (!strcmp(k, "offline")) o->offline |= !strcmp(v, "true");
 		else if (!strcmp(k, "session-ttl") && !o->session_ttl) o->session_ttl = atoi(v);
@@ -375,6 +383,8 @@ int main(int argc, char **argv)
 		{ "ca-key", 1, 0, 'K' }, { "threads", 1, 0, 'n' }, { "port-file", 1, 0, 'P' },
 		{ "config", 1, 0, 'f' }, { "collateral", 1, 0, 'D' }, { "offline", 0, 0, 'O' },
 		{ "certs", 1, 0, 'X' }, { "token-key", 1, 0, 'y' }, { "token-ttl", 1, 0, 'Y' },
+		{ "token-cert", 1, 0, 'Z' }, { "admin-max-token-lifetime", 1, 0, 'L' },
+		{ "admin-audience", 1, 0, 'U' }, { "admin-require-jti", 0, 0, 'J' },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	opts o;
@@ -388,7 +398,7 @@ int main(int argc, char **argv)
 	cct_kbs_verifier *ver = NULL;
 	cct_kbs_config cfg;
 	char *admin_pem = NULL, *policy = NULL, *tls_cert = NULL, *tls_key = NULL;
-	char *ca_cert = NULL, *ca_key = NULL;
+	char *ca_cert = NULL, *ca_key = NULL, *token_cert = NULL;
 	struct MHD_Daemon *d = NULL;
 	unsigned int flags;
 	sigset_t set;
@@ -418,6 +428,19 @@ int main(int argc, char **argv)
 		case 'X': o.certs = optarg; break;
 		case 'y': o.token_key = optarg; break;
 		case 'Y': o.token_ttl = atoi(optarg); break;
+		case 'Z': o.token_cert = optarg; break;
+		case 'L': {
+			char *e = NULL;
+
+			o.admin_max_lifetime = strtoll(optarg, &e, 10);
+			if (!e || *e || o.admin_max_lifetime <= 0) {
+				fprintf(stderr, "cctrustd: --admin-max-token-lifetime: seconds > 0\n");
+				return 2;
+			}
+			break;
+		}
+		case 'U': o.admin_audience = optarg; break;
+		case 'J': o.admin_require_jti = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -468,6 +491,7 @@ int main(int argc, char **argv)
 	    (o.policy && !(policy = read_text(o.policy, &err))) ||
 	    (o.tls_cert && (!(tls_cert = read_text(o.tls_cert, &err)) ||
 			    !(tls_key = read_text(o.tls_key, &err)))) ||
+	    (o.token_cert && !(token_cert = read_text(o.token_cert, &err))) ||
 	    (o.ca_cert && (!(ca_cert = read_text(o.ca_cert, &err)) ||
 			   !(ca_key = read_text(o.ca_key, &err))))) {
 		logf_("error", "%s", err.msg);
@@ -485,6 +509,7 @@ int main(int argc, char **argv)
 		vo.certs_path = o.certs;
 		vo.token_key_path = o.token_key;
 		vo.token_ttl_s = o.token_ttl;
+		vo.token_cert_pem = token_cert;
 		if (cctrustd_composite_verifier_new(&ver, &vo, store, &key_src, &err) != CCT_OK) {
 			logf_("error", "attestation service: %s%s%s", o.policy ? o.policy : "",
 			      o.policy ? ": " : "", err.msg);
@@ -507,6 +532,9 @@ int main(int argc, char **argv)
 	cfg.ca_key_pem = ca_key;
 	cfg.secure_cookie = o.tls_cert != NULL;
 	cfg.log = log_json;
+	cfg.admin_max_token_lifetime_s = o.admin_max_lifetime;
+	cfg.admin_audience = o.admin_audience;
+	cfg.admin_require_jti = o.admin_require_jti;
 	if (cct_kbs_server_new(&g_srv, &cfg, &err) != CCT_OK) {
 		logf_("error", "%s", err.msg);
 		goto out;
@@ -528,6 +556,8 @@ int main(int argc, char **argv)
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o.threads > 0 ? o.threads : DEFAULT_THREADS),
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)CONN_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		/* headers must fit: a Bearer EAR with GPU claims is tens of KiB (Trustee's too) */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 		tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, tls_cert,
 		MHD_OPTION_HTTPS_MEM_KEY, tls_key, MHD_OPTION_END);
 	if (!d) {
@@ -576,6 +606,7 @@ out:
 		free(tls_key);
 	}
 	free(ca_cert);
+	free(token_cert);
 	if (ca_key) {
 		cct_wipe(ca_key, strlen(ca_key));
 		free(ca_key);

@@ -122,6 +122,7 @@ int cctrustd_composite_verifier_new(cct_kbs_verifier **out, const cctrustd_verif
 	cfg.certs_path = o->certs_path;
 	cfg.token_ttl_s = o->token_ttl_s;
 	cfg.issuer = "cctrustd";
+	cfg.token_cert_pem = o->token_cert_pem;
 	rc = cct_kbs_verifier_composite_new(out, &cfg, err);
 out:
 	wipe_str(pem);

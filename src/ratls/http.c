@@ -1,0 +1,105 @@
+#define _GNU_SOURCE /* strncasecmp */
+/* The few HTTP/1.x pieces attested TLS needs on a raw TLS connection (the proxy is a byte pipe
+ * after the attestation request, so no HTTP library sits on that connection): read a head up
+ * to CRLF CRLF within a fixed cap, the status line, Content-Length. Everything bounded. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "ratls/ratls_int.h"
+
+int cct_ratls__write_all(SSL *ssl, const void *p, size_t n)
+{
+	const uint8_t *q = p;
+
+	while (n) {
+		int w = SSL_write(ssl, q, n > 1u << 30 ? 1 << 30 : (int)n);
+
+		if (w <= 0)
+			return -1;
+		q += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int cct_ratls__read_head(cct_ratls_head *h, SSL *ssl, cct_err *err)
+{
+	char *e;
+
+	/* keep what followed the previous head (pipelined bytes) */
+	if (h->head_len && h->have >= h->head_len) {
+		memmove(h->buf, h->buf + h->head_len, h->have - h->head_len);
+		h->have -= h->head_len;
+	} else {
+		h->have = 0;
+	}
+	h->head_len = 0;
+	for (;;) {
+		int r;
+
+		h->buf[h->have] = 0;
+		if ((e = strstr(h->buf, "\r\n\r\n"))) {
+			h->head_len = (size_t)(e - h->buf) + 4;
+			return 1;
+		}
+		if (h->have >= CCT_RATLS_MAX_HEAD)
+			return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0,
+					   "HTTP head larger than %u bytes", CCT_RATLS_MAX_HEAD);
+		r = SSL_read(ssl, h->buf + h->have, (int)(CCT_RATLS_MAX_HEAD - h->have));
+		if (r <= 0) {
+			if (!h->have)
+				return 0;
+			return cct_err_set(err, CCT_ETRUNC, CCT_STAGE_INPUT, h->have,
+					   "connection closed inside an HTTP head");
+		}
+		if (memchr(h->buf + h->have, 0, (size_t)r))
+			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, h->have, "NUL byte in an HTTP head");
+		h->have += (size_t)r;
+	}
+}
+
+int cct_ratls__status(const cct_ratls_head *h)
+{
+	const char *p = h->buf;
+
+	if (h->head_len < 12 || strncmp(p, "HTTP/1.", 7) || (p[7] != '0' && p[7] != '1') || p[8] != ' ' ||
+	    !isdigit((unsigned char)p[9]) || !isdigit((unsigned char)p[10]) || !isdigit((unsigned char)p[11]))
+		return -1;
+	return (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+}
+
+long long cct_ratls__content_length(const cct_ratls_head *h)
+{
+	const char *p = h->buf, *end = h->buf + h->head_len;
+	long long v = -1;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (!nl)
+			break;
+		if ((size_t)(nl - p) > 15 && !strncasecmp(p, "content-length:", 15)) {
+			const char *q = p + 15;
+
+			while (q < nl && (*q == ' ' || *q == '\t'))
+				q++;
+			if (q == nl || !isdigit((unsigned char)*q) || v >= 0)
+				return -1; /* empty, not a number, or repeated */
+			v = 0;
+			while (q < nl && isdigit((unsigned char)*q)) {
+				if (v > (1LL << 40))
+					return -1;
+				v = v * 10 + (*q++ - '0');
+			}
+			while (q < nl && (*q == ' ' || *q == '\t' || *q == '\r'))
+				q++;
+			if (q != nl)
+				return -1;
+		}
+		p = nl + 1;
+	}
+	return v;
+}

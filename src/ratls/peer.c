@@ -1,0 +1,307 @@
+#define _GNU_SOURCE /* getaddrinfo, struct timeval */
+/* Attested TLS, client side: connect, verify the peer (certificate evidence, then fresh
+ * evidence fetched on the same connection bound to a new nonce and this connection's TLS
+ * exporter), then requests over the verified connection. */
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+
+#include "cctrust/core.h"
+#include "ratls/ratls_int.h"
+
+static int tcp_connect(const char *host, const char *port, int timeout_s, cct_err *err)
+{
+	struct addrinfo hints, *res = NULL, *a;
+	struct timeval tv;
+	int fd = -1, rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0) {
+		cct_err_set(err, CCT_ENETWORK, CCT_STAGE_INPUT, 0, "%.100s:%.16s: %s", host, port,
+			    gai_strerror(rc));
+		return -1;
+	}
+	tv.tv_sec = timeout_s;
+	tv.tv_usec = 0;
+	for (a = res; a; a = a->ai_next) {
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		cct_err_set(err, CCT_ENETWORK, CCT_STAGE_INPUT, 0, "%.100s:%.16s: %s", host, port,
+			    strerror(errno));
+	return fd;
+}
+
+int cct_ratls_connect(void **ssl_out, const char *host, const char *port, int timeout_s, cct_err *err)
+{
+	SSL_CTX *ctx;
+	SSL *ssl = NULL;
+	int fd;
+
+	*ssl_out = NULL;
+	fd = tcp_connect(host, port, timeout_s > 0 ? timeout_s : 30, err);
+	if (fd < 0)
+		return CCT_ENETWORK;
+	ctx = SSL_CTX_new(TLS_client_method());
+	if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
+		close(fd);
+		SSL_CTX_free(ctx);
+		return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "TLS context failed");
+	}
+	/* nothing is trusted by the handshake: cct_ratls_verify_peer decides before any request,
+	 * and names the failing check (a plain certificate included) */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	ssl = SSL_new(ctx);
+	SSL_CTX_free(ctx); /* the SSL keeps its reference */
+	if (!ssl || !SSL_set_fd(ssl, fd) || !SSL_set_tlsext_host_name(ssl, host)) {
+		SSL_free(ssl);
+		close(fd);
+		return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "TLS connection failed");
+	}
+	if (SSL_connect(ssl) != 1) {
+		unsigned long e = ERR_peek_last_error();
+		long vr = SSL_get_verify_result(ssl);
+		char buf[160];
+
+		ERR_error_string_n(e, buf, sizeof(buf));
+		cct_err_set(err, vr != X509_V_OK ? CCT_EUNTRUSTED : CCT_ENETWORK, CCT_STAGE_INPUT, 0,
+			    "TLS handshake with %.100s:%.16s failed: %s%s", host, port,
+			    vr != X509_V_OK ? "the server's certificate carries no attestation "
+					      "evidence (ordinary TLS certificate); "
+					    : "",
+			    buf);
+		ERR_clear_error();
+		SSL_free(ssl);
+		close(fd);
+		return err ? err->code : CCT_ENETWORK;
+	}
+	*ssl_out = ssl;
+	return CCT_OK;
+}
+
+void cct_ratls_close(void *p)
+{
+	SSL *ssl = p;
+	int fd;
+
+	if (!ssl)
+		return;
+	fd = SSL_get_fd(ssl);
+	SSL_shutdown(ssl);
+	SSL_free(ssl);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* GET the attestation endpoint with nonce; *body malloc'd. */
+static int fetch_fresh(uint8_t **body, size_t *n, SSL *ssl, const char *host, const uint8_t *nonce,
+		       size_t nn, cct_err *err)
+{
+	cct_ratls_head *h = calloc(1, sizeof(*h));
+	char *nb = cct_b64_encode(nonce, nn, 1), req[512];
+	long long cl;
+	size_t have;
+	int st, rc;
+
+	*body = NULL;
+	if (!h || !nb) {
+		free(h);
+		free(nb);
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	}
+	while (nb[0] && nb[strlen(nb) - 1] == '=')
+		nb[strlen(nb) - 1] = 0;
+	snprintf(req, sizeof(req),
+		 "GET %s?nonce=%s HTTP/1.1\r\nHost: %.200s\r\nAccept: application/cbor\r\n"
+		 "User-Agent: cctrust/%s\r\n\r\n",
+		 CCT_RATLS_PATH, nb, host ? host : "localhost", CCT_VERSION_STRING);
+	free(nb);
+	if (cct_ratls__write_all(ssl, req, strlen(req)) != 0) {
+		rc = cct_err_set(err, CCT_ENETWORK, CCT_STAGE_INPUT, 0, "cannot send the attestation request");
+		goto out;
+	}
+	rc = cct_ratls__read_head(h, ssl, err);
+	if (rc <= 0) {
+		if (rc == 0)
+			rc = cct_err_set(err, CCT_ENETWORK, CCT_STAGE_INPUT, 0,
+					 "the server closed the connection without answering %s",
+					 CCT_RATLS_PATH);
+		goto out;
+	}
+	st = cct_ratls__status(h);
+	cl = cct_ratls__content_length(h);
+	if (st != 200) {
+		rc = cct_err_set(err, CCT_ENETWORK, CCT_STAGE_INPUT, 0,
+				 "%s answered HTTP %d: the server offers no fresh evidence", CCT_RATLS_PATH, st);
+		goto out;
+	}
+	if (cl < 0 || cl > (long long)CCT_RATLS_MAX_EVIDENCE) {
+		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+				 "attestation response: Content-Length missing or above %u", CCT_RATLS_MAX_EVIDENCE);
+		goto out;
+	}
+	*body = malloc((size_t)cl + 1);
+	if (!*body) {
+		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+		goto out;
+	}
+	have = h->have - h->head_len;
+	if (have > (size_t)cl)
+		have = (size_t)cl; /* nothing else was requested: extra bytes are a protocol error */
+	memcpy(*body, h->buf + h->head_len, have);
+	while (have < (size_t)cl) {
+		int r = SSL_read(ssl, *body + have, (int)((size_t)cl - have > 1u << 20 ? 1u << 20 : (size_t)cl - have));
+
+		if (r <= 0) {
+			rc = cct_err_set(err, CCT_ETRUNC, CCT_STAGE_INPUT, have,
+					 "attestation response ends after %zu of %lld bytes", have, cl);
+			goto out;
+		}
+		have += (size_t)r;
+	}
+	*n = (size_t)cl;
+	rc = CCT_OK;
+out:
+	if (rc != CCT_OK) {
+		free(*body);
+		*body = NULL;
+	}
+	free(h);
+	return rc;
+}
+
+int cct_ratls_verify_peer(void *p, const cct_policy *pol, const cct_ratls_verify_opts *opts,
+			  cct_ratls_result *r)
+{
+	SSL *ssl = p;
+	cct_ratls_verify_opts d;
+	X509 *x;
+	uint8_t nonce[32], exp[CCT_RATLS_EXPORTER_LEN], *body = NULL;
+	size_t bn = 0;
+	json_t *sec = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (!opts) {
+		memset(&d, 0, sizeof(d));
+		opts = &d;
+	}
+	r->result = json_object();
+	x = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+	if (!x) {
+		rc = cct_err_set(&r->err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "no peer certificate");
+		snprintf(r->check, sizeof(r->check), "certificate.present");
+		r->status = rc;
+		goto out;
+	}
+	rc = cct_ratls__verify_cert_into(r, x, pol, opts);
+	if (rc != CCT_OK || opts->cert_only)
+		goto out;
+	if (RAND_bytes(nonce, sizeof(nonce)) != 1 ||
+	    SSL_export_keying_material(ssl, exp, sizeof(exp), CCT_RATLS_EXPORTER_LABEL,
+				       strlen(CCT_RATLS_EXPORTER_LABEL), NULL, 0, 0) != 1) {
+		rc = cct_err_set(&r->err, CCT_ERROR, CCT_STAGE_NONE, 0, "nonce or TLS exporter failed");
+		snprintf(r->check, sizeof(r->check), "fresh.exporter");
+		goto done;
+	}
+	rc = fetch_fresh(&body, &bn, ssl, opts->host, nonce, sizeof(nonce), &r->err);
+	if (rc != CCT_OK) {
+		snprintf(r->check, sizeof(r->check), "fresh.endpoint");
+		goto done;
+	}
+	rc = cct_ratls__verify_ev(&sec, r->check, body, bn, X509_get0_pubkey(x), "fresh", nonce,
+				  sizeof(nonce), exp, pol, opts, &r->err);
+	json_object_set_new(r->result, "fresh", sec);
+done:
+	r->status = rc;
+out:
+	free(body);
+	cct_ratls__finish(r);
+	return r->status;
+}
+
+int cct_ratls_request(void *p, const char *method, const char *path, const char *host,
+		      const char *const *headers, size_t nheaders, const uint8_t *data, size_t data_len,
+		      FILE *out, int *status, cct_err *err)
+{
+	SSL *ssl = p;
+	cct_ratls_head *h = calloc(1, sizeof(*h));
+	char *req = NULL;
+	size_t cap = 1024 + strlen(path) + (host ? strlen(host) : 0), i, len;
+	int rc = CCT_OK, r;
+
+	*status = 0;
+	for (i = 0; i < nheaders; i++)
+		cap += strlen(headers[i]) + 2;
+	req = malloc(cap);
+	if (!h || !req) {
+		free(h);
+		free(req);
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	}
+	if (!method)
+		method = data ? "POST" : "GET";
+	len = (size_t)snprintf(req, cap, "%s %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n", method, path,
+			       host ? host : "localhost");
+	for (i = 0; i < nheaders; i++) {
+		if (strpbrk(headers[i], "\r\n")) {
+			rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "header %zu has a line break", i);
+			goto out;
+		}
+		len += (size_t)snprintf(req + len, cap - len, "%s\r\n", headers[i]);
+	}
+	if (data)
+		len += (size_t)snprintf(req + len, cap - len, "Content-Length: %zu\r\n", data_len);
+	len += (size_t)snprintf(req + len, cap - len, "\r\n");
+	if (cct_ratls__write_all(ssl, req, len) != 0 || (data && data_len && cct_ratls__write_all(ssl, data, data_len) != 0)) {
+		rc = cct_err_set(err, CCT_ENETWORK, CCT_STAGE_INPUT, 0, "cannot send the request");
+		goto out;
+	}
+	r = cct_ratls__read_head(h, ssl, err);
+	if (r <= 0) {
+		rc = r == 0 ? cct_err_set(err, CCT_ENETWORK, CCT_STAGE_INPUT, 0, "no response") : r;
+		goto out;
+	}
+	*status = cct_ratls__status(h);
+	if (*status < 0) {
+		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0, "not an HTTP response");
+		goto out;
+	}
+	/* HTTP/1.0 with Connection: close: the body is everything until the server closes */
+	if (h->have > h->head_len)
+		fwrite(h->buf + h->head_len, 1, h->have - h->head_len, out);
+	fflush(out);
+	for (;;) {
+		char buf[16384];
+
+		r = SSL_read(ssl, buf, sizeof(buf));
+		if (r <= 0)
+			break;
+		fwrite(buf, 1, (size_t)r, out);
+		fflush(out); /* server-sent events reach the reader as they arrive */
+	}
+out:
+	free(h);
+	free(req);
+	return rc;
+}

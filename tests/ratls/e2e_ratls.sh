@@ -1,0 +1,201 @@
+#!/bin/bash
+# End-to-end attested TLS over loopback with the simulated TEE: `ratls serve` in front of a tiny
+# HTTP backend (SNP + 2 GPUs, TDX + 1 GPU), `ratls verify` / `ratls get` accepted, and every
+# refusal asserted by exit status AND the named failing check (r = result JSON, rules = failing
+# policy rules). Servers: 127.0.0.1, port 0 + port file, stopped by PID.
+set -u
+C=${CCT_CLI:?CCT_CLI not set}
+H=$(cd "$(dirname "$0")" && pwd)
+T=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
+PORT=
+trap cleanup EXIT
+fails=0
+pass() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+
+# start NAME CMD...: run in the background (in this shell, so its PID is recorded for the
+# cleanup), wait (bounded) for $T/NAME.port, leave the port in $PORT
+start() {
+	local name=$1
+	shift
+	"$@" >"$T/$name.log" 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 300); do [[ -s $T/$name.port ]] && break; sleep 0.1; done
+	[[ -s $T/$name.port ]] || { echo "server $name did not start"; cat "$T/$name.log"; exit 1; }
+	PORT=$(cat "$T/$name.port")
+}
+serve() { # serve NAME ratls-serve-args...
+	local name=$1
+	shift
+	start "$name" "$C" ratls serve --listen 127.0.0.1:0 --backend "http://127.0.0.1:$BP" --sim "$T/sim" \
+		--port-file "$T/$name.port" "$@"
+}
+# expect NAME WANT_EXIT PYTHON_CHECK verify-args...
+expect() {
+	local name=$1 want=$2 check=$3
+	shift 3
+	"$C" ratls verify "$@" --json >"$T/out.json" 2>"$T/err.txt"
+	local rc=$?
+	if [[ $rc != "$want" ]]; then
+		fail "$name: exit $rc, want $want"; head -c 1500 "$T/out.json" "$T/err.txt"; return
+	fi
+	if [[ -n $check ]] && ! python3 -c "import json,sys; r=json.load(open('$T/out.json')); rules=[f['rule'] for f in r.get('failures',[])]; e=r.get('error') or {}; sys.exit(0 if ($check) else 1)"; then
+		fail "$name: check failed: $check"; head -c 2500 "$T/out.json"; return
+	fi
+	pass "$name"
+}
+
+"$C" sim init "$T/sim" >/dev/null || { echo "sim init failed"; exit 1; }
+M=$(python3 -c "import json; print(json.load(open('$T/sim/sim.json'))['measurement'])")
+MRTD=$(python3 -c "import json; print(json.load(open('$T/sim/sim.json'))['tdx']['mrtd'])")
+S="--trust-sim $T/sim"
+cat >"$T/pol.json" <<P
+{"version":"cctrust.policy/v1","id":"ratls-snp","tee":["snp"],"snp":{"measurements":["$M"]},"gpu":{"count":2,"cc_mode":["on"]}}
+P
+cat >"$T/pol-tdx.json" <<P
+{"version":"cctrust.policy/v1","id":"ratls-tdx","tee":["tdx"],"tdx":{"mrtd":["$MRTD"]},"gpu":{"count":1}}
+P
+cat >"$T/pol-other.json" <<P
+{"version":"cctrust.policy/v1","id":"other-measurement","snp":{"measurements":["$(printf 'ab%.0s' $(seq 48))"]}}
+P
+start backend python3 "$H/servers.py" backend "$T/backend.port"; BP=$PORT
+
+# ---- 1. SNP + 2 GPUs behind the proxy: accepted, and get returns the backend's body ----
+serve snp --tee snp --gpus 2; P1=$PORT
+expect snp-2gpu-accepted 0 "r['verified'] and r['check'] is None and r['simulated'] and r['certificate']['pubkey_hash']=='verified' and r['fresh']['exporter']=='verified' and r['fresh']['nonce']=='verified' and r['certificate']['composite']['gpu_count']==2 and r['fresh']['composite']['tee']=='snp' and r['pin'].startswith('sha256//') and r['checks_skipped']==[]" 127.0.0.1:$P1 --policy "$T/pol.json" $S
+PIN=$(python3 -c "import json; print(json.load(open('$T/out.json'))['pin'])")
+out=$("$C" ratls get "https://127.0.0.1:$P1/hello" --policy "$T/pol.json" $S)
+[[ $? == 0 && $out == "hello from backend /hello" ]] && pass get-body || fail "get-body: '$out'"
+out=$("$C" ratls get "https://127.0.0.1:$P1/post" --policy "$T/pol.json" $S -d 'prompt=hi' -H 'X-Test: 7')
+[[ $out == "echo:prompt=hi x-test=7" ]] && pass get-post-headers || fail "get-post-headers: '$out'"
+"$C" ratls get "https://127.0.0.1:$P1/hello" --policy "$T/pol.json" $S -o "$T/body.txt" >/dev/null
+[[ $(cat "$T/body.txt") == "hello from backend /hello" ]] && pass get-output-file || fail get-output-file
+# server-sent events pass through unbuffered: the first event arrives before the last is sent
+"$C" ratls get "https://127.0.0.1:$P1/sse" --policy "$T/pol.json" $S | python3 -c "
+import sys, time
+first = None
+n = 0
+for line in sys.stdin:
+    if line.startswith('data: tick'):
+        n += 1
+        sent = float(line.split()[3])
+        if first is None: first = time.time() - sent
+assert n == 3, n
+assert first is not None and first < 0.45, first   # received ~immediately, not after 0.9 s
+" && pass sse-unbuffered || fail sse-unbuffered
+# the printed pin is the server's key: curl --pinnedpubkey accepts it
+if command -v curl >/dev/null; then
+	out=$(curl -sk --pinnedpubkey "$PIN" "https://127.0.0.1:$P1/hello")
+	[[ $out == "hello from backend /hello" ]] && pass curl-pin || fail "curl-pin: '$out'"
+	curl -sk --pinnedpubkey "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" "https://127.0.0.1:$P1/hello" >/dev/null \
+		&& fail curl-wrong-pin || pass curl-wrong-pin
+fi
+# the human verdict
+"$C" ratls verify 127.0.0.1:$P1 --policy "$T/pol.json" $S >"$T/h.txt"
+grep -q "ACCEPTED snp + 2 GPU(s), certificate evidence + channel-bound fresh evidence (SIMULATED" "$T/h.txt" &&
+	grep -q "pin sha256//" "$T/h.txt" && pass human-verdict || { fail human-verdict; cat "$T/h.txt"; }
+
+# ---- 2. TDX + 1 GPU ----
+serve tdx --tee tdx --gpus 1; P2=$PORT
+expect tdx-1gpu-accepted 0 "r['verified'] and r['certificate']['composite']['tee']=='tdx' and r['certificate']['evidence']['format']=='cmw-collection' and r['certificate']['evidence']['evidence_tag']=='0x1a7501' and r['fresh']['exporter']=='verified'" 127.0.0.1:$P2 --policy "$T/pol-tdx.json" $S
+out=$("$C" ratls get "https://127.0.0.1:$P2/hello" --policy "$T/pol-tdx.json" $S)
+[[ $out == "hello from backend /hello" ]] && pass tdx-get-body || fail "tdx-get-body: '$out'"
+
+# ---- 3. certificates: key mode, openssl sees the extension, TDX-only is the interoperable tag ----
+"$C" ratls cert --tee snp --gpus 2 --sim "$T/sim" --key-out "$T/a.key" --cert-out "$T/a.pem" 2>/dev/null || fail cert-make
+[[ $(stat -c %a "$T/a.key") == 600 ]] && pass key-mode-0600 || fail key-mode-0600
+openssl x509 -in "$T/a.pem" -noout -text | grep -q "2.23.133.5.4.9" && pass openssl-shows-oid || fail openssl-shows-oid
+"$C" ratls cert --tee tdx --sim "$T/sim" --nonce 00112233 --key-out "$T/t.key" --cert-out "$T/t.pem" 2>/dev/null
+"$C" ratls show "$T/t.pem" --json >"$T/show.json"
+python3 -c "
+import json; d=json.load(open('$T/show.json'))
+assert d['format']=='tagged-evidence' and d['evidence_tag']=='0x1a7501' and d['tee']=='tdx', d
+assert d['pubkey_hash_matches'] is True and d['claims']['nonce']=='00112233' and d['cctrust_can_verify']
+" && pass show-tdx-tagged || { fail show-tdx-tagged; cat "$T/show.json"; }
+"$C" ratls show "$T/a.pem" | grep -q "matches the certificate's key" && pass show-human || fail show-human
+
+# ---- 4. refusals, each naming its check ----
+# a plain TLS server with an ordinary certificate
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/plain.key" -out "$T/plain.pem" \
+	-subj /CN=localhost -days 1 2>/dev/null
+start plain python3 "$H/servers.py" plain "$T/plain.port" "$T/plain.pem" "$T/plain.key"; PP=$PORT
+expect plain-tls-refused 1 "r['check']=='certificate.evidence-extension' and not r['verified']" 127.0.0.1:$PP --policy "$T/pol.json" $S
+out=$("$C" ratls get "https://127.0.0.1:$PP/" --policy "$T/pol.json" $S 2>/dev/null)
+[[ $? == 1 && -z $out ]] && pass plain-tls-get-refused || fail "plain-tls-get-refused: '$out'"
+
+# a certificate whose evidence was made for another key (the extension copied onto key B)
+HEX=$(openssl asn1parse -in "$T/a.pem" | grep -A1 ":2.23.133.5.4.9" | tail -1 | sed 's/.*\[HEX DUMP\]://')
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$T/b.key" 2>/dev/null
+printf '[req]\ndistinguished_name=dn\nprompt=no\n[dn]\nCN=forged\n[ext]\n2.23.133.5.4.9=DER:%s\n' "$HEX" >"$T/forge.cnf"
+openssl req -x509 -new -key "$T/b.key" -config "$T/forge.cnf" -extensions ext -days 1 -out "$T/forged.pem" 2>"$T/forge.err" ||
+	{ fail forge-cert; cat "$T/forge.err"; }
+"$C" ratls show "$T/forged.pem" | grep -q "DOES NOT MATCH" && pass show-forged-mismatch || fail show-forged-mismatch
+serve forged --tee snp --gpus 2 --cert "$T/forged.pem" --key "$T/b.key"; P3=$PORT
+expect pubkey-hash-mismatch 1 "r['check']=='certificate.pubkey-hash' and e['stage']=='binding'" 127.0.0.1:$P3 --policy "$T/pol.json" $S
+
+# a proxy that terminates TLS itself (holding the genuine certificate and key) and relays the
+# attestation endpoint to the genuine server: the fresh evidence carries the other connection's exporter
+serve genuine --tee snp --gpus 2 --cert "$T/a.pem" --key "$T/a.key"; P4=$PORT
+expect genuine-cert-served 0 "r['verified']" 127.0.0.1:$P4 --policy "$T/pol.json" $S
+start relay python3 "$H/servers.py" relay "$T/relay.port" "$T/a.pem" "$T/a.key" "$P4"; PR=$PORT
+expect relay-exporter-mismatch 1 "r['check']=='fresh.exporter' and r['certificate']['verified'] and e['code']=='binding'" 127.0.0.1:$PR --policy "$T/pol.json" $S
+# certificate-only mode cannot see the relay: accepted, and says what was skipped
+expect relay-cert-only-weaker 0 "r['verified'] and 'fresh' not in r and r['checks_skipped'] and 'replayable' in r['checks_skipped'][0]" 127.0.0.1:$PR --policy "$T/pol.json" $S --cert-only
+
+# serving a certificate whose evidence differs from what the fresh evidence would be: refused
+"$C" ratls serve --listen 127.0.0.1:0 --backend "http://127.0.0.1:$BP" --sim "$T/sim" --tee tdx \
+	--cert "$T/a.pem" --key "$T/a.key" --port-file "$T/never.port" >/dev/null 2>"$T/mm.err"
+[[ $? == 2 && ! -e $T/never.port ]] && grep -q "snp evidence with 2 GPU" "$T/mm.err" && pass serve-cert-mismatch ||
+	{ fail serve-cert-mismatch; cat "$T/mm.err"; }
+
+# an old certificate past its validity
+"$C" ratls cert --tee snp --gpus 2 --sim "$T/sim" --not-before -2d --validity 1h --key-out "$T/old.key" --cert-out "$T/old.pem" 2>/dev/null
+serve old --tee snp --gpus 2 --cert "$T/old.pem" --key "$T/old.key"; P5=$PORT
+expect expired-cert 1 "r['check']=='certificate.validity' and e['code']=='expired'" 127.0.0.1:$P5 --policy "$T/pol.json" $S
+
+# a policy with another measurement
+expect other-measurement 1 "r['check']=='certificate.policy' and 'snp.measurements' in rules and e['code']=='policy'" 127.0.0.1:$P1 --policy "$T/pol-other.json" $S
+# a guest launched with another measurement, against the right policy
+serve othermeas --tee snp --gpus 2 --measurement "$(printf 'cd%.0s' $(seq 48))"; P6=$PORT
+expect guest-other-measurement 1 "r['check']=='certificate.policy' and 'snp.measurements' in rules" 127.0.0.1:$P6 --policy "$T/pol.json" $S
+
+# GPUs with confidential computing off
+serve ccoff --tee snp --gpus 2 --gpu-cc-mode off; P7=$PORT
+expect gpu-cc-off 1 "r['check']=='certificate.policy' and 'gpu.cc_mode' in rules" 127.0.0.1:$P7 --policy "$T/pol.json" $S
+
+# simulated roots without --trust-sim
+expect sim-roots-untrusted 1 "r['check']=='certificate.evidence' and e['stage']=='chain' and not r['simulated']" 127.0.0.1:$P1 --policy "$T/pol.json"
+out=$("$C" ratls get "https://127.0.0.1:$P1/hello" --policy "$T/pol.json" 2>/dev/null)
+[[ $? == 1 && -z $out ]] && pass sim-roots-get-refused || fail "sim-roots-get-refused: '$out'"
+
+# rotation: a new key and certificate after --rotate, still verifying
+serve rotate --tee tdx --rotate 2s; P8=$PORT
+cat >"$T/pol-tdx0.json" <<P
+{"version":"cctrust.policy/v1","id":"tdx-no-gpu","tee":["tdx"],"tdx":{"mrtd":["$MRTD"]}}
+P
+expect rotate-before 0 "r['verified'] and r['certificate']['evidence']['format']=='tagged-evidence'" 127.0.0.1:$P8 --policy "$T/pol-tdx0.json" $S
+PIN1=$(python3 -c "import json; print(json.load(open('$T/out.json'))['pin'])")
+sleep 3
+expect rotate-after 0 "r['verified'] and r['pin']!='$PIN1'" 127.0.0.1:$P8 --policy "$T/pol-tdx0.json" $S
+grep -q "re-issued" "$T/rotate.log" && pass rotate-logged || fail rotate-logged
+
+# unreachable / usage: exit 2
+"$C" ratls verify 127.0.0.1:1 --policy "$T/pol.json" $S >/dev/null 2>&1; [[ $? == 2 ]] && pass unreachable-exit-2 || fail unreachable-exit-2
+"$C" ratls verify 127.0.0.1:$P1 $S >/dev/null 2>&1; [[ $? == 2 ]] && pass no-policy-exit-2 || fail no-policy-exit-2
+
+# the proxy's attestation endpoint refuses a missing nonce
+curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$P1/.well-known/cctrust/attestation" | grep -q 400 &&
+	pass endpoint-needs-nonce || fail endpoint-needs-nonce
+
+# every server this test started is stopped by its PID and exits on SIGTERM
+[[ ${#PIDS[@]} == 11 ]] && pass "servers-tracked (${#PIDS[@]})" || fail "servers-tracked: ${#PIDS[@]} PIDs, want 11"
+for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+wait
+left=0
+for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done
+[[ $left == 0 ]] && pass servers-stopped || fail "servers-stopped: $left still running"
+PIDS=()
+echo "failures: $fails"
+[[ $fails == 0 ]]

@@ -1,0 +1,387 @@
+/* Attested TLS evidence: genuine evidence for a key verifies (simulated SNP + 2 GPUs, TDX),
+ * and every tampered variant is refused at its named check and stage: malformed CBOR,
+ * trailing bytes, another key, another nonce / exporter, a claims buffer not the one the report
+ * binds, a flipped report byte, GPU CC state not the bound claim, missing GPU evidence. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <time.h>
+
+#include "cct_test.h"
+#include "cctrust/sim.h"
+#include "cctrust/core.h"
+#include "ratls/ratls_int.h"
+
+static char simdir[4096];
+static EVP_PKEY *key, *other;
+static cct_policy *pol;
+static uint8_t nonce[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, exporter[32];
+
+static int setup(void **st)
+{
+	cct_err err;
+
+	(void)st;
+	snprintf(simdir, sizeof(simdir), "%s/sim", cct_test_tmpdir());
+	if (cct_sim_init(simdir, &err) != CCT_OK) {
+		fprintf(stderr, "sim init: %s\n", err.msg);
+		return -1;
+	}
+	key = EVP_EC_gen("P-384");
+	other = EVP_EC_gen("P-384");
+	memset(exporter, 0x5a, sizeof(exporter));
+	return key && other && cct_policy_default(&pol, &err) == CCT_OK ? 0 : -1;
+}
+
+static int teardown(void **st)
+{
+	(void)st;
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(other);
+	cct_policy_free(pol);
+	return 0;
+}
+
+static uint8_t *make(size_t *n, const char *tee, int gpus, const char *cc)
+{
+	cct_ratls_make_opts o;
+	uint8_t *ev = NULL;
+	cct_err err;
+
+	memset(&o, 0, sizeof(o));
+	o.tee = tee;
+	o.gpus = gpus;
+	o.sim_dir = simdir;
+	o.sim_gpu_cc_mode = cc;
+	o.nonce = nonce;
+	o.nonce_len = sizeof(nonce);
+	o.exporter = exporter;
+	if (cct_ratls_evidence_make(&ev, n, key, &o, &err) != CCT_OK)
+		fail_msg("evidence: %s", err.msg);
+	return ev;
+}
+
+/* verify as fresh evidence; returns the status, check in check */
+static int verify(const uint8_t *ev, size_t n, EVP_PKEY *k, const uint8_t *want_exp, char check[48],
+		  cct_err *err)
+{
+	cct_ratls_verify_opts o;
+	json_t *sec = NULL;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.composite.trust_sim_dir = simdir;
+	check[0] = 0;
+	rc = cct_ratls__verify_ev(&sec, check, ev, n, k, "fresh", nonce, sizeof(nonce), want_exp, pol,
+				  &o, err);
+	json_decref(sec);
+	return rc;
+}
+
+static void expect_refused(const uint8_t *ev, size_t n, EVP_PKEY *k, const uint8_t *exp, int code,
+			   cct_stage stage, const char *want_check)
+{
+	char check[48];
+	cct_err err;
+	int rc = verify(ev, n, k, exp, check, &err);
+
+	if (rc != code || err.stage != stage || strcmp(check, want_check))
+		fail_msg("want %s/%d/%s, got %s/%d/%s: %s", cct_code_name(code), (int)stage, want_check,
+			 cct_code_name(rc), (int)err.stage, check, err.msg);
+}
+
+/* re-encode decoded evidence with changes */
+static uint8_t *reencode(size_t *n, const cct_ratls_ev *e, const uint8_t *claims, size_t cn,
+			 const char *gpus)
+{
+	uint8_t *out = NULL;
+	cct_err err;
+
+	assert_int_equal(cct_ratls__encode(&out, n, e->tee, e->cpu, e->cpu_len, e->snp_certs,
+					   e->snp_certs_len, gpus, claims, cn, &err),
+			 CCT_OK);
+	return out;
+}
+
+static void test_snp_gpus_genuine_and_tampered(void **st)
+{
+	size_t n = 0, tn = 0, cn = 0;
+	uint8_t *ev = make(&n, "snp", 2, NULL), *t, *claims = NULL, bad_exp[32];
+	cct_ratls_ev e;
+	cct_ratls_claims_in ci;
+	char check[48];
+	cct_err err;
+	size_t hl = 0;
+
+	(void)st;
+	assert_int_equal(verify(ev, n, key, exporter, check, &err), CCT_OK);
+	/* decoded fields */
+	assert_int_equal(cct_ratls__decode(&e, ev, n, &err), CCT_OK);
+	assert_true(e.cmw && e.tag == CCT_RATLS_TAG_SEV_SNP && !strcmp(e.tee, "snp"));
+	assert_int_equal(e.cpu_len, 1184);
+	assert_true(e.has_nonce && e.has_exporter && e.has_gpu_claim && e.gpu_count == 2);
+	assert_string_equal(e.gpu_cc_mode, "on");
+	/* truncated and trailing bytes */
+	expect_refused(ev, n - 1, key, exporter, CCT_ETRUNC, CCT_STAGE_PARSE, "fresh.evidence-format");
+	t = malloc(n + 1);
+	memcpy(t, ev, n);
+	t[n] = 0;
+	expect_refused(t, n + 1, key, exporter, CCT_ETRAILING, CCT_STAGE_PARSE, "fresh.evidence-format");
+	free(t);
+	/* another key, another connection */
+	expect_refused(ev, n, other, exporter, CCT_EBINDING, CCT_STAGE_BINDING, "fresh.pubkey-hash");
+	memset(bad_exp, 0x11, sizeof(bad_exp));
+	expect_refused(ev, n, key, bad_exp, CCT_EBINDING, CCT_STAGE_BINDING, "fresh.exporter");
+	/* claims the report does not bind: same key, nonce and exporter, other GPU claim order
+	 * (ppcie-mode true, and the GPU JSON edited to match): REPORT_DATA mismatch */
+	memset(&ci, 0, sizeof(ci));
+	assert_int_equal(cct_ratls__spki_hash(ci.spki_sha384, &hl, 7, key), 0);
+	ci.nonce = nonce;
+	ci.nonce_len = sizeof(nonce);
+	ci.exporter = exporter;
+	ci.gpus = 2;
+	ci.gpu_cc_mode = "on";
+	ci.gpu_ppcie = 1;
+	assert_int_equal(cct_ratls__claims_encode(&claims, &cn, &ci, &err), CCT_OK);
+	{
+		json_t *g = json_loads(e.gpus, 0, NULL);
+		char *gs;
+
+		json_object_set_new(json_object_get(g, "nvidia"), "ppcie_mode", json_true());
+		gs = json_dumps(g, JSON_COMPACT);
+		t = reencode(&tn, &e, claims, cn, gs);
+		expect_refused(t, tn, key, exporter, CCT_EBINDING, CCT_STAGE_BINDING, "fresh.evidence");
+		free(t);
+		/* the GPU JSON's CC mode changed after binding: not the bound claim */
+		json_object_set_new(json_object_get(g, "nvidia"), "ppcie_mode", json_false());
+		json_object_set_new(json_object_get(g, "nvidia"), "cc_mode", json_string("off"));
+		free(gs);
+		gs = json_dumps(g, JSON_COMPACT);
+		t = reencode(&tn, &e, e.claims, e.claims_len, gs);
+		expect_refused(t, tn, key, exporter, CCT_EBINDING, CCT_STAGE_BINDING, "fresh.gpu-state");
+		free(t);
+		free(gs);
+		json_decref(g);
+	}
+	/* GPU evidence dropped although the claims name 2 GPUs */
+	t = reencode(&tn, &e, e.claims, e.claims_len, NULL);
+	expect_refused(t, tn, key, exporter, CCT_EBINDING, CCT_STAGE_BINDING, "fresh.gpu-state");
+	free(t);
+	/* one bit of the signed report flipped (the measurement) */
+	e.cpu[0x90] ^= 1;
+	t = reencode(&tn, &e, e.claims, e.claims_len, e.gpus);
+	{
+		int rc = verify(t, tn, key, exporter, check, &err);
+
+		assert_int_equal(rc, CCT_ESIGNATURE);
+		assert_string_equal(check, "fresh.evidence");
+	}
+	free(t);
+	free(claims);
+	cct_ratls__ev_clear(&e);
+	free(ev);
+}
+
+static void test_tdx_tagged(void **st)
+{
+	size_t n = 0;
+	uint8_t *ev = make(&n, "tdx", 0, NULL);
+	cct_ratls_ev e;
+	char check[48];
+	cct_err err;
+
+	(void)st;
+	assert_int_equal(cct_ratls__decode(&e, ev, n, &err), CCT_OK);
+	assert_false(e.cmw); /* the interoperable bare tag */
+	assert_true(e.tag == CCT_RATLS_TAG_INTEL_QUOTE && !strcmp(e.tee, "tdx") && !e.gpus);
+	cct_ratls__ev_clear(&e);
+	assert_int_equal(verify(ev, n, key, exporter, check, &err), CCT_OK);
+	expect_refused(ev, n, other, exporter, CCT_EBINDING, CCT_STAGE_BINDING, "fresh.pubkey-hash");
+	free(ev);
+}
+
+static void test_gpu_cc_off_is_policy(void **st)
+{
+	size_t n = 0;
+	uint8_t *ev = make(&n, "snp", 1, "off");
+	char check[48];
+	cct_err err;
+
+	(void)st;
+	assert_int_equal(verify(ev, n, key, exporter, check, &err), CCT_EPOLICY);
+	assert_string_equal(check, "fresh.policy");
+	assert_non_null(strstr(err.msg, "gpu.cc_mode"));
+	free(ev);
+}
+
+static void test_malformed(void **st)
+{
+	static const uint8_t not_cbor[] = { 0xff, 0x00 };
+	static const uint8_t wrong_tag[] = { 0xc1, 0x82, 0x41, 0x00, 0x41, 0x00 }; /* 1([h'00',h'00']) */
+	static const uint8_t map_no_type[] = { 0xa1, 0x63, 'c', 'p', 'u', 0x00 };
+	cct_ratls_ev e;
+	cct_err err;
+
+	(void)st;
+	assert_int_equal(cct_ratls__decode(&e, not_cbor, sizeof(not_cbor), &err), CCT_EENCODING);
+	assert_int_equal(cct_ratls__decode(&e, NULL, 0, &err), CCT_ETRUNC);
+	/* an unknown tag decodes (show) but its claims buffer h'00' is not a map */
+	assert_int_equal(cct_ratls__decode(&e, wrong_tag, sizeof(wrong_tag), &err), CCT_EFORMAT);
+	assert_non_null(strstr(err.msg, "claims buffer"));
+	assert_int_equal(cct_ratls__decode(&e, map_no_type, sizeof(map_no_type), &err), CCT_EUNSUPPORTED);
+	assert_non_null(strstr(err.msg, "__cmwc_t"));
+	/* refused before libcbor allocates: a declared array of 2^32 items, 17 levels of nesting,
+	 * indefinite lengths, two top-level items */
+	{
+		static const uint8_t huge[] = { 0x9b, 0, 0, 0, 1, 0, 0, 0, 0, 0x00 };
+		static const uint8_t indef[] = { 0x9f, 0x00, 0xff };
+		static const uint8_t two[] = { 0x00, 0x00 };
+		uint8_t deep[18];
+
+		assert_int_equal(cct_ratls__decode(&e, huge, sizeof(huge), &err), CCT_ETOOBIG);
+		memset(deep, 0x81, 17);
+		deep[17] = 0x00;
+		assert_int_equal(cct_ratls__decode(&e, deep, sizeof(deep), &err), CCT_EFORMAT);
+		assert_non_null(strstr(err.msg, "deeper"));
+		assert_int_equal(cct_ratls__decode(&e, deep + 1, sizeof(deep) - 1, &err), CCT_EFORMAT);
+		assert_int_equal(cct_ratls__decode(&e, indef, sizeof(indef), &err), CCT_EFORMAT);
+		assert_non_null(strstr(err.msg, "indefinite"));
+		assert_int_equal(cct_ratls__decode(&e, two, sizeof(two), &err), CCT_ETRAILING);
+	}
+}
+
+/* the public certificate path: cct_ratls_cert_make + cct_ratls_verify_cert (certificate only) */
+static void test_cert_make_verify(void **st)
+{
+	cct_ratls_make_opts mo;
+	cct_ratls_verify_opts vo;
+	cct_ratls_result r;
+	char *kp = NULL, *cp = NULL;
+	X509 *x;
+	BIO *b;
+	cct_err err;
+
+	(void)st;
+	memset(&mo, 0, sizeof(mo));
+	mo.tee = "snp";
+	mo.gpus = 1;
+	mo.sim_dir = simdir;
+	assert_int_equal(cct_ratls_cert_make(&kp, &cp, &mo, 3600, 0, &err), CCT_OK);
+	b = BIO_new_mem_buf(cp, -1);
+	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	assert_non_null(x);
+	memset(&vo, 0, sizeof(vo));
+	vo.composite.trust_sim_dir = simdir;
+	assert_int_equal(cct_ratls_verify_cert(&r, x, pol, &vo), CCT_OK);
+	assert_true(json_is_true(json_object_get(r.result, "verified")));
+	assert_int_equal(json_array_size(json_object_get(r.result, "checks_skipped")), 1);
+	assert_int_equal(strncmp(r.pin, "sha256//", 8), 0);
+	cct_ratls_result_clear(&r);
+	/* two hours later: outside its validity */
+	vo.composite.at = time(NULL) + 7200;
+	assert_int_equal(cct_ratls_verify_cert(&r, x, pol, &vo), CCT_EEXPIRED);
+	assert_string_equal(r.check, "certificate.validity");
+	cct_ratls_result_clear(&r);
+	/* without --trust-sim: the simulated roots are not trusted */
+	vo.composite.at = 0;
+	vo.composite.trust_sim_dir = NULL;
+	vo.composite.offline = 1;
+	assert_int_not_equal(cct_ratls_verify_cert(&r, x, pol, &vo), CCT_OK);
+	assert_string_equal(r.check, "certificate.evidence");
+	cct_ratls_result_clear(&r);
+	/* the OpenSSL verify callback: the attested self-signed leaf passes X509_verify_cert,
+	 * an ordinary self-signed certificate does not */
+	{
+		X509_STORE *store = X509_STORE_new();
+		X509_STORE_CTX *sc = X509_STORE_CTX_new();
+		X509 *plain = X509_new();
+		EVP_PKEY *pk = EVP_EC_gen("P-256");
+
+		X509_STORE_set_verify_cb(store, cct_ratls_verify_callback);
+		assert_int_equal(X509_STORE_CTX_init(sc, store, x, NULL), 1);
+		assert_int_equal(X509_verify_cert(sc), 1);
+		X509_STORE_CTX_cleanup(sc);
+		X509_set_version(plain, 2);
+		ASN1_INTEGER_set(X509_get_serialNumber(plain), 1);
+		X509_gmtime_adj(X509_getm_notBefore(plain), -60);
+		X509_gmtime_adj(X509_getm_notAfter(plain), 3600);
+		X509_NAME_add_entry_by_txt(X509_get_subject_name(plain), "CN", MBSTRING_ASC,
+					   (const unsigned char *)"plain", -1, -1, 0);
+		X509_set_issuer_name(plain, X509_get_subject_name(plain));
+		X509_set_pubkey(plain, pk);
+		assert_true(X509_sign(plain, pk, EVP_sha256()) > 0);
+		assert_int_equal(X509_STORE_CTX_init(sc, store, plain, NULL), 1);
+		assert_int_not_equal(X509_verify_cert(sc), 1);
+		X509_STORE_CTX_free(sc);
+		X509_STORE_free(store);
+		X509_free(plain);
+		EVP_PKEY_free(pk);
+	}
+	X509_free(x);
+	cct_wipe(kp, strlen(kp));
+	free(kp);
+	free(cp);
+}
+
+/* the composite's caller binding: a body without runtime-data is refused unless the caller
+ * binds it, and a body with runtime-data is refused when the caller binds */
+static void test_composite_caller_binding(void **st)
+{
+	cct_attester_opts ao;
+	cct_sim_opts so;
+	cct_composite_opts co;
+	cct_composite_result r;
+	uint8_t rd[64], gn[32];
+	char *body = NULL;
+	cct_err err;
+
+	(void)st;
+	memset(rd, 0x42, sizeof(rd));
+	memset(gn, 0x24, sizeof(gn));
+	memset(&ao, 0, sizeof(ao));
+	ao.report_data = rd;
+	ao.gpu_nonce = gn;
+	memset(&so, 0, sizeof(so));
+	so.gpus = 1;
+	assert_int_equal(cct_sim_evidence(&body, simdir, &ao, &so, &err), CCT_OK);
+	assert_null(strstr(body, "runtime-data"));
+	memset(&co, 0, sizeof(co));
+	co.trust_sim_dir = simdir;
+	/* not bound by the caller: refused as a shape error, never verified */
+	assert_int_equal(cct_composite_verify(&r, (uint8_t *)body, strlen(body), pol, &co, NULL), CCT_EFORMAT);
+	assert_non_null(strstr(r.err.msg, "runtime-data"));
+	cct_composite_result_clear(&r);
+	co.bound_report_data = rd;
+	co.bound_gpu_nonce = gn;
+	assert_int_equal(cct_composite_verify(&r, (uint8_t *)body, strlen(body), pol, &co, NULL), CCT_OK);
+	assert_string_equal(json_string_value(json_object_get(r.result, "nonce")), "caller-bound");
+	cct_composite_result_clear(&r);
+	/* another caller binding */
+	rd[0] ^= 1;
+	assert_int_equal(cct_composite_verify(&r, (uint8_t *)body, strlen(body), pol, &co, NULL), CCT_EBINDING);
+	cct_composite_result_clear(&r);
+	rd[0] ^= 1;
+	gn[0] ^= 1;
+	assert_int_equal(cct_composite_verify(&r, (uint8_t *)body, strlen(body), pol, &co, NULL), CCT_EBINDING);
+	assert_non_null(strstr(r.err.msg, "gpu0"));
+	cct_composite_result_clear(&r);
+	free(body);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_snp_gpus_genuine_and_tampered),
+		cmocka_unit_test(test_tdx_tagged),
+		cmocka_unit_test(test_gpu_cc_off_is_policy),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_cert_make_verify),
+		cmocka_unit_test(test_composite_caller_binding),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
