@@ -20,14 +20,19 @@ pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$T"' EXIT
 "$CLI" kbs admin-keygen "$T/admin.key" "$T/admin.pub"
 "$CLI" sim init "$T/sim" >/dev/null
-head -c 32 /dev/urandom >"$T/mk"
+(umask 077 && head -c 32 /dev/urandom >"$T/mk")
+# one loopback client drives every flow: the per-client rate limit is off for the benchmark
 "$D" --store "sqlite:$T/db" --listen 127.0.0.1:0 --port-file "$T/port" --admin-pubkey "$T/admin.pub" \
-	--trust-sim "$T/sim" --master-key "$T/mk" --threads "$THREADS" 2>/dev/null &
+	--trust-sim "$T/sim" --master-key "$T/mk" --threads "$THREADS" --rate-limit 0 2>/dev/null &
 pid=$!
 for i in $(seq 1 100); do [ -s "$T/port" ] && break; sleep 0.05; done
 U=http://127.0.0.1:$(cat "$T/port")
 head -c 32 /dev/urandom >"$T/secret"
 "$CLI" kbs put-resource --url "$U" --admin-key "$T/admin.key" bench/key/model "$T/secret" >/dev/null
+printf '{"version":"cctrust.policy/v1"}' >"$T/att.json"
+printf '{"version":1,"allow_simulated":true,"rules":[{"resources":["bench/*/*"],"require":[{"all_submods":"affirming"}]}]}' >"$T/res.json"
+"$CLI" kbs set-attestation-policy --url "$U" --admin-key "$T/admin.key" "$T/att.json" >/dev/null
+"$CLI" kbs set-policy --url "$U" --admin-key "$T/admin.key" "$T/res.json" >/dev/null
 
 rss_max=0
 sample_rss() {

@@ -29,7 +29,7 @@ echo "guest init-data (its SHA-384 is the SNP HOST_DATA): model = \"$MODEL\""
 
 say "2. cctrustd on SQLite, loopback, a fresh admin key"
 "$C" kbs admin-keygen "$D/admin.key" "$D/admin.pub"
-head -c 32 /dev/urandom >"$D/master.key"
+(umask 077 && head -c 32 /dev/urandom >"$D/master.key") # cctrustd refuses a readable key
 ARGS=(--store "sqlite:$D/kbs.db" --listen 127.0.0.1:0 --port-file "$D/port"
 	--admin-pubkey "$D/admin.pub" --master-key "$D/master.key" --trust-sim "$D/sim")
 printf '$ cctrustd %s\n' "${ARGS[*]}"
@@ -48,18 +48,22 @@ cat >"$D/attestation.json" <<POL
  "gpu":{"cc_mode":["on"]}}
 POL
 cat >"$D/resource.json" <<POL
-{"version":1,"rules":[{"name":"demo-llm-only","resources":["demo/model-key/*"],
+{"version":1,"rules":[{"name":"demo-llm-only","resources":["demo/model-key/*"],"allow_simulated":true,
  "require":[{"all_submods":"affirming"},
   {"claim":"/submods/cpu0/ear.veraison.annotated-evidence/init_data_claims/data/model","equals":"$MODEL"}]}]}
 POL
 head -c 32 /dev/urandom >"$D/model.key"
 A=(--url "$U" --admin-key "$D/admin.key")
+"$C" kbs put-resource "${A[@]}" demo/model-key/llm "$D/model.key" >/dev/null || exit 1
+echo "cctrustd fails closed: before an admin sets both policies nothing is released:"
+"$C" kbs get-resource --url "$U" --sim "$D/sim" --tee snp --init-data "$D/init.toml" \
+	demo/model-key/llm -o /dev/null 2>/dev/null | sed 's/^/  /'
 "$C" kbs set-attestation-policy "${A[@]}" "$D/attestation.json" >/dev/null &&
-	"$C" kbs put-resource "${A[@]}" demo/model-key/llm "$D/model.key" >/dev/null &&
 	"$C" kbs set-policy "${A[@]}" --resource demo/model-key/llm "$D/resource.json" >/dev/null || exit 1
 echo "attestation policy \"demo\": measurement pinned, model $MODEL, GPUs in CC mode"
 echo "model key demo/model-key/llm uploaded (sealed at rest), sha256 $(sha256sum <"$D/model.key" | cut -c1-16)..."
 echo "resource policy: every submod affirming AND init-data names the demo model"
+echo "  (\"allow_simulated\": true because this demo's TEE is simulated; production policies omit it)"
 
 say "4. The guest: auth -> evidence for the nonce + its own key -> attest -> key (JWE)"
 run "$C" kbs get-resource --url "$U" --sim "$D/sim" --tee snp --init-data "$D/init.toml" \

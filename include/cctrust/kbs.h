@@ -24,7 +24,8 @@ extern "C" {
 					     GPU claims as Bearer token is tens of KiB) */
 #define CCT_KBS_NONCE_SIZE 32
 #define CCT_KBS_SESSION_TTL_DEFAULT 300 /**< seconds (Trustee default: 5 min) */
-#define CCT_KBS_CERT_TTL_DEFAULT 3600   /**< workload certificate lifetime, seconds */
+#define CCT_KBS_CERT_TTL_DEFAULT 3600
+#define CCT_KBS_UNAUTH_AUDIT_DEFAULT 60 /**< unauthenticated failures audited per minute */   /**< workload certificate lifetime, seconds */
 #define CCT_KBS_MAX_POLICY_RULES 256
 #define CCT_KBS_ERROR_TYPE_PREFIX "https://github.com/confidential-containers/kbs/errors/"
 /** OID of the workload-certificate extension holding SHA-384 of the verified claims
@@ -122,6 +123,12 @@ typedef struct cct_kbs_config {
 	/** Optional log sink (one JSON line per event; never contains secrets). */
 	void (*log)(void *log_ctx, const char *line);
 	void *log_ctx;
+	/** Unauthenticated failures audited one by one per minute (0: default 60); the rest
+	 *  become one aggregate record. */
+	int unauth_audit_per_min;
+	/** Optional: extra Prometheus lines of the transport (limits, insecure modes), malloc'd. */
+	char *(*metrics_extra)(void *metrics_ctx);
+	void *metrics_ctx;
 	int64_t admin_max_token_lifetime_s; /**< exp - (iat or now) cap; 0: 24 h */
 	const char *admin_audience;       /**< admin JWT "aud" must contain it; NULL: unchecked */
 	int admin_require_jti;            /**< refuse admin JWTs without "jti" (a jti present is
@@ -148,6 +155,7 @@ typedef struct cct_kbs_response {
 	size_t body_len;
 	const char *content_type;  /**< static string */
 	char set_cookie[192];      /**< Set-Cookie value or "" */
+	int retry_after;           /**< seconds for a Retry-After header (503 / 429), or 0 */
 } cct_kbs_response;
 
 /** *out freed with cct_kbs_server_free. Errors: CCT_EINVAL (config), CCT_EENCODING (keys). */

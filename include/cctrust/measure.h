@@ -109,6 +109,12 @@ CCT_EXTERN int cct_measure_launch_digest(uint8_t out[CCT_MEASURE_SNP_DIGEST_SIZE
 /** SNP page-measurement of the OVMF image alone (the value --ovmf-hash takes). */
 CCT_EXTERN int cct_measure_snp_ovmf_hash(uint8_t out[CCT_MEASURE_SNP_DIGEST_SIZE],
 					 const uint8_t *ovmf, size_t n, cct_err *err);
+/** SNP launch digests for 1..max_vcpus vCPUs in one pass (out[i] is the digest for i+1 vCPUs):
+ *  the chain is shared up to the VMSA pages, so this costs one launch digest. Needs SNP mode
+ *  and o->ovmf_hash (the OVMF page digest computed once); o->vcpus is ignored. */
+CCT_EXTERN int cct_measure_snp_vcpu_scan(uint8_t (*out)[CCT_MEASURE_SNP_DIGEST_SIZE],
+					 uint32_t max_vcpus, const cct_measure_snp_opts *o,
+					 cct_err *err);
 /** CPUID signature of a QEMU vCPU model name ("EPYC-v4", "EPYC-Milan", ...). */
 CCT_EXTERN int cct_measure_vcpu_sig(uint32_t *out, const char *name);
 /** CPUID signature from family/model/stepping (AMD CPUID Fn0000_0001_EAX). */
@@ -188,6 +194,52 @@ CCT_EXTERN int cct_measure_tdvf_parse(cct_measure_tdvf *out, const uint8_t *imag
  *  of a section first, then all its MR.EXTENDs (older VMMs). */
 CCT_EXTERN int cct_measure_tdx_mrtd(uint8_t out[48], const cct_measure_tdvf *t, int two_pass,
 				    cct_err *err);
+
+/* ---- Intel TDX direct kernel boot: RTMR1 / RTMR2 (docs/launch.md says what is validated) ---- */
+#define CCT_MEASURE_TDX_BOOT_MAX_EVENTS 16
+
+/** PE/COFF Authenticode digest ("sha384", "sha256", ...) of a PE image: headers without
+ *  CheckSum and the certificate-table entry, sections in file order, trailing data less a
+ *  certificate table. Errors EFORMAT/ETRUNC/ETOOBIG (stage PARSE) with the offset. */
+CCT_EXTERN int cct_measure_pe_authenticode(uint8_t *out, size_t *out_len, const char *digest,
+					   const uint8_t *pe, size_t n, cct_err *err);
+/** Patch a bzImage's setup header in place as QEMU's x86_load_linux does for -kernel on a q35
+ *  machine with ram_size bytes (loader type, heap end, command-line pointer, vga=, initrd
+ *  address and size). */
+CCT_EXTERN int cct_measure_qemu_kernel_patch(uint8_t *kernel, size_t n, uint64_t ram_size,
+					     size_t initrd_size, const char *cmdline,
+					     cct_err *err);
+
+typedef enum {
+	CCT_MEASURE_TDX_EV_DATA = 0,         /**< SHA-384 of the event data (EFI actions,
+						  separators, initrd contents) */
+	CCT_MEASURE_TDX_EV_GRUB_STRING,      /**< GRUB EV_IPL: "kernel_cmdline: X\0" measures X */
+	CCT_MEASURE_TDX_EV_LOAD_OPTIONS      /**< EFI stub: UTF-16LE of the ASCII text + NUL */
+} cct_measure_tdx_event_form;
+
+/** SHA-384 event digest of event data in one of the forms above. */
+CCT_EXTERN int cct_measure_tdx_event_digest(uint8_t out[48], cct_measure_tdx_event_form form,
+					    const uint8_t *data, size_t n);
+
+typedef struct cct_measure_tdx_boot_event {
+	uint32_t rtmr;            /**< 1 or 2 (CCEL MR index rtmr + 1) */
+	uint32_t event_type;      /**< TCG event type */
+	const char *description;  /**< static text */
+	uint8_t sha384[48];
+} cct_measure_tdx_boot_event;
+
+typedef struct cct_measure_tdx_boot {
+	size_t count;
+	cct_measure_tdx_boot_event events[CCT_MEASURE_TDX_BOOT_MAX_EVENTS];
+	uint8_t rtmr[4][48];      /**< only [1] and [2] are computed (from zero) */
+	uint8_t kernel_authenticode[48];
+} cct_measure_tdx_boot;
+
+/** RTMR1/RTMR2 of a TDVF direct boot with QEMU -kernel [-initrd] [-append] on a q35 machine
+ *  with ram_size bytes of memory: the events in log order and their replay. */
+CCT_EXTERN int cct_measure_tdx_direct_boot(cct_measure_tdx_boot *out, const uint8_t *kernel,
+					   size_t kn, const uint8_t *initrd, size_t in,
+					   const char *cmdline, uint64_t ram_size, cct_err *err);
 
 #ifdef __cplusplus
 }

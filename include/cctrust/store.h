@@ -27,6 +27,8 @@ extern "C" {
 #define CCT_STORE_KIND_ATT_POLICY "attestation-policy"
 #define CCT_STORE_KIND_RES_POLICY "resource-policy"
 #define CCT_STORE_KIND_REFVAL "reference-value"
+/** The admin key set (JWKS) when kept in the store: sealed under the row key. */
+#define CCT_STORE_KIND_ADMIN_KEYS "admin-keys"
 /** The service's own keys (e.g. the EAR signing key): encrypted at rest, never reachable
  *  through the admin or resource API. */
 #define CCT_STORE_KIND_SERVICE_KEY "service-key"
@@ -86,6 +88,12 @@ typedef struct cct_store_ops {
 	 *  wins, all then read the winner). *created = 1 when this call inserted it. */
 	int (*obj_create)(void *impl, const char *kind, const char *name, const uint8_t *v,
 			  size_t n, int64_t now, int *created, cct_err *err);
+	/** Delete sessions expired at now, then the oldest beyond max_rows (0: no cap);
+	 *  *remaining (may be NULL) = rows left. */
+	int (*session_prune)(void *impl, int64_t now, int64_t max_rows, int64_t *remaining,
+			     cct_err *err);
+	/** Delete audit records older than before (retention). */
+	int (*audit_prune)(void *impl, int64_t before, cct_err *err);
 } cct_store_ops;
 
 typedef struct cct_store cct_store;
@@ -130,6 +138,25 @@ CCT_EXTERN int cct_store_sealed_create(cct_store *st, const char *kind, const ch
 				       cct_err *err);
 CCT_EXTERN int cct_store_sealed_get(cct_store *st, const char *kind, const char *name,
 				    uint8_t **v, size_t *n, cct_err *err);
+
+/** Row integrity. Every security-relevant row (attestation and resource policies, reference
+ *  values, admin keys, attested sessions) is sealed with AES-256-GCM under a key derived from
+ *  the master key (HKDF-SHA256, info "cctrust-store row integrity v1"); the associated data
+ *  binds the table/kind and the row's identity, so a row cannot be forged, edited, or copied
+ *  under another name or session id by someone who can write the database but lacks the master
+ *  key. Use cct_store_sealed_put/get with these kinds; a row that fails is CCT_ESIGNATURE. */
+CCT_EXTERN int cct_store_derive_key(uint8_t out[CCT_STORE_KEY_SIZE],
+				    const uint8_t master[CCT_STORE_KEY_SIZE], const char *info);
+/** Record a session as attested: s->id, tee, expires, token, claims, tee_pubkey and
+ *  evidence_digest (and meta: JSON text or NULL, e.g. the policies it satisfied) are sealed
+ *  into the row (aad "cctrust-store:sessions:<id>"). */
+CCT_EXTERN int cct_store_session_seal_attested(cct_store *st, const cct_store_session *s,
+					       const char *meta, cct_err *err);
+/** Read a session. Not yet attested: challenge state, token/claims/tee_pubkey NULL. Attested:
+ *  the sealed state (expiry included) after its integrity check, *meta (may be NULL) malloc'd.
+ *  CCT_EINVAL absent; CCT_ESIGNATURE for a row this broker did not seal. */
+CCT_EXTERN int cct_store_session_open(cct_store *st, const char *id, cct_store_session *out,
+				      char **meta, cct_err *err);
 
 /** The encryption of a row (exposed for tests): out = 0x01 || nonce(12) || ct || tag(16). */
 CCT_EXTERN int cct_store_seal(uint8_t **out, size_t *out_len, const uint8_t key[32],

@@ -13,6 +13,15 @@
 
 #include "cctrust/core.h"
 #include "collateral/fetch.h"
+#include "collateral/fetcher.h"
+
+static __thread long last_status, last_retry_after;
+
+void cct_fetch__last(long *status, long *retry_after)
+{
+	*status = last_status;
+	*retry_after = last_retry_after;
+}
 
 int cct_mkdirs_for(const char *path)
 {
@@ -124,6 +133,9 @@ int cct_fetch(uint8_t **out, size_t *out_len, const cct_fetch_req *req, const cc
 				   "%s is needed but network access is off (--offline); put it in "
 				   "the collateral directory",
 				   req->url);
+	/* in a broker request: background, single-flight, bounded wait, no sleeps */
+	if (cct_fetcher__active())
+		return cct_fetcher__get(out, out_len, req, opts, err);
 	pthread_once(&curl_once, curl_init_once);
 	for (attempt = 0;; attempt++) {
 		CURL *c = curl_easy_init();
@@ -162,6 +174,8 @@ int cct_fetch(uint8_t **out, size_t *out_len, const cct_fetch_req *req, const cc
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &retry_after);
 		curl_easy_cleanup(c);
+		last_status = status;
+		last_retry_after = (long)retry_after;
 		curl_slist_free_all(hdr);
 		if (cc == CURLE_OK && status == 200) {
 			*out = b.p ? b.p : calloc(1, 1);

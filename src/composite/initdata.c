@@ -5,9 +5,11 @@
  *
  * The TOML reader handles the subset init-data uses and nothing more: comments, blank lines,
  * [table] / [a.b] headers, bare or quoted keys, and string values (basic "..", literal '..',
- * multi-line """..""" and '''..'''), plus integers and booleans. Anything else is refused with
+ * multi-line """..""" and '''..'''), integers (decimal, 0x/0o/0b), booleans and arrays of
+ * these (launch plans use the same reader). Anything else is refused with
  * the line number: a claim we cannot read is never guessed. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +214,120 @@ static int line_end(scan *c, cct_err *err)
 	return CCT_OK;
 }
 
+/* Skip blanks, newlines and comments inside an array. */
+static void skip_array_space(scan *c)
+{
+	for (;;) {
+		skip_ws(c);
+		if (peek(c, 0) == '#') {
+			while (peek(c, 0) >= 0 && peek(c, 0) != '\n')
+				c->i++;
+		} else if (peek(c, 0) == '\r') {
+			c->i++;
+		} else if (peek(c, 0) == '\n') {
+			c->i++;
+			c->line++;
+		} else {
+			return;
+		}
+	}
+}
+
+#define MAX_ARRAY_DEPTH 4
+#define MAX_ARRAY_ITEMS 1024
+
+/* One value: string, integer (decimal, or 0x/0o/0b), boolean, or an array of values. */
+static int read_value(scan *c, json_t **out, int depth, cct_err *err)
+{
+	json_t *val = NULL;
+	int rc;
+
+	*out = NULL;
+	if (peek(c, 0) == '"' || peek(c, 0) == '\'') {
+		char *s = NULL;
+
+		if ((rc = read_string(c, &s, err)) != CCT_OK)
+			return rc;
+		val = json_string(s);
+		free(s);
+		if (!val)
+			return bad(err, c, "string is not valid UTF-8");
+	} else if (starts(c, "true")) {
+		c->i += 4;
+		val = json_true();
+	} else if (starts(c, "false")) {
+		c->i += 5;
+		val = json_false();
+	} else if (peek(c, 0) == '[') {
+		size_t items = 0;
+
+		if (depth >= MAX_ARRAY_DEPTH)
+			return bad(err, c, "arrays nested too deeply");
+		c->i++;
+		val = json_array();
+		if (!val)
+			return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+		for (;;) {
+			json_t *item = NULL;
+
+			skip_array_space(c);
+			if (peek(c, 0) == ']') {
+				c->i++;
+				break;
+			}
+			if (++items > MAX_ARRAY_ITEMS) {
+				json_decref(val);
+				return bad(err, c, "array too long");
+			}
+			if ((rc = read_value(c, &item, depth + 1, err)) != CCT_OK) {
+				json_decref(val);
+				return rc;
+			}
+			json_array_append_new(val, item);
+			skip_array_space(c);
+			if (peek(c, 0) == ',') {
+				c->i++;
+			} else if (peek(c, 0) != ']') {
+				json_decref(val);
+				return bad(err, c, "expected ',' or ']' in the array");
+			}
+		}
+	} else if (peek(c, 0) >= 0 && (isdigit(peek(c, 0)) || peek(c, 0) == '-' ||
+				       peek(c, 0) == '+')) {
+		char num[32];
+		size_t k = 0, j = 0;
+		char *end;
+		int base = 10;
+		long long v;
+
+		while (peek(c, 0) >= 0 && (isalnum(peek(c, 0)) || peek(c, 0) == '-' ||
+					    peek(c, 0) == '+' || peek(c, 0) == '_') &&
+		       k + 1 < sizeof(num)) {
+			if (peek(c, 0) != '_')
+				num[k++] = (char)peek(c, 0);
+			c->i++;
+		}
+		num[k] = 0;
+		if (num[0] == '0' && (num[1] == 'x' || num[1] == 'o' || num[1] == 'b')) {
+			base = num[1] == 'x' ? 16 : num[1] == 'o' ? 8 : 2;
+			j = 2;
+			if (!num[j] || num[j] == '-' || num[j] == '+')
+				return bad(err, c, "unsupported number");
+		}
+		errno = 0;
+		v = strtoll(num + j, &end, base);
+		if (*end || end == num + j || errno)
+			return bad(err, c, "unsupported number");
+		val = json_integer(v);
+	} else {
+		return bad(err, c, "unsupported value (strings, integers, booleans and arrays only)");
+	}
+	if (!val)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	*out = val;
+	return CCT_OK;
+}
+
 int cct_composite__toml_parse(json_t **out, const char *text, size_t len, cct_err *err)
 {
 	scan c = { text, len, 0, 1 };
@@ -282,43 +398,8 @@ int cct_composite__toml_parse(json_t **out, const char *text, size_t len, cct_er
 		}
 		c.i++;
 		skip_ws(&c);
-		if (peek(&c, 0) == '"' || peek(&c, 0) == '\'') {
-			char *s = NULL;
-
-			if ((rc = read_string(&c, &s, err)) != CCT_OK)
-				goto out;
-			val = json_string(s);
-			free(s);
-			if (!val) {
-				rc = bad(err, &c, "string is not valid UTF-8");
-				goto out;
-			}
-		} else if (starts(&c, "true")) {
-			c.i += 4;
-			val = json_true();
-		} else if (starts(&c, "false")) {
-			c.i += 5;
-			val = json_false();
-		} else if (peek(&c, 0) >= 0 && (isdigit(peek(&c, 0)) || peek(&c, 0) == '-')) {
-			char num[24];
-			size_t k = 0;
-			char *end;
-			long long v;
-
-			while (peek(&c, 0) >= 0 && (isdigit(peek(&c, 0)) || peek(&c, 0) == '-') &&
-			       k + 1 < sizeof(num))
-				num[k++] = (char)peek(&c, 0), c.i++;
-			num[k] = 0;
-			v = strtoll(num, &end, 10);
-			if (*end) {
-				rc = bad(err, &c, "unsupported number");
-				goto out;
-			}
-			val = json_integer(v);
-		} else {
-			rc = bad(err, &c, "unsupported value (strings, integers and booleans only)");
+		if ((rc = read_value(&c, &val, 0, err)) != CCT_OK)
 			goto out;
-		}
 		if (json_object_get(cur, key)) {
 			json_decref(val);
 			rc = bad(err, &c, "duplicate key");

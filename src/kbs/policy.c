@@ -145,6 +145,10 @@ static int check_policy(const json_t *pol, cct_err *err)
 	if (!json_is_object(pol) || json_integer_value(json_object_get(pol, "version")) != 1)
 		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
 				   "resource policy must be an object with \"version\": 1");
+	if (json_object_get(pol, "allow_simulated") &&
+	    !json_is_boolean(json_object_get(pol, "allow_simulated")))
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
+				   "\"allow_simulated\" must be a boolean");
 	if (!json_is_array(rules) || json_array_size(rules) > CCT_KBS_MAX_POLICY_RULES)
 		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
 				   "resource policy needs a \"rules\" array of at most %d rules",
@@ -159,6 +163,10 @@ static int check_policy(const json_t *pol, cct_err *err)
 		if (json_object_get(rule, "name") && !json_is_string(json_object_get(rule, "name")))
 			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
 					   "rule %zu: \"name\" must be a string", i);
+		if (json_object_get(rule, "allow_simulated") &&
+		    !json_is_boolean(json_object_get(rule, "allow_simulated")))
+			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
+					   "rule %zu: \"allow_simulated\" must be a boolean", i);
 		json_array_foreach(res, j, v) {
 			if (!json_is_string(v))
 				return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
@@ -258,10 +266,23 @@ static int requirement_holds(const json_t *req, json_t *claims, char *why, size_
 	return 0;
 }
 
+/* 1 if any submod of the claims comes from a simulated TEE or GPU (marked by the verifier). */
+static int claims_simulated(json_t *claims)
+{
+	json_t *subs = json_object_get(claims, "submods"), *sub;
+	const char *k;
+
+	json_object_foreach(subs, k, sub) {
+		if (json_is_true(json_object_get(sub, "cctrust.simulated")))
+			return 1;
+	}
+	return 0;
+}
+
 int cct_kbs_policy_eval(const char *policy_json, const char *claims_json, const char *resource,
 			cct_err *err)
 {
-	int rc = CCT_ERROR, matched = 0;
+	int rc = CCT_ERROR, matched = 0, sim;
 	json_t *pol = NULL, *claims = NULL, *rules, *rule;
 	char why[256] = "", first[340] = "";
 	size_t i;
@@ -281,12 +302,15 @@ int cct_kbs_policy_eval(const char *policy_json, const char *claims_json, const 
 		rc = cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0, "no verified claims");
 		goto out;
 	}
+	sim = claims_simulated(claims);
 	rules = json_object_get(pol, "rules");
 	json_array_foreach(rules, i, rule) {
 		json_t *res = json_object_get(rule, "resources"), *v, *req;
 		size_t j;
 		int hit = 0, ok = 1;
 		const char *name = json_string_value(json_object_get(rule, "name"));
+		int allow_sim = json_is_true(json_object_get(rule, "allow_simulated")) ||
+				json_is_true(json_object_get(pol, "allow_simulated"));
 
 		json_array_foreach(res, j, v) {
 			if (pattern_match(json_string_value(v), resource))
@@ -295,7 +319,14 @@ int cct_kbs_policy_eval(const char *policy_json, const char *claims_json, const 
 		if (!hit)
 			continue;
 		matched = 1;
+		if (sim && !allow_sim) {
+			ok = 0;
+			snprintf(why, sizeof(why), "evidence is from a SIMULATED TEE and the rule "
+						   "does not say \"allow_simulated\": true");
+		}
 		json_array_foreach(json_object_get(rule, "require"), j, req) {
+			if (!ok)
+				break;
 			if (!requirement_holds(req, claims, why, sizeof(why))) {
 				ok = 0;
 				break;

@@ -23,11 +23,20 @@
 
 #include "cctrust/core.h"
 #include "cctrust/kbs.h"
+#include "collateral/fetcher.h"
 #include "token/jose.h"
 #include "kbs/kbs_int.h"
 
 #define RES_PREFIX "/kbs/v0/resource/"
 #define CERT_RESOURCE "kbs-ca/cert/workload"
+#define ATT_POLICY_ID_MAX 64
+#define MAX_EXTRA_ATT_POLICIES 16
+/* What the verifier is given when no attestation policy was set: the built-in checks under an
+ * id that says so; a token appraised under it never releases a resource. */
+#define BUILTIN_POLICY_ID "builtin-unconfigured"
+static const char builtin_policy[] =
+	"{\"version\":\"cctrust.policy/v1\",\"id\":\"" BUILTIN_POLICY_ID "\"}";
+
 #define ROLE_AUDITOR CCT_KBS_ROLE_AUDITOR
 #define ROLE_ADMIN CCT_KBS_ROLE_ADMIN
 
@@ -40,10 +49,14 @@ struct cct_kbs_server {
 	cct_kbs_ca *ca;
 	char *att_policy; /* copy of cfg.attestation_policy */
 	pthread_mutex_t mlock;
+	int64_t ua_window;
+	uint64_t ua_count, ua_suppressed;
 	struct {
+		uint64_t audit_suppressed;
 		uint64_t status[6]; /* by class: 1xx..5xx, index 0 unused */
 		uint64_t auth, attest_ok, attest_fail, releases, denials_policy, denials_auth,
-			denials_missing, admin_ok, admin_denied, certs;
+			denials_missing, admin_ok, admin_denied, certs, integrity_failures,
+			collateral_unavailable;
 		uint64_t lat_count, lat_bucket[NBUCKETS];
 		double lat_sum;
 	} m;
@@ -160,6 +173,41 @@ static int audit(cct_kbs_server *s, const cct_kbs_request *req, const char *even
 	return rc;
 }
 
+/* Unauthenticated failures are audited at most cfg.unauth_audit_per_min a minute; the rest are
+ * counted and written as one aggregate record when the next minute starts (a flood of
+ * anonymous requests cannot grow the audit log without bound). */
+static void audit_unauth(cct_kbs_server *s, const cct_kbs_request *req, const char *event,
+			 const char *what)
+{
+	int64_t now = now_of(s), window = now / 60;
+	uint64_t flush = 0;
+	int write;
+	char rule[96];
+
+	pthread_mutex_lock(&s->mlock);
+	if (window != s->ua_window) {
+		flush = s->ua_suppressed;
+		s->ua_suppressed = 0;
+		s->ua_count = 0;
+		s->ua_window = window;
+	}
+	write = s->ua_count < (uint64_t)s->cfg.unauth_audit_per_min;
+	if (write)
+		s->ua_count++;
+	else {
+		s->ua_suppressed++;
+		s->m.audit_suppressed++;
+	}
+	pthread_mutex_unlock(&s->mlock);
+	if (flush) {
+		snprintf(rule, sizeof(rule), "%llu unauthenticated failures not recorded one by one",
+			 (unsigned long long)flush);
+		audit(s, NULL, "unauthenticated", "aggregated", NULL, NULL, NULL, rule, NULL);
+	}
+	if (write)
+		audit(s, req, event, "denied", what, NULL, NULL, "unauthenticated", NULL);
+}
+
 #define COUNT(s, field)                          \
 	do {                                     \
 		pthread_mutex_lock(&(s)->mlock); \
@@ -220,6 +268,20 @@ static int metrics(cct_kbs_server *s, cct_kbs_response *r)
 		   "cctrustd_admin_requests_total{result=\"ok\"} %llu\n"
 		   "cctrustd_admin_requests_total{result=\"denied\"} %llu\n",
 		(unsigned long long)s->m.admin_ok, (unsigned long long)s->m.admin_denied);
+	fprintf(f, "# HELP cctrustd_integrity_failures_total Rows refused by their integrity "
+		   "check.\n# TYPE cctrustd_integrity_failures_total counter\n"
+		   "cctrustd_integrity_failures_total %llu\n"
+		   "# TYPE cctrustd_collateral_unavailable_total counter\n"
+		   "cctrustd_collateral_unavailable_total %llu\n"
+		   "# TYPE cctrustd_audit_suppressed_total counter\n"
+		   "cctrustd_audit_suppressed_total %llu\n"
+		   "# TYPE cctrustd_unauth_audit_per_minute gauge\n"
+		   "cctrustd_unauth_audit_per_minute %d\n"
+		   "# TYPE cctrustd_session_ttl_seconds gauge\ncctrustd_session_ttl_seconds %d\n",
+		(unsigned long long)s->m.integrity_failures,
+		(unsigned long long)s->m.collateral_unavailable,
+		(unsigned long long)s->m.audit_suppressed, s->cfg.unauth_audit_per_min,
+		s->cfg.session_ttl_s);
 	fprintf(f, "# TYPE cctrustd_certificates_issued_total counter\n"
 		   "cctrustd_certificates_issued_total %llu\n",
 		(unsigned long long)s->m.certs);
@@ -234,6 +296,10 @@ static int metrics(cct_kbs_server *s, cct_kbs_response *r)
 		(unsigned long long)s->m.lat_count);
 	pthread_mutex_unlock(&s->mlock);
 	if (s->cfg.verifier->metrics && (extra = s->cfg.verifier->metrics(s->cfg.verifier->ctx)))
+		fputs(extra, f);
+	free(extra);
+	extra = NULL;
+	if (s->cfg.metrics_extra && (extra = s->cfg.metrics_extra(s->cfg.metrics_ctx)))
 		fputs(extra, f);
 	free(extra);
 	fclose(f);
@@ -335,16 +401,218 @@ static int same_jwk(const char *a, const json_t *b)
 	return eq;
 }
 
-static char *policy_text(cct_kbs_server *s, const char *kind, const char *name)
+/* A sealed row (policy, reference value) as text, after its integrity check. NULL when absent
+ * or refused; *refused (may be NULL) = 1 when the row exists but fails the check (audited:
+ * such a row is never used). */
+static char *sealed_text(cct_kbs_server *s, const cct_kbs_request *req, const char *kind,
+			 const char *name, int *refused)
+{
+	uint8_t *v = NULL, *t;
+	size_t n = 0;
+	cct_err err;
+	int rc = cct_store_sealed_get(s->cfg.store, kind, name, &v, &n, &err);
+
+	if (refused)
+		*refused = 0;
+	if (rc == CCT_OK && (t = realloc(v, n + 1))) {
+		t[n] = 0;
+		return (char *)t;
+	}
+	if (rc == CCT_OK)
+		free(v);
+	else if (rc != CCT_EINVAL) {
+		char what[CCT_STORE_MAX_NAME + 64];
+
+		if (refused)
+			*refused = 1;
+		COUNT(s, integrity_failures);
+		snprintf(what, sizeof(what), "%s/%.200s", kind, name);
+		audit(s, req, "integrity", "refused", what, NULL, NULL, err.msg, NULL);
+	}
+	return NULL;
+}
+
+/* The attestation policy ids a resource is judged under: the resource's own
+ * ("repo/type/tag"), else its repository's ("repo"), else "default". */
+static void att_policy_for(cct_kbs_server *s, const cct_kbs_request *req, const char *res,
+			   char id[CCT_STORE_MAX_NAME + 1], int *refused)
+{
+	char repo[CCT_STORE_MAX_NAME + 1], *t;
+	const char *slash = strchr(res, '/');
+
+	*refused = 0;
+	snprintf(repo, sizeof(repo), "%.*s", slash ? (int)(slash - res) : (int)strlen(res), res);
+	if (strlen(res) <= ATT_POLICY_ID_MAX && (t = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY,
+								  res, refused))) {
+		free(t);
+		snprintf(id, CCT_STORE_MAX_NAME + 1, "%s", res);
+		return;
+	}
+	if (!*refused && (t = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY, repo, refused))) {
+		free(t);
+		snprintf(id, CCT_STORE_MAX_NAME + 1, "%s", repo);
+		return;
+	}
+	snprintf(id, CCT_STORE_MAX_NAME + 1, "default");
+}
+
+/* 1 if every submod of the claims says ear.status "affirming" (the Bearer path's check: a
+ * token that does not affirm never releases anything). */
+static int claims_affirming(const char *claims_json, char *why, size_t size)
+{
+	json_t *c = json_loads(claims_json, 0, NULL), *subs = json_object_get(c, "submods"), *sub;
+	const char *k;
+	int ok = json_is_object(subs) && json_object_size(subs) > 0;
+
+	if (!ok)
+		snprintf(why, size, "token has no submods");
+	json_object_foreach(subs, k, sub) {
+		const char *st = json_string_value(json_object_get(sub, "ear.status"));
+
+		if (ok && (!st || strcmp(st, "affirming"))) {
+			snprintf(why, size, "submods.%.40s ear.status is %.40s", k,
+				 st ? st : "(absent)");
+			ok = 0;
+		}
+	}
+	json_decref(c);
+	return ok;
+}
+
+/* The attestation policy id the EAR of these claims was appraised under (cpu0, else any). */
+static int claims_builtin_policy(const char *claims_json)
+{
+	json_t *c = json_loads(claims_json, 0, NULL), *subs = json_object_get(c, "submods"), *sub;
+	const char *k;
+	int builtin = 0;
+
+	json_object_foreach(subs, k, sub) {
+		const char *id = json_string_value(json_object_get(sub, "ear.appraisal-policy-id"));
+
+		if (!id || !strcmp(id, BUILTIN_POLICY_ID))
+			builtin = 1;
+	}
+	json_decref(c);
+	return builtin;
+}
+
+/* Fail closed: a release needs an attestation policy and a resource policy an admin set, the
+ * session must have satisfied the attestation policy selected for this resource, and the
+ * resource policy must allow it (simulated evidence only with "allow_simulated": true).
+ * meta: the session's sealed record ({"passed":[ids]}), or NULL for a Bearer token.
+ * CCT_OK, or err filled and *status set (403 / 500). */
+static int release_gate(cct_kbs_server *s, const cct_kbs_request *req, const char *res,
+			const char *claims, const char *meta, int *status, cct_err *err)
+{
+	char id[CCT_STORE_MAX_NAME + 1], *pol = NULL, *t;
+	int refused = 0, explicit_default, passed = 0, rc;
+
+	*status = 403;
+	att_policy_for(s, req, res, id, &refused);
+	if (refused) {
+		*status = 500;
+		return cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_POLICY, 0,
+				   "an attestation policy row failed its integrity check (audited)");
+	}
+	t = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY, "default", &refused);
+	explicit_default = t != NULL || s->att_policy != NULL;
+	free(t);
+	if (!explicit_default && !refused) {
+		t = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY, "default_gpu", &refused);
+		explicit_default = t != NULL;
+		free(t);
+	}
+	if (refused) {
+		*status = 500;
+		return cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_POLICY, 0,
+				   "the default attestation policy row failed its integrity check "
+				   "(audited)");
+	}
+	if (!strcmp(id, "default") && !explicit_default)
+		return cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0,
+				   "no attestation policy set: an admin must set one (POST "
+				   "/kbs/v0/attestation-policy, policy_id \"default\" or the "
+				   "resource's repository) before anything is released");
+	if (meta) {
+		json_t *m = json_loads(meta, 0, NULL), *v;
+		size_t i;
+
+		json_array_foreach(json_object_get(m, "passed"), i, v) {
+			if (json_is_string(v) && !strcmp(json_string_value(v), id))
+				passed = 1;
+		}
+		json_decref(m);
+	} else {
+		/* a Bearer token carries only the policy it was issued under: the default one */
+		passed = !strcmp(id, "default") && !claims_builtin_policy(claims);
+	}
+	if (!passed)
+		return cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0,
+				   "the attestation did not satisfy attestation policy \"%.64s\" "
+				   "(selected for %.100s; it may have been set after this attestation: "
+				   "attest again)", id, res);
+	pol = sealed_text(s, req, CCT_STORE_KIND_RES_POLICY, res, &refused);
+	if (!pol && !refused)
+		pol = sealed_text(s, req, CCT_STORE_KIND_RES_POLICY, "default", &refused);
+	if (refused) {
+		*status = 500;
+		return cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_POLICY, 0,
+				   "a resource policy row failed its integrity check (audited)");
+	}
+	if (!pol)
+		return cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0,
+				   "no resource policy set: an admin must set one (POST "
+				   "/kbs/v0/resource-policy) before anything is released");
+	rc = cct_kbs_policy_eval(pol, claims, res, err);
+	free(pol);
+	return rc;
+}
+
+/* Evaluate the attest body under every other stored attestation policy (at most
+ * MAX_EXTRA_ATT_POLICIES); append the ids it satisfies to passed. */
+static void extra_policies(cct_kbs_server *s, const cct_kbs_request *req,
+			   const cct_store_session *ss, json_t *passed, int64_t now)
 {
 	void *impl;
 	const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
-	uint8_t *v = NULL;
-	size_t n = 0;
+	char *txt = NULL;
+	json_t *names, *nm;
+	size_t i;
 
-	if (ops->obj_get(impl, kind, name, &v, &n, NULL) != CCT_OK)
-		return NULL;
-	return (char *)v; /* obj_get NUL-terminates */
+	if (ops->obj_list(impl, CCT_STORE_KIND_ATT_POLICY, &txt, NULL) != CCT_OK)
+		return;
+	names = json_loads(txt, 0, NULL);
+	free(txt);
+	json_array_foreach(names, i, nm) {
+		const char *id = json_string_value(nm);
+		char *pol, *t = NULL, *c = NULL, *k = NULL;
+		cct_err e;
+
+		char *applied = NULL;
+		cct_err ae;
+
+		if (i >= MAX_EXTRA_ATT_POLICIES || !id || !strcmp(id, "default") ||
+		    !strcmp(id, "default_gpu"))
+			continue;
+		if (!(pol = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY, id, NULL)))
+			continue;
+		/* with the reference values it names (a tampered one: not satisfied) */
+		if (cct_kbs__rvps_apply_store(&applied, pol, s->cfg.store, &ae) != CCT_OK) {
+			free(pol);
+			continue;
+		}
+		free(pol);
+		pol = applied;
+		if (s->cfg.verifier->attest(s->cfg.verifier->ctx, ss->tee, (const char *)req->body,
+					    req->body_len, ss->nonce, pol, now, &t, &c, &k,
+					    &e) == CCT_OK)
+			json_array_append_new(passed, json_string(id));
+		free(pol);
+		free(t);
+		free(c);
+		free(k);
+	}
+	json_decref(names);
 }
 
 static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r)
@@ -356,10 +624,12 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	void *impl;
 	const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
 	char *token = NULL, *claims = NULL, *teepub = NULL, *pol = NULL, digest[65], id[65];
-	char who[32];
+	char who[32], *meta = NULL;
 	int64_t now = now_of(s);
 	double t0 = mono();
-	int rc, status;
+	int rc, status, explicit_pol;
+	long retry_after = 0;
+	json_t *passed, *meta_j;
 
 	memset(&ss, 0, sizeof(ss));
 	if (!cookie_ok(req->cookie)) {
@@ -369,7 +639,13 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	}
 	session_id_of(id, req->cookie);
 	snprintf(who, sizeof(who), "session:%.16s", id);
-	if (ops->session_get(impl, id, &ss, &err) != CCT_OK || ss.expires <= now) {
+	if ((rc = cct_store_session_open(s->cfg.store, id, &ss, NULL, &err)) == CCT_ESIGNATURE) {
+		COUNT(s, integrity_failures);
+		audit(s, req, "integrity", "refused", "sessions", who, NULL, err.msg, NULL);
+		status = problem(r, 401, "AttestationError", "session refused: %s", err.msg);
+		goto out;
+	}
+	if (rc != CCT_OK || ss.expires <= now) {
 		status = problem(r, 401, "AttestationError",
 				 "session unknown or expired: call /kbs/v0/auth again");
 		goto out;
@@ -402,11 +678,30 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 		goto out;
 	}
 	cct_kbs__sha256_hex(digest, req->body, req->body_len);
+	/* the stored default (+ default_gpu, reference values applied; sealed rows, integrity
+	 * checked), else --policy, else the built-in checks under an id that never releases */
 	rc = cct_kbs__att_policy_effective(&pol, s->cfg.store, s->att_policy, &err);
+	if (rc == CCT_ESIGNATURE) {
+		COUNT(s, integrity_failures);
+		audit(s, req, "integrity", "refused", "attestation-policy/default", who, NULL,
+		      err.msg, NULL);
+		status = problem(r, 500, "AttestationError", "%s (audited)", err.msg);
+		goto out;
+	}
+	explicit_pol = pol != NULL;
+	cct_fetcher_request_begin();
 	if (rc == CCT_OK)
 		rc = s->cfg.verifier->attest(s->cfg.verifier->ctx, ss.tee, (const char *)req->body,
-					     req->body_len, ss.nonce, pol, now, &token, &claims,
-					     &teepub, &err);
+					     req->body_len, ss.nonce, pol ? pol : builtin_policy,
+					     now, &token, &claims, &teepub, &err);
+	if (cct_fetcher_request_end(&retry_after) && rc != CCT_OK) {
+		/* collateral could not be had within the wait budget: not the guest's fault, and
+		 * not a verdict; the nonce is spent, so the guest starts again at /auth */
+		COUNT(s, collateral_unavailable);
+		status = problem(r, 503, "AttestationError", "collateral unavailable: %s", err.msg);
+		r->retry_after = (int)retry_after;
+		goto out;
+	}
 	if (rc == CCT_OK && (!token || !claims || !teepub || !same_jwk(teepub, pub))) {
 		rc = cct_err_set(&err, CCT_EBINDING, CCT_STAGE_BINDING, 0,
 				 "the verified tee-pubkey differs from runtime-data.tee-pubkey");
@@ -421,7 +716,26 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 		status = problem(r, 401, "AttestationError", "%s", rule);
 		goto out;
 	}
-	if (ops->session_set_attested(impl, id, token, claims, teepub, digest, &err) != CCT_OK) {
+	/* the other stored attestation policies (per resource / repository) this evidence
+	 * satisfies; a release checks the one selected for the resource is among them */
+	passed = json_array();
+	if (explicit_pol)
+		json_array_append_new(passed, json_string("default"));
+	extra_policies(s, req, &ss, passed, now);
+	meta_j = json_pack("{s:o}", "passed", passed);
+	meta = meta_j ? json_dumps(meta_j, JSON_COMPACT) : NULL;
+	json_decref(meta_j);
+	/* the sealed expiry: never later than this broker's own session lifetime from now (the
+	 * unattested row's expiry column is not authenticated) */
+	if (ss.expires > now + s->cfg.session_ttl_s)
+		ss.expires = now + s->cfg.session_ttl_s;
+	ss.token = token;
+	ss.claims = claims;
+	ss.tee_pubkey = teepub;
+	snprintf(ss.evidence_digest, sizeof(ss.evidence_digest), "%s", digest);
+	rc = cct_store_session_seal_attested(s->cfg.store, &ss, meta, &err);
+	ss.token = ss.claims = ss.tee_pubkey = NULL;
+	if (rc != CCT_OK) {
 		status = problem(r, 500, "AttestationError", "session store: %s", err.msg);
 		goto out;
 	}
@@ -436,18 +750,20 @@ out:
 	free(claims);
 	free(teepub);
 	free(pol);
+	free(meta);
 	return status;
 }
 
 /* The caller's verified claims and tee-pubkey: from a Bearer token the verifier accepts, or
  * from an attested, unexpired session. 0 on success; else the response is filled. */
 static int caller_claims(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r,
-			 char **claims, char **teepub, char who[80], char digest[65])
+			 char **claims, char **teepub, char who[80], char digest[65], char **meta)
 {
 	cct_err err;
 	int64_t now = now_of(s);
+	char why[160];
 
-	*claims = *teepub = NULL;
+	*claims = *teepub = *meta = NULL;
 	digest[0] = 0;
 	if (req->authorization && !strncmp(req->authorization, "Bearer ", 7)) {
 		const char *tok = req->authorization + 7;
@@ -465,17 +781,33 @@ static int caller_claims(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 		}
 		cct_kbs__sha256_hex(digest, tok, strlen(tok));
 		snprintf(who, 80, "token:%.16s", digest);
+		if (!claims_affirming(*claims, why, sizeof(why))) {
+			COUNT(s, denials_auth);
+			problem(r, 401, "TokenVerifierError",
+				"bearer token does not affirm: %s", why);
+			free(*claims);
+			free(*teepub);
+			*claims = *teepub = NULL;
+			return -1;
+		}
 		return 0;
 	}
 	if (cookie_ok(req->cookie)) {
 		cct_store_session ss;
 		char id[65];
-		void *impl;
-		const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
+		int rc;
 
 		session_id_of(id, req->cookie);
-		if (ops->session_get(impl, id, &ss, NULL) == CCT_OK && ss.expires > now &&
-		    ss.token && ss.claims && ss.tee_pubkey) {
+		rc = cct_store_session_open(s->cfg.store, id, &ss, meta, &err);
+		if (rc == CCT_ESIGNATURE) {
+			COUNT(s, integrity_failures);
+			COUNT(s, denials_auth);
+			snprintf(who, 80, "session:%.16s", id);
+			audit(s, req, "integrity", "refused", "sessions", who, NULL, err.msg, NULL);
+			problem(r, 401, "TokenNotFound", "session refused: %s", err.msg);
+			return -1;
+		}
+		if (rc == CCT_OK && ss.expires > now && ss.token && ss.claims && ss.tee_pubkey) {
 			*claims = ss.claims;
 			*teepub = ss.tee_pubkey;
 			ss.claims = ss.tee_pubkey = NULL;
@@ -485,19 +817,14 @@ static int caller_claims(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 			return 0;
 		}
 		cct_store_session_clear(&ss);
+		free(*meta);
+		*meta = NULL;
 	}
 	COUNT(s, denials_auth);
 	problem(r, 401, "TokenNotFound",
 		"no attested session (kbs-session-id cookie) or valid Bearer token; the session "
 		"may have expired");
 	return -1;
-}
-
-static char *resource_policy_for(cct_kbs_server *s, const char *res)
-{
-	char *p = policy_text(s, CCT_STORE_KIND_RES_POLICY, res);
-
-	return p ? p : policy_text(s, CCT_STORE_KIND_RES_POLICY, "default");
 }
 
 static int handle_resource_get(cct_kbs_server *s, const cct_kbs_request *req,
@@ -510,15 +837,16 @@ static int handle_resource_get(cct_kbs_server *s, const cct_kbs_request *req,
 	EVP_PKEY *key = NULL;
 	int status;
 
-	if (caller_claims(s, req, r, &claims, &teepub, who, digest) != 0) {
-		audit(s, req, "release", "denied", res, NULL, NULL, "unauthenticated", NULL);
+	if (caller_claims(s, req, r, &claims, &teepub, who, digest, &pol) != 0) {
+		audit_unauth(s, req, "release", res);
 		return r->status;
 	}
-	pol = resource_policy_for(s, res);
-	if (cct_kbs_policy_eval(pol, claims, res, &err) != CCT_OK) {
+	if (release_gate(s, req, res, claims, pol, &status, &err) != CCT_OK) {
 		COUNT(s, denials_policy);
 		audit(s, req, "release", "denied", res, who, digest, err.msg, NULL);
-		status = problem(r, 401, "PolicyDeny", "Access denied by policy: %s", err.msg);
+		status = status == 500 ? problem(r, 500, "PluginInternalError", "%s", err.msg)
+				       : problem(r, 401, "PolicyDeny", "Access denied by policy: %s",
+						 err.msg);
 		goto out;
 	}
 	if (cct_store_secret_get(s->cfg.store, res, &secret, &n, &err) != CCT_OK) {
@@ -568,13 +896,14 @@ static int handle_cert(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_re
 	EVP_PKEY *key = NULL;
 	int status;
 
-	if (caller_claims(s, req, r, &claims, &teepub, who, digest) != 0)
+	if (caller_claims(s, req, r, &claims, &teepub, who, digest, &pol) != 0)
 		return r->status;
-	pol = resource_policy_for(s, CERT_RESOURCE);
-	if (cct_kbs_policy_eval(pol, claims, CERT_RESOURCE, &err) != CCT_OK) {
+	if (release_gate(s, req, CERT_RESOURCE, claims, pol, &status, &err) != CCT_OK) {
 		COUNT(s, denials_policy);
 		audit(s, req, "certificate", "denied", CERT_RESOURCE, who, digest, err.msg, NULL);
-		status = problem(r, 401, "PolicyDeny", "Access denied by policy: %s", err.msg);
+		status = status == 500 ? problem(r, 500, "PluginInternalError", "%s", err.msg)
+				       : problem(r, 401, "PolicyDeny", "Access denied by policy: %s",
+						 err.msg);
 		goto out;
 	}
 	if (req->body_len > 64 * 1024) {
@@ -633,7 +962,7 @@ static int admin_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_res
 		return 0;
 	}
 	COUNT(s, admin_denied);
-	audit(s, req, "admin", "denied", req->path, NULL, NULL, err.msg, NULL);
+	audit_unauth(s, req, "admin", req->path);
 	problem(r, 401, "AdminAuth", "Admin auth error: %s", err.msg);
 	return -1;
 }
@@ -723,7 +1052,7 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 		       !strncmp(p, "/kbs/v0/resource-policy/", 24))) {
 		const char *name = p[23] == '/' ? p + 24 : "default";
 
-		txt = policy_text(s, CCT_STORE_KIND_RES_POLICY, name);
+		txt = sealed_text(s, req, CCT_STORE_KIND_RES_POLICY, name, NULL);
 		if (!txt)
 			return problem(r, 404, "InvalidRequestPath", "no resource policy %.140s", name);
 		/* as Trustee: the body is the policy, base64url without padding */
@@ -733,7 +1062,7 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 		return r->status;
 	}
 	if (is_get && !strncmp(p, "/kbs/v0/reference-value/", 24)) {
-		char *v = policy_text(s, CCT_STORE_KIND_REFVAL, p + 24);
+		char *v = sealed_text(s, req, CCT_STORE_KIND_REFVAL, p + 24, NULL);
 
 		if (!v)
 			return problem(r, 404, "InvalidRequestPath", "no reference value %.128s",
@@ -756,7 +1085,8 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 		names = json_loads(txt, 0, NULL);
 		free(txt);
 		json_array_foreach(names, i, nm) {
-			char *v = policy_text(s, CCT_STORE_KIND_REFVAL, json_string_value(nm));
+			char *v = sealed_text(s, req, CCT_STORE_KIND_REFVAL, json_string_value(nm),
+					      NULL);
 
 			if (v)
 				json_object_set_new(all, json_string_value(nm), json_loads(v, 0, NULL));
@@ -800,16 +1130,18 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 						  &err))
 			rc = CCT_EFORMAT;
 		free(applied);
-		if (rc == CCT_OK)
-			rc = ops->obj_put(impl, CCT_STORE_KIND_ATT_POLICY, as, (uint8_t *)txt,
-					  strlen(txt), now, &err);
+		if (rc == CCT_OK) /* sealed: a database writer cannot forge or edit it */
+			rc = cct_store_sealed_put(s->cfg.store, CCT_STORE_KIND_ATT_POLICY, as,
+						  (uint8_t *)txt, strlen(txt), now, &err);
 		status = admin_done(s, req, r, who, "attestation-policy-written", rc, &err);
 		if (rc == CCT_OK && !active) /* never silently ignored */
 			status = json_reply(r, 200, json_pack("{s:s,s:b,s:s}", "policy_id", as,
 							      "active", 0, "detail",
-							      "stored; appraisal uses policy_id "
-							      "default (default_cpu) and "
-							      "default_gpu"));
+							      "stored; the attest is appraised under "
+							      "policy_id default (default_cpu) and "
+							      "default_gpu; this policy must also be "
+							      "satisfied for resources of the "
+							      "repository named like it"));
 	} else if (!strcmp(p, "/kbs/v0/resource-policy")) {
 		const char *target = json_string_value(json_object_get(body, "resource")), *rego;
 
@@ -820,8 +1152,9 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 			 (rego = cct_kbs__rego_detail(txt, 0)))
 			rc = cct_err_set(&err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0, "%s", rego);
 		else if (rc == CCT_OK && (rc = cct_kbs_policy_check(txt, strlen(txt), &err)) == CCT_OK)
-			rc = ops->obj_put(impl, CCT_STORE_KIND_RES_POLICY, target ? target : "default",
-					  (uint8_t *)txt, strlen(txt), now, &err);
+			rc = cct_store_sealed_put(s->cfg.store, CCT_STORE_KIND_RES_POLICY,
+						  target ? target : "default", (uint8_t *)txt,
+						  strlen(txt), now, &err);
 		status = admin_done(s, req, r, who, "resource-policy-written", rc, &err);
 	} else if (!strcmp(p, "/kbs/v0/reference-value")) {
 		json_t *vals = NULL, *v;
@@ -831,8 +1164,8 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 		json_object_foreach(vals, k, v) {
 			char *t = json_dumps(v, JSON_COMPACT);
 
-			rc = t ? ops->obj_put(impl, CCT_STORE_KIND_REFVAL, k, (uint8_t *)t, strlen(t),
-					      now, &err)
+			rc = t ? cct_store_sealed_put(s->cfg.store, CCT_STORE_KIND_REFVAL, k,
+						      (uint8_t *)t, strlen(t), now, &err)
 			       : cct_err_set(&err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 			free(t);
 			if (rc != CCT_OK)
@@ -937,6 +1270,8 @@ int cct_kbs_server_new(cct_kbs_server **out, const cct_kbs_config *cfg, cct_err 
 		s->cfg.session_ttl_s = CCT_KBS_SESSION_TTL_DEFAULT;
 	if (s->cfg.cert_ttl_s <= 0)
 		s->cfg.cert_ttl_s = CCT_KBS_CERT_TTL_DEFAULT;
+	if (s->cfg.unauth_audit_per_min <= 0)
+		s->cfg.unauth_audit_per_min = CCT_KBS_UNAUTH_AUDIT_DEFAULT;
 	pthread_mutex_init(&s->mlock, NULL);
 	if ((rc = cct_kbs__admin_new(&s->admin, cfg->admin_pubkey_pem,
 				     cfg->admin_max_token_lifetime_s, cfg->admin_audience,

@@ -74,16 +74,33 @@ int cct_kbs__att_policy_id(const char *id, const char **store_as, int *active, c
 	return CCT_OK;
 }
 
-static char *obj_text(cct_store *st, const char *kind, const char *name)
-{
-	void *impl;
-	const cct_store_ops *ops = cct_store_backend(st, &impl);
-	uint8_t *v = NULL;
-	size_t n = 0;
+/* A sealed row as text (integrity checked: docs/security.md). NULL when absent; a row that
+ * fails its check also sets *tampered and names itself in tampered_what. */
+typedef struct rv_ctx {
+	cct_store *st;
+	int tampered;
+	char what[160];
+} rv_ctx;
 
-	if (ops->obj_get(impl, kind, name, &v, &n, NULL) != CCT_OK)
+static char *obj_text(rv_ctx *c, const char *kind, const char *name)
+{
+	uint8_t *v = NULL, *t;
+	size_t n = 0;
+	int rc = cct_store_sealed_get(c->st, kind, name, &v, &n, NULL);
+
+	if (rc != CCT_OK) {
+		if (rc != CCT_EINVAL && !c->tampered) {
+			c->tampered = 1;
+			snprintf(c->what, sizeof(c->what), "%s/%.100s", kind, name);
+		}
 		return NULL;
-	return (char *)v;
+	}
+	if (!(t = realloc(v, n + 1))) {
+		free(v);
+		return NULL;
+	}
+	t[n] = 0;
+	return (char *)t;
 }
 
 static char *refval_get(void *ctx, const char *name)
@@ -94,13 +111,17 @@ static char *refval_get(void *ctx, const char *name)
 int cct_kbs__att_policy_effective(char **out, cct_store *st, const char *fallback,
 				  cct_err *err)
 {
-	char *base = obj_text(st, CCT_STORE_KIND_ATT_POLICY, "default");
-	char *gpu = obj_text(st, CCT_STORE_KIND_ATT_POLICY, "default_gpu");
+	rv_ctx c = { st, 0, "" };
+	char *base = obj_text(&c, CCT_STORE_KIND_ATT_POLICY, "default");
+	char *gpu = obj_text(&c, CCT_STORE_KIND_ATT_POLICY, "default_gpu");
 	char *merged = NULL;
 	int rc = CCT_OK;
 
 	*out = NULL;
-	if (!base && fallback && !(base = strdup(fallback)))
+	if (c.tampered)
+		rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_POLICY, 0,
+				 "stored row %s fails its integrity check", c.what);
+	if (rc == CCT_OK && !base && fallback && !(base = strdup(fallback)))
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	if (rc == CCT_OK && gpu) {
 		json_t *b = json_loads(base ? base : "{\"version\":\"cctrust.policy/v1\"}", 0, NULL);
@@ -124,7 +145,13 @@ int cct_kbs__att_policy_effective(char **out, cct_store *st, const char *fallbac
 		}
 	}
 	if (rc == CCT_OK && base)
-		rc = cct_kbs__rvps_apply(out, base, refval_get, st, err);
+		rc = cct_kbs__rvps_apply(out, base, refval_get, &c, err);
+	if (rc == CCT_OK && c.tampered) {
+		free(*out);
+		*out = NULL;
+		rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_POLICY, 0,
+				 "stored row %s fails its integrity check", c.what);
+	}
 	free(base);
 	free(gpu);
 	return rc;
@@ -132,5 +159,14 @@ int cct_kbs__att_policy_effective(char **out, cct_store *st, const char *fallbac
 
 int cct_kbs__rvps_apply_store(char **out, const char *policy, cct_store *st, cct_err *err)
 {
-	return cct_kbs__rvps_apply(out, policy, refval_get, st, err);
+	rv_ctx c = { st, 0, "" };
+	int rc = cct_kbs__rvps_apply(out, policy, refval_get, &c, err);
+
+	if (rc == CCT_OK && c.tampered) {
+		free(*out);
+		*out = NULL;
+		rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_POLICY, 0,
+				 "stored row %s fails its integrity check", c.what);
+	}
+	return rc;
 }

@@ -453,6 +453,44 @@ out:
 	return rc;
 }
 
+int cct_measure_snp_vcpu_scan(uint8_t (*out)[CCT_MEASURE_SNP_DIGEST_SIZE], uint32_t max_vcpus,
+			      const cct_measure_snp_opts *o, cct_err *err)
+{
+	int rc = CCT_ERROR;
+	uint8_t bsp[CCT_MEASURE_VMSA_SIZE], ap[CCT_MEASURE_VMSA_SIZE], d_bsp[48], d_ap[48];
+	uint32_t eip, i;
+	cct_measure_ovmf *fw = NULL;
+	gctx g;
+
+	if (!out || !o || !o->ovmf || !o->ovmf_hash || o->mode != CCT_MEASURE_MODE_SNP ||
+	    max_vcpus == 0 || max_vcpus > CCT_MEASURE_MAX_VCPUS)
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				   "vCPU scan: SNP mode, an OVMF hash and 1..%d vCPUs needed",
+				   CCT_MEASURE_MAX_VCPUS);
+	if (!(fw = calloc(1, sizeof(*fw))))
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+	if ((rc = cct_measure_ovmf_parse(fw, o->ovmf, o->ovmf_size, err)) != CCT_OK)
+		goto out;
+	memset(&g, 0, sizeof(g));
+	memcpy(g.ld, o->ovmf_hash, 48);
+	if ((rc = snp_metadata_pages(&g, fw, o, o->has_kernel, o->vmm, err)) != CCT_OK)
+		goto out;
+	if ((rc = ap_eip_of(&eip, fw, max_vcpus, err)) != CCT_OK)
+		goto out;
+	vmsa_build(bsp, BSP_EIP, o, 1);
+	vmsa_build(ap, eip, o, 0);
+	SHA384(bsp, sizeof(bsp), d_bsp);
+	SHA384(ap, sizeof(ap), d_ap);
+	for (i = 0; i < max_vcpus; i++) {
+		gctx_update(&g, PAGE_VMSA, VMSA_GPA, i == 0 ? d_bsp : d_ap);
+		memcpy(out[i], g.ld, 48);
+	}
+	rc = CCT_OK;
+out:
+	free(fw);
+	return rc;
+}
+
 static int digest_svsm(uint8_t out[48], const cct_measure_ovmf *fw, cct_measure_ovmf *svsm,
 		       const cct_measure_snp_opts *o, cct_err *err)
 {

@@ -63,6 +63,10 @@ static const struct {
 	{ "ping", "SELECT 1", 0 },
 	{ "obj_create", "INSERT INTO objects (kind, name, value, updated) VALUES ($1, $2, $3, "
 			"$4::bigint) ON CONFLICT (kind, name) DO NOTHING", 4 },
+	{ "session_cap", "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions ORDER BY "
+			 "created DESC, id OFFSET $1::bigint)", 1 },
+	{ "session_count", "SELECT count(*) FROM sessions", 0 },
+	{ "audit_prune", "DELETE FROM audit WHERE time < $1::bigint", 1 },
 };
 
 typedef struct pg {
@@ -427,7 +431,49 @@ static void pq_close(void *impl)
 	free(p);
 }
 
+static int pq_session_prune(void *impl, int64_t now, int64_t max_rows, int64_t *remaining,
+			    cct_err *err)
+{
+	pg *p = impl;
+	char t[24];
+	const char *v[1] = { t };
+	int rc, ci;
+	PGresult *r;
+
+	if ((rc = pq_session_gc(impl, now, err)) != CCT_OK)
+		return rc;
+	if (max_rows > 0) {
+		snprintf(t, sizeof(t), "%lld", (long long)max_rows);
+		if ((rc = exec_cmd(impl, "session_cap", 1, v, NULL, NULL, 0, NULL, err,
+				   "session cap")) != CCT_OK)
+			return rc;
+	}
+	ci = acquire(p);
+	r = run(p, ci, "session_count", 0, NULL, NULL, NULL);
+	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		rc = pgerr(p, ci, r, err, "session count");
+	} else {
+		if (remaining)
+			*remaining = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		rc = CCT_OK;
+	}
+	PQclear(r);
+	release(p, ci);
+	return rc;
+}
+
+static int pq_audit_prune(void *impl, int64_t before, cct_err *err)
+{
+	char t[24];
+	const char *v[1] = { t };
+
+	snprintf(t, sizeof(t), "%lld", (long long)before);
+	return exec_cmd(impl, "audit_prune", 1, v, NULL, NULL, 0, NULL, err, "audit prune");
+}
+
 static const cct_store_ops pg_ops = {
+	.session_prune = pq_session_prune,
+	.audit_prune = pq_audit_prune,
 	.name = "postgres",
 	.session_put = pq_session_put,
 	.session_get = pq_session_get,

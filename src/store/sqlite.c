@@ -41,6 +41,9 @@ enum {
 	Q_AUDIT_QUERY,
 	Q_PING,
 	Q_OBJ_CREATE,
+	Q_SESSION_CAP,
+	Q_SESSION_COUNT,
+	Q_AUDIT_PRUNE,
 	Q_COUNT
 };
 
@@ -65,6 +68,10 @@ static const char *const sql[Q_COUNT] = {
 	[Q_PING] = "SELECT 1",
 	[Q_OBJ_CREATE] = "INSERT INTO objects (kind, name, value, updated) VALUES (?1, ?2, ?3, ?4) "
 			 "ON CONFLICT (kind, name) DO NOTHING",
+	[Q_SESSION_CAP] = "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions ORDER BY "
+			  "created DESC, id LIMIT -1 OFFSET ?1)",
+	[Q_SESSION_COUNT] = "SELECT count(*) FROM sessions",
+	[Q_AUDIT_PRUNE] = "DELETE FROM audit WHERE time < ?1",
 };
 
 typedef struct sq {
@@ -398,7 +405,49 @@ static void sq_close(void *impl)
 	free(s);
 }
 
+static int sq_session_prune(void *impl, int64_t now, int64_t max_rows, int64_t *remaining,
+			    cct_err *err)
+{
+	sq *s = impl;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = sq_session_gc(impl, now, err)) != CCT_OK)
+		return rc;
+	if (max_rows > 0) {
+		st = begin(s, Q_SESSION_CAP);
+		sqlite3_bind_int64(st, 1, max_rows);
+		rc = sqlite3_step(st) == SQLITE_DONE ? CCT_OK : dberr(s, err, "session cap");
+		end(s, Q_SESSION_CAP);
+		if (rc != CCT_OK)
+			return rc;
+	}
+	st = begin(s, Q_SESSION_COUNT);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		if (remaining)
+			*remaining = sqlite3_column_int64(st, 0);
+	} else {
+		rc = dberr(s, err, "session count");
+	}
+	end(s, Q_SESSION_COUNT);
+	return rc;
+}
+
+static int sq_audit_prune(void *impl, int64_t before, cct_err *err)
+{
+	sq *s = impl;
+	sqlite3_stmt *st = begin(s, Q_AUDIT_PRUNE);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, before);
+	rc = sqlite3_step(st) == SQLITE_DONE ? CCT_OK : dberr(s, err, "audit prune");
+	end(s, Q_AUDIT_PRUNE);
+	return rc;
+}
+
 static const cct_store_ops sqlite_ops = {
+	.session_prune = sq_session_prune,
+	.audit_prune = sq_audit_prune,
 	.name = "sqlite",
 	.session_put = sq_session_put,
 	.session_get = sq_session_get,

@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/rand.h>
 
 #include "cctrust/core.h"
@@ -18,7 +21,8 @@
 struct cct_store {
 	const cct_store_ops *ops;
 	void *impl;
-	uint8_t key[CCT_STORE_KEY_SIZE];
+	uint8_t key[CCT_STORE_KEY_SIZE];     /* master key: secrets, service keys */
+	uint8_t row_key[CCT_STORE_KEY_SIZE]; /* HKDF(master): policies, reference values, sessions */
 };
 
 static struct {
@@ -69,6 +73,12 @@ int cct_store_open(cct_store **out, const char *url, const uint8_t master_key[32
 	if (!st)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	memcpy(st->key, master_key, CCT_STORE_KEY_SIZE);
+	if (cct_store_derive_key(st->row_key, master_key, "cctrust-store row integrity v1") !=
+	    CCT_OK) {
+		cct_wipe(st->key, sizeof(st->key));
+		free(st);
+		return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "HKDF of the master key failed");
+	}
 	if (!strncmp(url, "sqlite:", 7)) {
 		rc = cct_store_sqlite_open(&st->ops, &st->impl, url + 7, err);
 	} else {
@@ -85,6 +95,7 @@ int cct_store_open(cct_store **out, const char *url, const uint8_t master_key[32
 	}
 	if (rc != CCT_OK) {
 		cct_wipe(st->key, sizeof(st->key));
+		cct_wipe(st->row_key, sizeof(st->row_key));
 		free(st);
 		return rc;
 	}
@@ -99,7 +110,39 @@ void cct_store_free(cct_store *st)
 	if (st->ops && st->ops->close)
 		st->ops->close(st->impl);
 	cct_wipe(st->key, sizeof(st->key));
+	cct_wipe(st->row_key, sizeof(st->row_key));
 	free(st);
+}
+
+int cct_store_derive_key(uint8_t out[CCT_STORE_KEY_SIZE], const uint8_t master[CCT_STORE_KEY_SIZE],
+			 const char *info)
+{
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	EVP_KDF_CTX *c = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	OSSL_PARAM p[5];
+	int ok;
+
+	EVP_KDF_free(kdf);
+	if (!c)
+		return CCT_ERROR;
+	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+	p[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)master,
+						 CCT_STORE_KEY_SIZE);
+	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)"cctrust-store", 13);
+	p[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, strlen(info));
+	p[4] = OSSL_PARAM_construct_end();
+	ok = EVP_KDF_derive(c, out, CCT_STORE_KEY_SIZE, p) > 0;
+	EVP_KDF_CTX_free(c);
+	return ok ? CCT_OK : CCT_ERROR;
+}
+
+/* Secrets and service keys stay under the master key (rows written by earlier versions keep
+ * opening); every other sealed kind is under the derived row key. */
+static const uint8_t *key_for(const cct_store *st, const char *kind)
+{
+	return !strcmp(kind, CCT_STORE_KIND_RESOURCE) || !strcmp(kind, CCT_STORE_KIND_SERVICE_KEY)
+		       ? st->key
+		       : st->row_key;
 }
 
 const cct_store_ops *cct_store_backend(const cct_store *st, void **impl)
@@ -200,7 +243,7 @@ static int sealed_write(cct_store *st, const char *kind, const char *name, const
 	if (created && !st->ops->obj_create)
 		return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_NONE, 0,
 				   "store back end %s cannot create-if-absent", st->ops->name);
-	rc = cct_store_seal(&sealed, &sn, st->key, aad, v, n, err);
+	rc = cct_store_seal(&sealed, &sn, key_for(st, kind), aad, v, n, err);
 	if (rc == CCT_OK)
 		rc = created ? st->ops->obj_create(st->impl, kind, name, sealed, sn, now, created,
 						   err)
@@ -237,7 +280,7 @@ int cct_store_sealed_get(cct_store *st, const char *kind, const char *name, uint
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "object name too long");
 	rc = st->ops->obj_get(st->impl, kind, name, &sealed, &sn, err);
 	if (rc == CCT_OK)
-		rc = cct_store_unseal(v, n, st->key, aad, sealed, sn, err);
+		rc = cct_store_unseal(v, n, key_for(st, kind), aad, sealed, sn, err);
 	free(sealed);
 	return rc;
 }
@@ -309,5 +352,128 @@ int cct_store_master_key_load(uint8_t key[32], const char *path, const char *env
 	}
 	cct_wipe(buf, n);
 	free(buf);
+	return rc;
+}
+
+/* ---- sessions: the attested state is sealed into the row (aad binds table and id) ---- */
+
+#define SESSION_SEAL_PREFIX "cct-sealed-v1:"
+
+static const char *jstr(const json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v ? v : "";
+}
+
+static int session_aad(char *aad, size_t size, const char *id)
+{
+	return snprintf(aad, size, "cctrust-store:sessions:%s", id) < (int)size;
+}
+
+int cct_store_session_seal_attested(cct_store *st, const cct_store_session *s, const char *meta,
+				    cct_err *err)
+{
+	json_t *env;
+	char *txt = NULL, *b64 = NULL, *col = NULL, aad[128];
+	uint8_t *sealed = NULL;
+	size_t sn = 0;
+	int rc;
+
+	if (!s->token || !s->claims || !s->tee_pubkey || !session_aad(aad, sizeof(aad), s->id))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "session state incomplete");
+	env = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:s}", "id", s->id, "tee", s->tee, "expires",
+			(json_int_t)s->expires, "evidence_digest", s->evidence_digest, "token",
+			s->token, "claims", s->claims, "tee_pubkey", s->tee_pubkey);
+	if (env && meta)
+		json_object_set_new(env, "meta", json_loads(meta, 0, NULL));
+	txt = env ? json_dumps(env, JSON_COMPACT) : NULL;
+	json_decref(env);
+	if (!txt)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	rc = cct_store_seal(&sealed, &sn, st->row_key, aad, (const uint8_t *)txt, strlen(txt), err);
+	if (rc == CCT_OK && (!(b64 = cct_b64_encode(sealed, sn, 0)) ||
+			     asprintf(&col, "%s%s", SESSION_SEAL_PREFIX, b64) < 0)) {
+		col = NULL;
+		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	}
+	if (rc == CCT_OK)
+		rc = st->ops->session_set_attested(st->impl, s->id, s->token, col, s->tee_pubkey,
+						   s->evidence_digest, err);
+	cct_wipe(txt, strlen(txt));
+	free(txt);
+	free(sealed);
+	free(b64);
+	free(col);
+	return rc;
+}
+
+int cct_store_session_open(cct_store *st, const char *id, cct_store_session *out, char **meta,
+			   cct_err *err)
+{
+	cct_store_session raw;
+	uint8_t *sealed = NULL, *pt = NULL;
+	size_t sn = 0, pn = 0;
+	char aad[128];
+	json_t *env = NULL;
+	const char *c;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (meta)
+		*meta = NULL;
+	if ((rc = st->ops->session_get(st->impl, id, &raw, err)) != CCT_OK)
+		return rc;
+	if (!raw.claims) { /* not attested: only the (unauthenticated) challenge state */
+		*out = raw;
+		cct_store_session_clear(out);
+		return CCT_OK;
+	}
+	c = raw.claims;
+	if (strncmp(c, SESSION_SEAL_PREFIX, strlen(SESSION_SEAL_PREFIX)) ||
+	    !session_aad(aad, sizeof(aad), id) ||
+	    cct_b64_decode(&sealed, &sn, c + strlen(SESSION_SEAL_PREFIX),
+			   strlen(c) - strlen(SESSION_SEAL_PREFIX), NULL) != CCT_OK) {
+		rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_NONE, 0,
+				 "session row %.16s is not sealed by this broker (written by "
+				 "someone without the master key)", id);
+	} else if (cct_store_unseal(&pt, &pn, st->row_key, aad, sealed, sn, NULL) != CCT_OK) {
+		rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_NONE, 0,
+				 "session row %.16s fails its integrity check (tampered, copied or "
+				 "another master key)", id);
+	} else if (!(env = json_loadb((const char *)pt, pn, 0, NULL)) ||
+		   strcmp(jstr(env, "id"), id) ||
+		   !json_is_string(json_object_get(env, "claims")) ||
+		   !json_is_string(json_object_get(env, "tee_pubkey")) ||
+		   !json_is_string(json_object_get(env, "token"))) {
+		rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_NONE, 0,
+				 "session row %.16s: sealed state malformed", id);
+	} else {
+		*out = raw;
+		out->token = out->claims = out->tee_pubkey = NULL;
+		snprintf(out->tee, sizeof(out->tee), "%s",
+			 jstr(env, "tee"));
+		snprintf(out->evidence_digest, sizeof(out->evidence_digest), "%s",
+			 jstr(env, "evidence_digest"));
+		/* the sealed expiry wins: a database writer cannot extend a session */
+		out->expires = json_integer_value(json_object_get(env, "expires"));
+		out->token = strdup(json_string_value(json_object_get(env, "token")));
+		out->claims = strdup(json_string_value(json_object_get(env, "claims")));
+		out->tee_pubkey = strdup(json_string_value(json_object_get(env, "tee_pubkey")));
+		if (meta && json_object_get(env, "meta"))
+			*meta = json_dumps(json_object_get(env, "meta"), JSON_COMPACT);
+		rc = out->token && out->claims && out->tee_pubkey
+			     ? CCT_OK
+			     : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+		if (rc != CCT_OK)
+			cct_store_session_clear(out);
+	}
+	json_decref(env);
+	if (pt) {
+		cct_wipe(pt, pn);
+		free(pt);
+	}
+	free(sealed);
+	cct_store_session_clear(&raw);
 	return rc;
 }

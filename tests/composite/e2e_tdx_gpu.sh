@@ -79,9 +79,16 @@ pol pol-tcb.json '"tdx":{"accepted_tcb_status":["OutOfDate"]}'
 expect tdx-tcb-status 1 "rules==['tdx.accepted_tcb_status'] and r['failures'][0]['actual']=='UpToDate'" "$T/tdx0.json" --trust-sim "$S" --nonce "$N" --policy "$T/pol-tcb.json"
 pol pol-gpu.json '"gpu":{"architectures":["BLACKWELL"],"min_driver_version":"595.1","min_vbios_version":"96.00.B0.00.00","rim_ids":["NV_GPU_DRIVER_GH100_580.1"],"ppcie":"required","authorization_rules":{"authorization-rules":{"detached-claims":{"dbgstat":"enabled"}}}}'
 expect gpu-rules 1 "rules==['gpu.ppcie','gpu.architectures','gpu.min_driver_version','gpu.min_vbios_version','gpu.rim_ids','gpu.rim_ids','gpu.authorization_rules.dbgstat'] and r['submods']['gpu0']['status']=='contraindicated' and r['submods']['cpu0']['status']=='affirming'" "$T/tdx1.json" --trust-sim "$S" --nonce "$N" --policy "$T/pol-gpu.json"
-# a contraindicated token is still signed (policy failure, evidence verified)
+# a rejected result prints no token by default; with --token-always the token is signed and
+# its ear.status says contraindicated, and `token verify` refuses it unless --allow-non-affirming
 "$C" verify "$T/tdx1.json" --trust-sim "$S" --nonce "$N" --policy "$T/pol-gpu.json" --token >"$T/tok2" 2>/dev/null
-"$C" token verify "$T/tok2" --jwks "$T/jwks.json" --json >"$T/tv2.json" && python3 -c "
+[[ $? == 1 && ! -s $T/tok2 ]] && pass rejected-no-token || fail rejected-no-token
+"$C" verify "$T/tdx1.json" --trust-sim "$S" --nonce "$N" --policy "$T/pol-gpu.json" --json >"$T/rej.json" 2>/dev/null
+python3 -c "import json; assert 'token' not in json.load(open('$T/rej.json'))" && pass rejected-json-no-token || fail rejected-json-no-token
+"$C" verify "$T/tdx1.json" --trust-sim "$S" --nonce "$N" --policy "$T/pol-gpu.json" --token --token-always >"$T/tok2" 2>/dev/null
+"$C" token verify "$T/tok2" --jwks "$T/jwks.json" >/dev/null 2>&1
+[[ $? == 1 ]] && pass token-non-affirming-exit-1 || fail token-non-affirming-exit-1
+"$C" token verify "$T/tok2" --jwks "$T/jwks.json" --allow-non-affirming --json >"$T/tv2.json" && python3 -c "
 import json; c=json.load(open('$T/tv2.json'))['claims']['submods']; assert c['gpu0']['ear.status']=='contraindicated' and c['gpu0']['ear.trustworthiness-vector']['executables']==96" && pass gpu-rules-token || fail gpu-rules-token
 # 8. TDX debug, init-data bound to MRCONFIGID
 ev tdx-dbg.json --tee tdx --debug-guest

@@ -12,6 +12,7 @@ ARGS=(--store "sqlite:$T/db" --admin-pubkey "$T/admin.pub" --trust-sim "$T/sim"
 N=${CCT_CRASH_WRITES:-60}
 start_d a "${ARGS[@]}"
 U=$URL_a
+set_policies "$U"
 printf 'seed' >"$T/seed"
 "$CLI" kbs put-resource --url "$U" --admin-key "$T/admin.key" crash/key/seed "$T/seed" >/dev/null || exit 1
 

@@ -8,6 +8,12 @@ setup_keys
 COMMON=(--admin-pubkey "$T/admin.pub" --trust-sim "$T/sim" --master-key "$T/master.key")
 start_d a --store "sqlite:$T/a.db" "${COMMON[@]}"
 U=$URL_a
+# fail closed: nothing is released before an admin set both policies (problem names which)
+"$CLI" kbs put-resource --url "$U" --admin-key "$T/admin.key" default/key/early <(printf early) >/dev/null
+"$CLI" kbs get-resource --url "$U" --sim "$T/sim" default/key/early >"$T/out" 2>/dev/null
+check "no policies set: release refused" 1 $?
+grep -q 'no attestation policy set' "$T/out" && ok "refusal names the missing attestation policy" || bad "no-policy refusal: $(cat "$T/out")"
+set_policies "$U"
 printf 'model-key-0123' >"$T/secret"
 
 # --- admin API ---
@@ -140,7 +146,7 @@ printf '{"version":"cctrust.policy/v1"}' >"$T/default.json"
 
 # --- resource policy deny ---
 cat >"$T/policy.json" <<'EOF2'
-{"version":1,"rules":[{"name":"prod-only","resources":["default/key/*"],
+{"version":1,"allow_simulated":true,"rules":[{"name":"prod-only","resources":["default/key/*"],
  "require":[{"claim":"/submods/cpu0/ear.veraison.annotated-evidence/snp/guest_svn","equals":7}]}]}
 EOF2
 "$CLI" kbs set-policy --url "$U" --admin-key "$T/admin.key" --resource default/key/llm "$T/policy.json" >/dev/null
@@ -148,6 +154,46 @@ check "set-policy" 0 $?
 "$CLI" kbs get-resource --url "$U" --sim "$T/sim" default/key/llm >"$T/out" 2>/dev/null
 check "resource policy deny" 1 $?
 grep -q 'PolicyDeny' "$T/out" && grep -q 'prod-only' "$T/out" && ok "deny names the rule" || bad "deny body: $(cat "$T/out")"
+
+# --- issue 11: a database writer without the master key cannot mint a session or a policy ---
+tee_key X
+sqlite3 "$T/a.db" "$(injection_sql "$INJ_COOKIE" "$T/X.jwk")" || bad "sqlite3 insert"
+injection_check "$U" default/key/llm
+cp "$T/res-default.json" "$T/forged-policy.json"
+sqlite3 "$T/a.db" "INSERT INTO objects (kind, name, value, updated) VALUES ('resource-policy', 'default/key/forged', CAST(readfile('$T/forged-policy.json') AS BLOB), 0);" 2>/dev/null ||
+	sqlite3 "$T/a.db" "INSERT INTO objects (kind, name, value, updated) VALUES ('resource-policy', 'default/key/forged', CAST('$(cat "$T/forged-policy.json")' AS BLOB), 0);"
+"$CLI" kbs put-resource --url "$U" --admin-key "$T/admin.key" default/key/forged "$T/secret" >/dev/null
+"$CLI" kbs get-resource --url "$U" --sim "$T/sim" default/key/forged >"$T/out" 2>/dev/null
+check "forged resource-policy row: nothing released" 1 $?
+grep -q 'integrity' "$T/out" && ok "forged policy row refused for its integrity" || bad "forged policy row: $(cat "$T/out")"
+curl -s "$U/metrics" >"$T/m"
+grep -q '^cctrustd_integrity_failures_total [1-9]' "$T/m" && ok "integrity failures counted in /metrics" || bad "integrity metric"
+grep -q 'cctrustd_insecure_mode{mode="trust_sim"} 1' "$T/m" && ok "--trust-sim shown as cctrustd_insecure_mode 1" || bad "insecure_mode metric"
+grep -q 'cctrustd_limit{name="max_connections_per_ip"} 64' "$T/m" && ok "limits exported in /metrics" || bad "limit metrics"
+grep -q 'INSECURE (start-up): --trust-sim' "$T/a.log" && ok "--trust-sim warned at start-up" || bad "no --trust-sim warning"
+
+# --- keys and databases must be private; the metrics token ---
+head -c 32 /dev/urandom >"$T/open.key"
+chmod 644 "$T/open.key"
+"$D" --store "sqlite:$T/p.db" --listen 127.0.0.1:0 --admin-pubkey "$T/admin.pub" --master-key "$T/open.key" 2>"$T/p.log"
+check "world-readable master key refused" 2 $?
+grep -q 'chmod 600' "$T/p.log" && ok "refusal says chmod 600" || bad "perm refusal: $(cat "$T/p.log")"
+[ "$(stat -c %a "$T/a.db")" = 600 ] && ok "database created 0600" || bad "database mode $(stat -c %a "$T/a.db")"
+printf 'metrics-token-0123456789\n' >"$T/mtok"
+chmod 600 "$T/mtok"
+printf 'insecure-http = true\n' >"$T/insecure.conf"
+start_d mt --store "sqlite:$T/mt.db" "${COMMON[@]}" --metrics-token "$T/mtok" --config "$T/insecure.conf"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL_mt/metrics")
+[ "$code" = 401 ] && ok "/metrics without its token refused" || bad "/metrics without token: $code"
+curl -sf -H "Authorization: Bearer metrics-token-0123456789" "$URL_mt/metrics" >"$T/m2" && grep -q cctrustd_limit "$T/m2" &&
+	ok "/metrics with its token" || bad "/metrics with token"
+"$D" --store "sqlite:$T/ih.db" --listen 0.0.0.0:0 --port-file "$T/ih.port" "${COMMON[@]}" --config "$T/insecure.conf" 2>"$T/ih.log" &
+PIDS="$PIDS $!"
+for _ in $(seq 50); do [ -s "$T/ih.port" ] && break; sleep 0.1; done
+grep -q 'INSECURE (start-up): --insecure-http (from the config file)' "$T/ih.log" &&
+	ok "insecure-http from the config file warned" || bad "config insecure-http: $(cat "$T/ih.log")"
+curl -s "http://127.0.0.1:$(cat "$T/ih.port")/metrics" | grep -q 'cctrustd_insecure_mode{mode="insecure_http"} 1' &&
+	ok "insecure_http in /metrics" || bad "insecure_http metric"
 
 # --- audit, operations ---
 "$CLI" kbs audit --url "$U" --admin-key "$T/admin.key" --limit 1000 >"$T/audit"
@@ -189,6 +235,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -su
 	-addext "subjectAltName=IP:127.0.0.1" -keyout "$T/tls.key" -out "$T/tls.crt" 2>/dev/null
 start_d tls --store "sqlite:$T/c.db" "${COMMON[@]}" --tls-cert "$T/tls.crt" --tls-key "$T/tls.key"
 UT=${URL_tls/http:/https:}
+set_policies "$UT" --cacert "$T/tls.crt"
 "$CLI" kbs put-resource --url "$UT" --cacert "$T/tls.crt" --admin-key "$T/admin.key" a/b/c "$T/secret" >/dev/null
 check "TLS admin put" 0 $?
 "$CLI" kbs get-resource --url "$UT" --cacert "$T/tls.crt" --sim "$T/sim" a/b/c >"$T/got4"
@@ -196,6 +243,13 @@ check "TLS guest get-resource" 0 $?
 cmp -s "$T/secret" "$T/got4" && ok "TLS secret matches" || bad "TLS secret differs"
 "$CLI" kbs get-resource --url "$UT" --sim "$T/sim" a/b/c >/dev/null 2>&1
 check "TLS with an unknown server certificate refused" 2 $?
+# TLS floor: 1.2+, AEAD with ECDHE only
+curl -s -o /dev/null --cacert "$T/tls.crt" --tls-max 1.2 --ciphers ECDHE-ECDSA-AES128-GCM-SHA256 "$UT/healthz"
+check "TLS 1.2 ECDHE-ECDSA-AES128-GCM accepted" 0 $?
+curl -s -o /dev/null --cacert "$T/tls.crt" --tls-max 1.2 --ciphers ECDHE-ECDSA-AES128-SHA "$UT/healthz"
+[ $? != 0 ] && ok "TLS 1.2 CBC cipher refused" || bad "CBC cipher accepted"
+curl -s -o /dev/null --cacert "$T/tls.crt" --tlsv1.3 "$UT/healthz"
+check "TLS 1.3 accepted" 0 $?
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]

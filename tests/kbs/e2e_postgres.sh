@@ -8,17 +8,25 @@
 . "$(dirname "$0")/lib.sh"
 if [ -z "${CCT_PG_URL:-}" ]; then
 	echo "SKIP: CCT_PG_URL not set (local server: CCT_PG_URL=\$(bash scripts/ci-postgres.sh))"
-	exit 0
+	exit 77
 fi
 setup_keys
 psql "$CCT_PG_URL" -qc 'DROP TABLE IF EXISTS sessions, objects, audit, cctrust_schema' >/dev/null 2>&1
-ARGS=(--store "$CCT_PG_URL" --admin-pubkey "$T/admin.pub" --trust-sim "$T/sim"
-	--master-key "$T/master.key")
+# the URL (with its password) from a file, not the command line; loopback test database:
+# --pg-insecure (production needs sslmode=verify-full)
+printf '%s\n' "$CCT_PG_URL" >"$T/pg.url"
+chmod 600 "$T/pg.url"
+"$D" --store postgres --pg-url-file "$T/pg.url" --listen 127.0.0.1:0 --admin-pubkey "$T/admin.pub" \
+	--master-key "$T/master.key" 2>"$T/nossl.log"
+check "PostgreSQL without sslmode=verify-full refused" 2 $?
+ARGS=(--store postgres --pg-url-file "$T/pg.url" --pg-insecure --admin-pubkey "$T/admin.pub"
+	--trust-sim "$T/sim" --master-key "$T/master.key")
 # both replicas start at once: they race to create the EAR key and must agree on one
 launch_d a "${ARGS[@]}"
 launch_d b "${ARGS[@]}"
 wait_d a
 wait_d b
+set_policies "$URL_a"
 printf 'shared-secret' >"$T/secret"
 "$CLI" kbs put-resource --url "$URL_a" --admin-key "$T/admin.key" pg/key/one "$T/secret" >/dev/null
 check "write through replica A" 0 $?
@@ -31,7 +39,7 @@ curl -sf "$URL_a/.well-known/jwks.json" >"$T/jwks-a"
 curl -sf "$URL_b/.well-known/jwks.json" | cmp -s - "$T/jwks-a" && ok "replicas publish the same EAR key" ||
 	bad "replicas have different EAR keys"
 
-# session opened on A, attested on B, resource from A; replay of the attest on A refused
+# session opened on A, attested on B, resource from A; evidence replayed on A refused
 tee_key A
 nonce=$(auth "$URL_a" "$T/jar")
 evidence "$nonce" A "$T/body"
@@ -40,13 +48,27 @@ code=$(attest "$URL_b" "$T/jar" "$T/body" "$T/tok")
 code=$(curl -s -o "$T/res" -w '%{http_code}' -b "$T/jar" "$URL_a/kbs/v0/resource/pg/key/one")
 [ "$code" = 200 ] && "$CLI" kbs decrypt --key "$T/A.pem" "$T/res" | cmp -s - "$T/secret" &&
 	ok "attested session releases on A" || bad "resource on A: $code"
+# the attested session gets its own token back on A (as Trustee); the evidence replayed under
+# another session opened on A is refused (its nonce is not that session's)
 code=$(attest "$URL_a" "$T/jar" "$T/body" "$T/rep")
-[ "$code" = 401 ] && ok "nonce replay refused on the other replica" || bad "replay on A: $code"
+[ "$code" = 200 ] && [ "$(jq -r .token "$T/rep")" = "$(jq -r .token "$T/tok")" ] &&
+	ok "re-attest on the other replica returns the session's token" || bad "re-attest on A: $code"
+auth "$URL_a" "$T/jar2" >/dev/null
+code=$(attest "$URL_a" "$T/jar2" "$T/body" "$T/rep2")
+[ "$code" = 401 ] && ok "evidence replayed under another session refused" || bad "replay on A: $code"
 code=$(curl -s -o "$T/res2" -w '%{http_code}' -H "Authorization: Bearer $(jq -r .token "$T/tok")" \
 	"$URL_a/kbs/v0/resource/pg/key/one")
 [ "$code" = 200 ] && ok "EAR issued by B accepted as Bearer on A" || bad "bearer across replicas: $code"
 "$CLI" kbs audit --url "$URL_a" --admin-key "$T/admin.key" >"$T/audit"
 [ "$(jq '[.[] | select(.outcome=="released")] | length' "$T/audit")" -ge 3 ] &&
 	ok "shared audit log seen from A" || bad "audit"
+# issue 11: a database writer without the master key cannot mint a session
+tee_key X
+psql "$CCT_PG_URL" -qc "$(injection_sql "$INJ_COOKIE" "$T/X.jwk")" >/dev/null || bad "psql insert"
+injection_check "$URL_b" pg/key/one
+psql "$CCT_PG_URL" -qc "UPDATE objects SET value = convert_to('$(cat "$T/res-default.json")', 'UTF8') WHERE kind = 'resource-policy'" >/dev/null
+code=$(curl -s -o "$T/res3" -w '%{http_code}' -H "Authorization: Bearer $(jq -r .token "$T/tok")" \
+	"$URL_a/kbs/v0/resource/pg/key/one")
+[ "$code" = 500 ] && grep -q integrity "$T/res3" && ok "policy row rewritten in PostgreSQL refused" || bad "tampered pg policy: $code $(cat "$T/res3")"
 echo "$fails failure(s)"
 [ "$fails" = 0 ]

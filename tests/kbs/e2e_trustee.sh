@@ -10,7 +10,7 @@
 python3 -c 'import cryptography' 2>/dev/null || { echo "SKIP: python3-cryptography missing (scripts/install-deps.sh)"; exit 77; }
 PY="$(dirname "$0")/trustee_e2e.py"
 "$CLI" sim init "$T/sim" >/dev/null || exit 1
-head -c 32 /dev/urandom >"$T/master.key"
+(umask 077 && head -c 32 /dev/urandom >"$T/master.key")
 python3 "$PY" keys "$T/keys" || exit 1
 start_d a --store "sqlite:$T/a.db" --admin-pubkey "$T/keys/admin.pub" --trust-sim "$T/sim" \
 	--master-key "$T/master.key" --token-key "$T/keys/token.key" --token-cert "$T/keys/token.crt"

@@ -5,7 +5,7 @@ set -u
 CLI=${CCT_CLI:?CCT_CLI not set}
 BUILD=${CCT_BUILD:-$(dirname "$CLI")}
 D=$BUILD/cctrustd
-[ -x "$D" ] || { echo "SKIP: cctrustd not built (libmicrohttpd missing)"; exit 0; }
+[ -x "$D" ] || { echo "SKIP: cctrustd not built (libmicrohttpd missing)"; exit 77; }
 T=$(mktemp -d /tmp/cct-kbs-e2e.XXXXXX)
 PIDS=""
 cleanup() {
@@ -58,6 +58,7 @@ setup_keys() {
 	"$CLI" sim init "$T/sim" >/dev/null || exit 1
 	"$CLI" sim init "$T/rogue-sim" >/dev/null || exit 1
 	head -c 32 /dev/urandom >"$T/master.key"
+	chmod 600 "$T/master.key"
 }
 
 # tee_key NAME: $T/NAME.pem (private) and $T/NAME.jwk (public JWK)
@@ -84,3 +85,40 @@ evidence() {
 	shift 3
 	"$CLI" sim evidence "$T/sim" --tee snp --nonce "$n" --tee-pubkey "$T/$k.jwk" -o "$o" "$@"
 }
+
+# set_policies URL [client options]: what an admin does before anything is released (cctrustd
+# fails closed): the default attestation policy and a default resource policy that releases to
+# any affirming guest, simulated ones included (these tests run on the simulated TEE).
+set_policies() {
+	local u=$1
+	shift
+	printf '{"version":"cctrust.policy/v1"}' >"$T/att-default.json"
+	printf '{"version":1,"allow_simulated":true,"rules":[{"name":"any-affirming","resources":["*/*/*"],"require":[{"all_submods":"affirming"}]}]}' >"$T/res-default.json"
+	"$CLI" kbs set-attestation-policy --url "$u" --admin-key "$T/admin.key" "$@" "$T/att-default.json" >/dev/null &&
+		"$CLI" kbs set-policy --url "$u" --admin-key "$T/admin.key" "$@" "$T/res-default.json" >/dev/null ||
+		{ echo "cannot set the policies on $u"; exit 1; }
+}
+
+# injection_sql COOKIE JWK: the database-injection attack of issue 11 as SQL: a session row
+# with the attacker's own cookie hash, "affirming" claims and the attacker's own tee key, as
+# someone who can write the database (but lacks the master key) would insert it.
+injection_sql() {
+	local id now claims
+	id=$(printf '%s' "$1" | sha256sum | cut -c1-64)
+	now=$(date +%s)
+	claims='{"submods":{"cpu0":{"ear.status":"affirming","ear.appraisal-policy-id":"default"}}}'
+	printf "INSERT INTO sessions (id, tee, nonce, created, expires, nonce_used, token, claims, tee_pubkey, evidence_digest) VALUES ('%s', 'snp', 'x', %s, %s, 1, 'forged', '%s', '%s', '00');" \
+		"$id" "$now" "$((now + 3600))" "$claims" "$(cat "$2")"
+}
+
+# injection_check URL NAME: the injected session (cookie 00..42) must not release NAME
+injection_check() {
+	local code
+	code=$(curl -s -o "$T/inj" -w '%{http_code}' -H "Cookie: kbs-session-id=$INJ_COOKIE" "$1/kbs/v0/resource/$2")
+	[ "$code" = 401 ] && grep -q 'not sealed' "$T/inj" && ok "injected session row refused" ||
+		bad "injected session row: $code $(cat "$T/inj")"
+	"$CLI" kbs audit --url "$1" --admin-key "$T/admin.key" --limit 1000 >"$T/inj-audit"
+	jq -e '[.[] | select(.record.event=="integrity" or .event=="integrity")] | length >= 1' "$T/inj-audit" >/dev/null &&
+		ok "injected row audited" || bad "no integrity audit record: $(tail -c 400 "$T/inj-audit")"
+}
+INJ_COOKIE=0000000000000000000000000000000000000000000000000000000000000042

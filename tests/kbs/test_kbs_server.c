@@ -17,6 +17,7 @@
 #include "cctrust/sim.h"
 #include "cctrust/kbs.h"
 #include "cctrust/composite.h"
+#include "kbs/kbs_int.h"
 #include "token/jose.h"
 
 typedef struct fx {
@@ -103,6 +104,19 @@ static int setup(void **state)
 	assert_int_equal(cct_kbs_server_new(&f->srv, &cfg, &err), CCT_OK);
 	*state = f;
 	return 0;
+}
+
+static void set_policies(void *fp);
+
+/* The usual fixture: an admin set an attestation policy and a resource policy (releases to
+ * any affirming guest, simulated ones included, since the tests run on the simulated TEE). */
+static int setup_policies(void **state)
+{
+	int rc = setup(state);
+
+	if (rc == 0)
+		set_policies(*state);
+	return rc;
 }
 
 
@@ -248,6 +262,43 @@ static int attest_with(fx *f, char cookie[80], EVP_PKEY *k, char **token_out)
 	free(jwk);
 	free(body);
 	return st;
+}
+
+static int post_json(fx *f, const char *path, const char *body)
+{
+	cct_kbs_response r;
+	char *h = admin_bearer(f, f->admin_key, "admin", f->now, 300);
+	int st = req(f, &r, "POST", path, NULL, h, body);
+
+	cct_kbs_response_clear(&r);
+	free(h);
+	return st;
+}
+
+/* POST a policy (text) to path with extra JSON members (", \"resource\": ..." or ""). */
+static int post_policy(fx *f, const char *path, const char *pol, const char *extra)
+{
+	char *b64 = cct_b64_encode((const uint8_t *)pol, strlen(pol), 0), body[4096];
+	int st;
+
+	snprintf(body, sizeof(body), "{\"policy\":\"%s\"%s}", b64, extra);
+	st = post_json(f, path, body);
+	free(b64);
+	return st;
+}
+
+#define OPEN_RES_POLICY                                                                       \
+	"{\"version\":1,\"allow_simulated\":true,\"rules\":[{\"name\":\"any-affirming\","     \
+	"\"resources\":[\"*/*/*\"],\"require\":[{\"all_submods\":\"affirming\"}]}]}"
+
+static void set_policies(void *fp)
+{
+	fx *f = fp;
+
+	assert_int_equal(post_policy(f, "/kbs/v0/attestation-policy",
+				     "{\"version\":\"cctrust.policy/v1\",\"id\":\"test\"}",
+				     ",\"policy_id\":\"default\""), 200);
+	assert_int_equal(post_policy(f, "/kbs/v0/resource-policy", OPEN_RES_POLICY, ""), 200);
 }
 
 static void flow_releases_secret_wrapped_to_attested_key(void **state, const char *kind)
@@ -499,7 +550,7 @@ static void resource_policy_deny(void **state)
 	fx *f = *state;
 	cct_kbs_response r;
 	char cookie[80], *h, *b64, body[2048];
-	const char *pol = "{\"version\":1,\"rules\":[{\"name\":\"needs-prod-image\","
+	const char *pol = "{\"version\":1,\"allow_simulated\":true,\"rules\":[{\"name\":\"needs-prod-image\","
 			  "\"resources\":[\"default/key/*\"],\"require\":[{\"claim\":"
 			  "\"/submods/cpu0/ear.veraison.annotated-evidence/snp/measurement\","
 			  "\"equals\":\"ff\"}]}]}";
@@ -878,29 +929,268 @@ static void seam_verifier_cannot_swap_key(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* Issue 11, attack 1: whoever can write the database inserts a session row with its own
+ * cookie hash, affirming claims and its own key. The row is not sealed by the broker: refused,
+ * audited. A genuine sealed state copied under another session id is refused too. */
+static void db_injected_session_refused(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[80], cookie2[80], id[65], id2[65];
+	EVP_PKEY *k = cct_jose_keygen("P-256"), *mine = cct_jose_keygen("P-256");
+	char *jwk = jwk_of(mine);
+	cct_store_session ss, genuine;
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(f->store, &impl);
+
+	put_secret(f, "default/key/model", "model-key-123");
+	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	cct_kbs__sha256_hex(id, cookie, 64);
+	assert_int_equal(ops->session_get(impl, id, &genuine, NULL), CCT_OK);
+	assert_non_null(genuine.claims);
+	/* the attacker's own row: plain affirming claims, its own key */
+	memset(&ss, 0, sizeof(ss));
+	snprintf(cookie2, sizeof(cookie2), "%064d", 42);
+	cct_kbs__sha256_hex(id2, cookie2, 64);
+	snprintf(ss.id, sizeof(ss.id), "%s", id2);
+	snprintf(ss.tee, sizeof(ss.tee), "snp");
+	snprintf(ss.nonce, sizeof(ss.nonce), "AAAA");
+	ss.created = f->now;
+	ss.expires = f->now + 3600;
+	assert_int_equal(ops->session_put(impl, &ss, NULL), CCT_OK);
+	assert_int_equal(ops->session_set_attested(impl, id2, genuine.token,
+						   "{\"submods\":{\"cpu0\":{\"ear.status\":"
+						   "\"affirming\"}}}", jwk, "00", NULL), CCT_OK);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie2, NULL,
+			     NULL), 401);
+	assert_non_null(strstr(r.body, "not sealed"));
+	cct_kbs_response_clear(&r);
+	/* the genuine sealed state copied into the attacker's row: bound to the other id */
+	snprintf(cookie2, sizeof(cookie2), "%064d", 43);
+	cct_kbs__sha256_hex(id2, cookie2, 64);
+	snprintf(ss.id, sizeof(ss.id), "%s", id2);
+	assert_int_equal(ops->session_put(impl, &ss, NULL), CCT_OK);
+	assert_int_equal(ops->session_set_attested(impl, id2, genuine.token, genuine.claims, jwk,
+						   "00", NULL), CCT_OK);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie2, NULL,
+			     NULL), 401);
+	assert_non_null(strstr(r.body, "integrity"));
+	cct_kbs_response_clear(&r);
+	/* both refusals are audited; the genuine session still releases */
+	{
+		char *h = admin_bearer(f, f->admin_key, "auditor", f->now, 300);
+
+		assert_int_equal(req(f, &r, "GET", "/kbs/v0/audit", NULL, h, NULL), 200);
+		assert_non_null(strstr(r.body, "\"event\":\"integrity\""));
+		assert_null(strstr(r.body, "\"outcome\":\"released\""));
+		cct_kbs_response_clear(&r);
+		free(h);
+	}
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL,
+			     NULL), 200);
+	cct_kbs_response_clear(&r);
+	cct_store_session_clear(&genuine);
+	free(jwk);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(mine);
+}
+
+/* Policy and reference-value rows written straight into the database (no master key) are
+ * refused, never applied. */
+static void db_tampered_policy_refused(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[80], *h;
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(f->store, &impl);
+	const char *open_pol = OPEN_RES_POLICY;
+
+	put_secret(f, "default/key/model", "model-key-123");
+	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	/* the attacker replaces the resource policy with a plain permissive one */
+	assert_int_equal(ops->obj_put(impl, CCT_STORE_KIND_RES_POLICY, "default/key/model",
+				      (const uint8_t *)open_pol, strlen(open_pol), f->now, NULL),
+			 CCT_OK);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL,
+			     NULL), 500);
+	assert_non_null(strstr(r.body, "integrity"));
+	cct_kbs_response_clear(&r);
+	/* the attestation policy row too */
+	assert_int_equal(ops->obj_put(impl, CCT_STORE_KIND_ATT_POLICY, "default",
+				      (const uint8_t *)"{}", 2, f->now, NULL), CCT_OK);
+	assert_int_equal(attest_with(f, cookie, k, NULL), 500);
+	/* and a reference value: not served */
+	assert_int_equal(ops->obj_put(impl, CCT_STORE_KIND_REFVAL, "forged",
+				      (const uint8_t *)"[\"ff\"]", 6, f->now, NULL), CCT_OK);
+	h = admin_bearer(f, f->admin_key, "auditor", f->now, 300);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/reference-value", NULL, h, NULL), 200);
+	assert_null(strstr(r.body, "forged"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/audit", NULL, h, NULL), 200);
+	assert_non_null(strstr(r.body, "resource-policy/default/key/model"));
+	assert_non_null(strstr(r.body, "attestation-policy/default"));
+	assert_non_null(strstr(r.body, "reference-value/forged"));
+	cct_kbs_response_clear(&r);
+	free(h);
+	EVP_PKEY_free(k);
+}
+
+/* Issue 11, attack 2: nothing is released until an admin set both policies; simulated
+ * evidence needs "allow_simulated"; a token appraised under the built-in checks never
+ * releases. */
+static void no_policies_fail_closed(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[80], *tok = NULL, *h;
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+
+	put_secret(f, "default/key/model", "model-key-123");
+	assert_int_equal(attest_with(f, cookie, k, &tok), 200);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL,
+			     NULL), 401);
+	assert_non_null(strstr(r.body, "no attestation policy set"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(post_policy(f, "/kbs/v0/attestation-policy",
+				     "{\"version\":\"cctrust.policy/v1\"}", ""), 200);
+	/* attested before the policy was set: attest again */
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL,
+			     NULL), 401);
+	assert_non_null(strstr(r.body, "attest again"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL,
+			     NULL), 401);
+	assert_non_null(strstr(r.body, "no resource policy set"));
+	cct_kbs_response_clear(&r);
+	/* a resource policy without allow_simulated: the simulated guest is refused */
+	assert_int_equal(post_policy(f, "/kbs/v0/resource-policy",
+				     "{\"version\":1,\"rules\":[{\"resources\":[\"*/*/*\"],"
+				     "\"require\":[{\"all_submods\":\"affirming\"}]}]}", ""), 200);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL,
+			     NULL), 401);
+	assert_non_null(strstr(r.body, "SIMULATED"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(post_policy(f, "/kbs/v0/resource-policy", OPEN_RES_POLICY, ""), 200);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL,
+			     NULL), 200);
+	cct_kbs_response_clear(&r);
+	/* the token issued under the built-in checks (before any policy) never releases */
+	h = malloc(strlen(tok) + 8);
+	sprintf(h, "Bearer %s", tok);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", NULL, h, NULL),
+			 401);
+	cct_kbs_response_clear(&r);
+	free(h);
+	free(tok);
+	EVP_PKEY_free(k);
+}
+
+/* policy_id values other than "default" are applied: the policy whose id is a resource's
+ * repository judges that repository's resources. */
+static void per_repository_attestation_policy(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[80], pol[512];
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+
+	set_policies(f);
+	put_secret(f, "vault/key/a", "vault-secret");
+	put_secret(f, "other/key/a", "other-secret");
+	snprintf(pol, sizeof(pol), "{\"version\":\"cctrust.policy/v1\",\"id\":\"vault\","
+		 "\"snp\":{\"measurements\":[\"%096d\"]}}", 0);
+	assert_int_equal(post_policy(f, "/kbs/v0/attestation-policy", pol,
+				     ",\"policy_id\":\"vault\""), 200);
+	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/vault/key/a", cookie, NULL, NULL),
+			 401);
+	assert_non_null(strstr(r.body, "attestation policy \\\"vault\\\""));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/other/key/a", cookie, NULL, NULL),
+			 200);
+	cct_kbs_response_clear(&r);
+	/* a policy the guest satisfies opens the repository */
+	assert_int_equal(post_policy(f, "/kbs/v0/attestation-policy",
+				     "{\"version\":\"cctrust.policy/v1\",\"id\":\"vault\"}",
+				     ",\"policy_id\":\"vault\""), 200);
+	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/vault/key/a", cookie, NULL, NULL),
+			 200);
+	cct_kbs_response_clear(&r);
+	EVP_PKEY_free(k);
+}
+
+/* Unauthenticated failures are audited at most 60 a minute one by one; the rest become one
+ * aggregate record when the next minute starts (an anonymous flood cannot grow the log). */
+static void unauthenticated_audit_aggregated(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char *h = admin_bearer(f, f->admin_key, "auditor", f->now, 600);
+	json_t *a, *rec;
+	size_t i, denied = 0, aggregated = 0;
+	int k;
+
+	f->now = (f->now / 60) * 60 + 1; /* start of a minute */
+	for (k = 0; k < 100; k++) {
+		assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/a/b/c", NULL, NULL, NULL), 401);
+		cct_kbs_response_clear(&r);
+	}
+	f->now += 60;
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/a/b/c", NULL, NULL, NULL), 401);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/audit", NULL, h, NULL), 200);
+	a = json_loads(r.body, 0, NULL);
+	json_array_foreach(a, i, rec) {
+		const char *ev = json_string_value(json_object_get(rec, "event"));
+		const char *rule = json_string_value(json_object_get(rec, "rule"));
+
+		if (!strcmp(ev, "release"))
+			denied++;
+		if (!strcmp(ev, "unauthenticated") && rule && strstr(rule, "40 unauthenticated"))
+			aggregated++;
+	}
+	assert_int_equal(denied, 61);
+	assert_int_equal(aggregated, 1);
+	json_decref(a);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/metrics", NULL, NULL, NULL), 200);
+	assert_non_null(strstr(r.body, "cctrustd_audit_suppressed_total 40"));
+	cct_kbs_response_clear(&r);
+	free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(success_ec, setup, teardown),
-		cmocka_unit_test_setup_teardown(success_rsa, setup, teardown),
-		cmocka_unit_test_setup_teardown(success_p384, setup, teardown),
-		cmocka_unit_test_setup_teardown(success_p521, setup, teardown),
-		cmocka_unit_test_setup_teardown(replayed_nonce_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(expired_session_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(wrong_tee_pubkey_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(tampered_sim_evidence_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(tampered_evidence_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(composite_refuses_foreign_tee_and_tokens, setup,
+		cmocka_unit_test_setup_teardown(success_ec, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(success_rsa, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(success_p384, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(success_p521, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(replayed_nonce_refused, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(expired_session_refused, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(wrong_tee_pubkey_refused, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(tampered_sim_evidence_refused, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(tampered_evidence_refused, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(composite_refuses_foreign_tee_and_tokens, setup_policies,
 						teardown),
-		cmocka_unit_test_setup_teardown(nonce_mismatch_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(resource_policy_deny, setup, teardown),
-		cmocka_unit_test_setup_teardown(attestation_policy_enforced, setup, teardown),
-		cmocka_unit_test_setup_teardown(admin_auth_required, setup, teardown),
-		cmocka_unit_test_setup_teardown(bearer_token_releases, setup, teardown),
-		cmocka_unit_test_setup_teardown(malformed_requests, setup, teardown),
-		cmocka_unit_test_setup_teardown(operations_endpoints, setup, teardown),
-		cmocka_unit_test_setup_teardown(workload_certificate, setup, teardown),
-		cmocka_unit_test_setup_teardown(seam_verifier_cannot_swap_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(nonce_mismatch_refused, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(resource_policy_deny, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(attestation_policy_enforced, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(admin_auth_required, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(bearer_token_releases, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(malformed_requests, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(operations_endpoints, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(workload_certificate, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(seam_verifier_cannot_swap_key, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(db_injected_session_refused, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(db_tampered_policy_refused, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(no_policies_fail_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(unauthenticated_audit_aggregated, setup, teardown),
+		cmocka_unit_test_setup_teardown(per_repository_attestation_policy, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -168,8 +168,10 @@ def run(cli, simdir, work, url_a, url_b):
                     tc.compact({"type": "json", "policy_id": "default",
                                 "policy": tc.b64u(tc.compact(rvpol).encode())}), ed_tok())
     check("RVPS: policy naming rv:snp-launch-measurement accepted", st == 200, (st, txt))
-    allow = {"version": 1, "rules": [{"name": "affirming", "resources": ["*/*/*"],
-                                      "require": [{"all_submods": "affirming"}]}]}
+    # cctrustd fails closed: simulated guests need "allow_simulated" (issue 11)
+    allow = {"version": 1, "allow_simulated": True,
+             "rules": [{"name": "affirming", "resources": ["*/*/*"],
+                        "require": [{"all_submods": "affirming"}]}]}
     st, txt = admin(url_a, "/kbs/v0/resource-policy",
                     tc.compact({"policy": tc.b64u(tc.compact(allow).encode())}), ed_tok())
     check("resource policy (base64url, as Trustee's kbs-client sends it) accepted", st == 200,

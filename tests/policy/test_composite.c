@@ -262,7 +262,21 @@ static void test_toml_subset(void **state)
 	assert_true(json_is_true(json_object_get(
 		json_object_get(json_object_get(o, "data"), "sub"), "flag")));
 	json_decref(o);
-	assert_int_equal(cct_composite__toml_parse(&o, "a = [1]\n", 8, &err), CCT_EFORMAT);
+	/* arrays (launch plans) and radix integers are read; inline tables, floats, dates and
+	 * unterminated arrays are not */
+	assert_int_equal(cct_composite__toml_parse(&o, "a = [1, \"x\",\n [true], # c\n]\nb = 0x1f\n",
+						   37, &err),
+			 CCT_OK);
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(o, "a"), 0)), 1);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(o, "a"), 1)), "x");
+	assert_true(json_is_true(json_array_get(json_array_get(json_object_get(o, "a"), 2), 0)));
+	assert_int_equal(json_integer_value(json_object_get(o, "b")), 31);
+	json_decref(o);
+	assert_int_equal(cct_composite__toml_parse(&o, "a = {x = 1}\n", 12, &err), CCT_EFORMAT);
+	assert_int_equal(cct_composite__toml_parse(&o, "a = 1.5\n", 8, &err), CCT_EFORMAT);
+	assert_int_equal(cct_composite__toml_parse(&o, "a = 1979-05-27\n", 15, &err), CCT_EFORMAT);
+	assert_int_equal(cct_composite__toml_parse(&o, "a = [1, 2\n", 10, &err), CCT_EFORMAT);
+	assert_int_equal(cct_composite__toml_parse(&o, "a = [[[[[1]]]]]\n", 16, &err), CCT_EFORMAT);
 	assert_int_equal(cct_composite__toml_parse(&o, "a = \"x\n", 7, &err), CCT_EFORMAT);
 	assert_int_equal(cct_composite__toml_parse(&o, "a = 1\na = 2\n", 12, &err), CCT_EFORMAT);
 	assert_int_equal(cct_composite__toml_parse(&o, "[[t]]\n", 6, &err), CCT_EFORMAT);

@@ -238,6 +238,111 @@ static void sealed_service_keys(void **state)
 	cct_store_free(st);
 }
 
+/* Issue 11: policies and sessions are authenticated under a row key derived from the master
+ * key (HKDF): the row key is not the master key, a policy row does not open under another
+ * master key, a sealed session opens only under its own id, and its expiry is the sealed one. */
+static void rows_authenticated_under_derived_key(void **state)
+{
+	cct_store *st = open_store("rows.db", 5), *other;
+	uint8_t mk[32], k1[32], k2[32], *v = NULL;
+	size_t n = 0;
+	cct_store_session ss, got;
+	char *meta = NULL;
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(st, &impl);
+	cct_err err;
+
+	(void)state;
+	memset(mk, 5, sizeof(mk));
+	assert_int_equal(cct_store_derive_key(k1, mk, "cctrust-store row integrity v1"), CCT_OK);
+	assert_int_equal(cct_store_derive_key(k2, mk, "another purpose"), CCT_OK);
+	assert_memory_not_equal(k1, mk, 32);
+	assert_memory_not_equal(k1, k2, 32);
+	assert_int_equal(cct_store_sealed_put(st, CCT_STORE_KIND_RES_POLICY, "default",
+					      (const uint8_t *)"{}", 2, 1, &err), CCT_OK);
+	assert_int_equal(cct_store_sealed_get(st, CCT_STORE_KIND_RES_POLICY, "default", &v, &n,
+					      &err), CCT_OK);
+	assert_int_equal(n, 2);
+	free(v);
+	/* sealed under the row key, not the master key: a secret-style unseal fails */
+	assert_int_equal(ops->obj_get(impl, CCT_STORE_KIND_RES_POLICY, "default", &v, &n, &err),
+			 CCT_OK);
+	{
+		uint8_t *pt = NULL;
+		size_t pn = 0;
+
+		assert_int_equal(cct_store_unseal(&pt, &pn, mk,
+						  "cctrust-store:resource-policy:default", v, n,
+						  &err), CCT_ESIGNATURE);
+		assert_int_equal(cct_store_unseal(&pt, &pn, k1,
+						  "cctrust-store:resource-policy:default", v, n,
+						  &err), CCT_OK);
+		free(pt);
+	}
+	free(v);
+	cct_store_free(st);
+	other = open_store("rows.db", 6);
+	assert_int_equal(cct_store_sealed_get(other, CCT_STORE_KIND_RES_POLICY, "default", &v, &n,
+					      &err), CCT_ESIGNATURE);
+	cct_store_free(other);
+
+	st = open_store("rows.db", 5);
+	ops = cct_store_backend(st, &impl);
+	memset(&ss, 0, sizeof(ss));
+	strcpy(ss.id, "aaaa");
+	strcpy(ss.tee, "snp");
+	strcpy(ss.nonce, "n");
+	ss.created = 1;
+	ss.expires = 100;
+	assert_int_equal(ops->session_put(impl, &ss, &err), CCT_OK);
+	ss.token = "tok";
+	ss.claims = "{\"c\":1}";
+	ss.tee_pubkey = "{\"kty\":\"EC\"}";
+	assert_int_equal(cct_store_session_seal_attested(st, &ss, "{\"passed\":[\"default\"]}",
+							 &err), CCT_OK);
+	assert_int_equal(cct_store_session_open(st, "aaaa", &got, &meta, &err), CCT_OK);
+	assert_string_equal(got.claims, "{\"c\":1}");
+	assert_string_equal(got.tee_pubkey, "{\"kty\":\"EC\"}");
+	assert_string_equal(meta, "{\"passed\":[\"default\"]}");
+	free(meta);
+	cct_store_session_clear(&got);
+	/* the expiry column is not believed; the row copied under another id does not open */
+	assert_int_equal(ops->session_get(impl, "aaaa", &got, &err), CCT_OK);
+	strcpy(ss.id, "bbbb");
+	ss.token = ss.claims = ss.tee_pubkey = NULL;
+	ss.expires = 999999;
+	assert_int_equal(ops->session_put(impl, &ss, &err), CCT_OK);
+	assert_int_equal(ops->session_set_attested(impl, "bbbb", got.token, got.claims,
+						   got.tee_pubkey, "", &err), CCT_OK);
+	cct_store_session_clear(&got);
+	assert_int_equal(cct_store_session_open(st, "bbbb", &got, NULL, &err), CCT_ESIGNATURE);
+	assert_null(got.claims);
+	/* an unattested session opens with its challenge state only */
+	strcpy(ss.id, "cccc");
+	assert_int_equal(ops->session_put(impl, &ss, &err), CCT_OK);
+	assert_int_equal(cct_store_session_open(st, "cccc", &got, NULL, &err), CCT_OK);
+	assert_null(got.claims);
+	assert_string_equal(got.nonce, "n");
+	/* pruning: expired rows, then the oldest above the cap; audit retention */
+	{
+		int64_t left = -1;
+		char *txt = NULL;
+
+		assert_int_equal(ops->session_prune(impl, 150, 0, &left, &err), CCT_OK);
+		assert_int_equal(left, 2); /* "aaaa" (expires 100) gone */
+		assert_int_equal(ops->session_prune(impl, 150, 1, &left, &err), CCT_OK);
+		assert_int_equal(left, 1);
+		assert_int_equal(ops->audit_append(impl, 10, "{\"e\":\"old\"}", NULL, &err), CCT_OK);
+		assert_int_equal(ops->audit_append(impl, 20, "{\"e\":\"new\"}", NULL, &err), CCT_OK);
+		assert_int_equal(ops->audit_prune(impl, 15, &err), CCT_OK);
+		assert_int_equal(ops->audit_query(impl, 0, 10, &txt, &err), CCT_OK);
+		assert_null(strstr(txt, "old"));
+		assert_non_null(strstr(txt, "new"));
+		free(txt);
+	}
+	cct_store_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +352,7 @@ int main(void)
 		cmocka_unit_test(migrations_and_audit),
 		cmocka_unit_test(master_key_encodings),
 		cmocka_unit_test(sealed_service_keys),
+		cmocka_unit_test(rows_authenticated_under_derived_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,6 +35,8 @@ int cct_cmd_eventlog(int argc, char **argv);
 int cct_cmd_tpm(int argc, char **argv);
 int cct_cmd_vtpm(int argc, char **argv);
 int cct_cmd_ratls(int argc, char **argv);
+int cct_cmd_launch(int argc, char **argv);
+int cct_cmd_host(int argc, char **argv);
 
 /* Print "cctrust: <msg>" to stderr, return CCT_EXIT_USAGE. */
 int cct_cli_usage_error(const char *fmt, ...)

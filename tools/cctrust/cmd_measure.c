@@ -2,7 +2,7 @@
  *   measure snp   SEV/SEV-ES/SEV-SNP launch digest (+ optional ID block / ID_AUTH_INFO)
  *   measure ovmf-hash   SNP digest of the OVMF pages alone (input of --ovmf-hash)
  *   measure id-block    ID block + ID_AUTH_INFO for a given launch digest
- *   measure tdx   MRTD from the TDVF metadata */
+ *   measure tdx   MRTD from the TDVF metadata; RTMR1/RTMR2 of a direct kernel boot */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,39 +200,84 @@ out:
 	return rc;
 }
 
-/* Options shared by snp and id-block: returns 1 if consumed (and *i advanced), -1 on error. */
-static int idb_option(idb_args *a, int argc, char **argv, int *i)
-{
-	const char *k = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
-	uint64_t u;
+/* Options shared by snp and id-block (their long names, without "--", all take a value). */
+static const char *const idb_names[] = { "id-key", "author-key", "family-id", "image-id",
+					 "guest-svn", "policy", "id-block", "auth-block",
+					 "id-sig", "auth-sig", NULL };
 
-	if (strcmp(k, "--id-key") && strcmp(k, "--author-key") && strcmp(k, "--family-id") &&
-	    strcmp(k, "--image-id") && strcmp(k, "--guest-svn") && strcmp(k, "--policy") &&
-	    strcmp(k, "--id-block") && strcmp(k, "--auth-block") && strcmp(k, "--id-sig") &&
-	    strcmp(k, "--auth-sig"))
+/* k: option name without "--"; returns 1 if it is an ID-block option (consumed), 0 if not,
+ * -1 on error. */
+static int idb_option(idb_args *a, const char *k, const char *v)
+{
+	uint64_t u;
+	size_t i;
+	int known = 0;
+
+	for (i = 0; idb_names[i]; i++)
+		known |= !strcmp(k, idb_names[i]);
+	if (!known)
 		return 0;
-	if (!v) {
-		cct_cli_usage_error("%s needs a value", k);
-		return -1;
-	}
-	(*i)++;
-	if (!strcmp(k, "--id-key")) a->id_key = v;
-	else if (!strcmp(k, "--author-key")) a->author_key = v;
-	else if (!strcmp(k, "--family-id")) a->family_id = v;
-	else if (!strcmp(k, "--image-id")) a->image_id = v;
-	else if (!strcmp(k, "--id-block")) a->id_block_out = v;
-	else if (!strcmp(k, "--auth-block")) a->auth_block_out = v;
-	else if (!strcmp(k, "--id-sig")) a->id_sig = v;
-	else if (!strcmp(k, "--auth-sig")) a->auth_sig = v;
-	else if (!strcmp(k, "--guest-svn")) {
-		if (parse_u64(&u, v, 0, k) || u > UINT32_MAX)
+	if (!strcmp(k, "id-key")) a->id_key = v;
+	else if (!strcmp(k, "author-key")) a->author_key = v;
+	else if (!strcmp(k, "family-id")) a->family_id = v;
+	else if (!strcmp(k, "image-id")) a->image_id = v;
+	else if (!strcmp(k, "id-block")) a->id_block_out = v;
+	else if (!strcmp(k, "auth-block")) a->auth_block_out = v;
+	else if (!strcmp(k, "id-sig")) a->id_sig = v;
+	else if (!strcmp(k, "auth-sig")) a->auth_sig = v;
+	else if (!strcmp(k, "guest-svn")) {
+		if (parse_u64(&u, v, 0, "--guest-svn") || u > UINT32_MAX)
 			return -1;
 		a->svn = (uint32_t)u;
 	} else {
-		if (parse_u64(&a->policy, v, 16, k))
+		if (parse_u64(&a->policy, v, 16, "--policy"))
 			return -1;
 	}
 	return 1;
+}
+
+/* The option table of a measure subcommand: its own names (`name` or `name=` for a value), the
+ * ID-block options when idb is set, then --json and --help. Option i returns 256 + i. */
+static struct option *measure_opts(const char *const *own, int idb)
+{
+	static struct option tab[64];
+	static char names[64][32];
+	size_t n = 0, i;
+
+	for (i = 0; own[i] && n < 60; i++, n++) {
+		size_t l = strlen(own[i]);
+		int arg = l && own[i][l - 1] == '=';
+
+		snprintf(names[n], sizeof(names[n]), "%.*s", (int)(arg ? l - 1 : l), own[i]);
+		tab[n].name = names[n];
+		tab[n].has_arg = arg ? required_argument : no_argument;
+		tab[n].flag = NULL;
+		tab[n].val = 256 + (int)n;
+	}
+	for (i = 0; idb && idb_names[i] && n < 62; i++, n++) {
+		tab[n].name = idb_names[i];
+		tab[n].has_arg = required_argument;
+		tab[n].flag = NULL;
+		tab[n].val = 256 + (int)n;
+	}
+	memset(&tab[n], 0, sizeof(tab[n]));
+	return tab;
+}
+
+/* Next option of argv through the CLI's getopt helper: its name (without "--") and *val, NULL
+ * at the end; "?" after a usage error (getopt printed it). */
+static const char *next_opt(int argc, char **argv, const struct option *tab, const char **val)
+{
+	int c = cct_cli_getopt(argc, argv, "h", tab);
+
+	*val = optarg;
+	if (c == -1)
+		return NULL;
+	if (c == 'h')
+		return "help";
+	if (c < 256)
+		return "?";
+	return tab[c - 256].name;
 }
 
 static int dump_vmsas(const char *dir, const cct_measure_snp_opts *o, cct_err *err)
@@ -264,7 +309,7 @@ static const char *mode_name(cct_measure_mode m)
 
 static int cmd_snp(int argc, char **argv)
 {
-	int rc = CCT_ERROR, json = 0, i, have_mode = 0, have_sig = 0, have_gf = 0;
+	int rc = CCT_ERROR, json = 0, have_mode = 0, have_sig = 0, have_gf = 0;
 	const char *ovmf_path = NULL, *kernel_path = NULL, *initrd_path = NULL, *svsm_path = NULL;
 	const char *vcpu_type = NULL, *ovmf_hash_hex = NULL, *dump_dir = NULL;
 	uint64_t vcpus = 0, fam = 0, model = 0, step = 0, u, vars_size = 0;
@@ -283,70 +328,79 @@ static int cmd_snp(int argc, char **argv)
 	memset(&err, 0, sizeof(err));
 	idb.policy = 0x30000;
 	o.guest_features = 0x1;
-	for (i = 1; i < argc; i++) {
-		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+	static const char *const own[] = { "json", "help", "ovmf=", "ovmf-hash=", "kernel=",
+					   "initrd=", "append=", "svsm=", "dump-vmsa=", "vcpu-type=",
+					   "mode=", "vmm-type=", "vmm-version=", "guest-features=",
+					   "vcpus=", "vcpu-sig=", "vcpu-family=", "vcpu-model=",
+					   "vcpu-stepping=", "vars-size=", NULL };
+	const struct option *tab = measure_opts(own, 1);
+	const char *k, *v;
+
+	cct_cli_getopt_begin();
+	while ((k = next_opt(argc, argv, tab, &v)) != NULL) {
 		int r;
 
-		if (!strcmp(k, "--json")) { json = 1; continue; }
-		if (!strcmp(k, "-h") || !strcmp(k, "--help")) { puts(usage_snp); return 0; }
-		if ((r = idb_option(&idb, argc, argv, &i)) < 0)
+		if (!strcmp(k, "?"))
+			return cct_cli_usage_error("%s", usage_snp);
+		if (!strcmp(k, "json")) { json = 1; continue; }
+		if (!strcmp(k, "help")) { puts(usage_snp); return 0; }
+		if ((r = idb_option(&idb, k, v)) < 0)
 			return CCT_EXIT_USAGE;
 		if (r > 0)
 			continue;
-		if (!v)
-			return cct_cli_usage_error("%s needs a value (or is unknown)\n%s", k, usage_snp);
-		i++;
-		if (!strcmp(k, "--ovmf")) ovmf_path = v;
-		else if (!strcmp(k, "--ovmf-hash")) ovmf_hash_hex = v;
-		else if (!strcmp(k, "--kernel")) kernel_path = v;
-		else if (!strcmp(k, "--initrd")) initrd_path = v;
-		else if (!strcmp(k, "--append")) o.append = v;
-		else if (!strcmp(k, "--svsm")) svsm_path = v;
-		else if (!strcmp(k, "--dump-vmsa")) dump_dir = v;
-		else if (!strcmp(k, "--vcpu-type")) vcpu_type = v;
-		else if (!strcmp(k, "--mode")) {
+		if (!strcmp(k, "ovmf")) ovmf_path = v;
+		else if (!strcmp(k, "ovmf-hash")) ovmf_hash_hex = v;
+		else if (!strcmp(k, "kernel")) kernel_path = v;
+		else if (!strcmp(k, "initrd")) initrd_path = v;
+		else if (!strcmp(k, "append")) o.append = v;
+		else if (!strcmp(k, "svsm")) svsm_path = v;
+		else if (!strcmp(k, "dump-vmsa")) dump_dir = v;
+		else if (!strcmp(k, "vcpu-type")) vcpu_type = v;
+		else if (!strcmp(k, "mode")) {
 			have_mode = 1;
 			if (!strcmp(v, "snp") || !strcmp(v, "sev-snp")) o.mode = CCT_MEASURE_MODE_SNP;
 			else if (!strcmp(v, "sev")) o.mode = CCT_MEASURE_MODE_SEV;
 			else if (!strcmp(v, "seves") || !strcmp(v, "sev-es")) o.mode = CCT_MEASURE_MODE_SEVES;
 			else if (!strcmp(v, "snp:svsm") || !strcmp(v, "sev-snp:svsm")) o.mode = CCT_MEASURE_MODE_SNP_SVSM;
 			else return cct_cli_usage_error("--mode: '%s' is not snp, seves, sev or snp:svsm", v);
-		} else if (!strcmp(k, "--vmm-type")) {
+		} else if (!strcmp(k, "vmm-type")) {
 			if (!strcasecmp(v, "qemu")) o.vmm = CCT_MEASURE_VMM_QEMU;
 			else if (!strcasecmp(v, "ec2")) o.vmm = CCT_MEASURE_VMM_EC2;
 			else if (!strcasecmp(v, "gce")) o.vmm = CCT_MEASURE_VMM_GCE;
 			else return cct_cli_usage_error("--vmm-type: '%s' is not qemu, ec2 or gce", v);
-		} else if (!strcmp(k, "--vmm-version")) {
+		} else if (!strcmp(k, "vmm-version")) {
 			if (parse_u64(&u, v, 10, k) || u > 2)
 				return CCT_EXIT_USAGE;
 			o.vmm_version = (int)u;
-		} else if (!strcmp(k, "--guest-features")) {
+		} else if (!strcmp(k, "guest-features")) {
 			if (parse_u64(&o.guest_features, v, 16, k))
 				return CCT_EXIT_USAGE;
 			have_gf = 1;
-		} else if (!strcmp(k, "--vcpus")) {
+		} else if (!strcmp(k, "vcpus")) {
 			if (parse_u64(&vcpus, v, 10, k))
 				return CCT_EXIT_USAGE;
 			have_vcpus = 1;
-		} else if (!strcmp(k, "--vcpu-sig")) {
+		} else if (!strcmp(k, "vcpu-sig")) {
 			if (parse_u64(&u, v, 0, k) || u > UINT32_MAX)
 				return CCT_EXIT_USAGE;
 			o.vcpu_sig = (uint32_t)u;
 			have_sig = 1;
-		} else if (!strcmp(k, "--vcpu-family")) {
+		} else if (!strcmp(k, "vcpu-family")) {
 			if (parse_u64(&fam, v, 0, k)) return CCT_EXIT_USAGE;
 			have_fam = 1;
-		} else if (!strcmp(k, "--vcpu-model")) {
+		} else if (!strcmp(k, "vcpu-model")) {
 			if (parse_u64(&model, v, 0, k)) return CCT_EXIT_USAGE;
-		} else if (!strcmp(k, "--vcpu-stepping")) {
+		} else if (!strcmp(k, "vcpu-stepping")) {
 			if (parse_u64(&step, v, 0, k)) return CCT_EXIT_USAGE;
-		} else if (!strcmp(k, "--vars-size")) {
+		} else if (!strcmp(k, "vars-size")) {
 			if (parse_u64(&vars_size, v, 0, k)) return CCT_EXIT_USAGE;
 			have_vars = 1;
 		} else {
-			return cct_cli_usage_error("unknown option %s\n%s", k, usage_snp);
+			return cct_cli_usage_error("unknown option --%s\n%s", k, usage_snp);
 		}
 	}
+	if (optind < argc)
+		return cct_cli_usage_error("unexpected argument %s\n%s", argv[optind], usage_snp);
 	if (!ovmf_path)
 		return cct_cli_usage_error("--ovmf is required\n%s", usage_snp);
 	if (svsm_path && !have_mode)
@@ -495,22 +549,32 @@ out:
 
 static int cmd_ovmf_hash(int argc, char **argv)
 {
-	int rc = CCT_ERROR, json = 0, i;
+	int rc = CCT_ERROR, json = 0;
 	const char *path = NULL;
 	uint8_t *img = NULL, h[48];
 	size_t n = 0;
 	cct_err err;
 	json_t *jerr = NULL, *out = NULL;
 
+	static const char *const own[] = { "json", "help", "ovmf=", NULL };
+	const struct option *tab = measure_opts(own, 0);
+	const char *k, *v;
+
 	memset(&err, 0, sizeof(err));
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
+	cct_cli_getopt_begin();
+	while ((k = next_opt(argc, argv, tab, &v)) != NULL) {
+		if (!strcmp(k, "json"))
 			json = 1;
-		else if (!strcmp(argv[i], "--ovmf") && i + 1 < argc)
-			path = argv[++i];
-		else
+		else if (!strcmp(k, "ovmf"))
+			path = v;
+		else if (!strcmp(k, "help")) {
+			puts("usage: cctrust measure ovmf-hash --ovmf OVMF.fd [--json]");
+			return CCT_EXIT_OK;
+		} else
 			return cct_cli_usage_error("usage: cctrust measure ovmf-hash --ovmf OVMF.fd [--json]");
 	}
+	if (optind < argc)
+		return cct_cli_usage_error("usage: cctrust measure ovmf-hash --ovmf OVMF.fd [--json]");
 	if (!path)
 		return cct_cli_usage_error("usage: cctrust measure ovmf-hash --ovmf OVMF.fd [--json]");
 	if ((rc = read_file(&img, &n, path, CCT_MEASURE_MAX_FIRMWARE, "--ovmf", &jerr, &err)))
@@ -542,7 +606,7 @@ static int cmd_id_block(int argc, char **argv)
 		"         [--author-key AUTHOR.pem] [--family-id HEX] [--image-id HEX] [--guest-svn N]\n"
 		"         [--policy HEX] [--id-sig SIG.bin] [--auth-sig SIG.bin]\n"
 		"         [--id-block FILE] [--auth-block FILE] [--json]";
-	int rc = CCT_ERROR, json = 0, i, r;
+	int rc = CCT_ERROR, json = 0, r;
 	const char *ld_hex = NULL;
 	uint8_t ld[48];
 	idb_args idb;
@@ -552,20 +616,31 @@ static int cmd_id_block(int argc, char **argv)
 	memset(&idb, 0, sizeof(idb));
 	memset(&err, 0, sizeof(err));
 	idb.policy = 0x30000;
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
+	static const char *const own[] = { "json", "help", "launch-digest=", NULL };
+	const struct option *tab = measure_opts(own, 1);
+	const char *k, *v;
+
+	cct_cli_getopt_begin();
+	while ((k = next_opt(argc, argv, tab, &v)) != NULL) {
+		if (!strcmp(k, "json")) {
 			json = 1;
 			continue;
 		}
-		if ((r = idb_option(&idb, argc, argv, &i)) < 0)
+		if (!strcmp(k, "help")) {
+			puts(usage);
+			return CCT_EXIT_OK;
+		}
+		if ((r = idb_option(&idb, k, v)) < 0)
 			return CCT_EXIT_USAGE;
 		if (r > 0)
 			continue;
-		if (!strcmp(argv[i], "--launch-digest") && i + 1 < argc)
-			ld_hex = argv[++i];
+		if (!strcmp(k, "launch-digest"))
+			ld_hex = v;
 		else
-			return cct_cli_usage_error("unknown option %s\n%s", argv[i], usage);
+			return cct_cli_usage_error("%s", usage);
 	}
+	if (optind < argc)
+		return cct_cli_usage_error("unexpected argument %s\n%s", argv[optind], usage);
 	if (!ld_hex || !idb.id_key)
 		return cct_cli_usage_error("%s", usage);
 	if (cct_hex_decode_fixed(ld, 48, ld_hex, &err) != CCT_OK)
@@ -599,80 +674,201 @@ static const char *tdvf_type_name(uint32_t t)
 	return t < sizeof(names) / sizeof(names[0]) ? names[t] : "UNKNOWN";
 }
 
+static const char *usage_tdx =
+	"usage: cctrust measure tdx [--tdvf OVMF.tdx.fd [--two-pass]]\n"
+	"         [--kernel K [--initrd I --memory SIZE] [--append CMDLINE]] [--json]";
+
+/* QEMU -m size ("64G", "4096" = MiB). */
+static int parse_mem(uint64_t *out, const char *s)
+{
+	char *end = NULL;
+	unsigned long long v;
+	uint64_t mul = 1024ull * 1024ull;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		mul = 1024ull;
+	else if (*end == 'G' || *end == 'g')
+		mul = 1024ull * 1024ull * 1024ull;
+	else if (*end == 'T' || *end == 't')
+		mul = 1024ull * 1024ull * 1024ull * 1024ull;
+	else if (*end && *end != 'M' && *end != 'm')
+		return -1;
+	if ((*end && end[1]) || v > UINT64_MAX / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+static int tdx_boot(json_t *out, const char *kpath, const char *ipath, const char *append,
+		    uint64_t mem, int json, json_t **jerr, cct_err *err)
+{
+	uint8_t *k = NULL, *ini = NULL;
+	size_t kn = 0, in = 0, e;
+	cct_measure_tdx_boot *b = calloc(1, sizeof(*b));
+	json_t *evs;
+	char hex[97];
+	int rc;
+
+	if (!b)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+	if ((rc = read_file(&k, &kn, kpath, MAX_KERNEL_FILE, "--kernel", jerr, err)))
+		goto out;
+	if (ipath && (rc = read_file(&ini, &in, ipath, MAX_KERNEL_FILE, "--initrd", jerr, err)))
+		goto out;
+	if ((rc = cct_measure_tdx_direct_boot(b, k, kn, ipath ? ini : NULL, in, append, mem, err)))
+		goto out;
+	cct_cli_json_hex(out, "rtmr1", b->rtmr[1], 48);
+	cct_cli_json_hex(out, "rtmr2", b->rtmr[2], 48);
+	cct_cli_json_hex(out, "kernel_authenticode_sha384", b->kernel_authenticode, 48);
+	evs = json_array();
+	for (e = 0; e < b->count; e++) {
+		cct_hex_encode(hex, b->events[e].sha384, 48);
+		json_array_append_new(evs, json_pack("{s:i,s:i,s:I,s:s,s:s}", "rtmr",
+						     (int)b->events[e].rtmr, "mr_index",
+						     (int)b->events[e].rtmr + 1, "event_type",
+						     (json_int_t)b->events[e].event_type,
+						     "description", b->events[e].description,
+						     "sha384", hex));
+		if (!json)
+			printf("  RTMR%u  type 0x%08x  %s  %s\n", b->events[e].rtmr,
+			       b->events[e].event_type, hex, b->events[e].description);
+	}
+	json_object_set_new(out, "rtmr_events", evs);
+	rc = CCT_OK;
+out:
+	free(b);
+	free(k);
+	free(ini);
+	return rc;
+}
+
 static int cmd_tdx(int argc, char **argv)
 {
-	int rc = CCT_ERROR, json = 0, two_pass = 0, i;
-	const char *path = NULL;
+	int rc = CCT_ERROR, json = 0, two_pass = 0;
+	const char *path = NULL, *kernel = NULL, *initrd = NULL, *append = NULL, *memory = NULL;
 	uint8_t *img = NULL, mrtd[48], h[48];
 	size_t n = 0, k;
+	uint64_t mem = 0;
 	cct_measure_tdvf *t = NULL;
 	cct_err err;
 	json_t *jerr = NULL, *out = NULL, *secs, *pol, *tdx;
 	char hex[97];
 
+	static const char *const own[] = { "json", "help", "two-pass", "tdvf=", "ovmf=", "kernel=",
+					   "initrd=", "append=", "memory=", NULL };
+	const struct option *tab = measure_opts(own, 0);
+	const char *o, *v;
+
 	memset(&err, 0, sizeof(err));
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
+	cct_cli_getopt_begin();
+	while ((o = next_opt(argc, argv, tab, &v)) != NULL) {
+		if (!strcmp(o, "json"))
 			json = 1;
-		else if (!strcmp(argv[i], "--two-pass"))
+		else if (!strcmp(o, "two-pass"))
 			two_pass = 1;
-		else if ((!strcmp(argv[i], "--tdvf") || !strcmp(argv[i], "--ovmf")) && i + 1 < argc)
-			path = argv[++i];
-		else
-			return cct_cli_usage_error("usage: cctrust measure tdx --tdvf OVMF.tdx.fd [--two-pass] [--json]");
+		else if (!strcmp(o, "tdvf") || !strcmp(o, "ovmf"))
+			path = v;
+		else if (!strcmp(o, "kernel"))
+			kernel = v;
+		else if (!strcmp(o, "initrd"))
+			initrd = v;
+		else if (!strcmp(o, "append"))
+			append = v;
+		else if (!strcmp(o, "memory"))
+			memory = v;
+		else if (!strcmp(o, "help")) {
+			printf("%s\n", usage_tdx);
+			return CCT_EXIT_OK;
+		} else
+			return cct_cli_usage_error("%s", usage_tdx);
 	}
-	if (!path)
-		return cct_cli_usage_error("usage: cctrust measure tdx --tdvf OVMF.tdx.fd [--two-pass] [--json]");
-	if ((rc = read_file(&img, &n, path, CCT_MEASURE_MAX_FIRMWARE, "--tdvf", &jerr, &err)))
-		goto out;
-	if (!(t = calloc(1, sizeof(*t)))) {
-		rc = cct_err_set(&err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
-		goto out;
-	}
-	if ((rc = cct_measure_tdvf_parse(t, img, n, &err)) != CCT_OK)
-		goto out;
-	if ((rc = cct_measure_tdx_mrtd(mrtd, t, two_pass, &err)) != CCT_OK)
-		goto out;
+	if (optind < argc)
+		return cct_cli_usage_error("%s", usage_tdx);
+	if (!path && !kernel)
+		return cct_cli_usage_error("%s", usage_tdx);
+	if ((initrd || append || memory) && !kernel)
+		return cct_cli_usage_error("--initrd/--append/--memory need --kernel\n%s", usage_tdx);
+	if (initrd && !memory)
+		return cct_cli_usage_error("--initrd needs --memory (the guest's -m: QEMU places the "
+					   "initrd below it and writes the address into the "
+					   "measured kernel header)");
+	if (memory && parse_mem(&mem, memory) != 0)
+		return cct_cli_usage_error("--memory: '%s' is not a size (64G, 4096M)", memory);
+	if (!memory)
+		mem = 2ull << 30;
 	out = json_object();
 	json_object_set_new(out, "tee", json_string("tdx"));
-	cct_cli_json_hex(out, "mrtd", mrtd, 48);
-	json_object_set_new(out, "page_add_order", json_string(two_pass ? "two-pass" : "single-pass"));
-	secs = json_array();
-	for (k = 0; k < t->section_count; k++) {
-		const cct_measure_tdvf_section *s = &t->sections[k];
-		json_t *js = json_object();
-
-		json_object_set_new(js, "type", json_string(tdvf_type_name(s->type)));
-		json_object_set_new(js, "gpa", json_integer((json_int_t)s->gpa));
-		json_object_set_new(js, "memory_size", json_integer((json_int_t)s->mem_size));
-		json_object_set_new(js, "raw_size", json_integer((json_int_t)s->raw_size));
-		json_object_set_new(js, "mr_extend",
-				    json_boolean(s->attributes & CCT_MEASURE_TDVF_ATTR_MR_EXTEND));
-		json_object_set_new(js, "page_aug",
-				    json_boolean(s->attributes & CCT_MEASURE_TDVF_ATTR_PAGE_AUG));
-		if (s->type == CCT_MEASURE_TDVF_CFV) {
-			/* TDVF measures the configuration volume into RTMR0 as one event */
-			SHA384(img + s->data_offset, s->raw_size, h);
-			cct_cli_json_hex(js, "rtmr0_event_sha384", h, 48);
-		}
-		json_array_append_new(secs, js);
-	}
-	json_object_set_new(out, "sections", secs);
 	pol = json_object();
 	tdx = json_object();
-	cct_hex_encode(hex, mrtd, 48);
-	json_object_set_new(tdx, "mrtd", json_pack("[s]", hex));
 	json_object_set_new(pol, "tdx", tdx);
 	json_object_set_new(out, "policy", pol);
-	if (json) {
-		cct_cli_print_json(out, 0);
-	} else {
-		printf("%s\n", hex);
-		json_decref(out);
+	if (path) {
+		if ((rc = read_file(&img, &n, path, CCT_MEASURE_MAX_FIRMWARE, "--tdvf", &jerr, &err)))
+			goto out;
+		if (!(t = calloc(1, sizeof(*t)))) {
+			rc = cct_err_set(&err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+			goto out;
+		}
+		if ((rc = cct_measure_tdvf_parse(t, img, n, &err)) != CCT_OK)
+			goto out;
+		if ((rc = cct_measure_tdx_mrtd(mrtd, t, two_pass, &err)) != CCT_OK)
+			goto out;
+		cct_cli_json_hex(out, "mrtd", mrtd, 48);
+		json_object_set_new(out, "page_add_order",
+				    json_string(two_pass ? "two-pass" : "single-pass"));
+		secs = json_array();
+		for (k = 0; k < t->section_count; k++) {
+			const cct_measure_tdvf_section *s = &t->sections[k];
+			json_t *js = json_object();
+
+			json_object_set_new(js, "type", json_string(tdvf_type_name(s->type)));
+			json_object_set_new(js, "gpa", json_integer((json_int_t)s->gpa));
+			json_object_set_new(js, "memory_size", json_integer((json_int_t)s->mem_size));
+			json_object_set_new(js, "raw_size", json_integer((json_int_t)s->raw_size));
+			json_object_set_new(js, "mr_extend",
+					    json_boolean(s->attributes &
+							 CCT_MEASURE_TDVF_ATTR_MR_EXTEND));
+			json_object_set_new(js, "page_aug",
+					    json_boolean(s->attributes &
+							 CCT_MEASURE_TDVF_ATTR_PAGE_AUG));
+			if (s->type == CCT_MEASURE_TDVF_CFV) {
+				/* TDVF measures the configuration volume into RTMR0 as one event */
+				SHA384(img + s->data_offset, s->raw_size, h);
+				cct_cli_json_hex(js, "rtmr0_event_sha384", h, 48);
+			}
+			json_array_append_new(secs, js);
+		}
+		json_object_set_new(out, "sections", secs);
+		cct_hex_encode(hex, mrtd, 48);
+		json_object_set_new(tdx, "mrtd", json_pack("[s]", hex));
+		if (!json)
+			printf("%s\n", hex);
 	}
+	if (kernel) {
+		if ((rc = tdx_boot(out, kernel, initrd, append, mem, json, &jerr, &err)) != CCT_OK)
+			goto out;
+		json_object_set_new(tdx, "rtmr1", json_pack("[O]", json_object_get(out, "rtmr1")));
+		json_object_set_new(tdx, "rtmr2", json_pack("[O]", json_object_get(out, "rtmr2")));
+		if (!json)
+			printf("rtmr1 %s\nrtmr2 %s\n", json_string_value(json_object_get(out, "rtmr1")),
+			       json_string_value(json_object_get(out, "rtmr2")));
+	}
+	json_incref(pol); /* moved after the values, for readability */
+	json_object_del(out, "policy");
+	json_object_set_new(out, "policy", pol);
+	if (json)
+		cct_cli_print_json(out, 0);
+	else
+		json_decref(out);
 	out = NULL;
 	rc = CCT_OK;
 out:
+	json_decref(out);
+	out = NULL;
 	json_decref(jerr);
 	free(t);
 	free(img);
@@ -685,7 +881,10 @@ int cct_cmd_measure(int argc, char **argv)
 
 	if (!sub || !strcmp(sub, "-h") || !strcmp(sub, "--help")) {
 		fprintf(sub ? stdout : stderr,
-			"usage: cctrust measure snp|ovmf-hash|id-block|tdx ...\n%s\n", usage_snp);
+			"usage: cctrust measure snp|ovmf-hash|id-block|tdx ...\n%s\n%s\n"
+			"  tdx: MRTD from the TDVF metadata; with --kernel the RTMR1/RTMR2 of a QEMU\n"
+			"  direct kernel boot and their events (docs/launch.md: what is validated)\n",
+			usage_snp, usage_tdx);
 		return sub ? CCT_EXIT_OK : CCT_EXIT_USAGE;
 	}
 	if (!strcmp(sub, "snp"))

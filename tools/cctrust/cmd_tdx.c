@@ -655,23 +655,27 @@ static void print_obj(json_t *o, const char *indent)
 
 static int cmd_show(int argc, char **argv)
 {
+	static const struct option show_opts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *path = NULL;
-	int json = 0, i, rc;
+	int json = 0, rc, c;
 	uint8_t *buf = NULL;
 	size_t n = 0;
 	cct_tdx_quote q;
 	cct_err err;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = 1;
-		else if (argv[i][0] == '-')
-			return cct_cli_usage_error("unknown option %s", argv[i]);
-		else if (!path)
-			path = argv[i];
-		else
-			return cct_cli_usage_error("show takes one QUOTE");
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, NULL, show_opts)) != -1) {
+		if (c != OPT_JSON)
+			return cct_cli_usage_error("usage: cctrust tdx show QUOTE [--json]");
+		json = 1;
 	}
+	if (optind < argc)
+		path = argv[optind];
+	if (optind + 1 < argc)
+		return cct_cli_usage_error("show takes one QUOTE");
 	if (!path)
 		return cct_cli_usage_error("usage: cctrust tdx show QUOTE [--json]");
 	rc = read_quote(&buf, &n, path, &err);
@@ -735,24 +739,32 @@ static int cmd_eventlog(int argc, char **argv)
 	const char *path = NULL, *tpath = NULL, *dpath = NULL;
 	uint8_t *buf = NULL, *t = NULL, *d = NULL;
 	size_t n = 0, tn = 0, dn = 0, k;
-	int json = 0, i, rc, exit_code = CCT_EXIT_USAGE;
+	static const struct option log_opts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "ccel-table", required_argument, NULL, OPT_CCEL_TABLE },
+		{ "ccel-data", required_argument, NULL, OPT_CCEL_DATA },
+		{ NULL, 0, NULL, 0 },
+	};
+	int json = 0, i, rc, exit_code = CCT_EXIT_USAGE, ch;
 	cct_tdx_quote q;
 	cct_tdx_ccel c;
 	cct_err err;
 
 	memset(&c, 0, sizeof(c));
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
+	cct_cli_getopt_begin();
+	while ((ch = cct_cli_getopt(argc, argv, NULL, log_opts)) != -1) {
+		if (ch == OPT_JSON)
 			json = 1;
-		else if (!strcmp(argv[i], "--ccel-table") && i + 1 < argc)
-			tpath = argv[++i];
-		else if (!strcmp(argv[i], "--ccel-data") && i + 1 < argc)
-			dpath = argv[++i];
-		else if (argv[i][0] == '-')
-			return cct_cli_usage_error("unknown option %s", argv[i]);
+		else if (ch == OPT_CCEL_TABLE)
+			tpath = optarg;
+		else if (ch == OPT_CCEL_DATA)
+			dpath = optarg;
 		else
-			path = argv[i];
+			return cct_cli_usage_error(
+				"usage: cctrust tdx eventlog QUOTE --ccel-table F --ccel-data F [--json]");
 	}
+	for (; optind < argc; optind++)
+		path = argv[optind];
 	if (!path || !dpath)
 		return cct_cli_usage_error(
 			"usage: cctrust tdx eventlog QUOTE --ccel-table F --ccel-data F [--json]");

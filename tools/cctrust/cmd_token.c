@@ -10,19 +10,21 @@
 
 static const char token_usage[] =
 	"usage: cctrust token verify TOKEN_FILE|- [--jwks FILE] [--at RFC3339]\n"
-	"                            [--insecure-trust-header-jwk] [--require-affirming] [--json]\n"
+	"                            [--insecure-trust-header-jwk] [--allow-non-affirming] [--json]\n"
 	"Checks: ES256 only (never \"none\"), the signing key is in the JWKS, the signature,\n"
-	"exp/iat at --at (default now), eat_profile = Trustee's EAR profile, EAR submods.\n"
-	"exit: 0 valid (with --require-affirming: and every submod affirming), 1 rejected, 2 usage\n";
+	"exp/iat at --at (default now), eat_profile = Trustee's EAR profile, EAR submods, every\n"
+	"submod's ear.status \"affirming\" (unless --allow-non-affirming).\n"
+	"exit: 0 valid and affirming (or valid, with --allow-non-affirming), 1 rejected, 2 usage\n";
 
 static int token_verify(int argc, char **argv)
 {
-	enum { O_JWKS = 256, O_AT, O_HDR, O_AFF, O_JSON };
+	enum { O_JWKS = 256, O_AT, O_HDR, O_AFF, O_JSON, O_NONAFF };
 	static const struct option opts[] = {
 		{ "jwks", required_argument, NULL, O_JWKS },
 		{ "at", required_argument, NULL, O_AT },
 		{ "insecure-trust-header-jwk", no_argument, NULL, O_HDR },
-		{ "require-affirming", no_argument, NULL, O_AFF },
+		{ "require-affirming", no_argument, NULL, O_AFF }, /* the default now */
+		{ "allow-non-affirming", no_argument, NULL, O_NONAFF },
 		{ "json", no_argument, NULL, O_JSON },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -30,7 +32,7 @@ static int token_verify(int argc, char **argv)
 	json_t *jwks = NULL, *claims = NULL, *out;
 	uint8_t *tok = NULL;
 	size_t n = 0;
-	int c, json = 0, aff = 0, rc, affirming = 1;
+	int c, json = 0, aff = 1, rc, affirming = 1;
 	const char *k;
 	json_t *v;
 	json_error_t je;
@@ -51,6 +53,7 @@ static int token_verify(int argc, char **argv)
 			break;
 		case O_HDR: o.trust_header_jwk_insecure = 1; break;
 		case O_AFF: aff = 1; break;
+		case O_NONAFF: aff = 0; break;
 		case O_JSON: json = 1; break;
 		default: fputs(token_usage, stderr); return CCT_EXIT_USAGE;
 		}

@@ -12,7 +12,7 @@ static const char verify_usage[] =
 	"usage: cctrust verify REQUEST.json [--policy FILE] [--nonce B64] [--at RFC3339]\n"
 	"                      [--collateral DIR] [--offline] [--certs PATH] [--no-crl]\n"
 	"                      [--trust-sim DIR] [--tee snp|tdx|az-snp-vtpm] [--signing-key PEM]\n"
-	"                      [--skip-binding-insecure] [--json | --token]\n"
+	"                      [--skip-binding-insecure] [--json | --token] [--token-always]\n"
 	"\n"
 	"REQUEST.json is exactly the body of a KBS protocol 0.4.0 attest request:\n"
 	"  {\"runtime-data\":{\"nonce\",\"tee-pubkey\"},\"init-data\"?,\n"
@@ -33,6 +33,8 @@ static const char verify_usage[] =
 	"                    evidence only; the result says binding: skipped)\n"
 	"  --signing-key PEM EAR signing key (default: DIR/token.key with --trust-sim)\n"
 	"  --json            the full result; --token: the signed EAR JWT only\n"
+	"  --token-always    also print the token of a REJECTED result (its ear.status says so);\n"
+	"                    by default a token is printed only when the result is affirming\n"
 	"exit: 0 accepted, 1 rejected, 2 usage error or unreadable input\n";
 
 static int load_file(uint8_t **b, size_t *n, const char *path, size_t max, const char *what)
@@ -75,7 +77,7 @@ static void print_human(const char *path, const cct_composite_result *r)
 int cct_cmd_verify(int argc, char **argv)
 {
 	enum { O_POLICY = 256, O_NONCE, O_AT, O_COLL, O_OFFLINE, O_CERTS, O_NOCRL, O_SIM, O_TEE,
-	       O_KEY, O_SKIP, O_JSON, O_TOKEN, O_HELP };
+	       O_KEY, O_SKIP, O_JSON, O_TOKEN, O_HELP, O_TOKEN_ALWAYS };
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, O_POLICY },
 		{ "nonce", required_argument, NULL, O_NONCE },
@@ -90,6 +92,7 @@ int cct_cmd_verify(int argc, char **argv)
 		{ "skip-binding-insecure", no_argument, NULL, O_SKIP },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "token", no_argument, NULL, O_TOKEN },
+		{ "token-always", no_argument, NULL, O_TOKEN_ALWAYS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -100,7 +103,7 @@ int cct_cmd_verify(int argc, char **argv)
 	const char *policy_file = NULL, *key_file = NULL, *nonce = NULL;
 	uint8_t *body = NULL, *nb = NULL, *b;
 	size_t n = 0, nn = 0;
-	int c, json = 0, token = 0, rc = CCT_EXIT_USAGE;
+	int c, json = 0, token = 0, token_always = 0, rc = CCT_EXIT_USAGE;
 	char keypath[4096];
 	cct_err err;
 
@@ -125,6 +128,7 @@ int cct_cmd_verify(int argc, char **argv)
 		case O_SKIP: o.skip_binding_insecure = 1; break;
 		case O_JSON: json = 1; break;
 		case O_TOKEN: token = 1; break;
+		case O_TOKEN_ALWAYS: token_always = 1; break;
 		case O_HELP: fputs(verify_usage, stdout); return 0;
 		default: fputs(verify_usage, stderr); return CCT_EXIT_USAGE;
 		}
@@ -180,11 +184,13 @@ int cct_cmd_verify(int argc, char **argv)
 	if (json) {
 		json_t *res = json_deep_copy(r.result);
 
-		if (r.token)
+		/* a rejected result never carries a usable token unless asked (then its
+		 * ear.status says it is not affirming) */
+		if (r.token && (r.status == CCT_OK || token_always))
 			json_object_set_new(res, "token", json_string(r.token));
 		cct_cli_print_json(res, 0);
 	} else if (token) {
-		if (r.token)
+		if (r.token && (r.status == CCT_OK || token_always))
 			puts(r.token);
 		if (r.status != CCT_OK)
 			fprintf(stderr, "cctrust: REJECTED [%s/%s] %s\n", cct_stage_name(r.err.stage),

@@ -27,6 +27,8 @@ static const struct {
 	{ "kbs", cct_cmd_kbs, "key broker client (guest and admin)" },
 	{ "cert", cct_cmd_cert, "workload certificates: verify" },
 	{ "ratls", cct_cmd_ratls, "attested TLS: cert, show, serve, verify, get" },
+	{ "launch", cct_cmd_launch, "launch plans: QEMU line, expected values, policy; diagnose" },
+	{ "host", cct_cmd_host, "host preparation: bind GPUs to vfio-pci and back" },
 };
 
 static void usage(FILE *f)

@@ -21,28 +21,59 @@
 #include <microhttpd.h>
 
 #include "cctrust/core.h"
+#include "collateral/fetcher.h"
 #include "cctrustd.h"
 
 #define DEFAULT_THREADS 4
-#define CONN_LIMIT 1024
-#define CONN_TIMEOUT_S 30
-#define CONN_MEMORY (4 * CCT_KBS_MAX_HEADER)
+#define CONN_MEMORY (4 * CCT_KBS_MAX_HEADER) /* headers: a Bearer EAR with GPU claims */
 #define CONFIG_MAX_LINES 64
-#define GC_INTERVAL_S 30
+/* Defaults of the resource limits (all options, all exported in /metrics). */
+#define DEF_MAX_CONNS 1024
+#define DEF_MAX_CONNS_PER_IP 64
+#define DEF_CONN_TIMEOUT_S 10   /* idle: a client silent this long (headers or body) is dropped */
+#define DEF_RATE 200            /* requests a second per client address ... */
+#define DEF_BURST 400           /* ... with this burst */
+#define DEF_UNAUTH_BODY 16384   /* body limit before routing for requests with no credentials */
+#define DEF_MAX_SESSIONS 100000
+#define DEF_PRUNE_S 30
+#define DEF_AUDIT_RETENTION_DAYS 365
+#define WARN_INTERVAL_S 3600
+#define RATE_SLOTS 4096
 
 typedef struct opts {
 	const char *store, *listen, *tls_cert, *tls_key, *admin_pubkey, *trust_sim, *policy;
 	const char *master_key, *ca_cert, *ca_key, *port_file, *config;
-	const char *collateral, *certs, *token_key, *token_cert, *admin_audience;
-	int insecure_http, session_ttl, cert_ttl, threads, offline, token_ttl, admin_require_jti;
+	const char *collateral, *certs, *token_key, *pg_url_file, *metrics_token;
+	const char *token_cert, *admin_audience;
+	int insecure_http, session_ttl, cert_ttl, threads, offline, token_ttl, pg_insecure;
+	int admin_require_jti;
 	long long admin_max_lifetime;
+	int max_conns, max_conns_per_ip, conn_timeout, rate, burst, unauth_body, max_sessions;
+	int prune_interval, audit_retention_days, unauth_audit, collateral_wait;
+	int cfg_insecure_http, cfg_trust_sim, cfg_pg_insecure; /* set from the config file */
 } opts;
 
 typedef struct conn {
 	uint8_t *body;
 	size_t len;
+	size_t limit;
 	int too_big;
 } conn;
+
+static opts g_o;
+static int g_insecure_http, g_loopback;
+static char *g_metrics_token;
+static int64_t g_sessions = -1;
+static uint64_t g_rate_limited, g_body_refused, g_metrics_denied;
+static pthread_mutex_t g_lim_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Per-client token buckets (client address hashed into fixed slots: bounded memory; two
+ * addresses sharing a slot share a budget, which only ever limits more). */
+static struct {
+	char addr[48];
+	double tokens;
+	double last;
+} g_rate[RATE_SLOTS];
 
 static cct_kbs_server *g_srv;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -78,16 +109,134 @@ static void logf_(const char *level, const char *fmt, ...)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cctrustd --store sqlite:PATH|postgres://... --listen ADDR:PORT\n"
+		"usage: cctrustd --store sqlite:PATH|postgres|postgres://... --listen ADDR:PORT\n"
 		"                [--tls-cert F --tls-key F] [--insecure-http] --admin-pubkey FILE\n"
 		"                [--trust-sim DIR] [--policy FILE] [--master-key FILE]\n"
-		"                [--collateral DIR] [--offline] [--certs PATH]\n"
+		"                [--pg-url-file F] [--pg-insecure]\n"
+		"                [--collateral DIR] [--offline] [--certs PATH] [--collateral-wait S]\n"
 		"                [--token-key FILE] [--token-ttl S] [--token-cert FILE]\n"
 		"                [--admin-max-token-lifetime S] [--admin-audience AUD]\n"
 		"                [--admin-require-jti]\n"
 		"                [--session-ttl S] [--cert-ttl S]\n"
 		"                [--ca-cert F --ca-key F] [--threads N] [--port-file F] [--config F]\n"
-		"Key broker and attestation service (KBS protocol 0.4.0). See cctrustd(8).\n");
+		"  limits:       [--max-connections N] [--max-connections-per-ip N]\n"
+		"                [--conn-timeout S] [--rate-limit N/s] [--rate-burst N]\n"
+		"                [--unauth-body-limit BYTES] [--max-sessions N] [--prune-interval S]\n"
+		"                [--audit-retention-days D] [--unauth-audit-per-min N]\n"
+		"                [--metrics-token FILE]\n"
+		"Key broker and attestation service (KBS protocol 0.4.0). Nothing is released until an\n"
+		"admin set an attestation policy and a resource policy. See cctrustd(8).\n");
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* 1 if the client at addr may make one more request now. */
+static int rate_ok(const char *addr)
+{
+	unsigned h = 2166136261u;
+	const char *p;
+	double now = mono_s();
+	int ok;
+
+	if (g_o.rate <= 0)
+		return 1;
+	for (p = addr; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	h %= RATE_SLOTS;
+	pthread_mutex_lock(&g_lim_lock);
+	if (strcmp(g_rate[h].addr, addr)) {
+		snprintf(g_rate[h].addr, sizeof(g_rate[h].addr), "%s", addr);
+		g_rate[h].tokens = g_o.burst;
+		g_rate[h].last = now;
+	}
+	g_rate[h].tokens += (now - g_rate[h].last) * g_o.rate;
+	if (g_rate[h].tokens > g_o.burst)
+		g_rate[h].tokens = g_o.burst;
+	g_rate[h].last = now;
+	ok = g_rate[h].tokens >= 1.0;
+	if (ok)
+		g_rate[h].tokens -= 1.0;
+	else
+		g_rate_limited++;
+	pthread_mutex_unlock(&g_lim_lock);
+	return ok;
+}
+
+/* Transport metrics for cct_kbs_server's /metrics: limits in force, insecure modes. */
+static char *metrics_extra(void *ctx)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)ctx;
+	if (!f)
+		return NULL;
+	fprintf(f, "# HELP cctrustd_insecure_mode An insecure option in force (1).\n"
+		   "# TYPE cctrustd_insecure_mode gauge\n"
+		   "cctrustd_insecure_mode{mode=\"insecure_http\"} %d\n"
+		   "cctrustd_insecure_mode{mode=\"trust_sim\"} %d\n"
+		   "cctrustd_insecure_mode{mode=\"pg_insecure\"} %d\n",
+		g_insecure_http, g_o.trust_sim != NULL, g_o.pg_insecure);
+	fprintf(f, "# HELP cctrustd_limit Resource limits in force.\n# TYPE cctrustd_limit gauge\n"
+		   "cctrustd_limit{name=\"max_connections\"} %d\n"
+		   "cctrustd_limit{name=\"max_connections_per_ip\"} %d\n"
+		   "cctrustd_limit{name=\"conn_timeout_seconds\"} %d\n"
+		   "cctrustd_limit{name=\"rate_limit_per_second\"} %d\n"
+		   "cctrustd_limit{name=\"rate_burst\"} %d\n"
+		   "cctrustd_limit{name=\"unauth_body_bytes\"} %d\n"
+		   "cctrustd_limit{name=\"max_body_bytes\"} %u\n"
+		   "cctrustd_limit{name=\"max_sessions\"} %d\n"
+		   "cctrustd_limit{name=\"prune_interval_seconds\"} %d\n"
+		   "cctrustd_limit{name=\"audit_retention_days\"} %d\n"
+		   "cctrustd_limit{name=\"collateral_wait_seconds\"} %d\n",
+		g_o.max_conns, g_o.max_conns_per_ip, g_o.conn_timeout, g_o.rate, g_o.burst,
+		g_o.unauth_body, CCT_KBS_MAX_BODY, g_o.max_sessions, g_o.prune_interval,
+		g_o.audit_retention_days, g_o.collateral_wait);
+	{
+		unsigned long a, b, c, d;
+
+		cct_fetcher_stats(&a, &b, &c, &d);
+		fprintf(f, "# HELP cctrustd_collateral_fetches_total Background collateral fetcher.\n"
+			   "# TYPE cctrustd_collateral_fetches_total counter\n"
+			   "cctrustd_collateral_fetches_total{result=\"started\"} %lu\n"
+			   "cctrustd_collateral_fetches_total{result=\"joined\"} %lu\n"
+			   "cctrustd_collateral_fetches_total{result=\"negative_cache\"} %lu\n"
+			   "cctrustd_collateral_fetches_total{result=\"wait_exceeded\"} %lu\n",
+			a, b, c, d);
+	}
+	pthread_mutex_lock(&g_lim_lock);
+	fprintf(f, "# TYPE cctrustd_rate_limited_total counter\ncctrustd_rate_limited_total %llu\n"
+		   "# TYPE cctrustd_body_refused_total counter\ncctrustd_body_refused_total %llu\n"
+		   "# TYPE cctrustd_metrics_denied_total counter\ncctrustd_metrics_denied_total %llu\n"
+		   "# TYPE cctrustd_sessions gauge\ncctrustd_sessions %lld\n",
+		(unsigned long long)g_rate_limited, (unsigned long long)g_body_refused,
+		(unsigned long long)g_metrics_denied, (long long)g_sessions);
+	pthread_mutex_unlock(&g_lim_lock);
+	fclose(f);
+	return buf;
+}
+
+static void warn_insecure(const char *when)
+{
+	if (g_insecure_http)
+		logf_("warning", "INSECURE (%s): --insecure-http%s: plain HTTP on non-loopback %s; "
+				 "tokens, cookies and admin JWTs cross the network in clear", when,
+		      g_o.cfg_insecure_http ? " (from the config file)" : "", g_o.listen);
+	if (g_o.trust_sim)
+		logf_("warning", "INSECURE (%s): --trust-sim %s%s: simulated TEE roots are trusted; "
+				 "only resource policies with \"allow_simulated\": true release to them",
+		      when, g_o.trust_sim, g_o.cfg_trust_sim ? " (from the config file)" : "");
+	if (g_o.pg_insecure)
+		logf_("warning", "INSECURE (%s): --pg-insecure%s: the PostgreSQL connection is not "
+				 "required to use sslmode=verify-full", when,
+		      g_o.cfg_pg_insecure ? " (from the config file)" : "");
 }
 
 static void wipe_free(void *p)
@@ -142,14 +291,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)cls;
 	(void)version;
 	if (!cn) {
+		const char *ck, *au;
+
 		cn = calloc(1, sizeof(*cn));
 		if (!cn)
 			return MHD_NO;
 		*con_cls = cn;
+		/* before routing: a request with no credentials (no session cookie, no
+		 * Authorization) gets the small body limit, and the caller's rate is checked */
+		ck = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id");
+		au = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+		cn->limit = (ck || au) ? CCT_KBS_MAX_BODY : (size_t)g_o.unauth_body;
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (!cn->too_big && *upload_size <= CCT_KBS_MAX_BODY - cn->len) {
+		if (!cn->too_big && *upload_size <= cn->limit - cn->len) {
 			uint8_t *nb = realloc(cn->body, cn->len + *upload_size + 1);
 
 			if (!nb)
@@ -190,7 +346,62 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	req.body = cn->body;
 	req.body_len = cn->too_big ? (size_t)CCT_KBS_MAX_BODY + 1 : cn->len;
-	cct_kbs_handle(g_srv, &req, &resp);
+	if (!rate_ok(peer)) {
+		memset(&resp, 0, sizeof(resp));
+		resp.status = 429;
+		resp.body = strdup("{\"type\":\"" CCT_KBS_ERROR_TYPE_PREFIX "TooManyRequests\","
+				   "\"detail\":\"request rate limit of this client exceeded\"}");
+		resp.body_len = resp.body ? strlen(resp.body) : 0;
+		resp.content_type = "application/json";
+		cct_kbs_server_count_status(g_srv, 429);
+	} else if (cn->too_big && cn->limit < CCT_KBS_MAX_BODY) {
+		memset(&resp, 0, sizeof(resp));
+		pthread_mutex_lock(&g_lim_lock);
+		g_body_refused++;
+		pthread_mutex_unlock(&g_lim_lock);
+		resp.status = 413;
+		resp.body = strdup("{\"type\":\"" CCT_KBS_ERROR_TYPE_PREFIX "SerdeError\","
+				   "\"detail\":\"request without credentials: body above the "
+				   "--unauth-body-limit\"}");
+		resp.body_len = resp.body ? strlen(resp.body) : 0;
+		resp.content_type = "application/json";
+		cct_kbs_server_count_status(g_srv, 413);
+	} else if (g_metrics_token && (!strcmp(url, "/metrics") || !strcmp(url, "/kbs/v0/metrics")) &&
+		   (!req.authorization || strncmp(req.authorization, "Bearer ", 7) ||
+		    strlen(req.authorization + 7) != strlen(g_metrics_token) ||
+		    !cct_ct_eq(req.authorization + 7, g_metrics_token, strlen(g_metrics_token)))) {
+		memset(&resp, 0, sizeof(resp));
+		pthread_mutex_lock(&g_lim_lock);
+		g_metrics_denied++;
+		pthread_mutex_unlock(&g_lim_lock);
+		resp.status = 401;
+		resp.body = strdup("{\"type\":\"" CCT_KBS_ERROR_TYPE_PREFIX "TokenNotFound\","
+				   "\"detail\":\"/metrics needs Authorization: Bearer <metrics "
+				   "token>\"}");
+		resp.body_len = resp.body ? strlen(resp.body) : 0;
+		resp.content_type = "application/json";
+	} else {
+		cct_kbs_handle(g_srv, &req, &resp);
+	}
+	if (resp.status == 429 || resp.status == 503) {
+		struct MHD_Response *mr;
+		char *b = resp.body ? resp.body : strdup(""), ra[24];
+
+		mr = b ? MHD_create_response_from_buffer_with_free_callback(resp.body_len, b, free)
+		       : NULL;
+		resp.body = NULL;
+		if (!mr) {
+			free(b);
+			return MHD_NO;
+		}
+		MHD_add_response_header(mr, "Content-Type", "application/json");
+		snprintf(ra, sizeof(ra), "%d", resp.retry_after > 0 ? resp.retry_after
+				  : resp.status == 429 ? 1 : 5);
+		MHD_add_response_header(mr, "Retry-After", ra);
+		ret = MHD_queue_response(c, (unsigned)resp.status, mr);
+		MHD_destroy_response(mr);
+		return ret;
+	}
 	ret = send_resp(c, &resp);
 	cct_kbs_response_clear(&resp);
 	return ret;
@@ -303,20 +514,42 @@ static int load_config(opts *o, const char *path, char **store_lines)
 		if (0) {
 		}
 		CFG("store", store) CFG("listen", listen) CFG("tls-cert", tls_cert)
-		CFG("tls-key", tls_key) CFG("admin-pubkey", admin_pubkey) CFG("trust-sim", trust_sim)
+		CFG("tls-key", tls_key) CFG("admin-pubkey", admin_pubkey)
+		else if (!strcmp(k, "trust-sim")) {
+			if (!o->trust_sim) {
+				o->trust_sim = v;
+				o->cfg_trust_sim = 1;
+			}
+		}
 		CFG("policy", policy) CFG("master-key", master_key)
 		CFG("ca-cert", ca_cert) CFG("ca-key", ca_key)
 		CFG("collateral", collateral) CFG("certs", certs) CFG("token-key", token_key)
+		CFG("pg-url-file", pg_url_file) CFG("metrics-token", metrics_token)
 		CFG("token-cert", token_cert) CFG("admin-audience", admin_audience)
 		else if (!strcmp(k, "admin-max-token-lifetime") && !o->admin_max_lifetime)
 			o->admin_max_lifetime = atoll(v);
 		else if (!strcmp(k, "admin-require-jti")) o->admin_require_jti |= !strcmp(v, "true");
 		else if (!strcmp(k, "token-ttl") && !o->token_ttl) o->token_ttl = atoi(v);
+#define CFGI(name, field) else if (!strcmp(k, name)) { if (!o->field) o->field = atoi(v); }
+		CFGI("max-connections", max_conns) CFGI("max-connections-per-ip", max_conns_per_ip)
+		CFGI("conn-timeout", conn_timeout) CFGI("rate-limit", rate) CFGI("rate-burst", burst)
+		CFGI("unauth-body-limit", unauth_body) CFGI("max-sessions", max_sessions)
+		CFGI("prune-interval", prune_interval)
+		CFGI("audit-retention-days", audit_retention_days)
+		CFGI("unauth-audit-per-min", unauth_audit) CFGI("collateral-wait", collateral_wait)
+#undef CFGI
+		else if (!strcmp(k, "pg-insecure")) {
+			o->cfg_pg_insecure = !strcmp(v, "true");
+			o->pg_insecure |= o->cfg_pg_insecure;
+		}
 		else if (!strcmp(k, "offline")) o->offline |= !strcmp(v, "true");
 		else if (!strcmp(k, "session-ttl") && !o->session_ttl) o->session_ttl = atoi(v);
 		else if (!strcmp(k, "cert-ttl") && !o->cert_ttl) o->cert_ttl = atoi(v);
 		else if (!strcmp(k, "threads") && !o->threads) o->threads = atoi(v);
-		else if (!strcmp(k, "insecure-http")) o->insecure_http |= !strcmp(v, "true");
+		else if (!strcmp(k, "insecure-http")) {
+			o->cfg_insecure_http = !strcmp(v, "true");
+			o->insecure_http |= o->cfg_insecure_http;
+		}
 		else {
 			fclose(f);
 			logf_("error", "config %s: unknown key %.60s", path, k);
@@ -330,13 +563,30 @@ static int load_config(opts *o, const char *path, char **store_lines)
 
 /* Master key: --master-key FILE, else $CCTRUSTD_MASTER_KEY, else (SQLite only) PATH.key
  * created 0600 next to the database on first start. */
+/* A key or database file must not be readable or writable by group or others. */
+static int private_file_ok(const char *path, const char *what, cct_err *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return CCT_OK; /* created 0600 (umask 077) */
+	if (st.st_mode & 077)
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				   "%s %s is accessible to group/others (mode %03o): chmod 600 it",
+				   what, path, (unsigned)(st.st_mode & 0777));
+	return CCT_OK;
+}
+
 static int master_key(uint8_t key[32], const opts *o, cct_err *err)
 {
 	char p[4096];
 	struct stat st;
 
-	if (o->master_key)
+	if (o->master_key) {
+		if (private_file_ok(o->master_key, "master key", err) != CCT_OK)
+			return CCT_EINVAL;
 		return cct_store_master_key_load(key, o->master_key, NULL, err);
+	}
 	if (getenv("CCTRUSTD_MASTER_KEY"))
 		return cct_store_master_key_load(key, NULL, "CCTRUSTD_MASTER_KEY", err);
 	if (strncmp(o->store, "sqlite:", 7) || !strcmp(o->store + 7, ":memory:")) {
@@ -369,6 +619,8 @@ static int master_key(uint8_t key[32], const opts *o, cct_err *err)
 		logf_("warning", "created master key %s (keep it apart from the database in "
 				 "production: --master-key)", p);
 	}
+	if (private_file_ok(p, "master key", err) != CCT_OK)
+		return CCT_EINVAL;
 	return cct_store_master_key_load(key, p, NULL, err);
 }
 
@@ -383,6 +635,13 @@ int main(int argc, char **argv)
 		{ "ca-key", 1, 0, 'K' }, { "threads", 1, 0, 'n' }, { "port-file", 1, 0, 'P' },
 		{ "config", 1, 0, 'f' }, { "collateral", 1, 0, 'D' }, { "offline", 0, 0, 'O' },
 		{ "certs", 1, 0, 'X' }, { "token-key", 1, 0, 'y' }, { "token-ttl", 1, 0, 'Y' },
+		{ "pg-url-file", 1, 0, 1001 }, { "pg-insecure", 0, 0, 1002 },
+		{ "metrics-token", 1, 0, 1003 }, { "max-connections", 1, 0, 1004 },
+		{ "max-connections-per-ip", 1, 0, 1005 }, { "conn-timeout", 1, 0, 1006 },
+		{ "rate-limit", 1, 0, 1007 }, { "rate-burst", 1, 0, 1008 },
+		{ "unauth-body-limit", 1, 0, 1009 }, { "max-sessions", 1, 0, 1010 },
+		{ "prune-interval", 1, 0, 1011 }, { "audit-retention-days", 1, 0, 1012 },
+		{ "unauth-audit-per-min", 1, 0, 1013 }, { "collateral-wait", 1, 0, 1014 },
 		{ "token-cert", 1, 0, 'Z' }, { "admin-max-token-lifetime", 1, 0, 'L' },
 		{ "admin-audience", 1, 0, 'U' }, { "admin-require-jti", 0, 0, 'J' },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
@@ -401,6 +660,8 @@ int main(int argc, char **argv)
 	char *ca_cert = NULL, *ca_key = NULL, *token_cert = NULL;
 	struct MHD_Daemon *d = NULL;
 	unsigned int flags;
+	char *pg_url = NULL;
+	time_t last_warn;
 	sigset_t set;
 
 	memset(&o, 0, sizeof(o));
@@ -428,6 +689,20 @@ int main(int argc, char **argv)
 		case 'X': o.certs = optarg; break;
 		case 'y': o.token_key = optarg; break;
 		case 'Y': o.token_ttl = atoi(optarg); break;
+		case 1001: o.pg_url_file = optarg; break;
+		case 1002: o.pg_insecure = 1; break;
+		case 1003: o.metrics_token = optarg; break;
+		case 1004: o.max_conns = atoi(optarg); break;
+		case 1005: o.max_conns_per_ip = atoi(optarg); break;
+		case 1006: o.conn_timeout = atoi(optarg); break;
+		case 1007: o.rate = atoi(optarg); if (!o.rate) o.rate = -1; break;
+		case 1008: o.burst = atoi(optarg); break;
+		case 1009: o.unauth_body = atoi(optarg); break;
+		case 1010: o.max_sessions = atoi(optarg); break;
+		case 1011: o.prune_interval = atoi(optarg); break;
+		case 1012: o.audit_retention_days = atoi(optarg); if (!o.audit_retention_days) o.audit_retention_days = -1; break;
+		case 1013: o.unauth_audit = atoi(optarg); break;
+		case 1014: o.collateral_wait = atoi(optarg); break;
 		case 'Z': o.token_cert = optarg; break;
 		case 'L': {
 			char *e = NULL;
@@ -455,6 +730,68 @@ int main(int argc, char **argv)
 		usage(stderr);
 		goto out;
 	}
+	/* every file this process creates (database, WAL, keys) is 0600 */
+	umask(077);
+#define DEF(f, v) if (o.f == 0) o.f = (v); else if (o.f < 0) o.f = 0;
+	DEF(max_conns, DEF_MAX_CONNS) DEF(max_conns_per_ip, DEF_MAX_CONNS_PER_IP)
+	DEF(conn_timeout, DEF_CONN_TIMEOUT_S) DEF(rate, DEF_RATE) DEF(burst, DEF_BURST)
+	DEF(unauth_body, DEF_UNAUTH_BODY) DEF(max_sessions, DEF_MAX_SESSIONS)
+	DEF(prune_interval, DEF_PRUNE_S) DEF(audit_retention_days, DEF_AUDIT_RETENTION_DAYS)
+	DEF(unauth_audit, CCT_KBS_UNAUTH_AUDIT_DEFAULT) DEF(collateral_wait, 5)
+#undef DEF
+	if (o.burst < o.rate)
+		o.burst = o.rate;
+	if (o.unauth_body > (int)CCT_KBS_MAX_BODY)
+		o.unauth_body = CCT_KBS_MAX_BODY;
+	/* PostgreSQL: the URL (with its password) from a file or the environment, not argv */
+	if (!strcmp(o.store, "postgres") || !strcmp(o.store, "postgresql")) {
+		const char *ev = getenv("CCTRUSTD_PG_URL");
+
+		if (o.pg_url_file) {
+			if (private_file_ok(o.pg_url_file, "PostgreSQL URL file", &err) != CCT_OK ||
+			    !(pg_url = read_text(o.pg_url_file, &err))) {
+				logf_("error", "%s", err.msg);
+				goto out;
+			}
+			pg_url[strcspn(pg_url, "\r\n")] = 0;
+		} else if (ev && *ev) {
+			pg_url = strdup(ev);
+		}
+		if (!pg_url) {
+			logf_("error", "--store postgres needs --pg-url-file FILE or CCTRUSTD_PG_URL");
+			goto out;
+		}
+		o.store = pg_url;
+	} else if (!strncmp(o.store, "postgres", 8) && strchr(o.store, '@') &&
+		   strchr(strchr(o.store, '/') ? strchr(o.store, '/') + 2 : o.store, ':') <
+			   strchr(o.store, '@')) {
+		logf_("warning", "the PostgreSQL password is on the command line (visible in ps): use "
+				 "--store postgres with --pg-url-file or CCTRUSTD_PG_URL");
+	}
+	if (!strncmp(o.store, "postgres", 8) && !o.pg_insecure &&
+	    !strstr(o.store, "sslmode=verify-full") &&
+	    !(getenv("PGSSLMODE") && !strcmp(getenv("PGSSLMODE"), "verify-full"))) {
+		logf_("error", "PostgreSQL must be reached with sslmode=verify-full (add it to the URL "
+			       "with sslrootcert=...), or give --pg-insecure for a local test database");
+		goto out;
+	}
+	if (!strncmp(o.store, "sqlite:", 7) && strcmp(o.store + 7, ":memory:") &&
+	    private_file_ok(o.store + 7, "database", &err) != CCT_OK) {
+		logf_("error", "%s", err.msg);
+		goto out;
+	}
+	if (o.metrics_token) {
+		if (private_file_ok(o.metrics_token, "metrics token", &err) != CCT_OK ||
+		    !(g_metrics_token = read_text(o.metrics_token, &err))) {
+			logf_("error", "%s", err.msg);
+			goto out;
+		}
+		g_metrics_token[strcspn(g_metrics_token, "\r\n")] = 0;
+		if (strlen(g_metrics_token) < 16) {
+			logf_("error", "--metrics-token: the token must have at least 16 characters");
+			goto out;
+		}
+	}
 	if (!!o.tls_cert != !!o.tls_key || !!o.ca_cert != !!o.ca_key) {
 		logf_("error", "--tls-cert/--tls-key and --ca-cert/--ca-key go in pairs");
 		goto out;
@@ -468,6 +805,10 @@ int main(int argc, char **argv)
 			       "(or --insecure-http for development)", o.listen);
 		goto out;
 	}
+	g_loopback = loopback;
+	g_insecure_http = !o.tls_cert && !loopback && o.insecure_http;
+	g_o = o;
+	warn_insecure("start-up");
 	if (o.tls_cert && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
 		logf_("error", "this libmicrohttpd has no TLS support");
 		goto out;
@@ -518,9 +859,6 @@ int main(int argc, char **argv)
 		logf_("info", "attestation service: composite verifier (policy %s, EAR key from %s%s%s)",
 		      o.policy ? o.policy : "built-in default", key_src,
 		      o.collateral ? ", collateral " : "", o.collateral ? o.collateral : "");
-		if (o.trust_sim)
-			logf_("warning", "SIMULATED TEE trusted (--trust-sim %s): test roots are "
-					 "accepted; results and tokens are marked simulated", o.trust_sim);
 	}
 	cfg.store = store;
 	cfg.verifier = ver;
@@ -532,6 +870,9 @@ int main(int argc, char **argv)
 	cfg.ca_key_pem = ca_key;
 	cfg.secure_cookie = o.tls_cert != NULL;
 	cfg.log = log_json;
+	cfg.unauth_audit_per_min = o.unauth_audit;
+	cct_fetcher_enable(o.collateral_wait);
+	cfg.metrics_extra = metrics_extra;
 	cfg.admin_max_token_lifetime_s = o.admin_max_lifetime;
 	cfg.admin_audience = o.admin_audience;
 	cfg.admin_require_jti = o.admin_require_jti;
@@ -551,15 +892,19 @@ int main(int argc, char **argv)
 		flags |= MHD_USE_IPv6;
 	if (tls_cert)
 		flags |= MHD_USE_TLS;
+	/* TLS 1.2+ with AEAD ciphers and forward secrecy only (GnuTLS priority string) */
 	d = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o.threads > 0 ? o.threads : DEFAULT_THREADS),
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)CONN_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		/* headers must fit: a Bearer EAR with GPU claims is tens of KiB (Trustee's too) */
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)o.max_conns,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o.max_conns_per_ip,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o.conn_timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-		tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, tls_cert,
-		MHD_OPTION_HTTPS_MEM_KEY, tls_key, MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		tls_cert ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END,
+		"SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:"
+		"+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA",
+		MHD_OPTION_HTTPS_MEM_CERT, tls_cert, MHD_OPTION_HTTPS_MEM_KEY, tls_key, MHD_OPTION_END);
 	if (!d) {
 		logf_("error", "cannot listen on %s: %s", o.listen, strerror(errno));
 		goto out;
@@ -578,17 +923,32 @@ int main(int argc, char **argv)
 				logf_("error", "%s", err.msg);
 		}
 	}
+	/* the pruner: expired sessions, the session cap, audit retention; hourly warnings */
+	last_warn = time(NULL);
 	for (;;) {
-		struct timespec to = { GC_INTERVAL_S, 0 };
+		struct timespec to = { o.prune_interval, 0 };
 		void *impl;
 		const cct_store_ops *ops;
+		int64_t left = -1, now;
 
+		ops = cct_store_backend(store, &impl);
+		now = (int64_t)time(NULL);
+		if (ops->session_prune(impl, now, o.max_sessions, &left, &err) != CCT_OK)
+			logf_("warning", "session pruner: %s", err.msg);
+		pthread_mutex_lock(&g_lim_lock);
+		g_sessions = left;
+		pthread_mutex_unlock(&g_lim_lock);
+		if (o.audit_retention_days > 0 &&
+		    ops->audit_prune(impl, now - (int64_t)o.audit_retention_days * 86400, &err) !=
+			    CCT_OK)
+			logf_("warning", "audit retention: %s", err.msg);
+		if (time(NULL) - last_warn >= WARN_INTERVAL_S) {
+			warn_insecure("hourly");
+			last_warn = time(NULL);
+		}
 		sig = sigtimedwait(&set, NULL, &to);
 		if (sig == SIGINT || sig == SIGTERM)
 			break;
-		ops = cct_store_backend(store, &impl);
-		if (ops->session_gc(impl, (int64_t)time(NULL) - 60, &err) != CCT_OK)
-			logf_("warning", "session gc: %s", err.msg);
 	}
 	logf_("info", "cctrustd stopping");
 	rc = 0;
@@ -613,5 +973,10 @@ out:
 	}
 	for (i = 0; i < CONFIG_MAX_LINES; i++)
 		free(cfg_lines[i]);
+	if (pg_url) {
+		cct_wipe(pg_url, strlen(pg_url));
+		free(pg_url);
+	}
+	free(g_metrics_token);
 	return rc;
 }

@@ -1,0 +1,118 @@
+#!/bin/bash
+# cctrustd under hostile load (issue 11), loopback only, bounded (about 40 s):
+#  - 2,000 /auth calls: session rows stay under --max-sessions once the pruner ran;
+#  - slowloris: 500 connections from another loopback address (127.0.0.2) sending one byte
+#    every 20 s do not stop a normal guest flow (127.0.0.1) from completing within 1 s, and the
+#    broker holds at most --max-connections-per-ip of them;
+#  - a client above --rate-limit gets 429 with Retry-After; a body above --unauth-body-limit
+#    without credentials gets 413 before routing.
+. "$(dirname "$0")/lib.sh"
+command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
+python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.2", 0))' 2>/dev/null ||
+	{ echo "SKIP: cannot bind 127.0.0.2"; exit 77; }
+setup_keys
+COMMON=(--admin-pubkey "$T/admin.pub" --trust-sim "$T/sim" --master-key "$T/master.key")
+
+# --- 2,000 /auth calls against a cap of 300 sessions ---
+start_d s --store "sqlite:$T/s.db" "${COMMON[@]}" --max-sessions 300 --prune-interval 1 --rate-limit 0
+python3 - "$URL_s" >"$T/auth.out" <<'PY'
+import http.client, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+ok = 0
+for i in range(2000):
+    c.request("POST", "/kbs/v0/auth", body='{"version":"0.4.0","tee":"snp","extra-params":{}}',
+              headers={"Content-Type": "application/json"})
+    r = c.getresponse(); r.read()
+    ok += r.status == 200
+print(ok)
+PY
+[ "$(cat "$T/auth.out")" = 2000 ] && ok "2000 /auth calls answered" || bad "auth calls: $(cat "$T/auth.out")"
+sleep 2.5 # the pruner runs every second
+rows=$(sqlite3 "$T/s.db" 'SELECT count(*) FROM sessions')
+[ "$rows" -le 300 ] && ok "session rows after pruning: $rows <= 300" || bad "session rows: $rows"
+curl -s "$URL_s/metrics" | grep -Eq '^cctrustd_sessions ([0-9]|[0-9][0-9]|[12][0-9][0-9]|300)$' &&
+	ok "cctrustd_sessions in /metrics under the cap" || bad "sessions metric: $(curl -s "$URL_s/metrics" | grep '^cctrustd_sessions')"
+kill "$PID_s"
+
+# --- rate limit and pre-routing body limit ---
+start_d r --store "sqlite:$T/r.db" "${COMMON[@]}" --rate-limit 5 --rate-burst 5
+for i in $(seq 12); do curl -s -D "$T/h$i" -o /dev/null "$URL_r/healthz"; done
+n429=$(grep -l '^HTTP/1.1 429' "$T"/h[0-9]* | wc -l)
+[ "$n429" -ge 1 ] && ok "client above --rate-limit gets 429 ($n429 of 12)" || bad "no 429"
+[ "$(grep -il '^Retry-After:' $(grep -l '^HTTP/1.1 429' "$T"/h[0-9]*) | wc -l)" = "$n429" ] &&
+	ok "429 carries Retry-After" || bad "no Retry-After"
+kill "$PID_r"
+start_d b --store "sqlite:$T/b.db" "${COMMON[@]}"
+head -c 100000 /dev/zero | tr '\0' 'a' >"$T/big"
+code=$(curl -s -o "$T/r" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$T/big" "$URL_b/kbs/v0/auth")
+[ "$code" = 413 ] && grep -q 'unauth-body-limit' "$T/r" && ok "100 kB body without credentials: 413 before routing" || bad "unauth body: $code $(cat "$T/r")"
+
+# --- slowloris ---
+set_policies "$URL_b"
+printf 'slow-secret' >"$T/secret"
+"$CLI" kbs put-resource --url "$URL_b" --admin-key "$T/admin.key" s/l/o "$T/secret" >/dev/null || bad "put"
+port=${URL_b##*:}
+python3 - "$port" "$T/slow.out" <<'PY' &
+import socket, sys, time
+port, out = int(sys.argv[1]), sys.argv[2]
+socks = []
+for i in range(500):
+    s = socket.socket()
+    s.setblocking(True)
+    s.settimeout(2)
+    try:
+        s.bind(("127.0.0.2", 0))
+        s.connect(("127.0.0.1", port))
+        s.send(b"P")
+        socks.append(s)
+    except OSError:
+        s.close()
+open_at_start = len(socks)
+for pause in (20, 9):
+    time.sleep(pause)
+    if pause != 20:
+        break
+    alive = []
+    for s in socks:
+        try:
+            s.send(b"O")
+            alive.append(s)
+        except OSError:
+            s.close()
+    socks = alive
+# how many the broker still holds: a closed peer reads EOF
+held = 0
+for s in socks:
+    s.setblocking(False)
+    try:
+        held += s.recv(1) != b""
+    except BlockingIOError:
+        held += 1
+    except OSError:
+        pass
+open(out, "w").write("%d %d\n" % (open_at_start, held))
+PY
+slow=$!
+PIDS="$PIDS $slow"
+sleep 1
+worst=0
+for at in 1 5 12 21 28; do
+	while [ "$(date +%s)" -lt "$(( $(stat -c %Y "$T/secret") + at ))" ]; do sleep 0.2; done
+	s0=$(date +%s%N)
+	"$CLI" kbs get-resource --url "$URL_b" --sim "$T/sim" --timeout 5 s/l/o >"$T/got" 2>"$T/err"
+	rc=$?
+	ms=$(( ($(date +%s%N) - s0) / 1000000 ))
+	[ $ms -gt $worst ] && worst=$ms
+	if [ $rc = 0 ] && cmp -s "$T/secret" "$T/got" && [ $ms -lt 1000 ]; then
+		ok "guest flow under slowloris at +${at}s: ${ms} ms"
+	else
+		bad "guest flow under slowloris at +${at}s: rc $rc, ${ms} ms $(cat "$T/err")"
+	fi
+done
+wait "$slow"
+read -r opened held <"$T/slow.out"
+echo "     slowloris: $opened connections accepted by the kernel, $held still held by the broker after 30 s; worst flow ${worst} ms"
+[ "$held" -le 64 ] && ok "broker holds at most --max-connections-per-ip slow connections" || bad "slow connections held: $held"
+echo "$fails failure(s)"
+[ "$fails" = 0 ]

@@ -1,0 +1,211 @@
+#!/bin/bash
+# End-to-end launch plans through the CLI: `launch plan` writes the four files (qemu.args read
+# back as an argument list), policy.json accepts the simulated SNP platform's report carrying
+# the plan's MEASUREMENT and refuses a 7-vCPU one; `launch diagnose` names the variation for
+# simulated reports launched with 7 vCPUs, another vCPU type and guest features 0x21;
+# TDX: the plan's MRTD/MRCONFIGID match a simulated quote, the two-pass variation is named;
+# `host gpu` binds, restores and refuses a shared IOMMU group on fake sysfs trees.
+set -u
+C=${CCT_CLI:?CCT_CLI not set}
+V=${CCT_VECTORS:?CCT_VECTORS not set}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+pass() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; fails=$((fails + 1)); }
+check() { # check NAME PYTHON_EXPR_ON_d FILE
+	if python3 -c "import json,sys; d=json.load(open('$3')); sys.exit(0 if ($2) else 1)"; then
+		pass "$1"
+	else
+		fail "$1: $2"; head -c 1500 "$3"; echo
+	fi
+}
+
+OH=086e2e9149ebf45abdc3445fba5b2da8270bdbb04094d7a2c37faaa4b24af3aa16aff8c374c2a55c467a50da6d466b74
+cp "$V/measure/virtee-sev/ovmf_AmdSev_suffix.bin" "$T/OVMF.fd"
+: >"$T/vmlinuz"
+: >"$T/initrd.img"
+cat >"$T/init.toml" <<'EOF'
+algorithm = "sha384"
+version = "0.1.0"
+
+[data]
+model = "llama@v1:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+EOF
+cat >"$T/plan.toml" <<EOF
+tee = "snp"
+firmware = "OVMF.fd"
+ovmf_hash = "$OH"
+kernel = "vmlinuz"
+initrd = "initrd.img"
+cmdline = "console=ttyS0 loglevel=7"
+vcpus = 4
+vcpu_type = "EPYC-v4"
+memory = "64G"
+vmm = "qemu"
+guest_features = "0x1"
+policy = "0x30000"
+gpus = ["0000:01:00.0", "0000:41:00.0"]
+init_data = "init.toml"
+models = ["llama@v1:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]
+EOF
+
+# ---- launch plan ----
+if "$C" launch plan "$T/plan.toml" -o "$T/out" >"$T/plan.txt"; then pass plan-exit; else fail plan-exit; fi
+for f in qemu.args launch.sh expected.json policy.json; do
+	[[ -s $T/out/$f ]] && pass "wrote-$f" || fail "wrote-$f"
+done
+[[ -x $T/out/launch.sh ]] && pass launch-sh-executable || fail launch-sh-executable
+bash -n "$T/out/launch.sh" && pass launch-sh-syntax || fail launch-sh-syntax
+M=$("$C" measure snp --ovmf "$T/OVMF.fd" --ovmf-hash $OH --kernel "$T/vmlinuz" --initrd "$T/initrd.img" \
+	--append "console=ttyS0 loglevel=7" --vcpus 4 --vcpu-type EPYC-v4 --guest-features 0x1 | head -1)
+check expected-equals-measure-snp "d['values']['measurement']['value']=='$M' and d['values']['measurement']['derived']" "$T/out/expected.json"
+check policy-pins-measurement "d['version']=='cctrust.policy/v1' and d['snp']['measurements']==['$M'] and d['gpu']['count']==2 and d['gpu']['cc_mode']==['on'] and d['model']['specs']" "$T/out/policy.json"
+# launch.sh runs QEMU with exactly qemu.args (a stub QEMU prints its argv, one per line)
+mkdir -p "$T/bin"
+printf '#!/bin/bash\nprintf "%%s\\n" "$@"\n' >"$T/bin/qemu-system-x86_64"
+printf '#!/bin/bash\nexit 0\n' >"$T/bin/cctrust"
+chmod +x "$T/bin/qemu-system-x86_64" "$T/bin/cctrust"
+if PATH="$T/bin:$PATH" CCTRUST="$T/bin/cctrust" "$T/out/launch.sh" >"$T/argv.txt" && cmp -s "$T/argv.txt" "$T/out/qemu.args"; then
+	pass launch-sh-runs-qemu-args
+else
+	fail launch-sh-runs-qemu-args
+fi
+# --json prints the same
+"$C" launch plan "$T/plan.toml" --json >"$T/plan.json"
+python3 - "$T/plan.json" "$T/out/qemu.args" "$T/out/expected.json" <<'EOF' && pass json-same || fail json-same
+import json, sys
+j = json.load(open(sys.argv[1]))
+args = open(sys.argv[2]).read().split("\n")[:-1]
+assert j["qemu_args"][:6] == args[:6] and len(j["qemu_args"]) == len(args)
+assert j["expected"]["values"]["measurement"] == json.load(open(sys.argv[3]))["values"]["measurement"]
+EOF
+"$C" launch plan "$T/nonexistent.toml" >/dev/null 2>&1; [[ $? == 2 ]] && pass plan-missing-exit-2 || fail plan-missing-exit-2
+printf 'tee = "snp"\nfirmware = "OVMF.fd"\nvcpus = 4\nvcpu_count = 4\n' >"$T/typo.toml"
+"$C" launch plan "$T/typo.toml" -o "$T/x" 2>"$T/typo.err"; [[ $? == 2 ]] && grep -q vcpu_count "$T/typo.err" && pass plan-typo-refused || fail plan-typo-refused
+
+# ---- the simulated SNP platform: policy.json accepts the plan's value, diagnose explains others ----
+"$C" sim init "$T/sim" >/dev/null || { echo "sim init failed"; exit 1; }
+"$C" sim tee-key -o "$T/tee.pem" >"$T/tee.jwk"
+N=$(head -c 32 /dev/urandom | base64)
+sim_report() { # sim_report OUT MEASUREMENT
+	"$C" sim evidence "$T/sim" --tee snp --gpus 2 --nonce "$N" --tee-pubkey "$T/tee.jwk" \
+		--init-data "$T/init.toml" --measurement "$2" -o "$1"
+}
+sim_report "$T/ok.json" "$M"
+"$C" verify "$T/ok.json" --policy "$T/out/policy.json" --trust-sim "$T/sim" --offline --json >"$T/v.json"
+[[ $? == 0 ]] && pass verify-plan-policy-accepts || fail verify-plan-policy-accepts
+check verify-policy-id "d['verified'] and d['policy_id']=='launch-plan:plan'" "$T/v.json"
+"$C" launch diagnose "$T/plan.toml" "$T/ok.json" --json >"$T/d.json"; rc=$?
+[[ $rc == 0 ]] && pass diagnose-match-exit-0 || fail "diagnose-match-exit-0 ($rc)"
+check diagnose-match "d['matches'] is True and d['explained_by'] is None" "$T/d.json"
+
+variation() { # variation NAME MEASURE_ARGS EXPLAINED_BY_PYTHON
+	local m
+	m=$("$C" measure snp --ovmf "$T/OVMF.fd" --ovmf-hash $OH --kernel "$T/vmlinuz" --initrd "$T/initrd.img" \
+		--append "console=ttyS0 loglevel=7" $2 | head -1)
+	sim_report "$T/$1.json" "$m"
+	"$C" launch diagnose "$T/plan.toml" "$T/$1.json" --json >"$T/d-$1.json"
+	local rc=$?
+	[[ $rc == 1 ]] && pass "diagnose-$1-exit-1" || fail "diagnose-$1-exit-1 ($rc)"
+	check "diagnose-$1" "d['matches'] is False and d['explained_by']==$3 and d['elapsed_ms'] < 5000" "$T/d-$1.json"
+}
+variation vcpus7 "--vcpus 7 --vcpu-type EPYC-v4 --guest-features 0x1" "{'vcpus': 7}"
+variation milan "--vcpus 4 --vcpu-type EPYC-Milan --guest-features 0x1" "{'vcpu_type': 'EPYC-Milan', 'vcpu_sig': '0x00a00f11'}"
+variation features21 "--vcpus 4 --vcpu-type EPYC-v4 --guest-features 0x21" "{'guest_features': '0x21'}"
+# the policy refuses the 7-vCPU report on the measurement rule
+"$C" verify "$T/vcpus7.json" --policy "$T/out/policy.json" --trust-sim "$T/sim" --offline --json >"$T/v7.json"
+[[ $? == 1 ]] && pass verify-7-vcpus-rejected || fail verify-7-vcpus-rejected
+check verify-7-vcpus-rule "'snp.measurements' in [f['rule'] for f in d.get('failures',[])]" "$T/v7.json"
+# human output names the variation
+"$C" launch diagnose "$T/plan.toml" "$T/vcpus7.json" | grep -q "vcpus = 7" && pass diagnose-text || fail diagnose-text
+# no variation: the fields that match are listed
+sim_report "$T/none.json" "$(printf 'ab%.0s' $(seq 48))"
+"$C" launch diagnose "$T/plan.toml" "$T/none.json" --json >"$T/d-none.json"
+check diagnose-none "d['explained_by'] is None and d['fields']['host_data']['match'] and 'host_data' in d['message']" "$T/d-none.json"
+
+# ---- TDX: a synthetic TDVF; the simulated TDX platform's quote carries the MRTD ----
+python3 - "$T/tdvf.fd" <<'EOF'
+import struct, sys, uuid
+img = bytearray(4 * 4096)   # 2 BFV pages (so the page-add order matters), descriptor, footer
+for i in range(8192): img[i] = (i * 7 + 3) & 0xff
+d = 8192
+img[d:d+4] = b"TDVF"; struct.pack_into("<III", img, d + 4, 16 + 2 * 32, 1, 2)
+struct.pack_into("<IIQQII", img, d + 16, 0, 8192, 0xffffe000, 8192, 0, 1)   # BFV, MR.EXTEND
+struct.pack_into("<IIQQII", img, d + 48, 0, 0, 0x800000, 8192, 3, 0)        # TEMP_MEM
+t = len(img) - 32 - 18
+img[t + 2:t + 18] = uuid.UUID("96b582de-1fb2-45f7-baea-a366c55a082d").bytes_le
+struct.pack_into("<H", img, t, 18 + 22)
+t -= 22
+struct.pack_into("<IH", img, t, len(img) - 8192, 22)
+img[t + 6:t + 22] = uuid.UUID("e47a6535-984a-4798-865e-4685a7bf8ec2").bytes_le
+open(sys.argv[1], "wb").write(img)
+EOF
+printf 'tee = "tdx"\nfirmware = "tdvf.fd"\nvcpus = 8\nmemory = "32G"\ninit_data = "init.toml"\n' >"$T/tdx.toml"
+"$C" launch plan "$T/tdx.toml" -o "$T/tdx" >/dev/null && pass tdx-plan || fail tdx-plan
+MRTD=$("$C" measure tdx --tdvf "$T/tdvf.fd")
+MRTD2=$("$C" measure tdx --tdvf "$T/tdvf.fd" --two-pass)
+check tdx-expected-mrtd "d['values']['mrtd']['value']=='$MRTD' and not d['values']['rtmr0']['derived']" "$T/tdx/expected.json"
+"$C" sim evidence "$T/sim" --tee tdx --nonce "$N" --tee-pubkey "$T/tee.jwk" --init-data "$T/init.toml" --measurement "$MRTD" -o "$T/tdx-ok.json"
+"$C" launch diagnose "$T/tdx.toml" "$T/tdx-ok.json" --json >"$T/dt.json"; rc=$?
+[[ $rc == 0 ]] && pass tdx-diagnose-match-exit-0 || { fail "tdx-diagnose-match-exit-0 ($rc)"; cat "$T/dt.json"; }
+check tdx-diagnose-match "d['matches'] and d['fields']['mrconfigid']['match']" "$T/dt.json"
+"$C" verify "$T/tdx-ok.json" --policy "$T/tdx/policy.json" --trust-sim "$T/sim" --offline --json >"$T/vt.json"
+[[ $? == 0 ]] && pass tdx-verify-plan-policy-accepts || { fail tdx-verify-plan-policy-accepts; head -c 1500 "$T/vt.json"; }
+"$C" sim evidence "$T/sim" --tee tdx --nonce "$N" --tee-pubkey "$T/tee.jwk" --init-data "$T/init.toml" --measurement "$MRTD2" -o "$T/tdx-2p.json"
+"$C" launch diagnose "$T/tdx.toml" "$T/tdx-2p.json" --json >"$T/dt2.json"; rc=$?
+[[ $rc == 1 ]] && pass tdx-diagnose-two-pass-exit-1 || fail "tdx-diagnose-two-pass-exit-1 ($rc)"
+check tdx-diagnose-two-pass "d['explained_by']=={'two_pass': True}" "$T/dt2.json"
+"$C" launch diagnose "$T/plan.toml" "$T/tdx-ok.json" >/dev/null 2>&1; [[ $? == 2 ]] && pass diagnose-tee-mismatch-exit-2 || fail diagnose-tee-mismatch-exit-2
+
+# ---- host gpu on fake sysfs trees ----
+mkdev() { # mkdev ROOT BDF VENDOR CLASS GROUP [DRIVER]
+	local r=$1 d=$1/sys/bus/pci/devices/$2
+	mkdir -p "$d" "$r/sys/kernel/iommu_groups/$5/devices" "$r/sys/bus/pci/drivers/vfio-pci"
+	echo "$3" >"$d/vendor"; echo 0x2330 >"$d/device"; echo "$4" >"$d/class"
+	: >"$d/driver_override"
+	ln -sfn "../../../../kernel/iommu_groups/$5" "$d/iommu_group"
+	ln -sfn "../../../../bus/pci/devices/$2" "$r/sys/kernel/iommu_groups/$5/devices/$2"
+	if [[ -n ${6:-} ]]; then
+		mkdir -p "$r/sys/bus/pci/drivers/$6"; : >"$r/sys/bus/pci/drivers/$6/unbind"
+		ln -sfn "../../drivers/$6" "$d/driver"
+	fi
+	: >"$r/sys/bus/pci/drivers_probe"
+}
+R=$T/sysfs
+mkdev "$R" 0000:01:00.0 0x10de 0x030200 12 nvidia
+mkdev "$R" 0000:07:00.0 0x10de 0x068000 20 nvidia-nvswitch
+mkdev "$R" 0000:02:00.0 0x8086 0x020000 13 ixgbe
+"$C" host gpu list --sysfs-root "$R" --json >"$T/list.json"
+check gpu-list "[x['bdf'] for x in d]==['0000:01:00.0','0000:07:00.0'] and d[0]['kind']=='gpu' and d[1]['kind']=='nvswitch' and d[0]['driver']=='nvidia' and d[0]['iommu_group']=='12'" "$T/list.json"
+"$C" host gpu bind 0000:01:00.0 --sysfs-root "$R" --dry-run >"$T/dry.txt"
+[[ $? == 0 ]] && grep -q "would write /sys/bus/pci/devices/0000:01:00.0/driver_override <- vfio-pci" "$T/dry.txt" && [[ ! -s $R/sys/bus/pci/devices/0000:01:00.0/driver_override ]] && pass gpu-bind-dry-run || fail gpu-bind-dry-run
+"$C" host gpu bind 0000:01:00.0 --sysfs-root "$R" --json >"$T/bind.json"
+[[ $? == 0 ]] && pass gpu-bind-exit-0 || fail gpu-bind-exit-0
+[[ $(cat "$R/sys/bus/pci/devices/0000:01:00.0/driver_override") == vfio-pci ]] && pass gpu-bind-override || fail gpu-bind-override
+[[ $(cat "$R/sys/bus/pci/drivers/nvidia/unbind") == 0000:01:00.0 ]] && pass gpu-bind-unbind || fail gpu-bind-unbind
+[[ $(cat "$R/sys/bus/pci/drivers_probe") == 0000:01:00.0 ]] && pass gpu-bind-probe || fail gpu-bind-probe
+check gpu-bind-actions "[a['path'] for a in d['actions']]==['/sys/bus/pci/devices/0000:01:00.0/driver_override','/sys/bus/pci/devices/0000:01:00.0/driver/unbind','/sys/bus/pci/drivers_probe'] and d['previous_driver']=='nvidia'" "$T/bind.json"
+# the kernel would now have bound vfio-pci: move the link as it would, then restore
+ln -sfn ../../drivers/vfio-pci "$R/sys/bus/pci/devices/0000:01:00.0/driver"
+: >"$R/sys/bus/pci/drivers/vfio-pci/unbind"; : >"$R/sys/bus/pci/drivers_probe"
+"$C" host gpu restore 0000:01:00.0 --sysfs-root "$R" >"$T/restore.txt"
+[[ $? == 0 ]] && pass gpu-restore-exit-0 || fail gpu-restore-exit-0
+[[ $(cat "$R/sys/bus/pci/devices/0000:01:00.0/driver_override") == "" ]] && pass gpu-restore-override-cleared || fail gpu-restore-override-cleared
+[[ $(cat "$R/sys/bus/pci/drivers/vfio-pci/unbind") == 0000:01:00.0 ]] && pass gpu-restore-unbind-vfio || fail gpu-restore-unbind-vfio
+[[ $(cat "$R/sys/bus/pci/drivers_probe") == 0000:01:00.0 ]] && pass gpu-restore-probe || fail gpu-restore-probe
+# shared IOMMU group: the GPU's group also holds a NIC bound to its host driver -> refused, nothing written
+R2=$T/sysfs2
+mkdev "$R2" 0000:41:00.0 0x10de 0x030200 30 nvidia
+mkdev "$R2" 0000:41:00.1 0x8086 0x020000 30 ixgbe
+"$C" host gpu bind 0000:41:00.0 --sysfs-root "$R2" 2>"$T/shared.err"; rc=$?
+[[ $rc == 1 ]] && grep -q "0000:41:00.1" "$T/shared.err" && grep -q ixgbe "$T/shared.err" && pass gpu-shared-group-refused || fail "gpu-shared-group-refused ($rc)"
+[[ ! -s $R2/sys/bus/pci/devices/0000:41:00.0/driver_override && ! -s $R2/sys/bus/pci/drivers/nvidia/unbind ]] && pass gpu-shared-group-nothing-written || fail gpu-shared-group-nothing-written
+# once the NIC is on vfio-pci too, the bind goes through
+ln -sfn ../../drivers/vfio-pci "$R2/sys/bus/pci/devices/0000:41:00.1/driver"
+"$C" host gpu bind 0000:41:00.0 --sysfs-root "$R2" >/dev/null && pass gpu-group-all-vfio-bind || fail gpu-group-all-vfio-bind
+"$C" host gpu bind 0000:02:00.0 --sysfs-root "$R" 2>/dev/null; [[ $? == 2 ]] && pass gpu-not-nvidia-exit-2 || fail gpu-not-nvidia-exit-2
+"$C" host gpu bind 01:00.0 --sysfs-root "$R" 2>/dev/null; [[ $? == 2 ]] && pass gpu-bad-bdf-exit-2 || fail gpu-bad-bdf-exit-2
+
+echo "$fails failure(s)"
+[[ $fails == 0 ]]
