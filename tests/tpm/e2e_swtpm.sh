@@ -167,7 +167,8 @@ rc=$?
 # --- the key broker: cctrustd (loopback, --trust-sim) releases a secret to this vTPM guest
 D=$(dirname "$C")/cctrustd
 if [[ -x $D ]]; then
-	"$C" kbs admin-keygen admin.key admin.pub >/dev/null && head -c 32 /dev/urandom >master.key
+	"$C" kbs admin-keygen admin.key admin.pub >/dev/null && head -c 32 /dev/urandom >master.key &&
+		chmod 600 master.key
 	"$D" --listen 127.0.0.1:0 --port-file d.port --admin-pubkey admin.pub --trust-sim "$T/sim" \
 		--master-key master.key --store "sqlite:$T/d.db" 2>d.log &
 	DPID=$!
@@ -175,6 +176,12 @@ if [[ -x $D ]]; then
 	if [[ -s d.port ]]; then
 		U=http://127.0.0.1:$(cat d.port)
 		printf 'model-key-vtpm' >secret
+		# the broker fails closed without policies: a plain attestation policy and a resource
+		# policy that releases to affirming guests, simulated roots included (this test's SNP)
+		printf '{"version":"cctrust.policy/v1"}' >att0.json
+		printf '{"version":1,"allow_simulated":true,"rules":[{"name":"any-affirming","resources":["*/*/*"],"require":[{"all_submods":"affirming"}]}]}' >res0.json
+		"$C" kbs set-attestation-policy --url "$U" --admin-key admin.key att0.json >/dev/null &&
+			"$C" kbs set-policy --url "$U" --admin-key admin.key res0.json >/dev/null || fail broker-policies
 		"$C" kbs put-resource --url "$U" --admin-key admin.key default/key/llm secret >/dev/null
 		"$C" kbs get-resource --url "$U" --tee az-snp-vtpm --tcti "$TCTI" --vcek "$T/sim/snp/vcek.pem" \
 			--event-log none default/key/llm -o got 2>kbs.err && cmp -s got secret &&
