@@ -4,7 +4,8 @@ set -e
 PKGS="build-essential cmake pkg-config libssl-dev libjansson-dev libcurl4-openssl-dev
 libxml2-dev libxmlsec1-dev libarchive-dev libsqlite3-dev libpq-dev libmicrohttpd-dev
 libcjose-dev libcmocka-dev libcbor-dev cryptsetup-bin python3 python3-cryptography python3-cbor2
-openssl clang jq sqlite3 curl osslsigncode"
+openssl clang jq sqlite3 curl osslsigncode
+libtss2-dev swtpm swtpm-tools tpm2-tools"
 # benchmark peers and tools (make bench): hyperfine for start-up times; node + npm run
 # @phala/dcap-qvl next to cctrust tdx (some nodejs
 # builds bundle npm, so look for the commands, and never fail the bench over a missing peer)

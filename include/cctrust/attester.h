@@ -46,6 +46,22 @@ typedef struct cct_attester_opts {
  *  *out malloc'd JSON text. Errors: EIO (no TEE interface found), EUNSUPPORTED, EFORMAT. */
 CCT_EXTERN int cct_attester_collect(char **out, const cct_attester_opts *o, cct_err *err);
 
+/** Azure-style paravisor vTPM evidence through tpm2-tss: HCL report from NV index 0x01400001
+ *  (after writing the nonce as user data to 0x01400002 when it exists), TPM2_Quote over the
+ *  SHA-256 PCRs 0..23 with the AK at 0x81000003 and qualifyingData = nonce, the PCR values.
+ *  *out: Trustee az-snp-vtpm v1 evidence {version, tpm_quote, hcl_report, vcek} (new
+ *  reference). tcti: tpm2-tss TCTI configuration (NULL = its default); vcek_path: the VCEK
+ *  (PEM/DER; on Azure from the IMDS THIM endpoint), NULL = "" (the verifier then fails);
+ *  event_log_path: the TCG event log to send as "event_log" (cctrust's extension), NULL = none. */
+CCT_EXTERN int cct_attester_vtpm_collect(json_t **out, const char *tcti, const uint8_t *nonce,
+					 size_t nonce_len, const char *vcek_path,
+					 const char *event_log_path, cct_err *err);
+/** The attest request body with az-snp-vtpm evidence whose quote nonce is Trustee's
+ *  runtime-data hash SHA-384(JCS({nonce, tee-pubkey})) (no GPUs, no init-data). */
+CCT_EXTERN int cct_attester_collect_vtpm(char **out, const cct_attester_opts *o,
+					 const char *tcti, const char *vcek_path,
+					 const char *event_log_path, cct_err *err);
+
 /** GPU confidential-computing state from NVML. */
 typedef struct cct_attester_gpu_state {
 	int present;          /**< NVML loaded and at least one GPU */

@@ -23,6 +23,7 @@ static const char *form_name(cct_cpu_form f)
 	case CCT_CPU_SNP_TSM: return "snp-configfs-tsm";
 	case CCT_CPU_SNP_SERDE: return "snp-virtee-serde";
 	case CCT_CPU_TDX: return "tdx-quote";
+	case CCT_CPU_AZ_SNP_VTPM: return "az-snp-vtpm";
 	default: return "unknown";
 	}
 }
@@ -267,8 +268,9 @@ bound:
 	in.certs_path = opts->certs_path;
 	in.crl_check_off_insecure = opts->crl_check_off_insecure;
 	in.trust_sim_dir = opts->trust_sim_dir;
-	rc = !strcmp(req.tee, "snp") ? cct_composite__ev_snp(&cpu, &in, &e)
-				     : cct_composite__ev_tdx(&cpu, &in, &e);
+	rc = !strcmp(req.tee, "snp")	     ? cct_composite__ev_snp(&cpu, &in, &e)
+	     : !strcmp(req.tee, "az-snp-vtpm") ? cct_composite__ev_vtpm(&cpu, &in, &e)
+					       : cct_composite__ev_tdx(&cpu, &in, &e);
 	if (rc != CCT_OK)
 		goto fail;
 	simulated |= cpu.simulated;
@@ -309,7 +311,11 @@ bound:
 				rc = cct_err_set(&e, CCT_EBINDING, CCT_STAGE_BINDING, 0,
 						 "init-data digest does not match the %s: the guest "
 						 "was launched with other init-data",
-						 !strcmp(req.tee, "snp") ? "SNP HOST_DATA" : "TDX MRCONFIGID");
+						 !strcmp(req.tee, "snp")	   ? "SNP HOST_DATA"
+						 : !strcmp(req.tee, "tdx") ? "TDX MRCONFIGID"
+									   : "az-snp-vtpm evidence "
+									     "(it carries no init-data "
+									     "field)");
 				goto fail;
 			}
 		}
@@ -418,7 +424,7 @@ bound:
 	{
 		json_t *ear = json_object(), *vid = json_object(), *cpu0 = json_object(),
 		       *ae = json_object();
-		const json_t *psnp = cct_policy_section(pol, !strcmp(req.tee, "snp") ? "snp" : "tdx");
+		const json_t *psnp = cct_policy_section(pol, !strcmp(req.tee, "tdx") ? "tdx" : "snp");
 		int ref_exec = json_object_get(psnp, "measurements") || json_object_get(psnp, "mrtd");
 		int ref_fs = json_object_get(cct_policy_section(pol, "model"), "specs") != NULL;
 		int ok;

@@ -22,6 +22,7 @@
 #include "cctrust/core.h"
 #include "cctrust/tdx.h"
 #include "cctrust/collateral.h"
+#include "cctrust/tpm.h"
 #include "sim/sim_tdx.h"
 #include "composite/internal.h"
 
@@ -93,6 +94,38 @@ static int get_collateral(cct_tdx_collateral **out, const cct_ev_in *in, const c
 		return rc;
 	}
 	return cct_tdx_collateral_for_quote(out, &src, q, err);
+}
+
+/* Event-derived facts of a CCEL that replayed to the quote (tdx policy rules: secure_boot,
+ * kernel_cmdline, boot_applications). The one event-log engine also checks that no hash-checked
+ * event's data was changed behind an unchanged digest; a changed one is refused, named. */
+static int ccel_facts(json_t *claims, const uint8_t *log, size_t ln, const cct_tdx_quote *q,
+		      cct_err *err)
+{
+	cct_evlog ev;
+	cct_tpm_pcrs want;
+	char *js;
+	json_t *o;
+	int rc, i;
+
+	rc = cct_evlog_parse(&ev, log, ln, CCT_EVLOG_CCEL, err);
+	if (rc != CCT_OK)
+		return rc;
+	memset(&want, 0, sizeof(want));
+	/* after guest-components' placeholder header only RTMR3 (the agent's events) is logged */
+	for (i = ev.ccel_placeholder ? 3 : 0; i < 4; i++)
+		cct_tpm_pcrs_set(&want, CCT_TPM_ALG_SHA384, (uint32_t)i, q->body.rtmr[i], 48, NULL);
+	rc = cct_evlog_compare(&ev, &want, err);
+	if (rc == CCT_OK) {
+		js = cct_evlog_json(&ev, 0);
+		o = js ? json_loads(js, 0, NULL) : NULL;
+		free(js);
+		if (o)
+			json_object_set(claims, "eventlog", json_object_get(o, "facts"));
+		json_decref(o);
+	}
+	cct_evlog_free(&ev);
+	return rc;
 }
 
 int cct_composite__ev_tdx(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
@@ -174,6 +207,8 @@ int cct_composite__ev_tdx(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 		goto out;
 	}
+	if (log && (rc = ccel_facts(out->claims, log, ln, &res->quote, err)) != CCT_OK)
+		goto out;
 	memcpy(out->bound, res->quote.body.report_data, 64);
 	out->bound_len = 64;
 	memcpy(out->init_field, res->quote.body.mrconfigid, 48);

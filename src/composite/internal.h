@@ -22,6 +22,8 @@ typedef enum {
 	CCT_CPU_SNP_TSM,    /* configfs-tsm {"outblob","auxblob"?,"provider":"sev_guest"} */
 	CCT_CPU_SNP_SERDE,  /* virtee sev serde {"attestation_report":{..},"cert_chain":[..]|null} */
 	CCT_CPU_TDX,        /* {"quote": b64, "cc_eventlog": b64|null} or tsm provider tdx_guest */
+	CCT_CPU_AZ_SNP_VTPM,/* Trustee az-snp-vtpm {"version"?,"tpm_quote"|"quote","hcl_report"|
+			       "report","vcek"} (src/tpm) */
 } cct_cpu_form;
 
 typedef struct cct_request {
@@ -36,7 +38,7 @@ typedef struct cct_request {
 	const json_t *gpu_devices;  /* borrowed: array of device entries (may be NULL) */
 	const json_t *nvidia;       /* borrowed: the "nvidia" object (CC state lives here) */
 	cct_cpu_form cpu_form;
-	const char *tee;            /* "snp" / "tdx" */
+	const char *tee;            /* "snp" / "tdx" / "az-snp-vtpm" */
 } cct_request;
 
 /* Parse and shape-check a request body. Errors name the member (stage INPUT). */
@@ -110,6 +112,7 @@ typedef int (*cct_ev_verify_fn)(cct_ev_out *out, const cct_ev_in *in, cct_err *e
 int cct_composite__ev_snp(cct_ev_out *out, const cct_ev_in *in, cct_err *err);
 int cct_composite__ev_tdx(cct_ev_out *out, const cct_ev_in *in, cct_err *err);
 int cct_composite__ev_gpu(cct_ev_out *out, const cct_ev_in *in, cct_err *err);
+int cct_composite__ev_vtpm(cct_ev_out *out, const cct_ev_in *in, cct_err *err);
 void cct_composite__ev_out_clear(cct_ev_out *o);
 void cct_composite__ev_gpu_ctx_free(void *ctx);
 /* virtee sev serde JSON {"attestation_report","cert_chain"} -> the 1184-byte ABI report

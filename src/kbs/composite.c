@@ -149,9 +149,10 @@ static int composite_attest(void *ctx, const char *tee, const char *body, size_t
 
 	*token_out = *claims_json_out = *tee_pubkey_jwk_out = NULL;
 	memset(&r, 0, sizeof(r));
-	if (!tee || (strcmp(tee, "snp") && strcmp(tee, "tdx"))) {
+	if (!tee || (strcmp(tee, "snp") && strcmp(tee, "tdx") && strcmp(tee, "azsnpvtpm"))) {
 		rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
-				 "tee \"%.32s\" is not verified by this service (snp, tdx)",
+				 "tee \"%.32s\" is not verified by this service (snp, tdx, "
+				 "azsnpvtpm)",
 				 tee ? tee : "");
 		goto out;
 	}

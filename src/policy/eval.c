@@ -237,6 +237,9 @@ static void eval_snp(const json_t *sec, const json_t *c, json_t *f)
 				 copy(json_object_get(c, "signing_key")), "report signing key type not allowed");
 }
 
+static void eval_eventlog(const json_t *sec, const json_t *c, json_t *f, const char *sn,
+			  const char *bank);
+
 static void eval_tdx(const json_t *sec, const json_t *c, json_t *f)
 {
 	static const char *const rtmrs[] = { "rtmr0", "rtmr1", "rtmr2", "rtmr3" };
@@ -282,6 +285,7 @@ static void eval_tdx(const json_t *sec, const json_t *c, json_t *f)
 	if (json_is_true(json_object_get(c, "debug")) && !get_bool(sec, "allow_debug", 0))
 		cct_policy__fail(f, "tdx.allow_debug", "configuration", json_false(), json_true(),
 				 "TD is debuggable (TD_ATTRIBUTES.DEBUG)");
+	eval_eventlog(sec, c, f, "tdx", "sha384");
 }
 
 static const char *device_field(const cct_policy_claims *c, size_t i, const char *key)
@@ -522,6 +526,83 @@ static void eval_init_data(const json_t *sec, const cct_policy_claims *c, json_t
 	}
 }
 
+/* Event-log rules (vtpm and tdx sections) over claims.eventlog, which a verifier sets only when
+ * the log replayed to the quoted PCRs / RTMRs: secure_boot, kernel_cmdline, boot_applications
+ * (digests of the given bank). Without a log every rule fails (fail closed). */
+static void eval_eventlog(const json_t *sec, const json_t *c, json_t *f, const char *sn,
+			  const char *bank)
+{
+	const json_t *ev = json_object_get(c, "eventlog"), *w;
+	const char *cl = json_string_value(json_object_get(ev, "kernel_cmdline"));
+	char rule[48];
+
+	if ((w = json_object_get(sec, "secure_boot"))) {
+		const json_t *h = json_object_get(ev, "secure_boot");
+
+		snprintf(rule, sizeof(rule), "%s.secure_boot", sn);
+		if (!json_is_boolean(h) || json_is_true(h) != json_is_true(w))
+			cct_policy__fail(f, rule, "configuration", copy(w), copy(h),
+					 "Secure Boot is %s in the verified event log",
+					 !ev ? "unknown (no event log)"
+					 : !json_is_boolean(h) ? "not recorded"
+					 : json_is_true(h) ? "on" : "off");
+	}
+	if ((w = json_object_get(sec, "kernel_cmdline"))) {
+		const char *px = json_string_value(json_object_get(w, "prefix"));
+		int ok = cl && (px ? !strncmp(cl, px, strlen(px)) : !strcmp(cl, json_string_value(w)));
+
+		snprintf(rule, sizeof(rule), "%s.kernel_cmdline", sn);
+		if (!ok)
+			cct_policy__fail(f, rule, "executables", copy(w),
+					 copy(json_object_get(ev, "kernel_cmdline")),
+					 "the kernel command line %s",
+					 !ev ? "is unknown (no event log)"
+					 : !cl ? "is not in the verified event log"
+					 : px ? "does not start with the required prefix"
+					      : "differs from the required one");
+	}
+	if ((w = json_object_get(sec, "boot_applications"))) {
+		const json_t *apps = json_object_get(
+			json_object_get(ev, "efi_boot_services_application_digests"), bank);
+		const json_t *a;
+		size_t i;
+
+		/* every boot application the firmware loaded is an approved one */
+		snprintf(rule, sizeof(rule), "%s.boot_applications", sn);
+		if (!json_array_size(apps))
+			cct_policy__fail(f, rule, "executables", copy(w), json_null(),
+					 "no boot applications in a verified event log");
+		json_array_foreach(apps, i, a)
+			if (!str_in(w, json_string_value(a)))
+				cct_policy__fail(f, rule, "executables", copy(w), copy(a),
+						 "boot application %zu is not an approved one", i);
+	}
+}
+
+/* vtpm.pcrs: every listed PCR is quoted (claims.pcrs, from the verified quote) with one of the
+ * allowed values. */
+static void eval_vtpm(const json_t *sec, const json_t *c, json_t *f)
+{
+	const json_t *want = json_object_get(sec, "pcrs"), *have = json_object_get(c, "pcrs");
+	const char *bank, *ik;
+	json_t *bv, *vals;
+
+	json_object_foreach((json_t *)want, bank, bv) {
+		json_object_foreach(bv, ik, vals) {
+			const json_t *hv = json_object_get(json_object_get(have, bank), ik);
+			char rule[48];
+
+			snprintf(rule, sizeof(rule), "vtpm.pcrs.%s.%s", bank, ik);
+			if (!str_in(vals, json_string_value(hv)))
+				cct_policy__fail(f, rule, "executables", copy(vals), copy(hv),
+						 "%s PCR%s %s", bank, ik,
+						 hv ? "is not one of the allowed values"
+						    : "is not covered by the verified quote");
+		}
+	}
+	eval_eventlog(sec, c, f, "vtpm", "sha256");
+}
+
 void cct_policy_evaluate(const cct_policy *pol, const cct_policy_claims *c, json_t *cpu_f, json_t **gpu_f)
 {
 	const json_t *doc = pol->doc, *tees = json_object_get(doc, "tee");
@@ -536,6 +617,11 @@ void cct_policy_evaluate(const cct_policy *pol, const cct_policy_claims *c, json
 		eval_snp(json_object_get(doc, "snp"), c->cpu_claims, cpu_f);
 	else if (c->tee && !strcmp(c->tee, "tdx") && (sec & CCT_POLICY_SECTION_TDX))
 		eval_tdx(json_object_get(doc, "tdx"), c->cpu_claims, cpu_f);
+	else if (c->tee && !strcmp(c->tee, "az-snp-vtpm") && (sec & CCT_POLICY_SECTION_SNP)) {
+		/* the snp section judges the paravisor's hardware report, vtpm the quoted PCRs */
+		eval_snp(json_object_get(doc, "snp"), json_object_get(c->cpu_claims, "snp"), cpu_f);
+		eval_vtpm(json_object_get(doc, "vtpm"), c->cpu_claims, cpu_f);
+	}
 	if (sec & CCT_POLICY_SECTION_GPU)
 		eval_gpu(json_object_get(doc, "gpu"), c, devices, cpu_f, gpu_f);
 	if (sec & CCT_POLICY_SECTION_MODEL)

@@ -26,6 +26,8 @@ typedef enum {
 	T_DATE,    /* RFC 3339 time */
 	T_MASKVAL, /* {"mask": N, "value": N} */
 	T_MAJMIN,  /* "MAJOR.MINOR" */
+	T_PCRS,    /* {"sha256": {"7": ["HEX", ...]}}: bank -> PCR index -> allowed values */
+	T_CMDLINE, /* "exact command line" or {"prefix": "..."} */
 } ktype;
 
 typedef struct key_spec {
@@ -36,7 +38,7 @@ typedef struct key_spec {
 	const char *const *allowed;  /* T_STR / T_STRARR: the only values accepted, or NULL */
 } key_spec;
 
-static const char *const tees[] = { "snp", "tdx", NULL };
+static const char *const tees[] = { "snp", "tdx", "az-snp-vtpm", NULL };
 static const char *const modes[] = { "on", "devtools", "off", NULL };
 static const char *const prods[] = { "Milan", "Genoa", "Turin", NULL };
 static const char *const keys[] = { "vcek", "vlek", NULL };
@@ -50,6 +52,11 @@ static const key_spec schema[] = {
 	{ "", "tee", T_STRARR, 0, tees },
 	{ "", "snp", T_OBJ, 0, NULL },
 	{ "", "tdx", T_OBJ, 0, NULL },
+	{ "", "vtpm", T_OBJ, 0, NULL },
+	{ "vtpm", "pcrs", T_PCRS, 0, NULL },
+	{ "vtpm", "secure_boot", T_BOOL, 0, NULL },
+	{ "vtpm", "kernel_cmdline", T_CMDLINE, 0, NULL },
+	{ "vtpm", "boot_applications", T_HEXARR, 32, NULL },
 	{ "", "gpu", T_OBJ, 0, NULL },
 	{ "", "model", T_OBJ, 0, NULL },
 	{ "", "init_data", T_OBJ, 0, NULL },
@@ -78,6 +85,9 @@ static const key_spec schema[] = {
 	{ "snp", "platform_info", T_MASKVAL, 0, NULL },
 	{ "snp", "products", T_STRARR, 0, prods },
 	{ "snp", "signing_keys", T_STRARR, 0, keys },
+	{ "tdx", "secure_boot", T_BOOL, 0, NULL },
+	{ "tdx", "kernel_cmdline", T_CMDLINE, 0, NULL },
+	{ "tdx", "boot_applications", T_HEXARR, 48, NULL },
 	{ "tdx", "mrtd", T_HEXARR, 48, NULL },
 	{ "tdx", "rtmr0", T_HEXARR, 48, NULL },
 	{ "tdx", "rtmr1", T_HEXARR, 48, NULL },
@@ -236,6 +246,50 @@ static void check_value(vctx *vc, const key_spec *ks, const json_t *v, const cha
 		return;
 	case T_ANY:
 		return;
+	case T_CMDLINE:
+		if (!json_is_string(v) &&
+		    !(json_is_object(v) && json_object_size(v) == 1 &&
+		      json_is_string(json_object_get(v, "prefix"))))
+			verr(vc, path, "expected a string (exact) or {\"prefix\": \"...\"}");
+		return;
+	case T_PCRS: {
+		const char *ik;
+		json_t *bank, *vals;
+
+		if (!json_is_object(v)) {
+			verr(vc, path, "expected {\"sha256\": {\"0\": [\"HEX\", ...]}}");
+			return;
+		}
+		json_object_foreach((json_t *)v, k, bank) {
+			int bytes = !strcmp(k, "sha1") ? 20 : !strcmp(k, "sha256") ? 32
+				  : !strcmp(k, "sha384") ? 48 : !strcmp(k, "sha512") ? 64 : 0;
+
+			snprintf(sub, sizeof(sub), "%s.%s", path, k);
+			if (!bytes || !json_is_object(bank)) {
+				verr(vc, sub, "banks are sha1, sha256, sha384, sha512 objects");
+				continue;
+			}
+			json_object_foreach(bank, ik, vals) {
+				char *end;
+				unsigned long idx = strtoul(ik, &end, 10);
+
+				snprintf(sub, sizeof(sub), "%s.%s.%s", path, k, ik);
+				if (!*ik || *end || idx > 23) {
+					verr(vc, sub, "PCR indices are \"0\"..\"23\"");
+					continue;
+				}
+				if (!json_is_array(vals) || !json_array_size(vals)) {
+					verr(vc, sub, "each PCR takes a non-empty array of values");
+					continue;
+				}
+				json_array_foreach(vals, i, x)
+					if (!json_is_string(x) ||
+					    !cct_policy__is_hex_of(json_string_value(x), bytes))
+						verr(vc, sub, "a PCR value is not hex of its bank's size");
+			}
+		}
+		return;
+	}
 	case T_DATE: {
 		time_t t;
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cctrust/attester.h"
 #include "cli.h"
@@ -10,10 +11,17 @@
 static const char evidence_usage[] =
 	"usage: cctrust evidence collect --nonce B64 --tee-pubkey JWK_FILE|JSON [-o FILE]\n"
 	"                                [--init-data TOML_FILE] [--cpu auto|tsm|sev-guest]\n"
-	"                                [--no-gpu]\n"
+	"                                [--no-gpu] [--tee az-snp-vtpm [--tcti CONF] --vcek FILE\n"
+	"                                [--event-log FILE|none]]\n"
 	"CPU evidence from configfs-tsm (/sys/kernel/config/tsm/report) or /dev/sev-guest; GPU\n"
 	"evidence from NVML (libnvidia-ml.so.1, loaded at run time) with each GPU's CC mode.\n"
-	"REPORT_DATA = SHA-384(JCS({additional-evidence, nonce, tee-pubkey})) as Trustee expects.\n";
+	"REPORT_DATA = SHA-384(JCS({additional-evidence, nonce, tee-pubkey})) as Trustee expects.\n"
+	"--tee az-snp-vtpm: Azure paravisor vTPM evidence through tpm2-tss instead (HCL report\n"
+	"from NV index 0x01400001, TPM quote over SHA-256 PCRs 0-23 with the AK at 0x81000003,\n"
+	"qualifyingData = SHA-384(JCS({nonce, tee-pubkey}))); --tcti: tpm2-tss TCTI (default\n"
+	"its own, e.g. device:/dev/tpmrm0); --vcek: the VCEK (PEM/DER; on Azure from IMDS THIM);\n"
+	"--event-log: the TCG event log sent with it (default\n"
+	"/sys/kernel/security/tpm0/binary_bios_measurements when readable; none: no log).\n";
 
 json_t *cct_cli__load_jwk(const char *arg);
 
@@ -33,18 +41,24 @@ json_t *cct_cli__load_jwk(const char *arg)
 
 int cct_cmd_evidence(int argc, char **argv)
 {
-	enum { O_NONCE = 256, O_PK, O_INIT, O_CPU, O_NOGPU };
+	enum { O_NONCE = 256, O_PK, O_INIT, O_CPU, O_NOGPU, O_TEE, O_TCTI, O_VCEK, O_LOG };
 	static const struct option opts[] = {
 		{ "nonce", required_argument, NULL, O_NONCE },
 		{ "tee-pubkey", required_argument, NULL, O_PK },
 		{ "init-data", required_argument, NULL, O_INIT },
 		{ "cpu", required_argument, NULL, O_CPU },
 		{ "no-gpu", no_argument, NULL, O_NOGPU },
+		{ "tee", required_argument, NULL, O_TEE },
+		{ "tcti", required_argument, NULL, O_TCTI },
+		{ "vcek", required_argument, NULL, O_VCEK },
+		{ "event-log", required_argument, NULL, O_LOG },
 		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	cct_attester_opts o;
-	const char *pk = NULL, *init = NULL, *outp = NULL;
+	const char *pk = NULL, *init = NULL, *outp = NULL, *tee = NULL, *tcti = NULL, *vcek = NULL,
+		   *evlog = "/sys/kernel/security/tpm0/binary_bios_measurements";
+	int evlog_given = 0;
 	uint8_t *ib = NULL;
 	size_t in = 0;
 	json_t *jwk = NULL;
@@ -67,10 +81,20 @@ int cct_cmd_evidence(int argc, char **argv)
 		case O_INIT: init = optarg; break;
 		case O_CPU: o.cpu_method = optarg; break;
 		case O_NOGPU: o.no_gpu = 1; break;
+		case O_TEE: tee = optarg; break;
+		case O_TCTI: tcti = optarg; break;
+		case O_VCEK: vcek = optarg; break;
+		case O_LOG: evlog = optarg; evlog_given = 1; break;
 		case 'o': outp = optarg; break;
 		default: fputs(evidence_usage, stderr); return CCT_EXIT_USAGE;
 		}
 	}
+	if (tee && strcmp(tee, "az-snp-vtpm"))
+		return cct_cli_usage_error("--tee: only az-snp-vtpm (SNP and TDX are detected)");
+	if ((tcti || vcek || evlog_given) && !tee)
+		return cct_cli_usage_error("--tcti, --vcek and --event-log go with --tee az-snp-vtpm");
+	if (!strcmp(evlog, "none") || (!evlog_given && access(evlog, R_OK) != 0))
+		evlog = NULL;
 	if (!o.nonce_b64 || !pk)
 		return cct_cli_usage_error("evidence collect: --nonce and --tee-pubkey are required");
 	if (!(jwk = cct_cli__load_jwk(pk)))
@@ -83,7 +107,8 @@ int cct_cmd_evidence(int argc, char **argv)
 		}
 		o.init_data_toml = (const char *)ib;
 	}
-	if (cct_attester_collect(&body, &o, &err) != CCT_OK) {
+	if (tee ? cct_attester_collect_vtpm(&body, &o, tcti, vcek, evlog, &err) != CCT_OK
+		: cct_attester_collect(&body, &o, &err) != CCT_OK) {
 		cct_cli_usage_error("evidence collect: %s", err.msg);
 		goto out;
 	}

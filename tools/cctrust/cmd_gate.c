@@ -19,13 +19,16 @@
 static const char gate_usage[] =
 	"usage: cctrust gate --policy FILE [--trust-sim DIR] [--certs PATH] [--collateral DIR]\n"
 	"                    [--offline] [--no-crl] [--init-data TOML] [--cpu auto|tsm|sev-guest]\n"
-	"                    [--no-gpu] -- COMMAND [ARGS...]\n"
+	"                    [--no-gpu] [--tee az-snp-vtpm [--tcti CONF] --vcek FILE\n"
+	"                    [--event-log FILE|none]] -- COMMAND [ARGS...]\n"
 	"Collects this VM's evidence for a fresh nonce, verifies it (CPU, GPUs, binding, policy),\n"
-	"sets the GPUs' ready state and execs COMMAND. On any failure COMMAND is not run.\n";
+	"sets the GPUs' ready state and execs COMMAND. On any failure COMMAND is not run.\n"
+	"--tee az-snp-vtpm: the evidence comes from the paravisor vTPM (see evidence collect).\n";
 
 int cct_cmd_gate(int argc, char **argv)
 {
-	enum { O_POLICY = 256, O_SIM, O_CERTS, O_COLL, O_OFF, O_NOCRL, O_INIT, O_CPU, O_NOGPU };
+	enum { O_POLICY = 256, O_SIM, O_CERTS, O_COLL, O_OFF, O_NOCRL, O_INIT, O_CPU, O_NOGPU,
+	       O_TEE, O_TCTI, O_VCEK, O_LOG };
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, O_POLICY },
 		{ "trust-sim", required_argument, NULL, O_SIM },
@@ -36,6 +39,10 @@ int cct_cmd_gate(int argc, char **argv)
 		{ "init-data", required_argument, NULL, O_INIT },
 		{ "cpu", required_argument, NULL, O_CPU },
 		{ "no-gpu", no_argument, NULL, O_NOGPU },
+		{ "tee", required_argument, NULL, O_TEE },
+		{ "tcti", required_argument, NULL, O_TCTI },
+		{ "vcek", required_argument, NULL, O_VCEK },
+		{ "event-log", required_argument, NULL, O_LOG },
 		{ NULL, 0, NULL, 0 },
 	};
 	cct_attester_opts ao;
@@ -44,7 +51,9 @@ int cct_cmd_gate(int argc, char **argv)
 	cct_attester_gpu_state gs;
 	cct_policy *pol = NULL;
 	cct_token_signer *tee = NULL;
-	const char *policy_file = NULL, *init = NULL;
+	const char *policy_file = NULL, *init = NULL, *vtee = NULL, *tcti = NULL, *vcek = NULL;
+	const char *evlog = "/sys/kernel/security/tpm0/binary_bios_measurements";
+	int evlog_given = 0;
 	uint8_t nonce[32], *b = NULL, *ib = NULL;
 	char *nonce_b64 = NULL, *body = NULL;
 	json_t *jwk = NULL, *pub = NULL;
@@ -67,6 +76,10 @@ int cct_cmd_gate(int argc, char **argv)
 		case O_INIT: init = optarg; break;
 		case O_CPU: ao.cpu_method = optarg; break;
 		case O_NOGPU: ao.no_gpu = 1; break;
+		case O_TEE: vtee = optarg; break;
+		case O_TCTI: tcti = optarg; break;
+		case O_VCEK: vcek = optarg; break;
+		case O_LOG: evlog = optarg; evlog_given = 1; break;
 		default: fputs(gate_usage, stderr); return CCT_EXIT_USAGE;
 		}
 	}
@@ -75,6 +88,12 @@ int cct_cmd_gate(int argc, char **argv)
 					   "without one)");
 	if (optind >= argc)
 		return cct_cli_usage_error("gate: no COMMAND after --");
+	if (vtee && strcmp(vtee, "az-snp-vtpm"))
+		return cct_cli_usage_error("--tee: only az-snp-vtpm (SNP and TDX are detected)");
+	if ((tcti || vcek || evlog_given) && !vtee)
+		return cct_cli_usage_error("--tcti, --vcek and --event-log go with --tee az-snp-vtpm");
+	if (!strcmp(evlog, "none") || (!evlog_given && access(evlog, R_OK) != 0))
+		evlog = NULL;
 	if (cct_file_read(&b, &n, policy_file, CCT_POLICY_MAX_POLICY, &err) != CCT_OK ||
 	    cct_policy_load(&pol, (const char *)b, n, &err) != CCT_OK) {
 		cct_cli_usage_error("--policy %s: %s", policy_file, err.msg);
@@ -98,7 +117,8 @@ int cct_cmd_gate(int argc, char **argv)
 			"x", json_object_get(jwk, "x"), "y", json_object_get(jwk, "y"));
 	ao.nonce_b64 = nonce_b64;
 	ao.tee_pubkey = pub;
-	if (cct_attester_collect(&body, &ao, &err) != CCT_OK) {
+	if ((vtee ? cct_attester_collect_vtpm(&body, &ao, tcti, vcek, evlog, &err)
+		  : cct_attester_collect(&body, &ao, &err)) != CCT_OK) {
 		fprintf(stderr, "cctrust gate: REFUSED: cannot collect evidence: %s\n", err.msg);
 		goto out;
 	}

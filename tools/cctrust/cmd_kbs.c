@@ -26,6 +26,7 @@
  * and the client's ephemeral tee-pubkey; tee / gpus pass through unchanged, so simulated TDX
  * and GPUs work here as soon as the simulator has them. */
 typedef struct evidence_ctx {
+	const char *tcti, *vcek, *event_log; /* --tee az-snp-vtpm: the paravisor vTPM */
 	const char *sim_dir;
 	int gpus;
 	const char *init_data;  /* init-data TOML text the guest was launched with, or NULL */
@@ -66,7 +67,7 @@ static int hardware_evidence(void *ctx, char **body_out, const char *tee, const 
 	json_t *pub = json_loads(tee_pubkey_jwk, 0, NULL);
 	int rc;
 
-	(void)tee; /* the attester detects the TEE; the broker checks it against the session's */
+	/* the attester detects SNP/TDX; a vTPM is asked for by name; the broker checks the session's */
 	*body_out = NULL;
 	if (!json_is_object(pub)) {
 		json_decref(pub);
@@ -77,7 +78,13 @@ static int hardware_evidence(void *ctx, char **body_out, const char *tee, const 
 	ao.tee_pubkey = pub;
 	ao.init_data_toml = e->init_data;
 	ao.no_gpu = e->no_gpu;
-	rc = cct_attester_collect(body_out, &ao, err);
+	if (tee && (!strcmp(tee, "az-snp-vtpm") || !strcmp(tee, "azsnpvtpm")))
+		rc = cct_attester_collect_vtpm(body_out, &ao, e->tcti, e->vcek,
+					       e->event_log && strcmp(e->event_log, "none")
+						       ? e->event_log : NULL,
+					       err);
+	else
+		rc = cct_attester_collect(body_out, &ao, err);
 	json_decref(pub);
 	return rc;
 }
@@ -100,6 +107,7 @@ static const struct option lopts[] = {
 	{ "role", 1, 0, 'R' }, { "timeout", 1, 0, 'T' }, { "init-data", 1, 0, 'I' },
 	{ "token-out", 1, 0, 'K' }, { "no-gpu", 0, 0, 'G' }, { "help", 0, 0, 'h' },
 	{ "clients", 1, 0, 'j' }, { "json", 0, 0, 'J' },
+	{ "tcti", 1, 0, 'X' }, { "vcek", 1, 0, 'V' }, { "event-log", 1, 0, 'E' },
 	{ 0, 0, 0, 0 }
 };
 
@@ -111,8 +119,10 @@ static void usage(FILE *f)
 		"  get-resource --url URL REPO/TYPE/TAG [-o FILE] [--cacert PEM]\n"
 		"               [--sim DIR --tee snp|tdx --gpus N] [--init-data TOML] [--no-gpu]\n"
 		"               [--token-out FILE] [--key ec|rsa]\n"
+		"               [--tee az-snp-vtpm [--tcti CONF] --vcek FILE [--event-log FILE]]\n"
 		"     evidence: this machine's TEE and GPUs (configfs-tsm, /dev/sev-guest, NVML),\n"
-		"     or with --sim DIR the simulated TEE of 'cctrust sim init DIR'\n"
+		"     or with --sim DIR the simulated TEE of 'cctrust sim init DIR', or with\n"
+		"     --tee az-snp-vtpm the paravisor vTPM through tpm2-tss (see evidence collect)\n"
 		"admin (Ed25519 admin key, PEM):\n"
 		"  put-resource    --url URL --admin-key FILE REPO/TYPE/TAG FILE\n"
 		"  delete-resource --url URL --admin-key FILE REPO/TYPE/TAG\n"
@@ -153,6 +163,9 @@ static int parse(common *c, int argc, char **argv)
 		case 'I': c->init_data_file = optarg; break;
 		case 'K': c->token_out = optarg; break;
 		case 'G': c->ev.no_gpu = 1; break;
+		case 'X': c->ev.tcti = optarg; break;
+		case 'V': c->ev.vcek = optarg; break;
+		case 'E': c->ev.event_log = optarg; break;
 		case 'k':
 			if (strcmp(optarg, "rsa") && strcmp(optarg, "ec"))
 				c->key_file = optarg; /* decrypt --key PEM */
@@ -185,6 +198,8 @@ static int parse(common *c, int argc, char **argv)
 	}
 	if (!c->o.tee)
 		c->o.tee = "snp";
+	if (!strcmp(c->o.tee, "az-snp-vtpm"))
+		c->o.tee = "azsnpvtpm"; /* the KBS protocol's (kbs-types) name on the wire */
 	return 0;
 }
 

@@ -11,7 +11,7 @@
 static const char verify_usage[] =
 	"usage: cctrust verify REQUEST.json [--policy FILE] [--nonce B64] [--at RFC3339]\n"
 	"                      [--collateral DIR] [--offline] [--certs PATH] [--no-crl]\n"
-	"                      [--trust-sim DIR] [--tee snp|tdx] [--signing-key PEM]\n"
+	"                      [--trust-sim DIR] [--tee snp|tdx|az-snp-vtpm] [--signing-key PEM]\n"
 	"                      [--skip-binding-insecure] [--json | --token] [--token-always]\n"
 	"\n"
 	"REQUEST.json is exactly the body of a KBS protocol 0.4.0 attest request:\n"

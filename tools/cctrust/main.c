@@ -12,6 +12,9 @@ static const struct {
 } commands[] = {
 	{ "snp", cct_cmd_snp, "AMD SEV-SNP reports: verify, show" },
 	{ "tdx", cct_cmd_tdx, "Intel TDX DCAP quotes: verify, show, eventlog" },
+	{ "vtpm", cct_cmd_vtpm, "Azure paravisor vTPM evidence (az-snp-vtpm): verify" },
+	{ "tpm", cct_cmd_tpm, "TPM 2.0 quotes: quote verify" },
+	{ "eventlog", cct_cmd_eventlog, "TCG event logs / TDX CCEL: show, replay against PCRs/RTMRs" },
 	{ "gpu", cct_cmd_gpu, "NVIDIA GPU / NVSwitch evidence: verify, show, rim verify" },
 	{ "verify", cct_cmd_verify, "composite attest request (CPU + GPUs) against a policy" },
 	{ "policy", cct_cmd_policy, "cctrust.policy/v1 documents: check, convert older formats" },

@@ -1,0 +1,547 @@
+/* cctrust eventlog / tpm / vtpm: TCG event logs (TPM PCRs, TDX CCEL RTMRs), TPM 2.0 quotes,
+ * Azure paravisor vTPM evidence. Argument parsing and output only; the work is in src/tpm. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cctrust/tpm.h"
+#include "cli.h"
+
+#define MAX_LOG (64u << 20)
+
+static const char eventlog_usage[] =
+	"usage: cctrust eventlog show LOG [--ccel] [--json]\n"
+	"       cctrust eventlog replay LOG [--pcrs FILE] [--json]\n"
+	"       cctrust eventlog replay LOG --ccel [--rtmrs FILE] [--json]\n"
+	"\n"
+	"LOG: a TCG PC Client event log (binary_bios_measurements; crypto-agile or SHA-1 legacy),\n"
+	"or with --ccel a TDX CCEL event log (the ACPI CCEL log area). One replay engine serves\n"
+	"both: PCR0..23 per bank, or RTMR0..3 (SHA-384).\n"
+	"  --pcrs FILE   JSON {\"sha1\": {\"0\": \"HEX\", ...}, \"sha256\": {...}}: expected PCRs\n"
+	"  --rtmrs FILE  JSON {\"rtmr0\": \"HEX\", ...}: expected RTMRs (with --ccel)\n"
+	"  --ccel        the log is a TDX CCEL\n"
+	"  --json        JSON: format, banks, \"pcrs\" / \"rtmrs\" replayed, facts (Secure Boot, EFI\n"
+	"                variables, boot applications, kernel, kernel command line), events (show)\n"
+	"replay exit: 0 every given register replays to its value, 1 a register differs (the\n"
+	"message names the first diverging event) or an event's data no longer matches its digest,\n"
+	"2 usage error or unreadable log\n";
+
+static const char tpm_usage[] =
+	"usage: cctrust tpm quote verify --ak FILE --quote FILE --sig FILE [--pcrs FILE]\n"
+	"                                [--nonce HEX] [--json]\n"
+	"\n"
+	"Verify a TPM 2.0 quote: TPMS_ATTEST of type QUOTE, signed by the attestation key.\n"
+	"  --ak FILE     TPMT_PUBLIC / TPM2B_PUBLIC (binary, hex or base64), PEM public key or JWK\n"
+	"  --quote FILE  TPMS_ATTEST or TPM2B_ATTEST (binary, hex or base64)\n"
+	"  --sig FILE    TPMT_SIGNATURE (RSASSA, RSAPSS, ECDSA) or a bare RSA signature\n"
+	"  --pcrs FILE   JSON {\"sha256\": {\"0\": \"HEX\", ...}}: the PCR values; the quote's PCR\n"
+	"                digest must equal the hash of the selected ones in selection order\n"
+	"  --nonce HEX   expected extraData (\"\" for an empty one)\n"
+	"Without --nonce or --pcrs those checks are not done and are listed in checks_skipped.\n"
+	"exit: 0 verified, 1 rejected, 2 usage error or unreadable input\n";
+
+static const char vtpm_usage[] =
+	"usage: cctrust vtpm verify EVIDENCE.json [--nonce HEX] [--policy FILE] [--at TIME]\n"
+	"                           [--collateral DIR] [--offline] [--certs PATH]\n"
+	"                           [--trust-sim DIR] [--json]\n"
+	"\n"
+	"Verify Azure paravisor vTPM evidence in Trustee's az-snp-vtpm format (v0, v1, v2): the\n"
+	"HCL report's SNP report (chain to AMD's pinned roots with the VCEK given, signature,\n"
+	"policy), SNP REPORT_DATA[0:32] == SHA-256(HCL runtime data), the AK (JWK \"HCLAkPub\") from\n"
+	"the runtime data, the TPM quote's signature with that AK, its extraData == --nonce and its\n"
+	"PCR digest over the PCR values given.\n"
+	"  --nonce HEX       expected TPM quote extraData (without it: checks_skipped)\n"
+	"  --policy FILE     cctrust.policy/v1 (docs/policy.md): its snp section judges the\n"
+	"                    paravisor's SNP report, vtpm.pcrs the quoted PCRs\n"
+	"  --at TIME         verification time (default now)\n"
+	"  --collateral DIR  AMD KDS cache; turns on the AMD CRL check (fetched unless --offline).\n"
+	"                    Without it the CRL is not checked (checks_skipped: snp_crl)\n"
+	"  --certs PATH      more certificates / CRLs\n"
+	"  --trust-sim DIR   accept the simulated SNP root of 'cctrust sim init DIR' (tests;\n"
+	"                    claims marked \"simulated\")\n"
+	"  --json            {verified, error, claims: {snp, hcl, ak_sha256, tpm_quote, pcrs}}\n"
+	"exit: 0 verified, 1 rejected, 2 usage error or unreadable input\n";
+
+enum { O_PCRS = 256, O_RTMRS, O_CCEL, O_JSON, O_HELP, O_AK, O_QUOTE, O_SIG, O_NONCE, O_POLICY,
+       O_AT, O_COLL, O_OFFLINE, O_CERTS, O_SIM };
+
+static int read_text(char **out, size_t *n, const char *path, const char *what, cct_err *err)
+{
+	uint8_t *b = NULL;
+
+	if (cct_file_read(&b, n, path, CCT_MAX_INPUT_FILE, err) != CCT_OK) {
+		cct_cli_usage_error("%s: %s", what, err->msg);
+		return -1;
+	}
+	*out = (char *)b;
+	return 0;
+}
+
+static int load_regs(cct_tpm_pcrs *p, const char *path, cct_evlog_kind kind, const char *what)
+{
+	cct_err err;
+	char *t = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (read_text(&t, &n, path, what, &err))
+		return -1;
+	rc = cct_tpm_pcrs_parse_json(p, t, n, kind, &err);
+	free(t);
+	if (rc != CCT_OK) {
+		cct_cli_usage_error("%s: %s", what, err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_regs_text(json_t *regs, int ccel)
+{
+	const char *k, *ik;
+	json_t *v, *iv;
+
+	if (ccel) {
+		json_object_foreach(regs, k, v)
+			printf("  %-6s %s\n", k, json_string_value(v));
+		return;
+	}
+	json_object_foreach(regs, k, v) {
+		json_object_foreach(v, ik, iv)
+			printf("  %-6s PCR%-2s %s\n", k, ik, json_string_value(iv));
+	}
+}
+
+static int cmd_eventlog(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pcrs", required_argument, NULL, O_PCRS },
+		{ "rtmrs", required_argument, NULL, O_RTMRS },
+		{ "ccel", no_argument, NULL, O_CCEL },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *pcrs = NULL, *rtmrs = NULL, *sub, *path;
+	int ccel = 0, json = 0, c, rc, show;
+	cct_tpm_pcrs want;
+	cct_evlog log;
+	uint8_t *data = NULL;
+	size_t n = 0;
+	cct_err err;
+	char *js;
+	json_t *o;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(eventlog_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? CCT_EXIT_USAGE : 0;
+	}
+	sub = argv[1];
+	if (strcmp(sub, "show") && strcmp(sub, "replay"))
+		return cct_cli_usage_error("eventlog: unknown subcommand '%s' (show, replay)", sub);
+	show = !strcmp(sub, "show");
+	argc--; /* argv[0] is now the subcommand */
+	argv++;
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, "h", opts)) != -1) {
+		switch (c) {
+		case O_PCRS: pcrs = optarg; break;
+		case O_RTMRS: rtmrs = optarg; break;
+		case O_CCEL: ccel = 1; break;
+		case O_JSON: json = 1; break;
+		case O_HELP:
+		case 'h': fputs(eventlog_usage, stdout); return 0;
+		default: return CCT_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1)
+		return cct_cli_usage_error("eventlog %s: exactly one LOG (see --help)", sub);
+	path = argv[optind];
+	if (rtmrs && !ccel)
+		return cct_cli_usage_error("--rtmrs needs --ccel");
+	if (pcrs && ccel)
+		return cct_cli_usage_error("--pcrs is for TPM logs; a CCEL takes --rtmrs");
+	if (show && (pcrs || rtmrs))
+		return cct_cli_usage_error("eventlog show takes no expected values (use replay)");
+	memset(&want, 0, sizeof(want));
+	if (pcrs && load_regs(&want, pcrs, CCT_EVLOG_TPM, "--pcrs"))
+		return CCT_EXIT_USAGE;
+	if (rtmrs && load_regs(&want, rtmrs, CCT_EVLOG_CCEL, "--rtmrs"))
+		return CCT_EXIT_USAGE;
+	if (cct_file_read(&data, &n, path, MAX_LOG, &err) != CCT_OK)
+		return cct_cli_usage_error("%s: %s", path, err.msg);
+	rc = cct_evlog_parse(&log, data, n, ccel ? CCT_EVLOG_CCEL : CCT_EVLOG_TPM, &err);
+	if (rc != CCT_OK) {
+		free(data);
+		if (json) {
+			o = json_object();
+			json_object_set_new(o, "verified", json_false());
+			json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
+			cct_cli_print_json(o, 0);
+		} else {
+			fprintf(stderr, "cctrust: %s: %s\n", path, err.msg);
+		}
+		return CCT_EXIT_USAGE; /* unreadable log */
+	}
+	if (!show)
+		rc = cct_evlog_compare(&log, &want, &err);
+	js = cct_evlog_json(&log, show);
+	o = js ? json_loads(js, 0, NULL) : NULL;
+	free(js);
+	if (!o) {
+		cct_evlog_free(&log);
+		free(data);
+		fprintf(stderr, "cctrust: out of memory\n");
+		return CCT_EXIT_REJECT;
+	}
+	if (json) {
+		json_t *out = json_object();
+
+		if (!show) {
+			json_object_set_new(out, "verified", json_boolean(rc == CCT_OK));
+			json_object_set_new(out, "error", cct_cli_error_json(rc, &err));
+			json_object_set_new(out, "compared", json_boolean(want.nbanks > 0));
+		}
+		json_object_update(out, o);
+		cct_cli_print_json(out, 0);
+	} else {
+		json_t *regs = json_object_get(o, ccel ? "rtmrs" : "pcrs"), *facts;
+		json_t *banks = json_object_get(o, "banks"), *b;
+		size_t i;
+
+		printf("%s: %s event log, %zu events, banks:", path,
+		       json_string_value(json_object_get(o, "format")), log.count);
+		json_array_foreach(banks, i, b)
+			printf(" %s", json_is_string(b) ? json_string_value(b) : "?");
+		printf("\n");
+		if (show) {
+			for (i = 0; i < log.count; i++) {
+				const cct_evlog_event *e = &log.events[i];
+				json_t *ev = json_array_get(json_object_get(o, "events"), i);
+				const char *t = json_string_value(json_object_get(ev, "text"));
+				const char *vn = json_string_value(json_object_get(ev, "variable_name"));
+				const char *fpth = json_string_value(json_object_get(ev, "file_path"));
+				char rn[16];
+				int reg = cct_evlog_event_reg(&log, e);
+
+				if (reg >= 0)
+					cct_evlog_reg_name(&log, (uint32_t)reg, rn, sizeof(rn));
+				else
+					snprintf(rn, sizeof(rn), "%s%u", ccel ? "MR" : "PCR", e->index);
+				printf("  #%-4zu %-6s %-34s %u bytes%s%s%s\n", e->seq, rn,
+				       cct_evlog_type_name(e->type), e->data_len,
+				       vn || t || fpth ? "  " : "",
+				       vn ? vn : t ? t : fpth ? fpth : "",
+				       e->data_check < 0 ? "  [DATA DOES NOT MATCH DIGEST]" : "");
+			}
+		}
+		printf("%s:\n", ccel ? "replayed RTMRs" : "replayed PCRs");
+		print_regs_text(regs, ccel);
+		facts = json_object_get(o, "facts");
+		if (facts) {
+			json_t *sb = json_object_get(facts, "secure_boot");
+			json_t *cl = json_object_get(facts, "kernel_cmdline");
+
+			printf("secure boot: %s\n", json_is_true(sb) ? "on" : json_is_false(sb) ? "off"
+											 : "unknown");
+			if (json_is_string(cl))
+				printf("kernel command line: %s\n", json_string_value(cl));
+		}
+		if (!show) {
+			if (rc == CCT_OK)
+				printf(want.nbanks ? "OK: every given register replays to its value\n"
+						   : "(no expected values given: nothing compared)\n");
+			else
+				cct_cli_print_reject(path, rc, &err);
+		}
+	}
+	json_decref(o);
+	cct_evlog_free(&log);
+	free(data);
+	return show ? 0 : cct_cli_exit_code(rc);
+}
+
+int cct_cmd_eventlog(int argc, char **argv)
+{
+	return cmd_eventlog(argc, argv);
+}
+
+/* Binary structure files may be raw, hex or base64 text. */
+static int read_blob(uint8_t **out, size_t *n, const char *path, const char *what, int keep_text)
+{
+	uint8_t *raw = NULL;
+	size_t rn = 0;
+	cct_err err;
+
+	if (cct_file_read(&raw, &rn, path, 1u << 20, &err) != CCT_OK) {
+		cct_cli_usage_error("%s: %s", what, err.msg);
+		return -1;
+	}
+	if (keep_text && rn && (raw[0] == '{' || (rn > 11 && !memcmp(raw, "-----BEGIN ", 11)))) {
+		*out = raw;
+		*n = rn;
+		return 0;
+	}
+	if (cct_input_decode(out, n, raw, rn, 0, &err) != CCT_OK) {
+		free(raw);
+		cct_cli_usage_error("%s: %s", what, err.msg);
+		return -1;
+	}
+	free(raw);
+	return 0;
+}
+
+static int cmd_tpm_quote_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ak", required_argument, NULL, O_AK },
+		{ "quote", required_argument, NULL, O_QUOTE },
+		{ "sig", required_argument, NULL, O_SIG },
+		{ "pcrs", required_argument, NULL, O_PCRS },
+		{ "nonce", required_argument, NULL, O_NONCE },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *akp = NULL, *qp = NULL, *sp = NULL, *pp = NULL, *nonce_hex = NULL;
+	uint8_t *akb = NULL, *qb = NULL, *sb = NULL, *nonce = NULL;
+	size_t akn = 0, qn = 0, sn = 0, nn = 0;
+	int json = 0, c, rc, ex = CCT_EXIT_USAGE;
+	cct_tpm_pcrs pcrs;
+	cct_tpm_quote q;
+	cct_tpm_quote_result res;
+	cct_tpm_ak *ak = NULL;
+	cct_err err;
+
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, "h", opts)) != -1) {
+		switch (c) {
+		case O_AK: akp = optarg; break;
+		case O_QUOTE: qp = optarg; break;
+		case O_SIG: sp = optarg; break;
+		case O_PCRS: pp = optarg; break;
+		case O_NONCE: nonce_hex = optarg; break;
+		case O_JSON: json = 1; break;
+		case O_HELP:
+		case 'h': fputs(tpm_usage, stdout); return 0;
+		default: return CCT_EXIT_USAGE;
+		}
+	}
+	if (optind != argc || !akp || !qp || !sp)
+		return cct_cli_usage_error("tpm quote verify: --ak, --quote and --sig are required");
+	memset(&pcrs, 0, sizeof(pcrs));
+	memset(&res, 0, sizeof(res));
+	if (pp && load_regs(&pcrs, pp, CCT_EVLOG_TPM, "--pcrs"))
+		return CCT_EXIT_USAGE;
+	if (nonce_hex && cct_hex_decode(&nonce, &nn, nonce_hex, strlen(nonce_hex), &err) != CCT_OK)
+		return cct_cli_usage_error("--nonce: %s", err.msg);
+	if (nonce_hex && !nonce) {
+		nonce = malloc(1);
+		if (!nonce)
+			return CCT_EXIT_USAGE;
+	}
+	if (read_blob(&akb, &akn, akp, "--ak", 1) || read_blob(&qb, &qn, qp, "--quote", 0) ||
+	    read_blob(&sb, &sn, sp, "--sig", 0))
+		goto out;
+	rc = cct_tpm_ak_load(&ak, akb, akn, &err);
+	if (rc == CCT_OK)
+		rc = cct_tpm_quote_parse(&q, qb, qn, &err);
+	if (rc == CCT_OK)
+		rc = cct_tpm_quote_verify(&res, &q, qb, qn, sb, sn, ak, nonce, nn, pp ? &pcrs : NULL,
+					  &err);
+	ex = cct_cli_exit_code(rc);
+	if (json) {
+		json_t *o = json_object(), *sk = json_array();
+
+		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
+		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
+		json_object_set_new(o, "signature_verified", json_boolean(res.signature_verified));
+		json_object_set_new(o, "nonce_checked", json_boolean(res.nonce_checked));
+		json_object_set_new(o, "pcrs_checked", json_boolean(res.pcrs_checked));
+		if (!nonce_hex)
+			json_array_append_new(sk, json_string("nonce"));
+		if (!pp)
+			json_array_append_new(sk, json_string("pcr_digest"));
+		json_object_set_new(o, "checks_skipped", sk);
+		if (res.signature_verified) {
+			json_t *cl = json_object(), *sel = json_object();
+			uint32_t i, k;
+
+			cct_cli_json_hex(cl, "extra_data", q.extra, q.extra_len);
+			cct_cli_json_hex(cl, "qualified_signer", q.signer, q.signer_len);
+			json_object_set_new(cl, "clock", json_integer((json_int_t)q.clock));
+			json_object_set_new(cl, "reset_count", json_integer(q.reset_count));
+			json_object_set_new(cl, "restart_count", json_integer(q.restart_count));
+			json_object_set_new(cl, "safe", json_boolean(q.safe));
+			json_object_set_new(cl, "firmware_version",
+					    json_integer((json_int_t)q.firmware_version));
+			for (i = 0; i < q.nsel; i++) {
+				json_t *a = json_array();
+				const char *an = cct_tpm_alg_name(q.sel[i].alg);
+
+				for (k = 0; k < CCT_TPM_NUM_PCRS; k++)
+					if (q.sel[i].mask & (1u << k))
+						json_array_append_new(a, json_integer(k));
+				json_object_set_new(sel, an ? an : "unknown", a);
+			}
+			json_object_set_new(cl, "pcr_selection", sel);
+			cct_cli_json_hex(cl, "pcr_digest", q.pcr_digest, q.pcr_digest_len);
+			json_object_set_new(cl, "hash", json_string(cct_tpm_alg_name(res.hash_alg)));
+			json_object_set_new(o, "claims", cl);
+		}
+		cct_cli_print_json(o, 0);
+	} else if (rc == CCT_OK) {
+		printf("OK: TPM quote verified (signature%s%s)\n",
+		       res.nonce_checked ? ", nonce" : "", res.pcrs_checked ? ", PCR digest" : "");
+		if (!nonce_hex || !pp)
+			printf("not checked:%s%s\n", nonce_hex ? "" : " nonce", pp ? "" : " pcr_digest");
+	} else {
+		cct_cli_print_reject(qp, rc, &err);
+	}
+out:
+	cct_tpm_ak_free(ak);
+	free(akb);
+	free(qb);
+	free(sb);
+	free(nonce);
+	return ex;
+}
+
+int cct_cmd_tpm(int argc, char **argv)
+{
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(tpm_usage, stdout);
+		return 0;
+	}
+	if (argc < 3 || strcmp(argv[1], "quote") || strcmp(argv[2], "verify")) {
+		fputs(tpm_usage, stderr);
+		return CCT_EXIT_USAGE;
+	}
+	return cmd_tpm_quote_verify(argc - 2, argv + 2);
+}
+
+static int cmd_vtpm_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "nonce", required_argument, NULL, O_NONCE },
+		{ "policy", required_argument, NULL, O_POLICY },
+		{ "at", required_argument, NULL, O_AT },
+		{ "collateral", required_argument, NULL, O_COLL },
+		{ "offline", no_argument, NULL, O_OFFLINE },
+		{ "certs", required_argument, NULL, O_CERTS },
+		{ "trust-sim", required_argument, NULL, O_SIM },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *nonce_hex = NULL, *policy = NULL, *path;
+	cct_vtpm_opts vo;
+	cct_policy *pol = NULL;
+	json_t *failures = NULL, *cl = NULL;
+	uint8_t *nonce = NULL;
+	size_t nn = 0, n = 0;
+	char *text = NULL, *claims = NULL;
+	int json = 0, c, rc;
+	cct_err err;
+
+	memset(&vo, 0, sizeof(vo));
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, "h", opts)) != -1) {
+		switch (c) {
+		case O_NONCE: nonce_hex = optarg; break;
+		case O_POLICY: policy = optarg; break;
+		case O_AT:
+			if (cct_cli_parse_time(&vo.at, optarg))
+				return CCT_EXIT_USAGE;
+			break;
+		case O_COLL: vo.collateral_dir = optarg; break;
+		case O_OFFLINE: vo.offline = 1; break;
+		case O_CERTS: vo.certs_path = optarg; break;
+		case O_SIM: vo.trust_sim_dir = optarg; break;
+		case O_JSON: json = 1; break;
+		case O_HELP:
+		case 'h': fputs(vtpm_usage, stdout); return 0;
+		default: return CCT_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1)
+		return cct_cli_usage_error("vtpm verify: exactly one EVIDENCE.json (see --help)");
+	path = argv[optind];
+	if (nonce_hex) {
+		if (cct_hex_decode(&nonce, &nn, nonce_hex, strlen(nonce_hex), &err) != CCT_OK)
+			return cct_cli_usage_error("--nonce: %s", err.msg);
+		if (!nonce && !(nonce = malloc(1)))
+			return CCT_EXIT_USAGE;
+		vo.nonce = nonce;
+		vo.nonce_len = nn;
+	}
+	if (policy && cct_cli_policy_load(&pol, policy, "snp", NULL) != 0) {
+		free(nonce);
+		return CCT_EXIT_USAGE;
+	}
+	if (read_text(&text, &n, path, path, &err)) {
+		free(nonce);
+		cct_policy_free(pol);
+		return CCT_EXIT_USAGE;
+	}
+	rc = cct_vtpm_verify_json(&claims, text, n, &vo, &err);
+	cl = claims ? json_loads(claims, 0, NULL) : NULL;
+	if (rc == CCT_OK && pol) {
+		cct_policy_claims pc;
+
+		memset(&pc, 0, sizeof(pc));
+		pc.tee = "az-snp-vtpm";
+		pc.cpu_claims = cl;
+		pc.sections = CCT_POLICY_SECTION_TEE | CCT_POLICY_SECTION_SNP;
+		failures = cct_cli_policy_apply(pol, &pc, &rc, &err);
+	}
+	if (json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
+		json_object_set_new(o, "tee", json_string("az-snp-vtpm"));
+		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
+		if (cl && json_object_get(cl, "checks_skipped"))
+			json_object_set(o, "checks_skipped", json_object_get(cl, "checks_skipped"));
+		if (pol)
+			json_object_set(o, "failures", failures ? failures : json_array());
+		json_object_set(o, "claims", cl ? cl : json_null());
+		cct_cli_print_json(o, 0);
+	} else if (rc == CCT_OK) {
+		json_t *p0 = json_object_get(json_object_get(json_object_get(cl, "pcrs"), "sha256"),
+					     "0");
+		json_t *sk = json_object_get(cl, "checks_skipped"), *s;
+		size_t i;
+
+		printf("%s: OK (az-snp-vtpm: SNP report, HCL runtime-data binding, AK, TPM quote)\n",
+		       path);
+		if (json_is_string(p0))
+			printf("  PCR0 (sha256) %s\n", json_string_value(p0));
+		json_array_foreach(sk, i, s)
+			printf("  not checked: %s\n", json_string_value(s));
+	} else {
+		cct_cli_print_reject(path, rc, &err);
+		if (failures)
+			cct_cli_print_failures(failures);
+	}
+	json_decref(failures);
+	json_decref(cl);
+	cct_policy_free(pol);
+	free(claims);
+	free(text);
+	free(nonce);
+	return cct_cli_exit_code(rc);
+}
+
+int cct_cmd_vtpm(int argc, char **argv)
+{
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(vtpm_usage, stdout);
+		return 0;
+	}
+	if (argc < 2 || strcmp(argv[1], "verify")) {
+		fputs(vtpm_usage, stderr);
+		return CCT_EXIT_USAGE;
+	}
+	return cmd_vtpm_verify(argc - 1, argv + 1);
+}
