@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "cctrust/core.h"
+#include "cctrust/collateral.h"
 #include "collateral/fetch.h"
 #include "cctrust/kbs.h"
 #include "cctrust/composite.h"
@@ -37,6 +38,8 @@ typedef struct composite {
 	json_t *jwks;    /* {"keys":[jwk]} */
 	char *jwks_text;
 	char *trust_sim_dir, *collateral_dir, *certs_path, *issuer;
+	cct_coll_bundle *bundle;            /* --collateral BUNDLE: opened once, read-only */
+	cct_collateral_source bundle_src;
 	int offline, token_ttl_s;
 	pthread_mutex_t lock;
 	struct {
@@ -180,7 +183,8 @@ static int composite_attest(void *ctx, const char *tee, const char *body, size_t
 	o.expected_nonce = nonce;
 	o.expected_nonce_len = nonce_len;
 	o.tee_hint = tee;
-	o.collateral_dir = c->collateral_dir;
+	o.collateral_dir = c->bundle ? NULL : c->collateral_dir;
+	o.collateral = c->bundle ? &c->bundle_src : NULL;
 	o.offline = c->offline;
 	o.certs_path = c->certs_path;
 	o.trust_sim_dir = c->trust_sim_dir;
@@ -296,7 +300,7 @@ static char *composite_metrics(void *ctx)
 	char *buf = NULL;
 	size_t len = 0, i, s;
 	FILE *f = open_memstream(&buf, &len);
-	long entries = collateral_entries(c->collateral_dir);
+	long entries = c->bundle ? -1 : collateral_entries(c->collateral_dir);
 
 	if (!f)
 		return NULL;
@@ -346,6 +350,39 @@ static char *composite_metrics(void *ctx)
 			   "cctrustd_collateral_cache_fetched %ld\n",
 			entries, fetched > 0 ? fetched : 0);
 	}
+	if (c->bundle) {
+		/* freshness of the bundle as its manifest states it (`cctrust collateral check`
+		 * verifies signatures and chains): items, expired ones, time to the next deadline */
+		const cct_coll_manifest *m = cct_coll_bundle_manifest(c->bundle);
+		time_t now = time(NULL), next = 0;
+		size_t expired = 0;
+
+		for (i = 0; m && i < m->count; i++) {
+			const cct_coll_item *it = &m->items[i];
+			time_t d = it->next_update && (!it->not_after || it->next_update < it->not_after)
+					   ? it->next_update
+					   : it->not_after;
+
+			if (!d)
+				continue;
+			if (d <= now)
+				expired++;
+			if (!next || d < next)
+				next = d;
+		}
+		fprintf(f, "# HELP cctrustd_collateral_bundle_items Items in the collateral bundle "
+			   "(--collateral BUNDLE).\n# TYPE cctrustd_collateral_bundle_items gauge\n"
+			   "cctrustd_collateral_bundle_items %zu\n"
+			   "# HELP cctrustd_collateral_bundle_expired_items Items past their "
+			   "nextUpdate / notAfter now.\n"
+			   "# TYPE cctrustd_collateral_bundle_expired_items gauge\n"
+			   "cctrustd_collateral_bundle_expired_items %zu\n"
+			   "# HELP cctrustd_collateral_bundle_next_deadline_seconds Seconds until the "
+			   "earliest nextUpdate / notAfter of any item (negative: already past).\n"
+			   "# TYPE cctrustd_collateral_bundle_next_deadline_seconds gauge\n"
+			   "cctrustd_collateral_bundle_next_deadline_seconds %lld\n",
+			m ? m->count : 0, expired, next ? (long long)(next - now) : 0LL);
+	}
 	pthread_mutex_unlock(&c->lock);
 	fclose(f);
 	return buf;
@@ -363,6 +400,7 @@ static void composite_free(void *ctx)
 	free(c->jwks_text);
 	free(c->trust_sim_dir);
 	free(c->collateral_dir);
+	cct_coll_bundle_free(c->bundle);
 	free(c->certs_path);
 	free(c->issuer);
 	pthread_mutex_destroy(&c->lock);
@@ -413,9 +451,17 @@ int cct_kbs_verifier_composite_new(cct_kbs_verifier **out, const cct_kbs_composi
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 		goto out;
 	}
+	if (c->collateral_dir && cct_coll_is_bundle(c->collateral_dir)) {
+		/* a collateral bundle (docs/collateral.md) is opened once, not per attestation (a
+		 * .tar would be read whole each time), and read-only from then on */
+		rc = cct_coll_bundle_open(&c->bundle, c->collateral_dir, 0, err);
+		if (rc != CCT_OK)
+			goto out;
+		cct_coll_bundle_source(&c->bundle_src, c->bundle);
+	}
 	c->offline = cfg->offline;
 	c->token_ttl_s = cfg->token_ttl_s;
-	c->m.coll_entries_at_start = collateral_entries(c->collateral_dir);
+	c->m.coll_entries_at_start = c->bundle ? 0 : collateral_entries(c->collateral_dir);
 	v->ctx = c;
 	v->attest = composite_attest;
 	v->token_verify = composite_token_verify;

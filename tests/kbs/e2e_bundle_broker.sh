@@ -1,0 +1,38 @@
+#!/bin/bash
+# cctrustd with --collateral BUNDLE: the bundle is opened once at start-up (a broken one stops
+# the start), guests attest and get secrets through it, and /metrics reports the bundle's
+# freshness (items, expired items, seconds to the next deadline).
+. "$(dirname "$0")/lib.sh"
+setup_keys
+B=$T/bundle
+mkdir -p "$B/snp-crl"
+printf 'not-a-real-crl' >"$B/snp-crl/old.der"
+SUM=$(sha256sum "$B/snp-crl/old.der" | cut -c1-64)
+cat >"$B/manifest.json" <<JSON
+{"version": "cctrust.collateral/v1", "items": [
+ {"kind": "snp-crl", "key": "vcek/Milan", "path": "snp-crl/old.der",
+  "source": "https://kdsintf.amd.com/vcek/v1/Milan/crl", "fetched_at": "2020-01-01T00:00:00Z",
+  "not_before": "2020-01-01T00:00:00Z", "not_after": "2020-02-01T00:00:00Z",
+  "next_update": "2020-01-15T00:00:00Z", "sha256": "$SUM"}]}
+JSON
+COMMON=(--admin-pubkey "$T/admin.pub" --trust-sim "$T/sim" --master-key "$T/master.key")
+start_d a --store "sqlite:$T/a.db" "${COMMON[@]}" --collateral "$B"
+U=$URL_a
+set_policies "$U"
+printf 'model-key-0123' >"$T/secret"
+"$CLI" kbs put-resource --url "$U" --admin-key "$T/admin.key" default/key/llm "$T/secret" >/dev/null
+"$CLI" kbs get-resource --url "$U" --sim "$T/sim" --tee snp default/key/llm -o "$T/got" >/dev/null 2>&1
+check "guest gets the secret with a bundle configured" 0 $?
+cmp -s "$T/got" "$T/secret" && ok "released secret is the stored one" || bad "released secret differs"
+curl -s "$U/metrics" >"$T/m"
+grep -q '^cctrustd_collateral_bundle_items 1$' "$T/m" && ok "bundle items in /metrics" || bad "bundle items metric: $(grep bundle "$T/m")"
+grep -q '^cctrustd_collateral_bundle_expired_items 1$' "$T/m" && ok "expired bundle items in /metrics" || bad "expired items metric"
+grep -q '^cctrustd_collateral_bundle_next_deadline_seconds -[0-9]' "$T/m" && ok "past deadline is negative" || bad "deadline metric"
+# a bundle whose manifest does not parse stops the start (fail closed, named in the log)
+mkdir -p "$T/broken" && printf '{"version": "cctrust.collateral/v1", "items": [' >"$T/broken/manifest.json"
+timeout 20 "$D" --listen 127.0.0.1:0 --port-file "$T/b.port" --store "sqlite:$T/b.db" "${COMMON[@]}" \
+	--collateral "$T/broken" 2>"$T/b.log"
+rc=$?
+[ "$rc" != 0 ] && [ "$rc" != 124 ] && [ ! -s "$T/b.port" ] && ok "broken bundle: cctrustd does not start" || bad "broken bundle started (rc $rc)"
+echo "cctrustd + bundle: $fails failure(s)"
+exit $((fails > 0))
