@@ -28,6 +28,22 @@ curl -s "$U/metrics" >"$T/m"
 grep -q '^cctrustd_collateral_bundle_items 1$' "$T/m" && ok "bundle items in /metrics" || bad "bundle items metric: $(grep bundle "$T/m")"
 grep -q '^cctrustd_collateral_bundle_expired_items 1$' "$T/m" && ok "expired bundle items in /metrics" || bad "expired items metric"
 grep -q '^cctrustd_collateral_bundle_next_deadline_seconds -[0-9]' "$T/m" && ok "past deadline is negative" || bad "deadline metric"
+# --collateral-serve: the vendors' URL layouts from the bundle, on the broker's own listener
+start_d s --store "sqlite:$T/s.db" "${COMMON[@]}" --collateral "$B" --collateral-serve
+code=$(curl -s -o "$T/crl" -w '%{http_code}' "$URL_s/vcek/v1/Milan/crl")
+[ "$code" = 200 ] && cmp -s "$T/crl" "$B/snp-crl/old.der" && ok "KDS-style URL answers the bundle's bytes" || bad "KDS-style URL: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL_s/vcek/v1/Genoa/crl")
+[ "$code" = 404 ] && ok "an item the bundle lacks: 404" || bad "missing item: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary 'junk' "$URL_s/ocsp")
+[ "$code" = 400 ] && ok "POST /ocsp with a non-OCSP body: 400" || bad "bad OCSP request: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{"version":"0.4.0","tee":"snp","extra-params":{}}' "$URL_s/kbs/v0/auth")
+[ "$code" = 200 ] && ok "the KBS endpoints still answer beside it" || bad "KBS auth beside serving: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL_a/vcek/v1/Milan/crl")
+[ "$code" = 404 ] && ok "without --collateral-serve no collateral is served" || bad "served without the flag: $code"
+timeout 20 "$D" --listen 127.0.0.1:0 --port-file "$T/n.port" --store "sqlite:$T/n.db" "${COMMON[@]}" \
+	--collateral-serve 2>"$T/n.log"
+rc=$?
+[ "$rc" != 0 ] && [ "$rc" != 124 ] && grep -q 'needs --collateral BUNDLE' "$T/n.log" && ok "--collateral-serve without a bundle refuses to start" || bad "--collateral-serve without a bundle (rc $rc)"
 # a bundle whose manifest does not parse stops the start (fail closed, named in the log)
 mkdir -p "$T/broken" && printf '{"version": "cctrust.collateral/v1", "items": [' >"$T/broken/manifest.json"
 timeout 20 "$D" --listen 127.0.0.1:0 --port-file "$T/b.port" --store "sqlite:$T/b.db" "${COMMON[@]}" \

@@ -21,6 +21,7 @@
 #include <microhttpd.h>
 
 #include "cctrust/core.h"
+#include "cctrust/collateral.h"
 #include "collateral/fetcher.h"
 #include "cctrustd.h"
 
@@ -49,7 +50,7 @@ typedef struct opts {
 	int admin_require_jti;
 	long long admin_max_lifetime;
 	int max_conns, max_conns_per_ip, conn_timeout, rate, burst, unauth_body, max_sessions;
-	int prune_interval, audit_retention_days, unauth_audit, collateral_wait;
+	int prune_interval, audit_retention_days, unauth_audit, collateral_wait, collateral_serve;
 	int cfg_insecure_http, cfg_trust_sim, cfg_pg_insecure; /* set from the config file */
 } opts;
 
@@ -76,6 +77,7 @@ static struct {
 } g_rate[RATE_SLOTS];
 
 static cct_kbs_server *g_srv;
+static cct_coll_bundle *g_coll; /* --collateral-serve: the --collateral bundle, read-only */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void log_json(void *ctx, const char *line)
@@ -113,7 +115,8 @@ static void usage(FILE *f)
 		"                [--tls-cert F --tls-key F] [--insecure-http] --admin-pubkey FILE\n"
 		"                [--trust-sim DIR] [--policy FILE] [--master-key FILE]\n"
 		"                [--pg-url-file F] [--pg-insecure]\n"
-		"                [--collateral DIR] [--offline] [--certs PATH] [--collateral-wait S]\n"
+		"                [--collateral DIR|BUNDLE [--collateral-serve]] [--offline]\n"
+		"                [--certs PATH] [--collateral-wait S]\n"
 		"                [--token-key FILE] [--token-ttl S] [--token-cert FILE]\n"
 		"                [--admin-max-token-lifetime S] [--admin-audience AUD]\n"
 		"                [--admin-require-jti]\n"
@@ -276,6 +279,71 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, cct_kbs_response *r)
 	return ret;
 }
 
+static const char *coll_arg(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* --collateral-serve: the vendors' own URL layouts (AMD KDS, Intel PCS/PCCS with the
+ * issuer-chain headers, NVIDIA RIM service; OCSP as POST /ocsp) answered from the bundle, so
+ * guests, snpguest and PCCS clients can point at the broker. Read-only: a miss is a 404 (the
+ * `cctrust collateral serve --upstream` proxy fetches). 1 when url is a collateral URL (*ret
+ * set), 0 otherwise. */
+static int serve_collateral(struct MHD_Connection *c, const char *url, const char *method,
+			    const conn *cn, enum MHD_Result *ret)
+{
+	char key[CCT_COLLATERAL_MAX_KEY];
+	cct_coll_kind kind;
+	const cct_coll_item *it;
+	uint8_t *body = NULL;
+	size_t n = 0;
+	const char *hn = NULL, *ct = NULL, *msg = NULL;
+	char *hv = NULL;
+	struct MHD_Response *r;
+	cct_err e;
+	unsigned status = 200;
+
+	if (!strcmp(method, "POST") && !strcmp(url, "/ocsp")) {
+		kind = CCT_COLL_NVIDIA_OCSP;
+		if (cn->too_big || cct_coll_ocsp_request_key(cn->body, cn->len, key, sizeof(key)) != 0) {
+			status = 400;
+			msg = "not a single-certificate OCSP request\n";
+		}
+	} else if (strcmp(method, "GET") ||
+		   cct_coll_route(url, coll_arg, c, &kind, key, sizeof(key)) != 0) {
+		return 0;
+	}
+	if (!msg) {
+		it = cct_coll_bundle_find(g_coll, kind, key);
+		if (!it) {
+			status = 404;
+			msg = "not in the collateral bundle\n";
+		} else if (cct_coll_render(g_coll, it, &body, &n, &hn, &hv, &ct, &e) != CCT_OK) {
+			status = 500;
+			msg = "collateral item unreadable\n";
+			logf_("error", "--collateral-serve %s %s: %s", cct_coll_kind_name(kind), key,
+			      e.msg);
+		}
+	}
+	if (msg)
+		r = MHD_create_response_from_buffer(strlen(msg), (void *)msg, MHD_RESPMEM_PERSISTENT);
+	else
+		r = MHD_create_response_from_buffer_with_free_callback(n, body, free);
+	if (!r) {
+		free(body);
+		free(hv);
+		*ret = MHD_NO;
+		return 1;
+	}
+	MHD_add_response_header(r, "Content-Type", msg ? "text/plain" : ct ? ct : "application/octet-stream");
+	if (!msg && hn && hv)
+		MHD_add_response_header(r, hn, hv);
+	*ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	free(hv);
+	return 1;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -380,6 +448,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				   "token>\"}");
 		resp.body_len = resp.body ? strlen(resp.body) : 0;
 		resp.content_type = "application/json";
+	} else if (g_coll && serve_collateral(c, url, method, cn, &ret)) {
+		return ret;
 	} else {
 		cct_kbs_handle(g_srv, &req, &resp);
 	}
@@ -537,6 +607,7 @@ static int load_config(opts *o, const char *path, char **store_lines)
 		CFGI("prune-interval", prune_interval)
 		CFGI("audit-retention-days", audit_retention_days)
 		CFGI("unauth-audit-per-min", unauth_audit) CFGI("collateral-wait", collateral_wait)
+		CFGI("collateral-serve", collateral_serve)
 #undef CFGI
 		else if (!strcmp(k, "pg-insecure")) {
 			o->cfg_pg_insecure = !strcmp(v, "true");
@@ -642,6 +713,7 @@ int main(int argc, char **argv)
 		{ "unauth-body-limit", 1, 0, 1009 }, { "max-sessions", 1, 0, 1010 },
 		{ "prune-interval", 1, 0, 1011 }, { "audit-retention-days", 1, 0, 1012 },
 		{ "unauth-audit-per-min", 1, 0, 1013 }, { "collateral-wait", 1, 0, 1014 },
+		{ "collateral-serve", 0, 0, 1016 },
 		{ "token-cert", 1, 0, 'Z' }, { "admin-max-token-lifetime", 1, 0, 'L' },
 		{ "admin-audience", 1, 0, 'U' }, { "admin-require-jti", 0, 0, 'J' },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
@@ -703,6 +775,7 @@ int main(int argc, char **argv)
 		case 1012: o.audit_retention_days = atoi(optarg); if (!o.audit_retention_days) o.audit_retention_days = -1; break;
 		case 1013: o.unauth_audit = atoi(optarg); break;
 		case 1014: o.collateral_wait = atoi(optarg); break;
+		case 1016: o.collateral_serve = 1; break;
 		case 'Z': o.token_cert = optarg; break;
 		case 'L': {
 			char *e = NULL;
@@ -842,6 +915,19 @@ int main(int argc, char **argv)
 		cctrustd_verifier_opts vo;
 		const char *key_src = "";
 
+		if (o.collateral_serve) {
+			if (!o.collateral || !cct_coll_is_bundle(o.collateral)) {
+				logf_("error", "--collateral-serve needs --collateral BUNDLE (a directory "
+					       "with manifest.json or a .tar: docs/collateral.md)");
+				goto out;
+			}
+			if (cct_coll_bundle_open(&g_coll, o.collateral, 0, &err) != CCT_OK) {
+				logf_("error", "--collateral-serve %s: %s", o.collateral, err.msg);
+				goto out;
+			}
+			logf_("info", "serving the collateral bundle %s at the vendors' URL layouts "
+				      "(KDS, PCS/PCCS, RIM service, POST /ocsp)", o.collateral);
+		}
 		memset(&vo, 0, sizeof(vo));
 		vo.trust_sim_dir = o.trust_sim;
 		vo.policy_text = policy;
@@ -956,6 +1042,7 @@ out:
 	if (d)
 		MHD_stop_daemon(d);
 	cct_kbs_server_free(g_srv);
+	cct_coll_bundle_free(g_coll);
 	cct_kbs_verifier_free(ver);
 	cct_store_free(store);
 	free(admin_pem);
