@@ -12,10 +12,8 @@
 #include <jansson.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <tss2/tss2_esys.h>
-#include <tss2/tss2_mu.h>
-#include <tss2/tss2_tctildr.h>
 
+#include "attester/dl_tss2.h"
 #include "attester/internal.h"
 #include "cctrust/attester.h"
 #include "cctrust/core.h"
@@ -294,6 +292,17 @@ int cct_attester_vtpm_collect(json_t **out, const char *tcti_conf, const uint8_t
 	int rc;
 
 	*out = NULL;
+	{
+		char why[256];
+
+		if (!cct_dl_tss2_ok(why, sizeof(why))) {
+			json_decref(q);
+			return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
+					   "vTPM collection needs tpm2-tss (libtss2-esys, -mu, "
+					   "-tctildr): %s",
+					   why);
+		}
+	}
 	r = Tss2_TctiLdr_Initialize(tcti_conf, &tcti);
 	if (r != TSS2_RC_SUCCESS) {
 		json_decref(q);

@@ -1,6 +1,7 @@
 /* Lazy loading of optional shared libraries (semi-private).
  *
- * libcurl (collateral fetching, the KBS client) and libarchive (reproducible tar) are loaded
+ * libcurl (collateral fetching, the KBS client), libarchive (reproducible tar, bundle tars) and
+ * tpm2-tss (vTPM evidence collection, attester/dl_tss2.h) are loaded
  * with dlopen the first time a command needs them, so the many commands that never fetch or
  * pack do not pay for loading them and their dependency trees at every start-up. Each user
  * includes a small header (collateral/dl_curl.h, core/dl_archive.h) that routes the library's
