@@ -20,34 +20,6 @@
 
 #define MAX_SNP_BLOB (1u << 20)
 
-/* base64 member -> bytes (malloc'd); absent -> *out NULL, CCT_OK unless required. */
-static int b64_member(uint8_t **out, size_t *n, const json_t *o, const char *name, int required,
-		      cct_err *err)
-{
-	const json_t *v = json_object_get(o, name);
-	const char *s;
-
-	*out = NULL;
-	*n = 0;
-	if (!v || json_is_null(v)) {
-		if (required)
-			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
-					   "primary_evidence.%s: missing", name);
-		return CCT_OK;
-	}
-	s = json_string_value(v);
-	if (!s)
-		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
-				   "primary_evidence.%s: not a base64 string", name);
-	if (json_string_length(v) > MAX_SNP_BLOB * 2)
-		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0,
-				   "primary_evidence.%s: larger than %u bytes", name, MAX_SNP_BLOB);
-	if (cct_b64_decode(out, n, s, json_string_length(v), NULL) != CCT_OK)
-		return cct_err_set(err, CCT_EENCODING, CCT_STAGE_INPUT, 0,
-				   "primary_evidence.%s: not base64", name);
-	return CCT_OK;
-}
-
 static int add_sim_trust(cct_snp_verifier *v, const char *dir, cct_err *err)
 {
 	char path[4096];
@@ -87,9 +59,11 @@ int cct_composite__ev_snp(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 		goto out;
 	switch (in->cpu_form) {
 	case CCT_CPU_SNP_RAW:
-		rc = b64_member(&report, &rn, in->evidence, "report", 1, err);
+		rc = cct_composite__b64_member(&report, &rn, in->evidence, "report",
+						       MAX_SNP_BLOB, 1, err);
 		if (rc == CCT_OK)
-			rc = b64_member(&table, &tn, in->evidence, "cert_table", 0, err);
+			rc = cct_composite__b64_member(&table, &tn, in->evidence, "cert_table",
+							       MAX_SNP_BLOB, 0, err);
 		break;
 	case CCT_CPU_SNP_TSM: {
 		const char *prov = json_string_value(json_object_get(in->evidence, "provider"));
@@ -99,9 +73,11 @@ int cct_composite__ev_snp(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 					 "configfs-tsm provider \"%.30s\" is not SEV-SNP", prov);
 			break;
 		}
-		rc = b64_member(&report, &rn, in->evidence, "outblob", 1, err);
+		rc = cct_composite__b64_member(&report, &rn, in->evidence, "outblob",
+						       MAX_SNP_BLOB, 1, err);
 		if (rc == CCT_OK)
-			rc = b64_member(&table, &tn, in->evidence, "auxblob", 0, err);
+			rc = cct_composite__b64_member(&table, &tn, in->evidence, "auxblob",
+							       MAX_SNP_BLOB, 0, err);
 		break;
 	}
 	case CCT_CPU_SNP_SERDE:

@@ -28,33 +28,6 @@
 
 #define MAX_CCEL (16u << 20) /* named cap: the CCEL log area (real ones are 64 KiB .. 1 MiB) */
 
-static int b64_member(uint8_t **out, size_t *n, const json_t *o, const char *name, size_t max,
-		      int required, cct_err *err)
-{
-	const json_t *v = json_object_get(o, name);
-	const char *s;
-
-	*out = NULL;
-	*n = 0;
-	if (!v || json_is_null(v)) {
-		if (required)
-			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
-					   "primary_evidence.%s: missing", name);
-		return CCT_OK;
-	}
-	s = json_string_value(v);
-	if (!s)
-		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
-				   "primary_evidence.%s: not a base64 string", name);
-	if (json_string_length(v) > (size_t)max / 3 * 4 + 4)
-		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0,
-				   "primary_evidence.%s: larger than %zu bytes", name, max);
-	if (cct_b64_decode(out, n, s, json_string_length(v), NULL) != CCT_OK)
-		return cct_err_set(err, CCT_EENCODING, CCT_STAGE_INPUT, 0,
-				   "primary_evidence.%s: not base64", name);
-	return CCT_OK;
-}
-
 /* Claims: the library's TDX claims (what `cctrust tdx verify --json` prints, the names
  * docs/policy.md promises) plus the composite's own: quote_version and whether CCEL replayed. */
 static json_t *tdx_claims(const cct_tdx_result *r, int ccel_checked)
@@ -148,10 +121,12 @@ int cct_composite__ev_tdx(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 	if (tsm && (!prov || strncmp(prov, "tdx", 3)))
 		return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
 				   "configfs-tsm provider \"%.30s\" is not TDX", prov ? prov : "");
-	rc = b64_member(&quote, &qn, in->evidence, tsm ? "outblob" : "quote", CCT_TDX_MAX_QUOTE, 1,
+	rc = cct_composite__b64_member(&quote, &qn, in->evidence, tsm ? "outblob" : "quote",
+				       CCT_TDX_MAX_QUOTE, 1,
 			err);
 	if (rc == CCT_OK)
-		rc = b64_member(&log, &ln, in->evidence, "cc_eventlog", MAX_CCEL, 0, err);
+		rc = cct_composite__b64_member(&log, &ln, in->evidence, "cc_eventlog", MAX_CCEL, 0,
+					       err);
 	if (rc != CCT_OK)
 		goto out;
 	rc = cct_tdx_quote_parse(&q, quote, qn, err);

@@ -50,6 +50,11 @@ int cct_composite__cpu_binding(uint8_t out[64], const cct_request *r, cct_err *e
 /* GPU SPDM nonce: first 32 bytes of SHA-384(JCS({nonce, tee-pubkey})) */
 int cct_composite__gpu_binding(uint8_t out[32], const cct_request *r, cct_err *err);
 
+/* A base64 member of an evidence object -> bytes (*out malloc'd); absent or null -> *out NULL,
+ * CCT_OK unless required. The text is capped at the base64 size of max bytes (ETOOBIG). */
+int cct_composite__b64_member(uint8_t **out, size_t *n, const json_t *o, const char *name,
+			      size_t max, int required, cct_err *err);
+
 /* ---- init-data (initdata.c) ---- */
 typedef struct cct_init_data {
 	int present;

@@ -292,3 +292,31 @@ int cct_composite__gpu_binding(uint8_t out[32], const cct_request *r, cct_err *e
 		memcpy(out, d, 32); /* SPDM nonce = first 32 bytes */
 	return rc;
 }
+
+/* A base64 member of the primary evidence (the evidence modules share it). */
+int cct_composite__b64_member(uint8_t **out, size_t *n, const json_t *o, const char *name,
+			      size_t max, int required, cct_err *err)
+{
+	const json_t *v = json_object_get(o, name);
+	const char *s;
+
+	*out = NULL;
+	*n = 0;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+					   "primary_evidence.%s: missing", name);
+		return CCT_OK;
+	}
+	s = json_string_value(v);
+	if (!s)
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+				   "primary_evidence.%s: not a base64 string", name);
+	if (json_string_length(v) > (size_t)max / 3 * 4 + 4)
+		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0,
+				   "primary_evidence.%s: larger than %zu bytes", name, max);
+	if (cct_b64_decode(out, n, s, json_string_length(v), NULL) != CCT_OK)
+		return cct_err_set(err, CCT_EENCODING, CCT_STAGE_INPUT, 0,
+				   "primary_evidence.%s: not base64", name);
+	return CCT_OK;
+}
