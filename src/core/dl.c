@@ -13,8 +13,10 @@ int cct_dl_load(const char *soname, const char *const *names, void **slots, size
 	size_t i;
 
 	if (!h) {
+		const char *e = dlerror();
+
 		if (why)
-			snprintf(why, why_size, "cannot load %s: %s", soname, dlerror());
+			snprintf(why, why_size, "cannot load %s: %s", soname, e ? e : "not found");
 		return 0;
 	}
 	tmp = calloc(n ? n : 1, sizeof(*tmp));

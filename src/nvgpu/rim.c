@@ -14,19 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
-#include <xmlsec/crypto.h>
-#include <xmlsec/errors.h>
-#include <xmlsec/keys.h>
-#include <xmlsec/openssl/evp.h>
-#include <xmlsec/xmldsig.h>
-#include <xmlsec/xmlsec.h>
-#include <xmlsec/xmltree.h>
 
 #include "cctrust/core.h"
+#include "nvgpu/dl_xmlsec.h" /* libxml2 + xmlsec1, loaded on first use */
 #include "nvgpu/rim.h"
 #include "x509/x509.h"
 
@@ -37,6 +29,8 @@
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
 static int xml_ready;
+static int xml_fail = CCT_EUNSUPPORTED; /* not installed; CCT_ERROR: installed, init failed */
+static char xml_why[512] = "libxml2/xmlsec1 were not initialised";
 
 static void quiet_xml_errors(void *ctx, const char *msg, ...)
 {
@@ -52,22 +46,45 @@ static void quiet_xmlsec_errors(const char *file, int line, const char *func,
 	(void)reason; (void)msg;
 }
 
+/* Load the libraries (first use in this process), then initialise them, once. */
 static void xml_init(void)
 {
+	if (!cct_dl_xmlsec_ok(xml_why, sizeof(xml_why)))
+		return;
+	xml_fail = CCT_ERROR;
 	xmlInitParser();
 	xmlSetGenericErrorFunc(NULL, quiet_xml_errors);
-	if (xmlSecInit() < 0 || xmlSecCheckVersion() != 1)
+	if (xmlSecInit() < 0) {
+		snprintf(xml_why, sizeof(xml_why), "xmlSecInit failed");
 		return;
+	}
+	if (xmlSecCheckVersion() != 1) {
+		snprintf(xml_why, sizeof(xml_why),
+			 "%s is not ABI compatible with xmlsec1 %d.%d.%d, which cctrust was built with",
+			 CCT_DL_XMLSEC_SONAME, XMLSEC_VERSION_MAJOR, XMLSEC_VERSION_MINOR,
+			 XMLSEC_VERSION_SUBMINOR);
+		return;
+	}
 	xmlSecErrorsSetCallback(quiet_xmlsec_errors);
-	if (xmlSecCryptoAppInit(NULL) < 0 || xmlSecCryptoInit() < 0)
+	if (xmlSecCryptoAppInit(NULL) < 0 || xmlSecCryptoInit() < 0) {
+		snprintf(xml_why, sizeof(xml_why), "xmlsec1's OpenSSL back end failed to initialise");
 		return;
+	}
 	xml_ready = 1;
+}
+
+int cct_rim_xml_ready(cct_stage stage, cct_err *err)
+{
+	pthread_once(&xml_once, xml_init);
+	if (xml_ready)
+		return CCT_OK;
+	return cct_err_set(err, xml_fail, stage, 0,
+			   "NVIDIA RIMs need libxml2 and xmlsec1 (OpenSSL): %s", xml_why);
 }
 
 int cct_rim_xml_init(void)
 {
-	pthread_once(&xml_once, xml_init);
-	return xml_ready;
+	return cct_rim_xml_ready(CCT_STAGE_NONE, NULL) == CCT_OK;
 }
 
 static int is_el(const xmlNode *n, const char *name, const char *ns)
@@ -332,9 +349,8 @@ int cct_rim_parse(cct_rim **out, const uint8_t *xml, size_t len, cct_err *err)
 	const xmlNode *root, *meta, *payload, *sig;
 
 	*out = NULL;
-	if (!cct_rim_xml_init())
-		return cct_err_set(err, CCT_ERROR, CCT_STAGE_COLLATERAL, 0,
-				   "xmlsec1/libxml2 failed to initialise");
+	if ((rc = cct_rim_xml_ready(CCT_STAGE_COLLATERAL, err)) != CCT_OK)
+		return rc;
 	if (len > CCT_RIM_MAX_SIZE)
 		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_COLLATERAL, 0,
 				   "RIM is %zu bytes (cap %u)", len, CCT_RIM_MAX_SIZE);

@@ -1,7 +1,8 @@
 /* NVIDIA RIM (reference integrity manifest): SWID XML (ISO/IEC 19770-2) with TCG RIM
  * attributes and an enveloped XML signature (semi-private).
  * Parsing uses libxml2; the signature is verified by xmlsec1 with the key of the leaf
- * certificate in KeyInfo, after that certificate's chain has been built to a pinned root. */
+ * certificate in KeyInfo, after that certificate's chain has been built to a pinned root.
+ * Both libraries are loaded on first use (nvgpu/dl_xmlsec.h): no other command maps them. */
 #ifndef CCT_NVGPU_RIM_H
 #define CCT_NVGPU_RIM_H
 
@@ -39,8 +40,13 @@ typedef struct cct_rim {
 	int signature_ok;                 /* set by cct_rim_verify_signature */
 } cct_rim;
 
-/* Initialise libxml2 + xmlsec1 (OpenSSL) once for the process; 1 when ready. Also used by the
- * simulated GPU (src/attester/sim_gpu.c), which signs RIMs with the same xmlsec instance. */
+/* Load (first use: nvgpu/dl_xmlsec.h, dlopen) and initialise libxml2 + xmlsec1 (OpenSSL) once
+ * for the process, thread-safe. CCT_OK when ready; else CCT_EUNSUPPORTED when a library is not
+ * installed (the message names the shared object and the package to install) or CCT_ERROR when
+ * xmlsec1 fails to initialise, at the given stage. Also used by the simulated GPU
+ * (src/sim/sim_gpu.c), which signs RIMs with the same xmlsec instance. */
+int cct_rim_xml_ready(cct_stage stage, cct_err *err);
+/* cct_rim_xml_ready without the reason: 1 when ready. */
 int cct_rim_xml_init(void);
 /* Parse a RIM document (no trust decision). Errors (stage COLLATERAL): ETOOBIG, EFORMAT,
  * EUNSUPPORTED (signature profile other than enveloped, URI="", C14N, ECDSA/SHA-2). */

@@ -12,17 +12,18 @@
  *                     ? "cctrust-gpus": bstr .cbor { "count": uint, "cc-mode": tstr,
  *                                                     "ppcie-mode": bool } }
  * Every input is untrusted: sizes are capped before libcbor sees them, only definite-length
- * items are accepted, no trailing bytes, every field checked with a distinct message. */
+ * items are accepted, no trailing bytes, every field checked with a distinct message.
+ * libcbor is loaded on first use (ratls/dl_cbor.h): each entry point below checks it first. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cbor.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "cctrust/core.h"
+#include "ratls/dl_cbor.h" /* libcbor, loaded on first use */
 #include "ratls/ratls_int.h"
 
 #define MAX_MAP 16 /* members of any map we read */
@@ -30,6 +31,17 @@
 static int bad(cct_err *err, int code, const char *fmt, const char *what)
 {
 	return cct_err_set(err, code, CCT_STAGE_PARSE, 0, fmt, what);
+}
+
+/* libcbor loaded (first use), or why not: before any cbor_* call */
+static int need_cbor(cct_err *err)
+{
+	char why[512];
+
+	if (cct_dl_cbor_ok(why, sizeof(why)))
+		return CCT_OK;
+	return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
+			   "attested TLS evidence needs libcbor: %s", why);
 }
 
 /* Before cbor_load (libcbor 0.8 allocates every array/map for its declared size up front and
@@ -417,6 +429,8 @@ int cct_ratls__decode(cct_ratls_ev *e, const uint8_t *p, size_t n, cct_err *err)
 	int rc;
 
 	memset(e, 0, sizeof(*e));
+	if ((rc = need_cbor(err)) != CCT_OK)
+		return rc;
 	rc = load(&root, p, n, "evidence", err);
 	if (rc != CCT_OK)
 		return rc;
@@ -519,12 +533,16 @@ static int put(cbor_item_t *m, const char *k, cbor_item_t *v)
 
 int cct_ratls__claims_encode(uint8_t **out, size_t *n, const cct_ratls_claims_in *in, cct_err *err)
 {
-	cbor_item_t *m = cbor_new_definite_map(4), *h = cbor_new_definite_array(2), *g = NULL;
+	cbor_item_t *m, *h, *g = NULL;
 	uint8_t *hb = NULL, *gb = NULL;
 	size_t hn = 0, gn = 0;
 	int rc, bad_ = 0;
 
 	*out = NULL;
+	if ((rc = need_cbor(err)) != CCT_OK)
+		return rc;
+	m = cbor_new_definite_map(4);
+	h = cbor_new_definite_array(2);
 	if (!m || !h) {
 		if (m)
 			cbor_decref(&m);
@@ -588,12 +606,15 @@ int cct_ratls__encode(uint8_t **out, size_t *n, const char *tee, const uint8_t *
 		      const uint8_t *claims, size_t claims_len, cct_err *err)
 {
 	int snp = !strcmp(tee, "snp");
-	cbor_item_t *arr = cbor_new_definite_array(2), *t, *m;
+	cbor_item_t *arr, *t, *m;
 	uint8_t *tb = NULL;
 	size_t tn = 0;
 	int rc, bad_ = 0;
 
 	*out = NULL;
+	if ((rc = need_cbor(err)) != CCT_OK)
+		return rc;
+	arr = cbor_new_definite_array(2);
 	if (!arr)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	bad_ |= !cbor_array_push(arr, cbor_move(cbor_build_bytestring(cpu, cpu_len)));

@@ -11,9 +11,6 @@
 #include <sys/stat.h>
 
 #include <jansson.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-#include <libxml/xmlsave.h>
 #include <openssl/asn1t.h>
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
@@ -22,15 +19,11 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
-#include <xmlsec/crypto.h>
-#include <xmlsec/openssl/evp.h>
-#include <xmlsec/templates.h>
-#include <xmlsec/xmldsig.h>
-#include <xmlsec/xmlsec.h>
 
 #include "sim/sim_gpu.h"
 #include "cctrust/core.h"
 #include "nvgpu/dice.h"
+#include "nvgpu/dl_xmlsec.h" /* libxml2 + xmlsec1, loaded on first use */
 #include "nvgpu/rim.h"
 #include "nvgpu/spdm.h"
 #include "x509/mint.h"
@@ -1038,9 +1031,8 @@ static int rim_sign(char **xml_out, size_t *len_out, const char *text, size_t le
 	certs[1] = g->rim_l3;
 	certs[2] = g->rim_ca;
 	certs[3] = g->rim_root;
-	if (!cct_rim_xml_init())
-		return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0,
-				   "xmlsec1/libxml2 failed to initialise");
+	if ((rc = cct_rim_xml_ready(CCT_STAGE_NONE, err)) != CCT_OK)
+		return rc;
 	doc = xmlReadMemory(text, (int)len, "sim-rim.xml", NULL, XML_PARSE_NONET);
 	root = doc ? xmlDocGetRootElement(doc) : NULL;
 	if (!root) {
