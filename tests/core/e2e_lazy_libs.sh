@@ -18,6 +18,14 @@ lazy='libxml2\.so|libxmlsec1|libcbor\.so|libcurl|libarchive|libtss2|libpq\.so|li
 # 1. nothing optional is linked (ldd: the whole dependency tree)
 if ldd "$cct" | grep -E "$lazy" >"$tmp/linked"; then bad "the CLI links: $(tr '\n' ' ' <"$tmp/linked")"; else ok; fi
 
+# ... nor does the shared library, which calls none of their functions directly
+lib=$build/libcctrust.so
+if [ -f "$lib" ] && command -v nm >/dev/null; then
+	if ldd "$lib" | grep -E "$lazy" >"$tmp/linked"; then bad "libcctrust.so links: $(tr '\n' ' ' <"$tmp/linked")"; else ok; fi
+	nm -D --undefined-only "$lib" | grep -E ' (xml|cbor_|curl_|archive_|Esys_|Tss2_)' >"$tmp/undef" &&
+		bad "libcctrust.so calls lazily loaded functions directly: $(head -n 5 "$tmp/undef" | tr '\n' ' ')" || ok
+fi
+
 # 2. what a command maps: every shared object the loader opened, linked or dlopen'd
 # usage: maps NAME RC CMD... (fails unless the command exits RC; the list is in $tmp/NAME.libs)
 maps() {
