@@ -337,6 +337,64 @@ static int sq_session_attested(void *impl, const char *id, const char *token,
 	return wend(s, Q_SESSION_ATTESTED, rc, err);
 }
 
+/* Nonce spent, attested state set and audit record appended in one savepoint of the open
+ * batch: all three or none, one commit for the three. */
+static int sq_session_attest_commit(void *impl, const char *id, const char *nonce, int64_t now,
+				    const char *token, const char *claims, const char *tee_pubkey,
+				    const char *digest, int64_t audit_time, const char *record,
+				    cct_err *err)
+{
+	sq *s = impl;
+	sq_conn *c = wbegin(s, Q_SESSION_CONSUME, err);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!c)
+		return CCT_EIO;
+	if (sqlite3_exec(c->db, "SAVEPOINT attest", NULL, NULL, NULL) != SQLITE_OK)
+		return wend(s, Q_SESSION_CONSUME, dberr(s, err, "savepoint"), err);
+	st = c->st[Q_SESSION_CONSUME];
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, nonce, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = dberr(s, err, "nonce update");
+	else if (sqlite3_changes(c->db) != 1)
+		rc = cct_err_set(err, CCT_ENONCE, CCT_STAGE_BINDING, 0,
+				 "nonce already used, not this session's, or the session expired");
+	else
+		rc = CCT_OK;
+	if (rc == CCT_OK) {
+		st = c->st[Q_SESSION_ATTESTED];
+		stmt_reset(c, Q_SESSION_ATTESTED);
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, token, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, claims, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, tee_pubkey, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, digest, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = dberr(s, err, "session update");
+		else if (sqlite3_changes(c->db) != 1)
+			rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0,
+					 "no such session, or it is attested already");
+		stmt_reset(c, Q_SESSION_ATTESTED);
+	}
+	if (rc == CCT_OK) {
+		st = c->st[Q_AUDIT_APPEND];
+		stmt_reset(c, Q_AUDIT_APPEND);
+		sqlite3_bind_int64(st, 1, audit_time);
+		sqlite3_bind_text(st, 2, record, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = dberr(s, err, "audit append");
+		stmt_reset(c, Q_AUDIT_APPEND);
+	}
+	if (rc != CCT_OK && !sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, "ROLLBACK TO attest", NULL, NULL, NULL);
+	if (!sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, "RELEASE attest", NULL, NULL, NULL);
+	return wend(s, Q_SESSION_CONSUME, rc, err);
+}
+
 /* One bound-only-by-time write (session gc, audit prune, session cap). */
 static int write_i64(sq *s, int q, int64_t v, const char *what, cct_err *err)
 {
@@ -617,6 +675,7 @@ static const cct_store_ops sqlite_ops = {
 	.ping = sq_ping,
 	.close = sq_close,
 	.obj_create = sq_obj_create,
+	.session_attest_commit = sq_session_attest_commit,
 };
 
 static int exec(sq *s, const char *q, cct_err *err)

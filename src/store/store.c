@@ -390,8 +390,9 @@ static void put_field(uint8_t **w, const char *v)
 	*w += 4 + n;
 }
 
-int cct_store_session_seal_attested(cct_store *st, const cct_store_session *s, const char *meta,
-				    cct_err *err)
+/* *col_out: the sealed column of an attested session (v2), malloc'd. */
+static int session_seal_column(char **col_out, cct_store *st, const cct_store_session *s,
+			       const char *meta, cct_err *err)
 {
 	const char *f[SF_COUNT];
 	char expires[24], *b64 = NULL, *col = NULL, aad[128];
@@ -399,6 +400,7 @@ int cct_store_session_seal_attested(cct_store *st, const cct_store_session *s, c
 	size_t pn = 0, sn = 0, i;
 	int rc;
 
+	*col_out = NULL;
 	if (!s->token || !s->claims || !s->tee_pubkey || !session_aad(aad, sizeof(aad), s->id))
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "session state incomplete");
 	snprintf(expires, sizeof(expires), "%lld", (long long)s->expires);
@@ -426,13 +428,46 @@ int cct_store_session_seal_attested(cct_store *st, const cct_store_session *s, c
 		col = NULL;
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	}
-	if (rc == CCT_OK)
-		rc = st->ops->session_set_attested(st->impl, s->id, s->token, col, s->tee_pubkey,
-						   s->evidence_digest, err);
 	cct_wipe(pt, pn);
 	free(pt);
 	free(sealed);
 	free(b64);
+	*col_out = col;
+	return rc;
+}
+
+int cct_store_session_seal_attested(cct_store *st, const cct_store_session *s, const char *meta,
+				    cct_err *err)
+{
+	char *col;
+	int rc = session_seal_column(&col, st, s, meta, err);
+
+	if (rc != CCT_OK)
+		return rc;
+	rc = st->ops->session_set_attested(st->impl, s->id, s->token, col, s->tee_pubkey,
+					   s->evidence_digest, err);
+	free(col);
+	return rc;
+}
+
+int cct_store_session_attest_commit(cct_store *st, const cct_store_session *s, const char *meta,
+				    int64_t now, const char *audit_record, cct_err *err)
+{
+	char *col;
+	int rc = session_seal_column(&col, st, s, meta, err);
+
+	if (rc != CCT_OK)
+		return rc;
+	if (st->ops->session_attest_commit)
+		rc = st->ops->session_attest_commit(st->impl, s->id, s->nonce, now, s->token, col,
+						    s->tee_pubkey, s->evidence_digest, now,
+						    audit_record, err);
+	else if ((rc = st->ops->session_consume_nonce(st->impl, s->id, s->nonce, now, err)) ==
+		 CCT_OK &&
+		 (rc = st->ops->session_set_attested(st->impl, s->id, s->token, col,
+						     s->tee_pubkey, s->evidence_digest, err)) ==
+			 CCT_OK)
+		rc = st->ops->audit_append(st->impl, now, audit_record, NULL, err);
 	free(col);
 	return rc;
 }

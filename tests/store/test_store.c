@@ -302,6 +302,58 @@ static void sealed_session_layouts(void **state)
 	cct_store_free(st);
 }
 
+/* Attest commit: nonce, attested state and audit record in one commit, all or nothing. */
+static void attest_commit_all_or_nothing(void **state)
+{
+	cct_store *st = open_store("ac.db", 5);
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(st, &impl);
+	cct_store_session s, g;
+	char *txt = NULL;
+	json_t *arr;
+	cct_err err;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	strcpy(s.id, "a1");
+	strcpy(s.tee, "snp");
+	strcpy(s.nonce, "n1");
+	s.expires = 900;
+	assert_int_equal(ops->session_put(impl, &s, NULL), CCT_OK);
+	s.token = (char *)"tok";
+	s.claims = (char *)"{}";
+	s.tee_pubkey = (char *)"{}";
+	/* the nonce was spent (a failed attempt, or a concurrent one that won): nothing written */
+	assert_int_equal(ops->session_consume_nonce(impl, "a1", "n1", 10, NULL), CCT_OK);
+	assert_int_equal(cct_store_session_attest_commit(st, &s, NULL, 10, "{\"e\":1}", &err),
+			 CCT_ENONCE);
+	assert_int_equal(cct_store_session_open(st, "a1", &g, NULL, &err), CCT_OK);
+	assert_null(g.token);
+	cct_store_session_clear(&g);
+	assert_int_equal(ops->audit_query(impl, 0, 10, &txt, NULL), CCT_OK);
+	assert_string_equal(txt, "[]");
+	free(txt);
+	/* a fresh session: spent, sealed and audited together */
+	strcpy(s.id, "a2");
+	strcpy(s.nonce, "n2");
+	assert_int_equal(ops->session_put(impl, &s, NULL), CCT_OK);
+	assert_int_equal(cct_store_session_attest_commit(st, &s, NULL, 10, "{\"e\":2}", &err),
+			 CCT_OK);
+	assert_int_equal(cct_store_session_open(st, "a2", &g, NULL, &err), CCT_OK);
+	assert_string_equal(g.token, "tok");
+	assert_int_equal(g.nonce_used, 1);
+	cct_store_session_clear(&g);
+	assert_int_equal(cct_store_session_attest_commit(st, &s, NULL, 11, "{\"e\":3}", &err),
+			 CCT_ENONCE);
+	assert_int_equal(ops->audit_query(impl, 0, 10, &txt, NULL), CCT_OK);
+	arr = json_loads(txt, 0, NULL);
+	assert_int_equal(json_array_size(arr), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(arr, 0), "e")), 2);
+	json_decref(arr);
+	free(txt);
+	cct_store_free(st);
+}
+
 static void migrations_and_audit(void **state)
 {
 	cct_store *st = open_store("s3.db", 1);
@@ -533,6 +585,7 @@ int main(void)
 		cmocka_unit_test(rows_authenticated_under_derived_key),
 		cmocka_unit_test(group_commit_keeps_writes_apart_and_durable),
 		cmocka_unit_test(sealed_session_layouts),
+		cmocka_unit_test(attest_commit_all_or_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
