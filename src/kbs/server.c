@@ -998,7 +998,7 @@ static int admin_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_res
 			cct_err_set(&err, CCT_EPOLICY, CCT_STAGE_TOKEN, 0,
 				    "admin JWT role \"%s\" may not call this endpoint",
 				    t.role == ROLE_AUDITOR ? "auditor" : "admin");
-		else if (cct_kbs__admin_consume_jti(s->cfg.store, &t, now_of(s), &err) == CCT_OK)
+		else if (cct_kbs__admin_consume_jti(s->admin, s->cfg.store, &t, now_of(s), &err) == CCT_OK)
 			ok = 1;
 	}
 	if (ok) {
