@@ -393,17 +393,25 @@ static void put_field(uint8_t **w, const char *v)
 	*w += 4 + n;
 }
 
-/* 1 when claims is byte for byte the payload of the JWS token (header.payload.signature). */
+/* The decoded payload of a JWS token (header.payload.signature), malloc'd; NULL if none. */
+static uint8_t *token_payload(const char *token, size_t *n)
+{
+	const char *p = token ? strchr(token, '.') : NULL, *q = p ? strchr(p + 1, '.') : NULL;
+	uint8_t *dec = NULL;
+
+	*n = 0;
+	if (!q || cct_b64_decode(&dec, n, p + 1, (size_t)(q - p - 1), NULL) != CCT_OK)
+		return NULL;
+	return dec;
+}
+
+/* 1 when claims is byte for byte the payload of the token. */
 static int claims_are_token_payload(const char *token, const char *claims)
 {
-	const char *p = strchr(token, '.'), *q = p ? strchr(p + 1, '.') : NULL;
-	uint8_t *dec = NULL;
-	size_t dn = 0;
-	int same;
+	size_t dn;
+	uint8_t *dec = token_payload(token, &dn);
+	int same = dec && dn == strlen(claims) && !memcmp(dec, claims, dn);
 
-	if (!q || cct_b64_decode(&dec, &dn, p + 1, (size_t)(q - p - 1), NULL) != CCT_OK)
-		return 0;
-	same = dn == strlen(claims) && !memcmp(dec, claims, dn);
 	free(dec);
 	return same;
 }
@@ -542,19 +550,14 @@ static int session_from_v2(cct_store_session *out, char **meta, const char *id,
 	out->token = strndup_or_null(f[SF_TOKEN], n[SF_TOKEN]);
 	if (n[SF_CLAIMS]) {
 		out->claims = strndup_or_null(f[SF_CLAIMS], n[SF_CLAIMS]);
-	} else { /* the claims are the token's payload */
-		const char *p = out->token ? strchr(out->token, '.') : NULL;
-		const char *q = p ? strchr(p + 1, '.') : NULL;
-		uint8_t *dec = NULL;
-		size_t dn = 0;
+	} else if (out->token) { /* the claims are the token's payload */
+		size_t dn;
+		uint8_t *dec = token_payload(out->token, &dn);
 
-		if (out->token && (!q || cct_b64_decode(&dec, &dn, p + 1, (size_t)(q - p - 1),
-							NULL) != CCT_OK))
+		if (!dec)
 			return CCT_ESIGNATURE;
-		if (dec) {
-			out->claims = strndup_or_null((const char *)dec, dn);
-			free(dec);
-		}
+		out->claims = strndup_or_null((const char *)dec, dn);
+		free(dec);
 	}
 	out->tee_pubkey = strndup_or_null(f[SF_PUBKEY], n[SF_PUBKEY]);
 	if (meta && n[SF_META])
