@@ -286,17 +286,14 @@ static int sq_session_get(void *impl, const char *id, cct_store_session *out, cc
 	return rc;
 }
 
-static int sq_session_consume(void *impl, const char *id, const char *nonce, int64_t now,
-			      cct_err *err)
+/* On the writer, in the open batch: spend the nonce (CCT_ENONCE when it cannot be). */
+static int step_consume(sq *s, sq_conn *c, const char *id, const char *nonce, int64_t now,
+			cct_err *err)
 {
-	sq *s = impl;
-	sq_conn *c = wbegin(s, Q_SESSION_CONSUME, err);
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = c->st[Q_SESSION_CONSUME];
 	int rc;
 
-	if (!c)
-		return CCT_EIO;
-	st = c->st[Q_SESSION_CONSUME];
+	stmt_reset(c, Q_SESSION_CONSUME);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, nonce, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, now);
@@ -307,7 +304,44 @@ static int sq_session_consume(void *impl, const char *id, const char *nonce, int
 				 "nonce already used, not this session's, or the session expired");
 	else
 		rc = CCT_OK;
-	return wend(s, Q_SESSION_CONSUME, rc, err);
+	stmt_reset(c, Q_SESSION_CONSUME);
+	return rc;
+}
+
+/* On the writer, in the open batch: the attested state (CCT_EINVAL when already attested). */
+static int step_attested(sq *s, sq_conn *c, const char *id, const char *token,
+			 const char *claims, const char *tee_pubkey, const char *digest,
+			 cct_err *err)
+{
+	sqlite3_stmt *st = c->st[Q_SESSION_ATTESTED];
+	int rc;
+
+	stmt_reset(c, Q_SESSION_ATTESTED);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, token, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, claims, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, tee_pubkey, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, digest, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = dberr(s, err, "session update");
+	else if (sqlite3_changes(c->db) != 1)
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0,
+				 "no such session, or it is attested already");
+	else
+		rc = CCT_OK;
+	stmt_reset(c, Q_SESSION_ATTESTED);
+	return rc;
+}
+
+static int sq_session_consume(void *impl, const char *id, const char *nonce, int64_t now,
+			      cct_err *err)
+{
+	sq *s = impl;
+	sq_conn *c = wbegin(s, Q_SESSION_CONSUME, err);
+
+	if (!c)
+		return CCT_EIO;
+	return wend(s, Q_SESSION_CONSUME, step_consume(s, c, id, nonce, now, err), err);
 }
 
 static int sq_session_attested(void *impl, const char *id, const char *token,
@@ -316,25 +350,11 @@ static int sq_session_attested(void *impl, const char *id, const char *token,
 {
 	sq *s = impl;
 	sq_conn *c = wbegin(s, Q_SESSION_ATTESTED, err);
-	sqlite3_stmt *st;
-	int rc;
 
 	if (!c)
 		return CCT_EIO;
-	st = c->st[Q_SESSION_ATTESTED];
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, token, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, claims, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, tee_pubkey, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, digest, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = dberr(s, err, "session update");
-	else
-		rc = sqlite3_changes(c->db) == 1
-			     ? CCT_OK
-			     : cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0,
-					   "no such session, or it is attested already");
-	return wend(s, Q_SESSION_ATTESTED, rc, err);
+	return wend(s, Q_SESSION_ATTESTED,
+		    step_attested(s, c, id, token, claims, tee_pubkey, digest, err), err);
 }
 
 /* Nonce spent, attested state set and audit record appended in one savepoint of the open
@@ -353,32 +373,9 @@ static int sq_session_attest_commit(void *impl, const char *id, const char *nonc
 		return CCT_EIO;
 	if (sqlite3_exec(c->db, "SAVEPOINT attest", NULL, NULL, NULL) != SQLITE_OK)
 		return wend(s, Q_SESSION_CONSUME, dberr(s, err, "savepoint"), err);
-	st = c->st[Q_SESSION_CONSUME];
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, nonce, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = dberr(s, err, "nonce update");
-	else if (sqlite3_changes(c->db) != 1)
-		rc = cct_err_set(err, CCT_ENONCE, CCT_STAGE_BINDING, 0,
-				 "nonce already used, not this session's, or the session expired");
-	else
-		rc = CCT_OK;
-	if (rc == CCT_OK) {
-		st = c->st[Q_SESSION_ATTESTED];
-		stmt_reset(c, Q_SESSION_ATTESTED);
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, token, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, claims, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, tee_pubkey, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, digest, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = dberr(s, err, "session update");
-		else if (sqlite3_changes(c->db) != 1)
-			rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0,
-					 "no such session, or it is attested already");
-		stmt_reset(c, Q_SESSION_ATTESTED);
-	}
+	rc = step_consume(s, c, id, nonce, now, err);
+	if (rc == CCT_OK)
+		rc = step_attested(s, c, id, token, claims, tee_pubkey, digest, err);
 	if (rc == CCT_OK) {
 		st = c->st[Q_AUDIT_APPEND];
 		stmt_reset(c, Q_AUDIT_APPEND);
