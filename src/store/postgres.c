@@ -471,6 +471,70 @@ static int pq_audit_prune(void *impl, int64_t before, cct_err *err)
 	return exec_cmd(impl, "audit_prune", 1, v, NULL, NULL, 0, NULL, err, "audit prune");
 }
 
+static int simple(PGconn *c, const char *sql);
+
+/* Run one prepared statement on connection ci inside an open transaction (no reconnect: a
+ * dropped connection loses the transaction, so the whole write fails). Rows affected in *n. */
+static int tx_cmd(pg *p, int ci, const char *name, int nparams, const char *const *v,
+		  ExecStatusType want, int *n, cct_err *err, const char *what)
+{
+	PGresult *r = PQexecPrepared(p->c[ci], name, nparams, v, NULL, NULL, 0);
+	int rc = r && PQresultStatus(r) == want ? CCT_OK : pgerr(p, ci, r, err, what);
+
+	if (rc == CCT_OK && n)
+		*n = atoi(PQcmdTuples(r));
+	PQclear(r);
+	return rc;
+}
+
+/* Nonce spent, attested state set and audit record appended in one transaction. */
+static int pq_session_attest_commit(void *impl, const char *id, const char *nonce, int64_t now,
+				    const char *token, const char *claims, const char *pub,
+				    const char *digest, int64_t audit_time, const char *record,
+				    cct_err *err)
+{
+	pg *p = impl;
+	char t[24], at[24];
+	const char *vc[3] = { id, nonce, t }, *va[5] = { id, token, claims, pub, digest };
+	const char *vr[2] = { at, record };
+	int ci = acquire(p), rc, n = 0;
+
+	snprintf(t, sizeof(t), "%lld", (long long)now);
+	snprintf(at, sizeof(at), "%lld", (long long)audit_time);
+	if (PQstatus(p->c[ci]) != CONNECTION_OK) {
+		PQreset(p->c[ci]);
+		if (PQstatus(p->c[ci]) != CONNECTION_OK || prepare_all(p->c[ci])) {
+			rc = pgerr(p, ci, NULL, err, "reconnect");
+			release(p, ci);
+			return rc;
+		}
+	}
+	if (simple(p->c[ci], "BEGIN")) {
+		rc = pgerr(p, ci, NULL, err, "begin");
+		release(p, ci);
+		return rc;
+	}
+	rc = tx_cmd(p, ci, "session_consume", 3, vc, PGRES_COMMAND_OK, &n, err, "nonce update");
+	if (rc == CCT_OK && n != 1)
+		rc = cct_err_set(err, CCT_ENONCE, CCT_STAGE_BINDING, 0,
+				 "nonce already used, not this session's, or the session expired");
+	if (rc == CCT_OK &&
+	    (rc = tx_cmd(p, ci, "session_attested", 5, va, PGRES_COMMAND_OK, &n, err,
+			 "session update")) == CCT_OK &&
+	    n != 1)
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0,
+				 "no such session, or it is attested already");
+	if (rc == CCT_OK)
+		rc = tx_cmd(p, ci, "audit_append", 2, vr, PGRES_TUPLES_OK, NULL, err,
+			    "audit append");
+	if (rc == CCT_OK && simple(p->c[ci], "COMMIT"))
+		rc = pgerr(p, ci, NULL, err, "commit");
+	else if (rc != CCT_OK)
+		simple(p->c[ci], "ROLLBACK");
+	release(p, ci);
+	return rc;
+}
+
 static const cct_store_ops pg_ops = {
 	.session_prune = pq_session_prune,
 	.audit_prune = pq_audit_prune,
@@ -489,6 +553,7 @@ static const cct_store_ops pg_ops = {
 	.ping = pq_ping,
 	.close = pq_close,
 	.obj_create = pq_obj_create,
+	.session_attest_commit = pq_session_attest_commit,
 };
 
 static int simple(PGconn *c, const char *sql)
