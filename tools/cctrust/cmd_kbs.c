@@ -52,7 +52,10 @@ static int sim_evidence(void *ctx, char **body_out, const char *tee, const char 
 	ao.nonce_b64 = nonce_b64;
 	ao.tee_pubkey = pub;
 	ao.init_data_toml = e->init_data;
-	so.tee = tee;
+	/* the session's wire name (kbs-types) -> the simulator's TEE name */
+	so.tee = !strcmp(tee, "azsnpvtpm")   ? "az-snp-vtpm"
+		 : !strcmp(tee, "aztdxvtpm") ? "az-tdx-vtpm"
+					     : tee;
 	so.gpus = e->gpus;
 	rc = cct_sim_evidence(body_out, e->sim_dir, &ao, &so, err);
 	json_decref(pub);
@@ -117,7 +120,8 @@ static void usage(FILE *f)
 		"usage: cctrust kbs <command> [options]\n"
 		"guest:\n"
 		"  get-resource --url URL REPO/TYPE/TAG [-o FILE] [--cacert PEM]\n"
-		"               [--sim DIR --tee snp|tdx --gpus N] [--init-data TOML] [--no-gpu]\n"
+		"               [--sim DIR --tee snp|tdx|az-snp-vtpm|az-tdx-vtpm --gpus N]\n"
+		"               [--init-data TOML] [--no-gpu]\n"
 		"               [--token-out FILE] [--key ec|rsa]\n"
 		"               [--tee az-snp-vtpm [--tcti CONF] --vcek FILE [--event-log FILE]]\n"
 		"     evidence: this machine's TEE and GPUs (configfs-tsm, /dev/sev-guest, NVML),\n"
@@ -200,6 +204,8 @@ static int parse(common *c, int argc, char **argv)
 		c->o.tee = "snp";
 	if (!strcmp(c->o.tee, "az-snp-vtpm"))
 		c->o.tee = "azsnpvtpm"; /* the KBS protocol's (kbs-types) name on the wire */
+	else if (!strcmp(c->o.tee, "az-tdx-vtpm"))
+		c->o.tee = "aztdxvtpm";
 	return 0;
 }
 
