@@ -81,12 +81,18 @@ static int hardware_evidence(void *ctx, char **body_out, const char *tee, const 
 	ao.tee_pubkey = pub;
 	ao.init_data_toml = e->init_data;
 	ao.no_gpu = e->no_gpu;
-	if (tee && (!strcmp(tee, "az-snp-vtpm") || !strcmp(tee, "azsnpvtpm")))
-		rc = cct_attester_collect_vtpm(body_out, &ao, e->tcti, e->vcek,
-					       e->event_log && strcmp(e->event_log, "none")
-						       ? e->event_log : NULL,
-					       err);
-	else
+	if (tee && (!strcmp(tee, "az-snp-vtpm") || !strcmp(tee, "azsnpvtpm") ||
+		    !strcmp(tee, "az-tdx-vtpm") || !strcmp(tee, "aztdxvtpm"))) {
+		cct_attester_vtpm_opts vo;
+
+		memset(&vo, 0, sizeof(vo));
+		vo.tee = strstr(tee, "tdx") ? "az-tdx-vtpm" : "az-snp-vtpm";
+		vo.tcti = e->tcti;
+		vo.vcek_path = e->vcek;
+		vo.event_log_path = e->event_log && strcmp(e->event_log, "none") ? e->event_log
+										  : NULL;
+		rc = cct_attester_collect_vtpm_ex(body_out, &ao, &vo, err);
+	} else
 		rc = cct_attester_collect(body_out, &ao, err);
 	json_decref(pub);
 	return rc;
@@ -123,10 +129,11 @@ static void usage(FILE *f)
 		"               [--sim DIR --tee snp|tdx|az-snp-vtpm|az-tdx-vtpm --gpus N]\n"
 		"               [--init-data TOML] [--no-gpu]\n"
 		"               [--token-out FILE] [--key ec|rsa]\n"
-		"               [--tee az-snp-vtpm [--tcti CONF] --vcek FILE [--event-log FILE]]\n"
+		"               [--tee az-snp-vtpm|az-tdx-vtpm [--tcti CONF] [--vcek FILE]\n"
+		"                [--event-log FILE]]  (IMDS: $CCT_IMDS_URL, else 169.254.169.254)\n"
 		"     evidence: this machine's TEE and GPUs (configfs-tsm, /dev/sev-guest, NVML),\n"
 		"     or with --sim DIR the simulated TEE of 'cctrust sim init DIR', or with\n"
-		"     --tee az-snp-vtpm the paravisor vTPM through tpm2-tss (see evidence collect)\n"
+		"     --tee az-*-vtpm the paravisor vTPM through tpm2-tss (see evidence collect)\n"
 		"admin (Ed25519 admin key, PEM):\n"
 		"  put-resource    --url URL --admin-key FILE REPO/TYPE/TAG FILE\n"
 		"  delete-resource --url URL --admin-key FILE REPO/TYPE/TAG\n"
