@@ -1,5 +1,5 @@
-/* Azure paravisor (HCL) reports and Trustee's az-snp-vtpm (formats v0, v1, v2) and az-tdx-vtpm (v0, v1;
- * the TD quote part is hcl_tdx.c) evidence.
+/* Azure paravisor (HCL) reports and Trustee's az-snp-vtpm (formats v0, v1, v2) and az-tdx-vtpm
+ * (v0, v1; the TD report and TD quote part is hcl_tdx.c) evidence.
  *
  * HCL report layout (Azure "HCLA" attestation report, little-endian):
  *   0x000 header: signature "HCLA", version, report_size, request_type, status, reserved[3]
