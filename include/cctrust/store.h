@@ -94,6 +94,14 @@ typedef struct cct_store_ops {
 			     cct_err *err);
 	/** Delete audit records older than before (retention). */
 	int (*audit_prune)(void *impl, int64_t before, cct_err *err);
+	/** Optional (NULL: the store front runs session_consume_nonce, session_set_attested and
+	 *  audit_append one after the other). All or nothing in one transaction: consume the
+	 *  nonce as session_consume_nonce does (CCT_ENONCE when spent), set the attested state as
+	 *  session_set_attested does, append the audit record. */
+	int (*session_attest_commit)(void *impl, const char *id, const char *nonce, int64_t now,
+				     const char *token, const char *claims, const char *tee_pubkey,
+				     const char *evidence_digest, int64_t audit_time,
+				     const char *audit_record, cct_err *err);
 } cct_store_ops;
 
 typedef struct cct_store cct_store;
@@ -152,6 +160,12 @@ CCT_EXTERN int cct_store_derive_key(uint8_t out[CCT_STORE_KEY_SIZE],
  *  into the row (aad "cctrust-store:sessions:<id>"). */
 CCT_EXTERN int cct_store_session_seal_attested(cct_store *st, const cct_store_session *s,
 					       const char *meta, cct_err *err);
+/** The same, and in the same transaction (one commit where the back end can): spend the
+ *  session's nonce s->nonce at now (CCT_ENONCE when it is spent already: a concurrent attempt
+ *  won) and append audit_record (JSON object text) at now. */
+CCT_EXTERN int cct_store_session_attest_commit(cct_store *st, const cct_store_session *s,
+					       const char *meta, int64_t now,
+					       const char *audit_record, cct_err *err);
 /** Read a session. Not yet attested: challenge state, token/claims/tee_pubkey NULL. Attested:
  *  the sealed state (expiry included) after its integrity check, *meta (may be NULL) malloc'd.
  *  CCT_EINVAL absent; CCT_ESIGNATURE for a row this broker did not seal. */

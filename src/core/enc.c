@@ -92,19 +92,29 @@ int cct_hex_decode_fixed(uint8_t *buf, size_t n, const char *s, cct_err *err)
 	return CCT_OK;
 }
 
+/* base64 digit value + 1 (0: not a digit), standard and URL alphabets */
+static const uint8_t b64tab[256] = {
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, 63,  0, 63,  0, 64,
+	53, 54, 55, 56, 57, 58, 59, 60, 61, 62,  0,  0,  0,  0,  0,  0,
+	 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15,
+	16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26,  0,  0,  0,  0, 64,
+	 0, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41,
+	42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+};
+
 static int b64val(int c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
+	return (int)b64tab[c & 0xff] - 1;
 }
 
 int cct_b64_decode(uint8_t **out, size_t *out_len, const char *s, size_t slen, cct_err *err)
@@ -121,6 +131,23 @@ int cct_b64_decode(uint8_t **out, size_t *out_len, const char *s, size_t slen, c
 	for (i = 0; i < slen; i++) {
 		int v;
 
+		/* fast path: whole groups of four digits on a group boundary */
+		while (!nbits && !npad && i + 4 <= slen) {
+			const unsigned char *q = (const unsigned char *)s + i;
+			uint32_t a = b64tab[q[0]], b = b64tab[q[1]], c = b64tab[q[2]],
+				 d = b64tab[q[3]], g;
+
+			if (!a || !b || !c || !d)
+				break;
+			g = (a - 1) << 18 | (b - 1) << 12 | (c - 1) << 6 | (d - 1);
+			buf[n++] = (uint8_t)(g >> 16);
+			buf[n++] = (uint8_t)(g >> 8);
+			buf[n++] = (uint8_t)g;
+			ndig += 4;
+			i += 4;
+		}
+		if (i >= slen)
+			break;
 		if (isspace((unsigned char)s[i]))
 			continue;
 		if (s[i] == '=') {

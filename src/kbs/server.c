@@ -140,16 +140,14 @@ static void log_line(cct_kbs_server *s, json_t *ev)
 }
 
 /* Append an audit record; the record is also logged. CCT_OK only if it is durable. */
-static int audit(cct_kbs_server *s, const cct_kbs_request *req, const char *event,
-		 const char *outcome, const char *resource, const char *who,
-		 const char *evidence_digest, const char *rule, cct_err *err)
+/* An audit record as JSON, its text in *txt (malloc'd; NULL when out of memory). */
+static json_t *audit_record(cct_kbs_server *s, const cct_kbs_request *req, const char *event,
+			    const char *outcome, const char *resource, const char *who,
+			    const char *evidence_digest, const char *rule, char **txt)
 {
 	json_t *rec = json_object();
-	char *txt;
-	void *impl;
-	const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
-	int rc;
 
+	(void)s;
 	json_object_set_new(rec, "event", json_string(event));
 	json_object_set_new(rec, "outcome", json_string(outcome));
 	if (resource)
@@ -162,13 +160,33 @@ static int audit(cct_kbs_server *s, const cct_kbs_request *req, const char *even
 		json_object_set_new(rec, "evidence_sha256", json_string(evidence_digest));
 	if (rule && *rule)
 		json_object_set_new(rec, "rule", json_string(rule));
-	txt = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
-	rc = txt ? ops->audit_append(impl, now_of(s), txt, NULL, err)
-		 : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	*txt = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+	return rec;
+}
+
+/* The record, stored: to the log too. */
+static void audit_logged(cct_kbs_server *s, json_t *rec)
+{
 	json_object_set_new(rec, "audit", json_true());
 	json_object_set_new(rec, "time", json_integer(now_of(s)));
 	log_line(s, rec);
 	json_decref(rec);
+}
+
+static int audit(cct_kbs_server *s, const cct_kbs_request *req, const char *event,
+		 const char *outcome, const char *resource, const char *who,
+		 const char *evidence_digest, const char *rule, cct_err *err)
+{
+	char *txt;
+	json_t *rec = audit_record(s, req, event, outcome, resource, who, evidence_digest, rule,
+				   &txt);
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
+	int rc;
+
+	rc = txt ? ops->audit_append(impl, now_of(s), txt, NULL, err)
+		 : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	audit_logged(s, rec);
 	free(txt);
 	return rc;
 }
@@ -627,9 +645,10 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	char who[32], *meta = NULL;
 	int64_t now = now_of(s);
 	double t0 = mono();
-	int rc, status, explicit_pol;
+	int rc, status, explicit_pol, spend_nonce = 0;
 	long retry_after = 0;
-	json_t *passed, *meta_j;
+	json_t *passed, *meta_j, *rec;
+	char *rec_txt = NULL;
 
 	memset(&ss, 0, sizeof(ss));
 	if (!cookie_ok(req->cookie)) {
@@ -672,11 +691,15 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 				 "runtime-data.nonce is not this session's challenge");
 		goto out;
 	}
-	/* single use, before verification: a replay cannot race the first attempt */
-	if (ops->session_consume_nonce(impl, id, ss.nonce, now, &err) != CCT_OK) {
-		status = problem(r, 401, "AttestationError", "%s", err.msg);
+	if (ss.nonce_used) {
+		status = problem(r, 401, "AttestationError",
+				 "nonce already used: call /kbs/v0/auth again");
 		goto out;
 	}
+	/* single use: a success spends the nonce in the same commit that records the session
+	 * as attested (a concurrent attempt with the same nonce then finds it spent and is
+	 * refused); every other outcome from here on spends it on the way out */
+	spend_nonce = 1;
 	cct_kbs__sha256_hex(digest, req->body, req->body_len);
 	/* the stored default (+ default_gpu, reference values applied; sealed rows, integrity
 	 * checked), else --policy, else the built-in checks under an id that never releases */
@@ -733,16 +756,30 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	ss.claims = claims;
 	ss.tee_pubkey = teepub;
 	snprintf(ss.evidence_digest, sizeof(ss.evidence_digest), "%s", digest);
-	rc = cct_store_session_seal_attested(s->cfg.store, &ss, meta, &err);
+	/* one commit: the nonce spent, the session sealed as attested, the audit record */
+	rec = audit_record(s, req, "attest", "affirming", NULL, who, digest, NULL, &rec_txt);
+	rc = rec_txt ? cct_store_session_attest_commit(s->cfg.store, &ss, meta, now, rec_txt, &err)
+		     : cct_err_set(&err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	ss.token = ss.claims = ss.tee_pubkey = NULL;
+	if (rc == CCT_ENONCE) {
+		spend_nonce = 0;
+		json_decref(rec);
+		status = problem(r, 401, "AttestationError", "%s", err.msg);
+		goto out;
+	}
 	if (rc != CCT_OK) {
+		json_decref(rec);
 		status = problem(r, 500, "AttestationError", "session store: %s", err.msg);
 		goto out;
 	}
+	spend_nonce = 0;
+	audit_logged(s, rec);
 	COUNT(s, attest_ok);
-	audit(s, req, "attest", "affirming", NULL, who, digest, NULL, NULL);
 	status = json_reply(r, 200, json_pack("{s:s}", "token", token));
 out:
+	if (spend_nonce)
+		ops->session_consume_nonce(impl, id, ss.nonce, now, NULL);
+	free(rec_txt);
 	observe_latency(s, mono() - t0);
 	cct_store_session_clear(&ss);
 	json_decref(body);

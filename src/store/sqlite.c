@@ -1,8 +1,17 @@
 #define _GNU_SOURCE
 /* SQLite back end of the store: one file, WAL, synchronous=FULL (an acknowledged write survives
- * kill -9 and power loss), one connection serialized by a mutex, prepared statements only,
- * migrations keyed on PRAGMA user_version. */
+ * kill -9 and power loss), prepared statements only, migrations keyed on PRAGMA user_version.
+ *
+ * Concurrency: one writer connection and a few reader connections. WAL lets readers run while
+ * the writer commits, so a request's reads never wait behind another request's fsync. Writes
+ * use group commit: each write runs inside the writer's open transaction and returns only once
+ * a COMMIT holding it is durable; the first writer of a batch commits it after the writers
+ * already queued behind it have added theirs, so concurrent requests share one fsync instead
+ * of taking turns at one each. A batch whose COMMIT fails fails every write in it (none is
+ * acknowledged without being stored). */
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,32 +83,144 @@ static const char *const sql[Q_COUNT] = {
 	[Q_AUDIT_PRUNE] = "DELETE FROM audit WHERE time < ?1",
 };
 
-typedef struct sq {
+/* statements run on the reader connections; every other one is a write */
+static int is_read(int q)
+{
+	return q == Q_SESSION_GET || q == Q_OBJ_GET || q == Q_OBJ_LIST || q == Q_AUDIT_QUERY ||
+	       q == Q_PING || q == Q_SESSION_COUNT;
+}
+
+#define SQ_READERS 4
+#define SQ_JOIN_SPINS 64 /* yields a batch leader waits for queued writers to join */
+
+typedef struct sq_conn {
 	sqlite3 *db;
 	sqlite3_stmt *st[Q_COUNT];
 	pthread_mutex_t lock;
+} sq_conn;
+
+typedef struct sq {
+	sq_conn w;                /* the writer; its lock also guards the batch state below */
+	sq_conn r[SQ_READERS];    /* readers; none for an in-memory database (reads use w) */
+	int nreaders;
+	atomic_uint next_reader;
+	atomic_int arriving;      /* writers between arrival and the writer lock */
+	pthread_cond_t batch_done;
+	int txn_open, leader, broken;
+	uint64_t batch, done, failed; /* open batch id, last finished, last failed */
 } sq;
+
+static int dberr_db(sqlite3 *db, cct_err *err, const char *what)
+{
+	return cct_err_set(err, CCT_EIO, CCT_STAGE_NONE, 0, "sqlite %s: %s", what,
+			   db ? sqlite3_errmsg(db) : "no database");
+}
 
 static int dberr(sq *s, cct_err *err, const char *what)
 {
-	return cct_err_set(err, CCT_EIO, CCT_STAGE_NONE, 0, "sqlite %s: %s", what,
-			   s->db ? sqlite3_errmsg(s->db) : "no database");
+	return dberr_db(s->w.db, err, what);
 }
 
-/* Lock and reset statement q; return it. */
-static sqlite3_stmt *begin(sq *s, int q)
+static void stmt_reset(sq_conn *c, int q)
 {
-	pthread_mutex_lock(&s->lock);
-	sqlite3_reset(s->st[q]);
-	sqlite3_clear_bindings(s->st[q]);
-	return s->st[q];
+	sqlite3_reset(c->st[q]);
+	sqlite3_clear_bindings(c->st[q]);
 }
 
-static void end(sq *s, int q)
+/* A reader connection for read statement q, locked; its statement ready to bind. */
+static sq_conn *rbegin(sq *s, int q)
 {
-	sqlite3_reset(s->st[q]);
-	sqlite3_clear_bindings(s->st[q]);
-	pthread_mutex_unlock(&s->lock);
+	sq_conn *c;
+	unsigned i, start;
+
+	if (!s->nreaders) {
+		c = &s->w;
+		pthread_mutex_lock(&c->lock);
+	} else {
+		start = atomic_fetch_add(&s->next_reader, 1u) % (unsigned)s->nreaders;
+		c = NULL;
+		for (i = 0; i < (unsigned)s->nreaders && !c; i++)
+			if (!pthread_mutex_trylock(&s->r[(start + i) % (unsigned)s->nreaders].lock))
+				c = &s->r[(start + i) % (unsigned)s->nreaders];
+		if (!c) {
+			c = &s->r[start];
+			pthread_mutex_lock(&c->lock);
+		}
+	}
+	stmt_reset(c, q);
+	return c;
+}
+
+static void rend(sq_conn *c, int q)
+{
+	stmt_reset(c, q);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Join the open write batch (or open one) and return the writer with statement q ready, its
+ * lock held; NULL (err set, lock released) when no transaction could be opened. */
+static sq_conn *wbegin(sq *s, int q, cct_err *err)
+{
+	atomic_fetch_add(&s->arriving, 1);
+	pthread_mutex_lock(&s->w.lock);
+	atomic_fetch_sub(&s->arriving, 1);
+	/* a batch SQLite rolled back on its own is finished (failed) by its leader first */
+	while (s->txn_open && s->broken)
+		pthread_cond_wait(&s->batch_done, &s->w.lock);
+	if (!s->txn_open) {
+		if (sqlite3_exec(s->w.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+			dberr(s, err, "begin");
+			pthread_mutex_unlock(&s->w.lock);
+			return NULL;
+		}
+		s->txn_open = 1;
+		s->leader = 0;
+		s->batch++;
+	}
+	stmt_reset(&s->w, q);
+	return &s->w;
+}
+
+/* After the caller's statement ran (result rc): wait until its batch is durable, committing
+ * it if this writer leads the batch. The write's result, or EIO when the batch was lost. */
+static int wend(sq *s, int q, int rc, cct_err *err)
+{
+	uint64_t my = s->batch;
+	int spins, failed;
+
+	stmt_reset(&s->w, q);
+	if (sqlite3_get_autocommit(s->w.db))
+		s->broken = 1; /* SQLite rolled the whole transaction back (I/O error, full disk) */
+	if (!s->leader) {
+		s->leader = 1;
+		/* writers already queued on the lock join this batch before it commits */
+		for (spins = 0; spins < SQ_JOIN_SPINS && !s->broken &&
+				atomic_load(&s->arriving) > 0;
+		     spins++) {
+			pthread_mutex_unlock(&s->w.lock);
+			sched_yield();
+			pthread_mutex_lock(&s->w.lock);
+		}
+		if (s->broken ||
+		    sqlite3_exec(s->w.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			if (!sqlite3_get_autocommit(s->w.db))
+				sqlite3_exec(s->w.db, "ROLLBACK", NULL, NULL, NULL);
+			s->failed = my;
+		}
+		s->txn_open = 0;
+		s->broken = 0;
+		s->done = my;
+		pthread_cond_broadcast(&s->batch_done);
+	} else {
+		while (s->done < my)
+			pthread_cond_wait(&s->batch_done, &s->w.lock);
+	}
+	failed = s->failed == my;
+	pthread_mutex_unlock(&s->w.lock);
+	if (failed && rc == CCT_OK)
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_NONE, 0,
+				 "sqlite commit failed: the write was not stored");
+	return rc;
 }
 
 static char *dup_col(sqlite3_stmt *st, int col)
@@ -112,17 +233,20 @@ static char *dup_col(sqlite3_stmt *st, int col)
 static int sq_session_put(void *impl, const cct_store_session *ss, cct_err *err)
 {
 	sq *s = impl;
-	sqlite3_stmt *st = begin(s, Q_SESSION_PUT);
+	sq_conn *c = wbegin(s, Q_SESSION_PUT, err);
+	sqlite3_stmt *st;
 	int rc;
 
+	if (!c)
+		return CCT_EIO;
+	st = c->st[Q_SESSION_PUT];
 	sqlite3_bind_text(st, 1, ss->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, ss->tee, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, ss->nonce, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, ss->created);
 	sqlite3_bind_int64(st, 5, ss->expires);
 	rc = sqlite3_step(st) == SQLITE_DONE ? CCT_OK : dberr(s, err, "session insert");
-	end(s, Q_SESSION_PUT);
-	return rc;
+	return wend(s, Q_SESSION_PUT, rc, err);
 }
 
 static void copy_str(char *dst, size_t size, const unsigned char *src)
@@ -133,7 +257,8 @@ static void copy_str(char *dst, size_t size, const unsigned char *src)
 static int sq_session_get(void *impl, const char *id, cct_store_session *out, cct_err *err)
 {
 	sq *s = impl;
-	sqlite3_stmt *st = begin(s, Q_SESSION_GET);
+	sq_conn *c = rbegin(s, Q_SESSION_GET);
+	sqlite3_stmt *st = c->st[Q_SESSION_GET];
 	int rc, r;
 
 	memset(out, 0, sizeof(*out));
@@ -155,9 +280,9 @@ static int sq_session_get(void *impl, const char *id, cct_store_session *out, cc
 	} else if (r == SQLITE_DONE) {
 		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "no such session");
 	} else {
-		rc = dberr(s, err, "session read");
+		rc = dberr_db(c->db, err, "session read");
 	}
-	end(s, Q_SESSION_GET);
+	rend(c, Q_SESSION_GET);
 	return rc;
 }
 
@@ -165,21 +290,24 @@ static int sq_session_consume(void *impl, const char *id, const char *nonce, int
 			      cct_err *err)
 {
 	sq *s = impl;
-	sqlite3_stmt *st = begin(s, Q_SESSION_CONSUME);
+	sq_conn *c = wbegin(s, Q_SESSION_CONSUME, err);
+	sqlite3_stmt *st;
 	int rc;
 
+	if (!c)
+		return CCT_EIO;
+	st = c->st[Q_SESSION_CONSUME];
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, nonce, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, now);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = dberr(s, err, "nonce update");
-	else if (sqlite3_changes(s->db) != 1)
+	else if (sqlite3_changes(c->db) != 1)
 		rc = cct_err_set(err, CCT_ENONCE, CCT_STAGE_BINDING, 0,
 				 "nonce already used, not this session's, or the session expired");
 	else
 		rc = CCT_OK;
-	end(s, Q_SESSION_CONSUME);
-	return rc;
+	return wend(s, Q_SESSION_CONSUME, rc, err);
 }
 
 static int sq_session_attested(void *impl, const char *id, const char *token,
@@ -187,9 +315,13 @@ static int sq_session_attested(void *impl, const char *id, const char *token,
 			       cct_err *err)
 {
 	sq *s = impl;
-	sqlite3_stmt *st = begin(s, Q_SESSION_ATTESTED);
+	sq_conn *c = wbegin(s, Q_SESSION_ATTESTED, err);
+	sqlite3_stmt *st;
 	int rc;
 
+	if (!c)
+		return CCT_EIO;
+	st = c->st[Q_SESSION_ATTESTED];
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, token, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, claims, -1, SQLITE_STATIC);
@@ -198,64 +330,133 @@ static int sq_session_attested(void *impl, const char *id, const char *token,
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = dberr(s, err, "session update");
 	else
-		rc = sqlite3_changes(s->db) == 1
+		rc = sqlite3_changes(c->db) == 1
 			     ? CCT_OK
 			     : cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0,
 					   "no such session, or it is attested already");
-	end(s, Q_SESSION_ATTESTED);
-	return rc;
+	return wend(s, Q_SESSION_ATTESTED, rc, err);
+}
+
+/* Nonce spent, attested state set and audit record appended in one savepoint of the open
+ * batch: all three or none, one commit for the three. */
+static int sq_session_attest_commit(void *impl, const char *id, const char *nonce, int64_t now,
+				    const char *token, const char *claims, const char *tee_pubkey,
+				    const char *digest, int64_t audit_time, const char *record,
+				    cct_err *err)
+{
+	sq *s = impl;
+	sq_conn *c = wbegin(s, Q_SESSION_CONSUME, err);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!c)
+		return CCT_EIO;
+	if (sqlite3_exec(c->db, "SAVEPOINT attest", NULL, NULL, NULL) != SQLITE_OK)
+		return wend(s, Q_SESSION_CONSUME, dberr(s, err, "savepoint"), err);
+	st = c->st[Q_SESSION_CONSUME];
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, nonce, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = dberr(s, err, "nonce update");
+	else if (sqlite3_changes(c->db) != 1)
+		rc = cct_err_set(err, CCT_ENONCE, CCT_STAGE_BINDING, 0,
+				 "nonce already used, not this session's, or the session expired");
+	else
+		rc = CCT_OK;
+	if (rc == CCT_OK) {
+		st = c->st[Q_SESSION_ATTESTED];
+		stmt_reset(c, Q_SESSION_ATTESTED);
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, token, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, claims, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, tee_pubkey, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, digest, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = dberr(s, err, "session update");
+		else if (sqlite3_changes(c->db) != 1)
+			rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0,
+					 "no such session, or it is attested already");
+		stmt_reset(c, Q_SESSION_ATTESTED);
+	}
+	if (rc == CCT_OK) {
+		st = c->st[Q_AUDIT_APPEND];
+		stmt_reset(c, Q_AUDIT_APPEND);
+		sqlite3_bind_int64(st, 1, audit_time);
+		sqlite3_bind_text(st, 2, record, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = dberr(s, err, "audit append");
+		stmt_reset(c, Q_AUDIT_APPEND);
+	}
+	if (rc != CCT_OK && !sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, "ROLLBACK TO attest", NULL, NULL, NULL);
+	if (!sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, "RELEASE attest", NULL, NULL, NULL);
+	return wend(s, Q_SESSION_CONSUME, rc, err);
+}
+
+/* One bound-only-by-time write (session gc, audit prune, session cap). */
+static int write_i64(sq *s, int q, int64_t v, const char *what, cct_err *err)
+{
+	sq_conn *c = wbegin(s, q, err);
+	int rc;
+
+	if (!c)
+		return CCT_EIO;
+	sqlite3_bind_int64(c->st[q], 1, v);
+	rc = sqlite3_step(c->st[q]) == SQLITE_DONE ? CCT_OK : dberr(s, err, what);
+	return wend(s, q, rc, err);
 }
 
 static int sq_session_gc(void *impl, int64_t now, cct_err *err)
 {
-	sq *s = impl;
-	sqlite3_stmt *st = begin(s, Q_SESSION_GC);
-	int rc;
-
-	sqlite3_bind_int64(st, 1, now);
-	rc = sqlite3_step(st) == SQLITE_DONE ? CCT_OK : dberr(s, err, "session gc");
-	end(s, Q_SESSION_GC);
-	return rc;
+	return write_i64(impl, Q_SESSION_GC, now, "session gc", err);
 }
 
 static int sq_obj_put(void *impl, const char *kind, const char *name, const uint8_t *v, size_t n,
 		      int64_t now, cct_err *err)
 {
 	sq *s = impl;
+	sq_conn *c;
 	sqlite3_stmt *st;
 	int rc;
 
 	if (n > CCT_STORE_MAX_VALUE + 64)
 		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_NONE, 0, "object too large");
-	st = begin(s, Q_OBJ_PUT);
+	if (!(c = wbegin(s, Q_OBJ_PUT, err)))
+		return CCT_EIO;
+	st = c->st[Q_OBJ_PUT];
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 3, n ? (const void *)v : "", (int)n, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, now);
 	rc = sqlite3_step(st) == SQLITE_DONE ? CCT_OK : dberr(s, err, "object write");
-	end(s, Q_OBJ_PUT);
-	return rc;
+	return wend(s, Q_OBJ_PUT, rc, err);
 }
 
 static int sq_obj_create(void *impl, const char *kind, const char *name, const uint8_t *v,
 			 size_t n, int64_t now, int *created, cct_err *err)
 {
 	sq *s = impl;
+	sq_conn *c;
 	sqlite3_stmt *st;
-	int rc;
+	int rc, made = 0;
 
 	*created = 0;
 	if (n > CCT_STORE_MAX_VALUE + 64)
 		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_NONE, 0, "object too large");
-	st = begin(s, Q_OBJ_CREATE);
+	if (!(c = wbegin(s, Q_OBJ_CREATE, err)))
+		return CCT_EIO;
+	st = c->st[Q_OBJ_CREATE];
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 3, n ? (const void *)v : "", (int)n, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, now);
 	rc = sqlite3_step(st) == SQLITE_DONE ? CCT_OK : dberr(s, err, "object create");
 	if (rc == CCT_OK)
-		*created = sqlite3_changes(s->db) == 1;
-	end(s, Q_OBJ_CREATE);
+		made = sqlite3_changes(c->db) == 1;
+	rc = wend(s, Q_OBJ_CREATE, rc, err);
+	*created = rc == CCT_OK && made; /* created only once it is durable */
 	return rc;
 }
 
@@ -263,7 +464,8 @@ static int sq_obj_get(void *impl, const char *kind, const char *name, uint8_t **
 		      cct_err *err)
 {
 	sq *s = impl;
-	sqlite3_stmt *st = begin(s, Q_OBJ_GET);
+	sq_conn *c = rbegin(s, Q_OBJ_GET);
+	sqlite3_stmt *st = c->st[Q_OBJ_GET];
 	int rc, r;
 
 	*v = NULL;
@@ -288,35 +490,39 @@ static int sq_obj_get(void *impl, const char *kind, const char *name, uint8_t **
 	} else if (r == SQLITE_DONE) {
 		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "no %s named %s", kind, name);
 	} else {
-		rc = dberr(s, err, "object read");
+		rc = dberr_db(c->db, err, "object read");
 	}
-	end(s, Q_OBJ_GET);
+	rend(c, Q_OBJ_GET);
 	return rc;
 }
 
 static int sq_obj_delete(void *impl, const char *kind, const char *name, cct_err *err)
 {
 	sq *s = impl;
-	sqlite3_stmt *st = begin(s, Q_OBJ_DELETE);
+	sq_conn *c = wbegin(s, Q_OBJ_DELETE, err);
+	sqlite3_stmt *st;
 	int rc;
 
+	if (!c)
+		return CCT_EIO;
+	st = c->st[Q_OBJ_DELETE];
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = dberr(s, err, "object delete");
 	else
-		rc = sqlite3_changes(s->db) == 1
+		rc = sqlite3_changes(c->db) == 1
 			     ? CCT_OK
 			     : cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "no %s named %s",
 					   kind, name);
-	end(s, Q_OBJ_DELETE);
-	return rc;
+	return wend(s, Q_OBJ_DELETE, rc, err);
 }
 
 static int sq_obj_list(void *impl, const char *kind, char **json_out, cct_err *err)
 {
 	sq *s = impl;
-	sqlite3_stmt *st = begin(s, Q_OBJ_LIST);
+	sq_conn *c = rbegin(s, Q_OBJ_LIST);
+	sqlite3_stmt *st = c->st[Q_OBJ_LIST];
 	json_t *arr = json_array();
 	int rc = CCT_OK, r;
 
@@ -325,8 +531,8 @@ static int sq_obj_list(void *impl, const char *kind, char **json_out, cct_err *e
 	while ((r = sqlite3_step(st)) == SQLITE_ROW)
 		json_array_append_new(arr, json_string((const char *)sqlite3_column_text(st, 0)));
 	if (r != SQLITE_DONE)
-		rc = dberr(s, err, "object list");
-	end(s, Q_OBJ_LIST);
+		rc = dberr_db(c->db, err, "object list");
+	rend(c, Q_OBJ_LIST);
 	if (rc == CCT_OK && !(*json_out = json_dumps(arr, JSON_COMPACT)))
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	json_decref(arr);
@@ -337,22 +543,30 @@ static int sq_audit_append(void *impl, int64_t time, const char *record, int64_t
 			   cct_err *err)
 {
 	sq *s = impl;
-	sqlite3_stmt *st = begin(s, Q_AUDIT_APPEND);
+	sq_conn *c = wbegin(s, Q_AUDIT_APPEND, err);
+	sqlite3_stmt *st;
+	int64_t id = 0;
 	int rc;
 
+	if (!c)
+		return CCT_EIO;
+	st = c->st[Q_AUDIT_APPEND];
 	sqlite3_bind_int64(st, 1, time);
 	sqlite3_bind_text(st, 2, record, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st) == SQLITE_DONE ? CCT_OK : dberr(s, err, "audit append");
+	if (rc == CCT_OK)
+		id = sqlite3_last_insert_rowid(c->db);
+	rc = wend(s, Q_AUDIT_APPEND, rc, err);
 	if (rc == CCT_OK && id_out)
-		*id_out = sqlite3_last_insert_rowid(s->db);
-	end(s, Q_AUDIT_APPEND);
+		*id_out = id;
 	return rc;
 }
 
 static int sq_audit_query(void *impl, int64_t after, int limit, char **json_out, cct_err *err)
 {
 	sq *s = impl;
-	sqlite3_stmt *st = begin(s, Q_AUDIT_QUERY);
+	sq_conn *c = rbegin(s, Q_AUDIT_QUERY);
+	sqlite3_stmt *st = c->st[Q_AUDIT_QUERY];
 	json_t *arr = json_array();
 	int rc = CCT_OK, r;
 
@@ -373,8 +587,8 @@ static int sq_audit_query(void *impl, int64_t after, int limit, char **json_out,
 		json_array_append_new(arr, rec);
 	}
 	if (r != SQLITE_DONE)
-		rc = dberr(s, err, "audit query");
-	end(s, Q_AUDIT_QUERY);
+		rc = dberr_db(c->db, err, "audit query");
+	rend(c, Q_AUDIT_QUERY);
 	if (rc == CCT_OK && !(*json_out = json_dumps(arr, JSON_COMPACT)))
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	json_decref(arr);
@@ -384,11 +598,21 @@ static int sq_audit_query(void *impl, int64_t after, int limit, char **json_out,
 static int sq_ping(void *impl)
 {
 	sq *s = impl;
-	sqlite3_stmt *st = begin(s, Q_PING);
-	int ok = sqlite3_step(st) == SQLITE_ROW;
+	sq_conn *c = rbegin(s, Q_PING);
+	int ok = sqlite3_step(c->st[Q_PING]) == SQLITE_ROW;
 
-	end(s, Q_PING);
+	rend(c, Q_PING);
 	return ok;
+}
+
+static void conn_close(sq_conn *c)
+{
+	int i;
+
+	for (i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(c->st[i]);
+	sqlite3_close(c->db);
+	pthread_mutex_destroy(&c->lock);
 }
 
 static void sq_close(void *impl)
@@ -398,10 +622,10 @@ static void sq_close(void *impl)
 
 	if (!s)
 		return;
-	for (i = 0; i < Q_COUNT; i++)
-		sqlite3_finalize(s->st[i]);
-	sqlite3_close(s->db);
-	pthread_mutex_destroy(&s->lock);
+	for (i = 0; i < SQ_READERS; i++)
+		conn_close(&s->r[i]);
+	conn_close(&s->w);
+	pthread_cond_destroy(&s->batch_done);
 	free(s);
 }
 
@@ -409,40 +633,28 @@ static int sq_session_prune(void *impl, int64_t now, int64_t max_rows, int64_t *
 			    cct_err *err)
 {
 	sq *s = impl;
-	sqlite3_stmt *st;
+	sq_conn *c;
 	int rc;
 
 	if ((rc = sq_session_gc(impl, now, err)) != CCT_OK)
 		return rc;
-	if (max_rows > 0) {
-		st = begin(s, Q_SESSION_CAP);
-		sqlite3_bind_int64(st, 1, max_rows);
-		rc = sqlite3_step(st) == SQLITE_DONE ? CCT_OK : dberr(s, err, "session cap");
-		end(s, Q_SESSION_CAP);
-		if (rc != CCT_OK)
-			return rc;
-	}
-	st = begin(s, Q_SESSION_COUNT);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if (max_rows > 0 &&
+	    (rc = write_i64(s, Q_SESSION_CAP, max_rows, "session cap", err)) != CCT_OK)
+		return rc;
+	c = rbegin(s, Q_SESSION_COUNT);
+	if (sqlite3_step(c->st[Q_SESSION_COUNT]) == SQLITE_ROW) {
 		if (remaining)
-			*remaining = sqlite3_column_int64(st, 0);
+			*remaining = sqlite3_column_int64(c->st[Q_SESSION_COUNT], 0);
 	} else {
-		rc = dberr(s, err, "session count");
+		rc = dberr_db(c->db, err, "session count");
 	}
-	end(s, Q_SESSION_COUNT);
+	rend(c, Q_SESSION_COUNT);
 	return rc;
 }
 
 static int sq_audit_prune(void *impl, int64_t before, cct_err *err)
 {
-	sq *s = impl;
-	sqlite3_stmt *st = begin(s, Q_AUDIT_PRUNE);
-	int rc;
-
-	sqlite3_bind_int64(st, 1, before);
-	rc = sqlite3_step(st) == SQLITE_DONE ? CCT_OK : dberr(s, err, "audit prune");
-	end(s, Q_AUDIT_PRUNE);
-	return rc;
+	return write_i64(impl, Q_AUDIT_PRUNE, before, "audit prune", err);
 }
 
 static const cct_store_ops sqlite_ops = {
@@ -463,6 +675,7 @@ static const cct_store_ops sqlite_ops = {
 	.ping = sq_ping,
 	.close = sq_close,
 	.obj_create = sq_obj_create,
+	.session_attest_commit = sq_session_attest_commit,
 };
 
 static int exec(sq *s, const char *q, cct_err *err)
@@ -470,7 +683,7 @@ static int exec(sq *s, const char *q, cct_err *err)
 	char *msg = NULL;
 	int rc = CCT_OK;
 
-	if (sqlite3_exec(s->db, q, NULL, NULL, &msg) != SQLITE_OK)
+	if (sqlite3_exec(s->w.db, q, NULL, NULL, &msg) != SQLITE_OK)
 		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_NONE, 0, "sqlite: %s",
 				 msg ? msg : "exec failed");
 	sqlite3_free(msg);
@@ -483,7 +696,7 @@ static int migrate(sq *s, cct_err *err)
 	int ver = -1, rc;
 	char setver[64];
 
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->w.db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
 		return dberr(s, err, "user_version");
 	if (sqlite3_step(st) == SQLITE_ROW)
 		ver = sqlite3_column_int(st, 0);
@@ -510,6 +723,38 @@ static int migrate(sq *s, cct_err *err)
 	return CCT_OK;
 }
 
+/* Open one connection; the writer gets every statement, a reader only the read ones and
+ * refuses writes (query_only). */
+static int conn_open(sq_conn *c, const char *path, int reader, cct_err *err)
+{
+	if (sqlite3_open_v2(path, &c->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK)
+		return dberr_db(c->db, err, "open");
+	sqlite3_busy_timeout(c->db, 5000);
+	if (sqlite3_exec(c->db,
+			 reader ? "PRAGMA query_only = ON;"
+				: "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+				  "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return dberr_db(c->db, err, "pragmas");
+	return CCT_OK;
+}
+
+static int conn_prepare(sq_conn *c, int reader, cct_err *err)
+{
+	int i;
+
+	for (i = 0; i < Q_COUNT; i++) {
+		if (reader && !is_read(i))
+			continue;
+		if (sqlite3_prepare_v3(c->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->st[i],
+				       NULL) != SQLITE_OK)
+			return dberr_db(c->db, err, "prepare");
+	}
+	return CCT_OK;
+}
+
 int cct_store_sqlite_open(const cct_store_ops **ops, void **impl, const char *path,
 			  cct_err *err)
 {
@@ -518,30 +763,23 @@ int cct_store_sqlite_open(const cct_store_ops **ops, void **impl, const char *pa
 
 	if (!s)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
-	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->w.lock, NULL);
+	for (i = 0; i < SQ_READERS; i++)
+		pthread_mutex_init(&s->r[i].lock, NULL);
+	pthread_cond_init(&s->batch_done, NULL);
 	if (!path || !*path) {
 		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "sqlite: empty path");
 		goto fail;
 	}
-	if (sqlite3_open_v2(path, &s->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-			    NULL) != SQLITE_OK) {
-		rc = dberr(s, err, "open");
+	if ((rc = conn_open(&s->w, path, 0, err)) != CCT_OK || (rc = migrate(s, err)) != CCT_OK ||
+	    (rc = conn_prepare(&s->w, 0, err)) != CCT_OK)
 		goto fail;
-	}
-	sqlite3_busy_timeout(s->db, 5000);
-	if ((rc = exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
-			  "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
-		       err)) != CCT_OK ||
-	    (rc = migrate(s, err)) != CCT_OK)
-		goto fail;
-	for (i = 0; i < Q_COUNT; i++) {
-		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
-				       NULL) != SQLITE_OK) {
-			rc = dberr(s, err, "prepare");
+	/* an in-memory database is private to its connection: reads go through the writer */
+	s->nreaders = !strcmp(path, ":memory:") || strstr(path, "mode=memory") ? 0 : SQ_READERS;
+	for (i = 0; i < s->nreaders; i++)
+		if ((rc = conn_open(&s->r[i], path, 1, err)) != CCT_OK ||
+		    (rc = conn_prepare(&s->r[i], 1, err)) != CCT_OK)
 			goto fail;
-		}
-	}
 	*ops = &sqlite_ops;
 	*impl = s;
 	return CCT_OK;

@@ -12,6 +12,7 @@
 
 #include "cctrust/core.h"
 #include "cctrust/store.h"
+#include "core/rd.h"
 
 #define SEAL_VERSION 0x01
 #define SEAL_NONCE 12
@@ -357,7 +358,13 @@ int cct_store_master_key_load(uint8_t key[32], const char *path, const char *env
 
 /* ---- sessions: the attested state is sealed into the row (aad binds table and id) ---- */
 
+/* v1 (read only): base64 of the sealed JSON envelope {id, tee, expires, evidence_digest, token,
+ * claims, tee_pubkey, meta}. v2 (written): the same fields sealed as length-prefixed strings in
+ * a fixed order, so opening a session neither parses nor escapes the (large) token and claims. */
 #define SESSION_SEAL_PREFIX "cct-sealed-v1:"
+#define SESSION_SEAL_PREFIX_V2 "cct-sealed-v2:"
+
+enum { SF_ID, SF_TEE, SF_EXPIRES, SF_DIGEST, SF_TOKEN, SF_CLAIMS, SF_PUBKEY, SF_META, SF_COUNT };
 
 static const char *jstr(const json_t *o, const char *k)
 {
@@ -371,40 +378,181 @@ static int session_aad(char *aad, size_t size, const char *id)
 	return snprintf(aad, size, "cctrust-store:sessions:%s", id) < (int)size;
 }
 
-int cct_store_session_seal_attested(cct_store *st, const cct_store_session *s, const char *meta,
-				    cct_err *err)
+static void put_field(uint8_t **w, const char *v)
 {
-	json_t *env;
-	char *txt = NULL, *b64 = NULL, *col = NULL, aad[128];
-	uint8_t *sealed = NULL;
-	size_t sn = 0;
+	uint32_t n = (uint32_t)strlen(v);
+
+	(*w)[0] = (uint8_t)n;
+	(*w)[1] = (uint8_t)(n >> 8);
+	(*w)[2] = (uint8_t)(n >> 16);
+	(*w)[3] = (uint8_t)(n >> 24);
+	memcpy(*w + 4, v, n);
+	*w += 4 + n;
+}
+
+/* *col_out: the sealed column of an attested session (v2), malloc'd. */
+static int session_seal_column(char **col_out, cct_store *st, const cct_store_session *s,
+			       const char *meta, cct_err *err)
+{
+	const char *f[SF_COUNT];
+	char expires[24], *b64 = NULL, *col = NULL, aad[128];
+	uint8_t *pt = NULL, *w, *sealed = NULL;
+	size_t pn = 0, sn = 0, i;
 	int rc;
 
+	*col_out = NULL;
 	if (!s->token || !s->claims || !s->tee_pubkey || !session_aad(aad, sizeof(aad), s->id))
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "session state incomplete");
-	env = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:s}", "id", s->id, "tee", s->tee, "expires",
-			(json_int_t)s->expires, "evidence_digest", s->evidence_digest, "token",
-			s->token, "claims", s->claims, "tee_pubkey", s->tee_pubkey);
-	if (env && meta)
-		json_object_set_new(env, "meta", json_loads(meta, 0, NULL));
-	txt = env ? json_dumps(env, JSON_COMPACT) : NULL;
-	json_decref(env);
-	if (!txt)
+	snprintf(expires, sizeof(expires), "%lld", (long long)s->expires);
+	f[SF_ID] = s->id;
+	f[SF_TEE] = s->tee;
+	f[SF_EXPIRES] = expires;
+	f[SF_DIGEST] = s->evidence_digest;
+	f[SF_TOKEN] = s->token;
+	f[SF_CLAIMS] = s->claims;
+	f[SF_PUBKEY] = s->tee_pubkey;
+	f[SF_META] = meta ? meta : "";
+	for (i = 0; i < SF_COUNT; i++) {
+		if (strlen(f[i]) > CCT_STORE_MAX_VALUE)
+			return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_NONE, 0,
+					   "session state too large to seal");
+		pn += 4 + strlen(f[i]);
+	}
+	if (!(pt = w = malloc(pn)))
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
-	rc = cct_store_seal(&sealed, &sn, st->row_key, aad, (const uint8_t *)txt, strlen(txt), err);
+	for (i = 0; i < SF_COUNT; i++)
+		put_field(&w, f[i]);
+	rc = cct_store_seal(&sealed, &sn, st->row_key, aad, pt, pn, err);
 	if (rc == CCT_OK && (!(b64 = cct_b64_encode(sealed, sn, 0)) ||
-			     asprintf(&col, "%s%s", SESSION_SEAL_PREFIX, b64) < 0)) {
+			     asprintf(&col, "%s%s", SESSION_SEAL_PREFIX_V2, b64) < 0)) {
 		col = NULL;
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	}
-	if (rc == CCT_OK)
-		rc = st->ops->session_set_attested(st->impl, s->id, s->token, col, s->tee_pubkey,
-						   s->evidence_digest, err);
-	cct_wipe(txt, strlen(txt));
-	free(txt);
+	cct_wipe(pt, pn);
+	free(pt);
 	free(sealed);
 	free(b64);
+	*col_out = col;
+	return rc;
+}
+
+int cct_store_session_seal_attested(cct_store *st, const cct_store_session *s, const char *meta,
+				    cct_err *err)
+{
+	char *col;
+	int rc = session_seal_column(&col, st, s, meta, err);
+
+	if (rc != CCT_OK)
+		return rc;
+	rc = st->ops->session_set_attested(st->impl, s->id, s->token, col, s->tee_pubkey,
+					   s->evidence_digest, err);
 	free(col);
+	return rc;
+}
+
+int cct_store_session_attest_commit(cct_store *st, const cct_store_session *s, const char *meta,
+				    int64_t now, const char *audit_record, cct_err *err)
+{
+	char *col;
+	int rc = session_seal_column(&col, st, s, meta, err);
+
+	if (rc != CCT_OK)
+		return rc;
+	if (st->ops->session_attest_commit)
+		rc = st->ops->session_attest_commit(st->impl, s->id, s->nonce, now, s->token, col,
+						    s->tee_pubkey, s->evidence_digest, now,
+						    audit_record, err);
+	else if ((rc = st->ops->session_consume_nonce(st->impl, s->id, s->nonce, now, err)) ==
+		 CCT_OK &&
+		 (rc = st->ops->session_set_attested(st->impl, s->id, s->token, col,
+						     s->tee_pubkey, s->evidence_digest, err)) ==
+			 CCT_OK)
+		rc = st->ops->audit_append(st->impl, now, audit_record, NULL, err);
+	free(col);
+	return rc;
+}
+
+/* The v2 fields of an unsealed session (pointers into pt, lengths in n). */
+static int session_fields_v2(const uint8_t *pt, size_t pn, const char *f[SF_COUNT],
+			     size_t n[SF_COUNT])
+{
+	cct_rd r;
+	int i;
+
+	cct_rd_init(&r, pt, pn);
+	for (i = 0; i < SF_COUNT; i++) {
+		n[i] = cct_rd_u32le(&r);
+		f[i] = (const char *)cct_rd_take(&r, n[i]);
+	}
+	return cct_rd_done(&r, NULL, "sealed session") == CCT_OK;
+}
+
+static char *strndup_or_null(const char *p, size_t n)
+{
+	char *d = malloc(n + 1);
+
+	if (d) {
+		memcpy(d, p, n);
+		d[n] = 0;
+	}
+	return d;
+}
+
+/* Fill out from the unsealed v2 state: CCT_OK, or CCT_ESIGNATURE when it is malformed. */
+static int session_from_v2(cct_store_session *out, char **meta, const char *id,
+			   const uint8_t *pt, size_t pn)
+{
+	const char *f[SF_COUNT];
+	size_t n[SF_COUNT];
+	char num[24];
+	char *end;
+	long long exp;
+
+	if (!session_fields_v2(pt, pn, f, n) || n[SF_ID] != strlen(id) ||
+	    memcmp(f[SF_ID], id, n[SF_ID]) || n[SF_EXPIRES] == 0 || n[SF_EXPIRES] >= sizeof(num))
+		return CCT_ESIGNATURE;
+	memcpy(num, f[SF_EXPIRES], n[SF_EXPIRES]);
+	num[n[SF_EXPIRES]] = 0;
+	exp = strtoll(num, &end, 10);
+	if (*end)
+		return CCT_ESIGNATURE;
+	snprintf(out->tee, sizeof(out->tee), "%.*s", (int)n[SF_TEE], f[SF_TEE]);
+	snprintf(out->evidence_digest, sizeof(out->evidence_digest), "%.*s", (int)n[SF_DIGEST],
+		 f[SF_DIGEST]);
+	out->expires = exp; /* the sealed expiry wins: a database writer cannot extend a session */
+	out->token = strndup_or_null(f[SF_TOKEN], n[SF_TOKEN]);
+	out->claims = strndup_or_null(f[SF_CLAIMS], n[SF_CLAIMS]);
+	out->tee_pubkey = strndup_or_null(f[SF_PUBKEY], n[SF_PUBKEY]);
+	if (meta && n[SF_META])
+		*meta = strndup_or_null(f[SF_META], n[SF_META]);
+	return out->token && out->claims && out->tee_pubkey ? CCT_OK : CCT_ENOMEM;
+}
+
+/* Fill out from the unsealed v1 JSON envelope: CCT_OK, CCT_ESIGNATURE when malformed. */
+static int session_from_v1(cct_store_session *out, char **meta, const char *id,
+			   const uint8_t *pt, size_t pn)
+{
+	json_t *env = json_loadb((const char *)pt, pn, 0, NULL);
+	int rc;
+
+	if (!env || strcmp(jstr(env, "id"), id) ||
+	    !json_is_string(json_object_get(env, "claims")) ||
+	    !json_is_string(json_object_get(env, "tee_pubkey")) ||
+	    !json_is_string(json_object_get(env, "token"))) {
+		json_decref(env);
+		return CCT_ESIGNATURE;
+	}
+	snprintf(out->tee, sizeof(out->tee), "%s", jstr(env, "tee"));
+	snprintf(out->evidence_digest, sizeof(out->evidence_digest), "%s",
+		 jstr(env, "evidence_digest"));
+	out->expires = json_integer_value(json_object_get(env, "expires"));
+	out->token = strdup(json_string_value(json_object_get(env, "token")));
+	out->claims = strdup(json_string_value(json_object_get(env, "claims")));
+	out->tee_pubkey = strdup(json_string_value(json_object_get(env, "tee_pubkey")));
+	if (meta && json_object_get(env, "meta"))
+		*meta = json_dumps(json_object_get(env, "meta"), JSON_COMPACT);
+	rc = out->token && out->claims && out->tee_pubkey ? CCT_OK : CCT_ENOMEM;
+	json_decref(env);
 	return rc;
 }
 
@@ -413,11 +561,10 @@ int cct_store_session_open(cct_store *st, const char *id, cct_store_session *out
 {
 	cct_store_session raw;
 	uint8_t *sealed = NULL, *pt = NULL;
-	size_t sn = 0, pn = 0;
+	size_t sn = 0, pn = 0, plen = 0;
 	char aad[128];
-	json_t *env = NULL;
 	const char *c;
-	int rc;
+	int rc, v2 = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (meta)
@@ -430,10 +577,14 @@ int cct_store_session_open(cct_store *st, const char *id, cct_store_session *out
 		return CCT_OK;
 	}
 	c = raw.claims;
-	if (strncmp(c, SESSION_SEAL_PREFIX, strlen(SESSION_SEAL_PREFIX)) ||
-	    !session_aad(aad, sizeof(aad), id) ||
-	    cct_b64_decode(&sealed, &sn, c + strlen(SESSION_SEAL_PREFIX),
-			   strlen(c) - strlen(SESSION_SEAL_PREFIX), NULL) != CCT_OK) {
+	if (!strncmp(c, SESSION_SEAL_PREFIX_V2, strlen(SESSION_SEAL_PREFIX_V2))) {
+		v2 = 1;
+		plen = strlen(SESSION_SEAL_PREFIX_V2);
+	} else if (!strncmp(c, SESSION_SEAL_PREFIX, strlen(SESSION_SEAL_PREFIX))) {
+		plen = strlen(SESSION_SEAL_PREFIX);
+	}
+	if (!plen || !session_aad(aad, sizeof(aad), id) ||
+	    cct_b64_decode(&sealed, &sn, c + plen, strlen(c) - plen, NULL) != CCT_OK) {
 		rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_NONE, 0,
 				 "session row %.16s is not sealed by this broker (written by "
 				 "someone without the master key)", id);
@@ -441,34 +592,24 @@ int cct_store_session_open(cct_store *st, const char *id, cct_store_session *out
 		rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_NONE, 0,
 				 "session row %.16s fails its integrity check (tampered, copied or "
 				 "another master key)", id);
-	} else if (!(env = json_loadb((const char *)pt, pn, 0, NULL)) ||
-		   strcmp(jstr(env, "id"), id) ||
-		   !json_is_string(json_object_get(env, "claims")) ||
-		   !json_is_string(json_object_get(env, "tee_pubkey")) ||
-		   !json_is_string(json_object_get(env, "token"))) {
-		rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_NONE, 0,
-				 "session row %.16s: sealed state malformed", id);
 	} else {
 		*out = raw;
 		out->token = out->claims = out->tee_pubkey = NULL;
-		snprintf(out->tee, sizeof(out->tee), "%s",
-			 jstr(env, "tee"));
-		snprintf(out->evidence_digest, sizeof(out->evidence_digest), "%s",
-			 jstr(env, "evidence_digest"));
-		/* the sealed expiry wins: a database writer cannot extend a session */
-		out->expires = json_integer_value(json_object_get(env, "expires"));
-		out->token = strdup(json_string_value(json_object_get(env, "token")));
-		out->claims = strdup(json_string_value(json_object_get(env, "claims")));
-		out->tee_pubkey = strdup(json_string_value(json_object_get(env, "tee_pubkey")));
-		if (meta && json_object_get(env, "meta"))
-			*meta = json_dumps(json_object_get(env, "meta"), JSON_COMPACT);
-		rc = out->token && out->claims && out->tee_pubkey
-			     ? CCT_OK
-			     : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
-		if (rc != CCT_OK)
+		rc = v2 ? session_from_v2(out, meta, id, pt, pn)
+			: session_from_v1(out, meta, id, pt, pn);
+		if (rc == CCT_ESIGNATURE)
+			cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_NONE, 0,
+				    "session row %.16s: sealed state malformed", id);
+		else if (rc != CCT_OK)
+			cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+		if (rc != CCT_OK) {
 			cct_store_session_clear(out);
+			if (meta) {
+				free(*meta);
+				*meta = NULL;
+			}
+		}
 	}
-	json_decref(env);
 	if (pt) {
 		cct_wipe(pt, pn);
 		free(pt);

@@ -1,9 +1,11 @@
 /* Store: SQLite back end, sealed secrets, nonce single use, migrations, audit. */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "cct_test.h"
@@ -121,6 +123,234 @@ static void nonce_is_single_use_and_expires(void **state)
 	cct_store_session_clear(&g);
 	assert_int_equal(ops->session_gc(impl, 500, NULL), CCT_OK);
 	assert_int_equal(ops->session_get(impl, "abc", &g, NULL), CCT_EINVAL);
+	cct_store_free(st);
+}
+
+/* Group commit: writers from many threads share commits, yet each write succeeds or fails on
+ * its own (a duplicate id or a spent nonce fails only that write, not its batch), every
+ * acknowledged write is visible to the readers at once and still there after a reopen. */
+#define GC_THREADS 8
+#define GC_ROUNDS 40
+
+typedef struct gc_arg {
+	cct_store *st;
+	int t, dup_ok, nonce_ok, audit_ok, put_ok;
+	int64_t audit_ids[GC_ROUNDS];
+} gc_arg;
+
+static void *gc_writer(void *p)
+{
+	gc_arg *a = p;
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(a->st, &impl);
+	cct_store_session s, g;
+	int i;
+
+	for (i = 0; i < GC_ROUNDS; i++) {
+		memset(&s, 0, sizeof(s));
+		snprintf(s.id, sizeof(s.id), "t%d-%d", a->t, i);
+		strcpy(s.tee, "snp");
+		strcpy(s.nonce, "n");
+		s.created = 1;
+		s.expires = 1000;
+		if (ops->session_put(impl, &s, NULL) == CCT_OK &&
+		    ops->session_get(impl, s.id, &g, NULL) == CCT_OK) { /* read after write */
+			a->put_ok++;
+			cct_store_session_clear(&g);
+		}
+		snprintf(s.id, sizeof(s.id), "dup-%d", i);
+		a->dup_ok += ops->session_put(impl, &s, NULL) == CCT_OK;
+		a->nonce_ok += ops->session_consume_nonce(impl, "race", "n", 10, NULL) == CCT_OK;
+		a->audit_ok += ops->audit_append(impl, 5, "{\"event\":\"gc\"}", &a->audit_ids[i],
+						 NULL) == CCT_OK;
+	}
+	return NULL;
+}
+
+static void group_commit_keeps_writes_apart_and_durable(void **state)
+{
+	cct_store *st = open_store("gc.db", 3);
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(st, &impl);
+	pthread_t th[GC_THREADS];
+	gc_arg args[GC_THREADS];
+	cct_store_session s, g;
+	int i, j, k, dup = 0, nonce = 0, puts = 0, audits = 0;
+	char *txt = NULL, id[64];
+	json_t *arr;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	strcpy(s.id, "race");
+	strcpy(s.tee, "snp");
+	strcpy(s.nonce, "n");
+	s.expires = 1000;
+	assert_int_equal(ops->session_put(impl, &s, NULL), CCT_OK);
+	for (i = 0; i < GC_THREADS; i++) {
+		memset(&args[i], 0, sizeof(args[i]));
+		args[i].st = st;
+		args[i].t = i;
+		assert_int_equal(pthread_create(&th[i], NULL, gc_writer, &args[i]), 0);
+	}
+	for (i = 0; i < GC_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		dup += args[i].dup_ok;
+		nonce += args[i].nonce_ok;
+		puts += args[i].put_ok;
+		audits += args[i].audit_ok;
+	}
+	assert_int_equal(puts, GC_THREADS * GC_ROUNDS);
+	assert_int_equal(dup, GC_ROUNDS);      /* each dup-i id: exactly one winner */
+	assert_int_equal(nonce, 1);            /* the nonce: spent exactly once */
+	assert_int_equal(audits, GC_THREADS * GC_ROUNDS);
+	for (i = 0; i < GC_THREADS; i++)       /* every audit id distinct */
+		for (j = 0; j < GC_ROUNDS; j++)
+			for (k = j + 1; k < GC_ROUNDS; k++)
+				assert_true(args[i].audit_ids[j] != args[i].audit_ids[k]);
+	cct_store_free(st);
+	/* all of it survived a close and reopen */
+	st = open_store("gc.db", 3);
+	ops = cct_store_backend(st, &impl);
+	for (i = 0; i < GC_THREADS; i++)
+		for (j = 0; j < GC_ROUNDS; j++) {
+			snprintf(id, sizeof(id), "t%d-%d", i, j);
+			assert_int_equal(ops->session_get(impl, id, &g, NULL), CCT_OK);
+			cct_store_session_clear(&g);
+		}
+	assert_int_equal(ops->session_get(impl, "race", &g, NULL), CCT_OK);
+	assert_int_equal(g.nonce_used, 1);
+	cct_store_session_clear(&g);
+	assert_int_equal(ops->audit_query(impl, 0, 1000, &txt, NULL), CCT_OK);
+	arr = json_loads(txt, 0, NULL);
+	assert_int_equal(json_array_size(arr), GC_THREADS * GC_ROUNDS);
+	json_decref(arr);
+	free(txt);
+	cct_store_free(st);
+}
+
+/* Sealed sessions: the v2 layout round-trips every field (meta included); a row sealed in the
+ * v1 JSON layout by an older broker still opens; a changed byte or a row copied to another id
+ * is refused as not sealed by this broker. */
+static void sealed_session_layouts(void **state)
+{
+	cct_store *st = open_store("sess.db", 4);
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(st, &impl);
+	cct_store_session s, g;
+	uint8_t mk[32], rk[32], *sealed = NULL;
+	size_t sn = 0;
+	char *meta = NULL, *b64, col[4096], *env;
+	cct_err err;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	strcpy(s.tee, "snp");
+	strcpy(s.nonce, "n");
+	s.expires = 900;
+	strcpy(s.id, "v2");
+	assert_int_equal(ops->session_put(impl, &s, NULL), CCT_OK);
+	strcpy(s.id, "v1");
+	assert_int_equal(ops->session_put(impl, &s, NULL), CCT_OK);
+	strcpy(s.id, "other");
+	assert_int_equal(ops->session_put(impl, &s, NULL), CCT_OK);
+
+	strcpy(s.id, "v2");
+	s.expires = 700;
+	strcpy(s.evidence_digest, "ab12");
+	s.token = (char *)"tok.en.sig";
+	s.claims = (char *)"{\"ear.status\":\"affirming\",\"q\":\"\\\"\"}";
+	s.tee_pubkey = (char *)"{\"kty\":\"EC\"}";
+	assert_int_equal(cct_store_session_seal_attested(st, &s, "{\"passed\":[\"default\"]}", &err),
+			 CCT_OK);
+	assert_int_equal(cct_store_session_open(st, "v2", &g, &meta, &err), CCT_OK);
+	assert_string_equal(g.token, s.token);
+	assert_string_equal(g.claims, s.claims);
+	assert_string_equal(g.tee_pubkey, s.tee_pubkey);
+	assert_string_equal(g.tee, "snp");
+	assert_string_equal(g.evidence_digest, "ab12");
+	assert_int_equal(g.expires, 700);
+	assert_string_equal(meta, "{\"passed\":[\"default\"]}");
+	free(meta);
+	cct_store_session_clear(&g);
+	/* the v2 column copied onto another session: refused */
+	assert_int_equal(ops->session_get(impl, "v2", &g, NULL), CCT_OK);
+	assert_non_null(strstr(g.claims, "cct-sealed-v2:"));
+	snprintf(col, sizeof(col), "%s", g.claims);
+	cct_store_session_clear(&g);
+	assert_int_equal(ops->session_set_attested(impl, "other", "t", col, "{}", "d", NULL), CCT_OK);
+	assert_int_equal(cct_store_session_open(st, "other", &g, NULL, &err), CCT_ESIGNATURE);
+
+	/* a v1 row, sealed the way earlier brokers did */
+	memset(mk, 4, sizeof(mk));
+	assert_int_equal(cct_store_derive_key(rk, mk, "cctrust-store row integrity v1"), CCT_OK);
+	env = "{\"id\":\"v1\",\"tee\":\"tdx\",\"expires\":650,\"evidence_digest\":\"cd\","
+	      "\"token\":\"t1\",\"claims\":\"{}\",\"tee_pubkey\":\"{}\",\"meta\":{\"passed\":[]}}";
+	assert_int_equal(cct_store_seal(&sealed, &sn, rk, "cctrust-store:sessions:v1",
+					(const uint8_t *)env, strlen(env), &err), CCT_OK);
+	b64 = cct_b64_encode(sealed, sn, 0);
+	snprintf(col, sizeof(col), "cct-sealed-v1:%s", b64);
+	free(b64);
+	free(sealed);
+	assert_int_equal(ops->session_set_attested(impl, "v1", "t1", col, "{}", "cd", NULL), CCT_OK);
+	assert_int_equal(cct_store_session_open(st, "v1", &g, &meta, &err), CCT_OK);
+	assert_string_equal(g.token, "t1");
+	assert_string_equal(g.tee, "tdx");
+	assert_int_equal(g.expires, 650);
+	assert_string_equal(meta, "{\"passed\":[]}");
+	free(meta);
+	cct_store_session_clear(&g);
+	cct_store_free(st);
+}
+
+/* Attest commit: nonce, attested state and audit record in one commit, all or nothing. */
+static void attest_commit_all_or_nothing(void **state)
+{
+	cct_store *st = open_store("ac.db", 5);
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(st, &impl);
+	cct_store_session s, g;
+	char *txt = NULL;
+	json_t *arr;
+	cct_err err;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	strcpy(s.id, "a1");
+	strcpy(s.tee, "snp");
+	strcpy(s.nonce, "n1");
+	s.expires = 900;
+	assert_int_equal(ops->session_put(impl, &s, NULL), CCT_OK);
+	s.token = (char *)"tok";
+	s.claims = (char *)"{}";
+	s.tee_pubkey = (char *)"{}";
+	/* the nonce was spent (a failed attempt, or a concurrent one that won): nothing written */
+	assert_int_equal(ops->session_consume_nonce(impl, "a1", "n1", 10, NULL), CCT_OK);
+	assert_int_equal(cct_store_session_attest_commit(st, &s, NULL, 10, "{\"e\":1}", &err),
+			 CCT_ENONCE);
+	assert_int_equal(cct_store_session_open(st, "a1", &g, NULL, &err), CCT_OK);
+	assert_null(g.token);
+	cct_store_session_clear(&g);
+	assert_int_equal(ops->audit_query(impl, 0, 10, &txt, NULL), CCT_OK);
+	assert_string_equal(txt, "[]");
+	free(txt);
+	/* a fresh session: spent, sealed and audited together */
+	strcpy(s.id, "a2");
+	strcpy(s.nonce, "n2");
+	assert_int_equal(ops->session_put(impl, &s, NULL), CCT_OK);
+	assert_int_equal(cct_store_session_attest_commit(st, &s, NULL, 10, "{\"e\":2}", &err),
+			 CCT_OK);
+	assert_int_equal(cct_store_session_open(st, "a2", &g, NULL, &err), CCT_OK);
+	assert_string_equal(g.token, "tok");
+	assert_int_equal(g.nonce_used, 1);
+	cct_store_session_clear(&g);
+	assert_int_equal(cct_store_session_attest_commit(st, &s, NULL, 11, "{\"e\":3}", &err),
+			 CCT_ENONCE);
+	assert_int_equal(ops->audit_query(impl, 0, 10, &txt, NULL), CCT_OK);
+	arr = json_loads(txt, 0, NULL);
+	assert_int_equal(json_array_size(arr), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(arr, 0), "e")), 2);
+	json_decref(arr);
+	free(txt);
 	cct_store_free(st);
 }
 
@@ -353,6 +583,9 @@ int main(void)
 		cmocka_unit_test(master_key_encodings),
 		cmocka_unit_test(sealed_service_keys),
 		cmocka_unit_test(rows_authenticated_under_derived_key),
+		cmocka_unit_test(group_commit_keeps_writes_apart_and_durable),
+		cmocka_unit_test(sealed_session_layouts),
+		cmocka_unit_test(attest_commit_all_or_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
