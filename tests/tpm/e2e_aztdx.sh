@@ -67,7 +67,11 @@ RC=$?
 [[ $RC == 0 ]] && python3 -c "
 import json; r = json.load(open('c.json'))
 assert r['tee'] == 'az-tdx-vtpm' and r['evidence_form'] == 'az-tdx-vtpm' and r['binding'] == 'verified'
-assert r['submods']['cpu0']['claims']['tdx']['simulated']" && pass composite || { fail "composite (exit $RC)"; head -c 900 c.json; }
+c = r['submods']['cpu0']['claims']; assert c['tdx']['simulated']
+# Trustee's flat names beside cctrust's: tpm.pcrNN, report_data (quote extraData), quote.body.*
+assert c['tpm']['pcr00'] == c['pcrs']['sha256']['0'] and len(c['tpm']) == 24
+assert c['report_data'] == c['tpm_quote']['extra_data']
+assert c['quote']['body']['mr_td'] == c['tdx']['mrtd']" && pass composite || { fail "composite (exit $RC)"; head -c 900 c.json; }
 "$C" verify req.json --trust-sim sim --nonce "$N" --tee aztdxvtpm >/dev/null && pass wire-name-aztdxvtpm || fail wire-name-aztdxvtpm
 "$C" verify req.json --trust-sim sim --nonce "$N" --tee azsnpvtpm >/dev/null
 [[ $? == 1 ]] && pass wrong-tee-hint || fail wrong-tee-hint
