@@ -135,6 +135,15 @@ printf '{"version": 1, "td_quote": "AAAA"}' >bad2.json
 expect missing-hcl-report 1 input bad2.out 'hcl_report'
 "$C" vtpm verify ev.json --trust-sim sim --bogus >/dev/null 2>&1; [[ $? == 2 ]] && pass usage-exit-2 || fail usage-exit-2
 
+# collateral named explicitly (the simulated platform's QVL bundle), and a verification time
+# after it expired (--at): refused, fail closed
+"$C" vtpm verify ev.json --trust-sim sim --nonce "$X" --collateral sim/tdx/collateral.json --offline >/dev/null &&
+	pass explicit-collateral || fail explicit-collateral
+"$C" vtpm verify ev.json --trust-sim sim --nonce "$X" --at 2036-01-01T00:00:00Z --json >late.out; RC=$?
+[[ $RC == 1 ]] && python3 -c "
+import json, sys; e = json.load(open('late.out'))['error']; sys.exit(e['stage'] not in ('collateral', 'chain'))" &&
+	pass collateral-expired-at || { fail "collateral-expired-at (exit $RC)"; head -c 500 late.out; }
+
 # --- Trustee's v0 form (no version; byte arrays): the same verdict
 mutate v0.json "
 def arr(b): return list(bytes(b))
