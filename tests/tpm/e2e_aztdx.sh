@@ -144,6 +144,17 @@ expect missing-hcl-report 1 input bad2.out 'hcl_report'
 import json, sys; e = json.load(open('late.out'))['error']; sys.exit(e['stage'] not in ('collateral', 'chain'))" &&
 	pass collateral-expired-at || { fail "collateral-expired-at (exit $RC)"; head -c 500 late.out; }
 
+# collateral fetch derives its keys from vTPM requests: the SNP report inside the HCL report
+# (VCEK of that chip), the TD quote (its PCK chain is checked first: the simulated root is refused
+# there, which shows the quote was found); the loopback port 1 refuses every fetch
+"$C" sim evidence sim --tee az-snp-vtpm --nonce "$N" --tee-pubkey tee.jwk -o snpreq.json || exit 1
+"$C" collateral fetch -o bundle1 --from snpreq.json --kds-url http://127.0.0.1:1 --quiet >cf1.out 2>&1; RC=$?
+[[ $RC == 1 ]] && grep -q 'missing snp-vcek Milan/' cf1.out && pass collateral-keys-az-snp-vtpm ||
+	{ fail "collateral-keys-az-snp-vtpm (exit $RC)"; head -c 500 cf1.out; }
+"$C" collateral fetch -o bundle2 --from req.json --pcs-url http://127.0.0.1:1 --quiet >cf2.out 2>&1; RC=$?
+[[ $RC == 2 ]] && grep -q 'PCK certificate chain' cf2.out && pass collateral-keys-az-tdx-vtpm ||
+	{ fail "collateral-keys-az-tdx-vtpm (exit $RC)"; head -c 500 cf2.out; }
+
 # --- Trustee's v0 form (no version; byte arrays): the same verdict
 mutate v0.json "
 def arr(b): return list(bytes(b))
