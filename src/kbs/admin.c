@@ -14,9 +14,12 @@
  *    naming both figures; "iat"/"nbf" not in the future;
  *  - "aud" (string or array) contains the configured audience when one is configured;
  *  - "jti", when present, is single use: recorded in the store until "exp" (insert-if-absent,
- *    so two replicas cannot both accept it); --admin-require-jti refuses tokens without one;
+ *    so two replicas cannot both accept it) AND in this process's memory (the store is not
+ *    trusted: a database writer deleting the row cannot get a token replayed to this
+ *    replica); --admin-require-jti refuses tokens without one;
  *  - "role" (Trustee's claim): "admin" (case-insensitive) may do everything, "auditor" reads.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +37,7 @@
 #define ADMIN_DEFAULT_LIFETIME (24 * 3600)
 #define ADMIN_SKEW 60
 #define ADMIN_MAX_JTI 256
+#define ADMIN_JTI_MEMORY 1024 /* jti digests remembered in process until their token expires */
 
 typedef struct admin_key {
 	EVP_PKEY *key;
@@ -47,6 +51,12 @@ struct cct_kbs_admin {
 	int64_t max_lifetime;
 	char *audience;
 	int require_jti;
+	pthread_mutex_t jti_lock;
+	struct {
+		char digest[65];
+		int64_t until;
+	} seen[ADMIN_JTI_MEMORY];
+	size_t nseen;
 };
 
 static const char *const admin_algs[] = { "EdDSA", "ES256", "ES384", "RS256", "PS256" };
@@ -146,6 +156,7 @@ void cct_kbs__admin_free(cct_kbs_admin *a)
 	for (i = 0; i < a->n; i++)
 		EVP_PKEY_free(a->k[i].key);
 	free(a->audience);
+	pthread_mutex_destroy(&a->jti_lock);
 	free(a);
 }
 
@@ -165,6 +176,7 @@ int cct_kbs__admin_new(cct_kbs_admin **out, const char *keys, int64_t max_lifeti
 	}
 	a->max_lifetime = max_lifetime_s > 0 ? max_lifetime_s : ADMIN_DEFAULT_LIFETIME;
 	a->require_jti = require_jti;
+	pthread_mutex_init(&a->jti_lock, NULL);
 	if (audience && *audience && !(a->audience = strdup(audience))) {
 		cct_kbs__admin_free(a);
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
@@ -316,8 +328,39 @@ out:
 	return rc;
 }
 
-int cct_kbs__admin_consume_jti(cct_store *store, const cct_kbs_admin_claims *t, int64_t now,
-			       cct_err *err)
+/* Remember a jti digest in process until its token expires: 0 when it was seen before. When
+ * the memory is full of live tokens, the one expiring first is forgotten (the store still
+ * holds it). */
+static int jti_remember(cct_kbs_admin *a, const char *digest, int64_t until, int64_t now)
+{
+	size_t i, j = 0, soonest = 0;
+	int fresh = 1;
+
+	pthread_mutex_lock(&a->jti_lock);
+	for (i = 0; i < a->nseen; i++) {
+		if (a->seen[i].until < now)
+			continue; /* expired: dropped by the compaction below */
+		if (!strcmp(a->seen[i].digest, digest))
+			fresh = 0;
+		a->seen[j++] = a->seen[i];
+	}
+	a->nseen = j;
+	if (fresh) {
+		if (a->nseen == ADMIN_JTI_MEMORY) {
+			for (i = 1; i < a->nseen; i++)
+				if (a->seen[i].until < a->seen[soonest].until)
+					soonest = i;
+			a->seen[soonest] = a->seen[--a->nseen];
+		}
+		snprintf(a->seen[a->nseen].digest, sizeof(a->seen[0].digest), "%s", digest);
+		a->seen[a->nseen++].until = until;
+	}
+	pthread_mutex_unlock(&a->jti_lock);
+	return fresh;
+}
+
+int cct_kbs__admin_consume_jti(cct_kbs_admin *a, cct_store *store, const cct_kbs_admin_claims *t,
+			       int64_t now, cct_err *err)
 {
 	void *impl;
 	const cct_store_ops *ops = cct_store_backend(store, &impl);
@@ -328,6 +371,9 @@ int cct_kbs__admin_consume_jti(cct_store *store, const cct_kbs_admin_claims *t, 
 
 	if (!t->jti[0])
 		return CCT_OK;
+	if (a && !jti_remember(a, t->jti, t->exp + ADMIN_SKEW, now))
+		return cct_err_set(err, CCT_ENONCE, CCT_STAGE_TOKEN, 0,
+				   "admin JWT \"jti\" was used before (single use)");
 	snprintf(v, sizeof(v), "%lld", (long long)t->exp + ADMIN_SKEW);
 	rc = ops->obj_create(impl, CCT_KBS_STORE_KIND_ADMIN_JTI, t->jti, (const uint8_t *)v,
 			     strlen(v), now, &created, err);

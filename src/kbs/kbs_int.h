@@ -54,7 +54,8 @@ int cct_kbs__admin_verify(const cct_kbs_admin *a, const char *jwt, int64_t now,
 /* Record a jti as used until exp (atomic insert-if-absent in the store, so a token is used once
  * across replicas); CCT_ENONCE when it was used before. Expired jti rows are
  * removed. */
-int cct_kbs__admin_consume_jti(cct_store *store, const cct_kbs_admin_claims *t, int64_t now,
+int cct_kbs__admin_consume_jti(cct_kbs_admin *a, cct_store *store, const cct_kbs_admin_claims *t,
+			       int64_t now,
 			       cct_err *err);
 
 /* Trustee RVPS reference values (rvps.c). */

@@ -364,6 +364,9 @@ int cct_store_master_key_load(uint8_t key[32], const char *path, const char *env
 #define SESSION_SEAL_PREFIX "cct-sealed-v1:"
 #define SESSION_SEAL_PREFIX_V2 "cct-sealed-v2:"
 
+/* the plaintext token column only says "attested"; the token is in the sealed state */
+#define SESSION_TOKEN_MARK "sealed"
+
 enum { SF_ID, SF_TEE, SF_EXPIRES, SF_DIGEST, SF_TOKEN, SF_CLAIMS, SF_PUBKEY, SF_META, SF_COUNT };
 
 static const char *jstr(const json_t *o, const char *k)
@@ -390,6 +393,21 @@ static void put_field(uint8_t **w, const char *v)
 	*w += 4 + n;
 }
 
+/* 1 when claims is byte for byte the payload of the JWS token (header.payload.signature). */
+static int claims_are_token_payload(const char *token, const char *claims)
+{
+	const char *p = strchr(token, '.'), *q = p ? strchr(p + 1, '.') : NULL;
+	uint8_t *dec = NULL;
+	size_t dn = 0;
+	int same;
+
+	if (!q || cct_b64_decode(&dec, &dn, p + 1, (size_t)(q - p - 1), NULL) != CCT_OK)
+		return 0;
+	same = dn == strlen(claims) && !memcmp(dec, claims, dn);
+	free(dec);
+	return same;
+}
+
 /* *col_out: the sealed column of an attested session (v2), malloc'd. */
 static int session_seal_column(char **col_out, cct_store *st, const cct_store_session *s,
 			       const char *meta, cct_err *err)
@@ -409,7 +427,8 @@ static int session_seal_column(char **col_out, cct_store *st, const cct_store_se
 	f[SF_EXPIRES] = expires;
 	f[SF_DIGEST] = s->evidence_digest;
 	f[SF_TOKEN] = s->token;
-	f[SF_CLAIMS] = s->claims;
+	/* the EAR token's payload is the claims text (same serialisation): sealed once */
+	f[SF_CLAIMS] = claims_are_token_payload(s->token, s->claims) ? "" : s->claims;
 	f[SF_PUBKEY] = s->tee_pubkey;
 	f[SF_META] = meta ? meta : "";
 	for (i = 0; i < SF_COUNT; i++) {
@@ -444,7 +463,7 @@ int cct_store_session_seal_attested(cct_store *st, const cct_store_session *s, c
 
 	if (rc != CCT_OK)
 		return rc;
-	rc = st->ops->session_set_attested(st->impl, s->id, s->token, col, s->tee_pubkey,
+	rc = st->ops->session_set_attested(st->impl, s->id, SESSION_TOKEN_MARK, col, s->tee_pubkey,
 					   s->evidence_digest, err);
 	free(col);
 	return rc;
@@ -459,12 +478,12 @@ int cct_store_session_attest_commit(cct_store *st, const cct_store_session *s, c
 	if (rc != CCT_OK)
 		return rc;
 	if (st->ops->session_attest_commit)
-		rc = st->ops->session_attest_commit(st->impl, s->id, s->nonce, now, s->token, col,
-						    s->tee_pubkey, s->evidence_digest, now,
-						    audit_record, err);
+		rc = st->ops->session_attest_commit(st->impl, s->id, s->nonce, now,
+						    SESSION_TOKEN_MARK, col, s->tee_pubkey,
+						    s->evidence_digest, now, audit_record, err);
 	else if ((rc = st->ops->session_consume_nonce(st->impl, s->id, s->nonce, now, err)) ==
 		 CCT_OK &&
-		 (rc = st->ops->session_set_attested(st->impl, s->id, s->token, col,
+		 (rc = st->ops->session_set_attested(st->impl, s->id, SESSION_TOKEN_MARK, col,
 						     s->tee_pubkey, s->evidence_digest, err)) ==
 			 CCT_OK)
 		rc = st->ops->audit_append(st->impl, now, audit_record, NULL, err);
@@ -521,7 +540,22 @@ static int session_from_v2(cct_store_session *out, char **meta, const char *id,
 		 f[SF_DIGEST]);
 	out->expires = exp; /* the sealed expiry wins: a database writer cannot extend a session */
 	out->token = strndup_or_null(f[SF_TOKEN], n[SF_TOKEN]);
-	out->claims = strndup_or_null(f[SF_CLAIMS], n[SF_CLAIMS]);
+	if (n[SF_CLAIMS]) {
+		out->claims = strndup_or_null(f[SF_CLAIMS], n[SF_CLAIMS]);
+	} else { /* the claims are the token's payload */
+		const char *p = out->token ? strchr(out->token, '.') : NULL;
+		const char *q = p ? strchr(p + 1, '.') : NULL;
+		uint8_t *dec = NULL;
+		size_t dn = 0;
+
+		if (out->token && (!q || cct_b64_decode(&dec, &dn, p + 1, (size_t)(q - p - 1),
+							NULL) != CCT_OK))
+			return CCT_ESIGNATURE;
+		if (dec) {
+			out->claims = strndup_or_null((const char *)dec, dn);
+			free(dec);
+		}
+	}
 	out->tee_pubkey = strndup_or_null(f[SF_PUBKEY], n[SF_PUBKEY]);
 	if (meta && n[SF_META])
 		*meta = strndup_or_null(f[SF_META], n[SF_META]);

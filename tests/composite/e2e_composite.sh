@@ -121,6 +121,14 @@ open(sys.argv[3], 'w').write(h + '.' + e(pl) + '.' + s)
 EOF
 "$C" token verify "$T/tok-none" --jwks "$T/jwks.json" --json >"$T/tv.json"; [[ $? == 1 ]] && grep -q unsupported "$T/tv.json" && pass token-alg-none || fail token-alg-none
 "$C" token verify "$T/tok-tamper" --jwks "$T/jwks.json" --json >"$T/tv.json"; [[ $? == 1 ]] && grep -q '"signature"' "$T/tv.json" && pass token-tampered || fail token-tampered
+# any number of tokens, one JSON line each with its path; one bad token makes the exit 1; a
+# directory and - (standard input) are inputs too; an unreadable one is exit 2
+mkdir -p "$T/toks" && cp "$T/tok" "$T/toks/a" && cp "$T/tok" "$T/toks/b"
+"$C" token verify "$T/toks" --jwks "$T/jwks.json" --json >"$T/tvm.json"; rc=$?
+[[ $rc == 0 && $(grep -c '"verified": *true' "$T/tvm.json") == 2 && $(grep -c '"token"' "$T/tvm.json") == 2 ]] && pass token-many-dir || fail "token-many-dir rc=$rc"
+"$C" token verify "$T/tok" - "$T/tok-tamper" --jwks "$T/jwks.json" --json <"$T/tok" >"$T/tvm.json"; rc=$?
+[[ $rc == 1 && $(grep -c '"verified": *true' "$T/tvm.json") == 2 && $(grep -c '"verified": *false' "$T/tvm.json") == 1 ]] && pass token-many-one-bad || fail "token-many-one-bad rc=$rc"
+"$C" token verify "$T/tok" "$T/no-such-token" --jwks "$T/jwks.json" >/dev/null 2>&1; [[ $? == 2 ]] && pass token-many-unreadable || fail token-many-unreadable
 
 # 15. real SNP vectors wrapped in a request: binding explicitly skipped (their nonces are fixed)
 if [[ -n $V && -d $V/snp/virtee-sev ]]; then

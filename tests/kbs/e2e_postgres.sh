@@ -11,7 +11,14 @@ if [ -z "${CCT_PG_URL:-}" ]; then
 	exit 77
 fi
 setup_keys
-psql "$CCT_PG_URL" -qc 'DROP TABLE IF EXISTS sessions, objects, audit, cctrust_schema' >/dev/null 2>&1
+# a schema of its own (search_path in the URL): runs sharing one database never meet
+SCHEMA=cct_e2e_$$_$RANDOM
+psql "$CCT_PG_URL" -qc "CREATE SCHEMA $SCHEMA" >/dev/null || { echo "FAIL create schema"; exit 1; }
+case "$CCT_PG_URL" in *\?*) sep='&' ;; *) sep='?' ;; esac
+BASE_PG_URL=$CCT_PG_URL
+CCT_PG_URL="${CCT_PG_URL}${sep}options=-csearch_path%3D$SCHEMA"
+drop_schema() { psql "$BASE_PG_URL" -qc "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1; }
+trap 'cleanup; drop_schema' EXIT
 # the URL (with its password) from a file, not the command line; loopback test database:
 # --pg-insecure (production needs sslmode=verify-full)
 printf '%s\n' "$CCT_PG_URL" >"$T/pg.url"

@@ -106,6 +106,41 @@ static int setup(void **state)
 	return 0;
 }
 
+/* A tee-pubkey is a point on its curve: one changed coordinate byte is refused (the quick
+ * public-key check is all a cofactor-1 curve needs), the genuine key accepted. */
+static void jwk_points_off_curve_refused(void **state)
+{
+	static const char *const kinds[] = { "P-256", "P-384", "P-521" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		EVP_PKEY *k = cct_jose_keygen(kinds[i]), *back = NULL;
+		json_t *jwk = cct_jose_pkey_to_jwk(k, NULL);
+		uint8_t *y = NULL;
+		size_t yn = 0;
+		char *y2;
+		cct_err err;
+
+		assert_int_equal(cct_jose_jwk_to_pkey(&back, jwk, &err), CCT_OK);
+		EVP_PKEY_free(back);
+		back = NULL;
+		assert_int_equal(cct_jose_b64url_decode(&y, &yn, json_string_value(json_object_get(jwk, "y")),
+							strlen(json_string_value(json_object_get(jwk, "y"))),
+							NULL),
+				 CCT_OK);
+		y[yn - 1] ^= 1;
+		y2 = cct_jose_b64url(y, yn);
+		json_object_set_new(jwk, "y", json_string(y2));
+		assert_int_equal(cct_jose_jwk_to_pkey(&back, jwk, &err), CCT_EFORMAT);
+		assert_null(back);
+		free(y);
+		free(y2);
+		json_decref(jwk);
+		EVP_PKEY_free(k);
+	}
+}
+
 static void set_policies(void *fp);
 
 /* The usual fixture: an admin set an attestation policy and a resource policy (releases to
@@ -1166,6 +1201,7 @@ static void unauthenticated_audit_aggregated(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(jwk_points_off_curve_refused),
 		cmocka_unit_test_setup_teardown(success_ec, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(success_rsa, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(success_p384, setup_policies, teardown),

@@ -284,6 +284,15 @@ def run(cli, simdir, work, url_a, url_b):
         if alg == "ES256":
             st, txt = admin(url_b, "/kbs/v0/resource/default/key/llm", secret, t)
             check("admin jti is single use", st == 401 and "jti" in txt, (st, txt))
+            # a database writer deletes the recorded jti: the broker still remembers it
+            import sqlite3
+            db = sqlite3.connect(os.path.join(work, "b.db"))
+            gone = db.execute("DELETE FROM objects WHERE kind = 'admin-jti'").rowcount
+            db.commit()
+            db.close()
+            st, txt = admin(url_b, "/kbs/v0/resource/default/key/llm", secret, t)
+            check("admin jti stays single use when its row is deleted from the database",
+                  gone >= 1 and st == 401 and "jti" in txt, (gone, st, txt))
     k = load_priv(os.path.join(kd, "ES256.key"))
     t = tc.jwt_sign(k, "ES256", tc.trustee_admin_claims(aud="someone-else", jti="x1"), kid="kid-ES256")
     st, txt = admin(url_b, "/kbs/v0/resource/default/key/llm", secret, t)

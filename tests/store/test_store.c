@@ -272,6 +272,45 @@ static void sealed_session_layouts(void **state)
 	assert_string_equal(meta, "{\"passed\":[\"default\"]}");
 	free(meta);
 	cct_store_session_clear(&g);
+	/* an EAR token carries the claims as its payload: sealed once, opened identical */
+	{
+		const char *ear = "{\"ear.status\":\"affirming\",\"submods\":{}}";
+		char *pl = cct_b64_encode((const uint8_t *)ear, strlen(ear), 1), tok[256], *c1;
+		cct_store_session t = s;
+		size_t full, once;
+
+		assert_int_equal(ops->session_get(impl, "v2", &g, NULL), CCT_OK);
+		full = strlen(g.claims);
+		assert_string_equal(g.token, "sealed"); /* the token itself is sealed only */
+		cct_store_session_clear(&g);
+		pl[strcspn(pl, "=")] = 0;
+		snprintf(tok, sizeof(tok), "eyJhbGciOiJFUzI1NiJ9.%s.c2ln", pl);
+		strcpy(t.id, "p1");
+		assert_int_equal(ops->session_put(impl, &t, NULL), CCT_OK);
+		strcpy(t.id, "p2");
+		assert_int_equal(ops->session_put(impl, &t, NULL), CCT_OK);
+		strcpy(t.id, "p1");
+		t.token = tok;
+		t.claims = (char *)ear;
+		assert_int_equal(cct_store_session_seal_attested(st, &t, NULL, &err), CCT_OK);
+		assert_int_equal(cct_store_session_open(st, "p1", &g, NULL, &err), CCT_OK);
+		assert_string_equal(g.claims, ear);
+		assert_string_equal(g.token, tok);
+		cct_store_session_clear(&g);
+		assert_int_equal(ops->session_get(impl, "p1", &g, NULL), CCT_OK);
+		c1 = g.claims;
+		once = strlen(c1);
+		cct_store_session_clear(&g);
+		(void)full;
+		/* the same state whose claims differ from the payload in one byte: sealed twice */
+		strcpy(t.id, "p2");
+		t.claims = (char *)"{\"ear.status\":\"affirming\",\"submods\":[]}";
+		assert_int_equal(cct_store_session_seal_attested(st, &t, NULL, &err), CCT_OK);
+		assert_int_equal(ops->session_get(impl, "p2", &g, NULL), CCT_OK);
+		assert_true(strlen(g.claims) >= once + strlen(ear));
+		cct_store_session_clear(&g);
+		free(pl);
+	}
 	/* the v2 column copied onto another session: refused */
 	assert_int_equal(ops->session_get(impl, "v2", &g, NULL), CCT_OK);
 	assert_non_null(strstr(g.claims, "cct-sealed-v2:"));

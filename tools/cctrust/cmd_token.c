@@ -9,12 +9,108 @@
 #include "cli.h"
 
 static const char token_usage[] =
-	"usage: cctrust token verify TOKEN_FILE|- [--jwks FILE] [--at RFC3339]\n"
+	"usage: cctrust token verify TOKEN... [--jwks FILE] [--at RFC3339]\n"
 	"                            [--insecure-trust-header-jwk] [--allow-non-affirming] [--json]\n"
+	"TOKEN: a file, - (standard input) or a directory of token files; any number, one at a\n"
+	"time (with several, --json prints one object per token with its \"token\" path).\n"
 	"Checks: ES256 only (never \"none\"), the signing key is in the JWKS, the signature,\n"
 	"exp/iat at --at (default now), eat_profile = Trustee's EAR profile, EAR submods, every\n"
 	"submod's ear.status \"affirming\" (unless --allow-non-affirming).\n"
-	"exit: 0 valid and affirming (or valid, with --allow-non-affirming), 1 rejected, 2 usage\n";
+	"exit: 0 every token valid and affirming (or valid, with --allow-non-affirming), 1 any\n"
+	"rejected, 2 usage or an unreadable input\n";
+
+typedef struct token_each {
+	cct_token_verify_opts o;
+	int json, aff, multi, worst;
+} token_each;
+
+/* The token text of one input ("-": standard input). */
+static int read_token(uint8_t **tok, size_t *n, const char *path, cct_err *err)
+{
+	char buf[4096];
+	size_t r;
+
+	*tok = NULL;
+	*n = 0;
+	if (strcmp(path, "-"))
+		return cct_file_read(tok, n, path, CCT_TOKEN_MAX_SIZE + 16, err);
+	while ((r = fread(buf, 1, sizeof(buf), stdin)) > 0 && *n < CCT_TOKEN_MAX_SIZE + 1) {
+		uint8_t *t = realloc(*tok, *n + r + 1);
+
+		if (!t) {
+			free(*tok);
+			*tok = NULL;
+			return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+		}
+		*tok = t;
+		memcpy(*tok + *n, buf, r);
+		*n += r;
+		(*tok)[*n] = 0;
+	}
+	return *tok ? CCT_OK
+		    : cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "standard input: empty");
+}
+
+/* one token (cct_inputs_each): verified, printed, forgotten */
+static void token_verify_input(void *ctx, const char *path, int *stop)
+{
+	token_each *e = ctx;
+	json_t *claims = NULL, *out, *v;
+	uint8_t *tok = NULL;
+	size_t n = 0;
+	int rc, affirming = 1, code;
+	const char *k;
+	cct_err err;
+
+	(void)stop;
+	cct_err_clear(&err);
+	if (read_token(&tok, &n, path, &err) != CCT_OK) {
+		fprintf(stderr, "cctrust: %s: %s\n", path, err.msg);
+		if (e->worst < CCT_EXIT_USAGE)
+			e->worst = CCT_EXIT_USAGE;
+		return;
+	}
+	rc = cct_token_verify(&claims, (const char *)tok, n, &e->o, &err);
+	if (rc == CCT_OK)
+		json_object_foreach(json_object_get(claims, "submods"), k, v) {
+			const char *st = json_string_value(json_object_get(v, "ear.status"));
+
+			if (!st || strcmp(st, "affirming"))
+				affirming = 0;
+		}
+	if (e->json) {
+		out = json_object();
+		if (e->multi)
+			json_object_set_new(out, "token", json_string(path));
+		json_object_set_new(out, "verified", json_boolean(rc == CCT_OK));
+		json_object_set_new(out, "error", cct_cli_error_json(rc, &err));
+		json_object_set_new(out, "affirming", json_boolean(rc == CCT_OK && affirming));
+		json_object_set_new(out, "key",
+				    json_string(e->o.jwks ? "jwks" : "header-jwk-insecure"));
+		json_object_set(out, "claims", claims ? claims : json_null());
+		cct_cli_print_json(out, e->multi);
+	} else if (rc == CCT_OK) {
+		char *txt = json_dumps(claims, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+		if (e->multi)
+			printf("%s: ", path);
+		printf("token: VALID (%s)%s\n%s\n",
+		       affirming ? "all submods affirming" : "NOT affirming",
+		       e->o.jwks ? "" : " key NOT pinned (--insecure-trust-header-jwk)",
+		       txt ? txt : "");
+		free(txt);
+	} else {
+		cct_cli_print_reject(e->multi ? path : "token", rc, &err);
+	}
+	json_decref(claims);
+	free(tok);
+	if (rc != CCT_OK)
+		code = cct_cli_exit_code(rc) == CCT_EXIT_USAGE ? CCT_EXIT_REJECT : cct_cli_exit_code(rc);
+	else
+		code = e->aff && !affirming ? CCT_EXIT_REJECT : 0;
+	if (code > e->worst)
+		e->worst = code;
+}
 
 static int token_verify(int argc, char **argv)
 {
@@ -28,94 +124,55 @@ static int token_verify(int argc, char **argv)
 		{ "json", no_argument, NULL, O_JSON },
 		{ NULL, 0, NULL, 0 },
 	};
-	cct_token_verify_opts o;
-	json_t *jwks = NULL, *claims = NULL, *out;
-	uint8_t *tok = NULL;
-	size_t n = 0;
-	int c, json = 0, aff = 1, rc, affirming = 1;
-	const char *k;
-	json_t *v;
+	token_each e;
+	json_t *jwks = NULL;
 	json_error_t je;
-	cct_err err;
+	struct stat st;
+	cct_err derr;
+	int c;
 
-	memset(&o, 0, sizeof(o));
+	memset(&e, 0, sizeof(e));
+	e.aff = 1;
 	cct_cli_getopt_begin();
 	while ((c = cct_cli_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
 		case O_JWKS:
+			json_decref(jwks);
 			jwks = json_load_file(optarg, JSON_REJECT_DUPLICATES, &je);
 			if (!json_is_object(jwks))
 				return cct_cli_usage_error("--jwks %s: not a JWKS JSON object", optarg);
 			break;
 		case O_AT:
-			if (cct_cli_parse_time(&o.at, optarg) != 0)
+			if (cct_cli_parse_time(&e.o.at, optarg) != 0) {
+				json_decref(jwks);
 				return CCT_EXIT_USAGE;
+			}
 			break;
-		case O_HDR: o.trust_header_jwk_insecure = 1; break;
-		case O_AFF: aff = 1; break;
-		case O_NONAFF: aff = 0; break;
-		case O_JSON: json = 1; break;
-		default: fputs(token_usage, stderr); return CCT_EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		json_decref(jwks);
-		return cct_cli_usage_error("token verify: one TOKEN_FILE expected");
-	}
-	if (!strcmp(argv[optind], "-")) {
-		char buf[4096];
-		size_t r;
-
-		while ((r = fread(buf, 1, sizeof(buf), stdin)) > 0 && n < CCT_TOKEN_MAX_SIZE + 1) {
-			uint8_t *t = realloc(tok, n + r + 1);
-
-			if (!t)
-				break;
-			tok = t;
-			memcpy(tok + n, buf, r);
-			n += r;
-		}
-		if (!tok) {
+		case O_HDR: e.o.trust_header_jwk_insecure = 1; break;
+		case O_AFF: e.aff = 1; break;
+		case O_NONAFF: e.aff = 0; break;
+		case O_JSON: e.json = 1; break;
+		default:
 			json_decref(jwks);
-			return cct_cli_usage_error("token verify: empty input");
+			fputs(token_usage, stderr);
+			return CCT_EXIT_USAGE;
 		}
-	} else if (cct_file_read(&tok, &n, argv[optind], CCT_TOKEN_MAX_SIZE + 16, &err) != CCT_OK) {
+	}
+	if (optind >= argc) {
 		json_decref(jwks);
-		return cct_cli_usage_error("%s: %s", argv[optind], err.msg);
+		return cct_cli_usage_error("token verify: a TOKEN_FILE (or -, or a directory) expected");
 	}
-	o.jwks = jwks;
-	cct_err_clear(&err);
-	rc = cct_token_verify(&claims, (const char *)tok, n, &o, &err);
-	if (rc == CCT_OK)
-		json_object_foreach(json_object_get(claims, "submods"), k, v) {
-			const char *s = json_string_value(json_object_get(v, "ear.status"));
-
-			if (!s || strcmp(s, "affirming"))
-				affirming = 0;
-		}
-	if (json) {
-		out = json_object();
-		json_object_set_new(out, "verified", json_boolean(rc == CCT_OK));
-		json_object_set_new(out, "error", cct_cli_error_json(rc, &err));
-		json_object_set_new(out, "affirming", json_boolean(rc == CCT_OK && affirming));
-		json_object_set_new(out, "key", json_string(jwks ? "jwks" : "header-jwk-insecure"));
-		json_object_set(out, "claims", claims ? claims : json_null());
-		cct_cli_print_json(out, 0);
-	} else if (rc == CCT_OK) {
-		char *s = json_dumps(claims, JSON_INDENT(2) | JSON_SORT_KEYS);
-
-		printf("token: VALID (%s)%s\n%s\n", affirming ? "all submods affirming" : "NOT affirming",
-		       jwks ? "" : " key NOT pinned (--insecure-trust-header-jwk)", s ? s : "");
-		free(s);
-	} else {
-		cct_cli_print_reject("token", rc, &err);
+	e.o.jwks = jwks;
+	/* one token at a time: memory stays flat however many inputs */
+	e.multi = argc - optind > 1 || (strcmp(argv[optind], "-") && stat(argv[optind], &st) == 0 &&
+					S_ISDIR(st.st_mode));
+	if (cct_inputs_each(argv + optind, (size_t)(argc - optind), token_verify_input, &e, &derr) !=
+	    CCT_OK) {
+		fprintf(stderr, "cctrust: %s\n", derr.msg);
+		e.worst = CCT_EXIT_USAGE;
 	}
-	json_decref(claims);
 	json_decref(jwks);
-	free(tok);
-	if (rc != CCT_OK)
-		return cct_cli_exit_code(rc) == CCT_EXIT_USAGE ? CCT_EXIT_REJECT : cct_cli_exit_code(rc);
-	return aff && !affirming ? CCT_EXIT_REJECT : 0;
+	return e.worst;
 }
 
 int cct_cmd_token(int argc, char **argv)
