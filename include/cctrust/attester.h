@@ -23,6 +23,9 @@ extern "C" {
 #define CCT_ATTESTER_NVML_LIB "libnvidia-ml.so.1"
 /** Environment variables overriding the guest device nodes (tests). */
 #define CCT_ATTESTER_SEV_DEV_ENV "CCT_SEV_GUEST_DEV"
+/** Environment variable overriding the Azure IMDS base URL (default http://169.254.169.254):
+ *  tests point it at a loopback fake. */
+#define CCT_ATTESTER_IMDS_ENV "CCT_IMDS_URL"
 #define CCT_ATTESTER_TDX_DEV_ENV "CCT_TDX_GUEST_DEV"
 #define CCT_ATTESTER_MAX_GPUS 16
 
@@ -57,10 +60,32 @@ CCT_EXTERN int cct_attester_vtpm_collect(json_t **out, const char *tcti, const u
 					 size_t nonce_len, const char *vcek_path,
 					 const char *event_log_path, cct_err *err);
 /** The attest request body with az-snp-vtpm evidence whose quote nonce is Trustee's
- *  runtime-data hash SHA-384(JCS({nonce, tee-pubkey})) (no GPUs, no init-data). */
+ *  runtime-data hash SHA-384(JCS({additional-evidence, nonce, tee-pubkey})) (GPUs from NVML
+ *  unless o->no_gpu, bound as with SNP/TDX; no init-data). */
 CCT_EXTERN int cct_attester_collect_vtpm(char **out, const cct_attester_opts *o,
 					 const char *tcti, const char *vcek_path,
 					 const char *event_log_path, cct_err *err);
+
+/** Paravisor vTPM collection options (Azure CVMs). Zero-initialised = az-snp-vtpm with the
+ *  default TCTI, no event log, the VCEK from IMDS. */
+typedef struct cct_attester_vtpm_opts {
+	const char *tee;            /**< "az-snp-vtpm" (NULL) or "az-tdx-vtpm" */
+	const char *tcti;           /**< tpm2-tss TCTI configuration (NULL: its default) */
+	const char *vcek_path;      /**< az-snp-vtpm: the VCEK (PEM/DER); NULL: from the IMDS THIM
+				         endpoint (GET {imds}/metadata/THIM/amd/certification) */
+	const char *event_log_path; /**< TCG event log sent as "event_log" (NULL: none) */
+	const char *imds_url;       /**< IMDS base URL (NULL: $CCT_IMDS_URL, else
+				         http://169.254.169.254) */
+} cct_attester_vtpm_opts;
+
+/** Trustee v1 evidence of vo->tee: as cct_attester_vtpm_collect; az-tdx-vtpm: the HCL report's
+ *  TD report is sent to IMDS (POST {imds}/acc/tdquote {"report": base64url}) for the TD quote:
+ *  {version, tpm_quote, hcl_report, td_quote}. *out: new reference. */
+CCT_EXTERN int cct_attester_vtpm_collect_ex(json_t **out, const cct_attester_vtpm_opts *vo,
+					    const uint8_t *nonce, size_t nonce_len, cct_err *err);
+/** The attest request body with the vTPM evidence of vo->tee (as cct_attester_collect_vtpm). */
+CCT_EXTERN int cct_attester_collect_vtpm_ex(char **out, const cct_attester_opts *o,
+					    const cct_attester_vtpm_opts *vo, cct_err *err);
 
 /** GPU confidential-computing state from NVML. */
 typedef struct cct_attester_gpu_state {

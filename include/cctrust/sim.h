@@ -23,7 +23,9 @@ CCT_EXTERN int cct_sim_init(const char *dir, cct_err *err);
 
 /** Simulation knobs (tests). Zero = defaults. */
 typedef struct cct_sim_opts {
-	const char *tee;                 /**< "snp" (default) or "tdx" */
+	const char *tee;                 /**< "snp" (default), "tdx", or a paravisor vTPM:
+					      "az-snp-vtpm" / "az-tdx-vtpm" (Trustee v1 evidence,
+					      the simulated AK in DIR/vtpm/ak.key) */
 	int gpus;                        /**< simulated GPUs (0..CCT_ATTESTER_MAX_GPUS, at most the 8
 					      of `sim init`): SPDM evidence bound to the GPU nonce,
 					      recorded as additional evidence {"nvidia":{..}} */
@@ -51,6 +53,15 @@ CCT_EXTERN int cct_sim_evidence(char **out, const char *dir, const cct_attester_
 CCT_EXTERN int cct_sim_raw_report(uint8_t **report, size_t *report_len, uint8_t **table,
 					   size_t *table_len, const char *dir,
 					   const uint8_t report_data[64], cct_err *err);
+
+/** A simulated TDREPORT_STRUCT (1024 bytes) over report_data with DIR/sim.json's MRTD and
+ *  RTMRs: what the TDX module gives a (paravisor) TD; the MAC is zero. */
+CCT_EXTERN int cct_sim_td_report(uint8_t out[1024], const char *dir,
+				 const uint8_t report_data[64], cct_err *err);
+/** The simulated quoting enclave (what Azure's IMDS /acc/tdquote does for a guest): a TD quote
+ *  over a TD report of this simulated platform. *quote malloc'd. */
+CCT_EXTERN int cct_sim_td_quote(uint8_t **quote, size_t *len, const char *dir,
+				const uint8_t *td_report, size_t n, cct_err *err);
 
 /** The simulated verifier's token key set {"keys":[JWK]} (*out: new reference). */
 CCT_EXTERN int cct_sim_jwks(json_t **out, const char *dir, cct_err *err);

@@ -206,6 +206,45 @@ CCT_EXTERN int cct_hcl_report_parse(cct_hcl_report *out, const uint8_t *buf, siz
 /** Hash of the runtime data by the report's hash type; returns its size (32/48/64) or 0. */
 CCT_EXTERN size_t cct_hcl_runtime_hash(const cct_hcl_report *h, uint8_t out[64]);
 
+/** TDREPORT_STRUCT size (Intel TDX module ABI): REPORTMACSTRUCT 256, TEE_TCB_INFO 239,
+ *  reserved 17, TDINFO_STRUCT 512. An az-tdx-vtpm HCL report carries one at the start of its
+ *  hardware report. */
+#define CCT_TD_REPORT_SIZE 1024
+
+/** The fields of a TD report that a TD quote's body copies (views into the report, borrowed).
+ *  The report's MAC is only checkable on the platform that made it: a verifier compares these
+ *  fields with the body of a TD quote whose signature it verified. */
+typedef struct cct_td_report {
+	uint8_t report_type[4];     /**< type 0x81 (TDX), subtype, version, reserved */
+	const uint8_t *cpusvn;      /**< 16 */
+	const uint8_t *report_data; /**< 64 */
+	const uint8_t *tee_tcb_svn; /**< 16 (TEE_TCB_INFO) */
+	const uint8_t *mrseam;      /**< 48 */
+	const uint8_t *mrsignerseam;/**< 48 */
+	const uint8_t *seam_attributes; /**< 8 */
+	const uint8_t *td_attributes;   /**< 8 (TDINFO) */
+	const uint8_t *xfam;        /**< 8 */
+	const uint8_t *mrtd;        /**< 48 */
+	const uint8_t *mrconfigid;  /**< 48 */
+	const uint8_t *mrowner;     /**< 48 */
+	const uint8_t *mrownerconfig; /**< 48 */
+	const uint8_t *rtmr[4];     /**< 48 each */
+} cct_td_report;
+
+/** Parse a TDREPORT_STRUCT (len >= 1024; bytes after it are not read): report type 0x81
+ *  (EFORMAT otherwise). */
+CCT_EXTERN int cct_td_report_parse(cct_td_report *out, const uint8_t *buf, size_t len,
+				   cct_err *err);
+/** Compare a TD report with the body of a TD quote (a cct_tdx_quote, tdx.h, passed as
+ *  void * so that this header does not need tdx.h): every field the quote copies from the
+ *  report (TEE_TCB_SVN, MRSEAM, MRSIGNERSEAM, SEAM attributes, TD attributes, XFAM, MRTD,
+ *  MRCONFIGID, MROWNER, MROWNERCONFIG, RTMR0..3, REPORTDATA) must be equal: CCT_OK, or
+ *  EBINDING (stage BINDING) naming the first field that differs. */
+CCT_EXTERN int cct_td_report_match_quote(const cct_td_report *r, const void *tdx_quote,
+					 cct_err *err);
+
+struct cct_collateral_source;
+
 /** Options of a vTPM evidence verification. */
 typedef struct cct_vtpm_opts {
 	const uint8_t *nonce;       /**< expected quote extraData; NULL = not checked (skipped) */
@@ -216,14 +255,23 @@ typedef struct cct_vtpm_opts {
 				         --certs / the cache: fails closed when none is there) */
 	int offline;
 	const char *certs_path;     /**< extra certificates / CRLs */
-	const char *trust_sim_dir;  /**< trust the simulated SNP root of `cctrust sim init DIR`
-				         (tests; claims say "simulated") */
+	const char *trust_sim_dir;  /**< trust the simulated SNP / TDX roots of `cctrust sim init
+				         DIR` (tests; claims say "simulated") */
+	/* az-tdx-vtpm: the TD quote's collateral (TCB info, QE identity, CRLs), as for
+	 * `cctrust tdx verify`: collateral_dir when it is a QVL bundle or PCS v4 directory, else
+	 * this bundle source, else fetched from pccs_url (NULL: Intel PCS) into the cache
+	 * collateral_dir/tdx (offline: cache only) */
+	const struct cct_collateral_source *collateral; /**< collateral bundle, may be NULL */
+	const char *pccs_url;
 } cct_vtpm_opts;
 
-/** Verify Trustee az-snp-vtpm evidence (JSON v0, v1, v2): evidence only, with the strict SNP
- *  baseline (debug refused, VMPL 0); relying-party rules (snp section, vtpm.pcrs) are the policy
- *  language's (cct_policy_evaluate with tee "az-snp-vtpm" over these claims). On success or
- *  failure *claims_json (if not NULL) receives what was established so far (free()). */
+/** Verify Trustee az-snp-vtpm evidence (JSON v0, v1, v2) or az-tdx-vtpm evidence (v0, v1:
+ *  a "td_quote" member): evidence only, with the strict hardware baseline (SNP: debug refused,
+ *  VMPL 0; TDX: debug TD refused, TCB evaluated and PCK revocation checked, the HCL's TD report
+ *  equal to the quote's body); relying-party rules (snp / tdx section, vtpm) are the policy
+ *  language's (cct_policy_evaluate with tee "az-snp-vtpm" / "az-tdx-vtpm" over these claims).
+ *  claims.tee names which. On success or failure *claims_json (if not NULL) receives what was
+ *  established so far (free()). */
 CCT_EXTERN int cct_vtpm_verify_json(char **claims_json, const char *evidence, size_t len,
 				    const cct_vtpm_opts *opts, cct_err *err);
 

@@ -44,6 +44,13 @@ int cct_attester__sev_guest_report(uint8_t **report, size_t *report_len, uint8_t
 /* /dev/tdx_guest TDX_CMD_GET_REPORT0: the 1024-byte TDREPORT (the quote needs configfs-tsm). */
 int cct_attester__tdx_report(uint8_t out[1024], const uint8_t report_data[64], cct_err *err);
 
+/* Azure IMDS (imds.c, libcurl loaded on first use): base URL (given, $CCT_IMDS_URL, default);
+ * the TD quote for a TD report (POST /acc/tdquote); the VCEK as DER (THIM, OPENSSL_free). */
+const char *cct_attester__imds_base(const char *given);
+int cct_attester__imds_td_quote(uint8_t **quote, size_t *n, const char *base,
+				const uint8_t *td_report, size_t len, cct_err *err);
+int cct_attester__imds_vcek(uint8_t **der, size_t *n, const char *base, cct_err *err);
+
 /* NVML (dlopen): GPU evidence for a 32-byte nonce. *out = {"device_evidence_list":[..],
  * "cc_mode","ppcie_mode"} (new reference), or NULL when no NVML / no GPU. */
 int cct_attester__nvml_evidence(json_t **out, const uint8_t nonce[32], cct_err *err);

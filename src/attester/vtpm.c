@@ -1,9 +1,12 @@
-/* Guest side of Azure-style vTPM evidence (Trustee az-snp-vtpm v1), through tpm2-tss (ESYS):
+/* Guest side of Azure-style vTPM evidence (Trustee az-snp-vtpm / az-tdx-vtpm v1), through
+ * tpm2-tss (ESYS):
  *   1. user data (64 bytes) written to the HCL request NV index 0x01400002 (when it exists), so
  *      the paravisor refreshes the HCL report;
  *   2. the HCL report read back from NV index 0x01400001;
  *   3. a TPM2_Quote over SHA-256 PCRs 0..23 with the AK at persistent handle 0x81000003 and
- *      qualifyingData = the caller's nonce; then the PCR values (TPM2_PCR_Read, 8 per call).
+ *      qualifyingData = the caller's nonce; then the PCR values (TPM2_PCR_Read, 8 per call);
+ *   4. az-tdx-vtpm: the HCL report's TD report sent to Azure IMDS for the TD quote (imds.c);
+ *      az-snp-vtpm: the VCEK from a file or from IMDS THIM.
  * The TCTI is the caller's (e.g. "device:/dev/tpmrm0", "swtpm:host=127.0.0.1,port=2321"), or
  * tpm2-tss's default. Nothing here is trusted: the verifier checks all of it. */
 #include <stdlib.h>
@@ -278,20 +281,40 @@ static int vcek_der(uint8_t **out, size_t *n, const char *path, cct_err *err)
 	return CCT_OK;
 }
 
-int cct_attester_vtpm_collect(json_t **out, const char *tcti_conf, const uint8_t *nonce,
-			      size_t nonce_len, const char *vcek_path, const char *event_log_path,
-			      cct_err *err)
+/* The HCL report (IGVM request data after header 0x20 + hardware report 1184) says which hardware
+ * report it holds: report_type 2 SNP, 4 TDX. The attester only locates the TD report to send it
+ * to IMDS; the verifier parses and judges all of it. */
+#define HCL_HW_OFF 0x20u
+#define HCL_TYPE_OFF (0x20u + 1184u + 8u)
+#define TD_REPORT_SIZE 1024u
+
+static uint32_t le32_at(const uint8_t *p)
 {
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int cct_attester_vtpm_collect_ex(json_t **out, const cct_attester_vtpm_opts *vo,
+				 const uint8_t *nonce, size_t nonce_len, cct_err *err)
+{
+	static const cct_attester_vtpm_opts zero;
 	TSS2_TCTI_CONTEXT *tcti = NULL;
 	ESYS_CONTEXT *ctx = NULL;
-	uint8_t ud[64], *hcl = NULL, *vc = NULL, *log = NULL;
-	size_t hn = 0, vn = 0, ln = 0;
+	uint8_t ud[64], *hcl = NULL, *vc = NULL, *log = NULL, *tdq = NULL;
+	size_t hn = 0, vn = 0, ln = 0, tdqn = 0;
 	json_t *ev = NULL, *q = json_object();
 	char *s;
 	TSS2_RC r;
-	int rc;
+	int rc, tdx;
 
 	*out = NULL;
+	if (!vo)
+		vo = &zero;
+	tdx = vo->tee && !strcmp(vo->tee, "az-tdx-vtpm");
+	if (vo->tee && !tdx && strcmp(vo->tee, "az-snp-vtpm")) {
+		json_decref(q);
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				   "vTPM TEE \"%.20s\" (az-snp-vtpm, az-tdx-vtpm)", vo->tee);
+	}
 	{
 		char why[256];
 
@@ -303,12 +326,12 @@ int cct_attester_vtpm_collect(json_t **out, const char *tcti_conf, const uint8_t
 					   why);
 		}
 	}
-	r = Tss2_TctiLdr_Initialize(tcti_conf, &tcti);
+	r = Tss2_TctiLdr_Initialize(vo->tcti, &tcti);
 	if (r != TSS2_RC_SUCCESS) {
 		json_decref(q);
 		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
 				   "vTPM: cannot open the TPM (TCTI \"%s\", TSS2 0x%x)",
-				   tcti_conf ? tcti_conf : "default", (unsigned)r);
+				   vo->tcti ? vo->tcti : "default", (unsigned)r);
 	}
 	r = Esys_Initialize(&ctx, tcti, NULL);
 	if (r != TSS2_RC_SUCCESS) {
@@ -321,12 +344,26 @@ int cct_attester_vtpm_collect(json_t **out, const char *tcti_conf, const uint8_t
 	rc = write_user_data(ctx, ud, err);
 	if (rc == CCT_OK)
 		rc = read_hcl(ctx, &hcl, &hn, err);
+	if (rc == CCT_OK && hn >= HCL_TYPE_OFF + 4 &&
+	    le32_at(hcl + HCL_TYPE_OFF) != (tdx ? 4u : 2u))
+		rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
+				 "vTPM: the HCL report holds a %s report (report_type %u), not %s",
+				 le32_at(hcl + HCL_TYPE_OFF) == 4 ? "TDX" : "non-TDX",
+				 le32_at(hcl + HCL_TYPE_OFF), tdx ? "TDX: --tee az-snp-vtpm?"
+							      : "SNP: --tee az-tdx-vtpm?");
+	if (rc == CCT_OK && hn < HCL_TYPE_OFF + 4)
+		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+				 "vTPM: HCL report of %zu bytes", hn);
 	if (rc == CCT_OK)
 		rc = quote(ctx, nonce, nonce_len, q, err);
-	if (rc == CCT_OK && vcek_path)
-		rc = vcek_der(&vc, &vn, vcek_path, err);
-	if (rc == CCT_OK && event_log_path)
-		rc = cct_file_read(&log, &ln, event_log_path, 16u << 20, err);
+	if (rc == CCT_OK && tdx) /* the host's quoting enclave, through IMDS */
+		rc = cct_attester__imds_td_quote(&tdq, &tdqn, vo->imds_url, hcl + HCL_HW_OFF,
+						 TD_REPORT_SIZE, err);
+	if (rc == CCT_OK && !tdx)
+		rc = vo->vcek_path ? vcek_der(&vc, &vn, vo->vcek_path, err)
+				   : cct_attester__imds_vcek(&vc, &vn, vo->imds_url, err);
+	if (rc == CCT_OK && vo->event_log_path)
+		rc = cct_file_read(&log, &ln, vo->event_log_path, 16u << 20, err);
 	if (rc != CCT_OK)
 		goto out;
 	ev = json_object();
@@ -335,8 +372,13 @@ int cct_attester_vtpm_collect(json_t **out, const char *tcti_conf, const uint8_t
 	s = cct_b64_encode(hcl, hn, 1);
 	json_object_set_new(ev, "hcl_report", s ? json_string(s) : json_null());
 	free(s);
-	s = vc ? cct_b64_encode(vc, vn, 1) : NULL;
-	json_object_set_new(ev, "vcek", s ? json_string(s) : json_string(""));
+	if (tdx) {
+		s = cct_b64_encode(tdq, tdqn, 1);
+		json_object_set_new(ev, "td_quote", s ? json_string(s) : json_null());
+	} else {
+		s = cct_b64_encode(vc, vn, 1);
+		json_object_set_new(ev, "vcek", s ? json_string(s) : json_string(""));
+	}
 	free(s);
 	if (log) {
 		s = cct_b64_encode(log, ln, 0);
@@ -349,6 +391,7 @@ out:
 	json_decref(q);
 	free(hcl);
 	free(log);
+	free(tdq);
 	OPENSSL_free(vc);
 	if (ctx)
 		Esys_Finalize(&ctx);
@@ -356,23 +399,70 @@ out:
 	return rc;
 }
 
-int cct_attester_collect_vtpm(char **out, const cct_attester_opts *o, const char *tcti_conf,
-			      const char *vcek_path, const char *event_log_path, cct_err *err)
+int cct_attester_vtpm_collect(json_t **out, const char *tcti_conf, const uint8_t *nonce,
+			      size_t nonce_len, const char *vcek_path, const char *event_log_path,
+			      cct_err *err)
 {
-	uint8_t rd[64];
-	json_t *ev = NULL;
+	cct_attester_vtpm_opts vo;
+
+	memset(&vo, 0, sizeof(vo));
+	vo.tcti = tcti_conf;
+	vo.vcek_path = vcek_path;
+	vo.event_log_path = event_log_path;
+	return cct_attester_vtpm_collect_ex(out, &vo, nonce, nonce_len, err);
+}
+
+int cct_attester_collect_vtpm_ex(char **out, const cct_attester_opts *o,
+				 const cct_attester_vtpm_opts *vo, cct_err *err)
+{
+	uint8_t rd[64], gpu_nonce[32];
+	json_t *ev = NULL, *nv = NULL;
+	char *additional = NULL;
 	int rc;
 
 	*out = NULL;
+	if (!o || !o->nonce_b64 || !o->tee_pubkey)
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				   "nonce and tee-pubkey required");
 	if (o->init_data_toml)
 		return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
-				   "az-snp-vtpm evidence carries no init-data field");
+				   "%s evidence carries no init-data field",
+				   vo && vo->tee ? vo->tee : "az-snp-vtpm");
+	/* GPUs first, as with SNP/TDX: their SPDM nonce is the runtime data's, and the vTPM quote
+	 * then covers the GPU evidence through the additional-evidence member of the hash */
+	if (!o->no_gpu) {
+		rc = cct_attester__gpu_nonce(gpu_nonce, o->nonce_b64, o->tee_pubkey, err);
+		if (rc == CCT_OK)
+			rc = cct_attester__nvml_evidence(&nv, gpu_nonce, err);
+		if (rc != CCT_OK)
+			return rc;
+	}
+	if (nv) {
+		json_t *a = json_pack("{s:o}", "nvidia", nv);
+
+		additional = a ? json_dumps(a, JSON_COMPACT) : NULL;
+		json_decref(a);
+		if (!additional)
+			return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	}
 	/* the quote's qualifyingData is Trustee's runtime-data hash (SHA-384, 48 bytes) */
-	rc = cct_attester__report_data(rd, o->nonce_b64, o->tee_pubkey, "", err);
+	rc = cct_attester__report_data(rd, o->nonce_b64, o->tee_pubkey, additional, err);
 	if (rc == CCT_OK)
-		rc = cct_attester_vtpm_collect(&ev, tcti_conf, rd, 48, vcek_path, event_log_path,
-					       err);
-	if (rc != CCT_OK)
-		return rc;
-	return cct_attester__body(out, o, ev, "", err);
+		rc = cct_attester_vtpm_collect_ex(&ev, vo, rd, 48, err);
+	if (rc == CCT_OK)
+		rc = cct_attester__body(out, o, ev, additional, err);
+	free(additional);
+	return rc;
+}
+
+int cct_attester_collect_vtpm(char **out, const cct_attester_opts *o, const char *tcti_conf,
+			      const char *vcek_path, const char *event_log_path, cct_err *err)
+{
+	cct_attester_vtpm_opts vo;
+
+	memset(&vo, 0, sizeof(vo));
+	vo.tcti = tcti_conf;
+	vo.vcek_path = vcek_path;
+	vo.event_log_path = event_log_path;
+	return cct_attester_collect_vtpm_ex(out, o, &vo, err);
 }

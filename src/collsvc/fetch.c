@@ -363,6 +363,21 @@ static int add_kbs_request(cct_coll_plan *p, const uint8_t *buf, size_t len, con
 	case CCT_CPU_TDX:
 		member = json_object_get(req.primary, "outblob") ? "outblob" : "quote";
 		break;
+	case CCT_CPU_AZ_TDX_VTPM: member = "td_quote"; break; /* base64url (v1) */
+	case CCT_CPU_AZ_SNP_VTPM: { /* the SNP report inside the HCL report (v1: base64url) */
+		json_t *h = json_object_get(req.primary, "hcl_report");
+		uint8_t *hb = NULL;
+		size_t hn = 0;
+
+		if (json_is_string(h) && cct_b64_decode(&hb, &hn, json_string_value(h),
+							json_string_length(h), NULL) == CCT_OK &&
+		    hn >= 0x20 + CCT_SNP_REPORT_SIZE && (cpu = malloc(CCT_SNP_REPORT_SIZE))) {
+			memcpy(cpu, hb + 0x20, CCT_SNP_REPORT_SIZE);
+			cn = CCT_SNP_REPORT_SIZE;
+		}
+		free(hb);
+		break;
+	}
 	case CCT_CPU_SNP_SERDE: {
 		cct_snp_verifier *v = NULL;
 

@@ -24,6 +24,7 @@ static const char *form_name(cct_cpu_form f)
 	case CCT_CPU_SNP_SERDE: return "snp-virtee-serde";
 	case CCT_CPU_TDX: return "tdx-quote";
 	case CCT_CPU_AZ_SNP_VTPM: return "az-snp-vtpm";
+	case CCT_CPU_AZ_TDX_VTPM: return "az-tdx-vtpm";
 	default: return "unknown";
 	}
 }
@@ -269,7 +270,7 @@ bound:
 	in.crl_check_off_insecure = opts->crl_check_off_insecure;
 	in.trust_sim_dir = opts->trust_sim_dir;
 	rc = !strcmp(req.tee, "snp")	     ? cct_composite__ev_snp(&cpu, &in, &e)
-	     : !strcmp(req.tee, "az-snp-vtpm") ? cct_composite__ev_vtpm(&cpu, &in, &e)
+	     : !strncmp(req.tee, "az-", 3) ? cct_composite__ev_vtpm(&cpu, &in, &e)
 					       : cct_composite__ev_tdx(&cpu, &in, &e);
 	if (rc != CCT_OK)
 		goto fail;
@@ -313,8 +314,8 @@ bound:
 						 "was launched with other init-data",
 						 !strcmp(req.tee, "snp")	   ? "SNP HOST_DATA"
 						 : !strcmp(req.tee, "tdx") ? "TDX MRCONFIGID"
-									   : "az-snp-vtpm evidence "
-									     "(it carries no init-data "
+									   : "vTPM evidence (it "
+									     "carries no init-data "
 									     "field)");
 				goto fail;
 			}

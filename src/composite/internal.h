@@ -24,6 +24,8 @@ typedef enum {
 	CCT_CPU_TDX,        /* {"quote": b64, "cc_eventlog": b64|null} or tsm provider tdx_guest */
 	CCT_CPU_AZ_SNP_VTPM,/* Trustee az-snp-vtpm {"version"?,"tpm_quote"|"quote","hcl_report"|
 			       "report","vcek"} (src/tpm) */
+	CCT_CPU_AZ_TDX_VTPM,/* Trustee az-tdx-vtpm {"version"?,"tpm_quote","hcl_report","td_quote"}
+			       (src/tpm) */
 } cct_cpu_form;
 
 typedef struct cct_request {
@@ -38,7 +40,7 @@ typedef struct cct_request {
 	const json_t *gpu_devices;  /* borrowed: array of device entries (may be NULL) */
 	const json_t *nvidia;       /* borrowed: the "nvidia" object (CC state lives here) */
 	cct_cpu_form cpu_form;
-	const char *tee;            /* "snp" / "tdx" / "az-snp-vtpm" */
+	const char *tee;            /* "snp" / "tdx" / "az-snp-vtpm" / "az-tdx-vtpm" */
 } cct_request;
 
 /* Parse and shape-check a request body. Errors name the member (stage INPUT). */

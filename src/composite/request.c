@@ -55,6 +55,10 @@ static cct_cpu_form detect_cpu(const json_t *p, const char **tee)
 		*tee = "snp";
 		return CCT_CPU_SNP_TSM;
 	}
+	if (json_object_get(p, "hcl_report") && json_object_get(p, "td_quote")) {
+		*tee = "az-tdx-vtpm";
+		return CCT_CPU_AZ_TDX_VTPM;
+	}
 	if (json_object_get(p, "hcl_report") ||
 	    (json_object_get(p, "report") && json_object_get(p, "quote") &&
 	     json_object_get(p, "vcek"))) {
@@ -225,15 +229,19 @@ evidence:
 	}
 	if (!tee_hint && t)
 		tee_hint = json_string_value(t);
-	/* KBS protocol (kbs-types) spells Trustee's az-snp-vtpm verifier "azsnpvtpm" */
+	/* KBS protocol (kbs-types) spells Trustee's az-snp-vtpm / az-tdx-vtpm verifiers
+	 * "azsnpvtpm" / "aztdxvtpm" */
 	if (tee_hint && !strcmp(tee_hint, "azsnpvtpm"))
 		tee_hint = "az-snp-vtpm";
+	else if (tee_hint && !strcmp(tee_hint, "aztdxvtpm"))
+		tee_hint = "az-tdx-vtpm";
 	if (out->cpu_form == CCT_CPU_UNKNOWN) {
 		rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
 				 "primary_evidence: unknown shape (expected SNP "
 				 "{attestation_report,cert_chain} | {report,cert_table} | "
-				 "{outblob,auxblob,provider}, TDX {quote,cc_eventlog}, or az-snp-vtpm "
-				 "{tpm_quote,hcl_report,vcek})");
+				 "{outblob,auxblob,provider}, TDX {quote,cc_eventlog}, az-snp-vtpm "
+				 "{tpm_quote,hcl_report,vcek} or az-tdx-vtpm "
+				 "{tpm_quote,hcl_report,td_quote})");
 		goto out;
 	}
 	if (tee_hint && strcmp(tee_hint, tee)) {

@@ -8,6 +8,9 @@
  *  TDX (Trustee's tdx verifier): quote.header.version, quote.body.{mr_td, mr_seam,
  *    mrsigner_seam, seam_attributes, td_attributes, xfam, mr_config_id, mr_owner,
  *    mr_owner_config, rtmr_0..rtmr_3, report_data, tcb_svn};
+ *  az-snp-vtpm / az-tdx-vtpm (Trustee's vTPM verifiers): the SNP / TDX names above from the
+ *    paravisor's hardware report (claims.snp / claims.tdx) at the top level, tpm {pcr00..pcr23}
+ *    (the quoted SHA-256 PCRs), report_data (the TPM quote's extraData, hex);
  *  GPU / NVSwitch (Trustee's local nvidia verifier): uuid, measurements {index: hex},
  *    config {OPAQUE_FIELD_ID_<name>: value}. */
 #include <stdio.h>
@@ -34,11 +37,43 @@ static void copy_as(json_t *dst, const char *k, const json_t *src, const char *s
 		json_object_set(dst, k, (json_t *)v);
 }
 
+/* vTPM TEEs: the hardware report's Trustee names lifted to the top level, the quoted PCRs as
+ * tpm.pcrNN and the quote's extraData as report_data */
+static void trustee_vtpm_claims(json_t *c, const char *hw)
+{
+	json_t *sub = json_deep_copy(json_object_get(c, hw)), *tpm = json_object(), *v;
+	const json_t *pcrs = json_object_get(json_object_get(c, "pcrs"), "sha256");
+	const char *k;
+	int i;
+
+	if (json_is_object(sub)) {
+		cct_composite__trustee_cpu_claims(sub, hw);
+		json_object_foreach(sub, k, v)
+			if (!json_object_get(json_object_get(c, hw), k)) /* Trustee's names only */
+				set_free(c, k, json_incref(v));
+	}
+	json_decref(sub);
+	for (i = 0; i < 24; i++) {
+		char ik[4], tk[8];
+
+		snprintf(ik, sizeof(ik), "%d", i);
+		snprintf(tk, sizeof(tk), "pcr%02d", i);
+		if ((v = json_object_get((json_t *)pcrs, ik)))
+			json_object_set(tpm, tk, v);
+	}
+	set_free(c, "tpm", tpm);
+	v = json_object_get(json_object_get(c, "tpm_quote"), "extra_data");
+	if (v)
+		set_free(c, "report_data", json_incref(v));
+}
+
 void cct_composite__trustee_cpu_claims(json_t *c, const char *tee)
 {
 	if (!json_is_object(c))
 		return;
-	if (!strcmp(tee, "snp")) {
+	if (!strcmp(tee, "az-snp-vtpm") || !strcmp(tee, "az-tdx-vtpm")) {
+		trustee_vtpm_claims(c, !strcmp(tee, "az-snp-vtpm") ? "snp" : "tdx");
+	} else if (!strcmp(tee, "snp")) {
 		const json_t *pb = json_object_get(c, "policy_bits");
 		const json_t *rt = json_object_get(c, "reported_tcb");
 		json_int_t pi = json_integer_value(json_object_get(c, "platform_info"));

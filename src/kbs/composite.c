@@ -152,10 +152,11 @@ static int composite_attest(void *ctx, const char *tee, const char *body, size_t
 
 	*token_out = *claims_json_out = *tee_pubkey_jwk_out = NULL;
 	memset(&r, 0, sizeof(r));
-	if (!tee || (strcmp(tee, "snp") && strcmp(tee, "tdx") && strcmp(tee, "azsnpvtpm"))) {
+	if (!tee || (strcmp(tee, "snp") && strcmp(tee, "tdx") && strcmp(tee, "azsnpvtpm") &&
+		     strcmp(tee, "aztdxvtpm"))) {
 		rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
 				 "tee \"%.32s\" is not verified by this service (snp, tdx, "
-				 "azsnpvtpm)",
+				 "azsnpvtpm, aztdxvtpm)",
 				 tee ? tee : "");
 		goto out;
 	}

@@ -621,6 +621,10 @@ void cct_policy_evaluate(const cct_policy *pol, const cct_policy_claims *c, json
 		/* the snp section judges the paravisor's hardware report, vtpm the quoted PCRs */
 		eval_snp(json_object_get(doc, "snp"), json_object_get(c->cpu_claims, "snp"), cpu_f);
 		eval_vtpm(json_object_get(doc, "vtpm"), c->cpu_claims, cpu_f);
+	} else if (c->tee && !strcmp(c->tee, "az-tdx-vtpm") && (sec & CCT_POLICY_SECTION_TDX)) {
+		/* the tdx section judges the TD quote / TD report, vtpm the quoted PCRs */
+		eval_tdx(json_object_get(doc, "tdx"), json_object_get(c->cpu_claims, "tdx"), cpu_f);
+		eval_vtpm(json_object_get(doc, "vtpm"), c->cpu_claims, cpu_f);
 	}
 	if (sec & CCT_POLICY_SECTION_GPU)
 		eval_gpu(json_object_get(doc, "gpu"), c, devices, cpu_f, gpu_f);

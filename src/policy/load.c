@@ -38,7 +38,7 @@ typedef struct key_spec {
 	const char *const *allowed;  /* T_STR / T_STRARR: the only values accepted, or NULL */
 } key_spec;
 
-static const char *const tees[] = { "snp", "tdx", "az-snp-vtpm", NULL };
+static const char *const tees[] = { "snp", "tdx", "az-snp-vtpm", "az-tdx-vtpm", NULL };
 static const char *const modes[] = { "on", "devtools", "off", NULL };
 static const char *const prods[] = { "Milan", "Genoa", "Turin", NULL };
 static const char *const keys[] = { "vcek", "vlek", NULL };

@@ -26,6 +26,7 @@
 #include "sim/sim_gpu.h"
 #include "sim/sim_snp.h"
 #include "sim/sim_tdx.h"
+#include "sim/sim_vtpm.h"
 #include "cctrust/core.h"
 #include "cctrust/token.h"
 #include "x509/vcache.h"
@@ -630,9 +631,14 @@ int cct_sim_evidence(char **out, const char *dir, const cct_attester_opts *o,
 	if (!o || (o->report_data ? !o->gpu_nonce : !o->nonce_b64 || !o->tee_pubkey))
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
 				   "nonce and tee-pubkey (or report_data and gpu_nonce) required");
-	if (strcmp(tee, "snp") && strcmp(tee, "tdx"))
+	if (strcmp(tee, "snp") && strcmp(tee, "tdx") && strcmp(tee, "az-snp-vtpm") &&
+	    strcmp(tee, "az-tdx-vtpm"))
 		return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
-				   "simulated TEE \"%.20s\": snp or tdx", tee);
+				   "simulated TEE \"%.20s\": snp, tdx, az-snp-vtpm or az-tdx-vtpm",
+				   tee);
+	if (!strncmp(tee, "az-", 3) && o->init_data_toml)
+		return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
+				   "%s evidence carries no init-data field", tee);
 	if (so->gpus < 0 || so->gpus > CCT_ATTESTER_MAX_GPUS)
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "--gpus: 0..%d",
 				   CCT_ATTESTER_MAX_GPUS);
@@ -676,7 +682,9 @@ int cct_sim_evidence(char **out, const char *dir, const cct_attester_opts *o,
 		if (rc != CCT_OK)
 			goto out;
 	}
-	if (!strcmp(tee, "tdx"))
+	if (!strncmp(tee, "az-", 3)) /* the TPM quote's qualifying data: Trustee's 48-byte hash */
+		rc = cct_sim__vtpm_primary(&primary, dir, so, rd, 48, err);
+	else if (!strcmp(tee, "tdx"))
 		rc = tdx_primary(&primary, dir, sim, so, rd, dn ? digest : NULL, dn, err);
 	else
 		rc = snp_primary(&primary, dir, sim, so, rd, dn ? digest : NULL, dn, err);

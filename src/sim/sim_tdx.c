@@ -856,6 +856,67 @@ out:
 	return rc;
 }
 
+/* ---- TD report (TDREPORT_STRUCT, 1024 bytes) and the quoting enclave's view of it ---- */
+
+int cct_sim_tdx_td_report(uint8_t out[1024], const cct_sim_tdx *t,
+			  const cct_sim_tdx_quote_opts *opts)
+{
+	static const cct_sim_tdx_quote_opts zero_opts;
+	const cct_sim_tdx_quote_opts *o = opts ? opts : &zero_opts;
+	uint8_t body[CCT_TDX_TD10_BODY_SIZE];
+	writer b = { body, 0, sizeof(body) };
+	uint8_t h[48];
+
+	/* the quote body's fields in quote order, then placed where the TD report keeps them */
+	td_report(&b, t, o, 0);
+	memset(out, 0, 1024);
+	/* REPORTMACSTRUCT: type TDX (0x81), subtype 0, version 0 */
+	out[0] = 0x81;
+	memcpy(out + 0x10, t->cpusvn, 16);
+	memcpy(out + 0x80, body + 0x208, 64);        /* REPORTDATA */
+	/* TEE_TCB_INFO: VALID, TEE_TCB_SVN, MRSEAM, MRSIGNERSEAM, ATTRIBUTES */
+	memset(out + 0x100, 0xff, 1);                /* the fields present: 0..7 */
+	memcpy(out + 0x108, body, 0x78);
+	/* TDINFO: ATTRIBUTES, XFAM, MRTD, MRCONFIGID, MROWNER, MROWNERCONFIG, RTMR0..3 */
+	memcpy(out + 0x200, body + 0x78, 0x208 - 0x78);
+	/* the hashes the MAC covers (the MAC itself stays zero: only the platform could check it) */
+	cct_sha384(out + 0x100, 239, h);
+	memcpy(out + 0x20, h, 48);
+	cct_sha384(out + 0x200, 512, h);
+	memcpy(out + 0x50, h, 48);
+	return CCT_OK;
+}
+
+int cct_sim_tdx_quote_for_td_report(uint8_t **out, size_t *len, const cct_sim_tdx *t,
+				    const uint8_t *td_report, size_t n, cct_err *err)
+{
+	cct_sim_tdx_quote_opts qo;
+	uint8_t mine[1024];
+	int i;
+
+	if (n != 1024 || td_report[0] != 0x81)
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+				   "not a TD report (1024 bytes, type 0x81)");
+	memset(&qo, 0, sizeof(qo));
+	memcpy(qo.report_data, td_report + 0x80, 64);
+	for (i = 0; i < 8; i++)
+		qo.td_attributes |= (uint64_t)td_report[0x200 + i] << (8 * i);
+	for (i = 0; i < 8; i++)
+		qo.xfam |= (uint64_t)td_report[0x208 + i] << (8 * i);
+	memcpy(qo.mrtd, td_report + 0x210, 48);
+	memcpy(qo.mrconfigid, td_report + 0x240, 48);
+	memcpy(qo.mrowner, td_report + 0x270, 48);
+	memcpy(qo.mrownerconfig, td_report + 0x2A0, 48);
+	memcpy(qo.rtmr, td_report + 0x2D0, 192);
+	/* the platform's quoting enclave quotes only reports of its own platform: the sim's
+	 * stand-in for the MAC check is that the TEE_TCB_INFO is this platform's */
+	cct_sim_tdx_td_report(mine, t, &qo);
+	if (memcmp(mine + 0x100, td_report + 0x100, 239))
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0x100,
+				   "TD report of another (simulated) platform: TEE_TCB_INFO differs");
+	return cct_sim_tdx_quote(out, len, t, &qo, err);
+}
+
 /* ---- save / load ---- */
 
 /* dir/name into buf; CCT_OK or EINVAL when it does not fit */

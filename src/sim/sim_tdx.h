@@ -139,6 +139,17 @@ typedef struct cct_sim_tdx_quote_opts {
 int cct_sim_tdx_quote(uint8_t **out, size_t *len, const cct_sim_tdx *t,
 		      const cct_sim_tdx_quote_opts *opts, cct_err *err);
 
+/** The TDREPORT_STRUCT (1024 bytes) the TDX module would return for these fields
+ *  (TDG.MR.REPORT): REPORTMACSTRUCT (type 0x81, CPUSVN, TEE_TCB_INFO / TDINFO hashes,
+ *  REPORTDATA; the MAC zero), TEE_TCB_INFO of this platform, TDINFO. A quote made with the same
+ *  opts has a body equal to it. */
+int cct_sim_tdx_td_report(uint8_t out[1024], const cct_sim_tdx *t,
+			  const cct_sim_tdx_quote_opts *opts);
+/** The quoting enclave's side: a v4 quote over a TD report of this platform (its TEE_TCB_INFO
+ *  must be this platform's, the stand-in for the MAC check). */
+int cct_sim_tdx_quote_for_td_report(uint8_t **out, size_t *len, const cct_sim_tdx *t,
+				    const uint8_t *td_report, size_t n, cct_err *err);
+
 /** The simulated root certificate as PEM (malloc'd, NUL-terminated; NULL on failure). */
 char *cct_sim_tdx_root_pem(const cct_sim_tdx *t);
 

@@ -1,4 +1,5 @@
-/* Azure paravisor (HCL) reports and Trustee's az-snp-vtpm evidence (formats v0, v1, v2).
+/* Azure paravisor (HCL) reports and Trustee's az-snp-vtpm (formats v0, v1, v2) and az-tdx-vtpm
+ * (v0, v1; the TD report and TD quote part is hcl_tdx.c) evidence.
  *
  * HCL report layout (Azure "HCLA" attestation report, little-endian):
  *   0x000 header: signature "HCLA", version, report_size, request_type, status, reserved[3]
@@ -153,8 +154,9 @@ static int bytes_field(uint8_t **out, size_t *n, json_t *v, int b64, const char 
 
 typedef struct {
 	int version;
-	uint8_t *hcl, *msg, *sig, *vcek, *log;
-	size_t hcl_len, msg_len, sig_len, vcek_len, log_len;
+	int tdx;            /* az-tdx-vtpm: a "td_quote" member */
+	uint8_t *hcl, *msg, *sig, *vcek, *log, *tdq;
+	size_t hcl_len, msg_len, sig_len, vcek_len, log_len, tdq_len;
 	cct_tpm_pcrs pcrs; /* the quote's sha256 PCR values */
 	uint32_t npcrs;
 } az_evidence;
@@ -166,6 +168,7 @@ static void az_free(az_evidence *e)
 	free(e->sig);
 	free(e->vcek);
 	free(e->log);
+	free(e->tdq);
 }
 
 static int az_parse(az_evidence *e, const char *text, size_t len, cct_err *err)
@@ -181,18 +184,35 @@ static int az_parse(az_evidence *e, const char *text, size_t len, cct_err *err)
 		return cct_err_set(err, CCT_EENCODING, CCT_STAGE_INPUT, 0,
 				   "evidence: not a JSON object (%s at line %d)", je.text, je.line);
 	}
+	/* az-tdx-vtpm (Trustee): v0 {tpm_quote, hcl_report, td_quote} as byte arrays, v1
+	 * {version: 1, tpm_quote (hex), hcl_report, td_quote (base64url)}; no vcek */
+	e->tdx = json_object_get(root, "td_quote") != NULL;
 	if (json_object_get(root, "version")) {
 		json_t *v = json_object_get(root, "version");
 
-		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 2) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > (e->tdx ? 1 : 2)) {
 			json_decref(root);
 			return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
-					   "evidence: version must be 1 or 2 (or absent: v0)");
+					   e->tdx ? "evidence: az-tdx-vtpm version must be 1 (or "
+						    "absent: v0)"
+						  : "evidence: version must be 1 or 2 (or absent: v0)");
 		}
 		e->version = (int)json_integer_value(v);
 		q = json_object_get(root, "tpm_quote");
 		rc = bytes_field(&e->hcl, &e->hcl_len, json_object_get(root, "hcl_report"), 1,
 				 "hcl_report", err);
+		if (rc == CCT_OK && e->tdx)
+			rc = bytes_field(&e->tdq, &e->tdq_len, json_object_get(root, "td_quote"), 1,
+					 "td_quote", err);
+	} else if (e->tdx) {
+		e->version = 0;
+		q = json_object_get(root, "tpm_quote");
+		rc = bytes_field(&e->hcl, &e->hcl_len, json_object_get(root, "hcl_report"), 0,
+				 "hcl_report", err);
+		if (rc == CCT_OK)
+			rc = bytes_field(&e->tdq, &e->tdq_len, json_object_get(root, "td_quote"), 0,
+					 "td_quote", err);
 	} else {
 		e->version = 0;
 		q = json_object_get(root, "quote");
@@ -201,7 +221,8 @@ static int az_parse(az_evidence *e, const char *text, size_t len, cct_err *err)
 	}
 	if (rc == CCT_OK && !json_is_object(q))
 		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
-				 "evidence: \"%s\" is not an object", e->version ? "tpm_quote" : "quote");
+				 "evidence: \"%s\" is not an object",
+				 e->version || e->tdx ? "tpm_quote" : "quote");
 	if (rc == CCT_OK)
 		rc = bytes_field(&e->msg, &e->msg_len, json_object_get(q, "message"), 0,
 				 "message", err);
@@ -223,7 +244,7 @@ static int az_parse(az_evidence *e, const char *text, size_t len, cct_err *err)
 	}
 	e->npcrs = (uint32_t)json_array_size(pcrs);
 	vcek = json_object_get(root, "vcek");
-	if (rc == CCT_OK) {
+	if (rc == CCT_OK && !e->tdx) {
 		if (!json_is_string(vcek))
 			rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 					 "evidence: \"vcek\" is missing");
@@ -393,8 +414,8 @@ int cct_vtpm_verify_json(char **claims_json, const char *evidence, size_t len,
 	cct_tpm_quote_result qres;
 	cct_tpm_ak *ak = NULL;
 	az_evidence e;
-	uint8_t hash[64], fp[32];
-	size_t hn;
+	uint8_t hash[64], fp[32], hw_rd[64];
+	size_t hn, hw_rd_off = 0;
 	int rc, have_ev = 0;
 	uint32_t sel_sha256 = 0, i;
 
@@ -402,8 +423,9 @@ int cct_vtpm_verify_json(char **claims_json, const char *evidence, size_t len,
 		*claims_json = NULL;
 	cct_snp_policy_init(&pol);
 	memset(&sres, 0, sizeof(sres));
-	json_object_set_new(claims, "tee", json_string("az-snp-vtpm"));
 	rc = az_parse(&e, evidence, len, err);
+	json_object_set_new(claims, "tee", json_string(rc == CCT_OK && e.tdx ? "az-tdx-vtpm"
+									    : "az-snp-vtpm"));
 	if (rc != CCT_OK)
 		goto out;
 	have_ev = 1;
@@ -413,6 +435,27 @@ int cct_vtpm_verify_json(char **claims_json, const char *evidence, size_t len,
 	rc = cct_hcl_report_parse(&h, e.hcl, e.hcl_len, err);
 	if (rc != CCT_OK)
 		goto out;
+	if (e.tdx) {
+		int sim = 0;
+
+		if (h.report_type != CCT_HCL_REPORT_TYPE_TDX) {
+			rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_PARSE, 0,
+					 "az-tdx-vtpm evidence holds a non-TDX (type %u) HCL report",
+					 h.report_type);
+			goto out;
+		}
+		rc = cct_tpm_quote_parse(&q, e.msg, e.msg_len, err);
+		if (rc != CCT_OK)
+			goto out;
+		/* 2. the TD quote (Intel DCAP) and the HCL's TD report it was made from */
+		rc = cct_tpm__az_tdx_hw(claims, &h, e.tdq, e.tdq_len, opts, hw_rd, &sim, err);
+		if (sim)
+			json_object_set_new(claims, "simulated", json_true());
+		if (rc != CCT_OK)
+			goto out;
+		hw_rd_off = HCL_HEADER_SIZE + 0x80;
+		goto bind;
+	}
 	if (h.report_type != CCT_HCL_REPORT_TYPE_SNP) {
 		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_PARSE, 0,
 				 "az-snp-vtpm evidence holds a non-SNP (type %u) HCL report",
@@ -493,18 +536,22 @@ int cct_vtpm_verify_json(char **claims_json, const char *evidence, size_t len,
 			json_object_set_new(claims, "simulated", json_true());
 	}
 
+	memcpy(hw_rd, rep.report_data, 64);
+	hw_rd_off = HCL_HEADER_SIZE + 0x50;
+
 	/* 3. REPORT_DATA binds the runtime data (and so the AK) */
+bind:
 	hn = cct_hcl_runtime_hash(&h, hash);
-	if (!hn || hn > 64 || !cct_ct_eq(rep.report_data, hash, hn < 32 ? hn : 32) ||
-	    (hn > 32 && !cct_ct_eq(rep.report_data, hash, hn))) {
-		rc = cct_err_set(err, CCT_EBINDING, CCT_STAGE_BINDING,
-				 HCL_HEADER_SIZE + 0x50,
-				 "HCL report: SNP REPORT_DATA is not the hash of the runtime data "
-				 "(the runtime data or its AK was changed)");
+	if (!hn || hn > 64 || !cct_ct_eq(hw_rd, hash, hn < 32 ? hn : 32) ||
+	    (hn > 32 && !cct_ct_eq(hw_rd, hash, hn))) {
+		rc = cct_err_set(err, CCT_EBINDING, CCT_STAGE_BINDING, hw_rd_off,
+				 "HCL report: %s is not the hash of the runtime data "
+				 "(the runtime data or its AK was changed)",
+				 e.tdx ? "the TD report's REPORTDATA" : "SNP REPORT_DATA");
 		goto out;
 	}
 	hj = json_object();
-	json_object_set_new(hj, "report_type", json_string("snp"));
+	json_object_set_new(hj, "report_type", json_string(e.tdx ? "tdx" : "snp"));
 	set_hex(hj, "runtime_data_hash", hash, hn);
 	rc = runtime_ak(&ak, &runtime, &h, err);
 	if (rc != CCT_OK) {

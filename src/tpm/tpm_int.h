@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "cctrust/tpm.h"
@@ -58,5 +59,12 @@ int cct_grub_is_cmdline(const cct_evlog_event *e);
 const EVP_MD *cct_tpm_md(uint16_t alg);
 /* Digest length, or -1 for an unknown algorithm. */
 int cct_tpm_hash(uint16_t alg, const void *p, size_t n, uint8_t *out);
+
+/* az-tdx-vtpm (hcl_tdx.c): the HCL's TD report and the TD quote: quote verified (collateral per
+ * opts), debug refused, the TD report equal to the quote body; claims.tdx set; report_data gets
+ * the TD report's REPORTDATA for the runtime-data check. */
+int cct_tpm__az_tdx_hw(json_t *claims, const cct_hcl_report *h, const uint8_t *tdq,
+		       size_t tdq_len, const cct_vtpm_opts *opts, uint8_t report_data[64],
+		       int *simulated, cct_err *err);
 
 #endif

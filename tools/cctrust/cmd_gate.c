@@ -19,16 +19,18 @@
 static const char gate_usage[] =
 	"usage: cctrust gate --policy FILE [--trust-sim DIR] [--certs PATH] [--collateral DIR]\n"
 	"                    [--offline] [--no-crl] [--init-data TOML] [--cpu auto|tsm|sev-guest]\n"
-	"                    [--no-gpu] [--tee az-snp-vtpm [--tcti CONF] --vcek FILE\n"
-	"                    [--event-log FILE|none]] -- COMMAND [ARGS...]\n"
+	"                    [--no-gpu] [--tee az-snp-vtpm|az-tdx-vtpm [--tcti CONF]\n"
+	"                    [--vcek FILE] [--imds URL] [--event-log FILE|none]]\n"
+	"                    -- COMMAND [ARGS...]\n"
 	"Collects this VM's evidence for a fresh nonce, verifies it (CPU, GPUs, binding, policy),\n"
 	"sets the GPUs' ready state and execs COMMAND. On any failure COMMAND is not run.\n"
-	"--tee az-snp-vtpm: the evidence comes from the paravisor vTPM (see evidence collect).\n";
+	"--tee az-snp-vtpm|az-tdx-vtpm: the evidence comes from the paravisor vTPM (see evidence\n"
+	"collect).\n";
 
 int cct_cmd_gate(int argc, char **argv)
 {
 	enum { O_POLICY = 256, O_SIM, O_CERTS, O_COLL, O_OFF, O_NOCRL, O_INIT, O_CPU, O_NOGPU,
-	       O_TEE, O_TCTI, O_VCEK, O_LOG };
+	       O_TEE, O_TCTI, O_VCEK, O_LOG, O_IMDS };
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, O_POLICY },
 		{ "trust-sim", required_argument, NULL, O_SIM },
@@ -43,6 +45,7 @@ int cct_cmd_gate(int argc, char **argv)
 		{ "tcti", required_argument, NULL, O_TCTI },
 		{ "vcek", required_argument, NULL, O_VCEK },
 		{ "event-log", required_argument, NULL, O_LOG },
+		{ "imds", required_argument, NULL, O_IMDS },
 		{ NULL, 0, NULL, 0 },
 	};
 	cct_attester_opts ao;
@@ -52,6 +55,7 @@ int cct_cmd_gate(int argc, char **argv)
 	cct_policy *pol = NULL;
 	cct_token_signer *tee = NULL;
 	const char *policy_file = NULL, *init = NULL, *vtee = NULL, *tcti = NULL, *vcek = NULL;
+	const char *imds = NULL;
 	const char *evlog = "/sys/kernel/security/tpm0/binary_bios_measurements";
 	int evlog_given = 0;
 	uint8_t nonce[32], *b = NULL, *ib = NULL;
@@ -80,6 +84,7 @@ int cct_cmd_gate(int argc, char **argv)
 		case O_TCTI: tcti = optarg; break;
 		case O_VCEK: vcek = optarg; break;
 		case O_LOG: evlog = optarg; evlog_given = 1; break;
+		case O_IMDS: imds = optarg; break;
 		default: fputs(gate_usage, stderr); return CCT_EXIT_USAGE;
 		}
 	}
@@ -88,10 +93,12 @@ int cct_cmd_gate(int argc, char **argv)
 					   "without one)");
 	if (optind >= argc)
 		return cct_cli_usage_error("gate: no COMMAND after --");
-	if (vtee && strcmp(vtee, "az-snp-vtpm"))
-		return cct_cli_usage_error("--tee: only az-snp-vtpm (SNP and TDX are detected)");
-	if ((tcti || vcek || evlog_given) && !vtee)
-		return cct_cli_usage_error("--tcti, --vcek and --event-log go with --tee az-snp-vtpm");
+	if (vtee && strcmp(vtee, "az-snp-vtpm") && strcmp(vtee, "az-tdx-vtpm"))
+		return cct_cli_usage_error("--tee: az-snp-vtpm or az-tdx-vtpm (SNP and TDX are "
+					   "detected)");
+	if ((tcti || vcek || evlog_given || imds) && !vtee)
+		return cct_cli_usage_error("--tcti, --vcek, --imds and --event-log go with --tee "
+					   "az-snp-vtpm|az-tdx-vtpm");
 	if (!strcmp(evlog, "none") || (!evlog_given && access(evlog, R_OK) != 0))
 		evlog = NULL;
 	if (cct_file_read(&b, &n, policy_file, CCT_POLICY_MAX_POLICY, &err) != CCT_OK ||
@@ -117,11 +124,25 @@ int cct_cmd_gate(int argc, char **argv)
 			"x", json_object_get(jwk, "x"), "y", json_object_get(jwk, "y"));
 	ao.nonce_b64 = nonce_b64;
 	ao.tee_pubkey = pub;
-	if ((vtee ? cct_attester_collect_vtpm(&body, &ao, tcti, vcek, evlog, &err)
-		  : cct_attester_collect(&body, &ao, &err)) != CCT_OK) {
+	if (vtee) {
+		cct_attester_vtpm_opts vo;
+
+		memset(&vo, 0, sizeof(vo));
+		vo.tee = vtee;
+		vo.tcti = tcti;
+		vo.vcek_path = vcek;
+		vo.event_log_path = evlog;
+		vo.imds_url = imds;
+		rc = cct_attester_collect_vtpm_ex(&body, &ao, &vo, &err);
+	} else {
+		rc = cct_attester_collect(&body, &ao, &err);
+	}
+	if (rc != CCT_OK) {
+		rc = CCT_EXIT_REJECT;
 		fprintf(stderr, "cctrust gate: REFUSED: cannot collect evidence: %s\n", err.msg);
 		goto out;
 	}
+	rc = CCT_EXIT_REJECT;
 	co.expected_nonce = nonce;
 	co.expected_nonce_len = 32;
 	if (cct_composite_verify(&r, (const uint8_t *)body, strlen(body), pol, &co, NULL) != CCT_OK) {

@@ -52,7 +52,10 @@ static int sim_evidence(void *ctx, char **body_out, const char *tee, const char 
 	ao.nonce_b64 = nonce_b64;
 	ao.tee_pubkey = pub;
 	ao.init_data_toml = e->init_data;
-	so.tee = tee;
+	/* the session's wire name (kbs-types) -> the simulator's TEE name */
+	so.tee = !strcmp(tee, "azsnpvtpm")   ? "az-snp-vtpm"
+		 : !strcmp(tee, "aztdxvtpm") ? "az-tdx-vtpm"
+					     : tee;
 	so.gpus = e->gpus;
 	rc = cct_sim_evidence(body_out, e->sim_dir, &ao, &so, err);
 	json_decref(pub);
@@ -78,12 +81,18 @@ static int hardware_evidence(void *ctx, char **body_out, const char *tee, const 
 	ao.tee_pubkey = pub;
 	ao.init_data_toml = e->init_data;
 	ao.no_gpu = e->no_gpu;
-	if (tee && (!strcmp(tee, "az-snp-vtpm") || !strcmp(tee, "azsnpvtpm")))
-		rc = cct_attester_collect_vtpm(body_out, &ao, e->tcti, e->vcek,
-					       e->event_log && strcmp(e->event_log, "none")
-						       ? e->event_log : NULL,
-					       err);
-	else
+	if (tee && (!strcmp(tee, "az-snp-vtpm") || !strcmp(tee, "azsnpvtpm") ||
+		    !strcmp(tee, "az-tdx-vtpm") || !strcmp(tee, "aztdxvtpm"))) {
+		cct_attester_vtpm_opts vo;
+
+		memset(&vo, 0, sizeof(vo));
+		vo.tee = strstr(tee, "tdx") ? "az-tdx-vtpm" : "az-snp-vtpm";
+		vo.tcti = e->tcti;
+		vo.vcek_path = e->vcek;
+		vo.event_log_path = e->event_log && strcmp(e->event_log, "none") ? e->event_log
+										  : NULL;
+		rc = cct_attester_collect_vtpm_ex(body_out, &ao, &vo, err);
+	} else
 		rc = cct_attester_collect(body_out, &ao, err);
 	json_decref(pub);
 	return rc;
@@ -117,12 +126,14 @@ static void usage(FILE *f)
 		"usage: cctrust kbs <command> [options]\n"
 		"guest:\n"
 		"  get-resource --url URL REPO/TYPE/TAG [-o FILE] [--cacert PEM]\n"
-		"               [--sim DIR --tee snp|tdx --gpus N] [--init-data TOML] [--no-gpu]\n"
+		"               [--sim DIR --tee snp|tdx|az-snp-vtpm|az-tdx-vtpm --gpus N]\n"
+		"               [--init-data TOML] [--no-gpu]\n"
 		"               [--token-out FILE] [--key ec|rsa]\n"
-		"               [--tee az-snp-vtpm [--tcti CONF] --vcek FILE [--event-log FILE]]\n"
+		"               [--tee az-snp-vtpm|az-tdx-vtpm [--tcti CONF] [--vcek FILE]\n"
+		"                [--event-log FILE]]  (IMDS: $CCT_IMDS_URL, else 169.254.169.254)\n"
 		"     evidence: this machine's TEE and GPUs (configfs-tsm, /dev/sev-guest, NVML),\n"
 		"     or with --sim DIR the simulated TEE of 'cctrust sim init DIR', or with\n"
-		"     --tee az-snp-vtpm the paravisor vTPM through tpm2-tss (see evidence collect)\n"
+		"     --tee az-*-vtpm the paravisor vTPM through tpm2-tss (see evidence collect)\n"
 		"admin (Ed25519 admin key, PEM):\n"
 		"  put-resource    --url URL --admin-key FILE REPO/TYPE/TAG FILE\n"
 		"  delete-resource --url URL --admin-key FILE REPO/TYPE/TAG\n"
@@ -200,6 +211,8 @@ static int parse(common *c, int argc, char **argv)
 		c->o.tee = "snp";
 	if (!strcmp(c->o.tee, "az-snp-vtpm"))
 		c->o.tee = "azsnpvtpm"; /* the KBS protocol's (kbs-types) name on the wire */
+	else if (!strcmp(c->o.tee, "az-tdx-vtpm"))
+		c->o.tee = "aztdxvtpm";
 	return 0;
 }
 

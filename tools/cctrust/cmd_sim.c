@@ -13,12 +13,18 @@
 
 static const char sim_usage[] =
 	"usage: cctrust sim init DIR\n"
-	"       cctrust sim evidence DIR --tee snp|tdx [--gpus N] --nonce B64 --tee-pubkey JWK_FILE\n"
+	"       cctrust sim evidence DIR --tee snp|tdx|az-snp-vtpm|az-tdx-vtpm [--gpus N]\n"
+	"                            --nonce B64 --tee-pubkey JWK_FILE\n"
 	"                            [-o FILE] [--init-data TOML_FILE] [--form report|tsm|serde]\n"
 	"                            [--gpu-cc-mode on|devtools|off] [--additional-evidence FILE]\n"
 	"                            [--debug-guest] [--measurement HEX] [--ccel-data FILE]\n"
 	"       cctrust sim report DIR --report-data HEX -o REPORT_FILE CERT_TABLE_FILE\n"
 	"                                       raw report + GHCB table (fake-kernel helper)\n"
+	"       cctrust sim td-report DIR --report-data HEX -o TDREPORT_FILE\n"
+	"                                       a TD report (1024 bytes) of the simulated TD\n"
+	"       cctrust sim td-quote DIR --td-report FILE -o QUOTE_FILE\n"
+	"                                       the simulated quoting enclave: a TD quote over a\n"
+	"                                       TD report (what Azure IMDS /acc/tdquote returns)\n"
 	"       cctrust sim jwks DIR            the simulated verifier's token key set (JWKS)\n"
 	"       cctrust sim tee-key [-o PRIVATE_PEM]   a fresh P-256 TEE key; prints its public JWK\n"
 	"\n"
@@ -30,6 +36,10 @@ static const char sim_usage[] =
 	"init-data digest, each GPU's SPDM nonce = SHA-384(JCS({nonce,tee-pubkey}))[0..32], the GPUs'\n"
 	"CC mode recorded (--gpu-cc-mode, default on). --measurement sets the SNP MEASUREMENT or the\n"
 	"TDX MRTD; --ccel-data sends a CCEL event log and sets RTMR0..3 to its replay (TDX).\n"
+	"az-snp-vtpm / az-tdx-vtpm: Trustee v1 paravisor evidence: HCL report (runtime data with\n"
+	"the simulated vTPM AK of DIR/vtpm/ak.key, SNP report or TD report over its SHA-256, and\n"
+	"for TDX the TD quote made from that report), TPM quote over SHA-256 PCRs 0..23 with\n"
+	"qualifying data = the 48-byte runtime-data hash; GPUs bound as for SNP/TDX.\n"
 	"Verifiers accept it only with --trust-sim DIR, and mark such results \"simulated\".\n";
 
 static int sim_init(int argc, char **argv)
@@ -118,8 +128,9 @@ static int sim_evidence(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cct_cli_usage_error("sim evidence: exactly one DIR expected");
-	if (strcmp(so.tee, "snp") && strcmp(so.tee, "tdx"))
-		return cct_cli_usage_error("--tee: snp or tdx");
+	if (strcmp(so.tee, "snp") && strcmp(so.tee, "tdx") && strcmp(so.tee, "az-snp-vtpm") &&
+	    strcmp(so.tee, "az-tdx-vtpm"))
+		return cct_cli_usage_error("--tee: snp, tdx, az-snp-vtpm or az-tdx-vtpm");
 	if (so.gpus < 0 || so.gpus > CCT_ATTESTER_MAX_GPUS)
 		return cct_cli_usage_error("--gpus: 0..%d", CCT_ATTESTER_MAX_GPUS);
 	if (so.gpu_cc_mode && strcmp(so.gpu_cc_mode, "on") && strcmp(so.gpu_cc_mode, "devtools") &&
@@ -194,6 +205,43 @@ static int sim_report(int argc, char **argv)
 	return rc;
 }
 
+/* A TD report over REPORT_DATA: what the paravisor of an Azure TDX VM puts in its HCL report. */
+static int sim_td_report(int argc, char **argv)
+{
+	uint8_t rd[64], rep[1024];
+	cct_err err;
+
+	if (argc != 6 || strcmp(argv[2], "--report-data") || strcmp(argv[4], "-o"))
+		return cct_cli_usage_error("usage: cctrust sim td-report DIR --report-data HEX128 "
+					   "-o TDREPORT_FILE");
+	if (cct_hex_decode_fixed(rd, 64, argv[3], &err) != CCT_OK)
+		return cct_cli_usage_error("--report-data: 64 bytes of hex expected");
+	if (cct_sim_td_report(rep, argv[1], rd, &err) != CCT_OK ||
+	    cct_file_write(argv[5], rep, sizeof(rep), 0, &err) != CCT_OK)
+		return cct_cli_usage_error("sim td-report: %s", err.msg);
+	return 0;
+}
+
+/* The quoting enclave: a TD quote over a TD report (the fake IMDS of the guest tests). */
+static int sim_td_quote(int argc, char **argv)
+{
+	uint8_t *rep = NULL, *q = NULL;
+	size_t rn = 0, qn = 0;
+	cct_err err;
+	int rc = 0;
+
+	if (argc != 6 || strcmp(argv[2], "--td-report") || strcmp(argv[4], "-o"))
+		return cct_cli_usage_error("usage: cctrust sim td-quote DIR --td-report FILE -o "
+					   "QUOTE_FILE");
+	if (cct_file_read(&rep, &rn, argv[3], 4096, &err) != CCT_OK ||
+	    cct_sim_td_quote(&q, &qn, argv[1], rep, rn, &err) != CCT_OK ||
+	    cct_file_write(argv[5], q, qn, 0, &err) != CCT_OK)
+		rc = cct_cli_usage_error("sim td-quote: %s", err.msg);
+	free(rep);
+	free(q);
+	return rc;
+}
+
 static int sim_jwks(int argc, char **argv)
 {
 	json_t *j = NULL;
@@ -253,6 +301,10 @@ int cct_cmd_sim(int argc, char **argv)
 		return sim_evidence(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "report"))
 		return sim_report(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "td-report"))
+		return sim_td_report(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "td-quote"))
+		return sim_td_quote(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "jwks"))
 		return sim_jwks(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "tee-key"))

@@ -46,21 +46,30 @@ static const char vtpm_usage[] =
 	"                           [--collateral DIR] [--offline] [--certs PATH]\n"
 	"                           [--trust-sim DIR] [--json]\n"
 	"\n"
-	"Verify Azure paravisor vTPM evidence in Trustee's az-snp-vtpm format (v0, v1, v2): the\n"
-	"HCL report's SNP report (chain to AMD's pinned roots with the VCEK given, signature,\n"
-	"policy), SNP REPORT_DATA[0:32] == SHA-256(HCL runtime data), the AK (JWK \"HCLAkPub\") from\n"
-	"the runtime data, the TPM quote's signature with that AK, its extraData == --nonce and its\n"
-	"PCR digest over the PCR values given.\n"
+	"Verify Azure paravisor vTPM evidence in Trustee's az-snp-vtpm (v0, v1, v2) or az-tdx-vtpm\n"
+	"(v0, v1: a \"td_quote\" member) format. az-snp-vtpm: the HCL report's SNP report (chain to\n"
+	"AMD's pinned roots with the VCEK given, signature, debug refused, VMPL 0). az-tdx-vtpm: the\n"
+	"TD quote (Intel DCAP: signature, QE report, PCK chain, CRLs, TCB info, QE identity; a\n"
+	"debug TD refused) and the HCL report's TD report, whose fields must equal the quote's body.\n"
+	"Then: hardware REPORT_DATA[0:32] == SHA-256(HCL runtime data), the AK (JWK \"HCLAkPub\")\n"
+	"from the runtime data, the TPM quote's signature with that AK, its extraData == --nonce\n"
+	"and its PCR digest over the PCR values given.\n"
 	"  --nonce HEX       expected TPM quote extraData (without it: checks_skipped)\n"
-	"  --policy FILE     cctrust.policy/v1 (docs/policy.md): its snp section judges the\n"
-	"                    paravisor's SNP report, vtpm.pcrs the quoted PCRs\n"
+	"  --policy FILE     cctrust.policy/v1 (docs/policy.md): its snp / tdx section judges the\n"
+	"                    paravisor's hardware report, the vtpm section the quoted PCRs and the\n"
+	"                    event log. az-tdx-vtpm without --policy: the tdx section's defaults\n"
+	"                    (TCB status UpToDate, no debug)\n"
 	"  --at TIME         verification time (default now)\n"
-	"  --collateral DIR  AMD KDS cache; turns on the AMD CRL check (fetched unless --offline).\n"
-	"                    Without it the CRL is not checked (checks_skipped: snp_crl)\n"
-	"  --certs PATH      more certificates / CRLs\n"
-	"  --trust-sim DIR   accept the simulated SNP root of 'cctrust sim init DIR' (tests;\n"
+	"  --collateral DIR  SNP: AMD KDS cache; turns on the AMD CRL check (fetched unless\n"
+	"                    --offline); without it the CRL is not checked (checks_skipped:\n"
+	"                    snp_crl). TDX: a QVL bundle, PCS v4 directory or cctrust bundle, else\n"
+	"                    the cache DIR/tdx that Intel PCS collateral is fetched into\n"
+	"  --offline         never fetch (cache and files only)\n"
+	"  --certs PATH      more certificates / CRLs (SNP)\n"
+	"  --trust-sim DIR   accept the simulated SNP / TDX roots of 'cctrust sim init DIR' (tests;\n"
 	"                    claims marked \"simulated\")\n"
-	"  --json            {verified, error, claims: {snp, hcl, ak_sha256, tpm_quote, pcrs}}\n"
+	"  --json            {verified, tee, error, checks_skipped, claims: {snp | tdx, hcl,\n"
+	"                    ak_sha256, tpm_quote, pcrs}}\n"
 	"exit: 0 verified, 1 rejected, 2 usage error or unreadable input\n";
 
 enum { O_PCRS = 256, O_RTMRS, O_CCEL, O_JSON, O_HELP, O_AK, O_QUOTE, O_SIG, O_NONCE, O_POLICY,
@@ -434,14 +443,14 @@ static int cmd_vtpm_verify(int argc, char **argv)
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *nonce_hex = NULL, *policy = NULL, *path;
+	const char *nonce_hex = NULL, *policy = NULL, *path, *tee;
 	cct_vtpm_opts vo;
 	cct_policy *pol = NULL;
 	json_t *failures = NULL, *cl = NULL;
 	uint8_t *nonce = NULL;
 	size_t nn = 0, n = 0;
 	char *text = NULL, *claims = NULL;
-	int json = 0, c, rc;
+	int json = 0, c, rc, tdx;
 	cct_err err;
 
 	memset(&vo, 0, sizeof(vo));
@@ -486,25 +495,35 @@ static int cmd_vtpm_verify(int argc, char **argv)
 	}
 	rc = cct_vtpm_verify_json(&claims, text, n, &vo, &err);
 	cl = claims ? json_loads(claims, 0, NULL) : NULL;
+	tee = json_string_value(json_object_get(cl, "tee"));
+	if (!tee)
+		tee = "az-snp-vtpm";
+	tdx = !strcmp(tee, "az-tdx-vtpm");
+	/* TDX: the TCB status is a relying-party rule; without --policy the tdx section's
+	 * defaults decide (UpToDate only), as `cctrust tdx verify` does */
+	if (rc == CCT_OK && tdx && !pol && cct_cli_policy_load(&pol, NULL, "tdx", NULL) != 0)
+		rc = cct_err_set(&err, CCT_EPOLICY, CCT_STAGE_POLICY, 0, "default policy");
 	if (rc == CCT_OK && pol) {
 		cct_policy_claims pc;
 
 		memset(&pc, 0, sizeof(pc));
-		pc.tee = "az-snp-vtpm";
+		pc.tee = tee;
 		pc.cpu_claims = cl;
-		pc.sections = CCT_POLICY_SECTION_TEE | CCT_POLICY_SECTION_SNP;
+		pc.sections = CCT_POLICY_SECTION_TEE |
+			      (tdx ? CCT_POLICY_SECTION_TDX : CCT_POLICY_SECTION_SNP);
 		failures = cct_cli_policy_apply(pol, &pc, &rc, &err);
 	}
 	if (json) {
 		json_t *o = json_object();
 
 		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
-		json_object_set_new(o, "tee", json_string("az-snp-vtpm"));
+		json_object_set_new(o, "tee", json_string(tee));
 		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
 		if (cl && json_object_get(cl, "checks_skipped"))
 			json_object_set(o, "checks_skipped", json_object_get(cl, "checks_skipped"));
 		if (pol)
-			json_object_set(o, "failures", failures ? failures : json_array());
+			json_object_set_new(o, "failures",
+					    failures ? json_incref(failures) : json_array());
 		json_object_set(o, "claims", cl ? cl : json_null());
 		cct_cli_print_json(o, 0);
 	} else if (rc == CCT_OK) {
@@ -513,8 +532,8 @@ static int cmd_vtpm_verify(int argc, char **argv)
 		json_t *sk = json_object_get(cl, "checks_skipped"), *s;
 		size_t i;
 
-		printf("%s: OK (az-snp-vtpm: SNP report, HCL runtime-data binding, AK, TPM quote)\n",
-		       path);
+		printf("%s: OK (%s: %s, HCL runtime-data binding, AK, TPM quote)\n", path, tee,
+		       tdx ? "TD quote, TD report" : "SNP report");
 		if (json_is_string(p0))
 			printf("  PCR0 (sha256) %s\n", json_string_value(p0));
 		json_array_foreach(sk, i, s)
