@@ -187,31 +187,61 @@ int cct_file_read(uint8_t **out, size_t *out_len, const char *path, size_t max, 
 	return CCT_OK;
 }
 
-int cct_file_write(const char *path, const void *data, size_t n, int private_, cct_err *err)
+/* Write all of data to fd (EINTR retried): 0, or -1 with errno set. */
+static int write_all(int fd, const uint8_t *p, size_t n)
 {
-	char tmp[4096];
-	int fd;
-	const uint8_t *p = data;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
-		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "path too long");
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, private_ ? 0600 : 0644);
-	if (fd < 0)
-		return cct_err_set(err, CCT_EIO, CCT_STAGE_NONE, 0, "cannot write %s: %s", path,
-				   strerror(errno));
 	while (n) {
 		ssize_t w = write(fd, p, n);
 
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			close(fd);
-			unlink(tmp);
-			return cct_err_set(err, CCT_EIO, CCT_STAGE_NONE, 0, "cannot write %s: %s",
-					   path, strerror(errno));
+			return -1;
 		}
 		p += w;
 		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int cct_file_write(const char *path, const void *data, size_t n, int private_, cct_err *err)
+{
+	char tmp[4096];
+	int fd;
+	const uint8_t *p = data;
+	struct stat st;
+
+	/* a device, FIFO or socket (/dev/null, /dev/stdout, a pipe) is written in place: renaming
+	 * a file over it would replace the device node itself (as root, /dev/null) */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode))
+			return cct_err_set(err, CCT_EIO, CCT_STAGE_NONE, 0,
+					   "cannot write %s: it is a directory", path);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write_all(fd, p, n) != 0) {
+			int e = errno;
+
+			if (fd >= 0)
+				close(fd);
+			return cct_err_set(err, CCT_EIO, CCT_STAGE_NONE, 0, "cannot write %s: %s",
+					   path, strerror(e));
+		}
+		close(fd);
+		return CCT_OK;
+	}
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "path too long");
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, private_ ? 0600 : 0644);
+	if (fd < 0)
+		return cct_err_set(err, CCT_EIO, CCT_STAGE_NONE, 0, "cannot write %s: %s", path,
+				   strerror(errno));
+	if (write_all(fd, p, n) != 0) {
+		int e = errno;
+
+		close(fd);
+		unlink(tmp);
+		return cct_err_set(err, CCT_EIO, CCT_STAGE_NONE, 0, "cannot write %s: %s", path,
+				   strerror(e));
 	}
 	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
 		unlink(tmp);

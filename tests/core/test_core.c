@@ -239,6 +239,19 @@ static void collect(void *ctx, const char *path, int *stop)
 		*stop = 1;
 }
 
+/* A device is written in place, never replaced by a renamed file (as root that would turn
+ * /dev/null into a regular file for every later process). */
+static void file_write_keeps_devices(void **state)
+{
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(cct_file_write("/dev/null", "x", 1, 0, NULL), CCT_OK);
+	assert_int_equal(stat("/dev/null", &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(cct_file_write("/", "x", 1, 0, NULL), CCT_EIO);
+}
+
 static void inputs_files_dirs_stdin(void **state)
 {
 	const char *dir = cct_test_tmpdir();
@@ -300,6 +313,7 @@ int main(void)
 		cmocka_unit_test(reader_sub_confines),
 		cmocka_unit_test(hex_and_base64),
 		cmocka_unit_test(base64_round_trips_and_offsets),
+		cmocka_unit_test(file_write_keeps_devices),
 		cmocka_unit_test(input_detection),
 		cmocka_unit_test(rfc3339),
 		cmocka_unit_test(ct_and_errors),

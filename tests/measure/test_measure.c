@@ -494,8 +494,8 @@ static void cli_contract(void **state)
 	snprintf(cmd, sizeof(cmd), "measure snp --ovmf '%s' --vcpus 4 --vcpu-type EPYC-v4 "
 		 "--kernel /dev/null --initrd /dev/null --guest-features 0x21 --json", ovmf);
 	rc = cct_test_cli(&out, "%s", cmd);
-	assert_int_equal(rc, 0);
-	assert_non_null(strstr(out, "4953b1fb416fa874980e8442b3706d345926d5f38879134e00813c5d7abcbe78eafe7b422907be0b4698e2414a631942"));
+	if (rc != 0 || !strstr(out, "4953b1fb416fa874980e8442b3706d345926d5f38879134e00813c5d7abcbe78eafe7b422907be0b4698e2414a631942"))
+		fail_msg("measure snp: exit %d, no expected launch digest in:\n%s", rc, out);
 	assert_non_null(strstr(out, "\"policy\""));
 	free(out);
 	ovmf = cct_test_vector_path(VDIR "ovmf_OvmfX64_suffix.bin");
