@@ -133,6 +133,27 @@ printf 'not json' >bad.json
 printf '{"version": 1, "td_quote": "AAAA"}' >bad2.json
 "$C" vtpm verify bad2.json --trust-sim sim --json >bad2.out; RC=$?
 expect missing-hcl-report 1 input bad2.out 'hcl_report'
+
+# many inputs, one at a time: one JSON line each with its path; any rejected -> 1; a directory
+"$C" vtpm verify ev.json t1.json --trust-sim sim --nonce "$X" --json >many.out; RC=$?
+[[ $RC == 1 ]] && python3 -c "
+import json; rs = [json.loads(l) for l in open('many.out')]
+assert [r['evidence'] for r in rs] == ['ev.json', 't1.json'] and [r['verified'] for r in rs] == [True, False]
+" && pass vtpm-many-one-rejected || fail "vtpm-many-one-rejected (exit $RC)"
+mkdir -p evdir && cp ev.json evdir/a.json && cp ev.json evdir/b.json
+"$C" vtpm verify evdir --trust-sim sim --nonce "$X" --json >dir.out; RC=$?
+[[ $RC == 0 && $(grep -c '"verified": *true' dir.out) == 2 ]] && pass vtpm-directory || fail "vtpm-directory (exit $RC)"
+"$C" vtpm verify ev.json missing.json --trust-sim sim --nonce "$X" >/dev/null 2>&1; [[ $? == 2 ]] && pass vtpm-many-unreadable-exit-2 || fail vtpm-many-unreadable-exit-2
+# cctrust verify: many attest requests; the one made for another nonce is rejected
+"$C" verify req.json req.json --trust-sim sim --nonce "$N" --json >vmany.out; RC=$?
+[[ $RC == 0 && $(grep -c '"request"' vmany.out) == 2 ]] && pass verify-many || fail "verify-many (exit $RC)"
+"$C" verify req.json other.json --trust-sim sim --nonce "$N" --json >vmany2.out; RC=$?
+[[ $RC == 1 ]] && python3 -c "
+import json; rs = [json.loads(l) for l in open('vmany2.out')]
+assert [r['request'] for r in rs] == ['req.json', 'other.json']
+assert rs[0]['status'] == 'affirming' or 'token' in rs[0], rs[0].keys()
+assert 'token' not in rs[1]
+" && pass verify-many-one-rejected || fail "verify-many-one-rejected (exit $RC)"
 "$C" vtpm verify ev.json --trust-sim sim --bogus >/dev/null 2>&1; [[ $? == 2 ]] && pass usage-exit-2 || fail usage-exit-2
 
 # collateral named explicitly (the simulated platform's QVL bundle), and a verification time

@@ -24,33 +24,6 @@ typedef struct token_each {
 	int json, aff, multi, worst;
 } token_each;
 
-/* The token text of one input ("-": standard input). */
-static int read_token(uint8_t **tok, size_t *n, const char *path, cct_err *err)
-{
-	char buf[4096];
-	size_t r;
-
-	*tok = NULL;
-	*n = 0;
-	if (strcmp(path, "-"))
-		return cct_file_read(tok, n, path, CCT_TOKEN_MAX_SIZE + 16, err);
-	while ((r = fread(buf, 1, sizeof(buf), stdin)) > 0 && *n < CCT_TOKEN_MAX_SIZE + 1) {
-		uint8_t *t = realloc(*tok, *n + r + 1);
-
-		if (!t) {
-			free(*tok);
-			*tok = NULL;
-			return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
-		}
-		*tok = t;
-		memcpy(*tok + *n, buf, r);
-		*n += r;
-		(*tok)[*n] = 0;
-	}
-	return *tok ? CCT_OK
-		    : cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "standard input: empty");
-}
-
 /* one token (cct_inputs_each): verified, printed, forgotten */
 static void token_verify_input(void *ctx, const char *path, int *stop)
 {
@@ -64,7 +37,7 @@ static void token_verify_input(void *ctx, const char *path, int *stop)
 
 	(void)stop;
 	cct_err_clear(&err);
-	if (read_token(&tok, &n, path, &err) != CCT_OK) {
+	if (cct_file_read(&tok, &n, path, CCT_TOKEN_MAX_SIZE + 16, &err) != CCT_OK) {
 		fprintf(stderr, "cctrust: %s: %s\n", path, err.msg);
 		if (e->worst < CCT_EXIT_USAGE)
 			e->worst = CCT_EXIT_USAGE;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cctrust/tpm.h"
 #include "cli.h"
@@ -42,7 +43,7 @@ static const char tpm_usage[] =
 	"exit: 0 verified, 1 rejected, 2 usage error or unreadable input\n";
 
 static const char vtpm_usage[] =
-	"usage: cctrust vtpm verify EVIDENCE.json [--nonce HEX] [--policy FILE] [--at TIME]\n"
+	"usage: cctrust vtpm verify EVIDENCE.json... [--nonce HEX] [--policy FILE] [--at TIME]\n"
 	"                           [--collateral DIR] [--offline] [--certs PATH]\n"
 	"                           [--trust-sim DIR] [--json]\n"
 	"\n"
@@ -69,8 +70,11 @@ static const char vtpm_usage[] =
 	"  --trust-sim DIR   accept the simulated SNP / TDX roots of 'cctrust sim init DIR' (tests;\n"
 	"                    claims marked \"simulated\")\n"
 	"  --json            {verified, tee, error, checks_skipped, claims: {snp | tdx, hcl,\n"
-	"                    ak_sha256, tpm_quote, pcrs}}\n"
-	"exit: 0 verified, 1 rejected, 2 usage error or unreadable input\n";
+	"                    ak_sha256, tpm_quote, pcrs}}; with several inputs one object per\n"
+	"                    line with its \"evidence\" path\n"
+	"EVIDENCE.json: any number of files, - (standard input) or directories of them, one at a\n"
+	"time; every option applies to each.\n"
+	"exit: 0 all verified, 1 any rejected, 2 usage error or unreadable input\n";
 
 enum { O_PCRS = 256, O_RTMRS, O_CCEL, O_JSON, O_HELP, O_AK, O_QUOTE, O_SIG, O_NONCE, O_POLICY,
        O_AT, O_COLL, O_OFFLINE, O_CERTS, O_SIM };
@@ -429,6 +433,96 @@ int cct_cmd_tpm(int argc, char **argv)
 	return cmd_tpm_quote_verify(argc - 2, argv + 2);
 }
 
+typedef struct vtpm_each {
+	const cct_vtpm_opts *vo;
+	const cct_policy *pol; /* --policy, or NULL */
+	int json, multi, worst;
+} vtpm_each;
+
+/* one evidence file (cct_inputs_each): verified, printed, forgotten */
+static void vtpm_verify_input(void *ctx, const char *path, int *stop)
+{
+	vtpm_each *e = ctx;
+	cct_policy *dflt = NULL;
+	const cct_policy *pol = e->pol;
+	json_t *failures = NULL, *cl = NULL;
+	size_t n = 0;
+	char *text = NULL, *claims = NULL;
+	const char *tee;
+	int rc, tdx, code;
+	cct_err err;
+
+	(void)stop;
+	if (read_text(&text, &n, path, path, &err)) {
+		if (e->worst < CCT_EXIT_USAGE)
+			e->worst = CCT_EXIT_USAGE;
+		return;
+	}
+	rc = cct_vtpm_verify_json(&claims, text, n, e->vo, &err);
+	cl = claims ? json_loads(claims, 0, NULL) : NULL;
+	tee = json_string_value(json_object_get(cl, "tee"));
+	if (!tee)
+		tee = "az-snp-vtpm";
+	tdx = !strcmp(tee, "az-tdx-vtpm");
+	/* TDX: the TCB status is a relying-party rule; without --policy the tdx section's
+	 * defaults decide (UpToDate only), as `cctrust tdx verify` does */
+	if (rc == CCT_OK && tdx && !pol) {
+		if (cct_cli_policy_load(&dflt, NULL, "tdx", NULL) != 0)
+			rc = cct_err_set(&err, CCT_EPOLICY, CCT_STAGE_POLICY, 0, "default policy");
+		pol = dflt;
+	}
+	if (rc == CCT_OK && pol) {
+		cct_policy_claims pc;
+
+		memset(&pc, 0, sizeof(pc));
+		pc.tee = tee;
+		pc.cpu_claims = cl;
+		pc.sections = CCT_POLICY_SECTION_TEE |
+			      (tdx ? CCT_POLICY_SECTION_TDX : CCT_POLICY_SECTION_SNP);
+		failures = cct_cli_policy_apply(pol, &pc, &rc, &err);
+	}
+	if (e->json) {
+		json_t *o = json_object();
+
+		if (e->multi)
+			json_object_set_new(o, "evidence", json_string(path));
+		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
+		json_object_set_new(o, "tee", json_string(tee));
+		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
+		if (cl && json_object_get(cl, "checks_skipped"))
+			json_object_set(o, "checks_skipped", json_object_get(cl, "checks_skipped"));
+		if (pol)
+			json_object_set_new(o, "failures",
+					    failures ? json_incref(failures) : json_array());
+		json_object_set(o, "claims", cl ? cl : json_null());
+		cct_cli_print_json(o, e->multi);
+	} else if (rc == CCT_OK) {
+		json_t *p0 = json_object_get(json_object_get(json_object_get(cl, "pcrs"), "sha256"),
+					     "0");
+		json_t *sk = json_object_get(cl, "checks_skipped"), *s;
+		size_t i;
+
+		printf("%s: OK (%s: %s, HCL runtime-data binding, AK, TPM quote)\n", path, tee,
+		       tdx ? "TD quote, TD report" : "SNP report");
+		if (json_is_string(p0))
+			printf("  PCR0 (sha256) %s\n", json_string_value(p0));
+		json_array_foreach(sk, i, s)
+			printf("  not checked: %s\n", json_string_value(s));
+	} else {
+		cct_cli_print_reject(path, rc, &err);
+		if (failures)
+			cct_cli_print_failures(failures);
+	}
+	code = cct_cli_exit_code(rc);
+	if (code > e->worst)
+		e->worst = code;
+	json_decref(failures);
+	json_decref(cl);
+	cct_policy_free(dflt);
+	free(claims);
+	free(text);
+}
+
 static int cmd_vtpm_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -443,14 +537,14 @@ static int cmd_vtpm_verify(int argc, char **argv)
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *nonce_hex = NULL, *policy = NULL, *path, *tee;
+	const char *nonce_hex = NULL, *policy = NULL;
 	cct_vtpm_opts vo;
 	cct_policy *pol = NULL;
-	json_t *failures = NULL, *cl = NULL;
 	uint8_t *nonce = NULL;
-	size_t nn = 0, n = 0;
-	char *text = NULL, *claims = NULL;
-	int json = 0, c, rc, tdx;
+	size_t nn = 0;
+	int json = 0, c;
+	vtpm_each e;
+	struct stat st;
 	cct_err err;
 
 	memset(&vo, 0, sizeof(vo));
@@ -473,9 +567,9 @@ static int cmd_vtpm_verify(int argc, char **argv)
 		default: return CCT_EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1)
-		return cct_cli_usage_error("vtpm verify: exactly one EVIDENCE.json (see --help)");
-	path = argv[optind];
+	if (optind >= argc)
+		return cct_cli_usage_error("vtpm verify: an EVIDENCE.json (or -, or a directory) "
+					   "expected (see --help)");
 	if (nonce_hex) {
 		if (cct_hex_decode(&nonce, &nn, nonce_hex, strlen(nonce_hex), &err) != CCT_OK)
 			return cct_cli_usage_error("--nonce: %s", err.msg);
@@ -488,68 +582,21 @@ static int cmd_vtpm_verify(int argc, char **argv)
 		free(nonce);
 		return CCT_EXIT_USAGE;
 	}
-	if (read_text(&text, &n, path, path, &err)) {
-		free(nonce);
-		cct_policy_free(pol);
-		return CCT_EXIT_USAGE;
+	/* one evidence file at a time: memory stays flat however many inputs */
+	memset(&e, 0, sizeof(e));
+	e.vo = &vo;
+	e.pol = pol;
+	e.json = json;
+	e.multi = argc - optind > 1 || (strcmp(argv[optind], "-") && stat(argv[optind], &st) == 0 &&
+					S_ISDIR(st.st_mode));
+	if (cct_inputs_each(argv + optind, (size_t)(argc - optind), vtpm_verify_input, &e, &err) !=
+	    CCT_OK) {
+		fprintf(stderr, "cctrust: %s\n", err.msg);
+		e.worst = CCT_EXIT_USAGE;
 	}
-	rc = cct_vtpm_verify_json(&claims, text, n, &vo, &err);
-	cl = claims ? json_loads(claims, 0, NULL) : NULL;
-	tee = json_string_value(json_object_get(cl, "tee"));
-	if (!tee)
-		tee = "az-snp-vtpm";
-	tdx = !strcmp(tee, "az-tdx-vtpm");
-	/* TDX: the TCB status is a relying-party rule; without --policy the tdx section's
-	 * defaults decide (UpToDate only), as `cctrust tdx verify` does */
-	if (rc == CCT_OK && tdx && !pol && cct_cli_policy_load(&pol, NULL, "tdx", NULL) != 0)
-		rc = cct_err_set(&err, CCT_EPOLICY, CCT_STAGE_POLICY, 0, "default policy");
-	if (rc == CCT_OK && pol) {
-		cct_policy_claims pc;
-
-		memset(&pc, 0, sizeof(pc));
-		pc.tee = tee;
-		pc.cpu_claims = cl;
-		pc.sections = CCT_POLICY_SECTION_TEE |
-			      (tdx ? CCT_POLICY_SECTION_TDX : CCT_POLICY_SECTION_SNP);
-		failures = cct_cli_policy_apply(pol, &pc, &rc, &err);
-	}
-	if (json) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
-		json_object_set_new(o, "tee", json_string(tee));
-		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
-		if (cl && json_object_get(cl, "checks_skipped"))
-			json_object_set(o, "checks_skipped", json_object_get(cl, "checks_skipped"));
-		if (pol)
-			json_object_set_new(o, "failures",
-					    failures ? json_incref(failures) : json_array());
-		json_object_set(o, "claims", cl ? cl : json_null());
-		cct_cli_print_json(o, 0);
-	} else if (rc == CCT_OK) {
-		json_t *p0 = json_object_get(json_object_get(json_object_get(cl, "pcrs"), "sha256"),
-					     "0");
-		json_t *sk = json_object_get(cl, "checks_skipped"), *s;
-		size_t i;
-
-		printf("%s: OK (%s: %s, HCL runtime-data binding, AK, TPM quote)\n", path, tee,
-		       tdx ? "TD quote, TD report" : "SNP report");
-		if (json_is_string(p0))
-			printf("  PCR0 (sha256) %s\n", json_string_value(p0));
-		json_array_foreach(sk, i, s)
-			printf("  not checked: %s\n", json_string_value(s));
-	} else {
-		cct_cli_print_reject(path, rc, &err);
-		if (failures)
-			cct_cli_print_failures(failures);
-	}
-	json_decref(failures);
-	json_decref(cl);
 	cct_policy_free(pol);
-	free(claims);
-	free(text);
 	free(nonce);
-	return cct_cli_exit_code(rc);
+	return e.worst;
 }
 
 int cct_cmd_vtpm(int argc, char **argv)

@@ -1,21 +1,25 @@
-/* cctrust verify: one KBS 0.4.0 attest request (CPU + GPU evidence) against a policy. */
+/* cctrust verify: KBS 0.4.0 attest requests (CPU + GPU evidence) against a policy, one at a
+ * time. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cctrust/composite.h"
 #include "cctrust/token.h"
 #include "cli.h"
 
 static const char verify_usage[] =
-	"usage: cctrust verify REQUEST.json [--policy FILE] [--nonce B64] [--at RFC3339]\n"
+	"usage: cctrust verify REQUEST.json... [--policy FILE] [--nonce B64] [--at RFC3339]\n"
 	"                      [--collateral DIR] [--offline] [--certs PATH] [--no-crl]\n"
 	"                      [--trust-sim DIR] [--tee snp|tdx|az-snp-vtpm|az-tdx-vtpm]\n"
 	"                      [--signing-key PEM]\n"
 	"                      [--skip-binding-insecure] [--json | --token] [--token-always]\n"
 	"\n"
-	"REQUEST.json is exactly the body of a KBS protocol 0.4.0 attest request:\n"
+	"REQUEST.json is exactly the body of a KBS protocol 0.4.0 attest request (any number of\n"
+	"them, - for standard input, or directories of them; one at a time, every option applies\n"
+	"to each; with several, --json prints one object per line with its \"request\" path):\n"
 	"  {\"runtime-data\":{\"nonce\",\"tee-pubkey\"},\"init-data\"?,\n"
 	"   \"tee-evidence\":{\"primary_evidence\":{..},\"additional_evidence\":\"<GPU JSON>\"}}\n"
 	"Checks: CPU evidence (SNP, TDX or an Azure paravisor vTPM), REPORT_DATA = SHA-384(JCS({additional-evidence,nonce,\n"
@@ -37,7 +41,7 @@ static const char verify_usage[] =
 	"  --json            the full result; --token: the signed EAR JWT only\n"
 	"  --token-always    also print the token of a REJECTED result (its ear.status says so);\n"
 	"                    by default a token is printed only when the result is affirming\n"
-	"exit: 0 accepted, 1 rejected, 2 usage error or unreadable input\n";
+	"exit: 0 all accepted, 1 any rejected, 2 usage error or unreadable input\n";
 
 static int load_file(uint8_t **b, size_t *n, const char *path, size_t max, const char *what)
 {
@@ -77,6 +81,58 @@ static void print_human(const char *path, const cct_composite_result *r)
 	cct_cli_print_skipped(path, json_object_get(res, "checks_skipped"));
 }
 
+typedef struct verify_each {
+	const cct_composite_opts *o;
+	const cct_policy *pol;
+	const cct_token_signer *signer;
+	int json, token, token_always, multi, worst;
+} verify_each;
+
+/* one request (cct_inputs_each): verified, printed, forgotten */
+static void verify_input(void *ctx, const char *path, int *stop)
+{
+	verify_each *e = ctx;
+	cct_composite_result r;
+	uint8_t *body = NULL;
+	size_t n = 0;
+	cct_err err;
+	int code;
+
+	(void)stop;
+	memset(&r, 0, sizeof(r));
+	if (cct_file_read(&body, &n, path, CCT_COMPOSITE_MAX_REQUEST, &err) != CCT_OK) {
+		fprintf(stderr, "cctrust: %s: %s\n", path, err.msg);
+		if (e->worst < CCT_EXIT_USAGE)
+			e->worst = CCT_EXIT_USAGE;
+		return;
+	}
+	cct_composite_verify(&r, body, n, e->pol, e->o, e->signer);
+	if (e->json) {
+		json_t *res = json_deep_copy(r.result);
+
+		if (e->multi)
+			json_object_set_new(res, "request", json_string(path));
+		/* a rejected result never carries a usable token unless asked (then its
+		 * ear.status says it is not affirming) */
+		if (r.token && (r.status == CCT_OK || e->token_always))
+			json_object_set_new(res, "token", json_string(r.token));
+		cct_cli_print_json(res, e->multi);
+	} else if (e->token) {
+		if (r.token && (r.status == CCT_OK || e->token_always))
+			puts(r.token);
+		if (r.status != CCT_OK)
+			fprintf(stderr, "cctrust: %s: REJECTED [%s/%s] %s\n", path,
+				cct_stage_name(r.err.stage), cct_code_name(r.status), r.err.msg);
+	} else {
+		print_human(path, &r);
+	}
+	code = cct_cli_exit_code(r.status);
+	if (code > e->worst)
+		e->worst = code;
+	cct_composite_result_clear(&r);
+	free(body);
+}
+
 int cct_cmd_verify(int argc, char **argv)
 {
 	enum { O_POLICY = 256, O_NONCE, O_AT, O_COLL, O_OFFLINE, O_CERTS, O_NOCRL, O_SIM, O_TEE,
@@ -100,18 +156,18 @@ int cct_cmd_verify(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	cct_composite_opts o;
-	cct_composite_result r;
 	cct_policy *pol = NULL;
 	cct_token_signer *signer = NULL;
 	const char *policy_file = NULL, *key_file = NULL, *nonce = NULL;
-	uint8_t *body = NULL, *nb = NULL, *b;
+	uint8_t *nb = NULL, *b;
 	size_t n = 0, nn = 0;
 	int c, json = 0, token = 0, token_always = 0, rc = CCT_EXIT_USAGE;
 	char keypath[4096];
+	verify_each e;
+	struct stat st;
 	cct_err err;
 
 	memset(&o, 0, sizeof(o));
-	memset(&r, 0, sizeof(r));
 	cct_cli_getopt_begin();
 	while ((c = cct_cli_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
@@ -136,9 +192,9 @@ int cct_cmd_verify(int argc, char **argv)
 		default: fputs(verify_usage, stderr); return CCT_EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
+	if (optind >= argc) {
 		fputs(verify_usage, stderr);
-		return cct_cli_usage_error("verify: exactly one REQUEST.json expected");
+		return cct_cli_usage_error("verify: a REQUEST.json (or -, or a directory) expected");
 	}
 	if (json && token)
 		return cct_cli_usage_error("verify: --json and --token are exclusive");
@@ -181,32 +237,25 @@ int cct_cmd_verify(int argc, char **argv)
 		fprintf(stderr, "cctrust: no --signing-key: token signed with an ephemeral key "
 				"(verify it with the JWK in its header only)\n");
 	}
-	if (load_file(&body, &n, argv[optind], CCT_COMPOSITE_MAX_REQUEST, argv[optind]))
-		goto out;
-	cct_composite_verify(&r, body, n, pol, &o, signer);
-	if (json) {
-		json_t *res = json_deep_copy(r.result);
-
-		/* a rejected result never carries a usable token unless asked (then its
-		 * ear.status says it is not affirming) */
-		if (r.token && (r.status == CCT_OK || token_always))
-			json_object_set_new(res, "token", json_string(r.token));
-		cct_cli_print_json(res, 0);
-	} else if (token) {
-		if (r.token && (r.status == CCT_OK || token_always))
-			puts(r.token);
-		if (r.status != CCT_OK)
-			fprintf(stderr, "cctrust: REJECTED [%s/%s] %s\n", cct_stage_name(r.err.stage),
-				cct_code_name(r.status), r.err.msg);
-	} else {
-		print_human(argv[optind], &r);
+	/* one request at a time: memory stays flat however many inputs */
+	memset(&e, 0, sizeof(e));
+	e.o = &o;
+	e.pol = pol;
+	e.signer = signer;
+	e.json = json;
+	e.token = token;
+	e.token_always = token_always;
+	e.multi = argc - optind > 1 || (strcmp(argv[optind], "-") && stat(argv[optind], &st) == 0 &&
+					S_ISDIR(st.st_mode));
+	if (cct_inputs_each(argv + optind, (size_t)(argc - optind), verify_input, &e, &err) !=
+	    CCT_OK) {
+		fprintf(stderr, "cctrust: %s\n", err.msg);
+		e.worst = CCT_EXIT_USAGE;
 	}
-	rc = cct_cli_exit_code(r.status);
+	rc = e.worst;
 out:
-	cct_composite_result_clear(&r);
 	cct_token_signer_free(signer);
 	cct_policy_free(pol);
-	free(body);
 	free(nb);
 	return rc;
 }
