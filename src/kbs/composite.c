@@ -21,6 +21,7 @@
 #include "cctrust/composite.h"
 #include "cctrust/token.h"
 #include "kbs/kbs_int.h"
+#include "token/jose.h"
 
 #define TEE_PUBKEY_POINTER "/submods/cpu0/ear.veraison.annotated-evidence/runtime_data_claims/tee-pubkey"
 #define DETAIL_MAX 380   /* fits the broker's RFC 7807 detail */
@@ -116,7 +117,30 @@ static void observe(composite *c, int result, int simulated, double secs)
 }
 
 /* Claims JSON text + tee-pubkey JWK text from EAR claims. */
-static int claims_out(char **claims_txt, char **pub_txt, json_t *claims, cct_err *err)
+/* The claims text: the payload of the token this broker just signed, which is exactly that
+ * serialisation of the claims (cct_token_sign), decoded rather than serialised a second time;
+ * without a token (a Bearer token's claims), serialised. */
+static char *claims_text(const char *token, const json_t *claims)
+{
+	const char *p = token ? strchr(token, '.') : NULL, *q = p ? strchr(p + 1, '.') : NULL;
+	uint8_t *dec = NULL;
+	size_t n = 0;
+
+	if (q && cct_jose_b64url_decode(&dec, &n, p + 1, (size_t)(q - p - 1), NULL) == CCT_OK &&
+	    n && !memchr(dec, 0, n)) {
+		char *t = realloc(dec, n + 1);
+
+		if (t) {
+			t[n] = 0;
+			return t;
+		}
+	}
+	free(dec);
+	return json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+static int claims_out(char **claims_txt, char **pub_txt, const char *token, json_t *claims,
+		      cct_err *err)
 {
 	json_t *pub = cct_kbs__json_pointer(claims, TEE_PUBKEY_POINTER);
 
@@ -124,7 +148,7 @@ static int claims_out(char **claims_txt, char **pub_txt, json_t *claims, cct_err
 	if (!json_is_object(pub))
 		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_TOKEN, 0,
 				   "EAR has no %s", TEE_PUBKEY_POINTER);
-	*claims_txt = json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS);
+	*claims_txt = claims_text(token, claims);
 	*pub_txt = json_dumps(pub, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!*claims_txt || !*pub_txt) {
 		free(*claims_txt);
@@ -210,7 +234,7 @@ static int composite_attest(void *ctx, const char *tee, const char *body, size_t
 		rc = cct_err_set(err, CCT_ERROR, CCT_STAGE_TOKEN, 0, "verified but no token issued");
 		goto out;
 	}
-	if ((rc = claims_out(claims_json_out, tee_pubkey_jwk_out, r.ear, err)) != CCT_OK)
+	if ((rc = claims_out(claims_json_out, tee_pubkey_jwk_out, r.token, r.ear, err)) != CCT_OK)
 		goto out;
 	*token_out = r.token;
 	r.token = NULL;
@@ -238,7 +262,7 @@ static int composite_token_verify(void *ctx, const char *token, int64_t now,
 	vo.at = (time_t)now;
 	rc = cct_token_verify(&claims, token, strlen(token), &vo, err);
 	if (rc == CCT_OK)
-		rc = claims_out(claims_json_out, tee_pubkey_jwk_out, claims, err);
+		rc = claims_out(claims_json_out, tee_pubkey_jwk_out, NULL, claims, err);
 	json_decref(claims);
 	pthread_mutex_lock(&c->lock);
 	if (rc == CCT_OK)
