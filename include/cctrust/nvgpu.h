@@ -33,6 +33,10 @@ typedef struct cct_nvgpu_evidence_list cct_nvgpu_evidence_list;
  *  with cct_nvgpu_evidence_list_free(). */
 CCT_EXTERN int cct_nvgpu_evidence_list_parse(cct_nvgpu_evidence_list **out, const uint8_t *json,
 					     size_t len, cct_err *err);
+/** The same from a document already parsed (with JSON_REJECT_DUPLICATES): the array, or an
+ *  object with "device_evidence_list". root stays the caller's. */
+CCT_EXTERN int cct_nvgpu_evidence_list_from_json(cct_nvgpu_evidence_list **out,
+						 const json_t *root, cct_err *err);
 /** Number of entries. */
 CCT_EXTERN size_t cct_nvgpu_evidence_list_count(const cct_nvgpu_evidence_list *l);
 /** Append the entries of src to dst (both stay owned by their callers). */

@@ -115,18 +115,17 @@ int cct_composite__ev_gpu(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 	cct_spdm_evidence *sp = NULL;
 	gpu_ctx *ctx = in->gpu_ctx ? *in->gpu_ctx : NULL, *own = NULL;
 	json_t *one = NULL, *claims = NULL;
-	char *text = NULL;
 	uint8_t nonce[CCT_SPDM_NONCE_SIZE];
 	int rc = CCT_ERROR;
 
 	memset(out, 0, sizeof(*out));
 	one = json_pack("[O]", in->evidence);
-	text = one ? json_dumps(one, JSON_COMPACT) : NULL;
-	if (!text) {
+	if (!one) {
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 		goto out;
 	}
-	rc = cct_nvgpu_evidence_list_parse(&l, (const uint8_t *)text, strlen(text), err);
+	/* the device's entry as parsed from the request (no re-serialising and re-parsing) */
+	rc = cct_nvgpu_evidence_list_from_json(&l, one, err);
 	if (rc != CCT_OK)
 		goto fail;
 	/* the SPDM requester nonce as signed: the composite binds it (not the JSON "nonce") */
@@ -170,7 +169,6 @@ fail:
 out:
 	json_decref(claims);
 	json_decref(one);
-	free(text);
 	free(sp);
 	cct_nvgpu_evidence_list_free(l);
 	cct_composite__ev_gpu_ctx_free(own);

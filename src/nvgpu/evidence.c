@@ -147,51 +147,52 @@ static int add_json_entry(cct_nvgpu_evidence_list *l, json_t *o, size_t idx, cct
 	return rc;
 }
 
-int cct_nvgpu_evidence_list_parse(cct_nvgpu_evidence_list **out, const uint8_t *json, size_t len,
-				  cct_err *err)
+int cct_nvgpu_evidence_list_from_json(cct_nvgpu_evidence_list **out, const json_t *root,
+				      cct_err *err)
 {
 	int rc = CCT_ERROR;
 	cct_nvgpu_evidence_list *l = NULL;
-	json_t *root = NULL, *arr;
-	json_error_t je;
+	const json_t *arr;
 	size_t i;
+
+	*out = NULL;
+	arr = json_is_array(root) ? root : json_object_get(root, "device_evidence_list");
+	if (!json_is_array(arr))
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+				   "evidence JSON must be [{\"arch\",\"nonce\",\"evidence\","
+				   "\"certificate\"}] or {\"device_evidence_list\":[...]}");
+	if (json_array_size(arr) == 0)
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0, "evidence list is empty");
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+	for (i = 0; i < json_array_size(arr); i++) {
+		rc = add_json_entry(l, json_array_get(arr, i), i, err);
+		if (rc != CCT_OK) {
+			cct_nvgpu_evidence_list_free(l);
+			return rc;
+		}
+	}
+	*out = l;
+	return CCT_OK;
+}
+
+int cct_nvgpu_evidence_list_parse(cct_nvgpu_evidence_list **out, const uint8_t *json, size_t len,
+				  cct_err *err)
+{
+	json_t *root;
+	json_error_t je;
+	int rc;
 
 	*out = NULL;
 	if (len > CCT_NVGPU_MAX_JSON)
 		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0,
 				   "evidence JSON is %zu bytes (cap %u)", len, CCT_NVGPU_MAX_JSON);
 	root = json_loadb((const char *)json, len, JSON_REJECT_DUPLICATES, &je);
-	if (!root) {
-		rc = cct_err_set(err, CCT_EENCODING, CCT_STAGE_INPUT, 0,
-				 "evidence is not JSON (line %d: %s)", je.line, je.text);
-		goto out;
-	}
-	arr = json_is_array(root) ? root : json_object_get(root, "device_evidence_list");
-	if (!json_is_array(arr)) {
-		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
-				 "evidence JSON must be [{\"arch\",\"nonce\",\"evidence\","
-				 "\"certificate\"}] or {\"device_evidence_list\":[...]}");
-		goto out;
-	}
-	if (json_array_size(arr) == 0) {
-		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0, "evidence list is empty");
-		goto out;
-	}
-	l = calloc(1, sizeof(*l));
-	if (!l) {
-		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < json_array_size(arr); i++) {
-		rc = add_json_entry(l, json_array_get(arr, i), i, err);
-		if (rc != CCT_OK)
-			goto out;
-	}
-	*out = l;
-	l = NULL;
-	rc = CCT_OK;
-out:
-	cct_nvgpu_evidence_list_free(l);
+	if (!root)
+		return cct_err_set(err, CCT_EENCODING, CCT_STAGE_INPUT, 0,
+				   "evidence is not JSON (line %d: %s)", je.line, je.text);
+	rc = cct_nvgpu_evidence_list_from_json(out, root, err);
 	json_decref(root);
 	return rc;
 }
