@@ -65,6 +65,9 @@ typedef struct cct_composite_opts {
 					       request has no "runtime-data", REPORT_DATA must equal
 					       these bytes and every GPU's SPDM nonce bound_gpu_nonce */
 	const uint8_t *bound_gpu_nonce;   /**< 32 bytes; required with bound_report_data */
+	const json_t *parsed_request;     /**< optional: the body as the caller already parsed it
+					       (JSON_REJECT_DUPLICATES, e.g. the broker), so it is
+					       not parsed twice; body/len must still be its bytes */
 } cct_composite_opts;
 
 /** Outcome of cct_composite_verify. Release with cct_composite_result_clear. */

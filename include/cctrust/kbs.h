@@ -9,6 +9,8 @@
 #ifndef CCTRUST_KBS_H
 #define CCTRUST_KBS_H
 
+#include <jansson.h>
+
 #include "common.h"
 #include "errors.h"
 #include "store.h"
@@ -69,6 +71,12 @@ typedef struct cct_kbs_verifier {
 	/** Optional: check an attestation policy before the admin API stores it (so a typo is
 	 *  refused at write time, not at the next attest). CCT_OK or err naming the problem. */
 	int (*policy_check)(void *ctx, const char *policy, size_t len, cct_err *err);
+	/** Optional: attest as above with the body already parsed by the server (the same bytes,
+	 *  parsed with JSON_REJECT_DUPLICATES), so the verifier need not parse it again. */
+	int (*attest_parsed)(void *ctx, const char *tee, const char *body, size_t body_len,
+			     const json_t *parsed, const char *nonce_b64, const char *policy_json,
+			     int64_t now, char **token_out, char **claims_json_out,
+			     char **tee_pubkey_jwk_out, cct_err *err);
 } cct_kbs_verifier;
 
 /** A verifier that refuses everything (fail closed): what cctrustd runs when no attestation

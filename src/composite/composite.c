@@ -163,7 +163,8 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 	}
 
 	/* 1. shape */
-	rc = cct_composite__request_parse(&req, body, len, opts->tee_hint, &e);
+	rc = cct_composite__request_parse_root(&req, body, len, opts->parsed_request,
+					       opts->tee_hint, &e);
 	if (rc != CCT_OK)
 		goto fail;
 	json_object_set_new(out->result, "tee", json_string(req.tee));

@@ -46,6 +46,9 @@ typedef struct cct_request {
 /* Parse and shape-check a request body. Errors name the member (stage INPUT). */
 int cct_composite__request_parse(cct_request *out, const uint8_t *body, size_t len,
 			      const char *tee_hint, cct_err *err);
+/* The same with the body already parsed (JSON_REJECT_DUPLICATES) as root (NULL: parse it). */
+int cct_composite__request_parse_root(cct_request *out, const uint8_t *body, size_t len,
+				   const json_t *root, const char *tee_hint, cct_err *err);
 void cct_composite__request_clear(cct_request *r);
 /* CPU REPORT_DATA Trustee expects: pad64(SHA-384(JCS({additional-evidence, nonce, tee-pubkey}))) */
 int cct_composite__cpu_binding(uint8_t out[64], const cct_request *r, cct_err *err);

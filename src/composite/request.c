@@ -80,6 +80,12 @@ static cct_cpu_form detect_cpu(const json_t *p, const char **tee)
 int cct_composite__request_parse(cct_request *out, const uint8_t *body, size_t len,
 			      const char *tee_hint, cct_err *err)
 {
+	return cct_composite__request_parse_root(out, body, len, NULL, tee_hint, err);
+}
+
+int cct_composite__request_parse_root(cct_request *out, const uint8_t *body, size_t len,
+				   const json_t *root, const char *tee_hint, cct_err *err)
+{
 	static const char *const top_keys[] = { "runtime-data", "init-data", "tee-evidence", NULL };
 	static const char *const rd_keys[] = { "nonce", "tee-pubkey", NULL };
 	static const char *const te_keys[] = { "primary_evidence", "additional_evidence", "tee",
@@ -98,7 +104,8 @@ int cct_composite__request_parse(cct_request *out, const uint8_t *body, size_t l
 		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0,
 				   "request body is %zu bytes; the limit is %u", len,
 				   CCT_COMPOSITE_MAX_REQUEST);
-	out->root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &je);
+	out->root = root ? json_incref((json_t *)root)
+			 : json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &je);
 	if (!out->root) {
 		rc = cct_err_set(err, CCT_EENCODING, CCT_STAGE_INPUT, (size_t)je.position,
 				 "request is not valid JSON: %s (line %d)", je.text, je.line);

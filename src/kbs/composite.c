@@ -159,10 +159,10 @@ static int claims_out(char **claims_txt, char **pub_txt, const char *token, json
 	return CCT_OK;
 }
 
-static int composite_attest(void *ctx, const char *tee, const char *body, size_t body_len,
-			    const char *nonce_b64, const char *policy_json, int64_t now,
-			    char **token_out, char **claims_json_out, char **tee_pubkey_jwk_out,
-			    cct_err *err)
+static int composite_attest_parsed(void *ctx, const char *tee, const char *body, size_t body_len,
+				   const json_t *parsed, const char *nonce_b64,
+				   const char *policy_json, int64_t now, char **token_out,
+				   char **claims_json_out, char **tee_pubkey_jwk_out, cct_err *err)
 {
 	composite *c = ctx;
 	cct_composite_opts o;
@@ -208,6 +208,7 @@ static int composite_attest(void *ctx, const char *tee, const char *body, size_t
 	o.expected_nonce = nonce;
 	o.expected_nonce_len = nonce_len;
 	o.tee_hint = tee;
+	o.parsed_request = parsed;
 	o.collateral_dir = c->bundle ? NULL : c->collateral_dir;
 	o.collateral = c->bundle ? &c->bundle_src : NULL;
 	o.offline = c->offline;
@@ -246,6 +247,15 @@ out:
 	cct_policy_free(stored);
 	free(nonce);
 	return rc;
+}
+
+static int composite_attest(void *ctx, const char *tee, const char *body, size_t body_len,
+			    const char *nonce_b64, const char *policy_json, int64_t now,
+			    char **token_out, char **claims_json_out, char **tee_pubkey_jwk_out,
+			    cct_err *err)
+{
+	return composite_attest_parsed(ctx, tee, body, body_len, NULL, nonce_b64, policy_json, now,
+				       token_out, claims_json_out, tee_pubkey_jwk_out, err);
 }
 
 static int composite_token_verify(void *ctx, const char *token, int64_t now,
@@ -489,6 +499,7 @@ int cct_kbs_verifier_composite_new(cct_kbs_verifier **out, const cct_kbs_composi
 	c->m.coll_entries_at_start = c->bundle ? 0 : collateral_entries(c->collateral_dir);
 	v->ctx = c;
 	v->attest = composite_attest;
+	v->attest_parsed = composite_attest_parsed;
 	v->token_verify = composite_token_verify;
 	v->jwks = composite_jwks;
 	v->metrics = composite_metrics;

@@ -593,9 +593,23 @@ static int release_gate(cct_kbs_server *s, const cct_kbs_request *req, const cha
 	return rc;
 }
 
+/* The verifier seam, handing over the body already parsed when the verifier takes it. */
+static int verifier_attest(cct_kbs_server *s, const char *tee, const cct_kbs_request *req,
+			   const json_t *body, const char *nonce, const char *pol, int64_t now,
+			   char **token, char **claims, char **teepub, cct_err *err)
+{
+	const cct_kbs_verifier *v = s->cfg.verifier;
+
+	if (v->attest_parsed && body)
+		return v->attest_parsed(v->ctx, tee, (const char *)req->body, req->body_len, body,
+					nonce, pol, now, token, claims, teepub, err);
+	return v->attest(v->ctx, tee, (const char *)req->body, req->body_len, nonce, pol, now,
+			 token, claims, teepub, err);
+}
+
 /* Evaluate the attest body under every other stored attestation policy (at most
  * MAX_EXTRA_ATT_POLICIES); append the ids it satisfies to passed. */
-static void extra_policies(cct_kbs_server *s, const cct_kbs_request *req,
+static void extra_policies(cct_kbs_server *s, const cct_kbs_request *req, const json_t *body,
 			   const cct_store_session *ss, json_t *passed, int64_t now)
 {
 	void *impl;
@@ -628,9 +642,8 @@ static void extra_policies(cct_kbs_server *s, const cct_kbs_request *req,
 		}
 		free(pol);
 		pol = applied;
-		if (s->cfg.verifier->attest(s->cfg.verifier->ctx, ss->tee, (const char *)req->body,
-					    req->body_len, ss->nonce, pol, now, &t, &c, &k,
-					    &e) == CCT_OK)
+		if (verifier_attest(s, ss->tee, req, body, ss->nonce, pol, now, &t, &c, &k, &e) ==
+		    CCT_OK)
 			json_array_append_new(passed, json_string(id));
 		free(pol);
 		free(t);
@@ -721,9 +734,8 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	explicit_pol = pol != NULL;
 	cct_fetcher_request_begin();
 	if (rc == CCT_OK)
-		rc = s->cfg.verifier->attest(s->cfg.verifier->ctx, ss.tee, (const char *)req->body,
-					     req->body_len, ss.nonce, pol ? pol : builtin_policy,
-					     now, &token, &claims, &teepub, &err);
+		rc = verifier_attest(s, ss.tee, req, body, ss.nonce, pol ? pol : builtin_policy,
+				     now, &token, &claims, &teepub, &err);
 	if (cct_fetcher_request_end(&retry_after) && rc != CCT_OK) {
 		/* collateral could not be had within the wait budget: not the guest's fault, and
 		 * not a verdict; the nonce is spent, so the guest starts again at /auth */
@@ -751,7 +763,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	passed = json_array();
 	if (explicit_pol)
 		json_array_append_new(passed, json_string("default"));
-	extra_policies(s, req, &ss, passed, now);
+	extra_policies(s, req, body, &ss, passed, now);
 	meta_j = json_pack("{s:o}", "passed", passed);
 	meta = meta_j ? json_dumps(meta_j, JSON_COMPACT) : NULL;
 	json_decref(meta_j);

@@ -297,6 +297,7 @@ int cct_ratls__verify_ev(json_t **section_out, char check[48], const uint8_t *ev
 	co.bound_report_data = rd;
 	co.bound_gpu_nonce = gn;
 	co.tee_hint = e.tee;
+	co.parsed_request = NULL; /* the request is built here */
 	b = composite_body(&e);
 	body = b ? json_dumps(b, JSON_COMPACT) : NULL;
 	json_decref(b);
