@@ -245,6 +245,15 @@ typedef struct cct_tdx_result {
 CCT_EXTERN int cct_tdx_verify(cct_tdx_result *out, const uint8_t *quote, size_t len,
 			      const cct_tdx_verify_opts *opts, cct_err *err);
 
+/** Verify a quote whose appraisal a policy makes elsewhere (the composite, vTPM evidence):
+ *  signatures, PCK chain, collateral and the TCB evaluated with every status and debug
+ *  accepted here, then fail closed unless the TCB and revocation were evaluated. root_pem
+ *  (may be NULL) as cct_tdx_verify_opts.trust_root_pem. *out malloc'd (free()), filled as far
+ *  as verification got, also on failure. */
+CCT_EXTERN int cct_tdx_verify_unappraised(cct_tdx_result **out, const uint8_t *quote,
+					  size_t len, time_t at, cct_tdx_collateral *coll,
+					  const uint8_t *root_pem, size_t root_len, cct_err *err);
+
 /** PCK CA of a quote's leaf ("platform"/"processor") and FMSPC, for fetching collateral.
  *  fmspc_hex receives 13 bytes. */
 CCT_EXTERN int cct_tdx_quote_pck_info(const cct_tdx_quote *q, char fmspc_hex[13], char ca[16],

@@ -104,8 +104,6 @@ static int ccel_facts(json_t *claims, const uint8_t *log, size_t ln, const cct_t
 int cct_composite__ev_tdx(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 {
 	cct_tdx_collateral *coll = NULL;
-	cct_tdx_verify_opts vo;
-	cct_tdx_policy pol;
 	cct_tdx_result *res = NULL;
 	cct_tdx_quote q;
 	cct_tdx_ccel ccel;
@@ -142,26 +140,9 @@ int cct_composite__ev_tdx(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 	    (rc = cct_sim_tdx_trust_load(&root, &rn, NULL, in->trust_sim_dir, err)) != CCT_OK)
 		goto out;
 	/* crypto + TCB evaluation only: every status and debug pass here, rules.c decides */
-	cct_tdx_policy_appraise_none(&pol);
-	memset(&vo, 0, sizeof(vo));
-	vo.at = in->at;
-	vo.collateral = coll;
-	vo.policy = &pol;
-	vo.trust_root_pem.p = root;
-	vo.trust_root_pem.size = rn;
-	res = calloc(1, sizeof(*res));
-	if (!res) {
-		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
-		goto out;
-	}
-	rc = cct_tdx_verify(res, quote, qn, &vo, err);
+	rc = cct_tdx_verify_unappraised(&res, quote, qn, in->at, coll, root, rn, err);
 	if (rc != CCT_OK)
 		goto out;
-	if (!res->tcb_evaluated || !res->revocation_checked) {
-		rc = cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
-				 "TDX TCB or revocation not evaluated (fail closed)");
-		goto out;
-	}
 	if (log) { /* CCEL: the log must replay to the quote's RTMR0..3 */
 		rc = cct_tdx_ccel_parse(&ccel, NULL, 0, log, ln, err);
 		if (rc == CCT_OK)

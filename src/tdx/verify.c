@@ -493,3 +493,28 @@ out:
 	ERR_clear_error();
 	return rc;
 }
+
+int cct_tdx_verify_unappraised(cct_tdx_result **out, const uint8_t *quote, size_t len, time_t at,
+			       cct_tdx_collateral *coll, const uint8_t *root_pem, size_t root_len,
+			       cct_err *err)
+{
+	cct_tdx_verify_opts vo;
+	cct_tdx_policy pol;
+	int rc;
+
+	*out = calloc(1, sizeof(**out));
+	if (!*out)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	cct_tdx_policy_appraise_none(&pol);
+	memset(&vo, 0, sizeof(vo));
+	vo.at = at;
+	vo.collateral = coll;
+	vo.policy = &pol;
+	vo.trust_root_pem.p = root_pem;
+	vo.trust_root_pem.size = root_len;
+	rc = cct_tdx_verify(*out, quote, len, &vo, err);
+	if (rc == CCT_OK && (!(*out)->tcb_evaluated || !(*out)->revocation_checked))
+		rc = cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
+				 "TDX TCB or revocation not evaluated (fail closed)");
+	return rc;
+}

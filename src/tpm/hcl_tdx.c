@@ -168,8 +168,6 @@ int cct_tpm__az_tdx_hw(json_t *claims, const cct_hcl_report *h, const uint8_t *t
 {
 	cct_tdx_collateral *coll = NULL;
 	cct_tdx_collateral_source src;
-	cct_tdx_verify_opts vo;
-	cct_tdx_policy pol;
 	cct_tdx_result *res = NULL;
 	cct_tdx_quote q;
 	cct_td_report tr;
@@ -219,26 +217,10 @@ int cct_tpm__az_tdx_hw(json_t *claims, const cct_hcl_report *h, const uint8_t *t
 	}
 	/* crypto + TCB evaluation here; TCB status is the policy's (tdx section), a debug TD is
 	 * refused as the SNP path refuses a debug paravisor */
-	cct_tdx_policy_appraise_none(&pol);
-	memset(&vo, 0, sizeof(vo));
-	vo.at = opts && opts->at ? opts->at : time(NULL);
-	vo.collateral = coll;
-	vo.policy = &pol;
-	vo.trust_root_pem.p = root;
-	vo.trust_root_pem.size = rn;
-	res = calloc(1, sizeof(*res));
-	if (!res) {
-		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
-		goto out;
-	}
-	rc = cct_tdx_verify(res, tdq, tdq_len, &vo, err);
+	rc = cct_tdx_verify_unappraised(&res, tdq, tdq_len, opts && opts->at ? opts->at : time(NULL),
+					coll, root, rn, err);
 	if (rc != CCT_OK)
 		goto out;
-	if (!res->tcb_evaluated || !res->revocation_checked) {
-		rc = cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
-				 "TDX TCB or revocation not evaluated (fail closed)");
-		goto out;
-	}
 	{
 		json_t *tj = cct_tdx_claims(res);
 
