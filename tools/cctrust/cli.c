@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "cctrust/policy.h"
@@ -181,4 +182,12 @@ void cct_cli_print_failures(const json_t *failures)
 	json_array_foreach(failures, i, f)
 		printf("  rule %s: %s\n", json_string_value(json_object_get(f, "rule")),
 		       json_string_value(json_object_get(f, "message")));
+}
+
+int cct_cli_inputs_many(char *const *args, int n)
+{
+	struct stat st;
+
+	return n > 1 || (n == 1 && strcmp(args[0], "-") && stat(args[0], &st) == 0 &&
+			 S_ISDIR(st.st_mode));
 }

@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cctrust/snp.h"
 #include "cli.h"
@@ -378,13 +377,10 @@ static int snp_verify(int argc, char **argv)
 
 	{
 		/* one report at a time: memory stays flat however many inputs */
-		struct stat st;
 		snp_each e = { v, vpol, &pol, rd, has_rd, json, crl, 0, CCT_EXIT_OK };
 		cct_err derr;
 
-		e.multi = argc - optind > 1 ||
-			  (strcmp(argv[optind], "-") && stat(argv[optind], &st) == 0 &&
-			   S_ISDIR(st.st_mode));
+		e.multi = cct_cli_inputs_many(argv + optind, argc - optind);
 		if (cct_inputs_each(argv + optind, (size_t)(argc - optind), snp_verify_input, &e,
 				    &derr) != CCT_OK) {
 			fprintf(stderr, "cctrust: %s\n", derr.msg);

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cctrust/token.h"
 #include "cli.h"
@@ -100,7 +99,6 @@ static int token_verify(int argc, char **argv)
 	token_each e;
 	json_t *jwks = NULL;
 	json_error_t je;
-	struct stat st;
 	cct_err derr;
 	int c;
 
@@ -137,8 +135,7 @@ static int token_verify(int argc, char **argv)
 	}
 	e.o.jwks = jwks;
 	/* one token at a time: memory stays flat however many inputs */
-	e.multi = argc - optind > 1 || (strcmp(argv[optind], "-") && stat(argv[optind], &st) == 0 &&
-					S_ISDIR(st.st_mode));
+	e.multi = cct_cli_inputs_many(argv + optind, argc - optind);
 	if (cct_inputs_each(argv + optind, (size_t)(argc - optind), token_verify_input, &e, &derr) !=
 	    CCT_OK) {
 		fprintf(stderr, "cctrust: %s\n", derr.msg);

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cctrust/tpm.h"
 #include "cli.h"
@@ -544,7 +543,6 @@ static int cmd_vtpm_verify(int argc, char **argv)
 	size_t nn = 0;
 	int json = 0, c;
 	vtpm_each e;
-	struct stat st;
 	cct_err err;
 
 	memset(&vo, 0, sizeof(vo));
@@ -587,8 +585,7 @@ static int cmd_vtpm_verify(int argc, char **argv)
 	e.vo = &vo;
 	e.pol = pol;
 	e.json = json;
-	e.multi = argc - optind > 1 || (strcmp(argv[optind], "-") && stat(argv[optind], &st) == 0 &&
-					S_ISDIR(st.st_mode));
+	e.multi = cct_cli_inputs_many(argv + optind, argc - optind);
 	if (cct_inputs_each(argv + optind, (size_t)(argc - optind), vtpm_verify_input, &e, &err) !=
 	    CCT_OK) {
 		fprintf(stderr, "cctrust: %s\n", err.msg);

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cctrust/composite.h"
 #include "cctrust/token.h"
@@ -164,7 +163,6 @@ int cct_cmd_verify(int argc, char **argv)
 	int c, json = 0, token = 0, token_always = 0, rc = CCT_EXIT_USAGE;
 	char keypath[4096];
 	verify_each e;
-	struct stat st;
 	cct_err err;
 
 	memset(&o, 0, sizeof(o));
@@ -245,8 +243,7 @@ int cct_cmd_verify(int argc, char **argv)
 	e.json = json;
 	e.token = token;
 	e.token_always = token_always;
-	e.multi = argc - optind > 1 || (strcmp(argv[optind], "-") && stat(argv[optind], &st) == 0 &&
-					S_ISDIR(st.st_mode));
+	e.multi = cct_cli_inputs_many(argv + optind, argc - optind);
 	if (cct_inputs_each(argv + optind, (size_t)(argc - optind), verify_input, &e, &err) !=
 	    CCT_OK) {
 		fprintf(stderr, "cctrust: %s\n", err.msg);
