@@ -122,20 +122,11 @@ static void observe(composite *c, int result, int simulated, double secs)
  * without a token (a Bearer token's claims), serialised. */
 static char *claims_text(const char *token, const json_t *claims)
 {
-	const char *p = token ? strchr(token, '.') : NULL, *q = p ? strchr(p + 1, '.') : NULL;
-	uint8_t *dec = NULL;
-	size_t n = 0;
+	char *t = NULL;
 
-	if (q && cct_jose_b64url_decode(&dec, &n, p + 1, (size_t)(q - p - 1), NULL) == CCT_OK &&
-	    n && !memchr(dec, 0, n)) {
-		char *t = realloc(dec, n + 1);
-
-		if (t) {
-			t[n] = 0;
-			return t;
-		}
-	}
-	free(dec);
+	if (token && cct_jose_jws_payload_text(&t, NULL, token, NULL) == CCT_OK && *t)
+		return t;
+	free(t);
 	return json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS);
 }
 

@@ -13,6 +13,7 @@
 #include "cctrust/core.h"
 #include "cctrust/store.h"
 #include "core/rd.h"
+#include "token/jose.h"
 
 #define SEAL_VERSION 0x01
 #define SEAL_NONCE 12
@@ -393,26 +394,14 @@ static void put_field(uint8_t **w, const char *v)
 	*w += 4 + n;
 }
 
-/* The decoded payload of a JWS token (header.payload.signature), malloc'd; NULL if none. */
-static uint8_t *token_payload(const char *token, size_t *n)
-{
-	const char *p = token ? strchr(token, '.') : NULL, *q = p ? strchr(p + 1, '.') : NULL;
-	uint8_t *dec = NULL;
-
-	*n = 0;
-	if (!q || cct_b64_decode(&dec, n, p + 1, (size_t)(q - p - 1), NULL) != CCT_OK)
-		return NULL;
-	return dec;
-}
-
-/* 1 when claims is byte for byte the payload of the token. */
+/* 1 when claims is byte for byte the payload of the (JWS) token. */
 static int claims_are_token_payload(const char *token, const char *claims)
 {
-	size_t dn;
-	uint8_t *dec = token_payload(token, &dn);
-	int same = dec && dn == strlen(claims) && !memcmp(dec, claims, dn);
+	char *payload = NULL;
+	int same = cct_jose_jws_payload_text(&payload, NULL, token, NULL) == CCT_OK &&
+		   !strcmp(payload, claims);
 
-	free(dec);
+	free(payload);
 	return same;
 }
 
@@ -550,14 +539,9 @@ static int session_from_v2(cct_store_session *out, char **meta, const char *id,
 	out->token = strndup_or_null(f[SF_TOKEN], n[SF_TOKEN]);
 	if (n[SF_CLAIMS]) {
 		out->claims = strndup_or_null(f[SF_CLAIMS], n[SF_CLAIMS]);
-	} else if (out->token) { /* the claims are the token's payload */
-		size_t dn;
-		uint8_t *dec = token_payload(out->token, &dn);
-
-		if (!dec)
-			return CCT_ESIGNATURE;
-		out->claims = strndup_or_null((const char *)dec, dn);
-		free(dec);
+	} else if (out->token && /* the claims are the token's payload */
+		   cct_jose_jws_payload_text(&out->claims, NULL, out->token, NULL) != CCT_OK) {
+		return CCT_ESIGNATURE;
 	}
 	out->tee_pubkey = strndup_or_null(f[SF_PUBKEY], n[SF_PUBKEY]);
 	if (meta && n[SF_META])

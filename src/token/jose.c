@@ -545,6 +545,37 @@ int cct_jose_jws_peek(json_t **header_out, json_t **payload_out, const char *jws
 	return CCT_OK;
 }
 
+int cct_jose_jws_payload_text(char **out, size_t *out_len, const char *jws, cct_err *err)
+{
+	size_t l1, l2, l3, rn = 0;
+	const char *p2, *p3;
+	uint8_t *raw = NULL;
+	char *t;
+	int rc;
+
+	*out = NULL;
+	if (out_len)
+		*out_len = 0;
+	if ((rc = jws_split(jws, &l1, &p2, &l2, &p3, &l3, err)) != CCT_OK)
+		return rc;
+	if (cct_jose_b64url_decode(&raw, &rn, p2, l2, err) != CCT_OK)
+		return CCT_EENCODING;
+	if (memchr(raw, 0, rn)) {
+		free(raw);
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_TOKEN, 0,
+				   "JWS payload holds a NUL byte");
+	}
+	if (!(t = realloc(raw, rn + 1))) {
+		free(raw);
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	}
+	t[rn] = 0;
+	*out = t;
+	if (out_len)
+		*out_len = rn;
+	return CCT_OK;
+}
+
 int cct_jose_jws_verify(json_t **payload_out, const char *jws, EVP_PKEY *key,
 			const char *expect_alg, cct_err *err)
 {

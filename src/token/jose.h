@@ -40,6 +40,9 @@ int cct_jose_jws_sign(char **out, EVP_PKEY *key, const char *alg, const json_t *
 /* Split and decode a compact JWS without verifying. *header_out and *payload_out are new
  * references (either may be NULL to skip); payload must be a JSON object. */
 int cct_jose_jws_peek(json_t **header_out, json_t **payload_out, const char *jws, cct_err *err);
+/* The payload bytes of a compact JWS without verifying, as NUL-terminated text (*out malloc'd,
+ * *out_len may be NULL): EFORMAT when it is not three parts or holds a NUL byte. */
+int cct_jose_jws_payload_text(char **out, size_t *out_len, const char *jws, cct_err *err);
 /* 1 when alg (one of the JWS algorithms above) can be used with key. */
 int cct_jose_alg_fits_key(const char *alg, EVP_PKEY *key);
 /* Verify a compact JWS with key; the header alg must equal expect_alg (any of the algorithms
