@@ -142,13 +142,12 @@ static void log_line(cct_kbs_server *s, json_t *ev)
 
 /* Append an audit record; the record is also logged. CCT_OK only if it is durable. */
 /* An audit record as JSON, its text in *txt (malloc'd; NULL when out of memory). */
-static json_t *audit_record(cct_kbs_server *s, const cct_kbs_request *req, const char *event,
-			    const char *outcome, const char *resource, const char *who,
-			    const char *evidence_digest, const char *rule, char **txt)
+static json_t *audit_record(const cct_kbs_request *req, const char *event, const char *outcome,
+			    const char *resource, const char *who, const char *evidence_digest,
+			    const char *rule, char **txt)
 {
 	json_t *rec = json_object();
 
-	(void)s;
 	json_object_set_new(rec, "event", json_string(event));
 	json_object_set_new(rec, "outcome", json_string(outcome));
 	if (resource)
@@ -179,8 +178,7 @@ static int audit(cct_kbs_server *s, const cct_kbs_request *req, const char *even
 		 const char *evidence_digest, const char *rule, cct_err *err)
 {
 	char *txt;
-	json_t *rec = audit_record(s, req, event, outcome, resource, who, evidence_digest, rule,
-				   &txt);
+	json_t *rec = audit_record(req, event, outcome, resource, who, evidence_digest, rule, &txt);
 	void *impl;
 	const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
 	int rc;
@@ -776,7 +774,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	ss.tee_pubkey = teepub;
 	snprintf(ss.evidence_digest, sizeof(ss.evidence_digest), "%s", digest);
 	/* one commit: the nonce spent, the session sealed as attested, the audit record */
-	rec = audit_record(s, req, "attest", "affirming", NULL, who, digest, NULL, &rec_txt);
+	rec = audit_record(req, "attest", "affirming", NULL, who, digest, NULL, &rec_txt);
 	rc = rec_txt ? cct_store_session_attest_commit(s->cfg.store, &ss, meta, now, rec_txt, &err)
 		     : cct_err_set(&err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	ss.token = ss.claims = ss.tee_pubkey = NULL;

@@ -111,20 +111,33 @@ static void release(pg *p, int i)
 	pthread_mutex_unlock(&p->lock[i]);
 }
 
-/* Run prepared statement; reconnect once if the connection dropped. */
-static PGresult *run(pg *p, int ci, const char *name, int n, const char *const *vals,
-		     const int *lens, const int *fmts)
+/* Reconnect connection ci and prepare its statements again: 0, or -1. */
+static int reconnect(pg *p, int ci)
 {
-	PGresult *r = PQexecPrepared(p->c[ci], name, n, vals, lens, fmts, 0);
+	PQreset(p->c[ci]);
+	return PQstatus(p->c[ci]) == CONNECTION_OK && !prepare_all(p->c[ci]) ? 0 : -1;
+}
+
+/* Run prepared statement (results as text, or binary); reconnect once if the connection
+ * dropped. */
+static PGresult *run_as(pg *p, int ci, const char *name, int n, const char *const *vals,
+			const int *lens, const int *fmts, int binary)
+{
+	PGresult *r = PQexecPrepared(p->c[ci], name, n, vals, lens, fmts, binary);
 
 	if (PQstatus(p->c[ci]) == CONNECTION_BAD) {
 		PQclear(r);
-		PQreset(p->c[ci]);
-		if (PQstatus(p->c[ci]) != CONNECTION_OK || prepare_all(p->c[ci]))
+		if (reconnect(p, ci))
 			return NULL;
-		r = PQexecPrepared(p->c[ci], name, n, vals, lens, fmts, 0);
+		r = PQexecPrepared(p->c[ci], name, n, vals, lens, fmts, binary);
 	}
 	return r;
+}
+
+static PGresult *run(pg *p, int ci, const char *name, int n, const char *const *vals,
+		     const int *lens, const int *fmts)
+{
+	return run_as(p, ci, name, n, vals, lens, fmts, 0);
 }
 
 static int pgerr(pg *p, int ci, PGresult *r, cct_err *err, const char *what)
@@ -277,14 +290,7 @@ static int pq_obj_get(void *impl, const char *kind, const char *name, uint8_t **
 	*val = NULL;
 	*n = 0;
 	/* result in binary so BYTEA arrives as raw bytes */
-	r = PQexecPrepared(p->c[ci], "obj_get", 2, v, NULL, NULL, 1);
-	if (PQstatus(p->c[ci]) == CONNECTION_BAD) {
-		PQclear(r);
-		PQreset(p->c[ci]);
-		r = (PQstatus(p->c[ci]) == CONNECTION_OK && !prepare_all(p->c[ci]))
-			    ? PQexecPrepared(p->c[ci], "obj_get", 2, v, NULL, NULL, 1)
-			    : NULL;
-	}
+	r = run_as(p, ci, "obj_get", 2, v, NULL, NULL, 1);
 	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = pgerr(p, ci, r, err, "object read");
 	} else if (PQntuples(r) != 1) {
@@ -501,13 +507,10 @@ static int pq_session_attest_commit(void *impl, const char *id, const char *nonc
 
 	snprintf(t, sizeof(t), "%lld", (long long)now);
 	snprintf(at, sizeof(at), "%lld", (long long)audit_time);
-	if (PQstatus(p->c[ci]) != CONNECTION_OK) {
-		PQreset(p->c[ci]);
-		if (PQstatus(p->c[ci]) != CONNECTION_OK || prepare_all(p->c[ci])) {
-			rc = pgerr(p, ci, NULL, err, "reconnect");
-			release(p, ci);
-			return rc;
-		}
+	if (PQstatus(p->c[ci]) != CONNECTION_OK && reconnect(p, ci)) {
+		rc = pgerr(p, ci, NULL, err, "reconnect");
+		release(p, ci);
+		return rc;
 	}
 	if (simple(p->c[ci], "BEGIN")) {
 		rc = pgerr(p, ci, NULL, err, "begin");

@@ -333,6 +333,23 @@ static int step_attested(sq *s, sq_conn *c, const char *id, const char *token,
 	return rc;
 }
 
+/* On the writer, in the open batch: one audit record; *id (may be NULL) its sequence. */
+static int step_audit(sq *s, sq_conn *c, int64_t time, const char *record, int64_t *id,
+		      cct_err *err)
+{
+	sqlite3_stmt *st = c->st[Q_AUDIT_APPEND];
+	int rc;
+
+	stmt_reset(c, Q_AUDIT_APPEND);
+	sqlite3_bind_int64(st, 1, time);
+	sqlite3_bind_text(st, 2, record, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? CCT_OK : dberr(s, err, "audit append");
+	if (rc == CCT_OK && id)
+		*id = sqlite3_last_insert_rowid(c->db);
+	stmt_reset(c, Q_AUDIT_APPEND);
+	return rc;
+}
+
 static int sq_session_consume(void *impl, const char *id, const char *nonce, int64_t now,
 			      cct_err *err)
 {
@@ -366,7 +383,6 @@ static int sq_session_attest_commit(void *impl, const char *id, const char *nonc
 {
 	sq *s = impl;
 	sq_conn *c = wbegin(s, Q_SESSION_CONSUME, err);
-	sqlite3_stmt *st;
 	int rc;
 
 	if (!c)
@@ -376,15 +392,8 @@ static int sq_session_attest_commit(void *impl, const char *id, const char *nonc
 	rc = step_consume(s, c, id, nonce, now, err);
 	if (rc == CCT_OK)
 		rc = step_attested(s, c, id, token, claims, tee_pubkey, digest, err);
-	if (rc == CCT_OK) {
-		st = c->st[Q_AUDIT_APPEND];
-		stmt_reset(c, Q_AUDIT_APPEND);
-		sqlite3_bind_int64(st, 1, audit_time);
-		sqlite3_bind_text(st, 2, record, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = dberr(s, err, "audit append");
-		stmt_reset(c, Q_AUDIT_APPEND);
-	}
+	if (rc == CCT_OK)
+		rc = step_audit(s, c, audit_time, record, NULL, err);
 	if (rc != CCT_OK && !sqlite3_get_autocommit(c->db))
 		sqlite3_exec(c->db, "ROLLBACK TO attest", NULL, NULL, NULL);
 	if (!sqlite3_get_autocommit(c->db))
@@ -541,18 +550,12 @@ static int sq_audit_append(void *impl, int64_t time, const char *record, int64_t
 {
 	sq *s = impl;
 	sq_conn *c = wbegin(s, Q_AUDIT_APPEND, err);
-	sqlite3_stmt *st;
 	int64_t id = 0;
 	int rc;
 
 	if (!c)
 		return CCT_EIO;
-	st = c->st[Q_AUDIT_APPEND];
-	sqlite3_bind_int64(st, 1, time);
-	sqlite3_bind_text(st, 2, record, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE ? CCT_OK : dberr(s, err, "audit append");
-	if (rc == CCT_OK)
-		id = sqlite3_last_insert_rowid(c->db);
+	rc = step_audit(s, c, time, record, &id, err);
 	rc = wend(s, Q_AUDIT_APPEND, rc, err);
 	if (rc == CCT_OK && id_out)
 		*id_out = id;
