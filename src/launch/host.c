@@ -222,12 +222,50 @@ static int check_device(json_t **dev, const char *root, const char *bdf, cct_err
 	return CCT_OK;
 }
 
+/* Move device bdf to vfio-pci (to_vfio) or back to its host driver: driver_override set to
+ * "vfio-pci" or cleared (an empty line), the current driver unbound, the bus reprobed. *out
+ * lists the actions (not taken with dry_run); nothing to do when the device is already there.
+ * dev (check_device's) is released; *out too on failure. */
+static int rebind(json_t **out, json_t *dev, const char *root, const char *bdf, int to_vfio,
+		  int dry_run, cct_err *err)
+{
+	const char *drv = json_string_value(json_object_get(dev, "driver"));
+	int on_vfio = drv && !strcmp(drv, "vfio-pci");
+	json_t *actions = json_array();
+	char rel[PATH_MAX];
+	int rc;
+
+	*out = json_pack("{s:s,s:s?,s:o,s:b}", "bdf", bdf, "previous_driver", drv, "actions",
+			 actions, "dry_run", dry_run);
+	if (to_vfio ? on_vfio : drv && !on_vfio) {
+		json_object_set_new(*out, "message",
+				    json_string(to_vfio ? "already bound to vfio-pci"
+							: "already bound to a host driver"));
+		json_decref(dev);
+		return CCT_OK;
+	}
+	snprintf(rel, sizeof(rel), "bus/pci/devices/%s/driver_override", bdf);
+	if ((rc = do_write(actions, root, rel, to_vfio ? "vfio-pci" : "\n", dry_run, err)) != CCT_OK)
+		goto out;
+	if (drv) {
+		snprintf(rel, sizeof(rel), "bus/pci/devices/%s/driver/unbind", bdf);
+		if ((rc = do_write(actions, root, rel, bdf, dry_run, err)) != CCT_OK)
+			goto out;
+	}
+	rc = do_write(actions, root, "bus/pci/drivers_probe", bdf, dry_run, err);
+out:
+	json_decref(dev);
+	if (rc != CCT_OK) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 int cct_launch_host_gpu_bind(json_t **out, const char *root, const char *bdf, int dry_run,
 			     cct_err *err)
 {
-	json_t *dev = NULL, *actions, *g, *m;
-	const char *drv;
-	char rel[PATH_MAX];
+	json_t *dev = NULL, *g, *m;
 	size_t i;
 	int rc;
 
@@ -248,68 +286,17 @@ int cct_launch_host_gpu_bind(json_t **out, const char *root, const char *bdf, in
 		json_decref(dev);
 		return rc;
 	}
-	drv = json_string_value(json_object_get(dev, "driver"));
-	actions = json_array();
-	*out = json_pack("{s:s,s:s?,s:o,s:b}", "bdf", bdf, "previous_driver", drv, "actions",
-			 actions, "dry_run", dry_run);
-	if (drv && !strcmp(drv, "vfio-pci")) {
-		json_object_set_new(*out, "message", json_string("already bound to vfio-pci"));
-		json_decref(dev);
-		return CCT_OK;
-	}
-	snprintf(rel, sizeof(rel), "bus/pci/devices/%s/driver_override", bdf);
-	if ((rc = do_write(actions, root, rel, "vfio-pci", dry_run, err)) != CCT_OK)
-		goto out;
-	if (drv) {
-		snprintf(rel, sizeof(rel), "bus/pci/devices/%s/driver/unbind", bdf);
-		if ((rc = do_write(actions, root, rel, bdf, dry_run, err)) != CCT_OK)
-			goto out;
-	}
-	rc = do_write(actions, root, "bus/pci/drivers_probe", bdf, dry_run, err);
-out:
-	json_decref(dev);
-	if (rc != CCT_OK) {
-		json_decref(*out);
-		*out = NULL;
-	}
-	return rc;
+	return rebind(out, dev, root, bdf, 1, dry_run, err);
 }
 
 int cct_launch_host_gpu_restore(json_t **out, const char *root, const char *bdf, int dry_run,
 				cct_err *err)
 {
-	json_t *dev = NULL, *actions;
-	const char *drv;
-	char rel[PATH_MAX];
+	json_t *dev = NULL;
 	int rc;
 
 	*out = NULL;
 	if ((rc = check_device(&dev, root, bdf, err)) != CCT_OK)
 		return rc;
-	drv = json_string_value(json_object_get(dev, "driver"));
-	actions = json_array();
-	*out = json_pack("{s:s,s:s?,s:o,s:b}", "bdf", bdf, "previous_driver", drv, "actions",
-			 actions, "dry_run", dry_run);
-	if (drv && strcmp(drv, "vfio-pci")) {
-		json_object_set_new(*out, "message", json_string("already bound to a host driver"));
-		json_decref(dev);
-		return CCT_OK;
-	}
-	/* an empty line clears driver_override */
-	snprintf(rel, sizeof(rel), "bus/pci/devices/%s/driver_override", bdf);
-	if ((rc = do_write(actions, root, rel, "\n", dry_run, err)) != CCT_OK)
-		goto out;
-	if (drv) {
-		snprintf(rel, sizeof(rel), "bus/pci/devices/%s/driver/unbind", bdf);
-		if ((rc = do_write(actions, root, rel, bdf, dry_run, err)) != CCT_OK)
-			goto out;
-	}
-	rc = do_write(actions, root, "bus/pci/drivers_probe", bdf, dry_run, err);
-out:
-	json_decref(dev);
-	if (rc != CCT_OK) {
-		json_decref(*out);
-		*out = NULL;
-	}
-	return rc;
+	return rebind(out, dev, root, bdf, 0, dry_run, err);
 }
