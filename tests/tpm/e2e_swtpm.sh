@@ -20,61 +20,15 @@ fails=0
 pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1"; fails=$((fails + 1)); }
 
-# a free loopback port pair (bounded tries)
-for try in 1 2 3 4 5 6 7 8; do
-	P=$((20000 + RANDOM % 20000))
-	mkdir -p "$T/tpm"
-	swtpm socket --tpm2 --tpmstate dir="$T/tpm" --flags not-need-init,startup-clear \
-		--server type=tcp,port=$P,bindaddr=127.0.0.1 \
-		--ctrl type=tcp,port=$((P + 1)),bindaddr=127.0.0.1 >"$T/swtpm.log" 2>&1 &
-	SPID=$!
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		(exec 3<>/dev/tcp/127.0.0.1/$P) 2>/dev/null && break
-		sleep 0.2
-	done
-	kill -0 $SPID 2>/dev/null && break
-	SPID=
-done
-[[ -n $SPID ]] || { echo "swtpm did not start"; cat "$T/swtpm.log"; exit 1; }
-export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$P"
-TCTI=$TPM2TOOLS_TCTI
-flush() { tpm2_flushcontext -t >/dev/null 2>&1; tpm2_flushcontext -s >/dev/null 2>&1; }
-q() { "$@" >/dev/null 2>"$T/tool.err" || { echo "$*: $(cat "$T/tool.err")"; exit 1; }; flush; }
+. "$(dirname "$0")/swtpm_lib.sh"
+swtpm_start
 
-# --- provision: AK (restricted RSA-2048 signing key, RSASSA-SHA256) persisted at 0x81000003
+# --- provision: the paravisor's AK and HCL report (runtime data with the AK, SNP report over it)
 cd "$T"
-q tpm2_createprimary -C o -g sha256 -G rsa2048 -c prim.ctx
-q tpm2_create -C prim.ctx -G rsa2048:rsassa-sha256:null \
-	-a "fixedtpm|fixedparent|sensitivedataorigin|userwithauth|restricted|sign" -u ak.pub -r ak.priv
-q tpm2_load -C prim.ctx -u ak.pub -r ak.priv -c ak.ctx
-q tpm2_evictcontrol -C o -c ak.ctx 0x81000003
-q tpm2_readpublic -c 0x81000003 -f pem -o ak.pem
+swtpm_provision_ak
 
-# --- the paravisor's HCL report: runtime data with the AK as JWK, SNP report over its hash
 "$C" sim init "$T/sim" >/dev/null || exit 1
-make_hcl() { # make_hcl AK_PEM OUT
-	local mod
-	mod=$(openssl rsa -pubin -in "$1" -noout -modulus | cut -d= -f2)
-	python3 - "$mod" "$T/runtime.json" <<'PY'
-import base64, json, sys
-n = bytes.fromhex(sys.argv[1]); b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-rt = {"keys": [{"kid": "HCLAkPub", "key_ops": ["sign"], "kty": "RSA", "e": "AQAB", "n": b64(n)}],
-      "vm-configuration": {"secure-boot": True, "tpm-enabled": True, "vmUniqueId": "swtpm-e2e"},
-      "user-data": ""}
-open(sys.argv[2], "wb").write(json.dumps(rt, separators=(",", ":")).encode())
-PY
-	local rd
-	rd=$(sha256sum "$T/runtime.json" | cut -c1-64)$(printf '0%.0s' $(seq 64))
-	"$C" sim report "$T/sim" --report-data "$rd" -o "$T/snp.bin" "$T/table.bin" >/dev/null || return 1
-	python3 - "$T/snp.bin" "$T/runtime.json" "$2" <<'PY'
-import struct, sys
-rep = open(sys.argv[1], "rb").read()[:1184]; rt = open(sys.argv[2], "rb").read()
-igvm = struct.pack("<5I", 20 + len(rt), 1, 2, 1, len(rt)) + rt
-hdr = b"HCLA" + struct.pack("<4I", 1, 32 + 1184 + len(igvm), 2, 0) + bytes(12)
-open(sys.argv[3], "wb").write(hdr + rep + igvm)
-PY
-}
-make_hcl ak.pem hcl.bin || { echo "cannot build the HCL report"; exit 1; }
+make_hcl snp ak.pem hcl.bin || { echo "cannot build the HCL report"; exit 1; }
 q tpm2_nvdefine 0x01400001 -C o -s "$(stat -c %s hcl.bin)" -a "ownerread|ownerwrite|authread|authwrite"
 q tpm2_nvwrite 0x01400001 -C o -i hcl.bin
 q tpm2_nvdefine 0x01400002 -C o -s 64 -a "ownerread|ownerwrite|authread|authwrite"
@@ -206,7 +160,7 @@ fi
 
 # --- a foreign AK: the HCL report binds another key than the one that signs the quote
 openssl genrsa -out foreign.key 2048 2>/dev/null && openssl rsa -in foreign.key -pubout -out foreign.pem 2>/dev/null
-make_hcl foreign.pem hcl2.bin && q tpm2_nvundefine 0x01400001 -C o &&
+make_hcl snp foreign.pem hcl2.bin && q tpm2_nvundefine 0x01400001 -C o &&
 	q tpm2_nvdefine 0x01400001 -C o -s "$(stat -c %s hcl2.bin)" -a "ownerread|ownerwrite|authread|authwrite" &&
 	q tpm2_nvwrite 0x01400001 -C o -i hcl2.bin
 collect req3.json || fail collect-3
