@@ -63,49 +63,7 @@ static inline uint8_t *make_pe(size_t *n, size_t extra)
 	return f;
 }
 
-/* ---- TDX: synthetic TDVF (footer table + TDVF descriptor + two sections) ---- */
-static inline void put32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i)); }
-static inline void put64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
-static inline void put_guid(uint8_t *p, const char *g)
-{
-	static const int order[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
-	uint8_t be[16];
-	char hex[33];
-	int i, k = 0;
-
-	for (i = 0; g[i]; i++)
-		if (g[i] != '-')
-			hex[k++] = g[i];
-	hex[k] = 0;
-	assert_int_equal(cct_hex_decode_fixed(be, 16, hex, NULL), CCT_OK);
-	for (i = 0; i < 16; i++)
-		p[i] = be[order[i]];
-}
-
-#define TDVF_SIZE (3 * 4096)
-static inline void make_tdvf(uint8_t *img)
-{
-	uint8_t *d = img + 4096, *t;
-	size_t i;
-
-	for (i = 0; i < 4096; i++)
-		img[i] = (uint8_t)(i * 7 + 3);
-	memset(img + 4096, 0, 2 * 4096);
-	memcpy(d, "TDVF", 4);
-	put32(d + 4, 16 + 2 * 32);
-	put32(d + 8, 1);
-	put32(d + 12, 2);
-	put32(d + 16, 0); put32(d + 20, 4096); put64(d + 24, 0xfffff000ull); put64(d + 32, 4096);
-	put32(d + 40, 0); put32(d + 44, 1);
-	put32(d + 48, 0); put32(d + 52, 0); put64(d + 56, 0x800000ull); put64(d + 64, 8192);
-	put32(d + 72, 3); put32(d + 76, 0);
-	t = img + TDVF_SIZE - 32 - 18;
-	put_guid(t + 2, "96b582de-1fb2-45f7-baea-a366c55a082d");
-	t[0] = 18 + 22; t[1] = 0;
-	t -= 22;
-	put32(t, TDVF_SIZE - 4096);
-	t[4] = 22; t[5] = 0;
-	put_guid(t + 6, "e47a6535-984a-4798-865e-4685a7bf8ec2");
-}
+/* ---- TDX: the synthetic TDVF of tests/support/tdvf_fixture.h ---- */
+#include "tdvf_fixture.h"
 
 #endif
