@@ -13,6 +13,7 @@ CLI=$build/cctrust
 D=$build/cctrustd
 FLOWS=${FLOWS:-600}
 THREADS=${THREADS:-4}
+BROKER_THREADS=${BROKER_THREADS:-$THREADS}
 GPUS=${GPUS:-1}
 LIMIT_S=${LIMIT_S:-60}
 # PIN=1 (default on >= 2 cores): the broker runs on CPU 0 and the load generator on the others, so
@@ -33,7 +34,7 @@ trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$T"' EXIT
 (umask 077 && head -c 32 /dev/urandom >"$T/mk")
 # one loopback client drives every flow: the per-client rate limit is off for the benchmark
 $PIN_BROKER "$D" --store "sqlite:$T/db" --listen 127.0.0.1:0 --port-file "$T/port" --admin-pubkey "$T/admin.pub" \
-	--trust-sim "$T/sim" --master-key "$T/mk" --threads "$THREADS" --rate-limit 0 2>/dev/null &
+	--trust-sim "$T/sim" --master-key "$T/mk" --threads "$BROKER_THREADS" --rate-limit 0 2>/dev/null &
 pid=$!
 for i in $(seq 1 100); do [ -s "$T/port" ] && break; sleep 0.05; done
 U=http://127.0.0.1:$(cat "$T/port")
@@ -55,7 +56,7 @@ sample_rss() {
 rss_idle=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 sample_rss &
 sp=$!
-echo "cctrustd (SQLite, composite verifier, $THREADS threads) <- cctrust kbs bench --clients $THREADS --gpus $GPUS ($FLOWS flows, $(nproc) cores shared by client and broker):"
+echo "cctrustd (SQLite, composite verifier, $BROKER_THREADS threads) <- cctrust kbs bench --clients $THREADS --gpus $GPUS ($FLOWS flows, $(nproc) cores shared by client and broker):"
 cpu0=$(cpu_ticks $pid)
 timeout "$LIMIT_S" $PIN_CLIENT "$CLI" kbs bench --url "$U" --sim "$T/sim" --tee snp --gpus "$GPUS" \
 	--flows "$FLOWS" --clients "$THREADS" --json bench/key/model 2>/dev/null >"$T/bench.json"

@@ -72,11 +72,14 @@ typedef struct cct_kbs_verifier {
 	 *  refused at write time, not at the next attest). CCT_OK or err naming the problem. */
 	int (*policy_check)(void *ctx, const char *policy, size_t len, cct_err *err);
 	/** Optional: attest as above with the body already parsed by the server (the same bytes,
-	 *  parsed with JSON_REJECT_DUPLICATES), so the verifier need not parse it again. */
+	 *  parsed with JSON_REJECT_DUPLICATES), so the verifier need not parse it again; and, when
+	 *  claims_doc_out is not NULL, the claims as parsed JSON too (a new reference to exactly
+	 *  the document *claims_json_out serialises; the server keeps it for the session's
+	 *  resource requests instead of parsing the claims text again). */
 	int (*attest_parsed)(void *ctx, const char *tee, const char *body, size_t body_len,
 			     const json_t *parsed, const char *nonce_b64, const char *policy_json,
 			     int64_t now, char **token_out, char **claims_json_out,
-			     char **tee_pubkey_jwk_out, cct_err *err);
+			     char **tee_pubkey_jwk_out, json_t **claims_doc_out, cct_err *err);
 } cct_kbs_verifier;
 
 /** A verifier that refuses everything (fail closed): what cctrustd runs when no attestation
@@ -197,6 +200,9 @@ CCT_EXTERN int cct_kbs_policy_check(const char *policy_json, size_t len, cct_err
  *  NULL: the built-in default. */
 CCT_EXTERN int cct_kbs_policy_eval(const char *policy_json, const char *claims_json,
 				   const char *resource, cct_err *err);
+/** As cct_kbs_policy_eval over claims already parsed (read, never changed). */
+CCT_EXTERN int cct_kbs_policy_eval_claims(const char *policy_json, const json_t *claims,
+					  const char *resource, cct_err *err);
 
 /* ------------------------------------------------------------------------------------------
  * Client (guest and admin), libcurl.

@@ -153,7 +153,8 @@ static int claims_out(char **claims_txt, char **pub_txt, const char *token, json
 static int composite_attest_parsed(void *ctx, const char *tee, const char *body, size_t body_len,
 				   const json_t *parsed, const char *nonce_b64,
 				   const char *policy_json, int64_t now, char **token_out,
-				   char **claims_json_out, char **tee_pubkey_jwk_out, cct_err *err)
+				   char **claims_json_out, char **tee_pubkey_jwk_out,
+				   json_t **claims_doc_out, cct_err *err)
 {
 	composite *c = ctx;
 	cct_composite_opts o;
@@ -166,6 +167,8 @@ static int composite_attest_parsed(void *ctx, const char *tee, const char *body,
 	int rc = CCT_ERROR, result = V_ERROR, simulated = 0;
 
 	*token_out = *claims_json_out = *tee_pubkey_jwk_out = NULL;
+	if (claims_doc_out)
+		*claims_doc_out = NULL;
 	memset(&r, 0, sizeof(r));
 	if (!tee || (strcmp(tee, "snp") && strcmp(tee, "tdx") && strcmp(tee, "azsnpvtpm") &&
 		     strcmp(tee, "aztdxvtpm"))) {
@@ -230,6 +233,8 @@ static int composite_attest_parsed(void *ctx, const char *tee, const char *body,
 		goto out;
 	*token_out = r.token;
 	r.token = NULL;
+	if (claims_doc_out) /* the token's payload is json_dumps of this very document */
+		*claims_doc_out = json_incref(r.ear);
 	result = V_AFFIRMING;
 	rc = CCT_OK;
 out:
@@ -246,7 +251,7 @@ static int composite_attest(void *ctx, const char *tee, const char *body, size_t
 			    cct_err *err)
 {
 	return composite_attest_parsed(ctx, tee, body, body_len, NULL, nonce_b64, policy_json, now,
-				       token_out, claims_json_out, tee_pubkey_jwk_out, err);
+				       token_out, claims_json_out, tee_pubkey_jwk_out, NULL, err);
 }
 
 static int composite_token_verify(void *ctx, const char *token, int64_t now,

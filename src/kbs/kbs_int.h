@@ -20,6 +20,14 @@ char *cct_kbs__canonical(const json_t *j);
 /* Hex SHA-256 / SHA-384 of bytes into out (65 / 97 bytes). */
 void cct_kbs__sha256_hex(char out[65], const void *p, size_t n);
 
+/* Parsed claims of recently attested sessions, found by the SHA-256 of their text (claims_memo.c).
+ * _get: a new reference, or NULL (not there: parse the text). */
+typedef struct cct_kbs_claims_memo cct_kbs_claims_memo;
+cct_kbs_claims_memo *cct_kbs__claims_memo_new(void);
+void cct_kbs__claims_memo_free(cct_kbs_claims_memo *m);
+void cct_kbs__claims_memo_put(cct_kbs_claims_memo *m, const char *text, json_t *doc);
+json_t *cct_kbs__claims_memo_get(cct_kbs_claims_memo *m, const char *text);
+
 /* Workload CA. */
 typedef struct cct_kbs_ca cct_kbs_ca;
 int cct_kbs__ca_new(cct_kbs_ca **out, const char *cert_pem, const char *key_pem, cct_err *err);

@@ -282,8 +282,20 @@ static int claims_simulated(json_t *claims)
 int cct_kbs_policy_eval(const char *policy_json, const char *claims_json, const char *resource,
 			cct_err *err)
 {
+	json_t *claims = claims_json ? json_loads(claims_json, 0, NULL) : NULL;
+	int rc = cct_kbs_policy_eval_claims(policy_json, claims, resource, err);
+
+	json_decref(claims);
+	return rc;
+}
+
+int cct_kbs_policy_eval_claims(const char *policy_json, const json_t *claims_doc,
+			       const char *resource, cct_err *err)
+{
 	int rc = CCT_ERROR, matched = 0, sim;
-	json_t *pol = NULL, *claims = NULL, *rules, *rule;
+	json_t *pol = NULL, *rules, *rule;
+	/* read only: jansson's getters take non-const pointers */
+	json_t *claims = (json_t *)claims_doc;
 	char why[256] = "", first[340] = "";
 	size_t i;
 
@@ -297,7 +309,6 @@ int cct_kbs_policy_eval(const char *policy_json, const char *claims_json, const 
 		rc = CCT_EPOLICY;
 		goto out;
 	}
-	claims = claims_json ? json_loads(claims_json, 0, NULL) : NULL;
 	if (!json_is_object(claims)) {
 		rc = cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0, "no verified claims");
 		goto out;
@@ -344,6 +355,5 @@ int cct_kbs_policy_eval(const char *policy_json, const char *claims_json, const 
 			 matched ? first : "no policy rule covers this resource");
 out:
 	json_decref(pol);
-	json_decref(claims);
 	return rc;
 }

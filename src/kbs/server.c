@@ -49,6 +49,7 @@ struct cct_kbs_server {
 	cct_kbs_admin *admin;
 	cct_kbs_ca *ca;
 	char *att_policy; /* copy of cfg.attestation_policy */
+	cct_kbs_claims_memo *memo; /* parsed claims, /attest -> resource requests */
 	pthread_mutex_t mlock;
 	int64_t ua_window;
 	uint64_t ua_count, ua_suppressed;
@@ -82,6 +83,33 @@ static int json_reply(cct_kbs_response *r, int status, json_t *j)
 	set_body(r, status, "application/json", s);
 	if (!s)
 		r->status = 500;
+	return r->status;
+}
+
+/* {"token":"<JWS>"}: a compact JWS is base64url and dots, which JSON carries unescaped, so
+ * the body is written directly instead of copying the token into a json_t (a UTF-8 scan of
+ * ~15-20 KB per GPU-bearing EAR) and dumping it again (an escape scan of the same bytes).
+ * Anything else goes through jansson. */
+static int token_reply(cct_kbs_response *r, const char *token)
+{
+	static const char pre[] = "{\"token\":\"", post[] = "\"}";
+	size_t n = strlen(token), i;
+	char *s;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)token[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return json_reply(r, 200, json_pack("{s:s}", "token", token));
+	}
+	s = malloc(sizeof(pre) - 1 + n + sizeof(post));
+	if (!s)
+		return json_reply(r, 500, NULL);
+	memcpy(s, pre, sizeof(pre) - 1);
+	memcpy(s + sizeof(pre) - 1, token, n);
+	memcpy(s + sizeof(pre) - 1 + n, post, sizeof(post));
+	set_body(r, 200, "application/json", s);
 	return r->status;
 }
 
@@ -529,6 +557,7 @@ static int release_gate(cct_kbs_server *s, const cct_kbs_request *req, const cha
 {
 	char id[CCT_STORE_MAX_NAME + 1], *pol = NULL, *t;
 	int refused = 0, explicit_default, passed = 0, rc;
+	json_t *doc;
 
 	*status = 403;
 	att_policy_for(s, req, res, id, &refused);
@@ -586,7 +615,11 @@ static int release_gate(cct_kbs_server *s, const cct_kbs_request *req, const cha
 		return cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0,
 				   "no resource policy set: an admin must set one (POST "
 				   "/kbs/v0/resource-policy) before anything is released");
-	rc = cct_kbs_policy_eval(pol, claims, res, err);
+	doc = cct_kbs__claims_memo_get(s->memo, claims);
+	if (!doc)
+		doc = json_loads(claims, 0, NULL);
+	rc = cct_kbs_policy_eval_claims(pol, doc, res, err);
+	json_decref(doc);
 	free(pol);
 	return rc;
 }
@@ -594,13 +627,15 @@ static int release_gate(cct_kbs_server *s, const cct_kbs_request *req, const cha
 /* The verifier seam, handing over the body already parsed when the verifier takes it. */
 static int verifier_attest(cct_kbs_server *s, const char *tee, const cct_kbs_request *req,
 			   const json_t *body, const char *nonce, const char *pol, int64_t now,
-			   char **token, char **claims, char **teepub, cct_err *err)
+			   char **token, char **claims, char **teepub, json_t **claims_doc,
+			   cct_err *err)
 {
 	const cct_kbs_verifier *v = s->cfg.verifier;
 
+	*claims_doc = NULL;
 	if (v->attest_parsed && body)
 		return v->attest_parsed(v->ctx, tee, (const char *)req->body, req->body_len, body,
-					nonce, pol, now, token, claims, teepub, err);
+					nonce, pol, now, token, claims, teepub, claims_doc, err);
 	return v->attest(v->ctx, tee, (const char *)req->body, req->body_len, nonce, pol, now,
 			 token, claims, teepub, err);
 }
@@ -613,7 +648,7 @@ static void extra_policies(cct_kbs_server *s, const cct_kbs_request *req, const 
 	void *impl;
 	const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
 	char *txt = NULL;
-	json_t *names, *nm;
+	json_t *names, *nm, *doc;
 	size_t i;
 
 	if (ops->obj_list(impl, CCT_STORE_KIND_ATT_POLICY, &txt, NULL) != CCT_OK)
@@ -640,9 +675,10 @@ static void extra_policies(cct_kbs_server *s, const cct_kbs_request *req, const 
 		}
 		free(pol);
 		pol = applied;
-		if (verifier_attest(s, ss->tee, req, body, ss->nonce, pol, now, &t, &c, &k, &e) ==
-		    CCT_OK)
+		if (verifier_attest(s, ss->tee, req, body, ss->nonce, pol, now, &t, &c, &k, &doc,
+				    &e) == CCT_OK)
 			json_array_append_new(passed, json_string(id));
+		json_decref(doc);
 		free(pol);
 		free(t);
 		free(c);
@@ -665,7 +701,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	double t0 = mono();
 	int rc, status, explicit_pol, spend_nonce = 0;
 	long retry_after = 0;
-	json_t *passed, *meta_j, *rec;
+	json_t *passed, *meta_j, *rec, *claims_doc = NULL;
 	char *rec_txt = NULL;
 
 	memset(&ss, 0, sizeof(ss));
@@ -688,7 +724,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 		goto out;
 	}
 	if (ss.token && *ss.token) { /* as Trustee: an attested session gets its token again */
-		status = json_reply(r, 200, json_pack("{s:s}", "token", ss.token));
+		status = token_reply(r, ss.token);
 		goto out;
 	}
 	if (!(body = cct_kbs__json_body(req->body, req->body_len, &err))) {
@@ -733,7 +769,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	cct_fetcher_request_begin();
 	if (rc == CCT_OK)
 		rc = verifier_attest(s, ss.tee, req, body, ss.nonce, pol ? pol : builtin_policy,
-				     now, &token, &claims, &teepub, &err);
+				     now, &token, &claims, &teepub, &claims_doc, &err);
 	if (cct_fetcher_request_end(&retry_after) && rc != CCT_OK) {
 		/* collateral could not be had within the wait budget: not the guest's fault, and
 		 * not a verdict; the nonce is spent, so the guest starts again at /auth */
@@ -790,9 +826,10 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 		goto out;
 	}
 	spend_nonce = 0;
+	cct_kbs__claims_memo_put(s->memo, claims, claims_doc);
 	audit_logged(s, rec);
 	COUNT(s, attest_ok);
-	status = json_reply(r, 200, json_pack("{s:s}", "token", token));
+	status = token_reply(r, token);
 out:
 	if (spend_nonce)
 		ops->session_consume_nonce(impl, id, ss.nonce, now, NULL);
@@ -800,6 +837,7 @@ out:
 	observe_latency(s, mono() - t0);
 	cct_store_session_clear(&ss);
 	json_decref(body);
+	json_decref(claims_doc);
 	free(token);
 	free(claims);
 	free(teepub);
@@ -1331,6 +1369,10 @@ int cct_kbs_server_new(cct_kbs_server **out, const cct_kbs_config *cfg, cct_err 
 				     cfg->admin_max_token_lifetime_s, cfg->admin_audience,
 				     cfg->admin_require_jti, err)) != CCT_OK)
 		goto fail;
+	if (!(s->memo = cct_kbs__claims_memo_new())) {
+		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+		goto fail;
+	}
 	if (cfg->attestation_policy && !(s->att_policy = strdup(cfg->attestation_policy))) {
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 		goto fail;
@@ -1352,6 +1394,7 @@ void cct_kbs_server_free(cct_kbs_server *s)
 	cct_kbs__admin_free(s->admin);
 	cct_kbs__ca_free(s->ca);
 	free(s->att_policy);
+	cct_kbs__claims_memo_free(s->memo);
 	pthread_mutex_destroy(&s->mlock);
 	free(s);
 }

@@ -48,6 +48,16 @@ head -c 100000 /dev/zero | tr '\0' 'a' >"$T/big"
 code=$(curl -s -o "$T/r" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$T/big" "$URL_b/kbs/v0/auth")
 [ "$code" = 413 ] && grep -q 'unauth-body-limit' "$T/r" && ok "100 kB body without credentials: 413 before routing" || bad "unauth body: $code $(cat "$T/r")"
 
+# --- header sizes: the per-connection memory holds a Bearer EAR up to CCT_KBS_MAX_HEADER ---
+# (an EAR with GPU claims is ~20 kB per GPU; the broker's connection pool is sized to the cap)
+tok=$(head -c 47000 /dev/zero | tr '\0' 'A').$(head -c 16000 /dev/zero | tr '\0' 'B').sig
+code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Authorization: Bearer $tok" -H "Cookie: kbs-session-id=$(printf '%064d' 0)" "$URL_b/kbs/v0/resource/a/b/c")
+[ "$code" = 401 ] && grep -q 'bearer token rejected' "$T/r" && ok "63 kB Bearer header reaches the token check (401, not 431)" || bad "63 kB header: $code $(head -c 300 "$T/r")"
+tok=$(head -c 70000 /dev/zero | tr '\0' 'A')
+code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Authorization: Bearer $tok" "$URL_b/kbs/v0/resource/a/b/c")
+case "$code" in 401 | 431) ok "70 kB Bearer header refused ($code)" ;; *) bad "70 kB header: $code" ;; esac
+curl -sf "$URL_b/healthz" >/dev/null && ok "broker serves after oversized headers" || bad "broker down after oversized headers"
+
 # --- slowloris ---
 set_policies "$URL_b"
 printf 'slow-secret' >"$T/secret"

@@ -385,6 +385,84 @@ static void success_p521(void **state)
 	flow_releases_secret_wrapped_to_attested_key(state, "P-521");
 }
 
+/* The claims memo (claims_memo.c) finds a document by the SHA-256 of the claims text, so the
+ * document the composite verifier hands back must be exactly what its claims text parses to. */
+static void composite_claims_doc_is_claims_text(void **state)
+{
+	fx *f = *state;
+	char cookie[80], *nonce = do_auth(f, cookie, tee_of(f)), *jwk, *body = NULL;
+	char *tok = NULL, *claims = NULL, *pub = NULL;
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+	json_t *parsed, *doc = NULL, *reparsed;
+	cct_err err;
+
+	jwk = jwk_of(k);
+	assert_int_equal(make_evidence(f, &body, nonce, jwk), 0);
+	parsed = json_loads(body, JSON_REJECT_DUPLICATES, NULL);
+	assert_non_null(f->ver->attest_parsed);
+	assert_int_equal(f->ver->attest_parsed(f->ver->ctx, "snp", body, strlen(body), parsed, nonce,
+					       NULL, f->now, &tok, &claims, &pub, &doc, &err),
+			 CCT_OK);
+	reparsed = json_loads(claims, 0, NULL);
+	assert_non_null(doc);
+	assert_true(json_equal(doc, reparsed));
+	json_decref(reparsed);
+	json_decref(doc);
+	free(tok);
+	free(claims);
+	free(pub);
+	/* refused: no document */
+	body[strlen(body) / 2] ^= 1;
+	json_decref(parsed);
+	parsed = json_loads(body, 0, NULL);
+	doc = json_object();
+	if (parsed)
+		assert_int_not_equal(f->ver->attest_parsed(f->ver->ctx, "snp", body, strlen(body),
+							   parsed, nonce, NULL, f->now, &tok, &claims,
+							   &pub, &doc, &err),
+				     CCT_OK);
+	else
+		doc = (json_decref(doc), NULL);
+	assert_null(doc);
+	json_decref(parsed);
+	free(body);
+	free(jwk);
+	free(nonce);
+	EVP_PKEY_free(k);
+}
+
+/* The memo hands back only the document put under the same text: another text (one byte
+ * apart) misses, and the ring forgets the oldest once it is full. */
+static void claims_memo_content_addressed(void **state)
+{
+	cct_kbs_claims_memo *m = cct_kbs__claims_memo_new();
+	json_t *a = json_pack("{s:s}", "ear.status", "affirming"), *got;
+	char text[64];
+	int i;
+
+	(void)state;
+	assert_non_null(m);
+	cct_kbs__claims_memo_put(m, "{\"ear.status\":\"affirming\"}", a);
+	got = cct_kbs__claims_memo_get(m, "{\"ear.status\":\"affirming\"}");
+	assert_ptr_equal(got, a);
+	json_decref(got);
+	assert_null(cct_kbs__claims_memo_get(m, "{\"ear.status\":\"affirminG\"}"));
+	assert_null(cct_kbs__claims_memo_get(m, NULL));
+	for (i = 0; i < 64; i++) {
+		json_t *o = json_pack("{s:i}", "n", i);
+
+		snprintf(text, sizeof(text), "{\"n\":%d}", i);
+		cct_kbs__claims_memo_put(m, text, o);
+		json_decref(o);
+	}
+	assert_null(cct_kbs__claims_memo_get(m, "{\"ear.status\":\"affirming\"}"));
+	got = cct_kbs__claims_memo_get(m, "{\"n\":63}");
+	assert_int_equal(json_integer_value(json_object_get(got, "n")), 63);
+	json_decref(got);
+	json_decref(a);
+	cct_kbs__claims_memo_free(m);
+}
+
 static void replayed_nonce_refused(void **state)
 {
 	fx *f = *state;
@@ -1206,6 +1284,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(success_rsa, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(success_p384, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(success_p521, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(composite_claims_doc_is_claims_text, setup_policies,
+						teardown),
+		cmocka_unit_test(claims_memo_content_addressed),
 		cmocka_unit_test_setup_teardown(replayed_nonce_refused, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(expired_session_refused, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(wrong_tee_pubkey_refused, setup_policies, teardown),

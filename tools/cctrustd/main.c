@@ -26,7 +26,10 @@
 #include "cctrustd.h"
 
 #define DEFAULT_THREADS 4
-#define CONN_MEMORY (4 * CCT_KBS_MAX_HEADER) /* headers: a Bearer EAR with GPU claims */
+/* per connection: the request headers (a Bearer EAR with GPU claims, up to CCT_KBS_MAX_HEADER)
+ * and MHD's own buffers. MHD zeroes the whole pool before each keep-alive request, so it is
+ * no larger than that needs (tests/kbs/e2e_limits.sh sends a header at the cap). */
+#define CONN_MEMORY (CCT_KBS_MAX_HEADER + 32 * 1024)
 #define CONFIG_MAX_LINES 64
 /* Defaults of the resource limits (all options, all exported in /metrics). */
 #define DEF_MAX_CONNS 1024
