@@ -165,7 +165,7 @@ typedef struct cct_kbs_response {
 	char *body;                /**< malloc'd (may hold a JWE; wiped by _clear) */
 	size_t body_len;
 	const char *content_type;  /**< static string */
-	char set_cookie[192];      /**< Set-Cookie value or "" */
+	char set_cookie[384];      /**< Set-Cookie value or "" */
 	int retry_after;           /**< seconds for a Retry-After header (503 / 429), or 0 */
 } cct_kbs_response;
 

@@ -29,6 +29,9 @@ extern "C" {
 #define CCT_STORE_KIND_REFVAL "reference-value"
 /** The admin key set (JWKS) when kept in the store: sealed under the row key. */
 #define CCT_STORE_KIND_ADMIN_KEYS "admin-keys"
+/** The eviction horizon of the session cap (name "evicted"): the creation time (unix seconds,
+ *  decimal text) of the newest session row the cap deleted before it expired. */
+#define CCT_STORE_KIND_SESSION_HORIZON "session-horizon"
 /** The service's own keys (e.g. the EAR signing key): encrypted at rest, never reachable
  *  through the admin or resource API. */
 #define CCT_STORE_KIND_SERVICE_KEY "service-key"
@@ -94,11 +97,13 @@ typedef struct cct_store_ops {
 			     cct_err *err);
 	/** Delete audit records older than before (retention). */
 	int (*audit_prune)(void *impl, int64_t before, cct_err *err);
-	/** Optional (NULL: the store front runs session_consume_nonce, session_set_attested and
-	 *  audit_append one after the other). All or nothing in one transaction: consume the
-	 *  nonce as session_consume_nonce does (CCT_ENONCE when spent), set the attested state as
+	/** Optional (NULL: the store front runs session_put when the row is absent,
+	 *  session_consume_nonce, session_set_attested and audit_append one after the other). All
+	 *  or nothing in one transaction: insert the session's row from s (id, tee, nonce,
+	 *  created, expires; nonce unused) unless it exists, consume the nonce s->nonce as
+	 *  session_consume_nonce does (CCT_ENONCE when spent), set the attested state as
 	 *  session_set_attested does, append the audit record. */
-	int (*session_attest_commit)(void *impl, const char *id, const char *nonce, int64_t now,
+	int (*session_attest_commit)(void *impl, const cct_store_session *s, int64_t now,
 				     const char *token, const char *claims, const char *tee_pubkey,
 				     const char *evidence_digest, int64_t audit_time,
 				     const char *audit_record, cct_err *err);
@@ -166,6 +171,32 @@ CCT_EXTERN int cct_store_session_seal_attested(cct_store *st, const cct_store_se
 CCT_EXTERN int cct_store_session_attest_commit(cct_store *st, const cct_store_session *s,
 					       const char *meta, int64_t now,
 					       const char *audit_record, cct_err *err);
+/** Longest session challenge cookie (cct_store_challenge_seal). */
+#define CCT_STORE_MAX_CHALLENGE 256
+/** A new session's challenge, held by the client instead of a row: s->tee, nonce, created and
+ *  expires sealed with AES-256-GCM under a key derived from the master key (HKDF-SHA256, info
+ *  "cctrust-store session challenge v1") into a cookie value: "c1." + base64url, at most
+ *  CCT_STORE_MAX_CHALLENGE characters, NUL-terminated in out. Issuing a challenge writes
+ *  nothing, so an unauthenticated caller cannot fill the database, and someone who can write
+ *  the database but lacks the master key cannot mint one. The session's row appears at its
+ *  attest (cct_store_session_attest_commit), or when a failed attest spends its nonce
+ *  (cct_store_session_spend). */
+CCT_EXTERN int cct_store_challenge_seal(cct_store *st, const cct_store_session *s,
+				       char out[CCT_STORE_MAX_CHALLENGE + 1], cct_err *err);
+/** Open a cookie made by cct_store_challenge_seal: out->tee, nonce, created, expires (the rest
+ *  zero). CCT_EFORMAT when it is not one, CCT_ESIGNATURE when it was not sealed under this
+ *  master key (forged, altered, or another broker's). The caller checks expiry. */
+CCT_EXTERN int cct_store_challenge_open(cct_store *st, const char *cookie, cct_store_session *out,
+				       cct_err *err);
+/** The session cap's eviction horizon (CCT_STORE_KIND_SESSION_HORIZON), 0 when it never
+ *  evicted. A challenge created at or before it whose session has no row may have been spent
+ *  and evicted: it is not fresh. */
+CCT_EXTERN int cct_store_session_horizon(cct_store *st, int64_t *horizon, cct_err *err);
+/** Spend the nonce of a session that has no row yet or an unattested one (a failed attest):
+ *  the row is created if absent (s->id, tee, nonce, created, expires), then its nonce marked
+ *  used. Best effort: returns the back end's result. */
+CCT_EXTERN int cct_store_session_spend(cct_store *st, const cct_store_session *s, int64_t now,
+				      cct_err *err);
 /** Read a session. Not yet attested: challenge state, token/claims/tee_pubkey NULL. Attested:
  *  the sealed state (expiry included) after its integrity check, *meta (may be NULL) malloc'd.
  *  CCT_EINVAL absent; CCT_ESIGNATURE for a row this broker did not seal. */

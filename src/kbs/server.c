@@ -359,14 +359,16 @@ static void session_id_of(char out[65], const char *cookie)
 	cct_kbs__sha256_hex(out, cookie, strlen(cookie));
 }
 
+/* The shape of a session cookie (cct_store_challenge_seal): "c1." and base64url. */
 static int cookie_ok(const char *c)
 {
-	size_t i;
+	size_t i, n = c ? strlen(c) : 0;
 
-	if (!c || strlen(c) != 64)
+	if (n < 4 || n > CCT_STORE_MAX_CHALLENGE || strncmp(c, "c1.", 3))
 		return 0;
-	for (i = 0; i < 64; i++)
-		if (!((c[i] >= '0' && c[i] <= '9') || (c[i] >= 'a' && c[i] <= 'f')))
+	for (i = 3; i < n; i++)
+		if (!((c[i] >= '0' && c[i] <= '9') || (c[i] >= 'a' && c[i] <= 'z') ||
+		      (c[i] >= 'A' && c[i] <= 'Z') || c[i] == '-' || c[i] == '_'))
 			return 0;
 	return 1;
 }
@@ -376,13 +378,10 @@ static int handle_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_re
 	cct_err err;
 	json_t *body = cct_kbs__json_body(req->body, req->body_len, &err);
 	const char *ver, *tee;
-	uint8_t nonce[CCT_KBS_NONCE_SIZE], ck[32];
-	char cookie[65], *n64 = NULL;
+	uint8_t nonce[CCT_KBS_NONCE_SIZE];
+	char cookie[CCT_STORE_MAX_CHALLENGE + 1], *n64 = NULL;
 	cct_store_session ss;
-	void *impl;
-	const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
 	int64_t now = now_of(s);
-	size_t i;
 
 	if (!body) /* Trustee's client re-handshakes on 401; its KBS answers 401 here */
 		return problem(r, err.code == CCT_ETOOBIG ? 413 : 401, "SerdeError", "%s", err.msg);
@@ -405,19 +404,17 @@ static int handle_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_re
 	memset(&ss, 0, sizeof(ss));
 	snprintf(ss.tee, sizeof(ss.tee), "%s", tee);
 	json_decref(body);
-	if (RAND_bytes(nonce, sizeof(nonce)) != 1 || RAND_bytes(ck, sizeof(ck)) != 1 ||
+	if (RAND_bytes(nonce, sizeof(nonce)) != 1 ||
 	    !(n64 = cct_b64_encode(nonce, sizeof(nonce), 0)))
 		return problem(r, 500, "HTTPFailed", "no randomness");
-	for (i = 0; i < 32; i++)
-		snprintf(cookie + 2 * i, 3, "%02x", ck[i]);
-	session_id_of(ss.id, cookie);
 	snprintf(ss.nonce, sizeof(ss.nonce), "%s", n64);
 	ss.created = now;
 	ss.expires = now + s->cfg.session_ttl_s;
-	if (ops->session_put(impl, &ss, &err) != CCT_OK) {
+	/* the challenge travels sealed in the cookie: /auth writes nothing (an unauthenticated
+	 * caller cannot fill the database; a database writer cannot mint a challenge) */
+	if (cct_store_challenge_seal(s->cfg.store, &ss, cookie, &err) != CCT_OK) {
 		free(n64);
-		cct_wipe(cookie, sizeof(cookie));
-		return problem(r, 500, "HTTPFailed", "session store: %s", err.msg);
+		return problem(r, 500, "HTTPFailed", "session challenge: %s", err.msg);
 	}
 	COUNT(s, auth);
 	json_reply(r, 200, json_pack("{s:s,s:s}", "nonce", n64, "extra-params", ""));
@@ -692,9 +689,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	cct_err err;
 	json_t *body = NULL, *rd, *pub;
 	const char *nonce;
-	cct_store_session ss;
-	void *impl;
-	const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
+	cct_store_session ss, challenge;
 	char *token = NULL, *claims = NULL, *teepub = NULL, *pol = NULL, digest[65], id[65];
 	char who[32], *meta = NULL;
 	int64_t now = now_of(s);
@@ -712,19 +707,54 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	}
 	session_id_of(id, req->cookie);
 	snprintf(who, sizeof(who), "session:%.16s", id);
+	/* the challenge (tee, nonce, lifetime) from the sealed cookie; the row, if there is one,
+	 * only for its state: attested (sealed, integrity-checked) or nonce spent */
+	if (cct_store_challenge_open(s->cfg.store, req->cookie, &challenge, &err) != CCT_OK) {
+		status = problem(r, 401, "AttestationError",
+				 "session refused: %s: call /kbs/v0/auth again", err.msg);
+		goto out;
+	}
 	if ((rc = cct_store_session_open(s->cfg.store, id, &ss, NULL, &err)) == CCT_ESIGNATURE) {
 		COUNT(s, integrity_failures);
 		audit(s, req, "integrity", "refused", "sessions", who, NULL, err.msg, NULL);
 		status = problem(r, 401, "AttestationError", "session refused: %s", err.msg);
 		goto out;
 	}
-	if (rc != CCT_OK || ss.expires <= now) {
-		status = problem(r, 401, "AttestationError",
-				 "session unknown or expired: call /kbs/v0/auth again");
+	if (rc != CCT_OK && rc != CCT_EINVAL) {
+		status = problem(r, 500, "AttestationError", "session store: %s", err.msg);
 		goto out;
 	}
-	if (ss.token && *ss.token) { /* as Trustee: an attested session gets its token again */
+	if (rc == CCT_OK && ss.token && *ss.token && ss.expires > now) {
+		/* as Trustee: an attested session gets its token again */
 		status = token_reply(r, ss.token);
+		goto out;
+	}
+	if (rc == CCT_OK && (ss.nonce_used || (ss.token && *ss.token))) {
+		status = problem(r, 401, "AttestationError",
+				 "nonce already used: call /kbs/v0/auth again");
+		goto out;
+	}
+	if (rc == CCT_EINVAL) {
+		/* no row: fresh, unless the session cap evicted it (maybe spent) before expiry */
+		int64_t horizon = 0;
+
+		if (cct_store_session_horizon(s->cfg.store, &horizon, &err) != CCT_OK) {
+			status = problem(r, 500, "AttestationError", "session store: %s", err.msg);
+			goto out;
+		}
+		if (challenge.created <= horizon) {
+			status = problem(r, 401, "AttestationError",
+					 "session evicted by the session cap (--max-sessions): call "
+					 "/kbs/v0/auth again");
+			goto out;
+		}
+	}
+	cct_store_session_clear(&ss);
+	ss = challenge;
+	snprintf(ss.id, sizeof(ss.id), "%s", id);
+	if (ss.expires <= now) {
+		status = problem(r, 401, "AttestationError",
+				 "session expired: call /kbs/v0/auth again");
 		goto out;
 	}
 	if (!(body = cct_kbs__json_body(req->body, req->body_len, &err))) {
@@ -743,11 +773,6 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	if (strlen(nonce) != strlen(ss.nonce) || !cct_ct_eq(nonce, ss.nonce, strlen(ss.nonce))) {
 		status = problem(r, 401, "AttestationError",
 				 "runtime-data.nonce is not this session's challenge");
-		goto out;
-	}
-	if (ss.nonce_used) {
-		status = problem(r, 401, "AttestationError",
-				 "nonce already used: call /kbs/v0/auth again");
 		goto out;
 	}
 	/* single use: a success spends the nonce in the same commit that records the session
@@ -832,7 +857,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	status = token_reply(r, token);
 out:
 	if (spend_nonce)
-		ops->session_consume_nonce(impl, id, ss.nonce, now, NULL);
+		cct_store_session_spend(s->cfg.store, &ss, now, NULL);
 	free(rec_txt);
 	observe_latency(s, mono() - t0);
 	cct_store_session_clear(&ss);

@@ -43,6 +43,9 @@ static const struct {
 } stmts[] = {
 	{ "session_put", "INSERT INTO sessions (id, tee, nonce, created, expires) "
 			 "VALUES ($1, $2, $3, $4::bigint, $5::bigint)", 5 },
+	{ "session_ensure", "INSERT INTO sessions (id, tee, nonce, created, expires) "
+			    "VALUES ($1, $2, $3, $4::bigint, $5::bigint) ON CONFLICT (id) DO NOTHING",
+	  5 },
 	{ "session_get", "SELECT tee, nonce, created, expires, nonce_used, token, claims, "
 			 "tee_pubkey, evidence_digest FROM sessions WHERE id = $1", 1 },
 	{ "session_consume", "UPDATE sessions SET nonce_used = 1 WHERE id = $1 AND nonce = $2 "
@@ -65,6 +68,13 @@ static const struct {
 			"$4::bigint) ON CONFLICT (kind, name) DO NOTHING", 4 },
 	{ "session_cap", "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions ORDER BY "
 			 "created DESC, id OFFSET $1::bigint)", 1 },
+	{ "session_horizon",
+	  "INSERT INTO objects (kind, name, value, updated) SELECT '" CCT_STORE_KIND_SESSION_HORIZON
+	  "', 'evicted', convert_to(created::text, 'UTF8'), $2::bigint FROM (SELECT created FROM "
+	  "sessions ORDER BY created DESC, id OFFSET $1::bigint LIMIT 1) s ON CONFLICT (kind, name) "
+	  "DO UPDATE SET value = CASE WHEN convert_from(EXCLUDED.value, 'UTF8')::bigint > "
+	  "convert_from(objects.value, 'UTF8')::bigint THEN EXCLUDED.value ELSE objects.value END, "
+	  "updated = EXCLUDED.updated", 2 },
 	{ "session_count", "SELECT count(*) FROM sessions", 0 },
 	{ "audit_prune", "DELETE FROM audit WHERE time < $1::bigint", 1 },
 };
@@ -449,8 +459,15 @@ static int pq_session_prune(void *impl, int64_t now, int64_t max_rows, int64_t *
 	if ((rc = pq_session_gc(impl, now, err)) != CCT_OK)
 		return rc;
 	if (max_rows > 0) {
+		char tn[24];
+		const char *vh[2] = { t, tn };
+
 		snprintf(t, sizeof(t), "%lld", (long long)max_rows);
-		if ((rc = exec_cmd(impl, "session_cap", 1, v, NULL, NULL, 0, NULL, err,
+		snprintf(tn, sizeof(tn), "%lld", (long long)now);
+		/* the eviction horizon first: a crash between the two leaves it set, never short */
+		if ((rc = exec_cmd(impl, "session_horizon", 2, vh, NULL, NULL, 0, NULL, err,
+				   "session horizon")) != CCT_OK ||
+		    (rc = exec_cmd(impl, "session_cap", 1, v, NULL, NULL, 0, NULL, err,
 				   "session cap")) != CCT_OK)
 			return rc;
 	}
@@ -493,20 +510,24 @@ static int tx_cmd(pg *p, int ci, const char *name, int nparams, const char *cons
 	return rc;
 }
 
-/* Nonce spent, attested state set and audit record appended in one transaction. */
-static int pq_session_attest_commit(void *impl, const char *id, const char *nonce, int64_t now,
+/* The session's row (unless it exists), nonce spent, attested state set and audit record
+ * appended in one transaction. */
+static int pq_session_attest_commit(void *impl, const cct_store_session *ss, int64_t now,
 				    const char *token, const char *claims, const char *pub,
 				    const char *digest, int64_t audit_time, const char *record,
 				    cct_err *err)
 {
 	pg *p = impl;
-	char t[24], at[24];
+	char t[24], at[24], cr[24], ex[24];
+	const char *id = ss->id, *nonce = ss->nonce;
 	const char *vc[3] = { id, nonce, t }, *va[5] = { id, token, claims, pub, digest };
-	const char *vr[2] = { at, record };
+	const char *vr[2] = { at, record }, *ve[5] = { id, ss->tee, nonce, cr, ex };
 	int ci = acquire(p), rc, n = 0;
 
 	snprintf(t, sizeof(t), "%lld", (long long)now);
 	snprintf(at, sizeof(at), "%lld", (long long)audit_time);
+	snprintf(cr, sizeof(cr), "%lld", (long long)ss->created);
+	snprintf(ex, sizeof(ex), "%lld", (long long)ss->expires);
 	if (PQstatus(p->c[ci]) != CONNECTION_OK && reconnect(p, ci)) {
 		rc = pgerr(p, ci, NULL, err, "reconnect");
 		release(p, ci);
@@ -517,7 +538,10 @@ static int pq_session_attest_commit(void *impl, const char *id, const char *nonc
 		release(p, ci);
 		return rc;
 	}
-	rc = tx_cmd(p, ci, "session_consume", 3, vc, PGRES_COMMAND_OK, &n, err, "nonce update");
+	rc = tx_cmd(p, ci, "session_ensure", 5, ve, PGRES_COMMAND_OK, NULL, err, "session insert");
+	if (rc == CCT_OK)
+		rc = tx_cmd(p, ci, "session_consume", 3, vc, PGRES_COMMAND_OK, &n, err,
+			    "nonce update");
 	if (rc == CCT_OK && n != 1)
 		rc = cct_err_set(err, CCT_ENONCE, CCT_STAGE_BINDING, 0,
 				 "nonce already used, not this session's, or the session expired");

@@ -53,12 +53,16 @@ enum {
 	Q_SESSION_CAP,
 	Q_SESSION_COUNT,
 	Q_AUDIT_PRUNE,
+	Q_SESSION_ENSURE,
+	Q_SESSION_HORIZON,
 	Q_COUNT
 };
 
 static const char *const sql[Q_COUNT] = {
 	[Q_SESSION_PUT] = "INSERT INTO sessions (id, tee, nonce, created, expires, nonce_used) "
 			  "VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+	[Q_SESSION_ENSURE] = "INSERT INTO sessions (id, tee, nonce, created, expires, nonce_used) "
+			     "VALUES (?1, ?2, ?3, ?4, ?5, 0) ON CONFLICT (id) DO NOTHING",
 	[Q_SESSION_GET] = "SELECT tee, nonce, created, expires, nonce_used, token, claims, "
 			  "tee_pubkey, evidence_digest FROM sessions WHERE id = ?1",
 	[Q_SESSION_CONSUME] = "UPDATE sessions SET nonce_used = 1 WHERE id = ?1 AND nonce = ?2 "
@@ -79,6 +83,14 @@ static const char *const sql[Q_COUNT] = {
 			 "ON CONFLICT (kind, name) DO NOTHING",
 	[Q_SESSION_CAP] = "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions ORDER BY "
 			  "created DESC, id LIMIT -1 OFFSET ?1)",
+	/* before the cap: the creation time of the newest row it evicts (never lowered) */
+	[Q_SESSION_HORIZON] =
+		"INSERT INTO objects (kind, name, value, updated) SELECT '"
+		CCT_STORE_KIND_SESSION_HORIZON "', 'evicted', CAST(created AS TEXT), ?2 FROM "
+		"(SELECT created FROM sessions ORDER BY created DESC, id LIMIT 1 OFFSET ?1) WHERE 1 "
+		"ON CONFLICT (kind, name) DO UPDATE SET value = CASE WHEN CAST(excluded.value AS "
+		"INTEGER) > CAST(objects.value AS INTEGER) THEN excluded.value ELSE objects.value "
+		"END, updated = excluded.updated",
 	[Q_SESSION_COUNT] = "SELECT count(*) FROM sessions",
 	[Q_AUDIT_PRUNE] = "DELETE FROM audit WHERE time < ?1",
 };
@@ -308,6 +320,23 @@ static int step_consume(sq *s, sq_conn *c, const char *id, const char *nonce, in
 	return rc;
 }
 
+/* On the writer, in the open batch: the session's row unless it exists. */
+static int step_ensure(sq *s, sq_conn *c, const cct_store_session *ss, cct_err *err)
+{
+	sqlite3_stmt *st = c->st[Q_SESSION_ENSURE];
+	int rc;
+
+	stmt_reset(c, Q_SESSION_ENSURE);
+	sqlite3_bind_text(st, 1, ss->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ss->tee, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ss->nonce, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, ss->created);
+	sqlite3_bind_int64(st, 5, ss->expires);
+	rc = sqlite3_step(st) == SQLITE_DONE ? CCT_OK : dberr(s, err, "session insert");
+	stmt_reset(c, Q_SESSION_ENSURE);
+	return rc;
+}
+
 /* On the writer, in the open batch: the attested state (CCT_EINVAL when already attested). */
 static int step_attested(sq *s, sq_conn *c, const char *id, const char *token,
 			 const char *claims, const char *tee_pubkey, const char *digest,
@@ -374,13 +403,14 @@ static int sq_session_attested(void *impl, const char *id, const char *token,
 		    step_attested(s, c, id, token, claims, tee_pubkey, digest, err), err);
 }
 
-/* Nonce spent, attested state set and audit record appended in one savepoint of the open
- * batch: all three or none, one commit for the three. */
-static int sq_session_attest_commit(void *impl, const char *id, const char *nonce, int64_t now,
+/* The session's row (unless it exists), nonce spent, attested state set and audit record
+ * appended in one savepoint of the open batch: all or none, one commit for them. */
+static int sq_session_attest_commit(void *impl, const cct_store_session *ss, int64_t now,
 				    const char *token, const char *claims, const char *tee_pubkey,
 				    const char *digest, int64_t audit_time, const char *record,
 				    cct_err *err)
 {
+	const char *id = ss->id, *nonce = ss->nonce;
 	sq *s = impl;
 	sq_conn *c = wbegin(s, Q_SESSION_CONSUME, err);
 	int rc;
@@ -389,7 +419,9 @@ static int sq_session_attest_commit(void *impl, const char *id, const char *nonc
 		return CCT_EIO;
 	if (sqlite3_exec(c->db, "SAVEPOINT attest", NULL, NULL, NULL) != SQLITE_OK)
 		return wend(s, Q_SESSION_CONSUME, dberr(s, err, "savepoint"), err);
-	rc = step_consume(s, c, id, nonce, now, err);
+	rc = step_ensure(s, c, ss, err);
+	if (rc == CCT_OK)
+		rc = step_consume(s, c, id, nonce, now, err);
 	if (rc == CCT_OK)
 		rc = step_attested(s, c, id, token, claims, tee_pubkey, digest, err);
 	if (rc == CCT_OK)
@@ -638,9 +670,27 @@ static int sq_session_prune(void *impl, int64_t now, int64_t max_rows, int64_t *
 
 	if ((rc = sq_session_gc(impl, now, err)) != CCT_OK)
 		return rc;
-	if (max_rows > 0 &&
-	    (rc = write_i64(s, Q_SESSION_CAP, max_rows, "session cap", err)) != CCT_OK)
-		return rc;
+	if (max_rows > 0) {
+		/* one write: the eviction horizon, then the cap (sessions.c: a challenge created
+		 * at or before the horizon without a row was evicted, not fresh) */
+		if (!(c = wbegin(s, Q_SESSION_HORIZON, err)))
+			return CCT_EIO;
+		sqlite3_bind_int64(c->st[Q_SESSION_HORIZON], 1, max_rows);
+		sqlite3_bind_int64(c->st[Q_SESSION_HORIZON], 2, now);
+		rc = sqlite3_step(c->st[Q_SESSION_HORIZON]) == SQLITE_DONE
+			     ? CCT_OK
+			     : dberr(s, err, "session horizon");
+		if (rc == CCT_OK) {
+			stmt_reset(c, Q_SESSION_CAP);
+			sqlite3_bind_int64(c->st[Q_SESSION_CAP], 1, max_rows);
+			rc = sqlite3_step(c->st[Q_SESSION_CAP]) == SQLITE_DONE
+				     ? CCT_OK
+				     : dberr(s, err, "session cap");
+			stmt_reset(c, Q_SESSION_CAP);
+		}
+		if ((rc = wend(s, Q_SESSION_HORIZON, rc, err)) != CCT_OK)
+			return rc;
+	}
 	c = rbegin(s, Q_SESSION_COUNT);
 	if (sqlite3_step(c->st[Q_SESSION_COUNT]) == SQLITE_ROW) {
 		if (remaining)

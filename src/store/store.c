@@ -25,6 +25,7 @@ struct cct_store {
 	void *impl;
 	uint8_t key[CCT_STORE_KEY_SIZE];     /* master key: secrets, service keys */
 	uint8_t row_key[CCT_STORE_KEY_SIZE]; /* HKDF(master): policies, reference values, sessions */
+	uint8_t challenge_key[CCT_STORE_KEY_SIZE]; /* HKDF(master): session challenge cookies */
 };
 
 static struct {
@@ -76,7 +77,9 @@ int cct_store_open(cct_store **out, const char *url, const uint8_t master_key[32
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	memcpy(st->key, master_key, CCT_STORE_KEY_SIZE);
 	if (cct_store_derive_key(st->row_key, master_key, "cctrust-store row integrity v1") !=
-	    CCT_OK) {
+		    CCT_OK ||
+	    cct_store_derive_key(st->challenge_key, master_key,
+				 "cctrust-store session challenge v1") != CCT_OK) {
 		cct_wipe(st->key, sizeof(st->key));
 		free(st);
 		return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "HKDF of the master key failed");
@@ -98,6 +101,7 @@ int cct_store_open(cct_store **out, const char *url, const uint8_t master_key[32
 	if (rc != CCT_OK) {
 		cct_wipe(st->key, sizeof(st->key));
 		cct_wipe(st->row_key, sizeof(st->row_key));
+		cct_wipe(st->challenge_key, sizeof(st->challenge_key));
 		free(st);
 		return rc;
 	}
@@ -113,6 +117,7 @@ void cct_store_free(cct_store *st)
 		st->ops->close(st->impl);
 	cct_wipe(st->key, sizeof(st->key));
 	cct_wipe(st->row_key, sizeof(st->row_key));
+	cct_wipe(st->challenge_key, sizeof(st->challenge_key));
 	free(st);
 }
 
@@ -466,6 +471,155 @@ int cct_store_session_seal_attested(cct_store *st, const cct_store_session *s, c
 	return rc;
 }
 
+/* The session's row from its challenge, unless there is one (a concurrent insert losing the
+ * race finds the winner's row). */
+static int session_ensure(cct_store *st, const cct_store_session *s, cct_err *err)
+{
+	cct_store_session cur;
+	int rc = st->ops->session_get(st->impl, s->id, &cur, NULL);
+
+	cct_store_session_clear(&cur);
+	if (rc == CCT_OK)
+		return CCT_OK;
+	rc = st->ops->session_put(st->impl, s, err);
+	if (rc != CCT_OK && st->ops->session_get(st->impl, s->id, &cur, NULL) == CCT_OK)
+		rc = CCT_OK;
+	cct_store_session_clear(&cur);
+	return rc;
+}
+
+int cct_store_session_horizon(cct_store *st, int64_t *horizon, cct_err *err)
+{
+	uint8_t *v = NULL;
+	size_t n = 0;
+	char txt[24];
+	int rc = st->ops->obj_get(st->impl, CCT_STORE_KIND_SESSION_HORIZON, "evicted", &v, &n, err);
+
+	*horizon = 0;
+	if (rc == CCT_EINVAL)
+		return CCT_OK;
+	if (rc != CCT_OK)
+		return rc;
+	if (n == 0 || n >= sizeof(txt)) {
+		free(v);
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_NONE, 0, "session horizon row");
+	}
+	memcpy(txt, v, n);
+	txt[n] = 0;
+	free(v);
+	*horizon = strtoll(txt, NULL, 10);
+	return CCT_OK;
+}
+
+int cct_store_session_spend(cct_store *st, const cct_store_session *s, int64_t now, cct_err *err)
+{
+	int rc = session_ensure(st, s, err);
+
+	return rc == CCT_OK ? st->ops->session_consume_nonce(st->impl, s->id, s->nonce, now, err)
+			    : rc;
+}
+
+/* ---- session challenges: the state of a session before /attest, held by the client ---- */
+
+#define CHALLENGE_PREFIX "c1."
+#define CHALLENGE_AAD "cctrust-store:session-challenge:v1"
+
+static void put_i64le(uint8_t **w, int64_t v)
+{
+	uint64_t u = (uint64_t)v;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		*(*w)++ = (uint8_t)(u >> (8 * i));
+}
+
+static int short_string(uint8_t **w, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n > 255)
+		return 0;
+	*(*w)++ = (uint8_t)n;
+	memcpy(*w, v, n);
+	*w += n;
+	return 1;
+}
+
+int cct_store_challenge_seal(cct_store *st, const cct_store_session *s,
+			     char out[CCT_STORE_MAX_CHALLENGE + 1], cct_err *err)
+{
+	uint8_t pt[8 + 8 + 1 + sizeof(s->tee) + 1 + sizeof(s->nonce)], *w = pt, *sealed = NULL;
+	size_t sn = 0;
+	char *b64;
+	int rc;
+
+	out[0] = 0;
+	put_i64le(&w, s->created);
+	put_i64le(&w, s->expires);
+	if (!short_string(&w, s->tee) || !short_string(&w, s->nonce))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "session challenge fields");
+	if ((rc = cct_store_seal(&sealed, &sn, st->challenge_key, CHALLENGE_AAD, pt,
+				 (size_t)(w - pt), err)) != CCT_OK)
+		return rc;
+	b64 = cct_jose_b64url(sealed, sn);
+	free(sealed);
+	if (!b64 || strlen(CHALLENGE_PREFIX) + strlen(b64) > CCT_STORE_MAX_CHALLENGE) {
+		free(b64);
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "session challenge encoding");
+	}
+	snprintf(out, CCT_STORE_MAX_CHALLENGE + 1, "%s%s", CHALLENGE_PREFIX, b64);
+	free(b64);
+	return CCT_OK;
+}
+
+int cct_store_challenge_open(cct_store *st, const char *cookie, cct_store_session *out,
+			     cct_err *err)
+{
+	uint8_t *raw = NULL, *pt = NULL;
+	size_t rn = 0, pn = 0, n;
+	const uint8_t *p;
+	cct_rd r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!cookie || strncmp(cookie, CHALLENGE_PREFIX, strlen(CHALLENGE_PREFIX)) ||
+	    strlen(cookie) > CCT_STORE_MAX_CHALLENGE)
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+				   "session cookie: expected \"%s\" and at most %u characters",
+				   CHALLENGE_PREFIX, CCT_STORE_MAX_CHALLENGE);
+	cookie += strlen(CHALLENGE_PREFIX);
+	if (cct_jose_b64url_decode(&raw, &rn, cookie, strlen(cookie), NULL) != CCT_OK)
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+				   "session cookie: not base64url");
+	rc = cct_store_unseal(&pt, &pn, st->challenge_key, CHALLENGE_AAD, raw, rn, err);
+	free(raw);
+	if (rc != CCT_OK)
+		return cct_err_set(err, rc == CCT_EFORMAT ? CCT_EFORMAT : CCT_ESIGNATURE,
+				   CCT_STAGE_INPUT, 0,
+				   "session cookie was not issued by this broker (or its master key)");
+	cct_rd_init(&r, pt, pn);
+	out->created = (int64_t)cct_rd_u64le(&r);
+	out->expires = (int64_t)cct_rd_u64le(&r);
+	n = cct_rd_u8(&r);
+	p = cct_rd_take(&r, n);
+	if (p && n < sizeof(out->tee))
+		memcpy(out->tee, p, n);
+	else
+		cct_rd_fail(&r, CCT_EFORMAT);
+	n = cct_rd_u8(&r);
+	p = cct_rd_take(&r, n);
+	if (p && n < sizeof(out->nonce))
+		memcpy(out->nonce, p, n);
+	else
+		cct_rd_fail(&r, CCT_EFORMAT);
+	rc = cct_rd_done(&r, err, "session challenge");
+	cct_wipe(pt, pn);
+	free(pt);
+	if (rc != CCT_OK)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
 int cct_store_session_attest_commit(cct_store *st, const cct_store_session *s, const char *meta,
 				    int64_t now, const char *audit_record, cct_err *err)
 {
@@ -474,12 +628,13 @@ int cct_store_session_attest_commit(cct_store *st, const cct_store_session *s, c
 
 	if (rc != CCT_OK)
 		return rc;
-	if (st->ops->session_attest_commit)
-		rc = st->ops->session_attest_commit(st->impl, s->id, s->nonce, now,
-						    SESSION_TOKEN_MARK, col, s->tee_pubkey,
-						    s->evidence_digest, now, audit_record, err);
-	else if ((rc = st->ops->session_consume_nonce(st->impl, s->id, s->nonce, now, err)) ==
-		 CCT_OK &&
+	if (st->ops->session_attest_commit) {
+		rc = st->ops->session_attest_commit(st->impl, s, now, SESSION_TOKEN_MARK, col,
+						    s->tee_pubkey, s->evidence_digest, now,
+						    audit_record, err);
+	} else if ((rc = session_ensure(st, s, err)) == CCT_OK &&
+		   (rc = st->ops->session_consume_nonce(st->impl, s->id, s->nonce, now, err)) ==
+			   CCT_OK &&
 		 (rc = st->ops->session_set_attested(st->impl, s->id, SESSION_TOKEN_MARK, col,
 						     s->tee_pubkey, s->evidence_digest, err)) ==
 			 CCT_OK)

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 /* JOSE over OpenSSL EVP: JWK <-> EVP_PKEY, compact JWS (ES256, EdDSA), flattened JWE
  * (ECDH-ES+A256KW P-256/P-384/P-521 / RSA-OAEP-256 with A256GCM). See jose.h. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -976,10 +977,38 @@ out:
 	return rc;
 }
 
+/* EC key generation on a context set up once per curve: EVP_PKEY_Q_keygen looks the
+ * algorithm and group up again on every call, which costs more than the P-256 key itself (the
+ * broker makes one ephemeral key per JWE). A context is not for concurrent use: one lock. */
+static EVP_PKEY *ec_keygen(const char *curve)
+{
+	static const char *const curves[] = { "P-256", "P-384", "P-521" };
+	static EVP_PKEY_CTX *ctx[3];
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	EVP_PKEY *k = NULL;
+	size_t i;
+
+	for (i = 0; i < 3 && strcmp(curve, curves[i]); i++)
+		;
+	if (i == 3)
+		return NULL;
+	pthread_mutex_lock(&lock);
+	if (!ctx[i] && (ctx[i] = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) &&
+	    (EVP_PKEY_keygen_init(ctx[i]) <= 0 ||
+	     EVP_PKEY_CTX_set_group_name(ctx[i], curves[i]) <= 0)) {
+		EVP_PKEY_CTX_free(ctx[i]);
+		ctx[i] = NULL;
+	}
+	if (ctx[i] && EVP_PKEY_keygen(ctx[i], &k) <= 0)
+		k = NULL;
+	pthread_mutex_unlock(&lock);
+	return k;
+}
+
 EVP_PKEY *cct_jose_keygen(const char *kind)
 {
 	if (!strcmp(kind, "P-256") || !strcmp(kind, "P-384") || !strcmp(kind, "P-521"))
-		return EVP_PKEY_Q_keygen(NULL, NULL, "EC", kind);
+		return ec_keygen(kind);
 	if (!strcmp(kind, "RSA"))
 		return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
 	if (!strcmp(kind, "Ed25519"))

@@ -101,7 +101,7 @@ sleep 3.2
 # the cookie is sent by hand: curl itself drops it once its Max-Age has passed
 code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Cookie: kbs-session-id=$(cookie_of "$T/jar5")" \
 	-H 'Content-Type: application/json' --data-binary @"$T/body5" "$URL_short/kbs/v0/attest")
-[ "$code" = 401 ] && grep -q 'session unknown or expired' "$T/r" && ok "expired session refused" || bad "expired session: $code $(cat "$T/r")"
+[ "$code" = 401 ] && grep -q 'session expired' "$T/r" && ok "expired session refused" || bad "expired session: $code $(cat "$T/r")"
 code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Cookie: kbs-session-id=$(cookie_of "$T/jar6")" \
 	"$URL_short/kbs/v0/resource/default/key/llm")
 [ "$code" = 401 ] && grep -q TokenNotFound "$T/r" && ok "expired attested session releases nothing" || bad "expired attested session: $code $(cat "$T/r")"
@@ -157,6 +157,7 @@ grep -q 'PolicyDeny' "$T/out" && grep -q 'prod-only' "$T/out" && ok "deny names 
 
 # --- issue 11: a database writer without the master key cannot mint a session or a policy ---
 tee_key X
+injection_cookie "$U"
 sqlite3 "$T/a.db" "$(injection_sql "$INJ_COOKIE" "$T/X.jwk")" || bad "sqlite3 insert"
 injection_check "$U" default/key/llm
 cp "$T/res-default.json" "$T/forged-policy.json"

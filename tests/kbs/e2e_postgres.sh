@@ -71,11 +71,37 @@ code=$(curl -s -o "$T/res2" -w '%{http_code}' -H "Authorization: Bearer $(jq -r 
 	ok "shared audit log seen from A" || bad "audit"
 # issue 11: a database writer without the master key cannot mint a session
 tee_key X
+injection_cookie "$URL_b"
 psql "$CCT_PG_URL" -qc "$(injection_sql "$INJ_COOKIE" "$T/X.jwk")" >/dev/null || bad "psql insert"
 injection_check "$URL_b" pg/key/one
 psql "$CCT_PG_URL" -qc "UPDATE objects SET value = convert_to('$(cat "$T/res-default.json")', 'UTF8') WHERE kind = 'resource-policy'" >/dev/null
 code=$(curl -s -o "$T/res3" -w '%{http_code}' -H "Authorization: Bearer $(jq -r .token "$T/tok")" \
 	"$URL_a/kbs/v0/resource/pg/key/one")
 [ "$code" = 500 ] && grep -q integrity "$T/res3" && ok "policy row rewritten in PostgreSQL refused" || bad "tampered pg policy: $code $(cat "$T/res3")"
+# the session cap on PostgreSQL: a session whose nonce was spent and whose row the cap evicted
+# before it expired is not fresh again (its challenge is older than the recorded horizon)
+tee_key C
+spend_session() { # URL JAR: auth, then a refused attest (untrusted evidence) spends the nonce
+	local n
+	n=$(auth "$1" "$2")
+	"$CLI" sim evidence "$T/rogue-sim" --tee snp --nonce "$n" --tee-pubkey "$T/C.jwk" -o "$2.rogue"
+	evidence "$n" C "$2.body"
+	[ "$(attest "$1" "$2" "$2.rogue" "$2.r")" = 401 ] || bad "rogue evidence: $(cat "$2.r")"
+}
+spend_session "$URL_a" "$T/jarC"
+sleep 1.1
+spend_session "$URL_a" "$T/jarD" # newer: the one row a cap of 1 keeps
+start_d c "${ARGS[@]}" --max-sessions 1 --prune-interval 1
+sleep 1.5
+[ "$(psql "$CCT_PG_URL" -tAc 'SELECT count(*) FROM sessions')" -le 1 ] && ok "session cap applied on PostgreSQL" ||
+	bad "session rows: $(psql "$CCT_PG_URL" -tAc 'SELECT count(*) FROM sessions')"
+h=$(psql "$CCT_PG_URL" -tAc "SELECT convert_from(value, 'UTF8') FROM objects WHERE kind = 'session-horizon'")
+[ -n "$h" ] && ok "cap recorded its eviction horizon ($h)" || bad "no session horizon row"
+code=$(attest "$URL_b" "$T/jarC" "$T/jarC.body" "$T/rC")
+[ "$code" = 401 ] && grep -q 'evicted' "$T/rC" && ok "spent, evicted session not fresh again (genuine evidence refused)" ||
+	bad "evicted session: $code $(cat "$T/rC")"
+code=$(attest "$URL_b" "$T/jarD" "$T/jarD.body" "$T/rD")
+[ "$code" = 401 ] && grep -q 'nonce already used' "$T/rD" && ok "the kept spent session still refused" ||
+	bad "kept session: $code $(cat "$T/rD")"
 echo "$fails failure(s)"
 [ "$fails" = 0 ]

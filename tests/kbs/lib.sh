@@ -111,7 +111,15 @@ injection_sql() {
 		"$id" "$now" "$((now + 3600))" "$claims" "$(cat "$2")"
 }
 
-# injection_check URL NAME: the injected session (cookie 00..42) must not release NAME
+# injection_cookie URL: a genuine session cookie from URL's /auth (the attacker is a client
+# too); the challenge it carries is sealed, but the attested state is what the row holds
+injection_cookie() {
+	auth "$1" "$T/jar-inj" >/dev/null
+	INJ_COOKIE=$(cookie_of "$T/jar-inj")
+	[ -n "$INJ_COOKIE" ] || bad "no cookie from $1/kbs/v0/auth"
+}
+
+# injection_check URL NAME: the injected session (cookie INJ_COOKIE) must not release NAME
 injection_check() {
 	local code
 	code=$(curl -s -o "$T/inj" -w '%{http_code}' -H "Cookie: kbs-session-id=$INJ_COOKIE" "$1/kbs/v0/resource/$2")
@@ -121,4 +129,3 @@ injection_check() {
 	jq -e '[.[] | select(.record.event=="integrity" or .event=="integrity")] | length >= 1' "$T/inj-audit" >/dev/null &&
 		ok "injected row audited" || bad "no integrity audit record: $(tail -c 400 "$T/inj-audit")"
 }
-INJ_COOKIE=0000000000000000000000000000000000000000000000000000000000000042

@@ -20,6 +20,8 @@
 #include "kbs/kbs_int.h"
 #include "token/jose.h"
 
+#define COOKIE_MAX (CCT_STORE_MAX_CHALLENGE + 1)
+
 typedef struct fx {
 	cct_store *store;
 	cct_kbs_verifier *ver;
@@ -141,6 +143,36 @@ static void jwk_points_off_curve_refused(void **state)
 	}
 }
 
+/* Ephemeral keys come from one context per curve: every call is a new key, on its curve, and
+ * a JWE to a key opens with it only. */
+static void keygen_fresh_per_call(void **state)
+{
+	static const char *const kinds[] = { "P-256", "P-384", "P-521" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		EVP_PKEY *a = cct_jose_keygen(kinds[i]), *b = cct_jose_keygen(kinds[i]);
+		char *jwe = NULL;
+		uint8_t *pt = NULL;
+		size_t n = 0;
+		cct_err err;
+
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_int_not_equal(EVP_PKEY_eq(a, b), 1);
+		assert_int_equal(EVP_PKEY_get_bits(a), i == 0 ? 256 : i == 1 ? 384 : 521);
+		assert_int_equal(cct_jose_jwe_encrypt(&jwe, a, (const uint8_t *)"k", 1, &err), CCT_OK);
+		assert_int_not_equal(cct_jose_jwe_decrypt(&pt, &n, jwe, strlen(jwe), b, &err), CCT_OK);
+		assert_int_equal(cct_jose_jwe_decrypt(&pt, &n, jwe, strlen(jwe), a, &err), CCT_OK);
+		assert_int_equal(n, 1);
+		free(pt);
+		free(jwe);
+		EVP_PKEY_free(a);
+		EVP_PKEY_free(b);
+	}
+}
+
 static void set_policies(void *fp);
 
 /* The usual fixture: an admin set an attestation policy and a resource policy (releases to
@@ -222,7 +254,7 @@ static void put_secret(fx *f, const char *res, const char *secret)
 }
 
 /* auth: returns cookie value (static buffer in *cookie) and the nonce (malloc'd). */
-static char *do_auth(fx *f, char cookie[80], const char *tee)
+static char *do_auth(fx *f, char cookie[COOKIE_MAX], const char *tee)
 {
 	cct_kbs_response r;
 	char body[128];
@@ -234,7 +266,7 @@ static char *do_auth(fx *f, char cookie[80], const char *tee)
 	assert_int_equal(req(f, &r, "POST", "/kbs/v0/auth", NULL, NULL, body), 200);
 	p = strstr(r.set_cookie, "kbs-session-id=");
 	assert_non_null(p);
-	snprintf(cookie, 80, "%.64s", p + 15);
+	snprintf(cookie, COOKIE_MAX, "%.*s", (int)strcspn(p + 15, ";"), p + 15);
 	j = json_loads(r.body, 0, NULL);
 	nonce = strdup(json_string_value(json_object_get(j, "nonce")));
 	assert_string_equal(json_string_value(json_object_get(j, "extra-params")), "");
@@ -278,7 +310,7 @@ static int make_evidence(const fx *f, char **body, const char *nonce, const char
 }
 
 /* Full flow to an attested session; returns the attest status. */
-static int attest_with(fx *f, char cookie[80], EVP_PKEY *k, char **token_out)
+static int attest_with(fx *f, char cookie[COOKIE_MAX], EVP_PKEY *k, char **token_out)
 {
 	cct_kbs_response r;
 	char *nonce = do_auth(f, cookie, tee_of(f)), *jwk = jwk_of(k), *body = NULL;
@@ -340,7 +372,7 @@ static void flow_releases_secret_wrapped_to_attested_key(void **state, const cha
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80];
+	char cookie[COOKIE_MAX];
 	EVP_PKEY *k = cct_jose_keygen(kind), *other = cct_jose_keygen(kind);
 	uint8_t *pt = NULL;
 	size_t n = 0;
@@ -385,12 +417,111 @@ static void success_p521(void **state)
 	flow_releases_secret_wrapped_to_attested_key(state, "P-521");
 }
 
+/* /auth writes nothing: the challenge travels sealed in the cookie. A cookie altered in one
+ * character, or sealed under another master key, is refused at /attest; the genuine one
+ * attests, and only then does the session have a row. */
+static void session_challenge_sealed(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[COOKIE_MAX], bad[COOKIE_MAX], id[65], *nonce = do_auth(f, cookie, tee_of(f));
+	char *jwk, *body = NULL, url[64];
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(f->store, &impl);
+	cct_store_session ss, ch;
+	cct_store *other = NULL;
+	uint8_t mk2[32];
+	cct_err err;
+
+	cct_kbs__sha256_hex(id, cookie, strlen(cookie));
+	assert_int_equal(ops->session_get(impl, id, &ss, NULL), CCT_EINVAL);
+	assert_int_equal(strncmp(cookie, "c1.", 3), 0);
+	jwk = jwk_of(k);
+	assert_int_equal(make_evidence(f, &body, nonce, jwk), 0);
+	/* one character changed */
+	snprintf(bad, sizeof(bad), "%s", cookie);
+	bad[20] = bad[20] == 'A' ? 'B' : 'A';
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", bad, NULL, body), 401);
+	assert_non_null(strstr(r.body, "not issued by this broker"));
+	cct_kbs_response_clear(&r);
+	/* the same challenge sealed under another master key */
+	memset(mk2, 9, sizeof(mk2));
+	snprintf(url, sizeof(url), "sqlite::memory:");
+	assert_int_equal(cct_store_open(&other, url, mk2, &err), CCT_OK);
+	assert_int_equal(cct_store_challenge_open(f->store, cookie, &ch, &err), CCT_OK);
+	assert_string_equal(ch.nonce, nonce);
+	assert_true(ch.expires > f->now);
+	assert_int_equal(cct_store_challenge_seal(other, &ch, bad, &err), CCT_OK);
+	assert_int_equal(cct_store_challenge_open(f->store, bad, &ch, &err), CCT_ESIGNATURE);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", bad, NULL, body), 401);
+	cct_kbs_response_clear(&r);
+	cct_store_free(other);
+	/* nothing above spent the genuine nonce or made a row */
+	assert_int_equal(ops->session_get(impl, id, &ss, NULL), CCT_EINVAL);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, body), 200);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(ops->session_get(impl, id, &ss, NULL), CCT_OK);
+	assert_int_equal(ss.nonce_used, 1);
+	cct_store_session_clear(&ss);
+	free(body);
+	free(jwk);
+	free(nonce);
+	EVP_PKEY_free(k);
+}
+
+/* A database writer who rewrites the nonce of a spent session's row cannot reopen it: the
+ * nonce comes from the sealed cookie, and the row only says it is spent. */
+static void db_rewritten_nonce_does_not_reopen(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[COOKIE_MAX], id[65], *nonce = do_auth(f, cookie, tee_of(f)), *jwk, *body = NULL;
+	char *other_nonce, cookie2[COOKIE_MAX], *body2 = NULL;
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(f->store, &impl);
+	cct_store_session ss;
+
+	jwk = jwk_of(k);
+	assert_int_equal(make_evidence(f, &body, nonce, jwk), 0);
+	body[strlen(body) / 3] ^= 1; /* a failed attest spends the nonce */
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, body), 401);
+	cct_kbs_response_clear(&r);
+	cct_kbs__sha256_hex(id, cookie, strlen(cookie));
+	assert_int_equal(ops->session_get(impl, id, &ss, NULL), CCT_OK);
+	assert_int_equal(ss.nonce_used, 1);
+	cct_store_session_clear(&ss);
+	/* the attacker deletes the spent row: the cookie's nonce is single use all the same only
+	 * while the row is there, so the row going means the session starts over; but a row
+	 * edited to another nonce and marked unused must not accept evidence for that nonce */
+	other_nonce = do_auth(f, cookie2, tee_of(f));
+	assert_int_equal(make_evidence(f, &body2, other_nonce, jwk), 0);
+	assert_int_equal(ops->session_gc(impl, f->now + 100000, NULL), CCT_OK);
+	memset(&ss, 0, sizeof(ss));
+	snprintf(ss.id, sizeof(ss.id), "%s", id);
+	snprintf(ss.tee, sizeof(ss.tee), "snp");
+	snprintf(ss.nonce, sizeof(ss.nonce), "%s", other_nonce);
+	ss.created = f->now;
+	ss.expires = f->now + 300;
+	assert_int_equal(ops->session_put(impl, &ss, NULL), CCT_OK);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, body2), 401);
+	assert_non_null(strstr(r.body, "not this session's challenge"));
+	cct_kbs_response_clear(&r);
+	free(other_nonce);
+	free(body2);
+	free(body);
+	free(jwk);
+	free(nonce);
+	EVP_PKEY_free(k);
+}
+
 /* The claims memo (claims_memo.c) finds a document by the SHA-256 of the claims text, so the
  * document the composite verifier hands back must be exactly what its claims text parses to. */
 static void composite_claims_doc_is_claims_text(void **state)
 {
 	fx *f = *state;
-	char cookie[80], *nonce = do_auth(f, cookie, tee_of(f)), *jwk, *body = NULL;
+	char cookie[COOKIE_MAX], *nonce = do_auth(f, cookie, tee_of(f)), *jwk, *body = NULL;
 	char *tok = NULL, *claims = NULL, *pub = NULL;
 	EVP_PKEY *k = cct_jose_keygen("P-256");
 	json_t *parsed, *doc = NULL, *reparsed;
@@ -467,7 +598,7 @@ static void replayed_nonce_refused(void **state)
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], *nonce = do_auth(f, cookie, tee_of(f)), *jwk, *body = NULL, *tok;
+	char cookie[COOKIE_MAX], *nonce = do_auth(f, cookie, tee_of(f)), *jwk, *body = NULL, *tok;
 	EVP_PKEY *k = cct_jose_keygen("P-256");
 
 	jwk = jwk_of(k);
@@ -496,7 +627,7 @@ static void expired_session_refused(void **state)
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], *nonce = do_auth(f, cookie, tee_of(f)), *jwk, *body = NULL;
+	char cookie[COOKIE_MAX], *nonce = do_auth(f, cookie, tee_of(f)), *jwk, *body = NULL;
 	EVP_PKEY *k = cct_jose_keygen("P-256");
 
 	put_secret(f, "default/key/model", "s");
@@ -524,7 +655,7 @@ static void wrong_tee_pubkey_refused(void **state)
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], *nonce = do_auth(f, cookie, tee_of(f)), *jwk_a, *jwk_b, *body = NULL, *sw;
+	char cookie[COOKIE_MAX], *nonce = do_auth(f, cookie, tee_of(f)), *jwk_a, *jwk_b, *body = NULL, *sw;
 	EVP_PKEY *a = cct_jose_keygen("P-256"), *b = cct_jose_keygen("P-256");
 	json_t *j;
 
@@ -579,7 +710,7 @@ static void tampered_sim_evidence_refused(void **state)
 	static const size_t offs[] = { 0x90, 0x50, 0xC0, 0x2A0 };
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], *nonce, *jwk, *body = NULL, *bad;
+	char cookie[COOKIE_MAX], *nonce, *jwk, *body = NULL, *bad;
 	EVP_PKEY *k = cct_jose_keygen("P-256");
 	size_t i;
 
@@ -610,7 +741,7 @@ static void tampered_evidence_refused(void **state)
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], *nonce, *jwk, *body = NULL, *p;
+	char cookie[COOKIE_MAX], *nonce, *jwk, *body = NULL, *p;
 	EVP_PKEY *k = cct_jose_keygen("P-256");
 	int i;
 
@@ -643,7 +774,7 @@ static void nonce_mismatch_refused(void **state)
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], *nonce = do_auth(f, cookie, tee_of(f)), *jwk, *body = NULL;
+	char cookie[COOKIE_MAX], *nonce = do_auth(f, cookie, tee_of(f)), *jwk, *body = NULL;
 	EVP_PKEY *k = cct_jose_keygen("P-256");
 
 	jwk = jwk_of(k);
@@ -662,7 +793,7 @@ static void resource_policy_deny(void **state)
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], *h, *b64, body[2048];
+	char cookie[COOKIE_MAX], *h, *b64, body[2048];
 	const char *pol = "{\"version\":1,\"allow_simulated\":true,\"rules\":[{\"name\":\"needs-prod-image\","
 			  "\"resources\":[\"default/key/*\"],\"require\":[{\"claim\":"
 			  "\"/submods/cpu0/ear.veraison.annotated-evidence/snp/measurement\","
@@ -717,7 +848,7 @@ static void attestation_policy_enforced(void **state)
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], *h, *nonce, *jwk, *body = NULL, pol[512];
+	char cookie[COOKIE_MAX], *h, *nonce, *jwk, *body = NULL, pol[512];
 	EVP_PKEY *k = cct_jose_keygen("P-256");
 
 	h = admin_bearer(f, f->admin_key, "admin", f->now, 300);
@@ -753,7 +884,7 @@ static void composite_refuses_foreign_tee_and_tokens(void **state)
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], *nonce = do_auth(f, cookie, "sample"), *jwk, *body = NULL, path[700];
+	char cookie[COOKIE_MAX], *nonce = do_auth(f, cookie, "sample"), *jwk, *body = NULL, path[700];
 	char *tok = NULL, *hdr;
 	EVP_PKEY *k = cct_jose_keygen("P-256");
 	cct_composite_result cr;
@@ -841,7 +972,7 @@ static void bearer_token_releases(void **state)
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], *tok = NULL, *h;
+	char cookie[COOKIE_MAX], *tok = NULL, *h;
 	EVP_PKEY *k = cct_jose_keygen("P-256");
 	uint8_t *pt = NULL;
 	size_t n = 0;
@@ -955,7 +1086,7 @@ static void workload_certificate(void **state)
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], *tok = NULL, *csr, *csr_other, *info = NULL;
+	char cookie[COOKIE_MAX], *tok = NULL, *csr, *csr_other, *info = NULL;
 	EVP_PKEY *k = cct_jose_keygen("P-256"), *other = cct_jose_keygen("P-256");
 	const char *ca = cct_kbs_server_ca_pem(f->srv);
 	json_t *claims = NULL;
@@ -1015,7 +1146,7 @@ static void seam_verifier_cannot_swap_key(void **state)
 	cct_kbs_config cfg;
 	cct_kbs_response r;
 	cct_kbs_server *saved = f->srv;
-	char cookie[80];
+	char cookie[COOKIE_MAX];
 	EVP_PKEY *k = cct_jose_keygen("P-256");
 	int i;
 
@@ -1042,29 +1173,29 @@ static void seam_verifier_cannot_swap_key(void **state)
 	EVP_PKEY_free(k);
 }
 
-/* Issue 11, attack 1: whoever can write the database inserts a session row with its own
- * cookie hash, affirming claims and its own key. The row is not sealed by the broker: refused,
- * audited. A genuine sealed state copied under another session id is refused too. */
+/* Issue 11, attack 1: whoever can write the database inserts a session row for a cookie it
+ * got from /auth, with affirming claims and its own key. The row is not sealed by the broker:
+ * refused, audited. A genuine sealed state copied under another session id is refused too. */
 static void db_injected_session_refused(void **state)
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], cookie2[80], id[65], id2[65];
+	char cookie[COOKIE_MAX], cookie2[COOKIE_MAX], id[65], id2[65];
 	EVP_PKEY *k = cct_jose_keygen("P-256"), *mine = cct_jose_keygen("P-256");
-	char *jwk = jwk_of(mine);
+	char *jwk = jwk_of(mine), *n2;
 	cct_store_session ss, genuine;
 	void *impl;
 	const cct_store_ops *ops = cct_store_backend(f->store, &impl);
 
 	put_secret(f, "default/key/model", "model-key-123");
 	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
-	cct_kbs__sha256_hex(id, cookie, 64);
+	cct_kbs__sha256_hex(id, cookie, strlen(cookie));
 	assert_int_equal(ops->session_get(impl, id, &genuine, NULL), CCT_OK);
 	assert_non_null(genuine.claims);
 	/* the attacker's own row: plain affirming claims, its own key */
 	memset(&ss, 0, sizeof(ss));
-	snprintf(cookie2, sizeof(cookie2), "%064d", 42);
-	cct_kbs__sha256_hex(id2, cookie2, 64);
+	free(do_auth(f, cookie2, tee_of(f)));
+	cct_kbs__sha256_hex(id2, cookie2, strlen(cookie2));
 	snprintf(ss.id, sizeof(ss.id), "%s", id2);
 	snprintf(ss.tee, sizeof(ss.tee), "snp");
 	snprintf(ss.nonce, sizeof(ss.nonce), "AAAA");
@@ -1079,8 +1210,9 @@ static void db_injected_session_refused(void **state)
 	assert_non_null(strstr(r.body, "not sealed"));
 	cct_kbs_response_clear(&r);
 	/* the genuine sealed state copied into the attacker's row: bound to the other id */
-	snprintf(cookie2, sizeof(cookie2), "%064d", 43);
-	cct_kbs__sha256_hex(id2, cookie2, 64);
+	n2 = do_auth(f, cookie2, tee_of(f));
+	free(n2);
+	cct_kbs__sha256_hex(id2, cookie2, strlen(cookie2));
 	snprintf(ss.id, sizeof(ss.id), "%s", id2);
 	assert_int_equal(ops->session_put(impl, &ss, NULL), CCT_OK);
 	assert_int_equal(ops->session_set_attested(impl, id2, genuine.token, genuine.claims, jwk,
@@ -1114,7 +1246,7 @@ static void db_tampered_policy_refused(void **state)
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], *h;
+	char cookie[COOKIE_MAX], *h;
 	EVP_PKEY *k = cct_jose_keygen("P-256");
 	void *impl;
 	const cct_store_ops *ops = cct_store_backend(f->store, &impl);
@@ -1157,7 +1289,7 @@ static void no_policies_fail_closed(void **state)
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], *tok = NULL, *h;
+	char cookie[COOKIE_MAX], *tok = NULL, *h;
 	EVP_PKEY *k = cct_jose_keygen("P-256");
 
 	put_secret(f, "default/key/model", "model-key-123");
@@ -1207,7 +1339,7 @@ static void per_repository_attestation_policy(void **state)
 {
 	fx *f = *state;
 	cct_kbs_response r;
-	char cookie[80], pol[512];
+	char cookie[COOKIE_MAX], pol[512];
 	EVP_PKEY *k = cct_jose_keygen("P-256");
 
 	set_policies(f);
@@ -1287,6 +1419,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(composite_claims_doc_is_claims_text, setup_policies,
 						teardown),
 		cmocka_unit_test(claims_memo_content_addressed),
+		cmocka_unit_test(keygen_fresh_per_call),
+		cmocka_unit_test_setup_teardown(session_challenge_sealed, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(db_rewritten_nonce_does_not_reopen, setup_policies,
+						teardown),
 		cmocka_unit_test_setup_teardown(replayed_nonce_refused, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(expired_session_refused, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(wrong_tee_pubkey_refused, setup_policies, teardown),

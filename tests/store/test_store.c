@@ -393,6 +393,65 @@ static void attest_commit_all_or_nothing(void **state)
 	cct_store_free(st);
 }
 
+/* A session without a row (its challenge is in the cookie) gets one with its attest commit;
+ * the cap records the creation time of the newest row it evicts, and never lowers it. */
+static void attest_commit_inserts_row_and_cap_keeps_horizon(void **state)
+{
+	cct_store *st = open_store("hz.db", 6);
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(st, &impl);
+	cct_store_session s, g;
+	int64_t h = -1, left = -1;
+	cct_err err;
+	int i;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	strcpy(s.id, "fresh");
+	strcpy(s.tee, "snp");
+	strcpy(s.nonce, "nf");
+	s.created = 5;
+	s.expires = 900;
+	s.token = (char *)"tok";
+	s.claims = (char *)"{}";
+	s.tee_pubkey = (char *)"{}";
+	assert_int_equal(ops->session_get(impl, "fresh", &g, NULL), CCT_EINVAL);
+	assert_int_equal(cct_store_session_attest_commit(st, &s, NULL, 10, "{\"e\":1}", &err),
+			 CCT_OK);
+	assert_int_equal(cct_store_session_open(st, "fresh", &g, NULL, &err), CCT_OK);
+	assert_int_equal(g.nonce_used, 1);
+	assert_string_equal(g.token, "tok");
+	cct_store_session_clear(&g);
+	/* a failed attest spends a row-less session's nonce: the row appears, spent */
+	strcpy(s.id, "failed");
+	strcpy(s.nonce, "nx");
+	assert_int_equal(cct_store_session_spend(st, &s, 10, &err), CCT_OK);
+	assert_int_equal(ops->session_get(impl, "failed", &g, NULL), CCT_OK);
+	assert_int_equal(g.nonce_used, 1);
+	cct_store_session_clear(&g);
+	/* five more rows created at 20..24; a cap of 3 evicts the four oldest (5, 5, 20, 21) */
+	assert_int_equal(cct_store_session_horizon(st, &h, &err), CCT_OK);
+	assert_int_equal(h, 0);
+	for (i = 0; i < 5; i++) {
+		snprintf(s.id, sizeof(s.id), "r%d", i);
+		s.created = 20 + i;
+		assert_int_equal(ops->session_put(impl, &s, NULL), CCT_OK);
+	}
+	assert_int_equal(ops->session_prune(impl, 10, 3, &left, &err), CCT_OK);
+	assert_int_equal(left, 3);
+	assert_int_equal(cct_store_session_horizon(st, &h, &err), CCT_OK);
+	assert_int_equal(h, 21);
+	/* within the cap: unchanged; an older row evicted later does not lower it */
+	assert_int_equal(ops->session_prune(impl, 10, 3, &left, &err), CCT_OK);
+	strcpy(s.id, "old");
+	s.created = 1;
+	assert_int_equal(ops->session_put(impl, &s, NULL), CCT_OK);
+	assert_int_equal(ops->session_prune(impl, 10, 3, &left, &err), CCT_OK);
+	assert_int_equal(cct_store_session_horizon(st, &h, &err), CCT_OK);
+	assert_int_equal(h, 21);
+	cct_store_free(st);
+}
+
 static void migrations_and_audit(void **state)
 {
 	cct_store *st = open_store("s3.db", 1);
@@ -625,6 +684,7 @@ int main(void)
 		cmocka_unit_test(group_commit_keeps_writes_apart_and_durable),
 		cmocka_unit_test(sealed_session_layouts),
 		cmocka_unit_test(attest_commit_all_or_nothing),
+		cmocka_unit_test(attest_commit_inserts_row_and_cap_keeps_horizon),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
