@@ -3,7 +3,8 @@
  *   0 auth, 1 attest (server), 2 attest (composite verifier, offline), 3 resource-policy,
  *   4 attestation-policy, 5 reference-value, 6 resource policy / claims evaluation,
  *   7 CSR (workload certificate), 8 JOSE (JWE, JWS, JWK), 9 resource path,
- *   10 bearer token, 11 admin JWT. */
+ *   10 bearer token, 11 admin JWT, 12 session cookie (the sealed challenge, at /attest and a
+ *   resource request). */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 #include "cctrust/core.h"
 #include "cctrust/kbs.h"
+#include "cctrust/store.h"
 #include "cctrust/token.h"
 #include "token/jose.h"
 #include "kbs/kbs_int.h"
@@ -23,7 +25,7 @@
 static cct_kbs_server *srv;
 static cct_kbs_verifier *ver;
 static cct_store *store;
-static char cookie[80], admin_auth[2048];
+static char cookie[CCT_STORE_MAX_CHALLENGE + 1], admin_auth[2048];
 static EVP_PKEY *ec_key, *tee_pub;
 static cct_kbs_ca *ca;
 static const char claims[] = "{\"submods\":{\"cpu0\":{\"ear.status\":\"affirming\","
@@ -86,7 +88,7 @@ static void init(void)
 	cct_kbs_handle(srv, &q, &r);
 	c = strstr(r.set_cookie, "kbs-session-id=");
 	if (c)
-		snprintf(cookie, sizeof(cookie), "%.64s", c + 15);
+		snprintf(cookie, sizeof(cookie), "%.*s", (int)strcspn(c + 15, ";"), c + 15);
 	cct_kbs_response_clear(&r);
 	ec_key = cct_jose_keygen("P-256");
 	tee_pub = ec_key;
@@ -145,7 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, body, n);
 	s[n] = 0;
-	switch (data[0] % 12) {
+	switch (data[0] % 13) {
 	case 0: handle("POST", "/kbs/v0/auth", NULL, NULL, body, n); break;
 	case 1: handle("POST", "/kbs/v0/attest", cookie, NULL, body, n); break;
 	case 2:
@@ -187,6 +189,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			handle("POST", "/kbs/v0/cert", NULL, a, body, n);
 			free(a);
 		}
+		break;
+	}
+	case 12: {
+		cct_store_session ch;
+
+		cct_store_challenge_open(store, s, &ch, NULL);
+		handle("POST", "/kbs/v0/attest", s, NULL, (const uint8_t *)"{}", 2);
+		handle("GET", "/kbs/v0/resource/a/b/c", s, NULL, NULL, 0);
 		break;
 	}
 	default: {
