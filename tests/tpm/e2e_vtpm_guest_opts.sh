@@ -13,7 +13,8 @@
 #     absent every command still attests, without a log (the same policy then refuses in all
 #     three, a plain one accepts); --event-log none sends no log in all three; an explicit
 #     --event-log FILE that is missing fails all three; all three --help texts name the same
-#     default path; --tcti without a vTPM --tee is a usage error in all three.
+#     default path; --tcti without a vTPM --tee is a usage error in all three (and kbs
+#     refuses them with --sim, whose evidence uses none of them).
 # Skips (77) without swtpm / tpm2-tools / cctrustd. Servers on 127.0.0.1 only, stopped by PID.
 set -u
 C=${CCT_CLI:?CCT_CLI not set}
@@ -169,6 +170,11 @@ expect "absent default file: plain policy accepted in all three" 0 0 0
 [[ $r1 == 2 && $r2 == 2 && $r3 == 2 ]] && grep -q 'go with --tee' u1.err && grep -q 'go with --tee' u2.err &&
 	grep -q 'go with --tee' u3.err && pass "--tcti without a vTPM --tee: usage error in all three" ||
 	{ fail "--tcti without a vTPM --tee ($r1 $r2 $r3)"; cat u1.err u2.err u3.err; }
+rm -f got
+"$C" kbs get-resource --url "$U" --sim "$T/sim" --tee az-tdx-vtpm --imds "$IMDS" default/key/llm -o got 2>u4.err
+rc=$?
+[[ $rc == 2 && ! -s got ]] && grep -q 'uses none of them' u4.err && pass "kbs: the vTPM options refused with --sim" ||
+	{ fail "kbs: the vTPM options with --sim (exit $rc)"; cat u4.err; }
 n=0
 for cmd in "evidence --help" "gate --help" "kbs --help"; do
 	"$C" $cmd 2>&1 | tr -d '\n' | grep -q 'default /sys/kernel/security/tpm0/binary_bios_measurements' && n=$((n + 1))
