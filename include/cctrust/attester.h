@@ -27,6 +27,10 @@ extern "C" {
  *  tests point it at a loopback fake. */
 #define CCT_ATTESTER_IMDS_ENV "CCT_IMDS_URL"
 #define CCT_ATTESTER_TDX_DEV_ENV "CCT_TDX_GUEST_DEV"
+/** The TCG event log the vTPM guest commands send unless told otherwise (the kernel's), and the
+ *  environment variable overriding that default path (tests point it at a fixture). */
+#define CCT_ATTESTER_EVENT_LOG_ENV "CCT_TPM_EVENT_LOG"
+#define CCT_ATTESTER_EVENT_LOG "/sys/kernel/security/tpm0/binary_bios_measurements"
 #define CCT_ATTESTER_MAX_GPUS 16
 
 /** Inputs common to collection and simulation. */
@@ -77,6 +81,12 @@ typedef struct cct_attester_vtpm_opts {
 	const char *imds_url;       /**< IMDS base URL (NULL: $CCT_IMDS_URL, else
 				         http://169.254.169.254) */
 } cct_attester_vtpm_opts;
+
+/** The default event log of vTPM collection: $CCT_TPM_EVENT_LOG when set and not empty, else
+ *  CCT_ATTESTER_EVENT_LOG; NULL when that file is not readable (no log is sent then, and
+ *  collection goes on: a machine without the kernel's log still attests, and policy rules on
+ *  the log's facts fail closed at the verifier). Static storage or the environment's. */
+CCT_EXTERN const char *cct_attester_event_log_default(void);
 
 /** Trustee v1 evidence of vo->tee: as cct_attester_vtpm_collect; az-tdx-vtpm: the HCL report's
  *  TD report is sent to IMDS (POST {imds}/acc/tdquote {"report": base64url}) for the TD quote:

@@ -11,6 +11,7 @@
  * tpm2-tss's default. Nothing here is trusted: the verifier checks all of it. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/pem.h>
@@ -397,6 +398,14 @@ out:
 		Esys_Finalize(&ctx);
 	Tss2_TctiLdr_Finalize(&tcti);
 	return rc;
+}
+
+const char *cct_attester_event_log_default(void)
+{
+	const char *e = getenv(CCT_ATTESTER_EVENT_LOG_ENV);
+	const char *p = e && *e ? e : CCT_ATTESTER_EVENT_LOG;
+
+	return access(p, R_OK) == 0 ? p : NULL;
 }
 
 int cct_attester_vtpm_collect(json_t **out, const char *tcti_conf, const uint8_t *nonce,

@@ -15,6 +15,7 @@
 #include "cctrust/composite.h"
 #include "cctrust/token.h"
 #include "cli.h"
+#include "cli_vtpm.h"
 
 static const char gate_usage[] =
 	"usage: cctrust gate --policy FILE [--trust-sim DIR] [--certs PATH] [--collateral DIR]\n"
@@ -24,13 +25,11 @@ static const char gate_usage[] =
 	"                    -- COMMAND [ARGS...]\n"
 	"Collects this VM's evidence for a fresh nonce, verifies it (CPU, GPUs, binding, policy),\n"
 	"sets the GPUs' ready state and execs COMMAND. On any failure COMMAND is not run.\n"
-	"--tee az-snp-vtpm|az-tdx-vtpm: the evidence comes from the paravisor vTPM (see evidence\n"
-	"collect).\n";
+	CCT_CLI_VTPM_HELP;
 
 int cct_cmd_gate(int argc, char **argv)
 {
-	enum { O_POLICY = 256, O_SIM, O_CERTS, O_COLL, O_OFF, O_NOCRL, O_INIT, O_CPU, O_NOGPU,
-	       O_TEE, O_TCTI, O_VCEK, O_LOG, O_IMDS };
+	enum { O_POLICY = 256, O_SIM, O_CERTS, O_COLL, O_OFF, O_NOCRL, O_INIT, O_CPU, O_NOGPU };
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, O_POLICY },
 		{ "trust-sim", required_argument, NULL, O_SIM },
@@ -41,11 +40,7 @@ int cct_cmd_gate(int argc, char **argv)
 		{ "init-data", required_argument, NULL, O_INIT },
 		{ "cpu", required_argument, NULL, O_CPU },
 		{ "no-gpu", no_argument, NULL, O_NOGPU },
-		{ "tee", required_argument, NULL, O_TEE },
-		{ "tcti", required_argument, NULL, O_TCTI },
-		{ "vcek", required_argument, NULL, O_VCEK },
-		{ "event-log", required_argument, NULL, O_LOG },
-		{ "imds", required_argument, NULL, O_IMDS },
+		CCT_CLI_VTPM_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	cct_attester_opts ao;
@@ -54,10 +49,8 @@ int cct_cmd_gate(int argc, char **argv)
 	cct_attester_gpu_state gs;
 	cct_policy *pol = NULL;
 	cct_token_signer *tee = NULL;
-	const char *policy_file = NULL, *init = NULL, *vtee = NULL, *tcti = NULL, *vcek = NULL;
-	const char *imds = NULL;
-	const char *evlog = "/sys/kernel/security/tpm0/binary_bios_measurements";
-	int evlog_given = 0;
+	cct_cli_vtpm vt;
+	const char *policy_file = NULL, *init = NULL;
 	uint8_t nonce[32], *b = NULL, *ib = NULL;
 	char *nonce_b64 = NULL, *body = NULL;
 	json_t *jwk = NULL, *pub = NULL;
@@ -68,8 +61,11 @@ int cct_cmd_gate(int argc, char **argv)
 	memset(&ao, 0, sizeof(ao));
 	memset(&co, 0, sizeof(co));
 	memset(&r, 0, sizeof(r));
+	cct_cli_vtpm_init(&vt);
 	cct_cli_getopt_begin();
 	while ((c = cct_cli_getopt(argc, argv, "+", opts)) != -1) {
+		if (cct_cli_vtpm_option(&vt, c, optarg))
+			continue;
 		switch (c) {
 		case O_POLICY: policy_file = optarg; break;
 		case O_SIM: co.trust_sim_dir = optarg; break;
@@ -80,11 +76,6 @@ int cct_cmd_gate(int argc, char **argv)
 		case O_INIT: init = optarg; break;
 		case O_CPU: ao.cpu_method = optarg; break;
 		case O_NOGPU: ao.no_gpu = 1; break;
-		case O_TEE: vtee = optarg; break;
-		case O_TCTI: tcti = optarg; break;
-		case O_VCEK: vcek = optarg; break;
-		case O_LOG: evlog = optarg; evlog_given = 1; break;
-		case O_IMDS: imds = optarg; break;
 		default: fputs(gate_usage, stderr); return CCT_EXIT_USAGE;
 		}
 	}
@@ -93,14 +84,8 @@ int cct_cmd_gate(int argc, char **argv)
 					   "without one)");
 	if (optind >= argc)
 		return cct_cli_usage_error("gate: no COMMAND after --");
-	if (vtee && strcmp(vtee, "az-snp-vtpm") && strcmp(vtee, "az-tdx-vtpm"))
-		return cct_cli_usage_error("--tee: az-snp-vtpm or az-tdx-vtpm (SNP and TDX are "
-					   "detected)");
-	if ((tcti || vcek || evlog_given || imds) && !vtee)
-		return cct_cli_usage_error("--tcti, --vcek, --imds and --event-log go with --tee "
-					   "az-snp-vtpm|az-tdx-vtpm");
-	if (!strcmp(evlog, "none") || (!evlog_given && access(evlog, R_OK) != 0))
-		evlog = NULL;
+	if (cct_cli_vtpm_finish(&vt, 0))
+		return CCT_EXIT_USAGE;
 	if (cct_file_read(&b, &n, policy_file, CCT_POLICY_MAX_POLICY, &err) != CCT_OK ||
 	    cct_policy_load(&pol, (const char *)b, n, &err) != CCT_OK) {
 		cct_cli_usage_error("--policy %s: %s", policy_file, err.msg);
@@ -124,19 +109,7 @@ int cct_cmd_gate(int argc, char **argv)
 			"x", json_object_get(jwk, "x"), "y", json_object_get(jwk, "y"));
 	ao.nonce_b64 = nonce_b64;
 	ao.tee_pubkey = pub;
-	if (vtee) {
-		cct_attester_vtpm_opts vo;
-
-		memset(&vo, 0, sizeof(vo));
-		vo.tee = vtee;
-		vo.tcti = tcti;
-		vo.vcek_path = vcek;
-		vo.event_log_path = evlog;
-		vo.imds_url = imds;
-		rc = cct_attester_collect_vtpm_ex(&body, &ao, &vo, &err);
-	} else {
-		rc = cct_attester_collect(&body, &ao, &err);
-	}
+	rc = cct_cli_vtpm_collect(&body, &ao, &vt, &err);
 	if (rc != CCT_OK) {
 		rc = CCT_EXIT_REJECT;
 		fprintf(stderr, "cctrust gate: REFUSED: cannot collect evidence: %s\n", err.msg);

@@ -16,6 +16,7 @@
 #include "cctrust/kbs.h"
 #include "cctrust/composite.h"
 #include "cli.h"
+#include "cli_vtpm.h"
 #include "token/jose.h"
 
 #define BENCH_MAX_FLOWS 100000
@@ -26,7 +27,7 @@
  * and the client's ephemeral tee-pubkey; tee / gpus pass through unchanged, so simulated TDX
  * and GPUs work here as soon as the simulator has them. */
 typedef struct evidence_ctx {
-	const char *tcti, *vcek, *event_log; /* --tee az-snp-vtpm: the paravisor vTPM */
+	cct_cli_vtpm vt; /* --tee and the paravisor vTPM's options (cli_vtpm.h) */
 	const char *sim_dir;
 	int gpus;
 	const char *init_data;  /* init-data TOML text the guest was launched with, or NULL */
@@ -70,7 +71,9 @@ static int hardware_evidence(void *ctx, char **body_out, const char *tee, const 
 	json_t *pub = json_loads(tee_pubkey_jwk, 0, NULL);
 	int rc;
 
-	/* the attester detects SNP/TDX; a vTPM is asked for by name; the broker checks the session's */
+	/* the attester detects SNP/TDX; a vTPM is asked for by name (--tee, which is also the
+	 * session's tee); the broker checks the session's */
+	(void)tee;
 	*body_out = NULL;
 	if (!json_is_object(pub)) {
 		json_decref(pub);
@@ -81,19 +84,7 @@ static int hardware_evidence(void *ctx, char **body_out, const char *tee, const 
 	ao.tee_pubkey = pub;
 	ao.init_data_toml = e->init_data;
 	ao.no_gpu = e->no_gpu;
-	if (tee && (!strcmp(tee, "az-snp-vtpm") || !strcmp(tee, "azsnpvtpm") ||
-		    !strcmp(tee, "az-tdx-vtpm") || !strcmp(tee, "aztdxvtpm"))) {
-		cct_attester_vtpm_opts vo;
-
-		memset(&vo, 0, sizeof(vo));
-		vo.tee = strstr(tee, "tdx") ? "az-tdx-vtpm" : "az-snp-vtpm";
-		vo.tcti = e->tcti;
-		vo.vcek_path = e->vcek;
-		vo.event_log_path = e->event_log && strcmp(e->event_log, "none") ? e->event_log
-										  : NULL;
-		rc = cct_attester_collect_vtpm_ex(body_out, &ao, &vo, err);
-	} else
-		rc = cct_attester_collect(body_out, &ao, err);
+	rc = cct_cli_vtpm_collect(body_out, &ao, &e->vt, err);
 	json_decref(pub);
 	return rc;
 }
@@ -109,14 +100,14 @@ typedef struct common {
 
 static const struct option lopts[] = {
 	{ "url", 1, 0, 'u' }, { "admin-key", 1, 0, 'a' }, { "output", 1, 0, 'o' },
-	{ "cacert", 1, 0, 'c' }, { "tee", 1, 0, 't' }, { "sim", 1, 0, 's' },
+	{ "cacert", 1, 0, 'c' }, { "sim", 1, 0, 's' },
 	{ "gpus", 1, 0, 'g' }, { "key", 1, 0, 'k' },
 	{ "resource", 1, 0, 'r' }, { "id", 1, 0, 'i' }, { "after", 1, 0, 'A' },
 	{ "limit", 1, 0, 'L' }, { "flows", 1, 0, 'n' }, { "threads", 1, 0, 'j' },
 	{ "role", 1, 0, 'R' }, { "timeout", 1, 0, 'T' }, { "init-data", 1, 0, 'I' },
 	{ "token-out", 1, 0, 'K' }, { "no-gpu", 0, 0, 'G' }, { "help", 0, 0, 'h' },
 	{ "clients", 1, 0, 'j' }, { "json", 0, 0, 'J' },
-	{ "tcti", 1, 0, 'X' }, { "vcek", 1, 0, 'V' }, { "event-log", 1, 0, 'E' },
+	CCT_CLI_VTPM_OPTIONS, /* --tee, --tcti, --vcek, --imds, --event-log */
 	{ 0, 0, 0, 0 }
 };
 
@@ -130,10 +121,11 @@ static void usage(FILE *f)
 		"               [--init-data TOML] [--no-gpu]\n"
 		"               [--token-out FILE] [--key ec|rsa]\n"
 		"               [--tee az-snp-vtpm|az-tdx-vtpm [--tcti CONF] [--vcek FILE]\n"
-		"                [--event-log FILE]]  (IMDS: $CCT_IMDS_URL, else 169.254.169.254)\n"
+		"                [--imds URL] [--event-log FILE|none]]\n"
 		"     evidence: this machine's TEE and GPUs (configfs-tsm, /dev/sev-guest, NVML),\n"
 		"     or with --sim DIR the simulated TEE of 'cctrust sim init DIR', or with\n"
-		"     --tee az-*-vtpm the paravisor vTPM through tpm2-tss (see evidence collect)\n"
+		"     --tee az-*-vtpm the paravisor vTPM through tpm2-tss, as evidence collect and\n"
+		"     gate (see below)\n"
 		"admin (Ed25519 admin key, PEM):\n"
 		"  put-resource    --url URL --admin-key FILE REPO/TYPE/TAG FILE\n"
 		"  delete-resource --url URL --admin-key FILE REPO/TYPE/TAG\n"
@@ -149,7 +141,9 @@ static void usage(FILE *f)
 		"        evidence built per flow in process, not counted; flows/s, p50/p90/p99/max\n"
 		"        per endpoint, errors by type; --threads is --clients)\n"
 		"  decrypt --key PRIVATE.pem JWE_FILE     (unwrap a broker JWE with a TEE key)\n"
-		"exit status: 0 ok, 1 refused by the broker (RFC 7807 reason printed), 2 usage/input\n");
+		"exit status: 0 ok, 1 refused by the broker (RFC 7807 reason printed), 2 usage/input\n"
+		"get-resource's vTPM options (the same in evidence collect and gate):\n"
+		"%s", CCT_CLI_VTPM_HELP);
 }
 
 static int parse(common *c, int argc, char **argv)
@@ -160,23 +154,21 @@ static int parse(common *c, int argc, char **argv)
 	c->limit = 100;
 	c->flows = 200;
 	c->threads = 4;
-	c->o.tee = NULL;
+	cct_cli_vtpm_init(&c->ev.vt);
 	cct_cli_getopt_begin();
 	while ((ch = cct_cli_getopt(argc, argv, "o:h", lopts)) != -1) {
+		if (cct_cli_vtpm_option(&c->ev.vt, ch, optarg))
+			continue;
 		switch (ch) {
 		case 'u': c->o.url = optarg; break;
 		case 'a': c->admin_key = optarg; break;
 		case 'o': c->out = optarg; break;
 		case 'c': c->o.cacert = optarg; break;
-		case 't': c->o.tee = optarg; break;
 		case 's': c->ev.sim_dir = optarg; break;
 		case 'g': c->ev.gpus = atoi(optarg); break;
 		case 'I': c->init_data_file = optarg; break;
 		case 'K': c->token_out = optarg; break;
 		case 'G': c->ev.no_gpu = 1; break;
-		case 'X': c->ev.tcti = optarg; break;
-		case 'V': c->ev.vcek = optarg; break;
-		case 'E': c->ev.event_log = optarg; break;
 		case 'k':
 			if (strcmp(optarg, "rsa") && strcmp(optarg, "ec"))
 				c->key_file = optarg; /* decrypt --key PEM */
@@ -207,6 +199,15 @@ static int parse(common *c, int argc, char **argv)
 		cct_cli_usage_error("--gpus: 0..%d", CCT_ATTESTER_MAX_GPUS);
 		return -1;
 	}
+	/* --tee here is also the session's (snp, tdx, ...), so not only a vTPM */
+	if (cct_cli_vtpm_finish(&c->ev.vt, 1))
+		return -1;
+	if (c->ev.sim_dir && c->ev.vt.device_opts) {
+		cct_cli_usage_error("--tcti, --vcek, --imds and --event-log are this machine's vTPM's; "
+				    "--sim DIR uses none of them");
+		return -1;
+	}
+	c->o.tee = c->ev.vt.tee;
 	if (!c->o.tee)
 		c->o.tee = "snp";
 	if (!strcmp(c->o.tee, "az-snp-vtpm"))
