@@ -235,6 +235,43 @@ CCT_EXTERN int cct_coll_fetch_item(cct_coll_bundle *b, cct_coll_kind kind, const
 CCT_EXTERN int cct_coll_store_ocsp(cct_coll_bundle *b, const char *key, const uint8_t *der,
 				   size_t n, const char *source, cct_err *err);
 
+/* ---- a bundle replaced while in use (cctrustd --collateral BUNDLE, SIGHUP) ---- */
+
+/** A collateral bundle that can be replaced while verifications use it. Users take a snapshot
+ *  for the length of one use (a verification, a served response) and release it; a reload
+ *  opens and checks the new bundle completely first and swaps it in only when that succeeded,
+ *  so a snapshot stays valid (and the bundle it names open) until its last user released it,
+ *  and a refused bundle leaves the current one in place. Thread-safe. */
+typedef struct cct_coll_live cct_coll_live;
+
+/** One loaded bundle, as users see it (read-only). */
+typedef struct cct_coll_snap {
+	cct_coll_bundle *bundle;
+	cct_collateral_source src;  /**< reads bundle */
+	time_t loaded_at;           /**< when this bundle was opened */
+	char path[4096];            /**< what was opened (symbolic links resolved) */
+	char manifest_sha256[65];   /**< SHA-256 (hex) of the manifest's canonical form */
+} cct_coll_snap;
+
+/** Open path as a live bundle: cct_coll_bundle_open (manifest parsed, shape checked). A
+ *  symbolic link is resolved, so that replacing the link later does not change what an open
+ *  bundle reads. Errors as cct_coll_bundle_open. */
+CCT_EXTERN int cct_coll_live_open(cct_coll_live **out, const char *path, cct_err *err);
+CCT_EXTERN void cct_coll_live_free(cct_coll_live *l);
+/** The current bundle; hold it for one use, then cct_coll_live_release. Never NULL. */
+CCT_EXTERN const cct_coll_snap *cct_coll_live_acquire(cct_coll_live *l);
+CCT_EXTERN void cct_coll_live_release(cct_coll_live *l, const cct_coll_snap *s);
+/** Open the path given to _open again and check it completely: the manifest as at open, at
+ *  least one item, and every item's bytes (and issuer chain) read back against the manifest's
+ *  SHA-256. Only then is it swapped in (new acquires get it; held snapshots keep theirs).
+ *  On failure the current bundle stays and err names why. Counts ok / failed. */
+CCT_EXTERN int cct_coll_live_reload(cct_coll_live *l, cct_err *err);
+/** 1 when the path now names something other than what was last loaded or tried (file
+ *  identity, size, modification time of manifest.json or the .tar; link target), else 0. */
+CCT_EXTERN int cct_coll_live_changed(cct_coll_live *l);
+/** Reloads so far: swapped in / refused. */
+CCT_EXTERN void cct_coll_live_stats(cct_coll_live *l, unsigned long *ok, unsigned long *failed);
+
 #ifdef __cplusplus
 }
 #endif

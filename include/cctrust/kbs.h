@@ -105,6 +105,10 @@ typedef struct cct_kbs_composite_config {
 	const char *issuer;           /**< EAR "iss" (NULL: "cctrust") */
 	const char *token_cert_pem;   /**< certificate chain of the signing key (PEM, leaf first):
 					   sent as the header JWK's "x5c"; NULL: none */
+	struct cct_coll_live *collateral_live; /**< the collateral bundle to use (cctrustd
+					   reloads it, include/cctrust/collateral.h), not owned: it
+					   must outlive the verifier; NULL: collateral_dir, a bundle
+					   there opened once */
 } cct_kbs_composite_config;
 
 /** *out freed with cct_kbs_verifier_free. Errors: EINVAL (no key), EENCODING/EUNSUPPORTED

@@ -6,7 +6,8 @@
  * Fail closed: anything but an affirming appraisal refuses the attest (the reason names every
  * failed rule); a token is returned only for affirming results. Thread-safe: the signer and the
  * default policy are immutable after _new, each call builds its own verifier state, counters
- * are under a mutex. */
+ * are under a mutex; a collateral bundle is a cct_coll_live whose snapshot a call holds from
+ * start to end, so a reload (cctrustd SIGHUP) never changes or frees it under the call. */
 #include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -39,8 +40,9 @@ typedef struct composite {
 	json_t *jwks;    /* {"keys":[jwk]} */
 	char *jwks_text;
 	char *trust_sim_dir, *collateral_dir, *certs_path, *issuer;
-	cct_coll_bundle *bundle;            /* --collateral BUNDLE: opened once, read-only */
-	cct_collateral_source bundle_src;
+	cct_coll_live *bundle;  /* --collateral BUNDLE: opened once, replaced by reloads; each
+				   verification holds the snapshot it started with */
+	int own_bundle;         /* opened here (else the caller's, cfg->collateral_live) */
 	int offline, token_ttl_s;
 	pthread_mutex_t lock;
 	struct {
@@ -163,6 +165,7 @@ static int composite_attest_parsed(void *ctx, const char *tee, const char *body,
 	const cct_policy *pol = c->default_policy;
 	uint8_t *nonce = NULL;
 	size_t nonce_len = 0;
+	const cct_coll_snap *snap = NULL;
 	double t0 = mono();
 	int rc = CCT_ERROR, result = V_ERROR, simulated = 0;
 
@@ -203,8 +206,10 @@ static int composite_attest_parsed(void *ctx, const char *tee, const char *body,
 	o.expected_nonce_len = nonce_len;
 	o.tee_hint = tee;
 	o.parsed_request = parsed;
-	o.collateral_dir = c->bundle ? NULL : c->collateral_dir;
-	o.collateral = c->bundle ? &c->bundle_src : NULL;
+	if (c->bundle) /* held to the end of this verification, whatever reloads meanwhile */
+		snap = cct_coll_live_acquire(c->bundle);
+	o.collateral_dir = snap ? NULL : c->collateral_dir;
+	o.collateral = snap ? &snap->src : NULL;
 	o.offline = c->offline;
 	o.certs_path = c->certs_path;
 	o.trust_sim_dir = c->trust_sim_dir;
@@ -239,6 +244,8 @@ static int composite_attest_parsed(void *ctx, const char *tee, const char *body,
 	rc = CCT_OK;
 out:
 	observe(c, result, simulated, mono() - t0);
+	if (snap)
+		cct_coll_live_release(c->bundle, snap);
 	cct_composite_result_clear(&r);
 	cct_policy_free(stored);
 	free(nonce);
@@ -384,9 +391,11 @@ static char *composite_metrics(void *ctx)
 	if (c->bundle) {
 		/* freshness of the bundle as its manifest states it (`cctrust collateral check`
 		 * verifies signatures and chains): items, expired ones, time to the next deadline */
-		const cct_coll_manifest *m = cct_coll_bundle_manifest(c->bundle);
+		const cct_coll_snap *sn = cct_coll_live_acquire(c->bundle);
+		const cct_coll_manifest *m = cct_coll_bundle_manifest(sn->bundle);
 		time_t now = time(NULL), next = 0;
 		size_t expired = 0;
+		unsigned long ok, failed;
 
 		for (i = 0; m && i < m->count; i++) {
 			const cct_coll_item *it = &m->items[i];
@@ -413,6 +422,18 @@ static char *composite_metrics(void *ctx)
 			   "# TYPE cctrustd_collateral_bundle_next_deadline_seconds gauge\n"
 			   "cctrustd_collateral_bundle_next_deadline_seconds %lld\n",
 			m ? m->count : 0, expired, next ? (long long)(next - now) : 0LL);
+		cct_coll_live_stats(c->bundle, &ok, &failed);
+		fprintf(f, "# HELP cctrustd_collateral_bundle_loaded_timestamp_seconds When the "
+			   "bundle in use was opened (start-up or the last successful reload).\n"
+			   "# TYPE cctrustd_collateral_bundle_loaded_timestamp_seconds gauge\n"
+			   "cctrustd_collateral_bundle_loaded_timestamp_seconds %lld\n"
+			   "# HELP cctrustd_collateral_bundle_reloads_total Bundle reloads (SIGHUP, "
+			   "--collateral-reload): swapped in, or refused (the previous bundle stays).\n"
+			   "# TYPE cctrustd_collateral_bundle_reloads_total counter\n"
+			   "cctrustd_collateral_bundle_reloads_total{result=\"ok\"} %lu\n"
+			   "cctrustd_collateral_bundle_reloads_total{result=\"failed\"} %lu\n",
+			(long long)sn->loaded_at, ok, failed);
+		cct_coll_live_release(c->bundle, sn);
 	}
 	pthread_mutex_unlock(&c->lock);
 	fclose(f);
@@ -431,7 +452,8 @@ static void composite_free(void *ctx)
 	free(c->jwks_text);
 	free(c->trust_sim_dir);
 	free(c->collateral_dir);
-	cct_coll_bundle_free(c->bundle);
+	if (c->own_bundle)
+		cct_coll_live_free(c->bundle);
 	free(c->certs_path);
 	free(c->issuer);
 	pthread_mutex_destroy(&c->lock);
@@ -482,13 +504,15 @@ int cct_kbs_verifier_composite_new(cct_kbs_verifier **out, const cct_kbs_composi
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 		goto out;
 	}
-	if (c->collateral_dir && cct_coll_is_bundle(c->collateral_dir)) {
+	if (cfg->collateral_live) {
+		c->bundle = cfg->collateral_live; /* the caller's, reloaded by the caller */
+	} else if (c->collateral_dir && cct_coll_is_bundle(c->collateral_dir)) {
 		/* a collateral bundle (docs/collateral.md) is opened once, not per attestation (a
 		 * .tar would be read whole each time), and read-only from then on */
-		rc = cct_coll_bundle_open(&c->bundle, c->collateral_dir, 0, err);
+		rc = cct_coll_live_open(&c->bundle, c->collateral_dir, err);
 		if (rc != CCT_OK)
 			goto out;
-		cct_coll_bundle_source(&c->bundle_src, c->bundle);
+		c->own_bundle = 1;
 	}
 	c->offline = cfg->offline;
 	c->token_ttl_s = cfg->token_ttl_s;

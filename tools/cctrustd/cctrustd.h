@@ -15,6 +15,8 @@ typedef struct cctrustd_verifier_opts {
 	const char *trust_sim_dir;  /* --trust-sim DIR: accept the simulated TEE (marked) */
 	const char *policy_text;    /* --policy FILE contents, or NULL (built-in default) */
 	const char *collateral_dir; /* --collateral DIR */
+	struct cct_coll_live *collateral_live; /* --collateral BUNDLE, opened (and reloaded) by
+						  main.c; NULL when DIR is no bundle */
 	int offline;                /* --offline */
 	const char *certs_path;     /* --certs PATH */
 	const char *token_key_path; /* --token-key FILE (created 0600 when absent); NULL: the key

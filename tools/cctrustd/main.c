@@ -54,6 +54,7 @@ typedef struct opts {
 	long long admin_max_lifetime;
 	int max_conns, max_conns_per_ip, conn_timeout, rate, burst, unauth_body, max_sessions;
 	int prune_interval, audit_retention_days, unauth_audit, collateral_wait, collateral_serve;
+	int collateral_reload;
 	int cfg_insecure_http, cfg_trust_sim, cfg_pg_insecure; /* set from the config file */
 } opts;
 
@@ -80,7 +81,10 @@ static struct {
 } g_rate[RATE_SLOTS];
 
 static cct_kbs_server *g_srv;
-static cct_coll_bundle *g_coll; /* --collateral-serve: the --collateral bundle, read-only */
+/* --collateral BUNDLE: shared by the verifier and --collateral-serve, reloaded on SIGHUP and
+ * (--collateral-reload S) when the path changes; users hold a snapshot per request */
+static cct_coll_live *g_live;
+static int g_serve;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void log_json(void *ctx, const char *line)
@@ -111,6 +115,71 @@ static void logf_(const char *level, const char *fmt, ...)
 	json_decref(j);
 }
 
+/* One JSON log line about the collateral bundle in use: what = "loaded" (start-up),
+ * "reloaded", or "refused" (refusal: the previous bundle stays, named with why). */
+static void log_bundle(const char *what, const char *why, const char *refusal)
+{
+	const cct_coll_snap *s = cct_coll_live_acquire(g_live);
+	const cct_coll_manifest *m = cct_coll_bundle_manifest(s->bundle);
+	char ts[32], newest[32] = "", deadline[32] = "", loaded[32], msg[1024];
+	time_t nf = 0, dl = 0;
+	size_t i;
+	json_t *j;
+	char *line;
+
+	for (i = 0; i < m->count; i++) {
+		const cct_coll_item *it = &m->items[i];
+		time_t d = it->next_update && (!it->not_after || it->next_update < it->not_after)
+				   ? it->next_update
+				   : it->not_after;
+
+		if (it->fetched_at > nf)
+			nf = it->fetched_at;
+		if (d && (!dl || d < dl))
+			dl = d;
+	}
+	if (nf)
+		cct_time_format(newest, sizeof(newest), nf);
+	if (dl)
+		cct_time_format(deadline, sizeof(deadline), dl);
+	cct_time_format(loaded, sizeof(loaded), s->loaded_at);
+	cct_time_format(ts, sizeof(ts), time(NULL));
+	if (refusal)
+		snprintf(msg, sizeof(msg), "collateral bundle reload (%s) refused: %.400s; still using %.300s "
+			 "(%zu items, manifest sha256 %.16s..., loaded %s)", why, refusal, s->path,
+			 m->count, s->manifest_sha256, loaded);
+	else
+		snprintf(msg, sizeof(msg), "collateral bundle %s (%s): %.300s, %zu items, newest "
+			 "fetched_at %s, manifest sha256 %.16s...", what, why, s->path, m->count,
+			 *newest ? newest : "(none)", s->manifest_sha256);
+	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:s?,s:s?,s:s}", "time", ts, "level",
+		      refusal ? "error" : "info", "msg", msg, "event", "collateral_bundle",
+		      "result", refusal ? "refused" : what, "trigger", why, "bundle", s->path,
+		      "items", (json_int_t)m->count, "manifest_sha256", s->manifest_sha256,
+		      "newest_fetched_at", *newest ? newest : NULL, "next_deadline",
+		      *deadline ? deadline : NULL, "loaded_at", loaded);
+	cct_coll_live_release(g_live, s);
+	if (j && refusal)
+		json_object_set_new(j, "error", json_string(refusal));
+	line = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	if (line)
+		log_json(NULL, line);
+	free(line);
+	json_decref(j);
+}
+
+/* Open the --collateral BUNDLE path again, check it, swap it in; a refusal keeps the old. */
+static void reload_bundle(const char *why)
+{
+	cct_err e;
+
+	memset(&e, 0, sizeof(e));
+	if (cct_coll_live_reload(g_live, &e) != CCT_OK)
+		log_bundle("refused", why, e.msg[0] ? e.msg : "unreadable");
+	else
+		log_bundle("reloaded", why, NULL);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -119,7 +188,7 @@ static void usage(FILE *f)
 		"                [--trust-sim DIR] [--policy FILE] [--master-key FILE]\n"
 		"                [--pg-url-file F] [--pg-insecure]\n"
 		"                [--collateral DIR|BUNDLE [--collateral-serve]] [--offline]\n"
-		"                [--certs PATH] [--collateral-wait S]\n"
+		"                [--certs PATH] [--collateral-wait S] [--collateral-reload S]\n"
 		"                [--token-key FILE] [--token-ttl S] [--token-cert FILE]\n"
 		"                [--admin-max-token-lifetime S] [--admin-audience AUD]\n"
 		"                [--admin-require-jti]\n"
@@ -131,7 +200,9 @@ static void usage(FILE *f)
 		"                [--audit-retention-days D] [--unauth-audit-per-min N]\n"
 		"                [--metrics-token FILE]\n"
 		"Key broker and attestation service (KBS protocol 0.4.0). Nothing is released until an\n"
-		"admin set an attestation policy and a resource policy. See cctrustd(8).\n");
+		"admin set an attestation policy and a resource policy. SIGHUP reloads the\n"
+		"--collateral BUNDLE (checked first; a bad one is refused, the old one stays);\n"
+		"--collateral-reload S also polls its path every S seconds. See cctrustd(8).\n");
 }
 
 static double mono_s(void)
@@ -316,17 +387,20 @@ static int serve_collateral(struct MHD_Connection *c, const char *url, const cha
 		   cct_coll_route(url, coll_arg, c, &kind, key, sizeof(key)) != 0) {
 		return 0;
 	}
-	if (!msg) {
-		it = cct_coll_bundle_find(g_coll, kind, key);
+	if (!msg) { /* the bundle of the moment, held until its bytes are copied out */
+		const cct_coll_snap *s = cct_coll_live_acquire(g_live);
+
+		it = cct_coll_bundle_find(s->bundle, kind, key);
 		if (!it) {
 			status = 404;
 			msg = "not in the collateral bundle\n";
-		} else if (cct_coll_render(g_coll, it, &body, &n, &hn, &hv, &ct, &e) != CCT_OK) {
+		} else if (cct_coll_render(s->bundle, it, &body, &n, &hn, &hv, &ct, &e) != CCT_OK) {
 			status = 500;
 			msg = "collateral item unreadable\n";
 			logf_("error", "--collateral-serve %s %s: %s", cct_coll_kind_name(kind), key,
 			      e.msg);
 		}
+		cct_coll_live_release(g_live, s);
 	}
 	if (msg)
 		r = MHD_create_response_from_buffer(strlen(msg), (void *)msg, MHD_RESPMEM_PERSISTENT);
@@ -451,7 +525,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				   "token>\"}");
 		resp.body_len = resp.body ? strlen(resp.body) : 0;
 		resp.content_type = "application/json";
-	} else if (g_coll && serve_collateral(c, url, method, cn, &ret)) {
+	} else if (g_serve && serve_collateral(c, url, method, cn, &ret)) {
 		return ret;
 	} else {
 		cct_kbs_handle(g_srv, &req, &resp);
@@ -611,6 +685,7 @@ static int load_config(opts *o, const char *path, char **store_lines)
 		CFGI("audit-retention-days", audit_retention_days)
 		CFGI("unauth-audit-per-min", unauth_audit) CFGI("collateral-wait", collateral_wait)
 		CFGI("collateral-serve", collateral_serve)
+		CFGI("collateral-reload", collateral_reload)
 #undef CFGI
 		else if (!strcmp(k, "pg-insecure")) {
 			o->cfg_pg_insecure = !strcmp(v, "true");
@@ -716,7 +791,7 @@ int main(int argc, char **argv)
 		{ "unauth-body-limit", 1, 0, 1009 }, { "max-sessions", 1, 0, 1010 },
 		{ "prune-interval", 1, 0, 1011 }, { "audit-retention-days", 1, 0, 1012 },
 		{ "unauth-audit-per-min", 1, 0, 1013 }, { "collateral-wait", 1, 0, 1014 },
-		{ "collateral-serve", 0, 0, 1016 },
+		{ "collateral-serve", 0, 0, 1016 }, { "collateral-reload", 1, 0, 1017 },
 		{ "token-cert", 1, 0, 'Z' }, { "admin-max-token-lifetime", 1, 0, 'L' },
 		{ "admin-audience", 1, 0, 'U' }, { "admin-require-jti", 0, 0, 'J' },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
@@ -736,7 +811,7 @@ int main(int argc, char **argv)
 	struct MHD_Daemon *d = NULL;
 	unsigned int flags;
 	char *pg_url = NULL;
-	time_t last_warn;
+	time_t last_warn, next_prune, next_poll;
 	sigset_t set;
 
 	memset(&o, 0, sizeof(o));
@@ -779,6 +854,18 @@ int main(int argc, char **argv)
 		case 1013: o.unauth_audit = atoi(optarg); break;
 		case 1014: o.collateral_wait = atoi(optarg); break;
 		case 1016: o.collateral_serve = 1; break;
+		case 1017: {
+			char *e = NULL;
+			long v = strtol(optarg, &e, 10);
+
+			if (!e || *e || v < 0 || v > 86400) {
+				fprintf(stderr, "cctrustd: --collateral-reload: seconds 0..86400 "
+						"(0: off)\n");
+				return 2;
+			}
+			o.collateral_reload = (int)v;
+			break;
+		}
 		case 'Z': o.token_cert = optarg; break;
 		case 'L': {
 			char *e = NULL;
@@ -918,16 +1005,24 @@ int main(int argc, char **argv)
 		cctrustd_verifier_opts vo;
 		const char *key_src = "";
 
+		int is_bundle = o.collateral && cct_coll_is_bundle(o.collateral);
+
+		if ((o.collateral_serve || o.collateral_reload > 0) && !is_bundle) {
+			logf_("error", "%s needs --collateral BUNDLE (a directory with manifest.json "
+				       "or a .tar: docs/collateral.md)",
+			      o.collateral_serve ? "--collateral-serve" : "--collateral-reload");
+			goto out;
+		}
+		if (is_bundle) {
+			if (cct_coll_live_open(&g_live, o.collateral, &err) != CCT_OK) {
+				logf_("error", "attestation service: collateral bundle %s: %s",
+				      o.collateral, err.msg);
+				goto out;
+			}
+			log_bundle("loaded", "start-up", NULL);
+		}
 		if (o.collateral_serve) {
-			if (!o.collateral || !cct_coll_is_bundle(o.collateral)) {
-				logf_("error", "--collateral-serve needs --collateral BUNDLE (a directory "
-					       "with manifest.json or a .tar: docs/collateral.md)");
-				goto out;
-			}
-			if (cct_coll_bundle_open(&g_coll, o.collateral, 0, &err) != CCT_OK) {
-				logf_("error", "--collateral-serve %s: %s", o.collateral, err.msg);
-				goto out;
-			}
+			g_serve = 1;
 			logf_("info", "serving the collateral bundle %s at the vendors' URL layouts "
 				      "(KDS, PCS/PCCS, RIM service, POST /ocsp)", o.collateral);
 		}
@@ -935,6 +1030,7 @@ int main(int argc, char **argv)
 		vo.trust_sim_dir = o.trust_sim;
 		vo.policy_text = policy;
 		vo.collateral_dir = o.collateral;
+		vo.collateral_live = g_live;
 		vo.offline = o.offline;
 		vo.certs_path = o.certs;
 		vo.token_key_path = o.token_key;
@@ -1012,32 +1108,55 @@ int main(int argc, char **argv)
 				logf_("error", "%s", err.msg);
 		}
 	}
-	/* the pruner: expired sessions, the session cap, audit retention; hourly warnings */
+	/* the pruner: expired sessions, the session cap, audit retention; hourly warnings;
+	 * collateral bundle reloads (SIGHUP, --collateral-reload polling) */
 	last_warn = time(NULL);
+	next_prune = 0;
+	next_poll = time(NULL) + o.collateral_reload;
 	for (;;) {
-		struct timespec to = { o.prune_interval, 0 };
-		void *impl;
-		const cct_store_ops *ops;
-		int64_t left = -1, now;
+		struct timespec to = { 1, 0 };
+		time_t tnow = time(NULL), wait;
 
-		ops = cct_store_backend(store, &impl);
-		now = (int64_t)time(NULL);
-		if (ops->session_prune(impl, now, o.max_sessions, &left, &err) != CCT_OK)
-			logf_("warning", "session pruner: %s", err.msg);
-		pthread_mutex_lock(&g_lim_lock);
-		g_sessions = left;
-		pthread_mutex_unlock(&g_lim_lock);
-		if (o.audit_retention_days > 0 &&
-		    ops->audit_prune(impl, now - (int64_t)o.audit_retention_days * 86400, &err) !=
-			    CCT_OK)
-			logf_("warning", "audit retention: %s", err.msg);
+		if (tnow >= next_prune) {
+			void *impl;
+			const cct_store_ops *ops = cct_store_backend(store, &impl);
+			int64_t left = -1, now = (int64_t)tnow;
+
+			if (ops->session_prune(impl, now, o.max_sessions, &left, &err) != CCT_OK)
+				logf_("warning", "session pruner: %s", err.msg);
+			pthread_mutex_lock(&g_lim_lock);
+			g_sessions = left;
+			pthread_mutex_unlock(&g_lim_lock);
+			if (o.audit_retention_days > 0 &&
+			    ops->audit_prune(impl, now - (int64_t)o.audit_retention_days * 86400,
+					     &err) != CCT_OK)
+				logf_("warning", "audit retention: %s", err.msg);
+			next_prune = time(NULL) + (o.prune_interval > 0 ? o.prune_interval : 1);
+		}
 		if (time(NULL) - last_warn >= WARN_INTERVAL_S) {
 			warn_insecure("hourly");
 			last_warn = time(NULL);
 		}
+		if (g_live && o.collateral_reload > 0 && time(NULL) >= next_poll) {
+			if (cct_coll_live_changed(g_live))
+				reload_bundle("the bundle path changed (--collateral-reload)");
+			next_poll = time(NULL) + o.collateral_reload;
+		}
+		tnow = time(NULL);
+		wait = next_prune - tnow;
+		if (g_live && o.collateral_reload > 0 && next_poll - tnow < wait)
+			wait = next_poll - tnow;
+		to.tv_sec = wait > 0 ? wait : 0;
 		sig = sigtimedwait(&set, NULL, &to);
 		if (sig == SIGINT || sig == SIGTERM)
 			break;
+		if (sig == SIGHUP) {
+			if (g_live)
+				reload_bundle("SIGHUP");
+			else
+				logf_("info", "SIGHUP: no --collateral BUNDLE to reload; nothing "
+					      "else is reloaded");
+		}
 	}
 	logf_("info", "cctrustd stopping");
 	rc = 0;
@@ -1045,8 +1164,8 @@ out:
 	if (d)
 		MHD_stop_daemon(d);
 	cct_kbs_server_free(g_srv);
-	cct_coll_bundle_free(g_coll);
 	cct_kbs_verifier_free(ver);
+	cct_coll_live_free(g_live); /* after the verifier, which borrowed it */
 	cct_store_free(store);
 	free(admin_pem);
 	free(policy);

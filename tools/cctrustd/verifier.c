@@ -118,6 +118,7 @@ int cctrustd_composite_verifier_new(cct_kbs_verifier **out, const cctrustd_verif
 	cfg.default_policy = o->policy_text;
 	cfg.trust_sim_dir = o->trust_sim_dir;
 	cfg.collateral_dir = o->collateral_dir;
+	cfg.collateral_live = o->collateral_live;
 	cfg.offline = o->offline;
 	cfg.certs_path = o->certs_path;
 	cfg.token_ttl_s = o->token_ttl_s;
