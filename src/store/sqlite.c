@@ -242,6 +242,16 @@ static char *dup_col(sqlite3_stmt *st, int col)
 	return t ? strdup((const char *)t) : NULL;
 }
 
+/* ?1..?5 of the session inserts: id, tee, nonce, created, expires. */
+static void bind_session(sqlite3_stmt *st, const cct_store_session *ss)
+{
+	sqlite3_bind_text(st, 1, ss->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ss->tee, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ss->nonce, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, ss->created);
+	sqlite3_bind_int64(st, 5, ss->expires);
+}
+
 static int sq_session_put(void *impl, const cct_store_session *ss, cct_err *err)
 {
 	sq *s = impl;
@@ -252,11 +262,7 @@ static int sq_session_put(void *impl, const cct_store_session *ss, cct_err *err)
 	if (!c)
 		return CCT_EIO;
 	st = c->st[Q_SESSION_PUT];
-	sqlite3_bind_text(st, 1, ss->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, ss->tee, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, ss->nonce, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, ss->created);
-	sqlite3_bind_int64(st, 5, ss->expires);
+	bind_session(st, ss);
 	rc = sqlite3_step(st) == SQLITE_DONE ? CCT_OK : dberr(s, err, "session insert");
 	return wend(s, Q_SESSION_PUT, rc, err);
 }
@@ -327,11 +333,7 @@ static int step_ensure(sq *s, sq_conn *c, const cct_store_session *ss, cct_err *
 	int rc;
 
 	stmt_reset(c, Q_SESSION_ENSURE);
-	sqlite3_bind_text(st, 1, ss->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, ss->tee, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, ss->nonce, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, ss->created);
-	sqlite3_bind_int64(st, 5, ss->expires);
+	bind_session(st, ss);
 	rc = sqlite3_step(st) == SQLITE_DONE ? CCT_OK : dberr(s, err, "session insert");
 	stmt_reset(c, Q_SESSION_ENSURE);
 	return rc;

@@ -572,12 +572,23 @@ int cct_store_challenge_seal(cct_store *st, const cct_store_session *s,
 	return CCT_OK;
 }
 
+/* A length-prefixed (u8) string into dst (NUL-terminated); too long for dst: a format error. */
+static void take_short_string(cct_rd *r, char *dst, size_t size)
+{
+	size_t n = cct_rd_u8(r);
+	const uint8_t *p = cct_rd_take(r, n);
+
+	if (p && n < size)
+		memcpy(dst, p, n);
+	else
+		cct_rd_fail(r, CCT_EFORMAT);
+}
+
 int cct_store_challenge_open(cct_store *st, const char *cookie, cct_store_session *out,
 			     cct_err *err)
 {
 	uint8_t *raw = NULL, *pt = NULL;
-	size_t rn = 0, pn = 0, n;
-	const uint8_t *p;
+	size_t rn = 0, pn = 0;
 	cct_rd r;
 	int rc;
 
@@ -600,18 +611,8 @@ int cct_store_challenge_open(cct_store *st, const char *cookie, cct_store_sessio
 	cct_rd_init(&r, pt, pn);
 	out->created = (int64_t)cct_rd_u64le(&r);
 	out->expires = (int64_t)cct_rd_u64le(&r);
-	n = cct_rd_u8(&r);
-	p = cct_rd_take(&r, n);
-	if (p && n < sizeof(out->tee))
-		memcpy(out->tee, p, n);
-	else
-		cct_rd_fail(&r, CCT_EFORMAT);
-	n = cct_rd_u8(&r);
-	p = cct_rd_take(&r, n);
-	if (p && n < sizeof(out->nonce))
-		memcpy(out->nonce, p, n);
-	else
-		cct_rd_fail(&r, CCT_EFORMAT);
+	take_short_string(&r, out->tee, sizeof(out->tee));
+	take_short_string(&r, out->nonce, sizeof(out->nonce));
 	rc = cct_rd_done(&r, err, "session challenge");
 	cct_wipe(pt, pn);
 	free(pt);
