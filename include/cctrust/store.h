@@ -171,8 +171,9 @@ CCT_EXTERN int cct_store_session_seal_attested(cct_store *st, const cct_store_se
 CCT_EXTERN int cct_store_session_attest_commit(cct_store *st, const cct_store_session *s,
 					       const char *meta, int64_t now,
 					       const char *audit_record, cct_err *err);
-/** Longest session challenge cookie (cct_store_challenge_seal). */
+/** Longest session challenge cookie (cct_store_challenge_seal), and how one begins. */
 #define CCT_STORE_MAX_CHALLENGE 256
+#define CCT_STORE_CHALLENGE_PREFIX "c1."
 /** A new session's challenge, held by the client instead of a row: s->tee, nonce, created and
  *  expires sealed with AES-256-GCM under a key derived from the master key (HKDF-SHA256, info
  *  "cctrust-store session challenge v1") into a cookie value: "c1." + base64url, at most

@@ -13,9 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "kbs/kbs_int.h"
+#include "x509/x509.h"
 
 #define MEMO_SLOTS 64
 
@@ -28,12 +27,6 @@ struct cct_kbs_claims_memo {
 	} slot[MEMO_SLOTS];
 };
 
-static int key_of(uint8_t key[32], const char *text)
-{
-	unsigned int n = 0;
-
-	return EVP_Digest(text, strlen(text), key, &n, EVP_sha256(), NULL) == 1 && n == 32;
-}
 
 cct_kbs_claims_memo *cct_kbs__claims_memo_new(void)
 {
@@ -61,8 +54,9 @@ void cct_kbs__claims_memo_put(cct_kbs_claims_memo *m, const char *text, json_t *
 	uint8_t key[32];
 	json_t *old;
 
-	if (!m || !text || !json_is_object(doc) || !key_of(key, text))
+	if (!m || !text || !json_is_object(doc))
 		return;
+	cct_sha256(text, strlen(text), key);
 	pthread_mutex_lock(&m->lock);
 	old = m->slot[m->next].doc;
 	memcpy(m->slot[m->next].key, key, sizeof(key));
@@ -78,8 +72,9 @@ json_t *cct_kbs__claims_memo_get(cct_kbs_claims_memo *m, const char *text)
 	json_t *doc = NULL;
 	size_t i;
 
-	if (!m || !text || !key_of(key, text))
+	if (!m || !text)
 		return NULL;
+	cct_sha256(text, strlen(text), key);
 	pthread_mutex_lock(&m->lock);
 	for (i = 0; i < MEMO_SLOTS && !doc; i++)
 		if (m->slot[i].doc && !memcmp(m->slot[i].key, key, sizeof(key)))

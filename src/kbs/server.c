@@ -90,19 +90,21 @@ static int json_reply(cct_kbs_response *r, int status, json_t *j)
  * the body is written directly instead of copying the token into a json_t (a UTF-8 scan of
  * ~15-20 KB per GPU-bearing EAR) and dumping it again (an escape scan of the same bytes).
  * Anything else goes through jansson. */
+static int b64url_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_';
+}
+
 static int token_reply(cct_kbs_response *r, const char *token)
 {
 	static const char pre[] = "{\"token\":\"", post[] = "\"}";
 	size_t n = strlen(token), i;
 	char *s;
 
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)token[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.'))
+	for (i = 0; i < n; i++)
+		if (!b64url_char(token[i]) && token[i] != '.')
 			return json_reply(r, 200, json_pack("{s:s}", "token", token));
-	}
 	s = malloc(sizeof(pre) - 1 + n + sizeof(post));
 	if (!s)
 		return json_reply(r, 500, NULL);
@@ -359,16 +361,15 @@ static void session_id_of(char out[65], const char *cookie)
 	cct_kbs__sha256_hex(out, cookie, strlen(cookie));
 }
 
-/* The shape of a session cookie (cct_store_challenge_seal): "c1." and base64url. */
+/* The shape of a session cookie (cct_store_challenge_seal): the prefix, then base64url. */
 static int cookie_ok(const char *c)
 {
-	size_t i, n = c ? strlen(c) : 0;
+	size_t i, p = strlen(CCT_STORE_CHALLENGE_PREFIX), n = c ? strlen(c) : 0;
 
-	if (n < 4 || n > CCT_STORE_MAX_CHALLENGE || strncmp(c, "c1.", 3))
+	if (n <= p || n > CCT_STORE_MAX_CHALLENGE || strncmp(c, CCT_STORE_CHALLENGE_PREFIX, p))
 		return 0;
-	for (i = 3; i < n; i++)
-		if (!((c[i] >= '0' && c[i] <= '9') || (c[i] >= 'a' && c[i] <= 'z') ||
-		      (c[i] >= 'A' && c[i] <= 'Z') || c[i] == '-' || c[i] == '_'))
+	for (i = p; i < n; i++)
+		if (!b64url_char(c[i]))
 			return 0;
 	return 1;
 }
@@ -714,6 +715,12 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 				 "session refused: %s: call /kbs/v0/auth again", err.msg);
 		goto out;
 	}
+	/* an expired challenge needs no database read */
+	if (challenge.expires <= now) {
+		status = problem(r, 401, "AttestationError",
+				 "session expired: call /kbs/v0/auth again");
+		goto out;
+	}
 	if ((rc = cct_store_session_open(s->cfg.store, id, &ss, NULL, &err)) == CCT_ESIGNATURE) {
 		COUNT(s, integrity_failures);
 		audit(s, req, "integrity", "refused", "sessions", who, NULL, err.msg, NULL);
@@ -752,11 +759,6 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	cct_store_session_clear(&ss);
 	ss = challenge;
 	snprintf(ss.id, sizeof(ss.id), "%s", id);
-	if (ss.expires <= now) {
-		status = problem(r, 401, "AttestationError",
-				 "session expired: call /kbs/v0/auth again");
-		goto out;
-	}
 	if (!(body = cct_kbs__json_body(req->body, req->body_len, &err))) {
 		status = problem(r, err.code == CCT_ETOOBIG ? 413 : 401, "SerdeError", "%s", err.msg);
 		goto out;
@@ -826,8 +828,8 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	meta_j = json_pack("{s:o}", "passed", passed);
 	meta = meta_j ? json_dumps(meta_j, JSON_COMPACT) : NULL;
 	json_decref(meta_j);
-	/* the sealed expiry: never later than this broker's own session lifetime from now (the
-	 * unattested row's expiry column is not authenticated) */
+	/* the sealed expiry: never later than this broker's own session lifetime from now (a
+	 * challenge sealed by a replica with a longer --session-ttl keeps this broker's) */
 	if (ss.expires > now + s->cfg.session_ttl_s)
 		ss.expires = now + s->cfg.session_ttl_s;
 	ss.token = token;

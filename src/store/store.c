@@ -521,7 +521,7 @@ int cct_store_session_spend(cct_store *st, const cct_store_session *s, int64_t n
 
 /* ---- session challenges: the state of a session before /attest, held by the client ---- */
 
-#define CHALLENGE_PREFIX "c1."
+#define CHALLENGE_PREFIX CCT_STORE_CHALLENGE_PREFIX
 #define CHALLENGE_AAD "cctrust-store:session-challenge:v1"
 
 static void put_i64le(uint8_t **w, int64_t v)
@@ -533,22 +533,11 @@ static void put_i64le(uint8_t **w, int64_t v)
 		*(*w)++ = (uint8_t)(u >> (8 * i));
 }
 
-static int short_string(uint8_t **w, const char *v)
-{
-	size_t n = strlen(v);
-
-	if (n > 255)
-		return 0;
-	*(*w)++ = (uint8_t)n;
-	memcpy(*w, v, n);
-	*w += n;
-	return 1;
-}
-
 int cct_store_challenge_seal(cct_store *st, const cct_store_session *s,
 			     char out[CCT_STORE_MAX_CHALLENGE + 1], cct_err *err)
 {
-	uint8_t pt[8 + 8 + 1 + sizeof(s->tee) + 1 + sizeof(s->nonce)], *w = pt, *sealed = NULL;
+	/* created, expires, then tee and nonce as the sealed session's fields (put_field) */
+	uint8_t pt[8 + 8 + 4 + sizeof(s->tee) + 4 + sizeof(s->nonce)], *w = pt, *sealed = NULL;
 	size_t sn = 0;
 	char *b64;
 	int rc;
@@ -556,8 +545,11 @@ int cct_store_challenge_seal(cct_store *st, const cct_store_session *s,
 	out[0] = 0;
 	put_i64le(&w, s->created);
 	put_i64le(&w, s->expires);
-	if (!short_string(&w, s->tee) || !short_string(&w, s->nonce))
+	if (strnlen(s->tee, sizeof(s->tee)) == sizeof(s->tee) ||
+	    strnlen(s->nonce, sizeof(s->nonce)) == sizeof(s->nonce))
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "session challenge fields");
+	put_field(&w, s->tee);
+	put_field(&w, s->nonce);
 	if ((rc = cct_store_seal(&sealed, &sn, st->challenge_key, CHALLENGE_AAD, pt,
 				 (size_t)(w - pt), err)) != CCT_OK)
 		return rc;
@@ -572,10 +564,10 @@ int cct_store_challenge_seal(cct_store *st, const cct_store_session *s,
 	return CCT_OK;
 }
 
-/* A length-prefixed (u8) string into dst (NUL-terminated); too long for dst: a format error. */
-static void take_short_string(cct_rd *r, char *dst, size_t size)
+/* A put_field string into dst (NUL-terminated); too long for dst: a format error. */
+static void take_field(cct_rd *r, char *dst, size_t size)
 {
-	size_t n = cct_rd_u8(r);
+	size_t n = cct_rd_u32le(r);
 	const uint8_t *p = cct_rd_take(r, n);
 
 	if (p && n < size)
@@ -611,8 +603,8 @@ int cct_store_challenge_open(cct_store *st, const char *cookie, cct_store_sessio
 	cct_rd_init(&r, pt, pn);
 	out->created = (int64_t)cct_rd_u64le(&r);
 	out->expires = (int64_t)cct_rd_u64le(&r);
-	take_short_string(&r, out->tee, sizeof(out->tee));
-	take_short_string(&r, out->nonce, sizeof(out->nonce));
+	take_field(&r, out->tee, sizeof(out->tee));
+	take_field(&r, out->nonce, sizeof(out->nonce));
 	rc = cct_rd_done(&r, err, "session challenge");
 	cct_wipe(pt, pn);
 	free(pt);
