@@ -74,24 +74,50 @@ static int jwk_bytes(uint8_t **out, size_t *n, const json_t *obj, const char *ke
 	return CCT_OK;
 }
 
+/* A key holding only the domain parameters of group, made once per curve: a copy of it takes a
+ * public point for a fraction of what building the group from its name costs (EVP_PKEY_fromdata
+ * builds the curve, its Montgomery constants included, on every call). NULL for other groups. */
+static EVP_PKEY *ec_group_template(const char *group)
+{
+	static const char *const names[] = { "prime256v1", "secp384r1", "secp521r1" };
+	static EVP_PKEY *tpl[3];
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	OSSL_PARAM params[2];
+	EVP_PKEY_CTX *ctx;
+	EVP_PKEY *t;
+	size_t i;
+
+	for (i = 0; i < 3 && strcmp(group, names[i]); i++)
+		;
+	if (i == 3)
+		return NULL;
+	pthread_mutex_lock(&lock);
+	if (!tpl[i] && (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) != NULL) {
+		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+							     (char *)names[i], 0);
+		params[1] = OSSL_PARAM_construct_end();
+		if (EVP_PKEY_fromdata_init(ctx) <= 0 ||
+		    EVP_PKEY_fromdata(ctx, &tpl[i], EVP_PKEY_KEY_PARAMETERS, params) <= 0)
+			tpl[i] = NULL;
+		EVP_PKEY_CTX_free(ctx);
+	}
+	t = tpl[i];
+	pthread_mutex_unlock(&lock);
+	return t;
+}
+
 static int ec_from_xy(EVP_PKEY **out, const char *group, const uint8_t *x, const uint8_t *y,
 		      size_t clen, cct_err *err)
 {
 	int rc = CCT_ERROR;
 	uint8_t pt[1 + 2 * 66];
-	OSSL_PARAM params[3];
-	EVP_PKEY_CTX *ctx = NULL, *chk = NULL;
-	EVP_PKEY *key = NULL;
+	EVP_PKEY_CTX *chk = NULL;
+	EVP_PKEY *tpl = ec_group_template(group), *key = tpl ? EVP_PKEY_dup(tpl) : NULL;
 
 	pt[0] = 0x04;
 	memcpy(pt + 1, x, clen);
 	memcpy(pt + 1 + clen, y, clen);
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * clen);
-	params[2] = OSSL_PARAM_construct_end();
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	if (!ctx || EVP_PKEY_fromdata_init(ctx) <= 0 ||
-	    EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+	if (!key || EVP_PKEY_set1_encoded_public_key(key, pt, 1 + 2 * clen) <= 0) {
 		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 				 "JWK EC point is not a valid %s public key", group);
 		goto out;
@@ -110,7 +136,6 @@ static int ec_from_xy(EVP_PKEY **out, const char *group, const uint8_t *x, const
 	rc = CCT_OK;
 out:
 	EVP_PKEY_free(key);
-	EVP_PKEY_CTX_free(ctx);
 	EVP_PKEY_CTX_free(chk);
 	return rc;
 }
@@ -708,13 +733,19 @@ static int concat_kdf(uint8_t kek[32], const uint8_t *z, size_t zlen, const char
 	return ok ? 0 : -1;
 }
 
+/* ECDH of priv with peer. The peer is checked to be on the curve and not the point at
+ * infinity; on the NIST curves (cofactor 1) that is full validity, so OpenSSL's own peer check,
+ * which adds a scalar multiplication by the order (as costly as the ECDH itself), is not run. */
 static int ecdh(uint8_t *z, size_t *zlen, EVP_PKEY *priv, EVP_PKEY *peer)
 {
+	EVP_PKEY_CTX *chk = EVP_PKEY_CTX_new_from_pkey(NULL, peer, NULL);
 	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, priv, NULL);
-	int ok = c && EVP_PKEY_derive_init(c) > 0 && EVP_PKEY_derive_set_peer(c, peer) > 0 &&
+	int ok = chk && c && EVP_PKEY_public_check_quick(chk) > 0 &&
+		 EVP_PKEY_derive_init(c) > 0 && EVP_PKEY_derive_set_peer_ex(c, peer, 0) > 0 &&
 		 EVP_PKEY_derive(c, NULL, zlen) > 0 && *zlen <= 66 &&
 		 EVP_PKEY_derive(c, z, zlen) > 0;
 
+	EVP_PKEY_CTX_free(chk);
 	EVP_PKEY_CTX_free(c);
 	return ok ? 0 : -1;
 }

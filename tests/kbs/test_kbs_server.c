@@ -125,6 +125,9 @@ static void jwk_points_off_curve_refused(void **state)
 		cct_err err;
 
 		assert_int_equal(cct_jose_jwk_to_pkey(&back, jwk, &err), CCT_OK);
+		/* the point imported (into a copy of the curve's template) is this key's */
+		assert_int_equal(EVP_PKEY_eq(back, k), 1);
+		assert_int_equal(EVP_PKEY_get_bits(back), EVP_PKEY_get_bits(k));
 		EVP_PKEY_free(back);
 		back = NULL;
 		assert_int_equal(cct_jose_b64url_decode(&y, &yn, json_string_value(json_object_get(jwk, "y")),
