@@ -228,8 +228,8 @@ static void group_commit_keeps_writes_apart_and_durable(void **state)
 	cct_store_free(st);
 }
 
-/* Sealed sessions: the v2 layout round-trips every field (meta included); a row sealed in the
- * v1 JSON layout by an older broker still opens; a changed byte or a row copied to another id
+/* Sealed sessions: the v2 and v3 layouts round-trip every field (meta included); rows sealed
+ * in the v1 JSON layout and the v2 layout by older brokers still open; a changed byte or a row copied to another id
  * is refused as not sealed by this broker. */
 static void sealed_session_layouts(void **state)
 {
@@ -239,7 +239,7 @@ static void sealed_session_layouts(void **state)
 	cct_store_session s, g;
 	uint8_t mk[32], rk[32], *sealed = NULL;
 	size_t sn = 0;
-	char *meta = NULL, *b64, col[4096], *env;
+	char *meta = NULL, *b64, col[4096], *env, *v3col = NULL, v3tok[256];
 	cct_err err;
 
 	(void)state;
@@ -300,6 +300,10 @@ static void sealed_session_layouts(void **state)
 		assert_int_equal(ops->session_get(impl, "p1", &g, NULL), CCT_OK);
 		c1 = g.claims;
 		once = strlen(c1);
+		/* v3: the token's payload left out, the claims whole */
+		assert_non_null(strstr(c1, "cct-sealed-v3:"));
+		v3col = strdup(c1);
+		snprintf(v3tok, sizeof(v3tok), "%s", tok);
 		cct_store_session_clear(&g);
 		(void)full;
 		/* the same state whose claims differ from the payload in one byte: sealed twice */
@@ -322,6 +326,44 @@ static void sealed_session_layouts(void **state)
 	/* a v1 row, sealed the way earlier brokers did */
 	memset(mk, 4, sizeof(mk));
 	assert_int_equal(cct_store_derive_key(rk, mk, "cctrust-store row integrity v1"), CCT_OK);
+	/* a v2 row of an earlier broker whose claims were the token's payload (claims field
+	 * empty): still opens, the claims taken from the token */
+	{
+		static const char *const fields[] = {
+			"o2", "snp", "640", "ef",
+			"eyJhbGciOiJFUzI1NiJ9.eyJlYXIuc3RhdHVzIjoiYWZmaXJtaW5nIn0.c2ln", "",
+			"{\"kty\":\"EC\"}", ""
+		};
+		uint8_t pt[512], *w = pt;
+		size_t i, fl;
+
+		for (i = 0; i < 8; i++) {
+			fl = strlen(fields[i]);
+			w[0] = (uint8_t)fl;
+			w[1] = w[2] = w[3] = 0;
+			memcpy(w + 4, fields[i], fl);
+			w += 4 + fl;
+		}
+		strcpy(s.id, "o2");
+		assert_int_equal(ops->session_put(impl, &s, NULL), CCT_OK);
+		assert_int_equal(cct_store_seal(&sealed, &sn, rk, "cctrust-store:sessions:o2", pt,
+						(size_t)(w - pt), &err),
+				 CCT_OK);
+		b64 = cct_b64_encode(sealed, sn, 0);
+		snprintf(col, sizeof(col), "cct-sealed-v2:%s", b64);
+		free(b64);
+		free(sealed);
+		sealed = NULL;
+		assert_int_equal(ops->session_set_attested(impl, "o2", "sealed", col, "{}", "ef",
+							   NULL),
+				 CCT_OK);
+		assert_int_equal(cct_store_session_open(st, "o2", &g, &meta, &err), CCT_OK);
+		assert_string_equal(g.claims, "{\"ear.status\":\"affirming\"}");
+		assert_string_equal(g.token, fields[4]);
+		assert_int_equal(g.expires, 640);
+		assert_null(meta);
+		cct_store_session_clear(&g);
+	}
 	env = "{\"id\":\"v1\",\"tee\":\"tdx\",\"expires\":650,\"evidence_digest\":\"cd\","
 	      "\"token\":\"t1\",\"claims\":\"{}\",\"tee_pubkey\":\"{}\",\"meta\":{\"passed\":[]}}";
 	assert_int_equal(cct_store_seal(&sealed, &sn, rk, "cctrust-store:sessions:v1",
@@ -338,6 +380,27 @@ static void sealed_session_layouts(void **state)
 	assert_string_equal(meta, "{\"passed\":[]}");
 	free(meta);
 	cct_store_session_clear(&g);
+
+	/* the v3 version is authenticated: p1's column called v2 is refused, as v3 it opens (the
+	 * row made again, as a database writer could) */
+	assert_non_null(v3col);
+	memcpy(strstr(v3col, "-v3:"), "-v2:", 4);
+	assert_int_equal(ops->session_gc(impl, 1000, NULL), CCT_OK);
+	strcpy(s.id, "p1");
+	s.expires = 2000;
+	assert_int_equal(ops->session_put(impl, &s, NULL), CCT_OK);
+	assert_int_equal(ops->session_set_attested(impl, "p1", "sealed", v3col, "{}", "d", NULL),
+			 CCT_OK);
+	assert_int_equal(cct_store_session_open(st, "p1", &g, NULL, &err), CCT_ESIGNATURE);
+	memcpy(strstr(v3col, "-v2:"), "-v3:", 4);
+	assert_int_equal(ops->session_gc(impl, 2000, NULL), CCT_OK);
+	assert_int_equal(ops->session_put(impl, &s, NULL), CCT_OK);
+	assert_int_equal(ops->session_set_attested(impl, "p1", "sealed", v3col, "{}", "d", NULL),
+			 CCT_OK);
+	assert_int_equal(cct_store_session_open(st, "p1", &g, NULL, &err), CCT_OK);
+	assert_string_equal(g.token, v3tok);
+	cct_store_session_clear(&g);
+	free(v3col);
 	cct_store_free(st);
 }
 
