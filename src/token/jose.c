@@ -74,36 +74,43 @@ static int jwk_bytes(uint8_t **out, size_t *n, const json_t *obj, const char *ke
 	return CCT_OK;
 }
 
-/* A key holding only the domain parameters of group, made once per curve: a copy of it takes a
+/* Keys holding only the domain parameters of each NIST curve, made once: a copy of one takes a
  * public point for a fraction of what building the group from its name costs (EVP_PKEY_fromdata
- * builds the curve, its Montgomery constants included, on every call). NULL for other groups. */
-static EVP_PKEY *ec_group_template(const char *group)
+ * builds the curve, its Montgomery constants included, on every call). Read without a lock
+ * once made. */
+static const char *const ec_template_names[] = { "prime256v1", "secp384r1", "secp521r1" };
+static EVP_PKEY *ec_templates[3];
+static pthread_once_t ec_templates_once = PTHREAD_ONCE_INIT;
+
+static void ec_templates_init(void)
 {
-	static const char *const names[] = { "prime256v1", "secp384r1", "secp521r1" };
-	static EVP_PKEY *tpl[3];
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	OSSL_PARAM params[2];
 	EVP_PKEY_CTX *ctx;
-	EVP_PKEY *t;
 	size_t i;
 
-	for (i = 0; i < 3 && strcmp(group, names[i]); i++)
-		;
-	if (i == 3)
-		return NULL;
-	pthread_mutex_lock(&lock);
-	if (!tpl[i] && (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) != NULL) {
+	for (i = 0; i < 3; i++) {
+		if (!(ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)))
+			continue;
 		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-							     (char *)names[i], 0);
+							     (char *)ec_template_names[i], 0);
 		params[1] = OSSL_PARAM_construct_end();
 		if (EVP_PKEY_fromdata_init(ctx) <= 0 ||
-		    EVP_PKEY_fromdata(ctx, &tpl[i], EVP_PKEY_KEY_PARAMETERS, params) <= 0)
-			tpl[i] = NULL;
+		    EVP_PKEY_fromdata(ctx, &ec_templates[i], EVP_PKEY_KEY_PARAMETERS, params) <= 0)
+			ec_templates[i] = NULL;
 		EVP_PKEY_CTX_free(ctx);
 	}
-	t = tpl[i];
-	pthread_mutex_unlock(&lock);
-	return t;
+}
+
+/* The template of group, or NULL (another group, or it could not be made). */
+static EVP_PKEY *ec_group_template(const char *group)
+{
+	size_t i;
+
+	pthread_once(&ec_templates_once, ec_templates_init);
+	for (i = 0; i < 3; i++)
+		if (!strcmp(group, ec_template_names[i]))
+			return ec_templates[i];
+	return NULL;
 }
 
 static int ec_from_xy(EVP_PKEY **out, const char *group, const uint8_t *x, const uint8_t *y,
