@@ -160,13 +160,40 @@ static int setup(bench *b, const char *tmp, cct_err *err)
 	return CCT_OK;
 }
 
+/* One composite verification of body with EAR signing, its thread CPU time added to *t when
+ * timed: 200, or 0 when it fails. */
+static int limit_verify(double *t, int timed, const char *body, const uint8_t *nonce,
+			size_t nonce_len, const char *tee, const char *sim, const cct_policy *pol,
+			cct_token_signer *signer)
+{
+	cct_composite_opts vo;
+	cct_composite_result cr;
+	double t0;
+	int st;
+
+	memset(&vo, 0, sizeof(vo));
+	vo.expected_nonce = nonce;
+	vo.expected_nonce_len = nonce_len;
+	vo.tee_hint = tee;
+	vo.trust_sim_dir = sim;
+	vo.offline = 1;
+	t0 = cpu_s();
+	st = cct_composite_verify(&cr, (const uint8_t *)body, strlen(body), pol, &vo, signer) ==
+			     CCT_OK
+		     ? 200
+		     : 0;
+	*t += timed ? cpu_s() - t0 : 0;
+	if (st != 200)
+		fprintf(stderr, "kbs_handle_bench: composite: %s\n", cr.err.msg);
+	cct_composite_result_clear(&cr);
+	return st;
+}
+
 int main(int argc, char **argv)
 {
 	static bench b;
 	cct_sim_opts so;
 	cct_attester_opts ao;
-	cct_composite_opts vo;
-	cct_composite_result cr;
 	cct_policy *pol = NULL;
 	cct_token_signer *signer = NULL;
 	cct_kbs_response r;
@@ -248,9 +275,14 @@ int main(int argc, char **argv)
 			free(body);
 			goto out;
 		}
+		/* the limit: the same body, verified and signed in process; before the broker on odd
+		 * flows and after it on even ones, so neither side always finds the other's data in
+		 * the caches */
+		st = i & 1 ? limit_verify(&t_comp, i >= 0, body, nb, nn, tee, b.sim, pol, signer) : 200;
 		/* attest, then the resource */
-		t0 = cpu_s();
-		st = handle(&b, &r, "POST", "/kbs/v0/attest", cookie, NULL, body);
+		t0 = st == 200 ? cpu_s() : 0;
+		if (st == 200)
+			st = handle(&b, &r, "POST", "/kbs/v0/attest", cookie, NULL, body);
 		t_attest += i >= 0 ? cpu_s() - t0 : 0;
 		if (st != 200)
 			fprintf(stderr, "kbs_handle_bench: attest: %d %s\n", st, r.body ? r.body : "");
@@ -265,22 +297,9 @@ int main(int argc, char **argv)
 					r.body ? r.body : "");
 			cct_kbs_response_clear(&r);
 		}
-		/* the limit: the same body, verified and signed in process */
-		if (st == 200) {
-			memset(&vo, 0, sizeof(vo));
-			vo.expected_nonce = nb;
-			vo.expected_nonce_len = nn;
-			vo.tee_hint = tee;
-			vo.trust_sim_dir = b.sim;
-			vo.offline = 1;
-			t0 = cpu_s();
-			st = cct_composite_verify(&cr, (const uint8_t *)body, strlen(body), pol, &vo,
-						  signer) == CCT_OK ? 200 : 0;
-			t_comp += i >= 0 ? cpu_s() - t0 : 0;
-			if (st != 200)
-				fprintf(stderr, "kbs_handle_bench: composite: %s\n", cr.err.msg);
-			cct_composite_result_clear(&cr);
-		}
+		/* the limit after the broker on even flows */
+		if (st == 200 && !(i & 1))
+			st = limit_verify(&t_comp, i >= 0, body, nb, nn, tee, b.sim, pol, signer);
 		free(nb);
 		free(body);
 		json_decref(jwk);
