@@ -13,7 +13,8 @@ CLI=$build/cctrust
 D=$build/cctrustd
 FLOWS=${FLOWS:-600}
 THREADS=${THREADS:-4}
-BROKER_THREADS=${BROKER_THREADS:-$THREADS}
+# the broker's --threads; unset: its default (one per CPU it may run on, at least 2)
+BROKER_THREADS=${BROKER_THREADS:-}
 GPUS=${GPUS:-1}
 LIMIT_S=${LIMIT_S:-60}
 # PIN=1 (default on >= 2 cores): the broker runs on CPU 0 and the load generator on the others, so
@@ -25,6 +26,8 @@ if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 	PIN_CLIENT="taskset -c 1-$(($(nproc) - 1))"
 fi
 cpu_ticks() { awk '{print $14 + $15}' /proc/$1/stat 2>/dev/null || echo 0; }
+# the process's CPU time in ns, all threads (schedstat: ns, where stat counts 10 ms ticks)
+cpu_ns() { cat /proc/$1/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'; }
 [ -x "$D" ] || { echo "cctrustd not built (libmicrohttpd missing): skipped"; exit 0; }
 T=$(mktemp -d /tmp/cct-kbs-bench.XXXXXX)
 pid=
@@ -34,7 +37,7 @@ trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$T"' EXIT
 (umask 077 && head -c 32 /dev/urandom >"$T/mk")
 # one loopback client drives every flow: the per-client rate limit is off for the benchmark
 $PIN_BROKER "$D" --store "sqlite:$T/db" --listen 127.0.0.1:0 --port-file "$T/port" --admin-pubkey "$T/admin.pub" \
-	--trust-sim "$T/sim" --master-key "$T/mk" --threads "$BROKER_THREADS" --rate-limit 0 2>/dev/null &
+	--trust-sim "$T/sim" --master-key "$T/mk" ${BROKER_THREADS:+--threads "$BROKER_THREADS"} --rate-limit 0 2>/dev/null &
 pid=$!
 for i in $(seq 1 100); do [ -s "$T/port" ] && break; sleep 0.05; done
 U=http://127.0.0.1:$(cat "$T/port")
@@ -56,7 +59,7 @@ sample_rss() {
 rss_idle=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 sample_rss &
 sp=$!
-echo "cctrustd (SQLite, composite verifier, $BROKER_THREADS threads) <- cctrust kbs bench --clients $THREADS --gpus $GPUS ($FLOWS flows, $(nproc) cores shared by client and broker):"
+echo "cctrustd (SQLite, composite verifier, ${BROKER_THREADS:-default} threads) <- cctrust kbs bench --clients $THREADS --gpus $GPUS ($FLOWS flows, $(nproc) cores shared by client and broker):"
 # the in-process limit is measured right before and right after the load (same core) and
 # averaged: on a shared machine the speed of a core drifts by tens of percent within a minute
 $PIN_BROKER "$CLI" kbs verify-bench --sim "$T/sim" --tee snp --gpus "$GPUS" --flows 100 >"$T/limit0.json"
@@ -99,6 +102,34 @@ if [ -x "$build/bench/kbs_handle_bench" ]; then
 	echo "in process (cct_kbs_handle per flow vs cct_composite_verify of the same body, one thread, same loop):"
 	$PIN_BROKER "$build/bench/kbs_handle_bench" -n 200 --gpus "$GPUS" | tee "$T/handle.json"
 fi
+# paired rounds: ROUNDS short loads, each followed at once by verify-bench on the broker's core,
+# so each ratio compares the broker with the limit at the same speed of that core (it drifts by
+# tens of percent within a minute on a shared machine); the median is the figure
+ROUNDS=${ROUNDS:-5}
+ROUND_FLOWS=${ROUND_FLOWS:-100}
+: >"$T/rounds.txt"
+for r in $(seq 1 "$ROUNDS"); do
+	c0=$(cpu_ns $pid)
+	timeout "$LIMIT_S" $PIN_CLIENT "$CLI" kbs bench --url "$U" --sim "$T/sim" --tee snp --gpus "$GPUS" \
+		--flows "$ROUND_FLOWS" --clients "$THREADS" --json bench/key/model 2>"$T/round.err" >"$T/round.json" || { cat "$T/round.err"; break; }
+	c1=$(cpu_ns $pid)
+	$PIN_BROKER "$CLI" kbs verify-bench --sim "$T/sim" --tee snp --gpus "$GPUS" --flows 100 >"$T/rlimit.json" || break
+	python3 - "$T/round.json" "$T/rlimit.json" "$c0" "$c1" >>"$T/rounds.txt" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1])); l = json.load(open(sys.argv[2]))
+ms = (int(sys.argv[4]) - int(sys.argv[3])) / 1e6 / b.get("flows_ok", b["flows"])
+print(f"{ms:.3f} {l['composite_verify_ms']:.3f} {ms / l['composite_verify_ms']:.3f}")
+PY
+done
+python3 - "$T/rounds.txt" <<'PY'
+import statistics, sys
+rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+if rows:
+    r = sorted(x[2] for x in rows)
+    print(f"  => paired rounds ({len(rows)} x broker load then verify-bench on its core): broker CPU per flow "
+          + ", ".join(f"{a:.2f}" for a, _, _ in rows) + " ms; limit " + ", ".join(f"{b:.2f}" for _, b, _ in rows)
+          + f" ms; ratio median {statistics.median(r):.2f}x (range {r[0]:.2f}-{r[-1]:.2f}; goal <= 1.5x)")
+PY
 python3 - "$T/bench.json" "$T/limit.json" "${p99:-inf}" "${hwm:-0}" "$(nproc)" "$T/cpu.json" "$FLOWS" <<'PY'
 import json, sys
 try:

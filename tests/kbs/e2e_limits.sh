@@ -124,5 +124,12 @@ wait "$slow"
 read -r opened held <"$T/slow.out"
 echo "     slowloris: $opened connections accepted by the kernel, $held still held by the broker after 30 s; worst flow ${worst} ms"
 [ "$held" -le 64 ] && ok "broker holds at most --max-connections-per-ip slow connections" || bad "slow connections held: $held"
+# --- --threads: 1..1024, or absent for one per CPU (at least 2) ---
+for n in -1 1025; do
+	"$D" --store "sqlite:$T/t.db" --listen 127.0.0.1:0 "${COMMON[@]}" --threads "$n" 2>"$T/threads.err"
+	rc=$?
+	[ "$rc" = 2 ] && grep -q -- "--threads $n: expected 1..1024" "$T/threads.err" &&
+		ok "--threads $n refused (exit 2)" || bad "--threads $n: rc $rc $(cat "$T/threads.err")"
+done
 echo "$fails failure(s)"
 [ "$fails" = 0 ]
