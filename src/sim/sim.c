@@ -59,6 +59,8 @@ static void free_gpu(void *p)
 }
 
 /* the platform of dir, pinned (release it), or NULL with err set */
+static pthread_mutex_t sim_load_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static cct_vcache_entry *sim_loaded(const char *kind, const char *dir, sim_loader load,
 				    void (*fr)(void *), cct_err *err)
 {
@@ -83,10 +85,20 @@ static cct_vcache_entry *sim_loaded(const char *kind, const char *dir, sim_loade
 		cache = NULL;
 	if (cache && (e = cct_vcache_get(cache, key, 0)) != NULL)
 		return e;
-	if (load(&obj, dir, err) != CCT_OK)
+	/* one loader at a time: threads that missed together (a load generator's clients at
+	 * start) wait for the first one's keys instead of each parsing them again */
+	pthread_mutex_lock(&sim_load_lock);
+	if (cache && (e = cct_vcache_get(cache, key, 0)) != NULL) {
+		pthread_mutex_unlock(&sim_load_lock);
+		return e;
+	}
+	if (load(&obj, dir, err) != CCT_OK) {
+		pthread_mutex_unlock(&sim_load_lock);
 		return NULL;
+	}
 	e = cct_vcache_put(cache, key, CCT_VCACHE_FOREVER_LO, CCT_VCACHE_FOREVER_HI, CCT_OK, NULL,
 			   obj, fr);
+	pthread_mutex_unlock(&sim_load_lock);
 	if (!e)
 		cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	return e;
