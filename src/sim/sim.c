@@ -58,9 +58,9 @@ static void free_gpu(void *p)
 	cct_sim_gpu_free(p);
 }
 
-/* the platform of dir, pinned (release it), or NULL with err set */
 static pthread_mutex_t sim_load_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* the platform of dir, pinned (release it), or NULL with err set */
 static cct_vcache_entry *sim_loaded(const char *kind, const char *dir, sim_loader load,
 				    void (*fr)(void *), cct_err *err)
 {
