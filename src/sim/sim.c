@@ -390,7 +390,7 @@ static int sim_gpus(char **out, const char *dir, const cct_attester_opts *o,
 	cct_vcache_entry *pin = NULL;
 	cct_sim_gpu_evidence_opts eo;
 	uint8_t nonce[32];
-	char path[4096], *kbs = NULL;
+	char path[4096];
 	json_t *nv = NULL, *a = NULL;
 	int rc;
 
@@ -421,12 +421,9 @@ static int sim_gpus(char **out, const char *dir, const cct_attester_opts *o,
 		goto out;
 	memset(&eo, 0, sizeof(eo));
 	eo.gpu_count = (unsigned)so->gpus;
-	rc = cct_sim_gpu_evidence(&kbs, NULL, g, nonce, &eo, err);
+	rc = cct_sim_gpu_evidence_doc(&nv, NULL, g, nonce, &eo, err);
 	if (rc != CCT_OK)
 		goto out;
-	nv = json_loads(kbs, 0, NULL);
-	if (!json_is_object(nv))
-		goto nomem;
 	json_object_set_new(nv, "cc_mode", json_string(so->gpu_cc_mode ? so->gpu_cc_mode : "on"));
 	json_object_set_new(nv, "ppcie_mode", json_false());
 	a = json_pack("{s:O}", "nvidia", nv);
@@ -440,7 +437,6 @@ nomem:
 out:
 	json_decref(a);
 	json_decref(nv);
-	free(kbs);
 	cct_vcache_release(pin);
 	return rc;
 }

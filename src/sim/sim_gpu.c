@@ -795,24 +795,24 @@ out:
 	return rc;
 }
 
-int cct_sim_gpu_evidence(char **kbs_json_out, char **nvidia_json_out, const cct_sim_gpu *g,
-			 const uint8_t nonce[CCT_SIM_GPU_NONCE_SIZE],
-			 const cct_sim_gpu_evidence_opts *o, cct_err *err)
+int cct_sim_gpu_evidence_doc(json_t **kbs_out, json_t **nvidia_out, const cct_sim_gpu *g,
+			     const uint8_t nonce[CCT_SIM_GPU_NONCE_SIZE],
+			     const cct_sim_gpu_evidence_opts *o, cct_err *err)
 {
 	int rc = CCT_ERROR;
 	unsigned i, n = o && o->gpu_count ? o->gpu_count : 1;
-	json_t *kbs = json_array(), *nv = json_array(), *top = NULL;
+	json_t *kbs = kbs_out ? json_array() : NULL, *nv = nvidia_out ? json_array() : NULL;
 	char nonce_hex[65];
 
-	if (kbs_json_out)
-		*kbs_json_out = NULL;
-	if (nvidia_json_out)
-		*nvidia_json_out = NULL;
-	if (!g || !nonce) {
+	if (kbs_out)
+		*kbs_out = NULL;
+	if (nvidia_out)
+		*nvidia_out = NULL;
+	if (!g || !nonce || (!kbs_out && !nvidia_out)) {
 		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "bad argument");
 		goto out;
 	}
-	if (!kbs || !nv) {
+	if ((kbs_out && !kbs) || (nvidia_out && !nv)) {
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 		goto out;
 	}
@@ -843,37 +843,67 @@ int cct_sim_gpu_evidence(char **kbs_json_out, char **nvidia_json_out, const cct_
 			rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 			goto out;
 		}
-		json_array_append_new(kbs, json_pack("{s:s,s:s,s:s,s:s}", "arch", g->arch, "uuid",
-						     g->dev[d].uuid, "evidence", e64,
-						     "certificate", p64));
-		json_array_append_new(nv, json_pack("{s:s,s:s,s:s,s:s}", "arch", g->arch, "nonce",
-						    nonce_hex, "evidence", e64, "certificate",
-						    p64));
+		if (kbs)
+			json_array_append_new(kbs, json_pack("{s:s,s:s,s:s,s:s}", "arch", g->arch,
+							     "uuid", g->dev[d].uuid, "evidence", e64,
+							     "certificate", p64));
+		if (nv)
+			json_array_append_new(nv, json_pack("{s:s,s:s,s:s,s:s}", "arch", g->arch,
+							    "nonce", nonce_hex, "evidence", e64,
+							    "certificate", p64));
 		free(e64);
 		free(p64);
 	}
-	top = json_pack("{s:O}", "device_evidence_list", kbs);
-	if (kbs_json_out)
-		*kbs_json_out = top ? json_dumps(top, JSON_COMPACT) : NULL;
-	if (nvidia_json_out)
-		*nvidia_json_out = json_dumps(nv, JSON_COMPACT);
-	if ((kbs_json_out && !*kbs_json_out) || (nvidia_json_out && !*nvidia_json_out)) {
+	if (kbs_out && !(*kbs_out = json_pack("{s:O}", "device_evidence_list", kbs))) {
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 		goto out;
 	}
+	if (nvidia_out) {
+		*nvidia_out = nv;
+		nv = NULL;
+	}
 	rc = CCT_OK;
 out:
-	if (rc != CCT_OK) {
-		if (kbs_json_out) {
-			free(*kbs_json_out);
-			*kbs_json_out = NULL;
-		}
-		if (nvidia_json_out) {
-			free(*nvidia_json_out);
-			*nvidia_json_out = NULL;
+	if (rc != CCT_OK && kbs_out) {
+		json_decref(*kbs_out);
+		*kbs_out = NULL;
+	}
+	json_decref(kbs);
+	json_decref(nv);
+	return rc;
+}
+
+int cct_sim_gpu_evidence(char **kbs_json_out, char **nvidia_json_out, const cct_sim_gpu *g,
+			 const uint8_t nonce[CCT_SIM_GPU_NONCE_SIZE],
+			 const cct_sim_gpu_evidence_opts *o, cct_err *err)
+{
+	json_t *kbs = NULL, *nv = NULL;
+	int rc;
+
+	if (kbs_json_out)
+		*kbs_json_out = NULL;
+	if (nvidia_json_out)
+		*nvidia_json_out = NULL;
+	/* with neither output wanted, the evidence is still made (and its errors reported) */
+	rc = cct_sim_gpu_evidence_doc(kbs_json_out || !nvidia_json_out ? &kbs : NULL,
+				      nvidia_json_out ? &nv : NULL, g, nonce, o, err);
+	if (rc == CCT_OK) {
+		if (kbs_json_out)
+			*kbs_json_out = json_dumps(kbs, JSON_COMPACT);
+		if (nvidia_json_out)
+			*nvidia_json_out = json_dumps(nv, JSON_COMPACT);
+		if ((kbs_json_out && !*kbs_json_out) || (nvidia_json_out && !*nvidia_json_out)) {
+			rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+			if (kbs_json_out) {
+				free(*kbs_json_out);
+				*kbs_json_out = NULL;
+			}
+			if (nvidia_json_out) {
+				free(*nvidia_json_out);
+				*nvidia_json_out = NULL;
+			}
 		}
 	}
-	json_decref(top);
 	json_decref(kbs);
 	json_decref(nv);
 	return rc;

@@ -62,6 +62,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -148,6 +150,11 @@ int cct_sim_gpu_spdm(uint8_t **out, size_t *out_size, const cct_sim_gpu *g, unsi
 int cct_sim_gpu_evidence(char **kbs_json_out, char **nvidia_json_out, const cct_sim_gpu *g,
 			 const uint8_t nonce[CCT_SIM_GPU_NONCE_SIZE],
 			 const cct_sim_gpu_evidence_opts *o, cct_err *err);
+/** The same as documents: *kbs_out the {"device_evidence_list":[...]} object, *nvidia_out the
+ *  array; each optional (not both NULL), the caller's to json_decref. */
+int cct_sim_gpu_evidence_doc(json_t **kbs_out, json_t **nvidia_out, const cct_sim_gpu *g,
+			     const uint8_t nonce[CCT_SIM_GPU_NONCE_SIZE],
+			     const cct_sim_gpu_evidence_opts *o, cct_err *err);
 
 typedef enum {
 	CCT_SIM_GPU_RIM_DRIVER = 1,
