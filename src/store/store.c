@@ -406,36 +406,6 @@ static void put_field(uint8_t **w, const char *v)
 	*w += 4 + n;
 }
 
-/* 1 when claims is byte for byte the payload of the (JWS) token. */
-static int claims_are_token_payload(const char *token, const char *claims)
-{
-	char *payload = NULL;
-	int same = cct_jose_jws_payload_text(&payload, NULL, token, NULL) == CCT_OK &&
-		   !strcmp(payload, claims);
-
-	free(payload);
-	return same;
-}
-
-/* The token without its payload ("HEADER..SIGNATURE"), malloc'd; NULL unless a compact JWS. */
-static char *token_without_payload(const char *token)
-{
-	const char *d1 = strchr(token, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
-	size_t hn, sn;
-	char *t;
-
-	if (!d2 || strchr(d2 + 1, '.'))
-		return NULL;
-	hn = (size_t)(d1 - token);
-	sn = strlen(d2 + 1);
-	if (!(t = malloc(hn + 2 + sn + 1)))
-		return NULL;
-	memcpy(t, token, hn);
-	t[hn] = t[hn + 1] = '.';
-	memcpy(t + hn + 2, d2 + 1, sn + 1);
-	return t;
-}
-
 /* *col_out: the sealed column of an attested session (v3, or v2 when the claims are not the
  * token's payload), malloc'd. */
 static int session_seal_column(char **col_out, cct_store *st, const cct_store_session *s,
@@ -450,9 +420,9 @@ static int session_seal_column(char **col_out, cct_store *st, const cct_store_se
 	*col_out = NULL;
 	if (!s->token || !s->claims || !s->tee_pubkey)
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "session state incomplete");
-	/* the EAR token's payload is the claims text (same serialisation): sealed once */
-	v3 = claims_are_token_payload(s->token, s->claims) &&
-	     (elided = token_without_payload(s->token)) != NULL;
+	/* the EAR token's payload is the claims text (same serialisation): sealed once, the
+	 * token detached from it */
+	v3 = (elided = cct_jose_jws_detach(s->token, s->claims)) != NULL;
 	prefix = v3 ? SESSION_SEAL_PREFIX_V3 : SESSION_SEAL_PREFIX_V2;
 	if (!session_aad(aad, sizeof(aad), s->id, v3)) {
 		free(elided);
@@ -707,31 +677,6 @@ static char *strndup_or_null(const char *p, size_t n)
 	return d;
 }
 
-/* The token whose payload was left out ("HEADER..SIGNATURE", n bytes) with base64url(claims)
- * put back; NULL when it is not of that form or out of memory. */
-static char *token_with_payload(const char *elided, size_t n, const char *claims)
-{
-	const char *dd = memchr(elided, '.', n);
-	char *payload, *t = NULL;
-	size_t hn, pl;
-
-	if (!dd || (size_t)(dd - elided) + 1 >= n || dd[1] != '.' ||
-	    memchr(dd + 2, '.', n - (size_t)(dd - elided) - 2))
-		return NULL;
-	if (!(payload = cct_jose_b64url(claims, strlen(claims))))
-		return NULL;
-	hn = (size_t)(dd - elided);
-	pl = strlen(payload);
-	if ((t = malloc(n + pl + 1)) != NULL) {
-		memcpy(t, elided, hn + 1);
-		memcpy(t + hn + 1, payload, pl);
-		memcpy(t + hn + 1 + pl, dd + 1, n - hn - 1);
-		t[n + pl] = 0;
-	}
-	free(payload);
-	return t;
-}
-
 /* Fill out from the unsealed v2 or v3 state: CCT_OK, or CCT_ESIGNATURE when it is malformed. */
 static int session_from_v2(cct_store_session *out, char **meta, const char *id,
 			   const uint8_t *pt, size_t pn, int v3)
@@ -759,7 +704,7 @@ static int session_from_v2(cct_store_session *out, char **meta, const char *id,
 			return CCT_ESIGNATURE;
 		if (!(out->claims = strndup_or_null(f[SF_CLAIMS], n[SF_CLAIMS])))
 			return CCT_ENOMEM;
-		if (!(out->token = token_with_payload(f[SF_TOKEN], n[SF_TOKEN], out->claims)))
+		if (!(out->token = cct_jose_jws_attach(f[SF_TOKEN], n[SF_TOKEN], out->claims)))
 			return CCT_ESIGNATURE;
 	} else {
 		out->token = strndup_or_null(f[SF_TOKEN], n[SF_TOKEN]);

@@ -578,6 +578,48 @@ int cct_jose_jws_peek(json_t **header_out, json_t **payload_out, const char *jws
 	return CCT_OK;
 }
 
+char *cct_jose_jws_detach(const char *jws, const char *payload)
+{
+	size_t l1, l2, l3;
+	const char *p2, *p3;
+	char *enc, *t = NULL;
+
+	if (jws_split(jws, &l1, &p2, &l2, &p3, &l3, NULL) != CCT_OK ||
+	    !(enc = cct_jose_b64url(payload, strlen(payload))))
+		return NULL;
+	/* the segment as the encoder writes it, so attaching gives back the very same token */
+	if (strlen(enc) == l2 && !memcmp(enc, p2, l2) && (t = malloc(l1 + 2 + l3 + 1)) != NULL) {
+		memcpy(t, jws, l1);
+		t[l1] = t[l1 + 1] = '.';
+		memcpy(t + l1 + 2, p3, l3);
+		t[l1 + 2 + l3] = 0;
+	}
+	free(enc);
+	return t;
+}
+
+char *cct_jose_jws_attach(const char *detached, size_t n, const char *payload)
+{
+	size_t l1, l2, l3, pl;
+	const char *p2, *p3;
+	char *d = malloc(n + 1), *enc = NULL, *t = NULL;
+
+	if (!d)
+		return NULL;
+	memcpy(d, detached, n);
+	d[n] = 0;
+	if (strlen(d) == n && jws_split(d, &l1, &p2, &l2, &p3, &l3, NULL) == CCT_OK && l2 == 0 &&
+	    (enc = cct_jose_b64url(payload, strlen(payload))) != NULL &&
+	    (t = malloc(n + (pl = strlen(enc)) + 1)) != NULL) {
+		memcpy(t, d, l1 + 1);
+		memcpy(t + l1 + 1, enc, pl);
+		memcpy(t + l1 + 1 + pl, p3 - 1, l3 + 2); /* the dot, the signature, the NUL */
+	}
+	free(enc);
+	free(d);
+	return t;
+}
+
 int cct_jose_jws_payload_text(char **out, size_t *out_len, const char *jws, cct_err *err)
 {
 	size_t l1, l2, l3, rn = 0;

@@ -43,6 +43,12 @@ int cct_jose_jws_peek(json_t **header_out, json_t **payload_out, const char *jws
 /* The payload bytes of a compact JWS without verifying, as NUL-terminated text (*out malloc'd,
  * *out_len may be NULL): EFORMAT when it is not three parts or holds a NUL byte. */
 int cct_jose_jws_payload_text(char **out, size_t *out_len, const char *jws, cct_err *err);
+/* Detached content (RFC 7515 Appendix F): "HEADER..SIGNATURE" of a compact JWS whose payload
+ * segment is exactly base64url(payload), malloc'd; NULL when it is not (or out of memory). */
+char *cct_jose_jws_detach(const char *jws, const char *payload);
+/* The compact JWS back from its detached form (n bytes, "HEADER..SIGNATURE") and its payload,
+ * malloc'd; NULL when detached is not of that form (or out of memory). */
+char *cct_jose_jws_attach(const char *detached, size_t n, const char *payload);
 /* 1 when alg (one of the JWS algorithms above) can be used with key. */
 int cct_jose_alg_fits_key(const char *alg, EVP_PKEY *key);
 /* Verify a compact JWS with key; the header alg must equal expect_alg (any of the algorithms
