@@ -90,11 +90,7 @@ static int json_reply(cct_kbs_response *r, int status, json_t *j)
  * the body is written directly instead of copying the token into a json_t (a UTF-8 scan of
  * ~15-20 KB per GPU-bearing EAR) and dumping it again (an escape scan of the same bytes).
  * Anything else goes through jansson. */
-static int b64url_char(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '_';
-}
+#define B64URL_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 static int token_reply(cct_kbs_response *r, const char *token)
 {
@@ -103,7 +99,7 @@ static int token_reply(cct_kbs_response *r, const char *token)
 	char *s;
 
 	/* strspn scans with a byte table: a tenth of the per-character tests' time on 20 KB */
-	if (strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") != n)
+	if (strspn(token, B64URL_CHARS ".") != n)
 		return json_reply(r, 200, json_pack("{s:s}", "token", token));
 	s = malloc(sizeof(pre) - 1 + n + sizeof(post));
 	if (!s)
@@ -364,14 +360,10 @@ static void session_id_of(char out[65], const char *cookie)
 /* The shape of a session cookie (cct_store_challenge_seal): the prefix, then base64url. */
 static int cookie_ok(const char *c)
 {
-	size_t i, p = strlen(CCT_STORE_CHALLENGE_PREFIX), n = c ? strlen(c) : 0;
+	size_t p = strlen(CCT_STORE_CHALLENGE_PREFIX), n = c ? strlen(c) : 0;
 
-	if (n <= p || n > CCT_STORE_MAX_CHALLENGE || strncmp(c, CCT_STORE_CHALLENGE_PREFIX, p))
-		return 0;
-	for (i = p; i < n; i++)
-		if (!b64url_char(c[i]))
-			return 0;
-	return 1;
+	return n > p && n <= CCT_STORE_MAX_CHALLENGE && !strncmp(c, CCT_STORE_CHALLENGE_PREFIX, p) &&
+	       strspn(c + p, B64URL_CHARS) == n - p;
 }
 
 static int handle_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r)
