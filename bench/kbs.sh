@@ -60,12 +60,19 @@ rss_idle=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 sample_rss &
 sp=$!
 echo "cctrustd (SQLite, composite verifier, ${BROKER_THREADS:-default} threads) <- cctrust kbs bench --clients $THREADS --gpus $GPUS ($FLOWS flows, $(nproc) cores shared by client and broker):"
+# limit PIN N: the in-process composite limit (verify-bench, N verifications) on the cores PIN
+# names (a taskset prefix, or empty); load N: N guest flows from the load generator
+VERIFY_BENCH=(kbs verify-bench --sim "$T/sim" --tee snp --gpus "$GPUS")
+limit() { $1 "$CLI" "${VERIFY_BENCH[@]}" --flows "$2"; }
+load() {
+	timeout "$LIMIT_S" $PIN_CLIENT "$CLI" kbs bench --url "$U" --sim "$T/sim" --tee snp \
+		--gpus "$GPUS" --flows "$1" --clients "$THREADS" --json bench/key/model
+}
 # the in-process limit is measured right before and right after the load (same core) and
 # averaged: on a shared machine the speed of a core drifts by tens of percent within a minute
-$PIN_BROKER "$CLI" kbs verify-bench --sim "$T/sim" --tee snp --gpus "$GPUS" --flows 100 >"$T/limit0.json"
+limit "$PIN_BROKER" 100 >"$T/limit0.json"
 cpu0=$(cpu_ticks $pid)
-timeout "$LIMIT_S" $PIN_CLIENT "$CLI" kbs bench --url "$U" --sim "$T/sim" --tee snp --gpus "$GPUS" \
-	--flows "$FLOWS" --clients "$THREADS" --json bench/key/model 2>/dev/null >"$T/bench.json"
+load "$FLOWS" 2>/dev/null >"$T/bench.json"
 rc=$?
 cpu1=$(cpu_ticks $pid)
 cat "$T/bench.json"
@@ -86,7 +93,7 @@ awk '/^cctrustd_verifier_seconds_(sum|count)/ {v[$1]=$2}
                1000*v["cctrustd_attest_seconds_sum"]/v["cctrustd_attest_seconds_count"] }' "$T/metrics"
 grep -E '^cctrustd_(releases_total|verifier_results_total\{result="affirming")' "$T/metrics"
 echo "raw limit of the same evidence (in process, one core: sim evidence build / composite verify + EAR):"
-$PIN_BROKER "$CLI" kbs verify-bench --sim "$T/sim" --tee snp --gpus "$GPUS" --flows 100 >"$T/limit1.json"
+limit "$PIN_BROKER" 100 >"$T/limit1.json"
 python3 - "$T/limit0.json" "$T/limit1.json" >"$T/limit.json" <<'PY'
 import json, sys
 a, b = (json.load(open(f)) for f in sys.argv[1:3])
@@ -110,20 +117,20 @@ ROUND_FLOWS=${ROUND_FLOWS:-100}
 : >"$T/rounds.txt"
 for r in $(seq 1 "$ROUNDS"); do
 	c0=$(cpu_ns $pid)
-	timeout "$LIMIT_S" $PIN_CLIENT "$CLI" kbs bench --url "$U" --sim "$T/sim" --tee snp --gpus "$GPUS" \
-		--flows "$ROUND_FLOWS" --clients "$THREADS" --json bench/key/model 2>"$T/round.err" >"$T/round.json" || { cat "$T/round.err"; break; }
+	load "$ROUND_FLOWS" 2>"$T/round.err" >"$T/round.json" || { cat "$T/round.err"; break; }
 	c1=$(cpu_ns $pid)
-	$PIN_BROKER "$CLI" kbs verify-bench --sim "$T/sim" --tee snp --gpus "$GPUS" --flows 100 >"$T/rlimit.json" || break
+	limit "$PIN_BROKER" 100 >"$T/rlimit.json" || break
 	# and again with the other cores as busy as the load generator kept them: on a VM whose
 	# vCPUs share a physical core, a busy neighbour slows this core too (measured: 2.1-2.8 ms
 	# idle, 2.6-3.6 ms busy for the same verify-bench)
 	busy=
 	if [ -n "$PIN_CLIENT" ]; then
-		$PIN_CLIENT "$CLI" kbs verify-bench --sim "$T/sim" --tee snp --gpus "$GPUS" --flows 2000 >/dev/null 2>&1 &
+		# not through limit(): $! must be the process itself, so the kill below stops it
+		$PIN_CLIENT "$CLI" "${VERIFY_BENCH[@]}" --flows 2000 >/dev/null 2>&1 &
 		busy=$!
 		sleep 0.3
 	fi
-	$PIN_BROKER "$CLI" kbs verify-bench --sim "$T/sim" --tee snp --gpus "$GPUS" --flows 100 >"$T/rlimit_busy.json"
+	limit "$PIN_BROKER" 100 >"$T/rlimit_busy.json"
 	[ -n "$busy" ] && { kill "$busy" 2>/dev/null; wait "$busy" 2>/dev/null; }
 	python3 - "$T/round.json" "$T/rlimit.json" "$c0" "$c1" "$T/rlimit_busy.json" >>"$T/rounds.txt" <<'PY'
 import json, sys
