@@ -111,19 +111,36 @@ typedef struct cct_store_ops {
 
 typedef struct cct_store cct_store;
 
+/** Connections a back end keeps open: SQLite reader connections (beside its one writer), or
+ *  the PostgreSQL pool. Each request holds one for the length of one statement or
+ *  transaction, so a broker with more worker threads than connections queues there. */
+#define CCT_STORE_CONNECTIONS_DEFAULT 4
+#define CCT_STORE_CONNECTIONS_MAX 256
+
+typedef struct cct_store_open_opts {
+	unsigned connections; /**< 0: CCT_STORE_CONNECTIONS_DEFAULT; 1..CCT_STORE_CONNECTIONS_MAX */
+} cct_store_open_opts;
+
 /** Open a store from a URL: "sqlite:PATH", "sqlite::memory:", or any URL handled by a back
  *  end registered with cct_store_register (e.g. "postgres://..." from cctrustd).
  *  master_key: 32 bytes; copied (and wiped on free). *out freed with cct_store_free().
  *  Errors: CCT_EINVAL (URL), CCT_EUNSUPPORTED (no back end), CCT_EIO (open / migrate). */
 CCT_EXTERN int cct_store_open(cct_store **out, const char *url,
 			      const uint8_t master_key[CCT_STORE_KEY_SIZE], cct_err *err);
-/** Back-end factory for a URL scheme prefix ("postgres://", "postgresql://"). At most 4. */
+/** cct_store_open with options (opts may be NULL: the defaults). Errors as cct_store_open,
+ *  and CCT_EINVAL for connections over CCT_STORE_CONNECTIONS_MAX. */
+CCT_EXTERN int cct_store_open_ex(cct_store **out, const char *url,
+				 const uint8_t master_key[CCT_STORE_KEY_SIZE],
+				 const cct_store_open_opts *opts, cct_err *err);
+/** Back-end factory for a URL scheme prefix ("postgres://", "postgresql://"). At most 4.
+ *  connections: 1..CCT_STORE_CONNECTIONS_MAX, as cct_store_open_opts says. */
 typedef int (*cct_store_open_fn)(const cct_store_ops **ops, void **impl, const char *url,
-				 cct_err *err);
+				 unsigned connections, cct_err *err);
 CCT_EXTERN int cct_store_register(const char *prefix, cct_store_open_fn open_fn);
-/** The SQLite back end (path or ":memory:"): WAL, migrations keyed on user_version. */
+/** The SQLite back end (path or ":memory:"): WAL, migrations keyed on user_version; one
+ *  writer connection and `readers` reader connections (none for an in-memory database). */
 CCT_EXTERN int cct_store_sqlite_open(const cct_store_ops **ops, void **impl, const char *path,
-				     cct_err *err);
+				     unsigned readers, cct_err *err);
 CCT_EXTERN void cct_store_free(cct_store *st);
 /** The back end (for sessions, policies, audit: plain rows). Borrowed. */
 CCT_EXTERN const cct_store_ops *cct_store_backend(const cct_store *st, void **impl);

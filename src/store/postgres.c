@@ -22,7 +22,6 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-#define POOL 4
 #define MIGRATION_LOCK 0x63637472 /* "cctr" */
 
 static const char *const migrations[] = {
@@ -80,8 +79,9 @@ static const struct {
 };
 
 typedef struct pg {
-	PGconn *c[POOL];
-	pthread_mutex_t lock[POOL];
+	PGconn **c;
+	pthread_mutex_t *lock;
+	unsigned n; /* connections (cct_store_open_opts.connections) */
 	unsigned next;
 	pthread_mutex_t next_lock;
 } pg;
@@ -109,11 +109,11 @@ static int acquire(pg *p)
 	pthread_mutex_lock(&p->next_lock);
 	start = p->next++;
 	pthread_mutex_unlock(&p->next_lock);
-	for (i = 0; i < POOL; i++)
-		if (pthread_mutex_trylock(&p->lock[(start + i) % POOL]) == 0)
-			return (int)((start + i) % POOL);
-	pthread_mutex_lock(&p->lock[start % POOL]);
-	return (int)(start % POOL);
+	for (i = 0; i < p->n; i++)
+		if (pthread_mutex_trylock(&p->lock[(start + i) % p->n]) == 0)
+			return (int)((start + i) % p->n);
+	pthread_mutex_lock(&p->lock[start % p->n]);
+	return (int)(start % p->n);
 }
 
 static void release(pg *p, int i)
@@ -434,16 +434,18 @@ static int pq_ping(void *impl)
 static void pq_close(void *impl)
 {
 	pg *p = impl;
-	int i;
+	unsigned i;
 
 	if (!p)
 		return;
-	for (i = 0; i < POOL; i++) {
+	for (i = 0; i < p->n; i++) {
 		if (p->c[i])
 			PQfinish(p->c[i]);
 		pthread_mutex_destroy(&p->lock[i]);
 	}
 	pthread_mutex_destroy(&p->next_lock);
+	free(p->c);
+	free(p->lock);
 	free(p);
 }
 
@@ -642,17 +644,32 @@ fail:
 	}
 }
 
-static int pg_open(const cct_store_ops **ops, void **impl, const char *url, cct_err *err)
+static int pg_open(const cct_store_ops **ops, void **impl, const char *url, unsigned conns,
+		   cct_err *err)
 {
 	pg *p = calloc(1, sizeof(*p));
-	int i, rc;
+	unsigned i;
+	int rc;
 
 	if (!p)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	pthread_mutex_init(&p->next_lock, NULL);
-	for (i = 0; i < POOL; i++)
+	if (conns < 1 || conns > CCT_STORE_CONNECTIONS_MAX) {
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0,
+				 "postgres: %u connections: expected 1..%d", conns,
+				 CCT_STORE_CONNECTIONS_MAX);
+		goto fail;
+	}
+	p->c = calloc(conns, sizeof(*p->c));
+	p->lock = calloc(conns, sizeof(*p->lock));
+	if (!p->c || !p->lock) {
+		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+		goto fail;
+	}
+	p->n = conns;
+	for (i = 0; i < p->n; i++)
 		pthread_mutex_init(&p->lock[i], NULL);
-	for (i = 0; i < POOL; i++) {
+	for (i = 0; i < p->n; i++) {
 		p->c[i] = PQconnectdb(url);
 		if (PQstatus(p->c[i]) != CONNECTION_OK) {
 			rc = cct_err_set(err, CCT_EIO, CCT_STAGE_NONE, 0, "postgres connect: %.160s",

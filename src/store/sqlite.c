@@ -102,7 +102,6 @@ static int is_read(int q)
 	       q == Q_PING || q == Q_SESSION_COUNT;
 }
 
-#define SQ_READERS 4
 #define SQ_JOIN_SPINS 64 /* yields a batch leader waits for queued writers to join */
 
 typedef struct sq_conn {
@@ -113,8 +112,8 @@ typedef struct sq_conn {
 
 typedef struct sq {
 	sq_conn w;                /* the writer; its lock also guards the batch state below */
-	sq_conn r[SQ_READERS];    /* readers; none for an in-memory database (reads use w) */
-	int nreaders;
+	sq_conn *r;               /* readers; none for an in-memory database (reads use w) */
+	int nreaders, nalloc;     /* open readers; reader slots (locks initialised) */
 	atomic_uint next_reader;
 	atomic_int arriving;      /* writers between arrival and the writer lock */
 	pthread_cond_t batch_done;
@@ -656,8 +655,9 @@ static void sq_close(void *impl)
 
 	if (!s)
 		return;
-	for (i = 0; i < SQ_READERS; i++)
+	for (i = 0; i < s->nalloc; i++)
 		conn_close(&s->r[i]);
+	free(s->r);
 	conn_close(&s->w);
 	pthread_cond_destroy(&s->batch_done);
 	free(s);
@@ -808,7 +808,7 @@ static int conn_prepare(sq_conn *c, int reader, cct_err *err)
 }
 
 int cct_store_sqlite_open(const cct_store_ops **ops, void **impl, const char *path,
-			  cct_err *err)
+			  unsigned readers, cct_err *err)
 {
 	sq *s = calloc(1, sizeof(*s));
 	int i, rc = CCT_ERROR;
@@ -816,9 +816,21 @@ int cct_store_sqlite_open(const cct_store_ops **ops, void **impl, const char *pa
 	if (!s)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	pthread_mutex_init(&s->w.lock, NULL);
-	for (i = 0; i < SQ_READERS; i++)
-		pthread_mutex_init(&s->r[i].lock, NULL);
 	pthread_cond_init(&s->batch_done, NULL);
+	if (readers < 1 || readers > CCT_STORE_CONNECTIONS_MAX) {
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0,
+				 "sqlite: %u reader connections: expected 1..%d", readers,
+				 CCT_STORE_CONNECTIONS_MAX);
+		goto fail;
+	}
+	s->r = calloc(readers, sizeof(*s->r));
+	if (!s->r) {
+		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+		goto fail;
+	}
+	s->nalloc = (int)readers;
+	for (i = 0; i < s->nalloc; i++)
+		pthread_mutex_init(&s->r[i].lock, NULL);
 	if (!path || !*path) {
 		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "sqlite: empty path");
 		goto fail;
@@ -827,7 +839,7 @@ int cct_store_sqlite_open(const cct_store_ops **ops, void **impl, const char *pa
 	    (rc = conn_prepare(&s->w, 0, err)) != CCT_OK)
 		goto fail;
 	/* an in-memory database is private to its connection: reads go through the writer */
-	s->nreaders = !strcmp(path, ":memory:") || strstr(path, "mode=memory") ? 0 : SQ_READERS;
+	s->nreaders = !strcmp(path, ":memory:") || strstr(path, "mode=memory") ? 0 : s->nalloc;
 	for (i = 0; i < s->nreaders; i++)
 		if ((rc = conn_open(&s->r[i], path, 1, err)) != CCT_OK ||
 		    (rc = conn_prepare(&s->r[i], 1, err)) != CCT_OK)

@@ -65,13 +65,25 @@ int cct_store_register(const char *prefix, cct_store_open_fn open_fn)
 
 int cct_store_open(cct_store **out, const char *url, const uint8_t master_key[32], cct_err *err)
 {
+	return cct_store_open_ex(out, url, master_key, NULL, err);
+}
+
+int cct_store_open_ex(cct_store **out, const char *url, const uint8_t master_key[32],
+		      const cct_store_open_opts *opts, cct_err *err)
+{
 	cct_store *st;
 	cct_store_open_fn fn = NULL;
+	unsigned conns = opts && opts->connections ? opts->connections
+						   : CCT_STORE_CONNECTIONS_DEFAULT;
 	int i, rc;
 
 	*out = NULL;
 	if (!url || !master_key)
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "store: URL and key needed");
+	if (conns > CCT_STORE_CONNECTIONS_MAX)
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0,
+				   "store: %u connections: expected 1..%d", conns,
+				   CCT_STORE_CONNECTIONS_MAX);
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
@@ -85,7 +97,7 @@ int cct_store_open(cct_store **out, const char *url, const uint8_t master_key[32
 		return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "HKDF of the master key failed");
 	}
 	if (!strncmp(url, "sqlite:", 7)) {
-		rc = cct_store_sqlite_open(&st->ops, &st->impl, url + 7, err);
+		rc = cct_store_sqlite_open(&st->ops, &st->impl, url + 7, conns, err);
 	} else {
 		pthread_mutex_lock(&backends_lock);
 		for (i = 0; i < MAX_BACKENDS; i++)
@@ -93,7 +105,7 @@ int cct_store_open(cct_store **out, const char *url, const uint8_t master_key[32
 			    !strncmp(url, backends[i].prefix, strlen(backends[i].prefix)))
 				fn = backends[i].fn;
 		pthread_mutex_unlock(&backends_lock);
-		rc = fn ? fn(&st->ops, &st->impl, url, err)
+		rc = fn ? fn(&st->ops, &st->impl, url, conns, err)
 			: cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_NONE, 0,
 				      "store URL must be sqlite:PATH or postgres://... (a back end "
 				      "this build has)");

@@ -131,5 +131,34 @@ for n in -1 1025; do
 	[ "$rc" = 2 ] && grep -q -- "--threads $n: expected 1..1024" "$T/threads.err" &&
 		ok "--threads $n refused (exit 2)" || bad "--threads $n: rc $rc $(cat "$T/threads.err")"
 done
+# --- --store-connections: 1..256, or absent for one per worker thread within 4..16 ---
+for n in -1 0 257 x; do
+	"$D" --store "sqlite:$T/t.db" --listen 127.0.0.1:0 "${COMMON[@]}" --store-connections "$n" 2>"$T/conns.err"
+	rc=$?
+	[ "$rc" = 2 ] && grep -q -- "--store-connections .*: expected 1..256" "$T/conns.err" &&
+		ok "--store-connections $n refused (exit 2)" || bad "--store-connections $n: rc $rc $(cat "$T/conns.err")"
+done
+limit_metric() { curl -s "$1/metrics" | awk -v k="cctrustd_limit{name=\"$2\"}" '$1 == k {print $2}'; }
+start_d c1 --store "sqlite:$T/c1.db" "${COMMON[@]}" --threads 1
+[ "$(limit_metric "$URL_c1" worker_threads)" = 1 ] && [ "$(limit_metric "$URL_c1" store_connections)" = 4 ] &&
+	ok "1 worker thread: 4 store connections by default" ||
+	bad "defaults: threads $(limit_metric "$URL_c1" worker_threads), connections $(limit_metric "$URL_c1" store_connections)"
+kill "$PID_c1"
+start_d c40 --store "sqlite:$T/c40.db" "${COMMON[@]}" --threads 40
+[ "$(limit_metric "$URL_c40" store_connections)" = 16 ] && ok "40 worker threads: 16 store connections by default" ||
+	bad "40 threads: connections $(limit_metric "$URL_c40" store_connections)"
+kill "$PID_c40"
+# one reader connection serves a guest flow; so do 9
+for n in 1 9; do
+	start_d n$n --store "sqlite:$T/n$n.db" "${COMMON[@]}" --threads 3 --store-connections $n
+	eval "u=\$URL_n$n p=\$PID_n$n"
+	[ "$(limit_metric "$u" store_connections)" = $n ] || bad "--store-connections $n not in /metrics"
+	set_policies "$u"
+	"$CLI" kbs put-resource --url "$u" --admin-key "$T/admin.key" s/l/o "$T/secret" >/dev/null || bad "put"
+	"$CLI" kbs get-resource --url "$u" --sim "$T/sim" --timeout 10 s/l/o >"$T/got$n" 2>"$T/err$n" &&
+		cmp -s "$T/secret" "$T/got$n" && ok "guest flow with --store-connections $n" ||
+		bad "--store-connections $n: $(cat "$T/err$n")"
+	kill "$p"
+done
 echo "$fails failure(s)"
 [ "$fails" = 0 ]

@@ -29,10 +29,16 @@ check "PostgreSQL without sslmode=verify-full refused" 2 $?
 ARGS=(--store postgres --pg-url-file "$T/pg.url" --pg-insecure --admin-pubkey "$T/admin.pub"
 	--trust-sim "$T/sim" --master-key "$T/master.key")
 # both replicas start at once: they race to create the EAR key and must agree on one
-launch_d a "${ARGS[@]}"
-launch_d b "${ARGS[@]}"
+# replica A has a pool of one connection, B of 7: any pool size serves the flows below
+launch_d a "${ARGS[@]}" --store-connections 1
+launch_d b "${ARGS[@]}" --store-connections 7
 wait_d a
 wait_d b
+for r in a:1 b:7; do
+	eval "u=\$URL_${r%%:*}"
+	curl -s "$u/metrics" | grep -q "^cctrustd_limit{name=\"store_connections\"} ${r#*:}\$"
+	check "replica ${r%%:*}: a pool of ${r#*:} PostgreSQL connections" 0 $?
+done
 set_policies "$URL_a"
 printf 'shared-secret' >"$T/secret"
 "$CLI" kbs put-resource --url "$URL_a" --admin-key "$T/admin.key" pg/key/one "$T/secret" >/dev/null

@@ -734,6 +734,75 @@ static void rows_authenticated_under_derived_key(void **state)
 	cct_store_free(st);
 }
 
+typedef struct reader_arg {
+	cct_store *st;
+	int ok;
+} reader_arg;
+
+static void *read_many(void *p)
+{
+	reader_arg *a = p;
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		uint8_t *v = NULL;
+		size_t n = 0;
+		cct_err err;
+
+		if (cct_store_secret_get(a->st, "c/o/n", &v, &n, &err) == CCT_OK && n == 6 &&
+		    !memcmp(v, "shared", 6))
+			a->ok++;
+		free(v);
+	}
+	return NULL;
+}
+
+/* cct_store_open_ex: the connection count is bounded, and any count in range serves
+ * concurrent readers beside the writer (with one reader connection they take turns). */
+static void store_connections_option(void **state)
+{
+	static const unsigned counts[] = { 1, 2, 32 };
+	cct_store_open_opts o = { .connections = CCT_STORE_CONNECTIONS_MAX + 1 };
+	cct_store *st = NULL;
+	uint8_t mk[32];
+	char url[700];
+	cct_err err;
+	size_t c;
+	int i;
+
+	(void)state;
+	memset(mk, 5, sizeof(mk));
+	snprintf(url, sizeof(url), "sqlite:%s", db_path("conns.db"));
+	assert_int_equal(cct_store_open_ex(&st, url, mk, &o, &err), CCT_EINVAL);
+	assert_null(st);
+	assert_non_null(strstr(err.msg, "connections"));
+	o.connections = 2;
+	assert_int_equal(cct_store_open_ex(&st, "sqlite::memory:", mk, &o, &err), CCT_OK);
+	cct_store_free(st);
+	for (c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		pthread_t t[8];
+		reader_arg a[8];
+
+		o.connections = counts[c];
+		assert_int_equal(cct_store_open_ex(&st, url, mk, &o, &err), CCT_OK);
+		assert_int_equal(cct_store_secret_put(st, "c/o/n", (const uint8_t *)"shared", 6, 1,
+						      &err), CCT_OK);
+		for (i = 0; i < 8; i++) {
+			a[i].st = st;
+			a[i].ok = 0;
+			assert_int_equal(pthread_create(&t[i], NULL, read_many, &a[i]), 0);
+		}
+		for (i = 0; i < 20; i++) /* writes meanwhile, through the one writer */
+			assert_int_equal(cct_store_secret_put(st, "c/o/w", (const uint8_t *)"w", 1,
+							      2 + i, &err), CCT_OK);
+		for (i = 0; i < 8; i++) {
+			pthread_join(t[i], NULL);
+			assert_int_equal(a[i].ok, 50);
+		}
+		cct_store_free(st);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -748,6 +817,7 @@ int main(void)
 		cmocka_unit_test(sealed_session_layouts),
 		cmocka_unit_test(attest_commit_all_or_nothing),
 		cmocka_unit_test(attest_commit_inserts_row_and_cap_keeps_horizon),
+		cmocka_unit_test(store_connections_option),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,6 +32,11 @@
  * about 6% more CPU per flow than 2, bench/kbs.sh paired rounds) */
 #define MIN_DEFAULT_THREADS 2
 #define MAX_THREADS 1024
+/* the store's connections when --store-connections is not given: one per worker thread, so a
+ * worker does not wait for another's statement, within 4..16 (a PostgreSQL server serves
+ * every replica's pool out of its max_connections, 100 by default) */
+#define MIN_DEFAULT_STORE_CONNS 4
+#define MAX_DEFAULT_STORE_CONNS 16
 /* per connection: the request headers (a Bearer EAR with GPU claims, up to CCT_KBS_MAX_HEADER)
  * and MHD's own buffers. MHD zeroes the whole pool before each keep-alive request, so it is
  * no larger than that needs (tests/kbs/e2e_limits.sh sends a header at the cap). */
@@ -56,6 +61,7 @@ typedef struct opts {
 	const char *collateral, *certs, *token_key, *pg_url_file, *metrics_token;
 	const char *token_cert, *admin_audience;
 	int insecure_http, session_ttl, cert_ttl, threads, offline, token_ttl, pg_insecure;
+	int store_conns;
 	int admin_require_jti;
 	long long admin_max_lifetime;
 	int max_conns, max_conns_per_ip, conn_timeout, rate, burst, unauth_body, max_sessions;
@@ -213,7 +219,8 @@ static void usage(FILE *f)
 		"                [--admin-max-token-lifetime S] [--admin-audience AUD]\n"
 		"                [--admin-require-jti]\n"
 		"                [--session-ttl S] [--cert-ttl S]\n"
-		"                [--ca-cert F --ca-key F] [--threads N] [--port-file F] [--config F]\n"
+		"                [--ca-cert F --ca-key F] [--threads N] [--store-connections N]\n"
+		"                [--port-file F] [--config F]\n"
 		"  limits:       [--max-connections N] [--max-connections-per-ip N]\n"
 		"                [--conn-timeout S] [--rate-limit N/s] [--rate-burst N]\n"
 		"                [--unauth-body-limit BYTES] [--max-sessions N] [--prune-interval S]\n"
@@ -292,10 +299,12 @@ static char *metrics_extra(void *ctx)
 		   "cctrustd_limit{name=\"max_sessions\"} %d\n"
 		   "cctrustd_limit{name=\"prune_interval_seconds\"} %d\n"
 		   "cctrustd_limit{name=\"audit_retention_days\"} %d\n"
-		   "cctrustd_limit{name=\"collateral_wait_seconds\"} %d\n",
+		   "cctrustd_limit{name=\"collateral_wait_seconds\"} %d\n"
+		   "cctrustd_limit{name=\"worker_threads\"} %d\n"
+		   "cctrustd_limit{name=\"store_connections\"} %d\n",
 		g_o.max_conns, g_o.max_conns_per_ip, g_o.conn_timeout, g_o.rate, g_o.burst,
 		g_o.unauth_body, CCT_KBS_MAX_BODY, g_o.max_sessions, g_o.prune_interval,
-		g_o.audit_retention_days, g_o.collateral_wait);
+		g_o.audit_retention_days, g_o.collateral_wait, g_o.threads, g_o.store_conns);
 	{
 		unsigned long a, b, c, d;
 
@@ -715,6 +724,8 @@ static int load_config(opts *o, const char *path, char **store_lines)
 		else if (!strcmp(k, "session-ttl") && !o->session_ttl) o->session_ttl = atoi(v);
 		else if (!strcmp(k, "cert-ttl") && !o->cert_ttl) o->cert_ttl = atoi(v);
 		else if (!strcmp(k, "threads") && !o->threads) o->threads = atoi(v);
+		else if (!strcmp(k, "store-connections") && !o->store_conns)
+			o->store_conns = atoi(v) ? atoi(v) : -1;
 		else if (!strcmp(k, "insecure-http")) {
 			o->cfg_insecure_http = !strcmp(v, "true");
 			o->insecure_http |= o->cfg_insecure_http;
@@ -814,6 +825,7 @@ int main(int argc, char **argv)
 		{ "collateral-serve", 0, 0, 1016 }, { "collateral-reload", 1, 0, 1017 },
 		{ "token-cert", 1, 0, 'Z' }, { "admin-max-token-lifetime", 1, 0, 'L' },
 		{ "admin-audience", 1, 0, 'U' }, { "admin-require-jti", 0, 0, 'J' },
+		{ "store-connections", 1, 0, 1018 },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	opts o;
@@ -868,6 +880,7 @@ int main(int argc, char **argv)
 		case 1007: o.rate = atoi(optarg); if (!o.rate) o.rate = -1; break;
 		case 1008: o.burst = atoi(optarg); break;
 		case 1009: o.unauth_body = atoi(optarg); break;
+		case 1018: o.store_conns = atoi(optarg); if (!o.store_conns) o.store_conns = -1; break;
 		case 1010: o.max_sessions = atoi(optarg); break;
 		case 1011: o.prune_interval = atoi(optarg); break;
 		case 1012: o.audit_retention_days = atoi(optarg); if (!o.audit_retention_days) o.audit_retention_days = -1; break;
@@ -914,6 +927,18 @@ int main(int argc, char **argv)
 				"least %d)\n", o.threads, MAX_THREADS, MIN_DEFAULT_THREADS);
 		goto out;
 	}
+	if (o.store_conns < 0 || o.store_conns > CCT_STORE_CONNECTIONS_MAX) {
+		fprintf(stderr, "cctrustd: --store-connections %d: expected 1..%d (absent: one per "
+				"worker thread, %d..%d)\n", o.store_conns < 0 ? 0 : o.store_conns,
+			CCT_STORE_CONNECTIONS_MAX, MIN_DEFAULT_STORE_CONNS, MAX_DEFAULT_STORE_CONNS);
+		goto out;
+	}
+	if (!o.threads)
+		o.threads = default_threads();
+	if (!o.store_conns)
+		o.store_conns = o.threads < MIN_DEFAULT_STORE_CONNS   ? MIN_DEFAULT_STORE_CONNS
+				: o.threads > MAX_DEFAULT_STORE_CONNS ? MAX_DEFAULT_STORE_CONNS
+								      : o.threads;
 	if (!o.store || !o.listen || !o.admin_pubkey) {
 		usage(stderr);
 		goto out;
@@ -1007,7 +1032,11 @@ int main(int argc, char **argv)
 		logf_("error", "master key: %s", err.msg);
 		goto out;
 	}
-	rc = cct_store_open(&store, o.store, key, &err);
+	{
+		cct_store_open_opts so = { .connections = (unsigned)o.store_conns };
+
+		rc = cct_store_open_ex(&store, o.store, key, &so, &err);
+	}
 	cct_wipe(key, sizeof(key));
 	if (rc != CCT_OK) {
 		logf_("error", "store %s: %s", strncmp(o.store, "sqlite:", 7) ? "(postgres)" : o.store,
@@ -1105,7 +1134,7 @@ int main(int argc, char **argv)
 	/* TLS 1.2+ with AEAD ciphers and forward secrecy only (GnuTLS priority string) */
 	d = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o.threads > 0 ? o.threads : default_threads()),
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o.threads,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)o.max_conns,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o.max_conns_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o.conn_timeout,
