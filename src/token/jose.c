@@ -316,9 +316,18 @@ json_t *cct_jose_pkey_to_jwk(EVP_PKEY *key, const char *alg)
 		} else {
 			goto out;
 		}
-		if (bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, a, clen, &an) ||
-		    bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, b, clen, &bn))
+		/* the uncompressed point 04 || x || y: one conversion to affine coordinates, where
+		 * asking for x and for y converts (a field inversion) twice */
+		if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, a,
+						    sizeof(a), &an) &&
+		    an == 1 + 2 * clen && a[0] == 0x04) {
+			memcpy(b, a + 1 + clen, clen);
+			memmove(a, a + 1, clen);
+			an = bn = clen;
+		} else if (bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, a, clen, &an) ||
+			   bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, b, clen, &bn)) {
 			goto out;
+		}
 		json_object_set_new(o, "kty", json_string("EC"));
 		json_object_set_new(o, "crv", json_string(crv));
 		ok = !set_b64(o, "x", a, an) && !set_b64(o, "y", b, bn);
