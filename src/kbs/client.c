@@ -99,7 +99,8 @@ static int http(CURL *h, const cct_kbs_client_opts *o, const char *method, const
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hdrs);
-	cct_wipe(hdr_auth, sizeof(hdr_auth));
+	if (auth) /* the bearer token it held, not the whole 64 KiB buffer */
+		cct_wipe(hdr_auth, strnlen(hdr_auth, sizeof(hdr_auth)));
 	return rc;
 }
 
