@@ -98,9 +98,15 @@ static int http(CURL *h, const cct_kbs_client_opts *o, const char *method, const
 	else
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(hdrs);
-	if (auth) /* the bearer token it held, not the whole 64 KiB buffer */
+	if (auth) { /* the bearer token, in curl's copy and in ours (not the whole 64 KiB) */
+		struct curl_slist *l;
+
+		for (l = hdrs; l; l = l->next)
+			if (l->data && !strncmp(l->data, "Authorization:", 14))
+				cct_wipe(l->data, strlen(l->data));
 		cct_wipe(hdr_auth, strnlen(hdr_auth, sizeof(hdr_auth)));
+	}
+	curl_slist_free_all(hdrs);
 	return rc;
 }
 
