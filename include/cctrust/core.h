@@ -24,6 +24,8 @@ CCT_EXTERN int cct_b64_decode(uint8_t **out, size_t *out_len, const char *s, siz
 			      cct_err *err);
 /** base64 (url=0: standard with padding; url=1: base64url without padding). malloc'd. */
 CCT_EXTERN char *cct_b64_encode(const uint8_t *in, size_t n, int url);
+/** The 64 characters of base64url (RFC 4648 section 5), in value order. */
+#define CCT_B64URL_ALPHABET "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 /** Parse RFC 3339 ("2024-05-01T12:00:00Z", "+hh:mm", fractional seconds) or a bare date. */
 CCT_EXTERN int cct_time_parse(time_t *out, const char *s, cct_err *err);

@@ -182,7 +182,7 @@ int cct_b64_decode(uint8_t **out, size_t *out_len, const char *s, size_t slen, c
 
 char *cct_b64_encode(const uint8_t *in, size_t n, int url)
 {
-	const char *alpha = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	const char *alpha = url ? CCT_B64URL_ALPHABET
 				: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char *out = malloc((n + 2) / 3 * 4 + 1);
 	size_t i, o = 0;

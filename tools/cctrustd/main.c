@@ -33,9 +33,10 @@
 #define MIN_DEFAULT_THREADS 2
 #define MAX_THREADS 1024
 /* the store's connections when --store-connections is not given: one per worker thread, so a
- * worker does not wait for another's statement, within 4..16 (a PostgreSQL server serves
- * every replica's pool out of its max_connections, 100 by default) */
-#define MIN_DEFAULT_STORE_CONNS 4
+ * worker does not wait for another's statement; never fewer than the library's default (4),
+ * and at most 16 (a PostgreSQL server serves every replica's pool out of its max_connections,
+ * 100 by default) */
+#define MIN_DEFAULT_STORE_CONNS CCT_STORE_CONNECTIONS_DEFAULT
 #define MAX_DEFAULT_STORE_CONNS 16
 /* per connection: the request headers (a Bearer EAR with GPU claims, up to CCT_KBS_MAX_HEADER)
  * and MHD's own buffers. MHD zeroes the whole pool before each keep-alive request, so it is
