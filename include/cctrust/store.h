@@ -55,7 +55,10 @@ typedef struct cct_store_session {
 CCT_EXTERN void cct_store_session_clear(cct_store_session *s);
 
 /** A back end: plain rows, no crypto. Every call is thread-safe; each write is one
- *  transaction that is durable when the call returns CCT_OK. Errors: CCT_EIO (database),
+ *  transaction that is durable when the call returns CCT_OK, except session_attest_commit:
+ *  committed (visible, and it survives the process being killed) but durable against power
+ *  loss only from the back end's next durable commit, which a release's audit record is;
+ *  see docs/kbs.md "Store". Errors: CCT_EIO (database),
  *  CCT_EINVAL (missing row where one is needed), CCT_ENONCE (nonce already used / expired). */
 typedef struct cct_store_ops {
 	const char *name; /**< "sqlite", "postgres" */
@@ -184,7 +187,8 @@ CCT_EXTERN int cct_store_session_seal_attested(cct_store *st, const cct_store_se
 					       const char *meta, cct_err *err);
 /** The same, and in the same transaction (one commit where the back end can): spend the
  *  session's nonce s->nonce at now (CCT_ENONCE when it is spent already: a concurrent attempt
- *  won) and append audit_record (JSON object text) at now. */
+ *  won) and append audit_record (JSON object text) at now. Committed lazily: no fsync of its
+ *  own; the next durable write (every release's audit record) makes it durable too. */
 CCT_EXTERN int cct_store_session_attest_commit(cct_store *st, const cct_store_session *s,
 					       const char *meta, int64_t now,
 					       const char *audit_record, cct_err *err);

@@ -513,7 +513,7 @@ static int tx_cmd(pg *p, int ci, const char *name, int nparams, const char *cons
 }
 
 /* The session's row (unless it exists), nonce spent, attested state set and audit record
- * appended in one transaction. */
+ * appended in one transaction, committed lazily (below). */
 static int pq_session_attest_commit(void *impl, const cct_store_session *ss, int64_t now,
 				    const char *token, const char *claims, const char *pub,
 				    const char *digest, int64_t audit_time, const char *record,
@@ -535,8 +535,11 @@ static int pq_session_attest_commit(void *impl, const cct_store_session *ss, int
 		release(p, ci);
 		return rc;
 	}
-	if (simple(p->c[ci], "BEGIN")) {
+	/* lazy, as on SQLite (sqlite.c says why): the commit does not wait for its WAL flush; the
+	 * next synchronous commit on the server (a release's audit record) flushes it too */
+	if (simple(p->c[ci], "BEGIN; SET LOCAL synchronous_commit TO OFF")) {
 		rc = pgerr(p, ci, NULL, err, "begin");
+		simple(p->c[ci], "ROLLBACK");
 		release(p, ci);
 		return rc;
 	}

@@ -8,7 +8,16 @@
  * a COMMIT holding it is durable; the first writer of a batch commits it after the writers
  * already queued behind it have added theirs, so concurrent requests share one fsync instead
  * of taking turns at one each. A batch whose COMMIT fails fails every write in it (none is
- * acknowledged without being stored). */
+ * acknowledged without being stored).
+ *
+ * One kind of write is lazy: a session's attest commit (session row, nonce spent, sealed
+ * attested state, attestation audit record) commits with synchronous=NORMAL, without an fsync
+ * of its own. It survives kill -9 at once (the WAL is in the page cache) and power loss from
+ * the next durable commit on: the WAL is one ordered log, so the fsync of any later batch (the
+ * release's audit record, which every secret waits for) makes every earlier frame durable.
+ * What a power loss can take is attestations that no release or other durable write followed;
+ * their guests attest again. A lazy write joins an open durable batch; a durable write waits
+ * for an open lazy batch to commit and opens its own, so it never shares a lazy COMMIT. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -118,6 +127,9 @@ typedef struct sq {
 	atomic_int arriving;      /* writers between arrival and the writer lock */
 	pthread_cond_t batch_done;
 	int txn_open, leader, broken;
+	int batch_lazy;  /* the open batch commits without an fsync (only lazy writes joined) */
+	int sync_normal; /* the writer's PRAGMA synchronous is NORMAL (else FULL) */
+	int durable_waiting; /* durable writers waiting for a lazy batch to commit */
 	uint64_t batch, done, failed; /* open batch id, last finished, last failed */
 } sq;
 
@@ -168,28 +180,58 @@ static void rend(sq_conn *c, int q)
 	pthread_mutex_unlock(&c->lock);
 }
 
+enum { SQ_DURABLE, SQ_LAZY };
+
 /* Join the open write batch (or open one) and return the writer with statement q ready, its
- * lock held; NULL (err set, lock released) when no transaction could be opened. */
-static sq_conn *wbegin(sq *s, int q, cct_err *err)
+ * lock held; NULL (err set, lock released) when no transaction could be opened. A durable
+ * write (SQ_DURABLE) is acknowledged once its COMMIT is fsynced; a lazy one (SQ_LAZY, the
+ * attest commit only: see the top of this file) once it is committed. */
+static sq_conn *wbegin_as(sq *s, int q, int lazy, cct_err *err)
 {
 	atomic_fetch_add(&s->arriving, 1);
 	pthread_mutex_lock(&s->w.lock);
 	atomic_fetch_sub(&s->arriving, 1);
-	/* a batch SQLite rolled back on its own is finished (failed) by its leader first */
-	while (s->txn_open && s->broken)
+	/* a batch SQLite rolled back on its own is finished (failed) by its leader first; a
+	 * durable write does not join a lazy batch (its synchronous level is fixed at BEGIN) */
+	while (s->txn_open && (s->broken || (!lazy && s->batch_lazy))) {
+		s->durable_waiting += !lazy;
 		pthread_cond_wait(&s->batch_done, &s->w.lock);
+		s->durable_waiting -= !lazy;
+	}
 	if (!s->txn_open) {
+		/* a lazy write opens a durable batch while a durable write waits, so a stream of
+		 * attests cannot keep durable writes out */
+		if (s->durable_waiting)
+			lazy = SQ_DURABLE;
+		/* PRAGMA synchronous cannot change inside a transaction: set it for this batch */
+		if (lazy != s->sync_normal) {
+			if (sqlite3_exec(s->w.db,
+					 lazy ? "PRAGMA synchronous = NORMAL"
+					      : "PRAGMA synchronous = FULL",
+					 NULL, NULL, NULL) != SQLITE_OK) {
+				dberr(s, err, "synchronous");
+				pthread_mutex_unlock(&s->w.lock);
+				return NULL;
+			}
+			s->sync_normal = lazy;
+		}
 		if (sqlite3_exec(s->w.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 			dberr(s, err, "begin");
 			pthread_mutex_unlock(&s->w.lock);
 			return NULL;
 		}
 		s->txn_open = 1;
+		s->batch_lazy = lazy;
 		s->leader = 0;
 		s->batch++;
 	}
 	stmt_reset(&s->w, q);
 	return &s->w;
+}
+
+static sq_conn *wbegin(sq *s, int q, cct_err *err)
+{
+	return wbegin_as(s, q, SQ_DURABLE, err);
 }
 
 /* After the caller's statement ran (result rc): wait until its batch is durable, committing
@@ -405,7 +447,8 @@ static int sq_session_attested(void *impl, const char *id, const char *token,
 }
 
 /* The session's row (unless it exists), nonce spent, attested state set and audit record
- * appended in one savepoint of the open batch: all or none, one commit for them. */
+ * appended in one savepoint of the open batch: all or none, one commit for them; a lazy
+ * write (durable with the next durable commit: the top of this file says why). */
 static int sq_session_attest_commit(void *impl, const cct_store_session *ss, int64_t now,
 				    const char *token, const char *claims, const char *tee_pubkey,
 				    const char *digest, int64_t audit_time, const char *record,
@@ -413,7 +456,7 @@ static int sq_session_attest_commit(void *impl, const cct_store_session *ss, int
 {
 	const char *id = ss->id, *nonce = ss->nonce;
 	sq *s = impl;
-	sq_conn *c = wbegin(s, Q_SESSION_CONSUME, err);
+	sq_conn *c = wbegin_as(s, Q_SESSION_CONSUME, SQ_LAZY, err);
 	int rc;
 
 	if (!c)
