@@ -66,6 +66,26 @@ CCT_EXTERN int cct_sim_td_quote(uint8_t **quote, size_t *len, const char *dir,
 /** The simulated verifier's token key set {"keys":[JWK]} (*out: new reference). */
 CCT_EXTERN int cct_sim_jwks(json_t **out, const char *dir, cct_err *err);
 
+/** cct_sim_presign_start flags: the filler thread runs at SCHED_IDLE (only on CPU time no
+ *  other thread wants; a load generator's choice). Without it, at the caller's priority. */
+#define CCT_SIM_PRESIGN_IDLE 1u
+/** For load generators: precompute the ECDSA nonces of the simulators' P-384 signatures (the
+ *  SNP report under the simulated VCEK, the SPDM measurements under a simulated device key),
+ *  the pair (k^-1, r = x(kG)) that is most of a signature's cost, on one background thread
+ *  (with CCT_SIM_PRESIGN_IDLE at idle scheduling priority). A
+ *  signature then takes a pair, which is used once and wiped, and costs its caller a few
+ *  modular multiplications, as the AMD PSP and the GPU sign on their own silicon rather than
+ *  the guest's CPU; with none ready it is made as usual. The evidence is the same either way
+ *  (ECDSA with a uniformly random nonce). depth: pairs kept ready, 1..4096. Process-wide;
+ *  starting it again changes nothing. CCT_EINVAL for a depth out of range, CCT_ERROR when the
+ *  thread cannot start (signatures are then all made as usual). */
+CCT_EXTERN int cct_sim_presign_start(unsigned depth, unsigned flags, cct_err *err);
+/** Stop the thread started by cct_sim_presign_start (joined), wipe the pairs left. */
+CCT_EXTERN void cct_sim_presign_stop(void);
+/** Signatures made since the process started: with a precomputed nonce (*presigned) and as
+ *  usual (*inline_signed). Either pointer may be NULL. */
+CCT_EXTERN void cct_sim_presign_counts(unsigned long *presigned, unsigned long *inline_signed);
+
 #ifdef __cplusplus
 }
 #endif

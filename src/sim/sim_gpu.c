@@ -20,6 +20,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "sim/presign.h"
 #include "sim/sim_gpu.h"
 #include "cctrust/core.h"
 #include "nvgpu/dice.h"
@@ -641,27 +642,16 @@ static void put_text_tlv(wbuf *b, unsigned type, const char *s, size_t size)
 /* ECDSA P-384 over a SHA-384 digest, as raw r || s (48 + 48 bytes, big-endian). */
 static int sign_rs(EVP_PKEY *key, const uint8_t dgst[48], uint8_t rs[96])
 {
-	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(key, NULL);
-	unsigned char der[160];
-	const unsigned char *q = der;
-	size_t dl = sizeof(der);
-	ECDSA_SIG *sig = NULL;
+	ECDSA_SIG *sig = cct_sim__ecdsa_sign(key, dgst, 48);
 	const BIGNUM *r, *s;
 	int ok = -1;
 
-	if (!c || EVP_PKEY_sign_init(c) != 1 || EVP_PKEY_sign(c, der, &dl, dgst, 48) != 1)
-		goto out;
-	sig = d2i_ECDSA_SIG(NULL, &q, (long)dl);
 	if (!sig)
-		goto out;
+		return -1;
 	ECDSA_SIG_get0(sig, &r, &s);
-	if (BN_bn2binpad(r, rs, 48) != 48 || BN_bn2binpad(s, rs + 48, 48) != 48)
-		goto out;
-	ok = 0;
-out:
+	if (BN_bn2binpad(r, rs, 48) == 48 && BN_bn2binpad(s, rs + 48, 48) == 48)
+		ok = 0;
 	ECDSA_SIG_free(sig);
-	EVP_PKEY_CTX_free(c);
-	ERR_clear_error();
 	return ok;
 }
 

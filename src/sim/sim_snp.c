@@ -11,6 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include "sim/presign.h"
 #include "sim/sim_snp.h"
 #include "cctrust/core.h"
 #include "x509/mint.h"
@@ -172,31 +173,23 @@ void cct_sim_snp_free(cct_sim_snp *s)
 int cct_sim_snp_sign(uint8_t report[CCT_SNP_REPORT_SIZE], EVP_PKEY *key)
 {
 	uint8_t dgst[48], rb[72], sb[72];
-	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(key, NULL);
-	unsigned char der[128];
-	const unsigned char *p = der;
-	size_t dl = sizeof(der);
-	ECDSA_SIG *sig = NULL;
+	ECDSA_SIG *sig;
 	const BIGNUM *r, *s;
 	int i, ok = -1;
 
 	cct_sha384(report, CCT_SNP_SIGNED_SIZE, dgst);
-	if (!c || EVP_PKEY_sign_init(c) != 1 || EVP_PKEY_sign(c, der, &dl, dgst, 48) != 1)
-		goto out;
-	sig = d2i_ECDSA_SIG(NULL, &p, (long)dl);
+	sig = cct_sim__ecdsa_sign(key, dgst, sizeof(dgst));
 	if (!sig)
-		goto out;
+		return -1;
 	ECDSA_SIG_get0(sig, &r, &s);
-	if (BN_bn2binpad(r, rb, 72) != 72 || BN_bn2binpad(s, sb, 72) != 72)
-		goto out;
-	for (i = 0; i < 72; i++) {
-		report[0x2A0 + i] = rb[71 - i];
-		report[0x2E8 + i] = sb[71 - i];
+	if (BN_bn2binpad(r, rb, 72) == 72 && BN_bn2binpad(s, sb, 72) == 72) {
+		for (i = 0; i < 72; i++) {
+			report[0x2A0 + i] = rb[71 - i];
+			report[0x2E8 + i] = sb[71 - i];
+		}
+		ok = 0;
 	}
-	ok = 0;
-out:
 	ECDSA_SIG_free(sig);
-	EVP_PKEY_CTX_free(c);
 	return ok;
 }
 
