@@ -140,7 +140,10 @@ try:
 except Exception:
     lb = l["composite_verify_ms"]
 ms = (int(sys.argv[4]) - int(sys.argv[3])) / 1e6 / b.get("flows_ok", b["flows"])
-print(f"{ms:.3f} {l['composite_verify_ms']:.3f} {ms / l['composite_verify_ms']:.3f} {lb:.3f} {ms / lb:.3f}")
+# and the round's flows/s against the same limits (flows/s x limit ms / 1000)
+fs = b["flows_per_s"]
+print(f"{ms:.3f} {l['composite_verify_ms']:.3f} {ms / l['composite_verify_ms']:.3f} {lb:.3f} {ms / lb:.3f}"
+      f" {fs:.1f} {fs * l['composite_verify_ms'] / 1000:.3f} {fs * lb / 1000:.3f}")
 PY
 done
 python3 - "$T/rounds.txt" <<'PY'
@@ -155,6 +158,11 @@ if rows:
           + f" ms: ratio median {statistics.median(r):.2f}x (range {r[0]:.2f}-{r[-1]:.2f}; goal <= 1.5x)")
     print(f"     limit with the other cores busy as under the load " + ", ".join(f"{x[3]:.2f}" for x in rows)
           + f" ms: ratio median {statistics.median(rb):.2f}x (range {rb[0]:.2f}-{rb[-1]:.2f})")
+    f = sorted(x[6] for x in rows)
+    fb = sorted(x[7] for x in rows)
+    print(f"     flows/s " + ", ".join(f"{x[5]:.0f}" for x in rows)
+          + f": vs the limit right after, median {statistics.median(f):.2f}x (range {f[0]:.2f}-{f[-1]:.2f};"
+          + f" goal >= 0.6), busy {statistics.median(fb):.2f}x (range {fb[0]:.2f}-{fb[-1]:.2f})")
 PY
 python3 - "$T/bench.json" "$T/limit.json" "${p99:-inf}" "${hwm:-0}" "$(nproc)" "$T/cpu.json" "$FLOWS" <<'PY'
 import json, sys
