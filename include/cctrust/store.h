@@ -58,7 +58,7 @@ CCT_EXTERN void cct_store_session_clear(cct_store_session *s);
  *  transaction that is durable when the call returns CCT_OK, except session_attest_commit:
  *  committed (visible, and it survives the process being killed) but durable against power
  *  loss only from the back end's next durable commit, which a release's audit record is;
- *  see docs/kbs.md "Store". Errors: CCT_EIO (database),
+ *  see docs/kbs.md "Storage". Errors: CCT_EIO (database),
  *  CCT_EINVAL (missing row where one is needed), CCT_ENONCE (nonce already used / expired). */
 typedef struct cct_store_ops {
 	const char *name; /**< "sqlite", "postgres" */

@@ -16,6 +16,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include <openssl/bn.h>
@@ -43,8 +44,8 @@ static struct {
 	pthread_t thread;
 	nonce_pair *pool;
 	unsigned depth, count;
-	unsigned long presigned, inline_signed;
 } g = { .lock = PTHREAD_MUTEX_INITIALIZER, .room = PTHREAD_COND_INITIALIZER };
+static atomic_ulong presigned_count, inline_count; /* signatures made each way */
 
 static void pair_wipe(nonce_pair *p)
 {
@@ -169,12 +170,10 @@ void cct_sim_presign_stop(void)
 
 void cct_sim_presign_counts(unsigned long *presigned, unsigned long *inline_signed)
 {
-	pthread_mutex_lock(&g.lock);
 	if (presigned)
-		*presigned = g.presigned;
+		*presigned = atomic_load(&presigned_count);
 	if (inline_signed)
-		*inline_signed = g.inline_signed;
-	pthread_mutex_unlock(&g.lock);
+		*inline_signed = atomic_load(&inline_count);
 }
 
 /* One ready pair for a P-384 key (it is the caller's alone now), or 0. */
@@ -194,16 +193,6 @@ static int take_pair(nonce_pair *p, EVP_PKEY *key)
 	}
 	pthread_mutex_unlock(&g.lock);
 	return got;
-}
-
-static void count(int presigned)
-{
-	pthread_mutex_lock(&g.lock);
-	if (presigned)
-		g.presigned++;
-	else
-		g.inline_signed++;
-	pthread_mutex_unlock(&g.lock);
 }
 
 ECDSA_SIG *cct_sim__ecdsa_sign(EVP_PKEY *key, const uint8_t *dgst, size_t n)
@@ -226,7 +215,7 @@ ECDSA_SIG *cct_sim__ecdsa_sign(EVP_PKEY *key, const uint8_t *dgst, size_t n)
 		EC_KEY_free(ek);
 		pair_wipe(&p);
 		if (sig) {
-			count(1);
+			atomic_fetch_add(&presigned_count, 1);
 			return sig;
 		}
 		ERR_clear_error(); /* s = 0 with this nonce (never in practice): sign as usual */
@@ -239,7 +228,7 @@ ECDSA_SIG *cct_sim__ecdsa_sign(EVP_PKEY *key, const uint8_t *dgst, size_t n)
 		sig = d2i_ECDSA_SIG(NULL, &q, (long)dl);
 	EVP_PKEY_CTX_free(c);
 	if (sig)
-		count(0);
+		atomic_fetch_add(&inline_count, 1);
 	else
 		ERR_clear_error();
 	return sig;

@@ -234,8 +234,9 @@ static sq_conn *wbegin(sq *s, int q, cct_err *err)
 	return wbegin_as(s, q, SQ_DURABLE, err);
 }
 
-/* After the caller's statement ran (result rc): wait until its batch is durable, committing
- * it if this writer leads the batch. The write's result, or EIO when the batch was lost. */
+/* After the caller's statement ran (result rc): wait until its batch is committed (and, unless
+ * the batch is lazy, durable), committing it if this writer leads the batch. The write's
+ * result, or EIO when the batch was lost. */
 static int wend(sq *s, int q, int rc, cct_err *err)
 {
 	uint64_t my = s->batch;
