@@ -64,6 +64,14 @@ enum {
 	Q_AUDIT_PRUNE,
 	Q_SESSION_ENSURE,
 	Q_SESSION_HORIZON,
+	/* the writer's transaction control, prepared once like the rest (sqlite3_exec would
+	 * compile each of them again for every batch) */
+	Q_BEGIN,
+	Q_COMMIT,
+	Q_ROLLBACK,
+	Q_SAVEPOINT,
+	Q_RELEASE,
+	Q_ROLLBACK_TO,
 	Q_COUNT
 };
 
@@ -102,6 +110,12 @@ static const char *const sql[Q_COUNT] = {
 		"END, updated = excluded.updated",
 	[Q_SESSION_COUNT] = "SELECT count(*) FROM sessions",
 	[Q_AUDIT_PRUNE] = "DELETE FROM audit WHERE time < ?1",
+	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_SAVEPOINT] = "SAVEPOINT attest",
+	[Q_RELEASE] = "RELEASE attest",
+	[Q_ROLLBACK_TO] = "ROLLBACK TO attest",
 };
 
 /* statements run on the reader connections; every other one is a write */
@@ -148,6 +162,16 @@ static void stmt_reset(sq_conn *c, int q)
 {
 	sqlite3_reset(c->st[q]);
 	sqlite3_clear_bindings(c->st[q]);
+}
+
+/* Run one transaction-control statement of the writer: SQLITE_OK or the error (the message
+ * stays in sqlite3_errmsg). */
+static int ctl(sq_conn *c, int q)
+{
+	int rc = sqlite3_step(c->st[q]);
+
+	sqlite3_reset(c->st[q]);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 /* A reader connection for read statement q, locked; its statement ready to bind. */
@@ -215,7 +239,7 @@ static sq_conn *wbegin_as(sq *s, int q, int lazy, cct_err *err)
 			}
 			s->sync_normal = lazy;
 		}
-		if (sqlite3_exec(s->w.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		if (ctl(&s->w, Q_BEGIN) != SQLITE_OK) {
 			dberr(s, err, "begin");
 			pthread_mutex_unlock(&s->w.lock);
 			return NULL;
@@ -256,9 +280,9 @@ static int wend(sq *s, int q, int rc, cct_err *err)
 			pthread_mutex_lock(&s->w.lock);
 		}
 		if (s->broken ||
-		    sqlite3_exec(s->w.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		    ctl(&s->w, Q_COMMIT) != SQLITE_OK) {
 			if (!sqlite3_get_autocommit(s->w.db))
-				sqlite3_exec(s->w.db, "ROLLBACK", NULL, NULL, NULL);
+				ctl(&s->w, Q_ROLLBACK);
 			s->failed = my;
 		}
 		s->txn_open = 0;
@@ -462,7 +486,7 @@ static int sq_session_attest_commit(void *impl, const cct_store_session *ss, int
 
 	if (!c)
 		return CCT_EIO;
-	if (sqlite3_exec(c->db, "SAVEPOINT attest", NULL, NULL, NULL) != SQLITE_OK)
+	if (ctl(c, Q_SAVEPOINT) != SQLITE_OK)
 		return wend(s, Q_SESSION_CONSUME, dberr(s, err, "savepoint"), err);
 	rc = step_ensure(s, c, ss, err);
 	if (rc == CCT_OK)
@@ -472,9 +496,9 @@ static int sq_session_attest_commit(void *impl, const cct_store_session *ss, int
 	if (rc == CCT_OK)
 		rc = step_audit(s, c, audit_time, record, NULL, err);
 	if (rc != CCT_OK && !sqlite3_get_autocommit(c->db))
-		sqlite3_exec(c->db, "ROLLBACK TO attest", NULL, NULL, NULL);
+		ctl(c, Q_ROLLBACK_TO);
 	if (!sqlite3_get_autocommit(c->db))
-		sqlite3_exec(c->db, "RELEASE attest", NULL, NULL, NULL);
+		ctl(c, Q_RELEASE);
 	return wend(s, Q_SESSION_CONSUME, rc, err);
 }
 
