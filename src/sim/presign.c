@@ -233,3 +233,20 @@ ECDSA_SIG *cct_sim__ecdsa_sign(EVP_PKEY *key, const uint8_t *dgst, size_t n)
 		ERR_clear_error();
 	return sig;
 }
+
+int cct_sim__ecdsa_sign_raw(EVP_PKEY *key, const uint8_t *dgst, size_t n, uint8_t *rs,
+			    size_t width)
+{
+	ECDSA_SIG *sig = cct_sim__ecdsa_sign(key, dgst, n);
+	const BIGNUM *r, *s;
+	int ok = -1;
+
+	if (!sig)
+		return -1;
+	ECDSA_SIG_get0(sig, &r, &s);
+	if (BN_bn2binpad(r, rs, (int)width) == (int)width &&
+	    BN_bn2binpad(s, rs + width, (int)width) == (int)width)
+		ok = 0;
+	ECDSA_SIG_free(sig);
+	return ok;
+}

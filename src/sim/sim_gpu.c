@@ -639,22 +639,6 @@ static void put_text_tlv(wbuf *b, unsigned type, const char *s, size_t size)
 	put_tlv(b, type, v, size);
 }
 
-/* ECDSA P-384 over a SHA-384 digest, as raw r || s (48 + 48 bytes, big-endian). */
-static int sign_rs(EVP_PKEY *key, const uint8_t dgst[48], uint8_t rs[96])
-{
-	ECDSA_SIG *sig = cct_sim__ecdsa_sign(key, dgst, 48);
-	const BIGNUM *r, *s;
-	int ok = -1;
-
-	if (!sig)
-		return -1;
-	ECDSA_SIG_get0(sig, &r, &s);
-	if (BN_bn2binpad(r, rs, 48) == 48 && BN_bn2binpad(s, rs + 48, 48) == 48)
-		ok = 0;
-	ECDSA_SIG_free(sig);
-	return ok;
-}
-
 int cct_sim_gpu_spdm(uint8_t **out, size_t *out_size, const cct_sim_gpu *g, unsigned device,
 		     const uint8_t nonce[CCT_SIM_GPU_NONCE_SIZE],
 		     const cct_sim_gpu_evidence_opts *o, cct_err *err)
@@ -766,7 +750,7 @@ int cct_sim_gpu_spdm(uint8_t **out, size_t *out_size, const cct_sim_gpu *g, unsi
 	}
 	/* signature over SHA-384(request || response without signature) */
 	cct_sha384(b.p, b.n, dgst);
-	if (sign_rs(g->dev[device].leaf_key, dgst, rs) != 0) {
+	if (cct_sim__ecdsa_sign_raw(g->dev[device].leaf_key, dgst, 48, rs, 48) != 0) {
 		rc = cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "signing the evidence failed");
 		goto out;
 	}

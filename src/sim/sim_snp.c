@@ -172,25 +172,18 @@ void cct_sim_snp_free(cct_sim_snp *s)
 
 int cct_sim_snp_sign(uint8_t report[CCT_SNP_REPORT_SIZE], EVP_PKEY *key)
 {
-	uint8_t dgst[48], rb[72], sb[72];
-	ECDSA_SIG *sig;
-	const BIGNUM *r, *s;
-	int i, ok = -1;
+	uint8_t dgst[48], rs[144];
+	int i;
 
 	cct_sha384(report, CCT_SNP_SIGNED_SIZE, dgst);
-	sig = cct_sim__ecdsa_sign(key, dgst, sizeof(dgst));
-	if (!sig)
+	if (cct_sim__ecdsa_sign_raw(key, dgst, sizeof(dgst), rs, 72) != 0)
 		return -1;
-	ECDSA_SIG_get0(sig, &r, &s);
-	if (BN_bn2binpad(r, rb, 72) == 72 && BN_bn2binpad(s, sb, 72) == 72) {
-		for (i = 0; i < 72; i++) {
-			report[0x2A0 + i] = rb[71 - i];
-			report[0x2E8 + i] = sb[71 - i];
-		}
-		ok = 0;
+	/* the report carries r and s little-endian, 72 bytes each */
+	for (i = 0; i < 72; i++) {
+		report[0x2A0 + i] = rs[71 - i];
+		report[0x2E8 + i] = rs[143 - i];
 	}
-	ECDSA_SIG_free(sig);
-	return ok;
+	return 0;
 }
 
 int cct_sim_snp_report(uint8_t out[CCT_SNP_REPORT_SIZE], const cct_sim_snp *s,

@@ -16,6 +16,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "sim/presign.h"
 #include "sim/sim_tdx.h"
 #include "cctrust/core.h"
 #include "x509/mint.h"
@@ -427,28 +428,10 @@ static char *qe_identity_text(const cct_sim_tdx *t, const cct_sim_tdx_collateral
 /* ECDSA-SHA256 -> raw r || s, big-endian */
 static int sign_rs(EVP_PKEY *key, const uint8_t *msg, size_t n, uint8_t out[64])
 {
-	EVP_MD_CTX *m = EVP_MD_CTX_new();
-	unsigned char der[80];
-	const unsigned char *q = der;
-	size_t dl = sizeof(der);
-	ECDSA_SIG *sig = NULL;
-	const BIGNUM *r, *s;
-	int ok = -1;
+	uint8_t dgst[32];
 
-	if (!m || EVP_DigestSignInit(m, NULL, EVP_sha256(), NULL, key) != 1 ||
-	    EVP_DigestSign(m, der, &dl, msg, n) != 1)
-		goto out;
-	sig = d2i_ECDSA_SIG(NULL, &q, (long)dl);
-	if (!sig)
-		goto out;
-	ECDSA_SIG_get0(sig, &r, &s);
-	if (BN_bn2binpad(r, out, 32) != 32 || BN_bn2binpad(s, out + 32, 32) != 32)
-		goto out;
-	ok = 0;
-out:
-	ECDSA_SIG_free(sig);
-	EVP_MD_CTX_free(m);
-	return ok;
+	cct_sha256(msg, n, dgst);
+	return cct_sim__ecdsa_sign_raw(key, dgst, sizeof(dgst), out, 32);
 }
 
 /* CRL by issuer, ECDSA-SHA256 as Intel's */
