@@ -26,27 +26,17 @@ if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 	PIN_CLIENT="taskset -c 1-$(($(nproc) - 1))"
 fi
 cpu_ticks() { awk '{print $14 + $15}' /proc/$1/stat 2>/dev/null || echo 0; }
-# the process's CPU time in ns, all threads (schedstat: ns, where stat counts 10 ms ticks)
-cpu_ns() { cat /proc/$1/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'; }
+. "$(dirname "$0")/kbs_lib.sh"
 [ -x "$D" ] || { echo "cctrustd not built (libmicrohttpd missing): skipped"; exit 0; }
 T=$(mktemp -d /tmp/cct-kbs-bench.XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$T"' EXIT
-"$CLI" kbs admin-keygen "$T/admin.key" "$T/admin.pub"
 "$CLI" sim init "$T/sim" >/dev/null
-(umask 077 && head -c 32 /dev/urandom >"$T/mk")
-# one loopback client drives every flow: the per-client rate limit is off for the benchmark
-$PIN_BROKER "$D" --store "sqlite:$T/db" --listen 127.0.0.1:0 --port-file "$T/port" --admin-pubkey "$T/admin.pub" \
-	--trust-sim "$T/sim" --master-key "$T/mk" ${BROKER_THREADS:+--threads "$BROKER_THREADS"} --rate-limit 0 2>/dev/null &
-pid=$!
-for i in $(seq 1 100); do [ -s "$T/port" ] && break; sleep 0.05; done
-U=http://127.0.0.1:$(cat "$T/port")
-head -c 32 /dev/urandom >"$T/secret"
-"$CLI" kbs put-resource --url "$U" --admin-key "$T/admin.key" bench/key/model "$T/secret" >/dev/null
-printf '{"version":"cctrust.policy/v1"}' >"$T/att.json"
-printf '{"version":1,"allow_simulated":true,"rules":[{"resources":["bench/*/*"],"require":[{"all_submods":"affirming"}]}]}' >"$T/res.json"
-"$CLI" kbs set-attestation-policy --url "$U" --admin-key "$T/admin.key" "$T/att.json" >/dev/null
-"$CLI" kbs set-policy --url "$U" --admin-key "$T/admin.key" "$T/res.json" >/dev/null
+kbs_broker_start "$T" "$T/sim" $PIN_BROKER "$D" ${BROKER_THREADS:+--threads "$BROKER_THREADS"}
+started=$?
+pid=$(cat "$T/pid")
+[ "$started" = 0 ] || exit 1
+U=$(cat "$T/url")
 
 rss_max=0
 sample_rss() {
@@ -116,9 +106,9 @@ ROUNDS=${ROUNDS:-5}
 ROUND_FLOWS=${ROUND_FLOWS:-100}
 : >"$T/rounds.txt"
 for r in $(seq 1 "$ROUNDS"); do
-	c0=$(cpu_ns $pid)
+	c0=$(kbs_cpu_ns $pid)
 	load "$ROUND_FLOWS" 2>"$T/round.err" >"$T/round.json" || { cat "$T/round.err"; break; }
-	c1=$(cpu_ns $pid)
+	c1=$(kbs_cpu_ns $pid)
 	limit "$PIN_BROKER" 100 >"$T/rlimit.json" || break
 	# and again with the other cores as busy as the load generator kept them: on a VM whose
 	# vCPUs share a physical core, a busy neighbour slows this core too (measured: 2.1-2.8 ms

@@ -35,44 +35,27 @@ T=$(mktemp -d /tmp/cct-kbs-ab.XXXXXX)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
 "$CLI" sim init "$T/sim" >/dev/null
-# all threads' CPU time in ns (schedstat; /proc/PID/stat counts 10 ms ticks)
-cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f", s}'; }
+. "$(dirname "$0")/kbs_lib.sh"
 
 # start NAME BINARY ENV ARGS: a broker with its own store, policies and secret
 start() {
-	local dir=$T/$1 _
-	mkdir -p "$dir"
-	"$CLI" kbs admin-keygen "$dir/admin.key" "$dir/admin.pub" >/dev/null
-	(umask 077 && head -c 32 /dev/urandom >"$dir/mk")
+	mkdir -p "$T/$1"
 	# shellcheck disable=SC2086 # ENV and ARGS are word lists on purpose
-	env ${3:-} "${PIN_BROKER[@]}" "$2" --store "sqlite:$dir/db" --listen 127.0.0.1:0 --port-file "$dir/port" \
-		--admin-pubkey "$dir/admin.pub" --trust-sim "$T/sim" --master-key "$dir/mk" --rate-limit 0 ${4:-} \
-		>/dev/null 2>"$dir/log" </dev/null &
-	pids+=($!)
-	echo $! >"$dir/pid"
-	for _ in $(seq 1 100); do [ -s "$dir/port" ] && break; sleep 0.05; done
-	[ -s "$dir/port" ] || { echo "kbs_ab: broker $1 did not start: $(tail -3 "$dir/log")" >&2; exit 2; }
-	echo "http://127.0.0.1:$(cat "$dir/port")" >"$dir/url"
-	head -c 32 /dev/urandom >"$dir/secret"
-	printf '{"version":"cctrust.policy/v1"}' >"$dir/att.json"
-	printf '{"version":1,"allow_simulated":true,"rules":[{"resources":["bench/*/*"],"require":[{"all_submods":"affirming"}]}]}' >"$dir/res.json"
-	if ! "$CLI" kbs put-resource --url "$(cat "$dir/url")" --admin-key "$dir/admin.key" bench/key/model "$dir/secret" >/dev/null ||
-		! "$CLI" kbs set-attestation-policy --url "$(cat "$dir/url")" --admin-key "$dir/admin.key" "$dir/att.json" >/dev/null ||
-		! "$CLI" kbs set-policy --url "$(cat "$dir/url")" --admin-key "$dir/admin.key" "$dir/res.json" >/dev/null; then
-		echo "kbs_ab: could not configure broker $1" >&2
-		exit 2
-	fi
+	kbs_broker_start "$T/$1" "$T/sim" env ${3:-} "${PIN_BROKER[@]}" "$2" ${4:-}
+	local ok=$?
+	[ -s "$T/$1/pid" ] && pids+=("$(cat "$T/$1/pid")")
+	[ "$ok" = 0 ] || { echo "kbs_ab: broker $1 ($2) not ready" >&2; exit 2; }
 }
 
 # load NAME FLOWS: prints "broker-ms-per-flow flows-per-s"; every flow must succeed
 load() {
 	local dir=$T/$1 p c0 c1
 	p=$(cat "$dir/pid")
-	c0=$(cpu_ns "$p")
+	c0=$(kbs_cpu_ns "$p")
 	timeout 120 "${PIN_CLIENT[@]}" "$CLI" kbs bench --url "$(cat "$dir/url")" --sim "$T/sim" --tee snp --gpus "$GPUS" \
 		--flows "$2" --clients "$CLIENTS" --json bench/key/model 2>/dev/null >"$dir/b.json" ||
 		{ echo "kbs_ab: load on broker $1 failed" >&2; exit 1; }
-	c1=$(cpu_ns "$p")
+	c1=$(kbs_cpu_ns "$p")
 	python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))
 print("%.3f %.0f" % ((int(sys.argv[2]) - int(sys.argv[3])) / 1e6 / int(sys.argv[4]), b["flows_per_s"]))' \
 		"$dir/b.json" "$c1" "$c0" "$2"
