@@ -123,6 +123,9 @@ static int refused(long status, buf *b, char **problem_out, const char *step, cc
 
 	if (problem_out && !*problem_out && b->p)
 		*problem_out = strdup(b->p);
+	if (status == 431) /* from libmicrohttpd, before the broker sees the request */
+		detail = "the request's headers do not fit the broker's per-connection memory "
+			 "(cctrustd --connection-memory)";
 	cct_err_set(err, code, code == CCT_EPOLICY ? CCT_STAGE_POLICY : CCT_STAGE_TOKEN, 0,
 		    "%s refused (HTTP %ld %s): %.180s", step, status, t, detail ? detail : "");
 	json_decref(j);

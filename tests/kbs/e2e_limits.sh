@@ -48,15 +48,31 @@ head -c 100000 /dev/zero | tr '\0' 'a' >"$T/big"
 code=$(curl -s -o "$T/r" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$T/big" "$URL_b/kbs/v0/auth")
 [ "$code" = 413 ] && grep -q 'unauth-body-limit' "$T/r" && ok "100 kB body without credentials: 413 before routing" || bad "unauth body: $code $(cat "$T/r")"
 
-# --- header sizes: the per-connection memory holds a Bearer EAR up to CCT_KBS_MAX_HEADER ---
-# (an EAR with GPU claims is ~20 kB per GPU; the broker's connection pool is sized to the cap)
-tok=$(head -c 47000 /dev/zero | tr '\0' 'A').$(head -c 16000 /dev/zero | tr '\0' 'B').sig
-code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Authorization: Bearer $tok" -H "Cookie: kbs-session-id=$(printf '%064d' 0)" "$URL_b/kbs/v0/resource/a/b/c")
-[ "$code" = 401 ] && grep -q 'bearer token rejected' "$T/r" && ok "63 kB Bearer header reaches the token check (401, not 431)" || bad "63 kB header: $code $(head -c 300 "$T/r")"
-tok=$(head -c 70000 /dev/zero | tr '\0' 'A')
-code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Authorization: Bearer $tok" "$URL_b/kbs/v0/resource/a/b/c")
+# --- header sizes: --connection-memory bounds the request head a connection holds ---
+# (an EAR with GPU claims is ~20 kB per GPU). The default, 32 KiB, holds one GPU's Bearer EAR.
+bearer() { # bearer URL BYTES: status of a resource request with a Bearer header of BYTES
+	local tok
+	tok=$(head -c $(($2 - 20)) /dev/zero | tr '\0' 'A').$(head -c 16 /dev/zero | tr '\0' 'B').sig
+	curl -s -o "$T/r" -w '%{http_code}' -H "Authorization: Bearer $tok" \
+		-H "Cookie: kbs-session-id=$(printf '%064d' 0)" "$1/kbs/v0/resource/a/b/c"
+}
+code=$(bearer "$URL_b" 31000)
+[ "$code" = 401 ] && grep -q 'bearer token rejected' "$T/r" && ok "default: 31 kB Bearer header reaches the token check (401, not 431)" || bad "31 kB header: $code $(head -c 300 "$T/r")"
+code=$(bearer "$URL_b" 40000)
+[ "$code" = 431 ] && ok "default: 40 kB Bearer header refused before routing (431)" || bad "40 kB header at the default: $code"
+curl -s "$URL_b/metrics" | grep -q '^cctrustd_limit{name="connection_memory_bytes"} 32768$' &&
+	ok "connection memory in /metrics (32768)" || bad "connection memory metric: $(curl -s "$URL_b/metrics" | grep connection_memory)"
+"$D" --store "sqlite:$T/x.db" --listen 127.0.0.1:0 "${COMMON[@]}" --connection-memory 1000 2>"$T/cm.err"
+rc=$?
+[ "$rc" = 2 ] && grep -q 'connection-memory' "$T/cm.err" && ok "--connection-memory out of range: exit 2" || bad "--connection-memory 1000: rc $rc $(cat "$T/cm.err")"
+start_d h --store "sqlite:$T/h.db" "${COMMON[@]}" --connection-memory 98304
+code=$(bearer "$URL_h" 63000)
+[ "$code" = 401 ] && grep -q 'bearer token rejected' "$T/r" && ok "--connection-memory 98304: 63 kB Bearer header reaches the token check" || bad "63 kB header: $code $(head -c 300 "$T/r")"
+code=$(bearer "$URL_h" 70000)
 case "$code" in 401 | 431) ok "70 kB Bearer header refused ($code)" ;; *) bad "70 kB header: $code" ;; esac
-curl -sf "$URL_b/healthz" >/dev/null && ok "broker serves after oversized headers" || bad "broker down after oversized headers"
+curl -sf "$URL_h/healthz" >/dev/null && ok "broker serves after oversized headers" || bad "broker down after oversized headers"
+kill "$PID_h"
+curl -sf "$URL_b/healthz" >/dev/null && ok "default broker serves after oversized headers" || bad "broker down after oversized headers"
 
 # --- slowloris ---
 set_policies "$URL_b"

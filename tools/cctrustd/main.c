@@ -38,10 +38,17 @@
  * 100 by default) */
 #define MIN_DEFAULT_STORE_CONNS CCT_STORE_CONNECTIONS_DEFAULT
 #define MAX_DEFAULT_STORE_CONNS 16
-/* per connection: the request headers (a Bearer EAR with GPU claims, up to CCT_KBS_MAX_HEADER)
- * and MHD's own buffers. MHD zeroes the whole pool before each keep-alive request, so it is
- * no larger than that needs (tests/kbs/e2e_limits.sh sends a header at the cap). */
-#define CONN_MEMORY (CCT_KBS_MAX_HEADER + 32 * 1024)
+/* --connection-memory: MHD's pool per connection, which holds the request line and headers
+ * (a Bearer EAR with GPU claims is the largest header) and MHD's own buffers; the body streams
+ * through it. The default is the largest pool MHD takes from malloc: above 32 KiB it maps
+ * every connection's pool with mmap and faults its pages in (MHD zeroes the whole pool before
+ * each keep-alive request), unmapping it on close, which cost the broker 2-11% (mean 7%) more
+ * CPU per guest flow (bench/kbs_ab.sh). 32 KiB takes headers up to about 32,000 bytes: a
+ * Bearer EAR with one GPU's claims (about 21 KB). The maximum takes a Bearer header at
+ * CCT_KBS_MAX_HEADER (tests/kbs/e2e_limits.sh sends one at each size). */
+#define DEF_CONN_MEMORY (32 * 1024)
+#define MIN_CONN_MEMORY (8 * 1024)
+#define MAX_CONN_MEMORY (CCT_KBS_MAX_HEADER + 32 * 1024)
 #define CONFIG_MAX_LINES 64
 /* Defaults of the resource limits (all options, all exported in /metrics). */
 #define DEF_MAX_CONNS 1024
@@ -67,7 +74,7 @@ typedef struct opts {
 	long long admin_max_lifetime;
 	int max_conns, max_conns_per_ip, conn_timeout, rate, burst, unauth_body, max_sessions;
 	int prune_interval, audit_retention_days, unauth_audit, collateral_wait, collateral_serve;
-	int collateral_reload;
+	int collateral_reload, conn_memory;
 	int cfg_insecure_http, cfg_trust_sim, cfg_pg_insecure; /* set from the config file */
 } opts;
 
@@ -226,7 +233,7 @@ static void usage(FILE *f)
 		"                [--conn-timeout S] [--rate-limit N/s] [--rate-burst N]\n"
 		"                [--unauth-body-limit BYTES] [--max-sessions N] [--prune-interval S]\n"
 		"                [--audit-retention-days D] [--unauth-audit-per-min N]\n"
-		"                [--metrics-token FILE]\n"
+		"                [--connection-memory BYTES] [--metrics-token FILE]\n"
 		"Key broker and attestation service (KBS protocol 0.4.0). Nothing is released until an\n"
 		"admin set an attestation policy and a resource policy. SIGHUP reloads the\n"
 		"--collateral BUNDLE (checked first; a bad one is refused, the old one stays);\n"
@@ -302,10 +309,12 @@ static char *metrics_extra(void *ctx)
 		   "cctrustd_limit{name=\"audit_retention_days\"} %d\n"
 		   "cctrustd_limit{name=\"collateral_wait_seconds\"} %d\n"
 		   "cctrustd_limit{name=\"worker_threads\"} %d\n"
-		   "cctrustd_limit{name=\"store_connections\"} %d\n",
+		   "cctrustd_limit{name=\"store_connections\"} %d\n"
+		   "cctrustd_limit{name=\"connection_memory_bytes\"} %d\n",
 		g_o.max_conns, g_o.max_conns_per_ip, g_o.conn_timeout, g_o.rate, g_o.burst,
 		g_o.unauth_body, CCT_KBS_MAX_BODY, g_o.max_sessions, g_o.prune_interval,
-		g_o.audit_retention_days, g_o.collateral_wait, g_o.threads, g_o.store_conns);
+		g_o.audit_retention_days, g_o.collateral_wait, g_o.threads, g_o.store_conns,
+		g_o.conn_memory);
 	{
 		unsigned long a, b, c, d;
 
@@ -716,6 +725,7 @@ static int load_config(opts *o, const char *path, char **store_lines)
 		CFGI("unauth-audit-per-min", unauth_audit) CFGI("collateral-wait", collateral_wait)
 		CFGI("collateral-serve", collateral_serve)
 		CFGI("collateral-reload", collateral_reload)
+		CFGI("connection-memory", conn_memory)
 #undef CFGI
 		else if (!strcmp(k, "pg-insecure")) {
 			o->cfg_pg_insecure = !strcmp(v, "true");
@@ -826,7 +836,7 @@ int main(int argc, char **argv)
 		{ "collateral-serve", 0, 0, 1016 }, { "collateral-reload", 1, 0, 1017 },
 		{ "token-cert", 1, 0, 'Z' }, { "admin-max-token-lifetime", 1, 0, 'L' },
 		{ "admin-audience", 1, 0, 'U' }, { "admin-require-jti", 0, 0, 'J' },
-		{ "store-connections", 1, 0, 1018 },
+		{ "store-connections", 1, 0, 1018 }, { "connection-memory", 1, 0, 1019 },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	opts o;
@@ -900,6 +910,18 @@ int main(int argc, char **argv)
 			o.collateral_reload = (int)v;
 			break;
 		}
+		case 1019: {
+			char *e = NULL;
+			long v = strtol(optarg, &e, 10);
+
+			if (!e || *e || v < MIN_CONN_MEMORY || v > MAX_CONN_MEMORY) {
+				fprintf(stderr, "cctrustd: --connection-memory: bytes %d..%d\n",
+					MIN_CONN_MEMORY, MAX_CONN_MEMORY);
+				return 2;
+			}
+			o.conn_memory = (int)v;
+			break;
+		}
 		case 'Z': o.token_cert = optarg; break;
 		case 'L': {
 			char *e = NULL;
@@ -952,7 +974,15 @@ int main(int argc, char **argv)
 	DEF(unauth_body, DEF_UNAUTH_BODY) DEF(max_sessions, DEF_MAX_SESSIONS)
 	DEF(prune_interval, DEF_PRUNE_S) DEF(audit_retention_days, DEF_AUDIT_RETENTION_DAYS)
 	DEF(unauth_audit, CCT_KBS_UNAUTH_AUDIT_DEFAULT) DEF(collateral_wait, 5)
+	DEF(conn_memory, DEF_CONN_MEMORY)
 #undef DEF
+	if (o.conn_memory < MIN_CONN_MEMORY || o.conn_memory > MAX_CONN_MEMORY) {
+		/* only the config file gets here: the option checks its value */
+		fprintf(stderr, "cctrustd: connection-memory: bytes %d..%d\n", MIN_CONN_MEMORY,
+			MAX_CONN_MEMORY);
+		rc = 2;
+		goto out;
+	}
 	if (o.burst < o.rate)
 		o.burst = o.rate;
 	if (o.unauth_body > (int)CCT_KBS_MAX_BODY)
@@ -1139,7 +1169,7 @@ int main(int argc, char **argv)
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)o.max_conns,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o.max_conns_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o.conn_timeout,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)o.conn_memory,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		tls_cert ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END,
 		"SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:"
