@@ -468,7 +468,7 @@ static int verify_bench(const common *c, int argc, char **argv)
 	uint8_t nonce[CCT_KBS_NONCE_SIZE];
 	char *n64 = NULL, *body = NULL;
 	long i, n = c->flows;
-	double t0, t_ev = 0, t_ver = 0;
+	double t0, t1, t_ev = 0, t_ver = 0, t_free = 0;
 	int ex = CCT_EXIT_USAGE, failed = 0;
 
 	(void)argv;
@@ -510,18 +510,22 @@ static int verify_bench(const common *c, int argc, char **argv)
 		t0 = now_s();
 		failed |= cct_composite_verify(&r, (const uint8_t *)body, strlen(body), pol, &vo,
 					       signer) != CCT_OK;
-		t_ver += now_s() - t0;
+		t1 = now_s();
 		if (failed)
 			fprintf(stderr, "cctrust: composite verify: %s\n", r.err.msg);
+		/* releasing the result (the claims document above all) is part of each
+		 * verification's cost: a server pays it for every request */
 		cct_composite_result_clear(&r);
+		t_free += now_s() - t1;
+		t_ver += now_s() - t0;
 		if (failed)
 			goto out;
 	}
 	printf("{\"evidence\":\"%s simulated, %d GPU(s)\",\"n\":%ld,"
 	       "\"sim_evidence_ms\":%.3f,\"composite_verify_ms\":%.3f,"
-	       "\"composite_verifies_per_s_per_core\":%.1f}\n",
+	       "\"result_free_ms\":%.3f,\"composite_verifies_per_s_per_core\":%.1f}\n",
 	       c->o.tee, c->ev.gpus, n, t_ev * 1e3 / (double)n, t_ver * 1e3 / (double)n,
-	       (double)n / t_ver);
+	       t_free * 1e3 / (double)n, (double)n / t_ver);
 	ex = CCT_EXIT_OK;
 out:
 	free(body);
