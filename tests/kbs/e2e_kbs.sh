@@ -225,6 +225,10 @@ curl -sf "$U/metrics" >"$T/metrics"
 grep -q "cctrustd_releases_total $rel" "$T/metrics" && ok "metrics count releases" || bad "metrics releases"
 grep -q 'cctrustd_verifier_results_total{result="affirming",simulated="true"} [1-9]' "$T/metrics" &&
 	grep -q 'cctrustd_verifier_seconds_count [1-9]' "$T/metrics" && ok "metrics: verifier results and latency" || bad "verifier metrics"
+# one verification CPU sample per attest that reached the verifier, each a positive time
+awk '/^cctrustd_verification_cpu_seconds_sum/ {s = $2} /^cctrustd_verification_cpu_seconds_count/ {n = $2}
+     /^cctrustd_verifier_seconds_count/ {v = $2} END {exit !(n > 0 && n == v && s > 0 && s / n < 1)}' "$T/metrics" &&
+	ok "metrics: verification CPU per attest" || bad "verification CPU: $(grep -E 'verification_cpu|verifier_seconds_count' "$T/metrics")"
 # the simulated GPU flow above read its RIMs and OCSP responses from the sim's directories
 grep -q '^cctrustd_collateral_cache_hits_total [1-9]' "$T/metrics" && ok "metrics: collateral cache hits" || bad "collateral cache hits: $(grep collateral "$T/metrics")"
 jq -e '.keys[0].kty=="EC" and .keys[0].alg=="ES256"' "$T/jwks.json" >/dev/null && ok jwks || bad jwks
