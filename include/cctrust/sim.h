@@ -82,6 +82,15 @@ CCT_EXTERN int cct_sim_jwks(json_t **out, const char *dir, cct_err *err);
 CCT_EXTERN int cct_sim_presign_start(unsigned depth, unsigned flags, cct_err *err);
 /** Stop the thread started by cct_sim_presign_start (joined), wipe the pairs left. */
 CCT_EXTERN void cct_sim_presign_stop(void);
+/** Bound the pairs the filler makes from now on to pairs (0: no bound, as after
+ *  cct_sim_presign_start): a load generator that knows how many signatures its run needs
+ *  has them all made before its clock starts (cct_sim_presign_wait), and none beyond, so the
+ *  filler does not take the machine's CPU time while the broker is measured. Past the budget a
+ *  signature with no pair ready is made as usual. No effect without a running filler. */
+CCT_EXTERN void cct_sim_presign_budget(unsigned long pairs);
+/** Wait until at least want pairs (at most the depth) are ready, the filler stopped (budget
+ *  spent, or no pair could be made) or timeout_ms passed; returns the pairs ready. */
+CCT_EXTERN unsigned cct_sim_presign_wait(unsigned want, unsigned timeout_ms);
 /** Signatures made since the process started: with a precomputed nonce (*presigned) and as
  *  usual (*inline_signed). Either pointer may be NULL. */
 CCT_EXTERN void cct_sim_presign_counts(unsigned long *presigned, unsigned long *inline_signed);

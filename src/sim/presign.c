@@ -14,10 +14,12 @@
  * no way to pass a nonce); they stay available unless OpenSSL is built without the 3.0
  * deprecated API, and then this file signs as usual and the pool never starts. */
 #define OPENSSL_SUPPRESS_DEPRECATED
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>
@@ -37,14 +39,19 @@ typedef struct nonce_pair {
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t room; /* the filler waits here while the pool is full */
-	int running;         /* the filler thread exists (started, not yet joined) */
+	pthread_cond_t room;  /* the filler waits here while the pool is full */
+	pthread_cond_t added; /* cct_sim_presign_wait waits here for the filler */
+	int running;          /* the filler thread exists (started, not yet joined) */
 	int stopping;
-	int idle;            /* the filler runs at SCHED_IDLE */
+	int idle;             /* the filler runs at SCHED_IDLE */
+	int done;             /* the filler stopped (budget spent, or no nonce could be made) */
 	pthread_t thread;
 	nonce_pair *pool;
 	unsigned depth, count;
-} g = { .lock = PTHREAD_MUTEX_INITIALIZER, .room = PTHREAD_COND_INITIALIZER };
+	unsigned long budget; /* pairs the filler may still make; ULONG_MAX: no bound */
+} g = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	.room = PTHREAD_COND_INITIALIZER,
+	.added = PTHREAD_COND_INITIALIZER };
 static atomic_ulong presigned_count, inline_count; /* signatures made each way */
 
 static void pair_wipe(nonce_pair *p)
@@ -67,9 +74,9 @@ static void *filler(void *arg)
 		pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
 	for (;;) {
 		pthread_mutex_lock(&g.lock);
-		while (!g.stopping && g.count >= g.depth)
+		while (!g.stopping && g.budget > 0 && g.count >= g.depth)
 			pthread_cond_wait(&g.room, &g.lock);
-		if (g.stopping) {
+		if (g.stopping || g.budget == 0) {
 			pthread_mutex_unlock(&g.lock);
 			break;
 		}
@@ -84,10 +91,17 @@ static void *filler(void *arg)
 		if (!g.stopping && g.count < g.depth) {
 			g.pool[g.count++] = p;
 			p.kinv = p.r = NULL;
+			if (g.budget != ULONG_MAX)
+				g.budget--;
+			pthread_cond_broadcast(&g.added);
 		}
 		pthread_mutex_unlock(&g.lock);
 		pair_wipe(&p);
 	}
+	pthread_mutex_lock(&g.lock);
+	g.done = 1;
+	pthread_cond_broadcast(&g.added);
+	pthread_mutex_unlock(&g.lock);
 	BN_CTX_free(ctx);
 	EC_KEY_free(setup_key);
 	return NULL;
@@ -124,6 +138,8 @@ int cct_sim_presign_start(unsigned depth, unsigned flags, cct_err *err)
 	g.depth = depth;
 	g.count = 0;
 	g.stopping = 0;
+	g.done = 0;
+	g.budget = ULONG_MAX;
 	g.idle = (flags & CCT_SIM_PRESIGN_IDLE) != 0;
 	if (pthread_create(&g.thread, NULL, filler, setup_key) != 0) {
 		g.pool = NULL;
@@ -166,6 +182,39 @@ void cct_sim_presign_stop(void)
 	g.count = g.depth = 0;
 	g.running = 0;
 	pthread_mutex_unlock(&g.lock);
+}
+
+void cct_sim_presign_budget(unsigned long pairs)
+{
+	pthread_mutex_lock(&g.lock);
+	if (g.running) {
+		g.budget = pairs ? pairs : ULONG_MAX;
+		pthread_cond_broadcast(&g.room);
+	}
+	pthread_mutex_unlock(&g.lock);
+}
+
+unsigned cct_sim_presign_wait(unsigned want, unsigned timeout_ms)
+{
+	struct timespec until;
+	unsigned have;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&g.lock);
+	if (want > g.depth)
+		want = g.depth;
+	while (g.running && !g.done && g.count < want && g.budget > 0)
+		if (pthread_cond_timedwait(&g.added, &g.lock, &until) != 0)
+			break;
+	have = g.count;
+	pthread_mutex_unlock(&g.lock);
+	return have;
 }
 
 void cct_sim_presign_counts(unsigned long *presigned, unsigned long *inline_signed)

@@ -177,12 +177,48 @@ static void presigned_signatures_verify_and_never_share_a_nonce(void **state)
 	EVP_PKEY_free(p256);
 }
 
+/* A budget: the filler makes exactly that many pairs (waited for, before any signature), the
+ * signatures take them, and past the budget they are made as usual; nothing waits forever. */
+static void budget_then_inline(void **state)
+{
+	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	uint8_t dgst[48];
+	ECDSA_SIG *sig;
+	cct_err err;
+	int i;
+
+	(void)state;
+	assert_non_null(key);
+	RAND_bytes(dgst, sizeof(dgst));
+	assert_int_equal(cct_sim_presign_wait(4, 10), 0); /* no filler: at once, none */
+	assert_int_equal(cct_sim_presign_start(16, 0, &err), CCT_OK);
+	cct_sim_presign_budget(5);
+	/* the pool may hold pairs made before the budget was set: at most 16 in all */
+	assert_true(cct_sim_presign_wait(16, 20000) >= 5);
+	for (i = 0; i < 5; i++) {
+		assert_true(sign_took_pair(key, dgst, &sig));
+		assert_true(verifies(key, dgst, sig));
+		ECDSA_SIG_free(sig);
+	}
+	/* budget spent: the filler has stopped, the pool runs dry and signing goes on inline */
+	for (i = 0; i < 22 && sign_took_pair(key, dgst, &sig); i++) /* 16 + 5 at most */
+		ECDSA_SIG_free(sig);
+	assert_true(i < 22);
+	assert_non_null(sig);
+	assert_true(verifies(key, dgst, sig));
+	ECDSA_SIG_free(sig);
+	assert_int_equal(cct_sim_presign_wait(1, 50), 0); /* stopped filler: no wait */
+	cct_sim_presign_stop();
+	EVP_PKEY_free(key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(signs_as_usual_without_a_pool),
 		cmocka_unit_test(depth_bounded),
 		cmocka_unit_test(presigned_signatures_verify_and_never_share_a_nonce),
+		cmocka_unit_test(budget_then_inline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
