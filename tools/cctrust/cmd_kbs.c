@@ -21,7 +21,7 @@
 
 #define BENCH_MAX_FLOWS 100000
 #define BENCH_MAX_THREADS 64
-/* precomputed P-384 nonces the load generator keeps ready: a few flows' worth */
+/* precomputed P-384 nonces: at least this many ready, and as many as the run signs */
 #define PRESIGN_DEPTH 64
 #define PRESIGN_MAX 4096 /* the most pairs a pool holds (cct_sim_presign_start) */
 #define PRESIGN_WAIT_MS 120000
@@ -143,7 +143,7 @@ static void usage(FILE *f)
 		"  bench --url URL --sim DIR [--tee snp|tdx] [--gpus K] [--clients N] [--flows M]\n"
 		"        [--json] [--no-presign] RESOURCE   (load generator: M full flows from N\n"
 		"        client threads; evidence built per flow in process, not counted, its P-384\n"
-		"        signatures' nonces precomputed on an idle-priority thread unless\n"
+		"        signatures' nonces precomputed before the clock starts unless\n"
 		"        --no-presign; flows/s, p50/p90/p99/max per endpoint, errors by type;\n"
 		"        --threads is --clients)\n"
 		"  decrypt --key PRIVATE.pem JWE_FILE     (unwrap a broker JWE with a TEE key)\n"
