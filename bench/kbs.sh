@@ -25,7 +25,6 @@ if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 	PIN_BROKER="taskset -c 0"
 	PIN_CLIENT="taskset -c 1-$(($(nproc) - 1))"
 fi
-cpu_ticks() { awk '{print $14 + $15}' /proc/$1/stat 2>/dev/null || echo 0; }
 . "$(dirname "$0")/kbs_lib.sh"
 [ -x "$D" ] || { echo "cctrustd not built (libmicrohttpd missing): skipped"; exit 0; }
 T=$(mktemp -d /tmp/cct-kbs-bench.XXXXXX)
@@ -61,14 +60,14 @@ load() {
 # the in-process limit is measured right before and right after the load (same core) and
 # averaged: on a shared machine the speed of a core drifts by tens of percent within a minute
 limit "$PIN_BROKER" 100 >"$T/limit0.json"
-cpu0=$(cpu_ticks $pid)
+cpu0=$(kbs_cpu_ns $pid)
 v0=$(kbs_vcpu "$U")
 load "$FLOWS" 2>/dev/null >"$T/bench.json"
 rc=$?
-cpu1=$(cpu_ticks $pid)
+cpu1=$(kbs_cpu_ns $pid)
 v1=$(kbs_vcpu "$U")
 cat "$T/bench.json"
-echo "{\"broker_cpu_s\":$(awk -v a=$cpu0 -v b=$cpu1 -v hz=$(getconf CLK_TCK) 'BEGIN{printf "%.3f", (b-a)/hz}'),\"broker_pinned\":$([ -n "$PIN_BROKER" ] && echo true || echo false)}" | tee "$T/cpu.json"
+echo "{\"broker_cpu_s\":$(awk -v a=$cpu0 -v b=$cpu1 'BEGIN{printf "%.3f", (b-a)/1e9}'),\"broker_pinned\":$([ -n "$PIN_BROKER" ] && echo true || echo false)}" | tee "$T/cpu.json"
 kill $sp 2>/dev/null
 wait $sp 2>/dev/null
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status 2>/dev/null)
