@@ -27,8 +27,8 @@ grep -q 'bench: 6/6 flows, 0 failed' "$T/progress" && ok "progress line" || bad 
 
 # the simulated P-384 signatures: one SNP report and one SPDM response per GPU and flow, each
 # with a precomputed nonce or inline, and the broker accepts both kinds (every flow released);
-# how many were precomputed depends on idle CPU time (none while parallel tests fill every
-# core), so only the sum is fixed here (tests/sim/test_presign.c checks the precomputed ones)
+# the load generator waits for its nonces (bounded), so normally all are precomputed, but only
+# the sum is fixed here (tests/sim/test_presign.c checks the precomputed ones)
 "$CLI" kbs bench --url "$U" --sim "$T/sim" --tee snp --gpus 1 --clients 2 --flows 12 --json \
 	default/key/llm >"$T/pre.json" 2>/dev/null
 check "bench with presigned evidence" 0 $?

@@ -143,8 +143,9 @@ static void usage(FILE *f)
 		"  bench --url URL --sim DIR [--tee snp|tdx] [--gpus K] [--clients N] [--flows M]\n"
 		"        [--json] [--no-presign] RESOURCE   (load generator: M full flows from N\n"
 		"        client threads; evidence built per flow in process, not counted, its P-384\n"
-		"        signatures' nonces precomputed before the clock starts unless\n"
-		"        --no-presign; flows/s, p50/p90/p99/max per endpoint, errors by type;\n"
+		"        signatures' nonces precomputed (before the clock starts when the run\n"
+		"        signs at most 4096 times) unless --no-presign; flows/s,\n"
+		"        p50/p90/p99/max per endpoint, errors by type;\n"
 		"        --threads is --clients)\n"
 		"  decrypt --key PRIVATE.pem JWE_FILE     (unwrap a broker JWE with a TEE key)\n"
 		"exit status: 0 ok, 1 refused by the broker (RFC 7807 reason printed), 2 usage/input\n"
@@ -367,24 +368,29 @@ static int bench(common *c, const char *res)
 		return cct_cli_usage_error("--clients 1..256, --flows 1..10000000");
 	/* the simulated PSP's and GPUs' signatures cost the load generator what they cost the
 	 * guest, next to nothing: their nonces are precomputed (cctrust/sim.h), as many as the
-	 * run signs (up to PRESIGN_MAX) and before the clock starts, so the load generator's core
-	 * is not kept busy by them while the broker is measured */
+	 * run signs and before the clock starts, so the load generator's core is not kept busy
+	 * by them while the broker is measured */
 	if (c->ev.sim_dir) /* first: its own signatures are not the run's */
 		sim_warm_up(c);
 	if (!c->no_presign && c->ev.sim_dir) {
 		unsigned long per_flow = (unsigned long)(c->ev.no_gpu ? 0 : c->ev.gpus) +
 					 (strstr(c->o.tee, "snp") ? 1u : 0u);
 		unsigned long need = per_flow * (unsigned long)c->flows;
-		unsigned depth = need < PRESIGN_DEPTH ? PRESIGN_DEPTH
-				 : need > PRESIGN_MAX ? PRESIGN_MAX : (unsigned)need;
+		/* all of them up front: at this thread's priority, since it only waits for them
+		 * (at idle priority, on a busy machine, the wait could last its whole bound); a run
+		 * that needs more than a pool holds has the rest made on idle time as it goes */
+		int upfront = need <= PRESIGN_MAX;
+		unsigned depth = !upfront ? PRESIGN_MAX
+				 : need < PRESIGN_DEPTH ? PRESIGN_DEPTH : (unsigned)need;
 
-		if (need && cct_sim_presign_start(depth, CCT_SIM_PRESIGN_IDLE, &err) != CCT_OK) {
+		if (need && cct_sim_presign_start(depth, upfront ? 0 : CCT_SIM_PRESIGN_IDLE,
+						  &err) != CCT_OK)
 			fprintf(stderr, "cctrust: %s\n", err.msg);
-		} else if (need) {
+		else if (need && upfront) {
 			if (need > 1000 && isatty(2))
-				fprintf(stderr, "cctrust: precomputing %u P-384 signature nonces for the "
+				fprintf(stderr, "cctrust: precomputing %lu P-384 signature nonces for the "
 						"simulated evidence (not counted)\n",
-					depth);
+					need);
 			cct_sim_presign_budget(need);
 			cct_sim_presign_wait(depth, PRESIGN_WAIT_MS);
 		}
