@@ -166,10 +166,12 @@ static int data_hash_matches(const cct_evlog_event *e, const cct_evlog_digest *d
 			n = cct_tpm_hash(d->alg, x, xn, h);
 			if (n == d->size && !memcmp(h, d->d, (size_t)n))
 				return 1;
-			n = cct_tpm_hash(d->alg, x, xn + 1, h);
-			if (xn < e->data_len && x[xn] == 0 && n == d->size &&
-			    !memcmp(h, d->d, (size_t)n))
-				return 1;
+			/* H(X NUL) only where the event data holds that NUL */
+			if ((size_t)(x - e->data) + xn < e->data_len && x[xn] == 0) {
+				n = cct_tpm_hash(d->alg, x, xn + 1, h);
+				if (n == d->size && !memcmp(h, d->d, (size_t)n))
+					return 1;
+			}
 		}
 		return 0;
 	}
