@@ -96,8 +96,25 @@ const char *cct_cli_sim_path(const char *dir, const char *rel)
 
 int cct_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
+	const struct option *o;
+	char with_h[64];
+	int help = 0, c;
+
+	if (!shortopts)
+		shortopts = "";
+	/* -h is --help wherever a command has --help and no -h of its own */
+	for (o = longopts; o && o->name; o++)
+		if (!strcmp(o->name, "help") && !o->flag)
+			help = o->val;
+	if (help && !strchr(shortopts, 'h') && strlen(shortopts) + 2 <= sizeof(with_h)) {
+		snprintf(with_h, sizeof(with_h), "%sh", shortopts);
+		shortopts = with_h;
+	} else {
+		help = 0;
+	}
 	opterr = 1;
-	return getopt_long(argc, argv, shortopts ? shortopts : "", longopts, NULL);
+	c = getopt_long(argc, argv, shortopts, longopts, NULL);
+	return help && c == 'h' ? help : c;
 }
 
 int cct_cli_getopt_begin(void)

@@ -63,7 +63,8 @@ void cct_cli_json_hex(json_t *obj, const char *key, const uint8_t *p, size_t n);
 
 /* Options: every command parses its options with getopt_long through this one helper (GNU
  * argument permutation unless shortopts starts with '+', getopt's own message for unknown
- * options; shortopts NULL = long options only). Call cct_cli_getopt_begin() before the first
+ * options; shortopts NULL = long options only; -h means --help where a command has --help and
+ * no -h of its own). Call cct_cli_getopt_begin() before the first
  * cct_cli_getopt() of an argv. */
 int cct_cli_getopt_begin(void);
 int cct_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);

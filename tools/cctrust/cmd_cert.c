@@ -33,8 +33,10 @@ int cct_cmd_cert(int argc, char **argv)
 	cct_err err;
 
 	if (argc < 2 || strcmp(argv[1], "verify")) {
-		usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
-		return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : CCT_EXIT_USAGE;
+		int help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+
+		usage(help ? stdout : stderr);
+		return help ? 0 : CCT_EXIT_USAGE;
 	}
 	argc--;
 	argv++;

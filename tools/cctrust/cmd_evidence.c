@@ -36,7 +36,7 @@ json_t *cct_cli__load_jwk(const char *arg)
 
 int cct_cmd_evidence(int argc, char **argv)
 {
-	enum { O_NONCE = 256, O_PK, O_INIT, O_CPU, O_NOGPU };
+	enum { O_NONCE = 256, O_PK, O_INIT, O_CPU, O_NOGPU, O_HELP };
 	static const struct option opts[] = {
 		{ "nonce", required_argument, NULL, O_NONCE },
 		{ "tee-pubkey", required_argument, NULL, O_PK },
@@ -45,6 +45,7 @@ int cct_cmd_evidence(int argc, char **argv)
 		{ "no-gpu", no_argument, NULL, O_NOGPU },
 		CCT_CLI_VTPM_OPTIONS,
 		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
 	cct_attester_opts o;
@@ -58,18 +59,24 @@ int cct_cmd_evidence(int argc, char **argv)
 	int c, rc = CCT_EXIT_USAGE;
 
 	if (argc < 2 || strcmp(argv[1], "collect")) {
-		fputs(evidence_usage, argc < 2 ? stderr : stdout);
-		return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : CCT_EXIT_USAGE;
+		int help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+
+		fputs(evidence_usage, help ? stdout : stderr);
+		if (!help && argc >= 2)
+			return cct_cli_usage_error("evidence: unknown subcommand '%s'", argv[1]);
+		return help ? 0 : CCT_EXIT_USAGE;
 	}
 	argc--;
 	argv++;
 	memset(&o, 0, sizeof(o));
 	cct_cli_vtpm_init(&vt);
 	cct_cli_getopt_begin();
-	while ((c = cct_cli_getopt(argc, argv, "o:", opts)) != -1) {
+	while ((c = cct_cli_getopt(argc, argv, "o:h", opts)) != -1) {
 		if (cct_cli_vtpm_option(&vt, c, optarg))
 			continue;
 		switch (c) {
+		case 'h':
+		case O_HELP: fputs(evidence_usage, stdout); return 0;
 		case O_NONCE: o.nonce_b64 = optarg; break;
 		case O_PK: pk = optarg; break;
 		case O_INIT: init = optarg; break;

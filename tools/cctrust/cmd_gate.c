@@ -29,7 +29,7 @@ static const char gate_usage[] =
 
 int cct_cmd_gate(int argc, char **argv)
 {
-	enum { O_POLICY = 256, O_SIM, O_CERTS, O_COLL, O_OFF, O_NOCRL, O_INIT, O_CPU, O_NOGPU };
+	enum { O_POLICY = 256, O_SIM, O_CERTS, O_COLL, O_OFF, O_NOCRL, O_INIT, O_CPU, O_NOGPU, O_HELP };
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, O_POLICY },
 		{ "trust-sim", required_argument, NULL, O_SIM },
@@ -41,6 +41,7 @@ int cct_cmd_gate(int argc, char **argv)
 		{ "cpu", required_argument, NULL, O_CPU },
 		{ "no-gpu", no_argument, NULL, O_NOGPU },
 		CCT_CLI_VTPM_OPTIONS,
+		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
 	cct_attester_opts ao;
@@ -63,10 +64,12 @@ int cct_cmd_gate(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	cct_cli_vtpm_init(&vt);
 	cct_cli_getopt_begin();
-	while ((c = cct_cli_getopt(argc, argv, "+", opts)) != -1) {
+	while ((c = cct_cli_getopt(argc, argv, "+h", opts)) != -1) {
 		if (cct_cli_vtpm_option(&vt, c, optarg))
 			continue;
 		switch (c) {
+		case 'h':
+		case O_HELP: fputs(gate_usage, stdout); return 0;
 		case O_POLICY: policy_file = optarg; break;
 		case O_SIM: co.trust_sim_dir = optarg; break;
 		case O_CERTS: co.certs_path = optarg; break;

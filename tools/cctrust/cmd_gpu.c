@@ -8,7 +8,7 @@
 #include "cctrust/nvgpu.h"
 #include "cli.h"
 
-static void usage(void)
+static void usage(FILE *to)
 {
 	fputs("usage: cctrust gpu verify EVIDENCE.json... (--nonce HEX | --no-nonce) [--at RFC3339]\n"
 	      "                          [--collateral BUNDLE] [--rim-dir DIR] [--ocsp-dir DIR]\n"
@@ -31,7 +31,7 @@ static void usage(void)
 	      "claims, exactly as `cctrust verify` applies them; docs/policy.md); --expected-count\n"
 	      "and --expected-arch then override gpu.count / gpu.architectures. nvtrust\n"
 	      "authorization-rules files are converted with a deprecation warning.\n",
-	      stderr);
+	      to);
 }
 
 typedef struct {
@@ -123,8 +123,8 @@ static int parse_args(gpu_args *a, int argc, char **argv)
 		case OPT_RIM_ROOT: a->o.rim_root_path_insecure = val; break;
 		case OPT_REPEAT: a->repeat = atoi(val); break;
 		case OPT_EACH: a->each = 1; break;
-		case OPT_HELP: usage(); return -1;
-		default: usage(); return CCT_EXIT_USAGE;
+		case OPT_HELP: usage(stdout); return -1;
+		default: usage(stderr); return CCT_EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
@@ -420,7 +420,7 @@ static int cmd_verify(int argc, char **argv)
 		return rc < 0 ? CCT_EXIT_OK : CCT_EXIT_USAGE;
 	}
 	if (a.nfiles == 0) {
-		usage();
+		usage(stderr);
 		cct_policy_free(a.v1);
 		return CCT_EXIT_USAGE;
 	}
@@ -461,7 +461,7 @@ static int cmd_show(int argc, char **argv)
 		return rc < 0 ? CCT_EXIT_OK : CCT_EXIT_USAGE;
 	}
 	if (a.nfiles == 0) {
-		usage();
+		usage(stderr);
 		return CCT_EXIT_USAGE;
 	}
 	rc = load_evidence(&ev, &a, &err);
@@ -488,7 +488,7 @@ static int cmd_rim(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	if (argc < 2 || strcmp(argv[1], "verify")) {
-		usage();
+		usage(stderr);
 		return CCT_EXIT_USAGE;
 	}
 	if ((rc = parse_args(&a, argc - 1, argv + 1)) != 0) {
@@ -498,7 +498,7 @@ static int cmd_rim(int argc, char **argv)
 	cct_policy_free(a.v1); /* a RIM alone has no policy */
 	a.v1 = NULL;
 	if (a.nfiles != 1) {
-		usage();
+		usage(stderr);
 		return CCT_EXIT_USAGE;
 	}
 	a.o.no_ocsp = !a.ocsp_on; /* a RIM on its own: OCSP only when asked (--ocsp) */
@@ -533,16 +533,24 @@ static int cmd_rim(int argc, char **argv)
 
 int cct_cmd_gpu(int argc, char **argv)
 {
+	int i;
+
 	if (argc < 2) {
-		usage();
+		usage(stderr);
 		return CCT_EXIT_USAGE;
 	}
+	/* --help / -h, alone or after any subcommand (show, rim verify): the one usage text */
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return CCT_EXIT_OK;
+		}
 	if (!strcmp(argv[1], "verify"))
 		return cmd_verify(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "show"))
 		return cmd_show(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "rim"))
 		return cmd_rim(argc - 1, argv + 1);
-	usage();
+	usage(stderr);
 	return CCT_EXIT_USAGE;
 }

@@ -59,7 +59,33 @@ static int parse_threads(int *out, const char *s)
 	return 0;
 }
 
-enum { OPT_JSON = 256, OPT_SALT, OPT_UUID, OPT_NAME, OPT_REV, OPT_THREADS };
+enum { OPT_JSON = 256, OPT_SALT, OPT_UUID, OPT_NAME, OPT_REV, OPT_THREADS, OPT_HELP };
+
+static const char model_usage[] =
+	"usage: cctrust model pack DIR -o MODEL.tar [--json]\n"
+	"       cctrust model verity MODEL.tar [--salt HEX|-] [--uuid UUID] [-o HASHFILE]\n"
+	"                            [--threads N] [--name NAME --revision REV] [--json]\n"
+	"       cctrust model verify MODEL.tar HASHFILE ROOT|NAME@REV:ROOT [--threads N] [--json]\n"
+	"       cctrust model spec NAME@REVISION:ROOT [--json]\n"
+	"\n"
+	"pack    a reproducible tar of DIR (sorted, mtime 0, owner 0/0, padded to 4096 bytes:\n"
+	"        directly a dm-verity data device)\n"
+	"verity  the dm-verity hash file (default MODEL.tar.verity), byte-identical to\n"
+	"        veritysetup format with the same salt and UUID; prints the root hash\n"
+	"verify  every data block against ROOT (64 hex digits or a model spec)\n"
+	"spec    check and normalise a model spec (what init-data and the policy's \"model\"\n"
+	"        rule carry)\n"
+	"exit: 0 done / verified, 1 verify found a block that does not match, 2 usage or\n"
+	"unreadable input. Details: docs/model.md\n";
+
+/* -1 after printing the usage for --help / -h (exit 0), else 0 */
+static int model_help(int c)
+{
+	if (c != 'h' && c != OPT_HELP)
+		return 0;
+	fputs(model_usage, stdout);
+	return -1;
+}
 
 static const struct option model_opts[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -69,6 +95,7 @@ static const struct option model_opts[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
 	{ "revision", required_argument, NULL, OPT_REV },
 	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -80,7 +107,9 @@ static int cmd_pack(int argc, char **argv)
 
 	memset(&err, 0, sizeof(err));
 	cct_cli_getopt_begin();
-	while ((c = cct_cli_getopt(argc, argv, "o:", model_opts)) != -1) {
+	while ((c = cct_cli_getopt(argc, argv, "o:h", model_opts)) != -1) {
+		if (model_help(c))
+			return CCT_EXIT_OK;
 		if (c == 'o')
 			out = optarg;
 		else if (c == OPT_JSON)
@@ -121,7 +150,9 @@ static int cmd_verity(int argc, char **argv)
 	memset(&err, 0, sizeof(err));
 	memset(&p, 0, sizeof(p));
 	cct_cli_getopt_begin();
-	while ((c = cct_cli_getopt(argc, argv, "o:", model_opts)) != -1) {
+	while ((c = cct_cli_getopt(argc, argv, "o:h", model_opts)) != -1) {
+		if (model_help(c))
+			return CCT_EXIT_OK;
 		switch (c) {
 		case 'o': out = optarg; break;
 		case OPT_JSON: json = 1; break;
@@ -251,7 +282,9 @@ static int cmd_verify(int argc, char **argv)
 
 	memset(&err, 0, sizeof(err));
 	cct_cli_getopt_begin();
-	while ((c = cct_cli_getopt(argc, argv, NULL, model_opts)) != -1) {
+	while ((c = cct_cli_getopt(argc, argv, "h", model_opts)) != -1) {
+		if (model_help(c))
+			return CCT_EXIT_OK;
 		if (c == OPT_JSON)
 			json = 1;
 		else if (c == OPT_THREADS) {
@@ -302,6 +335,10 @@ static int cmd_spec(int argc, char **argv)
 	char buf[CCT_VERITY_SPEC_MAX];
 	int rc, json = argc > 2 && !strcmp(argv[2], "--json");
 
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(model_usage, stdout);
+		return CCT_EXIT_OK;
+	}
 	if (argc < 2)
 		return cct_cli_usage_error("usage: cctrust model spec NAME@REVISION:ROOT [--json]");
 	if ((rc = cct_verity_model_spec_parse(&spec, argv[1], &err)) != CCT_OK)
@@ -326,7 +363,7 @@ int cct_cmd_model(int argc, char **argv)
 	const char *sub = argc > 1 ? argv[1] : NULL;
 
 	if (!sub || !strcmp(sub, "-h") || !strcmp(sub, "--help")) {
-		fprintf(sub ? stdout : stderr, "usage: cctrust model pack|verity|verify|spec ...\n");
+		fputs(model_usage, sub ? stdout : stderr);
 		return sub ? CCT_EXIT_OK : CCT_EXIT_USAGE;
 	}
 	if (!strcmp(sub, "pack"))

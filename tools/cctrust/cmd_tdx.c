@@ -908,10 +908,17 @@ int cct_cmd_tdx(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "verify"))
 		return cmd_verify(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "show"))
-		return cmd_show(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "eventlog"))
-		return cmd_eventlog(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "show") || !strcmp(argv[1], "eventlog")) {
+		int i;
+
+		for (i = 2; i < argc && strcmp(argv[i], "--"); i++)
+			if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+				usage(stdout);
+				return CCT_EXIT_OK;
+			}
+		return !strcmp(argv[1], "show") ? cmd_show(argc - 1, argv + 1)
+						: cmd_eventlog(argc - 1, argv + 1);
+	}
 	return cct_cli_usage_error("tdx: unknown subcommand '%s' (verify, show, eventlog)",
 				   argv[1]);
 }

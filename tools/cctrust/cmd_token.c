@@ -86,7 +86,7 @@ static void token_verify_input(void *ctx, const char *path, int *stop)
 
 static int token_verify(int argc, char **argv)
 {
-	enum { O_JWKS = 256, O_AT, O_HDR, O_AFF, O_JSON, O_NONAFF };
+	enum { O_JWKS = 256, O_AT, O_HDR, O_AFF, O_JSON, O_NONAFF, O_HELP };
 	static const struct option opts[] = {
 		{ "jwks", required_argument, NULL, O_JWKS },
 		{ "at", required_argument, NULL, O_AT },
@@ -94,6 +94,7 @@ static int token_verify(int argc, char **argv)
 		{ "require-affirming", no_argument, NULL, O_AFF }, /* the default now */
 		{ "allow-non-affirming", no_argument, NULL, O_NONAFF },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
 	token_each e;
@@ -105,8 +106,13 @@ static int token_verify(int argc, char **argv)
 	memset(&e, 0, sizeof(e));
 	e.aff = 1;
 	cct_cli_getopt_begin();
-	while ((c = cct_cli_getopt(argc, argv, "", opts)) != -1) {
+	while ((c = cct_cli_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
+		case 'h':
+		case O_HELP:
+			json_decref(jwks);
+			fputs(token_usage, stdout);
+			return 0;
 		case O_JWKS:
 			json_decref(jwks);
 			jwks = json_load_file(optarg, JSON_REJECT_DUPLICATES, &je);

@@ -421,7 +421,9 @@ out:
 
 int cct_cmd_tpm(int argc, char **argv)
 {
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	if ((argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) ||
+	    (argc == 3 && !strcmp(argv[1], "quote") &&
+	     (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")))) {
 		fputs(tpm_usage, stdout);
 		return 0;
 	}

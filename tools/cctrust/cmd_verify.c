@@ -167,8 +167,10 @@ int cct_cmd_verify(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	cct_cli_getopt_begin();
-	while ((c = cct_cli_getopt(argc, argv, "", opts)) != -1) {
+	while ((c = cct_cli_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
+		case 'h':
+		case O_HELP: fputs(verify_usage, stdout); return 0;
 		case O_POLICY: policy_file = optarg; break;
 		case O_NONCE: nonce = optarg; break;
 		case O_AT:
@@ -186,7 +188,6 @@ int cct_cmd_verify(int argc, char **argv)
 		case O_JSON: json = 1; break;
 		case O_TOKEN: token = 1; break;
 		case O_TOKEN_ALWAYS: token_always = 1; break;
-		case O_HELP: fputs(verify_usage, stdout); return 0;
 		default: fputs(verify_usage, stderr); return CCT_EXIT_USAGE;
 		}
 	}
