@@ -13,13 +13,15 @@ static int cmpstr(const void *a, const void *b)
 }
 
 /* Regular files of dir (not recursive, no dot files), sorted by name, each passed to fn. Only the
- * names of this one directory are held (for the order), never the contents. */
+ * names of this one directory are held (for the order), never the contents. A directory with no
+ * such file is an error: a verify command given only it would otherwise check nothing and
+ * succeed. */
 static int each_in_dir(const char *dir, cct_input_fn fn, void *ctx, int *stop, cct_err *err)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	char **names = NULL, *path = NULL;
-	size_t n = 0, cap = 0, i, dl = strlen(dir);
+	size_t n = 0, cap = 0, i, dl = strlen(dir), passed = 0;
 	int rc = CCT_OK;
 
 	if (!d)
@@ -64,7 +66,12 @@ static int each_in_dir(const char *dir, cct_input_fn fn, void *ctx, int *stop, c
 		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 			continue; /* subdirectories, sockets, dangling links: not inputs */
 		fn(ctx, path, stop);
+		passed++;
 	}
+	if (!passed)
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
+				 "directory %s holds no input files (regular files whose names do "
+				 "not start with '.')", dir);
 out:
 	for (i = 0; i < n; i++)
 		free(names[i]);

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Every verify command takes any number of inputs: files, "-" and directories (sorted by name),
+# Every verify command takes any number of inputs: files, "-" and directories (sorted by name;
+# a directory without input files is exit 2, never an empty success),
 # one at a time (cct_inputs_each). tdx: 300 quotes in a directory (the old cap was 256), a
 # tampered one among them rejected alone; snp: a directory and stdin; gpu: 20 inputs (the old
 # cap was 16) as one set and with --each one result per input.
@@ -56,6 +57,21 @@ for i in $(seq -w 1 20); do cp "$G" "$tmp/g/e$i.json"; done
 	ok "gpu: 20 inputs as one set are read (no cap; verdict is the set's: exit $rc)" || bad "gpu set: rc $rc $(cat "$tmp/err")"
 "$cct" gpu verify "$G" --nonce $gn --offline --no-ocsp --no-rim >/dev/null; rc=$?
 [ $rc = 0 ] && ok "gpu: one file as before" || bad "gpu one file: rc $rc"
+
+# --- an empty directory checks nothing: never exit 0 (fail closed), exit 2 naming it ---
+mkdir "$tmp/empty"; touch "$tmp/empty/.hidden"; mkdir "$tmp/empty/sub"
+for c in "snp verify --offline" "tdx verify --offline" "vtpm verify --offline" \
+	"verify --offline" "token verify" "gpu verify --no-nonce --offline" \
+	"gpu verify --no-nonce --offline --each"; do
+	# shellcheck disable=SC2086
+	"$cct" $c "$tmp/empty" >"$tmp/out" 2>"$tmp/err"; rc=$?
+	[ $rc = 2 ] && grep -q "$tmp/empty" "$tmp/err" "$tmp/out" &&
+		ok "$c: a directory without input files is exit 2, named" || bad "$c empty dir: rc $rc $(head -c 200 "$tmp/err")"
+done
+# shellcheck disable=SC2086
+"$cct" snp verify "$tmp/r" "$tmp/empty" $certs --offline --no-crl --json >"$tmp/out" 2>/dev/null; rc=$?
+[ $rc = 2 ] && [ "$(grep -c '"verified":true' "$tmp/out")" = 3 ] &&
+	ok "snp: reports before an empty directory are verified, then exit 2" || bad "snp dir + empty: rc $rc"
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -302,6 +302,12 @@ static void inputs_files_dirs_stdin(void **state)
 		assert_int_equal(s.n, 1);
 	}
 	chmod(sub, 0700);
+	/* so is a directory without input files (sub is empty): a verify of nothing never
+	 * succeeds */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(cct_inputs_each(args, 2, collect, &s, &err), CCT_EIO);
+	assert_int_equal(s.n, 1);
+	assert_non_null(strstr(err.msg, "no input files"));
 }
 
 int main(void)
