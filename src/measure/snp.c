@@ -363,12 +363,23 @@ out:
 int cct_measure_snp_ovmf_hash(uint8_t out[48], const uint8_t *ovmf, size_t n, cct_err *err)
 {
 	gctx g;
+	cct_measure_ovmf *fw;
 	int rc;
 
+	if (n == 0)
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0, "OVMF image is empty");
 	if ((rc = check_pages(n, "OVMF image", err)) != CCT_OK)
 		return rc;
 	if (n > CCT_MEASURE_MAX_FIRMWARE)
 		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0, "OVMF image too large");
+	/* firmware, not any page-sized file: its footer table must parse, as for a launch
+	 * digest (sev-snp-measure reads the same table before it hashes the pages) */
+	if (!(fw = calloc(1, sizeof(*fw))))
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+	rc = cct_measure_ovmf_parse(fw, ovmf, n, err);
+	free(fw);
+	if (rc != CCT_OK)
+		return rc;
 	memset(&g, 0, sizeof(g));
 	gctx_normal_pages(&g, FOUR_GB - n, ovmf, n);
 	memcpy(out, g.ld, 48);

@@ -106,6 +106,8 @@ static void ovmf_hash_of_amdsev(void **state)
 				 "16aff8c374c2a55c467a50da6d466b74");
 	/* an image that is not whole pages cannot be page-measured */
 	assert_int_equal(cct_measure_snp_ovmf_hash(h, ovmf, n - 1, NULL), CCT_EFORMAT);
+	/* nor an empty one (it would give the all-zero digest) */
+	assert_int_equal(cct_measure_snp_ovmf_hash(h, ovmf, 0, NULL), CCT_EFORMAT);
 	free(ovmf);
 }
 
