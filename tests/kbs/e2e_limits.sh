@@ -140,20 +140,35 @@ wait "$slow"
 read -r opened held <"$T/slow.out"
 echo "     slowloris: $opened connections accepted by the kernel, $held still held by the broker after 30 s; worst flow ${worst} ms"
 [ "$held" -le 64 ] && ok "broker holds at most --max-connections-per-ip slow connections" || bad "slow connections held: $held"
-# --- --threads: 1..1024, or absent for one per CPU (at least 2) ---
-for n in -1 1025; do
+# --- --threads: 1..1024, or 0 / absent for one per CPU (at least 2) ---
+for n in -1 1025 x; do
 	"$D" --store "sqlite:$T/t.db" --listen 127.0.0.1:0 "${COMMON[@]}" --threads "$n" 2>"$T/threads.err"
 	rc=$?
-	[ "$rc" = 2 ] && grep -q -- "--threads $n: expected 1..1024" "$T/threads.err" &&
+	[ "$rc" = 2 ] && grep -q -- "--threads: '$n' is not a whole number in 0..1024" "$T/threads.err" &&
 		ok "--threads $n refused (exit 2)" || bad "--threads $n: rc $rc $(cat "$T/threads.err")"
 done
 # --- --store-connections: 1..256, or absent for one per worker thread within 4..16 ---
 for n in -1 0 257 x; do
 	"$D" --store "sqlite:$T/t.db" --listen 127.0.0.1:0 "${COMMON[@]}" --store-connections "$n" 2>"$T/conns.err"
 	rc=$?
-	[ "$rc" = 2 ] && grep -q -- "--store-connections .*: expected 1..256" "$T/conns.err" &&
+	[ "$rc" = 2 ] && grep -q -- "--store-connections: '$n' is not a whole number in 1..256" "$T/conns.err" &&
 		ok "--store-connections $n refused (exit 2)" || bad "--store-connections $n: rc $rc $(cat "$T/conns.err")"
 done
+# --- every numeric option is a whole number in its range: "abc" was read as 0 (the default, or
+# for --rate-limit "off"), on the command line and in the config file ---
+for a in "--rate-limit abc" "--rate-limit -5" "--session-ttl 10m" "--max-sessions 1e6" \
+	"--audit-retention-days x" "--conn-timeout 999999" "--collateral-wait 5s"; do
+	# shellcheck disable=SC2086
+	"$D" --store "sqlite:$T/t.db" --listen 127.0.0.1:0 "${COMMON[@]}" $a 2>"$T/num.err"
+	rc=$?
+	[ "$rc" = 2 ] && grep -q -- "${a%% *}: '${a#* }' is not a whole number" "$T/num.err" &&
+		ok "$a refused (exit 2)" || bad "$a: rc $rc $(cat "$T/num.err")"
+done
+printf 'rate-limit = abc\n' >"$T/num.conf"
+"$D" --store "sqlite:$T/t.db" --listen 127.0.0.1:0 "${COMMON[@]}" --config "$T/num.conf" 2>"$T/num.err"
+rc=$?
+[ "$rc" = 2 ] && grep -q "config rate-limit: 'abc' is not a whole number" "$T/num.err" &&
+	ok "config rate-limit = abc refused (exit 2)" || bad "config rate-limit = abc: rc $rc $(cat "$T/num.err")"
 limit_metric() { curl -s "$1/metrics" | awk -v k="cctrustd_limit{name=\"$2\"}" '$1 == k {print $2}'; }
 start_d c1 --store "sqlite:$T/c1.db" "${COMMON[@]}" --threads 1
 [ "$(limit_metric "$URL_c1" worker_threads)" = 1 ] && [ "$(limit_metric "$URL_c1" store_connections)" = 4 ] &&

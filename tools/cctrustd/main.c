@@ -660,6 +660,30 @@ static char *read_text(const char *path, cct_err *err)
 }
 
 /* Config file: "key = value" lines, keys are the long option names; flags win. */
+/* A whole-number option from the command line or the config file, in min..max: 0, or -1 after
+ * saying why. atoi took "abc" as 0, which several options read as "default" and --rate-limit
+ * as "off". */
+static int int_opt(int *out, const char *name, const char *v, long min, long max)
+{
+	char *e = NULL;
+	long x;
+
+	errno = 0;
+	x = strtol(v, &e, 10);
+	if (!*v || !e || *e || errno || x < min || x > max) {
+		fprintf(stderr, "cctrustd: %s: '%s' is not a whole number in %ld..%ld\n", name, v,
+			min, max);
+		return -1;
+	}
+	*out = (int)x;
+	return 0;
+}
+
+/* the ranges of the numeric options (0: the default, or "off" where the manual says so) */
+#define TTL_MAX 315360000L  /* ten years, in seconds */
+#define COUNT_MAX 100000000L
+#define SECONDS_MAX 86400L
+
 static int load_config(opts *o, const char *path, char **store_lines)
 {
 	FILE *f = fopen(path, "r");
@@ -712,31 +736,70 @@ static int load_config(opts *o, const char *path, char **store_lines)
 		CFG("collateral", collateral) CFG("certs", certs) CFG("token-key", token_key)
 		CFG("pg-url-file", pg_url_file) CFG("metrics-token", metrics_token)
 		CFG("token-cert", token_cert) CFG("admin-audience", admin_audience)
-		else if (!strcmp(k, "admin-max-token-lifetime") && !o->admin_max_lifetime)
-			o->admin_max_lifetime = atoll(v);
+		else if (!strcmp(k, "admin-max-token-lifetime")) {
+			int lt;
+
+			if (int_opt(&lt, "config admin-max-token-lifetime", v, 1, TTL_MAX))
+				goto bad;
+			if (!o->admin_max_lifetime)
+				o->admin_max_lifetime = lt;
+		}
 		else if (!strcmp(k, "admin-require-jti")) o->admin_require_jti |= !strcmp(v, "true");
-		else if (!strcmp(k, "token-ttl") && !o->token_ttl) o->token_ttl = atoi(v);
-#define CFGI(name, field) else if (!strcmp(k, name)) { if (!o->field) o->field = atoi(v); }
-		CFGI("max-connections", max_conns) CFGI("max-connections-per-ip", max_conns_per_ip)
-		CFGI("conn-timeout", conn_timeout) CFGI("rate-limit", rate) CFGI("rate-burst", burst)
-		CFGI("unauth-body-limit", unauth_body) CFGI("max-sessions", max_sessions)
-		CFGI("prune-interval", prune_interval)
-		CFGI("audit-retention-days", audit_retention_days)
-		CFGI("unauth-audit-per-min", unauth_audit) CFGI("collateral-wait", collateral_wait)
-		CFGI("collateral-serve", collateral_serve)
-		CFGI("collateral-reload", collateral_reload)
-		CFGI("connection-memory", conn_memory)
+/* a number in min..max, unless the command line set the field already */
+#define CFGI(name, field, min, max)                                                       \
+	else if (!strcmp(k, name)) {                                                       \
+		int x_;                                                                    \
+		if (int_opt(&x_, "config " name, v, min, max))                             \
+			goto bad;                                                          \
+		if (!o->field)                                                             \
+			o->field = x_;                                                     \
+	}
+		CFGI("token-ttl", token_ttl, 0, TTL_MAX)
+		CFGI("max-connections", max_conns, 0, COUNT_MAX)
+		CFGI("max-connections-per-ip", max_conns_per_ip, 0, COUNT_MAX)
+		CFGI("conn-timeout", conn_timeout, 0, SECONDS_MAX)
+		CFGI("rate-burst", burst, 0, COUNT_MAX)
+		CFGI("unauth-body-limit", unauth_body, 0, COUNT_MAX)
+		CFGI("max-sessions", max_sessions, 0, COUNT_MAX)
+		CFGI("prune-interval", prune_interval, 0, SECONDS_MAX)
+		CFGI("unauth-audit-per-min", unauth_audit, 0, COUNT_MAX)
+		CFGI("collateral-wait", collateral_wait, 0, 3600)
+		CFGI("collateral-serve", collateral_serve, 0, 1)
+		CFGI("collateral-reload", collateral_reload, 0, SECONDS_MAX)
+		CFGI("connection-memory", conn_memory, MIN_CONN_MEMORY, MAX_CONN_MEMORY)
+		CFGI("session-ttl", session_ttl, 0, TTL_MAX) CFGI("cert-ttl", cert_ttl, 0, TTL_MAX)
+		CFGI("threads", threads, 0, MAX_THREADS)
 #undef CFGI
+		/* as on the command line, 0 turns the rate limit off and keeps every audit record */
+		else if (!strcmp(k, "rate-limit")) {
+			int x;
+
+			if (int_opt(&x, "config rate-limit", v, 0, COUNT_MAX))
+				goto bad;
+			if (!o->rate)
+				o->rate = x ? x : -1;
+		}
+		else if (!strcmp(k, "audit-retention-days")) {
+			int x;
+
+			if (int_opt(&x, "config audit-retention-days", v, 0, 36500))
+				goto bad;
+			if (!o->audit_retention_days)
+				o->audit_retention_days = x ? x : -1;
+		}
 		else if (!strcmp(k, "pg-insecure")) {
 			o->cfg_pg_insecure = !strcmp(v, "true");
 			o->pg_insecure |= o->cfg_pg_insecure;
 		}
 		else if (!strcmp(k, "offline")) o->offline |= !strcmp(v, "true");
-		else if (!strcmp(k, "session-ttl") && !o->session_ttl) o->session_ttl = atoi(v);
-		else if (!strcmp(k, "cert-ttl") && !o->cert_ttl) o->cert_ttl = atoi(v);
-		else if (!strcmp(k, "threads") && !o->threads) o->threads = atoi(v);
-		else if (!strcmp(k, "store-connections") && !o->store_conns)
-			o->store_conns = atoi(v) ? atoi(v) : -1;
+		else if (!strcmp(k, "store-connections")) {
+			int sc;
+
+			if (int_opt(&sc, "config store-connections", v, 1, CCT_STORE_CONNECTIONS_MAX))
+				goto bad;
+			if (!o->store_conns)
+				o->store_conns = sc;
+		}
 		else if (!strcmp(k, "insecure-http")) {
 			o->cfg_insecure_http = !strcmp(v, "true");
 			o->insecure_http |= o->cfg_insecure_http;
@@ -750,6 +813,10 @@ static int load_config(opts *o, const char *path, char **store_lines)
 	}
 	fclose(f);
 	return 0;
+bad:
+	fclose(f);
+	logf_("error", "config %s: a number out of its range (above)", path);
+	return -1;
 }
 
 /* Master key: --master-key FILE, else $CCTRUSTD_MASTER_KEY, else (SQLite only) PATH.key
@@ -870,33 +937,33 @@ int main(int argc, char **argv)
 		case 'T': o.trust_sim = optarg; break;
 		case 'p': o.policy = optarg; break;
 		case 'm': o.master_key = optarg; break;
-		case 't': o.session_ttl = atoi(optarg); break;
-		case 'e': o.cert_ttl = atoi(optarg); break;
+		case 't': if (int_opt(&o.session_ttl, "--session-ttl", optarg, 0, TTL_MAX)) return 2; break;
+		case 'e': if (int_opt(&o.cert_ttl, "--cert-ttl", optarg, 0, TTL_MAX)) return 2; break;
 		case 'C': o.ca_cert = optarg; break;
 		case 'K': o.ca_key = optarg; break;
-		case 'n': o.threads = atoi(optarg); break;
+		case 'n': if (int_opt(&o.threads, "--threads", optarg, 0, MAX_THREADS)) return 2; break;
 		case 'P': o.port_file = optarg; break;
 		case 'f': o.config = optarg; break;
 		case 'D': o.collateral = optarg; break;
 		case 'O': o.offline = 1; break;
 		case 'X': o.certs = optarg; break;
 		case 'y': o.token_key = optarg; break;
-		case 'Y': o.token_ttl = atoi(optarg); break;
+		case 'Y': if (int_opt(&o.token_ttl, "--token-ttl", optarg, 0, TTL_MAX)) return 2; break;
 		case 1001: o.pg_url_file = optarg; break;
 		case 1002: o.pg_insecure = 1; break;
 		case 1003: o.metrics_token = optarg; break;
-		case 1004: o.max_conns = atoi(optarg); break;
-		case 1005: o.max_conns_per_ip = atoi(optarg); break;
-		case 1006: o.conn_timeout = atoi(optarg); break;
-		case 1007: o.rate = atoi(optarg); if (!o.rate) o.rate = -1; break;
-		case 1008: o.burst = atoi(optarg); break;
-		case 1009: o.unauth_body = atoi(optarg); break;
-		case 1018: o.store_conns = atoi(optarg); if (!o.store_conns) o.store_conns = -1; break;
-		case 1010: o.max_sessions = atoi(optarg); break;
-		case 1011: o.prune_interval = atoi(optarg); break;
-		case 1012: o.audit_retention_days = atoi(optarg); if (!o.audit_retention_days) o.audit_retention_days = -1; break;
-		case 1013: o.unauth_audit = atoi(optarg); break;
-		case 1014: o.collateral_wait = atoi(optarg); break;
+		case 1004: if (int_opt(&o.max_conns, "--max-connections", optarg, 0, COUNT_MAX)) return 2; break;
+		case 1005: if (int_opt(&o.max_conns_per_ip, "--max-connections-per-ip", optarg, 0, COUNT_MAX)) return 2; break;
+		case 1006: if (int_opt(&o.conn_timeout, "--conn-timeout", optarg, 0, SECONDS_MAX)) return 2; break;
+		case 1007: if (int_opt(&o.rate, "--rate-limit", optarg, 0, COUNT_MAX)) return 2; if (!o.rate) o.rate = -1; break;
+		case 1008: if (int_opt(&o.burst, "--rate-burst", optarg, 0, COUNT_MAX)) return 2; break;
+		case 1009: if (int_opt(&o.unauth_body, "--unauth-body-limit", optarg, 0, COUNT_MAX)) return 2; break;
+		case 1018: if (int_opt(&o.store_conns, "--store-connections", optarg, 1, CCT_STORE_CONNECTIONS_MAX)) return 2; break;
+		case 1010: if (int_opt(&o.max_sessions, "--max-sessions", optarg, 0, COUNT_MAX)) return 2; break;
+		case 1011: if (int_opt(&o.prune_interval, "--prune-interval", optarg, 0, SECONDS_MAX)) return 2; break;
+		case 1012: if (int_opt(&o.audit_retention_days, "--audit-retention-days", optarg, 0, 36500)) return 2; if (!o.audit_retention_days) o.audit_retention_days = -1; break;
+		case 1013: if (int_opt(&o.unauth_audit, "--unauth-audit-per-min", optarg, 0, COUNT_MAX)) return 2; break;
+		case 1014: if (int_opt(&o.collateral_wait, "--collateral-wait", optarg, 0, 3600)) return 2; break;
 		case 1016: o.collateral_serve = 1; break;
 		case 1017: {
 			char *e = NULL;
