@@ -1,4 +1,5 @@
 /* Shared CLI helpers: exit codes, error JSON, time options. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,20 @@ int cct_cli_getopt(int argc, char **argv, const char *shortopts, const struct op
 	opterr = 1;
 	c = getopt_long(argc, argv, shortopts, longopts, NULL);
 	return help && c == 'h' ? help : c;
+}
+
+int cct_cli_parse_long(long *out, const char *opt, const char *v, long min, long max)
+{
+	char *end = NULL;
+	long x;
+
+	errno = 0;
+	x = strtol(v, &end, 10);
+	if (!*v || !end || *end || errno || x < min || x > max)
+		return cct_cli_usage_error("%s: '%s' is not a whole number in %ld..%ld", opt, v, min,
+					   max);
+	*out = x;
+	return 0;
 }
 
 int cct_cli_getopt_begin(void)

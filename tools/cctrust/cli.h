@@ -67,6 +67,9 @@ void cct_cli_json_hex(json_t *obj, const char *key, const uint8_t *p, size_t n);
  * no -h of its own). Call cct_cli_getopt_begin() before the first
  * cct_cli_getopt() of an argv. */
 int cct_cli_getopt_begin(void);
+/* A whole-number option value in min..max into *out: 0, or CCT_EXIT_USAGE after saying which
+ * option, the value and the range ("abc", "1e6" or "10m" are never read as a number). */
+int cct_cli_parse_long(long *out, const char *opt, const char *v, long min, long max);
 int cct_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 
 /* The single verifiers' --policy FILE: a cctrust.policy/v1 document, or a legacy format of

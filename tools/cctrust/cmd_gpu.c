@@ -81,6 +81,7 @@ static const struct option gpu_opts[] = {
 static int parse_args(gpu_args *a, int argc, char **argv)
 {
 	json_t *ov = NULL;
+	long num;
 	int c, rc = 0;
 
 	cct_nvgpu_opts_init(&a->o);
@@ -108,7 +109,11 @@ static int parse_args(gpu_args *a, int argc, char **argv)
 		case OPT_RIM_URL: a->o.rim_url = val; break;
 		case OPT_OCSP_URL: a->o.ocsp_url = val; break;
 		case OPT_POLICY: a->policy_file = val; break;
-		case OPT_COUNT: a->o.expected_count = atoi(val); break;
+		case OPT_COUNT:
+			if (cct_cli_parse_long(&num, "--expected-count", val, 0, 4096))
+				return CCT_EXIT_USAGE;
+			a->o.expected_count = (int)num;
+			break;
 		case OPT_ARCH: a->o.expected_arch = val; break;
 		case OPT_SIM:
 			/* the simulated TEE of `cctrust sim init DIR`: its roots, RIMs, OCSP */
@@ -121,7 +126,11 @@ static int parse_args(gpu_args *a, int argc, char **argv)
 			break;
 		case OPT_DEVICE_ROOT: a->o.device_root_path_insecure = val; break;
 		case OPT_RIM_ROOT: a->o.rim_root_path_insecure = val; break;
-		case OPT_REPEAT: a->repeat = atoi(val); break;
+		case OPT_REPEAT:
+			if (cct_cli_parse_long(&num, "--repeat", val, 1, 10000000))
+				return CCT_EXIT_USAGE;
+			a->repeat = (int)num;
+			break;
 		case OPT_EACH: a->each = 1; break;
 		case OPT_HELP: usage(stdout); return -1;
 		default: usage(stderr); return CCT_EXIT_USAGE;

@@ -416,6 +416,11 @@ static int cmd_snp(int argc, char **argv)
 		if (vcpus > CCT_MEASURE_MAX_VCPUS)
 			return cct_cli_usage_error("--vcpus %llu above the cap %d",
 						   (unsigned long long)vcpus, CCT_MEASURE_MAX_VCPUS);
+		/* CPUID's encoding holds family 0..0x10e (base 0xf + 8 extended bits), model
+		 * 0..0xff, stepping 0..0xf: a larger value would silently alias another CPU */
+		if (have_fam && (fam > 0x10e || model > 0xff || step > 0xf))
+			return cct_cli_usage_error("--vcpu-family 0..270, --vcpu-model 0..255, "
+						   "--vcpu-stepping 0..15 (CPUID's encoding)");
 		if (have_fam)
 			o.vcpu_sig = cct_measure_cpu_sig((uint32_t)fam, (uint32_t)model, (uint32_t)step);
 		else if (vcpu_type && !have_sig && cct_measure_vcpu_sig(&o.vcpu_sig, vcpu_type))

@@ -98,6 +98,7 @@ static int sim_evidence(int argc, char **argv)
 	json_error_t je;
 	cct_err err;
 	int c, rc = CCT_EXIT_USAGE;
+	long num;
 
 	memset(&ao, 0, sizeof(ao));
 	memset(&so, 0, sizeof(so));
@@ -106,7 +107,11 @@ static int sim_evidence(int argc, char **argv)
 	while ((c = cct_cli_getopt(argc, argv, "o:", opts)) != -1) {
 		switch (c) {
 		case O_TEE: so.tee = optarg; break;
-		case O_GPUS: so.gpus = atoi(optarg); break;
+		case O_GPUS:
+			if (cct_cli_parse_long(&num, "--gpus", optarg, 0, 16))
+				return CCT_EXIT_USAGE;
+			so.gpus = (int)num;
+			break;
 		case O_NONCE: ao.nonce_b64 = optarg; break;
 		case O_PK: pk_file = optarg; break;
 		case O_INIT: init_file = optarg; break;

@@ -426,6 +426,7 @@ static int cmd_verify(int argc, char **argv)
 	json_t *ov = json_object(), *ovt = json_object();
 	size_t nq = 0, k;
 	int rc = 0, worst = CCT_EXIT_OK, c;
+	long num;
 	cct_err err;
 
 	memset(&vc, 0, sizeof(vc));
@@ -460,9 +461,10 @@ static int cmd_verify(int argc, char **argv)
 			break;
 		case OPT_ROOT: vc.trust_root = v; break;
 		case OPT_REPEAT:
-			vc.repeat = atoi(v);
-			if (vc.repeat < 1 || vc.repeat > 10000000)
-				rc = cct_cli_usage_error("--repeat: 1..10000000");
+			if (cct_cli_parse_long(&num, "--repeat", v, 1, 10000000))
+				rc = CCT_EXIT_USAGE;
+			else
+				vc.repeat = (int)num;
 			break;
 		case OPT_AT:
 			if (cct_cli_parse_time(&vc.at, v) != 0)

@@ -182,7 +182,12 @@ int cct_cmd_verify(int argc, char **argv)
 		case O_CERTS: o.certs_path = optarg; break;
 		case O_NOCRL: o.crl_check_off_insecure = 1; break;
 		case O_SIM: o.trust_sim_dir = optarg; break;
-		case O_TEE: o.tee_hint = optarg; break;
+		case O_TEE:
+			if (strcmp(optarg, "snp") && strcmp(optarg, "tdx") &&
+			    strcmp(optarg, "az-snp-vtpm") && strcmp(optarg, "az-tdx-vtpm"))
+				return cct_cli_usage_error("--tee: snp, tdx, az-snp-vtpm or az-tdx-vtpm");
+			o.tee_hint = optarg;
+			break;
 		case O_KEY: key_file = optarg; break;
 		case O_SKIP: o.skip_binding_insecure = 1; break;
 		case O_JSON: json = 1; break;
