@@ -47,6 +47,44 @@ start_d b --store "sqlite:$T/b.db" "${COMMON[@]}"
 head -c 100000 /dev/zero | tr '\0' 'a' >"$T/big"
 code=$(curl -s -o "$T/r" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$T/big" "$URL_b/kbs/v0/auth")
 [ "$code" = 413 ] && grep -q 'unauth-body-limit' "$T/r" && ok "100 kB body without credentials: 413 before routing" || bad "unauth body: $code $(cat "$T/r")"
+# body framing: a declared length above the limit is answered 413 before the body (no "100
+# Continue"); two Content-Length headers are 400 (RFC 9112 6.3); a chunked body past the limit
+# closes the connection at once instead of being read to its end
+python3 - "${URL_b#http://}" >"$T/framing.out" <<'PY'
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+def send(data, wait=3.0):
+    s = socket.create_connection((host, int(port))); s.settimeout(wait)
+    t0 = time.time(); out = b""
+    try:
+        s.sendall(data)
+        while True:
+            b = s.recv(65536)
+            if not b: break
+            out += b
+            if b"\r\n\r\n" in out and not out.startswith(b"HTTP/1.1 100"): break
+    except (socket.timeout, ConnectionError): pass
+    s.close()
+    return out, time.time() - t0
+r, _ = send(b"POST /kbs/v0/auth HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 30000000\r\n\r\n")
+print("expect", r.split(b"\r\n")[0].decode())
+r, _ = send(b"POST /kbs/v0/auth HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}")
+print("dupcl", r.split(b"\r\n")[0].decode())
+s = socket.create_connection((host, int(port))); s.settimeout(5)
+s.sendall(b"POST /kbs/v0/auth HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFF\r\n")
+t0 = time.time(); closed = False
+try:
+    for _ in range(64):  # 4 MiB of the declared 256 MiB chunk, unless the broker hangs up first
+        s.sendall(b"a" * 65536)
+    s.settimeout(5); closed = s.recv(1) == b""
+except (ConnectionError, BrokenPipeError): closed = True
+except socket.timeout: closed = False
+print("chunked", "closed" if closed else "open", "%.1f" % (time.time() - t0))
+PY
+grep -q '^expect HTTP/1.1 413' "$T/framing.out" && ok "Expect: 100-continue with a 30 MB Content-Length: 413 before the body" || bad "expect: $(cat "$T/framing.out")"
+grep -q '^dupcl HTTP/1.1 400' "$T/framing.out" && ok "two Content-Length headers: 400" || bad "duplicate Content-Length: $(cat "$T/framing.out")"
+grep -q '^chunked closed' "$T/framing.out" && ok "chunked body past the limit: connection closed ($(awk '/^chunked/ {print $3}' "$T/framing.out") s)" || bad "chunked over the limit: $(cat "$T/framing.out")"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$URL_b/healthz")" = 200 ] && ok "broker serves after the framing probes" || bad "broker down after framing probes"
 
 # --- header sizes: --connection-memory bounds the request head a connection holds ---
 # (an EAR with GPU claims is ~20 kB per GPU). The default, 32 KiB, holds one GPU's Bearer EAR.

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -83,6 +84,7 @@ typedef struct conn {
 	size_t len;
 	size_t limit;
 	int too_big;
+	int bad_framing; /* more than one Content-Length header (request smuggling) */
 } conn;
 
 static opts g_o;
@@ -460,6 +462,31 @@ static int serve_collateral(struct MHD_Connection *c, const char *url, const cha
 	return 1;
 }
 
+/* MHD_KeyValueIterator: count the Content-Length headers into *(int *)cls */
+static enum MHD_Result count_content_length(void *cls, enum MHD_ValueKind kind, const char *key,
+					    const char *value)
+{
+	(void)kind;
+	(void)value;
+	*(int *)cls += !strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return MHD_YES;
+}
+
+/* 1 when the request declares a body longer than limit */
+static int declared_above(struct MHD_Connection *c, size_t limit)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	char *end = NULL;
+	unsigned long long v;
+
+	if (!cl)
+		return 0;
+	errno = 0;
+	v = strtoull(cl, &end, 10);
+	return !errno && end && !*end && *cl != '-' && v > (unsigned long long)limit;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -476,6 +503,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version;
 	if (!cn) {
 		const char *ck, *au;
+		int n_cl = 0;
 
 		cn = calloc(1, sizeof(*cn));
 		if (!cn)
@@ -486,7 +514,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		ck = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "kbs-session-id");
 		au = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 		cn->limit = (ck || au) ? CCT_KBS_MAX_BODY : (size_t)g_o.unauth_body;
-		return MHD_YES;
+		/* answered before any body (and before "100 Continue"): two Content-Length
+		 * headers (RFC 9112 6.3: unrecoverable; a proxy may have read the other one), or
+		 * a declared length above the limit, which would otherwise be read and dropped */
+		MHD_get_connection_values(c, MHD_HEADER_KIND, count_content_length, &n_cl);
+		if (n_cl > 1)
+			cn->bad_framing = 1;
+		else if (declared_above(c, cn->limit))
+			cn->too_big = 1;
+		else
+			return MHD_YES;
 	}
 	if (*upload_size) {
 		if (!cn->too_big && *upload_size <= cn->limit - cn->len) {
@@ -498,11 +535,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			cn->body = nb;
 			cn->len += *upload_size;
 			cn->body[cn->len] = 0;
-		} else {
-			cn->too_big = 1;
+			*upload_size = 0;
+			return MHD_YES;
 		}
-		*upload_size = 0;
-		return MHD_YES;
+		/* past the limit: only a chunked body gets here (a declared length above it was
+		 * answered 413 before the body). MHD cannot answer during an upload, and reading
+		 * the rest only to drop it lets a client make the broker read without bound: the
+		 * connection is closed instead. */
+		pthread_mutex_lock(&g_lim_lock);
+		g_body_refused++;
+		pthread_mutex_unlock(&g_lim_lock);
+		return MHD_NO;
 	}
 	memset(&req, 0, sizeof(req));
 	req.method = method;
@@ -530,7 +573,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	req.body = cn->body;
 	req.body_len = cn->too_big ? (size_t)CCT_KBS_MAX_BODY + 1 : cn->len;
-	if (!rate_ok(peer)) {
+	if (cn->bad_framing) {
+		memset(&resp, 0, sizeof(resp));
+		resp.status = 400;
+		resp.body = strdup("{\"type\":\"" CCT_KBS_ERROR_TYPE_PREFIX "SerdeError\","
+				   "\"detail\":\"more than one Content-Length header\"}");
+		resp.body_len = resp.body ? strlen(resp.body) : 0;
+		resp.content_type = "application/json";
+		cct_kbs_server_count_status(g_srv, 400);
+	} else if (!rate_ok(peer)) {
 		memset(&resp, 0, sizeof(resp));
 		resp.status = 429;
 		resp.body = strdup("{\"type\":\"" CCT_KBS_ERROR_TYPE_PREFIX "TooManyRequests\","
