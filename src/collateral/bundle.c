@@ -357,6 +357,7 @@ static int load_tar(cct_coll_bundle *b, const char *path, cct_err *err)
 		la_int64_t sz = archive_entry_size(e);
 		tar_file *nf, *f;
 		ssize_t got;
+		size_t i;
 
 		if (archive_entry_filetype(e) != AE_IFREG)
 			continue;
@@ -368,6 +369,15 @@ static int load_tar(cct_coll_bundle *b, const char *path, cct_err *err)
 					 archive_entry_pathname(e));
 			goto out;
 		}
+		/* a name twice is ambiguous (tar x keeps the last, a reader may take the first):
+		 * refused, whichever copy its digest would match */
+		for (i = 0; i < b->nfiles; i++)
+			if (!strcmp(b->files[i].name, strip_dot(archive_entry_pathname(e)))) {
+				rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+						 "bundle %s: entry %.80s appears more than once", path,
+						 b->files[i].name);
+				goto out;
+			}
 		nf = realloc(b->files, (b->nfiles + 1) * sizeof(*nf));
 		if (!nf) {
 			rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
