@@ -437,6 +437,47 @@ out:
 	return rc;
 }
 
+/* The first `want` bytes of path (fewer at its end) into *out, malloc'd: the hash file is read
+ * only as far as its superblock says the tree goes, never to a blind cap (a character device
+ * such as /dev/zero has no end). */
+static int read_head(uint8_t **out, size_t *n, const char *path, size_t want, cct_err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint8_t *p;
+	size_t got = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (fd < 0)
+		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "cannot read %s: %s", path,
+				   strerror(errno));
+	if (!(p = malloc(want ? want : 1))) {
+		close(fd);
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+	}
+	while (got < want) {
+		ssize_t r = read(fd, p + got, want - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+
+			close(fd);
+			free(p);
+			return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, got, "cannot read %s: %s",
+					   path, strerror(e));
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	*out = p;
+	*n = got;
+	return CCT_OK;
+}
+
 int cct_verity_verify(uint64_t *bad_block, int *bad_in_hash, const char *data_path,
 		      const char *hash_path, const uint8_t root[DS], int threads,
 		      cct_verity_progress_fn progress, void *ctx, cct_err *err)
@@ -451,13 +492,23 @@ int cct_verity_verify(uint64_t *bad_block, int *bad_in_hash, const char *data_pa
 
 	*bad_block = 0;
 	*bad_in_hash = 0;
-	/* the hash file: superblock + tree, at most 1/127 of the data cap */
+	/* the hash file: the superblock first, then as far as its tree goes (at most 1/127 of
+	 * the data cap), whatever follows left unread */
 	hash_max = (CCT_VERITY_MAX_DATA_BLOCKS / 64 + 16) * BS;
-	if ((rc = cct_file_read(&hf, &hf_n, hash_path, (size_t)hash_max, err)) != CCT_OK)
+	if ((rc = read_head(&hf, &hf_n, hash_path, BS, err)) != CCT_OK)
 		goto out;
 	if ((rc = cct_verity_superblock_parse(&prm, hf, hf_n, err)) != CCT_OK)
 		goto out;
 	geometry_of(&g, prm.data_blocks);
+	if (g.total_blocks * BS > hash_max) {
+		rc = cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_PARSE, 0,
+				 "hash file: a tree for %llu data blocks is above the cap",
+				 (unsigned long long)prm.data_blocks);
+		goto out;
+	}
+	free(hf);
+	if ((rc = read_head(&hf, &hf_n, hash_path, (size_t)(g.total_blocks * BS), err)) != CCT_OK)
+		goto out;
 	if (hf_n < g.total_blocks * BS) {
 		rc = cct_err_set(err, CCT_ETRUNC, CCT_STAGE_PARSE, hf_n,
 				 "hash file is %zu bytes; its tree for %llu data blocks needs %llu",
