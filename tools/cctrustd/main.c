@@ -487,6 +487,29 @@ static int declared_above(struct MHD_Connection *c, size_t limit)
 	return !errno && end && !*end && *cl != '-' && v > (unsigned long long)limit;
 }
 
+/* A refusal cctrustd answers itself, before the KBS handler: RFC 7807 JSON of type
+ * PREFIX+type; counted in the status counts (except 401, as before) and in *counter if given. */
+static void refusal(cct_kbs_response *r, int status, const char *type, const char *detail,
+		    uint64_t *counter)
+{
+	json_t *j = json_pack("{s:s+,s:s}", "type", CCT_KBS_ERROR_TYPE_PREFIX, type, "detail",
+			      detail);
+
+	memset(r, 0, sizeof(*r));
+	r->status = status;
+	r->body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	r->body_len = r->body ? strlen(r->body) : 0;
+	r->content_type = "application/json";
+	if (counter) {
+		pthread_mutex_lock(&g_lim_lock);
+		(*counter)++;
+		pthread_mutex_unlock(&g_lim_lock);
+	}
+	if (status != 401)
+		cct_kbs_server_count_status(g_srv, status);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -574,47 +597,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	req.body = cn->body;
 	req.body_len = cn->too_big ? (size_t)CCT_KBS_MAX_BODY + 1 : cn->len;
 	if (cn->bad_framing) {
-		memset(&resp, 0, sizeof(resp));
-		resp.status = 400;
-		resp.body = strdup("{\"type\":\"" CCT_KBS_ERROR_TYPE_PREFIX "SerdeError\","
-				   "\"detail\":\"more than one Content-Length header\"}");
-		resp.body_len = resp.body ? strlen(resp.body) : 0;
-		resp.content_type = "application/json";
-		cct_kbs_server_count_status(g_srv, 400);
+		refusal(&resp, 400, "SerdeError", "more than one Content-Length header", NULL);
 	} else if (!rate_ok(peer)) {
-		memset(&resp, 0, sizeof(resp));
-		resp.status = 429;
-		resp.body = strdup("{\"type\":\"" CCT_KBS_ERROR_TYPE_PREFIX "TooManyRequests\","
-				   "\"detail\":\"request rate limit of this client exceeded\"}");
-		resp.body_len = resp.body ? strlen(resp.body) : 0;
-		resp.content_type = "application/json";
-		cct_kbs_server_count_status(g_srv, 429);
+		refusal(&resp, 429, "TooManyRequests", "request rate limit of this client exceeded",
+			NULL);
 	} else if (cn->too_big && cn->limit < CCT_KBS_MAX_BODY) {
-		memset(&resp, 0, sizeof(resp));
-		pthread_mutex_lock(&g_lim_lock);
-		g_body_refused++;
-		pthread_mutex_unlock(&g_lim_lock);
-		resp.status = 413;
-		resp.body = strdup("{\"type\":\"" CCT_KBS_ERROR_TYPE_PREFIX "SerdeError\","
-				   "\"detail\":\"request without credentials: body above the "
-				   "--unauth-body-limit\"}");
-		resp.body_len = resp.body ? strlen(resp.body) : 0;
-		resp.content_type = "application/json";
-		cct_kbs_server_count_status(g_srv, 413);
+		refusal(&resp, 413, "SerdeError",
+			"request without credentials: body above the --unauth-body-limit",
+			&g_body_refused);
 	} else if (g_metrics_token && (!strcmp(url, "/metrics") || !strcmp(url, "/kbs/v0/metrics")) &&
 		   (!req.authorization || strncmp(req.authorization, "Bearer ", 7) ||
 		    strlen(req.authorization + 7) != strlen(g_metrics_token) ||
 		    !cct_ct_eq(req.authorization + 7, g_metrics_token, strlen(g_metrics_token)))) {
-		memset(&resp, 0, sizeof(resp));
-		pthread_mutex_lock(&g_lim_lock);
-		g_metrics_denied++;
-		pthread_mutex_unlock(&g_lim_lock);
-		resp.status = 401;
-		resp.body = strdup("{\"type\":\"" CCT_KBS_ERROR_TYPE_PREFIX "TokenNotFound\","
-				   "\"detail\":\"/metrics needs Authorization: Bearer <metrics "
-				   "token>\"}");
-		resp.body_len = resp.body ? strlen(resp.body) : 0;
-		resp.content_type = "application/json";
+		refusal(&resp, 401, "TokenNotFound",
+			"/metrics needs Authorization: Bearer <metrics token>", &g_metrics_denied);
 	} else if (g_serve && serve_collateral(c, url, method, cn, &ret)) {
 		return ret;
 	} else {
@@ -710,7 +706,6 @@ static char *read_text(const char *path, cct_err *err)
 	return (char *)b;
 }
 
-/* Config file: "key = value" lines, keys are the long option names; flags win. */
 /* A whole-number option from the command line or the config file, in min..max: 0, or -1 after
  * saying why. atoi took "abc" as 0, which several options read as "default" and --rate-limit
  * as "off". */
@@ -735,6 +730,7 @@ static int int_opt(int *out, const char *name, const char *v, long min, long max
 #define COUNT_MAX 100000000L
 #define SECONDS_MAX 86400L
 
+/* Config file: "key = value" lines, keys are the long option names; flags win. */
 static int load_config(opts *o, const char *path, char **store_lines)
 {
 	FILE *f = fopen(path, "r");
