@@ -71,6 +71,23 @@ if PATH="$T/bin:$PATH" CCTRUST="$T/bin/cctrust" "$T/out/launch.sh" >"$T/argv.txt
 else
 	fail launch-sh-runs-qemu-args
 fi
+# launch.sh runs the plan's QEMU binary by its whole path, however long and with a quote in it
+# (a 1,500-character path was cut at about 1,090), and a newline in the plan's file name does
+# not end launch.sh's comment line
+d250=$(printf 'd%.0s' $(seq 250))
+qdir="$T/q/$d250/$d250/$d250/$d250/$d250/$d250"
+mkdir -p "$qdir"
+cp "$T/bin/qemu-system-x86_64" "$qdir/it's-qemu"
+nl=$(printf '%s/x\necho INJECTED\n.toml' "$T")
+sed '/^gpus/d' "$T/plan.toml" >"$nl"
+printf '[qemu]\nbinary = "%s"\n' "$qdir/it's-qemu" >>"$nl"
+if "$C" launch plan "$nl" -o "$T/outq" >/dev/null && bash -n "$T/outq/launch.sh" &&
+	! grep -q '^echo INJECTED' "$T/outq/launch.sh" &&
+	CCTRUST="$T/bin/cctrust" "$T/outq/launch.sh" >"$T/argvq.txt" && cmp -s "$T/argvq.txt" "$T/outq/qemu.args"; then
+	pass launch-sh-long-quoted-binary-and-odd-plan-name
+else
+	fail launch-sh-long-quoted-binary-and-odd-plan-name; head -3 "$T/outq/launch.sh" | cut -c1-120
+fi
 # --json prints the same
 "$C" launch plan "$T/plan.toml" --json >"$T/plan.json"
 python3 - "$T/plan.json" "$T/out/qemu.args" "$T/out/expected.json" <<'EOF' && pass json-same || fail json-same
