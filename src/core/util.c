@@ -128,16 +128,30 @@ int cct_file_read(uint8_t **out, size_t *out_len, const char *path, size_t max, 
 {
 	FILE *f;
 	uint8_t *buf = NULL;
-	size_t cap = 0, n = 0;
+	size_t cap = 0, n = 0, first = 65536;
+	struct stat st;
 
 	*out = NULL;
 	*out_len = 0;
 	if (!max)
 		max = CCT_MAX_INPUT_FILE;
+	if (max > SIZE_MAX / 4)
+		max = SIZE_MAX / 4; /* max + 2 below stays a size */
 	f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	if (!f)
 		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "cannot read %s: %s", path,
 				   strerror(errno));
+	/* a regular file: refused by its size before any read, else read into one buffer of
+	 * its size (grown only if it grows meanwhile); a pipe or device: the buffer doubles up
+	 * to max + 1 bytes, never further (it used to read up to twice max) */
+	if (f != stdin && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+		if ((uint64_t)st.st_size > (uint64_t)max) {
+			fclose(f);
+			return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0,
+					   "%s is larger than the %zu-byte limit", path, max);
+		}
+		first = (size_t)st.st_size + 1;
+	}
 	for (;;) {
 		size_t got;
 
@@ -146,7 +160,7 @@ int cct_file_read(uint8_t **out, size_t *out_len, const char *path, size_t max, 
 
 			if (cap > max)
 				break;
-			cap = cap ? cap * 2 : 65536;
+			cap = !cap ? first : cap > max / 2 ? max + 1 : cap * 2;
 			nb = realloc(buf, cap + 1);
 			if (!nb) {
 				free(buf);

@@ -252,6 +252,33 @@ static void file_write_keeps_devices(void **state)
 	assert_int_equal(cct_file_write("/", "x", 1, 0, NULL), CCT_EIO);
 }
 
+/* Reading stops at the limit: a file of exactly max bytes is read, one byte more is refused
+ * (a regular file by its size, before any read), and a device without end is read to max + 1
+ * bytes at most. */
+static void file_read_limit(void **state)
+{
+	char path[4200];
+	uint8_t *b = NULL, data[3000];
+	size_t n = 0;
+	cct_err err;
+
+	(void)state;
+	memset(data, 'x', sizeof(data));
+	snprintf(path, sizeof(path), "%s", cct_test_write_tmp("limit.bin", data, sizeof(data)));
+	assert_int_equal(cct_file_read(&b, &n, path, sizeof(data), &err), CCT_OK);
+	assert_int_equal(n, sizeof(data));
+	assert_int_equal(b[n], 0);
+	free(b);
+	assert_int_equal(cct_file_read(&b, &n, path, sizeof(data) - 1, &err), CCT_ETOOBIG);
+	assert_null(b);
+	assert_non_null(strstr(err.msg, "larger than the 2999-byte limit"));
+	assert_int_equal(cct_file_read(&b, &n, "/dev/zero", 100000, &err), CCT_ETOOBIG);
+	assert_null(b);
+	assert_int_equal(cct_file_read(&b, &n, "/dev/null", 10, &err), CCT_OK);
+	assert_int_equal(n, 0);
+	free(b);
+}
+
 static void inputs_files_dirs_stdin(void **state)
 {
 	const char *dir = cct_test_tmpdir();
@@ -320,6 +347,7 @@ int main(void)
 		cmocka_unit_test(hex_and_base64),
 		cmocka_unit_test(base64_round_trips_and_offsets),
 		cmocka_unit_test(file_write_keeps_devices),
+		cmocka_unit_test(file_read_limit),
 		cmocka_unit_test(input_detection),
 		cmocka_unit_test(rfc3339),
 		cmocka_unit_test(ct_and_errors),
