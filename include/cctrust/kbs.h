@@ -224,14 +224,23 @@ CCT_EXTERN int cct_kbs_evidence_none(void *ctx, char **body_out, const char *tee
 				     cct_err *err);
 
 typedef struct cct_kbs_client_opts {
-	const char *url;          /**< "https://host:port" or "http://127.0.0.1:port" */
+	const char *url;          /**< "https://host:port", or "http://127.0.0.1:port" */
 	const char *cacert;       /**< PEM bundle to verify the server (NULL: system store) */
 	const char *tee;          /**< "snp", "tdx" */
 	cct_kbs_evidence_fn evidence;
 	void *evidence_ctx;
 	const char *key_kind;     /**< ephemeral tee key: "P-256" (default) or "RSA" */
 	long timeout_s;           /**< per HTTP request; 0: 30 */
+	/** plain http:// to a host other than loopback (127.0.0.0/8, ::1, localhost): refused
+	 *  (CCT_EINVAL) unless set. Without TLS an admin call sends its bearer and a resource's
+	 *  bytes in the clear, and a guest cannot tell the broker from anyone on the path, who
+	 *  could hand it a key of their own. */
+	int insecure_http;
 } cct_kbs_client_opts;
+
+/** CCT_OK when o->url may be used: https://, or http:// to this machine, or insecure_http set;
+ *  else CCT_EINVAL saying why. Every request checks it; call it to refuse before any work. */
+CCT_EXTERN int cct_kbs_client_check_url(const cct_kbs_client_opts *o, cct_err *err);
 
 /** Guest flow: auth -> evidence -> attest -> GET resource -> decrypt with the ephemeral key.
  *  As cct_kbs_client_get_resource; token_out (may be NULL) gets the EAR JWT the broker issued

@@ -1,7 +1,9 @@
 #define _GNU_SOURCE
 /* KBS client (libcurl): the guest flow as Trustee's kbs-client does it, and signed admin calls. */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "collateral/dl_curl.h"
@@ -49,6 +51,49 @@ static void buf_wipe(buf *b)
 	b->n = 0;
 }
 
+/* 1 when url is plain http:// to a host that is not loopback. Only the scheme and the host
+ * are read; anything this does not understand (user info, an odd host) counts as not
+ * loopback, so the check fails closed. */
+static int plain_http_off_host(const char *url)
+{
+	const char *h, *end;
+	char host[256];
+	struct in_addr a4;
+	size_t n;
+
+	if (strncasecmp(url, "http://", 7))
+		return 0;
+	h = url + 7;
+	end = h + strcspn(h, "/?#");
+	if (memchr(h, '@', (size_t)(end - h)))
+		return 1;
+	if (*h == '[') {
+		const char *rb = memchr(h, ']', (size_t)(end - h));
+
+		return !rb || rb - h != 4 || strncmp(h, "[::1]", 5);
+	}
+	n = strcspn(h, ":/?#");
+	if (n == 0 || n >= sizeof(host))
+		return 1;
+	memcpy(host, h, n);
+	host[n] = 0;
+	if (!strcasecmp(host, "localhost"))
+		return 0;
+	return !(inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127);
+}
+
+int cct_kbs_client_check_url(const cct_kbs_client_opts *o, cct_err *err)
+{
+	if (!o || !o->url)
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "no broker URL");
+	if (!o->insecure_http && plain_http_off_host(o->url))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				   "%s is plain HTTP to a host that is not this machine: use https:// "
+				   "(--cacert for a private CA), or --insecure-http to send in the "
+				   "clear anyway", o->url);
+	return CCT_OK;
+}
+
 /* One request on handle h (keeps cookies). body NULL: GET unless method given. */
 static int http(CURL *h, const cct_kbs_client_opts *o, const char *method, const char *path,
 		const char *auth, const char *ctype, const void *body, size_t body_len, long *status,
@@ -61,6 +106,8 @@ static int http(CURL *h, const cct_kbs_client_opts *o, const char *method, const
 
 	if (snprintf(url, sizeof(url), "%s%s", o->url, path) >= (int)sizeof(url))
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "URL too long");
+	if ((rc = cct_kbs_client_check_url(o, err)) != CCT_OK)
+		return rc;
 	buf_wipe(out);
 	out->over = 0;
 	curl_easy_setopt(h, CURLOPT_URL, url);

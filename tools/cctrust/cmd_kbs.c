@@ -105,6 +105,7 @@ typedef struct common {
 
 static const struct option lopts[] = {
 	{ "url", 1, 0, 'u' }, { "admin-key", 1, 0, 'a' }, { "output", 1, 0, 'o' },
+	{ "insecure-http", 0, 0, 'H' },
 	{ "cacert", 1, 0, 'c' }, { "sim", 1, 0, 's' },
 	{ "gpus", 1, 0, 'g' }, { "key", 1, 0, 'k' },
 	{ "resource", 1, 0, 'r' }, { "id", 1, 0, 'i' }, { "after", 1, 0, 'A' },
@@ -149,6 +150,8 @@ static void usage(FILE *f)
 		"        p50/p90/p99/max per endpoint, errors by type;\n"
 		"        --threads is --clients)\n"
 		"  decrypt --key PRIVATE.pem JWE_FILE     (unwrap a broker JWE with a TEE key)\n"
+		"every command: https:// (--cacert PEM), or http:// to this machine only unless\n"
+		"  --insecure-http (the bearer and the secret would cross the network in the clear)\n"
 		"exit status: 0 ok, 1 refused by the broker (RFC 7807 reason printed), 2 usage/input\n"
 		"get-resource's vTPM options (the same in evidence collect and gate):\n"
 		"%s", CCT_CLI_VTPM_HELP);
@@ -170,6 +173,7 @@ static int parse(common *c, int argc, char **argv)
 			continue;
 		switch (ch) {
 		case 'u': c->o.url = optarg; break;
+		case 'H': c->o.insecure_http = 1; break;
 		case 'a': c->admin_key = optarg; break;
 		case 'o': c->out = optarg; break;
 		case 'c': c->o.cacert = optarg; break;
@@ -196,6 +200,15 @@ static int parse(common *c, int argc, char **argv)
 		case 'P': c->no_presign = 1; break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return -1;
+		}
+	}
+	/* refused before any work (a load generator would otherwise fail every flow) */
+	if (c->o.url) {
+		cct_err uerr;
+
+		if (cct_kbs_client_check_url(&c->o, &uerr) != CCT_OK) {
+			cct_cli_usage_error("%s", uerr.msg);
+			return -1;
 		}
 	}
 	if (c->ev.sim_dir) {
