@@ -178,7 +178,11 @@ static int parse(common *c, int argc, char **argv)
 		case 'o': c->out = optarg; break;
 		case 'c': c->o.cacert = optarg; break;
 		case 's': c->ev.sim_dir = optarg; break;
-		case 'g': if (cct_cli_parse_long(&num, "--gpus", optarg, 0, CCT_ATTESTER_MAX_GPUS)) return -1; c->ev.gpus = (int)num; break;
+		case 'g':
+			if (cct_cli_parse_long(&num, "--gpus", optarg, 0, CCT_ATTESTER_MAX_GPUS))
+				return -1;
+			c->ev.gpus = (int)num;
+			break;
 		case 'I': c->init_data_file = optarg; break;
 		case 'K': c->token_out = optarg; break;
 		case 'G': c->ev.no_gpu = 1; break;
@@ -190,12 +194,27 @@ static int parse(common *c, int argc, char **argv)
 			break;
 		case 'r': c->resource_target = optarg; break;
 		case 'i': c->id = optarg; break;
-		case 'A': if (cct_cli_parse_long(&c->after, "--after", optarg, 0, LONG_MAX)) return -1; break;
-		case 'L': if (cct_cli_parse_long(&c->limit, "--limit", optarg, 1, 1000000)) return -1; break;
-		case 'n': if (cct_cli_parse_long(&c->flows, "--flows", optarg, 1, 10000000L)) return -1; break;
-		case 'j': if (cct_cli_parse_long(&c->threads, "--clients", optarg, 1, 256)) return -1; break;
+		case 'A':
+			if (cct_cli_parse_long(&c->after, "--after", optarg, 0, LONG_MAX))
+				return -1;
+			break;
+		case 'L':
+			if (cct_cli_parse_long(&c->limit, "--limit", optarg, 1, 1000000))
+				return -1;
+			break;
+		case 'n':
+			if (cct_cli_parse_long(&c->flows, "--flows", optarg, 1, 10000000L))
+				return -1;
+			break;
+		case 'j':
+			if (cct_cli_parse_long(&c->threads, "--clients", optarg, 1, 256))
+				return -1;
+			break;
 		case 'R': c->role = optarg; break;
-		case 'T': if (cct_cli_parse_long(&c->o.timeout_s, "--timeout", optarg, 1, 86400)) return -1; break;
+		case 'T':
+			if (cct_cli_parse_long(&c->o.timeout_s, "--timeout", optarg, 1, 86400))
+				return -1;
+			break;
 		case 'J': c->json = 1; break;
 		case 'P': c->no_presign = 1; break;
 		case 'h': usage(stdout); return 1;

@@ -984,33 +984,85 @@ int main(int argc, char **argv)
 		case 'T': o.trust_sim = optarg; break;
 		case 'p': o.policy = optarg; break;
 		case 'm': o.master_key = optarg; break;
-		case 't': if (int_opt(&o.session_ttl, "--session-ttl", optarg, 0, TTL_MAX)) return 2; break;
-		case 'e': if (int_opt(&o.cert_ttl, "--cert-ttl", optarg, 0, TTL_MAX)) return 2; break;
+		case 't':
+			if (int_opt(&o.session_ttl, "--session-ttl", optarg, 0, TTL_MAX))
+				return 2;
+			break;
+		case 'e':
+			if (int_opt(&o.cert_ttl, "--cert-ttl", optarg, 0, TTL_MAX))
+				return 2;
+			break;
 		case 'C': o.ca_cert = optarg; break;
 		case 'K': o.ca_key = optarg; break;
-		case 'n': if (int_opt(&o.threads, "--threads", optarg, 0, MAX_THREADS)) return 2; break;
+		case 'n':
+			if (int_opt(&o.threads, "--threads", optarg, 0, MAX_THREADS))
+				return 2;
+			break;
 		case 'P': o.port_file = optarg; break;
 		case 'f': o.config = optarg; break;
 		case 'D': o.collateral = optarg; break;
 		case 'O': o.offline = 1; break;
 		case 'X': o.certs = optarg; break;
 		case 'y': o.token_key = optarg; break;
-		case 'Y': if (int_opt(&o.token_ttl, "--token-ttl", optarg, 0, TTL_MAX)) return 2; break;
+		case 'Y':
+			if (int_opt(&o.token_ttl, "--token-ttl", optarg, 0, TTL_MAX))
+				return 2;
+			break;
 		case 1001: o.pg_url_file = optarg; break;
 		case 1002: o.pg_insecure = 1; break;
 		case 1003: o.metrics_token = optarg; break;
-		case 1004: if (int_opt(&o.max_conns, "--max-connections", optarg, 0, COUNT_MAX)) return 2; break;
-		case 1005: if (int_opt(&o.max_conns_per_ip, "--max-connections-per-ip", optarg, 0, COUNT_MAX)) return 2; break;
-		case 1006: if (int_opt(&o.conn_timeout, "--conn-timeout", optarg, 0, SECONDS_MAX)) return 2; break;
-		case 1007: if (int_opt(&o.rate, "--rate-limit", optarg, 0, COUNT_MAX)) return 2; if (!o.rate) o.rate = -1; break;
-		case 1008: if (int_opt(&o.burst, "--rate-burst", optarg, 0, COUNT_MAX)) return 2; break;
-		case 1009: if (int_opt(&o.unauth_body, "--unauth-body-limit", optarg, 0, COUNT_MAX)) return 2; break;
-		case 1018: if (int_opt(&o.store_conns, "--store-connections", optarg, 1, CCT_STORE_CONNECTIONS_MAX)) return 2; break;
-		case 1010: if (int_opt(&o.max_sessions, "--max-sessions", optarg, 0, COUNT_MAX)) return 2; break;
-		case 1011: if (int_opt(&o.prune_interval, "--prune-interval", optarg, 0, SECONDS_MAX)) return 2; break;
-		case 1012: if (int_opt(&o.audit_retention_days, "--audit-retention-days", optarg, 0, 36500)) return 2; if (!o.audit_retention_days) o.audit_retention_days = -1; break;
-		case 1013: if (int_opt(&o.unauth_audit, "--unauth-audit-per-min", optarg, 0, COUNT_MAX)) return 2; break;
-		case 1014: if (int_opt(&o.collateral_wait, "--collateral-wait", optarg, 0, 3600)) return 2; break;
+		case 1004:
+			if (int_opt(&o.max_conns, "--max-connections", optarg, 0, COUNT_MAX))
+				return 2;
+			break;
+		case 1005:
+			if (int_opt(&o.max_conns_per_ip, "--max-connections-per-ip", optarg, 0, COUNT_MAX))
+				return 2;
+			break;
+		case 1006:
+			if (int_opt(&o.conn_timeout, "--conn-timeout", optarg, 0, SECONDS_MAX))
+				return 2;
+			break;
+		case 1007:
+			if (int_opt(&o.rate, "--rate-limit", optarg, 0, COUNT_MAX))
+				return 2;
+			if (!o.rate)
+				o.rate = -1; /* 0 turns the limit off */
+			break;
+		case 1008:
+			if (int_opt(&o.burst, "--rate-burst", optarg, 0, COUNT_MAX))
+				return 2;
+			break;
+		case 1009:
+			if (int_opt(&o.unauth_body, "--unauth-body-limit", optarg, 0, COUNT_MAX))
+				return 2;
+			break;
+		case 1018:
+			if (int_opt(&o.store_conns, "--store-connections", optarg, 1, CCT_STORE_CONNECTIONS_MAX))
+				return 2;
+			break;
+		case 1010:
+			if (int_opt(&o.max_sessions, "--max-sessions", optarg, 0, COUNT_MAX))
+				return 2;
+			break;
+		case 1011:
+			if (int_opt(&o.prune_interval, "--prune-interval", optarg, 0, SECONDS_MAX))
+				return 2;
+			break;
+		case 1012:
+			if (int_opt(&o.audit_retention_days, "--audit-retention-days", optarg, 0, 36500))
+				return 2;
+			if (!o.audit_retention_days)
+				o.audit_retention_days = -1; /* 0 keeps every record */
+			break;
+		case 1013:
+			if (int_opt(&o.unauth_audit, "--unauth-audit-per-min", optarg, 0, COUNT_MAX))
+				return 2;
+			break;
+		case 1014:
+			if (int_opt(&o.collateral_wait, "--collateral-wait", optarg, 0, 3600))
+				return 2;
+			break;
 		case 1016: o.collateral_serve = 1; break;
 		case 1017: {
 			char *e = NULL;
