@@ -183,9 +183,12 @@ int cct_cmd_verify(int argc, char **argv)
 		case O_NOCRL: o.crl_check_off_insecure = 1; break;
 		case O_SIM: o.trust_sim_dir = optarg; break;
 		case O_TEE:
+			/* cctrust's names and Trustee's wire names of the same TEEs */
 			if (strcmp(optarg, "snp") && strcmp(optarg, "tdx") &&
-			    strcmp(optarg, "az-snp-vtpm") && strcmp(optarg, "az-tdx-vtpm"))
-				return cct_cli_usage_error("--tee: snp, tdx, az-snp-vtpm or az-tdx-vtpm");
+			    strcmp(optarg, "az-snp-vtpm") && strcmp(optarg, "az-tdx-vtpm") &&
+			    strcmp(optarg, "azsnpvtpm") && strcmp(optarg, "aztdxvtpm"))
+				return cct_cli_usage_error("--tee: snp, tdx, az-snp-vtpm (azsnpvtpm) or "
+							   "az-tdx-vtpm (aztdxvtpm)");
 			o.tee_hint = optarg;
 			break;
 		case O_KEY: key_file = optarg; break;
