@@ -207,6 +207,16 @@ printf 'rate-limit = abc\n' >"$T/num.conf"
 rc=$?
 [ "$rc" = 2 ] && grep -q "config rate-limit: 'abc' is not a whole number" "$T/num.err" &&
 	ok "config rate-limit = abc refused (exit 2)" || bad "config rate-limit = abc: rc $rc $(cat "$T/num.err")"
+# a config line longer than the reader's buffer, or more settings than it keeps, was cut or
+# dropped without a word: refused
+python3 -c "print('metrics-token = ' + 'x' * 1100)" >"$T/long.conf"
+python3 -c "print('offline = false\n' * 70, end='')" >"$T/many.conf"
+for cf in long many; do
+	"$D" --store "sqlite:$T/t.db" --listen 127.0.0.1:0 "${COMMON[@]}" --config "$T/$cf.conf" 2>"$T/cf.err"
+	rc=$?
+	[ "$rc" = 2 ] && grep -qE "longer than|more than 64 settings" "$T/cf.err" &&
+		ok "config with too $cf lines refused (exit 2)" || bad "config $cf: rc $rc $(cat "$T/cf.err")"
+done
 limit_metric() { curl -s "$1/metrics" | awk -v k="cctrustd_limit{name=\"$2\"}" '$1 == k {print $2}'; }
 start_d c1 --store "sqlite:$T/c1.db" "${COMMON[@]}" --threads 1
 [ "$(limit_metric "$URL_c1" worker_threads)" = 1 ] && [ "$(limit_metric "$URL_c1" store_connections)" = 4 ] &&

@@ -735,19 +735,34 @@ static int load_config(opts *o, const char *path, char **store_lines)
 {
 	FILE *f = fopen(path, "r");
 	char line[1024];
-	int n = 0;
+	int n = 0, lineno = 0;
 
 	if (!f) {
 		logf_("error", "cannot read config %s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f) && n < CONFIG_MAX_LINES) {
+	while (fgets(line, sizeof(line), f)) {
 		char *k = line, *v, *e;
 
+		lineno++;
+		/* a line longer than the buffer, or more settings than the table holds, would be
+		 * cut or dropped without a word (a security option among them): refused */
+		if (!strchr(line, '\n') && !feof(f)) {
+			fclose(f);
+			logf_("error", "config %s: line %d is longer than %zu characters", path,
+			      lineno, sizeof(line) - 2);
+			return -1;
+		}
 		while (*k == ' ' || *k == '\t')
 			k++;
 		if (*k == '#' || *k == '\n' || !*k)
 			continue;
+		if (n == CONFIG_MAX_LINES) {
+			fclose(f);
+			logf_("error", "config %s: more than %d settings (line %d)", path,
+			      CONFIG_MAX_LINES, lineno);
+			return -1;
+		}
 		v = strchr(k, '=');
 		if (!v) {
 			fclose(f);
