@@ -29,6 +29,10 @@ CCT_EXTERN char *cct_b64_encode(const uint8_t *in, size_t n, int url);
 
 /** Parse RFC 3339 ("2024-05-01T12:00:00Z", "+hh:mm", fractional seconds) or a bare date. */
 CCT_EXTERN int cct_time_parse(time_t *out, const char *s, cct_err *err);
+/** A whole decimal number in min..max, as strtol reads it (leading white space, an optional
+ *  sign, digits) with nothing after it: "abc", "1e6", "10m", "5 " and "" are refused, never
+ *  read as a number. CCT_OK, or CCT_EINVAL with *out untouched. */
+CCT_EXTERN int cct_parse_long(long *out, const char *s, long min, long max);
 /** Format as RFC 3339 UTC ("2024-05-01T12:00:00Z") into buf (>= 21 bytes). */
 CCT_EXTERN void cct_time_format(char *buf, size_t size, time_t t);
 

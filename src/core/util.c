@@ -35,6 +35,21 @@ static int64_t days_from_civil(int y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+int cct_parse_long(long *out, const char *s, long min, long max)
+{
+	char *end = NULL;
+	long x;
+
+	if (!s || !*s)
+		return CCT_EINVAL;
+	errno = 0;
+	x = strtol(s, &end, 10);
+	if (errno || !end || *end || x < min || x > max)
+		return CCT_EINVAL;
+	*out = x;
+	return CCT_OK;
+}
+
 int cct_time_parse(time_t *out, const char *s, cct_err *err)
 {
 	int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign = 0;

@@ -1,4 +1,5 @@
 /* Unit tests: bounded reader, errors, hex/base64, RFC 3339 time. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -279,6 +280,27 @@ static void file_read_limit(void **state)
 	free(b);
 }
 
+/* cct_parse_long: a whole decimal number in range, nothing else */
+static void parse_long_whole_numbers_only(void **state)
+{
+	static const char *const bad[] = { "", "abc", "1e6", "10m", "5 ", "0x10", "3.0",
+					   "99999999999999999999" };
+	long v = 7;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(cct_parse_long(&v, "42", 0, 100), CCT_OK);
+	assert_int_equal(v, 42);
+	assert_int_equal(cct_parse_long(&v, "-3", -5, 5), CCT_OK);
+	assert_int_equal(v, -3);
+	assert_int_equal(cct_parse_long(&v, "101", 0, 100), CCT_EINVAL);
+	assert_int_equal(cct_parse_long(&v, "-1", 0, 100), CCT_EINVAL);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(cct_parse_long(&v, bad[i], LONG_MIN, LONG_MAX), CCT_EINVAL);
+	assert_int_equal(cct_parse_long(&v, NULL, 0, 1), CCT_EINVAL);
+	assert_int_equal(v, -3); /* untouched by a refusal */
+}
+
 static void inputs_files_dirs_stdin(void **state)
 {
 	const char *dir = cct_test_tmpdir();
@@ -348,6 +370,7 @@ int main(void)
 		cmocka_unit_test(base64_round_trips_and_offsets),
 		cmocka_unit_test(file_write_keeps_devices),
 		cmocka_unit_test(file_read_limit),
+		cmocka_unit_test(parse_long_whole_numbers_only),
 		cmocka_unit_test(input_detection),
 		cmocka_unit_test(rfc3339),
 		cmocka_unit_test(ct_and_errors),

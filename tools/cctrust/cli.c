@@ -1,5 +1,4 @@
 /* Shared CLI helpers: exit codes, error JSON, time options. */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,15 +119,9 @@ int cct_cli_getopt(int argc, char **argv, const char *shortopts, const struct op
 
 int cct_cli_parse_long(long *out, const char *opt, const char *v, long min, long max)
 {
-	char *end = NULL;
-	long x;
-
-	errno = 0;
-	x = strtol(v, &end, 10);
-	if (!*v || !end || *end || errno || x < min || x > max)
+	if (cct_parse_long(out, v, min, max) != CCT_OK)
 		return cct_cli_usage_error("%s: '%s' is not a whole number in %ld..%ld", opt, v, min,
 					   max);
-	*out = x;
 	return 0;
 }
 

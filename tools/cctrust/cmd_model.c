@@ -4,7 +4,6 @@
  *                [--name NAME --revision REV] [--json]
  *   model verify MODEL.tar HASHFILE ROOT [--threads N] [--json]
  *   model spec NAME@REVISION:ROOT [--json]          (check and print a model spec) */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,13 +47,10 @@ static int fail(int rc, const cct_err *err, int json)
 
 static int parse_threads(int *out, const char *s)
 {
-	char *end = NULL;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || !end || *end || v < 1 || v > CCT_VERITY_MAX_THREADS)
-		return cct_cli_usage_error("--threads: 1..%d", CCT_VERITY_MAX_THREADS);
+	if (cct_cli_parse_long(&v, "--threads", s, 1, CCT_VERITY_MAX_THREADS))
+		return CCT_EXIT_USAGE;
 	*out = (int)v;
 	return 0;
 }
