@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -706,29 +707,75 @@ static char *read_text(const char *path, cct_err *err)
 	return (char *)b;
 }
 
-/* A whole-number option from the command line or the config file, in min..max: 0, or -1 after
- * saying why. atoi took "abc" as 0, which several options read as "default" and --rate-limit
- * as "off". */
-static int int_opt(int *out, const char *name, const char *v, long min, long max)
-{
-	char *e = NULL;
-	long x;
-
-	errno = 0;
-	x = strtol(v, &e, 10);
-	if (!*v || !e || *e || errno || x < min || x > max) {
-		fprintf(stderr, "cctrustd: %s: '%s' is not a whole number in %ld..%ld\n", name, v,
-			min, max);
-		return -1;
-	}
-	*out = (int)x;
-	return 0;
-}
-
 /* the ranges of the numeric options (0: the default, or "off" where the manual says so) */
 #define TTL_MAX 315360000L  /* ten years, in seconds */
 #define COUNT_MAX 100000000L
 #define SECONDS_MAX 86400L
+
+/* The numeric options, one table for the command line and the config file: the name (long
+ * option and config key), getopt's value (0: config file only), the field, its range, and
+ * whether 0 means "off" (kept as -1, which the defaults below leave alone). Each is a whole
+ * number in its range: atoi took "abc" as 0, which several read as "default" and --rate-limit
+ * as "off". */
+typedef struct num_opt {
+	const char *name;
+	int val;
+	size_t field;
+	long min, max;
+	int zero_is_off;
+} num_opt;
+
+#define NUM(name, val, field, min, max, off) { name, val, offsetof(opts, field), min, max, off }
+static const num_opt num_opts[] = {
+	NUM("session-ttl", 't', session_ttl, 0, TTL_MAX, 0),
+	NUM("cert-ttl", 'e', cert_ttl, 0, TTL_MAX, 0),
+	NUM("threads", 'n', threads, 0, MAX_THREADS, 0),
+	NUM("token-ttl", 'Y', token_ttl, 0, TTL_MAX, 0),
+	NUM("max-connections", 1004, max_conns, 0, COUNT_MAX, 0),
+	NUM("max-connections-per-ip", 1005, max_conns_per_ip, 0, COUNT_MAX, 0),
+	NUM("conn-timeout", 1006, conn_timeout, 0, SECONDS_MAX, 0),
+	NUM("rate-limit", 1007, rate, 0, COUNT_MAX, 1),
+	NUM("rate-burst", 1008, burst, 0, COUNT_MAX, 0),
+	NUM("unauth-body-limit", 1009, unauth_body, 0, COUNT_MAX, 0),
+	NUM("max-sessions", 1010, max_sessions, 0, COUNT_MAX, 0),
+	NUM("prune-interval", 1011, prune_interval, 0, SECONDS_MAX, 0),
+	NUM("audit-retention-days", 1012, audit_retention_days, 0, 36500, 1),
+	NUM("unauth-audit-per-min", 1013, unauth_audit, 0, COUNT_MAX, 0),
+	NUM("collateral-wait", 1014, collateral_wait, 0, 3600, 0),
+	NUM("collateral-serve", 0, collateral_serve, 0, 1, 0), /* on the command line a flag */
+	NUM("collateral-reload", 1017, collateral_reload, 0, SECONDS_MAX, 0),
+	NUM("store-connections", 1018, store_conns, 1, CCT_STORE_CONNECTIONS_MAX, 0),
+	NUM("connection-memory", 1019, conn_memory, MIN_CONN_MEMORY, MAX_CONN_MEMORY, 0),
+};
+#undef NUM
+
+/* The numeric option of getopt value val (non-zero), or of config key name; NULL if none. */
+static const num_opt *num_opt_of(int val, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(num_opts) / sizeof(num_opts[0]); i++)
+		if (val ? num_opts[i].val == val : !strcmp(num_opts[i].name, name))
+			return &num_opts[i];
+	return NULL;
+}
+
+/* v into o's field for n: 0, or -1 after saying why. From the config file, a field the command
+ * line set already stays (flags win), but the value is checked all the same. */
+static int num_opt_set(opts *o, const num_opt *n, const char *v, int from_config)
+{
+	int *f = (int *)(void *)((char *)o + n->field);
+	long x;
+
+	if (cct_parse_long(&x, v, n->min, n->max) != CCT_OK) {
+		fprintf(stderr, "cctrustd: %s%s: '%s' is not a whole number in %ld..%ld\n",
+			from_config ? "config " : "--", n->name, v, n->min, n->max);
+		return -1;
+	}
+	if (!from_config || !*f)
+		*f = x == 0 && n->zero_is_off ? -1 : (int)x;
+	return 0;
+}
 
 /* Config file: "key = value" lines, keys are the long option names; flags win. */
 static int load_config(opts *o, const char *path, char **store_lines)
@@ -743,6 +790,7 @@ static int load_config(opts *o, const char *path, char **store_lines)
 	}
 	while (fgets(line, sizeof(line), f)) {
 		char *k = line, *v, *e;
+		const num_opt *num;
 
 		lineno++;
 		/* a line longer than the buffer, or more settings than the table holds, would be
@@ -799,69 +847,26 @@ static int load_config(opts *o, const char *path, char **store_lines)
 		CFG("pg-url-file", pg_url_file) CFG("metrics-token", metrics_token)
 		CFG("token-cert", token_cert) CFG("admin-audience", admin_audience)
 		else if (!strcmp(k, "admin-max-token-lifetime")) {
-			int lt;
+			long lt;
 
-			if (int_opt(&lt, "config admin-max-token-lifetime", v, 1, TTL_MAX))
+			if (cct_parse_long(&lt, v, 1, TTL_MAX) != CCT_OK) {
+				fprintf(stderr, "cctrustd: config admin-max-token-lifetime: '%s' is not a "
+						"whole number in 1..%ld\n", v, TTL_MAX);
 				goto bad;
+			}
 			if (!o->admin_max_lifetime)
 				o->admin_max_lifetime = lt;
 		}
 		else if (!strcmp(k, "admin-require-jti")) o->admin_require_jti |= !strcmp(v, "true");
-/* a number in min..max, unless the command line set the field already */
-#define CFGI(name, field, min, max)                                                       \
-	else if (!strcmp(k, name)) {                                                       \
-		int x_;                                                                    \
-		if (int_opt(&x_, "config " name, v, min, max))                             \
-			goto bad;                                                          \
-		if (!o->field)                                                             \
-			o->field = x_;                                                     \
-	}
-		CFGI("token-ttl", token_ttl, 0, TTL_MAX)
-		CFGI("max-connections", max_conns, 0, COUNT_MAX)
-		CFGI("max-connections-per-ip", max_conns_per_ip, 0, COUNT_MAX)
-		CFGI("conn-timeout", conn_timeout, 0, SECONDS_MAX)
-		CFGI("rate-burst", burst, 0, COUNT_MAX)
-		CFGI("unauth-body-limit", unauth_body, 0, COUNT_MAX)
-		CFGI("max-sessions", max_sessions, 0, COUNT_MAX)
-		CFGI("prune-interval", prune_interval, 0, SECONDS_MAX)
-		CFGI("unauth-audit-per-min", unauth_audit, 0, COUNT_MAX)
-		CFGI("collateral-wait", collateral_wait, 0, 3600)
-		CFGI("collateral-serve", collateral_serve, 0, 1)
-		CFGI("collateral-reload", collateral_reload, 0, SECONDS_MAX)
-		CFGI("connection-memory", conn_memory, MIN_CONN_MEMORY, MAX_CONN_MEMORY)
-		CFGI("session-ttl", session_ttl, 0, TTL_MAX) CFGI("cert-ttl", cert_ttl, 0, TTL_MAX)
-		CFGI("threads", threads, 0, MAX_THREADS)
-#undef CFGI
-		/* as on the command line, 0 turns the rate limit off and keeps every audit record */
-		else if (!strcmp(k, "rate-limit")) {
-			int x;
-
-			if (int_opt(&x, "config rate-limit", v, 0, COUNT_MAX))
+		else if ((num = num_opt_of(0, k)) != NULL) {
+			if (num_opt_set(o, num, v, 1))
 				goto bad;
-			if (!o->rate)
-				o->rate = x ? x : -1;
-		}
-		else if (!strcmp(k, "audit-retention-days")) {
-			int x;
-
-			if (int_opt(&x, "config audit-retention-days", v, 0, 36500))
-				goto bad;
-			if (!o->audit_retention_days)
-				o->audit_retention_days = x ? x : -1;
 		}
 		else if (!strcmp(k, "pg-insecure")) {
 			o->cfg_pg_insecure = !strcmp(v, "true");
 			o->pg_insecure |= o->cfg_pg_insecure;
 		}
 		else if (!strcmp(k, "offline")) o->offline |= !strcmp(v, "true");
-		else if (!strcmp(k, "store-connections")) {
-			int sc;
-
-			if (int_opt(&sc, "config store-connections", v, 1, CCT_STORE_CONNECTIONS_MAX))
-				goto bad;
-			if (!o->store_conns)
-				o->store_conns = sc;
-		}
 		else if (!strcmp(k, "insecure-http")) {
 			o->cfg_insecure_http = !strcmp(v, "true");
 			o->insecure_http |= o->cfg_insecure_http;
@@ -971,6 +976,7 @@ int main(int argc, char **argv)
 	opts o;
 	char *cfg_lines[CONFIG_MAX_LINES] = { 0 };
 	int ch, rc = 2, loopback = 0, i, sig;
+	const num_opt *num;
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
 	cct_err err;
@@ -999,110 +1005,18 @@ int main(int argc, char **argv)
 		case 'T': o.trust_sim = optarg; break;
 		case 'p': o.policy = optarg; break;
 		case 'm': o.master_key = optarg; break;
-		case 't':
-			if (int_opt(&o.session_ttl, "--session-ttl", optarg, 0, TTL_MAX))
-				return 2;
-			break;
-		case 'e':
-			if (int_opt(&o.cert_ttl, "--cert-ttl", optarg, 0, TTL_MAX))
-				return 2;
-			break;
 		case 'C': o.ca_cert = optarg; break;
 		case 'K': o.ca_key = optarg; break;
-		case 'n':
-			if (int_opt(&o.threads, "--threads", optarg, 0, MAX_THREADS))
-				return 2;
-			break;
 		case 'P': o.port_file = optarg; break;
 		case 'f': o.config = optarg; break;
 		case 'D': o.collateral = optarg; break;
 		case 'O': o.offline = 1; break;
 		case 'X': o.certs = optarg; break;
 		case 'y': o.token_key = optarg; break;
-		case 'Y':
-			if (int_opt(&o.token_ttl, "--token-ttl", optarg, 0, TTL_MAX))
-				return 2;
-			break;
 		case 1001: o.pg_url_file = optarg; break;
 		case 1002: o.pg_insecure = 1; break;
 		case 1003: o.metrics_token = optarg; break;
-		case 1004:
-			if (int_opt(&o.max_conns, "--max-connections", optarg, 0, COUNT_MAX))
-				return 2;
-			break;
-		case 1005:
-			if (int_opt(&o.max_conns_per_ip, "--max-connections-per-ip", optarg, 0, COUNT_MAX))
-				return 2;
-			break;
-		case 1006:
-			if (int_opt(&o.conn_timeout, "--conn-timeout", optarg, 0, SECONDS_MAX))
-				return 2;
-			break;
-		case 1007:
-			if (int_opt(&o.rate, "--rate-limit", optarg, 0, COUNT_MAX))
-				return 2;
-			if (!o.rate)
-				o.rate = -1; /* 0 turns the limit off */
-			break;
-		case 1008:
-			if (int_opt(&o.burst, "--rate-burst", optarg, 0, COUNT_MAX))
-				return 2;
-			break;
-		case 1009:
-			if (int_opt(&o.unauth_body, "--unauth-body-limit", optarg, 0, COUNT_MAX))
-				return 2;
-			break;
-		case 1018:
-			if (int_opt(&o.store_conns, "--store-connections", optarg, 1, CCT_STORE_CONNECTIONS_MAX))
-				return 2;
-			break;
-		case 1010:
-			if (int_opt(&o.max_sessions, "--max-sessions", optarg, 0, COUNT_MAX))
-				return 2;
-			break;
-		case 1011:
-			if (int_opt(&o.prune_interval, "--prune-interval", optarg, 0, SECONDS_MAX))
-				return 2;
-			break;
-		case 1012:
-			if (int_opt(&o.audit_retention_days, "--audit-retention-days", optarg, 0, 36500))
-				return 2;
-			if (!o.audit_retention_days)
-				o.audit_retention_days = -1; /* 0 keeps every record */
-			break;
-		case 1013:
-			if (int_opt(&o.unauth_audit, "--unauth-audit-per-min", optarg, 0, COUNT_MAX))
-				return 2;
-			break;
-		case 1014:
-			if (int_opt(&o.collateral_wait, "--collateral-wait", optarg, 0, 3600))
-				return 2;
-			break;
 		case 1016: o.collateral_serve = 1; break;
-		case 1017: {
-			char *e = NULL;
-			long v = strtol(optarg, &e, 10);
-
-			if (!e || *e || v < 0 || v > 86400) {
-				fprintf(stderr, "cctrustd: --collateral-reload: seconds 0..86400 "
-						"(0: off)\n");
-				return 2;
-			}
-			o.collateral_reload = (int)v;
-			break;
-		}
-		case 1019: {
-			char *e = NULL;
-			long v = strtol(optarg, &e, 10);
-
-			if (!e || *e || v < MIN_CONN_MEMORY || v > MAX_CONN_MEMORY) {
-				fprintf(stderr, "cctrustd: --connection-memory: bytes %d..%d\n",
-					MIN_CONN_MEMORY, MAX_CONN_MEMORY);
-				return 2;
-			}
-			o.conn_memory = (int)v;
-			break;
-		}
 		case 'Z': o.token_cert = optarg; break;
 		case 'L': {
 			char *e = NULL;
@@ -1117,7 +1031,14 @@ int main(int argc, char **argv)
 		case 'U': o.admin_audience = optarg; break;
 		case 'J': o.admin_require_jti = 1; break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default:
+			if (!(num = num_opt_of(ch, NULL))) {
+				usage(stderr);
+				return 2;
+			}
+			if (num_opt_set(&o, num, optarg, 0))
+				return 2;
+			break;
 		}
 	}
 	if (optind != argc) {
@@ -1157,13 +1078,6 @@ int main(int argc, char **argv)
 	DEF(unauth_audit, CCT_KBS_UNAUTH_AUDIT_DEFAULT) DEF(collateral_wait, 5)
 	DEF(conn_memory, DEF_CONN_MEMORY)
 #undef DEF
-	if (o.conn_memory < MIN_CONN_MEMORY || o.conn_memory > MAX_CONN_MEMORY) {
-		/* only the config file gets here: the option checks its value */
-		fprintf(stderr, "cctrustd: connection-memory: bytes %d..%d\n", MIN_CONN_MEMORY,
-			MAX_CONN_MEMORY);
-		rc = 2;
-		goto out;
-	}
 	if (o.burst < o.rate)
 		o.burst = o.rate;
 	if (o.unauth_body > (int)CCT_KBS_MAX_BODY)
