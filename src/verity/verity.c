@@ -437,44 +437,30 @@ out:
 	return rc;
 }
 
-/* The first `want` bytes of path (fewer at its end) into *out, malloc'd: the hash file is read
- * only as far as its superblock says the tree goes, never to a blind cap (a character device
- * such as /dev/zero has no end). */
-static int read_head(uint8_t **out, size_t *n, const char *path, size_t want, cct_err *err)
+/* Grow *buf to want bytes and read fd into it from *got on, up to want (fewer at its end):
+ * the hash file is read in two steps on one descriptor, its superblock and then as far as the
+ * superblock says the tree goes, never to a blind cap (a device such as /dev/zero has no
+ * end). */
+static int read_upto(int fd, uint8_t **buf, size_t *got, size_t want, const char *path,
+		     cct_err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	uint8_t *p;
-	size_t got = 0;
+	uint8_t *p = realloc(*buf, want ? want : 1);
 
-	*out = NULL;
-	*n = 0;
-	if (fd < 0)
-		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "cannot read %s: %s", path,
-				   strerror(errno));
-	if (!(p = malloc(want ? want : 1))) {
-		close(fd);
+	if (!p)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
-	}
-	while (got < want) {
-		ssize_t r = read(fd, p + got, want - got);
+	*buf = p;
+	while (*got < want) {
+		ssize_t r = read(fd, p + *got, want - *got);
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			int e = errno;
-
-			close(fd);
-			free(p);
-			return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, got, "cannot read %s: %s",
-					   path, strerror(e));
-		}
+		if (r < 0)
+			return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, *got, "cannot read %s: %s",
+					   path, strerror(errno));
 		if (r == 0)
 			break;
-		got += (size_t)r;
+		*got += (size_t)r;
 	}
-	close(fd);
-	*out = p;
-	*n = got;
 	return CCT_OK;
 }
 
@@ -482,7 +468,7 @@ int cct_verity_verify(uint64_t *bad_block, int *bad_in_hash, const char *data_pa
 		      const char *hash_path, const uint8_t root[DS], int threads,
 		      cct_verity_progress_fn progress, void *ctx, cct_err *err)
 {
-	int rc = CCT_ERROR, fd = -1, i;
+	int rc = CCT_ERROR, fd = -1, hfd = -1, i;
 	uint8_t *hf = NULL, *digests = NULL, d[DS];
 	size_t hf_n = 0;
 	uint64_t file_blocks = 0, k, hash_max;
@@ -495,7 +481,12 @@ int cct_verity_verify(uint64_t *bad_block, int *bad_in_hash, const char *data_pa
 	/* the hash file: the superblock first, then as far as its tree goes (at most 1/127 of
 	 * the data cap), whatever follows left unread */
 	hash_max = (CCT_VERITY_MAX_DATA_BLOCKS / 64 + 16) * BS;
-	if ((rc = read_head(&hf, &hf_n, hash_path, BS, err)) != CCT_OK)
+	if ((hfd = open(hash_path, O_RDONLY | O_CLOEXEC)) < 0) {
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "cannot read %s: %s", hash_path,
+				 strerror(errno));
+		goto out;
+	}
+	if ((rc = read_upto(hfd, &hf, &hf_n, BS, hash_path, err)) != CCT_OK)
 		goto out;
 	if ((rc = cct_verity_superblock_parse(&prm, hf, hf_n, err)) != CCT_OK)
 		goto out;
@@ -506,8 +497,8 @@ int cct_verity_verify(uint64_t *bad_block, int *bad_in_hash, const char *data_pa
 				 (unsigned long long)prm.data_blocks);
 		goto out;
 	}
-	free(hf);
-	if ((rc = read_head(&hf, &hf_n, hash_path, (size_t)(g.total_blocks * BS), err)) != CCT_OK)
+	if ((rc = read_upto(hfd, &hf, &hf_n, (size_t)(g.total_blocks * BS), hash_path, err)) !=
+	    CCT_OK)
 		goto out;
 	if (hf_n < g.total_blocks * BS) {
 		rc = cct_err_set(err, CCT_ETRUNC, CCT_STAGE_PARSE, hf_n,
@@ -578,6 +569,8 @@ int cct_verity_verify(uint64_t *bad_block, int *bad_in_hash, const char *data_pa
 out:
 	if (fd >= 0)
 		close(fd);
+	if (hfd >= 0)
+		close(hfd);
 	free(hf);
 	free(digests);
 	return rc;
