@@ -146,21 +146,24 @@ static int64_t now_of(const cct_kbs_server *s)
 	return s->cfg.now ? s->cfg.now(s->cfg.now_ctx) : (int64_t)time(NULL);
 }
 
-static double mono(void)
+/* clock id in seconds */
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double mono(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
 }
 
 /* this thread's CPU time: the verification's own cost, whatever else shares the core */
 static double thread_cpu(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return clock_s(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static void log_line(cct_kbs_server *s, json_t *ev)
