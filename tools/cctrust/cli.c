@@ -125,6 +125,16 @@ int cct_cli_parse_long(long *out, const char *opt, const char *v, long min, long
 	return 0;
 }
 
+int cct_cli_asks_help(int argc, char **argv, int from)
+{
+	int i;
+
+	for (i = from; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 1;
+	return 0;
+}
+
 int cct_cli_getopt_begin(void)
 {
 	optind = 0; /* full re-initialisation of GNU getopt for this argv */

@@ -70,6 +70,9 @@ int cct_cli_getopt_begin(void);
 /* A whole-number option value in min..max into *out: 0, or CCT_EXIT_USAGE after saying which
  * option, the value and the range ("abc", "1e6" or "10m" are never read as a number). */
 int cct_cli_parse_long(long *out, const char *opt, const char *v, long min, long max);
+/* 1 when --help or -h is among argv[from..] before a "--": for the commands that hand their
+ * subcommands' arguments on unparsed and answer help with one usage text for them all. */
+int cct_cli_asks_help(int argc, char **argv, int from);
 int cct_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 
 /* The single verifiers' --policy FILE: a cctrust.policy/v1 document, or a legacy format of

@@ -542,18 +542,15 @@ static int cmd_rim(int argc, char **argv)
 
 int cct_cmd_gpu(int argc, char **argv)
 {
-	int i;
-
 	if (argc < 2) {
 		usage(stderr);
 		return CCT_EXIT_USAGE;
 	}
 	/* --help / -h, alone or after any subcommand (show, rim verify): the one usage text */
-	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return CCT_EXIT_OK;
-		}
+	if (cct_cli_asks_help(argc, argv, 1)) {
+		usage(stdout);
+		return CCT_EXIT_OK;
+	}
 	if (!strcmp(argv[1], "verify"))
 		return cmd_verify(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "show"))

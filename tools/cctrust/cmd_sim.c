@@ -296,18 +296,15 @@ static int sim_tee_key(int argc, char **argv)
 
 int cct_cmd_sim(int argc, char **argv)
 {
-	int i;
-
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(sim_usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? CCT_EXIT_USAGE : 0;
 	}
 	/* --help / -h after any subcommand: the one usage text covers them all */
-	for (i = 2; i < argc && strcmp(argv[i], "--"); i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			fputs(sim_usage, stdout);
-			return 0;
-		}
+	if (cct_cli_asks_help(argc, argv, 2)) {
+		fputs(sim_usage, stdout);
+		return 0;
+	}
 	if (!strcmp(argv[1], "init"))
 		return sim_init(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "evidence"))

@@ -911,13 +911,10 @@ int cct_cmd_tdx(int argc, char **argv)
 	if (!strcmp(argv[1], "verify"))
 		return cmd_verify(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "show") || !strcmp(argv[1], "eventlog")) {
-		int i;
-
-		for (i = 2; i < argc && strcmp(argv[i], "--"); i++)
-			if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-				usage(stdout);
-				return CCT_EXIT_OK;
-			}
+		if (cct_cli_asks_help(argc, argv, 2)) {
+			usage(stdout);
+			return CCT_EXIT_OK;
+		}
 		return !strcmp(argv[1], "show") ? cmd_show(argc - 1, argv + 1)
 						: cmd_eventlog(argc - 1, argv + 1);
 	}
