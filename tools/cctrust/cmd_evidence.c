@@ -71,11 +71,10 @@ int cct_cmd_evidence(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	cct_cli_vtpm_init(&vt);
 	cct_cli_getopt_begin();
-	while ((c = cct_cli_getopt(argc, argv, "o:h", opts)) != -1) {
+	while ((c = cct_cli_getopt(argc, argv, "o:", opts)) != -1) {
 		if (cct_cli_vtpm_option(&vt, c, optarg))
 			continue;
 		switch (c) {
-		case 'h':
 		case O_HELP: fputs(evidence_usage, stdout); return 0;
 		case O_NONCE: o.nonce_b64 = optarg; break;
 		case O_PK: pk = optarg; break;

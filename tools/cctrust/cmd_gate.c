@@ -64,11 +64,10 @@ int cct_cmd_gate(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	cct_cli_vtpm_init(&vt);
 	cct_cli_getopt_begin();
-	while ((c = cct_cli_getopt(argc, argv, "+h", opts)) != -1) {
+	while ((c = cct_cli_getopt(argc, argv, "+", opts)) != -1) {
 		if (cct_cli_vtpm_option(&vt, c, optarg))
 			continue;
 		switch (c) {
-		case 'h':
 		case O_HELP: fputs(gate_usage, stdout); return 0;
 		case O_POLICY: policy_file = optarg; break;
 		case O_SIM: co.trust_sim_dir = optarg; break;

@@ -74,10 +74,10 @@ static const char model_usage[] =
 	"exit: 0 done / verified, 1 verify found a block that does not match, 2 usage or\n"
 	"unreadable input. Details: docs/model.md\n";
 
-/* -1 after printing the usage for --help / -h (exit 0), else 0 */
+/* -1 after printing the usage for --help (or -h, which cct_cli_getopt maps to it), else 0 */
 static int model_help(int c)
 {
-	if (c != 'h' && c != OPT_HELP)
+	if (c != OPT_HELP)
 		return 0;
 	fputs(model_usage, stdout);
 	return -1;
@@ -103,7 +103,7 @@ static int cmd_pack(int argc, char **argv)
 
 	memset(&err, 0, sizeof(err));
 	cct_cli_getopt_begin();
-	while ((c = cct_cli_getopt(argc, argv, "o:h", model_opts)) != -1) {
+	while ((c = cct_cli_getopt(argc, argv, "o:", model_opts)) != -1) {
 		if (model_help(c))
 			return CCT_EXIT_OK;
 		if (c == 'o')
@@ -146,7 +146,7 @@ static int cmd_verity(int argc, char **argv)
 	memset(&err, 0, sizeof(err));
 	memset(&p, 0, sizeof(p));
 	cct_cli_getopt_begin();
-	while ((c = cct_cli_getopt(argc, argv, "o:h", model_opts)) != -1) {
+	while ((c = cct_cli_getopt(argc, argv, "o:", model_opts)) != -1) {
 		if (model_help(c))
 			return CCT_EXIT_OK;
 		switch (c) {
@@ -278,7 +278,7 @@ static int cmd_verify(int argc, char **argv)
 
 	memset(&err, 0, sizeof(err));
 	cct_cli_getopt_begin();
-	while ((c = cct_cli_getopt(argc, argv, "h", model_opts)) != -1) {
+	while ((c = cct_cli_getopt(argc, argv, NULL, model_opts)) != -1) {
 		if (model_help(c))
 			return CCT_EXIT_OK;
 		if (c == OPT_JSON)

@@ -106,9 +106,8 @@ static int token_verify(int argc, char **argv)
 	memset(&e, 0, sizeof(e));
 	e.aff = 1;
 	cct_cli_getopt_begin();
-	while ((c = cct_cli_getopt(argc, argv, "h", opts)) != -1) {
+	while ((c = cct_cli_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
-		case 'h':
 		case O_HELP:
 			json_decref(jwks);
 			fputs(token_usage, stdout);

@@ -167,9 +167,8 @@ int cct_cmd_verify(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	cct_cli_getopt_begin();
-	while ((c = cct_cli_getopt(argc, argv, "h", opts)) != -1) {
+	while ((c = cct_cli_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
-		case 'h':
 		case O_HELP: fputs(verify_usage, stdout); return 0;
 		case O_POLICY: policy_file = optarg; break;
 		case O_NONCE: nonce = optarg; break;
