@@ -10,12 +10,25 @@
 
 #include "cct_test.h"
 
+/* The path helpers return one of PATH_SLOTS static buffers in turn, so that several calls in
+ * one expression (two paths in one command line) give distinct strings whatever order the
+ * compiler evaluates the arguments in: with one buffer, gcc and clang built different tests. */
+#define PATH_SLOTS 8
+
+static char *path_slot(void)
+{
+	static char slots[PATH_SLOTS][4096];
+	static unsigned next;
+
+	return slots[next++ % PATH_SLOTS];
+}
+
 const char *cct_test_vector_path(const char *rel)
 {
-	static char buf[4096];
+	char *buf = path_slot();
 	const char *base = getenv("CCT_VECTORS");
 
-	snprintf(buf, sizeof(buf), "%s/%s", base ? base : "tests/vectors", rel);
+	snprintf(buf, 4096, "%s/%s", base ? base : "tests/vectors", rel);
 	return buf;
 }
 
@@ -81,10 +94,10 @@ const char *cct_test_tmpdir(void)
 
 const char *cct_test_write_tmp(const char *name, const void *p, size_t n)
 {
-	static char path[4096];
+	char *path = path_slot();
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", cct_test_tmpdir(), name);
+	snprintf(path, 4096, "%s/%s", cct_test_tmpdir(), name);
 	f = fopen(path, "wb");
 	if (!f || fwrite(p, 1, n, f) != n)
 		fail_msg("cannot write %s", path);

@@ -8,13 +8,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-/* Path under $CCT_VECTORS (tests/vectors); static buffer. */
+/* Path under $CCT_VECTORS (tests/vectors); a static buffer, valid for the next 7 calls of
+ * the path helpers (vector_path, write_tmp). */
 const char *cct_test_vector_path(const char *rel);
 /* Read a vector file; fails the test if missing. Caller frees. */
 uint8_t *cct_test_read_vector(const char *rel, size_t *len);
 /* Read any file; NULL if missing. Caller frees. */
 uint8_t *cct_test_read_file(const char *path, size_t *len);
-/* Write bytes to a new file in a per-test temp dir; returns static path. */
+/* Write bytes to a new file in a per-test temp dir; returns a static path, valid
+ * for the next 7 calls of the path helpers. */
 const char *cct_test_write_tmp(const char *name, const void *p, size_t n);
 /* Temp directory for this test process (created once). */
 const char *cct_test_tmpdir(void);
