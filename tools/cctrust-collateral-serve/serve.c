@@ -378,6 +378,7 @@ int main(int argc, char **argv)
 	struct sockaddr_in sa;
 	struct MHD_Daemon *d;
 	const union MHD_DaemonInfo *di;
+	size_t items;
 	char ocsp_url[1200];
 	sigset_t set;
 	int c, sig;
@@ -436,6 +437,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cctrust: %s\n", err.msg);
 		return 2;
 	}
+	/* counted before the daemon starts: from then on a proxied fetch may add items under
+	 * S.lock (ThreadSanitizer found the start-up line reading the manifest unlocked) */
+	items = cct_coll_bundle_manifest(S.b)->count;
 	pthread_rwlock_init(&S.lock, NULL);
 	pthread_mutex_init(&S.fetch_mu, NULL);
 	S.started = time(NULL);
@@ -470,8 +474,7 @@ int main(int argc, char **argv)
 		}
 	}
 	fprintf(stderr, "cctrust-collateral-serve: %s on %s port %u (%zu items)%s%s\n",
-		argv[optind], listen, di ? (unsigned)di->port : 0u,
-		cct_coll_bundle_manifest(S.b)->count, S.proxy ? ", proxy for " : "",
+		argv[optind], listen, di ? (unsigned)di->port : 0u, items, S.proxy ? ", proxy for " : "",
 		S.proxy ? (S.upstream ? S.upstream : "upstreams") : "");
 	sigwait(&set, &sig);
 	MHD_stop_daemon(d);
