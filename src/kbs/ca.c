@@ -116,6 +116,7 @@ int cct_kbs__ca_new(cct_kbs_ca **out, const char *cert_pem, const char *key_pem,
 		cct_kbs__ca_free(ca);
 		return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "cannot generate a CA");
 	}
+	cct_x509_freeze(ca->cert); /* the issuer of every thread's certificates */
 	ca->pem = to_pem(ca->cert);
 	if (!ca->pem) {
 		cct_kbs__ca_free(ca);

@@ -266,6 +266,7 @@ static int read_keyinfo_certs(cct_rim *rim, const xmlNode *sig, cct_err *err)
 					   sk_X509_num(rim->certs));
 		}
 		free(der);
+		cct_x509_freeze(x); /* a RIM is remembered per content hash and shared */
 		sk_X509_push(rim->certs, x);
 	}
 	if (sk_X509_num(rim->certs) == 0)

@@ -36,6 +36,7 @@ static int pinned(STACK_OF(X509) *sk, const char *kind)
 			continue;
 		bio = BIO_new_mem_buf(c->pem, -1);
 		x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+		cct_x509_freeze(x);
 		BIO_free(bio);
 		if (!x)
 			return -1;

@@ -101,6 +101,7 @@ static void pinned_parse(void)
 		BIO *bio = BIO_new_mem_buf(cct_snp_amd_certs[i].pem, -1);
 
 		pinned[i] = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+		cct_x509_freeze(pinned[i]); /* shared by every thread from here on */
 		BIO_free(bio);
 	}
 	ERR_clear_error();
@@ -475,6 +476,7 @@ static X509 *source_vcek(cct_snp_verifier *v, const cct_snp_report *rep, cct_snp
 	x = d2i_X509(NULL, &d, (long)n);
 	ERR_clear_error();
 	free(body);
+	cct_x509_freeze(x);
 	if (x)
 		sk_X509_push(v->leaves, x);
 	return x;
@@ -529,6 +531,7 @@ static X509 *fetch_vcek(cct_snp_verifier *v, const cct_snp_report *rep, cct_err 
 			x = d2i_X509(NULL, &d, (long)n);
 			free(body);
 			ERR_clear_error();
+			cct_x509_freeze(x);
 			if (x) {
 				sk_X509_push(v->leaves, x);
 				return x;

@@ -64,6 +64,7 @@ static int pem_certs(STACK_OF(X509) *sk, const uint8_t *p, size_t n, size_t max,
 			return cct_err_set(err, CCT_ECHAIN, CCT_STAGE_CHAIN, 0,
 					   "%s: more than %zu certificates", what, max);
 		}
+		cct_x509_freeze(x);
 		sk_X509_push(sk, x);
 	}
 	e = ERR_peek_last_error();

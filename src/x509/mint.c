@@ -9,6 +9,7 @@
 
 #include "cctrust/core.h"
 #include "x509/mint.h"
+#include "x509/x509.h"
 
 EVP_PKEY *cct_mint_rsa_key(int bits)
 {
@@ -299,8 +300,10 @@ int cct_mint_load_pem(const char *dir, const char *name, X509 **x, EVP_PKEY **k,
 	if (!f)
 		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
 				   "cannot read %s (made by 'cctrust sim init')", path);
-	if (x)
+	if (x) {
 		*x = PEM_read_X509(f, NULL, NULL, NULL);
+		cct_x509_freeze(*x); /* the simulated roots are shared by the load generator's threads */
+	}
 	if (k)
 		*k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);

@@ -27,6 +27,30 @@ static int looks_pem(const uint8_t *buf, size_t len)
 	return 0;
 }
 
+void cct_x509_freeze(X509 *x)
+{
+	if (x) {
+		/* purpose -1: no purpose is checked, only the extension cache is filled */
+		(void)X509_check_purpose(x, -1, 0);
+		ERR_clear_error();
+	}
+}
+
+void cct_x509_crl_freeze(X509_CRL *crl)
+{
+	X509_REVOKED *rev = NULL;
+	ASN1_INTEGER *zero;
+
+	if (!crl)
+		return;
+	/* a lookup sorts the revoked list (once, under the CRL's lock); serial 0 is never issued */
+	zero = ASN1_INTEGER_new();
+	if (zero && ASN1_INTEGER_set(zero, 0))
+		(void)X509_CRL_get0_by_serial(crl, &rev, zero);
+	ASN1_INTEGER_free(zero);
+	ERR_clear_error();
+}
+
 static int parse_certs(STACK_OF(X509) *sk, STACK_OF(X509_CRL) *crls, const uint8_t *buf,
 		       size_t len, const char *what, cct_err *err)
 {
@@ -51,11 +75,13 @@ static int parse_certs(STACK_OF(X509) *sk, STACK_OF(X509_CRL) *crls, const uint8
 			X509_INFO *xi = sk_X509_INFO_value(infos, i);
 
 			if (xi->x509 && sk_X509_num(sk) < CCT_X509_MAX_CERTS) {
+				cct_x509_freeze(xi->x509);
 				sk_X509_push(sk, xi->x509);
 				xi->x509 = NULL;
 				found++;
 			}
 			if (xi->crl && crls) {
+				cct_x509_crl_freeze(xi->crl);
 				sk_X509_CRL_push(crls, xi->crl);
 				xi->crl = NULL;
 				found++;
@@ -76,6 +102,7 @@ static int parse_certs(STACK_OF(X509) *sk, STACK_OF(X509_CRL) *crls, const uint8
 				c = crls ? d2i_X509_CRL(NULL, &p, (long)(end - p)) : NULL;
 				if (!c)
 					break;
+				cct_x509_crl_freeze(c);
 				sk_X509_CRL_push(crls, c);
 				found++;
 				continue;
@@ -84,6 +111,7 @@ static int parse_certs(STACK_OF(X509) *sk, STACK_OF(X509_CRL) *crls, const uint8
 				X509_free(x);
 				break;
 			}
+			cct_x509_freeze(x);
 			sk_X509_push(sk, x);
 			found++;
 		}
@@ -219,6 +247,7 @@ int cct_x509_parse_crl(X509_CRL **out, const uint8_t *buf, size_t len, cct_err *
 	if (!crl)
 		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 				   "CRL does not decode (want DER or PEM)");
+	cct_x509_crl_freeze(crl);
 	*out = crl;
 	return CCT_OK;
 }

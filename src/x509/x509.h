@@ -22,6 +22,16 @@ int cct_x509_load_path(STACK_OF(X509) *sk, STACK_OF(X509_CRL) *crls, const char 
 /* One CRL, DER or PEM. */
 int cct_x509_parse_crl(X509_CRL **out, const uint8_t *buf, size_t len, cct_err *err);
 
+/* Fill in what OpenSSL otherwise computes inside a certificate (extensions, key identifiers,
+ * hash, self-signed flag) or a CRL (its revocation list sorted for lookup) the first time it is
+ * used. Call it before an object is shared between threads: OpenSSL 3.0 fills that cache on
+ * first use under a lock it does not hold for every read, so two threads using a fresh object
+ * at once race (a thread may compare a key identifier the other is replacing, or search a
+ * revocation list the other is sorting). Every parser in this file does it; so must code that
+ * decodes certificates or CRLs itself. NULL is ignored. */
+void cct_x509_freeze(X509 *x);
+void cct_x509_crl_freeze(X509_CRL *crl);
+
 /* Inputs of a chain verification. roots are the only trust anchors (pinned by the caller). */
 typedef struct cct_x509_verify_in {
 	X509 *leaf;

@@ -13,6 +13,7 @@
 #include "cctrust/snp.h"
 #include "cctrust/tdx.h"
 #include "x509/vcache.h"
+#include "x509/x509.h"
 
 static time_t T(const char *s)
 {
@@ -284,6 +285,113 @@ static void snp_warm_cache_rechecks_expiry(void **state)
 	free(hex);
 }
 
+/* ---- shared parsed objects, first used by several threads at once ----
+ * Parsed certificates and CRLs are remembered per input text and shared by reference. OpenSSL
+ * fills a certificate's extension cache and sorts a CRL's revoked list on first use; the parsers
+ * do it before sharing (cct_x509_freeze), or threads verifying together race inside OpenSSL:
+ * ThreadSanitizer (make tsan) reports it, and a lookup in a half-sorted revoked list could miss
+ * a revoked serial. Each thread checks real outcomes: the Intel chain verifies against its
+ * root CRL, a revoked serial of the PCK CRL is found, a made-up one is not. */
+
+#define SHARED_THREADS 4
+#define SHARED_ROUNDS 20
+static STACK_OF(X509) *shared_certs;
+static X509_CRL *shared_pck_crl, *shared_root_crl;
+static pthread_barrier_t shared_start;
+
+static void *first_use(void *arg)
+{
+	static const uint8_t revoked[] = { 0x6f, 0xc3, 0x4e, 0x50, 0x23, 0xe7, 0x28, 0x92, 0x34, 0x35,
+					   0xd6, 0x1a, 0xa4, 0xb8, 0x3c, 0x61, 0x81, 0x66, 0xad,
+					   0x35 };
+	STACK_OF(X509) *roots = sk_X509_new_null(), *untrusted = sk_X509_new_null();
+	STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
+	ASN1_INTEGER *serial = ASN1_INTEGER_new();
+	BIGNUM *bn = BN_bin2bn(revoked, sizeof(revoked), NULL);
+	X509_REVOKED *rev = NULL;
+	cct_x509_verify_in in;
+	cct_err err;
+	int i, bad = 0;
+
+	(void)arg;
+	/* the issuer chain file: the Platform CA, then the Root CA */
+	sk_X509_push(roots, sk_X509_value(shared_certs, 1));
+	sk_X509_push(untrusted, sk_X509_value(shared_certs, 0));
+	sk_X509_CRL_push(crls, shared_root_crl);
+	memset(&in, 0, sizeof(in));
+	in.leaf = sk_X509_value(shared_certs, 0);
+	in.untrusted = untrusted;
+	in.roots = roots;
+	in.crls = crls;
+	in.crl_check = 1;
+	in.at = T("2025-07-01T00:00:00Z");
+	pthread_barrier_wait(&shared_start);
+	for (i = 0; i < 10 && !bad; i++) {
+		bad |= cct_x509_chain_verify(NULL, &in, &err) != CCT_OK;
+		bad |= !BN_to_ASN1_INTEGER(bn, serial) ||
+		       X509_CRL_get0_by_serial(shared_pck_crl, &rev, serial) != 1;
+		bad |= !ASN1_INTEGER_set(serial, 12345) ||
+		       X509_CRL_get0_by_serial(shared_pck_crl, &rev, serial) != 0;
+	}
+	sk_X509_free(roots);
+	sk_X509_free(untrusted);
+	sk_X509_CRL_free(crls);
+	ASN1_INTEGER_free(serial);
+	BN_free(bn);
+	return bad ? (void *)1 : NULL;
+}
+
+static X509_CRL *crl_vector(const char *rel)
+{
+	X509_CRL *crl = NULL;
+	size_t n;
+	uint8_t *b = cct_test_read_vector(rel, &n);
+	cct_err err;
+
+	assert_int_equal(cct_x509_parse_crl(&crl, b, n, &err), CCT_OK);
+	free(b);
+	return crl;
+}
+
+static void shared_objects_first_use(void **state)
+{
+	pthread_t t[SHARED_THREADS];
+	size_t n;
+	uint8_t *pem = cct_test_read_vector(PH "derived/tdx_quote/pck_crl_issuer_chain.pem", &n);
+	uint8_t *text = malloc(n + SHARED_ROUNDS);
+	void *r;
+	cct_err err;
+	int i, round;
+
+	(void)state;
+	assert_non_null(text);
+	memcpy(text, pem, n);
+	/* fresh objects each round: one more trailing newline is a new text to the parse cache */
+	for (round = 0; round < SHARED_ROUNDS; round++) {
+		text[n + round] = '\n';
+		shared_certs = sk_X509_new_null();
+		assert_int_equal(cct_x509_parse_certs(shared_certs, NULL, text, n + round + 1,
+						      "chain", &err),
+				 CCT_OK);
+		assert_int_equal(sk_X509_num(shared_certs), 2);
+		shared_pck_crl = crl_vector(PH "derived/tdx_quote/pck_crl.der");
+		shared_root_crl = crl_vector(PH "derived/tdx_quote/root_ca_crl.der");
+		assert_int_equal(pthread_barrier_init(&shared_start, NULL, SHARED_THREADS), 0);
+		for (i = 0; i < SHARED_THREADS; i++)
+			assert_int_equal(pthread_create(&t[i], NULL, first_use, NULL), 0);
+		for (i = 0; i < SHARED_THREADS; i++) {
+			assert_int_equal(pthread_join(t[i], &r), 0);
+			assert_null(r);
+		}
+		pthread_barrier_destroy(&shared_start);
+		sk_X509_pop_free(shared_certs, X509_free);
+		X509_CRL_free(shared_pck_crl);
+		X509_CRL_free(shared_root_crl);
+	}
+	free(text);
+	free(pem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +400,7 @@ int main(void)
 		cmocka_unit_test(concurrent),
 		cmocka_unit_test(tdx_warm_cache_stays_closed),
 		cmocka_unit_test(snp_warm_cache_rechecks_expiry),
+		cmocka_unit_test(shared_objects_first_use),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
