@@ -5,9 +5,9 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 # Warnings are errors for `make check` / `make asan` (developers, CI); plain builds and the demo
 # never fail on a new compiler's warning.
 WERROR ?= OFF
-check asan: WERROR = ON
+check asan tsan: WERROR = ON
 
-.PHONY: all deps build check asan demo bench fuzz clean install
+.PHONY: all deps build check asan tsan demo bench fuzz clean install
 
 all: build
 
@@ -30,6 +30,15 @@ asan: deps
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		./scripts/run-ctest.sh build-asan -j$(JOBS)
 
+# Same tests under ThreadSanitizer (clang): the broker, the collateral server and the caches they
+# share run threads. A race reported by any process, daemons included, fails the run
+# (scripts/run-tsan.sh collects the reports).
+tsan: deps
+	CC=clang cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DENABLE_TSAN=ON \
+		-DCCT_WERROR=$(WERROR)
+	cmake --build build-tsan -j$(JOBS)
+	./scripts/run-tsan.sh build-tsan -j$(JOBS)
+
 demo: build
 	./scripts/demo.sh $(BUILD)/cctrust
 
@@ -46,4 +55,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz

@@ -131,7 +131,8 @@ static int parse_certs(STACK_OF(X509) *sk, STACK_OF(X509_CRL) *crls, const uint8
 
 /* Parsed certificate/CRL sets, remembered per input text (x509/vcache): evidence carries the
  * same few chains again and again, and decoding them (RSA-4096 keys) costs more than checking
- * a signature. Objects are immutable once parsed and shared by reference (X509_up_ref). */
+ * a signature. Objects are immutable once parsed (parse_certs froze them: cct_x509_freeze) and
+ * shared by reference (X509_up_ref). */
 typedef struct parsed_set {
 	STACK_OF(X509) *certs;
 	STACK_OF(X509_CRL) *crls;
