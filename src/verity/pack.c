@@ -182,7 +182,8 @@ int cct_verity_pack(const char *dir, const char *out_path, cct_err *err)
 	entries e = { NULL, 0, 0 };
 	struct archive *a = NULL;
 	struct archive_entry *ae = NULL;
-	char tmp[CCT_VERITY_PACK_MAX_PATH + 16], abs[CCT_VERITY_PACK_MAX_PATH];
+	/* tmp names the file to remove on failure: empty until mkstemp made one */
+	char tmp[CCT_VERITY_PACK_MAX_PATH + 16] = "", abs[CCT_VERITY_PACK_MAX_PATH];
 	uint8_t *buf = NULL;
 	struct stat st;
 	size_t i;
@@ -210,6 +211,7 @@ int cct_verity_pack(const char *dir, const char *out_path, cct_err *err)
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out_path);
 	if ((fd = mkstemp(tmp)) < 0) {
 		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", tmp, strerror(errno));
+		tmp[0] = '\0'; /* nothing was made */
 		goto out;
 	}
 	(void)fchmod(fd, 0644);

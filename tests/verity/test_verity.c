@@ -313,6 +313,46 @@ static void pack_is_reproducible(void **state)
 	assert_int_not_equal(cct_verity_pack("/nonexistent-dir", t0, NULL), CCT_OK);
 }
 
+/* A refused pack removes nothing. cct_verity_pack's clean-up unlinked its temporary file
+ * whenever the name was non-empty, and an early refusal (no such directory) left the name
+ * uninitialised: whatever an earlier call left on the stack was taken for a path. Fill the stack
+ * with "v\0" (a name that starts at every even address) next to a file "v" in the working
+ * directory, then have a pack refused: the file must survive. */
+static __attribute__((noinline)) void spray_stack(void)
+{
+	volatile char junk[64 * 1024];
+	size_t i;
+
+	for (i = 0; i + 1 < sizeof(junk); i += 2) {
+		junk[i] = 'v';
+		junk[i + 1] = '\0';
+	}
+}
+
+static void refused_pack_removes_nothing(void **state)
+{
+	char cwd[4096], out[256];
+	struct stat st;
+	int round;
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(cct_test_tmpdir()), 0);
+	snprintf(out, sizeof(out), "%s/never.tar", cct_test_tmpdir());
+	for (round = 0; round < 4; round++) {
+		FILE *f = fopen("v", "w");
+
+		assert_non_null(f);
+		fclose(f);
+		spray_stack();
+		assert_int_not_equal(cct_verity_pack("/nonexistent-dir", out, NULL), CCT_OK);
+		spray_stack();
+		assert_int_not_equal(cct_verity_pack(NULL, out, NULL), CCT_OK);
+		assert_int_equal(stat("v", &st), 0);
+	}
+	assert_int_equal(chdir(cwd), 0);
+}
+
 static void model_spec(void **state)
 {
 	cct_verity_model_spec s;
@@ -370,6 +410,7 @@ int main(void)
 		cmocka_unit_test(format_matches_veritysetup),
 		cmocka_unit_test(corruption_names_the_block),
 		cmocka_unit_test(pack_is_reproducible),
+		cmocka_unit_test(refused_pack_removes_nothing),
 		cmocka_unit_test(model_spec),
 		cmocka_unit_test(cli_verify_names_block),
 	};
