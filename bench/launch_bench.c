@@ -113,6 +113,8 @@ int main(int argc, char **argv)
 	if (!mkdtemp(dir))
 		return 2;
 	img = malloc(OVMF_SIZE);
+	if (!img)
+		return 2;
 	for (i = 0; i < OVMF_SIZE - sn; i++)
 		img[i] = (uint8_t)((i * 2654435761u) >> 13);
 	memcpy(img + OVMF_SIZE - sn, suffix, sn);
@@ -122,6 +124,7 @@ int main(int argc, char **argv)
 	cct_file_write(path, "", 0, 0, &err);
 	if (cct_launch_plan_parse(&plan, text, strlen(text), dir, &err) != CCT_OK) {
 		fprintf(stderr, "plan: %s\n", err.msg);
+		free(img);
 		return 2;
 	}
 	printf("launch diagnose, 4 MiB OVMF (OVMF page digest recomputed per run), 1 thread:\n");

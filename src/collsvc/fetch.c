@@ -68,8 +68,12 @@ int cct_coll_plan_new(cct_coll_plan **out, const cct_coll_fetch_opts *o)
 	base_url(p->kds, sizeof(p->kds), p->o.kds_url, "CCTRUST_KDS_URL", DEFAULT_KDS);
 	base_url(p->pcs, sizeof(p->pcs), p->o.pcs_url, "CCTRUST_PCS_URL", DEFAULT_PCS);
 	base_url(p->rim, sizeof(p->rim), p->o.rim_url, "CCTRUST_RIM_URL", DEFAULT_RIM);
-	if (!p->o.ocsp_url && getenv("CCTRUST_OCSP_URL") && *getenv("CCTRUST_OCSP_URL"))
-		p->o.ocsp_url = getenv("CCTRUST_OCSP_URL");
+	if (!p->o.ocsp_url) {
+		const char *ocsp = getenv("CCTRUST_OCSP_URL");
+
+		if (ocsp && *ocsp)
+			p->o.ocsp_url = ocsp;
+	}
 	/* pacing per service, by path prefix (the services may share one mirror's base URL) */
 	kds_ms = p->o.kds_interval_ms ? p->o.kds_interval_ms : 10000;
 	snprintf(pfx, sizeof(pfx), "%s/vcek/", p->kds);

@@ -27,7 +27,7 @@ static void put(buf *b, const char *s, size_t n)
 	char *q;
 	size_t cap;
 
-	if (b->oom)
+	if (b->oom || n == 0) /* nothing to copy (and no buffer yet to copy into) */
 		return;
 	if (n > b->cap - b->n) {
 		cap = b->cap ? b->cap : 256;

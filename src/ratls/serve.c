@@ -361,7 +361,12 @@ static int listen_on(const char *listen_s, int *port_out, cct_err *err)
 		return -1;
 	}
 	freeaddrinfo(res);
-	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+		cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "--listen %.100s: %s", listen_s,
+			    strerror(errno));
+		close(fd);
+		return -1;
+	}
 	*port_out = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
 					     : ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	return fd;

@@ -207,7 +207,8 @@ int cct_verity_pack(const char *dir, const char *out_path, cct_err *err)
 	}
 	if ((rc = walk(&e, dir, "", 0, err)) != CCT_OK)
 		goto out;
-	qsort(e.path, e.count, sizeof(*e.path), cmp_path);
+	if (e.count) /* an empty directory has no list to sort (qsort's base must not be NULL) */
+		qsort(e.path, e.count, sizeof(*e.path), cmp_path);
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out_path);
 	if ((fd = mkstemp(tmp)) < 0) {
 		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", tmp, strerror(errno));
