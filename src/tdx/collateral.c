@@ -389,7 +389,7 @@ int cct_tdx__qe_identity_parse(tdx_qe_identity *q, const uint8_t *p, size_t n, c
 {
 	json_t *j;
 	const char *bad = NULL;
-	uint8_t b4[4];
+	uint8_t b4[4] = { 0 }; /* read below even when an earlier field was refused */
 	long v = 0;
 
 	memset(q, 0, sizeof(*q));
