@@ -10,7 +10,8 @@ shift
 reports=$(cd "$dir" && pwd)/tsan-reports
 rm -rf "$reports"
 mkdir -p "$reports"
-export TSAN_OPTIONS="log_path=$reports/report halt_on_error=0 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
+# the caller's options first: a later flag overrides an earlier one, and these must hold
+export TSAN_OPTIONS="${TSAN_OPTIONS:-} log_path=$reports/report halt_on_error=0 second_deadlock_stack=1"
 # clang 14's ThreadSanitizer cannot map its shadow memory when the kernel randomises mmap with
 # more than 28 bits (vm.mmap_rnd_bits, raised by newer kernels): run without address
 # randomisation where the personality call is allowed (it is not in every container)
