@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "cctrust/core.h"
@@ -22,25 +21,23 @@ static time_t asn1_t(const ASN1_TIME *a)
 	return timegm(&tm);
 }
 
-/* pinned certificates of kind (NULL: all) into sk */
+/* pinned certificates of kind (NULL: all) into sk: the verifier's shared copies, referenced */
 static int pinned(STACK_OF(X509) *sk, const char *kind)
 {
 	size_t i;
 
 	for (i = 0; i < cct_snp_amd_cert_count; i++) {
-		const cct_snp_amd_cert *c = &cct_snp_amd_certs[i];
-		BIO *bio;
 		X509 *x;
 
-		if (kind && strcmp(c->kind, kind) != 0)
+		if (kind && strcmp(cct_snp_amd_certs[i].kind, kind) != 0)
 			continue;
-		bio = BIO_new_mem_buf(c->pem, -1);
-		x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-		cct_x509_freeze(x);
-		BIO_free(bio);
-		if (!x)
+		x = cct_snp__amd_cert_x509(i);
+		if (!x || !X509_up_ref(x))
 			return -1;
-		sk_X509_push(sk, x);
+		if (!sk_X509_push(sk, x)) {
+			X509_free(x);
+			return -1;
+		}
 	}
 	return 0;
 }

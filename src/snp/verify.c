@@ -107,6 +107,12 @@ static void pinned_parse(void)
 	ERR_clear_error();
 }
 
+X509 *cct_snp__amd_cert_x509(size_t i)
+{
+	pthread_once(&pinned_once, pinned_parse);
+	return pinned && i < cct_snp_amd_cert_count ? pinned[i] : NULL;
+}
+
 int cct_snp_verifier_new(cct_snp_verifier **out, cct_err *err)
 {
 	cct_snp_verifier *v = calloc(1, sizeof(*v));
@@ -129,10 +135,9 @@ int cct_snp_verifier_new(cct_snp_verifier **out, cct_err *err)
 		cct_snp_verifier_free(v);
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	}
-	pthread_once(&pinned_once, pinned_parse);
 	for (i = 0; i < cct_snp_amd_cert_count; i++) {
 		const cct_snp_amd_cert *c = &cct_snp_amd_certs[i];
-		X509 *x = pinned[i];
+		X509 *x = cct_snp__amd_cert_x509(i);
 
 		if (!x || !X509_up_ref(x)) {
 			cct_snp_verifier_free(v);
