@@ -14,10 +14,11 @@
  * one expression (two paths in one command line) give distinct strings whatever order the
  * compiler evaluates the arguments in: with one buffer, gcc and clang built different tests. */
 #define PATH_SLOTS 8
+#define PATH_SIZE 4096
 
 static char *path_slot(void)
 {
-	static char slots[PATH_SLOTS][4096];
+	static char slots[PATH_SLOTS][PATH_SIZE];
 	static unsigned next;
 
 	return slots[next++ % PATH_SLOTS];
@@ -28,7 +29,7 @@ const char *cct_test_vector_path(const char *rel)
 	char *buf = path_slot();
 	const char *base = getenv("CCT_VECTORS");
 
-	snprintf(buf, 4096, "%s/%s", base ? base : "tests/vectors", rel);
+	snprintf(buf, PATH_SIZE, "%s/%s", base ? base : "tests/vectors", rel);
 	return buf;
 }
 
@@ -97,7 +98,7 @@ const char *cct_test_write_tmp(const char *name, const void *p, size_t n)
 	char *path = path_slot();
 	FILE *f;
 
-	snprintf(path, 4096, "%s/%s", cct_test_tmpdir(), name);
+	snprintf(path, PATH_SIZE, "%s/%s", cct_test_tmpdir(), name);
 	f = fopen(path, "wb");
 	if (!f || fwrite(p, 1, n, f) != n)
 		fail_msg("cannot write %s", path);
