@@ -217,6 +217,17 @@ for cf in long many; do
 	[ "$rc" = 2 ] && grep -qE "longer than|more than 64 settings" "$T/cf.err" &&
 		ok "config with too $cf lines refused (exit 2)" || bad "config $cf: rc $rc $(cat "$T/cf.err")"
 done
+# a PostgreSQL password on the command line is named (ps shows it), in the authority or as a
+# parameter; a URL without one, or too short to hold one, is read without a warning or a crash
+for u in "postgres://u:pw@127.0.0.1:1/db 1" "postgresql://127.0.0.1:1/db?sslmode=disable&password=x 1" \
+	"postgres://u@127.0.0.1:1/db 0" "postgresql://127.0.0.1:1/db?passwordx=1 0" "postgres@/ 0" "postgres 0"; do
+	"$D" --store "${u% *}" --pg-insecure --listen 127.0.0.1:0 --admin-pubkey "$T/admin.pub" \
+		--master-key "$T/absent.key" 2>"$T/pw.err"
+	rc=$?
+	n=$(grep -c "password is on the command line" "$T/pw.err")
+	[ "$rc" = 2 ] && [ "$n" = "${u##* }" ] && ok "--store ${u% *}: password warning $n, exit 2 (no master key)" ||
+		bad "--store ${u% *}: rc $rc, $n warnings: $(cat "$T/pw.err")"
+done
 limit_metric() { curl -s "$1/metrics" | awk -v k="cctrustd_limit{name=\"$2\"}" '$1 == k {print $2}'; }
 start_d c1 --store "sqlite:$T/c1.db" "${COMMON[@]}" --threads 1
 [ "$(limit_metric "$URL_c1" worker_threads)" = 1 ] && [ "$(limit_metric "$URL_c1" store_connections)" = 4 ] &&

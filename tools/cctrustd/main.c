@@ -889,6 +889,26 @@ bad:
 /* Master key: --master-key FILE, else $CCTRUSTD_MASTER_KEY, else (SQLite only) PATH.key
  * created 0600 next to the database on first start. */
 /* A key or database file must not be readable or writable by group or others. */
+/* A libpq URL with a password in it: in its authority (scheme://user:password@host...) or
+ * as a parameter (...?password=...). */
+static int url_has_password(const char *url)
+{
+	const char *p = strstr(url, "://"), *at, *q;
+	size_t authority;
+
+	if (!p)
+		return 0;
+	p += 3;
+	authority = strcspn(p, "/?#");
+	at = memchr(p, '@', authority);
+	if (at && memchr(p, ':', (size_t)(at - p)))
+		return 1;
+	for (q = strchr(p, '?'); q; q = strchr(q + 1, '&'))
+		if (!strncmp(q + 1, "password=", 9))
+			return 1;
+	return 0;
+}
+
 static int private_file_ok(const char *path, const char *what, cct_err *err)
 {
 	struct stat st;
@@ -1101,9 +1121,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		o.store = pg_url;
-	} else if (!strncmp(o.store, "postgres", 8) && strchr(o.store, '@') &&
-		   strchr(strchr(o.store, '/') ? strchr(o.store, '/') + 2 : o.store, ':') <
-			   strchr(o.store, '@')) {
+	} else if (!strncmp(o.store, "postgres", 8) && url_has_password(o.store)) {
 		logf_("warning", "the PostgreSQL password is on the command line (visible in ps): use "
 				 "--store postgres with --pg-url-file or CCTRUSTD_PG_URL");
 	}
