@@ -171,6 +171,7 @@ typedef struct cct_kbs_response {
 	const char *content_type;  /**< static string */
 	char set_cookie[384];      /**< Set-Cookie value or "" */
 	int retry_after;           /**< seconds for a Retry-After header (503 / 429), or 0 */
+	const char *allow;         /**< static Allow header value (405), or NULL */
 } cct_kbs_response;
 
 /** *out freed with cct_kbs_server_free. Errors: CCT_EINVAL (config), CCT_EENCODING (keys). */

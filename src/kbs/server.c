@@ -1328,10 +1328,40 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 
 /* ---- routing ---- */
 
+/* The methods a known path takes (an Allow header), or NULL for a path that is not ours. */
+static const char *methods_of(const char *p)
+{
+	static const char *const post_only[] = {"/kbs/v0/auth", "/kbs/v0/attest", "/kbs/v0/cert"};
+	static const char *const get_only[] = {
+		"/kbs/v0/cert/ca", "/.well-known/jwks.json", "/healthz", "/kbs/v0/healthz",
+		"/readyz",         "/kbs/v0/readyz",         "/metrics", "/kbs/v0/metrics"};
+	static const char *const get_post[] = {"/kbs/v0/attestation-policy",
+					       "/kbs/v0/resource-policy", "/kbs/v0/reference-value",
+					       "/kbs/v0/audit", "/kbs/v0/admin/resources"};
+	size_t i;
+
+	for (i = 0; i < sizeof(post_only) / sizeof(post_only[0]); i++)
+		if (!strcmp(p, post_only[i]))
+			return "POST";
+	for (i = 0; i < sizeof(get_only) / sizeof(get_only[0]); i++)
+		if (!strcmp(p, get_only[i]))
+			return "GET, HEAD";
+	for (i = 0; i < sizeof(get_post) / sizeof(get_post[0]); i++)
+		if (!strcmp(p, get_post[i]))
+			return "GET, POST";
+	if (!strncmp(p, "/kbs/v0/resource-policy/", 24) || !strncmp(p, "/kbs/v0/reference-value/", 24))
+		return "GET, POST";
+	if (!strncmp(p, RES_PREFIX, strlen(RES_PREFIX)))
+		return "GET, POST, DELETE";
+	return NULL;
+}
+
 int cct_kbs_handle(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r)
 {
 	const char *p = req->path ? req->path : "", *m = req->method ? req->method : "";
 	int get = !strcmp(m, "GET"), post = !strcmp(m, "POST"), del = !strcmp(m, "DELETE");
+	/* HEAD as GET where a GET only reads (the transport sends no body): health checks */
+	int look = get || !strcmp(m, "HEAD");
 	int status;
 
 	memset(r, 0, sizeof(*r));
@@ -1356,21 +1386,21 @@ int cct_kbs_handle(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_respon
 			status = handle_admin(s, req, r, res);
 	} else if (post && !strcmp(p, "/kbs/v0/cert")) {
 		status = handle_cert(s, req, r);
-	} else if (get && !strcmp(p, "/kbs/v0/cert/ca")) {
+	} else if (look && !strcmp(p, "/kbs/v0/cert/ca")) {
 		char *pem = strdup(cct_kbs__ca_pem(s->ca));
 
 		set_body(r, pem ? 200 : 500, "application/x-pem-file", pem);
 		status = r->status;
-	} else if (get && !strcmp(p, "/.well-known/jwks.json")) {
+	} else if (look && !strcmp(p, "/.well-known/jwks.json")) {
 		char *j = s->cfg.verifier->jwks ? s->cfg.verifier->jwks(s->cfg.verifier->ctx) : NULL;
 
 		if (!j)
 			j = strdup("{\"keys\":[]}");
 		set_body(r, j ? 200 : 500, "application/json", j);
 		status = r->status;
-	} else if (get && (!strcmp(p, "/healthz") || !strcmp(p, "/kbs/v0/healthz"))) {
+	} else if (look && (!strcmp(p, "/healthz") || !strcmp(p, "/kbs/v0/healthz"))) {
 		status = json_reply(r, 200, json_pack("{s:s}", "status", "ok"));
-	} else if (get && (!strcmp(p, "/readyz") || !strcmp(p, "/kbs/v0/readyz"))) {
+	} else if (look && (!strcmp(p, "/readyz") || !strcmp(p, "/kbs/v0/readyz"))) {
 		void *impl;
 		const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
 		int ok = ops->ping(impl);
@@ -1378,7 +1408,7 @@ int cct_kbs_handle(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_respon
 		status = json_reply(r, ok ? 200 : 503,
 				    json_pack("{s:s,s:s}", "status", ok ? "ready" : "store unavailable",
 					      "store", ops->name));
-	} else if (get && (!strcmp(p, "/metrics") || !strcmp(p, "/kbs/v0/metrics"))) {
+	} else if (look && (!strcmp(p, "/metrics") || !strcmp(p, "/kbs/v0/metrics"))) {
 		status = metrics(s, r);
 	} else if ((get || post) &&
 		   (!strcmp(p, "/kbs/v0/attestation-policy") ||
@@ -1388,6 +1418,9 @@ int cct_kbs_handle(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_respon
 		    !strncmp(p, "/kbs/v0/reference-value/", 24) || !strcmp(p, "/kbs/v0/audit") ||
 		    !strcmp(p, "/kbs/v0/admin/resources"))) {
 		status = handle_admin(s, req, r, NULL);
+	} else if ((r->allow = methods_of(p)) != NULL) {
+		status = problem(r, 405, "InvalidRequestPath", "%.100s takes %s, not %.16s", p,
+				 r->allow, m);
 	} else {
 		status = problem(r, 404, "InvalidRequestPath", "Request path %.100s is invalid", p);
 	}

@@ -221,6 +221,10 @@ done
 [ -z "$leaked" ] && ok "secret never in audit, log, database or its WAL" || bad "secret leaked to$leaked"
 curl -sf "$U/healthz" >/dev/null && ok healthz || bad healthz
 curl -sf "$U/readyz" >/dev/null && ok readyz || bad readyz
+curl -sfI "$U/healthz" >/dev/null && ok "HEAD healthz" || bad "HEAD healthz"
+curl -s -i "$U/kbs/v0/auth" | tr -d '\r' >"$T/405"
+head -1 "$T/405" | grep -q ' 405 ' && grep -qx 'Allow: POST' "$T/405" && ok "GET /kbs/v0/auth: 405, Allow: POST" ||
+	bad "GET /kbs/v0/auth: $(head -c 400 "$T/405")"
 curl -sf "$U/metrics" >"$T/metrics"
 grep -q "cctrustd_releases_total $rel" "$T/metrics" && ok "metrics count releases" || bad "metrics releases"
 grep -q 'cctrustd_verifier_results_total{result="affirming",simulated="true"} [1-9]' "$T/metrics" &&

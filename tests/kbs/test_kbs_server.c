@@ -1092,6 +1092,27 @@ static void operations_endpoints(void **state)
 	assert_non_null(strstr(r.body, "cctrustd_attest_seconds_bucket"));
 	cct_kbs_response_clear(&r);
 	assert_int_equal(req(f, &r, "GET", "/nope", NULL, NULL, NULL), 404);
+	assert_null(r.allow);
+	cct_kbs_response_clear(&r);
+	/* a path of ours with a method it does not take: 405 and the methods it does */
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/auth", NULL, NULL, NULL), 405);
+	assert_string_equal(r.allow, "POST");
+	assert_non_null(strstr(r.body, "InvalidRequestPath"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "PUT", "/kbs/v0/resource/a/b/c", NULL, NULL, NULL), 405);
+	assert_string_equal(r.allow, "GET, POST, DELETE");
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "POST", "/metrics", NULL, NULL, NULL), 405);
+	assert_string_equal(r.allow, "GET, HEAD");
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "DELETE", "/kbs/v0/resource-policy/a", NULL, NULL, NULL), 405);
+	assert_string_equal(r.allow, "GET, POST");
+	cct_kbs_response_clear(&r);
+	/* HEAD reads as GET where GET only reads (load balancers' health checks), and nowhere else:
+	 * a HEAD on a resource would release it with nobody to receive it */
+	assert_int_equal(req(f, &r, "HEAD", "/healthz", NULL, NULL, NULL), 200);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "HEAD", "/kbs/v0/resource/a/b/c", NULL, NULL, NULL), 405);
 	cct_kbs_response_clear(&r);
 }
 

@@ -389,6 +389,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, cct_kbs_response *r)
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	if (r->set_cookie[0])
 		MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
+	if (r->allow)
+		MHD_add_response_header(resp, "Allow", r->allow);
 	ret = MHD_queue_response(c, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	cct_wipe(r->set_cookie, sizeof(r->set_cookie));
