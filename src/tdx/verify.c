@@ -382,16 +382,19 @@ int cct_tdx_verify(cct_tdx_result *out, const uint8_t *buf, size_t len,
 	cct_err_clear(err);
 	if (!opts || (!buf && len))
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "bad argument");
-	if (!coll && !opts->quote_only)
-		return cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
-				   "no TCB collateral given and quote-only verification not "
-				   "requested (fail closed)");
 	at = opts->at ? opts->at : time(NULL);
 
+	/* what is not a quote is said first, whatever else is missing */
 	rc = cct_tdx_quote_parse(q, buf, len, err);
 	if (rc != CCT_OK)
 		goto out;
 	res->parsed = 1;
+	if (!coll && !opts->quote_only) {
+		rc = cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
+				 "no TCB collateral given and quote-only verification not "
+				 "requested (fail closed)");
+		goto out;
+	}
 	res->debug = q->body.td_attributes[0] & CCT_TDX_TD_ATTR_DEBUG;
 
 	/* 1. quote signature: attestation key over header + body */

@@ -125,6 +125,28 @@ static void quote_only_verdicts(void **state)
 	free(b);
 }
 
+/* Without collateral (and not quote-only) a quote is refused at the collateral stage, after
+ * it parsed: bytes that are not a quote are named as such first. */
+static void no_collateral_after_parse(void **state)
+{
+	size_t n;
+	uint8_t *b = cct_test_read_vector(GTG "tdx_prod_quote_SPR_E4.dat", &n);
+	cct_tdx_verify_opts o;
+	cct_tdx_result r;
+	cct_err err;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.at = T("2023-07-01T01:00:00Z");
+	assert_int_equal(cct_tdx_verify(&r, b, n, &o, &err), CCT_ECOLLATERAL);
+	assert_int_equal(err.stage, CCT_STAGE_COLLATERAL);
+	assert_true(r.parsed);
+	assert_int_equal(cct_tdx_verify(&r, b, 10, &o, &err), CCT_ETRUNC);
+	assert_int_equal(err.stage, CCT_STAGE_PARSE);
+	assert_false(r.parsed);
+	free(b);
+}
+
 /* every byte of header + body is covered by the quote signature */
 static void flips_in_signed_region(void **state)
 {
@@ -623,6 +645,7 @@ int main(void)
 		cmocka_unit_test(parse_vectors),
 		cmocka_unit_test(parse_truncated_and_flipped),
 		cmocka_unit_test(quote_only_verdicts),
+		cmocka_unit_test(no_collateral_after_parse),
 		cmocka_unit_test(flips_in_signed_region),
 		cmocka_unit_test(upstream_mutations),
 		cmocka_unit_test(phala_bundles),
