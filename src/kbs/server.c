@@ -1328,6 +1328,15 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 
 /* ---- routing ---- */
 
+/* The admin endpoints besides resources (GET reads, POST writes; handle_admin). */
+static int admin_path(const char *p)
+{
+	return !strcmp(p, "/kbs/v0/attestation-policy") || !strcmp(p, "/kbs/v0/resource-policy") ||
+	       !strncmp(p, "/kbs/v0/resource-policy/", 24) || !strcmp(p, "/kbs/v0/reference-value") ||
+	       !strncmp(p, "/kbs/v0/reference-value/", 24) || !strcmp(p, "/kbs/v0/audit") ||
+	       !strcmp(p, "/kbs/v0/admin/resources");
+}
+
 /* The methods a known path takes (an Allow header), or NULL for a path that is not ours. */
 static const char *methods_of(const char *p)
 {
@@ -1335,9 +1344,6 @@ static const char *methods_of(const char *p)
 	static const char *const get_only[] = {
 		"/kbs/v0/cert/ca", "/.well-known/jwks.json", "/healthz", "/kbs/v0/healthz",
 		"/readyz",         "/kbs/v0/readyz",         "/metrics", "/kbs/v0/metrics"};
-	static const char *const get_post[] = {"/kbs/v0/attestation-policy",
-					       "/kbs/v0/resource-policy", "/kbs/v0/reference-value",
-					       "/kbs/v0/audit", "/kbs/v0/admin/resources"};
 	size_t i;
 
 	for (i = 0; i < sizeof(post_only) / sizeof(post_only[0]); i++)
@@ -1346,10 +1352,7 @@ static const char *methods_of(const char *p)
 	for (i = 0; i < sizeof(get_only) / sizeof(get_only[0]); i++)
 		if (!strcmp(p, get_only[i]))
 			return "GET, HEAD";
-	for (i = 0; i < sizeof(get_post) / sizeof(get_post[0]); i++)
-		if (!strcmp(p, get_post[i]))
-			return "GET, POST";
-	if (!strncmp(p, "/kbs/v0/resource-policy/", 24) || !strncmp(p, "/kbs/v0/reference-value/", 24))
+	if (admin_path(p))
 		return "GET, POST";
 	if (!strncmp(p, RES_PREFIX, strlen(RES_PREFIX)))
 		return "GET, POST, DELETE";
@@ -1410,13 +1413,7 @@ int cct_kbs_handle(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_respon
 					      "store", ops->name));
 	} else if (look && (!strcmp(p, "/metrics") || !strcmp(p, "/kbs/v0/metrics"))) {
 		status = metrics(s, r);
-	} else if ((get || post) &&
-		   (!strcmp(p, "/kbs/v0/attestation-policy") ||
-		    !strcmp(p, "/kbs/v0/resource-policy") ||
-		    !strncmp(p, "/kbs/v0/resource-policy/", 24) ||
-		    !strcmp(p, "/kbs/v0/reference-value") ||
-		    !strncmp(p, "/kbs/v0/reference-value/", 24) || !strcmp(p, "/kbs/v0/audit") ||
-		    !strcmp(p, "/kbs/v0/admin/resources"))) {
+	} else if ((get || post) && admin_path(p)) {
 		status = handle_admin(s, req, r, NULL);
 	} else if ((r->allow = methods_of(p)) != NULL) {
 		status = problem(r, 405, "InvalidRequestPath", "%.100s takes %s, not %.16s", p,

@@ -389,13 +389,13 @@ int cct_tdx_verify(cct_tdx_result *out, const uint8_t *buf, size_t len,
 	if (rc != CCT_OK)
 		goto out;
 	res->parsed = 1;
+	res->debug = q->body.td_attributes[0] & CCT_TDX_TD_ATTR_DEBUG;
 	if (!coll && !opts->quote_only) {
 		rc = cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
 				 "no TCB collateral given and quote-only verification not "
 				 "requested (fail closed)");
 		goto out;
 	}
-	res->debug = q->body.td_attributes[0] & CCT_TDX_TD_ATTR_DEBUG;
 
 	/* 1. quote signature: attestation key over header + body */
 	att_e = att_key_get(q->att_key);

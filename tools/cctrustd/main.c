@@ -888,9 +888,6 @@ bad:
 	return -1;
 }
 
-/* Master key: --master-key FILE, else $CCTRUSTD_MASTER_KEY, else (SQLite only) PATH.key
- * created 0600 next to the database on first start. */
-/* A key or database file must not be readable or writable by group or others. */
 /* A libpq URL with a password in it: in its authority (scheme://user:password@host...) or
  * as a parameter (...?password=...). */
 static int url_has_password(const char *url)
@@ -911,6 +908,7 @@ static int url_has_password(const char *url)
 	return 0;
 }
 
+/* A key or database file must not be readable or writable by group or others. */
 static int private_file_ok(const char *path, const char *what, cct_err *err)
 {
 	struct stat st;
@@ -924,6 +922,8 @@ static int private_file_ok(const char *path, const char *what, cct_err *err)
 	return CCT_OK;
 }
 
+/* Master key: --master-key FILE, else $CCTRUSTD_MASTER_KEY, else (SQLite only) PATH.key
+ * created 0600 next to the database on first start. */
 static int master_key(uint8_t key[32], const opts *o, cct_err *err)
 {
 	char p[4096];
