@@ -702,10 +702,28 @@ int cct_store_postgres_register(void)
 	return 1;
 }
 
+int cct_store_postgres_has_password(const char *conninfo)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL), *o;
+	int found = 0;
+
+	for (o = opts; o && o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val)
+			found = 1;
+	PQconninfoFree(opts);
+	return found;
+}
+
 #else
 
 int cct_store_postgres_register(void)
 {
+	return 0;
+}
+
+int cct_store_postgres_has_password(const char *conninfo)
+{
+	(void)conninfo;
 	return 0;
 }
 

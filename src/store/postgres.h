@@ -7,4 +7,8 @@
  * Returns 1 when registered, 0 when this build has no libpq. */
 int cct_store_postgres_register(void);
 
+/* 1 when the connection string (a URI or key=value words, as libpq reads it) holds a password,
+ * 0 when it holds none, does not parse, or this build has no libpq. */
+int cct_store_postgres_has_password(const char *conninfo);
+
 #endif

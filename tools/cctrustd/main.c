@@ -888,26 +888,6 @@ bad:
 	return -1;
 }
 
-/* A libpq URL with a password in it: in its authority (scheme://user:password@host...) or
- * as a parameter (...?password=...). */
-static int url_has_password(const char *url)
-{
-	const char *p = strstr(url, "://"), *at, *q;
-	size_t authority;
-
-	if (!p)
-		return 0;
-	p += 3;
-	authority = strcspn(p, "/?#");
-	at = memchr(p, '@', authority);
-	if (at && memchr(p, ':', (size_t)(at - p)))
-		return 1;
-	for (q = strchr(p, '?'); q; q = strchr(q + 1, '&'))
-		if (!strncmp(q + 1, "password=", 9))
-			return 1;
-	return 0;
-}
-
 /* A key or database file must not be readable or writable by group or others. */
 static int private_file_ok(const char *path, const char *what, cct_err *err)
 {
@@ -1123,7 +1103,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		o.store = pg_url;
-	} else if (!strncmp(o.store, "postgres", 8) && url_has_password(o.store)) {
+	} else if (!strncmp(o.store, "postgres", 8) && cct_store_postgres_has_password(o.store)) {
 		logf_("warning", "the PostgreSQL password is on the command line (visible in ps): use "
 				 "--store postgres with --pg-url-file or CCTRUSTD_PG_URL");
 	}
