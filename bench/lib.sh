@@ -30,7 +30,53 @@ ratio() {
 		else printf "  => %s: n/a\n", l }'
 }
 
-# openssl_verify ALG: verifies/s per core from `openssl speed -seconds 2 ALG` (ecdsap256, ...).
-openssl_verify() {
-	openssl speed -seconds 2 "$1" 2>/dev/null | awk '/bits ecdsa/ {v = $NF} END {print v}'
+# Paired rounds. On a shared machine the speed of a core drifts by tens of percent within a
+# minute (seen here: `openssl speed ecdsap384` 841 to 1498 verifies/s in one hour), so a limit
+# measured once and a rate measured once, seconds apart, give a ratio anywhere from 0.7x to 1.3x.
+# Each round measures the rate between two measurements of the limit on the same core and divides
+# by their mean; the figure is the median of the rounds' ratios, printed with their range.
+BENCH_ROUNDS=${BENCH_ROUNDS:-5}
+
+# sandwich LIMIT_FN RATE_FN: BENCH_ROUNDS lines "RATE/LIMIT", each RATE from the function RATE_FN
+# and each LIMIT the mean of LIMIT_FN right before and right after it (one round's "after" is the
+# next round's "before"); "n/a" halves when a function prints nothing
+sandwich() {
+	local before after rate
+	before=$($1)
+	for _ in $(seq 1 "$BENCH_ROUNDS"); do
+		rate=$($2)
+		after=$($1)
+		echo "${rate:-n/a}/$(awk -v a="${before:-0}" -v b="${after:-0}" \
+			'BEGIN { if (a > 0 && b > 0) print (a + b) / 2; else print "n/a" }')"
+		before=$after
+	done
+}
+
+# ossl_verify_rate ALG: verifies/s of `openssl speed -seconds 1 ALG` on core 0 (where the
+# benchmarks run); empty when openssl cannot tell
+ossl_verify_rate() {
+	taskset -c 0 openssl speed -seconds 1 "$1" 2>/dev/null | awk '/bits ecdsa/ {v = $NF} END {print v}'
+}
+
+# ratio_rounds LABEL GOAL PAIRS...: each PAIR is RATE/LIMIT of one round (empty or n/a halves are
+# left out). Prints "=> LABEL: M.MMx of its limit (median of N paired rounds, range A-B; goal >=
+# GOAL)" and, on a second line, the rounds' rates and limits.
+ratio_rounds() {
+	python3 - "$@" <<'PY'
+import statistics, sys
+label, goal, pairs = sys.argv[1], sys.argv[2], []
+for p in sys.argv[3:]:
+    try:
+        r, l = (float(x) for x in p.split("/"))
+    except ValueError:
+        continue
+    if r > 0 and l > 0:
+        pairs.append((r, l))
+if not pairs:
+    print(f"  => {label}: n/a"); sys.exit(0)
+q = sorted(r / l for r, l in pairs)
+print(f"  => {label}: {statistics.median(q):.2f}x of its limit (median of {len(q)} paired rounds, "
+      f"range {q[0]:.2f}-{q[-1]:.2f}; goal >= {goal})")
+print("     rounds (rate / limit): " + ", ".join(f"{r:.0f}/{l:.0f}" for r, l in pairs))
+PY
 }

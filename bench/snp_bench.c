@@ -1,12 +1,22 @@
 #define _POSIX_C_SOURCE 200809L
 /* SNP verification throughput, one thread (= per core):
- *   snp_bench REPORT CERTS... [-n N] [--full-chain] [--at TIME]
+ *   snp_bench REPORT VCEK CERTS... [-n N] [--full-chain] [--interleave] [--at TIME]
  * cached: the chain is verified once, then each report costs parse + P-384 verify + checks;
- * full-chain: the chain (ARK self-signature, ASK and VCEK RSA-PSS-4096) is re-verified each time. */
+ * full-chain: the chain (ARK self-signature, ASK and VCEK RSA-PSS-4096) is re-verified each time.
+ * Prints verifications/s. --interleave: also the limit in the same loop, "RATE LIMIT": blocks of
+ * SNP verifications alternate with blocks of bare OpenSSL P-384 verifications of the same report
+ * signature with the VCEK's key (EVP, SHA-384 of the signed bytes), each block timed on its own,
+ * so a core whose speed drifts slows both alike. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "cctrust/core.h"
 #include "cctrust/snp.h"
@@ -20,6 +30,62 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* the report's signature (r, s: 72-byte little-endian at 0x2A0) as DER, for EVP */
+enum { SIGNED_LEN = 0x2A0, SIG_COMPONENT = 72 };
+
+static int bare_signature(uint8_t **der, int *der_len, const uint8_t *report)
+{
+	ECDSA_SIG *sig = ECDSA_SIG_new();
+	BIGNUM *r = BN_lebin2bn(report + SIGNED_LEN, SIG_COMPONENT, NULL);
+	BIGNUM *s = BN_lebin2bn(report + SIGNED_LEN + SIG_COMPONENT, SIG_COMPONENT, NULL);
+
+	*der = NULL;
+	if (!sig || !r || !s || !ECDSA_SIG_set0(sig, r, s)) {
+		ECDSA_SIG_free(sig);
+		BN_free(r);
+		BN_free(s);
+		return -1;
+	}
+	*der_len = i2d_ECDSA_SIG(sig, der);
+	ECDSA_SIG_free(sig);
+	return *der_len > 0 ? 0 : -1;
+}
+
+/* the VCEK's public key from its DER or PEM certificate */
+static EVP_PKEY *vcek_key(const char *path)
+{
+	uint8_t *raw;
+	size_t n;
+	const unsigned char *p;
+	X509 *x = NULL;
+	EVP_PKEY *k = NULL;
+	BIO *b;
+
+	if (cct_file_read(&raw, &n, path, 0, NULL) != CCT_OK)
+		return NULL;
+	p = raw;
+	x = d2i_X509(NULL, &p, (long)n);
+	if (!x && (b = BIO_new_mem_buf(raw, (int)n)) != NULL) {
+		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+		BIO_free(b);
+	}
+	if (x)
+		k = X509_get_pubkey(x);
+	X509_free(x);
+	free(raw);
+	return k;
+}
+
+static int bare_verify(EVP_PKEY *key, const uint8_t *report, const uint8_t *der, int der_len)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	int ok = c && EVP_DigestVerifyInit(c, NULL, EVP_sha384(), NULL, key) == 1 &&
+		 EVP_DigestVerify(c, der, (size_t)der_len, report, SIGNED_LEN) == 1;
+
+	EVP_MD_CTX_free(c);
+	return ok ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
 	cct_snp_verifier *v;
@@ -28,13 +94,17 @@ int main(int argc, char **argv)
 	uint8_t *raw, *bytes;
 	size_t n, len;
 	long iters = 2000, i;
-	int full = 0, a;
+	int full = 0, interleave = 0, a, der_len = 0;
+	uint8_t *der = NULL;
+	EVP_PKEY *key = NULL;
+	double t_snp = 0, t_bare = 0;
 	double t0, dt;
 	time_t at = 0;
 	cct_err err;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: snp_bench REPORT CERTS... [-n N] [--full-chain] [--at T]\n");
+		fprintf(stderr, "usage: snp_bench REPORT VCEK CERTS... [-n N] [--full-chain] "
+				"[--interleave] [--at T]\n");
 		return 2;
 	}
 	if (cct_snp_verifier_new(&v, &err) != CCT_OK)
@@ -44,6 +114,8 @@ int main(int argc, char **argv)
 			iters = atol(argv[++a]);
 		else if (!strcmp(argv[a], "--full-chain"))
 			full = 1;
+		else if (!strcmp(argv[a], "--interleave"))
+			interleave = 1;
 		else if (!strcmp(argv[a], "--at") && a + 1 < argc)
 			cct_time_parse(&at, argv[++a], NULL);
 		else if (cct_snp_verifier_add_certs_path(v, argv[a], &err) != CCT_OK) {
@@ -67,6 +139,40 @@ int main(int argc, char **argv)
 	    cct_snp_verify(NULL, v, &rep, &pol, &err) != CCT_OK) {
 		fprintf(stderr, "does not verify: %s\n", err.msg);
 		return 1;
+	}
+	if (interleave) {
+		enum { BLOCK = 10 };
+
+		if (!(key = vcek_key(argv[2])) || bare_signature(&der, &der_len, bytes) != 0 ||
+		    bare_verify(key, bytes, der, der_len) != 0) {
+			fprintf(stderr, "%s: the report's signature does not verify with it bare\n",
+				argv[2]);
+			return 1;
+		}
+		for (i = 0; i < iters; i += BLOCK) {
+			long j;
+
+			t0 = now_s();
+			for (j = 0; j < BLOCK; j++)
+				if (cct_snp_report_parse(&rep, bytes, len, &err) != CCT_OK ||
+				    cct_snp_verify(NULL, v, &rep, &pol, &err) != CCT_OK) {
+					fprintf(stderr, "iteration %ld failed: %s\n", i + j, err.msg);
+					return 1;
+				}
+			t_snp += now_s() - t0;
+			t0 = now_s();
+			for (j = 0; j < BLOCK; j++)
+				if (bare_verify(key, bytes, der, der_len) != 0)
+					return 1;
+			t_bare += now_s() - t0;
+		}
+		printf("%.1f %.1f\n", (double)i / t_snp, (double)i / t_bare);
+		EVP_PKEY_free(key);
+		OPENSSL_free(der);
+		free(raw);
+		free(bytes);
+		cct_snp_verifier_free(v);
+		return 0;
 	}
 	t0 = now_s();
 	for (i = 0; i < iters; i++) {
