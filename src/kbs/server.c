@@ -1328,98 +1328,165 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 
 /* ---- routing ---- */
 
-/* The admin endpoints besides resources (GET reads, POST writes; handle_admin). */
-static int admin_path(const char *p)
+/* The methods a route takes. HEAD is GET where a GET only reads (the transport sends no body:
+ * health checks); never on resources, whose GET is a release. */
+enum { M_GET = 1, M_HEAD = 2, M_POST = 4, M_DELETE = 8 };
+
+static int route_resource(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r)
 {
-	return !strcmp(p, "/kbs/v0/attestation-policy") || !strcmp(p, "/kbs/v0/resource-policy") ||
-	       !strncmp(p, "/kbs/v0/resource-policy/", 24) || !strcmp(p, "/kbs/v0/reference-value") ||
-	       !strncmp(p, "/kbs/v0/reference-value/", 24) || !strcmp(p, "/kbs/v0/audit") ||
-	       !strcmp(p, "/kbs/v0/admin/resources");
+	const char *res = req->path + strlen(RES_PREFIX);
+
+	if (!cct_kbs__resource_path_ok(res))
+		return problem(r, 404, "InvalidRequestPath",
+			       "Request path %.100s is invalid: need "
+			       "/kbs/v0/resource/<repository>/<type>/<tag>",
+			       req->path);
+	if (!strcmp(req->method, "GET"))
+		return handle_resource_get(s, req, r, res);
+	return handle_admin(s, req, r, res);
 }
 
-/* The methods a known path takes (an Allow header), or NULL for a path that is not ours. */
-static const char *methods_of(const char *p)
+static int route_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r)
 {
-	static const char *const post_only[] = {"/kbs/v0/auth", "/kbs/v0/attest", "/kbs/v0/cert"};
-	static const char *const get_only[] = {
-		"/kbs/v0/cert/ca", "/.well-known/jwks.json", "/healthz", "/kbs/v0/healthz",
-		"/readyz",         "/kbs/v0/readyz",         "/metrics", "/kbs/v0/metrics"};
+	return handle_admin(s, req, r, NULL);
+}
+
+static int route_ca(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r)
+{
+	char *pem = strdup(cct_kbs__ca_pem(s->ca));
+
+	(void)req;
+	set_body(r, pem ? 200 : 500, "application/x-pem-file", pem);
+	return r->status;
+}
+
+static int route_jwks(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r)
+{
+	char *j = s->cfg.verifier->jwks ? s->cfg.verifier->jwks(s->cfg.verifier->ctx) : NULL;
+
+	(void)req;
+	if (!j)
+		j = strdup("{\"keys\":[]}");
+	set_body(r, j ? 200 : 500, "application/json", j);
+	return r->status;
+}
+
+static int route_healthz(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r)
+{
+	(void)s;
+	(void)req;
+	return json_reply(r, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static int route_readyz(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r)
+{
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
+	int ok = ops->ping(impl);
+
+	(void)req;
+	return json_reply(r, ok ? 200 : 503,
+			  json_pack("{s:s,s:s}", "status", ok ? "ready" : "store unavailable", "store",
+				    ops->name));
+}
+
+static int route_metrics(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r)
+{
+	(void)req;
+	return metrics(s, r);
+}
+
+/* Every path the broker answers: one entry names the path (exact, or a prefix), the methods it
+ * takes (anything else is a 405 with an Allow header built from them) and its handler. */
+static const struct route {
+	const char *path;
+	int prefix;
+	unsigned methods;
+	int (*handle)(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r);
+} routes[] = {
+	{ "/kbs/v0/auth", 0, M_POST, handle_auth },
+	{ "/kbs/v0/attest", 0, M_POST, handle_attest },
+	{ RES_PREFIX, 1, M_GET | M_POST | M_DELETE, route_resource },
+	{ "/kbs/v0/cert", 0, M_POST, handle_cert },
+	{ "/kbs/v0/cert/ca", 0, M_GET | M_HEAD, route_ca },
+	{ "/.well-known/jwks.json", 0, M_GET | M_HEAD, route_jwks },
+	{ "/healthz", 0, M_GET | M_HEAD, route_healthz },
+	{ "/kbs/v0/healthz", 0, M_GET | M_HEAD, route_healthz },
+	{ "/readyz", 0, M_GET | M_HEAD, route_readyz },
+	{ "/kbs/v0/readyz", 0, M_GET | M_HEAD, route_readyz },
+	{ "/metrics", 0, M_GET | M_HEAD, route_metrics },
+	{ "/kbs/v0/metrics", 0, M_GET | M_HEAD, route_metrics },
+	/* the admin endpoints besides resources: GET reads, POST writes (handle_admin) */
+	{ "/kbs/v0/attestation-policy", 0, M_GET | M_POST, route_admin },
+	{ "/kbs/v0/resource-policy", 0, M_GET | M_POST, route_admin },
+	{ "/kbs/v0/resource-policy/", 1, M_GET | M_POST, route_admin },
+	{ "/kbs/v0/reference-value", 0, M_GET | M_POST, route_admin },
+	{ "/kbs/v0/reference-value/", 1, M_GET | M_POST, route_admin },
+	{ "/kbs/v0/audit", 0, M_GET | M_POST, route_admin },
+	{ "/kbs/v0/admin/resources", 0, M_GET | M_POST, route_admin },
+};
+
+static const struct route *route_of(const char *p)
+{
 	size_t i;
 
-	for (i = 0; i < sizeof(post_only) / sizeof(post_only[0]); i++)
-		if (!strcmp(p, post_only[i]))
-			return "POST";
-	for (i = 0; i < sizeof(get_only) / sizeof(get_only[0]); i++)
-		if (!strcmp(p, get_only[i]))
-			return "GET, HEAD";
-	if (admin_path(p))
-		return "GET, POST";
-	if (!strncmp(p, RES_PREFIX, strlen(RES_PREFIX)))
-		return "GET, POST, DELETE";
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (routes[i].prefix ? !strncmp(p, routes[i].path, strlen(routes[i].path))
+				     : !strcmp(p, routes[i].path))
+			return &routes[i];
 	return NULL;
+}
+
+static unsigned method_bit(const char *m)
+{
+	return !strcmp(m, "GET")      ? M_GET
+	       : !strcmp(m, "HEAD")   ? M_HEAD
+	       : !strcmp(m, "POST")   ? M_POST
+	       : !strcmp(m, "DELETE") ? M_DELETE
+				      : 0;
+}
+
+/* The Allow header of a method set (static strings: the response keeps the pointer). */
+static const char *allow_of(unsigned methods)
+{
+	switch (methods) {
+	case M_POST:
+		return "POST";
+	case M_GET | M_HEAD:
+		return "GET, HEAD";
+	case M_GET | M_POST:
+		return "GET, POST";
+	case M_GET | M_POST | M_DELETE:
+		return "GET, POST, DELETE";
+	default:
+		return NULL; /* a method set without its Allow text: a route table mistake */
+	}
 }
 
 int cct_kbs_handle(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r)
 {
 	const char *p = req->path ? req->path : "", *m = req->method ? req->method : "";
-	int get = !strcmp(m, "GET"), post = !strcmp(m, "POST"), del = !strcmp(m, "DELETE");
-	/* HEAD as GET where a GET only reads (the transport sends no body): health checks */
-	int look = get || !strcmp(m, "HEAD");
+	const struct route *rt = route_of(p);
+	cct_kbs_request at = *req;
 	int status;
 
 	memset(r, 0, sizeof(*r));
 	r->status = 500;
+	at.path = p;
+	at.method = m;
 	if (req->body_len > CCT_KBS_MAX_BODY) {
 		status = problem(r, 413, "SerdeError", "request body above %u bytes",
 				 CCT_KBS_MAX_BODY);
-	} else if (post && !strcmp(p, "/kbs/v0/auth")) {
-		status = handle_auth(s, req, r);
-	} else if (post && !strcmp(p, "/kbs/v0/attest")) {
-		status = handle_attest(s, req, r);
-	} else if (!strncmp(p, RES_PREFIX, strlen(RES_PREFIX)) && (get || post || del)) {
-		const char *res = p + strlen(RES_PREFIX);
-
-		if (!cct_kbs__resource_path_ok(res))
-			status = problem(r, 404, "InvalidRequestPath",
-					 "Request path %.100s is invalid: need "
-					 "/kbs/v0/resource/<repository>/<type>/<tag>", p);
-		else if (get)
-			status = handle_resource_get(s, req, r, res);
-		else
-			status = handle_admin(s, req, r, res);
-	} else if (post && !strcmp(p, "/kbs/v0/cert")) {
-		status = handle_cert(s, req, r);
-	} else if (look && !strcmp(p, "/kbs/v0/cert/ca")) {
-		char *pem = strdup(cct_kbs__ca_pem(s->ca));
-
-		set_body(r, pem ? 200 : 500, "application/x-pem-file", pem);
-		status = r->status;
-	} else if (look && !strcmp(p, "/.well-known/jwks.json")) {
-		char *j = s->cfg.verifier->jwks ? s->cfg.verifier->jwks(s->cfg.verifier->ctx) : NULL;
-
-		if (!j)
-			j = strdup("{\"keys\":[]}");
-		set_body(r, j ? 200 : 500, "application/json", j);
-		status = r->status;
-	} else if (look && (!strcmp(p, "/healthz") || !strcmp(p, "/kbs/v0/healthz"))) {
-		status = json_reply(r, 200, json_pack("{s:s}", "status", "ok"));
-	} else if (look && (!strcmp(p, "/readyz") || !strcmp(p, "/kbs/v0/readyz"))) {
-		void *impl;
-		const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
-		int ok = ops->ping(impl);
-
-		status = json_reply(r, ok ? 200 : 503,
-				    json_pack("{s:s,s:s}", "status", ok ? "ready" : "store unavailable",
-					      "store", ops->name));
-	} else if (look && (!strcmp(p, "/metrics") || !strcmp(p, "/kbs/v0/metrics"))) {
-		status = metrics(s, r);
-	} else if ((get || post) && admin_path(p)) {
-		status = handle_admin(s, req, r, NULL);
-	} else if ((r->allow = methods_of(p)) != NULL) {
+	} else if (!rt) {
+		status = problem(r, 404, "InvalidRequestPath", "Request path %.100s is invalid", p);
+	} else if (rt->methods & method_bit(m)) {
+		status = rt->handle(s, &at, r);
+	} else if ((r->allow = allow_of(rt->methods)) != NULL) {
 		status = problem(r, 405, "InvalidRequestPath", "%.100s takes %s, not %.16s", p,
 				 r->allow, m);
 	} else {
-		status = problem(r, 404, "InvalidRequestPath", "Request path %.100s is invalid", p);
+		status = problem(r, 500, "InvalidRequestPath", "no Allow text for the methods of %.100s",
+				 p);
 	}
 	cct_kbs_server_count_status(s, status);
 	return status;
