@@ -51,9 +51,11 @@ CCT_EXTERN const json_t *cct_policy_document(const cct_policy *pol);
 /* ---- Formats of earlier releases ---------------------------------------------------------- */
 
 /** Which format doc is: "v1", or the legacy per-verifier format "snp" (docs/snp.md), "tdx"
- *  (docs/tdx.md) or "gpu" (nvtrust authorization-rules); NULL when doc is not an object. */
+ *  (docs/tdx.md) or "gpu" (nvtrust authorization-rules); "" when no key tells (an empty
+ *  object, or only keys every kind has: comment, report_data); NULL when doc is not an object. */
 CCT_EXTERN const char *cct_policy_legacy_kind(const json_t *doc);
-/** Convert a legacy policy of kind ("snp"/"tdx"/"gpu"; NULL: detected) into a v1 document
+/** Convert a legacy policy of kind ("snp"/"tdx"/"gpu"; NULL: detected, EINVAL when nothing in
+ *  it tells) into a v1 document
  *  (*out new reference). One deprecation message per converted key, naming its v1 key, is
  *  appended to warnings (array, may be NULL). A v1 document is copied unchanged. */
 CCT_EXTERN int cct_policy_convert(json_t **out, const json_t *legacy, const char *kind,

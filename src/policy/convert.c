@@ -166,7 +166,12 @@ const char *cct_policy_legacy_kind(const json_t *doc)
 	for (i = 0; tdx_only[i]; i++)
 		if (json_object_get(doc, tdx_only[i]))
 			return "tdx";
-	return "snp";
+	/* report_data is in both tables; the tdx-only keys were looked for above */
+	for (i = 0; snp_keys[i].legacy; i++)
+		if (strcmp(snp_keys[i].legacy, "report_data") &&
+		    json_object_get(doc, snp_keys[i].legacy))
+			return "snp";
+	return ""; /* nothing in it tells: {} or only keys every kind has (comment, report_data) */
 }
 
 int cct_policy_convert(json_t **out, const json_t *legacy, const char *kind, json_t *warnings,
@@ -179,6 +184,10 @@ int cct_policy_convert(json_t **out, const json_t *legacy, const char *kind, jso
 	*out = NULL;
 	if (!k)
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_POLICY, 0, "policy must be a JSON object");
+	if (!*k)
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_POLICY, 0,
+				   "policy has no key that tells which verifier it is for: name the "
+				   "kind (snp, tdx or gpu; `policy convert --kind`)");
 	if (!strcmp(k, "v1")) {
 		*out = json_deep_copy(legacy);
 		return *out ? CCT_OK : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
@@ -278,6 +287,8 @@ int cct_policy_load_any(cct_policy **out, const char *text, size_t len, const ch
 			return cct_err_set(err, CCT_EENCODING, CCT_STAGE_POLICY, 0,
 					   "policy is not valid JSON: %s (line %d)", je.text, je.line);
 		found = cct_policy_legacy_kind(legacy);
+		if (found && !*found) /* nothing in it tells: it is the verifier's own */
+			found = kind;
 		if (found && strcmp(found, "v1") && kind && strcmp(found, kind)) {
 			rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_POLICY, 0,
 					 "policy looks like a %s policy, not a %s one", found, kind);

@@ -150,6 +150,15 @@ done
 "$C" verify $SC --policy "$T/old-snp-v1.json" >/dev/null 2>&1 && pass converted-snp-by-verify || fail converted-snp-by-verify
 "$C" $TS --policy "$T/old-tdx-v1.json" >/dev/null 2>&1 && pass converted-tdx-by-tdx-verify || fail converted-tdx-by-tdx-verify
 "$C" verify $TC --policy "$T/old-tdx-v1.json" >/dev/null 2>&1 && pass converted-tdx-by-verify || fail converted-tdx-by-verify
+# an old-format policy with no key that tells its kind ({}, or only a comment) is the kind of the
+# verifier it is given to; `policy convert` asks for --kind rather than guessing one
+echo '{"comment":"no constraints"}' >"$T/old-any.json"
+"$C" $TS --policy "$T/old-any.json" >/dev/null 2>&1 && pass old-any-policy-by-tdx-verify || fail old-any-policy-by-tdx-verify
+"$C" $SS --policy "$T/old-any.json" >/dev/null 2>&1 && pass old-any-policy-by-snp-verify || fail old-any-policy-by-snp-verify
+"$C" policy convert "$T/old-any.json" >/dev/null 2>"$T/w.txt"
+[[ $? == 2 ]] && grep -q -- '--kind' "$T/w.txt" && pass convert-untold-kind-asks || fail convert-untold-kind-asks
+"$C" policy convert "$T/old-any.json" --kind tdx 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(d.get("tdx") != {} or "snp" in d)' \
+	&& pass convert-kind-named || fail convert-kind-named
 # per-verifier flags override the policy object
 pol snp-vmpl.json "\"snp\":{\"measurements\":[\"$M\"]}"
 "$C" $SS --policy "$T/snp-vmpl.json" --max-vmpl 2 --json >"$T/s.json"
