@@ -214,6 +214,25 @@ static double mono_s(void)
 		}                                                        \
 	} while (0)
 
+/* One request of the flow, timed as step i with its HTTP status recorded; any reply but 200 is the
+ * broker's refusal, named after the step (what). body: JSON, or NULL for a GET. */
+static int flow_request(CURL *h, const cct_kbs_client_opts *o, cct_kbs_flow_times *t, int i,
+			const char *what, const char *method, const char *path, const char *body,
+			buf *b, char **problem_out, cct_err *err)
+{
+	long status = 0;
+	int rc;
+
+	STEP(t, i,
+	     rc = http(h, o, method, path, NULL, body ? "application/json" : NULL, body,
+		       body ? strlen(body) : 0, &status, b, err));
+	if (t)
+		t->status = status;
+	if (rc == CCT_OK && status != 200)
+		rc = refused(status, b, problem_out, what, err);
+	return rc;
+}
+
 static int flow(uint8_t **secret, size_t *secret_len, const cct_kbs_client_opts *o,
 		const char *resource, char **problem_out, char **token_out,
 		cct_kbs_flow_times *t, cct_err *err)
@@ -221,7 +240,6 @@ static int flow(uint8_t **secret, size_t *secret_len, const cct_kbs_client_opts 
 	int rc = CCT_ERROR;
 	CURL *h = curl_easy_init();
 	buf b = { 0 };
-	long status = 0;
 	json_t *j = NULL, *jwk = NULL;
 	char *req = NULL, *pubtxt = NULL, *ev = NULL, path[512];
 	const char *nonce, *tee = o->tee ? o->tee : "snp";
@@ -254,17 +272,9 @@ static int flow(uint8_t **secret, size_t *secret_len, const cct_kbs_client_opts 
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 		goto out;
 	}
-	STEP(t, CCT_KBS_STEP_AUTH,
-	     rc = http(h, o, "POST", "/kbs/v0/auth", NULL, "application/json", req, strlen(req),
-		       &status, &b, err));
-	if (t)
-		t->status = status;
-	if (rc != CCT_OK)
+	if ((rc = flow_request(h, o, t, CCT_KBS_STEP_AUTH, "auth", "POST", "/kbs/v0/auth", req, &b,
+			       problem_out, err)) != CCT_OK)
 		goto out;
-	if (status != 200) {
-		rc = refused(status, &b, problem_out, "auth", err);
-		goto out;
-	}
 	j = json_loads(b.p ? b.p : "", 0, NULL);
 	nonce = json_string_value(json_object_get(j, "nonce"));
 	if (!nonce) {
@@ -287,17 +297,9 @@ static int flow(uint8_t **secret, size_t *secret_len, const cct_kbs_client_opts 
 	if (rc != CCT_OK)
 		goto out;
 	/* 3. attest */
-	STEP(t, CCT_KBS_STEP_ATTEST,
-	     rc = http(h, o, "POST", "/kbs/v0/attest", NULL, "application/json", ev, strlen(ev),
-		       &status, &b, err));
-	if (t)
-		t->status = status;
-	if (rc != CCT_OK)
+	if ((rc = flow_request(h, o, t, CCT_KBS_STEP_ATTEST, "attest", "POST", "/kbs/v0/attest", ev,
+			       &b, problem_out, err)) != CCT_OK)
 		goto out;
-	if (status != 200) {
-		rc = refused(status, &b, problem_out, "attest", err);
-		goto out;
-	}
 	if (token_out) {
 		json_t *t = json_loads(b.p ? b.p : "", 0, NULL);
 		const char *tok = json_string_value(json_object_get(t, "token"));
@@ -307,16 +309,9 @@ static int flow(uint8_t **secret, size_t *secret_len, const cct_kbs_client_opts 
 	}
 	/* 4. resource (cookie) */
 	snprintf(path, sizeof(path), "/kbs/v0/resource/%s", resource);
-	STEP(t, CCT_KBS_STEP_RESOURCE,
-	     rc = http(h, o, "GET", path, NULL, NULL, NULL, 0, &status, &b, err));
-	if (t)
-		t->status = status;
-	if (rc != CCT_OK)
+	if ((rc = flow_request(h, o, t, CCT_KBS_STEP_RESOURCE, "resource", "GET", path, NULL, &b,
+			       problem_out, err)) != CCT_OK)
 		goto out;
-	if (status != 200) {
-		rc = refused(status, &b, problem_out, "resource", err);
-		goto out;
-	}
 	/* 5. unwrap with the ephemeral private key */
 	STEP(t, CCT_KBS_STEP_UNWRAP,
 	     rc = cct_jose_jwe_decrypt(secret, secret_len, b.p ? b.p : "", b.n, key, err));
