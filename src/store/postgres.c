@@ -355,27 +355,33 @@ static int pq_obj_list(void *impl, const char *kind, char **json_out, cct_err *e
 	return rc;
 }
 
-static int pq_audit_append(void *impl, int64_t time, const char *rec, int64_t *id_out,
-			   cct_err *err)
+/* Run the prepared statement name, whose answer is one row of one integer (*out, may be NULL). */
+static int query_int(pg *p, const char *name, int n, const char *const *vals, int64_t *out,
+		     const char *what, cct_err *err)
 {
-	pg *p = impl;
-	char t[24];
-	const char *v[2] = { t, rec };
 	int ci = acquire(p), rc;
-	PGresult *r;
+	PGresult *r = run(p, ci, name, n, vals, NULL, NULL);
 
-	snprintf(t, sizeof(t), "%lld", (long long)time);
-	r = run(p, ci, "audit_append", 2, v, NULL, NULL);
 	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-		rc = pgerr(p, ci, r, err, "audit append");
+		rc = pgerr(p, ci, r, err, what);
 	} else {
-		if (id_out)
-			*id_out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		if (out)
+			*out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 		rc = CCT_OK;
 	}
 	PQclear(r);
 	release(p, ci);
 	return rc;
+}
+
+static int pq_audit_append(void *impl, int64_t time, const char *rec, int64_t *id_out,
+			   cct_err *err)
+{
+	char t[24];
+	const char *v[2] = { t, rec };
+
+	snprintf(t, sizeof(t), "%lld", (long long)time);
+	return query_int(impl, "audit_append", 2, v, id_out, "audit append", err);
 }
 
 static int pq_audit_query(void *impl, int64_t after, int limit, char **json_out, cct_err *err)
@@ -455,8 +461,7 @@ static int pq_session_prune(void *impl, int64_t now, int64_t max_rows, int64_t *
 	pg *p = impl;
 	char t[24];
 	const char *v[1] = { t };
-	int rc, ci;
-	PGresult *r;
+	int rc;
 
 	if ((rc = pq_session_gc(impl, now, err)) != CCT_OK)
 		return rc;
@@ -473,18 +478,7 @@ static int pq_session_prune(void *impl, int64_t now, int64_t max_rows, int64_t *
 				   "session cap")) != CCT_OK)
 			return rc;
 	}
-	ci = acquire(p);
-	r = run(p, ci, "session_count", 0, NULL, NULL, NULL);
-	if (!r || PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-		rc = pgerr(p, ci, r, err, "session count");
-	} else {
-		if (remaining)
-			*remaining = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		rc = CCT_OK;
-	}
-	PQclear(r);
-	release(p, ci);
-	return rc;
+	return query_int(p, "session_count", 0, NULL, remaining, "session count", err);
 }
 
 static int pq_audit_prune(void *impl, int64_t before, cct_err *err)
