@@ -1,5 +1,7 @@
 /* Fuzz target: policy documents: load/validate, then evaluate against fixed SNP claims and a
- * GPU device list, so every rule's value handling runs on hostile input. */
+ * GPU device list, so every rule's value handling runs on hostile input; and the formats of
+ * earlier releases (kind detection and conversion, as `--policy` and `policy convert` read
+ * them). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +9,28 @@
 #include "cctrust/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* a legacy policy read as each verifier's --policy and as `policy convert` (kind detected) */
+static void legacy(const uint8_t *data, size_t size)
+{
+	static const char *const kinds[] = { "snp", "tdx", "gpu", NULL };
+	cct_policy *pol = NULL;
+	json_t *doc = NULL, *out = NULL, *warnings = json_array();
+	cct_err err;
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (cct_policy_load_any(&pol, (const char *)data, size, kinds[i], NULL, warnings,
+					&err) == CCT_OK)
+			cct_policy_free(pol);
+		pol = NULL;
+	}
+	if ((doc = json_loadb((const char *)data, size, 0, NULL)) != NULL &&
+	    cct_policy_convert(&out, doc, NULL, warnings, &err) == CCT_OK)
+		json_decref(out);
+	json_decref(doc);
+	json_decref(warnings);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -17,6 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *init_claims;
 	uint8_t init_digest[48] = {0};
 
+	legacy(data, size);
 	if (cct_policy_load(&pol, (const char *)data, size, &err) != CCT_OK)
 		return 0;
 	claims = json_loads("{\"measurement\":\"ab\",\"vmpl\":1,\"guest_svn\":3,\"product\":\"Milan\","
