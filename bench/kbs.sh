@@ -100,23 +100,19 @@ if [ -x "$build/bench/kbs_handle_bench" ]; then
 	echo "in process (cct_kbs_handle per flow vs cct_composite_verify of the same body, one thread, same loop):"
 	$PIN_BROKER "$build/bench/kbs_handle_bench" -n 200 --gpus "$GPUS" | tee "$T/handle.json"
 fi
-# paired rounds: ROUNDS short loads, each followed at once by verify-bench on the broker's core,
-# so each ratio compares the broker with the limit at the same speed of that core (it drifts by
-# tens of percent within a minute on a shared machine); the median is the figure
+# paired rounds: ROUNDS short loads, each between two measurements of verify-bench on the
+# broker's core (the one after a round is the one before the next), so each ratio compares the
+# broker with the limit at the same speed of that core (it drifts by tens of percent within a
+# minute on a shared machine); the median is the figure
 ROUNDS=${ROUNDS:-10}
 ROUND_FLOWS=${ROUND_FLOWS:-100}
-: >"$T/rounds.txt"
-for r in $(seq 1 "$ROUNDS"); do
-	c0=$(kbs_cpu_ns $pid)
-	rv0=$(kbs_vcpu "$U")
-	load "$ROUND_FLOWS" 2>"$T/round.err" >"$T/round.json" || { cat "$T/round.err"; break; }
-	c1=$(kbs_cpu_ns $pid)
-	rv1=$(kbs_vcpu "$U")
-	limit "$PIN_BROKER" 100 >"$T/rlimit.json" || break
-	# and again with the other cores as busy as the load generator kept them: on a VM whose
-	# vCPUs share a physical core, a busy neighbour slows this core too (measured: 2.1-2.8 ms
-	# idle, 2.6-3.6 ms busy for the same verify-bench)
-	busy=
+# round_limits: verify-bench on the broker's core into rlimit.json, and again with the other
+# cores as busy as the load generator kept them into rlimit_busy.json: on a VM whose vCPUs share
+# a physical core, a busy neighbour slows this core too (measured: 2.1-2.8 ms idle, 2.6-3.6 ms
+# busy for the same verify-bench)
+round_limits() {
+	local busy=
+	limit "$PIN_BROKER" 100 >"$T/rlimit.json" || return 1
 	if [ -n "$PIN_CLIENT" ]; then
 		# not through limit(): $! must be the process itself, so the kill below stops it
 		$PIN_CLIENT "$CLI" "${VERIFY_BENCH[@]}" --flows 2000 >/dev/null 2>&1 &
@@ -125,14 +121,33 @@ for r in $(seq 1 "$ROUNDS"); do
 	fi
 	limit "$PIN_BROKER" 100 >"$T/rlimit_busy.json"
 	[ -n "$busy" ] && { kill "$busy" 2>/dev/null; wait "$busy" 2>/dev/null; }
-	python3 - "$T/round.json" "$T/rlimit.json" "$c0" "$c1" "$T/rlimit_busy.json" $rv0 $rv1 >>"$T/rounds.txt" <<'PY'
+	return 0
+}
+: >"$T/rounds.txt"
+round_limits && cp "$T/rlimit.json" "$T/plimit.json" && cp "$T/rlimit_busy.json" "$T/plimit_busy.json"
+for r in $(seq 1 "$ROUNDS"); do
+	c0=$(kbs_cpu_ns $pid)
+	rv0=$(kbs_vcpu "$U")
+	load "$ROUND_FLOWS" 2>"$T/round.err" >"$T/round.json" || { cat "$T/round.err"; break; }
+	c1=$(kbs_cpu_ns $pid)
+	rv1=$(kbs_vcpu "$U")
+	round_limits || break
+	python3 - "$T/round.json" "$T/rlimit.json" "$c0" "$c1" "$T/rlimit_busy.json" $rv0 $rv1 \
+		"$T/plimit.json" "$T/plimit_busy.json" >>"$T/rounds.txt" <<'PY'
 import json, sys
-b = json.load(open(sys.argv[1])); l = json.load(open(sys.argv[2]))
+def limit_ms(after, before):
+    """the mean of the limit measured after this round and before it (after the previous one)"""
+    a = json.load(open(after))["composite_verify_ms"]
+    try:
+        return (a + json.load(open(before))["composite_verify_ms"]) / 2
+    except Exception:
+        return a
+b = json.load(open(sys.argv[1])); l = {"composite_verify_ms": limit_ms(sys.argv[2], sys.argv[10])}
 # the broker's own verification CPU per attest in this round (0 when the metric is absent)
 vs, vn = float(sys.argv[8]) - float(sys.argv[6]), float(sys.argv[9]) - float(sys.argv[7])
 vms = 1000 * vs / vn if vn > 0 else 0
 try:
-    lb = json.load(open(sys.argv[5]))["composite_verify_ms"]
+    lb = limit_ms(sys.argv[5], sys.argv[11])
 except Exception:
     lb = l["composite_verify_ms"]
 ms = (int(sys.argv[4]) - int(sys.argv[3])) / 1e6 / b.get("flows_ok", b["flows"])
@@ -141,6 +156,8 @@ fs = b["flows_per_s"]
 print(f"{ms:.3f} {l['composite_verify_ms']:.3f} {ms / l['composite_verify_ms']:.3f} {lb:.3f} {ms / lb:.3f}"
       f" {fs:.1f} {fs * l['composite_verify_ms'] / 1000:.3f} {fs * lb / 1000:.3f} {vms:.3f}")
 PY
+	cp "$T/rlimit.json" "$T/plimit.json"
+	cp "$T/rlimit_busy.json" "$T/plimit_busy.json"
 done
 python3 - "$T/rounds.txt" <<'PY'
 import statistics, sys
@@ -148,7 +165,7 @@ rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
 if rows:
     r = sorted(x[2] for x in rows)
     rb = sorted(x[4] for x in rows)
-    print(f"  => paired rounds ({len(rows)} x broker load, then verify-bench on its core): broker CPU per flow "
+    print(f"  => paired rounds ({len(rows)} x broker load between two verify-bench runs on its core): broker CPU per flow "
           + ", ".join(f"{x[0]:.2f}" for x in rows) + " ms")
     # the ratio of the means: every round weighs the same (same flows, same verifications),
     # and the core's drift, which the broker and the limit see in turn, averages out
@@ -168,7 +185,7 @@ if rows:
     f = sorted(x[6] for x in rows)
     fb = sorted(x[7] for x in rows)
     print(f"     flows/s " + ", ".join(f"{x[5]:.0f}" for x in rows)
-          + f": vs the limit right after, median {statistics.median(f):.2f}x (range {f[0]:.2f}-{f[-1]:.2f};"
+          + f": vs the limit around it, median {statistics.median(f):.2f}x (range {f[0]:.2f}-{f[-1]:.2f};"
           + f" mean {statistics.mean(f):.2f}x; goal >= 0.6), busy {statistics.median(fb):.2f}x"
           + f" (range {fb[0]:.2f}-{fb[-1]:.2f}; mean {statistics.mean(fb):.2f}x)")
 PY
