@@ -1,6 +1,8 @@
 #!/bin/bash
 # GPU verification throughput per core, next to `openssl speed ecdsap384` (verify) from the same
-# core in paired rounds (bench/lib.sh), and one cold verification from local files.
+# core in paired rounds (bench/lib.sh) and against bare OpenSSL P-384 verifications interleaved
+# in one loop (bench/gpu_bench.c: the steadier figure), and one cold verification from local
+# files.
 #  - warm, RIM cached: real NVSwitch LS10 evidence + NVIDIA's genuine switch BIOS RIM (offline;
 #    no OCSP responses for NVIDIA's certificates ship with the vectors, so OCSP is off here);
 #  - warm, OCSP cached: synthetic Hopper evidence on a test chain minted now, with OCSP
@@ -48,6 +50,19 @@ if [ -n "$gen" ] && "$gen" --generate "$tmp/synth" >/dev/null 2>&1; then
 	mapfile -t ocsp_pairs < <(rounds "${syn_args[@]}" --ocsp-dir "$tmp/synth/good")
 fi
 
+# interleave LABEL GOAL GPU_BENCH_ARGS...: the same verification in bench/gpu_bench, blocks of it
+# alternating with blocks of bare P-384 verifications (one per device) in one process
+gb=$build/bench/gpu_bench
+interleave() {
+	local label=$1 goal=$2 rate limit
+	shift 2
+	[ -x "$gb" ] || return 0
+	read -r rate limit < <(taskset -c 0 "$gb" "$@" -n "$n" 2>/dev/null)
+	awk -v l="$label" -v g="$goal" -v r="${rate:-0}" -v m="${limit:-0}" 'BEGIN {
+		if (r > 0 && m > 0) printf "  => %s vs a bare P-384 verify, interleaved: %.2fx (%.0f vs %.0f/s; goal >= %s)\n", l, r / m, r, m, g
+		else printf "  => %s, interleaved: n/a\n", l }'
+}
+
 t0=$(date +%s%N)
 "$cct" gpu verify "$sw" --nonce $swn --offline --no-ocsp --rim-dir "$tmp/rims" >/dev/null 2>&1
 t1=$(date +%s%N)
@@ -56,8 +71,15 @@ cold_ms=$(( (t1 - t0) / 1000000 ))
 echo "gpu verify, verifications/s per core vs openssl speed ecdsap384 verify/s (limit: 1 P-384 verify per device), same core:"
 echo "no RIM (synthetic Hopper, --no-ocsp):"
 ratio_rounds "GPU (no RIM) vs openssl speed ecdsap384" 0.8 "${norim_pairs[@]}"
+[ -n "$gen" ] && [ -d "$tmp/synth" ] && interleave "GPU (no RIM)" 0.8 "$tmp/synth/evidence.json" \
+	0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20 \
+	--device-root "$tmp/synth/root.pem" --no-rim --no-ocsp
 echo "OCSP cached (synthetic, --no-rim):"
 ratio_rounds "GPU (OCSP cached) vs openssl speed ecdsap384" 0.8 "${ocsp_pairs[@]}"
+[ -n "$gen" ] && [ -d "$tmp/synth" ] && interleave "GPU (OCSP cached)" 0.8 "$tmp/synth/evidence.json" \
+	0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20 \
+	--device-root "$tmp/synth/root.pem" --no-rim --ocsp-dir "$tmp/synth/good"
 echo "RIMs cached (LS10 + genuine RIM):"
 ratio_rounds "GPU (RIMs cached) vs openssl speed ecdsap384" 0.7 "${rim_pairs[@]}"
+interleave "GPU (RIMs cached)" 0.7 "$sw" $swn --no-ocsp --rim-dir "$tmp/rims"
 echo "cold verification (one process, local RIM file):    ${cold_ms} ms"
