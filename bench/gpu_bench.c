@@ -13,9 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/ec.h>
-#include <openssl/evp.h>
-
+#include "bare_ecdsa.h"
 #include "cctrust/core.h"
 #include "cctrust/nvgpu.h"
 
@@ -25,41 +23,6 @@ static double cpu_s(void)
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* a P-384 key and its signature over a 48-byte digest, for the bare verifications */
-typedef struct {
-	EVP_PKEY *key;
-	EVP_PKEY_CTX *ctx;
-	unsigned char dgst[48], sig[128];
-	size_t sig_len;
-} bare;
-
-static int bare_init(bare *b)
-{
-	EVP_PKEY_CTX *s = NULL;
-	int ok;
-
-	memset(b, 0, sizeof(*b));
-	memset(b->dgst, 0x5a, sizeof(b->dgst));
-	b->sig_len = sizeof(b->sig);
-	ok = (b->key = EVP_EC_gen("P-384")) != NULL && (s = EVP_PKEY_CTX_new(b->key, NULL)) &&
-	     EVP_PKEY_sign_init(s) == 1 &&
-	     EVP_PKEY_sign(s, b->sig, &b->sig_len, b->dgst, sizeof(b->dgst)) == 1 &&
-	     (b->ctx = EVP_PKEY_CTX_new(b->key, NULL)) && EVP_PKEY_verify_init(b->ctx) == 1;
-	EVP_PKEY_CTX_free(s);
-	return ok ? 0 : -1;
-}
-
-static int bare_verify(bare *b)
-{
-	return EVP_PKEY_verify(b->ctx, b->sig, b->sig_len, b->dgst, sizeof(b->dgst)) == 1 ? 0 : -1;
-}
-
-static void bare_free(bare *b)
-{
-	EVP_PKEY_CTX_free(b->ctx);
-	EVP_PKEY_free(b->key);
 }
 
 int main(int argc, char **argv)
@@ -73,7 +36,7 @@ int main(int argc, char **argv)
 	long iters = 1000, i, j;
 	double t0, t_gpu = 0, t_bare = 0;
 	char *claims = NULL;
-	bare b;
+	bare_ecdsa b;
 	cct_err err;
 	int a;
 
@@ -118,7 +81,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	free(claims);
-	if (bare_init(&b) != 0 || bare_verify(&b) != 0) {
+	if (bare_ecdsa_init(&b, "P-384", 48) != 0 || bare_ecdsa_verify(&b) != 0) {
 		fprintf(stderr, "gpu_bench: OpenSSL P-384 set-up failed\n");
 		return 2;
 	}
@@ -137,13 +100,13 @@ int main(int argc, char **argv)
 		t_gpu += cpu_s() - t0;
 		t0 = cpu_s();
 		for (j = 0; j < BLOCK * (long)devices; j++)
-			if (bare_verify(&b) != 0)
+			if (bare_ecdsa_verify(&b) != 0)
 				return 1;
 		t_bare += cpu_s() - t0;
 	}
 	printf("%.1f %.1f\n", (double)i * (double)devices / t_gpu,
 	       (double)i * (double)devices / t_bare);
-	bare_free(&b);
+	bare_ecdsa_free(&b);
 	cct_nvgpu_verifier_free(v);
 	cct_nvgpu_evidence_list_free(ev);
 	free(doc);
