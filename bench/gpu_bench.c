@@ -11,19 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "bare_ecdsa.h"
+#include "inloop_limit.h"
 #include "cctrust/core.h"
 #include "cctrust/nvgpu.h"
-
-static double cpu_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -87,7 +78,7 @@ int main(int argc, char **argv)
 	}
 	devices = cct_nvgpu_evidence_list_count(ev);
 	for (i = 0; i < iters; i += BLOCK) {
-		t0 = cpu_s();
+		t0 = bench_cpu_s();
 		for (j = 0; j < BLOCK; j++) {
 			claims = NULL;
 			if (cct_nvgpu_verify(&claims, v, ev, nonce, sizeof(nonce), &err) != CCT_OK) {
@@ -97,12 +88,12 @@ int main(int argc, char **argv)
 			}
 			free(claims);
 		}
-		t_gpu += cpu_s() - t0;
-		t0 = cpu_s();
+		t_gpu += bench_cpu_s() - t0;
+		t0 = bench_cpu_s();
 		for (j = 0; j < BLOCK * (long)devices; j++)
 			if (bare_ecdsa_verify(&b) != 0)
 				return 1;
-		t_bare += cpu_s() - t0;
+		t_bare += bench_cpu_s() - t0;
 	}
 	printf("%.1f %.1f\n", (double)i * (double)devices / t_gpu,
 	       (double)i * (double)devices / t_bare);

@@ -18,17 +18,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "inloop_limit.h"
 #include "cctrust/core.h"
 #include "cctrust/snp.h"
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	/* CPU time of this process, like `openssl speed` (not wall-clock: the machine may be shared) */
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* the report's signature (r, s: 72-byte little-endian at 0x2A0) as DER, for EVP */
 enum { SIGNED_LEN = 0x2A0, SIG_COMPONENT = 72 };
@@ -152,19 +144,19 @@ int main(int argc, char **argv)
 		for (i = 0; i < iters; i += BLOCK) {
 			long j;
 
-			t0 = now_s();
+			t0 = bench_cpu_s();
 			for (j = 0; j < BLOCK; j++)
 				if (cct_snp_report_parse(&rep, bytes, len, &err) != CCT_OK ||
 				    cct_snp_verify(NULL, v, &rep, &pol, &err) != CCT_OK) {
 					fprintf(stderr, "iteration %ld failed: %s\n", i + j, err.msg);
 					return 1;
 				}
-			t_snp += now_s() - t0;
-			t0 = now_s();
+			t_snp += bench_cpu_s() - t0;
+			t0 = bench_cpu_s();
 			for (j = 0; j < BLOCK; j++)
 				if (bare_verify(key, bytes, der, der_len) != 0)
 					return 1;
-			t_bare += now_s() - t0;
+			t_bare += bench_cpu_s() - t0;
 		}
 		printf("%.1f %.1f\n", (double)i / t_snp, (double)i / t_bare);
 		EVP_PKEY_free(key);
@@ -174,7 +166,7 @@ int main(int argc, char **argv)
 		cct_snp_verifier_free(v);
 		return 0;
 	}
-	t0 = now_s();
+	t0 = bench_cpu_s();
 	for (i = 0; i < iters; i++) {
 		if (full)
 			cct_snp_verifier_clear_cache(v);
@@ -184,7 +176,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	dt = now_s() - t0;
+	dt = bench_cpu_s() - t0;
 	printf("%.1f\n", (double)iters / dt);
 	free(raw);
 	free(bytes);

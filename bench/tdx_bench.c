@@ -10,19 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "bare_ecdsa.h"
+#include "inloop_limit.h"
 #include "cctrust/core.h"
 #include "cctrust/tdx.h"
-
-static double cpu_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -70,19 +61,19 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (i = 0; i < iters; i += BLOCK) {
-		t0 = cpu_s();
+		t0 = bench_cpu_s();
 		for (j = 0; j < BLOCK; j++)
 			if (cct_tdx_verify(&res, quote, n, &o, &err) != CCT_OK) {
 				fprintf(stderr, "tdx_bench: iteration %ld failed: %s\n", i + j,
 					err.msg);
 				return 1;
 			}
-		t_tdx += cpu_s() - t0;
-		t0 = cpu_s();
+		t_tdx += bench_cpu_s() - t0;
+		t0 = bench_cpu_s();
 		for (j = 0; j < BLOCK * VERIFIES_PER_QUOTE; j++)
 			if (bare_ecdsa_verify(&b) != 0)
 				return 1;
-		t_bare += cpu_s() - t0;
+		t_bare += bench_cpu_s() - t0;
 	}
 	printf("%.1f %.1f\n", (double)i / t_tdx, (double)i / t_bare);
 	bare_ecdsa_free(&b);

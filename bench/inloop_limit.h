@@ -1,14 +1,25 @@
-/* The limit the verifier benchmarks set their rates against: bare OpenSSL ECDSA verifications
- * of one signed digest, the work `openssl speed ecdsapNNN` times, run in the benchmark's own
- * loop so that the rate and its limit see the same core at the same moments. Header-only:
- * each benchmark source is a program of its own. */
-#ifndef CCT_BENCH_BARE_ECDSA_H
-#define CCT_BENCH_BARE_ECDSA_H
+/* The limit the verifier benchmarks set their rates against, in their own loop: bare OpenSSL
+ * ECDSA verifications of one signed digest (the work `openssl speed ecdsapNNN` times), and the
+ * CPU clock both are timed with, so that a rate and its limit see the same core at the same
+ * moments. Header-only: each benchmark source is a program of its own. */
+#ifndef CCT_BENCH_INLOOP_LIMIT_H
+#define CCT_BENCH_INLOOP_LIMIT_H
 
 #include <string.h>
+#include <time.h>
 
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+
+/* CPU time of this process in seconds, like `openssl speed` (not wall-clock: the machine may be
+ * shared) */
+static inline double bench_cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 typedef struct {
 	EVP_PKEY *key;
