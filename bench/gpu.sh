@@ -58,9 +58,8 @@ interleave() {
 	shift 2
 	[ -x "$gb" ] || return 0
 	read -r rate limit < <(taskset -c 0 "$gb" "$@" -n "$n" 2>/dev/null)
-	awk -v l="$label" -v g="$goal" -v r="${rate:-0}" -v m="${limit:-0}" 'BEGIN {
-		if (r > 0 && m > 0) printf "  => %s vs a bare P-384 verify, interleaved: %.2fx (%.0f vs %.0f/s; goal >= %s)\n", l, r / m, r, m, g
-		else printf "  => %s, interleaved: n/a\n", l }'
+	echo "in one loop with a bare EVP P-384 verify per device: ${rate:-n/a} vs ${limit:-n/a} verifications/s"
+	ratio "$label vs a bare P-384 verify, interleaved" "${rate:-0}" "${limit:-0}" "$goal"
 }
 
 t0=$(date +%s%N)

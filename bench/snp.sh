@@ -22,8 +22,7 @@ ratio_rounds "SNP verify (chain cached) vs openssl speed ecdsap384" 0.9 "${pairs
 # with blocks of bare EVP P-384 verifications of the same report signature in one loop
 read -r snp_rate bare_rate < <(taskset -c 0 "$b" "$V/report_milan.hex" $certs -n "$n" --interleave)
 echo "in one loop with a bare EVP P-384 verify of the same signature: ${snp_rate:-n/a} vs ${bare_rate:-n/a} verifications/s"
-awk -v r="${snp_rate:-0}" -v l="${bare_rate:-0}" 'BEGIN { if (r > 0 && l > 0)
-	printf "  => SNP verify (chain cached) vs a bare P-384 verify, interleaved: %.2fx (goal >= 0.9)\n", r / l }'
+ratio "SNP verify (chain cached) vs a bare P-384 verify, interleaved" "${snp_rate:-0}" "${bare_rate:-0}" 0.9
 python3 - "$full" "${osl:-0}" "${rsa:-0}" <<'PY'
 import sys
 full, osl, rsa = (float(x) for x in sys.argv[1:4])
