@@ -40,9 +40,13 @@ static const char builtin_policy[] =
 #define ROLE_AUDITOR CCT_KBS_ROLE_AUDITOR
 #define ROLE_ADMIN CCT_KBS_ROLE_ADMIN
 
-static const double lat_buckets[] = { 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02,
+static const double lat_buckets[] = { 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.0125, 0.015, 0.0175, 0.02,
 				       0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
 #define NBUCKETS (sizeof(lat_buckets) / sizeof(lat_buckets[0]))
+
+/* the guest endpoints whose handler CPU time /metrics reports (cctrustd_request_cpu_seconds) */
+enum guest_ep { EP_NONE = -1, EP_AUTH, EP_ATTEST, EP_RESOURCE, EP_COUNT };
+static const char *const ep_names[EP_COUNT] = { "auth", "attest", "resource" };
 
 struct cct_kbs_server {
 	cct_kbs_config cfg;
@@ -63,6 +67,9 @@ struct cct_kbs_server {
 		double lat_sum;
 		uint64_t vcpu_count;
 		double vcpu_sum;
+		/* handler CPU time of the guest endpoints, by enum guest_ep */
+		uint64_t ep_count[EP_COUNT];
+		double ep_cpu[EP_COUNT];
 	} m;
 };
 
@@ -298,6 +305,14 @@ static void observe_verification_cpu(cct_kbs_server *s, double secs)
 	pthread_mutex_unlock(&s->mlock);
 }
 
+static void observe_endpoint_cpu(cct_kbs_server *s, enum guest_ep ep, double secs)
+{
+	pthread_mutex_lock(&s->mlock);
+	s->m.ep_count[ep]++;
+	s->m.ep_cpu[ep] += secs;
+	pthread_mutex_unlock(&s->mlock);
+}
+
 static int metrics(cct_kbs_server *s, cct_kbs_response *r)
 {
 	char *buf = NULL, *extra = NULL;
@@ -364,6 +379,15 @@ static int metrics(cct_kbs_server *s, cct_kbs_response *r)
 		   "cctrustd_verification_cpu_seconds_sum %.6f\n"
 		   "cctrustd_verification_cpu_seconds_count %llu\n",
 		s->m.vcpu_sum, (unsigned long long)s->m.vcpu_count);
+	fprintf(f, "# HELP cctrustd_request_cpu_seconds CPU time of the guest endpoints' handlers "
+		   "on their worker thread (HTTP parsing and the socket excluded).\n"
+		   "# TYPE cctrustd_request_cpu_seconds summary\n");
+	for (i = 0; i < EP_COUNT; i++)
+		fprintf(f,
+			"cctrustd_request_cpu_seconds_sum{endpoint=\"%s\"} %.6f\n"
+			"cctrustd_request_cpu_seconds_count{endpoint=\"%s\"} %llu\n",
+			ep_names[i], s->m.ep_cpu[i], ep_names[i],
+			(unsigned long long)s->m.ep_count[i]);
 	pthread_mutex_unlock(&s->mlock);
 	if (s->cfg.verifier->metrics && (extra = s->cfg.verifier->metrics(s->cfg.verifier->ctx)))
 		fputs(extra, f);
@@ -1403,27 +1427,28 @@ static const struct route {
 	int prefix;
 	unsigned methods;
 	int (*handle)(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r);
+	enum guest_ep ep; /* set on the guest endpoints: their handler CPU goes to /metrics */
 } routes[] = {
-	{ "/kbs/v0/auth", 0, M_POST, handle_auth },
-	{ "/kbs/v0/attest", 0, M_POST, handle_attest },
-	{ RES_PREFIX, 1, M_GET | M_POST | M_DELETE, route_resource },
-	{ "/kbs/v0/cert", 0, M_POST, handle_cert },
-	{ "/kbs/v0/cert/ca", 0, M_GET | M_HEAD, route_ca },
-	{ "/.well-known/jwks.json", 0, M_GET | M_HEAD, route_jwks },
-	{ "/healthz", 0, M_GET | M_HEAD, route_healthz },
-	{ "/kbs/v0/healthz", 0, M_GET | M_HEAD, route_healthz },
-	{ "/readyz", 0, M_GET | M_HEAD, route_readyz },
-	{ "/kbs/v0/readyz", 0, M_GET | M_HEAD, route_readyz },
-	{ "/metrics", 0, M_GET | M_HEAD, route_metrics },
-	{ "/kbs/v0/metrics", 0, M_GET | M_HEAD, route_metrics },
+	{ "/kbs/v0/auth", 0, M_POST, handle_auth, EP_AUTH },
+	{ "/kbs/v0/attest", 0, M_POST, handle_attest, EP_ATTEST },
+	{ RES_PREFIX, 1, M_GET | M_POST | M_DELETE, route_resource, EP_RESOURCE },
+	{ "/kbs/v0/cert", 0, M_POST, handle_cert, EP_NONE },
+	{ "/kbs/v0/cert/ca", 0, M_GET | M_HEAD, route_ca, EP_NONE },
+	{ "/.well-known/jwks.json", 0, M_GET | M_HEAD, route_jwks, EP_NONE },
+	{ "/healthz", 0, M_GET | M_HEAD, route_healthz, EP_NONE },
+	{ "/kbs/v0/healthz", 0, M_GET | M_HEAD, route_healthz, EP_NONE },
+	{ "/readyz", 0, M_GET | M_HEAD, route_readyz, EP_NONE },
+	{ "/kbs/v0/readyz", 0, M_GET | M_HEAD, route_readyz, EP_NONE },
+	{ "/metrics", 0, M_GET | M_HEAD, route_metrics, EP_NONE },
+	{ "/kbs/v0/metrics", 0, M_GET | M_HEAD, route_metrics, EP_NONE },
 	/* the admin endpoints besides resources: GET reads, POST writes (handle_admin) */
-	{ "/kbs/v0/attestation-policy", 0, M_GET | M_POST, route_admin },
-	{ "/kbs/v0/resource-policy", 0, M_GET | M_POST, route_admin },
-	{ "/kbs/v0/resource-policy/", 1, M_GET | M_POST, route_admin },
-	{ "/kbs/v0/reference-value", 0, M_GET | M_POST, route_admin },
-	{ "/kbs/v0/reference-value/", 1, M_GET | M_POST, route_admin },
-	{ "/kbs/v0/audit", 0, M_GET | M_POST, route_admin },
-	{ "/kbs/v0/admin/resources", 0, M_GET | M_POST, route_admin },
+	{ "/kbs/v0/attestation-policy", 0, M_GET | M_POST, route_admin, EP_NONE },
+	{ "/kbs/v0/resource-policy", 0, M_GET | M_POST, route_admin, EP_NONE },
+	{ "/kbs/v0/resource-policy/", 1, M_GET | M_POST, route_admin, EP_NONE },
+	{ "/kbs/v0/reference-value", 0, M_GET | M_POST, route_admin, EP_NONE },
+	{ "/kbs/v0/reference-value/", 1, M_GET | M_POST, route_admin, EP_NONE },
+	{ "/kbs/v0/audit", 0, M_GET | M_POST, route_admin, EP_NONE },
+	{ "/kbs/v0/admin/resources", 0, M_GET | M_POST, route_admin, EP_NONE },
 };
 
 static const struct route *route_of(const char *p)
@@ -1480,7 +1505,13 @@ int cct_kbs_handle(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_respon
 	} else if (!rt) {
 		status = problem(r, 404, "InvalidRequestPath", "Request path %.100s is invalid", p);
 	} else if (rt->methods & method_bit(m)) {
+		/* a resource GET is a guest's release; POST and DELETE there are admin writes */
+		enum guest_ep ep = rt->ep == EP_RESOURCE && strcmp(m, "GET") ? EP_NONE : rt->ep;
+		double cpu0 = ep != EP_NONE ? thread_cpu() : 0;
+
 		status = rt->handle(s, &at, r);
+		if (ep != EP_NONE)
+			observe_endpoint_cpu(s, ep, thread_cpu() - cpu0);
 	} else if ((r->allow = allow_of(rt->methods)) != NULL) {
 		status = problem(r, 405, "InvalidRequestPath", "%.100s takes %s, not %.16s", p,
 				 r->allow, m);

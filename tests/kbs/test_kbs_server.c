@@ -1087,9 +1087,21 @@ static void operations_endpoints(void **state)
 	assert_non_null(strstr(r.body, "\"kty\":\"EC\""));
 	assert_null(strstr(r.body, "\"d\""));
 	cct_kbs_response_clear(&r);
+	/* handler CPU by guest endpoint: one refused attest and one refused release count;
+	 * an admin write under the resource path does not count as a release */
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", "zz", NULL, "{}"), 401);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/a/b/c", NULL, NULL, NULL), 401);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/resource/a/b/c", NULL, NULL, "x"), 401);
+	cct_kbs_response_clear(&r);
 	assert_int_equal(req(f, &r, "GET", "/metrics", NULL, NULL, NULL), 200);
 	assert_non_null(strstr(r.body, "cctrustd_attestations_total{verdict=\"affirming\"}"));
 	assert_non_null(strstr(r.body, "cctrustd_attest_seconds_bucket"));
+	assert_non_null(strstr(r.body, "cctrustd_request_cpu_seconds_count{endpoint=\"attest\"} 1\n"));
+	assert_non_null(strstr(r.body, "cctrustd_request_cpu_seconds_count{endpoint=\"resource\"} 1\n"));
+	assert_non_null(strstr(r.body, "cctrustd_request_cpu_seconds_count{endpoint=\"auth\"} 0\n"));
+	assert_non_null(strstr(r.body, "cctrustd_request_cpu_seconds_sum{endpoint=\"attest\"} "));
 	cct_kbs_response_clear(&r);
 	assert_int_equal(req(f, &r, "GET", "/nope", NULL, NULL, NULL), 404);
 	assert_null(r.allow);
