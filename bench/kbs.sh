@@ -62,12 +62,10 @@ load() {
 limit "$PIN_BROKER" 100 >"$T/limit0.json"
 cpu0=$(kbs_cpu_ns $pid)
 v0=$(kbs_vcpu "$U")
-a0=$(kbs_ep_cpu "$U" attest)
 load "$FLOWS" 2>/dev/null >"$T/bench.json"
 rc=$?
 cpu1=$(kbs_cpu_ns $pid)
 v1=$(kbs_vcpu "$U")
-a1=$(kbs_ep_cpu "$U" attest)
 cat "$T/bench.json"
 echo "{\"broker_cpu_s\":$(awk -v a=$cpu0 -v b=$cpu1 'BEGIN{printf "%.3f", (b-a)/1e9}'),\"broker_pinned\":$([ -n "$PIN_BROKER" ] && echo true || echo false)}" | tee "$T/cpu.json"
 kill $sp 2>/dev/null
@@ -130,14 +128,12 @@ round_limits && cp "$T/rlimit.json" "$T/plimit.json" && cp "$T/rlimit_busy.json"
 for r in $(seq 1 "$ROUNDS"); do
 	c0=$(kbs_cpu_ns $pid)
 	rv0=$(kbs_vcpu "$U")
-	ra0=$(kbs_ep_cpu "$U" attest)
 	load "$ROUND_FLOWS" 2>"$T/round.err" >"$T/round.json" || { cat "$T/round.err"; break; }
 	c1=$(kbs_cpu_ns $pid)
 	rv1=$(kbs_vcpu "$U")
-	ra1=$(kbs_ep_cpu "$U" attest)
 	round_limits || break
 	python3 - "$T/round.json" "$T/rlimit.json" "$c0" "$c1" "$T/rlimit_busy.json" $rv0 $rv1 \
-		"$T/plimit.json" "$T/plimit_busy.json" $ra0 $ra1 >>"$T/rounds.txt" <<'PY'
+		"$T/plimit.json" "$T/plimit_busy.json" >>"$T/rounds.txt" <<'PY'
 import json, sys
 def limit_ms(after, before):
     """the mean of the limit measured after this round and before it (after the previous one)"""
@@ -157,9 +153,9 @@ except Exception:
 ms = (int(sys.argv[4]) - int(sys.argv[3])) / 1e6 / b.get("flows_ok", b["flows"])
 # and the round's flows/s against the same limits (flows/s x limit ms / 1000)
 fs = b["flows_per_s"]
-# the attest handler's CPU per attest in this round (0 when the metric is absent)
-an = float(sys.argv[15]) - float(sys.argv[13])
-ams = 1000 * (float(sys.argv[14]) - float(sys.argv[12])) / an if an > 0 else 0
+# the attest handler's CPU per attest in this round, as the load generator read it from the
+# broker's /metrics (0 when not known)
+ams = (b.get("server_cpu_ms") or {}).get("attest", 0)
 print(f"{ms:.3f} {l['composite_verify_ms']:.3f} {ms / l['composite_verify_ms']:.3f} {lb:.3f} {ms / lb:.3f}"
       f" {fs:.1f} {fs * l['composite_verify_ms'] / 1000:.3f} {fs * lb / 1000:.3f} {vms:.3f} {ams:.3f}")
 PY
@@ -202,7 +198,7 @@ if rows:
           + f" mean {statistics.mean(f):.2f}x; goal >= 0.6), busy {statistics.median(fb):.2f}x"
           + f" (range {fb[0]:.2f}-{fb[-1]:.2f}; mean {statistics.mean(fb):.2f}x)")
 PY
-python3 - "$T/bench.json" "$T/limit.json" "${p99:-inf}" "${hwm:-0}" "$(nproc)" "$T/cpu.json" "$FLOWS" $v0 $v1 $a0 $a1 <<'PY'
+python3 - "$T/bench.json" "$T/limit.json" "${p99:-inf}" "${hwm:-0}" "$(nproc)" "$T/cpu.json" "$FLOWS" $v0 $v1 <<'PY'
 import json, sys
 try:
     b = json.load(open(sys.argv[1])); l = json.load(open(sys.argv[2])); c = json.load(open(sys.argv[6]))
@@ -228,9 +224,8 @@ if flows and c["broker_cpu_s"] > 0:
         vms = 1000 * (float(sys.argv[10]) - float(sys.argv[8])) / vn
         print(f"  => the broker's own verification CPU per attest during the load {vms:.2f} ms "
               f"({vms / l['composite_verify_ms']:.2f}x verify-bench): broker CPU per flow = {ms / vms:.2f}x it")
-    an = float(sys.argv[15]) - float(sys.argv[13])
-    if an > 0:
-        ams = 1000 * (float(sys.argv[14]) - float(sys.argv[12])) / an
+    ams = (b.get("server_cpu_ms") or {}).get("attest", 0)
+    if ams > 0:
         print(f"  => server-side cost per attestation (the attest handler's CPU, HTTP excluded) {ams:.2f} ms = "
               f"{ams / l['composite_verify_ms']:.2f}x verify-bench (goal <= 1.5x per core)")
     print(f"  => broker capacity on one core {1000 / ms:.1f} flows/s = {1000 / ms / per_core:.2f}x the in-process "

@@ -47,9 +47,3 @@ kbs_vcpu() {
 		/^cctrustd_verification_cpu_seconds_count/ {n = $2} END {print s + 0, n + 0}'
 }
 
-# kbs_ep_cpu URL ENDPOINT: "SUM COUNT" of the broker's cctrustd_request_cpu_seconds for one guest
-# endpoint (auth, attest, resource: its handler's CPU time on the worker thread), "0 0" if absent
-kbs_ep_cpu() {
-	curl -s "$1/metrics" | awk -v ep="endpoint=\"$2\"" 'index($0, ep) && /^cctrustd_request_cpu_seconds_sum/ {s = $2}
-		index($0, ep) && /^cctrustd_request_cpu_seconds_count/ {n = $2} END {print s + 0, n + 0}'
-}

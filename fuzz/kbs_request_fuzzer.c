@@ -4,7 +4,7 @@
  *   4 attestation-policy, 5 reference-value, 6 resource policy / claims evaluation,
  *   7 CSR (workload certificate), 8 JOSE (JWE, JWS, JWK), 9 resource path,
  *   10 bearer token, 11 admin JWT, 12 session cookie (the sealed challenge, at /attest and a
- *   resource request). */
+ *   resource request), 13 a broker's /metrics text as `cctrust kbs bench` reads it. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -147,7 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(s, body, n);
 	s[n] = 0;
-	switch (data[0] % 13) {
+	switch (data[0] % 14) {
 	case 0: handle("POST", "/kbs/v0/auth", NULL, NULL, body, n); break;
 	case 1: handle("POST", "/kbs/v0/attest", cookie, NULL, body, n); break;
 	case 2:
@@ -189,6 +189,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			handle("POST", "/kbs/v0/cert", NULL, a, body, n);
 			free(a);
 		}
+		break;
+	}
+	case 13: {
+		double sum[4];
+		long count[4];
+
+		cct_kbs__metrics_cpu_parse(s, sum, count);
 		break;
 	}
 	case 12: {

@@ -288,6 +288,8 @@ typedef struct cct_kbs_loadgen_opts {
 	/** called about once per second from one thread (may be NULL) */
 	void (*progress)(void *ctx, long done, long failed, double elapsed_s);
 	void *progress_ctx;
+	/** the Bearer token the broker's /metrics asks for (cctrustd --metrics-token), or NULL */
+	const char *metrics_bearer;
 } cct_kbs_loadgen_opts;
 
 #define CCT_KBS_LOADGEN_MAX_ERROR_TYPES 16
@@ -306,6 +308,17 @@ typedef struct cct_kbs_loadgen_report {
 	} errors[CCT_KBS_LOADGEN_MAX_ERROR_TYPES];
 	size_t error_types;
 	long errors_other;         /**< beyond the distinct types kept */
+	/** The broker's own CPU time per request over the run, from its /metrics read before and
+	 *  after (cctrustd_request_cpu_seconds by endpoint, cctrustd_verification_cpu_seconds):
+	 *  [0] auth, [1] attest, [2] resource (releases), [3] the verification within an attest,
+	 *  in milliseconds, and the requests each counted. Set only when server_cpu_ok; else
+	 *  server_cpu_why says why not (no such metrics, /metrics refused, or fewer attests counted
+	 *  than this run made: another replica answered). Other traffic the broker served during
+	 *  the run is counted too. */
+	int server_cpu_ok;
+	double server_cpu_ms[4];
+	long server_requests[4];
+	char server_cpu_why[128];
 } cct_kbs_loadgen_report;
 
 CCT_EXTERN int cct_kbs_loadgen_run(cct_kbs_loadgen_report *r, const cct_kbs_loadgen_opts *o,
@@ -313,6 +326,11 @@ CCT_EXTERN int cct_kbs_loadgen_run(cct_kbs_loadgen_report *r, const cct_kbs_load
 /** The report as compact JSON (malloc'd). */
 CCT_EXTERN char *cct_kbs_loadgen_json(const cct_kbs_loadgen_report *r);
 
+/** GET path on the broker (e.g. "/metrics"), with "Authorization: Bearer bearer" unless
+ *  bearer is NULL. *status_out = HTTP status, *resp_out body (malloc'd, NUL-terminated). */
+CCT_EXTERN int cct_kbs_client_get(int *status_out, char **resp_out, size_t *resp_len,
+				  const cct_kbs_client_opts *o, const char *path,
+				  const char *bearer, cct_err *err);
 /** Admin request signed with an Ed25519 private key (PEM file): a fresh EdDSA JWT with
  *  {"role":role,"iat","exp":+300s}. *status_out = HTTP status, *resp_out body (malloc'd). */
 CCT_EXTERN int cct_kbs_client_admin(int *status_out, char **resp_out, size_t *resp_len,

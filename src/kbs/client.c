@@ -371,13 +371,12 @@ int cct_kbs_admin_token(char **out, const char *admin_key_path, const char *role
 	return rc;
 }
 
-int cct_kbs_client_admin(int *status_out, char **resp_out, size_t *resp_len,
-			 const cct_kbs_client_opts *o, const char *admin_key_path, const char *role,
-			 const char *method, const char *path, const uint8_t *body, size_t body_len,
-			 cct_err *err)
+/* One request on a handle of its own: *status_out and the body (malloc'd, NUL-terminated). */
+static int request(int *status_out, char **resp_out, size_t *resp_len,
+		   const cct_kbs_client_opts *o, const char *bearer, const char *method,
+		   const char *path, const uint8_t *body, size_t body_len, cct_err *err)
 {
 	CURL *h = curl_easy_init();
-	char *tok = NULL;
 	buf b = { 0 };
 	long status = 0;
 	int rc;
@@ -387,12 +386,8 @@ int cct_kbs_client_admin(int *status_out, char **resp_out, size_t *resp_len,
 	*resp_len = 0;
 	if (!h)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "curl init failed");
-	rc = admin_key_path ? cct_kbs_admin_token(&tok, admin_key_path, role, (int64_t)time(NULL),
-						  300, err)
-			    : CCT_OK;
-	if (rc == CCT_OK)
-		rc = http(h, o, method, path, tok, body ? "application/octet-stream" : NULL,
-			  body ? (const void *)body : NULL, body_len, &status, &b, err);
+	rc = http(h, o, method, path, bearer, body ? "application/octet-stream" : NULL,
+		  body ? (const void *)body : NULL, body_len, &status, &b, err);
 	if (rc == CCT_OK) {
 		*status_out = (int)status;
 		*resp_out = b.p ? b.p : strdup("");
@@ -400,7 +395,33 @@ int cct_kbs_client_admin(int *status_out, char **resp_out, size_t *resp_len,
 		b.p = NULL;
 	}
 	buf_wipe(&b);
-	free(tok);
 	curl_easy_cleanup(h);
 	return rc;
+}
+
+int cct_kbs_client_admin(int *status_out, char **resp_out, size_t *resp_len,
+			 const cct_kbs_client_opts *o, const char *admin_key_path, const char *role,
+			 const char *method, const char *path, const uint8_t *body, size_t body_len,
+			 cct_err *err)
+{
+	char *tok = NULL;
+	int rc = admin_key_path ? cct_kbs_admin_token(&tok, admin_key_path, role,
+						      (int64_t)time(NULL), 300, err)
+				: CCT_OK;
+
+	*status_out = 0;
+	*resp_out = NULL;
+	*resp_len = 0;
+	if (rc == CCT_OK)
+		rc = request(status_out, resp_out, resp_len, o, tok, method, path, body, body_len,
+			     err);
+	free(tok);
+	return rc;
+}
+
+int cct_kbs_client_get(int *status_out, char **resp_out, size_t *resp_len,
+		       const cct_kbs_client_opts *o, const char *path, const char *bearer,
+		       cct_err *err)
+{
+	return request(status_out, resp_out, resp_len, o, bearer, "GET", path, NULL, 0, err);
 }

@@ -12,6 +12,7 @@
 
 #include "cctrust/core.h"
 #include "cctrust/kbs.h"
+#include "kbs/kbs_int.h"
 
 #define LOADGEN_MAX_CLIENTS 256
 #define LOADGEN_MAX_FLOWS 10000000L
@@ -144,8 +145,114 @@ static long percentiles(double out[4], float *v, long n)
 	return m;
 }
 
+/* The broker's CPU counters, from its /metrics: sum (seconds) and count for auth, attest,
+ * resource and the verification. */
+typedef struct cpu_counters {
+	double sum[4];
+	long count[4];
+} cpu_counters;
+
+/* Parse the Prometheus text of /metrics (NUL-terminated; the client caps its size): 0 when
+ * every counter was found, else -1. Lines that match none are skipped; a value that does not
+ * parse reads as 0. */
+int cct_kbs__metrics_cpu_parse(const char *text, double sum[4], long count[4])
+{
+	static const char *const sums[4] = {
+		"cctrustd_request_cpu_seconds_sum{endpoint=\"auth\"} ",
+		"cctrustd_request_cpu_seconds_sum{endpoint=\"attest\"} ",
+		"cctrustd_request_cpu_seconds_sum{endpoint=\"resource\"} ",
+		"cctrustd_verification_cpu_seconds_sum ",
+	};
+	static const char *const counts[4] = {
+		"cctrustd_request_cpu_seconds_count{endpoint=\"auth\"} ",
+		"cctrustd_request_cpu_seconds_count{endpoint=\"attest\"} ",
+		"cctrustd_request_cpu_seconds_count{endpoint=\"resource\"} ",
+		"cctrustd_verification_cpu_seconds_count ",
+	};
+	const char *line = text;
+	int seen = 0, i;
+
+	memset(sum, 0, 4 * sizeof(double));
+	memset(count, 0, 4 * sizeof(long));
+	while (line && *line) {
+		for (i = 0; i < 4; i++) {
+			if (!strncmp(line, sums[i], strlen(sums[i]))) {
+				sum[i] = strtod(line + strlen(sums[i]), NULL);
+				seen |= 1 << i;
+			} else if (!strncmp(line, counts[i], strlen(counts[i]))) {
+				count[i] = strtol(line + strlen(counts[i]), NULL, 10);
+				seen |= 1 << (4 + i);
+			}
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return seen == 0xff ? 0 : -1;
+}
+
+/* 0 when read, else -1 with why */
+static int read_server_cpu(cpu_counters *c, const cct_kbs_loadgen_opts *o, char *why,
+			   size_t why_size)
+{
+	int status = 0, rc;
+	char *body = NULL;
+	size_t n = 0;
+	cct_err err;
+
+	memset(c, 0, sizeof(*c));
+	if (cct_kbs_client_get(&status, &body, &n, o->client, "/metrics", o->metrics_bearer,
+			       &err) != CCT_OK) {
+		snprintf(why, why_size, "/metrics: %.100s", err.msg);
+		return -1;
+	}
+	if (status != 200) {
+		snprintf(why, why_size, "/metrics answered HTTP %d%s", status,
+			 status == 401 ? ": the broker guards it (cctrustd --metrics-token); give "
+					 "its token with --metrics-token FILE"
+				       : "");
+		free(body);
+		return -1;
+	}
+	rc = cct_kbs__metrics_cpu_parse(body, c->sum, c->count);
+	free(body);
+	if (rc != 0)
+		snprintf(why, why_size, "the broker's /metrics has no per-request CPU counters "
+					"(cctrustd_request_cpu_seconds: an older cctrustd?)");
+	return rc;
+}
+
+/* r->server_*: the counters' growth over the run, per request */
+static void server_cpu(cct_kbs_loadgen_report *r, const cpu_counters *a, const cpu_counters *b)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		long dn = b->count[i] - a->count[i];
+		double ds = b->sum[i] - a->sum[i];
+
+		if (dn < 0 || ds < 0) {
+			snprintf(r->server_cpu_why, sizeof(r->server_cpu_why),
+				 "the broker's counters went back during the run (restarted, or "
+				 "another replica answered /metrics)");
+			return;
+		}
+		r->server_requests[i] = dn;
+		r->server_cpu_ms[i] = dn ? ds * 1e3 / (double)dn : 0;
+	}
+	if (r->server_requests[1] < r->samples[1]) {
+		snprintf(r->server_cpu_why, sizeof(r->server_cpu_why),
+			 "the broker counted %ld attests, this run made %ld: another replica "
+			 "answered", r->server_requests[1], r->samples[1]);
+		return;
+	}
+	r->server_cpu_ok = 1;
+}
+
 int cct_kbs_loadgen_run(cct_kbs_loadgen_report *r, const cct_kbs_loadgen_opts *o, cct_err *err)
 {
+	cpu_counters before, after;
+	int have_before;
 	pthread_t th[LOADGEN_MAX_CLIENTS];
 	run g;
 	int i, started = 0;
@@ -168,6 +275,7 @@ int cct_kbs_loadgen_run(cct_kbs_loadgen_report *r, const cct_kbs_loadgen_opts *o
 		}
 	}
 	pthread_mutex_init(&g.lock, NULL);
+	have_before = read_server_cpu(&before, o, r->server_cpu_why, sizeof(r->server_cpu_why)) == 0;
 	g.t0 = g.last_progress = mono_s();
 	for (i = 0; i < o->clients; i++)
 		if (pthread_create(&th[i], NULL, worker, &g) == 0)
@@ -186,6 +294,9 @@ int cct_kbs_loadgen_run(cct_kbs_loadgen_report *r, const cct_kbs_loadgen_opts *o
 	r->evidence_s = g.evidence_s;
 	for (i = 0; i < 4; i++)
 		r->samples[i] = percentiles(r->ms[i], g.lat[i], o->flows);
+	if (have_before &&
+	    read_server_cpu(&after, o, r->server_cpu_why, sizeof(r->server_cpu_why)) == 0)
+		server_cpu(r, &before, &after);
 out:
 	for (i = 0; i < 4; i++)
 		free(g.lat[i]);
@@ -225,6 +336,20 @@ char *cct_kbs_loadgen_json(const cct_kbs_loadgen_report *r)
 	if (r->errors_other)
 		json_object_set_new(errs, "other", json_integer(r->errors_other));
 	json_object_set_new(o, "errors", errs);
+	if (r->server_cpu_ok) {
+		json_object_set_new(
+			o, "server_cpu_ms",
+			json_pack("{s:f,s:f,s:f,s:f,s:f,s:{s:I,s:I,s:I}}", "auth", r->server_cpu_ms[0],
+				  "attest", r->server_cpu_ms[1], "resource", r->server_cpu_ms[2],
+				  "verification", r->server_cpu_ms[3], "handlers_per_flow",
+				  r->server_cpu_ms[0] + r->server_cpu_ms[1] + r->server_cpu_ms[2],
+				  "requests", "auth", (json_int_t)r->server_requests[0], "attest",
+				  (json_int_t)r->server_requests[1], "resource",
+				  (json_int_t)r->server_requests[2]));
+	} else {
+		json_object_set_new(o, "server_cpu_ms", json_null());
+		json_object_set_new(o, "server_cpu_unavailable", json_string(r->server_cpu_why));
+	}
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;

@@ -24,6 +24,13 @@ jq -e '.flows == 6 and .failures == 0 and .clients == 2 and .threads == 2 and .t
 	and .p50_ms == .latency_ms.flow.p50 and .p99_ms == .latency_ms.flow.p99' "$T/ok.json" >/dev/null &&
 	ok "JSON: counts, per-endpoint percentiles ordered, earlier keys kept" || bad "JSON: $(cat "$T/ok.json")"
 grep -q 'bench: 6/6 flows, 0 failed' "$T/progress" && ok "progress line" || bad "progress: $(cat "$T/progress")"
+# the broker's own CPU per request, from its /metrics before and after (nothing else ran)
+jq -e '.server_cpu_ms.requests == {"auth": 6, "attest": 6, "resource": 6}
+	and .server_cpu_ms.attest > .server_cpu_ms.verification and .server_cpu_ms.verification > 0
+	and .server_cpu_ms.auth > 0 and .server_cpu_ms.resource > 0
+	and ((.server_cpu_ms.handlers_per_flow - .server_cpu_ms.auth - .server_cpu_ms.attest
+	      - .server_cpu_ms.resource) | fabs) < 0.001' "$T/ok.json" >/dev/null &&
+	ok "JSON: the broker's CPU per request by endpoint" || bad "server_cpu_ms: $(jq -c .server_cpu_ms "$T/ok.json")"
 
 # the simulated P-384 signatures: one SNP report and one SPDM response per GPU and flow, each
 # with a precomputed nonce or inline, and the broker accepts both kinds (every flow released);
@@ -44,7 +51,31 @@ jq -e '.failures == 0 and .evidence_signatures == {"presigned": 0, "inline": 8}'
 "$CLI" kbs bench --url "$U" --sim "$T/sim" --clients 2 --flows 4 default/key/llm >"$T/ok.txt" 2>/dev/null
 check "bench, text output" 0 $?
 grep -q '^4 flows (snp, 0 GPU(s)) from 2 clients' "$T/ok.txt" && grep -q '^attest ' "$T/ok.txt" &&
-	ok "text: summary and per-endpoint rows" || bad "text: $(cat "$T/ok.txt")"
+	grep -q '^broker CPU per request (its /metrics): auth [0-9.]* ms, attest ' "$T/ok.txt" &&
+	ok "text: summary, per-endpoint rows, the broker's CPU" || bad "text: $(cat "$T/ok.txt")"
+
+# a broker whose /metrics asks for a token: the run still measures, the broker's CPU is
+# reported unknown and why, and known once the token is given
+(umask 077 && printf 'metrics-token-0123456789\n' >"$T/metrics.token")
+start_d m --store "sqlite:$T/m.db" --admin-pubkey "$T/admin.pub" --trust-sim "$T/sim" \
+	--master-key "$T/master.key" --rate-limit 0 --metrics-token "$T/metrics.token"
+set_policies "$URL_m"
+"$CLI" kbs put-resource --url "$URL_m" --admin-key "$T/admin.key" default/key/llm "$T/secret" >/dev/null
+"$CLI" kbs bench --url "$URL_m" --sim "$T/sim" --clients 1 --flows 2 --json default/key/llm \
+	>"$T/guarded.json" 2>/dev/null
+check "bench against a broker with --metrics-token" 0 $?
+jq -e '.failures == 0 and .server_cpu_ms == null
+	and (.server_cpu_unavailable | test("HTTP 401.*--metrics-token"))' "$T/guarded.json" >/dev/null &&
+	ok "guarded /metrics: broker CPU unknown, and why" || bad "guarded: $(cat "$T/guarded.json")"
+"$CLI" kbs bench --url "$URL_m" --sim "$T/sim" --clients 1 --flows 2 --json \
+	--metrics-token "$T/metrics.token" default/key/llm >"$T/token.json" 2>/dev/null
+check "bench --metrics-token" 0 $?
+jq -e '.server_cpu_ms.requests.attest == 2 and (has("server_cpu_unavailable") | not)' \
+	"$T/token.json" >/dev/null && ok "--metrics-token: the broker's CPU read" ||
+	bad "token: $(cat "$T/token.json")"
+"$CLI" kbs bench --url "$URL_m" --sim "$T/sim" --clients 1 --flows 2 \
+	--metrics-token "$T/no-such-token" default/key/llm >/dev/null 2>&1
+check "--metrics-token with an unreadable file is a usage error" 2 $?
 
 # a resource that does not exist: auth and attest succeed, the resource step fails with 404
 "$CLI" kbs bench --url "$U" --sim "$T/sim" --clients 2 --flows 4 --json default/key/none \

@@ -97,7 +97,7 @@ static int hardware_evidence(void *ctx, char **body_out, const char *tee, const 
 typedef struct common {
 	cct_kbs_client_opts o;
 	const char *admin_key, *out, *resource_target, *id, *role;
-	const char *init_data_file, *token_out, *key_file;
+	const char *init_data_file, *token_out, *key_file, *metrics_token_file;
 	evidence_ctx ev;
 	long after, limit, flows, threads;
 	int json, no_presign;
@@ -113,6 +113,7 @@ static const struct option lopts[] = {
 	{ "role", 1, 0, 'R' }, { "timeout", 1, 0, 'T' }, { "init-data", 1, 0, 'I' },
 	{ "token-out", 1, 0, 'K' }, { "no-gpu", 0, 0, 'G' }, { "help", 0, 0, 'h' },
 	{ "clients", 1, 0, 'j' }, { "json", 0, 0, 'J' }, { "no-presign", 0, 0, 'P' },
+	{ "metrics-token", 1, 0, 'M' },
 	CCT_CLI_VTPM_OPTIONS, /* --tee, --tcti, --vcek, --imds, --event-log */
 	{ 0, 0, 0, 0 }
 };
@@ -143,12 +144,13 @@ static void usage(FILE *f)
 		"tools:\n"
 		"  admin-keygen PRIVATE.pem PUBLIC.pem\n"
 		"  bench --url URL --sim DIR [--tee snp|tdx] [--gpus K] [--clients N] [--flows M]\n"
-		"        [--json] [--no-presign] RESOURCE   (load generator: M full flows from N\n"
-		"        client threads; evidence built per flow in process, not counted, its P-384\n"
-		"        signatures' nonces precomputed (before the clock starts when the run\n"
-		"        signs at most 4096 times) unless --no-presign; flows/s,\n"
-		"        p50/p90/p99/max per endpoint, errors by type;\n"
-		"        --threads is --clients)\n"
+		"        [--json] [--no-presign] [--metrics-token FILE] RESOURCE\n"
+		"        (load generator: M full flows from N client threads; evidence built per\n"
+		"        flow in process, not counted, its P-384 signatures' nonces precomputed\n"
+		"        (before the clock starts when the run signs at most 4096 times) unless\n"
+		"        --no-presign; flows/s, p50/p90/p99/max per endpoint, errors by type, and\n"
+		"        the broker's own CPU per request from its /metrics (--metrics-token: the\n"
+		"        token cctrustd --metrics-token asks for); --threads is --clients)\n"
 		"  decrypt --key PRIVATE.pem JWE_FILE     (unwrap a broker JWE with a TEE key)\n"
 		"every command: https:// (--cacert PEM), or http:// to this machine only unless\n"
 		"  --insecure-http (the bearer and the secret would cross the network in the clear)\n"
@@ -217,6 +219,7 @@ static int parse(common *c, int argc, char **argv)
 			break;
 		case 'J': c->json = 1; break;
 		case 'P': c->no_presign = 1; break;
+		case 'M': c->metrics_token_file = optarg; break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return -1;
 		}
@@ -389,9 +392,17 @@ static int bench(common *c, const char *res)
 	cct_err err;
 	size_t i;
 	unsigned long pre0 = 0, inl0 = 0, pre1 = 0, inl1 = 0;
+	uint8_t *token = NULL;
+	size_t token_len = 0;
 	int rc;
 
 	memset(&lo, 0, sizeof(lo));
+	if (c->metrics_token_file) {
+		if (cct_file_read(&token, &token_len, c->metrics_token_file, 4096, &err) != CCT_OK)
+			return cct_cli_usage_error("--metrics-token: %s", err.msg);
+		token[strcspn((char *)token, "\r\n")] = 0; /* cct_file_read NUL-terminates */
+		lo.metrics_bearer = (const char *)token;
+	}
 	lo.client = &c->o;
 	lo.resource = res;
 	lo.clients = (int)c->threads;
@@ -433,6 +444,10 @@ static int bench(common *c, const char *res)
 	rc = cct_kbs_loadgen_run(&r, &lo, &err);
 	cct_sim_presign_counts(&pre1, &inl1);
 	cct_sim_presign_stop();
+	if (token) {
+		cct_wipe(token, token_len);
+		free(token);
+	}
 	if (rc != CCT_OK) {
 		fprintf(stderr, "cctrust: %s\n", err.msg);
 		return CCT_EXIT_USAGE;
@@ -475,6 +490,14 @@ static int bench(common *c, const char *res)
 			printf("error %-40s %ld\n", r.errors[i].type, r.errors[i].count);
 		if (r.errors_other)
 			printf("error %-40s %ld\n", "(other types)", r.errors_other);
+		if (r.server_cpu_ok)
+			printf("broker CPU per request (its /metrics): auth %.2f ms, attest %.2f ms "
+			       "(verification %.2f ms), resource %.2f ms; handlers per flow %.2f ms\n",
+			       r.server_cpu_ms[0], r.server_cpu_ms[1], r.server_cpu_ms[3],
+			       r.server_cpu_ms[2],
+			       r.server_cpu_ms[0] + r.server_cpu_ms[1] + r.server_cpu_ms[2]);
+		else
+			printf("broker CPU per request: not known (%s)\n", r.server_cpu_why);
 	}
 	return r.failures ? CCT_EXIT_REJECT : CCT_EXIT_OK;
 }
