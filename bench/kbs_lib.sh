@@ -46,4 +46,3 @@ kbs_vcpu() {
 	curl -s "$1/metrics" | awk '/^cctrustd_verification_cpu_seconds_sum/ {s = $2}
 		/^cctrustd_verification_cpu_seconds_count/ {n = $2} END {print s + 0, n + 0}'
 }
-
