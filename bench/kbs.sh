@@ -61,11 +61,9 @@ load() {
 # averaged: on a shared machine the speed of a core drifts by tens of percent within a minute
 limit "$PIN_BROKER" 100 >"$T/limit0.json"
 cpu0=$(kbs_cpu_ns $pid)
-v0=$(kbs_vcpu "$U")
 load "$FLOWS" 2>/dev/null >"$T/bench.json"
 rc=$?
 cpu1=$(kbs_cpu_ns $pid)
-v1=$(kbs_vcpu "$U")
 cat "$T/bench.json"
 echo "{\"broker_cpu_s\":$(awk -v a=$cpu0 -v b=$cpu1 'BEGIN{printf "%.3f", (b-a)/1e9}'),\"broker_pinned\":$([ -n "$PIN_BROKER" ] && echo true || echo false)}" | tee "$T/cpu.json"
 kill $sp 2>/dev/null
@@ -127,12 +125,10 @@ round_limits() {
 round_limits && cp "$T/rlimit.json" "$T/plimit.json" && cp "$T/rlimit_busy.json" "$T/plimit_busy.json"
 for r in $(seq 1 "$ROUNDS"); do
 	c0=$(kbs_cpu_ns $pid)
-	rv0=$(kbs_vcpu "$U")
 	load "$ROUND_FLOWS" 2>"$T/round.err" >"$T/round.json" || { cat "$T/round.err"; break; }
 	c1=$(kbs_cpu_ns $pid)
-	rv1=$(kbs_vcpu "$U")
 	round_limits || break
-	python3 - "$T/round.json" "$T/rlimit.json" "$c0" "$c1" "$T/rlimit_busy.json" $rv0 $rv1 \
+	python3 - "$T/round.json" "$T/rlimit.json" "$c0" "$c1" "$T/rlimit_busy.json" \
 		"$T/plimit.json" "$T/plimit_busy.json" >>"$T/rounds.txt" <<'PY'
 import json, sys
 def limit_ms(after, before):
@@ -142,20 +138,18 @@ def limit_ms(after, before):
         return (a + json.load(open(before))["composite_verify_ms"]) / 2
     except Exception:
         return a
-b = json.load(open(sys.argv[1])); l = {"composite_verify_ms": limit_ms(sys.argv[2], sys.argv[10])}
-# the broker's own verification CPU per attest in this round (0 when the metric is absent)
-vs, vn = float(sys.argv[8]) - float(sys.argv[6]), float(sys.argv[9]) - float(sys.argv[7])
-vms = 1000 * vs / vn if vn > 0 else 0
+b = json.load(open(sys.argv[1])); l = {"composite_verify_ms": limit_ms(sys.argv[2], sys.argv[6])}
+# the broker's own CPU per attest in this round, its verification and its attest handler, as the
+# load generator read them from the broker's /metrics (0 when not known)
+sc = b.get("server_cpu_ms") or {}
+vms, ams = sc.get("verification", 0), sc.get("attest", 0)
 try:
-    lb = limit_ms(sys.argv[5], sys.argv[11])
+    lb = limit_ms(sys.argv[5], sys.argv[7])
 except Exception:
     lb = l["composite_verify_ms"]
 ms = (int(sys.argv[4]) - int(sys.argv[3])) / 1e6 / b.get("flows_ok", b["flows"])
 # and the round's flows/s against the same limits (flows/s x limit ms / 1000)
 fs = b["flows_per_s"]
-# the attest handler's CPU per attest in this round, as the load generator read it from the
-# broker's /metrics (0 when not known)
-ams = (b.get("server_cpu_ms") or {}).get("attest", 0)
 print(f"{ms:.3f} {l['composite_verify_ms']:.3f} {ms / l['composite_verify_ms']:.3f} {lb:.3f} {ms / lb:.3f}"
       f" {fs:.1f} {fs * l['composite_verify_ms'] / 1000:.3f} {fs * lb / 1000:.3f} {vms:.3f} {ams:.3f}")
 PY
@@ -198,7 +192,7 @@ if rows:
           + f" mean {statistics.mean(f):.2f}x; goal >= 0.6), busy {statistics.median(fb):.2f}x"
           + f" (range {fb[0]:.2f}-{fb[-1]:.2f}; mean {statistics.mean(fb):.2f}x)")
 PY
-python3 - "$T/bench.json" "$T/limit.json" "${p99:-inf}" "${hwm:-0}" "$(nproc)" "$T/cpu.json" "$FLOWS" $v0 $v1 <<'PY'
+python3 - "$T/bench.json" "$T/limit.json" "${p99:-inf}" "${hwm:-0}" "$(nproc)" "$T/cpu.json" "$FLOWS" <<'PY'
 import json, sys
 try:
     b = json.load(open(sys.argv[1])); l = json.load(open(sys.argv[2])); c = json.load(open(sys.argv[6]))
@@ -217,14 +211,14 @@ if flows and c["broker_cpu_s"] > 0:
     ms = 1000 * c["broker_cpu_s"] / flows
     print(f"  => broker CPU per flow {ms:.2f} ms = {ms / l['composite_verify_ms']:.2f}x the in-process composite "
           f"verification ({l['composite_verify_ms']:.2f} ms; goal <= 1.5x per core)")
-    vn = float(sys.argv[11]) - float(sys.argv[9])
-    if vn > 0:
+    # the broker's own CPU per attest, as the load generator read it from its /metrics
+    sc = b.get("server_cpu_ms") or {}
+    vms, ams = sc.get("verification", 0), sc.get("attest", 0)
+    if vms > 0:
         # same requests, same moments: the core's drift cancels (the verify-bench limit above
         # was measured before and after the load)
-        vms = 1000 * (float(sys.argv[10]) - float(sys.argv[8])) / vn
         print(f"  => the broker's own verification CPU per attest during the load {vms:.2f} ms "
               f"({vms / l['composite_verify_ms']:.2f}x verify-bench): broker CPU per flow = {ms / vms:.2f}x it")
-    ams = (b.get("server_cpu_ms") or {}).get("attest", 0)
     if ams > 0:
         print(f"  => server-side cost per attestation (the attest handler's CPU, HTTP excluded) {ams:.2f} ms = "
               f"{ams / l['composite_verify_ms']:.2f}x verify-bench (goal <= 1.5x per core)")

@@ -39,10 +39,3 @@ kbs_broker_start() {
 		return 1
 	fi
 }
-
-# kbs_vcpu URL: "SUM COUNT" of the broker's cctrustd_verification_cpu_seconds (the CPU time its
-# attests spent verifying: body parse, composite verification, token signing), "0 0" if absent
-kbs_vcpu() {
-	curl -s "$1/metrics" | awk '/^cctrustd_verification_cpu_seconds_sum/ {s = $2}
-		/^cctrustd_verification_cpu_seconds_count/ {n = $2} END {print s + 0, n + 0}'
-}

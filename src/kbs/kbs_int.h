@@ -14,9 +14,9 @@ int cct_kbs__resource_path_ok(const char *res);
 /* Nesting depth of JSON text (outside strings), capped scan; -1 if above max. */
 int cct_kbs__json_depth_ok(const uint8_t *p, size_t n, int max);
 /* Load a JSON object body with the KBS caps (size, depth, duplicate keys). */
-/* the broker's CPU counters in the text of its /metrics (loadgen.c): 0 when all were found */
-int cct_kbs__metrics_cpu_parse(const char *text, double sum[4], long count[4]);
 json_t *cct_kbs__json_body(const uint8_t *p, size_t n, cct_err *err);
+/* The broker's CPU counters in the text of its /metrics (loadgen.c): 0 when all were found. */
+int cct_kbs__metrics_cpu_parse(const char *text, double sum[4], long count[4]);
 /* Canonical text used for digests of claims: compact, sorted keys (malloc'd). */
 char *cct_kbs__canonical(const json_t *j);
 /* Hex SHA-256 / SHA-384 of bytes into out (65 / 97 bytes). */

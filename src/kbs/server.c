@@ -40,8 +40,9 @@ static const char builtin_policy[] =
 #define ROLE_AUDITOR CCT_KBS_ROLE_AUDITOR
 #define ROLE_ADMIN CCT_KBS_ROLE_ADMIN
 
-static const double lat_buckets[] = { 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.0125, 0.015, 0.0175, 0.02,
-				       0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
+static const double lat_buckets[] = { 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.0125,
+				       0.015, 0.0175, 0.02,   0.025,  0.05, 0.1,
+				       0.25,  0.5,    1,     2.5,    5 };
 #define NBUCKETS (sizeof(lat_buckets) / sizeof(lat_buckets[0]))
 
 /* the guest endpoints whose handler CPU time /metrics reports (cctrustd_request_cpu_seconds) */
