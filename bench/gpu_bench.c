@@ -16,17 +16,33 @@
 #include "cctrust/core.h"
 #include "cctrust/nvgpu.h"
 
+typedef struct gpu_loop {
+	cct_nvgpu_verifier *v;
+	cct_nvgpu_evidence_list *ev;
+	uint8_t nonce[32];
+} gpu_loop;
+
+static int gpu_step(void *ctx, long i)
+{
+	gpu_loop *g = ctx;
+	char *claims = NULL;
+	cct_err err;
+
+	if (cct_nvgpu_verify(&claims, g->v, g->ev, g->nonce, sizeof(g->nonce), &err) != CCT_OK)
+		return inloop_failed("gpu_bench", i, err.msg);
+	free(claims);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	enum { BLOCK = 10 };
 	cct_nvgpu_opts o;
-	cct_nvgpu_verifier *v = NULL;
-	cct_nvgpu_evidence_list *ev = NULL;
-	uint8_t *doc = NULL, nonce[32];
+	gpu_loop g = { 0 };
+	uint8_t *doc = NULL;
 	size_t n = 0, devices;
-	long iters = 1000, i, j;
-	double t0, t_gpu = 0, t_bare = 0;
-	char *claims = NULL;
+	long iters = 1000;
+	double rate, limit;
 	bare_ecdsa b;
 	cct_err err;
 	int a;
@@ -59,47 +75,30 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (iters < BLOCK || cct_hex_decode_fixed(nonce, sizeof(nonce), argv[2], &err) != CCT_OK ||
+	if (iters < BLOCK ||
+	    cct_hex_decode_fixed(g.nonce, sizeof(g.nonce), argv[2], &err) != CCT_OK ||
 	    cct_file_read(&doc, &n, argv[1], 0, &err) != CCT_OK ||
-	    cct_nvgpu_evidence_list_parse(&ev, doc, n, &err) != CCT_OK ||
-	    cct_nvgpu_verifier_new(&v, &o, &err) != CCT_OK) {
+	    cct_nvgpu_evidence_list_parse(&g.ev, doc, n, &err) != CCT_OK ||
+	    cct_nvgpu_verifier_new(&g.v, &o, &err) != CCT_OK) {
 		fprintf(stderr, "gpu_bench: %s\n", iters < BLOCK ? "-n below 10" : err.msg);
 		return 2;
 	}
 	/* warm-up, and proof that the input verifies */
-	if (cct_nvgpu_verify(&claims, v, ev, nonce, sizeof(nonce), &err) != CCT_OK) {
-		fprintf(stderr, "gpu_bench: does not verify: %s\n", err.msg);
+	if (gpu_step(&g, -1) != 0)
 		return 1;
-	}
-	free(claims);
 	if (bare_ecdsa_init(&b, "P-384", 48) != 0 || bare_ecdsa_verify(&b) != 0) {
 		fprintf(stderr, "gpu_bench: OpenSSL P-384 set-up failed\n");
 		return 2;
 	}
-	devices = cct_nvgpu_evidence_list_count(ev);
-	for (i = 0; i < iters; i += BLOCK) {
-		t0 = bench_cpu_s();
-		for (j = 0; j < BLOCK; j++) {
-			claims = NULL;
-			if (cct_nvgpu_verify(&claims, v, ev, nonce, sizeof(nonce), &err) != CCT_OK) {
-				fprintf(stderr, "gpu_bench: iteration %ld failed: %s\n", i + j,
-					err.msg);
-				return 1;
-			}
-			free(claims);
-		}
-		t_gpu += bench_cpu_s() - t0;
-		t0 = bench_cpu_s();
-		for (j = 0; j < BLOCK * (long)devices; j++)
-			if (bare_ecdsa_verify(&b) != 0)
-				return 1;
-		t_bare += bench_cpu_s() - t0;
-	}
-	printf("%.1f %.1f\n", (double)i * (double)devices / t_gpu,
-	       (double)i * (double)devices / t_bare);
+	devices = cct_nvgpu_evidence_list_count(g.ev);
+	if (inloop_rates(&rate, &limit, iters, BLOCK, (long)devices, gpu_step, &g, bare_ecdsa_step,
+			 &b) != 0)
+		return 1;
+	/* in device verifications per second */
+	printf("%.1f %.1f\n", rate * (double)devices, limit * (double)devices);
 	bare_ecdsa_free(&b);
-	cct_nvgpu_verifier_free(v);
-	cct_nvgpu_evidence_list_free(ev);
+	cct_nvgpu_verifier_free(g.v);
+	cct_nvgpu_evidence_list_free(g.ev);
 	free(doc);
 	return 0;
 }

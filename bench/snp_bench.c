@@ -78,18 +78,53 @@ static int bare_verify(EVP_PKEY *key, const uint8_t *report, const uint8_t *der,
 	return ok ? 0 : -1;
 }
 
-int main(int argc, char **argv)
-{
+/* one SNP verification: parse + verify (full: the chain re-verified, its cache cleared first) */
+typedef struct snp_loop {
 	cct_snp_verifier *v;
 	cct_snp_policy pol;
+	const uint8_t *bytes;
+	size_t len;
+	int full;
+} snp_loop;
+
+static int snp_step(void *ctx, long i)
+{
+	snp_loop *l = ctx;
 	cct_snp_report rep;
+	cct_err err;
+
+	if (l->full)
+		cct_snp_verifier_clear_cache(l->v);
+	if (cct_snp_report_parse(&rep, l->bytes, l->len, &err) != CCT_OK ||
+	    cct_snp_verify(NULL, l->v, &rep, &l->pol, &err) != CCT_OK)
+		return inloop_failed("snp_bench", i, err.msg);
+	return 0;
+}
+
+/* the limit's work: the report's own signature verified bare */
+typedef struct bare_loop {
+	EVP_PKEY *key;
+	const uint8_t *report, *der;
+	int der_len;
+} bare_loop;
+
+static int bare_step(void *ctx, long i)
+{
+	bare_loop *b = ctx;
+
+	(void)i;
+	return bare_verify(b->key, b->report, b->der, b->der_len);
+}
+
+int main(int argc, char **argv)
+{
+	snp_loop l;
 	uint8_t *raw, *bytes;
 	size_t n, len;
 	long iters = 2000, i;
-	int full = 0, interleave = 0, a, der_len = 0;
+	int interleave = 0, a, der_len = 0;
 	uint8_t *der = NULL;
 	EVP_PKEY *key = NULL;
-	double t_snp = 0, t_bare = 0;
 	double t0, dt;
 	time_t at = 0;
 	cct_err err;
@@ -99,18 +134,19 @@ int main(int argc, char **argv)
 				"[--interleave] [--at T]\n");
 		return 2;
 	}
-	if (cct_snp_verifier_new(&v, &err) != CCT_OK)
+	memset(&l, 0, sizeof(l));
+	if (cct_snp_verifier_new(&l.v, &err) != CCT_OK)
 		return 2;
 	for (a = 2; a < argc; a++) {
 		if (!strcmp(argv[a], "-n") && a + 1 < argc)
 			iters = atol(argv[++a]);
 		else if (!strcmp(argv[a], "--full-chain"))
-			full = 1;
+			l.full = 1;
 		else if (!strcmp(argv[a], "--interleave"))
 			interleave = 1;
 		else if (!strcmp(argv[a], "--at") && a + 1 < argc)
 			cct_time_parse(&at, argv[++a], NULL);
-		else if (cct_snp_verifier_add_certs_path(v, argv[a], &err) != CCT_OK) {
+		else if (cct_snp_verifier_add_certs_path(l.v, argv[a], &err) != CCT_OK) {
 			fprintf(stderr, "%s\n", err.msg);
 			return 2;
 		}
@@ -120,20 +156,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err.msg);
 		return 2;
 	}
-	cct_snp_verifier_set_offline(v, 1);
-	cct_snp_verifier_set_crl_check(v, 0);
+	cct_snp_verifier_set_offline(l.v, 1);
+	cct_snp_verifier_set_crl_check(l.v, 0);
 	if (at)
-		cct_snp_verifier_set_time(v, at);
-	cct_snp_policy_init(&pol);
-	pol.allow_debug_insecure = 1;
+		cct_snp_verifier_set_time(l.v, at);
+	cct_snp_policy_init(&l.pol);
+	l.pol.allow_debug_insecure = 1;
+	l.bytes = bytes;
+	l.len = len;
 	/* warm-up, and proof that the input verifies */
-	if (cct_snp_report_parse(&rep, bytes, len, &err) != CCT_OK ||
-	    cct_snp_verify(NULL, v, &rep, &pol, &err) != CCT_OK) {
-		fprintf(stderr, "does not verify: %s\n", err.msg);
+	if (snp_step(&l, -1) != 0)
 		return 1;
-	}
 	if (interleave) {
 		enum { BLOCK = 10 };
+		bare_loop b;
+		double rate, limit;
 
 		if (!(key = vcek_key(argv[2])) || bare_signature(&der, &der_len, bytes) != 0 ||
 		    bare_verify(key, bytes, der, der_len) != 0) {
@@ -141,42 +178,25 @@ int main(int argc, char **argv)
 				argv[2]);
 			return 1;
 		}
-		for (i = 0; i < iters; i += BLOCK) {
-			long j;
-
-			t0 = bench_cpu_s();
-			for (j = 0; j < BLOCK; j++)
-				if (cct_snp_report_parse(&rep, bytes, len, &err) != CCT_OK ||
-				    cct_snp_verify(NULL, v, &rep, &pol, &err) != CCT_OK) {
-					fprintf(stderr, "iteration %ld failed: %s\n", i + j, err.msg);
-					return 1;
-				}
-			t_snp += bench_cpu_s() - t0;
-			t0 = bench_cpu_s();
-			for (j = 0; j < BLOCK; j++)
-				if (bare_verify(key, bytes, der, der_len) != 0)
-					return 1;
-			t_bare += bench_cpu_s() - t0;
-		}
-		printf("%.1f %.1f\n", (double)i / t_snp, (double)i / t_bare);
+		b.key = key;
+		b.report = bytes;
+		b.der = der;
+		b.der_len = der_len;
+		if (inloop_rates(&rate, &limit, iters, BLOCK, 1, snp_step, &l, bare_step, &b) != 0)
+			return 1;
+		printf("%.1f %.1f\n", rate, limit);
 		EVP_PKEY_free(key);
 		OPENSSL_free(der);
 	} else {
 		t0 = bench_cpu_s();
-		for (i = 0; i < iters; i++) {
-			if (full)
-				cct_snp_verifier_clear_cache(v);
-			if (cct_snp_report_parse(&rep, bytes, len, &err) != CCT_OK ||
-			    cct_snp_verify(NULL, v, &rep, &pol, &err) != CCT_OK) {
-				fprintf(stderr, "iteration %ld failed: %s\n", i, err.msg);
+		for (i = 0; i < iters; i++)
+			if (snp_step(&l, i) != 0)
 				return 1;
-			}
-		}
 		dt = bench_cpu_s() - t0;
 		printf("%.1f\n", (double)iters / dt);
 	}
 	free(raw);
 	free(bytes);
-	cct_snp_verifier_free(v);
+	cct_snp_verifier_free(l.v);
 	return 0;
 }

@@ -15,21 +15,37 @@
 #include "cctrust/core.h"
 #include "cctrust/tdx.h"
 
+typedef struct tdx_loop {
+	const uint8_t *quote;
+	size_t n;
+	cct_tdx_verify_opts o;
+} tdx_loop;
+
+static int tdx_step(void *ctx, long i)
+{
+	tdx_loop *t = ctx;
+	cct_tdx_result res;
+	cct_err err;
+
+	if (cct_tdx_verify(&res, t->quote, t->n, &t->o, &err) != CCT_OK)
+		return inloop_failed("tdx_bench", i, err.msg);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	enum { BLOCK = 20, VERIFIES_PER_QUOTE = 2 };
 	cct_tdx_collateral *coll = NULL;
-	cct_tdx_verify_opts o;
-	cct_tdx_result res;
+	tdx_loop t;
 	uint8_t *quote = NULL;
 	size_t n = 0;
-	long iters = 3000, i, j;
-	double t0, t_tdx = 0, t_bare = 0;
+	long iters = 3000;
+	double rate, limit;
 	bare_ecdsa b;
 	cct_err err;
 	int a;
 
-	memset(&o, 0, sizeof(o));
+	memset(&t, 0, sizeof(t));
 	if (argc < 3) {
 		fprintf(stderr, "usage: tdx_bench QUOTE COLLATERAL.json --at TIME [-n N]\n");
 		return 2;
@@ -38,7 +54,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[a], "-n") && a + 1 < argc)
 			iters = atol(argv[++a]);
 		else if (!strcmp(argv[a], "--at") && a + 1 < argc &&
-			 cct_time_parse(&o.at, argv[a + 1], NULL) == CCT_OK)
+			 cct_time_parse(&t.o.at, argv[a + 1], NULL) == CCT_OK)
 			a++;
 		else {
 			fprintf(stderr, "tdx_bench: unknown or incomplete option %s\n", argv[a]);
@@ -50,32 +66,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tdx_bench: %s\n", iters < BLOCK ? "-n below 20" : err.msg);
 		return 2;
 	}
-	o.collateral = coll;
+	t.o.collateral = coll;
+	t.quote = quote;
+	t.n = n;
 	/* warm-up, and proof that the input verifies */
-	if (cct_tdx_verify(&res, quote, n, &o, &err) != CCT_OK) {
-		fprintf(stderr, "tdx_bench: does not verify: %s\n", err.msg);
+	if (tdx_step(&t, -1) != 0)
 		return 1;
-	}
 	if (bare_ecdsa_init(&b, "P-256", 32) != 0 || bare_ecdsa_verify(&b) != 0) {
 		fprintf(stderr, "tdx_bench: OpenSSL P-256 set-up failed\n");
 		return 2;
 	}
-	for (i = 0; i < iters; i += BLOCK) {
-		t0 = bench_cpu_s();
-		for (j = 0; j < BLOCK; j++)
-			if (cct_tdx_verify(&res, quote, n, &o, &err) != CCT_OK) {
-				fprintf(stderr, "tdx_bench: iteration %ld failed: %s\n", i + j,
-					err.msg);
-				return 1;
-			}
-		t_tdx += bench_cpu_s() - t0;
-		t0 = bench_cpu_s();
-		for (j = 0; j < BLOCK * VERIFIES_PER_QUOTE; j++)
-			if (bare_ecdsa_verify(&b) != 0)
-				return 1;
-		t_bare += bench_cpu_s() - t0;
-	}
-	printf("%.1f %.1f\n", (double)i / t_tdx, (double)i / t_bare);
+	if (inloop_rates(&rate, &limit, iters, BLOCK, VERIFIES_PER_QUOTE, tdx_step, &t,
+			 bare_ecdsa_step, &b) != 0)
+		return 1;
+	printf("%.1f %.1f\n", rate, limit);
 	bare_ecdsa_free(&b);
 	cct_tdx_collateral_free(coll);
 	free(quote);
