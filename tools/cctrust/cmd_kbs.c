@@ -397,6 +397,8 @@ static int bench(common *c, const char *res)
 	int rc;
 
 	memset(&lo, 0, sizeof(lo));
+	if (c->threads < 1 || c->threads > 256 || c->flows < 1 || c->flows > 10000000L)
+		return cct_cli_usage_error("--clients 1..256, --flows 1..10000000");
 	if (c->metrics_token_file) {
 		if (cct_file_read(&token, &token_len, c->metrics_token_file, 4096, &err) != CCT_OK)
 			return cct_cli_usage_error("--metrics-token: %s", err.msg);
@@ -409,8 +411,6 @@ static int bench(common *c, const char *res)
 	lo.flows = c->flows;
 	lo.progress = bench_progress;
 	lo.progress_ctx = c;
-	if (c->threads < 1 || c->threads > 256 || c->flows < 1 || c->flows > 10000000L)
-		return cct_cli_usage_error("--clients 1..256, --flows 1..10000000");
 	/* the simulated PSP's and GPUs' signatures cost the load generator what they cost the
 	 * guest, next to nothing: their nonces are precomputed (cctrust/sim.h), as many as the
 	 * run signs and before the clock starts, so the load generator's core is not kept busy
