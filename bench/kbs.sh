@@ -5,7 +5,9 @@
 # signing in the broker, JWE unwrap in the client. Driven by `cctrust kbs bench` from a separate
 # process on 127.0.0.1. Prints flows/s and p50/p99 latency, next to the raw crypto limit of the
 # same evidence from the same run (in-process composite verifications, and openssl speed for the
-# signatures involved), the broker's own verification time from /metrics, and its RSS.
+# signatures involved), the broker's own verification time from /metrics, and its RSS; then
+# paired rounds (loads between verify-bench runs) and shared-core rounds (verify-bench on the
+# broker's core during the load: the steady ratios on a drifting machine), docs/kbs.md.
 # Bounded: FLOWS flows, at most LIMIT_S seconds.
 set -u
 build=${1:-build}

@@ -2,7 +2,8 @@
 # cctrust kbs bench as a load generator against a real cctrustd on 127.0.0.1 (simulated SNP
 # evidence, real composite verification): every flow succeeds and is counted per endpoint; a
 # missing resource and an untrusted TEE show up as errors by type at the right endpoint with
-# exit 1; the JSON contract; usage errors exit 2. Bounded: a few flows each.
+# exit 1; the JSON contract; usage errors exit 2; verify-bench's figures, and its
+# --seconds run ended by SIGTERM. Bounded: a few flows each.
 . "$(dirname "$0")/lib.sh"
 setup_keys
 # one loopback client drives every flow: the per-client rate limit is off, as in bench/kbs.sh
@@ -95,6 +96,21 @@ jq -e '.failures == 2 and (.errors | keys == ["attest: HTTP 401"] or keys == ["a
 
 "$CLI" kbs bench --url "$U" --sim "$T/sim" --clients 0 --flows 2 default/key/llm >/dev/null 2>&1
 check "--clients 0 is a usage error" 2 $?
+
+# the limit on a schedule: verify-bench --seconds stops at SIGTERM, prints what it measured
+"$CLI" kbs verify-bench --sim "$T/sim" --gpus 1 --flows 3 >"$T/vb.json" 2>/dev/null
+check "verify-bench --flows 3" 0 $?
+jq -e '.n == 3 and .composite_verify_ms > 0 and .composite_verify_cpu_ms > 0' "$T/vb.json" \
+	>/dev/null && ok "verify-bench: wall and CPU ms per verification" || bad "vb: $(cat "$T/vb.json")"
+"$CLI" kbs verify-bench --sim "$T/sim" --gpus 1 --seconds 60 >"$T/vbs.json" 2>"$T/vbs.err" &
+vb=$!
+for _ in $(seq 1 300); do grep -q "verifying for up to 60 s" "$T/vbs.err" && break; sleep 0.05; done
+sleep 0.3
+kill -TERM "$vb"
+wait "$vb"
+check "verify-bench --seconds ended by SIGTERM" 0 $?
+jq -e '.n >= 1 and .composite_verify_cpu_ms > 0' "$T/vbs.json" >/dev/null &&
+	ok "verify-bench --seconds: prints its figures when stopped" || bad "vbs: $(cat "$T/vbs.json")"
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]
