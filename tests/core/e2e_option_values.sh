@@ -37,6 +37,8 @@ cases=(
 	"--gpus|abc|kbs verify-bench --sim $tmp/sim --flows 2 @"
 	"--flows|1e3|kbs verify-bench --sim $tmp/sim @"
 	"--seconds|0|kbs verify-bench --sim $tmp/sim @"
+	"--seconds|5|kbs verify-bench --sim $tmp/sim --flows 2 @"
+	"--seconds|5|kbs bench --url http://127.0.0.1:9 --sim $tmp/sim a/b/c @"
 	"--clients|300|kbs bench --url http://127.0.0.1:9 --sim $tmp/sim a/b/c @"
 	"--limit|0|kbs audit --url http://127.0.0.1:9 --admin-key $tmp/none @"
 	"--timeout|5s|kbs audit --url http://127.0.0.1:9 --admin-key $tmp/none @"

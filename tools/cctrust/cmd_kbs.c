@@ -101,7 +101,7 @@ typedef struct common {
 	const char *init_data_file, *token_out, *key_file, *metrics_token_file;
 	evidence_ctx ev;
 	long after, limit, flows, threads, seconds;
-	int json, no_presign;
+	int json, no_presign, flows_set;
 } common;
 
 static const struct option lopts[] = {
@@ -211,6 +211,7 @@ static int parse(common *c, int argc, char **argv)
 		case 'n':
 			if (cct_cli_parse_long(&c->flows, "--flows", optarg, 1, 10000000L))
 				return -1;
+			c->flows_set = 1;
 			break;
 		case 'j':
 			if (cct_cli_parse_long(&c->threads, "--clients", optarg, 1, 256))
@@ -774,6 +775,11 @@ static int kbs_cmd(int argc, char **argv)
 			return cct_cli_usage_error("decrypt --key PRIVATE.pem JWE_FILE");
 		return decrypt(&c, argv[0]);
 	}
+	/* a bound the command would not honour is refused, not ignored */
+	if (c.seconds && strcmp(cmd, "verify-bench"))
+		return cct_cli_usage_error("--seconds is verify-bench's (kbs bench runs --flows M)");
+	if (c.seconds && c.flows_set)
+		return cct_cli_usage_error("verify-bench: --flows N or --seconds S, not both");
 	if (!strcmp(cmd, "verify-bench"))
 		return verify_bench(&c, argc, argv);
 	if (!strcmp(cmd, "admin-keygen")) {
