@@ -226,8 +226,8 @@ print(f"{ms:.3f} {v['composite_verify_cpu_ms']:.3f} {v['n']} {sc.get('verificati
 PY
 	done
 fi
-python3 - "$T/shared.txt" <<'PY'
-import statistics, sys
+python3 - "$T/shared.txt" "$T/bench.json" "$T/cpu.json" <<'PY'
+import json, statistics, sys
 rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
 if rows:
     def span(vals):
@@ -241,6 +241,17 @@ if rows:
     if all(x[4] > 0 and x[3] > 0 for x in rows):
         print(f"     server-side cost per attestation / verify-bench: {span(x[4] / x[1] for x in rows)}; goal <= 1.5x;"
               + f" the broker's own verification / verify-bench: {span(x[3] / x[1] for x in rows)}")
+    # flows/s over the limit from the two steady parts: how busy the load kept the broker's
+    # core in the main run (its CPU over the load's wall time: same interval, no drift) times
+    # the capacity above
+    try:
+        b = json.load(open(sys.argv[2])); c = json.load(open(sys.argv[3]))
+        busy = c["broker_cpu_s"] / (b["flows"] / b["flows_per_s"])
+        cap = statistics.median(x[1] / x[0] for x in rows)
+        print(f"     the main load kept the broker's core {100 * busy:.1f}% busy: flows/s / limit ="
+              f" {busy:.3f} x {cap:.2f} = {busy * cap:.2f}x (goal >= 0.6)")
+    except Exception as e:
+        print("     (no utilization:", e, ")")
 PY
 python3 - "$T/bench.json" "$T/limit.json" "${p99:-inf}" "${hwm:-0}" "$(nproc)" "$T/cpu.json" "$FLOWS" <<'PY'
 import json, sys
