@@ -625,7 +625,7 @@ static int verify_bench(const common *c, int argc, char **argv)
 	double t0, t1, t2, dt, t_ev = 0, t_ver = 0, t_free = 0, t_first_ev = 0, t_first_ver = 0;
 	double t_cpu = 0, c0, loop_start = 0;
 	struct sigaction sa, old_term, old_int;
-	int ex = CCT_EXIT_USAGE, failed = 0, handlers = 0;
+	int ex = CCT_EXIT_USAGE, failed = 0, on_term = 0, on_int = 0;
 
 	(void)argv;
 	if (argc != 0 || !c->ev.sim_dir || n < 1 || n > BENCH_MAX_FLOWS)
@@ -672,8 +672,8 @@ static int verify_bench(const common *c, int argc, char **argv)
 		sa.sa_handler = verify_bench_on_signal;
 		sigemptyset(&sa.sa_mask);
 		verify_bench_stop = 0;
-		handlers = sigaction(SIGTERM, &sa, &old_term) == 0 &&
-			   sigaction(SIGINT, &sa, &old_int) == 0;
+		on_term = sigaction(SIGTERM, &sa, &old_term) == 0;
+		on_int = sigaction(SIGINT, &sa, &old_int) == 0;
 	}
 	for (i = -1;; i++) {
 		if (i == 0 && c->seconds) {
@@ -719,10 +719,10 @@ static int verify_bench(const common *c, int argc, char **argv)
 	       t_first_ev * 1e3, t_first_ver * 1e3);
 	ex = CCT_EXIT_OK;
 out:
-	if (handlers) {
+	if (on_term)
 		sigaction(SIGTERM, &old_term, NULL);
+	if (on_int)
 		sigaction(SIGINT, &old_int, NULL);
-	}
 	free(body);
 	free(n64);
 	json_decref(jwk);
@@ -770,16 +770,16 @@ static int kbs_cmd(int argc, char **argv)
 		init_data_buf = (char *)b;
 		c.ev.init_data = init_data_buf;
 	}
-	if (!strcmp(cmd, "decrypt")) {
-		if (argc != 1)
-			return cct_cli_usage_error("decrypt --key PRIVATE.pem JWE_FILE");
-		return decrypt(&c, argv[0]);
-	}
 	/* a bound the command would not honour is refused, not ignored */
 	if (c.seconds && strcmp(cmd, "verify-bench"))
 		return cct_cli_usage_error("--seconds is verify-bench's (kbs bench runs --flows M)");
 	if (c.seconds && c.flows_set)
 		return cct_cli_usage_error("verify-bench: --flows N or --seconds S, not both");
+	if (!strcmp(cmd, "decrypt")) {
+		if (argc != 1)
+			return cct_cli_usage_error("decrypt --key PRIVATE.pem JWE_FILE");
+		return decrypt(&c, argv[0]);
+	}
 	if (!strcmp(cmd, "verify-bench"))
 		return verify_bench(&c, argc, argv);
 	if (!strcmp(cmd, "admin-keygen")) {
