@@ -68,6 +68,15 @@ typedef struct cct_composite_opts {
 	const json_t *parsed_request;     /**< optional: the body as the caller already parsed it
 					       (JSON_REJECT_DUPLICATES, e.g. the broker), so it is
 					       not parsed twice; body/len must still be its bytes */
+	const cct_policy *const *also_policies; /**< optional: more policies to judge the same
+					       verified evidence under (the broker's per-resource
+					       attestation policies), without verifying it again */
+	size_t also_count;                /**< entries in also_policies and also_ok */
+	int *also_ok;                     /**< out: also_ok[i] = 1 when cct_composite_verify with
+					       also_policies[i] would return CCT_OK for this request,
+					       0 when it would not, -1 when that needs the evidence
+					       verified again (its GPU rules or RIM requirement differ
+					       from pol's): the caller verifies with it */
 } cct_composite_opts;
 
 /** Outcome of cct_composite_verify. Release with cct_composite_result_clear. */

@@ -80,6 +80,18 @@ typedef struct cct_kbs_verifier {
 			     const json_t *parsed, const char *nonce_b64, const char *policy_json,
 			     int64_t now, char **token_out, char **claims_json_out,
 			     char **tee_pubkey_jwk_out, json_t **claims_doc_out, cct_err *err);
+	/** Optional: attest_parsed, with the same verified evidence also judged under n_also more
+	 *  attestation policies (JSON texts, like policy_json), so the server verifies once
+	 *  however many policies are stored: also_ok[i] = 1 when attest_parsed with
+	 *  also_policy_json[i] would return CCT_OK, 0 when it would not, -1 when the verifier
+	 *  cannot tell without verifying again (the server then calls attest_parsed with it).
+	 *  also_ok is filled whatever the return value. */
+	int (*attest_parsed_also)(void *ctx, const char *tee, const char *body, size_t body_len,
+				  const json_t *parsed, const char *nonce_b64,
+				  const char *policy_json, const char *const *also_policy_json,
+				  size_t n_also, int *also_ok, int64_t now, char **token_out,
+				  char **claims_json_out, char **tee_pubkey_jwk_out,
+				  json_t **claims_doc_out, cct_err *err);
 } cct_kbs_verifier;
 
 /** A verifier that refuses everything (fail closed): what cctrustd runs when no attestation

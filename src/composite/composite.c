@@ -116,6 +116,63 @@ static void set_error(cct_composite_result *out, int rc, const cct_err *e)
 	json_object_set_new(out->result, "error", o);
 }
 
+/* pol's and other's GPU rules and RIM requirement, the policy parts the GPU verification
+ * itself reads (step 5): equal, so a GPU verified under one is verified under the other */
+static int same_gpu_checks(const cct_policy *pol, const cct_policy *other)
+{
+	const json_t *a = cct_policy_section(pol, "gpu"), *b = cct_policy_section(other, "gpu");
+	const json_t *ra = json_object_get(a, "authorization_rules");
+	const json_t *rb = json_object_get(b, "authorization_rules");
+
+	return json_is_false(json_object_get(a, "require_measres")) ==
+		       json_is_false(json_object_get(b, "require_measres")) &&
+	       (ra == rb || (ra && rb && json_equal((json_t *)ra, (json_t *)rb)));
+}
+
+/* The verified evidence judged under each of opts->also_policies, from the failures the
+ * verification recorded before pol's own rules are added (steps 1-4 do not read the policy;
+ * step 5 reads only what same_gpu_checks compares): what cct_composite_verify with that
+ * policy would decide. -1 where its GPU checks differ from pol's. */
+static void also_appraise(const cct_composite_opts *opts, const cct_policy *pol,
+			  const cct_policy_claims *c, int gpu_rc, json_t *cpu_fail,
+			  json_t *const *gpu_fail, size_t ngpu)
+{
+	size_t j, i;
+
+	for (j = 0; opts->also_ok && j < opts->also_count; j++) {
+		const cct_policy *p = opts->also_policies ? opts->also_policies[j] : NULL;
+		json_t *cf, *gf[CCT_COMPOSITE_MAX_GPUS] = { 0 };
+		int ok;
+
+		if (!p) {
+			opts->also_ok[j] = 0;
+			continue;
+		}
+		if (ngpu && !same_gpu_checks(pol, p)) {
+			opts->also_ok[j] = -1;
+			continue;
+		}
+		if (gpu_rc != CCT_OK) {
+			opts->also_ok[j] = 0;
+			continue;
+		}
+		cf = json_copy(cpu_fail);
+		ok = cf != NULL;
+		for (i = 0; i < ngpu; i++)
+			ok &= (gf[i] = json_copy(gpu_fail[i])) != NULL;
+		if (ok) {
+			cct_policy_evaluate(p, c, cf, gf);
+			ok = json_array_size(cf) == 0;
+			for (i = 0; i < ngpu; i++)
+				ok &= json_array_size(gf[i]) == 0;
+		}
+		for (i = 0; i < ngpu; i++)
+			json_decref(gf[i]);
+		json_decref(cf);
+		opts->also_ok[j] = ok;
+	}
+}
+
 int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t len,
 			 const cct_policy *pol, const cct_composite_opts *opts,
 			 const cct_token_signer *signer)
@@ -151,6 +208,8 @@ int cct_composite_verify(cct_composite_result *out, const uint8_t *body, size_t 
 		opts = &dflt;
 	}
 	now = opts->at ? opts->at : time(NULL);
+	for (i = 0; opts->also_ok && i < opts->also_count; i++)
+		opts->also_ok[i] = 0; /* what does not get as far as the policy satisfies none */
 	out->result = json_object();
 	json_object_set_new(out->result, "verified", json_false());
 	json_object_set_new(out->result, "status", json_string("contraindicated"));
@@ -415,6 +474,7 @@ bound:
 		c.init_digest_len = init.digest_len;
 		c.init_claims = init.claims;
 		c.binding_checked = !opts->skip_binding_insecure;
+		also_appraise(opts, pol, &c, gpu_rc, cpu_fail, gpu_fail, ngpu);
 		cct_policy_evaluate(pol, &c, cpu_fail, gpu_fail);
 	}
 	if (gpu_rc != CCT_OK) {

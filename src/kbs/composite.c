@@ -152,16 +152,18 @@ static int claims_out(char **claims_txt, char **pub_txt, const char *token, json
 	return CCT_OK;
 }
 
-static int composite_attest_parsed(void *ctx, const char *tee, const char *body, size_t body_len,
-				   const json_t *parsed, const char *nonce_b64,
-				   const char *policy_json, int64_t now, char **token_out,
-				   char **claims_json_out, char **tee_pubkey_jwk_out,
-				   json_t **claims_doc_out, cct_err *err)
+static int composite_attest_also(void *ctx, const char *tee, const char *body, size_t body_len,
+				 const json_t *parsed, const char *nonce_b64,
+				 const char *policy_json, const char *const *also_json,
+				 size_t n_also, int *also_ok, int64_t now, char **token_out,
+				 char **claims_json_out, char **tee_pubkey_jwk_out,
+				 json_t **claims_doc_out, cct_err *err)
 {
 	composite *c = ctx;
 	cct_composite_opts o;
 	cct_composite_result r;
-	cct_policy *stored = NULL;
+	cct_policy *stored = NULL, **also = NULL;
+	size_t j;
 	const cct_policy *pol = c->default_policy;
 	uint8_t *nonce = NULL;
 	size_t nonce_len = 0;
@@ -173,6 +175,15 @@ static int composite_attest_parsed(void *ctx, const char *tee, const char *body,
 	if (claims_doc_out)
 		*claims_doc_out = NULL;
 	memset(&r, 0, sizeof(r));
+	for (j = 0; also_ok && j < n_also; j++)
+		also_ok[j] = 0;
+	/* each further policy as attest_parsed would load it: one that does not load is not
+	 * satisfied (never weakened to something else) */
+	if (also_ok && n_also && (also = calloc(n_also, sizeof(*also))) != NULL)
+		for (j = 0; j < n_also; j++)
+			if (!also_json[j] ||
+			    cct_policy_load(&also[j], also_json[j], strlen(also_json[j]), NULL) != CCT_OK)
+				also[j] = NULL;
 	if (!tee || (strcmp(tee, "snp") && strcmp(tee, "tdx") && strcmp(tee, "azsnpvtpm") &&
 		     strcmp(tee, "aztdxvtpm"))) {
 		rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
@@ -215,6 +226,11 @@ static int composite_attest_parsed(void *ctx, const char *tee, const char *body,
 	o.trust_sim_dir = c->trust_sim_dir;
 	o.token_ttl_s = c->token_ttl_s;
 	o.issuer = c->issuer;
+	if (also) {
+		o.also_policies = (const cct_policy *const *)also;
+		o.also_count = n_also;
+		o.also_ok = also_ok;
+	}
 	rc = cct_composite_verify(&r, (const uint8_t *)body, body_len, pol, &o, c->signer);
 	simulated = json_is_true(json_object_get(r.result, "simulated"));
 	if (rc != CCT_OK) {
@@ -248,8 +264,22 @@ out:
 		cct_coll_live_release(c->bundle, snap);
 	cct_composite_result_clear(&r);
 	cct_policy_free(stored);
+	for (j = 0; also && j < n_also; j++)
+		cct_policy_free(also[j]);
+	free(also);
 	free(nonce);
 	return rc;
+}
+
+static int composite_attest_parsed(void *ctx, const char *tee, const char *body, size_t body_len,
+				   const json_t *parsed, const char *nonce_b64,
+				   const char *policy_json, int64_t now, char **token_out,
+				   char **claims_json_out, char **tee_pubkey_jwk_out,
+				   json_t **claims_doc_out, cct_err *err)
+{
+	return composite_attest_also(ctx, tee, body, body_len, parsed, nonce_b64, policy_json,
+				     NULL, 0, NULL, now, token_out, claims_json_out,
+				     tee_pubkey_jwk_out, claims_doc_out, err);
 }
 
 static int composite_attest(void *ctx, const char *tee, const char *body, size_t body_len,
@@ -520,6 +550,7 @@ int cct_kbs_verifier_composite_new(cct_kbs_verifier **out, const cct_kbs_composi
 	v->ctx = c;
 	v->attest = composite_attest;
 	v->attest_parsed = composite_attest_parsed;
+	v->attest_parsed_also = composite_attest_also;
 	v->token_verify = composite_token_verify;
 	v->jwks = composite_jwks;
 	v->metrics = composite_metrics;

@@ -682,27 +682,41 @@ static int verifier_attest(cct_kbs_server *s, const char *tee, const cct_kbs_req
 			 token, claims, teepub, err);
 }
 
-/* Evaluate the attest body under every other stored attestation policy (at most
- * MAX_EXTRA_ATT_POLICIES); append the ids it satisfies to passed. */
-static void extra_policies(cct_kbs_server *s, const cct_kbs_request *req, const json_t *body,
-			   const cct_store_session *ss, json_t *passed, int64_t now)
+/* The other stored attestation policies (per resource or repository; at most
+ * MAX_EXTRA_ATT_POLICIES of the list), each with the reference values it names applied. */
+typedef struct extra_pols {
+	char *id[MAX_EXTRA_ATT_POLICIES], *text[MAX_EXTRA_ATT_POLICIES];
+	int ok[MAX_EXTRA_ATT_POLICIES]; /* 1 satisfied, 0 not, -1 not judged yet */
+	size_t n;
+} extra_pols;
+
+static void extra_pols_free(extra_pols *x)
+{
+	size_t j;
+
+	for (j = 0; j < x->n; j++) {
+		free(x->id[j]);
+		free(x->text[j]);
+	}
+	x->n = 0;
+}
+
+static void extra_policies_load(cct_kbs_server *s, const cct_kbs_request *req, extra_pols *x)
 {
 	void *impl;
 	const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
 	char *txt = NULL;
-	json_t *names, *nm, *doc;
+	json_t *names, *nm;
 	size_t i;
 
+	x->n = 0;
 	if (ops->obj_list(impl, CCT_STORE_KIND_ATT_POLICY, &txt, NULL) != CCT_OK)
 		return;
 	names = json_loads(txt, 0, NULL);
 	free(txt);
 	json_array_foreach(names, i, nm) {
 		const char *id = json_string_value(nm);
-		char *pol, *t = NULL, *c = NULL, *k = NULL;
-		cct_err e;
-
-		char *applied = NULL;
+		char *pol, *applied = NULL;
 		cct_err ae;
 
 		if (i >= MAX_EXTRA_ATT_POLICIES || !id || !strcmp(id, "default") ||
@@ -716,17 +730,41 @@ static void extra_policies(cct_kbs_server *s, const cct_kbs_request *req, const 
 			continue;
 		}
 		free(pol);
-		pol = applied;
-		if (verifier_attest(s, ss->tee, req, body, ss->nonce, pol, now, &t, &c, &k, &doc,
-				    &e) == CCT_OK)
-			json_array_append_new(passed, json_string(id));
-		json_decref(doc);
-		free(pol);
-		free(t);
-		free(c);
-		free(k);
+		if (!(x->id[x->n] = strdup(id))) {
+			free(applied);
+			continue;
+		}
+		x->text[x->n] = applied;
+		x->ok[x->n] = -1;
+		x->n++;
 	}
 	json_decref(names);
+}
+
+/* Append to passed the ids of the policies the attest body satisfies: as the verifier judged
+ * them with the attest itself, or, where it could not (ok -1), by verifying again. */
+static void extra_policies_judge(cct_kbs_server *s, const cct_kbs_request *req,
+				 const json_t *body, const cct_store_session *ss, extra_pols *x,
+				 json_t *passed, int64_t now)
+{
+	size_t j;
+
+	for (j = 0; j < x->n; j++) {
+		char *t = NULL, *c = NULL, *k = NULL;
+		json_t *doc = NULL;
+		cct_err e;
+
+		if (x->ok[j] < 0) {
+			x->ok[j] = verifier_attest(s, ss->tee, req, body, ss->nonce, x->text[j], now, &t,
+						   &c, &k, &doc, &e) == CCT_OK;
+			json_decref(doc);
+			free(t);
+			free(c);
+			free(k);
+		}
+		if (x->ok[j] == 1)
+			json_array_append_new(passed, json_string(x->id[j]));
+	}
 }
 
 static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_response *r)
@@ -743,8 +781,10 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	long retry_after = 0;
 	json_t *passed, *meta_j, *rec, *claims_doc = NULL;
 	char *rec_txt = NULL;
+	extra_pols extra;
 
 	memset(&ss, 0, sizeof(ss));
+	extra.n = 0;
 	if (!cookie_ok(req->cookie)) {
 		status = problem(r, 401, "AttestationError",
 				 "no valid kbs-session-id cookie: call /kbs/v0/auth first");
@@ -840,12 +880,27 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 		goto out;
 	}
 	explicit_pol = pol != NULL;
+	/* the other stored attestation policies this evidence may satisfy (a release checks that
+	 * the one selected for its resource is among them): judged with the same verification
+	 * where the verifier can, so an attest verifies once however many are stored */
+	if (rc == CCT_OK)
+		extra_policies_load(s, req, &extra);
 	cct_fetcher_request_begin();
 	if (rc == CCT_OK) {
+		const cct_kbs_verifier *v = s->cfg.verifier;
 		double v0 = thread_cpu();
 
-		rc = verifier_attest(s, ss.tee, req, body, ss.nonce, pol ? pol : builtin_policy,
-				     now, &token, &claims, &teepub, &claims_doc, &err);
+		if (extra.n && v->attest_parsed_also)
+			rc = v->attest_parsed_also(v->ctx, ss.tee, (const char *)req->body,
+						   req->body_len, body, ss.nonce,
+						   pol ? pol : builtin_policy,
+						   (const char *const *)extra.text, extra.n,
+						   extra.ok, now, &token, &claims, &teepub,
+						   &claims_doc, &err);
+		else
+			rc = verifier_attest(s, ss.tee, req, body, ss.nonce,
+					     pol ? pol : builtin_policy, now, &token, &claims,
+					     &teepub, &claims_doc, &err);
 		observe_verification_cpu(s, vcpu + thread_cpu() - v0);
 	}
 	if (cct_fetcher_request_end(&retry_after) && rc != CCT_OK) {
@@ -875,7 +930,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	passed = json_array();
 	if (explicit_pol)
 		json_array_append_new(passed, json_string("default"));
-	extra_policies(s, req, body, &ss, passed, now);
+	extra_policies_judge(s, req, body, &ss, &extra, passed, now);
 	meta_j = json_pack("{s:o}", "passed", passed);
 	meta = meta_j ? json_dumps(meta_j, JSON_COMPACT) : NULL;
 	json_decref(meta_j);
@@ -911,6 +966,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 out:
 	if (spend_nonce)
 		cct_store_session_spend(s->cfg.store, &ss, now, NULL);
+	extra_pols_free(&extra);
 	free(rec_txt);
 	observe_latency(s, mono() - t0);
 	cct_store_session_clear(&ss);

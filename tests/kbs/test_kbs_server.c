@@ -595,6 +595,109 @@ static void composite_claims_doc_is_claims_text(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* Appraisals the composite verifier has counted (its metrics text): one per verification. */
+static long appraisals(const fx *f)
+{
+	char *m = f->ver->metrics ? f->ver->metrics(f->ver->ctx) : NULL, *p;
+	long n = 0;
+
+	for (p = m; p && (p = strstr(p, "cctrustd_verifier_results_total{")) != NULL; p++) {
+		char *e = strchr(p, '}');
+
+		if (e)
+			n += strtol(e + 1, NULL, 10);
+	}
+	free(m);
+	return n;
+}
+
+/* attest_parsed_also judges further policies with one verification, each exactly as
+ * attest_parsed with that policy would (satisfied, not satisfied, not loadable), and hands
+ * back -1 for a policy whose GPU checks differ (the server verifies again with it). */
+static void attest_also_matches_attest_each(void **state)
+{
+	fx *f = *state;
+	char cookie[COOKIE_MAX], *nonce = do_auth(f, cookie, "snp"), *jwk, *body = NULL, pol[512];
+	char *tok = NULL, *claims = NULL, *pub = NULL;
+	const char *also[4];
+	int ok[4] = { 7, 7, 7, 7 }, i;
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+	cct_attester_opts ao;
+	cct_sim_opts so;
+	json_t *parsed, *pj, *doc = NULL;
+	cct_err err;
+	long before;
+
+	jwk = jwk_of(k);
+	pj = json_loads(jwk, 0, NULL);
+	memset(&ao, 0, sizeof(ao));
+	memset(&so, 0, sizeof(so));
+	ao.nonce_b64 = nonce;
+	ao.tee_pubkey = pj;
+	so.tee = "snp";
+	so.gpus = 1;
+	assert_int_equal(cct_sim_evidence(&body, f->sim, &ao, &so, &err), CCT_OK);
+	parsed = json_loads(body, JSON_REJECT_DUPLICATES, NULL);
+	snprintf(pol, sizeof(pol), "{\"version\":\"cctrust.policy/v1\",\"id\":\"strict\","
+		 "\"snp\":{\"measurements\":[\"%096d\"]}}", 0);
+	also[0] = "{\"version\":\"cctrust.policy/v1\",\"id\":\"open\"}";
+	also[1] = pol;
+	also[2] = "{\"version\":";
+	also[3] = "{\"version\":\"cctrust.policy/v1\",\"gpu\":{\"require_measres\":false}}";
+	assert_non_null(f->ver->attest_parsed_also);
+	before = appraisals(f);
+	assert_int_equal(f->ver->attest_parsed_also(f->ver->ctx, "snp", body, strlen(body), parsed,
+						    nonce, NULL, also, 4, ok, f->now, &tok,
+						    &claims, &pub, &doc, &err),
+			 CCT_OK);
+	assert_int_equal(appraisals(f), before + 1); /* verified once */
+	assert_int_equal(ok[0], 1);
+	assert_int_equal(ok[1], 0);
+	assert_int_equal(ok[2], 0);
+	assert_int_equal(ok[3], -1);
+	json_decref(doc);
+	free(tok);
+	free(claims);
+	free(pub);
+	/* each as attest_parsed would decide it on its own */
+	for (i = 0; i < 3; i++) {
+		doc = NULL;
+		assert_int_equal(f->ver->attest_parsed(f->ver->ctx, "snp", body, strlen(body), parsed,
+						       nonce, also[i], f->now, &tok, &claims, &pub,
+						       &doc, &err) == CCT_OK,
+				 ok[i]);
+		json_decref(doc);
+		free(tok);
+		free(claims);
+		free(pub);
+		tok = claims = pub = NULL;
+	}
+	/* evidence that does not verify satisfies none */
+	body[strlen(body) / 2] ^= 1;
+	json_decref(parsed);
+	parsed = json_loads(body, 0, NULL);
+	if (parsed) {
+		ok[0] = ok[1] = ok[2] = ok[3] = 7;
+		doc = NULL;
+		assert_int_not_equal(f->ver->attest_parsed_also(f->ver->ctx, "snp", body,
+								strlen(body), parsed, nonce, NULL,
+								also, 4, ok, f->now, &tok, &claims,
+								&pub, &doc, &err),
+				     CCT_OK);
+		assert_int_equal(ok[0], 0);
+		assert_int_equal(ok[1], 0);
+		assert_int_equal(ok[2], 0);
+		assert_true(ok[3] <= 0);
+		assert_null(doc);
+	}
+	json_decref(parsed);
+	json_decref(pj);
+	free(body);
+	free(jwk);
+	free(nonce);
+	EVP_PKEY_free(k);
+}
+
 /* The memo hands back only the document put under the same text: another text (one byte
  * apart) misses, and the ring forgets the oldest once it is full. */
 static void claims_memo_content_addressed(void **state)
@@ -1407,6 +1510,7 @@ static void per_repository_attestation_policy(void **state)
 	cct_kbs_response r;
 	char cookie[COOKIE_MAX], pol[512];
 	EVP_PKEY *k = cct_jose_keygen("P-256");
+	long before;
 
 	set_policies(f);
 	put_secret(f, "vault/key/a", "vault-secret");
@@ -1415,7 +1519,9 @@ static void per_repository_attestation_policy(void **state)
 		 "\"snp\":{\"measurements\":[\"%096d\"]}}", 0);
 	assert_int_equal(post_policy(f, "/kbs/v0/attestation-policy", pol,
 				     ",\"policy_id\":\"vault\""), 200);
+	before = appraisals(f);
 	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	assert_int_equal(appraisals(f), before + 1); /* the "vault" policy without verifying again */
 	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/vault/key/a", cookie, NULL, NULL),
 			 401);
 	assert_non_null(strstr(r.body, "attestation policy \\\"vault\\\""));
@@ -1511,6 +1617,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(no_policies_fail_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(unauthenticated_audit_aggregated, setup, teardown),
 		cmocka_unit_test_setup_teardown(per_repository_attestation_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(attest_also_matches_attest_each, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
