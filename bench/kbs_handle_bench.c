@@ -2,6 +2,7 @@
 /* The broker's own cost per guest flow, in process and on one thread, next to the composite
  * verification of the same evidence measured in the same loop:
  *   kbs_handle_bench [-n FLOWS] [--gpus N] [--tee snp|tdx] [--dir TMPDIR] [--warmup N]
+ *                    [--extra-policies K]
  * Each flow goes through cct_kbs_handle exactly as cctrustd serves it (auth, attest with fresh
  * simulated evidence bound to the session's nonce, resource release as a JWE), on a SQLite store
  * with the usual durability; then the same attest body is verified once more by
@@ -9,6 +10,8 @@
  * limit. Building the evidence (the guest's work) is not timed. Times are this thread's CPU
  * time, so the ratio is the broker's overhead per core, free of HTTP and of the load generator;
  * interleaving the two measurements keeps the ratio steady on a shared machine.
+ * --extra-policies K stores K more attestation policies (per repository, as an operator with
+ * per-resource policies would): an attest judges its evidence under each of them too.
  * Prints one JSON object. Exit 0, or 2 when the set-up or a flow fails. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,7 +94,7 @@ static int admin_policy(bench *b, const char *path, const char *pol, const char 
 	return rc;
 }
 
-static int setup(bench *b, const char *tmp, cct_err *err)
+static int setup(bench *b, const char *tmp, long extra_policies, cct_err *err)
 {
 	uint8_t mk[32];
 	char url[700], pub[600], key[600], *pem = NULL, *tok = NULL;
@@ -157,6 +160,15 @@ static int setup(bench *b, const char *tmp, cct_err *err)
 	    admin_policy(b, "/kbs/v0/resource-policy", RES_POLICY, "") ||
 	    admin_post(b, "/kbs/v0/resource/bench/key/model", "0123456789abcdef0123456789abcdef"))
 		return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "admin set-up refused");
+	for (; extra_policies > 0; extra_policies--) {
+		char id[64];
+
+		snprintf(id, sizeof(id), ",\"policy_id\":\"repo%ld\"", extra_policies);
+		if (admin_policy(b, "/kbs/v0/attestation-policy",
+				 "{\"version\":\"cctrust.policy/v1\"}", id))
+			return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0,
+					   "admin set-up refused (extra policy)");
+	}
 	return CCT_OK;
 }
 
@@ -200,7 +212,7 @@ int main(int argc, char **argv)
 	cct_kbs_response r;
 	cct_err err;
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", *tee = "snp";
-	long flows = 200, warmup = 2, i;
+	long flows = 200, warmup = 2, extra = 0, i;
 	int gpus = 1, a, ex = 2;
 	double t_auth = 0, t_attest = 0, t_res = 0, t_comp = 0, t0;
 	char cmd[700];
@@ -216,17 +228,21 @@ int main(int argc, char **argv)
 			tmp = argv[++a];
 		else if (!strcmp(argv[a], "--warmup") && a + 1 < argc)
 			warmup = atol(argv[++a]);
+		else if (!strcmp(argv[a], "--extra-policies") && a + 1 < argc)
+			extra = atol(argv[++a]);
 		else {
 			fprintf(stderr, "usage: kbs_handle_bench [-n FLOWS] [--gpus N] [--tee snp|tdx] "
-					"[--dir TMPDIR] [--warmup N]\n");
+					"[--dir TMPDIR] [--warmup N] [--extra-policies K]\n");
 			return 2;
 		}
 	}
-	if (flows < 1 || flows > 100000 || gpus < 0 || gpus > 8 || warmup < 0 || warmup > 100) {
-		fprintf(stderr, "kbs_handle_bench: -n 1..100000, --gpus 0..8, --warmup 0..100\n");
+	if (flows < 1 || flows > 100000 || gpus < 0 || gpus > 8 || warmup < 0 || warmup > 100 ||
+	    extra < 0 || extra > 16) {
+		fprintf(stderr, "kbs_handle_bench: -n 1..100000, --gpus 0..8, --warmup 0..100, "
+				"--extra-policies 0..16\n");
 		return 2;
 	}
-	if (setup(&b, tmp, &err) != CCT_OK || cct_policy_default(&pol, &err) != CCT_OK ||
+	if (setup(&b, tmp, extra, &err) != CCT_OK || cct_policy_default(&pol, &err) != CCT_OK ||
 	    cct_token_signer_generate(&signer, &err) != CCT_OK) {
 		fprintf(stderr, "kbs_handle_bench: set-up: %s\n", err.msg);
 		goto out;
@@ -309,11 +325,12 @@ int main(int argc, char **argv)
 		if (st != 200)
 			goto out;
 	}
-	printf("{\"tee\":\"%s\",\"gpus\":%d,\"flows\":%ld,\"broker_ms_per_flow\":%.3f,"
+	printf("{\"tee\":\"%s\",\"gpus\":%d,\"extra_policies\":%ld,\"flows\":%ld,"
+	       "\"broker_ms_per_flow\":%.3f,"
 	       "\"auth_ms\":%.3f,\"attest_ms\":%.3f,\"resource_ms\":%.3f,"
 	       "\"composite_verify_ms\":%.3f,\"broker_over_composite\":%.2f,"
 	       "\"attest_over_composite\":%.2f}\n",
-	       tee, gpus, flows, (t_auth + t_attest + t_res) * 1e3 / (double)flows,
+	       tee, gpus, extra, flows, (t_auth + t_attest + t_res) * 1e3 / (double)flows,
 	       t_auth * 1e3 / (double)flows, t_attest * 1e3 / (double)flows,
 	       t_res * 1e3 / (double)flows, t_comp * 1e3 / (double)flows,
 	       (t_auth + t_attest + t_res) / t_comp, t_attest / t_comp);
