@@ -132,7 +132,7 @@ static int same_gpu_checks(const cct_policy *pol, const cct_policy *other)
 /* The verified evidence judged under each of opts->also_policies, from the failures the
  * verification recorded before pol's own rules are added (steps 1-4 do not read the policy;
  * step 5 reads only what same_gpu_checks compares): what cct_composite_verify with that
- * policy would decide. -1 where its GPU checks differ from pol's. */
+ * policy would decide. -1 where its GPU checks differ from pol's; also_ok is 0 on entry. */
 static void also_appraise(const cct_composite_opts *opts, const cct_policy *pol,
 			  const cct_policy_claims *c, int gpu_rc, json_t *cpu_fail,
 			  json_t *const *gpu_fail, size_t ngpu)
@@ -144,18 +144,14 @@ static void also_appraise(const cct_composite_opts *opts, const cct_policy *pol,
 		json_t *cf, *gf[CCT_COMPOSITE_MAX_GPUS] = { 0 };
 		int ok;
 
-		if (!p) {
-			opts->also_ok[j] = 0;
+		if (!p)
 			continue;
-		}
 		if (ngpu && !same_gpu_checks(pol, p)) {
 			opts->also_ok[j] = -1;
 			continue;
 		}
-		if (gpu_rc != CCT_OK) {
-			opts->also_ok[j] = 0;
+		if (gpu_rc != CCT_OK)
 			continue;
-		}
 		cf = json_copy(cpu_fail);
 		ok = cf != NULL;
 		for (i = 0; i < ngpu; i++)

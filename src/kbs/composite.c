@@ -176,14 +176,7 @@ static int composite_attest_also(void *ctx, const char *tee, const char *body, s
 		*claims_doc_out = NULL;
 	memset(&r, 0, sizeof(r));
 	for (j = 0; also_ok && j < n_also; j++)
-		also_ok[j] = 0;
-	/* each further policy as attest_parsed would load it: one that does not load is not
-	 * satisfied (never weakened to something else) */
-	if (also_ok && n_also && (also = calloc(n_also, sizeof(*also))) != NULL)
-		for (j = 0; j < n_also; j++)
-			if (!also_json[j] ||
-			    cct_policy_load(&also[j], also_json[j], strlen(also_json[j]), NULL) != CCT_OK)
-				also[j] = NULL;
+		also_ok[j] = 0; /* also when refused before the verification */
 	if (!tee || (strcmp(tee, "snp") && strcmp(tee, "tdx") && strcmp(tee, "azsnpvtpm") &&
 		     strcmp(tee, "aztdxvtpm"))) {
 		rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
@@ -226,7 +219,13 @@ static int composite_attest_also(void *ctx, const char *tee, const char *body, s
 	o.trust_sim_dir = c->trust_sim_dir;
 	o.token_ttl_s = c->token_ttl_s;
 	o.issuer = c->issuer;
-	if (also) {
+	/* each further policy as attest_parsed would load it: one that does not load is not
+	 * satisfied (never weakened to something else) */
+	if (also_ok && n_also && (also = calloc(n_also, sizeof(*also))) != NULL) {
+		for (j = 0; j < n_also; j++)
+			if (!also_json[j] ||
+			    cct_policy_load(&also[j], also_json[j], strlen(also_json[j]), NULL) != CCT_OK)
+				also[j] = NULL;
 		o.also_policies = (const cct_policy *const *)also;
 		o.also_count = n_also;
 		o.also_ok = also_ok;

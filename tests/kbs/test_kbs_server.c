@@ -326,7 +326,9 @@ static const char *tee_of(const fx *f)
 
 /* Evidence for nonce / tee-pubkey: simulated SNP through the attester's simulator (what
  * `cctrust kbs get-resource --sim` sends). Returns the status. */
-static int make_evidence(const fx *f, char **body, const char *nonce, const char *jwk)
+/* so: the simulator's options (TEE, GPUs), or NULL for its defaults */
+static int make_evidence_with(const fx *f, char **body, const char *nonce, const char *jwk,
+			      const cct_sim_opts *so)
 {
 	cct_attester_opts ao;
 	json_t *pub;
@@ -337,9 +339,14 @@ static int make_evidence(const fx *f, char **body, const char *nonce, const char
 	memset(&ao, 0, sizeof(ao));
 	ao.nonce_b64 = nonce;
 	ao.tee_pubkey = pub;
-	rc = cct_sim_evidence(body, f->sim, &ao, NULL, &err);
+	rc = cct_sim_evidence(body, f->sim, &ao, so, &err);
 	json_decref(pub);
 	return rc;
+}
+
+static int make_evidence(const fx *f, char **body, const char *nonce, const char *jwk)
+{
+	return make_evidence_with(f, body, nonce, jwk, NULL);
 }
 
 /* Full flow to an attested session; returns the attest status. */
@@ -622,21 +629,16 @@ static void attest_also_matches_attest_each(void **state)
 	const char *also[4];
 	int ok[4] = { 7, 7, 7, 7 }, i;
 	EVP_PKEY *k = cct_jose_keygen("P-256");
-	cct_attester_opts ao;
 	cct_sim_opts so;
-	json_t *parsed, *pj, *doc = NULL;
+	json_t *parsed, *doc = NULL;
 	cct_err err;
 	long before;
 
 	jwk = jwk_of(k);
-	pj = json_loads(jwk, 0, NULL);
-	memset(&ao, 0, sizeof(ao));
 	memset(&so, 0, sizeof(so));
-	ao.nonce_b64 = nonce;
-	ao.tee_pubkey = pj;
 	so.tee = "snp";
 	so.gpus = 1;
-	assert_int_equal(cct_sim_evidence(&body, f->sim, &ao, &so, &err), CCT_OK);
+	assert_int_equal(make_evidence_with(f, &body, nonce, jwk, &so), CCT_OK);
 	parsed = json_loads(body, JSON_REJECT_DUPLICATES, NULL);
 	snprintf(pol, sizeof(pol), "{\"version\":\"cctrust.policy/v1\",\"id\":\"strict\","
 		 "\"snp\":{\"measurements\":[\"%096d\"]}}", 0);
@@ -691,7 +693,6 @@ static void attest_also_matches_attest_each(void **state)
 		assert_null(doc);
 	}
 	json_decref(parsed);
-	json_decref(pj);
 	free(body);
 	free(jwk);
 	free(nonce);
