@@ -91,6 +91,10 @@ int cct_time_parse(time_t *out, const char *s, cct_err *err)
 	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 60 ||
 	    oh > 23 || om > 59)
 		goto bad;
+	/* 29 February only in a leap year (Gregorian: every 4th, but not every 100th but every
+	 * 400th) */
+	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		goto bad;
 	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 	t -= (int64_t)sign * (oh * 3600 + om * 60);
 	*out = (time_t)t;

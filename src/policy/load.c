@@ -26,6 +26,7 @@ typedef enum {
 	T_DATE,    /* RFC 3339 time */
 	T_MASKVAL, /* {"mask": N, "value": N} */
 	T_MAJMIN,  /* "MAJOR.MINOR" */
+	T_VERSION, /* dotted numbers, "1.55" or "96.00.9F.00.01": base in hex_len (10 or 16) */
 	T_PCRS,    /* {"sha256": {"7": ["HEX", ...]}}: bank -> PCR index -> allowed values */
 	T_CMDLINE, /* "exact command line" or {"prefix": "..."} */
 } ktype;
@@ -34,7 +35,8 @@ typedef struct key_spec {
 	const char *section; /* "" = top level */
 	const char *key;
 	ktype type;
-	int hex_len;                 /* bytes, for T_HEX / T_HEXARR / T_HEX1N */
+	int hex_len;                 /* bytes, for T_HEX / T_HEXARR / T_HEX1N; the largest value
+				      * for T_INT (0: any); the base for T_VERSION */
 	const char *const *allowed;  /* T_STR / T_STRARR: the only values accepted, or NULL */
 } key_spec;
 
@@ -44,6 +46,10 @@ static const char *const prods[] = { "Milan", "Genoa", "Turin", NULL };
 static const char *const keys[] = { "vcek", "vlek", NULL };
 static const char *const ppcie[] = { "any", "required", "forbidden", NULL };
 static const char *const cc_sources[] = { "evidence", "attester", NULL };
+/* Intel's TCB statuses, as the TDX verifier names them (src/tdx/tcb.c) */
+static const char *const tcb_statuses[] = { "UpToDate", "SWHardeningNeeded", "ConfigurationNeeded",
+					    "ConfigurationAndSWHardeningNeeded", "OutOfDate",
+					    "OutOfDateConfigurationNeeded", "Revoked", NULL };
 
 static const key_spec schema[] = {
 	{ "", "version", T_STR, 0, NULL },
@@ -68,7 +74,7 @@ static const key_spec schema[] = {
 	{ "snp", "min_launch_tcb", T_TCB, 0, NULL },
 	{ "snp", "min_current_tcb", T_TCB, 0, NULL },
 	{ "snp", "min_guest_svn", T_INT, 0, NULL },
-	{ "snp", "max_vmpl", T_INT, 0, NULL },
+	{ "snp", "max_vmpl", T_INT, 3, NULL },
 	{ "snp", "allow_debug", T_BOOL, 0, NULL },
 	{ "snp", "allow_migrate_ma", T_BOOL, 0, NULL },
 	{ "snp", "allow_smt", T_BOOL, 0, NULL },
@@ -80,7 +86,7 @@ static const key_spec schema[] = {
 	{ "snp", "author_key_digests", T_HEXARR, 48, NULL },
 	{ "snp", "require_id_block", T_BOOL, 0, NULL },
 	{ "snp", "require_author_key", T_BOOL, 0, NULL },
-	{ "snp", "min_version", T_STR, 0, NULL },
+	{ "snp", "min_version", T_VERSION, 10, NULL },
 	{ "snp", "min_abi", T_MAJMIN, 0, NULL },
 	{ "snp", "platform_info", T_MASKVAL, 0, NULL },
 	{ "snp", "products", T_STRARR, 0, prods },
@@ -99,7 +105,7 @@ static const key_spec schema[] = {
 	{ "tdx", "mrconfigid", T_HEX1N, 48, NULL },
 	{ "tdx", "xfam", T_HEXARR, 8, NULL },
 	{ "tdx", "report_data", T_HEX, 64, NULL },
-	{ "tdx", "accepted_tcb_status", T_STRARR, 0, NULL },
+	{ "tdx", "accepted_tcb_status", T_STRARR, 0, tcb_statuses },
 	{ "tdx", "deny_advisories", T_STRARR, 0, NULL },
 	{ "tdx", "min_tcb_date", T_DATE, 0, NULL },
 	{ "tdx", "allow_debug", T_BOOL, 0, NULL },
@@ -110,8 +116,8 @@ static const key_spec schema[] = {
 	{ "gpu", "cc_mode", T_STRARR, 0, modes },
 	{ "gpu", "cc_mode_source", T_STR, 0, cc_sources },
 	{ "gpu", "ppcie", T_STR, 0, ppcie },
-	{ "gpu", "min_driver_version", T_STR, 0, NULL },
-	{ "gpu", "min_vbios_version", T_STR, 0, NULL },
+	{ "gpu", "min_driver_version", T_VERSION, 10, NULL },
+	{ "gpu", "min_vbios_version", T_VERSION, 16, NULL },
 	{ "gpu", "rim_ids", T_STRARR, 0, NULL },
 	{ "gpu", "require_measres", T_BOOL, 0, NULL },
 	{ "gpu", "authorization_rules", T_OBJ, 0, NULL },
@@ -171,6 +177,25 @@ static int allowed(const char *const *list, const char *s)
 	return 0;
 }
 
+/* "N(.N)*", each N 1..8 digits of base (10 or 16) */
+static int is_version(const char *s, int base)
+{
+	size_t digits = 0;
+
+	for (;; s++) {
+		if (*s && (base == 16 ? isxdigit((unsigned char)*s) : isdigit((unsigned char)*s))) {
+			if (++digits > 8)
+				return 0;
+		} else if ((*s == '.' || !*s) && digits) {
+			if (!*s)
+				return 1;
+			digits = 0;
+		} else {
+			return 0;
+		}
+	}
+}
+
 static void check_value(vctx *vc, const key_spec *ks, const json_t *v, const char path[80])
 {
 	const json_t *x;
@@ -189,6 +214,17 @@ static void check_value(vctx *vc, const key_spec *ks, const json_t *v, const cha
 	case T_INT:
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
 			verr(vc, path, "expected a non-negative integer");
+		else if (ks->hex_len && json_integer_value(v) > ks->hex_len)
+			verr(vc, path, "expected 0..%d, got %lld", ks->hex_len,
+			     (long long)json_integer_value(v));
+		return;
+	case T_VERSION:
+		/* the evaluator compares number by number: anything else would compare as 0 there
+		 * and quietly lower the minimum */
+		if (!json_is_string(v) || !is_version(json_string_value(v), ks->hex_len))
+			verr(vc, path, "expected a version of dotted %s numbers (e.g. \"%s\")",
+			     ks->hex_len == 16 ? "hexadecimal" : "decimal",
+			     ks->hex_len == 16 ? "96.00.9F.00.01" : "1.55");
 		return;
 	case T_BOOL:
 		if (!json_is_boolean(v))

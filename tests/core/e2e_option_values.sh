@@ -48,6 +48,10 @@ cases=(
 	"--tee|bogus|verify $tmp/none @"
 	"--max-vmpl|abc|snp verify $tmp/none @"
 	"--threads|0|model verity $O @"
+	# 0 is the verifiers' "now": the epoch itself must not quietly mean today
+	"--at|1970-01-01T00:00:00Z|tdx verify $Q --collateral $C --offline @"
+	"--at|1969-12-31T23:59:59Z|gpu verify $G --nonce $gn --offline --no-ocsp --no-rim @"
+	"--at|2025-02-29T00:00:00Z|tdx verify $Q --collateral $C --offline @"
 )
 for k in "${cases[@]}"; do
 	opt=${k%%|*}; rest=${k#*|}; val=${rest%%|*}; line=${rest#*|}

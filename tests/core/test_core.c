@@ -204,6 +204,13 @@ static void rfc3339(void **state)
 	assert_int_equal(cct_time_parse(&t, "2026-11-23", NULL), CCT_OK);
 	assert_int_equal(t, 1795392000);
 	assert_int_equal(cct_time_parse(&t, "2024-13-01T00:00:00Z", NULL), CCT_EINVAL);
+	/* 29 February only in leap years: 2000 and 2024 are, 1900, 2023 and 2025 are not */
+	assert_int_equal(cct_time_parse(&t, "2000-02-29T00:00:00Z", NULL), CCT_OK);
+	assert_int_equal(t, 951782400);
+	assert_int_equal(cct_time_parse(&t, "2023-02-29T00:00:00Z", NULL), CCT_EINVAL);
+	assert_int_equal(cct_time_parse(&t, "2025-02-29", NULL), CCT_EINVAL);
+	assert_int_equal(cct_time_parse(&t, "1900-02-29T00:00:00Z", NULL), CCT_EINVAL);
+	assert_int_equal(cct_time_parse(&t, "2026-02-30T00:00:00Z", NULL), CCT_EINVAL);
 	assert_int_equal(cct_time_parse(&t, "2024-01-01T00:00:00", NULL), CCT_EINVAL);
 	assert_int_equal(cct_time_parse(&t, "yesterday", NULL), CCT_EINVAL);
 }

@@ -171,6 +171,14 @@ pol bad-doc.json "\"snp\":{\"measurment\":[],\"max_vmpl\":-1},\"gpu\":{\"cc_mode
 import json; e=[x['path'] for x in json.load(open('$T/chk.json'))['errors']]
 assert set(e)=={'snp.measurment','snp.max_vmpl','gpu.cc_mode[0]','tdx.mrtd[0]'}, e" && pass policy-check-every-error || fail policy-check-every-error
 "$C" policy check "$T/snp-good.json" >/dev/null; [[ $? == 0 ]] && pass policy-check-valid || fail policy-check-valid
+# a minimum the evaluator cannot compare number by number would read as 0 there: refused
+pol bad-values.json "\"snp\":{\"min_version\":\"abc\",\"max_vmpl\":99},\"gpu\":{\"min_driver_version\":\"1.x\",\"min_vbios_version\":\"\"},\"tdx\":{\"accepted_tcb_status\":[\"UpToDate\",\"Bogus\"]}"
+"$C" policy check "$T/bad-values.json" --json >"$T/chk2.json"; rc=$?
+[[ $rc == 2 ]] && python3 -c "
+import json; e=[x['path'] for x in json.load(open('$T/chk2.json'))['errors']]
+assert set(e)=={'snp.min_version','snp.max_vmpl','gpu.min_driver_version','gpu.min_vbios_version','tdx.accepted_tcb_status[1]'}, e" && pass policy-check-values || fail policy-check-values
+pol good-values.json "\"snp\":{\"min_version\":\"1.55\",\"max_vmpl\":3},\"gpu\":{\"min_driver_version\":\"550.54.15\",\"min_vbios_version\":\"96.00.5e.00.01\"}"
+"$C" policy check "$T/good-values.json" >/dev/null; [[ $? == 0 ]] && pass policy-check-good-values || fail policy-check-good-values
 echo '{"version":' >"$T/trunc.json"
 "$C" policy check "$T/trunc.json" >/dev/null; [[ $? == 2 ]] && pass policy-check-not-json || fail policy-check-not-json
 

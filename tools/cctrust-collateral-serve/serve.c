@@ -410,6 +410,11 @@ int main(int argc, char **argv)
 				fprintf(stderr, "cctrust: --at: %s\n", err.msg);
 				return 2;
 			}
+			if (S.fo.at <= 0) { /* 0 means "now" to the validators */
+				fprintf(stderr, "cctrust: --at: expected a time after "
+						"1970-01-01T00:00:00Z\n");
+				return 2;
+			}
 			break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;

@@ -64,6 +64,12 @@ int cct_cli_parse_time(time_t *out, const char *s)
 		cct_cli_usage_error("--at: %s", err.msg);
 		return -1;
 	}
+	/* the verifiers read a verification time of 0 as "now": an earlier time cannot mean what
+	 * the caller asked for, and no certificate is valid then anyway */
+	if (*out <= 0) {
+		cct_cli_usage_error("--at: '%.40s': expected a time after 1970-01-01T00:00:00Z", s);
+		return -1;
+	}
 	return 0;
 }
 
