@@ -360,25 +360,50 @@ out:
 	return rc;
 }
 
+/* Append each string of from that into does not hold yet. */
+static void add_unique(json_t *into, const json_t *from)
+{
+	size_t i, j;
+	const json_t *x, *y;
+
+	json_array_foreach(from, i, x) {
+		int seen = 0;
+
+		json_array_foreach(into, j, y)
+			if (json_equal((json_t *)x, (json_t *)y))
+				seen = 1;
+		if (!seen)
+			json_array_append(into, (json_t *)x);
+	}
+}
+
 void cct_ratls__finish(cct_ratls_result *r)
 {
-	json_t *f = json_array(), *skipped = json_array(), *c;
+	json_t *f = json_array(), *skipped = json_array(), *insecure = json_array(), *c, *comp;
 	const char *secs[2] = { "certificate", "fresh" };
 	int simulated = 0;
 	size_t i;
 
+	/* the verdict claims no more than the evidence verifications checked: what either of them
+	 * skipped or turned off is listed here too, not only inside its section */
 	for (i = 0; i < 2; i++) {
-		c = json_object_get(json_object_get(json_object_get(r->result, secs[i]), "composite"), "failures");
+		comp = json_object_get(json_object_get(r->result, secs[i]), "composite");
+		c = json_object_get(comp, "failures");
 		if (json_is_array(c))
 			json_array_extend(f, c);
-		if (json_is_true(json_object_get(json_object_get(json_object_get(r->result, secs[i]), "composite"),
-						 "simulated")))
+		if (json_is_true(json_object_get(comp, "simulated")))
 			simulated = 1;
 	}
 	if (!json_object_get(r->result, "fresh"))
 		json_array_append_new(skipped, json_string("fresh-evidence (certificate-only: replayable)"));
+	for (i = 0; i < 2; i++) {
+		comp = json_object_get(json_object_get(r->result, secs[i]), "composite");
+		add_unique(skipped, json_object_get(comp, "checks_skipped"));
+		add_unique(insecure, json_object_get(comp, "insecure"));
+	}
 	json_object_set_new(r->result, "failures", f);
 	json_object_set_new(r->result, "checks_skipped", skipped);
+	json_object_set_new(r->result, "insecure", insecure);
 	json_object_set_new(r->result, "simulated", json_boolean(simulated));
 	json_object_set_new(r->result, "verified", json_boolean(r->status == CCT_OK));
 	json_object_set_new(r->result, "check", r->status == CCT_OK ? json_null() : json_string(r->check));

@@ -66,6 +66,8 @@ start backend python3 "$H/servers.py" backend "$T/backend.port"; BP=$PORT
 serve snp --tee snp --gpus 2; P1=$PORT
 expect snp-2gpu-accepted 0 "r['verified'] and r['check'] is None and r['simulated'] and r['certificate']['pubkey_hash']=='verified' and r['fresh']['exporter']=='verified' and r['fresh']['nonce']=='verified' and r['certificate']['composite']['gpu_count']==2 and r['fresh']['composite']['tee']=='snp' and r['pin'].startswith('sha256//') and r['checks_skipped']==[]" 127.0.0.1:$P1 --policy "$T/pol.json" $S
 PIN=$(python3 -c "import json; print(json.load(open('$T/out.json'))['pin'])")
+# what the evidence verifications skipped is the verdict's too, not only inside its sections
+expect snp-skips-listed 0 "r['verified'] and 'crl' in r['checks_skipped'] and 'crl' in r['fresh']['composite']['checks_skipped'] and r['insecure'] and 'simulated-tee' in r['insecure']" 127.0.0.1:$P1 --policy "$T/pol.json" $S --offline --no-crl
 out=$("$C" ratls get "https://127.0.0.1:$P1/hello" --policy "$T/pol.json" $S)
 [[ $? == 0 && $out == "hello from backend /hello" ]] && pass get-body || fail "get-body: '$out'"
 out=$("$C" ratls get "https://127.0.0.1:$P1/post" --policy "$T/pol.json" $S -d 'prompt=hi' -H 'X-Test: 7')
