@@ -60,6 +60,18 @@ PY
 # one RIM on its own
 expect_rc 0 "$cct" gpu rim verify "$g/rims/NV_GPU_DRIVER_GH100_590.12.xml" --rim-root "$g/rim-root.pem" --ocsp --ocsp-dir "$g/ocsp" --offline
 expect_rc 1 "$cct" gpu rim verify "$g/rims/NV_GPU_DRIVER_GH100_590.12.xml"
+# a RIM accepted under an overriding root, without OCSP: both said, in JSON and in text
+rim=$g/rims/NV_GPU_DRIVER_GH100_590.12.xml
+"$cct" gpu rim verify "$rim" --rim-root "$g/rim-root.pem" --json >"$tmp/j" 2>"$tmp/err"
+python3 -c "import json,sys; o=json.load(open(sys.argv[1])); sys.exit(not (o['verified'] and o['checks_skipped']==['ocsp'] and o['simulated'] is True and o['insecure']==['simulated-root']))" "$tmp/j" && ok || bad "rim json does not list ocsp skipped / simulated root: $(head -c 300 "$tmp/j")"
+"$cct" gpu rim verify "$rim" --rim-root "$g/rim-root.pem" --ocsp --ocsp-dir "$g/ocsp" --offline --json >"$tmp/j"
+python3 -c "import json,sys; o=json.load(open(sys.argv[1])); sys.exit(not (o['verified'] and o['checks_skipped']==[]))" "$tmp/j" && ok || bad "rim json with OCSP lists a skip"
+expect_rc 0 "$cct" gpu rim verify "$rim" --rim-root "$g/rim-root.pem"
+grep -q "SIMULATED / UNTRUSTED ROOT" "$tmp/err" && grep -q "checks skipped.*ocsp" "$tmp/err" && ok || bad "rim text hides the root or the skip: $(cat "$tmp/err")"
+# a policy cannot judge a RIM alone: refused, not ignored
+echo '{"version":"cctrust.policy/v1"}' >"$tmp/pol.json"
+expect_rc 2 "$cct" gpu rim verify "$rim" --rim-root "$g/rim-root.pem" --policy "$tmp/pol.json"
+grep -q -- "--policy" "$tmp/err" && ok || bad "rim --policy refusal does not name the option"
 python3 - "$g/rims/NV_GPU_DRIVER_GH100_590.12.xml" "$tmp/tampered.xml" <<'PY'
 import sys
 s = open(sys.argv[1]).read()

@@ -493,7 +493,8 @@ static int cmd_rim(int argc, char **argv)
 	size_t n = 0;
 	char *info = NULL;
 	cct_err err;
-	int rc, ex;
+	json_t *skipped, *insecure;
+	int rc, ex, overriding_root;
 
 	memset(&a, 0, sizeof(a));
 	if (argc < 2 || strcmp(argv[1], "verify")) {
@@ -504,13 +505,23 @@ static int cmd_rim(int argc, char **argv)
 		cct_policy_free(a.v1);
 		return rc < 0 ? CCT_EXIT_OK : CCT_EXIT_USAGE;
 	}
-	cct_policy_free(a.v1); /* a RIM alone has no policy */
-	a.v1 = NULL;
+	if (a.v1) { /* a RIM alone has no claims a policy could judge: not silently ignored */
+		cct_policy_free(a.v1);
+		return cct_cli_usage_error("gpu rim verify: --policy applies to evidence (gpu "
+					   "verify), not to a RIM on its own");
+	}
 	if (a.nfiles != 1) {
 		usage(stderr);
 		return CCT_EXIT_USAGE;
 	}
 	a.o.no_ocsp = !a.ocsp_on; /* a RIM on its own: OCSP only when asked (--ocsp) */
+	overriding_root = a.o.rim_root_path_insecure != NULL;
+	skipped = json_array();
+	insecure = json_array();
+	if (a.o.no_ocsp)
+		json_array_append_new(skipped, json_string("ocsp"));
+	if (overriding_root)
+		json_array_append_new(insecure, json_string("simulated-root"));
 	cct_err_clear(&err);
 	rc = cct_file_read(&buf, &n, a.files[0], 0, &err);
 	if (rc == CCT_OK)
@@ -525,6 +536,10 @@ static int cmd_rim(int argc, char **argv)
 		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
 		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
 		json_object_set_new(o, "rim", info ? json_loads(info, 0, &je) : json_null());
+		/* as gpu verify: what the verdict does not rest on, and a root that is not NVIDIA's */
+		json_object_set(o, "checks_skipped", skipped);
+		json_object_set_new(o, "simulated", json_boolean(overriding_root));
+		json_object_set(o, "insecure", insecure);
 		cct_cli_print_json(o, 0);
 	} else {
 		if (info)
@@ -533,7 +548,13 @@ static int cmd_rim(int argc, char **argv)
 			printf("RIM: ACCEPTED\n");
 		else
 			cct_cli_print_reject("RIM", rc, &err);
+		if (overriding_root)
+			fprintf(stderr, "RIM: SIMULATED / UNTRUSTED ROOT: the signing chain ends at an "
+					"overriding root (--trust-sim, --rim-root), not NVIDIA's\n");
+		cct_cli_print_skipped("RIM", skipped);
 	}
+	json_decref(skipped);
+	json_decref(insecure);
 	free(info);
 	free(buf);
 	cct_nvgpu_verifier_free(v);
