@@ -129,6 +129,10 @@ mkdir -p "$T/toks" && cp "$T/tok" "$T/toks/a" && cp "$T/tok" "$T/toks/b"
 "$C" token verify "$T/tok" - "$T/tok-tamper" --jwks "$T/jwks.json" --json <"$T/tok" >"$T/tvm.json"; rc=$?
 [[ $rc == 1 && $(grep -c '"verified": *true' "$T/tvm.json") == 2 && $(grep -c '"verified": *false' "$T/tvm.json") == 1 ]] && pass token-many-one-bad || fail "token-many-one-bad rc=$rc"
 "$C" token verify "$T/tok" "$T/no-such-token" --jwks "$T/jwks.json" >/dev/null 2>&1; [[ $? == 2 ]] && pass token-many-unreadable || fail token-many-unreadable
+"$C" token verify "$T/tok" "$T/no-such-token" --jwks "$T/jwks.json" --json >"$T/tvu.json" 2>/dev/null; rc=$?
+[[ $rc == 2 ]] && python3 -c "
+import json,sys; rs=[json.loads(l) for l in open(sys.argv[1])]
+assert [r['verified'] for r in rs]==[True,False] and rs[1]['token'].endswith('no-such-token') and rs[1]['error']['stage']=='input'" "$T/tvu.json" && pass token-many-unreadable-json || fail "token-many-unreadable-json rc=$rc"
 
 # 15. real SNP vectors wrapped in a request: binding explicitly skipped (their nonces are fixed)
 if [[ -n $V && -d $V/snp/virtee-sev ]]; then

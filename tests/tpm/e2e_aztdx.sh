@@ -59,9 +59,9 @@ assert c['simulated'] is True and c['hcl']['report_type'] == 'tdx'
 assert c['tdx']['mrtd'] == s['tdx']['mrtd'] and c['tdx']['tcb_status'] == 'UpToDate'
 assert c['tdx']['report_data'][:64] == c['hcl']['runtime_data_hash']
 assert len(c['pcrs']['sha256']) == 24 and c['tpm_quote']['extra_data'] == '$X'
-assert r['checks_skipped'] == [] and r['failures'] == []" && pass vtpm-verify || { fail "vtpm-verify (exit $RC)"; head -c 900 ok.json; }
+assert r['checks_skipped'] == [] and r['failures'] == [] and r['simulated'] is True" && pass vtpm-verify || { fail "vtpm-verify (exit $RC)"; head -c 900 ok.json; }
 "$C" vtpm verify ev.json --trust-sim sim >plain.out && grep -q 'az-tdx-vtpm: TD quote' plain.out &&
-	grep -q 'not checked: tpm_quote_nonce' plain.out && pass vtpm-verify-no-nonce || { fail vtpm-verify-no-nonce; cat plain.out; }
+	grep -q 'not checked: tpm_quote_nonce' plain.out && grep -q 'SIMULATED TEE' plain.out && pass vtpm-verify-no-nonce || { fail vtpm-verify-no-nonce; cat plain.out; }
 "$C" verify req.json --trust-sim sim --nonce "$N" --json >c.json
 RC=$?
 [[ $RC == 0 ]] && python3 -c "
@@ -144,6 +144,19 @@ mkdir -p evdir && cp ev.json evdir/a.json && cp ev.json evdir/b.json
 "$C" vtpm verify evdir --trust-sim sim --nonce "$X" --json >dir.out; RC=$?
 [[ $RC == 0 && $(grep -c '"verified": *true' dir.out) == 2 ]] && pass vtpm-directory || fail "vtpm-directory (exit $RC)"
 "$C" vtpm verify ev.json missing.json --trust-sim sim --nonce "$X" >/dev/null 2>&1; [[ $? == 2 ]] && pass vtpm-many-unreadable-exit-2 || fail vtpm-many-unreadable-exit-2
+# an unreadable input has its JSON object too, between the others, not only a line on stderr
+"$C" vtpm verify ev.json missing.json ev.json --trust-sim sim --nonce "$X" --json >unr.out 2>/dev/null; RC=$?
+[[ $RC == 2 ]] && python3 -c "
+import json; rs = [json.loads(l) for l in open('unr.out')]
+assert [r['evidence'] for r in rs] == ['ev.json', 'missing.json', 'ev.json'], rs
+assert rs[1]['verified'] is False and rs[1]['error']['stage'] == 'input' and rs[1]['error']['message']
+" && pass vtpm-many-unreadable-json || fail "vtpm-many-unreadable-json (exit $RC)"
+"$C" verify req.json missing.json --trust-sim sim --nonce "$N" --json >vunr.out 2>/dev/null; RC=$?
+[[ $RC == 2 ]] && python3 -c "
+import json; rs = [json.loads(l) for l in open('vunr.out')]
+assert [r['request'] for r in rs] == ['req.json', 'missing.json'], rs
+assert rs[0]['verified'] is True and rs[1]['verified'] is False and rs[1]['error']['stage'] == 'input'
+" && pass verify-many-unreadable-json || fail "verify-many-unreadable-json (exit $RC)"
 # cctrust verify: many attest requests; the one made for another nonce is rejected
 "$C" verify req.json req.json --trust-sim sim --nonce "$N" --json >vmany.out; RC=$?
 [[ $RC == 0 && $(grep -c '"request"' vmany.out) == 2 ]] && pass verify-many || fail "verify-many (exit $RC)"

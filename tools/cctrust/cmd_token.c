@@ -40,6 +40,17 @@ static void token_verify_input(void *ctx, const char *path, int *stop)
 		fprintf(stderr, "cctrust: %s: %s\n", path, err.msg);
 		if (e->worst < CCT_EXIT_USAGE)
 			e->worst = CCT_EXIT_USAGE;
+		if (e->json) { /* one object per input, the unreadable ones too */
+			out = json_object();
+			if (e->multi)
+				json_object_set_new(out, "token", json_string(path));
+			json_object_set_new(out, "verified", json_false());
+			json_object_set_new(out, "error",
+					    cct_cli_error_json(err.code ? err.code : CCT_EIO, &err));
+			json_object_set_new(out, "affirming", json_false());
+			json_object_set_new(out, "claims", json_null());
+			cct_cli_print_json(out, e->multi);
+		}
 		return;
 	}
 	rc = cct_token_verify(&claims, (const char *)tok, n, &e->o, &err);

@@ -67,9 +67,9 @@ static const char vtpm_usage[] =
 	"  --offline         never fetch (cache and files only)\n"
 	"  --certs PATH      more certificates / CRLs (SNP)\n"
 	"  --trust-sim DIR   accept the simulated SNP / TDX roots of 'cctrust sim init DIR' (tests;\n"
-	"                    claims marked \"simulated\")\n"
-	"  --json            {verified, tee, error, checks_skipped, claims: {snp | tdx, hcl,\n"
-	"                    ak_sha256, tpm_quote, pcrs}}; with several inputs one object per\n"
+	"                    marked \"simulated\", and SIMULATED TEE in text)\n"
+	"  --json            {verified, tee, error, checks_skipped, simulated, claims: {snp | tdx,\n"
+	"                    hcl, ak_sha256, tpm_quote, pcrs}}; with several inputs one object per\n"
 	"                    line with its \"evidence\" path\n"
 	"EVIDENCE.json: any number of files, - (standard input) or directories of them, one at a\n"
 	"time; every option applies to each.\n"
@@ -457,6 +457,19 @@ static void vtpm_verify_input(void *ctx, const char *path, int *stop)
 	if (read_text(&text, &n, path, path, &err)) {
 		if (e->worst < CCT_EXIT_USAGE)
 			e->worst = CCT_EXIT_USAGE;
+		if (e->json) { /* one object per input, the unreadable ones too (as snp/tdx/gpu) */
+			json_t *o = json_object();
+
+			if (e->multi)
+				json_object_set_new(o, "evidence", json_string(path));
+			json_object_set_new(o, "verified", json_false());
+			json_object_set_new(o, "tee", json_null());
+			json_object_set_new(o, "error", cct_cli_error_json(err.code ? err.code : CCT_EIO, &err));
+			json_object_set_new(o, "checks_skipped", json_array());
+			json_object_set_new(o, "simulated", json_false());
+			json_object_set_new(o, "claims", json_null());
+			cct_cli_print_json(o, e->multi);
+		}
 		return;
 	}
 	rc = cct_vtpm_verify_json(&claims, text, n, e->vo, &err);
@@ -492,6 +505,10 @@ static void vtpm_verify_input(void *ctx, const char *path, int *stop)
 		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
 		if (cl && json_object_get(cl, "checks_skipped"))
 			json_object_set(o, "checks_skipped", json_object_get(cl, "checks_skipped"));
+		else
+			json_object_set_new(o, "checks_skipped", json_array());
+		json_object_set_new(o, "simulated",
+				    json_boolean(json_is_true(json_object_get(cl, "simulated"))));
 		if (pol)
 			json_object_set_new(o, "failures",
 					    failures ? json_incref(failures) : json_array());
@@ -503,8 +520,10 @@ static void vtpm_verify_input(void *ctx, const char *path, int *stop)
 		json_t *sk = json_object_get(cl, "checks_skipped"), *s;
 		size_t i;
 
-		printf("%s: OK (%s: %s, HCL runtime-data binding, AK, TPM quote)\n", path, tee,
-		       tdx ? "TD quote, TD report" : "SNP report");
+		printf("%s: OK (%s: %s, HCL runtime-data binding, AK, TPM quote)%s\n", path, tee,
+		       tdx ? "TD quote, TD report" : "SNP report",
+		       json_is_true(json_object_get(cl, "simulated")) ? " (SIMULATED TEE: test roots)"
+								: "");
 		if (json_is_string(p0))
 			printf("  PCR0 (sha256) %s\n", json_string_value(p0));
 		json_array_foreach(sk, i, s)

@@ -103,6 +103,18 @@ static void verify_input(void *ctx, const char *path, int *stop)
 		fprintf(stderr, "cctrust: %s: %s\n", path, err.msg);
 		if (e->worst < CCT_EXIT_USAGE)
 			e->worst = CCT_EXIT_USAGE;
+		if (e->json) { /* one object per input, the unreadable ones too */
+			json_t *res = json_object();
+
+			if (e->multi)
+				json_object_set_new(res, "request", json_string(path));
+			json_object_set_new(res, "verified", json_false());
+			json_object_set_new(res, "error",
+					    cct_cli_error_json(err.code ? err.code : CCT_EIO, &err));
+			json_object_set_new(res, "checks_skipped", json_array());
+			json_object_set_new(res, "failures", json_array());
+			cct_cli_print_json(res, e->multi);
+		}
 		return;
 	}
 	cct_composite_verify(&r, body, n, e->pol, e->o, e->signer);
@@ -228,7 +240,8 @@ int cct_cmd_verify(int argc, char **argv)
 		key_file = keypath;
 	}
 	if (key_file) {
-		if (load_file(&b, &n, key_file, 1u << 16, "--signing-key"))
+		if (load_file(&b, &n, key_file, 1u << 16,
+			      key_file == keypath ? "--trust-sim (its token signing key)" : "--signing-key"))
 			goto out;
 		c = cct_token_signer_load_pem(&signer, b, n, &err);
 		cct_wipe(b, n);
