@@ -73,5 +73,16 @@ done
 [ $rc = 2 ] && [ "$(grep -c '"verified":true' "$tmp/out")" = 3 ] &&
 	ok "snp: reports before an empty directory are verified, then exit 2" || bad "snp dir + empty: rc $rc"
 
+# --- file names that are not UTF-8 (Linux allows any bytes): still in the JSON, as \xHH ---
+mkdir "$tmp/u8"
+cp "$q" "$tmp/u8/q"$'\xff'".dat"
+"$cct" tdx verify "$tmp/u8/q"$'\xff'".dat" "$tmp/u8/gone"$'\xfe' --collateral "$coll" --at $at --offline \
+	--json >"$tmp/out" 2>/dev/null; rc=$?
+[ $rc = 2 ] && python3 -c "
+import json, sys; rs = [json.loads(l) for l in open(sys.argv[1])]
+assert [r['quote'].rsplit('/', 1)[1] for r in rs] == ['q\\\\xff.dat', 'gone\\\\xfe'], rs
+assert rs[0]['accepted'] and rs[1]['error']['message'].endswith('gone\\\\xfe: No such file or directory'), rs[1]
+" "$tmp/out" && ok "tdx: non-UTF-8 file names kept in the JSON as \\xHH" || bad "non-UTF-8 names: rc $rc $(head -c 300 "$tmp/out")"
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

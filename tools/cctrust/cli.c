@@ -28,6 +28,62 @@ int cct_cli_exit_code(int rc)
 	return CCT_EXIT_REJECT;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates,
+ * at most U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	size_t n, i;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+json_t *cct_cli_json_text(const char *s)
+{
+	json_t *j = json_string(s ? s : "");
+	char *buf, *o;
+	const unsigned char *p;
+	size_t n;
+
+	if (j || !s)
+		return j ? j : json_null();
+	/* not UTF-8 (a file name on Linux is any bytes): each byte that is not part of a
+	 * well-formed sequence written as the text \xHH, so the name is still there to match */
+	if (!(buf = malloc(4 * strlen(s) + 1)))
+		return json_null();
+	for (p = (const unsigned char *)s, o = buf; *p; p += n) {
+		if ((n = utf8_seq(p))) {
+			memcpy(o, p, n);
+			o += n;
+		} else {
+			o += sprintf(o, "\\x%02x", *p);
+			n = 1;
+		}
+	}
+	*o = 0;
+	j = json_string(buf);
+	free(buf);
+	return j ? j : json_null();
+}
+
 json_t *cct_cli_error_json(int rc, const cct_err *err)
 {
 	json_t *o;
@@ -38,7 +94,7 @@ json_t *cct_cli_error_json(int rc, const cct_err *err)
 	json_object_set_new(o, "code", json_string(cct_code_name(rc)));
 	json_object_set_new(o, "stage", json_string(cct_stage_name(err ? err->stage : 0)));
 	json_object_set_new(o, "message",
-			    json_string(err && err->msg[0] ? err->msg : cct_strerror(rc)));
+			    cct_cli_json_text(err && err->msg[0] ? err->msg : cct_strerror(rc)));
 	if (err && err->offset)
 		json_object_set_new(o, "offset", json_integer((json_int_t)err->offset));
 	return o;

@@ -39,6 +39,10 @@ int cct_cmd_ratls(int argc, char **argv);
 int cct_cmd_launch(int argc, char **argv);
 int cct_cmd_host(int argc, char **argv);
 
+/* A JSON string of s (a file name, a message): as is when it is UTF-8, else with each byte
+ * outside a well-formed sequence written as the text \xHH. Never NULL (json null for NULL). */
+json_t *cct_cli_json_text(const char *s);
+
 /* Print "cctrust: <msg>" to stderr, return CCT_EXIT_USAGE. */
 int cct_cli_usage_error(const char *fmt, ...)
 #if defined(__GNUC__)

@@ -342,7 +342,7 @@ static int verify_set(gpu_args *a, cct_nvgpu_verifier **vp, const uint8_t *nonce
 
 		cj = claims ? json_loads(claims, 0, &je) : NULL;
 		if (label)
-			json_object_set_new(o, "evidence", json_string(label));
+			json_object_set_new(o, "evidence", cct_cli_json_text(label));
 		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
 		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
 		/* what the verdict rests on: skipped checks, freshness, simulated/overriding roots */

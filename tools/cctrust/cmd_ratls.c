@@ -429,7 +429,7 @@ static int connect_verify(void **ssl_out, args *a, const char *host, const char 
 	if (a->json && (print_ok || rc != CCT_OK)) {
 		json_t *o = json_deep_copy(r.result);
 
-		json_object_set_new(o, "target", json_string(label));
+		json_object_set_new(o, "target", cct_cli_json_text(label));
 		cct_cli_print_json(o, 0);
 	} else if (print_ok || rc != CCT_OK) {
 		print_verdict(print_ok ? stdout : stderr, label, &r); /* get: stdout is the body */

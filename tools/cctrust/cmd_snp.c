@@ -174,7 +174,7 @@ static void snp_verify_input(void *ctx, const char *path, int *stop)
 							  ? cct_snp_claims(&lr.rep, &res)
 							  : json_null());
 		if (e->multi)
-			json_object_set_new(o, "report", json_string(path));
+			json_object_set_new(o, "report", cct_cli_json_text(path));
 		json_object_set_new(o, "crl_checked", json_boolean(res.crl_checked));
 		if (!e->crl)
 			json_array_append_new(ins, json_string("no-crl"));

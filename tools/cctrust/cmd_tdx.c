@@ -272,7 +272,7 @@ static int verify_one(verify_ctx *vc, const char *path)
 	if (vc->json) {
 		json_t *o2 = json_object();
 
-		json_object_set_new(o2, "quote", json_string(path));
+		json_object_set_new(o2, "quote", cct_cli_json_text(path));
 		json_object_set_new(o2, "verdict", json_string(rc == CCT_OK ? "accepted"
 									  : "rejected"));
 		json_object_set_new(o2, "accepted", json_boolean(rc == CCT_OK));
@@ -390,11 +390,15 @@ static void reject_input(void *ctx, const char *path, int *stop)
 	if (u->vc->json) {
 		json_t *o = json_object();
 
-		json_object_set_new(o, "quote", json_string(path));
+		json_object_set_new(o, "quote", cct_cli_json_text(path));
 		json_object_set_new(o, "verdict", json_string("rejected"));
 		json_object_set_new(o, "accepted", json_false());
+		json_object_set_new(o, "tcb_evaluated", json_false());
 		json_object_set_new(o, "claims", json_object());
 		json_object_set_new(o, "error", cct_cli_error_json(u->rc, u->err));
+		/* the same shape as a verified quote's: nothing was checked */
+		json_object_set_new(o, "checks_skipped",
+				    cct_tdx_checks_skipped(NULL, u->vc->cp->pol.has_report_data));
 		cct_cli_print_json(o, 1);
 	} else {
 		cct_cli_print_reject(path, u->rc, u->err);
@@ -735,7 +739,7 @@ static int cmd_show(int argc, char **argv)
 		if (json) {
 			json_t *o = json_object();
 
-			json_object_set_new(o, "quote", json_string(path));
+			json_object_set_new(o, "quote", cct_cli_json_text(path));
 			json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
 			cct_cli_print_json(o, 1);
 		} else {

@@ -43,7 +43,7 @@ static void token_verify_input(void *ctx, const char *path, int *stop)
 		if (e->json) { /* one object per input, the unreadable ones too */
 			out = json_object();
 			if (e->multi)
-				json_object_set_new(out, "token", json_string(path));
+				json_object_set_new(out, "token", cct_cli_json_text(path));
 			json_object_set_new(out, "verified", json_false());
 			json_object_set_new(out, "error",
 					    cct_cli_error_json(err.code ? err.code : CCT_EIO, &err));
@@ -64,7 +64,7 @@ static void token_verify_input(void *ctx, const char *path, int *stop)
 	if (e->json) {
 		out = json_object();
 		if (e->multi)
-			json_object_set_new(out, "token", json_string(path));
+			json_object_set_new(out, "token", cct_cli_json_text(path));
 		json_object_set_new(out, "verified", json_boolean(rc == CCT_OK));
 		json_object_set_new(out, "error", cct_cli_error_json(rc, &err));
 		json_object_set_new(out, "affirming", json_boolean(rc == CCT_OK && affirming));

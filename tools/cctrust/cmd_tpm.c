@@ -461,7 +461,7 @@ static void vtpm_verify_input(void *ctx, const char *path, int *stop)
 			json_t *o = json_object();
 
 			if (e->multi)
-				json_object_set_new(o, "evidence", json_string(path));
+				json_object_set_new(o, "evidence", cct_cli_json_text(path));
 			json_object_set_new(o, "verified", json_false());
 			json_object_set_new(o, "tee", json_null());
 			json_object_set_new(o, "error", cct_cli_error_json(err.code ? err.code : CCT_EIO, &err));
@@ -499,7 +499,7 @@ static void vtpm_verify_input(void *ctx, const char *path, int *stop)
 		json_t *o = json_object();
 
 		if (e->multi)
-			json_object_set_new(o, "evidence", json_string(path));
+			json_object_set_new(o, "evidence", cct_cli_json_text(path));
 		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
 		json_object_set_new(o, "tee", json_string(tee));
 		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));

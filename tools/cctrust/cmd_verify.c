@@ -107,7 +107,7 @@ static void verify_input(void *ctx, const char *path, int *stop)
 			json_t *res = json_object();
 
 			if (e->multi)
-				json_object_set_new(res, "request", json_string(path));
+				json_object_set_new(res, "request", cct_cli_json_text(path));
 			json_object_set_new(res, "verified", json_false());
 			json_object_set_new(res, "error",
 					    cct_cli_error_json(err.code ? err.code : CCT_EIO, &err));
@@ -122,7 +122,7 @@ static void verify_input(void *ctx, const char *path, int *stop)
 		json_t *res = json_deep_copy(r.result);
 
 		if (e->multi)
-			json_object_set_new(res, "request", json_string(path));
+			json_object_set_new(res, "request", cct_cli_json_text(path));
 		/* a rejected result never carries a usable token unless asked (then its
 		 * ear.status says it is not affirming) */
 		if (r.token && (r.status == CCT_OK || e->token_always))
