@@ -98,9 +98,15 @@ static int policy_check(const cct_tdx_result *res, const cct_tdx_policy *pol, cc
 					   allow_names[j], h);
 		}
 	}
-	if (pol->has_report_data && !cct_ct_eq(b->report_data, pol->report_data, 64))
+	if (pol->has_report_data && !cct_ct_eq(b->report_data, pol->report_data, 64)) {
+		char want[129], have[129];
+
+		cct_hex_encode(want, pol->report_data, 64);
+		cct_hex_encode(have, b->report_data, 64);
 		return cct_err_set(err, CCT_ENONCE, CCT_STAGE_BINDING, body + 0x208,
-				   "REPORTDATA differs from the expected report data");
+				   "REPORTDATA (offset 0x%zx) is %.32s...; expected %.32s...",
+				   body + 0x208, have, want);
+	}
 	if (!res->tcb_evaluated)
 		return CCT_OK;
 	{

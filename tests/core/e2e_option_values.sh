@@ -32,6 +32,7 @@ done
 cases=(
 	"--expected-count|abc|gpu verify $G --nonce $gn --offline --no-ocsp --no-rim @"
 	"--expected-count|-1|gpu verify $G --nonce $gn --offline --no-ocsp --no-rim @"
+	"--expected-count|0|gpu verify $G --nonce $gn --offline --no-ocsp --no-rim @"
 	"--repeat|0|gpu verify $G --nonce $gn --offline --no-ocsp --no-rim @"
 	"--repeat|x|tdx verify $Q --collateral $C --offline --at 2025-07-19T10:00:34Z @"
 	"--gpus|abc|kbs verify-bench --sim $tmp/sim --flows 2 @"
@@ -59,6 +60,13 @@ for k in "${cases[@]}"; do
 	"$cct" ${line/@/$opt $val} >"$tmp/out" 2>"$tmp/err"; rc=$?
 	[ $rc = 2 ] && grep -q -- "$opt" "$tmp/err" && ok ||
 		bad "$opt $val in '${line%% --*} ...': exit $rc $(head -c 200 "$tmp/err")"
+done
+# an empty --report-data is not "64 zero bytes" (the loop above cannot pass an empty word)
+for cmd in "tdx verify $Q --collateral $C --offline" "snp verify $tmp/none --offline --no-crl"; do
+	# shellcheck disable=SC2086
+	"$cct" $cmd --report-data "" >"$tmp/out" 2>"$tmp/err"; rc=$?
+	[ $rc = 2 ] && grep -q -- "--report-data" "$tmp/err" && ok ||
+		bad "--report-data '' in '${cmd%% *} ...': exit $rc $(head -c 200 "$tmp/err")"
 done
 echo "option values: $pass right, $fail wrong"
 [ $fail = 0 ]

@@ -110,7 +110,7 @@ static int parse_args(gpu_args *a, int argc, char **argv)
 		case OPT_OCSP_URL: a->o.ocsp_url = val; break;
 		case OPT_POLICY: a->policy_file = val; break;
 		case OPT_COUNT:
-			if (cct_cli_parse_long(&num, "--expected-count", val, 0, 4096))
+			if (cct_cli_parse_long(&num, "--expected-count", val, 1, 4096))
 				return CCT_EXIT_USAGE;
 			a->o.expected_count = (int)num;
 			break;

@@ -353,12 +353,13 @@ static int snp_verify(int argc, char **argv)
 		uint8_t *b;
 		size_t n;
 
-		if (cct_hex_decode(&b, &n, rd_hex, strlen(rd_hex), &err) != CCT_OK || n > 64) {
-			if (n > 64)
+		if (!*rd_hex || cct_hex_decode(&b, &n, rd_hex, strlen(rd_hex), &err) != CCT_OK ||
+		    n > 64) {
+			if (*rd_hex && n > 64)
 				free(b);
 			cct_snp_verifier_free(v);
 			cct_snp_policy_clear(&pol);
-			return cct_cli_usage_error("--report-data: expected at most 64 bytes of hex");
+			return cct_cli_usage_error("--report-data: expected 1 to 64 bytes of hex");
 		}
 		memset(rd, 0, 64);
 		memcpy(rd, b, n);

@@ -123,9 +123,9 @@ static int set_report_data(cli_policy *cp, const char *hex)
 	size_t n = 0;
 	cct_err e;
 
-	if (cct_hex_decode(&b, &n, hex, strlen(hex), &e) != CCT_OK || n > 64) {
+	if (!*hex || cct_hex_decode(&b, &n, hex, strlen(hex), &e) != CCT_OK || n > 64) {
 		free(b);
-		return cct_cli_usage_error("--report-data: want up to 64 bytes of hex (shorter "
+		return cct_cli_usage_error("--report-data: want 1 to 64 bytes of hex (shorter "
 					   "values are zero-padded)");
 	}
 	memset(cp->pol.report_data, 0, 64);
