@@ -68,6 +68,9 @@ python3 -c "import json,sys; o=json.load(open(sys.argv[1])); sys.exit(not (o['ve
 python3 -c "import json,sys; o=json.load(open(sys.argv[1])); sys.exit(not (o['verified'] and o['checks_skipped']==[]))" "$tmp/j" && ok || bad "rim json with OCSP lists a skip"
 expect_rc 0 "$cct" gpu rim verify "$rim" --rim-root "$g/rim-root.pem"
 grep -q "SIMULATED / UNTRUSTED ROOT" "$tmp/err" && grep -q "checks skipped.*ocsp" "$tmp/err" && ok || bad "rim text hides the root or the skip: $(cat "$tmp/err")"
+# refused before any claims: what the options turned off is still listed
+"$cct" gpu verify "$tmp/none.json" --nonce "$n" --no-ocsp --no-rim --json >"$tmp/j" 2>/dev/null
+python3 -c "import json,sys; o=json.load(open(sys.argv[1])); sys.exit(not (o['verified'] is False and o['checks_skipped']==['ocsp','rim']))" "$tmp/j" && ok || bad "refused gpu verify hides --no-ocsp/--no-rim: $(head -c 300 "$tmp/j")"
 # a policy cannot judge a RIM alone: refused, not ignored
 echo '{"version":"cctrust.policy/v1"}' >"$tmp/pol.json"
 expect_rc 2 "$cct" gpu rim verify "$rim" --rim-root "$g/rim-root.pem" --policy "$tmp/pol.json"

@@ -346,10 +346,19 @@ static int verify_set(gpu_args *a, cct_nvgpu_verifier **vp, const uint8_t *nonce
 		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
 		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
 		/* what the verdict rests on: skipped checks, freshness, simulated/overriding roots */
-		if (json_is_array(json_object_get(cj, "checks_skipped")))
+		if (json_is_array(json_object_get(cj, "checks_skipped"))) {
 			json_object_set(o, "checks_skipped", json_object_get(cj, "checks_skipped"));
-		else
-			json_object_set_new(o, "checks_skipped", json_array());
+		} else { /* refused before any claims: at least what the options turned off */
+			json_t *sk = json_array();
+
+			if (a->o.no_nonce)
+				json_array_append_new(sk, json_string("nonce"));
+			if (a->o.no_ocsp)
+				json_array_append_new(sk, json_string("ocsp"));
+			if (a->o.no_rim)
+				json_array_append_new(sk, json_string("rim"));
+			json_object_set_new(o, "checks_skipped", sk);
+		}
 		json_object_set_new(o, "freshness",
 				    json_is_string(json_object_get(cj, "x-cctrust-freshness"))
 					    ? json_copy(json_object_get(cj, "x-cctrust-freshness"))
