@@ -54,7 +54,8 @@ typedef void (*cct_input_fn)(void *ctx, const char *path, int *stop);
  *  regular files (not recursive, no dot files) come sorted by name. Nothing is read here and
  *  no list of all inputs is built, so a command that handles one input at a time keeps its
  *  memory flat however many inputs it gets. CCT_OK, or EIO / ENOMEM (a directory that cannot
- *  be read, or holds no input file: the inputs before it were passed already). */
+ *  be read, or holds no input file: the inputs before it were passed already), or EINVAL
+ *  when "-" appears more than once (nothing passed: standard input can be read once). */
 CCT_EXTERN int cct_inputs_each(char *const *args, size_t n, cct_input_fn fn, void *ctx,
 			       cct_err *err);
 /** Write a whole file (mode 0644 unless private: 0600), atomically via rename. */

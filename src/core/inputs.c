@@ -83,9 +83,15 @@ out:
 
 int cct_inputs_each(char *const *args, size_t n, cct_input_fn fn, void *ctx, cct_err *err)
 {
-	size_t i;
+	size_t i, stdins = 0;
 	int stop = 0, rc = CCT_OK;
 
+	/* standard input can be read once: a second "-" would verify an empty stream */
+	for (i = 0; i < n; i++)
+		stdins += !strcmp(args[i], "-");
+	if (stdins > 1)
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				   "\"-\" (standard input) given %zu times: it can be read once", stdins);
 	for (i = 0; i < n && !stop && rc == CCT_OK; i++) {
 		struct stat st;
 

@@ -73,6 +73,11 @@ done
 [ $rc = 2 ] && [ "$(grep -c '"verified":true' "$tmp/out")" = 3 ] &&
 	ok "snp: reports before an empty directory are verified, then exit 2" || bad "snp dir + empty: rc $rc"
 
+# --- standard input can be read once: "-" twice is a usage error before anything is verified ---
+"$cct" tdx verify - - --collateral "$coll" --at $at --offline --json <"$q" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && [ ! -s "$tmp/out" ] && grep -q "standard input" "$tmp/err" &&
+	ok "tdx: '-' twice refused (exit 2)" || bad "'-' twice: rc $rc $(head -c 200 "$tmp/err")"
+
 # --- file names that are not UTF-8 (Linux allows any bytes): still in the JSON, as \xHH ---
 mkdir "$tmp/u8"
 cp "$q" "$tmp/u8/q"$'\xff'".dat"
