@@ -175,7 +175,10 @@ CCT_EXTERN int cct_snp_verifier_add_certs_path(cct_snp_verifier *v, const char *
 /** Offer certificates / CRLs from memory (PEM, DER). */
 CCT_EXTERN int cct_snp_verifier_add_certs(cct_snp_verifier *v, const uint8_t *buf, size_t len,
 					  cct_err *err);
-/** Offer the GHCB certificate table of an extended report (GUID table). */
+/** Offer the GHCB certificate table of the extended report verified next (GUID table). Its
+ *  certificates and CRLs vouch for that report alone: they apply to the next cct_snp_verify and
+ *  are dropped when it returns, whatever the outcome (and at once when this call fails). Parse
+ *  the report first, so that a table is never left pending for a report that is not verified. */
 CCT_EXTERN int cct_snp_verifier_add_cert_table(cct_snp_verifier *v, const uint8_t *buf,
 					       size_t len, cct_err *err);
 /** Trust an additional ARK (PEM). FOR TESTS AND THE SIMULATED TEE ONLY: results say so. */
@@ -188,7 +191,8 @@ typedef struct cct_snp_result {
 	cct_snp_signing_key signing_key;
 	int chain_verified;
 	int signature_verified;
-	int crl_checked;            /**< 0 when CRL checking was turned off */
+	int crl_checked;            /**< 0 when CRL checking was turned off; 1 also when a CRL
+				     *   revoked the chain (the result is then CCT_EREVOKED) */
 	int debug_allowed_insecure; /**< the guest is debuggable and policy allowed it */
 	int simulated;              /**< chain ends at an ARK trusted with _trust_ark_insecure */
 	cct_snp_tcb vcek_tcb;

@@ -39,6 +39,14 @@ typedef struct {
 	int crl_checked;
 } chain_entry;
 
+/* certificates and CRLs offered to a verifier, sorted by role */
+typedef struct {
+	STACK_OF(X509) *intermediates; /* ASK / ASVK */
+	STACK_OF(X509) *leaves;        /* VCEK / VLEK */
+	STACK_OF(X509) *offered_arks;  /* roots: never trusted, must match a pin */
+	STACK_OF(X509_CRL) *crls;
+} cert_set;
+
 struct cct_snp_verifier {
 	time_t at;
 	int crl_check;
@@ -52,17 +60,63 @@ struct cct_snp_verifier {
 	int *ark_product;              /* parallel to arks */
 	int *ark_sim;                  /* parallel to arks: trusted with _insecure */
 	int ark_cap;
-	STACK_OF(X509) *intermediates; /* ASK / ASVK (pinned copies + offered) */
-	STACK_OF(X509) *leaves;        /* offered VCEK / VLEK */
-	STACK_OF(X509) *offered_arks;  /* roots that came with the evidence: must match a pin */
-	STACK_OF(X509_CRL) *crls;
+	/* for every report: the pinned ASKs/ASVKs, what the operator gave (--certs) and the
+	 * collateral fetched (VCEKs, CRLs); only grows */
+	cert_set held;
+	/* the certificate table of the report verified next (_add_cert_table): it vouches for
+	 * that report alone and is dropped when its cct_snp_verify returns */
+	cert_set evidence;
+	/* bit (product * 2 + vlek) * 2 + network: the collateral CRL was looked up (part of the
+	 * cache key: an outcome is reused only where the same collateral was consulted) */
+	unsigned crl_fetched;
 	int skip_cache_once; /* cct_snp_verifier_clear_cache: re-verify the next chain */
 	/* hash of every verifier-wide input of a chain check, valid while the certificate and CRL
-	 * sets (which only grow) keep these sizes and no setter ran */
+	 * sets keep these sizes and neither a setter ran nor the evidence was dropped */
 	uint8_t ctx_key[32];
-	int ctx_counts[4];
+	int ctx_counts[7];
 	int ctx_valid;
 };
+
+static int cert_set_init(cert_set *cs)
+{
+	cs->intermediates = sk_X509_new_null();
+	cs->leaves = sk_X509_new_null();
+	cs->offered_arks = sk_X509_new_null();
+	cs->crls = sk_X509_CRL_new_null();
+	return cs->intermediates && cs->leaves && cs->offered_arks && cs->crls;
+}
+
+static void cert_set_free(cert_set *cs)
+{
+	sk_X509_pop_free(cs->intermediates, X509_free);
+	sk_X509_pop_free(cs->leaves, X509_free);
+	sk_X509_pop_free(cs->offered_arks, X509_free);
+	sk_X509_CRL_pop_free(cs->crls, X509_CRL_free);
+}
+
+/* Forget the certificate table of the report just verified (or refused). */
+static void drop_evidence(cct_snp_verifier *v)
+{
+	X509 *x;
+	X509_CRL *c;
+
+	while ((x = sk_X509_pop(v->evidence.intermediates)))
+		X509_free(x);
+	while ((x = sk_X509_pop(v->evidence.leaves)))
+		X509_free(x);
+	while ((x = sk_X509_pop(v->evidence.offered_arks)))
+		X509_free(x);
+	while ((c = sk_X509_CRL_pop(v->evidence.crls)))
+		X509_CRL_free(c);
+	v->ctx_valid = 0; /* the next table may have the same sizes */
+}
+
+/* v->ctx_valid = 0 for a setter: also looks the collateral CRLs up again */
+static void settings_changed(cct_snp_verifier *v)
+{
+	v->ctx_valid = 0;
+	v->crl_fetched = 0;
+}
 
 static int push_ark(cct_snp_verifier *v, X509 *x, cct_snp_product p, int sim)
 {
@@ -127,11 +181,7 @@ int cct_snp_verifier_new(cct_snp_verifier **out, cct_err *err)
 	snprintf(v->kds_url, sizeof(v->kds_url), "%s",
 		 getenv("CCTRUST_KDS_URL") ? getenv("CCTRUST_KDS_URL") : "https://kdsintf.amd.com");
 	v->arks = sk_X509_new_null();
-	v->intermediates = sk_X509_new_null();
-	v->leaves = sk_X509_new_null();
-	v->offered_arks = sk_X509_new_null();
-	v->crls = sk_X509_CRL_new_null();
-	if (!v->arks || !v->intermediates || !v->leaves || !v->offered_arks || !v->crls) {
+	if (!cert_set_init(&v->held) || !cert_set_init(&v->evidence) || !v->arks) {
 		cct_snp_verifier_free(v);
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	}
@@ -147,7 +197,7 @@ int cct_snp_verifier_new(cct_snp_verifier **out, cct_err *err)
 		if (!strcmp(c->kind, "ark"))
 			push_ark(v, x, c->product, 0);
 		else
-			sk_X509_push(v->intermediates, x);
+			sk_X509_push(v->held.intermediates, x);
 	}
 	*out = v;
 	return CCT_OK;
@@ -158,10 +208,8 @@ void cct_snp_verifier_free(cct_snp_verifier *v)
 	if (!v)
 		return;
 	sk_X509_pop_free(v->arks, X509_free);
-	sk_X509_pop_free(v->intermediates, X509_free);
-	sk_X509_pop_free(v->leaves, X509_free);
-	sk_X509_pop_free(v->offered_arks, X509_free);
-	sk_X509_CRL_pop_free(v->crls, X509_CRL_free);
+	cert_set_free(&v->held);
+	cert_set_free(&v->evidence);
 	free(v->ark_product);
 	free(v->ark_sim);
 	free(v->coll_dir);
@@ -181,32 +229,32 @@ void cct_snp_verifier_set_time(cct_snp_verifier *v, time_t at)
 
 void cct_snp_verifier_set_crl_check(cct_snp_verifier *v, int on)
 {
-	v->ctx_valid = 0;
+	settings_changed(v);
 	v->crl_check = on;
 }
 
 void cct_snp_verifier_set_offline(cct_snp_verifier *v, int offline)
 {
-	v->ctx_valid = 0;
+	settings_changed(v);
 	v->offline = offline;
 }
 
 void cct_snp_verifier_set_kds_url(cct_snp_verifier *v, const char *url)
 {
-	v->ctx_valid = 0;
+	settings_changed(v);
 	snprintf(v->kds_url, sizeof(v->kds_url), "%s", url);
 }
 
 void cct_snp_verifier_set_collateral_source(cct_snp_verifier *v,
 					     const cct_collateral_source *src)
 {
-	v->ctx_valid = 0;
+	settings_changed(v);
 	v->source = src;
 }
 
 int cct_snp_verifier_set_collateral_dir(cct_snp_verifier *v, const char *dir, cct_err *err)
 {
-	v->ctx_valid = 0;
+	settings_changed(v);
 	if (cct_coll_is_bundle(dir)) {
 		/* a collateral bundle (docs/collateral.md): read-only, looked up by key */
 		int rc;
@@ -243,7 +291,7 @@ static int have_cert(STACK_OF(X509) *sk, X509 *x)
 }
 
 /* Sort offered certificates into ARKs, intermediates and leaves; takes ownership. */
-static void classify(cct_snp_verifier *v, STACK_OF(X509) *sk)
+static void classify(cert_set *cs, STACK_OF(X509) *sk)
 {
 	X509 *x;
 
@@ -251,11 +299,11 @@ static void classify(cct_snp_verifier *v, STACK_OF(X509) *sk)
 		STACK_OF(X509) *dst;
 
 		if (is_self_signed(x))
-			dst = v->offered_arks;
+			dst = cs->offered_arks;
 		else if (X509_check_ca(x) > 0)
-			dst = v->intermediates;
+			dst = cs->intermediates;
 		else
-			dst = v->leaves;
+			dst = cs->leaves;
 		if (have_cert(dst, x))
 			X509_free(x);
 		else
@@ -263,17 +311,22 @@ static void classify(cct_snp_verifier *v, STACK_OF(X509) *sk)
 	}
 }
 
-int cct_snp_verifier_add_certs(cct_snp_verifier *v, const uint8_t *buf, size_t len, cct_err *err)
+static int add_certs_to(cert_set *cs, const uint8_t *buf, size_t len, cct_err *err)
 {
 	STACK_OF(X509) *sk = sk_X509_new_null();
 	int rc;
 
 	if (!sk)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
-	rc = cct_x509_parse_certs(sk, v->crls, buf, len, "certificates", err);
-	classify(v, sk);
+	rc = cct_x509_parse_certs(sk, cs->crls, buf, len, "certificates", err);
+	classify(cs, sk);
 	sk_X509_free(sk);
 	return rc;
+}
+
+int cct_snp_verifier_add_certs(cct_snp_verifier *v, const uint8_t *buf, size_t len, cct_err *err)
+{
+	return add_certs_to(&v->held, buf, len, err);
 }
 
 int cct_snp_verifier_add_certs_path(cct_snp_verifier *v, const char *path, cct_err *err)
@@ -283,8 +336,8 @@ int cct_snp_verifier_add_certs_path(cct_snp_verifier *v, const char *path, cct_e
 
 	if (!sk)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
-	rc = cct_x509_load_path(sk, v->crls, path, err);
-	classify(v, sk);
+	rc = cct_x509_load_path(sk, v->held.crls, path, err);
+	classify(&v->held, sk);
 	sk_X509_free(sk);
 	return rc;
 }
@@ -315,10 +368,10 @@ static int on_table_entry(void *ctx, const char *guid, const uint8_t *p, size_t 
 		if (cct_x509_parse_crl(&crl, p, n, &e) != CCT_OK)
 			return cct_err_set(t->err, CCT_EFORMAT, CCT_STAGE_PARSE, 0,
 					   "SNP certificate table: the CRL entry does not decode");
-		sk_X509_CRL_push(t->v->crls, crl);
+		sk_X509_CRL_push(t->v->evidence.crls, crl);
 		return CCT_OK;
 	}
-	if (cct_snp_verifier_add_certs(t->v, p, n, &e) != CCT_OK)
+	if (add_certs_to(&t->v->evidence, p, n, &e) != CCT_OK)
 		return cct_err_set(t->err, CCT_EFORMAT, CCT_STAGE_PARSE, 0,
 				   "SNP certificate table: the %s entry (%zu bytes) is not a "
 				   "certificate",
@@ -330,8 +383,13 @@ int cct_snp_verifier_add_cert_table(cct_snp_verifier *v, const uint8_t *buf, siz
 				    cct_err *err)
 {
 	table_ctx t = { v, err };
+	int rc;
 
-	return cct_snp_cert_table_parse(buf, len, on_table_entry, &t, err);
+	v->ctx_valid = 0;
+	rc = cct_snp_cert_table_parse(buf, len, on_table_entry, &t, err);
+	if (rc != CCT_OK)
+		drop_evidence(v); /* the report is refused: nothing of its table stays pending */
+	return rc;
 }
 
 int cct_snp_verifier_trust_ark_insecure(cct_snp_verifier *v, const uint8_t *pem, size_t len,
@@ -348,8 +406,8 @@ int cct_snp_verifier_trust_ark_insecure(cct_snp_verifier *v, const uint8_t *pem,
 		if (is_self_signed(x)) {
 			push_ark(v, x, CCT_SNP_PRODUCT_UNKNOWN, 1);
 			added++;
-		} else if (X509_check_ca(x) > 0 && !have_cert(v->intermediates, x)) {
-			sk_X509_push(v->intermediates, x);
+		} else if (X509_check_ca(x) > 0 && !have_cert(v->held.intermediates, x)) {
+			sk_X509_push(v->held.intermediates, x);
 		} else {
 			X509_free(x);
 		}
@@ -416,22 +474,25 @@ static int leaf_is_vlek(const X509 *x)
 	return !cct_x509_ext_value(x, OID_HWID, &p, &n);
 }
 
-/* Pick the endorsement key certificate for this report among the offered leaves. */
+/* Pick the endorsement key certificate for this report among the offered leaves: the held ones,
+ * then the report's own. */
 static X509 *find_leaf(cct_snp_verifier *v, const cct_snp_report *rep, cct_snp_signing_key key)
 {
+	STACK_OF(X509) *sets[2] = { v->held.leaves, v->evidence.leaves };
 	X509 *fallback = NULL;
-	int i;
+	int i, j;
 
-	for (i = 0; i < sk_X509_num(v->leaves); i++) {
-		X509 *x = sk_X509_value(v->leaves, i);
+	for (j = 0; j < 2; j++)
+		for (i = 0; i < sk_X509_num(sets[j]); i++) {
+			X509 *x = sk_X509_value(sets[j], i);
 
-		if ((key == CCT_SNP_KEY_VLEK) != leaf_is_vlek(x))
-			continue;
-		if (key == CCT_SNP_KEY_VCEK && leaf_hwid_matches(x, rep))
-			return x;
-		if (!fallback)
-			fallback = x;
-	}
+			if ((key == CCT_SNP_KEY_VLEK) != leaf_is_vlek(x))
+				continue;
+			if (key == CCT_SNP_KEY_VCEK && leaf_hwid_matches(x, rep))
+				return x;
+			if (!fallback)
+				fallback = x;
+		}
 	return fallback;
 }
 
@@ -483,7 +544,7 @@ static X509 *source_vcek(cct_snp_verifier *v, const cct_snp_report *rep, cct_snp
 	free(body);
 	cct_x509_freeze(x);
 	if (x)
-		sk_X509_push(v->leaves, x);
+		sk_X509_push(v->held.leaves, x);
 	return x;
 }
 
@@ -538,7 +599,7 @@ static X509 *fetch_vcek(cct_snp_verifier *v, const cct_snp_report *rep, cct_err 
 			ERR_clear_error();
 			cct_x509_freeze(x);
 			if (x) {
-				sk_X509_push(v->leaves, x);
+				sk_X509_push(v->held.leaves, x);
 				return x;
 			}
 		}
@@ -548,10 +609,25 @@ static X509 *fetch_vcek(cct_snp_verifier *v, const cct_snp_report *rep, cct_err 
 	return NULL;
 }
 
-/* Fetch the ARK-signed CRL for a product (VCEK or VLEK path) into the verifier. */
-static void fetch_crl(cct_snp_verifier *v, cct_snp_product p, int vlek, int refresh)
+/* Keep a collateral CRL (owned) unless an identical one is held already. */
+static void hold_crl(cct_snp_verifier *v, X509_CRL *crl)
 {
-	cct_fetch_opts fo = { .offline = v->offline };
+	int i;
+
+	for (i = 0; i < sk_X509_CRL_num(v->held.crls); i++)
+		if (X509_CRL_match(sk_X509_CRL_value(v->held.crls, i), crl) == 0) {
+			X509_CRL_free(crl);
+			return;
+		}
+	if (!sk_X509_CRL_push(v->held.crls, crl))
+		X509_CRL_free(crl);
+}
+
+/* Fetch the ARK-signed CRL for a product (VCEK or VLEK path) into the verifier; from KDS only
+ * when network is set. */
+static void fetch_crl(cct_snp_verifier *v, cct_snp_product p, int vlek, int refresh, int network)
+{
+	cct_fetch_opts fo = { .offline = v->offline || !network };
 	char url[512], cache[4096];
 	uint8_t *body = NULL;
 	size_t n = 0;
@@ -563,14 +639,14 @@ static void fetch_crl(cct_snp_verifier *v, cct_snp_product p, int vlek, int refr
 		if (cct_coll_get(v->source, CCT_COLL_SNP_CRL, url, &body, &n, NULL, NULL, &e) ==
 		    CCT_OK) {
 			if (cct_x509_parse_crl(&crl, body, n, &e) == CCT_OK)
-				sk_X509_CRL_push(v->crls, crl);
+				hold_crl(v, crl);
 			free(body);
 			body = NULL;
 			if (!refresh)
 				return;
 		}
 	}
-	if (!v->coll_dir && v->offline)
+	if (!v->coll_dir && fo.offline)
 		return;
 	snprintf(url, sizeof(url), "%s/%s/v1/%s/crl", v->kds_url, vlek ? "vlek" : "vcek",
 		 cct_snp_product_name(p));
@@ -581,83 +657,135 @@ static void fetch_crl(cct_snp_verifier *v, cct_snp_product p, int vlek, int refr
 			     &e) != CCT_OK)
 		return;
 	if (cct_x509_parse_crl(&crl, body, n, &e) == CCT_OK)
-		sk_X509_CRL_push(v->crls, crl);
+		hold_crl(v, crl);
 	free(body);
 }
 
-/* The newest CRL signed by ark. Returns NULL if none. */
-static X509_CRL *find_crl(cct_snp_verifier *v, X509 *ark)
+/* The collateral CRL (bundle, cache, KDS) is consulted whatever else is held: looked up once per
+ * product and key type, into the held CRLs. Without network, only the bundle and the cache. */
+static void fetch_crl_once(cct_snp_verifier *v, cct_snp_product p, int vlek, int network)
 {
-	X509_CRL *best = NULL;
-	EVP_PKEY *key = X509_get0_pubkey(ark);
-	int i;
+	unsigned slot = (((unsigned)p & 7u) * 2 + (vlek ? 1u : 0u)) * 2;
 
-	for (i = 0; i < sk_X509_CRL_num(v->crls); i++) {
-		X509_CRL *c = sk_X509_CRL_value(v->crls, i);
-
-		if (X509_NAME_cmp(X509_CRL_get_issuer(c), X509_get_subject_name(ark)) != 0)
-			continue;
-		if (X509_CRL_verify(c, key) != 1) {
-			ERR_clear_error();
-			continue;
-		}
-		if (!best || ASN1_TIME_compare(X509_CRL_get0_lastUpdate(c),
-					       X509_CRL_get0_lastUpdate(best)) > 0)
-			best = c;
-	}
-	return best;
+	if (v->crl_fetched & ((network ? 2u : 3u) << slot))
+		return; /* done (a lookup with network covers one without) */
+	fetch_crl(v, p, vlek, 0, network);
+	v->crl_fetched |= (network ? 2u : 1u) << slot;
+	v->ctx_valid = 0; /* the key says which collateral was consulted */
 }
 
-static int crl_fresh(X509_CRL *crl, time_t at)
+static int crl_signed_by(X509_CRL *crl, X509 *ark)
+{
+	if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ark)) != 0)
+		return 0;
+	if (X509_CRL_verify(crl, X509_get0_pubkey(ark)) != 1) {
+		ERR_clear_error();
+		return 0;
+	}
+	return 1;
+}
+
+/* thisUpdate and nextUpdate of crl; 0 when it has no nextUpdate (never current) */
+static int crl_times(X509_CRL *crl, time_t *last, time_t *next)
 {
 	struct tm tm;
-	time_t last, next;
 
 	if (!X509_CRL_get0_nextUpdate(crl) ||
 	    !ASN1_TIME_to_tm(X509_CRL_get0_lastUpdate(crl), &tm))
 		return 0;
-	last = timegm(&tm);
+	*last = timegm(&tm);
 	if (!ASN1_TIME_to_tm(X509_CRL_get0_nextUpdate(crl), &tm))
 		return 0;
-	next = timegm(&tm);
-	return at >= last && at <= next;
+	*next = timegm(&tm);
+	return 1;
 }
 
-static int check_revocation(cct_snp_verifier *v, STACK_OF(X509) *chain, cct_snp_product p,
-			    int vlek, cct_err *err)
+/* What the CRLs signed by one ARK say about a chain at one time. */
+typedef struct {
+	int signed_crls;  /* CRLs signed by the ARK, current or not */
+	int current_crls; /* of them, current at the verification time */
+	X509 *revoked;    /* a chain certificate some current CRL lists */
+	time_t lo, hi;    /* times at which the same CRLs are current, so the outcome holds */
+} crl_verdict;
+
+static void crl_judge(crl_verdict *d, STACK_OF(X509_CRL) *crls, STACK_OF(X509) *chain, time_t at)
 {
 	X509 *ark = sk_X509_value(chain, sk_X509_num(chain) - 1);
-	X509_CRL *crl = find_crl(v, ark);
-	char t[32], cn[128];
-	int i;
+	int i, k;
 
-	if (!crl || !crl_fresh(crl, v->at)) {
-		fetch_crl(v, p, vlek, crl != NULL);
-		crl = find_crl(v, ark);
+	for (i = 0; i < sk_X509_CRL_num(crls); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(crls, i);
+		time_t last, next;
+
+		if (!crl_signed_by(crl, ark))
+			continue;
+		d->signed_crls++;
+		if (!crl_times(crl, &last, &next))
+			continue;
+		if (at < last || at > next) {
+			/* not current now: the outcome holds only while it is not current either */
+			if (at < last && last - 1 < d->hi)
+				d->hi = last - 1;
+			if (at > next && next + 1 > d->lo)
+				d->lo = next + 1;
+			continue;
+		}
+		d->current_crls++;
+		cct_vcache_window(&d->lo, &d->hi, last, next);
+		for (k = 0; !d->revoked && k + 1 < sk_X509_num(chain); k++) {
+			X509 *x = sk_X509_value(chain, k);
+			X509_REVOKED *rev = NULL;
+
+			if (X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(x)) == 1)
+				d->revoked = x;
+		}
+	}
+}
+
+/* Every CRL signed by the chain's ARK counts: the held ones (--certs, collateral) and the
+ * report's own. A certificate is revoked when any current one lists it, so an older CRL that came
+ * with the evidence cannot hide a revocation the collateral's newer CRL records. */
+static int check_revocation(cct_snp_verifier *v, STACK_OF(X509) *chain, cct_snp_product p,
+			    int vlek, int simulated, time_t *lo, time_t *hi, cct_err *err)
+{
+	crl_verdict d;
+	char t[32], cn[128];
+
+	/* AMD's KDS never has a CRL for a simulated (test) root: the bundle and cache only */
+	fetch_crl_once(v, p, vlek, !simulated);
+	memset(&d, 0, sizeof(d));
+	d.lo = *lo;
+	d.hi = *hi;
+	crl_judge(&d, v->held.crls, chain, v->at);
+	crl_judge(&d, v->evidence.crls, chain, v->at);
+	if (!d.current_crls && d.signed_crls) {
+		fetch_crl(v, p, vlek, 1, !simulated); /* every one is stale: refresh */
+		memset(&d, 0, sizeof(d));
+		d.lo = *lo;
+		d.hi = *hi;
+		crl_judge(&d, v->held.crls, chain, v->at);
+		crl_judge(&d, v->evidence.crls, chain, v->at);
 	}
 	cct_time_format(t, sizeof(t), v->at);
-	if (!crl)
+	if (d.revoked) {
+		cct_x509_subject_cn(d.revoked, cn, sizeof(cn));
+		return cct_err_set(err, CCT_EREVOKED, CCT_STAGE_REVOCATION, 0,
+				   "certificate '%s' is revoked by the AMD %s CRL", cn,
+				   cct_snp_product_name(p));
+	}
+	if (!d.signed_crls)
 		return cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_REVOCATION, 0,
 				   "no AMD CRL signed by the %s ARK is available (give it with "
 				   "--certs or --collateral, or turn revocation off explicitly "
 				   "with --no-crl)",
 				   cct_snp_product_name(p));
-	if (!crl_fresh(crl, v->at))
+	if (!d.current_crls)
 		return cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_REVOCATION, 0,
 				   "the AMD %s CRL is not current at %s (stale or not yet valid); "
 				   "refresh the collateral",
 				   cct_snp_product_name(p), t);
-	for (i = 0; i + 1 < sk_X509_num(chain); i++) {
-		X509 *x = sk_X509_value(chain, i);
-		X509_REVOKED *rev = NULL;
-
-		if (X509_CRL_get0_by_serial(crl, &rev, X509_get0_serialNumber(x)) == 1) {
-			cct_x509_subject_cn(x, cn, sizeof(cn));
-			return cct_err_set(err, CCT_EREVOKED, CCT_STAGE_REVOCATION, 0,
-					   "certificate '%s' is revoked by the AMD %s CRL", cn,
-					   cct_snp_product_name(p));
-		}
-	}
+	*lo = d.lo;
+	*hi = d.hi;
 	return CCT_OK;
 }
 
@@ -669,42 +797,49 @@ static void chain_entry_free(void *p)
 	free(e);
 }
 
-/* every input of the chain check, hashed: the offered intermediates and roots, the pinned
- * anchors with their product and simulated marks, the CRLs and how they may be fetched */
+/* every input of the chain check, hashed: the offered intermediates and roots (held and the
+ * report's own), the pinned anchors with their product and simulated marks, the CRLs and how they
+ * may be fetched */
 static int ctx_key(cct_snp_verifier *v)
 {
-	enum { MAXP = 256 };
-	STACK_OF(X509) *sets[3] = { v->intermediates, v->arks, v->offered_arks };
+	enum { MAXP = 256, NCERTSETS = 5, NSETS = 7 };
+	STACK_OF(X509) *sets[NCERTSETS] = { v->held.intermediates, v->arks, v->held.offered_arks,
+					    v->evidence.intermediates,
+					    v->evidence.offered_arks };
+	STACK_OF(X509_CRL) *crl_sets[NSETS - NCERTSETS] = { v->held.crls, v->evidence.crls };
 	cct_vcache_part parts[MAXP];
 	uint8_t (*fps)[32];
-	int flags[3] = { v->crl_check, v->offline, sk_X509_num(v->arks) };
-	int counts[4] = { sk_X509_num(v->intermediates), sk_X509_num(v->arks),
-			  sk_X509_num(v->offered_arks), sk_X509_CRL_num(v->crls) };
-	size_t k = 0, f = 0, total;
+	int flags[4] = { v->crl_check, v->offline, sk_X509_num(v->arks), (int)v->crl_fetched };
+	int counts[NSETS];
+	size_t k = 0, f = 0, total = 0;
 	unsigned int n = 32;
 	int i, j, ok;
 
+	for (j = 0; j < NCERTSETS; j++)
+		counts[j] = sk_X509_num(sets[j]);
+	for (j = NCERTSETS; j < NSETS; j++)
+		counts[j] = sk_X509_CRL_num(crl_sets[j - NCERTSETS]);
 	if (v->ctx_valid && !memcmp(counts, v->ctx_counts, sizeof(counts)))
 		return 1;
-	total = (size_t)counts[0] + (size_t)counts[1] + (size_t)counts[2] + (size_t)counts[3];
-	if (total + 8 > MAXP)
+	for (j = 0; j < NSETS; j++)
+		total += (size_t)counts[j];
+	if (total + NSETS + 5 > MAXP)
 		return 0; /* unusually many certificates: verify without the cache */
 	fps = malloc((total ? total : 1) * 32);
 	if (!fps)
 		return 0;
-	for (j = 0; j < 3; j++) {
+	for (j = 0; j < NSETS; j++) {
 		for (i = 0; i < counts[j]; i++) {
-			cct_x509_fingerprint(sk_X509_value(sets[j], i), fps[f]);
+			if (j < NCERTSETS) {
+				cct_x509_fingerprint(sk_X509_value(sets[j], i), fps[f]);
+			} else if (!X509_CRL_digest(sk_X509_CRL_value(crl_sets[j - NCERTSETS], i),
+						    EVP_sha256(), fps[f], &n)) {
+				free(fps);
+				return 0;
+			}
 			parts[k++] = (cct_vcache_part){ fps[f++], 32 };
 		}
 		parts[k++] = (cct_vcache_part){ NULL, 0 }; /* set separator */
-	}
-	for (i = 0; i < counts[3]; i++) {
-		if (!X509_CRL_digest(sk_X509_CRL_value(v->crls, i), EVP_sha256(), fps[f], &n)) {
-			free(fps);
-			return 0;
-		}
-		parts[k++] = (cct_vcache_part){ fps[f++], 32 };
 	}
 	parts[k++] = (cct_vcache_part){ flags, sizeof(flags) };
 	parts[k++] = (cct_vcache_part){ v->ark_product, sizeof(int) * (size_t)flags[2] };
@@ -739,7 +874,7 @@ static cct_vcache_entry *verify_chain(cct_snp_verifier *v, X509 *leaf, int vlek)
 	cct_vcache *cache = cct_vcache_shared();
 	cct_vcache_entry *ve;
 	chain_entry *e;
-	STACK_OF(X509) *chain = NULL;
+	STACK_OF(X509) *chain = NULL, *untrusted = NULL;
 	cct_x509_verify_in in;
 	uint8_t key[32];
 	time_t lo = CCT_VCACHE_FOREVER_LO, hi = CCT_VCACHE_FOREVER_HI;
@@ -755,8 +890,11 @@ static cct_vcache_entry *verify_chain(cct_snp_verifier *v, X509 *leaf, int vlek)
 		return NULL;
 
 	/* roots shipped with the evidence are never trusted: they must be a pinned key */
-	for (k = 0; k < sk_X509_num(v->offered_arks); k++) {
-		X509 *x = sk_X509_value(v->offered_arks, k);
+	for (k = 0; k < sk_X509_num(v->held.offered_arks) + sk_X509_num(v->evidence.offered_arks);
+	     k++) {
+		int held = sk_X509_num(v->held.offered_arks);
+		X509 *x = k < held ? sk_X509_value(v->held.offered_arks, k)
+				   : sk_X509_value(v->evidence.offered_arks, k - held);
 
 		if (ark_index(v, x) < 0) {
 			char cn[128];
@@ -770,9 +908,20 @@ static cct_vcache_entry *verify_chain(cct_snp_verifier *v, X509 *leaf, int vlek)
 			goto out;
 		}
 	}
+	/* the held intermediates and the report's own */
+	untrusted = sk_X509_dup(v->held.intermediates);
+	for (k = 0; untrusted && k < sk_X509_num(v->evidence.intermediates); k++)
+		if (!sk_X509_push(untrusted, sk_X509_value(v->evidence.intermediates, k))) {
+			sk_X509_free(untrusted);
+			untrusted = NULL;
+		}
+	if (!untrusted) {
+		e->rc = cct_err_set(&e->err, CCT_ENOMEM, CCT_STAGE_CHAIN, 0, "out of memory");
+		goto out;
+	}
 	memset(&in, 0, sizeof(in));
 	in.leaf = leaf;
-	in.untrusted = v->intermediates;
+	in.untrusted = untrusted;
 	in.roots = v->arks;
 	in.at = v->at;
 	in.what = vlek ? "VLEK chain" : "VCEK chain";
@@ -809,10 +958,13 @@ static cct_vcache_entry *verify_chain(cct_snp_verifier *v, X509 *leaf, int vlek)
 		goto out;
 	}
 	if (v->crl_check) {
-		e->rc = check_revocation(v, chain, e->product, vlek, &e->err);
+		/* the outcome holds while the CRLs current now stay current, and no other one
+		 * becomes so */
+		e->rc = check_revocation(v, chain, e->product, vlek, e->simulated, &lo, &hi,
+					 &e->err);
+		e->crl_checked = e->rc == CCT_OK || e->rc == CCT_EREVOKED;
 		if (e->rc != CCT_OK)
 			goto out;
-		e->crl_checked = 1;
 	}
 	e->key = EVP_PKEY_dup(X509_get0_pubkey(leaf));
 	if (!e->key) {
@@ -820,13 +972,15 @@ static cct_vcache_entry *verify_chain(cct_snp_verifier *v, X509 *leaf, int vlek)
 		goto out;
 	}
 	e->rc = CCT_OK;
-	/* the outcome holds while every certificate of the chain and the CRL used are valid */
+	/* the outcome holds while every certificate of the chain is valid */
 	for (k = 0; k < sk_X509_num(chain); k++)
 		cct_vcache_window_cert(&lo, &hi, sk_X509_value(chain, k));
-	if (v->crl_check)
-		cct_vcache_window_crl(&lo, &hi, find_crl(v, sk_X509_value(chain, 2)));
 out:
 	sk_X509_pop_free(chain, X509_free);
+	sk_X509_free(untrusted);
+	/* the collateral CRLs the check fetched are inputs too: kept under the key with them */
+	if (cache && !chain_key(key, v, leaf, vlek))
+		cache = NULL;
 	if (e->rc != CCT_OK || v->at < lo || v->at > hi)
 		lo = hi = v->at;
 	return cct_vcache_put(cache, key, lo, hi, e->rc, &e->err, e, chain_entry_free);
@@ -878,8 +1032,8 @@ static int check_tcb_binding(const X509 *leaf, const cct_snp_report *rep, cct_sn
 	return CCT_OK;
 }
 
-int cct_snp_verify(cct_snp_result *result, cct_snp_verifier *v, const cct_snp_report *rep,
-		   const cct_snp_policy *pol, cct_err *err)
+static int verify_report(cct_snp_result *result, cct_snp_verifier *v, const cct_snp_report *rep,
+			 const cct_snp_policy *pol, cct_err *err)
 {
 	cct_snp_result local;
 	cct_snp_result *res = result ? result : &local;
@@ -913,6 +1067,7 @@ int cct_snp_verify(cct_snp_result *result, cct_snp_verifier *v, const cct_snp_re
 	if (!pin)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_CHAIN, 0, "out of memory");
 	ce = cct_vcache_entry_obj(pin);
+	res->crl_checked = ce->crl_checked; /* also when the CRL revoked the chain */
 	if (ce->rc != CCT_OK) {
 		if (err)
 			*err = ce->err;
@@ -922,7 +1077,6 @@ int cct_snp_verify(cct_snp_result *result, cct_snp_verifier *v, const cct_snp_re
 	res->chain_verified = 1;
 	res->product = ce->product;
 	res->simulated = ce->simulated;
-	res->crl_checked = ce->crl_checked;
 	/* SNP ABI: SIGNATURE covers bytes 0x000-0x29F; r and s are 72-byte little-endian. */
 	if (!cct_ecdsa_verify_rs(ce->key, EVP_sha384(), rep->signed_bytes, rep->signed_size,
 				 rep->sig_r, rep->sig_s, 72, 1)) {
@@ -946,5 +1100,15 @@ int cct_snp_verify(cct_snp_result *result, cct_snp_verifier *v, const cct_snp_re
 	rc = CCT_OK;
 out:
 	cct_vcache_release(pin);
+	return rc;
+}
+
+int cct_snp_verify(cct_snp_result *result, cct_snp_verifier *v, const cct_snp_report *rep,
+		   const cct_snp_policy *pol, cct_err *err)
+{
+	int rc = verify_report(result, v, rep, pol, err);
+
+	/* the certificate table vouched for this report alone */
+	drop_evidence(v);
 	return rc;
 }

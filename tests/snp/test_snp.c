@@ -3,11 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "attester/internal.h"
 #include "sim/sim_snp.h"
 #include "cct_test.h"
 #include "cctrust/core.h"
@@ -808,6 +810,235 @@ static void cert_table_roundtrip(void **state)
 	free(ark);
 }
 
+/* ---- a report's certificate table vouches for that report alone ---- */
+
+/* DER of a certificate or CRL (malloc'd) */
+static uint8_t *cert_der(X509 *x, size_t *n)
+{
+	uint8_t *der = NULL;
+	int len = i2d_X509(x, &der);
+
+	assert_true(len > 0);
+	*n = (size_t)len;
+	return der;
+}
+
+static uint8_t *crl_der(X509_CRL *c, size_t *n)
+{
+	uint8_t *der = NULL;
+	int len = i2d_X509_CRL(c, &der);
+
+	assert_true(len > 0);
+	*n = (size_t)len;
+	return der;
+}
+
+/* A GHCB certificate table of count DER entries (malloc'd); the entries are freed. */
+static uint8_t *table_of(size_t *n, const char *const *guids, uint8_t **der, size_t *len,
+			 size_t count)
+{
+	uint8_t *t = cct_attester__cert_table(n, guids, (const uint8_t *const *)der, len, count);
+	size_t i;
+
+	assert_non_null(t);
+	for (i = 0; i < count; i++)
+		OPENSSL_free(der[i]);
+	return t;
+}
+
+/* A sim CRL (signed by the sim ARK) as the one-entry certificate table of an extended report */
+static uint8_t *crl_table(size_t *n, const long *serials, size_t count, time_t last,
+			  time_t next)
+{
+	static const char *const guids[1] = { CCT_SNP_GUID_CRL };
+	X509_CRL *crl = cct_mint_crl(sim->ark, sim->ark_key, 1, serials, count, -1, last, next);
+	uint8_t *der[1];
+	size_t len[1];
+
+	assert_non_null(crl);
+	der[0] = crl_der(crl, &len[0]);
+	X509_CRL_free(crl);
+	return table_of(n, guids, der, len, 1);
+}
+
+/* A collateral directory (test tmp dir/name, malloc'd path) whose cached AMD CRL
+ * (crl/vcek-Milan.crl, DER as KDS serves it) is a sim CRL revoking serial, current [last, next]. */
+static char *make_collateral(const char *name, const long *serial, time_t last, time_t next)
+{
+	X509_CRL *crl = cct_mint_crl(sim->ark, sim->ark_key, 1, serial, 1, -1, last, next);
+	char *dir = malloc(512), sub[600], file[700];
+	uint8_t *der;
+	size_t n;
+	FILE *f;
+
+	assert_non_null(crl);
+	assert_non_null(dir);
+	snprintf(dir, 512, "%s/%s", cct_test_tmpdir(), name);
+	snprintf(sub, sizeof(sub), "%s/crl", dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(file, sizeof(file), "%s/vcek-Milan.crl", sub);
+	der = crl_der(crl, &n);
+	f = fopen(file, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(der, 1, n, f), n);
+	fclose(f);
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+	return dir;
+}
+
+static void table_foreign_ark_stays_with_its_report(void **state)
+{
+	/* the first report's table carries a look-alike ARK: that report is refused, and the next
+	 * report, genuine and without a table, is judged without it */
+	static const char *const guids[1] = { CCT_SNP_GUID_ARK };
+	EVP_PKEY *key = cct_mint_rsa_key(2048);
+	cct_snp_verifier *v = sim_verifier(sim, 0);
+	uint8_t b[CCT_SNP_REPORT_SIZE], *t, *der[1];
+	size_t tn, len[1];
+	cct_mint_spec spec;
+	cct_snp_policy pol;
+	cct_err err;
+	X509 *ark;
+
+	(void)state;
+	memset(&spec, 0, sizeof(spec));
+	spec.cn = "ARK-Milan";
+	spec.org = "Advanced Micro Devices";
+	spec.key = key;
+	spec.issuer_key = key;
+	spec.not_before = time(NULL) - 86400;
+	spec.not_after = time(NULL) + 86400 * 365;
+	spec.is_ca = 1;
+	spec.pss = 1;
+	ark = cct_mint_cert(&spec);
+	der[0] = cert_der(ark, &len[0]);
+	t = table_of(&tn, guids, der, len, 1);
+	assert_int_equal(cct_sim_snp_report(b, sim, NULL, NULL), CCT_OK);
+	cct_snp_policy_init(&pol);
+
+	assert_int_equal(cct_snp_verifier_add_cert_table(v, t, tn, &err), CCT_OK);
+	assert_int_equal(verify_bytes(b, v, &pol, &err, NULL), CCT_ECHAIN);
+	assert_non_null(strstr(err.msg, "pinned"));
+	assert_int_equal(verify_bytes(b, v, &pol, &err, NULL), CCT_OK);
+	/* and again with the table: refused again (the cache does not carry the good outcome) */
+	assert_int_equal(cct_snp_verifier_add_cert_table(v, t, tn, &err), CCT_OK);
+	assert_int_equal(verify_bytes(b, v, &pol, &err, NULL), CCT_ECHAIN);
+	assert_int_equal(verify_bytes(b, v, &pol, &err, NULL), CCT_OK);
+	cct_snp_verifier_free(v);
+	free(t);
+	X509_free(ark);
+	EVP_PKEY_free(key);
+}
+
+static void table_vcek_stays_with_its_report(void **state)
+{
+	/* the first report brings its VCEK in its table; the next one, without a table, has none */
+	static const char *const guids[2] = { CCT_SNP_GUID_VCEK, CCT_SNP_GUID_ASK };
+	char *ark = cct_mint_cert_pem(sim->ark);
+	uint8_t b[CCT_SNP_REPORT_SIZE], *t, *der[2];
+	size_t tn, len[2];
+	cct_snp_verifier *v;
+	cct_snp_policy pol;
+	cct_err err;
+
+	(void)state;
+	der[0] = cert_der(sim->vcek, &len[0]);
+	der[1] = cert_der(sim->ask, &len[1]);
+	t = table_of(&tn, guids, der, len, 2);
+	assert_int_equal(cct_snp_verifier_new(&v, NULL), CCT_OK);
+	assert_int_equal(cct_snp_verifier_trust_ark_insecure(v, (uint8_t *)ark, strlen(ark), NULL),
+			 CCT_OK);
+	cct_snp_verifier_set_offline(v, 1);
+	cct_snp_verifier_set_crl_check(v, 0);
+	assert_int_equal(cct_sim_snp_report(b, sim, NULL, NULL), CCT_OK);
+	cct_snp_policy_init(&pol);
+
+	assert_int_equal(cct_snp_verifier_add_cert_table(v, t, tn, &err), CCT_OK);
+	assert_int_equal(verify_bytes(b, v, &pol, &err, NULL), CCT_OK);
+	assert_int_equal(verify_bytes(b, v, &pol, &err, NULL), CCT_ECOLLATERAL);
+	assert_int_equal(err.stage, CCT_STAGE_CHAIN);
+	assert_non_null(strstr(err.msg, "no VCEK certificate"));
+	cct_snp_verifier_free(v);
+	free(t);
+	free(ark);
+}
+
+/* v: the sim verifier with CRL checking on and the collateral directory dir */
+static cct_snp_verifier *sim_verifier_coll(const char *dir)
+{
+	cct_snp_verifier *v = sim_verifier(sim, 1);
+
+	assert_int_equal(cct_snp_verifier_set_collateral_dir(v, dir, NULL), CCT_OK);
+	cct_snp_verifier_set_offline(v, 1);
+	return v;
+}
+
+static void evidence_crl_cannot_hide_revocation(void **state)
+{
+	/* an older AMD CRL, still current and listing nothing, comes with the evidence; the
+	 * collateral's newer CRL revokes the VCEK. Every current CRL counts: revoked. */
+	time_t now = time(NULL);
+	long serial = 77, other = 5;
+	uint8_t b[CCT_SNP_REPORT_SIZE], *old_t, *new_t;
+	size_t old_n, new_n;
+	char *old_pem;
+	X509_CRL *old_crl;
+	cct_snp_verifier *v;
+	cct_snp_policy pol;
+	cct_snp_result res;
+	cct_err err;
+	char *revoking_coll, *benign_coll;
+
+	(void)state;
+	assert_int_equal(cct_sim_snp_report(b, sim, NULL, NULL), CCT_OK);
+	cct_snp_policy_init(&pol);
+	old_t = crl_table(&old_n, &other, 1, now - 30 * 86400, now + 30 * 86400);
+	new_t = crl_table(&new_n, &serial, 1, now - 3600, now + 86400);
+	revoking_coll = make_collateral("coll-revoking", &serial, now - 3600, now + 86400);
+	benign_coll = make_collateral("coll-benign", &other, now - 30 * 86400, now + 30 * 86400);
+
+	/* older CRL in the table, newer revoking one in the collateral */
+	v = sim_verifier_coll(revoking_coll);
+	assert_int_equal(cct_snp_verifier_add_cert_table(v, old_t, old_n, &err), CCT_OK);
+	assert_int_equal(verify_bytes(b, v, &pol, &err, &res), CCT_EREVOKED);
+	assert_int_equal(err.stage, CCT_STAGE_REVOCATION);
+	assert_true(res.crl_checked);
+	/* the reverse in the same verifier: the report without a table is still revoked */
+	assert_int_equal(verify_bytes(b, v, &pol, &err, &res), CCT_EREVOKED);
+	assert_true(res.crl_checked);
+	cct_snp_verifier_free(v);
+
+	/* newer revoking CRL in the table, older one in the collateral: revoked too; the next
+	 * report without the table is judged by the collateral's CRL alone */
+	v = sim_verifier_coll(benign_coll);
+	assert_int_equal(cct_snp_verifier_add_cert_table(v, new_t, new_n, &err), CCT_OK);
+	assert_int_equal(verify_bytes(b, v, &pol, &err, &res), CCT_EREVOKED);
+	assert_true(res.crl_checked);
+	assert_int_equal(verify_bytes(b, v, &pol, &err, &res), CCT_OK);
+	assert_true(res.crl_checked);
+	cct_snp_verifier_free(v);
+
+	/* an older CRL given with the certificates (--certs) does not hide it either */
+	v = sim_verifier_coll(revoking_coll);
+	old_crl = cct_mint_crl(sim->ark, sim->ark_key, 1, &other, 1, -1, now - 30 * 86400,
+			       now + 30 * 86400);
+	old_pem = cct_mint_crl_pem(old_crl);
+	assert_int_equal(cct_snp_verifier_add_certs(v, (uint8_t *)old_pem, strlen(old_pem), NULL),
+			 CCT_OK);
+	assert_int_equal(verify_bytes(b, v, &pol, &err, &res), CCT_EREVOKED);
+	assert_true(res.crl_checked);
+	cct_snp_verifier_free(v);
+
+	X509_CRL_free(old_crl);
+	free(old_pem);
+	free(revoking_coll);
+	free(benign_coll);
+	free(old_t);
+	free(new_t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest real[] = {
@@ -837,6 +1068,9 @@ int main(void)
 		cmocka_unit_test(cert_table_roundtrip),
 		cmocka_unit_test(sim_turin_v5_verifies),
 		cmocka_unit_test(sim_vlek_verifies),
+		cmocka_unit_test(table_foreign_ark_stays_with_its_report),
+		cmocka_unit_test(table_vcek_stays_with_its_report),
+		cmocka_unit_test(evidence_crl_cannot_hide_revocation),
 	};
 	int rc;
 

@@ -62,7 +62,9 @@ typedef struct {
 	cct_snp_report rep;
 } loaded_report;
 
-/* Read REPORT, decode text forms; split off a trailing certificate table. */
+/* Read REPORT, decode text forms; split off a trailing certificate table, offered to v for this
+ * report alone (the verifier drops it when the report's cct_snp_verify returns). The report is
+ * parsed first: a table offered for a report that is never verified would vouch for the next. */
 static int load_report(loaded_report *lr, const char *path, cct_snp_verifier *v, cct_err *err)
 {
 	uint8_t *raw = NULL;
@@ -79,11 +81,11 @@ static int load_report(loaded_report *lr, const char *path, cct_snp_verifier *v,
 		return rc;
 	if (lr->len > CCT_SNP_REPORT_SIZE && v) {
 		/* extended report: the GHCB certificate table follows the report */
-		rc = cct_snp_verifier_add_cert_table(v, lr->bytes + CCT_SNP_REPORT_SIZE,
-						     lr->len - CCT_SNP_REPORT_SIZE, err);
+		rc = cct_snp_report_parse(&lr->rep, lr->bytes, CCT_SNP_REPORT_SIZE, err);
 		if (rc != CCT_OK)
 			return rc;
-		return cct_snp_report_parse(&lr->rep, lr->bytes, CCT_SNP_REPORT_SIZE, err);
+		return cct_snp_verifier_add_cert_table(v, lr->bytes + CCT_SNP_REPORT_SIZE,
+						       lr->len - CCT_SNP_REPORT_SIZE, err);
 	}
 	return cct_snp_report_parse(&lr->rep, lr->bytes, lr->len, err);
 }
@@ -131,12 +133,63 @@ static int appraise_v1(const cct_policy *vpol, const cct_snp_report *rep, cct_sn
 	return rc;
 }
 
+/* --cert-table FILEs: offered with every report (a verifier keeps a table for one report) */
+typedef struct {
+	uint8_t **bytes;
+	size_t *len;
+	size_t count;
+} cert_tables;
+
+static void cert_tables_free(cert_tables *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->count; i++)
+		free(t->bytes[i]);
+	free(t->bytes);
+	free(t->len);
+}
+
+/* Read and check one --cert-table FILE (a throwaway verifier judges its entries now, so a
+ * corrupt table is a usage error rather than every report's rejection). */
+static int cert_tables_add(cert_tables *t, const char *path, cct_err *err)
+{
+	cct_snp_verifier *check = NULL;
+	uint8_t *b = NULL, **nb;
+	size_t n = 0, *nl;
+	int rc;
+
+	rc = cct_file_read(&b, &n, path, 1u << 20, err);
+	if (rc == CCT_OK)
+		rc = cct_snp_verifier_new(&check, err);
+	if (rc == CCT_OK)
+		rc = cct_snp_verifier_add_cert_table(check, b, n, err);
+	cct_snp_verifier_free(check);
+	if (rc != CCT_OK) {
+		free(b);
+		return rc;
+	}
+	nb = realloc(t->bytes, sizeof(*nb) * (t->count + 1));
+	if (nb)
+		t->bytes = nb;
+	nl = nb ? realloc(t->len, sizeof(*nl) * (t->count + 1)) : NULL;
+	if (!nl) {
+		free(b);
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	}
+	t->len = nl;
+	t->bytes[t->count] = b;
+	t->len[t->count++] = n;
+	return CCT_OK;
+}
+
 typedef struct snp_each {
 	cct_snp_verifier *v;
 	const cct_policy *vpol;
 	cct_snp_policy *pol;
 	const uint8_t *rd;
 	int has_rd, json, crl, multi, worst;
+	const cert_tables *tables;
 } snp_each;
 
 /* one report (cct_inputs_each): verified, printed, forgotten */
@@ -149,10 +202,14 @@ static void snp_verify_input(void *ctx, const char *path, int *stop)
 	cct_snp_result res;
 	json_t *failures = NULL;
 	int code;
+	size_t i;
 
 	memset(&res, 0, sizeof(res));
 	cct_err_clear(&err);
 	rc = load_report(&lr, path, e->v, &err);
+	for (i = 0; rc == CCT_OK && i < e->tables->count; i++)
+		rc = cct_snp_verifier_add_cert_table(e->v, e->tables->bytes[i], e->tables->len[i],
+						     &err);
 	if (rc == CCT_OK && !e->vpol)
 		rc = cct_snp_verify(&res, e->v, &lr.rep, e->pol, &err);
 	else if (rc == CCT_OK) {
@@ -207,6 +264,7 @@ static void snp_verify_input(void *ctx, const char *path, int *stop)
 static int snp_verify(int argc, char **argv)
 {
 	cct_snp_verifier *v = NULL;
+	cert_tables tables = { NULL, NULL, 0 };
 	cct_snp_policy pol;
 	cct_policy *vpol = NULL;
 	uint8_t rd[64];
@@ -227,31 +285,28 @@ static int snp_verify(int argc, char **argv)
 		switch (c) {
 		case OPT_CERTS:
 			if (cct_snp_verifier_add_certs_path(v, optarg, &err) != CCT_OK) {
+				cert_tables_free(&tables);
 				cct_snp_verifier_free(v);
 				return cct_cli_usage_error("--certs: %s", err.msg);
 			}
 			break;
-		case OPT_TABLE: {
-			uint8_t *b = NULL;
-			size_t n;
-
-			if (cct_file_read(&b, &n, optarg, 1u << 20, &err) != CCT_OK ||
-			    cct_snp_verifier_add_cert_table(v, b, n, &err) != CCT_OK) {
-				free(b);
+		case OPT_TABLE:
+			if (cert_tables_add(&tables, optarg, &err) != CCT_OK) {
+				cert_tables_free(&tables);
 				cct_snp_verifier_free(v);
 				return cct_cli_usage_error("--cert-table: %s", err.msg);
 			}
-			free(b);
 			break;
-		}
 		case OPT_COLL: /* a KDS cache directory, or a collateral bundle */
 			if (cct_snp_verifier_set_collateral_dir(v, optarg, &err) != CCT_OK) {
+				cert_tables_free(&tables);
 				cct_snp_verifier_free(v);
 				return cct_cli_usage_error("--collateral %s: %s", optarg, err.msg);
 			}
 			break;
 		case OPT_AT:
 			if (cct_cli_parse_time(&at, optarg) != 0) {
+				cert_tables_free(&tables);
 				cct_snp_verifier_free(v);
 				return CCT_EXIT_USAGE;
 			}
@@ -267,6 +322,7 @@ static int snp_verify(int argc, char **argv)
 
 			max_vmpl = strtol(optarg, &end, 10);
 			if (*end || max_vmpl < 0 || max_vmpl > 3) {
+				cert_tables_free(&tables);
 				cct_snp_verifier_free(v);
 				return cct_cli_usage_error("--max-vmpl: expected 0-3");
 			}
@@ -291,6 +347,7 @@ static int snp_verify(int argc, char **argv)
 			if (cct_file_read(&b, &n, optarg, 1u << 20, &err) != CCT_OK ||
 			    cct_snp_verifier_trust_ark_insecure(v, b, n, &err) != CCT_OK) {
 				free(b);
+				cert_tables_free(&tables);
 				cct_snp_verifier_free(v);
 				return cct_cli_usage_error("--trust-ark-insecure: %s", err.msg);
 			}
@@ -311,6 +368,7 @@ static int snp_verify(int argc, char **argv)
 			    cct_snp_verifier_add_certs_path(v, cct_cli_sim_path(optarg, "snp/vcek.pem"),
 							    &err) != CCT_OK) {
 				free(b);
+				cert_tables_free(&tables);
 				cct_snp_verifier_free(v);
 				return cct_cli_usage_error("--trust-sim: %s", err.msg);
 			}
@@ -321,15 +379,18 @@ static int snp_verify(int argc, char **argv)
 		}
 		case OPT_HELP:
 			fputs(snp_usage, stdout);
+			cert_tables_free(&tables);
 			cct_snp_verifier_free(v);
 			return 0;
 		default:
+			cert_tables_free(&tables);
 			cct_snp_verifier_free(v);
 			fputs(snp_usage, stderr);
 			return CCT_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
+		cert_tables_free(&tables);
 		cct_snp_verifier_free(v);
 		fputs(snp_usage, stderr);
 		return cct_cli_usage_error("snp verify: no REPORT given");
@@ -345,6 +406,7 @@ static int snp_verify(int argc, char **argv)
 		rc = cct_cli_policy_load(&vpol, policy_file, "snp", ov);
 		json_decref(ov);
 		if (rc) {
+			cert_tables_free(&tables);
 			cct_snp_verifier_free(v);
 			return rc;
 		}
@@ -357,6 +419,7 @@ static int snp_verify(int argc, char **argv)
 		    n > 64) {
 			if (*rd_hex && n > 64)
 				free(b);
+			cert_tables_free(&tables);
 			cct_snp_verifier_free(v);
 			cct_snp_policy_clear(&pol);
 			return cct_cli_usage_error("--report-data: expected 1 to 64 bytes of hex");
@@ -378,7 +441,7 @@ static int snp_verify(int argc, char **argv)
 
 	{
 		/* one report at a time: memory stays flat however many inputs */
-		snp_each e = { v, vpol, &pol, rd, has_rd, json, crl, 0, CCT_EXIT_OK };
+		snp_each e = { v, vpol, &pol, rd, has_rd, json, crl, 0, CCT_EXIT_OK, &tables };
 		cct_err derr;
 
 		e.multi = cct_cli_inputs_many(argv + optind, argc - optind);
@@ -391,6 +454,7 @@ static int snp_verify(int argc, char **argv)
 	}
 	cct_snp_policy_clear(&pol);
 	cct_policy_free(vpol);
+	cert_tables_free(&tables);
 	cct_snp_verifier_free(v);
 	return worst;
 }
