@@ -66,5 +66,18 @@ python3 -c "import json;o=json.load(open('$tmp/out'));assert o['chip_id'].starts
 mkdir -p "$tmp/coll/vcek/Milan/d49554ec717f4e5b0fe6b143bcf0405bd7ae304727edf46603f2a76aef6a3abc15d7af38db757039029f0efacfd08e244324884738c72b082e2f87a44d541eb6"
 cp $V/virtee-sev/vcek_milan.der "$tmp/coll/vcek/Milan/d49554ec717f4e5b0fe6b143bcf0405bd7ae304727edf46603f2a76aef6a3abc15d7af38db757039029f0efacfd08e244324884738c72b082e2f87a44d541eb6/blSPL_3_teeSPL_0_snpSPL_8_ucodeSPL_115.der"
 expect_rc 0 "$cct" snp verify "$tmp/r.bin" --collateral "$tmp/coll" --offline --no-crl
+# several reports in one call: a report's own certificate table vouches for it alone. A table
+# with another (simulated, untrusted) platform's ARK refuses its report, not the next one.
+"$cct" sim init "$tmp/s1" >/dev/null && "$cct" sim init "$tmp/s2" >/dev/null || bad "sim init"
+"$cct" sim report "$tmp/s1" --report-data "$(printf '%0128d' 0)" -o "$tmp/s1r.bin" "$tmp/s1t.bin" >/dev/null 2>&1 || bad "sim report s1"
+"$cct" sim report "$tmp/s2" --report-data "$(printf '%0128d' 0)" -o "$tmp/s2r.bin" "$tmp/s2t.bin" >/dev/null 2>&1 || bad "sim report s2"
+cat "$tmp/s2r.bin" "$tmp/s2t.bin" > "$tmp/s2ext.bin"
+"$cct" snp verify "$tmp/s2ext.bin" "$tmp/s1r.bin" --trust-sim "$tmp/s1" --offline --json > "$tmp/j"
+python3 - "$tmp/j" <<'PY' && ok || bad "foreign ARK of one report's table leaked into the next"
+import json, sys
+o = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert [x["verified"] for x in o] == [False, True], o
+assert "pinned" in json.dumps(o[0]["error"]), o[0]
+PY
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -1018,6 +1018,9 @@ static void evidence_crl_cannot_hide_revocation(void **state)
 	assert_true(res.crl_checked);
 	assert_int_equal(verify_bytes(b, v, &pol, &err, &res), CCT_OK);
 	assert_true(res.crl_checked);
+	/* the cached acceptance does not stand for the report with its revoking table */
+	assert_int_equal(cct_snp_verifier_add_cert_table(v, new_t, new_n, &err), CCT_OK);
+	assert_int_equal(verify_bytes(b, v, &pol, &err, &res), CCT_EREVOKED);
 	cct_snp_verifier_free(v);
 
 	/* an older CRL given with the certificates (--certs) does not hide it either */
@@ -1037,6 +1040,35 @@ static void evidence_crl_cannot_hide_revocation(void **state)
 	free(benign_coll);
 	free(old_t);
 	free(new_t);
+}
+
+static void cached_outcome_ends_where_a_held_crl_begins(void **state)
+{
+	/* two held CRLs: one current, one revoking the VCEK from a later thisUpdate. Accepted before
+	 * that time; the cached acceptance must not outlive it. */
+	time_t now = time(NULL);
+	long serial = 77, other = 5;
+	char *benign = cct_sim_snp_crl_pem(sim, &other, 1, now - 86400, now + 30 * 86400);
+	char *later = cct_sim_snp_crl_pem(sim, &serial, 1, now + 86400, now + 30 * 86400);
+	uint8_t b[CCT_SNP_REPORT_SIZE];
+	cct_snp_verifier *v = sim_verifier(sim, 1);
+	cct_snp_policy pol;
+	cct_err err;
+
+	(void)state;
+	assert_int_equal(cct_sim_snp_report(b, sim, NULL, NULL), CCT_OK);
+	cct_snp_policy_init(&pol);
+	assert_int_equal(cct_snp_verifier_add_certs(v, (uint8_t *)benign, strlen(benign), NULL),
+			 CCT_OK);
+	assert_int_equal(cct_snp_verifier_add_certs(v, (uint8_t *)later, strlen(later), NULL),
+			 CCT_OK);
+	cct_snp_verifier_set_time(v, now);
+	assert_int_equal(verify_bytes(b, v, &pol, &err, NULL), CCT_OK);
+	cct_snp_verifier_set_time(v, now + 2 * 86400);
+	assert_int_equal(verify_bytes(b, v, &pol, &err, NULL), CCT_EREVOKED);
+	cct_snp_verifier_free(v);
+	free(benign);
+	free(later);
 }
 
 int main(void)
@@ -1071,6 +1103,7 @@ int main(void)
 		cmocka_unit_test(table_foreign_ark_stays_with_its_report),
 		cmocka_unit_test(table_vcek_stays_with_its_report),
 		cmocka_unit_test(evidence_crl_cannot_hide_revocation),
+		cmocka_unit_test(cached_outcome_ends_where_a_held_crl_begins),
 	};
 	int rc;
 
