@@ -789,6 +789,16 @@ static int check_revocation(cct_snp_verifier *v, STACK_OF(X509) *chain, cct_snp_
 	return CCT_OK;
 }
 
+static int trusts_simulated_ark(const cct_snp_verifier *v)
+{
+	int i;
+
+	for (i = 0; i < sk_X509_num(v->arks); i++)
+		if (v->ark_sim[i])
+			return 1;
+	return 0;
+}
+
 static void chain_entry_free(void *p)
 {
 	chain_entry *e = p;
@@ -880,6 +890,17 @@ static cct_vcache_entry *verify_chain(cct_snp_verifier *v, X509 *leaf, int vlek)
 	time_t lo = CCT_VCACHE_FOREVER_LO, hi = CCT_VCACHE_FOREVER_HI;
 	int k;
 
+	if (v->crl_check && !trusts_simulated_ark(v)) {
+		/* the collateral CRL is an input of the outcome: looked up before the cache is
+		 * asked, so that a new verifier with the same collateral finds what an earlier one
+		 * verified (the product is the leaf's; the chain's ARK must agree). With a simulated
+		 * root trusted, only after the chain, which says whether KDS may be asked. */
+		char name[64];
+
+		if (cct_x509_ext_string(leaf, OID_PRODUCT_NAME, name, sizeof(name)) &&
+		    product_from_name(name) != CCT_SNP_PRODUCT_UNKNOWN)
+			fetch_crl_once(v, product_from_name(name), vlek, 1);
+	}
 	if (cache && !chain_key(key, v, leaf, vlek))
 		cache = NULL;
 	if (cache && !v->skip_cache_once && (ve = cct_vcache_get(cache, key, v->at)) != NULL)
