@@ -1061,7 +1061,7 @@ static int handle_resource_get(cct_kbs_server *s, const cct_kbs_request *req,
 	uint8_t *secret = NULL;
 	size_t n = 0;
 	EVP_PKEY *key = NULL;
-	int status;
+	int status, rc;
 
 	if (caller_claims(s, req, r, &claims, &teepub, who, digest, &pol) != 0) {
 		audit_unauth(s, req, "release", res);
@@ -1075,10 +1075,25 @@ static int handle_resource_get(cct_kbs_server *s, const cct_kbs_request *req,
 						 err.msg);
 		goto out;
 	}
-	if (cct_store_secret_get(s->cfg.store, res, &secret, &n, &err) != CCT_OK) {
-		COUNT(s, denials_missing);
-		audit(s, req, "release", "denied", res, who, digest, "not found", NULL);
-		status = err.code == CCT_EINVAL
+	rc = cct_store_secret_get(s->cfg.store, res, &secret, &n, &err);
+	if (rc == CCT_ESIGNATURE || rc == CCT_EFORMAT) {
+		/* the row is there but does not open (tampered, swapped, other master key) */
+		char what[CCT_STORE_MAX_NAME + 64];
+
+		COUNT(s, integrity_failures);
+		snprintf(what, sizeof(what), "%s/%.200s", CCT_STORE_KIND_RESOURCE, res);
+		audit(s, req, "integrity", "refused", what, who, digest, err.msg, NULL);
+		status = problem(r, 500, "PluginInternalError",
+				 "resource %s failed its integrity check (audited): %s", res,
+				 err.msg);
+		goto out;
+	}
+	if (rc != CCT_OK) {
+		if (rc == CCT_EINVAL)
+			COUNT(s, denials_missing);
+		audit(s, req, "release", "denied", res, who, digest,
+		      rc == CCT_EINVAL ? "not found" : err.msg, NULL);
+		status = rc == CCT_EINVAL
 				 ? problem(r, 404, "InvalidRequestPath", "resource %s not found", res)
 				 : problem(r, 500, "PluginInternalError", "resource store: %s", err.msg);
 		goto out;

@@ -1452,6 +1452,48 @@ static void db_tampered_policy_refused(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* A secret row swapped with another resource's (the seal's associated data names the other
+ * resource): refused with 500, counted and audited as an integrity failure, never as absent. */
+static void db_swapped_secret_refused(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[COOKIE_MAX], *h;
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(f->store, &impl);
+	uint8_t *row = NULL;
+	size_t n = 0;
+
+	put_secret(f, "default/key/a", "secret-a");
+	put_secret(f, "default/key/b", "secret-b");
+	assert_int_equal(ops->obj_get(impl, CCT_STORE_KIND_RESOURCE, "default/key/b", &row, &n,
+				      NULL), CCT_OK);
+	assert_int_equal(ops->obj_put(impl, CCT_STORE_KIND_RESOURCE, "default/key/a", row, n,
+				      f->now, NULL), CCT_OK);
+	free(row);
+	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/a", cookie, NULL, NULL),
+			 500);
+	assert_null(strstr(r.body, "secret-b"));
+	assert_non_null(strstr(r.body, "integrity"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/nope", cookie, NULL,
+			     NULL), 404);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/metrics", NULL, NULL, NULL), 200);
+	assert_non_null(strstr(r.body, "cctrustd_integrity_failures_total 1\n"));
+	assert_non_null(strstr(r.body, "cctrustd_denials_total{reason=\"not_found\"} 1\n"));
+	cct_kbs_response_clear(&r);
+	h = admin_bearer(f, f->admin_key, "auditor", f->now, 300);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/audit", NULL, h, NULL), 200);
+	assert_non_null(strstr(r.body, "\"event\":\"integrity\""));
+	assert_non_null(strstr(r.body, "resource/default/key/a"));
+	cct_kbs_response_clear(&r);
+	free(h);
+	EVP_PKEY_free(k);
+}
+
 /* Issue 11, attack 2: nothing is released until an admin set both policies; simulated
  * evidence needs "allow_simulated"; a token appraised under the built-in checks never
  * releases. */
@@ -1615,6 +1657,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(seam_verifier_cannot_swap_key, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(db_injected_session_refused, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(db_tampered_policy_refused, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(db_swapped_secret_refused, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(no_policies_fail_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(unauthenticated_audit_aggregated, setup, teardown),
 		cmocka_unit_test_setup_teardown(per_repository_attestation_policy, setup, teardown),
