@@ -1159,7 +1159,13 @@ static int handle_cert(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_re
 				 err.code == CCT_EBINDING ? "PolicyDeny" : "SerdeError", "%s", err.msg);
 		goto out;
 	}
-	audit(s, req, "certificate", "issued", CERT_RESOURCE, who, digest, NULL, NULL);
+	/* like a release: audited durably before the certificate leaves */
+	if (audit(s, req, "certificate", "issued", CERT_RESOURCE, who, digest, NULL, &err) !=
+	    CCT_OK) {
+		status = problem(r, 500, "PluginInternalError", "audit log unavailable: %s",
+				 err.msg);
+		goto out;
+	}
 	COUNT(s, certs);
 	set_body(r, 200, "application/pem-certificate-chain", pem);
 	pem = NULL;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -1292,6 +1293,46 @@ static void workload_certificate(void **state)
 	EVP_PKEY_free(other);
 }
 
+/* Nothing leaves without its audit record: with the audit log failing (a trigger refuses its
+ * inserts), a certificate is refused with 500 like a resource, and no certificate is issued. */
+static void workload_certificate_needs_audit(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[COOKIE_MAX], *csr, path[600];
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+	sqlite3 *db;
+
+	put_secret(f, "default/key/model", "model-key-123");
+	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	csr = make_csr(k);
+	snprintf(path, sizeof(path), "%s/db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER audit_down BEFORE INSERT ON audit BEGIN "
+				      "SELECT RAISE(ABORT, 'audit log down'); END", NULL, NULL,
+				      NULL), SQLITE_OK);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL,
+			     NULL), 500);
+	assert_non_null(strstr(r.body, "audit log unavailable"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/cert", cookie, NULL, csr), 500);
+	assert_null(strstr(r.body, "BEGIN CERTIFICATE"));
+	assert_non_null(strstr(r.body, "audit log unavailable"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/metrics", NULL, NULL, NULL), 200);
+	assert_non_null(strstr(r.body, "cctrustd_certificates_issued_total 0\n"));
+	cct_kbs_response_clear(&r);
+	/* the audit log back: issued */
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER audit_down", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/cert", cookie, NULL, csr), 200);
+	assert_non_null(strstr(r.body, "BEGIN CERTIFICATE"));
+	cct_kbs_response_clear(&r);
+	free(csr);
+	EVP_PKEY_free(k);
+}
+
 /* A verifier at the seam that lies about the tee-pubkey: the server must not trust it over
  * runtime-data, and the none verifier refuses everything. */
 static int lying_attest(void *ctx, const char *tee, const char *body, size_t len,
@@ -1654,6 +1695,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(malformed_requests, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(operations_endpoints, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(workload_certificate, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(workload_certificate_needs_audit, setup_policies,
+						teardown),
 		cmocka_unit_test_setup_teardown(seam_verifier_cannot_swap_key, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(db_injected_session_refused, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(db_tampered_policy_refused, setup_policies, teardown),
