@@ -89,7 +89,8 @@ const char *cct_kbs__rego_detail(const char *text, int attestation);
  * (*active = 0: appraisal does not use them). */
 int cct_kbs__att_policy_id(const char *id, const char **store_as, int *active, cct_err *err);
 /* The attestation policy an attest uses: stored "default", else fallback (--policy), with the
- * stored "default_gpu" gpu section and reference values applied. *out NULL: built-in. */
+ * stored "default_gpu" gpu section and reference values applied. *out NULL: built-in (also
+ * when only "default_gpu" is stored: it amends a CPU default, it is none by itself). */
 int cct_kbs__att_policy_effective(char **out, cct_store *st, const char *fallback,
 				  cct_err *err);
 /* cct_kbs__rvps_apply with the values stored in st. */

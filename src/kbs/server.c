@@ -608,14 +608,10 @@ static int release_gate(cct_kbs_server *s, const cct_kbs_request *req, const cha
 		return cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_POLICY, 0,
 				   "an attestation policy row failed its integrity check (audited)");
 	}
+	/* the CPU default itself (or --policy): default_gpu alone only amends a policy not set */
 	t = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY, "default", &refused);
 	explicit_default = t != NULL || s->att_policy != NULL;
 	free(t);
-	if (!explicit_default && !refused) {
-		t = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY, "default_gpu", &refused);
-		explicit_default = t != NULL;
-		free(t);
-	}
 	if (refused) {
 		*status = 500;
 		return cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_POLICY, 0,

@@ -123,8 +123,10 @@ int cct_kbs__att_policy_effective(char **out, cct_store *st, const char *fallbac
 				 "stored row %s fails its integrity check", c.what);
 	if (rc == CCT_OK && !base && fallback && !(base = strdup(fallback)))
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
-	if (rc == CCT_OK && gpu) {
-		json_t *b = json_loads(base ? base : "{\"version\":\"cctrust.policy/v1\"}", 0, NULL);
+	/* fail closed: default_gpu only amends the CPU default; without one (never set, or its
+	 * row deleted) there is no attestation policy, not the empty CPU policy plus a GPU part */
+	if (rc == CCT_OK && gpu && base) {
+		json_t *b = json_loads(base, 0, NULL);
 		json_t *g = json_loads(gpu, 0, NULL);
 
 		if (!json_is_object(b) || !json_is_object(json_object_get(g, "gpu")))

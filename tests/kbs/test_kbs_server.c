@@ -1586,6 +1586,44 @@ static void no_policies_fail_closed(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* default_gpu is no attestation policy by itself: with it stored and the CPU default absent
+ * (never set, or deleted by a database writer) nothing is released, whatever the evidence. */
+static void default_gpu_alone_fails_closed(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[COOKIE_MAX];
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(f->store, &impl);
+
+	put_secret(f, "default/key/model", "model-key-123");
+	assert_int_equal(post_policy(f, "/kbs/v0/resource-policy", OPEN_RES_POLICY, ""), 200);
+	assert_int_equal(post_policy(f, "/kbs/v0/attestation-policy",
+				     "{\"version\":\"cctrust.policy/v1\",\"gpu\":{\"min_count\":0}}",
+				     ",\"policy_id\":\"default_gpu\""), 200);
+	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL,
+			     NULL), 401);
+	assert_non_null(strstr(r.body, "no attestation policy set"));
+	cct_kbs_response_clear(&r);
+	/* with the CPU default set too: released */
+	assert_int_equal(post_policy(f, "/kbs/v0/attestation-policy",
+				     "{\"version\":\"cctrust.policy/v1\"}", ""), 200);
+	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL,
+			     NULL), 200);
+	cct_kbs_response_clear(&r);
+	/* a database writer deletes the CPU default: closed again */
+	assert_int_equal(ops->obj_delete(impl, CCT_STORE_KIND_ATT_POLICY, "default", NULL), CCT_OK);
+	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL,
+			     NULL), 401);
+	assert_non_null(strstr(r.body, "no attestation policy set"));
+	cct_kbs_response_clear(&r);
+	EVP_PKEY_free(k);
+}
+
 /* policy_id values other than "default" are applied: the policy whose id is a resource's
  * repository judges that repository's resources. */
 static void per_repository_attestation_policy(void **state)
@@ -1702,6 +1740,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(db_tampered_policy_refused, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(db_swapped_secret_refused, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(no_policies_fail_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(default_gpu_alone_fails_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(unauthenticated_audit_aggregated, setup, teardown),
 		cmocka_unit_test_setup_teardown(per_repository_attestation_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(attest_also_matches_attest_each, setup, teardown),
