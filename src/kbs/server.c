@@ -598,7 +598,7 @@ static int release_gate(cct_kbs_server *s, const cct_kbs_request *req, const cha
 			const char *claims, const char *meta, int *status, cct_err *err)
 {
 	char id[CCT_STORE_MAX_NAME + 1], *pol = NULL, *t;
-	int refused = 0, explicit_default, passed = 0, rc;
+	int refused = 0, explicit_default, passed = 0, not_judged = 0, rc;
 	json_t *doc;
 
 	*status = 403;
@@ -631,10 +631,28 @@ static int release_gate(cct_kbs_server *s, const cct_kbs_request *req, const cha
 			if (json_is_string(v) && !strcmp(json_string_value(v), id))
 				passed = 1;
 		}
+		/* more custom policies were stored than the attest judges: this one may not
+		 * have been judged at all */
+		if (!passed && strcmp(id, "default") &&
+		    json_is_true(json_object_get(m, "over_limit"))) {
+			not_judged = 1;
+			json_array_foreach(json_object_get(m, "judged"), i, v) {
+				if (json_is_string(v) && !strcmp(json_string_value(v), id))
+					not_judged = 0;
+			}
+		}
 		json_decref(m);
 	} else {
 		/* a Bearer token carries only the policy it was issued under: the default one */
 		passed = !strcmp(id, "default") && !claims_builtin_policy(claims);
+	}
+	if (not_judged) {
+		*status = 500;
+		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_POLICY, 0,
+				   "attestation policy \"%.64s\" (selected for %.100s) was not "
+				   "applied: more than %d attestation policies besides default and "
+				   "default_gpu are stored, above the limit; nothing it guards is "
+				   "released", id, res, MAX_EXTRA_ATT_POLICIES);
 	}
 	if (!passed)
 		return cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0,
@@ -679,12 +697,19 @@ static int verifier_attest(cct_kbs_server *s, const char *tee, const cct_kbs_req
 }
 
 /* The other stored attestation policies (per resource or repository; at most
- * MAX_EXTRA_ATT_POLICIES of the list), each with the reference values it names applied. */
+ * MAX_EXTRA_ATT_POLICIES besides default and default_gpu), each with the reference values it
+ * names applied. */
 typedef struct extra_pols {
 	char *id[MAX_EXTRA_ATT_POLICIES], *text[MAX_EXTRA_ATT_POLICIES];
 	int ok[MAX_EXTRA_ATT_POLICIES]; /* 1 satisfied, 0 not, -1 not judged yet */
 	size_t n;
+	int over_limit; /* more were stored than are loaded: those are never satisfied */
 } extra_pols;
+
+static int is_default_att_policy(const char *id)
+{
+	return !strcmp(id, "default") || !strcmp(id, "default_gpu");
+}
 
 static void extra_pols_free(extra_pols *x)
 {
@@ -706,6 +731,7 @@ static void extra_policies_load(cct_kbs_server *s, const cct_kbs_request *req, e
 	size_t i;
 
 	x->n = 0;
+	x->over_limit = 0;
 	if (ops->obj_list(impl, CCT_STORE_KIND_ATT_POLICY, &txt, NULL) != CCT_OK)
 		return;
 	names = json_loads(txt, 0, NULL);
@@ -715,9 +741,13 @@ static void extra_policies_load(cct_kbs_server *s, const cct_kbs_request *req, e
 		char *pol, *applied = NULL;
 		cct_err ae;
 
-		if (i >= MAX_EXTRA_ATT_POLICIES || !id || !strcmp(id, "default") ||
-		    !strcmp(id, "default_gpu"))
+		if (!id || is_default_att_policy(id))
 			continue;
+		/* the admin API refuses more; rows a database writer added fail closed */
+		if (x->n >= MAX_EXTRA_ATT_POLICIES) {
+			x->over_limit = 1;
+			break;
+		}
 		if (!(pol = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY, id, NULL)))
 			continue;
 		/* with the reference values it names (a tampered one: not satisfied) */
@@ -928,6 +958,16 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 		json_array_append_new(passed, json_string("default"));
 	extra_policies_judge(s, req, body, &ss, &extra, passed, now);
 	meta_j = json_pack("{s:o}", "passed", passed);
+	if (meta_j && extra.over_limit) {
+		/* the ids judged, so a release names the limit for a policy that was not */
+		json_t *judged = json_array();
+		size_t j;
+
+		for (j = 0; j < extra.n; j++)
+			json_array_append_new(judged, json_string(extra.id[j]));
+		json_object_set_new(meta_j, "judged", judged);
+		json_object_set_new(meta_j, "over_limit", json_true());
+	}
 	meta = meta_j ? json_dumps(meta_j, JSON_COMPACT) : NULL;
 	json_decref(meta_j);
 	/* the sealed expiry: never later than this broker's own session lifetime from now (a
@@ -1223,6 +1263,42 @@ static int admin_done(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_res
 	return json_reply(r, 200, json_object());
 }
 
+/* CCT_OK if the attestation policy id (not default / default_gpu) may be stored: it is stored
+ * already, or fewer than MAX_EXTRA_ATT_POLICIES others are (one more would never be applied);
+ * else CCT_EPOLICY (400). */
+static int att_policy_room(cct_kbs_server *s, const char *id, cct_err *err)
+{
+	void *impl;
+	const cct_store_ops *ops = cct_store_backend(s->cfg.store, &impl);
+	char *txt = NULL;
+	json_t *names, *nm;
+	size_t i, others = 0;
+	int rc = ops->obj_list(impl, CCT_STORE_KIND_ATT_POLICY, &txt, err);
+
+	if (rc != CCT_OK)
+		return rc;
+	names = json_loads(txt, 0, NULL);
+	free(txt);
+	json_array_foreach(names, i, nm) {
+		const char *have = json_string_value(nm);
+
+		if (have && !strcmp(have, id)) {
+			json_decref(names);
+			return CCT_OK; /* a replacement */
+		}
+		if (have && !is_default_att_policy(have))
+			others++;
+	}
+	json_decref(names);
+	if (others >= MAX_EXTRA_ATT_POLICIES)
+		return cct_err_set(err, CCT_EPOLICY, CCT_STAGE_INPUT, 0,
+				   "policy_id %.64s refused: at most %d attestation policies "
+				   "besides default and default_gpu are applied and %zu are "
+				   "stored (limit reached); replace one of them (POST with its "
+				   "policy_id)", id, MAX_EXTRA_ATT_POLICIES, others);
+	return CCT_OK;
+}
+
 /* Base64 member "policy" of a JSON body -> text (malloc'd, NUL-terminated). */
 static int b64_member(char **out, const json_t *body, const char *k, cct_err *err)
 {
@@ -1373,6 +1449,8 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 						  &err))
 			rc = CCT_EFORMAT;
 		free(applied);
+		if (rc == CCT_OK && !active)
+			rc = att_policy_room(s, as, &err);
 		if (rc == CCT_OK) /* sealed: a database writer cannot forge or edit it */
 			rc = cct_store_sealed_put(s->cfg.store, CCT_STORE_KIND_ATT_POLICY, as,
 						  (uint8_t *)txt, strlen(txt), now, &err);

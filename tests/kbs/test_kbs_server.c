@@ -1662,6 +1662,68 @@ static void per_repository_attestation_policy(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* Up to 16 attestation policies besides default / default_gpu are applied, wherever their ids
+ * sort; a 17th id is refused at the admin API, and one beyond the limit in the store anyway
+ * fails closed with a message naming the limit. */
+static void sixteen_custom_attestation_policies(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[COOKIE_MAX], id[32], extra[64], res[64];
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+	const char *open_pol = "{\"version\":\"cctrust.policy/v1\"}";
+	cct_err err;
+	int i;
+
+	assert_int_equal(post_policy(f, "/kbs/v0/attestation-policy",
+				     "{\"version\":\"cctrust.policy/v1\",\"gpu\":{\"min_count\":0}}",
+				     ",\"policy_id\":\"default_gpu\""), 200);
+	for (i = 0; i < 16; i++) { /* half sort before "default", half after */
+		snprintf(id, sizeof(id), "%c%02d", i < 8 ? 'a' : 'r', i);
+		snprintf(extra, sizeof(extra), ",\"policy_id\":\"%s\"", id);
+		assert_int_equal(post_policy(f, "/kbs/v0/attestation-policy", open_pol, extra), 200);
+		snprintf(res, sizeof(res), "%s/key/s", id);
+		put_secret(f, res, "s");
+	}
+	/* a 17th id: refused, naming the limit; replacing a stored one is fine */
+	{
+		char *b64 = cct_b64_encode((const uint8_t *)open_pol, strlen(open_pol), 0);
+		char body[256], *h = admin_bearer(f, f->admin_key, "admin", f->now, 300);
+
+		snprintf(body, sizeof(body), "{\"policy\":\"%s\",\"policy_id\":\"z16\"}", b64);
+		assert_int_equal(req(f, &r, "POST", "/kbs/v0/attestation-policy", NULL, h, body),
+				 400);
+		assert_non_null(strstr(r.body, "16"));
+		assert_non_null(strstr(r.body, "limit"));
+		cct_kbs_response_clear(&r);
+		free(h);
+		free(b64);
+	}
+	assert_int_equal(post_policy(f, "/kbs/v0/attestation-policy", open_pol,
+				     ",\"policy_id\":\"r15\""), 200);
+	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	for (i = 0; i < 16; i++) {
+		snprintf(res, sizeof(res), "/kbs/v0/resource/%c%02d/key/s", i < 8 ? 'a' : 'r', i);
+		assert_int_equal(req(f, &r, "GET", res, cookie, NULL, NULL), 200);
+		cct_kbs_response_clear(&r);
+	}
+	/* a 17th written into the store past the admin API: not applied, and its resources are
+	 * refused saying why (not "did not satisfy") */
+	assert_int_equal(cct_store_sealed_put(f->store, CCT_STORE_KIND_ATT_POLICY, "z16",
+					      (const uint8_t *)open_pol, strlen(open_pol), f->now,
+					      &err), CCT_OK);
+	put_secret(f, "z16/key/s", "s");
+	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	assert_int_not_equal(req(f, &r, "GET", "/kbs/v0/resource/z16/key/s", cookie, NULL, NULL),
+			     200);
+	assert_non_null(strstr(r.body, "limit"));
+	assert_null(strstr(r.body, "did not satisfy"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/r15/key/s", cookie, NULL, NULL), 200);
+	cct_kbs_response_clear(&r);
+	EVP_PKEY_free(k);
+}
+
 /* Unauthenticated failures are audited at most 60 a minute one by one; the rest become one
  * aggregate record when the next minute starts (an anonymous flood cannot grow the log). */
 static void unauthenticated_audit_aggregated(void **state)
@@ -1743,6 +1805,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(default_gpu_alone_fails_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(unauthenticated_audit_aggregated, setup, teardown),
 		cmocka_unit_test_setup_teardown(per_repository_attestation_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(sixteen_custom_attestation_policies, setup_policies,
+						teardown),
 		cmocka_unit_test_setup_teardown(attest_also_matches_attest_each, setup, teardown),
 	};
 
