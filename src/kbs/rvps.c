@@ -61,12 +61,20 @@ int cct_kbs__rvps_parse(json_t **out, const json_t *body, cct_err *err)
 	if (!res)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	if (json_object_get(body, "name")) { /* cctrust's own form */
-		if (!json_is_array(json_object_get(body, "values")))
+		if (!json_is_string(json_object_get(body, "name")))
+			rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+					 "\"name\" must be a string");
+		else if (!json_is_array(json_object_get(body, "values")))
 			rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 					 "reference value needs \"name\" and a \"values\" array");
 		else
 			rc = put_values(res, json_string_value(json_object_get(body, "name")),
 					json_object_get(body, "values"), err);
+		goto out;
+	}
+	if (json_object_get(body, "type") && !type) {
+		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+				 "\"type\" must be a string");
 		goto out;
 	}
 	if (!type || !json_object_get(body, "payload") || !json_object_get(body, "version")) {

@@ -1299,14 +1299,31 @@ static int att_policy_room(cct_kbs_server *s, const char *id, cct_err *err)
 	return CCT_OK;
 }
 
+/* An optional string member k of an admin body: *v NULL when absent. Present with another
+ * JSON type (null included) it is refused naming it, never read as absent ({"policy_id":5}
+ * is not the default policy). */
+static int string_member(const char **v, const json_t *body, const char *k, cct_err *err)
+{
+	const json_t *m = json_object_get(body, k);
+
+	*v = json_string_value(m);
+	if (m && !*v)
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+				   "\"%s\" must be a string", k);
+	return CCT_OK;
+}
+
 /* Base64 member "policy" of a JSON body -> text (malloc'd, NUL-terminated). */
 static int b64_member(char **out, const json_t *body, const char *k, cct_err *err)
 {
-	const char *b = json_string_value(json_object_get(body, k));
+	const char *b = NULL;
 	uint8_t *raw = NULL, *t;
 	size_t n = 0;
 
 	*out = NULL;
+	if (string_member(&b, body, k, err) != CCT_OK)
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+				   "\"%s\" must be a string (base64)", k);
 	if (!b)
 		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 				   "body needs \"%s\" (base64)", k);
@@ -1420,12 +1437,13 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 	if (!(body = cct_kbs__json_body(req->body, req->body_len, &err)))
 		return problem(r, err.code == CCT_ETOOBIG ? 413 : 400, "SerdeError", "%s", err.msg);
 	if (!strcmp(p, "/kbs/v0/attestation-policy")) {
-		const char *id = json_string_value(json_object_get(body, "policy_id")), *as = NULL;
-		const char *type = json_string_value(json_object_get(body, "type")), *rego;
+		const char *id = NULL, *as = NULL, *type = NULL, *rego;
 		char *applied = NULL;
 		int active = 0;
 
-		if ((rc = cct_kbs__att_policy_id(id, &as, &active, &err)) == CCT_OK &&
+		if ((rc = string_member(&id, body, "policy_id", &err)) == CCT_OK &&
+		    (rc = string_member(&type, body, "type", &err)) == CCT_OK &&
+		    (rc = cct_kbs__att_policy_id(id, &as, &active, &err)) == CCT_OK &&
 		    (rc = b64_member(&txt, body, "policy", &err)) == CCT_OK &&
 		    ((rego = cct_kbs__rego_detail(txt, 1)) ||
 		     (type && !strcmp(type, "rego") && (rego = "Rego policies are not supported: "
@@ -1464,12 +1482,13 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 							      "satisfied for resources of the "
 							      "repository named like it"));
 	} else if (!strcmp(p, "/kbs/v0/resource-policy")) {
-		const char *target = json_string_value(json_object_get(body, "resource")), *rego;
+		const char *target = NULL, *rego;
 
-		if (target && !cct_kbs__resource_path_ok(target))
+		rc = string_member(&target, body, "resource", &err);
+		if (rc == CCT_OK && target && !cct_kbs__resource_path_ok(target))
 			rc = cct_err_set(&err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 					 "\"resource\" must be repo/type/tag");
-		else if ((rc = b64_member(&txt, body, "policy", &err)) == CCT_OK &&
+		else if (rc == CCT_OK && (rc = b64_member(&txt, body, "policy", &err)) == CCT_OK &&
 			 (rego = cct_kbs__rego_detail(txt, 0)))
 			rc = cct_err_set(&err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0, "%s", rego);
 		else if (rc == CCT_OK && (rc = cct_kbs_policy_check(txt, strlen(txt), &err)) == CCT_OK)

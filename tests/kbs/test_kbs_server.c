@@ -1724,6 +1724,59 @@ static void sixteen_custom_attestation_policies(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* Admin body members of the wrong JSON type are refused naming the member, never read as
+ * absent: {"policy_id":5} is not the default attestation policy, {"resource":5} not the
+ * global resource policy. */
+static void admin_body_member_types(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[COOKIE_MAX], body[512], *h = admin_bearer(f, f->admin_key, "admin", f->now, 300);
+	char *att = cct_b64_encode((const uint8_t *)"{\"version\":\"cctrust.policy/v1\"}", 31, 0);
+	char *res = cct_b64_encode((const uint8_t *)OPEN_RES_POLICY, strlen(OPEN_RES_POLICY), 0);
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+	static const char *const bad_att[] = { "\"policy_id\":5", "\"policy_id\":null",
+					       "\"policy_id\":[\"default\"]", "\"type\":5" };
+	size_t i;
+
+	put_secret(f, "default/key/model", "model-key-123");
+	for (i = 0; i < sizeof(bad_att) / sizeof(bad_att[0]); i++) {
+		snprintf(body, sizeof(body), "{%s,\"policy\":\"%s\"}", bad_att[i], att);
+		assert_int_equal(req(f, &r, "POST", "/kbs/v0/attestation-policy", NULL, h, body),
+				 400);
+		assert_non_null(strstr(r.body, bad_att[i][1] == 'p' ? "policy_id" : "type"));
+		assert_non_null(strstr(r.body, "must be a string"));
+		cct_kbs_response_clear(&r);
+	}
+	snprintf(body, sizeof(body), "{\"policy\":5}");
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attestation-policy", NULL, h, body), 400);
+	assert_non_null(strstr(r.body, "\\\"policy\\\" must be a string"));
+	cct_kbs_response_clear(&r);
+	snprintf(body, sizeof(body), "{\"resource\":5,\"policy\":\"%s\"}", res);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/resource-policy", NULL, h, body), 400);
+	assert_non_null(strstr(r.body, "resource"));
+	assert_non_null(strstr(r.body, "must be a string"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/reference-value", NULL, h,
+			     "{\"name\":5,\"values\":[\"aa\"]}"), 400);
+	assert_non_null(strstr(r.body, "\\\"name\\\" must be a string"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/reference-value", NULL, h,
+			     "{\"version\":\"0.1.0\",\"type\":5,\"payload\":{}}"), 400);
+	assert_non_null(strstr(r.body, "\\\"type\\\" must be a string"));
+	cct_kbs_response_clear(&r);
+	/* none of them was stored as a default: still nothing released */
+	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL,
+			     NULL), 401);
+	assert_non_null(strstr(r.body, "no attestation policy set"));
+	cct_kbs_response_clear(&r);
+	free(att);
+	free(res);
+	free(h);
+	EVP_PKEY_free(k);
+}
+
 /* Unauthenticated failures are audited at most 60 a minute one by one; the rest become one
  * aggregate record when the next minute starts (an anonymous flood cannot grow the log). */
 static void unauthenticated_audit_aggregated(void **state)
@@ -1805,6 +1858,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(default_gpu_alone_fails_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(unauthenticated_audit_aggregated, setup, teardown),
 		cmocka_unit_test_setup_teardown(per_repository_attestation_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(admin_body_member_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(sixteen_custom_attestation_policies, setup_policies,
 						teardown),
 		cmocka_unit_test_setup_teardown(attest_also_matches_attest_each, setup, teardown),
