@@ -24,6 +24,24 @@ check "admin call with a wrong key refused" 1 $?
 grep -q 'errors/AdminAuth' "$T/out" && ok "wrong key: AdminAuth problem" || bad "wrong key: AdminAuth problem"
 code=$(curl -s -o "$T/out" -w '%{http_code}' -X POST --data-binary @"$T/secret" "$U/kbs/v0/resource/default/key/x")
 [ "$code" = 401 ] && grep -q AdminAuth "$T/out" && ok "admin call without a key refused" || bad "admin call without a key: $code"
+# an encoded NUL in the path is refused before routing, never cut there (a/b/c%00evil is not
+# a/b/c): not written, not deleted, no other endpoint answers for it
+printf 'nul' >"$T/nul"
+"$CLI" kbs put-resource --url "$U" --admin-key "$T/admin.key" 'default/key/nul%00evil' "$T/nul" >"$T/out" 2>/dev/null
+check "admin put-resource with %00 in the path refused" 1 $?
+"$CLI" kbs delete-resource --url "$U" --admin-key "$T/admin.key" 'default/key/llm%00x' >/dev/null 2>&1
+check "admin delete-resource with %00 in the path refused" 1 $?
+"$CLI" kbs put-resource --url "$U" --admin-key "$T/admin.key" default/key/nul "$T/nul" >/dev/null
+"$CLI" kbs delete-resource --url "$U" --admin-key "$T/admin.key" 'default/key/nul%00x' >/dev/null 2>&1
+"$CLI" kbs list-resources --url "$U" --admin-key "$T/admin.key" >"$T/list" 2>/dev/null
+grep -q '"default/key/llm"' "$T/list" && grep -q '"default/key/nul"' "$T/list" &&
+	ok "%00 paths wrote and deleted nothing" || bad "%00 paths changed the store: $(cat "$T/list")"
+for m in GET POST DELETE; do
+	code=$(curl -s -o "$T/out" -w '%{http_code}' -X $m "$U/kbs/v0/resource/default/key/llm%00evil")
+	[ "$code" = 400 ] && grep -q 'InvalidRequestPath' "$T/out" && ok "$m with %00 in the path: 400 problem" || bad "$m %00: $code $(cat "$T/out")"
+done
+code=$(curl -s -o "$T/out" -w '%{http_code}' "$U/healthz%00zzz")
+[ "$code" = 400 ] && ok "/healthz%00zzz is not /healthz" || bad "/healthz%00zzz: $code $(cat "$T/out")"
 
 # --- the guest client over the real composite path ---
 "$CLI" kbs get-resource --url "$U" --sim "$T/sim" --tee snp default/key/llm -o "$T/got" --token-out "$T/ear.jwt"
