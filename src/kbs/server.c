@@ -433,16 +433,28 @@ static int handle_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_re
 	ver = json_string_value(json_object_get(body, "version"));
 	tee = json_string_value(json_object_get(body, "tee"));
 	if (!ver || strcmp(ver, CCT_KBS_PROTOCOL_VERSION)) {
-		problem(r, 401, "AttestationError",
-			"KBS protocol version %.32s is not supported: this server speaks exactly %s",
-			ver ? ver : "(missing)", CCT_KBS_PROTOCOL_VERSION);
+		if (!ver && json_object_get(body, "version"))
+			problem(r, 401, "AttestationError",
+				"\"version\" must be a string: this server speaks exactly %s",
+				CCT_KBS_PROTOCOL_VERSION);
+		else
+			problem(r, 401, "AttestationError",
+				"KBS protocol version %.32s is not supported: this server speaks "
+				"exactly %s", ver ? ver : "(missing)", CCT_KBS_PROTOCOL_VERSION);
 		json_decref(body);
 		return r->status;
 	}
 	if (!tee || !cct_kbs__tee_known(tee)) {
-		problem(r, 401, "AttestationError",
-			"\"tee\" %s%.32s%s is not a TEE name of KBS protocol %s", tee ? "\"" : "",
-			tee ? tee : "missing", tee ? "\"" : "", CCT_KBS_PROTOCOL_VERSION);
+		if (tee)
+			problem(r, 401, "AttestationError",
+				"\"tee\" \"%.32s\" is not a TEE name of KBS protocol %s", tee,
+				CCT_KBS_PROTOCOL_VERSION);
+		else
+			problem(r, 401, "AttestationError",
+				"\"tee\" %s, a TEE name of KBS protocol %s",
+				json_object_get(body, "tee") ? "must be a string"
+							     : "missing: need one",
+				CCT_KBS_PROTOCOL_VERSION);
 		json_decref(body);
 		return r->status;
 	}

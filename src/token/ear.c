@@ -290,7 +290,8 @@ int cct_token_verify(json_t **claims_out, const char *token, size_t len,
 		}
 		if (!key) {
 			rc = tok_err(err, CCT_EUNTRUSTED,
-				     "token signing key is not in the trusted key set (--jwks)");
+				     "token signing key is not in the trusted key set (not "
+				     "signed by a key this verifier trusts)");
 			goto out;
 		}
 	} else if (opts->trust_header_jwk_insecure && hjwk) {

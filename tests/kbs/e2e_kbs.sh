@@ -140,6 +140,7 @@ evidence "$n7" A "$T/body7"
 "$CLI" verify "$T/body7" --trust-sim "$T/sim" --nonce "$n7" --token >"$T/foreign.jwt" 2>/dev/null
 code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Authorization: Bearer $(cat "$T/foreign.jwt")" "$U/kbs/v0/resource/default/key/llm")
 [ "$code" = 401 ] && grep -q TokenVerifierError "$T/r" && ok "EAR signed by another verifier refused" || bad "foreign token: $code $(cat "$T/r")"
+grep -q -- '--jwks' "$T/r" && bad "foreign token refusal names --jwks, which cctrustd does not have: $(cat "$T/r")" || ok "foreign token refusal names no option cctrustd lacks"
 
 # --- attestation policy (cctrust.policy/v1) and the model rule over init-data ---
 M=$(jq -r .measurement "$T/sim/sim.json")

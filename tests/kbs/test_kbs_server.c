@@ -1148,6 +1148,20 @@ static void malformed_requests(void **state)
 			     "{\"version\":\"0.3.0\",\"tee\":\"snp\"}"), 401);
 	assert_non_null(strstr(r.body, "0.4.0"));
 	cct_kbs_response_clear(&r);
+	/* a member of another JSON type is named as such, not as missing */
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/auth", NULL, NULL,
+			     "{\"version\":\"0.4.0\",\"tee\":5}"), 401);
+	assert_non_null(strstr(r.body, "must be a string"));
+	assert_null(strstr(r.body, "missing"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/auth", NULL, NULL,
+			     "{\"version\":4,\"tee\":\"snp\"}"), 401);
+	assert_non_null(strstr(r.body, "must be a string"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/auth", NULL, NULL, "{\"version\":\"0.4.0\"}"),
+			 401);
+	assert_non_null(strstr(r.body, "missing"));
+	cct_kbs_response_clear(&r);
 	/* Trustee answers 401 (its client re-handshakes); cctrust keeps its detail */
 	assert_int_equal(req(f, &r, "POST", "/kbs/v0/auth", NULL, NULL, "{\"version\":"), 401);
 	assert_problem(&r, "SerdeError");
