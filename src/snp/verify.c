@@ -99,16 +99,18 @@ static void drop_evidence(cct_snp_verifier *v)
 {
 	X509 *x;
 	X509_CRL *c;
+	int dropped = 0;
 
-	while ((x = sk_X509_pop(v->evidence.intermediates)))
+	while ((x = sk_X509_pop(v->evidence.intermediates)) && ++dropped)
 		X509_free(x);
-	while ((x = sk_X509_pop(v->evidence.leaves)))
+	while ((x = sk_X509_pop(v->evidence.leaves)) && ++dropped)
 		X509_free(x);
-	while ((x = sk_X509_pop(v->evidence.offered_arks)))
+	while ((x = sk_X509_pop(v->evidence.offered_arks)) && ++dropped)
 		X509_free(x);
-	while ((c = sk_X509_CRL_pop(v->evidence.crls)))
+	while ((c = sk_X509_CRL_pop(v->evidence.crls)) && ++dropped)
 		X509_CRL_free(c);
-	v->ctx_valid = 0; /* the next table may have the same sizes */
+	if (dropped)
+		v->ctx_valid = 0; /* the next table may have the same sizes */
 }
 
 /* v->ctx_valid = 0 for a setter: also looks the collateral CRLs up again */
