@@ -107,8 +107,50 @@ static int pattern_match(const char *pat, const char *res)
 	return 0;
 }
 
+/* The first key of obj not in the NULL-terminated list known, or NULL. */
+static const char *unknown_key(const json_t *obj, const char *const *known)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach((json_t *)obj, k, v) {
+		for (i = 0; known[i] && strcmp(known[i], k); i++)
+			;
+		if (!known[i])
+			return k;
+	}
+	return NULL;
+}
+
+/* "repo/type/tag": three non-empty segments, '*' only as a whole segment */
+static int pattern_ok(const char *pat)
+{
+	int segs = 1;
+	size_t len = 0;
+	const char *p;
+
+	for (p = pat;; p++) {
+		if (*p == '/' || !*p) {
+			if (!len)
+				return 0;
+			if (!*p)
+				return segs == 3;
+			segs++;
+			len = 0;
+		} else {
+			if (*p == '*' && (len || (p[1] && p[1] != '/')))
+				return 0;
+			len++;
+		}
+	}
+}
+
 static int check_requirement(const json_t *req, cct_err *err, size_t ri)
 {
+	static const char *const known[] = { "claim", "equals", "one_of", "exists", "all_submods",
+					     NULL };
+	const char *unknown;
 	const char *claim = json_string_value(json_object_get(req, "claim"));
 	json_t *allsub = json_object_get(req, "all_submods");
 	int ops = !!json_object_get(req, "equals") + !!json_object_get(req, "one_of") +
@@ -117,6 +159,11 @@ static int check_requirement(const json_t *req, cct_err *err, size_t ri)
 	if (!json_is_object(req))
 		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
 				   "requirement %zu is not an object", ri);
+	/* a misspelt operator must not leave a requirement that is always true */
+	if ((unknown = unknown_key(req, known)))
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
+				   "requirement %zu: unknown key \"%.40s\" (claim, equals, one_of, "
+				   "exists, all_submods)", ri, unknown);
 	if (allsub) {
 		if (!json_is_string(allsub) || claim || ops)
 			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
@@ -139,12 +186,21 @@ static int check_requirement(const json_t *req, cct_err *err, size_t ri)
 
 static int check_policy(const json_t *pol, cct_err *err)
 {
+	static const char *const known_top[] = { "version", "rules", "allow_simulated", NULL };
+	static const char *const known_rule[] = { "name", "resources", "require", "allow_simulated",
+						  NULL };
 	json_t *rules = json_object_get(pol, "rules"), *rule, *v;
+	const char *unknown;
 	size_t i, j;
 
 	if (!json_is_object(pol) || json_integer_value(json_object_get(pol, "version")) != 1)
 		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
 				   "resource policy must be an object with \"version\": 1");
+	/* unknown keys are refused, as in attestation policies: a typo must not weaken a policy */
+	if ((unknown = unknown_key(pol, known_top)))
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
+				   "resource policy: unknown key \"%.40s\" (version, rules, "
+				   "allow_simulated)", unknown);
 	if (json_object_get(pol, "allow_simulated") &&
 	    !json_is_boolean(json_object_get(pol, "allow_simulated")))
 		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
@@ -157,9 +213,21 @@ static int check_policy(const json_t *pol, cct_err *err)
 		json_t *res = json_object_get(rule, "resources");
 		json_t *req = json_object_get(rule, "require");
 
+		if (!json_is_object(rule))
+			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
+					   "rule %zu is not an object", i);
+		if ((unknown = unknown_key(rule, known_rule)))
+			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
+					   "rule %zu: unknown key \"%.40s\" (name, resources, "
+					   "require, allow_simulated)", i, unknown);
 		if (!json_is_array(res) || !json_is_array(req) || !json_array_size(res))
 			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
 					   "rule %zu needs \"resources\" and \"require\" arrays", i);
+		if (!json_array_size(req))
+			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
+					   "rule %zu: \"require\" is empty, so it would release to "
+					   "any attested session; say so with {\"all_submods\": "
+					   "\"affirming\"} or name the claims", i);
 		if (json_object_get(rule, "name") && !json_is_string(json_object_get(rule, "name")))
 			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
 					   "rule %zu: \"name\" must be a string", i);
@@ -168,9 +236,10 @@ static int check_policy(const json_t *pol, cct_err *err)
 			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
 					   "rule %zu: \"allow_simulated\" must be a boolean", i);
 		json_array_foreach(res, j, v) {
-			if (!json_is_string(v))
+			if (!json_is_string(v) || !pattern_ok(json_string_value(v)))
 				return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
-						   "rule %zu: resources must be strings", i);
+						   "rule %zu: resources must be \"repo/type/tag\" "
+						   "patterns ('*' a whole segment)", i);
 		}
 		json_array_foreach(req, j, v) {
 			int rc = check_requirement(v, err, j);

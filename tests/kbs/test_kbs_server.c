@@ -1831,6 +1831,45 @@ static void unauthenticated_audit_aggregated(void **state)
 	free(h);
 }
 
+/* A resource policy a typo would weaken is refused when stored: an unknown key anywhere (a
+ * misspelt operator left a requirement that was always true), an empty "require", a resource
+ * pattern that is not repo/type/tag. */
+static void resource_policy_typos_refused(void **state)
+{
+	static const char *const bad[] = {
+		"{\"version\":1,\"rules\":[],\"allow_simulate\":true}",
+		"{\"version\":1,\"rules\":[{\"resources\":[\"a/b/c\"],\"require\":[{\"all_submods\":"
+		"\"affirming\"}],\"nmae\":\"x\"}]}",
+		"{\"version\":1,\"rules\":[{\"resources\":[\"a/b/c\"],\"require\":[{\"claim\":"
+		"\"/submods/cpu0/ear.status\",\"not_equals\":\"contraindicated\"}]}]}",
+		"{\"version\":1,\"rules\":[{\"resources\":[\"a/b/c\"],\"require\":[{\"claim\":"
+		"\"/x\",\"equals\":1,\"one_f\":[]}]}]}",
+		"{\"version\":1,\"rules\":[{\"resources\":[\"a/b/c\"],\"require\":[]}]}",
+		"{\"version\":1,\"rules\":[{\"resources\":[\"a/b\"],\"require\":[{\"all_submods\":"
+		"\"affirming\"}]}]}",
+		"{\"version\":1,\"rules\":[{\"resources\":[\"a/*x/c\"],\"require\":[{\"all_submods\":"
+		"\"affirming\"}]}]}",
+		"{\"version\":1,\"rules\":[{\"resources\":[\"a//c\"],\"require\":[{\"all_submods\":"
+		"\"affirming\"}]}]}",
+		"{\"version\":1,\"rules\":[{\"resources\":[\"**\"],\"require\":[{\"all_submods\":"
+		"\"affirming\"}]}]}",
+		"{\"version\":1,\"rules\":[\"a/b/c\"]}",
+	};
+	const char *good = "{\"version\":1,\"allow_simulated\":false,\"rules\":[{\"name\":\"r\","
+			   "\"resources\":[\"a/*/c\",\"*/*/*\"],\"allow_simulated\":true,"
+			   "\"require\":[{\"all_submods\":\"affirming\"},{\"claim\":\"/x\","
+			   "\"exists\":true}]}]}";
+	cct_err err;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(cct_kbs_policy_check(good, strlen(good), &err), CCT_OK);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (cct_kbs_policy_check(bad[i], strlen(bad[i]), &err) == CCT_OK)
+			fail_msg("accepted: %s", bad[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1873,6 +1912,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(unauthenticated_audit_aggregated, setup, teardown),
 		cmocka_unit_test_setup_teardown(per_repository_attestation_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(admin_body_member_types, setup, teardown),
+		cmocka_unit_test(resource_policy_typos_refused),
 		cmocka_unit_test_setup_teardown(sixteen_custom_attestation_policies, setup_policies,
 						teardown),
 		cmocka_unit_test_setup_teardown(attest_also_matches_attest_each, setup, teardown),
