@@ -384,6 +384,8 @@ void cct_ratls__finish(cct_ratls_result *r)
 	int simulated = 0;
 	size_t i;
 
+	if (!json_object_get(r->result, "fresh"))
+		json_array_append_new(skipped, json_string("fresh-evidence (certificate-only: replayable)"));
 	/* the verdict claims no more than the evidence verifications checked: what either of them
 	 * skipped or turned off is listed here too, not only inside its section */
 	for (i = 0; i < 2; i++) {
@@ -393,11 +395,6 @@ void cct_ratls__finish(cct_ratls_result *r)
 			json_array_extend(f, c);
 		if (json_is_true(json_object_get(comp, "simulated")))
 			simulated = 1;
-	}
-	if (!json_object_get(r->result, "fresh"))
-		json_array_append_new(skipped, json_string("fresh-evidence (certificate-only: replayable)"));
-	for (i = 0; i < 2; i++) {
-		comp = json_object_get(json_object_get(r->result, secs[i]), "composite");
 		add_unique(skipped, json_object_get(comp, "checks_skipped"));
 		add_unique(insecure, json_object_get(comp, "insecure"));
 	}

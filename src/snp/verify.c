@@ -744,6 +744,17 @@ static void crl_judge(crl_verdict *d, STACK_OF(X509_CRL) *crls, STACK_OF(X509) *
 	}
 }
 
+/* The verdict of the held CRLs and the report's own, within the window lo..hi. */
+static void crl_judge_all(crl_verdict *d, const cct_snp_verifier *v, STACK_OF(X509) *chain,
+			  time_t lo, time_t hi)
+{
+	memset(d, 0, sizeof(*d));
+	d->lo = lo;
+	d->hi = hi;
+	crl_judge(d, v->held.crls, chain, v->at);
+	crl_judge(d, v->evidence.crls, chain, v->at);
+}
+
 /* Every CRL signed by the chain's ARK counts: the held ones (--certs, collateral) and the
  * report's own. A certificate is revoked when any current one lists it, so an older CRL that came
  * with the evidence cannot hide a revocation the collateral's newer CRL records. */
@@ -755,18 +766,10 @@ static int check_revocation(cct_snp_verifier *v, STACK_OF(X509) *chain, cct_snp_
 
 	/* AMD's KDS never has a CRL for a simulated (test) root: the bundle and cache only */
 	fetch_crl_once(v, p, vlek, !simulated);
-	memset(&d, 0, sizeof(d));
-	d.lo = *lo;
-	d.hi = *hi;
-	crl_judge(&d, v->held.crls, chain, v->at);
-	crl_judge(&d, v->evidence.crls, chain, v->at);
+	crl_judge_all(&d, v, chain, *lo, *hi);
 	if (!d.current_crls && d.signed_crls) {
 		fetch_crl(v, p, vlek, 1, !simulated); /* every one is stale: refresh */
-		memset(&d, 0, sizeof(d));
-		d.lo = *lo;
-		d.hi = *hi;
-		crl_judge(&d, v->held.crls, chain, v->at);
-		crl_judge(&d, v->evidence.crls, chain, v->at);
+		crl_judge_all(&d, v, chain, *lo, *hi);
 	}
 	cct_time_format(t, sizeof(t), v->at);
 	if (d.revoked) {
@@ -799,6 +802,19 @@ static int trusts_simulated_ark(const cct_snp_verifier *v)
 		if (v->ark_sim[i])
 			return 1;
 	return 0;
+}
+
+/* The first root offered (held, or with the report) that is not a pinned ARK, or NULL. */
+static X509 *unpinned_offered_root(cct_snp_verifier *v)
+{
+	STACK_OF(X509) *sets[2] = { v->held.offered_arks, v->evidence.offered_arks };
+	int i, j;
+
+	for (j = 0; j < 2; j++)
+		for (i = 0; i < sk_X509_num(sets[j]); i++)
+			if (ark_index(v, sk_X509_value(sets[j], i)) < 0)
+				return sk_X509_value(sets[j], i);
+	return NULL;
 }
 
 static void chain_entry_free(void *p)
@@ -887,6 +903,7 @@ static cct_vcache_entry *verify_chain(cct_snp_verifier *v, X509 *leaf, int vlek)
 	cct_vcache_entry *ve;
 	chain_entry *e;
 	STACK_OF(X509) *chain = NULL, *untrusted = NULL;
+	X509 *foreign;
 	cct_x509_verify_in in;
 	uint8_t key[32];
 	time_t lo = CCT_VCACHE_FOREVER_LO, hi = CCT_VCACHE_FOREVER_HI;
@@ -913,23 +930,16 @@ static cct_vcache_entry *verify_chain(cct_snp_verifier *v, X509 *leaf, int vlek)
 		return NULL;
 
 	/* roots shipped with the evidence are never trusted: they must be a pinned key */
-	for (k = 0; k < sk_X509_num(v->held.offered_arks) + sk_X509_num(v->evidence.offered_arks);
-	     k++) {
-		int held = sk_X509_num(v->held.offered_arks);
-		X509 *x = k < held ? sk_X509_value(v->held.offered_arks, k)
-				   : sk_X509_value(v->evidence.offered_arks, k - held);
+	if ((foreign = unpinned_offered_root(v))) {
+		char cn[128];
 
-		if (ark_index(v, x) < 0) {
-			char cn[128];
-
-			cct_x509_subject_cn(x, cn, sizeof(cn));
-			e->rc = cct_err_set(&e->err, CCT_ECHAIN, CCT_STAGE_CHAIN, 0,
-					    "the ARK shipped with the evidence ('%s') is not one of "
-					    "AMD's pinned root keys; a root that arrives with the "
-					    "evidence is never trusted",
-					    cn);
-			goto out;
-		}
+		cct_x509_subject_cn(foreign, cn, sizeof(cn));
+		e->rc = cct_err_set(&e->err, CCT_ECHAIN, CCT_STAGE_CHAIN, 0,
+				    "the ARK shipped with the evidence ('%s') is not one of "
+				    "AMD's pinned root keys; a root that arrives with the "
+				    "evidence is never trusted",
+				    cn);
+		goto out;
 	}
 	/* the held intermediates and the report's own */
 	untrusted = sk_X509_dup(v->held.intermediates);
