@@ -289,6 +289,21 @@ static void print_human(const char *claims, int rc, const cct_err *err)
 
 /* Verify one evidence set (the entries of files) and print its result; label names the input
  * with --each. The verifier is made once and reused. Returns the exit code. */
+/* The checks the options turned off, each named prefix + "nonce" / "ocsp" / "rim": "" as in
+ * checks_skipped, "no-" as in insecure. */
+static json_t *turned_off(const gpu_args *a, const char *prefix)
+{
+	static const char *const names[] = { "nonce", "ocsp", "rim" };
+	const int off[] = { a->o.no_nonce, a->o.no_ocsp, a->o.no_rim };
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (off[i])
+			json_array_append_new(arr, json_sprintf("%s%s", prefix, names[i]));
+	return arr;
+}
+
 static int verify_set(gpu_args *a, cct_nvgpu_verifier **vp, const uint8_t *nonce,
 		      char *const *files, size_t nfiles, const char *label)
 {
@@ -349,15 +364,7 @@ static int verify_set(gpu_args *a, cct_nvgpu_verifier **vp, const uint8_t *nonce
 		if (json_is_array(json_object_get(cj, "checks_skipped"))) {
 			json_object_set(o, "checks_skipped", json_object_get(cj, "checks_skipped"));
 		} else { /* refused before any claims: at least what the options turned off */
-			json_t *sk = json_array();
-
-			if (a->o.no_nonce)
-				json_array_append_new(sk, json_string("nonce"));
-			if (a->o.no_ocsp)
-				json_array_append_new(sk, json_string("ocsp"));
-			if (a->o.no_rim)
-				json_array_append_new(sk, json_string("rim"));
-			json_object_set_new(o, "checks_skipped", sk);
+			json_object_set_new(o, "checks_skipped", turned_off(a, ""));
 		}
 		json_object_set_new(o, "freshness",
 				    json_is_string(json_object_get(cj, "x-cctrust-freshness"))
@@ -366,14 +373,8 @@ static int verify_set(gpu_args *a, cct_nvgpu_verifier **vp, const uint8_t *nonce
 		json_object_set_new(o, "simulated",
 				    json_boolean(json_is_true(json_object_get(cj, "x-cctrust-simulated"))));
 		{ /* as snp/tdx verify: the explicit weakenings and a simulated root, by name */
-			json_t *ins = json_array();
+			json_t *ins = turned_off(a, "no-");
 
-			if (a->o.no_nonce)
-				json_array_append_new(ins, json_string("no-nonce"));
-			if (a->o.no_ocsp)
-				json_array_append_new(ins, json_string("no-ocsp"));
-			if (a->o.no_rim)
-				json_array_append_new(ins, json_string("no-rim"));
 			if (json_is_true(json_object_get(cj, "x-cctrust-simulated")))
 				json_array_append_new(ins, json_string("simulated-root"));
 			json_object_set_new(o, "insecure", ins);

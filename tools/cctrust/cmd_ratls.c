@@ -358,20 +358,6 @@ static int split_target(char *host, size_t hs, char *port, size_t ps, const char
 	return 0;
 }
 
-/* "  not checked: crl, gpu-ocsp": what an ACCEPTED line does not vouch for */
-static void print_skipped(FILE *f_, const json_t *skipped)
-{
-	const json_t *x;
-	size_t i;
-
-	if (!json_array_size(skipped))
-		return;
-	fputs("  not checked:", f_);
-	json_array_foreach(skipped, i, x)
-		fprintf(f_, "%s %s", i ? "," : "", json_string_value(x));
-	fputc('\n', f_);
-}
-
 static void print_verdict(FILE *f_, const char *target, const cct_ratls_result *r)
 {
 	const json_t *f;
@@ -386,7 +372,7 @@ static void print_verdict(FILE *f_, const char *target, const cct_ratls_result *
 		       json_object_get(r->result, "fresh") ? " + channel-bound fresh evidence"
 							   : " only (no fresh evidence: replayable)",
 		       json_is_true(json_object_get(r->result, "simulated")) ? " (SIMULATED TEE: test roots)" : "");
-		print_skipped(f_, json_object_get(r->result, "checks_skipped"));
+		cct_cli_print_skipped(target, json_object_get(r->result, "checks_skipped"));
 	} else {
 		fprintf(f_, "%s: REJECTED check %s [%s/%s] %s\n", target, r->check[0] ? r->check : "?",
 		       cct_stage_name(r->err.stage), cct_code_name(r->status), r->err.msg);

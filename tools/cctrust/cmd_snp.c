@@ -278,37 +278,35 @@ static int snp_verify(int argc, char **argv)
 	int rc;
 
 	cct_snp_policy_init(&pol);
-	if (cct_snp_verifier_new(&v, &err) != CCT_OK)
-		return cct_cli_usage_error("%s", err.msg);
+	if (cct_snp_verifier_new(&v, &err) != CCT_OK) {
+		worst = cct_cli_usage_error("%s", err.msg);
+		goto out;
+	}
 	cct_cli_getopt_begin();
 	while ((c = cct_cli_getopt(argc, argv, NULL, snp_opts)) != -1) {
 		switch (c) {
 		case OPT_CERTS:
 			if (cct_snp_verifier_add_certs_path(v, optarg, &err) != CCT_OK) {
-				cert_tables_free(&tables);
-				cct_snp_verifier_free(v);
-				return cct_cli_usage_error("--certs: %s", err.msg);
+				worst = cct_cli_usage_error("--certs: %s", err.msg);
+				goto out;
 			}
 			break;
 		case OPT_TABLE:
 			if (cert_tables_add(&tables, optarg, &err) != CCT_OK) {
-				cert_tables_free(&tables);
-				cct_snp_verifier_free(v);
-				return cct_cli_usage_error("--cert-table: %s", err.msg);
+				worst = cct_cli_usage_error("--cert-table: %s", err.msg);
+				goto out;
 			}
 			break;
 		case OPT_COLL: /* a KDS cache directory, or a collateral bundle */
 			if (cct_snp_verifier_set_collateral_dir(v, optarg, &err) != CCT_OK) {
-				cert_tables_free(&tables);
-				cct_snp_verifier_free(v);
-				return cct_cli_usage_error("--collateral %s: %s", optarg, err.msg);
+				worst = cct_cli_usage_error("--collateral %s: %s", optarg, err.msg);
+				goto out;
 			}
 			break;
 		case OPT_AT:
 			if (cct_cli_parse_time(&at, optarg) != 0) {
-				cert_tables_free(&tables);
-				cct_snp_verifier_free(v);
-				return CCT_EXIT_USAGE;
+				worst = CCT_EXIT_USAGE;
+				goto out;
 			}
 			break;
 		case OPT_RD:
@@ -322,9 +320,8 @@ static int snp_verify(int argc, char **argv)
 
 			max_vmpl = strtol(optarg, &end, 10);
 			if (*end || max_vmpl < 0 || max_vmpl > 3) {
-				cert_tables_free(&tables);
-				cct_snp_verifier_free(v);
-				return cct_cli_usage_error("--max-vmpl: expected 0-3");
+				worst = cct_cli_usage_error("--max-vmpl: expected 0-3");
+				goto out;
 			}
 			break;
 		}
@@ -347,9 +344,8 @@ static int snp_verify(int argc, char **argv)
 			if (cct_file_read(&b, &n, optarg, 1u << 20, &err) != CCT_OK ||
 			    cct_snp_verifier_trust_ark_insecure(v, b, n, &err) != CCT_OK) {
 				free(b);
-				cert_tables_free(&tables);
-				cct_snp_verifier_free(v);
-				return cct_cli_usage_error("--trust-ark-insecure: %s", err.msg);
+				worst = cct_cli_usage_error("--trust-ark-insecure: %s", err.msg);
+				goto out;
 			}
 			free(b);
 			break;
@@ -368,9 +364,8 @@ static int snp_verify(int argc, char **argv)
 			    cct_snp_verifier_add_certs_path(v, cct_cli_sim_path(optarg, "snp/vcek.pem"),
 							    &err) != CCT_OK) {
 				free(b);
-				cert_tables_free(&tables);
-				cct_snp_verifier_free(v);
-				return cct_cli_usage_error("--trust-sim: %s", err.msg);
+				worst = cct_cli_usage_error("--trust-sim: %s", err.msg);
+				goto out;
 			}
 			free(b);
 			cct_snp_verifier_add_certs_path(v, cct_cli_sim_path(optarg, "snp/crl.pem"),
@@ -379,21 +374,18 @@ static int snp_verify(int argc, char **argv)
 		}
 		case OPT_HELP:
 			fputs(snp_usage, stdout);
-			cert_tables_free(&tables);
-			cct_snp_verifier_free(v);
-			return 0;
+			worst = 0;
+			goto out;
 		default:
-			cert_tables_free(&tables);
-			cct_snp_verifier_free(v);
 			fputs(snp_usage, stderr);
-			return CCT_EXIT_USAGE;
+			worst = CCT_EXIT_USAGE;
+			goto out;
 		}
 	}
 	if (optind >= argc) {
-		cert_tables_free(&tables);
-		cct_snp_verifier_free(v);
 		fputs(snp_usage, stderr);
-		return cct_cli_usage_error("snp verify: no REPORT given");
+		worst = cct_cli_usage_error("snp verify: no REPORT given");
+		goto out;
 	}
 	if (policy_file) {
 		json_t *ov = json_object(), *sec = json_object();
@@ -406,23 +398,19 @@ static int snp_verify(int argc, char **argv)
 		rc = cct_cli_policy_load(&vpol, policy_file, "snp", ov);
 		json_decref(ov);
 		if (rc) {
-			cert_tables_free(&tables);
-			cct_snp_verifier_free(v);
-			return rc;
+			worst = rc;
+			goto out;
 		}
 	}
 	if (rd_hex) {
-		uint8_t *b;
-		size_t n;
+		uint8_t *b = NULL;
+		size_t n = 0;
 
-		if (!*rd_hex || cct_hex_decode(&b, &n, rd_hex, strlen(rd_hex), &err) != CCT_OK ||
+		if (cct_hex_decode(&b, &n, rd_hex, strlen(rd_hex), &err) != CCT_OK || n == 0 ||
 		    n > 64) {
-			if (*rd_hex && n > 64)
-				free(b);
-			cert_tables_free(&tables);
-			cct_snp_verifier_free(v);
-			cct_snp_policy_clear(&pol);
-			return cct_cli_usage_error("--report-data: expected 1 to 64 bytes of hex");
+			free(b);
+			worst = cct_cli_usage_error("--report-data: expected 1 to 64 bytes of hex");
+			goto out;
 		}
 		memset(rd, 0, 64);
 		memcpy(rd, b, n);
@@ -452,6 +440,7 @@ static int snp_verify(int argc, char **argv)
 		}
 		worst = e.worst;
 	}
+out:
 	cct_snp_policy_clear(&pol);
 	cct_policy_free(vpol);
 	cert_tables_free(&tables);

@@ -123,7 +123,7 @@ static int set_report_data(cli_policy *cp, const char *hex)
 	size_t n = 0;
 	cct_err e;
 
-	if (!*hex || cct_hex_decode(&b, &n, hex, strlen(hex), &e) != CCT_OK || n > 64) {
+	if (cct_hex_decode(&b, &n, hex, strlen(hex), &e) != CCT_OK || n == 0 || n > 64) {
 		free(b);
 		return cct_cli_usage_error("--report-data: want 1 to 64 bytes of hex (shorter "
 					   "values are zero-padded)");

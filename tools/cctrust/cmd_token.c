@@ -46,7 +46,7 @@ static void token_verify_input(void *ctx, const char *path, int *stop)
 				json_object_set_new(out, "token", cct_cli_json_text(path));
 			json_object_set_new(out, "verified", json_false());
 			json_object_set_new(out, "error",
-					    cct_cli_error_json(err.code ? err.code : CCT_EIO, &err));
+					    cct_cli_error_json(err.code, &err));
 			json_object_set_new(out, "affirming", json_false());
 			json_object_set_new(out, "claims", json_null());
 			cct_cli_print_json(out, e->multi);

@@ -464,7 +464,7 @@ static void vtpm_verify_input(void *ctx, const char *path, int *stop)
 				json_object_set_new(o, "evidence", cct_cli_json_text(path));
 			json_object_set_new(o, "verified", json_false());
 			json_object_set_new(o, "tee", json_null());
-			json_object_set_new(o, "error", cct_cli_error_json(err.code ? err.code : CCT_EIO, &err));
+			json_object_set_new(o, "error", cct_cli_error_json(err.code, &err));
 			json_object_set_new(o, "checks_skipped", json_array());
 			json_object_set_new(o, "simulated", json_false());
 			json_object_set_new(o, "claims", json_null());

@@ -110,7 +110,7 @@ static void verify_input(void *ctx, const char *path, int *stop)
 				json_object_set_new(res, "request", cct_cli_json_text(path));
 			json_object_set_new(res, "verified", json_false());
 			json_object_set_new(res, "error",
-					    cct_cli_error_json(err.code ? err.code : CCT_EIO, &err));
+					    cct_cli_error_json(err.code, &err));
 			json_object_set_new(res, "checks_skipped", json_array());
 			json_object_set_new(res, "failures", json_array());
 			cct_cli_print_json(res, e->multi);
