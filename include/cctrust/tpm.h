@@ -263,6 +263,8 @@ typedef struct cct_vtpm_opts {
 	 * collateral_dir/tdx (offline: cache only) */
 	const struct cct_collateral_source *collateral; /**< collateral bundle, may be NULL */
 	const char *pccs_url;
+	int no_crl; /**< az-snp-vtpm: do not check the AMD CRL, collateral_dir or not (listed in
+		         claims.checks_skipped as "snp_crl"; the caller reports it as insecure) */
 } cct_vtpm_opts;
 
 /** Verify Trustee az-snp-vtpm evidence (JSON v0, v1, v2) or az-tdx-vtpm evidence (v0, v1:

@@ -34,6 +34,7 @@ int cct_composite__ev_vtpm(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 	o.certs_path = in->certs_path;
 	o.trust_sim_dir = in->trust_sim_dir;
 	o.require_crl = !in->crl_check_off_insecure;
+	o.no_crl = in->crl_check_off_insecure; /* with collateral too (listed in insecure) */
 	o.collateral = in->collateral;
 	rc = cct_vtpm_verify_json(&claims, text, strlen(text), &o, err);
 	free(text);

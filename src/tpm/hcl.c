@@ -482,10 +482,12 @@ int cct_vtpm_verify_json(char **claims_json, const char *evidence, size_t len,
 		if (rc != CCT_OK)
 			goto out;
 		cct_snp_verifier_set_offline(v, opts->offline);
-	} else if (opts && opts->require_crl) {
-		cct_snp_verifier_set_offline(v, 1);
 	} else {
 		cct_snp_verifier_set_offline(v, 1);
+	}
+	/* without collateral the CRL is checked only when required (from --certs / the cache);
+	 * no_crl turns it off with collateral too */
+	if (!opts || opts->no_crl || (!opts->collateral_dir && !opts->require_crl)) {
 		cct_snp_verifier_set_crl_check(v, 0);
 		json_array_append_new(skipped, json_string("snp_crl"));
 	}

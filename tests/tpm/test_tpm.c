@@ -732,6 +732,29 @@ static void cli_contract(void **state)
 					    "6368616c6c656e6765 --at 2033-01-01T00:00:00Z", v),
 			 1);
 	free(out);
+	/* --collateral turns the AMD CRL check on; a cache without the CRL, offline, fails
+	 * closed, and --no-crl lifts it, listed as skipped and insecure */
+	{
+		char coll[4096], *slash;
+
+		snprintf(coll, sizeof(coll), "%s", good);
+		slash = strrchr(coll, '/');
+		assert_non_null(slash);
+		*slash = '\0';
+		assert_int_equal(cct_test_cli(&out, "vtpm verify '%s/" AZ "evidence-v1.json' "
+						    "--collateral '%s' --offline --json", v, coll),
+				 1);
+		assert_non_null(strstr(out, "\"revocation\""));
+		assert_non_null(strstr(out, "\"insecure\": []"));
+		free(out);
+		assert_int_equal(cct_test_cli(&out, "vtpm verify '%s/" AZ "evidence-v1.json' "
+						    "--collateral '%s' --offline --no-crl --json", v,
+					      coll),
+				 0);
+		assert_non_null(strstr(out, "\"snp_crl\""));
+		assert_non_null(strstr(out, "\"no-crl\""));
+		free(out);
+	}
 	/* policy over PCRs */
 	good = write_text("pol.json", "{\"version\": \"cctrust.policy/v1\", \"snp\": "
 				  "{\"products\": [\"Milan\"]}, \"vtpm\": {\"pcrs\": {\"sha256\": "

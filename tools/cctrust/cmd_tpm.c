@@ -43,7 +43,7 @@ static const char tpm_usage[] =
 
 static const char vtpm_usage[] =
 	"usage: cctrust vtpm verify EVIDENCE.json... [--nonce HEX] [--policy FILE] [--at TIME]\n"
-	"                           [--collateral DIR] [--offline] [--certs PATH]\n"
+	"                           [--collateral DIR] [--offline] [--certs PATH] [--no-crl]\n"
 	"                           [--trust-sim DIR] [--json]\n"
 	"\n"
 	"Verify Azure paravisor vTPM evidence in Trustee's az-snp-vtpm (v0, v1, v2) or az-tdx-vtpm\n"
@@ -66,9 +66,11 @@ static const char vtpm_usage[] =
 	"                    the cache DIR/tdx that Intel PCS collateral is fetched into\n"
 	"  --offline         never fetch (cache and files only)\n"
 	"  --certs PATH      more certificates / CRLs (SNP)\n"
+	"  --no-crl          az-snp-vtpm: do not check the AMD CRL even with --collateral (listed\n"
+	"                    in checks_skipped as snp_crl and in insecure as no-crl)\n"
 	"  --trust-sim DIR   accept the simulated SNP / TDX roots of 'cctrust sim init DIR' (tests;\n"
 	"                    marked \"simulated\", and SIMULATED TEE in text)\n"
-	"  --json            {verified, tee, error, checks_skipped, simulated, claims: {snp | tdx,\n"
+	"  --json            {verified, tee, error, checks_skipped, insecure, simulated, claims: {snp | tdx,\n"
 	"                    hcl, ak_sha256, tpm_quote, pcrs}}; with several inputs one object per\n"
 	"                    line with its \"evidence\" path\n"
 	"EVIDENCE.json: any number of files, - (standard input) or directories of them, one at a\n"
@@ -76,7 +78,7 @@ static const char vtpm_usage[] =
 	"exit: 0 all verified, 1 any rejected, 2 usage error or unreadable input\n";
 
 enum { O_PCRS = 256, O_RTMRS, O_CCEL, O_JSON, O_HELP, O_AK, O_QUOTE, O_SIG, O_NONCE, O_POLICY,
-       O_AT, O_COLL, O_OFFLINE, O_CERTS, O_SIM };
+       O_AT, O_COLL, O_OFFLINE, O_CERTS, O_SIM, O_NOCRL };
 
 static int read_text(char **out, size_t *n, const char *path, const char *what, cct_err *err)
 {
@@ -440,6 +442,16 @@ typedef struct vtpm_each {
 	int json, multi, worst;
 } vtpm_each;
 
+/* what the options turned off, as `snp verify` lists it (--no-crl applies to az-snp-vtpm) */
+static json_t *vtpm_insecure(const cct_vtpm_opts *vo, int tdx)
+{
+	json_t *a = json_array();
+
+	if (vo->no_crl && !tdx)
+		json_array_append_new(a, json_string("no-crl"));
+	return a;
+}
+
 /* one evidence file (cct_inputs_each): verified, printed, forgotten */
 static void vtpm_verify_input(void *ctx, const char *path, int *stop)
 {
@@ -466,6 +478,7 @@ static void vtpm_verify_input(void *ctx, const char *path, int *stop)
 			json_object_set_new(o, "tee", json_null());
 			json_object_set_new(o, "error", cct_cli_error_json(err.code, &err));
 			json_object_set_new(o, "checks_skipped", json_array());
+			json_object_set_new(o, "insecure", vtpm_insecure(e->vo, 0));
 			json_object_set_new(o, "simulated", json_false());
 			json_object_set_new(o, "claims", json_null());
 			cct_cli_print_json(o, e->multi);
@@ -507,6 +520,7 @@ static void vtpm_verify_input(void *ctx, const char *path, int *stop)
 			json_object_set(o, "checks_skipped", json_object_get(cl, "checks_skipped"));
 		else
 			json_object_set_new(o, "checks_skipped", json_array());
+		json_object_set_new(o, "insecure", vtpm_insecure(e->vo, tdx));
 		json_object_set_new(o, "simulated",
 				    json_boolean(json_is_true(json_object_get(cl, "simulated"))));
 		if (pol)
@@ -528,6 +542,8 @@ static void vtpm_verify_input(void *ctx, const char *path, int *stop)
 			printf("  PCR0 (sha256) %s\n", json_string_value(p0));
 		json_array_foreach(sk, i, s)
 			printf("  not checked: %s\n", json_string_value(s));
+		if (e->vo->no_crl && !tdx)
+			printf("  insecure: no-crl (the AMD CRL was not checked)\n");
 	} else {
 		cct_cli_print_reject(path, rc, &err);
 		if (failures)
@@ -553,6 +569,7 @@ static int cmd_vtpm_verify(int argc, char **argv)
 		{ "offline", no_argument, NULL, O_OFFLINE },
 		{ "certs", required_argument, NULL, O_CERTS },
 		{ "trust-sim", required_argument, NULL, O_SIM },
+		{ "no-crl", no_argument, NULL, O_NOCRL },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -580,6 +597,7 @@ static int cmd_vtpm_verify(int argc, char **argv)
 		case O_OFFLINE: vo.offline = 1; break;
 		case O_CERTS: vo.certs_path = optarg; break;
 		case O_SIM: vo.trust_sim_dir = optarg; break;
+		case O_NOCRL: vo.no_crl = 1; break;
 		case O_JSON: json = 1; break;
 		case O_HELP:
 		case 'h': fputs(vtpm_usage, stdout); return 0;
