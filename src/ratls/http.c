@@ -1,4 +1,4 @@
-#define _GNU_SOURCE /* strncasecmp */
+#define _GNU_SOURCE /* strncasecmp, memmem */
 /* The few HTTP/1.x pieces attested TLS needs on a raw TLS connection (the proxy is a byte pipe
  * after the attestation request, so no HTTP library sits on that connection): read a head up
  * to CRLF CRLF within a fixed cap, the status line, Content-Length. Everything bounded. */
@@ -38,11 +38,17 @@ int cct_ratls__read_head(cct_ratls_head *h, SSL *ssl, cct_err *err)
 	}
 	h->head_len = 0;
 	for (;;) {
+		const char *nul;
 		int r;
 
 		h->buf[h->have] = 0;
-		if ((e = strstr(h->buf, "\r\n\r\n"))) {
+		/* the head ends at the first CRLF CRLF; what follows it in the same read is the
+		 * body's start (binary, NULs allowed), so only the head is checked for NULs */
+		if ((e = memmem(h->buf, h->have, "\r\n\r\n", 4))) {
 			h->head_len = (size_t)(e - h->buf) + 4;
+			if ((nul = memchr(h->buf, 0, h->head_len)) != NULL)
+				return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT,
+						   (size_t)(nul - h->buf), "NUL byte in an HTTP head");
 			return 1;
 		}
 		if (h->have >= CCT_RATLS_MAX_HEAD)
@@ -55,8 +61,6 @@ int cct_ratls__read_head(cct_ratls_head *h, SSL *ssl, cct_err *err)
 			return cct_err_set(err, CCT_ETRUNC, CCT_STAGE_INPUT, h->have,
 					   "connection closed inside an HTTP head");
 		}
-		if (memchr(h->buf + h->have, 0, (size_t)r))
-			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, h->have, "NUL byte in an HTTP head");
 		h->have += (size_t)r;
 	}
 }

@@ -74,6 +74,10 @@ out=$("$C" ratls get "https://127.0.0.1:$P1/post" --policy "$T/pol.json" $S -d '
 [[ $out == "echo:prompt=hi x-test=7" ]] && pass get-post-headers || fail "get-post-headers: '$out'"
 "$C" ratls get "https://127.0.0.1:$P1/hello" --policy "$T/pol.json" $S -o "$T/body.txt" >/dev/null
 [[ $(cat "$T/body.txt") == "hello from backend /hello" ]] && pass get-output-file || fail get-output-file
+# a binary body that arrives in the same read as the head (NUL bytes after CRLF CRLF)
+"$C" ratls get "https://127.0.0.1:$P1/binary" --policy "$T/pol.json" $S -o "$T/body.bin" >/dev/null
+python3 -c "import sys; sys.exit(open('$T/body.bin','rb').read() != b'\x00\x01binary\x00' * 10)" &&
+	pass get-binary-body || fail get-binary-body
 # server-sent events pass through unbuffered: the first event arrives before the last is sent
 "$C" ratls get "https://127.0.0.1:$P1/sse" --policy "$T/pol.json" $S | python3 -c "
 import sys, time

@@ -3,7 +3,8 @@
 to PORTFILE; the test stops them by PID).
 
   servers.py backend PORTFILE                 plain HTTP backend: GET /hello, GET /sse (3 events,
-                                              0.3 s apart), POST echo
+                                              0.3 s apart), GET /binary (head and a body with
+                                              NULs in one write), POST echo
   servers.py plain PORTFILE CERT KEY          TLS server with an ordinary certificate
   servers.py relay PORTFILE CERT KEY UPPORT   TLS-terminating relay holding CERT/KEY that forwards
                                               every byte to the TLS server on 127.0.0.1:UPPORT
@@ -27,6 +28,13 @@ class Backend(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(b'data: tick %d %.3f\n\n' % (i, time.time()))
                 self.wfile.flush()
                 time.sleep(0.3)
+            return
+        if self.path == '/binary':
+            # head and a binary body (NUL bytes) in one write, as most servers send a small
+            # response: the client must not read the body's bytes as part of the head
+            body = b'\x00\x01binary\x00' * 10
+            self.wfile.write(b'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n'
+                             b'Content-Length: %d\r\n\r\n' % len(body) + body)
             return
         body = b'hello from backend ' + self.path.encode() + b'\n'
         self.send_response(200)
