@@ -14,6 +14,18 @@
 #include "cctrust/tpm.h"
 #include "composite/internal.h"
 
+/* whether claims.checks_skipped names the check */
+static int skipped_listed(const json_t *claims, const char *check)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(claims, "checks_skipped"), i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), check))
+			return 1;
+	return 0;
+}
+
 int cct_composite__ev_vtpm(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 {
 	cct_vtpm_opts o;
@@ -56,7 +68,9 @@ int cct_composite__ev_vtpm(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 			json_object_get(json_object_get(cl, "tdx"), "revocation_checked"));
 		out->debug = json_is_true(json_object_get(json_object_get(cl, "tdx"), "debug"));
 	} else {
-		out->crl_checked = in->collateral_dir != NULL;
+		/* the vTPM verifier lists the CRL as skipped when it did not check it (no
+		 * collateral and not required, or --no-crl) */
+		out->crl_checked = !skipped_listed(cl, "snp_crl");
 		out->debug = json_is_true(json_object_get(
 			json_object_get(json_object_get(cl, "snp"), "policy_bits"), "debug"));
 	}

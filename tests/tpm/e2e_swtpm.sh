@@ -47,7 +47,15 @@ fi
 python3 -c "
 import json; r = json.load(open('out1.json')); c = r['submods']['cpu0']['claims']
 assert r['tee'] == 'az-snp-vtpm' and r['binding'] == 'verified' and c.get('simulated')
-assert len(c['pcrs']['sha256']) == 24" && pass claims || fail claims
+assert len(c['pcrs']['sha256']) == 24
+# the vTPM verifier checked the simulated AMD CRL: the verdict does not list it as skipped
+assert 'crl' not in r['checks_skipped'] and 'snp_crl' not in c['checks_skipped'], r['checks_skipped']" && pass claims || fail claims
+# --no-crl: skipped in both, and insecure
+"$C" verify req1.json --trust-sim "$T/sim" --nonce "$N" --no-crl --json >out1n.json
+python3 -c "
+import json; r = json.load(open('out1n.json')); c = r['submods']['cpu0']['claims']
+assert r['verified'] and 'crl' in r['checks_skipped'] and 'snp_crl' in c['checks_skipped'] and 'no-crl' in r['insecure']" &&
+	pass no-crl-listed || fail no-crl-listed
 # the evidence alone, through vtpm verify (nonce = the quote's extraData the attester chose)
 python3 -c "import json; r = json.load(open('req1.json')); json.dump(r['tee-evidence']['primary_evidence'], open('ev1.json', 'w'))"
 "$C" vtpm verify ev1.json --trust-sim "$T/sim" --json >v1.json && pass vtpm-verify || { fail vtpm-verify; head -c 800 v1.json; }
