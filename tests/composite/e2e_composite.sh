@@ -32,6 +32,8 @@ done
 
 # 2. nonce mismatch (replay under another session)
 expect nonce-mismatch 1 "e['code']=='nonce' and e['stage']=='binding'" "$T/req.json" $S --nonce "$N2"
+# refused at the nonce, before the CPU evidence: what the options turned off is still listed
+expect early-refusal-lists-options 1 "e['code']=='nonce' and r['insecure']==['no-crl','skip-binding'] and r['checks_skipped']==['crl','binding']" "$T/req.json" $S --nonce "$N2" --no-crl --skip-binding-insecure
 # the request's nonce itself swapped: REPORT_DATA no longer matches
 jset "$T/req.json" "$T/req-n.json" "r['runtime-data']['nonce']='$N2'"
 expect nonce-swapped 1 "e['code']=='binding' and 'REPORT_DATA' in e['message']" "$T/req-n.json" $S --nonce "$N2"
