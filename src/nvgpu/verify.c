@@ -1195,6 +1195,19 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 				    "x-nvidia-gpu-", err);
 	}
 out:
+	if (rc != CCT_OK) {
+		/* refused before a later stage: what the options turn off there was not checked
+		 * either, and measurements opted out of were not compared (not "failure") */
+		if (!nonce)
+			skip_add(skipped, "nonce");
+		if (v->o.no_ocsp)
+			skip_add(skipped, "ocsp");
+		if (v->o.no_rim) {
+			skip_add(skipped, "rim");
+			if (!json_object_get(c, "measres"))
+				json_object_set_new(c, "measres", json_string("skipped"));
+		}
+	}
 	json_object_set_new(c, "x-nvidia-attestation-warning",
 			    warn[0] ? json_string(warn) : json_null());
 	json_object_set_new(c, "x-cctrust-checks-skipped", skipped);

@@ -446,7 +446,11 @@ static void eval_gpu(const json_t *sec, const cct_policy_claims *c, const json_t
 				if (!mr || strcmp(mr, "success"))
 					cct_policy__fail(gpu_f[i], "gpu.require_measres", "executables",
 							 json_string("success"), copy(json_object_get(g, "measres")),
-							 "%s measurements do not match the RIMs", rule_n);
+							 mr && !strcmp(mr, "skipped")
+								 ? "%s measurements were not compared with "
+								   "the RIMs (RIM appraisal skipped)"
+								 : "%s measurements do not match the RIMs",
+							 rule_n);
 			}
 			if ((v = json_object_get(sec, "authorization_rules")))
 				cct_policy__nv_rules(v, g, (int)i, gpu_f[i]);

@@ -71,6 +71,11 @@ grep -q "SIMULATED / UNTRUSTED ROOT" "$tmp/err" && grep -q "checks skipped.*ocsp
 # refused before any claims: what the options turned off is still listed
 "$cct" gpu verify "$tmp/none.json" --nonce "$n" --no-ocsp --no-rim --json >"$tmp/j" 2>/dev/null
 python3 -c "import json,sys; o=json.load(open(sys.argv[1])); sys.exit(not (o['verified'] is False and o['checks_skipped']==['ocsp','rim']))" "$tmp/j" && ok || bad "refused gpu verify hides --no-ocsp/--no-rim: $(head -c 300 "$tmp/j")"
+# refused after claims (another nonce): the skipped list still names --no-rim and --no-ocsp,
+# and the measurements opted out of were not compared ("skipped", not "failure")
+n2=$(printf '%064d' 0)
+"$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n2" $trust $coll --no-ocsp --no-rim --json >"$tmp/j" 2>/dev/null
+python3 -c "import json,sys; o=json.load(open(sys.argv[1])); sys.exit(not (o['verified'] is False and o['error']['code']=='nonce' and o['checks_skipped']==['ocsp','rim'] and o['claims']['gpus'][0]['measres']=='skipped'))" "$tmp/j" && ok || bad "gpu verify refused at the nonce hides --no-rim: $(head -c 300 "$tmp/j")"
 # a policy cannot judge a RIM alone: refused, not ignored
 echo '{"version":"cctrust.policy/v1"}' >"$tmp/pol.json"
 expect_rc 2 "$cct" gpu rim verify "$rim" --rim-root "$g/rim-root.pem" --policy "$tmp/pol.json"
