@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -419,6 +420,98 @@ static const tar_file *tar_find(const cct_coll_bundle *b, const char *name)
 	return NULL;
 }
 
+/* A directory bundle's file, NUL-terminated. Opened without blocking, so that a FIFO or a
+ * device put in the bundle can never hang a reader (collateral check, a verifier, serve), and
+ * refused unless it is a regular file of at most max bytes. Symbolic links are followed, as
+ * they always were (a bundle may be assembled from links). */
+static int read_regular(uint8_t **out, size_t *len, const char *path, const char *rel, size_t max,
+			cct_err *err)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t n = 0, cap;
+	int fd, rc = CCT_ERROR;
+
+	*out = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return cct_err_set(err, CCT_EIO, CCT_STAGE_COLLATERAL, 0,
+				   "bundle file %s: cannot open %s: %s", rel, path, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_COLLATERAL, 0,
+				 "bundle file %s: cannot stat %s: %s", rel, path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_COLLATERAL, 0,
+				 "bundle file %s is not a regular file (%s); a bundle holds regular "
+				 "files only",
+				 rel,
+				 S_ISFIFO(st.st_mode)  ? "a FIFO"
+				 : S_ISDIR(st.st_mode) ? "a directory"
+				 : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+				 : S_ISSOCK(st.st_mode) ? "a socket"
+							: "not a plain file");
+		goto out;
+	}
+	if ((uint64_t)st.st_size > (uint64_t)max) {
+		rc = cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_COLLATERAL, 0,
+				 "bundle file %s is %lld bytes, more than the %zu-byte limit", rel,
+				 (long long)st.st_size, max);
+		goto out;
+	}
+	/* one byte more than its size: a file that grew meanwhile is seen, up to max + 1 */
+	cap = (size_t)st.st_size + 1;
+	buf = malloc(cap + 1);
+	if (!buf) {
+		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_COLLATERAL, 0, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		ssize_t got = read(fd, buf + n, cap - n);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = cct_err_set(err, CCT_EIO, CCT_STAGE_COLLATERAL, 0,
+					 "bundle file %s: read failed: %s", rel, strerror(errno));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+		if (n == cap) {
+			uint8_t *nb;
+
+			if (n > max) {
+				rc = cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_COLLATERAL, 0,
+						 "bundle file %s grew past the %zu-byte limit while "
+						 "being read",
+						 rel, max);
+				goto out;
+			}
+			cap = cap > max / 2 ? max + 1 : cap * 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_COLLATERAL, 0,
+						 "out of memory");
+				goto out;
+			}
+			buf = nb;
+		}
+	}
+	buf[n] = 0;
+	*out = buf;
+	*len = n;
+	buf = NULL;
+	rc = CCT_OK;
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
 /* bytes of a bundle file (relative name) */
 static int read_rel(const cct_coll_bundle *b, const char *rel, uint8_t **out, size_t *len,
 		    size_t max, cct_err *err)
@@ -426,8 +519,10 @@ static int read_rel(const cct_coll_bundle *b, const char *rel, uint8_t **out, si
 	char p[4096];
 
 	if (b->dir) {
-		snprintf(p, sizeof(p), "%s/%s", b->dir, rel);
-		return cct_file_read(out, len, p, max, err);
+		if ((size_t)snprintf(p, sizeof(p), "%s/%s", b->dir, rel) >= sizeof(p))
+			return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_COLLATERAL, 0,
+					   "bundle file %.80s: path too long", rel);
+		return read_regular(out, len, p, rel, max, err);
 	} else {
 		const tar_file *f = tar_find(b, rel);
 

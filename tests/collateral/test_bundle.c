@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -288,6 +289,57 @@ static void test_tar_duplicate_entry_refused(void **state)
 	assert_non_null(strstr(err.msg, "manifest.json appears more than once"));
 }
 
+/* A FIFO (or any file that is not a regular file) put in a directory bundle is an invalid item:
+ * reading it never blocks (it used to hang check, the verifiers and serve in open()), and the
+ * manifest itself as a FIFO makes the bundle unreadable instead of hanging its opening. */
+static void test_fifo_item_refused(void **state)
+{
+	const char *dir = tdx_bundle();
+	char path[4200];
+	cct_coll_bundle *b = NULL;
+	const cct_coll_item *it;
+	cct_coll_check_entry *r = NULL;
+	uint8_t *body = NULL, *chain = NULL;
+	size_t n = 0, cn = 0, i;
+	cct_err e;
+
+	(void)state;
+	alarm(20); /* a blocking read fails the test instead of hanging it */
+	assert_int_equal(cct_coll_bundle_open(&b, dir, 0, &e), CCT_OK);
+	it = cct_coll_bundle_find(b, CCT_COLL_TDX_TCB_INFO, "b0c06f000000");
+	assert_non_null(it);
+	snprintf(path, sizeof(path), "%s/%s", dir, it->path);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	assert_int_equal(cct_coll_bundle_read(b, it, &body, &n, &chain, &cn, &e), CCT_EFORMAT);
+	assert_null(body);
+	assert_non_null(strstr(e.msg, "not a regular file"));
+	assert_non_null(strstr(e.msg, it->path));
+	assert_int_equal(cct_coll_check(&r, &n, b, tdx_at(), 0, NULL, &e), CCT_ECOLLATERAL);
+	for (i = 0; i < n; i++)
+		if (r[i].item->kind == CCT_COLL_TDX_TCB_INFO) {
+			assert_int_equal(r[i].state, CCT_COLL_INVALID);
+			assert_non_null(strstr(r[i].err.msg, "not a regular file"));
+		}
+	free(r);
+	/* a directory where a file should be: the same */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(cct_coll_bundle_read(b, it, &body, &n, &chain, &cn, &e), CCT_EFORMAT);
+	assert_non_null(strstr(e.msg, "not a regular file"));
+	assert_int_equal(rmdir(path), 0);
+	cct_coll_bundle_free(b);
+	/* the manifest as a FIFO: the bundle does not open (and opening does not block) */
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	assert_int_not_equal(cct_coll_bundle_open(&b, dir, 0, &e), CCT_OK);
+	assert_null(b);
+	assert_non_null(strstr(e.msg, "not a regular file"));
+	assert_int_equal(unlink(path), 0);
+	alarm(0);
+}
+
 static void test_validate_refuses_foreign(void **state)
 {
 	cct_coll_item it;
@@ -457,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_tdx_bundle_same_verdict),
 		cmocka_unit_test(test_tamper_and_tar),
 		cmocka_unit_test(test_tar_duplicate_entry_refused),
+		cmocka_unit_test(test_fifo_item_refused),
 		cmocka_unit_test(test_validate_refuses_foreign),
 		cmocka_unit_test(test_snp_bundle_lookup),
 		cmocka_unit_test(test_route),
