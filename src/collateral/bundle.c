@@ -199,6 +199,20 @@ int cct_coll_manifest_parse(cct_coll_manifest *out, const uint8_t *buf, size_t l
 				 CCT_COLLATERAL_VERSION);
 		goto out;
 	}
+	{
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(root, k, v) {
+			if (strcmp(k, "version") != 0 && strcmp(k, "items") != 0) {
+				rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_COLLATERAL, 0,
+						 "manifest.json: unknown member \"%.40s\" (a v1 "
+						 "manifest has \"version\" and \"items\" only)",
+						 k);
+				goto out;
+			}
+		}
+	}
 	items = json_object_get(root, "items");
 	if (!json_is_array(items)) {
 		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_COLLATERAL, 0,

@@ -93,6 +93,12 @@ static void test_manifest_refusals(void **state)
 				   &e),
 			 CCT_EFORMAT);
 	assert_non_null(strstr(e.msg, "twice"));
+	/* unknown members are refused at the top level too, named */
+	assert_int_equal(parse_str("{\"version\":\"cctrust.collateral/v1\",\"items\":[],"
+				   "\"extra\":1}",
+				   &e),
+			 CCT_EFORMAT);
+	assert_non_null(strstr(e.msg, "unknown member \"extra\""));
 }
 
 /* a directory bundle with the TDX vectors' four items */
