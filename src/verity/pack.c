@@ -52,8 +52,11 @@ static int join(char *out, size_t size, const char *a, const char *b)
 	return n >= 0 && (size_t)n < size;
 }
 
-/* Collect every path under root/rel (relative to root), recursively. */
-static int walk(entries *e, const char *root, const char *rel, int depth, cct_err *err)
+/* Collect every path under root/rel (relative to root), recursively. out: the existing output
+ * archive (NULL when there is none), which must not be one of the files packed: the rename at
+ * the end would replace it. */
+static int walk(entries *e, const char *root, const char *rel, int depth, const struct stat *out,
+		cct_err *err)
 {
 	int rc = CCT_ERROR;
 	char abs[CCT_VERITY_PACK_MAX_PATH], child[CCT_VERITY_PACK_MAX_PATH];
@@ -94,9 +97,16 @@ static int walk(entries *e, const char *root, const char *rel, int depth, cct_er
 					 "%s: only regular files and directories can be packed", abs);
 			goto out;
 		}
+		if (out && st.st_dev == out->st_dev && st.st_ino == out->st_ino) {
+			rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+					 "%s: is the output archive itself (same file): write the "
+					 "archive outside the directory; nothing written", abs);
+			goto out;
+		}
 		if ((rc = add_entry(e, child, err)) != CCT_OK)
 			goto out;
-		if (S_ISDIR(st.st_mode) && (rc = walk(e, root, child, depth + 1, err)) != CCT_OK)
+		if (S_ISDIR(st.st_mode) &&
+		    (rc = walk(e, root, child, depth + 1, out, err)) != CCT_OK)
 			goto out;
 	}
 	if (errno) {
@@ -185,7 +195,8 @@ int cct_verity_pack(const char *dir, const char *out_path, cct_err *err)
 	/* tmp names the file to remove on failure: empty until mkstemp made one */
 	char tmp[CCT_VERITY_PACK_MAX_PATH + 16] = "", abs[CCT_VERITY_PACK_MAX_PATH];
 	uint8_t *buf = NULL;
-	struct stat st;
+	struct stat st, ost;
+	int have_out;
 	size_t i;
 
 	if (!dir || !out_path || strlen(out_path) >= CCT_VERITY_PACK_MAX_PATH) {
@@ -205,7 +216,14 @@ int cct_verity_pack(const char *dir, const char *out_path, cct_err *err)
 			goto out;
 		}
 	}
-	if ((rc = walk(&e, dir, "", 0, err)) != CCT_OK)
+	/* an existing output: not a directory, and not a file of the tree (checked in walk) */
+	have_out = stat(out_path, &ost) == 0;
+	if (have_out && S_ISDIR(ost.st_mode)) {
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				 "%s: is a directory, not an archive file name", out_path);
+		goto out;
+	}
+	if ((rc = walk(&e, dir, "", 0, have_out ? &ost : NULL, err)) != CCT_OK)
 		goto out;
 	if (e.count) /* an empty directory has no list to sort (qsort's base must not be NULL) */
 		qsort(e.path, e.count, sizeof(*e.path), cmp_path);

@@ -338,28 +338,56 @@ static void hash_level(uint8_t *dst, const uint8_t *src, uint64_t src_blocks, co
 		hash_block(dst + k * DS, b, src + k * BS);
 }
 
-static int open_data(int *fd, uint64_t *blocks, const char *path, cct_err *err)
+static int open_data(int *fd, uint64_t *blocks, struct stat *st, const char *path, cct_err *err)
 {
-	struct stat st;
-
 	if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", path, strerror(errno));
-	if (fstat(*fd, &st) != 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
+	if (fstat(*fd, st) != 0 || (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode))) {
 		close(*fd);
 		*fd = -1;
 		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: not a regular file", path);
 	}
-	*blocks = (uint64_t)st.st_size / BS;
+	*blocks = (uint64_t)st->st_size / BS;
 	return CCT_OK;
 }
 
-static int write_all(const char *path, const uint8_t *p, size_t n, cct_err *err)
+/* The hash file must not be the data file under another name (the same path, a hard link, a
+ * symlink, /proc/self/fd/N): writing it would destroy the data it describes. */
+static int not_the_data(const struct stat *hs, const struct stat *ds, const char *hash_path,
+			const char *data_path, cct_err *err)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (hs->st_dev != ds->st_dev || hs->st_ino != ds->st_ino)
+		return CCT_OK;
+	return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+			   "hash file %.96s is the data file %.96s itself (same file): nothing "
+			   "written", hash_path, data_path);
+}
+
+/* Write the hash file; it is opened without truncation and checked against the data file
+ * before a byte changes (no window between a check by name and the write). */
+static int write_all(const char *path, const uint8_t *p, size_t n, const struct stat *data_st,
+		     const char *data_path, cct_err *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644), rc;
+	struct stat st;
 	size_t off = 0;
 
 	if (fd < 0)
 		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", path, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	if ((rc = not_the_data(&st, data_st, path, data_path, err)) != CCT_OK) {
+		close(fd);
+		return rc;
+	}
+	if (S_ISREG(st.st_mode) && ftruncate(fd, 0) != 0) {
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", path, strerror(errno));
+		close(fd);
+		return rc;
+	}
 	while (off < n) {
 		ssize_t w = write(fd, p + off, n - off);
 
@@ -389,12 +417,17 @@ int cct_verity_format(uint8_t root_out[DS], const char *data_path, const char *h
 	cct_verity_params prm;
 	SHA256_CTX base;
 	geometry g;
+	struct stat ds, hs;
 
 	if (!root_out || !data_path || !hash_path || !p || p->salt_size > CCT_VERITY_MAX_SALT) {
 		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "bad verity format arguments");
 		goto out;
 	}
-	if ((rc = open_data(&fd, &file_blocks, data_path, err)) != CCT_OK)
+	if ((rc = open_data(&fd, &file_blocks, &ds, data_path, err)) != CCT_OK)
+		goto out;
+	/* refused before hashing (and checked again on the open hash file before writing) */
+	if (stat(hash_path, &hs) == 0 &&
+	    (rc = not_the_data(&hs, &ds, hash_path, data_path, err)) != CCT_OK)
 		goto out;
 	prm = *p;
 	n = prm.data_blocks ? prm.data_blocks : file_blocks;
@@ -426,7 +459,7 @@ int cct_verity_format(uint8_t root_out[DS], const char *data_path, const char *h
 			hash_level(img + g.pos[i + 1] * BS, img + g.pos[i] * BS, g.size[i], &base);
 		hash_block(root_out, &base, img + g.pos[g.levels - 1] * BS);
 	}
-	if ((rc = write_all(hash_path, img, (size_t)g.total_blocks * BS, err)) != CCT_OK)
+	if ((rc = write_all(hash_path, img, (size_t)g.total_blocks * BS, &ds, data_path, err)))
 		goto out;
 	p->data_blocks = n;
 	rc = CCT_OK;
@@ -475,6 +508,7 @@ int cct_verity_verify(uint64_t *bad_block, int *bad_in_hash, const char *data_pa
 	cct_verity_params prm;
 	SHA256_CTX base;
 	geometry g;
+	struct stat dst;
 
 	*bad_block = 0;
 	*bad_in_hash = 0;
@@ -537,7 +571,7 @@ int cct_verity_verify(uint64_t *bad_block, int *bad_in_hash, const char *data_pa
 			}
 		}
 	}
-	if ((rc = open_data(&fd, &file_blocks, data_path, err)) != CCT_OK)
+	if ((rc = open_data(&fd, &file_blocks, &dst, data_path, err)) != CCT_OK)
 		goto out;
 	if (file_blocks < prm.data_blocks) {
 		rc = cct_err_set(err, CCT_EMEASUREMENT, CCT_STAGE_MEASUREMENT, file_blocks * BS,

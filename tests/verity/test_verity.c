@@ -403,6 +403,78 @@ static void cli_verify_names_block(void **state)
 	free((void *)data);
 }
 
+/* An output that is an input (the same path, a hard link, a symlink) is refused before a byte
+ * is written: `model verity M.tar -o M.tar` replaced the model with its own hash file, and
+ * `model pack DIR -o DIR/x` replaced a packed file with the archive. */
+static void output_is_not_an_input(void **state)
+{
+	const char *data = make_data("same", 4096 * 3);
+	char hard[1024], sym[1024], dir[512], inner[1024], outlink[1024], *out = NULL;
+	uint8_t *before, *after;
+	size_t bn, an;
+	int rc;
+
+	(void)state;
+	before = cct_test_read_file(data, &bn);
+	snprintf(hard, sizeof(hard), "%s.hardlink", data);
+	snprintf(sym, sizeof(sym), "%s.symlink", data);
+	unlink(hard);
+	unlink(sym);
+	assert_int_equal(link(data, hard), 0);
+	assert_int_equal(symlink(data, sym), 0);
+	{
+		const char *outs[] = { data, hard, sym };
+		size_t i;
+
+		for (i = 0; i < 3; i++) {
+			rc = cct_test_cli(&out, "model verity '%s' --salt - -o '%s' 2>&1", data,
+					  outs[i]);
+			assert_int_equal(rc, 2);
+			assert_non_null(strstr(out, "same file"));
+			free(out);
+			after = cct_test_read_file(data, &an);
+			assert_int_equal(an, bn);
+			assert_memory_equal(after, before, bn);
+			free(after);
+		}
+	}
+	{
+		cct_verity_params prm;
+		uint8_t root[CCT_VERITY_DIGEST_SIZE];
+		cct_err err;
+
+		params(&prm);
+		assert_int_equal(cct_verity_format(root, data, hard, &prm, 1, NULL, NULL, &err),
+				 CCT_EINVAL);
+	}
+	/* pack: the output is a file of the tree, by its own path or by a hard link outside */
+	snprintf(dir, sizeof(dir), "%s/packsame", cct_test_tmpdir());
+	make_tree(dir, 0);
+	snprintf(inner, sizeof(inner), "%s/w1.bin", dir);
+	snprintf(outlink, sizeof(outlink), "%s/packsame-w1.tar", cct_test_tmpdir());
+	unlink(outlink);
+	assert_int_equal(link(inner, outlink), 0);
+	free(before);
+	before = cct_test_read_file(inner, &bn);
+	rc = cct_test_cli(&out, "model pack '%s' -o '%s' 2>&1", dir, inner);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "output archive itself"));
+	free(out);
+	rc = cct_test_cli(&out, "model pack '%s' -o '%s' 2>&1", dir, outlink);
+	assert_int_equal(rc, 2);
+	free(out);
+	rc = cct_test_cli(&out, "model pack '%s' -o '%s' 2>&1", dir, dir);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "is a directory"));
+	free(out);
+	after = cct_test_read_file(inner, &an);
+	assert_int_equal(an, bn);
+	assert_memory_equal(after, before, bn);
+	free(after);
+	free(before);
+	free((void *)data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +485,7 @@ int main(void)
 		cmocka_unit_test(refused_pack_removes_nothing),
 		cmocka_unit_test(model_spec),
 		cmocka_unit_test(cli_verify_names_block),
+		cmocka_unit_test(output_is_not_an_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
