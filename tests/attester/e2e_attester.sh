@@ -81,6 +81,15 @@ out=$("$C" gate --policy "$T/pol.json" $S -- sh -c 'echo STARTED' 2>"$T/gate.err
 out=$("$C" gate --policy "$T/pol.json" --no-gpu -- sh -c 'echo STARTED' 2>"$T/gate.err"); rc=$?
 [[ $rc == 1 && -z $out ]] && pass gate-untrusted-root || fail "gate-untrusted-root ($rc)"
 
+# a nonce or tee-pubkey the verifier would refuse is refused before evidence is bound to it
+for bad in "--nonce notbase64!! --tee-pubkey $T/tee.jwk" "--nonce '' --tee-pubkey $T/tee.jwk" \
+	"--nonce $N --tee-pubkey {\"kty\":\"oct\"}"; do
+	rm -f "$T/bad.json"
+	eval "\"\$C\" evidence collect $bad --no-gpu -o \"\$T/bad.json\"" 2>"$T/e.txt"
+	[[ $? == 2 && ! -e $T/bad.json ]] && grep -qE -- "--nonce|--tee-pubkey" "$T/e.txt" &&
+		pass "bad-input-refused ($bad)" || fail "bad-input-refused ($bad): $(cat "$T/e.txt")"
+done
+
 # 4. no TEE interface / a device that is not sev-guest: clear errors, exit 2
 CCT_TSM_ROOT=$T/none CCT_SEV_GUEST_DEV=$T/none "$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" --no-gpu >/dev/null 2>"$T/e.txt"
 [[ $? == 2 ]] && grep -q "no TEE interface" "$T/e.txt" && pass no-tee-interface || fail no-tee-interface

@@ -4,7 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "cctrust/attester.h"
+#include "cctrust/core.h"
+#include "cctrust/token.h"
 #include "cli.h"
 #include "cli_vtpm.h"
 
@@ -89,8 +93,31 @@ int cct_cmd_evidence(int argc, char **argv)
 		return CCT_EXIT_USAGE;
 	if (!o.nonce_b64 || !pk)
 		return cct_cli_usage_error("evidence collect: --nonce and --tee-pubkey are required");
+	{ /* what the verifier will refuse is refused here, before evidence is bound to it */
+		uint8_t *nb = NULL;
+		size_t nn = 0;
+		int bad = cct_b64_decode(&nb, &nn, o.nonce_b64, strlen(o.nonce_b64), NULL) !=
+				  CCT_OK ||
+			  nn == 0;
+
+		free(nb);
+		if (bad)
+			return cct_cli_usage_error("--nonce: '%.64s' is not base64 (the broker's "
+						   "challenge nonce, as /kbs/v0/auth gives it)",
+						   o.nonce_b64);
+	}
 	if (!(jwk = cct_cli__load_jwk(pk)))
 		return CCT_EXIT_USAGE;
+	{
+		void *key = NULL;
+
+		if (cct_token_jwk_to_pkey(&key, jwk, &err) != CCT_OK) {
+			json_decref(jwk);
+			return cct_cli_usage_error("--tee-pubkey: not a usable public key: %s",
+						   err.msg);
+		}
+		EVP_PKEY_free((EVP_PKEY *)key);
+	}
 	o.tee_pubkey = jwk;
 	if (init) {
 		if (cct_file_read(&ib, &in, init, 1u << 20, &err) != CCT_OK) {
