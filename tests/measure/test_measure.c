@@ -466,6 +466,55 @@ static void cli_contract(void **state)
 	free(out);
 }
 
+#define OVMF_HASH "086e2e9149ebf45abdc3445fba5b2da8270bdbb04094d7a2c37faaa4b24af3aa16aff8c3" \
+		  "74c2a55c467a50da6d466b74"
+#define ZERO_LD "0000000000000000000000000000000000000000000000000000000000000000" \
+		"00000000000000000000000000000000"
+
+/* Every usage error says which option, the value and what is allowed: out-of-range values
+ * exited 2 with nothing on stderr (--vcpu-sig 0x1ffffffff, --vmm-version 3, --guest-svn 2^32),
+ * --vcpus 0 was called missing. */
+static void cli_usage_errors_name_option_and_range(void **state)
+{
+	static const struct {
+		const char *args, *want[3];
+	} cases[] = {
+		{ "--vcpus 1 --vcpu-sig 0x1ffffffff", { "--vcpu-sig", "0x1ffffffff", "4294967295" } },
+		{ "--vcpus 1 --vcpu-type EPYC-v4 --vmm-version 3", { "--vmm-version", "'3'", "0..2" } },
+		{ "--vcpus 0 --vcpu-type EPYC-v4", { "--vcpus", "'0'", "1..4096" } },
+		{ "--vcpus 5000 --vcpu-type EPYC-v4", { "--vcpus", "'5000'", "1..4096" } },
+		{ "--vcpus 1 --vcpu-family 271 --vcpu-model 1 --vcpu-stepping 1",
+		  { "--vcpu-family", "'271'", "0..270" } },
+		{ "--vcpus 1 --vcpu-type EPYC-v4 --guest-features xyz",
+		  { "--guest-features", "'xyz'", "0xffffffffffffffff" } },
+	};
+	const char *ovmf = cct_test_vector_path(VDIR "ovmf_AmdSev_suffix.bin");
+	const char *key = cct_test_vector_path(VDIR "idblock/test_id_key.pem");
+	char *out = NULL, okey[1024];
+	size_t i, k;
+	int rc;
+
+	(void)state;
+	snprintf(okey, sizeof(okey), "%s", key);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rc = cct_test_cli(&out, "measure snp --ovmf '%s' --ovmf-hash " OVMF_HASH " %s 2>&1",
+				  ovmf, cases[i].args);
+		if (rc != 2)
+			fail_msg("%s: exit %d, want 2", cases[i].args, rc);
+		for (k = 0; k < 3; k++)
+			if (!strstr(out, cases[i].want[k]))
+				fail_msg("%s: no '%s' in the message:\n%s", cases[i].args,
+					 cases[i].want[k], out);
+		free(out);
+	}
+	rc = cct_test_cli(&out, "measure id-block --launch-digest " ZERO_LD " --id-key '%s' "
+			  "--guest-svn 4294967296 2>&1", okey);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "--guest-svn"));
+	assert_non_null(strstr(out, "4294967295"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -478,6 +527,7 @@ int main(void)
 		cmocka_unit_test(ovmf_tampered_fields),
 		cmocka_unit_test(tdvf_mrtd),
 		cmocka_unit_test(cli_contract),
+		cmocka_unit_test(cli_usage_errors_name_option_and_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,18 +32,26 @@ typedef struct idb_args {
 	uint64_t policy;
 } idb_args;
 
-static int parse_u64(uint64_t *out, const char *s, int base, const char *opt)
+/* The value of --NAME: a whole number in 0..max (base 0: decimal or 0x hex; 16: hex), else a
+ * usage error naming the option, the value and the range. */
+static int parse_u64(uint64_t *out, const char *s, int base, const char *name, uint64_t max)
 {
 	char *end = NULL;
 	unsigned long long v;
 
 	*out = 0; /* defined on every path, also on a usage error */
 	if (!s || !*s)
-		return cct_cli_usage_error("%s needs a value", opt);
+		return cct_cli_usage_error("--%s needs a value", name);
 	errno = 0;
 	v = strtoull(s, &end, base);
-	if (errno || !end || *end || s[0] == '-')
-		return cct_cli_usage_error("%s: '%s' is not a number", opt, s);
+	if (errno || !end || *end || end == s || s[0] == '-' || s[0] == '+' || s[0] == ' ' ||
+	    v > max) {
+		if (base == 16)
+			return cct_cli_usage_error("--%s: '%s' is not a hex number in 0x0..0x%llx",
+						   name, s, (unsigned long long)max);
+		return cct_cli_usage_error("--%s: '%s' is not a whole number in 0..%llu%s", name, s,
+					   (unsigned long long)max, base ? "" : " (decimal or 0x hex)");
+	}
 	*out = v;
 	return 0;
 }
@@ -227,11 +235,11 @@ static int idb_option(idb_args *a, const char *k, const char *v)
 	else if (!strcmp(k, "id-sig")) a->id_sig = v;
 	else if (!strcmp(k, "auth-sig")) a->auth_sig = v;
 	else if (!strcmp(k, "guest-svn")) {
-		if (parse_u64(&u, v, 0, "--guest-svn") || u > UINT32_MAX)
+		if (parse_u64(&u, v, 0, k, UINT32_MAX))
 			return -1;
 		a->svn = (uint32_t)u;
 	} else {
-		if (parse_u64(&a->policy, v, 16, "--policy"))
+		if (parse_u64(&a->policy, v, 16, k, UINT64_MAX))
 			return -1;
 	}
 	return 1;
@@ -370,31 +378,37 @@ static int cmd_snp(int argc, char **argv)
 			else if (!strcasecmp(v, "gce")) o.vmm = CCT_MEASURE_VMM_GCE;
 			else return cct_cli_usage_error("--vmm-type: '%s' is not qemu, ec2 or gce", v);
 		} else if (!strcmp(k, "vmm-version")) {
-			if (parse_u64(&u, v, 10, k) || u > 2)
+			/* 0 (and 2): the current VMSA; 1: EC2's older one */
+			if (parse_u64(&u, v, 10, k, 2))
 				return CCT_EXIT_USAGE;
 			o.vmm_version = (int)u;
 		} else if (!strcmp(k, "guest-features")) {
-			if (parse_u64(&o.guest_features, v, 16, k))
+			if (parse_u64(&o.guest_features, v, 16, k, UINT64_MAX))
 				return CCT_EXIT_USAGE;
 			have_gf = 1;
 		} else if (!strcmp(k, "vcpus")) {
-			if (parse_u64(&vcpus, v, 10, k))
+			if (parse_u64(&vcpus, v, 10, k, UINT64_MAX))
 				return CCT_EXIT_USAGE;
+			if (vcpus == 0 || vcpus > CCT_MEASURE_MAX_VCPUS)
+				return cct_cli_usage_error("--vcpus: '%s' is out of range 1..%d", v,
+							   CCT_MEASURE_MAX_VCPUS);
 			have_vcpus = 1;
 		} else if (!strcmp(k, "vcpu-sig")) {
-			if (parse_u64(&u, v, 0, k) || u > UINT32_MAX)
+			if (parse_u64(&u, v, 0, k, UINT32_MAX))
 				return CCT_EXIT_USAGE;
 			o.vcpu_sig = (uint32_t)u;
 			have_sig = 1;
 		} else if (!strcmp(k, "vcpu-family")) {
-			if (parse_u64(&fam, v, 0, k)) return CCT_EXIT_USAGE;
+			/* CPUID's encoding holds family 0..0x10e (base 0xf + 8 extended bits),
+			 * model 0..0xff, stepping 0..0xf: more would alias another CPU */
+			if (parse_u64(&fam, v, 0, k, 0x10e)) return CCT_EXIT_USAGE;
 			have_fam = 1;
 		} else if (!strcmp(k, "vcpu-model")) {
-			if (parse_u64(&model, v, 0, k)) return CCT_EXIT_USAGE;
+			if (parse_u64(&model, v, 0, k, 0xff)) return CCT_EXIT_USAGE;
 		} else if (!strcmp(k, "vcpu-stepping")) {
-			if (parse_u64(&step, v, 0, k)) return CCT_EXIT_USAGE;
+			if (parse_u64(&step, v, 0, k, 0xf)) return CCT_EXIT_USAGE;
 		} else if (!strcmp(k, "vars-size")) {
-			if (parse_u64(&vars_size, v, 0, k)) return CCT_EXIT_USAGE;
+			if (parse_u64(&vars_size, v, 0, k, UINT64_MAX)) return CCT_EXIT_USAGE;
 			have_vars = 1;
 		} else {
 			return cct_cli_usage_error("unknown option --%s\n%s", k, usage_snp);
@@ -411,16 +425,9 @@ static int cmd_snp(int argc, char **argv)
 	if ((initrd_path || o.append) && !kernel_path)
 		return cct_cli_usage_error("--initrd and --append need --kernel");
 	if (o.mode != CCT_MEASURE_MODE_SEV) {
-		if (!have_vcpus || vcpus == 0)
-			return cct_cli_usage_error("missing --vcpus N in mode '%s'", mode_name(o.mode));
-		if (vcpus > CCT_MEASURE_MAX_VCPUS)
-			return cct_cli_usage_error("--vcpus %llu above the cap %d",
-						   (unsigned long long)vcpus, CCT_MEASURE_MAX_VCPUS);
-		/* CPUID's encoding holds family 0..0x10e (base 0xf + 8 extended bits), model
-		 * 0..0xff, stepping 0..0xf: a larger value would silently alias another CPU */
-		if (have_fam && (fam > 0x10e || model > 0xff || step > 0xf))
-			return cct_cli_usage_error("--vcpu-family 0..270, --vcpu-model 0..255, "
-						   "--vcpu-stepping 0..15 (CPUID's encoding)");
+		if (!have_vcpus)
+			return cct_cli_usage_error("missing --vcpus N (1..%d) in mode '%s'",
+						   CCT_MEASURE_MAX_VCPUS, mode_name(o.mode));
 		if (have_fam)
 			o.vcpu_sig = cct_measure_cpu_sig((uint32_t)fam, (uint32_t)model, (uint32_t)step);
 		else if (vcpu_type && !have_sig && cct_measure_vcpu_sig(&o.vcpu_sig, vcpu_type))
