@@ -212,6 +212,10 @@ check "proxy stored it after validation" "grep -q '\"key\": \"b0c06f000000\"' '$
 curl -s "$P/metrics" > "$tmp/pm"
 check "proxy metrics: misses, upstream requests, no errors" "grep -q '^cctrust_collateral_misses_total [1-9]' '$tmp/pm' && grep -q '^cctrust_collateral_upstream_errors_total 0' '$tmp/pm' && grep -q '^cctrust_collateral_upstream_requests_total 2' '$tmp/pm'"
 check "a RIM that fails its signature is refused by the proxy" "[ \$(curl -s -o /dev/null -w '%{http_code}' '$P/v1/rim/NV_GPU_DRIVER_GH100_550.144.99') = 502 ] && ! grep -q 550.144.99 '$tmp/proxy/manifest.json'"
+# a tar bundle is read-only: as a proxy it could store nothing, so it is refused at start-up
+(cd "$B" && tar cf "$tmp/ro.tar" .)
+expect_rc 2 timeout 20 "$cct" collateral serve "$tmp/ro.tar" --listen 127.0.0.1:0 --port-file "$tmp/roport" --upstream "$M"
+check "serve BUNDLE.tar --upstream: refused, the tar named read-only, never listening" "grep -q 'ro.tar is a tar bundle, which is read-only' '$tmp/err' && [ ! -e '$tmp/roport' ]"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

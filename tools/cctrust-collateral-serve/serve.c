@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -31,9 +32,10 @@ static const char usage[] =
 	"                 [--at RFC3339 (validation time of fetched items; default now)]\n"
 	"Serves KDS /vcek/v1/.., /vlek/v1/..; PCS/PCCS /sgx|tdx/certification/v4/.. with the\n"
 	"issuer-chain headers; RIM /v1/rim/ID; OCSP POST; /metrics. Port 0 picks a free port\n"
-	"(written to F). With --upstream (a directory BUNDLE): a caching proxy, one upstream\n"
-	"request per missing item (single flight), items stored only after validation, OCSP\n"
-	"answers kept until their nextUpdate, KDS requests paced (default 10 s).\n";
+	"(written to F). With --upstream (a directory BUNDLE; a .tar is read-only and refused,\n"
+	"exit 2): a caching proxy, one upstream request per missing item (single flight), items\n"
+	"stored only after validation, OCSP answers kept until their nextUpdate, KDS requests\n"
+	"paced (default 10 s).\n";
 
 static struct {
 	cct_coll_bundle *b;
@@ -438,6 +440,21 @@ int main(int argc, char **argv)
 		}
 	}
 	S.proxy = S.fo.kds_url || S.fo.pcs_url || S.fo.rim_url || S.ocsp_upstream;
+	if (S.proxy) {
+		/* the proxy stores what it fetches: a tar bundle cannot take it (every validated
+		 * miss would be answered 502), so it is refused before the daemon starts */
+		struct stat st;
+
+		if (stat(argv[optind], &st) == 0 && !S_ISDIR(st.st_mode)) {
+			fprintf(stderr,
+				"cctrust: collateral serve: %s is a tar bundle, which is read-only; "
+				"--upstream/--upstream-* need a directory bundle to store fetched "
+				"items in (unpack it: mkdir DIR && tar -xf %s -C DIR), or serve the "
+				"tar without an upstream\n",
+				argv[optind], argv[optind]);
+			return 2;
+		}
+	}
 	if (cct_coll_bundle_open(&S.b, argv[optind], S.proxy, &err) != CCT_OK) {
 		fprintf(stderr, "cctrust: %s\n", err.msg);
 		return 2;
