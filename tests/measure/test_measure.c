@@ -515,6 +515,58 @@ static void cli_usage_errors_name_option_and_range(void **state)
 	free(out);
 }
 
+/* The vCPU is given one way (the usage line's alternatives): a type, a signature, or family +
+ * model + stepping. --vcpu-type EPYC-v4 --vcpu-sig ... measured the signature and never looked
+ * at the type; --vcpu-family alone measured model 0, stepping 0. */
+static void cli_vcpu_options_are_alternatives(void **state)
+{
+	static const struct {
+		const char *args, *want;
+	} cases[] = {
+		{ "--vcpu-type EPYC-v4 --vcpu-sig 0x00a00f11", "alternatives" },
+		{ "--vcpu-type nonsense --vcpu-sig 0x00a00f11", "alternatives" },
+		{ "--vcpu-sig 0x00a00f11 --vcpu-family 25 --vcpu-model 1 --vcpu-stepping 1",
+		  "alternatives" },
+		{ "--vcpu-type EPYC-Milan --vcpu-model 1", "alternatives" },
+		{ "--vcpu-family 25", "missing --vcpu-model --vcpu-stepping" },
+		{ "--vcpu-family 25 --vcpu-model 1", "missing --vcpu-stepping" },
+		{ "--vcpu-stepping 1", "missing --vcpu-family --vcpu-model" },
+		{ "--mode sev --vcpu-type nonsense", "unknown type" },
+	};
+	const char *ovmf = cct_test_vector_path(VDIR "ovmf_AmdSev_suffix.bin");
+	char *out = NULL;
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rc = cct_test_cli(&out, "measure snp --ovmf '%s' --ovmf-hash " OVMF_HASH
+				  " --vcpus 1 %s 2>&1", ovmf, cases[i].args);
+		if (rc != 2 || !strstr(out, cases[i].want))
+			fail_msg("%s: exit %d, want 2 and '%s':\n%s", cases[i].args, rc,
+				 cases[i].want, out);
+		free(out);
+	}
+	/* each alone still measures: the Milan signature three ways, one digest */
+	{
+		const char *alone[] = { "--vcpu-type EPYC-Milan", "--vcpu-sig 0x00a00f11",
+					"--vcpu-family 25 --vcpu-model 1 --vcpu-stepping 1" };
+		char first[200] = "";
+
+		for (i = 0; i < 3; i++) {
+			rc = cct_test_cli(&out, "measure snp --ovmf '%s' --ovmf-hash " OVMF_HASH
+					  " --vcpus 1 %s", ovmf, alone[i]);
+			assert_int_equal(rc, 0);
+			assert_true(strlen(out) == 97);
+			if (!i)
+				snprintf(first, sizeof(first), "%s", out);
+			else
+				assert_string_equal(out, first);
+			free(out);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -528,6 +580,7 @@ int main(void)
 		cmocka_unit_test(tdvf_mrtd),
 		cmocka_unit_test(cli_contract),
 		cmocka_unit_test(cli_usage_errors_name_option_and_range),
+		cmocka_unit_test(cli_vcpu_options_are_alternatives),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

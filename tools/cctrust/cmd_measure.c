@@ -322,7 +322,7 @@ static int cmd_snp(int argc, char **argv)
 	const char *ovmf_path = NULL, *kernel_path = NULL, *initrd_path = NULL, *svsm_path = NULL;
 	const char *vcpu_type = NULL, *ovmf_hash_hex = NULL, *dump_dir = NULL;
 	uint64_t vcpus = 0, fam = 0, model = 0, step = 0, u, vars_size = 0;
-	int have_fam = 0, have_vcpus = 0, have_vars = 0;
+	int have_fam = 0, have_model = 0, have_step = 0, have_vcpus = 0, have_vars = 0;
 	uint8_t *ovmf = NULL, *kernel = NULL, *initrd = NULL, *svsm = NULL;
 	size_t ovmf_n = 0, kernel_n = 0, initrd_n = 0, svsm_n = 0, ld_n = 0;
 	uint8_t ovmf_hash[48], ld[48], khash[32];
@@ -405,8 +405,10 @@ static int cmd_snp(int argc, char **argv)
 			have_fam = 1;
 		} else if (!strcmp(k, "vcpu-model")) {
 			if (parse_u64(&model, v, 0, k, 0xff)) return CCT_EXIT_USAGE;
+			have_model = 1;
 		} else if (!strcmp(k, "vcpu-stepping")) {
 			if (parse_u64(&step, v, 0, k, 0xf)) return CCT_EXIT_USAGE;
+			have_step = 1;
 		} else if (!strcmp(k, "vars-size")) {
 			if (parse_u64(&vars_size, v, 0, k, UINT64_MAX)) return CCT_EXIT_USAGE;
 			have_vars = 1;
@@ -424,16 +426,29 @@ static int cmd_snp(int argc, char **argv)
 		return cct_cli_usage_error("SVSM mode needs --svsm FILE and --vars-size N");
 	if ((initrd_path || o.append) && !kernel_path)
 		return cct_cli_usage_error("--initrd and --append need --kernel");
+	/* the vCPU is given one way: a type, a signature, or family + model + stepping */
+	if ((vcpu_type != NULL) + have_sig + (have_fam || have_model || have_step) > 1)
+		return cct_cli_usage_error("--vcpu-type, --vcpu-sig and --vcpu-family/--vcpu-model/"
+					   "--vcpu-stepping are alternatives: give one (got%s%s%s)",
+					   vcpu_type ? " --vcpu-type" : "",
+					   have_sig ? " --vcpu-sig" : "",
+					   have_fam || have_model || have_step ?
+					   " --vcpu-family/model/stepping" : "");
+	if ((have_fam || have_model || have_step) && !(have_fam && have_model && have_step))
+		return cct_cli_usage_error("--vcpu-family, --vcpu-model and --vcpu-stepping go "
+					   "together (missing%s%s%s)", have_fam ? "" : " --vcpu-family",
+					   have_model ? "" : " --vcpu-model",
+					   have_step ? "" : " --vcpu-stepping");
+	if (vcpu_type && cct_measure_vcpu_sig(&o.vcpu_sig, vcpu_type))
+		return cct_cli_usage_error("--vcpu-type: unknown type '%s' (EPYC, EPYC-v1..v4, "
+					   "EPYC-IBPB, EPYC-Rome[-v1..v3], EPYC-Milan[-v1,v2], "
+					   "EPYC-Genoa[-v1], EPYC-Turin)", vcpu_type);
 	if (o.mode != CCT_MEASURE_MODE_SEV) {
 		if (!have_vcpus)
 			return cct_cli_usage_error("missing --vcpus N (1..%d) in mode '%s'",
 						   CCT_MEASURE_MAX_VCPUS, mode_name(o.mode));
 		if (have_fam)
 			o.vcpu_sig = cct_measure_cpu_sig((uint32_t)fam, (uint32_t)model, (uint32_t)step);
-		else if (vcpu_type && !have_sig && cct_measure_vcpu_sig(&o.vcpu_sig, vcpu_type))
-			return cct_cli_usage_error("--vcpu-type: unknown type '%s' (EPYC, EPYC-v1..v4, "
-						   "EPYC-IBPB, EPYC-Rome[-v1..v3], EPYC-Milan[-v1,v2], "
-						   "EPYC-Genoa[-v1], EPYC-Turin)", vcpu_type);
 		else if (!vcpu_type && !have_sig && o.vmm == CCT_MEASURE_VMM_QEMU)
 			return cct_cli_usage_error("missing --vcpu-type, --vcpu-sig or --vcpu-family "
 						   "in mode '%s'", mode_name(o.mode));
