@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "cct_test.h"
 #include "tdvf_fixture.h"
@@ -567,6 +568,67 @@ static void cli_vcpu_options_are_alternatives(void **state)
 	}
 }
 
+static const char *write_key(const char *name, EVP_PKEY *k)
+{
+	static char path[1024];
+	FILE *f;
+
+	assert_non_null(k);
+	snprintf(path, sizeof(path), "%s/%s", cct_test_tmpdir(), name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(f);
+	EVP_PKEY_free(k);
+	return path;
+}
+
+/* measure judges nothing, so it never exits 1: input it cannot use (firmware without the section
+ * a kernel needs, a TDVF that is not one, an ID key of another curve) is exit 2, as the docs
+ * and --help say; these exited 1, the verifiers' "rejected". */
+static void cli_invalid_input_exits_2(void **state)
+{
+	const char *ovmf = cct_test_vector_path(VDIR "ovmf_OvmfX64_suffix.bin");
+	uint8_t junk[8192];
+	const char *g, *key;
+	char *out = NULL, gpath[1024];
+	size_t i;
+	int rc;
+
+	(void)state;
+	rc = cct_test_cli(&out, "measure snp --ovmf '%s' --vcpus 1 --vcpu-type EPYC-v4 "
+			  "--kernel /dev/null 2>&1", ovmf);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "SNP_KERNEL_HASHES"));
+	free(out);
+	rc = cct_test_cli(&out, "measure snp --ovmf '%s' --vcpus 1 --vcpu-type EPYC-v4 "
+			  "--kernel /dev/null --json", ovmf);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "\"error\""));
+	free(out);
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)(i * 7 + 3);
+	g = cct_test_write_tmp("garbage.tdvf", junk, sizeof(junk));
+	snprintf(gpath, sizeof(gpath), "%s", g);
+	rc = cct_test_cli(&out, "measure tdx --tdvf '%s' 2>&1", gpath);
+	assert_int_equal(rc, 2);
+	free(out);
+	key = write_key("p256.pem", EVP_EC_gen("P-256"));
+	rc = cct_test_cli(&out, "measure id-block --launch-digest " ZERO_LD " --id-key '%s' 2>&1",
+			  key);
+	assert_int_equal(rc, 2);
+	free(out);
+	key = write_key("ed25519.pem", EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"));
+	rc = cct_test_cli(&out, "measure id-block --launch-digest " ZERO_LD " --id-key '%s' 2>&1",
+			  key);
+	assert_int_equal(rc, 2);
+	free(out);
+	rc = cct_test_cli(&out, "measure snp --help");
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "exit: 0 done; 2 "));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,6 +643,7 @@ int main(void)
 		cmocka_unit_test(cli_contract),
 		cmocka_unit_test(cli_usage_errors_name_option_and_range),
 		cmocka_unit_test(cli_vcpu_options_are_alternatives),
+		cmocka_unit_test(cli_invalid_input_exits_2),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -475,6 +475,40 @@ static void output_is_not_an_input(void **state)
 	free((void *)data);
 }
 
+/* pack, verity and spec judge nothing: what they cannot use is invalid input, exit 2; exit 1
+ * stays verify's "does not match". A FIFO in the tree and a malformed spec exited 1. */
+static void cli_invalid_input_exits_2(void **state)
+{
+	char dir[512], fifo[1024], tar[1024], *out = NULL;
+	int rc;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/withfifo", cct_test_tmpdir());
+	snprintf(fifo, sizeof(fifo), "%s/f", dir);
+	snprintf(tar, sizeof(tar), "%s/withfifo.tar", cct_test_tmpdir());
+	mkdir(dir, 0755);
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	rc = cct_test_cli(&out, "model pack '%s' -o '%s' 2>&1", dir, tar);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "only regular files and directories"));
+	free(out);
+	rc = cct_test_cli(&out, "model spec 'a b@c:%064d' 2>&1", 0);
+	assert_int_equal(rc, 2);
+	free(out);
+	rc = cct_test_cli(&out, "model spec 'a b@c:%064d' --json", 0);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "\"error\""));
+	free(out);
+	rc = cct_test_cli(&out, "model verity /dev/null 2>&1");
+	assert_int_equal(rc, 2);
+	free(out);
+	rc = cct_test_cli(&out, "model --help");
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "1 only from verify"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,6 +520,7 @@ int main(void)
 		cmocka_unit_test(model_spec),
 		cmocka_unit_test(cli_verify_names_block),
 		cmocka_unit_test(output_is_not_an_input),
+		cmocka_unit_test(cli_invalid_input_exits_2),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,6 +78,9 @@ static int read_file(uint8_t **buf, size_t *n, const char *path, size_t max, con
 	return rc;
 }
 
+static const char measure_exit[] =
+	"exit: 0 done; 2 usage error, or unreadable, invalid or unsupported input (docs/measure.md)";
+
 static int finish(int rc, const cct_err *err, int json, json_t *out)
 {
 	if (rc != CCT_OK) {
@@ -90,7 +93,10 @@ static int finish(int rc, const cct_err *err, int json, json_t *out)
 			fprintf(stderr, "cctrust: %s\n", err->msg[0] ? err->msg : cct_strerror(rc));
 		}
 		json_decref(out);
-		return cct_cli_exit_code(rc);
+		/* measure judges nothing: 1 (rejected) has no meaning here; firmware without the
+		 * section a kernel needs, a key of another curve, a signature that does not verify
+		 * are all invalid input */
+		return CCT_EXIT_USAGE;
 	}
 	return CCT_EXIT_OK;
 }
@@ -352,7 +358,7 @@ static int cmd_snp(int argc, char **argv)
 		if (!strcmp(k, "?"))
 			return cct_cli_usage_error("%s", usage_snp);
 		if (!strcmp(k, "json")) { json = 1; continue; }
-		if (!strcmp(k, "help")) { puts(usage_snp); return 0; }
+		if (!strcmp(k, "help")) { printf("%s\n%s\n", usage_snp, measure_exit); return 0; }
 		if ((r = idb_option(&idb, k, v)) < 0)
 			return CCT_EXIT_USAGE;
 		if (r > 0)
@@ -596,7 +602,8 @@ static int cmd_ovmf_hash(int argc, char **argv)
 		else if (!strcmp(k, "ovmf"))
 			path = v;
 		else if (!strcmp(k, "help")) {
-			puts("usage: cctrust measure ovmf-hash --ovmf OVMF.fd [--json]");
+			printf("usage: cctrust measure ovmf-hash --ovmf OVMF.fd [--json]\n%s\n",
+			       measure_exit);
 			return CCT_EXIT_OK;
 		} else
 			return cct_cli_usage_error("usage: cctrust measure ovmf-hash --ovmf OVMF.fd [--json]");
@@ -655,7 +662,7 @@ static int cmd_id_block(int argc, char **argv)
 			continue;
 		}
 		if (!strcmp(k, "help")) {
-			puts(usage);
+			printf("%s\n%s\n", usage, measure_exit);
 			return CCT_EXIT_OK;
 		}
 		if ((r = idb_option(&idb, k, v)) < 0)
@@ -911,8 +918,8 @@ int cct_cmd_measure(int argc, char **argv)
 		fprintf(sub ? stdout : stderr,
 			"usage: cctrust measure snp|ovmf-hash|id-block|tdx ...\n%s\n%s\n"
 			"  tdx: MRTD from the TDVF metadata; with --kernel the RTMR1/RTMR2 of a QEMU\n"
-			"  direct kernel boot and their events (docs/launch.md: what is validated)\n",
-			usage_snp, usage_tdx);
+			"  direct kernel boot and their events (docs/launch.md: what is validated)\n%s\n",
+			usage_snp, usage_tdx, measure_exit);
 		return sub ? CCT_EXIT_OK : CCT_EXIT_USAGE;
 	}
 	if (!strcmp(sub, "snp"))

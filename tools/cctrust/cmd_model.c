@@ -42,7 +42,9 @@ static int fail(int rc, const cct_err *err, int json)
 	} else {
 		fprintf(stderr, "cctrust: %s\n", err->msg[0] ? err->msg : cct_strerror(rc));
 	}
-	return cct_cli_exit_code(rc);
+	/* pack, verity and spec judge nothing: 1 is verify's "does not match" alone; a file type
+	 * that cannot be packed or a malformed spec is invalid input */
+	return CCT_EXIT_USAGE;
 }
 
 static int parse_threads(int *out, const char *s)
@@ -71,8 +73,10 @@ static const char model_usage[] =
 	"verify  every data block against ROOT (64 hex digits or a model spec)\n"
 	"spec    check and normalise a model spec (what init-data and the policy's \"model\"\n"
 	"        rule carry)\n"
-	"exit: 0 done / verified, 1 verify found a block that does not match, 2 usage or\n"
-	"unreadable input. Details: docs/model.md\n";
+	"exit: 0 done / verified; 1 only from verify: a data or hash block that does not match\n"
+	"ROOT, or a hash-file superblock it does not accept; 2 usage error, or unreadable, invalid\n"
+	"or unsupported input (a file type pack cannot hold, a malformed spec, an output that is\n"
+	"an input). Details: docs/model.md\n";
 
 /* -1 after printing the usage for --help (or -h, which cct_cli_getopt maps to it), else 0 */
 static int model_help(int c)
