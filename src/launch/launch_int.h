@@ -6,6 +6,11 @@
 
 #include "cctrust/launch.h"
 
+/* The plan's guest memory (key "memory"): 64 MiB .. 64 TiB (4-level paging's guest physical
+ * space), a size QEMU's -m takes. */
+#define CCT_LAUNCH_MIN_MEMORY (64ull << 20)
+#define CCT_LAUNCH_MAX_MEMORY (64ull << 40)
+
 /* 1 if s is a PCI address "dddd:bb:dd.f" (lowercase hex). */
 int cct_launch__bdf_valid(const char *s);
 

@@ -70,9 +70,11 @@ static int get_str(char **out, const json_t *o, const char *key, const char *nam
 	return *out ? CCT_OK : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 }
 
-/* Integer or "0x.." string. */
-static int get_u64(uint64_t *out, int *present, const json_t *o, const char *key, uint64_t max,
-		   cct_err *err)
+/* A number in min..max: a TOML integer, or with hex_string also a "0x..." / decimal string (the
+ * documented form of guest_features and policy). Anything else is refused with the key, the
+ * value's type or text and the range. */
+static int get_u64(uint64_t *out, int *present, const json_t *o, const char *key, uint64_t min,
+		   uint64_t max, int hex_string, cct_err *err)
 {
 	const json_t *v = json_object_get(o, key);
 
@@ -81,21 +83,35 @@ static int get_u64(uint64_t *out, int *present, const json_t *o, const char *key
 	if (!v)
 		return CCT_OK;
 	if (json_is_integer(v)) {
-		if (json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) > max)
-			return perr(err, CCT_EINVAL, key, "out of range");
+		if (json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) < min ||
+		    (uint64_t)json_integer_value(v) > max)
+			return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+					   "launch plan: %s: %lld is out of range %llu..%llu", key,
+					   (long long)json_integer_value(v), (unsigned long long)min,
+					   (unsigned long long)max);
 		*out = (uint64_t)json_integer_value(v);
-	} else if (json_is_string(v)) {
+	} else if (json_is_string(v) && hex_string) {
 		const char *s = json_string_value(v);
 		char *end = NULL;
 		unsigned long long x;
 
 		errno = 0;
 		x = strtoull(s, &end, 0);
-		if (!*s || *end || errno || s[0] == '-' || x > max)
-			return perr(err, CCT_EINVAL, key, "expected a number (\"0x...\" or decimal)");
+		if (!*s || *end || errno || s[0] == '-' || s[0] == '+' || s[0] == ' ' || x < min ||
+		    x > max)
+			return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+					   "launch plan: %s: \"%.40s\" is not a number (\"0x...\" or "
+					   "decimal) in 0x%llx..0x%llx", key, s,
+					   (unsigned long long)min, (unsigned long long)max);
 		*out = x;
 	} else {
-		return perr(err, CCT_EINVAL, key, "expected a number");
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				   "launch plan: %s: expected an integer%s in %llu..%llu, got %s", key,
+				   hex_string ? " or a \"0x...\" string" : " (no quotes)",
+				   (unsigned long long)min, (unsigned long long)max,
+				   json_is_string(v) ? "a string" : json_is_boolean(v) ? "a boolean" :
+				   json_is_array(v) ? "an array" : json_is_object(v) ? "a table" :
+				   "another type");
 	}
 	if (present)
 		*present = 1;
@@ -292,6 +308,17 @@ int cct_launch_plan_parse(cct_launch_plan *p, const char *text, size_t len, cons
 			rc = perr(err, CCT_EINVAL, "memory", "expected a size such as \"64G\"");
 			goto out;
 		}
+	{ /* QEMU takes the text as it is: its value must be a size a guest can have */
+		uint64_t bytes = 0;
+
+		if (cct_launch__memory_bytes(&bytes, p->memory) != CCT_OK ||
+		    bytes < CCT_LAUNCH_MIN_MEMORY || bytes > CCT_LAUNCH_MAX_MEMORY) {
+			rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+					 "launch plan: memory: \"%.40s\" is out of range 64M..64T "
+					 "(a number is MiB, as QEMU's -m)", p->memory);
+			goto out;
+		}
+	}
 	p->kernel_hashes = p->kernel != NULL;
 	if ((rc = get_bool(&p->kernel_hashes, root, "kernel_hashes", err)) != CCT_OK)
 		goto out;
@@ -299,10 +326,10 @@ int cct_launch_plan_parse(cct_launch_plan *p, const char *text, size_t len, cons
 		rc = perr(err, CCT_EINVAL, "kernel_hashes", "needs a kernel");
 		goto out;
 	}
-	if ((rc = get_u64(&u, &have, root, "vcpus", CCT_LAUNCH_MAX_VCPUS, err)) != CCT_OK)
+	if ((rc = get_u64(&u, &have, root, "vcpus", 1, CCT_LAUNCH_MAX_VCPUS, 0, err)) != CCT_OK)
 		goto out;
-	if (!have || u == 0) {
-		rc = perr(err, CCT_EINVAL, "vcpus", "1..256 required");
+	if (!have) {
+		rc = perr(err, CCT_EINVAL, "vcpus", "missing (an integer in 1..256)");
 		goto out;
 	}
 	p->vcpus = (uint32_t)u;
@@ -330,21 +357,34 @@ int cct_launch_plan_parse(cct_launch_plan *p, const char *text, size_t len, cons
 		goto out;
 	}
 	u = 0;
-	if ((rc = get_u64(&u, NULL, root, "vmm_version", 16, err)) != CCT_OK)
+	/* as measure snp --vmm-version: 0 and 2 the current VMSA, 1 EC2's older one */
+	if ((rc = get_u64(&u, NULL, root, "vmm_version", 0, 2, 0, err)) != CCT_OK)
 		goto out;
 	p->vmm_version = (int)u;
 	p->guest_features = 0x1;
 	p->policy = 0x30000;
-	if ((rc = get_u64(&p->guest_features, NULL, root, "guest_features", UINT64_MAX, err)) ||
-	    (rc = get_u64(&p->policy, NULL, root, "policy", UINT64_MAX, err)))
+	if ((rc = get_u64(&p->guest_features, NULL, root, "guest_features", 0, UINT64_MAX, 1,
+			  err)) ||
+	    (rc = get_u64(&p->policy, NULL, root, "policy", 0, UINT64_MAX, 1, err)))
 		goto out;
 	if ((rc = get_str_array(p->gpus, &p->gpu_count, CCT_LAUNCH_MAX_GPUS, root, "gpus", err)))
 		goto out;
-	for (i = 0; i < p->gpu_count; i++)
+	for (i = 0; i < p->gpu_count; i++) {
+		size_t j;
+
 		if (!cct_launch__bdf_valid(p->gpus[i])) {
 			rc = perr(err, CCT_EINVAL, "gpus", "expected PCI addresses like 0000:01:00.0");
 			goto out;
 		}
+		/* one device cannot be passed through twice (and the policy's gpu.count would
+		 * demand a GPU the guest never has) */
+		for (j = 0; j < i; j++)
+			if (!strcmp(p->gpus[i], p->gpus[j])) {
+				rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+						 "launch plan: gpus: %s is listed twice", p->gpus[i]);
+				goto out;
+			}
+	}
 	if ((rc = get_str_array(p->models, &p->model_count, CCT_LAUNCH_MAX_MODELS, root, "models",
 				err)))
 		goto out;
@@ -371,7 +411,7 @@ int cct_launch_plan_parse(cct_launch_plan *p, const char *text, size_t len, cons
 		    (rc = get_hex16(p->image_id, t, "image_id", err)))
 			goto out;
 		u = 0;
-		if ((rc = get_u64(&u, NULL, t, "guest_svn", UINT32_MAX, err)) != CCT_OK)
+		if ((rc = get_u64(&u, NULL, t, "guest_svn", 0, UINT32_MAX, 0, err)) != CCT_OK)
 			goto out;
 		p->guest_svn = (uint32_t)u;
 		if (!p->id_key) {

@@ -593,6 +593,63 @@ static void plan_refusals(void **state)
 	}
 }
 
+/* Wrong types, duplicates and sizes QEMU would get unchecked are refused, the key named (with
+ * the range): vcpus = "4" was read as 4, a GPU listed twice became two vfio-pci devices and
+ * gpu.count = 2, memory = "0" and "99999999999T" went to QEMU as they were. */
+static void plan_refusals_name_the_key(void **state)
+{
+	static const struct {
+		const char *toml, *want[2];
+	} bad[] = {
+		{ "vcpus = \"4\"\n", { "vcpus", "got a string" } },
+		{ "vcpus = true\n", { "vcpus", "got a boolean" } },
+		{ "vcpus = 0\n", { "vcpus", "1..256" } },
+		{ "vcpus = 257\n", { "vcpus", "1..256" } },
+		{ "vcpus = 1\nvmm_version = \"1\"\n", { "vmm_version", "0..2" } },
+		{ "vcpus = 1\nvmm_version = 3\n", { "vmm_version", "0..2" } },
+		{ "vcpus = 1\ngpus = [\"0000:01:00.0\", \"0000:01:00.0\"]\n",
+		  { "gpus", "0000:01:00.0 is listed twice" } },
+		{ "vcpus = 1\nmemory = \"0\"\n", { "memory", "64M..64T" } },
+		{ "vcpus = 1\nmemory = \"99999999999T\"\n", { "memory", "64M..64T" } },
+		{ "vcpus = 1\nmemory = \"65T\"\n", { "memory", "64M..64T" } },
+		{ "vcpus = 1\nguest_features = true\n", { "guest_features", "got a boolean" } },
+		{ "vcpus = 1\n[id_block]\nid_key = \"k.pem\"\nguest_svn = \"3\"\n",
+		  { "guest_svn", "got a string" } },
+	};
+	const char *base = "tee = \"snp\"\nfirmware = \"amdsev.fd\"\novmf_hash = \"" OVMF_HASH "\"\n";
+	char text[1024];
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cct_launch_plan p;
+		cct_err err;
+
+		snprintf(text, sizeof(text), "%s%s", base, bad[i].toml);
+		memset(&err, 0, sizeof(err));
+		if (load_plan(&p, "bad.toml", text, &err) == CCT_OK) {
+			cct_launch_plan_clear(&p);
+			fail_msg("accepted bad plan %zu:\n%s", i, bad[i].toml);
+		}
+		assert_int_equal(cct_code_is_input(err.code), 1);
+		for (k = 0; k < 2; k++)
+			if (!strstr(err.msg, bad[i].want[k]))
+				fail_msg("plan %zu: no '%s' in '%s'", i, bad[i].want[k], err.msg);
+	}
+	/* the documented forms still load: hex strings for guest_features/policy, sizes */
+	snprintf(text, sizeof(text), "%svcpus = 4\nmemory = \"64M\"\nguest_features = \"0x21\"\n"
+		 "policy = 0x30000\ngpus = [\"0000:01:00.0\", \"0000:02:00.0\"]\n", base);
+	{
+		cct_launch_plan p;
+		cct_err err;
+
+		assert_int_equal(load_plan(&p, "good.toml", text, &err), CCT_OK);
+		assert_int_equal(p.gpu_count, 2);
+		assert_int_equal(p.guest_features, 0x21);
+		cct_launch_plan_clear(&p);
+	}
+}
+
 /* Diagnose a report carrying the MEASUREMENT of a variation (the simulator's report layout
  * through the library): the variation is named. */
 static void diagnose_variations(void **state)
@@ -700,6 +757,7 @@ int main(void)
 		cmocka_unit_test(snp_plan_id_block),
 		cmocka_unit_test(tdx_plan),
 		cmocka_unit_test(plan_refusals),
+		cmocka_unit_test(plan_refusals_name_the_key),
 		cmocka_unit_test(diagnose_variations),
 	};
 
