@@ -75,7 +75,8 @@ done
 
 # --- standard input can be read once: "-" twice is a usage error before anything is verified ---
 "$cct" tdx verify - - --collateral "$coll" --at $at --offline --json <"$q" >"$tmp/out" 2>"$tmp/err"; rc=$?
-[ $rc = 2 ] && [ ! -s "$tmp/out" ] && grep -q "standard input" "$tmp/err" &&
+[ $rc = 2 ] && grep -q "standard input" "$tmp/err" && ! grep -q '"accepted"' "$tmp/out" &&
+	grep -q '"message": ".*standard input' "$tmp/out" &&
 	ok "tdx: '-' twice refused (exit 2)" || bad "'-' twice: rc $rc $(head -c 200 "$tmp/err")"
 
 # --- file names that are not UTF-8 (Linux allows any bytes): still in the JSON, as \xHH ---
@@ -88,6 +89,26 @@ import json, sys; rs = [json.loads(l) for l in open(sys.argv[1])]
 assert [r['quote'].rsplit('/', 1)[1] for r in rs] == ['q\\\\xff.dat', 'gone\\\\xfe'], rs
 assert rs[0]['accepted'] and rs[1]['error']['message'].endswith('gone\\\\xfe: No such file or directory'), rs[1]
 " "$tmp/out" && ok "tdx: non-UTF-8 file names kept in the JSON as \\xHH" || bad "non-UTF-8 names: rc $rc $(head -c 300 "$tmp/out")"
+
+# --json: a usage error or a file named by an option that cannot be read (exit 2 before any
+# result) still prints one JSON object with the error; a run that printed its results adds none
+for args in "verify $q --policy $tmp/absent.json --json" "tpm quote verify --ak $tmp/absent --quote x --sig y --json" \
+	"token verify $tmp/absent --jwks $tmp/absent --json" "vtpm verify $q --bogus-option --json"; do
+	# shellcheck disable=SC2086
+	"$cct" $args >"$tmp/out" 2>"$tmp/err"; rc=$?
+	python3 -c "
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert set(o) == {'error'} and o['error']['stage'] == 'input' and o['error']['message'], o
+" "$tmp/out" 2>/dev/null && [ $rc = 2 ] && ok "json usage error: ${args%% *} ..." ||
+		bad "json usage error: $args: rc $rc, stdout $(head -c 200 "$tmp/out")"
+done
+"$cct" verify "$q" --policy "$tmp/absent.json" --json >/dev/null 2>"$tmp/err"
+grep -q "absent.json" "$tmp/err" && ok "json usage error: stderr keeps the message" || bad "stderr lost"
+"$cct" tdx verify "$tmp/absent" --json >"$tmp/out" 2>/dev/null
+[ "$(python3 -c "import json,sys; print(len([l for l in open(sys.argv[1]).read().split(chr(10)) if l.strip().startswith('{')]))" "$tmp/out")" = 1 ] &&
+	grep -q '"quote"\|"accepted"' "$tmp/out" && ok "json: an unreadable input's own object, nothing added" ||
+	bad "json unreadable input: $(head -c 300 "$tmp/out")"
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

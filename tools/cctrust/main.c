@@ -1,6 +1,13 @@
 /* cctrust: one binary, subcommands per evidence area. */
+#define _GNU_SOURCE /* fopencookie */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <jansson.h>
 
 #include "cctrust/common.h"
 #include "cli.h"
@@ -45,9 +52,138 @@ static void usage(FILE *f)
 		   "unreadable input\n");
 }
 
+/* --json: a run that ends with exit 2 having written nothing on standard output (a usage
+ * error, a file named by an option that cannot be read) still prints one JSON object,
+ * {"error": {"code", "stage", "message"}}, the message being what it said on standard error.
+ * Standard output and error go through counting streams for that (only with --json). */
+static size_t stdout_bytes;
+static char err_line[512], err_best[512];
+static size_t err_line_len;
+static int best_ours;
+static const char *prog_name = "cctrust";
+
+static int write_all(int fd, const char *buf, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, buf, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static ssize_t out_write(void *c, const char *buf, size_t n)
+{
+	(void)c;
+	if (write_all(1, buf, n))
+		return -1;
+	stdout_bytes += n;
+	return (ssize_t)n;
+}
+
+/* a line is this program's complaint when it starts with its name ("cctrust: ...", or getopt's
+ * "ARGV0: unrecognized option"); the last such line is the message, else the last line */
+static void err_line_end(void)
+{
+	size_t pl = strlen(prog_name);
+	int ours = !strncmp(err_line, "cctrust", 7) || !strncmp(err_line, prog_name, pl) ||
+		   strstr(err_line, ": unrecognized option") || strstr(err_line, ": invalid option") ||
+		   strstr(err_line, ": option ");
+
+	if (!err_line_len)
+		return;
+	if (ours || !best_ours)
+		memcpy(err_best, err_line, err_line_len + 1);
+	best_ours |= ours;
+	err_line_len = 0;
+	err_line[0] = 0;
+}
+
+static ssize_t err_write(void *c, const char *buf, size_t n)
+{
+	size_t i;
+
+	(void)c;
+	for (i = 0; i < n; i++) {
+		if (buf[i] == '\n') {
+			err_line_end();
+		} else if (err_line_len + 1 < sizeof(err_line)) {
+			err_line[err_line_len++] = buf[i];
+			err_line[err_line_len] = 0;
+		}
+	}
+	return write_all(2, buf, n) ? -1 : (ssize_t)n;
+}
+
+static int json_requested(int argc, char **argv)
+{
+	int i;
+
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return 0;
+		if (!strcmp(argv[i], "--json"))
+			return 1;
+	}
+	return 0;
+}
+
+static void json_streams(void)
+{
+	cookie_io_functions_t out = { .write = out_write }, err = { .write = err_write };
+	FILE *o = fopencookie(NULL, "w", out), *e = fopencookie(NULL, "w", err);
+
+	if (!o || !e) {
+		if (o)
+			fclose(o);
+		if (e)
+			fclose(e);
+		return;
+	}
+	setvbuf(e, NULL, _IONBF, 0);
+	fflush(stdout);
+	fflush(stderr);
+	stdout = o;
+	stderr = e;
+}
+
+static void json_usage_error(void)
+{
+	const char *m;
+	json_t *o;
+	char *s;
+	size_t pl;
+
+	fflush(stdout);
+	fflush(stderr);
+	err_line_end();
+	if (stdout_bytes)
+		return;
+	m = err_best[0] ? err_best : "usage error";
+	pl = strlen(prog_name);
+	if (!strncmp(m, prog_name, pl) && !strncmp(m + pl, ": ", 2))
+		m += pl + 2;
+	else if (!strncmp(m, "cctrust: ", 9))
+		m += 9;
+	o = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", "invalid_argument", "stage", "input",
+		      "message", m);
+	s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+	if (s)
+		printf("%s\n", s);
+	free(s);
+	json_decref(o);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
+	int json, rc;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -61,9 +197,17 @@ int main(int argc, char **argv)
 		printf("cctrust %s\n", cct_version());
 		return 0;
 	}
+	prog_name = argv[0];
+	json = json_requested(argc, argv);
+	if (json)
+		json_streams();
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+		if (!strcmp(argv[1], commands[i].name)) {
+			rc = commands[i].fn(argc - 1, argv + 1);
+			if (json && rc == CCT_EXIT_USAGE)
+				json_usage_error();
+			return rc;
+		}
 	fprintf(stderr, "cctrust: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return CCT_EXIT_USAGE;
