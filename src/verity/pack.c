@@ -45,6 +45,22 @@ static int add_entry(entries *e, const char *rel, cct_err *err)
 	return CCT_OK;
 }
 
+/* A path for a message: as it is when short, else its start and its end around "...", so the
+ * message (cct_err's fixed size) keeps what follows the path, such as the limit or the reason. */
+#define SHORT_PATH 112
+
+static const char *short_path(char out[SHORT_PATH], const char *s)
+{
+	size_t n = strlen(s), head = 32, tail = SHORT_PATH - 1 - head - 3;
+
+	if (n < SHORT_PATH)
+		return s;
+	memcpy(out, s, head);
+	memcpy(out + head, "...", 3);
+	memcpy(out + head + 3, s + n - tail, tail + 1);
+	return out;
+}
+
 static int join(char *out, size_t size, const char *a, const char *b)
 {
 	int n = a[0] ? snprintf(out, size, "%s/%s", a, b) : snprintf(out, size, "%s", b);
@@ -59,23 +75,25 @@ static int walk(entries *e, const char *root, const char *rel, int depth, const 
 		cct_err *err)
 {
 	int rc = CCT_ERROR;
-	char abs[CCT_VERITY_PACK_MAX_PATH], child[CCT_VERITY_PACK_MAX_PATH];
+	char abs[CCT_VERITY_PACK_MAX_PATH], child[CCT_VERITY_PACK_MAX_PATH], sp[SHORT_PATH];
 	DIR *d = NULL;
 	struct dirent *de;
 	struct stat st;
 
 	if (depth > CCT_VERITY_PACK_MAX_DEPTH) {
 		rc = cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0,
-				 "%s: deeper than %d levels (symlink loop?)", rel,
+				 "%s: deeper than %d levels (symlink loop?)", short_path(sp, rel),
 				 CCT_VERITY_PACK_MAX_DEPTH);
 		goto out;
 	}
 	if (!join(abs, sizeof(abs), root, rel)) {
-		rc = cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0, "path too long under %s", root);
+		rc = cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0, "path too long under %s",
+				 short_path(sp, root));
 		goto out;
 	}
 	if (!(d = opendir(abs))) {
-		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", abs, strerror(errno));
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", short_path(sp, abs),
+				 strerror(errno));
 		goto out;
 	}
 	while ((errno = 0, de = readdir(d)) != NULL) {
@@ -84,23 +102,26 @@ static int walk(entries *e, const char *root, const char *rel, int depth, const 
 		if (!join(child, sizeof(child), rel, de->d_name) ||
 		    !join(abs, sizeof(abs), root, child)) {
 			rc = cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0,
-					 "path too long: %s/%s", rel, de->d_name);
+					 "path too long (over %d bytes): %s/%.32s",
+					 CCT_VERITY_PACK_MAX_PATH, short_path(sp, rel), de->d_name);
 			goto out;
 		}
 		if (stat(abs, &st) != 0) {
-			rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", abs,
-					 strerror(errno));
+			rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s",
+					 short_path(sp, abs), strerror(errno));
 			goto out;
 		}
 		if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
 			rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
-					 "%s: only regular files and directories can be packed", abs);
+					 "%s: only regular files and directories can be packed",
+					 short_path(sp, abs));
 			goto out;
 		}
 		if (out && st.st_dev == out->st_dev && st.st_ino == out->st_ino) {
 			rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
 					 "%s: is the output archive itself (same file): write the "
-					 "archive outside the directory; nothing written", abs);
+					 "archive outside the directory; nothing written",
+					 short_path(sp, abs));
 			goto out;
 		}
 		if ((rc = add_entry(e, child, err)) != CCT_OK)
@@ -110,7 +131,8 @@ static int walk(entries *e, const char *root, const char *rel, int depth, const 
 			goto out;
 	}
 	if (errno) {
-		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", rel, strerror(errno));
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", short_path(sp, rel),
+				 strerror(errno));
 		goto out;
 	}
 	rc = CCT_OK;
@@ -127,7 +149,9 @@ static int cmp_path(const void *a, const void *b)
 
 static int archive_fail(struct archive *a, const char *what, cct_err *err)
 {
-	return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", what,
+	char sp[SHORT_PATH];
+
+	return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", short_path(sp, what),
 			   archive_error_string(a) ? archive_error_string(a) : "libarchive error");
 }
 
@@ -137,9 +161,11 @@ static int add_file(struct archive *a, struct archive_entry *ae, const char *abs
 	int rc = CCT_ERROR, fd = -1;
 	struct stat st;
 	int64_t left;
+	char sp[SHORT_PATH];
 
 	if ((fd = open(abs, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
-		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", abs, strerror(errno));
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", short_path(sp, abs),
+				 strerror(errno));
 		goto out;
 	}
 	archive_entry_clear(ae);
@@ -169,7 +195,7 @@ static int add_file(struct archive *a, struct archive_entry *ae, const char *abs
 			continue;
 		if (r <= 0) {
 			rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
-					 "%s: %s", abs, r < 0 ? strerror(errno) :
+					 "%s: %s", short_path(sp, abs), r < 0 ? strerror(errno) :
 					 "file shrank while packing");
 			goto out;
 		}
@@ -195,6 +221,7 @@ int cct_verity_pack(const char *dir, const char *out_path, cct_err *err)
 	/* tmp names the file to remove on failure: empty until mkstemp made one */
 	char tmp[CCT_VERITY_PACK_MAX_PATH + 16] = "", abs[CCT_VERITY_PACK_MAX_PATH];
 	uint8_t *buf = NULL;
+	char sp[SHORT_PATH];
 	struct stat st, ost;
 	int have_out;
 	size_t i;
@@ -204,7 +231,8 @@ int cct_verity_pack(const char *dir, const char *out_path, cct_err *err)
 		goto out;
 	}
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: not a directory", dir);
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: not a directory",
+				 short_path(sp, dir));
 		goto out;
 	}
 	{
@@ -220,7 +248,7 @@ int cct_verity_pack(const char *dir, const char *out_path, cct_err *err)
 	have_out = stat(out_path, &ost) == 0;
 	if (have_out && S_ISDIR(ost.st_mode)) {
 		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
-				 "%s: is a directory, not an archive file name", out_path);
+				 "%s: is a directory, not an archive file name", short_path(sp, out_path));
 		goto out;
 	}
 	if ((rc = walk(&e, dir, "", 0, have_out ? &ost : NULL, err)) != CCT_OK)
@@ -229,7 +257,8 @@ int cct_verity_pack(const char *dir, const char *out_path, cct_err *err)
 		qsort(e.path, e.count, sizeof(*e.path), cmp_path);
 	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out_path);
 	if ((fd = mkstemp(tmp)) < 0) {
-		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", tmp, strerror(errno));
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", short_path(sp, tmp),
+				 strerror(errno));
 		tmp[0] = '\0'; /* nothing was made */
 		goto out;
 	}
@@ -262,17 +291,19 @@ int cct_verity_pack(const char *dir, const char *out_path, cct_err *err)
 	if (fstat(fd, &st) != 0 ||
 	    (st.st_size % CCT_VERITY_BLOCK_SIZE &&
 	     ftruncate(fd, st.st_size + (CCT_VERITY_BLOCK_SIZE - st.st_size % CCT_VERITY_BLOCK_SIZE)))) {
-		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", tmp, strerror(errno));
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", short_path(sp, tmp),
+				 strerror(errno));
 		goto out;
 	}
 	if (fsync(fd) != 0 || close(fd) != 0) {
 		fd = -1;
-		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", tmp, strerror(errno));
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", short_path(sp, tmp),
+				 strerror(errno));
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp, out_path) != 0) {
-		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", out_path,
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", short_path(sp, out_path),
 				 strerror(errno));
 		goto out;
 	}

@@ -509,6 +509,30 @@ static void cli_invalid_input_exits_2(void **state)
 	free(out);
 }
 
+/* A symlink loop's message keeps its end: the path (64 levels of d/loop/...) filled the fixed-size
+ * message and cut off the limit ("...: deeper than "). Long paths are shortened in the middle. */
+static void loop_message_keeps_the_limit(void **state)
+{
+	char dir[512], sub[1024], lnk[1024], tar[1024];
+	cct_err err;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/looped", cct_test_tmpdir());
+	snprintf(sub, sizeof(sub), "%s/d", dir);
+	snprintf(lnk, sizeof(lnk), "%s/d/loop", dir);
+	snprintf(tar, sizeof(tar), "%s/looped.tar", cct_test_tmpdir());
+	mkdir(dir, 0755);
+	mkdir(sub, 0755);
+	unlink(lnk);
+	assert_int_equal(symlink("..", lnk), 0);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(cct_verity_pack(dir, tar, &err), CCT_ETOOBIG);
+	if (!strstr(err.msg, "deeper than 64 levels (symlink loop?)"))
+		fail_msg("cut off: %s", err.msg);
+	assert_non_null(strstr(err.msg, "..."));
+	assert_true(strncmp(err.msg, "d/loop/d/loop", 13) == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +545,7 @@ int main(void)
 		cmocka_unit_test(cli_verify_names_block),
 		cmocka_unit_test(output_is_not_an_input),
 		cmocka_unit_test(cli_invalid_input_exits_2),
+		cmocka_unit_test(loop_message_keeps_the_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
