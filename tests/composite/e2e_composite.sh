@@ -17,7 +17,8 @@ expect success 0 "r['verified'] and r['binding']=='verified' and r['nonce']=='ch
 "$C" verify "$T/req.json" $S --nonce "$N" --token >"$T/tok" && "$C" sim jwks "$T/sim" >"$T/jwks.json"
 "$C" token verify "$T/tok" --jwks "$T/jwks.json" --json >"$T/tv.json"
 if [[ $? == 0 ]] && python3 -c "
-import json; c=json.load(open('$T/tv.json'))['claims']; k=json.load(open('$T/tee.jwk'))
+import json; t=json.load(open('$T/tv.json')); c=t['claims']; k=json.load(open('$T/tee.jwk'))
+assert t['simulated'] is True and t['checks_skipped']==[], t  # the token's own marks, top level
 s=c['submods']['cpu0']
 assert c['eat_profile']=='tag:github.com,2024:confidential-containers/Trustee'
 assert s['ear.status']=='affirming'

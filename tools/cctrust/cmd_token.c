@@ -15,6 +15,9 @@ static const char token_usage[] =
 	"Checks: ES256 only (never \"none\"), the signing key is in the JWKS, the signature,\n"
 	"exp/iat at --at (default now), eat_profile = Trustee's EAR profile, EAR submods, every\n"
 	"submod's ear.status \"affirming\" (unless --allow-non-affirming).\n"
+	"--json: {verified, error, affirming, key, simulated, checks_skipped, claims}; simulated and\n"
+	"checks_skipped are what the verifier wrote into the token's submods (cctrust.simulated,\n"
+	"cctrust.checks_skipped), also said in text mode.\n"
 	"exit: 0 every token valid and affirming (or valid, with --allow-non-affirming), 1 any\n"
 	"rejected, 2 usage or an unreadable input\n";
 
@@ -23,14 +26,25 @@ typedef struct token_each {
 	int json, aff, multi, worst;
 } token_each;
 
+static int json_in(const json_t *arr, const char *v)
+{
+	const json_t *x;
+	size_t i;
+
+	json_array_foreach(arr, i, x)
+		if (json_is_string(x) && !strcmp(json_string_value(x), v))
+			return 1;
+	return 0;
+}
+
 /* one token (cct_inputs_each): verified, printed, forgotten */
 static void token_verify_input(void *ctx, const char *path, int *stop)
 {
 	token_each *e = ctx;
-	json_t *claims = NULL, *out, *v;
+	json_t *claims = NULL, *out, *v, *skipped;
 	uint8_t *tok = NULL;
 	size_t n = 0;
-	int rc, affirming = 1, code;
+	int rc, affirming = 1, code, simulated = 0;
 	const char *k;
 	cct_err err;
 
@@ -53,13 +67,21 @@ static void token_verify_input(void *ctx, const char *path, int *stop)
 		}
 		return;
 	}
+	skipped = json_array();
 	rc = cct_token_verify(&claims, (const char *)tok, n, &e->o, &err);
 	if (rc == CCT_OK)
 		json_object_foreach(json_object_get(claims, "submods"), k, v) {
 			const char *st = json_string_value(json_object_get(v, "ear.status"));
+			json_t *x;
+			size_t i;
 
 			if (!st || strcmp(st, "affirming"))
 				affirming = 0;
+			/* what the appraisal rested on, as the verifier wrote it into the token */
+			simulated |= json_is_true(json_object_get(v, "cctrust.simulated"));
+			json_array_foreach(json_object_get(v, "cctrust.checks_skipped"), i, x)
+				if (json_is_string(x) && !json_in(skipped, json_string_value(x)))
+					json_array_append(skipped, x);
 		}
 	if (e->json) {
 		out = json_object();
@@ -70,6 +92,8 @@ static void token_verify_input(void *ctx, const char *path, int *stop)
 		json_object_set_new(out, "affirming", json_boolean(rc == CCT_OK && affirming));
 		json_object_set_new(out, "key",
 				    json_string(e->o.jwks ? "jwks" : "header-jwk-insecure"));
+		json_object_set_new(out, "simulated", json_boolean(simulated));
+		json_object_set(out, "checks_skipped", skipped);
 		json_object_set(out, "claims", claims ? claims : json_null());
 		cct_cli_print_json(out, e->multi);
 	} else if (rc == CCT_OK) {
@@ -77,15 +101,18 @@ static void token_verify_input(void *ctx, const char *path, int *stop)
 
 		if (e->multi)
 			printf("%s: ", path);
-		printf("token: VALID (%s)%s\n%s\n",
+		printf("token: VALID (%s)%s%s\n%s\n",
 		       affirming ? "all submods affirming" : "NOT affirming",
 		       e->o.jwks ? "" : " key NOT pinned (--insecure-trust-header-jwk)",
-		       txt ? txt : "");
+		       simulated ? " SIMULATED TEE (test roots)" : "", txt ? txt : "");
+		if (json_array_size(skipped))
+			cct_cli_print_skipped("token", skipped);
 		free(txt);
 	} else {
 		cct_cli_print_reject(e->multi ? path : "token", rc, &err);
 	}
 	json_decref(claims);
+	json_decref(skipped);
 	free(tok);
 	if (rc != CCT_OK)
 		code = cct_cli_exit_code(rc) == CCT_EXIT_USAGE ? CCT_EXIT_REJECT : cct_cli_exit_code(rc);
