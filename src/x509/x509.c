@@ -402,6 +402,34 @@ static int map_verify_error(int e, const char *what, const char *cn, time_t at, 
 	}
 }
 
+/* A CRL is current while thisUpdate <= at <= nextUpdate (docs/tdx.md, the verification cache's
+ * window, collateral check). OpenSSL calls a CRL expired when nextUpdate <= at (X509_cmp_time
+ * counts equality as earlier), so at exactly nextUpdate it disagreed with all three; that one
+ * instant is accepted here, any later one still fails. */
+static int crl_time_cb(int ok, X509_STORE_CTX *ctx)
+{
+	const X509_CRL *crl;
+	const ASN1_TIME *nu;
+	int day, sec;
+	ASN1_TIME *at;
+
+	if (ok || X509_STORE_CTX_get_error(ctx) != X509_V_ERR_CRL_HAS_EXPIRED)
+		return ok;
+	crl = X509_STORE_CTX_get0_current_crl(ctx);
+	nu = crl ? X509_CRL_get0_nextUpdate(crl) : NULL;
+	if (!nu)
+		return ok;
+	at = ASN1_TIME_set(NULL, X509_VERIFY_PARAM_get_time(X509_STORE_CTX_get0_param(ctx)));
+	if (!at)
+		return ok;
+	if (ASN1_TIME_diff(&day, &sec, nu, at) == 1 && day == 0 && sec == 0) {
+		X509_STORE_CTX_set_error(ctx, X509_V_OK);
+		ok = 1;
+	}
+	ASN1_TIME_free(at);
+	return ok;
+}
+
 int cct_x509_chain_verify(STACK_OF(X509) **chain_out, const cct_x509_verify_in *in, cct_err *err)
 {
 	X509_STORE *store = NULL;
@@ -439,6 +467,7 @@ int cct_x509_chain_verify(STACK_OF(X509) **chain_out, const cct_x509_verify_in *
 		X509_STORE_CTX_set0_crls(ctx, in->crls);
 	X509_STORE_CTX_set_flags(ctx, flags);
 	X509_STORE_CTX_set_time(ctx, 0, in->at);
+	X509_STORE_CTX_set_verify_cb(ctx, crl_time_cb);
 	/* purpose checks are meaningless for attestation keys: accept any extended key usage */
 	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_ANY);
 	X509_STORE_CTX_set_depth(ctx, CCT_X509_MAX_CHAIN);

@@ -171,6 +171,16 @@ python3 -c "import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[len(b
 expect_rc 1 "$cct" collateral check "$tmp/rc"
 check "one corrupted byte: named invalid" "grep -q '^invalid  nvidia-rim      NV_GPU_DRIVER_GH100_550.144.03' '$tmp/out'"
 expect_rc 2 "$cct" collateral check "$tmp/nonexistent"
+# a CRL is current while thisUpdate <= at <= nextUpdate (docs/tdx.md): check and tdx verify
+# agree at the PCK CRL's exact nextUpdate and one second later
+"$cct" collateral check "$B" --at $TDX_AT --json > "$tmp/pck.json" 2>/dev/null
+nu=$(python3 -c "import json; print([i for i in json.load(open('$tmp/pck.json'))['items'] if i['kind']=='tdx-pck-crl'][0]['next_update'])")
+nu1=$(python3 -c "import datetime as d; t=d.datetime.strptime('$nu','%Y-%m-%dT%H:%M:%SZ')+d.timedelta(seconds=1); print(t.strftime('%Y-%m-%dT%H:%M:%SZ'))")
+pck_state() { "$cct" collateral check "$B" --at "$1" --json 2>/dev/null | python3 -c "import json,sys; print([i['state'] for i in json.load(sys.stdin)['items'] if i['kind']=='tdx-pck-crl'][0])"; }
+check "check at the PCK CRL's nextUpdate ($nu): fresh; a second later: expired" "[ \"\$(pck_state $nu)\" = fresh ] && [ \"\$(pck_state $nu1)\" = expired ]"
+expect_rc 0 "$cct" tdx verify "$QUOTE" --collateral "$B" --offline --at "$nu"
+expect_rc 1 "$cct" tdx verify "$QUOTE" --collateral "$B" --offline --at "$nu1"
+check "tdx verify a second after nextUpdate: the PCK CRL named" "grep -q 'PCK CRL\|CRL for' '$tmp/out' '$tmp/err'"
 expect_rc 2 "$cct" collateral fetch --from "$SNP/report_milan.hex"
 
 # 8. serve: the vendors' URL layouts from the bundle, byte-identical

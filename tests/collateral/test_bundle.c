@@ -149,20 +149,28 @@ static const char *tdx_bundle(void)
 	return dir;
 }
 
+static cct_tdx_result verify_tdx_at(cct_tdx_collateral *c, time_t at, int *rc, cct_err *e);
+
 static cct_tdx_result verify_tdx(cct_tdx_collateral *c, int *rc)
+{
+	cct_err e;
+
+	return verify_tdx_at(c, tdx_at(), rc, &e);
+}
+
+static cct_tdx_result verify_tdx_at(cct_tdx_collateral *c, time_t at, int *rc, cct_err *e)
 {
 	uint8_t *raw, *q = NULL;
 	size_t n, qn = 0;
 	cct_tdx_verify_opts o;
 	cct_tdx_result r;
-	cct_err e;
 
 	raw = cct_test_read_vector(TDX_QUOTE, &n);
-	assert_int_equal(cct_tdx_input_decode(&q, &qn, raw, n, &e), CCT_OK);
+	assert_int_equal(cct_tdx_input_decode(&q, &qn, raw, n, e), CCT_OK);
 	memset(&o, 0, sizeof(o));
-	o.at = tdx_at();
+	o.at = at;
 	o.collateral = c;
-	*rc = cct_tdx_verify(&r, q, qn, &o, &e);
+	*rc = cct_tdx_verify(&r, q, qn, &o, e);
 	free(q);
 	free(raw);
 	return r;
@@ -205,6 +213,54 @@ static void test_tdx_bundle_same_verdict(void **state)
 	}
 	cct_tdx_collateral_free(from_bundle);
 	cct_tdx_collateral_free(from_dir);
+	cct_coll_bundle_free(b);
+}
+
+/* docs/tdx.md: a CRL is current while thisUpdate <= at <= nextUpdate. At the PCK CRL's exact
+ * nextUpdate collateral check said fresh while tdx verify refused the CRL as not current
+ * (OpenSSL counts nextUpdate == at as expired); both now accept that instant and refuse the
+ * next second. */
+static void test_crl_current_at_next_update(void **state)
+{
+	const char *dir = tdx_bundle();
+	cct_coll_bundle *b = NULL;
+	cct_collateral_source src;
+	cct_tdx_collateral *c = NULL;
+	cct_coll_check_entry *r = NULL;
+	time_t nu = 0;
+	size_t n = 0, i;
+	cct_tdx_result res;
+	cct_err e;
+	int rc;
+
+	(void)state;
+	assert_int_equal(cct_coll_bundle_open(&b, dir, 0, &e), CCT_OK);
+	assert_int_equal(cct_coll_check(&r, &n, b, tdx_at(), 0, NULL, &e), CCT_OK);
+	for (i = 0; i < n; i++)
+		if (r[i].item->kind == CCT_COLL_TDX_PCK_CRL)
+			nu = r[i].next_update;
+	free(r);
+	assert_true(nu > tdx_at());
+	/* the PCK CRL is the first item due: at nu every item is current, at nu + 1 it is not */
+	assert_int_equal(cct_coll_check(&r, &n, b, nu, 0, NULL, &e), CCT_OK);
+	free(r);
+	assert_int_equal(cct_coll_check(&r, &n, b, nu + 1, 0, NULL, &e), CCT_ECOLLATERAL);
+	for (i = 0; i < n; i++)
+		if (r[i].item->kind == CCT_COLL_TDX_PCK_CRL)
+			assert_int_equal(r[i].state, CCT_COLL_EXPIRED);
+	free(r);
+	cct_coll_bundle_source(&src, b);
+	assert_int_equal(cct_tdx_collateral_from_source(&c, &src, "b0c06f000000", "platform", &e),
+			 CCT_OK);
+	res = verify_tdx_at(c, nu, &rc, &e);
+	if (rc != CCT_OK)
+		fail_msg("tdx verify at the PCK CRL's nextUpdate: %s", e.msg);
+	assert_int_equal(res.tcb_status, CCT_TDX_TCB_UP_TO_DATE);
+	res = verify_tdx_at(c, nu + 1, &rc, &e);
+	assert_int_not_equal(rc, CCT_OK);
+	if (!strstr(e.msg, "CRL"))
+		fail_msg("at nextUpdate + 1: %s", e.msg);
+	cct_tdx_collateral_free(c);
 	cct_coll_bundle_free(b);
 }
 
@@ -511,6 +567,8 @@ static void test_route(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		/* first: no earlier verification has cached the PCK chain's outcome */
+		cmocka_unit_test(test_crl_current_at_next_update),
 		cmocka_unit_test(test_manifest_refusals),
 		cmocka_unit_test(test_tdx_bundle_same_verdict),
 		cmocka_unit_test(test_tamper_and_tar),
