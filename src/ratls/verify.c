@@ -384,8 +384,13 @@ void cct_ratls__finish(cct_ratls_result *r)
 	int simulated = 0;
 	size_t i;
 
+	/* accepted without fresh evidence: certificate-only (replayable); refused before it: the
+	 * fresh evidence was not reached (a refusal is no statement about replay) */
 	if (!json_object_get(r->result, "fresh"))
-		json_array_append_new(skipped, json_string("fresh-evidence (certificate-only: replayable)"));
+		json_array_append_new(skipped,
+				      json_string(r->status == CCT_OK
+							  ? "fresh-evidence (certificate-only: replayable)"
+							  : "fresh-evidence (not reached)"));
 	/* the verdict claims no more than the evidence verifications checked: what either of them
 	 * skipped or turned off is listed here too, not only inside its section */
 	for (i = 0; i < 2; i++) {
