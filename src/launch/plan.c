@@ -54,6 +54,20 @@ static int check_keys(const json_t *obj, const char *const *known, const char *w
 	return CCT_OK;
 }
 
+/* Plan strings end up one per line in qemu.args (and in launch.sh): no control characters. */
+static int no_control(const char *s, const char *name, cct_err *err)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+					   "launch plan: %s: control character 0x%02x at character "
+					   "%zu (qemu.args holds one argument per line)", name,
+					   (unsigned)(unsigned char)s[i], i + 1);
+	return CCT_OK;
+}
+
 static int get_str(char **out, const json_t *o, const char *key, const char *name, int path,
 		   const char *dir, cct_err *err)
 {
@@ -66,6 +80,8 @@ static int get_str(char **out, const json_t *o, const char *key, const char *nam
 		return perr(err, CCT_EINVAL, name, "expected a non-empty string");
 	if (strlen(json_string_value(v)) > 4096)
 		return perr(err, CCT_ETOOBIG, name, "longer than 4096 characters");
+	if (no_control(json_string_value(v), name, err) != CCT_OK)
+		return CCT_EINVAL;
 	*out = path ? join_path(dir, json_string_value(v)) : strdup(json_string_value(v));
 	return *out ? CCT_OK : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 }
@@ -142,7 +158,7 @@ static int get_hex16(uint8_t out[16], const json_t *o, const char *key, cct_err 
 }
 
 static int get_str_array(char **out, size_t *count, size_t cap, const json_t *o, const char *key,
-			 cct_err *err)
+			 const char *name, cct_err *err)
 {
 	const json_t *v = json_object_get(o, key), *e;
 	size_t i;
@@ -151,12 +167,14 @@ static int get_str_array(char **out, size_t *count, size_t cap, const json_t *o,
 	if (!v)
 		return CCT_OK;
 	if (!json_is_array(v))
-		return perr(err, CCT_EINVAL, key, "expected an array of strings");
+		return perr(err, CCT_EINVAL, name, "expected an array of strings");
 	if (json_array_size(v) > cap)
-		return perr(err, CCT_ETOOBIG, key, "too many entries");
+		return perr(err, CCT_ETOOBIG, name, "too many entries");
 	json_array_foreach(v, i, e) {
 		if (!json_is_string(e) || strlen(json_string_value(e)) > 1024)
-			return perr(err, CCT_EINVAL, key, "expected an array of strings");
+			return perr(err, CCT_EINVAL, name, "expected an array of strings");
+		if (no_control(json_string_value(e), name, err) != CCT_OK)
+			return CCT_EINVAL;
 		if (!(out[i] = strdup(json_string_value(e))))
 			return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 		*count = i + 1;
@@ -367,7 +385,8 @@ int cct_launch_plan_parse(cct_launch_plan *p, const char *text, size_t len, cons
 			  err)) ||
 	    (rc = get_u64(&p->policy, NULL, root, "policy", 0, UINT64_MAX, 1, err)))
 		goto out;
-	if ((rc = get_str_array(p->gpus, &p->gpu_count, CCT_LAUNCH_MAX_GPUS, root, "gpus", err)))
+	if ((rc = get_str_array(p->gpus, &p->gpu_count, CCT_LAUNCH_MAX_GPUS, root, "gpus", "gpus",
+				 err)))
 		goto out;
 	for (i = 0; i < p->gpu_count; i++) {
 		size_t j;
@@ -386,7 +405,7 @@ int cct_launch_plan_parse(cct_launch_plan *p, const char *text, size_t len, cons
 			}
 	}
 	if ((rc = get_str_array(p->models, &p->model_count, CCT_LAUNCH_MAX_MODELS, root, "models",
-				err)))
+				"models", err)))
 		goto out;
 	for (i = 0; i < p->model_count; i++) {
 		const char *c = strrchr(p->models[i], ':');
@@ -458,7 +477,7 @@ int cct_launch_plan_parse(cct_launch_plan *p, const char *text, size_t len, cons
 				goto out;
 			}
 			if ((rc = get_str_array(p->extra_args, &p->extra_arg_count, 64, t,
-						"extra_args", err)) != CCT_OK)
+						"extra_args", "qemu.extra_args", err)) != CCT_OK)
 				goto out;
 		}
 	}

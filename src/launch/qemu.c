@@ -210,21 +210,38 @@ static int args_from(json_t **out, const cct_launch_plan *p, const cct_launch_va
 	}
 	for (i = 0; i < p->extra_arg_count; i++)
 		add(a, p->extra_args[i]);
-	/* one argument per line in qemu.args: refuse control characters */
+	/* one argument per line in qemu.args: refuse control characters (the plan's strings are
+	 * checked key by key when it is read; this catches what they are joined with, such as
+	 * the plan's directory). The message names the QEMU option and shows the argument with
+	 * its control characters escaped. */
 	{
 		json_t *s;
 
 		json_array_foreach(a, i, s) {
-			const char *c;
+			const char *c = json_string_value(s), *opt;
+			char shown[96];
+			size_t k, o = 0;
 
-			for (c = json_string_value(s); *c; c++)
-				if ((unsigned char)*c < 0x20) {
-					rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
-							 "launch plan: control character in "
-							 "QEMU argument %zu",
-							 i);
-					goto fail;
-				}
+			for (k = 0; c[k] && (unsigned char)c[k] >= 0x20 && c[k] != 0x7f; k++)
+				;
+			if (!c[k])
+				continue;
+			for (k = 0; c[k] && o + 5 < sizeof(shown); k++) {
+				if ((unsigned char)c[k] < 0x20 || c[k] == 0x7f)
+					o += (size_t)snprintf(shown + o, sizeof(shown) - o, "\\x%02x",
+							      (unsigned)(unsigned char)c[k]);
+				else
+					shown[o++] = c[k];
+			}
+			shown[o] = 0;
+			opt = i ? json_string_value(json_array_get(a, i - 1)) : "";
+			rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+					 "launch plan: control character in QEMU argument %zu%s%s%s "
+					 "\"%s%s\" (qemu.args holds one argument per line)", i,
+					 opt[0] == '-' ? " (the value of " : "",
+					 opt[0] == '-' ? opt : "", opt[0] == '-' ? ")" : "", shown,
+					 c[k] ? "..." : "");
+			goto fail;
 		}
 	}
 	*out = a;

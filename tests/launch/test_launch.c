@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -615,6 +616,12 @@ static void plan_refusals_name_the_key(void **state)
 		{ "vcpus = 1\nguest_features = true\n", { "guest_features", "got a boolean" } },
 		{ "vcpus = 1\n[id_block]\nid_key = \"k.pem\"\nguest_svn = \"3\"\n",
 		  { "guest_svn", "got a string" } },
+		/* a control character names its key (was "control character in QEMU argument 23") */
+		{ "vcpus = 1\nkernel = \"empty\"\ncmdline = \"a\\nb\"\n",
+		  { "cmdline: control character 0x0a", "character 2" } },
+		{ "vcpus = 1\n[qemu]\nextra_args = [\"-x\", \"a\\tb\"]\n",
+		  { "qemu.extra_args: control character 0x09", "one argument per line" } },
+		{ "vcpus = 1\nname = \"a\\u007fb\"\n", { "name: control character 0x7f", "per line" } },
 	};
 	const char *base = "tee = \"snp\"\nfirmware = \"amdsev.fd\"\novmf_hash = \"" OVMF_HASH "\"\n";
 	char text[1024];
@@ -648,6 +655,33 @@ static void plan_refusals_name_the_key(void **state)
 		assert_int_equal(p.guest_features, 0x21);
 		cct_launch_plan_clear(&p);
 	}
+}
+
+/* A control character that reaches a QEMU argument by another way than a plan key (here the
+ * plan's own directory, which relative paths are joined with) names the QEMU option and shows
+ * the argument escaped, and the CLI's message ends its line. */
+static void control_character_names_the_argument(void **state)
+{
+	char sub[1024], cmd[4096], *out = NULL;
+	size_t n;
+	int rc;
+
+	(void)state;
+	setup_dir();
+	snprintf(sub, sizeof(sub), "%s/nl\ndir", dir);
+	mkdir(sub, 0755);
+	snprintf(cmd, sizeof(cmd), "cp '%s/amdsev.fd' '%s/amdsev.fd'", dir, sub);
+	assert_int_equal(system(cmd), 0);
+	write_file("nl\ndir/p.toml", "tee = \"snp\"\nfirmware = \"amdsev.fd\"\novmf_hash = \""
+		   OVMF_HASH "\"\nvcpus = 1\n");
+	rc = cct_test_cli(&out, "launch plan '%s/p.toml' -o '%s/nl-out' 2>&1 >/dev/null", sub,
+			  dir);
+	assert_int_equal(rc, 2);
+	if (!strstr(out, "(the value of -bios)") || !strstr(out, "nl\\x0adir/amdsev.fd"))
+		fail_msg("argument not named: %s", out);
+	n = strlen(out);
+	assert_true(n > 0 && out[n - 1] == '\n');
+	free(out);
 }
 
 /* Diagnose a report carrying the MEASUREMENT of a variation (the simulator's report layout
@@ -758,6 +792,7 @@ int main(void)
 		cmocka_unit_test(tdx_plan),
 		cmocka_unit_test(plan_refusals),
 		cmocka_unit_test(plan_refusals_name_the_key),
+		cmocka_unit_test(control_character_names_the_argument),
 		cmocka_unit_test(diagnose_variations),
 	};
 

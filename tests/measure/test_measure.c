@@ -514,6 +514,18 @@ static void cli_usage_errors_name_option_and_range(void **state)
 	assert_non_null(strstr(out, "--guest-svn"));
 	assert_non_null(strstr(out, "4294967295"));
 	free(out);
+	/* a hex value names its option (was "expected 16 bytes of hex ..." alone) */
+	rc = cct_test_cli(&out, "measure id-block --launch-digest " ZERO_LD " --id-key '%s' "
+			  "--family-id 00 2>&1", okey);
+	assert_int_equal(rc, 2);
+	if (!strstr(out, "--family-id: '00'") || !strstr(out, "16 bytes"))
+		fail_msg("--family-id not named: %s", out);
+	free(out);
+	rc = cct_test_cli(&out, "measure snp --ovmf '%s' --ovmf-hash " OVMF_HASH " --vcpus 1 "
+			  "--vcpu-type EPYC-v4 --id-key '%s' --image-id zz 2>&1", ovmf, okey);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "--image-id: 'zz'"));
+	free(out);
 }
 
 /* The vCPU is given one way (the usage line's alternatives): a type, a signature, or family +

@@ -101,6 +101,19 @@ static int finish(int rc, const cct_err *err, int json, json_t *out)
 	return CCT_EXIT_OK;
 }
 
+/* 16 bytes of hex for option opt; the message names the option. */
+static int hex16_opt(uint8_t out[16], const char *opt, const char *v, cct_err *err)
+{
+	cct_err e;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	if ((rc = cct_hex_decode_fixed(out, 16, v, &e)) == CCT_OK)
+		return CCT_OK;
+	return cct_err_set(err, rc, CCT_STAGE_INPUT, 0, "%s: '%.40s': %s", opt, v,
+			   e.msg);
+}
+
 /* ID block (+ ID_AUTH_INFO when an author key is given) for digest ld; adds JSON fields. */
 static int make_id_block(json_t *o, const uint8_t ld[48], const idb_args *a, cct_err *err)
 {
@@ -119,9 +132,9 @@ static int make_id_block(json_t *o, const uint8_t ld[48], const idb_args *a, cct
 	opts.version = 1;
 	opts.guest_svn = a->svn;
 	opts.policy = a->policy;
-	if (a->family_id && (rc = cct_hex_decode_fixed(opts.family_id, 16, a->family_id, err)))
+	if (a->family_id && (rc = hex16_opt(opts.family_id, "--family-id", a->family_id, err)))
 		goto out;
-	if (a->image_id && (rc = cct_hex_decode_fixed(opts.image_id, 16, a->image_id, err)))
+	if (a->image_id && (rc = hex16_opt(opts.image_id, "--image-id", a->image_id, err)))
 		goto out;
 	cct_measure_id_block_encode(idb, &opts);
 	if ((rc = read_file(&idk, &idk_n, a->id_key, 0, "--id-key", &jerr, err)) != CCT_OK)
