@@ -318,7 +318,10 @@ int cct_token_verify(json_t **claims_out, const char *token, size_t len,
 	rc = CCT_ERROR;
 	v = json_object_get(claims, "exp");
 	if (!json_is_integer(v)) {
-		rc = tok_err(err, CCT_EFORMAT, "token has no \"exp\"");
+		rc = tok_err(err, CCT_EFORMAT,
+			     v ? "token \"exp\" is not an integer NumericDate (seconds since the "
+				 "epoch)"
+			       : "token has no \"exp\"");
 		goto out;
 	}
 	if ((json_int_t)at > json_integer_value(v) + skew) {
@@ -328,6 +331,11 @@ int cct_token_verify(json_t **claims_out, const char *token, size_t len,
 		goto out;
 	}
 	v = json_object_get(claims, "iat");
+	if (v && !json_is_integer(v)) { /* present: judged, never ignored for its type */
+		rc = tok_err(err, CCT_EFORMAT,
+			     "token \"iat\" is not an integer NumericDate (seconds since the epoch)");
+		goto out;
+	}
 	if (json_is_integer(v) && json_integer_value(v) > (json_int_t)at + skew) {
 		rc = tok_err(err, CCT_EEXPIRED, "token issued in the future (iat after now)");
 		goto out;

@@ -87,6 +87,44 @@ static int verify(const char *b, size_t n, const char *policy_text, json_t **res
 	return rc;
 }
 
+/* exp / iat of another type are refused with a message saying so, never ignored */
+static void test_token_time_claims_typed(void **state)
+{
+	static const char *cases[][2] = {
+		{ "{\"exp\": 4102444800.5}", "\"exp\" is not an integer" },
+		{ "{\"exp\": \"4102444800\"}", "\"exp\" is not an integer" },
+		{ "{}", "has no \"exp\"" },
+		{ "{\"exp\": 4102444800, \"iat\": \"9999999999\"}", "\"iat\" is not an integer" },
+	};
+	cct_token_signer *s = NULL;
+	json_t *jwks;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(cct_token_signer_generate(&s, NULL), CCT_OK);
+	jwks = cct_token_signer_jwks(s);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *claims = json_loads(cases[i][0], 0, NULL), *out = NULL;
+		cct_token_verify_opts to;
+		char *tok = NULL;
+		cct_err err;
+
+		assert_non_null(claims);
+		json_object_set_new(claims, "eat_profile", json_string(CCT_TOKEN_EAR_PROFILE));
+		assert_int_equal(cct_token_sign(&tok, s, claims, NULL), CCT_OK);
+		memset(&to, 0, sizeof(to));
+		to.jwks = jwks;
+		to.at = 1700000000;
+		assert_int_equal(cct_token_verify(&out, tok, strlen(tok), &to, &err), CCT_EFORMAT);
+		assert_non_null(strstr(err.msg, cases[i][1]));
+		json_decref(out);
+		json_decref(claims);
+		free(tok);
+	}
+	json_decref(jwks);
+	cct_token_signer_free(s);
+}
+
 static void test_sim_request_verifies(void **state)
 {
 	(void)state;
@@ -427,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_policy_validation),
 		cmocka_unit_test(test_toml_subset),
 		cmocka_unit_test(test_nv_authorization_rules),
+		cmocka_unit_test(test_token_time_claims_typed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
