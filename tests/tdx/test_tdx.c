@@ -607,6 +607,15 @@ static void cli_contract(void **state)
 	assert_non_null(strstr(out, "\"tcb_status\":\"UpToDate\""));
 	assert_non_null(strstr(out, "\"fmspc\":\"b0c06f000000\""));
 	free(out);
+	/* --quote-only with collateral: the full verification runs, and stderr says so */
+	assert_int_equal(cct_test_cli(&out, "tdx verify '%s/" PH "sample/tdx_quote' --collateral "
+					    "'%s/" PH "sample/tdx_quote_collateral.json' --at "
+					    "2025-07-19T10:00:34Z --offline --quote-only --json 2>&1",
+				      v, v),
+			 0);
+	assert_non_null(strstr(out, "--quote-only not applied"));
+	assert_non_null(strstr(out, "\"tcb_status\":\"UpToDate\""));
+	free(out);
 	/* several quotes: one JSON line each; worst verdict wins */
 	assert_int_equal(cct_test_cli(&out, "tdx verify '%s/" GTG "tdx_prod_quote_SPR_E4.dat' '%s/" GTG
 					    "quote_v5_sample.dat' --quote-only --at "

@@ -514,6 +514,9 @@ static int cmd_verify(int argc, char **argv)
 		quotes = argv + optind;
 		nq = (size_t)(argc - optind);
 	}
+	if (!rc && vc.quote_only && (vc.collateral || vc.pccs))
+		fprintf(stderr, "cctrust: --quote-only not applied: collateral is given (--collateral, "
+				"--pccs-url or --trust-sim), so the full verification runs\n");
 	if (!rc && policy_file) {
 		/* cctrust.policy/v1: the verifier checks crypto, collateral, TCB level and binding;
 		 * the "tee" and "tdx" rules appraise, exactly as in `cctrust verify` */
