@@ -402,7 +402,9 @@ int cct_composite__toml_parse(json_t **out, const char *text, size_t len, cct_er
 			goto out;
 		if (json_object_get(cur, key)) {
 			json_decref(val);
-			rc = bad(err, &c, "duplicate key");
+			rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+					 "init-data TOML line %d: duplicate key \"%.64s\"", c.line,
+					 key);
 			goto out;
 		}
 		json_object_set_new(cur, key, val);

@@ -425,6 +425,7 @@ static void test_toml_subset(void **state)
 	assert_int_equal(cct_composite__toml_parse(&o, "a = [[[[[1]]]]]\n", 16, &err), CCT_EFORMAT);
 	assert_int_equal(cct_composite__toml_parse(&o, "a = \"x\n", 7, &err), CCT_EFORMAT);
 	assert_int_equal(cct_composite__toml_parse(&o, "a = 1\na = 2\n", 12, &err), CCT_EFORMAT);
+	assert_non_null(strstr(err.msg, "line 2: duplicate key \"a\""));
 	assert_int_equal(cct_composite__toml_parse(&o, "[[t]]\n", 6, &err), CCT_EFORMAT);
 	assert_int_equal(cct_composite__toml_parse(&o, "a = \"\\u0000\"\n", 13, &err), CCT_EFORMAT);
 }
