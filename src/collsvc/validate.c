@@ -1,9 +1,11 @@
 /* Validation of bundle items with the verifiers' own checks, and the freshness report of
  * `cctrust collateral check`. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -13,6 +15,62 @@
 #include "snp/snp_coll.h"
 #include "tdx/tdx_int.h"
 #include "x509/ocsp.h"
+
+/* "96.00.5e.00.01" -> "96005E0001" (the form of the version in a VBIOS / switch BIOS RIM id) */
+static void strip_dots_upper(char *dst, size_t size, const char *src)
+{
+	size_t j = 0;
+
+	for (; *src && j + 1 < size; src++)
+		if (*src != '.')
+			dst[j++] = (char)toupper((unsigned char)*src);
+	dst[j] = '\0';
+}
+
+/* The RIM id an item's key names against what the document states (Meta colloquialVersion,
+ * product, edition), for the ids the GPU verifier asks for (src/nvgpu/verify.c):
+ * NV_GPU_DRIVER_<chip>_<version> and NV_GPU_CC_DRIVER_<chip>_<version> (the driver version as
+ * the RIM states it), NV_GPU_VBIOS_<project>_<SKU>_<chip SKU>_<VERSION> and
+ * NV_SWITCH_BIOS_<...>_<VERSION> (the BIOS version without dots, upper case). A RIM under
+ * another id's key would be handed to a verifier that asks for that id. */
+static int rim_matches_key(const char *key, const char *ver, const char *product,
+			   const char *edition, cct_err *err)
+{
+	const char *last = strrchr(key, '_'), *want_ed, *rest = NULL;
+	char got[64], chip[64] = "";
+	int driver = 0;
+
+	if (!strncmp(key, "NV_GPU_DRIVER_", 14))
+		rest = key + 14, driver = 1;
+	else if (!strncmp(key, "NV_GPU_CC_DRIVER_", 17))
+		rest = key + 17, driver = 1;
+	else if (!strncmp(key, "NV_GPU_VBIOS_", 13))
+		rest = key + 13;
+	else if (!strncmp(key, "NV_SWITCH_BIOS_", 15))
+		rest = key + 15;
+	if (!rest || !last || last < rest || !last[1])
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_COLLATERAL, 0,
+				   "nvidia-rim key '%.80s' is not a RIM id the GPU verifier asks for "
+				   "(NV_GPU_DRIVER_<chip>_<version>, NV_GPU_CC_DRIVER_, NV_GPU_VBIOS_, "
+				   "NV_SWITCH_BIOS_)",
+				   key);
+	want_ed = !strncmp(key, "NV_SWITCH_", 10) ? "SWITCH" : "GPU";
+	if (driver) {
+		snprintf(chip, sizeof(chip), "%.*s", (int)(last - rest), rest);
+		snprintf(got, sizeof(got), "%s", ver);
+	} else {
+		strip_dots_upper(got, sizeof(got), ver);
+	}
+	if (strcasecmp(edition, want_ed) != 0 || strcmp(got, last + 1) != 0 ||
+	    (driver && strcasecmp(product, chip) != 0) || (!driver && strchr(ver, '.') == NULL))
+		return cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
+				   "nvidia-rim: the key names a %s %s%s%s version %s, the RIM is a %s "
+				   "%s RIM version %s",
+				   want_ed, driver ? "driver" : "BIOS", driver ? " for " : "", chip,
+				   last + 1, edition[0] ? edition : "(no edition)",
+				   product[0] ? product : "(no product)", ver[0] ? ver : "(none)");
+	return CCT_OK;
+}
 
 static int validate_rim(cct_coll_item *it, const uint8_t *p, size_t n, const cct_coll_trust *tr,
 			time_t at, cct_err *err)
@@ -44,6 +102,13 @@ static int validate_rim(cct_coll_item *it, const uint8_t *p, size_t n, const cct
 			cct_time_parse(&it->not_before, nb, NULL);
 		if (na)
 			cct_time_parse(&it->not_after, na, NULL);
+	}
+	if (rc == CCT_OK) {
+		const char *ver = j ? json_string_value(json_object_get(j, "version")) : NULL;
+		const char *prod = j ? json_string_value(json_object_get(j, "product")) : NULL;
+		const char *ed = j ? json_string_value(json_object_get(j, "edition")) : NULL;
+
+		rc = rim_matches_key(it->key, ver ? ver : "", prod ? prod : "", ed ? ed : "", err);
 	}
 	json_decref(j);
 	free(info);

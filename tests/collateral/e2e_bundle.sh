@@ -182,6 +182,13 @@ expect_rc 0 "$cct" tdx verify "$QUOTE" --collateral "$B" --offline --at "$nu"
 expect_rc 1 "$cct" tdx verify "$QUOTE" --collateral "$B" --offline --at "$nu1"
 check "tdx verify a second after nextUpdate: the PCK CRL named" "grep -q 'PCK CRL\|CRL for' '$tmp/out' '$tmp/err'"
 expect_rc 2 "$cct" collateral fetch --from "$SNP/report_milan.hex"
+# numeric options: negative, non-numeric and out-of-range values are usage errors, not keys
+for t in -1 abc 18446744073709551616 " 5"; do
+	expect_rc 2 "$cct" collateral fetch -o "$tmp/neg" --snp-hwid "$chip" --snp-tcb "$t" $urls
+done
+check "--snp-tcb -1 named, nothing fetched" "grep -q -- \"--snp-tcb: ' 5'\" '$tmp/err' && [ ! -e '$tmp/neg/manifest.json' ]"
+for k in -1 nan 1e3 3601; do expect_rc 2 "$cct" collateral fetch -o "$tmp/neg" --tdx-fmspc b0c06f000000 --kds-interval "$k" $urls; done
+expect_rc 2 "$cct" collateral check "$tmp/r" --within -1
 
 # 8. serve: the vendors' URL layouts from the bundle, byte-identical
 "$cct" collateral serve "$B" --listen 127.0.0.1:0 --port-file "$tmp/sport" 2>"$tmp/serve.err" & pids="$pids $!"

@@ -24,6 +24,11 @@
 #define TDX_DIR "tdx/phala-dcap-qvl/derived/tdx_quote/"
 #define TDX_QUOTE "tdx/phala-dcap-qvl/sample/tdx_quote"
 #define SNP_DIR "snp/virtee-sev/"
+#define RIM_DIR "nvgpu/nvidia-attestation-sdk/testdata/"
+/* hwID (CHIP_ID) of vcek_milan.der, issued for blSPL 3 teeSPL 0 snpSPL 8 ucodeSPL 115 */
+#define MILAN_CHIP                                                                           \
+	"d49554ec717f4e5b0fe6b143bcf0405bd7ae304727edf46603f2a76aef6a3abc15d7af38db757039029f0ef" \
+	"acfd08e244324884738c72b082e2f87a44d541eb6"
 
 static time_t tdx_at(void)
 {
@@ -413,7 +418,8 @@ static void test_validate_refuses_foreign(void **state)
 	memset(&it, 0, sizeof(it));
 	/* the VCEK chains to the pinned Milan ARK */
 	it.kind = CCT_COLL_SNP_VCEK;
-	snprintf(it.key, sizeof(it.key), "Milan/x/y");
+	snprintf(it.key, sizeof(it.key), "Milan/%s/blSPL_3_teeSPL_0_snpSPL_8_ucodeSPL_115",
+		 MILAN_CHIP);
 	p = cct_test_read_vector(SNP_DIR "vcek_milan.der", &n);
 	assert_int_equal(cct_coll_validate(&it, p, n, NULL, 0, NULL, NULL, 0, NULL, time(NULL), &e),
 			 CCT_OK);
@@ -425,12 +431,14 @@ static void test_validate_refuses_foreign(void **state)
 	free(p);
 	/* an Intel CRL is not an AMD CRL */
 	it.kind = CCT_COLL_SNP_CRL;
+	snprintf(it.key, sizeof(it.key), "vcek/Milan");
 	p = cct_test_read_vector(TDX_DIR "root_ca_crl.der", &n);
 	assert_int_equal(cct_coll_validate(&it, p, n, NULL, 0, NULL, NULL, 0, NULL, time(NULL), &e),
 			 CCT_ESIGNATURE);
 	free(p);
 	/* a RIM with a broken signature */
 	it.kind = CCT_COLL_NVIDIA_RIM;
+	snprintf(it.key, sizeof(it.key), "NV_GPU_DRIVER_GH100_550.144.03");
 	p = cct_test_read_vector("nvgpu/nvidia-attestation-sdk/testdata/incorrect_signature_driver_rim.xml",
 				 &n);
 	assert_int_not_equal(cct_coll_validate(&it, p, n, NULL, 0, NULL, NULL, 0, NULL, time(NULL),
@@ -442,6 +450,123 @@ static void test_validate_refuses_foreign(void **state)
 	assert_int_equal(cct_coll_validate(&it, p, n, NULL, 0, NULL, NULL, 0, NULL, time(NULL), &e),
 			 CCT_OK);
 	free(p);
+}
+
+/* the item's bytes under a key: validated at now */
+static int validate_as(cct_coll_kind kind, const char *key, const char *vector, cct_err *e)
+{
+	cct_coll_item it;
+	uint8_t *p;
+	size_t n;
+	int rc;
+
+	memset(&it, 0, sizeof(it));
+	it.kind = kind;
+	snprintf(it.key, sizeof(it.key), "%s", key);
+	p = cct_test_read_vector(vector, &n);
+	rc = cct_coll_validate(&it, p, n, NULL, 0, NULL, NULL, 0, NULL, time(NULL), e);
+	free(p);
+	return rc;
+}
+
+/* An item is what its key says: a VCEK's hwID and TCB extensions (fmcSPL for Turin) are the
+ * key's, an ASK+ARK is the key's product's, a RIM is the id's kind, chip and version. fetch
+ * stored a VCEK fetched for TCB 255/255/255/255 (KDS answered another) under the requested
+ * key, and a driver RIM under a VBIOS id; check called both, and hand-edited manifests with a
+ * VCEK of another chip or Milan's ASK+ARK under Genoa, fresh. */
+static void test_validate_key_matches_content(void **state)
+{
+	char key[CCT_COLLATERAL_MAX_KEY];
+	cct_err e;
+
+	(void)state;
+	snprintf(key, sizeof(key), "Milan/%s/blSPL_3_teeSPL_0_snpSPL_8_ucodeSPL_115", MILAN_CHIP);
+	assert_int_equal(validate_as(CCT_COLL_SNP_VCEK, key, SNP_DIR "vcek_milan.der", &e), CCT_OK);
+	snprintf(key, sizeof(key), "Milan/%s/blSPL_255_teeSPL_255_snpSPL_255_ucodeSPL_255",
+		 MILAN_CHIP);
+	assert_int_equal(validate_as(CCT_COLL_SNP_VCEK, key, SNP_DIR "vcek_milan.der", &e),
+			 CCT_ECOLLATERAL);
+	assert_non_null(strstr(e.msg, "key names TCB bl=255 tee=255 snp=255 ucode=255"));
+	assert_non_null(strstr(e.msg, "certificate is for TCB bl=3 tee=0 snp=8 ucode=115"));
+	snprintf(key, sizeof(key), "Milan/%s/blSPL_3_teeSPL_0_snpSPL_8_ucodeSPL_116", MILAN_CHIP);
+	assert_int_equal(validate_as(CCT_COLL_SNP_VCEK, key, SNP_DIR "vcek_milan.der", &e),
+			 CCT_ECOLLATERAL);
+	/* another chip's hwID */
+	snprintf(key, sizeof(key), "Milan/%s/blSPL_3_teeSPL_0_snpSPL_8_ucodeSPL_115", MILAN_CHIP);
+	key[6] = key[6] == '0' ? '1' : '0';
+	assert_int_equal(validate_as(CCT_COLL_SNP_VCEK, key, SNP_DIR "vcek_milan.der", &e),
+			 CCT_ECOLLATERAL);
+	assert_non_null(strstr(e.msg, "hwID"));
+	/* another product */
+	snprintf(key, sizeof(key), "Genoa/%s/blSPL_3_teeSPL_0_snpSPL_8_ucodeSPL_115", MILAN_CHIP);
+	assert_int_equal(validate_as(CCT_COLL_SNP_VCEK, key, SNP_DIR "vcek_milan.der", &e),
+			 CCT_ECOLLATERAL);
+	assert_non_null(strstr(e.msg, "key names Genoa"));
+	assert_non_null(strstr(e.msg, "Milan ARK"));
+	/* malformed keys */
+	assert_int_equal(validate_as(CCT_COLL_SNP_VCEK, "Milan/x/y", SNP_DIR "vcek_milan.der", &e),
+			 CCT_EFORMAT);
+	assert_int_equal(validate_as(CCT_COLL_SNP_VCEK, "Rome/x/y", SNP_DIR "vcek_milan.der", &e),
+			 CCT_EFORMAT);
+	/* Turin: 8-byte hwID, fmcSPL first */
+	assert_int_equal(validate_as(CCT_COLL_SNP_VCEK,
+				     "Turin/1e550a8ee5cf9f4d/fmcSPL_0_blSPL_0_teeSPL_0_snpSPL_0_ucodeSPL_9",
+				     SNP_DIR "vcek_turin.der", &e),
+			 CCT_OK);
+	assert_int_equal(validate_as(CCT_COLL_SNP_VCEK,
+				     "Turin/1e550a8ee5cf9f4d/fmcSPL_1_blSPL_0_teeSPL_0_snpSPL_0_ucodeSPL_9",
+				     SNP_DIR "vcek_turin.der", &e),
+			 CCT_ECOLLATERAL);
+	assert_non_null(strstr(e.msg, "fmc=1"));
+	assert_int_equal(validate_as(CCT_COLL_SNP_VCEK,
+				     "Turin/1e550a8ee5cf9f4d/blSPL_0_teeSPL_0_snpSPL_0_ucodeSPL_9",
+				     SNP_DIR "vcek_turin.der", &e),
+			 CCT_EFORMAT);
+	/* ASK+ARK: the key's product */
+	assert_int_equal(validate_as(CCT_COLL_SNP_ASK_ARK, "Milan", SNP_DIR "cert_chain_milan.pem",
+				     &e),
+			 CCT_OK);
+	assert_int_equal(validate_as(CCT_COLL_SNP_ASK_ARK, "Genoa", SNP_DIR "cert_chain_milan.pem",
+				     &e),
+			 CCT_ECOLLATERAL);
+	assert_non_null(strstr(e.msg, "key names Genoa"));
+	assert_int_equal(validate_as(CCT_COLL_SNP_ASK_ARK, "Turin", SNP_DIR "cert_chain_turin.pem",
+				     &e),
+			 CCT_OK);
+	assert_int_equal(validate_as(CCT_COLL_SNP_ASK_ARK, "Milan", SNP_DIR "cert_chain_turin.pem",
+				     &e),
+			 CCT_ECOLLATERAL);
+	assert_int_equal(validate_as(CCT_COLL_SNP_CRL, "Milan", TDX_DIR "root_ca_crl.der", &e),
+			 CCT_EFORMAT);
+	/* RIMs: the id's kind, chip and version */
+	assert_int_equal(validate_as(CCT_COLL_NVIDIA_RIM, "NV_GPU_DRIVER_GH100_550.144.03",
+				     RIM_DIR "NV_GPU_DRIVER_GH100_550.144.03.xml", &e),
+			 CCT_OK);
+	assert_int_equal(validate_as(CCT_COLL_NVIDIA_RIM, "NV_GPU_VBIOS_1010_0200_882_96005E0001",
+				     RIM_DIR "NV_GPU_DRIVER_GH100_550.144.03.xml", &e),
+			 CCT_ECOLLATERAL);
+	assert_non_null(strstr(e.msg, "96005E0001"));
+	assert_non_null(strstr(e.msg, "550.144.03"));
+	assert_int_equal(validate_as(CCT_COLL_NVIDIA_RIM, "NV_GPU_DRIVER_GH100_550.144.04",
+				     RIM_DIR "NV_GPU_DRIVER_GH100_550.144.03.xml", &e),
+			 CCT_ECOLLATERAL);
+	assert_int_equal(validate_as(CCT_COLL_NVIDIA_RIM, "NV_GPU_DRIVER_GB100_550.144.03",
+				     RIM_DIR "NV_GPU_DRIVER_GH100_550.144.03.xml", &e),
+			 CCT_ECOLLATERAL);
+	assert_int_equal(validate_as(CCT_COLL_NVIDIA_RIM, "NV_SWITCH_BIOS_5612_0002_890_9610550001",
+				     RIM_DIR "NV_GPU_DRIVER_GH100_550.144.03.xml", &e),
+			 CCT_ECOLLATERAL);
+	assert_int_equal(validate_as(CCT_COLL_NVIDIA_RIM, "NV_SWITCH_BIOS_5612_0002_890_9610550001",
+				     RIM_DIR "switchVBIOSRim_NV_SWITCH_BIOS_5612_0002_890_9610550001.xml",
+				     &e),
+			 CCT_OK);
+	assert_int_equal(validate_as(CCT_COLL_NVIDIA_RIM, "NV_SWITCH_BIOS_5612_0002_890_9610550002",
+				     RIM_DIR "switchVBIOSRim_NV_SWITCH_BIOS_5612_0002_890_9610550001.xml",
+				     &e),
+			 CCT_ECOLLATERAL);
+	assert_int_equal(validate_as(CCT_COLL_NVIDIA_RIM, "something-else",
+				     RIM_DIR "NV_GPU_DRIVER_GH100_550.144.03.xml", &e),
+			 CCT_EFORMAT);
 }
 
 static void test_snp_bundle_lookup(void **state)
@@ -575,6 +700,7 @@ int main(void)
 		cmocka_unit_test(test_tar_duplicate_entry_refused),
 		cmocka_unit_test(test_fifo_item_refused),
 		cmocka_unit_test(test_validate_refuses_foreign),
+		cmocka_unit_test(test_validate_key_matches_content),
 		cmocka_unit_test(test_snp_bundle_lookup),
 		cmocka_unit_test(test_route),
 	};

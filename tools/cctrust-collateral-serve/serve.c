@@ -3,6 +3,7 @@
  * an upstream. Its own program so that libmicrohttpd is loaded only for `collateral serve`. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
@@ -400,9 +401,13 @@ int main(int argc, char **argv)
 		case O_UPRIM: S.fo.rim_url = optarg; break;
 		case O_UPOCSP: S.ocsp_upstream = optarg; break;
 		case O_KDSINT:
+			/* digits first: strtod alone also takes "nan", "-0", "0x10" and blanks */
 			sec = strtod(optarg, &end);
-			if (*end || sec < 0 || sec > 3600) {
-				fputs(usage, stderr);
+			if (!isdigit((unsigned char)optarg[0]) || *end || !(sec >= 0 && sec <= 3600) ||
+			    strpbrk(optarg, "xXeEnN")) {
+				fprintf(stderr, "cctrust: --kds-interval: '%s' is not a number of "
+						"seconds in 0..3600\n",
+					optarg);
 				return 2;
 			}
 			S.fo.kds_interval_ms = sec == 0 ? -1 : (long)(sec * 1000);

@@ -1,5 +1,7 @@
 /* cctrust collateral: fetch | check | serve (one bundle format, docs/collateral.md). */
 #define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -73,7 +75,6 @@ static int coll_check(int argc, char **argv)
 	int c, json = 0, rc;
 	size_t n = 0, i;
 	json_t *arr = NULL;
-	char *end;
 	cct_err err;
 
 	optind = 1;
@@ -84,9 +85,8 @@ static int coll_check(int argc, char **argv)
 				return CCT_EXIT_USAGE;
 			break;
 		case O_WITHIN:
-			within = strtol(optarg, &end, 10);
-			if (*end || within < 0 || within > 36500)
-				return cct_cli_usage_error("--within wants a number of days");
+			if (cct_cli_parse_long(&within, "--within (days)", optarg, 0, 36500) != 0)
+				return CCT_EXIT_USAGE;
 			break;
 		case O_JSON: json = 1; break;
 		case O_DEVROOT: trust.gpu_device_root_insecure = optarg; break;
@@ -154,12 +154,51 @@ static int coll_check(int argc, char **argv)
 	return rc == CCT_OK ? CCT_EXIT_OK : CCT_EXIT_REJECT;
 }
 
+/* REPORTED_TCB: decimal digits, or 0x and hex digits, within 64 bits. Nothing else: strtoull
+ * alone took "-1" as 2^64 - 1, skipped blanks and read "010" as octal. */
 static int parse_u64(uint64_t *out, const char *s)
 {
+	const char *d = s;
+	int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	unsigned long long v;
 	char *end;
 
-	*out = strtoull(s, &end, 0);
-	return *s && !*end ? 0 : -1;
+	if (hex)
+		d += 2;
+	if (!*d)
+		return -1;
+	for (s = d; *s; s++)
+		if (!(hex ? isxdigit((unsigned char)*s) : isdigit((unsigned char)*s)))
+			return -1;
+	errno = 0;
+	v = strtoull(d, &end, hex ? 16 : 10);
+	if (errno == ERANGE || *end)
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+/* SECONDS: digits with an optional fraction of up to 3 digits (milliseconds), at most max.
+ * strtod alone also took "nan", "inf", "1e3", "0x10" and blanks. */
+static int parse_seconds(double *out, const char *s, double max)
+{
+	size_t i = 0, frac = 0;
+	char *end;
+
+	while (isdigit((unsigned char)s[i]))
+		i++;
+	if (i == 0)
+		return -1;
+	if (s[i] == '.') {
+		for (i++; isdigit((unsigned char)s[i]); i++)
+			frac++;
+		if (frac == 0 || frac > 3)
+			return -1;
+	}
+	if (s[i] || i > 16)
+		return -1;
+	*out = strtod(s, &end);
+	return *end || *out > max ? -1 : 0;
 }
 
 /* copy every item of a (tar) bundle into a directory bundle */
@@ -232,7 +271,6 @@ static int coll_fetch(int argc, char **argv)
 	char tmpdir[] = "/tmp/cctrust-fetch-XXXXXX";
 	int c, rc = CCT_OK, tar = 0, exit_code;
 	double sec;
-	char *end;
 	cct_err err;
 
 	memset(&fo, 0, sizeof(fo));
@@ -268,9 +306,10 @@ static int coll_fetch(int argc, char **argv)
 		case O_RIMURL: fo.rim_url = optarg; break;
 		case O_OCSP: fo.ocsp_url = optarg; break;
 		case O_KDSINT:
-			sec = strtod(optarg, &end);
-			if (*end || sec < 0 || sec > 3600)
-				return cct_cli_usage_error("--kds-interval wants seconds (0-3600)");
+			if (parse_seconds(&sec, optarg, 3600) != 0)
+				return cct_cli_usage_error("--kds-interval: '%s' is not a number of "
+							   "seconds in 0..3600",
+							   optarg);
 			fo.kds_interval_ms = sec == 0 ? -1 : (long)(sec * 1000);
 			break;
 		case O_AT:
@@ -326,7 +365,9 @@ static int coll_fetch(int argc, char **argv)
 
 		if (parse_u64(&t, tcb) != 0)
 			rc = cct_err_set(&err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
-					 "--snp-tcb wants the raw REPORTED_TCB (decimal or 0x hex)");
+					 "--snp-tcb: '%.40s' is not a raw 64-bit REPORTED_TCB "
+					 "(decimal digits, or 0x and at most 16 hex digits)",
+					 tcb);
 		else
 			rc = cct_coll_plan_add_snp(plan, nprod ? products[0] : "Milan", hwid, t,
 						   &err);
