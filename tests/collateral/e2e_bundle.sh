@@ -190,6 +190,24 @@ check "--snp-tcb -1 named, nothing fetched" "grep -q -- \"--snp-tcb: ' 5'\" '$tm
 for k in -1 nan 1e3 3601; do expect_rc 2 "$cct" collateral fetch -o "$tmp/neg" --tdx-fmspc b0c06f000000 --kds-interval "$k" $urls; done
 expect_rc 2 "$cct" collateral check "$tmp/r" --within -1
 
+# an OCSP answer on its own: signed by any CA it verifies under its own signer certificate;
+# whether that signer speaks for NVIDIA needs the certificate and its issuer, so check lists
+# the responder chain as not checked instead of calling the answer plainly valid
+o=$tmp/evil; mkdir -p "$o/OB/nvidia-ocsp"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout "$o/ca.key" -out "$o/ca.pem" -subj /CN=evilca -days 30 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout "$o/l.key" -out "$o/l.csr" -subj /CN=leaf 2>/dev/null
+openssl x509 -req -in "$o/l.csr" -CA "$o/ca.pem" -CAkey "$o/ca.key" -set_serial 0x1234abcd -out "$o/l.pem" -days 30 2>/dev/null
+printf 'V\t300101000000Z\t\t1234ABCD\tunknown\t/CN=leaf\n' > "$o/idx"
+openssl ocsp -issuer "$o/ca.pem" -cert "$o/l.pem" -reqout "$o/req.der" -no_nonce >/dev/null 2>&1
+openssl ocsp -index "$o/idx" -rsigner "$o/ca.pem" -rkey "$o/ca.key" -CA "$o/ca.pem" -reqin "$o/req.der" -respout "$o/OB/nvidia-ocsp/1234abcd.der" -ndays 7 >/dev/null 2>&1
+printf '{"version":"cctrust.collateral/v1","items":[{"kind":"nvidia-ocsp","key":"1234abcd","path":"nvidia-ocsp/1234abcd.der","source":"x","fetched_at":null,"not_before":null,"not_after":null,"next_update":null,"sha256":"%s"}]}' "$(sha256sum "$o/OB/nvidia-ocsp/1234abcd.der" | cut -c1-64)" > "$o/OB/manifest.json"
+"$cct" collateral check "$o/OB" --json > "$tmp/oj" 2>&1
+check "check --json: a foreign CA's OCSP answer lists its responder chain as not checked" "python3 -c \"import json; d=json.load(open('$tmp/oj')); i=d['items'][0]; assert i['checks_skipped']==['ocsp_responder_chain'] and d['checks_skipped']==['ocsp_responder_chain'], d\""
+"$cct" collateral check "$o/OB" > "$tmp/ot" 2>&1
+check "check: the text says so on the item and in the summary" "grep -q \"^fresh    nvidia-ocsp     1234abcd: .*not checked: the responder's chain to NVIDIA's root\" '$tmp/ot' && grep -q 'as far as checked (not checked: the responder chain of 1 OCSP answer)' '$tmp/ot'"
+"$cct" collateral check "$tmp/r" --json > "$tmp/rj" 2>&1
+check "check --json: items other than OCSP answers skip nothing" "python3 -c \"import json; d=json.load(open('$tmp/rj')); assert d['checks_skipped']==[] and all(i['checks_skipped']==[] for i in d['items']), d\""
+
 # 8. serve: the vendors' URL layouts from the bundle, byte-identical
 "$cct" collateral serve "$B" --listen 127.0.0.1:0 --port-file "$tmp/sport" 2>"$tmp/serve.err" & pids="$pids $!"
 wait_port "$tmp/sport" || bad "serve did not start: $(cat "$tmp/serve.err")"

@@ -30,11 +30,16 @@ static const char coll_usage[] =
 	"  only when its signature / chain verifies. Env: CCTRUST_KDS_URL, CCTRUST_PCS_URL,\n"
 	"  CCTRUST_RIM_URL, CCTRUST_OCSP_URL. exit: 0 every needed item stored, 1 some missing\n"
 	"  (each named with its URL), 2 usage.\n"
-	"check: verifies every item and its freshness at --at (default now) and for DAYS more.\n"
+	"check: verifies every item and its freshness at --at (default now) and for DAYS more;\n"
+	"  an OCSP answer's responder chain needs the evidence's certificates: listed as not\n"
+	"  checked (checks_skipped ocsp_responder_chain).\n"
 	"  exit: 0 all valid and fresh, 1 any expired / stale / invalid (named), 2 unreadable.\n"
 	"serve: the vendors' URL layouts from the bundle (separate program cctrust-collateral-serve).\n"
 	"test-only (fetch, check): --gpu-device-root FILE, --gpu-rim-root FILE replace the pinned\n"
 	"  NVIDIA roots (simulated GPUs).\n";
+
+/* the check collateral check cannot do on a stored OCSP answer alone (checks_skipped) */
+#define OCSP_SKIPPED "ocsp_responder_chain"
 
 static char *days_left(char *buf, size_t size, time_t deadline, time_t at)
 {
@@ -73,7 +78,7 @@ static int coll_check(int argc, char **argv)
 	time_t at = time(NULL);
 	long within = 0;
 	int c, json = 0, rc;
-	size_t n = 0, i;
+	size_t n = 0, i, nskip = 0;
 	json_t *arr = NULL;
 	cct_err err;
 
@@ -106,7 +111,15 @@ static int coll_check(int argc, char **argv)
 		arr = json_array();
 	for (i = 0; i < n; i++) {
 		const cct_coll_check_entry *e = &r[i];
+		/* a stored OCSP answer alone: its signature is checked under the signer certificate
+		 * it carries, but whether that signer speaks for the certificate's issuer (and so
+		 * chains to NVIDIA's root) needs the certificate and its issuer, which only a
+		 * verifier holding the evidence has (cct_ocsp_check): never claimed here */
+		const char *skip = e->item->kind == CCT_COLL_NVIDIA_OCSP ? OCSP_SKIPPED : NULL;
 		char dl[64], nu[32] = "-";
+
+		if (skip)
+			nskip++;
 
 		if (e->next_update)
 			cct_time_format(nu, sizeof(nu), e->next_update);
@@ -126,11 +139,16 @@ static int coll_check(int argc, char **argv)
 			json_object_set_new(o, "error",
 					    e->state == CCT_COLL_FRESH ? json_null()
 								       : cct_cli_error_json(e->err.code, &e->err));
+			json_object_set_new(o, "checks_skipped",
+					    skip ? json_pack("[s]", skip) : json_array());
 			json_array_append_new(arr, o);
 		} else {
-			printf("%-8s %-15s %s: %s, next update %s%s%s\n",
+			printf("%-8s %-15s %s: %s, next update %s%s%s%s\n",
 			       cct_coll_state_name(e->state), cct_coll_kind_name(e->item->kind),
 			       e->item->key, days_left(dl, sizeof(dl), e->deadline, at), nu,
+			       skip ? "; not checked: the responder's chain to NVIDIA's root (a "
+				      "verifier checks it with the certificate and its issuer)"
+				    : "",
 			       e->state == CCT_COLL_FRESH ? "" : " -- ",
 			       e->state == CCT_COLL_FRESH ? "" : e->err.msg);
 		}
@@ -143,11 +161,19 @@ static int coll_check(int argc, char **argv)
 		json_object_set_new(o, "within_days", json_integer(within));
 		json_object_set_new(o, "ok", json_boolean(rc == CCT_OK));
 		json_object_set_new(o, "count", json_integer((json_int_t)n));
+		json_object_set_new(o, "checks_skipped",
+				    nskip ? json_pack("[s]", OCSP_SKIPPED) : json_array());
 		json_object_set_new(o, "items", arr);
 		cct_cli_print_json(o, 0);
 	} else {
-		printf("%s: %zu items, %s\n", argv[optind], n,
-		       rc == CCT_OK ? "all valid and fresh" : err.msg);
+		printf("%s: %zu items, %s", argv[optind], n,
+		       rc != CCT_OK ? err.msg
+		       : nskip	    ? "all valid and fresh as far as checked"
+				    : "all valid and fresh");
+		if (nskip)
+			printf(" (not checked: the responder chain of %zu OCSP answer%s)", nskip,
+			       nskip == 1 ? "" : "s");
+		printf("\n");
 	}
 	free(r);
 	cct_coll_bundle_free(b);
