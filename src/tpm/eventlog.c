@@ -485,6 +485,11 @@ int cct_evlog_parse(cct_evlog *out, const uint8_t *data, size_t len, cct_evlog_k
 		extend(out, e);
 	}
 	rc = cct_rd_check(&r, err, kind == CCT_EVLOG_CCEL ? "CCEL event log" : "TCG event log");
+	if (rc == CCT_OK && out->count == 0) /* fill from the first byte: not a log */
+		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_PARSE, 0,
+				 "TCG event log: no events (%zu bytes of 0x00 / 0xFF fill from the "
+				 "start): not an event log",
+				 len);
 	if (rc != CCT_OK) {
 		cct_evlog_free(out);
 		return rc;

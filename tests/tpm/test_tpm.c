@@ -717,6 +717,22 @@ static void cli_contract(void **state)
 			 0);
 	assert_non_null(strstr(out, "\"rtmrs\""));
 	free(out);
+	/* a file of fill is not an event log, and expected values naming no register compare
+	 * nothing: both refused, never "verified" */
+	{
+		static const uint8_t zeros[4096];
+		const char *z = cct_test_write_tmp("zeros.bin", zeros, sizeof(zeros));
+		const char *none = write_text("none.json", "{\"sha256\": {}}");
+
+		assert_int_equal(cct_test_cli(&out, "eventlog replay '%s' --json", z), 2);
+		assert_non_null(strstr(out, "no events"));
+		free(out);
+		assert_int_equal(cct_test_cli(&out, "eventlog replay '%s/" GE "tpm/rhel8-uefi.bin' "
+						    "--pcrs '%s' --json 2>&1", v, none),
+				 2);
+		assert_non_null(strstr(out, "no register values"));
+		free(out);
+	}
 	/* vtpm verify */
 	assert_int_equal(cct_test_cli(&out, "vtpm verify '%s/" AZ "evidence-v1.json' --nonce "
 					    "6368616c6c656e6765 --json", v),

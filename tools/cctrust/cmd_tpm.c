@@ -107,6 +107,17 @@ static int load_regs(cct_tpm_pcrs *p, const char *path, cct_evlog_kind kind, con
 		cct_cli_usage_error("%s: %s", what, err.msg);
 		return -1;
 	}
+	{ /* expected values that name no register would compare nothing and "verify" */
+		uint32_t b, given = 0;
+
+		for (b = 0; b < p->nbanks; b++)
+			given |= p->banks[b].mask;
+		if (!given) {
+			cct_cli_usage_error("%s %s: no register values in it (nothing to compare)",
+					    what, path);
+			return -1;
+		}
+	}
 	return 0;
 }
 
