@@ -278,6 +278,20 @@ int cct_kbs_cert_verify(const uint8_t *cert, size_t cert_len, const uint8_t *ca,
 		    CCT_OK ||
 	    (rc = cct_x509_parse_certs(roots, NULL, ca, ca_len, "workload CA", err)) != CCT_OK)
 		goto out;
+	{ /* only CA certificates anchor: a chain PEM (leaf + CA, as POST /kbs/v0/cert answers)
+	   * given as the CA must not make its leaf, or any CA:FALSE certificate, a trust anchor */
+		int i;
+
+		for (i = sk_X509_num(roots) - 1; i >= 0; i--)
+			if (X509_check_ca(sk_X509_value(roots, i)) != 1)
+				X509_free(sk_X509_delete(roots, i));
+		if (!sk_X509_num(roots)) {
+			rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+					 "the workload CA file holds no CA certificate "
+					 "(basicConstraints CA:TRUE): give the CA, GET /kbs/v0/ca");
+			goto out;
+		}
+	}
 	memset(&in, 0, sizeof(in));
 	in.leaf = sk_X509_value(leafs, 0);
 	in.roots = roots;

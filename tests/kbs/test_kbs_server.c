@@ -1297,6 +1297,18 @@ static void workload_certificate(void **state)
 	assert_int_equal(cct_kbs_cert_verify((uint8_t *)r.body, r.body_len, (const uint8_t *)ca,
 					     strlen(ca), NULL, f->now + 7200, NULL, &err),
 			 CCT_EEXPIRED);
+	{ /* the leaf (CA:FALSE) given as the CA anchors nothing */
+		const char *end = strstr(r.body, "-----END CERTIFICATE-----");
+		size_t ln;
+
+		assert_non_null(end);
+		ln = (size_t)(end - r.body) + strlen("-----END CERTIFICATE-----");
+		assert_int_equal(cct_kbs_cert_verify((uint8_t *)r.body, r.body_len,
+						     (const uint8_t *)r.body, ln, NULL, f->now, NULL,
+						     &err),
+				 CCT_EFORMAT);
+		assert_non_null(strstr(err.msg, "no CA certificate"));
+	}
 	cct_kbs_response_clear(&r);
 	json_decref(claims);
 	free(ctext);

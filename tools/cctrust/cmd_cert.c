@@ -52,10 +52,16 @@ int cct_cmd_cert(int argc, char **argv)
 		default: usage(stderr); return CCT_EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1 || !ca || (claims_path && token_path)) {
-		usage(stderr);
-		return CCT_EXIT_USAGE;
-	}
+	if (optind != argc - 1)
+		return cct_cli_usage_error("cert verify: exactly one CERT.pem expected, %d given "
+					   "(see --help)",
+					   argc - optind);
+	if (!ca)
+		return cct_cli_usage_error("cert verify: --ca CA.pem (the workload CA, GET "
+					   "/kbs/v0/ca) is required");
+	if (claims_path && token_path)
+		return cct_cli_usage_error("cert verify: --claims and --token are alternatives: "
+					   "give one");
 	if (at_s && cct_cli_parse_time(&at, at_s) != 0)
 		return CCT_EXIT_USAGE;
 	if (cct_file_read(&cert, &cn, argv[optind], 1u << 20, &err) != CCT_OK ||
