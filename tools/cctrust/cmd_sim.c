@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/evp.h>
 
@@ -12,7 +13,7 @@
 #include "cli.h"
 
 static const char sim_usage[] =
-	"usage: cctrust sim init DIR\n"
+	"usage: cctrust sim init DIR [--force]   (--force: replace the roots of an existing one)\n"
 	"       cctrust sim evidence DIR --tee snp|tdx|az-snp-vtpm|az-tdx-vtpm [--gpus N]\n"
 	"                            --nonce B64 --tee-pubkey JWK_FILE\n"
 	"                            [-o FILE] [--init-data TOML_FILE] [--form report|tsm|serde]\n"
@@ -44,14 +45,34 @@ static const char sim_usage[] =
 
 static int sim_init(int argc, char **argv)
 {
+	const char *dir = NULL;
+	char marker[4096];
+	struct stat st;
+	int force = 0, i;
 	cct_err err;
 
-	if (argc != 2)
-		return cct_cli_usage_error("usage: cctrust sim init DIR");
-	if (cct_sim_init(argv[1], &err) != CCT_OK)
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--force"))
+			force = 1;
+		else if (!dir && argv[i][0] != '-')
+			dir = argv[i];
+		else
+			return cct_cli_usage_error("usage: cctrust sim init DIR [--force]");
+	}
+	if (!dir)
+		return cct_cli_usage_error("usage: cctrust sim init DIR [--force]");
+	/* new roots in a directory that holds a simulated TEE would silently invalidate every
+	 * piece of evidence made with it, and change what a --trust-sim DIR user trusts */
+	if (snprintf(marker, sizeof(marker), "%s/sim.json", dir) >= (int)sizeof(marker))
+		return cct_cli_usage_error("sim init: the path is too long");
+	if (!force && stat(marker, &st) == 0)
+		return cct_cli_usage_error("sim init: %s already holds a simulated TEE (sim.json); "
+					   "its roots would be replaced: remove it, or pass --force",
+					   dir);
+	if (cct_sim_init(dir, &err) != CCT_OK)
 		return cct_cli_usage_error("sim init: %s", err.msg);
 	printf("simulated TEE created in %s (SNP and TDX platforms, 8 GPUs, verifier token key)\n",
-	       argv[1]);
+	       dir);
 	return 0;
 }
 
