@@ -11,6 +11,10 @@ expect() { local want=$1 name=$2; shift 2; "$@" >"$tmp/out" 2>&1; local rc=$?; [
 "$cct" sim init "$tmp/sim" >/dev/null || { echo "sim init failed"; exit 1; }
 "$cct" sim tee-key -o "$tmp/tee.pem" > "$tmp/tee.jwk"
 nonce=$(head -c 32 /dev/urandom | base64)
+# its roots are not replaced by a second init without --force
+ark=$(sha256sum <"$tmp/sim/snp/ark.pem")
+expect 2 sim-init-again "$cct" sim init "$tmp/sim"
+[ "$(sha256sum <"$tmp/sim/snp/ark.pem")" = "$ark" ] && ok || bad "sim init replaced the ARK"
 
 # SNP: raw report + GHCB certificate table
 "$cct" sim report "$tmp/sim" --report-data "$(printf '%0128d' 0)" -o "$tmp/r.bin" "$tmp/t.bin"
