@@ -922,6 +922,70 @@ static int private_file_ok(const char *path, const char *what, cct_err *err)
 	return CCT_OK;
 }
 
+/* --trust-sim DIR: the verifiers read the simulated roots from DIR on every verification
+ * (src/composite, src/tpm), so they are checked here, at start-up, instead of on the first
+ * attest: DIR is what 'cctrust sim init DIR' made (the SNP, TDX and GPU roots the verifiers,
+ * the vTPM ones included, read there), and they are not open to every user (a world-writable
+ * DIR, subdirectory or root file is refused). Loading the roots once would make later
+ * changes to DIR irrelevant; until then DIR must stay as it was (docs/kbs.md). */
+static int sim_dir_ok(const char *dir)
+{
+	static const struct {
+		const char *rel;
+		int is_dir;
+	} need[] = {
+		{ "", 1 },
+		{ "sim.json", 0 },
+		{ "snp", 1 },
+		{ "snp/ark.pem", 0 },
+		{ "snp/ask.pem", 0 },
+		{ "snp/crl.pem", 0 },
+		{ "tdx", 1 },
+		{ "tdx/root_ca.pem", 0 },
+		{ "tdx/collateral.json", 0 },
+		{ "gpu", 1 },
+		{ "gpu/device-root.pem", 0 },
+		{ "gpu/rim-root.pem", 0 },
+		{ "gpu/rims", 1 },
+		{ "gpu/ocsp", 1 },
+	};
+	char p[4096];
+	const char *why;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		if (snprintf(p, sizeof(p), "%s%s%s", dir, *need[i].rel ? "/" : "", need[i].rel) >=
+		    (int)sizeof(p)) {
+			logf_("error", "--trust-sim %.200s: path too long", dir);
+			return -1;
+		}
+		if (stat(p, &st) != 0)
+			why = strerror(errno);
+		else if (need[i].is_dir && !S_ISDIR(st.st_mode))
+			why = "not a directory";
+		else if (!need[i].is_dir && !S_ISREG(st.st_mode))
+			why = "not a regular file";
+		else if (access(p, need[i].is_dir ? R_OK | X_OK : R_OK) != 0)
+			why = strerror(errno);
+		else
+			why = NULL;
+		if (why) {
+			logf_("error", "--trust-sim %.150s: %.250s: %s (expected the directory that "
+				       "'cctrust sim init DIR' made, with its simulated roots)", dir, p,
+			      why);
+			return -1;
+		}
+		if (st.st_mode & S_IWOTH) {
+			logf_("error", "--trust-sim %.150s: %.250s is writable by others (mode %03o): "
+				       "the simulated roots are read from it on every verification; "
+				       "chmod o-w it", dir, p, (unsigned)(st.st_mode & 0777));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Master key: --master-key FILE, else $CCTRUSTD_MASTER_KEY, else (SQLite only) PATH.key
  * created 0600 next to the database on first start. */
 static int master_key(uint8_t key[32], const opts *o, cct_err *err)
@@ -1164,6 +1228,8 @@ int main(int argc, char **argv)
 			       "(or --insecure-http for development)", o.listen);
 		goto out;
 	}
+	if (o.trust_sim && sim_dir_ok(o.trust_sim) != 0)
+		goto out;
 	g_loopback = loopback;
 	g_insecure_http = !o.tls_cert && !loopback && o.insecure_http;
 	g_o = o;
