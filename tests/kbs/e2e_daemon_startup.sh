@@ -40,5 +40,15 @@ refused "trust-sim with a world-writable snp/" "writable by others" "${BASE[@]}"
 start_d ok --store "sqlite:$T/ok.db" "${BASE[@]}" --trust-sim "$T/sim"
 ok "trust-sim made by 'cctrust sim init': starts"
 
+echo "--- --port-file that cannot be written: the daemon stops (a script waiting for it would hang)"
+refused "port-file in a missing dir" "--port-file" "${BASE[@]}" --port-file "$T/nonexistent/p"
+refused "port-file in a missing dir (path)" "$T/nonexistent/p" "${BASE[@]}" --port-file "$T/nonexistent/p"
+
+echo "--- --pg-url-file is --store postgres's: with another store it is refused, not ignored"
+(umask 077; echo "postgresql://u@127.0.0.1/db?sslmode=verify-full" >"$T/pg.url")
+refused "pg-url-file with sqlite" "--pg-url-file" "${BASE[@]}" --port-file "$T/r.port" --pg-url-file "$T/pg.url"
+printf 'pg-url-file = %s\n' "$T/pg.url" >"$T/pg.conf"
+refused "pg-url-file (config) with sqlite" "--pg-url-file" "${BASE[@]}" --port-file "$T/r.port" --config "$T/pg.conf"
+
 echo "daemon start-up: $fails wrong"
 [ "$fails" = 0 ]

@@ -1169,6 +1169,12 @@ int main(int argc, char **argv)
 	if (o.unauth_body > (int)CCT_KBS_MAX_BODY)
 		o.unauth_body = CCT_KBS_MAX_BODY;
 	/* PostgreSQL: the URL (with its password) from a file or the environment, not argv */
+	if (o.pg_url_file && strcmp(o.store, "postgres") && strcmp(o.store, "postgresql")) {
+		logf_("error", "--pg-url-file %s (command line or config file) is read only with "
+			       "--store postgres, and the store is %s: give one or the other",
+		      o.pg_url_file, !strncmp(o.store, "sqlite:", 7) ? o.store : "a postgres:// URL");
+		goto out;
+	}
 	if (!strcmp(o.store, "postgres") || !strcmp(o.store, "postgresql")) {
 		const char *ev = getenv("CCTRUSTD_PG_URL");
 
@@ -1374,8 +1380,11 @@ int main(int argc, char **argv)
 			char pbuf[16];
 
 			snprintf(pbuf, sizeof(pbuf), "%u\n", port);
-			if (cct_file_write(o.port_file, pbuf, strlen(pbuf), 0, &err) != CCT_OK)
-				logf_("error", "%s", err.msg);
+			/* a script waits for this file: without it, stop rather than serve unseen */
+			if (cct_file_write(o.port_file, pbuf, strlen(pbuf), 0, &err) != CCT_OK) {
+				logf_("error", "--port-file: %s; stopping", err.msg);
+				goto out;
+			}
 		}
 	}
 	/* the pruner: expired sessions, the session cap, audit retention; hourly warnings;
