@@ -50,5 +50,20 @@ refused "pg-url-file with sqlite" "--pg-url-file" "${BASE[@]}" --port-file "$T/r
 printf 'pg-url-file = %s\n' "$T/pg.url" >"$T/pg.conf"
 refused "pg-url-file (config) with sqlite" "--pg-url-file" "${BASE[@]}" --port-file "$T/r.port" --config "$T/pg.conf"
 
+echo "--- --threads: 0 is the default (one per CPU), 1..1024 a count; the manuals say the same"
+refused "threads 1025" "0..1024" "${BASE[@]}" --port-file "$T/r.port" --threads 1025
+start_d t0 --store "sqlite:$T/t0.db" "${BASE[@]}" --threads 0
+n=$(curl -s "$URL_t0/metrics" | awk '$1 == "cctrustd_limit{name=\"worker_threads\"}" {print $2}')
+[ -n "$n" ] && [ "$n" -ge 2 ] && ok "--threads 0: one worker per CPU, at least 2 ($n)" || bad "--threads 0: worker_threads '$n'"
+SRC=${CCT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+man=$(sed -n '/^\.It Fl -threads Ar N$/,/^\.It /p' "$SRC/docs/man8/cctrustd.8")
+grep -q '0 to 1024' <<<"$man" && grep -q '^0 (the default)\|0, the default' <<<"$man" && ! grep -q '1 to 1024' <<<"$man" &&
+	ok "cctrustd(8) --threads: 0 to 1024, 0 the default" || bad "cctrustd(8) --threads: $man"
+cfg=$(sed -n '/^\.It Fl -config Ar FILE$/,/^\.It /p' "$SRC/docs/man8/cctrustd.8")
+grep -A1 -x '\.Fl -threads' <<<"$cfg" | grep -q '^0\.\.1024' &&
+	ok "cctrustd(8) --config: --threads 0..1024" || bad "cctrustd(8) --config: --threads range"
+grep -q '^| `--threads N` | HTTP worker threads, 0\.\.1024' "$SRC/docs/kbs.md" &&
+	ok "docs/kbs.md --threads: 0..1024" || bad "docs/kbs.md --threads: $(grep -- '--threads N' "$SRC/docs/kbs.md")"
+
 echo "daemon start-up: $fails wrong"
 [ "$fails" = 0 ]

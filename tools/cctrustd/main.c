@@ -751,7 +751,7 @@ typedef struct num_opt {
 static const num_opt num_opts[] = {
 	NUM("session-ttl", 't', session_ttl, 0, TTL_MAX, 0),
 	NUM("cert-ttl", 'e', cert_ttl, 0, TTL_MAX, 0),
-	NUM("threads", 'n', threads, 0, MAX_THREADS, 0),
+	NUM("threads", 'n', threads, 0, MAX_THREADS, 0), /* 0: one per CPU (default_threads) */
 	NUM("token-ttl", 'Y', token_ttl, 0, TTL_MAX, 0),
 	NUM("max-connections", 1004, max_conns, 0, COUNT_MAX, 0),
 	NUM("max-connections-per-ip", 1005, max_conns_per_ip, 0, COUNT_MAX, 0),
@@ -1133,8 +1133,9 @@ int main(int argc, char **argv)
 	}
 	if (o.config && load_config(&o, o.config, cfg_lines) != 0)
 		goto out;
+	/* num_opts bounds it already; 0 (or absent) is one per CPU, below */
 	if (o.threads < 0 || o.threads > MAX_THREADS) {
-		fprintf(stderr, "cctrustd: --threads %d: expected 1..%d (0 or absent: one per CPU, at "
+		fprintf(stderr, "cctrustd: --threads %d: expected 0..%d (0 or absent: one per CPU, at "
 				"least %d)\n", o.threads, MAX_THREADS, MIN_DEFAULT_THREADS);
 		goto out;
 	}
