@@ -99,6 +99,7 @@ typedef struct common {
 	cct_kbs_client_opts o;
 	const char *admin_key, *out, *resource_target, *id, *role;
 	const char *init_data_file, *token_out, *key_file, *metrics_token_file;
+	const char *key_arg; /* --key: get-resource's and bench's ec|rsa, decrypt's PEM file */
 	evidence_ctx ev;
 	long after, limit, flows, threads, seconds;
 	int json, no_presign, flows_set;
@@ -145,7 +146,7 @@ static void usage(FILE *f)
 		"tools:\n"
 		"  admin-keygen PRIVATE.pem PUBLIC.pem\n"
 		"  bench --url URL --sim DIR [--tee snp|tdx] [--gpus K] [--clients N] [--flows M]\n"
-		"        [--json] [--no-presign] [--metrics-token FILE] RESOURCE\n"
+		"        [--json] [--no-presign] [--metrics-token FILE] [--key ec|rsa] RESOURCE\n"
 		"        (load generator: M full flows from N client threads; evidence built per\n"
 		"        flow in process, not counted, its P-384 signatures' nonces precomputed\n"
 		"        (before the clock starts when the run signs at most 4096 times) unless\n"
@@ -153,6 +154,8 @@ static void usage(FILE *f)
 		"        the broker's own CPU per request from its /metrics (--metrics-token: the\n"
 		"        token cctrustd --metrics-token asks for); --threads is --clients)\n"
 		"  decrypt --key PRIVATE.pem JWE_FILE     (unwrap a broker JWE with a TEE key)\n"
+		"--key: the ephemeral tee key's type (ec, the default, or rsa) for get-resource and\n"
+		"  bench, a PEM private key file for decrypt; other commands take none\n"
 		"  verify-bench --sim DIR [--tee snp|tdx] [--gpus K] [--flows N | --seconds S]\n"
 		"        (the in-process limit: composite verifications of one simulated request,\n"
 		"        N of them, or for S seconds or until SIGTERM/SIGINT; wall and CPU ms each)\n"
@@ -192,12 +195,7 @@ static int parse(common *c, int argc, char **argv)
 		case 'I': c->init_data_file = optarg; break;
 		case 'K': c->token_out = optarg; break;
 		case 'G': c->ev.no_gpu = 1; break;
-		case 'k':
-			if (strcmp(optarg, "rsa") && strcmp(optarg, "ec"))
-				c->key_file = optarg; /* decrypt --key PEM */
-			else
-				c->o.key_kind = !strcmp(optarg, "rsa") ? "RSA" : "P-256";
-			break;
+		case 'k': c->key_arg = optarg; break; /* its meaning is the command's: kbs_cmd */
 		case 'r': c->resource_target = optarg; break;
 		case 'i': c->id = optarg; break;
 		case 'A':
@@ -735,6 +733,20 @@ static char *init_data_buf;
 
 static int kbs_cmd(int argc, char **argv);
 
+static int is_kbs_cmd(const char *cmd)
+{
+	static const char *const cmds[] = { "get-resource", "put-resource", "delete-resource",
+					     "set-policy", "set-attestation-policy",
+					     "set-reference-value", "audit", "list-resources",
+					     "admin-keygen", "bench", "decrypt", "verify-bench" };
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(cmd, cmds[i]))
+			return 1;
+	return 0;
+}
+
 int cct_cmd_kbs(int argc, char **argv)
 {
 	int ex = kbs_cmd(argc, argv);
@@ -775,6 +787,22 @@ static int kbs_cmd(int argc, char **argv)
 		return cct_cli_usage_error("--seconds is verify-bench's (kbs bench runs --flows M)");
 	if (c.seconds && c.flows_set)
 		return cct_cli_usage_error("verify-bench: --flows N or --seconds S, not both");
+	/* --key names the ephemeral tee key's type for the commands that attest, and a private
+	 * key file for decrypt: one meaning per command, anything else refused */
+	if (c.key_arg) {
+		if (!strcmp(cmd, "get-resource") || !strcmp(cmd, "bench")) {
+			if (strcmp(c.key_arg, "ec") && strcmp(c.key_arg, "rsa"))
+				return cct_cli_usage_error("--key: ec or rsa (the type of %s's "
+							   "ephemeral tee key), got '%s' (a PEM key "
+							   "file is decrypt's --key)", cmd, c.key_arg);
+			c.o.key_kind = !strcmp(c.key_arg, "rsa") ? "RSA" : "P-256";
+		} else if (!strcmp(cmd, "decrypt")) {
+			c.key_file = c.key_arg;
+		} else if (is_kbs_cmd(cmd)) {
+			return cct_cli_usage_error("--key is get-resource's (ec|rsa) and decrypt's "
+						   "(PRIVATE.pem); %s takes none", cmd);
+		}
+	}
 	if (!strcmp(cmd, "decrypt")) {
 		if (argc != 1)
 			return cct_cli_usage_error("decrypt --key PRIVATE.pem JWE_FILE");

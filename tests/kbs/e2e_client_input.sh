@@ -1,0 +1,44 @@
+#!/bin/bash
+# `cctrust kbs` checks its own input before it asks the broker: an option value or a resource
+# path the command would not honour is a usage error (exit 2) saying what is expected, never
+# a request the broker refuses (exit 1) or a silent other meaning; files it writes keep what
+# they hold private. One broker on loopback (REAL composite path, simulated SNP evidence).
+. "$(dirname "$0")/lib.sh"
+setup_keys
+start_d a --store "sqlite:$T/a.db" --admin-pubkey "$T/admin.pub" --trust-sim "$T/sim" \
+	--master-key "$T/master.key" --rate-limit 0
+U=$URL_a
+set_policies "$U"
+head -c 32 /dev/urandom >"$T/secret"
+"$CLI" kbs put-resource --url "$U" --admin-key "$T/admin.key" default/key/model "$T/secret" >/dev/null ||
+	{ echo "cannot store the secret"; exit 1; }
+ADM=(--url "$U" --admin-key "$T/admin.key")
+GET=(get-resource --url "$U" --sim "$T/sim")
+
+# expect NAME RC TEXT CMD...: cctrust CMD exits RC, and (TEXT non-empty) says TEXT on stderr
+expect() {
+	local name=$1 want=$2 text=$3 rc
+	shift 3
+	timeout 60 "$CLI" "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	if [ "$rc" != "$want" ]; then
+		bad "$name: exit $rc, expected $want: $(head -c 300 "$T/err")"
+	elif [ -n "$text" ] && ! grep -qF -- "$text" "$T/err"; then
+		bad "$name: exit $rc, but stderr lacks '$text': $(head -c 300 "$T/err")"
+	else
+		ok "$name: exit $rc"
+	fi
+}
+
+echo "--- get-resource --key is the tee key's type, ec or rsa; decrypt's --key a PEM file"
+expect "get-resource --key dsa" 2 "--key: ec or rsa" kbs "${GET[@]}" --key dsa default/key/model -o "$T/g1"
+[ ! -e "$T/g1" ] && ok "get-resource --key dsa: nothing written" || bad "get-resource --key dsa wrote $T/g1"
+expect "get-resource --key $T/sim/snp/ark.key (a file)" 2 "--key: ec or rsa" kbs "${GET[@]}" --key "$T/sim/snp/ark.key" default/key/model
+expect "get-resource --key rsa" 0 "" kbs "${GET[@]}" --key rsa default/key/model -o "$T/g2"
+cmp -s "$T/g2" "$T/secret" && ok "get-resource --key rsa: the secret" || bad "get-resource --key rsa: wrong bytes"
+expect "get-resource --key ec" 0 "" kbs "${GET[@]}" --key ec default/key/model -o "$T/g3"
+expect "put-resource --key rsa (not its option)" 2 "--key" kbs put-resource "${ADM[@]}" --key rsa default/key/other "$T/secret"
+expect "decrypt --key ec (a file named ec)" 2 "cannot read ec" kbs decrypt --key ec "$T/secret"
+
+echo "client input: $fails wrong"
+[ "$fails" = 0 ]
