@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 /* KBS client (libcurl): the guest flow as Trustee's kbs-client does it, and signed admin calls. */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -94,6 +95,18 @@ int cct_kbs_client_check_url(const cct_kbs_client_opts *o, cct_err *err)
 	return CCT_OK;
 }
 
+/* The length of url without its trailing slashes ("https://kbs/" -> "https://kbs"); the
+ * slashes of "scheme://" stay. */
+static size_t base_len(const char *url)
+{
+	const char *sch = strstr(url, "://");
+	size_t n = strlen(url), min = sch ? (size_t)(sch - url) + 3 : 0;
+
+	while (n > min && url[n - 1] == '/')
+		n--;
+	return n > INT_MAX ? INT_MAX : n;
+}
+
 /* One request on handle h (keeps cookies). body NULL: GET unless method given. */
 static int http(CURL *h, const cct_kbs_client_opts *o, const char *method, const char *path,
 		const char *auth, const char *ctype, const void *body, size_t body_len, long *status,
@@ -104,7 +117,10 @@ static int http(CURL *h, const cct_kbs_client_opts *o, const char *method, const
 	CURLcode cc;
 	int rc = CCT_OK;
 
-	if (snprintf(url, sizeof(url), "%s%s", o->url, path) >= (int)sizeof(url))
+	/* the broker's URL with its trailing slashes dropped: every path starts with one, and
+	 * "//kbs/v0/auth" is another path (404) */
+	if (snprintf(url, sizeof(url), "%.*s%s", (int)base_len(o->url), o->url, path) >=
+	    (int)sizeof(url))
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "URL too long");
 	if ((rc = cct_kbs_client_check_url(o, err)) != CCT_OK)
 		return rc;

@@ -40,5 +40,25 @@ expect "get-resource --key ec" 0 "" kbs "${GET[@]}" --key ec default/key/model -
 expect "put-resource --key rsa (not its option)" 2 "--key" kbs put-resource "${ADM[@]}" --key rsa default/key/other "$T/secret"
 expect "decrypt --key ec (a file named ec)" 2 "cannot read ec" kbs decrypt --key ec "$T/secret"
 
+echo "--- --tee: the TEEs the client can attest as"
+expect "get-resource --tee foo" 2 "snp, tdx, az-snp-vtpm or az-tdx-vtpm" kbs "${GET[@]}" --tee foo default/key/model
+expect "get-resource --tee azsnpvtpm (the wire name)" 0 "" kbs "${GET[@]}" --tee azsnpvtpm default/key/model
+expect "bench --tee sgx" 2 "snp, tdx, az-snp-vtpm or az-tdx-vtpm" kbs bench --url "$U" --sim "$T/sim" --tee sgx --flows 1 default/key/model
+expect "get-resource --tee snp" 0 "" kbs "${GET[@]}" --tee snp default/key/model -o "$T/g4"
+
+echo "--- every REPO/TYPE/TAG argument is checked before any request"
+expect "put-resource bench/key" 2 "REPO/TYPE/TAG" kbs put-resource "${ADM[@]}" bench/key "$T/secret"
+expect "put-resource a/b/c/d" 2 "REPO/TYPE/TAG" kbs put-resource "${ADM[@]}" a/b/c/d "$T/secret"
+expect "put-resource a/../c" 2 "REPO/TYPE/TAG" kbs put-resource "${ADM[@]}" a/../c "$T/secret"
+expect "delete-resource a/b" 2 "REPO/TYPE/TAG" kbs delete-resource "${ADM[@]}" a/b
+expect "set-policy --resource a/b" 2 "REPO/TYPE/TAG" kbs set-policy "${ADM[@]}" --resource a/b "$T/res-default.json"
+expect "get-resource a/b" 2 "REPO/TYPE/TAG" kbs "${GET[@]}" a/b
+expect "bench a/b" 2 "REPO/TYPE/TAG" kbs bench --url "$U" --sim "$T/sim" --flows 1 a/b
+
+echo "--- --url with a trailing slash"
+expect "get-resource --url $U/" 0 "" kbs get-resource --url "$U/" --sim "$T/sim" default/key/model -o "$T/g5"
+cmp -s "$T/g5" "$T/secret" && ok "--url $U/: the secret" || bad "--url $U/: wrong bytes"
+expect "list-resources --url $U//" 0 "" kbs list-resources --url "$U//" --admin-key "$T/admin.key"
+
 echo "client input: $fails wrong"
 [ "$fails" = 0 ]

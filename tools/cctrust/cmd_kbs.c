@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "cli_vtpm.h"
 #include "token/jose.h"
+#include "kbs/kbs_int.h"
 
 #define BENCH_MAX_FLOWS 100000
 #define BENCH_MAX_THREADS 64
@@ -160,7 +161,9 @@ static void usage(FILE *f)
 		"        (the in-process limit: composite verifications of one simulated request,\n"
 		"        N of them, or for S seconds or until SIGTERM/SIGINT; wall and CPU ms each)\n"
 		"every command: https:// (--cacert PEM), or http:// to this machine only unless\n"
-		"  --insecure-http (the bearer and the secret would cross the network in the clear)\n"
+		"  --insecure-http (the bearer and the secret would cross the network in the clear);\n"
+		"  URL's trailing slashes are dropped; REPO/TYPE/TAG is three segments of\n"
+		"  [A-Za-z0-9._-], checked before any request\n"
 		"exit status: 0 ok, 1 refused by the broker (RFC 7807 reason printed), 2 usage/input\n"
 		"get-resource's vTPM options (the same in evidence collect and gate):\n"
 		"%s", CCT_CLI_VTPM_HELP);
@@ -251,7 +254,14 @@ static int parse(common *c, int argc, char **argv)
 		cct_cli_usage_error("--gpus: 0..%d", CCT_ATTESTER_MAX_GPUS);
 		return -1;
 	}
-	/* --tee here is also the session's (snp, tdx, ...), so not only a vTPM */
+	/* --tee here is also the session's: SNP or TDX, or a paravisor vTPM (its KBS wire name
+	 * too); any other name would only reach the broker to be refused there */
+	if (c->ev.vt.tee && strcmp(c->ev.vt.tee, "snp") && strcmp(c->ev.vt.tee, "tdx") &&
+	    !cct_cli_vtpm_tee(c->ev.vt.tee)) {
+		cct_cli_usage_error("--tee: snp, tdx, az-snp-vtpm or az-tdx-vtpm, got '%s'",
+				    c->ev.vt.tee);
+		return -1;
+	}
 	if (cct_cli_vtpm_finish(&c->ev.vt, 1))
 		return -1;
 	if (c->ev.sim_dir && c->ev.vt.device_opts) {
@@ -729,6 +739,17 @@ out:
 	return ex;
 }
 
+/* A REPO/TYPE/TAG argument, checked here as the broker checks it (src/kbs/policy.c), so a
+ * malformed one is a usage error before any request: 0, or CCT_EXIT_USAGE after saying so. */
+static int resource_arg(const char *what, const char *res)
+{
+	if (cct_kbs__resource_path_ok(res))
+		return 0;
+	return cct_cli_usage_error("%s '%s' is not REPO/TYPE/TAG (three segments of "
+				   "[A-Za-z0-9._-], 1..128 characters each, no '..', no leading "
+				   "'.')", what, res);
+}
+
 static char *init_data_buf;
 
 static int kbs_cmd(int argc, char **argv);
@@ -833,6 +854,8 @@ static int kbs_cmd(int argc, char **argv)
 			return CCT_EXIT_USAGE;
 		if (argc != 1)
 			return cct_cli_usage_error("%s needs REPO/TYPE/TAG", cmd);
+		if (resource_arg(cmd, argv[0]))
+			return CCT_EXIT_USAGE;
 		return !strcmp(cmd, "bench") ? bench(&c, argv[0]) : get_resource(&c, argv[0]);
 	}
 	if (need(&c, 1))
@@ -846,6 +869,8 @@ static int kbs_cmd(int argc, char **argv)
 		if (argc != (!strcmp(cmd, "put-resource") ? 2 : 1))
 			return cct_cli_usage_error("%s REPO/TYPE/TAG%s", cmd,
 						   argc && !strcmp(cmd, "put-resource") ? " FILE" : "");
+		if (resource_arg(cmd, argv[0]))
+			return CCT_EXIT_USAGE;
 		snprintf(path, sizeof(path), "/kbs/v0/resource/%.400s", argv[0]);
 		if (!strcmp(cmd, "delete-resource"))
 			return admin_call(&c, "DELETE", path, NULL, 0);
@@ -864,6 +889,9 @@ static int kbs_cmd(int argc, char **argv)
 
 		if (argc != 1)
 			return cct_cli_usage_error("%s POLICY_FILE", cmd);
+		if (res && c.resource_target && resource_arg("set-policy --resource",
+							     c.resource_target))
+			return CCT_EXIT_USAGE;
 		if (read_file(&b, &n, argv[0]))
 			return CCT_EXIT_USAGE;
 		if (res)
