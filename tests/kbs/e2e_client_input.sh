@@ -60,5 +60,16 @@ expect "get-resource --url $U/" 0 "" kbs get-resource --url "$U/" --sim "$T/sim"
 cmp -s "$T/g5" "$T/secret" && ok "--url $U/: the secret" || bad "--url $U/: wrong bytes"
 expect "list-resources --url $U//" 0 "" kbs list-resources --url "$U//" --admin-key "$T/admin.key"
 
+echo "--- --token-out: the EAR is a bearer token for the broker, written 0600 as -o writes"
+expect "get-resource --token-out" 0 "" kbs "${GET[@]}" default/key/model -o "$T/g6" --token-out "$T/tok"
+[ "$(stat -c %a "$T/tok")" = 600 ] && [ -s "$T/tok" ] && ok "--token-out FILE: mode 600" || bad "--token-out FILE: mode $(stat -c %a "$T/tok")"
+(umask 022; echo old >"$T/tok2")
+expect "get-resource --token-out over a 0644 file" 0 "" kbs "${GET[@]}" default/key/model -o "$T/g7" --token-out "$T/tok2"
+[ "$(stat -c %a "$T/tok2")" = 600 ] && ok "--token-out over a 0644 file: now 600" || bad "--token-out over a 0644 file: mode $(stat -c %a "$T/tok2")"
+echo keep >"$T/other"; ln -s "$T/other" "$T/tok3"
+expect "get-resource --token-out to a symlink" 0 "" kbs "${GET[@]}" default/key/model -o "$T/g8" --token-out "$T/tok3"
+[ ! -L "$T/tok3" ] && [ "$(cat "$T/other")" = keep ] && [ "$(stat -c %a "$T/tok3")" = 600 ] &&
+	ok "--token-out to a symlink: the link replaced, its target untouched" || bad "--token-out followed the symlink"
+
 echo "client input: $fails wrong"
 [ "$fails" = 0 ]

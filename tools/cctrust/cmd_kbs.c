@@ -529,10 +529,11 @@ static int get_resource(common *c, const char *res)
 						c->token_out ? &token : NULL, &err), ex;
 	int had_problem;
 
-	if (token) { /* the EAR the broker issued on attest: written even when then refused */
+	if (token) { /* the EAR the broker issued on attest: written even when then refused;
+		      * the broker takes it as a Bearer token, so 0600 like -o */
 		cct_err terr;
 
-		if (cct_file_write(c->token_out, token, strlen(token), 0, &terr) != CCT_OK)
+		if (cct_file_write(c->token_out, token, strlen(token), 1, &terr) != CCT_OK)
 			fprintf(stderr, "cctrust: --token-out: %s\n", terr.msg);
 		free(token);
 	}
