@@ -71,5 +71,32 @@ expect "get-resource --token-out to a symlink" 0 "" kbs "${GET[@]}" default/key/
 [ ! -L "$T/tok3" ] && [ "$(cat "$T/other")" = keep ] && [ "$(stat -c %a "$T/tok3")" = 600 ] &&
 	ok "--token-out to a symlink: the link replaced, its target untouched" || bad "--token-out followed the symlink"
 
+echo "--- admin-keygen: two distinct new files, or --force"
+K=$T/kg; mkdir "$K"
+expect "admin-keygen same.pem same.pem" 2 "same file" kbs admin-keygen "$K/same.pem" "$K/same.pem"
+[ ! -e "$K/same.pem" ] && ok "admin-keygen same path: nothing left" || bad "admin-keygen same path left $(head -1 "$K/same.pem")"
+expect "admin-keygen a.pem ./a.pem" 2 "same file" kbs admin-keygen "$K/a.pem" "$K/./a.pem"
+[ ! -e "$K/a.pem" ] && ok "admin-keygen same file by two paths: nothing left" || bad "admin-keygen same file by two paths left a file"
+expect "admin-keygen fresh" 0 "" kbs admin-keygen "$K/adm.key" "$K/adm.pub"
+[ "$(stat -c %a "$K/adm.key")" = 600 ] && grep -q 'PRIVATE KEY' "$K/adm.key" && grep -q 'PUBLIC KEY' "$K/adm.pub" &&
+	ok "admin-keygen: private key 0600, public key" || bad "admin-keygen: $(stat -c %a "$K/adm.key")"
+cp "$K/adm.key" "$K/adm.key.orig"; cp "$K/adm.pub" "$K/adm.pub.orig"
+expect "admin-keygen over existing keys" 2 "$K/adm.key exists" kbs admin-keygen "$K/adm.key" "$K/adm.pub"
+expect "admin-keygen over an existing public key" 2 "$K/adm.pub exists" kbs admin-keygen "$K/new.key" "$K/adm.pub"
+cmp -s "$K/adm.key" "$K/adm.key.orig" && cmp -s "$K/adm.pub" "$K/adm.pub.orig" && [ ! -e "$K/new.key" ] &&
+	ok "admin-keygen refused: the admin key unchanged, nothing new left" || bad "admin-keygen refused but changed files"
+expect "admin-keygen --force over existing keys" 0 "" kbs admin-keygen --force "$K/adm.key" "$K/adm.pub"
+! cmp -s "$K/adm.key" "$K/adm.key.orig" && [ "$(stat -c %a "$K/adm.key")" = 600 ] &&
+	ok "admin-keygen --force: a new key, 0600" || bad "admin-keygen --force: key not replaced"
+ln "$K/adm.key" "$K/hard.pem"
+expect "admin-keygen --force, one file by two names (hard link)" 2 "same file" kbs admin-keygen --force "$K/adm.key" "$K/hard.pem"
+ln -s "$K/adm.key" "$K/sym.pem"
+expect "admin-keygen --force, one file by two names (symlink)" 2 "same file" kbs admin-keygen --force "$K/adm.key" "$K/sym.pem"
+expect "admin-keygen /nonexistent/a" 2 "$K/nonexistent/a: No such file or directory" kbs admin-keygen "$K/nonexistent/a" "$K/b.pub"
+[ ! -e "$K/b.pub" ] && ok "admin-keygen unwritable private path: no public key left" || bad "admin-keygen left $K/b.pub"
+expect "admin-keygen PRIV /nonexistent/b" 2 "$K/nonexistent/b: No such file or directory" kbs admin-keygen "$K/c.key" "$K/nonexistent/b"
+[ ! -e "$K/c.key" ] && ok "admin-keygen unwritable public path: no private key left" || bad "admin-keygen left $K/c.key"
+expect "--force on another command" 2 "--force" kbs list-resources "${ADM[@]}" --force
+
 echo "client input: $fails wrong"
 [ "$fails" = 0 ]

@@ -1,6 +1,8 @@
 /* cctrust kbs: the key broker's guest client (get-resource) and admin client (put-resource,
  * set-policy, audit, ...), plus helpers for tests and demos (admin-keygen, bench). */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -8,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <time.h>
 
@@ -103,7 +106,7 @@ typedef struct common {
 	const char *key_arg; /* --key: get-resource's and bench's ec|rsa, decrypt's PEM file */
 	evidence_ctx ev;
 	long after, limit, flows, threads, seconds;
-	int json, no_presign, flows_set;
+	int json, no_presign, flows_set, force;
 } common;
 
 static const struct option lopts[] = {
@@ -116,7 +119,7 @@ static const struct option lopts[] = {
 	{ "role", 1, 0, 'R' }, { "timeout", 1, 0, 'T' }, { "init-data", 1, 0, 'I' },
 	{ "token-out", 1, 0, 'K' }, { "no-gpu", 0, 0, 'G' }, { "help", 0, 0, 'h' },
 	{ "clients", 1, 0, 'j' }, { "json", 0, 0, 'J' }, { "no-presign", 0, 0, 'P' },
-	{ "metrics-token", 1, 0, 'M' }, { "seconds", 1, 0, 'S' },
+	{ "metrics-token", 1, 0, 'M' }, { "seconds", 1, 0, 'S' }, { "force", 0, 0, 'F' },
 	CCT_CLI_VTPM_OPTIONS, /* --tee, --tcti, --vcek, --imds, --event-log */
 	{ 0, 0, 0, 0 }
 };
@@ -145,7 +148,8 @@ static void usage(FILE *f)
 		"  audit           --url URL --admin-key FILE [--after N] [--limit N] [--role auditor]\n"
 		"  list-resources  --url URL --admin-key FILE\n"
 		"tools:\n"
-		"  admin-keygen PRIVATE.pem PUBLIC.pem\n"
+		"  admin-keygen [--force] PRIVATE.pem PUBLIC.pem\n"
+		"        (two new files; --force replaces existing ones, never one file by both)\n"
 		"  bench --url URL --sim DIR [--tee snp|tdx] [--gpus K] [--clients N] [--flows M]\n"
 		"        [--json] [--no-presign] [--metrics-token FILE] [--key ec|rsa] RESOURCE\n"
 		"        (load generator: M full flows from N client threads; evidence built per\n"
@@ -225,6 +229,7 @@ static int parse(common *c, int argc, char **argv)
 			break;
 		case 'J': c->json = 1; break;
 		case 'P': c->no_presign = 1; break;
+		case 'F': c->force = 1; break;
 		case 'M': c->metrics_token_file = optarg; break;
 		case 'S':
 			if (cct_cli_parse_long(&c->seconds, "--seconds", optarg, 1, 86400))
@@ -751,6 +756,69 @@ static int resource_arg(const char *what, const char *res)
 				   "'.')", what, res);
 }
 
+/* A new Ed25519 admin key pair in two distinct files. Without force neither may exist: each
+ * is claimed (O_EXCL) before the key is made, so an admin key in place is never replaced
+ * unasked; a file claimed here is removed again on failure. One file by both names (the same
+ * path, or the same inode by another) is refused: the public key would replace the private
+ * one. */
+static int admin_keygen(const char *priv, const char *pub, int force)
+{
+	const char *const path[2] = { priv, pub };
+	int made[2] = { 0, 0 }, ex = CCT_EXIT_USAGE, i, fd;
+	struct stat st0, st1;
+	EVP_PKEY *k = NULL;
+	cct_err err;
+
+	if (!strcmp(priv, pub))
+		return cct_cli_usage_error("admin-keygen: PRIVATE.pem and PUBLIC.pem are the same file "
+					   "(%s): the public key would replace the private one",
+					   priv);
+	for (i = 0; i < 2; i++) {
+		if (i == 1 && stat(priv, &st0) == 0 && stat(pub, &st1) == 0 &&
+		    st0.st_dev == st1.st_dev && st0.st_ino == st1.st_ino) {
+			cct_cli_usage_error("admin-keygen: %s and %s are the same file: the public "
+					    "key would replace the private one", priv, pub);
+			goto out;
+		}
+		if (lstat(path[i], &st1) == 0) {
+			if (!force) {
+				cct_cli_usage_error("admin-keygen: %s exists: --force replaces it (the "
+						    "admin key it holds is lost)", path[i]);
+				goto out;
+			}
+			continue;
+		}
+		fd = errno == ENOENT ? open(path[i], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+							    O_CLOEXEC, 0600)
+				     : -1;
+		if (fd < 0) {
+			cct_cli_usage_error("admin-keygen: cannot create %s: %s", path[i],
+					    strerror(errno));
+			goto out;
+		}
+		close(fd);
+		made[i] = 1;
+	}
+	k = cct_jose_keygen("Ed25519");
+	if (!k) {
+		cct_cli_usage_error("admin-keygen: Ed25519 key generation failed");
+		goto out;
+	}
+	if (cct_jose_pem_write(priv, k, 1, &err) != CCT_OK ||
+	    cct_jose_pem_write(pub, k, 0, &err) != CCT_OK) {
+		cct_cli_usage_error("admin-keygen: %s", err.msg);
+		goto out;
+	}
+	made[0] = made[1] = 0; /* kept */
+	ex = CCT_EXIT_OK;
+out:
+	for (i = 0; i < 2; i++)
+		if (made[i])
+			unlink(path[i]);
+	EVP_PKEY_free(k);
+	return ex;
+}
+
 static char *init_data_buf;
 
 static int kbs_cmd(int argc, char **argv);
@@ -783,7 +851,6 @@ static int kbs_cmd(int argc, char **argv)
 	common c;
 	const char *cmd;
 	int pr;
-	cct_err err;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(argc < 2 ? stderr : stdout);
@@ -809,6 +876,8 @@ static int kbs_cmd(int argc, char **argv)
 		return cct_cli_usage_error("--seconds is verify-bench's (kbs bench runs --flows M)");
 	if (c.seconds && c.flows_set)
 		return cct_cli_usage_error("verify-bench: --flows N or --seconds S, not both");
+	if (c.force && strcmp(cmd, "admin-keygen") && is_kbs_cmd(cmd))
+		return cct_cli_usage_error("--force is admin-keygen's; %s takes none", cmd);
 	/* --key names the ephemeral tee key's type for the commands that attest, and a private
 	 * key file for decrypt: one meaning per command, anything else refused */
 	if (c.key_arg) {
@@ -833,22 +902,9 @@ static int kbs_cmd(int argc, char **argv)
 	if (!strcmp(cmd, "verify-bench"))
 		return verify_bench(&c, argc, argv);
 	if (!strcmp(cmd, "admin-keygen")) {
-		{
-			EVP_PKEY *k;
-			int rc;
-
-			if (argc != 2)
-				return cct_cli_usage_error("admin-keygen PRIVATE.pem PUBLIC.pem");
-			k = cct_jose_keygen("Ed25519");
-			rc = k && cct_jose_pem_write(argv[0], k, 1, &err) == CCT_OK &&
-			     cct_jose_pem_write(argv[1], k, 0, &err) == CCT_OK;
-			EVP_PKEY_free(k);
-			if (!rc) {
-				fprintf(stderr, "cctrust: cannot write admin keys\n");
-				return CCT_EXIT_USAGE;
-			}
-			return 0;
-		}
+		if (argc != 2)
+			return cct_cli_usage_error("admin-keygen [--force] PRIVATE.pem PUBLIC.pem");
+		return admin_keygen(argv[0], argv[1], c.force);
 	}
 	if (!strcmp(cmd, "get-resource") || !strcmp(cmd, "bench")) {
 		if (need(&c, 0))
