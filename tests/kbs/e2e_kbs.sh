@@ -25,12 +25,13 @@ grep -q 'errors/AdminAuth' "$T/out" && ok "wrong key: AdminAuth problem" || bad 
 code=$(curl -s -o "$T/out" -w '%{http_code}' -X POST --data-binary @"$T/secret" "$U/kbs/v0/resource/default/key/x")
 [ "$code" = 401 ] && grep -q AdminAuth "$T/out" && ok "admin call without a key refused" || bad "admin call without a key: $code"
 # an encoded NUL in the path is refused before routing, never cut there (a/b/c%00evil is not
-# a/b/c): not written, not deleted, no other endpoint answers for it
+# a/b/c): not written, not deleted, no other endpoint answers for it. The client refuses such
+# a REPO/TYPE/TAG itself (exit 2, nothing sent); the broker's own refusal is asked with curl.
 printf 'nul' >"$T/nul"
 "$CLI" kbs put-resource --url "$U" --admin-key "$T/admin.key" 'default/key/nul%00evil' "$T/nul" >"$T/out" 2>/dev/null
-check "admin put-resource with %00 in the path refused" 1 $?
+check "admin put-resource with %00 in the path refused by the client" 2 $?
 "$CLI" kbs delete-resource --url "$U" --admin-key "$T/admin.key" 'default/key/llm%00x' >/dev/null 2>&1
-check "admin delete-resource with %00 in the path refused" 1 $?
+check "admin delete-resource with %00 in the path refused by the client" 2 $?
 "$CLI" kbs put-resource --url "$U" --admin-key "$T/admin.key" default/key/nul "$T/nul" >/dev/null
 "$CLI" kbs delete-resource --url "$U" --admin-key "$T/admin.key" 'default/key/nul%00x' >/dev/null 2>&1
 "$CLI" kbs list-resources --url "$U" --admin-key "$T/admin.key" >"$T/list" 2>/dev/null
