@@ -12,20 +12,10 @@
 #include "cctrust/collateral.h"
 #include "cctrust/core.h"
 #include "cctrust/nvgpu.h"
+#include "nvgpu/rim.h"
 #include "snp/snp_coll.h"
 #include "tdx/tdx_int.h"
 #include "x509/ocsp.h"
-
-/* "96.00.5e.00.01" -> "96005E0001" (the form of the version in a VBIOS / switch BIOS RIM id) */
-static void strip_dots_upper(char *dst, size_t size, const char *src)
-{
-	size_t j = 0;
-
-	for (; *src && j + 1 < size; src++)
-		if (*src != '.')
-			dst[j++] = (char)toupper((unsigned char)*src);
-	dst[j] = '\0';
-}
 
 /* The RIM id an item's key names against what the document states (Meta colloquialVersion,
  * product, edition), for the ids the GPU verifier asks for (src/nvgpu/verify.c):
@@ -59,7 +49,7 @@ static int rim_matches_key(const char *key, const char *ver, const char *product
 		snprintf(chip, sizeof(chip), "%.*s", (int)(last - rest), rest);
 		snprintf(got, sizeof(got), "%s", ver);
 	} else {
-		strip_dots_upper(got, sizeof(got), ver);
+		cct_rim_id_version(got, sizeof(got), ver);
 	}
 	if (strcasecmp(edition, want_ed) != 0 || strcmp(got, last + 1) != 0 ||
 	    (driver && strcasecmp(product, chip) != 0) || (!driver && strchr(ver, '.') == NULL))

@@ -9,6 +9,7 @@
  *  - SignatureMethod ecdsa-sha256/384/512; DigestMethod sha256/384/512;
  *  - the verifying key is the public key of the first X509Certificate in KeyInfo, whose chain
  *    the caller checks to a pinned root (cct_rim_verify_chain); KeyInfo is not otherwise used. */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -534,4 +535,14 @@ const cct_rim_measurement *cct_rim_find(const cct_rim *rim, unsigned index)
 		if (rim->meas[i].index == index)
 			return &rim->meas[i];
 	return NULL;
+}
+
+void cct_rim_id_version(char *dst, size_t size, const char *version)
+{
+	size_t j = 0;
+
+	for (; *version && j + 1 < size; version++)
+		if (*version != '.')
+			dst[j++] = (char)toupper((unsigned char)*version);
+	dst[j] = '\0';
 }

@@ -60,5 +60,9 @@ int cct_rim_verify_chain(STACK_OF(X509) **chain_out, const cct_rim *rim, STACK_O
 			 time_t at, const char *what, cct_err *err);
 /* Measurement with that 0-based index, or NULL. */
 const cct_rim_measurement *cct_rim_find(const cct_rim *rim, unsigned index);
+/* A VBIOS / switch BIOS version as a RIM id spells it: "96.00.5e.00.01" -> "96005E0001"
+ * (dots dropped, upper case; cut to size - 1). The verifier, collateral validation and the
+ * simulated GPU build ids with it. */
+void cct_rim_id_version(char *dst, size_t size, const char *version);
 
 #endif

@@ -939,16 +939,6 @@ static void vbios_version(const cct_spdm_opaque_field *f, char *buf, size_t size
 	}
 }
 
-static void strip_dots_upper(char *dst, size_t size, const char *src)
-{
-	size_t j = 0;
-
-	for (; *src && j + 1 < size; src++)
-		if (*src != '.')
-			dst[j++] = (char)toupper((unsigned char)*src);
-	dst[j] = '\0';
-}
-
 /* ---- one device ---- */
 static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_nvgpu_entry *e,
 			 size_t idx, const uint8_t *nonce, time_t at, cct_err *err)
@@ -1144,7 +1134,7 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 	if (is_switch) {
 		char ver[64];
 
-		strip_dots_upper(ver, sizeof(ver), vb);
+		cct_rim_id_version(ver, sizeof(ver), vb);
 		snprintf(vb_id, sizeof(vb_id), "%s%s", LS10_RIM_PREFIX, ver);
 		rc = rim_stage(&r_vb, v, vb_id, vb, "switch BIOS", dev_chip, 1, 0, at, c,
 			       "x-nvidia-switch-bios", err);
@@ -1178,7 +1168,7 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 				 chip[0] ? chip : "GB100", drv);
 		else
 			snprintf(drv_id, sizeof(drv_id), "NV_GPU_DRIVER_GH100_%s", drv);
-		strip_dots_upper(ver, sizeof(ver), vb);
+		cct_rim_id_version(ver, sizeof(ver), vb);
 		snprintf(vb_id, sizeof(vb_id), "NV_GPU_VBIOS_%s_%s_%s_%s", proj, psku, csku, ver);
 		rc = rim_stage(&r_drv, v, drv_id, drv, "driver", dev_chip, 0, 1, at, c,
 			       "x-nvidia-gpu-driver", err);

@@ -884,16 +884,6 @@ int cct_sim_gpu_evidence(char **kbs_json_out, char **nvidia_json_out, const cct_
 }
 
 /* ---- RIMs ---- */
-static void strip_dots_upper(char *dst, size_t size, const char *src)
-{
-	size_t j = 0;
-
-	for (; *src && j + 1 < size; src++)
-		if (*src != '.')
-			dst[j++] = (char)toupper((unsigned char)*src);
-	dst[j] = '\0';
-}
-
 void cct_sim_gpu_rim_id(char *buf, size_t size, const cct_sim_gpu *g, cct_sim_gpu_rim_kind kind,
 			const char *version)
 {
@@ -906,7 +896,7 @@ void cct_sim_gpu_rim_id(char *buf, size_t size, const cct_sim_gpu *g, cct_sim_gp
 			snprintf(buf, size, "NV_GPU_DRIVER_%s_%s", g->chip, version);
 		return;
 	}
-	strip_dots_upper(v, sizeof(v), version);
+	cct_rim_id_version(v, sizeof(v), version);
 	snprintf(buf, size, "NV_GPU_VBIOS_%s_%s_%s_%s", g->project, g->project_sku, g->chip_sku, v);
 }
 
