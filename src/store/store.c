@@ -621,6 +621,20 @@ int cct_store_challenge_open(cct_store *st, const char *cookie, cct_store_sessio
 	if (cct_jose_b64url_decode(&raw, &rn, cookie, strlen(cookie), NULL) != CCT_OK)
 		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 				   "session cookie: not base64url");
+	{ /* one spelling per challenge: the session is named by the cookie's text, so a
+	   * base64url with other unused low bits in its last character (the same sealed bytes)
+	   * must not be another session with the same nonce */
+		char *canon = cct_jose_b64url(raw, rn);
+		int same = canon && !strcmp(canon, cookie);
+
+		free(canon);
+		if (!same) {
+			free(raw);
+			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+					   "session cookie: not the base64url this broker issued "
+					   "(non-canonical encoding)");
+		}
+	}
 	rc = cct_store_unseal(&pt, &pn, st->challenge_key, CHALLENGE_AAD, raw, rn, err);
 	free(raw);
 	if (rc != CCT_OK)

@@ -505,6 +505,19 @@ static void session_challenge_sealed(void **state)
 	assert_int_equal(ops->session_get(impl, id, &ss, NULL), CCT_OK);
 	assert_int_equal(ss.nonce_used, 1);
 	cct_store_session_clear(&ss);
+	{ /* the same sealed bytes spelled with other unused low bits in the last base64url
+	   * character: not a second session with the same nonce */
+		size_t n = strlen(cookie);
+		const char *pos = strchr(CCT_B64URL_ALPHABET, cookie[n - 1]);
+
+		assert_non_null(pos);
+		assert_true((n - 3) % 4 != 0); /* the sealed challenge leaves unused bits */
+		snprintf(bad, sizeof(bad), "%s", cookie);
+		bad[n - 1] = CCT_B64URL_ALPHABET[(pos - CCT_B64URL_ALPHABET) ^ 1];
+		assert_int_equal(cct_store_challenge_open(f->store, bad, &ch, &err), CCT_EFORMAT);
+		assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", bad, NULL, body), 401);
+		cct_kbs_response_clear(&r);
+	}
 	free(body);
 	free(jwk);
 	free(nonce);
