@@ -36,6 +36,14 @@
 #define ADMIN_MAX_KEYS 32
 #define ADMIN_DEFAULT_LIFETIME (24 * 3600)
 #define ADMIN_SKEW 60
+#define ADMIN_TIME_MAX ((json_int_t)1 << 40) /* about the year 36812 */
+
+/* an integer NumericDate in 0..ADMIN_TIME_MAX */
+static int time_claim_ok(const json_t *v)
+{
+	return json_is_integer(v) && json_integer_value(v) >= 0 &&
+	       json_integer_value(v) <= ADMIN_TIME_MAX;
+}
 #define ADMIN_MAX_JTI 256
 #define ADMIN_JTI_MEMORY 1024 /* jti digests remembered in process until their token expires */
 
@@ -260,6 +268,17 @@ int cct_kbs__admin_verify(const cct_kbs_admin *a, const char *jwt, int64_t now,
 	if (!json_is_integer(json_object_get(claims, "exp"))) {
 		rc = cct_err_set(err, CCT_EEXPIRED, CCT_STAGE_TOKEN, 0,
 				 "admin JWT has no integer \"exp\"");
+		goto out;
+	}
+	/* NumericDates in a plausible range, so that exp - iat and exp + skew cannot overflow
+	 * (a lifetime wrapping negative passed the cap, a jti kept until a negative time was
+	 * forgotten at once) */
+	if (!time_claim_ok(json_object_get(claims, "exp")) ||
+	    (json_object_get(claims, "iat") && !time_claim_ok(json_object_get(claims, "iat"))) ||
+	    (json_object_get(claims, "nbf") && !time_claim_ok(json_object_get(claims, "nbf")))) {
+		rc = cct_err_set(err, CCT_EEXPIRED, CCT_STAGE_TOKEN, 0,
+				 "admin JWT \"exp\", \"iat\" or \"nbf\" is not an integer time in "
+				 "0..2^40 (seconds since the epoch)");
 		goto out;
 	}
 	exp = json_integer_value(json_object_get(claims, "exp"));

@@ -131,6 +131,11 @@ def run(cli, simdir, work, url_a, url_b):
     st, txt = admin(url_a, "/kbs/v0/resource/default/key/llm", secret, ed_tok(lifetime=30 * 3600))
     check("admin: 30 h token refused with 401 naming the lifetime cap",
           st == 401 and "lifetime" in txt and "admin-max-token-lifetime" in txt, (st, txt))
+    # times that would overflow exp - iat (a lifetime wrapping negative passed the cap)
+    st, txt = admin(url_a, "/kbs/v0/resource/default/key/llm", secret,
+                    tc.jwt_sign(edkey, "EdDSA", tc.trustee_admin_claims(iat=-2**62 - 1, exp=2**62)))
+    check("admin: iat/exp outside 0..2^40 refused (no overflow past the lifetime cap)",
+          st == 401 and "0..2^40" in txt, (st, txt))
     st, txt = admin(url_a, "/kbs/v0/resource/default/key/llm", secret, ed_tok(role="Admin"))
     check("admin: role claim as Trustee sends it", st == 200, (st, txt))
     rego = "package policy\ndefault allow = false\nallow { true }\n"
@@ -294,6 +299,12 @@ def run(cli, simdir, work, url_a, url_b):
             check("admin jti stays single use when its row is deleted from the database",
                   gone >= 1 and st == 401 and "jti" in txt, (gone, st, txt))
     k = load_priv(os.path.join(kd, "ES256.key"))
+    # a jti kept until exp + skew: an exp at INT64_MAX must not wrap and be forgotten at once
+    t = tc.jwt_sign(k, "ES256", tc.trustee_admin_claims(iat=-1, exp=2**63 - 1, jti="huge-exp"),
+                    kid="kid-ES256")
+    st1, _ = admin(url_b, "/kbs/v0/resource/default/key/llm", secret, t)
+    st2, txt = admin(url_b, "/kbs/v0/resource/default/key/llm", secret, t)
+    check("admin: exp at INT64_MAX refused, never replayable", st1 == 401 and st2 == 401, (st1, st2, txt))
     t = tc.jwt_sign(k, "ES256", tc.trustee_admin_claims(aud="someone-else", jti="x1"), kid="kid-ES256")
     st, txt = admin(url_b, "/kbs/v0/resource/default/key/llm", secret, t)
     check("admin aud checked when configured", st == 401 and "aud" in txt, (st, txt))
