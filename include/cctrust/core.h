@@ -58,6 +58,10 @@ typedef void (*cct_input_fn)(void *ctx, const char *path, int *stop);
  *  when "-" appears more than once (nothing passed: standard input can be read once). */
 CCT_EXTERN int cct_inputs_each(char *const *args, size_t n, cct_input_fn fn, void *ctx,
 			       cct_err *err);
+/** 1 when both paths name one existing file (same device and inode: the same path, another
+ *  spelling, a hard link or a symlink to it), else 0. For refusing an output that is one of
+ *  the inputs before anything is written. */
+CCT_EXTERN int cct_file_same(const char *a, const char *b);
 /** Write a whole file (mode 0644 unless private: 0600), atomically via rename. */
 CCT_EXTERN int cct_file_write(const char *path, const void *data, size_t n, int private_,
 			      cct_err *err);

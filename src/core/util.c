@@ -237,6 +237,15 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
+int cct_file_same(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (!a || !b || stat(a, &sa) != 0 || stat(b, &sb) != 0)
+		return 0;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 int cct_file_write(const char *path, const void *data, size_t n, int private_, cct_err *err)
 {
 	char tmp[4096];
