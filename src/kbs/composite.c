@@ -400,9 +400,10 @@ static char *composite_metrics(void *ctx)
 			   "cache or offline directory (VCEK, CRL, TDX collateral, RIM, OCSP).\n"
 			   "# TYPE cctrustd_collateral_cache_hits_total counter\n"
 			   "cctrustd_collateral_cache_hits_total %lu\n"
-			   "# HELP cctrustd_collateral_fetches_total Collateral requests that went to "
-			   "the network.\n# TYPE cctrustd_collateral_fetches_total counter\n"
-			   "cctrustd_collateral_fetches_total %lu\n",
+			   "# HELP cctrustd_collateral_network_requests_total Collateral requests "
+			   "that went to the network.\n"
+			   "# TYPE cctrustd_collateral_network_requests_total counter\n"
+			   "cctrustd_collateral_network_requests_total %lu\n",
 			hits, fetches);
 	}
 	if (entries >= 0) {

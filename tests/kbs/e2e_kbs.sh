@@ -191,6 +191,26 @@ curl -s "$U/metrics" >"$T/m"
 grep -q '^cctrustd_integrity_failures_total [1-9]' "$T/m" && ok "integrity failures counted in /metrics" || bad "integrity metric"
 grep -q 'cctrustd_insecure_mode{mode="trust_sim"} 1' "$T/m" && ok "--trust-sim shown as cctrustd_insecure_mode 1" || bad "insecure_mode metric"
 grep -q 'cctrustd_limit{name="max_connections_per_ip"} 64' "$T/m" && ok "limits exported in /metrics" || bad "limit metrics"
+# the Prometheus text format: one TYPE line per metric name, its samples in one group
+python3 - "$T/m" <<'PY' && ok "/metrics: each metric declared once, samples grouped" || bad "/metrics declares a name twice or splits its samples"
+import re, sys
+types, seen, cur = {}, set(), None
+for line in open(sys.argv[1]):
+    m = re.match(r"# TYPE (\S+) ", line)
+    if m:
+        assert m.group(1) not in types, m.group(1)
+        types[m.group(1)] = 1
+        cur = m.group(1)
+        continue
+    if line.startswith("#") or not line.strip():
+        continue
+    name = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line).group(0)
+    base = re.sub(r"_(bucket|sum|count)$", "", name)
+    if base != cur and name != cur:
+        assert name not in seen and base not in seen, name
+    seen.add(base)
+    seen.add(name)
+PY
 grep -q 'INSECURE (start-up): --trust-sim' "$T/a.log" && ok "--trust-sim warned at start-up" || bad "no --trust-sim warning"
 
 # --- keys and databases must be private; the metrics token ---
