@@ -73,7 +73,9 @@ int cct_kbs__resource_path_ok(const char *res)
 		return 0;
 	for (p = res;; p++) {
 		if (*p == '/' || *p == 0) {
-			if (len == 0 || len > 128)
+			/* "." alone is a dot-segment: HTTP clients remove it, so no guest could
+			 * name the resource (".." is refused below) */
+			if (len == 0 || len > 128 || (len == 1 && p[-1] == '.'))
 				return 0;
 			seg++;
 			len = 0;

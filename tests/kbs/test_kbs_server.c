@@ -1196,6 +1196,11 @@ static void malformed_requests(void **state)
 	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/a/../b", NULL, NULL, NULL), 404);
 	assert_problem(&r, "InvalidRequestPath");
 	cct_kbs_response_clear(&r);
+	/* a "." segment (HTTP clients remove it: no guest could fetch it), and its admin write */
+	assert_false(cct_kbs__resource_path_ok("bench/./model"));
+	assert_false(cct_kbs__resource_path_ok("a/b/."));
+	assert_true(cct_kbs__resource_path_ok("a/b/.c"));
+	assert_true(cct_kbs__resource_path_ok("a/b/c.d"));
 	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/a/b", NULL, NULL, NULL), 404);
 	cct_kbs_response_clear(&r);
 	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", "zz", NULL, "{}"), 401);
