@@ -641,6 +641,163 @@ static void cli_invalid_input_exits_2(void **state)
 	free(out);
 }
 
+/* A file's bytes equal to a vector's (an input left as it was). */
+static int same_bytes(const char *path, const uint8_t *want, size_t n)
+{
+	size_t got = 0;
+	uint8_t *b = cct_test_read_file(path, &got);
+	int same = b && got == n && !memcmp(b, want, n);
+
+	free(b);
+	return same;
+}
+
+static int exists(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+
+	if (f)
+		fclose(f);
+	return f != NULL;
+}
+
+/* An output never replaces an input or another output, and nothing is written before every input
+ * is read: --id-block over the ID private key exited 0 with the key replaced, --id-block over
+ * --ovmf destroyed the firmware, --id-block over --author-key was written before the author key
+ * was read (key gone, then "not a PEM key"), --dump-vmsa overwrote an --ovmf DIR/vmsa0.bin,
+ * --mode seves --id-key wrote the VMSA files before its error, --mode sev --dump-vmsa made an
+ * empty directory. */
+static void cli_outputs_never_overwrite_inputs(void **state)
+{
+	static const struct {
+		const char *args, *victim, *opt_out, *opt_in;
+	} cases[] = {
+		{ "--ovmf T/o.fd --id-key T/k.pem --id-block T/k.pem", "k.pem", "--id-block",
+		  "--id-key" },
+		{ "--ovmf T/o.fd --id-key T/k.pem --id-block T/o.fd", "o.fd", "--id-block", "--ovmf" },
+		{ "--ovmf T/o.fd --id-key T/k.pem --author-key T/a.pem --auth-block T/a.pem", "a.pem",
+		  "--auth-block", "--author-key" },
+		{ "--ovmf T/o.fd --id-key T/k.pem --author-key T/a.pem --id-block T/a.pem", "a.pem",
+		  "--id-block", "--author-key" },
+		{ "--ovmf T/d/vmsa0.bin --dump-vmsa T/d", "d/vmsa0.bin", "--dump-vmsa", "--ovmf" },
+		{ "--ovmf T/o.fd --id-key T/k.pem --id-block T/link.pem", "k.pem", "--id-block",
+		  "--id-key" },
+		{ "--ovmf T/o.fd --id-key T/k.pem --id-block T/hard.fd", "o.fd", "--id-block",
+		  "--ovmf" },
+		{ "--ovmf T/o.fd --id-key T/k.pem --author-key T/a.pem --id-block T/x.bin "
+		  "--auth-block T/./x.bin", NULL, "--auth-block", "--id-block" },
+		{ "--ovmf T/o.fd --id-key T/k.pem --id-block T/d/vmsa1.bin --dump-vmsa T/d", NULL,
+		  "--dump-vmsa", "--id-block" },
+	};
+	const char *t = cct_test_tmpdir();
+	size_t ovmf_n = 0, key_n = 0, au_n = 0, i;
+	uint8_t *ovmf = vec("ovmf_AmdSev_suffix.bin", &ovmf_n);
+	uint8_t *key = vec("idblock/test_id_key.pem", &key_n);
+	uint8_t *au = vec("idblock/test_auth_key.pem", &au_n);
+	char cmd[4096], args[2048], path[1024], *out = NULL;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *a = cases[i].args;
+		size_t w = 0;
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s/o' && mkdir -p '%s/o/d'", t, t);
+		assert_int_equal(system(cmd), 0);
+		cct_test_write_tmp("o/o.fd", ovmf, ovmf_n);
+		cct_test_write_tmp("o/d/vmsa0.bin", ovmf, ovmf_n);
+		cct_test_write_tmp("o/k.pem", key, key_n);
+		cct_test_write_tmp("o/a.pem", au, au_n);
+		snprintf(cmd, sizeof(cmd), "cd '%s/o' && ln -s k.pem link.pem && ln o.fd hard.fd", t);
+		assert_int_equal(system(cmd), 0);
+		for (; *a && w + 600 < sizeof(args); a++) { /* T: this case's directory */
+			if (*a == 'T' && a[1] == '/')
+				w += (size_t)snprintf(args + w, sizeof(args) - w, "'%s/o'", t);
+			else
+				args[w++] = *a;
+		}
+		args[w] = 0;
+		rc = cct_test_cli(&out, "measure snp --vcpus 2 --vcpu-type EPYC-v4 %s 2>&1", args);
+		if (rc != 2 || !strstr(out, cases[i].opt_out) || !strstr(out, cases[i].opt_in))
+			fail_msg("%s: exit %d, want 2 naming %s and %s:\n%s", args, rc,
+				 cases[i].opt_out, cases[i].opt_in, out);
+		free(out);
+		snprintf(path, sizeof(path), "%s/o/%s", t, "o.fd");
+		assert_true(same_bytes(path, ovmf, ovmf_n));
+		snprintf(path, sizeof(path), "%s/o/%s", t, "d/vmsa0.bin");
+		assert_true(same_bytes(path, ovmf, ovmf_n));
+		snprintf(path, sizeof(path), "%s/o/%s", t, "k.pem");
+		assert_true(same_bytes(path, key, key_n));
+		snprintf(path, sizeof(path), "%s/o/%s", t, "a.pem");
+		assert_true(same_bytes(path, au, au_n));
+		snprintf(path, sizeof(path), "%s/o/%s", t, "x.bin");
+		assert_false(exists(path));
+		snprintf(path, sizeof(path), "%s/o/%s", t, "d/vmsa1.bin");
+		assert_false(exists(path));
+	}
+	/* measure id-block: the same rule */
+	rc = cct_test_cli(&out, "measure id-block --launch-digest " ZERO_LD " --id-key '%s/o/k.pem' "
+			  "--author-key '%s/o/a.pem' --auth-block '%s/o/link.pem' 2>&1", t, t, t);
+	if (rc != 2 || !strstr(out, "--auth-block") || !strstr(out, "--id-key"))
+		fail_msg("id-block --auth-block over --id-key: exit %d:\n%s", rc, out);
+	free(out);
+	snprintf(path, sizeof(path), "%s/o/k.pem", t);
+	assert_true(same_bytes(path, key, key_n));
+	/* refused or failed runs write nothing: every input is read before any output */
+	rc = cct_test_cli(&out, "measure snp --ovmf '%s/o/o.fd' --mode seves --vcpus 2 --vcpu-type "
+			  "EPYC-v4 --id-key '%s/o/k.pem' --dump-vmsa '%s/o/v1' 2>&1", t, t, t);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "only for SNP"));
+	free(out);
+	rc = cct_test_cli(&out, "measure snp --ovmf '%s/o/o.fd' --mode sev --dump-vmsa '%s/o/v2' 2>&1",
+			  t, t);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "--dump-vmsa"));
+	free(out);
+	rc = cct_test_cli(&out, "measure snp --ovmf '%s/o/o.fd' --vcpus 2 --vcpu-type EPYC-v4 "
+			  "--id-key '%s/o/k.pem' --author-key '%s/o/missing.pem' --id-block "
+			  "'%s/o/x.bin' --dump-vmsa '%s/o/v3' 2>&1", t, t, t, t, t);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "--author-key"));
+	free(out);
+	rc = cct_test_cli(&out, "measure snp --ovmf '%s/o/o.fd' --vcpus 2 --vcpu-type EPYC-v4 "
+			  "--id-key '%s/o/k.pem' --author-key '%s/o/o.fd' --id-block '%s/o/x.bin' "
+			  "2>&1", t, t, t, t);
+	assert_int_equal(rc, 2);
+	free(out);
+	snprintf(path, sizeof(path), "%s/o/v1", t);
+	assert_false(exists(path));
+	snprintf(path, sizeof(path), "%s/o/v2", t);
+	assert_false(exists(path));
+	snprintf(path, sizeof(path), "%s/o/v3", t);
+	assert_false(exists(path));
+	snprintf(path, sizeof(path), "%s/o/x.bin", t);
+	assert_false(exists(path));
+	/* and a run with every output distinct writes them all */
+	rc = cct_test_cli(&out, "measure snp --ovmf '%s/o/o.fd' --vcpus 2 --vcpu-type EPYC-v4 "
+			  "--id-key '%s/o/k.pem' --author-key '%s/o/a.pem' --id-block '%s/o/x.bin' "
+			  "--auth-block '%s/o/y.bin' --dump-vmsa '%s/o/v4' 2>&1", t, t, t, t, t, t);
+	assert_int_equal(rc, 0);
+	free(out);
+	{
+		static const char *const made[] = { "x.bin", "y.bin", "v4/vmsa0.bin", "v4/vmsa1.bin" };
+		static const size_t size[] = { 96, 4096, 4096, 4096 };
+		size_t n = 0;
+		uint8_t *b;
+
+		for (i = 0; i < 4; i++) {
+			snprintf(path, sizeof(path), "%s/o/%s", t, made[i]);
+			b = cct_test_read_file(path, &n);
+			assert_non_null(b);
+			assert_int_equal(n, size[i]);
+			free(b);
+		}
+	}
+	free(ovmf);
+	free(key);
+	free(au);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -656,6 +813,7 @@ int main(void)
 		cmocka_unit_test(cli_usage_errors_name_option_and_range),
 		cmocka_unit_test(cli_vcpu_options_are_alternatives),
 		cmocka_unit_test(cli_invalid_input_exits_2),
+		cmocka_unit_test(cli_outputs_never_overwrite_inputs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,8 +114,11 @@ static int hex16_opt(uint8_t out[16], const char *opt, const char *v, cct_err *e
 			   e.msg);
 }
 
-/* ID block (+ ID_AUTH_INFO when an author key is given) for digest ld; adds JSON fields. */
-static int make_id_block(json_t *o, const uint8_t ld[48], const idb_args *a, cct_err *err)
+/* ID block (+ ID_AUTH_INFO when an author key is given) for digest ld; adds JSON fields and
+ * hands back the blocks (idb_out; *auth_out malloc'd, NULL without an author key). Writes
+ * nothing: every input is read before any output is written (write_id_blocks). */
+static int make_id_block(json_t *o, const uint8_t ld[48], const idb_args *a,
+			 uint8_t idb_out[CCT_MEASURE_ID_BLOCK_SIZE], uint8_t **auth_out, cct_err *err)
 {
 	int rc = CCT_ERROR;
 	cct_measure_id_block_opts opts;
@@ -127,6 +130,7 @@ static int make_id_block(json_t *o, const uint8_t ld[48], const idb_args *a, cct
 	char *b64 = NULL;
 	json_t *jerr = NULL;
 
+	*auth_out = NULL;
 	memset(&opts, 0, sizeof(opts));
 	memcpy(opts.launch_digest, ld, 48);
 	opts.version = 1;
@@ -168,8 +172,7 @@ static int make_id_block(json_t *o, const uint8_t ld[48], const idb_args *a, cct
 	free(b64);
 	b64 = NULL;
 	cct_cli_json_hex(o, "id_key_digest_hex", digest, 48);
-	if (a->id_block_out && (rc = cct_file_write(a->id_block_out, idb, sizeof(idb), 0, err)))
-		goto out;
+	memcpy(idb_out, idb, sizeof(idb));
 	if (a->author_key) {
 		if ((rc = read_file(&auk, &auk_n, a->author_key, 0, "--author-key", &jerr, err)))
 			goto out;
@@ -205,13 +208,8 @@ static int make_id_block(json_t *o, const uint8_t ld[48], const idb_args *a, cct
 		b64 = cct_b64_encode(digest, 48, 0);
 		json_object_set_new(o, "author_key_digest", json_string(b64 ? b64 : ""));
 		cct_cli_json_hex(o, "author_key_digest_hex", digest, 48);
-		if (a->auth_block_out &&
-		    (rc = cct_file_write(a->auth_block_out, auth, CCT_MEASURE_ID_AUTH_SIZE, 0, err)))
-			goto out;
-	} else if (a->auth_block_out) {
-		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
-				 "--auth-block needs --author-key");
-		goto out;
+		*auth_out = auth;
+		auth = NULL;
 	}
 	rc = CCT_OK;
 out:
@@ -264,6 +262,113 @@ static int idb_option(idb_args *a, const char *k, const char *v)
 	return 1;
 }
 
+/* The ID-block options that need others: checked before anything is read or written. */
+static int idb_check(const idb_args *a)
+{
+	if (!a->id_key && (a->author_key || a->id_block_out || a->auth_block_out || a->id_sig ||
+			   a->auth_sig))
+		return cct_cli_usage_error("--author-key/--id-block/--auth-block/--id-sig/--auth-sig "
+					   "need --id-key");
+	if (!a->author_key && (a->auth_block_out || a->auth_sig))
+		return cct_cli_usage_error("--auth-block/--auth-sig need --author-key");
+	return 0;
+}
+
+/* A file a measure subcommand reads or writes, with the option that names it. */
+typedef struct named_path {
+	const char *opt, *path;
+} named_path;
+
+/* 1 when two output paths name one file, existing or not: cct_file_same, or the same name in
+ * one directory ("x", "./x"). */
+static int same_output(const char *a, const char *b)
+{
+	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+	const char *na = sa ? sa + 1 : a, *nb = sb ? sb + 1 : b;
+	char da[4096], db[4096];
+
+	if (cct_file_same(a, b) || !strcmp(a, b))
+		return 1;
+	if (strcmp(na, nb))
+		return 0;
+	snprintf(da, sizeof(da), "%.*s", sa ? (sa == a ? 1 : (int)(sa - a)) : 1, sa ? a : ".");
+	snprintf(db, sizeof(db), "%.*s", sb ? (sb == b ? 1 : (int)(sb - b)) : 1, sb ? b : ".");
+	return !strcmp(da, db) || cct_file_same(da, db);
+}
+
+/* Output out (path, its option) against every input and the earlier outputs: a usage error
+ * naming both options when it is one of them (an output never replaces an input, a private
+ * key included, nor another output), else 0. Run before anything is written. */
+static int output_clash(const named_path *out, const named_path *in, size_t nin,
+			const named_path *prev, size_t nprev)
+{
+	size_t i;
+
+	for (i = 0; i < nin; i++)
+		if (in[i].path && cct_file_same(out->path, in[i].path))
+			return cct_cli_usage_error("%s %s is the same file as the input %s %s: "
+						   "refusing to overwrite an input (nothing "
+						   "written)", out->opt, out->path, in[i].opt,
+						   in[i].path);
+	for (i = 0; i < nprev; i++)
+		if (prev[i].path && same_output(out->path, prev[i].path))
+			return cct_cli_usage_error("%s %s and %s %s are the same file: give each "
+						   "output its own (nothing written)", out->opt,
+						   out->path, prev[i].opt, prev[i].path);
+	return 0;
+}
+
+/* The ID-block outputs (--id-block, --auth-block) against the inputs; *nout set to the outputs
+ * kept in outs[2] for later checks. */
+static int idb_clash(const idb_args *a, const named_path *in, size_t nin, named_path outs[2],
+		     size_t *nout)
+{
+	*nout = 0;
+	if (a->id_block_out) {
+		outs[*nout].opt = "--id-block";
+		outs[*nout].path = a->id_block_out;
+		if (output_clash(&outs[*nout], in, nin, outs, *nout))
+			return CCT_EXIT_USAGE;
+		(*nout)++;
+	}
+	if (a->auth_block_out) {
+		outs[*nout].opt = "--auth-block";
+		outs[*nout].path = a->auth_block_out;
+		if (output_clash(&outs[*nout], in, nin, outs, *nout))
+			return CCT_EXIT_USAGE;
+		(*nout)++;
+	}
+	return 0;
+}
+
+/* The ID-block inputs, in idb_clash's input table form. */
+static size_t idb_inputs(named_path *in, const idb_args *a)
+{
+	in[0].opt = "--id-key";
+	in[0].path = a->id_key;
+	in[1].opt = "--author-key";
+	in[1].path = a->author_key;
+	in[2].opt = "--id-sig";
+	in[2].path = a->id_sig;
+	in[3].opt = "--auth-sig";
+	in[3].path = a->auth_sig;
+	return 4;
+}
+
+static int write_id_blocks(const idb_args *a, const uint8_t idb[CCT_MEASURE_ID_BLOCK_SIZE],
+			   const uint8_t *auth, cct_err *err)
+{
+	int rc;
+
+	if (a->id_block_out &&
+	    (rc = cct_file_write(a->id_block_out, idb, CCT_MEASURE_ID_BLOCK_SIZE, 0, err)))
+		return rc;
+	if (a->auth_block_out && auth &&
+	    (rc = cct_file_write(a->auth_block_out, auth, CCT_MEASURE_ID_AUTH_SIZE, 0, err)))
+		return rc;
+	return CCT_OK;
+}
+
 /* The option table of a measure subcommand: its own names (`name` or `name=` for a value), the
  * ID-block options when idb is set, then --json and --help. Option i returns 256 + i. */
 static struct option *measure_opts(const char *const *own, int idb)
@@ -308,19 +413,44 @@ static const char *next_opt(int argc, char **argv, const struct option *tab, con
 	return tab[c - 256].name;
 }
 
-static int dump_vmsas(const char *dir, const cct_measure_snp_opts *o, cct_err *err)
+/* One VMSA page per vCPU, in memory (*out malloc'd): computed before anything is written. */
+static int vmsa_pages(uint8_t **out, const cct_measure_snp_opts *o, cct_err *err)
 {
-	uint8_t page[CCT_MEASURE_VMSA_SIZE];
+	uint8_t *pages = malloc((size_t)o->vcpus * CCT_MEASURE_VMSA_SIZE);
+	uint32_t i;
+	int rc = CCT_OK;
+
+	*out = NULL;
+	if (!pages)
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
+	for (i = 0; i < o->vcpus && rc == CCT_OK; i++)
+		rc = cct_measure_vmsa_page(pages + (size_t)i * CCT_MEASURE_VMSA_SIZE, o, i, err);
+	if (rc != CCT_OK) {
+		free(pages);
+		return rc;
+	}
+	*out = pages;
+	return CCT_OK;
+}
+
+static void vmsa_path(char *path, size_t n, const char *dir, uint32_t i)
+{
+	snprintf(path, n, "%s/vmsa%u.bin", dir, i);
+}
+
+static int write_vmsas(const char *dir, const uint8_t *pages, uint32_t vcpus, cct_err *err)
+{
 	char path[4096];
 	uint32_t i;
 	int rc = CCT_OK;
 
-	(void)mkdir(dir, 0755);
-	for (i = 0; i < o->vcpus && rc == CCT_OK; i++) {
-		if ((rc = cct_measure_vmsa_page(page, o, i, err)) != CCT_OK)
-			break;
-		snprintf(path, sizeof(path), "%s/vmsa%u.bin", dir, i);
-		rc = cct_file_write(path, page, sizeof(page), 0, err);
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return cct_err_set(err, CCT_EIO, CCT_STAGE_NONE, 0, "--dump-vmsa: cannot create %s: %s",
+				   dir, strerror(errno));
+	for (i = 0; i < vcpus && rc == CCT_OK; i++) {
+		vmsa_path(path, sizeof(path), dir, i);
+		rc = cct_file_write(path, pages + (size_t)i * CCT_MEASURE_VMSA_SIZE,
+				    CCT_MEASURE_VMSA_SIZE, 0, err);
 	}
 	return rc;
 }
@@ -344,7 +474,8 @@ static int cmd_snp(int argc, char **argv)
 	int have_fam = 0, have_model = 0, have_step = 0, have_vcpus = 0, have_vars = 0;
 	uint8_t *ovmf = NULL, *kernel = NULL, *initrd = NULL, *svsm = NULL;
 	size_t ovmf_n = 0, kernel_n = 0, initrd_n = 0, svsm_n = 0, ld_n = 0;
-	uint8_t ovmf_hash[48], ld[48], khash[32];
+	uint8_t ovmf_hash[48], ld[48], khash[32], idb_bytes[CCT_MEASURE_ID_BLOCK_SIZE];
+	uint8_t *vmsa = NULL, *auth = NULL;
 	cct_measure_snp_opts o;
 	idb_args idb;
 	cct_err err;
@@ -476,6 +607,43 @@ static int cmd_snp(int argc, char **argv)
 		have_gf = 0; /* ignored outside SNP, as in sev-snp-measure */
 	o.vcpus = (uint32_t)vcpus;
 	o.ovmf_vars_size = vars_size;
+	/* everything that can be refused is refused before anything is read or written */
+	if (dump_dir && o.mode == CCT_MEASURE_MODE_SEV)
+		return cct_cli_usage_error("--dump-vmsa: mode 'sev' has no VMSA pages (seves, snp, "
+					   "snp:svsm have)");
+	if (idb.id_key && (o.mode == CCT_MEASURE_MODE_SEV || o.mode == CCT_MEASURE_MODE_SEVES))
+		return cct_cli_usage_error("--id-key: ID blocks exist only for SNP launch digests "
+					   "(mode '%s')", mode_name(o.mode));
+	if (idb_check(&idb))
+		return CCT_EXIT_USAGE;
+	{ /* no output may be an input or another output (a private key, the firmware) */
+		named_path in[8], outs[2], np;
+		size_t nin = 4, nout = 0;
+		char path[4096];
+		struct stat st;
+		uint32_t i;
+
+		in[0].opt = "--ovmf";
+		in[0].path = ovmf_path;
+		in[1].opt = "--kernel";
+		in[1].path = kernel_path;
+		in[2].opt = "--initrd";
+		in[2].path = initrd_path;
+		in[3].opt = "--svsm";
+		in[3].path = svsm_path;
+		nin += idb_inputs(in + 4, &idb);
+		if (idb_clash(&idb, in, nin, outs, &nout))
+			return CCT_EXIT_USAGE;
+		if (dump_dir && stat(dump_dir, &st) == 0 && !S_ISDIR(st.st_mode))
+			return cct_cli_usage_error("--dump-vmsa %s: not a directory", dump_dir);
+		for (i = 0; dump_dir && i < o.vcpus; i++) {
+			vmsa_path(path, sizeof(path), dump_dir, i);
+			np.opt = "--dump-vmsa";
+			np.path = path;
+			if (output_clash(&np, in, nin, outs, nout))
+				return CCT_EXIT_USAGE;
+		}
+	}
 	if (ovmf_hash_hex) {
 		if (cct_hex_decode_fixed(ovmf_hash, 48, ovmf_hash_hex, &err) != CCT_OK)
 			return cct_cli_usage_error("--ovmf-hash: %s (need 96 hex digits)", err.msg);
@@ -548,7 +716,7 @@ static int cmd_snp(int argc, char **argv)
 	}
 	if (kernel_path)
 		json_object_set_new(out, "cmdline", json_string(o.append ? o.append : ""));
-	if (dump_dir && (rc = dump_vmsas(dump_dir, &o, &err)) != CCT_OK)
+	if (dump_dir && (rc = vmsa_pages(&vmsa, &o, &err)) != CCT_OK)
 		goto out;
 	if (idb.id_key) {
 		if (ld_n != 48) {
@@ -556,13 +724,14 @@ static int cmd_snp(int argc, char **argv)
 					 "ID blocks exist only for SNP launch digests");
 			goto out;
 		}
-		if ((rc = make_id_block(out, ld, &idb, &err)) != CCT_OK)
+		if ((rc = make_id_block(out, ld, &idb, idb_bytes, &auth, &err)) != CCT_OK)
 			goto out;
-	} else if (idb.author_key || idb.id_block_out || idb.auth_block_out) {
-		rc = cct_err_set(&err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
-				 "--author-key/--id-block/--auth-block need --id-key");
-		goto out;
 	}
+	/* every input read, every value computed: only now the outputs */
+	if (idb.id_key && (rc = write_id_blocks(&idb, idb_bytes, auth, &err)) != CCT_OK)
+		goto out;
+	if (dump_dir && (rc = write_vmsas(dump_dir, vmsa, o.vcpus, &err)) != CCT_OK)
+		goto out;
 	{ /* policy snippet: the reference value as a policy rule */
 		json_t *pol = json_object(), *tee = json_object(), *arr = json_array();
 		char hex[97];
@@ -591,6 +760,8 @@ out:
 	free(kernel);
 	free(initrd);
 	free(svsm);
+	free(vmsa);
+	free(auth);
 	return finish(rc, &err, json, out);
 }
 
@@ -656,7 +827,7 @@ static int cmd_id_block(int argc, char **argv)
 		"         [--id-block FILE] [--auth-block FILE] [--json]";
 	int rc = CCT_ERROR, json = 0, r;
 	const char *ld_hex = NULL;
-	uint8_t ld[48];
+	uint8_t ld[48], idb_bytes[CCT_MEASURE_ID_BLOCK_SIZE], *auth = NULL;
 	idb_args idb;
 	cct_err err;
 	json_t *out = NULL;
@@ -693,9 +864,20 @@ static int cmd_id_block(int argc, char **argv)
 		return cct_cli_usage_error("%s", usage);
 	if (cct_hex_decode_fixed(ld, 48, ld_hex, &err) != CCT_OK)
 		return cct_cli_usage_error("--launch-digest: %s (need 96 hex digits)", err.msg);
+	if (idb_check(&idb))
+		return CCT_EXIT_USAGE;
+	{ /* no output may be an input (the ID or author private key) or the other output */
+		named_path in[4], outs[2];
+		size_t nin = idb_inputs(in, &idb), nout = 0;
+
+		if (idb_clash(&idb, in, nin, outs, &nout))
+			return CCT_EXIT_USAGE;
+	}
 	out = json_object();
 	cct_cli_json_hex(out, "launch_digest", ld, 48);
-	if ((rc = make_id_block(out, ld, &idb, &err)) != CCT_OK)
+	if ((rc = make_id_block(out, ld, &idb, idb_bytes, &auth, &err)) != CCT_OK)
+		goto out;
+	if ((rc = write_id_blocks(&idb, idb_bytes, auth, &err)) != CCT_OK)
 		goto out;
 	if (json) {
 		cct_cli_print_json(out, 0);
@@ -711,6 +893,7 @@ static int cmd_id_block(int argc, char **argv)
 	out = NULL;
 	rc = CCT_OK;
 out:
+	free(auth);
 	return finish(rc, &err, json, out);
 }
 
