@@ -1627,14 +1627,15 @@ static const struct route {
 	{ "/kbs/v0/readyz", 0, M_GET | M_HEAD, route_readyz, EP_NONE },
 	{ "/metrics", 0, M_GET | M_HEAD, route_metrics, EP_NONE },
 	{ "/kbs/v0/metrics", 0, M_GET | M_HEAD, route_metrics, EP_NONE },
-	/* the admin endpoints besides resources: GET reads, POST writes (handle_admin) */
-	{ "/kbs/v0/attestation-policy", 0, M_GET | M_POST, route_admin, EP_NONE },
+	/* the admin endpoints besides resources: GET reads, POST writes (handle_admin serves
+	 * exactly these methods; any other gets 405 with its Allow) */
+	{ "/kbs/v0/attestation-policy", 0, M_POST, route_admin, EP_NONE },
 	{ "/kbs/v0/resource-policy", 0, M_GET | M_POST, route_admin, EP_NONE },
-	{ "/kbs/v0/resource-policy/", 1, M_GET | M_POST, route_admin, EP_NONE },
+	{ "/kbs/v0/resource-policy/", 1, M_GET, route_admin, EP_NONE },
 	{ "/kbs/v0/reference-value", 0, M_GET | M_POST, route_admin, EP_NONE },
-	{ "/kbs/v0/reference-value/", 1, M_GET | M_POST, route_admin, EP_NONE },
-	{ "/kbs/v0/audit", 0, M_GET | M_POST, route_admin, EP_NONE },
-	{ "/kbs/v0/admin/resources", 0, M_GET | M_POST, route_admin, EP_NONE },
+	{ "/kbs/v0/reference-value/", 1, M_GET, route_admin, EP_NONE },
+	{ "/kbs/v0/audit", 0, M_GET, route_admin, EP_NONE },
+	{ "/kbs/v0/admin/resources", 0, M_GET, route_admin, EP_NONE },
 };
 
 static const struct route *route_of(const char *p)
@@ -1661,6 +1662,8 @@ static unsigned method_bit(const char *m)
 static const char *allow_of(unsigned methods)
 {
 	switch (methods) {
+	case M_GET:
+		return "GET";
 	case M_POST:
 		return "POST";
 	case M_GET | M_HEAD:

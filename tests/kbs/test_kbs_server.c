@@ -1255,6 +1255,19 @@ static void operations_endpoints(void **state)
 	assert_string_equal(r.allow, "GET, HEAD");
 	cct_kbs_response_clear(&r);
 	assert_int_equal(req(f, &r, "DELETE", "/kbs/v0/resource-policy/a", NULL, NULL, NULL), 405);
+	assert_string_equal(r.allow, "GET");
+	cct_kbs_response_clear(&r);
+	/* the admin endpoints' Allow says what each serves (not a 404 for the other method) */
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/audit", NULL, NULL, NULL), 405);
+	assert_string_equal(r.allow, "GET");
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/admin/resources", NULL, NULL, NULL), 405);
+	assert_string_equal(r.allow, "GET");
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/attestation-policy", NULL, NULL, NULL), 405);
+	assert_string_equal(r.allow, "POST");
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "DELETE", "/kbs/v0/resource-policy", NULL, NULL, NULL), 405);
 	assert_string_equal(r.allow, "GET, POST");
 	cct_kbs_response_clear(&r);
 	/* HEAD reads as GET where GET only reads (load balancers' health checks), and nowhere else:
