@@ -782,6 +782,75 @@ static void diagnose_variations(void **state)
 	cct_launch_plan_clear(&plan);
 }
 
+/* launch plan -o DIR never overwrites one of the plan's inputs: a plan named DIR/policy.json,
+ * firmware = "qemu.args", [id_block] id_key = "expected.json" with -o . each exited 0 and
+ * destroyed the input. Refused (exit 2, the input and the output named), nothing written. */
+static void plan_outputs_never_overwrite_inputs(void **state)
+{
+	static const struct {
+		const char *plan_name, *victim, *plan, *want;
+	} cases[] = {
+		{ "policy.json", "policy.json", "", "the plan file" },
+		{ "p.toml", "qemu.args", "", "firmware =" },
+		{ "p.toml", "expected.json", "[id_block]\nid_key = \"expected.json\"\n",
+		  "[id_block] id_key =" },
+		{ "p.toml", "launch.sh", "init_data = \"launch.sh\"\n", "init_data =" },
+		{ "p.toml", "policy.json", "[disks.d]\nfile = \"policy.json\"\n", "[disks] file =" },
+	};
+	static const char *const outputs[] = { "qemu.args", "launch.sh", "expected.json",
+					       "policy.json" };
+	char sub[600], cmd[8192], plan[2048], path[1200], *out = NULL;
+	size_t i, k, n = 0, vn = 0;
+	uint8_t *before, *after;
+	int rc;
+
+	(void)state;
+	setup_dir();
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(sub, sizeof(sub), "%s/ow", dir);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir '%s' && cp '%s/amdsev.fd' "
+			 "'%s/fw.fd' && cp '%s/id.pem' '%s/id.pem'", sub, sub, dir, sub, dir, sub);
+		assert_int_equal(system(cmd), 0);
+		snprintf(plan, sizeof(plan), "tee = \"snp\"\nfirmware = \"%s\"\novmf_hash = \""
+			 OVMF_HASH "\"\nvcpus = 1\n%s",
+			 !strcmp(cases[i].victim, "qemu.args") ? "qemu.args" : "fw.fd",
+			 cases[i].plan);
+		snprintf(path, sizeof(path), "ow/%s", cases[i].plan_name);
+		write_file(path, plan);
+		if (strcmp(cases[i].plan_name, cases[i].victim)) { /* the victim: a copy of a key */
+			snprintf(cmd, sizeof(cmd), "cp '%s/id.pem' '%s/%s'", sub, sub,
+				 cases[i].victim);
+			assert_int_equal(system(cmd), 0);
+		}
+		snprintf(path, sizeof(path), "%s/%s", sub, cases[i].victim);
+		before = cct_test_read_file(path, &vn);
+		assert_non_null(before);
+		rc = cct_test_cli(&out, "launch plan '%s/%s' -o '%s' 2>&1", sub, cases[i].plan_name,
+				  sub);
+		if (rc != 2 || !strstr(out, cases[i].want) || !strstr(out, cases[i].victim) ||
+		    !strstr(out, "-o "))
+			fail_msg("%s over %s: exit %d, want 2 naming both:\n%s", cases[i].victim,
+				 cases[i].want, rc, out);
+		free(out);
+		after = cct_test_read_file(path, &n);
+		assert_non_null(after);
+		assert_int_equal(n, vn);
+		assert_memory_equal(after, before, n);
+		free(before);
+		free(after);
+		for (k = 0; k < 4; k++) { /* nothing else written either */
+			if (!strcmp(outputs[k], cases[i].victim))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", sub, outputs[k]);
+			assert_null(cct_test_read_file(path, &n));
+		}
+	}
+	/* the same plan with another -o DIR writes its four files */
+	rc = cct_test_cli(&out, "launch plan '%s/p.toml' -o '%s/out' >/dev/null 2>&1", sub, sub);
+	assert_int_equal(rc, 0);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -793,6 +862,7 @@ int main(void)
 		cmocka_unit_test(plan_refusals),
 		cmocka_unit_test(plan_refusals_name_the_key),
 		cmocka_unit_test(control_character_names_the_argument),
+		cmocka_unit_test(plan_outputs_never_overwrite_inputs),
 		cmocka_unit_test(diagnose_variations),
 	};
 

@@ -26,6 +26,8 @@ static const char launch_usage[] =
 	"  policy.json    a cctrust.policy/v1 policy pinning exactly those values, GPUs in CC\n"
 	"                 mode, the model rule (cctrust verify --policy policy.json)\n"
 	"  --json prints {\"qemu_args\", \"launch_sh\", \"expected\", \"policy\"} on stdout instead.\n"
+	"  A file that would overwrite one of the plan's inputs (the plan, firmware, kernel,\n"
+	"  initrd, init-data, keys, disks) is refused before anything is written (exit 2).\n"
 	"\n"
 	"diagnose: EVIDENCE is a raw SNP report, a TDX quote (binary, hex or base64) or a KBS attest\n"
 	"  request. Exit 0 when it matches the plan; 1 when not, naming the plan variation that\n"
@@ -75,6 +77,51 @@ static int write_json(const char *dir, const char *name, const json_t *v, cct_er
 	return rc;
 }
 
+static const char *const plan_outputs[] = { "qemu.args", "launch.sh", "expected.json",
+					    "policy.json", NULL };
+
+/* An output `launch plan` would write into dir that is one of the plan's inputs (the plan file,
+ * firmware, kernel, initrd, init-data, ID keys, disks; another spelling or a link included):
+ * an error naming both, before anything is written. */
+static int plan_output_clash(const cct_launch_plan *p, const char *plan, const char *dir,
+			     cct_err *err)
+{
+	struct {
+		const char *key, *path;
+	} in[8 + CCT_LAUNCH_MAX_DISKS];
+	char out[4096];
+	size_t n = 0, i, k;
+
+	in[n].key = "the plan file";
+	in[n++].path = plan;
+	in[n].key = "firmware =";
+	in[n++].path = p->firmware;
+	in[n].key = "kernel =";
+	in[n++].path = p->kernel;
+	in[n].key = "initrd =";
+	in[n++].path = p->initrd;
+	in[n].key = "init_data =";
+	in[n++].path = p->init_data;
+	in[n].key = "[id_block] id_key =";
+	in[n++].path = p->id_key;
+	in[n].key = "[id_block] author_key =";
+	in[n++].path = p->author_key;
+	for (i = 0; i < p->disk_count && i < CCT_LAUNCH_MAX_DISKS; i++) {
+		in[n].key = "[disks] file =";
+		in[n++].path = p->disks[i].file;
+	}
+	for (k = 0; plan_outputs[k]; k++) {
+		snprintf(out, sizeof(out), "%s/%s", dir, plan_outputs[k]);
+		for (i = 0; i < n; i++)
+			if (in[i].path && cct_file_same(out, in[i].path))
+				return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+						   "-o %s: writing %s would overwrite the plan's "
+						   "input: %s %s (nothing written; choose another "
+						   "-o DIR)", dir, out, in[i].key, in[i].path);
+	}
+	return CCT_OK;
+}
+
 static int cmd_plan(int argc, char **argv)
 {
 	static const struct option lo[] = { { "json", no_argument, NULL, 'j' },
@@ -103,6 +150,10 @@ static int cmd_plan(int argc, char **argv)
 	plan = argv[optind];
 	if ((rc = cct_launch_plan_load(&p, plan, &err)) != CCT_OK)
 		return fail(rc, &err, json);
+	if (!json && (rc = plan_output_clash(&p, plan, dir, &err)) != CCT_OK) {
+		cct_launch_plan_clear(&p);
+		return fail(rc, &err, json);
+	}
 	rc = cct_launch_plan_build(&o, &p, &err);
 	cct_launch_plan_clear(&p);
 	if (rc != CCT_OK)
