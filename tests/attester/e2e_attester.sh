@@ -80,6 +80,13 @@ out=$("$C" gate --policy "$T/pol.json" $S -- sh -c 'echo STARTED' 2>"$T/gate.err
 [[ $rc == 1 && -z $out && ! -e $T/ready ]] && pass gate-gpus-not-ready-when-unverified || fail "gate-gpus-not-ready-when-unverified ($rc)"
 out=$("$C" gate --policy "$T/pol.json" --no-gpu -- sh -c 'echo STARTED' 2>"$T/gate.err"); rc=$?
 [[ $rc == 1 && -z $out ]] && pass gate-untrusted-root || fail "gate-untrusted-root ($rc)"
+# an unknown --cpu is a usage error (was exit 1 "REFUSED: cannot collect evidence"), found
+# before anything is read or collected: no TEE interface at all, a policy file that is not there
+for pol in "$T/pol.json" "$T/absent.json"; do
+	out=$(CCT_TSM_ROOT=$T/no-tsm CCT_SEV_GUEST_DEV=$T/no-dev "$C" gate --policy "$pol" $S --no-gpu --cpu bogus -- sh -c 'echo STARTED' 2>"$T/gate.err"); rc=$?
+	[[ $rc == 2 && -z $out ]] && grep -q -- "--cpu: 'bogus'" "$T/gate.err" && grep -q "auto, tsm, sev-guest" "$T/gate.err" &&
+		pass "gate-cpu-usage-error ($pol)" || { fail "gate-cpu-usage-error ($pol, $rc)"; cat "$T/gate.err"; }
+done
 
 # a nonce or tee-pubkey the verifier would refuse is refused before evidence is bound to it
 for bad in "--nonce notbase64!! --tee-pubkey $T/tee.jwk" "--nonce '' --tee-pubkey $T/tee.jwk" \

@@ -81,6 +81,11 @@ int cct_cmd_gate(int argc, char **argv)
 		default: fputs(gate_usage, stderr); return CCT_EXIT_USAGE;
 		}
 	}
+	/* a usage error, before any file is read or any evidence collected */
+	if (ao.cpu_method && strcmp(ao.cpu_method, "auto") && strcmp(ao.cpu_method, "tsm") &&
+	    strcmp(ao.cpu_method, "sev-guest"))
+		return cct_cli_usage_error("gate: --cpu: '%s' is not one of auto, tsm, sev-guest "
+					   "(a TDX quote comes through tsm)", ao.cpu_method);
 	if (!policy_file)
 		return cct_cli_usage_error("gate: --policy FILE is required (the gate never runs "
 					   "without one)");
