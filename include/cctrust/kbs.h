@@ -249,6 +249,8 @@ typedef struct cct_kbs_client_opts {
 	 *  bytes in the clear, and a guest cannot tell the broker from anyone on the path, who
 	 *  could hand it a key of their own. */
 	int insecure_http;
+	/** admin calls: the "aud" of the admin JWT (the broker's --admin-audience); NULL: none */
+	const char *admin_audience;
 } cct_kbs_client_opts;
 
 /** CCT_OK when o->url may be used: https://, or http:// to this machine, or insecure_http set;
@@ -349,9 +351,13 @@ CCT_EXTERN int cct_kbs_client_admin(int *status_out, char **resp_out, size_t *re
 				    const cct_kbs_client_opts *o, const char *admin_key_path,
 				    const char *role, const char *method, const char *path,
 				    const uint8_t *body, size_t body_len, cct_err *err);
-/** Make an admin JWT (EdDSA) with the given role valid for ttl_s seconds. *out malloc'd. */
+/** Make an admin JWT (EdDSA) with the given role valid for ttl_s seconds, with a random
+ *  "jti" (the broker's --admin-require-jti; it is single use either way). *out malloc'd. */
 CCT_EXTERN int cct_kbs_admin_token(char **out, const char *admin_key_path, const char *role,
 				   int64_t now, int ttl_s, cct_err *err);
+/** cct_kbs_admin_token with an "aud" (the broker's --admin-audience), when audience is set. */
+CCT_EXTERN int cct_kbs_admin_token_aud(char **out, const char *admin_key_path, const char *role,
+				       int64_t now, int ttl_s, const char *audience, cct_err *err);
 
 /* ------------------------------------------------------------------------------------------
  * Workload certificates.

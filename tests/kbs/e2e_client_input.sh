@@ -98,5 +98,15 @@ expect "admin-keygen PRIV /nonexistent/b" 2 "$K/nonexistent/b: No such file or d
 [ ! -e "$K/c.key" ] && ok "admin-keygen unwritable public path: no private key left" || bad "admin-keygen left $K/c.key"
 expect "--force on another command" 2 "--force" kbs list-resources "${ADM[@]}" --force
 
+echo "--- a broker that requires a jti and an audience: the admin commands send both"
+start_d b --store "sqlite:$T/b.db" --admin-pubkey "$T/admin.pub" --trust-sim "$T/sim" \
+	--master-key "$T/master.key" --admin-require-jti --admin-audience kbs-b.example
+ADMB=(--url "$URL_b" --admin-key "$T/admin.key")
+expect "list-resources without --admin-audience" 1 "HTTP 401" kbs list-resources "${ADMB[@]}"
+grep -qF 'aud' "$T/out" && ok "the broker's reason names aud" || bad "no aud in: $(head -c 300 "$T/out")"
+expect "list-resources --admin-audience (jti sent)" 0 "" kbs list-resources "${ADMB[@]}" --admin-audience kbs-b.example
+expect "put-resource twice (a fresh jti each call)" 0 "" kbs put-resource "${ADMB[@]}" --admin-audience kbs-b.example default/key/b "$T/secret"
+expect "put-resource again" 0 "" kbs put-resource "${ADMB[@]}" --admin-audience kbs-b.example default/key/b "$T/secret"
+
 echo "client input: $fails wrong"
 [ "$fails" = 0 ]

@@ -120,6 +120,7 @@ static const struct option lopts[] = {
 	{ "token-out", 1, 0, 'K' }, { "no-gpu", 0, 0, 'G' }, { "help", 0, 0, 'h' },
 	{ "clients", 1, 0, 'j' }, { "json", 0, 0, 'J' }, { "no-presign", 0, 0, 'P' },
 	{ "metrics-token", 1, 0, 'M' }, { "seconds", 1, 0, 'S' }, { "force", 0, 0, 'F' },
+	{ "admin-audience", 1, 0, 'D' },
 	CCT_CLI_VTPM_OPTIONS, /* --tee, --tcti, --vcek, --imds, --event-log */
 	{ 0, 0, 0, 0 }
 };
@@ -147,6 +148,8 @@ static void usage(FILE *f)
 		"  set-reference-value --url URL --admin-key FILE NAME VALUES.json\n"
 		"  audit           --url URL --admin-key FILE [--after N] [--limit N] [--role auditor]\n"
 		"  list-resources  --url URL --admin-key FILE\n"
+		"  every admin JWT carries a random jti (single use); --admin-audience AUD adds the\n"
+		"  \"aud\" a broker started with --admin-audience AUD requires\n"
 		"tools:\n"
 		"  admin-keygen [--force] PRIVATE.pem PUBLIC.pem\n"
 		"        (two new files; --force replaces existing ones, never one file by both)\n"
@@ -191,6 +194,7 @@ static int parse(common *c, int argc, char **argv)
 		case 'u': c->o.url = optarg; break;
 		case 'H': c->o.insecure_http = 1; break;
 		case 'a': c->admin_key = optarg; break;
+		case 'D': c->o.admin_audience = optarg; break;
 		case 'o': c->out = optarg; break;
 		case 'c': c->o.cacert = optarg; break;
 		case 's': c->ev.sim_dir = optarg; break;
