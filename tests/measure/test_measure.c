@@ -798,6 +798,62 @@ static void cli_outputs_never_overwrite_inputs(void **state)
 	free(au);
 }
 
+/* Smaller contracts: --mode sev took --vcpus/--vcpu-type/--guest-features and silently ignored
+ * them (now said on stderr, digest unchanged, as sev-snp-measure); measure tdx --kernel EMPTY
+ * said only "no kernel"; --memory 0 and 1 passed parsing. */
+static void cli_ignored_options_and_tdx_inputs(void **state)
+{
+	const char *ovmf = cct_test_vector_path(VDIR "ovmf_AmdSev_suffix.bin");
+	const char *empty;
+	static const char *const mem[] = { "0", "1", "63M", "65T", "65537G" };
+	char o[1024], e[1024], plain[200], *out = NULL;
+	size_t i;
+	int rc;
+
+	(void)state;
+	snprintf(o, sizeof(o), "%s", ovmf);
+	rc = cct_test_cli(&out, "measure snp --ovmf '%s' --mode sev 2>&1", o);
+	assert_int_equal(rc, 0);
+	assert_null(strstr(out, "warning"));
+	snprintf(plain, sizeof(plain), "%s", out);
+	free(out);
+	rc = cct_test_cli(&out, "measure snp --ovmf '%s' --mode sev --vcpus 4 --vcpu-type EPYC-v4 "
+			  "--guest-features 0x21 2>/dev/null", o);
+	assert_int_equal(rc, 0);
+	assert_string_equal(out, plain);
+	free(out);
+	rc = cct_test_cli(&out, "measure snp --ovmf '%s' --mode sev --vcpus 4 --vcpu-type EPYC-v4 "
+			  "--guest-features 0x21 2>&1 >/dev/null", o);
+	assert_int_equal(rc, 0);
+	if (!strstr(out, "mode 'sev'") || !strstr(out, "--vcpus") || !strstr(out, "--vcpu-type") ||
+	    !strstr(out, "--guest-features") || !strstr(out, "ignored"))
+		fail_msg("sev: ignored options not named: %s", out);
+	free(out);
+	rc = cct_test_cli(&out, "measure snp --ovmf '%s' --mode seves --vcpus 1 --vcpu-type EPYC-v4 "
+			  "--guest-features 0x21 2>&1 >/dev/null", o);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "--guest-features ignored"));
+	free(out);
+	empty = cct_test_write_tmp("empty-kernel", "", 0);
+	snprintf(e, sizeof(e), "%s", empty);
+	rc = cct_test_cli(&out, "measure tdx --kernel '%s' 2>&1", e);
+	assert_int_equal(rc, 2);
+	if (!strstr(out, "--kernel") || !strstr(out, e) || !strstr(out, "empty"))
+		fail_msg("empty kernel not named: %s", out);
+	free(out);
+	for (i = 0; i < sizeof(mem) / sizeof(mem[0]); i++) {
+		rc = cct_test_cli(&out, "measure tdx --kernel '%s' --memory %s 2>&1", e, mem[i]);
+		if (rc != 2 || !strstr(out, "--memory") || !strstr(out, "64M..64T"))
+			fail_msg("--memory %s: exit %d: %s", mem[i], rc, out);
+		free(out);
+	}
+	/* in range: parsing passes, the empty kernel is what is refused */
+	rc = cct_test_cli(&out, "measure tdx --kernel '%s' --memory 64M 2>&1", e);
+	assert_int_equal(rc, 2);
+	assert_null(strstr(out, "--memory"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -814,6 +870,7 @@ int main(void)
 		cmocka_unit_test(cli_vcpu_options_are_alternatives),
 		cmocka_unit_test(cli_invalid_input_exits_2),
 		cmocka_unit_test(cli_outputs_never_overwrite_inputs),
+		cmocka_unit_test(cli_ignored_options_and_tdx_inputs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -472,6 +472,7 @@ static int cmd_snp(int argc, char **argv)
 	const char *vcpu_type = NULL, *ovmf_hash_hex = NULL, *dump_dir = NULL;
 	uint64_t vcpus = 0, fam = 0, model = 0, step = 0, u, vars_size = 0;
 	int have_fam = 0, have_model = 0, have_step = 0, have_vcpus = 0, have_vars = 0;
+	int have_vmm = 0;
 	uint8_t *ovmf = NULL, *kernel = NULL, *initrd = NULL, *svsm = NULL;
 	size_t ovmf_n = 0, kernel_n = 0, initrd_n = 0, svsm_n = 0, ld_n = 0;
 	uint8_t ovmf_hash[48], ld[48], khash[32], idb_bytes[CCT_MEASURE_ID_BLOCK_SIZE];
@@ -523,12 +524,14 @@ static int cmd_snp(int argc, char **argv)
 			else if (!strcmp(v, "snp:svsm") || !strcmp(v, "sev-snp:svsm")) o.mode = CCT_MEASURE_MODE_SNP_SVSM;
 			else return cct_cli_usage_error("--mode: '%s' is not snp, seves, sev or snp:svsm", v);
 		} else if (!strcmp(k, "vmm-type")) {
+			have_vmm = 1;
 			if (!strcasecmp(v, "qemu")) o.vmm = CCT_MEASURE_VMM_QEMU;
 			else if (!strcasecmp(v, "ec2")) o.vmm = CCT_MEASURE_VMM_EC2;
 			else if (!strcasecmp(v, "gce")) o.vmm = CCT_MEASURE_VMM_GCE;
 			else return cct_cli_usage_error("--vmm-type: '%s' is not qemu, ec2 or gce", v);
 		} else if (!strcmp(k, "vmm-version")) {
 			/* 0 (and 2): the current VMSA; 1: EC2's older one */
+			have_vmm = 1;
 			if (parse_u64(&u, v, 10, k, 2))
 				return CCT_EXIT_USAGE;
 			o.vmm_version = (int)u;
@@ -603,8 +606,20 @@ static int cmd_snp(int argc, char **argv)
 			return cct_cli_usage_error("missing --vcpu-type, --vcpu-sig or --vcpu-family "
 						   "in mode '%s'", mode_name(o.mode));
 	}
-	if (have_gf && o.mode != CCT_MEASURE_MODE_SNP && o.mode != CCT_MEASURE_MODE_SNP_SVSM)
-		have_gf = 0; /* ignored outside SNP, as in sev-snp-measure */
+	/* what a mode does not measure is accepted, as sev-snp-measure does, but said: SEV has no
+	 * VMSA pages, SEV-ES's carry no guest features */
+	if (o.mode == CCT_MEASURE_MODE_SEV &&
+	    (have_vcpus || vcpu_type || have_sig || have_fam || have_model || have_step ||
+	     have_vmm || have_gf))
+		fprintf(stderr, "cctrust: warning: mode 'sev' measures no VMSA:%s%s%s%s%s%s "
+			"ignored\n", have_vcpus ? " --vcpus" : "", vcpu_type ? " --vcpu-type" : "",
+			have_sig ? " --vcpu-sig" : "",
+			have_fam || have_model || have_step ? " --vcpu-family/model/stepping" : "",
+			have_vmm ? " --vmm-type/--vmm-version" : "",
+			have_gf ? " --guest-features" : "");
+	else if (o.mode == CCT_MEASURE_MODE_SEVES && have_gf)
+		fprintf(stderr, "cctrust: warning: mode 'seves' measures no guest features: "
+			"--guest-features ignored\n");
 	o.vcpus = (uint32_t)vcpus;
 	o.ovmf_vars_size = vars_size;
 	/* everything that can be refused is refused before anything is read or written */
@@ -948,6 +963,12 @@ static int tdx_boot(json_t *out, const char *kpath, const char *ipath, const cha
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
 	if ((rc = read_file(&k, &kn, kpath, MAX_KERNEL_FILE, "--kernel", jerr, err)))
 		goto out;
+	if (kn == 0) {
+		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+				 "--kernel %.100s: empty file, expected a kernel image (bzImage/PE)",
+				 kpath);
+		goto out;
+	}
 	if (ipath && (rc = read_file(&ini, &in, ipath, MAX_KERNEL_FILE, "--initrd", jerr, err)))
 		goto out;
 	if ((rc = cct_measure_tdx_direct_boot(b, k, kn, ipath ? ini : NULL, in, append, mem, err)))
@@ -1029,6 +1050,10 @@ static int cmd_tdx(int argc, char **argv)
 					   "measured kernel header)");
 	if (memory && parse_mem(&mem, memory) != 0)
 		return cct_cli_usage_error("--memory: '%s' is not a size (64G, 4096M)", memory);
+	/* as a launch plan's memory: below 64 MiB no TD boots, above 64 TiB no host has it */
+	if (memory && (mem < (64ull << 20) || mem > (64ull << 40)))
+		return cct_cli_usage_error("--memory: '%s' is out of range 64M..64T (no suffix: "
+					   "MiB)", memory);
 	if (!memory)
 		mem = 2ull << 30;
 	out = json_object();
