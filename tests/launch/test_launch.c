@@ -851,6 +851,27 @@ static void plan_outputs_never_overwrite_inputs(void **state)
 	free(out);
 }
 
+/* launch diagnose with an argument missing answered with the launch plan usage line first. */
+static void diagnose_usage_is_its_own(void **state)
+{
+	char *out = NULL;
+	int rc;
+
+	(void)state;
+	setup_dir();
+	rc = cct_test_cli(&out, "launch diagnose '%s/amdsev.fd' 2>&1", dir);
+	assert_int_equal(rc, 2);
+	if (!strstr(out, "launch diagnose: missing argument") ||
+	    !strstr(out, "usage: cctrust launch diagnose PLAN.toml EVIDENCE") ||
+	    strstr(out, "launch plan"))
+		fail_msg("diagnose usage: %s", out);
+	free(out);
+	rc = cct_test_cli(&out, "launch diagnose a b c 2>&1");
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "unexpected argument"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -863,6 +884,7 @@ int main(void)
 		cmocka_unit_test(plan_refusals_name_the_key),
 		cmocka_unit_test(control_character_names_the_argument),
 		cmocka_unit_test(plan_outputs_never_overwrite_inputs),
+		cmocka_unit_test(diagnose_usage_is_its_own),
 		cmocka_unit_test(diagnose_variations),
 	};
 

@@ -237,7 +237,10 @@ static int cmd_diagnose(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 2)
-		return cct_cli_usage_error("%s", launch_usage);
+		return cct_cli_usage_error("launch diagnose: %s (PLAN.toml and EVIDENCE)\n"
+					   "usage: cctrust launch diagnose PLAN.toml EVIDENCE [--json]",
+					   optind > argc - 2 ? "missing argument" :
+					   "unexpected argument");
 	plan = argv[optind];
 	evf = argv[optind + 1];
 	if ((rc = cct_launch_plan_load(&p, plan, &err)) != CCT_OK)
