@@ -351,13 +351,16 @@ CCT_EXTERN int cct_kbs_client_admin(int *status_out, char **resp_out, size_t *re
 				    const cct_kbs_client_opts *o, const char *admin_key_path,
 				    const char *role, const char *method, const char *path,
 				    const uint8_t *body, size_t body_len, cct_err *err);
-/** Make an admin JWT (EdDSA) with the given role valid for ttl_s seconds, with a random
- *  "jti" (the broker's --admin-require-jti; it is single use either way). *out malloc'd. */
+/** Make an admin JWT (EdDSA) with the given role valid for ttl_s seconds (no "jti": usable
+ *  for several calls until it expires, unless the broker requires one). *out malloc'd. */
 CCT_EXTERN int cct_kbs_admin_token(char **out, const char *admin_key_path, const char *role,
 				   int64_t now, int ttl_s, cct_err *err);
-/** cct_kbs_admin_token with an "aud" (the broker's --admin-audience), when audience is set. */
-CCT_EXTERN int cct_kbs_admin_token_aud(char **out, const char *admin_key_path, const char *role,
-				       int64_t now, int ttl_s, const char *audience, cct_err *err);
+/** A single-use admin JWT: as cct_kbs_admin_token with a random "jti" (the broker's
+ *  --admin-require-jti; a jti is single use either way) and, when audience is set, that
+ *  "aud" (the broker's --admin-audience). What cct_kbs_client_admin sends on each call. */
+CCT_EXTERN int cct_kbs_admin_token_once(char **out, const char *admin_key_path,
+					const char *role, int64_t now, int ttl_s,
+					const char *audience, cct_err *err);
 
 /* ------------------------------------------------------------------------------------------
  * Workload certificates.

@@ -367,14 +367,8 @@ int cct_kbs_client_flow(uint8_t **secret, size_t *secret_len, const cct_kbs_clie
 	return flow(secret, secret_len, o, resource, NULL, NULL, t, err);
 }
 
-int cct_kbs_admin_token(char **out, const char *admin_key_path, const char *role, int64_t now,
-			int ttl_s, cct_err *err)
-{
-	return cct_kbs_admin_token_aud(out, admin_key_path, role, now, ttl_s, NULL, err);
-}
-
-int cct_kbs_admin_token_aud(char **out, const char *admin_key_path, const char *role,
-			    int64_t now, int ttl_s, const char *audience, cct_err *err)
+static int admin_token(char **out, const char *admin_key_path, const char *role, int64_t now,
+		       int ttl_s, int once, const char *audience, cct_err *err)
 {
 	EVP_PKEY *k = NULL;
 	json_t *c;
@@ -383,14 +377,16 @@ int cct_kbs_admin_token_aud(char **out, const char *admin_key_path, const char *
 	int rc;
 
 	*out = NULL;
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+	if (once && RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "no random bytes for the jti");
-	cct_hex_encode(jti, rnd, sizeof(rnd));
+	if (once)
+		cct_hex_encode(jti, rnd, sizeof(rnd));
 	if ((rc = cct_jose_pem_read(&k, admin_key_path, 1, err)) != CCT_OK)
 		return rc;
-	c = json_pack("{s:s,s:I,s:I,s:s,s:s}", "role", role ? role : "admin", "iat",
-		      (json_int_t)now, "exp", (json_int_t)(now + ttl_s), "sub", "cctrust-cli", "jti",
-		      jti);
+	c = json_pack("{s:s,s:I,s:I,s:s}", "role", role ? role : "admin", "iat", (json_int_t)now,
+		      "exp", (json_int_t)(now + ttl_s), "sub", "cctrust-cli");
+	if (c && once)
+		json_object_set_new(c, "jti", json_string(jti));
 	if (c && audience)
 		json_object_set_new(c, "aud", json_string(audience));
 	payload = c ? json_dumps(c, JSON_COMPACT) : NULL;
@@ -400,6 +396,18 @@ int cct_kbs_admin_token_aud(char **out, const char *admin_key_path, const char *
 	free(payload);
 	EVP_PKEY_free(k);
 	return rc;
+}
+
+int cct_kbs_admin_token(char **out, const char *admin_key_path, const char *role, int64_t now,
+			int ttl_s, cct_err *err)
+{
+	return admin_token(out, admin_key_path, role, now, ttl_s, 0, NULL, err);
+}
+
+int cct_kbs_admin_token_once(char **out, const char *admin_key_path, const char *role,
+			     int64_t now, int ttl_s, const char *audience, cct_err *err)
+{
+	return admin_token(out, admin_key_path, role, now, ttl_s, 1, audience, err);
 }
 
 /* One request on a handle of its own: *status_out and the body (malloc'd, NUL-terminated). */
@@ -436,9 +444,9 @@ int cct_kbs_client_admin(int *status_out, char **resp_out, size_t *resp_len,
 			 cct_err *err)
 {
 	char *tok = NULL;
-	int rc = admin_key_path ? cct_kbs_admin_token_aud(&tok, admin_key_path, role,
-							  (int64_t)time(NULL), 300,
-							  o->admin_audience, err)
+	int rc = admin_key_path ? cct_kbs_admin_token_once(&tok, admin_key_path, role,
+							   (int64_t)time(NULL), 300,
+							   o->admin_audience, err)
 				: CCT_OK;
 
 	*status_out = 0;

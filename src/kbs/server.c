@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/bio.h>
@@ -1042,7 +1043,7 @@ static int caller_claims(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 
 	*claims = *teepub = *meta = NULL;
 	digest[0] = 0;
-	if (req->authorization && !strncmp(req->authorization, "Bearer ", 7)) {
+	if (req->authorization && !strncasecmp(req->authorization, "Bearer ", 7)) {
 		const char *tok = req->authorization + 7;
 
 		if (strlen(tok) > CCT_KBS_MAX_HEADER ||
@@ -1241,7 +1242,7 @@ static int admin_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_res
 	int ok = 0;
 
 	snprintf(who, 80, "admin");
-	if (!req->authorization || strncmp(req->authorization, "Bearer ", 7) ||
+	if (!req->authorization || strncasecmp(req->authorization, "Bearer ", 7) ||
 	    strlen(req->authorization) > CCT_KBS_MAX_HEADER) {
 		cct_err_set(&err, CCT_EUNTRUSTED, CCT_STAGE_TOKEN, 0,
 			    "admin endpoint needs Authorization: Bearer <admin JWT>");

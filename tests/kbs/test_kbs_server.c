@@ -1137,6 +1137,10 @@ static void bearer_token_releases(void **state)
 	assert_memory_equal(pt, "bearer-secret", 13);
 	free(pt);
 	cct_kbs_response_clear(&r);
+	memcpy(h, "bearer", 6); /* the scheme is case-insensitive (RFC 7235) */
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/repo/t/x", NULL, h, NULL), 200);
+	cct_kbs_response_clear(&r);
+	memcpy(h, "Bearer", 6);
 	h[strlen(h) - 3] ^= 1; /* tampered signature */
 	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/repo/t/x", NULL, h, NULL), 401);
 	assert_problem(&r, "TokenVerifierError");

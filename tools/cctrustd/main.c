@@ -629,7 +629,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			"request without credentials: body above the --unauth-body-limit",
 			&g_body_refused);
 	} else if (g_metrics_token && (!strcmp(url, "/metrics") || !strcmp(url, "/kbs/v0/metrics")) &&
-		   (!req.authorization || strncmp(req.authorization, "Bearer ", 7) ||
+		   (!req.authorization || strncasecmp(req.authorization, "Bearer ", 7) ||
 		    strlen(req.authorization + 7) != strlen(g_metrics_token) ||
 		    !cct_ct_eq(req.authorization + 7, g_metrics_token, strlen(g_metrics_token)))) {
 		refusal(&resp, 401, "TokenNotFound",
