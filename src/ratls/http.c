@@ -3,8 +3,11 @@
  * after the attestation request, so no HTTP library sits on that connection): read a head up
  * to CRLF CRLF within a fixed cap, the status line, Content-Length. Everything bounded. */
 #include <ctype.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 
@@ -25,7 +28,59 @@ int cct_ratls__write_all(SSL *ssl, const void *p, size_t n)
 	return 0;
 }
 
-int cct_ratls__read_head(cct_ratls_head *h, SSL *ssl, cct_err *err)
+long long cct_ratls__now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+int cct_ratls__wait_fd(int fd, short events, long long deadline_ms)
+{
+	struct pollfd p;
+	long long left = deadline_ms - cct_ratls__now_ms();
+	int r;
+
+	if (left <= 0)
+		return 0;
+	p.fd = fd;
+	p.events = events;
+	p.revents = 0;
+	r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+	if (r > 0)
+		return 1;
+	if (r < 0 && errno != EINTR)
+		return 0;
+	return cct_ratls__now_ms() < deadline_ms ? 2 : 0;
+}
+
+/* One SSL_read, or on a non-blocking socket with a deadline: wait (until the deadline) for the
+ * bytes it wants and retry. > 0 bytes, 0 closed / failed, -1 deadline passed. */
+static int read_by(SSL *ssl, void *buf, int n, long long deadline_ms)
+{
+	int i;
+
+	/* each turn waits for new bytes, the deadline ends it; the count is only a backstop */
+	for (i = 0; i < (1 << 20); i++) {
+		int r = SSL_read(ssl, buf, n), e, w;
+
+		if (r > 0 || !deadline_ms)
+			return r > 0 ? r : 0;
+		e = SSL_get_error(ssl, r);
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+			return 0;
+		do
+			w = cct_ratls__wait_fd(SSL_get_fd(ssl), e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+					       deadline_ms);
+		while (w == 2);
+		if (!w)
+			return -1;
+	}
+	return -1;
+}
+
+int cct_ratls__read_head_until(cct_ratls_head *h, SSL *ssl, long long deadline_ms, cct_err *err)
 {
 	char *e;
 
@@ -54,8 +109,11 @@ int cct_ratls__read_head(cct_ratls_head *h, SSL *ssl, cct_err *err)
 		if (h->have >= CCT_RATLS_MAX_HEAD)
 			return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0,
 					   "HTTP head larger than %u bytes", CCT_RATLS_MAX_HEAD);
-		r = SSL_read(ssl, h->buf + h->have, (int)(CCT_RATLS_MAX_HEAD - h->have));
-		if (r <= 0) {
+		r = read_by(ssl, h->buf + h->have, (int)(CCT_RATLS_MAX_HEAD - h->have), deadline_ms);
+		if (r < 0)
+			return cct_err_set(err, CCT_ENETWORK, CCT_STAGE_INPUT, h->have,
+					   "HTTP head not complete by its deadline");
+		if (r == 0) {
 			if (!h->have)
 				return 0;
 			return cct_err_set(err, CCT_ETRUNC, CCT_STAGE_INPUT, h->have,
@@ -63,6 +121,11 @@ int cct_ratls__read_head(cct_ratls_head *h, SSL *ssl, cct_err *err)
 		}
 		h->have += (size_t)r;
 	}
+}
+
+int cct_ratls__read_head(cct_ratls_head *h, SSL *ssl, cct_err *err)
+{
+	return cct_ratls__read_head_until(h, ssl, 0, err);
 }
 
 int cct_ratls__status(const cct_ratls_head *h)

@@ -88,12 +88,26 @@ typedef struct cct_ratls_head {
 	size_t head_len;     /* bytes of the head including the blank line */
 	size_t have;         /* bytes in buf (head + what followed) */
 } cct_ratls_head;
-/* 1 head read, 0 clean EOF before any byte, < 0 error. */
+/* 1 head read, 0 clean EOF before any byte, < 0 error (ETOOBIG over the cap, EFORMAT a NUL
+ * in the head, ETRUNC closed inside it). */
 int cct_ratls__read_head(cct_ratls_head *h, SSL *ssl, cct_err *err);
+/* The same on a non-blocking socket: the whole head by deadline_ms (cct_ratls__now_ms clock),
+ * else ENETWORK. deadline_ms 0: a blocking socket, no deadline (cct_ratls__read_head). */
+int cct_ratls__read_head_until(cct_ratls_head *h, SSL *ssl, long long deadline_ms, cct_err *err);
+/* Monotonic milliseconds. */
+long long cct_ratls__now_ms(void);
+/* poll fd for events until deadline_ms: 1 ready, 0 deadline passed, 2 poll woke early
+ * (call again). */
+int cct_ratls__wait_fd(int fd, short events, long long deadline_ms);
 /* Status code of a response head, -1 if not "HTTP/1.x NNN". */
 int cct_ratls__status(const cct_ratls_head *h);
 /* Content-Length of a head, -1 when absent or malformed. */
 long long cct_ratls__content_length(const cct_ratls_head *h);
 int cct_ratls__write_all(SSL *ssl, const void *p, size_t n);
+
+/* serve.c: cct_ratls_serve with a deadline for the TLS handshake and each request head
+ * (header_timeout_s 1..300; 0: CCT_RATLS_HEADER_TIMEOUT_S). The CLI's --header-timeout. */
+#define CCT_RATLS_HEADER_TIMEOUT_S 20
+int cct_ratls__serve(const cct_ratls_serve_opts *o, int header_timeout_s, cct_err *err);
 
 #endif

@@ -6,12 +6,14 @@
  * The key and certificate are re-issued every rotate_s; connections keep the context they
  * started with. One thread per connection, capped; every read has a timeout. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -34,6 +36,7 @@ typedef struct srv {
 	pthread_mutex_t ev_lock;    /* evidence collection (the TEE devices / simulator files) */
 	SSL_CTX *ctx;
 	int active;
+	long long head_ms;           /* deadline for the handshake + first head, and each later head */
 } srv;
 
 typedef struct conn {
@@ -126,15 +129,103 @@ static SSL_CTX *new_ctx(const cct_ratls_serve_opts *o, cct_err *err)
 	return ctx;
 }
 
+/* extra: more header lines ("Allow: GET\r\n") or NULL; close_: say the connection ends */
+static void respond_x(SSL *ssl, int code, const char *reason, const char *extra, int close_,
+		      const char *ctype, const void *body, size_t n)
+{
+	char h[384];
+	int l = snprintf(h, sizeof(h),
+			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: "
+			 "no-store\r\n%s%s\r\n",
+			 code, reason, ctype, n, extra ? extra : "", close_ ? "Connection: close\r\n" : "");
+
+	if (l > 0 && (size_t)l < sizeof(h) && cct_ratls__write_all(ssl, h, (size_t)l) == 0 && n)
+		cct_ratls__write_all(ssl, body, n);
+}
+
 static void respond(SSL *ssl, int code, const char *reason, const char *ctype, const void *body, size_t n)
 {
-	char h[256];
-	int l = snprintf(h, sizeof(h),
-			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n\r\n",
-			 code, reason, ctype, n);
+	respond_x(ssl, code, reason, NULL, 0, ctype, body, n);
+}
 
-	if (cct_ratls__write_all(ssl, h, (size_t)l) == 0 && n)
-		cct_ratls__write_all(ssl, body, n);
+#define LINGER_MS 2000
+#define LINGER_MAX (256u * 1024)
+
+/* an error answer, after which the connection is closed. What the client is still sending is
+ * read and dropped for a moment (at most LINGER_MAX bytes, LINGER_MS): closing with unread
+ * bytes would reset the connection and the client could lose the answer. */
+static void refuse(SSL *ssl, int code, const char *reason, const char *extra, const char *msg)
+{
+	long long until = cct_ratls__now_ms() + LINGER_MS;
+	size_t got = 0;
+	char buf[4096];
+	int fd = SSL_get_fd(ssl), w;
+
+	respond_x(ssl, code, reason, extra, 1, "text/plain", msg, strlen(msg));
+	SSL_shutdown(ssl);
+	shutdown(fd, SHUT_WR);
+	while (got < LINGER_MAX) {
+		ssize_t n;
+
+		do
+			w = cct_ratls__wait_fd(fd, POLLIN, until);
+		while (w == 2);
+		if (!w || (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) <= 0)
+			break;
+		got += (size_t)n;
+	}
+}
+
+/* 1 when the head has a header line named name (with its colon, any case) */
+static int head_has(const cct_ratls_head *h, const char *name)
+{
+	const char *p = h->buf, *end = h->buf + h->head_len;
+	size_t nl_ = strlen(name);
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (!nl)
+			break;
+		if ((size_t)(nl - p) > nl_ && !strncasecmp(p, name, nl_))
+			return 1;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+static int set_nonblock(int fd, int on)
+{
+	int f = fcntl(fd, F_GETFL);
+
+	if (f < 0)
+		return -1;
+	return fcntl(fd, F_SETFL, on ? f | O_NONBLOCK : f & ~O_NONBLOCK);
+}
+
+/* The TLS handshake on a non-blocking socket, done by deadline_ms, else -1. */
+static int accept_by(SSL *ssl, long long deadline_ms)
+{
+	int i;
+
+	/* each turn waits for the client's next bytes, the deadline ends it; the count is only a
+	 * backstop */
+	for (i = 0; i < (1 << 20); i++) {
+		int r = SSL_accept(ssl), e, w;
+
+		if (r == 1)
+			return 0;
+		e = SSL_get_error(ssl, r);
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+			return -1;
+		do
+			w = cct_ratls__wait_fd(SSL_get_fd(ssl), e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+					       deadline_ms);
+		while (w == 2);
+		if (!w)
+			return -1;
+	}
+	return -1;
 }
 
 /* The attestation endpoint. Returns 0 to keep the connection, -1 to close it. */
@@ -267,6 +358,23 @@ static void pipe_backend(SSL *ssl, int cfd, int bfd)
 	}
 }
 
+/* A request to the attestation endpoint, refused: 0 when it may be answered. */
+static int attest_refused(SSL *ssl, const cct_ratls_head *h, const char *method)
+{
+	if (strcmp(method, "GET")) {
+		refuse(ssl, 405, "Method Not Allowed", "Allow: GET\r\n",
+		       "the attestation endpoint answers GET only\n");
+		return 1;
+	}
+	/* a body would be read as the next request (and go to the backend): none is taken */
+	if (head_has(h, "transfer-encoding:") ||
+	    (head_has(h, "content-length:") && cct_ratls__content_length(h) != 0)) {
+		refuse(ssl, 400, "Bad Request", NULL, "the attestation endpoint takes no request body\n");
+		return 1;
+	}
+	return 0;
+}
+
 static void *conn_main(void *arg)
 {
 	conn *c = arg;
@@ -275,24 +383,55 @@ static void *conn_main(void *arg)
 	cct_ratls_head *h = calloc(1, sizeof(*h));
 	cct_err err;
 	struct timeval tv = { IO_TIMEOUT_S, 0 };
+	/* the handshake and the first head share one deadline: a client trickling bytes cannot
+	 * hold a connection slot longer than that (SO_RCVTIMEO is per read) */
+	long long deadline = cct_ratls__now_ms() + s->head_ms;
+	int first = 1;
 
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (!ssl || !h || !SSL_set_fd(ssl, c->fd) || SSL_accept(ssl) != 1)
+	if (!ssl || !h || !SSL_set_fd(ssl, c->fd) || set_nonblock(c->fd, 1) != 0 ||
+	    accept_by(ssl, deadline) != 0)
 		goto out;
-	for (;;) {
+	for (;; first = 0) {
 		char method[16], target[2048];
-		int r = cct_ratls__read_head(h, ssl, &err);
+		int r;
 
-		if (r <= 0)
+		if (!first) {
+			/* between requests: the next one may take IO_TIMEOUT_S to start, then its
+			 * head has the same deadline as the first */
+			if (h->have <= h->head_len && !SSL_has_pending(ssl)) {
+				int w;
+
+				long long idle = cct_ratls__now_ms() + IO_TIMEOUT_S * 1000LL;
+
+				do
+					w = cct_ratls__wait_fd(c->fd, POLLIN, idle);
+				while (w == 2);
+				if (!w)
+					break;
+			}
+			deadline = cct_ratls__now_ms() + s->head_ms;
+			if (set_nonblock(c->fd, 1) != 0)
+				break;
+		}
+		r = cct_ratls__read_head_until(h, ssl, deadline, &err);
+		if (set_nonblock(c->fd, 0) != 0 || r == 0)
 			break;
+		if (r < 0) {
+			if (r == CCT_ETOOBIG)
+				refuse(ssl, 431, "Request Header Fields Too Large", NULL, "request head too large\n");
+			else if (r == CCT_EFORMAT)
+				refuse(ssl, 400, "Bad Request", NULL, "NUL byte in the request head\n");
+			break;
+		}
 		if (sscanf(h->buf, "%15s %2047s", method, target) != 2) {
-			respond(ssl, 400, "Bad Request", "text/plain", "bad request line\n", 17);
+			refuse(ssl, 400, "Bad Request", NULL, "bad request line\n");
 			break;
 		}
 		if (!strncmp(target, CCT_RATLS_PATH, strlen(CCT_RATLS_PATH)) &&
 		    (target[strlen(CCT_RATLS_PATH)] == '?' || !target[strlen(CCT_RATLS_PATH)])) {
-			if (strcmp(method, "GET") || attest(s, ssl, target) != 0)
+			if (attest_refused(ssl, h, method) || attest(s, ssl, target) != 0)
 				break;
 			continue;
 		}
@@ -301,7 +440,7 @@ static void *conn_main(void *arg)
 			size_t off = 0;
 
 			if (bfd < 0) {
-				respond(ssl, 502, "Bad Gateway", "text/plain", "backend unreachable\n", 20);
+				refuse(ssl, 502, "Bad Gateway", NULL, "backend unreachable\n");
 				break;
 			}
 			while (off < h->have) {
@@ -331,6 +470,22 @@ out:
 	return NULL;
 }
 
+/* a port number 0..65535 (min_port..65535), digits only */
+static int port_ok(const char *p, long min_port)
+{
+	long v = 0;
+	size_t i;
+
+	if (!p[0] || strlen(p) > 5)
+		return 0;
+	for (i = 0; p[i]; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v >= min_port && v <= 65535;
+}
+
 static int listen_on(const char *listen_s, int *port_out, cct_err *err)
 {
 	char host[256], port[16];
@@ -339,8 +494,9 @@ static int listen_on(const char *listen_s, int *port_out, cct_err *err)
 	socklen_t sl = sizeof(ss);
 	int fd, one = 1;
 
-	if (split_hostport(host, sizeof(host), port, sizeof(port), listen_s) != 0) {
-		cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "--listen %.100s: HOST:PORT", listen_s);
+	if (split_hostport(host, sizeof(host), port, sizeof(port), listen_s) != 0 || !port_ok(port, 0)) {
+		cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+			    "--listen %.100s: HOST:PORT, PORT a number from 0 to 65535", listen_s);
 		return -1;
 	}
 	memset(&hints, 0, sizeof(hints));
@@ -408,6 +564,11 @@ static int check_cert_matches(const cct_ratls_serve_opts *o, cct_err *err)
 
 int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 {
+	return cct_ratls__serve(o, 0, err);
+}
+
+int cct_ratls__serve(const cct_ratls_serve_opts *o, int header_timeout_s, cct_err *err)
+{
 	srv s;
 	int rc, lfd, port = 0, maxc = o->max_connections > 0 ? o->max_connections : 64;
 	long rotate = o->rotate_s > 0 ? o->rotate_s : 3600;
@@ -416,11 +577,20 @@ int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 
 	memset(&s, 0, sizeof(s));
 	s.o = o;
+	if (header_timeout_s < 0 || header_timeout_s > 300)
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "header timeout: 1..300 s");
+	s.head_ms = 1000LL * (header_timeout_s ? header_timeout_s : CCT_RATLS_HEADER_TIMEOUT_S);
 	if (!b || strncmp(b, "http://", 7) ||
 	    split_hostport(s.bhost, sizeof(s.bhost), s.bport, sizeof(s.bport), b + 7) != 0 ||
-	    strchr(s.bport, '/'))
+	    !port_ok(s.bport, 1))
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
-				   "--backend %.100s: http://HOST:PORT (no path)", b ? b : "(none)");
+				   "--backend %.100s: http://HOST:PORT (no path), PORT a number from 1 "
+				   "to 65535", b ? b : "(none)");
+	/* the port file is written once listening: never over the key or certificate served */
+	if (o->port_file && (cct_file_same(o->port_file, o->cert_file) || cct_file_same(o->port_file, o->key_file)))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				   "--port-file %.100s is the --cert or --key file: refusing to overwrite an input",
+				   o->port_file);
 	if (o->cert_file && (rc = check_cert_matches(o, err)) != CCT_OK)
 		return rc;
 	pthread_mutex_init(&s.lock, NULL);
