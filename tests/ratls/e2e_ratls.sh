@@ -195,8 +195,81 @@ grep -q "re-issued" "$T/rotate.log" && pass rotate-logged || fail rotate-logged
 curl -sk -o /dev/null -w '%{http_code}' "https://127.0.0.1:$P1/.well-known/cctrust/attestation" | grep -q 400 &&
 	pass endpoint-needs-nonce || fail endpoint-needs-nonce
 
+# ---- 5. outputs never replace inputs; bounded options; hostile peers ----
+# cert: one file for both outputs, or an output over a file of the simulated TEE: refused, nothing written
+"$C" ratls cert --tee snp --sim "$T/sim" --key-out "$T/same.pem" --cert-out "$T/same.pem" 2>"$T/e.txt"
+[[ $? == 2 && ! -e $T/same.pem ]] && grep -q -- "--cert-out .* and --key-out .* are the same file" "$T/e.txt" &&
+	pass cert-outputs-same-file || { fail cert-outputs-same-file; cat "$T/e.txt"; }
+cp -r "$T/sim" "$T/sim2"
+cp "$T/sim2/sim.json" "$T/sim2.json.orig"
+"$C" ratls cert --tee snp --sim "$T/sim2" --key-out "$T/sim2/sim.json" --cert-out "$T/x.pem" 2>"$T/e.txt"
+[[ $? == 2 && ! -e $T/x.pem ]] && cmp -s "$T/sim2/sim.json" "$T/sim2.json.orig" && grep -q -- "--key-out .*input of --sim" "$T/e.txt" &&
+	pass cert-output-over-sim-input || { fail cert-output-over-sim-input; cat "$T/e.txt"; }
+"$C" ratls cert --tee snp --sim "$T/sim2" --key-out "$T/y.key" --cert-out "$T/sim2/snp/vcek.pem" 2>"$T/e.txt"
+[[ $? == 2 && ! -e $T/y.key ]] && pass cert-output-over-sim-cert || { fail cert-output-over-sim-cert; cat "$T/e.txt"; }
+# unreadable input and out-of-range durations are usage errors (exit 2) naming the range
+"$C" ratls cert --tee snp --sim "$T/nonexistent" --key-out "$T/n.key" --cert-out "$T/n.pem" 2>/dev/null
+[[ $? == 2 ]] && pass cert-missing-sim-exit-2 || fail cert-missing-sim-exit-2
+"$C" ratls cert --tee snp --sim "$T/sim" --validity 99999999999h --key-out "$T/n.key" --cert-out "$T/n.pem" 2>"$T/e.txt"
+[[ $? == 2 && ! -e $T/n.key ]] && grep -q "from 1s to 3650d" "$T/e.txt" && pass cert-validity-range || { fail cert-validity-range; cat "$T/e.txt"; }
+"$C" ratls cert --tee snp --sim "$T/sim" --validity 3651d --key-out "$T/n.key" --cert-out "$T/n.pem" 2>/dev/null
+[[ $? == 2 ]] && pass cert-validity-3651d || fail cert-validity-3651d
+"$C" ratls cert --tee snp --sim "$T/sim" --not-before -99999999999999999999d --key-out "$T/n.key" --cert-out "$T/n.pem" 2>/dev/null
+[[ $? == 2 ]] && pass cert-not-before-overflow || fail cert-not-before-overflow
+# serve: a port file that is the served key (or a file of the simulated TEE) is refused at start-up
+cp "$T/a.key" "$T/a.key.orig"
+timeout 10 "$C" ratls serve --listen 127.0.0.1:0 --backend "http://127.0.0.1:$BP" --sim "$T/sim" --tee snp --gpus 2 \
+	--cert "$T/a.pem" --key "$T/a.key" --port-file "$T/a.key" >/dev/null 2>"$T/e.txt"
+[[ $? == 2 ]] && cmp -s "$T/a.key" "$T/a.key.orig" && grep -q -- "--port-file .*--key" "$T/e.txt" &&
+	pass serve-port-file-is-key || { fail serve-port-file-is-key; cat "$T/e.txt"; }
+cp -r "$T/sim" "$T/sim3"
+cp "$T/sim3/tdx/pck.pem" "$T/pck.pem.orig"
+timeout 10 "$C" ratls serve --listen 127.0.0.1:0 --backend "http://127.0.0.1:$BP" --sim "$T/sim3" --tee tdx \
+	--port-file "$T/sim3/tdx/pck.pem" >/dev/null 2>&1
+[[ $? == 2 ]] && cmp -s "$T/sim3/tdx/pck.pem" "$T/pck.pem.orig" && pass serve-port-file-in-sim || fail serve-port-file-in-sim
+# ports outside 0..65535 or not numbers
+for l in 127.0.0.1:99999 127.0.0.1:65536 127.0.0.1:http 127.0.0.1:-1; do
+	timeout 10 "$C" ratls serve --listen "$l" --backend "http://127.0.0.1:$BP" --sim "$T/sim" --tee tdx \
+		--port-file "$T/bad.port" >/dev/null 2>&1
+	[[ $? == 2 && ! -e $T/bad.port ]] && pass "serve-listen-refused $l" || fail "serve-listen-refused $l"
+done
+for b in http://127.0.0.1:70000 http://127.0.0.1:0 http://127.0.0.1:x1; do
+	timeout 10 "$C" ratls serve --listen 127.0.0.1:0 --backend "$b" --sim "$T/sim" --tee tdx \
+		--port-file "$T/bad.port" >/dev/null 2>&1
+	[[ $? == 2 && ! -e $T/bad.port ]] && pass "serve-backend-refused $b" || fail "serve-backend-refused $b"
+done
+# a server that accepts and closes: an error naming the stage, exit 2, not SIGPIPE
+start closer python3 "$H/servers.py" closer "$T/closer.port"; PC=$PORT
+"$C" ratls verify 127.0.0.1:$PC --policy "$T/pol.json" $S --json >"$T/out.json" 2>/dev/null
+rc=$?
+[[ $rc == 2 ]] && python3 -c "import json,sys; r=json.load(open('$T/out.json')); sys.exit(not (r['verified'] is False and r['check'] in ('connect','handshake')))" &&
+	pass verify-peer-closes || { fail "verify-peer-closes: exit $rc"; cat "$T/out.json"; }
+"$C" ratls get "https://127.0.0.1:$PC/x" --policy "$T/pol.json" $S >/dev/null 2>&1
+rc=$?
+[[ $rc == 2 ]] && pass get-peer-closes || fail "get-peer-closes: exit $rc"
+# the proxy's HTTP edges: answered before closing, and a body on the attestation endpoint is
+# never read as a request for the backend
+python3 "$H/servers.py" hostile "$P1" bighead >"$T/h.txt"
+head -1 "$T/h.txt" | grep -q "^1 HTTP/1.1 431" && pass serve-head-too-large-431 || { fail serve-head-too-large-431; cat "$T/h.txt"; }
+python3 "$H/servers.py" hostile "$P1" nul >"$T/h.txt"
+head -1 "$T/h.txt" | grep -q "^1 HTTP/1.1 400" && pass serve-nul-400 || { fail serve-nul-400; cat "$T/h.txt"; }
+python3 "$H/servers.py" hostile "$P1" post-attest >"$T/h.txt"
+head -1 "$T/h.txt" | grep -q "^1 HTTP/1.1 405" && grep -q "^Allow: GET" "$T/h.txt" && pass serve-attest-post-405 ||
+	{ fail serve-attest-post-405; cat "$T/h.txt"; }
+python3 "$H/servers.py" hostile "$P1" smuggle >"$T/h.txt"
+head -1 "$T/h.txt" | grep -q "^1 HTTP/1.1 400" && ! grep -q smuggled "$T/h.txt" && pass serve-attest-body-refused ||
+	{ fail serve-attest-body-refused; cat "$T/h.txt"; }
+# slowloris: connections trickling a TLS record hold their slot only until the head deadline,
+# then a client gets in (2 slots, 2 s deadline; the trickle would last 60 s)
+serve slow --tee tdx --max-connections 2 --header-timeout 2; P9=$PORT
+out=$(python3 "$H/servers.py" drip "$P9" 2 60)
+[[ $out == "closed 2" ]] && pass serve-head-deadline || fail "serve-head-deadline: $out"
+expect serve-after-slowloris 0 "r['verified']" 127.0.0.1:$P9 --policy "$T/pol-tdx0.json" $S
+"$C" ratls serve --listen 127.0.0.1:0 --backend "http://127.0.0.1:$BP" --header-timeout 0 >/dev/null 2>&1
+[[ $? == 2 ]] && pass serve-header-timeout-range || fail serve-header-timeout-range
+
 # every server this test started is stopped by its PID and exits on SIGTERM
-[[ ${#PIDS[@]} == 11 ]] && pass "servers-tracked (${#PIDS[@]})" || fail "servers-tracked: ${#PIDS[@]} PIDs, want 11"
+[[ ${#PIDS[@]} == 13 ]] && pass "servers-tracked (${#PIDS[@]})" || fail "servers-tracked: ${#PIDS[@]} PIDs, want 13"
 for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 wait
 left=0

@@ -9,6 +9,14 @@ to PORTFILE; the test stops them by PID).
   servers.py relay PORTFILE CERT KEY UPPORT   TLS-terminating relay holding CERT/KEY that forwards
                                               every byte to the TLS server on 127.0.0.1:UPPORT
                                               over its own TLS connection (a relaying proxy)
+  servers.py closer PORTFILE                  accepts every connection and closes it at once
+  servers.py drip PORT N SECS                 client: N connections to 127.0.0.1:PORT, each sending
+                                              one byte of a TLS record every 0.5 s (slowloris);
+                                              prints "closed N" once the server closed them all,
+                                              or "held K" after SECS with K still open
+  servers.py hostile PORT CASE                client: one TLS request CASE (bighead, nul,
+                                              post-attest, smuggle) to 127.0.0.1:PORT; prints the
+                                              number of responses and the first status line
 """
 import http.server
 import socket
@@ -81,8 +89,74 @@ def pipe(a, b):
             pass
 
 
+def drip(port, n, secs):
+    socks = [socket.create_connection(('127.0.0.1', port)) for _ in range(n)]
+    for s in socks:
+        s.settimeout(0.5)
+    record = b'\x16\x03\x01\x3f\xff' + b'\x01' * 16383
+    open_ = list(socks)
+    t0 = time.time()
+    i = 0
+    while open_ and time.time() - t0 < secs:
+        for s in list(open_):
+            try:
+                s.send(record[i:i + 1])
+                if s.recv(1) == b'':      # the server closed it
+                    open_.remove(s)
+            except socket.timeout:
+                pass
+            except OSError:
+                open_.remove(s)
+        i += 1
+    print('held %d' % len(open_) if open_ else 'closed %d' % n, flush=True)
+
+
+def hostile(port, case):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    s = ctx.wrap_socket(socket.create_connection(('127.0.0.1', port), timeout=10))
+    attest = b'/.well-known/cctrust/attestation?nonce=AAAA'
+    if case == 'bighead':
+        req = b'GET /hello HTTP/1.1\r\nX: ' + b'a' * 20000 + b'\r\n\r\n'
+    elif case == 'nul':
+        req = b'GET /hel\x00lo HTTP/1.1\r\n\r\n'
+    elif case == 'post-attest':
+        req = b'POST ' + attest + b' HTTP/1.1\r\nContent-Length: 0\r\n\r\n'
+    else:  # smuggle: a request in the body of an attestation request must not reach the backend
+        body = b'GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'
+        req = b'GET ' + attest + b' HTTP/1.1\r\nContent-Length: %d\r\n\r\n' % len(body) + body
+    s.sendall(req)
+    out = b''
+    try:
+        for _ in range(1000):  # bounded
+            d = s.recv(65536)
+            if not d:
+                break
+            out += d
+    except OSError:
+        pass
+    print(out.count(b'HTTP/1.1 '), out.split(b'\r\n')[0].decode(errors='replace'))
+    print(out.decode(errors='replace'))
+
+
 def main():
     mode, portfile = sys.argv[1], sys.argv[2]
+    if mode == 'drip':
+        drip(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+        return
+    if mode == 'hostile':
+        hostile(int(sys.argv[2]), sys.argv[3])
+        return
+    if mode == 'closer':
+        ls = socket.socket()
+        ls.bind(('127.0.0.1', 0))
+        ls.listen(16)
+        open(portfile, 'w').write(str(ls.getsockname()[1]))
+        for _ in range(1000):  # bounded
+            c, _ = ls.accept()
+            c.close()
+        return
     if mode == 'backend':
         s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Backend)
         open(portfile, 'w').write(str(s.server_address[1]))

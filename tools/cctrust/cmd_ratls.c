@@ -1,6 +1,8 @@
 #define _GNU_SOURCE /* sigaction */
 /* cctrust ratls: attested TLS (docs/ratls.md). Argument parsing and output only; the work is in
  * src/ratls. */
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include "cctrust/policy.h"
 #include "cctrust/ratls.h"
 #include "cli.h"
+#include "ratls/ratls_int.h" /* cct_ratls__serve: the head deadline */
 
 static const char ratls_usage[] =
 	"usage: cctrust ratls cert --tee snp|tdx [--gpus all|N] [--sim DIR] --key-out KEY\n"
@@ -17,6 +20,7 @@ static const char ratls_usage[] =
 	"       cctrust ratls show CERT [--json]\n"
 	"       cctrust ratls serve --listen ADDR --backend URL [--tee snp|tdx] [--gpus all|N]\n"
 	"                          [--sim DIR] [--rotate 1h] [--cert CERT --key KEY] [--port-file FILE]\n"
+	"                          [--header-timeout 20] [--max-connections 64]\n"
 	"       cctrust ratls verify HOST:PORT --policy FILE [--collateral BUNDLE]\n"
 	"                          [--trust-sim DIR] [--cert-only] [--at T] [--offline] [--no-crl] [--json]\n"
 	"       cctrust ratls get URL --policy FILE [-d DATA] [-H HEADER]... [-X METHOD] [-o FILE]\n"
@@ -38,13 +42,19 @@ static const char ratls_usage[] =
 	"  --sim DIR        use the simulated TEE made by 'cctrust sim init DIR' (tests, demos)\n"
 	"  --trust-sim DIR  accept the simulated TEE's test roots (results marked simulated)\n"
 	"  --cert-only      skip the fresh evidence (replayable: reported in checks_skipped)\n"
+	"  --header-timeout SECONDS  serve: the TLS handshake and each request head must be\n"
+	"                   complete within this (1..300, default 20), else the connection closes\n"
+	"  --max-connections N  serve: connections at once (1..4096, default 64)\n"
+	"outputs (--key-out, --cert-out, --port-file) that are another output or an input\n"
+	"(--key, --cert, files under --sim DIR) are refused, nothing written; durations: up to\n"
+	"3650d either way; ports: 0..65535\n"
 	"test knobs: --gpu-cc-mode MODE, --measurement HEX48 (simulated TEE), --not-before DUR\n"
 	"            (cert: shift the validity window, e.g. -2d for an expired certificate)\n"
 	"exit (verify, get): 0 accepted, 1 rejected, 2 usage error or unreachable\n";
 
 enum { O_TEE = 256, O_GPUS, O_SIM, O_KEYOUT, O_CERTOUT, O_NONCE, O_VALIDITY, O_JSON, O_LISTEN,
        O_BACKEND, O_ROTATE, O_PORTFILE, O_POLICY, O_COLL, O_TRUSTSIM, O_CERTONLY, O_AT, O_OFFLINE,
-       O_NOCRL, O_CCMODE, O_MEAS, O_NOTBEFORE, O_CERT, O_KEY, O_HELP };
+       O_NOCRL, O_CCMODE, O_MEAS, O_NOTBEFORE, O_CERT, O_KEY, O_HDRTIMEOUT, O_MAXCONN, O_HELP };
 
 static const struct option lopts[] = {
 	{ "tee", required_argument, NULL, O_TEE },
@@ -75,6 +85,8 @@ static const struct option lopts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "cert", required_argument, NULL, O_CERT },
 	{ "key", required_argument, NULL, O_KEY },
+	{ "header-timeout", required_argument, NULL, O_HDRTIMEOUT },
+	{ "max-connections", required_argument, NULL, O_MAXCONN },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -89,30 +101,53 @@ typedef struct args {
 	const char *headers[MAX_HEADERS];
 	size_t nheaders;
 	long validity, rotate, not_before;
-	int json, tee_set;
+	int json, tee_set, header_timeout, max_conn;
 	uint8_t nonce[64], meas[48];
 	char *pos[4];
 	int npos;
 } args;
 
-/* "90", "90s", "30m", "1h", "2d", optionally negative */
+/* Durations are bounded so that no arithmetic on them (validity windows, 2 x rotate) can
+ * overflow: at most MAX_DURATION_S either way. */
+#define MAX_DURATION_S (3650L * 86400) /* 3650d */
+
+/* "90", "90s", "30m", "1h", "2d", optionally negative, |value| <= 3650d */
 static int duration(long *out, const char *s)
 {
 	char *e;
-	long v = strtol(s, &e, 10);
+	long v, unit;
 
-	if (e == s)
+	errno = 0;
+	v = strtol(s, &e, 10);
+	if (e == s || errno == ERANGE)
 		return -1;
 	if (!*e || !strcmp(e, "s"))
-		*out = v;
+		unit = 1;
 	else if (!strcmp(e, "m"))
-		*out = v * 60;
+		unit = 60;
 	else if (!strcmp(e, "h"))
-		*out = v * 3600;
+		unit = 3600;
 	else if (!strcmp(e, "d"))
-		*out = v * 86400;
+		unit = 86400;
 	else
 		return -1;
+	if (v > MAX_DURATION_S / unit || v < -(MAX_DURATION_S / unit))
+		return -1;
+	*out = v * unit;
+	return 0;
+}
+
+/* a whole number lo..hi */
+static int bounded_int(int *out, const char *s, long lo, long hi)
+{
+	char *e;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &e, 10);
+	if (e == s || *e || errno == ERANGE || v < lo || v > hi)
+		return -1;
+	*out = (int)v;
 	return 0;
 }
 
@@ -164,15 +199,24 @@ static int parse(args *a, int argc, char **argv)
 			break;
 		case O_VALIDITY:
 			if (duration(&a->validity, optarg) || a->validity <= 0)
-				return cct_cli_usage_error("--validity: a duration such as 1h");
+				return cct_cli_usage_error("--validity: a duration from 1s to 3650d, such as 1h");
 			break;
 		case O_NOTBEFORE:
 			if (duration(&a->not_before, optarg))
-				return cct_cli_usage_error("--not-before: a duration such as -2d");
+				return cct_cli_usage_error("--not-before: a duration from -3650d to 3650d, "
+							   "such as -2d");
 			break;
 		case O_ROTATE:
 			if (duration(&a->rotate, optarg) || a->rotate <= 0)
-				return cct_cli_usage_error("--rotate: a duration such as 1h");
+				return cct_cli_usage_error("--rotate: a duration from 1s to 3650d, such as 1h");
+			break;
+		case O_HDRTIMEOUT:
+			if (bounded_int(&a->header_timeout, optarg, 1, 300))
+				return cct_cli_usage_error("--header-timeout: whole seconds from 1 to 300");
+			break;
+		case O_MAXCONN:
+			if (bounded_int(&a->max_conn, optarg, 1, 4096))
+				return cct_cli_usage_error("--max-connections: 1 to 4096");
 			break;
 		case O_JSON: a->json = 1; break;
 		case O_LISTEN: a->listen = optarg; break;
@@ -209,8 +253,113 @@ static int parse(args *a, int argc, char **argv)
 	return 0;
 }
 
+/* An output must not be another output nor any file the command reads: checked before anything
+ * is written (a key written over the certificate, or over the simulator's sim.json, is lost). */
+#define SIM_WALK_MAX_DEPTH 6
+#define SIM_WALK_MAX_FILES 20000
+
+/* 1 when two output paths name one file, existing or not: cct_file_same, or the same name in
+ * one directory ("x", "./x"). */
+static int same_output(const char *a, const char *b)
+{
+	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+	const char *na = sa ? sa + 1 : a, *nb = sb ? sb + 1 : b;
+	char da[4096], db[4096];
+
+	if (cct_file_same(a, b) || !strcmp(a, b))
+		return 1;
+	if (strcmp(na, nb))
+		return 0;
+	snprintf(da, sizeof(da), "%.*s", sa ? (sa == a ? 1 : (int)(sa - a)) : 1, sa ? a : ".");
+	snprintf(db, sizeof(db), "%.*s", sb ? (sb == b ? 1 : (int)(sb - b)) : 1, sb ? b : ".");
+	return !strcmp(da, db) || cct_file_same(da, db);
+}
+
+/* 1 when out is one of the files under dir (the simulated TEE reads its keys, certificates and
+ * sim.json from there), copying the one it is into hit; bounded in depth and in files. */
+static int under_dir(char *hit, size_t hs, const char *out, const char *dir, int depth, int *budget)
+{
+	DIR *d;
+	struct dirent *e;
+	char p[4096];
+	int found = 0;
+
+	if (depth > SIM_WALK_MAX_DEPTH || !(d = opendir(dir)))
+		return 0;
+	while (!found && (e = readdir(d)) != NULL) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (--*budget < 0)
+			break;
+		if (snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) >= (int)sizeof(p))
+			continue;
+		if (cct_file_same(out, p)) {
+			snprintf(hit, hs, "%s", p);
+			found = 1;
+		} else if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) {
+			found = under_dir(hit, hs, out, p, depth + 1, budget);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+typedef struct named_path {
+	const char *opt, *path;
+} named_path;
+
+/* Each output against the earlier outputs, the input files and everything under --sim DIR: a
+ * usage error naming both options, or 0. */
+static int output_clash(const named_path *outs, size_t nout, const named_path *ins, size_t nin,
+			const char *sim_dir)
+{
+	char hit[4096];
+	size_t i, j;
+
+	for (i = 0; i < nout; i++) {
+		int budget = SIM_WALK_MAX_FILES;
+
+		if (!outs[i].path)
+			continue;
+		for (j = 0; j < i; j++)
+			if (outs[j].path && same_output(outs[i].path, outs[j].path))
+				return cct_cli_usage_error("%s %s and %s %s are the same file: give each "
+							   "output its own (nothing written)",
+							   outs[i].opt, outs[i].path, outs[j].opt,
+							   outs[j].path);
+		for (j = 0; j < nin; j++)
+			if (ins[j].path && cct_file_same(outs[i].path, ins[j].path))
+				return cct_cli_usage_error("%s %s is the same file as the input %s %s: "
+							   "refusing to overwrite an input (nothing "
+							   "written)",
+							   outs[i].opt, outs[i].path, ins[j].opt, ins[j].path);
+		if (sim_dir && under_dir(hit, sizeof(hit), outs[i].path, sim_dir, 0, &budget))
+			return cct_cli_usage_error("%s %s is the same file as %s, an input of --sim %s: "
+						   "refusing to overwrite an input (nothing written)",
+						   outs[i].opt, outs[i].path, hit, sim_dir);
+	}
+	return 0;
+}
+
+/* --sim DIR must hold a simulated TEE (made by 'cctrust sim init DIR'): a usage error if not */
+static int sim_readable(const char *dir)
+{
+	char p[4096];
+	FILE *f;
+
+	if (!dir)
+		return 0;
+	snprintf(p, sizeof(p), "%s/sim.json", dir);
+	if (!(f = fopen(p, "rb")))
+		return cct_cli_usage_error("--sim %s: %s: %s (run 'cctrust sim init %s')", dir, p,
+					   strerror(errno), dir);
+	fclose(f);
+	return 0;
+}
+
 static int cmd_cert(args *a)
 {
+	named_path outs[2] = { { "--key-out", a->key_out }, { "--cert-out", a->cert_out } };
 	char *key = NULL, *cert = NULL;
 	cct_err err;
 	int rc;
@@ -219,11 +368,14 @@ static int cmd_cert(args *a)
 		return cct_cli_usage_error("ratls cert: --key-out KEY and --cert-out CERT required");
 	if (!a->tee_set)
 		return cct_cli_usage_error("ratls cert: --tee snp|tdx required");
+	if ((rc = sim_readable(a->make.sim_dir)) != 0 ||
+	    (rc = output_clash(outs, 2, NULL, 0, a->make.sim_dir)) != 0)
+		return rc;
 	rc = cct_ratls_cert_make(&key, &cert, &a->make, a->validity > 0 ? a->validity : 3600,
 				 a->not_before, &err);
 	if (rc != CCT_OK) {
 		fprintf(stderr, "cctrust: ratls cert: %s\n", err.msg);
-		return CCT_EXIT_REJECT;
+		return cct_cli_exit_code(rc);
 	}
 	rc = cct_file_write(a->key_out, key, strlen(key), 1, &err);
 	cct_wipe(key, strlen(key));
@@ -298,6 +450,8 @@ static void on_signal(int s)
 
 static int cmd_serve(args *a)
 {
+	named_path outs[1] = { { "--port-file", a->port_file } };
+	named_path ins[2] = { { "--cert", a->cert }, { "--key", a->key } };
 	cct_ratls_serve_opts so;
 	struct sigaction sa;
 	cct_err err;
@@ -305,6 +459,9 @@ static int cmd_serve(args *a)
 
 	if (!a->listen || !a->backend || a->npos)
 		return cct_cli_usage_error("ratls serve: --listen ADDR and --backend URL required");
+	if ((rc = sim_readable(a->make.sim_dir)) != 0 ||
+	    (rc = output_clash(outs, 1, ins, 2, a->make.sim_dir)) != 0)
+		return rc;
 	memset(&so, 0, sizeof(so));
 	so.listen = a->listen;
 	so.backend = a->backend;
@@ -314,13 +471,14 @@ static int cmd_serve(args *a)
 	so.port_file = a->port_file;
 	so.cert_file = a->cert;
 	so.key_file = a->key;
+	so.max_connections = a->max_conn;
 	so.stop = &stop_int;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	rc = cct_ratls_serve(&so, &err);
+	rc = cct_ratls__serve(&so, a->header_timeout, &err);
 	if (rc != CCT_OK) {
 		fprintf(stderr, "cctrust: ratls serve: %s\n", err.msg);
 		return cct_cli_exit_code(rc) == CCT_EXIT_USAGE ? CCT_EXIT_USAGE : CCT_EXIT_REJECT;
@@ -401,10 +559,14 @@ static int connect_verify(void **ssl_out, args *a, const char *host, const char 
 	int rc;
 
 	*ssl_out = NULL;
+	/* a server that closes the connection must give an error, not kill the client: writes
+	 * to a closed socket fail with EPIPE instead */
+	signal(SIGPIPE, SIG_IGN);
 	if (cct_ratls_connect(&ssl, host, port, 30, &err) != CCT_OK) {
 		if (a->json)
 			cct_cli_print_json(json_pack("{s:s,s:b,s:s,s:o}", "target", label, "verified", 0, "check",
-						     "connect", "error", cct_cli_error_json(err.code, &err)),
+						     strncmp(err.msg, "TLS handshake", 13) ? "connect" : "handshake",
+						     "error", cct_cli_error_json(err.code, &err)),
 					   0);
 		else
 			fprintf(stderr, "cctrust: %s: unreachable: %s\n", label, err.msg);
