@@ -143,6 +143,8 @@ typedef struct cct_ratls_serve_opts {
 	const char *port_file;       /**< write the bound port here once listening */
 	int max_connections;         /**< concurrent connections (0: 64) */
 	volatile int *stop;          /**< set non-zero to stop (checked every 200 ms) */
+	int header_timeout_s;        /**< deadline for a connection's TLS handshake and each
+				      request head, 1..300 s (0: 20) */
 } cct_ratls_serve_opts;
 
 /** Run the TLS-terminating proxy until *stop (or a fatal error). */

@@ -105,9 +105,8 @@ int cct_ratls__status(const cct_ratls_head *h);
 long long cct_ratls__content_length(const cct_ratls_head *h);
 int cct_ratls__write_all(SSL *ssl, const void *p, size_t n);
 
-/* serve.c: cct_ratls_serve with a deadline for the TLS handshake and each request head
- * (header_timeout_s 1..300; 0: CCT_RATLS_HEADER_TIMEOUT_S). The CLI's --header-timeout. */
+/* serve.c: the deadline for the TLS handshake and each request head when
+ * cct_ratls_serve_opts.header_timeout_s is 0 (the CLI's --header-timeout) */
 #define CCT_RATLS_HEADER_TIMEOUT_S 20
-int cct_ratls__serve(const cct_ratls_serve_opts *o, int header_timeout_s, cct_err *err);
 
 #endif

@@ -564,11 +564,7 @@ static int check_cert_matches(const cct_ratls_serve_opts *o, cct_err *err)
 
 int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 {
-	return cct_ratls__serve(o, 0, err);
-}
-
-int cct_ratls__serve(const cct_ratls_serve_opts *o, int header_timeout_s, cct_err *err)
-{
+	int header_timeout_s = o->header_timeout_s;
 	srv s;
 	int rc, lfd, port = 0, maxc = o->max_connections > 0 ? o->max_connections : 64;
 	long rotate = o->rotate_s > 0 ? o->rotate_s : 3600;

@@ -12,7 +12,6 @@
 #include "cctrust/policy.h"
 #include "cctrust/ratls.h"
 #include "cli.h"
-#include "ratls/ratls_int.h" /* cct_ratls__serve: the head deadline */
 
 static const char ratls_usage[] =
 	"usage: cctrust ratls cert --tee snp|tdx [--gpus all|N] [--sim DIR] --key-out KEY\n"
@@ -472,13 +471,14 @@ static int cmd_serve(args *a)
 	so.cert_file = a->cert;
 	so.key_file = a->key;
 	so.max_connections = a->max_conn;
+	so.header_timeout_s = a->header_timeout;
 	so.stop = &stop_int;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	rc = cct_ratls__serve(&so, a->header_timeout, &err);
+	rc = cct_ratls_serve(&so, &err);
 	if (rc != CCT_OK) {
 		fprintf(stderr, "cctrust: ratls serve: %s\n", err.msg);
 		return cct_cli_exit_code(rc) == CCT_EXIT_USAGE ? CCT_EXIT_USAGE : CCT_EXIT_REJECT;
