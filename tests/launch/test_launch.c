@@ -51,9 +51,9 @@ static void setup_dir(void)
 
 static void write_file(const char *name, const char *text)
 {
-	char path[1024];
+	char path[4096];
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_true(snprintf(path, sizeof(path), "%s/%s", dir, name) < (int)sizeof(path));
 	assert_int_equal(cct_file_write(path, text, strlen(text), 0, NULL), CCT_OK);
 }
 
