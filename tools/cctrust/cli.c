@@ -288,3 +288,18 @@ int cct_cli_inputs_many(char *const *args, int n)
 	return n > 1 || (n == 1 && strcmp(args[0], "-") && stat(args[0], &st) == 0 &&
 			 S_ISDIR(st.st_mode));
 }
+
+int cct_cli_same_output(const char *a, const char *b)
+{
+	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+	const char *na = sa ? sa + 1 : a, *nb = sb ? sb + 1 : b;
+	char da[4096], db[4096];
+
+	if (cct_file_same(a, b) || !strcmp(a, b))
+		return 1;
+	if (strcmp(na, nb))
+		return 0;
+	snprintf(da, sizeof(da), "%.*s", sa ? (sa == a ? 1 : (int)(sa - a)) : 1, sa ? a : ".");
+	snprintf(db, sizeof(db), "%.*s", sb ? (sb == b ? 1 : (int)(sb - b)) : 1, sb ? b : ".");
+	return !strcmp(da, db) || cct_file_same(da, db);
+}

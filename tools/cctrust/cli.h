@@ -93,6 +93,9 @@ void cct_cli_print_failures(const json_t *failures);
 /* Text mode: "WHAT: checks skipped ...: a, b" on stderr when the array is not empty (every
  * verify command lists the checks it did not perform; JSON: "checks_skipped"). */
 void cct_cli_print_skipped(const char *what, const json_t *skipped);
+/* 1 when two output paths name one file, existing or not: cct_file_same, or the same name in
+ * one directory ("x", "./x"): for refusing two outputs that would overwrite each other. */
+int cct_cli_same_output(const char *a, const char *b);
 /* 1 when a verify command's inputs (cct_inputs_each arguments) may be more than one: several
  * arguments, or a directory; then each result names its input. */
 int cct_cli_inputs_many(char *const *args, int n);

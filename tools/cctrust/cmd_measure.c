@@ -279,22 +279,6 @@ typedef struct named_path {
 	const char *opt, *path;
 } named_path;
 
-/* 1 when two output paths name one file, existing or not: cct_file_same, or the same name in
- * one directory ("x", "./x"). */
-static int same_output(const char *a, const char *b)
-{
-	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
-	const char *na = sa ? sa + 1 : a, *nb = sb ? sb + 1 : b;
-	char da[4096], db[4096];
-
-	if (cct_file_same(a, b) || !strcmp(a, b))
-		return 1;
-	if (strcmp(na, nb))
-		return 0;
-	snprintf(da, sizeof(da), "%.*s", sa ? (sa == a ? 1 : (int)(sa - a)) : 1, sa ? a : ".");
-	snprintf(db, sizeof(db), "%.*s", sb ? (sb == b ? 1 : (int)(sb - b)) : 1, sb ? b : ".");
-	return !strcmp(da, db) || cct_file_same(da, db);
-}
 
 /* Output out (path, its option) against every input and the earlier outputs: a usage error
  * naming both options when it is one of them (an output never replaces an input, a private
@@ -311,7 +295,7 @@ static int output_clash(const named_path *out, const named_path *in, size_t nin,
 						   "written)", out->opt, out->path, in[i].opt,
 						   in[i].path);
 	for (i = 0; i < nprev; i++)
-		if (prev[i].path && same_output(out->path, prev[i].path))
+		if (prev[i].path && cct_cli_same_output(out->path, prev[i].path))
 			return cct_cli_usage_error("%s %s and %s %s are the same file: give each "
 						   "output its own (nothing written)", out->opt,
 						   out->path, prev[i].opt, prev[i].path);

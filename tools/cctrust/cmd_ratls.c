@@ -257,22 +257,6 @@ static int parse(args *a, int argc, char **argv)
 #define SIM_WALK_MAX_DEPTH 6
 #define SIM_WALK_MAX_FILES 20000
 
-/* 1 when two output paths name one file, existing or not: cct_file_same, or the same name in
- * one directory ("x", "./x"). */
-static int same_output(const char *a, const char *b)
-{
-	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
-	const char *na = sa ? sa + 1 : a, *nb = sb ? sb + 1 : b;
-	char da[4096], db[4096];
-
-	if (cct_file_same(a, b) || !strcmp(a, b))
-		return 1;
-	if (strcmp(na, nb))
-		return 0;
-	snprintf(da, sizeof(da), "%.*s", sa ? (sa == a ? 1 : (int)(sa - a)) : 1, sa ? a : ".");
-	snprintf(db, sizeof(db), "%.*s", sb ? (sb == b ? 1 : (int)(sb - b)) : 1, sb ? b : ".");
-	return !strcmp(da, db) || cct_file_same(da, db);
-}
 
 /* 1 when out is one of the files under dir (the simulated TEE reads its keys, certificates and
  * sim.json from there), copying the one it is into hit; bounded in depth and in files. */
@@ -321,7 +305,7 @@ static int output_clash(const named_path *outs, size_t nout, const named_path *i
 		if (!outs[i].path)
 			continue;
 		for (j = 0; j < i; j++)
-			if (outs[j].path && same_output(outs[i].path, outs[j].path))
+			if (outs[j].path && cct_cli_same_output(outs[i].path, outs[j].path))
 				return cct_cli_usage_error("%s %s and %s %s are the same file: give each "
 							   "output its own (nothing written)",
 							   outs[i].opt, outs[i].path, outs[j].opt,
