@@ -39,20 +39,21 @@ long long cct_ratls__now_ms(void)
 int cct_ratls__wait_fd(int fd, short events, long long deadline_ms)
 {
 	struct pollfd p;
-	long long left = deadline_ms - cct_ratls__now_ms();
+	long long left;
 	int r;
 
-	if (left <= 0)
-		return 0;
-	p.fd = fd;
-	p.events = events;
-	p.revents = 0;
-	r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
-	if (r > 0)
-		return 1;
-	if (r < 0 && errno != EINTR)
-		return 0;
-	return cct_ratls__now_ms() < deadline_ms ? 2 : 0;
+	/* a poll cut short (EINTR, or the 60 s cap of one wait) waits again for the rest */
+	while ((left = deadline_ms - cct_ratls__now_ms()) > 0) {
+		p.fd = fd;
+		p.events = events;
+		p.revents = 0;
+		r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+		if (r > 0)
+			return 1;
+		if (r < 0 && errno != EINTR)
+			return 0;
+	}
+	return 0;
 }
 
 /* One SSL_read, or on a non-blocking socket with a deadline: wait (until the deadline) for the
@@ -63,18 +64,15 @@ static int read_by(SSL *ssl, void *buf, int n, long long deadline_ms)
 
 	/* each turn waits for new bytes, the deadline ends it; the count is only a backstop */
 	for (i = 0; i < (1 << 20); i++) {
-		int r = SSL_read(ssl, buf, n), e, w;
+		int r = SSL_read(ssl, buf, n), e;
 
 		if (r > 0 || !deadline_ms)
 			return r > 0 ? r : 0;
 		e = SSL_get_error(ssl, r);
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
 			return 0;
-		do
-			w = cct_ratls__wait_fd(SSL_get_fd(ssl), e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-					       deadline_ms);
-		while (w == 2);
-		if (!w)
+		if (!cct_ratls__wait_fd(SSL_get_fd(ssl), e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+					deadline_ms))
 			return -1;
 	}
 	return -1;

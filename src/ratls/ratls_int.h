@@ -96,8 +96,8 @@ int cct_ratls__read_head(cct_ratls_head *h, SSL *ssl, cct_err *err);
 int cct_ratls__read_head_until(cct_ratls_head *h, SSL *ssl, long long deadline_ms, cct_err *err);
 /* Monotonic milliseconds. */
 long long cct_ratls__now_ms(void);
-/* poll fd for events until deadline_ms: 1 ready, 0 deadline passed, 2 poll woke early
- * (call again). */
+/* poll fd for events until deadline_ms (waiting again when a poll is cut short): 1 ready,
+ * 0 deadline passed or poll failed. */
 int cct_ratls__wait_fd(int fd, short events, long long deadline_ms);
 /* Status code of a response head, -1 if not "HTTP/1.x NNN". */
 int cct_ratls__status(const cct_ratls_head *h);

@@ -159,7 +159,7 @@ static void refuse(SSL *ssl, int code, const char *reason, const char *extra, co
 	long long until = cct_ratls__now_ms() + LINGER_MS;
 	size_t got = 0;
 	char buf[4096];
-	int fd = SSL_get_fd(ssl), w;
+	int fd = SSL_get_fd(ssl);
 
 	respond_x(ssl, code, reason, extra, 1, "text/plain", msg, strlen(msg));
 	SSL_shutdown(ssl);
@@ -167,10 +167,8 @@ static void refuse(SSL *ssl, int code, const char *reason, const char *extra, co
 	while (got < LINGER_MAX) {
 		ssize_t n;
 
-		do
-			w = cct_ratls__wait_fd(fd, POLLIN, until);
-		while (w == 2);
-		if (!w || (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) <= 0)
+		if (!cct_ratls__wait_fd(fd, POLLIN, until) ||
+		    (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) <= 0)
 			break;
 		got += (size_t)n;
 	}
@@ -211,18 +209,15 @@ static int accept_by(SSL *ssl, long long deadline_ms)
 	/* each turn waits for the client's next bytes, the deadline ends it; the count is only a
 	 * backstop */
 	for (i = 0; i < (1 << 20); i++) {
-		int r = SSL_accept(ssl), e, w;
+		int r = SSL_accept(ssl), e;
 
 		if (r == 1)
 			return 0;
 		e = SSL_get_error(ssl, r);
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
 			return -1;
-		do
-			w = cct_ratls__wait_fd(SSL_get_fd(ssl), e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-					       deadline_ms);
-		while (w == 2);
-		if (!w)
+		if (!cct_ratls__wait_fd(SSL_get_fd(ssl), e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+					deadline_ms))
 			return -1;
 	}
 	return -1;
@@ -400,17 +395,10 @@ static void *conn_main(void *arg)
 		if (!first) {
 			/* between requests: the next one may take IO_TIMEOUT_S to start, then its
 			 * head has the same deadline as the first */
-			if (h->have <= h->head_len && !SSL_has_pending(ssl)) {
-				int w;
-
-				long long idle = cct_ratls__now_ms() + IO_TIMEOUT_S * 1000LL;
-
-				do
-					w = cct_ratls__wait_fd(c->fd, POLLIN, idle);
-				while (w == 2);
-				if (!w)
-					break;
-			}
+			if (h->have <= h->head_len && !SSL_has_pending(ssl) &&
+			    !cct_ratls__wait_fd(c->fd, POLLIN,
+						cct_ratls__now_ms() + IO_TIMEOUT_S * 1000LL))
+				break;
 			deadline = cct_ratls__now_ms() + s->head_ms;
 			if (set_nonblock(c->fd, 1) != 0)
 				break;
