@@ -909,16 +909,19 @@ static cct_vcache_entry *verify_chain(cct_snp_verifier *v, X509 *leaf, int vlek)
 	time_t lo = CCT_VCACHE_FOREVER_LO, hi = CCT_VCACHE_FOREVER_HI;
 	int k;
 
-	if (v->crl_check && !trusts_simulated_ark(v)) {
+	if (v->crl_check) {
 		/* the collateral CRL is an input of the outcome: looked up before the cache is
 		 * asked, so that a new verifier with the same collateral finds what an earlier one
 		 * verified (the product is the leaf's; the chain's ARK must agree). With a simulated
-		 * root trusted, only after the chain, which says whether KDS may be asked. */
+		 * root trusted, from the bundle and the cache only (check_revocation looks there,
+		 * and no further, for a simulated chain): only the chain says whether KDS may be
+		 * asked, and a chain that ends at AMD's root asks it after the lookup (a key the
+		 * lookup did not use: such an outcome is verified again, never reused wrongly). */
 		char name[64];
 
 		if (cct_x509_ext_string(leaf, OID_PRODUCT_NAME, name, sizeof(name)) &&
 		    product_from_name(name) != CCT_SNP_PRODUCT_UNKNOWN)
-			fetch_crl_once(v, product_from_name(name), vlek, 1);
+			fetch_crl_once(v, product_from_name(name), vlek, !trusts_simulated_ark(v));
 	}
 	if (cache && !chain_key(key, v, leaf, vlek))
 		cache = NULL;

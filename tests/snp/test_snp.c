@@ -15,6 +15,7 @@
 #include "cctrust/core.h"
 #include "cctrust/snp.h"
 #include "x509/mint.h"
+#include "x509/vcache.h"
 
 #define VIRTEE "snp/virtee-sev/"
 #define GSG "snp/go-sev-guest/"
@@ -1071,6 +1072,51 @@ static void cached_outcome_ends_where_a_held_crl_begins(void **state)
 	free(later);
 }
 
+static void sim_chain_outcome_reused_by_a_new_verifier(void **state)
+{
+	/* a process (the broker, verify-bench) makes a verifier per request: the second one,
+	 * trusting the same simulated ARK with the same collateral, reuses the first one's chain
+	 * outcome (x509/vcache) instead of verifying the chain and the CRL again; one whose
+	 * collateral CRL revokes the VCEK does not */
+	time_t now = time(NULL);
+	long serial = 77, other = 5;
+	char *benign = make_collateral("coll-reuse-benign", &other, now - 3600, now + 86400);
+	char *revoking = make_collateral("coll-reuse-revoking", &serial, now - 3600, now + 86400);
+	cct_vcache *cache = cct_vcache_shared();
+	cct_vcache_stats s0, s1;
+	uint8_t b[CCT_SNP_REPORT_SIZE];
+	cct_snp_verifier *v;
+	cct_snp_policy pol;
+	cct_snp_result res;
+	cct_err err;
+	int i;
+
+	(void)state;
+	assert_non_null(cache); /* unset CCT_VCACHE=0 to run this test */
+	assert_int_equal(cct_sim_snp_report(b, sim, NULL, NULL), CCT_OK);
+	cct_snp_policy_init(&pol);
+	for (i = 0; i < 2; i++) {
+		v = sim_verifier_coll(benign);
+		cct_snp_verifier_set_time(v, now);
+		cct_vcache_stats_get(cache, &s0);
+		assert_int_equal(verify_bytes(b, v, &pol, &err, &res), CCT_OK);
+		assert_true(res.crl_checked);
+		cct_vcache_stats_get(cache, &s1);
+		if (i == 1) { /* found, nothing verified again */
+			assert_true(s1.hits > s0.hits);
+			assert_int_equal(s1.inserts, s0.inserts);
+		}
+		cct_snp_verifier_free(v);
+	}
+	v = sim_verifier_coll(revoking);
+	cct_snp_verifier_set_time(v, now);
+	assert_int_equal(verify_bytes(b, v, &pol, &err, &res), CCT_EREVOKED);
+	assert_int_equal(err.stage, CCT_STAGE_REVOCATION);
+	cct_snp_verifier_free(v);
+	free(benign);
+	free(revoking);
+}
+
 int main(void)
 {
 	const struct CMUnitTest real[] = {
@@ -1104,6 +1150,7 @@ int main(void)
 		cmocka_unit_test(table_vcek_stays_with_its_report),
 		cmocka_unit_test(evidence_crl_cannot_hide_revocation),
 		cmocka_unit_test(cached_outcome_ends_where_a_held_crl_begins),
+		cmocka_unit_test(sim_chain_outcome_reused_by_a_new_verifier),
 	};
 	int rc;
 
