@@ -121,6 +121,17 @@ assert d['format']=='tagged-evidence' and d['evidence_tag']=='0x1a7501' and d['t
 assert d['pubkey_hash_matches'] is True and d['claims']['nonce']=='00112233' and d['cctrust_can_verify']
 " && pass show-tdx-tagged || { fail show-tdx-tagged; cat "$T/show.json"; }
 "$C" ratls show "$T/a.pem" | grep -q "matches the certificate's key" && pass show-human || fail show-human
+# cert --json: what was written and what the certificate binds (it once printed nothing)
+"$C" ratls cert --tee snp --sim "$T/sim" --nonce 0a0b --key-out "$T/j.key" --cert-out "$T/j.pem" --json >"$T/cert.json" 2>/dev/null
+rc=$?
+"$C" ratls show "$T/j.pem" --json >"$T/jshow.json"
+[[ $rc == 0 ]] && python3 -c "
+import json; d=json.load(open('$T/cert.json')); s=json.load(open('$T/jshow.json'))
+assert d['key_out']=='$T/j.key' and d['cert_out']=='$T/j.pem' and d['key_mode']=='0600', d
+c=d['certificate']
+assert c['pin']==s['pin'] and c['pin'].startswith('sha256//') and c['pubkey_hash_matches'] is True, c
+assert c['claims']['pubkey-hash']==s['claims']['pubkey-hash'] and c['claims']['nonce']=='0a0b', c
+" && pass cert-json || { fail "cert-json: exit $rc"; cat "$T/cert.json"; }
 
 # ---- 4. refusals, each naming its check ----
 # a plain TLS server with an ordinary certificate

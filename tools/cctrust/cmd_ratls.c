@@ -15,7 +15,7 @@
 
 static const char ratls_usage[] =
 	"usage: cctrust ratls cert --tee snp|tdx [--gpus all|N] [--sim DIR] --key-out KEY\n"
-	"                          --cert-out CERT [--nonce HEX] [--validity 1h]\n"
+	"                          --cert-out CERT [--nonce HEX] [--validity 1h] [--json]\n"
 	"       cctrust ratls show CERT [--json]\n"
 	"       cctrust ratls serve --listen ADDR --backend URL [--tee snp|tdx] [--gpus all|N]\n"
 	"                          [--sim DIR] [--rotate 1h] [--cert CERT --key KEY] [--port-file FILE]\n"
@@ -29,7 +29,8 @@ static const char ratls_usage[] =
 	"to its key (extension 2.23.133.5.4.9, CCC RA-TLS claims, RATS CMW collection); the server\n"
 	"also answers GET /.well-known/cctrust/attestation?nonce=B64URL on the same connection\n"
 	"with fresh evidence bound to the nonce and the connection's TLS exporter.\n"
-	"  cert     make a P-384 key (KEY, mode 0600) and the attested self-signed certificate\n"
+	"  cert     make a P-384 key (KEY, mode 0600) and the attested self-signed certificate;\n"
+	"           --json: the paths written and the certificate as 'show --json' describes it\n"
 	"  show     print a certificate's evidence, claims and whether pubkey-hash matches its key\n"
 	"  serve    TLS-terminating reverse proxy in front of BACKEND (http://HOST:PORT);\n"
 	"           re-issues its key and certificate every --rotate (or serves --cert/--key as\n"
@@ -344,6 +345,7 @@ static int cmd_cert(args *a)
 {
 	named_path outs[2] = { { "--key-out", a->key_out }, { "--cert-out", a->cert_out } };
 	char *key = NULL, *cert = NULL;
+	json_t *d = NULL;
 	cct_err err;
 	int rc;
 
@@ -365,10 +367,17 @@ static int cmd_cert(args *a)
 	free(key);
 	if (rc == CCT_OK)
 		rc = cct_file_write(a->cert_out, cert, strlen(cert), 0, &err);
+	if (rc == CCT_OK && a->json)
+		rc = cct_ratls_cert_describe(&d, (const uint8_t *)cert, strlen(cert), &err);
 	free(cert);
 	if (rc != CCT_OK)
 		return cct_cli_usage_error("ratls cert: %s", err.msg);
 	fprintf(stderr, "cctrust: wrote %s (0600) and %s\n", a->key_out, a->cert_out);
+	if (a->json) /* what was written and what the certificate binds (as 'ratls show --json') */
+		cct_cli_print_json(json_pack("{s:o,s:s,s:o,s:o}", "key_out", cct_cli_json_text(a->key_out),
+					     "key_mode", "0600", "cert_out", cct_cli_json_text(a->cert_out),
+					     "certificate", d),
+				   0);
 	return CCT_EXIT_OK;
 }
 
