@@ -31,6 +31,24 @@ python3 -c "import json;o=json.load(open('$tmp/j'));assert o['checks_skipped']==
 "$cct" snp verify "$tmp/r.bin" --trust-sim "$tmp/sim" --offline 2>"$tmp/e" >/dev/null
 grep -q "checks skipped.*: report_data" "$tmp/e" && ok || bad "snp text: checks skipped on stderr: $(cat "$tmp/e")"
 
+# sim evidence refuses a request the verifier would refuse later: --nonce not base64 (or
+# empty), --tee-pubkey not a usable public JWK; exit 2 naming the option, nothing written
+printf '{"kid":"k1"}' >"$tmp/notjwk.json"
+python3 -c "import json; k=json.load(open('$tmp/tee.jwk')); k['x']=k['y']; json.dump(k, open('$tmp/offcurve.jwk','w'))"
+for c in "--nonce|not*base64!|--tee-pubkey $tmp/tee.jwk" "--nonce||--tee-pubkey $tmp/tee.jwk" \
+	"--tee-pubkey|$tmp/notjwk.json|--nonce $nonce" "--tee-pubkey|$tmp/offcurve.jwk|--nonce $nonce"; do
+	opt=${c%%|*}; rest=${c#*|}; val=${rest%%|*}; other=${rest#*|}
+	rm -f "$tmp/bad-req.json"
+	# shellcheck disable=SC2086
+	"$cct" sim evidence "$tmp/sim" --tee snp $other "$opt" "$val" -o "$tmp/bad-req.json" >/dev/null 2>"$tmp/e"; rc=$?
+	[ $rc = 2 ] && [ ! -e "$tmp/bad-req.json" ] && grep -q -- "$opt" "$tmp/e" && ok ||
+		bad "sim evidence $opt '$val': want exit 2 naming $opt, got $rc: $(head -c 200 "$tmp/e")"
+done
+# ... while the valid forms still work: standard and URL-safe base64, with or without padding
+for n in "$nonce" "$(printf '%s' "$nonce" | tr '+/' '-_' | tr -d '=')" AAAA 6368616c6c656e6765; do
+	expect 0 "sim-evidence-nonce $n" "$cct" sim evidence "$tmp/sim" --tee snp --nonce "$n" --tee-pubkey "$tmp/tee.jwk" -o "$tmp/ok-req.json"
+done
+
 # TDX: the quote of a simulated request
 "$cct" sim evidence "$tmp/sim" --tee tdx --gpus 1 --nonce "$nonce" --tee-pubkey "$tmp/tee.jwk" -o "$tmp/req.json"
 python3 - "$tmp" "$nonce" <<'PY'

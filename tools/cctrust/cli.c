@@ -4,8 +4,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/evp.h>
+
 #include "cli.h"
 #include "cctrust/policy.h"
+#include "cctrust/token.h"
 
 int cct_cli_usage_error(const char *fmt, ...)
 {
@@ -302,4 +305,30 @@ int cct_cli_same_output(const char *a, const char *b)
 	snprintf(da, sizeof(da), "%.*s", sa ? (sa == a ? 1 : (int)(sa - a)) : 1, sa ? a : ".");
 	snprintf(db, sizeof(db), "%.*s", sb ? (sb == b ? 1 : (int)(sb - b)) : 1, sb ? b : ".");
 	return !strcmp(da, db) || cct_file_same(da, db);
+}
+
+int cct_cli_check_nonce_b64(const char *nonce_b64)
+{
+	uint8_t *nb = NULL;
+	size_t nn = 0;
+	int bad = cct_b64_decode(&nb, &nn, nonce_b64, strlen(nonce_b64), NULL) != CCT_OK || nn == 0;
+
+	free(nb);
+	if (bad)
+		return cct_cli_usage_error("--nonce: '%.64s' is not base64 (the broker's challenge "
+					   "nonce, as /kbs/v0/auth gives it)",
+					   nonce_b64);
+	return 0;
+}
+
+int cct_cli_check_tee_pubkey(const json_t *jwk, const char *src)
+{
+	void *key = NULL;
+	cct_err err;
+
+	if (cct_token_jwk_to_pkey(&key, jwk, &err) != CCT_OK)
+		return cct_cli_usage_error("--tee-pubkey%s%s: not a usable public key: %s", src ? " " : "",
+					   src ? src : "", err.msg);
+	EVP_PKEY_free((EVP_PKEY *)key);
+	return 0;
 }

@@ -96,6 +96,12 @@ void cct_cli_print_skipped(const char *what, const json_t *skipped);
 /* 1 when two output paths name one file, existing or not: cct_file_same, or the same name in
  * one directory ("x", "./x"): for refusing two outputs that would overwrite each other. */
 int cct_cli_same_output(const char *a, const char *b);
+/* The request a guest binds its evidence to, checked before any evidence is made (what the
+ * verifier would refuse later, with a less helpful error): --nonce must be non-empty base64,
+ * --tee-pubkey (named as src in the message) a usable public JWK. 0 or CCT_EXIT_USAGE after
+ * naming the option. */
+int cct_cli_check_nonce_b64(const char *nonce_b64);
+int cct_cli_check_tee_pubkey(const json_t *jwk, const char *src);
 /* 1 when a verify command's inputs (cct_inputs_each arguments) may be more than one: several
  * arguments, or a directory; then each result names its input. */
 int cct_cli_inputs_many(char *const *args, int n);

@@ -4,11 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "cctrust/attester.h"
 #include "cctrust/core.h"
-#include "cctrust/token.h"
 #include "cli.h"
 #include "cli_vtpm.h"
 
@@ -93,30 +90,14 @@ int cct_cmd_evidence(int argc, char **argv)
 		return CCT_EXIT_USAGE;
 	if (!o.nonce_b64 || !pk)
 		return cct_cli_usage_error("evidence collect: --nonce and --tee-pubkey are required");
-	{ /* what the verifier will refuse is refused here, before evidence is bound to it */
-		uint8_t *nb = NULL;
-		size_t nn = 0;
-		int bad = cct_b64_decode(&nb, &nn, o.nonce_b64, strlen(o.nonce_b64), NULL) !=
-				  CCT_OK ||
-			  nn == 0;
-
-		free(nb);
-		if (bad)
-			return cct_cli_usage_error("--nonce: '%.64s' is not base64 (the broker's "
-						   "challenge nonce, as /kbs/v0/auth gives it)",
-						   o.nonce_b64);
-	}
+	/* what the verifier will refuse is refused here, before evidence is bound to it */
+	if (cct_cli_check_nonce_b64(o.nonce_b64))
+		return CCT_EXIT_USAGE;
 	if (!(jwk = cct_cli__load_jwk(pk)))
 		return CCT_EXIT_USAGE;
-	{
-		void *key = NULL;
-
-		if (cct_token_jwk_to_pkey(&key, jwk, &err) != CCT_OK) {
-			json_decref(jwk);
-			return cct_cli_usage_error("--tee-pubkey: not a usable public key: %s",
-						   err.msg);
-		}
-		EVP_PKEY_free((EVP_PKEY *)key);
+	if (cct_cli_check_tee_pubkey(jwk, NULL)) {
+		json_decref(jwk);
+		return CCT_EXIT_USAGE;
 	}
 	o.tee_pubkey = jwk;
 	if (init) {

@@ -166,10 +166,17 @@ static int sim_evidence(int argc, char **argv)
 		return cct_cli_usage_error("--ccel-data: TDX only");
 	if (!ao.nonce_b64 || !pk_file)
 		return cct_cli_usage_error("sim evidence: --nonce and --tee-pubkey are required");
+	/* as 'evidence collect': what the verifier would refuse later is refused here */
+	if (cct_cli_check_nonce_b64(ao.nonce_b64))
+		return CCT_EXIT_USAGE;
 	pk = json_load_file(pk_file, JSON_REJECT_DUPLICATES, &je);
 	if (!json_is_object(pk)) {
 		json_decref(pk);
 		return cct_cli_usage_error("--tee-pubkey %s: not a JWK JSON object (%s)", pk_file, je.text);
+	}
+	if (cct_cli_check_tee_pubkey(pk, pk_file)) {
+		json_decref(pk);
+		return CCT_EXIT_USAGE;
 	}
 	ao.tee_pubkey = pk;
 	if (init_file && !(init = read_text(init_file, "--init-data")))
