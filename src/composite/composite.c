@@ -10,6 +10,7 @@
 
 #include "cctrust/core.h"
 #include "composite/internal.h"
+#include "json/json.h"
 #include "cctrust/collateral.h"
 
 static const char *const tv_names[] = { "instance-identity", "configuration", "executables",
@@ -129,18 +130,6 @@ static int same_gpu_checks(const cct_policy *pol, const cct_policy *other)
 	       (ra == rb || (ra && rb && json_equal((json_t *)ra, (json_t *)rb)));
 }
 
-
-/* append the string to the array unless it is there */
-static void add_unique(json_t *arr, const char *v)
-{
-	json_t *x;
-	size_t i;
-
-	json_array_foreach(arr, i, x)
-		if (!strcmp(json_string_value(x), v))
-			return;
-	json_array_append_new(arr, json_string(v));
-}
 /* The verified evidence judged under each of opts->also_policies, from the failures the
  * verification recorded before pol's own rules are added (steps 1-4 do not read the policy;
  * step 5 reads only what same_gpu_checks compares): what cct_composite_verify with that
@@ -587,18 +576,18 @@ fail:
 	/* what the options turned off is listed whatever the stage reached (a refusal before
 	 * the CPU evidence or the binding is judged still says what would not have been) */
 	if (opts->crl_check_off_insecure) {
-		add_unique(insecure, "no-crl");
-		add_unique(skipped, "crl");
+		cct_json__append_string_once(insecure, "no-crl");
+		cct_json__append_string_once(skipped, "crl");
 		if (ngpu)
-			add_unique(skipped, "gpu-ocsp");
+			cct_json__append_string_once(skipped, "gpu-ocsp");
 	}
 	if (opts->skip_binding_insecure) {
-		add_unique(insecure, "skip-binding");
-		add_unique(skipped, "binding");
+		cct_json__append_string_once(insecure, "skip-binding");
+		cct_json__append_string_once(skipped, "binding");
 	}
 	if (!opts->expected_nonce && !opts->bound_report_data) {
-		add_unique(insecure, "nonce-not-checked");
-		add_unique(skipped, "nonce");
+		cct_json__append_string_once(insecure, "nonce-not-checked");
+		cct_json__append_string_once(skipped, "nonce");
 	}
 	/* result document */
 	json_array_extend(all_fail, cpu_fail);

@@ -20,6 +20,7 @@
 
 #include "cctrust/core.h"
 #include "collateral/fetch.h"
+#include "json/json.h"
 #include "cctrust/collateral.h"
 #include "nvgpu/dice.h"
 #include "nvgpu/nvgpu_internal.h"
@@ -223,18 +224,6 @@ static int chain_root_pinned(STACK_OF(X509) *chain, STACK_OF(X509) *pinned)
 		if (X509_cmp(root, sk_X509_value(pinned, i)) == 0)
 			return 1;
 	return 0;
-}
-
-/* Append a check name to a JSON array of skipped checks (once). */
-static void skip_add(json_t *arr, const char *name)
-{
-	size_t i;
-	json_t *x;
-
-	json_array_foreach(arr, i, x)
-		if (!strcmp(json_string_value(x), name))
-			return;
-	json_array_append_new(arr, json_string(name));
 }
 
 static time_t now_or(const cct_nvgpu_verifier *v)
@@ -1041,7 +1030,7 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 	}
 	snprintf(buf, sizeof(buf), "device %zu chain", idx);
 	if (v->o.no_ocsp)
-		skip_add(skipped, "ocsp");
+		cct_json__append_string_once(skipped, "ocsp");
 	rc = chain_ocsp(v, ce->chain, at, buf, &ocsp, &reason, err);
 	kset(c, prefix, "attestation-report-cert-chain",
 	     cert_chain_claims(rc == CCT_OK ? "valid" : status_for(rc), ocsp, ce->expiry, reason));
@@ -1087,7 +1076,7 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 		goto out;
 	} else {
 		kset(c, prefix, "attestation-report-cert-chain-fwid-match", json_null());
-		skip_add(skipped, "fwid");
+		cct_json__append_string_once(skipped, "fwid");
 		snprintf(warn + strlen(warn), sizeof(warn) - strlen(warn),
 			 "%sevidence has no opaque FWID; firmware identity bound only by the "
 			 "signature", warn[0] ? "; " : "");
@@ -1097,7 +1086,7 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 	if (!nonce) {
 		kset(c, prefix, "attestation-report-nonce-match", json_string("not_checked"));
 		json_object_set_new(c, "x-cctrust-freshness", json_string("not-established"));
-		skip_add(skipped, "nonce");
+		cct_json__append_string_once(skipped, "nonce");
 		if (!v->o.no_nonce) {
 			rc = cct_err_set(err, CCT_ENONCE, CCT_STAGE_BINDING, 4,
 					 "device %zu: no expected nonce: give --nonce HEX (or "
@@ -1124,7 +1113,7 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 	}
 	/* RIMs */
 	if (v->o.no_rim) {
-		skip_add(skipped, "rim");
+		cct_json__append_string_once(skipped, "rim");
 		json_object_set_new(c, "measres", json_string("skipped"));
 		snprintf(warn + strlen(warn), sizeof(warn) - strlen(warn),
 			 "%s--no-rim: measurements not appraised", warn[0] ? "; " : "");
@@ -1189,11 +1178,11 @@ out:
 		/* refused before a later stage: what the options turn off there was not checked
 		 * either, and measurements opted out of were not compared (not "failure") */
 		if (!nonce)
-			skip_add(skipped, "nonce");
+			cct_json__append_string_once(skipped, "nonce");
 		if (v->o.no_ocsp)
-			skip_add(skipped, "ocsp");
+			cct_json__append_string_once(skipped, "ocsp");
 		if (v->o.no_rim) {
-			skip_add(skipped, "rim");
+			cct_json__append_string_once(skipped, "rim");
 			if (!json_object_get(c, "measres"))
 				json_object_set_new(c, "measres", json_string("skipped"));
 		}
@@ -1340,7 +1329,7 @@ int cct_nvgpu__verify_claims(json_t **claims_out, cct_nvgpu_verifier *v,
 
 		json_array_foreach(gpus, gi, g) {
 			json_array_foreach(json_object_get(g, "x-cctrust-checks-skipped"), xi, x)
-				skip_add(sk, json_string_value(x));
+				cct_json__append_string_once(sk, json_string_value(x));
 			sim |= json_is_true(json_object_get(g, "x-cctrust-simulated"));
 			fresh &= json_is_true(json_object_get(
 					 g, "x-nvidia-gpu-attestation-report-nonce-match")) ||

@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include "cctrust/core.h"
+#include "json/json.h"
 #include "ratls/ratls_int.h"
 #include "x509/x509.h"
 
@@ -360,21 +361,16 @@ out:
 	return rc;
 }
 
-/* Append each string of from that into does not hold yet. */
+/* Append each string of from that into does not hold yet (a composite result's lists hold
+ * only strings). */
 static void add_unique(json_t *into, const json_t *from)
 {
-	size_t i, j;
-	const json_t *x, *y;
+	const json_t *x;
+	size_t i;
 
-	json_array_foreach(from, i, x) {
-		int seen = 0;
-
-		json_array_foreach(into, j, y)
-			if (json_equal((json_t *)x, (json_t *)y))
-				seen = 1;
-		if (!seen)
-			json_array_append(into, (json_t *)x);
-	}
+	json_array_foreach(from, i, x)
+		if (json_is_string(x))
+			cct_json__append_string_once(into, json_string_value(x));
 }
 
 void cct_ratls__finish(cct_ratls_result *r)

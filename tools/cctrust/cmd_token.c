@@ -6,6 +6,7 @@
 
 #include "cctrust/token.h"
 #include "cli.h"
+#include "json/json.h"
 
 static const char token_usage[] =
 	"usage: cctrust token verify TOKEN... [--jwks FILE] [--at RFC3339]\n"
@@ -25,17 +26,6 @@ typedef struct token_each {
 	cct_token_verify_opts o;
 	int json, aff, multi, worst;
 } token_each;
-
-static int json_in(const json_t *arr, const char *v)
-{
-	const json_t *x;
-	size_t i;
-
-	json_array_foreach(arr, i, x)
-		if (json_is_string(x) && !strcmp(json_string_value(x), v))
-			return 1;
-	return 0;
-}
 
 /* one token (cct_inputs_each): verified, printed, forgotten */
 static void token_verify_input(void *ctx, const char *path, int *stop)
@@ -80,8 +70,8 @@ static void token_verify_input(void *ctx, const char *path, int *stop)
 			/* what the appraisal rested on, as the verifier wrote it into the token */
 			simulated |= json_is_true(json_object_get(v, "cctrust.simulated"));
 			json_array_foreach(json_object_get(v, "cctrust.checks_skipped"), i, x)
-				if (json_is_string(x) && !json_in(skipped, json_string_value(x)))
-					json_array_append(skipped, x);
+				if (json_is_string(x))
+					cct_json__append_string_once(skipped, json_string_value(x));
 		}
 	if (e->json) {
 		out = json_object();
