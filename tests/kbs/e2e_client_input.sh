@@ -30,6 +30,17 @@ expect() {
 	fi
 }
 
+echo "--- an unknown subcommand is named as unknown, with the known ones (not '--url is required')"
+expect "kbs get-resources (a typo)" 2 "unknown subcommand 'get-resources'" kbs get-resources default/key/model
+miss=
+for sub in get-resource put-resource delete-resource set-policy set-attestation-policy \
+	set-reference-value audit list-resources admin-keygen bench decrypt verify-bench; do
+	grep -qE "[ ,]$sub(,| \()" "$T/err" || miss="$miss $sub"
+done
+[ -z "$miss" ] && ! grep -q -- "--url" "$T/err" && ok "unknown subcommand: lists every subcommand" ||
+	bad "unknown subcommand: missing$miss: $(head -c 300 "$T/err")"
+expect "kbs frobnicate --url (with options)" 2 "unknown subcommand 'frobnicate'" kbs frobnicate --url "$U" --admin-key "$T/admin.key"
+
 echo "--- get-resource --key is the tee key's type, ec or rsa; decrypt's --key a PEM file"
 expect "get-resource --key dsa" 2 "--key: ec or rsa" kbs "${GET[@]}" --key dsa default/key/model -o "$T/g1"
 [ ! -e "$T/g1" ] && ok "get-resource --key dsa: nothing written" || bad "get-resource --key dsa wrote $T/g1"

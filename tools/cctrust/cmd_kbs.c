@@ -827,18 +827,32 @@ static char *init_data_buf;
 
 static int kbs_cmd(int argc, char **argv);
 
+/* the subcommands, in the order 'cctrust kbs --help' lists them */
+static const char *const kbs_cmds[] = { "get-resource", "put-resource", "delete-resource",
+					"set-policy", "set-attestation-policy",
+					"set-reference-value", "audit", "list-resources",
+					"admin-keygen", "bench", "decrypt", "verify-bench" };
+
 static int is_kbs_cmd(const char *cmd)
 {
-	static const char *const cmds[] = { "get-resource", "put-resource", "delete-resource",
-					     "set-policy", "set-attestation-policy",
-					     "set-reference-value", "audit", "list-resources",
-					     "admin-keygen", "bench", "decrypt", "verify-bench" };
 	size_t i;
 
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(cmd, cmds[i]))
+	for (i = 0; i < sizeof(kbs_cmds) / sizeof(kbs_cmds[0]); i++)
+		if (!strcmp(cmd, kbs_cmds[i]))
 			return 1;
 	return 0;
+}
+
+/* An unknown subcommand is named as such (not as a missing --url), with the known ones. */
+static int unknown_kbs_cmd(const char *cmd)
+{
+	char list[512] = "";
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(kbs_cmds) / sizeof(kbs_cmds[0]) && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "", kbs_cmds[i]);
+	return cct_cli_usage_error("kbs: unknown subcommand '%.100s'; one of: %s (cctrust kbs --help)",
+				   cmd, list);
 }
 
 int cct_cmd_kbs(int argc, char **argv)
@@ -861,6 +875,9 @@ static int kbs_cmd(int argc, char **argv)
 		return argc < 2 ? CCT_EXIT_USAGE : 0;
 	}
 	cmd = argv[1];
+	/* before the options: an unknown subcommand is the error, not what it would need */
+	if (!is_kbs_cmd(cmd) && !cct_cli_asks_help(argc, argv, 2))
+		return unknown_kbs_cmd(cmd);
 	pr = parse(&c, argc - 1, argv + 1);
 	if (pr)
 		return pr > 0 ? 0 : CCT_EXIT_USAGE;
@@ -1005,5 +1022,5 @@ static int kbs_cmd(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "list-resources"))
 		return admin_call(&c, "GET", "/kbs/v0/admin/resources", NULL, 0);
-	return cct_cli_usage_error("unknown kbs command '%s' (cctrust kbs --help)", cmd);
+	return unknown_kbs_cmd(cmd);
 }
