@@ -81,6 +81,19 @@ echo keep >"$T/other"; ln -s "$T/other" "$T/tok3"
 expect "get-resource --token-out to a symlink" 0 "" kbs "${GET[@]}" default/key/model -o "$T/g8" --token-out "$T/tok3"
 [ ! -L "$T/tok3" ] && [ "$(cat "$T/other")" = keep ] && [ "$(stat -c %a "$T/tok3")" = 600 ] &&
 	ok "--token-out to a symlink: the link replaced, its target untouched" || bad "--token-out followed the symlink"
+# a token that cannot be written is an error (exit 2 naming the path and the OS error), after the
+# secret is out; nothing is left at FILE (it once only warned, and exited 0 without the file)
+expect "get-resource --token-out in a missing directory" 2 "$T/nodir/tok: No such file or directory" \
+	kbs "${GET[@]}" default/key/model -o "$T/g9" --token-out "$T/nodir/tok"
+cmp -s "$T/g9" "$T/secret" && [ ! -e "$T/nodir" ] && ok "--token-out unwritable: the secret still written, no token file" ||
+	bad "--token-out unwritable: secret or leftovers wrong"
+mkdir "$T/tokdir"
+expect "get-resource --token-out a directory" 2 "$T/tokdir: it is a directory" kbs "${GET[@]}" default/key/model -o "$T/g10" --token-out "$T/tokdir"
+[ -z "$(ls -A "$T/tokdir")" ] && [ -z "$(ls "$T" | grep '\.tmp\.')" ] && ok "--token-out a directory: nothing left behind" ||
+	bad "--token-out a directory left: $(ls -A "$T/tokdir") $(ls "$T" | grep '\.tmp\.')"
+if [ -w /dev/full ]; then
+	expect "get-resource --token-out /dev/full" 2 "/dev/full: No space left on device" kbs "${GET[@]}" default/key/model -o "$T/g11" --token-out /dev/full
+fi
 
 echo "--- admin-keygen: two distinct new files, or --force"
 K=$T/kg; mkdir "$K"

@@ -536,15 +536,25 @@ static int get_resource(common *c, const char *res)
 	char *problem = NULL, *token = NULL;
 	int rc = cct_kbs_client_get_resource_ex(&secret, &n, &c->o, res, &problem,
 						c->token_out ? &token : NULL, &err), ex;
-	int had_problem;
+	int had_problem, token_lost = 0;
 
 	if (token) { /* the EAR the broker issued on attest: written even when then refused;
-		      * the broker takes it as a Bearer token, so 0600 like -o */
+		      * the broker takes it as a Bearer token, so 0600 like -o. cct_file_write
+		      * renames a finished temporary file into place: a failure leaves no part
+		      * of the token at FILE (the command goes on, and then exits 2) */
 		cct_err terr;
 
-		if (cct_file_write(c->token_out, token, strlen(token), 1, &terr) != CCT_OK)
-			fprintf(stderr, "cctrust: --token-out: %s\n", terr.msg);
+		if (cct_file_write(c->token_out, token, strlen(token), 1, &terr) != CCT_OK) {
+			fprintf(stderr, "cctrust: --token-out: %s (the broker's token was not saved)\n",
+				terr.msg);
+			token_lost = 1;
+		}
 		free(token);
+	} else if (c->token_out && rc == CCT_OK) {
+		fprintf(stderr, "cctrust: --token-out %s: the broker's attest reply held no token; "
+				"nothing written\n",
+			c->token_out);
+		token_lost = 1;
 	}
 	if (rc == CCT_OK) {
 		if (c->out) {
@@ -557,7 +567,8 @@ static int get_resource(common *c, const char *res)
 		}
 		cct_wipe(secret, n);
 		free(secret);
-		return ex;
+		/* the secret is out, but the token file asked for is not: never exit 0 */
+		return ex == CCT_EXIT_OK && token_lost ? CCT_EXIT_USAGE : ex;
 	}
 	had_problem = problem != NULL;
 	if (problem) {
