@@ -153,7 +153,7 @@ typedef struct cct_coll_check_entry {
 
 /** Check every item of b at time at, requiring freshness for within_s more seconds.
  *  *out (malloc'd, b->count entries). Returns CCT_OK when every item is FRESH, else
- *  ECOLLATERAL. */
+ *  ECOLLATERAL (also for a bundle without items: nothing was checked). */
 CCT_EXTERN int cct_coll_check(cct_coll_check_entry **out, size_t *count, cct_coll_bundle *b,
 			      time_t at, long within_s, const cct_coll_trust *trust, cct_err *err);
 

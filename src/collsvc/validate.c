@@ -232,6 +232,10 @@ int cct_coll_check(cct_coll_check_entry **out, size_t *count, cct_coll_bundle *b
 	}
 	*out = r;
 	*count = m->count;
+	/* "every item fresh" of no items would claim a check that never ran */
+	if (!m->count)
+		return cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
+				   "the bundle holds no collateral items: nothing to check");
 	if (bad)
 		return cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
 				   "%zu of %zu items are not fresh and valid", bad, m->count);

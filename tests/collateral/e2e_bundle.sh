@@ -171,6 +171,12 @@ python3 -c "import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[len(b
 expect_rc 1 "$cct" collateral check "$tmp/rc"
 check "one corrupted byte: named invalid" "grep -q '^invalid  nvidia-rim      NV_GPU_DRIVER_GH100_550.144.03' '$tmp/out'"
 expect_rc 2 "$cct" collateral check "$tmp/nonexistent"
+# a bundle with no items: nothing was checked, so never "all valid and fresh" (exit 1, said so)
+mkdir "$tmp/empty"; printf '{"version":"cctrust.collateral/v1","items":[]}' >"$tmp/empty/manifest.json"
+expect_rc 1 "$cct" collateral check "$tmp/empty"
+check "empty bundle: says it holds nothing to check" "grep -q 'holds no collateral items: nothing to check' '$tmp/out' && ! grep -q 'valid and fresh' '$tmp/out'"
+expect_rc 1 "$cct" collateral check "$tmp/empty" --json
+check "empty bundle --json: ok false, no items, the reason" "python3 -c \"import json; d=json.load(open('$tmp/out')); assert d['ok'] is False and d['count']==0 and d['items']==[] and 'nothing to check' in d['error']['message'], d\""
 # a CRL is current while thisUpdate <= at <= nextUpdate (docs/tdx.md): check and tdx verify
 # agree at the PCK CRL's exact nextUpdate and one second later
 "$cct" collateral check "$B" --at $TDX_AT --json > "$tmp/pck.json" 2>/dev/null
@@ -206,7 +212,7 @@ check "check --json: a foreign CA's OCSP answer lists its responder chain as not
 "$cct" collateral check "$o/OB" > "$tmp/ot" 2>&1
 check "check: the text says so on the item and in the summary" "grep -q \"^fresh    nvidia-ocsp     1234abcd: .*not checked: the responder's chain to NVIDIA's root\" '$tmp/ot' && grep -q 'as far as checked (not checked: the responder chain of 1 OCSP answer)' '$tmp/ot'"
 "$cct" collateral check "$tmp/r" --json > "$tmp/rj" 2>&1
-check "check --json: items other than OCSP answers skip nothing" "python3 -c \"import json; d=json.load(open('$tmp/rj')); assert d['checks_skipped']==[] and all(i['checks_skipped']==[] for i in d['items']), d\""
+check "check --json: items other than OCSP answers skip nothing" "python3 -c \"import json; d=json.load(open('$tmp/rj')); assert d['checks_skipped']==[] and all(i['checks_skipped']==[] for i in d['items']) and d['ok'] and d['error'] is None, d\""
 
 # 8. serve: the vendors' URL layouts from the bundle, byte-identical
 "$cct" collateral serve "$B" --listen 127.0.0.1:0 --port-file "$tmp/sport" 2>"$tmp/serve.err" & pids="$pids $!"

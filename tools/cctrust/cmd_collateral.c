@@ -33,7 +33,8 @@ static const char coll_usage[] =
 	"check: verifies every item and its freshness at --at (default now) and for DAYS more;\n"
 	"  an OCSP answer's responder chain needs the evidence's certificates: listed as not\n"
 	"  checked (checks_skipped ocsp_responder_chain).\n"
-	"  exit: 0 all valid and fresh, 1 any expired / stale / invalid (named), 2 unreadable.\n"
+	"  exit: 0 all valid and fresh, 1 any expired / stale / invalid (named) or no items at\n"
+	"  all (nothing to check), 2 unreadable.\n"
 	"serve: the vendors' URL layouts from the bundle (separate program cctrust-collateral-serve).\n"
 	"test-only (fetch, check): --gpu-device-root FILE, --gpu-rim-root FILE replace the pinned\n"
 	"  NVIDIA roots (simulated GPUs).\n";
@@ -164,6 +165,7 @@ static int coll_check(int argc, char **argv)
 		json_object_set_new(o, "checks_skipped",
 				    nskip ? json_pack("[s]", OCSP_SKIPPED) : json_array());
 		json_object_set_new(o, "items", arr);
+		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
 		cct_cli_print_json(o, 0);
 	} else {
 		printf("%s: %zu items, %s", argv[optind], n,
@@ -173,6 +175,8 @@ static int coll_check(int argc, char **argv)
 		if (nskip)
 			printf(" (not checked: the responder chain of %zu OCSP answer%s)", nskip,
 			       nskip == 1 ? "" : "s");
+		if (!n && rc != CCT_OK)
+			printf(" ('cctrust collateral fetch -o BUNDLE --from EVIDENCE' fills it)");
 		printf("\n");
 	}
 	free(r);
