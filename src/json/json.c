@@ -1,6 +1,8 @@
 /* Small jansson helpers shared by the areas that build JSON results (see json/json.h). */
+#include <stdlib.h>
 #include <string.h>
 
+#include "cctrust/core.h"
 #include "json/json.h"
 
 int cct_json__has_string(const json_t *arr, const char *s)
@@ -18,4 +20,15 @@ void cct_json__append_string_once(json_t *arr, const char *s)
 {
 	if (!cct_json__has_string(arr, s))
 		json_array_append_new(arr, json_string(s));
+}
+
+void cct_json__set_hex(json_t *obj, const char *key, const uint8_t *p, size_t n)
+{
+	char *h = malloc(2 * n + 1);
+
+	if (!h)
+		return;
+	cct_hex_encode(h, p, n);
+	json_object_set_new(obj, key, json_string(h));
+	free(h);
 }

@@ -5,20 +5,10 @@
 #include <openssl/x509.h>
 
 #include "cctrust/core.h"
+#include "json/json.h"
 #include "nvgpu/nvgpu_internal.h"
 #include "nvgpu/spdm.h"
 #include "x509/x509.h"
-
-static void hexset(json_t *o, const char *k, const uint8_t *p, size_t n)
-{
-	char *h = malloc(2 * n + 1);
-
-	if (!h)
-		return;
-	cct_hex_encode(h, p, n);
-	json_object_set_new(o, k, json_string(h));
-	free(h);
-}
 
 static json_t *show_one(const cct_nvgpu_entry *e)
 {
@@ -40,7 +30,7 @@ static json_t *show_one(const cct_nvgpu_entry *e)
 		json_object_set_new(req, "RequestResponseCode", json_integer(sp->req_code));
 		json_object_set_new(req, "Param1", json_integer(sp->req_param1));
 		json_object_set_new(req, "Param2", json_integer(sp->req_param2));
-		hexset(req, "Nonce", sp->req_nonce, 32);
+		cct_json__set_hex(req, "Nonce", sp->req_nonce, 32);
 		json_object_set_new(req, "SlotIDParam", json_integer(sp->req_slot));
 		json_object_set_new(o, "request", req);
 		json_object_set_new(resp, "SPDMVersion", json_integer(sp->version));
@@ -50,9 +40,9 @@ static json_t *show_one(const cct_nvgpu_entry *e)
 		json_object_set_new(resp, "NumberOfBlocks", json_integer(sp->block_count));
 		json_object_set_new(resp, "MeasurementRecordLength",
 				    json_integer(sp->record_size));
-		hexset(resp, "Nonce", sp->resp_nonce, 32);
+		cct_json__set_hex(resp, "Nonce", sp->resp_nonce, 32);
 		json_object_set_new(resp, "OpaqueLength", json_integer(sp->opaque_size));
-		hexset(resp, "Signature", sp->sig, CCT_SPDM_SIG_SIZE);
+		cct_json__set_hex(resp, "Signature", sp->sig, CCT_SPDM_SIG_SIZE);
 		json_object_set_new(o, "padding-size", json_integer((json_int_t)sp->padding_size));
 		blocks = json_object();
 		for (i = 0; i < sp->block_count; i++) {
@@ -64,8 +54,8 @@ static json_t *show_one(const cct_nvgpu_entry *e)
 					    json_integer(sp->blocks[i].value_type));
 			json_object_set_new(b, "DMTFSpecMeasurementValueSize",
 					    json_integer(sp->blocks[i].value_size));
-			hexset(b, "DMTFSpecMeasurementValue", sp->blocks[i].value,
-			       sp->blocks[i].value_size);
+			cct_json__set_hex(b, "DMTFSpecMeasurementValue", sp->blocks[i].value,
+					  sp->blocks[i].value_size);
 			json_object_set_new(blocks, k, b);
 		}
 		json_object_set_new(resp, "MeasurementBlocks", blocks);
@@ -83,7 +73,7 @@ static json_t *show_one(const cct_nvgpu_entry *e)
 			if (txt[0] && f->size > 1)
 				json_object_set_new(opq, k, json_string(txt));
 			else
-				hexset(opq, k, f->value, f->size);
+				cct_json__set_hex(opq, k, f->value, f->size);
 		}
 		json_object_set_new(resp, "OpaqueData", opq);
 		json_object_set_new(o, "response", resp);

@@ -231,17 +231,6 @@ static time_t now_or(const cct_nvgpu_verifier *v)
 	return v->o.at ? v->o.at : time(NULL);
 }
 
-static void set_hex(json_t *o, const char *k, const uint8_t *p, size_t n)
-{
-	char *h = malloc(2 * n + 1);
-
-	if (!h)
-		return;
-	cct_hex_encode(h, p, n);
-	json_object_set_new(o, k, json_string(h));
-	free(h);
-}
-
 static void kset(json_t *o, const char *prefix, const char *suffix, json_t *val)
 {
 	char k[160];
@@ -876,7 +865,7 @@ static int golden_compare(const cct_spdm_evidence *sp, const cct_rim *a, const c
 			}
 			json_object_set_new(m, "expected", exp);
 			if (blk && blk->value)
-				set_hex(m, "actual", blk->value, blk->value_size);
+				cct_json__set_hex(m, "actual", blk->value, blk->value_size);
 			else
 				json_object_set_new(m, "actual", json_null());
 			json_array_append_new(mism, m);
@@ -971,7 +960,7 @@ static int verify_device(json_t **claims_out, cct_nvgpu_verifier *v, const cct_n
 		goto out;
 	/* zero padding after the signature: accepted, not signed, reported */
 	json_object_set_new(c, "x-cctrust-evidence-padding", json_integer((json_int_t)sp->padding_size));
-	set_hex(c, "eat_nonce", sp->req_nonce, CCT_SPDM_NONCE_SIZE);
+	cct_json__set_hex(c, "eat_nonce", sp->req_nonce, CCT_SPDM_NONCE_SIZE);
 	f = cct_spdm_opaque_find(sp, CCT_NVOPQ_DRIVER_VERSION);
 	cct_spdm_opaque_text(f, drv, sizeof(drv));
 	vbios_version(cct_spdm_opaque_find(sp, CCT_NVOPQ_VBIOS_VERSION), vb, sizeof(vb));

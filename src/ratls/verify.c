@@ -14,17 +14,6 @@
 #include "ratls/ratls_int.h"
 #include "x509/x509.h"
 
-static void hexset(json_t *o, const char *k, const uint8_t *p, size_t n)
-{
-	char *h = malloc(2 * n + 1);
-
-	if (!h)
-		return;
-	cct_hex_encode(h, p, n);
-	json_object_set_new(o, k, json_string(h));
-	free(h);
-}
-
 static int fail(char check[48], const char *section, const char *name, cct_err *err, int code,
 		cct_stage stage, const char *msg)
 {
@@ -53,12 +42,12 @@ static json_t *claims_json(const cct_ratls_ev *e)
 
 	json_object_set_new(ph, "alg", json_integer(e->pk_alg));
 	json_object_set_new(ph, "alg_name", json_string(e->pk_alg == 1 ? "sha-256" : e->pk_alg == 7 ? "sha-384" : "sha-512"));
-	hexset(ph, "hash", e->pk_hash, e->pk_hash_len);
+	cct_json__set_hex(ph, "hash", e->pk_hash, e->pk_hash_len);
 	json_object_set_new(c, "pubkey-hash", ph);
 	if (e->has_nonce)
-		hexset(c, "nonce", e->nonce, e->nonce_len);
+		cct_json__set_hex(c, "nonce", e->nonce, e->nonce_len);
 	if (e->has_exporter)
-		hexset(c, "cctrust-exporter", e->exporter, CCT_RATLS_EXPORTER_LEN);
+		cct_json__set_hex(c, "cctrust-exporter", e->exporter, CCT_RATLS_EXPORTER_LEN);
 	if (e->has_gpu_claim)
 		json_object_set_new(c, "cctrust-gpus",
 				    json_pack("{s:i,s:s,s:b}", "count", (int)e->gpu_count, "cc-mode",

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "cctrust/core.h"
+#include "json/json.h"
 #include "cctrust/snp.h"
 #include "cctrust/tpm.h"
 #include "core/rd.h"
@@ -369,17 +370,6 @@ static int runtime_ak(cct_tpm_ak **ak, json_t **runtime, const cct_hcl_report *h
 			   "HCL runtime data: no key with kid \"HCLAkPub\"");
 }
 
-static void set_hex(json_t *o, const char *k, const uint8_t *p, size_t n)
-{
-	char *s = malloc(2 * n + 1);
-
-	if (!s)
-		return;
-	cct_hex_encode(s, p, n);
-	json_object_set_new(o, k, json_string(s));
-	free(s);
-}
-
 static json_t *pcrs_claim(const cct_tpm_pcrs *p)
 {
 	json_t *o = json_object();
@@ -394,7 +384,7 @@ static json_t *pcrs_claim(const cct_tpm_pcrs *p)
 			if (!(p->banks[b].mask & (1u << i)))
 				continue;
 			snprintf(k, sizeof(k), "%u", i);
-			set_hex(bj, k, p->banks[b].v[i], p->banks[b].size);
+			cct_json__set_hex(bj, k, p->banks[b].v[i], p->banks[b].size);
 		}
 		json_object_set_new(o, cct_tpm_alg_name(p->banks[b].alg), bj);
 	}
@@ -554,7 +544,7 @@ bind:
 	}
 	hj = json_object();
 	json_object_set_new(hj, "report_type", json_string(e.tdx ? "tdx" : "snp"));
-	set_hex(hj, "runtime_data_hash", hash, hn);
+	cct_json__set_hex(hj, "runtime_data_hash", hash, hn);
 	rc = runtime_ak(&ak, &runtime, &h, err);
 	if (rc != CCT_OK) {
 		json_decref(hj);
@@ -566,7 +556,7 @@ bind:
 		json_object_set(hj, "user_data", json_object_get(runtime, "user-data"));
 	json_object_set_new(claims, "hcl", hj);
 	if (cct_tpm_ak_fingerprint(ak, fp) == CCT_OK)
-		set_hex(claims, "ak_sha256", fp, 32);
+		cct_json__set_hex(claims, "ak_sha256", fp, 32);
 
 	/* 4. the TPM quote: AK signature, nonce, PCR digest over the given values */
 	for (i = 0; i < q.nsel; i++)
@@ -580,7 +570,7 @@ bind:
 	{
 		json_t *qj = json_object();
 
-		set_hex(qj, "extra_data", q.extra, q.extra_len);
+		cct_json__set_hex(qj, "extra_data", q.extra, q.extra_len);
 		json_object_set_new(qj, "clock", json_integer((json_int_t)q.clock));
 		json_object_set_new(qj, "reset_count", json_integer(q.reset_count));
 		json_object_set_new(qj, "restart_count", json_integer(q.restart_count));

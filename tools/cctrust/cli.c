@@ -138,17 +138,6 @@ void cct_cli_print_reject(const char *what, int rc, const cct_err *err)
 	       err->msg[0] ? err->msg : cct_strerror(rc));
 }
 
-void cct_cli_json_hex(json_t *obj, const char *key, const uint8_t *p, size_t n)
-{
-	char *h = malloc(2 * n + 1);
-
-	if (!h)
-		return;
-	cct_hex_encode(h, p, n);
-	json_object_set_new(obj, key, json_string(h));
-	free(h);
-}
-
 const char *cct_cli_sim_path(const char *dir, const char *rel)
 {
 	static char bufs[16][4096];

@@ -62,8 +62,6 @@ void cct_cli_print_reject(const char *what, int rc, const cct_err *err);
 /* DIR/rel for a simulated TEE directory made by `cctrust sim init DIR` (static storage,
  * valid for the process; at most 16 live at once). */
 const char *cct_cli_sim_path(const char *dir, const char *rel);
-/* Add "key": "<lowercase hex>" to obj. */
-void cct_cli_json_hex(json_t *obj, const char *key, const uint8_t *p, size_t n);
 
 /* Options: every command parses its options with getopt_long through this one helper (GNU
  * argument permutation unless shortopts starts with '+', getopt's own message for unknown

@@ -13,6 +13,7 @@
 
 #include "cctrust/measure.h"
 #include "cli.h"
+#include "json/json.h"
 
 #define MAX_KERNEL_FILE (1024u * 1024u * 1024u)
 
@@ -171,7 +172,7 @@ static int make_id_block(json_t *o, const uint8_t ld[48], const idb_args *a,
 	json_object_set_new(o, "id_key_digest", json_string(b64 ? b64 : ""));
 	free(b64);
 	b64 = NULL;
-	cct_cli_json_hex(o, "id_key_digest_hex", digest, 48);
+	cct_json__set_hex(o, "id_key_digest_hex", digest, 48);
 	memcpy(idb_out, idb, sizeof(idb));
 	if (a->author_key) {
 		if ((rc = read_file(&auk, &auk_n, a->author_key, 0, "--author-key", &jerr, err)))
@@ -207,7 +208,7 @@ static int make_id_block(json_t *o, const uint8_t ld[48], const idb_args *a,
 			goto out;
 		b64 = cct_b64_encode(digest, 48, 0);
 		json_object_set_new(o, "author_key_digest", json_string(b64 ? b64 : ""));
-		cct_cli_json_hex(o, "author_key_digest_hex", digest, 48);
+		cct_json__set_hex(o, "author_key_digest_hex", digest, 48);
 		*auth_out = auth;
 		auth = NULL;
 	}
@@ -682,7 +683,7 @@ static int cmd_snp(int argc, char **argv)
 						    o.mode == CCT_MEASURE_MODE_SEVES ? "sev-es" :
 						    "snp"));
 	json_object_set_new(out, "mode", json_string(mode_name(o.mode)));
-	cct_cli_json_hex(out, "launch_digest", ld, ld_n);
+	cct_json__set_hex(out, "launch_digest", ld, ld_n);
 	if (o.mode != CCT_MEASURE_MODE_SEV) {
 		json_object_set_new(out, "vcpus", json_integer((json_int_t)o.vcpus));
 		snprintf(sigbuf, sizeof(sigbuf), "0x%08x", o.vcpu_sig);
@@ -700,18 +701,18 @@ static int cmd_snp(int argc, char **argv)
 		uint8_t oh[48];
 
 		if (o.ovmf_hash) {
-			cct_cli_json_hex(out, "ovmf_hash", o.ovmf_hash, 48);
+			cct_json__set_hex(out, "ovmf_hash", o.ovmf_hash, 48);
 		} else if (cct_measure_snp_ovmf_hash(oh, ovmf, ovmf_n, NULL) == CCT_OK) {
-			cct_cli_json_hex(out, "ovmf_hash", oh, 48);
+			cct_json__set_hex(out, "ovmf_hash", oh, 48);
 		}
 	}
 	if (kernel) {
 		SHA256(kernel, kernel_n, khash);
-		cct_cli_json_hex(out, "kernel_sha256", khash, 32);
+		cct_json__set_hex(out, "kernel_sha256", khash, 32);
 	}
 	if (initrd) {
 		SHA256(initrd, initrd_n, khash);
-		cct_cli_json_hex(out, "initrd_sha256", khash, 32);
+		cct_json__set_hex(out, "initrd_sha256", khash, 32);
 	}
 	if (kernel_path)
 		json_object_set_new(out, "cmdline", json_string(o.append ? o.append : ""));
@@ -801,7 +802,7 @@ static int cmd_ovmf_hash(int argc, char **argv)
 		goto out;
 	if (json) {
 		out = json_object();
-		cct_cli_json_hex(out, "ovmf_hash", h, 48);
+		cct_json__set_hex(out, "ovmf_hash", h, 48);
 		cct_cli_print_json(out, 0);
 		out = NULL;
 	} else {
@@ -873,7 +874,7 @@ static int cmd_id_block(int argc, char **argv)
 			return CCT_EXIT_USAGE;
 	}
 	out = json_object();
-	cct_cli_json_hex(out, "launch_digest", ld, 48);
+	cct_json__set_hex(out, "launch_digest", ld, 48);
 	if ((rc = make_id_block(out, ld, &idb, idb_bytes, &auth, &err)) != CCT_OK)
 		goto out;
 	if ((rc = write_id_blocks(&idb, idb_bytes, auth, &err)) != CCT_OK)
@@ -957,9 +958,9 @@ static int tdx_boot(json_t *out, const char *kpath, const char *ipath, const cha
 		goto out;
 	if ((rc = cct_measure_tdx_direct_boot(b, k, kn, ipath ? ini : NULL, in, append, mem, err)))
 		goto out;
-	cct_cli_json_hex(out, "rtmr1", b->rtmr[1], 48);
-	cct_cli_json_hex(out, "rtmr2", b->rtmr[2], 48);
-	cct_cli_json_hex(out, "kernel_authenticode_sha384", b->kernel_authenticode, 48);
+	cct_json__set_hex(out, "rtmr1", b->rtmr[1], 48);
+	cct_json__set_hex(out, "rtmr2", b->rtmr[2], 48);
+	cct_json__set_hex(out, "kernel_authenticode_sha384", b->kernel_authenticode, 48);
 	evs = json_array();
 	for (e = 0; e < b->count; e++) {
 		cct_hex_encode(hex, b->events[e].sha384, 48);
@@ -1057,7 +1058,7 @@ static int cmd_tdx(int argc, char **argv)
 			goto out;
 		if ((rc = cct_measure_tdx_mrtd(mrtd, t, two_pass, &err)) != CCT_OK)
 			goto out;
-		cct_cli_json_hex(out, "mrtd", mrtd, 48);
+		cct_json__set_hex(out, "mrtd", mrtd, 48);
 		json_object_set_new(out, "page_add_order",
 				    json_string(two_pass ? "two-pass" : "single-pass"));
 		secs = json_array();
@@ -1078,7 +1079,7 @@ static int cmd_tdx(int argc, char **argv)
 			if (s->type == CCT_MEASURE_TDVF_CFV) {
 				/* TDVF measures the configuration volume into RTMR0 as one event */
 				SHA384(img + s->data_offset, s->raw_size, h);
-				cct_cli_json_hex(js, "rtmr0_event_sha384", h, 48);
+				cct_json__set_hex(js, "rtmr0_event_sha384", h, 48);
 			}
 			json_array_append_new(secs, js);
 		}

@@ -12,6 +12,7 @@
 
 #include "cctrust/verity.h"
 #include "cli.h"
+#include "json/json.h"
 
 #define VERITY_DEFAULT_SALT 32
 
@@ -232,7 +233,7 @@ static int cmd_verity(int argc, char **argv)
 	if (json) {
 		json_t *o = json_object(), *pol, *model;
 
-		cct_cli_json_hex(o, "root_hash", root, sizeof(root));
+		cct_json__set_hex(o, "root_hash", root, sizeof(root));
 		json_object_set_new(o, "hash_file", json_string(out));
 		json_object_set_new(o, "uuid", json_string(uuid_s));
 		json_object_set_new(o, "salt", json_string(p.salt_size ? hex : "-"));
@@ -311,7 +312,7 @@ static int cmd_verify(int argc, char **argv)
 		json_t *o = json_object();
 
 		json_object_set_new(o, "verified", json_boolean(rc == CCT_OK));
-		cct_cli_json_hex(o, "root_hash", root, sizeof(root));
+		cct_json__set_hex(o, "root_hash", root, sizeof(root));
 		if (rc == CCT_EMEASUREMENT) {
 			json_object_set_new(o, in_hash ? "bad_hash_block" : "bad_block",
 					    json_integer((json_int_t)bad));
@@ -349,7 +350,7 @@ static int cmd_spec(int argc, char **argv)
 
 		json_object_set_new(o, "name", json_string(spec.name));
 		json_object_set_new(o, "revision", json_string(spec.revision));
-		cct_cli_json_hex(o, "root_hash", spec.root, sizeof(spec.root));
+		cct_json__set_hex(o, "root_hash", spec.root, sizeof(spec.root));
 		json_object_set_new(o, "model_spec", json_string(buf));
 		cct_cli_print_json(o, 0);
 	} else {

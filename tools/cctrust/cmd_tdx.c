@@ -13,6 +13,7 @@
 #include "cctrust/tdx.h"
 #include "cctrust/collateral.h"
 #include "cli.h"
+#include "json/json.h"
 
 #define MAX_FETCHED 16
 #define MAX_DENY 64
@@ -650,25 +651,25 @@ static json_t *show_json(const cct_tdx_quote *q)
 	json_object_set_new(h, "tee_type", json_string(tee));
 	json_object_set_new(h, "qe_svn", json_integer(q->qe_svn));
 	json_object_set_new(h, "pce_svn", json_integer(q->pce_svn));
-	cct_cli_json_hex(h, "qe_vendor_id", q->qe_vendor_id, 16);
-	cct_cli_json_hex(h, "user_data", q->user_data, 20);
+	cct_json__set_hex(h, "qe_vendor_id", q->qe_vendor_id, 16);
+	cct_json__set_hex(h, "user_data", q->user_data, 20);
 	json_object_set_new(o, "header", h);
 	json_object_set_new(o, "body", cct_tdx_body_json(q));
 	json_object_set_new(sig, "size", json_integer(q->sig_data_size));
-	cct_cli_json_hex(sig, "quote_signature", q->quote_sig, 64);
-	cct_cli_json_hex(sig, "attestation_key", q->att_key, 64);
+	cct_json__set_hex(sig, "quote_signature", q->quote_sig, 64);
+	cct_json__set_hex(sig, "attestation_key", q->att_key, 64);
 	json_object_set_new(sig, "certification_data_type", json_integer(q->cert_type));
-	cct_cli_json_hex(qe, "cpu_svn", q->qe_report.cpu_svn, 16);
+	cct_json__set_hex(qe, "cpu_svn", q->qe_report.cpu_svn, 16);
 	json_object_set_new(qe, "misc_select", json_integer(q->qe_report.misc_select));
-	cct_cli_json_hex(qe, "attributes", q->qe_report.attributes, 16);
-	cct_cli_json_hex(qe, "mr_enclave", q->qe_report.mr_enclave, 32);
-	cct_cli_json_hex(qe, "mr_signer", q->qe_report.mr_signer, 32);
+	cct_json__set_hex(qe, "attributes", q->qe_report.attributes, 16);
+	cct_json__set_hex(qe, "mr_enclave", q->qe_report.mr_enclave, 32);
+	cct_json__set_hex(qe, "mr_signer", q->qe_report.mr_signer, 32);
 	json_object_set_new(qe, "isv_prod_id", json_integer(q->qe_report.isv_prod_id));
 	json_object_set_new(qe, "isv_svn", json_integer(q->qe_report.isv_svn));
-	cct_cli_json_hex(qe, "report_data", q->qe_report.report_data, 64);
+	cct_json__set_hex(qe, "report_data", q->qe_report.report_data, 64);
 	json_object_set_new(sig, "qe_report", qe);
-	cct_cli_json_hex(sig, "qe_report_signature", q->qe_report_sig, 64);
-	cct_cli_json_hex(sig, "qe_auth_data", q->qe_auth_data.p, q->qe_auth_data.size);
+	cct_json__set_hex(sig, "qe_report_signature", q->qe_report_sig, 64);
+	cct_json__set_hex(sig, "qe_auth_data", q->qe_auth_data.p, q->qe_auth_data.size);
 	json_object_set_new(sig, "pck_certification_data_type", json_integer(q->pck_cert_type));
 	json_object_set_new(sig, "pck_chain", pck_chain_json(q));
 	json_object_set_new(o, "signature_data", sig);
@@ -856,7 +857,7 @@ static int cmd_eventlog(int argc, char **argv)
 			json_object_set_new(e, "event_type_name",
 					    json_string(event_type_name(c.events[k].event_type)));
 			if (c.events[k].has_sha384)
-				cct_cli_json_hex(e, "sha384", c.events[k].sha384, 48);
+				cct_json__set_hex(e, "sha384", c.events[k].sha384, 48);
 			json_object_set_new(e, "data_size",
 					    json_integer((json_int_t)c.events[k].data.size));
 			json_array_append_new(evs, e);
@@ -866,8 +867,8 @@ static int cmd_eventlog(int argc, char **argv)
 			char key[8];
 
 			snprintf(key, sizeof(key), "rtmr%d", i);
-			cct_cli_json_hex(r, "replayed", c.rtmr[i], 48);
-			cct_cli_json_hex(r, "quote", q.body.rtmr[i], 48);
+			cct_json__set_hex(r, "replayed", c.rtmr[i], 48);
+			cct_json__set_hex(r, "quote", q.body.rtmr[i], 48);
 			json_object_set_new(r, "match",
 					    json_boolean(!memcmp(c.rtmr[i], q.body.rtmr[i], 48)));
 			json_object_set_new(rep, key, r);

@@ -7,6 +7,7 @@
 
 #include "cctrust/tpm.h"
 #include "cli.h"
+#include "json/json.h"
 
 #define MAX_LOG (64u << 20)
 
@@ -392,8 +393,8 @@ static int cmd_tpm_quote_verify(int argc, char **argv)
 			json_t *cl = json_object(), *sel = json_object();
 			uint32_t i, k;
 
-			cct_cli_json_hex(cl, "extra_data", q.extra, q.extra_len);
-			cct_cli_json_hex(cl, "qualified_signer", q.signer, q.signer_len);
+			cct_json__set_hex(cl, "extra_data", q.extra, q.extra_len);
+			cct_json__set_hex(cl, "qualified_signer", q.signer, q.signer_len);
 			json_object_set_new(cl, "clock", json_integer((json_int_t)q.clock));
 			json_object_set_new(cl, "reset_count", json_integer(q.reset_count));
 			json_object_set_new(cl, "restart_count", json_integer(q.restart_count));
@@ -410,7 +411,7 @@ static int cmd_tpm_quote_verify(int argc, char **argv)
 				json_object_set_new(sel, an ? an : "unknown", a);
 			}
 			json_object_set_new(cl, "pcr_selection", sel);
-			cct_cli_json_hex(cl, "pcr_digest", q.pcr_digest, q.pcr_digest_len);
+			cct_json__set_hex(cl, "pcr_digest", q.pcr_digest, q.pcr_digest_len);
 			json_object_set_new(cl, "hash", json_string(cct_tpm_alg_name(res.hash_alg)));
 			json_object_set_new(o, "claims", cl);
 		}
