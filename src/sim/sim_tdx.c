@@ -1042,17 +1042,27 @@ int cct_sim_tdx_save(const cct_sim_tdx *t, const char *sim_dir, cct_err *err)
 	return CCT_OK;
 }
 
+/* dir/name, a file 'cctrust sim init' made, opened for reading; its path (for messages) in path */
+static int open_made(FILE **f, char *path, size_t size, const char *dir, const char *name,
+		     cct_err *err)
+{
+	if (join(path, size, dir, name, err) != CCT_OK)
+		return CCT_EINVAL;
+	*f = fopen(path, "r");
+	if (!*f)
+		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
+				   "cannot read %s (made by 'cctrust sim init')", path);
+	return CCT_OK;
+}
+
 static int load_cert(X509 **x, const char *dir, const char *name, cct_err *err)
 {
 	char path[4096];
 	FILE *f;
+	int rc;
 
-	if (join(path, sizeof(path), dir, name, err) != CCT_OK)
-		return CCT_EINVAL;
-	f = fopen(path, "r");
-	if (!f)
-		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
-				   "cannot read %s (made by 'cctrust sim init')", path);
+	if ((rc = open_made(&f, path, sizeof(path), dir, name, err)) != CCT_OK)
+		return rc;
 	*x = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
 	ERR_clear_error();
@@ -1067,13 +1077,10 @@ static int load_key(EVP_PKEY **k, const char *dir, const char *name, X509 *cert,
 {
 	char path[4096];
 	FILE *f;
+	int rc;
 
-	if (join(path, sizeof(path), dir, name, err) != CCT_OK)
-		return CCT_EINVAL;
-	f = fopen(path, "r");
-	if (!f)
-		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
-				   "cannot read %s (made by 'cctrust sim init')", path);
+	if ((rc = open_made(&f, path, sizeof(path), dir, name, err)) != CCT_OK)
+		return rc;
 	*k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
 	if (!*k || (cert && X509_check_private_key(cert, *k) != 1)) {
