@@ -123,24 +123,34 @@ int cct_tpm_quote_parse(cct_tpm_quote *out, const uint8_t *buf, size_t len, cct_
 
 /* ---- attestation keys ---- */
 
-static EVP_PKEY *rsa_key(const uint8_t *n, size_t nlen, uint32_t e)
+/* The public key of type ("RSA", "EC") that the parameters in b describe; NULL when they do
+ * not make one. */
+static EVP_PKEY *public_key_from(OSSL_PARAM_BLD *b, const char *type)
 {
-	OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
 	OSSL_PARAM *params = NULL;
 	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *key = NULL;
-	BIGNUM *bn = BN_bin2bn(n, (int)nlen, NULL), *be = BN_new();
 
-	if (!b || !bn || !be || !BN_set_word(be, e ? e : 65537u) ||
-	    !OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_N, bn) ||
-	    !OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_E, be) ||
-	    !(params = OSSL_PARAM_BLD_to_param(b)) ||
-	    !(ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) ||
+	if (!(params = OSSL_PARAM_BLD_to_param(b)) ||
+	    !(ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL)) ||
 	    EVP_PKEY_fromdata_init(ctx) <= 0 ||
 	    EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) <= 0)
 		key = NULL;
 	EVP_PKEY_CTX_free(ctx);
 	OSSL_PARAM_free(params);
+	return key;
+}
+
+static EVP_PKEY *rsa_key(const uint8_t *n, size_t nlen, uint32_t e)
+{
+	OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
+	EVP_PKEY *key = NULL;
+	BIGNUM *bn = BN_bin2bn(n, (int)nlen, NULL), *be = BN_new();
+
+	if (b && bn && be && BN_set_word(be, e ? e : 65537u) &&
+	    OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_N, bn) &&
+	    OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_E, be))
+		key = public_key_from(b, "RSA");
 	OSSL_PARAM_BLD_free(b);
 	BN_free(bn);
 	BN_free(be);
@@ -154,8 +164,6 @@ static EVP_PKEY *ec_key(uint16_t curve, const uint8_t *x, size_t xn, const uint8
 	size_t fl = curve == 0x0003 ? 32 : curve == 0x0004 ? 48 : 66;
 	uint8_t pt[1 + 2 * 66];
 	OSSL_PARAM_BLD *b;
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *key = NULL;
 
 	if (!group || xn > fl || yn > fl)
@@ -165,15 +173,9 @@ static EVP_PKEY *ec_key(uint16_t curve, const uint8_t *x, size_t xn, const uint8
 	memcpy(pt + 1 + fl - xn, x, xn);
 	memcpy(pt + 1 + 2 * fl - yn, y, yn);
 	b = OSSL_PARAM_BLD_new();
-	if (!b || !OSSL_PARAM_BLD_push_utf8_string(b, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
-	    !OSSL_PARAM_BLD_push_octet_string(b, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * fl) ||
-	    !(params = OSSL_PARAM_BLD_to_param(b)) ||
-	    !(ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) ||
-	    EVP_PKEY_fromdata_init(ctx) <= 0 ||
-	    EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-		key = NULL;
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
+	if (b && OSSL_PARAM_BLD_push_utf8_string(b, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) &&
+	    OSSL_PARAM_BLD_push_octet_string(b, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * fl))
+		key = public_key_from(b, "EC");
 	OSSL_PARAM_BLD_free(b);
 	return key;
 }
