@@ -525,27 +525,6 @@ out:
 }
 
 /* ---- PEM helpers ---- */
-static char *pem_of(X509 *x, EVP_PKEY *k)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *p = NULL, *out = NULL;
-	long n;
-
-	if (!b)
-		return NULL;
-	if ((x && PEM_write_bio_X509(b, x)) ||
-	    (k && PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL))) {
-		n = BIO_get_mem_data(b, &p);
-		out = malloc((size_t)n + 1);
-		if (out) {
-			memcpy(out, p, (size_t)n);
-			out[n] = 0;
-		}
-	}
-	BIO_free(b);
-	return out;
-}
-
 char *cct_sim_gpu_chain_pem(const cct_sim_gpu *g, unsigned device)
 {
 	X509 *c[5];
@@ -563,7 +542,7 @@ char *cct_sim_gpu_chain_pem(const cct_sim_gpu *g, unsigned device)
 	if (!out)
 		return NULL;
 	for (i = 0; i < 5; i++) {
-		p = pem_of(c[i], NULL);
+		p = cct_mint_cert_pem(c[i]);
 		if (!p || strlen(p) >= MAX_CERT_PEM) {
 			free(p);
 			free(out);
@@ -903,7 +882,7 @@ void cct_sim_gpu_rim_id(char *buf, size_t size, const cct_sim_gpu *g, cct_sim_gp
 /* KeyInfo certificate text: the PEM body (base64 in 64-column lines), as NVIDIA writes it */
 static char *pem_body(X509 *x)
 {
-	char *pem = pem_of(x, NULL), *b, *e;
+	char *pem = cct_mint_cert_pem(x), *b, *e;
 
 	if (!pem)
 		return NULL;
@@ -1306,11 +1285,11 @@ static int save_pair(const char *dir, const char *base, X509 *x, EVP_PKEY *k, cc
 	int rc;
 
 	snprintf(name, sizeof(name), "%s.pem", base);
-	rc = cct_mint_save_text(dir, name, pem_of(x, NULL), 0, err);
+	rc = cct_mint_save_text(dir, name, cct_mint_cert_pem(x), 0, err);
 	if (rc != CCT_OK)
 		return rc;
 	snprintf(name, sizeof(name), "%s.key", base);
-	return cct_mint_save_text(dir, name, pem_of(NULL, k), 1, err);
+	return cct_mint_save_text(dir, name, cct_mint_key_pem(k), 1, err);
 }
 
 static void ueid_of(const X509 *x, char *buf, size_t size)
