@@ -223,10 +223,13 @@ static int is_text(const uint8_t *in, size_t n)
 	return n > 0;
 }
 
-static int all_hex(const uint8_t *in, size_t n)
+/* 1 when the text is hex digits only (white space and a leading 0x aside), their number in
+ * *digits; any number of them, odd included */
+static int hex_digits_only(const uint8_t *in, size_t n, size_t *digits)
 {
-	size_t i = 0, digits = 0;
+	size_t i = 0;
 
+	*digits = 0;
 	while (i < n && isspace(in[i]))
 		i++;
 	if (i + 1 < n && in[i] == '0' && (in[i + 1] == 'x' || in[i + 1] == 'X'))
@@ -236,15 +239,16 @@ static int all_hex(const uint8_t *in, size_t n)
 			continue;
 		if (hexval(in[i]) < 0)
 			return 0;
-		digits++;
+		++*digits;
 	}
-	return digits > 0 && digits % 2 == 0;
+	return *digits > 0;
 }
 
 int cct_input_decode(uint8_t **out, size_t *out_len, const uint8_t *in, size_t n,
 		     size_t expect_len, cct_err *err)
 {
 	uint8_t *copy;
+	size_t digits;
 	int rc;
 
 	*out = NULL;
@@ -258,7 +262,17 @@ int cct_input_decode(uint8_t **out, size_t *out_len, const uint8_t *in, size_t n
 		*out_len = n;
 		return CCT_OK;
 	}
-	if (all_hex(in, n)) {
+	if (!hex_digits_only(in, n, &digits))
+		digits = 0;
+	if (digits % 2)
+		/* hex with a digit lost or added: read as base64 it would decode to other bytes
+		 * and fail later on some field, far from the cause (base64 of evidence made only
+		 * of hex digits, at an odd length, does not occur in practice) */
+		return cct_err_set(err, CCT_EENCODING, CCT_STAGE_INPUT, 0,
+				   "hex text has an odd number of digits (%zu): a digit is missing "
+				   "or one too many",
+				   digits);
+	if (digits) {
 		size_t skip = 0;
 
 		while (skip < n && isspace(in[skip]))

@@ -190,6 +190,17 @@ static void input_detection(void **state)
 	free(out);
 	assert_int_equal(cct_input_decode(&out, &n, (const uint8_t *)"not evidence!", 13, 4, NULL),
 			 CCT_EENCODING);
+	/* hex with a digit missing: an error that says so, not base64 ("000102f" decodes) */
+	{
+		cct_err e;
+
+		assert_int_equal(cct_input_decode(&out, &n, (const uint8_t *)"000102f\n", 8, 4, &e),
+				 CCT_EENCODING);
+		assert_non_null(strstr(e.msg, "odd number of digits (7)"));
+		assert_int_equal(cct_input_decode(&out, &n, (const uint8_t *)"0x000102f", 9, 0, &e),
+				 CCT_EENCODING);
+		assert_non_null(strstr(e.msg, "odd number of digits (7)"));
+	}
 }
 
 static void rfc3339(void **state)
