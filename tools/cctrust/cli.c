@@ -132,6 +132,18 @@ int cct_cli_parse_time(time_t *out, const char *s)
 	return 0;
 }
 
+void cct_cli_print_error(int rc, const cct_err *err, int json)
+{
+	if (json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "error", cct_cli_error_json(rc, err));
+		cct_cli_print_json(o, 0);
+	} else {
+		fprintf(stderr, "cctrust: %s\n", err->msg[0] ? err->msg : cct_strerror(rc));
+	}
+}
+
 void cct_cli_print_reject(const char *what, int rc, const cct_err *err)
 {
 	printf("%s: REJECTED [%s/%s] %s\n", what, cct_stage_name(err->stage), cct_code_name(rc),

@@ -55,6 +55,9 @@ int cct_cli_exit_code(int rc);
 json_t *cct_cli_error_json(int rc, const cct_err *err);
 /* Print one JSON object on one line (compact) or pretty; takes ownership of obj. */
 void cct_cli_print_json(json_t *obj, int one_line);
+/* A failed command: {"error": cct_cli_error_json} on stdout (json), or "cctrust: MESSAGE" on
+ * stderr. */
+void cct_cli_print_error(int rc, const cct_err *err, int json);
 /* Parse --at value; on error prints and returns -1. */
 int cct_cli_parse_time(time_t *out, const char *s);
 /* Print a human "REJECTED (stage/code) at offset: message" line to stdout. */

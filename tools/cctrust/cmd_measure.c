@@ -85,14 +85,7 @@ static const char measure_exit[] =
 static int finish(int rc, const cct_err *err, int json, json_t *out)
 {
 	if (rc != CCT_OK) {
-		if (json) {
-			json_t *o = json_object();
-
-			json_object_set_new(o, "error", cct_cli_error_json(rc, err));
-			cct_cli_print_json(o, 0);
-		} else {
-			fprintf(stderr, "cctrust: %s\n", err->msg[0] ? err->msg : cct_strerror(rc));
-		}
+		cct_cli_print_error(rc, err, json);
 		json_decref(out);
 		/* measure judges nothing: 1 (rejected) has no meaning here; firmware without the
 		 * section a kernel needs, a key of another curve, a signature that does not verify

@@ -35,14 +35,7 @@ static void progress_bar(uint64_t done, uint64_t total, void *ctx)
 
 static int fail(int rc, const cct_err *err, int json)
 {
-	if (json) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, "error", cct_cli_error_json(rc, err));
-		cct_cli_print_json(o, 0);
-	} else {
-		fprintf(stderr, "cctrust: %s\n", err->msg[0] ? err->msg : cct_strerror(rc));
-	}
+	cct_cli_print_error(rc, err, json);
 	/* pack, verity and spec judge nothing: 1 is verify's "does not match" alone; a file type
 	 * that cannot be packed or a malformed spec is invalid input */
 	return CCT_EXIT_USAGE;
