@@ -68,8 +68,10 @@ CCT_EXTERN int cct_file_write(const char *path, const void *data, size_t n, int 
 
 /** Evidence file contents that may be raw binary, hex text or base64 text: decode to bytes.
  *  If the input is exactly expect_len raw bytes (or expect_len is 0 and it is not text), it is
- *  taken as raw. Text of hex digits only is hex: an odd number of them is EENCODING ("hex
- *  text has an odd number of digits (N)"), never tried as base64. *out malloc'd. */
+ *  taken as raw. Text of hex digits only is hex (tried as base64 only when it decodes to fewer
+ *  than expect_len bytes; more is kept: an SNP report followed by its certificate table): an
+ *  odd number of them is EENCODING ("hex text has an odd number of digits (N)"), never tried
+ *  as base64. *out malloc'd. */
 CCT_EXTERN int cct_input_decode(uint8_t **out, size_t *out_len, const uint8_t *in, size_t n,
 				size_t expect_len, cct_err *err);
 

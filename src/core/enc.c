@@ -278,10 +278,11 @@ int cct_input_decode(uint8_t **out, size_t *out_len, const uint8_t *in, size_t n
 		while (skip < n && isspace(in[skip]))
 			skip++;
 		rc = cct_hex_decode(out, out_len, (const char *)in + skip, n - skip, err);
-		if (rc == CCT_OK && (!expect_len || *out_len == expect_len))
+		/* expect_len or more: an SNP report may be followed by its certificate table */
+		if (rc == CCT_OK && (!expect_len || *out_len >= expect_len))
 			return rc;
 		if (rc == CCT_OK && expect_len) {
-			/* could also be base64 made only of hex letters; try that below */
+			/* too short as hex: could also be base64 made only of hex letters; try that */
 			free(*out);
 			*out = NULL;
 		}
