@@ -279,6 +279,20 @@ expect serve-after-slowloris 0 "r['verified']" 127.0.0.1:$P9 --policy "$T/pol-td
 "$C" ratls serve --listen 127.0.0.1:0 --backend "http://127.0.0.1:$BP" --header-timeout 0 >/dev/null 2>&1
 [[ $? == 2 ]] && pass serve-header-timeout-range || fail serve-header-timeout-range
 
+# an option the subcommand does not read is refused (exit 2, named), never accepted and ignored
+foreign_opt() { # NAME WANT-IN-MESSAGE ratls-args...
+	local name=$1 want=$2 out
+	shift 2
+	out=$("$C" ratls "$@" 2>&1 >/dev/null)
+	[[ $? == 2 && $out == *"$want"* ]] && pass "$name" || fail "$name: $out"
+}
+foreign_opt opt-show-nonce "--nonce does not apply" show "$T/a.pem" --nonce 00
+foreign_opt opt-get-json "--json does not apply" get "https://127.0.0.1:1/" --policy "$T/pol-tdx0.json" --json
+foreign_opt opt-cert-policy "--policy does not apply" cert --tee snp --key-out "$T/x.key" --cert-out "$T/x.pem" --policy "$T/pol-tdx0.json"
+foreign_opt opt-verify-curl "-o is an option of 'ratls get'" verify 127.0.0.1:1 --policy "$T/pol-tdx0.json" -o "$T/x.out"
+foreign_opt opt-serve-json "--json does not apply" serve --listen 127.0.0.1:0 --backend "http://127.0.0.1:$BP" --json
+[[ ! -e $T/x.key && ! -e $T/x.out ]] && pass opt-refused-nothing-written || fail opt-refused-nothing-written
+
 # every server this test started is stopped by its PID and exits on SIGTERM
 [[ ${#PIDS[@]} == 13 ]] && pass "servers-tracked (${#PIDS[@]})" || fail "servers-tracked: ${#PIDS[@]} PIDs, want 13"
 for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done

@@ -23,7 +23,8 @@ static const char ratls_usage[] =
 	"       cctrust ratls verify HOST:PORT --policy FILE [--collateral BUNDLE]\n"
 	"                          [--trust-sim DIR] [--cert-only] [--at T] [--offline] [--no-crl] [--json]\n"
 	"       cctrust ratls get URL --policy FILE [-d DATA] [-H HEADER]... [-X METHOD] [-o FILE]\n"
-	"                          [--collateral BUNDLE] [--trust-sim DIR]\n"
+	"                          [--collateral BUNDLE] [--trust-sim DIR] [--cert-only] [--at T]\n"
+	"                          [--offline] [--no-crl]\n"
 	"\n"
 	"Attested TLS: the server's certificate carries CPU (SNP/TDX) and NVIDIA GPU evidence bound\n"
 	"to its key (extension 2.23.133.5.4.9, CCC RA-TLS claims, RATS CMW collection); the server\n"
@@ -45,6 +46,7 @@ static const char ratls_usage[] =
 	"  --header-timeout SECONDS  serve: the TLS handshake and each request head must be\n"
 	"                   complete within this (1..300, default 20), else the connection closes\n"
 	"  --max-connections N  serve: connections at once (1..4096, default 64)\n"
+	"an option a subcommand does not list is refused (exit 2), not ignored\n"
 	"outputs (--key-out, --cert-out, --port-file) that are another output or an input\n"
 	"(--key, --cert, files under --sim DIR) are refused, nothing written; durations: up to\n"
 	"3650d either way; ports: 0..65535\n"
@@ -92,6 +94,54 @@ static const struct option lopts[] = {
 };
 
 #define MAX_HEADERS 32
+
+/* The options each subcommand reads; any other one is a usage error, never accepted and then
+ * ignored (a --json that prints nothing, a --nonce the server never binds). */
+#define OPT(o) (UINT64_C(1) << ((o) - O_TEE))
+#define OPT_CURL (UINT64_C(1) << 40) /* -d, -H, -X, -o */
+#define OPTS_MAKE (OPT(O_TEE) | OPT(O_GPUS) | OPT(O_SIM) | OPT(O_CCMODE) | OPT(O_MEAS))
+#define OPTS_VERIFY (OPT(O_POLICY) | OPT(O_COLL) | OPT(O_TRUSTSIM) | OPT(O_CERTONLY) | OPT(O_AT) | \
+		     OPT(O_OFFLINE) | OPT(O_NOCRL))
+static const struct {
+	const char *sub;
+	uint64_t opts;
+} sub_opts[] = {
+	{ "cert", OPTS_MAKE | OPT(O_KEYOUT) | OPT(O_CERTOUT) | OPT(O_NONCE) | OPT(O_VALIDITY) |
+			  OPT(O_NOTBEFORE) | OPT(O_JSON) },
+	{ "show", OPT(O_JSON) },
+	{ "serve", OPTS_MAKE | OPT(O_LISTEN) | OPT(O_BACKEND) | OPT(O_ROTATE) | OPT(O_VALIDITY) |
+			   OPT(O_CERT) | OPT(O_KEY) | OPT(O_PORTFILE) | OPT(O_HDRTIMEOUT) |
+			   OPT(O_MAXCONN) },
+	{ "verify", OPTS_VERIFY | OPT(O_JSON) },
+	{ "get", OPTS_VERIFY | OPT_CURL },
+};
+
+/* 1 when subcommand sub reads option c (getopt's value); an unknown subcommand reads all,
+ * and is refused as unknown after parsing */
+static int sub_reads(const char *sub, int c)
+{
+	uint64_t bit = (c == 'd' || c == 'H' || c == 'X' || c == 'o') ? OPT_CURL
+		       : c >= O_TEE && c < O_HELP ? OPT(c) : 0;
+	size_t i;
+
+	if (!bit)
+		return 1;
+	for (i = 0; i < sizeof(sub_opts) / sizeof(sub_opts[0]); i++)
+		if (!strcmp(sub, sub_opts[i].sub))
+			return (sub_opts[i].opts & bit) != 0;
+	return 1;
+}
+
+/* the option as the user wrote it, for a message */
+static const char *opt_name(int c)
+{
+	size_t i;
+
+	for (i = 0; lopts[i].name; i++)
+		if (lopts[i].val == c)
+			return lopts[i].name;
+	return "?";
+}
 
 typedef struct args {
 	cct_ratls_make_opts make;
@@ -160,6 +210,15 @@ static int parse(args *a, int argc, char **argv)
 	a->make.tee = "snp";
 	cct_cli_getopt_begin();
 	while ((c = cct_cli_getopt(argc, argv, "-d:H:X:o:", lopts)) != -1) {
+		if (!sub_reads(argv[0], c)) {
+			if (c == 'd' || c == 'H' || c == 'X' || c == 'o')
+				return cct_cli_usage_error("ratls %s: -%c is an option of 'ratls get' "
+							   "only (cctrust ratls --help)",
+							   argv[0], c);
+			return cct_cli_usage_error("ratls %s: --%s does not apply to it (cctrust "
+						   "ratls --help lists each subcommand's options)",
+						   argv[0], opt_name(c));
+		}
 		switch (c) {
 		case 1:
 			if (a->npos >= 4)
