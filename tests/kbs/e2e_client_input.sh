@@ -41,6 +41,16 @@ done
 	bad "unknown subcommand: missing$miss: $(head -c 300 "$T/err")"
 expect "kbs frobnicate --url (with options)" 2 "unknown subcommand 'frobnicate'" kbs frobnicate --url "$U" --admin-key "$T/admin.key"
 
+echo "--- an option the subcommand does not read is refused, named (not accepted and ignored)"
+expect "get-resource --json" 2 "kbs get-resource: --json does not apply" kbs "${GET[@]}" --json default/key/model -o "$T/o1"
+[ ! -e "$T/o1" ] && ok "get-resource --json: nothing fetched" || bad "get-resource --json wrote $T/o1"
+expect "put-resource --token-out" 2 "kbs put-resource: --token-out does not apply" kbs put-resource --url "$U" --admin-key "$T/admin.key" --token-out "$T/o2" default/key/other "$T/admin.key"
+[ ! -e "$T/o2" ] && ok "put-resource --token-out: nothing written" || bad "put-resource --token-out wrote $T/o2"
+expect "audit --json" 2 "kbs audit: --json does not apply" kbs audit --url "$U" --admin-key "$T/admin.key" --json
+expect "list-resources --clients" 2 "kbs list-resources: --clients" kbs list-resources --url "$U" --admin-key "$T/admin.key" --clients 3
+expect "verify-bench --url" 2 "kbs verify-bench: --url does not apply" kbs verify-bench --url "$U" --sim "$T/sim"
+expect "list-resources --role admin (a role is every admin command's)" 0 "" kbs list-resources --url "$U" --admin-key "$T/admin.key" --role admin
+
 echo "--- get-resource --key is the tee key's type, ec or rsa; decrypt's --key a PEM file"
 expect "get-resource --key dsa" 2 "--key: ec or rsa" kbs "${GET[@]}" --key dsa default/key/model -o "$T/g1"
 [ ! -e "$T/g1" ] && ok "get-resource --key dsa: nothing written" || bad "get-resource --key dsa wrote $T/g1"

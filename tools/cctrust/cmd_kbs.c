@@ -107,6 +107,7 @@ typedef struct common {
 	evidence_ctx ev;
 	long after, limit, flows, threads, seconds;
 	int json, no_presign, flows_set, force;
+	int seen[48], nseen; /* the options given (getopt values), for kbs_options_apply */
 } common;
 
 static const struct option lopts[] = {
@@ -171,6 +172,7 @@ static void usage(FILE *f)
 		"  --insecure-http (the bearer and the secret would cross the network in the clear);\n"
 		"  URL's trailing slashes are dropped; REPO/TYPE/TAG is three segments of\n"
 		"  [A-Za-z0-9._-], checked before any request\n"
+		"an option a command does not list above is refused (exit 2), not ignored\n"
 		"exit status: 0 ok, 1 refused by the broker (RFC 7807 reason printed), 2 usage/input\n"
 		"get-resource's vTPM options (the same in evidence collect and gate):\n"
 		"%s", CCT_CLI_VTPM_HELP);
@@ -188,6 +190,8 @@ static int parse(common *c, int argc, char **argv)
 	cct_cli_vtpm_init(&c->ev.vt);
 	cct_cli_getopt_begin();
 	while ((ch = cct_cli_getopt(argc, argv, "o:h", lopts)) != -1) {
+		if (ch != '?' && ch != 'h' && c->nseen < (int)(sizeof(c->seen) / sizeof(c->seen[0])))
+			c->seen[c->nseen++] = ch;
 		if (cct_cli_vtpm_option(&c->ev.vt, ch, optarg))
 			continue;
 		switch (ch) {
@@ -838,6 +842,69 @@ static char *init_data_buf;
 
 static int kbs_cmd(int argc, char **argv);
 
+/* The options each subcommand reads (getopt values of lopts; the vTPM ones by name below): any
+ * other one is refused, not accepted and ignored (a --json or --token-out that did nothing). */
+#define KBS_NET "uHcT"     /* --url --insecure-http --cacert --timeout */
+#define KBS_ADMIN KBS_NET "aDR" /* --admin-key --admin-audience --role */
+static const struct {
+	const char *cmd, *opts;
+	int vtpm; /* 2: --tee, --tcti, --vcek, --imds, --event-log; 1: --tee only */
+} kbs_cmd_opts[] = {
+	{ "get-resource", KBS_NET "osgIKGk", 2 },
+	{ "put-resource", KBS_ADMIN, 0 },
+	{ "delete-resource", KBS_ADMIN, 0 },
+	{ "set-policy", KBS_ADMIN "r", 0 },
+	{ "set-attestation-policy", KBS_ADMIN "i", 0 },
+	{ "set-reference-value", KBS_ADMIN, 0 },
+	{ "audit", KBS_ADMIN "AL", 0 },
+	{ "list-resources", KBS_ADMIN, 0 },
+	{ "admin-keygen", "F", 0 },
+	{ "bench", KBS_NET "sgIGkjnJPM", 1 },
+	{ "decrypt", "ko", 0 },
+	{ "verify-bench", "sgGnSI", 1 },
+};
+
+static const char *kbs_opt_name(int ch)
+{
+	size_t i;
+
+	if (ch == 'j')
+		return "clients (--threads)";
+	for (i = 0; lopts[i].name; i++)
+		if (lopts[i].val == ch)
+			return lopts[i].name;
+	return "?";
+}
+
+/* CCT_EXIT_USAGE (message printed) when an option given is not cmd's, else 0. */
+static int kbs_options_apply(const common *c, const char *cmd)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < sizeof(kbs_cmd_opts) / sizeof(kbs_cmd_opts[0]); i++) {
+		if (strcmp(cmd, kbs_cmd_opts[i].cmd))
+			continue;
+		for (k = 0; k < c->nseen; k++) {
+			int ch = c->seen[k], ok;
+
+			if (ch >= CCT_CLI_O_TEE)
+				ok = kbs_cmd_opts[i].vtpm == 2 ||
+				     (kbs_cmd_opts[i].vtpm == 1 && ch == CCT_CLI_O_TEE);
+			else
+				ok = ch > 0 && ch < 128 && strchr(kbs_cmd_opts[i].opts, ch);
+			if (!ok)
+				return cct_cli_usage_error("kbs %s: %s%s does not apply to it "
+							   "(cctrust kbs --help lists each "
+							   "command's options)",
+							   cmd, ch == 'o' ? "-o/--" : "--",
+							   kbs_opt_name(ch));
+		}
+		return 0;
+	}
+	return 0;
+}
+
 /* the subcommands, in the order 'cctrust kbs --help' lists them */
 static const char *const kbs_cmds[] = { "get-resource", "put-resource", "delete-resource",
 					"set-policy", "set-attestation-policy",
@@ -926,6 +993,8 @@ static int kbs_cmd(int argc, char **argv)
 						   "(PRIVATE.pem); %s takes none", cmd);
 		}
 	}
+	if (kbs_options_apply(&c, cmd))
+		return CCT_EXIT_USAGE;
 	if (!strcmp(cmd, "decrypt")) {
 		if (argc != 1)
 			return cct_cli_usage_error("decrypt --key PRIVATE.pem JWE_FILE");
