@@ -12,7 +12,7 @@ static void usage(FILE *to)
 {
 	fputs("usage: cctrust gpu verify EVIDENCE.json... (--nonce HEX | --no-nonce) [--at RFC3339]\n"
 	      "                          [--collateral BUNDLE] [--rim-dir DIR] [--ocsp-dir DIR]\n"
-	      "                          [--cache-dir DIR]\n"
+	      "                          [--cache-dir DIR] [--rim-url URL] [--ocsp-url URL]\n"
 	      "                          [--policy FILE] [--expected-count N] [--expected-arch A]\n"
 	      "                          [--offline] [--no-ocsp] [--no-rim] [--allow-hold] [--json]\n"
 	      "                          [--each]\n"
@@ -21,12 +21,17 @@ static void usage(FILE *to)
 	      "  one result per input (JSON: one line each, with \"evidence\": the input)\n"
 	      "       cctrust gpu show EVIDENCE.json\n"
 	      "       cctrust gpu rim verify RIM.xml [--at RFC3339] [--ocsp] [--ocsp-dir DIR]\n"
-	      "                          [--offline] [--json]\n"
+	      "                          [--ocsp-url URL] [--cache-dir DIR] [--collateral BUNDLE]\n"
+	      "                          [--allow-hold] [--offline] [--trust-sim DIR] [--json]\n"
+	      "  rim verify: OCSP of the RIM's signing chain only with --ocsp\n"
+	      "an option a subcommand does not list is refused (exit 2), not ignored (gpu show\n"
+	      "takes none; --ocsp is rim verify's: gpu verify checks OCSP unless --no-ocsp)\n"
 	      "--nonce HEX: the expected SPDM nonce (freshness); without it the evidence is refused\n"
 	      "unless --no-nonce accepts it with the nonce \"not_checked\" and freshness not\n"
 	      "established. Checks not performed are listed (JSON \"checks_skipped\", else stderr).\n"
 	      "--trust-sim DIR: accept the simulated GPUs of `cctrust sim init DIR` (results marked)\n"
-	      "test-only: --device-root FILE, --rim-root FILE replace the pinned NVIDIA roots\n"
+	      "test-only: --device-root FILE, --rim-root FILE replace the pinned NVIDIA roots (rim\n"
+	      "verify: --rim-root)\n"
 	      "--policy FILE: a cctrust.policy/v1 document (its \"gpu\" rules over every device's\n"
 	      "claims, exactly as `cctrust verify` applies them; docs/policy.md); --expected-count\n"
 	      "and --expected-arch then override gpu.count / gpu.architectures. nvtrust\n"
@@ -77,8 +82,49 @@ static const struct option gpu_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* 0, CCT_EXIT_USAGE, or -1 after --help */
-static int parse_args(gpu_args *a, int argc, char **argv)
+/* The options each subcommand reads; any other one is a usage error, never accepted and then
+ * ignored (a --json that prints no JSON, a --nonce or --no-rim a RIM check never looks at). */
+#define OPT(o) (UINT32_C(1) << ((o) - OPT_JSON))
+#define OPTS_RIM (OPT(OPT_JSON) | OPT(OPT_AT) | OPT(OPT_OCSP) | OPT(OPT_OCSP_DIR) |              \
+		  OPT(OPT_OCSP_URL) | OPT(OPT_CACHE_DIR) | OPT(OPT_COLLATERAL) | OPT(OPT_HOLD) |   \
+		  OPT(OPT_OFFLINE) | OPT(OPT_SIM) | OPT(OPT_RIM_ROOT) |                            \
+		  OPT(OPT_POLICY) /* refused with its own reason */)
+static const struct {
+	const char *sub;
+	uint32_t opts;
+} sub_opts[] = {
+	/* every option but --ocsp (OCSP is on unless --no-ocsp) */
+	{ "verify", ~OPT(OPT_OCSP) },
+	{ "show", 0 },
+	{ "rim verify", OPTS_RIM },
+};
+
+/* 1 when subcommand sub reads option c (getopt's value) */
+static int sub_reads(const char *sub, int c)
+{
+	size_t i;
+
+	if (c < OPT_JSON || c > OPT_COLLATERAL || c == OPT_HELP)
+		return 1;
+	for (i = 0; i < sizeof(sub_opts) / sizeof(sub_opts[0]); i++)
+		if (!strcmp(sub, sub_opts[i].sub))
+			return (sub_opts[i].opts & OPT(c)) != 0;
+	return 1;
+}
+
+/* the option as the user wrote it, for a message */
+static const char *opt_name(int c)
+{
+	size_t i;
+
+	for (i = 0; gpu_opts[i].name; i++)
+		if (gpu_opts[i].val == c)
+			return gpu_opts[i].name;
+	return "?";
+}
+
+/* 0, CCT_EXIT_USAGE, or -1 after --help; sub: the subcommand, for the options it reads */
+static int parse_args(gpu_args *a, const char *sub, int argc, char **argv)
 {
 	json_t *ov = NULL;
 	long num;
@@ -89,6 +135,10 @@ static int parse_args(gpu_args *a, int argc, char **argv)
 	while ((c = cct_cli_getopt(argc, argv, NULL, gpu_opts)) != -1) {
 		const char *val = optarg;
 
+		if (!sub_reads(sub, c))
+			return cct_cli_usage_error("gpu %s: --%s does not apply to it (cctrust gpu "
+						   "--help lists each subcommand's options)",
+						   sub, opt_name(c));
 		switch (c) {
 		case OPT_JSON: a->json = 1; break;
 		case OPT_OFFLINE: a->o.offline = 1; break;
@@ -434,7 +484,7 @@ static int cmd_verify(int argc, char **argv)
 	int rc, ex;
 
 	memset(&a, 0, sizeof(a));
-	if ((rc = parse_args(&a, argc, argv)) != 0) {
+	if ((rc = parse_args(&a, "verify", argc, argv)) != 0) {
 		cct_policy_free(a.v1);
 		return rc < 0 ? CCT_EXIT_OK : CCT_EXIT_USAGE;
 	}
@@ -475,7 +525,7 @@ static int cmd_show(int argc, char **argv)
 	int rc;
 
 	memset(&a, 0, sizeof(a));
-	if ((rc = parse_args(&a, argc, argv)) != 0) {
+	if ((rc = parse_args(&a, "show", argc, argv)) != 0) {
 		cct_policy_free(a.v1);
 		return rc < 0 ? CCT_EXIT_OK : CCT_EXIT_USAGE;
 	}
@@ -511,7 +561,7 @@ static int cmd_rim(int argc, char **argv)
 		usage(stderr);
 		return CCT_EXIT_USAGE;
 	}
-	if ((rc = parse_args(&a, argc - 1, argv + 1)) != 0) {
+	if ((rc = parse_args(&a, "rim verify", argc - 1, argv + 1)) != 0) {
 		cct_policy_free(a.v1);
 		return rc < 0 ? CCT_EXIT_OK : CCT_EXIT_USAGE;
 	}
