@@ -181,6 +181,12 @@ pol good-values.json "\"snp\":{\"min_version\":\"1.55\",\"max_vmpl\":3},\"gpu\":
 "$C" policy check "$T/good-values.json" >/dev/null; [[ $? == 0 ]] && pass policy-check-good-values || fail policy-check-good-values
 echo '{"version":' >"$T/trunc.json"
 "$C" policy check "$T/trunc.json" >/dev/null; [[ $? == 2 ]] && pass policy-check-not-json || fail policy-check-not-json
+# an option the subcommand does not read is refused (exit 2, named), never accepted and ignored:
+# `check --kind tdx` did not check the document as a tdx one, `convert --json` changed nothing
+out=$("$C" policy check "$T/snp-good.json" --kind tdx 2>&1 >/dev/null); rc=$?
+[[ $rc == 2 && $out == *"policy check: --kind does not apply"* ]] && pass policy-check-kind-refused || fail "policy-check-kind-refused: $rc $out"
+out=$("$C" policy convert "$T/old-any.json" --kind tdx --json 2>&1 >/dev/null); rc=$?
+[[ $rc == 2 && $out == *"policy convert: --json does not apply"* ]] && pass policy-convert-json-refused || fail "policy-convert-json-refused: $rc $out"
 
 echo "one policy language: $fails failure(s)"
 exit $((fails > 0))

@@ -16,7 +16,8 @@ static const char usage_text[] =
 	"convert  prints the cctrust.policy/v1 equivalent of a policy in the format of an earlier\n"
 	"         release: `snp verify --policy` (docs/snp.md), `tdx verify --policy` (docs/tdx.md) or\n"
 	"         nvtrust authorization-rules for `gpu verify`; the kind is detected unless --kind.\n"
-	"         One line per converted key on stderr. A v1 document is printed unchanged.\n";
+	"         One line per converted key on stderr. A v1 document is printed unchanged.\n"
+	"an option a subcommand does not list is refused (exit 2), not ignored\n";
 
 enum { OPT_JSON = 256, OPT_KIND, OPT_HELP };
 
@@ -97,6 +98,12 @@ int cct_cmd_policy(int argc, char **argv)
 	}
 	cct_cli_getopt_begin();
 	while ((c = cct_cli_getopt(argc - 1, argv + 1, NULL, policy_opts)) != -1) {
+		/* check reads --json only, convert --kind only (its output is JSON already): any
+		 * other is refused, never accepted and ignored */
+		if ((c == OPT_JSON && strcmp(sub, "check")) || (c == OPT_KIND && strcmp(sub, "convert")))
+			return cct_cli_usage_error("policy %s: --%s does not apply to it (cctrust "
+						   "policy --help lists each subcommand's options)",
+						   sub, c == OPT_JSON ? "json" : "kind");
 		switch (c) {
 		case OPT_JSON: json = 1; break;
 		case OPT_KIND:
