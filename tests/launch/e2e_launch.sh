@@ -195,6 +195,9 @@ mkdev "$R" 0000:07:00.0 0x10de 0x068000 20 nvidia-nvswitch
 mkdev "$R" 0000:02:00.0 0x8086 0x020000 13 ixgbe
 "$C" host gpu list --sysfs-root "$R" --json >"$T/list.json"
 check gpu-list "[x['bdf'] for x in d]==['0000:01:00.0','0000:07:00.0'] and d[0]['kind']=='gpu' and d[1]['kind']=='nvswitch' and d[0]['driver']=='nvidia' and d[0]['iommu_group']=='12'" "$T/list.json"
+# list writes nothing: --dry-run is refused there (exit 2, named), not accepted and ignored
+out=$("$C" host gpu list --sysfs-root "$R" --dry-run 2>&1 >/dev/null); rc=$?
+[[ $rc == 2 && $out == *"host gpu list: --dry-run does not apply"* ]] && pass gpu-list-dry-run-refused || fail "gpu-list-dry-run-refused: $rc $out"
 "$C" host gpu bind 0000:01:00.0 --sysfs-root "$R" --dry-run >"$T/dry.txt"
 [[ $? == 0 ]] && grep -q "would write /sys/bus/pci/devices/0000:01:00.0/driver_override <- vfio-pci" "$T/dry.txt" && [[ ! -s $R/sys/bus/pci/devices/0000:01:00.0/driver_override ]] && pass gpu-bind-dry-run || fail gpu-bind-dry-run
 "$C" host gpu bind 0000:01:00.0 --sysfs-root "$R" --json >"$T/bind.json"

@@ -56,7 +56,14 @@ int cct_cmd_host(int argc, char **argv)
 	while ((ch = cct_cli_getopt(argc - 2, argv + 2, "h", lo)) != -1) {
 		switch (ch) {
 		case 'j': json = 1; break;
-		case 'd': dry = 1; break;
+		case 'd':
+			/* list writes nothing: a --dry-run there is refused, not ignored */
+			if (!strcmp(op, "list"))
+				return cct_cli_usage_error("host gpu list: --dry-run does not apply to "
+							   "it (cctrust host --help lists each "
+							   "subcommand's options)");
+			dry = 1;
+			break;
 		case 'r': root = optarg; break;
 		case 'h': fputs(host_usage, stdout); return CCT_EXIT_OK;
 		default: fputs(host_usage, stderr); return CCT_EXIT_USAGE;
