@@ -145,6 +145,9 @@ typedef struct cct_ratls_serve_opts {
 	volatile int *stop;          /**< set non-zero to stop (checked every 200 ms) */
 	int header_timeout_s;        /**< deadline for a connection's TLS handshake and each
 				      request head, 1..300 s (0: 20) */
+	int max_connections_per_addr; /**< concurrent connections from one client address, at
+				      most max_connections (0: a quarter of it, at least 1); one
+				      over is closed before TLS */
 } cct_ratls_serve_opts;
 
 /** Run the TLS-terminating proxy until *stop (or a fatal error). */

@@ -37,13 +37,66 @@ typedef struct srv {
 	SSL_CTX *ctx;
 	int active;
 	long long head_ms;           /* deadline for the handshake + first head, and each later head */
+	/* connections per client address (guarded by lock): one client that keeps reconnecting
+	 * cannot take every slot */
+	struct addr_slot {
+		uint8_t addr[16]; /* IPv4 as IPv4-mapped IPv6 */
+		int n;
+	} *addrs;
+	int naddrs, per_addr;
 } srv;
 
 typedef struct conn {
 	srv *s;
 	SSL_CTX *ctx;
 	int fd;
+	uint8_t addr[16];
 } conn;
+
+/* The peer's address as 16 bytes (IPv4 mapped into IPv6). */
+static void addr_key(uint8_t out[16], const struct sockaddr_storage *ss)
+{
+	memset(out, 0, 16);
+	if (ss->ss_family == AF_INET6) {
+		memcpy(out, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	} else if (ss->ss_family == AF_INET) {
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	}
+}
+
+/* Take a slot for addr (lock held): 1, or 0 when that address holds per_addr already. */
+static int addr_take(srv *s, const uint8_t addr[16])
+{
+	int i, free_slot = -1;
+
+	for (i = 0; i < s->naddrs; i++) {
+		if (s->addrs[i].n && !memcmp(s->addrs[i].addr, addr, 16)) {
+			if (s->addrs[i].n >= s->per_addr)
+				return 0;
+			s->addrs[i].n++;
+			return 1;
+		}
+		if (!s->addrs[i].n && free_slot < 0)
+			free_slot = i;
+	}
+	if (free_slot < 0) /* cannot happen: a slot per connection */
+		return 0;
+	memcpy(s->addrs[free_slot].addr, addr, 16);
+	s->addrs[free_slot].n = 1;
+	return 1;
+}
+
+static void addr_give(srv *s, const uint8_t addr[16])
+{
+	int i;
+
+	for (i = 0; i < s->naddrs; i++)
+		if (s->addrs[i].n && !memcmp(s->addrs[i].addr, addr, 16)) {
+			s->addrs[i].n--;
+			return;
+		}
+}
 
 static int split_hostport(char *host, size_t hs, char *port, size_t ps, const char *in)
 {
@@ -452,6 +505,7 @@ out:
 	free(h);
 	pthread_mutex_lock(&s->lock);
 	s->active--;
+	addr_give(s, c->addr);
 	pthread_mutex_unlock(&s->lock);
 	free(c);
 	ERR_clear_error();
@@ -563,6 +617,12 @@ int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 	s.o = o;
 	if (header_timeout_s < 0 || header_timeout_s > 300)
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "header timeout: 1..300 s");
+	if (o->max_connections_per_addr < 0 || o->max_connections_per_addr > maxc)
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				   "connections per client address: 1..%d (the connection limit)",
+				   maxc);
+	s.per_addr = o->max_connections_per_addr ? o->max_connections_per_addr
+						 : (maxc / 4 ? maxc / 4 : 1);
 	s.head_ms = 1000LL * (header_timeout_s ? header_timeout_s : CCT_RATLS_HEADER_TIMEOUT_S);
 	if (!b || strncmp(b, "http://", 7) ||
 	    split_hostport(s.bhost, sizeof(s.bhost), s.bport, sizeof(s.bport), b + 7) != 0 ||
@@ -577,15 +637,21 @@ int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 				   o->port_file);
 	if (o->cert_file && (rc = check_cert_matches(o, err)) != CCT_OK)
 		return rc;
+	if (!(s.addrs = calloc((size_t)maxc, sizeof(*s.addrs))))
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	s.naddrs = maxc;
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_mutex_init(&s.ev_lock, NULL);
 	s.ctx = new_ctx(o, err);
-	if (!s.ctx)
+	if (!s.ctx) {
+		free(s.addrs);
 		return err ? err->code : CCT_ERROR;
+	}
 	issued = time(NULL);
 	lfd = listen_on(o->listen, &port, err);
 	if (lfd < 0) {
 		SSL_CTX_free(s.ctx);
+		free(s.addrs);
 		return err ? err->code : CCT_EIO;
 	}
 	if (o->port_file) {
@@ -595,12 +661,16 @@ int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 		if (cct_file_write(o->port_file, t, strlen(t), 0, err) != CCT_OK) {
 			close(lfd);
 			SSL_CTX_free(s.ctx);
+			free(s.addrs);
 			return err->code;
 		}
 	}
 	fprintf(stderr, "cctrust ratls serve: listening on port %d, backend %s\n", port, b);
 	while (!o->stop || !*o->stop) {
 		struct pollfd p = { lfd, POLLIN, 0 };
+		struct sockaddr_storage peer;
+		socklen_t peer_len;
+		uint8_t addr[16];
 		int cfd;
 
 		if (!o->cert_file && time(NULL) - issued >= rotate) {
@@ -623,11 +693,13 @@ int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 		}
 		if (poll(&p, 1, 200) <= 0)
 			continue;
-		cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		peer_len = sizeof(peer);
+		cfd = accept4(lfd, (struct sockaddr *)&peer, &peer_len, SOCK_CLOEXEC);
 		if (cfd < 0)
 			continue;
+		addr_key(addr, &peer);
 		pthread_mutex_lock(&s.lock);
-		if (s.active >= maxc) {
+		if (s.active >= maxc || !addr_take(&s, addr)) {
 			pthread_mutex_unlock(&s.lock);
 			close(cfd);
 			continue;
@@ -638,6 +710,7 @@ int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 			pthread_attr_t at;
 
 			if (!c) {
+				addr_give(&s, addr);
 				pthread_mutex_unlock(&s.lock);
 				close(cfd);
 				continue;
@@ -645,6 +718,7 @@ int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 			c->s = &s;
 			c->fd = cfd;
 			c->ctx = s.ctx;
+			memcpy(c->addr, addr, 16);
 			SSL_CTX_up_ref(s.ctx);
 			s.active++;
 			pthread_mutex_unlock(&s.lock);
@@ -656,6 +730,7 @@ int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 				free(c);
 				pthread_mutex_lock(&s.lock);
 				s.active--;
+				addr_give(&s, addr);
 				pthread_mutex_unlock(&s.lock);
 			}
 			pthread_attr_destroy(&at);
@@ -663,15 +738,14 @@ int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 	}
 	close(lfd);
 	/* connection threads hold their own context reference; wait (bounded) for them */
-	for (int i = 0; i < 50; i++) {
-		int a;
-
+	for (int i = 0, a = 1; i < 50 && a; i++) {
 		pthread_mutex_lock(&s.lock);
 		a = s.active;
 		pthread_mutex_unlock(&s.lock);
 		if (!a)
-			break;
-		usleep(100000);
+			free(s.addrs); /* no thread left to give a slot back */
+		else
+			usleep(100000);
 	}
 	SSL_CTX_free(s.ctx);
 	return CCT_OK;

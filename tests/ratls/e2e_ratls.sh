@@ -278,6 +278,18 @@ out=$(python3 "$H/servers.py" drip "$P9" 2 60)
 expect serve-after-slowloris 0 "r['verified']" 127.0.0.1:$P9 --policy "$T/pol-tdx0.json" $S
 "$C" ratls serve --listen 127.0.0.1:0 --backend "http://127.0.0.1:$BP" --header-timeout 0 >/dev/null 2>&1
 [[ $? == 2 ]] && pass serve-header-timeout-range || fail serve-header-timeout-range
+# one client address cannot take every slot: 3 connections from 127.0.0.2 with 2 allowed per
+# address, the third closed before TLS; a client from 127.0.0.1 still verifies meanwhile
+serve perip --tee tdx --max-connections 4 --max-connections-per-ip 2 --header-timeout 30; P10=$PORT
+python3 "$H/servers.py" hold "$P10" 3 127.0.0.2 8 >"$T/hold.txt" &
+hp=$!
+for _ in $(seq 1 50); do [[ -s $T/hold.txt ]] && break; sleep 0.1; done
+[[ $(cat "$T/hold.txt") == "open 2 closed 1" ]] && pass serve-per-ip-cap || fail "serve-per-ip-cap: $(cat "$T/hold.txt")"
+expect serve-per-ip-others-served 0 "r['verified']" 127.0.0.1:$P10 --policy "$T/pol-tdx0.json" $S
+kill $hp 2>/dev/null
+wait $hp 2>/dev/null
+"$C" ratls serve --listen 127.0.0.1:0 --backend "http://127.0.0.1:$BP" --max-connections 4 --max-connections-per-ip 5 >/dev/null 2>&1
+[[ $? == 2 ]] && pass serve-per-ip-above-limit || fail serve-per-ip-above-limit
 
 # an option the subcommand does not read is refused (exit 2, named), never accepted and ignored
 foreign_opt() { # NAME WANT-IN-MESSAGE ratls-args...
@@ -294,7 +306,7 @@ foreign_opt opt-serve-json "--json does not apply" serve --listen 127.0.0.1:0 --
 [[ ! -e $T/x.key && ! -e $T/x.out ]] && pass opt-refused-nothing-written || fail opt-refused-nothing-written
 
 # every server this test started is stopped by its PID and exits on SIGTERM
-[[ ${#PIDS[@]} == 13 ]] && pass "servers-tracked (${#PIDS[@]})" || fail "servers-tracked: ${#PIDS[@]} PIDs, want 13"
+[[ ${#PIDS[@]} == 14 ]] && pass "servers-tracked (${#PIDS[@]})" || fail "servers-tracked: ${#PIDS[@]} PIDs, want 14"
 for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 wait
 left=0

@@ -111,6 +111,25 @@ def drip(port, n, secs):
     print('held %d' % len(open_) if open_ else 'closed %d' % n, flush=True)
 
 
+def hold(port, n, src, secs):
+    """n connections from address src held open; after 1 s, how many the server closed"""
+    socks = [socket.create_connection(('127.0.0.1', port), source_address=(src, 0))
+             for _ in range(n)]
+    time.sleep(1)
+    closed = 0
+    for s in socks:
+        s.settimeout(0.2)
+        try:
+            if s.recv(1) == b'':
+                closed += 1
+        except socket.timeout:
+            pass
+        except OSError:
+            closed += 1
+    print('open %d closed %d' % (n - closed, closed), flush=True)
+    time.sleep(secs)
+
+
 def hostile(port, case):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
@@ -144,6 +163,9 @@ def main():
     mode, portfile = sys.argv[1], sys.argv[2]
     if mode == 'drip':
         drip(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+        return
+    if mode == 'hold':
+        hold(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], float(sys.argv[5]))
         return
     if mode == 'hostile':
         hostile(int(sys.argv[2]), sys.argv[3])

@@ -21,6 +21,7 @@ static const char ratls_usage[] =
 	"                          [--sim DIR] [--rotate 1h] [--validity T] [--cert CERT --key KEY]\n"
 	"                          [--port-file FILE]\n"
 	"                          [--header-timeout 20] [--max-connections 64]\n"
+	"                          [--max-connections-per-ip 16]\n"
 	"       cctrust ratls verify HOST:PORT --policy FILE [--collateral BUNDLE]\n"
 	"                          [--trust-sim DIR] [--cert-only] [--at T] [--offline] [--no-crl] [--json]\n"
 	"       cctrust ratls get URL --policy FILE [-d DATA] [-H HEADER]... [-X METHOD] [-o FILE]\n"
@@ -47,6 +48,8 @@ static const char ratls_usage[] =
 	"  --header-timeout SECONDS  serve: the TLS handshake and each request head must be\n"
 	"                   complete within this (1..300, default 20), else the connection closes\n"
 	"  --max-connections N  serve: connections at once (1..4096, default 64)\n"
+	"  --max-connections-per-ip N  serve: of them from one client address (default a\n"
+	"                   quarter of --max-connections); one over is closed before TLS\n"
 	"an option a subcommand does not list is refused (exit 2), not ignored\n"
 	"outputs (--key-out, --cert-out, --port-file) that are another output or an input\n"
 	"(--key, --cert, files under --sim DIR) are refused, nothing written; durations: up to\n"
@@ -57,7 +60,7 @@ static const char ratls_usage[] =
 
 enum { O_TEE = 256, O_GPUS, O_SIM, O_KEYOUT, O_CERTOUT, O_NONCE, O_VALIDITY, O_JSON, O_LISTEN,
        O_BACKEND, O_ROTATE, O_PORTFILE, O_POLICY, O_COLL, O_TRUSTSIM, O_CERTONLY, O_AT, O_OFFLINE,
-       O_NOCRL, O_CCMODE, O_MEAS, O_NOTBEFORE, O_CERT, O_KEY, O_HDRTIMEOUT, O_MAXCONN, O_HELP };
+       O_NOCRL, O_CCMODE, O_MEAS, O_NOTBEFORE, O_CERT, O_KEY, O_HDRTIMEOUT, O_MAXCONN, O_MAXCONNIP, O_HELP };
 
 static const struct option lopts[] = {
 	{ "tee", required_argument, NULL, O_TEE },
@@ -90,6 +93,7 @@ static const struct option lopts[] = {
 	{ "key", required_argument, NULL, O_KEY },
 	{ "header-timeout", required_argument, NULL, O_HDRTIMEOUT },
 	{ "max-connections", required_argument, NULL, O_MAXCONN },
+	{ "max-connections-per-ip", required_argument, NULL, O_MAXCONNIP },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -112,7 +116,7 @@ static const struct {
 	{ "show", OPT(O_JSON) },
 	{ "serve", OPTS_MAKE | OPT(O_LISTEN) | OPT(O_BACKEND) | OPT(O_ROTATE) | OPT(O_VALIDITY) |
 			   OPT(O_CERT) | OPT(O_KEY) | OPT(O_PORTFILE) | OPT(O_HDRTIMEOUT) |
-			   OPT(O_MAXCONN) },
+			   OPT(O_MAXCONN) | OPT(O_MAXCONNIP) },
 	{ "verify", OPTS_VERIFY | OPT(O_JSON) },
 	{ "get", OPTS_VERIFY | OPT_CURL },
 };
@@ -152,7 +156,7 @@ typedef struct args {
 	const char *headers[MAX_HEADERS];
 	size_t nheaders;
 	long validity, rotate, not_before;
-	int json, tee_set, header_timeout, max_conn;
+	int json, tee_set, header_timeout, max_conn, max_conn_ip;
 	uint8_t nonce[64], meas[48];
 	char *pos[4];
 	int npos;
@@ -273,6 +277,11 @@ static int parse(args *a, int argc, char **argv)
 		case O_HDRTIMEOUT:
 			if (bounded_int(&a->header_timeout, optarg, 1, 300))
 				return cct_cli_usage_error("--header-timeout: whole seconds from 1 to 300");
+			break;
+		case O_MAXCONNIP:
+			if (bounded_int(&a->max_conn_ip, optarg, 1, 4096))
+				return cct_cli_usage_error("--max-connections-per-ip: 1 to 4096, at "
+							   "most --max-connections");
 			break;
 		case O_MAXCONN:
 			if (bounded_int(&a->max_conn, optarg, 1, 4096))
@@ -511,6 +520,9 @@ static int cmd_serve(args *a)
 
 	if (!a->listen || !a->backend || a->npos)
 		return cct_cli_usage_error("ratls serve: --listen ADDR and --backend URL required");
+	if (a->max_conn_ip > (a->max_conn ? a->max_conn : 64))
+		return cct_cli_usage_error("--max-connections-per-ip %d is above --max-connections %d",
+					   a->max_conn_ip, a->max_conn ? a->max_conn : 64);
 	if ((rc = sim_readable(a->make.sim_dir)) != 0 ||
 	    (rc = output_clash(outs, 1, ins, 2, a->make.sim_dir)) != 0)
 		return rc;
@@ -524,6 +536,7 @@ static int cmd_serve(args *a)
 	so.cert_file = a->cert;
 	so.key_file = a->key;
 	so.max_connections = a->max_conn;
+	so.max_connections_per_addr = a->max_conn_ip;
 	so.header_timeout_s = a->header_timeout;
 	so.stop = &stop_int;
 	memset(&sa, 0, sizeof(sa));
