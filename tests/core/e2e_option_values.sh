@@ -68,5 +68,22 @@ for cmd in "tdx verify $Q --collateral $C --offline" "snp verify $tmp/none --off
 	[ $rc = 2 ] && grep -q -- "--report-data" "$tmp/err" && ok ||
 		bad "--report-data '' in '${cmd%% *} ...': exit $rc $(head -c 200 "$tmp/err")"
 done
+# an option a subcommand does not read is refused (exit 2), naming the option and the
+# subcommand, never accepted and ignored: "WANT-IN-STDERR|command line"
+S0=m@r:$(printf '%064d' 0)
+foreign=(
+	"model spec: --threads does not apply|model spec $S0 --threads 2"
+	"model spec: --output does not apply|model spec $S0 --json --output $tmp/x"
+	"usage: cctrust model spec|model spec $S0 $S0"
+	"model pack: --salt does not apply|model pack $tmp/sim -o $tmp/m.tar --salt -"
+	"model verify: --uuid does not apply|model verify $tmp/m.tar $tmp/m.tar.verity $S0 --uuid 00000000-0000-0000-0000-000000000000"
+)
+for f in "${foreign[@]}"; do
+	# shellcheck disable=SC2086
+	"$cct" ${f#*|} >"$tmp/out" 2>"$tmp/err"; rc=$?
+	[ $rc = 2 ] && grep -q -- "${f%%|*}" "$tmp/err" && ok ||
+		bad "foreign option: ${f#*|}: exit $rc $(head -c 200 "$tmp/err")"
+done
+[ ! -e "$tmp/x" ] && [ ! -e "$tmp/m.tar" ] && ok || bad "a refused option's command wrote its output"
 echo "option values: $pass right, $fail wrong"
 [ $fail = 0 ]

@@ -70,7 +70,8 @@ static const char model_usage[] =
 	"exit: 0 done / verified; 1 only from verify: a data or hash block that does not match\n"
 	"ROOT, or a hash-file superblock it does not accept; 2 usage error, or unreadable, invalid\n"
 	"or unsupported input (a file type pack cannot hold, a malformed spec, an output that is\n"
-	"an input). Details: docs/model.md\n";
+	"an input). An option a subcommand does not list is refused (exit 2). Details:\n"
+	"docs/model.md\n";
 
 /* -1 after printing the usage for --help (or -h, which cct_cli_getopt maps to it), else 0 */
 static int model_help(int c)
@@ -93,6 +94,20 @@ static const struct option model_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* An option of model_opts that subcommand sub does not read: refused (exit 2) naming it, never
+ * accepted and ignored; '?' (unknown, getopt said so): usage. */
+static int model_foreign(const char *sub, int c, const char *usage)
+{
+	size_t i;
+
+	for (i = 0; c != '?' && model_opts[i].name; i++)
+		if (model_opts[i].val == c)
+			return cct_cli_usage_error("model %s: --%s does not apply to it (cctrust model "
+						   "--help lists each subcommand's options)",
+						   sub, model_opts[i].name);
+	return cct_cli_usage_error("%s", usage);
+}
+
 static int cmd_pack(int argc, char **argv)
 {
 	const char *dir = NULL, *out = NULL;
@@ -109,7 +124,7 @@ static int cmd_pack(int argc, char **argv)
 		else if (c == OPT_JSON)
 			json = 1;
 		else
-			return cct_cli_usage_error("usage: cctrust model pack DIR -o MODEL.tar");
+			return model_foreign("pack", c, "usage: cctrust model pack DIR -o MODEL.tar");
 	}
 	if (optind == argc - 1)
 		dir = argv[optind];
@@ -285,7 +300,7 @@ static int cmd_verify(int argc, char **argv)
 			if (parse_threads(&threads, optarg))
 				return CCT_EXIT_USAGE;
 		} else
-			return cct_cli_usage_error("%s", usage);
+			return model_foreign("verify", c, usage);
 	}
 	for (; optind < argc && np < 3; optind++)
 		pos[np++] = argv[optind];
@@ -327,15 +342,23 @@ static int cmd_spec(int argc, char **argv)
 	cct_verity_model_spec spec;
 	cct_err err;
 	char buf[CCT_VERITY_SPEC_MAX];
-	int rc, json = argc > 2 && !strcmp(argv[2], "--json");
+	static const char *usage = "usage: cctrust model spec NAME@REVISION:ROOT [--json]";
+	int rc, json = 0, c;
 
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(model_usage, stdout);
-		return CCT_EXIT_OK;
+	/* --json is the one option spec reads; any other, or a second SPEC, is refused (an
+	 * argument after the first one used to be ignored) */
+	cct_cli_getopt_begin();
+	while ((c = cct_cli_getopt(argc, argv, NULL, model_opts)) != -1) {
+		if (model_help(c))
+			return CCT_EXIT_OK;
+		if (c == OPT_JSON)
+			json = 1;
+		else
+			return model_foreign("spec", c, usage);
 	}
-	if (argc < 2)
-		return cct_cli_usage_error("usage: cctrust model spec NAME@REVISION:ROOT [--json]");
-	if ((rc = cct_verity_model_spec_parse(&spec, argv[1], &err)) != CCT_OK)
+	if (optind != argc - 1)
+		return cct_cli_usage_error("%s", usage);
+	if ((rc = cct_verity_model_spec_parse(&spec, argv[optind], &err)) != CCT_OK)
 		return fail(rc, &err, json);
 	cct_verity_model_spec_format(buf, sizeof(buf), &spec);
 	if (json) {
