@@ -76,6 +76,8 @@ foreign=(
 	"model spec: --output does not apply|model spec $S0 --json --output $tmp/x"
 	"usage: cctrust model spec|model spec $S0 $S0"
 	"model pack: --salt does not apply|model pack $tmp/sim -o $tmp/m.tar --salt -"
+	"verify: --token-always does not apply to the text output|verify $tmp/none --trust-sim $tmp/sim --token-always"
+	"verify: --signing-key does not apply to the text output|verify $tmp/none --signing-key $tmp/sim/token.key"
 	"model verify: --uuid does not apply|model verify $tmp/m.tar $tmp/m.tar.verity $S0 --uuid 00000000-0000-0000-0000-000000000000"
 )
 for f in "${foreign[@]}"; do

@@ -36,10 +36,12 @@ static const char verify_usage[] =
 	"  --no-crl          do not require revocation (CRLs, GPU OCSP; reported as insecure)\n"
 	"  --skip-binding-insecure  do not check runtime-data binding (replaying captured\n"
 	"                    evidence only; the result says binding: skipped)\n"
-	"  --signing-key PEM EAR signing key (default: DIR/token.key with --trust-sim)\n"
+	"  --signing-key PEM EAR signing key (default: DIR/token.key with --trust-sim); with\n"
+	"                    --json or --token\n"
 	"  --json            the full result; --token: the signed EAR JWT only\n"
 	"  --token-always    also print the token of a REJECTED result (its ear.status says so);\n"
-	"                    by default a token is printed only when the result is affirming\n"
+	"                    by default a token is printed only when the result is affirming;\n"
+	"                    with --json or --token\n"
 	"exit: 0 all accepted, 1 any rejected, 2 usage error or unreadable input\n";
 
 static int load_file(uint8_t **b, size_t *n, const char *path, size_t max, const char *what)
@@ -216,6 +218,12 @@ int cct_cmd_verify(int argc, char **argv)
 	}
 	if (json && token)
 		return cct_cli_usage_error("verify: --json and --token are exclusive");
+	/* the text output carries no token: what only shapes the token is refused there, never
+	 * accepted and ignored */
+	if (!json && !token && (token_always || key_file))
+		return cct_cli_usage_error("verify: --%s does not apply to the text output (it goes "
+					   "with --json or --token)",
+					   token_always ? "token-always" : "signing-key");
 	if (nonce) {
 		if (cct_b64_decode(&nb, &nn, nonce, strlen(nonce), &err) != CCT_OK || !nn)
 			return cct_cli_usage_error("--nonce: not base64");
