@@ -14,6 +14,7 @@ static const char evidence_usage[] =
 	"                                [--init-data TOML_FILE] [--cpu auto|tsm|sev-guest]\n"
 	"                                [--no-gpu] [--tee az-snp-vtpm|az-tdx-vtpm [--tcti CONF]\n"
 	"                                [--vcek FILE] [--imds URL] [--event-log FILE|none]]\n"
+	"--cpu is for this machine's own TEE: refused (exit 2) with a vTPM --tee.\n"
 	"CPU evidence from configfs-tsm (/sys/kernel/config/tsm/report) or /dev/sev-guest; GPU\n"
 	"evidence from NVML (libnvidia-ml.so.1, loaded at run time) with each GPU's CC mode.\n"
 	"REPORT_DATA = SHA-384(JCS({additional-evidence, nonce, tee-pubkey})) as Trustee expects.\n"
@@ -88,6 +89,11 @@ int cct_cmd_evidence(int argc, char **argv)
 	}
 	if (cct_cli_vtpm_finish(&vt, 0))
 		return CCT_EXIT_USAGE;
+	/* a vTPM's evidence comes through tpm2-tss and IMDS: --cpu would be ignored there */
+	if (vt.vo.tee && o.cpu_method)
+		return cct_cli_usage_error("evidence collect: --cpu does not apply with --tee %s (its "
+					   "evidence comes from the vTPM, not configfs-tsm or "
+					   "/dev/sev-guest)", vt.vo.tee);
 	if (!o.nonce_b64 || !pk)
 		return cct_cli_usage_error("evidence collect: --nonce and --tee-pubkey are required");
 	/* what the verifier will refuse is refused here, before evidence is bound to it */
