@@ -23,6 +23,7 @@ static const char gate_usage[] =
 	"                    [--no-gpu] [--tee az-snp-vtpm|az-tdx-vtpm [--tcti CONF]\n"
 	"                    [--vcek FILE] [--imds URL] [--event-log FILE|none]]\n"
 	"                    -- COMMAND [ARGS...]\n"
+	"--cpu is for this machine's own TEE: refused (exit 2) with a vTPM --tee.\n"
 	"Collects this VM's evidence for a fresh nonce, verifies it (CPU, GPUs, binding, policy),\n"
 	"sets the GPUs' ready state and execs COMMAND. On any failure COMMAND is not run.\n"
 	CCT_CLI_VTPM_HELP;
@@ -93,6 +94,11 @@ int cct_cmd_gate(int argc, char **argv)
 		return cct_cli_usage_error("gate: no COMMAND after --");
 	if (cct_cli_vtpm_finish(&vt, 0))
 		return CCT_EXIT_USAGE;
+	/* a vTPM's evidence comes through tpm2-tss and IMDS: --cpu would be ignored there */
+	if (vt.vo.tee && ao.cpu_method)
+		return cct_cli_usage_error("gate: --cpu does not apply with --tee %s (its evidence "
+					   "comes from the vTPM, not configfs-tsm or /dev/sev-guest)",
+					   vt.vo.tee);
 	if (cct_file_read(&b, &n, policy_file, CCT_POLICY_MAX_POLICY, &err) != CCT_OK ||
 	    cct_policy_load(&pol, (const char *)b, n, &err) != CCT_OK) {
 		cct_cli_usage_error("--policy %s: %s", policy_file, err.msg);
