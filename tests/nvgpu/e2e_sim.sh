@@ -98,14 +98,15 @@ foreign_opt() { # WANT-IN-MESSAGE gpu-args...
 	expect_rc 2 "$cct" gpu "$@"
 	grep -q -- "$want" "$tmp/err" && ok || bad "gpu $*: refusal does not say '$want': $(cat "$tmp/err")"
 }
-foreign_opt "gpu show: --json does not apply" show "$tmp/sim/evidence-kbs.json" --json
+expect_rc 0 "$cct" gpu show "$tmp/sim/evidence-kbs.json" --json
 foreign_opt "gpu show: --nonce does not apply" show "$tmp/sim/evidence-kbs.json" --nonce "$n"
 foreign_opt "gpu rim verify: --nonce does not apply" rim verify "$rim" --rim-root "$g/rim-root.pem" --nonce "$n"
 foreign_opt "gpu rim verify: --no-rim does not apply" rim verify "$rim" --rim-root "$g/rim-root.pem" --no-rim
 foreign_opt "gpu rim verify: --rim-dir does not apply" rim verify "$rim" --rim-root "$g/rim-root.pem" --rim-dir "$g/rims"
 foreign_opt "gpu rim verify: --expected-count does not apply" rim verify "$rim" --rim-root "$g/rim-root.pem" --expected-count 2
 foreign_opt "gpu rim verify: --no-ocsp does not apply" rim verify "$rim" --rim-root "$g/rim-root.pem" --ocsp --ocsp-dir "$g/ocsp" --offline --no-ocsp
-foreign_opt "gpu verify: --ocsp does not apply" verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $coll --ocsp --no-ocsp
+foreign_opt "gpu verify: --ocsp and --no-ocsp contradict" verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $coll --ocsp --no-ocsp
+expect_rc 0 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $coll --ocsp
 # what rim verify does read stays accepted
 expect_rc 0 "$cct" gpu rim verify "$rim" --rim-root "$g/rim-root.pem" --ocsp --ocsp-dir "$g/ocsp" --offline --allow-hold --cache-dir "$tmp/cache"
 expect_rc 0 "$cct" gpu rim verify "$rim" --trust-sim "$tmp/sim" --ocsp --offline --json

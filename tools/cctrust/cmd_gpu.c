@@ -19,13 +19,13 @@ static void usage(FILE *to)
 	      "  inputs: files, - (stdin), directories (their files, by name); their entries are\n"
 	      "  verified as one set (one machine's devices), or with --each every input on its own,\n"
 	      "  one result per input (JSON: one line each, with \"evidence\": the input)\n"
-	      "       cctrust gpu show EVIDENCE.json\n"
+	      "       cctrust gpu show EVIDENCE.json [--json]   (JSON either way)\n"
 	      "       cctrust gpu rim verify RIM.xml [--at RFC3339] [--ocsp] [--ocsp-dir DIR]\n"
 	      "                          [--ocsp-url URL] [--cache-dir DIR] [--collateral BUNDLE]\n"
 	      "                          [--allow-hold] [--offline] [--trust-sim DIR] [--json]\n"
 	      "  rim verify: OCSP of the RIM's signing chain only with --ocsp\n"
-	      "an option a subcommand does not list is refused (exit 2), not ignored (gpu show\n"
-	      "takes none; --ocsp is rim verify's: gpu verify checks OCSP unless --no-ocsp)\n"
+	      "an option a subcommand does not list is refused (exit 2), not ignored; gpu verify\n"
+	      "checks OCSP unless --no-ocsp (--ocsp says so; both together are refused)\n"
 	      "--nonce HEX: the expected SPDM nonce (freshness); without it the evidence is refused\n"
 	      "unless --no-nonce accepts it with the nonce \"not_checked\" and freshness not\n"
 	      "established. Checks not performed are listed (JSON \"checks_skipped\", else stderr).\n"
@@ -93,9 +93,10 @@ static const struct {
 	const char *sub;
 	uint32_t opts;
 } sub_opts[] = {
-	/* every option but --ocsp (OCSP is on unless --no-ocsp) */
-	{ "verify", ~OPT(OPT_OCSP) },
-	{ "show", 0 },
+	/* every option (--ocsp: OCSP on, as it is unless --no-ocsp; both together refused) */
+	{ "verify", ~UINT32_C(0) },
+	/* its output is JSON: --json asks for what it prints anyway */
+	{ "show", OPT(OPT_JSON) },
 	{ "rim verify", OPTS_RIM },
 };
 
@@ -186,6 +187,8 @@ static int parse_args(gpu_args *a, const char *sub, int argc, char **argv)
 		default: usage(stderr); return CCT_EXIT_USAGE;
 		}
 	}
+	if (a->ocsp_on && a->o.no_ocsp)
+		return cct_cli_usage_error("gpu %s: --ocsp and --no-ocsp contradict each other", sub);
 	if (optind < argc) {
 		a->files = argv + optind;
 		a->nfiles = argc - optind;
