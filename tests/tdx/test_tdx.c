@@ -643,6 +643,14 @@ static void cli_contract(void **state)
 			 0);
 	assert_non_null(strstr(out, "\"match\": true"));
 	free(out);
+	/* two quotes: refused (the last one used to be replayed against, the first ignored) */
+	assert_int_equal(cct_test_cli(&out, "tdx eventlog '%s/" GTG "tdx_prod_quote_SPR_E4.dat' "
+					    "'%s/" GTG "ccel/cos-113-tdx-quote.dat' "
+					    "--ccel-table '%s/" GTG "ccel/ccel_table.dat' "
+					    "--ccel-data '%s/" GTG "ccel/ccel_data.dat' --json",
+				      v, v, v, v),
+			 2);
+	free(out);
 	assert_int_equal(cct_test_cli(&out, "tdx show '%s/" PH "sample/tdx-quote.hex' --json", v), 0);
 	assert_non_null(strstr(out, "\"tee_type\": \"0x81\""));
 	free(out);

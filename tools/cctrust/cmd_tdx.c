@@ -821,7 +821,13 @@ static int cmd_eventlog(int argc, char **argv)
 			return cct_cli_usage_error(
 				"usage: cctrust tdx eventlog QUOTE --ccel-table F --ccel-data F [--json]");
 	}
-	for (; optind < argc; optind++)
+	/* one quote: its RTMRs are what the log is replayed against (more were once taken
+	 * silently, the last one used) */
+	if (argc - optind > 1)
+		return cct_cli_usage_error("tdx eventlog: one QUOTE (its RTMRs are what the CCEL log "
+					   "is replayed against), got %d",
+					   argc - optind);
+	if (optind < argc)
 		path = argv[optind];
 	if (!path || !dpath)
 		return cct_cli_usage_error(
