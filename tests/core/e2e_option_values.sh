@@ -77,7 +77,6 @@ foreign=(
 	"usage: cctrust model spec|model spec $S0 $S0"
 	"model pack: --salt does not apply|model pack $tmp/sim -o $tmp/m.tar --salt -"
 	"verify: --token-always does not apply to the text output|verify $tmp/none --trust-sim $tmp/sim --token-always"
-	"verify: --signing-key does not apply to the text output|verify $tmp/none --signing-key $tmp/sim/token.key"
 	"evidence collect: --cpu does not apply with --tee az-snp-vtpm|evidence collect --tee az-snp-vtpm --cpu tsm --event-log none --no-gpu"
 	"gate: --cpu does not apply with --tee az-tdx-vtpm|gate --policy $tmp/none --tee az-tdx-vtpm --cpu auto --event-log none -- true"
 	"model verify: --uuid does not apply|model verify $tmp/m.tar $tmp/m.tar.verity $S0 --uuid 00000000-0000-0000-0000-000000000000"

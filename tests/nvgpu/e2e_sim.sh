@@ -104,7 +104,8 @@ foreign_opt "gpu rim verify: --nonce does not apply" rim verify "$rim" --rim-roo
 foreign_opt "gpu rim verify: --no-rim does not apply" rim verify "$rim" --rim-root "$g/rim-root.pem" --no-rim
 foreign_opt "gpu rim verify: --rim-dir does not apply" rim verify "$rim" --rim-root "$g/rim-root.pem" --rim-dir "$g/rims"
 foreign_opt "gpu rim verify: --expected-count does not apply" rim verify "$rim" --rim-root "$g/rim-root.pem" --expected-count 2
-foreign_opt "gpu rim verify: --no-ocsp does not apply" rim verify "$rim" --rim-root "$g/rim-root.pem" --ocsp --ocsp-dir "$g/ocsp" --offline --no-ocsp
+foreign_opt "gpu rim verify: --ocsp and --no-ocsp contradict" rim verify "$rim" --rim-root "$g/rim-root.pem" --ocsp --ocsp-dir "$g/ocsp" --offline --no-ocsp
+expect_rc 0 "$cct" gpu rim verify "$rim" --rim-root "$g/rim-root.pem" --no-ocsp
 foreign_opt "gpu verify: --ocsp and --no-ocsp contradict" verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $coll --ocsp --no-ocsp
 expect_rc 0 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $coll --ocsp
 # what rim verify does read stays accepted

@@ -20,7 +20,7 @@ static void usage(FILE *to)
 	      "  verified as one set (one machine's devices), or with --each every input on its own,\n"
 	      "  one result per input (JSON: one line each, with \"evidence\": the input)\n"
 	      "       cctrust gpu show EVIDENCE.json [--json]   (JSON either way)\n"
-	      "       cctrust gpu rim verify RIM.xml [--at RFC3339] [--ocsp] [--ocsp-dir DIR]\n"
+	      "       cctrust gpu rim verify RIM.xml [--at RFC3339] [--ocsp | --no-ocsp] [--ocsp-dir DIR]\n"
 	      "                          [--ocsp-url URL] [--cache-dir DIR] [--collateral BUNDLE]\n"
 	      "                          [--allow-hold] [--offline] [--trust-sim DIR] [--json]\n"
 	      "  rim verify: OCSP of the RIM's signing chain only with --ocsp\n"
@@ -85,8 +85,9 @@ static const struct option gpu_opts[] = {
 /* The options each subcommand reads; any other one is a usage error, never accepted and then
  * ignored (a --json that prints no JSON, a --nonce or --no-rim a RIM check never looks at). */
 #define OPT(o) (UINT32_C(1) << ((o) - OPT_JSON))
-#define OPTS_RIM (OPT(OPT_JSON) | OPT(OPT_AT) | OPT(OPT_OCSP) | OPT(OPT_OCSP_DIR) |              \
-		  OPT(OPT_OCSP_URL) | OPT(OPT_CACHE_DIR) | OPT(OPT_COLLATERAL) | OPT(OPT_HOLD) |   \
+#define OPTS_RIM (OPT(OPT_JSON) | OPT(OPT_AT) | OPT(OPT_OCSP) | OPT(OPT_NO_OCSP) |             \
+		  OPT(OPT_OCSP_DIR) | OPT(OPT_OCSP_URL) | OPT(OPT_CACHE_DIR) | OPT(OPT_COLLATERAL) | \
+		  OPT(OPT_HOLD) |                                                                 \
 		  OPT(OPT_OFFLINE) | OPT(OPT_SIM) | OPT(OPT_RIM_ROOT) |                            \
 		  OPT(OPT_POLICY) /* refused with its own reason */)
 static const struct {

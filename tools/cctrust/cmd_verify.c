@@ -36,8 +36,7 @@ static const char verify_usage[] =
 	"  --no-crl          do not require revocation (CRLs, GPU OCSP; reported as insecure)\n"
 	"  --skip-binding-insecure  do not check runtime-data binding (replaying captured\n"
 	"                    evidence only; the result says binding: skipped)\n"
-	"  --signing-key PEM EAR signing key (default: DIR/token.key with --trust-sim); with\n"
-	"                    --json or --token\n"
+	"  --signing-key PEM EAR signing key (default: DIR/token.key with --trust-sim)\n"
 	"  --json            the full result; --token: the signed EAR JWT only\n"
 	"  --token-always    also print the token of a REJECTED result (its ear.status says so);\n"
 	"                    by default a token is printed only when the result is affirming;\n"
@@ -218,12 +217,12 @@ int cct_cmd_verify(int argc, char **argv)
 	}
 	if (json && token)
 		return cct_cli_usage_error("verify: --json and --token are exclusive");
-	/* the text output carries no token: what only shapes the token is refused there, never
-	 * accepted and ignored */
-	if (!json && !token && (token_always || key_file))
-		return cct_cli_usage_error("verify: --%s does not apply to the text output (it goes "
-					   "with --json or --token)",
-					   token_always ? "token-always" : "signing-key");
+	/* the text output carries no token: asking for the token of a rejected result there is
+	 * refused, never accepted and ignored (--signing-key, a key to sign with, changes no
+	 * verdict and stays accepted) */
+	if (!json && !token && token_always)
+		return cct_cli_usage_error("verify: --token-always does not apply to the text output "
+					   "(it goes with --json or --token)");
 	if (nonce) {
 		if (cct_b64_decode(&nb, &nn, nonce, strlen(nonce), &err) != CCT_OK || !nn)
 			return cct_cli_usage_error("--nonce: not base64");
