@@ -283,8 +283,19 @@ int cct_launch_plan_parse(cct_launch_plan *p, const char *text, size_t len, cons
 	memset(p, 0, sizeof(*p));
 	if (len > CCT_LAUNCH_MAX_PLAN)
 		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0, "launch plan too large");
-	if ((rc = cct_composite__toml_parse(&root, text, len, err)) != CCT_OK)
+	if ((rc = cct_composite__toml_parse(&root, text, len, err)) != CCT_OK) {
+		/* the reader is init-data's: its messages say "init-data TOML line N", which names
+		 * the wrong file here (the plan's own syntax error sent the user to init_data =) */
+		static const char pre[] = "init-data TOML";
+
+		if (err && !strncmp(err->msg, pre, sizeof(pre) - 1)) {
+			char m[sizeof(err->msg)];
+
+			snprintf(m, sizeof(m), "launch plan TOML%s", err->msg + sizeof(pre) - 1);
+			memcpy(err->msg, m, sizeof(m));
+		}
 		return rc;
+	}
 	if ((rc = check_keys(root, top_keys, "", err)) != CCT_OK)
 		goto out;
 	rc = CCT_EINVAL;

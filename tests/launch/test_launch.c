@@ -657,6 +657,39 @@ static void plan_refusals_name_the_key(void **state)
 	}
 }
 
+/* A TOML syntax error in the plan is the plan's own: it said "init-data TOML line 5", which sent
+ * the user to the init_data = file; an error in that file still says init-data. */
+static void plan_toml_errors_name_the_plan(void **state)
+{
+	static const struct {
+		const char *toml, *want;
+	} bad[] = {
+		{ "vcpus = 1\nvcpus = 2\n", "duplicate key \"vcpus\"" },
+		{ "vcpus = 1\nname = \"a\n", "newline" },
+		{ "vcpus = 1\nname = \"\xff\"\n", "UTF-8" },
+	};
+	const char *base = "tee = \"snp\"\nfirmware = \"amdsev.fd\"\novmf_hash = \"" OVMF_HASH "\"\n";
+	char text[1024];
+	size_t i;
+
+	(void)state;
+	setup_dir();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cct_launch_plan p;
+		cct_err err;
+
+		snprintf(text, sizeof(text), "%s%s", base, bad[i].toml);
+		memset(&err, 0, sizeof(err));
+		if (load_plan(&p, "bad.toml", text, &err) == CCT_OK) {
+			cct_launch_plan_clear(&p);
+			fail_msg("accepted bad plan %zu:\n%s", i, bad[i].toml);
+		}
+		if (strncmp(err.msg, "launch plan TOML line 5: ", 25) || !strstr(err.msg, bad[i].want))
+			fail_msg("plan %zu: want 'launch plan TOML line 5: ...%s...', got '%s'", i,
+				 bad[i].want, err.msg);
+	}
+}
+
 /* A control character that reaches a QEMU argument by another way than a plan key (here the
  * plan's own directory, which relative paths are joined with) names the QEMU option and shows
  * the argument escaped, and the CLI's message ends its line. */
@@ -882,6 +915,7 @@ int main(void)
 		cmocka_unit_test(tdx_plan),
 		cmocka_unit_test(plan_refusals),
 		cmocka_unit_test(plan_refusals_name_the_key),
+		cmocka_unit_test(plan_toml_errors_name_the_plan),
 		cmocka_unit_test(control_character_names_the_argument),
 		cmocka_unit_test(plan_outputs_never_overwrite_inputs),
 		cmocka_unit_test(diagnose_usage_is_its_own),
