@@ -460,15 +460,21 @@ int cct_tpm_pcrs_parse_json(cct_tpm_pcrs *out, const char *text, size_t len, cct
 			    cct_err *err)
 {
 	json_error_t je;
-	json_t *root = json_loadb(text, len, 0, &je), *v;
+	/* a register named twice (a repeated key, or "7" and "07") would leave one of two
+	 * expected values silently unused: refused, as is any key not written canonically */
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je), *v;
 	const char *key;
 	int rc = CCT_OK;
 
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(root)) {
+		int parsed = root != NULL;
+
 		json_decref(root);
 		return cct_err_set(err, CCT_EENCODING, CCT_STAGE_INPUT, 0,
-				   "registers: not a JSON object (%s)", je.text);
+				   parsed ? "registers: not a JSON object%s"
+					  : "registers: not valid JSON: %s",
+				   parsed ? "" : je.text);
 	}
 	json_object_foreach(root, key, v) {
 		if (kind == CCT_EVLOG_CCEL) {
@@ -476,6 +482,11 @@ int cct_tpm_pcrs_parse_json(cct_tpm_pcrs *out, const char *text, size_t len, cct
 			    key[4] > '3') {
 				rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 						 "registers: unknown key \"%s\" (rtmr0..rtmr3)", key);
+				break;
+			}
+			if (out->nbanks && (out->banks[0].mask & (1u << (key[4] - '0')))) {
+				rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+						 "registers: \"%s\" is given twice", key);
 				break;
 			}
 			rc = reg_value(out, CCT_TPM_ALG_SHA384, (uint32_t)(key[4] - '0'), key, v,
@@ -492,13 +503,27 @@ int cct_tpm_pcrs_parse_json(cct_tpm_pcrs *out, const char *text, size_t len, cct
 				break;
 			}
 			json_object_foreach(v, ik, iv) {
-				char *end;
-				unsigned long idx = strtoul(ik, &end, 10);
+				unsigned long idx = 0;
+				const char *c;
+				uint32_t b;
 
-				if (!*ik || *end || idx >= CCT_TPM_NUM_PCRS) {
+				/* decimal digits only, no sign, space or leading zero */
+				for (c = ik; *c >= '0' && *c <= '9' && idx < CCT_TPM_NUM_PCRS; c++)
+					idx = idx * 10 + (unsigned long)(*c - '0');
+				if (!*ik || *c || idx >= CCT_TPM_NUM_PCRS || (ik[0] == '0' && ik[1])) {
 					rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 							 "registers: %s: \"%s\" is not a PCR index "
 							 "0..23", key, ik);
+					break;
+				}
+				for (b = 0; b < out->nbanks; b++)
+					if (out->banks[b].alg == alg &&
+					    (out->banks[b].mask & (1u << idx)))
+						break;
+				if (b < out->nbanks) {
+					rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+							 "registers: %s PCR%lu is given twice", key,
+							 idx);
 					break;
 				}
 				rc = reg_value(out, alg, (uint32_t)idx, ik, iv, err);

@@ -805,6 +805,46 @@ static void cli_contract(void **state)
 	free(out);
 }
 
+/* Expected register values must name each register once, canonically: a repeated key ("0"
+ * twice) or an alias ("00", "+0", " 0") kept one of two values and silently dropped the
+ * other, so a wrong first value still "verified". */
+static void pcrs_json_ambiguous(void **state)
+{
+	static const char *const bad[] = {
+		"{\"sha256\": {\"0\": \"%s\", \"0\": \"%s\"}}",
+		"{\"sha256\": {\"00\": \"%s\", \"0\": \"%s\"}}",
+		"{\"sha256\": {\"+0\": \"%s\", \"0\": \"%s\"}}",
+		"{\"sha256\": {\" 0\": \"%s\", \"0\": \"%s\"}}",
+		"{\"sha256\": {\"0\": \"%s\"}, \"sha256\": {\"0\": \"%s\"}}",
+	};
+	static const char wrong[] = "00af52a4f429b71a3184a6d64cddad17e54ea030e2aa6576bf3a5a3d8bd3328f";
+	static const char right[] = "24af52a4f429b71a3184a6d64cddad17e54ea030e2aa6576bf3a5a3d8bd3328f";
+	const char *v = getenv("CCT_VECTORS");
+	char js[512], *out = NULL;
+	cct_tpm_pcrs p;
+	cct_err err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(js, sizeof(js), bad[i], wrong, right);
+		assert_int_not_equal(cct_tpm_pcrs_parse_json(&p, js, strlen(js), CCT_EVLOG_TPM, &err),
+				     CCT_OK);
+		assert_int_equal(cct_test_cli(&out, "eventlog replay '%s/" GE "tpm/rhel8-uefi.bin' "
+						    "--pcrs '%s' 2>&1", v, write_text("dup.json", js)),
+				 2);
+		free(out);
+	}
+	snprintf(js, sizeof(js), "{\"rtmr0\": \"%096d\", \"rtmr0\": \"%096d\"}", 0, 0);
+	assert_int_not_equal(cct_tpm_pcrs_parse_json(&p, js, strlen(js), CCT_EVLOG_CCEL, &err),
+			     CCT_OK);
+	/* the canonical spellings still parse */
+	snprintf(js, sizeof(js), "{\"sha256\": {\"0\": \"%s\", \"10\": \"%s\", \"23\": \"%s\"}}",
+		 right, right, right);
+	assert_int_equal(cct_tpm_pcrs_parse_json(&p, js, strlen(js), CCT_EVLOG_TPM, &err), CCT_OK);
+	assert_int_equal(p.banks[0].mask, (1u << 0) | (1u << 10) | (1u << 23));
+}
+
 /* tpm quote verify on files cut from the GCP dump */
 static void cli_quote(void **state)
 {
@@ -1013,6 +1053,7 @@ int main(void)
 		cmocka_unit_test(hcl_parse),
 		cmocka_unit_test(cli_contract),
 		cmocka_unit_test(cli_quote),
+		cmocka_unit_test(pcrs_json_ambiguous),
 		cmocka_unit_test(composite_az),
 		cmocka_unit_test(composite_tdx_ccel),
 	};
