@@ -503,6 +503,24 @@ static void cli_invalid_input_exits_2(void **state)
 	rc = cct_test_cli(&out, "model verity /dev/null 2>&1");
 	assert_int_equal(rc, 2);
 	free(out);
+	/* a --name that no spec can carry is refused before the hash file is written (it was
+	 * written, then the run exited 2) */
+	{
+		const char *data = make_data("badname", 4096 * 2);
+		char hash[1024];
+		struct stat st;
+
+		snprintf(hash, sizeof(hash), "%s.verity", data);
+		unlink(hash);
+		rc = cct_test_cli(&out, "model verity '%s' --salt - --name 'a b' --revision 1 2>&1",
+				  data);
+		assert_int_equal(rc, 2);
+		assert_non_null(strstr(out, "--name"));
+		free(out);
+		if (stat(hash, &st) == 0)
+			fail_msg("%s written by a refused run", hash);
+		free((void *)data);
+	}
 	rc = cct_test_cli(&out, "model --help");
 	assert_int_equal(rc, 0);
 	assert_non_null(strstr(out, "1 only from verify"));

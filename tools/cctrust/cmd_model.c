@@ -182,6 +182,23 @@ static int cmd_verity(int argc, char **argv)
 		return cct_cli_usage_error("%s", usage);
 	if ((name != NULL) != (rev != NULL))
 		return cct_cli_usage_error("--name and --revision go together");
+	if (name) {
+		/* the spec is checked before the hash file is written (with a placeholder root: the
+		 * name and revision are what can be wrong); a bad --name wrote HASHFILE, then
+		 * exited 2 */
+		cct_verity_model_spec spec;
+
+		snprintf(spec_s, sizeof(spec_s), "%s@%s:%064d", name, rev, 0);
+		if (strlen(name) + strlen(rev) + 66 >= sizeof(spec_s) ||
+		    cct_verity_model_spec_parse(&spec, spec_s, &err) != CCT_OK) {
+			if (!err.msg[0])
+				snprintf(err.msg, sizeof(err.msg),
+					 "model spec: name or revision too long");
+			return cct_cli_usage_error("--name/--revision: %s (nothing written)",
+						   err.msg);
+		}
+		spec_s[0] = '\0';
+	}
 	if (salt && strcmp(salt, "-") != 0) {
 		uint8_t *s = NULL;
 		size_t n = 0;
