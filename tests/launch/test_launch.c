@@ -884,6 +884,36 @@ static void plan_outputs_never_overwrite_inputs(void **state)
 	free(out);
 }
 
+/* An output that cannot be written (a directory where launch.sh goes, an -o that is a file) is
+ * refused before the first file is written: qemu.args was written, then the run failed on
+ * launch.sh and exited 2 with half the outputs in place. */
+static void plan_refusal_writes_no_output(void **state)
+{
+	char sub[600], cmd[2048], path[1200], *out = NULL;
+	size_t n;
+	int rc;
+
+	(void)state;
+	setup_dir();
+	write_file("wr.toml", "tee = \"snp\"\nfirmware = \"amdsev.fd\"\novmf_hash = \"" OVMF_HASH
+		   "\"\nvcpus = 1\n");
+	snprintf(sub, sizeof(sub), "%s/wr-out", dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s/launch.sh'", sub, sub);
+	assert_int_equal(system(cmd), 0);
+	rc = cct_test_cli(&out, "launch plan '%s/wr.toml' -o '%s' 2>&1", dir, sub);
+	if (rc != 2 || !strstr(out, "launch.sh is a directory") || !strstr(out, "nothing written"))
+		fail_msg("exit %d, want 2 naming launch.sh:\n%s", rc, out);
+	free(out);
+	snprintf(path, sizeof(path), "%s/qemu.args", sub);
+	if (cct_test_read_file(path, &n))
+		fail_msg("%s written by a refused run", path);
+	/* -o naming a regular file: the option is named */
+	rc = cct_test_cli(&out, "launch plan '%s/wr.toml' -o '%s/empty' 2>&1", dir, dir);
+	if (rc != 2 || !strstr(out, "-o ") || !strstr(out, "not a directory"))
+		fail_msg("-o FILE: exit %d:\n%s", rc, out);
+	free(out);
+}
+
 /* launch diagnose with an argument missing answered with the launch plan usage line first. */
 static void diagnose_usage_is_its_own(void **state)
 {
@@ -918,6 +948,7 @@ int main(void)
 		cmocka_unit_test(plan_toml_errors_name_the_plan),
 		cmocka_unit_test(control_character_names_the_argument),
 		cmocka_unit_test(plan_outputs_never_overwrite_inputs),
+		cmocka_unit_test(plan_refusal_writes_no_output),
 		cmocka_unit_test(diagnose_usage_is_its_own),
 		cmocka_unit_test(diagnose_variations),
 	};

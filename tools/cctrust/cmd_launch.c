@@ -2,6 +2,7 @@
  *   launch plan PLAN.toml [-o DIR] [--json]       qemu.args, launch.sh, expected.json, policy.json
  *   launch diagnose PLAN.toml EVIDENCE [--json]   does the evidence come from this plan? why not? */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,30 @@ static int plan_output_clash(const cct_launch_plan *p, const char *plan, const c
 	return CCT_OK;
 }
 
+/* Every output `launch plan` writes into dir can be written: dir is a directory (or does not
+ * exist yet) and no output path is a directory. Checked before the first file is written, so
+ * a refusal leaves nothing behind (a directory named launch.sh used to fail the run after
+ * qemu.args had been written). */
+static int plan_outputs_writable(const char *dir, cct_err *err)
+{
+	char out[4096];
+	struct stat st;
+	size_t k;
+
+	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				   "-o %s: not a directory (nothing written)", dir);
+	for (k = 0; plan_outputs[k]; k++) {
+		snprintf(out, sizeof(out), "%s/%s", dir, plan_outputs[k]);
+		if (stat(out, &st) == 0 && S_ISDIR(st.st_mode))
+			return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+					   "-o %s: %s is a directory where launch plan writes "
+					   "its %s file (nothing written)", dir, out,
+					   plan_outputs[k]);
+	}
+	return CCT_OK;
+}
+
 static int cmd_plan(int argc, char **argv)
 {
 	static const struct option lo[] = { { "json", no_argument, NULL, 'j' },
@@ -150,7 +175,8 @@ static int cmd_plan(int argc, char **argv)
 	plan = argv[optind];
 	if ((rc = cct_launch_plan_load(&p, plan, &err)) != CCT_OK)
 		return fail(rc, &err, json);
-	if (!json && (rc = plan_output_clash(&p, plan, dir, &err)) != CCT_OK) {
+	if (!json && ((rc = plan_output_clash(&p, plan, dir, &err)) != CCT_OK ||
+		      (rc = plan_outputs_writable(dir, &err)) != CCT_OK)) {
 		cct_launch_plan_clear(&p);
 		return fail(rc, &err, json);
 	}
@@ -180,8 +206,9 @@ static int cmd_plan(int argc, char **argv)
 		args[len++] = '\n';
 	}
 	args[len] = 0;
-	if (mkdir(dir, 0755) != 0 && access(dir, W_OK) != 0)
-		rc = cct_err_set(&err, CCT_EIO, CCT_STAGE_NONE, 0, "cannot write to %s", dir);
+	if (mkdir(dir, 0755) != 0 && (errno != EEXIST || access(dir, W_OK) != 0))
+		rc = cct_err_set(&err, CCT_EIO, CCT_STAGE_NONE, 0, "-o %s: cannot write there: %s",
+				 dir, strerror(errno));
 	if (rc == CCT_OK)
 		rc = write_text(dir, "qemu.args", args, 0, &err);
 	if (rc == CCT_OK)
