@@ -340,6 +340,18 @@ int cct_token_verify(json_t **claims_out, const char *token, size_t len,
 		rc = tok_err(err, CCT_EEXPIRED, "token issued in the future (iat after now)");
 		goto out;
 	}
+	v = json_object_get(claims, "nbf"); /* RFC 7519 4.1.5: not accepted before nbf */
+	if (v && !json_is_integer(v)) {
+		rc = tok_err(err, CCT_EFORMAT,
+			     "token \"nbf\" is not an integer NumericDate (seconds since the epoch)");
+		goto out;
+	}
+	if (json_is_integer(v) && json_integer_value(v) > (json_int_t)at + skew) {
+		rc = cct_err_set(err, CCT_EEXPIRED, CCT_STAGE_TOKEN, 0,
+				 "token not valid yet (nbf %lld, now %lld)",
+				 (long long)json_integer_value(v), (long long)at);
+		goto out;
+	}
 	prof = json_string_value(json_object_get(claims, "eat_profile"));
 	if (!prof || strcmp(prof, opts->profile ? opts->profile : CCT_TOKEN_EAR_PROFILE)) {
 		rc = cct_err_set(err, CCT_EPOLICY, CCT_STAGE_TOKEN, 0,

@@ -14,7 +14,7 @@ static const char token_usage[] =
 	"TOKEN: a file, - (standard input) or a directory of token files; any number, one at a\n"
 	"time (with several, --json prints one object per token with its \"token\" path).\n"
 	"Checks: ES256 only (never \"none\"), the signing key is in the JWKS, the signature,\n"
-	"exp/iat at --at (default now), eat_profile = Trustee's EAR profile, EAR submods, every\n"
+	"exp/iat/nbf at --at (default now), eat_profile = Trustee's EAR profile, EAR submods, every\n"
 	"submod's ear.status \"affirming\" (unless --allow-non-affirming).\n"
 	"--json: {verified, error, affirming, key, simulated, checks_skipped, claims}; simulated and\n"
 	"checks_skipped are what the verifier wrote into the token's submods (cctrust.simulated,\n"

@@ -1,0 +1,142 @@
+/* token verify on hostile EAR tokens: signed with a fresh key, each one wrong in one way that
+ * the verifier must see (time claims at --at, bytes after a NUL). */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cct_test.h"
+#include "cctrust/core.h"
+#include "cctrust/token.h"
+
+#define AT 1750000000 /* 2025-06-15T15:06:40Z */
+
+typedef struct {
+	cct_token_signer *s;
+	json_t *jwks;
+	const char *jwks_path;
+} fixture;
+
+static void fixture_init(fixture *f)
+{
+	cct_err err;
+	char *t;
+
+	assert_int_equal(cct_token_signer_generate(&f->s, &err), CCT_OK);
+	f->jwks = cct_token_signer_jwks(f->s);
+	assert_non_null(f->jwks);
+	t = json_dumps(f->jwks, JSON_COMPACT);
+	assert_non_null(t);
+	f->jwks_path = strdup(cct_test_write_tmp("jwks.json", t, strlen(t)));
+	free(t);
+}
+
+static void fixture_free(fixture *f)
+{
+	cct_token_signer_free(f->s);
+	json_decref(f->jwks);
+	free((void *)f->jwks_path);
+}
+
+/* an affirming EAR token; extra ("{...}" JSON, or NULL) is merged into its claims */
+static char *ear(const fixture *f, long long exp, const char *extra)
+{
+	json_t *c = json_pack("{s:s,s:I,s:I,s:{s:{s:s}}}", "eat_profile", CCT_TOKEN_EAR_PROFILE,
+			      "iat", (json_int_t)(AT - 100), "exp", (json_int_t)exp, "submods",
+			      "cpu0", "ear.status", "affirming");
+	char *tok = NULL;
+	cct_err err;
+
+	assert_non_null(c);
+	if (extra) {
+		json_t *x = json_loads(extra, 0, NULL);
+
+		assert_non_null(x);
+		json_object_update(c, x);
+		json_decref(x);
+	}
+	assert_int_equal(cct_token_sign(&tok, f->s, c, &err), CCT_OK);
+	json_decref(c);
+	return tok;
+}
+
+static int verify_at(const fixture *f, const char *tok, size_t n, time_t at, cct_err *err)
+{
+	cct_token_verify_opts o;
+	json_t *claims = NULL;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.jwks = f->jwks;
+	o.at = at;
+	rc = cct_token_verify(&claims, tok, n, &o, err);
+	json_decref(claims);
+	return rc;
+}
+
+static void baseline(void **state)
+{
+	fixture f;
+	cct_err err;
+	char *tok, *out = NULL;
+
+	(void)state;
+	fixture_init(&f);
+	tok = ear(&f, AT + 3600, NULL);
+	assert_int_equal(verify_at(&f, tok, strlen(tok), AT, &err), CCT_OK);
+	assert_int_equal(verify_at(&f, tok, strlen(tok), AT + 7200, &err), CCT_EEXPIRED);
+	assert_int_equal(cct_test_cli(&out, "token verify '%s' --jwks '%s' --at "
+					    "2025-06-15T15:06:40Z --json",
+				      cct_test_write_tmp("t.jwt", tok, strlen(tok)), f.jwks_path),
+			 0);
+	free(out);
+	free(tok);
+	fixture_free(&f);
+}
+
+/* "nbf" (RFC 7519 4.1.5): a token is not accepted before it, at the --at given */
+static void not_before(void **state)
+{
+	fixture f;
+	cct_err err;
+	char *tok, *out = NULL;
+	const char *path;
+
+	(void)state;
+	fixture_init(&f);
+	tok = ear(&f, AT + 86400, "{\"nbf\": 1750003600}");
+	assert_int_equal(verify_at(&f, tok, strlen(tok), AT, &err), CCT_EEXPIRED);
+	assert_non_null(strstr(err.msg, "nbf"));
+	assert_int_equal(verify_at(&f, tok, strlen(tok), AT + 3600, &err), CCT_OK);
+	path = cct_test_write_tmp("nbf.jwt", tok, strlen(tok));
+	assert_int_equal(cct_test_cli(&out, "token verify '%s' --jwks '%s' --at "
+					    "2025-06-15T15:06:40Z --json",
+				      path, f.jwks_path),
+			 1);
+	assert_non_null(strstr(out, "nbf"));
+	free(out);
+	assert_int_equal(cct_test_cli(&out, "token verify '%s' --jwks '%s' --at "
+					    "2025-06-15T16:06:40Z",
+				      path, f.jwks_path),
+			 0);
+	free(out);
+	free(tok);
+	/* present but not a NumericDate: judged, never ignored */
+	tok = ear(&f, AT + 86400, "{\"nbf\": \"2025-06-15\"}");
+	assert_int_equal(verify_at(&f, tok, strlen(tok), AT, &err), CCT_EFORMAT);
+	free(tok);
+	fixture_free(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(baseline),
+		cmocka_unit_test(not_before),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
