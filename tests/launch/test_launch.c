@@ -907,6 +907,11 @@ static void plan_refusal_writes_no_output(void **state)
 	snprintf(path, sizeof(path), "%s/qemu.args", sub);
 	if (cct_test_read_file(path, &n))
 		fail_msg("%s written by a refused run", path);
+	/* -o with --json: refused (--json writes no file; the -o DIR was ignored) */
+	rc = cct_test_cli(&out, "launch plan '%s/wr.toml' --json -o '%s/wr-json'", dir, dir);
+	if (rc != 2 || !strstr(out, "does not apply with --json") || !strstr(out, "\"error\""))
+		fail_msg("--json -o: exit %d:\n%s", rc, out);
+	free(out);
 	/* -o naming a regular file: the option is named */
 	rc = cct_test_cli(&out, "launch plan '%s/wr.toml' -o '%s/empty' 2>&1", dir, dir);
 	if (rc != 2 || !strstr(out, "-o ") || !strstr(out, "not a directory"))

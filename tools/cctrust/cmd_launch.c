@@ -26,7 +26,8 @@ static const char launch_usage[] =
 	"                 each with \"derived\": true|false and where it comes from\n"
 	"  policy.json    a cctrust.policy/v1 policy pinning exactly those values, GPUs in CC\n"
 	"                 mode, the model rule (cctrust verify --policy policy.json)\n"
-	"  --json prints {\"qemu_args\", \"launch_sh\", \"expected\", \"policy\"} on stdout instead.\n"
+	"  --json prints {\"qemu_args\", \"launch_sh\", \"expected\", \"policy\"} on stdout instead\n"
+	"  (no file written; -o with --json is a usage error).\n"
 	"  A file that would overwrite one of the plan's inputs (the plan, firmware, kernel,\n"
 	"  initrd, init-data, keys, disks) is refused before anything is written (exit 2).\n"
 	"\n"
@@ -154,7 +155,7 @@ static int cmd_plan(int argc, char **argv)
 					     { "help", no_argument, NULL, 'h' },
 					     { NULL, 0, NULL, 0 } };
 	const char *plan = NULL, *dir = ".";
-	int json = 0, ch, rc;
+	int json = 0, ch, rc, have_dir = 0;
 	cct_launch_plan p;
 	json_t *o = NULL, *a;
 	cct_err err;
@@ -165,7 +166,7 @@ static int cmd_plan(int argc, char **argv)
 	while ((ch = cct_cli_getopt(argc, argv, "o:h", lo)) != -1) {
 		switch (ch) {
 		case 'j': json = 1; break;
-		case 'o': dir = optarg; break;
+		case 'o': dir = optarg; have_dir = 1; break;
 		case 'h': fputs(launch_usage, stdout); return CCT_EXIT_OK;
 		default: fputs(launch_usage, stderr); return CCT_EXIT_USAGE;
 		}
@@ -173,6 +174,12 @@ static int cmd_plan(int argc, char **argv)
 	if (optind != argc - 1)
 		return cct_cli_usage_error("%s", launch_usage);
 	plan = argv[optind];
+	/* --json prints the outputs instead of writing them: an -o DIR with it was accepted and
+	 * nothing was written there */
+	if (json && have_dir)
+		return cct_cli_usage_error("launch plan: -o %s does not apply with --json (which "
+					   "prints the outputs on stdout and writes no file): give "
+					   "one of them", dir);
 	if ((rc = cct_launch_plan_load(&p, plan, &err)) != CCT_OK)
 		return fail(rc, &err, json);
 	if (!json && ((rc = plan_output_clash(&p, plan, dir, &err)) != CCT_OK ||
