@@ -261,6 +261,11 @@ int cct_token_verify(json_t **claims_out, const char *token, size_t len,
 	if (len > CCT_TOKEN_MAX_SIZE)
 		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_TOKEN, 0, "token larger than %u bytes",
 				   CCT_TOKEN_MAX_SIZE);
+	/* a NUL ends the string the JWS code reads: what follows it would ride along unsigned */
+	if (memchr(token, 0, len))
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_TOKEN, (size_t)((const char *)memchr(
+						 token, 0, len) - token),
+				   "token holds a NUL byte (a compact JWS is base64url text)");
 	text = strndup(token, len);
 	if (!text)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");

@@ -131,11 +131,45 @@ static void not_before(void **state)
 	fixture_free(&f);
 }
 
+/* a NUL byte ends the text the JWS code reads: the bytes after it were never judged, and a
+ * valid token with anything appended after a NUL verified */
+static void nul_byte(void **state)
+{
+	fixture f;
+	cct_err err;
+	char *tok, *buf, *out = NULL;
+	size_t n;
+
+	(void)state;
+	fixture_init(&f);
+	tok = ear(&f, AT + 3600, NULL);
+	n = strlen(tok);
+	buf = malloc(n + 16);
+	assert_non_null(buf);
+	memcpy(buf, tok, n);
+	memcpy(buf + n, "\0.evil.tail\n", 13);
+	assert_int_equal(verify_at(&f, buf, n + 13, AT, &err), CCT_EFORMAT);
+	assert_non_null(strstr(err.msg, "NUL"));
+	assert_int_equal(cct_test_cli(&out, "token verify '%s' --jwks '%s' --at "
+					    "2025-06-15T15:06:40Z 2>&1",
+				      cct_test_write_tmp("nul.jwt", buf, n + 13), f.jwks_path),
+			 1);
+	assert_non_null(strstr(out, "NUL"));
+	free(out);
+	/* the trailing newline a file usually has is still fine */
+	memcpy(buf + n, "\n", 1);
+	assert_int_equal(verify_at(&f, buf, n + 1, AT, &err), CCT_OK);
+	free(buf);
+	free(tok);
+	fixture_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(baseline),
 		cmocka_unit_test(not_before),
+		cmocka_unit_test(nul_byte),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
