@@ -836,6 +836,27 @@ static void cli_ignored_options_and_tdx_inputs(void **state)
 	free(out);
 	empty = cct_test_write_tmp("empty-kernel", "", 0);
 	snprintf(e, sizeof(e), "%s", empty);
+	/* --svsm / --vars-size outside mode snp:svsm: refused, not measured as plain SNP (--mode
+	 * snp --svsm S --vars-size N printed the digest without the SVSM, exit 0) */
+	{
+		static const char *const svsm[] = {
+			"--mode snp --svsm '%s' --vars-size 4096", "--mode sev --svsm '%s'",
+			"--mode seves --svsm '%s'", "--vars-size 4096",
+		};
+
+		for (i = 0; i < sizeof(svsm) / sizeof(svsm[0]); i++) {
+			char args[2048], cmd[4096];
+
+			snprintf(args, sizeof(args), svsm[i], e);
+			snprintf(cmd, sizeof(cmd), "measure snp --ovmf '%s' --vcpus 1 --vcpu-type "
+				 "EPYC-v4 %s 2>&1", o, args);
+			rc = cct_test_cli(&out, "%s", cmd);
+			if (rc != 2 || !strstr(out, "snp:svsm") ||
+			    !strstr(out, strstr(svsm[i], "--svsm") ? "--svsm" : "--vars-size"))
+				fail_msg("%s: exit %d, want 2 naming the option:\n%s", args, rc, out);
+			free(out);
+		}
+	}
 	rc = cct_test_cli(&out, "measure tdx --kernel '%s' 2>&1", e);
 	assert_int_equal(rc, 2);
 	if (!strstr(out, "--kernel") || !strstr(out, e) || !strstr(out, "empty"))

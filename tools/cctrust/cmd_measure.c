@@ -555,6 +555,14 @@ static int cmd_snp(int argc, char **argv)
 		o.mode = CCT_MEASURE_MODE_SNP_SVSM;
 	if (o.mode == CCT_MEASURE_MODE_SNP_SVSM && (!svsm_path || !have_vars))
 		return cct_cli_usage_error("SVSM mode needs --svsm FILE and --vars-size N");
+	/* --svsm and --vars-size are measured in mode snp:svsm alone: with --mode snp (or sev,
+	 * seves) the SVSM image was read and the plain digest printed, as if it were measured */
+	if (o.mode != CCT_MEASURE_MODE_SNP_SVSM && (svsm_path || have_vars))
+		return cct_cli_usage_error("%s%s%s: measured only in mode snp:svsm (which --svsm "
+					   "implies when --mode is not given), not in mode '%s'",
+					   svsm_path ? "--svsm" : "",
+					   svsm_path && have_vars ? " and " : "",
+					   have_vars ? "--vars-size" : "", mode_name(o.mode));
 	if ((initrd_path || o.append) && !kernel_path)
 		return cct_cli_usage_error("--initrd and --append need --kernel");
 	/* the vCPU is given one way: a type, a signature, or family + model + stepping */
