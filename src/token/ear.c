@@ -329,7 +329,8 @@ int cct_token_verify(json_t **claims_out, const char *token, size_t len,
 			       : "token has no \"exp\"");
 		goto out;
 	}
-	if ((json_int_t)at > json_integer_value(v) + skew) {
+	/* at - skew: exp + skew overflows for an exp near the integer maximum */
+	if ((json_int_t)at - skew > json_integer_value(v)) {
 		rc = cct_err_set(err, CCT_EEXPIRED, CCT_STAGE_TOKEN, 0,
 				 "token expired (exp %lld, now %lld)", (long long)json_integer_value(v),
 				 (long long)at);

@@ -164,12 +164,38 @@ static void nul_byte(void **state)
 	fixture_free(&f);
 }
 
+/* exp near the integer maximum: exp + skew overflowed (undefined; in practice it wrapped
+ * negative and a token valid for ever read as expired) */
+static void exp_extremes(void **state)
+{
+	fixture f;
+	cct_err err;
+	char *tok;
+
+	(void)state;
+	fixture_init(&f);
+	tok = ear(&f, INT64_MAX, NULL);
+	assert_int_equal(verify_at(&f, tok, strlen(tok), AT, &err), CCT_OK);
+	free(tok);
+	tok = ear(&f, INT64_MIN, NULL);
+	assert_int_equal(verify_at(&f, tok, strlen(tok), AT, &err), CCT_EEXPIRED);
+	free(tok);
+	tok = ear(&f, AT + 3600, "{\"nbf\": -9223372036854775807}");
+	assert_int_equal(verify_at(&f, tok, strlen(tok), AT, &err), CCT_OK);
+	free(tok);
+	tok = ear(&f, AT + 3600, "{\"nbf\": 9223372036854775807, \"iat\": 9223372036854775807}");
+	assert_int_equal(verify_at(&f, tok, strlen(tok), AT, &err), CCT_EEXPIRED);
+	free(tok);
+	fixture_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(baseline),
 		cmocka_unit_test(not_before),
 		cmocka_unit_test(nul_byte),
+		cmocka_unit_test(exp_extremes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
