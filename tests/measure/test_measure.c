@@ -482,6 +482,11 @@ static void cli_usage_errors_name_option_and_range(void **state)
 	} cases[] = {
 		{ "--vcpus 1 --vcpu-sig 0x1ffffffff", { "--vcpu-sig", "0x1ffffffff", "4294967295" } },
 		{ "--vcpus 1 --vcpu-type EPYC-v4 --vmm-version 3", { "--vmm-version", "'3'", "0..2" } },
+		/* EC2's older VMSA with another VMM type: nothing read it (exit 0, QEMU's digest) */
+		{ "--vcpus 1 --vcpu-type EPYC-v4 --vmm-version 1",
+		  { "--vmm-version 1", "--vmm-type ec2", "qemu" } },
+		{ "--vcpus 1 --vcpu-type EPYC-v4 --vmm-type gce --vmm-version 1",
+		  { "--vmm-version 1", "--vmm-type ec2", "gce" } },
 		{ "--vcpus 0 --vcpu-type EPYC-v4", { "--vcpus", "'0'", "1..4096" } },
 		{ "--vcpus 5000 --vcpu-type EPYC-v4", { "--vcpus", "'5000'", "1..4096" } },
 		{ "--vcpus 1 --vcpu-family 271 --vcpu-model 1 --vcpu-stepping 1",

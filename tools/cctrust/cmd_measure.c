@@ -565,6 +565,12 @@ static int cmd_snp(int argc, char **argv)
 					   have_vars ? "--vars-size" : "", mode_name(o.mode));
 	if ((initrd_path || o.append) && !kernel_path)
 		return cct_cli_usage_error("--initrd and --append need --kernel");
+	/* --vmm-version 1 is EC2's older VMSA: with the QEMU or GCE VMM type nothing reads it, and
+	 * the digest printed was the one of the current VMSA of that type (exit 0) */
+	if (o.vmm_version == 1 && o.vmm != CCT_MEASURE_VMM_EC2 && o.mode != CCT_MEASURE_MODE_SEV)
+		return cct_cli_usage_error("--vmm-version 1 (EC2's older VMSA) needs --vmm-type ec2 "
+					   "(got --vmm-type %s)", o.vmm == CCT_MEASURE_VMM_GCE ?
+					   "gce" : "qemu, the default");
 	/* the vCPU is given one way: a type, a signature, or family + model + stepping */
 	if ((vcpu_type != NULL) + have_sig + (have_fam || have_model || have_step) > 1)
 		return cct_cli_usage_error("--vcpu-type, --vcpu-sig and --vcpu-family/--vcpu-model/"
