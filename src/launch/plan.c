@@ -390,6 +390,13 @@ int cct_launch_plan_parse(cct_launch_plan *p, const char *text, size_t len, cons
 	if ((rc = get_u64(&u, NULL, root, "vmm_version", 0, 2, 0, err)) != CCT_OK)
 		goto out;
 	p->vmm_version = (int)u;
+	/* 1 selects EC2's older VMSA: with vmm "qemu" or "gce" nothing reads it, and the plan's
+	 * MEASUREMENT was the current VMSA's of that type */
+	if (p->vmm_version == 1 && p->vmm != CCT_MEASURE_VMM_EC2) {
+		rc = perr(err, CCT_EINVAL, "vmm_version",
+			  "1 (EC2's older VMSA) needs vmm = \"ec2\"");
+		goto out;
+	}
 	p->guest_features = 0x1;
 	p->policy = 0x30000;
 	if ((rc = get_u64(&p->guest_features, NULL, root, "guest_features", 0, UINT64_MAX, 1,

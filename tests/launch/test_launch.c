@@ -608,6 +608,9 @@ static void plan_refusals_name_the_key(void **state)
 		{ "vcpus = 257\n", { "vcpus", "1..256" } },
 		{ "vcpus = 1\nvmm_version = \"1\"\n", { "vmm_version", "0..2" } },
 		{ "vcpus = 1\nvmm_version = 3\n", { "vmm_version", "0..2" } },
+		/* EC2's older VMSA with another VMM: nothing read it (the QEMU MEASUREMENT) */
+		{ "vcpus = 1\nvmm_version = 1\n", { "vmm_version", "needs vmm = \"ec2\"" } },
+		{ "vcpus = 1\nvmm = \"gce\"\nvmm_version = 1\n", { "vmm_version", "EC2" } },
 		{ "vcpus = 1\ngpus = [\"0000:01:00.0\", \"0000:01:00.0\"]\n",
 		  { "gpus", "0000:01:00.0 is listed twice" } },
 		{ "vcpus = 1\nmemory = \"0\"\n", { "memory", "64M..64T" } },
