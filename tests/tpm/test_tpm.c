@@ -872,7 +872,38 @@ static void cli_quote(void **state)
 					    "--pcrs '%s' --nonce '' --json", ak, q, s, p),
 			 0);
 	assert_non_null(strstr(out, "a610f27bc687ce906243287d832706036e79f6e1"));
+	assert_non_null(strstr(out, "\"pcrs_not_quoted\": {}"));
 	free(out);
+	/* values the quote does not select verify nothing: never presented as attested */
+	{
+		char pj2[4200];
+		const char *p2;
+		json_t *oj;
+
+		snprintf(pj2, sizeof(pj2), "%.*s, \"sha256\": {\"3\": \"%064d\"}}", (int)o - 1, pj,
+			 0);
+		p2 = strdup(cct_test_write_tmp("pcrs2.json", pj2, strlen(pj2)));
+		assert_int_equal(cct_test_cli(&out, "tpm quote verify --ak '%s' --quote '%s' "
+						    "--sig '%s' --pcrs '%s' --json", ak, q, s, p2),
+				 0);
+		oj = json_loads(out, 0, NULL);
+		assert_non_null(oj);
+		assert_int_equal(json_integer_value(json_array_get(json_object_get(
+					 json_object_get(oj, "pcrs_not_quoted"), "sha256"), 0)), 3);
+		assert_null(json_object_get(json_object_get(json_object_get(oj, "claims"), "pcrs"),
+					    "sha256"));
+		assert_int_equal(json_object_size(json_object_get(json_object_get(json_object_get(
+					 oj, "claims"), "pcrs"), "sha1")), 24);
+		json_decref(oj);
+		free(out);
+		assert_int_equal(cct_test_cli(&out, "tpm quote verify --ak '%s' --quote '%s' "
+						    "--sig '%s' --pcrs '%s'", ak, q, s, p2),
+				 0);
+		assert_non_null(strstr(out, "not attested"));
+		assert_non_null(strstr(out, "sha256 PCR3"));
+		free(out);
+		free((void *)p2);
+	}
 	assert_int_equal(cct_test_cli(&out, "tpm quote verify --ak '%s' --quote '%s' --sig '%s' "
 					    "--pcrs '%s' --nonce 01", ak, q, s, p),
 			 1);

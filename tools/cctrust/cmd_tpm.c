@@ -40,6 +40,8 @@ static const char tpm_usage[] =
 	"                digest must equal the hash of the selected ones in selection order\n"
 	"  --nonce HEX   expected extraData (\"\" for an empty one)\n"
 	"Without --nonce or --pcrs those checks are not done and are listed in checks_skipped.\n"
+	"Values in --pcrs that the quote does not select are not attested: they are listed\n"
+	"(--json: pcrs_not_quoted), and claims.pcrs holds only the quoted ones.\n"
 	"exit: 0 verified, 1 rejected, 2 usage error or unreadable input\n";
 
 static const char vtpm_usage[] =
@@ -317,6 +319,42 @@ static int read_blob(uint8_t **out, size_t *n, const char *path, const char *wha
 	return 0;
 }
 
+/* quoted: {bank: {"i": HEX}} of the given PCR values the quote selects (what its digest
+ * vouches for); else {bank: [i, ...]} of the given ones it does not select (unattested) */
+static json_t *quoted_pcrs_json(const cct_tpm_quote *q, const cct_tpm_pcrs *p, int quoted)
+{
+	json_t *o = json_object();
+	uint32_t b, i, k;
+
+	for (b = 0; b < p->nbanks; b++) {
+		const char *an = cct_tpm_alg_name(p->banks[b].alg);
+		uint32_t sel = 0, m;
+		json_t *v;
+
+		for (i = 0; i < q->nsel; i++)
+			if (q->sel[i].alg == p->banks[b].alg)
+				sel |= q->sel[i].mask;
+		m = p->banks[b].mask & (quoted ? sel : ~sel);
+		if (!m || !an)
+			continue;
+		v = quoted ? json_object() : json_array();
+		for (k = 0; k < CCT_TPM_NUM_PCRS; k++) {
+			char key[4];
+
+			if (!(m & (1u << k)))
+				continue;
+			if (!quoted) {
+				json_array_append_new(v, json_integer(k));
+				continue;
+			}
+			snprintf(key, sizeof(key), "%u", k);
+			cct_json__set_hex(v, key, p->banks[b].v[k], p->banks[b].size);
+		}
+		json_object_set_new(o, an, v);
+	}
+	return o;
+}
+
 static int cmd_tpm_quote_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -413,14 +451,31 @@ static int cmd_tpm_quote_verify(int argc, char **argv)
 			json_object_set_new(cl, "pcr_selection", sel);
 			cct_json__set_hex(cl, "pcr_digest", q.pcr_digest, q.pcr_digest_len);
 			json_object_set_new(cl, "hash", json_string(cct_tpm_alg_name(res.hash_alg)));
+			if (res.pcrs_checked) /* the values the digest vouches for, and only those */
+				json_object_set_new(cl, "pcrs", quoted_pcrs_json(&q, &pcrs, 1));
 			json_object_set_new(o, "claims", cl);
 		}
+		if (res.pcrs_checked)
+			json_object_set_new(o, "pcrs_not_quoted", quoted_pcrs_json(&q, &pcrs, 0));
 		cct_cli_print_json(o, 0);
 	} else if (rc == CCT_OK) {
+		json_t *nq = res.pcrs_checked ? quoted_pcrs_json(&q, &pcrs, 0) : NULL, *iv;
+		const char *ik;
+
 		printf("OK: TPM quote verified (signature%s%s)\n",
 		       res.nonce_checked ? ", nonce" : "", res.pcrs_checked ? ", PCR digest" : "");
 		if (!nonce_hex || !pp)
 			printf("not checked:%s%s\n", nonce_hex ? "" : " nonce", pp ? "" : " pcr_digest");
+		json_object_foreach(nq, ik, iv) {
+			size_t i;
+			json_t *x;
+
+			printf("not attested (given in --pcrs, not selected by the quote): %s PCR", ik);
+			json_array_foreach(iv, i, x)
+				printf("%s%lld", i ? "," : "", (long long)json_integer_value(x));
+			printf("\n");
+		}
+		json_decref(nq);
 	} else {
 		cct_cli_print_reject(qp, rc, &err);
 	}
