@@ -770,6 +770,36 @@ static void cli_outputs_never_overwrite_inputs(void **state)
 			  "2>&1", t, t, t, t);
 	assert_int_equal(rc, 2);
 	free(out);
+	/* an output that cannot be written (a directory where a file goes, a directory that does
+	 * not exist) is refused before any is written: the ID block, vmsa0.bin and vmsa1.bin were
+	 * written, then the run failed on the next output (exit 2) */
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/o/adir' '%s/o/v5/vmsa1.bin'", t, t);
+	assert_int_equal(system(cmd), 0);
+	rc = cct_test_cli(&out, "measure snp --ovmf '%s/o/o.fd' --vcpus 2 --vcpu-type EPYC-v4 "
+			  "--id-key '%s/o/k.pem' --author-key '%s/o/a.pem' --id-block '%s/o/x.bin' "
+			  "--auth-block '%s/o/adir' 2>&1", t, t, t, t, t);
+	if (rc != 2 || !strstr(out, "--auth-block") || !strstr(out, "is a directory"))
+		fail_msg("--auth-block DIR: exit %d:\n%s", rc, out);
+	free(out);
+	rc = cct_test_cli(&out, "measure id-block --launch-digest " ZERO_LD " --id-key '%s/o/k.pem' "
+			  "--author-key '%s/o/a.pem' --id-block '%s/o/x.bin' --auth-block "
+			  "'%s/o/nodir/y.bin' 2>&1", t, t, t, t);
+	if (rc != 2 || !strstr(out, "--auth-block") || !strstr(out, "not an existing directory"))
+		fail_msg("--auth-block NODIR/y.bin: exit %d:\n%s", rc, out);
+	free(out);
+	rc = cct_test_cli(&out, "measure snp --ovmf '%s/o/o.fd' --vcpus 2 --vcpu-type EPYC-v4 "
+			  "--dump-vmsa '%s/o/v5' 2>&1", t, t);
+	if (rc != 2 || !strstr(out, "vmsa1.bin: is a directory"))
+		fail_msg("--dump-vmsa with vmsa1.bin a directory: exit %d:\n%s", rc, out);
+	free(out);
+	rc = cct_test_cli(&out, "measure snp --ovmf '%s/o/o.fd' --vcpus 2 --vcpu-type EPYC-v4 "
+			  "--id-key '%s/o/k.pem' --id-block '%s/o/x.bin' --dump-vmsa '%s/o/no/v6' "
+			  "2>&1", t, t, t, t);
+	if (rc != 2 || !strstr(out, "--dump-vmsa") || !strstr(out, "not an existing directory"))
+		fail_msg("--dump-vmsa NODIR/v6: exit %d:\n%s", rc, out);
+	free(out);
+	snprintf(path, sizeof(path), "%s/o/v5/vmsa0.bin", t);
+	assert_false(exists(path));
 	snprintf(path, sizeof(path), "%s/o/v1", t);
 	assert_false(exists(path));
 	snprintf(path, sizeof(path), "%s/o/v2", t);

@@ -274,6 +274,24 @@ typedef struct named_path {
 } named_path;
 
 
+/* The directory path would be created in exists (a usage error naming opt, else 0): checked
+ * before anything is written, so that a later output's missing directory does not fail the
+ * run after an earlier output was written. */
+static int output_parent_exists(const char *opt, const char *path)
+{
+	char parent[4096];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (!slash)
+		return 0; /* the working directory */
+	snprintf(parent, sizeof(parent), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode))
+		return cct_cli_usage_error("%s %s: %s is not an existing directory (nothing "
+					   "written)", opt, path, parent);
+	return 0;
+}
+
 /* Output out (path, its option) against every input and the earlier outputs: a usage error
  * naming both options when it is one of them (an output never replaces an input, a private
  * key included, nor another output), else 0. Run before anything is written. */
@@ -281,7 +299,14 @@ static int output_clash(const named_path *out, const named_path *in, size_t nin,
 			const named_path *prev, size_t nprev)
 {
 	size_t i;
+	struct stat st;
 
+	/* a directory where a file goes: refused before anything is written (a directory named
+	 * as --auth-block, or vmsa2.bin in --dump-vmsa DIR, failed the run after the ID block or
+	 * vmsa0.bin, vmsa1.bin had been written) */
+	if (stat(out->path, &st) == 0 && S_ISDIR(st.st_mode))
+		return cct_cli_usage_error("%s %s: is a directory, not a file to write (nothing "
+					   "written)", out->opt, out->path);
 	for (i = 0; i < nin; i++)
 		if (in[i].path && cct_file_same(out->path, in[i].path))
 			return cct_cli_usage_error("%s %s is the same file as the input %s %s: "
@@ -305,14 +330,16 @@ static int idb_clash(const idb_args *a, const named_path *in, size_t nin, named_
 	if (a->id_block_out) {
 		outs[*nout].opt = "--id-block";
 		outs[*nout].path = a->id_block_out;
-		if (output_clash(&outs[*nout], in, nin, outs, *nout))
+		if (output_parent_exists("--id-block", a->id_block_out) ||
+		    output_clash(&outs[*nout], in, nin, outs, *nout))
 			return CCT_EXIT_USAGE;
 		(*nout)++;
 	}
 	if (a->auth_block_out) {
 		outs[*nout].opt = "--auth-block";
 		outs[*nout].path = a->auth_block_out;
-		if (output_clash(&outs[*nout], in, nin, outs, *nout))
+		if (output_parent_exists("--auth-block", a->auth_block_out) ||
+		    output_clash(&outs[*nout], in, nin, outs, *nout))
 			return CCT_EXIT_USAGE;
 		(*nout)++;
 	}
@@ -643,6 +670,9 @@ static int cmd_snp(int argc, char **argv)
 			return CCT_EXIT_USAGE;
 		if (dump_dir && stat(dump_dir, &st) == 0 && !S_ISDIR(st.st_mode))
 			return cct_cli_usage_error("--dump-vmsa %s: not a directory", dump_dir);
+		if (dump_dir && stat(dump_dir, &st) != 0 &&
+		    output_parent_exists("--dump-vmsa", dump_dir))
+			return CCT_EXIT_USAGE;
 		for (i = 0; dump_dir && i < o.vcpus; i++) {
 			vmsa_path(path, sizeof(path), dump_dir, i);
 			np.opt = "--dump-vmsa";
