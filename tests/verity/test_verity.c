@@ -503,6 +503,22 @@ static void cli_invalid_input_exits_2(void **state)
 	rc = cct_test_cli(&out, "model verity /dev/null 2>&1");
 	assert_int_equal(rc, 2);
 	free(out);
+	/* --salt '' (an unset variable) meant no salt, silently; a bad value says what is wrong */
+	{
+		static const struct {
+			const char *salt, *want;
+		} bad[] = { { "''", "empty" }, { "0", "not hex" }, { "zz", "not hex" } };
+		size_t i;
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			rc = cct_test_cli(&out, "model verity /dev/null --salt %s -o /dev/null 2>&1",
+					  bad[i].salt);
+			if (rc != 2 || !strstr(out, "--salt") || !strstr(out, bad[i].want))
+				fail_msg("--salt %s: exit %d, want 2 and '%s':\n%s", bad[i].salt, rc,
+					 bad[i].want, out);
+			free(out);
+		}
+	}
 	/* a --name that no spec can carry is refused before the hash file is written (it was
 	 * written, then the run exited 2) */
 	{

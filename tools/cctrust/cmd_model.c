@@ -203,11 +203,16 @@ static int cmd_verity(int argc, char **argv)
 		uint8_t *s = NULL;
 		size_t n = 0;
 
-		if (cct_hex_decode(&s, &n, salt, strlen(salt), &err) != CCT_OK ||
+		/* an empty value (an unset shell variable) meant no salt, silently: '-' says so */
+		if (!*salt || cct_hex_decode(&s, &n, salt, strlen(salt), &err) != CCT_OK ||
 		    n > CCT_VERITY_MAX_SALT) {
 			free(s);
-			return cct_cli_usage_error("--salt: hex of at most %d bytes, or '-' for none",
-						   CCT_VERITY_MAX_SALT);
+			return cct_cli_usage_error("--salt: '%.80s%s' is %s; expected hex of 1 to %d "
+						   "bytes, or '-' for no salt", salt,
+						   strlen(salt) > 80 ? "..." : "",
+						   !*salt ? "empty" : n > CCT_VERITY_MAX_SALT ?
+						   "too long" : "not hex (an even number of hex "
+						   "digits)", CCT_VERITY_MAX_SALT);
 		}
 		memcpy(p.salt, s, n);
 		p.salt_size = n;
