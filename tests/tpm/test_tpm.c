@@ -184,6 +184,25 @@ static void eventlog_tampered(void **state)
 	assert_non_null(strstr(err.msg, needle));
 	assert_non_null(strstr(err.msg, "EV_EFI_VARIABLE_DRIVER_CONFIG"));
 	cct_evlog_free(&log);
+	/* the CLI without expected values: the altered event is still a rejection (exit 1),
+	 * never "verified" with its facts printed as the boot's; JSON says what was skipped */
+	{
+		const char *alt = cct_test_write_tmp("altered.bin", b, n);
+		char *out = NULL;
+		json_t *o;
+
+		assert_int_equal(cct_test_cli(&out, "eventlog replay '%s'", alt), 1);
+		assert_non_null(strstr(out, needle));
+		free(out);
+		assert_int_equal(cct_test_cli(&out, "eventlog replay '%s' --json", alt), 1);
+		o = json_loads(out, 0, NULL);
+		assert_non_null(o);
+		assert_true(json_is_false(json_object_get(o, "verified")));
+		assert_string_equal(json_string_value(json_array_get(json_object_get(
+						o, "checks_skipped"), 0)), "expected_registers");
+		json_decref(o);
+		free(out);
+	}
 	b[off] ^= 1;
 
 	/* a separator's digest changed: PCR4 diverges and the replay says which events fed it */
