@@ -508,6 +508,19 @@ int cct_launch_plan_parse(cct_launch_plan *p, const char *text, size_t len, cons
 		rc = perr(err, CCT_EINVAL, "id_block/guest_features/policy", "SNP keys in a TDX plan");
 		goto out;
 	}
+	if (p->tee == CCT_LAUNCH_TDX) {
+		/* the VMSA's VMM type and SNP's kernel-hashes=on: nothing in a TDX launch reads them
+		 * (vmm = "ec2" in a TDX plan was accepted and ignored) */
+		static const char *const snp_only[] = { "vmm", "vmm_version", "kernel_hashes", NULL };
+
+		for (i = 0; snp_only[i]; i++)
+			if (json_object_get(root, snp_only[i])) {
+				rc = perr(err, CCT_EINVAL, snp_only[i],
+					  "an SNP key in a TDX plan (nothing in a TDX launch "
+					  "reads it)");
+				goto out;
+			}
+	}
 	if (p->tee == CCT_LAUNCH_SNP && json_object_get(root, "tdx")) {
 		rc = perr(err, CCT_EINVAL, "tdx", "a TDX table in an SNP plan");
 		goto out;

@@ -662,6 +662,33 @@ static void plan_refusals_name_the_key(void **state)
 
 /* A TOML syntax error in the plan is the plan's own: it said "init-data TOML line 5", which sent
  * the user to the init_data = file; an error in that file still says init-data. */
+/* SNP's VMM type, VMSA version and kernel-hashes switch in a TDX plan: refused, the key named
+ * (they were accepted and ignored: nothing in a TDX launch reads them) */
+static void tdx_plan_refuses_snp_keys(void **state)
+{
+	static const char *const keys[] = { "vmm = \"ec2\"\n", "vmm_version = 2\n",
+					    "kernel_hashes = false\n" };
+	static const char *const names[] = { "vmm: ", "vmm_version: ", "kernel_hashes: " };
+	char text[1024];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		cct_launch_plan p;
+		cct_err err;
+
+		snprintf(text, sizeof(text), "tee = \"tdx\"\nfirmware = \"empty\"\nvcpus = 2\n%s",
+			 keys[i]);
+		memset(&err, 0, sizeof(err));
+		if (load_plan(&p, "tdxsnp.toml", text, &err) == CCT_OK) {
+			cct_launch_plan_clear(&p);
+			fail_msg("TDX plan with %s accepted", keys[i]);
+		}
+		if (!strstr(err.msg, names[i]) || !strstr(err.msg, "TDX plan"))
+			fail_msg("%s: key not named: %s", keys[i], err.msg);
+	}
+}
+
 static void plan_toml_errors_name_the_plan(void **state)
 {
 	static const struct {
@@ -954,6 +981,7 @@ int main(void)
 		cmocka_unit_test(plan_refusals),
 		cmocka_unit_test(plan_refusals_name_the_key),
 		cmocka_unit_test(plan_toml_errors_name_the_plan),
+		cmocka_unit_test(tdx_plan_refuses_snp_keys),
 		cmocka_unit_test(control_character_names_the_argument),
 		cmocka_unit_test(plan_outputs_never_overwrite_inputs),
 		cmocka_unit_test(plan_refusal_writes_no_output),
