@@ -403,7 +403,7 @@ int cct_evlog_parse(cct_evlog *out, const uint8_t *data, size_t len, cct_evlog_k
 		cct_evlog_event *e;
 		size_t start = cct_rd_pos(&r);
 		const uint8_t *peek = data + r.off;
-		uint32_t i, count, dsize;
+		uint32_t i, k, count, dsize;
 		cct_rd ev;
 
 		/* end of log: 0xFF/0x00 fill of the rest of the log area */
@@ -453,6 +453,22 @@ int cct_evlog_parse(cct_evlog *out, const uint8_t *data, size_t len, cct_evlog_k
 					cct_rd_fail_at(&r, CCT_EFORMAT, cct_rd_pos(&r) - 2);
 					break;
 				}
+				/* one digest per bank: a second one of the same algorithm would
+				 * leave the replay to pick one of two (another tool the other) */
+				for (k = 0; !r.err && k < i; k++)
+					if (e->digests[k].alg == e->digests[i].alg) {
+						size_t at = cct_rd_pos(&r) - 2;
+
+						cct_evlog_free(out);
+						return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_PARSE, at,
+								   "TCG event log: event #%zu (offset "
+								   "%zu) carries a second %s digest at "
+								   "offset %zu (one per bank)",
+								   e->seq, start,
+								   cct_tpm_alg_name(bk->alg)
+									   ? cct_tpm_alg_name(bk->alg)
+									   : "same-algorithm", at);
+					}
 				if (r.err)
 					break;
 				cct_rd_field(&r, "digest");

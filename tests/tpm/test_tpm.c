@@ -864,6 +864,79 @@ static void pcrs_json_ambiguous(void **state)
 	assert_int_equal(p.banks[0].mask, (1u << 0) | (1u << 10) | (1u << 23));
 }
 
+static size_t put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+	return 4;
+}
+
+static size_t put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	return 2;
+}
+
+/* A crypto-agile log (banks sha1, sha256) with one EV_POST_CODE in PCR0 whose two digests are
+ * both sha256: the replay kept the second, another tool may take the first. Refused, naming
+ * the offset of the repeated algorithm. */
+static void eventlog_digest_twice(void **state)
+{
+	uint8_t b[256];
+	size_t n = 0, at;
+	cct_evlog log;
+	cct_err err;
+	char *out = NULL;
+
+	(void)state;
+	memset(b, 0, sizeof(b));
+	n += put32(b + n, 0);
+	n += put32(b + n, CCT_EV_NO_ACTION);
+	n += 20;
+	n += put32(b + n, 16 + 8 + 4 + 2 * 4 + 1);
+	memcpy(b + n, "Spec ID Event03", 16);
+	n += 16;
+	b[n + 4] = 0; /* platform class 0, spec 2.0 errata 0, uintn 2 */
+	b[n + 5] = 2;
+	b[n + 7] = 2;
+	n += 8;
+	n += put32(b + n, 2);
+	n += put16(b + n, CCT_TPM_ALG_SHA1);
+	n += put16(b + n, 20);
+	n += put16(b + n, CCT_TPM_ALG_SHA256);
+	n += put16(b + n, 32);
+	b[n++] = 0;
+	n += put32(b + n, 0);
+	n += put32(b + n, 1); /* EV_POST_CODE */
+	n += put32(b + n, 2);
+	n += put16(b + n, CCT_TPM_ALG_SHA256);
+	memset(b + n, 0xaa, 32);
+	n += 32;
+	at = n;
+	n += put16(b + n, CCT_TPM_ALG_SHA256);
+	memset(b + n, 0xbb, 32);
+	n += 32;
+	n += put32(b + n, 4);
+	memcpy(b + n, "POST", 4);
+	n += 4;
+	assert_int_equal(cct_evlog_parse(&log, b, n, CCT_EVLOG_TPM, &err), CCT_EFORMAT);
+	assert_int_equal(err.offset, at);
+	assert_int_equal(cct_test_cli(&out, "eventlog show '%s' 2>&1",
+				      cct_test_write_tmp("twice.bin", b, n)),
+			 2);
+	free(out);
+	/* the same log with sha1 + sha256 digests parses */
+	put16(b + at, CCT_TPM_ALG_SHA1);
+	memmove(b + at + 2 + 20, b + at + 2 + 32, n - (at + 2 + 32));
+	n -= 12;
+	assert_int_equal(cct_evlog_parse(&log, b, n, CCT_EVLOG_TPM, &err), CCT_OK);
+	assert_int_equal(log.count, 2);
+	cct_evlog_free(&log);
+}
+
 /* tpm quote verify on files cut from the GCP dump */
 static void cli_quote(void **state)
 {
@@ -1104,6 +1177,7 @@ int main(void)
 		cmocka_unit_test(cli_contract),
 		cmocka_unit_test(cli_quote),
 		cmocka_unit_test(pcrs_json_ambiguous),
+		cmocka_unit_test(eventlog_digest_twice),
 		cmocka_unit_test(composite_az),
 		cmocka_unit_test(composite_tdx_ccel),
 	};
