@@ -908,6 +908,26 @@ static void cli_ignored_options_and_tdx_inputs(void **state)
 	assert_int_equal(rc, 2);
 	assert_null(strstr(out, "--memory"));
 	free(out);
+	/* a run that fails on --kernel prints no MRTD (it was on stdout before the kernel was
+	 * read, exit 2) */
+	{
+		uint8_t *img = malloc(TDVF_SIZE);
+		char tp[1024];
+
+		assert_non_null(img);
+		make_tdvf(img);
+		snprintf(tp, sizeof(tp), "%s", cct_test_write_tmp("cli.tdvf", img, TDVF_SIZE));
+		free(img);
+		rc = cct_test_cli(&out, "measure tdx --tdvf '%s' --kernel '%s' 2>/dev/null", tp, e);
+		assert_int_equal(rc, 2);
+		if (out[0])
+			fail_msg("failed run printed: %s", out);
+		free(out);
+		rc = cct_test_cli(&out, "measure tdx --tdvf '%s'", tp);
+		assert_int_equal(rc, 0);
+		assert_int_equal(strlen(out), 97);
+		free(out);
+	}
 }
 
 int main(void)

@@ -1123,18 +1123,20 @@ static int cmd_tdx(int argc, char **argv)
 		json_object_set_new(out, "sections", secs);
 		cct_hex_encode(hex, mrtd, 48);
 		json_object_set_new(tdx, "mrtd", json_pack("[s]", hex));
-		if (!json)
-			printf("%s\n", hex);
 	}
 	if (kernel) {
 		if ((rc = tdx_boot(out, kernel, initrd, append, mem, json, &jerr, &err)) != CCT_OK)
 			goto out;
 		json_object_set_new(tdx, "rtmr1", json_pack("[O]", json_object_get(out, "rtmr1")));
 		json_object_set_new(tdx, "rtmr2", json_pack("[O]", json_object_get(out, "rtmr2")));
-		if (!json)
-			printf("rtmr1 %s\nrtmr2 %s\n", json_string_value(json_object_get(out, "rtmr1")),
-			       json_string_value(json_object_get(out, "rtmr2")));
 	}
+	/* printed once every value is computed: the MRTD went to stdout before the kernel was
+	 * read, so a run that failed on --kernel (exit 2) still printed a value */
+	if (!json && path)
+		printf("%s\n", hex);
+	if (!json && kernel)
+		printf("rtmr1 %s\nrtmr2 %s\n", json_string_value(json_object_get(out, "rtmr1")),
+		       json_string_value(json_object_get(out, "rtmr2")));
 	json_incref(pol); /* moved after the values, for readability */
 	json_object_del(out, "policy");
 	json_object_set_new(out, "policy", pol);
