@@ -927,6 +927,15 @@ static void cli_ignored_options_and_tdx_inputs(void **state)
 		assert_int_equal(rc, 0);
 		assert_int_equal(strlen(out), 97);
 		free(out);
+		/* --two-pass without --tdvf: refused, not ignored; a stray argument is named */
+		rc = cct_test_cli(&out, "measure tdx --two-pass --kernel '%s' 2>&1", e);
+		if (rc != 2 || !strstr(out, "--two-pass needs --tdvf"))
+			fail_msg("--two-pass without --tdvf: exit %d:\n%s", rc, out);
+		free(out);
+		rc = cct_test_cli(&out, "measure tdx --tdvf '%s' stray 2>&1", tp);
+		if (rc != 2 || !strstr(out, "unexpected argument stray"))
+			fail_msg("stray argument: exit %d:\n%s", rc, out);
+		free(out);
 	}
 }
 

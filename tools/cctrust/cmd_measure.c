@@ -1061,9 +1061,14 @@ static int cmd_tdx(int argc, char **argv)
 			return cct_cli_usage_error("%s", usage_tdx);
 	}
 	if (optind < argc)
-		return cct_cli_usage_error("%s", usage_tdx);
+		return cct_cli_usage_error("unexpected argument %s\n%s", argv[optind], usage_tdx);
 	if (!path && !kernel)
-		return cct_cli_usage_error("%s", usage_tdx);
+		return cct_cli_usage_error("measure tdx needs --tdvf or --kernel\n%s", usage_tdx);
+	/* the page-add order of the MRTD: without --tdvf no MRTD is measured and --two-pass
+	 * was accepted and ignored */
+	if (two_pass && !path)
+		return cct_cli_usage_error("--two-pass needs --tdvf (it selects the MRTD's page-add "
+					   "order)\n%s", usage_tdx);
 	if ((initrd || append || memory) && !kernel)
 		return cct_cli_usage_error("--initrd/--append/--memory need --kernel\n%s", usage_tdx);
 	if (initrd && !memory)
