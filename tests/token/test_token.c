@@ -5,12 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "cct_test.h"
 #include "cctrust/core.h"
 #include "cctrust/token.h"
+#include "kbs/kbs_int.h"
 
 #define AT 1750000000 /* 2025-06-15T15:06:40Z */
 
@@ -189,6 +194,96 @@ static void exp_extremes(void **state)
 	fixture_free(&f);
 }
 
+/* cert verify (a workload certificate from the workload CA): what a run did not check is
+ * said: no claims given, or claims taken from a token whose signature it does not check */
+static void cert_checks_skipped(void **state)
+{
+	static const char claims[] = "{\"submods\": {\"cpu0\": {\"ear.status\": \"affirming\"}}}";
+	cct_kbs_ca *ca = NULL;
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509_REQ *req = X509_REQ_new();
+	BIO *b = BIO_new(BIO_s_mem());
+	char *csr = NULL, *pem = NULL, *out = NULL, *cert, *cap, *clp;
+	long n;
+	cct_err err;
+	json_t *o;
+	time_t now = time(NULL), later = now + 7200;
+	char at[32], at_late[32];
+
+	(void)state;
+	/* the generated CA is valid from now on */
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	strftime(at_late, sizeof(at_late), "%Y-%m-%dT%H:%M:%SZ", gmtime(&later));
+	assert_non_null(k);
+	assert_non_null(req);
+	assert_non_null(b);
+	assert_int_equal(X509_REQ_set_pubkey(req, k), 1);
+	assert_int_equal(X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN",
+						    MBSTRING_ASC, (const unsigned char *)"workload",
+						    -1, -1, 0),
+			 1);
+	assert_true(X509_REQ_sign(req, k, EVP_sha256()) > 0);
+	assert_int_equal(PEM_write_bio_X509_REQ(b, req), 1);
+	n = BIO_get_mem_data(b, &csr);
+	assert_int_equal(cct_kbs__ca_new(&ca, NULL, NULL, &err), CCT_OK);
+	assert_int_equal(cct_kbs__ca_issue(&pem, ca, (const uint8_t *)csr, (size_t)n, k, claims,
+					   (int64_t)now, 3600, &err),
+			 CCT_OK);
+	cert = strdup(cct_test_write_tmp("cert.pem", pem, strlen(pem)));
+	cap = strdup(cct_test_write_tmp("ca.pem", cct_kbs__ca_pem(ca),
+					strlen(cct_kbs__ca_pem(ca))));
+	clp = strdup(cct_test_write_tmp("claims.json", claims, strlen(claims)));
+	assert_int_equal(cct_test_cli(&out, "cert verify '%s' --ca '%s' --at %s --json", cert, cap,
+				      at),
+			 0);
+	o = json_loads(out, 0, NULL);
+	assert_non_null(o);
+	assert_true(json_is_true(json_object_get(o, "valid")));
+	assert_string_equal(json_string_value(json_array_get(json_object_get(o, "checks_skipped"),
+							     0)),
+			    "claims_digest");
+	json_decref(o);
+	free(out);
+	assert_int_equal(cct_test_cli(&out, "cert verify '%s' --ca '%s' --at %s "
+					    "2>&1", cert, cap, at),
+			 0);
+	assert_non_null(strstr(out, "claims_digest"));
+	free(out);
+	assert_int_equal(cct_test_cli(&out, "cert verify '%s' --ca '%s' --claims '%s' --at "
+					    "%s --json", cert, cap, clp, at),
+			 0);
+	o = json_loads(out, 0, NULL);
+	assert_non_null(o);
+	assert_int_equal(json_array_size(json_object_get(o, "checks_skipped")), 0);
+	json_decref(o);
+	free(out);
+	/* claims from a token: its signature is not what this command checks, and says so */
+	{
+		static const char tok[] = "eyJhbGciOiJFUzI1NiJ9.eyJzdWJtb2RzIjogeyJjcHUwIjogeyJlYXIu"
+					  "c3RhdHVzIjogImFmZmlybWluZyJ9fX0.c2ln";
+		const char *tp = cct_test_write_tmp("claims.jwt", tok, strlen(tok));
+
+		assert_int_equal(cct_test_cli(&out, "cert verify '%s' --ca '%s' --token '%s' --at "
+						    "%s --json", cert, cap, tp, at),
+				 0);
+		assert_non_null(strstr(out, "\"token_signature\""));
+		free(out);
+	}
+	/* --at honoured: after the certificate's notAfter */
+	assert_int_equal(cct_test_cli(&out, "cert verify '%s' --ca '%s' --claims '%s' --at "
+					    "%s --json", cert, cap, clp, at_late),
+			 1);
+	free(out);
+	free(cert);
+	free(cap);
+	free(clp);
+	free(pem);
+	cct_kbs__ca_free(ca);
+	BIO_free(b);
+	X509_REQ_free(req);
+	EVP_PKEY_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +291,7 @@ int main(void)
 		cmocka_unit_test(not_before),
 		cmocka_unit_test(nul_byte),
 		cmocka_unit_test(exp_extremes),
+		cmocka_unit_test(cert_checks_skipped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

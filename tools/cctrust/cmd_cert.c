@@ -15,7 +15,25 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: cctrust cert verify CERT.pem --ca CA.pem [--claims CLAIMS.json | "
 		   "--token TOKEN] [--at RFC3339] [--json]\n"
+		   "Without --claims or --token the claims-digest extension is compared with nothing;\n"
+		   "--token takes the claims from the token's payload without checking its signature\n"
+		   "(cctrust token verify does). Both are listed in checks_skipped (--json) or on a\n"
+		   "'not checked' line.\n"
 		   "exit status: 0 valid, 1 rejected, 2 usage error or unreadable input\n");
+}
+
+/* what this run does not check: without --claims / --token the certificate's claims digest
+ * is compared with nothing; with --token the claims are the token's payload, its signature
+ * unchecked (that is `cctrust token verify`) */
+static json_t *skipped_json(const char *claims_path, const char *token_path)
+{
+	json_t *a = json_array();
+
+	if (!claims_path && !token_path)
+		json_array_append_new(a, json_string("claims_digest"));
+	if (token_path)
+		json_array_append_new(a, json_string("token_signature"));
+	return a;
 }
 
 int cct_cmd_cert(int argc, char **argv)
@@ -93,9 +111,15 @@ done:
 		json_object_set_new(o, "valid", json_boolean(rc == CCT_OK));
 		json_object_set_new(o, "certificate", info ? json_loads(info, 0, NULL) : json_null());
 		json_object_set_new(o, "error", cct_cli_error_json(rc, &err));
+		json_object_set_new(o, "checks_skipped", skipped_json(claims_path, token_path));
 		cct_cli_print_json(o, 1);
 	} else if (rc == CCT_OK) {
+		json_t *sk = skipped_json(claims_path, token_path);
+
 		printf("VALID workload certificate %s\n", info ? info : "");
+		if (json_array_size(sk))
+			cct_cli_print_skipped("cert", sk);
+		json_decref(sk);
 	} else {
 		cct_cli_print_reject("workload certificate", rc, &err);
 	}
