@@ -580,6 +580,21 @@ int cct_verity_verify(uint64_t *bad_block, int *bad_in_hash, const char *data_pa
 		*bad_block = file_blocks;
 		goto out;
 	}
+	/* a regular file longer than the tree: model verity covers every whole block of the file
+	 * it hashes, so whole blocks past data_blocks were added later and no hash covers them
+	 * ("OK (every data block matches root hash)" was printed for a file with blocks appended);
+	 * a block device may be larger than its data, as with veritysetup */
+	if (S_ISREG(dst.st_mode) && file_blocks > prm.data_blocks) {
+		rc = cct_err_set(err, CCT_EMEASUREMENT, CCT_STAGE_MEASUREMENT,
+				 prm.data_blocks * BS,
+				 "%s has %llu data blocks, the hash tree covers %llu: blocks %llu.. "
+				 "(from byte %llu) are not covered by the root hash", data_path,
+				 (unsigned long long)file_blocks, (unsigned long long)prm.data_blocks,
+				 (unsigned long long)prm.data_blocks,
+				 (unsigned long long)(prm.data_blocks * BS));
+		*bad_block = prm.data_blocks;
+		goto out;
+	}
 	if (!(digests = malloc((size_t)prm.data_blocks * DS))) {
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
 		goto out;
