@@ -175,7 +175,9 @@ static void az_free(az_evidence *e)
 static int az_parse(az_evidence *e, const char *text, size_t len, cct_err *err)
 {
 	json_error_t je;
-	json_t *root = json_loadb(text, len, 0, &je), *q, *pcrs, *vcek;
+	/* a member given twice (two "tpm_quote"s) is read one way here and maybe another by the
+	 * next consumer of the same evidence: refused */
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je), *q, *pcrs, *vcek;
 	int rc;
 	size_t i;
 

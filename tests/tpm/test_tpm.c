@@ -937,6 +937,41 @@ static void eventlog_digest_twice(void **state)
 	cct_evlog_free(&log);
 }
 
+/* Evidence naming a member twice (a bogus "tpm_quote", then the real one) verified with the
+ * last: another reader of the same JSON may take the first. Refused as unreadable input. */
+static void az_duplicate_member(void **state)
+{
+	json_t *ev = expected_json(AZ "evidence-v1.json");
+	char *q = json_dumps(json_object_get(ev, "tpm_quote"), JSON_COMPACT), *rest, *text;
+	char *out = NULL;
+	const char *v = getenv("CCT_VECTORS");
+	size_t n;
+
+	(void)state;
+	assert_non_null(q);
+	json_object_del(ev, "tpm_quote");
+	rest = json_dumps(ev, JSON_COMPACT);
+	assert_non_null(rest);
+	n = strlen(rest);
+	rest[n - 1] = 0; /* the closing brace */
+	assert_true(asprintf(&text, "%s, \"tpm_quote\": {\"message\": \"00\", \"pcrs\": [], "
+				    "\"signature\": \"00\"}, \"tpm_quote\": %s}", rest, q) > 0);
+	assert_int_equal(cct_test_cli(&out, "vtpm verify '%s' --nonce 6368616c6c656e6765 --json",
+				      cct_test_write_tmp("dup-ev.json", text, strlen(text))),
+			 2);
+	assert_non_null(strstr(out, "duplicate"));
+	free(out);
+	/* the same evidence without the decoy still verifies */
+	assert_int_equal(cct_test_cli(&out, "vtpm verify '%s/" AZ "evidence-v1.json' --nonce "
+					    "6368616c6c656e6765", v),
+			 0);
+	free(out);
+	free(text);
+	free(rest);
+	free(q);
+	json_decref(ev);
+}
+
 /* tpm quote verify on files cut from the GCP dump */
 static void cli_quote(void **state)
 {
@@ -1178,6 +1213,7 @@ int main(void)
 		cmocka_unit_test(cli_quote),
 		cmocka_unit_test(pcrs_json_ambiguous),
 		cmocka_unit_test(eventlog_digest_twice),
+		cmocka_unit_test(az_duplicate_member),
 		cmocka_unit_test(composite_az),
 		cmocka_unit_test(composite_tdx_ccel),
 	};
