@@ -257,6 +257,20 @@ static void cert_checks_skipped(void **state)
 	assert_int_equal(json_array_size(json_object_get(o, "checks_skipped")), 0);
 	json_decref(o);
 	free(out);
+	/* a NUL in --claims: the bytes after it were left out of the digest, unseen */
+	{
+		char buf[sizeof(claims) + 16];
+		const char *np;
+
+		memcpy(buf, claims, sizeof(claims)); /* with its NUL */
+		memcpy(buf + sizeof(claims), "{\"x\": 1}", 8);
+		np = cct_test_write_tmp("claims-nul.json", buf, sizeof(claims) + 8);
+		assert_int_equal(cct_test_cli(&out, "cert verify '%s' --ca '%s' --claims '%s' --at "
+						    "%s --json", cert, cap, np, at),
+				 2);
+		assert_non_null(strstr(out, "NUL"));
+		free(out);
+	}
 	/* claims from a token: its signature is not what this command checks, and says so */
 	{
 		static const char tok[] = "eyJhbGciOiJFUzI1NiJ9.eyJzdWJtb2RzIjogeyJjcHUwIjogeyJlYXIu"

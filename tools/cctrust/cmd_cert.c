@@ -101,6 +101,13 @@ int cct_cmd_cert(int argc, char **argv)
 		claims = json_dumps(payload, JSON_COMPACT);
 		json_decref(payload);
 	} else if (claims_path) {
+		/* the text after a NUL would be left out of the digest compared, unseen */
+		if (memchr(cl, 0, cln)) {
+			rc = cct_err_set(&err, CCT_EENCODING, CCT_STAGE_INPUT,
+					 (size_t)((uint8_t *)memchr(cl, 0, cln) - cl),
+					 "--claims %s: holds a NUL byte (not JSON text)", claims_path);
+			goto done;
+		}
 		claims = strdup((const char *)cl);
 	}
 	rc = cct_kbs_cert_verify(cert, cn, cab, can, claims, (int64_t)at, &info, &err);
