@@ -223,7 +223,7 @@ int cct_verity_pack(const char *dir, const char *out_path, cct_err *err)
 	uint8_t *buf = NULL;
 	char sp[SHORT_PATH];
 	struct stat st, ost;
-	int have_out;
+	int have_out, in_place;
 	size_t i;
 
 	if (!dir || !out_path || strlen(out_path) >= CCT_VERITY_PACK_MAX_PATH) {
@@ -255,14 +255,26 @@ int cct_verity_pack(const char *dir, const char *out_path, cct_err *err)
 		goto out;
 	if (e.count) /* an empty directory has no list to sort (qsort's base must not be NULL) */
 		qsort(e.path, e.count, sizeof(*e.path), cmp_path);
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out_path);
-	if ((fd = mkstemp(tmp)) < 0) {
-		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", short_path(sp, tmp),
-				 strerror(errno));
-		tmp[0] = '\0'; /* nothing was made */
-		goto out;
+	/* a device or FIFO (/dev/null, a block device as the dm-verity data device, a pipe) is
+	 * written in place: the temporary file renamed over it replaced the node itself (as root,
+	 * -o /dev/null left a regular /dev/null behind) */
+	in_place = have_out && !S_ISREG(ost.st_mode);
+	if (in_place) {
+		if ((fd = open(out_path, O_WRONLY | O_CLOEXEC)) < 0) {
+			rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s",
+					 short_path(sp, out_path), strerror(errno));
+			goto out;
+		}
+	} else {
+		snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out_path);
+		if ((fd = mkstemp(tmp)) < 0) {
+			rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s",
+					 short_path(sp, tmp), strerror(errno));
+			tmp[0] = '\0'; /* nothing was made */
+			goto out;
+		}
+		(void)fchmod(fd, 0644);
 	}
-	(void)fchmod(fd, 0644);
 	if (!(buf = malloc(COPY_CHUNK)) || !(a = archive_write_new()) ||
 	    !(ae = archive_entry_new())) {
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
@@ -285,6 +297,17 @@ int cct_verity_pack(const char *dir, const char *out_path, cct_err *err)
 	}
 	if (archive_write_close(a) != ARCHIVE_OK) {
 		rc = archive_fail(a, out_path, err);
+		goto out;
+	}
+	if (in_place) { /* libarchive padded the last block; nothing to truncate or rename */
+		if (close(fd) != 0) {
+			fd = -1;
+			rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s",
+					 short_path(sp, out_path), strerror(errno));
+			goto out;
+		}
+		fd = -1;
+		rc = CCT_OK;
 		goto out;
 	}
 	/* belt and braces: the block size above already pads; make sure of 4 KiB alignment */

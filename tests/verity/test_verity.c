@@ -566,6 +566,46 @@ static void cli_invalid_input_exits_2(void **state)
 	free(out);
 }
 
+/* An output that is a FIFO or a device is written in place: the temporary archive renamed over
+ * it replaced the node (as root, `model pack DIR -o /dev/null` left a regular /dev/null). */
+static void pack_to_fifo_keeps_the_fifo(void **state)
+{
+	char dir[512], fifo[1024], copy[1024], ref[1024], *out = NULL;
+	uint8_t *a, *b;
+	size_t an = 0, bn = 0;
+	struct stat st;
+	int rc;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/fifotree", cct_test_tmpdir());
+	make_tree(dir, 0);
+	snprintf(fifo, sizeof(fifo), "%s/out.fifo", cct_test_tmpdir());
+	snprintf(copy, sizeof(copy), "%s/out.copy", cct_test_tmpdir());
+	snprintf(ref, sizeof(ref), "%s/out.ref.tar", cct_test_tmpdir());
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0644), 0);
+	rc = cct_test_cli(&out, "model pack '%s' -o '%s' 2>&1 & timeout 20 cat '%s' > '%s'; "
+			  "wait $!", dir, fifo, fifo, copy);
+	assert_int_equal(stat(fifo, &st), 0);
+	if (!S_ISFIFO(st.st_mode))
+		fail_msg("-o FIFO: the FIFO was replaced (exit %d): %s", rc, out);
+	assert_int_equal(rc, 0);
+	free(out);
+	rc = cct_test_cli(&out, "model pack '%s' -o '%s'", dir, ref);
+	assert_int_equal(rc, 0);
+	free(out);
+	a = cct_test_read_file(copy, &an);
+	b = cct_test_read_file(ref, &bn);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(an, bn);
+	assert_int_equal(an % 4096, 0);
+	assert_memory_equal(a, b, an);
+	free(a);
+	free(b);
+	unlink(fifo);
+}
+
 /* A symlink loop's message keeps its end: the path (64 levels of d/loop/...) filled the fixed-size
  * message and cut off the limit ("...: deeper than "). Long paths are shortened in the middle. */
 static void loop_message_keeps_the_limit(void **state)
@@ -603,6 +643,7 @@ int main(void)
 		cmocka_unit_test(output_is_not_an_input),
 		cmocka_unit_test(cli_invalid_input_exits_2),
 		cmocka_unit_test(loop_message_keeps_the_limit),
+		cmocka_unit_test(pack_to_fifo_keeps_the_fifo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
