@@ -340,13 +340,17 @@ static void hash_level(uint8_t *dst, const uint8_t *src, uint64_t src_blocks, co
 
 static int open_data(int *fd, uint64_t *blocks, struct stat *st, const char *path, cct_err *err)
 {
-	if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/* O_NONBLOCK: a FIFO is refused below, but a plain open of one without a writer blocked
+	 * for ever first (model verity FIFO hung instead of saying "not a regular file") */
+	if ((*fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: %s", path, strerror(errno));
 	if (fstat(*fd, st) != 0 || (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode))) {
 		close(*fd);
 		*fd = -1;
-		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "%s: not a regular file", path);
+		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
+				   "%s: not a regular file or block device", path);
 	}
+	(void)fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) & ~O_NONBLOCK);
 	*blocks = (uint64_t)st->st_size / BS;
 	return CCT_OK;
 }

@@ -516,6 +516,13 @@ static void cli_invalid_input_exits_2(void **state)
 	assert_int_equal(rc, 2);
 	assert_non_null(strstr(out, "only regular files and directories"));
 	free(out);
+	/* a FIFO as the data file: refused at once (the open blocked for ever without a writer,
+	 * before the refusal; the watchdog kills a hung run: exit 143) */
+	rc = cct_test_cli(&out, "model verity '%s' --salt - -o '%s.v' 2>&1 & p=$!; "
+			  "(sleep 10; kill $p) >/dev/null 2>&1 & wait $p", fifo, fifo);
+	if (rc != 2 || !strstr(out, "not a regular file"))
+		fail_msg("model verity FIFO: exit %d:\n%s", rc, out);
+	free(out);
 	rc = cct_test_cli(&out, "model spec 'a b@c:%064d' 2>&1", 0);
 	assert_int_equal(rc, 2);
 	free(out);
