@@ -98,6 +98,30 @@ static void baseline(void **state)
 				      cct_test_write_tmp("t.jwt", tok, strlen(tok)), f.jwks_path),
 			 0);
 	free(out);
+	/* --json: a token that cannot be read gets an object with the same members */
+	{
+		static const char *const members[] = { "token", "verified", "error", "affirming",
+						       "key", "simulated", "checks_skipped",
+						       "claims" };
+		json_t *o;
+		size_t i;
+		char *nl;
+
+		assert_int_equal(cct_test_cli(&out, "token verify '%s' /nonexistent --jwks '%s' "
+						    "--at 2025-06-15T15:06:40Z --json 2>/dev/null",
+					      cct_test_write_tmp("t.jwt", tok, strlen(tok)),
+					      f.jwks_path),
+				 2);
+		nl = strchr(out, '\n');
+		assert_non_null(nl);
+		o = json_loads(nl + 1, 0, NULL);
+		assert_non_null(o);
+		for (i = 0; i < sizeof(members) / sizeof(members[0]); i++)
+			if (!json_object_get(o, members[i]))
+				fail_msg("unreadable token's JSON lacks \"%s\"", members[i]);
+		json_decref(o);
+		free(out);
+	}
 	free(tok);
 	fixture_free(&f);
 }

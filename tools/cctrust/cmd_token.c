@@ -52,6 +52,11 @@ static void token_verify_input(void *ctx, const char *path, int *stop)
 			json_object_set_new(out, "error",
 					    cct_cli_error_json(err.code, &err));
 			json_object_set_new(out, "affirming", json_false());
+			/* the documented members, as for a token that was read */
+			json_object_set_new(out, "key",
+					    json_string(e->o.jwks ? "jwks" : "header-jwk-insecure"));
+			json_object_set_new(out, "simulated", json_false());
+			json_object_set_new(out, "checks_skipped", json_array());
 			json_object_set_new(out, "claims", json_null());
 			cct_cli_print_json(out, e->multi);
 		}
