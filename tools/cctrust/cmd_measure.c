@@ -639,6 +639,11 @@ static int cmd_snp(int argc, char **argv)
 	else if (o.mode == CCT_MEASURE_MODE_SEVES && have_gf)
 		fprintf(stderr, "cctrust: warning: mode 'seves' measures no guest features: "
 			"--guest-features ignored\n");
+	/* the SVSM-started VMSAs have fixed SEV features (0x1): --guest-features was ignored
+	 * without a word (and --json said guest_features 0x1) */
+	else if (o.mode == CCT_MEASURE_MODE_SNP_SVSM && have_gf)
+		fprintf(stderr, "cctrust: warning: mode 'snp:svsm' measures SVSM-started VMSAs, "
+			"whose guest features are 0x1: --guest-features ignored\n");
 	o.vcpus = (uint32_t)vcpus;
 	o.ovmf_vars_size = vars_size;
 	/* everything that can be refused is refused before anything is read or written */
