@@ -200,7 +200,7 @@ int cct_kbs__ca_issue(char **pem_out, cct_kbs_ca *ca, const uint8_t *csr_buf, si
 	X509_EXTENSION *e = NULL;
 	uint8_t dg[48];
 	char *leaf = NULL;
-	X509_NAME *subj;
+	X509_NAME *subj, *anon = NULL;
 
 	*pem_out = NULL;
 	if (!csr) {
@@ -225,11 +225,23 @@ int cct_kbs__ca_issue(char **pem_out, cct_kbs_ca *ca, const uint8_t *csr_buf, si
 	}
 	c = X509_new();
 	subj = X509_REQ_get_subject_name(csr);
+	/* a CSR without a subject: a name of its own, never the CA's (a leaf named as its issuer
+	 * reads as self-signed, and cct_kbs_cert_verify refuses it) */
+	if (subj && !X509_NAME_entry_count(subj)) {
+		anon = X509_NAME_new();
+		if (!anon || !X509_NAME_add_entry_by_txt(anon, "CN", MBSTRING_ASC,
+							 (const unsigned char *)"cctrust workload",
+							 -1, -1, 0)) {
+			rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+			goto out;
+		}
+		subj = anon;
+	}
 	if (!c || !X509_set_version(c, 2) || !random_serial(c) ||
 	    !X509_time_adj_ex(X509_getm_notBefore(c), 0, -60, (time_t *)&now) ||
 	    !X509_time_adj_ex(X509_getm_notAfter(c), 0, ttl_s, (time_t *)&now) ||
 	    !X509_set_issuer_name(c, X509_get_subject_name(ca->cert)) ||
-	    !X509_set_subject_name(c, X509_NAME_entry_count(subj) ? subj : X509_get_subject_name(ca->cert)) ||
+	    !subj || !X509_set_subject_name(c, subj) ||
 	    !X509_set_pubkey(c, ck) ||
 	    !cct_mint_add_ext_conf(c, ca->cert, NID_basic_constraints, "critical,CA:FALSE") ||
 	    !cct_mint_add_ext_conf(c, ca->cert, NID_key_usage, "critical,digitalSignature,keyAgreement") ||
@@ -252,6 +264,7 @@ out:
 	free(leaf);
 	X509_EXTENSION_free(e);
 	X509_free(c);
+	X509_NAME_free(anon);
 	EVP_PKEY_free(ck);
 	X509_REQ_free(csr);
 	return rc;

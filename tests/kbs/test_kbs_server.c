@@ -1282,7 +1282,8 @@ static void operations_endpoints(void **state)
 	cct_kbs_response_clear(&r);
 }
 
-static char *make_csr(EVP_PKEY *k)
+/* a CSR for k, with CN workload-1 (or no subject at all when cn is NULL) */
+static char *make_csr_cn(EVP_PKEY *k, const char *cn)
 {
 	X509_REQ *q = X509_REQ_new();
 	BIO *b = BIO_new(BIO_s_mem());
@@ -1290,8 +1291,9 @@ static char *make_csr(EVP_PKEY *k)
 	long n;
 
 	X509_REQ_set_version(q, 0);
-	X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(q), "CN", MBSTRING_ASC,
-				   (const unsigned char *)"workload-1", -1, -1, 0);
+	if (cn)
+		X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(q), "CN", MBSTRING_ASC,
+					   (const unsigned char *)cn, -1, -1, 0);
 	X509_REQ_set_pubkey(q, k);
 	X509_REQ_sign(q, k, EVP_sha256());
 	PEM_write_bio_X509_REQ(b, q);
@@ -1300,6 +1302,11 @@ static char *make_csr(EVP_PKEY *k)
 	BIO_free(b);
 	X509_REQ_free(q);
 	return out;
+}
+
+static char *make_csr(EVP_PKEY *k)
+{
+	return make_csr_cn(k, "workload-1");
 }
 
 static void workload_certificate(void **state)
@@ -1345,6 +1352,20 @@ static void workload_certificate(void **state)
 		assert_non_null(strstr(err.msg, "no CA certificate"));
 	}
 	cct_kbs_response_clear(&r);
+	{ /* a CSR without a subject: a leaf of its own name, not the CA's (which would read as
+	   * self-signed and fail its own verification) */
+		char *anon = make_csr_cn(k, NULL);
+
+		assert_int_equal(req(f, &r, "POST", "/kbs/v0/cert", cookie, NULL, anon), 200);
+		assert_int_equal(cct_kbs_cert_verify((uint8_t *)r.body, r.body_len,
+						     (const uint8_t *)ca, strlen(ca), ctext, f->now,
+						     &info, &err),
+				 CCT_OK);
+		assert_non_null(strstr(info, "cctrust workload"));
+		free(info);
+		cct_kbs_response_clear(&r);
+		free(anon);
+	}
 	json_decref(claims);
 	free(ctext);
 	free(csr);
