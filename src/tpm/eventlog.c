@@ -458,16 +458,19 @@ int cct_evlog_parse(cct_evlog *out, const uint8_t *data, size_t len, cct_evlog_k
 				for (k = 0; !r.err && k < i; k++)
 					if (e->digests[k].alg == e->digests[i].alg) {
 						size_t at = cct_rd_pos(&r) - 2;
+						int rc;
 
+						/* the message first: e and bk live in out */
+						rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_PARSE, at,
+								 "TCG event log: event #%zu (offset "
+								 "%zu) carries a second %s digest at "
+								 "offset %zu (one per bank)",
+								 e->seq, start,
+								 cct_tpm_alg_name(bk->alg)
+									 ? cct_tpm_alg_name(bk->alg)
+									 : "same-algorithm", at);
 						cct_evlog_free(out);
-						return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_PARSE, at,
-								   "TCG event log: event #%zu (offset "
-								   "%zu) carries a second %s digest at "
-								   "offset %zu (one per bank)",
-								   e->seq, start,
-								   cct_tpm_alg_name(bk->alg)
-									   ? cct_tpm_alg_name(bk->alg)
-									   : "same-algorithm", at);
+						return rc;
 					}
 				if (r.err)
 					break;
