@@ -442,15 +442,8 @@ bound:
 
 			json_array_foreach(json_object_get(gpu_claims[gi], "x-cctrust-checks-skipped"),
 					   xi, x) {
-				json_t *y;
-				size_t yi;
-				int have = 0;
-
 				snprintf(name, sizeof(name), "gpu-%s", json_string_value(x));
-				json_array_foreach(skipped, yi, y)
-					have |= !strcmp(json_string_value(y), name);
-				if (!have)
-					json_array_append_new(skipped, json_string(name));
+				cct_json__append_string_once(skipped, name);
 			}
 		}
 	}

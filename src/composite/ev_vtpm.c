@@ -13,17 +13,12 @@
 #include "cctrust/core.h"
 #include "cctrust/tpm.h"
 #include "composite/internal.h"
+#include "json/json.h"
 
 /* whether claims.checks_skipped names the check */
 static int skipped_listed(const json_t *claims, const char *check)
 {
-	const json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(claims, "checks_skipped"), i, v)
-		if (json_is_string(v) && !strcmp(json_string_value(v), check))
-			return 1;
-	return 0;
+	return cct_json__has_string(json_object_get(claims, "checks_skipped"), check);
 }
 
 int cct_composite__ev_vtpm(cct_ev_out *out, const cct_ev_in *in, cct_err *err)

@@ -30,6 +30,7 @@
 
 #include "cctrust/core.h"
 #include "cctrust/store.h"
+#include "json/json.h"
 #include "kbs/kbs_int.h"
 #include "token/jose.h"
 
@@ -202,15 +203,9 @@ int cct_kbs__admin_new(cct_kbs_admin **out, const char *keys, int64_t max_lifeti
 
 static int aud_has(const json_t *aud, const char *want)
 {
-	size_t i;
-	json_t *v;
-
 	if (json_is_string(aud))
 		return !strcmp(json_string_value(aud), want);
-	json_array_foreach(aud, i, v)
-		if (json_is_string(v) && !strcmp(json_string_value(v), want))
-			return 1;
-	return 0;
+	return cct_json__has_string(aud, want);
 }
 
 static int tfail(cct_err *err, int code, const char *fmt, long long a, long long b)

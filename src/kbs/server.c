@@ -26,6 +26,7 @@
 #include "cctrust/kbs.h"
 #include "collateral/fetcher.h"
 #include "token/jose.h"
+#include "json/json.h"
 #include "kbs/kbs_int.h"
 
 #define RES_PREFIX "/kbs/v0/resource/"
@@ -607,18 +608,6 @@ static int claims_builtin_policy(const char *claims_json)
  * resource policy must allow it (simulated evidence only with "allow_simulated": true).
  * meta: the session's sealed record ({"passed":[ids]}), or NULL for a Bearer token.
  * CCT_OK, or err filled and *status set (403 / 500). */
-/* 1 if the JSON array ids holds the string id */
-static int id_listed(const json_t *ids, const char *id)
-{
-	const json_t *v;
-	size_t i;
-
-	json_array_foreach(ids, i, v)
-		if (json_is_string(v) && !strcmp(json_string_value(v), id))
-			return 1;
-	return 0;
-}
-
 static int release_gate(cct_kbs_server *s, const cct_kbs_request *req, const char *res,
 			const char *claims, const char *meta, int *status, cct_err *err)
 {
@@ -651,12 +640,12 @@ static int release_gate(cct_kbs_server *s, const cct_kbs_request *req, const cha
 	if (meta) {
 		json_t *m = json_loads(meta, 0, NULL);
 
-		passed = id_listed(json_object_get(m, "passed"), id);
+		passed = cct_json__has_string(json_object_get(m, "passed"), id);
 		/* more custom policies were stored than the attest judges: this one may not
 		 * have been judged at all */
 		not_judged = !passed && strcmp(id, "default") &&
 			     json_is_true(json_object_get(m, "over_limit")) &&
-			     !id_listed(json_object_get(m, "judged"), id);
+			     !cct_json__has_string(json_object_get(m, "judged"), id);
 		json_decref(m);
 	} else {
 		/* a Bearer token carries only the policy it was issued under: the default one */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cctrust/core.h"
+#include "json/json.h"
 #include "policy/internal.h"
 
 /* legacy key -> v1 key in the section (NULL: handled by hand below) */
@@ -219,14 +220,9 @@ int cct_policy_convert(json_t **out, const json_t *legacy, const char *kind, jso
 		rc = convert_section(sec, legacy, tdx_keys, "tdx", warnings, err);
 		if (rc == CCT_OK && json_object_get(sec, "accepted_tcb_status")) {
 			/* the legacy list always included UpToDate */
-			json_t *acc = json_object_get(sec, "accepted_tcb_status"), *x;
-			size_t i;
-			int have = 0;
+			json_t *acc = json_object_get(sec, "accepted_tcb_status");
 
-			json_array_foreach(acc, i, x)
-				if (json_is_string(x) && !strcmp(json_string_value(x), "UpToDate"))
-					have = 1;
-			if (!have)
+			if (!cct_json__has_string(acc, "UpToDate"))
 				json_array_insert_new(acc, 0, json_string("UpToDate"));
 		}
 	} else if (!strcmp(k, "gpu")) {
