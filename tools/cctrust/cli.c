@@ -160,6 +160,24 @@ const char *cct_cli_sim_path(const char *dir, const char *rel)
 	return b;
 }
 
+const char *cct_cli_long_name(const struct option *longopts, int c)
+{
+	size_t i;
+
+	for (i = 0; longopts[i].name; i++)
+		if (longopts[i].val == c)
+			return longopts[i].name;
+	return "?";
+}
+
+int cct_cli_foreign_option(const char *cmd, const char *sub, const struct option *longopts,
+			   int c)
+{
+	return cct_cli_usage_error("%s %s: --%s does not apply to it (cctrust %s --help lists each "
+				   "subcommand's options)",
+				   cmd, sub, cct_cli_long_name(longopts, c), cmd);
+}
+
 int cct_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
 	const struct option *o;

@@ -79,6 +79,12 @@ int cct_cli_parse_long(long *out, const char *opt, const char *v, long min, long
  * subcommands' arguments on unparsed and answer help with one usage text for them all. */
 int cct_cli_asks_help(int argc, char **argv, int from);
 int cct_cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* The long name of getopt value c in longopts (as the user may have written it), or "?". */
+const char *cct_cli_long_name(const struct option *longopts, int c);
+/* An option subcommand sub of cmd does not read, refused (never accepted and ignored): "CMD SUB:
+ * --NAME does not apply to it (cctrust CMD --help lists each subcommand's options)", exit 2. */
+int cct_cli_foreign_option(const char *cmd, const char *sub, const struct option *longopts,
+			   int c);
 
 /* The single verifiers' --policy FILE: a cctrust.policy/v1 document, or a legacy format of
  * `kind` ("snp"/"tdx"/"gpu") converted with one deprecation warning per key on stderr; the

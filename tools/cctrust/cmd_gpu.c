@@ -114,17 +114,6 @@ static int sub_reads(const char *sub, int c)
 	return 1;
 }
 
-/* the option as the user wrote it, for a message */
-static const char *opt_name(int c)
-{
-	size_t i;
-
-	for (i = 0; gpu_opts[i].name; i++)
-		if (gpu_opts[i].val == c)
-			return gpu_opts[i].name;
-	return "?";
-}
-
 /* 0, CCT_EXIT_USAGE, or -1 after --help; sub: the subcommand, for the options it reads */
 static int parse_args(gpu_args *a, const char *sub, int argc, char **argv)
 {
@@ -138,9 +127,7 @@ static int parse_args(gpu_args *a, const char *sub, int argc, char **argv)
 		const char *val = optarg;
 
 		if (!sub_reads(sub, c))
-			return cct_cli_usage_error("gpu %s: --%s does not apply to it (cctrust gpu "
-						   "--help lists each subcommand's options)",
-						   sub, opt_name(c));
+			return cct_cli_foreign_option("gpu", sub, gpu_opts, c);
 		switch (c) {
 		case OPT_JSON: a->json = 1; break;
 		case OPT_OFFLINE: a->o.offline = 1; break;

@@ -866,14 +866,7 @@ static const struct {
 
 static const char *kbs_opt_name(int ch)
 {
-	size_t i;
-
-	if (ch == 'j')
-		return "clients (--threads)";
-	for (i = 0; lopts[i].name; i++)
-		if (lopts[i].val == ch)
-			return lopts[i].name;
-	return "?";
+	return ch == 'j' ? "clients (--threads)" : cct_cli_long_name(lopts, ch);
 }
 
 /* CCT_EXIT_USAGE (message printed) when an option given is not cmd's, else 0. */

@@ -98,13 +98,8 @@ static const struct option model_opts[] = {
  * accepted and ignored; '?' (unknown, getopt said so): usage. */
 static int model_foreign(const char *sub, int c, const char *usage)
 {
-	size_t i;
-
-	for (i = 0; c != '?' && model_opts[i].name; i++)
-		if (model_opts[i].val == c)
-			return cct_cli_usage_error("model %s: --%s does not apply to it (cctrust model "
-						   "--help lists each subcommand's options)",
-						   sub, model_opts[i].name);
+	if (c != '?' && strcmp(cct_cli_long_name(model_opts, c), "?"))
+		return cct_cli_foreign_option("model", sub, model_opts, c);
 	return cct_cli_usage_error("%s", usage);
 }
 

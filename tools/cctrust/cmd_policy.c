@@ -101,9 +101,7 @@ int cct_cmd_policy(int argc, char **argv)
 		/* check reads --json only, convert --kind only (its output is JSON already): any
 		 * other is refused, never accepted and ignored */
 		if ((c == OPT_JSON && strcmp(sub, "check")) || (c == OPT_KIND && strcmp(sub, "convert")))
-			return cct_cli_usage_error("policy %s: --%s does not apply to it (cctrust "
-						   "policy --help lists each subcommand's options)",
-						   sub, c == OPT_JSON ? "json" : "kind");
+			return cct_cli_foreign_option("policy", sub, policy_opts, c);
 		switch (c) {
 		case OPT_JSON: json = 1; break;
 		case OPT_KIND:

@@ -137,16 +137,6 @@ static int sub_reads(const char *sub, int c)
 	return 1;
 }
 
-/* the option as the user wrote it, for a message */
-static const char *opt_name(int c)
-{
-	size_t i;
-
-	for (i = 0; lopts[i].name; i++)
-		if (lopts[i].val == c)
-			return lopts[i].name;
-	return "?";
-}
 
 typedef struct args {
 	cct_ratls_make_opts make;
@@ -220,9 +210,7 @@ static int parse(args *a, int argc, char **argv)
 				return cct_cli_usage_error("ratls %s: -%c is an option of 'ratls get' "
 							   "only (cctrust ratls --help)",
 							   argv[0], c);
-			return cct_cli_usage_error("ratls %s: --%s does not apply to it (cctrust "
-						   "ratls --help lists each subcommand's options)",
-						   argv[0], opt_name(c));
+			return cct_cli_foreign_option("ratls", argv[0], lopts, c);
 		}
 		switch (c) {
 		case 1:
