@@ -138,6 +138,10 @@ typedef struct cct_measure_id_block_opts {
 	uint64_t policy;           /**< guest policy (default 0x30000) */
 } cct_measure_id_block_opts;
 
+/** CCT_OK when policy is an SNP guest policy the firmware can launch with: bit 17 (reserved)
+ *  set, as SNP_LAUNCH_START requires and as the verifier requires of a report; else
+ *  CCT_EINVAL naming the bit. */
+CCT_EXTERN int cct_measure_snp_policy_check(uint64_t policy, cct_err *err);
 /** Serialize the 96-byte ID block. */
 CCT_EXTERN void cct_measure_id_block_encode(uint8_t out[CCT_MEASURE_ID_BLOCK_SIZE],
 					    const cct_measure_id_block_opts *o);

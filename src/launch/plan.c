@@ -403,6 +403,14 @@ int cct_launch_plan_parse(cct_launch_plan *p, const char *text, size_t len, cons
 			  err)) ||
 	    (rc = get_u64(&p->policy, NULL, root, "policy", 0, UINT64_MAX, 1, err)))
 		goto out;
+	{
+		cct_err why;
+
+		if (cct_measure_snp_policy_check(p->policy, &why) != CCT_OK) {
+			rc = perr(err, CCT_EINVAL, "policy", why.msg);
+			goto out;
+		}
+	}
 	if ((rc = get_str_array(p->gpus, &p->gpu_count, CCT_LAUNCH_MAX_GPUS, root, "gpus", "gpus",
 				 err)))
 		goto out;

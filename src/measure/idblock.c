@@ -40,6 +40,17 @@ void cct_measure_id_block_encode(uint8_t out[CCT_MEASURE_ID_BLOCK_SIZE],
 		out[0x58 + i] = (uint8_t)(o->policy >> (8 * i));
 }
 
+int cct_measure_snp_policy_check(uint64_t policy, cct_err *err)
+{
+	if (!((policy >> 17) & 1))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				   "SNP guest policy 0x%llx: bit 17 is reserved and must be 1 (the "
+				   "firmware refuses to launch with it clear; e.g. 0x%llx)",
+				   (unsigned long long)policy,
+				   (unsigned long long)(policy | (1ull << 17)));
+	return CCT_OK;
+}
+
 /* Load a P-384 key from PEM: private key first, then public key. */
 static int load_key(EVP_PKEY **out, const uint8_t *pem, size_t len, int need_private, cct_err *err)
 {

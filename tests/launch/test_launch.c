@@ -617,6 +617,9 @@ static void plan_refusals_name_the_key(void **state)
 		{ "vcpus = 1\nmemory = \"99999999999T\"\n", { "memory", "64M..64T" } },
 		{ "vcpus = 1\nmemory = \"65T\"\n", { "memory", "64M..64T" } },
 		{ "vcpus = 1\nguest_features = true\n", { "guest_features", "got a boolean" } },
+		/* bit 17 clear: SNP_LAUNCH_START refuses it (and the verifier any report with it) */
+		{ "vcpus = 1\npolicy = \"0x10000\"\n", { "policy", "bit 17 is reserved" } },
+		{ "vcpus = 1\npolicy = 0\n", { "policy", "must be 1" } },
 		{ "vcpus = 1\n[id_block]\nid_key = \"k.pem\"\nguest_svn = \"3\"\n",
 		  { "guest_svn", "got a string" } },
 		/* a control character names its key (was "control character in QEMU argument 23") */

@@ -519,6 +519,17 @@ static void cli_usage_errors_name_option_and_range(void **state)
 	assert_non_null(strstr(out, "--guest-svn"));
 	assert_non_null(strstr(out, "4294967295"));
 	free(out);
+	/* a guest policy the firmware refuses (bit 17 clear) was written into the ID block */
+	rc = cct_test_cli(&out, "measure id-block --launch-digest " ZERO_LD " --id-key '%s' "
+			  "--policy 0 2>&1", okey);
+	assert_int_equal(rc, 2);
+	if (!strstr(out, "--policy 0") || !strstr(out, "bit 17") || !strstr(out, "0x20000"))
+		fail_msg("--policy 0 not refused by name: %s", out);
+	free(out);
+	rc = cct_test_cli(&out, "measure id-block --launch-digest " ZERO_LD " --id-key '%s' "
+			  "--policy 0x20000 --json 2>&1", okey);
+	assert_int_equal(rc, 0);
+	free(out);
 	/* a hex value names its option (was "expected 16 bytes of hex ..." alone) */
 	rc = cct_test_cli(&out, "measure id-block --launch-digest " ZERO_LD " --id-key '%s' "
 			  "--family-id 00 2>&1", okey);

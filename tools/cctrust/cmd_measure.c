@@ -250,8 +250,12 @@ static int idb_option(idb_args *a, const char *k, const char *v)
 			return -1;
 		a->svn = (uint32_t)u;
 	} else {
+		cct_err err;
+
 		if (parse_u64(&a->policy, v, 16, k, UINT64_MAX))
 			return -1;
+		if (cct_measure_snp_policy_check(a->policy, &err) != CCT_OK)
+			return cct_cli_usage_error("--policy %s: %s", v, err.msg), -1;
 	}
 	return 1;
 }
