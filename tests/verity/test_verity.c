@@ -494,6 +494,17 @@ static void output_is_not_an_input(void **state)
 	assert_int_equal(an, bn);
 	assert_memory_equal(after, before, bn);
 	free(after);
+	/* -o -: was a file named "-" in the working directory (stdout carries the report) */
+	unlink("-");
+	rc = cct_test_cli(&out, "model pack '%s' -o - 2>&1", dir);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "not to stdout"));
+	free(out);
+	rc = cct_test_cli(&out, "model verity '%s' --salt - -o - 2>&1", data);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(out, "not to stdout"));
+	free(out);
+	assert_int_equal(access("-", F_OK), -1);
 	free(before);
 	free((void *)data);
 }

@@ -125,6 +125,9 @@ static int cmd_pack(int argc, char **argv)
 		dir = argv[optind];
 	if (!dir || !out)
 		return cct_cli_usage_error("usage: cctrust model pack DIR -o MODEL.tar");
+	if (!strcmp(out, "-")) /* was a file named "-"; stdout carries the report */
+		return cct_cli_usage_error("model pack -o -: the archive is written to a file, not "
+					   "to stdout (model verity reads it back); name a file");
 	if ((rc = cct_verity_pack(dir, out, &err)) != CCT_OK)
 		return fail(rc, &err, json);
 	if (json) {
@@ -227,6 +230,9 @@ static int cmd_verity(int argc, char **argv)
 		p.uuid[6] = (uint8_t)((p.uuid[6] & 0x0f) | 0x40); /* version 4 */
 		p.uuid[8] = (uint8_t)((p.uuid[8] & 0x3f) | 0x80);
 	}
+	if (out && !strcmp(out, "-"))
+		return cct_cli_usage_error("model verity -o -: the hash tree is written to a file, "
+					   "not to stdout (model verify reads it back); name a file");
 	if (!out) {
 		size_t n = strlen(data) + sizeof(".verity");
 
