@@ -431,6 +431,7 @@ static int cmd_verify(int argc, char **argv)
 	json_t *ov = json_object(), *ovt = json_object();
 	size_t nq = 0, k;
 	int rc = 0, worst = CCT_EXIT_OK, c;
+	const char *tcb_opt = NULL; /* a TCB appraisal flag, which --quote-only cannot apply */
 	long num;
 	cct_err err;
 
@@ -478,14 +479,17 @@ static int cmd_verify(int argc, char **argv)
 		case OPT_RD: rc = set_report_data(cp, v); break;
 		case OPT_POLICY: policy_file = v; break;
 		case OPT_ACCEPT:
+			tcb_opt = "--accept-tcb";
 			rc = add_accept(cp, v);
 			override_list(ovt, "accepted_tcb_status", v, 1);
 			break;
 		case OPT_DENY:
+			tcb_opt = "--deny-advisory";
 			rc = add_deny(cp, v);
 			override_list(ovt, "deny_advisories", v, 0);
 			break;
 		case OPT_MIN_DATE:
+			tcb_opt = "--min-tcb-date";
 			if (cct_time_parse(&cp->pol.min_tcb_date, v, &err) != CCT_OK)
 				rc = cct_cli_usage_error("--min-tcb-date: %s", err.msg);
 			json_object_set_new(ovt, "min_tcb_date", json_string(v));
@@ -517,7 +521,18 @@ static int cmd_verify(int argc, char **argv)
 	}
 	if (!rc && vc.quote_only && (vc.collateral || vc.pccs))
 		fprintf(stderr, "cctrust: --quote-only not applied: collateral is given (--collateral, "
-				"--pccs-url or --trust-sim), so the full verification runs\n");
+				"--pccs or --trust-sim), so the full verification runs\n");
+	/* flags that would be silently ignored: a TCB rule where no TCB is evaluated, a cache
+	 * directory where nothing is fetched (the quote was accepted as if they had held) */
+	if (!rc && tcb_opt && vc.quote_only && !vc.collateral && !vc.pccs)
+		rc = cct_cli_usage_error("%s: --quote-only evaluates no TCB level, so this rule "
+					 "cannot be applied (give --collateral or --pccs, or drop "
+					 "%s)",
+					 tcb_opt, tcb_opt);
+	if (!rc && vc.cache && !vc.pccs)
+		rc = cct_cli_usage_error("--cache DIR is where --pccs URL stores what it fetches; "
+					 "without --pccs nothing is fetched (a cached set is itself "
+					 "a --collateral directory: DIR/<fmspc>-<ca>)");
 	if (!rc && policy_file) {
 		/* cctrust.policy/v1: the verifier checks crypto, collateral, TCB level and binding;
 		 * the "tee" and "tdx" rules appraise, exactly as in `cctrust verify` */

@@ -1,0 +1,34 @@
+#!/bin/bash
+# cctrust tdx: odd and hostile option combinations found by a black-box review (each case failed
+# before its fix).
+set -u
+cct=${CCT_CLI:?}; P=${CCT_VECTORS:?}/tdx/phala-dcap-qvl/sample
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAIL: $*"; }
+expect_rc() { local want=$1; shift; "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?; [ $rc -eq "$want" ] && ok || bad "want exit $want got $rc: $* :: $(head -c 300 "$tmp/out" "$tmp/err")"; }
+Q=$P/tdx_quote; C=$P/tdx_quote_collateral.json; AT=2025-07-19T10:00:34Z
+
+# a TCB rule with --quote-only (no TCB level evaluated) was accepted and ignored: exit 0
+expect_rc 0 "$cct" tdx verify "$Q" --quote-only --at $AT
+for o in "--min-tcb-date 2099-01-01T00:00:00Z" "--accept-tcb OutOfDate" "--deny-advisory INTEL-SA-00837"; do
+	expect_rc 2 "$cct" tdx verify "$Q" --quote-only --at $AT $o
+	grep -q -- "${o%% *}" "$tmp/err" && ok || bad "refusal does not name ${o%% *}"
+done
+# with collateral --quote-only is not applied, so the rules are: 2099 is after the tcbDate
+expect_rc 1 "$cct" tdx verify "$Q" --quote-only --collateral "$C" --at $AT --min-tcb-date 2099-01-01T00:00:00Z
+grep -q -- "--pccs or" "$tmp/err" && ok || bad "the quote-only note names a flag that does not exist"
+grep -q -- "--pccs-url" "$tmp/err" && bad "the quote-only note names --pccs-url" || ok
+
+# --cache without --pccs was silently unused (the quote verified against --collateral)
+expect_rc 2 "$cct" tdx verify "$Q" --collateral "$C" --cache "$tmp/cache" --at $AT
+grep -q -- "--cache" "$tmp/err" && ok || bad "refusal does not name --cache"
+expect_rc 2 "$cct" tdx verify "$Q" --cache "$tmp/cache" --offline --at $AT
+[ -e "$tmp/cache" ] && bad "a refused --cache created its directory" || ok
+# with --pccs it is the cache (offline: nothing cached -> rejected, not a usage error)
+mkdir -p "$tmp/cache"
+expect_rc 1 "$cct" tdx verify "$Q" --pccs http://127.0.0.1:9 --cache "$tmp/cache" --offline --at $AT
+
+echo "tdx hostile: $pass passed, $fail failed"
+[ $fail -eq 0 ]
