@@ -57,6 +57,28 @@ m = o["claims"]["gpus"][0]["x-cctrust-mismatched-measurements"][0]
 assert m["index"] == 23 and m["rim"] == "driver" and m["rim-id"] == "NV_GPU_DRIVER_GH100_590.12"
 assert len(m["actual"]) == 96 and m["actual"] not in m["expected"]
 PY
+# gpu verify --policy: the attester's NVML statement (cc_mode) is judged however the evidence
+# comes in (a file, -, a directory, one of several inputs), never dropped on the way
+python3 - "$tmp/sim/evidence-kbs.json" "$tmp" <<'PY'
+import json, sys
+o = json.load(open(sys.argv[1])); t = sys.argv[2]
+dev = dict(o, cc_mode="devtools"); json.dump(dev, open(t + "/ev-devtools.json", "w"))
+l = o["device_evidence_list"]
+json.dump({"device_evidence_list": [l[0]], "cc_mode": "on"}, open(t + "/ev-a.json", "w"))
+json.dump({"device_evidence_list": [l[1]], "cc_mode": "devtools"}, open(t + "/ev-b.json", "w"))
+PY
+mkdir -p "$tmp/devdir" && cp "$tmp/ev-devtools.json" "$tmp/devdir/"
+echo '{"version":"cctrust.policy/v1","gpu":{"cc_mode":["on"]}}' >"$tmp/pol-on.json"
+expect_rc 0 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $coll --policy "$tmp/pol-on.json"
+expect_rc 1 "$cct" gpu verify "$tmp/ev-devtools.json" --nonce "$n" $trust $coll --policy "$tmp/pol-on.json"
+grep -q "gpu.cc_mode" "$tmp/out" && ok || bad "devtools (file) not refused by gpu.cc_mode"
+expect_rc 1 "$cct" gpu verify - --nonce "$n" $trust $coll --policy "$tmp/pol-on.json" <"$tmp/ev-devtools.json"
+grep -q "gpu.cc_mode" "$tmp/out" && ok || bad "devtools (stdin) not refused by gpu.cc_mode"
+expect_rc 1 "$cct" gpu verify "$tmp/devdir" --nonce "$n" $trust $coll --policy "$tmp/pol-on.json"
+grep -q "gpu.cc_mode" "$tmp/out" && ok || bad "devtools (directory) not refused by gpu.cc_mode"
+"$cct" gpu verify "$tmp/ev-a.json" "$tmp/ev-b.json" --nonce "$n" $trust $coll --policy "$tmp/pol-on.json" --json >"$tmp/j" 2>/dev/null
+[ $? -eq 1 ] && ok || bad "devtools (second of two inputs) not refused"
+python3 -c "import json,sys; o=json.load(open(sys.argv[1])); f=o['failures']; sys.exit(not (len(f)==1 and f[0]['rule']=='gpu.cc_mode' and f[0]['actual']=='devtools' and 'gpu1' in f[0]['message']))" "$tmp/j" && ok || bad "two inputs: the second's statement is not its own: $(head -c 400 "$tmp/j")"
 # one RIM on its own
 expect_rc 0 "$cct" gpu rim verify "$g/rims/NV_GPU_DRIVER_GH100_590.12.xml" --rim-root "$g/rim-root.pem" --ocsp --ocsp-dir "$g/ocsp" --offline
 expect_rc 1 "$cct" gpu rim verify "$g/rims/NV_GPU_DRIVER_GH100_590.12.xml"

@@ -199,11 +199,12 @@ static int parse_args(gpu_args *a, const char *sub, int argc, char **argv)
 	return rc;
 }
 
-/* The devices' claims appraised by the policy's "gpu" rules, as `cctrust verify` does. */
-static json_t *appraise_v1(const cct_policy *pol, const char *claims_text,
-			   char *const *files, size_t nfiles, int *rc, cct_err *err)
+/* The devices' claims appraised by the policy's "gpu" rules, as `cctrust verify` does; stated:
+ * the attester's NVML statements of the inputs (load_input), per device in "devices". */
+static json_t *appraise_v1(const cct_policy *pol, const char *claims_text, const json_t *stated,
+			   int *rc, cct_err *err)
 {
-	json_t *claims = json_loads(claims_text, 0, NULL), **dev, *failures, *nv = NULL;
+	json_t *claims = json_loads(claims_text, 0, NULL), **dev, *failures;
 	size_t n = json_array_size(json_object_get(claims, "gpus")), i;
 	cct_policy_claims c;
 
@@ -214,17 +215,12 @@ static json_t *appraise_v1(const cct_policy *pol, const char *claims_text,
 	c.gpu_claims = (const json_t *const *)dev;
 	c.gpu_count = dev ? n : 0;
 	c.sections = CCT_POLICY_SECTION_GPU;
-	if (nfiles == 1) { /* (a directory or "-" does not load: no statement) */
-		/* Trustee's {"device_evidence_list", "cc_mode"?, "ppcie_mode"?}: the attester's NVML
-		 * statement, when the file carries one, must agree as in `cctrust verify` */
-		nv = json_load_file(files[0], JSON_REJECT_DUPLICATES, NULL);
-		if (json_is_object(nv) && json_is_array(json_object_get(nv, "device_evidence_list"))) {
-			c.nvidia = nv;
-			c.gpu_devices = json_object_get(nv, "device_evidence_list");
-		}
-	}
+	/* Trustee's {"device_evidence_list", "cc_mode"?, "ppcie_mode"?}: the attester's NVML
+	 * statement must agree as in `cctrust verify`, whichever way the input came (file, -,
+	 * directory, several) */
+	c.nvidia = stated;
+	c.gpu_devices = json_object_get(stated, "devices");
 	failures = cct_cli_policy_apply(pol, &c, rc, err);
-	json_decref(nv);
 	for (i = 0; dev && i < n; i++)
 		json_decref(dev[i]);
 	free(dev);
@@ -234,9 +230,48 @@ static json_t *appraise_v1(const cct_policy *pol, const char *claims_text,
 
 typedef struct load_ctx {
 	cct_nvgpu_evidence_list *all;
+	json_t *stated; /* {"devices": [{"cc_mode"?}, ...], "ppcie_mode"?}, or NULL: not wanted */
+	size_t inputs;
 	cct_err *err;
 	int rc;
 } load_ctx;
+
+/* The attester's NVML statements of one input (the KBS form's "cc_mode" and "ppcie_mode", and a
+ * device's own "cc_mode"), one entry per device, in the order the devices are verified: each
+ * device keeps its own input's statement. A "ppcie_mode" that is not the same in every input
+ * (stated in one, absent or different in another) is not borrowed across inputs: it becomes
+ * null, which no "ppcie" rule accepts. */
+static void add_statements(load_ctx *lc, const uint8_t *buf, size_t n)
+{
+	json_t *root = json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES, NULL);
+	json_t *devs = json_object_get(lc->stated, "devices"), *list, *e, *pm;
+	const json_t *top_cm;
+	size_t i;
+
+	list = json_is_array(root) ? root : json_object_get(root, "device_evidence_list");
+	top_cm = json_is_object(root) ? json_object_get(root, "cc_mode") : NULL;
+	pm = json_is_object(root) ? json_object_get(root, "ppcie_mode") : NULL;
+	json_array_foreach(list, i, e) {
+		const json_t *cm = json_is_object(root) ? json_object_get(e, "cc_mode") : NULL;
+		json_t *d = json_object();
+
+		if (!cm)
+			cm = top_cm;
+		if (cm)
+			json_object_set_new(d, "cc_mode", json_deep_copy(cm));
+		json_array_append_new(devs, d);
+	}
+	if (lc->inputs++ == 0) {
+		if (pm)
+			json_object_set_new(lc->stated, "ppcie_mode", json_deep_copy(pm));
+	} else {
+		const json_t *had = json_object_get(lc->stated, "ppcie_mode");
+
+		if ((had || pm) && !(had && pm && json_equal((json_t *)had, pm)))
+			json_object_set_new(lc->stated, "ppcie_mode", json_null());
+	}
+	json_decref(root);
+}
 
 /* one input's entries appended to the set (cct_inputs_each) */
 static void load_input(void *ctx, const char *path, int *stop)
@@ -249,13 +284,15 @@ static void load_input(void *ctx, const char *path, int *stop)
 
 	if (rc == CCT_OK)
 		rc = cct_nvgpu_evidence_list_parse(&l, buf, n, lc->err);
-	free(buf);
 	if (rc == CCT_OK && !lc->all) {
 		lc->all = l;
 		l = NULL;
 	} else if (rc == CCT_OK) {
 		rc = cct_nvgpu_evidence_list_append(lc->all, l, lc->err);
 	}
+	if (rc == CCT_OK && lc->stated)
+		add_statements(lc, buf, n);
+	free(buf);
 	cct_nvgpu_evidence_list_free(l);
 	if (rc != CCT_OK) {
 		lc->rc = rc;
@@ -263,29 +300,36 @@ static void load_input(void *ctx, const char *path, int *stop)
 	}
 }
 
-/* the inputs as one evidence set (their entries verified together) */
-static int load_evidence_of(cct_nvgpu_evidence_list **out, char *const *files, size_t nfiles,
-			    cct_err *err)
+/* the inputs as one evidence set (their entries verified together); stated (may be NULL): the
+ * attester's statements of every input (add_statements) */
+static int load_evidence_of(cct_nvgpu_evidence_list **out, json_t **stated, char *const *files,
+			    size_t nfiles, cct_err *err)
 {
-	load_ctx lc = { NULL, err, CCT_OK };
-	int rc = cct_inputs_each(files, nfiles, load_input, &lc, err);
+	load_ctx lc = { NULL, NULL, 0, err, CCT_OK };
+	int rc;
 
+	if (stated)
+		lc.stated = json_pack("{s:[]}", "devices");
+	rc = cct_inputs_each(files, nfiles, load_input, &lc, err);
 	if (rc == CCT_OK)
 		rc = lc.rc;
 	if (rc == CCT_OK && !lc.all)
 		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "no evidence file found");
 	if (rc != CCT_OK) {
 		cct_nvgpu_evidence_list_free(lc.all);
+		json_decref(lc.stated);
 		return rc;
 	}
 	*out = lc.all;
+	if (stated)
+		*stated = lc.stated;
 	return CCT_OK;
 }
 
 static int load_evidence(cct_nvgpu_evidence_list **out, gpu_args *a, cct_err *err)
 {
 	*out = NULL;
-	return load_evidence_of(out, a->files, (size_t)a->nfiles, err);
+	return load_evidence_of(out, NULL, a->files, (size_t)a->nfiles, err);
 }
 
 static double now_s(void)
@@ -351,12 +395,12 @@ static int verify_set(gpu_args *a, cct_nvgpu_verifier **vp, const uint8_t *nonce
 	cct_nvgpu_evidence_list *ev = NULL;
 	cct_nvgpu_verifier *v = NULL;
 	char *claims = NULL;
-	json_t *failures = NULL;
+	json_t *failures = NULL, *stated = NULL;
 	cct_err err;
 	int rc, ex;
 
 	cct_err_clear(&err);
-	rc = load_evidence_of(&ev, files, nfiles, &err);
+	rc = load_evidence_of(&ev, a->v1 ? &stated : NULL, files, nfiles, &err);
 	if (rc == CCT_OK && !*vp)
 		rc = cct_nvgpu_verifier_new(vp, &a->o, &err);
 	v = *vp;
@@ -387,7 +431,7 @@ static int verify_set(gpu_args *a, cct_nvgpu_verifier **vp, const uint8_t *nonce
 		}
 	}
 	if (rc == CCT_OK && a->v1 && claims)
-		failures = appraise_v1(a->v1, claims, files, nfiles, &rc, &err);
+		failures = appraise_v1(a->v1, claims, stated, &rc, &err);
 	ex = cct_cli_exit_code(rc);
 	/* a rejected device whose bytes were readable is a rejection, not unreadable input */
 	if (rc != CCT_OK && claims && err.stage != CCT_STAGE_INPUT)
@@ -442,6 +486,7 @@ static int verify_set(gpu_args *a, cct_nvgpu_verifier **vp, const uint8_t *nonce
 		cct_cli_print_reject(label ? label : "gpu evidence", rc, &err);
 	}
 	json_decref(failures);
+	json_decref(stated);
 	free(claims);
 	cct_nvgpu_evidence_list_free(ev);
 	fflush(stdout);
