@@ -79,7 +79,10 @@ static int ctx_new(gpu_ctx **out, const cct_ev_in *in, cct_err *err)
 		o.ocsp_dir = c->ocsp_dir;
 		o.offline = 1; /* the simulated PKI has no responders */
 	}
-	if (in->collateral_dir) {
+	/* --trust-sim: the sim's RIMs and OCSP responses, whatever --collateral says (docs/
+	 * composite.md); a --collateral PATH there is for the CPU (a TDX collateral file, an AMD
+	 * cache) and must not replace them, let alone with a PATH/nvidia/... that is not there */
+	if (in->collateral_dir && !in->trust_sim_dir) {
 		snprintf(c->cache_dir, sizeof(c->cache_dir), "%s/nvidia", in->collateral_dir);
 		snprintf(c->rim_dir, sizeof(c->rim_dir), "%s/nvidia/rims", in->collateral_dir);
 		snprintf(c->ocsp_dir, sizeof(c->ocsp_dir), "%s/nvidia/ocsp", in->collateral_dir);
@@ -87,7 +90,7 @@ static int ctx_new(gpu_ctx **out, const cct_ev_in *in, cct_err *err)
 			o.rim_dir = c->rim_dir;
 		if (dir_exists(c->ocsp_dir))
 			o.ocsp_dir = c->ocsp_dir;
-		if (!in->offline && !in->trust_sim_dir)
+		if (!in->offline)
 			o.cache_dir = c->cache_dir;
 	}
 	rc = cct_nvgpu_verifier_new(&c->v, &o, err);

@@ -32,6 +32,9 @@ a=c['cpu0']['ear.veraison.annotated-evidence']; assert a['tdx']['mrtd']=='$MRTD'
 g=c['gpu0']['ear.veraison.annotated-evidence']['nvidia']; assert g['x-cctrust-gpu-cc-mode']=='on' and g['secboot']=='unknown' and g['dbgstat']=='unknown'
 assert c['gpu0']['ear.veraison.annotated-evidence']['runtime_data_claims']['tee-pubkey']==json.load(open('$T/tee.jwk'))"; then pass tdx-token-claims; else fail tdx-token-claims; fi
 ev tdx-tsm.json --tee tdx --form tsm
+# --collateral for the CPU (the sim's TDX collateral file) does not take the GPUs' sim RIMs and
+# OCSP responses away (it used to point them at PATH/nvidia/..., which is not there)
+expect tdx-gpu-sim-collateral 0 "r['verified'] and r['submods']['gpu0']['claims']['measres']=='success'" "$T/tdx1.json" --trust-sim "$S" --nonce "$N" --collateral "$S/tdx/collateral.json"
 expect tdx-configfs-tsm 0 "r['evidence_form']=='tdx-quote'" "$T/tdx-tsm.json" --trust-sim "$S" --nonce "$N"
 pol pol-ref.json "\"tee\":[\"tdx\"],\"tdx\":{\"mrtd\":[\"$MRTD\"],\"rtmr2\":[\"$RTMR2\"],\"accepted_tcb_status\":[\"UpToDate\"]},\"gpu\":{\"count\":1,\"architectures\":[\"HOPPER\"],\"min_driver_version\":\"590.0\",\"min_vbios_version\":\"96.00.A5.00.00\",\"rim_ids\":[\"NV_GPU_DRIVER_GH100_590.12\",\"NV_GPU_VBIOS_G520_0200_885_9600A50001\"],\"ppcie\":\"forbidden\",\"authorization_rules\":{\"authorization-rules\":{\"detached-claims\":{\"measres\":\"success\"}}}}"
 expect tdx-pinned-policy 0 "r['policy_id']=='default' and not r['failures']" "$T/tdx1.json" --trust-sim "$S" --nonce "$N" --policy "$T/pol-ref.json"
