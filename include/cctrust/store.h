@@ -122,6 +122,10 @@ typedef struct cct_store cct_store;
 
 typedef struct cct_store_open_opts {
 	unsigned connections; /**< 0: CCT_STORE_CONNECTIONS_DEFAULT; 1..CCT_STORE_CONNECTIONS_MAX */
+	/** A file keeping the newest generation of every sealed row this store wrote or opened
+	 *  (MAC'd under the master key), so that a row a database writer rolls back to an older
+	 *  sealed version is refused also after a restart. NULL: kept in memory only. */
+	const char *generations;
 } cct_store_open_opts;
 
 /** Open a store from a URL: "sqlite:PATH", "sqlite::memory:", or any URL handled by a back
@@ -163,7 +167,11 @@ CCT_EXTERN int cct_store_master_key_load(uint8_t key[CCT_STORE_KEY_SIZE], const 
 
 /** Sealed objects of any kind (AES-256-GCM under the master key, aad = kind and name), e.g.
  *  CCT_STORE_KIND_SERVICE_KEY. _create inserts only when absent (*created says whether it
- *  did). _get: as cct_store_secret_get. */
+ *  did). _get: as cct_store_secret_get. Each write seals the row's generation with it (one
+ *  more than the newest this store knows, or the stored row's when newer); a row opened
+ *  older than the newest generation this store has written or opened is CCT_ESIGNATURE (a
+ *  roll-back), and CCT_EIO when the generations file (cct_store_open_opts) cannot be
+ *  updated. */
 CCT_EXTERN int cct_store_sealed_put(cct_store *st, const char *kind, const char *name,
 				    const uint8_t *v, size_t n, int64_t now, cct_err *err);
 CCT_EXTERN int cct_store_sealed_create(cct_store *st, const char *kind, const char *name,

@@ -13,6 +13,7 @@
 #include "cctrust/core.h"
 #include "cctrust/store.h"
 #include "core/rd.h"
+#include "store/generations.h"
 #include "token/jose.h"
 
 #define SEAL_VERSION 0x01
@@ -26,6 +27,7 @@ struct cct_store {
 	uint8_t key[CCT_STORE_KEY_SIZE];     /* master key: secrets, service keys */
 	uint8_t row_key[CCT_STORE_KEY_SIZE]; /* HKDF(master): policies, reference values, sessions */
 	uint8_t challenge_key[CCT_STORE_KEY_SIZE]; /* HKDF(master): session challenge cookies */
+	cct_store_gens *gens; /* the newest generation of each sealed row seen (roll-back check) */
 };
 
 static struct {
@@ -88,13 +90,27 @@ int cct_store_open_ex(cct_store **out, const char *url, const uint8_t master_key
 	if (!st)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	memcpy(st->key, master_key, CCT_STORE_KEY_SIZE);
-	if (cct_store_derive_key(st->row_key, master_key, "cctrust-store row integrity v1") !=
-		    CCT_OK ||
-	    cct_store_derive_key(st->challenge_key, master_key,
-				 "cctrust-store session challenge v1") != CCT_OK) {
-		cct_wipe(st->key, sizeof(st->key));
-		free(st);
-		return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "HKDF of the master key failed");
+	{
+		uint8_t gk[CCT_STORE_KEY_SIZE];
+
+		if (cct_store_derive_key(st->row_key, master_key,
+					 "cctrust-store row integrity v1") != CCT_OK ||
+		    cct_store_derive_key(st->challenge_key, master_key,
+					 "cctrust-store session challenge v1") != CCT_OK ||
+		    cct_store_derive_key(gk, master_key, "cctrust-store row generations v1") !=
+			    CCT_OK) {
+			cct_wipe(st->key, sizeof(st->key));
+			free(st);
+			return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0,
+					   "HKDF of the master key failed");
+		}
+		rc = cct_store__gens_open(&st->gens, opts ? opts->generations : NULL, gk, err);
+		cct_wipe(gk, sizeof(gk));
+		if (rc != CCT_OK) {
+			cct_wipe(st->key, sizeof(st->key));
+			free(st);
+			return rc;
+		}
 	}
 	if (!strncmp(url, "sqlite:", 7)) {
 		rc = cct_store_sqlite_open(&st->ops, &st->impl, url + 7, conns, err);
@@ -114,6 +130,7 @@ int cct_store_open_ex(cct_store **out, const char *url, const uint8_t master_key
 		cct_wipe(st->key, sizeof(st->key));
 		cct_wipe(st->row_key, sizeof(st->row_key));
 		cct_wipe(st->challenge_key, sizeof(st->challenge_key));
+		cct_store__gens_free(st->gens);
 		free(st);
 		return rc;
 	}
@@ -130,6 +147,7 @@ void cct_store_free(cct_store *st)
 	cct_wipe(st->key, sizeof(st->key));
 	cct_wipe(st->row_key, sizeof(st->row_key));
 	cct_wipe(st->challenge_key, sizeof(st->challenge_key));
+	cct_store__gens_free(st->gens);
 	free(st);
 }
 
@@ -242,32 +260,103 @@ int cct_store_unseal(uint8_t **out, size_t *out_len, const uint8_t key[32], cons
 	return CCT_OK;
 }
 
-static int sealed_aad(char *aad, size_t size, const char *kind, const char *name)
+/* A sealed row's associated data: "cctrust-store:KIND:NAME" for rows written before row
+ * generations (read as generation 0), "cctrust-store-g:KIND:NAME" for rows whose plaintext
+ * starts with their 8-byte little-endian generation. The row's id in the generations table:
+ * "KIND:NAME". */
+static int sealed_aad(char *aad, size_t size, const char *kind, const char *name, int gen)
 {
 	return kind && name && strlen(name) <= CCT_STORE_MAX_NAME &&
-	       snprintf(aad, size, "cctrust-store:%s:%s", kind, name) < (int)size;
+	       snprintf(aad, size, "cctrust-store%s:%s:%s", gen ? "-g" : "", kind, name) <
+		       (int)size;
 }
 
-/* put (create == NULL) or create-if-absent */
+#define GEN_SIZE 8
+
+/* Open a sealed row: *v / *n the value, *gen its generation (0: written before generations).
+ * CCT_ESIGNATURE when it opens under neither associated data. */
+static int sealed_open(cct_store *st, const char *kind, const char *name, const uint8_t *sealed,
+		       size_t sn, uint8_t **v, size_t *n, uint64_t *gen, cct_err *err)
+{
+	char aad[CCT_STORE_MAX_NAME + 64];
+	uint8_t *pt = NULL;
+	size_t pn = 0;
+	int i, rc;
+
+	*gen = 0;
+	sealed_aad(aad, sizeof(aad), kind, name, 1);
+	rc = cct_store_unseal(&pt, &pn, key_for(st, kind), aad, sealed, sn, NULL);
+	if (rc == CCT_OK) {
+		if (pn < GEN_SIZE) {
+			cct_wipe(pt, pn);
+			free(pt);
+			return cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_NONE, 0,
+					   "sealed row %s:%s has no generation", kind, name);
+		}
+		for (i = GEN_SIZE - 1; i >= 0; i--)
+			*gen = *gen << 8 | pt[i];
+		memmove(pt, pt + GEN_SIZE, pn - GEN_SIZE);
+		cct_wipe(pt + pn - GEN_SIZE, GEN_SIZE);
+		*v = pt;
+		*n = pn - GEN_SIZE;
+		return CCT_OK;
+	}
+	sealed_aad(aad, sizeof(aad), kind, name, 0);
+	return cct_store_unseal(v, n, key_for(st, kind), aad, sealed, sn, err);
+}
+
+/* put (create == NULL) or create-if-absent, as the generation after the newest one known: the
+ * table's, or the stored row's when that is newer (written by another replica) */
 static int sealed_write(cct_store *st, const char *kind, const char *name, const uint8_t *v,
 			size_t n, int64_t now, int *created, cct_err *err)
 {
-	char aad[CCT_STORE_MAX_NAME + 64];
-	uint8_t *sealed = NULL;
+	char aad[CCT_STORE_MAX_NAME + 64], id[CCT_STORE_MAX_NAME + 64];
+	uint8_t *sealed = NULL, *pt = NULL;
 	size_t sn = 0;
-	int rc;
+	uint64_t gen;
+	int rc, i;
 
-	if (!sealed_aad(aad, sizeof(aad), kind, name))
+	if (!sealed_aad(aad, sizeof(aad), kind, name, 1))
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "object name too long");
 	if (created && !st->ops->obj_create)
 		return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_NONE, 0,
 				   "store back end %s cannot create-if-absent", st->ops->name);
-	rc = cct_store_seal(&sealed, &sn, key_for(st, kind), aad, v, n, err);
+	if (n > CCT_STORE_MAX_VALUE)
+		return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_NONE, 0,
+				   "secret of %zu bytes above the %u-byte cap", n, CCT_STORE_MAX_VALUE);
+	snprintf(id, sizeof(id), "%s:%s", kind, name);
+	gen = cct_store__gens_known(st->gens, id);
+	if (!created) {
+		uint8_t *cur = NULL, *old = NULL;
+		size_t cn = 0, on = 0;
+		uint64_t cg = 0;
+
+		if (st->ops->obj_get(st->impl, kind, name, &cur, &cn, NULL) == CCT_OK &&
+		    sealed_open(st, kind, name, cur, cn, &old, &on, &cg, NULL) == CCT_OK && cg > gen)
+			gen = cg;
+		if (old) {
+			cct_wipe(old, on);
+			free(old);
+		}
+		free(cur);
+	}
+	gen++;
+	if (!(pt = malloc(GEN_SIZE + n + 1)))
+		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	for (i = 0; i < GEN_SIZE; i++)
+		pt[i] = (uint8_t)(gen >> (8 * i));
+	if (n)
+		memcpy(pt + GEN_SIZE, v, n);
+	rc = cct_store_seal(&sealed, &sn, key_for(st, kind), aad, pt, GEN_SIZE + n, err);
+	cct_wipe(pt, GEN_SIZE + n);
+	free(pt);
 	if (rc == CCT_OK)
 		rc = created ? st->ops->obj_create(st->impl, kind, name, sealed, sn, now, created,
 						   err)
 			     : st->ops->obj_put(st->impl, kind, name, sealed, sn, now, err);
 	free(sealed);
+	if (rc == CCT_OK && (!created || *created))
+		rc = cct_store__gens_observe(st->gens, id, gen, err);
 	return rc;
 }
 
@@ -288,19 +377,29 @@ int cct_store_sealed_create(cct_store *st, const char *kind, const char *name,
 int cct_store_sealed_get(cct_store *st, const char *kind, const char *name, uint8_t **v,
 			 size_t *n, cct_err *err)
 {
-	char aad[CCT_STORE_MAX_NAME + 64];
+	char aad[CCT_STORE_MAX_NAME + 64], id[CCT_STORE_MAX_NAME + 64];
 	uint8_t *sealed = NULL;
 	size_t sn = 0;
+	uint64_t gen = 0;
 	int rc;
 
 	*v = NULL;
 	*n = 0;
-	if (!sealed_aad(aad, sizeof(aad), kind, name))
+	if (!sealed_aad(aad, sizeof(aad), kind, name, 1))
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "object name too long");
 	rc = st->ops->obj_get(st->impl, kind, name, &sealed, &sn, err);
 	if (rc == CCT_OK)
-		rc = cct_store_unseal(v, n, key_for(st, kind), aad, sealed, sn, err);
+		rc = sealed_open(st, kind, name, sealed, sn, v, n, &gen, err);
 	free(sealed);
+	if (rc == CCT_OK) {
+		snprintf(id, sizeof(id), "%s:%s", kind, name);
+		if ((rc = cct_store__gens_observe(st->gens, id, gen, err)) != CCT_OK) {
+			cct_wipe(*v, *n);
+			free(*v);
+			*v = NULL;
+			*n = 0;
+		}
+	}
 	return rc;
 }
 

@@ -187,6 +187,24 @@ sqlite3 "$T/a.db" "INSERT INTO objects (kind, name, value, updated) VALUES ('res
 "$CLI" kbs get-resource --url "$U" --sim "$T/sim" default/key/forged >"$T/out" 2>/dev/null
 check "forged resource-policy row: nothing released" 1 $?
 grep -q 'integrity' "$T/out" && ok "forged policy row refused for its integrity" || bad "forged policy row: $(cat "$T/out")"
+# a roll-back: the writer keeps the sealed row of a loose per-resource policy and puts it back
+# after the admin tightened it (the seal bound kind and name, not a version: it was obeyed)
+"$CLI" kbs set-policy --url "$U" --admin-key "$T/admin.key" --resource default/key/rb "$T/res-default.json" >/dev/null &&
+	"$CLI" kbs put-resource --url "$U" --admin-key "$T/admin.key" default/key/rb "$T/secret" >/dev/null || bad "roll-back setup"
+"$CLI" kbs get-resource --url "$U" --sim "$T/sim" default/key/rb >/dev/null 2>&1
+check "roll-back: released under the loose policy" 0 $?
+loose=$(sqlite3 "$T/a.db" "SELECT hex(value) FROM objects WHERE kind='resource-policy' AND name='default/key/rb';")
+[ -n "$loose" ] || bad "roll-back: the loose row not found"
+"$CLI" kbs set-policy --url "$U" --admin-key "$T/admin.key" --resource default/key/rb "$T/policy.json" >/dev/null || bad "tighten"
+"$CLI" kbs get-resource --url "$U" --sim "$T/sim" default/key/rb >/dev/null 2>&1
+check "roll-back: denied under the tightened policy" 1 $?
+sqlite3 "$T/a.db" "UPDATE objects SET value=X'$loose' WHERE kind='resource-policy' AND name='default/key/rb';" || bad "sqlite3 roll-back"
+"$CLI" kbs get-resource --url "$U" --sim "$T/sim" default/key/rb >"$T/out" 2>/dev/null
+check "rolled-back resource-policy row: nothing released" 1 $?
+grep -q 'integrity' "$T/out" && ok "rolled-back policy row refused for its integrity" || bad "rolled-back policy row: $(cat "$T/out")"
+"$CLI" kbs audit --url "$U" --admin-key "$T/admin.key" --limit 1000 >"$T/audit-rb"
+jq -e '[.[] | select(.event=="integrity" and (.rule|test("rolled back")))] | length >= 1' "$T/audit-rb" >/dev/null &&
+	ok "roll-back audited as such" || bad "roll-back not audited: $(jq -c '[.[] | select(.event=="integrity")]' "$T/audit-rb")"
 curl -s "$U/metrics" >"$T/m"
 grep -q '^cctrustd_integrity_failures_total [1-9]' "$T/m" && ok "integrity failures counted in /metrics" || bad "integrity metric"
 grep -q 'cctrustd_insecure_mode{mode="trust_sim"} 1' "$T/m" && ok "--trust-sim shown as cctrustd_insecure_mode 1" || bad "insecure_mode metric"

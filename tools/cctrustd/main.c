@@ -69,7 +69,7 @@ typedef struct opts {
 	const char *store, *listen, *tls_cert, *tls_key, *admin_pubkey, *trust_sim, *policy;
 	const char *master_key, *ca_cert, *ca_key, *port_file, *config;
 	const char *collateral, *certs, *token_key, *pg_url_file, *metrics_token;
-	const char *token_cert, *admin_audience;
+	const char *token_cert, *admin_audience, *generations;
 	int insecure_http, session_ttl, cert_ttl, threads, offline, token_ttl, pg_insecure;
 	int store_conns;
 	int admin_require_jti;
@@ -231,6 +231,7 @@ static void usage(FILE *f)
 		"                [--admin-require-jti]\n"
 		"                [--session-ttl S] [--cert-ttl S]\n"
 		"                [--ca-cert F --ca-key F] [--threads N] [--store-connections N]\n"
+		"                [--generations FILE]\n"
 		"                [--port-file F] [--config F]\n"
 		"  limits:       [--max-connections N] [--max-connections-per-ip N]\n"
 		"                [--conn-timeout S] [--rate-limit N/s] [--rate-burst N]\n"
@@ -868,6 +869,7 @@ static int load_config(opts *o, const char *path, char **store_lines)
 		CFG("collateral", collateral) CFG("certs", certs) CFG("token-key", token_key)
 		CFG("pg-url-file", pg_url_file) CFG("metrics-token", metrics_token)
 		CFG("token-cert", token_cert) CFG("admin-audience", admin_audience)
+		CFG("generations", generations)
 		else if (!strcmp(k, "admin-max-token-lifetime")) {
 			long lt;
 
@@ -1057,6 +1059,7 @@ int main(int argc, char **argv)
 		{ "token-cert", 1, 0, 'Z' }, { "admin-max-token-lifetime", 1, 0, 'L' },
 		{ "admin-audience", 1, 0, 'U' }, { "admin-require-jti", 0, 0, 'J' },
 		{ "store-connections", 1, 0, 1018 }, { "connection-memory", 1, 0, 1019 },
+		{ "generations", 1, 0, 1020 },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	opts o;
@@ -1091,6 +1094,7 @@ int main(int argc, char **argv)
 		case 'T': o.trust_sim = optarg; break;
 		case 'p': o.policy = optarg; break;
 		case 'm': o.master_key = optarg; break;
+		case 1020: o.generations = optarg; break;
 		case 'C': o.ca_cert = optarg; break;
 		case 'K': o.ca_key = optarg; break;
 		case 'P': o.port_file = optarg; break;
@@ -1252,9 +1256,15 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	{
-		cct_store_open_opts so = { .connections = (unsigned)o.store_conns };
+		cct_store_open_opts so = { .connections = (unsigned)o.store_conns,
+					   .generations = o.generations };
 
 		rc = cct_store_open_ex(&store, o.store, key, &so, &err);
+		if (rc == CCT_OK)
+			logf_("info", "sealed row generations: %s%s", o.generations ? o.generations
+					: "in memory only",
+			      o.generations ? "" : " (a roll-back is refused until a restart; "
+						   "--generations FILE keeps them)");
 	}
 	cct_wipe(key, sizeof(key));
 	if (rc != CCT_OK) {
