@@ -1178,8 +1178,11 @@ static int handle_cert(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_re
 	EVP_PKEY *key = NULL;
 	int status;
 
-	if (caller_claims(s, req, r, &claims, &teepub, who, digest, &pol) != 0)
+	if (caller_claims(s, req, r, &claims, &teepub, who, digest, &pol) != 0) {
+		/* a denial like a release's: counted (caller_claims) and audited */
+		audit_unauth(s, req, "certificate", CERT_RESOURCE);
 		return r->status;
+	}
 	if (release_gate(s, req, CERT_RESOURCE, claims, pol, &status, &err) != CCT_OK) {
 		COUNT(s, denials_policy);
 		audit(s, req, "certificate", "denied", CERT_RESOURCE, who, digest, err.msg, NULL);

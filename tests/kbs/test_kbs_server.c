@@ -1899,6 +1899,42 @@ static void unauthenticated_audit_aggregated(void **state)
 	free(h);
 }
 
+/* A certificate request without an attested session or a valid Bearer token is a denial as a
+ * release's is: counted and audited (it was counted, never audited). */
+static void certificate_unauthenticated_audited(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char *h = admin_bearer(f, f->admin_key, "auditor", f->now, 600);
+	json_t *a, *rec;
+	size_t i, denied = 0;
+
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/cert", NULL, NULL, "csr"), 401);
+	assert_problem(&r, "TokenNotFound");
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/cert", NULL, "Bearer a.b.c", "csr"), 401);
+	assert_problem(&r, "TokenVerifierError");
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/audit", NULL, h, NULL), 200);
+	a = json_loads(r.body, 0, NULL);
+	json_array_foreach(a, i, rec) {
+		const char *ev = json_string_value(json_object_get(rec, "event"));
+		const char *out = json_string_value(json_object_get(rec, "outcome"));
+		const char *res = json_string_value(json_object_get(rec, "resource"));
+
+		if (!strcmp(ev, "certificate") && out && !strcmp(out, "denied") && res &&
+		    !strcmp(res, "kbs-ca/cert/workload"))
+			denied++;
+	}
+	assert_int_equal(denied, 2);
+	json_decref(a);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/metrics", NULL, NULL, NULL), 200);
+	assert_non_null(strstr(r.body, "cctrustd_denials_total{reason=\"unauthenticated\"} 2"));
+	cct_kbs_response_clear(&r);
+	free(h);
+}
+
 /* A resource policy a typo would weaken is refused when stored: an unknown key anywhere (a
  * misspelt operator left a requirement that was always true), an empty "require", a resource
  * pattern that is not repo/type/tag. */
@@ -1978,6 +2014,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(no_policies_fail_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(default_gpu_alone_fails_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(unauthenticated_audit_aggregated, setup, teardown),
+		cmocka_unit_test_setup_teardown(certificate_unauthenticated_audited, setup_policies,
+						teardown),
 		cmocka_unit_test_setup_teardown(per_repository_attestation_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(admin_body_member_types, setup, teardown),
 		cmocka_unit_test(resource_policy_typos_refused),
