@@ -113,6 +113,30 @@ d=a['nvidia']['device_evidence_list'][0]; b=bytearray(base64.b64decode(d['eviden
 d['evidence']=base64.b64encode(bytes(b)).decode(); open('$T/add-flip.json','w').write(json.dumps(a))"
 ev tdx-gpuflip.json --tee tdx --additional-evidence "$T/add-flip.json"
 expect gpu-signature-tampered 1 "e['code']=='signature' and e['message'].startswith('gpu0')" "$T/tdx-gpuflip.json" --trust-sim "$S" --nonce "$N"
+# sim: an option that would change nothing, an output over an input, a report left without its
+# table are refused (exit 2, the option named), never accepted and ignored
+sim_refused() { # NAME WANT-IN-MESSAGE sim-args...
+	local name=$1 want=$2
+	shift 2
+	"$C" sim "$@" >/dev/null 2>"$T/sim.err"
+	local rc=$?
+	[[ $rc == 2 ]] && grep -q -- "$want" "$T/sim.err" && pass "$name" || fail "$name: exit $rc: $(cat "$T/sim.err")"
+}
+SE="evidence $S --nonce $N --tee-pubkey $T/tee.jwk"
+sim_refused sim-cc-mode-no-gpus "--gpu-cc-mode" $SE --tee snp --gpu-cc-mode devtools -o "$T/x.json"
+sim_refused sim-form-az "--form" $SE --tee az-snp-vtpm --form tsm -o "$T/x.json"
+sim_refused sim-gpus-and-additional "--gpus and --additional-evidence" $SE --tee tdx --gpus 2 --additional-evidence "$T/add-n2.json" -o "$T/x.json"
+cp "$T/tee.jwk" "$T/tee-copy.jwk"
+sim_refused sim-output-over-input "also --tee-pubkey" evidence "$S" --nonce "$N" --tee-pubkey "$T/tee-copy.jwk" -o "$T/tee-copy.jwk"
+cmp -s "$T/tee.jwk" "$T/tee-copy.jwk" && pass sim-input-kept || fail sim-input-kept
+RD0=$(printf '00%.0s' $(seq 64))
+sim_refused sim-report-one-file "same file" report "$S" --report-data "$RD0" -o "$T/rep.bin" "$T/./rep.bin"
+sim_refused sim-report-no-table "cannot write" report "$S" --report-data "$RD0" -o "$T/rep.bin" "$T/nodir/table.bin"
+[[ ! -e $T/rep.bin ]] && pass sim-report-no-partial || fail sim-report-no-partial
+"$C" sim td-report "$S" --report-data "$RD0" -o "$T/tdr.bin" >/dev/null 2>&1
+sim_refused sim-td-quote-over-report "also --td-report" td-quote "$S" --td-report "$T/tdr.bin" -o "$T/tdr.bin"
+[[ $(stat -c %s "$T/tdr.bin") == 1024 ]] && pass sim-td-report-kept || fail sim-td-report-kept
+
 # 10. not trusted without --trust-sim: the sim roots are not Intel's / NVIDIA's
 expect tdx-sim-untrusted 1 "e['stage']=='chain'" "$T/tdx0.json" --nonce "$N" --offline --collateral "$S/tdx/collateral.json"
 # 11. CCEL event log: replayed into RTMR0..3; a changed event digest is refused

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -76,6 +77,22 @@ static int sim_init(int argc, char **argv)
 	return 0;
 }
 
+/* 1 (after the message) when output file out is one of the inputs (NULL entries skipped): the
+ * output would replace what it was made from */
+static int output_over_input(const char *out_opt, const char *out, const char *const *in_opts,
+			     const char *const *ins, size_t n)
+{
+	size_t i;
+
+	for (i = 0; out && i < n; i++)
+		if (ins[i] && strcmp(ins[i], "-") && cct_cli_same_output(out, ins[i])) {
+			cct_cli_usage_error("%s %s is also %s: it would be overwritten", out_opt, out,
+					    in_opts[i]);
+			return 1;
+		}
+	return 0;
+}
+
 static char *read_text(const char *path, const char *what)
 {
 	uint8_t *b = NULL;
@@ -118,7 +135,7 @@ static int sim_evidence(int argc, char **argv)
 	json_t *pk = NULL;
 	json_error_t je;
 	cct_err err;
-	int c, rc = CCT_EXIT_USAGE;
+	int c, rc = CCT_EXIT_USAGE, gpus_given = 0;
 	long num;
 
 	memset(&ao, 0, sizeof(ao));
@@ -132,6 +149,7 @@ static int sim_evidence(int argc, char **argv)
 			if (cct_cli_parse_long(&num, "--gpus", optarg, 0, 16))
 				return CCT_EXIT_USAGE;
 			so.gpus = (int)num;
+			gpus_given = 1;
 			break;
 		case O_NONCE: ao.nonce_b64 = optarg; break;
 		case O_PK: pk_file = optarg; break;
@@ -164,6 +182,24 @@ static int sim_evidence(int argc, char **argv)
 		return cct_cli_usage_error("--gpu-cc-mode: on, devtools or off");
 	if (ccel_file && strcmp(so.tee, "tdx"))
 		return cct_cli_usage_error("--ccel-data: TDX only");
+	/* options that would change nothing are refused, never accepted and ignored */
+	if (so.form && !strncmp(so.tee, "az-", 3))
+		return cct_cli_usage_error("--form: snp and tdx evidence only (%s evidence has one "
+					   "form)", so.tee);
+	if (gpus_given && add_file)
+		return cct_cli_usage_error("--gpus and --additional-evidence exclude each other (the "
+					   "GPUs are those of the additional evidence)");
+	if (so.gpu_cc_mode && !add_file && so.gpus == 0)
+		return cct_cli_usage_error("--gpu-cc-mode: no GPUs to record it for (--gpus N or "
+					   "--additional-evidence FILE)");
+	{
+		const char *in_opts[] = { "--tee-pubkey", "--init-data", "--additional-evidence",
+					  "--ccel-data" };
+		const char *ins[] = { pk_file, init_file, add_file, ccel_file };
+
+		if (output_over_input("-o", outp, in_opts, ins, 4))
+			return CCT_EXIT_USAGE;
+	}
 	if (!ao.nonce_b64 || !pk_file)
 		return cct_cli_usage_error("sim evidence: --nonce and --tee-pubkey are required");
 	/* as 'evidence collect': what the verifier would refuse later is refused here */
@@ -227,12 +263,20 @@ static int sim_report(int argc, char **argv)
 					   "REPORT_FILE CERT_TABLE_FILE");
 	if (cct_hex_decode_fixed(rd, 64, argv[3], &err) != CCT_OK)
 		return cct_cli_usage_error("--report-data: 64 bytes of hex expected");
+	/* one file for both: the table would replace the report */
+	if (cct_cli_same_output(argv[5], argv[6]))
+		return cct_cli_usage_error("sim report: REPORT_FILE and CERT_TABLE_FILE are the same "
+					   "file (%s)", argv[6]);
 	if (cct_sim_raw_report(&rep, &rn, &tab, &tn, argv[1], rd, &err) != CCT_OK ||
-	    cct_file_write(argv[5], rep, rn, 0, &err) != CCT_OK ||
-	    cct_file_write(argv[6], tab, tn, 0, &err) != CCT_OK)
+	    cct_file_write(argv[5], rep, rn, 0, &err) != CCT_OK) {
 		cct_cli_usage_error("sim report: %s", err.msg);
-	else
+	} else if (cct_file_write(argv[6], tab, tn, 0, &err) != CCT_OK) {
+		/* a report without its table is not what was asked for: none is left behind */
+		unlink(argv[5]);
+		cct_cli_usage_error("sim report: %s", err.msg);
+	} else {
 		rc = 0;
+	}
 	free(rep);
 	free(tab);
 	return rc;
@@ -266,6 +310,9 @@ static int sim_td_quote(int argc, char **argv)
 	if (argc != 6 || strcmp(argv[2], "--td-report") || strcmp(argv[4], "-o"))
 		return cct_cli_usage_error("usage: cctrust sim td-quote DIR --td-report FILE -o "
 					   "QUOTE_FILE");
+	if (strcmp(argv[3], "-") && cct_cli_same_output(argv[5], argv[3]))
+		return cct_cli_usage_error("sim td-quote: -o %s is also --td-report: it would be "
+					   "overwritten", argv[5]);
 	if (cct_file_read(&rep, &rn, argv[3], 4096, &err) != CCT_OK ||
 	    cct_sim_td_quote(&q, &qn, argv[1], rep, rn, &err) != CCT_OK ||
 	    cct_file_write(argv[5], q, qn, 0, &err) != CCT_OK)
