@@ -257,21 +257,22 @@ uint64_t cct_store__gens_known(cct_store_gens *g, const char *id)
 	return v;
 }
 
-int cct_store__gens_observe(cct_store_gens *g, const char *id, uint64_t gen, cct_err *err)
+int cct_store__gens_observe(cct_store_gens *g, const char *id, uint64_t gen, uint64_t floor,
+			    cct_err *err)
 {
 	gen_slot *s;
 	uint64_t known;
 	int rc = CCT_OK;
 
+	if (gen < floor)
+		return cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_NONE, 0,
+				   "sealed row %s is generation %llu, older than generation %llu "
+				   "this broker has written or read: rolled back in the database",
+				   id, (unsigned long long)gen, (unsigned long long)floor);
 	pthread_mutex_lock(&g->lock);
 	s = find(g, id);
 	known = s && s->id ? s->gen : 0;
-	if (gen < known) {
-		rc = cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_NONE, 0,
-				 "sealed row %s is generation %llu, older than generation %llu "
-				 "this broker has written or read: rolled back in the database",
-				 id, (unsigned long long)gen, (unsigned long long)known);
-	} else if (gen > known) {
+	if (gen > known) {
 		/* the file first: a generation is known only once it survives a restart */
 		if (g->path)
 			rc = save(g, id, gen, err);

@@ -20,9 +20,14 @@ int cct_store__gens_open(cct_store_gens **out, const char *path, const uint8_t m
 void cct_store__gens_free(cct_store_gens *g);
 /* The newest generation known for id (0: none). */
 uint64_t cct_store__gens_known(cct_store_gens *g, const char *id);
-/* A row id of generation gen was written or opened: CCT_ESIGNATURE when gen is older than the
- * newest known (a roll-back); else it becomes the newest (saved to the file first when it is
- * newer: CCT_EIO when that fails, and nothing is recorded). */
-int cct_store__gens_observe(cct_store_gens *g, const char *id, uint64_t gen, cct_err *err);
+/* A row id of generation gen was written, or opened by a read that began when floor was the
+ * newest generation known (cct_store__gens_known before the read): CCT_ESIGNATURE when gen is
+ * older than floor (a roll-back: floor was committed before the read began, so a read of the
+ * current row returns at least it). Else gen becomes the newest known when it is newer (saved
+ * to the file first: CCT_EIO when that fails, and nothing is recorded). A generation learnt
+ * after the read began does not count against it: that read may have fetched the row just
+ * before a newer one was committed. */
+int cct_store__gens_observe(cct_store_gens *g, const char *id, uint64_t gen, uint64_t floor,
+			    cct_err *err);
 
 #endif

@@ -356,7 +356,7 @@ static int sealed_write(cct_store *st, const char *kind, const char *name, const
 			     : st->ops->obj_put(st->impl, kind, name, sealed, sn, now, err);
 	free(sealed);
 	if (rc == CCT_OK && (!created || *created))
-		rc = cct_store__gens_observe(st->gens, id, gen, err);
+		rc = cct_store__gens_observe(st->gens, id, gen, 0, err);
 	return rc;
 }
 
@@ -383,22 +383,25 @@ int cct_store_sealed_get(cct_store *st, const char *kind, const char *name, uint
 	uint64_t gen = 0;
 	int rc;
 
+	uint64_t floor;
+
 	*v = NULL;
 	*n = 0;
 	if (!sealed_aad(aad, sizeof(aad), kind, name, 1))
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "object name too long");
+	snprintf(id, sizeof(id), "%s:%s", kind, name);
+	/* known before the read: committed before it, so the row read is at least that one
+	 * unless rolled back (a newer generation written while this read runs is no roll-back) */
+	floor = cct_store__gens_known(st->gens, id);
 	rc = st->ops->obj_get(st->impl, kind, name, &sealed, &sn, err);
 	if (rc == CCT_OK)
 		rc = sealed_open(st, kind, name, sealed, sn, v, n, &gen, err);
 	free(sealed);
-	if (rc == CCT_OK) {
-		snprintf(id, sizeof(id), "%s:%s", kind, name);
-		if ((rc = cct_store__gens_observe(st->gens, id, gen, err)) != CCT_OK) {
-			cct_wipe(*v, *n);
-			free(*v);
-			*v = NULL;
-			*n = 0;
-		}
+	if (rc == CCT_OK && (rc = cct_store__gens_observe(st->gens, id, gen, floor, err)) != CCT_OK) {
+		cct_wipe(*v, *n);
+		free(*v);
+		*v = NULL;
+		*n = 0;
 	}
 	return rc;
 }
