@@ -188,5 +188,15 @@ out=$("$C" policy check "$T/snp-good.json" --kind tdx 2>&1 >/dev/null); rc=$?
 out=$("$C" policy convert "$T/old-any.json" --kind tdx --json 2>&1 >/dev/null); rc=$?
 [[ $rc == 2 && $out == *"policy convert: --json does not apply"* ]] && pass policy-convert-json-refused || fail "policy-convert-json-refused: $rc $out"
 
+# convert reads its input as check does: '-' is standard input, a directory is named as one, and
+# a document over the policy cap is refused before it is parsed
+"$C" policy convert - <"$T/old-gpu.json" 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit("authorization_rules" not in d["gpu"])' \
+	&& pass convert-stdin || fail convert-stdin
+out=$("$C" policy convert "$T" 2>&1 >/dev/null); rc=$?
+[[ $rc == 2 && $out == *"directory"* ]] && pass convert-directory-named || fail "convert-directory-named: $rc $out"
+python3 -c "import sys; sys.stdout.write('{\"version\":\"cctrust.policy/v1\",\"comment\":\"' + 'x' * (1 << 20) + '\"}')" >"$T/huge.json"
+out=$("$C" policy convert "$T/huge.json" 2>&1 >/dev/null); rc=$?
+[[ $rc == 2 && $out == *"limit"* ]] && pass convert-capped || fail "convert-capped: $rc $out"
+
 echo "one policy language: $fails failure(s)"
 exit $((fails > 0))

@@ -60,16 +60,22 @@ static int policy_check(const char *file, int json)
 static int policy_convert(const char *file, const char *kind)
 {
 	json_error_t je;
-	json_t *legacy = json_load_file(file, JSON_REJECT_DUPLICATES, &je), *out = NULL,
-	       *warnings = json_array(), *w;
+	json_t *legacy, *out = NULL, *warnings, *w;
+	uint8_t *text = NULL;
+	size_t n = 0, i;
 	cct_err err;
-	size_t i;
 	int rc;
 
-	if (!legacy) {
-		json_decref(warnings);
+	/* read as check and every --policy read it: capped, '-' is standard input, a directory
+	 * or an unreadable file is named as such (json_load_file read any size, opened a file
+	 * called '-', and said "'[' or '{' expected" of a directory) */
+	if (cct_file_read(&text, &n, file, CCT_POLICY_MAX_POLICY, &err) != CCT_OK)
+		return cct_cli_usage_error("%s: %s", file, err.msg);
+	legacy = json_loadb((const char *)text, n, JSON_REJECT_DUPLICATES, &je);
+	free(text);
+	if (!legacy)
 		return cct_cli_usage_error("%s: %s (line %d)", file, je.text, je.line);
-	}
+	warnings = json_array();
 	rc = cct_policy_convert(&out, legacy, kind, warnings, &err);
 	json_array_foreach(warnings, i, w)
 		fprintf(stderr, "cctrust: %s: %s\n", file, json_string_value(w));
