@@ -51,6 +51,14 @@ expect "list-resources --clients" 2 "kbs list-resources: --clients" kbs list-res
 expect "verify-bench --url" 2 "kbs verify-bench: --url does not apply" kbs verify-bench --url "$U" --sim "$T/sim"
 expect "list-resources --role admin (a role is every admin command's)" 0 "" kbs list-resources --url "$U" --admin-key "$T/admin.key" --role admin
 
+echo "--- an operand a command does not take is refused, not ignored"
+expect "list-resources extra" 2 "kbs list-resources takes no operand, got 'extra'" kbs list-resources "${ADM[@]}" extra
+expect "audit default/key/model (a resource is no filter)" 2 "kbs audit takes no operand" kbs audit "${ADM[@]}" default/key/model
+[ ! -s "$T/out" ] && ok "audit with an operand: nothing printed" || bad "audit with an operand printed: $(head -c 200 "$T/out")"
+echo "--- audit --limit: the broker returns at most 1000 a query; more is refused, not cut silently"
+expect "audit --limit 1001" 2 "--limit: '1001' is not a whole number in 1..1000" kbs audit "${ADM[@]}" --limit 1001
+expect "audit --limit 1000" 0 "" kbs audit "${ADM[@]}" --limit 1000
+
 echo "--- get-resource --key is the tee key's type, ec or rsa; decrypt's --key a PEM file"
 expect "get-resource --key dsa" 2 "--key: ec or rsa" kbs "${GET[@]}" --key dsa default/key/model -o "$T/g1"
 [ ! -e "$T/g1" ] && ok "get-resource --key dsa: nothing written" || bad "get-resource --key dsa wrote $T/g1"

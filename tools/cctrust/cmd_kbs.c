@@ -147,7 +147,8 @@ static void usage(FILE *f)
 		"  set-policy      --url URL --admin-key FILE [--resource REPO/TYPE/TAG] POLICY.json\n"
 		"  set-attestation-policy --url URL --admin-key FILE [--id ID] POLICY\n"
 		"  set-reference-value --url URL --admin-key FILE NAME VALUES.json\n"
-		"  audit           --url URL --admin-key FILE [--after N] [--limit N] [--role auditor]\n"
+		"  audit           --url URL --admin-key FILE [--after N] [--limit 1..1000]\n"
+		"                  [--role auditor]\n"
 		"  list-resources  --url URL --admin-key FILE\n"
 		"  every admin JWT carries a random jti (single use); --admin-audience AUD adds the\n"
 		"  \"aud\" a broker started with --admin-audience AUD requires\n"
@@ -168,6 +169,7 @@ static void usage(FILE *f)
 		"  verify-bench --sim DIR [--tee snp|tdx] [--gpus K] [--flows N | --seconds S]\n"
 		"        (the in-process limit: composite verifications of one simulated request,\n"
 		"        N of them, or for S seconds or until SIGTERM/SIGINT; wall and CPU ms each)\n"
+		"every network command: --timeout S per HTTP request (default 30)\n"
 		"every command: https:// (--cacert PEM), or http:// to this machine only unless\n"
 		"  --insecure-http (the bearer and the secret would cross the network in the clear);\n"
 		"  URL's trailing slashes are dropped; REPO/TYPE/TAG is three segments of\n"
@@ -218,7 +220,9 @@ static int parse(common *c, int argc, char **argv)
 				return -1;
 			break;
 		case 'L':
-			if (cct_cli_parse_long(&c->limit, "--limit", optarg, 1, 1000000))
+			/* the broker returns at most CCT_STORE_MAX_AUDIT a query: a larger
+			 * --limit would be cut there without a word */
+			if (cct_cli_parse_long(&c->limit, "--limit", optarg, 1, CCT_STORE_MAX_AUDIT))
 				return -1;
 			break;
 		case 'n':
@@ -1085,6 +1089,10 @@ static int kbs_cmd(int argc, char **argv)
 		free(body);
 		return ex;
 	}
+	/* the read-only commands take no operand: one given would be ignored */
+	if ((!strcmp(cmd, "audit") || !strcmp(cmd, "list-resources")) && argc != 0)
+		return cct_cli_usage_error("kbs %s takes no operand, got '%.100s'%s", cmd, argv[0],
+					   !strcmp(cmd, "audit") ? " (--after N, --limit N)" : "");
 	if (!strcmp(cmd, "audit")) {
 		char path[128];
 
