@@ -384,7 +384,7 @@ int main(int argc, char **argv)
 	size_t items;
 	char ocsp_url[1200];
 	sigset_t set;
-	int c, sig;
+	int c, sig, at_given = 0, kds_interval_given = 0;
 	double sec;
 	char *end;
 	cct_err err;
@@ -411,6 +411,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			S.fo.kds_interval_ms = sec == 0 ? -1 : (long)(sec * 1000);
+			kds_interval_given = 1;
 			break;
 		case O_AT:
 			if (cct_time_parse(&S.fo.at, optarg, &err) != CCT_OK) {
@@ -422,6 +423,7 @@ int main(int argc, char **argv)
 						"1970-01-01T00:00:00Z\n");
 				return 2;
 			}
+			at_given = 1;
 			break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
@@ -445,6 +447,18 @@ int main(int argc, char **argv)
 		}
 	}
 	S.proxy = S.fo.kds_url || S.fo.pcs_url || S.fo.rim_url || S.ocsp_upstream;
+	/* both only steer what the proxy fetches: without an upstream they would do nothing */
+	if (at_given && !S.proxy) {
+		fprintf(stderr, "cctrust: collateral serve: --at is the validation time of items "
+				"fetched from an upstream; give --upstream (or --upstream-*), or drop "
+				"--at (a bundle is served as it is)\n");
+		return 2;
+	}
+	if (kds_interval_given && !S.fo.kds_url) {
+		fprintf(stderr, "cctrust: collateral serve: --kds-interval paces requests to a KDS "
+				"upstream; give --upstream or --upstream-kds, or drop it\n");
+		return 2;
+	}
 	if (S.proxy) {
 		/* the proxy stores what it fetches: a tar bundle cannot take it (every validated
 		 * miss would be answered 502), so it is refused before the daemon starts */

@@ -366,6 +366,14 @@ static int coll_fetch(int argc, char **argv)
 		return cct_cli_usage_error("collateral fetch: -o BUNDLE is required");
 	if ((hwid != NULL) != (tcb != NULL))
 		return cct_cli_usage_error("--snp-hwid and --snp-tcb go together");
+	/* options that would otherwise be accepted and do nothing */
+	if (hwid && nprod > 1)
+		return cct_cli_usage_error("--snp-hwid names one chip: give one --snp-product (its "
+					   "product), not %zu",
+					   nprod);
+	if (ca && !nfm)
+		return cct_cli_usage_error("--tdx-ca goes with --tdx-fmspc (a quote given with "
+					   "--from names its own PCK CA)");
 	if (!nfrom && !nprod && !hwid && !nfm && !nrim)
 		return cct_cli_usage_error("collateral fetch: nothing to fetch (--from, --snp-*, "
 					   "--tdx-fmspc or --gpu-rim)");

@@ -1,0 +1,50 @@
+#!/bin/bash
+# cctrust collateral fetch / serve: options that would be accepted and do nothing are refused
+# (found by a black-box review; each case failed before its fix). No network: the refusals come
+# before any request, and the upstream URLs point at a closed loopback port.
+set -u
+cct=${CCT_CLI:?}
+serve_bin=$(dirname "$cct")/cctrust-collateral-serve
+tmp=$(mktemp -d); pids=""
+cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+pass=0; fail=0
+ok() { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAIL: $*"; }
+expect_rc() { local want=$1; shift; timeout 20 "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?; [ $rc -eq "$want" ] && ok || bad "want exit $want got $rc: $* :: $(head -c 300 "$tmp/out" "$tmp/err")"; }
+up="--kds-url http://127.0.0.1:9 --pcs-url http://127.0.0.1:9 --kds-interval 0"
+hwid=$(printf '%0128d' 0)
+
+# fetch: --tdx-ca without --tdx-fmspc was ignored (the fetch ran for the other keys)
+expect_rc 2 "$cct" collateral fetch -o "$tmp/b1" --snp-product Milan --tdx-ca platform $up --quiet
+grep -q -- "--tdx-ca" "$tmp/err" && ok || bad "refusal does not name --tdx-ca"
+[ -e "$tmp/b1" ] && bad "a refused fetch created its bundle" || ok
+# ... and with --tdx-fmspc it applies (network refused here: missing items, exit 1)
+expect_rc 1 "$cct" collateral fetch -o "$tmp/b2" --tdx-fmspc b0c06f000000 --tdx-ca platform $up --quiet
+# fetch: --snp-hwid names one chip; a second --snp-product was dropped without a word
+expect_rc 2 "$cct" collateral fetch -o "$tmp/b3" --snp-product Milan --snp-product Genoa --snp-hwid "$hwid" --snp-tcb 0 $up --quiet
+grep -q -- "--snp-product" "$tmp/err" && ok || bad "refusal does not name --snp-product"
+expect_rc 1 "$cct" collateral fetch -o "$tmp/b4" --snp-product Milan --snp-hwid "$hwid" --snp-tcb 0 $up --quiet
+
+# serve: --at and --kds-interval only steer the caching proxy; without an upstream they were
+# accepted and did nothing (the server ran)
+if [ -x "$serve_bin" ]; then
+	mkdir -p "$tmp/bundle"
+	echo '{"version":"cctrust.collateral/v1","items":[]}' > "$tmp/bundle/manifest.json"
+	expect_rc 2 "$cct" collateral serve "$tmp/bundle" --listen 127.0.0.1:0 --at 2025-01-01T00:00:00Z
+	grep -q -- "--at" "$tmp/err" && ok || bad "refusal does not name --at"
+	expect_rc 2 "$cct" collateral serve "$tmp/bundle" --listen 127.0.0.1:0 --kds-interval 1
+	grep -q -- "--kds-interval" "$tmp/err" && ok || bad "refusal does not name --kds-interval"
+	expect_rc 2 "$cct" collateral serve "$tmp/bundle" --listen 127.0.0.1:0 --upstream-pcs http://127.0.0.1:9 --kds-interval 1
+	# with an upstream both are taken: the server starts
+	"$cct" collateral serve "$tmp/bundle" --listen 127.0.0.1:0 --port-file "$tmp/port" \
+		--upstream http://127.0.0.1:9 --at 2025-01-01T00:00:00Z --kds-interval 1 2>"$tmp/serr" &
+	pids="$pids $!"
+	for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
+	[ -s "$tmp/port" ] && ok || bad "serve with --upstream --at --kds-interval did not start: $(cat "$tmp/serr")"
+else
+	echo "note: cctrust-collateral-serve not built; serve cases not run"
+fi
+
+echo "collateral hostile: $pass passed, $fail failed"
+[ $fail -eq 0 ]
