@@ -128,6 +128,11 @@ foreign_opt "gpu rim verify: --rim-dir does not apply" rim verify "$rim" --rim-r
 foreign_opt "gpu rim verify: --expected-count does not apply" rim verify "$rim" --rim-root "$g/rim-root.pem" --expected-count 2
 foreign_opt "gpu rim verify: --ocsp and --no-ocsp contradict" rim verify "$rim" --rim-root "$g/rim-root.pem" --ocsp --ocsp-dir "$g/ocsp" --offline --no-ocsp
 expect_rc 0 "$cct" gpu rim verify "$rim" --rim-root "$g/rim-root.pem" --no-ocsp
+# rim verify reads OCSP sources only with --ocsp: without it they were accepted and ignored
+foreign_opt "gpu rim verify: --ocsp-dir is read only with --ocsp" rim verify "$rim" --rim-root "$g/rim-root.pem" --ocsp-dir "$g/ocsp"
+foreign_opt "gpu rim verify: --allow-hold is read only with --ocsp" rim verify "$rim" --rim-root "$g/rim-root.pem" --allow-hold
+foreign_opt "gpu rim verify: --cache-dir is read only with --ocsp" rim verify "$rim" --rim-root "$g/rim-root.pem" --no-ocsp --cache-dir "$tmp/cache"
+foreign_opt "gpu rim verify: --ocsp-url is read only with --ocsp" rim verify "$rim" --rim-root "$g/rim-root.pem" --ocsp-url http://127.0.0.1:9/
 foreign_opt "gpu verify: --ocsp and --no-ocsp contradict" verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $coll --ocsp --no-ocsp
 expect_rc 0 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $coll --ocsp
 # what rim verify does read stays accepted

@@ -23,7 +23,8 @@ static void usage(FILE *to)
 	      "       cctrust gpu rim verify RIM.xml [--at RFC3339] [--ocsp | --no-ocsp] [--ocsp-dir DIR]\n"
 	      "                          [--ocsp-url URL] [--cache-dir DIR] [--collateral BUNDLE]\n"
 	      "                          [--allow-hold] [--offline] [--trust-sim DIR] [--json]\n"
-	      "  rim verify: OCSP of the RIM's signing chain only with --ocsp\n"
+	      "  rim verify: OCSP of the RIM's signing chain only with --ocsp (the OCSP options and\n"
+	      "  --cache-dir, --collateral, --allow-hold are refused without it)\n"
 	      "an option a subcommand does not list is refused (exit 2), not ignored; gpu verify\n"
 	      "checks OCSP unless --no-ocsp (--ocsp says so; both together are refused)\n"
 	      "--nonce HEX: the expected SPDM nonce (freshness); without it the evidence is refused\n"
@@ -114,10 +115,33 @@ static int sub_reads(const char *sub, int c)
 	return 1;
 }
 
+/* rim verify checks OCSP only with --ocsp, and OCSP is the only collateral it reads: an OCSP
+ * source (--ocsp-dir, --ocsp-url, the cache, a bundle) or --allow-hold without --ocsp would be
+ * accepted and ignored, and reads as if the RIM's chain had been checked against it. Refused,
+ * naming the option. (gpu verify's --no-ocsp / --no-rim beside a source is an explicit opt-out
+ * of the check: scripts keep one set of sources and switch checks off.) */
+static int rim_unused_sources(uint32_t seen)
+{
+	static const int ocsp_only[] = { OPT_OCSP_DIR, OPT_OCSP_URL, OPT_CACHE_DIR, OPT_COLLATERAL,
+					 OPT_HOLD };
+	size_t i;
+
+	if (seen & OPT(OPT_OCSP))
+		return 0;
+	for (i = 0; i < sizeof(ocsp_only) / sizeof(ocsp_only[0]); i++)
+		if (seen & OPT(ocsp_only[i]))
+			return cct_cli_usage_error("gpu rim verify: --%s is read only with --ocsp (OCSP "
+						   "of the RIM's signing chain, the only collateral "
+						   "it reads, is checked only then)",
+						   cct_cli_long_name(gpu_opts, ocsp_only[i]));
+	return 0;
+}
+
 /* 0, CCT_EXIT_USAGE, or -1 after --help; sub: the subcommand, for the options it reads */
 static int parse_args(gpu_args *a, const char *sub, int argc, char **argv)
 {
 	json_t *ov = NULL;
+	uint32_t seen = 0; /* the options given on the command line (OPT bits) */
 	long num;
 	int c, rc = 0;
 
@@ -128,6 +152,8 @@ static int parse_args(gpu_args *a, const char *sub, int argc, char **argv)
 
 		if (!sub_reads(sub, c))
 			return cct_cli_foreign_option("gpu", sub, gpu_opts, c);
+		if (c >= OPT_JSON && c <= OPT_COLLATERAL)
+			seen |= OPT(c);
 		switch (c) {
 		case OPT_JSON: a->json = 1; break;
 		case OPT_OFFLINE: a->o.offline = 1; break;
@@ -177,6 +203,8 @@ static int parse_args(gpu_args *a, const char *sub, int argc, char **argv)
 	}
 	if (a->ocsp_on && a->o.no_ocsp)
 		return cct_cli_usage_error("gpu %s: --ocsp and --no-ocsp contradict each other", sub);
+	if (!strcmp(sub, "rim verify") && (rc = rim_unused_sources(seen)) != 0)
+		return rc;
 	if (optind < argc) {
 		a->files = argv + optind;
 		a->nfiles = argc - optind;
