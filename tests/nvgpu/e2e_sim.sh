@@ -79,6 +79,13 @@ grep -q "gpu.cc_mode" "$tmp/out" && ok || bad "devtools (directory) not refused 
 "$cct" gpu verify "$tmp/ev-a.json" "$tmp/ev-b.json" --nonce "$n" $trust $coll --policy "$tmp/pol-on.json" --json >"$tmp/j" 2>/dev/null
 [ $? -eq 1 ] && ok || bad "devtools (second of two inputs) not refused"
 python3 -c "import json,sys; o=json.load(open(sys.argv[1])); f=o['failures']; sys.exit(not (len(f)==1 and f[0]['rule']=='gpu.cc_mode' and f[0]['actual']=='devtools' and 'gpu1' in f[0]['message']))" "$tmp/j" && ok || bad "two inputs: the second's statement is not its own: $(head -c 400 "$tmp/j")"
+# gpu.require_measres false tells the GPU module not to look for RIMs, as cctrust verify does:
+# without RIMs the evidence is accepted with "rim" skipped (it was refused at collateral)
+mkdir -p "$tmp/norims"
+echo '{"version":"cctrust.policy/v1","gpu":{"require_measres":false}}' >"$tmp/pol-nomeas.json"
+expect_rc 1 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust --rim-dir "$tmp/norims" --ocsp-dir "$g/ocsp" --offline
+"$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust --rim-dir "$tmp/norims" --ocsp-dir "$g/ocsp" --offline --policy "$tmp/pol-nomeas.json" --json >"$tmp/j" 2>/dev/null
+[ $? -eq 0 ] && python3 -c "import json,sys; o=json.load(open(sys.argv[1])); sys.exit(not (o['verified'] and 'rim' in o['checks_skipped'] and all(g['measres']=='skipped' for g in o['claims']['gpus'])))" "$tmp/j" && ok || bad "require_measres false: RIMs still required by gpu verify --policy: $(head -c 300 "$tmp/j")"
 # one RIM on its own
 expect_rc 0 "$cct" gpu rim verify "$g/rims/NV_GPU_DRIVER_GH100_590.12.xml" --rim-root "$g/rim-root.pem" --ocsp --ocsp-dir "$g/ocsp" --offline
 expect_rc 1 "$cct" gpu rim verify "$g/rims/NV_GPU_DRIVER_GH100_590.12.xml"

@@ -224,6 +224,11 @@ static int parse_args(gpu_args *a, const char *sub, int argc, char **argv)
 	a->o.expected_arch = NULL;
 	rc = cct_cli_policy_load(&a->v1, a->policy_file, "gpu", ov);
 	json_decref(ov);
+	/* gpu.require_measres false also tells the GPU module not to look for RIMs, as in
+	 * `cctrust verify` (docs/policy.md): measres "skipped", "rim" listed as skipped */
+	if (rc == 0 && json_is_false(json_object_get(cct_policy_section(a->v1, "gpu"),
+						     "require_measres")))
+		a->o.no_rim = 1;
 	return rc;
 }
 
