@@ -1395,8 +1395,13 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 	if (is_get && (!strcmp(p, "/kbs/v0/resource-policy") ||
 		       !strncmp(p, "/kbs/v0/resource-policy/", 24))) {
 		const char *name = p[23] == '/' ? p + 24 : "default";
+		int refused = 0;
 
-		txt = sealed_text(s, req, CCT_STORE_KIND_RES_POLICY, name, NULL);
+		txt = sealed_text(s, req, CCT_STORE_KIND_RES_POLICY, name, &refused);
+		if (refused) /* a row is there: "no policy" would say releases fall back */
+			return problem(r, 500, "PluginInternalError",
+				       "resource policy %.140s failed its integrity check (audited)",
+				       name);
 		if (!txt)
 			return problem(r, 404, "InvalidRequestPath", "no resource policy %.140s", name);
 		/* as Trustee: the body is the policy, base64url without padding */
@@ -1406,8 +1411,13 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 		return r->status;
 	}
 	if (is_get && !strncmp(p, "/kbs/v0/reference-value/", 24)) {
-		char *v = sealed_text(s, req, CCT_STORE_KIND_REFVAL, p + 24, NULL);
+		int refused = 0;
+		char *v = sealed_text(s, req, CCT_STORE_KIND_REFVAL, p + 24, &refused);
 
+		if (refused)
+			return problem(r, 500, "PluginInternalError",
+				       "reference value %.128s failed its integrity check (audited)",
+				       p + 24);
 		if (!v)
 			return problem(r, 404, "InvalidRequestPath", "no reference value %.128s",
 				       p + 24);

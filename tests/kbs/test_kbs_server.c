@@ -1566,6 +1566,19 @@ static void db_tampered_policy_refused(void **state)
 	assert_int_equal(req(f, &r, "GET", "/kbs/v0/reference-value", NULL, h, NULL), 200);
 	assert_null(strstr(r.body, "forged"));
 	cct_kbs_response_clear(&r);
+	/* read one by one, a tampered row is an integrity failure, not "none stored" (404 told
+	 * the admin the resource falls back to the default policy) */
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/reference-value/forged", NULL, h, NULL), 500);
+	assert_non_null(strstr(r.body, "integrity"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource-policy/default/key/model", NULL, h,
+			     NULL), 500);
+	assert_non_null(strstr(r.body, "integrity"));
+	assert_null(strstr(r.body, "allow_simulated"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource-policy/default/key/none", NULL, h,
+			     NULL), 404);
+	cct_kbs_response_clear(&r);
 	assert_int_equal(req(f, &r, "GET", "/kbs/v0/audit", NULL, h, NULL), 200);
 	assert_non_null(strstr(r.body, "resource-policy/default/key/model"));
 	assert_non_null(strstr(r.body, "attestation-policy/default"));
