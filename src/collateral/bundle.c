@@ -772,12 +772,17 @@ static int tar_add(struct archive *a, const char *name, const uint8_t *p, size_t
 	return ok ? 0 : -1;
 }
 
+/* The archive is written next to path and renamed over it only when complete: a failure half
+ * way (an item that cannot be read, a full disk) used to leave a truncated tar in place of the
+ * bundle it was rebuilding. A device or FIFO is written in place (renaming over it would
+ * replace the node itself), as cct_file_write does. */
 int cct_coll_bundle_write_tar(const cct_coll_bundle *b, const char *path, cct_err *err)
 {
 	struct archive *a;
-	char *man, why[256];
+	char *man, why[256], tmp[4096];
+	struct stat st;
 	size_t i;
-	int rc = CCT_OK;
+	int rc = CCT_OK, fd = -1, in_place;
 
 	if (!cct_dl_archive_ok(why, sizeof(why)))
 		return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_COLLATERAL, 0,
@@ -791,7 +796,21 @@ int cct_coll_bundle_write_tar(const cct_coll_bundle *b, const char *path, cct_er
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_COLLATERAL, 0, "out of memory");
 	}
 	archive_write_set_format_pax_restricted(a);
-	if (archive_write_open_filename(a, path) != ARCHIVE_OK)
+	in_place = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+	if (in_place && S_ISDIR(st.st_mode))
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_COLLATERAL, 0,
+				 "cannot write %s: it is a directory", path);
+	else if (!in_place && snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
+				      (int)sizeof(tmp))
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_COLLATERAL, 0,
+				 "cannot write %s: path too long", path);
+	else if ((fd = open(in_place ? path : tmp,
+			    in_place ? O_WRONLY | O_CLOEXEC
+				     : O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			    0644)) < 0)
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_COLLATERAL, 0, "cannot write %s: %s", path,
+				 strerror(errno));
+	else if (archive_write_open_fd(a, fd) != ARCHIVE_OK)
 		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_COLLATERAL, 0, "cannot write %s: %s", path,
 				 archive_error_string(a));
 	if (rc == CCT_OK && tar_add(a, "manifest.json", (const uint8_t *)man, strlen(man)))
@@ -818,6 +837,19 @@ int cct_coll_bundle_write_tar(const cct_coll_bundle *b, const char *path, cct_er
 		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_COLLATERAL, 0, "writing %s failed", path);
 	archive_write_free(a);
 	free(man);
+	if (fd < 0)
+		return rc;
+	if (rc == CCT_OK && !in_place && fsync(fd) != 0)
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_COLLATERAL, 0, "cannot write %s: %s", path,
+				 strerror(errno));
+	if (close(fd) != 0 && rc == CCT_OK)
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_COLLATERAL, 0, "cannot write %s: %s", path,
+				 strerror(errno));
+	if (!in_place && rc == CCT_OK && rename(tmp, path) != 0)
+		rc = cct_err_set(err, CCT_EIO, CCT_STAGE_COLLATERAL, 0, "cannot write %s: %s", path,
+				 strerror(errno));
+	if (!in_place && rc != CCT_OK)
+		unlink(tmp); /* the previous bundle, if any, stays as it was */
 	return rc;
 }
 

@@ -5,6 +5,7 @@
  * checks (a foreign or altered item is refused), and the vendor URL router maps KDS / PCS / RIM
  * URLs to keys. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,6 +319,62 @@ static void test_tamper_and_tar(void **state)
 						     ? CCT_COLL_INVALID
 						     : CCT_COLL_FRESH);
 	free(r);
+	cct_coll_bundle_free(b);
+}
+
+/* Rebuilding a tar bundle that fails half way (an item that cannot be read) leaves the previous
+ * tar as it was and no scratch file: it used to be truncated in place. */
+static void test_tar_rewrite_failure_keeps_old(void **state)
+{
+	const char *src = tdx_bundle();
+	const cct_coll_manifest *m;
+	char dir[4096], tar[4096], path[4200];
+	cct_coll_bundle *b = NULL, *s = NULL;
+	uint8_t *before, *after;
+	size_t bn, an, i;
+	struct dirent *de;
+	DIR *d;
+	cct_err e;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/tar-rewrite", cct_test_tmpdir());
+	snprintf(tar, sizeof(tar), "%s/tar-rewrite-out/b.tar", cct_test_tmpdir());
+	snprintf(path, sizeof(path), "%s/tar-rewrite-out", cct_test_tmpdir());
+	mkdir(path, 0755);
+	assert_int_equal(cct_coll_bundle_open(&s, src, 0, &e), CCT_OK);
+	assert_int_equal(cct_coll_bundle_open(&b, dir, 1, &e), CCT_OK);
+	m = cct_coll_bundle_manifest(s);
+	for (i = 0; i < m->count; i++) {
+		uint8_t *body = NULL, *chain = NULL;
+		size_t n = 0, cn = 0;
+
+		assert_int_equal(cct_coll_bundle_read(s, &m->items[i], &body, &n, &chain, &cn, &e),
+				 CCT_OK);
+		assert_int_equal(cct_coll_bundle_put(b, &m->items[i], body, n, chain, cn, &e), CCT_OK);
+		free(body);
+		free(chain);
+	}
+	cct_coll_bundle_free(s);
+	assert_int_equal(cct_coll_bundle_write_tar(b, tar, &e), CCT_OK);
+	before = cct_test_read_file(tar, &bn);
+	/* the last item's file disappears: the rewrite fails after the first entries */
+	m = cct_coll_bundle_manifest(b);
+	snprintf(path, sizeof(path), "%s/%s", dir, m->items[m->count - 1].path);
+	assert_int_equal(unlink(path), 0);
+	assert_int_not_equal(cct_coll_bundle_write_tar(b, tar, &e), CCT_OK);
+	after = cct_test_read_file(tar, &an);
+	assert_int_equal(an, bn);
+	assert_memory_equal(after, before, bn);
+	free(before);
+	free(after);
+	/* nothing but b.tar in its directory */
+	snprintf(path, sizeof(path), "%s/tar-rewrite-out", cct_test_tmpdir());
+	d = opendir(path);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			assert_string_equal(de->d_name, "b.tar");
+	closedir(d);
 	cct_coll_bundle_free(b);
 }
 
@@ -698,6 +755,7 @@ int main(void)
 		cmocka_unit_test(test_tdx_bundle_same_verdict),
 		cmocka_unit_test(test_tamper_and_tar),
 		cmocka_unit_test(test_tar_duplicate_entry_refused),
+		cmocka_unit_test(test_tar_rewrite_failure_keeps_old),
 		cmocka_unit_test(test_fifo_item_refused),
 		cmocka_unit_test(test_validate_refuses_foreign),
 		cmocka_unit_test(test_validate_key_matches_content),
