@@ -124,9 +124,13 @@ static int add_json_entry(cct_nvgpu_evidence_list *l, json_t *o, size_t idx, cct
 		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 				   "device evidence %zu is not a JSON object", idx);
 	arch = json_object_get(o, "arch");
-	if (!json_is_string(arch))
+	if (!arch)
 		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 				   "device evidence %zu: \"arch\" missing", idx);
+	if (!json_is_string(arch))
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+				   "device evidence %zu: \"arch\" is not a string (want HOPPER, "
+				   "BLACKWELL or LS10)", idx);
 	rc = b64_field(&ev, &evn, o, "evidence", idx, CCT_SPDM_MAX_EVIDENCE, err);
 	if (rc == CCT_OK)
 		rc = b64_field(&pem, &pemn, o, "certificate", idx, CCT_NVGPU_MAX_CHAIN_PEM, err);

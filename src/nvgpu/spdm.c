@@ -147,7 +147,8 @@ int cct_spdm_evidence_parse(cct_spdm_evidence *out, const uint8_t *buf, size_t l
 		const uint8_t *pad = r.p + r.off;
 		size_t left = cct_rd_left(&r), k;
 
-		cct_rd_field(&r, "trailing bytes after Signature (only zero padding allowed)");
+		/* the error reads "unexpected bytes at offset X after <this>" */
+		cct_rd_field(&r, "Signature (only zero padding may follow it)");
 		for (k = 0; k < left && !pad[k]; k++)
 			;
 		if (k < left) {

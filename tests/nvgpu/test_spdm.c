@@ -151,6 +151,8 @@ static void truncated_at_every_length_and_trailing(void **state)
 		assert_int_equal(cct_spdm_evidence_parse(sp, big, n + 40, &err), CCT_ETRAILING);
 		assert_int_equal(err.offset, k);
 		assert_int_equal(err.stage, CCT_STAGE_PARSE);
+		/* says what is wrong and where, in words that parse */
+		assert_non_null(strstr(err.msg, "after Signature (only zero padding may follow it)"));
 		big[k] = 0;
 	}
 	free(big);

@@ -291,6 +291,15 @@ static void kbs_form_parses(void **state)
 			 CCT_EFORMAT);
 	assert_int_equal(cct_nvgpu_evidence_list_parse(&l, (const uint8_t *)"[{", 2, &err),
 			 CCT_EENCODING);
+	/* an "arch" that is there but not a string is not called missing */
+	assert_int_equal(cct_nvgpu_evidence_list_parse(&l, (const uint8_t *)"[{\"arch\":5}]", 12,
+						       &err),
+			 CCT_EFORMAT);
+	assert_string_equal(err.msg, "device evidence 0: \"arch\" is not a string (want HOPPER, "
+				     "BLACKWELL or LS10)");
+	assert_int_equal(cct_nvgpu_evidence_list_parse(&l, (const uint8_t *)"[{}]", 4, &err),
+			 CCT_EFORMAT);
+	assert_string_equal(err.msg, "device evidence 0: \"arch\" missing");
 	free(doc);
 	free(e64);
 	free(p64);
