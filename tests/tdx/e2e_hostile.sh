@@ -30,5 +30,15 @@ expect_rc 2 "$cct" tdx verify "$Q" --cache "$tmp/cache" --offline --at $AT
 mkdir -p "$tmp/cache"
 expect_rc 1 "$cct" tdx verify "$Q" --pccs http://127.0.0.1:9 --cache "$tmp/cache" --offline --at $AT
 
+# eventlog --json: a quote or log that cannot be read printed a text line on stdout (no JSON)
+echo x > "$tmp/junk"
+G=${CCT_VECTORS}/tdx/go-tdx-guest/ccel
+for args in "$Q --ccel-table $tmp/junk --ccel-data $tmp/junk" "$tmp/missing --ccel-table $G/ccel_table.dat --ccel-data $G/ccel_data.dat" \
+	"$Q --ccel-table $G/ccel_table.dat --ccel-data $tmp/missing"; do
+	expect_rc 2 "$cct" tdx eventlog $args --json
+	python3 -c "import json,sys; o=json.load(open(sys.argv[1])); assert o['match'] is False and o['error']['code'] and o['events']==[] and o['replay'] is None" "$tmp/out" \
+		&& ok || bad "eventlog --json error is not JSON: $args :: $(head -c 200 "$tmp/out")"
+done
+
 echo "tdx hostile: $pass passed, $fail failed"
 [ $fail -eq 0 ]

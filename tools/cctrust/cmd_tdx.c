@@ -807,6 +807,24 @@ static const char *event_type_name(uint32_t t)
 	}
 }
 
+/* an input or log that cannot be replayed: with --json the same object as a replay, so a
+ * consumer never reads a text line where it asked for JSON */
+static void eventlog_reject(const char *what, int rc, const cct_err *err, int json)
+{
+	json_t *o;
+
+	if (!json) {
+		cct_cli_print_reject(what, rc, err);
+		return;
+	}
+	o = json_object();
+	json_object_set_new(o, "events", json_array());
+	json_object_set_new(o, "replay", json_null());
+	json_object_set_new(o, "match", json_false());
+	json_object_set_new(o, "error", cct_cli_error_json(rc, err));
+	cct_cli_print_json(o, 0);
+}
+
 static int cmd_eventlog(int argc, char **argv)
 {
 	const char *path = NULL, *tpath = NULL, *dpath = NULL;
@@ -857,12 +875,12 @@ static int cmd_eventlog(int argc, char **argv)
 	if (rc == CCT_OK) {
 		rc = cct_tdx_ccel_parse(&c, t, tn, d, dn, &err);
 		if (rc != CCT_OK) {
-			cct_cli_print_reject("CCEL", rc, &err);
+			eventlog_reject("CCEL", rc, &err, json);
 			goto out;
 		}
 	}
 	if (rc != CCT_OK) {
-		cct_cli_print_reject(path, rc, &err);
+		eventlog_reject(path, rc, &err, json);
 		goto out;
 	}
 	rc = cct_tdx_ccel_check(&c, &q, &err);
