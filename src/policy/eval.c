@@ -340,6 +340,8 @@ static void eval_cc_mode(const json_t *sec, const json_t *modes, const json_t *s
 				 evm ? evm : "not shown by verified evidence", evm ? "\"" : "");
 }
 
+static void nv_overall(const json_t *rules, const cct_policy_claims *c, json_t *failures);
+
 static void eval_gpu(const json_t *sec, const cct_policy_claims *c, const json_t *devices,
 		     json_t *cpu_f, json_t **gpu_f)
 {
@@ -456,7 +458,59 @@ static void eval_gpu(const json_t *sec, const cct_policy_claims *c, const json_t
 				cct_policy__nv_rules(v, g, (int)i, gpu_f[i]);
 		}
 	}
+	if ((v = json_object_get(sec, "authorization_rules")))
+		nv_overall(v, c, cpu_f);
 	json_decref(def_modes);
+}
+
+/* nvtrust's comparison (docs/gpu.md, as src/nvgpu's own): an object is matched as a subset
+ * (every member it names, recursively), anything else must be equal; a missing claim fails */
+static int nv_subset(const json_t *want, const json_t *have)
+{
+	const char *k;
+	json_t *w;
+
+	if (json_is_object(want)) {
+		if (!json_is_object(have))
+			return 0;
+		json_object_foreach((json_t *)want, k, w)
+			if (!nv_subset(w, json_object_get(have, k)))
+				return 0;
+		return 1;
+	}
+	return have && json_equal((json_t *)want, (json_t *)have);
+}
+
+/* nvtrust "overall-claims" over the GPUs of the request: x-nvidia-overall-att-result is true
+ * when there are GPUs and every one verified; iss and x-nvidia-ver are token metadata (not
+ * attestation facts, skipped as src/nvgpu does); any other overall claim is not one cctrust
+ * states, so a rule on it fails rather than being passed over. */
+static void nv_overall(const json_t *rules, const cct_policy_claims *c, json_t *failures)
+{
+	const json_t *ar = json_object_get(rules, "authorization-rules"), *oc, *v;
+	json_t *overall = json_object();
+	const char *k;
+	char rule[160];
+	size_t i;
+	int all = c->gpu_count > 0;
+
+	if (!ar)
+		ar = rules;
+	oc = json_object_get(ar, "overall-claims");
+	for (i = 0; i < c->gpu_count; i++)
+		all = all && c->gpu_claims && c->gpu_claims[i];
+	json_object_set_new(overall, "x-nvidia-overall-att-result", json_boolean(all));
+	json_object_foreach((json_t *)oc, k, v) {
+		const json_t *have = json_object_get(overall, k);
+
+		if (!strcmp(k, "iss") || !strcmp(k, "x-nvidia-ver") || nv_subset(v, have))
+			continue;
+		snprintf(rule, sizeof(rule), "gpu.authorization_rules.overall-claims.%.100s", k);
+		cct_policy__fail(failures, rule, "executables", copy(v), copy(have),
+				 "overall claim %s %s the nvtrust authorization rule", k,
+				 have ? "differs from" : "is not stated by cctrust: it cannot meet");
+	}
+	json_decref(overall);
 }
 
 void cct_policy__nv_rules(const json_t *rules, const json_t *g, int index, json_t *failures)
@@ -471,7 +525,7 @@ void cct_policy__nv_rules(const json_t *rules, const json_t *g, int index, json_
 	json_object_foreach((json_t *)dc, k, v) {
 		const json_t *have = json_object_get(g, k);
 
-		if (!have || !json_equal((json_t *)have, (json_t *)v)) {
+		if (!nv_subset(v, have)) {
 			snprintf(rule, sizeof(rule), "gpu.authorization_rules.%.120s", k);
 			cct_policy__fail(failures, rule, "executables", copy(v), copy(have),
 					 "gpu%d claim %s differs from the nvtrust authorization rule",

@@ -26,7 +26,8 @@ int cct_policy__is_hex_of(const char *s, int bytes);
 /* Nesting depth of a JSON value (requests and policies are capped at CCT_POLICY_MAX_DEPTH). */
 int cct_policy__json_depth(const json_t *v);
 
-/* nvtrust authorization-rules: every "detached-claims" member must equal the GPU's claim. */
+/* nvtrust authorization-rules: every "detached-claims" member must equal the GPU's claim (an
+ * object: as a subset, member by member; a missing claim fails). */
 void cct_policy__nv_rules(const json_t *rules, const json_t *gpu_claims, int index,
 			  json_t *failures);
 

@@ -454,10 +454,79 @@ static void test_nv_authorization_rules(void **state)
 	json_decref(f);
 }
 
+/* nvtrust's comparison, as docs/gpu.md and src/nvgpu: a detached claim that is an object is
+ * matched as a subset; every overall claim but the token metadata is enforced (it used to be
+ * passed over) */
+static void test_nv_rules_subset_and_overall(void **state)
+{
+	static const char pol_text[] =
+		"{\"version\":\"cctrust.policy/v1\",\"gpu\":{\"require_measres\":false,"
+		"\"authorization_rules\":{\"version\":\"3.0\",\"authorization-rules\":{"
+		"\"overall-claims\":{\"iss\":\"x\",\"x-nvidia-ver\":\"3.0\","
+		"\"x-nvidia-overall-att-result\":true%s},"
+		"\"detached-claims\":{\"x-nvidia-gpu-attestation-report-cert-chain\":"
+		"{\"x-nvidia-cert-status\":\"valid\"}}}}}}";
+	json_t *g = json_loads("{\"arch\":\"HOPPER\",\"x-cctrust-cc-mode\":\"on\","
+			       "\"x-nvidia-gpu-attestation-report-cert-chain\":{\"x-nvidia-cert-status\":"
+			       "\"valid\",\"x-nvidia-cert-ocsp-status\":\"good\"}}",
+			       0, NULL);
+	const json_t *gs[2] = { g, NULL };
+	json_t *cpu_f, *gpu_f[2];
+	cct_policy_claims c;
+	cct_policy *pol = NULL;
+	char text[1024];
+	cct_err err;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.gpu_claims = gs;
+	c.sections = CCT_POLICY_SECTION_GPU;
+	/* one verified GPU: the subset matches, the overall result is true */
+	snprintf(text, sizeof(text), pol_text, "");
+	assert_int_equal(cct_policy_load(&pol, text, strlen(text), &err), CCT_OK);
+	c.gpu_count = 1;
+	cpu_f = json_array();
+	gpu_f[0] = json_array();
+	cct_policy_evaluate(pol, &c, cpu_f, gpu_f);
+	assert_int_equal(json_array_size(cpu_f), 0);
+	assert_int_equal(json_array_size(gpu_f[0]), 0);
+	json_decref(cpu_f);
+	json_decref(gpu_f[0]);
+	/* a second GPU that did not verify: x-nvidia-overall-att-result is false */
+	c.gpu_count = 2;
+	cpu_f = json_array();
+	gpu_f[0] = json_array();
+	gpu_f[1] = json_array();
+	cct_policy_evaluate(pol, &c, cpu_f, gpu_f);
+	assert_int_equal(json_array_size(cpu_f), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(cpu_f, 0), "rule")),
+			    "gpu.authorization_rules.overall-claims.x-nvidia-overall-att-result");
+	json_decref(cpu_f);
+	json_decref(gpu_f[0]);
+	json_decref(gpu_f[1]);
+	cct_policy_free(pol);
+	/* an overall claim cctrust does not state cannot be met: refused, not passed over */
+	snprintf(text, sizeof(text), pol_text, ",\"x-nvidia-some-claim\":\"x\"");
+	assert_int_equal(cct_policy_load(&pol, text, strlen(text), &err), CCT_OK);
+	c.gpu_count = 1;
+	cpu_f = json_array();
+	gpu_f[0] = json_array();
+	cct_policy_evaluate(pol, &c, cpu_f, gpu_f);
+	assert_int_equal(json_array_size(cpu_f), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(cpu_f, 0), "rule")),
+			    "gpu.authorization_rules.overall-claims.x-nvidia-some-claim");
+	assert_int_equal(json_array_size(gpu_f[0]), 0);
+	json_decref(cpu_f);
+	json_decref(gpu_f[0]);
+	cct_policy_free(pol);
+	json_decref(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sim_request_verifies),
+		cmocka_unit_test(test_nv_rules_subset_and_overall),
 		cmocka_unit_test(test_every_truncation_refused),
 		cmocka_unit_test(test_byte_flips_never_verify),
 		cmocka_unit_test(test_tdx_gpus),
