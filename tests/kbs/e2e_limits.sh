@@ -48,7 +48,8 @@ head -c 100000 /dev/zero | tr '\0' 'a' >"$T/big"
 code=$(curl -s -o "$T/r" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$T/big" "$URL_b/kbs/v0/auth")
 [ "$code" = 413 ] && grep -q 'unauth-body-limit' "$T/r" && ok "100 kB body without credentials: 413 before routing" || bad "unauth body: $code $(cat "$T/r")"
 # body framing: a declared length above the limit is answered 413 before the body (no "100
-# Continue"); two Content-Length headers are 400 (RFC 9112 6.3); a chunked body past the limit
+# Continue"); two Content-Length headers, or one with Transfer-Encoding, are 400 (RFC 9112 6.3:
+# a proxy in front may frame the body otherwise, smuggling a request); a chunked body past the limit
 # closes the connection at once instead of being read to its end
 python3 - "${URL_b#http://}" >"$T/framing.out" <<'PY'
 import socket, sys, time
@@ -70,6 +71,9 @@ r, _ = send(b"POST /kbs/v0/auth HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nC
 print("expect", r.split(b"\r\n")[0].decode())
 r, _ = send(b"POST /kbs/v0/auth HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}")
 print("dupcl", r.split(b"\r\n")[0].decode())
+r, _ = send(b"POST /kbs/v0/auth HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"1f\r\n{\"version\":\"0.4.0\",\"tee\":\"snp\"}\r\n0\r\n\r\n")
+print("clte", r.split(b"\r\n")[0].decode(), b"Set-Cookie" in r)
 s = socket.create_connection((host, int(port))); s.settimeout(5)
 s.sendall(b"POST /kbs/v0/auth HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFF\r\n")
 t0 = time.time(); closed = False
@@ -83,6 +87,7 @@ print("chunked", "closed" if closed else "open", "%.1f" % (time.time() - t0))
 PY
 grep -q '^expect HTTP/1.1 413' "$T/framing.out" && ok "Expect: 100-continue with a 30 MB Content-Length: 413 before the body" || bad "expect: $(cat "$T/framing.out")"
 grep -q '^dupcl HTTP/1.1 400' "$T/framing.out" && ok "two Content-Length headers: 400" || bad "duplicate Content-Length: $(cat "$T/framing.out")"
+grep -q '^clte HTTP/1.1 400 .* False$' "$T/framing.out" && ok "Content-Length with Transfer-Encoding: chunked: 400, no session" || bad "Content-Length with Transfer-Encoding: $(grep ^clte "$T/framing.out")"
 grep -q '^chunked closed' "$T/framing.out" && ok "chunked body past the limit: connection closed ($(awk '/^chunked/ {print $3}' "$T/framing.out") s)" || bad "chunked over the limit: $(cat "$T/framing.out")"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL_b/healthz")" = 200 ] && ok "broker serves after the framing probes" || bad "broker down after framing probes"
 

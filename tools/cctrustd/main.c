@@ -85,7 +85,7 @@ typedef struct conn {
 	size_t len;
 	size_t limit;
 	int too_big;
-	int bad_framing; /* more than one Content-Length header (request smuggling) */
+	const char *bad_framing; /* why the body's framing is ambiguous (request smuggling) */
 } conn;
 
 static opts g_o;
@@ -466,13 +466,17 @@ static int serve_collateral(struct MHD_Connection *c, const char *url, const cha
 	return 1;
 }
 
-/* MHD_KeyValueIterator: count the Content-Length headers into *(int *)cls */
-static enum MHD_Result count_content_length(void *cls, enum MHD_ValueKind kind, const char *key,
-					    const char *value)
+/* MHD_KeyValueIterator: count the Content-Length ([0]) and Transfer-Encoding ([1]) headers
+ * into (int *)cls */
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
 {
+	int *n = cls;
+
 	(void)kind;
 	(void)value;
-	*(int *)cls += !strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	n[0] += !strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	n[1] += !strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 	return MHD_YES;
 }
 
@@ -547,7 +551,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version;
 	if (!cn) {
 		const char *ck, *au;
-		int n_cl = 0;
+		int n_framing[2] = { 0, 0 };
 
 		cn = calloc(1, sizeof(*cn));
 		if (!cn)
@@ -559,11 +563,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		au = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 		cn->limit = (ck || au) ? CCT_KBS_MAX_BODY : (size_t)g_o.unauth_body;
 		/* answered before any body (and before "100 Continue"): two Content-Length
-		 * headers (RFC 9112 6.3: unrecoverable; a proxy may have read the other one), or
-		 * a declared length above the limit, which would otherwise be read and dropped */
-		MHD_get_connection_values(c, MHD_HEADER_KIND, count_content_length, &n_cl);
-		if (n_cl > 1)
-			cn->bad_framing = 1;
+		 * headers, or one with a Transfer-Encoding (RFC 9112 6.3: MHD would frame the body
+		 * by the chunks, a proxy in front may have framed it by the length: the rest is
+		 * a smuggled request), or a declared length above the limit, which would
+		 * otherwise be read and dropped */
+		MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, n_framing);
+		if (n_framing[0] > 1)
+			cn->bad_framing = "more than one Content-Length header";
+		else if (n_framing[0] && n_framing[1])
+			cn->bad_framing = "Content-Length and Transfer-Encoding headers together";
 		else if (declared_above(c, cn->limit))
 			cn->too_big = 1;
 		else
@@ -618,7 +626,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	req.body = cn->body;
 	req.body_len = cn->too_big ? (size_t)CCT_KBS_MAX_BODY + 1 : cn->len;
 	if (cn->bad_framing) {
-		refusal(&resp, 400, "SerdeError", "more than one Content-Length header", NULL);
+		refusal(&resp, 400, "SerdeError", cn->bad_framing, NULL);
 	} else if (!*url) {
 		refusal(&resp, 400, "InvalidRequestPath",
 			"request path with an encoded NUL (%00), or empty", NULL);
