@@ -596,6 +596,17 @@ int cct_coll_bundle_open(cct_coll_bundle **out, const char *path, int create, cc
 		return b->dir ? CCT_OK
 			      : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_INPUT, 0, "out of memory");
 	}
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+		/* the tar itself, like every file in a bundle, must be a regular file: a FIFO
+		 * without a writer used to block `collateral check` (and fetch -o, serve) for ever */
+		free(b);
+		return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
+				   "collateral bundle %s is not a directory or a regular .tar file (%s); "
+				   "it was not read",
+				   path, S_ISFIFO(st.st_mode) ? "a FIFO"
+				   : S_ISSOCK(st.st_mode) ? "a socket"
+							  : "a device");
+	}
 	if (S_ISDIR(st.st_mode)) {
 		char p[4096];
 

@@ -461,6 +461,16 @@ static void test_fifo_item_refused(void **state)
 	assert_null(b);
 	assert_non_null(strstr(e.msg, "not a regular file"));
 	assert_int_equal(unlink(path), 0);
+	/* the tar itself as a FIFO: refused without being opened (it used to block for ever) */
+	snprintf(path, sizeof(path), "%s/fifo-bundle.tar", cct_test_tmpdir());
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	assert_int_not_equal(cct_coll_bundle_open(&b, path, 0, &e), CCT_OK);
+	assert_null(b);
+	assert_non_null(strstr(e.msg, "a FIFO"));
+	assert_int_not_equal(cct_coll_bundle_open(&b, path, 1, &e), CCT_OK);
+	assert_null(b);
+	assert_int_equal(unlink(path), 0);
 	alarm(0);
 }
 
