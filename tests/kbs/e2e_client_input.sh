@@ -68,6 +68,14 @@ cmp -s "$T/g2" "$T/secret" && ok "get-resource --key rsa: the secret" || bad "ge
 expect "get-resource --key ec" 0 "" kbs "${GET[@]}" --key ec default/key/model -o "$T/g3"
 expect "put-resource --key rsa (not its option)" 2 "--key" kbs put-resource "${ADM[@]}" --key rsa default/key/other "$T/secret"
 expect "decrypt --key ec (a file named ec)" 2 "cannot read ec" kbs decrypt --key ec "$T/secret"
+tee_key dk
+N=$(auth "$U" "$T/jar-dk")
+evidence "$N" dk "$T/ev-dk.json" && [ "$(attest "$U" "$T/jar-dk" "$T/ev-dk.json" "$T/att-dk")" = 200 ] &&
+	curl -s -b "$T/jar-dk" -o "$T/dk.jwe" "$U/kbs/v0/resource/default/key/model" || bad "no JWE for decrypt"
+expect "decrypt -o FILE" 0 "" kbs decrypt --key "$T/dk.pem" -o "$T/dk.out" "$T/dk.jwe"
+cmp -s "$T/dk.out" "$T/secret" && ok "decrypt -o FILE: the secret" || bad "decrypt -o FILE: wrong bytes"
+expect "decrypt -o in a missing directory (says why)" 2 "$T/nodir/dk: No such file or directory" \
+	kbs decrypt --key "$T/dk.pem" -o "$T/nodir/dk" "$T/dk.jwe"
 
 echo "--- --tee: the TEEs the client can attest as"
 expect "get-resource --tee foo" 2 "snp, tdx, az-snp-vtpm or az-tdx-vtpm" kbs "${GET[@]}" --tee foo default/key/model

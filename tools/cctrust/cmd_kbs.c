@@ -611,9 +611,13 @@ static int decrypt(const common *c, const char *jwe_file)
 		ex = cct_code_is_input(rc) ? CCT_EXIT_USAGE : CCT_EXIT_REJECT;
 		goto out;
 	}
-	ex = c->out ? (cct_file_write(c->out, pt, pn, 1, &err) == CCT_OK ? CCT_EXIT_OK
-									  : CCT_EXIT_USAGE)
-		    : (fwrite(pt, 1, pn, stdout) == pn ? CCT_EXIT_OK : CCT_EXIT_USAGE);
+	if (c->out) {
+		ex = cct_file_write(c->out, pt, pn, 1, &err) == CCT_OK ? CCT_EXIT_OK : CCT_EXIT_USAGE;
+		if (ex != CCT_EXIT_OK) /* exit 2 said nothing: name the file and the reason */
+			fprintf(stderr, "cctrust: %s\n", err.msg);
+	} else {
+		ex = fwrite(pt, 1, pn, stdout) == pn ? CCT_EXIT_OK : CCT_EXIT_USAGE;
+	}
 out:
 	if (pt) {
 		cct_wipe(pt, pn);
