@@ -26,6 +26,14 @@ expect_rc 2 "$cct" collateral fetch -o "$tmp/b3" --snp-product Milan --snp-produ
 grep -q -- "--snp-product" "$tmp/err" && ok || bad "refusal does not name --snp-product"
 expect_rc 1 "$cct" collateral fetch -o "$tmp/b4" --snp-product Milan --snp-hwid "$hwid" --snp-tcb 0 $up --quiet
 
+# fetch -o DIR.tar where DIR.tar is a directory bundle: it is one (fetched items used to go to a
+# scratch copy, then writing an archive over the directory failed: exit 2, items lost)
+mkdir -p "$tmp/d.tar"
+echo '{"version":"cctrust.collateral/v1","items":[]}' > "$tmp/d.tar/manifest.json"
+expect_rc 1 "$cct" collateral fetch -o "$tmp/d.tar" --snp-product Milan $up --quiet
+grep -q "4 missing" "$tmp/out" && ok || bad "fetch into a directory named .tar: $(cat "$tmp/out" "$tmp/err")"
+[ -d "$tmp/d.tar" ] && [ -f "$tmp/d.tar/manifest.json" ] && ok || bad "the directory bundle was replaced"
+
 # serve: --at and --kds-interval only steer the caching proxy; without an upstream they were
 # accepted and did nothing (the server ran)
 if [ -x "$serve_bin" ]; then

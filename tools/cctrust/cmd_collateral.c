@@ -301,6 +301,7 @@ static int coll_fetch(int argc, char **argv)
 	char tmpdir[] = "/tmp/cctrust-fetch-XXXXXX";
 	int c, rc = CCT_OK, tar = 0, exit_code;
 	double sec;
+	struct stat ost;
 	cct_err err;
 
 	memset(&fo, 0, sizeof(fo));
@@ -418,8 +419,11 @@ static int coll_fetch(int argc, char **argv)
 		cct_coll_plan_free(plan);
 		return cct_cli_usage_error("%s", err.msg);
 	}
-	/* a .tar bundle is rebuilt: its items are copied into a scratch directory first */
-	tar = strlen(out) > 4 && !strcmp(out + strlen(out) - 4, ".tar");
+	/* a .tar bundle is rebuilt: its items are copied into a scratch directory first (a
+	 * directory named *.tar is a directory bundle: it used to be fetched into scratch, then
+	 * the archive could not be written over the directory and every fetched item was lost) */
+	tar = strlen(out) > 4 && !strcmp(out + strlen(out) - 4, ".tar") &&
+	      !(stat(out, &ost) == 0 && S_ISDIR(ost.st_mode));
 	if (tar) {
 		if (!mkdtemp(tmpdir)) {
 			cct_coll_plan_free(plan);
