@@ -33,5 +33,13 @@ cmp -s "$tmp/a" "$tmp/b" && ok || bad "show of an extended report differs from t
 "$cct" snp show "$tmp/badext.bin" >"$tmp/out" 2>"$tmp/err"; rc=$?
 [ $rc -ne 0 ] && ok || bad "show accepted a damaged certificate table"
 
+# --collateral FILE (neither a KDS cache directory nor a bundle) was taken for a cache and the
+# report then rejected for a missing CRL, naming nothing about the path: a usage error now
+certs="--certs $V/virtee-sev/vcek_milan.der $chain"
+expect_rc 2 "$cct" snp verify "$tmp/r.bin" $certs --offline --collateral "$tmp/r.bin"
+grep -q "neither a directory" "$tmp/err" && ok || bad "--collateral FILE not named: $(cat "$tmp/err")"
+# a cache directory that does not exist yet is still fine (fetched into unless --offline)
+expect_rc 0 "$cct" snp verify "$tmp/r.bin" $certs --offline --no-crl --collateral "$tmp/newcache"
+
 echo "snp hostile: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "cctrust/collateral.h"
 #include "cctrust/snp.h"
 #include "cli.h"
 
@@ -297,12 +299,25 @@ static int snp_verify(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case OPT_COLL: /* a KDS cache directory, or a collateral bundle */
+		case OPT_COLL: { /* a KDS cache directory, or a collateral bundle */
+			struct stat st;
+
+			/* any other file used to be taken for a cache directory, and the report
+			 * then rejected for a missing VCEK or CRL, naming nothing about the path */
+			if (stat(optarg, &st) == 0 && !S_ISDIR(st.st_mode) &&
+			    !cct_coll_is_bundle(optarg)) {
+				worst = cct_cli_usage_error("--collateral %s: neither a directory (the "
+							    "KDS cache) nor a collateral bundle (a "
+							    "directory with manifest.json, or a .tar)",
+							    optarg);
+				goto out;
+			}
 			if (cct_snp_verifier_set_collateral_dir(v, optarg, &err) != CCT_OK) {
 				worst = cct_cli_usage_error("--collateral %s: %s", optarg, err.msg);
 				goto out;
 			}
 			break;
+		}
 		case OPT_AT:
 			if (cct_cli_parse_time(&at, optarg) != 0) {
 				worst = CCT_EXIT_USAGE;
