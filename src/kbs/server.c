@@ -241,8 +241,8 @@ static int audit(cct_kbs_server *s, const cct_kbs_request *req, const char *even
 /* Unauthenticated failures are audited at most cfg.unauth_audit_per_min a minute; the rest are
  * counted and written as one aggregate record when the next minute starts (a flood of
  * anonymous requests cannot grow the audit log without bound). */
-static void audit_unauth(cct_kbs_server *s, const cct_kbs_request *req, const char *event,
-			 const char *what)
+static void audit_unauth_as(cct_kbs_server *s, const cct_kbs_request *req, const char *event,
+			    const char *what, const char *who, const char *rule_text)
 {
 	int64_t now = now_of(s), window = now / 60;
 	uint64_t flush = 0;
@@ -270,7 +270,14 @@ static void audit_unauth(cct_kbs_server *s, const cct_kbs_request *req, const ch
 		audit(s, NULL, "unauthenticated", "aggregated", NULL, NULL, NULL, rule, NULL);
 	}
 	if (write)
-		audit(s, req, event, "denied", what, NULL, NULL, "unauthenticated", NULL);
+		audit(s, req, event, "denied", what, who, NULL,
+		      rule_text ? rule_text : "unauthenticated", NULL);
+}
+
+static void audit_unauth(cct_kbs_server *s, const cct_kbs_request *req, const char *event,
+			 const char *what)
+{
+	audit_unauth_as(s, req, event, what, NULL, NULL);
 }
 
 #define COUNT(s, field)                          \
@@ -812,11 +819,17 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	long retry_after = 0;
 	json_t *passed, *meta_j, *rec, *claims_doc = NULL;
 	char *rec_txt = NULL;
+	/* why an attest was refused before any verification (a replayed nonce, another
+	 * session's, a forged or expired cookie, a body without the fields): a denial all the
+	 * same, counted and audited on the way out (under the unauthenticated per-minute cap) */
+	const char *refusal = NULL;
 	extra_pols extra;
 
 	memset(&ss, 0, sizeof(ss));
 	extra.n = 0;
+	who[0] = 0;
 	if (!cookie_ok(req->cookie)) {
+		refusal = "no valid session cookie";
 		status = problem(r, 401, "AttestationError",
 				 "no valid kbs-session-id cookie: call /kbs/v0/auth first");
 		goto out;
@@ -826,12 +839,14 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	/* the challenge (tee, nonce, lifetime) from the sealed cookie; the row, if there is one,
 	 * only for its state: attested (sealed, integrity-checked) or nonce spent */
 	if (cct_store_challenge_open(s->cfg.store, req->cookie, &challenge, &err) != CCT_OK) {
+		refusal = "session cookie refused (not sealed by this broker)";
 		status = problem(r, 401, "AttestationError",
 				 "session refused: %s: call /kbs/v0/auth again", err.msg);
 		goto out;
 	}
 	/* an expired challenge needs no database read */
 	if (challenge.expires <= now) {
+		refusal = "session expired";
 		status = problem(r, 401, "AttestationError",
 				 "session expired: call /kbs/v0/auth again");
 		goto out;
@@ -852,6 +867,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 		goto out;
 	}
 	if (rc == CCT_OK && (ss.nonce_used || (ss.token && *ss.token))) {
+		refusal = "nonce already used";
 		status = problem(r, 401, "AttestationError",
 				 "nonce already used: call /kbs/v0/auth again");
 		goto out;
@@ -865,6 +881,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 			goto out;
 		}
 		if (challenge.created <= horizon) {
+			refusal = "session evicted by the session cap";
 			status = problem(r, 401, "AttestationError",
 					 "session evicted by the session cap (--max-sessions): call "
 					 "/kbs/v0/auth again");
@@ -878,6 +895,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	body = cct_kbs__json_body(req->body, req->body_len, &err);
 	vcpu = thread_cpu() - vcpu;
 	if (!body) {
+		refusal = err.code == CCT_ETOOBIG ? NULL : "attest body is not a JSON object";
 		status = problem(r, err.code == CCT_ETOOBIG ? 413 : 401, "SerdeError", "%s", err.msg);
 		goto out;
 	}
@@ -885,12 +903,14 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	nonce = json_string_value(json_object_get(rd, "nonce"));
 	pub = json_object_get(rd, "tee-pubkey");
 	if (!nonce || !json_is_object(pub) || !json_is_object(json_object_get(body, "tee-evidence"))) {
+		refusal = "attest body without runtime-data.nonce, tee-pubkey or tee-evidence";
 		status = problem(r, 401, "AttestationError",
 				 "attest body needs runtime-data.nonce, runtime-data.tee-pubkey and "
 				 "tee-evidence");
 		goto out;
 	}
 	if (strlen(nonce) != strlen(ss.nonce) || !cct_ct_eq(nonce, ss.nonce, strlen(ss.nonce))) {
+		refusal = "runtime-data.nonce is not this session's challenge";
 		status = problem(r, 401, "AttestationError",
 				 "runtime-data.nonce is not this session's challenge");
 		goto out;
@@ -990,6 +1010,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	ss.token = ss.claims = ss.tee_pubkey = NULL;
 	if (rc == CCT_ENONCE) {
 		spend_nonce = 0;
+		refusal = "nonce already used (by a concurrent attest)";
 		json_decref(rec);
 		status = problem(r, 401, "AttestationError", "%s", err.msg);
 		goto out;
@@ -1005,6 +1026,10 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	COUNT(s, attest_ok);
 	status = token_reply(r, token);
 out:
+	if (refusal) {
+		COUNT(s, attest_fail);
+		audit_unauth_as(s, req, "attest", NULL, who[0] ? who : NULL, refusal);
+	}
 	if (spend_nonce)
 		cct_store_session_spend(s->cfg.store, &ss, now, NULL);
 	extra_pols_free(&extra);

@@ -774,6 +774,79 @@ static void replayed_nonce_refused(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* An attest refused before any verification (no cookie, another session's nonce, a body
+ * without the fields, a nonce already spent: a replay) is a denial like a rejected verdict:
+ * counted in attestations_total{verdict="rejected"} and audited with its reason. They were
+ * neither: a host replaying evidence left no trace. */
+static void attest_refusals_counted_and_audited(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char c1[COOKIE_MAX], c2[COOKIE_MAX], c3[COOKIE_MAX], *n1 = do_auth(f, c1, tee_of(f));
+	char *n2 = do_auth(f, c2, tee_of(f)), *n3 = do_auth(f, c3, tee_of(f)), *jwk, *jwk2;
+	char *body = NULL, *body3 = NULL, *h = admin_bearer(f, f->admin_key, "auditor", f->now, 600);
+	EVP_PKEY *k = cct_jose_keygen("P-256"), *k2 = cct_jose_keygen("P-256");
+	json_t *b, *a, *rec;
+	size_t i, denied = 0, replay = 0, foreign = 0;
+
+	jwk = jwk_of(k);
+	jwk2 = jwk_of(k2);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", NULL, NULL, "{}"), 401);
+	cct_kbs_response_clear(&r);
+	/* session 1's evidence on session 2 */
+	assert_int_equal(make_evidence(f, &body, n1, jwk), 0);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", c2, NULL, body), 401);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", c2, NULL, "{\"tee-evidence\":{}}"),
+			 401);
+	cct_kbs_response_clear(&r);
+	/* session 3: evidence bound to k, runtime-data naming k2: the verifier refuses it (its
+	 * own count) and spends the nonce; the same request again is a replay */
+	assert_int_equal(make_evidence(f, &body3, n3, jwk), 0);
+	b = json_loads(body3, 0, NULL);
+	json_object_set_new(json_object_get(b, "runtime-data"), "tee-pubkey",
+			    json_loads(jwk2, 0, NULL));
+	free(body3);
+	body3 = json_dumps(b, JSON_COMPACT);
+	json_decref(b);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", c3, NULL, body3), 401);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", c3, NULL, body3), 401);
+	assert_non_null(strstr(r.body, "nonce already used"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/metrics", NULL, NULL, NULL), 200);
+	assert_non_null(strstr(r.body, "cctrustd_attestations_total{verdict=\"rejected\"} 5"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/audit", NULL, h, NULL), 200);
+	a = json_loads(r.body, 0, NULL);
+	json_array_foreach(a, i, rec) {
+		const char *ev = json_string_value(json_object_get(rec, "event"));
+		const char *out = json_string_value(json_object_get(rec, "outcome"));
+		const char *rule = json_string_value(json_object_get(rec, "rule"));
+
+		if (strcmp(ev, "attest") || !out || strcmp(out, "denied") || !rule)
+			continue;
+		denied++;
+		replay += strstr(rule, "nonce already used") != NULL;
+		foreign += strstr(rule, "not this session's challenge") != NULL;
+	}
+	assert_int_equal(denied, 4);
+	assert_int_equal(replay, 1);
+	assert_int_equal(foreign, 1);
+	json_decref(a);
+	cct_kbs_response_clear(&r);
+	free(n1);
+	free(n2);
+	free(n3);
+	free(jwk);
+	free(jwk2);
+	free(body);
+	free(body3);
+	free(h);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(k2);
+}
+
 static void expired_session_refused(void **state)
 {
 	fx *f = *state;
@@ -2004,6 +2077,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(db_rewritten_nonce_does_not_reopen, setup_policies,
 						teardown),
 		cmocka_unit_test_setup_teardown(replayed_nonce_refused, setup_policies, teardown),
+		cmocka_unit_test_setup_teardown(attest_refusals_counted_and_audited, setup_policies,
+						teardown),
 		cmocka_unit_test_setup_teardown(expired_session_refused, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(wrong_tee_pubkey_refused, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(tampered_sim_evidence_refused, setup_policies, teardown),
