@@ -29,6 +29,7 @@ typedef enum {
 	T_VERSION, /* dotted numbers, "1.55" or "96.00.9F.00.01": base in hex_len (10 or 16) */
 	T_PCRS,    /* {"sha256": {"7": ["HEX", ...]}}: bank -> PCR index -> allowed values */
 	T_CMDLINE, /* "exact command line" or {"prefix": "..."} */
+	T_NVRULES, /* an nvtrust policy or its "authorization-rules" object */
 } ktype;
 
 typedef struct key_spec {
@@ -120,7 +121,7 @@ static const key_spec schema[] = {
 	{ "gpu", "min_vbios_version", T_VERSION, 16, NULL },
 	{ "gpu", "rim_ids", T_STRARR, 0, NULL },
 	{ "gpu", "require_measres", T_BOOL, 0, NULL },
-	{ "gpu", "authorization_rules", T_OBJ, 0, NULL },
+	{ "gpu", "authorization_rules", T_NVRULES, 0, NULL },
 	{ "model", "specs", T_STRARR, 0, NULL },
 	{ "model", "init_data_key", T_STR, 0, NULL },
 	{ "init_data", "required", T_BOOL, 0, NULL },
@@ -193,6 +194,58 @@ static int is_version(const char *s, int base)
 		} else {
 			return 0;
 		}
+	}
+}
+
+/* key is one of list (NULL-terminated) */
+static int one_of_keys(const char *const *list, const char *key)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, key))
+			return 1;
+	return 0;
+}
+
+/* gpu.authorization_rules: {"version"?, "authorization-rules": RULES} or RULES itself, RULES =
+ * {"type"?, "overall-claims"?: {..}, "detached-claims"?: {..}}. The evaluator reads only those
+ * members: any other (a typo such as "detachedclaims", claims written without
+ * "detached-claims") would be a rule nothing enforces, so it is refused like an unknown key. */
+static void check_nv_rules(vctx *vc, const json_t *v, const char *path)
+{
+	static const char *const outer[] = { "version", "authorization-rules", "policy-name", "name",
+					     "comment", NULL };
+	static const char *const inner[] = { "type", "overall-claims", "detached-claims", NULL };
+	const json_t *rules = v, *x;
+	const char *k;
+	char sub[256], rpath[128];
+
+	if (!json_is_object(v)) {
+		verr(vc, path, "expected an nvtrust policy object");
+		return;
+	}
+	snprintf(rpath, sizeof(rpath), "%s", path);
+	if (json_object_get(v, "authorization-rules")) {
+		json_object_foreach((json_t *)v, k, x) {
+			snprintf(sub, sizeof(sub), "%s.%.60s", path, k);
+			if (!one_of_keys(outer, k))
+				verr(vc, sub, "unknown key of an nvtrust policy (version, "
+					      "authorization-rules)");
+		}
+		rules = json_object_get(v, "authorization-rules");
+		snprintf(rpath, sizeof(rpath), "%s.authorization-rules", path);
+		if (!json_is_object(rules)) {
+			verr(vc, rpath, "expected an object");
+			return;
+		}
+	}
+	json_object_foreach((json_t *)rules, k, x) {
+		snprintf(sub, sizeof(sub), "%s.%.60s", rpath, k);
+		if (!one_of_keys(inner, k))
+			verr(vc, sub, "unknown key of nvtrust authorization rules (type, "
+				      "overall-claims, detached-claims): a rule nothing would enforce");
+		else if (strcmp(k, "type") ? !json_is_object(x) : !json_is_string(x))
+			verr(vc, sub, "expected %s", strcmp(k, "type") ? "an object of claims"
+								 : "a string");
 	}
 }
 
@@ -281,6 +334,9 @@ static void check_value(vctx *vc, const key_spec *ks, const json_t *v, const cha
 			verr(vc, path, "expected an object");
 		return;
 	case T_ANY:
+		return;
+	case T_NVRULES:
+		check_nv_rules(vc, v, path);
 		return;
 	case T_CMDLINE:
 		if (!json_is_string(v) &&

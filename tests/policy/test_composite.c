@@ -522,11 +522,56 @@ static void test_nv_rules_subset_and_overall(void **state)
 	json_decref(g);
 }
 
+/* gpu.authorization_rules is validated like every other key: a member the evaluator does not
+ * read (a typo, claims written without "detached-claims") is refused, never a rule nothing
+ * enforces */
+static void test_nv_rules_validated(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "{\"authorization-rules\":{\"detachedclaims\":{\"measres\":\"success\"}}}",
+		  "gpu.authorization_rules.authorization-rules.detachedclaims" },
+		{ "{\"measres\":\"success\"}", "gpu.authorization_rules.measres" },
+		{ "{\"detached-claims\":5}", "gpu.authorization_rules.detached-claims" },
+		{ "{\"authorization-rules\":[]}", "gpu.authorization_rules.authorization-rules" },
+		{ "{\"version\":\"3.0\",\"authorization-rules\":{},\"overall\":{}}",
+		  "gpu.authorization_rules.overall" },
+		{ "[]", "gpu.authorization_rules" },
+	};
+	static const char *const good[] = {
+		"{\"version\":\"3.0\",\"authorization-rules\":{\"type\":\"JWT\","
+		"\"overall-claims\":{\"iss\":\"x\"},\"detached-claims\":{\"measres\":\"success\"}}}",
+		"{\"detached-claims\":{\"measres\":\"success\"}}",
+	};
+	char text[512];
+	json_t *errors = NULL;
+	cct_err err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "{\"version\":\"cctrust.policy/v1\",\"gpu\":{\"authorization_rules\":%s}}",
+			 bad[i][0]);
+		assert_int_not_equal(cct_policy_check(text, strlen(text), &errors, &err), CCT_OK);
+		assert_int_equal(json_array_size(errors), 1);
+		assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 0), "path")),
+				    bad[i][1]);
+		json_decref(errors);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "{\"version\":\"cctrust.policy/v1\",\"gpu\":{\"authorization_rules\":%s}}",
+			 good[i]);
+		assert_int_equal(cct_policy_check(text, strlen(text), NULL, &err), CCT_OK);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sim_request_verifies),
 		cmocka_unit_test(test_nv_rules_subset_and_overall),
+		cmocka_unit_test(test_nv_rules_validated),
 		cmocka_unit_test(test_every_truncation_refused),
 		cmocka_unit_test(test_byte_flips_never_verify),
 		cmocka_unit_test(test_tdx_gpus),
