@@ -9,7 +9,8 @@
 
 /* RFC 6901 JSON pointer lookup (borrowed result, NULL if absent or malformed). */
 json_t *cct_kbs__json_pointer(json_t *root, const char *ptr);
-/* 1 if res is "repo/type/tag" with segments of [A-Za-z0-9._-]{1,128} and no "..". */
+/* 1 if res is "repo/type/tag" with segments of [A-Za-z0-9._-]{1,128}, at most
+ * CCT_STORE_MAX_NAME (256) characters in all, and no "..". */
 int cct_kbs__resource_path_ok(const char *res);
 /* Nesting depth of JSON text (outside strings), capped scan; -1 if above max. */
 int cct_kbs__json_depth_ok(const uint8_t *p, size_t n, int max);

@@ -69,7 +69,9 @@ int cct_kbs__resource_path_ok(const char *res)
 	size_t len = 0;
 	const char *p;
 
-	if (!res || !*res)
+	/* the store's name limit: a longer path (three segments may reach 386 characters) was
+	 * accepted here and by the client, then refused by the store as a 404 */
+	if (!res || !*res || strlen(res) > CCT_STORE_MAX_NAME)
 		return 0;
 	for (p = res;; p++) {
 		if (*p == '/' || *p == 0) {

@@ -87,6 +87,15 @@ echo "--- every REPO/TYPE/TAG argument is checked before any request"
 expect "put-resource bench/key" 2 "REPO/TYPE/TAG" kbs put-resource "${ADM[@]}" bench/key "$T/secret"
 expect "put-resource a/b/c/d" 2 "REPO/TYPE/TAG" kbs put-resource "${ADM[@]}" a/b/c/d "$T/secret"
 expect "put-resource a/../c" 2 "REPO/TYPE/TAG" kbs put-resource "${ADM[@]}" a/../c "$T/secret"
+# three segments of 128 are 386 characters, the broker's names at most 256: refused here, not
+# sent to be answered 404 "object name too long"
+S128=$(head -c 128 /dev/zero | tr '\0' s)
+expect "put-resource of 386 characters" 2 "at most 256 in all" kbs put-resource "${ADM[@]}" "$S128/$S128/$S128" "$T/secret"
+expect "get-resource of 386 characters" 2 "at most 256 in all" kbs "${GET[@]}" "$S128/$S128/$S128"
+S125=$(head -c 125 /dev/zero | tr '\0' u)
+expect "put-resource of 257 characters" 2 "at most 256 in all" kbs put-resource "${ADM[@]}" "$S128/$S125/tt" "$T/secret"
+expect "put-resource of 256 characters" 0 "" kbs put-resource "${ADM[@]}" "$S128/$S125/t" "$T/secret"
+expect "delete-resource of 256 characters" 0 "" kbs delete-resource "${ADM[@]}" "$S128/$S125/t"
 expect "delete-resource a/b" 2 "REPO/TYPE/TAG" kbs delete-resource "${ADM[@]}" a/b
 expect "set-policy --resource a/b" 2 "REPO/TYPE/TAG" kbs set-policy "${ADM[@]}" --resource a/b "$T/res-default.json"
 expect "get-resource a/b" 2 "REPO/TYPE/TAG" kbs "${GET[@]}" a/b

@@ -779,8 +779,8 @@ static int resource_arg(const char *what, const char *res)
 	if (cct_kbs__resource_path_ok(res))
 		return 0;
 	return cct_cli_usage_error("%s '%s' is not REPO/TYPE/TAG (three segments of "
-				   "[A-Za-z0-9._-], 1..128 characters each, no '..', no leading "
-				   "'.')", what, res);
+				   "[A-Za-z0-9._-], 1..128 characters each and at most %d in all, "
+				   "no '..', no leading '.')", what, res, CCT_STORE_MAX_NAME);
 }
 
 /* A new Ed25519 admin key pair in two distinct files. Without force neither may exist: each
