@@ -34,6 +34,10 @@ expect_rc 1 "$cct" collateral fetch -o "$tmp/d.tar" --snp-product Milan $up --qu
 grep -q "4 missing" "$tmp/out" && ok || bad "fetch into a directory named .tar: $(cat "$tmp/out" "$tmp/err")"
 [ -d "$tmp/d.tar" ] && [ -f "$tmp/d.tar/manifest.json" ] && ok || bad "the directory bundle was replaced"
 
+# an unknown subcommand is named (it printed the usage alone, as snp and tdx do not)
+expect_rc 2 "$cct" collateral verify "$tmp/d.tar"
+grep -q "unknown subcommand 'verify'" "$tmp/err" && ok || bad "unknown collateral subcommand not named"
+
 # serve: --at and --kds-interval only steer the caching proxy; without an upstream they were
 # accepted and did nothing (the server ran)
 if [ -x "$serve_bin" ]; then

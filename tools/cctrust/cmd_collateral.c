@@ -523,5 +523,6 @@ int cct_cmd_collateral(int argc, char **argv)
 	if (!strcmp(argv[1], "serve"))
 		return coll_serve(argc - 1, argv + 1);
 	fputs(coll_usage, stderr);
-	return CCT_EXIT_USAGE;
+	return cct_cli_usage_error("collateral: unknown subcommand '%s' (fetch, check, serve)",
+				   argv[1]);
 }
