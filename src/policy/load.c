@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cctrust/core.h"
 #include "policy/internal.h"
@@ -47,6 +48,8 @@ static const char *const prods[] = { "Milan", "Genoa", "Turin", NULL };
 static const char *const keys[] = { "vcek", "vlek", NULL };
 static const char *const ppcie[] = { "any", "required", "forbidden", NULL };
 static const char *const cc_sources[] = { "evidence", "attester", NULL };
+/* the architectures the GPU verifier knows (compared without case, as the evaluator does) */
+static const char *const archs[] = { "HOPPER", "BLACKWELL", "LS10", NULL };
 /* Intel's TCB statuses, as the TDX verifier names them (src/tdx/tcb.c) */
 static const char *const tcb_statuses[] = { "UpToDate", "SWHardeningNeeded", "ConfigurationNeeded",
 					    "ConfigurationAndSWHardeningNeeded", "OutOfDate",
@@ -113,7 +116,7 @@ static const key_spec schema[] = {
 	{ "gpu", "required", T_BOOL, 0, NULL },
 	{ "gpu", "count", T_INT, 0, NULL },
 	{ "gpu", "min_count", T_INT, 0, NULL },
-	{ "gpu", "architectures", T_STRARR, 0, NULL },
+	{ "gpu", "architectures", T_STRARR, 0, archs },
 	{ "gpu", "cc_mode", T_STRARR, 0, modes },
 	{ "gpu", "cc_mode_source", T_STR, 0, cc_sources },
 	{ "gpu", "ppcie", T_STR, 0, ppcie },
@@ -173,7 +176,7 @@ static int allowed(const char *const *list, const char *s)
 	size_t i;
 
 	for (i = 0; s && list[i]; i++)
-		if (!strcmp(list[i], s))
+		if (list == archs ? !strcasecmp(list[i], s) : !strcmp(list[i], s))
 			return 1;
 	return 0;
 }

@@ -142,6 +142,9 @@ foreign_opt "gpu rim verify: --cache-dir is read only with --ocsp" rim verify "$
 foreign_opt "gpu rim verify: --ocsp-url is read only with --ocsp" rim verify "$rim" --rim-root "$g/rim-root.pem" --ocsp-url http://127.0.0.1:9/
 foreign_opt "gpu verify: --ocsp and --no-ocsp contradict" verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $coll --ocsp --no-ocsp
 expect_rc 0 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $coll --ocsp
+# an --expected-arch no device has is a typo (exit 2), not a rejection of the evidence (exit 1)
+foreign_opt "--expected-arch: 'H100' is not HOPPER, BLACKWELL or LS10" verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $coll --expected-arch H100
+expect_rc 0 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $coll --expected-arch hopper
 # what rim verify does read stays accepted
 expect_rc 0 "$cct" gpu rim verify "$rim" --rim-root "$g/rim-root.pem" --ocsp --ocsp-dir "$g/ocsp" --offline --allow-hold --cache-dir "$tmp/cache"
 expect_rc 0 "$cct" gpu rim verify "$rim" --trust-sim "$tmp/sim" --ocsp --offline --json

@@ -558,6 +558,14 @@ static void test_nv_rules_validated(void **state)
 				    bad[i][1]);
 		json_decref(errors);
 	}
+	/* an architecture the GPU verifier does not know never matches: refused as a typo */
+	snprintf(text, sizeof(text), "{\"version\":\"cctrust.policy/v1\",\"gpu\":{"
+				     "\"architectures\":[\"hopper\",\"H100\"]}}");
+	assert_int_not_equal(cct_policy_check(text, strlen(text), &errors, &err), CCT_OK);
+	assert_int_equal(json_array_size(errors), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 0), "path")),
+			    "gpu.architectures[1]");
+	json_decref(errors);
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		snprintf(text, sizeof(text),
 			 "{\"version\":\"cctrust.policy/v1\",\"gpu\":{\"authorization_rules\":%s}}",

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cctrust/nvgpu.h"
@@ -179,7 +180,14 @@ static int parse_args(gpu_args *a, const char *sub, int argc, char **argv)
 				return CCT_EXIT_USAGE;
 			a->o.expected_count = (int)num;
 			break;
-		case OPT_ARCH: a->o.expected_arch = val; break;
+		case OPT_ARCH:
+			/* a name no device has would only reject everything (exit 1), as a typo */
+			if (strcasecmp(val, "HOPPER") && strcasecmp(val, "BLACKWELL") &&
+			    strcasecmp(val, "LS10"))
+				return cct_cli_usage_error("--expected-arch: '%s' is not HOPPER, "
+							   "BLACKWELL or LS10", val);
+			a->o.expected_arch = val;
+			break;
 		case OPT_SIM:
 			/* the simulated TEE of `cctrust sim init DIR`: its roots, RIMs, OCSP */
 			a->o.device_root_path_insecure = cct_cli_sim_path(val, "gpu/device-root.pem");
