@@ -311,6 +311,14 @@ static void eval_cc_mode(const json_t *sec, const json_t *modes, const json_t *s
 	const json_t *ev = verified ? json_object_get(verified, "x-cctrust-cc-mode") : NULL;
 	const char *st = json_string_value(stated), *evm = json_string_value(ev);
 
+	if (stated && !json_is_null(stated) && !st) {
+		/* a statement that is there but not a mode is not "no statement": it would leave
+		 * the decision to the signed report, which cannot tell devtools from on */
+		cct_policy__fail(f, "gpu.cc_mode", "configuration", copy(modes), copy(stated),
+				 "%s confidential-computing mode recorded by the attester is not a "
+				 "string (on, devtools or off)", rule_n);
+		return;
+	}
 	if (src && !strcmp(src, "attester") && !st) {
 		cct_policy__fail(f, "gpu.cc_mode", "configuration", copy(modes), json_null(),
 				 "%s confidential-computing mode is not recorded by the attester "

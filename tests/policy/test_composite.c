@@ -574,12 +574,52 @@ static void test_nv_rules_validated(void **state)
 	}
 }
 
+/* an attester cc_mode statement that is not a mode is refused, not taken as no statement (the
+ * signed report, which cannot tell devtools from on, then decided alone) */
+static void test_cc_mode_statement_not_a_string(void **state)
+{
+	static const char pol_text[] = "{\"version\":\"cctrust.policy/v1\"}";
+	json_t *g = json_loads("{\"arch\":\"HOPPER\",\"x-cctrust-cc-mode\":\"on\","
+			       "\"measres\":\"success\"}", 0, NULL);
+	json_t *nv = json_loads("{\"cc_mode\":5}", 0, NULL), *cpu_f = json_array(), *gpu_f[1];
+	const json_t *gs[1] = { g };
+	cct_policy_claims c;
+	cct_policy *pol = NULL;
+	cct_err err;
+
+	(void)state;
+	assert_int_equal(cct_policy_load(&pol, pol_text, strlen(pol_text), &err), CCT_OK);
+	memset(&c, 0, sizeof(c));
+	c.gpu_claims = gs;
+	c.gpu_count = 1;
+	c.nvidia = nv;
+	c.sections = CCT_POLICY_SECTION_GPU;
+	gpu_f[0] = json_array();
+	cct_policy_evaluate(pol, &c, cpu_f, gpu_f);
+	assert_int_equal(json_array_size(gpu_f[0]), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(gpu_f[0], 0), "rule")),
+			    "gpu.cc_mode");
+	json_decref(gpu_f[0]);
+	/* a null statement is no statement: the signed report ("on") decides */
+	json_object_set_new(nv, "cc_mode", json_null());
+	gpu_f[0] = json_array();
+	cct_policy_evaluate(pol, &c, cpu_f, gpu_f);
+	assert_int_equal(json_array_size(gpu_f[0]), 0);
+	assert_int_equal(json_array_size(cpu_f), 0);
+	json_decref(gpu_f[0]);
+	json_decref(cpu_f);
+	json_decref(nv);
+	json_decref(g);
+	cct_policy_free(pol);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sim_request_verifies),
 		cmocka_unit_test(test_nv_rules_subset_and_overall),
 		cmocka_unit_test(test_nv_rules_validated),
+		cmocka_unit_test(test_cc_mode_statement_not_a_string),
 		cmocka_unit_test(test_every_truncation_refused),
 		cmocka_unit_test(test_byte_flips_never_verify),
 		cmocka_unit_test(test_tdx_gpus),
