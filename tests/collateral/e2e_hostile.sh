@@ -34,6 +34,12 @@ expect_rc 1 "$cct" collateral fetch -o "$tmp/d.tar" --snp-product Milan $up --qu
 grep -q "4 missing" "$tmp/out" && ok || bad "fetch into a directory named .tar: $(cat "$tmp/out" "$tmp/err")"
 [ -d "$tmp/d.tar" ] && [ -f "$tmp/d.tar/manifest.json" ] && ok || bad "the directory bundle was replaced"
 
+# fetch -o DIR/x.tar where DIR does not exist: refused before any request (it fetched every item,
+# then could not write the archive and threw them away)
+expect_rc 2 "$cct" collateral fetch -o "$tmp/nodir/x.tar" --snp-product Milan $up --quiet
+grep -q "cannot write in" "$tmp/err" && ok || bad "unwritable -o not named: $(cat "$tmp/err")"
+grep -q "upstream requests" "$tmp/out" && bad "fetched before finding -o unwritable" || ok
+
 # an unknown subcommand is named (it printed the usage alone, as snp and tdx do not)
 expect_rc 2 "$cct" collateral verify "$tmp/d.tar"
 grep -q "unknown subcommand 'verify'" "$tmp/err" && ok || bad "unknown collateral subcommand not named"

@@ -425,6 +425,20 @@ static int coll_fetch(int argc, char **argv)
 	tar = strlen(out) > 4 && !strcmp(out + strlen(out) - 4, ".tar") &&
 	      !(stat(out, &ost) == 0 && S_ISDIR(ost.st_mode));
 	if (tar) {
+		/* the archive is written next to it once everything is fetched: a directory that
+		 * cannot take it is found now, not after minutes of paced KDS requests whose
+		 * answers would then be thrown away */
+		char parent[PATH_MAX];
+
+		snprintf(parent, sizeof(parent), "%s", out);
+		if (access(dirname(parent), W_OK) != 0) {
+			int e = errno;
+
+			snprintf(parent, sizeof(parent), "%s", out);
+			cct_coll_plan_free(plan);
+			return cct_cli_usage_error("-o %s: cannot write in %s: %s", out,
+						   dirname(parent), strerror(e));
+		}
 		if (!mkdtemp(tmpdir)) {
 			cct_coll_plan_free(plan);
 			return cct_cli_usage_error("cannot create a scratch directory");
