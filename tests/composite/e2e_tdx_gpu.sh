@@ -136,6 +136,7 @@ sim_refused sim-report-no-table "cannot write" report "$S" --report-data "$RD0" 
 "$C" sim td-report "$S" --report-data "$RD0" -o "$T/tdr.bin" >/dev/null 2>&1
 sim_refused sim-td-quote-over-report "also --td-report" td-quote "$S" --td-report "$T/tdr.bin" -o "$T/tdr.bin"
 [[ $(stat -c %s "$T/tdr.bin") == 1024 ]] && pass sim-td-report-kept || fail sim-td-report-kept
+sim_refused sim-tee-key-says-why "$T/nodir/k.pem: No such file or directory" tee-key -o "$T/nodir/k.pem"
 
 # 10. not trusted without --trust-sim: the sim roots are not Intel's / NVIDIA's
 expect tdx-sim-untrusted 1 "e['stage']=='chain'" "$T/tdx0.json" --nonce "$N" --offline --collateral "$S/tdx/collateral.json"

@@ -348,8 +348,10 @@ static int sim_tee_key(int argc, char **argv)
 		return cct_cli_usage_error("%s", err.msg);
 	if (argc == 3 && !strcmp(argv[1], "-o")) {
 		pem = cct_token_signer_pem(k);
-		if (!pem || cct_file_write(argv[2], pem, strlen(pem), 1, &err) != CCT_OK)
-			rc = cct_cli_usage_error("-o: cannot write the private key");
+		if (!pem)
+			rc = cct_cli_usage_error("-o: out of memory encoding the private key");
+		else if (cct_file_write(argv[2], pem, strlen(pem), 1, &err) != CCT_OK)
+			rc = cct_cli_usage_error("-o: %s", err.msg); /* which file and why */
 		if (pem) {
 			cct_wipe(pem, strlen(pem));
 			free(pem);
