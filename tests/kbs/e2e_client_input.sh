@@ -83,6 +83,13 @@ expect "get-resource --tee azsnpvtpm (the wire name)" 0 "" kbs "${GET[@]}" --tee
 expect "bench --tee sgx" 2 "snp, tdx, az-snp-vtpm or az-tdx-vtpm" kbs bench --url "$U" --sim "$T/sim" --tee sgx --flows 1 default/key/model
 expect "get-resource --tee snp" 0 "" kbs "${GET[@]}" --tee snp default/key/model -o "$T/g4"
 
+echo "--- --gpus N is the simulated TEE's GPU count: not ignored without --sim, nor beside --no-gpu"
+expect "get-resource --gpus 1 without --sim" 2 "--gpus N is the simulated TEE's" kbs get-resource --url "$U" --gpus 1 default/key/model
+expect "get-resource --sim --gpus 1 --no-gpu" 2 "--gpus 1 and --no-gpu: one or the other" kbs "${GET[@]}" --gpus 1 --no-gpu default/key/model -o "$T/ng1"
+[ ! -e "$T/ng1" ] && ok "get-resource --gpus 1 --no-gpu: nothing fetched" || bad "get-resource --gpus 1 --no-gpu wrote $T/ng1"
+expect "bench --gpus 1 --no-gpu" 2 "one or the other" kbs bench --url "$U" --sim "$T/sim" --gpus 1 --no-gpu --flows 1 default/key/model
+expect "get-resource --sim --no-gpu" 0 "" kbs "${GET[@]}" --no-gpu default/key/model -o "$T/ng2"
+
 echo "--- every REPO/TYPE/TAG argument is checked before any request"
 expect "put-resource bench/key" 2 "REPO/TYPE/TAG" kbs put-resource "${ADM[@]}" bench/key "$T/secret"
 expect "put-resource a/b/c/d" 2 "REPO/TYPE/TAG" kbs put-resource "${ADM[@]}" a/b/c/d "$T/secret"

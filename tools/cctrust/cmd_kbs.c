@@ -42,6 +42,7 @@ typedef struct evidence_ctx {
 	int gpus;
 	const char *init_data;  /* init-data TOML text the guest was launched with, or NULL */
 	int no_gpu;
+	int gpus_set; /* --gpus given */
 } evidence_ctx;
 
 static int sim_evidence(void *ctx, char **body_out, const char *tee, const char *nonce_b64,
@@ -208,6 +209,7 @@ static int parse(common *c, int argc, char **argv)
 			if (cct_cli_parse_long(&num, "--gpus", optarg, 0, CCT_ATTESTER_MAX_GPUS))
 				return -1;
 			c->ev.gpus = (int)num;
+			c->ev.gpus_set = 1;
 			break;
 		case 'I': c->init_data_file = optarg; break;
 		case 'K': c->token_out = optarg; break;
@@ -277,6 +279,17 @@ static int parse(common *c, int argc, char **argv)
 	    !cct_cli_vtpm_tee(c->ev.vt.tee)) {
 		cct_cli_usage_error("--tee: snp, tdx, az-snp-vtpm or az-tdx-vtpm, got '%s'",
 				    c->ev.vt.tee);
+		return -1;
+	}
+	/* --gpus N is how many GPUs the simulated TEE gives (this machine's are found through
+	 * NVML, --no-gpu skipping them): without --sim, or with --no-gpu, it was ignored */
+	if (c->ev.gpus_set && !c->ev.sim_dir) {
+		cct_cli_usage_error("--gpus N is the simulated TEE's (--sim DIR); this machine's GPUs "
+				    "are found through NVML (--no-gpu skips them)");
+		return -1;
+	}
+	if (c->ev.gpus_set && c->ev.gpus > 0 && c->ev.no_gpu) {
+		cct_cli_usage_error("--gpus %d and --no-gpu: one or the other", c->ev.gpus);
 		return -1;
 	}
 	if (cct_cli_vtpm_finish(&c->ev.vt, 1))
