@@ -136,6 +136,10 @@ sim_refused sim-report-no-table "cannot write" report "$S" --report-data "$RD0" 
 "$C" sim td-report "$S" --report-data "$RD0" -o "$T/tdr.bin" >/dev/null 2>&1
 sim_refused sim-td-quote-over-report "also --td-report" td-quote "$S" --td-report "$T/tdr.bin" -o "$T/tdr.bin"
 [[ $(stat -c %s "$T/tdr.bin") == 1024 ]] && pass sim-td-report-kept || fail sim-td-report-kept
+printf 'algorithm = "sha384"\nversion = "0.1.0"\n' | "$C" sim $SE --tee snp --init-data - --additional-evidence - -o "$T/x.json" >/dev/null 2>"$T/sim.err"
+[[ $? == 2 ]] && grep -q "standard input (-) given for 2 options" "$T/sim.err" && pass sim-stdin-twice || fail "sim-stdin-twice: $(cat "$T/sim.err")"
+echo '{"version":"cctrust.policy/v1"}' | "$C" verify - --trust-sim "$S" --nonce "$N" --policy - >/dev/null 2>"$T/v.err"
+[[ $? == 2 ]] && grep -q -- "--policy - and the request - both name standard input" "$T/v.err" && pass verify-stdin-twice || fail "verify-stdin-twice: $(cat "$T/v.err")"
 sim_refused sim-tee-key-says-why "$T/nodir/k.pem: No such file or directory" tee-key -o "$T/nodir/k.pem"
 
 # 10. not trusted without --trust-sim: the sim roots are not Intel's / NVIDIA's

@@ -145,6 +145,8 @@ expect_rc 0 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $
 # an --expected-arch no device has is a typo (exit 2), not a rejection of the evidence (exit 1)
 foreign_opt "--expected-arch: 'H100' is not HOPPER, BLACKWELL or LS10" verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $coll --expected-arch H100
 expect_rc 0 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $coll --expected-arch hopper
+# standard input read once: --policy - beside the input - is refused (the evidence read empty)
+foreign_opt "gpu verify: --policy - and the input - both name standard input" verify - --nonce "$n" $trust $coll --policy - <"$tmp/pol-on.json"
 # what rim verify does read stays accepted
 expect_rc 0 "$cct" gpu rim verify "$rim" --rim-root "$g/rim-root.pem" --ocsp --ocsp-dir "$g/ocsp" --offline --allow-hold --cache-dir "$tmp/cache"
 expect_rc 0 "$cct" gpu rim verify "$rim" --trust-sim "$tmp/sim" --ocsp --offline --json

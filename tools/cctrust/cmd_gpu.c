@@ -219,6 +219,15 @@ static int parse_args(gpu_args *a, const char *sub, int argc, char **argv)
 	}
 	if (!a->policy_file)
 		return 0;
+	if (!strcmp(a->policy_file, "-")) { /* standard input can be read once */
+		int i;
+
+		for (i = 0; i < a->nfiles; i++)
+			if (!strcmp(a->files[i], "-"))
+				return cct_cli_usage_error("gpu %s: --policy - and the input - both "
+							   "name standard input (it can be read once)",
+							   sub);
+	}
 	/* cctrust.policy/v1 (or nvtrust rules, converted): --expected-count/--expected-arch
 	 * override its "gpu" keys; the verifier does crypto, chains, RIMs and OCSP only */
 	ov = json_pack("{s:{}}", "gpu");

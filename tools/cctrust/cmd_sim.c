@@ -197,8 +197,16 @@ static int sim_evidence(int argc, char **argv)
 					  "--ccel-data" };
 		const char *ins[] = { pk_file, init_file, add_file, ccel_file };
 
+		size_t i, stdins = 0;
+
 		if (output_over_input("-o", outp, in_opts, ins, 4))
 			return CCT_EXIT_USAGE;
+		/* standard input can be read once: a second "-" would read it empty */
+		for (i = 1; i < 4; i++)
+			stdins += ins[i] && !strcmp(ins[i], "-");
+		if (stdins > 1)
+			return cct_cli_usage_error("sim evidence: standard input (-) given for %zu "
+						   "options: it can be read once", stdins);
 	}
 	if (!ao.nonce_b64 || !pk_file)
 		return cct_cli_usage_error("sim evidence: --nonce and --tee-pubkey are required");

@@ -217,6 +217,11 @@ int cct_cmd_verify(int argc, char **argv)
 	}
 	if (json && token)
 		return cct_cli_usage_error("verify: --json and --token are exclusive");
+	/* standard input can be read once: the requests would find it empty */
+	for (c = optind; policy_file && !strcmp(policy_file, "-") && c < argc; c++)
+		if (!strcmp(argv[c], "-"))
+			return cct_cli_usage_error("verify: --policy - and the request - both name "
+						   "standard input (it can be read once)");
 	/* the text output carries no token: asking for the token of a rejected result there is
 	 * refused, never accepted and ignored (--signing-key, a key to sign with, changes no
 	 * verdict and stays accepted) */
