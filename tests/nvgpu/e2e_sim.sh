@@ -147,6 +147,14 @@ foreign_opt "--expected-arch: 'H100' is not HOPPER, BLACKWELL or LS10" verify "$
 expect_rc 0 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $coll --expected-arch hopper
 # standard input read once: --policy - beside the input - is refused (the evidence read empty)
 foreign_opt "gpu verify: --policy - and the input - both name standard input" verify - --nonce "$n" $trust $coll --policy - <"$tmp/pol-on.json"
+# --trust-sim: the sim has no responders (as cctrust verify --trust-sim); an OCSP response not
+# current at --at is named as such, not "no OCSP responder URL (no AIA)" after a network try
+"$cct" sim init "$tmp/sim2" >/dev/null 2>&1 && "$cct" sim tee-key >"$tmp/tee.jwk" &&
+"$cct" sim evidence "$tmp/sim2" --tee snp --gpus 1 --nonce AAAA --tee-pubkey "$tmp/tee.jwk" -o "$tmp/req2.json" &&
+python3 -c "import json,sys; r=json.load(open(sys.argv[1])); json.dump(json.loads(r['tee-evidence']['additional_evidence'])['nvidia'], open(sys.argv[2],'w'))" "$tmp/req2.json" "$tmp/ev2.json" || bad "sim2 evidence"
+expect_rc 0 "$cct" gpu verify "$tmp/ev2.json" --no-nonce --trust-sim "$tmp/sim2"
+"$cct" gpu verify "$tmp/ev2.json" --no-nonce --trust-sim "$tmp/sim2" --at "$(date -u -d '+30 days' +%Y-%m-%dT%H:%M:%SZ)" --json >"$tmp/j" 2>/dev/null
+python3 -c "import json,sys; e=json.load(open(sys.argv[1]))['error']; sys.exit(not (e['stage']=='revocation' and 'is not current at' in e['message']))" "$tmp/j" && ok || bad "trust-sim goes to the network: $(head -c 300 "$tmp/j")"
 # what rim verify does read stays accepted
 expect_rc 0 "$cct" gpu rim verify "$rim" --rim-root "$g/rim-root.pem" --ocsp --ocsp-dir "$g/ocsp" --offline --allow-hold --cache-dir "$tmp/cache"
 expect_rc 0 "$cct" gpu rim verify "$rim" --trust-sim "$tmp/sim" --ocsp --offline --json

@@ -213,6 +213,12 @@ static int parse_args(gpu_args *a, const char *sub, int argc, char **argv)
 		return cct_cli_usage_error("gpu %s: --ocsp and --no-ocsp contradict each other", sub);
 	if (!strcmp(sub, "rim verify") && (rc = rim_unused_sources(seen)) != 0)
 		return rc;
+	/* the simulated PKI has no responders and no RIM service (as `cctrust verify --trust-sim`):
+	 * a response or RIM missing from its directories, or one not current at --at, is named as
+	 * such instead of "no OCSP responder URL (no AIA)" after a pointless network attempt;
+	 * an explicit --ocsp-url / --rim-url is still used */
+	if ((seen & OPT(OPT_SIM)) && !(seen & (OPT(OPT_OCSP_URL) | OPT(OPT_RIM_URL))))
+		a->o.offline = 1;
 	if (optind < argc) {
 		a->files = argv + optind;
 		a->nfiles = argc - optind;
