@@ -751,6 +751,48 @@ static void sim_vlek_verifies(void **state)
 	cct_sim_snp_free(l);
 }
 
+/* cctrust snp verify's text names the chain that was verified: a VLEK chains through the ASVK
+ * (it printed "ARK->ASK->VLEK"). */
+static void cli_vlek_chain_named(void **state)
+{
+	cct_sim_snp *l;
+	cct_sim_snp_opts o;
+	uint8_t b[CCT_SNP_REPORT_SIZE];
+	char *ark, *ask, *vlek, *certs, rep[4096], arkp[4096], certp[4096], *out = NULL;
+	int st;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.rsa_bits = 2048;
+	o.vlek = 1;
+	assert_int_equal(cct_sim_snp_new(&l, &o, NULL), CCT_OK);
+	assert_int_equal(cct_sim_snp_report(b, l, NULL, NULL), CCT_OK);
+	ark = cct_mint_cert_pem(l->ark);
+	ask = cct_mint_cert_pem(l->ask);
+	vlek = cct_mint_cert_pem(l->vcek);
+	certs = malloc(strlen(ask) + strlen(vlek) + 1);
+	assert_non_null(certs);
+	strcpy(certs, ask);
+	strcat(certs, vlek);
+	snprintf(rep, sizeof(rep), "%s", cct_test_write_tmp("vlek-report.bin", b, sizeof(b)));
+	snprintf(arkp, sizeof(arkp), "%s", cct_test_write_tmp("vlek-ark.pem", ark, strlen(ark)));
+	snprintf(certp, sizeof(certp), "%s",
+		 cct_test_write_tmp("vlek-certs.pem", certs, strlen(certs)));
+	st = cct_test_cli(&out, "snp verify '%s' --trust-ark-insecure '%s' --certs '%s' --offline "
+				"--no-crl 2>/dev/null",
+			  rep, arkp, certp);
+	assert_int_equal(st, 0);
+	assert_non_null(strstr(out, "signed by VLEK"));
+	assert_non_null(strstr(out, "ARK->ASVK->VLEK"));
+	assert_null(strstr(out, "ASK->VLEK"));
+	free(out);
+	free(ark);
+	free(ask);
+	free(vlek);
+	free(certs);
+	cct_sim_snp_free(l);
+}
+
 static void cert_table_roundtrip(void **state)
 {
 	/* a GHCB table with VCEK + ASK entries, built by hand in the ABI layout */
@@ -1146,6 +1188,7 @@ int main(void)
 		cmocka_unit_test(cert_table_roundtrip),
 		cmocka_unit_test(sim_turin_v5_verifies),
 		cmocka_unit_test(sim_vlek_verifies),
+		cmocka_unit_test(cli_vlek_chain_named),
 		cmocka_unit_test(table_foreign_ark_stays_with_its_report),
 		cmocka_unit_test(table_vcek_stays_with_its_report),
 		cmocka_unit_test(evidence_crl_cannot_hide_revocation),

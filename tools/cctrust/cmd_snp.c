@@ -107,8 +107,9 @@ static void print_human(const char *path, const cct_snp_report *rep, const cct_s
 	       res->signing_key == CCT_SNP_KEY_VLEK ? "VLEK" : "VCEK",
 	       res->simulated ? " (SIMULATED TEE: test roots, not AMD)" : "");
 	printf("  measurement %s\n", m);
-	printf("  chain ARK->ASK->%s ok; signature ok; TCB binding ok; revocation %s\n",
-	       res->signing_key == CCT_SNP_KEY_VLEK ? "VLEK" : "VCEK",
+	/* the chain that was verified: a VLEK is endorsed by the ASVK, a VCEK by the ASK */
+	printf("  chain ARK->%s ok; signature ok; TCB binding ok; revocation %s\n",
+	       res->signing_key == CCT_SNP_KEY_VLEK ? "ASVK->VLEK" : "ASK->VCEK",
 	       crl_off ? "NOT CHECKED (--no-crl)" : "checked (AMD CRL)");
 	if (res->debug_allowed_insecure)
 		printf("  WARNING: guest is debuggable; accepted only because of "
