@@ -140,6 +140,9 @@ printf 'algorithm = "sha384"\nversion = "0.1.0"\n' | "$C" sim $SE --tee snp --in
 [[ $? == 2 ]] && grep -q "standard input (-) given for 2 options" "$T/sim.err" && pass sim-stdin-twice || fail "sim-stdin-twice: $(cat "$T/sim.err")"
 echo '{"version":"cctrust.policy/v1"}' | "$C" verify - --trust-sim "$S" --nonce "$N" --policy - >/dev/null 2>"$T/v.err"
 [[ $? == 2 ]] && grep -q -- "--policy - and the request - both name standard input" "$T/v.err" && pass verify-stdin-twice || fail "verify-stdin-twice: $(cat "$T/v.err")"
+mkdir -p "$T/half" && : >"$T/half/gpu"
+sim_refused sim-init-checks-first "half/gpu is not a directory" init "$T/half"
+[[ $(ls "$T/half") == gpu ]] && pass sim-init-nothing-left || fail "sim-init-nothing-left: $(ls "$T/half")"
 sim_refused sim-tee-key-says-why "$T/nodir/k.pem: No such file or directory" tee-key -o "$T/nodir/k.pem"
 
 # 10. not trusted without --trust-sim: the sim roots are not Intel's / NVIDIA's

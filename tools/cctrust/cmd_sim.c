@@ -70,6 +70,30 @@ static int sim_init(int argc, char **argv)
 		return cct_cli_usage_error("sim init: %s already holds a simulated TEE (sim.json); "
 					   "its roots would be replaced: remove it, or pass --force",
 					   dir);
+	/* what would stop it half-way is found before anything is written: a file where one of
+	 * its directories goes, a directory where one of its files goes (it used to leave snp/ and
+	 * tdx/ with fresh keys behind when gpu/ was a file) */
+	{
+		static const char *const subdirs[] = { "snp", "tdx", "gpu" };
+		static const char *const files[] = { "token.key", "sim.json" };
+		size_t i;
+
+		if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+			return cct_cli_usage_error("sim init: %s is not a directory", dir);
+		for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+			snprintf(marker, sizeof(marker), "%s/%s", dir, subdirs[i]);
+			if (stat(marker, &st) == 0 && !S_ISDIR(st.st_mode))
+				return cct_cli_usage_error("sim init: %s is not a directory (the "
+							   "simulated TEE puts its %s platform there)",
+							   marker, subdirs[i]);
+		}
+		for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			snprintf(marker, sizeof(marker), "%s/%s", dir, files[i]);
+			if (stat(marker, &st) == 0 && S_ISDIR(st.st_mode))
+				return cct_cli_usage_error("sim init: %s is a directory (the simulated "
+							   "TEE writes a file there)", marker);
+		}
+	}
 	if (cct_sim_init(dir, &err) != CCT_OK)
 		return cct_cli_usage_error("sim init: %s", err.msg);
 	printf("simulated TEE created in %s (SNP and TDX platforms, 8 GPUs, verifier token key)\n",
