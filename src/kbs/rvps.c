@@ -50,6 +50,22 @@ static int put_values(json_t *out, const char *name, const json_t *v, cct_err *e
 	return CCT_OK;
 }
 
+/* CCT_OK when body has no member besides a, b and c (c may be NULL): a misspelt one was
+ * ignored */
+static int members_only(const json_t *body, const char *a, const char *b, const char *c,
+			cct_err *err)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)body, k, v)
+		if (strcmp(k, a) && strcmp(k, b) && (!c || strcmp(k, c)))
+			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+					   "unknown member \"%.40s\" in a reference value body "
+					   "(it takes %s, %s%s%s)", k, a, b, c ? ", " : "", c ? c : "");
+	return CCT_OK;
+}
+
 int cct_kbs__rvps_parse(json_t **out, const json_t *body, cct_err *err)
 {
 	json_t *res = json_object(), *payload = NULL, *v;
@@ -61,7 +77,9 @@ int cct_kbs__rvps_parse(json_t **out, const json_t *body, cct_err *err)
 	if (!res)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 	if (json_object_get(body, "name")) { /* cctrust's own form */
-		if (!json_is_string(json_object_get(body, "name")))
+		if ((rc = members_only(body, "name", "values", NULL, err)) != CCT_OK)
+			;
+		else if (!json_is_string(json_object_get(body, "name")))
 			rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 					 "\"name\" must be a string");
 		else if (!json_is_array(json_object_get(body, "values")))
@@ -83,6 +101,8 @@ int cct_kbs__rvps_parse(json_t **out, const json_t *body, cct_err *err)
 				 "{\"version\",\"type\",\"payload\"} nor {\"name\",\"values\"}");
 		goto out;
 	}
+	if ((rc = members_only(body, "version", "type", "payload", err)) != CCT_OK)
+		goto out;
 	if (strcmp(type, "sample")) {
 		rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
 				 "RVPS message type \"%.32s\" is not supported (only \"sample\"; "

@@ -1346,6 +1346,29 @@ static int string_member(const char **v, const json_t *body, const char *k, cct_
 	return CCT_OK;
 }
 
+/* CCT_OK when every member of an admin body is one of names (NULL-terminated), else CCT_EFORMAT
+ * naming the first other one: a misspelt member was ignored, and its intent lost with it (a
+ * "resouce" stored a resource's policy as the global default, a "policyid" replaced the default
+ * attestation policy). */
+static int members_known(const json_t *body, const char *const *names, cct_err *err)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach((json_t *)body, k, v) {
+		for (i = 0; names[i] && strcmp(names[i], k); i++)
+			;
+		if (!names[i])
+			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+					   "unknown member \"%.40s\" (this endpoint takes %s%s%s%s%s)",
+					   k, names[0], names[1] ? ", " : "", names[1] ? names[1] : "",
+					   names[1] && names[2] ? ", " : "",
+					   names[1] && names[2] ? names[2] : "");
+	}
+	return CCT_OK;
+}
+
 /* Base64 member "policy" of a JSON body -> text (malloc'd, NUL-terminated). */
 static int b64_member(char **out, const json_t *body, const char *k, cct_err *err)
 {
@@ -1480,12 +1503,18 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 	if (!(body = cct_kbs__json_body(req->body, req->body_len, &err)))
 		return problem(r, err.code == CCT_ETOOBIG ? 413 : 400, "SerdeError", "%s", err.msg);
 	if (!strcmp(p, "/kbs/v0/attestation-policy")) {
+		static const char *const known[] = { "type", "policy_id", "policy", NULL };
 		const char *id = NULL, *as = NULL, *type = NULL, *rego;
 		char *applied = NULL;
 		int active = 0;
 
-		if ((rc = string_member(&id, body, "policy_id", &err)) == CCT_OK &&
+		if ((rc = members_known(body, known, &err)) == CCT_OK &&
+		    (rc = string_member(&id, body, "policy_id", &err)) == CCT_OK &&
 		    (rc = string_member(&type, body, "type", &err)) == CCT_OK &&
+		    (!type || !strcmp(type, "json") || !strcmp(type, "rego") ||
+		     (rc = cct_err_set(&err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+				       "\"type\" \"%.32s\" is not \"json\" (a cctrust.policy/v1 "
+				       "document)", type)) == CCT_OK) &&
 		    (rc = cct_kbs__att_policy_id(id, &as, &active, &err)) == CCT_OK &&
 		    (rc = b64_member(&txt, body, "policy", &err)) == CCT_OK &&
 		    ((rego = cct_kbs__rego_detail(txt, 1)) ||
@@ -1525,9 +1554,11 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 							      "satisfied for resources of the "
 							      "repository named like it"));
 	} else if (!strcmp(p, "/kbs/v0/resource-policy")) {
+		static const char *const known[] = { "policy", "resource", NULL };
 		const char *target = NULL, *rego;
 
-		rc = string_member(&target, body, "resource", &err);
+		if ((rc = members_known(body, known, &err)) == CCT_OK)
+			rc = string_member(&target, body, "resource", &err);
 		if (rc == CCT_OK && target && !cct_kbs__resource_path_ok(target))
 			rc = cct_err_set(&err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 					 "\"resource\" must be repo/type/tag");

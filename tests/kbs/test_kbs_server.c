@@ -1933,6 +1933,34 @@ static void admin_body_member_types(void **state)
 			     "{\"version\":\"0.1.0\",\"type\":5,\"payload\":{}}"), 400);
 	assert_non_null(strstr(r.body, "\\\"type\\\" must be a string"));
 	cct_kbs_response_clear(&r);
+	/* a member the endpoint does not take is refused, named: a misspelt "resource" stored the
+	 * policy as the global default, a misspelt "policy_id" replaced the default attestation
+	 * policy, an unknown "type" was taken as json */
+	snprintf(body, sizeof(body), "{\"policyid\":\"repo1\",\"policy\":\"%s\"}", att);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attestation-policy", NULL, h, body), 400);
+	assert_non_null(strstr(r.body, "unknown member \\\"policyid\\\""));
+	cct_kbs_response_clear(&r);
+	snprintf(body, sizeof(body), "{\"type\":\"yaml\",\"policy\":\"%s\"}", att);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attestation-policy", NULL, h, body), 400);
+	assert_non_null(strstr(r.body, "yaml"));
+	cct_kbs_response_clear(&r);
+	snprintf(body, sizeof(body), "{\"resouce\":\"default/key/model\",\"policy\":\"%s\"}", res);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/resource-policy", NULL, h, body), 400);
+	assert_non_null(strstr(r.body, "unknown member \\\"resouce\\\""));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/reference-value", NULL, h,
+			     "{\"name\":\"rv1\",\"values\":[\"aa\"],\"vaules\":[\"bb\"]}"), 400);
+	assert_non_null(strstr(r.body, "vaules"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/reference-value", NULL, h,
+			     "{\"version\":\"0.1.0\",\"type\":\"sample\",\"payload\":{\"rv2\":[\"aa\"]},"
+			     "\"paylaod\":{}}"), 400);
+	assert_non_null(strstr(r.body, "paylaod"));
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource-policy", NULL, h, NULL), 404);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/reference-value/rv1", NULL, h, NULL), 404);
+	cct_kbs_response_clear(&r);
 	/* none of them was stored as a default: still nothing released */
 	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
 	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL,
