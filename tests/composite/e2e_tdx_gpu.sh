@@ -143,6 +143,9 @@ echo '{"version":"cctrust.policy/v1"}' | "$C" verify - --trust-sim "$S" --nonce 
 mkdir -p "$T/half" && : >"$T/half/gpu"
 sim_refused sim-init-checks-first "half/gpu is not a directory" init "$T/half"
 [[ $(ls "$T/half") == gpu ]] && pass sim-init-nothing-left || fail "sim-init-nothing-left: $(ls "$T/half")"
+# an unreadable request still lists what the options turned off, as a refused one does
+"$C" verify "$T/no-such.json" --trust-sim "$S" --no-crl --skip-binding-insecure --json >"$T/u.json" 2>/dev/null
+[[ $? == 2 ]] && python3 -c "import json,sys; o=json.load(open(sys.argv[1])); sys.exit(not (o['error']['code']=='io' and o['checks_skipped']==['crl','binding','nonce'] and o['insecure']==['no-crl','skip-binding','nonce-not-checked']))" "$T/u.json" && pass unreadable-lists-skips || fail "unreadable-lists-skips: $(head -c 300 "$T/u.json")"
 sim_refused sim-tee-key-says-why "$T/nodir/k.pem: No such file or directory" tee-key -o "$T/nodir/k.pem"
 
 # 10. not trusted without --trust-sim: the sim roots are not Intel's / NVIDIA's

@@ -112,7 +112,26 @@ static void verify_input(void *ctx, const char *path, int *stop)
 			json_object_set_new(res, "verified", json_false());
 			json_object_set_new(res, "error",
 					    cct_cli_error_json(err.code, &err));
-			json_object_set_new(res, "checks_skipped", json_array());
+			/* as a request refused before any stage: what the options turned off is
+			 * still listed (the result never reads as if those checks had run) */
+			{
+				json_t *sk = json_array(), *ins = json_array();
+
+				if (e->o->crl_check_off_insecure) {
+					json_array_append_new(ins, json_string("no-crl"));
+					json_array_append_new(sk, json_string("crl"));
+				}
+				if (e->o->skip_binding_insecure) {
+					json_array_append_new(ins, json_string("skip-binding"));
+					json_array_append_new(sk, json_string("binding"));
+				}
+				if (!e->o->expected_nonce) {
+					json_array_append_new(ins, json_string("nonce-not-checked"));
+					json_array_append_new(sk, json_string("nonce"));
+				}
+				json_object_set_new(res, "checks_skipped", sk);
+				json_object_set_new(res, "insecure", ins);
+			}
 			json_object_set_new(res, "failures", json_array());
 			cct_cli_print_json(res, e->multi);
 		}
