@@ -155,6 +155,9 @@ python3 -c "import json,sys; r=json.load(open(sys.argv[1])); json.dump(json.load
 expect_rc 0 "$cct" gpu verify "$tmp/ev2.json" --no-nonce --trust-sim "$tmp/sim2"
 "$cct" gpu verify "$tmp/ev2.json" --no-nonce --trust-sim "$tmp/sim2" --at "$(date -u -d '+30 days' +%Y-%m-%dT%H:%M:%SZ)" --json >"$tmp/j" 2>/dev/null
 python3 -c "import json,sys; e=json.load(open(sys.argv[1]))['error']; sys.exit(not (e['stage']=='revocation' and 'is not current at' in e['message']))" "$tmp/j" && ok || bad "trust-sim goes to the network: $(head -c 300 "$tmp/j")"
+# a RIM over its 4 MiB cap is refused as it is read (it was read up to 64 MiB first)
+head -c $((5 << 20)) /dev/zero | expect_rc 2 "$cct" gpu rim verify - --rim-root "$g/rim-root.pem"
+grep -q "4194304-byte limit" "$tmp/out" && ok || bad "rim cap not applied on read: $(cat "$tmp/out")"
 # what rim verify does read stays accepted
 expect_rc 0 "$cct" gpu rim verify "$rim" --rim-root "$g/rim-root.pem" --ocsp --ocsp-dir "$g/ocsp" --offline --allow-hold --cache-dir "$tmp/cache"
 expect_rc 0 "$cct" gpu rim verify "$rim" --trust-sim "$tmp/sim" --ocsp --offline --json

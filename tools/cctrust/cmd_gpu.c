@@ -675,7 +675,9 @@ static int cmd_rim(int argc, char **argv)
 	if (overriding_root)
 		json_array_append_new(insecure, json_string("simulated-root"));
 	cct_err_clear(&err);
-	rc = cct_file_read(&buf, &n, a.files[0], 0, &err);
+	/* the RIM cap (CCT_RIM_MAX_SIZE, 4 MiB, docs/gpu.md): a larger input is refused as it is
+	 * read, not after reading up to the 64 MiB default */
+	rc = cct_file_read(&buf, &n, a.files[0], 4u << 20, &err);
 	if (rc == CCT_OK)
 		rc = cct_nvgpu_verifier_new(&v, &a.o, &err);
 	if (rc == CCT_OK)
