@@ -40,5 +40,17 @@ for args in "$Q --ccel-table $tmp/junk --ccel-data $tmp/junk" "$tmp/missing --cc
 		&& ok || bad "eventlog --json error is not JSON: $args :: $(head -c 200 "$tmp/out")"
 done
 
+# an allow-list or rule option with no value ("" from an unset variable, or ",") added nothing,
+# so --mrtd "" accepted any MRTD (exit 0): a usage error now, naming the option
+for o in mrtd rtmr0 rtmr3 mrconfigid mrowner mrownerconfig xfam accept-tcb deny-advisory; do
+	for val in "" ","; do
+		expect_rc 2 "$cct" tdx verify "$Q" --collateral "$C" --at $AT --$o "$val"
+		grep -q -- "--$o: no value" "$tmp/err" && ok || bad "--$o '$val' not refused by name: $(cat "$tmp/err")"
+	done
+done
+# values still work (a wrong MRTD rejects, exit 1)
+expect_rc 1 "$cct" tdx verify "$Q" --collateral "$C" --at $AT --mrtd "$(printf '%096d' 0)"
+expect_rc 0 "$cct" tdx verify "$Q" --collateral "$C" --at $AT --accept-tcb OutOfDate, --deny-advisory ,INTEL-SA-99999
+
 echo "tdx hostile: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -64,10 +64,18 @@ static int read_quote(uint8_t **out, size_t *n, const char *path, cct_err *err)
 	return rc;
 }
 
+/* An option value that names nothing ("", ","; an unset shell variable) is a usage error: it
+ * used to add nothing, so --mrtd "" dropped the allow-list and accepted any MRTD. */
+static int no_values(const char *what, const char *want)
+{
+	return cct_cli_usage_error("--%s: no value given (want %s, comma-separated)", what, want);
+}
+
 static int add_hex_list(uint8_t *dst, size_t width, size_t *count, const char *s,
 			const char *what)
 {
 	char *copy = strdup(s), *tok, *save = NULL;
+	size_t before = *count;
 	int rc = 0;
 
 	for (tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
@@ -82,24 +90,31 @@ static int add_hex_list(uint8_t *dst, size_t width, size_t *count, const char *s
 			(*count)++;
 	}
 	free(copy);
+	if (!rc && *count == before) {
+		char want[48];
+
+		snprintf(want, sizeof(want), "%zu bytes of hex", width);
+		rc = no_values(what[0] == '-' ? what + 2 : what, want);
+	}
 	return rc;
 }
 
 static int add_accept(cli_policy *cp, const char *s)
 {
 	char *copy = strdup(s), *tok, *save = NULL;
-	int rc = 0;
+	int rc = 0, n = 0;
 
 	for (tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
 		cct_tdx_tcb_status st = cct_tdx_tcb_status_from_name(tok);
 
+		n++;
 		if (st == CCT_TDX_TCB_NONE)
 			rc = cct_cli_usage_error("--accept-tcb: unknown TCB status '%s'", tok);
 		else
 			cp->pol.accept_tcb |= 1u << st | 1u << CCT_TDX_TCB_UP_TO_DATE;
 	}
 	free(copy);
-	return rc;
+	return !rc && !n ? no_values("accept-tcb", "TCB status names") : rc;
 }
 
 static int add_deny(cli_policy *cp, const char *s)
@@ -115,7 +130,7 @@ static int add_deny(cli_policy *cp, const char *s)
 	}
 	free(copy);
 	cp->pol.advisory_deny = (const char *const *)cp->deny;
-	return 0;
+	return strspn(s, ",") == strlen(s) ? no_values("deny-advisory", "advisory IDs") : 0;
 }
 
 static int set_report_data(cli_policy *cp, const char *hex)
