@@ -137,6 +137,10 @@ if [ -w /dev/full ]; then
 	expect "get-resource --token-out /dev/full" 2 "/dev/full: No space left on device" kbs "${GET[@]}" default/key/model -o "$T/g11" --token-out /dev/full
 fi
 
+expect "get-resource -o F --token-out ./F (one file for both)" 2 "are the same file" \
+	kbs "${GET[@]}" default/key/model -o "$T/both" --token-out "$T/./both"
+[ ! -e "$T/both" ] && ok "get-resource -o F --token-out F: nothing fetched or written" || bad "get-resource -o F --token-out F wrote $T/both"
+
 echo "--- admin-keygen: two distinct new files, or --force"
 K=$T/kg; mkdir "$K"
 expect "admin-keygen same.pem same.pem" 2 "same file" kbs admin-keygen "$K/same.pem" "$K/same.pem"

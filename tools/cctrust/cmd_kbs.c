@@ -1030,6 +1030,11 @@ static int kbs_cmd(int argc, char **argv)
 			return cct_cli_usage_error("%s needs REPO/TYPE/TAG", cmd);
 		if (resource_arg(cmd, argv[0]))
 			return CCT_EXIT_USAGE;
+		/* one file for both: the secret replaced the token, which was lost with exit 0 */
+		if (c.out && c.token_out && cct_cli_same_output(c.out, c.token_out))
+			return cct_cli_usage_error("-o %s and --token-out %s are the same file: the "
+						   "secret would replace the token", c.out,
+						   c.token_out);
 		return !strcmp(cmd, "bench") ? bench(&c, argv[0]) : get_resource(&c, argv[0]);
 	}
 	if (need(&c, 1))
