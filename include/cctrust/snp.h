@@ -157,7 +157,8 @@ CCT_EXTERN void cct_snp_verifier_set_time(cct_snp_verifier *v, time_t at);
 CCT_EXTERN void cct_snp_verifier_set_crl_check(cct_snp_verifier *v, int on);
 /** Forbid network fetches (default: network allowed when a collateral dir is set). */
 CCT_EXTERN void cct_snp_verifier_set_offline(cct_snp_verifier *v, int offline);
-/** On-disk collateral cache for AMD KDS (VCEKs, cert chains, CRLs). */
+/** On-disk collateral cache for AMD KDS (VCEKs, cert chains, CRLs), or a collateral bundle. An
+ *  empty path is CCT_EINVAL. */
 CCT_EXTERN int cct_snp_verifier_set_collateral_dir(cct_snp_verifier *v, const char *dir,
 						   cct_err *err);
 /** Collateral source (a bundle, include/cctrust/collateral.h) queried for VCEKs and CRLs

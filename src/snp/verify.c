@@ -256,6 +256,11 @@ void cct_snp_verifier_set_collateral_source(cct_snp_verifier *v,
 
 int cct_snp_verifier_set_collateral_dir(cct_snp_verifier *v, const char *dir, cct_err *err)
 {
+	/* "" (an unset variable) made the cache paths "/vcek/..." and "/crl/...": KDS answers
+	 * would have been written at the file system's root */
+	if (!dir || !dir[0])
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				   "the collateral directory is an empty path");
 	settings_changed(v);
 	if (cct_coll_is_bundle(dir)) {
 		/* a collateral bundle (docs/collateral.md): read-only, looked up by key */

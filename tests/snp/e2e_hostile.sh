@@ -41,5 +41,10 @@ grep -q "neither a directory" "$tmp/err" && ok || bad "--collateral FILE not nam
 # a cache directory that does not exist yet is still fine (fetched into unless --offline)
 expect_rc 0 "$cct" snp verify "$tmp/r.bin" $certs --offline --no-crl --collateral "$tmp/newcache"
 
+# --collateral "" (an unset variable) was taken as a cache rooted at "": the KDS cache paths became
+# /vcek/... and /crl/..., at the file system's root
+expect_rc 2 "$cct" snp verify "$tmp/r.bin" $certs --offline --no-crl --collateral ""
+grep -q "empty path" "$tmp/err" && ok || bad "--collateral '' not refused by name: $(cat "$tmp/err")"
+
 echo "snp hostile: $pass passed, $fail failed"
 [ $fail -eq 0 ]
