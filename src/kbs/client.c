@@ -89,6 +89,13 @@ int cct_kbs_client_check_url(const cct_kbs_client_opts *o, cct_err *err)
 {
 	if (!o || !o->url)
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "no broker URL");
+	/* the scheme written out: libcurl also takes "http:/host" and "http:host", and guesses
+	 * http for a URL without one ("host:port"), each plain HTTP to any host that the check
+	 * below, reading "http://", did not see */
+	if (strncasecmp(o->url, "https://", 8) && strncasecmp(o->url, "http://", 7))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				   "%.200s: the broker URL must start with https:// (or http:// to "
+				   "this machine)", o->url);
 	if (!o->insecure_http && plain_http_off_host(o->url))
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
 				   "%s is plain HTTP to a host that is not this machine: use https:// "

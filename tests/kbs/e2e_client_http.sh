@@ -20,6 +20,15 @@ for u in http://192.0.2.1:8080 HTTP://192.0.2.1 http://127.0.0.1@192.0.2.1:8080 
 			ok "$u ${c%% *}: refused before connecting" || bad "$u ${c%% *}: rc $rc $(head -c 200 "$tmp/err")"
 	done
 done
+# what libcurl takes as plain HTTP too, to any host: one slash, none, or no scheme at all
+for u in http:/192.0.2.1:8080 http:192.0.2.1:8080 192.0.2.1:8080 //192.0.2.1:8080 ftp://192.0.2.1; do
+	for c in "list-resources --admin-key $tmp/a.key" "get-resource --sim $tmp/sim a/b/c"; do
+		# shellcheck disable=SC2086
+		timeout 20 "$cct" kbs ${c%% *} --url "$u" --timeout 2 ${c#* } >"$tmp/out" 2>"$tmp/err"; rc=$?
+		[ $rc = 2 ] && grep -q "must start with https://" "$tmp/err" &&
+			ok "$u ${c%% *}: refused before connecting" || bad "$u ${c%% *}: rc $rc $(head -c 200 "$tmp/err")"
+	done
+done
 for u in http://127.0.0.1:9 http://127.9.9.9:9 http://localhost:9 "http://[::1]:9"; do
 	timeout 20 "$cct" kbs list-resources --url "$u" --admin-key "$tmp/a.key" >"$tmp/out" 2>"$tmp/err"; rc=$?
 	! grep -q "plain HTTP" "$tmp/err" && [ $rc = 2 ] && ok "$u: loopback goes ahead (no listener: exit 2)" ||
