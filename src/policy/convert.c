@@ -179,7 +179,10 @@ int cct_policy_convert(json_t **out, const json_t *legacy, const char *kind, jso
 		       cct_err *err)
 {
 	json_t *doc = NULL, *sec = NULL;
-	const char *k = kind ? kind : cct_policy_legacy_kind(legacy);
+	const char *found = cct_policy_legacy_kind(legacy);
+	/* a v1 document is already converted, whatever kind is named: printed unchanged (read
+	 * as a legacy one of that kind it lost its other sections or was refused) */
+	const char *k = found && !strcmp(found, "v1") ? found : kind ? kind : found;
 	int rc;
 
 	*out = NULL;

@@ -198,5 +198,14 @@ python3 -c "import sys; sys.stdout.write('{\"version\":\"cctrust.policy/v1\",\"c
 out=$("$C" policy convert "$T/huge.json" 2>&1 >/dev/null); rc=$?
 [[ $rc == 2 && $out == *"limit"* ]] && pass convert-capped || fail "convert-capped: $rc $out"
 
+# a v1 document is printed unchanged whatever --kind names (it was read as a legacy policy of
+# that kind: a false deprecation warning, or refused)
+pol v1-multi.json "\"snp\":{\"max_vmpl\":1},\"gpu\":{\"count\":1}"
+for k in snp tdx gpu; do
+	"$C" policy convert "$T/v1-multi.json" --kind $k >"$T/conv.json" 2>"$T/conv.err"; rc=$?
+	[[ $rc == 0 && ! -s $T/conv.err ]] && python3 -c "import json,sys; sys.exit(json.load(open(sys.argv[1]))!=json.load(open(sys.argv[2])))" "$T/conv.json" "$T/v1-multi.json" \
+		&& pass convert-v1-kind-$k || fail "convert-v1-kind-$k: $rc $(cat "$T/conv.err")"
+done
+
 echo "one policy language: $fails failure(s)"
 exit $((fails > 0))
