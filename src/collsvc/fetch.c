@@ -225,6 +225,16 @@ int cct_coll_plan_add(cct_coll_plan *p, cct_coll_kind kind, const char *key, cct
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_COLLATERAL, 0,
 				   "an OCSP response needs the certificate and its issuer: fetch it "
 				   "--from the GPU evidence");
+	/* a RIM id is one URL path segment and a bundle key: "" (an unset variable) or
+	 * "../x" used to be requested as /v1/rim/ and /v1/rim/../x, and could never be stored */
+	if (kind == CCT_COLL_NVIDIA_RIM &&
+	    (!key || !key[0] || key[0] == '.' ||
+	     strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+		     strlen(key)))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_COLLATERAL, 0,
+				   "'%.80s' is not a RIM id (letters, digits, '.', '_' and '-', e.g. "
+				   "NV_GPU_DRIVER_GH100_550.144.03)",
+				   key ? key : "");
 	return need_add(p, kind, key, err) ? CCT_OK : (err ? err->code : CCT_EINVAL);
 }
 

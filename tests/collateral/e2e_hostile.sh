@@ -40,6 +40,13 @@ expect_rc 2 "$cct" collateral fetch -o "$tmp/nodir/x.tar" --snp-product Milan $u
 grep -q "cannot write in" "$tmp/err" && ok || bad "unwritable -o not named: $(cat "$tmp/err")"
 grep -q "upstream requests" "$tmp/out" && bad "fetched before finding -o unwritable" || ok
 
+# --gpu-rim "" (an unset variable) or a path was requested as /v1/rim/ or /v1/rim/../x
+for id in "" "../manifest.json" "a/b" "a b"; do
+	expect_rc 2 "$cct" collateral fetch -o "$tmp/b5" --gpu-rim "$id" --rim-url http://127.0.0.1:9 --quiet
+	grep -q "is not a RIM id" "$tmp/err" && ok || bad "--gpu-rim '$id' not refused: $(cat "$tmp/out" "$tmp/err")"
+done
+expect_rc 1 "$cct" collateral fetch -o "$tmp/b5" --gpu-rim NV_GPU_DRIVER_GH100_550.144.03 --rim-url http://127.0.0.1:9 --quiet
+
 # an unknown subcommand is named (it printed the usage alone, as snp and tdx do not)
 expect_rc 2 "$cct" collateral verify "$tmp/d.tar"
 grep -q "unknown subcommand 'verify'" "$tmp/err" && ok || bad "unknown collateral subcommand not named"
