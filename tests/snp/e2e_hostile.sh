@@ -46,5 +46,12 @@ expect_rc 0 "$cct" snp verify "$tmp/r.bin" $certs --offline --no-crl --collatera
 expect_rc 2 "$cct" snp verify "$tmp/r.bin" $certs --offline --no-crl --collateral ""
 grep -q "empty path" "$tmp/err" && ok || bad "--collateral '' not refused by name: $(cat "$tmp/err")"
 
+# --max-vmpl "" was read as 0 (strtol): parsed as every other numeric option (cct_parse_long)
+for val in "" "1 " "4" "-1" "0x1"; do
+	expect_rc 2 "$cct" snp verify "$tmp/r.bin" $certs --offline --no-crl --max-vmpl "$val"
+	grep -q -- "--max-vmpl" "$tmp/err" && ok || bad "--max-vmpl '$val' not named"
+done
+expect_rc 0 "$cct" snp verify "$tmp/r.bin" $certs --offline --no-crl --max-vmpl 3
+
 echo "snp hostile: $pass passed, $fail failed"
 [ $fail -eq 0 ]

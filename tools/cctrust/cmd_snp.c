@@ -331,16 +331,13 @@ static int snp_verify(int argc, char **argv)
 		case OPT_POLICY:
 			policy_file = optarg;
 			break;
-		case OPT_VMPL: {
-			char *end;
-
-			max_vmpl = strtol(optarg, &end, 10);
-			if (*end || max_vmpl < 0 || max_vmpl > 3) {
-				worst = cct_cli_usage_error("--max-vmpl: expected 0-3");
+		case OPT_VMPL:
+			/* as every numeric option: strtol alone took "" as 0 */
+			if (cct_cli_parse_long(&max_vmpl, "--max-vmpl", optarg, 0, 3) != 0) {
+				worst = CCT_EXIT_USAGE;
 				goto out;
 			}
 			break;
-		}
 		case OPT_DEBUG:
 			allow_debug = 1;
 			break;
