@@ -38,7 +38,8 @@ typedef struct key_spec {
 	const char *key;
 	ktype type;
 	int hex_len;                 /* bytes, for T_HEX / T_HEXARR / T_HEX1N; the largest value
-				      * for T_INT (0: any); the base for T_VERSION */
+				      * for T_INT and the longest T_STR (0: any); the base for
+				      * T_VERSION */
 	const char *const *allowed;  /* T_STR / T_STRARR: the only values accepted, or NULL */
 } key_spec;
 
@@ -57,7 +58,7 @@ static const char *const tcb_statuses[] = { "UpToDate", "SWHardeningNeeded", "Co
 
 static const key_spec schema[] = {
 	{ "", "version", T_STR, 0, NULL },
-	{ "", "id", T_STR, 0, NULL },
+	{ "", "id", T_STR, 63, NULL }, /* the longest id cct_policy keeps (internal.h) */
 	{ "", "comment", T_ANY, 0, NULL },
 	{ "", "tee", T_STRARR, 0, tees },
 	{ "", "snp", T_OBJ, 0, NULL },
@@ -263,6 +264,10 @@ static void check_value(vctx *vc, const key_spec *ks, const json_t *v, const cha
 	case T_STR:
 		if (!json_is_string(v))
 			verr(vc, path, "expected a string");
+		else if (ks->hex_len && json_string_length(v) > (size_t)ks->hex_len)
+			/* it would be cut short in results and tokens: another policy's id */
+			verr(vc, path, "at most %d bytes (got %zu)", ks->hex_len,
+			     json_string_length(v));
 		else if (ks->allowed && !allowed(ks->allowed, json_string_value(v)))
 			verr(vc, path, "value \"%.40s\" not allowed (see docs/policy.md)",
 			     json_string_value(v));

@@ -558,6 +558,14 @@ static void test_nv_rules_validated(void **state)
 				    bad[i][1]);
 		json_decref(errors);
 	}
+	/* an id longer than results and tokens keep would be cut into another policy's id */
+	snprintf(text, sizeof(text), "{\"version\":\"cctrust.policy/v1\",\"id\":\"%064d\"}", 0);
+	assert_int_not_equal(cct_policy_check(text, strlen(text), &errors, &err), CCT_OK);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 0), "path")),
+			    "id");
+	json_decref(errors);
+	snprintf(text, sizeof(text), "{\"version\":\"cctrust.policy/v1\",\"id\":\"%063d\"}", 0);
+	assert_int_equal(cct_policy_check(text, strlen(text), NULL, &err), CCT_OK);
 	/* an architecture the GPU verifier does not know never matches: refused as a typo */
 	snprintf(text, sizeof(text), "{\"version\":\"cctrust.policy/v1\",\"gpu\":{"
 				     "\"architectures\":[\"hopper\",\"H100\"]}}");
