@@ -492,6 +492,19 @@ static int handle_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_re
 	return r->status;
 }
 
+/* 1 if a JWK carries private key members (RFC 7518 6.2.2, 6.3.2, 6.4): a tee-pubkey with its
+ * "d" would put the key that opens every JWE of the session into the EAR and the session row. */
+static int jwk_has_private(const json_t *jwk)
+{
+	static const char *const priv[] = { "d", "p", "q", "dp", "dq", "qi", "oth", "k" };
+	size_t i;
+
+	for (i = 0; i < sizeof(priv) / sizeof(priv[0]); i++)
+		if (json_object_get(jwk, priv[i]))
+			return 1;
+	return 0;
+}
+
 /* Same public key in both JWK texts. */
 static int same_jwk(const char *a, const json_t *b)
 {
@@ -907,6 +920,13 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 		status = problem(r, 401, "AttestationError",
 				 "attest body needs runtime-data.nonce, runtime-data.tee-pubkey and "
 				 "tee-evidence");
+		goto out;
+	}
+	if (jwk_has_private(pub)) {
+		refusal = "runtime-data.tee-pubkey carries private key members";
+		status = problem(r, 401, "AttestationError",
+				 "runtime-data.tee-pubkey carries private key members (\"d\", ...): "
+				 "send the public key only");
 		goto out;
 	}
 	if (strlen(nonce) != strlen(ss.nonce) || !cct_ct_eq(nonce, ss.nonce, strlen(ss.nonce))) {

@@ -847,6 +847,31 @@ static void attest_refusals_counted_and_audited(void **state)
 	EVP_PKEY_free(k2);
 }
 
+/* A tee-pubkey that carries its private key ("d") is refused: accepted, the EAR (a bearer
+ * token) and the session row held the key that opens every JWE released to the session. */
+static void tee_pubkey_with_private_key_refused(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[COOKIE_MAX], *nonce = do_auth(f, cookie, tee_of(f)), *jwk, *body = NULL;
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+	json_t *j = cct_jose_pkey_to_jwk(k, "ECDH-ES+A256KW");
+
+	json_object_set_new(j, "d", json_string("nYXO4nbhQsLACUysYGVZijeflzI49dimaSXV-eK16d8"));
+	jwk = json_dumps(j, JSON_COMPACT);
+	assert_int_equal(make_evidence(f, &body, nonce, jwk), 0);
+	assert_int_equal(req(f, &r, "POST", "/kbs/v0/attest", cookie, NULL, body), 401);
+	assert_problem(&r, "AttestationError");
+	assert_non_null(strstr(r.body, "private key"));
+	assert_null(strstr(r.body, "token"));
+	cct_kbs_response_clear(&r);
+	json_decref(j);
+	free(jwk);
+	free(body);
+	free(nonce);
+	EVP_PKEY_free(k);
+}
+
 static void expired_session_refused(void **state)
 {
 	fx *f = *state;
@@ -2106,6 +2131,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(replayed_nonce_refused, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(attest_refusals_counted_and_audited, setup_policies,
+						teardown),
+		cmocka_unit_test_setup_teardown(tee_pubkey_with_private_key_refused, setup_policies,
 						teardown),
 		cmocka_unit_test_setup_teardown(expired_session_refused, setup_policies, teardown),
 		cmocka_unit_test_setup_teardown(wrong_tee_pubkey_refused, setup_policies, teardown),
