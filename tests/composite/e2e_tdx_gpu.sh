@@ -146,6 +146,9 @@ sim_refused sim-init-checks-first "half/gpu is not a directory" init "$T/half"
 # an unreadable request still lists what the options turned off, as a refused one does
 "$C" verify "$T/no-such.json" --trust-sim "$S" --no-crl --skip-binding-insecure --json >"$T/u.json" 2>/dev/null
 [[ $? == 2 ]] && python3 -c "import json,sys; o=json.load(open(sys.argv[1])); sys.exit(not (o['error']['code']=='io' and o['checks_skipped']==['crl','binding','nonce'] and o['insecure']==['no-crl','skip-binding','nonce-not-checked']))" "$T/u.json" && pass unreadable-lists-skips || fail "unreadable-lists-skips: $(head -c 300 "$T/u.json")"
+mkdir -p "$T/emptyd"
+"$C" verify "$T/tdx1.json" "$T/emptyd" --trust-sim "$S" --nonce "$N" --json >"$T/m.json" 2>/dev/null
+[[ $? == 2 ]] && python3 -c "import json,sys; l=[json.loads(x) for x in open(sys.argv[1])]; sys.exit(not (len(l)==2 and l[0]['verified'] and l[1]['verified'] is False and l[1]['error']['code']=='io'))" "$T/m.json" && pass multi-json-empty-dir-line || fail "multi-json-empty-dir-line: $(cut -c1-200 "$T/m.json")"
 sim_refused sim-tee-key-says-why "$T/nodir/k.pem: No such file or directory" tee-key -o "$T/nodir/k.pem"
 
 # 10. not trusted without --trust-sim: the sim roots are not Intel's / NVIDIA's

@@ -158,6 +158,10 @@ python3 -c "import json,sys; e=json.load(open(sys.argv[1]))['error']; sys.exit(n
 # a RIM over its 4 MiB cap is refused as it is read (it was read up to 64 MiB first)
 head -c $((5 << 20)) /dev/zero | expect_rc 2 "$cct" gpu rim verify - --rim-root "$g/rim-root.pem"
 grep -q "4194304-byte limit" "$tmp/out" && ok || bad "rim cap not applied on read: $(cat "$tmp/out")"
+# --each --json: an input that ends the run (an empty directory) has its line too
+mkdir -p "$tmp/emptyd"
+"$cct" gpu verify --each "$tmp/sim/evidence-kbs.json" "$tmp/emptyd" --nonce "$n" $trust $coll --json >"$tmp/j" 2>/dev/null
+[ $? -eq 2 ] && python3 -c "import json,sys; l=[json.loads(x) for x in open(sys.argv[1])]; sys.exit(not (len(l)==2 and l[0]['verified'] and l[1]['verified'] is False and 'holds no input files' in l[1]['error']['message']))" "$tmp/j" && ok || bad "--each --json drops the empty directory: $(cat "$tmp/j" | cut -c1-200)"
 # what rim verify does read stays accepted
 expect_rc 0 "$cct" gpu rim verify "$rim" --rim-root "$g/rim-root.pem" --ocsp --ocsp-dir "$g/ocsp" --offline --allow-hold --cache-dir "$tmp/cache"
 expect_rc 0 "$cct" gpu rim verify "$rim" --trust-sim "$tmp/sim" --ocsp --offline --json

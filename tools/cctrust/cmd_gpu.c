@@ -600,6 +600,13 @@ static int cmd_verify(int argc, char **argv)
 		    CCT_OK) {
 			fprintf(stderr, "cctrust: %s\n", err.msg);
 			ec.worst = CCT_EXIT_USAGE;
+			if (a.json) { /* one line per input: the one that ended the run too */
+				json_t *o = json_object();
+
+				json_object_set_new(o, "verified", json_false());
+				json_object_set_new(o, "error", cct_cli_error_json(err.code, &err));
+				cct_cli_print_json(o, 1);
+			}
 		}
 		ex = ec.worst;
 	}

@@ -300,6 +300,13 @@ int cct_cmd_verify(int argc, char **argv)
 	    CCT_OK) {
 		fprintf(stderr, "cctrust: %s\n", err.msg);
 		e.worst = CCT_EXIT_USAGE;
+		if (json && e.multi) { /* one object per input: the one that ended the run too */
+			json_t *res = json_object();
+
+			json_object_set_new(res, "verified", json_false());
+			json_object_set_new(res, "error", cct_cli_error_json(err.code, &err));
+			cct_cli_print_json(res, 1);
+		}
 	}
 	rc = e.worst;
 out:
