@@ -50,6 +50,8 @@ expect "audit --json" 2 "kbs audit: --json does not apply" kbs audit --url "$U" 
 expect "list-resources --clients" 2 "kbs list-resources: --clients" kbs list-resources --url "$U" --admin-key "$T/admin.key" --clients 3
 expect "verify-bench --url" 2 "kbs verify-bench: --url does not apply" kbs verify-bench --url "$U" --sim "$T/sim"
 expect "list-resources --role admin (a role is every admin command's)" 0 "" kbs list-resources --url "$U" --admin-key "$T/admin.key" --role admin
+expect "list-resources --role superuser (no such role)" 2 "--role: admin or auditor, got 'superuser'" kbs list-resources --url "$U" --admin-key "$T/admin.key" --role superuser
+expect "audit --role Auditor (case-insensitive, as the broker)" 0 "" kbs audit --url "$U" --admin-key "$T/admin.key" --role Auditor --limit 1
 
 echo "--- an operand a command does not take is refused, not ignored"
 expect "list-resources extra" 2 "kbs list-resources takes no operand, got 'extra'" kbs list-resources "${ADM[@]}" extra

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <time.h>
@@ -1011,6 +1012,10 @@ static int kbs_cmd(int argc, char **argv)
 	}
 	if (kbs_options_apply(&c, cmd))
 		return CCT_EXIT_USAGE;
+	/* the roles a broker knows (Trustee's claim, case-insensitive there too): another was
+	 * sent in a signed token only to be refused, as an admin auth failure in its audit log */
+	if (c.role && strcasecmp(c.role, "admin") && strcasecmp(c.role, "auditor"))
+		return cct_cli_usage_error("--role: admin or auditor, got '%.64s'", c.role);
 	if (!strcmp(cmd, "decrypt")) {
 		if (argc != 1)
 			return cct_cli_usage_error("decrypt --key PRIVATE.pem JWE_FILE");
