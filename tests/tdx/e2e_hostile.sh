@@ -52,5 +52,11 @@ done
 expect_rc 1 "$cct" tdx verify "$Q" --collateral "$C" --at $AT --mrtd "$(printf '%096d' 0)"
 expect_rc 0 "$cct" tdx verify "$Q" --collateral "$C" --at $AT --accept-tcb OutOfDate, --deny-advisory ,INTEL-SA-99999
 
+# --pccs "" fetched from Intel's PCS (the default) instead: an empty URL or cache is refused
+expect_rc 2 "$cct" tdx verify "$Q" --pccs "" --cache "$tmp/cache" --offline --at $AT
+grep -q -- "--pccs: empty URL" "$tmp/err" && ok || bad "--pccs '' not refused: $(cat "$tmp/out" "$tmp/err")"
+expect_rc 2 "$cct" tdx verify "$Q" --pccs http://127.0.0.1:9 --cache "" --offline --at $AT
+grep -q -- "--cache: empty path" "$tmp/err" && ok || bad "--cache '' not refused: $(cat "$tmp/out" "$tmp/err")"
+
 echo "tdx hostile: $pass passed, $fail failed"
 [ $fail -eq 0 ]

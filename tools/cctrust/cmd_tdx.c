@@ -544,6 +544,12 @@ static int cmd_verify(int argc, char **argv)
 					 "cannot be applied (give --collateral or --pccs, or drop "
 					 "%s)",
 					 tcb_opt, tcb_opt);
+	/* "" (an unset variable) silently meant Intel's PCS and the default cache */
+	if (!rc && vc.pccs && !vc.pccs[0])
+		rc = cct_cli_usage_error("--pccs: empty URL (give the PCCS or PCS base URL, e.g. "
+					 "https://api.trustedservices.intel.com)");
+	if (!rc && vc.cache && !vc.cache[0])
+		rc = cct_cli_usage_error("--cache: empty path");
 	if (!rc && vc.cache && !vc.pccs)
 		rc = cct_cli_usage_error("--cache DIR is where --pccs URL stores what it fetches; "
 					 "without --pccs nothing is fetched (a cached set is itself "
