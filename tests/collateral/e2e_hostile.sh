@@ -47,6 +47,12 @@ for id in "" "../manifest.json" "a/b" "a b"; do
 done
 expect_rc 1 "$cct" collateral fetch -o "$tmp/b5" --gpu-rim NV_GPU_DRIVER_GH100_550.144.03 --rim-url http://127.0.0.1:9 --quiet
 
+# an empty upstream URL ("" from an unset variable) silently meant the vendor's default service
+for o in kds-url pcs-url rim-url ocsp-url; do
+	expect_rc 2 "$cct" collateral fetch -o "$tmp/b6" --snp-product Milan $up --$o "" --quiet
+	grep -q -- "--$o: empty URL" "$tmp/err" && ok || bad "--$o '' not refused: $(cat "$tmp/out" "$tmp/err")"
+done
+
 # an unknown subcommand is named (it printed the usage alone, as snp and tdx do not)
 expect_rc 2 "$cct" collateral verify "$tmp/d.tar"
 grep -q "unknown subcommand 'verify'" "$tmp/err" && ok || bad "unknown collateral subcommand not named"
@@ -61,6 +67,10 @@ if [ -x "$serve_bin" ]; then
 	expect_rc 2 "$cct" collateral serve "$tmp/bundle" --listen 127.0.0.1:0 --kds-interval 1
 	grep -q -- "--kds-interval" "$tmp/err" && ok || bad "refusal does not name --kds-interval"
 	expect_rc 2 "$cct" collateral serve "$tmp/bundle" --listen 127.0.0.1:0 --upstream-pcs http://127.0.0.1:9 --kds-interval 1
+	for o in upstream upstream-kds upstream-pcs upstream-rim upstream-ocsp; do
+		expect_rc 2 "$cct" collateral serve "$tmp/bundle" --listen 127.0.0.1:0 --$o ""
+		grep -q -- "--$o: empty URL" "$tmp/err" && ok || bad "serve --$o '' not refused: $(cat "$tmp/err")"
+	done
 	# with an upstream both are taken: the server starts
 	"$cct" collateral serve "$tmp/bundle" --listen 127.0.0.1:0 --port-file "$tmp/port" \
 		--upstream http://127.0.0.1:9 --at 2025-01-01T00:00:00Z --kds-interval 1 2>"$tmp/serr" &

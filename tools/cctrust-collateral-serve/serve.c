@@ -434,6 +434,22 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
+	{
+		/* "" (an unset variable) would make a proxy for URLs that cannot be fetched */
+		const char *const urls[5] = { S.upstream, S.fo.kds_url, S.fo.pcs_url, S.fo.rim_url,
+					      S.ocsp_upstream };
+		static const char *const names[5] = { "--upstream", "--upstream-kds",
+						      "--upstream-pcs", "--upstream-rim",
+						      "--upstream-ocsp" };
+		int k;
+
+		for (k = 0; k < 5; k++)
+			if (urls[k] && !urls[k][0]) {
+				fprintf(stderr, "cctrust: collateral serve: %s: empty URL\n",
+					names[k]);
+				return 2;
+			}
+	}
 	if (S.upstream) {
 		if (!S.fo.kds_url)
 			S.fo.kds_url = S.upstream;

@@ -365,6 +365,16 @@ static int coll_fetch(int argc, char **argv)
 	}
 	if (!out)
 		return cct_cli_usage_error("collateral fetch: -o BUNDLE is required");
+	{
+		/* "" (an unset variable) silently meant the vendor's default service */
+		const char *const urls[4] = { fo.kds_url, fo.pcs_url, fo.rim_url, fo.ocsp_url };
+		static const char *const names[4] = { "--kds-url", "--pcs-url", "--rim-url",
+						      "--ocsp-url" };
+
+		for (i = 0; i < 4; i++)
+			if (urls[i] && !urls[i][0])
+				return cct_cli_usage_error("%s: empty URL", names[i]);
+	}
 	if ((hwid != NULL) != (tcb != NULL))
 		return cct_cli_usage_error("--snp-hwid and --snp-tcb go together");
 	/* options that would otherwise be accepted and do nothing */
