@@ -110,6 +110,11 @@ expect "set-policy --resource a/b" 2 "REPO/TYPE/TAG" kbs set-policy "${ADM[@]}" 
 expect "get-resource a/b" 2 "REPO/TYPE/TAG" kbs "${GET[@]}" a/b
 expect "bench a/b" 2 "REPO/TYPE/TAG" kbs bench --url "$U" --sim "$T/sim" --flows 1 a/b
 
+expect "set-attestation-policy --id ../x" 2 "--id '../x': policy_id must be 1..64" kbs set-attestation-policy "${ADM[@]}" --id ../x "$T/att-default.json"
+echo '["aa"]' >"$T/rv.json"
+expect "set-reference-value 'bad name'" 2 "reference value name" kbs set-reference-value "${ADM[@]}" 'bad name' "$T/rv.json"
+expect "set-reference-value good-name" 0 "" kbs set-reference-value "${ADM[@]}" good-name "$T/rv.json"
+
 echo "--- --url with a trailing slash"
 expect "get-resource --url $U/" 0 "" kbs get-resource --url "$U/" --sim "$T/sim" default/key/model -o "$T/g5"
 cmp -s "$T/g5" "$T/secret" && ok "--url $U/: the secret" || bad "--url $U/: wrong bytes"

@@ -1076,6 +1076,14 @@ static int kbs_cmd(int argc, char **argv)
 		if (res && c.resource_target && resource_arg("set-policy --resource",
 							     c.resource_target))
 			return CCT_EXIT_USAGE;
+		if (!res && c.id) { /* as the broker checks it, before any request */
+			const char *as;
+			int active;
+			cct_err ierr;
+
+			if (cct_kbs__att_policy_id(c.id, &as, &active, &ierr) != CCT_OK)
+				return cct_cli_usage_error("--id '%.80s': %s", c.id, ierr.msg);
+		}
 		if (read_file(&b, &n, argv[0]))
 			return CCT_EXIT_USAGE;
 		if (res)
@@ -1110,6 +1118,16 @@ static int kbs_cmd(int argc, char **argv)
 			return cct_cli_usage_error("%s must hold a JSON array", argv[1]);
 		}
 		j = json_pack("{s:s,s:o}", "name", argv[0], "values", vals);
+		{ /* NAME and the values as the broker checks them, before any request */
+			json_t *parsed = NULL;
+			cct_err rerr;
+
+			if (j && cct_kbs__rvps_parse(&parsed, j, &rerr) != CCT_OK) {
+				json_decref(j);
+				return cct_cli_usage_error("set-reference-value: %s", rerr.msg);
+			}
+			json_decref(parsed);
+		}
 		body = j ? json_dumps(j, JSON_COMPACT) : NULL;
 		json_decref(j);
 		if (!body)
