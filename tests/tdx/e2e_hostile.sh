@@ -58,5 +58,13 @@ grep -q -- "--pccs: empty URL" "$tmp/err" && ok || bad "--pccs '' not refused: $
 expect_rc 2 "$cct" tdx verify "$Q" --pccs http://127.0.0.1:9 --cache "" --offline --at $AT
 grep -q -- "--cache: empty path" "$tmp/err" && ok || bad "--cache '' not refused: $(cat "$tmp/out" "$tmp/err")"
 
+# --policy with collateral that does not load: the result lacked "policy_id" and "failures",
+# which every other --policy result carries
+echo '{"version":"cctrust.policy/v1"}' > "$tmp/p.json"
+echo garbage > "$tmp/coll.json"
+expect_rc 1 "$cct" tdx verify "$Q" --collateral "$tmp/coll.json" --policy "$tmp/p.json" --json
+python3 -c "import json,sys; o=json.load(open(sys.argv[1])); assert o['failures']==[] and o['policy_id']=='default' and o['error']['stage']=='collateral'" "$tmp/out" \
+	&& ok || bad "collateral refusal with --policy lacks policy_id/failures: $(head -c 300 "$tmp/out")"
+
 echo "tdx hostile: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -415,6 +415,10 @@ static void reject_input(void *ctx, const char *path, int *stop)
 		/* the same shape as a verified quote's: nothing was checked */
 		json_object_set_new(o, "checks_skipped",
 				    cct_tdx_checks_skipped(NULL, u->vc->cp->pol.has_report_data));
+		if (u->vc->v1) { /* as verify_one: a --policy result always has both */
+			json_object_set_new(o, "policy_id", json_string(cct_policy_id(u->vc->v1)));
+			json_object_set_new(o, "failures", json_array());
+		}
 		cct_cli_print_json(o, 1);
 	} else {
 		cct_cli_print_reject(path, u->rc, u->err);
