@@ -112,6 +112,12 @@ expect "bench a/b" 2 "REPO/TYPE/TAG" kbs bench --url "$U" --sim "$T/sim" --flows
 
 expect "set-attestation-policy --id ../x" 2 "--id '../x': policy_id must be 1..64" kbs set-attestation-policy "${ADM[@]}" --id ../x "$T/att-default.json"
 echo '["aa"]' >"$T/rv.json"
+printf '{"version":1,"rules":[' >"$T/res-cut.json"
+expect "set-policy with a policy that does not parse" 2 "res-cut.json: resource policy is not JSON" kbs set-policy "${ADM[@]}" "$T/res-cut.json"
+printf '{"version":1,"rules":[],"allow_simulate":true}' >"$T/res-typo.json"
+expect "set-policy with a misspelt member" 2 "allow_simulate" kbs set-policy "${ADM[@]}" "$T/res-typo.json"
+printf 'package policy\ndefault allow = false\n' >"$T/res.rego"
+expect "set-policy with a Rego policy (named, with the JSON equivalent)" 2 "Rego" kbs set-policy "${ADM[@]}" "$T/res.rego"
 expect "set-reference-value 'bad name'" 2 "reference value name" kbs set-reference-value "${ADM[@]}" 'bad name' "$T/rv.json"
 expect "set-reference-value good-name" 0 "" kbs set-reference-value "${ADM[@]}" good-name "$T/rv.json"
 

@@ -1086,6 +1086,16 @@ static int kbs_cmd(int argc, char **argv)
 		}
 		if (read_file(&b, &n, argv[0]))
 			return CCT_EXIT_USAGE;
+		if (res) { /* a resource policy as the broker checks it, before any request */
+			const char *rego = cct_kbs__rego_detail((const char *)b, 0);
+			cct_err perr;
+
+			if (rego || cct_kbs_policy_check((const char *)b, n, &perr) != CCT_OK) {
+				cct_cli_usage_error("%s: %s", argv[0], rego ? rego : perr.msg);
+				free(b);
+				return CCT_EXIT_USAGE;
+			}
+		}
 		if (res)
 			b64_policy_body(&body, b, n, "resource", c.resource_target, NULL, NULL);
 		else
