@@ -53,5 +53,16 @@ for val in "" "1 " "4" "-1" "0x1"; do
 done
 expect_rc 0 "$cct" snp verify "$tmp/r.bin" $certs --offline --no-crl --max-vmpl 3
 
+# standard input named twice: the second reader found it empty ('SNP report is 0 bytes') or the
+# table read the report; refused up front, naming both
+echo '{"version":"cctrust.policy/v1"}' > "$tmp/p.json"
+"$cct" snp verify - --cert-table - $chain --offline --no-crl < "$tmp/ext.bin" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "standard input (-) given to --cert-table and to a REPORT" "$tmp/err" && ok || bad "report - with --cert-table -: rc=$rc $(cat "$tmp/err")"
+"$cct" snp verify - --policy - $certs --offline --no-crl < "$tmp/p.json" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "standard input (-) given to --policy and to a REPORT" "$tmp/err" && ok || bad "report - with --policy -: rc=$rc $(cat "$tmp/err")"
+# one reader of standard input is fine
+"$cct" snp verify - $certs --offline --no-crl < "$tmp/r.bin" >"$tmp/out" 2>"$tmp/err" && ok || bad "report from standard input: $(cat "$tmp/err")"
+"$cct" snp verify "$tmp/r.bin" --policy - $certs --offline --no-crl < "$tmp/p.json" >"$tmp/out" 2>"$tmp/err" && ok || bad "policy from standard input: $(cat "$tmp/err")"
+
 echo "snp hostile: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -66,5 +66,17 @@ expect_rc 1 "$cct" tdx verify "$Q" --collateral "$tmp/coll.json" --policy "$tmp/
 python3 -c "import json,sys; o=json.load(open(sys.argv[1])); assert o['failures']==[] and o['policy_id']=='default' and o['error']['stage']=='collateral'" "$tmp/out" \
 	&& ok || bad "collateral refusal with --policy lacks policy_id/failures: $(head -c 300 "$tmp/out")"
 
+# standard input named twice (the policy read the quote: 'policy is not valid JSON'), or read per
+# quote with several quotes (the second quote found it empty): refused up front
+G=${CCT_VECTORS}/tdx/go-tdx-guest/ccel
+"$cct" tdx verify - --policy - --collateral "$C" --at $AT < "$Q" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "standard input (-) given to --policy and to a QUOTE" "$tmp/err" && ok || bad "quote - with --policy -: rc=$rc $(cat "$tmp/err")"
+"$cct" tdx verify "$Q" "$Q" --collateral "$C" --at $AT --ccel-table "$G/ccel_table.dat" --ccel-data - < "$G/ccel_data.dat" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q -- "--ccel-data -: it is read for every QUOTE" "$tmp/err" && ok || bad "--ccel-data - with two quotes: rc=$rc $(cat "$tmp/err")"
+"$cct" tdx eventlog - --ccel-table "$G/ccel_table.dat" --ccel-data - < "$Q" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "standard input (-) given to --ccel-data and to the QUOTE" "$tmp/err" && ok || bad "eventlog - with --ccel-data -: rc=$rc $(cat "$tmp/err")"
+# one reader is fine
+"$cct" tdx verify - --collateral "$C" --at $AT < "$Q" >"$tmp/out" 2>"$tmp/err" && ok || bad "quote from standard input: $(cat "$tmp/err")"
+
 echo "tdx hostile: $pass passed, $fail failed"
 [ $fail -eq 0 ]

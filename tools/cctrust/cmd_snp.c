@@ -136,6 +136,20 @@ static int appraise_v1(const cct_policy *vpol, const cct_snp_report *rep, cct_sn
 	return rc;
 }
 
+/* Standard input can be read once: a second reader found it empty ('SNP report is 0 bytes',
+ * the cause not named). 0, or the usage error when val is "-" and an earlier one was too. */
+static int stdin_once(const char **first, const char *opt, const char *val)
+{
+	if (strcmp(val, "-"))
+		return 0;
+	if (*first)
+		return cct_cli_usage_error("standard input (-) given to %s and to %s: it can be read "
+					   "once",
+					   *first, opt);
+	*first = opt;
+	return 0;
+}
+
 /* --cert-table FILEs: offered with every report (a verifier keeps a table for one report) */
 typedef struct {
 	uint8_t **bytes;
@@ -275,7 +289,8 @@ static int snp_verify(int argc, char **argv)
 	cct_err err;
 	int json = 0, crl = 1, offline = 0, worst = CCT_EXIT_OK, c;
 	time_t at = 0;
-	const char *policy_file = NULL, *rd_hex = NULL;
+	const char *policy_file = NULL, *rd_hex = NULL, *stdin_by = NULL, **table_paths = NULL;
+	size_t ntables = 0, k;
 	long max_vmpl = -1;
 	int allow_debug = 0;
 	int rc;
@@ -294,12 +309,19 @@ static int snp_verify(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case OPT_TABLE:
-			if (cert_tables_add(&tables, optarg, &err) != CCT_OK) {
-				worst = cct_cli_usage_error("--cert-table: %s", err.msg);
+		case OPT_TABLE: { /* read once the REPORTs are known (one of them may be "-") */
+			const char **nt = realloc(table_paths, sizeof(*nt) * (ntables + 1));
+
+			if ((worst = stdin_once(&stdin_by, "--cert-table", optarg)) != 0)
+				goto out;
+			if (!nt) {
+				worst = cct_cli_usage_error("out of memory");
 				goto out;
 			}
+			table_paths = nt;
+			table_paths[ntables++] = optarg;
 			break;
+		}
 		case OPT_COLL: { /* a KDS cache directory, or a collateral bundle */
 			struct stat st;
 
@@ -329,6 +351,8 @@ static int snp_verify(int argc, char **argv)
 			rd_hex = optarg;
 			break;
 		case OPT_POLICY:
+			if ((worst = stdin_once(&stdin_by, "--policy", optarg)) != 0)
+				goto out;
 			policy_file = optarg;
 			break;
 		case OPT_VMPL:
@@ -354,6 +378,8 @@ static int snp_verify(int argc, char **argv)
 			uint8_t *b = NULL;
 			size_t n;
 
+			if ((worst = stdin_once(&stdin_by, "--trust-ark-insecure", optarg)) != 0)
+				goto out;
 			if (cct_file_read(&b, &n, optarg, 1u << 20, &err) != CCT_OK ||
 			    cct_snp_verifier_trust_ark_insecure(v, b, n, &err) != CCT_OK) {
 				free(b);
@@ -400,6 +426,14 @@ static int snp_verify(int argc, char **argv)
 		worst = cct_cli_usage_error("snp verify: no REPORT given");
 		goto out;
 	}
+	for (c = optind; stdin_by && c < argc; c++)
+		if ((worst = stdin_once(&stdin_by, "a REPORT", argv[c])) != 0)
+			goto out;
+	for (k = 0; k < ntables; k++)
+		if (cert_tables_add(&tables, table_paths[k], &err) != CCT_OK) {
+			worst = cct_cli_usage_error("--cert-table: %s", err.msg);
+			goto out;
+		}
 	if (policy_file) {
 		json_t *ov = json_object(), *sec = json_object();
 
@@ -454,6 +488,7 @@ static int snp_verify(int argc, char **argv)
 		worst = e.worst;
 	}
 out:
+	free(table_paths);
 	cct_snp_policy_clear(&pol);
 	cct_policy_free(vpol);
 	cert_tables_free(&tables);

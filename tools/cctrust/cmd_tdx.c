@@ -151,6 +151,20 @@ static int set_report_data(cli_policy *cp, const char *hex)
 	return 0;
 }
 
+/* Standard input can be read once: a second reader found it empty (or read the quote as a
+ * policy), the cause not named. 0, or the usage error when val is "-" and an earlier one was. */
+static int stdin_once(const char **first, const char *opt, const char *val)
+{
+	if (!val || strcmp(val, "-"))
+		return 0;
+	if (*first)
+		return cct_cli_usage_error("standard input (-) given to %s and to %s: it can be read "
+					   "once",
+					   *first, opt);
+	*first = opt;
+	return 0;
+}
+
 typedef struct {
 	cct_tdx_collateral *c;
 	char key[32];
@@ -538,6 +552,28 @@ static int cmd_verify(int argc, char **argv)
 		quotes = argv + optind;
 		nq = (size_t)(argc - optind);
 	}
+	if (!rc && nq) {
+		/* --ccel-table, --ccel-data and --insecure-trust-root are read again for every
+		 * quote: from standard input only the first quote would get them */
+		const char *by = NULL;
+		const char *const per_quote[3] = { vc.ccel_table, vc.ccel_data, vc.trust_root };
+		static const char *const names[3] = { "--ccel-table", "--ccel-data",
+						      "--insecure-trust-root" };
+
+		rc = stdin_once(&by, "--policy", policy_file);
+		for (k = 0; !rc && k < 3; k++) {
+			rc = stdin_once(&by, names[k], per_quote[k]);
+			if (!rc && by == names[k] && cct_cli_inputs_many(quotes, (int)nq))
+				rc = cct_cli_usage_error("%s -: it is read for every QUOTE, and "
+							 "standard input can be read once (give a "
+							 "file)",
+							 names[k]);
+		}
+		for (k = 0; !rc && k < nq; k++)
+			rc = stdin_once(&by, "a QUOTE", quotes[k]);
+		if (rc)
+			goto done;
+	}
 	if (!rc && vc.quote_only && (vc.collateral || vc.pccs))
 		fprintf(stderr, "cctrust: --quote-only not applied: collateral is given (--collateral, "
 				"--pccs or --trust-sim), so the full verification runs\n");
@@ -890,6 +926,14 @@ static int cmd_eventlog(int argc, char **argv)
 	if (!path || !dpath)
 		return cct_cli_usage_error(
 			"usage: cctrust tdx eventlog QUOTE --ccel-table F --ccel-data F [--json]");
+	{
+		const char *by = NULL;
+
+		if ((rc = stdin_once(&by, "--ccel-table", tpath)) != 0 ||
+		    (rc = stdin_once(&by, "--ccel-data", dpath)) != 0 ||
+		    (rc = stdin_once(&by, "the QUOTE", path)) != 0)
+			return rc;
+	}
 	rc = read_quote(&buf, &n, path, &err);
 	if (rc == CCT_OK)
 		rc = cct_tdx_quote_parse(&q, buf, n, &err);
