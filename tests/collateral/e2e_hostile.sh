@@ -53,6 +53,10 @@ for o in kds-url pcs-url rim-url ocsp-url; do
 	grep -q -- "--$o: empty URL" "$tmp/err" && ok || bad "--$o '' not refused: $(cat "$tmp/out" "$tmp/err")"
 done
 
+# --from - - : the second read found standard input empty ("-: not an SNP report ...")
+echo x | timeout 20 "$cct" collateral fetch -o "$tmp/b7" --from - - $up --quiet >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "standard input (-) given more than once" "$tmp/err" && ok || bad "--from - -: rc=$rc $(cat "$tmp/err")"
+
 # an unknown subcommand is named (it printed the usage alone, as snp and tdx do not)
 expect_rc 2 "$cct" collateral verify "$tmp/d.tar"
 grep -q "unknown subcommand 'verify'" "$tmp/err" && ok || bad "unknown collateral subcommand not named"

@@ -365,6 +365,13 @@ static int coll_fetch(int argc, char **argv)
 	}
 	if (!out)
 		return cct_cli_usage_error("collateral fetch: -o BUNDLE is required");
+	/* standard input can be read once: the second '-' found it empty ("not an SNP
+	 * report, ...", the cause not named) */
+	for (i = 0, nn = 0; i < nfrom; i++)
+		if (!strcmp(from[i], "-") && ++nn > 1)
+			return cct_cli_usage_error("--from: standard input (-) given more than once: "
+						   "it can be read once");
+	nn = 0;
 	{
 		/* "" (an unset variable) silently meant the vendor's default service */
 		const char *const urls[4] = { fo.kds_url, fo.pcs_url, fo.rim_url, fo.ocsp_url };
