@@ -572,6 +572,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			cn->bad_framing = "more than one Content-Length header";
 		else if (n_framing[0] && n_framing[1])
 			cn->bad_framing = "Content-Length and Transfer-Encoding headers together";
+		else if (n_framing[1] > 1) /* MHD reads the first, a proxy may read the list */
+			cn->bad_framing = "more than one Transfer-Encoding header";
 		else if (declared_above(c, cn->limit))
 			cn->too_big = 1;
 		else
