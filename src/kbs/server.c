@@ -575,7 +575,9 @@ static void att_policy_for(cct_kbs_server *s, const cct_kbs_request *req, const 
 		snprintf(id, CCT_STORE_MAX_NAME + 1, "%s", res);
 		return;
 	}
-	if (!*refused && (t = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY, repo, refused))) {
+	/* default_gpu amends the default and is no repository's policy (docs/security.md) */
+	if (!*refused && strcmp(repo, "default_gpu") &&
+	    (t = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY, repo, refused))) {
 		free(t);
 		snprintf(id, CCT_STORE_MAX_NAME + 1, "%s", repo);
 		return;

@@ -1807,6 +1807,13 @@ static void default_gpu_alone_fails_closed(void **state)
 	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL,
 			     NULL), 200);
 	cct_kbs_response_clear(&r);
+	/* default_gpu amends the default, it is no repository's policy: a resource of a
+	 * repository named so is judged by the default (it was judged by default_gpu, which no
+	 * attest ever records as satisfied: never released) */
+	put_secret(f, "default_gpu/key/model", "gpu-repo-key");
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default_gpu/key/model", cookie, NULL,
+			     NULL), 200);
+	cct_kbs_response_clear(&r);
 	/* a database writer deletes the CPU default: closed again */
 	assert_int_equal(ops->obj_delete(impl, CCT_STORE_KIND_ATT_POLICY, "default", NULL), CCT_OK);
 	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
