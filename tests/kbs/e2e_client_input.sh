@@ -154,6 +154,12 @@ expect "get-resource -o F --token-out ./F (one file for both)" 2 "are the same f
 	kbs "${GET[@]}" default/key/model -o "$T/both" --token-out "$T/./both"
 [ ! -e "$T/both" ] && ok "get-resource -o F --token-out F: nothing fetched or written" || bad "get-resource -o F --token-out F wrote $T/both"
 
+(cd "$T" && timeout 60 "$CLI" kbs "${GET[@]}" default/key/model -o - >"$T/dash.out" 2>"$T/err")
+[ $? = 0 ] && cmp -s "$T/dash.out" "$T/secret" && [ ! -e "$T/-" ] &&
+	ok "get-resource -o -: the secret on standard output, no file named -" || bad "get-resource -o -: $(ls "$T" | grep -c '^-$') file(s) named -, $(head -c 200 "$T/err")"
+(cd "$T" && timeout 60 "$CLI" kbs "${GET[@]}" default/key/model --token-out - >/dev/null 2>"$T/err")
+[ $? = 2 ] && grep -q "token-out -" "$T/err" && [ ! -e "$T/-" ] && ok "get-resource --token-out -: refused" || bad "get-resource --token-out -: $(head -c 200 "$T/err")"
+
 echo "--- admin-keygen: two distinct new files, or --force"
 K=$T/kg; mkdir "$K"
 expect "admin-keygen same.pem same.pem" 2 "same file" kbs admin-keygen "$K/same.pem" "$K/same.pem"

@@ -1012,6 +1012,13 @@ static int kbs_cmd(int argc, char **argv)
 	}
 	if (kbs_options_apply(&c, cmd))
 		return CCT_EXIT_USAGE;
+	/* '-' was a file of that name in the working directory: -o - is standard output (where
+	 * the secret goes without -o); the token has no stream of its own */
+	if (c.out && !strcmp(c.out, "-"))
+		c.out = NULL;
+	if (c.token_out && !strcmp(c.token_out, "-"))
+		return cct_cli_usage_error("--token-out -: standard output carries the secret; give "
+					   "a file");
 	/* the roles a broker knows (Trustee's claim, case-insensitive there too): another was
 	 * sent in a signed token only to be refused, as an admin auth failure in its audit log */
 	if (c.role && strcasecmp(c.role, "admin") && strcasecmp(c.role, "auditor"))
