@@ -559,8 +559,8 @@ static char *sealed_text(cct_kbs_server *s, const cct_kbs_request *req, const ch
 	return NULL;
 }
 
-/* The attestation policy ids a resource is judged under: the resource's own
- * ("repo/type/tag"), else its repository's ("repo"), else "default". */
+/* The attestation policy id a resource is judged under: its repository's ("repo" of
+ * "repo/type/tag") when one is stored, else "default" (docs/kbs.md). */
 static void att_policy_for(cct_kbs_server *s, const cct_kbs_request *req, const char *res,
 			   char id[CCT_STORE_MAX_NAME + 1], int *refused)
 {
@@ -569,14 +569,10 @@ static void att_policy_for(cct_kbs_server *s, const cct_kbs_request *req, const 
 
 	*refused = 0;
 	snprintf(repo, sizeof(repo), "%.*s", slash ? (int)(slash - res) : (int)strlen(res), res);
-	if (strlen(res) <= ATT_POLICY_ID_MAX && (t = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY,
-								  res, refused))) {
-		free(t);
-		snprintf(id, CCT_STORE_MAX_NAME + 1, "%s", res);
-		return;
-	}
-	/* default_gpu amends the default and is no repository's policy (docs/security.md) */
-	if (!*refused && strcmp(repo, "default_gpu") &&
+	/* not under the whole path: a policy_id cannot hold a '/' (cct_kbs__att_policy_id), so
+	 * no row could answer it, and every release paid a store read for nothing. default_gpu
+	 * amends the default and is no repository's policy (docs/security.md) */
+	if (strlen(repo) <= ATT_POLICY_ID_MAX && strcmp(repo, "default_gpu") &&
 	    (t = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY, repo, refused))) {
 		free(t);
 		snprintf(id, CCT_STORE_MAX_NAME + 1, "%s", repo);
