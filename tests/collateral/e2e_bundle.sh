@@ -129,6 +129,13 @@ expect_rc 0 "$cct" tdx verify "$QUOTE" --collateral "$V/tdx/phala-dcap-qvl/sampl
 expect_rc 0 "$cct" tdx verify "$QUOTE" --collateral "$B" --offline --at $TDX_AT
 expect_rc 1 "$cct" tdx verify "$QUOTE" --collateral "$B" --offline
 expect_rc 1 "$cct" tdx verify "$V/tdx/phala-dcap-qvl/sample/tdx_quote_outdated" --collateral "$B" --offline --at $TDX_AT
+# past the cache of per-platform collateral (16 FMSPC/CA pairs; the 17th was refused as
+# too_big): each further quote gets its own, freed after its verdict. CCT_TDX_FETCH_CACHE=0
+# (tests only) puts every quote past it; the verdicts are those of the cached path.
+CCT_TDX_FETCH_CACHE=0 expect_rc 0 "$cct" tdx verify "$QUOTE" "$QUOTE" "$QUOTE" --collateral "$B" --offline --at $TDX_AT --json
+check "three quotes past the cache, each accepted" "[ \"\$(grep -c '\"accepted\":true' '$tmp/out')\" = 3 ]"
+CCT_TDX_FETCH_CACHE=1 expect_rc 1 "$cct" tdx verify "$QUOTE" "$V/tdx/phala-dcap-qvl/sample/tdx_quote_outdated" "$QUOTE" --collateral "$B" --offline --at $TDX_AT --json
+check "past a cache of one: accepted, rejected, accepted" "[ \"\$(grep -o '\"accepted\":[a-z]*' '$tmp/out' | tr '\n' ' ')\" = '\"accepted\":true \"accepted\":false \"accepted\":true ' ]"
 
 # 6b. keys from KBS attestation requests (simulated SNP + GPU, the real TDX quote wrapped in a
 #     request): CPU report / quote and GPUs; the
