@@ -197,6 +197,8 @@ typedef struct cct_snp_result {
 	int debug_allowed_insecure; /**< the guest is debuggable and policy allowed it */
 	int simulated;              /**< chain ends at an ARK trusted with _trust_ark_insecure */
 	cct_snp_tcb vcek_tcb;
+	int chip_id_masked;         /**< the report's CHIP_ID is masked (MASK_CHIP_ID, all zero):
+				     *   the VCEK's hwID could not be compared with it */
 } cct_snp_result;
 
 /** Verify one parsed report: chain, CRL, report signature, VCEK TCB/hwID binding, then policy.
@@ -217,8 +219,10 @@ CCT_EXTERN int cct_snp_policy_check(const cct_snp_report *rep, cct_snp_product p
 CCT_EXTERN json_t *cct_snp_claims(const cct_snp_report *rep, const cct_snp_result *res);
 /** Checks a verification did not perform, as a JSON array of names (new reference):
  *  "report_data" when no expected REPORT_DATA was compared (no binding, no freshness), "crl"
- *  when revocation was not checked (res NULL or res->crl_checked 0). Every verify command
- *  prints it as "checks_skipped". */
+ *  when revocation was not checked (res NULL or res->crl_checked 0), "chip_id" when the
+ *  report's CHIP_ID was masked, so the VCEK's hwID was not compared with it (the VCEK's
+ *  signature still binds the report to its chip). Every verify command prints it as
+ *  "checks_skipped". */
 CCT_EXTERN json_t *cct_snp_checks_skipped(const cct_snp_result *res, int report_data_checked);
 /** Claims of a report as JSON text (the CLI's "claims" object). Caller frees with free(). */
 CCT_EXTERN char *cct_snp_claims_json(const cct_snp_report *rep, const cct_snp_result *res);

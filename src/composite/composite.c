@@ -336,6 +336,8 @@ bound:
 		json_array_append_new(insecure, json_string("no-crl"));
 	if (!cpu.crl_checked)
 		json_array_append_new(skipped, json_string("crl"));
+	if (cpu.chip_id_unchecked)
+		json_array_append_new(skipped, json_string("chip_id"));
 
 	/* 4. binding (Trustee): REPORT_DATA = pad64(SHA-384(JCS(runtime data + GPU evidence))) */
 	if (opts->skip_binding_insecure) {

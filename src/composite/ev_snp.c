@@ -126,6 +126,7 @@ int cct_composite__ev_snp(cct_ev_out *out, const cct_ev_in *in, cct_err *err)
 	out->init_field_len = 32;
 	out->simulated = res.simulated;
 	out->crl_checked = res.crl_checked;
+	out->chip_id_unchecked = res.chip_id_masked;
 	out->debug = (int)((rep.policy >> CCT_SNP_POLICY_DEBUG_BIT) & 1);
 	rc = CCT_OK;
 out:

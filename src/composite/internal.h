@@ -114,6 +114,7 @@ typedef struct cct_ev_out {
 	size_t init_field_len;
 	int simulated;                 /* rooted in a --trust-sim root */
 	int crl_checked;               /* revocation was checked */
+	int chip_id_unchecked;         /* SNP: CHIP_ID masked, the VCEK's hwID not compared */
 	int debug;                     /* the TEE is debuggable (policy decides) */
 } cct_ev_out;
 

@@ -115,5 +115,7 @@ json_t *cct_snp_checks_skipped(const cct_snp_result *res, int report_data_checke
 		json_array_append_new(a, json_string("report_data"));
 	if (!res || !res->crl_checked)
 		json_array_append_new(a, json_string("crl"));
+	if (res && res->chip_id_masked)
+		json_array_append_new(a, json_string("chip_id"));
 	return a;
 }

@@ -1059,6 +1059,8 @@ static int check_tcb_binding(const X509 *leaf, const cct_snp_report *rep, cct_sn
 	if (!vlek) {
 		int masked = (rep->flags & 2) && cct_is_zero(rep->chip_id, 64);
 
+		if (res)
+			res->chip_id_masked = masked; /* listed in checks_skipped */
 		if (!masked && !leaf_hwid_matches(leaf, rep))
 			return cct_err_set(err, CCT_EUNTRUSTED, CCT_STAGE_TCB, 0x1A0,
 					   "VCEK hwID does not match the report's CHIP_ID (offset "

@@ -556,6 +556,46 @@ static void sim_report_verifies_and_is_marked(void **state)
 	cct_snp_verifier_free(v);
 }
 
+/* A report whose CHIP_ID is masked (SIGNER_INFO bit 1, all zero) skips the VCEK hwID
+ * comparison: it verified with checks_skipped listing crl alone, as if the chip were
+ * compared. Now "chip_id" is listed; an unmasked report does not list it. */
+static void masked_chip_id_listed_as_skipped(void **state)
+{
+	uint8_t b[CCT_SNP_REPORT_SIZE];
+	cct_snp_verifier *v = sim_verifier(sim, 0);
+	cct_snp_policy pol;
+	cct_snp_result res;
+	cct_err err;
+	json_t *sk;
+	char *t;
+
+	(void)state;
+	cct_snp_policy_init(&pol);
+	assert_int_equal(cct_sim_snp_report(b, sim, NULL, NULL), CCT_OK);
+	assert_int_equal(verify_bytes(b, v, &pol, &err, &res), CCT_OK);
+	assert_int_equal(res.chip_id_masked, 0);
+	sk = cct_snp_checks_skipped(&res, 1);
+	t = json_dumps(sk, JSON_COMPACT);
+	assert_string_equal(t, "[\"crl\"]");
+	free(t);
+	json_decref(sk);
+	b[0x048] |= 2;
+	memset(b + 0x1A0, 0, 64);
+	assert_int_equal(cct_sim_snp_sign(b, sim->vcek_key), 0);
+	assert_int_equal(verify_bytes(b, v, &pol, &err, &res), CCT_OK);
+	assert_int_equal(res.chip_id_masked, 1);
+	sk = cct_snp_checks_skipped(&res, 1);
+	t = json_dumps(sk, JSON_COMPACT);
+	assert_string_equal(t, "[\"crl\",\"chip_id\"]");
+	free(t);
+	json_decref(sk);
+	/* a zero CHIP_ID without the mask bit is still compared (and fails) */
+	b[0x048] &= (uint8_t)~2;
+	assert_int_equal(cct_sim_snp_sign(b, sim->vcek_key), 0);
+	assert_int_not_equal(verify_bytes(b, v, &pol, &err, &res), CCT_OK);
+	cct_snp_verifier_free(v);
+}
+
 static void sim_revoked_vcek_rejected(void **state)
 {
 	uint8_t b[CCT_SNP_REPORT_SIZE];
@@ -1182,6 +1222,7 @@ int main(void)
 	};
 	const struct CMUnitTest simulated[] = {
 		cmocka_unit_test(sim_report_verifies_and_is_marked),
+		cmocka_unit_test(masked_chip_id_listed_as_skipped),
 		cmocka_unit_test(sim_revoked_vcek_rejected),
 		cmocka_unit_test(sim_vcek_tcb_mismatch_rejected),
 		cmocka_unit_test(sim_policy_rules),
