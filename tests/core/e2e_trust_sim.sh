@@ -40,8 +40,11 @@ grep -q "checks skipped.*: report_data" "$tmp/e" && ok || bad "snp text: checks 
 # empty), --tee-pubkey not a usable public JWK; exit 2 naming the option, nothing written
 printf '{"kid":"k1"}' >"$tmp/notjwk.json"
 python3 -c "import json; k=json.load(open('$tmp/tee.jwk')); k['x']=k['y']; json.dump(k, open('$tmp/offcurve.jwk','w'))"
+# a JWK with its private key: the attestation result (a bearer token) would carry it
+python3 -c "import json; k=json.load(open('$tmp/tee.jwk')); k['d']='AAAA'; json.dump(k, open('$tmp/private.jwk','w'))"
 for c in "--nonce|not*base64!|--tee-pubkey $tmp/tee.jwk" "--nonce||--tee-pubkey $tmp/tee.jwk" \
-	"--tee-pubkey|$tmp/notjwk.json|--nonce $nonce" "--tee-pubkey|$tmp/offcurve.jwk|--nonce $nonce"; do
+	"--tee-pubkey|$tmp/notjwk.json|--nonce $nonce" "--tee-pubkey|$tmp/offcurve.jwk|--nonce $nonce" \
+	"--tee-pubkey|$tmp/private.jwk|--nonce $nonce"; do
 	opt=${c%%|*}; rest=${c#*|}; val=${rest%%|*}; other=${rest#*|}
 	rm -f "$tmp/bad-req.json"
 	# shellcheck disable=SC2086

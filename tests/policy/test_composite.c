@@ -342,6 +342,29 @@ static void test_trust_vector_from_what_was_verified(void **state)
 	cct_policy_free(pol);
 }
 
+/* A tee-pubkey carrying its private key ("d") was verified and put into the EAR, a bearer
+ * token: whoever held it could open every secret wrapped to that key. Refused at the request
+ * (cctrustd refuses it before the nonce is spent too). */
+static void tee_pubkey_private_members_refused(void **state)
+{
+	json_t *req = json_loads(body, 0, NULL), *res = NULL;
+	char *b, *t;
+
+	(void)state;
+	assert_non_null(req);
+	json_object_set_new(json_object_get(json_object_get(req, "runtime-data"), "tee-pubkey"),
+			    "d", json_string("AAAA"));
+	b = json_dumps(req, JSON_COMPACT);
+	assert_int_equal(verify(b, strlen(b), NULL, &res), CCT_EFORMAT);
+	t = json_dumps(res, 0);
+	if (!t || !strstr(t, "private key member \\\"d\\\""))
+		fail_msg("not named: %s", t ? t : "(null)");
+	free(t);
+	json_decref(res);
+	free(b);
+	json_decref(req);
+}
+
 static void test_named_rules(void **state)
 {
 	json_t *res = NULL, *f;
@@ -633,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_tdx_gpus),
 		cmocka_unit_test(test_trust_vector_from_what_was_verified),
 		cmocka_unit_test(test_named_rules),
+		cmocka_unit_test(tee_pubkey_private_members_refused),
 		cmocka_unit_test(test_policy_validation),
 		cmocka_unit_test(test_toml_subset),
 		cmocka_unit_test(test_nv_authorization_rules),
