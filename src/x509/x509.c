@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <openssl/asn1.h>
@@ -271,42 +272,73 @@ int cct_x509_load_path(STACK_OF(X509) *sk, STACK_OF(X509_CRL) *crls, const char 
 	if (S_ISDIR(st.st_mode)) {
 		DIR *d = opendir(path);
 		struct dirent *e;
-		char *names[256];
-		size_t n = 0, i;
+		char **names = NULL, **grown;
+		size_t n = 0, cap = 0, i;
 		int any = 0;
 
 		if (!d)
 			return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0, "cannot open %s",
 					   path);
-		while ((e = readdir(d)) && n < 256) {
+		/* every entry (there was a cap of 256, past which readdir's order decided which
+		 * certificates were seen), sorted so the result does not depend on that order */
+		rc = CCT_OK;
+		while ((e = readdir(d))) {
 			if (e->d_name[0] == '.')
 				continue;
-			names[n] = strdup(e->d_name);
-			if (names[n])
-				n++;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				if (!(grown = realloc(names, cap * sizeof(*names)))) {
+					rc = CCT_ENOMEM;
+					break;
+				}
+				names = grown;
+			}
+			if (!(names[n] = strdup(e->d_name))) {
+				rc = CCT_ENOMEM;
+				break;
+			}
+			n++;
 		}
 		closedir(d);
-		qsort(names, n, sizeof(names[0]), cmpstr);
-		rc = CCT_OK;
-		for (i = 0; i < n; i++) {
+		if (rc == CCT_OK && n)
+			qsort(names, n, sizeof(names[0]), cmpstr);
+		for (i = 0; rc == CCT_OK && i < n; i++) {
 			char full[4096];
+			const char *dot = strrchr(names[i], '.');
+			int named_cert = dot && (!strcasecmp(dot, ".pem") || !strcasecmp(dot, ".der") ||
+						 !strcasecmp(dot, ".crt") || !strcasecmp(dot, ".cer") ||
+						 !strcasecmp(dot, ".crl"));
 			cct_err e2;
 
 			snprintf(full, sizeof(full), "%s/%s", path, names[i]);
-			free(names[i]);
 			if (stat(full, &st) != 0 || !S_ISREG(st.st_mode))
 				continue;
-			if (cct_file_read(&buf, &len, full, 4u << 20, &e2) != CCT_OK)
+			if (cct_file_read(&buf, &len, full, 4u << 20, &e2) != CCT_OK) {
+				if (named_cert) /* a certificate file that cannot be read: say so */
+					rc = cct_err_set(err, e2.code, CCT_STAGE_INPUT, 0, "%s", e2.msg);
 				continue;
+			}
 			if (cct_x509_parse_certs(sk, crls, buf, len, full, &e2) == CCT_OK)
 				any = 1;
+			else if (named_cert) /* was skipped: then "no VCEK ... give it with --certs" */
+				rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+						 "%s: named as a certificate or CRL but does not "
+						 "decode (%s)",
+						 full, e2.msg);
 			free(buf);
 			buf = NULL;
 		}
+		for (i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		if (rc == CCT_ENOMEM)
+			return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+		if (rc != CCT_OK)
+			return rc;
 		if (!any)
 			return cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
 					   "no certificate found in directory %s", path);
-		return rc;
+		return CCT_OK;
 	}
 	rc = cct_file_read(&buf, &len, path, 4u << 20, err);
 	if (rc != CCT_OK)

@@ -64,5 +64,18 @@ echo '{"version":"cctrust.policy/v1"}' > "$tmp/p.json"
 "$cct" snp verify - $certs --offline --no-crl < "$tmp/r.bin" >"$tmp/out" 2>"$tmp/err" && ok || bad "report from standard input: $(cat "$tmp/err")"
 "$cct" snp verify "$tmp/r.bin" --policy - $certs --offline --no-crl < "$tmp/p.json" >"$tmp/out" 2>"$tmp/err" && ok || bad "policy from standard input: $(cat "$tmp/err")"
 
+# --certs DIR: a damaged certificate file was skipped, and the verdict then said "no VCEK ...
+# give it with --certs"; now it is named. And a directory of more than 256 entries was read
+# only as far as readdir's order reached 256: every entry is read now.
+mkdir -p "$tmp/certs" "$tmp/many"
+cp "$V/virtee-sev/cert_chain_milan.pem" "$tmp/certs/"
+head -c 300 "$V/virtee-sev/vcek_milan.der" >"$tmp/certs/vcek_milan.der"
+expect_rc 2 "$cct" snp verify "$tmp/r.bin" --certs "$tmp/certs" --offline --no-crl
+grep -q "vcek_milan.der: named as a certificate or CRL but does not decode" "$tmp/out" "$tmp/err" && ok ||
+	bad "damaged --certs file not named: $(cat "$tmp/out" "$tmp/err")"
+for i in $(seq -w 1 300); do printf 'not a certificate\n' >"$tmp/many/note$i.txt"; done
+cp "$V/virtee-sev/cert_chain_milan.pem" "$V/virtee-sev/vcek_milan.der" "$tmp/many/"
+expect_rc 0 "$cct" snp verify "$tmp/r.bin" --certs "$tmp/many" --offline --no-crl
+
 echo "snp hostile: $pass passed, $fail failed"
 [ $fail -eq 0 ]
