@@ -456,8 +456,23 @@ int cct_ocsp_check(cct_ocsp_result *out, X509 *cert, X509 *issuer, const cct_ocs
 		return err ? err->code : CCT_ECOLLATERAL;
 	}
 	rc = fetch(out, cert, issuer, o, &der, &n, err);
-	if (rc != CCT_OK)
+	if (rc != CCT_OK) {
+		/* a stored response was found but refused (stale, another certificate): that is
+		 * the news; the failed fetch of a fresh one alone ("no AIA") hid it */
+		const cct_err *held = e1.code && e1.code != CCT_EIO   ? &e1
+				      : e2.code && e2.code != CCT_EIO ? &e2
+								      : NULL;
+
+		if (held && err) {
+			char why[CCT_ERR_MSG_SIZE];
+
+			snprintf(why, sizeof(why), "%s", err->msg);
+			cct_err_set(err, held->code, held->stage, held->offset,
+				    "%s; and no fresh response: %s", held->msg, why);
+			rc = held->code;
+		}
 		return rc;
+	}
 	if (o->cache_dir) {
 		char path[4096];
 

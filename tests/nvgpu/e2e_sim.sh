@@ -20,6 +20,11 @@ trust="--device-root $g/device-root.pem --rim-root $g/rim-root.pem"
 coll="--rim-dir $g/rims --ocsp-dir $g/ocsp --offline"
 
 expect_rc 0 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $coll
+# a stored OCSP response that is not current, and no responder to ask (no AIA, not offline):
+# the message said only "no OCSP responder URL ... (no AIA)", hiding the stale response
+expect_rc 1 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust --rim-dir "$g/rims" --ocsp-dir "$g/ocsp" --at 2031-01-01T00:00:00Z
+grep -q "(dir) is not current at 2031-01-01T00:00:00Z; and no fresh response: no OCSP responder URL" "$tmp/out" "$tmp/err" && ok ||
+	bad "stale stored OCSP response not named: $(cat "$tmp/out" "$tmp/err")"
 expect_rc 0 "$cct" gpu verify "$tmp/sim/evidence-nvidia.json" --nonce "$n" $trust $coll --expected-count 2 --expected-arch HOPPER
 "$cct" gpu verify "$tmp/sim/evidence-kbs.json" --nonce "$n" $trust $coll --json >"$tmp/j"
 python3 - "$tmp/j" "$g/info.json" <<'PY' && ok || bad "json claims of the sim"
