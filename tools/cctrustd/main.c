@@ -535,6 +535,23 @@ static size_t unescape_without_nul(void *cls, struct MHD_Connection *c, char *s)
 	return n;
 }
 
+/* 1 when the request's one Transfer-Encoding is exactly "chunked" (any case, spaces around):
+ * the only coding the broker frames (RFC 9112 6.1: chunked must be the final coding, and no
+ * other is accepted here) */
+static int te_chunked(struct MHD_Connection *c)
+{
+	const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+	size_t n;
+
+	if (!te)
+		return 0;
+	te += strspn(te, " \t");
+	n = strlen(te);
+	while (n && (te[n - 1] == ' ' || te[n - 1] == '\t'))
+		n--;
+	return n == 7 && !strncasecmp(te, "chunked", 7);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -574,6 +591,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			cn->bad_framing = "Content-Length and Transfer-Encoding headers together";
 		else if (n_framing[1] > 1) /* MHD reads the first, a proxy may read the list */
 			cn->bad_framing = "more than one Transfer-Encoding header";
+		else if (n_framing[1] && !te_chunked(c)) /* "chunked, gzip": MHD waited for a
+							  * body it cannot frame, to the timeout */
+			cn->bad_framing = "a Transfer-Encoding other than chunked";
 		else if (declared_above(c, cn->limit))
 			cn->too_big = 1;
 		else
