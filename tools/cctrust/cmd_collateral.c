@@ -25,7 +25,7 @@ static const char coll_usage[] =
 	"       cctrust collateral serve BUNDLE --listen ADDR [--port-file F] [--upstream URL]\n"
 	"BUNDLE: a directory with manifest.json (cctrust.collateral/v1) or a .tar of one.\n"
 	"fetch: derives every key the evidence needs (SNP reports, TDX quotes, GPU evidence, KBS\n"
-	"  requests), keeps items that are present, valid and fresh, fetches the rest (HTTP 429\n"
+	"  requests; --from takes any number of files, '-' once, or directories of them), keeps items that are present, valid and fresh, fetches the rest (HTTP 429\n"
 	"  Retry-After; at most one KDS request per --kds-interval, default 10 s) and stores an item\n"
 	"  only when its signature / chain verifies. Env: CCTRUST_KDS_URL, CCTRUST_PCS_URL,\n"
 	"  CCTRUST_RIM_URL, CCTRUST_OCSP_URL. exit: 0 every needed item stored, 1 some missing\n"
@@ -262,7 +262,30 @@ static void rm_tree(const char *dir)
 	}
 }
 
-static int coll_fetch(int argc, char **argv)
+typedef struct {
+	cct_coll_plan *plan;
+	int failed;
+} from_ctx;
+
+/* cct_inputs_each: one evidence file into the plan; the first that fails stops the run */
+static void from_one(void *ctx, const char *path, int *stop)
+{
+	from_ctx *fc = ctx;
+	uint8_t *buf = NULL;
+	size_t n = 0;
+	cct_err err;
+
+	if (cct_file_read(&buf, &n, path, CCT_MAX_INPUT_FILE, &err) != CCT_OK ||
+	    cct_coll_plan_add_evidence(fc->plan, buf, n, path, &err) != CCT_OK) {
+		fprintf(stderr, "cctrust: %s: %s\n", path, err.msg);
+		fc->failed = 1;
+		*stop = 1;
+	}
+	free(buf);
+}
+
+/* from: room for argc evidence paths (every --from and every operand): no cap on how many */
+static int coll_fetch_from(int argc, char **argv, const char **from)
 {
 	enum { O_FROM = 256, O_PROD, O_HWID, O_TCB, O_FMSPC, O_CA, O_RIM, O_KDS, O_PCS, O_RIMURL,
 	       O_OCSP, O_KDSINT, O_AT, O_NOOCSP, O_REFRESH, O_QUIET, O_DEVROOT, O_RIMROOT };
@@ -292,7 +315,7 @@ static int coll_fetch(int argc, char **argv)
 	cct_coll_fetch_opts fo;
 	cct_coll_plan *plan = NULL;
 	cct_coll_bundle *b = NULL, *old = NULL;
-	const char *out = NULL, *from[256], *products[8], *fmspcs[32], *rims[64], *hwid = NULL,
+	const char *out = NULL, *products[8], *fmspcs[32], *rims[64], *hwid = NULL,
 		   *tcb = NULL, *ca = NULL;
 	size_t nfrom = 0, nprod = 0, nfm = 0, nrim = 0, i, nn = 0, stored = 0, present = 0,
 	       failed = 0;
@@ -310,8 +333,6 @@ static int coll_fetch(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_FROM:
-			if (nfrom >= 256)
-				return cct_cli_usage_error("too many --from files");
 			from[nfrom++] = optarg;
 			break;
 		case O_PROD:
@@ -359,7 +380,7 @@ static int coll_fetch(int argc, char **argv)
 	}
 	/* "--from A B C": the files after the options are evidence too */
 	for (; optind < argc; optind++) {
-		if (!nfrom || nfrom >= 256)
+		if (!nfrom)
 			return cct_cli_usage_error("unexpected argument '%s'", argv[optind]);
 		from[nfrom++] = argv[optind];
 	}
@@ -400,18 +421,18 @@ static int coll_fetch(int argc, char **argv)
 	fo.progress = isatty(2) && !fo.quiet;
 	if (cct_coll_plan_new(&plan, &fo) != CCT_OK)
 		return CCT_EXIT_USAGE;
-	for (i = 0; i < nfrom; i++) {
-		uint8_t *buf = NULL;
-		size_t n = 0;
+	{ /* each a file, '-' or a directory of evidence files (a fleet's), one at a time */
+		from_ctx fc = { plan, 0 };
+		cct_err derr;
 
-		if (cct_file_read(&buf, &n, from[i], CCT_MAX_INPUT_FILE, &err) != CCT_OK ||
-		    cct_coll_plan_add_evidence(plan, buf, n, from[i], &err) != CCT_OK) {
-			free(buf);
-			fprintf(stderr, "cctrust: %s: %s\n", from[i], err.msg);
+		if (cct_inputs_each((char *const *)from, nfrom, from_one, &fc, &derr) != CCT_OK) {
+			fprintf(stderr, "cctrust: --from: %s\n", derr.msg);
+			fc.failed = 1;
+		}
+		if (fc.failed) {
 			cct_coll_plan_free(plan);
 			return CCT_EXIT_USAGE;
 		}
-		free(buf);
 	}
 	for (i = 0; i < nprod && !hwid; i++)
 		if ((rc = cct_coll_plan_add_snp_product(plan, products[i], &err)) != CCT_OK)
@@ -513,6 +534,18 @@ static int coll_fetch(int argc, char **argv)
 	cct_coll_bundle_free(b);
 	cct_coll_plan_free(plan);
 	return exit_code;
+}
+
+static int coll_fetch(int argc, char **argv)
+{
+	const char **from = calloc((size_t)argc + 1, sizeof(*from));
+	int rc;
+
+	if (!from)
+		return cct_cli_usage_error("out of memory");
+	rc = coll_fetch_from(argc, argv, from);
+	free(from);
+	return rc;
 }
 
 /* `collateral serve` runs cctrust-collateral-serve (libmicrohttpd stays out of this binary):
