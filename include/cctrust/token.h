@@ -64,6 +64,10 @@ CCT_EXTERN int cct_token_verify(json_t **claims_out, const char *token, size_t l
  *  Returns an EVP_PKEY * as void * (OpenSSL type kept out of this header). Free with
  *  EVP_PKEY_free. Errors: EFORMAT / EUNSUPPORTED naming the member. */
 CCT_EXTERN int cct_token_jwk_to_pkey(void **out, const json_t *jwk, cct_err *err);
+/** The first private key member a JWK carries ("d"; RSA "p", "q", "dp", "dq", "qi", "oth"; a
+ *  symmetric "k": RFC 7518 6.2.2, 6.3.2, 6.4), or NULL for a public key alone. A tee-pubkey
+ *  with one is refused: the attestation result would carry the key. */
+CCT_EXTERN const char *cct_token_jwk_private_member(const json_t *jwk);
 
 #ifdef __cplusplus
 }

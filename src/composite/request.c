@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cctrust/core.h"
+#include "cctrust/token.h"
 #include "composite/internal.h"
 
 
@@ -150,19 +151,12 @@ int cct_composite__request_parse_root(cct_request *out, const uint8_t *body, siz
 			   "runtime-data.tee-pubkey");
 		goto out;
 	}
-	{ /* the public half only: the EAR carries this JWK (RFC 7518 6.2.2, 6.3.2, 6.4) */
-		static const char *const priv[] = { "d", "p", "q", "dp", "dq", "qi", "oth", "k" };
-		size_t i;
-
-		for (i = 0; i < sizeof(priv) / sizeof(priv[0]); i++)
-			if (json_object_get(out->tee_pubkey, priv[i])) {
-				rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
-						 "runtime-data.tee-pubkey carries the private key "
-						 "member \"%s\": send the public key only (the "
-						 "attestation result would carry it)",
-						 priv[i]);
-				goto out;
-			}
+	if (cct_token_jwk_private_member(out->tee_pubkey)) { /* the EAR carries this JWK */
+		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+				 "runtime-data.tee-pubkey carries the private key member \"%s\": "
+				 "send the public key only (the attestation result would carry it)",
+				 cct_token_jwk_private_member(out->tee_pubkey));
+		goto out;
 	}
 evidence:
 	out->init_data = json_object_get(out->root, "init-data");

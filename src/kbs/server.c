@@ -24,6 +24,7 @@
 
 #include "cctrust/core.h"
 #include "cctrust/kbs.h"
+#include "cctrust/token.h"
 #include "collateral/fetcher.h"
 #include "token/jose.h"
 #include "json/json.h"
@@ -492,18 +493,6 @@ static int handle_auth(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_re
 	return r->status;
 }
 
-/* 1 if a JWK carries private key members (RFC 7518 6.2.2, 6.3.2, 6.4): a tee-pubkey with its
- * "d" would put the key that opens every JWE of the session into the EAR and the session row. */
-static int jwk_has_private(const json_t *jwk)
-{
-	static const char *const priv[] = { "d", "p", "q", "dp", "dq", "qi", "oth", "k" };
-	size_t i;
-
-	for (i = 0; i < sizeof(priv) / sizeof(priv[0]); i++)
-		if (json_object_get(jwk, priv[i]))
-			return 1;
-	return 0;
-}
 
 /* Same public key in both JWK texts. */
 static int same_jwk(const char *a, const json_t *b)
@@ -920,7 +909,9 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 				 "tee-evidence");
 		goto out;
 	}
-	if (jwk_has_private(pub)) {
+	/* a tee-pubkey with its "d" would put the key that opens every JWE of the session into
+	 * the EAR and the session row: refused before the nonce is spent */
+	if (cct_token_jwk_private_member(pub)) {
 		refusal = "runtime-data.tee-pubkey carries private key members";
 		status = problem(r, 401, "AttestationError",
 				 "runtime-data.tee-pubkey carries private key members (\"d\", ...): "

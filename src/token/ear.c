@@ -205,6 +205,17 @@ int cct_token_sign(char **out, const cct_token_signer *s, const json_t *claims, 
 	return rc;
 }
 
+const char *cct_token_jwk_private_member(const json_t *jwk)
+{
+	static const char *const priv[] = { "d", "p", "q", "dp", "dq", "qi", "oth", "k" };
+	size_t i;
+
+	for (i = 0; i < sizeof(priv) / sizeof(priv[0]); i++)
+		if (json_object_get(jwk, priv[i]))
+			return priv[i];
+	return NULL;
+}
+
 int cct_token_jwk_to_pkey(void **out, const json_t *jwk, cct_err *err)
 {
 	EVP_PKEY *k = NULL;

@@ -345,15 +345,12 @@ int cct_cli_check_tee_pubkey(const json_t *jwk, const char *src)
 	void *key = NULL;
 	cct_err err;
 
-	static const char *const priv[] = { "d", "p", "q", "dp", "dq", "qi", "oth", "k" };
-	size_t i;
-
 	/* the verifier refuses them: the attestation result would carry the private key */
-	for (i = 0; i < sizeof(priv) / sizeof(priv[0]); i++)
-		if (json_object_get(jwk, priv[i]))
-			return cct_cli_usage_error("--tee-pubkey%s%s: carries the private key member "
-						   "\"%s\": give the public key only",
-						   src ? " " : "", src ? src : "", priv[i]);
+	if (cct_token_jwk_private_member(jwk))
+		return cct_cli_usage_error("--tee-pubkey%s%s: carries the private key member \"%s\": "
+					   "give the public key only",
+					   src ? " " : "", src ? src : "",
+					   cct_token_jwk_private_member(jwk));
 	if (cct_token_jwk_to_pkey(&key, jwk, &err) != CCT_OK)
 		return cct_cli_usage_error("--tee-pubkey%s%s: not a usable public key: %s", src ? " " : "",
 					   src ? src : "", err.msg);
