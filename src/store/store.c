@@ -260,6 +260,15 @@ int cct_store_unseal(uint8_t **out, size_t *out_len, const uint8_t key[32], cons
 	return CCT_OK;
 }
 
+static void put_i64le(uint8_t **w, int64_t v)
+{
+	uint64_t u = (uint64_t)v;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		*(*w)++ = (uint8_t)(u >> (8 * i));
+}
+
 /* A sealed row's associated data: "cctrust-store:KIND:NAME" for rows written before row
  * generations (read as generation 0), "cctrust-store-g:KIND:NAME" for rows whose plaintext
  * starts with their 8-byte little-endian generation. The row's id in the generations table:
@@ -281,20 +290,22 @@ static int sealed_open(cct_store *st, const char *kind, const char *name, const 
 	char aad[CCT_STORE_MAX_NAME + 64];
 	uint8_t *pt = NULL;
 	size_t pn = 0;
-	int i, rc;
+	int rc;
 
 	*gen = 0;
 	sealed_aad(aad, sizeof(aad), kind, name, 1);
 	rc = cct_store_unseal(&pt, &pn, key_for(st, kind), aad, sealed, sn, NULL);
 	if (rc == CCT_OK) {
+		cct_rd r;
+
 		if (pn < GEN_SIZE) {
 			cct_wipe(pt, pn);
 			free(pt);
 			return cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_NONE, 0,
 					   "sealed row %s:%s has no generation", kind, name);
 		}
-		for (i = GEN_SIZE - 1; i >= 0; i--)
-			*gen = *gen << 8 | pt[i];
+		cct_rd_init(&r, pt, pn);
+		*gen = cct_rd_u64le(&r);
 		memmove(pt, pt + GEN_SIZE, pn - GEN_SIZE);
 		cct_wipe(pt + pn - GEN_SIZE, GEN_SIZE);
 		*v = pt;
@@ -311,10 +322,10 @@ static int sealed_write(cct_store *st, const char *kind, const char *name, const
 			size_t n, int64_t now, int *created, cct_err *err)
 {
 	char aad[CCT_STORE_MAX_NAME + 64], id[CCT_STORE_MAX_NAME + 64];
-	uint8_t *sealed = NULL, *pt = NULL;
+	uint8_t *sealed = NULL, *pt = NULL, *w;
 	size_t sn = 0;
 	uint64_t gen;
-	int rc, i;
+	int rc;
 
 	if (!sealed_aad(aad, sizeof(aad), kind, name, 1))
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "object name too long");
@@ -343,8 +354,8 @@ static int sealed_write(cct_store *st, const char *kind, const char *name, const
 	gen++;
 	if (!(pt = malloc(GEN_SIZE + n + 1)))
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
-	for (i = 0; i < GEN_SIZE; i++)
-		pt[i] = (uint8_t)(gen >> (8 * i));
+	w = pt;
+	put_i64le(&w, (int64_t)gen);
 	if (n)
 		memcpy(pt + GEN_SIZE, v, n);
 	rc = cct_store_seal(&sealed, &sn, key_for(st, kind), aad, pt, GEN_SIZE + n, err);
@@ -380,10 +391,8 @@ int cct_store_sealed_get(cct_store *st, const char *kind, const char *name, uint
 	char aad[CCT_STORE_MAX_NAME + 64], id[CCT_STORE_MAX_NAME + 64];
 	uint8_t *sealed = NULL;
 	size_t sn = 0;
-	uint64_t gen = 0;
+	uint64_t gen = 0, floor;
 	int rc;
-
-	uint64_t floor;
 
 	*v = NULL;
 	*n = 0;
@@ -652,15 +661,6 @@ int cct_store_session_spend(cct_store *st, const cct_store_session *s, int64_t n
 
 #define CHALLENGE_PREFIX CCT_STORE_CHALLENGE_PREFIX
 #define CHALLENGE_AAD "cctrust-store:session-challenge:v1"
-
-static void put_i64le(uint8_t **w, int64_t v)
-{
-	uint64_t u = (uint64_t)v;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		*(*w)++ = (uint8_t)(u >> (8 * i));
-}
 
 int cct_store_challenge_seal(cct_store *st, const cct_store_session *s,
 			     char out[CCT_STORE_MAX_CHALLENGE + 1], cct_err *err)
