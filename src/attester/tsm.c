@@ -1,8 +1,9 @@
 /* configfs-tsm (Linux >= 6.7): /sys/kernel/config/tsm/report/<entry>/{inblob, outblob, auxblob,
  * provider, generation}. Protocol: mkdir an entry, write the 64-byte inblob, read the outblob
  * (the report/quote) and auxblob (SNP: GHCB certificate table), then check that "generation" is
- * the one observed right after our write: if another writer touched the entry in between, the
- * blobs may belong to their inblob, so the read is retried (and refused after a few tries).
+ * the one observed right after our write, and that our write advanced it by exactly one (when it
+ * was readable before): if another writer touched the entry in between, the blobs may belong to
+ * their inblob, so the read is retried (and refused after a few tries).
  * The root is $CCT_TSM_ROOT when set (tests use a fake tree driven by a fake kernel). */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -121,6 +122,10 @@ int cct_attester__tsm_report(cct_tsm_report *out, const char *root, const uint8_
 					 "configfs-tsm: generation did not advance after writing inblob");
 			goto out;
 		}
+		/* our write is one increment: more means another writer wrote the entry after us,
+		 * and the outblob would be over its inblob */
+		if (g0 >= 0 && g1 != g0 + 1)
+			continue;
 		if ((rc = read_attr(&out->outblob, &out->outblob_len, dir, "outblob", 1, err)) ||
 		    (rc = read_attr(&out->auxblob, &out->auxblob_len, dir, "auxblob", 0, err)) ||
 		    (rc = read_attr(&prov, &pn, dir, "provider", 1, err)))

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@ typedef struct fake_kernel {
 	char root[512];
 	const long *gens; /* values served, one per open of "generation" */
 	size_t count;
+	int early; /* gens[0] is served before the inblob is written (a real kernel's 0 at mkdir) */
 	size_t served;
 } fake_kernel;
 
@@ -47,6 +49,36 @@ static int find_entry(const char *root, char *out, size_t size)
 	return found;
 }
 
+/* Serve one generation value through the FIFO p, then put a fresh FIFO in its place. */
+static int serve(const fake_kernel *k, const char *p, long value)
+{
+	char v[32], next[1300];
+	int fd = -1, n, waited;
+
+	for (waited = 0; waited < 3000 && fd < 0; waited++) {
+		fd = open(p, O_WRONLY | O_NONBLOCK);
+		if (fd < 0)
+			sleep_ms(1);
+	}
+	if (fd < 0)
+		return -1;
+	n = snprintf(v, sizeof(v), "%ld\n", value);
+	if (write(fd, v, (size_t)n) != n) {
+		close(fd);
+		return -1;
+	}
+	/* the next value goes into a fresh FIFO: a reader still draining this one (slow under
+	 * load) must never receive it, or the next open for reading would find no writer */
+	snprintf(next, sizeof(next), "%s/generation.next", k->root);
+	unlink(next);
+	if (mkfifo(next, 0600) != 0 || rename(next, p) != 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 static void *kernel(void *arg)
 {
 	fake_kernel *k = arg;
@@ -54,6 +86,15 @@ static void *kernel(void *arg)
 	struct stat st;
 	int waited;
 
+	k->served = 0;
+	if (k->early) { /* the entry's generation is readable from its creation on */
+		for (waited = 0; waited < 3000 && !find_entry(k->root, dir, sizeof(dir)); waited++)
+			sleep_ms(1);
+		snprintf(p, sizeof(p), "%s/generation", dir);
+		if (serve(k, p, k->gens[0]) != 0) /* the FIFO made by mkdir() below */
+			return NULL;
+		k->served = 1;
+	}
 	for (waited = 0; waited < 3000; waited++) { /* wait for the entry and its inblob */
 		if (find_entry(k->root, dir, sizeof(dir))) {
 			snprintf(p, sizeof(p), "%s/inblob", dir);
@@ -78,38 +119,33 @@ static void *kernel(void *arg)
 		fclose(f);
 	}
 	snprintf(p, sizeof(p), "%s/generation", dir);
-	mkfifo(p, 0600);
-	for (k->served = 0; k->served < k->count; k->served++) {
-		char v[32];
-		int fd = -1, n;
-
-		for (waited = 0; waited < 3000 && fd < 0; waited++) {
-			fd = open(p, O_WRONLY | O_NONBLOCK);
-			if (fd < 0)
-				sleep_ms(1);
-		}
-		if (fd < 0)
+	if (!k->early)
+		mkfifo(p, 0600);
+	for (; k->served < k->count; k->served++)
+		if (serve(k, p, k->gens[k->served]) != 0)
 			break;
-		n = snprintf(v, sizeof(v), "%ld\n", k->gens[k->served]);
-		if (write(fd, v, (size_t)n) != n)
-			break;
-		/* the next value goes into a fresh FIFO: a reader still draining this one (slow under
-		 * load) must never receive it, or the next open for reading would find no writer */
-		{
-			char next[1300];
-
-			snprintf(next, sizeof(next), "%s/generation.next", k->root);
-			unlink(next);
-			if (mkfifo(next, 0600) != 0 || rename(next, p) != 0)
-				break;
-		}
-		close(fd);
-	}
 	return NULL;
 }
 
-static int run(const long *gens, size_t count, const char *name, cct_tsm_report *rep,
-	       cct_err *err, size_t *served)
+/* A real kernel's entry has its generation from mkdir on: mkdir is interposed (the static library
+ * calls this one) so that, in early mode, the FIFO is there before the attester's first read. */
+static int early_mode;
+
+int mkdir(const char *path, mode_t mode)
+{
+	int r = (int)syscall(SYS_mkdirat, AT_FDCWD, path, mode);
+	const char *b = strrchr(path, '/');
+	char p[1200];
+
+	if (r == 0 && early_mode && b && !strncmp(b + 1, "cctrust-", 8)) {
+		snprintf(p, sizeof(p), "%s/generation", path);
+		mkfifo(p, 0600);
+	}
+	return r;
+}
+
+static int run_k(const long *gens, size_t count, int early, const char *name,
+		 cct_tsm_report *rep, cct_err *err, size_t *served)
 {
 	fake_kernel k;
 	pthread_t t;
@@ -121,12 +157,20 @@ static int run(const long *gens, size_t count, const char *name, cct_tsm_report 
 	mkdir(k.root, 0700);
 	k.gens = gens;
 	k.count = count;
+	k.early = early;
+	early_mode = early;
 	memset(in, 0x5a, sizeof(in));
 	assert_int_equal(pthread_create(&t, NULL, kernel, &k), 0);
 	rc = cct_attester__tsm_report(rep, k.root, in, err);
 	pthread_join(t, NULL);
 	*served = k.served;
 	return rc;
+}
+
+static int run(const long *gens, size_t count, const char *name, cct_tsm_report *rep,
+	       cct_err *err, size_t *served)
+{
+	return run_k(gens, count, 0, name, rep, err, served);
 }
 
 static void test_tsm_normal(void **state)
@@ -173,12 +217,44 @@ static void test_tsm_hostile_refused(void **state)
 	assert_null(rep.outblob);
 }
 
+static void test_tsm_generation_from_zero(void **state)
+{
+	/* a real kernel: 0 at mkdir, 1 after our inblob write, still 1 after the reads */
+	static const long g[] = { 0, 1, 1 };
+	cct_tsm_report rep;
+	cct_err err;
+	size_t served;
+
+	(void)state;
+	assert_int_equal(run_k(g, 3, 1, "zero", &rep, &err, &served), CCT_OK);
+	assert_int_equal(served, 3);
+	assert_memory_equal(rep.outblob, "REPORT", 6);
+	cct_attester__tsm_clear(&rep);
+}
+
+static void test_tsm_other_writer_after_ours_refused(void **state)
+{
+	/* each try: 0 before our write, 2 after it: another inblob was written after ours, so the
+	 * outblob (stable at 2 through the reads) is over that inblob: never used */
+	static const long g[] = { 0, 2, 2, 2, 4, 4, 4, 6, 6 };
+	cct_tsm_report rep;
+	cct_err err;
+	size_t served;
+
+	(void)state;
+	assert_int_equal(run_k(g, 9, 1, "jump", &rep, &err, &served), CCT_EIO);
+	assert_non_null(strstr(err.msg, "changed while being read"));
+	assert_null(rep.outblob);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tsm_normal),
 		cmocka_unit_test(test_tsm_race_retried),
 		cmocka_unit_test(test_tsm_hostile_refused),
+		cmocka_unit_test(test_tsm_generation_from_zero),
+		cmocka_unit_test(test_tsm_other_writer_after_ours_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
