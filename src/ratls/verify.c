@@ -122,10 +122,29 @@ static int load_cert(X509 **out, const uint8_t *p, size_t n, cct_err *err)
 	return *out ? CCT_OK : cct_err_set(err, CCT_EENCODING, CCT_STAGE_INPUT, 0, "not a PEM or DER certificate");
 }
 
+/* The evidence extension's value: 0 when the certificate holds exactly one, -1 none, -2 more
+ * than one (RFC 5280 4.2: an extension appears at most once; which copy a verifier reads would
+ * be a choice the signer of the certificate makes for it). */
 static int ext_of(const X509 *x, const uint8_t **p, size_t *n)
 {
-	return cct_x509_ext_value(x, CCT_RATLS_OID_EVIDENCE, p, n) ? 0 : -1;
+	ASN1_OBJECT *obj = OBJ_txt2obj(CCT_RATLS_OID_EVIDENCE, 1);
+	int i = obj ? X509_get_ext_by_OBJ(x, obj, -1) : -1;
+	int again = i >= 0 ? X509_get_ext_by_OBJ(x, obj, i) : -1;
+	ASN1_OCTET_STRING *os;
+
+	ASN1_OBJECT_free(obj);
+	if (i < 0)
+		return -1;
+	if (again >= 0)
+		return -2;
+	os = X509_EXTENSION_get_data(X509_get_ext(x, i));
+	*p = ASN1_STRING_get0_data(os);
+	*n = (size_t)ASN1_STRING_length(os);
+	return 0;
 }
+
+#define DUP_EXT_MSG "the evidence extension " CCT_RATLS_OID_EVIDENCE " appears more than once " \
+		    "(RFC 5280 allows one): which copy to read would be ambiguous"
 
 int cct_ratls_cert_describe(json_t **out, const uint8_t *cert, size_t n, cct_err *err)
 {
@@ -142,8 +161,10 @@ int cct_ratls_cert_describe(json_t **out, const uint8_t *cert, size_t n, cct_err
 	*out = NULL;
 	if ((rc = load_cert(&x, cert, n, err)) != CCT_OK)
 		return rc;
-	if (ext_of(x, &ev, &evn) != 0) {
+	if ((rc = ext_of(x, &ev, &evn)) != 0) {
 		X509_free(x);
+		if (rc == -2)
+			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0, "%s", DUP_EXT_MSG);
 		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
 				   "no evidence extension %s (tcg-dice-tagged-evidence): not an attested "
 				   "TLS certificate", CCT_RATLS_OID_EVIDENCE);
@@ -330,11 +351,13 @@ int cct_ratls__verify_cert_into(cct_ratls_result *r, X509 *x, const cct_policy *
 
 	cct_ratls_spki_pin(r->pin, x);
 	json_object_set_new(r->result, "pin", json_string(r->pin));
-	if (ext_of(x, &ev, &evn) != 0) {
-		rc = fail(r->check, "certificate", "evidence-extension", &r->err, CCT_EUNTRUSTED,
-			  CCT_STAGE_INPUT,
-			  "no evidence extension 2.23.133.5.4.9: an ordinary TLS certificate, not "
-			  "attested");
+	if ((rc = ext_of(x, &ev, &evn)) != 0) {
+		rc = rc == -2 ? fail(r->check, "certificate", "evidence-extension", &r->err, CCT_EFORMAT,
+				     CCT_STAGE_INPUT, DUP_EXT_MSG)
+			      : fail(r->check, "certificate", "evidence-extension", &r->err,
+				     CCT_EUNTRUSTED, CCT_STAGE_INPUT,
+				     "no evidence extension 2.23.133.5.4.9: an ordinary TLS certificate, "
+				     "not attested");
 		goto out;
 	}
 	if ((rc = cct_x509_check_time(x, at, "attested TLS certificate", &r->err)) != CCT_OK) {

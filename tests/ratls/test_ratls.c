@@ -327,6 +327,132 @@ static void test_cert_make_verify(void **st)
 	free(cp);
 }
 
+/* A certificate from cct_ratls_cert_make, its key, and a copy changed by edit() and signed
+ * again with that key: what a hostile server could present. */
+static X509 *cert_edited(EVP_PKEY **k_out, void (*edit)(X509 *x))
+{
+	cct_ratls_make_opts mo;
+	char *kp = NULL, *cp = NULL;
+	X509 *x;
+	BIO *b;
+	cct_err err;
+
+	memset(&mo, 0, sizeof(mo));
+	mo.tee = "tdx";
+	mo.sim_dir = simdir;
+	assert_int_equal(cct_ratls_cert_make(&kp, &cp, &mo, 3600, 0, &err), CCT_OK);
+	b = BIO_new_mem_buf(cp, -1);
+	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	b = BIO_new_mem_buf(kp, -1);
+	*k_out = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+	BIO_free(b);
+	assert_non_null(x);
+	assert_non_null(*k_out);
+	if (edit) {
+		edit(x);
+		assert_true(X509_sign(x, *k_out, EVP_sha384()) > 0);
+	}
+	cct_wipe(kp, strlen(kp));
+	free(kp);
+	free(cp);
+	return x;
+}
+
+static int cert_verdict(X509 *x, char check[48])
+{
+	cct_ratls_verify_opts vo;
+	cct_ratls_result r;
+	int rc;
+
+	memset(&vo, 0, sizeof(vo));
+	vo.composite.trust_sim_dir = simdir;
+	rc = cct_ratls_verify_cert(&r, x, pol, &vo);
+	snprintf(check, 48, "%s", rc == CCT_OK ? "" : r.check);
+	assert_int_equal(json_is_true(json_object_get(r.result, "verified")), rc == CCT_OK);
+	cct_ratls_result_clear(&r);
+	return rc;
+}
+
+static int evidence_index(const X509 *x)
+{
+	ASN1_OBJECT *o = OBJ_txt2obj(CCT_RATLS_OID_EVIDENCE, 1);
+	int i = X509_get_ext_by_OBJ(x, o, -1);
+
+	ASN1_OBJECT_free(o);
+	assert_true(i >= 0);
+	return i;
+}
+
+static void edit_duplicate(X509 *x)
+{
+	X509_EXTENSION *e = X509_EXTENSION_dup(X509_get_ext(x, evidence_index(x)));
+
+	assert_int_equal(X509_add_ext(x, e, -1), 1);
+	X509_EXTENSION_free(e);
+}
+
+/* a second evidence extension, holding evidence made for another key */
+static void edit_duplicate_other(X509 *x)
+{
+	uint8_t *ev = NULL;
+	size_t n = 0;
+	cct_ratls_make_opts mo;
+	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+	ASN1_OBJECT *o = OBJ_txt2obj(CCT_RATLS_OID_EVIDENCE, 1);
+	X509_EXTENSION *e;
+	cct_err err;
+
+	memset(&mo, 0, sizeof(mo));
+	mo.tee = "tdx";
+	mo.sim_dir = simdir;
+	assert_int_equal(cct_ratls_evidence_make(&ev, &n, other, &mo, &err), CCT_OK);
+	assert_int_equal(ASN1_OCTET_STRING_set(os, ev, (int)n), 1);
+	e = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os);
+	assert_int_equal(X509_add_ext(x, e, -1), 1);
+	X509_EXTENSION_free(e);
+	ASN1_OBJECT_free(o);
+	ASN1_OCTET_STRING_free(os);
+	free(ev);
+}
+
+/* the evidence extension twice (RFC 5280: at most once; which copy a verifier reads is the
+ * certificate maker's choice) is refused by verify and by show, whatever the copies hold */
+static void test_cert_duplicate_extension(void **st)
+{
+	void (*edits[2])(X509 *) = { edit_duplicate, edit_duplicate_other };
+	EVP_PKEY *k = NULL;
+	char check[48];
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < 2; i++) {
+		X509 *x = cert_edited(&k, edits[i]);
+		unsigned char *der = NULL;
+		int dn = i2d_X509(x, &der);
+		json_t *d = NULL;
+		cct_err err;
+
+		assert_true(dn > 0);
+		assert_int_equal(cert_verdict(x, check), CCT_EFORMAT);
+		assert_string_equal(check, "certificate.evidence-extension");
+		assert_int_equal(cct_ratls_cert_describe(&d, der, (size_t)dn, &err), CCT_EFORMAT);
+		assert_non_null(strstr(err.msg, "more than once"));
+		assert_null(d);
+		OPENSSL_free(der);
+		X509_free(x);
+		EVP_PKEY_free(k);
+	}
+	/* the unchanged certificate, re-signed, still verifies */
+	{
+		X509 *x = cert_edited(&k, NULL);
+
+		assert_int_equal(cert_verdict(x, check), CCT_OK);
+		X509_free(x);
+		EVP_PKEY_free(k);
+	}
+}
+
 /* the composite's caller binding: a body without runtime-data is refused unless the caller
  * binds it, and a body with runtime-data is refused when the caller binds */
 static void test_composite_caller_binding(void **st)
@@ -381,6 +507,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_cert_make_verify),
 		cmocka_unit_test(test_composite_caller_binding),
+		cmocka_unit_test(test_cert_duplicate_extension),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
