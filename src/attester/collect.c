@@ -9,6 +9,41 @@
 
 #include "attester/internal.h"
 #include "cctrust/core.h"
+#include "cctrust/tdx.h"
+
+/* What configfs-tsm returned must be one report over the REPORT_DATA written to inblob: a
+ * truncated or padded blob, or a report over another writer's inblob, is refused here instead of
+ * being sent on. The attester still does not judge the report (signature, TCB, policy). */
+static int tsm_bound(const cct_tsm_report *t, const uint8_t rd[64], cct_err *err)
+{
+	char want[17], got_hex[17];
+	const uint8_t *got;
+	cct_tdx_quote q;
+	cct_err e;
+
+	if (!strcmp(t->provider, "sev_guest")) {
+		if (t->outblob_len != CCT_ATTESTER_SNP_REPORT_SIZE)
+			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+					   "configfs-tsm outblob (sev_guest): %zu bytes; an SNP "
+					   "report is %u",
+					   t->outblob_len, CCT_ATTESTER_SNP_REPORT_SIZE);
+		got = t->outblob + CCT_ATTESTER_SNP_REPORT_DATA_OFFSET;
+	} else {
+		if (cct_tdx_quote_parse(&q, t->outblob, t->outblob_len, &e) != CCT_OK)
+			return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+					   "configfs-tsm outblob (tdx_guest): %s", e.msg);
+		got = q.body.report_data;
+	}
+	if (memcmp(got, rd, 64)) {
+		cct_hex_encode(want, rd, 8);
+		cct_hex_encode(got_hex, got, 8);
+		return cct_err_set(err, CCT_ENONCE, CCT_STAGE_INPUT, 0,
+				   "configfs-tsm outblob (%s): REPORT_DATA is %s..., not the %s... "
+				   "written to inblob (a report over another writer's inblob?)",
+				   t->provider, got_hex, want);
+	}
+	return CCT_OK;
+}
 
 static int from_tsm(json_t **primary, const uint8_t rd[64], cct_err *err)
 {
@@ -21,7 +56,13 @@ static int from_tsm(json_t **primary, const uint8_t rd[64], cct_err *err)
 		json_decref(p);
 		return rc;
 	}
-	if (!strcmp(t.provider, "tdx_guest")) {
+	if (strcmp(t.provider, "tdx_guest") && strcmp(t.provider, "sev_guest"))
+		rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
+				 "configfs-tsm provider \"%s\" is not supported (sev_guest, tdx_guest)",
+				 t.provider);
+	else
+		rc = tsm_bound(&t, rd, err);
+	if (rc == CCT_OK && !strcmp(t.provider, "tdx_guest")) {
 		uint8_t *ccel = NULL;
 		size_t n = 0;
 
@@ -32,15 +73,11 @@ static int from_tsm(json_t **primary, const uint8_t rd[64], cct_err *err)
 		else
 			json_object_set_new(p, "cc_eventlog", json_null());
 		free(ccel);
-	} else if (!strcmp(t.provider, "sev_guest")) {
+	} else if (rc == CCT_OK) { /* sev_guest */
 		cct_attester__b64_member(p, "outblob", t.outblob, t.outblob_len);
 		if (t.auxblob)
 			cct_attester__b64_member(p, "auxblob", t.auxblob, t.auxblob_len);
 		json_object_set_new(p, "provider", json_string(t.provider));
-	} else {
-		rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
-				 "configfs-tsm provider \"%s\" is not supported (sev_guest, tdx_guest)",
-				 t.provider);
 	}
 	cct_attester__tsm_clear(&t);
 	if (rc != CCT_OK) {

@@ -37,6 +37,8 @@ void cct_attester__tsm_clear(cct_tsm_report *r);
  * The attester collects and never judges, so it carries the ABI size rather than the verifier's
  * header. */
 #define CCT_ATTESTER_SNP_REPORT_SIZE 1184u
+/* Offset of REPORT_DATA in it (same table; every report version). */
+#define CCT_ATTESTER_SNP_REPORT_DATA_OFFSET 0x50u
 
 /* /dev/sev-guest SNP_GET_EXT_REPORT: report (1184 bytes) + certificate table, malloc'd. */
 int cct_attester__sev_guest_report(uint8_t **report, size_t *report_len, uint8_t **certs,

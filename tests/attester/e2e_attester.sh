@@ -8,7 +8,8 @@ C=${CCT_CLI:?CCT_CLI not set}
 SRC=${CCT_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 T=$(mktemp -d)
 KPID=
-trap '[[ -n $KPID ]] && kill $KPID 2>/dev/null; rm -rf "$T"' EXIT
+KPID2=
+trap '[[ -n $KPID ]] && kill $KPID 2>/dev/null; [[ -n $KPID2 ]] && kill $KPID2 2>/dev/null; rm -rf "$T"' EXIT
 fails=0
 pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1"; fails=$((fails + 1)); }
@@ -39,6 +40,20 @@ python3 -c "
 import json; r=json.load(open('$T/req.json')); r['runtime-data']['tee-pubkey']['x']=r['runtime-data']['tee-pubkey']['y']; json.dump(r,open('$T/req2.json','w'))"
 "$C" verify "$T/req2.json" $S --nonce "$N" --json >"$T/o.json"; rc=$?
 [[ $rc == 1 ]] && pass tsm-rebinding-refused || fail "tsm-rebinding-refused ($rc)"
+
+# a hostile configfs-tsm: an outblob cut short, padded, or over another inblob is refused (exit 2,
+# named), never written out as evidence; a second fake kernel serves $T/tsm-bad
+mkdir -p "$T/tsm-bad"
+python3 "$SRC/tests/attester/fake_tsm.py" "$C" "$T/sim" "$T/tsm-bad" &
+KPID2=$!
+for m in "short:1000 bytes; an SNP report is 1184" "long:1200 bytes; an SNP report is 1184" \
+	"foreign:REPORT_DATA is "; do
+	echo "${m%%:*}" >"$T/tsm-bad.mode"
+	rm -f "$T/bad-tsm.json"
+	CCT_TSM_ROOT=$T/tsm-bad "$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$T/bad-tsm.json" 2>"$T/e.txt"; rc=$?
+	[[ $rc == 2 && ! -e $T/bad-tsm.json ]] && grep -q "configfs-tsm outblob (sev_guest): ${m#*:}" "$T/e.txt" &&
+		pass "tsm-${m%%:*}-outblob-refused" || { fail "tsm-${m%%:*}-outblob-refused ($rc)"; cat "$T/e.txt"; }
+done
 
 # 2. GPUs through the fake NVML: nonce = first 32 bytes of SHA-384(JCS({nonce,tee-pubkey}))
 export CCT_NVML_LIB=$T/libfakenvml.so FAKE_NVML_GPUS=2 FAKE_NVML_CC=on FAKE_NVML_READY_FILE=$T/ready

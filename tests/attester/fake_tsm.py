@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A fake configfs-tsm kernel: for every report entry under ROOT whose inblob was written and
 that has no outblob yet, make a simulated SNP report over the inblob (cctrust sim report), then
-publish auxblob, provider, outblob and finally bump generation. Runs until killed or 60 s."""
+publish auxblob, provider, outblob and finally bump generation. Runs until killed or 60 s.
+A hostile kernel when the file ROOT.mode names one of: "short" (outblob cut to 1000 bytes),
+"long" (16 bytes appended), "foreign" (the report is over another REPORT_DATA)."""
 import os, subprocess, sys, time
 
 cct, sim, root = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -15,8 +17,17 @@ while time.time() < end:
         data = open(ib, "rb").read()
         if len(data) != 64:
             continue
-        subprocess.run([cct, "sim", "report", sim, "--report-data", data.hex(), "-o",
-                        os.path.join(d, "outblob.tmp"), os.path.join(d, "auxblob")], check=True)
+        mode = open(root + ".mode").read().strip() if os.path.exists(root + ".mode") else ""
+        if mode == "foreign":
+            data = bytes([data[0] ^ 0xff]) + data[1:]
+        ob = os.path.join(d, "outblob.tmp")
+        subprocess.run([cct, "sim", "report", sim, "--report-data", data.hex(), "-o", ob,
+                        os.path.join(d, "auxblob")], check=True)
+        rep = open(ob, "rb").read()
+        if mode == "short":
+            open(ob, "wb").write(rep[:1000])
+        elif mode == "long":
+            open(ob, "wb").write(rep + bytes(16))
         open(os.path.join(d, "provider"), "w").write("sev_guest\n")
         os.rename(os.path.join(d, "outblob.tmp"), os.path.join(d, "outblob"))
         g = os.path.join(d, "generation")
