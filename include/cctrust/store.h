@@ -179,6 +179,13 @@ CCT_EXTERN int cct_store_sealed_create(cct_store *st, const char *kind, const ch
 				       cct_err *err);
 CCT_EXTERN int cct_store_sealed_get(cct_store *st, const char *kind, const char *name,
 				    uint8_t **v, size_t *n, cct_err *err);
+/** Delete a sealed object, leaving a sealed tombstone (kind "tombstone:KIND", same name) with
+ *  the deletion's generation, so that _get tells a deletion from a row a database writer
+ *  removed: a row absent while this store knows a generation of it and no deletion at least
+ *  as new is recorded is CCT_ESIGNATURE. CCT_EINVAL when there is no such row. A later _put
+ *  writes a generation after the deletion's. */
+CCT_EXTERN int cct_store_sealed_delete(cct_store *st, const char *kind, const char *name,
+				       int64_t now, cct_err *err);
 
 /** Row integrity. Every security-relevant row (attestation and resource policies, reference
  *  values, admin keys, attested sessions) is sealed with AES-256-GCM under a key derived from

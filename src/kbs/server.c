@@ -1421,7 +1421,9 @@ static int handle_admin(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_r
 		return r->status;
 	if (res) { /* POST/DELETE /kbs/v0/resource/<r>/<t>/<g> */
 		if (!strcmp(req->method, "DELETE")) {
-			rc = ops->obj_delete(impl, CCT_STORE_KIND_RESOURCE, res, &err);
+			/* a sealed tombstone records the deletion (docs/security.md, 1) */
+			rc = cct_store_sealed_delete(s->cfg.store, CCT_STORE_KIND_RESOURCE, res,
+						     now, &err);
 			return admin_done(s, req, r, who, "resource-deleted", rc, &err);
 		}
 		rc = cct_store_secret_put(s->cfg.store, res, req->body, req->body_len, now, &err);

@@ -316,8 +316,64 @@ static int sealed_open(cct_store *st, const char *kind, const char *name, const 
 	return cct_store_unseal(v, n, key_for(st, kind), aad, sealed, sn, err);
 }
 
+/* A row deleted through cct_store_sealed_delete leaves a tombstone: a row of kind
+ * "tombstone:KIND" under the same name whose sealed plaintext is the deletion's generation
+ * (AAD "cctrust-store-t:KIND:NAME", under the row's own key). A reader that knows a generation
+ * of the row finds it absent only after a deletion at least as new; else the row was deleted
+ * in the database. */
+static int tomb_names(char *tkind, size_t ksize, char *aad, size_t asize, const char *kind,
+		      const char *name)
+{
+	return strlen(name) <= CCT_STORE_MAX_NAME &&
+	       snprintf(tkind, ksize, "tombstone:%s", kind) < (int)ksize &&
+	       snprintf(aad, asize, "cctrust-store-t:%s:%s", kind, name) < (int)asize;
+}
+
+/* The generation of the row's tombstone: 0 when there is none or it does not open (a
+ * tombstone a database writer forged or damaged records no deletion) */
+static uint64_t tombstone_gen(cct_store *st, const char *kind, const char *name)
+{
+	char tkind[96], aad[CCT_STORE_MAX_NAME + 64];
+	uint8_t *sealed = NULL, *pt = NULL;
+	size_t sn = 0, pn = 0;
+	uint64_t gen = 0;
+
+	if (!tomb_names(tkind, sizeof(tkind), aad, sizeof(aad), kind, name) ||
+	    st->ops->obj_get(st->impl, tkind, name, &sealed, &sn, NULL) != CCT_OK)
+		return 0;
+	if (cct_store_unseal(&pt, &pn, key_for(st, kind), aad, sealed, sn, NULL) == CCT_OK &&
+	    pn == GEN_SIZE) {
+		cct_rd r;
+
+		cct_rd_init(&r, pt, pn);
+		gen = cct_rd_u64le(&r);
+	}
+	free(pt);
+	free(sealed);
+	return gen;
+}
+
+/* The generation of the stored row (0: none, legacy or not opening), else of its tombstone */
+static uint64_t stored_gen(cct_store *st, const char *kind, const char *name)
+{
+	uint8_t *cur = NULL, *old = NULL;
+	size_t cn = 0, on = 0;
+	uint64_t cg = 0;
+	int present = st->ops->obj_get(st->impl, kind, name, &cur, &cn, NULL) == CCT_OK;
+
+	if (present)
+		sealed_open(st, kind, name, cur, cn, &old, &on, &cg, NULL);
+	if (old) {
+		cct_wipe(old, on);
+		free(old);
+	}
+	free(cur);
+	return present ? cg : tombstone_gen(st, kind, name);
+}
+
 /* put (create == NULL) or create-if-absent, as the generation after the newest one known: the
- * table's, or the stored row's when that is newer (written by another replica) */
+ * table's, or the stored row's (or its tombstone's) when that is newer (written by another
+ * replica) */
 static int sealed_write(cct_store *st, const char *kind, const char *name, const uint8_t *v,
 			size_t n, int64_t now, int *created, cct_err *err)
 {
@@ -338,18 +394,15 @@ static int sealed_write(cct_store *st, const char *kind, const char *name, const
 	snprintf(id, sizeof(id), "%s:%s", kind, name);
 	gen = cct_store__gens_known(st->gens, id);
 	if (!created) {
-		uint8_t *cur = NULL, *old = NULL;
-		size_t cn = 0, on = 0;
-		uint64_t cg = 0;
+		uint64_t cg = stored_gen(st, kind, name);
 
-		if (st->ops->obj_get(st->impl, kind, name, &cur, &cn, NULL) == CCT_OK &&
-		    sealed_open(st, kind, name, cur, cn, &old, &on, &cg, NULL) == CCT_OK && cg > gen)
+		if (cg > gen)
 			gen = cg;
-		if (old) {
-			cct_wipe(old, on);
-			free(old);
-		}
-		free(cur);
+	} else {
+		uint64_t tg = tombstone_gen(st, kind, name);
+
+		if (tg > gen)
+			gen = tg;
 	}
 	gen++;
 	if (!(pt = malloc(GEN_SIZE + n + 1)))
@@ -406,6 +459,22 @@ int cct_store_sealed_get(cct_store *st, const char *kind, const char *name, uint
 	if (rc == CCT_OK)
 		rc = sealed_open(st, kind, name, sealed, sn, v, n, &gen, err);
 	free(sealed);
+	if (rc == CCT_EINVAL && floor) {
+		/* absent, and this store knows a generation of it: deleted, unless a deletion at
+		 * least as new is recorded (the tombstone is written before the row is deleted) */
+		uint64_t tg = tombstone_gen(st, kind, name);
+
+		if (tg < floor)
+			return cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_NONE, 0,
+					   "sealed row %s:%s is missing, but this store has written "
+					   "or read its generation %llu and no deletion at least as "
+					   "new is recorded: deleted in the database",
+					   kind, name, (unsigned long long)floor);
+		if (cct_store__gens_observe(st->gens, id, tg, floor, err) != CCT_OK)
+			return CCT_EIO;
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "no %s named %s", kind,
+				   name);
+	}
 	if (rc == CCT_OK && (rc = cct_store__gens_observe(st->gens, id, gen, floor, err)) != CCT_OK) {
 		cct_wipe(*v, *n);
 		free(*v);
@@ -413,6 +482,46 @@ int cct_store_sealed_get(cct_store *st, const char *kind, const char *name, uint
 		*n = 0;
 	}
 	return rc;
+}
+
+int cct_store_sealed_delete(cct_store *st, const char *kind, const char *name, int64_t now,
+			    cct_err *err)
+{
+	char tkind[96], aad[CCT_STORE_MAX_NAME + 64], id[CCT_STORE_MAX_NAME + 64];
+	uint8_t *sealed = NULL, *probe = NULL, pt[GEN_SIZE], *w = pt;
+	size_t sn = 0, pn = 0;
+	uint64_t gen, cg;
+	int present, rc;
+
+	if (!kind || !name || !tomb_names(tkind, sizeof(tkind), aad, sizeof(aad), kind, name))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "object name too long");
+	snprintf(id, sizeof(id), "%s:%s", kind, name);
+	present = st->ops->obj_get(st->impl, kind, name, &probe, &pn, NULL) == CCT_OK;
+	free(probe);
+	gen = cct_store__gens_known(st->gens, id);
+	if (!present && !gen)
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "no %s named %s", kind,
+				   name);
+	cg = stored_gen(st, kind, name);
+	if (cg > gen)
+		gen = cg;
+	gen++;
+	/* the tombstone first: a reader that finds the row gone finds the deletion recorded */
+	put_i64le(&w, (int64_t)gen);
+	rc = cct_store_seal(&sealed, &sn, key_for(st, kind), aad, pt, GEN_SIZE, err);
+	if (rc == CCT_OK)
+		rc = st->ops->obj_put(st->impl, tkind, name, sealed, sn, now, err);
+	free(sealed);
+	if (rc == CCT_OK)
+		rc = cct_store__gens_observe(st->gens, id, gen, 0, err);
+	if (rc != CCT_OK)
+		return rc;
+	if (!present)
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "no %s named %s", kind,
+				   name);
+	rc = st->ops->obj_delete(st->impl, kind, name, err);
+	/* another admin deleted it meanwhile: deleted all the same */
+	return rc == CCT_EINVAL ? CCT_OK : rc;
 }
 
 int cct_store_secret_put(cct_store *st, const char *name, const uint8_t *v, size_t n,

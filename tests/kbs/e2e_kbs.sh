@@ -205,6 +205,31 @@ grep -q 'integrity' "$T/out" && ok "rolled-back policy row refused for its integ
 "$CLI" kbs audit --url "$U" --admin-key "$T/admin.key" --limit 1000 >"$T/audit-rb"
 jq -e '[.[] | select(.event=="integrity" and (.rule|test("rolled back")))] | length >= 1' "$T/audit-rb" >/dev/null &&
 	ok "roll-back audited as such" || bad "roll-back not audited: $(jq -c '[.[] | select(.event=="integrity")]' "$T/audit-rb")"
+# a deletion: the writer deletes the tightened per-resource policy so that the loose global one
+# judges the resource (absent looked like never set: it was obeyed); this broker has read it
+sqlite3 "$T/a.db" "DELETE FROM objects WHERE kind='resource-policy' AND name='default/key/rb';" || bad "sqlite3 delete"
+"$CLI" kbs get-resource --url "$U" --sim "$T/sim" default/key/rb >"$T/out" 2>/dev/null
+check "deleted resource-policy row: nothing released" 1 $?
+grep -q 'integrity' "$T/out" && ok "deleted policy row refused for its integrity" || bad "deleted policy row: $(cat "$T/out")"
+"$CLI" kbs audit --url "$U" --admin-key "$T/admin.key" --limit 1000 >"$T/audit-del"
+jq -e '[.[] | select(.event=="integrity" and (.rule|test("deleted in the database")))] | length >= 1' "$T/audit-del" >/dev/null &&
+	ok "deletion audited as such" || bad "deletion not audited: $(jq -c '[.[] | select(.event=="integrity")]' "$T/audit-del")"
+# a secret deleted through the admin API is simply gone (404), also when put back by the writer
+rbsec=$(sqlite3 "$T/a.db" "SELECT hex(value) FROM objects WHERE kind='resource' AND name='default/key/rb';")
+"$CLI" kbs set-policy --url "$U" --admin-key "$T/admin.key" --resource default/key/rb "$T/res-default.json" >/dev/null || bad "re-set rb policy"
+"$CLI" kbs get-resource --url "$U" --sim "$T/sim" default/key/rb >/dev/null 2>&1
+check "policy stored again by the admin: released" 0 $?
+"$CLI" kbs delete-resource --url "$U" --admin-key "$T/admin.key" default/key/rb >/dev/null
+check "admin delete-resource" 0 $?
+"$CLI" kbs get-resource --url "$U" --sim "$T/sim" default/key/rb >"$T/out" 2>/dev/null
+check "deleted through the admin API: nothing released" 1 $?
+grep -q 'not found' "$T/out" && ! grep -q integrity "$T/out" && ok "deleted secret: not found, no integrity alarm" || bad "deleted secret: $(cat "$T/out")"
+[ "$(sqlite3 "$T/a.db" "SELECT count(*) FROM objects WHERE kind='tombstone:resource' AND name='default/key/rb';")" = 1 ] &&
+	ok "the deletion left a tombstone" || bad "no tombstone for the deleted secret"
+sqlite3 "$T/a.db" "INSERT INTO objects (kind, name, value, updated) VALUES ('resource', 'default/key/rb', X'$rbsec', 0);" || bad "sqlite3 put back"
+"$CLI" kbs get-resource --url "$U" --sim "$T/sim" default/key/rb >"$T/out" 2>/dev/null
+check "deleted secret put back by the writer: nothing released" 1 $?
+grep -q 'integrity' "$T/out" && ok "deleted secret put back refused for its integrity" || bad "deleted secret put back: $(cat "$T/out")"
 curl -s "$U/metrics" >"$T/m"
 grep -q '^cctrustd_integrity_failures_total [1-9]' "$T/m" && ok "integrity failures counted in /metrics" || bad "integrity metric"
 grep -q 'cctrustd_insecure_mode{mode="trust_sim"} 1' "$T/m" && ok "--trust-sim shown as cctrustd_insecure_mode 1" || bad "insecure_mode metric"

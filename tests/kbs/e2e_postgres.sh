@@ -75,6 +75,24 @@ code=$(curl -s -o "$T/res2" -w '%{http_code}' -H "Authorization: Bearer $(jq -r 
 "$CLI" kbs audit --url "$URL_a" --admin-key "$T/admin.key" >"$T/audit"
 [ "$(jq '[.[] | select(.outcome=="released")] | length' "$T/audit")" -ge 3 ] &&
 	ok "shared audit log seen from A" || bad "audit"
+# deletions: through the admin API on A, B (which read the secret) takes it as gone (the
+# tombstone); deleted in PostgreSQL by a writer, B refuses it for its integrity
+"$CLI" kbs put-resource --url "$URL_a" --admin-key "$T/admin.key" pg/key/del "$T/secret" >/dev/null &&
+	"$CLI" kbs get-resource --url "$URL_b" --sim "$T/sim" pg/key/del >/dev/null
+check "pg/key/del written on A, released by B" 0 $?
+psql "$CCT_PG_URL" -qc "DELETE FROM objects WHERE kind = 'resource' AND name = 'pg/key/del'" >/dev/null || bad "psql delete"
+"$CLI" kbs get-resource --url "$URL_b" --sim "$T/sim" pg/key/del >"$T/out" 2>/dev/null
+check "secret deleted in PostgreSQL: nothing released by B" 1 $?
+grep -q integrity "$T/out" && ok "secret deleted in PostgreSQL refused for its integrity" || bad "pg deletion: $(cat "$T/out")"
+"$CLI" kbs put-resource --url "$URL_a" --admin-key "$T/admin.key" pg/key/del "$T/secret" >/dev/null &&
+	"$CLI" kbs get-resource --url "$URL_b" --sim "$T/sim" pg/key/del >/dev/null
+check "written again on A (a newer generation): released by B" 0 $?
+"$CLI" kbs delete-resource --url "$URL_a" --admin-key "$T/admin.key" pg/key/del >/dev/null
+check "deleted through A" 0 $?
+"$CLI" kbs get-resource --url "$URL_b" --sim "$T/sim" pg/key/del >"$T/out" 2>/dev/null
+check "deleted through A: nothing released by B" 1 $?
+grep -q 'not found' "$T/out" && ! grep -q integrity "$T/out" && ok "deleted through A: not found on B, no integrity alarm" ||
+	bad "deleted through A, on B: $(cat "$T/out")"
 # issue 11: a database writer without the master key cannot mint a session
 tee_key X
 injection_cookie "$URL_b"

@@ -930,6 +930,104 @@ static void rolled_back_rows_refused(void **state)
 	free(old_sec);
 }
 
+/* A database writer who deletes a row (a per-resource policy tighter than the default, so
+ * that the default judges the resource) was obeyed: absence looked like "never stored". A
+ * deletion through the store leaves a sealed tombstone; a row this store knows a generation of
+ * that is absent with no tombstone at least as new is refused. */
+static void deleted_rows_refused(void **state)
+{
+	cct_store *st, *other;
+	cct_err err;
+	uint8_t *v = NULL, *tomb, *row;
+	size_t n = 0, tn = 0, rn = 0;
+	void *impl;
+	const cct_store_ops *ops;
+
+	(void)state;
+	unlink(db_path("del.db"));
+	st = open_store_gens("del.db", 7, NULL, &err);
+	other = open_store_gens("del.db", 7, NULL, &err);
+	assert_non_null(st);
+	assert_non_null(other);
+	ops = cct_store_backend(st, &impl);
+	assert_int_equal(cct_store_sealed_put(st, CCT_STORE_KIND_RES_POLICY, "r/t/k",
+					      (const uint8_t *)"tight", 5, 1, &err), CCT_OK);
+	row = raw_row(st, CCT_STORE_KIND_RES_POLICY, "r/t/k", &rn);
+	/* the writer deletes it: this store wrote it, so absence is refused, named */
+	assert_int_equal(ops->obj_delete(impl, CCT_STORE_KIND_RES_POLICY, "r/t/k", &err), CCT_OK);
+	assert_int_equal(cct_store_sealed_get(st, CCT_STORE_KIND_RES_POLICY, "r/t/k", &v, &n,
+					      &err), CCT_ESIGNATURE);
+	assert_null(v);
+	if (!strstr(err.msg, "resource-policy:r/t/k is missing") ||
+	    !strstr(err.msg, "generation 1") || !strstr(err.msg, "deleted in the database"))
+		fail_msg("deletion not named: %s", err.msg);
+	/* a replica that never read it cannot tell (documented) */
+	assert_int_equal(cct_store_sealed_get(other, CCT_STORE_KIND_RES_POLICY, "r/t/k", &v, &n,
+					      &err), CCT_EINVAL);
+	/* a row never stored is simply absent */
+	assert_int_equal(cct_store_sealed_get(st, CCT_STORE_KIND_RES_POLICY, "never", &v, &n,
+					      &err), CCT_EINVAL);
+	assert_int_equal(cct_store_sealed_delete(st, CCT_STORE_KIND_RES_POLICY, "never", 2, &err),
+			 CCT_EINVAL);
+
+	/* deleted through a store: absent for every replica, the one that knew it included */
+	put_raw_row(st, CCT_STORE_KIND_RES_POLICY, "r/t/k", row, rn);
+	get_text(other, CCT_STORE_KIND_RES_POLICY, "r/t/k", "tight");
+	assert_int_equal(cct_store_sealed_delete(st, CCT_STORE_KIND_RES_POLICY, "r/t/k", 3, &err),
+			 CCT_OK);
+	assert_int_equal(cct_store_sealed_get(st, CCT_STORE_KIND_RES_POLICY, "r/t/k", &v, &n,
+					      &err), CCT_EINVAL);
+	assert_int_equal(cct_store_sealed_get(other, CCT_STORE_KIND_RES_POLICY, "r/t/k", &v, &n,
+					      &err), CCT_EINVAL);
+	/* the deleted row put back is a roll-back for both (the tombstone is generation 2) */
+	put_raw_row(st, CCT_STORE_KIND_RES_POLICY, "r/t/k", row, rn);
+	assert_int_equal(cct_store_sealed_get(other, CCT_STORE_KIND_RES_POLICY, "r/t/k", &v, &n,
+					      &err), CCT_ESIGNATURE);
+	assert_int_equal(ops->obj_delete(impl, CCT_STORE_KIND_RES_POLICY, "r/t/k", &err), CCT_OK);
+
+	/* written again by a replica that never saw it: after the deletion's generation, so the
+	 * store that knows generation 2 takes it */
+	cct_store_free(other);
+	other = open_store_gens("del.db", 7, NULL, &err);
+	assert_non_null(other);
+	assert_int_equal(cct_store_sealed_put(other, CCT_STORE_KIND_RES_POLICY, "r/t/k",
+					      (const uint8_t *)"tighter", 7, 4, &err), CCT_OK);
+	get_text(st, CCT_STORE_KIND_RES_POLICY, "r/t/k", "tighter");
+	/* the writer deletes it: the older tombstone (generation 2 < 3) does not excuse it, nor
+	 * no tombstone, nor a forged one */
+	tomb = raw_row(st, "tombstone:" CCT_STORE_KIND_RES_POLICY, "r/t/k", &tn);
+	assert_non_null(tomb);
+	assert_int_equal(ops->obj_delete(impl, CCT_STORE_KIND_RES_POLICY, "r/t/k", &err), CCT_OK);
+	assert_int_equal(cct_store_sealed_get(st, CCT_STORE_KIND_RES_POLICY, "r/t/k", &v, &n,
+					      &err), CCT_ESIGNATURE);
+	assert_int_equal(ops->obj_delete(impl, "tombstone:" CCT_STORE_KIND_RES_POLICY, "r/t/k",
+					 &err), CCT_OK);
+	assert_int_equal(cct_store_sealed_get(st, CCT_STORE_KIND_RES_POLICY, "r/t/k", &v, &n,
+					      &err), CCT_ESIGNATURE);
+	put_raw_row(st, "tombstone:" CCT_STORE_KIND_RES_POLICY, "r/t/k",
+		    (const uint8_t *)"\xff\xff\xff\xff\xff\xff\xff\x7f", 8);
+	assert_int_equal(cct_store_sealed_get(st, CCT_STORE_KIND_RES_POLICY, "r/t/k", &v, &n,
+					      &err), CCT_ESIGNATURE);
+	/* the admin's next write supersedes everything */
+	assert_int_equal(cct_store_sealed_put(st, CCT_STORE_KIND_RES_POLICY, "r/t/k",
+					      (const uint8_t *)"again", 5, 5, &err), CCT_OK);
+	get_text(st, CCT_STORE_KIND_RES_POLICY, "r/t/k", "again");
+	get_text(other, CCT_STORE_KIND_RES_POLICY, "r/t/k", "again");
+	/* secrets: the tombstone opens under the secret key, deleting twice is "no such row" */
+	assert_int_equal(cct_store_secret_put(st, "a/b/c", (const uint8_t *)"s", 1, 6, &err),
+			 CCT_OK);
+	assert_int_equal(cct_store_sealed_delete(st, CCT_STORE_KIND_RESOURCE, "a/b/c", 7, &err),
+			 CCT_OK);
+	assert_int_equal(cct_store_secret_get(st, "a/b/c", &v, &n, &err), CCT_EINVAL);
+	assert_int_equal(cct_store_sealed_delete(st, CCT_STORE_KIND_RESOURCE, "a/b/c", 8, &err),
+			 CCT_EINVAL);
+	assert_int_equal(cct_store_secret_get(st, "a/b/c", &v, &n, &err), CCT_EINVAL);
+	cct_store_free(other);
+	cct_store_free(st);
+	free(tomb);
+	free(row);
+}
+
 typedef struct gen_race {
 	cct_store *st;
 	int stop, refused, read; /* __atomic: the readers and the writer share them */
@@ -1064,6 +1162,7 @@ int main(void)
 		cmocka_unit_test(attest_commit_inserts_row_and_cap_keeps_horizon),
 		cmocka_unit_test(store_connections_option),
 		cmocka_unit_test(rolled_back_rows_refused),
+		cmocka_unit_test(deleted_rows_refused),
 		cmocka_unit_test(concurrent_writes_are_not_roll_backs),
 	};
 
