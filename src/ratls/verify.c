@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "cctrust/core.h"
 #include "json/json.h"
@@ -339,6 +340,31 @@ void cct_ratls_result_clear(cct_ratls_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* RFC 5280 4.2: a certificate with a critical extension the verifier does not process is
+ * refused. Processed: the evidence extension (critical or not) and what OpenSSL implements. */
+static int unknown_critical(const X509 *x, cct_err *err)
+{
+	ASN1_OBJECT *ev = OBJ_txt2obj(CCT_RATLS_OID_EVIDENCE, 1);
+	int i, n = X509_get_ext_count(x), rc = CCT_OK;
+	char oid[80];
+
+	for (i = 0; i < n && rc == CCT_OK; i++) {
+		X509_EXTENSION *e = X509_get_ext(x, i);
+		const ASN1_OBJECT *o = X509_EXTENSION_get_object(e);
+
+		if (!X509_EXTENSION_get_critical(e) || (ev && !OBJ_cmp(o, ev)) ||
+		    X509_supported_extension(e))
+			continue;
+		if (OBJ_obj2txt(oid, sizeof(oid), o, 1) <= 0)
+			snprintf(oid, sizeof(oid), "?");
+		rc = cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_INPUT, 0,
+				 "certificate.critical-extension: extension %s is critical and cctrust "
+				 "does not process it (RFC 5280: refused)", oid);
+	}
+	ASN1_OBJECT_free(ev);
+	return rc;
+}
+
 /* Shared start of cct_ratls_verify_cert / _peer: fills r->result's frame. */
 int cct_ratls__verify_cert_into(cct_ratls_result *r, X509 *x, const cct_policy *pol,
 				const cct_ratls_verify_opts *opts)
@@ -358,6 +384,10 @@ int cct_ratls__verify_cert_into(cct_ratls_result *r, X509 *x, const cct_policy *
 				     CCT_EUNTRUSTED, CCT_STAGE_INPUT,
 				     "no evidence extension 2.23.133.5.4.9: an ordinary TLS certificate, "
 				     "not attested");
+		goto out;
+	}
+	if ((rc = unknown_critical(x, &r->err)) != CCT_OK) {
+		snprintf(r->check, sizeof(r->check), "certificate.critical-extension");
 		goto out;
 	}
 	if ((rc = cct_x509_check_time(x, at, "attested TLS certificate", &r->err)) != CCT_OK) {

@@ -416,6 +416,25 @@ static void edit_duplicate_other(X509 *x)
 	free(ev);
 }
 
+static void edit_evidence_critical(X509 *x)
+{
+	assert_int_equal(X509_EXTENSION_set_critical(X509_get_ext(x, evidence_index(x)), 1), 1);
+}
+
+static void edit_unknown_critical(X509 *x)
+{
+	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+	ASN1_OBJECT *o = OBJ_txt2obj("1.3.6.1.4.1.55555.1.2", 1);
+	X509_EXTENSION *e;
+
+	assert_int_equal(ASN1_OCTET_STRING_set(os, (const unsigned char *)"\x05\x00", 2), 1);
+	e = X509_EXTENSION_create_by_OBJ(NULL, o, 1, os);
+	assert_int_equal(X509_add_ext(x, e, -1), 1);
+	X509_EXTENSION_free(e);
+	ASN1_OBJECT_free(o);
+	ASN1_OCTET_STRING_free(os);
+}
+
 /* the evidence extension twice (RFC 5280: at most once; which copy a verifier reads is the
  * certificate maker's choice) is refused by verify and by show, whatever the copies hold */
 static void test_cert_duplicate_extension(void **st)
@@ -451,6 +470,26 @@ static void test_cert_duplicate_extension(void **st)
 		X509_free(x);
 		EVP_PKEY_free(k);
 	}
+}
+
+/* a critical extension cctrust does not process is refused (RFC 5280); the evidence extension
+ * itself marked critical is processed, so accepted */
+static void test_cert_critical_extension(void **st)
+{
+	EVP_PKEY *k = NULL;
+	char check[48];
+	X509 *x;
+
+	(void)st;
+	x = cert_edited(&k, edit_unknown_critical);
+	assert_int_equal(cert_verdict(x, check), CCT_EUNSUPPORTED);
+	assert_string_equal(check, "certificate.critical-extension");
+	X509_free(x);
+	EVP_PKEY_free(k);
+	x = cert_edited(&k, edit_evidence_critical);
+	assert_int_equal(cert_verdict(x, check), CCT_OK);
+	X509_free(x);
+	EVP_PKEY_free(k);
 }
 
 /* the composite's caller binding: a body without runtime-data is refused unless the caller
@@ -508,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_cert_make_verify),
 		cmocka_unit_test(test_composite_caller_binding),
 		cmocka_unit_test(test_cert_duplicate_extension),
+		cmocka_unit_test(test_cert_critical_extension),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
