@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -58,7 +59,54 @@ typedef struct {
 	uint8_t *body;
 	size_t len;
 	int too_big;
+	const char *bad_framing; /* why the body's framing is ambiguous (request smuggling) */
 } conn;
+
+/* MHD_KeyValueIterator: count the Content-Length ([0]) and Transfer-Encoding ([1]) headers
+ * into (int *)cls (as cctrustd does, tools/cctrustd/main.c) */
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	int *n = cls;
+
+	(void)kind;
+	(void)value;
+	n[0] += !strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	n[1] += !strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	return MHD_YES;
+}
+
+/* 1 when the request's one Transfer-Encoding is exactly "chunked" (any case, spaces around):
+ * the only coding MHD frames (RFC 9112 6.1) */
+static int te_chunked(struct MHD_Connection *c)
+{
+	const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	size_t n;
+
+	if (!te)
+		return 0;
+	te += strspn(te, " \t");
+	n = strlen(te);
+	while (n && (te[n - 1] == ' ' || te[n - 1] == '\t'))
+		n--;
+	return n == 7 && !strncasecmp(te, "chunked", 7);
+}
+
+/* 1 when the request declares a body longer than limit */
+static int declared_above(struct MHD_Connection *c, size_t limit)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	char *end = NULL;
+	unsigned long long v;
+
+	if (!cl)
+		return 0;
+	errno = 0;
+	v = strtoull(cl, &end, 10);
+	return !errno && end && !*end && *cl != '-' && v > (unsigned long long)limit;
+}
 
 static const char *arg_get(void *ctx, const char *name)
 {
@@ -260,14 +308,47 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)cls;
 	(void)version;
 	if (!cn) {
+		int n_framing[2] = { 0, 0 };
+
 		cn = calloc(1, sizeof(*cn));
 		if (!cn)
 			return MHD_NO;
 		*con_cls = cn;
-		return MHD_YES;
+		/* answered before any body, as cctrustd does: two Content-Length headers, or one
+		 * with a Transfer-Encoding (RFC 9112 6.3: MHD frames the body by the chunks, a
+		 * proxy in front may frame it by the length, and the rest is a smuggled request),
+		 * two Transfer-Encodings, one other than chunked (MHD waited for a body it cannot
+		 * frame, to the timeout), or a declared length above the limit (read and dropped,
+		 * for as long as the client kept sending) */
+		MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, n_framing);
+		if (n_framing[0] > 1)
+			cn->bad_framing = "more than one Content-Length header";
+		else if (n_framing[0] && n_framing[1])
+			cn->bad_framing = "Content-Length and Transfer-Encoding headers together";
+		else if (n_framing[1] > 1)
+			cn->bad_framing = "more than one Transfer-Encoding header";
+		else if (n_framing[1] && !te_chunked(c))
+			cn->bad_framing = "a Transfer-Encoding other than chunked";
+		else if (declared_above(c, MAX_OCSP_REQUEST))
+			cn->too_big = 1;
+		else
+			return MHD_YES;
 	}
+	if (cn->bad_framing) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "request framing refused: %s\n", cn->bad_framing);
+		return send_text(c, MHD_HTTP_BAD_REQUEST, msg);
+	}
+	if (cn->too_big)
+		return send_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body above 65536 bytes\n");
 	if (*upload_size) {
-		if (!cn->too_big && *upload_size <= MAX_OCSP_REQUEST - cn->len) {
+		/* past the limit only a chunked body gets here: MHD cannot answer during an
+		 * upload, and reading the rest only to drop it would let a client keep the
+		 * server reading without bound, so the connection is closed */
+		if (*upload_size > MAX_OCSP_REQUEST - cn->len)
+			return MHD_NO;
+		{
 			uint8_t *nb = realloc(cn->body, cn->len + *upload_size);
 
 			if (!nb)
@@ -275,17 +356,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			memcpy(nb + cn->len, upload, *upload_size);
 			cn->body = nb;
 			cn->len += *upload_size;
-		} else {
-			cn->too_big = 1;
 		}
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (!*url)
+		return send_text(c, MHD_HTTP_BAD_REQUEST,
+				 "request path with an encoded NUL (%00), or empty\n");
 	if (!strcmp(method, "GET") && !strcmp(url, "/metrics"))
 		return metrics(c);
 	if (is_post) {
-		if (cn->too_big)
-			return send_text(c, MHD_HTTP_CONTENT_TOO_LARGE, "request too large\n");
 		if (cct_coll_ocsp_request_key(cn->body, cn->len, key, sizeof(key)) != 0)
 			return send_text(c, MHD_HTTP_BAD_REQUEST, "not a single-certificate OCSP "
 								"request\n");
@@ -339,6 +419,23 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		free(cn);
 	}
 	*con_cls = NULL;
+}
+
+/* libmicrohttpd decodes %HH in the path and the arguments, which are then taken as C strings:
+ * a %00 cut them there (/vcek/v1/Milan/cert_chain%00x was served as cert_chain). A value that
+ * decodes to a NUL is emptied instead (an argument is then missing, a path refused 400), as
+ * cctrustd does. */
+static size_t unescape_without_nul(void *cls, struct MHD_Connection *c, char *s)
+{
+	size_t n = MHD_http_unescape(s);
+
+	(void)cls;
+	(void)c;
+	if (strlen(s) != n) {
+		s[0] = 0;
+		return 0;
+	}
+	return n;
 }
 
 static int parse_listen(struct sockaddr_in *sa, const char *s)
@@ -510,7 +607,8 @@ int main(int argc, char **argv)
 			     0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
 			     (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT, 256u,
 			     MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_NOTIFY_COMPLETED,
-			     on_completed, NULL, MHD_OPTION_END);
+			     on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK,
+			     unescape_without_nul, NULL, MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "cctrust: cannot listen on %s: %s\n", listen, strerror(errno));
 		cct_coll_bundle_free(S.b);

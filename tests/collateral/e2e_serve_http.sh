@@ -1,0 +1,102 @@
+#!/bin/bash
+# cctrust-collateral-serve as a hostile client sees it (found by a black-box review; each case
+# failed before its fix): request framing that a proxy in front could read otherwise (request
+# smuggling) is refused before the body, as cctrustd refuses it; an encoded NUL does not cut a
+# path or an argument.
+set -u
+cct=${CCT_CLI:?}; V=${CCT_VECTORS:?}; src=${CCT_SRC:?}
+serve_bin=$(dirname "$cct")/cctrust-collateral-serve
+command -v python3 >/dev/null && command -v curl >/dev/null || { echo "SKIP: python3 and curl are needed"; exit 77; }
+[ -x "$serve_bin" ] || { echo "SKIP: cctrust-collateral-serve not built (libmicrohttpd)"; exit 77; }
+tmp=$(mktemp -d); pids=""
+cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+pass=0; fail=0
+ok() { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAIL: $*"; }
+check() { if eval "$2"; then ok; else bad "$1"; fi; }
+wait_port() { for _ in $(seq 100); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }
+
+# a bundle with the AMD Milan ASK+ARK and the Intel PCK CRLs, fetched from the loopback mirror
+SNP=$V/snp/virtee-sev; D=$V/tdx/phala-dcap-qvl/derived/tdx_quote
+python3 - "$tmp/map.json" <<PY
+import json, sys
+D = "$D"; SNP = "$SNP"
+json.dump({"get": {
+  "/vcek/v1/Milan/cert_chain": {"file": SNP + "/cert_chain_milan.pem"},
+  "/tdx/certification/v4/tcb": {"file": D + "/tcb_info.json", "headers": {"TCB-Info-Issuer-Chain": "file:" + D + "/tcb_info_issuer_chain.pem"}},
+  "/tdx/certification/v4/qe/identity": {"file": D + "/qe_identity.json", "headers": {"SGX-Enclave-Identity-Issuer-Chain": "file:" + D + "/qe_identity_issuer_chain.pem"}},
+  "/sgx/certification/v4/pckcrl": {"file": D + "/pck_crl.der", "headers": {"SGX-PCK-CRL-Issuer-Chain": "file:" + D + "/pck_crl_issuer_chain.pem"}},
+  "/sgx/certification/v4/rootcacrl": {"file": D + "/root_ca_crl.der"}}}, open(sys.argv[1], "w"))
+PY
+python3 "$src/tests/collateral/mirror.py" --map "$tmp/map.json" --log "$tmp/mlog" \
+	--port-file "$tmp/mport" --window 0 --lifetime 300 & pids="$pids $!"
+wait_port "$tmp/mport" || { echo "FAIL: mirror did not start"; exit 1; }
+M=http://127.0.0.1:$(cat "$tmp/mport")
+B=$tmp/bundle
+timeout 60 "$cct" collateral fetch -o "$B" --tdx-fmspc B0C06F000000 --snp-product Milan \
+	--kds-url "$M" --pcs-url "$M" --kds-interval 0 --at 2025-07-19T10:00:00Z --quiet >/dev/null 2>&1
+grep -q '"snp-ask-ark"' "$B/manifest.json" && grep -q '"tdx-pck-crl"' "$B/manifest.json" \
+	|| { echo "FAIL: test bundle not built"; exit 1; }
+
+timeout 300 "$serve_bin" "$B" --listen 127.0.0.1:0 --port-file "$tmp/sport" 2>"$tmp/serr" & pids="$pids $!"
+wait_port "$tmp/sport" || { echo "FAIL: serve did not start: $(cat "$tmp/serr")"; exit 1; }
+port=$(cat "$tmp/sport"); S=http://127.0.0.1:$port
+
+# raw REQUEST (Python bytes literal): every status line the server sends until it closes or is
+# silent for 5 s ("timeout" then)
+raw() { python3 - "$port" "$1" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.settimeout(5)
+s.sendall(eval(sys.argv[2]))
+out = b""
+try:
+    while True:
+        d = s.recv(65536)
+        if not d: break
+        out += d
+except socket.timeout:
+    out += b"\ntimeout"
+except ConnectionResetError:
+    out += b"\nreset"
+print(" ".join(l.decode() for l in out.split(b"\r\n") if l.startswith(b"HTTP/1.")) +
+      (" timeout" if out.endswith(b"timeout") else ""))
+PY
+}
+H='Host: x\r\n'
+# Content-Length with Transfer-Encoding: MHD framed the body by the chunks and answered the
+# request smuggled after them (GET /metrics); a proxy framing by the length sees another request
+r=$(raw "b'POST /ocsp HTTP/1.1\r\n${H}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /metrics HTTP/1.1\r\n${H}\r\n'")
+check "CL+TE: 400 and the connection closed, the smuggled request unanswered (got '$r')" "[ '$r' = 'HTTP/1.1 400 Bad Request' ]"
+r=$(raw "b'GET /vcek/v1/Milan/cert_chain HTTP/1.1\r\n${H}Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'")
+check "CL+TE on a GET: 400 (got '$r')" "[ '$r' = 'HTTP/1.1 400 Bad Request' ]"
+r=$(raw "b'POST /ocsp HTTP/1.1\r\n${H}Content-Length: 0\r\nContent-Length: 5\r\n\r\nhello'")
+check "two Content-Length: 400 (got '$r')" "[ '$r' = 'HTTP/1.1 400 Bad Request' ]"
+r=$(raw "b'POST /ocsp HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n'")
+check "two Transfer-Encoding: 400 (got '$r')" "[ '$r' = 'HTTP/1.1 400 Bad Request' ]"
+# a coding other than chunked: MHD waited for a body it cannot frame, to its 30 s timeout
+r=$(raw "b'POST /ocsp HTTP/1.1\r\n${H}Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n'")
+check "Transfer-Encoding gzip, chunked: 400 at once (got '$r')" "[ '$r' = 'HTTP/1.1 400 Bad Request' ]"
+r=$(raw "b'POST /ocsp HTTP/1.1\r\n${H}Transfer-Encoding: identity\r\n\r\n'")
+check "Transfer-Encoding identity: 400 at once (got '$r')" "[ '$r' = 'HTTP/1.1 400 Bad Request' ]"
+# a declared body above the OCSP request limit was read (and dropped) for as long as it came
+r=$(raw "b'POST /ocsp HTTP/1.1\r\n${H}Content-Length: 100000000\r\n\r\nabc'")
+check "Content-Length 100000000: 413 before the body (got '$r')" "[ '$r' = 'HTTP/1.1 413 Content Too Large' ]"
+head -c 70000 /dev/zero > "$tmp/big"
+code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'Transfer-Encoding: chunked' --data-binary @"$tmp/big" "$S/ocsp")
+check "a chunked body above the limit: the connection is closed, not read on (got $code)" "[ '$code' = 000 ]"
+# the server still answers after all that
+code=$(curl -s -o /dev/null -w '%{http_code}' "$S/vcek/v1/Milan/cert_chain")
+check "a plain GET after the refusals: 200 (got $code)" "[ '$code' = 200 ]"
+
+# %00: libmicrohttpd decodes it and the C string ended there (cert_chain%00x was cert_chain)
+code=$(curl -s --path-as-is -o /dev/null -w '%{http_code}' "$S/vcek/v1/Milan/cert_chain%00x")
+check "%00 in the path: 400 (got $code)" "[ '$code' = 400 ]"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$S/tdx/certification/v4/pckcrl?ca=platform%00x")
+check "%00 in an argument: not the argument cut at the NUL (got $code)" "[ '$code' = 404 ]"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$S/tdx/certification/v4/pckcrl?ca=platform")
+check "the same argument without the NUL: 200 (got $code)" "[ '$code' = 200 ]"
+
+kill -0 "$(echo $pids | awk '{print $NF}')" 2>/dev/null && ok || bad "serve died: $(cat "$tmp/serr")"
+echo "collateral serve http: $pass passed, $fail failed"
+[ $fail -eq 0 ]
