@@ -2,7 +2,7 @@
 # cctrust-collateral-serve as a hostile client sees it (found by a black-box review; each case
 # failed before its fix): request framing that a proxy in front could read otherwise (request
 # smuggling) is refused before the body, as cctrustd refuses it; an encoded NUL does not cut a
-# path or an argument.
+# path or an argument; HEAD answers as GET, other methods 405.
 set -u
 cct=${CCT_CLI:?}; V=${CCT_VECTORS:?}; src=${CCT_SRC:?}
 serve_bin=$(dirname "$cct")/cctrust-collateral-serve
@@ -96,6 +96,22 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$S/tdx/certification/v4/pckcrl?ca
 check "%00 in an argument: not the argument cut at the NUL (got $code)" "[ '$code' = 404 ]"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$S/tdx/certification/v4/pckcrl?ca=platform")
 check "the same argument without the NUL: 200 (got $code)" "[ '$code' = 200 ]"
+
+# HEAD was 404 on every URL that GET answers 200; other methods were 404, not 405
+curl -s -D "$tmp/gh" -o /dev/null "$S/sgx/certification/v4/pckcrl?ca=platform"
+curl -s -I -o "$tmp/hh" "$S/sgx/certification/v4/pckcrl?ca=platform"
+check "HEAD: 200 as GET" "grep -q '^HTTP/1.1 200' '$tmp/hh'"
+for h in Content-Length Content-Type SGX-PCK-CRL-Issuer-Chain; do
+	check "HEAD: $h as GET's" "[ -n \"\$(grep -i '^$h:' '$tmp/gh')\" ] && [ \"\$(grep -i '^$h:' '$tmp/gh')\" = \"\$(grep -i '^$h:' '$tmp/hh')\" ]"
+done
+code=$(curl -s -I -o /dev/null -w '%{http_code}' "$S/metrics")
+check "HEAD /metrics: 200 (got $code)" "[ '$code' = 200 ]"
+code=$(curl -s -I -o /dev/null -w '%{http_code}' "$S/vcek/v1/Genoa/cert_chain")
+check "HEAD of an item not in the bundle: 404 (got $code)" "[ '$code' = 404 ]"
+for m in PUT DELETE OPTIONS PATCH; do
+	curl -s -X $m -D "$tmp/mh" -o /dev/null "$S/vcek/v1/Milan/cert_chain"
+	check "$m: 405 with Allow" "grep -q '^HTTP/1.1 405' '$tmp/mh' && grep -qi '^Allow: GET, HEAD, POST' '$tmp/mh'"
+done
 
 kill -0 "$(echo $pids | awk '{print $NF}')" 2>/dev/null && ok || bad "serve died: $(cat "$tmp/serr")"
 echo "collateral serve http: $pass passed, $fail failed"

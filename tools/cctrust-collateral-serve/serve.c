@@ -304,6 +304,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	enum MHD_Result ret = MHD_NO;
 	cct_err e;
 	int is_post = !strcmp(method, "POST");
+	/* HEAD is GET without the body (MHD sends the headers only): the same status, type,
+	 * length and issuer-chain header, so a probe sees what a GET would get */
+	int is_get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
 
 	(void)cls;
 	(void)version;
@@ -363,15 +366,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!*url)
 		return send_text(c, MHD_HTTP_BAD_REQUEST,
 				 "request path with an encoded NUL (%00), or empty\n");
-	if (!strcmp(method, "GET") && !strcmp(url, "/metrics"))
+	if (!is_get && !is_post) {
+		struct MHD_Response *r = MHD_create_response_from_buffer(
+			19, (void *)"method not allowed\n", MHD_RESPMEM_PERSISTENT);
+
+		if (!r)
+			return MHD_NO;
+		MHD_add_response_header(r, "Content-Type", "text/plain");
+		MHD_add_response_header(r, "Allow", "GET, HEAD, POST");
+		ret = MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	if (is_get && !strcmp(url, "/metrics"))
 		return metrics(c);
 	if (is_post) {
 		if (cct_coll_ocsp_request_key(cn->body, cn->len, key, sizeof(key)) != 0)
 			return send_text(c, MHD_HTTP_BAD_REQUEST, "not a single-certificate OCSP "
 								"request\n");
 		kind = CCT_COLL_NVIDIA_OCSP;
-	} else if (strcmp(method, "GET") ||
-		   cct_coll_route(url, arg_get, c, &kind, key, sizeof(key)) != 0) {
+	} else if (cct_coll_route(url, arg_get, c, &kind, key, sizeof(key)) != 0) {
 		return send_text(c, MHD_HTTP_NOT_FOUND, "not a collateral URL\n");
 	}
 	if (try_serve(c, kind, key, &ret, 1))
