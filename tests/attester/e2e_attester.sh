@@ -93,6 +93,18 @@ out=$("$C" gate --policy "$T/pol-bad.json" $S --no-gpu -- sh -c 'echo STARTED' 2
 rm -f "$T/ready"
 out=$("$C" gate --policy "$T/pol.json" $S -- sh -c 'echo STARTED' 2>"$T/gate.err"); rc=$?
 [[ $rc == 1 && -z $out && ! -e $T/ready ]] && pass gate-gpus-not-ready-when-unverified || fail "gate-gpus-not-ready-when-unverified ($rc)"
+# after attesting, the GPUs' state must be readable and hold exactly the GPUs attested before
+# the system-wide ready switch is flipped (was: an NVML error skipped it silently and the command
+# ran; a GPU that appeared after collection was set ready unattested)
+for g in "0,fail:state cannot be read" "0,1:1 GPU(s) present now, 0 attested"; do
+	rm -f "$T/ready" "$T/inits"
+	out=$(FAKE_NVML_GPUS=${g%%:*} FAKE_NVML_INIT_COUNT_FILE=$T/inits "$C" gate --policy "$T/pol.json" $S -- sh -c 'echo STARTED' 2>"$T/gate.err"); rc=$?
+	[[ $rc == 1 && -z $out && ! -e $T/ready ]] && grep -q "${g#*:}" "$T/gate.err" &&
+		pass "gate-gpu-state-${g%%:*}-refused" || { fail "gate-gpu-state-${g%%:*}-refused ($rc)"; cat "$T/gate.err"; }
+done
+rm -f "$T/ready"
+out=$(FAKE_NVML_GPUS=0 "$C" gate --policy "$T/pol.json" $S -- sh -c 'echo STARTED' 2>"$T/gate.err"); rc=$?
+[[ $rc == 0 && $out == STARTED && ! -e $T/ready ]] && pass gate-no-gpu-present-runs || { fail "gate-no-gpu-present-runs ($rc)"; cat "$T/gate.err"; }
 out=$("$C" gate --policy "$T/pol.json" --no-gpu -- sh -c 'echo STARTED' 2>"$T/gate.err"); rc=$?
 [[ $rc == 1 && -z $out ]] && pass gate-untrusted-root || fail "gate-untrusted-root ($rc)"
 # an unknown --cpu is a usage error (was exit 1 "REFUSED: cannot collect evidence"), found

@@ -1,6 +1,8 @@
 /* A fake libnvidia-ml for the attester tests, built at test time with `cc -shared -fPIC`.
  * Environment: FAKE_NVML_GPUS (count, default 1), FAKE_NVML_CC (on|off|devtools, default on),
  * FAKE_NVML_PPCIE (0/1), FAKE_NVML_READY_FILE (the ready state is written there).
+ * FAKE_NVML_GPUS may be a list "0,1,fail": the value for each nvmlInit of a run, in turn (the
+ * last one repeats; "fail": nvmlInit fails), counted in FAKE_NVML_INIT_COUNT_FILE.
  * The "attestation report" is the ASCII tag "FAKE-SPDM" followed by the 32-byte nonce it was
  * asked for, so tests can check which nonce the attester sent. */
 #include <stdio.h>
@@ -20,9 +22,30 @@ typedef struct {
 
 static const char *env(const char *k, const char *d) { const char *v = getenv(k); return v ? v : d; }
 
-int nvmlInit_v2(void) { return 0; }
+static char gpus[32] = "1";
+
+int nvmlInit_v2(void)
+{
+	const char *f = getenv("FAKE_NVML_INIT_COUNT_FILE"), *v = env("FAKE_NVML_GPUS", "1"), *c;
+	unsigned int i = 0, k;
+	FILE *fp;
+
+	if (f && (fp = fopen(f, "r"))) {
+		if (fscanf(fp, "%u", &i) != 1)
+			i = 0;
+		fclose(fp);
+	}
+	if (f && (fp = fopen(f, "w"))) {
+		fprintf(fp, "%u\n", i + 1);
+		fclose(fp);
+	}
+	for (k = 0; k < i && (c = strchr(v, ',')); k++)
+		v = c + 1;
+	snprintf(gpus, sizeof(gpus), "%.*s", (int)strcspn(v, ","), v);
+	return strcmp(gpus, "fail") ? 0 : 999; /* NVML_ERROR_UNKNOWN */
+}
 int nvmlShutdown(void) { return 0; }
-int nvmlDeviceGetCount_v2(unsigned int *n) { *n = (unsigned)atoi(env("FAKE_NVML_GPUS", "1")); return 0; }
+int nvmlDeviceGetCount_v2(unsigned int *n) { *n = (unsigned)atoi(gpus); return 0; }
 int nvmlDeviceGetHandleByIndex_v2(unsigned int i, void **d) { *d = (void *)(unsigned long)(i + 1); return 0; }
 int nvmlDeviceGetUUID(void *d, char *b, unsigned int n) { snprintf(b, n, "GPU-fake-%lu", (unsigned long)d); return 0; }
 int nvmlDeviceGetArchitecture(void *d, unsigned int *a) { (void)d; *a = 9; return 0; }

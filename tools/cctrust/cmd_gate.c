@@ -25,7 +25,8 @@ static const char gate_usage[] =
 	"                    -- COMMAND [ARGS...]\n"
 	"--cpu is for this machine's own TEE: refused (exit 2) with a vTPM --tee.\n"
 	"Collects this VM's evidence for a fresh nonce, verifies it (CPU, GPUs, binding, policy),\n"
-	"sets the GPUs' ready state and execs COMMAND. On any failure COMMAND is not run.\n"
+	"sets the GPUs' ready state (after checking that the GPUs present are the ones attested)\n"
+	"and execs COMMAND. On any failure COMMAND is not run.\n"
 	CCT_CLI_VTPM_HELP;
 
 int cct_cmd_gate(int argc, char **argv)
@@ -142,11 +143,26 @@ int cct_cmd_gate(int argc, char **argv)
 				json_string_value(json_object_get(f, "message")));
 		goto out;
 	}
-	if (!ao.no_gpu && cct_attester_gpu_state_get(&gs, &err) == CCT_OK && gs.present &&
-	    cct_attester_gpu_set_ready(1, &err) != CCT_OK) {
-		fprintf(stderr, "cctrust gate: REFUSED: attested, but GPUs cannot be set ready: %s\n",
-			err.msg);
-		goto out;
+	/* the ready switch is system-wide: it is flipped only for the GPUs just attested, and a
+	 * state that cannot be read is a failure, not "no GPUs" */
+	if (!ao.no_gpu) {
+		json_int_t attested = json_integer_value(json_object_get(r.result, "gpu_count"));
+
+		if (cct_attester_gpu_state_get(&gs, &err) != CCT_OK) {
+			fprintf(stderr, "cctrust gate: REFUSED: attested, but the GPUs' state cannot "
+					"be read: %s\n", err.msg);
+			goto out;
+		}
+		if ((json_int_t)gs.gpu_count != attested) {
+			fprintf(stderr, "cctrust gate: REFUSED: %u GPU(s) present now, %lld attested\n",
+				gs.gpu_count, (long long)attested);
+			goto out;
+		}
+		if (gs.present && cct_attester_gpu_set_ready(1, &err) != CCT_OK) {
+			fprintf(stderr, "cctrust gate: REFUSED: attested, but GPUs cannot be set "
+					"ready: %s\n", err.msg);
+			goto out;
+		}
 	}
 	fprintf(stderr, "cctrust gate: attested (%s%s); starting %s\n",
 		json_string_value(json_object_get(r.result, "tee")),
