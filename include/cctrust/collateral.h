@@ -223,6 +223,13 @@ CCT_EXTERN int cct_coll_route(const char *path, const char *(*arg)(void *ctx, co
 /** The OCSP item key (certificate serial, lowercase hex without leading zeros) of a DER OCSP
  *  request; -1 when it does not decode or asks about more than one certificate. */
 CCT_EXTERN int cct_coll_ocsp_request_key(const uint8_t *der, size_t n, char *key, size_t keysz);
+/** CCT_OK when a DER OCSP response answers exactly the one certificate a DER OCSP request asks
+ *  about (one SingleResponse, its CertID the request's: hash algorithm, issuer name and key
+ *  hashes, serial); otherwise CCT_ECOLLATERAL naming the serials. What a caching proxy checks
+ *  before storing an upstream's answer under the request's key: it has no certificate or issuer
+ *  to verify the responder against. */
+CCT_EXTERN int cct_coll_ocsp_response_answers(const uint8_t *req, size_t req_n,
+					      const uint8_t *resp, size_t resp_n, cct_err *err);
 /** What the vendor would answer for an item: the body (RIM: the service's JSON around the
  *  XML), and for TDX items the issuer-chain header (name and URL-encoded value, malloc'd). */
 CCT_EXTERN int cct_coll_render(const cct_coll_bundle *b, const cct_coll_item *it, uint8_t **body,

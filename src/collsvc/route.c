@@ -7,6 +7,7 @@
 
 #include "collateral/dl_curl.h"
 #include <jansson.h>
+#include <openssl/err.h>
 #include <openssl/ocsp.h>
 
 #include "cctrust/collateral.h"
@@ -169,6 +170,73 @@ out:
 	OPENSSL_free(hex);
 	BN_free(bn);
 	OCSP_REQUEST_free(req);
+	return rc;
+}
+
+/* the serial of an OCSP CertID as lowercase hex for messages ("?" when unreadable) */
+static void serial_hex(const OCSP_CERTID *id, char *out, size_t outsz)
+{
+	ASN1_INTEGER *serial = NULL;
+	BIGNUM *bn = NULL;
+	char *hex = NULL, *h;
+	size_t i;
+
+	snprintf(out, outsz, "?");
+	if (id && OCSP_id_get0_info(NULL, NULL, NULL, &serial, (OCSP_CERTID *)id) && serial &&
+	    (bn = ASN1_INTEGER_to_BN(serial, NULL)) && (hex = BN_bn2hex(bn))) {
+		for (h = hex; *h == '0' && h[1]; h++)
+			;
+		for (i = 0; h[i] && i + 1 < outsz; i++)
+			out[i] = (char)(h[i] | 0x20);
+		out[i] = 0;
+	}
+	OPENSSL_free(hex);
+	BN_free(bn);
+}
+
+int cct_coll_ocsp_response_answers(const uint8_t *req, size_t req_n, const uint8_t *resp,
+				   size_t resp_n, cct_err *err)
+{
+	const unsigned char *d = req, *r = resp;
+	OCSP_REQUEST *rq = d2i_OCSP_REQUEST(NULL, &d, (long)req_n);
+	OCSP_RESPONSE *rs = d2i_OCSP_RESPONSE(NULL, &r, (long)resp_n);
+	OCSP_BASICRESP *bs = NULL;
+	const OCSP_CERTID *want = NULL, *got = NULL;
+	char ws[80], gs[80];
+	int rc = CCT_OK, count;
+
+	if (!rq || d != req + req_n || OCSP_request_onereq_count(rq) != 1) {
+		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_COLLATERAL, 0,
+				 "OCSP request: expected one DER request about one certificate");
+		goto out;
+	}
+	want = OCSP_onereq_get0_id(OCSP_request_onereq_get0(rq, 0));
+	if (!rs || r != resp + resp_n ||
+	    OCSP_response_status(rs) != OCSP_RESPONSE_STATUS_SUCCESSFUL ||
+	    !(bs = OCSP_response_get1_basic(rs))) {
+		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_COLLATERAL, 0,
+				 "OCSP response: expected a successful basic DER response");
+		goto out;
+	}
+	count = OCSP_resp_count(bs);
+	if (count == 1)
+		got = OCSP_SINGLERESP_get0_id(OCSP_resp_get0(bs, 0));
+	if (count != 1 || !got || OCSP_id_cmp(want, got) != 0) {
+		serial_hex(want, ws, sizeof(ws));
+		if (count == 1)
+			serial_hex(got, gs, sizeof(gs));
+		else
+			snprintf(gs, sizeof(gs), "%d certificates", count);
+		rc = cct_err_set(err, CCT_ECOLLATERAL, CCT_STAGE_COLLATERAL, 0,
+				 "OCSP response answers %s%s, the request asked about serial %s "
+				 "(expected one answer with the request's CertID)",
+				 count == 1 ? "serial " : "", gs, ws);
+	}
+out:
+	ERR_clear_error();
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(rs);
+	OCSP_REQUEST_free(rq);
 	return rc;
 }
 

@@ -2,7 +2,8 @@
 # cctrust-collateral-serve as a hostile client sees it (found by a black-box review; each case
 # failed before its fix): request framing that a proxy in front could read otherwise (request
 # smuggling) is refused before the body, as cctrustd refuses it; an encoded NUL does not cut a
-# path or an argument; HEAD answers as GET, other methods 405.
+# path or an argument; HEAD answers as GET, other methods 405; the OCSP proxy stores only an
+# answer about the certificate asked.
 set -u
 cct=${CCT_CLI:?}; V=${CCT_VECTORS:?}; src=${CCT_SRC:?}
 serve_bin=$(dirname "$cct")/cctrust-collateral-serve
@@ -114,5 +115,51 @@ for m in PUT DELETE OPTIONS PATCH; do
 done
 
 kill -0 "$(echo $pids | awk '{print $NF}')" 2>/dev/null && ok || bad "serve died: $(cat "$tmp/serr")"
+
+# --upstream-ocsp that answers about another certificate: the proxy stored the answer for serial
+# 5678 under the asked serial 1234 and served it until the nextUpdate the upstream chose
+if command -v openssl >/dev/null; then
+	O=$tmp/ocsp; mkdir -p "$O"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$O/ca.key" \
+		-out "$O/ca.pem" -subj /CN=ca -days 3650 2>/dev/null
+	for n in 1234 5678; do
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$O/$n.key" \
+			-out "$O/$n.csr" -subj /CN=leaf$n 2>/dev/null
+		openssl x509 -req -in "$O/$n.csr" -CA "$O/ca.pem" -CAkey "$O/ca.key" -set_serial 0x$n \
+			-out "$O/$n.pem" -days 365 2>/dev/null
+		openssl ocsp -issuer "$O/ca.pem" -cert "$O/$n.pem" -no_nonce -reqout "$O/req$n.der" 2>/dev/null
+	done
+	printf 'V\t301231235959Z\t\t1234\tunknown\t/CN=leaf1234\nV\t301231235959Z\t\t5678\tunknown\t/CN=leaf5678\n' > "$O/index.txt"
+	openssl ocsp -index "$O/index.txt" -rsigner "$O/ca.pem" -rkey "$O/ca.key" -CA "$O/ca.pem" \
+		-reqin "$O/req5678.der" -respout "$O/resp5678.der" -ndays 30 >/dev/null 2>&1
+	python3 - "$O/resp5678.der" "$O/uport" <<'PY' & pids="$pids $!"
+import http.server, sys, time
+body = open(sys.argv[1], "rb").read()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200); self.send_header("Content-Type", "application/ocsp-response")
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H); s.timeout = 1
+open(sys.argv[2], "w").write(str(s.server_port))
+end = time.time() + 120
+while time.time() < end: s.handle_request()
+PY
+	wait_port "$O/uport" || bad "fake OCSP upstream did not start"
+	mkdir -p "$O/pb"; echo '{"version":"cctrust.collateral/v1","items":[]}' > "$O/pb/manifest.json"
+	timeout 120 "$serve_bin" "$O/pb" --listen 127.0.0.1:0 --port-file "$O/pport" \
+		--upstream-ocsp "http://127.0.0.1:$(cat "$O/uport")/ocsp" 2>"$O/perr" & pids="$pids $!"
+	wait_port "$O/pport" || bad "OCSP proxy did not start: $(cat "$O/perr")"
+	P=http://127.0.0.1:$(cat "$O/pport")
+	code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$O/req1234.der" "$P/ocsp")
+	check "OCSP answer about another serial: 502, not served (got $code)" "[ '$code' = 502 ]"
+	check "... not stored" "! grep -q '\"nvidia-ocsp\"' '$O/pb/manifest.json'"
+	check "... named in the log" "grep -q 'answers serial 5678, the request asked about serial 1234' '$O/perr'"
+	code=$(curl -s -o "$O/got" -w '%{http_code}' --data-binary @"$O/req5678.der" "$P/ocsp")
+	check "OCSP answer about the asked serial: 200, stored (got $code)" "[ '$code' = 200 ] && cmp -s '$O/got' '$O/resp5678.der' && grep -q '\"key\": \"5678\"' '$O/pb/manifest.json'"
+else
+	echo "note: openssl not found; the OCSP proxy cases not run"
+fi
 echo "collateral serve http: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -216,6 +216,10 @@ static int proxy_fetch(cct_coll_kind kind, const char *key, const uint8_t *ocsp_
 			size_t rn = 0;
 
 			rc = cct_fetch(&resp, &rn, &req, &fo, err);
+			/* an answer about another certificate (or several) would be stored and
+			 * served under this serial until the nextUpdate the upstream chose */
+			if (rc == CCT_OK)
+				rc = cct_coll_ocsp_response_answers(ocsp_der, ocsp_n, resp, rn, err);
 			if (rc == CCT_OK)
 				rc = cct_coll_store_ocsp(scratch, key, resp, rn, S.ocsp_upstream, err);
 			free(resp);
