@@ -230,29 +230,60 @@ static int rebind(json_t **out, json_t *dev, const char *root, const char *bdf, 
 		  int dry_run, cct_err *err)
 {
 	const char *drv = json_string_value(json_object_get(dev, "driver"));
+	const char *ovr = json_string_value(json_object_get(dev, "driver_override"));
 	int on_vfio = drv && !strcmp(drv, "vfio-pci");
+	int on_host = drv && !on_vfio; /* bound to a host driver */
 	json_t *actions = json_array();
-	char rel[PATH_MAX];
+	char rel[PATH_MAX], ovr_rel[PATH_MAX];
+	cct_err first; /* a failed write, before what was undone is added */
 	int rc;
 
 	*out = json_pack("{s:s,s:s?,s:o,s:b}", "bdf", bdf, "previous_driver", drv, "actions",
 			 actions, "dry_run", dry_run);
-	if (to_vfio ? on_vfio : drv && !on_vfio) {
+	/* restore: a host driver with no override left is done; one with an override left (a bind
+	 * that failed half way) only needs the override cleared */
+	if (to_vfio ? on_vfio : on_host && !ovr) {
 		json_object_set_new(*out, "message",
 				    json_string(to_vfio ? "already bound to vfio-pci"
 							: "already bound to a host driver"));
 		json_decref(dev);
 		return CCT_OK;
 	}
-	snprintf(rel, sizeof(rel), "bus/pci/devices/%s/driver_override", bdf);
-	if ((rc = do_write(actions, root, rel, to_vfio ? "vfio-pci" : "\n", dry_run, err)) != CCT_OK)
+	snprintf(ovr_rel, sizeof(ovr_rel), "bus/pci/devices/%s/driver_override", bdf);
+	if ((rc = do_write(actions, root, ovr_rel, to_vfio ? "vfio-pci" : "\n", dry_run, err)) !=
+	    CCT_OK)
+		goto out;
+	if (!to_vfio && on_host) /* still on its host driver: nothing to unbind or probe */
 		goto out;
 	if (drv) {
 		snprintf(rel, sizeof(rel), "bus/pci/devices/%s/driver/unbind", bdf);
-		if ((rc = do_write(actions, root, rel, bdf, dry_run, err)) != CCT_OK)
+		if ((rc = do_write(actions, root, rel, bdf, dry_run, &first)) != CCT_OK) {
+			json_t *undo = json_array();
+			cct_err e;
+			int u;
+
+			/* still on its driver: put the override back as it was, so that no later
+			 * probe hands the device to another driver */
+			u = do_write(undo, root, ovr_rel, ovr ? ovr : "\n", 0, &e);
+			json_decref(undo);
+			if (u == CCT_OK)
+				cct_err_set(err, rc, CCT_STAGE_INPUT, 0,
+					    "%s; driver_override put back to %s", first.msg,
+					    ovr ? ovr : "(none)");
+			else
+				cct_err_set(err, rc, CCT_STAGE_INPUT, 0,
+					    "%s; driver_override left at %s (%s): cctrust host gpu "
+					    "restore %s clears it",
+					    first.msg, to_vfio ? "vfio-pci" : "(none)", e.msg, bdf);
 			goto out;
+		}
 	}
-	rc = do_write(actions, root, "bus/pci/drivers_probe", bdf, dry_run, err);
+	if ((rc = do_write(actions, root, "bus/pci/drivers_probe", bdf, dry_run, &first)) !=
+	    CCT_OK)
+		cct_err_set(err, rc, CCT_STAGE_INPUT, 0,
+			    "%s; %s is left without a driver: cctrust host gpu restore %s gives it "
+			    "back to its host driver",
+			    first.msg, bdf, bdf);
 out:
 	json_decref(dev);
 	if (rc != CCT_OK) {

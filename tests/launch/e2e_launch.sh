@@ -227,5 +227,26 @@ ln -sfn ../../drivers/vfio-pci "$R2/sys/bus/pci/devices/0000:41:00.1/driver"
 "$C" host gpu bind 0000:02:00.0 --sysfs-root "$R" 2>/dev/null; [[ $? == 2 ]] && pass gpu-not-nvidia-exit-2 || fail gpu-not-nvidia-exit-2
 "$C" host gpu bind 01:00.0 --sysfs-root "$R" 2>/dev/null; [[ $? == 2 ]] && pass gpu-bad-bdf-exit-2 || fail gpu-bad-bdf-exit-2
 
+# a bind that fails half way is undone, and restore undoes what is left: the unbind attribute is
+# missing, so driver_override (written first) is put back and the device stays on nvidia
+R3=$T/sysfs3
+mkdev "$R3" 0000:81:00.0 0x10de 0x030200 40 nvidia
+rm "$R3/sys/bus/pci/drivers/nvidia/unbind"
+"$C" host gpu bind 0000:81:00.0 --sysfs-root "$R3" 2>"$T/half.err"; rc=$?
+[[ $rc == 2 && $(cat "$R3/sys/bus/pci/devices/0000:81:00.0/driver_override") == "" && ! -s $R3/sys/bus/pci/drivers_probe ]] &&
+	grep -q "driver_override put back to (none)" "$T/half.err" && pass gpu-half-bind-undone ||
+	{ fail "gpu-half-bind-undone ($rc): $(cat "$T/half.err"; cat "$R3/sys/bus/pci/devices/0000:81:00.0/driver_override")"; }
+# a vfio-pci override left on a device still on its host driver (an older half bind): restore
+# clears it, and neither unbinds the host driver nor reprobes
+echo vfio-pci >"$R3/sys/bus/pci/devices/0000:81:00.0/driver_override"
+: >"$R3/sys/bus/pci/drivers/nvidia/unbind"
+"$C" host gpu restore 0000:81:00.0 --sysfs-root "$R3" --json >"$T/half-restore.json"; rc=$?
+[[ $rc == 0 && $(cat "$R3/sys/bus/pci/devices/0000:81:00.0/driver_override") == "" && ! -s $R3/sys/bus/pci/drivers/nvidia/unbind && ! -s $R3/sys/bus/pci/drivers_probe ]] &&
+	pass gpu-restore-clears-left-override || fail "gpu-restore-clears-left-override ($rc)"
+check gpu-restore-left-override-actions "[a['path'] for a in d['actions']]==['/sys/bus/pci/devices/0000:81:00.0/driver_override'] and 'message' not in d" "$T/half-restore.json"
+# with nothing left, restore has nothing to do
+"$C" host gpu restore 0000:81:00.0 --sysfs-root "$R3" >"$T/noop.txt" && grep -q "already bound to a host driver" "$T/noop.txt" &&
+	pass gpu-restore-noop || fail gpu-restore-noop
+
 echo "$fails failure(s)"
 [[ $fails == 0 ]]
