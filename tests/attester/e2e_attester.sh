@@ -124,6 +124,30 @@ for bad in "--nonce notbase64!! --tee-pubkey $T/tee.jwk" "--nonce '' --tee-pubke
 		pass "bad-input-refused ($bad)" || fail "bad-input-refused ($bad): $(cat "$T/e.txt")"
 done
 
+# -o never replaces an input, standard input is read once, --tee-pubkey - reads it, and the
+# JWK file goes through the bounded reader (was: -o over --tee-pubkey / --init-data overwrote
+# it with the request, a second - read nothing, - was a file name, any size was loaded)
+cp "$T/tee.jwk" "$T/tee2.jwk"; printf 'version = "0.1.0"\nalgorithm = "sha384"\n[data]\n' >"$T/init.toml"
+cp "$T/init.toml" "$T/init2.toml"
+"$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee2.jwk" --no-gpu -o "$T/../$(basename "$T")/tee2.jwk" 2>"$T/e.txt"; rc=$?
+[[ $rc == 2 ]] && cmp -s "$T/tee.jwk" "$T/tee2.jwk" && grep -q "is also --tee-pubkey: it would be overwritten" "$T/e.txt" &&
+	pass out-over-tee-pubkey-refused || fail "out-over-tee-pubkey-refused ($rc)"
+"$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" --init-data "$T/init2.toml" --no-gpu -o "$T/init2.toml" 2>"$T/e.txt"; rc=$?
+[[ $rc == 2 ]] && cmp -s "$T/init.toml" "$T/init2.toml" && grep -q "is also --init-data" "$T/e.txt" &&
+	pass out-over-init-data-refused || fail "out-over-init-data-refused ($rc)"
+"$C" evidence collect --nonce "$N" --tee-pubkey - --init-data - --no-gpu -o "$T/two.json" <"$T/tee.jwk" 2>"$T/e.txt"; rc=$?
+[[ $rc == 2 && ! -e $T/two.json ]] && grep -q "standard input (-) given for 2 options" "$T/e.txt" &&
+	pass collect-stdin-twice-refused || fail "collect-stdin-twice-refused ($rc)"
+"$C" evidence collect --nonce "$N" --tee-pubkey - --no-gpu -o "$T/stdin.json" <"$T/tee.jwk" && grep -q '"outblob"' "$T/stdin.json" &&
+	pass tee-pubkey-from-stdin || fail tee-pubkey-from-stdin
+head -c 70000 /dev/zero | tr '\0' ' ' >"$T/big.jwk"
+"$C" evidence collect --nonce "$N" --tee-pubkey "$T/big.jwk" --no-gpu >/dev/null 2>"$T/e.txt"; rc=$?
+[[ $rc == 2 ]] && grep -q -- "--tee-pubkey: .*big.jwk is larger than the 65536-byte limit" "$T/e.txt" &&
+	pass tee-pubkey-bounded || fail "tee-pubkey-bounded ($rc)"
+out=$("$C" gate --policy - --init-data - $S --no-gpu -- sh -c 'echo STARTED' <"$T/pol.json" 2>"$T/gate.err"); rc=$?
+[[ $rc == 2 && -z $out ]] && grep -q "standard input (-) given for 2 options" "$T/gate.err" &&
+	pass gate-stdin-twice-refused || { fail "gate-stdin-twice-refused ($rc)"; cat "$T/gate.err"; }
+
 # 4. no TEE interface / a device that is not sev-guest: clear errors, exit 2
 CCT_TSM_ROOT=$T/none CCT_SEV_GUEST_DEV=$T/none "$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" --no-gpu >/dev/null 2>"$T/e.txt"
 [[ $? == 2 ]] && grep -q "no TEE interface" "$T/e.txt" && pass no-tee-interface || fail no-tee-interface

@@ -10,7 +10,7 @@
 #include "cli_vtpm.h"
 
 static const char evidence_usage[] =
-	"usage: cctrust evidence collect --nonce B64 --tee-pubkey JWK_FILE|JSON [-o FILE]\n"
+	"usage: cctrust evidence collect --nonce B64 --tee-pubkey JWK_FILE|JSON|- [-o FILE]\n"
 	"                                [--init-data TOML_FILE] [--cpu auto|tsm|sev-guest]\n"
 	"                                [--no-gpu] [--tee az-snp-vtpm|az-tdx-vtpm [--tcti CONF]\n"
 	"                                [--vcek FILE] [--imds URL] [--event-log FILE|none]]\n"
@@ -22,18 +22,57 @@ static const char evidence_usage[] =
 
 json_t *cct_cli__load_jwk(const char *arg);
 
+/* A JWK is small: a file (or - for standard input) is read through the bounded reader. */
+#define JWK_MAX (64u * 1024u)
+
 json_t *cct_cli__load_jwk(const char *arg)
 {
 	json_error_t je;
-	json_t *j = arg[0] == '{' ? json_loads(arg, JSON_REJECT_DUPLICATES, &je)
-				  : json_load_file(arg, JSON_REJECT_DUPLICATES, &je);
+	uint8_t *b = NULL;
+	size_t n = 0;
+	cct_err err;
+	json_t *j;
 
+	if (arg[0] == '{') {
+		j = json_loads(arg, JSON_REJECT_DUPLICATES, &je);
+	} else if (cct_file_read(&b, &n, arg, JWK_MAX, &err) != CCT_OK) {
+		cct_cli_usage_error("--tee-pubkey: %s", err.msg);
+		return NULL;
+	} else {
+		j = json_loadb((const char *)b, n, JSON_REJECT_DUPLICATES, &je);
+		free(b);
+	}
 	if (!json_is_object(j)) {
 		json_decref(j);
 		cct_cli_usage_error("--tee-pubkey: not a JWK JSON object (%s)", je.text);
 		return NULL;
 	}
 	return j;
+}
+
+/* 1 (after the message) when -o would replace one of the inputs, or when standard input (-)
+ * is named by more than one option (it can be read once: the second would read it empty). */
+static int inputs_conflict(const char *outp, const char *pk, const char *init,
+			   const cct_cli_vtpm *vt)
+{
+	const char *in_opts[] = { "--tee-pubkey", "--init-data", "--vcek", "--event-log" };
+	const char *ins[] = { pk && pk[0] != '{' ? pk : NULL, init, vt->vo.vcek_path,
+			      vt->vo.event_log_path };
+	size_t i, stdins = 0;
+
+	for (i = 0; i < sizeof(ins) / sizeof(ins[0]); i++) {
+		if (!ins[i])
+			continue;
+		if (!strcmp(ins[i], "-"))
+			stdins++;
+		else if (outp && cct_cli_same_output(outp, ins[i]))
+			return cct_cli_usage_error("evidence collect: -o %s is also %s: it would be "
+						   "overwritten", outp, in_opts[i]);
+	}
+	if (stdins > 1)
+		return cct_cli_usage_error("evidence collect: standard input (-) given for %zu "
+					   "options: it can be read once", stdins);
+	return 0;
 }
 
 int cct_cmd_evidence(int argc, char **argv)
@@ -96,6 +135,8 @@ int cct_cmd_evidence(int argc, char **argv)
 					   "/dev/sev-guest)", vt.vo.tee);
 	if (!o.nonce_b64 || !pk)
 		return cct_cli_usage_error("evidence collect: --nonce and --tee-pubkey are required");
+	if (inputs_conflict(outp, pk, init, &vt))
+		return CCT_EXIT_USAGE;
 	/* what the verifier will refuse is refused here, before evidence is bound to it */
 	if (cct_cli_check_nonce_b64(o.nonce_b64))
 		return CCT_EXIT_USAGE;

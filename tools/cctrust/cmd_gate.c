@@ -95,6 +95,17 @@ int cct_cmd_gate(int argc, char **argv)
 		return cct_cli_usage_error("gate: no COMMAND after --");
 	if (cct_cli_vtpm_finish(&vt, 0))
 		return CCT_EXIT_USAGE;
+	/* standard input can be read once: a second "-" would read it empty */
+	{
+		const char *ins[] = { policy_file, init, vt.vo.vcek_path, vt.vo.event_log_path };
+		size_t i, stdins = 0;
+
+		for (i = 0; i < sizeof(ins) / sizeof(ins[0]); i++)
+			stdins += ins[i] && !strcmp(ins[i], "-");
+		if (stdins > 1)
+			return cct_cli_usage_error("gate: standard input (-) given for %zu options: "
+						   "it can be read once", stdins);
+	}
 	/* a vTPM's evidence comes through tpm2-tss and IMDS: --cpu would be ignored there */
 	if (vt.vo.tee && ao.cpu_method)
 		return cct_cli_usage_error("gate: --cpu does not apply with --tee %s (its evidence "
