@@ -119,7 +119,10 @@ CCT_EXTERN void cct_ratls_close(void *ssl);
 
 /** Send one HTTP/1.0 request (Connection: close) on a verified connection and stream the
  *  response body to out as it arrives (server-sent events are not buffered). headers: "Name:
- *  value" lines. data non-NULL: POST (unless method given). *status: the HTTP status. */
+ *  value" lines. data non-NULL: POST (unless method given). *status: the HTTP status.
+ *  The body ends after Content-Length bytes, or without one at the server's TLS close_notify:
+ *  fewer bytes, or a connection cut without close_notify, is ETRUNC (what arrived was
+ *  written to out). */
 CCT_EXTERN int cct_ratls_request(void *ssl, const char *method, const char *path, const char *host,
 				 const char *const *headers, size_t nheaders, const uint8_t *data,
 				 size_t data_len, FILE *out, int *status, cct_err *err);

@@ -248,7 +248,9 @@ int cct_ratls_request(void *p, const char *method, const char *path, const char 
 	cct_ratls_head *h = calloc(1, sizeof(*h));
 	char *req = NULL;
 	size_t cap = 1024 + strlen(path) + (host ? strlen(host) : 0), i, len;
-	int rc = CCT_OK, r;
+	unsigned long long got;
+	long long cl;
+	int rc = CCT_OK, r, clean = 0;
 
 	*status = 0;
 	for (i = 0; i < nheaders; i++)
@@ -287,19 +289,41 @@ int cct_ratls_request(void *p, const char *method, const char *path, const char 
 		rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0, "not an HTTP response");
 		goto out;
 	}
-	/* HTTP/1.0 with Connection: close: the body is everything until the server closes */
-	if (h->have > h->head_len)
-		fwrite(h->buf + h->head_len, 1, h->have - h->head_len, out);
+	/* HTTP/1.0 with Connection: close: the body is Content-Length bytes, or without one
+	 * everything until the server closes the TLS connection (close_notify); a response to HEAD
+	 * and 1xx / 204 / 304 have none */
+	cl = !strcmp(method, "HEAD") || *status / 100 == 1 || *status == 204 || *status == 304
+		     ? 0
+		     : cct_ratls__content_length(h);
+	got = h->have - h->head_len;
+	if (cl >= 0 && got > (unsigned long long)cl)
+		got = (unsigned long long)cl; /* nothing else was asked for */
+	if (got)
+		fwrite(h->buf + h->head_len, 1, (size_t)got, out);
 	fflush(out);
-	for (;;) {
+	while (cl < 0 || got < (unsigned long long)cl) {
 		char buf[16384];
+		size_t want = cl < 0 || (unsigned long long)cl - got > sizeof(buf) ? sizeof(buf)
+										   : (size_t)((unsigned long long)cl - got);
 
-		r = SSL_read(ssl, buf, sizeof(buf));
-		if (r <= 0)
+		r = SSL_read(ssl, buf, (int)want);
+		if (r <= 0) {
+			clean = SSL_get_error(ssl, r) == SSL_ERROR_ZERO_RETURN;
 			break;
+		}
 		fwrite(buf, 1, (size_t)r, out);
 		fflush(out); /* server-sent events reach the reader as they arrive */
+		got += (unsigned long long)r;
 	}
+	ERR_clear_error();
+	if (cl >= 0 && got < (unsigned long long)cl)
+		rc = cct_err_set(err, CCT_ETRUNC, CCT_STAGE_INPUT, (size_t)got,
+				 "the response body ends after %llu of its %lld bytes (Content-Length): "
+				 "truncated", got, cl);
+	else if (cl < 0 && !clean)
+		rc = cct_err_set(err, CCT_ETRUNC, CCT_STAGE_INPUT, (size_t)got,
+				 "the connection ended after %llu body bytes without a TLS close_notify "
+				 "(and the response has no Content-Length): the body may be truncated", got);
 out:
 	free(h);
 	free(req);

@@ -78,6 +78,14 @@ out=$("$C" ratls get "https://127.0.0.1:$P1/post" --policy "$T/pol.json" $S -d '
 "$C" ratls get "https://127.0.0.1:$P1/binary" --policy "$T/pol.json" $S -o "$T/body.bin" >/dev/null
 python3 -c "import sys; sys.exit(open('$T/body.bin','rb').read() != b'\x00\x01binary\x00' * 10)" &&
 	pass get-binary-body || fail get-binary-body
+# a body shorter than its Content-Length is an error (exit 2), not a success; a HEAD answer
+# has no body whatever its Content-Length says
+"$C" ratls get "https://127.0.0.1:$P1/truncated" --policy "$T/pol.json" $S -o "$T/trunc.out" 2>"$T/e.txt"
+rc=$?
+[[ $rc == 2 && $(cat "$T/trunc.out") == 0123456789 ]] && grep -q "ends after 10 of its 100 bytes" "$T/e.txt" &&
+	pass get-truncated-body || { fail "get-truncated-body: exit $rc"; cat "$T/e.txt"; }
+out=$("$C" ratls get "https://127.0.0.1:$P1/hello" -X HEAD --policy "$T/pol.json" $S 2>"$T/e.txt")
+[[ $? == 0 && -z $out ]] && pass get-head-no-body || { fail "get-head-no-body: '$out'"; cat "$T/e.txt"; }
 # server-sent events pass through unbuffered: the first event arrives before the last is sent
 "$C" ratls get "https://127.0.0.1:$P1/sse" --policy "$T/pol.json" $S | python3 -c "
 import sys, time
@@ -160,6 +168,15 @@ start relay python3 "$H/servers.py" relay "$T/relay.port" "$T/a.pem" "$T/a.key" 
 expect relay-exporter-mismatch 1 "r['check']=='fresh.exporter' and r['certificate']['verified'] and e['code']=='binding'" 127.0.0.1:$PR --policy "$T/pol.json" $S
 # certificate-only mode cannot see the relay: accepted, and says what was skipped
 expect relay-cert-only-weaker 0 "r['verified'] and 'fresh' not in r and r['checks_skipped'] and 'replayable' in r['checks_skipped'][0]" 127.0.0.1:$PR --policy "$T/pol.json" $S --cert-only
+# the relay drops the connection without a TLS close_notify: a body without Content-Length
+# (the SSE stream) may be cut short there, so it is an error, not a success
+"$C" ratls get "https://127.0.0.1:$PR/sse" --policy "$T/pol.json" $S --cert-only >/dev/null 2>"$T/e.txt"
+rc=$?
+[[ $rc == 2 ]] && grep -q "without a TLS close_notify" "$T/e.txt" && pass get-no-close-notify ||
+	{ fail "get-no-close-notify: exit $rc"; cat "$T/e.txt"; }
+out=$("$C" ratls get "https://127.0.0.1:$PR/hello" --policy "$T/pol.json" $S --cert-only 2>/dev/null)
+[[ $? == 0 && $out == "hello from backend /hello" ]] && pass get-content-length-no-close-notify ||
+	fail "get-content-length-no-close-notify: '$out'"
 
 # serving a certificate whose evidence differs from what the fresh evidence would be: refused
 "$C" ratls serve --listen 127.0.0.1:0 --backend "http://127.0.0.1:$BP" --sim "$T/sim" --tee tdx \

@@ -4,7 +4,9 @@ to PORTFILE; the test stops them by PID).
 
   servers.py backend PORTFILE                 plain HTTP backend: GET /hello, GET /sse (3 events,
                                               0.3 s apart), GET /binary (head and a body with
-                                              NULs in one write), POST echo
+                                              NULs in one write), GET /truncated (Content-Length
+                                              100, 10 bytes sent), HEAD (Content-Length 25, no
+                                              body), POST echo
   servers.py plain PORTFILE CERT KEY          TLS server with an ordinary certificate
   servers.py relay PORTFILE CERT KEY UPPORT   TLS-terminating relay holding CERT/KEY that forwards
                                               every byte to the TLS server on 127.0.0.1:UPPORT
@@ -44,11 +46,21 @@ class Backend(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n'
                              b'Content-Length: %d\r\n\r\n' % len(body) + body)
             return
+        if self.path == '/truncated':
+            # promises 100 bytes, sends 10 and closes: the client must not report success
+            self.wfile.write(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n' + b'0123456789')
+            self.close_connection = True
+            return
         body = b'hello from backend ' + self.path.encode() + b'\n'
         self.send_response(200)
         self.send_header('Content-Length', str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def do_HEAD(self):
+        self.send_response(200)
+        self.send_header('Content-Length', '25')
+        self.end_headers()
 
     def do_POST(self):
         n = int(self.headers.get('Content-Length', 0))
@@ -80,12 +92,18 @@ def pipe(a, b):
             if not d:
                 break
             b.sendall(d)
-    except OSError:
+    except (OSError, ValueError):
         pass
+    # shutdown wakes the other direction's blocked recv and sends FIN at once (a close alone
+    # waits for it); no TLS close_notify is sent, as by a relay that drops the connection
     for s in (a, b):
         try:
+            s.shutdown(socket.SHUT_RDWR)
+        except (OSError, ValueError):
+            pass
+        try:
             s.close()
-        except OSError:
+        except (OSError, ValueError):
             pass
 
 
