@@ -248,5 +248,12 @@ check gpu-restore-left-override-actions "[a['path'] for a in d['actions']]==['/s
 "$C" host gpu restore 0000:81:00.0 --sysfs-root "$R3" >"$T/noop.txt" && grep -q "already bound to a host driver" "$T/noop.txt" &&
 	pass gpu-restore-noop || fail gpu-restore-noop
 
+# an empty --sysfs-root (an unset variable) is a usage error, never the host's own /sys (was:
+# "" + /sys/...); only list and --dry-run here, so that even the old code writes nothing
+for a in "list" "bind 0000:81:00.0 --dry-run"; do
+	out=$("$C" host gpu $a --sysfs-root "" 2>&1 >/dev/null); rc=$?
+	[[ $rc == 2 && $out == *"--sysfs-root is empty"* ]] && pass "gpu-empty-sysfs-root (${a%% *})" || fail "gpu-empty-sysfs-root (${a%% *}): $rc $out"
+done
+
 echo "$fails failure(s)"
 [[ $fails == 0 ]]

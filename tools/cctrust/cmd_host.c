@@ -26,7 +26,7 @@ static const char host_usage[] =
 	"restore: give BDF back to its host driver (clears driver_override, unbinds vfio-pci,\n"
 	"  drivers_probe); on its host driver with an override left (a failed bind): clears it.\n"
 	"Every write is printed. bind/restore need root unless --dry-run (shows the writes only)\n"
-	"or --sysfs-root DIR (a sysfs tree under DIR, e.g. a test fixture).\n"
+	"or --sysfs-root DIR (a sysfs tree under DIR, e.g. a test fixture; empty: usage error).\n"
 	"\n"
 	"exit status: 0 done, 1 refused, 2 usage error or unreadable sysfs\n";
 
@@ -65,7 +65,14 @@ int cct_cmd_host(int argc, char **argv)
 							   "subcommand's options)");
 			dry = 1;
 			break;
-		case 'r': root = optarg; break;
+		case 'r':
+			/* an empty root would be the real /sys (an unset variable in a script) */
+			if (!*optarg)
+				return cct_cli_usage_error("host gpu %s: --sysfs-root is empty (the "
+							   "host's own sysfs is used without the "
+							   "option)", op);
+			root = optarg;
+			break;
 		case 'h': fputs(host_usage, stdout); return CCT_EXIT_OK;
 		default: fputs(host_usage, stderr); return CCT_EXIT_USAGE;
 		}
