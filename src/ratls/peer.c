@@ -217,6 +217,16 @@ int cct_ratls_verify_peer(void *p, const cct_policy *pol, const cct_ratls_verify
 	rc = cct_ratls__verify_cert_into(r, x, pol, opts);
 	if (rc != CCT_OK || opts->cert_only)
 		goto out;
+	/* a TLS 1.2 exporter without the extended master secret does not identify the connection
+	 * (RFC 7627, RFC 9266): a relay can make two handshakes share one master secret */
+	if (SSL_version(ssl) < TLS1_3_VERSION && SSL_get_extms_support(ssl) != 1) {
+		rc = cct_err_set(&r->err, CCT_EBINDING, CCT_STAGE_BINDING, 0,
+				 "fresh.exporter: TLS 1.2 without the extended master secret (RFC 7627): "
+				 "the TLS exporter does not identify this connection, so no evidence can "
+				 "be bound to it (TLS 1.3, or TLS 1.2 with extended master secret, needed)");
+		snprintf(r->check, sizeof(r->check), "fresh.exporter");
+		goto done;
+	}
 	if (RAND_bytes(nonce, sizeof(nonce)) != 1 ||
 	    SSL_export_keying_material(ssl, exp, sizeof(exp), CCT_RATLS_EXPORTER_LABEL,
 				       strlen(CCT_RATLS_EXPORTER_LABEL), NULL, 0, 0) != 1) {

@@ -492,6 +492,74 @@ static void test_cert_critical_extension(void **st)
 	EVP_PKEY_free(k);
 }
 
+/* A client and a server SSL joined by a BIO pair, handshake done: the server (an attested
+ * certificate) at most TLS 1.2, with or without the extended master secret. */
+static void tls12_pair(SSL **c_out, SSL **s_out, int ems)
+{
+	EVP_PKEY *k = NULL;
+	X509 *x = cert_edited(&k, NULL);
+	SSL_CTX *cc = SSL_CTX_new(TLS_client_method()), *sc = SSL_CTX_new(TLS_server_method());
+	SSL *c, *s;
+	BIO *cb = NULL, *sb = NULL;
+	int i, cd = 0, sd = 0;
+
+	assert_non_null(cc);
+	assert_non_null(sc);
+	assert_int_equal(SSL_CTX_use_certificate(sc, x), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey(sc, k), 1);
+	assert_int_equal(SSL_CTX_set_max_proto_version(sc, TLS1_2_VERSION), 1);
+	if (!ems)
+		SSL_CTX_set_options(sc, SSL_OP_NO_EXTENDED_MASTER_SECRET);
+	SSL_CTX_set_verify(cc, SSL_VERIFY_NONE, NULL);
+	c = SSL_new(cc);
+	s = SSL_new(sc);
+	assert_int_equal(BIO_new_bio_pair(&cb, 0, &sb, 0), 1);
+	SSL_set_bio(c, cb, cb);
+	SSL_set_bio(s, sb, sb);
+	SSL_set_connect_state(c);
+	SSL_set_accept_state(s);
+	for (i = 0; i < 100 && !(cd && sd); i++) {
+		cd = cd || SSL_do_handshake(c) == 1;
+		sd = sd || SSL_do_handshake(s) == 1;
+	}
+	assert_true(cd && sd);
+	assert_int_equal(SSL_version(c), TLS1_2_VERSION);
+	assert_int_equal(SSL_get_extms_support(c), ems ? 1 : 0);
+	SSL_CTX_free(cc);
+	SSL_CTX_free(sc);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	*c_out = c;
+	*s_out = s;
+}
+
+/* TLS 1.2 without the extended master secret: the exporter does not identify the connection
+ * (RFC 7627), so the fresh evidence is refused before it is asked for; with it, the client
+ * goes on to ask (the server here never answers: fresh.endpoint) */
+static void test_exporter_needs_ems(void **st)
+{
+	cct_ratls_verify_opts vo;
+	cct_ratls_result r;
+	SSL *c, *s;
+	int ems;
+
+	(void)st;
+	memset(&vo, 0, sizeof(vo));
+	vo.composite.trust_sim_dir = simdir;
+	for (ems = 0; ems < 2; ems++) {
+		tls12_pair(&c, &s, ems);
+		assert_int_not_equal(cct_ratls_verify_peer(c, pol, &vo, &r), CCT_OK);
+		assert_true(json_is_true(json_object_get(json_object_get(r.result, "certificate"),
+							 "verified")));
+		assert_string_equal(r.check, ems ? "fresh.endpoint" : "fresh.exporter");
+		if (!ems)
+			assert_non_null(strstr(r.err.msg, "extended master secret"));
+		cct_ratls_result_clear(&r);
+		SSL_free(c);
+		SSL_free(s);
+	}
+}
+
 /* the composite's caller binding: a body without runtime-data is refused unless the caller
  * binds it, and a body with runtime-data is refused when the caller binds */
 static void test_composite_caller_binding(void **st)
@@ -548,6 +616,7 @@ int main(void)
 		cmocka_unit_test(test_composite_caller_binding),
 		cmocka_unit_test(test_cert_duplicate_extension),
 		cmocka_unit_test(test_cert_critical_extension),
+		cmocka_unit_test(test_exporter_needs_ems),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
