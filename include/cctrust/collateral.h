@@ -223,6 +223,10 @@ CCT_EXTERN int cct_coll_route(const char *path, const char *(*arg)(void *ctx, co
 /** The OCSP item key (certificate serial, lowercase hex without leading zeros) of a DER OCSP
  *  request; -1 when it does not decode or asks about more than one certificate. */
 CCT_EXTERN int cct_coll_ocsp_request_key(const uint8_t *der, size_t n, char *key, size_t keysz);
+/** Age (seconds after thisUpdate) past which the verifiers refuse an OCSP answer that has no
+ *  nextUpdate (cct_ocsp_opts.max_age's default): its deadline in `collateral check`, and when
+ *  the caching proxy refetches it. */
+#define CCT_COLL_OCSP_MAX_AGE_S 86400
 /** CCT_OK when a DER OCSP response answers exactly the one certificate a DER OCSP request asks
  *  about (one SingleResponse, its CertID the request's: hash algorithm, issuer name and key
  *  hashes, serial); otherwise CCT_ECOLLATERAL naming the serials. What a caching proxy checks

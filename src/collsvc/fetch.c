@@ -513,6 +513,10 @@ static int have_good(cct_coll_bundle *b, cct_coll_kind kind, const char *key,
 		return 0;
 	if ((tmp.next_update && o->at > tmp.next_update) || (tmp.not_after && o->at > tmp.not_after))
 		return 0;
+	/* an OCSP answer without nextUpdate: the verifiers refuse it a day after thisUpdate */
+	if (kind == CCT_COLL_NVIDIA_OCSP && !tmp.next_update &&
+	    o->at > tmp.not_before + CCT_COLL_OCSP_MAX_AGE_S)
+		return 0;
 	return 1;
 }
 

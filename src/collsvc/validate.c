@@ -198,6 +198,11 @@ int cct_coll_check(cct_coll_check_entry **out, size_t *count, cct_coll_bundle *b
 		e->not_after = it.not_after;
 		e->next_update = it.next_update;
 		e->deadline = earliest(it.not_after, it.next_update);
+		/* an OCSP answer without nextUpdate is refused by the verifiers past thisUpdate +
+		 * their max age: "no expiry" would call it fresh for ever */
+		if (rc == CCT_OK && it.kind == CCT_COLL_NVIDIA_OCSP && !it.next_update &&
+		    it.not_before)
+			e->deadline = earliest(e->deadline, it.not_before + CCT_COLL_OCSP_MAX_AGE_S);
 		if (rc == CCT_EEXPIRED || (e->deadline && at > e->deadline) ||
 		    (rc == CCT_ECOLLATERAL && strstr(e->err.msg, "not current"))) {
 			/* past its own nextUpdate / notAfter, or checked against a CRL that is */
@@ -207,7 +212,9 @@ int cct_coll_check(cct_coll_check_entry **out, size_t *count, cct_coll_bundle *b
 				cct_err_set(&e->err, CCT_EEXPIRED, CCT_STAGE_COLLATERAL, 0,
 					    "%s %s expired at %s (%s)",
 					    cct_coll_kind_name(it.kind), it.key, t,
-					    e->deadline == it.next_update ? "nextUpdate" : "notAfter");
+					    e->deadline == it.next_update ? "nextUpdate"
+					    : e->deadline == it.not_after ? "notAfter"
+					    : "thisUpdate + 1 day: no nextUpdate");
 			}
 		} else if (rc == CCT_OK && it.not_before && at < it.not_before) {
 			e->state = CCT_COLL_EXPIRED;

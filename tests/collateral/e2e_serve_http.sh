@@ -132,12 +132,17 @@ if command -v openssl >/dev/null; then
 	printf 'V\t301231235959Z\t\t1234\tunknown\t/CN=leaf1234\nV\t301231235959Z\t\t5678\tunknown\t/CN=leaf5678\n' > "$O/index.txt"
 	openssl ocsp -index "$O/index.txt" -rsigner "$O/ca.pem" -rkey "$O/ca.key" -CA "$O/ca.pem" \
 		-reqin "$O/req5678.der" -respout "$O/resp5678.der" -ndays 30 >/dev/null 2>&1
-	python3 - "$O/resp5678.der" "$O/uport" <<'PY' & pids="$pids $!"
+	# the answer this upstream gives to every request is whatever $O/serve.der holds
+	cp "$O/resp5678.der" "$O/serve.der"
+	openssl ocsp -index "$O/index.txt" -rsigner "$O/ca.pem" -rkey "$O/ca.key" -CA "$O/ca.pem" \
+		-reqin "$O/req1234.der" -respout "$O/resp1234-nonext.der" >/dev/null 2>&1
+	python3 - "$O/serve.der" "$O/uport" "$O/ulog" <<'PY' & pids="$pids $!"
 import http.server, sys, time
-body = open(sys.argv[1], "rb").read()
 class H(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = open(sys.argv[1], "rb").read()
+        open(sys.argv[3], "a").write("POST\n")
         self.send_response(200); self.send_header("Content-Type", "application/ocsp-response")
         self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
     def log_message(self, *a): pass
@@ -149,7 +154,7 @@ PY
 	wait_port "$O/uport" || bad "fake OCSP upstream did not start"
 	mkdir -p "$O/pb"; echo '{"version":"cctrust.collateral/v1","items":[]}' > "$O/pb/manifest.json"
 	timeout 120 "$serve_bin" "$O/pb" --listen 127.0.0.1:0 --port-file "$O/pport" \
-		--upstream-ocsp "http://127.0.0.1:$(cat "$O/uport")/ocsp" 2>"$O/perr" & pids="$pids $!"
+		--upstream-ocsp "http://127.0.0.1:$(cat "$O/uport")/ocsp" 2>"$O/perr" & ppid=$!; pids="$pids $!"
 	wait_port "$O/pport" || bad "OCSP proxy did not start: $(cat "$O/perr")"
 	P=http://127.0.0.1:$(cat "$O/pport")
 	code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$O/req1234.der" "$P/ocsp")
@@ -158,6 +163,25 @@ PY
 	check "... named in the log" "grep -q 'answers serial 5678, the request asked about serial 1234' '$O/perr'"
 	code=$(curl -s -o "$O/got" -w '%{http_code}' --data-binary @"$O/req5678.der" "$P/ocsp")
 	check "OCSP answer about the asked serial: 200, stored (got $code)" "[ '$code' = 200 ] && cmp -s '$O/got' '$O/resp5678.der' && grep -q '\"key\": \"5678\"' '$O/pb/manifest.json'"
+
+	# an answer without nextUpdate: the verifiers refuse it a day after its thisUpdate, but
+	# check called it fresh with "no expiry" and the proxy served it for ever, never refetched
+	cp "$O/resp1234-nonext.der" "$O/serve.der"
+	sleep 5 # the failed flight for 1234 above is shared for 5 s
+	code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$O/req1234.der" "$P/ocsp")
+	check "OCSP answer without nextUpdate: stored (got $code)" "[ '$code' = 200 ] && grep -q '\"key\": \"1234\"' '$O/pb/manifest.json'"
+	kill "$ppid"; wait "$ppid" 2>/dev/null
+	later=$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%SZ)
+	"$cct" collateral check "$O/pb" >"$O/c0" 2>&1; rc=$?
+	check "check now: fresh, exit 0 (got $rc)" "[ $rc = 0 ]"
+	"$cct" collateral check "$O/pb" --at "$later" >"$O/c1" 2>&1; rc=$?
+	check "check two days later: expired, exit 1 (got $rc: $(head -c 300 "$O/c1"))" "[ $rc = 1 ] && grep -q '^expired  nvidia-ocsp     1234: .*thisUpdate + 1 day: no nextUpdate' '$O/c1'"
+	n0=$(wc -l < "$O/ulog")
+	timeout 60 "$serve_bin" "$O/pb" --listen 127.0.0.1:0 --port-file "$O/pport2" --at "$later" \
+		--upstream-ocsp "http://127.0.0.1:$(cat "$O/uport")/ocsp" 2>"$O/perr2" & pids="$pids $!"
+	wait_port "$O/pport2" || bad "OCSP proxy did not start: $(cat "$O/perr2")"
+	code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$O/req1234.der" "http://127.0.0.1:$(cat "$O/pport2")/ocsp")
+	check "proxy two days later: the stale answer is refetched, not served (got $code, $(( $(wc -l < "$O/ulog") - n0 )) upstream requests)" "[ '$code' = 502 ] && [ \$(wc -l < '$O/ulog') -eq $((n0 + 1)) ]"
 else
 	echo "note: openssl not found; the OCSP proxy cases not run"
 fi

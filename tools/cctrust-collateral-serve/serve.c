@@ -161,8 +161,11 @@ static int try_serve(struct MHD_Connection *c, cct_coll_kind kind, const char *k
 	pthread_rwlock_rdlock(&S.lock);
 	it = cct_coll_bundle_find(S.b, kind, key);
 	if (it && S.proxy && ((it->next_update && now > it->next_update) ||
-			      (it->not_after && now > it->not_after)))
-		fresh = 0; /* the proxy refreshes what is due (OCSP: after nextUpdate) */
+			      (it->not_after && now > it->not_after) ||
+			      (it->kind == CCT_COLL_NVIDIA_OCSP && !it->next_update &&
+			       now > it->not_before + CCT_COLL_OCSP_MAX_AGE_S)))
+		fresh = 0; /* the proxy refreshes what is due (OCSP: after nextUpdate, or a day
+			    * after thisUpdate without one, when the verifiers refuse it) */
 	if (it && fresh)
 		rc = cct_coll_render(S.b, it, &body, &n, &hn, &hv, &ct, &e);
 	pthread_rwlock_unlock(&S.lock);
