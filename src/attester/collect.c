@@ -128,6 +128,11 @@ int cct_attester_collect(char **out, const cct_attester_opts *o, cct_err *err)
 	if (!o || (o->report_data ? !o->gpu_nonce : !o->nonce_b64 || !o->tee_pubkey))
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
 				   "nonce and tee-pubkey (or report_data and gpu_nonce) required");
+	/* set but empty (an unset variable in a script): refused, never "/" + entry nor a fall
+	 * back to the real interface */
+	if ((tsm && !*tsm) || (sev && !*sev))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "$%s is set but empty",
+				   tsm && !*tsm ? CCT_ATTESTER_TSM_ENV : CCT_ATTESTER_SEV_DEV_ENV);
 	if (!tsm)
 		tsm = CCT_ATTESTER_TSM_ROOT;
 	if (!sev)

@@ -96,6 +96,10 @@ int cct_attester__tsm_report(cct_tsm_report *out, const char *root, const uint8_
 		root = CCT_ATTESTER_TSM_ROOT;
 	RAND_bytes(rnd, sizeof(rnd));
 	cct_hex_encode(rh, rnd, sizeof(rnd));
+	if (!*root) /* the entry would be made at "/" */
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				   "configfs-tsm root is empty ($%s set but empty?)",
+				   CCT_ATTESTER_TSM_ENV);
 	if (strlen(root) > 3000)
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "configfs-tsm root too long");
 	snprintf(dir, sizeof(dir), "%s/cctrust-%ld-%s", root, (long)getpid(), rh);

@@ -151,6 +151,13 @@ out=$("$C" gate --policy - --init-data - $S --no-gpu -- sh -c 'echo STARTED' <"$
 # 4. no TEE interface / a device that is not sev-guest: clear errors, exit 2
 CCT_TSM_ROOT=$T/none CCT_SEV_GUEST_DEV=$T/none "$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" --no-gpu >/dev/null 2>"$T/e.txt"
 [[ $? == 2 ]] && grep -q "no TEE interface" "$T/e.txt" && pass no-tee-interface || fail no-tee-interface
+# a TEE interface variable set but empty is refused by name (was: CCT_TSM_ROOT= fell back to
+# the sev-guest device, and with --cpu tsm made the report entry at /cctrust-*); only the auto
+# method here, which also on the old code touches no real interface
+for v in CCT_TSM_ROOT CCT_SEV_GUEST_DEV; do
+	env CCT_TSM_ROOT=$T/none CCT_SEV_GUEST_DEV=$T/none $v= "$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" --no-gpu >/dev/null 2>"$T/e.txt"; rc=$?
+	[[ $rc == 2 ]] && grep -qF "\$$v is set but empty" "$T/e.txt" && pass "empty-$v-refused" || { fail "empty-$v-refused ($rc)"; cat "$T/e.txt"; }
+done
 touch "$T/fake-dev"
 CCT_SEV_GUEST_DEV=$T/fake-dev "$C" evidence collect --cpu sev-guest --nonce "$N" --tee-pubkey "$T/tee.jwk" --no-gpu >/dev/null 2>"$T/e.txt"
 [[ $? == 2 ]] && grep -q "SNP_GET_EXT_REPORT" "$T/e.txt" && pass sev-guest-ioctl-error || fail sev-guest-ioctl-error
