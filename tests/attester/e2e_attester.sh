@@ -148,6 +148,15 @@ out=$("$C" gate --policy - --init-data - $S --no-gpu -- sh -c 'echo STARTED' <"$
 [[ $rc == 2 && -z $out ]] && grep -q "standard input (-) given for 2 options" "$T/gate.err" &&
 	pass gate-stdin-twice-refused || { fail "gate-stdin-twice-refused ($rc)"; cat "$T/gate.err"; }
 
+# evidence collect: an unknown --cpu is a usage error found before anything is collected (was:
+# the GPUs' SPDM reports were requested first, tdx-guest was taken though not documented)
+for m in bogus tdx-guest ""; do
+	rm -f "$T/inits"
+	CCT_NVML_LIB=$T/libfakenvml.so FAKE_NVML_INIT_COUNT_FILE=$T/inits "$C" evidence collect --cpu "$m" --nonce "$N" --tee-pubkey "$T/tee.jwk" >/dev/null 2>"$T/e.txt"; rc=$?
+	[[ $rc == 2 && ! -e $T/inits ]] && grep -q -- "--cpu: '$m' is not one of auto, tsm, sev-guest" "$T/e.txt" &&
+		pass "collect-cpu-usage-error ($m)" || { fail "collect-cpu-usage-error ($m, $rc)"; cat "$T/e.txt"; }
+done
+
 # 4. no TEE interface / a device that is not sev-guest: clear errors, exit 2
 CCT_TSM_ROOT=$T/none CCT_SEV_GUEST_DEV=$T/none "$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" --no-gpu >/dev/null 2>"$T/e.txt"
 [[ $? == 2 ]] && grep -q "no TEE interface" "$T/e.txt" && pass no-tee-interface || fail no-tee-interface

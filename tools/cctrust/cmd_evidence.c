@@ -126,6 +126,11 @@ int cct_cmd_evidence(int argc, char **argv)
 		default: fputs(evidence_usage, stderr); return CCT_EXIT_USAGE;
 		}
 	}
+	/* a usage error, before any file is read or any evidence (GPUs first) collected */
+	if (o.cpu_method && strcmp(o.cpu_method, "auto") && strcmp(o.cpu_method, "tsm") &&
+	    strcmp(o.cpu_method, "sev-guest"))
+		return cct_cli_usage_error("evidence collect: --cpu: '%s' is not one of auto, tsm, "
+					   "sev-guest (a TDX quote comes through tsm)", o.cpu_method);
 	if (cct_cli_vtpm_finish(&vt, 0))
 		return CCT_EXIT_USAGE;
 	/* a vTPM's evidence comes through tpm2-tss and IMDS: --cpu would be ignored there */
