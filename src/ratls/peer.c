@@ -250,6 +250,24 @@ out:
 	return r->status;
 }
 
+/* The request line is "METHOD SP PATH SP HTTP/1.0": a method that is not an RFC 9110 token, or
+ * a path with a space or control character, would end it early and write other header lines
+ * (or a second request) of the caller's input. */
+static const char *request_line_bad(const char *method, const char *path)
+{
+	const unsigned char *q;
+
+	if (!method[0] || strspn(method, "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "abcdefghijklmnopqrstuvwxyz") != strlen(method))
+		return "method: not an HTTP token (letters, digits, !#$%&'*+-.^_`|~)";
+	if (path[0] != '/')
+		return "path: must start with /";
+	for (q = (const unsigned char *)path; *q; q++)
+		if (*q <= 0x20 || *q == 0x7f)
+			return "path: a space or control character (percent-encode it)";
+	return NULL;
+}
+
 int cct_ratls_request(void *p, const char *method, const char *path, const char *host,
 		      const char *const *headers, size_t nheaders, const uint8_t *data, size_t data_len,
 		      FILE *out, int *status, cct_err *err)
@@ -273,6 +291,12 @@ int cct_ratls_request(void *p, const char *method, const char *path, const char 
 	}
 	if (!method)
 		method = data ? "POST" : "GET";
+	if (request_line_bad(method, path) || (host && strpbrk(host, "\r\n"))) {
+		rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "request %s",
+				 request_line_bad(method, path) ? request_line_bad(method, path)
+								: "host: a line break");
+		goto out;
+	}
 	len = (size_t)snprintf(req, cap, "%s %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n", method, path,
 			       host ? host : "localhost");
 	for (i = 0; i < nheaders; i++) {

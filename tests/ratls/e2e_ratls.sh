@@ -86,6 +86,23 @@ rc=$?
 	pass get-truncated-body || { fail "get-truncated-body: exit $rc"; cat "$T/e.txt"; }
 out=$("$C" ratls get "https://127.0.0.1:$P1/hello" -X HEAD --policy "$T/pol.json" $S 2>"$T/e.txt")
 [[ $? == 0 && -z $out ]] && pass get-head-no-body || { fail "get-head-no-body: '$out'"; cat "$T/e.txt"; }
+# the URL's path and -X are the request line: a space or line break in them would write header
+# lines (or another request) of their own, so they are usage errors before connecting; a
+# query without a path gets its /, a fragment is not sent
+for bad in "https://127.0.0.1:$P1/hello"$' HTTP/1.0\r\nX-Test: injected\r\n' "https://127.0.0.1:$P1/a b"; do
+	out=$("$C" ratls get "$bad" --policy "$T/pol.json" $S 2>"$T/e.txt")
+	rc=$?
+	[[ $rc == 2 && -z $out ]] && grep -q "space or control character" "$T/e.txt" && pass get-path-injection ||
+		{ fail "get-path-injection: exit $rc '$out'"; cat "$T/e.txt"; }
+done
+out=$("$C" ratls get "https://127.0.0.1:$P1/post" -X $'POST /x HTTP/1.0\r\nX-Test: 1\r\n' -d a --policy "$T/pol.json" $S 2>"$T/e.txt")
+rc=$?
+[[ $rc == 2 && -z $out ]] && grep -q "an HTTP method" "$T/e.txt" && pass get-method-injection ||
+	{ fail "get-method-injection: exit $rc '$out'"; cat "$T/e.txt"; }
+out=$("$C" ratls get "https://127.0.0.1:$P1?q=1#frag" --policy "$T/pol.json" $S 2>"$T/e.txt")
+[[ $? == 0 && $out == "hello from backend /?q=1" ]] && pass get-query-no-path || { fail "get-query-no-path: '$out'"; cat "$T/e.txt"; }
+"$C" ratls get "https:///hello" --policy "$T/pol.json" $S >/dev/null 2>"$T/e.txt"
+[[ $? == 2 ]] && grep -q "host:port is empty" "$T/e.txt" && pass get-empty-host || { fail get-empty-host; cat "$T/e.txt"; }
 # server-sent events pass through unbuffered: the first event arrives before the last is sent
 "$C" ratls get "https://127.0.0.1:$P1/sse" --policy "$T/pol.json" $S | python3 -c "
 import sys, time

@@ -43,7 +43,8 @@ static const char ratls_usage[] =
 	"           and the SPKI pin (sha256//BASE64, for curl --pinnedpubkey)\n"
 	"  get      like curl: the request is sent only over a connection that verified; a body\n"
 	"           shorter than its Content-Length, or (without one) a connection dropped\n"
-	"           without TLS close_notify, is an error (exit 2)\n"
+	"           without TLS close_notify, is an error (exit 2); the URL's path and -X may\n"
+	"           not hold spaces or control characters (exit 2, nothing sent)\n"
 	"  --sim DIR        use the simulated TEE made by 'cctrust sim init DIR' (tests, demos)\n"
 	"  --trust-sim DIR  accept the simulated TEE's test roots (results marked simulated)\n"
 	"  --cert-only      skip the fresh evidence (replayable: reported in checks_skipped)\n"
@@ -667,8 +668,9 @@ static int cmd_verify(args *a)
 static int cmd_get(args *a)
 {
 	cct_policy *pol = NULL;
-	char host[300], port[16] = "443", hp[300];
+	char host[300], port[16] = "443", hp[300], pathbuf[8192];
 	const char *u, *path, *slash;
+	size_t hl, pl;
 	void *ssl = NULL;
 	FILE *out = stdout;
 	cct_err err;
@@ -677,9 +679,31 @@ static int cmd_get(args *a)
 	if (a->npos != 1 || strncmp(a->pos[0], "https://", 8))
 		return cct_cli_usage_error("ratls get: one https:// URL expected");
 	u = a->pos[0] + 8;
-	slash = strchr(u, '/');
-	path = slash ? slash : "/";
-	snprintf(hp, sizeof(hp), "%.*s", slash ? (int)(slash - u) : (int)strlen(u), u);
+	/* the authority ends at the path, the query or the fragment; never cut short */
+	hl = strcspn(u, "/?#");
+	slash = u + hl;
+	if (!hl || hl >= sizeof(hp))
+		return cct_cli_usage_error("ratls get: the URL's host:port is empty or above %zu bytes",
+					   sizeof(hp) - 1);
+	snprintf(hp, sizeof(hp), "%.*s", (int)hl, u);
+	/* the request line takes the path (a bare ?query gets its /), never the fragment; a
+	 * space or control character in it, or a method not an HTTP token, would inject header
+	 * lines: refused before connecting */
+	pl = strcspn(slash, "#");
+	if (pl >= sizeof(pathbuf) - 1)
+		return cct_cli_usage_error("ratls get: the URL's path is above %zu bytes", sizeof(pathbuf) - 2);
+	snprintf(pathbuf, sizeof(pathbuf), "%s%.*s", *slash == '/' ? "" : "/", (int)pl, slash);
+	path = pathbuf;
+	for (hl = 0; path[hl]; hl++)
+		if ((unsigned char)path[hl] <= 0x20 || path[hl] == 0x7f)
+			return cct_cli_usage_error("ratls get: a space or control character in the URL's "
+						   "path (percent-encode it)");
+	if (a->method && (!a->method[0] || strspn(a->method, "!#$%&'*+-.^_`|~0123456789"
+							      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+							      "abcdefghijklmnopqrstuvwxyz") !=
+							   strlen(a->method)))
+		return cct_cli_usage_error("-X %s: an HTTP method (a token: letters, digits, "
+					   "!#$%%&'*+-.^_`|~)", a->method);
 	if (strchr(hp, ':')) {
 		if (split_target(host, sizeof(host), port, sizeof(port), hp))
 			return cct_cli_usage_error("ratls get: bad host:port in the URL");
