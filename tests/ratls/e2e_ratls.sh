@@ -74,6 +74,18 @@ out=$("$C" ratls get "https://127.0.0.1:$P1/post" --policy "$T/pol.json" $S -d '
 [[ $out == "echo:prompt=hi x-test=7" ]] && pass get-post-headers || fail "get-post-headers: '$out'"
 "$C" ratls get "https://127.0.0.1:$P1/hello" --policy "$T/pol.json" $S -o "$T/body.txt" >/dev/null
 [[ $(cat "$T/body.txt") == "hello from backend /hello" ]] && pass get-output-file || fail get-output-file
+# -o naming an input (the policy, a file of --trust-sim) is refused before connecting, the
+# input intact
+cp "$T/pol.json" "$T/pol.json.orig"
+"$C" ratls get "https://127.0.0.1:$P1/hello" --policy "$T/pol.json" $S -o "$T/pol.json" >/dev/null 2>"$T/e.txt"
+rc=$?
+[[ $rc == 2 ]] && cmp -s "$T/pol.json" "$T/pol.json.orig" && grep -q -- "-o .* is the same file as the input --policy" "$T/e.txt" &&
+	pass get-output-over-policy || { fail "get-output-over-policy: exit $rc"; cat "$T/e.txt"; cp "$T/pol.json.orig" "$T/pol.json"; }
+cp "$T/sim/sim.json" "$T/sim.json.orig"
+"$C" ratls get "https://127.0.0.1:$P1/hello" --policy "$T/pol.json" $S -o "$T/sim/sim.json" >/dev/null 2>"$T/e.txt"
+rc=$?
+[[ $rc == 2 ]] && cmp -s "$T/sim/sim.json" "$T/sim.json.orig" && grep -q -- "an input of --trust-sim" "$T/e.txt" &&
+	pass get-output-over-trust-sim || { fail "get-output-over-trust-sim: exit $rc"; cat "$T/e.txt"; cp "$T/sim.json.orig" "$T/sim/sim.json"; }
 # a binary body that arrives in the same read as the head (NUL bytes after CRLF CRLF)
 "$C" ratls get "https://127.0.0.1:$P1/binary" --policy "$T/pol.json" $S -o "$T/body.bin" >/dev/null
 python3 -c "import sys; sys.exit(open('$T/body.bin','rb').read() != b'\x00\x01binary\x00' * 10)" &&

@@ -54,9 +54,9 @@ static const char ratls_usage[] =
 	"  --max-connections-per-ip N  serve: of them from one client address (default a\n"
 	"                   quarter of --max-connections); one over is closed before TLS\n"
 	"an option a subcommand does not list is refused (exit 2), not ignored\n"
-	"outputs (--key-out, --cert-out, --port-file) that are another output or an input\n"
-	"(--key, --cert, files under --sim DIR) are refused, nothing written; durations: up to\n"
-	"3650d either way; ports: 0..65535\n"
+	"outputs (--key-out, --cert-out, --port-file, -o) that are another output or an input\n"
+	"(--key, --cert, --policy, files under --sim, --trust-sim or --collateral) are refused,\n"
+	"nothing written; durations: up to 3650d either way; ports: 0..65535\n"
 	"test knobs: --gpu-cc-mode MODE, --measurement HEX48 (simulated TEE), --not-before DUR\n"
 	"            (cert: shift the validity window, e.g. -2d for an expired certificate)\n"
 	"exit (verify, get): 0 accepted, 1 rejected, 2 usage error or unreachable\n";
@@ -352,10 +352,11 @@ typedef struct named_path {
 	const char *opt, *path;
 } named_path;
 
-/* Each output against the earlier outputs, the input files and everything under --sim DIR: a
- * usage error naming both options, or 0. */
+/* Each output against the earlier outputs, the input files and everything under the input
+ * directory dir_opt DIR (--sim, --trust-sim, --collateral): a usage error naming both options,
+ * or 0. */
 static int output_clash(const named_path *outs, size_t nout, const named_path *ins, size_t nin,
-			const char *sim_dir)
+			const char *dir_opt, const char *sim_dir)
 {
 	char hit[4096];
 	size_t i, j;
@@ -378,9 +379,9 @@ static int output_clash(const named_path *outs, size_t nout, const named_path *i
 							   "written)",
 							   outs[i].opt, outs[i].path, ins[j].opt, ins[j].path);
 		if (sim_dir && under_dir(hit, sizeof(hit), outs[i].path, sim_dir, 0, &budget))
-			return cct_cli_usage_error("%s %s is the same file as %s, an input of --sim %s: "
+			return cct_cli_usage_error("%s %s is the same file as %s, an input of %s %s: "
 						   "refusing to overwrite an input (nothing written)",
-						   outs[i].opt, outs[i].path, hit, sim_dir);
+						   outs[i].opt, outs[i].path, hit, dir_opt, sim_dir);
 	}
 	return 0;
 }
@@ -414,7 +415,7 @@ static int cmd_cert(args *a)
 	if (!a->tee_set)
 		return cct_cli_usage_error("ratls cert: --tee snp|tdx required");
 	if ((rc = sim_readable(a->make.sim_dir)) != 0 ||
-	    (rc = output_clash(outs, 2, NULL, 0, a->make.sim_dir)) != 0)
+	    (rc = output_clash(outs, 2, NULL, 0, "--sim", a->make.sim_dir)) != 0)
 		return rc;
 	rc = cct_ratls_cert_make(&key, &cert, &a->make, a->validity > 0 ? a->validity : 3600,
 				 a->not_before, &err);
@@ -515,7 +516,7 @@ static int cmd_serve(args *a)
 		return cct_cli_usage_error("--max-connections-per-ip %d is above --max-connections %d",
 					   a->max_conn_ip, a->max_conn ? a->max_conn : 64);
 	if ((rc = sim_readable(a->make.sim_dir)) != 0 ||
-	    (rc = output_clash(outs, 1, ins, 2, a->make.sim_dir)) != 0)
+	    (rc = output_clash(outs, 1, ins, 2, "--sim", a->make.sim_dir)) != 0)
 		return rc;
 	memset(&so, 0, sizeof(so));
 	so.listen = a->listen;
@@ -709,6 +710,17 @@ static int cmd_get(args *a)
 			return cct_cli_usage_error("ratls get: bad host:port in the URL");
 	} else {
 		snprintf(host, sizeof(host), "%s", hp);
+	}
+	{ /* -o replaces its file only after the connection verified; never an input's */
+		named_path outs[1] = { { "-o", a->out_file } },
+			   ins[2] = { { "--policy", a->policy },
+				      { "--collateral", a->vo.composite.collateral_dir } };
+
+		if ((rc = output_clash(outs, 1, ins, 2, "--trust-sim",
+				       a->vo.composite.trust_sim_dir)) != 0 ||
+		    (rc = output_clash(outs, 1, NULL, 0, "--collateral",
+				       a->vo.composite.collateral_dir)) != 0)
+			return rc;
 	}
 	if ((rc = load_policy(&pol, a->policy)) != 0)
 		return rc;
