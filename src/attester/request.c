@@ -71,9 +71,14 @@ int cct_attester__body(char **out, const cct_attester_opts *o, json_t *primary,
 	*out = NULL;
 	if (!b)
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "cannot build the request");
-	if (o->init_data_toml)
-		json_object_set_new(b, "init-data",
-				    json_pack("{s:s,s:s}", "format", "toml", "body", o->init_data_toml));
+	/* never dropped silently: a body JSON cannot carry (not UTF-8) fails the request */
+	if (o->init_data_toml &&
+	    json_object_set_new(b, "init-data", json_pack("{s:s,s:s}", "format", "toml", "body",
+							  o->init_data_toml)) != 0) {
+		json_decref(b);
+		return cct_err_set(err, CCT_EENCODING, CCT_STAGE_INPUT, 0,
+				   "init-data: not UTF-8 text (a TOML document is)");
+	}
 	*out = json_dumps(b, JSON_INDENT(1) | JSON_SORT_KEYS);
 	json_decref(b);
 	return *out ? CCT_OK : cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");

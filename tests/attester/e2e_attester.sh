@@ -148,6 +148,20 @@ out=$("$C" gate --policy - --init-data - $S --no-gpu -- sh -c 'echo STARTED' <"$
 [[ $rc == 2 && -z $out ]] && grep -q "standard input (-) given for 2 options" "$T/gate.err" &&
 	pass gate-stdin-twice-refused || { fail "gate-stdin-twice-refused ($rc)"; cat "$T/gate.err"; }
 
+# init-data that is not text is refused, never dropped (was: bytes that are not UTF-8 left the
+# request without init-data, a NUL cut it short, both exit 0; gate ran the command)
+printf 'version = "0.1.0"\nalgorithm = "sha384"\n[data]\nx = "\xff"\n' >"$T/bad-utf8.toml"
+printf 'version = "0.1.0"\nalgorithm = "sha384"\n[data]\0x = "hidden"\n' >"$T/bad-nul.toml"
+for f in "bad-utf8.toml:not UTF-8 text" "bad-nul.toml:a NUL byte at offset 45"; do
+	rm -f "$T/id.json"
+	"$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" --no-gpu --init-data "$T/${f%%:*}" -o "$T/id.json" 2>"$T/e.txt"; rc=$?
+	[[ $rc == 2 && ! -e $T/id.json ]] && grep -q -- "--init-data .*${f#*:}" "$T/e.txt" &&
+		pass "init-data-${f%%:*}-refused" || { fail "init-data-${f%%:*}-refused ($rc)"; cat "$T/e.txt"; }
+	out=$("$C" gate --policy "$T/pol.json" $S --no-gpu --init-data "$T/${f%%:*}" -- sh -c 'echo STARTED' 2>"$T/gate.err"); rc=$?
+	[[ $rc == 2 && -z $out ]] && grep -q "${f#*:}" "$T/gate.err" &&
+		pass "gate-init-data-${f%%:*}-refused" || { fail "gate-init-data-${f%%:*}-refused ($rc)"; cat "$T/gate.err"; }
+done
+
 # evidence collect: an unknown --cpu is a usage error found before anything is collected (was:
 # the GPUs' SPDM reports were requested first, tdx-guest was taken though not documented)
 for m in bogus tdx-guest ""; do

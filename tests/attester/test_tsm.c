@@ -247,6 +247,28 @@ static void test_tsm_other_writer_after_ours_refused(void **state)
 	assert_null(rep.outblob);
 }
 
+static void test_body_init_data_not_utf8(void **state)
+{
+	/* the request body never drops init-data it cannot carry */
+	cct_attester_opts o;
+	char *out = NULL;
+	cct_err err;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.nonce_b64 = "AAAA";
+	o.tee_pubkey = json_pack("{s:s}", "kty", "EC");
+	o.init_data_toml = "version = \"0.1.0\"\nx = \"\xff\"\n";
+	assert_int_equal(cct_attester__body(&out, &o, json_object(), NULL, &err), CCT_EENCODING);
+	assert_null(out);
+	assert_non_null(strstr(err.msg, "init-data: not UTF-8"));
+	o.init_data_toml = "version = \"0.1.0\"\n";
+	assert_int_equal(cct_attester__body(&out, &o, json_object(), NULL, &err), CCT_OK);
+	assert_non_null(strstr(out, "\"init-data\""));
+	free(out);
+	json_decref((json_t *)o.tee_pubkey);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_tsm_hostile_refused),
 		cmocka_unit_test(test_tsm_generation_from_zero),
 		cmocka_unit_test(test_tsm_other_writer_after_ours_refused),
+		cmocka_unit_test(test_body_init_data_not_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
