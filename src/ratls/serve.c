@@ -169,9 +169,22 @@ static SSL_CTX *new_ctx(const cct_ratls_serve_opts *o, cct_err *err)
 			k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
 	}
 	if (!ctx || !x || !k || SSL_CTX_use_certificate(ctx, x) != 1 || SSL_CTX_use_PrivateKey(ctx, k) != 1) {
+		/* a --cert / --key that cannot serve is the caller's input: named, EINVAL */
+		if (ctx && o->cert_file && !x)
+			cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				    "--cert %.200s: not a PEM certificate", o->cert_file);
+		else if (ctx && o->cert_file && !k)
+			cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				    "--key %.200s: not an unencrypted PEM private key", o->key_file);
+		else if (ctx && o->cert_file && X509_check_private_key(x, k) != 1)
+			cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				    "--key %.200s is not the private key of --cert %.200s", o->key_file,
+				    o->cert_file);
+		else
+			cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "cannot load the attested certificate");
+		ERR_clear_error();
 		SSL_CTX_free(ctx);
 		ctx = NULL;
-		cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "cannot load the attested certificate");
 	}
 	BIO_free(b);
 	X509_free(x);

@@ -213,6 +213,16 @@ out=$("$C" ratls get "https://127.0.0.1:$PR/hello" --policy "$T/pol.json" $S --c
 [[ $? == 2 && ! -e $T/never.port ]] && grep -q "snp evidence with 2 GPU" "$T/mm.err" && pass serve-cert-mismatch ||
 	{ fail serve-cert-mismatch; cat "$T/mm.err"; }
 
+# --key that is not the --cert's key (or no key at all): a usage error naming both, not exit 1
+"$C" ratls serve --listen 127.0.0.1:0 --backend "http://127.0.0.1:$BP" --sim "$T/sim" --tee snp --gpus 2 \
+	--cert "$T/a.pem" --key "$T/b.key" --port-file "$T/never.port" >/dev/null 2>"$T/mm.err"
+[[ $? == 2 && ! -e $T/never.port ]] && grep -q -- "--key .*b.key is not the private key of --cert" "$T/mm.err" &&
+	pass serve-key-not-certs || { fail serve-key-not-certs; cat "$T/mm.err"; }
+"$C" ratls serve --listen 127.0.0.1:0 --backend "http://127.0.0.1:$BP" --sim "$T/sim" --tee snp --gpus 2 \
+	--cert "$T/a.pem" --key "$T/a.pem" --port-file "$T/never.port" >/dev/null 2>"$T/mm.err"
+[[ $? == 2 && ! -e $T/never.port ]] && grep -q -- "--key .*a.pem: not an unencrypted PEM private key" "$T/mm.err" &&
+	pass serve-key-not-a-key || { fail serve-key-not-a-key; cat "$T/mm.err"; }
+
 # an old certificate past its validity
 "$C" ratls cert --tee snp --gpus 2 --sim "$T/sim" --not-before -2d --validity 1h --key-out "$T/old.key" --cert-out "$T/old.pem" 2>/dev/null
 serve old --tee snp --gpus 2 --cert "$T/old.pem" --key "$T/old.key"; P5=$PORT
