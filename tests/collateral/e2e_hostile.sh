@@ -75,6 +75,12 @@ if [ -x "$serve_bin" ]; then
 		expect_rc 2 "$cct" collateral serve "$tmp/bundle" --listen 127.0.0.1:0 --$o ""
 		grep -q -- "--$o: empty URL" "$tmp/err" && ok || bad "serve --$o '' not refused: $(cat "$tmp/err")"
 	done
+	# --listen with an empty or spaced port: strtol took "" as port 0 (a random port) and " 5"
+	# as port 5; the server ran
+	for l in "127.0.0.1:" "127.0.0.1: 5" "127.0.0.1:+5" "127.0.0.1:0x10"; do
+		expect_rc 2 "$cct" collateral serve "$tmp/bundle" --listen "$l"
+		grep -q -- "--listen '$l': expected IPv4:PORT" "$tmp/err" && ok || bad "--listen '$l' not refused: $(cat "$tmp/err")"
+	done
 	# with an upstream both are taken: the server starts
 	"$cct" collateral serve "$tmp/bundle" --listen 127.0.0.1:0 --port-file "$tmp/port" \
 		--upstream http://127.0.0.1:9 --at 2025-01-01T00:00:00Z --kds-interval 1 2>"$tmp/serr" &

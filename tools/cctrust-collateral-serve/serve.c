@@ -471,6 +471,10 @@ static int parse_listen(struct sockaddr_in *sa, const char *s)
 	if (!colon || (size_t)(colon - s) >= sizeof(host))
 		return -1;
 	snprintf(host, sizeof(host), "%.*s", (int)(colon - s), s);
+	/* digits only: strtol alone took "" as port 0 (a random port) and " 5" as 5 */
+	if (!colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    strlen(colon + 1) > 5)
+		return -1;
 	port = strtol(colon + 1, &end, 10);
 	if (*end || port < 0 || port > 65535 || inet_pton(AF_INET, host, &sa->sin_addr) != 1)
 		return -1;
@@ -547,7 +551,13 @@ int main(int argc, char **argv)
 		default: fputs(usage, stderr); return 2;
 		}
 	}
-	if (optind != argc - 1 || !listen || parse_listen(&sa, listen) != 0) {
+	if (listen && parse_listen(&sa, listen) != 0) {
+		fprintf(stderr, "cctrust: collateral serve: --listen '%s': expected IPv4:PORT "
+				"(an IPv4 address, PORT 0-65535 in digits)\n",
+			listen);
+		return 2;
+	}
+	if (optind != argc - 1 || !listen) {
 		fprintf(stderr, "cctrust: collateral serve: one BUNDLE and --listen IPv4:PORT\n");
 		fputs(usage, stderr);
 		return 2;
