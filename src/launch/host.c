@@ -293,27 +293,56 @@ out:
 	return rc;
 }
 
+/* A device of IOMMU group other than bdf still bound to a host driver (not vfio-pci /
+ * pcieport), looking at every member (the listing's group_devices stops at
+ * MAX_GROUP_DEVICES): 1 found (ob, od set), 0 none, -1 the group cannot be read. */
+static int group_host_bound(const char *root, const char *group, const char *bdf, char ob[16],
+			    char od[256])
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	int found = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/sys/kernel/iommu_groups/%s/devices", rootdir(root), group);
+	if (!(d = opendir(path)))
+		return -1;
+	while (!found && (e = readdir(d))) {
+		if (!cct_launch__bdf_valid(e->d_name) || !strcmp(e->d_name, bdf))
+			continue;
+		link_base(od, 256, root, e->d_name, "driver");
+		if (*od && strcmp(od, "vfio-pci") && strcmp(od, "pcieport")) {
+			memcpy(ob, e->d_name, 13); /* a valid BDF: 12 characters */
+			found = 1;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
 int cct_launch_host_gpu_bind(json_t **out, const char *root, const char *bdf, int dry_run,
 			     cct_err *err)
 {
-	json_t *dev = NULL, *g, *m;
-	size_t i;
-	int rc;
+	json_t *dev = NULL;
+	const char *group;
+	char ob[16], od[256];
+	int rc, r;
 
 	*out = NULL;
 	if ((rc = check_device(&dev, root, bdf, err)) != CCT_OK)
 		return rc;
-	g = json_object_get(dev, "group_devices");
-	json_array_foreach(g, i, m) {
-		const char *ob = json_string_value(json_object_get(m, "bdf"));
-		const char *od = json_string_value(json_object_get(m, "driver"));
-
-		if (!strcmp(ob, bdf) || !od || !strcmp(od, "vfio-pci") || !strcmp(od, "pcieport"))
-			continue;
-		rc = cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0,
-				 "refused: IOMMU group %s also holds %s, bound to host driver %s; "
-				 "bind every device of the group to vfio-pci (or unbind it) first",
-				 json_string_value(json_object_get(dev, "iommu_group")), ob, od);
+	group = json_string_value(json_object_get(dev, "iommu_group"));
+	r = group_host_bound(root, group, bdf, ob, od);
+	if (r != 0) {
+		rc = r < 0 ? cct_err_set(err, CCT_EIO, CCT_STAGE_INPUT, 0,
+					 "refused: the devices of IOMMU group %s cannot be read "
+					 "(%s/sys/kernel/iommu_groups/%s/devices)",
+					 group, rootdir(root), group)
+			   : cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0,
+					 "refused: IOMMU group %s also holds %s, bound to host driver "
+					 "%s; bind every device of the group to vfio-pci (or unbind "
+					 "it) first",
+					 group, ob, od);
 		json_decref(dev);
 		return rc;
 	}

@@ -248,6 +248,28 @@ check gpu-restore-left-override-actions "[a['path'] for a in d['actions']]==['/s
 "$C" host gpu restore 0000:81:00.0 --sysfs-root "$R3" >"$T/noop.txt" && grep -q "already bound to a host driver" "$T/noop.txt" &&
 	pass gpu-restore-noop || fail gpu-restore-noop
 
+# the shared-group check looks at every member, not the 64 a listing shows: a big group (no
+# ACS) of 99 vfio-pci devices and one NIC on its host driver placed after the 64th directory
+# entry (readdir order is the filesystem's: names are tried until one lands there)
+R4=$T/sysfs4
+mkdev "$R4" 0000:90:00.0 0x10de 0x030200 50 nvidia
+for i in $(seq 1 99); do mkdev "$R4" "$(printf '0000:91:%02x.0' "$i")" 0x8086 0x020000 50 vfio-pci; done
+G=$R4/sys/kernel/iommu_groups/50/devices
+for i in $(seq 0 255); do
+	nic=$(printf '0000:92:%02x.1' "$i")
+	mkdev "$R4" "$nic" 0x8086 0x020000 50 ixgbe
+	ls -U "$G" | head -64 | grep -qx "$nic" || break
+	rm "$G/$nic"
+done
+"$C" host gpu bind 0000:90:00.0 --sysfs-root "$R4" 2>"$T/big.err"; rc=$?
+[[ $rc == 1 && $(cat "$R4/sys/bus/pci/devices/0000:90:00.0/driver_override") == "" ]] && grep -q "also holds $nic, bound to host driver ixgbe" "$T/big.err" &&
+	pass gpu-big-group-checked-whole || fail "gpu-big-group-checked-whole ($rc): $(cat "$T/big.err")"
+# a group whose member list cannot be read is refused, not taken as empty
+rm -rf "$G"
+"$C" host gpu bind 0000:90:00.0 --sysfs-root "$R4" 2>"$T/nogrp.err"; rc=$?
+[[ $rc == 2 && $(cat "$R4/sys/bus/pci/devices/0000:90:00.0/driver_override") == "" ]] && grep -q "devices of IOMMU group 50 cannot be read" "$T/nogrp.err" &&
+	pass gpu-unreadable-group-refused || fail "gpu-unreadable-group-refused ($rc): $(cat "$T/nogrp.err")"
+
 # an empty --sysfs-root (an unset variable) is a usage error, never the host's own /sys (was:
 # "" + /sys/...); only list and --dry-run here, so that even the old code writes nothing
 for a in "list" "bind 0000:81:00.0 --dry-run"; do
