@@ -202,7 +202,10 @@ static int do_write(json_t *actions, const char *root, const char *rel, const ch
 	return CCT_OK;
 }
 
-static int check_device(json_t **dev, const char *root, const char *bdf, cct_err *err)
+/* need_group: bind (VFIO passes whole groups through); restore gives the device back to the
+ * host, which needs no IOMMU group (one booted without the IOMMU still has to be restored). */
+static int check_device(json_t **dev, const char *root, const char *bdf, int need_group,
+			cct_err *err)
 {
 	if (!cct_launch__bdf_valid(bdf))
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
@@ -211,7 +214,7 @@ static int check_device(json_t **dev, const char *root, const char *bdf, cct_err
 	if (!*dev)
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
 				   "%s is not an NVIDIA GPU or NVSwitch (or does not exist)", bdf);
-	if (!json_string_value(json_object_get(*dev, "iommu_group"))) {
+	if (need_group && !json_string_value(json_object_get(*dev, "iommu_group"))) {
 		json_decref(*dev);
 		*dev = NULL;
 		return cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0,
@@ -329,7 +332,7 @@ int cct_launch_host_gpu_bind(json_t **out, const char *root, const char *bdf, in
 	int rc, r;
 
 	*out = NULL;
-	if ((rc = check_device(&dev, root, bdf, err)) != CCT_OK)
+	if ((rc = check_device(&dev, root, bdf, 1, err)) != CCT_OK)
 		return rc;
 	group = json_string_value(json_object_get(dev, "iommu_group"));
 	r = group_host_bound(root, group, bdf, ob, od);
@@ -356,7 +359,7 @@ int cct_launch_host_gpu_restore(json_t **out, const char *root, const char *bdf,
 	int rc;
 
 	*out = NULL;
-	if ((rc = check_device(&dev, root, bdf, err)) != CCT_OK)
+	if ((rc = check_device(&dev, root, bdf, 0, err)) != CCT_OK)
 		return rc;
 	return rebind(out, dev, root, bdf, 0, dry_run, err);
 }

@@ -270,6 +270,19 @@ rm -rf "$G"
 [[ $rc == 2 && $(cat "$R4/sys/bus/pci/devices/0000:90:00.0/driver_override") == "" ]] && grep -q "devices of IOMMU group 50 cannot be read" "$T/nogrp.err" &&
 	pass gpu-unreadable-group-refused || fail "gpu-unreadable-group-refused ($rc): $(cat "$T/nogrp.err")"
 
+# restore needs no IOMMU group (only passing through does): a GPU left on vfio-pci's override
+# and driverless after a boot without the IOMMU is given back (was: refused, exit 1, "enable
+# the IOMMU before passing it through")
+R5=$T/sysfs5
+mkdev "$R5" 0000:a1:00.0 0x10de 0x030200 60
+rm "$R5/sys/bus/pci/devices/0000:a1:00.0/iommu_group"
+echo vfio-pci >"$R5/sys/bus/pci/devices/0000:a1:00.0/driver_override"
+"$C" host gpu restore 0000:a1:00.0 --sysfs-root "$R5" 2>"$T/r5.err"; rc=$?
+[[ $rc == 0 && $(cat "$R5/sys/bus/pci/devices/0000:a1:00.0/driver_override") == "" && $(cat "$R5/sys/bus/pci/drivers_probe") == 0000:a1:00.0 ]] &&
+	pass gpu-restore-without-iommu || fail "gpu-restore-without-iommu ($rc): $(cat "$T/r5.err")"
+"$C" host gpu bind 0000:a1:00.0 --sysfs-root "$R5" 2>"$T/r5.err"; rc=$?
+[[ $rc == 1 ]] && grep -q "has no IOMMU group" "$T/r5.err" && pass gpu-bind-without-iommu-refused || fail "gpu-bind-without-iommu-refused ($rc)"
+
 # an empty --sysfs-root (an unset variable) is a usage error, never the host's own /sys (was:
 # "" + /sys/...); only list and --dry-run here, so that even the old code writes nothing
 for a in "list" "bind 0000:81:00.0 --dry-run"; do
