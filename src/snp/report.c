@@ -1,7 +1,9 @@
 /* SEV-SNP ATTESTATION_REPORT parsing.
  * Offsets: AMD SEV-SNP Firmware ABI specification, Table "ATTESTATION_REPORT Structure";
- * see docs/formats/snp-report.md. Versions: 2 (Milan/Genoa), 3 (adds CPUID fields), 5 (Turin
- * firmware: launch/current mitigation vectors). */
+ * see docs/formats/snp-report.md. Versions: 2 (Milan/Genoa), 3 (adds CPUID fields), 4 (firmware
+ * 1.55.31 on Milan, e.g. Google Cloud: the version 3 layout; AMD has published no other field),
+ * 5 (ABI 1.58: launch/current mitigation vectors). Every byte no version defines must be
+ * zero, so a version 4 report that used one is refused naming its offset. */
 #include <stdio.h>
 #include <string.h>
 
@@ -34,9 +36,9 @@ int cct_snp_report_parse(cct_snp_report *out, const uint8_t *buf, size_t len, cc
 
 	cct_rd_field(&r, "VERSION");
 	out->version = cct_rd_u32le(&r);                    /* 0x000 */
-	if (out->version < 2 || out->version > 5 || out->version == 4)
+	if (out->version < 2 || out->version > 5)
 		return cct_err_set(err, CCT_EUNSUPPORTED, CCT_STAGE_PARSE, 0x000,
-				   "SNP report VERSION (offset 0x000) is %u; supported: 2, 3, 5",
+				   "SNP report VERSION (offset 0x000) is %u; supported: 2 to 5",
 				   out->version);
 	cct_rd_field(&r, "GUEST_SVN");
 	out->guest_svn = cct_rd_u32le(&r);                  /* 0x004 */
