@@ -81,6 +81,17 @@ if [ -x "$serve_bin" ]; then
 		expect_rc 2 "$cct" collateral serve "$tmp/bundle" --listen "$l"
 		grep -q -- "--listen '$l': expected IPv4:PORT" "$tmp/err" && ok || bad "--listen '$l' not refused: $(cat "$tmp/err")"
 	done
+	# --port-file over the bundle: the port number replaced the .tar, or the manifest of a
+	# directory bundle (and F.tmp, written first, the bundle named F.tmp)
+	tar -cf "$tmp/pf.tar" -C "$tmp/bundle" . && cp "$tmp/pf.tar" "$tmp/pf.tmp"
+	cp "$tmp/pf.tar" "$tmp/pf.keep"
+	for a in "pf.tar pf.tar" "bundle bundle/manifest.json" "bundle bundle/../bundle/new" "pf.tmp pf"; do
+		set -- $a
+		expect_rc 2 "$cct" collateral serve "$tmp/$1" --listen 127.0.0.1:0 --port-file "$tmp/$2"
+		grep -q -- "is the bundle .* or inside it" "$tmp/err" && ok || bad "--port-file $2 over bundle $1 not refused: $(cat "$tmp/err")"
+	done
+	cmp -s "$tmp/pf.tar" "$tmp/pf.keep" && cmp -s "$tmp/pf.tmp" "$tmp/pf.keep" && grep -q '"version"' "$tmp/bundle/manifest.json" \
+		&& ok || bad "--port-file overwrote a bundle"
 	# with an upstream both are taken: the server starts
 	"$cct" collateral serve "$tmp/bundle" --listen 127.0.0.1:0 --port-file "$tmp/port" \
 		--upstream http://127.0.0.1:9 --at 2025-01-01T00:00:00Z --kds-interval 1 2>"$tmp/serr" &

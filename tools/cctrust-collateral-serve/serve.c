@@ -459,6 +459,32 @@ static size_t unescape_without_nul(void *cls, struct MHD_Connection *c, char *s)
 	return n;
 }
 
+/* 1 when the port file (or its F.tmp) is the bundle or lies inside a directory bundle */
+static int port_file_in_bundle(const char *port_file, const char *bundle)
+{
+	char *dir = strdup(port_file), *rd = NULL, *rb = realpath(bundle, NULL), *slash;
+	int in = 0;
+	struct stat st;
+	char tmp[4200];
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", port_file);
+	if (cct_file_same(port_file, bundle) || cct_file_same(tmp, bundle))
+		in = 1;
+	else if (dir && rb && stat(rb, &st) == 0 && S_ISDIR(st.st_mode)) {
+		slash = strrchr(dir, '/');
+		if (slash)
+			slash[slash == dir] = 0; /* "/x" -> "/" */
+		rd = realpath(slash ? dir : ".", NULL);
+		in = rd && (!strcmp(rd, rb) ||
+			    (!strncmp(rd, rb, strlen(rb)) &&
+			     (rd[strlen(rb)] == '/' || !strcmp(rb, "/"))));
+	}
+	free(dir);
+	free(rd);
+	free(rb);
+	return in;
+}
+
 static int parse_listen(struct sockaddr_in *sa, const char *s)
 {
 	char host[64];
@@ -617,6 +643,14 @@ int main(int argc, char **argv)
 				argv[optind], argv[optind]);
 			return 2;
 		}
+	}
+	if (port_file && port_file_in_bundle(port_file, argv[optind])) {
+		/* the port file (and F.tmp) replaced the .tar or the manifest with a number */
+		fprintf(stderr, "cctrust: collateral serve: --port-file %s (or %s.tmp, written "
+				"first) is the bundle %s or inside it; expected a path outside the "
+				"bundle\n",
+			port_file, port_file, argv[optind]);
+		return 2;
 	}
 	if (cct_coll_bundle_open(&S.b, argv[optind], S.proxy, &err) != CCT_OK) {
 		fprintf(stderr, "cctrust: %s\n", err.msg);
