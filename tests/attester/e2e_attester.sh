@@ -162,6 +162,12 @@ for f in "bad-utf8.toml:not UTF-8 text" "bad-nul.toml:a NUL byte at offset 45"; 
 		pass "gate-init-data-${f%%:*}-refused" || { fail "gate-init-data-${f%%:*}-refused ($rc)"; cat "$T/gate.err"; }
 done
 
+# --init-data with a vTPM --tee (no field for it) is a usage error in gate too (was exit 1,
+# "REFUSED: cannot collect evidence"); found before any TPM is opened
+out=$("$C" gate --policy "$T/pol.json" --tee az-snp-vtpm --init-data "$T/init.toml" --no-gpu -- sh -c 'echo STARTED' 2>"$T/gate.err"); rc=$?
+[[ $rc == 2 && -z $out ]] && grep -q -- "--init-data does not apply with --tee az-snp-vtpm" "$T/gate.err" &&
+	pass gate-vtpm-init-data-usage || { fail "gate-vtpm-init-data-usage ($rc)"; cat "$T/gate.err"; }
+
 # evidence collect: an unknown --cpu is a usage error found before anything is collected (was:
 # the GPUs' SPDM reports were requested first, tdx-guest was taken though not documented)
 for m in bogus tdx-guest ""; do

@@ -159,6 +159,9 @@ int cct_cmd_evidence(int argc, char **argv)
 		return cct_cli_usage_error("evidence collect: --cpu does not apply with --tee %s (its "
 					   "evidence comes from the vTPM, not configfs-tsm or "
 					   "/dev/sev-guest)", vt.vo.tee);
+	if (vt.vo.tee && init)
+		return cct_cli_usage_error("evidence collect: --init-data does not apply with --tee "
+					   "%s (its evidence carries no init-data field)", vt.vo.tee);
 	if (!o.nonce_b64 || !pk)
 		return cct_cli_usage_error("evidence collect: --nonce and --tee-pubkey are required");
 	if (inputs_conflict(outp, pk, init, &vt))

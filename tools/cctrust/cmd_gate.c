@@ -113,6 +113,10 @@ int cct_cmd_gate(int argc, char **argv)
 		return cct_cli_usage_error("gate: --cpu does not apply with --tee %s (its evidence "
 					   "comes from the vTPM, not configfs-tsm or /dev/sev-guest)",
 					   vt.vo.tee);
+	/* nor does init-data: vTPM evidence has no field for it (a usage error, not a refusal) */
+	if (vt.vo.tee && init)
+		return cct_cli_usage_error("gate: --init-data does not apply with --tee %s (its "
+					   "evidence carries no init-data field)", vt.vo.tee);
 	if (cct_file_read(&b, &n, policy_file, CCT_POLICY_MAX_POLICY, &err) != CCT_OK ||
 	    cct_policy_load(&pol, (const char *)b, n, &err) != CCT_OK) {
 		cct_cli_usage_error("--policy %s: %s", policy_file, err.msg);
