@@ -114,6 +114,13 @@ for m in PUT DELETE OPTIONS PATCH; do
 	check "$m: 405 with Allow" "grep -q '^HTTP/1.1 405' '$tmp/mh' && grep -qi '^Allow: GET, HEAD, POST' '$tmp/mh'"
 done
 
+# an item altered under the running server: 500 (fail closed); the reason went to the client
+# (with the bundle's file layout) and nowhere in the operator's log
+echo x >> "$B/snp-ask-ark/Milan.pem"
+body=$(curl -s -w ' %{http_code}' "$S/vcek/v1/Milan/cert_chain")
+check "altered item: 500 'collateral item unreadable' (got '$body')" "[ \"\$body\" = 'collateral item unreadable
+ 500' ]"
+check "altered item: the log names it and why" "grep -q 'snp-ask-ark Milan: .*SHA-256 differs from the manifest' '$tmp/serr'"
 kill -0 "$(echo $pids | awk '{print $NF}')" 2>/dev/null && ok || bad "serve died: $(cat "$tmp/serr")"
 
 # --upstream-ocsp that answers about another certificate: the proxy stored the answer for serial

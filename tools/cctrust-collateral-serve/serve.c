@@ -172,7 +172,11 @@ static int try_serve(struct MHD_Connection *c, cct_coll_kind kind, const char *k
 	if (!it || !fresh)
 		return 0;
 	if (rc != CCT_OK) {
-		*ret = send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, e.msg);
+		/* the operator's log names why (an altered or replaced file); the client gets
+		 * what cctrustd answers, not the bundle's layout */
+		fprintf(stderr, "cctrust-collateral-serve: %s %s: %s\n", cct_coll_kind_name(kind),
+			key, e.msg);
+		*ret = send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "collateral item unreadable\n");
 		return 1;
 	}
 	if (count)
