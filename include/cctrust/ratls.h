@@ -85,6 +85,8 @@ typedef struct cct_ratls_verify_opts {
 	int cert_only;                /**< do not ask for channel-bound fresh evidence (weaker:
 				       replayable; the result says so) */
 	const char *host;             /**< Host header for the attestation request */
+	int fresh_timeout_s;          /**< the fresh evidence answer (head and body) must be
+				       complete within this many seconds of asking; 0: 120 */
 } cct_ratls_verify_opts;
 
 /** Result of a verification. Release with cct_ratls_result_clear. */
@@ -110,8 +112,8 @@ CCT_EXTERN int cct_ratls_verify_cert(cct_ratls_result *r, const void *x509, cons
 CCT_EXTERN int cct_ratls_verify_peer(void *ssl, const cct_policy *pol,
 				     const cct_ratls_verify_opts *opts, cct_ratls_result *r);
 
-/** Connect to HOST:PORT (TCP, timeout_s for connect and each read; 0 = 30 s) and complete a
- *  TLS handshake (nothing is trusted yet: call cct_ratls_verify_peer before sending anything). *ssl_out (an SSL *) closed with cct_ratls_close.
+/** Connect to HOST:PORT (TCP, timeout_s for connect, for the whole TLS handshake and then
+ *  for each read; 0 = 30 s) and complete a TLS handshake (nothing is trusted yet: call cct_ratls_verify_peer before sending anything). *ssl_out (an SSL *) closed with cct_ratls_close.
  *  Errors: ENETWORK (unreachable, handshake failed). */
 CCT_EXTERN int cct_ratls_connect(void **ssl_out, const char *host, const char *port, int timeout_s,
 				 cct_err *err);

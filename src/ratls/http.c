@@ -4,6 +4,7 @@
  * to CRLF CRLF within a fixed cap, the status line, Content-Length. Everything bounded. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,9 +57,16 @@ int cct_ratls__wait_fd(int fd, short events, long long deadline_ms)
 	return 0;
 }
 
-/* One SSL_read, or on a non-blocking socket with a deadline: wait (until the deadline) for the
- * bytes it wants and retry. > 0 bytes, 0 closed / failed, -1 deadline passed. */
-static int read_by(SSL *ssl, void *buf, int n, long long deadline_ms)
+int cct_ratls__set_nonblock(int fd, int on)
+{
+	int f = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+
+	if (f < 0)
+		return -1;
+	return fcntl(fd, F_SETFL, on ? f | O_NONBLOCK : f & ~O_NONBLOCK);
+}
+
+int cct_ratls__read_by(SSL *ssl, void *buf, int n, long long deadline_ms)
 {
 	int i;
 
@@ -107,7 +115,7 @@ int cct_ratls__read_head_until(cct_ratls_head *h, SSL *ssl, long long deadline_m
 		if (h->have >= CCT_RATLS_MAX_HEAD)
 			return cct_err_set(err, CCT_ETOOBIG, CCT_STAGE_INPUT, 0,
 					   "HTTP head larger than %u bytes", CCT_RATLS_MAX_HEAD);
-		r = read_by(ssl, h->buf + h->have, (int)(CCT_RATLS_MAX_HEAD - h->have), deadline_ms);
+		r = cct_ratls__read_by(ssl, h->buf + h->have, (int)(CCT_RATLS_MAX_HEAD - h->have), deadline_ms);
 		if (r < 0)
 			return cct_err_set(err, CCT_ENETWORK, CCT_STAGE_INPUT, h->have,
 					   "HTTP head not complete by its deadline");

@@ -4,6 +4,7 @@
  * exporter), then requests over the verified connection. */
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,14 +53,37 @@ static int tcp_connect(const char *host, const char *port, int timeout_s, cct_er
 	return fd;
 }
 
+/* SSL_connect on a non-blocking socket, done by deadline_ms: 1, or 0 failed, -1 deadline
+ * passed (a server trickling its handshake holds the client no longer than that) */
+static int connect_by(SSL *ssl, long long deadline_ms)
+{
+	int i;
+
+	for (i = 0; i < (1 << 20); i++) { /* each turn waits for bytes; the count is a backstop */
+		int r = SSL_connect(ssl), e;
+
+		if (r == 1)
+			return 1;
+		e = SSL_get_error(ssl, r);
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+			return 0;
+		if (!cct_ratls__wait_fd(SSL_get_fd(ssl), e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+					deadline_ms))
+			return -1;
+	}
+	return -1;
+}
+
 int cct_ratls_connect(void **ssl_out, const char *host, const char *port, int timeout_s, cct_err *err)
 {
 	SSL_CTX *ctx;
 	SSL *ssl = NULL;
-	int fd;
+	int fd, hs;
 
 	*ssl_out = NULL;
-	fd = tcp_connect(host, port, timeout_s > 0 ? timeout_s : 30, err);
+	if (timeout_s <= 0)
+		timeout_s = 30;
+	fd = tcp_connect(host, port, timeout_s, err);
 	if (fd < 0)
 		return CCT_ENETWORK;
 	ctx = SSL_CTX_new(TLS_client_method());
@@ -78,12 +102,20 @@ int cct_ratls_connect(void **ssl_out, const char *host, const char *port, int ti
 		close(fd);
 		return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "TLS connection failed");
 	}
-	if (SSL_connect(ssl) != 1) {
+	hs = cct_ratls__set_nonblock(fd, 1) == 0
+		     ? connect_by(ssl, cct_ratls__now_ms() + 1000LL * timeout_s)
+		     : 0;
+	if (hs == 1 && cct_ratls__set_nonblock(fd, 0) != 0)
+		hs = 0;
+	if (hs != 1) {
 		unsigned long e = ERR_peek_last_error();
 		long vr = SSL_get_verify_result(ssl);
 		char buf[160];
 
-		ERR_error_string_n(e, buf, sizeof(buf));
+		if (hs < 0)
+			snprintf(buf, sizeof(buf), "not complete within %d s", timeout_s);
+		else
+			ERR_error_string_n(e, buf, sizeof(buf));
 		cct_err_set(err, vr != X509_V_OK ? CCT_EUNTRUSTED : CCT_ENETWORK, CCT_STAGE_INPUT, 0,
 			    "TLS handshake with %.100s:%.16s failed: %s%s", host, port,
 			    vr != X509_V_OK ? "the server's certificate carries no attestation "
@@ -113,10 +145,14 @@ void cct_ratls_close(void *p)
 		close(fd);
 }
 
-/* GET the attestation endpoint with nonce; *body malloc'd. */
+/* GET the attestation endpoint with nonce; *body malloc'd. The answer must be complete within
+ * timeout_s of asking (the socket is non-blocking meanwhile): a server trickling its bytes
+ * holds the client no longer. */
 static int fetch_fresh(uint8_t **body, size_t *n, SSL *ssl, const char *host, const uint8_t *nonce,
-		       size_t nn, cct_err *err)
+		       size_t nn, int timeout_s, cct_err *err)
 {
+	long long deadline = cct_ratls__now_ms() + 1000LL * timeout_s;
+	int fd = SSL_get_fd(ssl);
 	cct_ratls_head *h = calloc(1, sizeof(*h));
 	char *nb = cct_b64_encode(nonce, nn, 1), req[512];
 	long long cl;
@@ -140,12 +176,20 @@ static int fetch_fresh(uint8_t **body, size_t *n, SSL *ssl, const char *host, co
 		rc = cct_err_set(err, CCT_ENETWORK, CCT_STAGE_INPUT, 0, "cannot send the attestation request");
 		goto out;
 	}
-	rc = cct_ratls__read_head(h, ssl, err);
+	if (cct_ratls__set_nonblock(fd, 1) != 0) {
+		rc = cct_err_set(err, CCT_ENETWORK, CCT_STAGE_INPUT, 0, "the connection has no socket");
+		goto out;
+	}
+	rc = cct_ratls__read_head_until(h, ssl, deadline, err);
 	if (rc <= 0) {
 		if (rc == 0)
 			rc = cct_err_set(err, CCT_ENETWORK, CCT_STAGE_INPUT, 0,
 					 "the server closed the connection without answering %s",
 					 CCT_RATLS_PATH);
+		else if (rc == CCT_ENETWORK)
+			rc = cct_err_set(err, CCT_ENETWORK, CCT_STAGE_INPUT, 0,
+					 "%s: no complete answer head within %d s", CCT_RATLS_PATH,
+					 timeout_s);
 		goto out;
 	}
 	st = cct_ratls__status(h);
@@ -170,11 +214,17 @@ static int fetch_fresh(uint8_t **body, size_t *n, SSL *ssl, const char *host, co
 		have = (size_t)cl; /* nothing else was requested: extra bytes are a protocol error */
 	memcpy(*body, h->buf + h->head_len, have);
 	while (have < (size_t)cl) {
-		int r = SSL_read(ssl, *body + have, (int)((size_t)cl - have > 1u << 20 ? 1u << 20 : (size_t)cl - have));
+		int r = cct_ratls__read_by(ssl, *body + have,
+					   (int)((size_t)cl - have > 1u << 20 ? 1u << 20 : (size_t)cl - have),
+					   deadline);
 
 		if (r <= 0) {
-			rc = cct_err_set(err, CCT_ETRUNC, CCT_STAGE_INPUT, have,
-					 "attestation response ends after %zu of %lld bytes", have, cl);
+			rc = r < 0 ? cct_err_set(err, CCT_ENETWORK, CCT_STAGE_INPUT, have,
+						 "attestation response: %zu of %lld bytes within %d s",
+						 have, cl, timeout_s)
+				   : cct_err_set(err, CCT_ETRUNC, CCT_STAGE_INPUT, have,
+						 "attestation response ends after %zu of %lld bytes",
+						 have, cl);
 			goto out;
 		}
 		have += (size_t)r;
@@ -182,6 +232,8 @@ static int fetch_fresh(uint8_t **body, size_t *n, SSL *ssl, const char *host, co
 	*n = (size_t)cl;
 	rc = CCT_OK;
 out:
+	if (fd >= 0 && cct_ratls__set_nonblock(fd, 0) != 0 && rc == CCT_OK)
+		rc = cct_err_set(err, CCT_ENETWORK, CCT_STAGE_INPUT, 0, "the socket cannot block again");
 	if (rc != CCT_OK) {
 		free(*body);
 		*body = NULL;
@@ -234,7 +286,9 @@ int cct_ratls_verify_peer(void *p, const cct_policy *pol, const cct_ratls_verify
 		snprintf(r->check, sizeof(r->check), "fresh.exporter");
 		goto done;
 	}
-	rc = fetch_fresh(&body, &bn, ssl, opts->host, nonce, sizeof(nonce), &r->err);
+	rc = fetch_fresh(&body, &bn, ssl, opts->host, nonce, sizeof(nonce),
+			 opts->fresh_timeout_s > 0 ? opts->fresh_timeout_s : CCT_RATLS_FRESH_TIMEOUT_S,
+			 &r->err);
 	if (rc != CCT_OK) {
 		snprintf(r->check, sizeof(r->check), "fresh.endpoint");
 		goto done;

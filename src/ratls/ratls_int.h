@@ -99,6 +99,11 @@ long long cct_ratls__now_ms(void);
 /* poll fd for events until deadline_ms (waiting again when a poll is cut short): 1 ready,
  * 0 deadline passed or poll failed. */
 int cct_ratls__wait_fd(int fd, short events, long long deadline_ms);
+/* One SSL_read, or on a non-blocking socket with a deadline: wait (until the deadline) for the
+ * bytes it wants and retry. > 0 bytes, 0 closed / failed, -1 deadline passed. */
+int cct_ratls__read_by(SSL *ssl, void *buf, int n, long long deadline_ms);
+/* O_NONBLOCK on (1) or off (0): 0, or -1 (fd < 0 included). */
+int cct_ratls__set_nonblock(int fd, int on);
 /* Status code of a response head, -1 if not "HTTP/1.x NNN". */
 int cct_ratls__status(const cct_ratls_head *h);
 /* Content-Length of a head, -1 when absent or malformed. */
@@ -108,5 +113,9 @@ int cct_ratls__write_all(SSL *ssl, const void *p, size_t n);
 /* serve.c: the deadline for the TLS handshake and each request head when
  * cct_ratls_serve_opts.header_timeout_s is 0 (the CLI's --header-timeout) */
 #define CCT_RATLS_HEADER_TIMEOUT_S 20
+
+/* peer.c: the fresh evidence answer must be complete within this when
+ * cct_ratls_verify_opts.fresh_timeout_s is 0 (evidence from 8 GPUs takes seconds) */
+#define CCT_RATLS_FRESH_TIMEOUT_S 120
 
 #endif

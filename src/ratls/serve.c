@@ -6,7 +6,6 @@
  * The key and certificate are re-issued every rotate_s; connections keep the context they
  * started with. One thread per connection, capped; every read has a timeout. */
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
@@ -258,15 +257,6 @@ static int head_has(const cct_ratls_head *h, const char *name)
 	return 0;
 }
 
-static int set_nonblock(int fd, int on)
-{
-	int f = fcntl(fd, F_GETFL);
-
-	if (f < 0)
-		return -1;
-	return fcntl(fd, F_SETFL, on ? f | O_NONBLOCK : f & ~O_NONBLOCK);
-}
-
 /* The TLS handshake on a non-blocking socket, done by deadline_ms, else -1. */
 static int accept_by(SSL *ssl, long long deadline_ms)
 {
@@ -451,7 +441,7 @@ static void *conn_main(void *arg)
 
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (!ssl || !h || !SSL_set_fd(ssl, c->fd) || set_nonblock(c->fd, 1) != 0 ||
+	if (!ssl || !h || !SSL_set_fd(ssl, c->fd) || cct_ratls__set_nonblock(c->fd, 1) != 0 ||
 	    accept_by(ssl, deadline) != 0)
 		goto out;
 	for (;; first = 0) {
@@ -466,11 +456,11 @@ static void *conn_main(void *arg)
 						cct_ratls__now_ms() + IO_TIMEOUT_S * 1000LL))
 				break;
 			deadline = cct_ratls__now_ms() + s->head_ms;
-			if (set_nonblock(c->fd, 1) != 0)
+			if (cct_ratls__set_nonblock(c->fd, 1) != 0)
 				break;
 		}
 		r = cct_ratls__read_head_until(h, ssl, deadline, &err);
-		if (set_nonblock(c->fd, 0) != 0 || r == 0)
+		if (cct_ratls__set_nonblock(c->fd, 0) != 0 || r == 0)
 			break;
 		if (r < 0) {
 			if (r == CCT_ETOOBIG)

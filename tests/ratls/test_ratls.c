@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* usleep */
 /* Attested TLS evidence: genuine evidence for a key verifies (simulated SNP + 2 GPUs, TDX),
  * and every tampered variant is refused at its named check and stage: malformed CBOR,
  * trailing bytes, another key, another nonce / exporter, a claims buffer not the one the report
@@ -5,6 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -560,6 +568,113 @@ static void test_exporter_needs_ems(void **st)
 	}
 }
 
+/* A hostile server on 127.0.0.1 that trickles one byte every 100 ms for at most 8 s: of a TLS
+ * record (mode 0, during the handshake), or, after a genuine handshake with an attested
+ * certificate, of the attestation answer's head (mode 1). */
+typedef struct trickle {
+	int lfd, mode;
+	SSL_CTX *ctx;
+} trickle;
+
+static void *trickle_main(void *arg)
+{
+	trickle *t = arg;
+	static const char rec[] = "\x16\x03\x03\x3f\xff", head[] = "HTTP/1.1 200 OK\r\nX-Slow: ";
+	char buf[4096];
+	int fd = accept(t->lfd, NULL, NULL), i;
+	SSL *ssl = NULL;
+
+	if (fd < 0)
+		return NULL;
+	if (t->mode == 1) {
+		ssl = SSL_new(t->ctx);
+		SSL_set_fd(ssl, fd);
+		if (SSL_accept(ssl) != 1 || SSL_read(ssl, buf, sizeof(buf)) <= 0)
+			goto out;
+	}
+	for (i = 0; i < 80; i++) { /* bounded: 8 s */
+		char c = t->mode == 0 ? (i < 5 ? rec[i] : 0) : (i < 25 ? head[i] : 'a');
+
+		if (t->mode == 0 ? send(fd, &c, 1, MSG_NOSIGNAL) != 1 : SSL_write(ssl, &c, 1) != 1)
+			break;
+		usleep(100000);
+	}
+out:
+	SSL_free(ssl);
+	close(fd);
+	return NULL;
+}
+
+static void trickle_start(trickle *t, pthread_t *th, char port[16], int mode, SSL_CTX *ctx)
+{
+	struct sockaddr_in a;
+	socklen_t al = sizeof(a);
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	t->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	t->mode = mode;
+	t->ctx = ctx;
+	assert_true(t->lfd >= 0);
+	assert_int_equal(bind(t->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(t->lfd, 1), 0);
+	assert_int_equal(getsockname(t->lfd, (struct sockaddr *)&a, &al), 0);
+	snprintf(port, 16, "%u", (unsigned)ntohs(a.sin_port));
+	assert_int_equal(pthread_create(th, NULL, trickle_main, t), 0);
+}
+
+/* a server trickling bytes (each read well within the per-read timeout) holds the client no
+ * longer than the handshake's whole timeout, nor the fresh answer's */
+static void test_trickling_server_deadline(void **st)
+{
+	trickle t;
+	pthread_t th;
+	char port[16];
+	void *ssl = NULL;
+	cct_err err;
+	time_t t0;
+
+	(void)st;
+	signal(SIGPIPE, SIG_IGN); /* the trickling server writes on after the client closed */
+	/* the handshake: 2 s in all */
+	trickle_start(&t, &th, port, 0, NULL);
+	t0 = time(NULL);
+	assert_int_equal(cct_ratls_connect(&ssl, "127.0.0.1", port, 2, &err), CCT_ENETWORK);
+	assert_true(time(NULL) - t0 <= 4);
+	assert_non_null(strstr(err.msg, "not complete within 2 s"));
+	pthread_join(th, NULL);
+	close(t.lfd);
+	/* the fresh evidence answer: fresh_timeout_s 2 */
+	{
+		EVP_PKEY *k = NULL;
+		X509 *x = cert_edited(&k, NULL);
+		SSL_CTX *sc = SSL_CTX_new(TLS_server_method());
+		cct_ratls_verify_opts vo;
+		cct_ratls_result r;
+
+		assert_int_equal(SSL_CTX_use_certificate(sc, x), 1);
+		assert_int_equal(SSL_CTX_use_PrivateKey(sc, k), 1);
+		trickle_start(&t, &th, port, 1, sc);
+		assert_int_equal(cct_ratls_connect(&ssl, "127.0.0.1", port, 30, &err), CCT_OK);
+		memset(&vo, 0, sizeof(vo));
+		vo.composite.trust_sim_dir = simdir;
+		vo.fresh_timeout_s = 2;
+		t0 = time(NULL);
+		assert_int_equal(cct_ratls_verify_peer(ssl, pol, &vo, &r), CCT_ENETWORK);
+		assert_true(time(NULL) - t0 <= 4);
+		assert_string_equal(r.check, "fresh.endpoint");
+		assert_non_null(strstr(r.err.msg, "within 2 s"));
+		cct_ratls_result_clear(&r);
+		cct_ratls_close(ssl);
+		pthread_join(th, NULL);
+		close(t.lfd);
+		SSL_CTX_free(sc);
+		X509_free(x);
+		EVP_PKEY_free(k);
+	}
+}
+
 /* the composite's caller binding: a body without runtime-data is refused unless the caller
  * binds it, and a body with runtime-data is refused when the caller binds */
 static void test_composite_caller_binding(void **st)
@@ -617,6 +732,7 @@ int main(void)
 		cmocka_unit_test(test_cert_duplicate_extension),
 		cmocka_unit_test(test_cert_critical_extension),
 		cmocka_unit_test(test_exporter_needs_ems),
+		cmocka_unit_test(test_trickling_server_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
