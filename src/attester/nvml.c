@@ -224,6 +224,13 @@ int cct_attester__nvml_evidence(json_t **out, const uint8_t nonce[32], cct_err *
 			      : arch == NV_ARCH_BLACKWELL ? "BLACKWELL"
 							  : "UNKNOWN",
 			      "uuid", uuid);
+		/* a GPU is never left out of the list silently: one missing from the evidence would
+		 * not be missed by the verifier */
+		if (!e) {
+			rc = cct_err_set(err, CCT_EFORMAT, CCT_STAGE_INPUT, 0,
+					 "NVML: GPU %u UUID is not UTF-8 text", i);
+			goto out;
+		}
 		if (cct_attester__b64_member(e, "evidence", rep->report, rep->report_size) ||
 		    cct_attester__b64_member(e, "certificate", cert->attestation_cert_chain,
 					     cert->attestation_cert_chain_size)) {
@@ -231,7 +238,10 @@ int cct_attester__nvml_evidence(json_t **out, const uint8_t nonce[32], cct_err *
 			rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
 			goto out;
 		}
-		json_array_append_new(list, e);
+		if (json_array_append_new(list, e)) {
+			rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+			goto out;
+		}
 	}
 	nv = json_pack("{s:O,s:s,s:b}", "device_evidence_list", list, "cc_mode", st.cc_mode,
 		       "ppcie_mode", st.ppcie);

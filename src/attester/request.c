@@ -87,10 +87,11 @@ int cct_attester__body(char **out, const cct_attester_opts *o, json_t *primary,
 int cct_attester__b64_member(json_t *o, const char *name, const uint8_t *p, size_t n)
 {
 	char *s = cct_b64_encode(p, n, 0);
+	int r;
 
 	if (!s)
 		return -1;
-	json_object_set_new(o, name, json_string(s));
+	r = json_object_set_new(o, name, json_string(s));
 	free(s);
-	return 0;
+	return r ? -1 : 0;
 }

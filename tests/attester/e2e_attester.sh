@@ -75,6 +75,12 @@ PY
 # verifier refuses them by name (real simulated GPUs: tests/composite/e2e_tdx_gpu.sh)
 "$C" verify "$T/req-gpu.json" $S --nonce "$N" --json >"$T/o.json"; rc=$?
 [[ $rc == 1 ]] && python3 -c "import json; r=json.load(open('$T/o.json')); e=r['error']; assert r['binding']=='verified' and r['gpu_count']==2 and e['code']=='unsupported' and e['stage']=='parse' and e['message'].startswith('gpu0: SPDM') and r['submods']['gpu0']['verified'] is False" && pass gpu-bound-fake-refused || fail gpu-bound-fake-refused
+# a GPU whose UUID is not text fails the collection (was: that GPU left out of the evidence
+# list silently, exit 0, 1 of 2 GPUs in the request)
+rm -f "$T/req-bad-uuid.json"
+FAKE_NVML_BAD_UUID=1 "$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$T/req-bad-uuid.json" 2>"$T/e.txt"; rc=$?
+[[ $rc == 2 && ! -e $T/req-bad-uuid.json ]] && grep -q "NVML: GPU 1 UUID is not UTF-8 text" "$T/e.txt" &&
+	pass gpu-bad-uuid-not-dropped || { fail "gpu-bad-uuid-not-dropped ($rc)"; cat "$T/e.txt"; }
 # CC off recorded by the attester -> the policy's gpu.cc_mode rule names it
 FAKE_NVML_CC=off "$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$T/req-off.json"
 "$C" verify "$T/req-off.json" $S --nonce "$N" --json >"$T/o.json"

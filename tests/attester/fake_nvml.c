@@ -47,7 +47,17 @@ int nvmlInit_v2(void)
 int nvmlShutdown(void) { return 0; }
 int nvmlDeviceGetCount_v2(unsigned int *n) { *n = (unsigned)atoi(gpus); return 0; }
 int nvmlDeviceGetHandleByIndex_v2(unsigned int i, void **d) { *d = (void *)(unsigned long)(i + 1); return 0; }
-int nvmlDeviceGetUUID(void *d, char *b, unsigned int n) { snprintf(b, n, "GPU-fake-%lu", (unsigned long)d); return 0; }
+/* FAKE_NVML_BAD_UUID=N: GPU index N answers a UUID that is not UTF-8 */
+int nvmlDeviceGetUUID(void *d, char *b, unsigned int n)
+{
+	const char *bad = getenv("FAKE_NVML_BAD_UUID");
+
+	if (bad && (unsigned long)atoi(bad) + 1 == (unsigned long)d)
+		snprintf(b, n, "GPU-\xff\xfe");
+	else
+		snprintf(b, n, "GPU-fake-%lu", (unsigned long)d);
+	return 0;
+}
 int nvmlDeviceGetArchitecture(void *d, unsigned int *a) { (void)d; *a = 9; return 0; }
 int nvmlSystemGetConfComputeState(st_t *s)
 {
