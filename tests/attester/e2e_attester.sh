@@ -93,6 +93,11 @@ python3 -c "import json; r=json.load(open('$T/o.json')); assert [f for f in r['f
 echo '{"version":"cctrust.policy/v1","id":"gate"}' >"$T/pol.json"
 out=$("$C" gate --policy "$T/pol.json" $S --no-gpu -- sh -c 'echo STARTED' 2>"$T/gate.err"); rc=$?
 [[ $rc == 0 && $out == STARTED ]] && pass gate-runs-when-attested || { fail "gate-runs-when-attested ($rc)"; cat "$T/gate.err"; }
+# the command's own exit status comes through; 127 when it cannot be executed
+"$C" gate --policy "$T/pol.json" $S --no-gpu -- sh -c 'exit 3' 2>/dev/null; rc=$?
+[[ $rc == 3 ]] && pass gate-command-status || fail "gate-command-status ($rc)"
+"$C" gate --policy "$T/pol.json" $S --no-gpu -- "$T/no-such-command" 2>"$T/gate.err"; rc=$?
+[[ $rc == 127 ]] && grep -q "cannot exec" "$T/gate.err" && pass gate-exec-failure-127 || fail "gate-exec-failure-127 ($rc)"
 echo "{\"version\":\"cctrust.policy/v1\",\"snp\":{\"measurements\":[\"$(printf '00%.0s' $(seq 48))\"]}}" >"$T/pol-bad.json"
 out=$("$C" gate --policy "$T/pol-bad.json" $S --no-gpu -- sh -c 'echo STARTED' 2>"$T/gate.err"); rc=$?
 [[ $rc == 1 && -z $out ]] && grep -q snp.measurements "$T/gate.err" && pass gate-refuses-policy || fail "gate-refuses-policy ($rc)"

@@ -1,6 +1,6 @@
 /* cctrust gate: verify this machine's own evidence (fresh nonce, ephemeral TEE key) against a
  * policy; only then set the GPUs ready (NVML) and exec COMMAND. Any failure: COMMAND is not
- * started, the reason goes to stderr, exit 1 (2 for usage). The boot gate of a confidential
+ * started, the reason goes to stderr, exit 1 (2 for usage, 127 when exec fails). The boot gate of a confidential
  * GPU VM (dist/cctrust-gate.service). */
 #include <errno.h>
 #include <getopt.h>
@@ -29,6 +29,8 @@ static const char gate_usage[] =
 	"Collects this VM's evidence for a fresh nonce, verifies it (CPU, GPUs, binding, policy),\n"
 	"sets the GPUs' ready state (after checking that the GPUs present are the ones attested)\n"
 	"and execs COMMAND. On any failure COMMAND is not run.\n"
+	"exit status: COMMAND's own once started; 1 refused, 2 usage error, 127 COMMAND cannot be\n"
+	"executed.\n"
 	CCT_CLI_VTPM_HELP;
 
 int cct_cmd_gate(int argc, char **argv)
