@@ -638,6 +638,18 @@ int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
 				   "--port-file %.100s is the --cert or --key file: refusing to overwrite an input",
 				   o->port_file);
+	/* the served certificate must stay valid until it is re-issued; a --cert is never
+	 * re-issued, so a rotation or validity for it would be accepted and ignored */
+	if (o->cert_file && (o->rotate_s > 0 || o->validity_s > 0))
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				   "--%s does not apply to --cert %.100s: a served certificate is never "
+				   "re-issued and keeps its own validity",
+				   o->rotate_s > 0 ? "rotate" : "validity", o->cert_file);
+	if (!o->cert_file && o->validity_s > 0 && o->validity_s < rotate)
+		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0,
+				   "--validity %lds is shorter than --rotate %lds: the certificate would "
+				   "be served expired until it is re-issued",
+				   o->validity_s, rotate);
 	if (o->cert_file && (rc = check_cert_matches(o, err)) != CCT_OK)
 		return rc;
 	if (!(s.addrs = calloc((size_t)maxc, sizeof(*s.addrs))))

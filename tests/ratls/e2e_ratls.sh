@@ -213,6 +213,17 @@ out=$("$C" ratls get "https://127.0.0.1:$PR/hello" --policy "$T/pol.json" $S --c
 [[ $? == 2 && ! -e $T/never.port ]] && grep -q "snp evidence with 2 GPU" "$T/mm.err" && pass serve-cert-mismatch ||
 	{ fail serve-cert-mismatch; cat "$T/mm.err"; }
 
+# a validity shorter than the rotation (served expired until re-issued), or --rotate /
+# --validity with a --cert that is never re-issued: usage errors, not accepted and ignored
+for opts in "--rotate 1h --validity 10m" "--cert $T/a.pem --key $T/a.key --rotate 1h" "--cert $T/a.pem --key $T/a.key --validity 1d"; do
+	# shellcheck disable=SC2086
+	timeout 10 "$C" ratls serve --listen 127.0.0.1:0 --backend "http://127.0.0.1:$BP" --sim "$T/sim" --tee snp --gpus 2 \
+		$opts --port-file "$T/never.port" >/dev/null 2>"$T/mm.err"
+	rc=$?
+	[[ $rc == 2 && ! -e $T/never.port ]] && grep -Eq "shorter than --rotate|does not apply to --cert" "$T/mm.err" &&
+		pass "serve-validity-rotate ($opts)" || { fail "serve-validity-rotate ($opts): exit $rc"; cat "$T/mm.err"; }
+	rm -f "$T/never.port"
+done
 # --key that is not the --cert's key (or no key at all): a usage error naming both, not exit 1
 "$C" ratls serve --listen 127.0.0.1:0 --backend "http://127.0.0.1:$BP" --sim "$T/sim" --tee snp --gpus 2 \
 	--cert "$T/a.pem" --key "$T/b.key" --port-file "$T/never.port" >/dev/null 2>"$T/mm.err"
