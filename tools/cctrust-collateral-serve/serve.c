@@ -26,6 +26,11 @@
 
 #define MAX_OCSP_REQUEST 65536
 #define FAIL_HOLD_S 5 /* a failed upstream fetch is not repeated for its waiters */
+/* connections: in all, and from one client address (as cctrustd's default --max-conns-per-ip):
+ * one client holding every connection with unfinished requests (a byte now and then, within
+ * the idle timeout) kept everyone else out */
+#define MAX_CONNS 256u
+#define MAX_CONNS_PER_IP 64u
 
 static const char usage[] =
 	"usage: cctrust collateral serve BUNDLE --listen ADDR:PORT [--port-file F]\n"
@@ -674,7 +679,8 @@ int main(int argc, char **argv)
 	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 				     MHD_USE_ERROR_LOG,
 			     0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR,
-			     (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT, 256u,
+			     (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT, MAX_CONNS,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, MAX_CONNS_PER_IP,
 			     MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_NOTIFY_COMPLETED,
 			     on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK,
 			     unescape_without_nul, NULL, MHD_OPTION_END);
