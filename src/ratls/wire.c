@@ -239,6 +239,16 @@ static int hash_len(int alg)
 	return alg == 1 ? 32 : alg == 7 ? 48 : alg == 8 ? 64 : 0;
 }
 
+static int printable(const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] < 0x21 || p[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
 static int decode_gpu_claim(cct_ratls_ev *e, const cbor_item_t *b, cct_err *err)
 {
 	cbor_item_t *m = NULL, *c, *cm, *pp;
@@ -258,8 +268,11 @@ static int decode_gpu_claim(cct_ratls_ev *e, const cbor_item_t *b, cct_err *err)
 		goto out;
 	}
 	if (!cm || !cbor_isa_string(cm) || !cbor_string_is_definite(cm) ||
-	    cbor_string_length(cm) >= sizeof(e->gpu_cc_mode) || !cbor_string_length(cm)) {
-		rc = bad(err, CCT_EFORMAT, "%s: missing or not a short text string",
+	    cbor_string_length(cm) >= sizeof(e->gpu_cc_mode) || !cbor_string_length(cm) ||
+	    !printable(cbor_string_handle(cm), cbor_string_length(cm))) {
+		/* printable ASCII: a NUL would end the C string compared with the GPU evidence's
+		 * cc_mode early ("on\0..." would match "on") */
+		rc = bad(err, CCT_EFORMAT, "%s: missing or not a short printable ASCII text string",
 			 "claims.cctrust-gpus.cc-mode");
 		goto out;
 	}

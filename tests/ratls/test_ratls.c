@@ -261,6 +261,35 @@ static void test_malformed(void **st)
 	}
 }
 
+/* claims.cctrust-gpus.cc-mode with a NUL in it ("on\0x") is refused: as a C string it would
+ * read "on" and match GPU evidence whose cc_mode is "on" */
+static void test_cc_mode_nul(void **st)
+{
+	cct_ratls_claims_in ci;
+	uint8_t *claims = NULL, *ev = NULL, *p;
+	size_t cn = 0, n = 0, i;
+	cct_ratls_ev e;
+	cct_err err;
+
+	(void)st;
+	memset(&ci, 0, sizeof(ci));
+	ci.gpus = 1;
+	ci.gpu_cc_mode = "onXx";
+	assert_int_equal(cct_ratls__claims_encode(&claims, &cn, &ci, &err), CCT_OK);
+	for (p = NULL, i = 0; i + 4 <= cn; i++)
+		if (!memcmp(claims + i, "onXx", 4))
+			p = claims + i;
+	assert_non_null(p);
+	p[2] = 0; /* same length: the CBOR stays well formed */
+	assert_int_equal(cct_ratls__encode(&ev, &n, "tdx", (const uint8_t *)"quote", 5, NULL, 0, NULL,
+					   claims, cn, &err),
+			 CCT_OK);
+	assert_int_equal(cct_ratls__decode(&e, ev, n, &err), CCT_EFORMAT);
+	assert_non_null(strstr(err.msg, "claims.cctrust-gpus.cc-mode"));
+	free(ev);
+	free(claims);
+}
+
 /* the public certificate path: cct_ratls_cert_make + cct_ratls_verify_cert (certificate only) */
 static void test_cert_make_verify(void **st)
 {
@@ -727,6 +756,7 @@ int main(void)
 		cmocka_unit_test(test_tdx_tagged),
 		cmocka_unit_test(test_gpu_cc_off_is_policy),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_cc_mode_nul),
 		cmocka_unit_test(test_cert_make_verify),
 		cmocka_unit_test(test_composite_caller_binding),
 		cmocka_unit_test(test_cert_duplicate_extension),
