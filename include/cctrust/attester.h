@@ -31,6 +31,10 @@ extern "C" {
  *  environment variable overriding that default path (tests point it at a fixture). */
 #define CCT_ATTESTER_EVENT_LOG_ENV "CCT_TPM_EVENT_LOG"
 #define CCT_ATTESTER_EVENT_LOG "/sys/kernel/security/tpm0/binary_bios_measurements"
+/** The CC event log sent with a TDX quote from configfs-tsm (the ACPI CCEL table), and the
+ *  environment variable overriding its path (tests: a fixture, or none). */
+#define CCT_ATTESTER_CCEL_ENV "CCT_CCEL"
+#define CCT_ATTESTER_CCEL "/sys/firmware/acpi/tables/data/CCEL"
 #define CCT_ATTESTER_MAX_GPUS 16
 
 /** Inputs common to collection and simulation. */

@@ -63,11 +63,12 @@ static int from_tsm(json_t **primary, const uint8_t rd[64], cct_err *err)
 	else
 		rc = tsm_bound(&t, rd, err);
 	if (rc == CCT_OK && !strcmp(t.provider, "tdx_guest")) {
+		const char *cp = getenv(CCT_ATTESTER_CCEL_ENV);
 		uint8_t *ccel = NULL;
 		size_t n = 0;
 
 		cct_attester__b64_member(p, "quote", t.outblob, t.outblob_len);
-		if (cct_file_read(&ccel, &n, "/sys/firmware/acpi/tables/data/CCEL", 1u << 24, NULL) ==
+		if (cct_file_read(&ccel, &n, cp && *cp ? cp : CCT_ATTESTER_CCEL, 1u << 24, NULL) ==
 		    CCT_OK)
 			cct_attester__b64_member(p, "cc_eventlog", ccel, n);
 		else

@@ -54,6 +54,22 @@ for m in "short:1000 bytes; an SNP report is 1184" "long:1200 bytes; an SNP repo
 	[[ $rc == 2 && ! -e $T/bad-tsm.json ]] && grep -q "configfs-tsm outblob (sev_guest): ${m#*:}" "$T/e.txt" &&
 		pass "tsm-${m%%:*}-outblob-refused" || { fail "tsm-${m%%:*}-outblob-refused ($rc)"; cat "$T/e.txt"; }
 done
+# a TDX kernel: the quote's REPORT_DATA is checked the same way (found through the quote parser);
+# the CCEL is this test's (none), never the machine's ACPI table
+echo tdx >"$T/tsm-bad.mode"
+export CCT_CCEL=$T/no-ccel
+CCT_TSM_ROOT=$T/tsm-bad "$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$T/tdx-tsm.json" 2>"$T/e.txt" &&
+	"$C" verify "$T/tdx-tsm.json" $S --nonce "$N" >/dev/null 2>&1 && grep -q '"quote"' "$T/tdx-tsm.json" &&
+	pass tsm-tdx-collect-verify || { fail tsm-tdx-collect-verify; cat "$T/e.txt"; }
+printf 'CCEL-FIXTURE' >"$T/ccel.bin"
+CCT_CCEL=$T/ccel.bin CCT_TSM_ROOT=$T/tsm-bad "$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$T/tdx-ccel.json" 2>"$T/e.txt" &&
+	python3 -c "import base64,json,sys; pe=json.load(open('$T/tdx-ccel.json'))['tee-evidence']['primary_evidence']; sys.exit(base64.b64decode(pe['cc_eventlog']) != b'CCEL-FIXTURE' or json.load(open('$T/tdx-tsm.json'))['tee-evidence']['primary_evidence']['cc_eventlog'] is not None)" &&
+	pass tsm-tdx-ccel-from-env || { fail tsm-tdx-ccel-from-env; cat "$T/e.txt"; }
+echo tdx-foreign >"$T/tsm-bad.mode"
+rm -f "$T/bad-tsm.json"
+CCT_TSM_ROOT=$T/tsm-bad "$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" -o "$T/bad-tsm.json" 2>"$T/e.txt"; rc=$?
+[[ $rc == 2 && ! -e $T/bad-tsm.json ]] && grep -q "configfs-tsm outblob (tdx_guest): REPORT_DATA is " "$T/e.txt" &&
+	pass tsm-tdx-foreign-outblob-refused || { fail "tsm-tdx-foreign-outblob-refused ($rc)"; cat "$T/e.txt"; }
 
 # 2. GPUs through the fake NVML: nonce = first 32 bytes of SHA-384(JCS({nonce,tee-pubkey}))
 export CCT_NVML_LIB=$T/libfakenvml.so FAKE_NVML_GPUS=2 FAKE_NVML_CC=on FAKE_NVML_READY_FILE=$T/ready
