@@ -116,6 +116,12 @@ static int load_cert(X509 **out, const uint8_t *p, size_t n, cct_err *err)
 	*out = NULL;
 	if (n > 0 && p[0] == 0x30) {
 		*out = d2i_X509(NULL, &q, (long)n);
+		if (*out && q != p + n) { /* one DER certificate, nothing after it */
+			X509_free(*out);
+			*out = NULL;
+			return cct_err_set(err, CCT_ETRAILING, CCT_STAGE_INPUT, (size_t)(q - p),
+					   "%zu bytes after the DER certificate", n - (size_t)(q - p));
+		}
 	} else if ((b = BIO_new_mem_buf(p, (int)n))) {
 		*out = PEM_read_bio_X509(b, NULL, NULL, NULL);
 		BIO_free(b);

@@ -499,6 +499,26 @@ static void test_cert_duplicate_extension(void **st)
 		X509_free(x);
 		EVP_PKEY_free(k);
 	}
+	/* show reads one DER certificate: bytes after it are refused, not ignored */
+	{
+		X509 *x = cert_edited(&k, NULL);
+		unsigned char *der = NULL, *d2;
+		int dn = i2d_X509(x, &der);
+		json_t *d = NULL;
+		cct_err err;
+
+		assert_int_equal(cct_ratls_cert_describe(&d, der, (size_t)dn, &err), CCT_OK);
+		json_decref(d);
+		d2 = malloc((size_t)dn + 1);
+		memcpy(d2, der, (size_t)dn);
+		d2[dn] = 0;
+		assert_int_equal(cct_ratls_cert_describe(&d, d2, (size_t)dn + 1, &err), CCT_ETRAILING);
+		assert_null(d);
+		free(d2);
+		OPENSSL_free(der);
+		X509_free(x);
+		EVP_PKEY_free(k);
+	}
 	/* the unchanged certificate, re-signed, still verifies */
 	{
 		X509 *x = cert_edited(&k, NULL);
