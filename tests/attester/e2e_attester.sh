@@ -204,6 +204,10 @@ for m in bogus tdx-guest ""; do
 		pass "collect-cpu-usage-error ($m)" || { fail "collect-cpu-usage-error ($m, $rc)"; cat "$T/e.txt"; }
 done
 
+# a request that cannot be written to standard output is a failure (was exit 0, nothing out)
+"$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" --no-gpu >&- 2>"$T/e.txt"; rc=$?
+[[ $rc == 2 ]] && grep -q "cannot write the request to standard output" "$T/e.txt" && pass collect-stdout-closed || fail "collect-stdout-closed ($rc)"
+
 # 4. no TEE interface / a device that is not sev-guest: clear errors, exit 2
 CCT_TSM_ROOT=$T/none CCT_SEV_GUEST_DEV=$T/none "$C" evidence collect --nonce "$N" --tee-pubkey "$T/tee.jwk" --no-gpu >/dev/null 2>"$T/e.txt"
 [[ $? == 2 ]] && grep -q "no TEE interface" "$T/e.txt" && pass no-tee-interface || fail no-tee-interface

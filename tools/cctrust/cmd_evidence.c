@@ -1,4 +1,5 @@
 /* cctrust evidence collect: build the KBS 0.4.0 attest request body inside a confidential VM. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,8 +198,12 @@ int cct_cmd_evidence(int argc, char **argv)
 		cct_cli_usage_error("-o: %s", err.msg);
 		goto out;
 	}
-	if (!outp)
-		puts(body);
+	/* evidence that did not reach standard output is no success (closed, full, a dead pipe) */
+	if (!outp && (puts(body) < 0 || fflush(stdout) != 0)) {
+		cct_cli_usage_error("evidence collect: cannot write the request to standard output: "
+				    "%s", strerror(errno));
+		goto out;
+	}
 	rc = 0;
 out:
 	free(body);
