@@ -171,6 +171,9 @@ typedef struct cct_coll_fetch_opts {
 	int progress;                /**< progress line on stderr (TTY) */
 	int quiet;                   /**< no per-retry messages */
 	cct_coll_trust trust;
+	int no_retry;                /**< one request per item: a 429 / 5xx fails it at once (the
+					  serving proxy, whose client waits and whose fetches are
+					  one at a time), instead of waiting Retry-After */
 } cct_coll_fetch_opts;
 
 /** One needed item and what happened to it. */

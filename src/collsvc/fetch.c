@@ -556,7 +556,7 @@ static int fetch_one(cct_coll_bundle *b, cct_coll_plan *p, cct_coll_need *nd)
 	cct_fetch_req req = { .url = nd->url, .header_name = hdr,
 			      .header_out = hdr ? &header : NULL,
 			      .max_body = CCT_COLLATERAL_MAX_ITEM };
-	cct_fetch_opts fo = { .quiet = p->o.quiet };
+	cct_fetch_opts fo = { .quiet = p->o.quiet, .max_retries = p->o.no_retry ? -1 : 0 };
 
 	rc = cct_fetch(&body, &n, &req, &fo, &nd->err);
 	if (rc != CCT_OK && nd->kind == CCT_COLL_TDX_ROOT_CA_CRL && !strcmp(p->pcs, DEFAULT_PCS)) {

@@ -212,5 +212,29 @@ PY
 else
 	echo "note: openssl not found; the OCSP proxy cases not run"
 fi
+# an upstream answering 503 (Retry-After: 1): the proxy retried 4 times while its client waited
+# and every other miss queued behind it; one request per miss, then 502
+U=$tmp/u503; mkdir -p "$U/pb"; echo '{"version":"cctrust.collateral/v1","items":[]}' > "$U/pb/manifest.json"
+python3 - "$U/uport" "$U/ulog" <<'PY' & pids="$pids $!"
+import http.server, sys, time
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        open(sys.argv[2], "a").write(self.path + "\n")
+        self.send_response(503); self.send_header("Retry-After", "1")
+        self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H); s.timeout = 1
+open(sys.argv[1], "w").write(str(s.server_port))
+end = time.time() + 60
+while time.time() < end: s.handle_request()
+PY
+wait_port "$U/uport" || bad "503 upstream did not start"
+timeout 60 "$serve_bin" "$U/pb" --listen 127.0.0.1:0 --port-file "$U/pport" \
+	--upstream "http://127.0.0.1:$(cat "$U/uport")" 2>"$U/perr" & pids="$pids $!"
+wait_port "$U/pport" || bad "proxy did not start: $(cat "$U/perr")"
+code=$(curl -s -m 30 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(cat "$U/pport")/v1/rim/NV_GPU_DRIVER_GH100_550.144.03")
+n=$(wc -l < "$U/ulog")
+check "upstream 503: 502 after one upstream request (got $code after $n)" "[ '$code' = 502 ] && [ $n = 1 ]"
+
 echo "collateral serve http: $pass passed, $fail failed"
 [ $fail -eq 0 ]

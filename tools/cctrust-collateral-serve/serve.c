@@ -548,6 +548,10 @@ int main(int argc, char **argv)
 
 	memset(&S.fo, 0, sizeof(S.fo));
 	S.fo.quiet = 1;
+	/* one upstream request per miss: a 429 / 5xx was retried up to 4 times after its
+	 * Retry-After (up to 2 min each) while the client waited and every other miss queued
+	 * behind the single flight */
+	S.fo.no_retry = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case O_LISTEN: listen = optarg; break;
