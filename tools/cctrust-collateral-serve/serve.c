@@ -38,11 +38,13 @@ static const char usage[] =
 	"                 [--upstream-rim URL] [--upstream-ocsp URL] [--kds-interval SECONDS]\n"
 	"                 [--at RFC3339 (validation time of fetched items; default now)]\n"
 	"Serves KDS /vcek/v1/.., /vlek/v1/..; PCS/PCCS /sgx|tdx/certification/v4/.. with the\n"
-	"issuer-chain headers; RIM /v1/rim/ID; OCSP POST; /metrics. Port 0 picks a free port\n"
-	"(written to F). With --upstream (a directory BUNDLE; a .tar is read-only and refused,\n"
-	"exit 2): a caching proxy, one upstream request per missing item (single flight), items\n"
-	"stored only after validation, OCSP answers kept until their nextUpdate, KDS requests\n"
-	"paced (default 10 s).\n";
+	"issuer-chain headers; RIM /v1/rim/ID; OCSP POST; /metrics. GET and HEAD (POST: OCSP);\n"
+	"ambiguous framing (CL+TE, ...) 400; at most 64 connections per client address. Port 0\n"
+	"picks a free port (written to F, which must lie outside the bundle). With --upstream (a\n"
+	"directory BUNDLE; a .tar is read-only and refused, exit 2): a caching proxy, one upstream\n"
+	"request per missing item (single flight, not retried), items stored only after\n"
+	"validation, OCSP answers only for the certificate asked and kept until their nextUpdate\n"
+	"(a day without one), KDS requests paced (default 10 s).\n";
 
 static struct {
 	cct_coll_bundle *b;
