@@ -209,6 +209,17 @@ PY
 	wait_port "$O/pport2" || bad "OCSP proxy did not start: $(cat "$O/perr2")"
 	code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$O/req1234.der" "http://127.0.0.1:$(cat "$O/pport2")/ocsp")
 	check "proxy two days later: the stale answer is refetched, not served (got $code, $(( $(wc -l < "$O/ulog") - n0 )) upstream requests)" "[ '$code' = 502 ] && [ \$(wc -l < '$O/ulog') -eq $((n0 + 1)) ]"
+
+	# an answer whose thisUpdate is ahead of the proxy's time (here --at two days back): every
+	# verifier refuses it until then, but the proxy stored and served it, never refetching
+	cp "$O/resp5678.der" "$O/serve.der"
+	mkdir -p "$O/pb3"; echo '{"version":"cctrust.collateral/v1","items":[]}' > "$O/pb3/manifest.json"
+	before=$(date -u -d '-2 days' +%Y-%m-%dT%H:%M:%SZ)
+	timeout 60 "$serve_bin" "$O/pb3" --listen 127.0.0.1:0 --port-file "$O/pport3" --at "$before" \
+		--upstream-ocsp "http://127.0.0.1:$(cat "$O/uport")/ocsp" 2>"$O/perr3" & pids="$pids $!"
+	wait_port "$O/pport3" || bad "OCSP proxy did not start: $(cat "$O/perr3")"
+	code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$O/req5678.der" "http://127.0.0.1:$(cat "$O/pport3")/ocsp")
+	check "OCSP answer not valid yet at the proxy's time: not served (got $code)" "[ '$code' = 502 ]"
 else
 	echo "note: openssl not found; the OCSP proxy cases not run"
 fi

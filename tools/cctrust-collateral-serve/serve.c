@@ -29,6 +29,9 @@
 /* connections: in all, and from one client address (as cctrustd's default --max-conns-per-ip):
  * one client holding every connection with unfinished requests (a byte now and then, within
  * the idle timeout) kept everyone else out */
+/* an item whose notBefore / OCSP thisUpdate is further ahead than this is not served yet (the
+ * OCSP verifiers' clock skew): it was stored and served while every client refused it */
+#define NOT_BEFORE_SKEW_S 300
 #define MAX_CONNS 256u
 #define MAX_CONNS_PER_IP 64u
 
@@ -170,9 +173,11 @@ static int try_serve(struct MHD_Connection *c, cct_coll_kind kind, const char *k
 	if (it && S.proxy && ((it->next_update && now > it->next_update) ||
 			      (it->not_after && now > it->not_after) ||
 			      (it->kind == CCT_COLL_NVIDIA_OCSP && !it->next_update &&
-			       now > it->not_before + CCT_COLL_OCSP_MAX_AGE_S)))
+			       now > it->not_before + CCT_COLL_OCSP_MAX_AGE_S) ||
+			      (it->not_before && now + NOT_BEFORE_SKEW_S < it->not_before)))
 		fresh = 0; /* the proxy refreshes what is due (OCSP: after nextUpdate, or a day
-			    * after thisUpdate without one, when the verifiers refuse it) */
+			    * after thisUpdate without one, when the verifiers refuse it) and
+			    * what is not valid yet (an OCSP thisUpdate ahead of the clock) */
 	if (it && fresh)
 		rc = cct_coll_render(S.b, it, &body, &n, &hn, &hv, &ct, &e);
 	pthread_rwlock_unlock(&S.lock);
