@@ -180,6 +180,23 @@ static void json_usage_error(void)
 	fflush(stdout);
 }
 
+/* A command that succeeded but whose standard output could not be written (a full disk, a
+ * closed descriptor) must not exit 0: a script would take the missing or cut result for the
+ * verdict. 2, as for any input or output the command could not handle. */
+static int output_checked(int rc)
+{
+	int bad;
+
+	errno = 0;
+	bad = fflush(stdout) != 0 || ferror(stdout);
+	if (bad && rc == 0) {
+		fprintf(stderr, "cctrust: cannot write the standard output: %s\n",
+			errno ? strerror(errno) : "write error");
+		return CCT_EXIT_USAGE;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
@@ -191,11 +208,11 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
-		return 0;
+		return output_checked(0);
 	}
 	if (!strcmp(argv[1], "--version")) {
 		printf("cctrust %s\n", cct_version());
-		return 0;
+		return output_checked(0);
 	}
 	prog_name = argv[0];
 	json = json_requested(argc, argv);
@@ -206,7 +223,7 @@ int main(int argc, char **argv)
 			rc = commands[i].fn(argc - 1, argv + 1);
 			if (json && rc == CCT_EXIT_USAGE)
 				json_usage_error();
-			return rc;
+			return output_checked(rc);
 		}
 	fprintf(stderr, "cctrust: unknown command '%s'\n", argv[1]);
 	usage(stderr);
