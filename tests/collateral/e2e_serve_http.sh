@@ -40,7 +40,7 @@ timeout 60 "$cct" collateral fetch -o "$B" --tdx-fmspc B0C06F000000 --snp-produc
 grep -q '"snp-ask-ark"' "$B/manifest.json" && grep -q '"tdx-pck-crl"' "$B/manifest.json" \
 	|| { echo "FAIL: test bundle not built"; exit 1; }
 
-timeout 300 "$serve_bin" "$B" --listen 127.0.0.1:0 --port-file "$tmp/sport" 2>"$tmp/serr" & pids="$pids $!"
+timeout 300 "$serve_bin" "$B" --listen 127.0.0.1:0 --port-file "$tmp/sport" 2>"$tmp/serr" & spid=$!; pids="$pids $!"
 wait_port "$tmp/sport" || { echo "FAIL: serve did not start: $(cat "$tmp/serr")"; exit 1; }
 port=$(cat "$tmp/sport"); S=http://127.0.0.1:$port
 
@@ -141,7 +141,18 @@ body=$(curl -s -w ' %{http_code}' "$S/vcek/v1/Milan/cert_chain")
 check "altered item: 500 'collateral item unreadable' (got '$body')" "[ \"\$body\" = 'collateral item unreadable
  500' ]"
 check "altered item: the log names it and why" "grep -q 'snp-ask-ark Milan: .*SHA-256 differs from the manifest' '$tmp/serr'"
-kill -0 "$(echo $pids | awk '{print $NF}')" 2>/dev/null && ok || bad "serve died: $(cat "$tmp/serr")"
+# ... and behind a proxy, a damaged cache entry stayed a 500 for good: it is fetched again,
+# validated and replaces it
+cp -r "$B" "$tmp/pc"
+timeout 60 "$serve_bin" "$tmp/pc" --listen 127.0.0.1:0 --port-file "$tmp/pcport" --upstream "$M" \
+	--at 2025-07-19T10:00:00Z --kds-interval 0 2>"$tmp/pcerr" & pcpid=$!; pids="$pids $!"
+wait_port "$tmp/pcport" || bad "proxy did not start: $(cat "$tmp/pcerr")"
+n0=$(grep -c 'cert_chain' "$tmp/mlog")
+code=$(curl -s -o "$tmp/pcchain" -w '%{http_code}' "http://127.0.0.1:$(cat "$tmp/pcport")/vcek/v1/Milan/cert_chain")
+check "proxy, damaged item: fetched again and served (got $code)" "[ '$code' = 200 ] && cmp -s '$tmp/pcchain' '$SNP/cert_chain_milan.pem' && [ \$(grep -c cert_chain '$tmp/mlog') -eq $((n0 + 1)) ]"
+check "proxy, damaged item: replaced in the bundle" "cmp -s '$tmp/pc/snp-ask-ark/Milan.pem' '$SNP/cert_chain_milan.pem'"
+kill "$pcpid"
+kill -0 "$spid" 2>/dev/null && ok || bad "serve died: $(tail -3 "$tmp/serr")"
 
 # --upstream-ocsp that answers about another certificate: the proxy stored the answer for serial
 # 5678 under the asked serial 1234 and served it until the nextUpdate the upstream chose

@@ -186,8 +186,10 @@ static int try_serve(struct MHD_Connection *c, cct_coll_kind kind, const char *k
 	if (rc != CCT_OK) {
 		/* the operator's log names why (an altered or replaced file); the client gets
 		 * what cctrustd answers, not the bundle's layout */
-		fprintf(stderr, "cctrust-collateral-serve: %s %s: %s\n", cct_coll_kind_name(kind),
-			key, e.msg);
+		fprintf(stderr, "cctrust-collateral-serve: %s %s: %s%s\n", cct_coll_kind_name(kind),
+			key, e.msg, S.proxy ? " (fetched again)" : "");
+		if (S.proxy) /* a damaged cache entry is a miss: a validated copy replaces it */
+			return 0;
 		*ret = send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "collateral item unreadable\n");
 		return 1;
 	}
