@@ -75,6 +75,12 @@ if [ -x "$serve_bin" ]; then
 		expect_rc 2 "$cct" collateral serve "$tmp/bundle" --listen 127.0.0.1:0 --$o ""
 		grep -q -- "--$o: empty URL" "$tmp/err" && ok || bad "serve --$o '' not refused: $(cat "$tmp/err")"
 	done
+	# --kds-interval with more than 3 decimals: "0.0001" became 0 ms, which is the 10 s default
+	# (collateral fetch refuses it)
+	for v in 0.0001 1.2345 1.; do
+		expect_rc 2 "$cct" collateral serve "$tmp/bundle" --listen 127.0.0.1:0 --upstream http://127.0.0.1:9 --kds-interval "$v"
+		grep -q -- "--kds-interval: '$v' is not a number" "$tmp/err" && ok || bad "serve --kds-interval $v not refused: $(cat "$tmp/err")"
+	done
 	# --listen with an empty or spaced port: strtol took "" as port 0 (a random port) and " 5"
 	# as port 5; the server ran
 	for l in "127.0.0.1:" "127.0.0.1: 5" "127.0.0.1:+5" "127.0.0.1:0x10"; do

@@ -571,10 +571,15 @@ int main(int argc, char **argv)
 		case O_UPRIM: S.fo.rim_url = optarg; break;
 		case O_UPOCSP: S.ocsp_upstream = optarg; break;
 		case O_KDSINT:
-			/* digits first: strtod alone also takes "nan", "-0", "0x10" and blanks */
+			/* digits, then at most 3 decimals, as `collateral fetch` takes them: strtod
+			 * alone also took "nan", "-0", "0x10" and blanks, and "0.0001" became 0 ms,
+			 * which is the 10 s default */
 			sec = strtod(optarg, &end);
 			if (!isdigit((unsigned char)optarg[0]) || *end || !(sec >= 0 && sec <= 3600) ||
-			    strpbrk(optarg, "xXeEnN")) {
+			    strspn(optarg, "0123456789.") != strlen(optarg) ||
+			    (strchr(optarg, '.') &&
+			     (strlen(strchr(optarg, '.') + 1) < 1 ||
+			      strlen(strchr(optarg, '.') + 1) > 3))) {
 				fprintf(stderr, "cctrust: --kds-interval: '%s' is not a number of "
 						"seconds in 0..3600\n",
 					optarg);
