@@ -234,6 +234,22 @@ PY
 else
 	echo "note: openssl not found; the OCSP proxy cases not run"
 fi
+# --upstream-pcs alone: KDS and RIM misses went to the vendors' services (CCTRUST_KDS_URL /
+# CCTRUST_RIM_URL, else AMD's and NVIDIA's, with the guests' chip IDs); they are 404 as without a
+# proxy (the variables point at a closed port here, so the old code reached nothing)
+W=$tmp/pcsonly; mkdir -p "$W/pb"; echo '{"version":"cctrust.collateral/v1","items":[]}' > "$W/pb/manifest.json"
+CCTRUST_KDS_URL=http://127.0.0.1:9 CCTRUST_RIM_URL=http://127.0.0.1:9 timeout 60 "$serve_bin" "$W/pb" \
+	--listen 127.0.0.1:0 --port-file "$W/pport" --upstream-pcs "$M" --at 2025-07-19T10:00:00Z 2>"$W/perr" & pids="$pids $!"
+wait_port "$W/pport" || bad "proxy did not start: $(cat "$W/perr")"
+WP=http://127.0.0.1:$(cat "$W/pport")
+for u in /vcek/v1/Milan/cert_chain /v1/rim/NV_GPU_DRIVER_GH100_550.144.03; do
+	code=$(curl -s -o /dev/null -w '%{http_code}' "$WP$u")
+	check "--upstream-pcs only, $u: 404, nothing fetched (got $code)" "[ '$code' = 404 ]"
+done
+check "--upstream-pcs only: no KDS or RIM fetch tried" "! grep -q '127.0.0.1:9' '$W/perr'"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$WP/sgx/certification/v4/pckcrl?ca=platform")
+check "--upstream-pcs only, PCK CRL: fetched from it (got $code)" "[ '$code' = 200 ]"
+
 # an upstream answering 503 (Retry-After: 1): the proxy retried 4 times while its client waited
 # and every other miss queued behind it; one request per miss, then 502
 U=$tmp/u503; mkdir -p "$U/pb"; echo '{"version":"cctrust.collateral/v1","items":[]}' > "$U/pb/manifest.json"

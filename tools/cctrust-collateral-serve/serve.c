@@ -275,6 +275,27 @@ static int proxy_fetch(cct_coll_kind kind, const char *key, const uint8_t *ocsp_
 	return rc;
 }
 
+/* The upstream given for a kind's service, NULL when none: a miss of a service without one
+ * is 404 as without a proxy (cct_coll_fetch_item would use the vendor's default service or
+ * CCTRUST_*_URL: --upstream-pcs alone sent KDS and RIM misses, with the guests' chip IDs, to
+ * AMD and NVIDIA) */
+static const char *upstream_for(cct_coll_kind kind)
+{
+	switch (kind) {
+	case CCT_COLL_SNP_VCEK:
+	case CCT_COLL_SNP_VLEK_CHAIN:
+	case CCT_COLL_SNP_ASK_ARK:
+	case CCT_COLL_SNP_CRL: return S.fo.kds_url;
+	case CCT_COLL_TDX_PCK_CRL:
+	case CCT_COLL_TDX_ROOT_CA_CRL:
+	case CCT_COLL_TDX_TCB_INFO:
+	case CCT_COLL_TDX_QE_IDENTITY: return S.fo.pcs_url;
+	case CCT_COLL_NVIDIA_RIM: return S.fo.rim_url;
+	case CCT_COLL_NVIDIA_OCSP: return S.ocsp_upstream;
+	default: return NULL;
+	}
+}
+
 static enum MHD_Result metrics(struct MHD_Connection *c)
 {
 	const cct_coll_manifest *m;
@@ -416,7 +437,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (try_serve(c, kind, key, &ret, 1))
 		return ret;
 	__atomic_add_fetch(&S.misses, 1, __ATOMIC_RELAXED);
-	if (!S.proxy || (kind == CCT_COLL_NVIDIA_OCSP && !S.ocsp_upstream))
+	if (!upstream_for(kind))
 		return send_text(c, MHD_HTTP_NOT_FOUND, "not in the collateral bundle\n");
 	/* single flight: whoever holds the lock fetches; the others then find it stored */
 	pthread_mutex_lock(&S.fetch_mu);
