@@ -44,8 +44,9 @@ static const char usage[] =
 	"issuer-chain headers; RIM /v1/rim/ID; OCSP POST; /metrics. GET and HEAD (POST: OCSP);\n"
 	"ambiguous framing (CL+TE, ...) 400; at most 64 connections per client address. Port 0\n"
 	"picks a free port (written to F, which must lie outside the bundle). With --upstream (a\n"
-	"directory BUNDLE; a .tar is read-only and refused, exit 2): a caching proxy, one upstream\n"
-	"request per missing item (single flight, not retried), items stored only after\n"
+	"directory BUNDLE; a .tar is read-only and refused, exit 2): a caching proxy (a service\n"
+	"without an upstream: the bundle only), one upstream request per missing item (single\n"
+	"flight, not retried), items stored only after\n"
 	"validation, OCSP answers only for the certificate asked and kept until their nextUpdate\n"
 	"(a day without one), KDS requests paced (default 10 s).\n";
 
