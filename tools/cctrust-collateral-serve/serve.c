@@ -46,9 +46,9 @@ static const char usage[] =
 	"picks a free port (written to F, which must lie outside the bundle). With --upstream (a\n"
 	"directory BUNDLE; a .tar is read-only and refused, exit 2): a caching proxy (a service\n"
 	"without an upstream: the bundle only), one upstream request per missing item (single\n"
-	"flight, not retried), items stored only after\n"
-	"validation, OCSP answers only for the certificate asked and kept until their nextUpdate\n"
-	"(a day without one), KDS requests paced (default 10 s).\n";
+	"flight, not retried), items stored only after validation, OCSP answers only for the\n"
+	"certificate asked and kept until their nextUpdate (a day without one), KDS requests\n"
+	"paced (default 10 s).\n";
 
 static struct {
 	cct_coll_bundle *b;
