@@ -285,6 +285,15 @@ cp "$T/sim2/sim.json" "$T/sim2.json.orig"
 	pass cert-output-over-sim-input || { fail cert-output-over-sim-input; cat "$T/e.txt"; }
 "$C" ratls cert --tee snp --sim "$T/sim2" --key-out "$T/y.key" --cert-out "$T/sim2/snp/vcek.pem" 2>"$T/e.txt"
 [[ $? == 2 && ! -e $T/y.key ]] && pass cert-output-over-sim-cert || { fail cert-output-over-sim-cert; cat "$T/e.txt"; }
+# an output that is a directory, or in a directory that does not exist: refused before the
+# other output is written (the key was written, then --cert-out failed)
+mkdir -p "$T/adir"
+"$C" ratls cert --tee tdx --sim "$T/sim" --key-out "$T/o1.key" --cert-out "$T/adir" 2>"$T/e.txt"
+[[ $? == 2 && ! -e $T/o1.key ]] && grep -q -- "--cert-out .*is a directory" "$T/e.txt" &&
+	pass cert-output-directory || { fail cert-output-directory; cat "$T/e.txt"; }
+"$C" ratls cert --tee tdx --sim "$T/sim" --key-out "$T/o2.key" --cert-out "$T/nodir/o2.pem" 2>"$T/e.txt"
+[[ $? == 2 && ! -e $T/o2.key ]] && grep -q "is not an existing directory" "$T/e.txt" &&
+	pass cert-output-no-parent || { fail cert-output-no-parent; cat "$T/e.txt"; }
 # unreadable input and out-of-range durations are usage errors (exit 2) naming the range
 "$C" ratls cert --tee snp --sim "$T/nonexistent" --key-out "$T/n.key" --cert-out "$T/n.pem" 2>/dev/null
 [[ $? == 2 ]] && pass cert-missing-sim-exit-2 || fail cert-missing-sim-exit-2

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cctrust/policy.h"
 #include "cctrust/ratls.h"
@@ -56,8 +57,9 @@ static const char ratls_usage[] =
 	"                   quarter of --max-connections); one over is closed before TLS\n"
 	"an option a subcommand does not list is refused (exit 2), not ignored\n"
 	"outputs (--key-out, --cert-out, --port-file, -o) that are another output or an input\n"
-	"(--key, --cert, --policy, files under --sim, --trust-sim or --collateral) are refused,\n"
-	"nothing written; durations: up to 3650d either way; ports: 0..65535\n"
+	"(--key, --cert, --policy, files under --sim, --trust-sim or --collateral), a directory,\n"
+	"or in a directory that does not exist, are refused, nothing written; durations: up to\n"
+	"3650d either way; ports: 0..65535\n"
 	"test knobs: --gpu-cc-mode MODE, --measurement HEX48 (simulated TEE), --not-before DUR\n"
 	"            (cert: shift the validity window, e.g. -2d for an expired certificate)\n"
 	"exit (verify, get): 0 accepted, 1 rejected, 2 usage error or unreachable\n";
@@ -364,9 +366,25 @@ static int output_clash(const named_path *outs, size_t nout, const named_path *i
 
 	for (i = 0; i < nout; i++) {
 		int budget = SIM_WALK_MAX_FILES;
+		const char *slash;
+		char parent[4096];
+		struct stat st;
 
 		if (!outs[i].path)
 			continue;
+		/* a directory where the file goes, or a directory that does not exist: refused
+		 * before anything is written (cert wrote KEY, then failed on --cert-out) */
+		if (stat(outs[i].path, &st) == 0 && S_ISDIR(st.st_mode))
+			return cct_cli_usage_error("%s %s: is a directory, not a file to write (nothing "
+						   "written)", outs[i].opt, outs[i].path);
+		if ((slash = strrchr(outs[i].path, '/'))) {
+			snprintf(parent, sizeof(parent), "%.*s",
+				 slash == outs[i].path ? 1 : (int)(slash - outs[i].path), outs[i].path);
+			if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode))
+				return cct_cli_usage_error("%s %s: %s is not an existing directory "
+							   "(nothing written)", outs[i].opt, outs[i].path,
+							   parent);
+		}
 		for (j = 0; j < i; j++)
 			if (outs[j].path && cct_cli_same_output(outs[i].path, outs[j].path))
 				return cct_cli_usage_error("%s %s and %s %s are the same file: give each "
