@@ -329,8 +329,13 @@ done
 start closer python3 "$H/servers.py" closer "$T/closer.port"; PC=$PORT
 "$C" ratls verify 127.0.0.1:$PC --policy "$T/pol.json" $S --json >"$T/out.json" 2>/dev/null
 rc=$?
-[[ $rc == 2 ]] && python3 -c "import json,sys; r=json.load(open('$T/out.json')); sys.exit(not (r['verified'] is False and r['check'] in ('connect','handshake')))" &&
+[[ $rc == 2 ]] && python3 -c "import json,sys; r=json.load(open('$T/out.json')); sys.exit(not (r['verified'] is False and r['check'] in ('connect','handshake') and 'fresh-evidence (not reached)' in r['checks_skipped'] and r['failures']==[] and r['pin'] is None and r['simulated'] is False))" &&
 	pass verify-peer-closes || { fail "verify-peer-closes: exit $rc"; cat "$T/out.json"; }
+# unreachable, with a target that is not UTF-8: the same JSON frame, the target escaped
+"$C" ratls verify $'\xff.invalid:1' --policy "$T/pol.json" --json >"$T/out.json" 2>/dev/null
+rc=$?
+[[ $rc == 2 ]] && python3 -c "import json,sys; r=json.load(open('$T/out.json')); sys.exit(not (r['verified'] is False and r['check']=='connect' and r['target'] and r['checks_skipped']))" &&
+	pass verify-unreachable-json || { fail "verify-unreachable-json: exit $rc"; cat "$T/out.json"; }
 "$C" ratls get "https://127.0.0.1:$PC/x" --policy "$T/pol.json" $S >/dev/null 2>&1
 rc=$?
 [[ $rc == 2 ]] && pass get-peer-closes || fail "get-peer-closes: exit $rc"

@@ -640,10 +640,16 @@ static int connect_verify(void **ssl_out, args *a, const char *host, const char 
 	 * to a closed socket fail with EPIPE instead */
 	signal(SIGPIPE, SIG_IGN);
 	if (cct_ratls_connect(&ssl, host, port, 30, &err) != CCT_OK) {
+		/* the verdict's fields as after a refusal (a label that is not UTF-8 escaped, not
+		 * a failed json_pack printing a bare "usage error") */
 		if (a->json)
-			cct_cli_print_json(json_pack("{s:s,s:b,s:s,s:o}", "target", label, "verified", 0, "check",
+			cct_cli_print_json(json_pack("{s:o,s:b,s:s,s:o,s:n,s:[],s:[ss],s:[],s:b}", "target",
+						     cct_cli_json_text(label), "verified", 0, "check",
 						     strncmp(err.msg, "TLS handshake", 13) ? "connect" : "handshake",
-						     "error", cct_cli_error_json(err.code, &err)),
+						     "error", cct_cli_error_json(err.code, &err), "pin",
+						     "failures", "checks_skipped",
+						     "certificate-evidence (not reached)",
+						     "fresh-evidence (not reached)", "insecure", "simulated", 0),
 					   0);
 		else
 			fprintf(stderr, "cctrust: %s: unreachable: %s\n", label, err.msg);
