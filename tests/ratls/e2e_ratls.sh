@@ -86,6 +86,10 @@ cp "$T/sim/sim.json" "$T/sim.json.orig"
 rc=$?
 [[ $rc == 2 ]] && cmp -s "$T/sim/sim.json" "$T/sim.json.orig" && grep -q -- "an input of --trust-sim" "$T/e.txt" &&
 	pass get-output-over-trust-sim || { fail "get-output-over-trust-sim: exit $rc"; cat "$T/e.txt"; cp "$T/sim.json.orig" "$T/sim/sim.json"; }
+# -o - is standard output (as for curl and the other commands), not a file named "-"
+out=$(cd "$T" && "$C" ratls get "https://127.0.0.1:$P1/hello" --policy "$T/pol.json" $S -o -)
+[[ $? == 0 && $out == "hello from backend /hello" && ! -e $T/- ]] && pass get-output-dash-stdout ||
+	fail "get-output-dash-stdout: '$out'"
 # a binary body that arrives in the same read as the head (NUL bytes after CRLF CRLF)
 "$C" ratls get "https://127.0.0.1:$P1/binary" --policy "$T/pol.json" $S -o "$T/body.bin" >/dev/null
 python3 -c "import sys; sys.exit(open('$T/body.bin','rb').read() != b'\x00\x01binary\x00' * 10)" &&

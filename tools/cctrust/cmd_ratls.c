@@ -736,6 +736,8 @@ static int cmd_get(args *a)
 	} else {
 		snprintf(host, sizeof(host), "%s", hp);
 	}
+	if (a->out_file && !strcmp(a->out_file, "-")) /* was a file named "-" (as curl: stdout) */
+		a->out_file = NULL;
 	{ /* -o replaces its file only after the connection verified; never an input's */
 		named_path outs[1] = { { "-o", a->out_file } },
 			   ins[2] = { { "--policy", a->policy },
