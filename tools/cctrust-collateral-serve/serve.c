@@ -26,12 +26,12 @@
 
 #define MAX_OCSP_REQUEST 65536
 #define FAIL_HOLD_S 5 /* a failed upstream fetch is not repeated for its waiters */
-/* connections: in all, and from one client address (as cctrustd's default --max-conns-per-ip):
- * one client holding every connection with unfinished requests (a byte now and then, within
- * the idle timeout) kept everyone else out */
 /* an item whose notBefore / OCSP thisUpdate is further ahead than this is not served yet (the
  * OCSP verifiers' clock skew): it was stored and served while every client refused it */
 #define NOT_BEFORE_SKEW_S 300
+/* connections: in all, and from one client address (as cctrustd's default --max-conns-per-ip):
+ * one client holding every connection with unfinished requests (a byte now and then, within
+ * the idle timeout) kept everyone else out */
 #define MAX_CONNS 256u
 #define MAX_CONNS_PER_IP 64u
 
