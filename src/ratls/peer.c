@@ -87,6 +87,11 @@ int cct_ratls_connect(void **ssl_out, const char *host, const char *port, int ti
 	if (fd < 0)
 		return CCT_ENETWORK;
 	ctx = SSL_CTX_new(TLS_client_method());
+	/* the certificate carries the evidence: OpenSSL's default cap on the server's
+	 * certificate message (100 KiB) is below what 8 GPUs' evidence takes; the extension is
+	 * bounded by CCT_RATLS_MAX_EVIDENCE, and so is the message, with room for the rest */
+	if (ctx)
+		SSL_CTX_set_max_cert_list(ctx, CCT_RATLS_MAX_EVIDENCE + (64u << 10));
 	if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
 		close(fd);
 		SSL_CTX_free(ctx);

@@ -635,11 +635,11 @@ static void *trickle_main(void *arg)
 
 	if (fd < 0)
 		return NULL;
-	if (t->mode == 1) {
+	if (t->mode >= 1) {
 		ssl = SSL_new(t->ctx);
 		SSL_set_fd(ssl, fd);
-		if (SSL_accept(ssl) != 1 || SSL_read(ssl, buf, sizeof(buf)) <= 0)
-			goto out;
+		if (SSL_accept(ssl) != 1 || SSL_read(ssl, buf, sizeof(buf)) <= 0 || t->mode == 2)
+			goto out; /* mode 2: a handshake, then nothing */
 	}
 	for (i = 0; i < 80; i++) { /* bounded: 8 s */
 		char c = t->mode == 0 ? (i < 5 ? rec[i] : 0) : (i < 25 ? head[i] : 'a');
@@ -671,6 +671,53 @@ static void trickle_start(trickle *t, pthread_t *th, char port[16], int mode, SS
 	assert_int_equal(getsockname(t->lfd, (struct sockaddr *)&a, &al), 0);
 	snprintf(port, 16, "%u", (unsigned)ntohs(a.sin_port));
 	assert_int_equal(pthread_create(th, NULL, trickle_main, t), 0);
+}
+
+/* evidence of 8 GPUs makes the certificate larger than OpenSSL's default 100 KiB cap on the
+ * server's certificate message: the client takes up to the evidence limit */
+static void edit_large(X509 *x)
+{
+	static unsigned char pad[150000];
+	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+	ASN1_OBJECT *o = OBJ_txt2obj("1.3.6.1.4.1.55555.1.3", 1);
+	X509_EXTENSION *e;
+
+	memset(pad, 0x04, sizeof(pad));
+	assert_int_equal(ASN1_OCTET_STRING_set(os, pad, (int)sizeof(pad)), 1);
+	e = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os);
+	assert_int_equal(X509_add_ext(x, e, -1), 1);
+	X509_EXTENSION_free(e);
+	ASN1_OBJECT_free(o);
+	ASN1_OCTET_STRING_free(os);
+}
+
+static void test_large_certificate(void **st)
+{
+	EVP_PKEY *k = NULL;
+	X509 *x = cert_edited(&k, edit_large);
+	SSL_CTX *sc = SSL_CTX_new(TLS_server_method());
+	trickle t;
+	pthread_t th;
+	char port[16], check[48];
+	void *ssl = NULL;
+	cct_err err;
+
+	(void)st;
+	signal(SIGPIPE, SIG_IGN);
+	assert_true(i2d_X509(x, NULL) > 150000);
+	assert_int_equal(cert_verdict(x, check), CCT_OK);
+	assert_int_equal(SSL_CTX_use_certificate(sc, x), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey(sc, k), 1);
+	trickle_start(&t, &th, port, 2, sc);
+	if (cct_ratls_connect(&ssl, "127.0.0.1", port, 10, &err) != CCT_OK)
+		fail_msg("connect: %s", err.msg);
+	assert_int_equal(cct_ratls__write_all(ssl, "x", 1), 0);
+	cct_ratls_close(ssl);
+	pthread_join(th, NULL);
+	close(t.lfd);
+	SSL_CTX_free(sc);
+	X509_free(x);
+	EVP_PKEY_free(k);
 }
 
 /* a server trickling bytes (each read well within the per-read timeout) holds the client no
@@ -783,6 +830,7 @@ int main(void)
 		cmocka_unit_test(test_cert_critical_extension),
 		cmocka_unit_test(test_exporter_needs_ems),
 		cmocka_unit_test(test_trickling_server_deadline),
+		cmocka_unit_test(test_large_certificate),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
