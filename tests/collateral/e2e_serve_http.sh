@@ -221,6 +221,20 @@ PY
 	code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$O/req1234.der" "http://127.0.0.1:$(cat "$O/pport2")/ocsp")
 	check "proxy two days later: the stale answer is refetched, not served (got $code, $(( $(wc -l < "$O/ulog") - n0 )) upstream requests)" "[ '$code' = 502 ] && [ \$(wc -l < '$O/ulog') -eq $((n0 + 1)) ]"
 
+	# OCSP answers are stored by serial: the answer for 5678 of one CA was served to a request
+	# about serial 5678 of another CA (which it does not answer)
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$O/ca2.key" \
+		-out "$O/ca2.pem" -subj /CN=ca2 -days 3650 2>/dev/null
+	openssl x509 -req -in "$O/5678.csr" -CA "$O/ca2.pem" -CAkey "$O/ca2.key" -set_serial 0x5678 \
+		-out "$O/5678-ca2.pem" -days 365 2>/dev/null
+	openssl ocsp -issuer "$O/ca2.pem" -cert "$O/5678-ca2.pem" -no_nonce -reqout "$O/req5678-ca2.der" 2>/dev/null
+	timeout 60 "$serve_bin" "$O/pb" --listen 127.0.0.1:0 --port-file "$O/pport5" 2>"$O/perr5" & pids="$pids $!"
+	wait_port "$O/pport5" || bad "serve did not start: $(cat "$O/perr5")"
+	code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$O/req5678-ca2.der" "http://127.0.0.1:$(cat "$O/pport5")/ocsp")
+	check "OCSP request about serial 5678 of another CA: 404, not the stored answer (got $code)" "[ '$code' = 404 ]"
+	code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$O/req5678.der" "http://127.0.0.1:$(cat "$O/pport5")/ocsp")
+	check "OCSP request about serial 5678 of its CA: 200 (got $code)" "[ '$code' = 200 ]"
+
 	# an answer whose thisUpdate is ahead of the proxy's time (here --at two days back): every
 	# verifier refuses it until then, but the proxy stored and served it, never refetching
 	cp "$O/resp5678.der" "$O/serve.der"

@@ -158,7 +158,7 @@ static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *
 
 /* Serve an item from the bundle: 1 served, 0 absent */
 static int try_serve(struct MHD_Connection *c, cct_coll_kind kind, const char *key,
-		     enum MHD_Result *ret, int count)
+		     const conn *cn, enum MHD_Result *ret, int count)
 {
 	const cct_coll_item *it;
 	uint8_t *body = NULL;
@@ -193,6 +193,14 @@ static int try_serve(struct MHD_Connection *c, cct_coll_kind kind, const char *k
 			return 0;
 		*ret = send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "collateral item unreadable\n");
 		return 1;
+	}
+	/* OCSP answers are kept by serial: one stored for a certificate of another issuer with
+	 * the same serial does not answer this request (a miss: 404, or fetched by the proxy) */
+	if (kind == CCT_COLL_NVIDIA_OCSP &&
+	    cct_coll_ocsp_response_answers(cn->body, cn->len, body, n, &e) != CCT_OK) {
+		free(body);
+		free(hv);
+		return 0;
 	}
 	if (count)
 		__atomic_add_fetch(&S.hits, 1, __ATOMIC_RELAXED);
@@ -435,14 +443,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	} else if (cct_coll_route(url, arg_get, c, &kind, key, sizeof(key)) != 0) {
 		return send_text(c, MHD_HTTP_NOT_FOUND, "not a collateral URL\n");
 	}
-	if (try_serve(c, kind, key, &ret, 1))
+	if (try_serve(c, kind, key, cn, &ret, 1))
 		return ret;
 	__atomic_add_fetch(&S.misses, 1, __ATOMIC_RELAXED);
 	if (!upstream_for(kind))
 		return send_text(c, MHD_HTTP_NOT_FOUND, "not in the collateral bundle\n");
 	/* single flight: whoever holds the lock fetches; the others then find it stored */
 	pthread_mutex_lock(&S.fetch_mu);
-	if (try_serve(c, kind, key, &ret, 1)) {
+	if (try_serve(c, kind, key, cn, &ret, 1)) {
 		pthread_mutex_unlock(&S.fetch_mu);
 		return ret;
 	}
@@ -462,7 +470,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return send_text(c, MHD_HTTP_BAD_GATEWAY, "upstream failed or did not validate\n");
 	}
 	pthread_mutex_unlock(&S.fetch_mu);
-	if (try_serve(c, kind, key, &ret, 0))
+	if (try_serve(c, kind, key, cn, &ret, 0))
 		return ret;
 	return send_text(c, MHD_HTTP_BAD_GATEWAY, "stored item is not current\n");
 }
