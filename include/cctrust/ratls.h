@@ -121,7 +121,8 @@ CCT_EXTERN void cct_ratls_close(void *ssl);
 
 /** Send one HTTP/1.0 request (Connection: close) on a verified connection and stream the
  *  response body to out as it arrives (server-sent events are not buffered). headers: "Name:
- *  value" lines. data non-NULL: POST (unless method given). *status: the HTTP status.
+ *  value" lines (a "Host:" among them replaces the one made of host). data non-NULL: POST
+ *  (unless method given). *status: the HTTP status.
  *  The body ends after Content-Length bytes, or without one at the server's TLS close_notify:
  *  fewer bytes, or a connection cut without close_notify, is ETRUNC (what arrived was
  *  written to out). */

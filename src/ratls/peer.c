@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -337,7 +338,7 @@ int cct_ratls_request(void *p, const char *method, const char *path, const char 
 	size_t cap = 1024 + strlen(path) + (host ? strlen(host) : 0), i, len;
 	unsigned long long got;
 	long long cl;
-	int rc = CCT_OK, r, clean = 0;
+	int rc = CCT_OK, r, clean = 0, own_host;
 
 	*status = 0;
 	for (i = 0; i < nheaders; i++)
@@ -356,8 +357,15 @@ int cct_ratls_request(void *p, const char *method, const char *path, const char 
 								: "host: a line break");
 		goto out;
 	}
-	len = (size_t)snprintf(req, cap, "%s %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n", method, path,
-			       host ? host : "localhost");
+	/* a caller's Host header replaces ours (as curl's -H does): two would be refused, or
+	 * read differently, by the servers behind */
+	for (i = 0, own_host = 0; i < nheaders; i++)
+		if (!strncasecmp(headers[i], "host:", 5))
+			own_host = 1;
+	len = (size_t)snprintf(req, cap, "%s %s HTTP/1.0\r\n", method, path);
+	if (!own_host)
+		len += (size_t)snprintf(req + len, cap - len, "Host: %s\r\n", host ? host : "localhost");
+	len += (size_t)snprintf(req + len, cap - len, "Connection: close\r\n");
 	for (i = 0; i < nheaders; i++) {
 		if (strpbrk(headers[i], "\r\n")) {
 			rc = cct_err_set(err, CCT_EINVAL, CCT_STAGE_INPUT, 0, "header %zu has a line break", i);

@@ -86,6 +86,11 @@ cp "$T/sim/sim.json" "$T/sim.json.orig"
 rc=$?
 [[ $rc == 2 ]] && cmp -s "$T/sim/sim.json" "$T/sim.json.orig" && grep -q -- "an input of --trust-sim" "$T/e.txt" &&
 	pass get-output-over-trust-sim || { fail "get-output-over-trust-sim: exit $rc"; cat "$T/e.txt"; cp "$T/sim.json.orig" "$T/sim/sim.json"; }
+# -H 'Host: ...' replaces get's own Host header, not a second one beside it
+out=$("$C" ratls get "https://127.0.0.1:$P1/host" --policy "$T/pol.json" $S -H 'host: api.example')
+[[ $? == 0 && $out == "host=api.example" ]] && pass get-host-header || fail "get-host-header: '$out'"
+out=$("$C" ratls get "https://127.0.0.1:$P1/host" --policy "$T/pol.json" $S)
+[[ $out == "host=127.0.0.1:$P1" ]] && pass get-default-host || fail "get-default-host: '$out'"
 # -o - is standard output (as for curl and the other commands), not a file named "-"
 out=$(cd "$T" && "$C" ratls get "https://127.0.0.1:$P1/hello" --policy "$T/pol.json" $S -o -)
 [[ $? == 0 && $out == "hello from backend /hello" && ! -e $T/- ]] && pass get-output-dash-stdout ||

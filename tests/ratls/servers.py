@@ -6,7 +6,7 @@ to PORTFILE; the test stops them by PID).
                                               0.3 s apart), GET /binary (head and a body with
                                               NULs in one write), GET /truncated (Content-Length
                                               100, 10 bytes sent), HEAD (Content-Length 25, no
-                                              body), POST echo
+                                              body), GET /host (the Host headers), POST echo
   servers.py plain PORTFILE CERT KEY          TLS server with an ordinary certificate
   servers.py relay PORTFILE CERT KEY UPPORT   TLS-terminating relay holding CERT/KEY that forwards
                                               every byte to the TLS server on 127.0.0.1:UPPORT
@@ -45,6 +45,13 @@ class Backend(http.server.BaseHTTPRequestHandler):
             body = b'\x00\x01binary\x00' * 10
             self.wfile.write(b'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n'
                              b'Content-Length: %d\r\n\r\n' % len(body) + body)
+            return
+        if self.path == '/host':
+            body = ('host=' + ','.join(self.headers.get_all('Host') or []) + '\n').encode()
+            self.send_response(200)
+            self.send_header('Content-Length', str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
             return
         if self.path == '/truncated':
             # promises 100 bytes, sends 10 and closes: the client must not report success
