@@ -197,5 +197,12 @@ expect "list-resources --admin-audience (jti sent)" 0 "" kbs list-resources "${A
 expect "put-resource twice (a fresh jti each call)" 0 "" kbs put-resource "${ADMB[@]}" --admin-audience kbs-b.example default/key/b "$T/secret"
 expect "put-resource again" 0 "" kbs put-resource "${ADMB[@]}" --admin-audience kbs-b.example default/key/b "$T/secret"
 
+echo "--- init-data must be text: read as a C string, a NUL cut it short and the rest was dropped"
+printf 'algorithm = "sha384"\nversion = "0.1.0"\n\0[data]\nx = "1"\n' >"$T/nul-init.toml"
+expect "get-resource --init-data with a NUL" 2 "a NUL byte at offset" kbs "${GET[@]}" --init-data "$T/nul-init.toml" default/key/model
+tee_key N
+expect "sim evidence --init-data with a NUL" 2 "a NUL byte at offset" sim evidence "$T/sim" --tee snp \
+	--nonce AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= --tee-pubkey "$T/N.jwk" --init-data "$T/nul-init.toml"
+
 echo "client input: $fails wrong"
 [ "$fails" = 0 ]

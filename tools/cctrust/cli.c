@@ -22,6 +22,24 @@ int cct_cli_usage_error(const char *fmt, ...)
 	return CCT_EXIT_USAGE;
 }
 
+int cct_cli_text_check(const char *opt, const char *file, const uint8_t *b, size_t n)
+{
+	const uint8_t *nul = memchr(b, 0, n);
+	json_t *s;
+
+	if (nul) {
+		cct_cli_usage_error("%s %s: a NUL byte at offset %zu: not text", opt, file,
+				    (size_t)(nul - b));
+		return 1;
+	}
+	if (!(s = json_stringn((const char *)b, n))) {
+		cct_cli_usage_error("%s %s: not UTF-8 text", opt, file);
+		return 1;
+	}
+	json_decref(s);
+	return 0;
+}
+
 int cct_cli_exit_code(int rc)
 {
 	if (rc == CCT_OK)

@@ -49,6 +49,9 @@ int cct_cli_usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)))
 #endif
 	;
+/* 1 (after the message "OPT FILE: ...") when the n bytes of b are not text: a NUL byte (a C
+ * string would end there, dropping the rest) or bytes that are not UTF-8. */
+int cct_cli_text_check(const char *opt, const char *file, const uint8_t *b, size_t n);
 /* Exit code for a library status: OK -> 0, input/usage class -> 2, anything else -> 1. */
 int cct_cli_exit_code(int rc);
 /* {"code","stage","message"} (+ "offset" when non-zero) for err, or JSON null when rc == OK. */

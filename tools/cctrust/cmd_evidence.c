@@ -51,27 +51,6 @@ json_t *cct_cli__load_jwk(const char *arg)
 	return j;
 }
 
-int cct_cli__text_check(const char *opt, const char *file, const uint8_t *b, size_t n);
-
-/* 1 (after the message) when b is not text: a NUL byte, or bytes that are not UTF-8. */
-int cct_cli__text_check(const char *opt, const char *file, const uint8_t *b, size_t n)
-{
-	const uint8_t *nul = memchr(b, 0, n);
-	json_t *s;
-
-	if (nul) {
-		cct_cli_usage_error("%s %s: a NUL byte at offset %zu: not text", opt, file,
-				    (size_t)(nul - b));
-		return 1;
-	}
-	if (!(s = json_stringn((const char *)b, n))) {
-		cct_cli_usage_error("%s %s: not UTF-8 text", opt, file);
-		return 1;
-	}
-	json_decref(s);
-	return 0;
-}
-
 /* 1 (after the message) when -o would replace one of the inputs, or when standard input (-)
  * is named by more than one option (it can be read once: the second would read it empty). */
 static int inputs_conflict(const char *outp, const char *pk, const char *init,
@@ -183,7 +162,7 @@ int cct_cmd_evidence(int argc, char **argv)
 			goto out;
 		}
 		/* TOML text: a NUL would cut it short, bytes that are not UTF-8 drop it */
-		if (cct_cli__text_check("--init-data", init, ib, in))
+		if (cct_cli_text_check("--init-data", init, ib, in))
 			goto out;
 		o.init_data_toml = (const char *)ib;
 	}

@@ -17,8 +17,6 @@
 #include "cli.h"
 #include "cli_vtpm.h"
 
-int cct_cli__text_check(const char *opt, const char *file, const uint8_t *b, size_t n);
-
 static const char gate_usage[] =
 	"usage: cctrust gate --policy FILE [--trust-sim DIR] [--certs PATH] [--collateral DIR]\n"
 	"                    [--offline] [--no-crl] [--init-data TOML] [--cpu auto|tsm|sev-guest]\n"
@@ -130,7 +128,7 @@ int cct_cmd_gate(int argc, char **argv)
 			goto out;
 		}
 		/* TOML text: a NUL would cut it short, bytes that are not UTF-8 drop it */
-		if (cct_cli__text_check("--init-data", init, ib, n))
+		if (cct_cli_text_check("--init-data", init, ib, n))
 			goto out;
 		ao.init_data_toml = (const char *)ib;
 	}

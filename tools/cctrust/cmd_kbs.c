@@ -984,6 +984,11 @@ static int kbs_cmd(int argc, char **argv)
 
 		if (read_file(&b, &n, c.init_data_file))
 			return CCT_EXIT_USAGE;
+		/* TOML text: a NUL would cut it short */
+		if (cct_cli_text_check("--init-data", c.init_data_file, b, n)) {
+			free(b);
+			return CCT_EXIT_USAGE;
+		}
 		init_data_buf = (char *)b;
 		c.ev.init_data = init_data_buf;
 	}

@@ -127,6 +127,11 @@ static char *read_text(const char *path, const char *what)
 		cct_cli_usage_error("%s: %s", what, err.msg);
 		return NULL;
 	}
+	/* read as a C string: a NUL would cut it short */
+	if (cct_cli_text_check(what, path, b, n)) {
+		free(b);
+		return NULL;
+	}
 	return (char *)b;
 }
 
