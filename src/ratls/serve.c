@@ -43,12 +43,18 @@ typedef struct srv {
 		int n;
 	} *addrs;
 	int naddrs, per_addr;
+	/* each connection's client and backend sockets (-1: none; guarded by lock): shut down
+	 * when the proxy stops, so that every connection thread ends before cct_ratls_serve
+	 * returns (they use this struct, on its stack) */
+	struct conn_slot {
+		int cfd, bfd;
+	} *slots;
 } srv;
 
 typedef struct conn {
 	srv *s;
 	SSL_CTX *ctx;
-	int fd;
+	int fd, slot;
 	uint8_t addr[16];
 } conn;
 
@@ -487,6 +493,9 @@ static void *conn_main(void *arg)
 				refuse(ssl, 502, "Bad Gateway", NULL, "backend unreachable\n");
 				break;
 			}
+			pthread_mutex_lock(&s->lock);
+			s->slots[c->slot].bfd = bfd;
+			pthread_mutex_unlock(&s->lock);
 			while (off < h->have) {
 				ssize_t w = write(bfd, h->buf + off, h->have - off);
 
@@ -496,6 +505,9 @@ static void *conn_main(void *arg)
 			}
 			if (off == h->have)
 				pipe_backend(ssl, c->fd, bfd);
+			pthread_mutex_lock(&s->lock);
+			s->slots[c->slot].bfd = -1;
+			pthread_mutex_unlock(&s->lock);
 			close(bfd);
 			break;
 		}
@@ -503,6 +515,9 @@ static void *conn_main(void *arg)
 	SSL_shutdown(ssl);
 out:
 	SSL_free(ssl);
+	pthread_mutex_lock(&s->lock);
+	s->slots[c->slot].cfd = -1;
+	pthread_mutex_unlock(&s->lock);
 	close(c->fd);
 	SSL_CTX_free(c->ctx);
 	free(h);
@@ -652,14 +667,20 @@ int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 				   o->validity_s, rotate);
 	if (o->cert_file && (rc = check_cert_matches(o, err)) != CCT_OK)
 		return rc;
-	if (!(s.addrs = calloc((size_t)maxc, sizeof(*s.addrs))))
+	if (!(s.addrs = calloc((size_t)maxc, sizeof(*s.addrs))) ||
+	    !(s.slots = malloc((size_t)maxc * sizeof(*s.slots)))) {
+		free(s.addrs);
 		return cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	}
+	for (int i = 0; i < maxc; i++)
+		s.slots[i].cfd = s.slots[i].bfd = -1;
 	s.naddrs = maxc;
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_mutex_init(&s.ev_lock, NULL);
 	s.ctx = new_ctx(o, err);
 	if (!s.ctx) {
 		free(s.addrs);
+		free(s.slots);
 		return err ? err->code : CCT_ERROR;
 	}
 	issued = time(NULL);
@@ -667,6 +688,7 @@ int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 	if (lfd < 0) {
 		SSL_CTX_free(s.ctx);
 		free(s.addrs);
+		free(s.slots);
 		return err ? err->code : CCT_EIO;
 	}
 	if (o->port_file) {
@@ -677,6 +699,7 @@ int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 			close(lfd);
 			SSL_CTX_free(s.ctx);
 			free(s.addrs);
+			free(s.slots);
 			return err->code;
 		}
 	}
@@ -732,6 +755,9 @@ int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 			}
 			c->s = &s;
 			c->fd = cfd;
+			for (c->slot = 0; s.slots[c->slot].cfd >= 0; c->slot++)
+				; /* active < maxc: one is free */
+			s.slots[c->slot].cfd = cfd;
 			c->ctx = s.ctx;
 			memcpy(c->addr, addr, 16);
 			SSL_CTX_up_ref(s.ctx);
@@ -740,11 +766,14 @@ int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 			pthread_attr_init(&at);
 			pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 			if (pthread_create(&th, &at, conn_main, c) != 0) {
+				int slot = c->slot;
+
 				close(cfd);
 				SSL_CTX_free(c->ctx);
 				free(c);
 				pthread_mutex_lock(&s.lock);
 				s.active--;
+				s.slots[slot].cfd = -1;
 				addr_give(&s, addr);
 				pthread_mutex_unlock(&s.lock);
 			}
@@ -752,15 +781,29 @@ int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 		}
 	}
 	close(lfd);
-	/* connection threads hold their own context reference; wait (bounded) for them */
-	for (int i = 0, a = 1; i < 50 && a; i++) {
+	/* the connection threads use s (this stack frame): they must all have ended before it
+	 * is gone. Their sockets are shut down, which ends every wait on them (handshake, head,
+	 * pipe, the backend's answer); evidence being made is bounded by the attester. The
+	 * bound below is a backstop only: the slots are then left allocated, never freed under
+	 * a thread still running. */
+	pthread_mutex_lock(&s.lock);
+	for (int i = 0; i < maxc; i++) {
+		if (s.slots[i].cfd >= 0)
+			shutdown(s.slots[i].cfd, SHUT_RDWR);
+		if (s.slots[i].bfd >= 0)
+			shutdown(s.slots[i].bfd, SHUT_RDWR);
+	}
+	pthread_mutex_unlock(&s.lock);
+	for (int i = 0, a = 1; i < 1200 && a; i++) {
 		pthread_mutex_lock(&s.lock);
 		a = s.active;
 		pthread_mutex_unlock(&s.lock);
-		if (!a)
+		if (!a) {
 			free(s.addrs); /* no thread left to give a slot back */
-		else
-			usleep(100000);
+			free(s.slots);
+		} else {
+			usleep(50000);
+		}
 	}
 	SSL_CTX_free(s.ctx);
 	return CCT_OK;

@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -771,6 +772,76 @@ static void test_trickling_server_deadline(void **st)
 	}
 }
 
+/* cct_ratls_serve in a thread until *stop */
+typedef struct serve_run {
+	cct_ratls_serve_opts o;
+	volatile int stop;
+	int rc;
+	cct_err err;
+} serve_run;
+
+static void *serve_main(void *arg)
+{
+	serve_run *r = arg;
+
+	r->rc = cct_ratls_serve(&r->o, &r->err);
+	return NULL;
+}
+
+/* stopping the proxy ends its connection threads before cct_ratls_serve returns (they use its
+ * stack frame): a client still in its handshake window is closed at once, not left to a
+ * thread that outlives the call */
+static void test_serve_stop_ends_connections(void **st)
+{
+	serve_run r;
+	pthread_t th;
+	char pf[4200], buf[16];
+	FILE *f;
+	int port = 0, fd, i;
+	struct sockaddr_in a;
+	struct timeval tv = { 3, 0 };
+	time_t t0;
+
+	(void)st;
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(pf, sizeof(pf), "%s/serve.port", cct_test_tmpdir());
+	remove(pf);
+	memset(&r, 0, sizeof(r));
+	r.o.listen = "127.0.0.1:0";
+	r.o.backend = "http://127.0.0.1:9";
+	r.o.make.tee = "tdx";
+	r.o.make.sim_dir = simdir;
+	r.o.port_file = pf;
+	r.o.header_timeout_s = 300;
+	r.o.stop = &r.stop;
+	assert_int_equal(pthread_create(&th, NULL, serve_main, &r), 0);
+	for (i = 0; i < 100 && !port; i++) {
+		usleep(100000);
+		if ((f = fopen(pf, "r"))) {
+			if (fscanf(f, "%d", &port) != 1)
+				port = 0;
+			fclose(f);
+		}
+	}
+	assert_true(port > 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	usleep(500000); /* accepted: its thread waits for the handshake (300 s) */
+	t0 = time(NULL);
+	r.stop = 1;
+	pthread_join(th, NULL);
+	assert_int_equal(r.rc, CCT_OK);
+	assert_true(time(NULL) - t0 <= 3);
+	/* the connection was closed by the stop, not held by a thread still running */
+	assert_int_equal(recv(fd, buf, sizeof(buf), 0), 0);
+	close(fd);
+}
+
 /* the composite's caller binding: a body without runtime-data is refused unless the caller
  * binds it, and a body with runtime-data is refused when the caller binds */
 static void test_composite_caller_binding(void **st)
@@ -831,6 +902,7 @@ int main(void)
 		cmocka_unit_test(test_exporter_needs_ems),
 		cmocka_unit_test(test_trickling_server_deadline),
 		cmocka_unit_test(test_large_certificate),
+		cmocka_unit_test(test_serve_stop_ends_connections),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
