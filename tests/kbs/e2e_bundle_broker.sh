@@ -40,6 +40,41 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json
 [ "$code" = 200 ] && ok "the KBS endpoints still answer beside it" || bad "KBS auth beside serving: $code"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$URL_a/vcek/v1/Milan/crl")
 [ "$code" = 404 ] && ok "without --collateral-serve no collateral is served" || bad "served without the flag: $code"
+# HEAD answers as GET (it went to the key broker: 404); a stored OCSP answer (kept by serial)
+# is served only to the request it answers, not to one about another CA's serial 5678
+code=$(curl -s -I -o "$T/head" -w '%{http_code}' "$URL_s/vcek/v1/Milan/crl")
+[ "$code" = 200 ] && grep -qi "^content-length: $(stat -c %s "$B/snp-crl/old.der")" "$T/head" &&
+	ok "--collateral-serve: HEAD answers as GET" || bad "HEAD: $code $(head -c 200 "$T/head")"
+O=$T/ocsp
+mkdir -p "$O" "$T/ob/nvidia-ocsp"
+for ca in ca ca2; do
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$O/$ca.key" \
+		-out "$O/$ca.pem" -subj "/CN=$ca" -days 3650 2>/dev/null
+done
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$O/leaf.key" -out "$O/leaf.csr" \
+	-subj /CN=leaf 2>/dev/null
+for ca in ca ca2; do
+	openssl x509 -req -in "$O/leaf.csr" -CA "$O/$ca.pem" -CAkey "$O/$ca.key" -set_serial 0x5678 \
+		-out "$O/leaf-$ca.pem" -days 365 2>/dev/null
+	openssl ocsp -issuer "$O/$ca.pem" -cert "$O/leaf-$ca.pem" -no_nonce -reqout "$O/req-$ca.der" 2>/dev/null
+done
+printf 'V\t301231235959Z\t\t5678\tunknown\t/CN=leaf\n' >"$O/index.txt"
+openssl ocsp -index "$O/index.txt" -rsigner "$O/ca.pem" -rkey "$O/ca.key" -CA "$O/ca.pem" \
+	-reqin "$O/req-ca.der" -respout "$T/ob/nvidia-ocsp/5678.der" -ndays 30 >/dev/null 2>&1
+OSUM=$(sha256sum "$T/ob/nvidia-ocsp/5678.der" | cut -c1-64)
+cat >"$T/ob/manifest.json" <<JSON
+{"version": "cctrust.collateral/v1", "items": [
+ {"kind": "nvidia-ocsp", "key": "5678", "path": "nvidia-ocsp/5678.der",
+  "source": "https://ocsp.ndis.nvidia.com", "fetched_at": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "sha256": "$OSUM"}]}
+JSON
+start_d o --store "sqlite:$T/o.db" "${COMMON[@]}" --collateral "$T/ob" --collateral-serve
+code=$(curl -s -o "$T/ocsp-got" -w '%{http_code}' --data-binary @"$O/req-ca.der" "$URL_o/ocsp")
+[ "$code" = 200 ] && cmp -s "$T/ocsp-got" "$T/ob/nvidia-ocsp/5678.der" &&
+	ok "--collateral-serve: the stored OCSP answer to the request it answers" || bad "OCSP of its CA: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$O/req-ca2.der" "$URL_o/ocsp")
+[ "$code" = 404 ] && ok "--collateral-serve: not to a request about another CA's serial 5678 (404)" ||
+	bad "OCSP of another CA, same serial: $code"
 timeout 20 "$D" --listen 127.0.0.1:0 --port-file "$T/n.port" --store "sqlite:$T/n.db" "${COMMON[@]}" \
 	--collateral-serve 2>"$T/n.log"
 rc=$?

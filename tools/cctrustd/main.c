@@ -428,9 +428,9 @@ static int serve_collateral(struct MHD_Connection *c, const char *url, const cha
 			status = 400;
 			msg = "not a single-certificate OCSP request\n";
 		}
-	} else if (strcmp(method, "GET") ||
+	} else if ((strcmp(method, "GET") && strcmp(method, "HEAD")) ||
 		   cct_coll_route(url, coll_arg, c, &kind, key, sizeof(key)) != 0) {
-		return 0;
+		return 0; /* HEAD answers as GET (libmicrohttpd sends no body) */
 	}
 	if (!msg) { /* the bundle of the moment, held until its bytes are copied out */
 		const cct_coll_snap *s = cct_coll_live_acquire(g_live);
@@ -444,6 +444,16 @@ static int serve_collateral(struct MHD_Connection *c, const char *url, const cha
 			msg = "collateral item unreadable\n";
 			logf_("error", "--collateral-serve %s %s: %s", cct_coll_kind_name(kind), key,
 			      e.msg);
+		} else if (kind == CCT_COLL_NVIDIA_OCSP &&
+			   cct_coll_ocsp_response_answers(cn->body, cn->len, body, n, &e) != CCT_OK) {
+			/* kept by serial: an answer about another issuer's certificate with the
+			 * same serial does not answer this request */
+			free(body);
+			body = NULL;
+			free(hv);
+			hv = NULL;
+			status = 404;
+			msg = "not in the collateral bundle\n";
 		}
 		cct_coll_live_release(g_live, s);
 	}
