@@ -1814,12 +1814,12 @@ static void default_gpu_alone_fails_closed(void **state)
 	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default_gpu/key/model", cookie, NULL,
 			     NULL), 200);
 	cct_kbs_response_clear(&r);
-	/* a database writer deletes the CPU default: closed again */
+	/* a database writer deletes the CPU default: closed again (this broker has read it, so
+	 * the attest itself is refused as deleted in the database: 500) */
 	assert_int_equal(ops->obj_delete(impl, CCT_STORE_KIND_ATT_POLICY, "default", NULL), CCT_OK);
-	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	assert_int_equal(attest_with(f, cookie, k, NULL), 500);
 	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/model", cookie, NULL,
 			     NULL), 401);
-	assert_non_null(strstr(r.body, "no attestation policy set"));
 	cct_kbs_response_clear(&r);
 	EVP_PKEY_free(k);
 }
