@@ -669,6 +669,30 @@ static void eval_vtpm(const json_t *sec, const json_t *c, json_t *f)
 	eval_eventlog(sec, c, f, "vtpm", "sha256");
 }
 
+/* The CPU TEEs a policy without "tee" allows: those its CPU sections judge (snp: snp and
+ * az-snp-vtpm, tdx: tdx and az-tdx-vtpm, vtpm: both vTPM TEEs). A policy that pins an SNP
+ * measurement must not accept a TDX guest with nothing pinned because it named no "tee".
+ * NULL (any) when it has no CPU section at all. New reference. */
+static json_t *tees_of_sections(const json_t *doc)
+{
+	int snp = json_object_get(doc, "snp") != NULL, tdx = json_object_get(doc, "tdx") != NULL,
+	    vtpm = json_object_get(doc, "vtpm") != NULL;
+	json_t *a;
+
+	if (!snp && !tdx && !vtpm)
+		return NULL;
+	a = json_array();
+	if (snp)
+		json_array_append_new(a, json_string("snp"));
+	if (tdx)
+		json_array_append_new(a, json_string("tdx"));
+	if (snp || vtpm)
+		json_array_append_new(a, json_string("az-snp-vtpm"));
+	if (tdx || vtpm)
+		json_array_append_new(a, json_string("az-tdx-vtpm"));
+	return a;
+}
+
 void cct_policy_evaluate(const cct_policy *pol, const cct_policy_claims *c, json_t *cpu_f, json_t **gpu_f)
 {
 	const json_t *doc = pol->doc, *tees = json_object_get(doc, "tee");
@@ -679,6 +703,18 @@ void cct_policy_evaluate(const cct_policy *pol, const cct_policy_claims *c, json
 	if (c->tee && (sec & CCT_POLICY_SECTION_TEE) && tees && !str_in(tees, c->tee))
 		cct_policy__fail(cpu_f, "tee", "hardware", copy(tees), json_string(c->tee),
 				 "CPU TEE \"%s\" is not allowed by the policy", c->tee);
+	if (c->tee && (sec & CCT_POLICY_SECTION_TEE) && !tees) {
+		json_t *implied = tees_of_sections(doc);
+
+		if (implied && !str_in(implied, c->tee))
+			cct_policy__fail(cpu_f, "tee", "hardware", implied, json_string(c->tee),
+					 "CPU TEE \"%s\" is not allowed by the policy: it has no "
+					 "section for it and no \"tee\" list (a policy allows the "
+					 "TEEs its snp/tdx/vtpm sections judge)",
+					 c->tee);
+		else
+			json_decref(implied);
+	}
 	if (c->tee && !strcmp(c->tee, "snp") && (sec & CCT_POLICY_SECTION_SNP))
 		eval_snp(json_object_get(doc, "snp"), c->cpu_claims, cpu_f);
 	else if (c->tee && !strcmp(c->tee, "tdx") && (sec & CCT_POLICY_SECTION_TDX))

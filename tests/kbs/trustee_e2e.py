@@ -168,7 +168,9 @@ def run(cli, simdir, work, url_a, url_b):
     st, txt = admin(url_a, "/kbs/v0/reference-value/snp-launch-measurement", None, ed_tok(), "GET")
     check("RVPS: GET /kbs/v0/reference-value/<id>",
           st == 200 and json.loads(txt).get("snp-launch-measurement") == [meas], (st, txt))
-    rvpol = {"version": "cctrust.policy/v1", "snp": {"measurements": ["rv:snp-launch-measurement"]}}
+    # TDX guests attest below too: a policy allows the TEEs it has a section for
+    rvpol = {"version": "cctrust.policy/v1", "snp": {"measurements": ["rv:snp-launch-measurement"]},
+             "tdx": {}}
     st, txt = admin(url_a, "/kbs/v0/attestation-policy",
                     tc.compact({"type": "json", "policy_id": "default",
                                 "policy": tc.b64u(tc.compact(rvpol).encode())}), ed_tok())

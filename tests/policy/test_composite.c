@@ -385,6 +385,40 @@ static void test_named_rules(void **state)
 	json_decref(res);
 }
 
+/* A policy without "tee" accepted every CPU TEE: one pinning only TDX values (or only SNP)
+ * accepted genuine evidence of the other TEE with nothing of it pinned. It now allows the TEEs
+ * its CPU sections judge; with no CPU section, or with a "tee" list, as before. (body: SNP.) */
+static void test_tee_implied_by_sections(void **state)
+{
+	static const struct {
+		const char *pol;
+		int rc;
+	} cases[] = {
+		{ "{\"version\":\"cctrust.policy/v1\",\"tdx\":{}}", CCT_EPOLICY },
+		{ "{\"version\":\"cctrust.policy/v1\",\"vtpm\":{}}", CCT_EPOLICY },
+		{ "{\"version\":\"cctrust.policy/v1\",\"snp\":{}}", CCT_OK },
+		{ "{\"version\":\"cctrust.policy/v1\",\"snp\":{},\"tdx\":{}}", CCT_OK },
+		{ "{\"version\":\"cctrust.policy/v1\"}", CCT_OK },
+		{ "{\"version\":\"cctrust.policy/v1\",\"gpu\":{}}", CCT_OK },
+		{ "{\"version\":\"cctrust.policy/v1\",\"tee\":[\"snp\"],\"tdx\":{}}", CCT_OK },
+	};
+	json_t *res, *f0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		res = NULL;
+		if (verify(body, strlen(body), cases[i].pol, &res) != cases[i].rc)
+			fail_msg("%s: not %d", cases[i].pol, cases[i].rc);
+		f0 = json_array_get(json_object_get(res, "failures"), 0);
+		if (cases[i].rc == CCT_EPOLICY &&
+		    (strcmp(json_string_value(json_object_get(f0, "rule")), "tee") ||
+		     !strstr(json_string_value(json_object_get(f0, "message")), "no section for it")))
+			fail_msg("%s: not the tee rule", cases[i].pol);
+		json_decref(res);
+	}
+}
+
 static void test_policy_validation(void **state)
 {
 	static const char *bad[] = {
@@ -656,6 +690,7 @@ int main(void)
 		cmocka_unit_test(test_tdx_gpus),
 		cmocka_unit_test(test_trust_vector_from_what_was_verified),
 		cmocka_unit_test(test_named_rules),
+		cmocka_unit_test(test_tee_implied_by_sections),
 		cmocka_unit_test(tee_pubkey_private_members_refused),
 		cmocka_unit_test(test_policy_validation),
 		cmocka_unit_test(test_toml_subset),
