@@ -2,6 +2,7 @@
 /* Attested TLS, client side: connect, verify the peer (certificate evidence, then fresh
  * evidence fetched on the same connection bound to a new nonce and this connection's TLS
  * exporter), then requests over the verified connection. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -19,6 +20,13 @@
 
 #include "cctrust/core.h"
 #include "ratls/ratls_int.h"
+
+static int is_ip_literal(const char *host)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
 
 static int tcp_connect(const char *host, const char *port, int timeout_s, cct_err *err)
 {
@@ -103,7 +111,9 @@ int cct_ratls_connect(void **ssl_out, const char *host, const char *port, int ti
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	ssl = SSL_new(ctx);
 	SSL_CTX_free(ctx); /* the SSL keeps its reference */
-	if (!ssl || !SSL_set_fd(ssl, fd) || !SSL_set_tlsext_host_name(ssl, host)) {
+	/* SNI names hosts, never addresses (RFC 6066, 3) */
+	if (!ssl || !SSL_set_fd(ssl, fd) ||
+	    (!is_ip_literal(host) && !SSL_set_tlsext_host_name(ssl, host))) {
 		SSL_free(ssl);
 		close(fd);
 		return cct_err_set(err, CCT_ERROR, CCT_STAGE_NONE, 0, "TLS connection failed");

@@ -91,6 +91,24 @@ out=$("$C" ratls get "https://127.0.0.1:$P1/host" --policy "$T/pol.json" $S -H '
 [[ $? == 0 && $out == "host=api.example" ]] && pass get-host-header || fail "get-host-header: '$out'"
 out=$("$C" ratls get "https://127.0.0.1:$P1/host" --policy "$T/pol.json" $S)
 [[ $out == "host=127.0.0.1:$P1" ]] && pass get-default-host || fail "get-default-host: '$out'"
+# IPv6 literals: "[::1]:PORT" went to getaddrinfo with its brackets (unreachable), and SNI
+# carried addresses; malformed targets are usage errors
+for bad_target in "[::1" "[::1]x:1" "::1:443" "[]:1" "host:" "host:12a"; do
+	"$C" ratls verify "$bad_target" --policy "$T/pol.json" $S >/dev/null 2>&1
+	[[ $? == 2 ]] && pass "verify-target-malformed $bad_target" || fail "verify-target-malformed $bad_target: exit $?"
+done
+V6_SERVERS=0
+if python3 -c "import socket; s=socket.socket(socket.AF_INET6); s.bind(('::1',0))" 2>/dev/null; then
+	V6_SERVERS=1
+	start snp6 "$C" ratls serve --listen "[::1]:0" --backend "http://127.0.0.1:$BP" --sim "$T/sim" \
+		--port-file "$T/snp6.port" --tee snp --gpus 2
+	P6=$PORT
+	expect verify-ipv6-literal 0 "r['verified']" "[::1]:$P6" --policy "$T/pol.json" $S
+	out=$("$C" ratls get "https://[::1]:$P6/host" --policy "$T/pol.json" $S)
+	[[ $? == 0 && $out == "host=[::1]:$P6" ]] && pass get-ipv6-literal || fail "get-ipv6-literal: '$out'"
+else
+	echo "note: no IPv6 loopback here: the [::1] connection cases are not run (parsing is)"
+fi
 # -o - is standard output (as for curl and the other commands), not a file named "-"
 out=$(cd "$T" && "$C" ratls get "https://127.0.0.1:$P1/hello" --policy "$T/pol.json" $S -o -)
 [[ $? == 0 && $out == "hello from backend /hello" && ! -e $T/- ]] && pass get-output-dash-stdout ||
@@ -396,7 +414,8 @@ foreign_opt opt-serve-json "--json does not apply" serve --listen 127.0.0.1:0 --
 [[ ! -e $T/x.key && ! -e $T/x.out ]] && pass opt-refused-nothing-written || fail opt-refused-nothing-written
 
 # every server this test started is stopped by its PID and exits on SIGTERM
-[[ ${#PIDS[@]} == 14 ]] && pass "servers-tracked (${#PIDS[@]})" || fail "servers-tracked: ${#PIDS[@]} PIDs, want 14"
+[[ ${#PIDS[@]} == $((14 + V6_SERVERS)) ]] && pass "servers-tracked (${#PIDS[@]})" ||
+	fail "servers-tracked: ${#PIDS[@]} PIDs, want $((14 + V6_SERVERS))"
 for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 wait
 left=0

@@ -581,15 +581,35 @@ static int load_policy(cct_policy **pol, const char *file)
 	return 0;
 }
 
-static int split_target(char *host, size_t hs, char *port, size_t ps, const char *in)
+/* "HOST:PORT", "[IPV6]:PORT", or (dflt_port non-NULL) "HOST" / "[IPV6]" alone: host without
+ * the brackets (getaddrinfo takes the address itself), port digits. -1 when malformed. */
+static int split_target(char *host, size_t hs, char *port, size_t ps, const char *in,
+			const char *dflt_port)
 {
-	const char *c = strrchr(in, ':');
+	const char *h = in, *he, *c;
 
-	if (!c || c == in || !c[1] || (size_t)(c - in) >= hs || strlen(c + 1) >= ps)
+	if (*in == '[') {
+		h = in + 1;
+		if (!(he = strchr(h, ']')) || he == h || memchr(h, '[', (size_t)(he - h)))
+			return -1;
+		c = he[1] ? he + 1 : NULL;
+		if (c && *c != ':')
+			return -1;
+	} else {
+		c = strrchr(in, ':');
+		he = c ? c : in + strlen(in);
+		if (c && memchr(in, ':', (size_t)(c - in))) /* an IPv6 address needs its brackets */
+			return -1;
+	}
+	if (!c && !dflt_port)
 		return -1;
-	memcpy(host, in, (size_t)(c - in));
-	host[c - in] = 0;
-	strcpy(port, c + 1);
+	if (he == h || (size_t)(he - h) >= hs)
+		return -1;
+	if (c && (!c[1] || strlen(c + 1) >= ps || strspn(c + 1, "0123456789") != strlen(c + 1)))
+		return -1;
+	memcpy(host, h, (size_t)(he - h));
+	host[he - h] = 0;
+	snprintf(port, ps, "%s", c ? c + 1 : dflt_port);
 	return 0;
 }
 
@@ -655,7 +675,7 @@ static int connect_verify(void **ssl_out, args *a, const char *host, const char 
 			fprintf(stderr, "cctrust: %s: unreachable: %s\n", label, err.msg);
 		return CCT_EXIT_USAGE;
 	}
-	a->vo.host = host;
+	a->vo.host = label; /* the Host header: the target as given (host:port, [v6]:port) */
 	rc = cct_ratls_verify_peer(ssl, pol, &a->vo, &r);
 	if (a->json && (print_ok || rc != CCT_OK)) {
 		json_t *o = json_deep_copy(r.result);
@@ -681,8 +701,8 @@ static int cmd_verify(args *a)
 	void *ssl = NULL;
 	int rc;
 
-	if (a->npos != 1 || split_target(host, sizeof(host), port, sizeof(port), a->pos[0]))
-		return cct_cli_usage_error("ratls verify: HOST:PORT expected");
+	if (a->npos != 1 || split_target(host, sizeof(host), port, sizeof(port), a->pos[0], NULL))
+		return cct_cli_usage_error("ratls verify: HOST:PORT or [IPV6]:PORT expected");
 	if ((rc = load_policy(&pol, a->policy)) != 0)
 		return rc;
 	rc = connect_verify(&ssl, a, host, port, pol, a->pos[0], 1);
@@ -730,12 +750,9 @@ static int cmd_get(args *a)
 							   strlen(a->method)))
 		return cct_cli_usage_error("-X %s: an HTTP method (a token: letters, digits, "
 					   "!#$%%&'*+-.^_`|~)", a->method);
-	if (strchr(hp, ':')) {
-		if (split_target(host, sizeof(host), port, sizeof(port), hp))
-			return cct_cli_usage_error("ratls get: bad host:port in the URL");
-	} else {
-		snprintf(host, sizeof(host), "%s", hp);
-	}
+	if (split_target(host, sizeof(host), port, sizeof(port), hp, "443"))
+		return cct_cli_usage_error("ratls get: bad host:port in the URL (HOST, HOST:PORT, "
+					   "[IPV6] or [IPV6]:PORT)");
 	if (a->out_file && !strcmp(a->out_file, "-")) /* was a file named "-" (as curl: stdout) */
 		a->out_file = NULL;
 	{ /* -o replaces its file only after the connection verified; never an input's */
