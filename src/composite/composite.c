@@ -478,8 +478,16 @@ bound:
 	{
 		json_t *ear = json_object(), *vid = json_object(), *cpu0 = json_object(),
 		       *ae = json_object();
-		const json_t *psnp = cct_policy_section(pol, !strcmp(req.tee, "tdx") ? "tdx" : "snp");
-		int ref_exec = json_object_get(psnp, "measurements") || json_object_get(psnp, "mrtd");
+		/* the section that judged this TEE's launch measurement: tdx for tdx and
+		 * az-tdx-vtpm, snp for snp and az-snp-vtpm (an SNP measurement pinned in a policy
+		 * that also allows az-tdx-vtpm compared nothing of that TD) */
+		int is_tdx = strstr(req.tee, "tdx") != NULL;
+		const json_t *psec = cct_policy_section(pol, is_tdx ? "tdx" : "snp");
+		int ref_exec = json_object_get(psec, is_tdx ? "mrtd" : "measurements") != NULL;
+		/* az-tdx-vtpm: the TD quote's claims are under claims.tdx */
+		const json_t *tdxc = !strcmp(req.tee, "az-tdx-vtpm")
+					     ? json_object_get(cpu.claims, "tdx")
+					     : cpu.claims;
 		int ref_fs = json_object_get(cct_policy_section(pol, "model"), "specs") != NULL;
 		int ok;
 
@@ -504,7 +512,7 @@ bound:
 		json_object_set_new(cpu0, "ear.status", json_string(ok ? "affirming" : "contraindicated"));
 		{
 			tv_facts t;
-			const char *tcb = json_string_value(json_object_get(cpu.claims, "tcb_status"));
+			const char *tcb = json_string_value(json_object_get(tdxc, "tcb_status"));
 
 			memset(&t, 0, sizeof(t));
 			t.ref_exec = ref_exec;

@@ -342,6 +342,80 @@ static void test_trust_vector_from_what_was_verified(void **state)
 	cct_policy_free(pol);
 }
 
+/* Sim evidence of TEE tee (no GPUs) for the session key of setup(); freed by the caller. */
+static char *sim_body_of(const char *tee)
+{
+	cct_attester_opts o;
+	cct_sim_opts so;
+	cct_err err;
+	char *b = NULL;
+	json_t *jwk = json_loads("{\"kty\":\"EC\",\"crv\":\"P-256\",\"alg\":\"ECDH-ES+A256KW\","
+				 "\"x\":\"Ivr33Lt1CYwoLyeCduORPxd_DzvgvmoN0vtQw_p7lfY\","
+				 "\"y\":\"azxriO6J5XqEA1agU_wEPTpCxP0b5oXL0NPcW-hmcVU\"}",
+				 0, NULL);
+
+	memset(&o, 0, sizeof(o));
+	memset(&so, 0, sizeof(so));
+	o.nonce_b64 = nonce_b64;
+	o.tee_pubkey = jwk;
+	so.tee = tee;
+	assert_int_equal(cct_sim_evidence(&b, simdir, &o, &so, &err), CCT_OK);
+	json_decref(jwk);
+	return b;
+}
+
+/* The EAR's cpu0 "executables" of body b under policy_text (the request must verify). */
+static int executables_of(const char *b, const char *policy_text)
+{
+	cct_policy *pol = NULL;
+	cct_composite_opts co;
+	cct_composite_result r;
+	uint8_t *nb = NULL;
+	size_t nn = 0;
+	int v;
+
+	assert_int_equal(cct_policy_load(&pol, policy_text, strlen(policy_text), NULL), CCT_OK);
+	assert_int_equal(cct_b64_decode(&nb, &nn, nonce_b64, strlen(nonce_b64), NULL), CCT_OK);
+	memset(&co, 0, sizeof(co));
+	co.trust_sim_dir = simdir;
+	co.expected_nonce = nb;
+	co.expected_nonce_len = nn;
+	assert_int_equal(cct_composite_verify(&r, (const uint8_t *)b, strlen(b), pol, &co, NULL),
+			 CCT_OK);
+	v = tv(r.ear, "cpu0", "executables");
+	cct_composite_result_clear(&r);
+	cct_policy_free(pol);
+	free(nb);
+	return v;
+}
+
+/* The EAR said executables 2 ("compared with reference values") for an az-tdx-vtpm guest whose
+ * policy pinned only an SNP measurement: the snp section, which never judges a TD, was read for
+ * every TEE but tdx. The section that judges the TEE's launch measurement decides. */
+static void test_executables_claim_of_the_judging_section(void **state)
+{
+	char *b = sim_body_of("az-tdx-vtpm"), pol[512];
+	json_t *res = NULL;
+	const char *mrtd;
+
+	(void)state;
+	assert_int_equal(verify(b, strlen(b), "{\"version\":\"cctrust.policy/v1\",\"tee\":"
+						"[\"az-tdx-vtpm\"]}", &res), CCT_OK);
+	mrtd = json_string_value(json_object_get(
+		json_object_get(json_object_get(json_object_get(json_object_get(res, "submods"),
+								"cpu0"), "claims"), "tdx"),
+		"mrtd"));
+	assert_non_null(mrtd);
+	snprintf(pol, sizeof(pol), "{\"version\":\"cctrust.policy/v1\",\"tee\":[\"az-tdx-vtpm\"],"
+				   "\"snp\":{\"measurements\":[\"%096d\"]}}", 0);
+	assert_int_equal(executables_of(b, pol), 0);
+	snprintf(pol, sizeof(pol), "{\"version\":\"cctrust.policy/v1\",\"tdx\":{\"mrtd\":[\"%s\"]}}",
+		 mrtd);
+	assert_int_equal(executables_of(b, pol), 2);
+	json_decref(res);
+	free(b);
+}
+
 /* A tee-pubkey carrying its private key ("d") was verified and put into the EAR, a bearer
  * token: whoever held it could open every secret wrapped to that key. Refused at the request
  * (cctrustd refuses it before the nonce is spent too). */
@@ -691,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_trust_vector_from_what_was_verified),
 		cmocka_unit_test(test_named_rules),
 		cmocka_unit_test(test_tee_implied_by_sections),
+		cmocka_unit_test(test_executables_claim_of_the_judging_section),
 		cmocka_unit_test(tee_pubkey_private_members_refused),
 		cmocka_unit_test(test_policy_validation),
 		cmocka_unit_test(test_toml_subset),
