@@ -120,14 +120,25 @@ static ssize_t err_write(void *c, const char *buf, size_t n)
 	return write_all(2, buf, n) ? -1 : (ssize_t)n;
 }
 
+/* --json as getopt_long reads it: the option or an abbreviation of it ("--js"; "--j" is --json
+ * wherever no other long option starts with j), with a value too ("--json=x", refused by
+ * getopt: a usage error that still owes its JSON); also before the command ("cctrust --json
+ * snp", refused as an unknown command) */
+static int is_json_opt(const char *a)
+{
+	size_t n = strcspn(a, "=");
+
+	return n >= 3 && n <= 6 && !strncmp(a, "--json", n);
+}
+
 static int json_requested(int argc, char **argv)
 {
 	int i;
 
-	for (i = 2; i < argc; i++) {
+	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--"))
 			return 0;
-		if (!strcmp(argv[i], "--json"))
+		if (is_json_opt(argv[i]))
 			return 1;
 	}
 	return 0;
@@ -227,5 +238,7 @@ int main(int argc, char **argv)
 		}
 	fprintf(stderr, "cctrust: unknown command '%s'\n", argv[1]);
 	usage(stderr);
+	if (json)
+		json_usage_error();
 	return CCT_EXIT_USAGE;
 }

@@ -1,0 +1,42 @@
+#!/bin/bash
+# The --json contract of every command (README "Exit status", cctrust(1) EXIT STATUS): with
+# --json standard output always carries JSON, one document (or one object per line per input
+# with several); a run that stops with exit 2 before printing any result prints
+# {"error": {"code", "stage", "message"}}, the message being the complaint on standard error.
+set -u
+cct=${CCT_CLI:?}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass+1)); echo "ok   $*"; }
+bad() { fail=$((fail+1)); echo "FAIL $*"; }
+"$cct" sim init "$tmp/sim" >/dev/null || { echo "sim init failed"; exit 1; }
+"$cct" sim report "$tmp/sim" --report-data "$(printf '%0128d' 0)" -o "$tmp/r.bin" "$tmp/t.bin" ||
+	{ echo "sim report failed"; exit 1; }
+
+# usage_json WANT-IN-MESSAGE ARGS...: exit 2, standard output exactly one {"error": {code, stage,
+# message}} whose message holds WANT
+usage_json() {
+	local want=$1; shift
+	"$cct" "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
+	python3 -c "
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert set(o) == {'error'} and set(o['error']) >= {'code', 'stage', 'message'}, o
+assert sys.argv[2] in o['error']['message'], o['error']['message']
+" "$tmp/out" "$want" 2>"$tmp/py" && [ $rc = 2 ] && ok "usage error as JSON: $*" ||
+		bad "usage error as JSON: $*: rc $rc, stdout $(head -c 200 "$tmp/out") $(tail -1 "$tmp/py")"
+}
+
+# an unknown command (and --json before the command, which is none) printed nothing on stdout
+usage_json "unknown command 'bogus'" bogus --json
+usage_json "unknown command '--json'" --json snp verify "$tmp/r.bin"
+# getopt_long takes an abbreviation of --json ("--js") as --json: the command answered in JSON,
+# but an exit 2 before any result printed nothing on stdout
+usage_json "no REPORT given" snp verify --js
+usage_json "doesn't allow an argument" snp verify "$tmp/r.bin" --jso=1
+"$cct" snp verify "$tmp/r.bin" --trust-sim "$tmp/sim" --offline --js >"$tmp/out" 2>/dev/null; rc=$?
+[ $rc = 0 ] && python3 -c "import json,sys; assert json.load(open(sys.argv[1]))['verified']" "$tmp/out" &&
+	ok "snp verify --js: the result in JSON" || bad "snp verify --js: rc $rc $(head -c 200 "$tmp/out")"
+
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
