@@ -23,6 +23,7 @@
 #include "cctrust/collateral.h"
 #include "cctrust/core.h"
 #include "collateral/fetch.h"
+#include "../httpd/framing.h"
 
 #define MAX_OCSP_REQUEST 65536
 #define FAIL_HOLD_S 5 /* a failed upstream fetch is not repeated for its waiters */
@@ -72,52 +73,6 @@ typedef struct {
 	int too_big;
 	const char *bad_framing; /* why the body's framing is ambiguous (request smuggling) */
 } conn;
-
-/* MHD_KeyValueIterator: count the Content-Length ([0]) and Transfer-Encoding ([1]) headers
- * into (int *)cls (as cctrustd does, tools/cctrustd/main.c) */
-static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
-				     const char *value)
-{
-	int *n = cls;
-
-	(void)kind;
-	(void)value;
-	n[0] += !strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	n[1] += !strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-	return MHD_YES;
-}
-
-/* 1 when the request's one Transfer-Encoding is exactly "chunked" (any case, spaces around):
- * the only coding MHD frames (RFC 9112 6.1) */
-static int te_chunked(struct MHD_Connection *c)
-{
-	const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
-	size_t n;
-
-	if (!te)
-		return 0;
-	te += strspn(te, " \t");
-	n = strlen(te);
-	while (n && (te[n - 1] == ' ' || te[n - 1] == '\t'))
-		n--;
-	return n == 7 && !strncasecmp(te, "chunked", 7);
-}
-
-/* 1 when the request declares a body longer than limit */
-static int declared_above(struct MHD_Connection *c, size_t limit)
-{
-	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
-	char *end = NULL;
-	unsigned long long v;
-
-	if (!cl)
-		return 0;
-	errno = 0;
-	v = strtoull(cl, &end, 10);
-	return !errno && end && !*end && *cl != '-' && v > (unsigned long long)limit;
-}
 
 static const char *arg_get(void *ctx, const char *name)
 {
@@ -366,8 +321,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)cls;
 	(void)version;
 	if (!cn) {
-		int n_framing[2] = { 0, 0 };
-
 		cn = calloc(1, sizeof(*cn));
 		if (!cn)
 			return MHD_NO;
@@ -378,18 +331,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		 * two Transfer-Encodings, one other than chunked (MHD waited for a body it cannot
 		 * frame, to the timeout), or a declared length above the limit (read and dropped,
 		 * for as long as the client kept sending) */
-		MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, n_framing);
-		if (n_framing[0] > 1)
-			cn->bad_framing = "more than one Content-Length header";
-		else if (n_framing[0] && n_framing[1])
-			cn->bad_framing = "Content-Length and Transfer-Encoding headers together";
-		else if (n_framing[1] > 1)
-			cn->bad_framing = "more than one Transfer-Encoding header";
-		else if (n_framing[1] && !te_chunked(c))
-			cn->bad_framing = "a Transfer-Encoding other than chunked";
-		else if (declared_above(c, MAX_OCSP_REQUEST))
-			cn->too_big = 1;
-		else
+		cn->bad_framing = cct_httpd_framing_refusal(c);
+		cn->too_big = !cn->bad_framing && cct_httpd_declared_above(c, MAX_OCSP_REQUEST);
+		if (!cn->bad_framing && !cn->too_big)
 			return MHD_YES;
 	}
 	if (cn->bad_framing) {

@@ -27,6 +27,7 @@
 #include "cctrust/collateral.h"
 #include "collateral/fetcher.h"
 #include "cctrustd.h"
+#include "../httpd/framing.h"
 
 /* the HTTP worker threads when --threads is not given: the CPUs this process may run on, and
  * at least MIN_DEFAULT_THREADS so a request waiting on the disk or on collateral does not hold
@@ -476,35 +477,6 @@ static int serve_collateral(struct MHD_Connection *c, const char *url, const cha
 	return 1;
 }
 
-/* MHD_KeyValueIterator: count the Content-Length ([0]) and Transfer-Encoding ([1]) headers
- * into (int *)cls */
-static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
-				     const char *value)
-{
-	int *n = cls;
-
-	(void)kind;
-	(void)value;
-	n[0] += !strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	n[1] += !strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING);
-	return MHD_YES;
-}
-
-/* 1 when the request declares a body longer than limit */
-static int declared_above(struct MHD_Connection *c, size_t limit)
-{
-	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						     MHD_HTTP_HEADER_CONTENT_LENGTH);
-	char *end = NULL;
-	unsigned long long v;
-
-	if (!cl)
-		return 0;
-	errno = 0;
-	v = strtoull(cl, &end, 10);
-	return !errno && end && !*end && *cl != '-' && v > (unsigned long long)limit;
-}
-
 /* A refusal cctrustd answers itself, before the KBS handler: RFC 7807 JSON of type
  * PREFIX+type; counted in the status counts (except 401, as before) and in *counter if given. */
 static void refusal(cct_kbs_response *r, int status, const char *type, const char *detail,
@@ -545,23 +517,6 @@ static size_t unescape_without_nul(void *cls, struct MHD_Connection *c, char *s)
 	return n;
 }
 
-/* 1 when the request's one Transfer-Encoding is exactly "chunked" (any case, spaces around):
- * the only coding the broker frames (RFC 9112 6.1: chunked must be the final coding, and no
- * other is accepted here) */
-static int te_chunked(struct MHD_Connection *c)
-{
-	const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
-	size_t n;
-
-	if (!te)
-		return 0;
-	te += strspn(te, " \t");
-	n = strlen(te);
-	while (n && (te[n - 1] == ' ' || te[n - 1] == '\t'))
-		n--;
-	return n == 7 && !strncasecmp(te, "chunked", 7);
-}
-
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -578,7 +533,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version;
 	if (!cn) {
 		const char *ck, *au;
-		int n_framing[2] = { 0, 0 };
 
 		cn = calloc(1, sizeof(*cn));
 		if (!cn)
@@ -594,19 +548,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		 * by the chunks, a proxy in front may have framed it by the length: the rest is
 		 * a smuggled request), or a declared length above the limit, which would
 		 * otherwise be read and dropped */
-		MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, n_framing);
-		if (n_framing[0] > 1)
-			cn->bad_framing = "more than one Content-Length header";
-		else if (n_framing[0] && n_framing[1])
-			cn->bad_framing = "Content-Length and Transfer-Encoding headers together";
-		else if (n_framing[1] > 1) /* MHD reads the first, a proxy may read the list */
-			cn->bad_framing = "more than one Transfer-Encoding header";
-		else if (n_framing[1] && !te_chunked(c)) /* "chunked, gzip": MHD waited for a
-							  * body it cannot frame, to the timeout */
-			cn->bad_framing = "a Transfer-Encoding other than chunked";
-		else if (declared_above(c, cn->limit))
-			cn->too_big = 1;
-		else
+		cn->bad_framing = cct_httpd_framing_refusal(c);
+		cn->too_big = !cn->bad_framing && cct_httpd_declared_above(c, cn->limit);
+		if (!cn->bad_framing && !cn->too_big)
 			return MHD_YES;
 	}
 	if (*upload_size) {
