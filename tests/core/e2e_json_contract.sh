@@ -38,5 +38,12 @@ usage_json "doesn't allow an argument" snp verify "$tmp/r.bin" --jso=1
 [ $rc = 0 ] && python3 -c "import json,sys; assert json.load(open(sys.argv[1]))['verified']" "$tmp/out" &&
 	ok "snp verify --js: the result in JSON" || bad "snp verify --js: rc $rc $(head -c 200 "$tmp/out")"
 
+# the message is the complaint, not a line of the usage text that follows it: a usage line
+# starting "cctrust." (token verify) or "cctrust: usage:" (tdx show, model pack) was taken
+for c in "token verify" "tdx show" "model pack" "snp verify"; do
+	# shellcheck disable=SC2086
+	usage_json "unrecognized option '--bogus'" $c "$tmp/r.bin" --bogus --json
+done
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

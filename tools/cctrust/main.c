@@ -86,15 +86,26 @@ static ssize_t out_write(void *c, const char *buf, size_t n)
 	return (ssize_t)n;
 }
 
-/* a line is this program's complaint when it starts with its name ("cctrust: ...", or getopt's
- * "ARGV0: unrecognized option"); the last such line is the message, else the last line */
+/* the rest of line after "NAME: ", or NULL */
+static const char *after_name(const char *line, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(line, name, n) && !strncmp(line + n, ": ", 2) ? line + n + 2 : NULL;
+}
+
+/* a line is this program's complaint when it starts with its name and ": " ("cctrust: ...",
+ * not a usage text's "cctrust.checks_skipped" or "cctrust: usage: ...") or is getopt's
+ * ("ARGV0: unrecognized option"); the last such line is the message, else the last line */
 static void err_line_end(void)
 {
-	size_t pl = strlen(prog_name);
-	int ours = !strncmp(err_line, "cctrust", 7) || !strncmp(err_line, prog_name, pl) ||
-		   strstr(err_line, ": unrecognized option") || strstr(err_line, ": invalid option") ||
-		   strstr(err_line, ": option ");
+	const char *rest = after_name(err_line, "cctrust");
+	int ours;
 
+	if (!rest)
+		rest = after_name(err_line, prog_name);
+	ours = (rest && strncmp(rest, "usage:", 6)) || strstr(err_line, ": unrecognized option") ||
+	       strstr(err_line, ": invalid option") || strstr(err_line, ": option ");
 	if (!err_line_len)
 		return;
 	if (ours || !best_ours)
