@@ -646,7 +646,8 @@ static void eval_eventlog(const json_t *sec, const json_t *c, json_t *f, const c
 }
 
 /* vtpm.pcrs: every listed PCR is quoted (claims.pcrs, from the verified quote) with one of the
- * allowed values. */
+ * allowed values. c NULL: evidence without a vTPM (tee snp / tdx), where every vtpm rule fails:
+ * a rule that cannot be checked is not passed over. */
 static void eval_vtpm(const json_t *sec, const json_t *c, json_t *f)
 {
 	const json_t *want = json_object_get(sec, "pcrs"), *have = json_object_get(c, "pcrs");
@@ -662,8 +663,9 @@ static void eval_vtpm(const json_t *sec, const json_t *c, json_t *f)
 			if (!str_in(vals, json_string_value(hv)))
 				cct_policy__fail(f, rule, "executables", copy(vals), copy(hv),
 						 "%s PCR%s %s", bank, ik,
-						 hv ? "is not one of the allowed values"
-						    : "is not covered by the verified quote");
+						 hv  ? "is not one of the allowed values"
+						 : c ? "is not covered by the verified quote"
+						     : "cannot be checked: the evidence has no vTPM quote");
 		}
 	}
 	eval_eventlog(sec, c, f, "vtpm", "sha256");
@@ -715,11 +717,14 @@ void cct_policy_evaluate(const cct_policy *pol, const cct_policy_claims *c, json
 		else
 			json_decref(implied);
 	}
-	if (c->tee && !strcmp(c->tee, "snp") && (sec & CCT_POLICY_SECTION_SNP))
+	if (c->tee && !strcmp(c->tee, "snp") && (sec & CCT_POLICY_SECTION_SNP)) {
 		eval_snp(json_object_get(doc, "snp"), c->cpu_claims, cpu_f);
-	else if (c->tee && !strcmp(c->tee, "tdx") && (sec & CCT_POLICY_SECTION_TDX))
+		/* no vTPM in plain SNP / TDX evidence: its vtpm rules fail, never skipped */
+		eval_vtpm(json_object_get(doc, "vtpm"), NULL, cpu_f);
+	} else if (c->tee && !strcmp(c->tee, "tdx") && (sec & CCT_POLICY_SECTION_TDX)) {
 		eval_tdx(json_object_get(doc, "tdx"), c->cpu_claims, cpu_f);
-	else if (c->tee && !strcmp(c->tee, "az-snp-vtpm") && (sec & CCT_POLICY_SECTION_SNP)) {
+		eval_vtpm(json_object_get(doc, "vtpm"), NULL, cpu_f);
+	} else if (c->tee && !strcmp(c->tee, "az-snp-vtpm") && (sec & CCT_POLICY_SECTION_SNP)) {
 		/* the snp section judges the paravisor's hardware report, vtpm the quoted PCRs */
 		eval_snp(json_object_get(doc, "snp"), json_object_get(c->cpu_claims, "snp"), cpu_f);
 		eval_vtpm(json_object_get(doc, "vtpm"), c->cpu_claims, cpu_f);

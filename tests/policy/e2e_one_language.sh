@@ -37,7 +37,7 @@ try:
     singles = [json.loads(l) for l in lines]      # snp/tdx: one object per line
 except ValueError:
     singles = [json.loads(open(sys.argv[2]).read())]
-mine = ('tee', sys.argv[3] + '.') if sys.argv[3] != 'gpu' else ('gpu.',)
+mine = ('tee', sys.argv[3] + '.', 'vtpm.') if sys.argv[3] != 'gpu' else ('gpu.',)  # vtpm: fails without a vTPM
 cr = sorted(f['rule'] for f in c.get('failures', []) if f['rule'].startswith(mine))
 sr = sorted(f['rule'] for s in singles for f in s.get('failures', []))
 if cr != sr:
@@ -59,6 +59,10 @@ pol snp-tee.json "\"tee\":[\"tdx\"]"
 same snp-accepted snp "$T/snp-good.json" "$SC" "$SS"
 same snp-rejected-every-rule snp "$T/snp-bad.json" "$SC" "$SS"
 same snp-tee-not-allowed snp "$T/snp-tee.json" "$SC" "$SS"
+# vtpm rules cannot be checked on plain SNP evidence: both refuse (they were passed over)
+pol snp-vtpm.json "\"tee\":[\"snp\",\"az-snp-vtpm\"],\"vtpm\":{\"secure_boot\":true}"
+same snp-vtpm-rules-fail snp "$T/snp-vtpm.json" "$SC" "$SS"
+[[ $(python3 -c "import json; print(json.load(open('$T/s.json'))['error']['code'])") == policy ]] && pass snp-vtpm-rules-refused || fail snp-vtpm-rules-refused
 "$C" $SS --policy "$T/snp-bad.json" --json >"$T/s.json"
 python3 -c "import json; r=json.load(open('$T/s.json')); assert not r['verified'] and r['error']['code']=='policy' and r['error']['stage']=='policy' and len(r['failures'])>=5, r" && pass snp-failures-named || fail snp-failures-named
 

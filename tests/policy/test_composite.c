@@ -416,6 +416,44 @@ static void test_executables_claim_of_the_judging_section(void **state)
 	free(b);
 }
 
+/* A vtpm section was read only for the vTPM TEEs: a policy pinning vTPM PCRs and Secure Boot
+ * with an snp (or tdx) section, or a "tee" list naming snp, accepted plain SNP / TDX evidence
+ * with none of its vtpm rules checked. Every vtpm rule now fails for evidence with no vTPM. */
+static void test_vtpm_rules_fail_without_vtpm(void **state)
+{
+	static const char *const tees[] = { "snp", "tdx" };
+	char pol[600];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		char *b = sim_body_of(tees[i]);
+		json_t *res = NULL, *f;
+		size_t j;
+		int pcr = 0, sb = 0;
+
+		snprintf(pol, sizeof(pol),
+			 "{\"version\":\"cctrust.policy/v1\",\"tee\":[\"%s\",\"az-%s-vtpm\"],"
+			 "\"vtpm\":{\"pcrs\":{\"sha256\":{\"7\":[\"%064d\"]}},\"secure_boot\":true}}",
+			 tees[i], tees[i], 0);
+		assert_int_equal(verify(b, strlen(b), pol, &res), CCT_EPOLICY);
+		json_array_foreach(json_object_get(res, "failures"), j, f) {
+			const char *r = json_string_value(json_object_get(f, "rule"));
+
+			pcr |= !strcmp(r, "vtpm.pcrs.sha256.7");
+			sb |= !strcmp(r, "vtpm.secure_boot");
+		}
+		if (!pcr || !sb)
+			fail_msg("%s: vtpm rules not failed", tees[i]);
+		json_decref(res);
+		/* an empty vtpm section has no rule to fail */
+		snprintf(pol, sizeof(pol), "{\"version\":\"cctrust.policy/v1\",\"%s\":{},\"vtpm\":{}}",
+			 tees[i]);
+		assert_int_equal(verify(b, strlen(b), pol, NULL), CCT_OK);
+		free(b);
+	}
+}
+
 /* A tee-pubkey carrying its private key ("d") was verified and put into the EAR, a bearer
  * token: whoever held it could open every secret wrapped to that key. Refused at the request
  * (cctrustd refuses it before the nonce is spent too). */
@@ -766,6 +804,7 @@ int main(void)
 		cmocka_unit_test(test_named_rules),
 		cmocka_unit_test(test_tee_implied_by_sections),
 		cmocka_unit_test(test_executables_claim_of_the_judging_section),
+		cmocka_unit_test(test_vtpm_rules_fail_without_vtpm),
 		cmocka_unit_test(tee_pubkey_private_members_refused),
 		cmocka_unit_test(test_policy_validation),
 		cmocka_unit_test(test_toml_subset),
