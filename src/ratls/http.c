@@ -66,22 +66,30 @@ int cct_ratls__set_nonblock(int fd, int on)
 	return fcntl(fd, F_SETFL, on ? f | O_NONBLOCK : f & ~O_NONBLOCK);
 }
 
+int cct_ratls__ssl_wait(SSL *ssl, int r, long long deadline_ms)
+{
+	int e = SSL_get_error(ssl, r);
+
+	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+		return 0;
+	return cct_ratls__wait_fd(SSL_get_fd(ssl), e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+				  deadline_ms)
+		       ? 1
+		       : -1;
+}
+
 int cct_ratls__read_by(SSL *ssl, void *buf, int n, long long deadline_ms)
 {
-	int i;
+	int i, w;
 
 	/* each turn waits for new bytes, the deadline ends it; the count is only a backstop */
 	for (i = 0; i < (1 << 20); i++) {
-		int r = SSL_read(ssl, buf, n), e;
+		int r = SSL_read(ssl, buf, n);
 
 		if (r > 0 || !deadline_ms)
 			return r > 0 ? r : 0;
-		e = SSL_get_error(ssl, r);
-		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-			return 0;
-		if (!cct_ratls__wait_fd(SSL_get_fd(ssl), e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-					deadline_ms))
-			return -1;
+		if ((w = cct_ratls__ssl_wait(ssl, r, deadline_ms)) != 1)
+			return w;
 	}
 	return -1;
 }

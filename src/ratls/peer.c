@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,16 +68,12 @@ static int connect_by(SSL *ssl, long long deadline_ms)
 	int i;
 
 	for (i = 0; i < (1 << 20); i++) { /* each turn waits for bytes; the count is a backstop */
-		int r = SSL_connect(ssl), e;
+		int r = SSL_connect(ssl), w;
 
 		if (r == 1)
 			return 1;
-		e = SSL_get_error(ssl, r);
-		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-			return 0;
-		if (!cct_ratls__wait_fd(SSL_get_fd(ssl), e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-					deadline_ms))
-			return -1;
+		if ((w = cct_ratls__ssl_wait(ssl, r, deadline_ms)) != 1)
+			return w;
 	}
 	return -1;
 }

@@ -99,6 +99,10 @@ long long cct_ratls__now_ms(void);
 /* poll fd for events until deadline_ms (waiting again when a poll is cut short): 1 ready,
  * 0 deadline passed or poll failed. */
 int cct_ratls__wait_fd(int fd, short events, long long deadline_ms);
+/* After an SSL call on a non-blocking socket returned r: wait until the socket is ready for
+ * what it wants (SSL_ERROR_WANT_READ / _WRITE) or deadline_ms. 1 call it again, 0 it failed
+ * (any other error), -1 the deadline passed. */
+int cct_ratls__ssl_wait(SSL *ssl, int r, long long deadline_ms);
 /* One SSL_read, or on a non-blocking socket with a deadline: wait (until the deadline) for the
  * bytes it wants and retry. > 0 bytes, 0 closed / failed, -1 deadline passed. */
 int cct_ratls__read_by(SSL *ssl, void *buf, int n, long long deadline_ms);

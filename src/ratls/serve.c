@@ -271,15 +271,11 @@ static int accept_by(SSL *ssl, long long deadline_ms)
 	/* each turn waits for the client's next bytes, the deadline ends it; the count is only a
 	 * backstop */
 	for (i = 0; i < (1 << 20); i++) {
-		int r = SSL_accept(ssl), e;
+		int r = SSL_accept(ssl);
 
 		if (r == 1)
 			return 0;
-		e = SSL_get_error(ssl, r);
-		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-			return -1;
-		if (!cct_ratls__wait_fd(SSL_get_fd(ssl), e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-					deadline_ms))
+		if (cct_ratls__ssl_wait(ssl, r, deadline_ms) != 1)
 			return -1;
 	}
 	return -1;
