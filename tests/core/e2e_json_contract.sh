@@ -12,6 +12,18 @@ bad() { fail=$((fail+1)); echo "FAIL $*"; }
 "$cct" sim init "$tmp/sim" >/dev/null || { echo "sim init failed"; exit 1; }
 "$cct" sim report "$tmp/sim" --report-data "$(printf '%0128d' 0)" -o "$tmp/r.bin" "$tmp/t.bin" ||
 	{ echo "sim report failed"; exit 1; }
+"$cct" sim td-report "$tmp/sim" --report-data "$(printf '%0128d' 0)" -o "$tmp/td.bin" &&
+	"$cct" sim td-quote "$tmp/sim" --td-report "$tmp/td.bin" -o "$tmp/q.bin" &&
+	"$cct" sim tee-key -o "$tmp/tee.pem" >"$tmp/tee.jwk" &&
+	"$cct" sim evidence "$tmp/sim" --tee snp --nonce AAAA --tee-pubkey "$tmp/tee.jwk" -o "$tmp/req.json" &&
+	"$cct" sim evidence "$tmp/sim" --tee az-snp-vtpm --nonce AAAA --tee-pubkey "$tmp/tee.jwk" -o "$tmp/vreq.json" &&
+	"$cct" verify "$tmp/req.json" --trust-sim "$tmp/sim" --nonce AAAA --token >"$tmp/ear.jwt" &&
+	"$cct" sim jwks "$tmp/sim" >"$tmp/jwks.json" || { echo "sim fixtures failed"; exit 1; }
+python3 -c "
+import json, sys
+json.dump(json.load(open(sys.argv[1]))['tee-evidence']['primary_evidence'], open(sys.argv[2], 'w'))
+" "$tmp/vreq.json" "$tmp/vt.json" || exit 1
+mkdir "$tmp/empty"
 
 # usage_json WANT-IN-MESSAGE ARGS...: exit 2, standard output exactly one {"error": {code, stage,
 # message}} whose message holds WANT
@@ -43,6 +55,24 @@ usage_json "doesn't allow an argument" snp verify "$tmp/r.bin" --jso=1
 for c in "token verify" "tdx show" "model pack" "snp verify"; do
 	# shellcheck disable=SC2086
 	usage_json "unrecognized option '--bogus'" $c "$tmp/r.bin" --bogus --json
+done
+
+# several inputs: one object per input, a directory without input files too (it ends the run,
+# exit 2); snp, tdx, vtpm and token verify said it on stderr only, verify and gpu --each
+# printed its object
+for c in "snp verify $tmp/r.bin|--trust-sim $tmp/sim --offline" "tdx verify $tmp/q.bin|--trust-sim $tmp/sim --offline" \
+	"vtpm verify $tmp/vt.json|--trust-sim $tmp/sim --offline" "token verify $tmp/ear.jwt|--jwks $tmp/jwks.json" \
+	"verify $tmp/req.json|--trust-sim $tmp/sim --nonce AAAA"; do
+	# shellcheck disable=SC2086
+	"$cct" ${c%%|*} "$tmp/empty" ${c#*|} --json >"$tmp/out" 2>/dev/null; rc=$?
+	python3 -c "
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rs) == 2, rs
+e = rs[1]['error']
+assert e['code'] == 'io' and sys.argv[2] in e['message'] and e['stage'], e
+" "$tmp/out" "$tmp/empty" 2>"$tmp/py" && [ $rc = 2 ] && ok "${c%% /*}: an empty directory among the inputs gets its object" ||
+		bad "${c%% /*} + empty dir: rc $rc $(tail -1 "$tmp/py") $(head -c 300 "$tmp/out")"
 done
 
 echo "$pass passed, $fail failed"

@@ -329,6 +329,22 @@ int cct_cli_inputs_many(char *const *args, int n)
 			 S_ISDIR(st.st_mode));
 }
 
+int cct_cli_inputs_stopped(const cct_err *err, int json, int multi, json_t *obj)
+{
+	fprintf(stderr, "cctrust: %s\n", err->msg);
+	if (json && multi && err->code == CCT_EIO) {
+		if (!obj)
+			obj = json_pack("{s:b}", "verified", 0);
+		if (obj) {
+			json_object_set_new(obj, "error", cct_cli_error_json(err->code, err));
+			cct_cli_print_json(obj, 1);
+		}
+	} else {
+		json_decref(obj);
+	}
+	return CCT_EXIT_USAGE;
+}
+
 int cct_cli_same_output(const char *a, const char *b)
 {
 	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');

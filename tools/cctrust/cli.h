@@ -115,5 +115,11 @@ int cct_cli_check_tee_pubkey(const json_t *jwk, const char *src);
 /* 1 when a verify command's inputs (cct_inputs_each arguments) may be more than one: several
  * arguments, or a directory; then each result names its input. */
 int cct_cli_inputs_many(char *const *args, int n);
+/* The run over the inputs stopped (cct_inputs_each's err): said on standard error and, when it
+ * stopped on one input (a directory without input files, CCT_EIO) with --json and several
+ * inputs (one object each), that input's object too: obj (taken; NULL: {"verified": false})
+ * with "error", on one line; a usage error of the whole line ("-" twice) is main's one error
+ * object. Returns CCT_EXIT_USAGE. */
+int cct_cli_inputs_stopped(const cct_err *err, int json, int multi, json_t *obj);
 
 #endif

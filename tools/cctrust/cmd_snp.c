@@ -481,10 +481,8 @@ static int snp_verify(int argc, char **argv)
 
 		e.multi = cct_cli_inputs_many(argv + optind, argc - optind);
 		if (cct_inputs_each(argv + optind, (size_t)(argc - optind), snp_verify_input, &e,
-				    &derr) != CCT_OK) {
-			fprintf(stderr, "cctrust: %s\n", derr.msg);
-			e.worst = CCT_EXIT_USAGE;
-		}
+				    &derr) != CCT_OK)
+			e.worst = cct_cli_inputs_stopped(&derr, e.json, e.multi, NULL);
 		worst = e.worst;
 	}
 out:

@@ -652,10 +652,10 @@ static int cmd_verify(int argc, char **argv)
 			cct_err derr;
 
 			rc = cct_cli_exit_code(lrc);
-			if (cct_inputs_each(quotes, nq, reject_input, &u, &derr) != CCT_OK) {
-				fprintf(stderr, "cctrust: %s\n", derr.msg);
-				rc = CCT_EXIT_USAGE;
-			}
+			if (cct_inputs_each(quotes, nq, reject_input, &u, &derr) != CCT_OK)
+				rc = cct_cli_inputs_stopped(
+					&derr, vc.json, cct_cli_inputs_many(quotes, (int)nq),
+					json_pack("{s:s,s:b}", "verdict", "rejected", "accepted", 0));
 			goto done;
 		}
 	}
@@ -664,10 +664,10 @@ static int cmd_verify(int argc, char **argv)
 		verify_each ve = { &vc, CCT_EXIT_OK };
 		cct_err derr;
 
-		if (cct_inputs_each(quotes, nq, verify_input, &ve, &derr) != CCT_OK) {
-			fprintf(stderr, "cctrust: %s\n", derr.msg);
-			ve.worst = CCT_EXIT_USAGE;
-		}
+		if (cct_inputs_each(quotes, nq, verify_input, &ve, &derr) != CCT_OK)
+			ve.worst = cct_cli_inputs_stopped(
+				&derr, vc.json, cct_cli_inputs_many(quotes, (int)nq),
+				json_pack("{s:s,s:b}", "verdict", "rejected", "accepted", 0));
 		worst = ve.worst;
 	}
 	rc = worst;

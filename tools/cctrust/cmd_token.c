@@ -175,10 +175,10 @@ static int token_verify(int argc, char **argv)
 	/* one token at a time: memory stays flat however many inputs */
 	e.multi = cct_cli_inputs_many(argv + optind, argc - optind);
 	if (cct_inputs_each(argv + optind, (size_t)(argc - optind), token_verify_input, &e, &derr) !=
-	    CCT_OK) {
-		fprintf(stderr, "cctrust: %s\n", derr.msg);
-		e.worst = CCT_EXIT_USAGE;
-	}
+	    CCT_OK)
+		e.worst = cct_cli_inputs_stopped(
+			&derr, e.json, e.multi,
+			json_pack("{s:b,s:b}", "verified", 0, "affirming", 0));
 	json_decref(jwks);
 	return e.worst;
 }

@@ -717,10 +717,8 @@ static int cmd_vtpm_verify(int argc, char **argv)
 	e.json = json;
 	e.multi = cct_cli_inputs_many(argv + optind, argc - optind);
 	if (cct_inputs_each(argv + optind, (size_t)(argc - optind), vtpm_verify_input, &e, &err) !=
-	    CCT_OK) {
-		fprintf(stderr, "cctrust: %s\n", err.msg);
-		e.worst = CCT_EXIT_USAGE;
-	}
+	    CCT_OK)
+		e.worst = cct_cli_inputs_stopped(&err, e.json, e.multi, NULL);
 	cct_policy_free(pol);
 	free(nonce);
 	return e.worst;
