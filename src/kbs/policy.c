@@ -150,6 +150,33 @@ static int pattern_ok(const char *pat)
 	}
 }
 
+/* 1 if ptr is a JSON pointer cct_kbs__json_pointer can follow ("" or "/..." with "~0" / "~1"
+ * the only escapes, tokens of at most PTR_MAX_TOKEN - 1 bytes, at most PTR_MAX_DEPTH of them).
+ * One it cannot follow finds nothing in any claims: {"exists": false} on it would always hold. */
+static int pointer_ok(const char *ptr)
+{
+	size_t n = 0;
+	int depth = 0;
+
+	if (*ptr && *ptr != '/')
+		return 0;
+	for (; *ptr; ptr++) {
+		if (*ptr == '/') {
+			if (++depth > PTR_MAX_DEPTH)
+				return 0;
+			n = 0;
+			continue;
+		}
+		if (*ptr == '~' && ptr[1] != '0' && ptr[1] != '1')
+			return 0;
+		if (*ptr == '~')
+			ptr++;
+		if (++n >= PTR_MAX_TOKEN)
+			return 0;
+	}
+	return 1;
+}
+
 static int check_requirement(const json_t *req, cct_err *err, size_t ri)
 {
 	static const char *const known[] = { "claim", "equals", "one_of", "exists", "all_submods",
@@ -179,6 +206,12 @@ static int check_requirement(const json_t *req, cct_err *err, size_t ri)
 		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
 				   "requirement %zu needs a \"claim\" JSON pointer and exactly one "
 				   "of equals / one_of / exists", ri);
+	if (!pointer_ok(claim))
+		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
+				   "requirement %zu: \"claim\" is not a JSON pointer that can be "
+				   "followed (RFC 6901: only ~0 and ~1 escapes; at most %d tokens of "
+				   "%d bytes): it would match nothing", ri, PTR_MAX_DEPTH,
+				   PTR_MAX_TOKEN - 1);
 	if (json_object_get(req, "one_of") && !json_is_array(json_object_get(req, "one_of")))
 		return cct_err_set(err, CCT_EFORMAT, CCT_STAGE_POLICY, 0,
 				   "requirement %zu: \"one_of\" must be an array", ri);

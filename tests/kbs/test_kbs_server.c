@@ -2104,6 +2104,11 @@ static void resource_policy_typos_refused(void **state)
 		"{\"version\":1,\"rules\":[{\"resources\":[\"**\"],\"require\":[{\"all_submods\":"
 		"\"affirming\"}]}]}",
 		"{\"version\":1,\"rules\":[\"a/b/c\"]}",
+		/* a pointer that can never be followed found nothing: "exists": false held always */
+		"{\"version\":1,\"rules\":[{\"resources\":[\"a/b/c\"],\"require\":[{\"claim\":"
+		"\"/submods/cpu0/cctrust~2binding\",\"exists\":false}]}]}",
+		"{\"version\":1,\"rules\":[{\"resources\":[\"a/b/c\"],\"require\":[{\"claim\":"
+		"\"/submods/cpu0/x~\",\"exists\":false}]}]}",
 	};
 	const char *good = "{\"version\":1,\"allow_simulated\":false,\"rules\":[{\"name\":\"r\","
 			   "\"resources\":[\"a/*/c\",\"*/*/*\"],\"allow_simulated\":true,"
@@ -2114,6 +2119,16 @@ static void resource_policy_typos_refused(void **state)
 
 	(void)state;
 	assert_int_equal(cct_kbs_policy_check(good, strlen(good), &err), CCT_OK);
+	{
+		/* a token of 300 bytes (the evaluator follows at most 255) */
+		char big[600];
+
+		snprintf(big, sizeof(big), "{\"version\":1,\"rules\":[{\"resources\":[\"a/b/c\"],"
+					   "\"require\":[{\"claim\":\"/%0300d\",\"exists\":false}]}]}", 0);
+		assert_int_not_equal(cct_kbs_policy_check(big, strlen(big), &err), CCT_OK);
+		assert_int_not_equal(cct_kbs_policy_eval(big, "{\"submods\":{}}", "a/b/c", &err),
+				     CCT_OK);
+	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (cct_kbs_policy_check(bad[i], strlen(bad[i]), &err) == CCT_OK)
 			fail_msg("accepted: %s", bad[i]);
