@@ -75,5 +75,13 @@ assert e['code'] == 'io' and sys.argv[2] in e['message'] and e['stage'], e
 		bad "${c%% /*} + empty dir: rc $rc $(tail -1 "$tmp/py") $(head -c 300 "$tmp/out")"
 done
 
+# a file named by an option that cannot be read is exit 2 before any result: tdx verify read
+# --ccel-data / --ccel-table only for a quote that verified, so an untrusted quote was
+# rejected (exit 1) with the file never read
+for o in --ccel-data --ccel-table; do
+	usage_json "$o: cannot read $tmp/absent" tdx verify "$tmp/q.bin" --offline --ccel-table "$tmp/t.bin" \
+		--ccel-data "$tmp/t.bin" "$o" "$tmp/absent" --json
+done
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -584,6 +584,19 @@ static int cmd_verify(int argc, char **argv)
 		}
 		for (k = 0; !rc && k < nq; k++)
 			rc = stdin_once(&by, "a QUOTE", quotes[k]);
+		/* each file is read before any quote is verified: an unreadable one is a usage
+		 * error (exit 2), not noticed only for a quote that verified (an untrusted quote
+		 * was rejected, exit 1, with the file unread) */
+		for (k = 0; !rc && k < 3; k++) {
+			uint8_t *b = NULL;
+			size_t bn = 0;
+
+			if (!per_quote[k] || !strcmp(per_quote[k], "-"))
+				continue;
+			if (cct_file_read(&b, &bn, per_quote[k], 0, &err) != CCT_OK)
+				rc = cct_cli_usage_error("%s: %s", names[k], err.msg);
+			free(b);
+		}
 		if (rc)
 			goto done;
 	}
