@@ -454,6 +454,33 @@ static void test_vtpm_rules_fail_without_vtpm(void **state)
 	}
 }
 
+/* docs/policy.md "Zero GPUs": per-GPU rules have no GPU to judge in a request without GPU
+ * evidence (body: SNP, no GPU); required / min_count / count are what demand GPUs. */
+static void test_zero_gpus_need_required(void **state)
+{
+	static const struct {
+		const char *gpu;
+		int rc;
+	} cases[] = {
+		{ "{\"architectures\":[\"BLACKWELL\"],\"min_driver_version\":\"999.0\"}", CCT_OK },
+		{ "{\"architectures\":[\"HOPPER\"],\"required\":true}", CCT_EPOLICY },
+		{ "{\"min_count\":1}", CCT_EPOLICY },
+		{ "{\"count\":1}", CCT_EPOLICY },
+		{ "{\"authorization_rules\":{\"overall-claims\":{\"x-nvidia-overall-att-result\":true}}}",
+		  CCT_EPOLICY },
+	};
+	char pol[400];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(pol, sizeof(pol), "{\"version\":\"cctrust.policy/v1\",\"gpu\":%s}",
+			 cases[i].gpu);
+		if (verify(body, strlen(body), pol, NULL) != cases[i].rc)
+			fail_msg("%s: not %d", pol, cases[i].rc);
+	}
+}
+
 /* A tee-pubkey carrying its private key ("d") was verified and put into the EAR, a bearer
  * token: whoever held it could open every secret wrapped to that key. Refused at the request
  * (cctrustd refuses it before the nonce is spent too). */
@@ -805,6 +832,7 @@ int main(void)
 		cmocka_unit_test(test_tee_implied_by_sections),
 		cmocka_unit_test(test_executables_claim_of_the_judging_section),
 		cmocka_unit_test(test_vtpm_rules_fail_without_vtpm),
+		cmocka_unit_test(test_zero_gpus_need_required),
 		cmocka_unit_test(tee_pubkey_private_members_refused),
 		cmocka_unit_test(test_policy_validation),
 		cmocka_unit_test(test_toml_subset),
