@@ -83,5 +83,21 @@ for o in --ccel-data --ccel-table; do
 		--ccel-data "$tmp/t.bin" "$o" "$tmp/absent" --json
 done
 
+# an empty input (nothing but white space) is unreadable input, exit 2, in every verify command:
+# snp, tdx, vtpm, gpu and verify said so, token and cert verify rejected it (exit 1)
+: >"$tmp/empty.txt"; printf '\n \n' >"$tmp/blank.txt"
+for c in "token verify @ --jwks $tmp/jwks.json" "cert verify @ --ca $tmp/r.bin" "cert verify $tmp/r.bin --ca @"; do
+	for f in "$tmp/empty.txt" "$tmp/blank.txt"; do
+		# shellcheck disable=SC2086
+		"$cct" ${c/@/$f} --json >"$tmp/out" 2>/dev/null; rc=$?
+		python3 -c "
+import json, sys
+e = json.load(open(sys.argv[1]))['error']
+assert e['stage'] == 'input' and e['message'].endswith(sys.argv[2] + ' is empty'), e
+" "$tmp/out" "$f" 2>"$tmp/py" && [ $rc = 2 ] && ok "${c%% @*}: an empty input is exit 2 (${f##*/})" ||
+			bad "${c%% @*} ${f##*/}: rc $rc $(tail -1 "$tmp/py") $(head -c 300 "$tmp/out")"
+	done
+done
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -345,6 +345,18 @@ int cct_cli_inputs_stopped(const cct_err *err, int json, int multi, json_t *obj)
 	return CCT_EXIT_USAGE;
 }
 
+int cct_cli_empty_input(const uint8_t *b, size_t n, const char *what, const char *path,
+			cct_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strchr(" \t\r\n", b[i]) || !b[i])
+			return CCT_OK;
+	return cct_err_set(err, CCT_ETRUNC, CCT_STAGE_INPUT, 0, "%s%s%s is empty", what,
+			   what[0] ? " " : "", path);
+}
+
 int cct_cli_same_output(const char *a, const char *b)
 {
 	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');

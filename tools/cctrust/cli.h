@@ -121,5 +121,10 @@ int cct_cli_inputs_many(char *const *args, int n);
  * with "error", on one line; a usage error of the whole line ("-" twice) is main's one error
  * object. Returns CCT_EXIT_USAGE. */
 int cct_cli_inputs_stopped(const cct_err *err, int json, int multi, json_t *obj);
+/* An input file of n bytes that holds nothing but ASCII white space: CCT_ETRUNC (stage input,
+ * "WHAT PATH is empty"), an unreadable input (exit 2) as in every verify command, not
+ * evidence that is rejected; else CCT_OK. */
+int cct_cli_empty_input(const uint8_t *b, size_t n, const char *what, const char *path,
+			cct_err *err);
 
 #endif

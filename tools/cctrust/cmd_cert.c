@@ -85,7 +85,9 @@ int cct_cmd_cert(int argc, char **argv)
 	if (cct_file_read(&cert, &cn, argv[optind], 1u << 20, &err) != CCT_OK ||
 	    cct_file_read(&cab, &can, ca, 1u << 20, &err) != CCT_OK ||
 	    (claims_path && cct_file_read(&cl, &cln, claims_path, 1u << 20, &err) != CCT_OK) ||
-	    (token_path && cct_file_read(&cl, &cln, token_path, 1u << 20, &err) != CCT_OK)) {
+	    (token_path && cct_file_read(&cl, &cln, token_path, 1u << 20, &err) != CCT_OK) ||
+	    cct_cli_empty_input(cert, cn, "workload certificate", argv[optind], &err) != CCT_OK ||
+	    cct_cli_empty_input(cab, can, "--ca", ca, &err) != CCT_OK) {
 		rc = err.code;
 		goto done;
 	}

@@ -40,7 +40,9 @@ static void token_verify_input(void *ctx, const char *path, int *stop)
 
 	(void)stop;
 	cct_err_clear(&err);
-	if (cct_file_read(&tok, &n, path, CCT_TOKEN_MAX_SIZE + 16, &err) != CCT_OK) {
+	if (cct_file_read(&tok, &n, path, CCT_TOKEN_MAX_SIZE + 16, &err) != CCT_OK ||
+	    cct_cli_empty_input(tok, n, "token", path, &err) != CCT_OK) {
+		free(tok);
 		fprintf(stderr, "cctrust: %s: %s\n", path, err.msg);
 		if (e->worst < CCT_EXIT_USAGE)
 			e->worst = CCT_EXIT_USAGE;
