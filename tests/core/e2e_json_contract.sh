@@ -98,6 +98,17 @@ assert e['stage'] == 'input' and e['message'].endswith(sys.argv[2] + ' is empty'
 			bad "${c%% @*} ${f##*/}: rc $rc $(tail -1 "$tmp/py") $(head -c 300 "$tmp/out")"
 	done
 done
+# ... tpm quote verify's --sig and gpu rim verify's RIM too (exit 1, "unsupported"/"format")
+for c in "tpm quote verify --ak $tmp/r.bin --quote $tmp/r.bin --sig @" "gpu rim verify @ --no-ocsp"; do
+	# shellcheck disable=SC2086
+	"$cct" ${c/@/$tmp/blank.txt} --json >"$tmp/out" 2>/dev/null; rc=$?
+	python3 -c "
+import json, sys
+e = json.load(open(sys.argv[1]))['error']
+assert e['stage'] == 'input' and e['message'].endswith('blank.txt is empty'), e
+" "$tmp/out" 2>"$tmp/py" && [ $rc = 2 ] && ok "${c%% @*}: an empty input is exit 2" ||
+		bad "${c%% @*} empty: rc $rc $(tail -1 "$tmp/py") $(head -c 300 "$tmp/out")"
+done
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -686,6 +686,8 @@ static int cmd_rim(int argc, char **argv)
 	 * read, not after reading up to the 64 MiB default */
 	rc = cct_file_read(&buf, &n, a.files[0], 4u << 20, &err);
 	if (rc == CCT_OK)
+		rc = cct_cli_empty_input(buf, n, "RIM", a.files[0], &err);
+	if (rc == CCT_OK)
 		rc = cct_nvgpu_verifier_new(&v, &a.o, &err);
 	if (rc == CCT_OK)
 		rc = cct_nvgpu_rim_check(&info, v, buf, n, &err);

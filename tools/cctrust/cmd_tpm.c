@@ -325,7 +325,9 @@ static int read_blob(uint8_t **out, size_t *n, const char *path, const char *wha
 	size_t rn = 0;
 	cct_err err;
 
-	if (cct_file_read(&raw, &rn, path, 1u << 20, &err) != CCT_OK) {
+	if (cct_file_read(&raw, &rn, path, 1u << 20, &err) != CCT_OK ||
+	    cct_cli_empty_input(raw, rn, "", path, &err) != CCT_OK) {
+		free(raw);
 		cct_cli_usage_error("%s: %s", what, err.msg);
 		return -1;
 	}
