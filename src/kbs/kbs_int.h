@@ -91,9 +91,11 @@ const char *cct_kbs__rego_detail(const char *text, int attestation);
 int cct_kbs__att_policy_id(const char *id, const char **store_as, int *active, cct_err *err);
 /* The attestation policy an attest uses: stored "default", else fallback (--policy), with the
  * stored "default_gpu" gpu section and reference values applied. *out NULL: built-in (also
- * when only "default_gpu" is stored: it amends a CPU default, it is none by itself). */
+ * when only "default_gpu" is stored: it amends a CPU default, it is none by itself).
+ * base_digest (may be NULL): SHA-256 hex of the stored "default" row (else fallback) as read,
+ * "" with neither: what a release compares to tell the policy a session satisfied. */
 int cct_kbs__att_policy_effective(char **out, cct_store *st, const char *fallback,
-				  cct_err *err);
+				  char base_digest[65], cct_err *err);
 /* cct_kbs__rvps_apply with the values stored in st. */
 int cct_kbs__rvps_apply_store(char **out, const char *policy, cct_store *st, cct_err *err);
 

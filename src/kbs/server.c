@@ -549,20 +549,23 @@ static char *sealed_text(cct_kbs_server *s, const cct_kbs_request *req, const ch
 }
 
 /* The attestation policy id a resource is judged under: its repository's ("repo" of
- * "repo/type/tag") when one is stored, else "default" (docs/kbs.md). */
+ * "repo/type/tag") when one is stored, else "default" (docs/kbs.md); digest: the SHA-256 hex
+ * of the repository's row as read ("" for "default"). */
 static void att_policy_for(cct_kbs_server *s, const cct_kbs_request *req, const char *res,
-			   char id[CCT_STORE_MAX_NAME + 1], int *refused)
+			   char id[CCT_STORE_MAX_NAME + 1], char digest[65], int *refused)
 {
 	char repo[CCT_STORE_MAX_NAME + 1], *t;
 	const char *slash = strchr(res, '/');
 
 	*refused = 0;
+	digest[0] = 0;
 	snprintf(repo, sizeof(repo), "%.*s", slash ? (int)(slash - res) : (int)strlen(res), res);
 	/* not under the whole path: a policy_id cannot hold a '/' (cct_kbs__att_policy_id), so
 	 * no row could answer it, and every release paid a store read for nothing. default_gpu
 	 * amends the default and is no repository's policy (docs/security.md) */
 	if (strlen(repo) <= ATT_POLICY_ID_MAX && strcmp(repo, "default_gpu") &&
 	    (t = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY, repo, refused))) {
+		cct_kbs__sha256_hex(digest, t, strlen(t));
 		free(t);
 		snprintf(id, CCT_STORE_MAX_NAME + 1, "%s", repo);
 		return;
@@ -618,12 +621,12 @@ static int claims_builtin_policy(const char *claims_json)
 static int release_gate(cct_kbs_server *s, const cct_kbs_request *req, const char *res,
 			const char *claims, const char *meta, int *status, cct_err *err)
 {
-	char id[CCT_STORE_MAX_NAME + 1], *pol = NULL, *t;
-	int refused = 0, explicit_default, passed = 0, not_judged = 0, rc;
+	char id[CCT_STORE_MAX_NAME + 1], *pol = NULL, *t, digest[65], def_digest[65] = "";
+	int refused = 0, explicit_default, passed = 0, not_judged = 0, changed = 0, rc;
 	json_t *doc;
 
 	*status = 403;
-	att_policy_for(s, req, res, id, &refused);
+	att_policy_for(s, req, res, id, digest, &refused);
 	if (refused) {
 		*status = 500;
 		return cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_POLICY, 0,
@@ -632,7 +635,13 @@ static int release_gate(cct_kbs_server *s, const cct_kbs_request *req, const cha
 	/* the CPU default itself (or --policy): default_gpu alone only amends a policy not set */
 	t = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY, "default", &refused);
 	explicit_default = t != NULL || s->att_policy != NULL;
+	/* the policy as the attest read it (cct_kbs__att_policy_effective's base_digest) */
+	if (t || s->att_policy)
+		cct_kbs__sha256_hex(def_digest, t ? t : s->att_policy,
+				    strlen(t ? t : s->att_policy));
 	free(t);
+	if (!strcmp(id, "default"))
+		memcpy(digest, def_digest, sizeof(def_digest));
 	if (refused) {
 		*status = 500;
 		return cct_err_set(err, CCT_ESIGNATURE, CCT_STAGE_POLICY, 0,
@@ -647,7 +656,14 @@ static int release_gate(cct_kbs_server *s, const cct_kbs_request *req, const cha
 	if (meta) {
 		json_t *m = json_loads(meta, 0, NULL);
 
+		const char *was = json_string_value(
+			json_object_get(json_object_get(m, "policy_digests"), id));
+
 		passed = cct_json__has_string(json_object_get(m, "passed"), id);
+		/* satisfied, but the policy was replaced since (tightened, say): that verdict is
+		 * not this policy's */
+		changed = passed && (!was || strcmp(was, digest));
+		passed = passed && !changed;
 		/* more custom policies were stored than the attest judges: this one may not
 		 * have been judged at all */
 		not_judged = !passed && strcmp(id, "default") &&
@@ -666,6 +682,10 @@ static int release_gate(cct_kbs_server *s, const cct_kbs_request *req, const cha
 				   "default_gpu are stored, above the limit; nothing it guards is "
 				   "released", id, res, MAX_EXTRA_ATT_POLICIES);
 	}
+	if (changed)
+		return cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0,
+				   "attestation policy \"%.64s\" (selected for %.100s) was replaced "
+				   "after this attestation satisfied it: attest again", id, res);
 	if (!passed)
 		return cct_err_set(err, CCT_EPOLICY, CCT_STAGE_POLICY, 0,
 				   "the attestation did not satisfy attestation policy \"%.64s\" "
@@ -713,6 +733,7 @@ static int verifier_attest(cct_kbs_server *s, const char *tee, const cct_kbs_req
  * names applied. */
 typedef struct extra_pols {
 	char *id[MAX_EXTRA_ATT_POLICIES], *text[MAX_EXTRA_ATT_POLICIES];
+	char digest[MAX_EXTRA_ATT_POLICIES][65]; /* SHA-256 hex of the row as read */
 	int ok[MAX_EXTRA_ATT_POLICIES]; /* 1 satisfied, 0 not, -1 not judged yet */
 	size_t n;
 	int over_limit; /* more were stored than are loaded: those are never satisfied */
@@ -762,6 +783,7 @@ static void extra_policies_load(cct_kbs_server *s, const cct_kbs_request *req, e
 		}
 		if (!(pol = sealed_text(s, req, CCT_STORE_KIND_ATT_POLICY, id, NULL)))
 			continue;
+		cct_kbs__sha256_hex(x->digest[x->n], pol, strlen(pol));
 		/* with the reference values it names (a tampered one: not satisfied) */
 		if (cct_kbs__rvps_apply_store(&applied, pol, s->cfg.store, &ae) != CCT_OK) {
 			free(pol);
@@ -783,7 +805,7 @@ static void extra_policies_load(cct_kbs_server *s, const cct_kbs_request *req, e
  * them with the attest itself, or, where it could not (ok -1), by verifying again. */
 static void extra_policies_judge(cct_kbs_server *s, const cct_kbs_request *req,
 				 const json_t *body, const cct_store_session *ss, extra_pols *x,
-				 json_t *passed, int64_t now)
+				 json_t *passed, json_t *digests, int64_t now)
 {
 	size_t j;
 
@@ -800,8 +822,10 @@ static void extra_policies_judge(cct_kbs_server *s, const cct_kbs_request *req,
 			free(c);
 			free(k);
 		}
-		if (x->ok[j] == 1)
+		if (x->ok[j] == 1) {
 			json_array_append_new(passed, json_string(x->id[j]));
+			json_object_set_new(digests, x->id[j], json_string(x->digest[j]));
+		}
 	}
 }
 
@@ -812,12 +836,13 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	const char *nonce;
 	cct_store_session ss, challenge;
 	char *token = NULL, *claims = NULL, *teepub = NULL, *pol = NULL, digest[65], id[65];
+	char pol_digest[65] = "";
 	char who[32], *meta = NULL;
 	int64_t now = now_of(s);
 	double t0 = mono(), vcpu = 0;
 	int rc, status, explicit_pol, spend_nonce = 0;
 	long retry_after = 0;
-	json_t *passed, *meta_j, *rec, *claims_doc = NULL;
+	json_t *passed, *digests, *meta_j, *rec, *claims_doc = NULL;
 	char *rec_txt = NULL;
 	/* why an attest was refused before any verification (a replayed nonce, another
 	 * session's, a forged or expired cookie, a body without the fields): a denial all the
@@ -931,7 +956,7 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	cct_kbs__sha256_hex(digest, req->body, req->body_len);
 	/* the stored default (+ default_gpu, reference values applied; sealed rows, integrity
 	 * checked), else --policy, else the built-in checks under an id that never releases */
-	rc = cct_kbs__att_policy_effective(&pol, s->cfg.store, s->att_policy, &err);
+	rc = cct_kbs__att_policy_effective(&pol, s->cfg.store, s->att_policy, pol_digest, &err);
 	if (rc == CCT_ESIGNATURE) {
 		COUNT(s, integrity_failures);
 		audit(s, req, "integrity", "refused", "attestation-policy/default", who, NULL,
@@ -988,10 +1013,14 @@ static int handle_attest(cct_kbs_server *s, const cct_kbs_request *req, cct_kbs_
 	/* the other stored attestation policies (per resource / repository) this evidence
 	 * satisfies; a release checks the one selected for the resource is among them */
 	passed = json_array();
-	if (explicit_pol)
+	/* and which text of each: a release under a policy replaced since is refused */
+	digests = json_object();
+	if (explicit_pol) {
 		json_array_append_new(passed, json_string("default"));
-	extra_policies_judge(s, req, body, &ss, &extra, passed, now);
-	meta_j = json_pack("{s:o}", "passed", passed);
+		json_object_set_new(digests, "default", json_string(pol_digest));
+	}
+	extra_policies_judge(s, req, body, &ss, &extra, passed, digests, now);
+	meta_j = json_pack("{s:o,s:o}", "passed", passed, "policy_digests", digests);
 	if (meta_j && extra.over_limit) {
 		/* the ids judged, so a release names the limit for a policy that was not */
 		json_t *judged = json_array();

@@ -109,7 +109,7 @@ static char *refval_get(void *ctx, const char *name)
 }
 
 int cct_kbs__att_policy_effective(char **out, cct_store *st, const char *fallback,
-				  cct_err *err)
+				  char base_digest[65], cct_err *err)
 {
 	rv_ctx c = { st, 0, "" };
 	char *base = obj_text(&c, CCT_STORE_KIND_ATT_POLICY, "default");
@@ -123,6 +123,11 @@ int cct_kbs__att_policy_effective(char **out, cct_store *st, const char *fallbac
 				 "stored row %s fails its integrity check", c.what);
 	if (rc == CCT_OK && !base && fallback && !(base = strdup(fallback)))
 		rc = cct_err_set(err, CCT_ENOMEM, CCT_STAGE_NONE, 0, "out of memory");
+	if (base_digest) {
+		base_digest[0] = 0;
+		if (base)
+			cct_kbs__sha256_hex(base_digest, base, strlen(base));
+	}
 	/* fail closed: default_gpu only amends the CPU default; without one (never set, or its
 	 * row deleted) there is no attestation policy, not the empty CPU policy plus a GPU part */
 	if (rc == CCT_OK && gpu && base) {

@@ -1862,6 +1862,55 @@ static void per_repository_attestation_policy(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* A session kept the verdict of the attestation policy it satisfied at its attest: an admin who
+ * replaced that policy with a stricter one (a measurement pinned, every TEE refused) still saw
+ * the session's secrets released until it expired. The release compares the policy it reads
+ * with the one the attest judged, for default and a repository's own policy alike. */
+static void replaced_attestation_policy_not_obeyed_by_old_session(void **state)
+{
+	fx *f = *state;
+	cct_kbs_response r;
+	char cookie[COOKIE_MAX];
+	EVP_PKEY *k = cct_jose_keygen("P-256");
+
+	set_policies(f);
+	put_secret(f, "default/key/a", "secret-a");
+	put_secret(f, "vault/key/a", "vault-secret");
+	assert_int_equal(post_policy(f, "/kbs/v0/attestation-policy",
+				     "{\"version\":\"cctrust.policy/v1\",\"id\":\"vault\"}",
+				     ",\"policy_id\":\"vault\""), 200);
+	assert_int_equal(attest_with(f, cookie, k, NULL), 200);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/a", cookie, NULL, NULL),
+			 200);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/vault/key/a", cookie, NULL, NULL),
+			 200);
+	cct_kbs_response_clear(&r);
+	/* the default replaced by one no TEE satisfies: refused, also on the same session */
+	assert_int_equal(post_policy(f, "/kbs/v0/attestation-policy",
+				     "{\"version\":\"cctrust.policy/v1\",\"tee\":[]}", ""), 200);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/default/key/a", cookie, NULL, NULL),
+			 401);
+	assert_null(strstr(r.body, "secret-a"));
+	assert_non_null(strstr(r.body, "attest again"));
+	cct_kbs_response_clear(&r);
+	/* the repository's own policy is judged by its own text: still the one satisfied */
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/vault/key/a", cookie, NULL, NULL),
+			 200);
+	cct_kbs_response_clear(&r);
+	assert_int_equal(post_policy(f, "/kbs/v0/attestation-policy",
+				     "{\"version\":\"cctrust.policy/v1\",\"id\":\"vault\","
+				     "\"snp\":{\"min_guest_svn\":99}}",
+				     ",\"policy_id\":\"vault\""), 200);
+	assert_int_equal(req(f, &r, "GET", "/kbs/v0/resource/vault/key/a", cookie, NULL, NULL),
+			 401);
+	assert_null(strstr(r.body, "vault-secret"));
+	cct_kbs_response_clear(&r);
+	/* a new attest is judged under the policies as they are now: the default refuses it */
+	assert_int_equal(attest_with(f, cookie, k, NULL), 401);
+	EVP_PKEY_free(k);
+}
+
 /* Up to 16 attestation policies besides default / default_gpu are applied, wherever their ids
  * sort; a 17th id is refused at the admin API, and one beyond the limit in the store anyway
  * fails closed with a message naming the limit. */
@@ -2182,6 +2231,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(certificate_unauthenticated_audited, setup_policies,
 						teardown),
 		cmocka_unit_test_setup_teardown(per_repository_attestation_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(replaced_attestation_policy_not_obeyed_by_old_session,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(admin_body_member_types, setup, teardown),
 		cmocka_unit_test(resource_policy_typos_refused),
 		cmocka_unit_test_setup_teardown(sixteen_custom_attestation_policies, setup_policies,
