@@ -34,6 +34,8 @@ static const char snp_usage[] =
 	"  --offline            never use the network\n"
 	"  --no-crl             do not check the AMD CRL (reported in the output)\n"
 	"  --trust-sim DIR      accept the simulated TEE of 'cctrust sim init DIR' (marked)\n"
+	"  --trust-ark-insecure PEM  also trust this ARK (tests); results say \"simulated\": true,\n"
+	"                       \"insecure\": [\"simulated-root\"]\n"
 	"  --json               one JSON object per report: {verified, error, claims, ...}\n"
 	"exit: 0 all accepted, 1 any rejected, 2 usage error or unreadable input\n";
 

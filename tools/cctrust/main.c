@@ -19,7 +19,7 @@ static const struct {
 } commands[] = {
 	{ "snp", cct_cmd_snp, "AMD SEV-SNP reports: verify, show" },
 	{ "tdx", cct_cmd_tdx, "Intel TDX DCAP quotes: verify, show, eventlog" },
-	{ "vtpm", cct_cmd_vtpm, "Azure paravisor vTPM evidence (az-snp-vtpm): verify" },
+	{ "vtpm", cct_cmd_vtpm, "Azure paravisor vTPM evidence (az-snp-vtpm, az-tdx-vtpm): verify" },
 	{ "tpm", cct_cmd_tpm, "TPM 2.0 quotes: quote verify" },
 	{ "eventlog", cct_cmd_eventlog, "TCG event logs / TDX CCEL: show, replay against PCRs/RTMRs" },
 	{ "gpu", cct_cmd_gpu, "NVIDIA GPU / NVSwitch evidence: verify, show, rim verify" },
@@ -49,7 +49,7 @@ static void usage(FILE *f)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nexit status of verify commands: 0 accepted, 1 rejected, 2 usage error or "
-		   "unreadable input\n");
+		   "unreadable input\n(cctrust --version prints the version)\n");
 }
 
 /* --json: a run that ends with exit 2 having written nothing on standard output (a usage
