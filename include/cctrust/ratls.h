@@ -148,7 +148,9 @@ typedef struct cct_ratls_serve_opts {
 	const char *key_file;
 	const char *port_file;       /**< write the bound port here once listening */
 	int max_connections;         /**< concurrent connections (0: 64) */
-	volatile int *stop;          /**< set non-zero to stop (checked every 200 ms) */
+	volatile int *stop;          /**< set non-zero to stop (checked every 200 ms, read with
+	                                  an atomic load: a signal handler, or another thread
+	                                  with __atomic_store_n) */
 	int header_timeout_s;        /**< deadline for a connection's TLS handshake and each
 				      request head, 1..300 s (0: 20) */
 	int max_connections_per_addr; /**< concurrent connections from one client address, at

@@ -700,7 +700,9 @@ int cct_ratls_serve(const cct_ratls_serve_opts *o, cct_err *err)
 		}
 	}
 	fprintf(stderr, "cctrust ratls serve: listening on port %d, backend %s\n", port, b);
-	while (!o->stop || !*o->stop) {
+	/* an atomic read: a signal handler sets *stop in the CLI, another thread may in a library
+	 * caller (a plain read would race with that thread's write) */
+	while (!o->stop || !__atomic_load_n(o->stop, __ATOMIC_ACQUIRE)) {
 		struct pollfd p = { lfd, POLLIN, 0 };
 		struct sockaddr_storage peer;
 		socklen_t peer_len;

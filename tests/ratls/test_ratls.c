@@ -833,7 +833,7 @@ static void test_serve_stop_ends_connections(void **st)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	usleep(500000); /* accepted: its thread waits for the handshake (300 s) */
 	t0 = time(NULL);
-	r.stop = 1;
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE); /* serve reads it atomically */
 	pthread_join(th, NULL);
 	assert_int_equal(r.rc, CCT_OK);
 	assert_true(time(NULL) - t0 <= 3);
