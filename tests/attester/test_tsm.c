@@ -49,13 +49,30 @@ static int find_entry(const char *root, char *out, size_t size)
 	return found;
 }
 
+/* After the listed values (or when a reader never came): "generation" becomes a regular file
+ * holding the last value, as a real kernel's attribute reads any number of times. A reader
+ * that reads once more than the test planned gets that value instead of blocking for ever on
+ * a FIFO no one writes (a hung test under ThreadSanitizer's slowness). */
+static void settle(const char *p, long value)
+{
+	char tmp[1300];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.settled", p);
+	if ((f = fopen(tmp, "w"))) {
+		fprintf(f, "%ld\n", value);
+		fclose(f);
+		rename(tmp, p);
+	}
+}
+
 /* Serve one generation value through the FIFO p, then put a fresh FIFO in its place. */
 static int serve(const fake_kernel *k, const char *p, long value)
 {
 	char v[32], next[1300];
 	int fd = -1, n, waited;
 
-	for (waited = 0; waited < 3000 && fd < 0; waited++) {
+	for (waited = 0; waited < 20000 && fd < 0; waited++) {
 		fd = open(p, O_WRONLY | O_NONBLOCK);
 		if (fd < 0)
 			sleep_ms(1);
@@ -88,14 +105,16 @@ static void *kernel(void *arg)
 
 	k->served = 0;
 	if (k->early) { /* the entry's generation is readable from its creation on */
-		for (waited = 0; waited < 3000 && !find_entry(k->root, dir, sizeof(dir)); waited++)
+		for (waited = 0; waited < 20000 && !find_entry(k->root, dir, sizeof(dir)); waited++)
 			sleep_ms(1);
 		snprintf(p, sizeof(p), "%s/generation", dir);
-		if (serve(k, p, k->gens[0]) != 0) /* the FIFO made by mkdir() below */
+		if (serve(k, p, k->gens[0]) != 0) { /* the FIFO made by mkdir() below */
+			settle(p, k->gens[0]);
 			return NULL;
+		}
 		k->served = 1;
 	}
-	for (waited = 0; waited < 3000; waited++) { /* wait for the entry and its inblob */
+	for (waited = 0; waited < 20000; waited++) { /* wait for the entry and its inblob */
 		if (find_entry(k->root, dir, sizeof(dir))) {
 			snprintf(p, sizeof(p), "%s/inblob", dir);
 			if (stat(p, &st) == 0 && st.st_size == 64)
@@ -124,6 +143,8 @@ static void *kernel(void *arg)
 	for (; k->served < k->count; k->served++)
 		if (serve(k, p, k->gens[k->served]) != 0)
 			break;
+	if (k->count)
+		settle(p, k->gens[k->count - 1]);
 	return NULL;
 }
 
