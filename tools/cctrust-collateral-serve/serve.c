@@ -434,23 +434,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
-/* libmicrohttpd decodes %HH in the path and the arguments, which are then taken as C strings:
- * a %00 cut them there (/vcek/v1/Milan/cert_chain%00x was served as cert_chain). A value that
- * decodes to a NUL is emptied instead (an argument is then missing, a path refused 400), as
- * cctrustd does. */
-static size_t unescape_without_nul(void *cls, struct MHD_Connection *c, char *s)
-{
-	size_t n = MHD_http_unescape(s);
-
-	(void)cls;
-	(void)c;
-	if (strlen(s) != n) {
-		s[0] = 0;
-		return 0;
-	}
-	return n;
-}
-
 /* 1 when the port file (or its F.tmp) is the bundle or lies inside a directory bundle */
 static int port_file_in_bundle(const char *port_file, const char *bundle)
 {
@@ -675,7 +658,7 @@ int main(int argc, char **argv)
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, MAX_CONNS_PER_IP,
 			     MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_NOTIFY_COMPLETED,
 			     on_completed, NULL, MHD_OPTION_UNESCAPE_CALLBACK,
-			     unescape_without_nul, NULL, MHD_OPTION_END);
+			     cct_httpd_unescape_without_nul, NULL, MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "cctrust: cannot listen on %s: %s\n", listen, strerror(errno));
 		cct_coll_bundle_free(S.b);

@@ -500,23 +500,6 @@ static void refusal(cct_kbs_response *r, int status, const char *type, const cha
 		cct_kbs_server_count_status(g_srv, status);
 }
 
-/* libmicrohttpd decodes %HH in the path and the arguments, and the broker takes them as C
- * strings: a %00 would cut them there (POST /kbs/v0/resource/a/b/c%00evil acted on a/b/c).
- * A value that decodes to a NUL is emptied instead; an empty path, which no request line
- * otherwise has, is refused before routing. */
-static size_t unescape_without_nul(void *cls, struct MHD_Connection *c, char *s)
-{
-	size_t n = MHD_http_unescape(s);
-
-	(void)cls;
-	(void)c;
-	if (strlen(s) != n) {
-		s[0] = 0;
-		return 0;
-	}
-	return n;
-}
-
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -1356,7 +1339,7 @@ int main(int argc, char **argv)
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o.conn_timeout,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)o.conn_memory,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		MHD_OPTION_UNESCAPE_CALLBACK, unescape_without_nul, NULL,
+		MHD_OPTION_UNESCAPE_CALLBACK, cct_httpd_unescape_without_nul, NULL,
 		tls_cert ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END,
 		"SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:"
 		"+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA",

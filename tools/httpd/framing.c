@@ -1,4 +1,4 @@
-/* Request framing shared by cctrustd and cctrust-collateral-serve: framing.h. */
+/* Request framing and decoding shared by cctrustd and cctrust-collateral-serve: framing.h. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,4 +66,17 @@ int cct_httpd_declared_above(struct MHD_Connection *c, size_t limit)
 	errno = 0;
 	v = strtoull(cl, &end, 10);
 	return !errno && end && !*end && *cl != '-' && v > (unsigned long long)limit;
+}
+
+size_t cct_httpd_unescape_without_nul(void *cls, struct MHD_Connection *c, char *s)
+{
+	size_t n = MHD_http_unescape(s);
+
+	(void)cls;
+	(void)c;
+	if (strlen(s) != n) {
+		s[0] = 0;
+		return 0;
+	}
+	return n;
 }
