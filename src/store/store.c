@@ -353,14 +353,17 @@ static uint64_t tombstone_gen(cct_store *st, const char *kind, const char *name)
 	return gen;
 }
 
-/* The generation of the stored row (0: none, legacy or not opening), else of its tombstone */
-static uint64_t stored_gen(cct_store *st, const char *kind, const char *name)
+/* The generation of the stored row (0: none, legacy or not opening), else of its tombstone;
+ * *present (may be NULL): whether the row is stored */
+static uint64_t stored_gen(cct_store *st, const char *kind, const char *name, int *present_out)
 {
 	uint8_t *cur = NULL, *old = NULL;
 	size_t cn = 0, on = 0;
 	uint64_t cg = 0;
 	int present = st->ops->obj_get(st->impl, kind, name, &cur, &cn, NULL) == CCT_OK;
 
+	if (present_out)
+		*present_out = present;
 	if (present)
 		sealed_open(st, kind, name, cur, cn, &old, &on, &cg, NULL);
 	if (old) {
@@ -394,7 +397,7 @@ static int sealed_write(cct_store *st, const char *kind, const char *name, const
 	snprintf(id, sizeof(id), "%s:%s", kind, name);
 	gen = cct_store__gens_known(st->gens, id);
 	if (!created) {
-		uint64_t cg = stored_gen(st, kind, name);
+		uint64_t cg = stored_gen(st, kind, name, NULL);
 
 		if (cg > gen)
 			gen = cg;
@@ -488,21 +491,19 @@ int cct_store_sealed_delete(cct_store *st, const char *kind, const char *name, i
 			    cct_err *err)
 {
 	char tkind[96], aad[CCT_STORE_MAX_NAME + 64], id[CCT_STORE_MAX_NAME + 64];
-	uint8_t *sealed = NULL, *probe = NULL, pt[GEN_SIZE], *w = pt;
-	size_t sn = 0, pn = 0;
+	uint8_t *sealed = NULL, pt[GEN_SIZE], *w = pt;
+	size_t sn = 0;
 	uint64_t gen, cg;
 	int present, rc;
 
 	if (!kind || !name || !tomb_names(tkind, sizeof(tkind), aad, sizeof(aad), kind, name))
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "object name too long");
 	snprintf(id, sizeof(id), "%s:%s", kind, name);
-	present = st->ops->obj_get(st->impl, kind, name, &probe, &pn, NULL) == CCT_OK;
-	free(probe);
 	gen = cct_store__gens_known(st->gens, id);
+	cg = stored_gen(st, kind, name, &present);
 	if (!present && !gen)
 		return cct_err_set(err, CCT_EINVAL, CCT_STAGE_NONE, 0, "no %s named %s", kind,
 				   name);
-	cg = stored_gen(st, kind, name);
 	if (cg > gen)
 		gen = cg;
 	gen++;
