@@ -674,24 +674,47 @@ static void eval_vtpm(const json_t *sec, const json_t *c, json_t *f)
 /* The CPU TEEs a policy without "tee" allows: those its CPU sections judge (snp: snp and
  * az-snp-vtpm, tdx: tdx and az-tdx-vtpm, vtpm: both vTPM TEEs). A policy that pins an SNP
  * measurement must not accept a TDX guest with nothing pinned because it named no "tee".
- * NULL (any) when it has no CPU section at all. New reference. */
-static json_t *tees_of_sections(const json_t *doc)
-{
-	int snp = json_object_get(doc, "snp") != NULL, tdx = json_object_get(doc, "tdx") != NULL,
-	    vtpm = json_object_get(doc, "vtpm") != NULL;
-	json_t *a;
+ * Any when it has no CPU section at all. */
+enum { SEC_SNP = 1, SEC_TDX = 2, SEC_VTPM = 4 };
 
-	if (!snp && !tdx && !vtpm)
-		return NULL;
-	a = json_array();
-	if (snp)
-		json_array_append_new(a, json_string("snp"));
-	if (tdx)
-		json_array_append_new(a, json_string("tdx"));
-	if (snp || vtpm)
-		json_array_append_new(a, json_string("az-snp-vtpm"));
-	if (tdx || vtpm)
-		json_array_append_new(a, json_string("az-tdx-vtpm"));
+static const struct {
+	const char *tee;
+	unsigned judged_by; /* the sections any one of which allows it */
+} tee_sections[] = {
+	{ "snp", SEC_SNP },
+	{ "tdx", SEC_TDX },
+	{ "az-snp-vtpm", SEC_SNP | SEC_VTPM },
+	{ "az-tdx-vtpm", SEC_TDX | SEC_VTPM },
+};
+
+static unsigned cpu_sections(const json_t *doc)
+{
+	return (json_object_get(doc, "snp") ? SEC_SNP : 0) |
+	       (json_object_get(doc, "tdx") ? SEC_TDX : 0) |
+	       (json_object_get(doc, "vtpm") ? SEC_VTPM : 0);
+}
+
+static int tee_in_sections(unsigned have, const char *tee)
+{
+	size_t i;
+
+	if (!have)
+		return 1;
+	for (i = 0; i < sizeof(tee_sections) / sizeof(tee_sections[0]); i++)
+		if (!strcmp(tee, tee_sections[i].tee))
+			return (tee_sections[i].judged_by & have) != 0;
+	return 0;
+}
+
+/* The TEEs tee_in_sections allows, for a refusal's "expected". New reference. */
+static json_t *tees_of_sections(unsigned have)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < sizeof(tee_sections) / sizeof(tee_sections[0]); i++)
+		if (tee_sections[i].judged_by & have)
+			json_array_append_new(a, json_string(tee_sections[i].tee));
 	return a;
 }
 
@@ -705,18 +728,15 @@ void cct_policy_evaluate(const cct_policy *pol, const cct_policy_claims *c, json
 	if (c->tee && (sec & CCT_POLICY_SECTION_TEE) && tees && !str_in(tees, c->tee))
 		cct_policy__fail(cpu_f, "tee", "hardware", copy(tees), json_string(c->tee),
 				 "CPU TEE \"%s\" is not allowed by the policy", c->tee);
-	if (c->tee && (sec & CCT_POLICY_SECTION_TEE) && !tees) {
-		json_t *implied = tees_of_sections(doc);
-
-		if (implied && !str_in(implied, c->tee))
-			cct_policy__fail(cpu_f, "tee", "hardware", implied, json_string(c->tee),
-					 "CPU TEE \"%s\" is not allowed by the policy: it has no "
-					 "section for it and no \"tee\" list (a policy allows the "
-					 "TEEs its snp/tdx/vtpm sections judge)",
-					 c->tee);
-		else
-			json_decref(implied);
-	}
+	/* the list is built only for a refusal: this runs for every policy at every attest */
+	if (c->tee && (sec & CCT_POLICY_SECTION_TEE) && !tees &&
+	    !tee_in_sections(cpu_sections(doc), c->tee))
+		cct_policy__fail(cpu_f, "tee", "hardware", tees_of_sections(cpu_sections(doc)),
+				 json_string(c->tee),
+				 "CPU TEE \"%s\" is not allowed by the policy: it has no section for "
+				 "it and no \"tee\" list (a policy allows the TEEs its snp/tdx/vtpm "
+				 "sections judge)",
+				 c->tee);
 	if (c->tee && !strcmp(c->tee, "snp") && (sec & CCT_POLICY_SECTION_SNP)) {
 		eval_snp(json_object_get(doc, "snp"), c->cpu_claims, cpu_f);
 		/* no vTPM in plain SNP / TDX evidence: its vtpm rules fail, never skipped */
